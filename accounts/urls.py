@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.SignInView.as_view(), name="login"),
+    path("logout/", views.SignOutView.as_view(), name="logout"),
+    path("work/", views.responder_home, name="responder_home"),
+    path("supervision/", views.supervisor_home, name="supervisor_home"),
+    path("staff/", views.agency_admin_home, name="agency_admin_home"),
+    path("reports/", views.analyst_home, name="analyst_home"),
+]

@@ -1,0 +1,29 @@
+"""Reads about agencies and the people in them."""
+
+from django.db.models import QuerySet
+
+from .models import Agency, AnalystScope, Membership, Role
+
+
+def membership_list_for_user(*, user) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user, agency__active=True).select_related("agency", "agency__province")
+
+
+def user_agencies(*, user, roles: tuple[str, ...] | None = None) -> QuerySet[Agency]:
+    qs = Agency.objects.filter(memberships__user=user, active=True)
+    if roles:
+        qs = qs.filter(memberships__role__in=roles)
+    return qs.distinct()
+
+
+def user_primary_role(*, user) -> str | None:
+    """The role that decides a user's home page: analyst, supervisor, agency admin, responder."""
+    if not user.is_authenticated:
+        return None
+    if AnalystScope.objects.filter(user=user).exists():
+        return "analyst"
+    roles = set(Membership.objects.filter(user=user, agency__active=True).values_list("role", flat=True))
+    for role in (Role.SUPERVISOR, Role.RESPONDER, Role.AGENCY_ADMIN):
+        if role in roles:
+            return role
+    return None
