@@ -152,6 +152,13 @@ SPECTACULAR_SETTINGS = {
 ANONYMOUS_USER_NAME = None
 GUARDIAN_MONKEY_PATCH_USER = False
 
+# --- Encryption at rest ---------------------------------------------------------------------------
+# Development keys are fixed and public; production.py refuses them.
+DEV_FIELD_ENCRYPTION_KEY = "ZGV2LW9ubHktaG9wbHVjLWZpZWxkLWtleS0wMDAwMDA="
+DEV_SEARCH_HASH_KEY = "dev-only-hopluc-search-hash-key"
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[DEV_FIELD_ENCRYPTION_KEY])
+SEARCH_HASH_KEY = env.str("SEARCH_HASH_KEY", default=DEV_SEARCH_HASH_KEY)
+
 # --- Email and SMS -------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")

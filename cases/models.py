@@ -1,0 +1,376 @@
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from agencies.models import Agency, Commune, Province, Sector
+from permissions.categories import ACTION_CATEGORY_CHOICES, CASE_CUSTOM_PERMISSIONS, GENERAL
+
+from .fields import EncryptedTextField
+
+CHILD_AGE = 16  # Law on Children 102/2016/QH13: a child is a person under 16.
+MINOR_AGE = 18  # GBVIMS and the UN treaties count everyone under 18.
+CHILD_CONSENT_AGE = 7  # From 7 a child's own consent is needed, together with a parent or guardian.
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Disability(models.TextChoices):
+    NONE = "none", _("No disability")
+    YES = "yes", _("Has a disability")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Survivor(models.Model):
+    """The person at the centre of a case, pseudonymous by default. Identity and contact fields are
+    encrypted at rest and shown only to holders of the identity / contact category."""
+
+    pseudonym = models.CharField(_("pseudonym"), max_length=20, unique=True)
+    # identity category
+    full_name = EncryptedTextField(_("full name"), blank=True)
+    # contact category
+    phone = EncryptedTextField(_("phone"), blank=True)
+    address = EncryptedTextField(_("address"), blank=True)
+    guardian_name = EncryptedTextField(_("parent or guardian"), blank=True)
+    guardian_phone = EncryptedTextField(_("parent or guardian phone"), blank=True)
+    phone_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    # general: needed for protection rules and statistics, shown to everyone on the case
+    sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
+    birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True)
+    birth_year_estimated = models.BooleanField(_("birth year estimated from age"), default=False)
+    disability = models.CharField(
+        _("disability"), max_length=10, choices=Disability.choices, default=Disability.UNKNOWN
+    )
+    ethnicity = models.CharField(_("ethnicity"), max_length=50, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("survivor")
+        verbose_name_plural = _("survivors")
+
+    def __str__(self) -> str:
+        return self.pseudonym
+
+    def age_on(self, day: datetime.date) -> int | None:
+        """The youngest age the survivor can have on `day` given only the birth year. Erring young
+        means a possible child is treated as a child."""
+        if self.birth_year is None:
+            return None
+        return max(0, day.year - self.birth_year - 1)
+
+    def is_child_on(self, day: datetime.date) -> bool | None:
+        age = self.age_on(day)
+        return None if age is None else age < CHILD_AGE
+
+    def is_minor_on(self, day: datetime.date) -> bool | None:
+        age = self.age_on(day)
+        return None if age is None else age < MINOR_AGE
+
+    @property
+    def is_child(self) -> bool | None:
+        return self.is_child_on(timezone.localdate())
+
+    @property
+    def is_minor(self) -> bool | None:
+        return self.is_minor_on(timezone.localdate())
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACTIVE = "active", _("Active")
+    CLOSED = "closed", _("Closed")
+    REOPENED = "reopened", _("Reopened")
+
+
+CASE_TRANSITIONS: dict[str, frozenset[str]] = {
+    CaseStatus.OPEN: frozenset({CaseStatus.ACTIVE, CaseStatus.CLOSED}),
+    CaseStatus.ACTIVE: frozenset({CaseStatus.CLOSED}),
+    CaseStatus.CLOSED: frozenset({CaseStatus.REOPENED}),
+    CaseStatus.REOPENED: frozenset({CaseStatus.ACTIVE, CaseStatus.CLOSED}),
+}
+
+
+class RiskLevel(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    SEVERE = "severe", _("Severe: danger to life")
+
+
+class CaseNumberSequence(models.Model):
+    """Last case number issued per province and year; rows are locked while a number is drawn."""
+
+    province = models.ForeignKey(Province, on_delete=models.PROTECT)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["province", "year"], name="case_number_sequence_unique")]
+
+
+class Case(models.Model):
+    number = models.CharField(_("case number"), max_length=20, unique=True)
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="cases")
+    survivor = models.OneToOneField(Survivor, on_delete=models.PROTECT, related_name="case")
+    status = models.CharField(_("status"), max_length=10, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    lead_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="led_cases")
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="responsible_cases", null=True, blank=True
+    )
+    risk_level = models.CharField(_("risk level"), max_length=10, choices=RiskLevel.choices, default=RiskLevel.MEDIUM)
+    # Counted in the anonymous monthly statistics only with the survivor's agreement.
+    statistics_consent = models.BooleanField(_("agrees to anonymous statistics"), default=True)
+    created_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        default_permissions = ("view", "change")
+        permissions = CASE_CUSTOM_PERMISSIONS
+        indexes = [models.Index(fields=["lead_agency", "status"])]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class CaseGroupObjectPermission(GroupObjectPermissionBase):
+    """A right on one case held by one agency-role group. `reason` says which policy rule granted
+    it (lead agency, a handoff, a consent); rows are derived by permissions.policy and nothing else."""
+
+    content_object = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="group_permissions")
+    reason = models.CharField(max_length=100, blank=True)
+    granted_at = models.DateTimeField(default=timezone.now)
+    valid_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        indexes = [models.Index(fields=["content_object", "group"])]
+
+
+class CaseUserObjectPermission(UserObjectPermissionBase):
+    """A right of one user on one case: only break-glass access, always time-limited."""
+
+    content_object = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="user_permissions")
+    reason = models.CharField(max_length=100, blank=True)
+    granted_at = models.DateTimeField(default=timezone.now)
+    valid_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        indexes = [models.Index(fields=["content_object", "user"])]
+
+
+class GbvType(models.TextChoices):
+    """GBVIMS core types, in the order of the classification: the first 'yes' wins."""
+
+    RAPE = "rape", _("Rape")
+    SEXUAL_ASSAULT = "sexual_assault", _("Sexual assault")
+    PHYSICAL_ASSAULT = "physical_assault", _("Physical assault")
+    FORCED_MARRIAGE = "forced_marriage", _("Forced marriage")
+    DENIAL_OF_RESOURCES = "denial_of_resources", _("Denial of resources, opportunities or services")
+    PSYCHOLOGICAL_ABUSE = "psychological_abuse", _("Psychological / emotional abuse")
+    NON_GBV = "non_gbv", _("Non-GBV")
+
+
+class TechForm(models.TextChoices):
+    """Technology-facilitated forms: a multi-select beside the GBVIMS type, never a seventh type."""
+
+    NCII = "ncii", _("Non-consensual intimate images")
+    SEXTORTION = "sextortion", _("Sextortion")
+    GROOMING = "grooming", _("Online grooming")
+    CSEM = "csem", _("Online child sexual exploitation material")
+    CYBERSTALKING = "cyberstalking", _("Cyberstalking and monitoring (stalkerware)")
+    DOXXING = "doxxing", _("Doxxing")
+    HARASSMENT = "harassment", _("Online harassment and threats")
+    IMPERSONATION = "impersonation", _("Impersonation and fake accounts")
+    DEEPFAKE = "deepfake", _("Deepfake sexual imagery")
+    TRAFFICKING_LURE = "trafficking_lure", _("Online trafficking / abduction lures")
+
+
+class PerpetratorRelationship(models.TextChoices):
+    INTIMATE_PARTNER = "intimate_partner", _("Intimate partner or spouse")
+    FORMER_PARTNER = "former_partner", _("Former partner")
+    FAMILY = "family", _("Family member")
+    CAREGIVER = "caregiver", _("Caregiver or guardian")
+    TEACHER = "teacher", _("Teacher or school staff")
+    ACQUAINTANCE = "acquaintance", _("Friend or acquaintance")
+    ONLINE_CONTACT = "online_contact", _("Known only online")
+    STRANGER = "stranger", _("Stranger")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class ReportingDelay(models.TextChoices):
+    DAYS_0_3 = "0-3", _("0–3 days")
+    DAYS_4_5 = "4-5", _("4–5 days")
+    DAYS_6_14 = "6-14", _("6–14 days")
+    DAYS_15_30 = "15-30", _("15–30 days")
+    OVER_30 = "30+", _("Over 30 days")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Incident(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="incidents")
+    occurred_on = models.DateField(_("date of incident"), null=True, blank=True)
+    reported_on = models.DateField(_("date reported"), default=timezone.localdate)
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="incidents")
+    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, null=True, blank=True, related_name="incidents")
+    gbv_type = models.CharField(_("GBVIMS type"), max_length=25, choices=GbvType.choices)
+    # The classification answers kept for review; the type is derived from them by the service.
+    classification_answers = models.JSONField(default=dict, blank=True)
+    perpetrator_relationship = models.CharField(
+        _("perpetrator relationship"), max_length=20, choices=PerpetratorRelationship.choices,
+        default=PerpetratorRelationship.UNKNOWN,
+    )
+    reporting_delay = models.CharField(
+        _("reporting delay"), max_length=10, choices=ReportingDelay.choices, default=ReportingDelay.UNKNOWN
+    )
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["occurred_on", "id"]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        indexes = [models.Index(fields=["reported_on", "province"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(occurred_on__isnull=True) | Q(occurred_on__lte=models.F("reported_on")),
+                name="incident_not_reported_before_it_happened",
+            ),
+        ]
+
+
+class IncidentTechForm(models.Model):
+    """One row per technology-facilitated form of an incident, so that reports can count them in SQL."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="tech_form_rows")
+    form = models.CharField(max_length=20, choices=TechForm.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["incident", "form"], name="incident_tech_form_unique")]
+
+
+class ActionType(models.TextChoices):
+    CONTACT = "contact", _("Contact")
+    MEDICAL_CARE = "medical_care", _("Medical care")
+    FORENSIC_EXAM = "forensic_exam", _("Forensic examination")
+    STATEMENT_TAKEN = "statement_taken", _("Statement taken")
+    PROTECTION_ORDER = "protection_order", _("Protection order requested")
+    SHELTER_PLACEMENT = "shelter_placement", _("Shelter placement")
+    COUNSELLING = "counselling", _("Counselling")
+    SCHOOL_SAFETY_PLAN = "school_safety_plan", _("School safety plan")
+    TAKEDOWN_REQUESTED = "takedown_requested", _("Content takedown requested")
+    REFERRAL = "referral", _("Referral")
+    FOLLOW_UP = "follow_up", _("Follow-up")
+    NOTE = "note", _("Note")
+
+
+class Action(models.Model):
+    """Something a responder did. Its category decides who may read its text."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="actions")
+    type = models.CharField(_("type"), max_length=25, choices=ActionType.choices)
+    category = models.CharField(_("data category"), max_length=20, choices=ACTION_CATEGORY_CHOICES, default=GENERAL)
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now)
+    text = EncryptedTextField(_("details"), blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("action")
+        verbose_name_plural = _("actions")
+        indexes = [models.Index(fields=["case", "occurred_at"])]
+
+
+class ConsentGiver(models.TextChoices):
+    SURVIVOR = "survivor", _("The survivor")
+    SURVIVOR_AND_GUARDIAN = "survivor_and_guardian", _("The child together with a parent or guardian")
+    GUARDIAN = "guardian", _("A parent or guardian (child under 7)")
+
+
+class Consent(models.Model):
+    """The survivor's decision about sharing with one receiving agency, or with every agency of a
+    sector, per data category. Refused categories are refused on every path, overrides included."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="consents")
+    receiving_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    receiving_sector = models.CharField(_("receiving sector"), max_length=20, choices=Sector.choices, blank=True)
+    granted_categories = models.JSONField(_("categories shared"), default=list, blank=True)
+    refused_categories = models.JSONField(_("categories refused"), default=list, blank=True)
+    purpose = models.CharField(_("purpose"), max_length=300)
+    given_by = models.CharField(_("given by"), max_length=25, choices=ConsentGiver.choices)
+    guardian_relationship = models.CharField(_("guardian's relationship"), max_length=100, blank=True)
+    emergency_override = models.BooleanField(_("emergency override (danger to life)"), default=False)
+    override_reason = models.TextField(_("reason for the override"), blank=True)
+    needs_review = models.BooleanField(default=False, db_index=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdrawal_reason = models.CharField(_("withdrawal reason"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(receiving_agency__isnull=False) & Q(receiving_sector=""))
+                | (Q(receiving_agency__isnull=True) & ~Q(receiving_sector="")),
+                name="consent_one_recipient_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(emergency_override=False) | ~Q(override_reason=""),
+                name="consent_override_has_reason",
+            ),
+        ]
+
+    def is_in_force(self, at: datetime.datetime | None = None) -> bool:
+        at = at or timezone.now()
+        return self.withdrawn_at is None and (self.expires_at is None or self.expires_at > at)
+
+
+class CaseEventType(models.TextChoices):
+    OPENED = "opened", _("Case opened")
+    UPDATED = "updated", _("Case updated")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    INCIDENT_RECORDED = "incident_recorded", _("Incident recorded")
+    ACTION_LOGGED = "action_logged", _("Action logged")
+    CONSENT_RECORDED = "consent_recorded", _("Consent recorded")
+    CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent withdrawn")
+
+
+class CaseEvent(models.Model):
+    """One line of the readable case timeline. Raw who-read-what lives in the audit trail; this is
+    what happened to the case, each line tagged with the category a viewer needs to see it."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=30, choices=CaseEventType.choices)
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, null=True, related_name="+")
+    category = models.CharField(max_length=20, choices=ACTION_CATEGORY_CHOICES, default=GENERAL)
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["case", "at"])]
