@@ -1,10 +1,24 @@
 """Writes for agencies and memberships. Group membership is derived from Membership rows here and
 nowhere else, so that object permissions granted to agency groups always reach the right people."""
 
-from django.contrib.auth.models import Group
-from django.db import transaction
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
 
-from .models import Agency, AgencyGroup, Membership, Role
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .models import Agency, AgencyGroup, Commune, Membership, Province, Role
+from .reference_data import (
+    PROVINCES_FILE,
+    ReferenceDataError,
+    commune_conflicts_with_stored,
+    commune_records_parse,
+    province_records_read,
+)
 
 
 def agency_group_name(*, agency: Agency, role: str) -> str:
@@ -64,3 +78,151 @@ def membership_remove(*, user, agency: Agency) -> None:
     """Take the user out of the agency: the membership and every group of that agency."""
     Membership.objects.filter(user=user, agency=agency).delete()
     user.groups.remove(*Group.objects.filter(agency_group__agency=agency))
+
+
+# --- Staff management by an agency admin ---------------------------------------------------------
+
+# Letters and digits that cannot be mistaken for one another when read aloud or copied by hand.
+_READABLE_CHARACTERS = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def password_generate() -> str:
+    """A one-time password to hand over in person: 4 groups of 4, about 79 bits."""
+    groups = ["".join(secrets.choice(_READABLE_CHARACTERS) for _ in range(4)) for _ in range(4)]
+    return "-".join(groups)
+
+
+@transaction.atomic
+def user_create(*, username: str, full_name: str, email: str, password: str | None = None):
+    """Create a person's account. The whole name goes in first_name: Vietnamese names put the family
+    name first, and Django's get_full_name() joins first and last name in the Western order."""
+    User = get_user_model()
+    user = User(username=username, first_name=full_name.strip(), last_name="", email=email.strip())
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.full_clean()
+    user.save()
+    return user
+
+
+@transaction.atomic
+def staff_create_person(*, agency: Agency, username: str, full_name: str, email: str, role: str):
+    """Create a new user with a generated password and give them the role; returns (membership, password)."""
+    password = password_generate()
+    user = user_create(username=username, full_name=full_name, email=email, password=password)
+    return membership_add(user=user, agency=agency, role=role), password
+
+
+def _refuse_to_remove_last_admin(*, membership: Membership) -> None:
+    """An agency is never left without an agency admin: nobody but the system administrator could
+    manage its staff any more."""
+    if membership.role != Role.AGENCY_ADMIN:
+        return
+    # Locking the admin rows makes two admins who demote each other at once take turns.
+    other_admins = list(
+        Membership.objects.select_for_update()
+        .filter(agency_id=membership.agency_id, role=Role.AGENCY_ADMIN)
+        .exclude(pk=membership.pk)
+        .values_list("pk", flat=True)
+    )
+    if not other_admins:
+        raise ValidationError(_("The agency needs at least one agency admin; appoint another one first."))
+
+
+@transaction.atomic
+def staff_change_role(*, membership: Membership, role: str) -> Membership:
+    if role != Role.AGENCY_ADMIN:
+        _refuse_to_remove_last_admin(membership=membership)
+    return membership_change_role(membership=membership, role=role)
+
+
+@transaction.atomic
+def staff_remove(*, membership: Membership) -> None:
+    _refuse_to_remove_last_admin(membership=membership)
+    membership_remove(user=membership.user, agency=membership.agency)
+
+
+# --- Reference data ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadCounts:
+    created: int
+    updated: int
+    unchanged: int
+
+
+@transaction.atomic
+def province_load_reference(*, path: Path = PROVINCES_FILE) -> LoadCounts:
+    """Create or update the provinces of the reference file, matched by code. Provinces missing
+    from the file are left alone: agencies and cases may still point at them."""
+    records = province_records_read(path=path)
+    stored = {province.code: province for province in Province.objects.all()}
+    taken = {province.abbreviation: code for code, province in stored.items()}
+    taken_by_pk = {province.pk: province.abbreviation for province in stored.values()}
+    file_codes = {record.code for record in records}
+    clashes = [
+        _("%(name)s: abbreviation %(abbr)s is already used by the stored province %(code)s.")
+        % {"name": record.name, "abbr": record.abbreviation, "code": taken[record.abbreviation]}
+        for record in records
+        if taken.get(record.abbreviation, record.code) not in file_codes
+    ]
+    if clashes:
+        raise ReferenceDataError(clashes)
+    fields = ("name", "name_ascii", "abbreviation", "type", "valid_from")
+    created = updated = unchanged = 0
+    changed: list[Province] = []
+    for record in records:
+        province = stored.get(record.code)
+        if province is None:
+            Province.objects.create(code=record.code, **{field: getattr(record, field) for field in fields})
+            created += 1
+        elif any(getattr(province, field) != getattr(record, field) for field in fields):
+            for field in fields:
+                setattr(province, field, getattr(record, field))
+            changed.append(province)
+            updated += 1
+        else:
+            unchanged += 1
+    # Two provinces of the file may swap abbreviations: park the changing ones on placeholders
+    # (never valid abbreviations, which are capital letters) so that the unique constraint holds
+    # after every single statement.
+    moving = [province for province in changed if province.abbreviation != taken_by_pk[province.pk]]
+    for index, province in enumerate(moving):
+        Province.objects.filter(pk=province.pk).update(abbreviation=f"#{index}")
+    for province in changed:
+        province.save()
+    return LoadCounts(created=created, updated=updated, unchanged=unchanged)
+
+
+@transaction.atomic
+def commune_import_csv(*, text: str) -> LoadCounts:
+    """Load an official commune list: every row is checked first, then all are written together,
+    matched on (code, valid_from) so that re-running the same file changes nothing."""
+    provinces = {province.code: province for province in Province.objects.all()}
+    records = commune_records_parse(text=text, province_codes=set(provinces))
+    conflicts = commune_conflicts_with_stored(records=records)
+    if conflicts:
+        raise ReferenceDataError(conflicts)
+    stored = {(commune.code, commune.valid_from): commune for commune in Commune.objects.all()}
+    new: list[Commune] = []
+    changed: list[Commune] = []
+    unchanged = 0
+    for record in records:
+        province = provinces[record.province_code]
+        commune = stored.get((record.code, record.valid_from))
+        if commune is None:
+            new.append(Commune(
+                code=record.code, name=record.name, province=province,
+                valid_from=record.valid_from, valid_to=record.valid_to,
+            ))
+        elif (commune.name, commune.province_id, commune.valid_to) != (record.name, province.pk, record.valid_to):
+            commune.name, commune.province, commune.valid_to = record.name, province, record.valid_to
+            changed.append(commune)
+        else:
+            unchanged += 1
+    Commune.objects.bulk_create(new, batch_size=500)
+    Commune.objects.bulk_update(changed, ["name", "province", "valid_to"], batch_size=500)
+    return LoadCounts(created=len(new), updated=len(changed), unchanged=unchanged)
