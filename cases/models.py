@@ -116,6 +116,9 @@ class CaseNumberSequence(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["province", "year"], name="case_number_sequence_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.province_id}/{self.year}: {self.last}"
+
 
 class Case(models.Model):
     number = models.CharField(_("case number"), max_length=20, unique=True)
@@ -251,6 +254,9 @@ class Incident(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.gbv_type}"
+
 
 class IncidentTechForm(models.Model):
     """One row per technology-facilitated form of an incident, so that reports can count them in SQL."""
@@ -260,6 +266,9 @@ class IncidentTechForm(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["incident", "form"], name="incident_tech_form_unique")]
+
+    def __str__(self) -> str:
+        return self.form
 
 
 class ActionType(models.TextChoices):
@@ -294,6 +303,9 @@ class Action(models.Model):
         verbose_name = _("action")
         verbose_name_plural = _("actions")
         indexes = [models.Index(fields=["case", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.type}"
 
 
 class ConsentGiver(models.TextChoices):
@@ -343,6 +355,9 @@ class Consent(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.receiving_agency_id or self.receiving_sector}"
+
     def is_in_force(self, at: datetime.datetime | None = None) -> bool:
         at = at or timezone.now()
         return self.withdrawn_at is None and (self.expires_at is None or self.expires_at > at)
@@ -374,3 +389,6 @@ class CaseEvent(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["case", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.type}"
