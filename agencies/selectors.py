@@ -27,3 +27,22 @@ def user_primary_role(*, user) -> str | None:
         if role in roles:
             return role
     return None
+
+
+def user_is_agency_admin(*, user) -> bool:
+    return Membership.objects.filter(user=user, role=Role.AGENCY_ADMIN, agency__active=True).exists()
+
+
+def agency_for_admin(*, user, agency_id: int) -> Agency | None:
+    """The agency, if the user is one of its agency admins; None for any other agency."""
+    return (
+        Agency.objects.filter(
+            pk=agency_id, active=True, memberships__user=user, memberships__role=Role.AGENCY_ADMIN
+        )
+        .select_related("province")
+        .first()
+    )
+
+
+def agency_staff_list(*, agency: Agency) -> QuerySet[Membership]:
+    return Membership.objects.filter(agency=agency).select_related("user").order_by("user__username")
