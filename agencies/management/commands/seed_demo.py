@@ -1,0 +1,44 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from agencies.demo import DEMO_PASSWORD, seed_demo_world
+from agencies.models import Role
+
+
+class Command(BaseCommand):
+    help = "Build the synthetic demo world (idempotent) and print the demo logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--allow-production", action="store_true",
+            help="Seed even under production settings (creates accounts with a published password).",
+        )
+
+    def handle(self, *args, allow_production: bool, **options):
+        if settings.SETTINGS_MODULE == "config.settings.production" and not allow_production:
+            raise CommandError(_(
+                "Refusing to create demo accounts with a published password under production settings; "
+                "pass --allow-production if this really is a demo installation."
+            ))
+        world = seed_demo_world()
+        roles = dict(Role.choices) | {"analyst": _("Analyst"), "superuser": _("System admin (Django admin)")}
+        rows = [(_("Username"), _("Role"), _("Agency"))]
+        for login in world.logins:
+            where = login.where
+            if login.role == "analyst":
+                where = _("Scope: %(scope)s") % {"scope": where or _("national")}
+            rows.append((login.username, str(roles[login.role]), where))
+        widths = [max(len(row[column]) for row in rows) for column in range(2)]
+        self.stdout.write(self.style.SUCCESS(
+            _("Demo world ready. Every demo login below uses the password %(password)s") % {"password": DEMO_PASSWORD}
+        ))
+        for index, (username, role, where) in enumerate(rows):
+            self.stdout.write(f"{username:<{widths[0]}}  {role:<{widths[1]}}  {where}".rstrip())
+            if index == 0:
+                self.stdout.write(f"{'-' * widths[0]}  {'-' * widths[1]}  {'-' * 6}")
+        kept = len({login.username for login in world.logins}) - len(world.created_usernames)
+        self.stdout.write(
+            _("%(created)d accounts created; %(kept)d already existed and kept their password.")
+            % {"created": len(world.created_usernames), "kept": kept}
+        )
