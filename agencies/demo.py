@@ -93,16 +93,21 @@ def seed_reference(world: DemoWorld) -> None:
     world.provinces = {key: by_code[code] for key, code in DEMO_PROVINCES.items()}
 
 
+def demo_commune_names(*, province_code: str) -> list[str]:
+    """Synthetic commune and ward names for a province, distinct and the same on every run."""
+    fake = _faker(f"communes:{province_code}")
+    names: list[str] = []
+    while len(names) < COMMUNES_PER_PROVINCE:
+        name = f"{fake.commune_prefix().capitalize()} {fake.commune_name()}"
+        if name not in names:
+            names.append(name)
+    return names
+
+
 def seed_communes(world: DemoWorld) -> None:
     for key, province in world.provinces.items():
-        fake = _faker(f"communes:{province.code}")
-        names: list[str] = []
-        while len(names) < COMMUNES_PER_PROVINCE:
-            name = f"{fake.commune_prefix().capitalize()} {fake.commune_name()}"
-            if name not in names:
-                names.append(name)
         communes = []
-        for index, name in enumerate(names, start=1):
+        for index, name in enumerate(demo_commune_names(province_code=province.code), start=1):
             # "DEMO…" codes cannot collide with the official five-digit commune codes.
             commune, _ = Commune.objects.get_or_create(
                 code=f"DEMO{province.code}{index:02d}", valid_from=DEMO_VALID_FROM,
