@@ -7,7 +7,10 @@ from .models import Agency, Membership, Role
 
 
 class RoleForm(forms.Form):
-    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    # The staff table shows the role selects without visible labels; screen readers still need one.
+    role = forms.ChoiceField(
+        label=_("Role"), choices=Role.choices, widget=forms.Select(attrs={"aria-label": _("Role")})
+    )
 
 
 class AddExistingPersonForm(RoleForm):
