@@ -1,0 +1,22 @@
+import re
+import uuid
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# Accept a proxy's id only if it is short and harmless in logs and headers; otherwise make one.
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{7,99}")
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (the caller's X-Request-ID if sane, else a new UUID) as
+    request.request_id, and echoes it in the response, so an audit event, a log line and a user's
+    bug report can be matched."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        supplied = request.headers.get(REQUEST_ID_HEADER, "")
+        request.request_id = supplied if _SANE_REQUEST_ID.fullmatch(supplied) else str(uuid.uuid4())
+        response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = request.request_id
+        return response

@@ -1,0 +1,96 @@
+"""Database triggers that make the audit table append-only, on PostgreSQL and SQLite.
+
+The triggers stop the application (and anyone using its database role by mistake) from changing
+history. They do not stop the table's owner, who can drop them: the hash chain and the checkpoints
+outside the database are what make such tampering visible.
+"""
+
+from django.db import NotSupportedError
+from django.db.migrations.operations.base import Operation
+
+from .models import AUDIT_EVENT_TABLE
+
+# SQLSTATE 23000 makes psycopg raise IntegrityError, as SQLite's RAISE(ABORT) does.
+_POSTGRESQL_INSTALL = [
+    """
+    CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'audit events are append-only: % refused on %', TG_OP, TG_TABLE_NAME
+            USING ERRCODE = 'integrity_constraint_violation';
+    END
+    $$
+    """,
+    f"""
+    CREATE TRIGGER audit_event_no_update_delete BEFORE UPDATE OR DELETE ON {AUDIT_EVENT_TABLE}
+        FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()
+    """,
+    f"""
+    CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON {AUDIT_EVENT_TABLE}
+        FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only()
+    """,
+]
+_POSTGRESQL_REMOVE = [
+    f"DROP TRIGGER IF EXISTS audit_event_no_truncate ON {AUDIT_EVENT_TABLE}",
+    f"DROP TRIGGER IF EXISTS audit_event_no_update_delete ON {AUDIT_EVENT_TABLE}",
+    "DROP FUNCTION IF EXISTS audit_event_append_only()",
+]
+
+# SQLite has no TRUNCATE; an unqualified DELETE skips its truncate optimisation when a table has
+# a delete trigger, so the row trigger covers it.
+_SQLITE_INSTALL = [
+    f"""
+    CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON {AUDIT_EVENT_TABLE}
+    BEGIN SELECT RAISE(ABORT, 'audit events are append-only: UPDATE refused'); END
+    """,
+    f"""
+    CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON {AUDIT_EVENT_TABLE}
+    BEGIN SELECT RAISE(ABORT, 'audit events are append-only: DELETE refused'); END
+    """,
+]
+_SQLITE_REMOVE = [
+    "DROP TRIGGER IF EXISTS audit_event_no_update",
+    "DROP TRIGGER IF EXISTS audit_event_no_delete",
+]
+
+
+def _statements(vendor: str, *, install: bool) -> list[str]:
+    if vendor == "postgresql":
+        return _POSTGRESQL_INSTALL if install else _POSTGRESQL_REMOVE
+    if vendor == "sqlite":
+        return _SQLITE_INSTALL if install else _SQLITE_REMOVE
+    raise NotSupportedError(f"The audit trail's append-only triggers exist for PostgreSQL and SQLite, not {vendor}.")
+
+
+def append_only_install(connection) -> None:
+    with connection.cursor() as cursor:
+        for sql in _statements(connection.vendor, install=True):
+            cursor.execute(sql)
+
+
+def append_only_remove(connection) -> None:
+    with connection.cursor() as cursor:
+        for sql in _statements(connection.vendor, install=False):
+            cursor.execute(sql)
+
+
+class InstallAppendOnlyTriggers(Operation):
+    """Migration operation: the triggers for whichever backend the migration runs on."""
+
+    reversible = True
+    reduces_to_sql = True
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if self.allow_migrate_model(schema_editor.connection.alias, to_state.apps.get_model("audit", "AuditEvent")):
+            for sql in _statements(schema_editor.connection.vendor, install=True):
+                schema_editor.execute(sql, params=None)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if self.allow_migrate_model(schema_editor.connection.alias, from_state.apps.get_model("audit", "AuditEvent")):
+            for sql in _statements(schema_editor.connection.vendor, install=False):
+                schema_editor.execute(sql, params=None)
+
+    def describe(self):
+        return "Install the append-only triggers on the audit event table"

@@ -1,0 +1,46 @@
+from contextlib import contextmanager
+
+import pytest
+from django.db import connection
+
+from audit.models import AUDIT_EVENT_TABLE
+from audit.services import audit_record
+from audit.triggers import append_only_install, append_only_remove
+
+
+@contextmanager
+def triggers_off():
+    """Lift the append-only triggers, as someone with the table owner's rights could, to tamper
+    with the table in a test."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # ALTER TABLE refuses to run while deferred foreign-key checks of this transaction wait.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"ALTER TABLE {AUDIT_EVENT_TABLE} DISABLE TRIGGER USER")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute(f"ALTER TABLE {AUDIT_EVENT_TABLE} ENABLE TRIGGER USER")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    else:
+        append_only_remove(connection)
+        try:
+            yield
+        finally:
+            append_only_install(connection)
+
+
+def tamper(sql: str, params=()) -> int:
+    with triggers_off(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+@pytest.fixture
+def five_events(db):
+    return [
+        audit_record(actor=None, action="view", case_id=n, target=f"case:{n}", categories=["identity"])
+        for n in range(1, 6)
+    ]

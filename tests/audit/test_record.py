@@ -1,0 +1,106 @@
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.test import RequestFactory
+
+from audit.chain import GENESIS_HASH, stored_event_hash
+from audit.models import AuditEvent
+from audit.services import audit_record
+
+
+def test_events_chain_from_genesis(db):
+    first = audit_record(actor=None, action="create", case_id=7, target="case:7")
+    second = audit_record(actor=None, action="view", case_id=7, target="case:7")
+    assert (first.seq, first.prev_hash) == (1, GENESIS_HASH)
+    assert (second.seq, second.prev_hash) == (2, first.hash)
+    assert len(first.hash) == 64 and first.hash != second.hash
+
+
+def test_stored_event_hashes_the_same_after_a_round_trip(db, world):
+    request = RequestFactory().get("/", REMOTE_ADDR="2001:DB8:0:0:0:0:0:1")
+    request.request_id = "req-12345678"
+    event = audit_record(
+        actor=world.lead_responder, action="share", case_id=12, agency_id=world.police.pk,
+        categories=["medical", "identity", "medical"], target="handoff:4", reason="Chuyển tuyến khẩn cấp",
+        details={"to": world.health.pk, "nested": {"b": [1, 2.5, None], "a": "Hà Nội"},
+                 "when": datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC)},
+        request=request,
+    )
+    stored = AuditEvent.objects.get(seq=event.seq)
+    assert stored.categories == ["identity", "medical"]
+    assert stored.details["when"] == "2026-01-02T03:04:05.000Z"
+    assert stored.ip in ("2001:db8::1", "2001:DB8::1")
+    assert stored.request_id == "req-12345678"
+    assert stored_event_hash(stored) == stored.hash == event.hash
+
+
+def test_actor_snapshots(db, world):
+    user_event = audit_record(actor=world.lead_supervisor, action="view")
+    anonymous_event = audit_record(actor=AnonymousUser(), action="login_failed")
+    system_event = audit_record(actor=None, action="export")
+    assert (user_event.actor_id, user_event.actor_username) == (world.lead_supervisor.pk, "lead_supervisor")
+    assert (anonymous_event.actor_id, anonymous_event.actor_username) == (None, "")
+    assert (system_event.actor_id, system_event.actor_username) == (None, "")
+
+
+def test_event_rolls_back_with_the_callers_transaction(db):
+    audit_record(actor=None, action="view")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit_record(actor=None, action="change", case_id=1)
+        raise RuntimeError("the change failed")
+    after = audit_record(actor=None, action="view")
+    assert list(AuditEvent.objects.values_list("seq", "action")) == [(1, "view"), (2, "view")]
+    assert after.prev_hash == AuditEvent.objects.get(seq=1).hash
+
+
+def test_query_budget_inside_a_transaction(db, django_assert_num_queries):
+    from django.db import connection
+
+    audit_record(actor=None, action="view")
+    # PostgreSQL: chain lock, head, insert. SQLite: head, insert.
+    with transaction.atomic(), django_assert_num_queries(3 if connection.vendor == "postgresql" else 2):
+        audit_record(actor=None, action="view")
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"action": "peek"},
+        {"action": "view", "case_id": "12"},
+        {"action": "view", "agency_id": True},
+        {"action": "view", "categories": "medical"},
+        {"action": "view", "categories": ["medical", 3]},
+        {"action": "view", "categories": [""]},
+        {"action": "view", "target": "x" * 201},
+        {"action": "view", "reason": "nul\x00byte"},
+        {"action": "view", "details": ["not", "a", "dict"]},
+        {"action": "view", "details": {"ratio": float("nan")}},
+    ],
+)
+def test_bad_arguments_are_refused_and_nothing_is_written(db, kwargs):
+    with pytest.raises(ValueError):
+        audit_record(actor=None, **kwargs)
+    assert not AuditEvent.objects.exists()
+
+
+def test_client_address_and_proxies(db, settings):
+    factory = RequestFactory()
+    direct = factory.get("/", REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR="6.6.6.6")
+    assert audit_record(actor=None, action="view", request=direct).ip == "10.0.0.9"
+
+    settings.AUDIT_TRUSTED_PROXIES = 1
+    proxied = factory.get("/", REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.5")
+    assert audit_record(actor=None, action="view", request=proxied).ip == "203.0.113.5"
+    no_header = factory.get("/", REMOTE_ADDR="10.0.0.9")
+    assert audit_record(actor=None, action="view", request=no_header).ip is None
+    garbage = factory.get("/", REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR="not-an-address")
+    assert audit_record(actor=None, action="view", request=garbage).ip is None
+
+
+def test_actors_with_a_history_cannot_be_deleted(db, world):
+    audit_record(actor=world.receiving_responder, action="view", case_id=3)
+    with pytest.raises(ProtectedError):
+        world.receiving_responder.delete()
