@@ -392,3 +392,106 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.type}"
+
+
+class HandoffKind(models.TextChoices):
+    REFERRAL = "referral", _("Referral: asks for a service, the lead stays")
+    TRANSFER = "transfer", _("Transfer: moves the lead")
+
+
+class Urgency(models.TextChoices):
+    EMERGENCY = "emergency", _("Emergency")
+    URGENT = "urgent", _("Urgent")
+    STANDARD = "standard", _("Standard")
+
+
+class HandoffStatus(models.TextChoices):
+    SENT = "sent", _("Sent")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    COMPLETED = "completed", _("Completed")
+
+
+HANDOFF_TRANSITIONS: dict[str, frozenset[str]] = {
+    HandoffStatus.SENT: frozenset({HandoffStatus.ACCEPTED, HandoffStatus.DECLINED, HandoffStatus.WITHDRAWN}),
+    HandoffStatus.ACCEPTED: frozenset({HandoffStatus.COMPLETED, HandoffStatus.WITHDRAWN}),
+    HandoffStatus.DECLINED: frozenset(),
+    HandoffStatus.WITHDRAWN: frozenset(),
+    HandoffStatus.COMPLETED: frozenset(),
+}
+
+
+class HandoffService(models.TextChoices):
+    MEDICAL_CARE = "medical_care", _("Medical care")
+    FORENSIC_EXAM = "forensic_exam", _("Forensic examination")
+    INVESTIGATION = "investigation", _("Investigation")
+    PROTECTION_ORDER = "protection_order", _("Protection order")
+    COUNSELLING = "counselling", _("Counselling")
+    SHELTER = "shelter", _("Shelter")
+    LEGAL_AID = "legal_aid", _("Legal aid")
+    SCHOOL_SAFETY = "school_safety", _("School safety plan")
+    CONTENT_TAKEDOWN = "content_takedown", _("Content takedown")
+    SOCIAL_SUPPORT = "social_support", _("Social support")
+    OTHER = "other", _("Other")
+
+
+class Handoff(models.Model):
+    """A case moving between agencies. Acceptance shares exactly the consented categories among
+    `categories`; decline and withdrawal share nothing; completion reduces access to the case facts."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="handoffs")
+    kind = models.CharField(_("kind"), max_length=10, choices=HandoffKind.choices)
+    from_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="handoffs_sent")
+    to_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="handoffs_received")
+    services = models.JSONField(_("services asked"), default=list)
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices)
+    categories = models.JSONField(_("categories to share"), default=list, blank=True)
+    message = EncryptedTextField(_("message to the receiving agency"), blank=True)
+    emergency_override = models.BooleanField(_("emergency override (danger to life)"), default=False)
+    override_reason = models.TextField(_("reason for the override"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=HandoffStatus.choices, default=HandoffStatus.SENT)
+    forwarded_from = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="forwarded_to"
+    )
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    due_at = models.DateTimeField(_("response due"))
+    viewed_at = models.DateTimeField(_("first viewed at"), null=True, blank=True)
+    viewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    responded_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    outcome = models.TextField(_("outcome"), blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdraw_reason = models.TextField(_("reason for withdrawing"), blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        verbose_name = _("handoff")
+        verbose_name_plural = _("handoffs")
+        indexes = [
+            models.Index(fields=["to_agency", "status"]),
+            models.Index(fields=["from_agency", "status"]),
+            models.Index(fields=["case", "status"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(from_agency=models.F("to_agency")), name="handoff_not_to_itself"),
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(decline_reason=""), name="handoff_decline_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(emergency_override=False) | ~Q(override_reason=""), name="handoff_override_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.from_agency_id} → {self.to_agency_id} ({self.status})"
