@@ -1,0 +1,84 @@
+"""Inputs and counters for the case-service tests. Payloads are synthetic (Faker-style vi_VN names
+typed by hand), never real people."""
+
+import datetime
+
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from cases.models import (
+    Action,
+    Case,
+    CaseEvent,
+    CaseGroupObjectPermission,
+    CaseNumberSequence,
+    Consent,
+    Incident,
+    IncidentTechForm,
+    Survivor,
+)
+from cases.selectors import case_get_for_user
+from cases.services import case_open
+
+NO = {
+    "penetration": False, "sexual_contact": False, "physical_assault": False, "forced_marriage": False,
+    "denial_of_resources": False, "psychological_abuse": False,
+}
+
+
+def answers(**yes) -> dict:
+    return {**NO, **yes}
+
+
+def survivor_data(**overrides) -> dict:
+    data = {
+        "full_name": "Trần Thị Mai", "phone": "0912 345 678", "address": "12 phố Hàng Bạc, Hoàn Kiếm",
+        "sex": "female", "birth_year": 1998, "disability": "none", "ethnicity": "Kinh",
+    }
+    data.update(overrides)
+    return data
+
+
+def incident_data(world, **overrides) -> dict:
+    today = timezone.localdate()
+    data = {
+        "occurred_on": today - datetime.timedelta(days=2), "reported_on": today, "province": world.hanoi,
+        "answers": answers(physical_assault=True), "tech_forms": ["harassment"],
+        "perpetrator_relationship": "intimate_partner",
+    }
+    data.update(overrides)
+    return data
+
+
+def consent_data(world, **overrides) -> dict:
+    data = {
+        "receiving_agency": world.health, "granted_categories": ["medical"], "refused_categories": ["identity"],
+        "purpose": "Khám và điều trị", "given_by": "survivor",
+    }
+    data.update(overrides)
+    return data
+
+
+def open_case(world, *, actor=None, consent=None, survivor=None, incident=None, risk_level="medium", **kwargs):
+    return case_open(
+        actor=actor or world.lead_responder, agency=kwargs.pop("agency", world.police),
+        survivor=survivor if survivor is not None else survivor_data(),
+        incident=incident if incident is not None else incident_data(world),
+        consent=consent, risk_level=risk_level, **kwargs,
+    )
+
+
+def access_for(user, case, require="view_case"):
+    return case_get_for_user(user=user, case_id=case.pk, require=require)
+
+
+COUNTED = (Case, Survivor, Incident, IncidentTechForm, Action, Consent, CaseEvent, CaseNumberSequence,
+           CaseGroupObjectPermission, AuditEvent)
+
+
+def row_counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in COUNTED}
+
+
+def audit_count(**filters) -> int:
+    return AuditEvent.objects.filter(**filters).count()

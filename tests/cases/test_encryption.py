@@ -1,0 +1,153 @@
+"""Encryption at rest, phone search through the keyed hash, and key rotation."""
+
+import io
+
+import pytest
+from cryptography.fernet import Fernet, InvalidToken
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import override_settings
+
+from audit.models import AuditEvent
+from cases import key_rotation
+from cases.models import Action, Survivor
+from cases.services import action_log, survivor_find_by_phone
+from tests.cases.services_helpers import access_for, consent_data, open_case, survivor_data
+
+OLD_KEY = Fernet.generate_key().decode()
+NEW_KEY = Fernet.generate_key().decode()
+SURVIVOR_COLUMNS = ("full_name", "phone", "address", "guardian_name", "guardian_phone")
+
+
+def _raw_row(table: str, pk: int, columns) -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE id = %s", [pk])  # noqa: S608
+        return dict(zip(columns, cursor.fetchone(), strict=True))
+
+
+def test_the_database_row_holds_no_plaintext_name_phone_or_action_text(world):
+    case = open_case(world, survivor=survivor_data(guardian_name="Nguyễn Văn Hùng", guardian_phone="0987 654 321"))
+    action = action_log(access=access_for(world.lead_responder, case), actor=world.lead_responder,
+                        data={"type": "medical_care", "text": "Vết bầm tím ở cánh tay"})
+    row = _raw_row("cases_survivor", case.survivor_id, (*SURVIVOR_COLUMNS, "phone_hash"))
+    stored = " ".join(str(value) for value in row.values())
+    for plaintext in ("Trần", "Mai", "0912", "345 678", "912345678", "Hàng Bạc", "Hùng", "0987", "654 321"):
+        assert plaintext not in stored
+    for column in SURVIVOR_COLUMNS:
+        assert row[column].startswith("gAAAA")  # a Fernet token
+    assert len(row["phone_hash"]) == 64
+    action_row = _raw_row("cases_action", action.pk, ("text",))
+    assert "bầm" not in action_row["text"] and action_row["text"].startswith("gAAAA")
+
+
+@pytest.mark.parametrize("typed", ["0912345678", "+84 912 345 678", "84912345678", "0912.345.678", "(091) 2345-678"])
+def test_phone_search_finds_the_survivor_however_the_number_is_written(world, typed):
+    case = open_case(world)
+    open_case(world, survivor=survivor_data(phone="0912 345 679"))
+    assert survivor_find_by_phone(user=world.lead_responder, phone=typed) == [case]
+
+
+def test_phone_search_needs_the_contact_category(world):
+    medical_only = open_case(world, consent=consent_data(world))
+    with_contact = open_case(world, consent=consent_data(world, granted_categories=["medical", "contact"]))
+    assert survivor_find_by_phone(user=world.receiving_responder, phone="0912345678") == [with_contact]
+    assert survivor_find_by_phone(user=world.outsider_responder, phone="0912345678") == []
+    assert survivor_find_by_phone(user=world.analyst, phone="0912345678") == []
+    assert set(survivor_find_by_phone(user=world.lead_responder, phone="0912345678")) == {medical_only, with_contact}
+
+
+def test_phone_search_is_audited_without_the_number(world):
+    case = open_case(world)
+    before = AuditEvent.objects.count()
+    survivor_find_by_phone(user=world.lead_responder, phone="0912 345 678")
+    survivor_find_by_phone(user=world.outsider_responder, phone="0912 345 678")
+    events = list(AuditEvent.objects.order_by("seq"))[before:]
+    assert [(e.action, e.details, e.categories) for e in events] == [
+        ("search", {"case_ids": [case.pk]}, ["contact"]), ("search", {"case_ids": []}, ["contact"])]
+    assert "345" not in str([e.details for e in events]) + "".join(e.target for e in events)
+
+
+@pytest.mark.parametrize("phone", ["", "   ", "abc", "12", None, 912345678])
+def test_phone_search_refuses_what_is_not_a_phone_number(world, phone):
+    with pytest.raises(ValidationError) as excinfo:
+        survivor_find_by_phone(user=world.lead_responder, phone=phone)
+    assert "phone" in excinfo.value.message_dict
+
+
+def _token_keys(token: str) -> set[str]:
+    keys = set()
+    for name, key in (("old", OLD_KEY), ("new", NEW_KEY)):
+        try:
+            Fernet(key.encode()).decrypt(token.encode())
+            keys.add(name)
+        except InvalidToken:
+            pass
+    return keys
+
+
+def _rotate(*args) -> str:
+    out = io.StringIO()
+    call_command("rotate_encryption_keys", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_rotation_moves_every_value_to_the_new_key(world):
+    with override_settings(FIELD_ENCRYPTION_KEYS=[OLD_KEY]):
+        cases = [open_case(world) for _ in range(3)]
+        action = action_log(access=access_for(world.lead_responder, cases[0]), actor=world.lead_responder,
+                            data={"type": "note", "text": "Ghi chú bí mật"})
+    survivor_ids = [c.survivor_id for c in cases]
+    assert _token_keys(_raw_row("cases_survivor", survivor_ids[0], ("full_name",))["full_name"]) == {"old"}
+
+    with override_settings(FIELD_ENCRYPTION_KEYS=[NEW_KEY, OLD_KEY]):
+        with pytest.raises(CommandError, match="still encrypted under an older key"):
+            _rotate("--check")
+        output = _rotate("--batch-size", "2")
+        assert "cases.Survivor.full_name: 3 rotated, 0 already under the newest key, 0 empty" in output
+        assert "cases.Survivor.guardian_name: 0 rotated, 0 already under the newest key, 3 empty" in output
+        assert "cases.Action.text: 1 rotated" in output
+        again = _rotate()
+        assert "cases.Survivor.full_name: 0 rotated, 3 already under the newest key" in again
+        assert "0 values rotated" in again
+        _rotate("--check")
+
+    for pk in survivor_ids:
+        row = _raw_row("cases_survivor", pk, ("full_name", "phone", "address"))
+        assert all(_token_keys(token) == {"new"} for token in row.values())
+    with override_settings(FIELD_ENCRYPTION_KEYS=[NEW_KEY]):
+        survivor = Survivor.objects.get(pk=survivor_ids[2])
+        assert (survivor.full_name, survivor.phone) == ("Trần Thị Mai", "0912 345 678")
+        assert Action.objects.get(pk=action.pk).text == "Ghi chú bí mật"
+
+
+def test_rotation_refuses_a_value_no_key_opens(world):
+    with override_settings(FIELD_ENCRYPTION_KEYS=[OLD_KEY]):
+        case = open_case(world)
+    with override_settings(FIELD_ENCRYPTION_KEYS=[NEW_KEY]), pytest.raises(CommandError) as excinfo:
+        _rotate()
+    assert f"row {case.survivor_id} cannot be decrypted" in str(excinfo.value)
+    assert "Trần" not in str(excinfo.value)
+
+
+def test_rotation_refuses_a_bad_batch_size_or_key(world):
+    with pytest.raises(CommandError):
+        _rotate("--batch-size", "0")
+    with override_settings(FIELD_ENCRYPTION_KEYS=["not-a-key"]), pytest.raises(CommandError):
+        _rotate()
+
+
+def test_rotation_leaves_a_value_changed_meanwhile_alone(world, monkeypatch):
+    with override_settings(FIELD_ENCRYPTION_KEYS=[OLD_KEY]):
+        case = open_case(world)
+    real_rotate = key_rotation.crypto.rotate
+
+    def rotate_while_someone_edits(token):
+        # The application writes a new name (under the newest key) between the read and the write.
+        Survivor.objects.filter(pk=case.survivor_id).update(full_name="Lê Thị Hoa")
+        return real_rotate(token)
+
+    with override_settings(FIELD_ENCRYPTION_KEYS=[NEW_KEY, OLD_KEY]):
+        monkeypatch.setattr(key_rotation.crypto, "rotate", rotate_while_someone_edits)
+        _rotate()
+        assert Survivor.objects.get(pk=case.survivor_id).full_name == "Lê Thị Hoa"
