@@ -5,43 +5,59 @@ VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
+PYTEST_ARGS ?=
 export PORT HOST
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run test install messages migrate seed lock lint clean help
+.PHONY: help run test venv install install-dev messages migrate seed lint lock clean
 
 help:
 	@echo "make run    start HopLuc (web + Celery worker + beat) on http://$(HOST):$(PORT)/"
 	@echo "make test   run the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)"
 
-$(VENV)/.installed: requirements.in requirements-dev.in requirements.lock
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "HopLuc needs Python 3.11 or newer; run make PYTHON=python3.11 ..." >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+venv: $(BIN)/python
+
+# `make run` needs only the runtime packages; the test tools (Playwright is large) come with `make test`.
+$(VENV)/.installed-runtime: $(BIN)/python requirements.in requirements.lock
+	$(BIN)/python -m pip install --quiet -r requirements.in -c requirements.lock
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed-runtime requirements-dev.in
 	$(BIN)/python -m pip install --quiet -r requirements.in -r requirements-dev.in -c requirements.lock
 	@touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed-runtime
+install-dev: $(VENV)/.installed-dev
 
 # Translations are compiled from the committed .po files; Babel does it without GNU gettext.
 messages: install
-	@$(BIN)/pybabel -q compile -d locale -D django
+	@$(BIN)/pybabel compile -q -d locale -D django
 
 migrate: messages
 	$(BIN)/python manage.py migrate --noinput
 
+# seed_demo only adds what is missing, so running `make run` again keeps existing data.
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 
+# honcho starts each process in its own group and stops them all on Ctrl-C (SIGINT) or SIGTERM.
+# `-e /dev/null`: a .env written for docker compose must not reach web and worker while
+# migrate and seed_demo ran without it (other encryption keys, other database).
 run: seed
 	@echo
-	@echo "  HopLuc is starting on  http://$(HOST):$(PORT)/   (Ctrl-C stops web, worker and beat)"
+	@echo "  HopLuc is starting on  http://$(HOST):$(PORT)/login/   (Ctrl-C stops web, worker and beat)"
 	@echo
-	$(BIN)/honcho -f Procfile.dev start
+	@exec $(BIN)/honcho -e /dev/null -f Procfile.dev start
 
-test: messages
+test: install-dev messages
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 
 # Re-pin every dependency after editing requirements*.in.
@@ -52,4 +68,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV)

@@ -1,7 +1,10 @@
+"""The one Celery app. Everything it needs comes from Django settings (CELERY_* names)."""
+
 import os
 from pathlib import Path
 
 from celery import Celery
+from celery.signals import worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
@@ -9,21 +12,30 @@ app = Celery("hopluc")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
 
-def _configure_transport() -> None:
+def _make_filesystem_broker_folders() -> None:
     from django.conf import settings
 
-    visibility = {"visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT}
-    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
-        for key in ("data_folder_in", "data_folder_out", "processed_folder"):
-            Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key]).mkdir(parents=True, exist_ok=True)
-        (settings.CELERY_FS_DIR / "results").mkdir(parents=True, exist_ok=True)
-    else:
-        app.conf.broker_transport_options = visibility
-        app.conf.result_backend_transport_options = visibility
+    if not settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        return
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    for key in ("data_folder_in", "data_folder_out", "control_folder", "processed_folder"):
+        Path(options[key]).mkdir(parents=True, exist_ok=True)
+    (settings.CELERY_FS_DIR / "results").mkdir(parents=True, exist_ok=True)
 
 
-_configure_transport()
+# Web, worker and beat each import this module, so whichever starts first creates the folders.
+_make_filesystem_broker_folders()
 app.autodiscover_tasks()
 app.autodiscover_tasks(["config"])
 
 
+@worker_process_init.connect
+def _leave_worker_process_group(**kwargs) -> None:
+    """Put each prefork child in its own process group.
+
+    Supervisors such as honcho stop a process by signalling its whole group. A pool child killed
+    that way can die holding the pool's queue lock, and the parent then hangs at exit instead of
+    finishing its warm shutdown. Outside the group, children are stopped by their parent, and the
+    parent-death signal Celery sets still ends them if the parent is killed.
+    """
+    os.setpgid(0, 0)

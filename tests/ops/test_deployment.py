@@ -1,0 +1,126 @@
+"""The production description (compose, Dockerfile, Procfiles) and the README agree with each other.
+
+Docker cannot run here, so these read the files; what they pin down is what a reviewer would check.
+"""
+
+import re
+
+import pytest
+import yaml
+
+from .conftest import BASE_DIR
+
+PROCESSES = ("web", "worker", "beat")
+
+
+def procfile(name: str) -> dict[str, str]:
+    entries = {}
+    for line in (BASE_DIR / name).read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            process, _, command = line.partition(":")
+            entries[process.strip()] = command.strip()
+    return entries
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())
+
+
+def test_compose_describes_the_five_services_each_with_a_healthcheck(compose):
+    services = compose["services"]
+    assert {"postgres", "redis", "web", "worker", "beat"} <= set(services)
+    assert services["postgres"]["image"].startswith("postgres:16")
+    assert services["redis"]["image"].startswith("redis:7")
+    for name in ("postgres", "redis", "web", "worker", "beat"):
+        assert services[name]["healthcheck"]["test"], name
+
+
+def test_exactly_one_beat_and_workers_that_can_be_scaled(compose):
+    services = compose["services"]
+    assert services["beat"]["deploy"]["replicas"] == 1
+    worker = services["worker"]
+    assert "container_name" not in worker and "ports" not in worker
+    assert "deploy" not in worker or worker["deploy"].get("replicas", 1) >= 1
+
+
+def test_compose_runs_the_procfile_commands_exactly(compose):
+    production = procfile("Procfile")
+    assert set(production) == set(PROCESSES)
+    for name in PROCESSES:
+        assert compose["services"][name]["command"] == production[name], name
+
+
+def test_make_run_starts_worker_and_beat_as_production_does():
+    development, production = procfile("Procfile.dev"), procfile("Procfile")
+    assert set(development) == set(PROCESSES)
+    assert development["worker"] == production["worker"]
+    assert development["beat"] == production["beat"]
+    assert development["web"].startswith("python manage.py runserver ")
+
+
+def test_app_services_wait_for_healthy_databases_and_migrations(compose):
+    services = compose["services"]
+    for name in PROCESSES:
+        depends = services[name]["depends_on"]
+        assert depends["postgres"]["condition"] == "service_healthy", name
+        assert depends["redis"]["condition"] == "service_healthy", name
+        assert depends["migrate"]["condition"] == "service_completed_successfully", name
+    migrate = services["migrate"]
+    assert migrate["command"] == "python manage.py migrate --noinput"
+    assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert migrate["restart"] == "no"
+
+
+def test_production_settings_and_secrets_come_from_the_environment_with_no_default(compose):
+    for name in ("migrate", *PROCESSES):
+        env = compose["services"][name]["environment"]
+        assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
+        assert env["DATABASE_URL"].startswith("postgres://")
+        assert env["REDIS_URL"].startswith("redis://")
+        for secret in ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "SEARCH_HASH_KEY"):
+            # ${NAME:?message} stops compose when the variable is unset; ":-" would be a default.
+            assert re.fullmatch(rf"\$\{{{secret}:\?[^}}]+\}}", env[secret]), (name, secret)
+    postgres_password = compose["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"]
+    assert re.fullmatch(r"\$\{POSTGRES_PASSWORD:\?[^}]+\}", postgres_password)
+
+
+def test_data_lives_in_named_volumes(compose):
+    assert {"postgres-data", "redis-data"} <= set(compose["volumes"])
+    assert "postgres-data:/var/lib/postgresql/data" in compose["services"]["postgres"]["volumes"]
+    assert "redis-data:/data" in compose["services"]["redis"]["volumes"]
+
+
+def test_dockerfile_builds_a_slim_image_that_runs_as_a_user():
+    dockerfile = (BASE_DIR / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.11-slim$", dockerfile, re.M)
+    assert "pip install -r requirements.in -c requirements.lock" in dockerfile
+    users = re.findall(r"^USER (\S+)$", dockerfile, re.M)
+    assert users and users[-1] not in ("root", "0")
+    assert "collectstatic --noinput" in dockerfile
+
+
+def settings_environment_variables() -> set[str]:
+    names = set()
+    for path in (BASE_DIR / "config" / "settings").glob("*.py"):
+        names |= set(re.findall(r"(?:\benv|Env\(\))\.\w+\(\s*\"([A-Z][A-Z0-9_]+)\"", path.read_text()))
+    return names
+
+
+def test_readme_configuration_table_lists_every_variable_the_settings_read():
+    readme = (BASE_DIR / "README.md").read_text()
+    documented = set(re.findall(r"^\| `([A-Z][A-Z0-9_]+)` \|", readme, re.M))
+    read = settings_environment_variables()
+    assert {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ALLOWED_HOSTS", "PORT", "EMAIL_HOST", "SMS_BACKEND"} <= read
+    assert not read - documented, f"settings read variables the README does not describe: {sorted(read - documented)}"
+    assert not documented - read - {"DJANGO_SETTINGS_MODULE", "WEB_CONCURRENCY", "WORKER_CONCURRENCY", "HOST"}, (
+        f"README describes variables nothing reads: {sorted(documented - read)}"
+    )
+
+
+def test_readme_names_the_demo_logins_and_the_two_commands():
+    readme = (BASE_DIR / "README.md").read_text()
+    assert "make run" in readme and "make test" in readme
+    for login in ("hn.police.responder", "hcm.social_work.supervisor", "hue.admin", "analyst.national", "sysadmin"):
+        assert login in readme
+    assert "hopluc-demo-2026" in readme

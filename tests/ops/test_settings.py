@@ -1,0 +1,146 @@
+"""Settings: production passes `check --deploy` cleanly and refuses development defaults."""
+
+import json
+import secrets
+import sys
+import warnings
+
+import pytest
+from cryptography.fernet import Fernet
+from django.conf import settings
+from django.test import Client
+
+from config.celery import app as celery_app
+
+from .conftest import BASE_DIR, manage, process_env
+
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "SECRET_KEY": secrets.token_urlsafe(64),
+    "FIELD_ENCRYPTION_KEYS": f"{Fernet.generate_key().decode()},{Fernet.generate_key().decode()}",
+    "SEARCH_HASH_KEY": secrets.token_urlsafe(48),
+    # check --deploy never connects: nothing needs to listen on these ports.
+    "DATABASE_URL": "postgres://hopluc:secret@127.0.0.1:5432/hopluc",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "ALLOWED_HOSTS": "hopluc.example.gov.vn",
+    "SITE_URL": "https://hopluc.example.gov.vn",
+    "DEBUG": None,
+}
+
+
+def production_env(tmp_path, **overrides):
+    return process_env(tmp_path, **{**PRODUCTION, **overrides})
+
+
+def test_production_check_deploy_prints_no_warning(tmp_path):
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(tmp_path))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "System check identified no issues (0 silenced)." in output
+    assert "WARNING" not in output and "Warning" not in output, output
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"SECRET_KEY": None}, "SECRET_KEY is the development default or too weak"),
+        ({"SECRET_KEY": "dev-insecure-hopluc-secret-key-change-me"}, "SECRET_KEY is the development default"),
+        ({"SECRET_KEY": "short-but-random-Zq81"}, "set SECRET_KEY to a random value of at least 50 characters"),
+        ({"DEBUG": "1"}, "DEBUG is on in config.settings.production"),
+        ({"DEBUG": "true"}, "Unset DEBUG or set DEBUG=0"),
+        ({"FIELD_ENCRYPTION_KEYS": None}, "FIELD_ENCRYPTION_KEYS holds the public development key"),
+        ({"FIELD_ENCRYPTION_KEYS": "not-a-fernet-key"}, "FIELD_ENCRYPTION_KEYS holds a value that is not a Fernet key"),
+        ({"SEARCH_HASH_KEY": None}, "SEARCH_HASH_KEY is the public development key"),
+        ({"ALLOWED_HOSTS": None}, "Set ALLOWED_HOSTS"),
+        ({"DATABASE_URL": None}, "Set DATABASE_URL to a PostgreSQL database"),
+        ({"REDIS_URL": None}, "Set REDIS_URL"),
+        ({"SITE_URL": None}, "Set SITE_URL"),
+    ],
+    ids=[
+        "no-key", "default-key", "short-key", "debug-1", "debug-true",
+        "dev-field-key", "bad-field-key", "dev-hash-key", "no-hosts", "sqlite", "no-redis", "no-site"],
+)
+def test_production_refuses_to_start_with_development_defaults(tmp_path, overrides, message):
+    result = manage("check", env=production_env(tmp_path, **overrides))
+    assert result.returncode != 0
+    assert "django.core.exceptions.ImproperlyConfigured: " in result.stderr
+    assert message in result.stderr.strip().splitlines()[-1]
+
+
+def test_visibility_timeout_shorter_than_a_task_may_run_is_refused(tmp_path):
+    result = manage("check", env=process_env(tmp_path, CELERY_VISIBILITY_TIMEOUT="60"))
+    assert result.returncode != 0
+    assert "CELERY_VISIBILITY_TIMEOUT (60 s) must exceed the task time limit" in result.stderr
+
+
+CELERY_CONF = """
+import json
+import django
+django.setup()
+from config.celery import app
+c = app.conf
+print(json.dumps({
+    "broker_url": c.broker_url, "result_backend": c.result_backend,
+    "broker_transport_options": c.broker_transport_options,
+    "result_backend_transport_options": c.result_backend_transport_options,
+    "acks_late": c.task_acks_late, "prefetch": c.worker_prefetch_multiplier,
+    "eager": c.task_always_eager, "time_limit": c.task_time_limit, "soft_time_limit": c.task_soft_time_limit,
+    "timezone": c.timezone, "beat_schedule": sorted(c.beat_schedule),
+}))
+"""
+
+
+def celery_conf(env) -> dict:
+    import subprocess
+
+    result = subprocess.run([sys.executable, "-c", CELERY_CONF], cwd=BASE_DIR, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_celery_on_redis_uses_one_visibility_timeout_for_broker_and_results(tmp_path):
+    conf = celery_conf(process_env(tmp_path, REDIS_URL="redis://127.0.0.1:6379/5", CELERY_VISIBILITY_TIMEOUT="7200"))
+    assert conf["broker_url"] == conf["result_backend"] == "redis://127.0.0.1:6379/5"
+    assert conf["broker_transport_options"]["visibility_timeout"] == 7200
+    assert conf["result_backend_transport_options"]["visibility_timeout"] == 7200
+    assert conf["soft_time_limit"] < conf["time_limit"] < 7200
+    assert conf["acks_late"] is True and conf["prefetch"] == 1 and conf["eager"] is False
+    assert conf["timezone"] == "Asia/Ho_Chi_Minh"
+
+
+def test_celery_embedded_default_keeps_every_broker_folder_in_the_var_dir(tmp_path):
+    conf = celery_conf(process_env(tmp_path, REDIS_URL=None))
+    assert conf["broker_url"].startswith("filesystem://")
+    assert conf["result_backend"] == f"file://{tmp_path / 'broker' / 'results'}"
+    for key in ("data_folder_in", "data_folder_out", "control_folder", "processed_folder"):
+        assert conf["broker_transport_options"][key].startswith(str(tmp_path / "broker")), key
+    assert conf["acks_late"] is True and conf["prefetch"] == 1 and conf["eager"] is False
+
+
+def test_every_beat_schedule_entry_names_a_registered_task():
+    celery_app.loader.import_default_modules()
+    missing = {
+        name: entry["task"]
+        for name, entry in settings.CELERY_BEAT_SCHEDULE.items()
+        if entry["task"] not in celery_app.tasks
+    }
+    assert not missing, f"beat would send tasks no worker knows: {missing}"
+
+
+def test_language_and_time_zone():
+    assert settings.LANGUAGE_CODE == "vi"
+    assert [code for code, _ in settings.LANGUAGES] == ["vi", "en"]
+    assert settings.TIME_ZONE == "Asia/Ho_Chi_Minh" and settings.USE_TZ
+
+
+@pytest.mark.django_db
+def test_static_files_are_served_without_collectstatic_and_without_a_warning(settings, tmp_path):
+    settings.STATIC_ROOT = tmp_path / "never-collected"
+    with warnings.catch_warnings():
+        # whitenoise warns "No directory at ..." when it scans a STATIC_ROOT that does not exist.
+        warnings.simplefilter("error")
+        client = Client()
+        assert client.get("/healthz").status_code == 200
+        response = client.get("/static/css/hopluc.css")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/css")
