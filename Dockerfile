@@ -19,7 +19,7 @@ COPY . .
 # Translations and hashed static files are built into the image. The production settings refuse to
 # load without their variables; collectstatic connects to neither database nor broker, so throwaway
 # values (and keys generated here and discarded) satisfy them.
-RUN pybabel compile -q -d locale -D django \
+RUN pybabel -q compile -d locale -D django \
  && DJANGO_SETTINGS_MODULE=config.settings.production \
     SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
     SEARCH_HASH_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(48))')" \

@@ -36,7 +36,7 @@ install-dev: $(VENV)/.installed-dev
 
 # Translations are compiled from the committed .po files; Babel does it without GNU gettext.
 messages: install
-	@$(BIN)/pybabel compile -q -d locale -D django
+	@$(BIN)/pybabel -q compile -d locale -D django
 
 migrate: messages
 	$(BIN)/python manage.py migrate --noinput
