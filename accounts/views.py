@@ -1,47 +1,76 @@
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from agencies.selectors import membership_list_for_user, user_primary_role
+from agencies.selectors import membership_list_for_user
 
-HOME_BY_ROLE = {
-    "responder": "accounts:responder_home",
-    "supervisor": "accounts:supervisor_home",
-    "agency_admin": "accounts:agency_admin_home",
-    "analyst": "accounts:analyst_home",
+from .forms import SignInForm
+from .selectors import (
+    ANALYST,
+    HOME_BY_ROLE,
+    analyst_scope_list_for_user,
+    user_home_url_name,
+    user_roles,
+)
+
+HOME_TITLES = {
+    "responder": gettext_lazy("My work"),
+    "supervisor": gettext_lazy("Handoff audit"),
+    "agency_admin": gettext_lazy("Agency staff"),
+    ANALYST: gettext_lazy("Reports"),
 }
 
 
 class SignInView(auth_views.LoginView):
     template_name = "accounts/login.html"
+    authentication_form = SignInForm
     redirect_authenticated_user = True
 
 
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:home")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, _("Your password has been changed."))
+        return response
+
+
 class SignOutView(auth_views.LogoutView):
-    pass
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.success(request, _("You have signed out."))
+        return response
 
 
 @login_required
 def home(request):
-    role = user_primary_role(user=request.user)
-    if role is None:
-        if request.user.is_staff:
-            return redirect("admin:index")
+    url_name = user_home_url_name(user=request.user)
+    if url_name is None:
         return render(request, "accounts/no_role.html")
-    return redirect(HOME_BY_ROLE[role])
+    return redirect(url_name)
 
 
-def _role_page(request, *, role: str, template: str):
-    if user_primary_role(user=request.user) != role and not _has_role(request.user, role):
+def _role_page(request, *, role: str, template: str, **context):
+    memberships = list(membership_list_for_user(user=request.user))
+    roles = user_roles(user=request.user, memberships=memberships)
+    if role not in roles:
         raise PermissionDenied
-    return render(request, template, {"memberships": membership_list_for_user(user=request.user)})
-
-
-def _has_role(user, role: str) -> bool:
-    if role == "analyst":
-        return user.analyst_scopes.exists()
-    return user.memberships.filter(role=role, agency__active=True).exists()
+    context.update(
+        current_role=role,
+        # Someone holding several roles switches between their home pages from the top bar.
+        role_links=[(HOME_TITLES[r], HOME_BY_ROLE[r], r == role) for r in HOME_BY_ROLE if r in roles]
+        if len(roles) > 1
+        else [],
+        memberships=[m for m in memberships if m.role == role],
+    )
+    return render(request, template, context)
 
 
 @login_required
@@ -61,4 +90,7 @@ def agency_admin_home(request):
 
 @login_required
 def analyst_home(request):
-    return _role_page(request, role="analyst", template="accounts/analyst_home.html")
+    return _role_page(
+        request, role=ANALYST, template="accounts/analyst_home.html",
+        scopes=list(analyst_scope_list_for_user(user=request.user)),
+    )

@@ -1,0 +1,61 @@
+"""Browser fixtures: headless Debian Chromium driven by Playwright's sync API against live_server.
+
+Playwright is never asked to download a browser; the system's /usr/bin/chromium is used, and the
+browser tests are skipped (with the reason) only when it is missing.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API keeps an asyncio loop running in this thread, which makes Django refuse ORM
+# calls from the test body (SynchronousOnlyOperation). The ORM is used synchronously here.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {"width": 390, "height": 844}
+SCREENSHOT_DIR = Path(os.environ.get("HOPLUC_VAR_DIR", "/tmp")) / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package to run the browser tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """A fresh phone-sized browser context (its own cookies) with a Vietnamese browser locale."""
+    context = browser.new_context(
+        viewport=PHONE, screen=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="vi-VN",
+        timezone_id="Asia/Ho_Chi_Minh",
+    )
+    context.set_default_timeout(10_000)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def phone_page(phone):
+    return phone.new_page()
+
+
+@pytest.fixture
+def screenshot_dir() -> Path:
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOT_DIR
