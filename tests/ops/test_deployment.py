@@ -113,9 +113,9 @@ def test_readme_configuration_table_lists_every_variable_the_settings_read():
     read = settings_environment_variables()
     assert {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ALLOWED_HOSTS", "PORT", "EMAIL_HOST", "SMS_BACKEND"} <= read
     assert not read - documented, f"settings read variables the README does not describe: {sorted(read - documented)}"
-    assert not documented - read - {"DJANGO_SETTINGS_MODULE", "WEB_CONCURRENCY", "WORKER_CONCURRENCY", "HOST"}, (
-        f"README describes variables nothing reads: {sorted(documented - read)}"
-    )
+    # Read by Django itself, the Procfiles and the Makefile rather than by the settings.
+    stale = documented - read - {"DJANGO_SETTINGS_MODULE", "WEB_CONCURRENCY", "WORKER_CONCURRENCY", "HOST"}
+    assert not stale, f"README describes variables nothing reads: {sorted(stale)}"
 
 
 def test_readme_names_the_demo_logins_and_the_two_commands():

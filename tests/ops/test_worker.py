@@ -6,7 +6,6 @@ import sys
 import uuid
 
 import pytest
-from kombu import Queue
 
 from config.celery import app as celery_app
 from config.tasks import echo
@@ -34,8 +33,12 @@ def test_task_sent_through_redis_runs_on_a_worker(tmp_path):
         finally:
             result.forget()
     assert f"Task config.tasks.echo[{result.id}] succeeded" in worker_log(log)
+    # Declaring binds the queue on this channel, which is what lets delete() find and remove the
+    # binding keys too; the queue itself is empty by now.
     with celery_app.connection_for_write() as conn:
-        Queue(queue).bind(conn.default_channel).delete()
+        bound = celery_app.amqp.queues[queue].bind(conn.default_channel)
+        bound.declare()
+        bound.delete()
 
 
 # The producer runs in its own process too, configured only by the environment, as web and
