@@ -149,7 +149,7 @@ def _demo_agencies(world: DemoWorld) -> list:
     return [agency for (key, _sector), agency in world.agencies.items() if key in PROVINCE_WEIGHTS]
 
 
-def seed_demo_cases_step(world: DemoWorld) -> None:
+def seed_demo_cases_step(world: DemoWorld, *, count: int = DEMO_CASE_COUNT) -> None:
     """The seeding step that CasesConfig.ready() registers with the demo world; does nothing once
     the demo agencies lead any case (a second seed_demo, or cases already opened by hand)."""
     if Case.objects.filter(lead_agency__in=_demo_agencies(world)).exists():
@@ -162,7 +162,7 @@ def seed_demo_cases_step(world: DemoWorld) -> None:
     span = DEMO_MONTHS * 30
     # Opened in date order, so that case numbers grow with time as they would in real use.
     openings = sorted(now - datetime.timedelta(days=rng.uniform(1, span), hours=rng.randint(0, 10))
-                      for _ in range(DEMO_CASE_COUNT))
+                      for _ in range(count))
     for opened_at in openings:
         _seed_one_case(world, rng=rng, fake=fake, opened_at=opened_at, now=now, today=today)
 
@@ -257,10 +257,10 @@ def _seed_one_case(world: DemoWorld, *, rng, fake, opened_at, now, today) -> Non
     Case.objects.filter(pk=case.pk).update(updated_at=last)
 
 
-def seed_demo_cases() -> int:
+def seed_demo_cases(*, count: int = DEMO_CASE_COUNT) -> int:
     """Seed the demo cases into the demo world (built or completed first); returns how many demo
     cases exist afterwards."""
     with transaction.atomic():
         world = seed_demo_world(steps=BUILT_IN_STEPS)
-        seed_demo_cases_step(world)
+        seed_demo_cases_step(world, count=count)
         return Case.objects.filter(lead_agency__in=_demo_agencies(world)).count()

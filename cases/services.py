@@ -277,7 +277,9 @@ def case_update(*, access: CaseAccess, actor, data: dict, request=None) -> Case:
     agency = _acting_agency(access)
     errors = FieldErrors()
     data = reject_unknown(data, CASE_UPDATE_FIELDS, errors)
-    case = Case.objects.select_for_update().select_related("lead_agency", "responsible").get(pk=access.case.pk)
+    # of=self: the responsible person is an outer join, which PostgreSQL cannot lock.
+    case = (Case.objects.select_for_update(of=("self",)).select_related("lead_agency", "responsible")
+            .get(pk=access.case.pk))
     values: dict[str, Any] = {}
     if "risk_level" in data:
         values["risk_level"] = errors.clean("risk_level", data["risk_level"], clean_risk_level)
@@ -441,7 +443,7 @@ def consent_record(*, access: CaseAccess, actor, data: dict, request=None) -> Co
     _require(access, CaseRight.MANAGE_SHARING)
     agency = _acting_agency(access)
     # Consent changes of one case take turns, so the refusal check below sees every record in force.
-    case = Case.objects.select_for_update().select_related("survivor").get(pk=access.case.pk)
+    case = Case.objects.select_for_update(of=("self",)).select_related("survivor").get(pk=access.case.pk)
     now = timezone.now()
     errors = FieldErrors()
     values = clean_consent(data, errors=errors, age=case.survivor.age_on(timezone.localdate(now)),

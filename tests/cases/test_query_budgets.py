@@ -1,0 +1,42 @@
+"""Query budgets of the case services: a regression to per-row queries shows up here first."""
+
+from cases.services import (
+    action_log,
+    case_change_status,
+    case_list_audit,
+    case_update,
+    case_view,
+    consent_record,
+    incident_record,
+    survivor_find_by_phone,
+    survivor_update,
+)
+from cases.timeline import case_timeline
+from tests.cases.services_helpers import access_for, consent_data, incident_data, open_case
+
+
+def test_case_service_query_budgets(world, django_assert_max_num_queries):
+    open_case(world, consent=consent_data(world))  # the sequence row exists from here on
+    with django_assert_max_num_queries(30):
+        case = open_case(world, consent=consent_data(world))
+    lead = access_for(world.lead_responder, case)
+    for _ in range(5):
+        action_log(access=lead, actor=world.lead_responder, data={"type": "note", "text": "Ghi chú"})
+    budgets = [
+        (8, lambda: case_view(user=world.lead_responder, case_id=case.pk)),
+        (8, lambda: action_log(access=lead, actor=world.lead_responder, data={"type": "note"})),
+        (20, lambda: consent_record(access=lead, actor=world.lead_responder, data=consent_data(
+            world, receiving_agency=world.school))),
+        (8, lambda: case_update(access=lead, actor=world.lead_responder, data={"risk_level": "high"})),
+        (8, lambda: case_change_status(access=lead, actor=world.lead_responder, status="active")),
+        (9, lambda: survivor_update(access=lead, actor=world.lead_responder, data={"phone": "0911111111"})),
+        (10, lambda: incident_record(access=lead, actor=world.lead_responder, data=incident_data(world))),
+        (2, lambda: case_timeline(access=lead)),
+        (5, lambda: case_list_audit(user=world.lead_responder, case_ids=[case.pk])),
+    ]
+    for budget, call in budgets:
+        with django_assert_max_num_queries(budget):
+            call()
+    # The search costs one access check per matching case, and matches are exact.
+    with django_assert_max_num_queries(10):
+        survivor_find_by_phone(user=world.lead_responder, phone="0911111111")
