@@ -41,7 +41,7 @@ def _broker_ok() -> bool:
     bounded = {"socket_connect_timeout": BROKER_CHECK_SECONDS, "socket_timeout": BROKER_CHECK_SECONDS}
     try:
         with celery_app.connection_for_write(transport_options=bounded) as conn:
-            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=BROKER_CHECK_SECONDS)
+            conn.ensure_connection(max_retries=0, timeout=BROKER_CHECK_SECONDS)
             return True
     except Exception as exc:
         logger.warning("healthz: broker check failed: %s", exc)

@@ -93,13 +93,14 @@ def test_broker_refusing_connections_gives_503(client, closed_port):
 
 
 @pytest.mark.django_db
-def test_broker_that_never_answers_gives_503_within_three_seconds(client, silent_port):
+def test_broker_that_never_answers_gives_503_instead_of_hanging(client, silent_port):
     started = time.monotonic()
     with broker_at(f"redis://127.0.0.1:{silent_port}/0"):
         response = client.get(URL)
     assert response.status_code == 503
     assert response.json()["broker"] == "down"
-    assert time.monotonic() - started < 3.5
+    # The probe gives up after 2 s; the margin is for a loaded CI machine, not for a hang.
+    assert time.monotonic() - started < 5
 
 
 @pytest.mark.django_db
