@@ -12,7 +12,12 @@ app = Celery("hopluc")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
 
-def _make_filesystem_broker_folders() -> None:
+@app.on_after_configure.connect
+def _make_filesystem_broker_folders(sender, **kwargs) -> None:
+    """Create the embedded broker's folders the first time any process (web, worker, beat) uses Celery.
+
+    Not at import: this module is imported while Django is still loading its settings.
+    """
     from django.conf import settings
 
     if not settings.CELERY_BROKER_URL.startswith("filesystem://"):
@@ -23,8 +28,6 @@ def _make_filesystem_broker_folders() -> None:
     (settings.CELERY_FS_DIR / "results").mkdir(parents=True, exist_ok=True)
 
 
-# Web, worker and beat each import this module, so whichever starts first creates the folders.
-_make_filesystem_broker_folders()
 app.autodiscover_tasks()
 app.autodiscover_tasks(["config"])
 

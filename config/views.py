@@ -7,7 +7,6 @@ about cases or users.
 import logging
 import os
 
-from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
@@ -33,15 +32,15 @@ def _database_ok() -> bool:
 
 
 def _broker_ok() -> bool:
-    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
-        # The filesystem transport "connects" without touching the disk; what can fail is the queue folder.
-        folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_out"]
-        return os.path.isdir(folder) and os.access(folder, os.W_OK)
     # Without a socket timeout a server that accepts connections but never replies would hang the probe.
     bounded = {"socket_connect_timeout": BROKER_CHECK_SECONDS, "socket_timeout": BROKER_CHECK_SECONDS}
     try:
         with celery_app.connection_for_write(transport_options=bounded) as conn:
             conn.ensure_connection(max_retries=0, timeout=BROKER_CHECK_SECONDS)
+            if conn.transport.driver_type == "filesystem":
+                # This transport "connects" without touching the disk; what can fail is its queue folder.
+                folder = conn.transport_options["data_folder_out"]
+                return os.path.isdir(folder) and os.access(folder, os.W_OK)
             return True
     except Exception as exc:
         logger.warning("healthz: broker check failed: %s", exc)

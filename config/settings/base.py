@@ -11,8 +11,12 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from config.enum_names import VocabularyEnumNames
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("HOPLUC_VAR_DIR", default=str(BASE_DIR / "var")))
+# SQLite creates its file but not the folder; every process (manage.py, web, worker, tests) needs it.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 env = environ.Env()
 
@@ -156,6 +160,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
+
+# Every vocabulary (a Choices class of our apps) gets one enum name, beyond any listed above.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = VocabularyEnumNames(SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES"))
 
 # guardian: object permissions are granted to agency-role groups only, never to the anonymous user.
 ANONYMOUS_USER_NAME = None

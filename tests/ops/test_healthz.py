@@ -49,15 +49,17 @@ def silent_port():
 
 
 @contextmanager
-def broker_at(url: str):
-    """Point both the settings and the already-configured Celery app at another broker."""
-    saved = celery_app.conf.broker_url
-    celery_app.conf.broker_url = url
+def broker_at(url: str, transport_options: dict | None = None):
+    """Point the settings and the already-configured Celery app at another broker."""
+    conf = celery_app.conf
+    saved = conf.broker_url, conf.broker_transport_options
+    conf.broker_url = url
+    conf.broker_transport_options = transport_options or {}
     try:
-        with override_settings(CELERY_BROKER_URL=url):
+        with override_settings(CELERY_BROKER_URL=url, CELERY_BROKER_TRANSPORT_OPTIONS=conf.broker_transport_options):
             yield
     finally:
-        celery_app.conf.broker_url = saved
+        conf.broker_url, conf.broker_transport_options = saved
 
 
 @pytest.mark.django_db
@@ -104,10 +106,9 @@ def test_broker_that_never_answers_gives_503_instead_of_hanging(client, silent_p
 
 
 @pytest.mark.django_db
-def test_filesystem_broker_without_its_queue_folder_gives_503(client, tmp_path, settings):
-    url = "filesystem://localhost/"
-    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_out": str(tmp_path / "missing" / "queue")}
-    with broker_at(url):
+def test_filesystem_broker_without_its_queue_folder_gives_503(client, tmp_path):
+    missing = str(tmp_path / "missing" / "queue")
+    with broker_at("filesystem://localhost/", {"data_folder_in": missing, "data_folder_out": missing}):
         response = client.get(URL)
     assert response.status_code == 503
     assert response.json()["broker"] == "down"
