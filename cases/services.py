@@ -201,7 +201,9 @@ def case_open(
 
     `opened_at` records a case first handled on paper (offline, at night); the audit event keeps
     the real time of entry."""
-    if not Membership.objects.filter(user=actor, agency=agency, agency__active=True, role__in=CASE_ROLES).exists():
+    if not getattr(actor, "is_authenticated", False) or not actor.is_active or not Membership.objects.filter(
+        user=actor, agency=agency, agency__active=True, role__in=CASE_ROLES
+    ).exists():
         raise PermissionDenied
     now = timezone.now()
     today = timezone.localdate(now)

@@ -6,6 +6,7 @@ import re
 import threading
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections
 from django.http import Http404
@@ -113,6 +114,15 @@ def test_only_a_responder_or_supervisor_of_the_agency_opens_a_case_for_it(world,
     with pytest.raises(PermissionDenied):
         open_case(world, actor=getattr(world, who))
     assert row_counts() == before
+
+
+def test_anonymous_and_deactivated_users_open_nothing(world):
+    with pytest.raises(PermissionDenied):
+        open_case(world, actor=AnonymousUser())
+    world.lead_responder.is_active = False
+    world.lead_responder.save()
+    with pytest.raises(PermissionDenied):
+        open_case(world)
 
 
 def test_a_supervisor_may_open_but_not_for_an_inactive_agency(world):
