@@ -76,6 +76,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -189,6 +190,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="HopLuc <no-reply@hop
 SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.ConsoleSmsBackend")
 SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
 SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
+SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=10)
 
 # --- Celery --------------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -251,7 +253,30 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "config.tasks.heartbeat", "schedule": crontab(minute="*/5")},
     "audit-checkpoint": {"task": "audit.tasks.checkpoint_chain", "schedule": crontab(hour=0, minute=15)},
+    "deadline-sweep": {"task": "notifications.tasks.sweep_deadlines", "schedule": crontab(minute="*")},
+    "outbox-relay": {"task": "notifications.tasks.relay_outbox", "schedule": crontab(minute="*")},
 }
+
+# --- Deadlines and notifications -----------------------------------------------------------------
+# Overrides of notifications/data/time_limits.yaml by code, e.g. "handoff_response_emergency=2 hours".
+TIME_LIMIT_OVERRIDES = env.dict("TIME_LIMIT_OVERRIDES", default={})
+# Reminder before the due time: this share of the time allowed, at most the maximum.
+DEADLINE_REMINDER_SHARE = env.float("DEADLINE_REMINDER_SHARE", default=0.25)
+DEADLINE_REMINDER_MAX_MINUTES = env.int("DEADLINE_REMINDER_MAX_MINUTES", default=24 * 60)
+# Still overdue after this further window (the time allowed, within these bounds): the sender's
+# supervisors and the province coordinators are told.
+DEADLINE_ESCALATION_MIN_MINUTES = env.int("DEADLINE_ESCALATION_MIN_MINUTES", default=60)
+DEADLINE_ESCALATION_MAX_MINUTES = env.int("DEADLINE_ESCALATION_MAX_MINUTES", default=24 * 60)
+DEADLINE_DUE_SOON_HOURS = env.int("DEADLINE_DUE_SOON_HOURS", default=24)
+# The Celery queue of delivery tasks (tests give each real worker its own).
+NOTIFICATIONS_QUEUE = env.str("NOTIFICATIONS_QUEUE", default="celery")
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=8)
+NOTIFICATIONS_RETRY_BASE_SECONDS = env.int("NOTIFICATIONS_RETRY_BASE_SECONDS", default=30)
+NOTIFICATIONS_RETRY_MAX_SECONDS = env.int("NOTIFICATIONS_RETRY_MAX_SECONDS", default=3600)
+# An undelivered outbox row is enqueued again this long after it was last handed to Celery.
+NOTIFICATIONS_RELAY_GRACE_SECONDS = env.int("NOTIFICATIONS_RELAY_GRACE_SECONDS", default=120)
+# A row being sent belongs to its worker this long; it must exceed the task's hard time limit.
+NOTIFICATIONS_SEND_LEASE_SECONDS = env.int("NOTIFICATIONS_SEND_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)
 
 # --- Audit trail ---------------------------------------------------------------------------------
 # Daily copies of the audit chain head, kept outside the database: point this at storage the

@@ -1,0 +1,118 @@
+"""Counting time limits on the Vietnamese calendar.
+
+Working days: Monday to Friday, minus the PublicHoliday rows, plus the WeekendWorkday rows (a
+Saturday worked in exchange for a bridging day off). The rule for `N working days` from a moment:
+take the calendar date of the moment in Asia/Ho_Chi_Minh, step forward one day at a time counting
+only working days (the start date itself never counts, whether or not it is a working day), and the
+deadline is at the same time of day on the N-th working day found. So a handoff sent on Friday at
+19:00 with 3 working days is due on Wednesday at 19:00, and one sent on Friday 13 Feb 2026, the
+last working day before Tết, is due at the same time on Wednesday 25 Feb (Mon 16 – Fri 20 are days off).
+"""
+
+import datetime
+import logging
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from .models import LegalTimeLimit, PublicHoliday, TimeUnit, WeekendWorkday
+
+logger = logging.getLogger(__name__)
+
+# Legal time limits run on Vietnamese time whatever the server's TIME_ZONE.
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+@dataclass(frozen=True)
+class Limit:
+    amount: int
+    unit: str
+
+
+def limit_parse(text: str) -> Limit:
+    """Parse an override such as "2 hours" or "5 working_days"."""
+    parts = text.split()
+    if len(parts) != 2 or not parts[0].isdigit() or int(parts[0]) <= 0 or parts[1] not in TimeUnit.values:
+        raise ValueError(f"{text!r} is not '<positive whole number> <{'|'.join(TimeUnit.values)}>'")
+    return Limit(amount=int(parts[0]), unit=parts[1])
+
+
+def time_limit_overrides() -> dict[str, Limit]:
+    overrides = {}
+    for code, text in getattr(settings, "TIME_LIMIT_OVERRIDES", {}).items():
+        try:
+            overrides[code] = limit_parse(str(text))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"TIME_LIMIT_OVERRIDES[{code}]: {exc}") from exc
+    return overrides
+
+
+def time_limit_effective(*, rule: LegalTimeLimit) -> Limit:
+    """The rule's amount and unit, unless the environment overrides them."""
+    return time_limit_overrides().get(rule.code) or Limit(amount=rule.amount, unit=rule.unit)
+
+
+def _days_off(first: datetime.date, last: datetime.date) -> tuple[set[datetime.date], set[datetime.date]]:
+    holidays = set(PublicHoliday.objects.filter(date__range=(first, last)).values_list("date", flat=True))
+    weekend_workdays = set(WeekendWorkday.objects.filter(date__range=(first, last)).values_list("date", flat=True))
+    return holidays, weekend_workdays
+
+
+def _working_day_after(day: datetime.date, count: int) -> datetime.date:
+    # Tết takes at most about ten days in a row, so 2 × count + 21 days nearly always suffices;
+    # the loop widens the window when it does not.
+    span = 2 * count + 21
+    holidays, workdays = _days_off(day, day + datetime.timedelta(days=span))
+    window_end = day + datetime.timedelta(days=span)
+    found = 0
+    while found < count:
+        day += datetime.timedelta(days=1)
+        if day > window_end:
+            more_holidays, more_workdays = _days_off(day, day + datetime.timedelta(days=span))
+            holidays |= more_holidays
+            workdays |= more_workdays
+            window_end = day + datetime.timedelta(days=span)
+        if day in workdays or (day.weekday() < 5 and day not in holidays):
+            found += 1
+    return day
+
+
+def _add_months(day: datetime.date, months: int) -> datetime.date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    next_month_first = datetime.date(year + month // 12, month % 12 + 1, 1)
+    return day.replace(year=year, month=month, day=min(day.day, (next_month_first - datetime.timedelta(days=1)).day))
+
+
+def working_time_add(start: datetime.datetime, *, amount: int, unit: str) -> datetime.datetime:
+    """The moment `amount` `unit`s after `start` (an aware datetime); see the module docstring."""
+    if start.tzinfo is None:
+        raise ValueError("start must be an aware datetime")
+    if amount < 0:
+        raise ValueError("amount must not be negative")
+    if unit == TimeUnit.HOURS:
+        return start + datetime.timedelta(hours=amount)
+    if unit == TimeUnit.DAYS:
+        return start + datetime.timedelta(days=amount)
+    local = start.astimezone(VIETNAM)
+    if unit == TimeUnit.WORKING_DAYS:
+        day = _working_day_after(local.date(), amount)
+    elif unit == TimeUnit.MONTHS:
+        day = _add_months(local.date(), amount)
+    else:
+        raise ValueError(f"unknown unit {unit!r}")
+    return datetime.datetime.combine(day, local.timetz()).astimezone(start.tzinfo)
+
+
+def is_working_day(day: datetime.date) -> bool:
+    if WeekendWorkday.objects.filter(date=day).exists():
+        return True
+    return day.weekday() < 5 and not PublicHoliday.objects.filter(date=day).exists()
+
+
+def calendar_years_missing(*, years: range) -> list[int]:
+    """Years without any public holiday loaded: working days there would only skip weekends."""
+    loaded = set(PublicHoliday.objects.filter(date__year__in=list(years)).values_list("date__year", flat=True))
+    return [year for year in years if year not in loaded]

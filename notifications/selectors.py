@@ -1,0 +1,131 @@
+"""Reads: a user's notifications and preferences, the deadlines they answer for."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from agencies.models import Membership, Role
+
+from .models import (
+    MANDATORY_KINDS,
+    SMS_DEFAULT_KINDS,
+    Channel,
+    Deadline,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+)
+
+# --- Notifications -------------------------------------------------------------------------------
+
+
+def notification_list_for_user(*, user) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=user, in_app=True)
+
+
+def notification_unread_count(*, user) -> int:
+    return Notification.objects.filter(recipient=user, in_app=True, read_at__isnull=True).count()
+
+
+def notification_get_for_user(*, user, notification_id: int) -> Notification | None:
+    """The user's own in-app notification, or None: another user's is indistinguishable from none."""
+    return notification_list_for_user(user=user).filter(pk=notification_id).first()
+
+
+# --- Preferences ---------------------------------------------------------------------------------
+
+
+def preference_default(*, kind: str, channel: str) -> bool:
+    if channel == Channel.SMS:
+        return kind in SMS_DEFAULT_KINDS
+    return True
+
+
+def preference_locked(*, kind: str, channel: str) -> bool:
+    """In-app delivery of an escalation or emergency cannot be switched off."""
+    return channel == Channel.IN_APP and kind in MANDATORY_KINDS
+
+
+@dataclass(frozen=True)
+class PreferenceRow:
+    kind: str
+    label: str
+    channels: dict[str, bool]
+    locked: frozenset[str]
+
+
+def preference_matrix_for_user(*, user) -> list[PreferenceRow]:
+    """Every event × channel with the user's choice or the default, in one query."""
+    stored = {
+        (kind, channel): enabled
+        for kind, channel, enabled in NotificationPreference.objects.filter(user=user).values_list(
+            "kind", "channel", "enabled"
+        )
+    }
+    rows = []
+    for kind in NotificationKind:
+        channels = {}
+        for channel in Channel.values:
+            enabled = stored.get((kind.value, channel), preference_default(kind=kind.value, channel=channel))
+            channels[channel] = enabled or preference_locked(kind=kind.value, channel=channel)
+        locked = frozenset(c for c in Channel.values if preference_locked(kind=kind.value, channel=c))
+        rows.append(PreferenceRow(kind=kind.value, label=str(kind.label), channels=channels, locked=locked))
+    return rows
+
+
+def preferences_for_event(*, user_ids: list[int], kind: str) -> dict[int, dict[str, bool]]:
+    """Channel choices of several users for one event, in one query."""
+    stored = {
+        (user_id, channel): enabled
+        for user_id, channel, enabled in NotificationPreference.objects.filter(
+            user_id__in=user_ids, kind=kind
+        ).values_list("user_id", "channel", "enabled")
+    }
+    return {
+        user_id: {
+            channel: stored.get((user_id, channel), preference_default(kind=kind, channel=channel))
+            or preference_locked(kind=kind, channel=channel)
+            for channel in Channel.values
+        }
+        for user_id in user_ids
+    }
+
+
+# --- Deadlines -----------------------------------------------------------------------------------
+
+DUE_SOON = "due_soon"
+OVERDUE = "overdue"
+DEADLINE_STATES = (DUE_SOON, OVERDUE)
+
+
+def user_has_deadline_role(*, user) -> bool:
+    return Membership.objects.filter(
+        user=user, agency__active=True, role__in=(Role.RESPONDER, Role.SUPERVISOR)
+    ).exists()
+
+
+def deadline_list_for_user(
+    *, user, state: str | None = None, now: datetime.datetime | None = None
+) -> QuerySet[Deadline]:
+    """Open deadlines the user answers for: their own; their agency's unassigned ones (responders);
+    all of their agency's (supervisors); and those escalated to their agency (supervisors)."""
+    memberships = Membership.objects.filter(user=user, agency__active=True)
+    responder_agencies = memberships.filter(role=Role.RESPONDER).values("agency_id")
+    supervisor_agencies = memberships.filter(role=Role.SUPERVISOR).values("agency_id")
+    qs = Deadline.objects.filter(closed_at__isnull=True).filter(
+        Q(owner_user=user)
+        | Q(owner_user__isnull=True, owner_agency__in=responder_agencies)
+        | Q(owner_agency__in=supervisor_agencies)
+        | Q(stage=Deadline.Stage.ESCALATED, escalate_agency__in=supervisor_agencies)
+    )
+    now = now or timezone.now()
+    if state == OVERDUE:
+        qs = qs.filter(due_at__lte=now)
+    elif state == DUE_SOON:
+        qs = qs.filter(due_at__gt=now, due_at__lte=now + datetime.timedelta(hours=settings.DEADLINE_DUE_SOON_HOURS))
+    elif state is not None:
+        raise ValueError(f"unknown state {state!r}")
+    return qs.select_related("owner_agency", "owner_user").order_by("due_at", "pk")

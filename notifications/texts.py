@@ -1,0 +1,58 @@
+"""The words of email and SMS notifications, in the recipient's language.
+
+They are built from the Notification row alone (case number, event, due time, link), so they can
+hold nothing else about a case.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from .calendar import VIETNAM
+from .models import Deadline, Notification, NotificationKind
+
+
+@dataclass(frozen=True)
+class Texts:
+    subject: str
+    body: str
+    sms: str
+
+
+def notification_language(*, user) -> str:
+    contact = getattr(user, "contact", None)
+    return contact.language if contact is not None and contact.language else settings.LANGUAGE_CODE
+
+
+def notification_url(*, link: str) -> str:
+    return settings.SITE_URL.rstrip("/") + link
+
+
+def _due_text(value: str | None) -> str:
+    if not value:
+        return ""
+    # Vietnamese time with the offset written out, for recipients reading it abroad.
+    return datetime.datetime.fromisoformat(value).astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y (UTC+7)")
+
+
+def notification_texts(*, notification: Notification, language: str) -> Texts:
+    with translation.override(language):
+        params = notification.params or {}
+        deadline_kind = params.get("deadline_kind")
+        context = {
+            "event": str(NotificationKind(notification.kind).label),
+            "case_number": notification.case_number,
+            "deadline_kind": str(Deadline.Kind(deadline_kind).label) if deadline_kind else "",
+            "due_at": _due_text(params.get("due_at")),
+            "url": notification_url(link=notification.link),
+        }
+        subject = render_to_string("notifications/messages/email_subject.txt", context)
+        return Texts(
+            # A header must be one line, whatever the translation does.
+            subject=" ".join(subject.split()),
+            body=render_to_string("notifications/messages/email_body.txt", context).strip() + "\n",
+            sms=" ".join(render_to_string("notifications/messages/sms.txt", context).split()),
+        )
