@@ -13,6 +13,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("accounts.urls")),
     path("agencies/", include("agencies.urls")),
+    path("cases/", include("cases.urls")),
+    path("api/", include("cases.api_urls")),
     path("notifications/", include("notifications.urls")),
     path("api/", include("notifications.api_urls")),
 ]

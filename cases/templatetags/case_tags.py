@@ -1,0 +1,16 @@
+"""The "my cases" block of the responder home page, which belongs to the accounts app: the
+page includes this tag rather than learning how cases are listed and audited."""
+
+from django import template
+
+from ..views import my_cases_page
+
+register = template.Library()
+
+HOME_CASES = 5
+
+
+@register.inclusion_tag("cases/_my_cases_summary.html", takes_context=True)
+def my_cases(context, limit: int = HOME_CASES):
+    _form, page = my_cases_page(context["request"], per_page=limit)
+    return {"cases": page.object_list}

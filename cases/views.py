@@ -1,0 +1,207 @@
+"""Responder pages: my cases, a case with its timeline, open a case, log an action, record and
+withdraw consent.
+
+Thin: every page gets its case through `case_get_for_user` (or the audited `case_view` when it
+shows case data) and every change goes through a service; POST-redirect-GET with a message.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from agencies.models import Role
+from agencies.selectors import user_agencies
+from permissions.categories import CaseRight, DataCategory
+
+from .forms import ActionLogForm, CaseFilterForm, CaseOpenForm, CaseStatusForm, ConsentRecordForm, ConsentWithdrawForm
+from .models import CASE_TRANSITIONS, ActionType, CaseStatus, Survivor, TechForm
+from .selectors import case_filter_list, case_get_for_user, case_list_visible_to
+from .serializers import SURVIVOR_FIELDS_BY_CATEGORY, case_prefetch_for_detail, consent_list_for_case
+from .services import (
+    action_log,
+    case_change_status,
+    case_list_audit,
+    case_open,
+    case_timeline,
+    case_view,
+    consent_record,
+    consent_withdraw,
+)
+
+CASES_PER_PAGE = 20
+OPENING_ROLES = (Role.RESPONDER, Role.SUPERVISOR)
+
+
+def my_cases_page(request, *, data=None, per_page: int = CASES_PER_PAGE):
+    """One page of the cases the user sees, filtered, with its audit event. Shared by the list page
+    and the responder home page."""
+    form = CaseFilterForm(data or None)
+    criteria = form.criteria() if form.is_bound and form.is_valid() else {}
+    cases = case_filter_list(case_list_visible_to(user=request.user), **criteria)
+    page = Paginator(cases, per_page).get_page((data or {}).get("page"))
+    case_list_audit(user=request.user, case_ids=[case.pk for case in page], request=request)
+    return form, page
+
+
+@login_required
+def case_list(request):
+    form, page = my_cases_page(request, data=request.GET)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "cases/case_list.html", {
+        "form": form, "page": page, "query": query.urlencode(),
+        "can_open": user_agencies(user=request.user, roles=OPENING_ROLES).exists(),
+    })
+
+
+def _category_labels(values) -> list[str]:
+    return [str(label) for value, label in DataCategory.choices if value in values]
+
+
+def _consent_rows(consents) -> list[tuple]:
+    return [(c, _category_labels(c.granted_categories), _category_labels(c.refused_categories)) for c in consents]
+
+
+def _survivor_rows(survivor: Survivor, access) -> list[tuple[str, object]]:
+    """(label, value) of each survivor field the viewer may see, general ones first."""
+    hidden = {field for category, fields in SURVIVOR_FIELDS_BY_CATEGORY.items() if not access.sees(category)
+              for field in fields}
+    def label(field: str) -> str:
+        return capfirst(Survivor._meta.get_field(field).verbose_name)
+
+    rows = [
+        (_("Pseudonym"), survivor.pseudonym),
+        (label("sex"), survivor.get_sex_display()),
+        (label("birth_year"),
+         f"{survivor.birth_year} ({_('estimated')})" if survivor.birth_year and survivor.birth_year_estimated
+         else survivor.birth_year or _("Unknown")),
+        (label("disability"), survivor.get_disability_display()),
+    ]
+    if survivor.ethnicity:
+        rows.append((label("ethnicity"), survivor.ethnicity))
+    for fields in SURVIVOR_FIELDS_BY_CATEGORY.values():
+        for field in fields:
+            if field not in hidden and getattr(survivor, field):
+                rows.append((label(field), getattr(survivor, field)))
+    return rows
+
+
+@login_required
+def case_detail(request, case_id: int):
+    access = case_view(user=request.user, case_id=case_id, request=request)
+    case = access.case
+    case_prefetch_for_detail(case)
+    for incident in case.incidents.all():
+        incident.tech_form_labels = [TechForm(value).label for value in incident.tech_forms]
+    return render(request, "cases/case_detail.html", {
+        "access": access,
+        "case": case,
+        "survivor_rows": _survivor_rows(case.survivor, access),
+        "hidden_categories": [label for value, label in DataCategory.choices if not access.sees(value)],
+        "timeline": case_timeline(access=access),
+        "consents": _consent_rows(consent_list_for_case(access=access)),
+        "action_types": ActionType.choices if access.can(CaseRight.LOG_ACTION) else [],
+        "next_statuses": [
+            (value, label) for value, label in CaseStatus.choices
+            if value in CASE_TRANSITIONS[case.status]
+            and access.can(CaseRight.CLOSE if value in (CaseStatus.CLOSED, CaseStatus.REOPENED) else CaseRight.CHANGE)
+        ],
+        "can_manage_sharing": access.can(CaseRight.MANAGE_SHARING),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_open_page(request):
+    agencies = list(user_agencies(user=request.user, roles=OPENING_ROLES).select_related("province"))
+    if not agencies:
+        raise PermissionDenied
+    form = CaseOpenForm(request.POST or None, agencies=agencies)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = case_open(actor=request.user, request=request, **form.service_arguments())
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("Case %(number)s opened.") % {"number": case.number})
+            return redirect("cases:detail", case_id=case.pk)
+    return render(request, "cases/case_open.html", {"form": form})
+
+
+@login_required
+@require_POST
+def case_status_change(request, case_id: int):
+    access = case_get_for_user(user=request.user, case_id=case_id)
+    form = CaseStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a status."))
+        return redirect("cases:detail", case_id=access.case.pk)
+    try:
+        case = case_change_status(access=access, actor=request.user, status=form.cleaned_data["status"],
+                                  request=request)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The case is now %(status)s.") % {"status": case.get_status_display()})
+    return redirect("cases:detail", case_id=access.case.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def action_log_page(request, case_id: int):
+    access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
+    form = ActionLogForm(request.POST or None, access=access, action_type=request.GET.get("type"))
+    if request.method == "POST" and form.is_valid():
+        try:
+            action = action_log(access=access, actor=request.user, data=form.service_data(), request=request)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("Action logged: %(type)s.") % {"type": action.get_type_display()})
+            return redirect("cases:detail", case_id=access.case.pk)
+    return render(request, "cases/action_log.html", {"case": access.case, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def consent_record_page(request, case_id: int):
+    access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.MANAGE_SHARING)
+    form = ConsentRecordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            consent_record(access=access, actor=request.user, data=form.service_data(), request=request)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("Consent recorded. It applies at once."))
+            return redirect("cases:detail", case_id=access.case.pk)
+    return render(request, "cases/consent_record.html", {"case": access.case, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def consent_withdraw_page(request, case_id: int, consent_id: int):
+    access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.MANAGE_SHARING)
+    consent = consent_list_for_case(access=access).filter(pk=consent_id).first()
+    if consent is None:
+        raise Http404
+    form = ConsentWithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            consent_withdraw(access=access, actor=request.user, consent_id=consent.pk,
+                             reason=form.cleaned_data["reason"], request=request)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("Consent withdrawn. The access it gave has ended."))
+            return redirect("cases:detail", case_id=access.case.pk)
+    return render(request, "cases/consent_withdraw.html", {
+        "case": access.case, "consent": consent, "form": form, "granted": _category_labels(consent.granted_categories),
+    })

@@ -1,0 +1,138 @@
+"""Fixtures for the case API and page tests: a case built through the real services, shared with
+the health agency for medical data only, with one action in every category whose text names it.
+
+Synthetic data only (hand-typed vi_VN-style values), never real people.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from cases.models import Case, Consent, Handoff, HandoffKind, HandoffStatus, Urgency
+from cases.selectors import case_get_for_user
+from cases.services import action_log, case_open, consent_record
+from cases.sharing import case_permissions_sync
+from permissions.categories import GENERAL, DataCategory
+
+ALL_CATEGORIES = (GENERAL, *DataCategory.values)
+
+SURVIVOR = {
+    "full_name": "Nguyễn Thị Hoa", "phone": "0987 654 321", "address": "25 ngõ Văn Chương, Đống Đa",
+    "guardian_name": "Nguyễn Văn Bình", "guardian_phone": "0912 000 111",
+    "sex": "female", "birth_year": 1995, "disability": "none", "ethnicity": "Kinh",
+}
+# Survivor values as they appear in a response or on a page, by the category that reveals them.
+SURVIVOR_VALUES = {
+    DataCategory.IDENTITY: {"full_name": SURVIVOR["full_name"]},
+    DataCategory.CONTACT: {field: SURVIVOR[field] for field in ("phone", "address", "guardian_name", "guardian_phone")},
+}
+# One action per category; the text is unique so that a leak shows up in any response.
+ACTIONS = {
+    GENERAL: ("contact", "ACTION-TEXT-general: gọi điện hỏi thăm"),
+    DataCategory.IDENTITY: ("note", "ACTION-TEXT-identity: tên khai sinh khác"),
+    DataCategory.CONTACT: ("shelter_placement", "ACTION-TEXT-contact: nhà tạm lánh số 3"),
+    DataCategory.MEDICAL: ("medical_care", "ACTION-TEXT-medical: khâu vết thương"),
+    DataCategory.POLICE_LEGAL: ("statement_taken", "ACTION-TEXT-police_legal: lời khai lần 1"),
+    DataCategory.EDUCATION: ("school_safety_plan", "ACTION-TEXT-education: kế hoạch an toàn"),
+    DataCategory.PSYCHOSOCIAL: ("counselling", "ACTION-TEXT-psychosocial: tư vấn lần 1"),
+}
+
+
+def gbvims_answers(**yes) -> dict:
+    no = {"penetration": False, "sexual_contact": False, "physical_assault": False, "forced_marriage": False,
+          "denial_of_resources": False, "psychological_abuse": False}
+    return {**no, **yes}
+
+
+def incident_payload(**overrides) -> dict:
+    """An incident as the API takes it (JSON: strings for dates, a province code)."""
+    today = timezone.localdate()
+    data = {
+        "occurred_on": (today - datetime.timedelta(days=3)).isoformat(), "reported_on": today.isoformat(),
+        "province": "01", "answers": gbvims_answers(physical_assault=True), "tech_forms": ["harassment"],
+        "perpetrator_relationship": "intimate_partner",
+    }
+    data.update(overrides)
+    return data
+
+
+def open_payload(**overrides) -> dict:
+    data = {"risk_level": "high", "survivor": dict(SURVIVOR), "incident": incident_payload()}
+    data.update(overrides)
+    return data
+
+
+def medical_consent(world) -> dict:
+    return {"receiving_agency": world.health.pk, "granted_categories": ["medical"],
+            "refused_categories": ["identity"], "purpose": "Khám và điều trị", "given_by": "survivor"}
+
+
+def case_build(world, *, actor=None, agency=None, risk_level="medium") -> Case:
+    """A case opened through the service, with no consent."""
+    incident = incident_payload()
+    incident["province"] = (agency or world.police).province.code
+    return case_open(actor=actor or world.lead_responder, agency=agency or world.police, survivor=dict(SURVIVOR),
+                     incident=incident, consent=None, risk_level=risk_level)
+
+
+def referral_accepted(world, case: Case, *, to, categories) -> Handoff:
+    """An accepted referral of the case to `to`, asking for `categories`: consent alone shares
+    nothing, a handoff puts the agency on the case. Written as the permissions tests write it,
+    until the handoff services (send, accept) exist."""
+    handoff = Handoff.objects.create(
+        case=case, kind=HandoffKind.REFERRAL, from_agency=case.lead_agency, to_agency=to, services=["medical_care"],
+        urgency=Urgency.URGENT, categories=list(categories), status=HandoffStatus.ACCEPTED,
+        sent_by=world.lead_responder, due_at=timezone.now() + datetime.timedelta(hours=12),
+        responded_at=timezone.now(),
+    )
+    case_permissions_sync(case=case)
+    return handoff
+
+
+@dataclass
+class SharedCase:
+    case: Case
+    consent: Consent
+
+
+@pytest.fixture
+def shared_case(world) -> SharedCase:
+    """Led by the police; referred to the health agency, which holds a consent for medical data
+    only (identity refused)."""
+    case = case_build(world)
+    lead = case_get_for_user(user=world.lead_responder, case_id=case.pk)
+    consent = consent_record(access=lead, actor=world.lead_responder, data=medical_consent(world))
+    referral_accepted(world, case, to=world.health, categories=["medical", "identity", "contact"])
+    for category, (action_type, text) in ACTIONS.items():
+        action_log(access=case_get_for_user(user=world.lead_responder, case_id=case.pk), actor=world.lead_responder,
+                   data={"type": action_type, "category": category, "text": text})
+    case.refresh_from_db()
+    return SharedCase(case=case, consent=consent)
+
+
+@pytest.fixture
+def api():
+    """An API client for a user (None: anonymous), signed in through the session as browsers are."""
+
+    def make(user=None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def web():
+    def make(user=None) -> Client:
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make

@@ -1,0 +1,97 @@
+"""Query budgets: the case list and the case detail cost a fixed number of queries, however many
+cases, incidents and actions there are.
+
+Measured as production runs them: real transactions (transactional_db, so that an atomic block is
+a BEGIN/COMMIT and not a test savepoint) and token authentication, as API clients use. Every read
+is audited in a transaction of its own, and Django (since 4.2) counts that transaction's BEGIN and
+COMMIT as queries: the budgets count the statements that touch data, and django_assert_max_num_queries
+allows the two transaction statements on top. A browser session adds the session row, the user
+and the idle-timeout save to any request, whatever the endpoint; the page budgets include them.
+"""
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from cases.selectors import case_get_for_user
+from cases.services import action_log, consent_record, incident_record
+from tests.cases.conftest import case_build, incident_payload, medical_consent, referral_accepted
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+API_LIST_BUDGET = 6
+API_DETAIL_BUDGET = 10
+PAGE_LIST_BUDGET = 11
+PAGE_DETAIL_BUDGET = 14
+# BEGIN and COMMIT of the audited read (and of the session save on pages).
+TRANSACTION_STATEMENTS = {"BEGIN", "BEGIN IMMEDIATE", "COMMIT"}
+
+
+def _token_client(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+@pytest.fixture
+def measure(django_assert_max_num_queries):
+    """GET `url`: at most `budget` data statements, plus BEGIN/COMMIT of each of `transactions`."""
+
+    def get(client, url, budget: int, transactions: int = 1) -> tuple[int, object]:
+        with django_assert_max_num_queries(budget + 2 * transactions) as captured:
+            response = client.get(url)
+        assert response.status_code == 200, response.content[:300]
+        data = [q["sql"] for q in captured.captured_queries if q["sql"].strip().upper() not in TRANSACTION_STATEMENTS]
+        assert len(data) <= budget, f"{url}: {len(data)} data statements, budget {budget}:\n" + "\n".join(data)
+        return len(data), response
+
+    return get
+
+
+def test_case_list_costs_the_same_for_3_and_40_cases(world, measure):
+    client = _token_client(world.lead_responder)
+    for _ in range(3):
+        case_build(world)
+    small, response = measure(client, "/api/cases/", API_LIST_BUDGET)
+    assert len(response.json()["results"]) == 3
+    for _ in range(37):
+        case_build(world)
+    large, response = measure(client, "/api/cases/", API_LIST_BUDGET)
+    assert len(response.json()["results"]) == 40
+    assert small == large, f"3 cases: {small} queries, 40 cases: {large}"
+
+
+@pytest.mark.parametrize("reader", ["lead_responder", "receiving_responder"])
+def test_case_detail_stays_within_budget_with_many_incidents_and_actions(world, reader, measure):
+    case = case_build(world)
+    lead = case_get_for_user(user=world.lead_responder, case_id=case.pk)
+    consent_record(access=lead, actor=world.lead_responder, data=medical_consent(world))
+    referral_accepted(world, case, to=world.health, categories=["medical"])
+    client = _token_client(getattr(world, reader))
+    before, _response = measure(client, f"/api/cases/{case.pk}/", API_DETAIL_BUDGET)
+    for day in range(1, 6):
+        access = case_get_for_user(user=world.lead_responder, case_id=case.pk)
+        incident_record(access=access, actor=world.lead_responder,
+                        data=incident_payload(tech_forms=["doxxing", "harassment"], occurred_on=None))
+        action_log(access=access, actor=world.lead_responder, data={"type": "medical_care", "text": f"Ngày {day}"})
+    after, response = measure(client, f"/api/cases/{case.pk}/", API_DETAIL_BUDGET)
+    assert len(response.json()["incidents"]) == 6
+    assert [i["tech_forms"] for i in response.json()["incidents"]] == [["harassment"]] + [["doxxing", "harassment"]] * 5
+    assert before == after
+
+
+def test_pages_cost_the_same_whatever_the_number_of_cases_and_actions(world, client, measure):
+    client.force_login(world.lead_responder)
+    case = case_build(world)
+    action_log(access=case_get_for_user(user=world.lead_responder, case_id=case.pk), actor=world.lead_responder,
+               data={"type": "contact", "text": "Lần đầu"})
+    list_small, _ = measure(client, "/cases/", PAGE_LIST_BUDGET, transactions=2)
+    detail_small, _ = measure(client, f"/cases/{case.pk}/", PAGE_DETAIL_BUDGET, transactions=2)
+    for day in range(25):
+        case_build(world)
+        action_log(access=case_get_for_user(user=world.lead_responder, case_id=case.pk), actor=world.lead_responder,
+                   data={"type": "follow_up", "text": f"Ngày {day}"})
+    list_large, _ = measure(client, "/cases/", PAGE_LIST_BUDGET, transactions=2)
+    detail_large, response = measure(client, f"/cases/{case.pk}/", PAGE_DETAIL_BUDGET, transactions=2)
+    assert "Ngày 24" in response.content.decode()
+    assert (list_small, detail_small) == (list_large, detail_large)

@@ -1,0 +1,189 @@
+"""Who may do what on a case, as a table: roles × every case endpoint and page, then roles × every
+data category. Each row is checked against a case led by the police and shared with the health
+agency for medical data only (identity refused), with one action in every category.
+
+Outcomes: an HTTP status; LISTED / HIDDEN for lists (200 either way: is the case on it?); DONE for
+a page form that saved and redirected back to the case (POST-redirect-GET); LOGIN for a redirect
+to the sign-in page.
+"""
+
+import pytest
+from django.utils import timezone
+
+from permissions.categories import GENERAL, DataCategory
+from tests.cases.conftest import ACTIONS, ALL_CATEGORIES, SURVIVOR_VALUES, incident_payload, open_payload
+
+LISTED, HIDDEN, DONE, LOGIN = "listed", "hidden", "done", "login"
+ROLES = ("lead_responder", "lead_supervisor", "receiving_responder", "outsider_responder", "analyst", "anonymous")
+
+# fmt: off
+MATRIX = [
+    # endpoint                                       lead_resp  lead_sup  receiving  outsider  analyst  anonymous
+    ("GET    /api/cases/",                            LISTED,    LISTED,   LISTED,    HIDDEN,   HIDDEN,  403),
+    ("POST   /api/cases/",                            201,       201,      201,       201,      403,     403),
+    ("GET    /api/cases/{case}/",                     200,       200,      200,       404,      404,     403),
+    ("PATCH  /api/cases/{case}/",                     200,       200,      403,       404,      404,     403),
+    ("POST   /api/cases/{case}/incidents/",           201,       201,      403,       404,      404,     403),
+    ("GET    /api/cases/{case}/actions/",             200,       200,      200,       404,      404,     403),
+    ("POST   /api/cases/{case}/actions/",             201,       201,      201,       404,      404,     403),
+    ("GET    /api/cases/{case}/consents/",            200,       200,      200,       404,      404,     403),
+    ("POST   /api/cases/{case}/consents/",            201,       201,      403,       404,      404,     403),
+    ("POST   /api/cases/{case}/consents/{consent}/withdraw/", 200, 200,   403,       404,      404,     403),
+    ("GET    /api/cases/{case}/timeline/",            200,       200,      200,       404,      404,     403),
+    ("GET    /work/",                                 LISTED,    403,      LISTED,    HIDDEN,   403,     LOGIN),
+    ("GET    /cases/",                                LISTED,    LISTED,   LISTED,    HIDDEN,   HIDDEN,  LOGIN),
+    ("GET    /cases/new/",                            200,       200,      200,       200,      403,     LOGIN),
+    ("POST   /cases/new/",                            302,       302,      302,       302,      403,     LOGIN),
+    ("GET    /cases/{case}/",                         200,       200,      200,       404,      404,     LOGIN),
+    ("POST   /cases/{case}/status/",                  DONE,      DONE,     403,       404,      404,     LOGIN),
+    ("GET    /cases/{case}/actions/new/",             200,       200,      200,       404,      404,     LOGIN),
+    ("POST   /cases/{case}/actions/new/",             DONE,      DONE,     DONE,      404,      404,     LOGIN),
+    ("GET    /cases/{case}/consents/new/",            200,       200,      403,       404,      404,     LOGIN),
+    ("POST   /cases/{case}/consents/new/",            DONE,      DONE,     403,       404,      404,     LOGIN),
+    ("GET    /cases/{case}/consents/{consent}/withdraw/", 200,   200,      403,       404,      404,     LOGIN),
+    ("POST   /cases/{case}/consents/{consent}/withdraw/", DONE,  DONE,     403,       404,      404,     LOGIN),
+]
+
+# What each role sees of the case's data (None: not the case at all).
+CATEGORIES_SEEN = {
+    "lead_responder":      set(DataCategory.values),
+    "lead_supervisor":     set(DataCategory.values),
+    "receiving_responder": {DataCategory.MEDICAL},
+    "outsider_responder":  None,
+    "analyst":             None,
+    "anonymous":           None,
+}
+# fmt: on
+
+
+def _api_bodies(world) -> dict[str, dict]:
+    return {
+        "POST   /api/cases/": open_payload(),
+        "PATCH  /api/cases/{case}/": {"risk_level": "severe"},
+        "POST   /api/cases/{case}/incidents/": incident_payload(),
+        "POST   /api/cases/{case}/actions/": {"type": "medical_care", "text": "Băng bó vết thương."},
+        "POST   /api/cases/{case}/consents/": {
+            "receiving_agency": world.school.pk, "granted_categories": ["education"],
+            "purpose": "Kế hoạch an toàn ở trường", "given_by": "survivor",
+        },
+        "POST   /api/cases/{case}/consents/{consent}/withdraw/": {"reason": ""},
+    }
+
+
+def _page_forms(world) -> dict[str, dict]:
+    return {
+        "POST   /cases/new/": {
+            "full_name": "Lê Thị Lan", "sex": "female", "age": "30", "disability": "unknown",
+            "province": "01", "reported_on": timezone.localdate().isoformat(),
+            "answer_penetration": "no", "answer_sexual_contact": "no", "answer_physical_assault": "yes",
+            "perpetrator_relationship": "unknown", "risk_level": "medium", "statistics_consent": "on",
+        },
+        "POST   /cases/{case}/status/": {"status": "active"},
+        "POST   /cases/{case}/actions/new/": {"type": "medical_care", "category": "medical", "text": "Tái khám."},
+        "POST   /cases/{case}/consents/new/": {
+            "receiving_agency": str(world.school.pk), "granted_categories": ["education"],
+            "purpose": "Kế hoạch an toàn ở trường", "given_by": "survivor",
+        },
+        "POST   /cases/{case}/consents/{consent}/withdraw/": {"reason": ""},
+    }
+
+
+def _client(role, world, api, web, *, is_api: bool):
+    user = None if role == "anonymous" else getattr(world, role)
+    return api(user) if is_api else web(user)
+
+
+def _call(endpoint: str, role: str, world, shared_case, api, web):
+    method, template = endpoint.split()
+    path = template.format(case=shared_case.case.pk, consent=shared_case.consent.pk)
+    is_api = path.startswith("/api/")
+    client = _client(role, world, api, web, is_api=is_api)
+    if method == "GET":
+        return path, client.get(path)
+    if is_api:
+        return path, getattr(client, method.lower())(path, _api_bodies(world)[endpoint], format="json")
+    return path, client.post(path, _page_forms(world)[endpoint])
+
+
+@pytest.mark.parametrize("role_index", range(len(ROLES)), ids=ROLES)
+@pytest.mark.parametrize("row", MATRIX, ids=[row[0].split(maxsplit=1)[0] + " " + row[0].split()[1] for row in MATRIX])
+def test_permission_matrix(row, role_index, world, shared_case, api, web):
+    endpoint, expected = row[0], row[1 + role_index]
+    role = ROLES[role_index]
+    path, response = _call(endpoint, role, world, shared_case, api, web)
+    number = shared_case.case.number
+    if expected in (LISTED, HIDDEN):
+        assert response.status_code == 200, response.content[:500]
+        assert (number in response.content.decode()) is (expected == LISTED)
+    elif expected == DONE:
+        assert response.status_code == 302, response.content[:500]
+        assert response["Location"] == f"/cases/{shared_case.case.pk}/"
+    elif expected == LOGIN:
+        assert response.status_code == 302
+        assert response["Location"].startswith("/login/?next=")
+    else:
+        assert response.status_code == expected, response.content[:500]
+    if expected in (403, 404) and not path.startswith("/api/"):
+        # A refused page shows nothing of the case, not even its number.
+        assert number not in response.content.decode()
+
+
+def test_the_matrix_covers_every_case_url():
+    """A new case endpoint or page must get its row: every route of cases.urls and cases.api_urls is here."""
+    from cases import api_urls, urls
+
+    rows = {row[0].split()[1] for row in MATRIX}
+    prefixes = {api_urls: "/api/", urls: "/cases/"}
+    for module, prefix in prefixes.items():
+        for pattern in module.urlpatterns:
+            route = prefix + str(pattern.pattern).replace("<int:case_id>", "{case}").replace(
+                "<int:consent_id>", "{consent}")
+            assert route in rows, f"{route} has no row in MATRIX"
+
+
+# --- Data categories -----------------------------------------------------------------------------
+
+ON_CASE = [role for role, seen in CATEGORIES_SEEN.items() if seen is not None]
+
+
+def _sees(role: str, category: str) -> bool:
+    return category == GENERAL or category in CATEGORIES_SEEN[role]
+
+
+@pytest.mark.parametrize("category", ALL_CATEGORIES)
+@pytest.mark.parametrize("role", ON_CASE)
+def test_category_visibility_in_every_response(role, category, world, shared_case, api, web):
+    sees = _sees(role, category)
+    user = getattr(world, role)
+    case_id = shared_case.case.pk
+    action_text = ACTIONS[category][1]
+    survivor_values = SURVIVOR_VALUES.get(category, {})
+
+    detail = api(user).get(f"/api/cases/{case_id}/").json()
+    for field, value in survivor_values.items():
+        if sees:
+            assert detail["survivor"][field] == value
+        else:
+            assert field not in detail["survivor"]  # absent, not null
+    assert (category in detail["access"]["categories"]) is (sees and category != GENERAL)
+
+    actions = api(user).get(f"/api/cases/{case_id}/actions/").json()
+    assert (action_text in [a["text"] for a in actions]) is sees
+    assert all(a["category"] == GENERAL or a["category"] in CATEGORIES_SEEN[role] for a in actions)
+
+    timeline = api(user).get(f"/api/cases/{case_id}/timeline/").json()
+    assert (action_text in [entry["details"] for entry in timeline]) is sees
+
+    page = web(user).get(f"/cases/{case_id}/").content.decode()
+    assert (action_text in page) is sees
+    for value in survivor_values.values():
+        assert (value in page) is sees
+
+
+def test_nothing_of_an_invisible_case_leaks_through_any_response(world, shared_case, api):
+    """The outsider's refusals carry no case data: a 404 looks like a missing case."""
+    client = api(world.outsider_responder)
+    missing = client.get("/api/cases/999999/")
+    refused = client.get(f"/api/cases/{shared_case.case.pk}/")
+    assert refused.status_code == missing.status_code == 404
+    assert refused.json() == missing.json()
