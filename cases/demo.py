@@ -21,6 +21,7 @@ from agencies.demo import BUILT_IN_STEPS, DemoWorld, seed_demo_world
 from agencies.models import Sector
 
 from .classification import GBVIMS_QUESTIONS
+from .handoffs import consented_categories, handoff_accept, handoff_decline, handoff_send
 from .models import (
     Action,
     Case,
@@ -29,6 +30,8 @@ from .models import (
     CaseStatus,
     Consent,
     GbvType,
+    Handoff,
+    HandoffStatus,
     PerpetratorRelationship,
     TechForm,
 )
@@ -70,6 +73,8 @@ COMMON_ACTIONS = [("contact", "Gọi điện hỏi thăm, tình hình ổn đị
                   ("follow_up", "Theo dõi sau hai tuần: không có sự cố mới."),
                   ("referral", "Giới thiệu tới dịch vụ trợ giúp pháp lý miễn phí."),
                   ("note", "Họp liên ngành trao đổi về kế hoạch hỗ trợ.")]
+REFERRAL_MESSAGE = "Đề nghị tiếp nhận và hỗ trợ theo dịch vụ đã chọn; liên hệ đầu mối của cơ quan gửi."
+DECLINE_REASON = "Không đủ năng lực tiếp nhận trong tuần này; đề nghị chuyển cơ sở khác."
 OVERRIDE_REASON = ("Người bị hại có nguy cơ bị đe dọa tính mạng, không liên lạc được để xin đồng ý; "
                    "chia sẻ thông tin y tế để cấp cứu.")
 
@@ -225,12 +230,20 @@ def _seed_one_case(world: DemoWorld, *, rng, fake, opened_at, now, today) -> Non
             **_given_by(age)})
         _backdate(case=case, at=later(2, 48), event_type=CaseEventType.CONSENT_RECORDED, consent=sector_consent)
 
+    handoff = None
+    if consent is not None or (roll < 0.62 and risk in ("high", "severe")):
+        handoff = _seed_referral(world, case=case, access=access, responder=responder, partner=partner,
+                                 categories=partner_categories, risk=risk, rng=rng, sent_at=later(1, 12), now=now)
+        if handoff is not None and handoff.responded_at is not None:
+            last = max(last, handoff.responded_at)
+
     actions = list(SECTOR_ACTIONS[lead_sector]) + COMMON_ACTIONS
     for action_type, text in rng.sample(actions, k=rng.randint(1, 4)):
         action = action_log(access=access, actor=responder, data={"type": action_type, "text": text,
                                                                   "occurred_at": later(1, 72)})
         _backdate(case=case, at=last, action=action)
-    if consent is not None and partner_sector == Sector.HEALTH and rng.random() < 0.7:
+    accepted = handoff is not None and handoff.status == HandoffStatus.ACCEPTED
+    if accepted and partner_sector == Sector.HEALTH and rng.random() < 0.7:
         partner_user = world.users[f"{key}.health.responder"]
         partner_access = case_get_for_user(user=partner_user, case_id=case.pk)
         action_type, text = rng.choice(SECTOR_ACTIONS[Sector.HEALTH])
@@ -255,6 +268,42 @@ def _seed_one_case(world: DemoWorld, *, rng, fake, opened_at, now, today) -> Non
         _backdate(case=case, at=closed_at, event_type=CaseEventType.STATUS_CHANGED)
         Case.objects.filter(pk=case.pk).update(closed_at=closed_at)
     Case.objects.filter(pk=case.pk).update(updated_at=last)
+
+
+def _seed_referral(world: DemoWorld, *, case: Case, access, responder, partner, categories, risk, rng,
+                   sent_at: datetime.datetime, now: datetime.datetime) -> Handoff:
+    """A referral to the partner agency under the consent just recorded. Most are accepted; some are
+    declined; a recent few are left waiting, so that deadlines, reminders and escalations have
+    something to show."""
+    urgency = {"severe": "emergency", "high": "urgent"}.get(risk, "standard")
+    shareable, _refused = consented_categories(case=case, agency=partner)
+    override = not shareable
+    data = {"kind": "referral", "to_agency": partner, "urgency": urgency,
+            "services": ["medical_care"] if partner.sector == Sector.HEALTH else ["counselling", "social_support"],
+            "categories": [c for c in categories if c in shareable or override], "message": REFERRAL_MESSAGE}
+    if override:
+        data.update(emergency_override=True, override_reason=OVERRIDE_REASON)
+    handoff = handoff_send(access=access, actor=responder, data=data)
+    partner_key = next(k for (k, sector), agency in world.agencies.items() if agency == partner)
+    partner_user = world.users[f"{partner_key}.{partner.sector}.responder"]
+    recent = now - sent_at < datetime.timedelta(days=4)
+    roll = rng.random()
+    if recent and roll < 0.35:
+        return handoff  # still waiting: its deadline runs from now
+    if roll < 0.85 or recent:
+        handoff_accept(user=partner_user, handoff_id=handoff.pk)
+        event = CaseEventType.HANDOFF_ACCEPTED
+    else:
+        handoff_decline(user=partner_user, handoff_id=handoff.pk, reason=DECLINE_REASON)
+        event = CaseEventType.HANDOFF_DECLINED
+    answered_at = min(now, sent_at + datetime.timedelta(minutes=rng.randint(20, 60 * 30)))
+    due_at = sent_at + (handoff.due_at - handoff.sent_at)
+    Handoff.objects.filter(pk=handoff.pk).update(sent_at=sent_at, due_at=due_at, viewed_at=answered_at,
+                                                 responded_at=answered_at)
+    _backdate(case=case, at=sent_at, event_type=CaseEventType.HANDOFF_SENT)
+    _backdate(case=case, at=answered_at, event_type=event)
+    handoff.refresh_from_db()
+    return handoff
 
 
 def seed_demo_cases(*, count: int = DEMO_CASE_COUNT) -> int:

@@ -371,6 +371,12 @@ class CaseEventType(models.TextChoices):
     ACTION_LOGGED = "action_logged", _("Action logged")
     CONSENT_RECORDED = "consent_recorded", _("Consent recorded")
     CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent withdrawn")
+    HANDOFF_SENT = "handoff_sent", _("Handoff sent")
+    HANDOFF_ACCEPTED = "handoff_accepted", _("Handoff accepted")
+    HANDOFF_DECLINED = "handoff_declined", _("Handoff declined")
+    HANDOFF_WITHDRAWN = "handoff_withdrawn", _("Handoff withdrawn")
+    HANDOFF_COMPLETED = "handoff_completed", _("Handoff completed")
+    LEAD_TRANSFERRED = "lead_transferred", _("Lead agency changed")
 
 
 class CaseEvent(models.Model):

@@ -14,7 +14,20 @@ from django.utils.translation import gettext as _
 from agencies.models import Sector
 from permissions.categories import GENERAL, DataCategory
 
-from .models import Action, ActionType, CaseEvent, CaseEventType, CaseStatus, GbvType, RiskLevel, Survivor, TechForm
+from .models import (
+    Action,
+    ActionType,
+    CaseEvent,
+    CaseEventType,
+    CaseStatus,
+    GbvType,
+    HandoffKind,
+    HandoffService,
+    RiskLevel,
+    Survivor,
+    TechForm,
+    Urgency,
+)
 from .selectors import CaseAccess
 
 
@@ -121,7 +134,43 @@ def _consent_withdrawn(event: CaseEvent, agency: str) -> str:
         "agency": agency, "recipient": _recipient(event.data), "categories": _categories(event.data.get("granted", []))}
 
 
+def _handoff_sent(event: CaseEvent, agency: str) -> str:
+    data = event.data
+    values = {"agency": agency, "to": data.get("to_agency", ""), "urgency": _label(Urgency, data.get("urgency")),
+              "services": ", ".join(_label(HandoffService, s) for s in data.get("services", []))}
+    if data.get("kind") == HandoffKind.TRANSFER:
+        return _("%(agency)s asked %(to)s to take over the case (%(urgency)s): %(services)s.") % values
+    return _("%(agency)s referred the case to %(to)s (%(urgency)s): %(services)s.") % values
+
+
+def _handoff_accepted(event: CaseEvent, agency: str) -> str:
+    return _("%(agency)s accepted the handoff.") % {"agency": agency}
+
+
+def _handoff_declined(event: CaseEvent, agency: str) -> str:
+    return _("%(agency)s declined the handoff.") % {"agency": agency}
+
+
+def _handoff_withdrawn(event: CaseEvent, agency: str) -> str:
+    return _("%(agency)s withdrew the handoff.") % {"agency": agency}
+
+
+def _handoff_completed(event: CaseEvent, agency: str) -> str:
+    return _("%(agency)s completed the handoff.") % {"agency": agency}
+
+
+def _lead_transferred(event: CaseEvent, agency: str) -> str:
+    return _("%(to)s now leads the case, taking over from %(from)s.") % {
+        "to": event.data.get("to_agency", agency), "from": event.data.get("from_agency", "")}
+
+
 RENDERERS: dict[str, Callable[[CaseEvent, str], str]] = {
+    CaseEventType.HANDOFF_SENT: _handoff_sent,
+    CaseEventType.HANDOFF_ACCEPTED: _handoff_accepted,
+    CaseEventType.HANDOFF_DECLINED: _handoff_declined,
+    CaseEventType.HANDOFF_WITHDRAWN: _handoff_withdrawn,
+    CaseEventType.HANDOFF_COMPLETED: _handoff_completed,
+    CaseEventType.LEAD_TRANSFERRED: _lead_transferred,
     CaseEventType.OPENED: _opened,
     CaseEventType.UPDATED: _updated,
     CaseEventType.STATUS_CHANGED: _status_changed,

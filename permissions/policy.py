@@ -18,6 +18,10 @@ CASE_ROLES = (Role.RESPONDER, Role.SUPERVISOR)
 
 LEAD_RIGHTS = frozenset(CaseRight.values)
 RECEIVING_RIGHTS = frozenset({CaseRight.VIEW, CaseRight.LOG_ACTION})
+# After a completed handoff the agency keeps sight of the case facts (to see what became of it),
+# not of its data categories.
+COMPLETED_RIGHTS = frozenset({CaseRight.VIEW})
+ALL_CATEGORIES = frozenset(DataCategory.values)
 
 
 @dataclass(frozen=True)
@@ -31,12 +35,28 @@ class ConsentFact:
 
 
 @dataclass(frozen=True)
+class ShareFact:
+    """Why an agency other than the lead holds the case: an accepted handoff, a completed one, or
+    having led the case before a transfer."""
+
+    rights: frozenset[str]
+    # Categories the sender chose to share; only those that consent (or the override) allows are granted.
+    requested: frozenset[str]
+    reason: str
+    # An emergency override (danger to life, written reason) shares `requested` without consent.
+    override: bool = False
+    # A former lead collected the data itself: no consent is needed for what it already held.
+    needs_consent: bool = True
+
+
+@dataclass(frozen=True)
 class Recipient:
-    """An agency that may receive a share of the case, with the consents that apply to it."""
+    """An agency other than the lead, with the consents in force that apply to it (its own and its
+    sector's) and the shares that put it on the case."""
 
     agency_id: int
     consents: tuple[ConsentFact, ...]
-    rights: frozenset[str] = RECEIVING_RIGHTS
+    shares: tuple[ShareFact, ...]
 
 
 @dataclass
@@ -73,22 +93,33 @@ def lead_grants(*, agency_id: int) -> AgencyGrants:
 
 
 def recipient_grants(recipient: Recipient) -> AgencyGrants:
-    """What a receiving agency may hold: the categories some consent in force grants it, minus
-    every category that any consent in force refuses it. A refusal is never overridden by
-    another record, a sector-wide consent or an emergency override: to lift it, the refusing
-    record is withdrawn and a new one recorded."""
+    """What an agency other than the lead may hold. Consent alone shares nothing: a share (an
+    accepted handoff) does, while some consent in force applies to the agency, and then only the
+    requested categories that such a consent grants, or that an emergency override covers, minus
+    every category that any consent in force refuses. A refusal beats every path, overrides
+    included: to lift it, the refusing record is withdrawn and a new one recorded."""
     result = AgencyGrants(recipient.agency_id)
     refused: set[str] = set()
     for consent in recipient.consents:
         refused |= consent.refused
-    for consent in recipient.consents:
-        shared = consent.granted - refused
-        if not shared:
-            continue
-        for category in sorted(shared):
-            result.add(category_codename(category), consent.reason, consent.expires_at)
-        for right in recipient.rights:
-            result.add(right, consent.reason, consent.expires_at)
+    for share in recipient.shares:
+        if share.override or not share.needs_consent:
+            sources = [(share.reason, None)]
+        else:
+            # Being on the case at all needs the survivor's agreement to this recipient: when every
+            # consent that applies is withdrawn or expired, the case disappears from the agency.
+            sources = [(consent.reason, consent.expires_at) for consent in recipient.consents]
+        for reason, valid_until in sources:
+            for right in share.rights:
+                result.add(right, reason, valid_until)
+        for category in sorted(share.requested - refused):
+            codename = category_codename(category)
+            if share.override or not share.needs_consent:
+                result.add(codename, share.reason, None)
+                continue
+            for consent in recipient.consents:
+                if category in consent.granted:
+                    result.add(codename, consent.reason, consent.expires_at)
     return result
 
 

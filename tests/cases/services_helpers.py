@@ -82,3 +82,22 @@ def row_counts() -> dict[str, int]:
 
 def audit_count(**filters) -> int:
     return AuditEvent.objects.filter(**filters).count()
+
+
+def referral_data(world, **overrides) -> dict:
+    data = {"kind": "referral", "to_agency": world.health, "services": ["medical_care"], "urgency": "urgent",
+            "categories": ["medical"], "message": "Đề nghị khám và điều trị."}
+    data.update(overrides)
+    return data
+
+
+def refer(world, case, *, accept=True, **overrides):
+    """The lead responder refers the case (to the health agency, for medical data, by default) and
+    the receiving responder accepts it: the only way an agency other than the lead gets the case."""
+    from cases.handoffs import handoff_accept, handoff_send
+
+    handoff = handoff_send(access=access_for(world.lead_responder, case, "manage_sharing"),
+                           actor=world.lead_responder, data=referral_data(world, **overrides))
+    if accept:
+        handoff_accept(user=world.receiving_responder, handoff_id=handoff.pk)
+    return handoff

@@ -29,6 +29,7 @@ from tests.cases.services_helpers import (
     consent_data,
     incident_data,
     open_case,
+    refer,
     row_counts,
 )
 from tests.conftest import make_user
@@ -38,7 +39,9 @@ TODAY = timezone.localdate()
 
 @pytest.fixture
 def case(world):
-    return open_case(world, consent=consent_data(world))
+    case = open_case(world, consent=consent_data(world))
+    refer(world, case)
+    return case
 
 
 def lead(world, case):

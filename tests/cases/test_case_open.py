@@ -23,6 +23,7 @@ from tests.cases.services_helpers import (
     consent_data,
     incident_data,
     open_case,
+    refer,
     row_counts,
     survivor_data,
 )
@@ -53,8 +54,8 @@ def test_open_writes_survivor_incident_consent_permissions_timeline_and_audit(wo
 
     lead = access_for(world.lead_responder, case)
     assert lead.agency == world.police and lead.can("close_case") and lead.sees("identity")
-    receiving = access_for(world.receiving_responder, case)
-    assert receiving.categories == {"medical"} and receiving.rights == {"view_case", "log_action"}
+    with pytest.raises(Http404):  # consent alone shares nothing: an accepted handoff does
+        access_for(world.receiving_responder, case)
     with pytest.raises(Http404):
         access_for(world.outsider_responder, case)
 
@@ -65,6 +66,10 @@ def test_open_writes_survivor_incident_consent_permissions_timeline_and_audit(wo
     assert events[0].categories == ["contact", "identity"] and events[0].agency_id == world.police.pk
     assert events[1].categories == ["medical"]
     assert "Trần" not in str(events[0].details)
+
+    refer(world, case)
+    receiving = access_for(world.receiving_responder, case)
+    assert receiving.categories == {"medical"} and receiving.rights == {"view_case", "log_action"}
 
 
 def test_open_without_consent_shares_with_nobody(world):

@@ -12,7 +12,7 @@ from audit.models import AuditEvent
 from cases.models import CaseEvent, CaseGroupObjectPermission, Consent
 from cases.selectors import case_list_visible_to
 from cases.services import consent_record, consent_withdraw
-from tests.cases.services_helpers import access_for, consent_data, open_case, row_counts, survivor_data
+from tests.cases.services_helpers import access_for, consent_data, open_case, refer, row_counts, survivor_data
 
 TODAY = timezone.localdate()
 
@@ -81,6 +81,7 @@ def test_an_override_needs_a_reason_is_flagged_and_audited_as_an_override(world)
     event = AuditEvent.objects.filter(case_id=case.pk).latest("seq")
     assert event.action == "consent_override" and event.reason == "Nguy hiểm đến tính mạng"
     assert event.categories == ["medical"]
+    refer(world, case)
     assert access_for(world.receiving_responder, case).categories == {"medical"}
 
 
@@ -96,6 +97,7 @@ def test_an_ordinary_consent_is_not_flagged_and_is_audited_as_a_share(world):
 def test_a_refusal_blocks_a_later_grant_even_by_override(world):
     case = open_case(world)
     _record(world, case, granted_categories=["contact"], refused_categories=["medical"])
+    refer(world, case, categories=["contact"])
     for extra in ({}, {"emergency_override": True, "override_reason": "Nguy hiểm đến tính mạng"}):
         before = row_counts()
         with pytest.raises(ValidationError) as excinfo:
@@ -118,6 +120,9 @@ def test_a_sector_consent_never_grants_what_the_agency_refused(world):
     _record(world, case, granted_categories=["contact"], refused_categories=["medical"])
     _record(world, case, receiving_agency=None, receiving_sector="health", granted_categories=["medical", "education"],
             refused_categories=[])
+    with pytest.raises(ValidationError):  # a handoff cannot ask for what was refused either
+        refer(world, case, categories=["medical"], accept=False)
+    refer(world, case, categories=["contact", "education"])
     access = access_for(world.receiving_responder, case)
     assert "medical" not in access.categories
     assert access.categories == {"contact", "education"}
@@ -136,11 +141,13 @@ def test_withdrawing_the_refusal_allows_a_new_grant(world):
     consent_withdraw(access=access_for(world.lead_responder, case), actor=world.lead_responder,
                      consent_id=refusal.pk, reason="")
     _record(world, case, granted_categories=["medical"], refused_categories=[])
+    refer(world, case, categories=["medical"])
     assert access_for(world.receiving_responder, case).categories == {"medical"}
 
 
 def test_withdrawal_takes_effect_at_the_next_access(world):
     case = open_case(world, consent=consent_data(world))
+    refer(world, case)
     consent = Consent.objects.get(case=case)
     assert access_for(world.receiving_responder, case).sees("medical")
     assert case_list_visible_to(user=world.receiving_responder).filter(pk=case.pk).exists()
@@ -179,6 +186,7 @@ def test_withdrawal_errors(world):
 
 def test_only_holders_of_manage_sharing_record_or_withdraw(world):
     case = open_case(world, consent=consent_data(world))
+    refer(world, case)
     receiving = access_for(world.receiving_responder, case)
     before = row_counts()
     with pytest.raises(PermissionDenied):
@@ -194,6 +202,7 @@ def test_expiry_ends_access_without_a_sweep(world, monkeypatch):
     case = open_case(world)
     expires_at = timezone.now() + datetime.timedelta(hours=1)
     _record(world, case, expires_at=expires_at.isoformat())
+    refer(world, case)
     rows = CaseGroupObjectPermission.objects.filter(content_object=case, group__agency_group__agency=world.health)
     assert rows.exists() and all(row.valid_until == expires_at for row in rows)
     assert access_for(world.receiving_responder, case).sees("medical")

@@ -13,7 +13,7 @@ from audit.models import AuditEvent
 from cases import key_rotation
 from cases.models import Action, Survivor
 from cases.services import action_log, survivor_find_by_phone
-from tests.cases.services_helpers import access_for, consent_data, open_case, survivor_data
+from tests.cases.services_helpers import access_for, consent_data, open_case, refer, survivor_data
 
 OLD_KEY = Fernet.generate_key().decode()
 NEW_KEY = Fernet.generate_key().decode()
@@ -51,6 +51,8 @@ def test_phone_search_finds_the_survivor_however_the_number_is_written(world, ty
 def test_phone_search_needs_the_contact_category(world):
     medical_only = open_case(world, consent=consent_data(world))
     with_contact = open_case(world, consent=consent_data(world, granted_categories=["medical", "contact"]))
+    refer(world, medical_only)
+    refer(world, with_contact, categories=["medical", "contact"])
     assert survivor_find_by_phone(user=world.receiving_responder, phone="0912345678") == [with_contact]
     assert survivor_find_by_phone(user=world.outsider_responder, phone="0912345678") == []
     assert survivor_find_by_phone(user=world.analyst, phone="0912345678") == []

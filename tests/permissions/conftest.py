@@ -1,7 +1,10 @@
+import datetime
+
 import pytest
+from django.utils import timezone
 
 from agencies.models import Sector
-from cases.models import Case, Consent, ConsentGiver, Survivor
+from cases.models import Case, Consent, ConsentGiver, Handoff, HandoffKind, HandoffStatus, Survivor, Urgency
 from cases.sharing import case_permissions_sync
 
 
@@ -16,14 +19,37 @@ def bare_case(world, *, number="HN-2026-000001", lead=None):
     return case
 
 
-def share(world, case, *, agency=None, sector="", granted=(), refused=(), **extra):
-    consent = Consent.objects.create(
+def consent(world, case, *, agency=None, sector="", granted=(), refused=(), **extra):
+    record = Consent.objects.create(
         case=case, receiving_agency=agency, receiving_sector=sector, granted_categories=list(granted),
         refused_categories=list(refused), purpose="referral", given_by=ConsentGiver.SURVIVOR,
         recorded_by=world.lead_responder, recorded_by_agency=world.police, **extra,
     )
     case_permissions_sync(case=case)
-    return consent
+    return record
+
+
+def handoff(world, case, *, to, categories, status=HandoffStatus.ACCEPTED, kind=HandoffKind.REFERRAL,
+            override_reason=""):
+    record = Handoff.objects.create(
+        case=case, kind=kind, from_agency=case.lead_agency, to_agency=to, services=["medical_care"],
+        urgency=Urgency.URGENT, categories=list(categories), emergency_override=bool(override_reason),
+        override_reason=override_reason, status=status, sent_by=world.lead_responder,
+        decline_reason="Không đủ chuyên môn" if status == HandoffStatus.DECLINED else "",
+        due_at=timezone.now() + datetime.timedelta(hours=12),
+    )
+    if kind == HandoffKind.TRANSFER and status == HandoffStatus.ACCEPTED:
+        case.lead_agency = to
+        case.save(update_fields=["lead_agency"])
+    case_permissions_sync(case=case)
+    return record
+
+
+def share(world, case, *, agency, granted=(), refused=(), **extra):
+    """A consent to the agency and an accepted referral asking for the granted categories."""
+    record = consent(world, case, agency=agency, granted=granted, refused=refused, **extra)
+    handoff(world, case, to=agency, categories=granted)
+    return record
 
 
 @pytest.fixture

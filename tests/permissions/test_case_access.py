@@ -9,13 +9,13 @@ from django.http import Http404
 from django.utils import timezone
 
 from agencies.services import membership_add, membership_remove
-from cases.models import CaseGroupObjectPermission
+from cases.models import CaseGroupObjectPermission, HandoffKind, HandoffStatus
 from cases.selectors import case_get_for_user, case_list_visible_to
 from cases.sharing import case_permissions_sync
 from permissions.categories import DataCategory
 from tests.conftest import make_user
 
-from .conftest import bare_case, share
+from .conftest import bare_case, consent, handoff, share
 
 ALL = frozenset(DataCategory.values)
 
@@ -98,18 +98,72 @@ def test_expiry_ends_access_without_any_sweep(world, case):
 
 
 def test_refused_category_is_not_implied_by_a_sector_consent(world, case, sector):
-    share(world, case, agency=world.health, granted=[DataCategory.MEDICAL], refused=[DataCategory.PSYCHOSOCIAL])
-    share(world, case, sector=sector.HEALTH, granted=[DataCategory.PSYCHOSOCIAL])
+    consent(world, case, agency=world.health, granted=[DataCategory.MEDICAL], refused=[DataCategory.PSYCHOSOCIAL])
+    consent(world, case, sector=sector.HEALTH, granted=[DataCategory.PSYCHOSOCIAL])
+    handoff(world, case, to=world.health, categories=[DataCategory.MEDICAL, DataCategory.PSYCHOSOCIAL])
     access = case_get_for_user(user=world.receiving_responder, case_id=case.pk)
     assert access.categories == {DataCategory.MEDICAL}
+
+
+def test_a_sector_consent_covers_an_accepted_handoff_to_an_agency_of_that_sector(world, case, sector):
+    consent(world, case, sector=sector.HEALTH, granted=[DataCategory.MEDICAL])
+    handoff(world, case, to=world.health, categories=[DataCategory.MEDICAL])
+    assert case_get_for_user(user=world.receiving_responder, case_id=case.pk).categories == {DataCategory.MEDICAL}
 
 
 def test_refused_category_is_not_implied_by_an_emergency_override(world, case):
-    share(world, case, agency=world.health, refused=[DataCategory.IDENTITY])
-    share(world, case, agency=world.health, granted=[DataCategory.IDENTITY, DataCategory.MEDICAL],
-          emergency_override=True, override_reason="Nguy hiểm đến tính mạng")
+    consent(world, case, agency=world.health, refused=[DataCategory.IDENTITY])
+    handoff(world, case, to=world.health, categories=[DataCategory.IDENTITY, DataCategory.MEDICAL],
+            override_reason="Nguy hiểm đến tính mạng")
     access = case_get_for_user(user=world.receiving_responder, case_id=case.pk)
     assert access.categories == {DataCategory.MEDICAL}
+
+
+def test_an_emergency_override_shares_without_consent(world, case):
+    handoff(world, case, to=world.health, categories=[DataCategory.MEDICAL], override_reason="Nguy hiểm")
+    access = case_get_for_user(user=world.receiving_responder, case_id=case.pk)
+    assert access.categories == {DataCategory.MEDICAL}
+    assert access.rights == {"view_case", "log_action"}
+
+
+def test_consent_alone_shares_nothing(world, case):
+    consent(world, case, agency=world.health, granted=[DataCategory.MEDICAL])
+    assert visible(world.receiving_responder) == set()
+
+
+@pytest.mark.parametrize("status", [HandoffStatus.SENT, HandoffStatus.DECLINED, HandoffStatus.WITHDRAWN])
+def test_a_handoff_that_is_not_accepted_shares_nothing(world, case, status):
+    consent(world, case, agency=world.health, granted=[DataCategory.MEDICAL])
+    handoff(world, case, to=world.health, categories=[DataCategory.MEDICAL], status=status)
+    assert visible(world.receiving_responder) == set()
+
+
+def test_acceptance_shares_only_the_requested_categories_within_consent(world, case):
+    consent(world, case, agency=world.health, granted=[DataCategory.MEDICAL, DataCategory.PSYCHOSOCIAL])
+    handoff(world, case, to=world.health, categories=[DataCategory.MEDICAL, DataCategory.IDENTITY])
+    assert case_get_for_user(user=world.receiving_responder, case_id=case.pk).categories == {DataCategory.MEDICAL}
+
+
+def test_completion_keeps_the_case_facts_and_takes_the_categories_away(world, case):
+    consent(world, case, agency=world.health, granted=[DataCategory.MEDICAL])
+    record = handoff(world, case, to=world.health, categories=[DataCategory.MEDICAL])
+    record.status = HandoffStatus.COMPLETED
+    record.save(update_fields=["status"])
+    case_permissions_sync(case=case)
+    access = case_get_for_user(user=world.receiving_responder, case_id=case.pk)
+    assert access.categories == frozenset()
+    assert access.rights == {"view_case"}
+
+
+def test_an_accepted_transfer_moves_the_lead_and_the_former_lead_keeps_working(world, case):
+    consent(world, case, agency=world.health, granted=[DataCategory.MEDICAL])
+    handoff(world, case, to=world.health, categories=[DataCategory.MEDICAL], kind=HandoffKind.TRANSFER)
+    new_lead = case_get_for_user(user=world.receiving_supervisor, case_id=case.pk)
+    assert new_lead.categories == ALL
+    assert new_lead.can("manage_sharing")
+    former = case_get_for_user(user=world.lead_responder, case_id=case.pk)
+    assert former.rights == {"view_case", "log_action"}
+    assert former.categories == ALL
 
 
 def test_leaving_the_agency_ends_access_at_once(world, case):

@@ -3,7 +3,15 @@
 import datetime
 
 from permissions.categories import CaseRight, DataCategory, category_codename
-from permissions.policy import ConsentFact, Recipient, case_grants
+from permissions.policy import (
+    ALL_CATEGORIES,
+    COMPLETED_RIGHTS,
+    RECEIVING_RIGHTS,
+    ConsentFact,
+    Recipient,
+    ShareFact,
+    case_grants,
+)
 
 MEDICAL = DataCategory.MEDICAL
 IDENTITY = DataCategory.IDENTITY
@@ -15,8 +23,19 @@ def consent(granted=(), refused=(), expires_at=None, reason="consent:1"):
     return ConsentFact(frozenset(granted), frozenset(refused), expires_at, reason)
 
 
+def referral(requested=(MEDICAL,), override=False):
+    return ShareFact(RECEIVING_RIGHTS, frozenset(requested), "handoff:1", override=override)
+
+
 def codenames(grants, agency_id):
     return set(grants[agency_id].grants) if agency_id in grants else set()
+
+
+MEDICAL_REFERRAL = referral()
+
+
+def grants_of(*consents, shares=(MEDICAL_REFERRAL,)):
+    return case_grants(lead_agency_id=1, recipients=[Recipient(2, tuple(consents), tuple(shares))])
 
 
 def test_lead_agency_holds_every_right_and_category():
@@ -24,36 +43,58 @@ def test_lead_agency_holds_every_right_and_category():
     assert codenames(grants, 1) == set(CaseRight.values) | {category_codename(c) for c in DataCategory.values}
 
 
-def test_recipient_gets_exactly_the_consented_categories_and_view_and_log():
-    grants = case_grants(lead_agency_id=1, recipients=[Recipient(2, (consent([MEDICAL]),))])
-    assert codenames(grants, 2) == {"view_case", "log_action", "view_medical"}
+def test_recipient_gets_the_requested_consented_categories_and_view_and_log():
+    assert codenames(grants_of(consent([MEDICAL, IDENTITY])), 2) == {"view_case", "log_action", "view_medical"}
+
+
+def test_consent_without_a_share_grants_nothing():
+    assert codenames(grants_of(consent([MEDICAL]), shares=()), 2) == set()
+
+
+def test_a_share_without_consent_grants_nothing():
+    assert codenames(grants_of(shares=(referral(),)), 2) == set()
+
+
+def test_an_override_share_needs_no_consent():
+    assert codenames(grants_of(shares=(referral(override=True),)), 2) == {"view_case", "log_action", "view_medical"}
 
 
 def test_refusal_in_any_record_beats_grants_in_others():
-    recipient = Recipient(2, (consent([MEDICAL, IDENTITY]), consent(refused=[MEDICAL], reason="consent:2")))
-    assert codenames(case_grants(lead_agency_id=1, recipients=[recipient]), 2) == {
-        "view_case", "log_action", "view_identity",
+    grants = grants_of(consent([MEDICAL, IDENTITY]), consent(refused=[MEDICAL], reason="consent:2"),
+                       shares=(referral([MEDICAL, IDENTITY]),))
+    assert codenames(grants, 2) == {"view_case", "log_action", "view_identity"}
+
+
+def test_refusal_beats_an_override():
+    grants = grants_of(consent(refused=[MEDICAL]), shares=(referral([MEDICAL, IDENTITY], override=True),))
+    assert codenames(grants, 2) == {"view_case", "log_action", "view_identity"}
+
+
+def test_completed_share_keeps_only_the_case_facts():
+    completed = ShareFact(COMPLETED_RIGHTS, frozenset(), "handoff:1")
+    assert codenames(grants_of(consent([MEDICAL]), shares=(completed,)), 2) == {"view_case"}
+
+
+def test_former_lead_needs_no_consent_but_refusals_still_apply():
+    former = ShareFact(RECEIVING_RIGHTS, ALL_CATEGORIES, "former_lead:1", needs_consent=False)
+    grants = grants_of(consent(refused=[MEDICAL]), shares=(former,))
+    assert codenames(grants, 2) == {"view_case", "log_action"} | {
+        category_codename(c) for c in ALL_CATEGORIES - {MEDICAL}
     }
 
 
-def test_refusing_everything_shares_nothing_not_even_the_case():
-    recipient = Recipient(2, (consent([MEDICAL]), consent(refused=[MEDICAL], reason="consent:2")))
-    assert 2 not in case_grants(lead_agency_id=1, recipients=[recipient])
-
-
 def test_consents_do_not_reduce_the_lead_agency():
-    grants = case_grants(lead_agency_id=1, recipients=[Recipient(1, (consent(refused=[MEDICAL]),))])
+    grants = case_grants(lead_agency_id=1, recipients=[Recipient(1, (consent(refused=[MEDICAL]),), (referral(),))])
     assert "view_medical" in codenames(grants, 1)
 
 
 def test_expiry_is_carried_and_the_longest_lived_source_wins():
-    recipient = Recipient(2, (consent([MEDICAL], expires_at=LATER), consent([MEDICAL], expires_at=LATEST)))
-    grants = case_grants(lead_agency_id=1, recipients=[recipient])[2].grants
+    grants = grants_of(consent([MEDICAL], expires_at=LATER), consent([MEDICAL], expires_at=LATEST))[2].grants
     assert grants["view_medical"].valid_until == LATEST
     assert grants["view_case"].valid_until == LATEST
 
 
 def test_a_consent_without_expiry_outlives_one_with_expiry():
-    recipient = Recipient(2, (consent([MEDICAL], expires_at=LATER), consent([MEDICAL], reason="consent:2")))
-    grants = case_grants(lead_agency_id=1, recipients=[recipient])[2].grants
+    grants = grants_of(consent([MEDICAL], expires_at=LATER), consent([MEDICAL], reason="consent:2"))[2].grants
     assert grants["view_medical"].valid_until is None
+    assert grants["view_case"].valid_until is None

@@ -1,0 +1,367 @@
+"""Handoffs between agencies: send, view, accept, decline, withdraw, complete, send on.
+
+Each service runs in one transaction with its timeline line, its audit event, the change of access
+(cases.sharing), the response deadline and the notifications (outbox rows, relayed after commit).
+The receiving agency sees the handoff itself (case number, urgency, services asked, message) before
+accepting; the case's data only after.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.models import Agency, Membership
+from audit.models import AuditAction
+from audit.services import audit_record
+from notifications.models import Deadline, NotificationKind
+from notifications.services import deadline_close, deadline_create, handoff_response_rule_code, notify
+from permissions.categories import CaseRight, DataCategory
+from permissions.policy import CASE_ROLES
+
+from .inputs import (
+    TEXT_LIMITS,
+    FieldErrors,
+    clean_bool,
+    clean_categories,
+    clean_choice,
+    clean_instance,
+    clean_text,
+    reject_unknown,
+)
+from .models import (
+    Case,
+    CaseEvent,
+    CaseEventType,
+    Consent,
+    Handoff,
+    HandoffKind,
+    HandoffService,
+    HandoffStatus,
+    Urgency,
+)
+from .selectors import CaseAccess
+from .sharing import case_permissions_sync
+
+HANDOFF_FIELDS = ("kind", "to_agency", "services", "urgency", "categories", "message", "emergency_override",
+                  "override_reason", "forwarded_from")
+MESSAGE_LIMIT = 2000
+REASON_LIMIT = 1000
+
+
+def handoff_path(handoff_id: int) -> str:
+    """Where a handoff is read: notifications carry this path, never case content."""
+    return f"/handoffs/{handoff_id}/"
+
+
+@dataclass(frozen=True)
+class HandoffAccess:
+    handoff: Handoff
+    # "sender" for members of the sending agency, "receiver" for members of the receiving one.
+    side: str
+    agency: Agency
+
+    @property
+    def is_receiver(self) -> bool:
+        return self.side == "receiver"
+
+    @property
+    def is_sender(self) -> bool:
+        return self.side == "sender"
+
+
+def _case_agency_ids(user) -> set[int]:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return set()
+    memberships = Membership.objects.filter(user=user, role__in=CASE_ROLES, agency__active=True)
+    return set(memberships.values_list("agency_id", flat=True))
+
+
+def handoff_list_for_user(*, user, direction: str = "incoming") -> QuerySet[Handoff]:
+    """Handoffs to (incoming) or from (outgoing) the user's agencies, newest first."""
+    agency_ids = _case_agency_ids(user)
+    field = "to_agency_id__in" if direction == "incoming" else "from_agency_id__in"
+    return (
+        Handoff.objects.filter(**{field: agency_ids})
+        .select_related("case", "from_agency", "to_agency")
+        .order_by("-sent_at", "-id")
+    )
+
+
+def handoff_get_for_user(*, user, handoff_id: int, lock: bool = False) -> HandoffAccess:
+    """The handoff with the user's side of it, or Http404 for anyone in neither agency."""
+    agency_ids = _case_agency_ids(user)
+    qs = Handoff.objects.select_related("case", "from_agency", "to_agency", "case__lead_agency")
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    try:
+        handoff = qs.get(Q(to_agency_id__in=agency_ids) | Q(from_agency_id__in=agency_ids), pk=handoff_id)
+    except (Handoff.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if handoff.to_agency_id in agency_ids:
+        return HandoffAccess(handoff, "receiver", handoff.to_agency)
+    return HandoffAccess(handoff, "sender", handoff.from_agency)
+
+
+def consented_categories(*, case: Case, agency: Agency, now: datetime.datetime | None = None) -> tuple[set, set]:
+    """(shareable, refused) categories for the agency under the consents in force: the agency's own
+    records and its sector's."""
+    now = now or timezone.now()
+    consents = Consent.objects.filter(case=case, withdrawn_at__isnull=True).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    ).filter(Q(receiving_agency=agency) | Q(receiving_sector=agency.sector))
+    granted: set[str] = set()
+    refused: set[str] = set()
+    for consent in consents:
+        granted |= set(consent.granted_categories)
+        refused |= set(consent.refused_categories)
+    return granted - refused, refused
+
+
+def _event(case: Case, type: str, actor, agency, now, handoff: Handoff, **data) -> None:
+    CaseEvent.objects.create(case=case, type=type, actor=actor, agency=agency, at=now,
+                             data={"handoff_id": handoff.pk, "kind": handoff.kind, **data})
+
+
+def _case_staff(agency_id: int, roles=CASE_ROLES):
+    return Membership.objects.filter(agency_id=agency_id, role__in=roles, user__is_active=True).values_list(
+        "user_id", flat=True
+    )
+
+
+def _notify(handoff: Handoff, *, kind: str, agency_id: int, stage: str) -> None:
+    notify(
+        recipients=list(_case_staff(agency_id)), kind=kind, case_number=handoff.case.number,
+        link=handoff_path(handoff.pk), params={"urgency": handoff.urgency, "handoff_type": handoff.kind},
+        event_key=f"handoff:{handoff.pk}:{stage}",
+    )
+
+
+def _clean_send(data, *, case: Case, from_agency: Agency, errors: FieldErrors) -> dict:
+    data = reject_unknown(data, HANDOFF_FIELDS, errors)
+    values = {
+        "kind": errors.clean("kind", data.get("kind"), clean_choice, choices=HandoffKind.values),
+        "urgency": errors.clean("urgency", data.get("urgency"), clean_choice, choices=Urgency.values),
+        "services": errors.clean("services", data.get("services"), clean_categories, allowed=HandoffService.values),
+        "categories": errors.clean("categories", data.get("categories"), clean_categories,
+                                   allowed=DataCategory.values),
+        "message": errors.clean("message", data.get("message"), clean_text, max_length=MESSAGE_LIMIT),
+    }
+    if values["services"] == []:
+        errors.add("services", _("Choose at least one service."))
+    override = errors.clean("emergency_override", data.get("emergency_override", False), clean_bool)
+    values["emergency_override"] = bool(override)
+    values["override_reason"] = errors.clean("override_reason", data.get("override_reason"), clean_text,
+                                             max_length=TEXT_LIMITS["override_reason"], required=bool(override))
+    to_agency = data.get("to_agency")
+    if to_agency in (None, ""):
+        errors.add("to_agency", _("Choose the receiving agency."))
+    else:
+        to_agency = errors.clean("to_agency", to_agency, clean_instance, model=Agency,
+                                 queryset=Agency.objects.filter(active=True))
+        if to_agency is not None and to_agency.pk == from_agency.pk:
+            errors.add("to_agency", _("A case cannot be handed to the agency that sends it."))
+            to_agency = None
+    values["to_agency"] = to_agency
+    forwarded = data.get("forwarded_from")
+    values["forwarded_from"] = None
+    if forwarded not in (None, ""):
+        previous = errors.clean("forwarded_from", forwarded, clean_instance, model=Handoff,
+                                queryset=Handoff.objects.filter(case=case, status=HandoffStatus.DECLINED))
+        values["forwarded_from"] = previous
+    if to_agency is not None and values["categories"] is not None:
+        shareable, refused = consented_categories(case=case, agency=to_agency)
+        wanted = set(values["categories"])
+        if wanted & refused:
+            errors.add("categories", _("The survivor refused to share these with this agency: %(c)s.")
+                       % {"c": ", ".join(str(DataCategory(c).label) for c in sorted(wanted & refused))})
+        elif not values["emergency_override"]:
+            beyond = wanted - shareable
+            if beyond:
+                errors.add("categories", _("No consent in force covers: %(c)s. Record consent first, or use an "
+                                           "emergency override with a reason.")
+                           % {"c": ", ".join(str(DataCategory(c).label) for c in sorted(beyond))})
+            elif not shareable and not Consent.objects.filter(
+                Q(receiving_agency=to_agency) | Q(receiving_sector=to_agency.sector), case=case,
+                withdrawn_at__isnull=True,
+            ).exists():
+                errors.add("to_agency", _("The survivor has not agreed to involve this agency. Record consent "
+                                          "first, or use an emergency override with a reason."))
+        open_to_same = Handoff.objects.filter(
+            case=case, to_agency=to_agency, status__in=[HandoffStatus.SENT, HandoffStatus.ACCEPTED]
+        ).exists()
+        if open_to_same:
+            errors.add("to_agency", _("This agency already has an open handoff of this case."))
+    if values["kind"] == HandoffKind.TRANSFER and Handoff.objects.filter(
+        case=case, kind=HandoffKind.TRANSFER, status=HandoffStatus.SENT
+    ).exists():
+        errors.add("kind", _("A transfer of this case is already waiting for an answer."))
+    return values
+
+
+@transaction.atomic
+def handoff_send(*, access: CaseAccess, actor, data: dict, request=None) -> Handoff:
+    """Refer or transfer the case to another agency. Needs manage_sharing (the lead agency)."""
+    if not access.can(CaseRight.MANAGE_SHARING) or access.agency is None:
+        raise PermissionDenied
+    case = Case.objects.select_for_update().get(pk=access.case.pk)
+    errors = FieldErrors()
+    values = _clean_send(data, case=case, from_agency=access.agency, errors=errors)
+    errors.raise_if_any()
+    now = timezone.now()
+    handoff = Handoff.objects.create(
+        case=case, from_agency=access.agency, sent_by=actor, sent_at=now, due_at=now, **values
+    )
+    deadline = deadline_create(
+        kind=Deadline.Kind.HANDOFF_RESPONSE, subject=f"handoff:{handoff.pk}", owner_agency=handoff.to_agency,
+        escalate_agency=handoff.from_agency, rule=handoff_response_rule_code(urgency=handoff.urgency), start=now,
+        case_id=case.pk, case_number=case.number, link=handoff_path(handoff.pk),
+    )
+    handoff.due_at = deadline.due_at
+    handoff.save(update_fields=["due_at"])
+    Case.objects.filter(pk=case.pk).update(updated_at=now)
+    _event(case, CaseEventType.HANDOFF_SENT, actor, access.agency, now, handoff,
+           to_agency=handoff.to_agency.name, urgency=handoff.urgency, services=handoff.services,
+           categories=handoff.categories)
+    emergency = handoff.urgency == Urgency.EMERGENCY
+    kind = NotificationKind.HANDOFF_EMERGENCY if emergency else NotificationKind.HANDOFF_RECEIVED
+    _notify(handoff, kind=kind, agency_id=handoff.to_agency_id, stage="sent")
+    if handoff.emergency_override:
+        audit_record(actor=actor, action=AuditAction.CONSENT_OVERRIDE, case_id=case.pk, agency_id=access.agency.pk,
+                     categories=handoff.categories, reason=handoff.override_reason,
+                     target=f"handoff:{handoff.pk}", request=request)
+    audit_record(actor=actor, action=AuditAction.CREATE, case_id=case.pk, agency_id=access.agency.pk,
+                 categories=handoff.categories, target=f"handoff:{handoff.pk}", request=request,
+                 details={"to_agency_id": handoff.to_agency_id, "kind": handoff.kind, "urgency": handoff.urgency})
+    return handoff
+
+
+def handoff_view(*, user, handoff_id: int, request=None) -> HandoffAccess:
+    """The handoff for its sender or receiver; the receiving agency's first look is recorded."""
+    with transaction.atomic():
+        access = handoff_get_for_user(user=user, handoff_id=handoff_id)
+        handoff = access.handoff
+        if access.is_receiver and handoff.viewed_at is None:
+            now = timezone.now()
+            if Handoff.objects.filter(pk=handoff.pk, viewed_at__isnull=True).update(viewed_at=now, viewed_by=user):
+                handoff.viewed_at, handoff.viewed_by = now, user
+        audit_record(actor=user, action=AuditAction.VIEW, case_id=handoff.case_id, agency_id=access.agency.pk,
+                     target=f"handoff:{handoff.pk}", request=request)
+    return access
+
+
+def _transition(*, user, handoff_id: int, side: str, allowed_from: tuple[str, ...]) -> HandoffAccess:
+    access = handoff_get_for_user(user=user, handoff_id=handoff_id, lock=True)
+    if access.side != side:
+        raise PermissionDenied
+    if access.handoff.status not in allowed_from:
+        raise ValidationError({"status": [_("This handoff is %(status)s and cannot be changed that way.")
+                                          % {"status": access.handoff.get_status_display()}]})
+    return access
+
+
+@transaction.atomic
+def handoff_accept(*, user, handoff_id: int, request=None) -> Handoff:
+    """The receiving agency takes the handoff: it gets exactly the consented categories asked for;
+    a transfer makes it the lead and the accepting responder responsible."""
+    access = _transition(user=user, handoff_id=handoff_id, side="receiver", allowed_from=(HandoffStatus.SENT,))
+    handoff, now = access.handoff, timezone.now()
+    case = Case.objects.select_for_update().get(pk=handoff.case_id)
+    handoff.status, handoff.responded_at, handoff.responded_by = HandoffStatus.ACCEPTED, now, user
+    handoff.viewed_at = handoff.viewed_at or now
+    handoff.viewed_by = handoff.viewed_by or user
+    handoff.save(update_fields=["status", "responded_at", "responded_by", "viewed_at", "viewed_by"])
+    case.updated_at = now
+    fields = ["updated_at"]
+    if handoff.kind == HandoffKind.TRANSFER:
+        case.lead_agency, case.responsible = handoff.to_agency, user
+        fields += ["lead_agency", "responsible"]
+        _event(case, CaseEventType.LEAD_TRANSFERRED, user, handoff.to_agency, now, handoff,
+               from_agency=handoff.from_agency.name, to_agency=handoff.to_agency.name)
+    case.save(update_fields=fields)
+    case_permissions_sync(case=case)
+    deadline_close(subject=f"handoff:{handoff.pk}", reason="accepted")
+    _event(case, CaseEventType.HANDOFF_ACCEPTED, user, handoff.to_agency, now, handoff)
+    _notify(handoff, kind=NotificationKind.HANDOFF_ACCEPTED, agency_id=handoff.from_agency_id, stage="accepted")
+    audit_record(actor=user, action=AuditAction.SHARE, case_id=case.pk, agency_id=handoff.to_agency_id,
+                 categories=handoff.categories, target=f"handoff:{handoff.pk}", request=request,
+                 details={"kind": handoff.kind})
+    return handoff
+
+
+def _reason(value, key: str) -> str:
+    errors = FieldErrors()
+    reason = errors.clean(key, value, clean_text, max_length=REASON_LIMIT, required=True)
+    errors.raise_if_any()
+    return reason
+
+
+@transaction.atomic
+def handoff_decline(*, user, handoff_id: int, reason: str, request=None) -> Handoff:
+    reason = _reason(reason, "reason")
+    access = _transition(user=user, handoff_id=handoff_id, side="receiver", allowed_from=(HandoffStatus.SENT,))
+    handoff, now = access.handoff, timezone.now()
+    handoff.status, handoff.responded_at, handoff.responded_by = HandoffStatus.DECLINED, now, user
+    handoff.decline_reason = reason
+    handoff.viewed_at = handoff.viewed_at or now
+    handoff.viewed_by = handoff.viewed_by or user
+    handoff.save(update_fields=["status", "responded_at", "responded_by", "decline_reason", "viewed_at", "viewed_by"])
+    deadline_close(subject=f"handoff:{handoff.pk}", reason="declined")
+    _event(handoff.case, CaseEventType.HANDOFF_DECLINED, user, handoff.to_agency, now, handoff)
+    _notify(handoff, kind=NotificationKind.HANDOFF_DECLINED, agency_id=handoff.from_agency_id, stage="declined")
+    audit_record(actor=user, action=AuditAction.CHANGE, case_id=handoff.case_id, agency_id=handoff.to_agency_id,
+                 target=f"handoff:{handoff.pk}", reason=reason, request=request, details={"status": "declined"})
+    return handoff
+
+
+@transaction.atomic
+def handoff_withdraw(*, user, handoff_id: int, reason: str, request=None) -> Handoff:
+    """The sender takes a handoff back: a referral while sent or accepted (access is revoked), a
+    transfer only before it is accepted (after that the sender no longer leads the case)."""
+    reason = _reason(reason, "reason")
+    access = _transition(user=user, handoff_id=handoff_id, side="sender",
+                         allowed_from=(HandoffStatus.SENT, HandoffStatus.ACCEPTED))
+    handoff, now = access.handoff, timezone.now()
+    if handoff.kind == HandoffKind.TRANSFER and handoff.status == HandoffStatus.ACCEPTED:
+        raise ValidationError({"status": [_("An accepted transfer cannot be withdrawn: the case has a new lead.")]})
+    was_accepted = handoff.status == HandoffStatus.ACCEPTED
+    handoff.status, handoff.withdrawn_at, handoff.withdraw_reason, handoff.closed_by = (
+        HandoffStatus.WITHDRAWN, now, reason, user)
+    handoff.save(update_fields=["status", "withdrawn_at", "withdraw_reason", "closed_by"])
+    case = Case.objects.select_for_update().get(pk=handoff.case_id)
+    case_permissions_sync(case=case)
+    deadline_close(subject=f"handoff:{handoff.pk}", reason="withdrawn")
+    _event(case, CaseEventType.HANDOFF_WITHDRAWN, user, handoff.from_agency, now, handoff)
+    _notify(handoff, kind=NotificationKind.HANDOFF_WITHDRAWN, agency_id=handoff.to_agency_id, stage="withdrawn")
+    audit_record(actor=user, action=AuditAction.REVOKE if was_accepted else AuditAction.CHANGE, case_id=case.pk,
+                 agency_id=handoff.from_agency_id, categories=handoff.categories if was_accepted else (),
+                 target=f"handoff:{handoff.pk}", reason=reason, request=request, details={"status": "withdrawn"})
+    return handoff
+
+
+@transaction.atomic
+def handoff_complete(*, user, handoff_id: int, outcome: str, request=None) -> Handoff:
+    """The receiver records what it did; its access is reduced to the case facts."""
+    errors = FieldErrors()
+    outcome = errors.clean("outcome", outcome, clean_text, max_length=MESSAGE_LIMIT, required=True)
+    errors.raise_if_any()
+    access = _transition(user=user, handoff_id=handoff_id, side="receiver", allowed_from=(HandoffStatus.ACCEPTED,))
+    handoff, now = access.handoff, timezone.now()
+    if handoff.kind == HandoffKind.TRANSFER:
+        raise ValidationError({"status": [_("A transfer is done when accepted; the new lead closes the case.")]})
+    handoff.status, handoff.completed_at, handoff.outcome, handoff.closed_by = (
+        HandoffStatus.COMPLETED, now, outcome, user)
+    handoff.save(update_fields=["status", "completed_at", "outcome", "closed_by"])
+    case = Case.objects.select_for_update().get(pk=handoff.case_id)
+    case_permissions_sync(case=case)
+    _event(case, CaseEventType.HANDOFF_COMPLETED, user, handoff.to_agency, now, handoff)
+    _notify(handoff, kind=NotificationKind.HANDOFF_COMPLETED, agency_id=handoff.from_agency_id, stage="completed")
+    audit_record(actor=user, action=AuditAction.REVOKE, case_id=case.pk, agency_id=handoff.to_agency_id,
+                 categories=handoff.categories, target=f"handoff:{handoff.pk}", request=request,
+                 details={"status": "completed"})
+    return handoff
