@@ -17,6 +17,8 @@ urlpatterns = [
     path("api/", include("cases.api_urls")),
     path("notifications/", include("notifications.urls")),
     path("api/", include("notifications.api_urls")),
+    path("reports/", include("reports.urls")),
+    path("api/", include("reports.api_urls")),
 ]
 
 if settings.DEBUG:  # pragma: no cover

@@ -255,6 +255,10 @@ CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint": {"task": "audit.tasks.checkpoint_chain", "schedule": crontab(hour=0, minute=15)},
     "deadline-sweep": {"task": "notifications.tasks.sweep_deadlines", "schedule": crontab(minute="*")},
     "outbox-relay": {"task": "notifications.tasks.relay_outbox", "schedule": crontab(minute="*")},
+    # CELERY_TIMEZONE is Asia/Ho_Chi_Minh: 02:00 on the 1st, local time, builds last month's reports.
+    "monthly-reports": {
+        "task": "reports.tasks.build_due_monthly_reports", "schedule": crontab(day_of_month=1, hour=2, minute=0),
+    },
 }
 
 # --- Deadlines and notifications -----------------------------------------------------------------
@@ -284,6 +288,24 @@ NOTIFICATIONS_SEND_LEASE_SECONDS = env.int("NOTIFICATIONS_SEND_LEASE_SECONDS", d
 AUDIT_CHECKPOINT_DIR = Path(env.str("AUDIT_CHECKPOINT_DIR", default=str(VAR_DIR / "audit-checkpoints")))
 # Reverse proxies in front of the app that append to X-Forwarded-For; 0 trusts REMOTE_ADDR only.
 AUDIT_TRUSTED_PROXIES = env.int("AUDIT_TRUSTED_PROXIES", default=0)
+
+# --- Monthly reports -----------------------------------------------------------------------------
+# Counts from 1 to threshold-1 are published as "<threshold"; child and commune tables use the higher one.
+REPORT_SMALL_COUNT_THRESHOLD = env.int("REPORT_SMALL_COUNT_THRESHOLD", default=5)
+REPORT_CHILD_THRESHOLD = env.int("REPORT_CHILD_THRESHOLD", default=10)
+# How many missed months the scheduled run builds at most when it finds it has fallen behind.
+REPORT_CATCH_UP_MONTHS = env.int("REPORT_CATCH_UP_MONTHS", default=12)
+# A TrueType font with Vietnamese letters for PDF reports; empty: the first system font found.
+REPORT_PDF_FONT = env.str("REPORT_PDF_FONT", default="")
+# DHIS2: empty DHIS2_URL turns pushing off; the mapping file names data elements and option combos.
+DHIS2_URL = env.str("DHIS2_URL", default="")
+DHIS2_USER = env.str("DHIS2_USER", default="")
+DHIS2_PASSWORD = env.str("DHIS2_PASSWORD", default="")
+DHIS2_MAPPING_FILE = Path(
+    env.str("DHIS2_MAPPING_FILE", default=str(BASE_DIR / "reports" / "dhis2_mapping.example.json"))
+)
+DHIS2_PUSH_ON_PUBLISH = env.bool("DHIS2_PUSH_ON_PUBLISH", default=False)
+DHIS2_TIMEOUT = env.float("DHIS2_TIMEOUT", default=30)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,125 @@
+"""API: published monthly reports, for analysts only, with the same scope rules as the pages."""
+
+from django.http import Http404, HttpResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .downloads import FORMATS, report_file
+from .models import MonthlyReport
+from .periods import PeriodError, month_parse
+from .selectors import monthly_report_get_for_user, monthly_report_list_visible_to
+from .summary import headlines
+
+
+class ReportScopeSerializer(serializers.Serializer):
+    level = serializers.ChoiceField(choices=["national", "province"])
+    province_code = serializers.CharField(allow_null=True)
+    province_name = serializers.CharField(allow_null=True)
+
+
+@extend_schema_field(ReportScopeSerializer)
+class _ScopeField(serializers.Field):
+    def to_representation(self, report: MonthlyReport):
+        if report.province_id is None:
+            return {"level": "national", "province_code": None, "province_name": None}
+        return {"level": "province", "province_code": report.province.code, "province_name": report.province.name}
+
+
+class _ReportSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    period = serializers.DateField(format="%Y-%m")
+    scope = _ScopeField(source="*")
+    version = serializers.IntegerField()
+    published_at = serializers.DateTimeField()
+    content_hash = serializers.CharField()
+    code_version = serializers.CharField()
+    reason = serializers.CharField()
+    supersedes = serializers.IntegerField(source="supersedes_id", allow_null=True)
+    page = serializers.SerializerMethodField()
+    downloads = serializers.SerializerMethodField()
+
+    def get_page(self, report) -> str:
+        return self.context["request"].build_absolute_uri(reverse("reports:detail", args=[report.pk]))
+
+    def get_downloads(self, report) -> dict[str, str]:
+        request = self.context["request"]
+        return {
+            fmt: request.build_absolute_uri(reverse("api-report-download", args=[report.pk, fmt])) for fmt in FORMATS
+        }
+
+
+class MonthlyReportListApi(APIView):
+    class Pagination(CursorPagination):
+        ordering = "-id"
+        page_size = 50
+
+    class OutputSerializer(_ReportSerializer):
+        latest = serializers.BooleanField(source="is_latest")
+
+    @extend_schema(
+        operation_id="reports_list",
+        summary="Monthly reports the analyst may read",
+        parameters=[
+            OpenApiParameter("month", OpenApiTypes.STR, description="Only this month (YYYY-MM)."),
+            OpenApiParameter("versions", OpenApiTypes.STR, enum=["latest", "all"],
+                             description="Newest version of each report (default) or every version."),
+        ],
+        responses={200: OutputSerializer(many=True), 400: OpenApiResponse(description="Bad month or versions.")},
+        tags=["reports"],
+    )
+    def get(self, request):
+        versions = request.query_params.get("versions", "latest")
+        if versions not in ("latest", "all"):
+            raise ValidationError({"versions": ["Use 'latest' or 'all'."]})
+        queryset = monthly_report_list_visible_to(user=request.user, latest_only=versions == "latest")
+        if "month" in request.query_params:
+            try:
+                queryset = queryset.filter(period=month_parse(request.query_params["month"]))
+            except PeriodError as error:
+                raise ValidationError({"month": [str(error)]}) from error
+        paginator = self.Pagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(
+            self.OutputSerializer(page, many=True, context={"request": request}).data
+        )
+
+
+class MonthlyReportDetailApi(APIView):
+    class OutputSerializer(_ReportSerializer):
+        headlines = serializers.SerializerMethodField()
+        data = serializers.JSONField()
+
+        def get_headlines(self, report) -> list[dict]:
+            return [
+                {"key": h.key, "label": h.label, "value": h.value, "share": h.share} for h in headlines(report.data)
+            ]
+
+    @extend_schema(operation_id="reports_retrieve", summary="One monthly report with its published tables",
+                   responses={200: OutputSerializer}, tags=["reports"])
+    def get(self, request, report_id: int):
+        report = monthly_report_get_for_user(user=request.user, report_id=report_id)
+        return Response(self.OutputSerializer(report, context={"request": request}).data)
+
+
+class MonthlyReportDownloadApi(APIView):
+    @extend_schema(
+        operation_id="reports_download",
+        summary="Download a monthly report as CSV, XLSX, PDF or DHIS2 dataValueSets JSON",
+        parameters=[OpenApiParameter("fmt", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(FORMATS))],
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        tags=["reports"],
+    )
+    def get(self, request, report_id: int, fmt: str):
+        report = monthly_report_get_for_user(user=request.user, report_id=report_id)
+        if fmt not in FORMATS:
+            raise Http404
+        file = report_file(report, fmt)
+        response = HttpResponse(file.content, content_type=file.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{file.filename}"'
+        return response

@@ -1,0 +1,198 @@
+"""Chart layout shared by the web page (inline SVG) and the PDF (reportlab.graphics): a chart is
+laid out once as rectangles, lines and texts, then drawn by either backend, so both show the
+same picture. No JavaScript, nothing fetched from elsewhere.
+
+Hidden counts are drawn as a pale stub with their marker ("<5", "x"), withheld ones as "—":
+a chart never shows a bar for a number the report does not publish.
+"""
+
+import math
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape, quoteattr
+
+from .summary import Chart, Published
+
+WIDTH = 420
+PALETTE = ("#0b6e4f", "#c98a00", "#3b5ba5", "#b3261e")
+INK, MUTED, GRID, HIDDEN = "#1d2330", "#5b6475", "#d9dde5", "#e4e7ec"
+FONT_SIZE = 12
+LABEL_WIDTH = 150
+BAR_HEIGHT = 14
+
+
+@dataclass(frozen=True)
+class Rect:
+    x: float
+    y: float
+    w: float
+    h: float
+    fill: str
+
+
+@dataclass(frozen=True)
+class Line:
+    points: tuple[tuple[float, float], ...]
+    stroke: str
+    width: float = 1.5
+
+
+@dataclass(frozen=True)
+class Dot:
+    x: float
+    y: float
+    r: float
+    fill: str
+
+
+@dataclass(frozen=True)
+class Text:
+    x: float
+    y: float
+    text: str
+    anchor: str = "start"  # start | middle | end
+    size: float = FONT_SIZE
+    fill: str = INK
+
+
+@dataclass
+class Figure:
+    key: str
+    title: str
+    width: float
+    height: float
+    items: list = field(default_factory=list)
+    # A plain-text summary of every value, for screen readers.
+    description: str = ""
+
+
+def _shorten(text: str, width: float, size: float = FONT_SIZE) -> str:
+    # Diacritics do not widen Vietnamese text much: about 0.55 em per character is a safe estimate.
+    limit = max(4, int(width / (size * 0.55)))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _scale_max(values: list[Published]) -> int:
+    """The axis maximum: four equal whole-number steps, the step a 1, 2 or 5 times a power of ten."""
+    largest = max((v for v in values if isinstance(v, int)), default=0)
+    quarter = max(largest / 4, 1)
+    magnitude = 10 ** int(math.floor(math.log10(quarter)))
+    step = next(s * magnitude for s in (1, 2, 5, 10) if s * magnitude >= quarter)
+    return int(4 * step)
+
+
+def _describe(chart: Chart) -> str:
+    parts = []
+    for series in chart.series:
+        values = zip(chart.categories, series.values, strict=True)
+        pairs = ", ".join(f"{c}: {'—' if v is None else v}" for c, v in values)
+        parts.append(f"{series.name}: {pairs}")
+    return "; ".join(parts)
+
+
+def bar_figure(chart: Chart) -> Figure:
+    """Horizontal bars, one group per category: long Vietnamese labels stay readable on a phone."""
+    n_series = len(chart.series)
+    group = n_series * (BAR_HEIGHT + 2) + 8
+    legend = 16 * n_series if n_series > 1 else 0
+    top = 8 + legend
+    height = top + group * len(chart.categories) + 24
+    figure = Figure(chart.key, chart.title, WIDTH, height, description=_describe(chart))
+    plot_x, plot_w = LABEL_WIDTH + 8, WIDTH - LABEL_WIDTH - 60
+    scale = _scale_max([v for s in chart.series for v in s.values])
+    if n_series > 1:
+        _legend(figure, chart)
+    for tick in range(5):
+        x = plot_x + plot_w * tick / 4
+        figure.items.append(Line(((x, top - 2), (x, height - 20)), GRID, 1))
+        figure.items.append(Text(x, height - 6, f"{scale * tick / 4:g}", "middle", 10, MUTED))
+    for row, category in enumerate(chart.categories):
+        y0 = top + row * group
+        figure.items.append(Text(LABEL_WIDTH, y0 + group / 2 + 4, _shorten(category, LABEL_WIDTH), "end"))
+        for index, series in enumerate(chart.series):
+            y = y0 + 4 + index * (BAR_HEIGHT + 2)
+            value = series.values[row]
+            if isinstance(value, int):
+                w = plot_w * value / scale
+                figure.items.append(Rect(plot_x, y, w, BAR_HEIGHT, PALETTE[index % len(PALETTE)]))
+                figure.items.append(Text(plot_x + w + 4, y + BAR_HEIGHT - 3, str(value), size=11))
+            else:
+                figure.items.append(Rect(plot_x, y, 6, BAR_HEIGHT, HIDDEN))
+                label = "—" if value is None else str(value)
+                figure.items.append(Text(plot_x + 10, y + BAR_HEIGHT - 3, label, size=11, fill=MUTED))
+    return figure
+
+
+def _legend(figure: Figure, chart: Chart) -> None:
+    # One line per series: two names side by side do not fit a phone-sized chart.
+    for index, series in enumerate(chart.series):
+        y = 6 + 16 * index
+        figure.items.append(Rect(8, y, 12, 12, PALETTE[index % len(PALETTE)]))
+        figure.items.append(Text(24, y + 10, series.name, size=11))
+
+
+def line_figure(chart: Chart) -> Figure:
+    """One line per series over the months; a hidden month breaks the line and shows its marker."""
+    top = 12 + 16 * len(chart.series)
+    height = top + 200
+    left, right, bottom = 40, 16, 40
+    plot_w, plot_h = WIDTH - left - right, height - top - bottom
+    figure = Figure(chart.key, chart.title, WIDTH, height, description=_describe(chart))
+    scale = _scale_max([v for s in chart.series for v in s.values])
+    n = len(chart.categories)
+    step = plot_w / max(n - 1, 1)
+    for tick in range(5):
+        y = top + plot_h - plot_h * tick / 4
+        figure.items.append(Line(((left, y), (left + plot_w, y)), GRID, 1))
+        figure.items.append(Text(left - 6, y + 4, f"{scale * tick / 4:g}", "end", 10, MUTED))
+    for i, category in enumerate(chart.categories):
+        figure.items.append(Text(left + i * step, height - bottom + 16, category, "middle", 10, MUTED))
+    _legend(figure, chart)
+    for index, series in enumerate(chart.series):
+        colour = PALETTE[index % len(PALETTE)]
+        run: list[tuple[float, float]] = []
+        for i, value in enumerate(series.values):
+            px = left + i * step
+            if isinstance(value, int):
+                py = top + plot_h - plot_h * value / scale
+                run.append((px, py))
+                figure.items.append(Dot(px, py, 3, colour))
+                continue
+            if len(run) > 1:
+                figure.items.append(Line(tuple(run), colour, 2))
+            run = []
+            label = "—" if value is None else str(value)
+            figure.items.append(Text(px, top + plot_h - 6 - 12 * index, label, "middle", 10, colour))
+        if len(run) > 1:
+            figure.items.append(Line(tuple(run), colour, 2))
+    return figure
+
+
+def figure_for(chart: Chart) -> Figure:
+    return line_figure(chart) if chart.kind == "line" else bar_figure(chart)
+
+
+def svg(figure: Figure) -> str:
+    """The figure as an inline SVG element: escaped text, an accessible title and description."""
+    title_id, desc_id = f"chart-{figure.key}-title", f"chart-{figure.key}-desc"
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {figure.width:g} {figure.height:g}" role="img" '
+        f'aria-labelledby="{title_id} {desc_id}" class="chart" data-chart="{escape(figure.key)}" '
+        f'font-family="system-ui, sans-serif">',
+        f'<title id="{title_id}">{escape(figure.title)}</title>',
+        f'<desc id="{desc_id}">{escape(figure.description)}</desc>',
+    ]
+    for item in figure.items:
+        if isinstance(item, Rect):
+            parts.append(f'<rect x="{item.x:.1f}" y="{item.y:.1f}" width="{item.w:.1f}" height="{item.h:.1f}" '
+                         f'fill="{item.fill}"/>')
+        elif isinstance(item, Line):
+            points = " ".join(f"{x:.1f},{y:.1f}" for x, y in item.points)
+            parts.append(f'<polyline points="{points}" fill="none" stroke="{item.stroke}" '
+                         f'stroke-width="{item.width:g}"/>')
+        elif isinstance(item, Dot):
+            parts.append(f'<circle cx="{item.x:.1f}" cy="{item.y:.1f}" r="{item.r:g}" fill="{item.fill}"/>')
+        elif isinstance(item, Text):
+            parts.append(f'<text x="{item.x:.1f}" y="{item.y:.1f}" text-anchor={quoteattr(item.anchor)} '
+                         f'font-size="{item.size:g}" fill="{item.fill}">{escape(item.text)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)

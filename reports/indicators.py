@@ -1,0 +1,419 @@
+"""The indicators of the monthly report: one function per published table, registered in order.
+
+Each function runs one GROUP BY query (values().annotate(Count)) over the month and returns the
+raw counts of its table for the national scope and for every province; no case is loaded into
+Python, only grouped counts. Disclosure control happens afterwards, on all tables at once
+(reports.publication).
+
+Counting rules (they are the definitions the report's readers get):
+
+* Only cases whose survivor agreed to anonymous statistics (Case.statistics_consent) are counted;
+  the ones left out are counted separately, per scope, in the `left_out_*` tables.
+* Month: the Asia/Ho_Chi_Minh calendar month. Incidents count in the month of `reported_on` (a
+  date); new cases in the month of `created_at`, closed cases in the month of `closed_at`, actions
+  in the month of `occurred_at` (timestamps, converted to local time).
+* Scope: incidents belong to the province where they happened (Incident.province); cases, closed
+  cases and actions to the case's province.
+* Age: only the birth year is known, so the age on a day is the youngest age the survivor can
+  have then: year of the day − birth year − 1 (never below 0), as cases.Survivor.age_on computes
+  it. A possible child is thus counted as a child and the age band never disagrees with the case's
+  child flag. Incidents use the report day; new cases the day the case was opened.
+  Bands: 0–11, 12–17, 18–25, 26–40, 41–60, 61+, unknown (no birth year).
+* Child: under 16 (Law on Children 102/2016/QH13); minor: under 18 (GBVIMS).
+* Rape reported within 72 hours: only dates are recorded, so "within 72 hours" is decided from the
+  day difference reported_on − occurred_on: 0–2 days is certainly within 72 hours; 3 days may or
+  may not be (GBVIMS' "0–3 days" bucket counts it), so it is its own row; more than 3 days is not;
+  no date of incident is "unknown".
+* Health referral for those: an Action on the same case, of type referral or medical care, either
+  in the medical data category or logged by a health-sector agency, on the report day or one of the
+  three days after it (local dates): every such action within 72 hours of the report is counted,
+  and some up to a day later, since the hour of the report is not recorded.
+* Sector: police, health, education, social work; every other sector is "other". Cases by their
+  lead agency's sector, actions by the acting agency's sector. No agency is ever named.
+
+Indicators that need models that do not exist yet, to be added here as further functions: referrals
+made, accepted, declined, accepted within the response deadline and median time to accept (Handoff);
+deadlines missed (Deadline); the outcome of takedown requests (no outcome is recorded on Action).
+"""
+
+import datetime
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Case as SqlCase
+from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, Value, When
+from django.db.models.functions import ExtractYear, TruncDate
+from django.db.models.lookups import LessThan
+
+from agencies.models import Province, Sector
+from cases.models import (
+    CHILD_AGE,
+    MINOR_AGE,
+    Action,
+    ActionType,
+    Case,
+    GbvType,
+    Incident,
+    IncidentTechForm,
+    ReportingDelay,
+    Sex,
+    TechForm,
+)
+from permissions.categories import DataCategory
+
+from .periods import REPORT_TIME_ZONE, month_bounds, month_last_day
+
+NATIONAL = None  # the scope key of the national report; provinces are keyed by code
+
+AGE_BANDS = ("0-11", "12-17", "18-25", "26-40", "41-60", "61+", "unknown")
+_AGE_BAND_UPPER = ((12, "0-11"), (18, "12-17"), (26, "18-25"), (41, "26-40"), (61, "41-60"))
+SEXES = tuple(Sex.values)
+SEX_AGE_COLUMNS = tuple((sex, band) for sex in SEXES for band in AGE_BANDS)
+SECTOR_GROUPS = (Sector.POLICE.value, Sector.HEALTH.value, Sector.EDUCATION.value, Sector.SOCIAL_WORK.value, "other")
+CHILD_AGE_GROUPS = ("under_16", "16_17", "18_plus", "unknown")
+RAPE_TIMELINESS = ("within_72h", "day_3", "over_3_days", "unknown")
+HEALTH_REFERRAL = ("referred", "not_referred")
+HEALTH_REFERRAL_TYPES = (ActionType.REFERRAL.value, ActionType.MEDICAL_CARE.value)
+HEALTH_REFERRAL_WINDOW_DAYS = 3
+NO_COMMUNE = "none"
+COUNT_COLUMN = ()
+
+
+class ReportDataError(ValueError):
+    """The database holds a value the report does not know how to count."""
+
+
+@dataclass
+class TableDraft:
+    """Raw counts of one table for one scope, before disclosure control."""
+
+    key: str
+    population: str
+    row_dim: str
+    rows: list[str]
+    col_dims: tuple[str, ...]
+    columns: list[tuple[str, ...]]
+    cells: list[list[int]]
+    scope: str | None
+    # Filters shared by every entry beyond the scope (the rape table counts incidents of type rape).
+    fixed: tuple[tuple[str, str], ...] = ()
+    child: bool = False
+    row_labels: dict[str, str] = field(default_factory=dict)
+
+    def filters(self) -> tuple[tuple[str, str], ...]:
+        scope = (("province", self.scope),) if self.scope is not NATIONAL else ()
+        return scope + self.fixed
+
+
+@dataclass(frozen=True)
+class Month:
+    """The month being counted and the scopes it is counted for."""
+
+    period: datetime.date
+    province_codes: tuple[str, ...]
+    province_names: dict[str, str]
+
+    @property
+    def first_day(self) -> datetime.date:
+        return self.period
+
+    @property
+    def last_day(self) -> datetime.date:
+        return month_last_day(self.period)
+
+    @property
+    def bounds(self) -> tuple[datetime.datetime, datetime.datetime]:
+        return month_bounds(self.period)
+
+    @property
+    def scopes(self) -> tuple[str | None, ...]:
+        return (NATIONAL, *self.province_codes)
+
+    def incidents(self, *, consented: bool = True):
+        return Incident.objects.filter(
+            reported_on__gte=self.first_day, reported_on__lte=self.last_day, case__statistics_consent=consented
+        )
+
+    def new_cases(self, *, consented: bool = True):
+        start, end = self.bounds
+        return Case.objects.filter(created_at__gte=start, created_at__lt=end, statistics_consent=consented)
+
+    def closed_cases(self):
+        start, end = self.bounds
+        return Case.objects.filter(closed_at__gte=start, closed_at__lt=end, statistics_consent=True)
+
+    def actions(self):
+        start, end = self.bounds
+        return Action.objects.filter(occurred_at__gte=start, occurred_at__lt=end, case__statistics_consent=True)
+
+    def tech_forms(self):
+        return IncidentTechForm.objects.filter(
+            incident__reported_on__gte=self.first_day, incident__reported_on__lte=self.last_day,
+            incident__case__statistics_consent=True,
+        )
+
+
+def month_scope_provinces(period: datetime.date) -> tuple[tuple[str, ...], dict[str, str]]:
+    """Provinces that get a report for the month: every province in force during the month, and any
+    other province that still has data in it (cases of a unit that has since been merged), so that
+    the province reports always add up to the national one."""
+    probe = Month(period=period, province_codes=(), province_names={})
+    in_force = Province.objects.filter(valid_from__lte=probe.last_day).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=probe.first_day)
+    )
+    ids = set(in_force.values_list("id", flat=True))
+    ids |= set(probe.incidents(consented=True).values_list("province_id", flat=True).distinct())
+    ids |= set(probe.incidents(consented=False).values_list("province_id", flat=True).distinct())
+    for queryset in (probe.new_cases(consented=True), probe.new_cases(consented=False), probe.closed_cases()):
+        ids |= set(queryset.values_list("province_id", flat=True).distinct())
+    ids |= set(probe.actions().values_list("case__province_id", flat=True).distinct())
+    provinces = Province.objects.filter(id__in=ids).order_by("code").values_list("code", "name")
+    return tuple(code for code, _ in provinces), dict(provinces)
+
+
+Indicator = Callable[[Month], dict]
+INDICATORS: dict[str, Indicator] = {}
+
+
+def indicator(key: str):
+    def register(function: Indicator) -> Indicator:
+        INDICATORS[key] = function
+        return function
+
+    return register
+
+
+def _tables(
+    month: Month, groups: Iterable[tuple[str, str, tuple[str, ...], int]], *, key: str, population: str,
+    row_dim: str, rows: Iterable[str], col_dims: tuple[str, ...], columns: Iterable[tuple[str, ...]],
+    scopes: Iterable[str | None] | None = None, **extra,
+) -> dict[str | None, TableDraft]:
+    """Fold grouped counts (province code, row, column, n) into one table per scope. The national
+    table adds up every province's counts."""
+    rows, columns = list(rows), list(columns)
+    scopes = list(month.scopes if scopes is None else scopes)
+    known_rows, known_columns = set(rows), set(columns)
+    counts: dict[str | None, dict] = {scope: defaultdict(int) for scope in scopes}
+    for province_code, row, column, n in groups:
+        if row not in known_rows or column not in known_columns:
+            raise ReportDataError(f"{key}: cannot count {row!r} × {column!r}")
+        if NATIONAL in counts:
+            counts[NATIONAL][(row, column)] += n
+        if province_code is not NATIONAL and province_code in counts:
+            counts[province_code][(row, column)] += n
+    return {
+        scope: TableDraft(
+            key=key, population=population, row_dim=row_dim, rows=rows, col_dims=col_dims, columns=columns,
+            cells=[[counts[scope][(row, column)] for column in columns] for row in rows], scope=scope, **extra,
+        )
+        for scope in scopes
+    }
+
+
+def _age_band(year, birth_year_field: str):
+    age = ExpressionWrapper(year - F(birth_year_field) - 1, output_field=IntegerField())
+    whens = [When(**{f"{birth_year_field}__isnull": True}, then=Value("unknown"))]
+    whens += [When(LessThan(age, upper), then=Value(band)) for upper, band in _AGE_BAND_UPPER]
+    return SqlCase(*whens, default=Value("61+"))
+
+
+def _child_age_group(year, birth_year_field: str):
+    age = ExpressionWrapper(year - F(birth_year_field) - 1, output_field=IntegerField())
+    return SqlCase(
+        When(**{f"{birth_year_field}__isnull": True}, then=Value("unknown")),
+        When(LessThan(age, CHILD_AGE), then=Value("under_16")),
+        When(LessThan(age, MINOR_AGE), then=Value("16_17")),
+        default=Value("18_plus"),
+    )
+
+
+def _sector_group(sector_field: str):
+    return SqlCase(
+        When(**{f"{sector_field}__in": SECTOR_GROUPS[:-1]}, then=F(sector_field)), default=Value("other")
+    )
+
+
+def _grouped(queryset, province: str, row: str, columns: tuple[str, ...] = ()):
+    fields = [province, row, *columns]
+    for item in queryset.values(*fields).annotate(n=Count("id")).order_by():
+        yield item[province], item[row], tuple(item[c] for c in columns), item["n"]
+
+
+@indicator("new_cases")
+def new_cases(month: Month) -> dict:
+    queryset = month.new_cases().annotate(sector=_sector_group("lead_agency__sector"), sex=F("survivor__sex"))
+    return _tables(
+        month, _grouped(queryset, "province__code", "sector", ("sex",)), key="new_cases", population="cases_new",
+        row_dim="sector", rows=SECTOR_GROUPS, col_dims=("sex",), columns=[(s,) for s in SEXES],
+    )
+
+
+@indicator("child_cases")
+def child_cases(month: Month) -> dict:
+    opened_year = ExtractYear("created_at", tzinfo=REPORT_TIME_ZONE)
+    queryset = month.new_cases().annotate(
+        age_group=_child_age_group(opened_year, "survivor__birth_year"), sex=F("survivor__sex")
+    )
+    return _tables(
+        month, _grouped(queryset, "province__code", "age_group", ("sex",)), key="child_cases",
+        population="cases_new", row_dim="child_age_group", rows=CHILD_AGE_GROUPS, col_dims=("sex",),
+        columns=[(s,) for s in SEXES], child=True,
+    )
+
+
+@indicator("incidents_by_type_sex_age")
+def incidents_by_type_sex_age(month: Month) -> dict:
+    queryset = month.incidents().annotate(
+        sex=F("case__survivor__sex"), age_band=_age_band(ExtractYear("reported_on"), "case__survivor__birth_year")
+    )
+    return _tables(
+        month, _grouped(queryset, "province__code", "gbv_type", ("sex", "age_band")),
+        key="incidents_by_type_sex_age", population="incidents", row_dim="gbv_type", rows=GbvType.values,
+        col_dims=("sex", "age_band"), columns=SEX_AGE_COLUMNS,
+    )
+
+
+@indicator("incidents_by_province")
+def incidents_by_province(month: Month) -> dict:
+    groups = (
+        (NATIONAL, province, (gbv_type,), n)
+        for province, gbv_type, _, n in _grouped(month.incidents(), "province__code", "gbv_type")
+    )
+    return _tables(
+        month, groups, key="incidents_by_province", population="incidents", row_dim="province",
+        rows=month.province_codes, col_dims=("gbv_type",), columns=[(t,) for t in GbvType.values],
+        scopes=[NATIONAL], row_labels=dict(month.province_names),
+    )
+
+
+@indicator("incidents_by_commune")
+def incidents_by_commune(month: Month) -> dict:
+    """Province reports only; commune counts are small, so the child threshold applies."""
+    queryset = month.incidents().annotate(commune_code=SqlCase(
+        When(commune__isnull=True, then=Value(NO_COMMUNE)), default=F("commune__code")
+    ))
+    groups = list(
+        queryset.values("province__code", "commune_code", "commune__name").annotate(n=Count("id")).order_by()
+    )
+    drafts = {}
+    for code in month.province_codes:
+        mine = sorted((g for g in groups if g["province__code"] == code), key=lambda g: g["commune_code"])
+        rows = [g["commune_code"] for g in mine]
+        drafts[code] = TableDraft(
+            key="incidents_by_commune", population="incidents", row_dim="commune", rows=rows, col_dims=(),
+            columns=[COUNT_COLUMN], cells=[[g["n"]] for g in mine], scope=code, child=True,
+            row_labels={g["commune_code"]: g["commune__name"] or "" for g in mine},
+        )
+    return drafts
+
+
+@indicator("tech_forms")
+def tech_forms(month: Month) -> dict:
+    queryset = month.tech_forms().annotate(sex=F("incident__case__survivor__sex"))
+    return _tables(
+        month, _grouped(queryset, "incident__province__code", "form", ("sex",)), key="tech_forms",
+        population="tech_form_mentions", row_dim="tech_form", rows=TechForm.values, col_dims=("sex",),
+        columns=[(s,) for s in SEXES],
+    )
+
+
+@indicator("reporting_delay")
+def reporting_delay(month: Month) -> dict:
+    return _tables(
+        month, _grouped(month.incidents(), "province__code", "reporting_delay"), key="reporting_delay",
+        population="incidents", row_dim="reporting_delay", rows=ReportingDelay.values, col_dims=(),
+        columns=[COUNT_COLUMN],
+    )
+
+
+def _health_referral_exists():
+    action_day = TruncDate("occurred_at", tzinfo=REPORT_TIME_ZONE)
+    lag = ExpressionWrapper(action_day - OuterRef("reported_on"), output_field=DurationField())
+    return Exists(
+        Action.objects.filter(case=OuterRef("case"), type__in=HEALTH_REFERRAL_TYPES)
+        .filter(Q(category=DataCategory.MEDICAL) | Q(agency__sector=Sector.HEALTH))
+        .annotate(lag=lag)
+        .filter(lag__gte=datetime.timedelta(0), lag__lte=datetime.timedelta(days=HEALTH_REFERRAL_WINDOW_DAYS))
+    )
+
+
+@indicator("rape_within_72h")
+def rape_within_72h(month: Month) -> dict:
+    queryset = (
+        month.incidents()
+        .filter(gbv_type=GbvType.RAPE)
+        .annotate(delay=ExpressionWrapper(F("reported_on") - F("occurred_on"), output_field=DurationField()))
+        .annotate(
+            timeliness=SqlCase(
+                When(occurred_on__isnull=True, then=Value("unknown")),
+                When(delay__lte=datetime.timedelta(days=2), then=Value("within_72h")),
+                When(delay__lte=datetime.timedelta(days=3), then=Value("day_3")),
+                default=Value("over_3_days"),
+            ),
+            referral=SqlCase(When(_health_referral_exists(), then=Value("referred")), default=Value("not_referred")),
+        )
+    )
+    return _tables(
+        month, _grouped(queryset, "province__code", "timeliness", ("referral",)), key="rape_within_72h",
+        population="incidents", row_dim="rape_timeliness", rows=RAPE_TIMELINESS, col_dims=("health_referral",),
+        columns=[(r,) for r in HEALTH_REFERRAL], fixed=(("gbv_type", GbvType.RAPE.value),),
+    )
+
+
+@indicator("cases_closed")
+def cases_closed(month: Month) -> dict:
+    queryset = month.closed_cases().annotate(sector=_sector_group("lead_agency__sector"))
+    return _tables(
+        month, _grouped(queryset, "province__code", "sector"), key="cases_closed", population="cases_closed",
+        row_dim="sector", rows=SECTOR_GROUPS, col_dims=(), columns=[COUNT_COLUMN],
+    )
+
+
+@indicator("actions_by_sector")
+def actions_by_sector(month: Month) -> dict:
+    """Takedown requests are the `takedown_requested` column."""
+    queryset = month.actions().annotate(sector=_sector_group("agency__sector"))
+    return _tables(
+        month, _grouped(queryset, "case__province__code", "sector", ("type",)), key="actions_by_sector",
+        population="actions", row_dim="acting_sector", rows=SECTOR_GROUPS, col_dims=("action_type",),
+        columns=[(t,) for t in ActionType.values],
+    )
+
+
+def _left_out(month: Month, queryset, *, key: str, population: str, province: str) -> dict:
+    groups = ((code, "left_out", COUNT_COLUMN, n) for code, _, _, n in _grouped(
+        queryset.annotate(kind=Value("left_out")), province, "kind"
+    ))
+    return _tables(
+        month, groups, key=key, population=population, row_dim="kind", rows=["left_out"], col_dims=(),
+        columns=[COUNT_COLUMN],
+    )
+
+
+@indicator("left_out_cases")
+def left_out_cases(month: Month) -> dict:
+    """New cases not counted because the survivor did not agree to statistics."""
+    return _left_out(
+        month, month.new_cases(consented=False), key="left_out_cases", population="cases_new_left_out",
+        province="province__code",
+    )
+
+
+@indicator("left_out_incidents")
+def left_out_incidents(month: Month) -> dict:
+    return _left_out(
+        month, month.incidents(consented=False), key="left_out_incidents", population="incidents_left_out",
+        province="province__code",
+    )
+
+
+def month_drafts(period: datetime.date) -> tuple[Month, dict[str | None, list[TableDraft]]]:
+    """Every indicator table of the month, per scope, in registry order."""
+    codes, names = month_scope_provinces(period)
+    month = Month(period=period, province_codes=codes, province_names=names)
+    by_scope: dict[str | None, list[TableDraft]] = {scope: [] for scope in month.scopes}
+    for function in INDICATORS.values():
+        for scope, draft in function(month).items():
+            by_scope[scope].append(draft)
+    return month, by_scope

@@ -1,0 +1,100 @@
+"""Human names of the tables, dimensions and categories of a report, in the reader's language. The
+stored data holds codes only, so a report reads in Vietnamese or English alike."""
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from agencies.models import Sector
+from cases.models import ActionType, GbvType, ReportingDelay, Sex, TechForm
+
+TABLE_TITLES = {
+    "new_cases": _("New cases by lead agency sector and sex"),
+    "child_cases": _("New cases of children (under 16) and minors (under 18), by sex"),
+    "incidents_by_type_sex_age": _("Incidents by GBVIMS type, sex and age at report"),
+    "incidents_by_province": _("Incidents by province and GBVIMS type"),
+    "incidents_by_commune": _("Incidents by commune"),
+    "tech_forms": _("Technology-facilitated forms by sex (an incident may have several)"),
+    "reporting_delay": _("Incidents by reporting delay"),
+    "rape_within_72h": _("Rape: time from incident to report, and health referral within 72 hours of the report"),
+    "cases_closed": _("Cases closed by lead agency sector"),
+    "actions_by_sector": _("Actions by acting agency sector and type (takedown requests included)"),
+    "left_out_cases": _("New cases left out (no consent to statistics)"),
+    "left_out_incidents": _("Incidents left out (no consent to statistics)"),
+}
+
+DIMENSION_TITLES = {
+    "sector": _("Lead agency sector"),
+    "acting_sector": _("Acting agency sector"),
+    "sex": _("Sex"),
+    "age_band": _("Age"),
+    "gbv_type": _("GBVIMS type"),
+    "child_age_group": _("Age group"),
+    "province": _("Province"),
+    "commune": _("Commune"),
+    "tech_form": _("Form"),
+    "reporting_delay": _("Reporting delay"),
+    "rape_timeliness": _("Time from incident to report"),
+    "health_referral": _("Health referral"),
+    "action_type": _("Action"),
+    "kind": _("Count"),
+}
+
+_SECTORS = {
+    Sector.POLICE.value: Sector.POLICE.label,
+    Sector.HEALTH.value: Sector.HEALTH.label,
+    Sector.EDUCATION.value: Sector.EDUCATION.label,
+    Sector.SOCIAL_WORK.value: Sector.SOCIAL_WORK.label,
+    "other": _("Other sectors"),
+}
+
+VALUE_LABELS = {
+    "sector": _SECTORS,
+    "acting_sector": _SECTORS,
+    "sex": dict(Sex.choices),
+    "age_band": {
+        "0-11": "0–11", "12-17": "12–17", "18-25": "18–25", "26-40": "26–40", "41-60": "41–60", "61+": "61+",
+        "unknown": pgettext_lazy("age", "Unknown"),
+    },
+    "gbv_type": dict(GbvType.choices),
+    "child_age_group": {
+        "under_16": _("Child (under 16)"), "16_17": _("Minor aged 16–17"), "18_plus": _("Adult (18 and over)"),
+        "unknown": pgettext_lazy("age", "Unknown"),
+    },
+    "tech_form": dict(TechForm.choices),
+    "reporting_delay": dict(ReportingDelay.choices),
+    "rape_timeliness": {
+        "within_72h": _("0–2 days: within 72 hours"),
+        "day_3": _("3 days: possibly within 72 hours"),
+        "over_3_days": _("More than 3 days"),
+        "unknown": _("Date of incident unknown"),
+    },
+    "health_referral": {"referred": _("Health referral"), "not_referred": _("No health referral")},
+    "action_type": dict(ActionType.choices),
+    "commune": {"none": _("Commune not recorded")},
+    "kind": {"left_out": _("Left out")},
+}
+
+NATIONAL_LABEL = _("National")
+TOTAL_LABEL = _("Total")
+COUNT_LABEL = _("Count")
+
+
+def value_label(dim: str, value: str, table: dict | None = None) -> str:
+    if table is not None and table.get("row_dim") == dim and table.get("row_labels", {}).get(value):
+        return table["row_labels"][value]
+    return str(VALUE_LABELS.get(dim, {}).get(value, value))
+
+
+def column_label(table: dict, column: list[str]) -> str:
+    if not column:
+        return str(COUNT_LABEL)
+    return " · ".join(value_label(dim, value, table) for dim, value in zip(table["col_dims"], column, strict=True))
+
+
+def table_title(table: dict) -> str:
+    return str(TABLE_TITLES.get(table["key"], table["key"]))
+
+
+def scope_label(data: dict) -> str:
+    scope = data["scope"]
+    return str(NATIONAL_LABEL) if scope["level"] == "national" else scope["name"]

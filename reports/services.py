@@ -1,0 +1,196 @@
+"""Writes of the reports app: publishing monthly reports and their corrections. Reports only read
+the domain (cases, agencies); the one table they write is their own."""
+
+import datetime
+import functools
+import hashlib
+import json
+import logging
+import os
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone
+
+from agencies.models import Province
+
+from .indicators import NATIONAL
+from .models import MonthlyReport
+from .periods import last_complete_month, local_today, month_add, month_check_complete, month_start
+from .publication import month_publishable
+from .selectors import monthly_report_latest, report_recipients
+
+logger = logging.getLogger(__name__)
+
+
+class ReportScopeError(ValueError):
+    """A scope that has no report for the month (unknown province, or one not in force then)."""
+
+
+@functools.cache
+def code_version() -> str:
+    """The commit the report was built with: $GIT_COMMIT (set by the deployment), else the working
+    copy's HEAD, else the application version."""
+    if os.environ.get("GIT_COMMIT"):
+        return os.environ["GIT_COMMIT"][:64]
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=5,  # noqa: S607
+            check=True,
+        )
+        return result.stdout.strip()[:64]
+    except (OSError, subprocess.SubprocessError):
+        return f"hopluc-{settings.SPECTACULAR_SETTINGS['VERSION']}"
+
+
+def canonical_json(data: dict) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def content_hash(data: dict) -> str:
+    return hashlib.sha256(canonical_json(data)).hexdigest()
+
+
+@dataclass
+class BuildOutcome:
+    period: datetime.date
+    created: list[MonthlyReport] = field(default_factory=list)
+    existing: list[MonthlyReport] = field(default_factory=list)
+
+
+def _province_ids(codes: Iterable[str]) -> dict[str, int]:
+    return dict(Province.objects.filter(code__in=list(codes)).values_list("code", "id"))
+
+
+def _check_scopes(scopes: Iterable[str | None], available: Iterable[str | None], period: datetime.date) -> None:
+    missing = [s for s in scopes if s not in set(available)]
+    if missing:
+        raise ReportScopeError(
+            f"No province with code {', '.join(sorted(missing))} is in force in {period:%Y-%m} or has data then"
+        )
+
+
+def _after_publication(reports: list[MonthlyReport]) -> None:
+    for report in reports:
+        report_published_notify(report=report)
+    if settings.DHIS2_URL and settings.DHIS2_PUSH_ON_PUBLISH:
+        from .tasks import push_monthly_report_to_dhis2
+
+        for report in reports:
+            push_monthly_report_to_dhis2.delay(report.pk)
+
+
+def monthly_reports_build(
+    *, period: datetime.date, scopes: Iterable[str | None] | None = None, today: datetime.date | None = None,
+) -> BuildOutcome:
+    """Publish version 1 of the month's report for each scope (None: national; a province code) that
+    does not have one yet. All scopes are suppressed together even when only some are published,
+    so that a report built later agrees with the ones built before. Running it again publishes
+    nothing new."""
+    period = month_start(period)
+    month_check_complete(period, today=today or local_today())
+    month, publishable = month_publishable(period)
+    wanted = list(publishable) if scopes is None else list(dict.fromkeys(scopes))
+    _check_scopes(wanted, publishable, period)
+    outcome = BuildOutcome(period=period)
+    province_ids = _province_ids(s for s in wanted if s is not NATIONAL)
+    published_at = timezone.now()
+    version_of_code = code_version()
+    try:
+        with transaction.atomic():
+            existing = {
+                (r.province.code if r.province_id else NATIONAL): r
+                for r in MonthlyReport.objects.filter(period=period, version=1).select_related("province")
+            }
+            for scope in wanted:
+                if scope in existing:
+                    outcome.existing.append(existing[scope])
+                    continue
+                data = publishable[scope]
+                outcome.created.append(MonthlyReport.objects.create(
+                    province_id=province_ids.get(scope), period=period, version=1, published_at=published_at,
+                    data=data, content_hash=content_hash(data), code_version=version_of_code,
+                ))
+            created = list(outcome.created)
+            transaction.on_commit(lambda: _after_publication(created))
+    except IntegrityError:
+        # Another run published the same month at the same moment; its reports stand.
+        logger.info("Monthly reports of %s were published concurrently by another run", f"{period:%Y-%m}")
+        outcome = BuildOutcome(period=period, existing=list(
+            MonthlyReport.objects.filter(period=period, version=1).select_related("province")
+        ))
+    logger.info(
+        "Monthly reports %s: %d published, %d already there", f"{period:%Y-%m}", len(outcome.created),
+        len(outcome.existing),
+    )
+    return outcome
+
+
+def monthly_report_correct(
+    *, period: datetime.date, scope: str | None, reason: str, today: datetime.date | None = None,
+) -> MonthlyReport | None:
+    """Publish a new version of one scope's report from today's data, with the reason for it.
+    Returns None when the data has not changed (no new version is needed). Earlier versions stay."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("A correction needs a reason")
+    period = month_start(period)
+    month_check_complete(period, today=today or local_today())
+    latest = monthly_report_latest(period=period, scope=scope)
+    if latest is None:
+        raise ReportScopeError(f"There is no published report of {period:%Y-%m} for this scope to correct")
+    _, publishable = month_publishable(period)
+    _check_scopes([scope], publishable, period)
+    data = publishable[scope]
+    digest = content_hash(data)
+    if digest == latest.content_hash:
+        return None
+    with transaction.atomic():
+        report = MonthlyReport.objects.create(
+            province_id=latest.province_id, period=period, version=latest.version + 1, published_at=timezone.now(),
+            data=data, content_hash=digest, code_version=code_version(), reason=reason, supersedes=latest,
+        )
+        transaction.on_commit(lambda: _after_publication([report]))
+    return report
+
+
+def monthly_reports_due(*, today: datetime.date) -> list[datetime.date]:
+    """Months whose reports the schedule should build: every month after the last one built, up to
+    last month, at most REPORT_CATCH_UP_MONTHS of them (the most recent)."""
+    last = last_complete_month(today)
+    latest_built = MonthlyReport.objects.filter(province__isnull=True, version=1).aggregate(p=Max("period"))["p"]
+    start = last if latest_built is None else month_add(latest_built, 1)
+    start = max(start, month_add(last, -(max(settings.REPORT_CATCH_UP_MONTHS, 1) - 1)))
+    months = []
+    while start <= last:
+        months.append(start)
+        start = month_add(start, 1)
+    return months
+
+
+def monthly_reports_build_due(*, today: datetime.date | None = None) -> list[BuildOutcome]:
+    """The scheduled run: last month's reports for every scope, and any months missed before it.
+    Each month commits on its own, so a run cut short keeps what it finished."""
+    today = today or local_today()
+    return [monthly_reports_build(period=period, today=today) for period in monthly_reports_due(today=today)]
+
+
+def report_published_notify(*, report: MonthlyReport) -> list:
+    """Tell the analysts of the report's scope that it is published: a link, no figures.
+
+    notifications.notify() has no kind for a published report yet (NotificationKind lists handoff
+    and deadline events only), so this works out who is to be told, with the link and the event
+    key the notification will carry, and logs it. It is the one place to call notify() from.
+    """
+    recipients = list(report_recipients(report=report))
+    link = reverse("reports:detail", args=[report.pk])
+    logger.info(
+        "Monthly report %s published: %d analyst(s) to notify (event report:%s), link %s",
+        report.pk, len(recipients), report.pk, link,
+    )
+    return recipients

@@ -1,0 +1,169 @@
+"""Headline figures and chart series, read from a report's published tables only. Nothing here
+sees a raw count: a figure that depends on a hidden cell is shown as hidden, never recomputed."""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from .indicators import AGE_BANDS, SEXES
+from .labels import value_label
+
+Published = int | str | None  # a count, a marker ("<5", "x"), or None when the table is withheld
+
+
+def table_by_key(data: dict, key: str) -> dict | None:
+    return next((t for t in data.get("tables", []) if t["key"] == key), None)
+
+
+def _row_total(table: dict | None, row: str) -> Published:
+    if table is None or table["withheld"] or row not in table["rows"]:
+        return None
+    return table["row_totals"][table["rows"].index(row)]
+
+
+def _column_total(table: dict | None, column: list[str]) -> Published:
+    if table is None or table["withheld"] or column not in table["columns"]:
+        return None
+    return table["column_totals"][table["columns"].index(column)]
+
+
+def _total(table: dict | None) -> Published:
+    return None if table is None or table["withheld"] else table["total"]
+
+
+def published_sum(values: list[Published]) -> Published:
+    """The sum of published values, or the first marker when one of them is hidden."""
+    for value in values:
+        if not isinstance(value, int):
+            return value
+    return sum(values)
+
+
+@dataclass(frozen=True)
+class Headline:
+    key: str
+    label: str
+    value: Published
+    share: float | None = None  # a percentage, when both its parts are published
+
+
+def headlines(data: dict) -> list[Headline]:
+    incidents = table_by_key(data, "incidents_by_type_sex_age")
+    children = table_by_key(data, "child_cases")
+    rape = table_by_key(data, "rape_within_72h")
+    within = _row_total(rape, "within_72h")
+    referred = None
+    if rape and not rape["withheld"]:
+        referred = rape["cells"][rape["rows"].index("within_72h")][rape["columns"].index(["referred"])]
+    share = None
+    if isinstance(referred, int) and isinstance(within, int) and within:
+        share = round(100 * referred / within, 1)
+    return [
+        Headline("new_cases", str(_("New cases")), _total(table_by_key(data, "new_cases"))),
+        Headline("incidents", str(_("Incidents")), _total(incidents)),
+        Headline("children", str(_("New cases of children (under 16)")), _row_total(children, "under_16")),
+        Headline("minors", str(_("New cases of minors (under 18)")), published_sum(
+            [_row_total(children, "under_16"), _row_total(children, "16_17")]
+        )),
+        Headline("rape_within_72h", str(_("Rape reported within 72 hours")), within),
+        Headline(
+            "rape_within_72h_referred", str(_("… of which referred to health care within 72 hours")), referred, share
+        ),
+        Headline("cases_closed", str(_("Cases closed")), _total(table_by_key(data, "cases_closed"))),
+        Headline("takedown_requests", str(_("Content takedown requests")), _column_total(
+            table_by_key(data, "actions_by_sector"), ["takedown_requested"]
+        )),
+        Headline("left_out_cases", str(_("New cases left out (no consent to statistics)")),
+                 _total(table_by_key(data, "left_out_cases"))),
+        Headline("left_out_incidents", str(_("Incidents left out (no consent to statistics)")),
+                 _total(table_by_key(data, "left_out_incidents"))),
+    ]
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    values: list[Published]
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    title: str
+    kind: str  # "bar" (horizontal bars) or "line"
+    categories: list[str]
+    series: list[Series]
+
+
+def _bar_from_rows(key: str, title: str, table: dict | None) -> Chart | None:
+    if table is None or not table["rows"]:
+        return None
+    return Chart(
+        key=key, title=title, kind="bar",
+        categories=[value_label(table["row_dim"], row, table) for row in table["rows"]],
+        series=[Series(title, [None] * len(table["rows"]) if table["withheld"] else list(table["row_totals"]))],
+    )
+
+
+def _by_column_part(table: dict | None, *, part: int, values: tuple[str, ...]) -> list[Published]:
+    if table is None or table["withheld"]:
+        return [None] * len(values)
+    return [
+        published_sum([t for c, t in zip(table["columns"], table["column_totals"], strict=True) if c[part] == value])
+        for value in values
+    ]
+
+
+def charts(data: dict, trend: list[tuple[str, dict]]) -> list[Chart]:
+    """The report's charts: the 12-month trend, then breakdowns by type, sex, age, sector and place."""
+    incidents = table_by_key(data, "incidents_by_type_sex_age")
+    result: list[Chart | None] = [
+        Chart(
+            key="trend", title=str(_("Last 12 months")), kind="line", categories=[label for label, _d in trend],
+            series=[
+                Series(str(_("New cases")), [_total(table_by_key(d, "new_cases")) for _l, d in trend]),
+                Series(str(_("Incidents")), [_total(table_by_key(d, "incidents_by_type_sex_age")) for _l, d in trend]),
+            ],
+        ),
+        _bar_from_rows("by_type", str(_("Incidents by GBVIMS type")), incidents),
+        Chart(
+            key="by_sex", title=str(_("Incidents by sex")), kind="bar",
+            categories=[value_label("sex", s) for s in SEXES],
+            series=[Series(str(_("Incidents")), _by_column_part(incidents, part=0, values=SEXES))],
+        ),
+        Chart(
+            key="by_age", title=str(_("Incidents by age at report")), kind="bar",
+            categories=[value_label("age_band", b) for b in AGE_BANDS],
+            series=[Series(str(_("Incidents")), _by_column_part(incidents, part=1, values=AGE_BANDS))],
+        ),
+    ]
+    new_cases, actions = table_by_key(data, "new_cases"), table_by_key(data, "actions_by_sector")
+    if new_cases and actions:
+        result.append(Chart(
+            key="by_sector", title=str(_("By sector")), kind="bar",
+            categories=[value_label("sector", r) for r in new_cases["rows"]],
+            series=[
+                Series(str(_("New cases (lead agency)")),
+                       [None] * len(new_cases["rows"]) if new_cases["withheld"] else list(new_cases["row_totals"])),
+                Series(str(_("Actions (acting agency)")),
+                       [None] * len(actions["rows"]) if actions["withheld"] else list(actions["row_totals"])),
+            ],
+        ))
+    for key, title in (("province", _("Incidents by province")), ("commune", _("Incidents by commune"))):
+        result.append(_bar_from_rows(f"by_{key}", str(title), table_by_key(data, f"incidents_by_{key}")))
+    return [chart for chart in result if chart is not None]
+
+
+def display(value: Published) -> str:
+    if value is None:
+        return "—"
+    return str(value)
+
+
+def table_rows(table: dict) -> list[tuple[str, list[Published], Published]]:
+    """(row label, published cells, published row total) for rendering a table."""
+    return [
+        (value_label(table["row_dim"], row, table), cells, total)
+        for row, cells, total in zip(table["rows"], table["cells"], table["row_totals"], strict=True)
+    ]
+

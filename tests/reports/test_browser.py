@@ -1,0 +1,81 @@
+"""A national analyst opens last month's national report on a phone, sees its charts and downloads
+it in every format, through a real browser (headless Debian Chromium)."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from reports.periods import last_complete_month, local_today
+from reports.services import monthly_reports_build
+from tests.conftest import PASSWORD
+
+from .conftest import seed_busy_month
+
+pytestmark = pytest.mark.browser
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(os.environ.get("HOPLUC_VAR_DIR", "/tmp")) / "screenshots"
+
+
+@pytest.fixture
+def phone_page():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package to run the browser tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        context = browser.new_context(
+            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="vi-VN",
+            timezone_id="Asia/Ho_Chi_Minh", accept_downloads=True,
+        )
+        context.set_default_timeout(15_000)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+@pytest.fixture
+def last_month_reports(transactional_db, world):
+    period = last_complete_month(local_today())
+    seed_busy_month(world, period)
+    return period, monthly_reports_build(period=period)
+
+
+def test_analyst_opens_last_months_national_report_and_downloads_every_format(
+    live_server, phone_page, last_month_reports, tmp_path
+):
+    period, _outcome = last_month_reports
+    page = phone_page
+    page.goto(f"{live_server.url}/reports/")
+    page.get_by_label("Tên đăng nhập").fill("analyst")
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+
+    page.get_by_test_id(f"report-national-{period:%Y-%m}").click()
+    title = page.get_by_test_id("report-title")
+    assert f"{period:%m/%Y}" in title.inner_text() and "Toàn quốc" in title.inner_text()
+    for chart in ("trend", "by_type", "by_sex", "by_age", "by_sector", "by_province"):
+        svg = page.get_by_test_id(f"chart-{chart}").locator("svg")
+        assert svg.is_visible()
+        assert svg.bounding_box()["width"] > 300
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "report-national-phone-vi.png"), full_page=True)
+
+    files = {}
+    for fmt in ("csv", "xlsx", "pdf", "dhis2"):
+        with page.expect_download() as download_info:
+            page.get_by_test_id(f"download-{fmt}").click()
+        download = download_info.value
+        path = tmp_path / download.suggested_filename
+        download.save_as(path)
+        files[fmt] = path.read_bytes()
+    assert files["csv"].decode("utf-8-sig").startswith("period,scope,version,table")
+    assert files["xlsx"].startswith(b"PK")
+    assert files["pdf"].startswith(b"%PDF-")
+    assert json.loads(files["dhis2"])["period"] == f"{period:%Y%m}"

@@ -1,0 +1,221 @@
+"""The downloads open and hold exactly the published tables; DHIS2 gets numbers only where the
+report publishes numbers, and a push is a dry run first (the HTTP call is the only thing mocked)."""
+
+import csv
+import io
+import json
+import logging
+import re
+from urllib.error import HTTPError, URLError
+
+import pytest
+from openpyxl import load_workbook
+
+from reports import dhis2
+from reports.dhis2 import Dhis2Error, dhis2_mapping_load, report_data_value_set, report_dhis2_push
+from reports.disclosure import COMPLEMENTARY_MARK
+from reports.downloads import report_file
+from reports.services import monthly_reports_build
+
+from .conftest import OCTOBER, TODAY
+
+
+@pytest.fixture
+def reports(busy_october):
+    outcome = monthly_reports_build(period=OCTOBER, today=TODAY)
+    return {(r.province.code if r.province_id else None): r for r in outcome.created}
+
+
+def _published_values(report):
+    for table in report.data["tables"]:
+        for row in table["cells"]:
+            yield from row
+        yield from table["row_totals"]
+        yield from table["column_totals"]
+        yield table["total"]
+
+
+def test_the_busy_month_publishes_numbers_and_hides_small_ones(reports):
+    values = list(_published_values(reports[None]))
+    assert any(isinstance(v, int) and v >= 5 for v in values)
+    assert "<5" in values and COMPLEMENTARY_MARK in values
+
+
+def test_csv_has_one_row_per_published_entry(reports):
+    report = reports[None]
+    file = report_file(report, "csv")
+    assert file.filename == "hopluc-report-2026-10-national-v1.csv"
+    text = file.content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows[0].keys() >= {"period", "scope", "table", "row", "column", "value", "row_label", "column_label"}
+    assert {r["period"] for r in rows} == {"2026-10"} and {r["scope"] for r in rows} == {"national"}
+    for row in rows:
+        assert re.fullmatch(r"\d+|<5|<10|x|", row["value"]), row
+    grand = {r["table"]: r["value"] for r in rows if r["row"] == "total" and r["column"] in ("total", "count")}
+    table = next(t for t in report.data["tables"] if t["key"] == "incidents_by_type_sex_age")
+    assert grand["incidents_by_type_sex_age"] == str(table["total"])
+
+
+def test_xlsx_opens_with_a_sheet_per_table(reports):
+    file = report_file(reports["01"], "xlsx")
+    workbook = load_workbook(io.BytesIO(file.content))
+    keys = [t["key"] for t in reports["01"].data["tables"]]
+    assert workbook.sheetnames == ["summary", *[k[:31] for k in keys]]
+    summary = [row for row in workbook["summary"].iter_rows(values_only=True)]
+    assert ("Tháng", "2026-10") in [r[:2] for r in summary] or ("Month", "2026-10") in [r[:2] for r in summary]
+    sheet = workbook["incidents_by_type_sex_age"]
+    table = next(t for t in reports["01"].data["tables"] if t["key"] == "incidents_by_type_sex_age")
+    last = list(sheet.iter_rows(values_only=True))[-1]
+    assert last[-1] == table["total"]
+
+
+def _pdf_page_count(content: bytes) -> int:
+    # reportlab writes the page tree uncompressed: "/Count n" of the /Type /Pages object.
+    match = re.search(rb"/Count (\d+)\s*/Kids", content) or re.search(rb"/Type /Pages[^>]*?/Count (\d+)", content)
+    assert match, "no page tree found"
+    return int(match.group(1))
+
+
+def test_pdf_has_pages_with_charts_and_the_vietnamese_font(reports):
+    file = report_file(reports[None], "pdf")
+    assert file.content.startswith(b"%PDF-")
+    assert file.content.rstrip().endswith(b"%%EOF")
+    assert _pdf_page_count(file.content) >= 3
+    assert b"DejaVu" in file.content or b"Liberation" in file.content
+
+
+def test_dhis2_json_has_the_documented_shape(reports):
+    mapping = dhis2_mapping_load()
+    payload = json.loads(report_file(reports["01"], "dhis2").content)
+    assert payload["period"] == "202610"
+    assert payload["orgUnit"] == "VN01"
+    assert report_data_value_set(reports[None], mapping)["orgUnit"] == "VN"
+    assert payload["dataValues"]
+    for value in payload["dataValues"]:
+        assert set(value) == {"dataElement", "categoryOptionCombo", "value"}
+        assert re.fullmatch(r"[A-Za-z][A-Za-z0-9]{10}", value["dataElement"])
+        assert re.fullmatch(r"[A-Za-z][A-Za-z0-9]{10}", value["categoryOptionCombo"])
+        assert value["value"].isdigit()
+
+
+def test_dhis2_never_receives_a_hidden_count(reports):
+    mapping = dhis2_mapping_load()
+    combos = mapping["category_option_combos"]
+    rule = mapping["data_elements"]["incidents_by_type_sex_age"]
+    for report in reports.values():
+        table = next(t for t in report.data["tables"] if t["key"] == "incidents_by_type_sex_age")
+        sent = {
+            (v["dataElement"], v["categoryOptionCombo"]): v["value"]
+            for v in report_data_value_set(report, mapping)["dataValues"]
+        }
+        for row, cells in zip(table["rows"], table["cells"], strict=True):
+            for column, value in zip(table["columns"], cells, strict=True):
+                key = (rule["rows"][row], combos["|".join(column)])
+                if isinstance(value, int):
+                    assert sent[key] == str(value)
+                else:
+                    assert key not in sent
+
+
+def test_a_bad_mapping_file_is_reported(tmp_path):
+    path = tmp_path / "mapping.json"
+    path.write_text(json.dumps({"org_units": {}, "category_option_combos": {}, "data_elements": {"x": {"by": "?"}}}))
+    with pytest.raises(Dhis2Error, match="org_units"):
+        dhis2_mapping_load(path)
+    path.write_text("{not json")
+    with pytest.raises(Dhis2Error):
+        dhis2_mapping_load(path)
+
+
+class FakeResponse:
+    def __init__(self, body: dict):
+        self.body = json.dumps(body).encode()
+
+    def read(self):
+        return self.body
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *args):
+        return False
+
+
+@pytest.fixture
+def dhis2_server(settings, monkeypatch):
+    """Stands in for the DHIS2 server at the HTTP call, and records what was sent."""
+    settings.DHIS2_URL = "https://dhis2.example.invalid/"
+    settings.DHIS2_USER, settings.DHIS2_PASSWORD = "hopluc", "secret"
+    calls, answers = [], []
+
+    def urlopen(request, timeout):
+        calls.append(request)
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return FakeResponse(answer)
+
+    monkeypatch.setattr(dhis2, "urlopen", urlopen)
+    return calls, answers
+
+
+def test_push_is_a_dry_run_first_then_the_import(reports, dhis2_server, caplog):
+    calls, answers = dhis2_server
+    summary = {"status": "SUCCESS", "importCount": {"imported": 40, "updated": 0, "ignored": 0}, "conflicts": []}
+    answers += [{"httpStatus": "OK", "response": summary}, summary]
+    with caplog.at_level(logging.INFO, logger="reports.dhis2"):
+        responses = report_dhis2_push(report=reports[None])
+    assert [r.dry_run for r in responses] == [True, False]
+    assert "dryRun=true" in calls[0].full_url and "dryRun=false" in calls[1].full_url
+    assert "orgUnitIdScheme=CODE" in calls[0].full_url
+    assert calls[0].full_url.startswith("https://dhis2.example.invalid/api/dataValueSets?")
+    assert json.loads(calls[0].data) == report_data_value_set(reports[None])
+    assert calls[0].get_header("Authorization").startswith("Basic ")
+    assert [m for m in caplog.messages if m.startswith("DHIS2 dry run: status SUCCESS, imported 40")]
+
+
+def test_push_stops_after_a_dry_run_with_conflicts(reports, dhis2_server):
+    calls, answers = dhis2_server
+    answers.append({"status": "WARNING", "importCount": {"imported": 0}, "conflicts": [{"object": "XmplDEN0029"}]})
+    with pytest.raises(Dhis2Error, match="dry run"):
+        report_dhis2_push(report=reports[None])
+    assert len(calls) == 1
+
+
+def test_push_only_dry_run(reports, dhis2_server):
+    calls, answers = dhis2_server
+    answers.append({"status": "SUCCESS", "importCount": {"imported": 3}})
+    assert len(report_dhis2_push(report=reports["01"], dry_run_only=True)) == 1
+    assert len(calls) == 1
+
+
+def test_push_reports_http_and_network_errors(reports, dhis2_server):
+    _calls, answers = dhis2_server
+    answers.append(HTTPError("https://dhis2.example.invalid", 401, "Unauthorized", {}, io.BytesIO(b"")))
+    with pytest.raises(Dhis2Error, match="401"):
+        report_dhis2_push(report=reports[None])
+    answers.append(URLError("no route to host"))
+    with pytest.raises(Dhis2Error, match="reached"):
+        report_dhis2_push(report=reports[None])
+
+
+def test_push_is_off_without_a_server(reports, settings):
+    settings.DHIS2_URL = ""
+    with pytest.raises(Dhis2Error, match="DHIS2_URL"):
+        report_dhis2_push(report=reports[None])
+
+
+def test_push_command(reports, dhis2_server):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    _calls, answers = dhis2_server
+    answers.append({"status": "SUCCESS", "importCount": {"imported": 7}})
+    out = StringIO()
+    call_command("push_monthly_report_to_dhis2", "--month", "2026-10", "--scope", "national", "--dry-run", stdout=out)
+    assert "SUCCESS" in out.getvalue()
+    with pytest.raises(CommandError):
+        call_command("push_monthly_report_to_dhis2", "--month", "2026-09", "--scope", "national", stdout=StringIO())
+    with pytest.raises(CommandError):
+        call_command("push_monthly_report_to_dhis2", "--month", "2026/10", "--scope", "national", stdout=StringIO())
