@@ -6,6 +6,8 @@ import re
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agencies.services import agency_create, membership_add
 from audit.models import AuditEvent
@@ -374,6 +376,20 @@ def test_withdrawing_twice_or_someone_elses_consent_is_refused(world, shared_cas
                        format="json").status_code == 404
 
 
+@pytest.mark.parametrize(("body", "field"), [
+    ({"reason": 5}, "reason"),
+    ({"reason": "x" * 301}, "reason"),
+    ({"reason": "\x00"}, "reason"),
+    ({"why": "no"}, "why"),
+])
+def test_withdraw_with_bad_input_is_a_400(world, shared_case, api, body, field):
+    url = f"/api/cases/{shared_case.case.pk}/consents/{shared_case.consent.pk}/withdraw/"
+    response = api(world.lead_responder).post(url, body, format="json")
+    assert response.status_code == 400 and field in response.json(), response.json()
+    shared_case.consent.refresh_from_db()
+    assert shared_case.consent.withdrawn_at is None
+
+
 def test_record_consent_and_list_consents(world, shared_case, api):
     client = api(world.lead_supervisor)
     response = client.post(f"/api/cases/{shared_case.case.pk}/consents/", {
@@ -445,6 +461,7 @@ MALFORMED = [
     ("application/json", b'{"text": "\\u0000", "purpose": "\\u0000", "reason": "\\u0000"}'),
     ("application/json", ('{"text": "' + "x" * 200_000 + '", "reason": "' + "y" * 200_000 + '"}').encode()),
     ("application/json", b"\xff\xfe\x00garbage"),
+    ("application/json", b'{"risk_level": NaN, "reason": Infinity, "text": -Infinity}'),
 ]
 
 
@@ -516,3 +533,34 @@ def test_new_agencies_do_not_disturb_the_lists(world, api):
     membership_add(user=user, agency=newcomer, role="responder")
     assert api(user).get("/api/cases/").json()["results"] == []
     assert api(user).get(f"/api/cases/{shared.pk}/").status_code == 404
+
+
+# Any JSON value in any field: a 201 or a 400 with field messages, never a 500.
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=12), children, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    survivor=st.dictionaries(st.sampled_from(["full_name", "birth_year", "age", "sex", "phone"]), _json, max_size=3),
+    incident=st.dictionaries(st.sampled_from(["province", "answers", "tech_forms", "occurred_on"]), _json, max_size=4),
+    risk_level=_json,
+)
+def test_fuzzed_open_bodies_never_fail_with_a_500(world, api, survivor, incident, risk_level):
+    body = {"survivor": survivor, "incident": {**incident_payload(), **incident}, "risk_level": risk_level}
+    response = api(world.lead_responder).post("/api/cases/", body, format="json")
+    assert response.status_code in (201, 400), (response.status_code, body)
+    if response.status_code == 400:
+        assert response.json() and all(isinstance(m, list) for m in response.json().values())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.dictionaries(st.sampled_from(["type", "category", "text", "occurred_at"]), _json, max_size=4))
+def test_fuzzed_action_bodies_never_fail_with_a_500(world, shared_case, api, body):
+    response = api(world.receiving_responder).post(f"/api/cases/{shared_case.case.pk}/actions/", body,
+                                                   format="json")
+    assert response.status_code in (201, 400), (response.status_code, body)
