@@ -1,0 +1,215 @@
+"""How long does one national month of the monthly report take over 200,000 cases?
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hl_reports_bench \\
+        .venv/bin/python benchmarks/reports_national_month.py [--cases 200000] [--reseed]
+
+Uses the database DATABASE_URL names (created if missing, migrated, seeded once with synthetic
+rows through bulk_create; --reseed empties the case tables first). No names or other personal
+data are generated: survivors are a pseudonym, a sex and a birth year.
+
+Measures, for October 2026 (cases spread over January 2025 – October 2026):
+  1. the indicator queries of every scope (national + 34 provinces),
+  2. disclosure control over all of those tables together,
+  3. publishing: the two above plus writing the 35 snapshots (rolled back afterwards).
+"""
+
+import argparse
+import datetime
+import os
+import random
+import sys
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+
+import django  # noqa: E402
+
+django.setup()
+
+import psycopg  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+
+from agencies.models import Agency, Province, Sector  # noqa: E402
+from agencies.services import agency_create, province_load_reference  # noqa: E402
+from cases.models import (  # noqa: E402
+    Action,
+    ActionType,
+    Case,
+    CaseEvent,
+    Consent,
+    GbvType,
+    Incident,
+    IncidentTechForm,
+    ReportingDelay,
+    Survivor,
+    TechForm,
+)
+from reports.disclosure import LinkedTable, protect_linked  # noqa: E402
+from reports.indicators import month_drafts  # noqa: E402
+from reports.publication import _additive_lines, entry_keys, month_publishable, thresholds  # noqa: E402
+from reports.services import monthly_reports_build  # noqa: E402
+
+ICT = ZoneInfo("Asia/Ho_Chi_Minh")
+PERIOD = datetime.date(2026, 10, 1)
+FIRST_DAY = datetime.date(2025, 1, 1)
+LAST_DAY = datetime.date(2026, 10, 31)
+BATCH = 5000
+
+
+class Rollback(Exception):
+    pass
+
+
+def ensure_database() -> None:
+    database = settings.DATABASES["default"]
+    if connection.vendor != "postgresql":
+        sys.exit("This benchmark runs on PostgreSQL: set DATABASE_URL.")
+    with psycopg.connect(
+        host=database["HOST"], port=database["PORT"] or 5432, user=database["USER"],
+        password=database["PASSWORD"] or None, dbname="postgres", autocommit=True,
+    ) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database["NAME"]]).fetchone()
+        if not exists:
+            admin.execute(f'CREATE DATABASE "{database["NAME"]}"')
+
+
+def seed(total: int, *, reseed: bool) -> None:
+    if reseed:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "TRUNCATE reports_monthlyreport, cases_incidenttechform, cases_incident, cases_action, "
+                "cases_caseevent, cases_consent, cases_casegroupobjectpermission, cases_caseuserobjectpermission, "
+                "cases_case, cases_survivor CASCADE"
+            )
+    if Case.objects.count() >= total:
+        print(f"seed: {Case.objects.count()} cases already there")
+        return
+    started = time.perf_counter()
+    province_load_reference()
+    provinces = list(Province.objects.order_by("code"))
+    user, _ = get_user_model().objects.get_or_create(username="bench.responder")
+    agencies: dict[tuple[int, str], Agency] = {}
+    for province in provinces:
+        for sector in (Sector.POLICE, Sector.HEALTH, Sector.EDUCATION, Sector.SOCIAL_WORK, Sector.WOMENS_UNION):
+            name = f"Bench {sector.value} {province.code}"
+            agency = Agency.objects.filter(province=province, name=name).first()
+            agencies[(province.pk, sector.value)] = agency or agency_create(name=name, sector=sector, province=province)
+    rng = random.Random(200_000)
+    # Big cities report more: a few heavy provinces, the rest light.
+    weights = [8 if p.code in ("01", "79") else 3 if p.code in ("31", "48", "92") else 1 for p in provinces]
+    span = (LAST_DAY - FIRST_DAY).days
+    types = GbvType.values
+    type_weights = [12, 10, 25, 3, 8, 30, 12]
+    sectors = ("police", "health", "education", "social_work", "womens_union")
+    action_types = ActionType.values
+    done = Case.objects.count()
+    while done < total:
+        n = min(BATCH, total - done)
+        sexes = ("female",) * 8 + ("male", "male", "other", "unknown")
+        survivors = [
+            Survivor(pseudonym=f"B{done + k:09d}", sex=rng.choice(sexes),
+                     birth_year=None if rng.random() < 0.07 else rng.randint(1950, 2024))
+            for k in range(n)
+        ]
+        Survivor.objects.bulk_create(survivors, batch_size=BATCH)
+        cases = []
+        for k, survivor in enumerate(survivors):
+            province = rng.choices(provinces, weights)[0]
+            day = FIRST_DAY + datetime.timedelta(days=rng.randint(0, span))
+            opened = datetime.datetime.combine(day, datetime.time(rng.randint(0, 23), rng.randint(0, 59)), tzinfo=ICT)
+            closed = opened + datetime.timedelta(days=rng.randint(5, 120)) if rng.random() < 0.4 else None
+            cases.append(Case(
+                number=f"{province.abbreviation}-B-{done + k:09d}", province=province, survivor=survivor,
+                lead_agency=agencies[(province.pk, rng.choice(sectors))], responsible=user,
+                statistics_consent=rng.random() < 0.95, created_at=opened, closed_at=closed,
+                status="closed" if closed else "open",
+            ))
+        Case.objects.bulk_create(cases, batch_size=BATCH)
+        incidents, actions = [], []
+        for case in cases:
+            reported = case.created_at.astimezone(ICT).date()
+            delay = rng.choice((0, 0, 1, 2, 3, 4, 7, 10, 20, 45))
+            incidents.append(Incident(
+                case=case, reported_on=reported,
+                occurred_on=None if rng.random() < 0.1 else reported - datetime.timedelta(days=delay),
+                province=case.province, gbv_type=rng.choices(types, type_weights)[0],
+                reporting_delay=rng.choice(ReportingDelay.values), recorded_by=user,
+                recorded_by_agency=case.lead_agency,
+            ))
+            for _ in range(rng.randint(1, 4)):
+                sector = rng.choice(sectors)
+                actions.append(Action(
+                    case=case, type=rng.choice(action_types), category=rng.choice(("general", "medical")),
+                    occurred_at=case.created_at + datetime.timedelta(hours=rng.randint(0, 24 * 20)), actor=user,
+                    agency=agencies[(case.province_id, sector)],
+                ))
+        Incident.objects.bulk_create(incidents, batch_size=BATCH)
+        IncidentTechForm.objects.bulk_create(
+            [IncidentTechForm(incident=i, form=rng.choice(TechForm.values)) for i in incidents if rng.random() < 0.2],
+            batch_size=BATCH,
+        )
+        Action.objects.bulk_create(actions, batch_size=BATCH)
+        done += n
+        print(f"seed: {done} cases, {time.perf_counter() - started:.0f} s", flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(f"seed: done in {time.perf_counter() - started:.0f} s; "
+          f"{Incident.objects.count()} incidents, {Action.objects.count()} actions, "
+          f"{CaseEvent.objects.count() + Consent.objects.count()} events/consents")
+
+
+def timed(label: str, function, repeat: int = 3):
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - started)
+    print(f"{label:<52} best {min(times):6.2f} s   worst {max(times):6.2f} s")
+    return result
+
+
+def publish_and_roll_back():
+    try:
+        with transaction.atomic():
+            outcome = monthly_reports_build(period=PERIOD, today=datetime.date(2026, 11, 1))
+            assert len(outcome.created) >= 35, outcome
+            raise Rollback
+    except Rollback:
+        pass
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=200_000)
+    parser.add_argument("--reseed", action="store_true")
+    args = parser.parse_args()
+    ensure_database()
+    call_command("migrate", verbosity=0)
+    seed(args.cases, reseed=args.reseed)
+    in_month = Case.objects.filter(created_at__gte=datetime.datetime(2026, 10, 1, tzinfo=ICT),
+                                   created_at__lt=datetime.datetime(2026, 11, 1, tzinfo=ICT)).count()
+    print(f"database: {connection.settings_dict['NAME']}; {Case.objects.count()} cases in all, "
+          f"{in_month} opened in {PERIOD:%Y-%m}")
+    month_publishable(PERIOD)  # warm-up: connection, plans, caches
+    _, drafts = timed("indicator queries (all 35 scopes)", lambda: month_drafts(PERIOD))
+    limits = thresholds()
+    order = [(scope, d) for scope, ds in drafts.items() for d in ds]
+    linked = [LinkedTable(cells=d.cells, threshold=limits["child" if d.child else "default"], keys=entry_keys(d))
+              for _, d in order]
+    additive = _additive_lines(drafts)
+    results = timed("disclosure control (all tables together)", lambda: protect_linked(linked, additive=additive))
+    withheld = sum(r.withheld for r in results)
+    hidden = sum(len(r.hidden) for r in results)
+    entries = sum(len(r.grid) * len(r.grid[0]) for r in results)
+    print(f"  {len(results)} tables, {entries} entries, {hidden} hidden, {withheld} tables withheld")
+    timed("one national month published (35 reports, rolled back)", publish_and_roll_back)
+
+
+if __name__ == "__main__":
+    main()
