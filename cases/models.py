@@ -501,3 +501,33 @@ class Handoff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.from_agency_id} → {self.to_agency_id} ({self.status})"
+
+
+class BreakGlassUse(models.Model):
+    """One emergency opening of a case that is not shared with the user's agency: who, why, which
+    categories and until when. The access itself is CaseUserObjectPermission rows with the same
+    `ends_at`; this row is what supervisors review. Services: cases.breakglass."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="break_glass_uses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The case's lead at the time of use: its supervisors were told and review the use.
+    lead_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("reason"))
+    categories = models.JSONField(_("categories opened"), default=list, blank=True)
+    started_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    ends_at = models.DateTimeField(_("access ends at"))
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("break-glass use")
+        verbose_name_plural = _("break-glass uses")
+        # The right to use break-glass at all: a model permission, granted to a group or a user.
+        permissions = [("break_glass", "Can open a case not shared with their agency (break-glass)")]
+        indexes = [models.Index(fields=["lead_agency", "started_at"]), models.Index(fields=["user", "started_at"])]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="break_glass_has_reason"),
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("started_at")), name="break_glass_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.user_id} until {self.ends_at:%Y-%m-%d %H:%M}"

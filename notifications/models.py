@@ -183,11 +183,13 @@ class NotificationKind(models.TextChoices):
     DEADLINE_REMINDER = "deadline_reminder", _("A deadline is coming up")
     DEADLINE_OVERDUE = "deadline_overdue", _("A deadline has passed")
     DEADLINE_ESCALATED = "deadline_escalated", _("An overdue deadline was escalated")
+    BREAK_GLASS_USED = "break_glass_used", _("Someone used break-glass access to a case")
 
 
 # Escalations, and emergencies that cannot wait, cannot be switched off entirely: in-app stays on.
 MANDATORY_KINDS = frozenset({
     NotificationKind.DEADLINE_OVERDUE, NotificationKind.DEADLINE_ESCALATED, NotificationKind.HANDOFF_EMERGENCY,
+    NotificationKind.BREAK_GLASS_USED,
 })
 SMS_DEFAULT_KINDS = MANDATORY_KINDS
 
