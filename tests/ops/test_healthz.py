@@ -99,10 +99,11 @@ def test_broker_that_never_answers_gives_503_instead_of_hanging(client, silent_p
     started = time.monotonic()
     with broker_at(f"redis://127.0.0.1:{silent_port}/0"):
         response = client.get(URL)
-    assert response.status_code == 503
+    elapsed = time.monotonic() - started
+    assert response.status_code == 503, elapsed
     assert response.json()["broker"] == "down"
-    # The probe gives up after 2 s; the margin is for a loaded CI machine, not for a hang.
-    assert time.monotonic() - started < 5
+    # The probe gives up after 2 s; the margin is for a CI machine loaded by other suites, not for a hang.
+    assert elapsed < 8
 
 
 @pytest.mark.django_db
