@@ -5,6 +5,8 @@ import datetime
 import re
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext as _
+
 REPORT_TIME_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 _MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -47,10 +49,10 @@ def month_parse(text: str) -> datetime.date:
     """'YYYY-MM' to the first day of that month."""
     match = _MONTH_PATTERN.match(text.strip()) if isinstance(text, str) else None
     if not match:
-        raise PeriodError(f"{text!r} is not a month in the form YYYY-MM")
+        raise PeriodError(_("%(text)r is not a month in the form YYYY-MM") % {"text": text})
     year, month = int(match[1]), int(match[2])
     if not 1 <= month <= 12 or year < 2000:
-        raise PeriodError(f"{text!r} is not a month in the form YYYY-MM")
+        raise PeriodError(_("%(text)r is not a month in the form YYYY-MM") % {"text": text})
     return datetime.date(year, month, 1)
 
 
@@ -58,7 +60,7 @@ def month_check_complete(period: datetime.date, *, today: datetime.date) -> None
     """A month is reported on only once it is over: a report of a running month would be
     published, frozen and then contradicted by the rest of the month."""
     if period > last_complete_month(today):
-        raise PeriodError(f"{period:%Y-%m} is not over yet")
+        raise PeriodError(_("%(month)s is not over yet") % {"month": f"{period:%Y-%m}"})
 
 
 def month_label(period: datetime.date) -> str:

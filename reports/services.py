@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agencies.models import Province
 
@@ -70,9 +71,9 @@ def _province_ids(codes: Iterable[str]) -> dict[str, int]:
 def _check_scopes(scopes: Iterable[str | None], available: Iterable[str | None], period: datetime.date) -> None:
     missing = [s for s in scopes if s not in set(available)]
     if missing:
-        raise ReportScopeError(
-            f"No province with code {', '.join(sorted(missing))} is in force in {period:%Y-%m} or has data then"
-        )
+        raise ReportScopeError(_("No province with code %(codes)s is in force in %(month)s or has data then") % {
+            "codes": ", ".join(sorted(missing)), "month": f"{period:%Y-%m}",
+        })
 
 
 def _after_publication(reports: list[MonthlyReport]) -> None:
@@ -138,13 +139,15 @@ def monthly_report_correct(
     Returns None when the data has not changed (no new version is needed). Earlier versions stay."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValueError("A correction needs a reason")
+        raise ValueError(_("A correction needs a reason"))
     period = month_start(period)
     month_check_complete(period, today=today or local_today())
     latest = monthly_report_latest(period=period, scope=scope)
     if latest is None:
-        raise ReportScopeError(f"There is no published report of {period:%Y-%m} for this scope to correct")
-    _, publishable = month_publishable(period)
+        raise ReportScopeError(
+            _("There is no published report of %(month)s for this scope to correct") % {"month": f"{period:%Y-%m}"}
+        )
+    _month, publishable = month_publishable(period)
     _check_scopes([scope], publishable, period)
     data = publishable[scope]
     digest = content_hash(data)

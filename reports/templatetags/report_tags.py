@@ -2,6 +2,7 @@ from itertools import groupby
 
 from django import template
 
+from reports.periods import local_today, month_add, month_start
 from reports.selectors import monthly_report_list_visible_to, report_reader_for_user
 
 register = template.Library()
@@ -16,7 +17,9 @@ def monthly_report_list(context):
     user = context["request"].user
     if report_reader_for_user(user=user) is None:
         return {"months": []}
-    reports = list(monthly_report_list_visible_to(user=user))
+    # Enough months to fill the page, not every report ever published.
+    since = month_add(month_start(local_today()), -(MONTHS_ON_HOME + 1))
+    reports = list(monthly_report_list_visible_to(user=user).filter(period__gte=since))
     months = []
     for period, items in groupby(reports, key=lambda r: r.period):
         items = list(items)
