@@ -118,7 +118,8 @@ def monthly_reports_build(
                     data=data, content_hash=content_hash(data), code_version=version_of_code,
                 ))
             created = list(outcome.created)
-            transaction.on_commit(lambda: _after_publication(created))
+            # robust: the reports are published whatever happens to the notices about them.
+            transaction.on_commit(lambda: _after_publication(created), robust=True)
     except IntegrityError:
         # Another run published the same month at the same moment; its reports stand.
         logger.info("Monthly reports of %s were published concurrently by another run", f"{period:%Y-%m}")
@@ -158,7 +159,7 @@ def monthly_report_correct(
             province_id=latest.province_id, period=period, version=latest.version + 1, published_at=timezone.now(),
             data=data, content_hash=digest, code_version=code_version(), reason=reason, supersedes=latest,
         )
-        transaction.on_commit(lambda: _after_publication([report]))
+        transaction.on_commit(lambda: _after_publication([report]), robust=True)
     return report
 
 
