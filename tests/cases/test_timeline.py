@@ -13,13 +13,14 @@ from cases.services import (
     survivor_update,
 )
 from cases.timeline import case_timeline
-from tests.cases.services_helpers import access_for, consent_data, open_case
+from tests.cases.services_helpers import access_for, consent_data, open_case, refer
 
 
 @pytest.fixture
 def story(world):
     """A case with one event of every type, told by the police and the hospital."""
     case = open_case(world, consent=consent_data(world))
+    refer(world, case)
     lead = access_for(world.lead_responder, case)
     action_log(access=lead, actor=world.lead_responder,
                data={"type": "statement_taken", "text": "Lời khai về người chồng"})
@@ -54,6 +55,8 @@ def test_the_lead_reads_every_event(world, story, django_assert_num_queries):
         f"{police} updated the survivor's full name.",
         f"{hospital} logged an action: Medical care.",
         f"{police} logged an action: Statement taken.",
+        f"{hospital} accepted the handoff.",
+        f"{police} referred the case to {hospital} (Urgent): Medical care.",
         f"{police} recorded the survivor's consent to share Medical with {hospital}. Refused: Identity.",
         f"{police} recorded an incident: Physical assault; technology-facilitated: Online harassment and threats.",
         f"{police} opened the case {story.number}.",
