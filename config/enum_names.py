@@ -9,9 +9,7 @@ Importable from settings: nothing from Django is touched before the schema is ge
 """
 
 from collections.abc import Iterator, Mapping
-
-# Top-level packages whose Choices classes name enums; Django's and libraries' are left alone.
-PROJECT_PACKAGES = frozenset({"accounts", "agencies", "audit", "cases", "notifications", "permissions", "reports"})
+from pathlib import Path
 
 
 def _subclasses(cls: type) -> Iterator[type]:
@@ -36,8 +34,13 @@ class VocabularyEnumNames(Mapping):
         return self._names
 
     def _compute(self) -> dict[str, object]:
+        from django.apps import apps
+        from django.conf import settings
         from django.db.models import Choices
         from drf_spectacular.plumbing import deep_import_string
+
+        # Our apps sit at the top of the repository; Django's and libraries' vocabularies are left alone.
+        ours = {config.name for config in apps.get_app_configs() if Path(config.path).parent == settings.BASE_DIR}
 
         def vocabulary(choices) -> tuple:
             if isinstance(choices, str):
@@ -48,7 +51,7 @@ class VocabularyEnumNames(Mapping):
 
         names = dict(self._explicit)
         taken = {vocabulary(choices) for choices in names.values()}
-        classes = [cls for cls in _subclasses(Choices) if cls.__module__.partition(".")[0] in PROJECT_PACKAGES]
+        classes = [cls for cls in _subclasses(Choices) if cls.__module__.partition(".")[0] in ours]
         for cls in sorted(classes, key=lambda c: (c.__module__, c.__qualname__)):
             name = cls.__qualname__.replace(".", "") + "Enum"
             key = vocabulary(cls)

@@ -144,3 +144,13 @@ def test_static_files_are_served_without_collectstatic_and_without_a_warning(set
         response = client.get("/static/css/hopluc.css")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/css")
+
+
+def test_each_vocabulary_of_our_apps_names_one_openapi_enum():
+    from agencies.models import Sector
+
+    names = dict(settings.SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"])
+    assert names["SectorEnum"] in (Sector, "agencies.models.Sector")
+    # Library vocabularies (Django's, DRF's) are not renamed.
+    assert all(isinstance(v, str) or v.__module__.partition(".")[0] not in {"django", "rest_framework"}
+               for v in names.values())
