@@ -1,5 +1,19 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _ensure_time_limits(sender, app_config=None, using="default", apps=None, plan=None, **kwargs):
+    from .loaders import time_limit_create_missing
+
+    if apps is None:  # flush sends the signal without the migration state
+        from .models import LegalTimeLimit as model
+    else:
+        try:
+            model = apps.get_model("notifications", "LegalTimeLimit")
+        except LookupError:
+            return  # migrated back below the table
+    time_limit_create_missing(model=model, using=using)
 
 
 class NotificationsConfig(AppConfig):
@@ -9,3 +23,6 @@ class NotificationsConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401 - registers the system checks
+
+        # After migrate and after flush (which sends post_migrate too), like content types.
+        post_migrate.connect(_ensure_time_limits, sender=self, dispatch_uid="notifications_time_limits")

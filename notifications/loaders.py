@@ -100,3 +100,19 @@ def calendar_import_csv(*, text: str) -> LoadCounts:
         else:
             updated += 1
     return LoadCounts(created=created, updated=updated, unchanged=unchanged)
+
+
+def time_limit_create_missing(*, model=LegalTimeLimit, using: str = "default") -> int:
+    """Create the rows of the file whose code is not stored, leaving stored rows (and administrators'
+    corrections) alone. Run after every migrate and flush, so a database emptied by `flush` (as
+    transactional tests do) still has the limits deadlines are counted with."""
+    records = time_limit_records_read()
+    stored = set(model.objects.using(using).values_list("code", flat=True))
+    missing = [
+        model(code=r.code, description=r.description, limit_type=r.limit_type, amount=r.amount, unit=r.unit,
+              source=r.source)
+        for r in records
+        if r.code not in stored
+    ]
+    model.objects.using(using).bulk_create(missing)
+    return len(missing)

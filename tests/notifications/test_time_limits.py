@@ -97,3 +97,14 @@ def test_descriptions_are_shown_through_gettext(db):
     row = LegalTimeLimit.objects.get(code="child_support_plan")
     with translation.override("en"):
         assert row.label == "Child support and intervention plan"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_time_limits_survive_a_flush_without_overwriting_corrections():
+    LegalTimeLimit.objects.filter(code="child_support_plan").update(amount=6)
+    LegalTimeLimit.objects.filter(code="handoff_response_urgent").delete()
+    call_command("migrate", verbosity=0)
+    assert LegalTimeLimit.objects.get(code="child_support_plan").amount == 6
+    assert LegalTimeLimit.objects.filter(code="handoff_response_urgent").exists()
+    call_command("flush", interactive=False, verbosity=0)
+    assert LegalTimeLimit.objects.count() == len(DESIGN_TABLE)
