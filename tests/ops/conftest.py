@@ -17,6 +17,8 @@ def process_env(tmp_path: Path, **overrides: str | None) -> dict[str, str]:
     """The test run's environment with its own var dir; a value of None removes the variable."""
     env = {**os.environ, "HOPLUC_VAR_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
     env.pop("CELERY_FS_DIR", None)
+    # Set by the browser fixtures for this process only; a deployment must never inherit it.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     for name, value in overrides.items():
         if value is None:
             env.pop(name, None)

@@ -2,41 +2,15 @@
 it in every format, through a real browser (headless Debian Chromium)."""
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 
 from reports.periods import last_complete_month, local_today
 from reports.services import monthly_reports_build
 from tests.conftest import PASSWORD
-
-from .conftest import seed_busy_month
+from tests.reports.conftest import seed_busy_month
 
 pytestmark = pytest.mark.browser
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(os.environ.get("HOPLUC_VAR_DIR", "/tmp")) / "screenshots"
-
-
-@pytest.fixture
-def phone_page():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package to run the browser tests")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        context = browser.new_context(
-            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="vi-VN",
-            timezone_id="Asia/Ho_Chi_Minh", accept_downloads=True,
-        )
-        context.set_default_timeout(15_000)
-        yield context.new_page()
-        context.close()
-        browser.close()
 
 
 @pytest.fixture
@@ -47,7 +21,7 @@ def last_month_reports(transactional_db, world):
 
 
 def test_analyst_opens_last_months_national_report_and_downloads_every_format(
-    live_server, phone_page, last_month_reports, tmp_path
+    live_server, phone_page, last_month_reports, tmp_path, screenshot_dir
 ):
     period, _outcome = last_month_reports
     page = phone_page
@@ -64,8 +38,7 @@ def test_analyst_opens_last_months_national_report_and_downloads_every_format(
         assert svg.is_visible()
         assert svg.bounding_box()["width"] > 300
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "report-national-phone-vi.png"), full_page=True)
+    page.screenshot(path=str(screenshot_dir / "report-national-phone-vi.png"), full_page=True)
 
     files = {}
     for fmt in ("csv", "xlsx", "pdf", "dhis2"):
