@@ -8,21 +8,11 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 
 from agencies.models import AnalystScope, Province, Sector
 from agencies.services import agency_create, membership_add
 
 PASSWORD = "correct-horse-battery-staple"
-
-
-@pytest.fixture(autouse=True)
-def _reference_rows_after_flush(request):
-    """Transactional tests (live server, real workers) empty every table when they end, including
-    the legal time limits that a data migration loaded; put them back for the next such test."""
-    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
-        request.getfixturevalue("transactional_db")
-        call_command("load_time_limits", verbosity=0)
 
 
 @dataclass
