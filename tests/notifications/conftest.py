@@ -76,9 +76,12 @@ class BrokerQueue:
                 queue.close()
 
     def delete(self) -> None:
-        # Best effort: the name is unique and nobody consumes it.
+        # Declaring binds the queue on this channel, which lets delete() remove Redis's binding keys
+        # too. Best effort: the name is unique and nobody consumes it.
         with self.app.connection_for_write() as connection, contextlib.suppress(Exception):
-            connection.default_channel.queue_delete(self.name)
+            bound = self.app.amqp.queues[self.name].bind(connection.default_channel)
+            bound.declare()
+            bound.delete()
 
 
 @pytest.fixture

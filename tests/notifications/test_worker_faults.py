@@ -254,7 +254,12 @@ def test_two_workers_sweeping_after_downtime_fire_every_missed_stage_once(world,
     workers.start()
     workers.start()
     results = [sweep_deadlines.apply_async(queue=workers.queue) for _ in range(2)]
-    fired = [result.get(timeout=60) for result in results]
-    assert sum(fired) == 3 * len(deadlines), fired
-    assert_each_stage_once(world, deadlines)
-    assert sweep_deadlines.apply_async(queue=workers.queue).get(timeout=60) == 0
+    try:
+        fired = [result.get(timeout=60) for result in results]
+        assert sum(fired) == 3 * len(deadlines), fired
+        assert_each_stage_once(world, deadlines)
+        results.append(sweep_deadlines.apply_async(queue=workers.queue))
+        assert results[-1].get(timeout=60) == 0
+    finally:
+        for result in results:
+            result.forget()
