@@ -5,7 +5,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 
@@ -91,13 +91,17 @@ def case_get_for_user(*, user, case_id: int, require: str = CaseRight.VIEW) -> C
     except (Case.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
     now = timezone.now()
-    held = set(
-        _group_rows(user, now).filter(content_object=case).values_list(
-            "permission__codename", "group__agency_group__agency_id"
-        )
+    # One query: the agency groups' rows (with the agency they come through) and the user's own
+    # time-limited rows (through no agency).
+    via_groups = _group_rows(user, now).filter(content_object=case).values_list(
+        "permission__codename", "group__agency_group__agency_id"
     )
-    held |= {(codename, None) for codename in _user_rows(user, now).filter(content_object=case)
-             .values_list("permission__codename", flat=True)}
+    via_user = (
+        _user_rows(user, now).filter(content_object=case)
+        .annotate(no_agency=Value(None, output_field=IntegerField()))
+        .values_list("permission__codename", "no_agency")
+    )
+    held = set(via_groups.union(via_user, all=True))
     codenames = {codename for codename, _ in held}
     if CaseRight.VIEW not in codenames:
         raise Http404

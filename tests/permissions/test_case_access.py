@@ -203,8 +203,8 @@ def test_list_is_one_query_whatever_the_number_of_cases(world, django_assert_num
     assert len(cases) == 28
 
 
-def test_detail_access_takes_three_queries(world, case, django_assert_num_queries):
-    with django_assert_num_queries(3):
+def test_detail_access_takes_two_queries(world, case, django_assert_num_queries):
+    with django_assert_num_queries(2):
         case_get_for_user(user=world.lead_responder, case_id=case.pk)
 
 
