@@ -21,7 +21,7 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from notifications.models import Deadline, NotificationKind
 from notifications.services import deadline_close, deadline_create, handoff_response_rule_code, notify
-from permissions.categories import CaseRight, DataCategory
+from permissions.categories import GENERAL, CaseRight, DataCategory
 from permissions.policy import CASE_ROLES
 
 from .inputs import (
@@ -47,6 +47,7 @@ from .models import (
 )
 from .selectors import CaseAccess
 from .sharing import case_permissions_sync
+from .timeline import RENDERERS, TimelineEntry
 
 HANDOFF_FIELDS = ("kind", "to_agency", "services", "urgency", "categories", "message", "emergency_override",
                   "override_reason", "forwarded_from")
@@ -82,21 +83,29 @@ def _case_agency_ids(user) -> set[int]:
     return set(memberships.values_list("agency_id", flat=True))
 
 
-def handoff_list_for_user(*, user, direction: str = "incoming") -> QuerySet[Handoff]:
-    """Handoffs to (incoming) or from (outgoing) the user's agencies, newest first."""
+def handoff_list_for_user(*, user, direction: str = "incoming", status: str | None = None) -> QuerySet[Handoff]:
+    """Handoffs to (incoming) or from (outgoing) the user's agencies, newest first; of one status
+    when given."""
     agency_ids = _case_agency_ids(user)
     field = "to_agency_id__in" if direction == "incoming" else "from_agency_id__in"
-    return (
-        Handoff.objects.filter(**{field: agency_ids})
-        .select_related("case", "from_agency", "to_agency")
-        .order_by("-sent_at", "-id")
-    )
+    qs = Handoff.objects.filter(**{field: agency_ids})
+    if status is not None:
+        qs = qs.filter(status=status)
+    return qs.select_related("case", "from_agency", "to_agency").order_by("-sent_at", "-id")
+
+
+def handoff_user_may_handle(*, user) -> bool:
+    """Whether the user works on cases (responder or supervisor of an active agency): only they
+    have handoff lists; analysts and agency admins never see a case."""
+    return bool(_case_agency_ids(user))
 
 
 def handoff_get_for_user(*, user, handoff_id: int, lock: bool = False) -> HandoffAccess:
     """The handoff with the user's side of it, or Http404 for anyone in neither agency."""
     agency_ids = _case_agency_ids(user)
-    qs = Handoff.objects.select_related("case", "from_agency", "to_agency", "case__lead_agency")
+    qs = Handoff.objects.select_related(
+        "case", "from_agency", "to_agency", "case__lead_agency", "sent_by", "viewed_by", "responded_by", "closed_by"
+    )
     if lock:
         qs = qs.select_for_update(of=("self",))
     try:
@@ -365,3 +374,100 @@ def handoff_complete(*, user, handoff_id: int, outcome: str, request=None) -> Ha
                  categories=handoff.categories, target=f"handoff:{handoff.pk}", request=request,
                  details={"status": "completed"})
     return handoff
+
+
+# --- Reading a handoff ---------------------------------------------------------------------------
+
+ACCEPT, DECLINE, WITHDRAW, COMPLETE, SEND_ON = "accept", "decline", "withdraw", "complete", "send_on"
+
+
+def handoff_actions_for(*, access: HandoffAccess) -> frozenset[str]:
+    """What the viewer's side may do with the handoff now, as the services will allow it. Sending on
+    after a decline is offered to the sender while it still leads the case; handoff_send decides."""
+    handoff = access.handoff
+    referral = handoff.kind == HandoffKind.REFERRAL
+    if access.is_receiver:
+        if handoff.status == HandoffStatus.SENT:
+            return frozenset({ACCEPT, DECLINE})
+        if handoff.status == HandoffStatus.ACCEPTED and referral:
+            return frozenset({COMPLETE})
+        return frozenset()
+    if handoff.status == HandoffStatus.SENT or (handoff.status == HandoffStatus.ACCEPTED and referral):
+        return frozenset({WITHDRAW})
+    if handoff.status == HandoffStatus.DECLINED and handoff.case.lead_agency_id == handoff.from_agency_id:
+        return frozenset({SEND_ON})
+    return frozenset()
+
+
+def handoff_is_overdue(handoff: Handoff, *, now: datetime.datetime | None = None) -> bool:
+    return handoff.status == HandoffStatus.SENT and handoff.due_at <= (now or timezone.now())
+
+
+def _person_name(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
+# The handoff's own words on the line of the event that produced them.
+_EVENT_DETAILS = {
+    CaseEventType.HANDOFF_DECLINED: "decline_reason",
+    CaseEventType.HANDOFF_WITHDRAWN: "withdraw_reason",
+    CaseEventType.HANDOFF_COMPLETED: "outcome",
+}
+
+
+def handoff_timeline(*, access: HandoffAccess) -> list[TimelineEntry]:
+    """The handoff's story, oldest first: its case events (sent, answered, lead moved, withdrawn,
+    completed) with the reasons and the outcome, and the receiving agency's first look, which is a
+    field of the handoff rather than an event. One query. Both sides read all of it: none of it is
+    survivor data."""
+    handoff = access.handoff
+    events = list(
+        CaseEvent.objects.filter(case_id=handoff.case_id, data__handoff_id=handoff.pk)
+        .select_related("agency", "actor")
+        .order_by("at", "id")
+    )
+    entries = []
+    for event in events:
+        agency = event.agency.name if event.agency else _("The system")
+        render = RENDERERS.get(event.type)
+        sentence = render(event, agency) if render else _("%(agency)s updated the handoff.") % {"agency": agency}
+        field = _EVENT_DETAILS.get(event.type)
+        entries.append(TimelineEntry(
+            at=event.at, type=event.type, category=event.category, agency=agency, actor=_person_name(event.actor),
+            sentence=sentence, details=getattr(handoff, field) if field else "",
+        ))
+    if handoff.viewed_at is not None:
+        agency = handoff.to_agency.name
+        entries.append(TimelineEntry(
+            at=handoff.viewed_at, type="handoff_viewed", category=GENERAL, agency=agency,
+            actor=_person_name(handoff.viewed_by), sentence=_("%(agency)s opened the handoff.") % {"agency": agency},
+        ))
+    # Stable: an answer given on first opening keeps "opened" before "accepted".
+    viewed_first = {"handoff_viewed": 0}
+    entries.sort(key=lambda entry: (entry.at, viewed_first.get(entry.type, 1)))
+    return entries
+
+
+def handoff_receivers(*, case: Case, from_agency: Agency) -> tuple[list[Agency], set[int]]:
+    """Agencies the case can be handed to (active, not the sender), and which of them the
+    survivor's consent in force covers, by name or by sector. Two queries."""
+    now = timezone.now()
+    consents = Consent.objects.filter(case=case, withdrawn_at__isnull=True).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    ).values_list("receiving_agency_id", "receiving_sector")
+    agency_ids = {agency_id for agency_id, _sector in consents if agency_id}
+    sectors = {sector for _agency_id, sector in consents if sector}
+    agencies = list(Agency.objects.filter(active=True).exclude(pk=from_agency.pk).select_related("province"))
+    return agencies, {a.pk for a in agencies if a.pk in agency_ids or a.sector in sectors}
+
+
+def handoff_list_for_case(*, case: Case, agency: Agency | None) -> QuerySet[Handoff]:
+    """The case's handoffs that the agency sent or received, newest first: another agency's
+    referral of the same case is not its business."""
+    if agency is None:
+        return Handoff.objects.none()
+    return (
+        Handoff.objects.filter(Q(from_agency=agency) | Q(to_agency=agency), case=case)
+        .select_related("from_agency", "to_agency")
+        .order_by("-sent_at", "-id")
+    )

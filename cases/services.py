@@ -23,6 +23,7 @@ from audit.services import audit_record
 from permissions.categories import GENERAL, CaseRight, DataCategory
 
 from .crypto import phone_search_hash
+from .deadlines import case_deadlines_after_action, case_deadlines_after_close, case_legal_deadlines_start
 from .inputs import (
     CASE_UPDATE_FIELDS,
     CONTACT_FIELDS,
@@ -241,6 +242,7 @@ def case_open(
     if consent_values is not None:
         consent_row = _consent_create(case=case, values=consent_values, actor=actor, agency=agency, now=opened_at)
     case_permissions_sync(case=case)
+    case_legal_deadlines_start(case=case, opened_at=opened_at)
 
     entered = [field for field, value in survivor_values.items() if value]
     audit_record(actor=actor, action=AuditAction.CREATE, case_id=case.pk, agency_id=agency.pk,
@@ -343,6 +345,8 @@ def case_change_status(*, access: CaseAccess, actor, status: str, request=None) 
     case.save(update_fields=["status", "closed_at", "updated_at"])
     _event(case=case, type=CaseEventType.STATUS_CHANGED, actor=actor, agency=agency, at=now,
            data={"from": old, "to": status})
+    if status == CaseStatus.CLOSED:
+        case_deadlines_after_close(case=case)
     audit_record(actor=actor, action=AuditAction.CHANGE, case_id=case.pk, agency_id=agency.pk,
                  target=f"case:{case.pk}", details={"status": [old, status]}, request=request)
     return case
@@ -430,6 +434,7 @@ def action_log(*, access: CaseAccess, actor, data: dict, request=None) -> Action
     _event(case=access.case, type=CaseEventType.ACTION_LOGGED, actor=actor, agency=agency, at=now,
            category=action.category, action=action, data={"action_type": action.type})
     _touch(access.case, now)
+    case_deadlines_after_action(case=access.case, action=action)
     audit_record(actor=actor, action=AuditAction.CREATE, case_id=access.case.pk, agency_id=agency.pk,
                  categories=_sensitive([action.category]), target=f"action:{action.pk}",
                  details={"type": action.type}, request=request)

@@ -12,10 +12,13 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cases.models import Case, Consent, Handoff, HandoffKind, HandoffStatus, Urgency
+from agencies.models import Membership
+from cases.handoffs import consented_categories, handoff_accept, handoff_send
+from cases.models import Case, Consent, Handoff, HandoffKind, Urgency
 from cases.selectors import case_get_for_user
 from cases.services import action_log, case_open, consent_record
-from cases.sharing import case_permissions_sync
+from notifications.loaders import time_limit_load_reference
+from notifications.models import LegalTimeLimit
 from permissions.categories import GENERAL, DataCategory
 
 ALL_CATEGORIES = (GENERAL, *DataCategory.values)
@@ -80,17 +83,19 @@ def case_build(world, *, actor=None, agency=None, risk_level="medium") -> Case:
 
 
 def referral_accepted(world, case: Case, *, to, categories) -> Handoff:
-    """An accepted referral of the case to `to`, asking for `categories`: consent alone shares
-    nothing, a handoff puts the agency on the case. Written as the permissions tests write it,
-    until the handoff services (send, accept) exist."""
-    handoff = Handoff.objects.create(
-        case=case, kind=HandoffKind.REFERRAL, from_agency=case.lead_agency, to_agency=to, services=["medical_care"],
-        urgency=Urgency.URGENT, categories=list(categories), status=HandoffStatus.ACCEPTED,
-        sent_by=world.lead_responder, due_at=timezone.now() + datetime.timedelta(hours=12),
-        responded_at=timezone.now(),
-    )
-    case_permissions_sync(case=case)
-    return handoff
+    """An accepted referral of the case to `to`, through the handoff services: consent alone shares
+    nothing, an accepted handoff puts the agency on the case. It asks for those of `categories` that
+    the consent in force lets `to` have (handoff_send refuses the others, tests/cases/test_handoffs.py),
+    so a caller passing more shows that acceptance never shares beyond consent. The lead responder
+    sends; a responder of `to` accepts."""
+    shareable, _refused = consented_categories(case=case, agency=to)
+    lead = case_get_for_user(user=world.lead_responder, case_id=case.pk, require="manage_sharing")
+    handoff = handoff_send(access=lead, actor=world.lead_responder, data={
+        "kind": HandoffKind.REFERRAL, "to_agency": to, "services": ["medical_care"], "urgency": Urgency.URGENT,
+        "categories": [c for c in categories if c in shareable], "message": "Đề nghị hỗ trợ.",
+    })
+    receiver = Membership.objects.filter(agency=to, role="responder").select_related("user").first().user
+    return handoff_accept(user=receiver, handoff_id=handoff.pk)
 
 
 @dataclass
@@ -100,7 +105,15 @@ class SharedCase:
 
 
 @pytest.fixture
-def shared_case(world) -> SharedCase:
+def time_limits(db):
+    """The legal time limits handoffs and case deadlines are counted by. The data migration writes
+    them; the flush after a transactional test removes them, so they are loaded again when missing."""
+    if not LegalTimeLimit.objects.exists():
+        time_limit_load_reference()
+
+
+@pytest.fixture
+def shared_case(world, time_limits) -> SharedCase:
     """Led by the police; referred to the health agency, which holds a consent for medical data
     only (identity refused)."""
     case = case_build(world)

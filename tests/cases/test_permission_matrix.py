@@ -7,11 +7,28 @@ a page form that saved and redirected back to the case (POST-redirect-GET); LOGI
 to the sign-in page.
 """
 
+import datetime
+from dataclasses import dataclass
+
 import pytest
 from django.utils import timezone
 
+from agencies.models import Sector
+from agencies.services import agency_create
+from cases.deadlines import case_deadline_set
+from cases.handoffs import handoff_accept, handoff_send
+from cases.selectors import case_get_for_user
+from cases.services import consent_record
 from permissions.categories import GENERAL, DataCategory
-from tests.cases.conftest import ACTIONS, ALL_CATEGORIES, SURVIVOR_VALUES, incident_payload, open_payload
+from tests.cases.conftest import (
+    ACTIONS,
+    ALL_CATEGORIES,
+    SURVIVOR_VALUES,
+    case_build,
+    incident_payload,
+    medical_consent,
+    open_payload,
+)
 
 LISTED, HIDDEN, DONE, LOGIN = "listed", "hidden", "done", "login"
 ROLES = ("lead_responder", "lead_supervisor", "receiving_responder", "outsider_responder", "analyst", "anonymous")
@@ -187,3 +204,157 @@ def test_nothing_of_an_invisible_case_leaks_through_any_response(world, shared_c
     refused = client.get(f"/api/cases/{shared_case.case.pk}/")
     assert refused.status_code == missing.status_code == 404
     assert refused.json() == missing.json()
+
+
+# --- Handoffs and case deadlines -----------------------------------------------------------------
+# Both sides of a handoff and everyone else, against a case led by the police with one handoff to the
+# health agency (consent: medical). Each row says the state the handoff must be in. DONE: the page
+# saved and went back to the handoff (or, for a case deadline, to the case); NEW: a new handoff was
+# sent and its page opened.
+
+NEW = "new"
+ON, OFF = LISTED, HIDDEN
+HANDOFF_ROLES = ("lead_responder", "lead_supervisor", "receiving_responder", "receiving_supervisor",
+                 "outsider_responder", "analyst", "anonymous")
+
+# fmt: off
+HANDOFF_MATRIX = [
+    # endpoint                                            state       lead agency (resp, sup), receiving (resp, sup),
+    #                                                                 outsider, analyst, anonymous
+    ("GET  /api/handoffs/?direction=incoming",            "sent",     OFF, OFF, ON, ON, OFF, 403, 403),
+    ("GET  /api/handoffs/?direction=outgoing",            "sent",     ON, ON, OFF, OFF, OFF, 403, 403),
+    ("POST /api/cases/{case}/handoffs/",                  "accepted", 201, 201, 403, 403, 404, 404, 403),
+    ("GET  /api/handoffs/{handoff}/",                     "sent",     200, 200, 200, 200, 404, 404, 403),
+    ("POST /api/handoffs/{handoff}/accept/",              "sent",     403, 403, 200, 200, 404, 404, 403),
+    ("POST /api/handoffs/{handoff}/decline/",             "sent",     403, 403, 200, 200, 404, 404, 403),
+    ("POST /api/handoffs/{handoff}/withdraw/",            "sent",     200, 200, 403, 403, 404, 404, 403),
+    ("POST /api/handoffs/{handoff}/complete/",            "accepted", 403, 403, 200, 200, 404, 404, 403),
+    ("GET  /api/cases/{case}/deadlines/",                 "accepted", 200, 200, 200, 200, 404, 404, 403),
+    ("POST /api/cases/{case}/deadlines/",                 "accepted", 201, 201, 201, 201, 404, 404, 403),
+    ("POST /api/cases/{case}/deadlines/{deadline}/done/", "accepted", 200, 200, 403, 403, 404, 404, 403),
+    ("GET  /handoffs/incoming/",                          "sent",     OFF, OFF, ON, ON, OFF, 403, LOGIN),
+    ("GET  /handoffs/outgoing/",                          "sent",     ON, ON, OFF, OFF, OFF, 403, LOGIN),
+    ("GET  /handoffs/new/{case}/",                        "accepted", 200, 200, 403, 403, 404, 404, LOGIN),
+    ("POST /handoffs/new/{case}/",                        "accepted", NEW, NEW, 403, 403, 404, 404, LOGIN),
+    ("GET  /handoffs/{handoff}/",                         "sent",     200, 200, 200, 200, 404, 404, LOGIN),
+    ("POST /handoffs/{handoff}/accept/",                  "sent",     403, 403, DONE, DONE, 404, 404, LOGIN),
+    ("POST /handoffs/{handoff}/decline/",                 "sent",     403, 403, DONE, DONE, 404, 404, LOGIN),
+    ("POST /handoffs/{handoff}/withdraw/",                "sent",     DONE, DONE, 403, 403, 404, 404, LOGIN),
+    ("POST /handoffs/{handoff}/complete/",                "accepted", 403, 403, DONE, DONE, 404, 404, LOGIN),
+    ("GET  /cases/{case}/deadlines/new/",                 "accepted", 200, 200, 200, 200, 404, 404, LOGIN),
+    ("POST /cases/{case}/deadlines/new/",                 "accepted", DONE, DONE, DONE, DONE, 404, 404, LOGIN),
+    ("POST /cases/{case}/deadlines/{deadline}/done/",     "accepted", DONE, DONE, 403, 403, 404, 404, LOGIN),
+]
+# fmt: on
+
+
+@dataclass
+class HandoffCase:
+    case: object
+    handoff: object
+    deadline: object
+    third_agency: object
+
+
+def _handoff_case(world, state: str) -> HandoffCase:
+    """The police case, referred to the health agency (consent: medical) and left `state`; a
+    follow-up the lead responder set; a social-work agency with consent, for sending another."""
+    case = case_build(world)
+    lead = case_get_for_user(user=world.lead_responder, case_id=case.pk)
+    consent_record(access=lead, actor=world.lead_responder, data=medical_consent(world))
+    social = agency_create(name="Trung tâm Công tác xã hội Hà Nội", sector=Sector.SOCIAL_WORK, province=world.hanoi)
+    consent_record(access=lead, actor=world.lead_responder, data={
+        "receiving_agency": social.pk, "granted_categories": ["psychosocial"], "purpose": "Tư vấn tâm lý",
+        "given_by": "survivor"})
+    handoff = handoff_send(access=case_get_for_user(user=world.lead_responder, case_id=case.pk),
+                           actor=world.lead_responder, data={
+                               "kind": "referral", "to_agency": world.health, "services": ["medical_care"],
+                               "urgency": "urgent", "categories": ["medical"]})
+    if state == "accepted":
+        handoff_accept(user=world.receiving_responder, handoff_id=handoff.pk)
+    deadline = case_deadline_set(access=case_get_for_user(user=world.lead_responder, case_id=case.pk),
+                                 actor=world.lead_responder,
+                                 data={"kind": "follow_up", "due_at": timezone.now() + datetime.timedelta(days=2)})
+    return HandoffCase(case=case, handoff=handoff, deadline=deadline, third_agency=social)
+
+
+def _due() -> str:
+    return (timezone.localtime() + datetime.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+
+
+def _handoff_bodies(story: HandoffCase) -> dict[str, dict]:
+    """POST bodies by path template."""
+    send = {"kind": "referral", "to_agency": story.third_agency.pk, "services": ["counselling"],
+            "urgency": "standard", "categories": ["psychosocial"]}
+    return {
+        "/api/cases/{case}/handoffs/": send,
+        "/api/handoffs/{handoff}/accept/": {},
+        "/api/handoffs/{handoff}/decline/": {"reason": "Hết giường"},
+        "/api/handoffs/{handoff}/withdraw/": {"reason": "Đã có nơi khác nhận"},
+        "/api/handoffs/{handoff}/complete/": {"outcome": "Đã khám"},
+        "/api/cases/{case}/deadlines/": {"kind": "follow_up", "due_at": _due()},
+        "/api/cases/{case}/deadlines/{deadline}/done/": {},
+        "/handoffs/new/{case}/": {**send, "to_agency": str(story.third_agency.pk)},
+        "/handoffs/{handoff}/accept/": {},
+        "/handoffs/{handoff}/decline/": {"decline-reason": "Hết giường"},
+        "/handoffs/{handoff}/withdraw/": {"withdraw-reason": "Đã có nơi khác nhận"},
+        "/handoffs/{handoff}/complete/": {"complete-outcome": "Đã khám"},
+        "/cases/{case}/deadlines/new/": {"kind": "follow_up", "due_at": _due()},
+        "/cases/{case}/deadlines/{deadline}/done/": {},
+    }
+
+
+@pytest.mark.parametrize("role_index", range(len(HANDOFF_ROLES)), ids=HANDOFF_ROLES)
+@pytest.mark.parametrize("row", HANDOFF_MATRIX,
+                         ids=[row[0].split(maxsplit=1)[0] + " " + row[0].split()[1] for row in HANDOFF_MATRIX])
+def test_handoff_permission_matrix(row, role_index, world, time_limits, api, web):
+    endpoint, state, expected = row[0], row[1], row[2 + role_index]
+    role = HANDOFF_ROLES[role_index]
+    story = _handoff_case(world, state)
+    method, template = endpoint.split()
+    path = template.format(case=story.case.pk, handoff=story.handoff.pk, deadline=story.deadline.pk)
+    is_api = path.startswith("/api/")
+    client = _client(role, world, api, web, is_api=is_api)
+    if method == "GET":
+        response = client.get(path)
+    elif is_api:
+        response = client.post(path, _handoff_bodies(story)[template], format="json")
+    else:
+        response = client.post(path, _handoff_bodies(story)[template])
+    number = story.case.number
+    if expected in (LISTED, HIDDEN):
+        assert response.status_code == 200, response.content[:500]
+        assert (number in response.content.decode()) is (expected == LISTED)
+    elif expected == DONE:
+        assert response.status_code == 302, response.content[:500]
+        back = f"/cases/{story.case.pk}/" if "/deadlines/" in path else f"/handoffs/{story.handoff.pk}/"
+        assert response["Location"] == back
+    elif expected == NEW:
+        assert response.status_code == 302, response.content[:500]
+        assert response["Location"] == f"/handoffs/{story.case.handoffs.latest('id').pk}/" != path
+    elif expected == LOGIN:
+        assert response.status_code == 302
+        assert response["Location"].startswith("/login/?next=")
+    else:
+        assert response.status_code == expected, response.content[:500]
+    if expected in (403, 404) and not is_api:
+        assert number not in response.content.decode()
+    if expected in (403, 404, LOGIN) and method == "POST":
+        # A refused request changes nothing.
+        story.handoff.refresh_from_db()
+        story.deadline.refresh_from_db()
+        assert story.handoff.status == state and story.deadline.stage == "pending"
+        assert story.case.handoffs.count() == 1
+
+
+def test_the_handoff_matrix_covers_every_handoff_and_deadline_url():
+    from cases import deadline_urls, handoff_api_urls, handoff_urls
+
+    rows = {row[0].split()[1].split("?")[0] for row in HANDOFF_MATRIX}
+    prefixes = {handoff_api_urls: "/api/", handoff_urls: "/handoffs/", deadline_urls: "/cases/"}
+    for module, prefix in prefixes.items():
+        for pattern in module.urlpatterns:
+            route = prefix + str(pattern.pattern)
+            for name, key in (("case_id", "case"), ("handoff_id", "handoff"), ("deadline_id", "deadline")):
+                route = route.replace(f"<int:{name}>", "{" + key + "}")
+            assert route in rows, f"{route} has no row in HANDOFF_MATRIX"

@@ -1,0 +1,110 @@
+"""The case deadline API: a case's open deadlines, setting a follow-up or an action plan, marking
+one done. Access as the case API: 404 for a case you do not see, 403 without the right."""
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from notifications.models import Deadline
+from permissions.categories import CaseRight
+
+from .api import CaseApiView, StrictInputSerializer, _responses, shared_path
+from .deadlines import RESPONDER_KINDS, case_deadline_done, case_deadline_list, case_deadline_set
+from .selectors import case_get_for_user
+from .serializers import AgencyRefSerializer, UserRefSerializer
+
+
+class TimeLimitRefSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    source = serializers.CharField(help_text="The law or decree that sets the limit.")
+
+    class Meta:
+        ref_name = "CaseDeadlineTimeLimit"
+
+
+class CaseDeadlineSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=Deadline.Kind.choices)
+    rule = TimeLimitRefSerializer(allow_null=True, help_text="The legal time limit, for a legal deadline.")
+    due_at = serializers.DateTimeField()
+    remind_at = serializers.DateTimeField()
+    stage = serializers.ChoiceField(choices=Deadline.Stage.choices)
+    owner_agency = AgencyRefSerializer()
+    owner_user = UserRefSerializer(allow_null=True)
+    overdue = serializers.SerializerMethodField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        ref_name = "CaseDeadline"
+
+    def get_overdue(self, deadline) -> bool:
+        return deadline.closed_at is None and deadline.due_at <= timezone.now()
+
+
+class CaseDeadlineListApi(CaseApiView):
+    @extend_schema(
+        operation_id="cases_deadlines_list",
+        summary="Open deadlines of a case",
+        description="The case's legal time limits, follow-ups and action plans, and the response deadlines of the "
+        "handoffs your agency sent or answers; soonest first.",
+        responses=_responses(200, CaseDeadlineSerializer(many=True), 403, 404),
+        tags=["deadlines"],
+    )
+    def get(self, request, case_id: int):
+        access = case_get_for_user(user=request.user, case_id=case_id)
+        return Response(CaseDeadlineSerializer(case_deadline_list(access=access), many=True).data)
+
+
+class CaseDeadlineSetApi(CaseApiView):
+    class InputSerializer(StrictInputSerializer):
+        kind = serializers.ChoiceField(choices=[(k.value, k.label) for k in RESPONDER_KINDS])
+        due_at = serializers.DateTimeField(help_text="In the future, within a year.")
+
+        class Meta:
+            ref_name = "CaseDeadlineInput"
+
+    @extend_schema(
+        operation_id="cases_deadlines_set",
+        summary="Set a follow-up or an action plan",
+        description="Needs log_action. Yours and your agency's: you are reminded before it, your supervisors are "
+        "told when it passes, then the lead agency's supervisors (or the province's coordinators).",
+        request=InputSerializer,
+        responses=_responses(201, CaseDeadlineSerializer, 400, 403, 404),
+        tags=["deadlines"],
+    )
+    def post(self, request, case_id: int):
+        access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
+        payload = CaseDeadlineSetApi.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        deadline = case_deadline_set(access=access, actor=request.user, data=dict(payload.validated_data),
+                                     request=request)
+        return Response(CaseDeadlineSerializer(deadline).data, status=status.HTTP_201_CREATED)
+
+
+class CaseDeadlineDoneApi(CaseApiView):
+    class InputSerializer(StrictInputSerializer):
+        class Meta:
+            ref_name = "CaseDeadlineDoneInput"
+
+    @extend_schema(
+        operation_id="cases_deadlines_done",
+        summary="Mark a case deadline done",
+        description="Its owner agency's responders and supervisors. A handoff's deadline closes with its answer "
+        "instead (404 here).",
+        request=InputSerializer,
+        responses=_responses(200, CaseDeadlineSerializer, 400, 403, 404),
+        tags=["deadlines"],
+    )
+    def post(self, request, case_id: int, deadline_id: int):
+        access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
+        CaseDeadlineDoneApi.InputSerializer(data=request.data).is_valid(raise_exception=True)
+        deadline = case_deadline_done(access=access, actor=request.user, deadline_id=deadline_id, request=request)
+        return Response(CaseDeadlineSerializer(deadline).data)
+
+
+CaseDeadlineCollectionApi = shared_path(
+    "CaseDeadlineCollectionApi", "GET lists a case's open deadlines, POST sets one.", get=CaseDeadlineListApi,
+    post=CaseDeadlineSetApi,
+)

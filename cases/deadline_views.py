@@ -1,0 +1,50 @@
+"""Pages for a responder's deadlines on a case: set a follow-up or an action plan, mark one done.
+The case's open deadlines are listed on the case page (cases.templatetags.handoff_tags)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from permissions.categories import CaseRight
+
+from .deadlines import case_deadline_done, case_deadline_set
+from .handoff_forms import CaseDeadlineForm
+from .selectors import case_get_for_user
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_deadline_set_page(request, case_id: int):
+    access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
+    form = CaseDeadlineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            deadline = case_deadline_set(access=access, actor=request.user, data=form.service_data(),
+                                         request=request)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("%(kind)s due %(due)s. You will be reminded before then.") % {
+                "kind": deadline.get_kind_display(),
+                "due": timezone.localtime(deadline.due_at).strftime("%H:%M %d/%m/%Y")})
+            return redirect("cases:detail", case_id=access.case.pk)
+    return render(request, "handoffs/deadline_set.html", {"case": access.case, "form": form},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def case_deadline_done_page(request, case_id: int, deadline_id: int):
+    access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
+    try:
+        deadline = case_deadline_done(access=access, actor=request.user, deadline_id=deadline_id, request=request)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Marked done: %(kind)s.") % {"kind": deadline.get_kind_display()})
+    return redirect("cases:detail", case_id=access.case.pk)

@@ -1,0 +1,212 @@
+"""Deadlines of a case: the legal time limits that start when a case is opened for a child, and the
+follow-ups and action plans responders set. (A handoff's response deadline belongs to the handoff:
+cases.handoffs.) The rows live in notifications; this module decides when a case needs one and
+when its thing is done.
+
+Subjects are "case:<id>:<rule code>" for a legal limit and "case:<id>:<kind>:<token>" for one a
+responder set, so that each deadline closes on its own (notifications.deadline_close works by
+subject).
+
+What closes what (a deadline closes when its thing is done):
+- child_serious_risk_intervention (12 hours, Decree 56/2017/ND-CP Art. 26): an emergency protection
+  measure is logged by any agency on the case: a shelter placement (a safe place), a protection
+  order (separation from the abuser) or medical care, the measures Art. 26 names.
+- child_support_plan (5 working days, Art. 28): the plan's first step is logged: a follow-up,
+  counselling or a school safety plan. HopLuc has no "plan" document; a responder who agrees a plan
+  without such an action marks the deadline done.
+- a follow-up a responder set: the next follow-up action logged by the owner agency closes the
+  earliest one due.
+- an action plan a responder set: marked done by its agency.
+- all of them: the case is closed. Reopening does not restart the legal limits, which run from the
+  first notification.
+"""
+
+import datetime
+import secrets
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.models import Membership
+from audit.models import AuditAction
+from audit.services import audit_record
+from notifications.models import Deadline
+from notifications.services import deadline_close, deadline_create
+from permissions.categories import CaseRight
+from permissions.policy import CASE_ROLES
+
+from .inputs import FieldErrors, clean_choice, clean_datetime, reject_unknown
+from .models import Action, ActionType, Case, RiskLevel
+from .selectors import CaseAccess
+
+CHILD_SUPPORT_PLAN = "child_support_plan"
+CHILD_SERIOUS_RISK = "child_serious_risk_intervention"
+SERIOUS_RISK_LEVELS = (RiskLevel.HIGH, RiskLevel.SEVERE)
+
+# Action types that do the thing a legal limit asks for (see the module docstring for why).
+LEGAL_LIMIT_DONE_BY = {
+    CHILD_SERIOUS_RISK: frozenset({ActionType.SHELTER_PLACEMENT, ActionType.PROTECTION_ORDER,
+                                   ActionType.MEDICAL_CARE}),
+    CHILD_SUPPORT_PLAN: frozenset({ActionType.FOLLOW_UP, ActionType.COUNSELLING, ActionType.SCHOOL_SAFETY_PLAN}),
+}
+RESPONDER_KINDS = (Deadline.Kind.FOLLOW_UP, Deadline.Kind.ACTION_PLAN)
+DEADLINE_FIELDS = ("kind", "due_at")
+# A follow-up further away than this is a plan for next year, not a deadline to watch.
+MAX_AHEAD = datetime.timedelta(days=366)
+
+
+def case_path(case_id: int) -> str:
+    return f"/cases/{case_id}/"
+
+
+def _legal_subject(case_id: int, code: str) -> str:
+    return f"case:{case_id}:{code}"
+
+
+def _case_prefix(case_id: int) -> str:
+    return f"case:{case_id}:"
+
+
+def case_legal_deadlines_start(*, case: Case, opened_at: datetime.datetime) -> list[Deadline]:
+    """The legal time limits a new case starts, counted from when the case was first handled: for a
+    child (under 16 on that day) the support plan, and, when the risk is high or severe, the
+    emergency intervention. Owned by the lead agency and the responsible responder; overdue goes to
+    the lead's supervisors, then to the province's coordinators. Runs in case_open's transaction."""
+    if not case.survivor.is_child_on(timezone.localdate(opened_at)):
+        return []
+    codes = [CHILD_SUPPORT_PLAN]
+    if case.risk_level in SERIOUS_RISK_LEVELS:
+        codes.insert(0, CHILD_SERIOUS_RISK)
+    return [
+        deadline_create(
+            kind=Deadline.Kind.LEGAL_LIMIT, subject=_legal_subject(case.pk, code), owner_agency=case.lead_agency,
+            owner_user=case.responsible, rule=code, start=opened_at, case_id=case.pk, case_number=case.number,
+            link=case_path(case.pk),
+        )
+        for code in codes
+    ]
+
+
+def case_deadlines_after_action(*, case: Case, action: Action) -> int:
+    """Close what the logged action does: a legal limit it satisfies, and the owner agency's
+    earliest follow-up when it is a follow-up. Runs in action_log's transaction."""
+    closed = 0
+    for code, action_types in LEGAL_LIMIT_DONE_BY.items():
+        if action.type in action_types:
+            closed += deadline_close(subject=_legal_subject(case.pk, code), reason=f"action:{action.pk}")
+    if action.type == ActionType.FOLLOW_UP:
+        subject = (
+            Deadline.objects.filter(
+                case_id=case.pk, kind=Deadline.Kind.FOLLOW_UP, owner_agency_id=action.agency_id,
+                subject__startswith=_case_prefix(case.pk), closed_at__isnull=True,
+            )
+            .order_by("due_at", "pk")
+            .values_list("subject", flat=True)
+            .first()
+        )
+        if subject is not None:
+            closed += deadline_close(subject=subject, reason=f"action:{action.pk}")
+    return closed
+
+
+def case_deadlines_after_close(*, case: Case) -> int:
+    """A closed case has nothing left due: its legal limits, follow-ups and action plans close.
+    (Handoff response deadlines follow their handoff.) Runs in case_change_status's transaction."""
+    subjects = set(
+        Deadline.objects.filter(case_id=case.pk, subject__startswith=_case_prefix(case.pk), closed_at__isnull=True)
+        .values_list("subject", flat=True)
+    )
+    return sum(deadline_close(subject=subject, reason="case closed") for subject in sorted(subjects))
+
+
+def _clean_deadline(data, *, now: datetime.datetime) -> dict:
+    errors = FieldErrors()
+    data = reject_unknown(data, DEADLINE_FIELDS, errors)
+    values = {
+        "kind": errors.clean("kind", data.get("kind"), clean_choice, choices=RESPONDER_KINDS),
+        "due_at": None,
+    }
+    if data.get("due_at") in (None, ""):
+        errors.add("due_at", _("Give the date and time it is due."))
+    else:
+        due_at = errors.clean("due_at", data.get("due_at"), clean_datetime)
+        if due_at is not None and due_at <= now:
+            errors.add("due_at", _("The time must be in the future."))
+        elif due_at is not None and due_at > now + MAX_AHEAD:
+            errors.add("due_at", _("Choose a time within the next year."))
+        else:
+            values["due_at"] = due_at
+    errors.raise_if_any()
+    return values
+
+
+@transaction.atomic
+def case_deadline_set(*, access: CaseAccess, actor, data: dict, request=None) -> Deadline:
+    """A responder sets a follow-up or an action plan on a case they work on. It is theirs and their
+    agency's: the reminder goes to them, overdue to their agency's supervisors, and the escalation
+    to the lead agency's supervisors when another agency set it (to the province's coordinators
+    otherwise)."""
+    if not access.can(CaseRight.LOG_ACTION) or access.agency is None:
+        raise PermissionDenied
+    now = timezone.now()
+    values = _clean_deadline(data, now=now)
+    case = access.case
+    escalate = case.lead_agency if case.lead_agency_id != access.agency.pk else None
+    deadline = deadline_create(
+        kind=values["kind"], subject=f"{_case_prefix(case.pk)}{values['kind']}:{secrets.token_hex(6)}",
+        owner_agency=access.agency, owner_user=actor, escalate_agency=escalate, due_at=values["due_at"], start=now,
+        case_id=case.pk, case_number=case.number, link=case_path(case.pk),
+    )
+    audit_record(actor=actor, action=AuditAction.CREATE, case_id=case.pk, agency_id=access.agency.pk,
+                 target=f"deadline:{deadline.pk}", request=request,
+                 details={"kind": deadline.kind, "due_at": deadline.due_at.isoformat()})
+    return deadline
+
+
+@transaction.atomic
+def case_deadline_done(*, access: CaseAccess, actor, deadline_id: int, request=None) -> Deadline:
+    """Mark one of the case's own deadlines done (a legal limit, a follow-up, an action plan); only
+    its owner agency's responders and supervisors may. A handoff's deadline closes with its answer."""
+    if not access.can(CaseRight.LOG_ACTION):
+        raise PermissionDenied
+    case = access.case
+    try:
+        deadline = Deadline.objects.select_for_update().get(
+            pk=deadline_id, case_id=case.pk, subject__startswith=_case_prefix(case.pk)
+        )
+    except (Deadline.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if not Membership.objects.filter(user=actor, agency_id=deadline.owner_agency_id, role__in=CASE_ROLES,
+                                     agency__active=True).exists():
+        raise PermissionDenied
+    if deadline.closed_at is not None:
+        raise ValidationError({"deadline": [_("This deadline is closed already.")]})
+    deadline_close(subject=deadline.subject, reason=f"done:{actor.pk}")
+    deadline.refresh_from_db()
+    audit_record(actor=actor, action=AuditAction.CHANGE, case_id=case.pk, agency_id=deadline.owner_agency_id,
+                 target=f"deadline:{deadline.pk}", request=request, details={"closed": deadline.closed_reason})
+    return deadline
+
+
+def case_deadline_list(*, access: CaseAccess) -> QuerySet[Deadline]:
+    """Open deadlines shown on the case: its own (legal limits, follow-ups, action plans) and the
+    response deadlines of handoffs the viewer's agency answers or sent. Another agency's handoffs
+    are not the viewer's business."""
+    case = access.case
+    own = Q(subject__startswith=_case_prefix(case.pk))
+    if access.agency is not None:
+        own |= Q(owner_agency_id=access.agency.pk) | Q(escalate_agency_id=access.agency.pk)
+    return (
+        Deadline.objects.filter(own, case_id=case.pk, closed_at__isnull=True)
+        .select_related("owner_agency", "owner_user", "rule")
+        .order_by("due_at", "pk")
+    )
+
+
+def case_deadline_may_close(*, deadline: Deadline, user_agency_ids: set[int], case_id: int) -> bool:
+    """Whether the "done" button is offered: a case deadline of one of the user's agencies."""
+    return deadline.subject.startswith(_case_prefix(case_id)) and deadline.owner_agency_id in user_agency_ids

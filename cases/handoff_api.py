@@ -1,0 +1,332 @@
+"""The handoff API: one APIView per operation, plain serializers, the case API's error shape.
+
+Access comes first, input second: anyone outside the two agencies gets 404 (a handoff they may
+not see looks like a missing one), the other side 403, and only then is the body checked (400
+with messages by field). Writes go through cases.handoffs.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from permissions.categories import CaseRight, DataCategory
+
+from .api import CaseApiView, StrictInputSerializer, TextField, _responses
+from .handoffs import (
+    MESSAGE_LIMIT,
+    REASON_LIMIT,
+    HandoffAccess,
+    handoff_accept,
+    handoff_actions_for,
+    handoff_complete,
+    handoff_decline,
+    handoff_get_for_user,
+    handoff_is_overdue,
+    handoff_list_for_user,
+    handoff_send,
+    handoff_timeline,
+    handoff_user_may_handle,
+    handoff_view,
+    handoff_withdraw,
+)
+from .inputs import TEXT_LIMITS
+from .models import HandoffKind, HandoffService, HandoffStatus, Urgency
+from .selectors import case_get_for_user
+from .serializers import AgencyRefSerializer, UserRefSerializer
+
+# Primary keys beyond this are refused as input rather than sent to the database.
+MAX_ID = 2**31 - 1
+
+# --- Output --------------------------------------------------------------------------------------
+
+
+class HandoffCaseRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+
+    class Meta:
+        ref_name = "HandoffCaseRef"
+
+
+class HandoffSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case = HandoffCaseRefSerializer()
+    kind = serializers.ChoiceField(choices=HandoffKind.choices)
+    status = serializers.ChoiceField(choices=HandoffStatus.choices)
+    urgency = serializers.ChoiceField(choices=Urgency.choices)
+    from_agency = AgencyRefSerializer()
+    to_agency = AgencyRefSerializer()
+    sent_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField(help_text="When the receiving agency must answer by.")
+    overdue = serializers.SerializerMethodField(help_text="Still unanswered after its due time.")
+
+    class Meta:
+        ref_name = "HandoffSummary"
+
+    def get_overdue(self, handoff) -> bool:
+        return handoff_is_overdue(handoff, now=self.context.get("now"))
+
+
+class HandoffTimelineEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    type = serializers.CharField()
+    agency = serializers.CharField()
+    actor = serializers.CharField()
+    sentence = serializers.CharField()
+    details = serializers.CharField(allow_blank=True, help_text="A reason or an outcome, in the author's words.")
+
+    class Meta:
+        ref_name = "HandoffTimelineEntry"
+
+
+class HandoffDetailSerializer(HandoffSummarySerializer):
+    services = serializers.ListField(child=serializers.ChoiceField(choices=HandoffService.choices))
+    categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices),
+                                       help_text="Shared on acceptance, within the consent in force.")
+    message = serializers.CharField(allow_blank=True)
+    emergency_override = serializers.BooleanField()
+    override_reason = serializers.CharField(allow_blank=True)
+    forwarded_from = serializers.IntegerField(source="forwarded_from_id", allow_null=True,
+                                              help_text="The declined handoff this one sends on.")
+    sent_by = UserRefSerializer()
+    viewed_at = serializers.DateTimeField(allow_null=True, help_text="The receiving agency's first look.")
+    responded_at = serializers.DateTimeField(allow_null=True)
+    decline_reason = serializers.CharField(allow_blank=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    outcome = serializers.CharField(allow_blank=True)
+    withdrawn_at = serializers.DateTimeField(allow_null=True)
+    withdraw_reason = serializers.CharField(allow_blank=True)
+    side = serializers.SerializerMethodField(help_text="Your side of it: sender or receiver.")
+    actions = serializers.SerializerMethodField(help_text="What your side may do now.")
+    timeline = serializers.SerializerMethodField()
+
+    class Meta:
+        ref_name = "HandoffDetail"
+
+    def _access(self) -> HandoffAccess:
+        return self.context["access"]
+
+    def get_side(self, handoff) -> str:
+        return self._access().side
+
+    def get_actions(self, handoff) -> list[str]:
+        return sorted(handoff_actions_for(access=self._access()))
+
+    def get_timeline(self, handoff) -> list[dict]:
+        return HandoffTimelineEntrySerializer(handoff_timeline(access=self._access()), many=True).data
+
+
+def _detail(access: HandoffAccess, *, code: int = status.HTTP_200_OK) -> Response:
+    return Response(HandoffDetailSerializer(access.handoff, context={"access": access}).data, status=code)
+
+
+# --- Lists ---------------------------------------------------------------------------------------
+
+
+class HandoffCursorPagination(CursorPagination):
+    ordering = ("-sent_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class HandoffListApi(CaseApiView):
+    class FilterSerializer(serializers.Serializer):
+        direction = serializers.ChoiceField(choices=[("incoming", "incoming"), ("outgoing", "outgoing")],
+                                            required=False, default="incoming",
+                                            help_text="To your agencies (incoming) or from them (outgoing).")
+        status = serializers.ChoiceField(choices=HandoffStatus.choices, required=False)
+
+        class Meta:
+            ref_name = "HandoffListFilter"
+
+    class PageSerializer(serializers.Serializer):
+        next = serializers.URLField(allow_null=True)
+        previous = serializers.URLField(allow_null=True)
+        results = HandoffSummarySerializer(many=True)
+
+        class Meta:
+            ref_name = "HandoffListPage"
+
+    @extend_schema(
+        operation_id="handoffs_list",
+        summary="Handoffs to or from your agencies",
+        description="Newest first, cursor-paginated. Only responders and supervisors have handoffs; others get "
+        "403.",
+        parameters=[
+            FilterSerializer,
+            OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next` or `previous`."),
+            OpenApiParameter("page_size", OpenApiTypes.INT, description="At most 200; default 50."),
+        ],
+        responses=_responses(200, PageSerializer, 400, 403),
+        tags=["handoffs"],
+    )
+    def get(self, request):
+        if not handoff_user_may_handle(user=request.user):
+            raise PermissionDenied
+        filters = HandoffListApi.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        handoffs = handoff_list_for_user(user=request.user, direction=filters.validated_data["direction"],
+                                         status=filters.validated_data.get("status"))
+        paginator = HandoffCursorPagination()
+        page = paginator.paginate_queryset(handoffs, request, view=self)
+        data = HandoffSummarySerializer(page, many=True, context={"now": timezone.now()}).data
+        return paginator.get_paginated_response(data)
+
+
+# --- Send ----------------------------------------------------------------------------------------
+
+
+class HandoffSendApi(CaseApiView):
+    class InputSerializer(StrictInputSerializer):
+        kind = serializers.ChoiceField(choices=HandoffKind.choices)
+        to_agency = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="Agency id.")
+        services = serializers.ListField(child=serializers.ChoiceField(choices=HandoffService.choices),
+                                         max_length=len(HandoffService.values))
+        urgency = serializers.ChoiceField(choices=Urgency.choices)
+        categories = serializers.ListField(
+            child=serializers.ChoiceField(choices=DataCategory.choices), required=False, max_length=len(DataCategory),
+            help_text="Within the consent in force for the agency, unless emergency_override.",
+        )
+        message = TextField(max_length=MESSAGE_LIMIT, allow_blank=True, required=False)
+        emergency_override = serializers.BooleanField(required=False, default=False)
+        override_reason = TextField(max_length=TEXT_LIMITS["override_reason"], allow_blank=True, required=False)
+        forwarded_from = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True,
+                                                  help_text="A declined handoff of this case that this one sends on.")
+
+        class Meta:
+            ref_name = "HandoffSendInput"
+
+    @extend_schema(
+        operation_id="handoffs_send",
+        summary="Refer or transfer a case to another agency",
+        description="Needs manage_sharing (the lead agency). Sets the response deadline by urgency and tells "
+        "the receiving agency. Nothing is shared until it accepts. Categories beyond the consent in force need an "
+        "emergency override with a reason; refused categories are never shared.",
+        request=InputSerializer,
+        responses=_responses(201, HandoffDetailSerializer, 400, 403, 404),
+        tags=["handoffs"],
+    )
+    def post(self, request, case_id: int):
+        access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.MANAGE_SHARING)
+        payload = HandoffSendApi.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        handoff = handoff_send(access=access, actor=request.user, data=dict(payload.validated_data),
+                               request=request)
+        return _detail(handoff_get_for_user(user=request.user, handoff_id=handoff.pk), code=status.HTTP_201_CREATED)
+
+
+# --- One handoff ---------------------------------------------------------------------------------
+
+
+class HandoffDetailApi(CaseApiView):
+    @extend_schema(
+        operation_id="handoffs_retrieve",
+        summary="One handoff, with its timeline",
+        description="For members of the sending or the receiving agency (404 for anyone else). The receiving "
+        "agency's first read is recorded as its first look; every read is audited.",
+        responses=_responses(200, HandoffDetailSerializer, 403, 404),
+        tags=["handoffs"],
+    )
+    def get(self, request, handoff_id: int):
+        return _detail(handoff_view(user=request.user, handoff_id=handoff_id, request=request))
+
+
+def _for_side(request, handoff_id: int, side: str) -> HandoffAccess:
+    access = handoff_get_for_user(user=request.user, handoff_id=handoff_id)
+    if access.side != side:
+        raise PermissionDenied
+    return access
+
+
+class HandoffAcceptApi(CaseApiView):
+    class InputSerializer(StrictInputSerializer):
+        class Meta:
+            ref_name = "HandoffAcceptInput"
+
+    @extend_schema(
+        operation_id="handoffs_accept",
+        summary="Accept a handoff",
+        description="The receiving agency. Shares exactly the consented categories asked for; a transfer makes "
+        "your agency the lead and you responsible. Closes the response deadline and tells the sender.",
+        request=InputSerializer,
+        responses=_responses(200, HandoffDetailSerializer, 400, 403, 404),
+        tags=["handoffs"],
+    )
+    def post(self, request, handoff_id: int):
+        _for_side(request, handoff_id, "receiver")
+        HandoffAcceptApi.InputSerializer(data=request.data).is_valid(raise_exception=True)
+        handoff_accept(user=request.user, handoff_id=handoff_id, request=request)
+        return _detail(handoff_get_for_user(user=request.user, handoff_id=handoff_id))
+
+
+class _ReasonInput(StrictInputSerializer):
+    reason = TextField(max_length=REASON_LIMIT)
+
+    class Meta:
+        ref_name = "HandoffReasonInput"
+
+
+class HandoffDeclineApi(CaseApiView):
+    @extend_schema(
+        operation_id="handoffs_decline",
+        summary="Decline a handoff",
+        description="The receiving agency, with a reason. Shares nothing; the sender may send the case on.",
+        request=_ReasonInput,
+        responses=_responses(200, HandoffDetailSerializer, 400, 403, 404),
+        tags=["handoffs"],
+    )
+    def post(self, request, handoff_id: int):
+        _for_side(request, handoff_id, "receiver")
+        payload = _ReasonInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        handoff_decline(user=request.user, handoff_id=handoff_id, reason=payload.validated_data["reason"],
+                        request=request)
+        return _detail(handoff_get_for_user(user=request.user, handoff_id=handoff_id))
+
+
+class HandoffWithdrawApi(CaseApiView):
+    @extend_schema(
+        operation_id="handoffs_withdraw",
+        summary="Withdraw a handoff",
+        description="The sending agency, with a reason: a referral while sent or accepted (its access ends), a "
+        "transfer only before it is accepted.",
+        request=_ReasonInput,
+        responses=_responses(200, HandoffDetailSerializer, 400, 403, 404),
+        tags=["handoffs"],
+    )
+    def post(self, request, handoff_id: int):
+        _for_side(request, handoff_id, "sender")
+        payload = _ReasonInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        handoff_withdraw(user=request.user, handoff_id=handoff_id, reason=payload.validated_data["reason"],
+                         request=request)
+        return _detail(handoff_get_for_user(user=request.user, handoff_id=handoff_id))
+
+
+class HandoffCompleteApi(CaseApiView):
+    class InputSerializer(StrictInputSerializer):
+        outcome = TextField(max_length=MESSAGE_LIMIT)
+
+        class Meta:
+            ref_name = "HandoffCompleteInput"
+
+    @extend_schema(
+        operation_id="handoffs_complete",
+        summary="Complete an accepted referral",
+        description="The receiving agency records what it did; its access is reduced to the case facts.",
+        request=InputSerializer,
+        responses=_responses(200, HandoffDetailSerializer, 400, 403, 404),
+        tags=["handoffs"],
+    )
+    def post(self, request, handoff_id: int):
+        _for_side(request, handoff_id, "receiver")
+        payload = HandoffCompleteApi.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        handoff_complete(user=request.user, handoff_id=handoff_id, outcome=payload.validated_data["outcome"],
+                         request=request)
+        return _detail(handoff_get_for_user(user=request.user, handoff_id=handoff_id))

@@ -1,0 +1,242 @@
+"""Handoff pages: incoming and outgoing lists, a handoff with its timeline and the buttons of the
+viewer's side, and sending a case to another agency (also "send on" after a decline).
+
+Thin: the handoff comes from `handoff_get_for_user` / the audited `handoff_view` (404 for anyone
+outside the two agencies), the case from `case_get_for_user`, and every change from a service.
+Access is checked before the input, so the wrong person gets 404/403 whatever they post.
+POST-redirect-GET with a message; a form with errors is shown again, with a 400.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from agencies.models import Agency
+from permissions.categories import CaseRight, DataCategory
+
+from .handoff_forms import AgencyChoiceForm, HandoffFilterForm, HandoffSendForm, OutcomeForm, ReasonForm
+from .handoffs import (
+    ACCEPT,
+    COMPLETE,
+    DECLINE,
+    SEND_ON,
+    WITHDRAW,
+    HandoffAccess,
+    consented_categories,
+    handoff_accept,
+    handoff_actions_for,
+    handoff_complete,
+    handoff_decline,
+    handoff_get_for_user,
+    handoff_is_overdue,
+    handoff_list_for_user,
+    handoff_receivers,
+    handoff_send,
+    handoff_timeline,
+    handoff_user_may_handle,
+    handoff_view,
+    handoff_withdraw,
+)
+from .models import Handoff, HandoffService, HandoffStatus
+from .selectors import case_get_for_user
+
+PER_PAGE = 20
+DIRECTIONS = ("incoming", "outgoing")
+
+
+def _category_labels(values) -> list[str]:
+    return [str(label) for value, label in DataCategory.choices if value in values]
+
+
+# --- Lists ---------------------------------------------------------------------------------------
+
+
+def _handoff_list(request, *, direction: str):
+    if not handoff_user_may_handle(user=request.user):
+        raise PermissionDenied
+    form = HandoffFilterForm(request.GET or None)
+    status = None
+    if form.is_bound and form.is_valid():
+        status = form.cleaned_data["status"] or None
+    handoffs = handoff_list_for_user(user=request.user, direction=direction, status=status)
+    page = Paginator(handoffs, PER_PAGE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    for handoff in page:
+        handoff.overdue = handoff_is_overdue(handoff, now=now)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "handoffs/list.html", {
+        "direction": direction, "form": form, "page": page, "query": query.urlencode(), "now": now,
+    }, status=400 if form.is_bound and form.errors else 200)
+
+
+@login_required
+@require_GET
+def handoff_incoming(request):
+    return _handoff_list(request, direction="incoming")
+
+
+@login_required
+@require_GET
+def handoff_outgoing(request):
+    return _handoff_list(request, direction="outgoing")
+
+
+# --- One handoff ---------------------------------------------------------------------------------
+
+
+def _render_detail(request, access: HandoffAccess, *, bound: dict | None = None):
+    """The handoff page; `bound` holds a posted form with errors, shown in place of its blank one."""
+    handoff = access.handoff
+    actions = handoff_actions_for(access=access)
+    forms = {
+        DECLINE: ReasonForm(prefix=DECLINE) if DECLINE in actions else None,
+        WITHDRAW: ReasonForm(prefix=WITHDRAW) if WITHDRAW in actions else None,
+        COMPLETE: OutcomeForm(prefix=COMPLETE) if COMPLETE in actions else None,
+    }
+    forms.update(bound or {})
+    return render(request, "handoffs/detail.html", {
+        "access": access, "handoff": handoff, "case": handoff.case, "actions": actions,
+        "can_accept": ACCEPT in actions, "can_send_on": SEND_ON in actions,
+        "decline_form": forms[DECLINE], "withdraw_form": forms[WITHDRAW], "complete_form": forms[COMPLETE],
+        "overdue": handoff_is_overdue(handoff), "timeline": handoff_timeline(access=access),
+        "categories": _category_labels(handoff.categories),
+        "services": [str(label) for value, label in HandoffService.choices if value in handoff.services],
+        # The receiver reaches the case once it has accepted; the sender while it may still see it.
+        "case_open_to_viewer": access.is_sender or handoff.status in (HandoffStatus.ACCEPTED, HandoffStatus.COMPLETED),
+    }, status=400 if bound else 200)
+
+
+@login_required
+@require_GET
+def handoff_detail(request, handoff_id: int):
+    access = handoff_view(user=request.user, handoff_id=handoff_id, request=request)
+    return _render_detail(request, access)
+
+
+def _side(request, handoff_id: int, side: str) -> HandoffAccess:
+    """The handoff for a member of the side that may act on it: 404 outside both agencies, 403
+    for the other side, before any input is looked at."""
+    access = handoff_get_for_user(user=request.user, handoff_id=handoff_id)
+    if access.side != side:
+        raise PermissionDenied
+    return access
+
+
+def _after(request, handoff_id: int, success: str, call) -> object:
+    try:
+        call()
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, success)
+    return redirect("handoffs:detail", handoff_id=handoff_id)
+
+
+@login_required
+@require_POST
+def handoff_accept_page(request, handoff_id: int):
+    _side(request, handoff_id, "receiver")
+    return _after(request, handoff_id, _("Handoff accepted. The case is open to your agency."),
+                  lambda: handoff_accept(user=request.user, handoff_id=handoff_id, request=request))
+
+
+def _with_text(request, handoff_id: int, *, side: str, key: str, form_class, service, success: str):
+    _side(request, handoff_id, side)
+    form = form_class(request.POST, prefix=key)
+    if form.is_valid():
+        field = next(iter(form.fields))
+        try:
+            service(user=request.user, handoff_id=handoff_id, request=request, **{field: form.cleaned_data[field]})
+        except ValidationError as exc:
+            if "status" not in getattr(exc, "error_dict", {}):
+                form.add_service_errors(exc)
+            else:
+                for message in exc.messages:
+                    messages.error(request, message)
+                return redirect("handoffs:detail", handoff_id=handoff_id)
+        else:
+            messages.success(request, success)
+            return redirect("handoffs:detail", handoff_id=handoff_id)
+    access = handoff_view(user=request.user, handoff_id=handoff_id, request=request)
+    return _render_detail(request, access, bound={key: form})
+
+
+@login_required
+@require_POST
+def handoff_decline_page(request, handoff_id: int):
+    return _with_text(request, handoff_id, side="receiver", key=DECLINE, form_class=ReasonForm,
+                      service=handoff_decline, success=_("Handoff declined. The sending agency has been told."))
+
+
+@login_required
+@require_POST
+def handoff_withdraw_page(request, handoff_id: int):
+    return _with_text(request, handoff_id, side="sender", key=WITHDRAW, form_class=ReasonForm,
+                      service=handoff_withdraw, success=_("Handoff withdrawn. The receiving agency has been told."))
+
+
+@login_required
+@require_POST
+def handoff_complete_page(request, handoff_id: int):
+    return _with_text(request, handoff_id, side="receiver", key=COMPLETE, form_class=OutcomeForm,
+                      service=handoff_complete, success=_("Handoff completed. The sending agency has been told."))
+
+
+# --- Sending -------------------------------------------------------------------------------------
+
+
+def _declined_from(access, value) -> Handoff | None:
+    """The declined handoff this one sends on, when `value` names one of this case sent by the
+    user's agency; anything else is ignored (the service checks it again)."""
+    if not value or not str(value).isdigit():
+        return None
+    return Handoff.objects.filter(pk=int(value), case=access.case, from_agency=access.agency,
+                                  status=HandoffStatus.DECLINED).select_related("to_agency").first()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def handoff_send_page(request, case_id: int):
+    access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.MANAGE_SHARING)
+    if access.agency is None:
+        raise PermissionDenied
+    case = access.case
+    params = request.POST if request.method == "POST" else request.GET
+    declined = _declined_from(access, params.get("forwarded_from"))
+    agencies, consented_ids = handoff_receivers(case=case, from_agency=access.agency)
+    chooser = AgencyChoiceForm({"to_agency": params["to_agency"]} if params.get("to_agency") else None,
+                               agencies=agencies, first_province_id=case.province_id, consented_ids=consented_ids)
+    if not chooser.is_bound or not chooser.is_valid():
+        return render(request, "handoffs/send.html", {
+            "case": case, "chooser": chooser, "declined": declined,
+        }, status=400 if chooser.is_bound else 200)
+
+    to_agency = Agency.objects.select_related("province").get(pk=chooser.cleaned_data["to_agency"])
+    shareable, refused = consented_categories(case=case, agency=to_agency)
+    initial = {"to_agency": to_agency.pk}
+    if declined is not None:
+        initial.update(forwarded_from=declined.pk, kind=declined.kind, services=declined.services,
+                       urgency=declined.urgency, message=declined.message)
+    form = HandoffSendForm(request.POST if request.method == "POST" else None, initial=initial,
+                           shareable=shareable, refused=refused)
+    if request.method == "POST" and form.is_valid():
+        try:
+            handoff = handoff_send(access=access, actor=request.user, data=form.service_data(), request=request)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("Handoff sent to %(agency)s. It must be answered by %(due)s.") % {
+                "agency": to_agency.name, "due": timezone.localtime(handoff.due_at).strftime("%H:%M %d/%m/%Y")})
+            return redirect("handoffs:detail", handoff_id=handoff.pk)
+    return render(request, "handoffs/send.html", {
+        "case": case, "chooser": chooser, "form": form, "to_agency": to_agency, "declined": declined,
+        "refused": _category_labels(refused), "has_consent": to_agency.pk in consented_ids,
+    }, status=400 if form.errors else 200)
+

@@ -1,0 +1,35 @@
+"""The handoffs and open deadlines of a case, shown on the case page: the case page includes this
+tag rather than learning how handoffs and deadlines are selected. Two queries."""
+
+from django import template
+from django.utils import timezone
+
+from permissions.categories import CaseRight
+
+from ..deadlines import case_deadline_list, case_deadline_may_close
+from ..handoffs import handoff_is_overdue, handoff_list_for_case
+
+register = template.Library()
+
+
+@register.inclusion_tag("handoffs/_case_coordination.html", takes_context=True)
+def case_coordination(context):
+    access = context["access"]
+    case = access.case
+    now = timezone.now()
+    handoffs = list(handoff_list_for_case(case=case, agency=access.agency))
+    for handoff in handoffs:
+        handoff.overdue = handoff_is_overdue(handoff, now=now)
+    agency_ids = {access.agency.pk} if access.agency else set()
+    deadlines = list(case_deadline_list(access=access))
+    can_log = access.can(CaseRight.LOG_ACTION)
+    for deadline in deadlines:
+        deadline.overdue = deadline.due_at <= now
+        deadline.may_close = can_log and case_deadline_may_close(deadline=deadline, user_agency_ids=agency_ids,
+                                                                 case_id=case.pk)
+    return {
+        "case": case, "handoffs": handoffs, "deadlines": deadlines, "request": context.get("request"),
+        "can_send": access.can(CaseRight.MANAGE_SHARING) and access.agency is not None,
+        "can_set_deadline": can_log and access.agency is not None,
+        "csrf_token": context.get("csrf_token"),
+    }

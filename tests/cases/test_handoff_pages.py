@@ -1,0 +1,300 @@
+"""Handoff pages: the lists, a handoff with its timeline and the buttons of the viewer's side, the
+two-step send form (consent decides the categories), send on, and a responder's case deadlines.
+Refusals of every page by role are in test_permission_matrix.py; here, what each page does."""
+
+import datetime
+import re
+
+import pytest
+from django.contrib.messages import get_messages
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from cases.handoffs import handoff_accept, handoff_decline, handoff_send
+from cases.models import Handoff
+from cases.selectors import case_get_for_user
+from cases.services import consent_record
+from notifications.models import Deadline
+from tests.cases.conftest import case_build, medical_consent
+
+pytestmark = pytest.mark.usefixtures("time_limits")
+
+
+@pytest.fixture
+def case(world):
+    """Led by the police; the survivor agreed to medical data for the hospital (identity refused)
+    and education data for the school."""
+    case = case_build(world)
+    lead = case_get_for_user(user=world.lead_responder, case_id=case.pk)
+    consent_record(access=lead, actor=world.lead_responder, data=medical_consent(world))
+    consent_record(access=lead, actor=world.lead_responder, data={
+        "receiving_agency": world.school.pk, "granted_categories": ["education"], "purpose": "An toàn ở trường",
+        "given_by": "survivor"})
+    return case
+
+
+def send(world, case, **overrides):
+    data = {"kind": "referral", "to_agency": world.health, "services": ["medical_care"], "urgency": "urgent",
+            "categories": ["medical"], "message": "Đề nghị khám và điều trị."}
+    data.update(overrides)
+    lead = case_get_for_user(user=world.lead_responder, case_id=case.pk, require="manage_sharing")
+    return handoff_send(access=lead, actor=world.lead_responder, data=data)
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def _testids(html: str) -> set[str]:
+    return set(re.findall(r'data-testid="([^"]+)"', html))
+
+
+def _form(html: str, testid: str) -> str:
+    match = re.search(rf'<form[^>]*data-testid="{testid}".*?</form>', html, re.S)
+    assert match, f"no form {testid}"
+    return match.group(0)
+
+
+# --- Lists ---------------------------------------------------------------------------------------
+
+
+def test_incoming_and_outgoing_lists_show_status_urgency_due_time_and_overdue(world, case, web):
+    waiting = send(world, case)
+    late = send(world, case, to_agency=world.school, categories=["education"], urgency="emergency")
+    Handoff.objects.filter(pk=late.pk).update(due_at=timezone.now() - datetime.timedelta(minutes=5))
+
+    school_page = web(world.outsider_responder).get("/handoffs/incoming/").content.decode()
+    assert case.number in school_page and f'handoff-link-{late.pk}"' in school_page
+    assert 'class="overdue"' in school_page and 'data-testid="overdue"' in school_page
+    health_page = web(world.receiving_supervisor).get("/handoffs/incoming/").content.decode()
+    assert f'handoff-link-{waiting.pk}"' in health_page and f'handoff-link-{late.pk}"' not in health_page
+    assert "overdue" not in health_page
+    assert timezone.localtime(waiting.due_at).strftime("%H:%M %d/%m/%Y") in health_page
+
+    outgoing = web(world.lead_supervisor).get("/handoffs/outgoing/").content.decode()
+    assert f'handoff-link-{waiting.pk}"' in outgoing and f'handoff-link-{late.pk}"' in outgoing
+    assert case.number not in web(world.lead_responder).get("/handoffs/incoming/").content.decode()
+
+
+def test_the_list_filters_by_status_and_refuses_an_unknown_one(world, case, web):
+    handoff = send(world, case)
+    client = web(world.receiving_responder)
+    assert f'handoff-link-{handoff.pk}"' in client.get("/handoffs/incoming/?status=sent").content.decode()
+    assert f'handoff-link-{handoff.pk}"' not in client.get("/handoffs/incoming/?status=accepted").content.decode()
+    response = client.get("/handoffs/incoming/?status=lost")
+    assert response.status_code == 400 and "errorlist" in response.content.decode()
+
+
+# --- One handoff ---------------------------------------------------------------------------------
+
+
+def test_the_receiver_sees_accept_and_decline_and_its_first_look_is_recorded(world, case, web):
+    handoff = send(world, case)
+    sender_page = web(world.lead_responder).get(f"/handoffs/{handoff.pk}/").content.decode()
+    handoff.refresh_from_db()
+    assert handoff.viewed_at is None, "the sender's look is not the receiver's"
+    assert {"withdraw-form", "withdraw"} <= _testids(sender_page)
+    assert not {"accept", "decline-form", "complete-form"} & _testids(sender_page)
+
+    response = web(world.receiving_responder).get(f"/handoffs/{handoff.pk}/")
+    page = response.content.decode()
+    handoff.refresh_from_db()
+    assert handoff.viewed_by == world.receiving_responder
+    assert {"accept", "decline-form", "due-at", "handoff-message"} <= _testids(page)
+    assert not {"withdraw-form", "open-case", "complete-form"} & _testids(page)
+    assert "Đề nghị khám và điều trị." in page
+    assert re.findall(r'<li data-type="([^"]+)"', page) == ["handoff_sent", "handoff_viewed"]
+    assert AuditEvent.objects.filter(target=f"handoff:{handoff.pk}", action="view").count() == 2
+
+
+def test_accepting_from_the_page_opens_the_case_and_tells_the_sender(world, case, web):
+    handoff = send(world, case)
+    client = web(world.receiving_responder)
+    response = client.post(f"/handoffs/{handoff.pk}/accept/")
+    assert response.status_code == 302 and response["Location"] == f"/handoffs/{handoff.pk}/"
+    assert _messages(response)
+    handoff.refresh_from_db()
+    assert handoff.status == "accepted"
+    assert case_get_for_user(user=world.receiving_responder, case_id=case.pk).categories == {"medical"}
+    page = client.get(f"/handoffs/{handoff.pk}/").content.decode()
+    assert {"open-case", "complete-form"} <= _testids(page) and "accept" not in _testids(page)
+    assert re.findall(r'<li data-type="([^"]+)"', page) == ["handoff_sent", "handoff_viewed", "handoff_accepted"]
+    # Accepting twice is refused with a message, not an error page.
+    again = client.post(f"/handoffs/{handoff.pk}/accept/")
+    assert again.status_code == 302 and _messages(again)
+
+
+def test_declining_needs_a_reason_shown_inline_and_then_the_sender_may_send_on(world, case, web):
+    handoff = send(world, case)
+    client = web(world.receiving_responder)
+    response = client.post(f"/handoffs/{handoff.pk}/decline/", {"decline-reason": "   "})
+    assert response.status_code == 400
+    assert "errorlist" in _form(response.content.decode(), "decline-form")
+    handoff.refresh_from_db()
+    assert handoff.status == "sent"
+
+    response = client.post(f"/handoffs/{handoff.pk}/decline/", {"decline-reason": "Hết giường bệnh"})
+    assert response.status_code == 302 and response["Location"] == f"/handoffs/{handoff.pk}/"
+    handoff.refresh_from_db()
+    assert (handoff.status, handoff.decline_reason) == ("declined", "Hết giường bệnh")
+    sender_page = web(world.lead_responder).get(f"/handoffs/{handoff.pk}/").content.decode()
+    assert "send-on" in _testids(sender_page) and "Hết giường bệnh" in sender_page
+    assert "send-on" not in _testids(client.get(f"/handoffs/{handoff.pk}/").content.decode())
+
+
+def test_withdrawing_and_completing_from_the_pages(world, case, web):
+    first = send(world, case)
+    response = web(world.lead_supervisor).post(f"/handoffs/{first.pk}/withdraw/", {"withdraw-reason": ""})
+    assert response.status_code == 400
+    response = web(world.lead_supervisor).post(f"/handoffs/{first.pk}/withdraw/",
+                                               {"withdraw-reason": "Đã chuyển nơi khác"})
+    assert response.status_code == 302
+    first.refresh_from_db()
+    assert first.status == "withdrawn"
+
+    second = send(world, case)
+    handoff_accept(user=world.receiving_supervisor, handoff_id=second.pk)
+    client = web(world.receiving_responder)
+    assert client.post(f"/handoffs/{second.pk}/complete/", {"complete-outcome": ""}).status_code == 400
+    response = client.post(f"/handoffs/{second.pk}/complete/", {"complete-outcome": "Đã khám, ổn định"})
+    assert response.status_code == 302
+    second.refresh_from_db()
+    assert (second.status, second.outcome) == ("completed", "Đã khám, ổn định")
+    assert case_get_for_user(user=world.receiving_responder, case_id=case.pk).categories == frozenset()
+
+
+def test_the_wrong_side_is_refused_before_its_input_is_read(world, case, web):
+    handoff = send(world, case)
+    for url in ("decline", "complete", "accept"):
+        assert web(world.lead_responder).post(f"/handoffs/{handoff.pk}/{url}/", {}).status_code == 403
+        assert web(world.outsider_responder).post(f"/handoffs/{handoff.pk}/{url}/", {}).status_code == 404
+    assert web(world.receiving_responder).post(f"/handoffs/{handoff.pk}/withdraw/", {}).status_code == 403
+    assert web(world.lead_responder).get("/handoffs/999999/").status_code == 404
+    handoff.refresh_from_db()
+    assert handoff.status == "sent"
+
+
+# --- Sending -------------------------------------------------------------------------------------
+
+
+def test_step_one_groups_agencies_by_province_and_sector_and_marks_consent(world, case, web):
+    response = web(world.lead_responder).get(f"/handoffs/new/{case.pk}/")
+    page = response.content.decode()
+    assert response.status_code == 200 and "agency-form" in _testids(page)
+    groups = re.findall(r'<optgroup label="([^"]+)"', page)
+    # The case's province first; the sending agency is not offered.
+    assert groups[0].startswith(world.hanoi.name) and any(g.startswith(world.hue.name) for g in groups)
+    assert f'value="{world.police.pk}"' not in page
+    health_option = re.search(rf'<option value="{world.health.pk}">([^<]+)</option>', page).group(1)
+    assert world.health.name in health_option and health_option != world.health.name  # "(consent recorded)"
+
+    bad = web(world.lead_responder).get(f"/handoffs/new/{case.pk}/?to_agency=999999")
+    assert bad.status_code == 400 and "errorlist" in bad.content.decode()
+
+
+def test_step_two_offers_only_consented_categories_and_the_rest_behind_the_override(world, case, web):
+    page = web(world.lead_responder).get(f"/handoffs/new/{case.pk}/?to_agency={world.health.pk}").content.decode()
+    form = _form(page, "handoff-form")
+    assert re.findall(r'name="categories" value="(\w+)"[^>]*checked', form) == ["medical"]
+    assert set(re.findall(r'name="categories" value="(\w+)"', form)) == {"medical"}
+    beyond = set(re.findall(r'name="override_categories" value="(\w+)"', form))
+    assert "identity" not in beyond and {"contact", "education", "psychosocial", "police_legal"} <= beyond
+    assert "refused" in _testids(page)
+
+
+def test_sending_from_the_page_redirects_to_the_new_handoff(world, case, web):
+    url = f"/handoffs/new/{case.pk}/"
+    form = {"to_agency": str(world.health.pk), "kind": "referral", "services": ["medical_care", "forensic_exam"],
+            "urgency": "urgent", "categories": ["medical"], "message": "Khám gấp trong ngày."}
+    # Beyond consent without the override: refused next to the categories, nothing written.
+    response = web(world.lead_responder).post(url, {**form, "override_categories": ["contact"]})
+    assert response.status_code == 400 and Handoff.objects.count() == 0
+    assert "errorlist" in re.search(r'data-field="categories".*?</div>', response.content.decode(), re.S).group(0)
+
+    response = web(world.lead_responder).post(url, form)
+    handoff = Handoff.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/handoffs/{handoff.pk}/"
+    assert (handoff.to_agency, handoff.services, handoff.categories) == (world.health, ["medical_care",
+                                                                                        "forensic_exam"], ["medical"])
+    assert Deadline.objects.filter(subject=f"handoff:{handoff.pk}", closed_at__isnull=True).count() == 1
+    assert any(world.health.name in m for m in _messages(response))
+
+
+def test_an_override_with_a_reason_shares_beyond_consent_but_never_what_was_refused(world, case, web):
+    url = f"/handoffs/new/{case.pk}/"
+    form = {"to_agency": str(world.health.pk), "kind": "referral", "services": ["medical_care"],
+            "urgency": "emergency", "categories": ["medical"], "override_categories": ["contact"],
+            "emergency_override": "on", "override_reason": ""}
+    response = web(world.lead_responder).post(url, form)
+    assert response.status_code == 400 and Handoff.objects.count() == 0
+    response = web(world.lead_responder).post(url, {**form, "override_categories": ["identity"],
+                                                    "override_reason": "Nguy hiểm đến tính mạng"})
+    assert response.status_code == 400 and Handoff.objects.count() == 0
+    response = web(world.lead_responder).post(url, {**form, "override_reason": "Nguy hiểm đến tính mạng"})
+    assert response.status_code == 302
+    assert Handoff.objects.get().categories == ["contact", "medical"]
+
+
+def test_sending_on_after_a_decline_fills_in_what_was_asked(world, case, web):
+    declined = send(world, case, services=["medical_care", "counselling"], message="Cần tư vấn tâm lý.")
+    handoff_decline(user=world.receiving_responder, handoff_id=declined.pk, reason="Không có chuyên khoa")
+    url = f"/handoffs/new/{case.pk}/?forwarded_from={declined.pk}&to_agency={world.school.pk}"
+    page = web(world.lead_responder).get(url).content.decode()
+    form = _form(page, "handoff-form")
+    assert f'name="forwarded_from" value="{declined.pk}"' in form
+    assert set(re.findall(r'name="services" value="(\w+)"[^>]*checked', form)) == {"medical_care", "counselling"}
+    assert "Cần tư vấn tâm lý." in form
+    response = web(world.lead_responder).post(f"/handoffs/new/{case.pk}/", {
+        "to_agency": str(world.school.pk), "forwarded_from": str(declined.pk), "kind": "referral",
+        "services": ["counselling"], "urgency": "urgent", "categories": ["education"]})
+    assert response.status_code == 302
+    assert Handoff.objects.get(to_agency=world.school).forwarded_from == declined
+
+
+def test_only_the_lead_sends(world, case, web):
+    handoff = send(world, case)
+    handoff_accept(user=world.receiving_responder, handoff_id=handoff.pk)
+    assert web(world.receiving_responder).get(f"/handoffs/new/{case.pk}/").status_code == 403
+    assert web(world.outsider_responder).get(f"/handoffs/new/{case.pk}/").status_code == 404
+
+
+# --- The case page and its deadlines -------------------------------------------------------------
+
+
+def test_the_case_page_lists_its_handoffs_and_open_deadlines_with_their_buttons(world, case, web):
+    handoff = send(world, case)
+    lead_page = web(world.lead_responder).get(f"/cases/{case.pk}/").content.decode()
+    assert {"send-handoff-link", "set-deadline", "case-handoffs", "case-deadlines"} <= _testids(lead_page)
+    assert f"/handoffs/{handoff.pk}/" in lead_page
+    # The response deadline of a handoff the lead sent is on its case page; it is closed by the answer only.
+    deadline = Deadline.objects.get(subject=f"handoff:{handoff.pk}")
+    assert f"deadline-{deadline.pk}" in _testids(lead_page) and f"deadline-done-{deadline.pk}" not in lead_page
+
+    handoff_accept(user=world.receiving_responder, handoff_id=handoff.pk)
+    health_page = web(world.receiving_responder).get(f"/cases/{case.pk}/").content.decode()
+    assert "send-handoff-link" not in _testids(health_page) and "set-deadline" in _testids(health_page)
+
+
+def test_a_responder_sets_a_follow_up_from_the_page_and_marks_it_done(world, case, web):
+    client = web(world.lead_responder)
+    url = f"/cases/{case.pk}/deadlines/new/"
+    assert client.get(url).status_code == 200
+    past = (timezone.localtime() - datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(url, {"kind": "follow_up", "due_at": past})
+    assert response.status_code == 400 and "errorlist" in response.content.decode()
+    assert client.post(url, {"kind": "follow_up", "due_at": "tomorrow"}).status_code == 400
+    due = (timezone.localtime() + datetime.timedelta(days=2)).replace(second=0, microsecond=0)
+    response = client.post(url, {"kind": "follow_up", "due_at": due.strftime("%Y-%m-%dT%H:%M")})
+    assert response.status_code == 302 and response["Location"] == f"/cases/{case.pk}/"
+    deadline = Deadline.objects.get(kind="follow_up")
+    assert (deadline.due_at, deadline.owner_user, deadline.owner_agency) == (due, world.lead_responder, world.police)
+
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert f"deadline-done-{deadline.pk}" in _testids(page)
+    response = client.post(f"/cases/{case.pk}/deadlines/{deadline.pk}/done/")
+    assert response.status_code == 302
+    deadline.refresh_from_db()
+    assert deadline.stage == "closed"
+    assert f"deadline-{deadline.pk}" not in _testids(client.get(f"/cases/{case.pk}/").content.decode())
+    again = client.post(f"/cases/{case.pk}/deadlines/{deadline.pk}/done/")
+    assert again.status_code == 302 and _messages(again)
