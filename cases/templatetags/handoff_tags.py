@@ -1,5 +1,6 @@
-"""The handoffs and open deadlines of a case, shown on the case page: the case page includes this
-tag rather than learning how handoffs and deadlines are selected. Two queries."""
+"""Handoff blocks of other apps' pages: the handoffs and open deadlines of a case on the case page,
+and the handoffs waiting for an answer on the responder home. The pages include these tags rather
+than learning how handoffs and deadlines are selected."""
 
 from django import template
 from django.utils import timezone
@@ -7,7 +8,8 @@ from django.utils import timezone
 from permissions.categories import CaseRight
 
 from ..deadlines import case_deadline_list, case_deadline_may_close
-from ..handoffs import handoff_is_overdue, handoff_list_for_case
+from ..handoffs import handoff_is_overdue, handoff_list_for_case, handoff_list_for_user
+from ..models import HandoffStatus
 
 register = template.Library()
 
@@ -33,3 +35,22 @@ def case_coordination(context):
         "can_set_deadline": can_log and access.agency is not None,
         "csrf_token": context.get("csrf_token"),
     }
+
+
+HOME_HANDOFFS = 5
+
+
+@register.inclusion_tag("handoffs/_home_incoming.html", takes_context=True)
+def incoming_handoffs(context, limit: int = HOME_HANDOFFS):
+    """The responder home's "waiting for an answer" block: the oldest unanswered handoffs to the
+    user's agencies first, so that the most pressing is on top."""
+    user = context["request"].user
+    now = timezone.now()
+    handoffs = list(
+        handoff_list_for_user(user=user, direction="incoming", status=HandoffStatus.SENT).order_by("due_at", "id")[
+            :limit
+        ]
+    )
+    for handoff in handoffs:
+        handoff.overdue = handoff_is_overdue(handoff, now=now)
+    return {"handoffs": handoffs}

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.utils import timezone
 
+from agencies.services import membership_add
 from audit.models import AuditEvent
 from cases.handoffs import handoff_accept, handoff_decline, handoff_send
 from cases.models import Handoff
@@ -298,3 +299,18 @@ def test_a_responder_sets_a_follow_up_from_the_page_and_marks_it_done(world, cas
     assert f"deadline-{deadline.pk}" not in _testids(client.get(f"/cases/{case.pk}/").content.decode())
     again = client.post(f"/cases/{case.pk}/deadlines/{deadline.pk}/done/")
     assert again.status_code == 302 and _messages(again)
+
+
+def test_the_responder_home_shows_what_waits_for_an_answer_most_pressing_first(world, case, web):
+    later = send(world, case)
+    sooner = send(world, case, to_agency=world.school, categories=["education"])
+    membership_add(user=world.receiving_responder, agency=world.school, role="responder")
+    Handoff.objects.filter(pk=sooner.pk).update(due_at=timezone.now() - datetime.timedelta(minutes=1))
+    page = web(world.receiving_responder).get("/work/").content.decode()
+    links = re.findall(r'data-testid="handoff-link-(\d+)"', page)
+    assert links == [str(sooner.pk), str(later.pk)] and 'data-testid="overdue"' in page
+    assert {"all-incoming", "all-outgoing"} <= _testids(page)
+    handoff_accept(user=world.receiving_responder, handoff_id=later.pk)
+    page = web(world.receiving_responder).get("/work/").content.decode()
+    assert re.findall(r'data-testid="handoff-link-(\d+)"', page) == [str(sooner.pk)]
+    assert "no-handoffs" in _testids(web(world.lead_responder).get("/work/").content.decode())
