@@ -1,0 +1,118 @@
+"""The takedown request API: list a case's requests, record one, record its outcome.
+
+Access first, input second (as the handoff API): a case that is not shared with the caller is 404,
+a missing right 403, and only then is the body checked (400 with messages by field). Writes go
+through cases.takedowns.
+"""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from permissions.categories import ACTION_CATEGORY_CHOICES, CaseRight
+
+from .api import CaseApiView, StrictInputSerializer, TextField, _responses, _text, shared_path
+from .models import TakedownOutcome, TakedownPlatform
+from .selectors import case_get_for_user
+from .serializers import AgencyRefSerializer
+from .services import case_view
+from .takedowns import REFERENCE_LIMIT, takedown_list_for_case, takedown_outcome_record, takedown_request_record
+
+
+class TakedownSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    action_id = serializers.IntegerField()
+    agency = AgencyRefSerializer(source="action.agency")
+    platform = serializers.ChoiceField(choices=TakedownPlatform.choices)
+    content_reference_hash = serializers.CharField(
+        help_text="Keyed SHA-256 of the content reference: equal for requests about the same content."
+    )
+    requested_at = serializers.DateTimeField()
+    outcome = serializers.ChoiceField(choices=TakedownOutcome.choices)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        ref_name = "TakedownRequest"
+
+
+class TakedownListApi(CaseApiView):
+    @extend_schema(
+        operation_id="cases_takedowns_list",
+        summary="Content takedown requests of a case",
+        description="Requests whose action is in a data category you may see, newest first. Audited.",
+        responses=_responses(200, TakedownSerializer(many=True), 403, 404),
+        tags=["actions"],
+    )
+    def get(self, request, case_id: int):
+        access = case_view(user=request.user, case_id=case_id, request=request)
+        return Response(TakedownSerializer(takedown_list_for_case(access=access), many=True).data)
+
+
+class TakedownRecordApi(CaseApiView):
+    class InputSerializer(StrictInputSerializer):
+        platform = serializers.ChoiceField(choices=TakedownPlatform.choices)
+        content_reference = TextField(
+            max_length=REFERENCE_LIMIT,
+            help_text="The address of the content, the platform's ID of it, or a hash from an image-hashing "
+            "tool. Only a keyed hash of it is stored. Never send the image itself.",
+        )
+        occurred_at = serializers.DateTimeField(required=False, help_text="When the request was made; defaults "
+                                                "to now.")
+        category = serializers.ChoiceField(choices=ACTION_CATEGORY_CHOICES, required=False,
+                                           help_text="Of the action; defaults to police and legal.")
+        text = _text("text")
+
+        class Meta:
+            ref_name = "TakedownRecordInput"
+
+    @extend_schema(
+        operation_id="cases_takedowns_record",
+        summary="Record a content takedown request",
+        description="Needs log_action. Logs a takedown_requested action with the request beside it (outcome "
+        "pending).",
+        request=InputSerializer,
+        responses=_responses(201, TakedownSerializer, 400, 403, 404),
+        tags=["actions"],
+    )
+    def post(self, request, case_id: int):
+        access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        takedown = takedown_request_record(access=access, actor=request.user, data=dict(payload.validated_data),
+                                           request=request)
+        return Response(TakedownSerializer(takedown).data, status=status.HTTP_201_CREATED)
+
+
+TakedownCollectionApi = shared_path(
+    "TakedownCollectionApi", "GET lists the case's takedown requests, POST records one.",
+    get=TakedownListApi, post=TakedownRecordApi,
+)
+
+
+class TakedownOutcomeApi(CaseApiView):
+    class InputSerializer(StrictInputSerializer):
+        outcome = serializers.ChoiceField(choices=TakedownOutcome.choices)
+        resolved_at = serializers.DateTimeField(
+            required=False, allow_null=True, help_text="When the outcome became known; defaults to now. None "
+            "for pending."
+        )
+
+        class Meta:
+            ref_name = "TakedownOutcomeInput"
+
+    @extend_schema(
+        operation_id="cases_takedowns_outcome",
+        summary="Record the outcome of a takedown request",
+        description="Needs log_action and the data category of the request's action. Removed, refused by the "
+        "platform, no response, or back to pending.",
+        request=InputSerializer,
+        responses=_responses(200, TakedownSerializer, 400, 403, 404),
+        tags=["actions"],
+    )
+    def post(self, request, case_id: int, takedown_id: int):
+        access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        takedown = takedown_outcome_record(access=access, actor=request.user, takedown_id=takedown_id,
+                                           data=dict(payload.validated_data), request=request)
+        return Response(TakedownSerializer(takedown).data)

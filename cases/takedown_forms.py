@@ -1,0 +1,43 @@
+"""Forms of the takedown pages: record a request, record its outcome. Checks of meaning stay in
+cases.takedowns; these only turn form fields into the service's input."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from permissions.categories import ACTION_CATEGORY_CHOICES
+
+from .forms import ServiceErrorsMixin
+from .inputs import ACTION_DEFAULT_CATEGORY, TEXT_LIMITS
+from .models import ActionType, TakedownOutcome, TakedownPlatform
+from .takedowns import REFERENCE_LIMIT
+
+
+class TakedownRequestForm(ServiceErrorsMixin, forms.Form):
+    platform = forms.ChoiceField(label=_("Platform"), choices=TakedownPlatform.choices)
+    content_reference = forms.CharField(
+        label=_("Address or ID of the content"), max_length=REFERENCE_LIMIT, strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text=_("Only a keyed fingerprint of it is kept, to recognise the same content again. Never upload "
+                    "or paste the image itself."),
+    )
+    category = forms.ChoiceField(label=_("Who may read it (data category)"))
+    text = forms.CharField(label=_("Details"), max_length=TEXT_LIMITS["text"], required=False,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, access, **kwargs):
+        super().__init__(*args, **kwargs)
+        # As for any action: a responder writes only in a category they can read.
+        self.fields["category"].choices = [(v, label) for v, label in ACTION_CATEGORY_CHOICES if access.sees(v)]
+        default = ACTION_DEFAULT_CATEGORY[ActionType.TAKEDOWN_REQUESTED]
+        if access.sees(default):
+            self.fields["category"].initial = default
+
+    def service_data(self) -> dict:
+        return {key: self.cleaned_data[key] for key in ("platform", "content_reference", "category", "text")}
+
+
+class TakedownOutcomeForm(ServiceErrorsMixin, forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=TakedownOutcome.choices)
+
+    def service_data(self) -> dict:
+        return {"outcome": self.cleaned_data["outcome"]}

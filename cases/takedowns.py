@@ -1,0 +1,147 @@
+"""Content takedown requests: asking a platform to remove content, and what came of it.
+
+A request is an Action of type takedown_requested (its timeline line, audit event and data category
+come from action_log) with a TakedownRequest beside it: the platform, a keyed hash of the content's
+reference and the outcome. Neither the content nor its address is stored (Principle 5); the hash
+lets two requests about the same content be recognised. Both services run in one transaction with
+their audit event.
+"""
+
+import datetime
+import hashlib
+import hmac
+from urllib.parse import urlsplit, urlunsplit
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.models import AuditAction
+from audit.services import audit_record
+from permissions.categories import GENERAL, CaseRight
+
+from .inputs import (
+    CLOCK_SKEW,
+    FieldErrors,
+    clean_action,
+    clean_choice,
+    clean_datetime,
+    clean_text,
+    reject_unknown,
+)
+from .models import ActionType, TakedownOutcome, TakedownPlatform, TakedownRequest
+from .selectors import CaseAccess
+from .services import action_log
+
+REQUEST_FIELDS = ("platform", "content_reference", "occurred_at", "category", "text")
+OUTCOME_FIELDS = ("outcome", "resolved_at")
+REFERENCE_LIMIT = 2000
+
+
+def content_reference_normalize(reference: str) -> str:
+    """The same address written twice the same way: surrounding space, the case of the scheme and
+    host, and the fragment do not change what a web address points at. Other references (a post
+    ID, a hash from an image-hashing tool) are taken as written."""
+    reference = reference.strip()
+    parts = urlsplit(reference)
+    if parts.scheme.lower() in ("http", "https") and parts.netloc:
+        return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, ""))
+    return reference
+
+
+def content_reference_hash(reference: str) -> str:
+    """Keyed hash (as phone numbers are kept for search): equal references match, and the address
+    cannot be read back nor confirmed by hashing a guess without the key."""
+    key = settings.SEARCH_HASH_KEY.encode()
+    return hmac.new(key, content_reference_normalize(reference).encode(), hashlib.sha256).hexdigest()
+
+
+def takedown_list_for_case(*, access: CaseAccess) -> QuerySet[TakedownRequest]:
+    """The case's takedown requests whose action the viewer may read (by its data category)."""
+    visible = {GENERAL, *access.categories}
+    return (
+        TakedownRequest.objects.filter(case=access.case, action__category__in=visible)
+        .select_related("action", "action__agency")
+        .order_by("-requested_at", "-id")
+    )
+
+
+def _sensitive(category: str) -> list[str]:
+    return [] if category == GENERAL else [category]
+
+
+@transaction.atomic
+def takedown_request_record(*, access: CaseAccess, actor, data: dict, request=None) -> TakedownRequest:
+    """Record a request to a platform to take content down: the action, and the request with the
+    hash of the content reference. Needs log_action, like any action."""
+    if not access.can(CaseRight.LOG_ACTION) or access.agency is None:
+        raise PermissionDenied
+    now = timezone.now()
+    errors = FieldErrors()
+    data = reject_unknown(data, REQUEST_FIELDS, errors)
+    platform = errors.clean("platform", data.get("platform"), clean_choice, choices=TakedownPlatform.values)
+    reference = errors.clean("content_reference", data.get("content_reference"), clean_text,
+                             max_length=REFERENCE_LIMIT, required=True)
+    action_data = {"type": ActionType.TAKEDOWN_REQUESTED.value}
+    action_data |= {key: data[key] for key in ("occurred_at", "category", "text") if data.get(key) not in (None, "")}
+    # Checked here too, so that one request gets every message at once; action_log checks again.
+    clean_action(action_data, errors=errors, now=now)
+    errors.raise_if_any()
+    action = action_log(access=access, actor=actor, data=action_data, request=request)
+    takedown = TakedownRequest.objects.create(
+        case=access.case, action=action, platform=platform, content_reference_hash=content_reference_hash(reference),
+        requested_at=action.occurred_at,
+    )
+    audit_record(actor=actor, action=AuditAction.CREATE, case_id=access.case.pk, agency_id=action.agency_id,
+                 categories=_sensitive(action.category), target=f"takedown:{takedown.pk}",
+                 details={"platform": platform, "action_id": action.pk}, request=request)
+    return takedown
+
+
+def _clean_outcome(data, *, takedown: TakedownRequest, now: datetime.datetime) -> tuple[str, datetime.datetime | None]:
+    errors = FieldErrors()
+    data = reject_unknown(data, OUTCOME_FIELDS, errors)
+    outcome = errors.clean("outcome", data.get("outcome"), clean_choice, choices=TakedownOutcome.values)
+    resolved_at = None
+    if outcome == TakedownOutcome.PENDING:
+        if data.get("resolved_at") not in (None, ""):
+            errors.add("resolved_at", _("A pending request has no outcome time."))
+    elif outcome is not None:
+        resolved_at = now
+        if data.get("resolved_at") not in (None, ""):
+            resolved_at = errors.clean("resolved_at", data["resolved_at"], clean_datetime)
+        if resolved_at is not None and resolved_at > now + CLOCK_SKEW:
+            errors.add("resolved_at", _("The time cannot be in the future."))
+        elif resolved_at is not None and resolved_at < takedown.requested_at:
+            errors.add("resolved_at", _("The outcome cannot be known before the request was made."))
+    if not errors.messages and (outcome, resolved_at) == (takedown.outcome, takedown.resolved_at):
+        errors.add("outcome", _("This outcome is already recorded."))
+    errors.raise_if_any()
+    return outcome, resolved_at
+
+
+@transaction.atomic
+def takedown_outcome_record(*, access: CaseAccess, actor, takedown_id: int, data: dict,
+                            request=None) -> TakedownRequest:
+    """Record what the platform did (removed, refused, no response) or set the request back to
+    pending; `resolved_at` defaults to now. A later outcome replaces an earlier one; each is audited."""
+    if not access.can(CaseRight.LOG_ACTION) or access.agency is None:
+        raise PermissionDenied
+    if isinstance(takedown_id, bool) or not isinstance(takedown_id, int):
+        raise Http404
+    takedown = takedown_list_for_case(access=access).select_for_update(of=("self",)).filter(pk=takedown_id).first()
+    if takedown is None:
+        raise Http404
+    now = timezone.now()
+    outcome, resolved_at = _clean_outcome(data, takedown=takedown, now=now)
+    previous = takedown.outcome
+    takedown.outcome, takedown.resolved_at, takedown.outcome_recorded_by = outcome, resolved_at, actor
+    takedown.save(update_fields=["outcome", "resolved_at", "outcome_recorded_by"])
+    audit_record(actor=actor, action=AuditAction.CHANGE, case_id=access.case.pk, agency_id=access.agency.pk,
+                 categories=_sensitive(takedown.action.category), target=f"takedown:{takedown.pk}",
+                 details={"outcome": outcome, "previous": previous}, request=request)
+    return takedown
