@@ -80,7 +80,10 @@ def responder_home(request):
 
 @login_required
 def supervisor_home(request):
-    return _role_page(request, role="supervisor", template="accounts/supervisor_home.html")
+    # The supervisor's home is the handoff register; supervision imports accounts, hence the late import.
+    from supervision.views import handoff_register_page
+
+    return handoff_register_page(request)
 
 
 @login_required

@@ -22,6 +22,9 @@ urlpatterns = [
     path("api/", include("notifications.api_urls")),
     path("reports/", include("reports.urls")),
     path("api/", include("reports.api_urls")),
+    path("supervision/", include("supervision.urls")),
+    path("break-glass/", include("supervision.breakglass_urls")),
+    path("api/", include("supervision.api_urls")),
 ]
 
 if settings.DEBUG:  # pragma: no cover

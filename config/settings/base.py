@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "cases",
     "notifications",
     "reports",
+    "supervision",
 ]
 
 MIDDLEWARE = [
@@ -289,6 +290,13 @@ NOTIFICATIONS_SEND_LEASE_SECONDS = env.int("NOTIFICATIONS_SEND_LEASE_SECONDS", d
 AUDIT_CHECKPOINT_DIR = Path(env.str("AUDIT_CHECKPOINT_DIR", default=str(VAR_DIR / "audit-checkpoints")))
 # Reverse proxies in front of the app that append to X-Forwarded-For; 0 trusts REMOTE_ADDR only.
 AUDIT_TRUSTED_PROXIES = env.int("AUDIT_TRUSTED_PROXIES", default=0)
+
+# --- Break-glass and supervision ------------------------------------------------------------------
+# A break-glass opening of a case lasts this long and then ends by itself.
+BREAK_GLASS_HOURS = env.int("BREAK_GLASS_HOURS", default=4)
+BREAK_GLASS_REASON_MIN_LENGTH = env.int("BREAK_GLASS_REASON_MIN_LENGTH", default=20)
+# The supervisors' review queue page reloads itself this often, so a new break-glass use shows up.
+SUPERVISION_QUEUE_REFRESH_SECONDS = env.int("SUPERVISION_QUEUE_REFRESH_SECONDS", default=30)
 
 # --- Monthly reports -----------------------------------------------------------------------------
 # Counts from 1 to threshold-1 are published as "<threshold"; child and commune tables use the higher one.

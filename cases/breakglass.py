@@ -1,0 +1,139 @@
+"""Break-glass: opening, in an emergency, a case that is not shared with the user's agency.
+
+Who may: a user holding the Django permission `cases.break_glass` (granted by a system administrator
+to a group, such as the emergency doctors of a hospital, or to one person; superusers hold every
+permission) who is not an analyst. Analysts see aggregates only, never a case, whatever they hold.
+
+What it gives: `view_case` and the chosen data categories, as CaseUserObjectPermission rows of that
+user alone, valid for BREAK_GLASS_HOURS. No right to change anything. The access ends by itself:
+`case_get_for_user` ignores rows past their `valid_until`, so nothing has to run at the end.
+
+What it costs: a written reason, a BreakGlassUse row that waits in the supervisors' review queue,
+an audit event (action break_glass) with the reason and categories, and an at-once, mandatory
+notification to the supervisors of the case's lead agency and of the user's own agencies.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.models import AnalystScope, Membership, Role
+from audit.models import AuditAction
+from audit.services import audit_record
+from notifications.models import NotificationKind
+from notifications.services import notify
+from permissions.categories import CaseRight, DataCategory, category_codename
+from permissions.policy import CASE_ROLES
+
+from .inputs import FieldErrors, clean_categories, clean_text
+from .models import BreakGlassUse, Case, CaseUserObjectPermission
+from .selectors import case_get_for_user
+
+BREAK_GLASS_PERMISSION = "cases.break_glass"
+REASON_MAX_LENGTH = 2000
+CASE_NUMBER_MAX_LENGTH = 20
+
+
+def break_glass_path(use_id: int) -> str:
+    """Where supervisors review a use: notifications carry this path, never the reason."""
+    return f"/supervision/break-glass/{use_id}/"
+
+
+def break_glass_allowed(*, user) -> bool:
+    """Whether the user holds the right. Analysts never do."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if AnalystScope.objects.filter(user=user).exists():
+        return False
+    return user.has_perm(BREAK_GLASS_PERMISSION)
+
+
+def _user_agency_ids(user) -> list[int]:
+    return list(
+        Membership.objects.filter(user=user, role__in=CASE_ROLES, agency__active=True)
+        .order_by("agency_id").values_list("agency_id", flat=True)
+    )
+
+
+def break_glass_supervisors(*, lead_agency_id: int, user) -> list[int]:
+    """Supervisors of the case's lead agency and of the user's own agencies, the user excepted."""
+    agency_ids = {lead_agency_id, *_user_agency_ids(user)}
+    return sorted(
+        set(
+            get_user_model().objects.filter(
+                memberships__agency_id__in=agency_ids, memberships__role=Role.SUPERVISOR,
+                memberships__agency__active=True, is_active=True,
+            ).exclude(pk=user.pk).values_list("pk", flat=True)
+        )
+    )
+
+
+def _clean(*, case_number, reason, categories) -> tuple[Case | None, str, list[str]]:
+    errors = FieldErrors()
+    number = errors.clean("case_number", case_number, clean_text, max_length=CASE_NUMBER_MAX_LENGTH, required=True)
+    reason = errors.clean("reason", reason, clean_text, max_length=REASON_MAX_LENGTH, required=True)
+    minimum = settings.BREAK_GLASS_REASON_MIN_LENGTH
+    if reason is not None and len(reason) < minimum:
+        errors.add("reason", _("Explain why in at least %(min)d characters: supervisors review every use.")
+                   % {"min": minimum})
+    categories = errors.clean("categories", categories, clean_categories, allowed=DataCategory.values)
+    case = None
+    if number:
+        case = Case.objects.select_related("lead_agency").filter(number__iexact=number).first()
+        if case is None:
+            errors.add("case_number", _("No case has this number."))
+    errors.raise_if_any()
+    return case, reason, categories
+
+
+def break_glass_open(*, user, case_number: str, reason: str, categories, request=None) -> BreakGlassUse:
+    """Open the case for `user` for BREAK_GLASS_HOURS with the chosen categories. PermissionDenied
+    without the right; ValidationError for bad input or a case the user can already open."""
+    if not break_glass_allowed(user=user):
+        raise PermissionDenied
+    case, reason, categories = _clean(case_number=case_number, reason=reason, categories=categories)
+    try:
+        case_get_for_user(user=user, case_id=case.pk)
+    except Http404:
+        pass
+    else:
+        raise ValidationError({"case_number": [_("You can already open this case: open it from your cases, "
+                                                 "without break-glass.")]})
+    with transaction.atomic():
+        # One use at a time per case: the row lock keeps two uses from replacing each other's rows.
+        case = Case.objects.select_for_update().select_related("lead_agency").get(pk=case.pk)
+        now = timezone.now()
+        ends_at = now + datetime.timedelta(hours=settings.BREAK_GLASS_HOURS)
+        use = BreakGlassUse.objects.create(case=case, user=user, lead_agency=case.lead_agency, reason=reason,
+                                           categories=categories, started_at=now, ends_at=ends_at)
+        codenames = [CaseRight.VIEW.value, *(category_codename(c) for c in categories)]
+        permissions = Permission.objects.filter(
+            content_type=ContentType.objects.get_for_model(Case), codename__in=codenames
+        ).values_list("pk", flat=True)
+        # Rows of an earlier, expired use would collide with guardian's unique (user, permission,
+        # object); its history is kept in its BreakGlassUse row and the audit trail.
+        CaseUserObjectPermission.objects.filter(user=user, content_object=case).delete()
+        CaseUserObjectPermission.objects.bulk_create([
+            CaseUserObjectPermission(user=user, permission_id=permission_id, content_object=case,
+                                     reason=f"break_glass:{use.pk}", granted_at=now, valid_until=ends_at)
+            for permission_id in permissions
+        ])
+        notify(
+            recipients=break_glass_supervisors(lead_agency_id=case.lead_agency_id, user=user),
+            kind=NotificationKind.BREAK_GLASS_USED, case_number=case.number, link=break_glass_path(use.pk),
+            event_key=f"break-glass:{use.pk}",
+        )
+        agency_ids = _user_agency_ids(user)
+        audit_record(actor=user, action=AuditAction.BREAK_GLASS, case_id=case.pk,
+                     agency_id=agency_ids[0] if agency_ids else None, categories=categories, reason=reason,
+                     target=f"break_glass:{use.pk}", request=request,
+                     details={"ends_at": ends_at.isoformat(), "lead_agency_id": case.lead_agency_id})
+    return use

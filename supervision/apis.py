@@ -1,0 +1,717 @@
+"""The supervision API: the handoff register and its figures, one handoff, reviews and the review
+queue, access review (JSON and CSV), the unusual-access report, the dashboard, and break-glass.
+
+One APIView per operation with its own filter/input and output serializers. Every supervision
+endpoint resolves the supervised agency first (403 for anyone who supervises no agency or asks for
+one they do not supervise); errors have the case API's shape (dotted field paths → messages).
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from agencies.models import Agency, Sector
+from audit.models import AuditAction
+from cases.api import CaseApiView, StrictInputSerializer, TextField
+from cases.breakglass import break_glass_open
+from cases.models import HandoffKind, HandoffStatus, Urgency
+from permissions.categories import DataCategory
+
+from . import access_review
+from .dashboard import MAX_WEEKS, dashboard
+from .forms import AccessLogFilterForm
+from .models import DeadlineState, Direction, Verdict
+from .queue import review_queue
+from .selectors import (
+    RegisterFilters,
+    case_readers,
+    cases_handed_on,
+    cases_without_action,
+    decline_reasons,
+    handoff_get_for_supervisor,
+    handoff_milestones,
+    handoff_register,
+    handoff_register_summary,
+    supervised_agencies,
+    supervised_agency_get,
+)
+from .services import review_create
+
+TAGS = ["supervision"]
+_refusals = {
+    400: OpenApiResponse(description="Bad input: messages by dotted field path."),
+    403: OpenApiResponse(description="Not signed in, not a supervisor, or not a supervisor of that agency."),
+    404: OpenApiResponse(description="No such item, or one of no agency you supervise."),
+}
+
+
+def _responses(ok_status: int, ok_body, *codes: int) -> dict:
+    return {ok_status: ok_body, **{code: _refusals[code] for code in codes}}
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class SecondsField(serializers.Field):
+    """A duration as whole seconds (null when the step has not happened)."""
+
+    def to_representation(self, value):
+        return None if value is None else int(value.total_seconds())
+
+
+class AgencyRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    sector = serializers.ChoiceField(choices=Sector.choices)
+
+    class Meta:
+        ref_name = "SupervisionAgencyRef"
+
+
+class AgencyFilterSerializer(serializers.Serializer):
+    agency = serializers.IntegerField(required=False, min_value=1,
+                                      help_text="The supervised agency; defaults to your first.")
+
+    class Meta:
+        ref_name = "SupervisionAgencyFilter"
+
+
+class SupervisionApiView(CaseApiView):
+    """Resolves the agency from ?agency= for every supervision endpoint."""
+
+    def supervised(self, request, agency_id: int | None = None) -> Agency:
+        if agency_id is None:
+            params = AgencyFilterSerializer(data={k: v for k, v in request.query_params.items() if k == "agency"})
+            params.is_valid(raise_exception=True)
+            agency_id = params.validated_data.get("agency")
+        self.agencies = supervised_agencies(user=request.user)
+        self.agency_id = agency_id
+        return supervised_agency_get(user=request.user, agency_id=agency_id, agencies=self.agencies)
+
+
+def _validated(serializer_class, request) -> dict:
+    data = request.query_params.copy()
+    lists = {name for name, f in serializer_class().fields.items() if isinstance(f, serializers.ListField)}
+    values = {key: (data.getlist(key) if key in lists else data.get(key)) for key in data}
+    serializer = serializer_class(data=values)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# --- Register --------------------------------------------------------------------------------------
+
+
+class RegisterFilterSerializer(AgencyFilterSerializer):
+    direction = serializers.ChoiceField(choices=Direction.choices, required=False)
+    status = serializers.ListField(child=serializers.ChoiceField(choices=HandoffStatus.choices), required=False,
+                                   help_text="Repeat the parameter for several.")
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+    kind = serializers.ChoiceField(choices=HandoffKind.choices, required=False)
+    since = serializers.DateField(required=False, help_text="Sent on or after this day (Viet Nam).")
+    until = serializers.DateField(required=False, help_text="Sent on or before this day (Viet Nam).")
+    counterpart = serializers.IntegerField(required=False, min_value=1, help_text="The other agency's id.")
+    sector = serializers.ChoiceField(choices=Sector.choices, required=False, help_text="The other agency's sector.")
+    deadline = serializers.ChoiceField(choices=DeadlineState.choices, required=False)
+    overdue = serializers.BooleanField(required=False, default=False,
+                                       help_text="Only handoffs waiting for an answer past their due time.")
+    reviewed = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+    class Meta:
+        ref_name = "HandoffRegisterFilter"
+
+    def validate(self, attrs):
+        if attrs.get("since") and attrs.get("until") and attrs["since"] > attrs["until"]:
+            raise serializers.ValidationError({"until": ["The end of the period comes before its start."]})
+        return attrs
+
+
+def _register_filters(data: dict) -> RegisterFilters:
+    return RegisterFilters(
+        direction=data.get("direction"), statuses=tuple(data.get("status") or ()), urgency=data.get("urgency"),
+        kind=data.get("kind"), since=data.get("since"), until=data.get("until"), counterpart=data.get("counterpart"),
+        sector=data.get("sector"), overdue=data.get("overdue", False), deadline=data.get("deadline"),
+        reviewed=data.get("reviewed"),
+    )
+
+
+class HandoffRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case_id = serializers.IntegerField()
+    case_number = serializers.CharField(source="case.number")
+    direction = serializers.ChoiceField(choices=Direction.choices)
+    kind = serializers.ChoiceField(choices=HandoffKind.choices)
+    urgency = serializers.ChoiceField(choices=Urgency.choices)
+    status = serializers.ChoiceField(choices=HandoffStatus.choices)
+    from_agency = AgencyRefSerializer()
+    to_agency = AgencyRefSerializer()
+    emergency_override = serializers.BooleanField()
+    sent_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField()
+    viewed_at = serializers.DateTimeField(allow_null=True)
+    responded_at = serializers.DateTimeField(allow_null=True)
+    first_action_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    withdrawn_at = serializers.DateTimeField(allow_null=True)
+    to_view_seconds = SecondsField(source="to_view")
+    to_answer_seconds = SecondsField(source="to_answer")
+    to_first_action_seconds = SecondsField(source="to_first_action")
+    to_completion_seconds = SecondsField(source="to_completion")
+    deadline_state = serializers.ChoiceField(choices=DeadlineState.choices)
+    overdue = serializers.BooleanField()
+    decline_reason = serializers.CharField(allow_blank=True)
+    case_handoffs = serializers.IntegerField(help_text="Handoffs of the case in all, withdrawn ones not counted.")
+    review_verdict = serializers.ChoiceField(choices=Verdict.choices, allow_null=True)
+    reviewed_at = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        ref_name = "HandoffRegisterRow"
+
+
+class RegisterPagination(CursorPagination):
+    ordering = ("-sent_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class HandoffRegisterApi(SupervisionApiView):
+    class PageSerializer(serializers.Serializer):
+        next = serializers.URLField(allow_null=True)
+        previous = serializers.URLField(allow_null=True)
+        results = HandoffRowSerializer(many=True)
+
+        class Meta:
+            ref_name = "HandoffRegisterPage"
+
+    @extend_schema(
+        operation_id="supervision_handoffs_list", summary="Handoff register",
+        description="Handoffs sent and received by the agency, newest first, with the durations from sending "
+        "(seconds), the response deadline state and the agency's latest review.",
+        parameters=[RegisterFilterSerializer,
+                    OpenApiParameter("cursor", OpenApiTypes.STR), OpenApiParameter("page_size", OpenApiTypes.INT)],
+        responses=_responses(200, PageSerializer, 400, 403), tags=TAGS,
+    )
+    def get(self, request):
+        data = _validated(RegisterFilterSerializer, request)
+        agency = self.supervised(request, data.get("agency"))
+        paginator = RegisterPagination()
+        page = paginator.paginate_queryset(handoff_register(agency=agency, filters=_register_filters(data)),
+                                           request, view=self)
+        return paginator.get_paginated_response(HandoffRowSerializer(page, many=True).data)
+
+
+class CaseRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    lead_agency = AgencyRefSerializer()
+
+    class Meta:
+        ref_name = "SupervisionCaseRef"
+
+
+class HandoffSummaryApi(SupervisionApiView):
+    class FilterSerializer(RegisterFilterSerializer):
+        more_than = serializers.IntegerField(required=False, min_value=0, max_value=100, default=2,
+                                             help_text="List cases handed on more than this many times.")
+        idle_days = serializers.IntegerField(required=False, min_value=1, max_value=3650, default=14,
+                                             help_text="List open cases with no action by the agency for this long.")
+
+        class Meta:
+            ref_name = "HandoffSummaryFilter"
+
+    class OutputSerializer(serializers.Serializer):
+        class DurationSerializer(serializers.Serializer):
+            count = serializers.IntegerField()
+            average_seconds = serializers.IntegerField(allow_null=True)
+            longest_seconds = serializers.IntegerField(allow_null=True)
+
+            class Meta:
+                ref_name = "HandoffDurationFigures"
+
+        class DeclineReasonSerializer(serializers.Serializer):
+            reason = serializers.CharField()
+            count = serializers.IntegerField()
+
+            class Meta:
+                ref_name = "HandoffDeclineReason"
+
+        class IdleCaseSerializer(CaseRefSerializer):
+            last_activity_at = serializers.DateTimeField()
+
+            class Meta:
+                ref_name = "SupervisionIdleCase"
+
+        class HandedOnCaseSerializer(CaseRefSerializer):
+            handoff_count = serializers.IntegerField()
+
+            class Meta:
+                ref_name = "SupervisionHandedOnCase"
+
+        total = serializers.IntegerField()
+        by_status = serializers.DictField(child=serializers.IntegerField())
+        by_deadline = serializers.DictField(child=serializers.IntegerField())
+        overdue = serializers.IntegerField()
+        to_view = DurationSerializer()
+        to_answer = DurationSerializer()
+        to_first_action = DurationSerializer()
+        to_completion = DurationSerializer()
+        decline_reasons = DeclineReasonSerializer(many=True)
+        cases_handed_on = HandedOnCaseSerializer(many=True)
+        cases_without_action = IdleCaseSerializer(many=True)
+
+        class Meta:
+            ref_name = "HandoffRegisterSummary"
+
+    @extend_schema(
+        operation_id="supervision_handoffs_summary", summary="Handoff register figures",
+        description="Counts by status and deadline state, mean and longest durations, decline reasons (for the "
+        "filtered handoffs), cases handed on more than `more_than` times and cases with no action for `idle_days`.",
+        parameters=[FilterSerializer], responses=_responses(200, OutputSerializer, 400, 403), tags=TAGS,
+    )
+    def get(self, request):
+        data = _validated(HandoffSummaryApi.FilterSerializer, request)
+        agency = self.supervised(request, data.get("agency"))
+        filters = _register_filters(data)
+        s = handoff_register_summary(agency=agency, filters=filters)
+
+        def seconds(value):
+            return None if value is None else int(value.total_seconds())
+
+        body = {
+            "total": s["total"],
+            "by_status": {v: s[f"status_{v}"] for v in HandoffStatus.values},
+            "by_deadline": {v: s[f"deadline_{v}"] for v in DeadlineState.values},
+            "overdue": s["overdue"],
+            **{name: {"count": s[f"{name}_count"], "average_seconds": seconds(s[f"{name}_avg"]),
+                      "longest_seconds": seconds(s[f"{name}_max"])}
+               for name in ("to_view", "to_answer", "to_first_action", "to_completion")},
+            "decline_reasons": [{"reason": r["decline_reason"], "count": r["count"]}
+                                for r in decline_reasons(agency=agency, filters=filters)],
+            "cases_handed_on": cases_handed_on(agency=agency, more_than=data["more_than"])[:200],
+            "cases_without_action": cases_without_action(agency=agency, days=data["idle_days"])[:200],
+        }
+        return Response(HandoffSummaryApi.OutputSerializer(body).data)
+
+
+class HandoffDetailApi(SupervisionApiView):
+    class OutputSerializer(serializers.Serializer):
+        class MilestoneSerializer(serializers.Serializer):
+            at = serializers.DateTimeField()
+            key = serializers.CharField(help_text="sent, viewed, accepted, declined, first_action, completed, "
+                                        "withdrawn, review_<verdict>")
+            who = serializers.CharField()
+            agency = serializers.CharField()
+            note = serializers.CharField(allow_blank=True)
+
+            class Meta:
+                ref_name = "HandoffMilestone"
+
+        class ReaderSerializer(serializers.Serializer):
+            at = serializers.DateTimeField()
+            actor = serializers.CharField(source="actor_username")
+            agency = serializers.CharField(source="agency_name")
+            action = serializers.ChoiceField(choices=AuditAction.choices)
+            categories = serializers.ListField(child=serializers.CharField())
+            target = serializers.CharField()
+
+            class Meta:
+                ref_name = "CaseReader"
+
+        handoff = HandoffRowSerializer()
+        agency = AgencyRefSerializer(help_text="The supervised agency on whose side you read it.")
+        milestones = MilestoneSerializer(many=True)
+        readers = ReaderSerializer(many=True, help_text="Who read or changed the case, newest first: everyone "
+                                   "when your agency leads it, your own staff otherwise.")
+
+        class Meta:
+            ref_name = "SupervisionHandoffDetail"
+
+    @extend_schema(
+        operation_id="supervision_handoffs_retrieve", summary="One handoff for review",
+        parameters=[AgencyFilterSerializer], responses=_responses(200, OutputSerializer, 400, 403, 404), tags=TAGS,
+    )
+    def get(self, request, handoff_id: int):
+        self.supervised(request)
+        handoff, agency = handoff_get_for_supervisor(user=request.user, handoff_id=handoff_id,
+                                                     agencies=self.agencies, agency_id=self.agency_id)
+        body = {
+            "handoff": handoff, "agency": agency, "milestones": handoff_milestones(handoff=handoff),
+            "readers": case_readers(case_id=handoff.case_id, agency=agency,
+                                    lead=handoff.case.lead_agency_id == agency.pk),
+        }
+        return Response(HandoffDetailApi.OutputSerializer(body).data)
+
+
+# --- Reviews -------------------------------------------------------------------------------------
+
+
+class ReviewCreateApi(SupervisionApiView):
+    class InputSerializer(StrictInputSerializer):
+        subject = serializers.ChoiceField(choices=["handoff", "consent_override", "break_glass"])
+        id = serializers.IntegerField(min_value=1, help_text="The handoff, consent or break-glass use.")
+        agency = serializers.IntegerField(required=False, min_value=1,
+                                          help_text="Which of your agencies signs, when you supervise both sides.")
+        verdict = serializers.ChoiceField(choices=Verdict.choices)
+        comment = TextField(max_length=2000, required=False, allow_blank=True, help_text="Required with a concern.")
+        follow_up_due = serializers.DateTimeField(required=False, allow_null=True,
+                                                  help_text="Required when a follow-up is needed.")
+
+        class Meta:
+            ref_name = "SupervisionReviewInput"
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        subject = serializers.CharField()
+        subject_id = serializers.IntegerField()
+        agency = AgencyRefSerializer()
+        verdict = serializers.ChoiceField(choices=Verdict.choices)
+        comment = serializers.CharField(allow_blank=True)
+        follow_up_due = serializers.DateTimeField(allow_null=True)
+        follow_up_deadline_id = serializers.IntegerField(source="follow_up_id", allow_null=True)
+        at = serializers.DateTimeField()
+
+        class Meta:
+            ref_name = "SupervisionReview"
+
+    @extend_schema(
+        operation_id="supervision_reviews_create", summary="Review a handoff, consent override or break-glass use",
+        description="Appends a review (audited). A concern needs a comment; a follow-up needs a due time and "
+        "creates a follow-up deadline for the agency. A later review supersedes the earlier one's follow-up.",
+        request=InputSerializer, responses=_responses(201, OutputSerializer, 400, 403, 404), tags=TAGS,
+    )
+    def post(self, request):
+        payload = ReviewCreateApi.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        self.supervised(request, data.get("agency"))
+        review = review_create(
+            user=request.user, subject=data["subject"], subject_id=data["id"], agency_id=data.get("agency"),
+            verdict=data["verdict"], comment=data.get("comment", ""), follow_up_due=data.get("follow_up_due"),
+            request=request,
+        )
+        subject_id = {"handoff": "handoff_id", "consent_override": "consent_id", "break_glass": "use_id"}
+        review.subject, review.subject_id = data["subject"], getattr(review, subject_id[data["subject"]])
+        return Response(ReviewCreateApi.OutputSerializer(review).data, status=status.HTTP_201_CREATED)
+
+
+class ReviewQueueApi(SupervisionApiView):
+    class OutputSerializer(serializers.Serializer):
+        class ConsentOverrideSerializer(serializers.Serializer):
+            id = serializers.IntegerField()
+            case_id = serializers.IntegerField()
+            case_number = serializers.CharField(source="case.number")
+            recorded_at = serializers.DateTimeField()
+            recorded_by = serializers.CharField(source="recorded_by.username")
+            recorded_by_agency = serializers.CharField(source="recorded_by_agency.name")
+            receiving = serializers.SerializerMethodField()
+            granted_categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices))
+            override_reason = serializers.CharField()
+
+            class Meta:
+                ref_name = "QueueConsentOverride"
+
+            def get_receiving(self, consent) -> str:
+                return consent.receiving_agency.name if consent.receiving_agency_id else consent.receiving_sector
+
+        class BreakGlassSerializer(serializers.Serializer):
+            id = serializers.IntegerField()
+            case_id = serializers.IntegerField()
+            case_number = serializers.CharField(source="case.number")
+            user = serializers.CharField(source="user.username")
+            lead_agency = AgencyRefSerializer()
+            reason = serializers.CharField()
+            categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices))
+            started_at = serializers.DateTimeField()
+            ends_at = serializers.DateTimeField()
+
+            class Meta:
+                ref_name = "QueueBreakGlassUse"
+
+        handoffs = HandoffRowSerializer(many=True)
+        handoff_count = serializers.IntegerField()
+        consent_overrides = ConsentOverrideSerializer(many=True)
+        consent_override_count = serializers.IntegerField()
+        break_glass = BreakGlassSerializer(many=True)
+        break_glass_count = serializers.IntegerField()
+
+        class Meta:
+            ref_name = "ReviewQueue"
+
+    @extend_schema(
+        operation_id="supervision_reviews_queue", summary="Review queue",
+        description="What the agency has not signed off: handoffs (emergency overrides first; those still waiting "
+        "within their deadline are left out), emergency consent overrides on its cases, break-glass uses on its "
+        "cases or by its staff. Each section lists its first 50 and counts all.",
+        parameters=[AgencyFilterSerializer], responses=_responses(200, OutputSerializer, 400, 403), tags=TAGS,
+    )
+    def get(self, request):
+        agency = self.supervised(request)
+        queue = review_queue(agency=agency)
+        rows = {h.pk: h for h in handoff_register(agency=agency).filter(pk__in=[h.pk for h in queue.handoffs])}
+        body = {**queue.__dict__, "handoffs": [rows[h.pk] for h in queue.handoffs]}
+        return Response(ReviewQueueApi.OutputSerializer(body).data)
+
+
+# --- Access review -------------------------------------------------------------------------------------
+
+
+class AccessFilterSerializer(AgencyFilterSerializer):
+    case = serializers.CharField(required=False, max_length=20, help_text="Case number of a case your agency leads.")
+    actor = serializers.CharField(required=False, max_length=150, help_text="User name.")
+    action = serializers.ChoiceField(choices=AuditAction.choices, required=False)
+    category = serializers.ChoiceField(choices=DataCategory.choices, required=False)
+    since = serializers.DateField(required=False)
+    until = serializers.DateField(required=False)
+
+    class Meta:
+        ref_name = "AccessLogFilter"
+
+
+def _access_form(request, agency: Agency) -> AccessLogFilterForm:
+    """The page's form checks the filters (the case number must be one of the agency's cases)."""
+    _validated(AccessFilterSerializer, request)
+    form = AccessLogFilterForm({k: v for k, v in request.query_params.items() if k != "agency"}, agency=agency)
+    if not form.is_valid():
+        raise DjangoValidationError({key: list(messages) for key, messages in form.errors.items()})
+    return form
+
+
+class AccessEventSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    case_id = serializers.IntegerField()
+    case_number = serializers.CharField()
+    actor = serializers.CharField(source="actor_username")
+    agency = serializers.CharField(source="agency_name", allow_null=True)
+    action = serializers.ChoiceField(choices=AuditAction.choices)
+    categories = serializers.ListField(child=serializers.CharField())
+    target = serializers.CharField()
+    reason = serializers.CharField(allow_blank=True)
+    ip = serializers.CharField(allow_null=True)
+
+    class Meta:
+        ref_name = "AccessLogEvent"
+
+
+class AccessPagination(CursorPagination):
+    ordering = ("-seq",)
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class AccessLogApi(SupervisionApiView):
+    class PageSerializer(serializers.Serializer):
+        next = serializers.URLField(allow_null=True)
+        previous = serializers.URLField(allow_null=True)
+        results = AccessEventSerializer(many=True)
+
+        class Meta:
+            ref_name = "AccessLogPage"
+
+    @extend_schema(
+        operation_id="supervision_access_list", summary="Access review",
+        description="Who read or changed which categories of the agency's cases, and when, newest first.",
+        parameters=[AccessFilterSerializer, OpenApiParameter("cursor", OpenApiTypes.STR),
+                    OpenApiParameter("page_size", OpenApiTypes.INT)],
+        responses=_responses(200, PageSerializer, 400, 403), tags=TAGS,
+    )
+    def get(self, request):
+        agency = self.supervised(request)
+        form = _access_form(request, agency)
+        paginator = AccessPagination()
+        page = paginator.paginate_queryset(access_review.access_log(agency=agency, filters=form.filters()), request,
+                                           view=self)
+        return paginator.get_paginated_response(AccessEventSerializer(page, many=True).data)
+
+
+class AccessLogExportApi(SupervisionApiView):
+    @extend_schema(
+        operation_id="supervision_access_export", summary="Access review as CSV",
+        description="The filtered access log as CSV. The export is itself audited (action export). Cells that a "
+        "spreadsheet would read as a formula (starting with = + - @ tab or CR) get a leading apostrophe.",
+        parameters=[AccessFilterSerializer],
+        responses={(200, "text/csv"): OpenApiTypes.STR, **{c: _refusals[c] for c in (400, 403)}}, tags=TAGS,
+    )
+    def get(self, request):
+        from .views import access_log_csv_response
+
+        agency = self.supervised(request)
+        return access_log_csv_response(request, agency=agency, form=_access_form(request, agency))
+
+
+class UnusualAccessApi(SupervisionApiView):
+    class FilterSerializer(AgencyFilterSerializer):
+        since = serializers.DateField(required=False, help_text="Default: 29 days before `until`.")
+        until = serializers.DateField(required=False, help_text="Default: today (Viet Nam).")
+        min_cases = serializers.IntegerField(required=False, min_value=1, max_value=10000, default=10)
+
+        class Meta:
+            ref_name = "UnusualAccessFilter"
+
+        def validate(self, attrs):
+            if attrs.get("since") and attrs.get("until") and attrs["since"] > attrs["until"]:
+                raise serializers.ValidationError({"until": ["The end of the period comes before its start."]})
+            return attrs
+
+    class OutputSerializer(serializers.Serializer):
+        class ReaderSerializer(serializers.Serializer):
+            actor = serializers.CharField(source="actor_username")
+            cases = serializers.IntegerField()
+            reads = serializers.IntegerField()
+            last = serializers.DateTimeField()
+
+            class Meta:
+                ref_name = "UnusualReader"
+
+        class ReadSerializer(serializers.Serializer):
+            at = serializers.DateTimeField()
+            actor = serializers.CharField(source="actor_username")
+            case_id = serializers.IntegerField()
+            case_number = serializers.CharField()
+            categories = serializers.ListField(child=serializers.CharField())
+
+            class Meta:
+                ref_name = "OffHoursRead"
+
+        class BreakGlassSerializer(serializers.Serializer):
+            id = serializers.IntegerField()
+            case_number = serializers.CharField(source="case.number")
+            user = serializers.CharField(source="user.username")
+            started_at = serializers.DateTimeField()
+            ends_at = serializers.DateTimeField()
+            categories = serializers.ListField(child=serializers.CharField())
+            reason = serializers.CharField()
+
+            class Meta:
+                ref_name = "UnusualBreakGlass"
+
+        since = serializers.DateTimeField()
+        until = serializers.DateTimeField()
+        min_cases = serializers.IntegerField()
+        heavy_readers = ReaderSerializer(many=True, help_text="Read at least `min_cases` cases they never acted on.")
+        off_hours_readers = ReaderSerializer(many=True)
+        off_hours_reads = ReadSerializer(many=True, help_text="The latest 100.")
+        break_glass = BreakGlassSerializer(many=True)
+
+        class Meta:
+            ref_name = "UnusualAccessReport"
+
+    @extend_schema(
+        operation_id="supervision_unusual_access", summary="Unusual access to the agency's cases",
+        description="Users reading many cases they never acted on, reads outside 07:00–18:00 Monday–Friday (Viet "
+        "Nam; public holidays count as outside), and break-glass uses.",
+        parameters=[FilterSerializer], responses=_responses(200, OutputSerializer, 400, 403), tags=TAGS,
+    )
+    def get(self, request):
+        data = _validated(UnusualAccessApi.FilterSerializer, request)
+        agency = self.supervised(request, data.get("agency"))
+        report = access_review.unusual_access_report(agency=agency, since=data.get("since"), until=data.get("until"),
+                                                     min_cases=data["min_cases"])
+        return Response(UnusualAccessApi.OutputSerializer(report).data)
+
+
+# --- Dashboard ---------------------------------------------------------------------------------------
+
+
+class DashboardApi(SupervisionApiView):
+    class FilterSerializer(AgencyFilterSerializer):
+        weeks = serializers.IntegerField(required=False, min_value=1, max_value=MAX_WEEKS, default=12)
+
+        class Meta:
+            ref_name = "SupervisionDashboardFilter"
+
+    class OutputSerializer(serializers.Serializer):
+        class AgencyWeeksSerializer(serializers.Serializer):
+            class WeekSerializer(serializers.Serializer):
+                iso_year = serializers.IntegerField()
+                week = serializers.IntegerField()
+                monday = serializers.DateField()
+                met = serializers.IntegerField()
+                missed = serializers.IntegerField()
+                open = serializers.IntegerField()
+
+                class Meta:
+                    ref_name = "ComplianceWeek"
+
+            agency_id = serializers.IntegerField()
+            agency_name = serializers.CharField()
+            met = serializers.IntegerField()
+            missed = serializers.IntegerField()
+            open = serializers.IntegerField()
+            weeks = WeekSerializer(many=True)
+
+            class Meta:
+                ref_name = "AgencyCompliance"
+
+        class DeadlineSerializer(serializers.Serializer):
+            id = serializers.IntegerField()
+            kind = serializers.CharField()
+            case_number = serializers.CharField()
+            link = serializers.CharField()
+            owner_agency = AgencyRefSerializer()
+            due_at = serializers.DateTimeField()
+            stage = serializers.CharField()
+
+            class Meta:
+                ref_name = "OverdueDeadline"
+
+        compliance = AgencyWeeksSerializer(many=True)
+        overdue = DeadlineSerializer(many=True, help_text="The 50 longest overdue.")
+        overdue_count = serializers.IntegerField()
+        pending_reviews = serializers.DictField(child=serializers.IntegerField())
+
+        class Meta:
+            ref_name = "SupervisionDashboard"
+
+    @extend_schema(
+        operation_id="supervision_dashboard", summary="Deadline compliance, overdue deadlines, pending reviews",
+        description="Deadlines owned by the agency and by the agencies it handed cases to, met / missed / open per "
+        "owner agency and ISO week of the due time (Viet Nam).",
+        parameters=[FilterSerializer], responses=_responses(200, OutputSerializer, 400, 403), tags=TAGS,
+    )
+    def get(self, request):
+        data = _validated(DashboardApi.FilterSerializer, request)
+        agency = self.supervised(request, data.get("agency"))
+        return Response(DashboardApi.OutputSerializer(dashboard(agency=agency, weeks=data["weeks"])).data)
+
+
+# --- Break-glass ---------------------------------------------------------------------------------------
+
+
+class BreakGlassOpenApi(CaseApiView):
+    class InputSerializer(StrictInputSerializer):
+        case_number = TextField(max_length=20)
+        reason = TextField(max_length=2000, help_text="Why the case must be opened now; reviewed by supervisors.")
+        categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices),
+                                           required=False, max_length=len(DataCategory))
+
+        class Meta:
+            ref_name = "BreakGlassInput"
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        case_id = serializers.IntegerField()
+        case_number = serializers.CharField(source="case.number")
+        categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices))
+        started_at = serializers.DateTimeField()
+        ends_at = serializers.DateTimeField()
+
+        class Meta:
+            ref_name = "BreakGlassUse"
+
+    @extend_schema(
+        operation_id="break_glass_open", summary="Break-glass: open a case not shared with you",
+        description="Needs the permission cases.break_glass; never for analysts. Refused (400) for a case you can "
+        "already open. Grants view access and the chosen categories for BREAK_GLASS_HOURS (4 by default), then "
+        "ends by itself. Audited; the supervisors of the case's lead agency and of your agencies are told at once.",
+        request=InputSerializer, responses=_responses(201, OutputSerializer, 400, 403), tags=TAGS,
+    )
+    def post(self, request):
+        payload = BreakGlassOpenApi.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        use = break_glass_open(user=request.user, case_number=data["case_number"], reason=data["reason"],
+                               categories=data.get("categories", []), request=request)
+        return Response(BreakGlassOpenApi.OutputSerializer(use).data, status=status.HTTP_201_CREATED)

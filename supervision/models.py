@@ -1,0 +1,95 @@
+"""A supervisor's sign-off of what their agency did: one review per look, appended, never edited.
+
+Three subjects wait for review: handoffs (sent or received), emergency consent overrides, and
+break-glass uses. Each has its own table with a real foreign key, so the database keeps every
+review pointing at something that exists; the fields they share live in `Review`.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency
+from cases.models import BreakGlassUse, Consent, Handoff
+from notifications.models import Deadline
+
+
+class Verdict(models.TextChoices):
+    FINE = "fine", _("Fine")
+    CONCERN = "concern", _("Concern")
+    FOLLOW_UP_NEEDED = "follow_up_needed", _("Follow-up needed")
+
+
+class DeadlineState(models.TextChoices):
+    """Whether a handoff's response deadline was kept (see selectors.deadline_state_q)."""
+
+    MET = "met", _("Met")
+    MISSED = "missed", _("Missed")
+    OPEN = "open", _("Open")
+    VOID = "void", _("Withdrawn before due")
+
+
+class Direction(models.TextChoices):
+    SENT = "sent", _("Sent by us")
+    RECEIVED = "received", _("Received by us")
+
+
+class Review(models.Model):
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("reviewer"))
+    # The supervised agency on whose behalf the review is made.
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("agency"))
+    verdict = models.CharField(_("verdict"), max_length=20, choices=Verdict.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    follow_up_due = models.DateTimeField(_("follow-up due"), null=True, blank=True)
+    follow_up = models.ForeignKey(Deadline, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                  verbose_name=_("follow-up deadline"))
+    at = models.DateTimeField(_("reviewed at"), default=timezone.now)
+
+    class Meta:
+        abstract = True
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(verdict="concern") | ~Q(comment=""),
+                                   name="%(app_label)s_%(class)s_concern_has_comment"),
+            models.CheckConstraint(condition=~Q(verdict="follow_up_needed") | Q(follow_up_due__isnull=False),
+                                   name="%(app_label)s_%(class)s_follow_up_has_due"),
+        ]
+
+
+class HandoffReview(Review):
+    handoff = models.ForeignKey(Handoff, on_delete=models.PROTECT, related_name="reviews")
+
+    class Meta(Review.Meta):
+        verbose_name = _("handoff review")
+        verbose_name_plural = _("handoff reviews")
+        indexes = [models.Index(fields=["handoff", "agency"])]
+
+    def __str__(self) -> str:
+        return f"handoff {self.handoff_id}: {self.verdict}"
+
+
+class ConsentOverrideReview(Review):
+    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="override_reviews")
+
+    class Meta(Review.Meta):
+        verbose_name = _("consent override review")
+        verbose_name_plural = _("consent override reviews")
+        indexes = [models.Index(fields=["consent", "agency"])]
+
+    def __str__(self) -> str:
+        return f"consent {self.consent_id}: {self.verdict}"
+
+
+class BreakGlassReview(Review):
+    use = models.ForeignKey(BreakGlassUse, on_delete=models.PROTECT, related_name="reviews")
+
+    class Meta(Review.Meta):
+        verbose_name = _("break-glass review")
+        verbose_name_plural = _("break-glass reviews")
+        indexes = [models.Index(fields=["use", "agency"])]
+
+    def __str__(self) -> str:
+        return f"break-glass {self.use_id}: {self.verdict}"

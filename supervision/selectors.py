@@ -1,0 +1,362 @@
+"""Reads for supervisors: which agency a supervisor answers for, and the handoff register.
+
+Every figure is computed by the database (annotations, aggregates, subqueries), never by looping
+over handoffs or cases in Python. Durations run from the moment a handoff was sent: time to first
+view, to the answer (accept or decline), to the receiving agency's first action on the case after
+accepting (by the time the action happened), and to completion.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db.models import (
+    Avg,
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest
+from django.http import Http404
+from django.utils import timezone
+
+from agencies.models import Agency, AnalystScope, Role
+from audit.models import AuditAction, AuditEvent
+from cases.models import Action, CaseStatus, Handoff, HandoffStatus
+from cases.models import Case as CaseModel
+from notifications.calendar import VIETNAM
+
+from .models import DeadlineState, HandoffReview
+
+DEFAULT_HANDED_ON_MORE_THAN = 2
+DEFAULT_IDLE_DAYS = 14
+DEADLINE_STATES = tuple(DeadlineState.values)
+
+
+# --- Which agency ----------------------------------------------------------------------------------
+
+
+def supervised_agencies(*, user) -> list[Agency]:
+    """Active agencies where the user is a supervisor; none for analysts, who never see a case."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    if AnalystScope.objects.filter(user=user).exists():
+        return []
+    return list(
+        Agency.objects.filter(active=True, memberships__user=user, memberships__role=Role.SUPERVISOR)
+        .select_related("province").order_by("name", "id")
+    )
+
+
+def supervised_agency_get(*, user, agency_id: int | None = None, agencies: list[Agency] | None = None) -> Agency:
+    """The agency the supervisor works for now: the one asked for, or their first. PermissionDenied
+    for anyone who supervises no agency, or asks for one they do not supervise."""
+    agencies = supervised_agencies(user=user) if agencies is None else agencies
+    if not agencies:
+        raise PermissionDenied
+    if agency_id is None:
+        return agencies[0]
+    for agency in agencies:
+        if agency.pk == agency_id:
+            return agency
+    raise PermissionDenied
+
+
+# --- The register ------------------------------------------------------------------------------------
+
+
+def deadline_state_q(state: str, *, now: datetime.datetime) -> Q:
+    """Was the response deadline met? Met: answered by the due time. Missed: answered late, or not
+    answered by the due time (still waiting, or withdrawn after it). Open: still waiting, not yet
+    due. Void: withdrawn unanswered before it was due."""
+    if state == "met":
+        return Q(responded_at__isnull=False, responded_at__lte=F("due_at"))
+    if state == "missed":
+        return (
+            Q(responded_at__gt=F("due_at"))
+            | Q(responded_at__isnull=True, withdrawn_at__gt=F("due_at"))
+            | Q(responded_at__isnull=True, withdrawn_at__isnull=True, due_at__lt=now)
+        )
+    if state == "open":
+        return Q(responded_at__isnull=True, withdrawn_at__isnull=True, due_at__gte=now)
+    if state == "void":
+        return Q(responded_at__isnull=True, withdrawn_at__isnull=False, withdrawn_at__lte=F("due_at"))
+    raise ValueError(f"unknown deadline state {state!r}")
+
+
+def overdue_q(*, now: datetime.datetime) -> Q:
+    """Waiting for an answer past its due time."""
+    return Q(status=HandoffStatus.SENT, due_at__lt=now)
+
+
+def local_day_start(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=VIETNAM)
+
+
+@dataclass(frozen=True)
+class RegisterFilters:
+    direction: str | None = None  # "sent" or "received"
+    statuses: tuple[str, ...] = ()
+    urgency: str | None = None
+    kind: str | None = None
+    since: datetime.date | None = None  # sent on or after this day (Viet Nam)
+    until: datetime.date | None = None  # sent on or before this day
+    counterpart: int | None = None  # agency id
+    sector: str | None = None  # the counterpart's sector
+    overdue: bool = False
+    deadline: str | None = None
+    reviewed: bool | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def handoff_register_base(*, agency: Agency) -> QuerySet[Handoff]:
+    return Handoff.objects.filter(Q(from_agency=agency) | Q(to_agency=agency))
+
+
+def handoff_register_filter(
+    qs: QuerySet[Handoff], *, agency: Agency, filters: RegisterFilters, now: datetime.datetime
+) -> QuerySet[Handoff]:
+    if filters.direction == "sent":
+        qs = qs.filter(from_agency=agency)
+    elif filters.direction == "received":
+        qs = qs.filter(to_agency=agency)
+    if filters.statuses:
+        qs = qs.filter(status__in=filters.statuses)
+    if filters.urgency:
+        qs = qs.filter(urgency=filters.urgency)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.since:
+        qs = qs.filter(sent_at__gte=local_day_start(filters.since))
+    if filters.until:
+        qs = qs.filter(sent_at__lt=local_day_start(filters.until + datetime.timedelta(days=1)))
+    if filters.counterpart:
+        qs = qs.filter(Q(from_agency=agency, to_agency_id=filters.counterpart)
+                       | Q(to_agency=agency, from_agency_id=filters.counterpart))
+    if filters.sector:
+        qs = qs.filter(Q(from_agency=agency, to_agency__sector=filters.sector)
+                       | Q(to_agency=agency, from_agency__sector=filters.sector))
+    if filters.overdue:
+        qs = qs.filter(overdue_q(now=now))
+    if filters.deadline:
+        qs = qs.filter(deadline_state_q(filters.deadline, now=now))
+    if filters.reviewed is not None:
+        reviewed = Exists(HandoffReview.objects.filter(handoff=OuterRef("pk"), agency=agency))
+        qs = qs.filter(reviewed) if filters.reviewed else qs.exclude(reviewed)
+    return qs
+
+
+def _since_sent(field_name: str) -> ExpressionWrapper:
+    return ExpressionWrapper(F(field_name) - F("sent_at"), output_field=DurationField())
+
+
+def _first_action_at() -> Case:
+    """The receiving agency's first action on the case at or after it accepted; none for a handoff
+    that was never accepted."""
+    first = (
+        Action.objects.filter(case_id=OuterRef("case_id"), agency_id=OuterRef("to_agency_id"),
+                              occurred_at__gte=OuterRef("responded_at"))
+        .order_by("occurred_at", "id").values("occurred_at")[:1]
+    )
+    return Case(
+        When(Q(responded_at__isnull=False) & ~Q(status=HandoffStatus.DECLINED), then=Subquery(first)),
+        default=None, output_field=DateTimeField(),
+    )
+
+
+def handoff_register_annotate(qs: QuerySet[Handoff], *, agency: Agency, now: datetime.datetime) -> QuerySet[Handoff]:
+    """Each handoff with its direction, durations, deadline state, how often its case was handed on,
+    and the agency's latest review verdict."""
+    handed = (
+        Handoff.objects.filter(case_id=OuterRef("case_id")).exclude(status=HandoffStatus.WITHDRAWN)
+        .order_by().values("case_id").annotate(n=Count("id")).values("n")
+    )
+    latest_review = HandoffReview.objects.filter(handoff=OuterRef("pk"), agency=agency).order_by("-at", "-id")
+    return qs.select_related("case", "from_agency", "to_agency").annotate(
+        direction=Case(When(from_agency=agency, then=Value("sent")), default=Value("received"),
+                       output_field=CharField()),
+        first_action_at=_first_action_at(),
+        to_view=_since_sent("viewed_at"),
+        to_answer=_since_sent("responded_at"),
+        to_first_action=_since_sent("first_action_at"),
+        to_completion=_since_sent("completed_at"),
+        deadline_state=Case(
+            *(When(deadline_state_q(state, now=now), then=Value(state)) for state in DEADLINE_STATES),
+            default=Value("open"), output_field=CharField(),
+        ),
+        overdue=Case(When(overdue_q(now=now), then=Value(True)), default=Value(False), output_field=BooleanField()),
+        case_handoffs=Coalesce(Subquery(handed), 0),
+        review_verdict=Subquery(latest_review.values("verdict")[:1]),
+        reviewed_at=Subquery(latest_review.values("at")[:1]),
+    )
+
+
+def handoff_register(*, agency: Agency, filters: RegisterFilters | None = None,
+                     now: datetime.datetime | None = None) -> QuerySet[Handoff]:
+    """The agency's handoffs, sent and received, filtered and annotated, newest first."""
+    now = now or timezone.now()
+    qs = handoff_register_filter(handoff_register_base(agency=agency), agency=agency,
+                                 filters=filters or RegisterFilters(), now=now)
+    return handoff_register_annotate(qs, agency=agency, now=now).order_by("-sent_at", "-id")
+
+
+def handoff_register_summary(*, agency: Agency, filters: RegisterFilters | None = None,
+                             now: datetime.datetime | None = None) -> dict:
+    """Counts by status and deadline state, and the mean and longest of each duration, in one query."""
+    now = now or timezone.now()
+    qs = handoff_register(agency=agency, filters=filters, now=now).order_by()
+    figures = {"total": Count("id")}
+    figures.update({f"status_{s}": Count("id", filter=Q(status=s)) for s in HandoffStatus.values})
+    figures.update({f"deadline_{s}": Count("id", filter=deadline_state_q(s, now=now)) for s in DEADLINE_STATES})
+    figures["overdue"] = Count("id", filter=overdue_q(now=now))
+    for name in ("to_view", "to_answer", "to_first_action", "to_completion"):
+        figures[f"{name}_avg"] = Avg(name)
+        figures[f"{name}_max"] = Max(name)
+        figures[f"{name}_count"] = Count(name)
+    return qs.aggregate(**figures)
+
+
+def decline_reasons(*, agency: Agency, filters: RegisterFilters | None = None,
+                    now: datetime.datetime | None = None, limit: int = 20) -> list[dict]:
+    """Decline reasons among the filtered handoffs, the most frequent first (the same words count
+    together)."""
+    now = now or timezone.now()
+    qs = handoff_register_filter(handoff_register_base(agency=agency), agency=agency,
+                                 filters=filters or RegisterFilters(), now=now)
+    return list(
+        qs.filter(status=HandoffStatus.DECLINED).order_by().values("decline_reason")
+        .annotate(count=Count("id"), last=Max("responded_at")).order_by("-count", "-last")[:limit]
+    )
+
+
+def cases_handed_on(*, agency: Agency, more_than: int = DEFAULT_HANDED_ON_MORE_THAN) -> QuerySet[CaseModel]:
+    """Cases the agency sent or received a handoff of, handed on more than `more_than` times in all
+    (withdrawn handoffs not counted)."""
+    involved = Handoff.objects.filter(Q(from_agency=agency) | Q(to_agency=agency), case_id=OuterRef("pk"))
+    return (
+        CaseModel.objects.filter(Exists(involved))
+        .annotate(handoff_count=Count("handoffs", filter=~Q(handoffs__status=HandoffStatus.WITHDRAWN)))
+        .filter(handoff_count__gt=more_than)
+        .select_related("lead_agency")
+        .order_by("-handoff_count", "number")
+    )
+
+
+def cases_without_action(*, agency: Agency, days: int = DEFAULT_IDLE_DAYS,
+                         now: datetime.datetime | None = None) -> QuerySet[CaseModel]:
+    """Open cases the agency works on (it leads them, or holds an accepted handoff of them) where
+    the agency has logged no action for `days` days. The clock starts when the case was opened or
+    the agency took it on, whichever is later."""
+    now = now or timezone.now()
+    accepted = Handoff.objects.filter(case_id=OuterRef("pk"), to_agency=agency, status=HandoffStatus.ACCEPTED)
+    last_action = (
+        Action.objects.filter(case_id=OuterRef("pk"), agency=agency).order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
+    joined = accepted.filter(responded_at__isnull=False).order_by("-responded_at").values("responded_at")[:1]
+    return (
+        CaseModel.objects.exclude(status=CaseStatus.CLOSED)
+        .filter(Q(lead_agency=agency) | Exists(accepted))
+        .annotate(
+            last_action_at=Subquery(last_action, output_field=DateTimeField()),
+            last_activity_at=Greatest(
+                Coalesce(Subquery(last_action, output_field=DateTimeField()), F("created_at")),
+                Coalesce(Subquery(joined, output_field=DateTimeField()), F("created_at")),
+            ),
+        )
+        .filter(last_activity_at__lt=now - datetime.timedelta(days=days))
+        .select_related("lead_agency")
+        .order_by("last_activity_at", "id")
+    )
+
+
+# --- One handoff ---------------------------------------------------------------------------------------
+
+
+def handoff_get_for_supervisor(*, user, handoff_id: int, agencies: list[Agency],
+                               agency_id: int | None = None) -> tuple[Handoff, Agency]:
+    """The annotated handoff and the supervised agency on its side (the one asked for when the user
+    supervises both). Http404 for a handoff of no agency the user supervises."""
+    if not agencies:
+        raise PermissionDenied
+    ids = {a.pk for a in agencies}
+    handoff = Handoff.objects.filter(pk=handoff_id).values("from_agency_id", "to_agency_id").first()
+    sides = [] if handoff is None else [i for i in (handoff["from_agency_id"], handoff["to_agency_id"]) if i in ids]
+    if not sides:
+        raise Http404
+    side = agency_id if agency_id in sides else sides[0]
+    agency = next(a for a in agencies if a.pk == side)
+    row = handoff_register(agency=agency).filter(pk=handoff_id).first()
+    return row, agency
+
+
+@dataclass(frozen=True)
+class Milestone:
+    at: datetime.datetime
+    key: str
+    who: str = ""
+    agency: str = ""
+    note: str = ""
+
+
+def _person(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def handoff_milestones(*, handoff: Handoff) -> list[Milestone]:
+    """The handoff's own timeline from its timestamps, the receiver's first action and the reviews,
+    oldest first. `handoff` comes from handoff_register (it carries first_action_at)."""
+    sender, receiver = handoff.from_agency.name, handoff.to_agency.name
+    people = {u.pk: u for u in get_user_model().objects.filter(
+        pk__in=[i for i in (handoff.sent_by_id, handoff.viewed_by_id, handoff.responded_by_id, handoff.closed_by_id)
+                if i])}
+    rows = [Milestone(handoff.sent_at, "sent", _person(people.get(handoff.sent_by_id)), sender)]
+    if handoff.viewed_at:
+        rows.append(Milestone(handoff.viewed_at, "viewed", _person(people.get(handoff.viewed_by_id)), receiver))
+    if handoff.responded_at:
+        key = "declined" if handoff.status == HandoffStatus.DECLINED else "accepted"
+        rows.append(Milestone(handoff.responded_at, key, _person(people.get(handoff.responded_by_id)), receiver,
+                              handoff.decline_reason if key == "declined" else ""))
+    if handoff.first_action_at:
+        action = (Action.objects.filter(case_id=handoff.case_id, agency_id=handoff.to_agency_id,
+                                        occurred_at=handoff.first_action_at).select_related("actor").first())
+        rows.append(Milestone(handoff.first_action_at, "first_action", _person(action.actor if action else None),
+                              receiver, action.get_type_display() if action else ""))
+    if handoff.completed_at:
+        rows.append(Milestone(handoff.completed_at, "completed", _person(people.get(handoff.closed_by_id)), receiver))
+    if handoff.withdrawn_at:
+        rows.append(Milestone(handoff.withdrawn_at, "withdrawn", _person(people.get(handoff.closed_by_id)), sender,
+                              handoff.withdraw_reason))
+    for review in HandoffReview.objects.filter(handoff=handoff).select_related("reviewer", "agency"):
+        rows.append(Milestone(review.at, f"review_{review.verdict}", _person(review.reviewer), review.agency.name,
+                              review.comment))
+    return sorted(rows, key=lambda m: m.at)
+
+
+def case_readers(*, case_id: int, agency: Agency, lead: bool, limit: int = 100) -> list[AuditEvent]:
+    """Who read or changed the case, newest first: everyone when the agency leads the case, only the
+    agency's own staff otherwise (supervisors answer for their own people)."""
+    qs = AuditEvent.objects.filter(case_id=case_id).exclude(action__in=[AuditAction.LIST])
+    if not lead:
+        qs = qs.filter(agency_id=agency.pk)
+    events = list(qs.order_by("-seq")[:limit])
+    names = dict(Agency.objects.filter(pk__in={e.agency_id for e in events if e.agency_id}).values_list("pk", "name"))
+    for event in events:
+        event.agency_name = names.get(event.agency_id, "")
+    return events

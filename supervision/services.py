@@ -1,0 +1,190 @@
+"""Supervisors' reviews: a verdict on a handoff, an emergency consent override or a break-glass use.
+
+Each review is a new row (a later review supersedes the earlier one for the queue and closes its
+open follow-up), a follow-up deadline when one is needed, and an audit event, in one transaction.
+Who may review is decided here, not by the caller: a supervisor of the agency the subject belongs to.
+"""
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.models import Agency, Membership
+from audit.models import AuditAction
+from audit.services import audit_record
+from cases.breakglass import break_glass_path
+from cases.handoffs import handoff_path
+from cases.inputs import FieldErrors, clean_choice, clean_datetime, clean_text
+from cases.models import BreakGlassUse, Consent, Handoff
+from notifications.models import Deadline
+from notifications.services import deadline_close, deadline_create
+from permissions.policy import CASE_ROLES
+
+from .models import BreakGlassReview, ConsentOverrideReview, HandoffReview, Review, Verdict
+
+COMMENT_MAX_LENGTH = 2000
+FOLLOW_UP_MAX = datetime.timedelta(days=366)
+SUPERSEDED = "superseded"
+
+
+def _clean_review(*, verdict, comment, follow_up_due, now: datetime.datetime) -> dict:
+    errors = FieldErrors()
+    verdict = errors.clean("verdict", verdict, clean_choice, choices=Verdict.values)
+    comment = errors.clean("comment", comment, clean_text, max_length=COMMENT_MAX_LENGTH,
+                           required=verdict == Verdict.CONCERN)
+    due = None
+    if verdict == Verdict.FOLLOW_UP_NEEDED:
+        if follow_up_due in (None, ""):
+            errors.add("follow_up_due", _("Give the date and time the follow-up is due."))
+        else:
+            due = errors.clean("follow_up_due", follow_up_due, clean_datetime)
+            if due is not None and not now < due <= now + FOLLOW_UP_MAX:
+                errors.add("follow_up_due", _("The follow-up must be due in the future, within a year."))
+    elif follow_up_due not in (None, ""):
+        errors.add("follow_up_due", _("A due date goes with a follow-up only."))
+    errors.raise_if_any()
+    return {"verdict": verdict, "comment": comment, "follow_up_due": due}
+
+
+def _review_write(
+    *, model: type[Review], subject_field: str, subject, kind: str, agency: Agency, user, values: dict,
+    case_id: int, case_number: str, link: str, request,
+) -> Review:
+    now = timezone.now()
+    deadline_subject = f"review:{kind}:{subject.pk}:{agency.pk}"
+    # The newest review speaks for the agency: an earlier follow-up it asked for is no longer due.
+    deadline_close(subject=deadline_subject, reason=SUPERSEDED, kind=Deadline.Kind.FOLLOW_UP)
+    follow_up = None
+    if values["verdict"] == Verdict.FOLLOW_UP_NEEDED:
+        follow_up = deadline_create(
+            kind=Deadline.Kind.FOLLOW_UP, subject=deadline_subject, owner_agency=agency, due_at=values["follow_up_due"],
+            start=now, case_id=case_id, case_number=case_number, link=link,
+        )
+    review = model.objects.create(
+        **{subject_field: subject}, reviewer=user, agency=agency, verdict=values["verdict"],
+        comment=values["comment"], follow_up_due=values["follow_up_due"], follow_up=follow_up, at=now,
+    )
+    audit_record(
+        actor=user, action=AuditAction.CREATE, case_id=case_id, agency_id=agency.pk, reason=values["comment"],
+        target=f"{kind}_review:{review.pk}", request=request,
+        details={"subject": f"{kind}:{subject.pk}", "verdict": review.verdict,
+                 "follow_up_due": review.follow_up_due.isoformat() if review.follow_up_due else None},
+    )
+    return review
+
+
+def _supervised_ids(user) -> set[int]:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return set()
+    return set(
+        Membership.objects.filter(user=user, role="supervisor", agency__active=True).values_list("agency_id", flat=True)
+    )
+
+
+def _pick(sides: list[int], supervised: set[int], agency_id: int | None) -> int:
+    mine = [s for s in sides if s in supervised]
+    if not mine:
+        raise Http404
+    if agency_id is not None:
+        if agency_id not in mine:
+            raise PermissionDenied
+        return agency_id
+    return mine[0]
+
+
+@transaction.atomic
+def handoff_review_create(*, user, handoff_id: int, verdict: str, comment: str = "", follow_up_due=None,
+                          agency_id: int | None = None, request=None) -> HandoffReview:
+    """A supervisor of the sending or the receiving agency signs the handoff off."""
+    supervised = _supervised_ids(user)
+    if not supervised:
+        raise PermissionDenied
+    handoff = Handoff.objects.select_related("case").filter(pk=handoff_id).first()
+    if handoff is None:
+        raise Http404
+    side = _pick([handoff.from_agency_id, handoff.to_agency_id], supervised, agency_id)
+    values = _clean_review(verdict=verdict, comment=comment, follow_up_due=follow_up_due, now=timezone.now())
+    return _review_write(
+        model=HandoffReview, subject_field="handoff", subject=handoff, kind="handoff",
+        agency=Agency.objects.get(pk=side), user=user, values=values, case_id=handoff.case_id,
+        case_number=handoff.case.number, link=handoff_path(handoff.pk), request=request,
+    )
+
+
+@transaction.atomic
+def consent_override_review_create(*, user, consent_id: int, verdict: str, comment: str = "", follow_up_due=None,
+                                   agency_id: int | None = None, request=None) -> ConsentOverrideReview:
+    """A supervisor of the case's lead agency reviews an emergency consent override; the consent
+    no longer waits for review."""
+    supervised = _supervised_ids(user)
+    if not supervised:
+        raise PermissionDenied
+    consent = (Consent.objects.select_for_update(of=("self",)).select_related("case")
+               .filter(pk=consent_id, emergency_override=True).first())
+    if consent is None:
+        raise Http404
+    side = _pick([consent.case.lead_agency_id], supervised, agency_id)
+    values = _clean_review(verdict=verdict, comment=comment, follow_up_due=follow_up_due, now=timezone.now())
+    Consent.objects.filter(pk=consent.pk).update(needs_review=False)
+    return _review_write(
+        model=ConsentOverrideReview, subject_field="consent", subject=consent, kind="consent_override",
+        agency=Agency.objects.get(pk=side), user=user, values=values, case_id=consent.case_id,
+        case_number=consent.case.number, link=f"/cases/{consent.case_id}/", request=request,
+    )
+
+
+def break_glass_reviewer_agency_ids(*, use: BreakGlassUse) -> list[int]:
+    """The case's lead at the time of use, then the user's own agencies."""
+    own = Membership.objects.filter(user_id=use.user_id, role__in=CASE_ROLES, agency__active=True).order_by(
+        "agency_id").values_list("agency_id", flat=True)
+    return [use.lead_agency_id, *[i for i in own if i != use.lead_agency_id]]
+
+
+@transaction.atomic
+def break_glass_review_create(*, user, use_id: int, verdict: str, comment: str = "", follow_up_due=None,
+                              agency_id: int | None = None, request=None) -> BreakGlassReview:
+    """A supervisor of the case's lead agency, or of the user's own agency, reviews a break-glass use."""
+    supervised = _supervised_ids(user)
+    if not supervised:
+        raise PermissionDenied
+    use = BreakGlassUse.objects.select_related("case").filter(pk=use_id).first()
+    if use is None:
+        raise Http404
+    side = _pick(break_glass_reviewer_agency_ids(use=use), supervised, agency_id)
+    values = _clean_review(verdict=verdict, comment=comment, follow_up_due=follow_up_due, now=timezone.now())
+    return _review_write(
+        model=BreakGlassReview, subject_field="use", subject=use, kind="break_glass",
+        agency=Agency.objects.get(pk=side), user=user, values=values, case_id=use.case_id,
+        case_number=use.case.number, link=break_glass_path(use.pk), request=request,
+    )
+
+
+def _raise_unknown(kind: str):
+    raise ValidationError({"subject": [_("Unknown kind of review: %(kind)s.") % {"kind": kind}]})
+
+
+REVIEW_SERVICES = {
+    "handoff": (handoff_review_create, "handoff_id"),
+    "consent_override": (consent_override_review_create, "consent_id"),
+    "break_glass": (break_glass_review_create, "use_id"),
+}
+
+
+def review_create(*, user, subject: str, subject_id: int, **values) -> Review:
+    """The review of any of the three subjects, by name (the API's single endpoint)."""
+    if subject not in REVIEW_SERVICES:
+        _raise_unknown(subject)
+    service, key = REVIEW_SERVICES[subject]
+    return service(user=user, **{key: subject_id}, **values)
+
+
+def access_log_export_record(*, user, agency: Agency, filters: dict, rows: int, case_id: int | None = None,
+                             request=None) -> None:
+    """The audit event of a CSV export of the access log; it commits before the file is sent."""
+    with transaction.atomic():
+        audit_record(actor=user, action=AuditAction.EXPORT, agency_id=agency.pk, case_id=case_id,
+                     target="access_log", request=request, details={"filters": filters, "rows": rows})

@@ -1,0 +1,19 @@
+"""Mounted at /supervision/. The register itself is /supervision/ (accounts' supervisor home,
+which renders supervision.views.handoff_register_page)."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "supervision"
+
+urlpatterns = [
+    path("handoffs/<int:handoff_id>/", views.handoff_review_page, name="handoff"),
+    path("reviews/", views.review_queue_page, name="queue"),
+    path("consent-overrides/<int:consent_id>/", views.consent_override_review_page, name="consent-override"),
+    path("break-glass/<int:use_id>/", views.break_glass_review_page, name="break-glass-review"),
+    path("access/", views.access_log_page, name="access"),
+    path("access/export.csv", views.access_log_export, name="access-export"),
+    path("unusual-access/", views.unusual_access_page, name="unusual-access"),
+    path("dashboard/", views.dashboard_page, name="dashboard"),
+]

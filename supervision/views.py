@@ -1,0 +1,340 @@
+"""Supervisor pages: the handoff register (the supervisor's home), one handoff with its timeline,
+readers and sign-off, the review queue, access review with CSV export, unusual access, the dashboard;
+and the break-glass page for holders of that right.
+
+Thin: each page resolves the supervised agency through `supervision_context` (PermissionDenied for
+anyone else), reads through the selectors and writes through the services.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.selectors import HOME_BY_ROLE, user_roles
+from accounts.views import HOME_TITLES
+from agencies.models import Agency, Role
+from agencies.selectors import membership_list_for_user
+from cases.breakglass import break_glass_allowed, break_glass_open
+from cases.models import BreakGlassUse, Consent
+from notifications.calendar import VIETNAM
+from permissions.categories import DataCategory
+
+from . import access_review, charts
+from .dashboard import dashboard
+from .forms import (
+    AccessLogFilterForm,
+    BreakGlassForm,
+    DashboardForm,
+    RegisterFilterForm,
+    ReviewForm,
+    UnusualAccessForm,
+)
+from .models import BreakGlassReview, ConsentOverrideReview, Verdict
+from .queue import review_queue
+from .selectors import (
+    case_readers,
+    cases_handed_on,
+    cases_without_action,
+    decline_reasons,
+    handoff_get_for_supervisor,
+    handoff_milestones,
+    handoff_register,
+    handoff_register_summary,
+    supervised_agencies,
+    supervised_agency_get,
+)
+from .services import (
+    access_log_export_record,
+    break_glass_review_create,
+    break_glass_reviewer_agency_ids,
+    consent_override_review_create,
+    handoff_review_create,
+)
+
+PAGE_SIZE = 50
+
+
+def _agency_param(request) -> int | None:
+    value = request.GET.get("agency", "")
+    if value == "":
+        return None
+    if not value.isdigit():
+        raise BadRequest("agency must be an agency id")
+    return int(value)
+
+
+def supervision_context(request, *, agency_id: int | None = None) -> tuple[Agency, dict]:
+    """The supervised agency of this page and the context every supervision page shares."""
+    agencies = supervised_agencies(user=request.user)
+    agency = supervised_agency_get(user=request.user, agency_id=_agency_param(request) if agency_id is None
+                                   else agency_id, agencies=agencies)
+    memberships = list(membership_list_for_user(user=request.user))
+    roles = user_roles(user=request.user, memberships=memberships)
+    return agency, {
+        "agency": agency,
+        "agencies": agencies,
+        # Someone supervising several agencies keeps the one chosen from page to page.
+        "agency_query": f"agency={agency.pk}" if len(agencies) > 1 else "",
+        "current_role": Role.SUPERVISOR.value,
+        "role_links": [(HOME_TITLES[r], HOME_BY_ROLE[r], r == Role.SUPERVISOR) for r in HOME_BY_ROLE if r in roles]
+        if len(roles) > 1 else [],
+        "memberships": [m for m in memberships if m.role == Role.SUPERVISOR],
+    }
+
+
+def _counterparts(agency: Agency) -> list[Agency]:
+    return list(Agency.objects.filter(Q(handoffs_sent__to_agency=agency) | Q(handoffs_received__from_agency=agency))
+                .distinct().order_by("name"))
+
+
+def _paginate(request, qs):
+    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _query_without(request, *keys) -> str:
+    query = request.GET.copy()
+    for key in ("page", *keys):
+        query.pop(key, None)
+    return query.urlencode()
+
+
+@login_required
+@require_GET
+def handoff_register_page(request):
+    """The supervisor's home page (/supervision/, through accounts.views.supervisor_home)."""
+    agency, context = supervision_context(request)
+    data = request.GET.copy()
+    data.pop("page", None)
+    data.pop("agency", None)
+    form = RegisterFilterForm(data, counterparts=_counterparts(agency))
+    context.update(form=form, query=_query_without(request), section="register")
+    if not form.is_valid():
+        return render(request, "supervision/register.html", context, status=400)
+    filters, now = form.filters(), timezone.now()
+    more_than, idle_days = form.more_than_value(), form.idle_days_value()
+    context.update(
+        valid=True, now=now, more_than=more_than, idle_days=idle_days,
+        summary=handoff_register_summary(agency=agency, filters=filters, now=now),
+        decline_reasons=decline_reasons(agency=agency, filters=filters, now=now),
+        handed_on=list(cases_handed_on(agency=agency, more_than=more_than)[:PAGE_SIZE]),
+        idle=list(cases_without_action(agency=agency, days=idle_days, now=now)[:PAGE_SIZE]),
+        page=_paginate(request, handoff_register(agency=agency, filters=filters, now=now)),
+    )
+    return render(request, "supervision/register.html", context)
+
+
+def _review_post(request, form: ReviewForm, create, **kwargs) -> bool:
+    """Run the review service with the form's input; False (with the messages on the form) on bad input."""
+    if not form.is_valid():
+        return False
+    try:
+        create(user=request.user, request=request, **kwargs, **form.service_arguments())
+    except ValidationError as exc:
+        form.add_service_errors(exc)
+        return False
+    verdict = Verdict(form.cleaned_data["verdict"]).label
+    messages.success(request, _("Review saved: %(verdict)s.") % {"verdict": verdict})
+    return True
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def handoff_review_page(request, handoff_id: int):
+    _agency, context = supervision_context(request)
+    handoff, agency = handoff_get_for_supervisor(user=request.user, handoff_id=handoff_id,
+                                                 agencies=context["agencies"], agency_id=_agency_param(request))
+    context.update(agency=agency, section="register")
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and _review_post(request, form, handoff_review_create, handoff_id=handoff.pk,
+                                                  agency_id=agency.pk):
+        return redirect(_with_agency(reverse("supervision:handoff", args=[handoff.pk]), context))
+    lead = handoff.case.lead_agency_id == agency.pk
+    context.update(
+        handoff=handoff, form=form, milestones=handoff_milestones(handoff=handoff),
+        readers=case_readers(case_id=handoff.case_id, agency=agency, lead=lead), lead=lead,
+        counterpart=handoff.to_agency if handoff.direction == "sent" else handoff.from_agency,
+    )
+    return render(request, "supervision/handoff.html", context, status=400 if form.errors else 200)
+
+
+def _with_agency(url: str, context: dict) -> str:
+    return f"{url}?{context['agency_query']}" if context["agency_query"] else url
+
+
+@login_required
+@require_GET
+def review_queue_page(request):
+    agency, context = supervision_context(request)
+    context.update(section="queue", queue=review_queue(agency=agency),
+                   refresh_seconds=settings.SUPERVISION_QUEUE_REFRESH_SECONDS)
+    return render(request, "supervision/queue.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def consent_override_review_page(request, consent_id: int):
+    _agency, context = supervision_context(request)
+    ids = {a.pk for a in context["agencies"]}
+    consent = get_object_or_404(
+        Consent.objects.select_related("case", "case__lead_agency", "receiving_agency", "recorded_by",
+                                       "recorded_by_agency"),
+        pk=consent_id, emergency_override=True, case__lead_agency_id__in=ids,
+    )
+    agency = next(a for a in context["agencies"] if a.pk == consent.case.lead_agency_id)
+    context.update(agency=agency, section="queue")
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and _review_post(request, form, consent_override_review_create,
+                                                  consent_id=consent.pk, agency_id=agency.pk):
+        return redirect(_with_agency(reverse("supervision:queue"), context))
+    context.update(
+        consent=consent, form=form,
+        granted=[label for value, label in DataCategory.choices if value in consent.granted_categories],
+        reviews=ConsentOverrideReview.objects.filter(consent=consent).select_related("reviewer", "agency"),
+    )
+    return render(request, "supervision/consent_override.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def break_glass_review_page(request, use_id: int):
+    _agency, context = supervision_context(request)
+    use = get_object_or_404(BreakGlassUse.objects.select_related("case", "user", "lead_agency"), pk=use_id)
+    sides = [i for i in break_glass_reviewer_agency_ids(use=use) if i in {a.pk for a in context["agencies"]}]
+    if not sides:
+        raise Http404
+    wanted = _agency_param(request)
+    agency = next(a for a in context["agencies"] if a.pk == (wanted if wanted in sides else sides[0]))
+    context.update(agency=agency, section="queue")
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and _review_post(request, form, break_glass_review_create, use_id=use.pk,
+                                                  agency_id=agency.pk):
+        return redirect(_with_agency(reverse("supervision:queue"), context))
+    context.update(
+        use=use, form=form, active=use.ends_at > timezone.now(),
+        categories=[label for value, label in DataCategory.choices if value in use.categories],
+        reviews=BreakGlassReview.objects.filter(use=use).select_related("reviewer", "agency"),
+    )
+    return render(request, "supervision/break_glass_review.html", context, status=400 if form.errors else 200)
+
+
+def _access_form(request, agency: Agency) -> AccessLogFilterForm:
+    data = request.GET.copy()
+    for key in ("page", "agency"):
+        data.pop(key, None)
+    return AccessLogFilterForm(data, agency=agency)
+
+
+@login_required
+@require_GET
+def access_log_page(request):
+    agency, context = supervision_context(request)
+    form = _access_form(request, agency)
+    context.update(form=form, query=_query_without(request), section="access")
+    if not form.is_valid():
+        return render(request, "supervision/access_log.html", context, status=400)
+    context.update(valid=True, page=_paginate(request, access_review.access_log(agency=agency, filters=form.filters())),
+                   export_query=_query_without(request))
+    return render(request, "supervision/access_log.html", context)
+
+
+@login_required
+@require_GET
+def access_log_export(request):
+    agency, _context = supervision_context(request)
+    form = _access_form(request, agency)
+    if not form.is_valid():
+        raise BadRequest("invalid filters")
+    return access_log_csv_response(request, agency=agency, form=form)
+
+
+def access_log_csv_response(request, *, agency: Agency, form: AccessLogFilterForm) -> StreamingHttpResponse:
+    """The filtered access log as CSV (shared with the API); the export is audited first."""
+    events = access_review.access_log(agency=agency, filters=form.filters())
+    access_log_export_record(user=request.user, agency=agency, filters=form.as_details(), rows=events.count(),
+                             case_id=form.case_id, request=request)
+    stamp = timezone.localtime(timezone.now(), VIETNAM).strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(access_review.access_log_csv_rows(events.iterator(chunk_size=500)),
+                                     content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="access-log-{agency.pk}-{stamp}.csv"'
+    return response
+
+
+@login_required
+@require_GET
+def unusual_access_page(request):
+    agency, context = supervision_context(request)
+    data = request.GET.copy()
+    data.pop("agency", None)
+    form = UnusualAccessForm(data)
+    context.update(form=form, section="unusual")
+    if not form.is_valid():
+        return render(request, "supervision/unusual_access.html", context, status=400)
+    context.update(valid=True, report=access_review.unusual_access_report(
+        agency=agency, since=form.cleaned_data.get("since"), until=form.cleaned_data.get("until"),
+        min_cases=form.min_cases_value()))
+    return render(request, "supervision/unusual_access.html", context)
+
+
+@login_required
+@require_GET
+def dashboard_page(request):
+    agency, context = supervision_context(request)
+    data = request.GET.copy()
+    data.pop("agency", None)
+    form = DashboardForm(data)
+    context.update(form=form, section="dashboard")
+    if not form.is_valid():
+        return render(request, "supervision/dashboard.html", context, status=400)
+    board = dashboard(agency=agency, weeks=form.weeks_value())
+    series_names = (_("Met"), _("Missed"), _("Open"))
+    context.update(
+        valid=True, board=board,
+        compliance_charts=[
+            (row, charts.stacked_bars_svg(
+                chart_id=f"compliance-{row.agency_id}",
+                title=_("Deadlines of %(agency)s by ISO week") % {"agency": row.agency_name},
+                labels=[f"{w.week:02d}" for w in row.weeks],
+                series=[(series_names[0], charts.MET, [w.met for w in row.weeks]),
+                        (series_names[1], charts.MISSED, [w.missed for w in row.weeks]),
+                        (series_names[2], charts.OPEN, [w.open for w in row.weeks])],
+            ))
+            for row in board.compliance
+        ],
+        reviews_chart=charts.horizontal_bars_svg(chart_id="pending-reviews", title=_("Pending reviews"), items=[
+            (_("Handoffs"), board.pending_reviews["handoff"], charts.OPEN),
+            (_("Consent overrides"), board.pending_reviews["consent_override"], charts.MISSED),
+            (_("Break-glass uses"), board.pending_reviews["break_glass"], charts.MISSED),
+        ]),
+    )
+    return render(request, "supervision/dashboard.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def break_glass_page(request):
+    if not break_glass_allowed(user=request.user):
+        raise PermissionDenied
+    form = BreakGlassForm(request.POST or None, initial={"case_number": request.GET.get("case", "")[:20]})
+    if request.method == "POST" and form.is_valid():
+        try:
+            use = break_glass_open(user=request.user, request=request, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.warning(request, _("Break-glass access to %(number)s until %(time)s. Your supervisors and the "
+                                        "case's lead agency have been told.") % {
+                "number": use.case.number,
+                "time": timezone.localtime(use.ends_at, VIETNAM).strftime("%H:%M %d/%m/%Y")})
+            return redirect("cases:detail", case_id=use.case_id)
+    return render(request, "supervision/break_glass.html", {
+        "form": form, "hours": settings.BREAK_GLASS_HOURS,
+    }, status=400 if form.errors else 200)
