@@ -30,11 +30,17 @@ def _aware_iso_datetime(value) -> bool:
     return parsed.tzinfo is not None
 
 
+# A published monthly report is named by its month and, for a province report, the province code.
+PERIOD_RE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+PROVINCE_CODE_RE = re.compile(r"^[0-9A-Z]{1,8}$")
+
 PARAM_CHECKS = {
     "due_at": _aware_iso_datetime,
     "deadline_kind": lambda value: value in Deadline.Kind.values,
     "urgency": lambda value: value in URGENCIES,
     "handoff_type": lambda value: value in HANDOFF_TYPES,
+    "period": lambda value: isinstance(value, str) and PERIOD_RE.fullmatch(value) is not None,
+    "province_code": lambda value: isinstance(value, str) and PROVINCE_CODE_RE.fullmatch(value) is not None,
 }
 
 

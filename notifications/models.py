@@ -184,6 +184,7 @@ class NotificationKind(models.TextChoices):
     DEADLINE_OVERDUE = "deadline_overdue", _("A deadline has passed")
     DEADLINE_ESCALATED = "deadline_escalated", _("An overdue deadline was escalated")
     BREAK_GLASS_USED = "break_glass_used", _("Someone used break-glass access to a case")
+    REPORT_PUBLISHED = "report_published", _("A monthly report was published")
 
 
 # Escalations, and emergencies that cannot wait, cannot be switched off entirely: in-app stays on.

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext
+
+from agencies.models import Province
 
 from .calendar import VIETNAM
 from .models import Deadline, Notification, NotificationKind
@@ -38,6 +41,39 @@ def _due_text(value: str | None) -> str:
     return datetime.datetime.fromisoformat(value).astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y (UTC+7)")
 
 
+def report_period_text(value: str | None) -> str:
+    """A report month as Vietnamese readers write it: "2026-10" → "10/2026"."""
+    if not value:
+        return ""
+    year, month = value.split("-")
+    return f"{month}/{year}"
+
+
+def report_scope_text(*, params: dict, province_names: dict[str, str] | None = None) -> str:
+    """National, or the province's name, for a report notification; "" for any other event."""
+    if not params.get("period"):
+        return ""
+    code = params.get("province_code")
+    if not code:
+        return gettext("National")
+    if province_names is None:
+        province_names = dict(Province.objects.filter(code=code).values_list("code", "name"))
+    return province_names.get(code, code)
+
+
+def report_labels_attach(*, notifications) -> list[Notification]:
+    """The notifications with `report_period` and `report_scope` set for the in-app list; the
+    province names of a page's report notices come in one query."""
+    notifications = list(notifications)
+    codes = {(n.params or {}).get("province_code") for n in notifications} - {None}
+    names = dict(Province.objects.filter(code__in=codes).values_list("code", "name")) if codes else {}
+    for notification in notifications:
+        params = notification.params or {}
+        notification.report_period = report_period_text(params.get("period"))
+        notification.report_scope = report_scope_text(params=params, province_names=names)
+    return notifications
+
+
 def notification_texts(*, notification: Notification, language: str) -> Texts:
     with translation.override(language):
         params = notification.params or {}
@@ -47,6 +83,8 @@ def notification_texts(*, notification: Notification, language: str) -> Texts:
             "case_number": notification.case_number,
             "deadline_kind": str(Deadline.Kind(deadline_kind).label) if deadline_kind else "",
             "due_at": _due_text(params.get("due_at")),
+            "period": report_period_text(params.get("period")),
+            "scope": report_scope_text(params=params),
             "url": notification_url(link=notification.link),
         }
         subject = render_to_string("notifications/messages/email_subject.txt", context)

@@ -19,7 +19,7 @@ from .selectors import (
     user_has_deadline_role,
 )
 from .services import notification_mark_all_read, notification_mark_read, preferences_update, user_contact_update
-from .texts import notification_language
+from .texts import notification_language, report_labels_attach
 
 PAGE_SIZE = 50
 
@@ -27,6 +27,7 @@ PAGE_SIZE = 50
 @login_required
 def notification_centre(request):
     page = Paginator(notification_list_for_user(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = report_labels_attach(notifications=page.object_list)
     return render(request, "notifications/centre.html", {"page": page})
 
 

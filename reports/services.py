@@ -1,5 +1,6 @@
 """Writes of the reports app: publishing monthly reports and their corrections. Reports only read
-the domain (cases, agencies); the one table they write is their own."""
+the domain (cases, agencies); the one table they write is their own, and they tell analysts
+through notifications.notify()."""
 
 import datetime
 import functools
@@ -19,6 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Province
+from notifications.models import NotificationKind
+from notifications.services import notify
 
 from .indicators import NATIONAL
 from .models import MonthlyReport
@@ -185,16 +188,17 @@ def monthly_reports_build_due(*, today: datetime.date | None = None) -> list[Bui
 
 
 def report_published_notify(*, report: MonthlyReport) -> list:
-    """Tell the analysts of the report's scope that it is published: a link, no figures.
-
-    notifications.notify() has no kind for a published report yet (NotificationKind lists handoff
-    and deadline events only), so this works out who is to be told, with the link and the event
-    key the notification will carry, and logs it. It is the one place to call notify() from.
-    """
+    """Tell the analysts of the report's scope that it is published, in the app and by email: the
+    month, the scope and a link, never a figure. The event key is the report's id, so building
+    the month again (which publishes nothing new) never tells anyone twice; a correction is a new
+    report and is announced as such."""
     recipients = list(report_recipients(report=report))
-    link = reverse("reports:detail", args=[report.pk])
-    logger.info(
-        "Monthly report %s published: %d analyst(s) to notify (event report:%s), link %s",
-        report.pk, len(recipients), report.pk, link,
+    params = {"period": f"{report.period:%Y-%m}"}
+    if report.province_id is not None:
+        params["province_code"] = report.province.code
+    notices = notify(
+        recipients=recipients, kind=NotificationKind.REPORT_PUBLISHED, link=reverse("reports:detail", args=[report.pk]),
+        params=params, event_key=f"report:{report.pk}",
     )
+    logger.info("Monthly report %s published: %d analyst(s) notified", report.pk, len(notices))
     return recipients
