@@ -8,7 +8,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 MET, MISSED, OPEN = "#0b6e4f", "#b3261e", "#9aa3b2"
-FONT = 'font-family="system-ui, sans-serif" font-size="11"'
+FONT = 'font-family="system-ui, sans-serif" font-size="12"'
 
 
 def _nice_max(value: int) -> int:
@@ -22,21 +22,20 @@ def _nice_max(value: int) -> int:
 
 
 def stacked_bars_svg(*, chart_id: str, title: str, labels: list[str], series: list[tuple[str, str, list[int]]],
-                     width: int = 640, height: int = 240) -> SafeString:
+                     width: int = 360, height: int = 200) -> SafeString:
     """Vertical bars, one per label, stacked from `series` = [(name, colour, values)]."""
-    left, right, top, bottom = 34, 8, 10, 54
+    left, right, top, bottom = 28, 6, 10, 46
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(values[i] for _name, _colour, values in series) for i in range(len(labels))]
     top_value = _nice_max(max(totals, default=0))
     slot = plot_w / max(len(labels), 1)
     bar = slot * 0.7
     parts = []
-    for fraction in (0, 0.5, 1):
-        y = top + plot_h - plot_h * fraction
-        value = top_value * fraction
+    # Whole numbers only on the axis: counts have no halves.
+    for value in sorted({0, top_value // 2, top_value}):
+        y = top + plot_h - plot_h * value / top_value
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d9dde5"/>')
-        label = f"{value:.0f}" if value == int(value) else f"{value:.1f}"
-        parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" {FONT}>{label}</text>')
+        parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" {FONT}>{value}</text>')
     for i, label in enumerate(labels):
         x = left + slot * i + (slot - bar) / 2
         base = top + plot_h
@@ -56,7 +55,7 @@ def stacked_bars_svg(*, chart_id: str, title: str, labels: list[str], series: li
     for name, colour, _values in series:
         parts.append(f'<rect x="{legend_x}" y="{height - 18}" width="10" height="10" fill="{colour}"/>')
         parts.append(f'<text x="{legend_x + 14}" y="{height - 9}" {FONT}>{escape(name)}</text>')
-        legend_x += 14 + 8 * len(str(name)) + 16
+        legend_x += 14 + 7 * len(str(name)) + 14
     description = "; ".join(
         f"{label}: " + ", ".join(f"{name} {values[i]}" for name, _c, values in series) for i, label in enumerate(labels)
     )
@@ -68,9 +67,9 @@ def stacked_bars_svg(*, chart_id: str, title: str, labels: list[str], series: li
 
 
 def horizontal_bars_svg(*, chart_id: str, title: str, items: list[tuple[str, int, str]],
-                        width: int = 640) -> SafeString:
+                        width: int = 360) -> SafeString:
     """One horizontal bar per (label, value, colour)."""
-    row, left, right = 28, 190, 40
+    row, left, right = 28, 130, 30
     height = row * max(len(items), 1) + 8
     top_value = _nice_max(max((value for _label, value, _colour in items), default=0))
     parts = []
