@@ -41,11 +41,20 @@ def dhis2_mapping_load(path: Path | None = None) -> dict:
     if "default" not in mapping.get("category_option_combos", {}):
         problems.append('"category_option_combos" needs a "default" combo')
     for key, rule in mapping.get("data_elements", {}).items():
-        if rule.get("by") not in MODES:
-            problems.append(f'data element rule "{key}": "by" must be one of {", ".join(MODES)}')
+        for one in _rules(rule):
+            if not isinstance(one, dict) or one.get("by") not in MODES:
+                problems.append(f'data element rule "{key}": "by" must be one of {", ".join(MODES)}')
+    for key, rule in mapping.get("statistics", {}).items():
+        if not isinstance(rule, dict) or not isinstance(rule.get("rows"), dict):
+            problems.append(f'statistic rule "{key}" needs "rows": a data element per row')
     if problems:
         raise Dhis2Error(f"DHIS2 mapping {path}: " + "; ".join(problems))
     return mapping
+
+
+def _rules(rule) -> list:
+    """A table's rule, or several (one table can feed data elements by rows and by columns)."""
+    return rule if isinstance(rule, list) else [rule]
 
 
 def _org_unit(report: MonthlyReport, mapping: dict) -> str:
@@ -87,10 +96,20 @@ def report_data_value_set(report: MonthlyReport, mapping: dict | None = None) ->
         rule = mapping.get("data_elements", {}).get(table["key"])
         if rule is None or table["withheld"]:
             continue
-        for element, combo, value in _values(table, rule, combos):
-            # Only numbers leave: a marker means the count is hidden, and stays hidden in DHIS2 too.
-            if element and combo and isinstance(value, int) and not isinstance(value, bool):
-                data_values.append({"dataElement": element, "categoryOptionCombo": combo, "value": str(value)})
+        for one in _rules(rule):
+            for element, combo, value in _values(table, one, combos):
+                # Only numbers leave: a marker means the count is hidden, and stays hidden in DHIS2 too.
+                if element and combo and isinstance(value, int) and not isinstance(value, bool):
+                    data_values.append({"dataElement": element, "categoryOptionCombo": combo, "value": str(value)})
+    for statistic in report.data.get("statistics", []):
+        rule = mapping.get("statistics", {}).get(statistic["key"])
+        if rule is None:
+            continue
+        for row, value in zip(statistic["rows"], statistic["values"], strict=True):
+            element = rule["rows"].get(row)
+            if element and isinstance(value, int | float) and not isinstance(value, bool):
+                data_values.append({"dataElement": element, "categoryOptionCombo": combos["default"],
+                                    "value": str(value)})
     payload = {"period": dhis2_period(report.period), "orgUnit": _org_unit(report, mapping), "dataValues": data_values}
     if mapping.get("data_set"):
         payload["dataSet"] = mapping["data_set"]

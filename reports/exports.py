@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from .labels import TOTAL_LABEL, column_label, scope_label, table_title, value_label
+from .labels import TOTAL_LABEL, UNIT_LABELS, column_label, scope_label, statistic_title, table_title, value_label
 from .models import MonthlyReport
 from .summary import display, headlines
 
@@ -37,7 +37,8 @@ def _entries(table: dict):
 
 def report_csv(report: MonthlyReport) -> str:
     """One row per published entry ("tidy" form): codes for machines, labels for people. A hidden
-    count is its marker ("<5", "x"); a withheld table's entries are empty."""
+    count is its marker ("<5", "x"); a withheld table's entries are empty. Statistics follow the
+    tables, their unit in the column field."""
     data = report.data
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -50,6 +51,14 @@ def report_csv(report: MonthlyReport) -> str:
             writer.writerow((
                 data["period"], _scope_code(data), report.version, table["key"], row, column,
                 "" if value is None else value, table_title(table), row_label, column_names[column],
+            ))
+    for statistic in data.get("statistics", []):
+        unit = statistic["unit"]
+        for row, value in zip(statistic["rows"], statistic["values"], strict=True):
+            writer.writerow((
+                data["period"], _scope_code(data), report.version, statistic["key"], row, unit,
+                "" if value is None else value, statistic_title(statistic),
+                value_label(statistic["row_dim"], row), str(UNIT_LABELS.get(unit, unit)),
             ))
     return buffer.getvalue()
 
@@ -111,6 +120,13 @@ def report_xlsx(report: MonthlyReport) -> bytes:
         for row, cells, total in zip(table["rows"], table["cells"], table["row_totals"], strict=True):
             sheet.append([value_label(table["row_dim"], row, table), *cells] + ([total] if multi else []))
         sheet.append([str(TOTAL_LABEL), *table["column_totals"]] + ([table["total"]] if multi else []))
+        sheet.column_dimensions["A"].width = 40
+    for statistic in data.get("statistics", []):
+        sheet = workbook.create_sheet(_sheet_name(statistic["key"], used))
+        sheet.append([statistic_title(statistic)])
+        sheet["A1"].font = bold
+        for row, value in zip(statistic["rows"], statistic["values"], strict=True):
+            sheet.append([value_label(statistic["row_dim"], row), display(value) if value is None else value])
         sheet.column_dimensions["A"].width = 40
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -31,16 +31,17 @@ Counting rules (they are the definitions the report's readers get):
 * Sector: police, health, education, social work; every other sector is "other". Cases by their
   lead agency's sector, actions by the acting agency's sector. No agency is ever named.
 
-Indicators that need models that do not exist yet, to be added here as further functions: referrals
-made, accepted, declined, accepted within the response deadline and median time to accept (Handoff);
-deadlines missed (Deadline); the outcome of takedown requests (no outcome is recorded on Action).
+Referrals, deadlines and takedown requests are counted by reports.coordination, which registers its
+tables here (after the ones above) with its own counting rules.
 """
 
+import contextlib
 import datetime
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.db import connection, transaction
 from django.db.models import Case as SqlCase
 from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, Value, When
 from django.db.models.functions import ExtractYear, TruncDate
@@ -154,6 +155,16 @@ class Month:
         )
 
 
+# Further tables' own ways to a province (Month → province ids), so that every province with data
+# in any table gets a report and the provinces add up to the nation.
+PROVINCE_SOURCES: list[Callable[["Month"], Iterable[int]]] = []
+
+
+def province_source(function: Callable[["Month"], Iterable[int]]) -> Callable:
+    PROVINCE_SOURCES.append(function)
+    return function
+
+
 def month_scope_provinces(period: datetime.date) -> tuple[tuple[str, ...], dict[str, str]]:
     """Provinces that get a report for the month: every province in force during the month, and any
     other province that still has data in it (cases of a unit that has since been merged), so that
@@ -168,6 +179,8 @@ def month_scope_provinces(period: datetime.date) -> tuple[tuple[str, ...], dict[
     for queryset in (probe.new_cases(consented=True), probe.new_cases(consented=False), probe.closed_cases()):
         ids |= set(queryset.values_list("province_id", flat=True).distinct())
     ids |= set(probe.actions().values_list("case__province_id", flat=True).distinct())
+    for source in PROVINCE_SOURCES:
+        ids |= set(source(probe).distinct())
     provinces = Province.objects.filter(id__in=ids).order_by("code").values_list("code", "name")
     return tuple(code for code, _ in provinces), dict(provinces)
 
@@ -417,3 +430,22 @@ def month_drafts(period: datetime.date) -> tuple[Month, dict[str | None, list[Ta
         for scope, draft in function(month).items():
             by_scope[scope].append(draft)
     return month, by_scope
+
+
+@contextlib.contextmanager
+def month_snapshot():
+    """Every query of a month's report sees the same data. Tables share counts (a referral's
+    response in two tables), so a handoff answered between two queries would give one count two
+    values. On PostgreSQL the queries run in one REPEATABLE READ, read-only transaction; inside a
+    caller's transaction (tests, a caller that wants more) the caller's isolation stands."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
+# Registers the referral, deadline and takedown tables after the ones above (it imports this module).
+from . import coordination  # noqa: E402, F401

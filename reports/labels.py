@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from agencies.models import Sector
-from cases.models import ActionType, GbvType, ReportingDelay, Sex, TechForm
+from cases.models import ActionType, GbvType, ReportingDelay, Sex, TakedownOutcome, TakedownPlatform, TechForm, Urgency
+from notifications.models import Deadline
 
 TABLE_TITLES = {
     "new_cases": _("New cases by lead agency sector and sex"),
@@ -20,7 +21,18 @@ TABLE_TITLES = {
     "actions_by_sector": _("Actions by acting agency sector and type (takedown requests included)"),
     "left_out_cases": _("New cases left out (no consent to statistics)"),
     "left_out_incidents": _("Incidents left out (no consent to statistics)"),
+    "referrals_by_response": _("Referrals sent in the month by response and urgency"),
+    "referrals_accepted_in_time": _("Accepted referrals: answered within the response deadline or after it"),
+    "referrals_by_sector": _("Referrals by sending and receiving agency sector"),
+    "deadlines_missed": _("Deadlines due in the month: closed by the due time or missed"),
+    "takedown_requests": _("Content takedown requests by outcome and platform"),
 }
+
+STATISTIC_TITLES = {
+    "median_time_to_accept": _("Median time from sending a referral to its acceptance"),
+}
+
+UNIT_LABELS = {"hours": _("hours")}
 
 DIMENSION_TITLES = {
     "sector": _("Lead agency sector"),
@@ -37,6 +49,16 @@ DIMENSION_TITLES = {
     "health_referral": _("Health referral"),
     "action_type": _("Action"),
     "kind": _("Count"),
+    "referral_response": _("Response"),
+    "accept_timeliness": _("Answered"),
+    "urgency": _("Urgency"),
+    "urgency_or_all": _("Urgency"),
+    "sending_sector": _("Sending agency sector"),
+    "receiving_sector": _("Receiving agency sector"),
+    "deadline_kind": _("Deadline"),
+    "deadline_outcome": _("Outcome"),
+    "takedown_outcome": _("Outcome"),
+    "platform": _("Platform"),
 }
 
 _SECTORS = {
@@ -72,6 +94,21 @@ VALUE_LABELS = {
     "action_type": dict(ActionType.choices),
     "commune": {"none": _("Commune not recorded")},
     "kind": {"left_out": _("Left out")},
+    "referral_response": {
+        "accepted": _("Accepted"), "declined": _("Declined"), "withdrawn": _("Withdrawn before an answer"),
+        "awaiting": _("No answer yet"),
+    },
+    "accept_timeliness": {
+        "within_deadline": _("Within the response deadline"), "after_deadline": _("After the response deadline"),
+    },
+    "urgency": dict(Urgency.choices),
+    "urgency_or_all": {"all": _("All referrals"), **dict(Urgency.choices)},
+    "sending_sector": _SECTORS,
+    "receiving_sector": _SECTORS,
+    "deadline_kind": dict(Deadline.Kind.choices),
+    "deadline_outcome": {"met": _("Closed by the due time"), "missed": _("Missed (overdue)")},
+    "takedown_outcome": {**dict(TakedownOutcome.choices), "not_recorded": _("Outcome not recorded")},
+    "platform": {**dict(TakedownPlatform.choices), "not_recorded": _("Platform not recorded")},
 }
 
 NATIONAL_LABEL = _("National")
@@ -93,6 +130,12 @@ def column_label(table: dict, column: list[str]) -> str:
 
 def table_title(table: dict) -> str:
     return str(TABLE_TITLES.get(table["key"], table["key"]))
+
+
+def statistic_title(statistic: dict) -> str:
+    title = str(STATISTIC_TITLES.get(statistic["key"], statistic["key"]))
+    unit = UNIT_LABELS.get(statistic.get("unit", ""))
+    return f"{title} ({unit})" if unit else title
 
 
 def scope_label(data: dict) -> str:

@@ -20,9 +20,9 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from .charts import Dot, Figure, Line, Rect, Text, figure_for
-from .labels import TOTAL_LABEL, column_label, scope_label, table_title, value_label
+from .labels import TOTAL_LABEL, column_label, scope_label, statistic_title, table_title, value_label
 from .models import MonthlyReport
-from .summary import charts, display, headlines
+from .summary import charts, display, headlines, statistic_rows
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +119,17 @@ def _table_flowables(table: dict, styles: dict) -> list:
     return flowables
 
 
+def _statistic_flowables(statistic: dict, styles: dict) -> list:
+    rows = [[_paragraph(label, styles["cell"]), display(value)] for label, value in statistic_rows(statistic)]
+    grid = Table(rows, colWidths=[55 * mm, 25 * mm])
+    grid.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), styles["font"], 7),
+        ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#d9dde5")),
+        ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+    ]))
+    return [_paragraph(statistic_title(statistic), styles["h2"]), grid, Spacer(1, 3 * mm)]
+
+
 def report_pdf(report: MonthlyReport, *, trend: list[tuple[str, dict]]) -> bytes:
     font, bold = pdf_fonts()
     styles = {
@@ -171,5 +182,7 @@ def report_pdf(report: MonthlyReport, *, trend: list[tuple[str, dict]]) -> bytes
         story.append(KeepTogether([_paragraph(chart.title, styles["h2"]), _drawing(figure, width, font)]))
     for table in data["tables"]:
         story += _table_flowables(table, styles)
+    for statistic in data.get("statistics", []):
+        story += _statistic_flowables(statistic, styles)
     document.build(story)
     return buffer.getvalue()

@@ -9,11 +9,13 @@ from collections.abc import Hashable
 
 from django.conf import settings
 
-from .disclosure import LinkedTable, Suppression, protect_linked, threshold_check
-from .indicators import NATIONAL, Month, TableDraft, month_drafts
+from .coordination import StatisticDraft, month_statistics
+from .disclosure import COMPLEMENTARY_MARK, LinkedTable, Suppression, protect_linked, threshold_check
+from .indicators import NATIONAL, Month, TableDraft, month_drafts, month_snapshot
 from .periods import month_label
 
-DATA_SCHEMA = 1
+# 2: "statistics" (values that are not counts, such as a median) beside the tables.
+DATA_SCHEMA = 2
 
 
 def thresholds() -> dict[str, int]:
@@ -82,7 +84,36 @@ def _table_data(draft: TableDraft, result: Suppression) -> dict:
     return data
 
 
-def scope_data(month: Month, scope: str | None, tables: list[dict], limits: dict[str, int]) -> dict:
+def _basis_value(tables: list[dict], key: str, row: str, column: tuple[str, ...] | None):
+    table = next((t for t in tables if t["key"] == key), None)
+    if table is None or table["withheld"] or row not in table["rows"]:
+        return None
+    i = table["rows"].index(row)
+    if column is None:
+        return table["row_totals"][i]
+    return table["cells"][i][table["columns"].index(list(column))]
+
+
+def statistic_data(draft: StatisticDraft, tables: list[dict]) -> dict:
+    """A statistic as published: its value where the count behind it is published as a number
+    (and is not zero); "x" where that count is hidden; None where there is nothing to publish."""
+    values = []
+    for value, (key, row, column) in zip(draft.values, draft.basis, strict=True):
+        count = _basis_value(tables, key, row, column)
+        if isinstance(count, int) and not isinstance(count, bool):
+            values.append(value if count > 0 else None)
+        else:
+            values.append(None if count is None or value is None else COMPLEMENTARY_MARK)
+    return {
+        "key": draft.key, "unit": draft.unit, "row_dim": draft.row_dim, "rows": list(draft.rows), "values": values,
+        "basis": [{"table": key, "row": row, "column": None if column is None else list(column)}
+                  for key, row, column in draft.basis],
+    }
+
+
+def scope_data(
+    month: Month, scope: str | None, tables: list[dict], limits: dict[str, int], statistics: list[dict] | None = None,
+) -> dict:
     if scope is NATIONAL:
         scope_info = {"level": "national"}
     else:
@@ -93,12 +124,15 @@ def scope_data(month: Month, scope: str | None, tables: list[dict], limits: dict
         "scope": scope_info,
         "thresholds": limits,
         "tables": tables,
+        "statistics": statistics or [],
     }
 
 
 def month_publishable(period: datetime.date) -> tuple[Month, dict[str | None, dict]]:
     """The publishable data of every scope of the month: suppressed tables only, no raw count."""
-    month, drafts = month_drafts(period)
+    with month_snapshot():
+        month, drafts = month_drafts(period)
+        statistics = month_statistics(month)
     limits = thresholds()
     order: list[tuple[str | None, TableDraft]] = [(scope, d) for scope, ds in drafts.items() for d in ds]
     linked = [
@@ -112,4 +146,8 @@ def month_publishable(period: datetime.date) -> tuple[Month, dict[str | None, di
     tables: dict[str | None, list[dict]] = {scope: [] for scope in drafts}
     for (scope, draft), result in zip(order, results, strict=True):
         tables[scope].append(_table_data(draft, result))
-    return month, {scope: scope_data(month, scope, tables[scope], limits) for scope in drafts}
+    return month, {
+        scope: scope_data(month, scope, tables[scope], limits,
+                          [statistic_data(s, tables[scope]) for s in statistics.get(scope, [])])
+        for scope in drafts
+    }

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from .indicators import AGE_BANDS, SEXES
 from .labels import value_label
 
-Published = int | str | None  # a count, a marker ("<5", "x"), or None when the table is withheld
+Published = int | float | str | None  # a count or statistic, a marker ("<5", "x"), or None (withheld)
 
 
 def table_by_key(data: dict, key: str) -> dict | None:
@@ -29,6 +29,22 @@ def _column_total(table: dict | None, column: list[str]) -> Published:
 
 def _total(table: dict | None) -> Published:
     return None if table is None or table["withheld"] else table["total"]
+
+
+def statistic_by_key(data: dict, key: str) -> dict | None:
+    return next((s for s in data.get("statistics", []) if s["key"] == key), None)
+
+
+def _statistic(statistic: dict | None, row: str) -> Published:
+    if statistic is None or row not in statistic["rows"]:
+        return None
+    return statistic["values"][statistic["rows"].index(row)]
+
+
+def _share(part: Published, whole: Published) -> float | None:
+    if isinstance(part, int) and isinstance(whole, int) and whole:
+        return round(100 * part / whole, 1)
+    return None
 
 
 def published_sum(values: list[Published]) -> Published:
@@ -55,9 +71,12 @@ def headlines(data: dict) -> list[Headline]:
     referred = None
     if rape and not rape["withheld"]:
         referred = rape["cells"][rape["rows"].index("within_72h")][rape["columns"].index(["referred"])]
-    share = None
-    if isinstance(referred, int) and isinstance(within, int) and within:
-        share = round(100 * referred / within, 1)
+    share = _share(referred, within)
+    referrals = table_by_key(data, "referrals_by_response")
+    made, accepted = _total(referrals), _row_total(referrals, "accepted")
+    in_time = _row_total(table_by_key(data, "referrals_accepted_in_time"), "within_deadline")
+    deadlines = table_by_key(data, "deadlines_missed")
+    missed = _column_total(deadlines, ["missed"])
     return [
         Headline("new_cases", str(_("New cases")), _total(table_by_key(data, "new_cases"))),
         Headline("incidents", str(_("Incidents")), _total(incidents)),
@@ -73,6 +92,17 @@ def headlines(data: dict) -> list[Headline]:
         Headline("takedown_requests", str(_("Content takedown requests")), _column_total(
             table_by_key(data, "actions_by_sector"), ["takedown_requested"]
         )),
+        Headline("takedown_removed", str(_("… of which the content was removed")),
+                 _row_total(table_by_key(data, "takedown_requests"), "removed")),
+        Headline("referrals", str(_("Referrals sent")), made),
+        Headline("referrals_accepted", str(_("… accepted")), accepted, _share(accepted, made)),
+        Headline("referrals_declined", str(_("… declined")), _row_total(referrals, "declined"),
+                 _share(_row_total(referrals, "declined"), made)),
+        Headline("referrals_accepted_in_time", str(_("… accepted within the response deadline")), in_time,
+                 _share(in_time, accepted)),
+        Headline("median_time_to_accept", str(_("Median time to accept a referral (hours)")),
+                 _statistic(statistic_by_key(data, "median_time_to_accept"), "all")),
+        Headline("deadlines_missed", str(_("Deadlines missed")), missed, _share(missed, _total(deadlines))),
         Headline("left_out_cases", str(_("New cases left out (no consent to statistics)")),
                  _total(table_by_key(data, "left_out_cases"))),
         Headline("left_out_incidents", str(_("Incidents left out (no consent to statistics)")),
@@ -149,6 +179,20 @@ def charts(data: dict, trend: list[tuple[str, dict]]) -> list[Chart]:
                        [None] * len(actions["rows"]) if actions["withheld"] else list(actions["row_totals"])),
             ],
         ))
+    referrals = table_by_key(data, "referrals_by_sector")
+    if referrals and referrals["rows"]:
+        result.append(Chart(
+            key="referrals_by_sector", title=str(_("Referrals by sector")), kind="bar",
+            categories=[value_label("sending_sector", r) for r in referrals["rows"]],
+            series=[
+                Series(str(_("Sent by the sector")),
+                       [None] * len(referrals["rows"]) if referrals["withheld"] else list(referrals["row_totals"])),
+                Series(str(_("Received by the sector")),
+                       [None] * len(referrals["rows"]) if referrals["withheld"] else list(referrals["column_totals"])),
+            ],
+        ))
+    result.append(_bar_from_rows("referrals_by_response", str(_("Referrals by response")),
+                                 table_by_key(data, "referrals_by_response")))
     for key, title in (("province", _("Incidents by province")), ("commune", _("Incidents by commune"))):
         result.append(_bar_from_rows(f"by_{key}", str(title), table_by_key(data, f"incidents_by_{key}")))
     return [chart for chart in result if chart is not None]
@@ -158,6 +202,12 @@ def display(value: Published) -> str:
     if value is None:
         return "—"
     return str(value)
+
+
+def statistic_rows(statistic: dict) -> list[tuple[str, Published]]:
+    """(row label, published value) for rendering a statistic."""
+    return [(value_label(statistic["row_dim"], row), value)
+            for row, value in zip(statistic["rows"], statistic["values"], strict=True)]
 
 
 def table_rows(table: dict) -> list[tuple[str, list[Published], Published]]:

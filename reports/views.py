@@ -5,9 +5,9 @@ from django.utils.safestring import mark_safe
 
 from .charts import figure_for, svg
 from .downloads import FORMATS, report_file, report_trend_data
-from .labels import TOTAL_LABEL, column_label, scope_label, table_title
+from .labels import TOTAL_LABEL, column_label, scope_label, statistic_title, table_title
 from .selectors import monthly_report_get_for_user, monthly_report_versions
-from .summary import charts, headlines, table_rows
+from .summary import charts, headlines, statistic_rows, table_rows
 
 
 def _table_context(table: dict) -> dict:
@@ -39,6 +39,10 @@ def report_detail(request, report_id: int):
         "headlines": headlines(data),
         "figures": figures,
         "tables": [_table_context(t) for t in data["tables"]],
+        "statistics": [
+            {"key": stat["key"], "title": statistic_title(stat), "rows": statistic_rows(stat)}
+            for stat in data.get("statistics", [])
+        ],
         "versions": monthly_report_versions(report=report),
         "formats": FORMATS,
     })

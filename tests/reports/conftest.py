@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agencies.models import Commune
-from cases.models import Action, Case, Incident, IncidentTechForm, Survivor
+from cases.models import Action, Case, Handoff, Incident, IncidentTechForm, Survivor, TakedownRequest
+from notifications.models import Deadline
 
 ICT = ZoneInfo("Asia/Ho_Chi_Minh")
 OCTOBER = datetime.date(2026, 10, 1)
@@ -152,6 +153,62 @@ def seed_busy_month(world, period: datetime.date, *, count: int = 150, prefix: s
         Action(case=case, type="medical_care", category="medical",
                occurred_at=local(period.year, period.month, 1 + n % 28, 15), actor=w.lead_responder, agency=w.health)
         for n, case in enumerate(cases[: count * 3 // 5])
+    ])
+    seed_busy_coordination(world, period, cases, rng)
+
+
+RESPONSE_TIME = {"emergency": datetime.timedelta(hours=1), "urgent": datetime.timedelta(hours=12),
+                 "standard": datetime.timedelta(hours=72)}
+
+
+def seed_busy_coordination(world, period: datetime.date, cases: list, rng) -> None:
+    """Referrals of three cases in five, a deadline for every other case, a takedown request for one
+    case in five: enough that the coordination tables publish numbers and the median."""
+    w = world
+    hours = datetime.timedelta(hours=1)
+    handoffs = []
+    for n, case in enumerate(cases[: len(cases) * 3 // 5]):
+        sent = local(period.year, period.month, 1 + n % 28, 10)
+        urgency = rng.choice(["urgent", "urgent", "standard", "emergency"])
+        roll = rng.random()
+        status = "accepted" if roll < 0.7 else "declined" if roll < 0.8 else "sent" if roll < 0.9 else "withdrawn"
+        answered = None
+        if status in ("accepted", "declined"):
+            answered = sent + rng.choice([1, 2, 3, 5, 8, 13, 30, 80]) * hours
+        handoffs.append(Handoff(
+            case=case, kind="referral", from_agency=case.lead_agency,
+            to_agency=w.police if case.lead_agency_id == w.health.pk else w.health, services=["counselling"],
+            urgency=urgency, status=status, sent_by=w.lead_responder, sent_at=sent,
+            due_at=sent + RESPONSE_TIME[urgency],
+            responded_at=answered, responded_by=w.receiving_responder if answered else None,
+            decline_reason="Không đủ điều kiện" if status == "declined" else "",
+        ))
+    Handoff.objects.bulk_create(handoffs)
+    deadlines = []
+    for n, case in enumerate(cases[::2]):
+        due = local(period.year, period.month, 1 + n % 28, 17)
+        closed = due - hours if rng.random() < 0.7 else None
+        deadlines.append(Deadline(
+            kind=rng.choice(Deadline.Kind.values), subject=f"busy:{case.pk}", case_id=case.pk, case_number=case.number,
+            owner_agency=case.lead_agency, due_at=due, remind_at=due - hours, escalate_at=due + hours,
+            stage="closed" if closed else "overdue", closed_at=closed,
+        ))
+    Deadline.objects.bulk_create(deadlines)
+    actions = Action.objects.bulk_create([
+        Action(case=case, type="takedown_requested", category="police_legal",
+               occurred_at=local(period.year, period.month, 1 + n % 28, 11), actor=w.lead_responder,
+               agency=case.lead_agency)
+        for n, case in enumerate(cases[::5])
+    ])
+    outcomes = ["removed", "removed", "removed", "pending", "refused", "no_response"]
+    TakedownRequest.objects.bulk_create([
+        TakedownRequest(
+            case_id=action.case_id, action=action, platform=rng.choice(["facebook", "facebook", "tiktok", "zalo"]),
+            content_reference_hash=f"{action.pk:064x}", requested_at=action.occurred_at,
+            outcome=(outcome := rng.choice(outcomes)),
+            resolved_at=None if outcome == "pending" else action.occurred_at + 5 * hours,
+        )
+        for action in actions
     ])
 
 

@@ -89,7 +89,9 @@ def test_api_detail_holds_published_tables_and_headlines(client, world, reports)
     client.force_login(world.analyst)
     body = client.get(f"/api/reports/{reports[None].pk}/").json()
     assert body["data"] == reports[None].data
-    assert {h["key"] for h in body["headlines"]} >= {"new_cases", "incidents", "rape_within_72h", "cases_closed"}
+    assert {h["key"] for h in body["headlines"]} >= {"new_cases", "incidents", "rape_within_72h", "cases_closed",
+                                                     "referrals", "referrals_accepted_in_time", "median_time_to_accept",
+                                                     "deadlines_missed", "takedown_removed"}
     assert set(body["downloads"]) == set(FORMATS)
 
 
@@ -99,10 +101,16 @@ def test_report_page_shows_charts_and_tables_but_no_case(client, world, reports,
         response = client.get(f"/reports/{reports[None].pk}/")
     body = response.content.decode()
     assert body.count("<svg") >= 6
-    for key in ("trend", "by_type", "by_sex", "by_age", "by_sector", "by_province"):
+    for key in ("trend", "by_type", "by_sex", "by_age", "by_sector", "referrals_by_sector", "referrals_by_response",
+                "by_province"):
         assert f'data-testid="chart-{key}"' in body
     for table in reports[None].data["tables"]:
         assert f'data-testid="table-{table["key"]}"' in body
+    median = reports[None].data["statistics"][0]
+    assert median["key"] == "median_time_to_accept" and isinstance(median["values"][0], float)
+    assert 'data-testid="statistic-median_time_to_accept"' in body
+    assert f'<td class="num">{median["values"][0]}</td>' in body.replace(",", ".")
+    assert f'data-headline="median_time_to_accept">{median["values"][0]}' in body.replace(",", ".")
     for agency in Agency.objects.all():
         assert agency.name not in body
     for case in Case.objects.all()[:50]:

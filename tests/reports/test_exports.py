@@ -50,7 +50,13 @@ def test_csv_has_one_row_per_published_entry(reports):
     assert rows[0].keys() >= {"period", "scope", "table", "row", "column", "value", "row_label", "column_label"}
     assert {r["period"] for r in rows} == {"2026-10"} and {r["scope"] for r in rows} == {"national"}
     for row in rows:
-        assert re.fullmatch(r"\d+|<5|<10|x|", row["value"]), row
+        assert re.fullmatch(r"\d+(\.\d)?|<5|<10|x|", row["value"]), row
+    statistic_rows = [r for r in rows if r["table"] == "median_time_to_accept"]
+    rows = [r for r in rows if r["table"] != "median_time_to_accept"]
+    median = next(s for s in report.data["statistics"] if s["key"] == "median_time_to_accept")
+    assert [r["row"] for r in statistic_rows] == median["rows"]
+    assert [r["value"] for r in statistic_rows] == ["" if v is None else str(v) for v in median["values"]]
+    assert {r["column"] for r in statistic_rows} == {"hours"}
     grand = {r["table"]: r["value"] for r in rows if r["row"] == "total" and r["column"] in ("total", "count")}
     table = next(t for t in report.data["tables"] if t["key"] == "incidents_by_type_sex_age")
     assert grand["incidents_by_type_sex_age"] == str(table["total"])
@@ -59,7 +65,7 @@ def test_csv_has_one_row_per_published_entry(reports):
 def test_xlsx_opens_with_a_sheet_per_table(reports):
     file = report_file(reports["01"], "xlsx")
     workbook = load_workbook(io.BytesIO(file.content))
-    keys = [t["key"] for t in reports["01"].data["tables"]]
+    keys = [t["key"] for t in reports["01"].data["tables"]] + [s["key"] for s in reports["01"].data["statistics"]]
     assert workbook.sheetnames == ["summary", *[k[:31] for k in keys]]
     summary = [row for row in workbook["summary"].iter_rows(values_only=True)]
     assert ("Tháng", "2026-10") in [r[:2] for r in summary] or ("Month", "2026-10") in [r[:2] for r in summary]
@@ -67,6 +73,10 @@ def test_xlsx_opens_with_a_sheet_per_table(reports):
     table = next(t for t in reports["01"].data["tables"] if t["key"] == "incidents_by_type_sex_age")
     last = list(sheet.iter_rows(values_only=True))[-1]
     assert last[-1] == table["total"]
+    median = next(s for s in reports["01"].data["statistics"] if s["key"] == "median_time_to_accept")
+    rows = list(workbook["median_time_to_accept"].iter_rows(values_only=True))
+    assert [r[1] for r in rows[1:]] == [v if v is not None else "—" for v in median["values"]]
+    assert isinstance(rows[1][1], int | float)  # openpyxl reads 5.0 back as 5
 
 
 def _pdf_page_count(content: bytes) -> int:
@@ -95,7 +105,16 @@ def test_dhis2_json_has_the_documented_shape(reports):
         assert set(value) == {"dataElement", "categoryOptionCombo", "value"}
         assert re.fullmatch(r"[A-Za-z][A-Za-z0-9]{10}", value["dataElement"])
         assert re.fullmatch(r"[A-Za-z][A-Za-z0-9]{10}", value["categoryOptionCombo"])
-        assert value["value"].isdigit()
+        assert re.fullmatch(r"\d+(\.\d)?", value["value"])
+    medians = mapping["statistics"]["median_time_to_accept"]["rows"]
+    statistic = next(s for s in reports["01"].data["statistics"] if s["key"] == "median_time_to_accept")
+    sent = {v["dataElement"]: v["value"] for v in payload["dataValues"]}
+    for row, value in zip(statistic["rows"], statistic["values"], strict=True):
+        if isinstance(value, float):
+            assert sent[medians[row]] == str(value)
+        else:
+            assert medians[row] not in sent
+    assert sent[medians["all"]]
 
 
 def test_dhis2_never_receives_a_hidden_count(reports):
