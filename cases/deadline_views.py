@@ -46,5 +46,6 @@ def case_deadline_done_page(request, case_id: int, deadline_id: int):
         for message in exc.messages:
             messages.error(request, message)
     else:
-        messages.success(request, _("Marked done: %(kind)s.") % {"kind": deadline.get_kind_display()})
+        name = deadline.rule.label if deadline.rule_id else deadline.get_kind_display()
+        messages.success(request, _("Marked done: %(kind)s.") % {"kind": name})
     return redirect("cases:detail", case_id=access.case.pk)

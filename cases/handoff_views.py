@@ -147,11 +147,11 @@ def handoff_accept_page(request, handoff_id: int):
                   lambda: handoff_accept(user=request.user, handoff_id=handoff_id, request=request))
 
 
-def _with_text(request, handoff_id: int, *, side: str, key: str, form_class, service, success: str):
+def _with_text(request, handoff_id: int, *, side: str, key: str, field: str, form_class, service, success: str):
+    """A decline, withdrawal or completion: its one text field (`field`) goes to the service."""
     _side(request, handoff_id, side)
     form = form_class(request.POST, prefix=key)
     if form.is_valid():
-        field = next(iter(form.fields))
         try:
             service(user=request.user, handoff_id=handoff_id, request=request, **{field: form.cleaned_data[field]})
         except ValidationError as exc:
@@ -171,21 +171,21 @@ def _with_text(request, handoff_id: int, *, side: str, key: str, form_class, ser
 @login_required
 @require_POST
 def handoff_decline_page(request, handoff_id: int):
-    return _with_text(request, handoff_id, side="receiver", key=DECLINE, form_class=ReasonForm,
+    return _with_text(request, handoff_id, side="receiver", key=DECLINE, field="reason", form_class=ReasonForm,
                       service=handoff_decline, success=_("Handoff declined. The sending agency has been told."))
 
 
 @login_required
 @require_POST
 def handoff_withdraw_page(request, handoff_id: int):
-    return _with_text(request, handoff_id, side="sender", key=WITHDRAW, form_class=ReasonForm,
+    return _with_text(request, handoff_id, side="sender", key=WITHDRAW, field="reason", form_class=ReasonForm,
                       service=handoff_withdraw, success=_("Handoff withdrawn. The receiving agency has been told."))
 
 
 @login_required
 @require_POST
 def handoff_complete_page(request, handoff_id: int):
-    return _with_text(request, handoff_id, side="receiver", key=COMPLETE, form_class=OutcomeForm,
+    return _with_text(request, handoff_id, side="receiver", key=COMPLETE, field="outcome", form_class=OutcomeForm,
                       service=handoff_complete, success=_("Handoff completed. The sending agency has been told."))
 
 
