@@ -1,15 +1,29 @@
-"""The Vietnamese catalog is complete, so untranslated text cannot land; the compiled catalog is fresh."""
+"""The Vietnamese catalog is complete, so untranslated text cannot land; the compiled catalog is fresh;
+texts kept as data reach the catalog; pages rendered in Vietnamese show no English catalog text."""
 
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+import yaml
 from babel.messages.pofile import read_po
 from django.conf import settings
+from django.test import Client
+from django.urls import reverse
 from django.utils import translation
+
+from cases.handoffs import handoff_send, handoff_view
+from notifications.models import LegalTimeLimit
+from notifications.reference_data import TIME_LIMITS_FILE
+from notifications.time_limit_labels import TIME_LIMIT_DESCRIPTIONS, TIME_LIMIT_SOURCES
+from tests.cases.services_helpers import access_for, consent_data, open_case
+from tests.supervision.conftest import grant_break_glass
 
 LOCALE = Path(settings.BASE_DIR) / "locale"
 VI_PO = LOCALE / "vi" / "LC_MESSAGES" / "django.po"
-PLACEHOLDER = re.compile(r"%\(\w+\)[sdr]")
+# Every printf placeholder with its flags and width (%(m)02d is not %(m)d), bare %s/%d and a literal %%.
+PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[sdrfi]|%[-#0 +]*\d*(?:\.\d+)?[sdrfi]|%%")
 
 
 def _vi_catalog():
@@ -28,6 +42,13 @@ def _strings(message) -> list[str]:
 def test_vi_catalog_header_is_not_fuzzy():
     # pybabel compile skips a fuzzy catalog entirely: everything would show in English.
     assert not _vi_catalog().fuzzy
+
+
+def test_vi_catalog_has_one_plural_form():
+    catalog = _vi_catalog()
+    assert catalog.num_plurals == 1
+    wrong = [m.id for m in _entries(catalog) if m.pluralizable and len(_strings(m)) != 1]
+    assert not wrong, f"Vietnamese has one plural form; these have another number: {wrong}"
 
 
 def test_vi_catalog_has_no_untranslated_or_fuzzy_entries():
@@ -54,3 +75,131 @@ def test_compiled_vi_catalog_is_in_use():
     assert mo.stat().st_mtime >= VI_PO.stat().st_mtime, "The .mo is older than the .po: run `make messages`."
     with translation.override("vi"):
         assert translation.gettext("Sign in") == "Đăng nhập"
+
+
+def test_every_time_limit_text_of_the_data_file_is_listed_for_the_catalog():
+    rows = yaml.safe_load(TIME_LIMITS_FILE.read_text(encoding="utf-8"))
+    assert sorted(TIME_LIMIT_DESCRIPTIONS) == sorted(row["description"] for row in rows)
+    assert sorted(TIME_LIMIT_SOURCES) == sorted({row["source"] for row in rows})
+
+
+def test_time_limit_descriptions_show_in_vietnamese():
+    with translation.override("vi"):
+        untranslated = [text for text in TIME_LIMIT_DESCRIPTIONS
+                        if LegalTimeLimit(description=text).label == text]
+    assert not untranslated
+
+
+class _VisibleText(HTMLParser):
+    """Text nodes and the attributes people read or hear (aria-label, title, placeholder, alt)."""
+
+    def __init__(self):
+        super().__init__()
+        self.chunks: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self._hidden += 1
+        self.chunks += [value.strip() for key, value in attrs
+                        if key in ("aria-label", "title", "placeholder", "alt") and value and value.strip()]
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self._hidden -= 1
+
+    def handle_data(self, data):
+        if not self._hidden and data.strip():
+            self.chunks.append(data.strip())
+
+
+def _english_sources() -> set[str]:
+    """English msgids whose Vietnamese differs: one of them on a Vietnamese page was not translated."""
+    english = set()
+    for message in _entries(_vi_catalog()):
+        ids = [message.id] if isinstance(message.id, str) else list(message.id)
+        if "%" in "".join(ids):
+            continue
+        english |= {text for text in ids if text not in _strings(message)}
+    return english
+
+
+@pytest.fixture
+def sent_referral(world):
+    case = open_case(world, consent=consent_data(world, granted_categories=["medical"]))
+    handoff = handoff_send(access=access_for(world.lead_responder, case, "manage_sharing"),
+                           actor=world.lead_responder, data={
+                               "kind": "referral", "to_agency": world.health, "services": ["medical_care"],
+                               "urgency": "urgent", "categories": ["medical"], "message": "Đề nghị hỗ trợ."})
+    handoff_view(user=world.receiving_responder, handoff_id=handoff.pk)
+    return handoff
+
+
+def _english_on_pages(pages) -> dict[str, list[str]]:
+    # The language switcher names each language in itself: "English" stays English on purpose.
+    english = _english_sources() - {translation.get_language_info(code)["name_local"] for code, _ in settings.LANGUAGES}
+    found = {}
+    for user, url in pages:
+        client = Client(HTTP_ACCEPT_LANGUAGE="vi")
+        if user is not None:
+            client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == 200, url
+        parser = _VisibleText()
+        parser.feed(response.content.decode())
+        leftovers = [chunk for chunk in parser.chunks if chunk.rstrip(":") in english]
+        if leftovers:
+            found[url] = leftovers
+    return found
+
+
+def test_pages_in_vietnamese_show_no_english_catalog_text(world, sent_referral):
+    """Catches text translated at import time (gettext instead of gettext_lazy at module level) and a
+    stale .mo, on the pages of every role."""
+    case_id, handoff_id = sent_referral.case_id, sent_referral.pk
+    grant_break_glass(world.outsider_responder)
+    responder, receiver, supervisor = world.lead_responder, world.receiving_responder, world.lead_supervisor
+    pages = [
+        (None, reverse("accounts:login")),
+        (responder, reverse("accounts:responder_home")),
+        (responder, reverse("cases:list")),
+        (responder, reverse("cases:open")),
+        (responder, reverse("cases:detail", args=[case_id])),
+        (responder, reverse("cases:action-log", args=[case_id])),
+        (responder, reverse("cases:consent-record", args=[case_id])),
+        (responder, reverse("cases:takedown-request", args=[case_id])),
+        (responder, reverse("case-deadlines:set", args=[case_id])),
+        (responder, reverse("handoffs:outgoing")),
+        (responder, reverse("handoffs:send", args=[case_id])),
+        (responder, reverse("handoffs:send", args=[case_id]) + f"?to_agency={world.school.pk}"),
+        (responder, reverse("handoffs:detail", args=[handoff_id])),
+        (responder, reverse("notifications:centre")),
+        (responder, reverse("notifications:preferences")),
+        (responder, reverse("notifications:deadlines")),
+        (responder, reverse("accounts:password_change")),
+        (receiver, reverse("handoffs:incoming")),
+        (receiver, reverse("handoffs:detail", args=[handoff_id])),
+        (receiver, reverse("notifications:centre")),
+        (supervisor, reverse("accounts:supervisor_home")),
+        (supervisor, reverse("supervision:queue")),
+        (supervisor, reverse("supervision:access")),
+        (supervisor, reverse("supervision:unusual-access")),
+        (supervisor, reverse("supervision:dashboard")),
+        (supervisor, reverse("supervision:handoff", args=[handoff_id])),
+        (world.lead_admin, reverse("agencies:staff", args=[world.police.pk])),
+        (world.analyst, reverse("accounts:analyst_home")),
+        (world.outsider_responder, reverse("break-glass:open")),
+    ]
+    found = _english_on_pages(pages)
+    # The case page prints a time limit's legal source as stored; test_case_page_shows_legal_sources_in_vietnamese
+    # tracks that separately, so that it does not hide anything else on the page.
+    sources = set(TIME_LIMIT_SOURCES)
+    found = {url: rest for url, chunks in found.items() if (rest := [c for c in chunks if c not in sources])}
+    assert not found, f"English on Vietnamese pages: {found}"
+
+
+@pytest.mark.xfail(strict=True, reason="templates/handoffs/_case_coordination.html shows deadline.rule.source "
+                                       "without {% translate %}; the catalog already holds the translations")
+def test_case_page_shows_legal_sources_in_vietnamese(world, sent_referral):
+    found = _english_on_pages([(world.lead_responder, reverse("cases:detail", args=[sent_referral.case_id]))])
+    assert not found, f"English on Vietnamese pages: {found}"

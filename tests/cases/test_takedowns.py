@@ -6,7 +6,7 @@ import datetime
 import json
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.models import AuditEvent
 from cases.models import Action, CaseEvent, TakedownRequest
@@ -91,7 +91,7 @@ def test_outcomes_are_recorded_checked_and_audited(world, shared_case):
     removed = outcome(world, case, takedown, outcome="removed")
     assert removed.outcome == "removed" and removed.resolved_at >= before
     assert removed.outcome_recorded_by == world.lead_responder
-    with pytest.raises(Exception, match="already recorded"):
+    with translation.override("en"), pytest.raises(Exception, match="already recorded"):
         outcome(world, case, takedown, outcome="removed", resolved_at=removed.resolved_at)
     with pytest.raises(Exception) as caught:
         outcome(world, case, takedown, outcome="refused", resolved_at=takedown.requested_at - datetime.timedelta(1))
