@@ -9,8 +9,13 @@ data are generated: survivors are a pseudonym, a sex and a birth year.
 
 Measures, for October 2026 (cases spread over January 2025 – October 2026):
   1. the indicator queries of every scope (national + 34 provinces),
-  2. disclosure control over all of those tables together,
-  3. publishing: the two above plus writing the 35 snapshots (rolled back afterwards).
+  2. the statistics (the median time to accept a referral, every scope),
+  3. disclosure control over all of those tables together,
+  4. publishing: the above plus writing the 35 snapshots (rolled back afterwards).
+
+Besides cases, incidents and actions it seeds referrals (two cases in five), their response
+deadlines and follow-up deadlines, and a TakedownRequest for every takedown_requested action; a
+database seeded before those existed gets them on the next run.
 """
 
 import argparse
@@ -44,14 +49,21 @@ from cases.models import (  # noqa: E402
     CaseEvent,
     Consent,
     GbvType,
+    Handoff,
     Incident,
     IncidentTechForm,
     ReportingDelay,
     Survivor,
+    TakedownOutcome,
+    TakedownPlatform,
+    TakedownRequest,
     TechForm,
+    Urgency,
 )
+from notifications.models import Deadline  # noqa: E402
+from reports.coordination import month_statistics  # noqa: E402
 from reports.disclosure import LinkedTable, protect_linked  # noqa: E402
-from reports.indicators import month_drafts  # noqa: E402
+from reports.indicators import INDICATORS, Month, month_drafts, month_scope_provinces  # noqa: E402
 from reports.publication import _additive_lines, entry_keys, month_publishable, thresholds  # noqa: E402
 from reports.services import monthly_reports_build  # noqa: E402
 
@@ -83,7 +95,8 @@ def seed(total: int, *, reseed: bool) -> None:
     if reseed:
         with connection.cursor() as cursor:
             cursor.execute(
-                "TRUNCATE reports_monthlyreport, cases_incidenttechform, cases_incident, cases_action, "
+                "TRUNCATE reports_monthlyreport, cases_takedownrequest, cases_handoff, notifications_deadline, "
+                "cases_incidenttechform, cases_incident, cases_action, "
                 "cases_caseevent, cases_consent, cases_casegroupobjectpermission, cases_caseuserobjectpermission, "
                 "cases_case, cases_survivor CASCADE"
             )
@@ -164,6 +177,94 @@ def seed(total: int, *, reseed: bool) -> None:
           f"{CaseEvent.objects.count() + Consent.objects.count()} events/consents")
 
 
+RESPONSE_TIME = {
+    Urgency.EMERGENCY: datetime.timedelta(hours=1), Urgency.URGENT: datetime.timedelta(hours=12),
+    Urgency.STANDARD: datetime.timedelta(days=3),
+}
+
+
+def seed_coordination() -> None:
+    """Referrals, deadlines and takedown requests for the cases already seeded."""
+    if Handoff.objects.exists():
+        print(f"seed: {Handoff.objects.count()} handoffs already there")
+        return
+    started = time.perf_counter()
+    rng = random.Random(40_000)
+    user = get_user_model().objects.get(username="bench.responder")
+    by_province: dict[int, list[int]] = {}
+    for agency_id, province_id in Agency.objects.filter(name__startswith="Bench ").values_list("pk", "province_id"):
+        by_province.setdefault(province_id, []).append(agency_id)
+    urgencies = (Urgency.EMERGENCY, Urgency.URGENT, Urgency.URGENT, Urgency.STANDARD, Urgency.STANDARD)
+    waits = [0.2, 0.5, 1, 2, 4, 8, 12, 20, 30, 48, 72, 100]
+    last_pk = 0
+    while True:
+        rows = list(
+            Case.objects.filter(pk__gt=last_pk).order_by("pk")
+            .values_list("pk", "number", "lead_agency_id", "province_id", "created_at")[:BATCH]
+        )
+        if not rows:
+            break
+        last_pk = rows[-1][0]
+        handoffs, deadlines = [], []
+        for pk, number, lead_id, province_id, created_at in rows:
+            if rng.random() < 0.4:
+                to_id = rng.choice([a for a in by_province[province_id] if a != lead_id])
+                urgency = rng.choice(urgencies)
+                sent = created_at + datetime.timedelta(hours=rng.randint(0, 72))
+                due = sent + RESPONSE_TIME[urgency]
+                roll = rng.random()
+                status = "accepted" if roll < 0.75 else "declined" if roll < 0.85 else "sent" if roll < 0.95 \
+                    else "withdrawn"
+                answered = sent + datetime.timedelta(hours=rng.choice(waits)) if status in ("accepted", "declined") \
+                    else None
+                handoffs.append(Handoff(
+                    case_id=pk, kind="referral", from_agency_id=lead_id, to_agency_id=to_id, services=["counselling"],
+                    urgency=urgency, status=status, sent_by=user, sent_at=sent, due_at=due, responded_at=answered,
+                    responded_by=user if answered else None,
+                    decline_reason="Không đủ điều kiện" if status == "declined" else "",
+                ))
+                deadlines.append(Deadline(
+                    kind=Deadline.Kind.HANDOFF_RESPONSE, subject=f"bench-handoff:{pk}", case_id=pk, case_number=number,
+                    owner_agency_id=to_id, due_at=due, remind_at=due, escalate_at=due + datetime.timedelta(hours=1),
+                    stage="closed" if answered else "escalated", closed_at=answered,
+                    next_fire_at=None,
+                ))
+            if rng.random() < 0.3:
+                due = created_at + datetime.timedelta(days=rng.randint(1, 30))
+                closed = due - datetime.timedelta(hours=rng.randint(-48, 48)) if rng.random() < 0.8 else None
+                deadlines.append(Deadline(
+                    kind=Deadline.Kind.FOLLOW_UP, subject=f"bench-follow-up:{pk}", case_id=pk, case_number=number,
+                    owner_agency_id=lead_id, due_at=due, remind_at=due, escalate_at=due + datetime.timedelta(days=1),
+                    stage="closed" if closed else "overdue", closed_at=closed, next_fire_at=None,
+                ))
+        Handoff.objects.bulk_create(handoffs, batch_size=BATCH)
+        Deadline.objects.bulk_create(deadlines, batch_size=BATCH)
+    outcomes, platforms = TakedownOutcome.values, TakedownPlatform.values
+    last_pk = 0
+    while True:
+        actions = list(
+            Action.objects.filter(type=ActionType.TAKEDOWN_REQUESTED, pk__gt=last_pk).order_by("pk")
+            .values_list("pk", "case_id", "occurred_at")[:BATCH]
+        )
+        if not actions:
+            break
+        last_pk = actions[-1][0]
+        requests = []
+        for pk, case_id, occurred_at in actions:
+            outcome = rng.choice(outcomes)
+            requests.append(TakedownRequest(
+                case_id=case_id, action_id=pk, platform=rng.choice(platforms), content_reference_hash=f"{pk:064x}",
+                requested_at=occurred_at, outcome=outcome,
+                resolved_at=None if outcome == "pending"
+                else occurred_at + datetime.timedelta(hours=rng.randint(1, 96)),
+            ))
+        TakedownRequest.objects.bulk_create(requests, batch_size=BATCH)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(f"seed: coordination done in {time.perf_counter() - started:.0f} s; {Handoff.objects.count()} referrals, "
+          f"{Deadline.objects.count()} deadlines, {TakedownRequest.objects.count()} takedown requests")
+
+
 def timed(label: str, function, repeat: int = 3):
     times, result = [], None
     for _ in range(repeat):
@@ -192,12 +293,22 @@ def main() -> None:
     ensure_database()
     call_command("migrate", verbosity=0)
     seed(args.cases, reseed=args.reseed)
+    seed_coordination()
     in_month = Case.objects.filter(created_at__gte=datetime.datetime(2026, 10, 1, tzinfo=ICT),
                                    created_at__lt=datetime.datetime(2026, 11, 1, tzinfo=ICT)).count()
     print(f"database: {connection.settings_dict['NAME']}; {Case.objects.count()} cases in all, "
           f"{in_month} opened in {PERIOD:%Y-%m}")
     month_publishable(PERIOD)  # warm-up: connection, plans, caches
     _, drafts = timed("indicator queries (all 35 scopes)", lambda: month_drafts(PERIOD))
+    codes, names = month_scope_provinces(PERIOD)
+    month = Month(period=PERIOD, province_codes=codes, province_names=names)
+    timed("statistics: median time to accept (all scopes)", lambda: month_statistics(month))
+    per_table = []
+    for key, function in INDICATORS.items():
+        started = time.perf_counter()
+        function(month)
+        per_table.append((time.perf_counter() - started, key))
+    print("  per table (one run): " + ", ".join(f"{key} {seconds:.2f}" for seconds, key in sorted(per_table)[::-1]))
     limits = thresholds()
     order = [(scope, d) for scope, ds in drafts.items() for d in ds]
     linked = [LinkedTable(cells=d.cells, threshold=limits["child" if d.child else "default"], keys=entry_keys(d))

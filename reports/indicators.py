@@ -174,13 +174,19 @@ def month_scope_provinces(period: datetime.date) -> tuple[tuple[str, ...], dict[
         Q(valid_to__isnull=True) | Q(valid_to__gte=probe.first_day)
     )
     ids = set(in_force.values_list("id", flat=True))
-    ids |= set(probe.incidents(consented=True).values_list("province_id", flat=True).distinct())
-    ids |= set(probe.incidents(consented=False).values_list("province_id", flat=True).distinct())
-    for queryset in (probe.new_cases(consented=True), probe.new_cases(consented=False), probe.closed_cases()):
-        ids |= set(queryset.values_list("province_id", flat=True).distinct())
-    ids |= set(probe.actions().values_list("case__province_id", flat=True).distinct())
-    for source in PROVINCE_SOURCES:
-        ids |= set(source(probe).distinct())
+    sources = [
+        probe.incidents(consented=True).values_list("province_id", flat=True),
+        probe.incidents(consented=False).values_list("province_id", flat=True),
+        *(q.values_list("province_id", flat=True) for q in (
+            probe.new_cases(consented=True), probe.new_cases(consented=False), probe.closed_cases()
+        )),
+        probe.actions().values_list("case__province_id", flat=True),
+        *(source(probe) for source in PROVINCE_SOURCES),
+    ]
+    for values in sources:
+        # order_by(): the models' default ordering would otherwise join DISTINCT and return a row
+        # per incident or action instead of one per province.
+        ids |= set(values.order_by().distinct())
     provinces = Province.objects.filter(id__in=ids).order_by("code").values_list("code", "name")
     return tuple(code for code, _ in provinces), dict(provinces)
 

@@ -7,9 +7,11 @@ set with .update() so that every value is known exactly.
 """
 
 import datetime
+import re
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from agencies.models import Sector
 from agencies.services import agency_create, membership_add
@@ -443,3 +445,15 @@ def test_a_month_is_read_in_one_snapshot_on_postgresql(world):
     finally:
         del INDICATORS["probe"]
     assert seen == (["repeatable read"] if connection.vendor == "postgresql" else [False])
+
+
+def test_scope_lookups_return_one_row_per_province_not_per_row(referrals, deadlines, takedowns):
+    """The models' default ordering used to join SELECT DISTINCT, which then returned one row per
+    incident, case, action or handoff of the month instead of one per province."""
+    with CaptureQueriesContext(connection) as captured:
+        codes, _names = month_scope_provinces(OCTOBER)
+    assert codes == ("01", "46")
+    distinct = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT DISTINCT")]
+    assert len(distinct) == 8
+    for sql in distinct:
+        assert re.match(r'SELECT DISTINCT "\w+"\."\w+"( AS "\w+")? FROM', sql), sql
