@@ -14,11 +14,13 @@ import random
 import zlib
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from faker import Faker
 
 from agencies.demo import BUILT_IN_STEPS, DemoWorld, seed_demo_world
 from agencies.models import Sector
+from notifications.models import Deadline
 
 from .classification import GBVIMS_QUESTIONS
 from .handoffs import consented_categories, handoff_accept, handoff_decline, handoff_send
@@ -170,6 +172,20 @@ def seed_demo_cases_step(world: DemoWorld, *, count: int = DEMO_CASE_COUNT) -> N
                       for _ in range(count))
     for opened_at in openings:
         _seed_one_case(world, rng=rng, fake=fake, opened_at=opened_at, now=now, today=today)
+    _close_past_case_deadlines(world, now=now)
+
+
+def _close_past_case_deadlines(world: DemoWorld, *, now: datetime.datetime) -> None:
+    """The legal and follow-up deadlines of back-dated demo cases belong to their history: the story
+    says they were met, an hour before they fell due. Without this the first sweep after seeding
+    would escalate months-old deadlines. Deadlines still running (recent cases, waiting handoffs)
+    stay open for the sweep to show."""
+    case_ids = Case.objects.filter(lead_agency__in=_demo_agencies(world)).values_list("pk", flat=True)
+    past = Deadline.objects.filter(case_id__in=list(case_ids), closed_at__isnull=True, due_at__lt=now).exclude(
+        kind=Deadline.Kind.HANDOFF_RESPONSE
+    )
+    past.update(stage=Deadline.Stage.CLOSED, closed_at=F("due_at") - datetime.timedelta(hours=1),
+                closed_reason="demo history", next_fire_at=None)
 
 
 def _seed_one_case(world: DemoWorld, *, rng, fake, opened_at, now, today) -> None:

@@ -13,6 +13,7 @@ from audit.models import AuditEvent
 from cases.demo import DEMO_CASE_COUNT, seed_demo_cases
 from cases.models import Action, Case, CaseEvent, CaseNumberSequence, Consent, Incident, IncidentTechForm, Survivor
 from cases.selectors import case_get_for_user, case_list_visible_to
+from notifications.models import Deadline
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +102,11 @@ def test_seed_demo_cases_is_deterministic():
     _wipe_cases()
     seed_demo_cases(count=25)
     assert _fingerprint() == first
+
+
+def test_seeded_history_leaves_no_past_case_deadline_open():
+    seed_demo_cases(count=25)
+    open_past = Deadline.objects.filter(closed_at__isnull=True, due_at__lt=timezone.now()).exclude(
+        kind=Deadline.Kind.HANDOFF_RESPONSE)
+    assert not open_past.exists()
+    assert Deadline.objects.filter(closed_reason="demo history").exists()
