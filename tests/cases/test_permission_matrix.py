@@ -19,6 +19,7 @@ from cases.deadlines import case_deadline_set
 from cases.handoffs import handoff_accept, handoff_send
 from cases.selectors import case_get_for_user
 from cases.services import consent_record
+from cases.takedowns import takedown_request_record
 from permissions.categories import GENERAL, DataCategory
 from tests.cases.conftest import (
     ACTIONS,
@@ -47,6 +48,9 @@ MATRIX = [
     ("POST   /api/cases/{case}/consents/",            201,       201,      403,       404,      404,     403),
     ("POST   /api/cases/{case}/consents/{consent}/withdraw/", 200, 200,   403,       404,      404,     403),
     ("GET    /api/cases/{case}/timeline/",            200,       200,      200,       404,      404,     403),
+    ("GET    /api/cases/{case}/takedowns/",           200,       200,      200,       404,      404,     403),
+    ("POST   /api/cases/{case}/takedowns/",           201,       201,      201,       404,      404,     403),
+    ("POST   /api/cases/{case}/takedowns/{takedown}/outcome/", 200, 200,  200,       404,      404,     403),
     ("GET    /work/",                                 LISTED,    403,      LISTED,    HIDDEN,   403,     LOGIN),
     ("GET    /cases/",                                LISTED,    LISTED,   LISTED,    HIDDEN,   HIDDEN,  LOGIN),
     ("GET    /cases/new/",                            200,       200,      200,       200,      403,     LOGIN),
@@ -59,6 +63,9 @@ MATRIX = [
     ("POST   /cases/{case}/consents/new/",            DONE,      DONE,     403,       404,      404,     LOGIN),
     ("GET    /cases/{case}/consents/{consent}/withdraw/", 200,   200,      403,       404,      404,     LOGIN),
     ("POST   /cases/{case}/consents/{consent}/withdraw/", DONE,  DONE,     403,       404,      404,     LOGIN),
+    ("GET    /cases/{case}/takedowns/new/",           200,       200,      200,       404,      404,     LOGIN),
+    ("POST   /cases/{case}/takedowns/new/",           DONE,      DONE,     DONE,      404,      404,     LOGIN),
+    ("POST   /cases/{case}/takedowns/{takedown}/outcome/", DONE, DONE,     DONE,      404,      404,     LOGIN),
 ]
 
 # What each role sees of the case's data (None: not the case at all).
@@ -84,6 +91,10 @@ def _api_bodies(world) -> dict[str, dict]:
             "purpose": "Kế hoạch an toàn ở trường", "given_by": "survivor",
         },
         "POST   /api/cases/{case}/consents/{consent}/withdraw/": {"reason": ""},
+        "POST   /api/cases/{case}/takedowns/": {
+            "platform": "facebook", "content_reference": "https://www.facebook.com/p/1", "category": "general",
+        },
+        "POST   /api/cases/{case}/takedowns/{takedown}/outcome/": {"outcome": "removed"},
     }
 
 
@@ -102,6 +113,10 @@ def _page_forms(world) -> dict[str, dict]:
             "purpose": "Kế hoạch an toàn ở trường", "given_by": "survivor",
         },
         "POST   /cases/{case}/consents/{consent}/withdraw/": {"reason": ""},
+        "POST   /cases/{case}/takedowns/new/": {
+            "platform": "tiktok", "content_reference": "https://www.tiktok.com/@a/video/1", "category": "general",
+        },
+        "POST   /cases/{case}/takedowns/{takedown}/outcome/": {"outcome": "refused"},
     }
 
 
@@ -110,9 +125,17 @@ def _client(role, world, api, web, *, is_api: bool):
     return api(user) if is_api else web(user)
 
 
+def _takedown(world, case):
+    """A takedown request in the general category, which every agency on the case reads."""
+    access = case_get_for_user(user=world.lead_responder, case_id=case.pk)
+    return takedown_request_record(access=access, actor=world.lead_responder, data={
+        "platform": "zalo", "content_reference": "https://zalo.me/p/1", "category": "general"})
+
+
 def _call(endpoint: str, role: str, world, shared_case, api, web):
     method, template = endpoint.split()
-    path = template.format(case=shared_case.case.pk, consent=shared_case.consent.pk)
+    takedown = _takedown(world, shared_case.case).pk if "{takedown}" in template else None
+    path = template.format(case=shared_case.case.pk, consent=shared_case.consent.pk, takedown=takedown)
     is_api = path.startswith("/api/")
     client = _client(role, world, api, web, is_api=is_api)
     if method == "GET":
@@ -154,7 +177,7 @@ def test_the_matrix_covers_every_case_url():
     for module, prefix in prefixes.items():
         for pattern in module.urlpatterns:
             route = prefix + str(pattern.pattern).replace("<int:case_id>", "{case}").replace(
-                "<int:consent_id>", "{consent}")
+                "<int:consent_id>", "{consent}").replace("<int:takedown_id>", "{takedown}")
             assert route in rows, f"{route} has no row in MATRIX"
 
 
