@@ -536,7 +536,9 @@ class BreakGlassUse(models.Model):
         indexes = [models.Index(fields=["lead_agency", "started_at"]), models.Index(fields=["user", "started_at"])]
         constraints = [
             models.CheckConstraint(condition=~Q(reason=""), name="break_glass_has_reason"),
-            models.CheckConstraint(condition=Q(ends_at__gt=models.F("started_at")), name="break_glass_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("started_at")), name="break_glass_ends_after_start"
+            ),
         ]
 
     def __str__(self) -> str:
