@@ -198,8 +198,6 @@ def test_pages_in_vietnamese_show_no_english_catalog_text(world, sent_referral):
     assert not found, f"English on Vietnamese pages: {found}"
 
 
-@pytest.mark.xfail(strict=True, reason="templates/handoffs/_case_coordination.html shows deadline.rule.source "
-                                       "without {% translate %}; the catalog already holds the translations")
 def test_case_page_shows_legal_sources_in_vietnamese(world, sent_referral):
     found = _english_on_pages([(world.lead_responder, reverse("cases:detail", args=[sent_referral.case_id]))])
     assert not found, f"English on Vietnamese pages: {found}"
