@@ -3,9 +3,8 @@
 A time limit's description is data (English in the YAML file and the database) that
 LegalTimeLimit.label translates at display time with gettext. makemessages reads only Python and
 templates, so without this list the descriptions would never reach the catalogues and would show in
-English. The legal sources are data of the same kind and are listed so that they can be shown
-translated as well. tests/accounts/test_translations.py fails when the YAML file and these lists
-disagree.
+English. The legal sources are data of the same kind, translated where the case page shows them.
+tests/accounts/test_translations.py fails when the YAML file and these lists disagree.
 """
 
 from django.utils.translation import gettext_noop
