@@ -87,7 +87,8 @@ class HandoffDetailSerializer(HandoffSummarySerializer):
     services = serializers.ListField(child=serializers.ChoiceField(choices=HandoffService.choices))
     categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices),
                                        help_text="Shared on acceptance, within the consent in force.")
-    message = serializers.CharField(allow_blank=True)
+    message = serializers.SerializerMethodField(help_text="Empty for the receiver once the handoff is declined, "
+                                                "withdrawn or completed.")
     emergency_override = serializers.BooleanField()
     override_reason = serializers.CharField(allow_blank=True)
     forwarded_from = serializers.IntegerField(source="forwarded_from_id", allow_null=True,
@@ -109,6 +110,9 @@ class HandoffDetailSerializer(HandoffSummarySerializer):
 
     def _access(self) -> HandoffAccess:
         return self.context["access"]
+
+    def get_message(self, handoff) -> str:
+        return handoff.message if self._access().sees_message else ""
 
     def get_side(self, handoff) -> str:
         return self._access().side

@@ -75,6 +75,12 @@ class HandoffAccess:
     def is_sender(self) -> bool:
         return self.side == "sender"
 
+    @property
+    def sees_message(self) -> bool:
+        """The sender's message may carry case details: the receiver reads it while the handoff is
+        waiting or accepted, not after a decline, a withdrawal or the completion."""
+        return self.is_sender or self.handoff.status in (HandoffStatus.SENT, HandoffStatus.ACCEPTED)
+
 
 def _case_agency_ids(user) -> set[int]:
     if not getattr(user, "is_authenticated", False) or not user.is_active:

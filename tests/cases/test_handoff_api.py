@@ -160,6 +160,17 @@ def test_the_list_is_cursor_paginated(world, api):
 # --- One handoff ---------------------------------------------------------------------------------
 
 
+def test_the_receiver_loses_the_message_after_declining_on_the_api_and_the_page(world, case, api, client):
+    handoff = send(world, case)
+    api(world.receiving_responder).post(f"/api/handoffs/{handoff.pk}/decline/", {"reason": "Hết giường"},
+                                        format="json")
+    assert api(world.receiving_responder).get(f"/api/handoffs/{handoff.pk}/").json()["message"] == ""
+    assert api(world.lead_responder).get(f"/api/handoffs/{handoff.pk}/").json()["message"] == \
+        "Đề nghị khám và điều trị."
+    client.force_login(world.receiving_responder)
+    assert "Đề nghị khám và điều trị." not in client.get(f"/handoffs/{handoff.pk}/").content.decode()
+
+
 def test_reading_records_the_receivers_first_look_only(world, case, api):
     handoff = send(world, case)
     assert api(world.lead_responder).get(f"/api/handoffs/{handoff.pk}/").json()["viewed_at"] is None

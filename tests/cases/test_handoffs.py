@@ -210,3 +210,20 @@ def test_the_timeline_tells_the_handoff_story(world, case):
         sentences = [entry.sentence for entry in case_timeline(access=access_for(world.lead_responder, case))]
     assert any(world.health.name in s and "declined" in s for s in sentences)
     assert any(world.health.name in s and "referred" in s for s in sentences)
+
+
+@pytest.mark.parametrize("end", ["decline", "withdraw", "complete"])
+def test_the_receiver_no_longer_reads_the_message_once_the_handoff_is_over(world, case, end):
+    handoff = send(world, case)
+    assert handoff_view(user=world.receiving_responder, handoff_id=handoff.pk).sees_message
+    if end == "decline":
+        handoff_decline(user=world.receiving_responder, handoff_id=handoff.pk, reason="Hết giường")
+    else:
+        handoff_accept(user=world.receiving_responder, handoff_id=handoff.pk)
+        assert handoff_view(user=world.receiving_responder, handoff_id=handoff.pk).sees_message
+        if end == "withdraw":
+            handoff_withdraw(user=world.lead_responder, handoff_id=handoff.pk, reason="Đã chuyển nơi khác")
+        else:
+            handoff_complete(user=world.receiving_responder, handoff_id=handoff.pk, outcome="Đã khám")
+    assert not handoff_view(user=world.receiving_responder, handoff_id=handoff.pk).sees_message
+    assert handoff_view(user=world.lead_responder, handoff_id=handoff.pk).sees_message
