@@ -40,7 +40,14 @@ from .models import (
     Sex,
     TechForm,
 )
-from .selectors import case_filter_list, case_get_for_user, case_list_visible_to
+from .selectors import (
+    action_list_visible,
+    case_filter_list,
+    case_get_for_user,
+    case_list_visible_to,
+    case_prefetch_for_detail,
+    consent_list_for_case,
+)
 from .serializers import (
     ActionSerializer,
     CaseDetailSerializer,
@@ -48,9 +55,6 @@ from .serializers import (
     ConsentSerializer,
     IncidentSerializer,
     UserRefSerializer,
-    action_list_visible,
-    case_prefetch_for_detail,
-    consent_list_for_case,
 )
 from .services import (
     action_log,

@@ -5,14 +5,35 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value
+from django.db.models import (
+    Aggregate,
+    CharField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    prefetch_related_objects,
+)
 from django.http import Http404
 from django.utils import timezone
 
 from agencies.models import Agency
 from permissions.categories import GENERAL, CaseRight, categories_from_codenames
 
-from .models import Case, CaseGroupObjectPermission, CaseUserObjectPermission
+from .models import (
+    Action,
+    Case,
+    CaseGroupObjectPermission,
+    CaseUserObjectPermission,
+    Consent,
+    Incident,
+    IncidentTechForm,
+)
 
 
 @dataclass(frozen=True)
@@ -121,3 +142,56 @@ def case_get_for_user(*, user, case_id: int, require: str = CaseRight.VIEW) -> C
     if not access.can(require):
         raise PermissionDenied
     return access
+
+
+# --- The parts of one case, for display. Who may see the case was decided when `access` was made.
+
+
+class _CommaJoined(Aggregate):
+    """The values of a column joined with commas. Django 5.2 has no portable StringAgg; SQLite
+    and PostgreSQL, the two databases HopLuc runs on, spell it differently."""
+
+    function = "GROUP_CONCAT"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="STRING_AGG", template="%(function)s(%(expressions)s, ',')",
+                           **extra_context)
+
+
+def case_prefetch_for_detail(case: Case) -> None:
+    """Incidents with everything the detail shows, technology-facilitated forms included, in one
+    query (sets `tech_forms`, a sorted list of values, on each incident)."""
+    forms = (
+        IncidentTechForm.objects.filter(incident=OuterRef("pk")).order_by().values("incident")
+        .annotate(joined=_CommaJoined("form")).values("joined")
+    )
+    prefetch_related_objects([case], Prefetch(
+        "incidents",
+        queryset=Incident.objects.select_related("province", "commune", "recorded_by_agency")
+        # Undated incidents last, on every database.
+        .annotate(tech_forms_joined=Subquery(forms)).order_by(F("occurred_on").asc(nulls_last=True), "id"),
+    ))
+    for incident in case.incidents.all():
+        incident.tech_forms = sorted(filter(None, (incident.tech_forms_joined or "").split(",")))
+
+
+def action_list_visible(*, access) -> QuerySet[Action]:
+    """The case's actions in the categories the reader sees (general ones always), newest first."""
+    categories = [GENERAL, *sorted(c for c in access.categories if access.sees(c))]
+    return (
+        Action.objects.filter(case_id=access.case.pk, category__in=categories)
+        .select_related("actor", "agency")
+        .order_by("-occurred_at", "-id")
+    )
+
+
+def consent_list_for_case(*, access) -> QuerySet[Consent]:
+    """Every consent record of the case, newest first. The timeline already tells everyone on the
+    case who was given which categories; the records add purpose, giver and expiry."""
+    return (
+        Consent.objects.filter(case_id=access.case.pk)
+        .select_related("receiving_agency", "recorded_by", "recorded_by_agency")
+        .order_by("-recorded_at", "-id")
+    )
+

@@ -6,34 +6,19 @@ the `CaseAccess` they are given in their context: survivor identity and contact 
 out of the output (absent, not null) unless the reader holds that category.
 """
 
-from django.db.models import (
-    Aggregate,
-    CharField,
-    F,
-    OuterRef,
-    Prefetch,
-    QuerySet,
-    Subquery,
-    prefetch_related_objects,
-)
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agencies.models import Sector
-from permissions.categories import ACTION_CATEGORY_CHOICES, GENERAL, CaseRight, DataCategory
+from permissions.categories import ACTION_CATEGORY_CHOICES, CaseRight, DataCategory
 
 from .models import (
     CASE_TRANSITIONS,
-    Action,
     ActionType,
-    Case,
     CaseStatus,
-    Consent,
     ConsentGiver,
     Disability,
     GbvType,
-    Incident,
-    IncidentTechForm,
     PerpetratorRelationship,
     ReportingDelay,
     RiskLevel,
@@ -239,58 +224,3 @@ class CaseDetailSerializer(CaseSummarySerializer):
     @extend_schema_field(AccessSerializer)
     def get_access(self, case):
         return AccessSerializer(_access(self)).data
-
-
-# --- Reads for these shapes ---------------------------------------------------------------------
-# Small reads that the contract of cases/selectors.py does not name. Who may see the case was
-# decided when `access` was made; these only load its parts for display.
-
-
-class _CommaJoined(Aggregate):
-    """The values of a column joined with commas. Django 5.2 has no portable StringAgg; SQLite
-    and PostgreSQL, the two databases HopLuc runs on, spell it differently."""
-
-    function = "GROUP_CONCAT"
-    output_field = CharField()
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        return self.as_sql(compiler, connection, function="STRING_AGG", template="%(function)s(%(expressions)s, ',')",
-                           **extra_context)
-
-
-def case_prefetch_for_detail(case: Case) -> None:
-    """Incidents with everything the detail shows, technology-facilitated forms included, in one
-    query (sets `tech_forms`, a sorted list of values, on each incident)."""
-    forms = (
-        IncidentTechForm.objects.filter(incident=OuterRef("pk")).order_by().values("incident")
-        .annotate(joined=_CommaJoined("form")).values("joined")
-    )
-    prefetch_related_objects([case], Prefetch(
-        "incidents",
-        queryset=Incident.objects.select_related("province", "commune", "recorded_by_agency")
-        # Undated incidents last, on every database.
-        .annotate(tech_forms_joined=Subquery(forms)).order_by(F("occurred_on").asc(nulls_last=True), "id"),
-    ))
-    for incident in case.incidents.all():
-        incident.tech_forms = sorted(filter(None, (incident.tech_forms_joined or "").split(",")))
-
-
-def action_list_visible(*, access) -> QuerySet[Action]:
-    """The case's actions in the categories the reader sees (general ones always), newest first."""
-    categories = [GENERAL, *sorted(c for c in access.categories if access.sees(c))]
-    return (
-        Action.objects.filter(case_id=access.case.pk, category__in=categories)
-        .select_related("actor", "agency")
-        .order_by("-occurred_at", "-id")
-    )
-
-
-def consent_list_for_case(*, access) -> QuerySet[Consent]:
-    """Every consent record of the case, newest first. The timeline already tells everyone on the
-    case who was given which categories; the records add purpose, giver and expiry."""
-    return (
-        Consent.objects.filter(case_id=access.case.pk)
-        .select_related("receiving_agency", "recorded_by", "recorded_by_agency")
-        .order_by("-recorded_at", "-id")
-    )
-

@@ -21,8 +21,14 @@ from permissions.categories import CaseRight, DataCategory
 
 from .forms import ActionLogForm, CaseFilterForm, CaseOpenForm, CaseStatusForm, ConsentRecordForm, ConsentWithdrawForm
 from .models import CASE_TRANSITIONS, ActionType, CaseStatus, Survivor, TechForm
-from .selectors import case_filter_list, case_get_for_user, case_list_visible_to
-from .serializers import SURVIVOR_FIELDS_BY_CATEGORY, case_prefetch_for_detail, consent_list_for_case
+from .selectors import (
+    case_filter_list,
+    case_get_for_user,
+    case_list_visible_to,
+    case_prefetch_for_detail,
+    consent_list_for_case,
+)
+from .serializers import SURVIVOR_FIELDS_BY_CATEGORY
 from .services import (
     action_log,
     case_change_status,
