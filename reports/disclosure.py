@@ -57,11 +57,33 @@ def small_mark(threshold: int) -> str:
     return f"<{threshold}"
 
 
+MIN_THRESHOLD = 4
+
+
 def threshold_check(threshold: int) -> int:
-    """Below 3 a small count "<t" would reveal its value (with t = 2, "<2" means exactly 1)."""
-    if not isinstance(threshold, int) or threshold < 3:
-        raise ValueError(f"A small-count threshold must be an integer of at least 3, not {threshold!r}")
+    """Below 4 a small count "<t" would narrow its value to fewer than three (with t = 3, "<3" means
+    1 or 2), which is what the protection promises never to allow."""
+    if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < MIN_THRESHOLD:
+        raise ValueError(
+            f"A small-count threshold must be an integer of at least {MIN_THRESHOLD}, not {threshold!r}"
+        )
     return threshold
+
+
+Thresholds = int | Sequence[Sequence[int]]
+
+
+def threshold_grid(threshold: Thresholds, shape: tuple[int, int]) -> tuple[tuple[int, ...], ...]:
+    """One threshold per entry of the extended grid: a table-wide number, or a grid of them (child
+    entries of an adult table have the child threshold; see reports.child_cells)."""
+    rows, columns = shape
+    if isinstance(threshold, int):
+        threshold_check(threshold)
+        return tuple((threshold,) * columns for _ in range(rows))
+    grid = tuple(tuple(int(threshold_check(t)) for t in row) for row in threshold)
+    if len(grid) != rows or any(len(row) != columns for row in grid):
+        raise ValueError("A threshold grid must have the shape of the extended table")
+    return grid
 
 
 def extend(cells: Sequence[Sequence[int]], *, width: int | None = None) -> list[list[int]]:
@@ -84,7 +106,7 @@ class Suppression:
     """The outcome for one table: which entries of the extended grid are hidden, or the whole table."""
 
     grid: tuple[tuple[int, ...], ...]
-    threshold: int
+    thresholds: tuple[tuple[int, ...], ...]
     hidden: frozenset[Position]
     withheld: bool = False
 
@@ -92,9 +114,17 @@ class Suppression:
     def shape(self) -> tuple[int, int]:
         return len(self.grid), len(self.grid[0])
 
+    @property
+    def threshold(self) -> int:
+        """The table's own (adult) threshold: the smallest of its entries'."""
+        return min(min(row) for row in self.thresholds)
+
+    def entry_threshold(self, position: Position) -> int:
+        return self.thresholds[position[0]][position[1]]
+
     def is_small(self, position: Position) -> bool:
         i, j = position
-        return 1 <= self.grid[i][j] < self.threshold
+        return 1 <= self.grid[i][j] < self.thresholds[i][j]
 
     def published(self, position: Position) -> int | str | None:
         """What the table shows at `position`: the count, "<t", "x", or None when withheld."""
@@ -102,7 +132,7 @@ class Suppression:
             return None
         if position not in self.hidden:
             return self.grid[position[0]][position[1]]
-        return small_mark(self.threshold) if self.is_small(position) else COMPLEMENTARY_MARK
+        return small_mark(self.entry_threshold(position)) if self.is_small(position) else COMPLEMENTARY_MARK
 
     def published_grid(self) -> list[list[int | str | None]]:
         rows, columns = self.shape
@@ -151,7 +181,7 @@ class _Circulation:
 def _entry_bounds(
     suppression_grid: Sequence[Sequence[int]],
     hidden: Iterable[Position],
-    threshold: int,
+    thresholds: Sequence[Sequence[int]],
     external: Mapping[Position, Bounds],
 ) -> dict[Position, Bounds]:
     bounds: dict[Position, Bounds] = {}
@@ -161,6 +191,7 @@ def _entry_bounds(
             if (i, j) not in hidden:
                 bounds[(i, j)] = (value, value)
                 continue
+            threshold = thresholds[i][j]
             own = (1, threshold - 1) if 1 <= value < threshold else (threshold, math.inf)
             bounds[(i, j)] = _intersect(own, external.get((i, j), (0, math.inf)))
     return bounds
@@ -172,13 +203,15 @@ def _can_move(
 ) -> bool:
     """Whether another table agreeing with everything published has this entry at value + step.
 
-    The true table is a feasible circulation; raising arc u→v by one needs a path v ⇝ u in the
-    residual graph that avoids the arc itself, lowering it needs u ⇝ v.
+    The true table is a feasible circulation; raising arc u→v by |step| needs a path v ⇝ u in the
+    residual graph, through arcs with room for |step|, that avoids the arc itself; lowering it
+    needs u ⇝ v. (For |step| = 2 this is sufficient, not necessary: a conservative answer.)
     """
     i, j = position
     low, high = bounds[position]
     if not low <= grid[i][j] + step <= high:
         return False
+    size = abs(step)
     tail, head = network.arc(position)
     start, goal = (head, tail) if step > 0 else (tail, head)
     adjacency: dict[int, list[int]] = {}
@@ -187,9 +220,9 @@ def _can_move(
             continue
         u, v = network.arc(other)
         value = grid[other[0]][other[1]]
-        if value < hi:
+        if value + size <= hi:
             adjacency.setdefault(u, []).append(v)
-        if value > lo:
+        if value - size >= lo:
             adjacency.setdefault(v, []).append(u)
     seen = {start}
     queue = deque([start])
@@ -204,18 +237,24 @@ def _can_move(
     return False
 
 
+def _three_values(grid, bounds, network: _Circulation, position: Position) -> bool:
+    """Whether the entry can take at least three values (its own and two others) in tables that
+    agree with everything the table publishes: one step each way, or two steps one way."""
+    if _can_move(grid, bounds, network, position, +1):
+        return _can_move(grid, bounds, network, position, -1) or _can_move(grid, bounds, network, position, +2)
+    return _can_move(grid, bounds, network, position, -2)
+
+
 def exposed_cells(
-    grid: Sequence[Sequence[int]], hidden: Iterable[Position], threshold: int,
+    grid: Sequence[Sequence[int]], hidden: Iterable[Position], threshold: Thresholds,
     external: Mapping[Position, Bounds] | None = None,
 ) -> list[Position]:
-    """Hidden entries a reader can work out exactly from what the table publishes."""
+    """Hidden entries a reader can narrow to fewer than three values from what the table publishes."""
     hidden = sorted(set(hidden))
-    bounds = _entry_bounds(grid, hidden, threshold, external or {})
+    thresholds = threshold_grid(threshold, (len(grid), len(grid[0])))
+    bounds = _entry_bounds(grid, hidden, thresholds, external or {})
     network = _Circulation(len(grid), len(grid[0]))
-    return [
-        p for p in hidden
-        if not (_can_move(grid, bounds, network, p, +1) or _can_move(grid, bounds, network, p, -1))
-    ]
+    return [p for p in hidden if not _three_values(grid, bounds, network, p)]
 
 
 def _lines(rows: int, columns: int) -> list[list[Position]]:
@@ -250,17 +289,18 @@ def _apply_line_rule(grid, hidden: set[Position]) -> None:
 
 
 def protect(
-    cells: Sequence[Sequence[int]], *, threshold: int, forced: Iterable[Position] = (),
+    cells: Sequence[Sequence[int]], *, threshold: Thresholds, forced: Iterable[Position] = (),
     external: Mapping[Position, Bounds] | None = None, width: int | None = None,
 ) -> Suppression:
-    """Suppress one table. `forced` are extended-grid entries that must be hidden (because a linked
-    table hides the same count); `external` are bounds a reader learns about hidden entries elsewhere."""
-    threshold_check(threshold)
+    """Suppress one table. `threshold` is one number or one per extended-grid entry; `forced` are
+    extended-grid entries that must be hidden (because a linked table hides the same count, or the
+    joint check asks for it); `external` are bounds a reader learns about hidden entries elsewhere."""
     grid = extend(cells, width=width)
     frozen_grid = tuple(tuple(row) for row in grid)
     rows, columns = len(grid), len(grid[0])
+    thresholds = threshold_grid(threshold, (rows, columns))
     everything = [(i, j) for i in range(rows) for j in range(columns)]
-    hidden = {p for p in everything if 1 <= grid[p[0]][p[1]] < threshold}
+    hidden = {p for p in everything if 1 <= grid[p[0]][p[1]] < thresholds[p[0]][p[1]]}
     hidden |= {p for p in forced if grid[p[0]][p[1]] > 0}
     external = dict(external or {})
     network = _Circulation(rows, columns)
@@ -269,28 +309,28 @@ def protect(
     protected: set[Position] = set()
     while True:
         _apply_line_rule(grid, hidden)
-        bounds = _entry_bounds(grid, hidden, threshold, external)
+        bounds = _entry_bounds(grid, hidden, thresholds, external)
         exposed = None
         for p in sorted(hidden - protected):
-            if _can_move(grid, bounds, network, p, +1) or _can_move(grid, bounds, network, p, -1):
+            if _three_values(grid, bounds, network, p):
                 protected.add(p)
             else:
                 exposed = p
                 break
         if exposed is None:
-            return Suppression(frozen_grid, threshold, frozenset(hidden))
+            return Suppression(frozen_grid, thresholds, frozenset(hidden))
         i, j = exposed
         extra = _candidate(grid, hidden, [(i, c) for c in range(columns)] + [(r, j) for r in range(rows)])
         if extra is None:
             extra = _candidate(grid, hidden, everything)
         if extra is None:
-            return _withheld(Suppression(frozen_grid, threshold, frozenset(hidden)))
+            return withhold_table(Suppression(frozen_grid, thresholds, frozenset(hidden)))
         hidden.add(extra)
 
 
-def _withheld(result: Suppression) -> Suppression:
+def withhold_table(result: Suppression) -> Suppression:
     nonzero = frozenset((i, j) for i, row in enumerate(result.grid) for j, value in enumerate(row) if value > 0)
-    return Suppression(result.grid, result.threshold, nonzero, withheld=True)
+    return Suppression(result.grid, result.thresholds, nonzero, withheld=True)
 
 
 @dataclass(frozen=True)
@@ -299,7 +339,7 @@ class LinkedTable:
     same key are the same count of the same people (e.g. "incidents, province 01, type rape")."""
 
     cells: Sequence[Sequence[int]]
-    threshold: int
+    threshold: Thresholds
     keys: Sequence[Sequence[Hashable]]
     name: str = ""
 
@@ -310,6 +350,7 @@ class LinkedTable:
 
 def protect_linked(
     tables: Sequence[LinkedTable], additive: Sequence[tuple[Hashable, Sequence[Hashable]]] = (),
+    forced: Iterable[Hashable] = (),
 ) -> list[Suppression]:
     """Suppress tables that share counts so that a count hidden in one is hidden in all, and every
     table's check knows the tightest bounds any of them publishes for a hidden count.
@@ -317,6 +358,11 @@ def protect_linked(
     `additive` lists counts that are sums of other counts published in other tables (a national
     count and the same count in each province): the line rule is applied to each such line too, so
     that a province's hidden count cannot be had as the national count minus the other provinces.
+    `forced` are keys hidden from the start (hidden in an earlier version, or asked for by the
+    joint check of reports.joint).
+
+    This is the pattern; whether it protects every count against a reader who solves all tables
+    together is decided by reports.joint, which asks for more hidden keys when it does not.
     """
     values: dict[Hashable, int] = {}
     for table in tables:
@@ -324,7 +370,7 @@ def protect_linked(
             for value, key in zip(grid_row, key_row, strict=True):
                 if values.setdefault(key, value) != value:
                     raise ValueError(f"Linked count {key!r} has two values: {values[key]} and {value}")
-    forced_keys: set[Hashable] = set()
+    forced_keys: set[Hashable] = {k for k in forced if values.get(k, 0) > 0}
     key_bounds: dict[Hashable, Bounds] = {}
     memo: dict[tuple, Suppression] = {}
     withheld: set[int] = set()
@@ -347,7 +393,7 @@ def protect_linked(
             if result.withheld:
                 withheld.add(index)
             elif index in withheld:
-                result = _withheld(result)
+                result = withhold_table(result)
             results.append(result)
         new_forced = set(forced_keys)
         new_bounds: dict[Hashable, Bounds] = {}
@@ -356,7 +402,7 @@ def protect_linked(
                 key = table.keys[p[0]][p[1]]
                 new_forced.add(key)
                 if not result.withheld:
-                    seen = mark_bounds(result.published(p), table.threshold)
+                    seen = mark_bounds(result.published(p), result.entry_threshold(p))
                     new_bounds[key] = _intersect(new_bounds.get(key, (0, math.inf)), seen)
         for total, parts in additive:
             members = [total, *parts]

@@ -99,7 +99,6 @@ class TableDraft:
     scope: str | None
     # Filters shared by every entry beyond the scope (the rape table counts incidents of type rape).
     fixed: tuple[tuple[str, str], ...] = ()
-    child: bool = False
     row_labels: dict[str, str] = field(default_factory=dict)
 
     def filters(self) -> tuple[tuple[str, str], ...]:
@@ -277,7 +276,7 @@ def child_cases(month: Month) -> dict:
     return _tables(
         month, _grouped(queryset, "province__code", "age_group", ("sex",)), key="child_cases",
         population="cases_new", row_dim="child_age_group", rows=CHILD_AGE_GROUPS, col_dims=("sex",),
-        columns=[(s,) for s in SEXES], child=True,
+        columns=[(s,) for s in SEXES],
     )
 
 
@@ -308,7 +307,8 @@ def incidents_by_province(month: Month) -> dict:
 
 @indicator("incidents_by_commune")
 def incidents_by_commune(month: Month) -> dict:
-    """Province reports only; commune counts are small, so the child threshold applies."""
+    """Province reports only; commune counts are small, so the child threshold applies
+    (reports.child_cells)."""
     queryset = month.incidents().annotate(commune_code=SqlCase(
         When(commune__isnull=True, then=Value(NO_COMMUNE)), default=F("commune__code")
     ))
@@ -321,7 +321,7 @@ def incidents_by_commune(month: Month) -> dict:
         rows = [g["commune_code"] for g in mine]
         drafts[code] = TableDraft(
             key="incidents_by_commune", population="incidents", row_dim="commune", rows=rows, col_dims=(),
-            columns=[COUNT_COLUMN], cells=[[g["n"]] for g in mine], scope=code, child=True,
+            columns=[COUNT_COLUMN], cells=[[g["n"]] for g in mine], scope=code,
             row_labels={g["commune_code"]: g["commune__name"] or "" for g in mine},
         )
     return drafts

@@ -5,14 +5,17 @@ report and a province report, is hidden in both or in neither, since national an
 """
 
 import datetime
-from collections.abc import Hashable
+from collections.abc import Iterable
 
 from django.conf import settings
 
 from .coordination import StatisticDraft, month_statistics
-from .disclosure import COMPLEMENTARY_MARK, LinkedTable, Suppression, protect_linked, threshold_check
+from .disclosure import COMPLEMENTARY_MARK, Suppression, threshold_check
 from .indicators import NATIONAL, Month, TableDraft, month_drafts, month_snapshot
 from .periods import month_label
+from .protection import additive_lines, entry_keys, entry_thresholds, protect_month
+
+__all__ = ["entry_keys", "entry_thresholds", "month_publishable", "thresholds"]
 
 # 2: "statistics" (values that are not counts, such as a median) beside the tables.
 DATA_SCHEMA = 2
@@ -25,41 +28,6 @@ def thresholds() -> dict[str, int]:
     }
 
 
-def _key(draft: TableDraft, pairs: tuple[tuple[str, str], ...]) -> Hashable:
-    return (draft.population, frozenset(draft.filters() + pairs))
-
-
-def entry_keys(draft: TableDraft) -> list[list[Hashable]]:
-    """The key of every entry of the extended grid: which people the count is of."""
-    row_pairs = [((draft.row_dim, row),) for row in draft.rows]
-    column_pairs = [tuple(zip(draft.col_dims, column, strict=True)) for column in draft.columns]
-    keys = [[_key(draft, r + c) for c in column_pairs] + [_key(draft, r)] for r in row_pairs]
-    keys.append([_key(draft, c) for c in column_pairs] + [_key(draft, ())])
-    return keys
-
-
-def _additive_lines(drafts: dict[str | None, list[TableDraft]]) -> list[tuple[Hashable, list[Hashable]]]:
-    """National entries and the same entries of every province, for tables both levels publish."""
-    national = {d.key: d for d in drafts.get(NATIONAL, [])}
-    provincial: dict[str, list[TableDraft]] = {}
-    for scope, scope_drafts in drafts.items():
-        if scope is NATIONAL:
-            continue
-        for draft in scope_drafts:
-            provincial.setdefault(draft.key, []).append(draft)
-    lines = []
-    for key, parts in provincial.items():
-        total = national.get(key)
-        if total is None or any(p.rows != total.rows or p.columns != total.columns for p in parts):
-            continue
-        total_keys = entry_keys(total)
-        part_keys = [entry_keys(p) for p in parts]
-        for i, row in enumerate(total_keys):
-            for j, total_key in enumerate(row):
-                lines.append((total_key, [keys[i][j] for keys in part_keys]))
-    return lines
-
-
 def _table_data(draft: TableDraft, result: Suppression) -> dict:
     grid = result.published_grid()
     m, n = len(draft.rows), len(draft.columns)
@@ -67,6 +35,12 @@ def _table_data(draft: TableDraft, result: Suppression) -> dict:
         "key": draft.key,
         "population": draft.population,
         "threshold": result.threshold,
+        "entry_thresholds": {
+            "cells": [list(row[:n]) for row in result.thresholds[:m]],
+            "row_totals": [row[n] for row in result.thresholds[:m]],
+            "column_totals": list(result.thresholds[m][:n]),
+            "total": result.thresholds[m][n],
+        },
         "withheld": result.withheld,
         "row_dim": draft.row_dim,
         "rows": list(draft.rows),
@@ -128,21 +102,18 @@ def scope_data(
     }
 
 
-def month_publishable(period: datetime.date) -> tuple[Month, dict[str | None, dict]]:
-    """The publishable data of every scope of the month: suppressed tables only, no raw count."""
+def month_publishable(
+    period: datetime.date, *, earlier: Iterable[dict] = (),
+) -> tuple[Month, dict[str | None, dict]]:
+    """The publishable data of every scope of the month: suppressed tables only, no raw count.
+    `earlier` are the data of every report of the month already published (all scopes and
+    versions): what they hid stays hidden, and what they published is known to the reader."""
     with month_snapshot():
         month, drafts = month_drafts(period)
         statistics = month_statistics(month)
     limits = thresholds()
     order: list[tuple[str | None, TableDraft]] = [(scope, d) for scope, ds in drafts.items() for d in ds]
-    linked = [
-        LinkedTable(
-            cells=d.cells, threshold=limits["child" if d.child else "default"], keys=entry_keys(d),
-            name=f"{scope}:{d.key}",
-        )
-        for scope, d in order
-    ]
-    results = protect_linked(linked, additive=_additive_lines(drafts))
+    results = protect_month(order, limits, additive=additive_lines(drafts), earlier=list(earlier)).results
     tables: dict[str | None, list[dict]] = {scope: [] for scope in drafts}
     for (scope, draft), result in zip(order, results, strict=True):
         tables[scope].append(_table_data(draft, result))

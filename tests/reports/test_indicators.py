@@ -56,7 +56,6 @@ def test_child_cases_use_the_age_when_the_case_was_opened(drafts):
         ("18_plus", "female"): 3, ("18_plus", "unknown"): 1,  # 2000, 1965, 1964; 2007 (18)
         ("unknown", "female"): 1,
     }
-    assert _table(drafts, None, "child_cases").child
 
 
 def test_incidents_by_type_sex_and_age_band(drafts):
@@ -82,7 +81,6 @@ def test_incidents_by_province_and_by_commune(drafts):
     communes = _table(drafts, "01", "incidents_by_commune")
     assert _cells(communes) == {("00004", ""): 2, ("none", ""): 7}
     assert communes.row_labels["00004"] == "Phường Ba Đình"
-    assert communes.child
 
 
 def test_technology_facilitated_forms(drafts):

@@ -1,0 +1,286 @@
+"""The joint check: can a reader who solves everything published together narrow a hidden count?
+
+Pure functions over counts and their keys; no database, no Django. The solver is HiGHS, through
+SciPy's `milp` (an exact branch-and-bound integer program solver).
+
+The reader modelled here holds every table of a month, of every scope and every version already
+published, and knows the rules:
+
+* a published number is exact (zeros included);
+* "<t" is 1 … t−1 and "x" is t or more, with t the entry's own threshold;
+* a count shown in several tables is one unknown (one key);
+* every line of every table adds up, and a national count is the sum of the same count in every
+  province;
+* nothing is published about a withheld table.
+
+A *protected* count (a hidden one that is not zero) must keep at least MIN_VALUES possible values
+among all integer solutions of that system. We prove it by exhibiting them: every integer point
+the solver returns satisfies every published fact, so the values a count takes across the points
+found are values the reader cannot rule out. Points come first from a few solves with random
+objectives over the whole component (they move many counts at once), then, for counts still
+short of three values, from solves that maximise and minimise that count and look between the
+values found. A count for which three values cannot be exhibited is reported as exposed: the
+answer errs only on the side of hiding more (a time limit reached counts as "not shown").
+
+The system falls apart into independent components: a count is linked to another only through a
+line where both are hidden (published counts are constants), and different populations (cases,
+incidents, actions, …) and months never share a line. Each component is solved on its own, which
+keeps the integer programs small.
+"""
+
+import math
+import random
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import Bounds as VariableBounds
+from scipy.optimize import LinearConstraint, milp
+from scipy.sparse import coo_array
+
+MIN_VALUES = 3
+# An upper bound for counts published as "x" (t or more): the reader knows none, and a bound only
+# narrows what the solver may show, so the check stays on the safe side.
+UNBOUNDED = 10**7
+RANDOM_ROUNDS = 4
+SOLVE_TIME_LIMIT = 5.0
+
+Key = Hashable
+Line = Sequence[tuple[Key, int]]  # Σ coefficient × count = 0
+
+
+@dataclass
+class JointSystem:
+    """What a reader knows. `bounds` maps every key to what is published about it (lo == hi: an
+    exact number; hi may be math.inf); `lines` are the linear facts; `truth` is a known solution
+    when there is one (the raw counts when building, none for an attacker); `targets` are the keys
+    that must keep MIN_VALUES values."""
+
+    bounds: dict[Key, tuple[float, float]]
+    lines: list[Line]
+    targets: set[Key]
+    truth: Mapping[Key, int] | None = None
+    stats: dict = field(default_factory=dict)
+
+
+def _find(parent: dict, key):
+    while parent[key] != key:
+        parent[key] = parent[parent[key]]
+        key = parent[key]
+    return key
+
+
+def _components(unknowns: Iterable[Key], lines: list[list[tuple[Key, int]]]) -> list[list[Key]]:
+    parent = {k: k for k in unknowns}
+    for line in lines:
+        first = _find(parent, line[0][0])
+        for key, _c in line[1:]:
+            other = _find(parent, key)
+            if other != first:
+                parent[other] = first
+    groups: dict[Key, list[Key]] = {}
+    for key in parent:
+        groups.setdefault(_find(parent, key), []).append(key)
+    return list(groups.values())
+
+
+class _Component:
+    """One independent part of the system as an integer program."""
+
+    def __init__(self, keys: list[Key], lines: list[tuple[list[tuple[Key, int]], int]], bounds):
+        self.keys = keys
+        self.index = {k: i for i, k in enumerate(keys)}
+        rows, columns, data, rhs = [], [], [], []
+        for r, (terms, constant) in enumerate(lines):
+            for key, coefficient in terms:
+                rows.append(r)
+                columns.append(self.index[key])
+                data.append(coefficient)
+            rhs.append(constant)
+        self.matrix = coo_array((data, (rows, columns)), shape=(len(lines), len(keys))).tocsr()
+        self.rhs = np.array(rhs, dtype=float)
+        self.lower = np.array([bounds[k][0] for k in keys], dtype=float)
+        self.upper = np.array([min(bounds[k][1], UNBOUNDED) for k in keys], dtype=float)
+        self.solves = 0
+
+    def solve(self, objective: np.ndarray, lower=None, upper=None) -> np.ndarray | None:
+        """An integer point minimising the objective, checked exactly against every fact."""
+        self.solves += 1
+        constraints = [LinearConstraint(self.matrix, self.rhs, self.rhs)] if self.matrix.shape[0] else []
+        result = milp(
+            objective, constraints=constraints, integrality=np.ones(len(self.keys)),
+            bounds=VariableBounds(self.lower if lower is None else lower, self.upper if upper is None else upper),
+            options={"time_limit": SOLVE_TIME_LIMIT, "presolve": True},
+        )
+        if result.x is None or result.status not in (0,):
+            return None
+        point = np.rint(result.x)
+        low = self.lower if lower is None else lower
+        high = self.upper if upper is None else upper
+        if np.any(point < low) or np.any(point > high):
+            return None
+        if self.matrix.shape[0] and np.any(self.matrix @ point != self.rhs):
+            return None
+        return point
+
+
+def _gap_values(component: _Component, key: Key, values: set[int]) -> None:
+    """Look for values of `key` strictly between the values already found, until MIN_VALUES are
+    known or no gap is left."""
+    i = component.index[key]
+    while len(values) < MIN_VALUES:
+        known = sorted(values)
+        gaps = [(a + 1, b - 1) for a, b in zip(known, known[1:], strict=False) if b - a >= 2]
+        found = False
+        for low, high in gaps:
+            lower, upper = component.lower.copy(), component.upper.copy()
+            lower[i], upper[i] = low, high
+            point = component.solve(np.zeros(len(component.keys)), lower, upper)
+            if point is not None:
+                values.add(int(point[i]))
+                found = True
+                break
+        if not found:
+            return
+
+
+def _single_line_values(terms: list[tuple[Key, int]], constant: int, bounds, key: Key) -> int:
+    """How many values `key` can take in the integer solutions of one line Σ c·x = constant with
+    every c = ±1 and each x within its bounds: every integer between the smallest and the largest
+    value the others allow (they can absorb any step of one), so the count is exact."""
+    own = dict(terms)[key]
+    low_rest = high_rest = 0
+    for other, coefficient in terms:
+        if other == key:
+            continue
+        lo, hi = bounds[other]
+        lo, hi = lo * coefficient, hi * coefficient
+        low_rest += min(lo, hi)
+        high_rest += max(lo, hi)
+    # own·x = constant − rest, rest in [low_rest, high_rest]
+    a, b = (constant - high_rest) * own, (constant - low_rest) * own
+    lo, hi = bounds[key]
+    lo, hi = max(lo, min(a, b)), min(hi, max(a, b))
+    if hi == math.inf:
+        return MIN_VALUES
+    return max(0, int(hi - lo + 1))
+
+
+_CACHE: dict = {}
+
+
+def exposed_keys(system: JointSystem, *, seed: int = 0) -> set[Key]:
+    """The targets a reader can narrow to fewer than MIN_VALUES values."""
+    bounds = system.bounds
+    exposed: set[Key] = set()
+    reduced: list[tuple[list[tuple[Key, int]], int]] = []
+    for line in system.lines:
+        terms: dict[Key, int] = {}
+        constant = 0
+        for key, coefficient in line:
+            low, high = bounds.get(key, (0, math.inf))
+            if low == high:
+                constant -= coefficient * int(low)
+            else:
+                terms[key] = terms.get(key, 0) + coefficient
+        terms = {k: c for k, c in terms.items() if c}
+        if terms:
+            reduced.append((sorted(terms.items(), key=lambda kc: repr(kc[0])), constant))
+    unknowns = {k for terms, _c in reduced for k, _ in terms} | {
+        k for k in system.targets if bounds.get(k, (0, math.inf))[0] != bounds.get(k, (0, math.inf))[1]
+    }
+    full_bounds = {k: bounds.get(k, (0, math.inf)) for k in unknowns}
+    for k in system.targets:
+        low, high = full_bounds.get(k, bounds.get(k, (0, math.inf)))
+        if high - low + 1 < MIN_VALUES:
+            exposed.add(k)
+    rng = random.Random(seed)
+    components = _components(unknowns, [terms for terms, _c in reduced])
+    line_of: dict[Key, list[int]] = {}
+    for index, (terms, _c) in enumerate(reduced):
+        for key, _ in terms:
+            line_of.setdefault(key, []).append(index)
+    largest = 0
+    hard: list[tuple[list[Key], list[int], list[Key], tuple]] = []
+    for keys in components:
+        targets = [k for k in keys if k in system.targets and k not in exposed]
+        if not targets:
+            continue
+        line_ids = sorted({i for k in keys for i in line_of.get(k, ())})
+        if not line_ids:
+            continue  # each count on its own: its bounds were checked above
+        largest = max(largest, len(keys))
+        if len(line_ids) == 1 and all(abs(c) == 1 for _k, c in reduced[line_ids[0]][0]):
+            terms, constant = reduced[line_ids[0]]
+            exposed.update(
+                k for k in targets if _single_line_values(terms, constant, full_bounds, k) < MIN_VALUES
+            )
+            continue
+        signature = (
+            frozenset((frozenset(reduced[i][0]), reduced[i][1]) for i in line_ids),
+            frozenset((k, full_bounds[k]) for k in keys), frozenset(targets),
+        )
+        if signature in _CACHE:
+            exposed.update(_CACHE[signature])
+            continue
+        hard.append((keys, line_ids, targets, signature))
+    solves = 0
+    if hard:
+        # Independent components solved as one integer program: with an objective that is a sum
+        # over components, its optimum is each component's optimum, so one solve serves them all.
+        union_keys = sorted({k for keys, *_ in hard for k in keys}, key=repr)
+        union = _Component(union_keys, [reduced[i] for _k, ids, *_ in hard for i in ids], full_bounds)
+        values: dict[Key, set[int]] = {k: set() for _k, _i, targets, _s in hard for k in targets}
+        if system.truth is not None:
+            for k in values:
+                values[k].add(int(system.truth[k]))
+        pending = [k for k in values if len(values[k]) < MIN_VALUES]
+
+        def record(point):
+            nonlocal pending
+            if point is None:
+                return
+            for k in pending:
+                values[k].add(int(point[union.index[k]]))
+            pending = [k for k in pending if len(values[k]) < MIN_VALUES]
+
+        for _round in range(RANDOM_ROUNDS):
+            if not pending:
+                break
+            record(union.solve(np.array([rng.choice((-1.0, 1.0)) for _ in union_keys])))
+        for sign in (-1.0, 1.0):  # push every pending count up, then down
+            if pending:
+                objective = np.zeros(len(union_keys))
+                objective[[union.index[k] for k in pending]] = sign
+                record(union.solve(objective))
+        group_of = {k: g for g, (_keys, _ids, targets, _s) in enumerate(hard) for k in targets}
+        tried: set[tuple[Key, float]] = set()
+        while pending:
+            # One pending count per component and direction per solve.
+            chosen: dict[int, tuple[Key, float]] = {}
+            for k in pending:
+                for sign in (-1.0, 1.0):
+                    if (k, sign) not in tried and group_of[k] not in chosen:
+                        chosen[group_of[k]] = (k, sign)
+            if not chosen:
+                break
+            objective = np.zeros(len(union_keys))
+            for k, sign in chosen.values():
+                objective[union.index[k]] = sign
+                tried.add((k, sign))
+            record(union.solve(objective))
+        for keys, ids, targets, signature in hard:
+            short = [k for k in targets if len(values[k]) < MIN_VALUES]
+            if short:
+                component = _Component(sorted(keys, key=repr), [reduced[i] for i in ids], full_bounds)
+                for k in short:
+                    _gap_values(component, k, values[k])
+                solves += component.solves
+            found = frozenset(k for k in targets if len(values[k]) < MIN_VALUES)
+            exposed |= found
+            if len(_CACHE) > 10_000:
+                _CACHE.clear()
+            _CACHE[signature] = found
+        solves += union.solves
+    system.stats.update(components=len(components), largest=largest, solves=solves, exposed=len(exposed))
+    return exposed

@@ -1,0 +1,238 @@
+"""Protecting a month as one system: the suppression pattern (reports.disclosure) checked by the
+joint check (reports.joint) against everything published, and widened until it passes.
+
+1. Every entry of every table of every scope gets a key (its population and the filters that
+   define it) and a threshold (reports.child_cells decides which counts are children's).
+2. `protect_linked` draws a pattern: small counts hidden, complementary counts hidden so that
+   every line and every national = Σ provinces line has no lone hidden entry, and each table on
+   its own leaves every hidden count three values.
+3. The joint check solves all of it together: every table of every scope, linked counts as one
+   unknown, national = Σ provinces, and what earlier versions of the month published. For each
+   count it can narrow, the smallest published non-zero count of each of its lines is hidden too,
+   and the pattern is drawn again (at most MAX_ROUNDS times).
+4. A population (incidents, new cases, actions, …) that still has a count the check can narrow
+   is withheld in every scope: its tables publish nothing that month, which protects it
+   whatever the reader knows.
+
+What earlier versions published counts as follows: an entry they hid stays hidden (so that a
+correction never shows what a first version hid), and a number they published is known to the
+reader whenever it is still the true count (the reader may assume nothing changed).
+"""
+
+import math
+import time
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+
+from .child_cells import is_child_count
+from .disclosure import LinkedTable, Suppression, extend, mark_bounds, protect_linked, withhold_table
+from .indicators import NATIONAL, TableDraft
+from .joint import JointSystem, exposed_keys
+
+MAX_ROUNDS = 4
+
+
+def _filter_grid(filters: tuple[tuple[str, str], ...], row_dim: str, rows, col_dims, columns):
+    """The filters that define every entry of the extended grid (its cells, row totals, column
+    totals and total): which people the count is of."""
+    row_pairs = [((row_dim, row),) for row in rows]
+    column_pairs = [tuple(zip(col_dims, column, strict=True)) for column in columns]
+    grid = [[filters + r + c for c in column_pairs] + [filters + r] for r in row_pairs]
+    grid.append([filters + c for c in column_pairs] + [filters])
+    return grid
+
+
+def _draft_filters(draft: TableDraft):
+    return _filter_grid(draft.filters(), draft.row_dim, draft.rows, draft.col_dims, draft.columns)
+
+
+def entry_keys(draft: TableDraft) -> list[list[Hashable]]:
+    """The key of every entry of the extended grid: which people the count is of."""
+    return [[(draft.population, frozenset(f)) for f in row] for row in _draft_filters(draft)]
+
+
+def entry_thresholds(draft: TableDraft, limits: dict[str, int]) -> list[list[int]]:
+    """Every entry's threshold: the child threshold for counts of children (reports.child_cells)."""
+    return [
+        [limits["child"] if is_child_count(f) else limits["default"] for f in row] for row in _draft_filters(draft)
+    ]
+
+
+def published_entries(data: dict):
+    """(key, published value, threshold) of every entry of a published report's tables."""
+    scope = data["scope"]
+    scope_filter = (("province", scope["code"]),) if scope["level"] == "province" else ()
+    for table in data.get("tables", []):
+        if table.get("withheld"):
+            continue
+        fixed = tuple((table.get("fixed") or {}).items())
+        grid = _filter_grid(scope_filter + fixed, table["row_dim"], table["rows"], table["col_dims"],
+                            [tuple(c) for c in table["columns"]])
+        m, n = len(table["rows"]), len(table["columns"])
+        limits = table.get("entry_thresholds")
+        for i in range(m + 1):
+            for j in range(n + 1):
+                if i < m and j < n:
+                    value, where = table["cells"][i][j], ("cells", i, j)
+                elif i < m:
+                    value, where = table["row_totals"][i], ("row_totals", i)
+                elif j < n:
+                    value, where = table["column_totals"][j], ("column_totals", j)
+                else:
+                    value, where = table["total"], ("total",)
+                threshold = table["threshold"]
+                if limits:
+                    part = limits[where[0]]
+                    threshold = part if len(where) == 1 else part[where[1]] if len(where) == 2 else part[i][j]
+                yield (table["population"], frozenset(grid[i][j])), value, threshold
+
+
+def additive_lines(drafts: dict[str | None, list[TableDraft]]) -> list[tuple[Hashable, list[Hashable]]]:
+    """National entries and the same entries of every province, for tables both levels publish."""
+    national = {d.key: d for d in drafts.get(NATIONAL, [])}
+    provincial: dict[str, list[TableDraft]] = {}
+    for scope, scope_drafts in drafts.items():
+        if scope is NATIONAL:
+            continue
+        for draft in scope_drafts:
+            provincial.setdefault(draft.key, []).append(draft)
+    lines = []
+    for key, parts in provincial.items():
+        total = national.get(key)
+        if total is None or any(p.rows != total.rows or p.columns != total.columns for p in parts):
+            continue
+        total_keys = entry_keys(total)
+        part_keys = [entry_keys(p) for p in parts]
+        for i, row in enumerate(total_keys):
+            for j, total_key in enumerate(row):
+                lines.append((total_key, [keys[i][j] for keys in part_keys]))
+    return lines
+
+
+@dataclass
+class MonthProtection:
+    """The outcome, with what the joint check did (for the benchmark and the logs)."""
+
+    results: list[Suppression]
+    rounds: int = 0
+    withheld_populations: set[str] = field(default_factory=set)
+    pattern_seconds: float = 0.0
+    check_seconds: float = 0.0
+    stats: dict = field(default_factory=dict)
+
+
+def _intersect(a, b):
+    return (max(a[0], b[0]), min(a[1], b[1]))
+
+
+class _Month:
+    """The month's tables as keys, true values, lines and what earlier versions published."""
+
+    def __init__(self, order, limits, additive, earlier: list[dict]):
+        self.order = order
+        self.keys = [entry_keys(d) for _scope, d in order]
+        self.thresholds = [entry_thresholds(d, limits) for _scope, d in order]
+        self.grids = [extend(d.cells, width=len(d.columns)) for _scope, d in order]
+        self.truth: dict[Hashable, int] = {}
+        for keys, grid in zip(self.keys, self.grids, strict=True):
+            for key_row, value_row in zip(keys, grid, strict=True):
+                for key, value in zip(key_row, value_row, strict=True):
+                    if self.truth.setdefault(key, value) != value:
+                        raise ValueError(f"Linked count {key!r} has two values: {self.truth[key]} and {value}")
+        lines: dict[frozenset, list[tuple[Hashable, int]]] = {}
+
+        def add(terms: list[tuple[Hashable, int]]):
+            merged: dict[Hashable, int] = {}
+            for key, coefficient in terms:
+                merged[key] = merged.get(key, 0) + coefficient
+            merged = {k: c for k, c in merged.items() if c}
+            if len(merged) > 1:
+                lines.setdefault(frozenset(merged.items()), list(merged.items()))
+
+        for keys in self.keys:
+            rows, columns = len(keys), len(keys[0])
+            for i in range(rows):
+                add([(keys[i][j], 1) for j in range(columns - 1)] + [(keys[i][columns - 1], -1)])
+            for j in range(columns):
+                add([(keys[i][j], 1) for i in range(rows - 1)] + [(keys[rows - 1][j], -1)])
+        for total, parts in additive:
+            add([(total, -1)] + [(p, 1) for p in parts])
+        self.lines = list(lines.values())
+        self.lines_of: dict[Hashable, list[int]] = {}
+        for index, line in enumerate(self.lines):
+            for key, _c in line:
+                self.lines_of.setdefault(key, []).append(index)
+        # What earlier versions published: hidden keys, and bounds still true today.
+        self.earlier_hidden: set[Hashable] = set()
+        self.earlier_bounds: dict[Hashable, tuple[float, float]] = {}
+        for data in earlier:
+            for key, value, threshold in published_entries(data):
+                if not isinstance(value, int) or isinstance(value, bool):
+                    self.earlier_hidden.add(key)
+                bounds = mark_bounds(value, threshold)
+                truth = self.truth.get(key)
+                if truth is not None and bounds[0] <= truth <= bounds[1]:
+                    self.earlier_bounds[key] = _intersect(self.earlier_bounds.get(key, (0, math.inf)), bounds)
+
+    def system(self, results: list[Suppression]) -> JointSystem:
+        bounds: dict[Hashable, tuple[float, float]] = dict(self.earlier_bounds)
+        for keys, result in zip(self.keys, results, strict=True):
+            if result.withheld:
+                continue
+            rows, columns = result.shape
+            for i in range(rows):
+                for j in range(columns):
+                    seen = mark_bounds(result.published((i, j)), result.entry_threshold((i, j)))
+                    bounds[keys[i][j]] = _intersect(bounds.get(keys[i][j], (0, math.inf)), seen)
+        targets = {k for k, (lo, hi) in bounds.items() if lo != hi and self.truth.get(k, 0) > 0}
+        return JointSystem(bounds=bounds, lines=self.lines, targets=targets, truth=self.truth)
+
+    def partners(self, exposed: Iterable[Hashable], bounds) -> set[Hashable]:
+        """For each exposed key, the smallest published non-zero count of each of its lines."""
+        extra: set[Hashable] = set()
+        for key in exposed:
+            for index in self.lines_of.get(key, ()):
+                published = [
+                    (self.truth.get(k, 0), repr(k), k) for k, _c in self.lines[index]
+                    if k != key and self.truth.get(k, 0) > 0 and bounds.get(k, (0, 0))[0] == bounds.get(k, (0, 0))[1]
+                ]
+                if published:
+                    extra.add(min(published)[2])
+        return extra
+
+
+def protect_month(
+    order: list[tuple[str | None, TableDraft]], limits: dict[str, int], *,
+    additive: list[tuple[Hashable, list[Hashable]]], earlier: list[dict] = (),
+) -> MonthProtection:
+    """Suppress every table of the month so that the joint check passes (see the module)."""
+    month = _Month(order, limits, additive, list(earlier))
+    linked = [
+        LinkedTable(cells=d.cells, threshold=thresholds, keys=keys, name=f"{scope}:{d.key}")
+        for (scope, d), keys, thresholds in zip(order, month.keys, month.thresholds, strict=True)
+    ]
+    forced = set(month.earlier_hidden)
+    outcome = MonthProtection(results=[])
+    exposed: set[Hashable] = set()
+    for round_number in range(1, MAX_ROUNDS + 1):
+        started = time.perf_counter()
+        results = protect_linked(linked, additive=additive, forced=forced)
+        outcome.pattern_seconds += time.perf_counter() - started
+        started = time.perf_counter()
+        system = month.system(results)
+        exposed = exposed_keys(system)
+        outcome.check_seconds += time.perf_counter() - started
+        outcome.rounds, outcome.results, outcome.stats = round_number, results, dict(system.stats)
+        if not exposed:
+            return outcome
+        extra = month.partners(exposed, system.bounds) - forced
+        if not extra:
+            break
+        forced |= extra
+    populations = {key[0] for key in exposed}
+    outcome.withheld_populations = populations
+    outcome.results = [
+        withhold_table(result) if draft.population in populations else result
+        for (_scope, draft), result in zip(order, outcome.results, strict=True)
+    ]
+    return outcome
