@@ -116,6 +116,7 @@ class MonthProtection:
     results: list[Suppression]
     rounds: int = 0
     withheld_populations: set[str] = field(default_factory=set)
+    withheld_tables: int = 0
     pattern_seconds: float = 0.0
     check_seconds: float = 0.0
     stats: dict = field(default_factory=dict)
@@ -194,7 +195,7 @@ class _Month:
             for index in self.lines_of.get(key, ()):
                 published = [
                     (self.truth.get(k, 0), repr(k), k) for k, _c in self.lines[index]
-                    if k != key and self.truth.get(k, 0) > 0 and bounds.get(k, (0, 0))[0] == bounds.get(k, (0, 0))[1]
+                    if k != key and self.truth.get(k, 0) > 0 and k in bounds and bounds[k][0] == bounds[k][1]
                 ]
                 if published:
                     extra.add(min(published)[2])
@@ -229,6 +230,27 @@ def protect_month(
         if not extra:
             break
         forced |= extra
+    # The pattern cannot be widened any further where it matters (a province with three incidents
+    # of three types and a total of "<5" leaves each type 1 or 2): withhold every table that shows
+    # an exposed count, in every scope, and check again.
+    results = list(outcome.results)
+    for _attempt in range(2):
+        withheld_now = False
+        for index, keys in enumerate(month.keys):
+            if not results[index].withheld and any(k in exposed for row in keys for k in row):
+                results[index] = withhold_table(results[index])
+                withheld_now = True
+        if not withheld_now:
+            break
+        started = time.perf_counter()
+        system = month.system(results)
+        exposed = exposed_keys(system)
+        outcome.check_seconds += time.perf_counter() - started
+        outcome.results, outcome.stats = results, dict(system.stats)
+        outcome.withheld_tables = sum(r.withheld for r in results)
+        if not exposed:
+            return outcome
+    # Last resort: nothing of the population is published that month.
     populations = {key[0] for key in exposed}
     outcome.withheld_populations = populations
     outcome.results = [
@@ -236,3 +258,25 @@ def protect_month(
         for (_scope, draft), result in zip(order, outcome.results, strict=True)
     ]
     return outcome
+
+
+def version_difference_problems(new: dict, earlier: Iterable[dict]) -> list[str]:
+    """Why publishing `new` beside earlier versions of the same report would describe the people
+    who changed: a count published as a number in both that changed by 1 … t−1 (a change of that
+    size is a small count of people, pinned exactly). Counts hidden in either version leave their
+    difference at least as uncertain as the hidden count (the versions are separate unknowns), and
+    counts hidden before stay hidden (protect_month), so numbers are all there is to compare."""
+    problems = []
+    now = {key: (value, threshold) for key, value, threshold in published_entries(new)}
+    for data in earlier:
+        for key, value, threshold in published_entries(data):
+            if key not in now or not isinstance(value, int) or isinstance(value, bool):
+                continue
+            new_value, new_threshold = now[key]
+            if not isinstance(new_value, int) or isinstance(new_value, bool):
+                continue
+            change = new_value - value
+            if 0 < abs(change) < max(threshold, new_threshold):
+                filters = ", ".join(f"{d}={v}" for d, v in sorted(key[1]) if d != "province")
+                problems.append(f"{key[0]} [{filters or 'total'}]: {value} → {new_value}")
+    return sorted(set(problems))
