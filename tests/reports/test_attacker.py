@@ -24,7 +24,6 @@ import math
 from collections import Counter, defaultdict
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -239,7 +238,8 @@ class Attack:
     def _population(self, var: int) -> str:
         return self._names[var][1][0]
 
-    def _solve(self, population: str, objective: dict, bounds: dict | None = None):
+    def _solve(self, population: str, objective: dict, form: tuple[dict, float, float] | None = None):
+        """An optimal integer point, optionally with a linear form held within [low, high]."""
         variables = [v for v in range(len(self.index)) if self._population(v) == population]
         position = {v: k for k, v in enumerate(variables)}
         rows = [r for r in self.rows if any(self._population(v) == population for v in r)]
@@ -249,33 +249,28 @@ class Attack:
                 matrix[r, position[v]] = c
         lower = np.array([self.lower[v] for v in variables], dtype=float)
         upper = np.array([min(self.upper[v], 1e6) for v in variables], dtype=float)
-        for v, (low, high) in (bounds or {}).items():
-            lower[position[v]], upper[position[v]] = low, high
         c = np.zeros(len(variables))
         for v, weight in objective.items():
             c[position[v]] = weight
         constraints = [LinearConstraint(matrix, 0, 0)] if rows else []
+        if form is not None:
+            weights, low, high = form
+            row = np.zeros(len(variables))
+            for v, weight in weights.items():
+                row[position[v]] = weight
+            constraints.append(LinearConstraint(row.reshape(1, -1), low, high))
         result = milp(c, constraints=constraints, integrality=np.ones(len(variables)), bounds=Bounds(lower, upper))
         if result.status != 0:
             return None
         return {v: round(result.x[position[v]]) for v in variables}
 
-    def _values(self, objective_var_weights: dict, population: str, limit: int = 3) -> int:
-        """How many values the linear form can take (up to `limit`; 10**6 stands for unbounded)."""
-        points = [self._solve(population, {v: w for v, w in objective_var_weights.items()}),
-                  self._solve(population, {v: -w for v, w in objective_var_weights.items()})]
-        if any(p is None for p in points):
-            return limit
-        low, high = (sum(w * p[v] for v, w in objective_var_weights.items()) for p in points)
-        if high - low + 1 < limit:
+    def _values(self, weights: dict, population: str) -> int:
+        """How many values the linear form Σ weight × unknown can take, counted up to three."""
+        points = [self._solve(population, weights), self._solve(population, {v: -w for v, w in weights.items()})]
+        low, high = (sum(w * p[v] for v, w in weights.items()) for p in points)
+        if high - low < 2:
             return high - low + 1
-        if high - low >= limit or high >= 10**5:
-            # Between low and high: look for one more value when only two could be there.
-            pass
-        if high - low == 2 and len(objective_var_weights) == 1:
-            (v,) = objective_var_weights
-            return 3 if self._solve(population, {}, {v: (low + 1, low + 1)}) is not None else 2
-        return limit
+        return 3 if self._solve(population, {}, (weights, low + 1, high - 1)) is not None else 2
 
     def narrowed(self) -> dict:
         """Hidden counts with fewer than three possible values: {name: how many}."""
@@ -323,7 +318,9 @@ OLD_COUNTEREXAMPLE = [
     ("46", "psychological_abuse", "female", "26-40", "4-30", "within_72h", "not_referred", "c1"),
     ("46", "physical_assault", "male", "0-11", "4-30", "within_72h", "referred", "c3"),
 ]
-GIRL_RAPED = ("incidents", frozenset({("province", "46"), ("gbv_type", "rape"), ("sex", "female"), ("age_band", "0-11")}))
+GIRL_RAPED = ("incidents", frozenset({
+    ("province", "46"), ("gbv_type", "rape"), ("sex", "female"), ("age_band", "0-11"),
+}))
 
 
 def test_the_attack_recovers_counts_the_old_table_by_table_method_hid():
