@@ -10,7 +10,8 @@ data are generated: survivors are a pseudonym, a sex and a birth year.
 Measures, for October 2026 (cases spread over January 2025 – October 2026):
   1. the indicator queries of every scope (national + 34 provinces),
   2. the statistics (the median time to accept a referral, every scope),
-  3. disclosure control over all of those tables together,
+  3. disclosure control over all of those tables together: the pattern (reports.disclosure) and the
+     joint check (reports.joint), timed separately,
   4. publishing: the above plus writing the 35 snapshots (rolled back afterwards).
 
 Besides cases, incidents and actions it seeds referrals (two cases in five), their response
@@ -62,9 +63,9 @@ from cases.models import (  # noqa: E402
 )
 from notifications.models import Deadline  # noqa: E402
 from reports.coordination import month_statistics  # noqa: E402
-from reports.disclosure import LinkedTable, protect_linked  # noqa: E402
 from reports.indicators import INDICATORS, Month, month_drafts, month_scope_provinces  # noqa: E402
-from reports.publication import _additive_lines, entry_keys, month_publishable, thresholds  # noqa: E402
+from reports.protection import additive_lines, protect_month  # noqa: E402
+from reports.publication import month_publishable, thresholds  # noqa: E402
 from reports.services import monthly_reports_build  # noqa: E402
 
 ICT = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -311,15 +312,19 @@ def main() -> None:
     print("  per table (one run): " + ", ".join(f"{key} {seconds:.2f}" for seconds, key in sorted(per_table)[::-1]))
     limits = thresholds()
     order = [(scope, d) for scope, ds in drafts.items() for d in ds]
-    linked = [LinkedTable(cells=d.cells, threshold=limits["child" if d.child else "default"], keys=entry_keys(d))
-              for _, d in order]
-    additive = _additive_lines(drafts)
-    results = timed("disclosure control (all tables together)", lambda: protect_linked(linked, additive=additive))
+    additive = additive_lines(drafts)
+    protection = timed("disclosure control: pattern + joint check", lambda: protect_month(
+        order, limits, additive=additive))
+    results = protection.results
     withheld = sum(r.withheld for r in results)
     hidden = sum(len(r.hidden) for r in results)
     entries = sum(len(r.grid) * len(r.grid[0]) for r in results)
-    print(f"  {len(results)} tables, {entries} entries, {hidden} hidden, {withheld} tables withheld")
+    print(f"  {len(results)} tables, {entries} entries, {hidden} hidden, {withheld} tables withheld; "
+          f"last run: pattern {protection.pattern_seconds:.2f} s, joint check {protection.check_seconds:.2f} s, "
+          f"{protection.rounds} round(s), populations withheld: {sorted(protection.withheld_populations) or 'none'}; "
+          f"check {protection.stats}")
     timed("one national month published (35 reports, rolled back)", publish_and_roll_back)
+    print(f"load average: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -185,6 +185,10 @@ class NotificationKind(models.TextChoices):
     DEADLINE_ESCALATED = "deadline_escalated", _("An overdue deadline was escalated")
     BREAK_GLASS_USED = "break_glass_used", _("Someone used break-glass access to a case")
     REPORT_PUBLISHED = "report_published", _("A monthly report was published")
+    REPORT_CORRECTION_HELD = "report_correction_held", _(
+        "Your report correction was held: beside the published version it would describe the people it "
+        "changes. It will be tried again with next month's report"
+    )
 
 
 # Escalations, and emergencies that cannot wait, cannot be switched off entirely: in-app stays on.

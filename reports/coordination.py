@@ -74,7 +74,7 @@ ALL = "all"
 def referrals_sent(month: Month):
     start, end = month.bounds
     return Handoff.objects.filter(
-        kind=HandoffKind.REFERRAL, sent_at__gte=start, sent_at__lt=end, case__statistics_consent=True
+        month.consent.q("case__"), kind=HandoffKind.REFERRAL, sent_at__gte=start, sent_at__lt=end,
     )
 
 
@@ -84,7 +84,7 @@ def _accepted() -> Q:
 
 def deadlines_due(month: Month):
     start, end = month.bounds
-    unconsented = Case.objects.filter(pk=OuterRef("case_id"), statistics_consent=False)
+    unconsented = Case.objects.filter(~month.consent.q(), pk=OuterRef("case_id"))
     return Deadline.objects.filter(due_at__gte=start, due_at__lt=end).exclude(Exists(unconsented))
 
 

@@ -107,12 +107,54 @@ class TableDraft:
 
 
 @dataclass(frozen=True)
+class ConsentAsOf:
+    """Statistics consent as it stood when the month was first published: a survivor who withdrew
+    it afterwards is still counted in that month's corrections (withdrawal takes effect from the
+    next month's report: removing her from a published month would describe her), and one who
+    gave it afterwards is not added."""
+
+    counted: frozenset[int] = frozenset()  # case ids: consent withdrawn since
+    left_out: frozenset[int] = frozenset()  # case ids: consent given since
+
+    def q(self, prefix: str = "") -> Q:
+        """Cases counted, as a filter on a model reaching the case through `prefix` ("case__")."""
+        case_id = f"{prefix}pk" if prefix else "pk"
+        q = Q(**{f"{prefix}statistics_consent": True})
+        if self.left_out:
+            q &= ~Q(**{f"{case_id}__in": self.left_out})
+        if self.counted:
+            q |= Q(**{f"{case_id}__in": self.counted})
+        return q
+
+
+def consent_as_of(moment: datetime.datetime | None) -> ConsentAsOf:
+    """Cases whose statistics consent changed after `moment`, by their consent at that moment
+    (the oldest change after it tells what it was)."""
+    if moment is None:
+        return ConsentAsOf()
+    from cases.models import CaseEvent, CaseEventType
+
+    first: dict[int, list] = {}
+    events = (
+        CaseEvent.objects.filter(type=CaseEventType.UPDATED, at__gt=moment, data__changes__has_key="statistics_consent")
+        .order_by("at", "pk").values_list("case_id", "data")
+    )
+    for case_id, data in events:
+        first.setdefault(case_id, data["changes"]["statistics_consent"])
+    current = dict(Case.objects.filter(pk__in=list(first)).values_list("pk", "statistics_consent"))
+    counted = frozenset(c for c, (old, _new) in first.items() if old and not current.get(c))
+    left_out = frozenset(c for c, (old, _new) in first.items() if not old and current.get(c))
+    return ConsentAsOf(counted=counted, left_out=left_out)
+
+
+@dataclass(frozen=True)
 class Month:
     """The month being counted and the scopes it is counted for."""
 
     period: datetime.date
     province_codes: tuple[str, ...]
     province_names: dict[str, str]
+    consent: ConsentAsOf = field(default_factory=ConsentAsOf)
 
     @property
     def first_day(self) -> datetime.date:
@@ -131,26 +173,28 @@ class Month:
         return (NATIONAL, *self.province_codes)
 
     def incidents(self, *, consented: bool = True):
+        counted = self.consent.q("case__")
         return Incident.objects.filter(
-            reported_on__gte=self.first_day, reported_on__lte=self.last_day, case__statistics_consent=consented
+            counted if consented else ~counted, reported_on__gte=self.first_day, reported_on__lte=self.last_day,
         )
 
     def new_cases(self, *, consented: bool = True):
         start, end = self.bounds
-        return Case.objects.filter(created_at__gte=start, created_at__lt=end, statistics_consent=consented)
+        counted = self.consent.q()
+        return Case.objects.filter(counted if consented else ~counted, created_at__gte=start, created_at__lt=end)
 
     def closed_cases(self):
         start, end = self.bounds
-        return Case.objects.filter(closed_at__gte=start, closed_at__lt=end, statistics_consent=True)
+        return Case.objects.filter(self.consent.q(), closed_at__gte=start, closed_at__lt=end)
 
     def actions(self):
         start, end = self.bounds
-        return Action.objects.filter(occurred_at__gte=start, occurred_at__lt=end, case__statistics_consent=True)
+        return Action.objects.filter(self.consent.q("case__"), occurred_at__gte=start, occurred_at__lt=end)
 
     def tech_forms(self):
         return IncidentTechForm.objects.filter(
-            incident__reported_on__gte=self.first_day, incident__reported_on__lte=self.last_day,
-            incident__case__statistics_consent=True,
+            self.consent.q("incident__case__"), incident__reported_on__gte=self.first_day,
+            incident__reported_on__lte=self.last_day,
         )
 
 
@@ -164,11 +208,13 @@ def province_source(function: Callable[["Month"], Iterable[int]]) -> Callable:
     return function
 
 
-def month_scope_provinces(period: datetime.date) -> tuple[tuple[str, ...], dict[str, str]]:
+def month_scope_provinces(
+    period: datetime.date, *, consent: "ConsentAsOf | None" = None,
+) -> tuple[tuple[str, ...], dict[str, str]]:
     """Provinces that get a report for the month: every province in force during the month, and any
     other province that still has data in it (cases of a unit that has since been merged), so that
     the province reports always add up to the national one."""
-    probe = Month(period=period, province_codes=(), province_names={})
+    probe = Month(period=period, province_codes=(), province_names={}, consent=consent or ConsentAsOf())
     in_force = Province.objects.filter(valid_from__lte=probe.last_day).filter(
         Q(valid_to__isnull=True) | Q(valid_to__gte=probe.first_day)
     )
@@ -427,10 +473,12 @@ def left_out_incidents(month: Month) -> dict:
     )
 
 
-def month_drafts(period: datetime.date) -> tuple[Month, dict[str | None, list[TableDraft]]]:
+def month_drafts(
+    period: datetime.date, *, consent: ConsentAsOf | None = None,
+) -> tuple[Month, dict[str | None, list[TableDraft]]]:
     """Every indicator table of the month, per scope, in registry order."""
-    codes, names = month_scope_provinces(period)
-    month = Month(period=period, province_codes=codes, province_names=names)
+    codes, names = month_scope_provinces(period, consent=consent or ConsentAsOf())
+    month = Month(period=period, province_codes=codes, province_names=names, consent=consent or ConsentAsOf())
     by_scope: dict[str | None, list[TableDraft]] = {scope: [] for scope in month.scopes}
     for function in INDICATORS.values():
         for scope, draft in function(month).items():

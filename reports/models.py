@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -63,3 +64,33 @@ class MonthlyReport(models.Model):
     @property
     def is_national(self) -> bool:
         return self.province_id is None
+
+
+class HeldCorrection(models.Model):
+    """A correction that was not published: beside an earlier version of the same report it would
+    describe the people it changes (a published count moved by fewer than the threshold). It is
+    tried again when the next regular month is published, and the person who asked is told."""
+
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    period = models.DateField(_("month"))
+    reason = models.TextField(_("reason for the correction"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+    # Which published counts would have changed by a small number (published values only).
+    problems = models.JSONField(_("why it was held"), default=list)
+    published = models.ForeignKey(
+        MonthlyReport, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text=_("The version published when the correction was tried again and passed."),
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at"]
+        verbose_name = _("held correction")
+        verbose_name_plural = _("held corrections")
+
+    def __str__(self) -> str:
+        scope = self.province.name if self.province_id else _("national")
+        return f"{self.period:%Y-%m} {scope}: {self.reason[:40]}"

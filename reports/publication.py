@@ -11,7 +11,7 @@ from django.conf import settings
 
 from .coordination import StatisticDraft, month_statistics
 from .disclosure import COMPLEMENTARY_MARK, Suppression, threshold_check
-from .indicators import NATIONAL, Month, TableDraft, month_drafts, month_snapshot
+from .indicators import NATIONAL, ConsentAsOf, Month, TableDraft, month_drafts, month_snapshot
 from .periods import month_label
 from .protection import additive_lines, entry_keys, entry_thresholds, protect_month
 
@@ -103,13 +103,13 @@ def scope_data(
 
 
 def month_publishable(
-    period: datetime.date, *, earlier: Iterable[dict] = (),
+    period: datetime.date, *, earlier: Iterable[dict] = (), consent: ConsentAsOf | None = None,
 ) -> tuple[Month, dict[str | None, dict]]:
     """The publishable data of every scope of the month: suppressed tables only, no raw count.
     `earlier` are the data of every report of the month already published (all scopes and
     versions): what they hid stays hidden, and what they published is known to the reader."""
     with month_snapshot():
-        month, drafts = month_drafts(period)
+        month, drafts = month_drafts(period, consent=consent)
         statistics = month_statistics(month)
     limits = thresholds()
     order: list[tuple[str | None, TableDraft]] = [(scope, d) for scope, ds in drafts.items() for d in ds]

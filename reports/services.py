@@ -23,9 +23,10 @@ from agencies.models import Province
 from notifications.models import NotificationKind
 from notifications.services import notify
 
-from .indicators import NATIONAL
-from .models import MonthlyReport
+from .indicators import NATIONAL, consent_as_of
+from .models import HeldCorrection, MonthlyReport
 from .periods import last_complete_month, local_today, month_add, month_check_complete, month_start
+from .protection import published_entries, version_difference_problems
 from .publication import month_publishable
 from .selectors import monthly_report_latest, report_recipients
 
@@ -34,6 +35,21 @@ logger = logging.getLogger(__name__)
 
 class ReportScopeError(ValueError):
     """A scope that has no report for the month (unknown province, or one not in force then)."""
+
+
+class CorrectionHeld(Exception):
+    """The correction was not published (see HeldCorrection); `held` says why."""
+
+    def __init__(self, held: HeldCorrection):
+        super().__init__(_("The correction was held: beside the published version it would describe the people "
+                           "it changes (%(problems)s). It will be tried again with next month's report.")
+                         % {"problems": "; ".join(held.problems[:5])})
+        self.held = held
+
+
+def _published_before(period: datetime.date) -> list[MonthlyReport]:
+    """Every report of the month already published, every scope and version: what a reader holds."""
+    return list(MonthlyReport.objects.filter(period=period).select_related("province").order_by("published_at", "pk"))
 
 
 @functools.cache
@@ -98,7 +114,13 @@ def monthly_reports_build(
     nothing new."""
     period = month_start(period)
     month_check_complete(period, today=today or local_today())
-    month, publishable = month_publishable(period)
+    earlier = _published_before(period)
+    first = min((r.published_at for r in earlier), default=None)
+    # A scope built after others of the month: counted with consent as it stood then, and checked
+    # together with what they published.
+    month, publishable = month_publishable(
+        period, earlier=[r.data for r in earlier], consent=consent_as_of(first),
+    )
     wanted = list(publishable) if scopes is None else list(dict.fromkeys(scopes))
     _check_scopes(wanted, publishable, period)
     outcome = BuildOutcome(period=period)
@@ -138,9 +160,17 @@ def monthly_reports_build(
 
 def monthly_report_correct(
     *, period: datetime.date, scope: str | None, reason: str, today: datetime.date | None = None,
+    requested_by=None, held: HeldCorrection | None = None,
 ) -> MonthlyReport | None:
     """Publish a new version of one scope's report from today's data, with the reason for it.
-    Returns None when the data has not changed (no new version is needed). Earlier versions stay."""
+    Returns None when the data has not changed (no new version is needed). Earlier versions stay.
+
+    The policy (README, "Corrections"): statistics consent counts as it stood when the month was
+    first published (a withdrawal takes effect from the next month's report); counts hidden by any
+    earlier version stay hidden; and the new version is published only when no count it shows as
+    a number changed by 1 … t−1 from a version already published. Otherwise it is held
+    (HeldCorrection, tried again with the next regular month), the person who asked is told, and
+    CorrectionHeld is raised."""
     reason = (reason or "").strip()
     if not reason:
         raise ValueError(_("A correction needs a reason"))
@@ -151,19 +181,73 @@ def monthly_report_correct(
         raise ReportScopeError(
             _("There is no published report of %(month)s for this scope to correct") % {"month": f"{period:%Y-%m}"}
         )
-    _month, publishable = month_publishable(period)
+    earlier = _published_before(period)
+    first = min(r.published_at for r in earlier)
+    _month, publishable = month_publishable(period, earlier=[r.data for r in earlier], consent=consent_as_of(first))
     _check_scopes([scope], publishable, period)
     data = publishable[scope]
     digest = content_hash(data)
-    if digest == latest.content_hash:
+    if digest == latest.content_hash or _hides_more_only(data, latest.data):
         return None
+    versions = [r for r in earlier if r.province_id == latest.province_id]
+    problems = version_difference_problems(data, [r.data for r in versions])
+    if problems:
+        with transaction.atomic():
+            if held is None:
+                held = HeldCorrection.objects.create(
+                    province_id=latest.province_id, period=period, reason=reason, requested_by=requested_by,
+                    requested_at=timezone.now(), problems=problems,
+                )
+            if held.requested_by_id is not None:
+                params = {"period": f"{period:%Y-%m}"}
+                if latest.province_id is not None:
+                    params["province_code"] = latest.province.code
+                notify(
+                    recipients=[held.requested_by_id], kind=NotificationKind.REPORT_CORRECTION_HELD,
+                    link=reverse("reports:detail", args=[latest.pk]), params=params,
+                    event_key=f"correction-held:{held.pk}:{local_today():%Y-%m}",
+                )
+        logger.info("Correction of %s held: %d count(s) would change by a small number", latest, len(problems))
+        raise CorrectionHeld(held)
     with transaction.atomic():
         report = MonthlyReport.objects.create(
             province_id=latest.province_id, period=period, version=latest.version + 1, published_at=timezone.now(),
             data=data, content_hash=digest, code_version=code_version(), reason=reason, supersedes=latest,
         )
+        if held is not None:
+            HeldCorrection.objects.filter(pk=held.pk).update(published=report, resolved_at=report.published_at)
         transaction.on_commit(lambda: _after_publication([report]), robust=True)
     return report
+
+
+def _hides_more_only(new: dict, old: dict) -> bool:
+    """Whether `new` publishes nothing `old` did not: same counts, some of them hidden now (the
+    joint check may draw a wider pattern once earlier versions are part of what it checks). Such
+    a version would correct nothing."""
+    before = {key: value for key, value, _t in published_entries(old)}
+    after = {key: value for key, value, _t in published_entries(new)}
+    if set(before) != set(after) or len(new.get("statistics", [])) != len(old.get("statistics", [])):
+        return False
+    return all(after[k] == v or (isinstance(v, int) and not isinstance(after[k], int)) for k, v in before.items())
+
+
+def held_corrections_retry(*, today: datetime.date | None = None) -> list[MonthlyReport]:
+    """Try every held correction again (the schedule does it after each regular month)."""
+    published = []
+    for held in HeldCorrection.objects.filter(resolved_at__isnull=True).select_related("province"):
+        scope = held.province.code if held.province_id else NATIONAL
+        try:
+            report = monthly_report_correct(
+                period=held.period, scope=scope, reason=held.reason, today=today, requested_by=held.requested_by,
+                held=held,
+            )
+        except CorrectionHeld:
+            continue
+        if report is None:  # the data went back to what was published: nothing left to correct
+            HeldCorrection.objects.filter(pk=held.pk).update(resolved_at=timezone.now())
+        else:
+            published.append(report)
+    return published
 
 
 def monthly_reports_due(*, today: datetime.date) -> list[datetime.date]:
@@ -184,7 +268,10 @@ def monthly_reports_build_due(*, today: datetime.date | None = None) -> list[Bui
     """The scheduled run: last month's reports for every scope, and any months missed before it.
     Each month commits on its own, so a run cut short keeps what it finished."""
     today = today or local_today()
-    return [monthly_reports_build(period=period, today=today) for period in monthly_reports_due(today=today)]
+    outcomes = [monthly_reports_build(period=period, today=today) for period in monthly_reports_due(today=today)]
+    if any(outcome.created for outcome in outcomes):
+        held_corrections_retry(today=today)
+    return outcomes
 
 
 def report_published_notify(*, report: MonthlyReport) -> list:

@@ -1,9 +1,10 @@
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from agencies.models import Province
 from reports.periods import PeriodError, local_today, month_check_complete, month_parse
-from reports.services import ReportScopeError, monthly_report_correct, monthly_reports_build
+from reports.services import CorrectionHeld, ReportScopeError, monthly_report_correct, monthly_reports_build
 
 
 def scope_parse(text: str | None) -> list[str | None] | None:
@@ -30,8 +31,11 @@ class Command(BaseCommand):
         parser.add_argument("--month", required=True, help="YYYY-MM")
         parser.add_argument("--scope", help="national | province:CODE (default: every scope)")
         parser.add_argument("--correct", metavar="REASON", help=_("Publish a correction with this reason"))
+        parser.add_argument("--requested-by", metavar="USERNAME",
+                            help=_("Who asked for the correction: told if it is held"))
 
-    def handle(self, *args, month: str, scope: str | None, correct: str | None, **options):
+    def handle(self, *args, month: str, scope: str | None, correct: str | None, requested_by: str | None = None,
+               **options):
         try:
             period = month_parse(month)
             month_check_complete(period, today=local_today())
@@ -42,7 +46,17 @@ class Command(BaseCommand):
             if correct is not None:
                 if scopes is None or len(scopes) != 1:
                     raise CommandError(_("A correction is published for one --scope at a time"))
-                report = monthly_report_correct(period=period, scope=scopes[0], reason=correct)
+                requester = None
+                if requested_by:
+                    requester = get_user_model().objects.filter(username=requested_by, is_active=True).first()
+                    if requester is None:
+                        raise CommandError(_("There is no active user %(name)s") % {"name": requested_by})
+                try:
+                    report = monthly_report_correct(
+                        period=period, scope=scopes[0], reason=correct, requested_by=requester,
+                    )
+                except CorrectionHeld as held:
+                    raise CommandError(str(held)) from held
                 if report is None:
                     self.stdout.write(_("The data has not changed: no new version published."))
                 else:
