@@ -235,8 +235,11 @@ class Attack:
         row[total] -= 1
         self.rows.append({v: c for v, c in row.items() if c})
 
-    def _population(self, var: int) -> str:
-        return self._names[var][1][0]
+    def _population(self, var: int):
+        """The independent system a count belongs to: its population within one month (tags are
+        "v1"-style names within one month, or tuples that start with the month)."""
+        tag, key = self._names[var]
+        return (tag[0] if isinstance(tag, tuple) else None, key[0])
 
     def _solve(self, population: str, objective: dict, form: tuple[dict, float, float] | None = None):
         """An optimal integer point, optionally with a linear form held within [low, high]."""
@@ -272,13 +275,27 @@ class Attack:
             return high - low + 1
         return 3 if self._solve(population, {}, (weights, low + 1, high - 1)) is not None else 2
 
-    def narrowed(self) -> dict:
-        """Hidden counts with fewer than three possible values: {name: how many}."""
+    def narrowed(self, *, sample_rounds: int = 0) -> dict:
+        """Hidden counts with fewer than three possible values: {name: how many}. With
+        `sample_rounds`, integer solutions for random objectives are collected first and a count
+        seen with three values in them needs no solve of its own (a shortcut for large sets of
+        reports; the verdict is the same)."""
         self._names = {v: name for name, v in self.index.items()}
+        seen: dict[int, set] = defaultdict(set)
+        if sample_rounds:
+            rng = np.random.default_rng(0)
+            for group in sorted({self._population(v) for v in self.hidden}, key=repr):
+                members = [v for v in self.hidden if self._population(v) == group]
+                for _round in range(sample_rounds):
+                    point = self._solve(group, {v: rng.choice((-1.0, 1.0)) for v in members})
+                    for v in members:
+                        seen[v].add(point[v])
         found = {}
         for var in sorted(self.hidden):
             if self.lower[var] == self.upper[var]:
                 found[self._names[var]] = 1
+                continue
+            if len(seen[var]) >= 3:
                 continue
             count = self._values({var: 1}, self._population(var))
             if count < 3:
@@ -297,7 +314,7 @@ class Attack:
             threshold = limits["default"]
             if change == 0 or abs(change) >= threshold:
                 continue
-            count = self._values({var: 1, self.index[(old_tag, key)]: -1}, key[0])
+            count = self._values({var: 1, self.index[(old_tag, key)]: -1}, self._population(var))
             if count < 3:
                 found[key] = count
         return found
