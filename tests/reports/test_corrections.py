@@ -91,7 +91,7 @@ def test_a_correction_that_would_describe_the_people_it_changes_is_held_and_the_
     held.refresh_from_db()
     assert held.resolved_at is None
     # The command says so and exits non-zero.
-    with pytest.raises(CommandError, match="incidents \\[total\\]: 160 → 161|→"):
+    with pytest.raises(CommandError, match="→"):
         call_command("build_monthly_report", month="2026-10", scope="national", correct="again")
 
 
