@@ -5,6 +5,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
 from .calendar import time_limit_overrides
+from .delivery import lateness_bounds
 
 # The promise of the README's reliability section: the first attempt after any fault is this soon.
 LATENESS_BOUND_SECONDS = 120
@@ -32,11 +33,12 @@ def notification_settings_check(app_configs, **kwargs):
             "(80 % of NOTIFICATIONS_DELIVERY_TIME_LIMIT), or a slow server gets the task killed instead of retried.",
             id="notifications.E004",
         ))
-    caps = (settings.NOTIFICATIONS_RETRY_MAX_SECONDS, settings.NOTIFICATIONS_URGENT_RETRY_MAX_SECONDS)
-    if max(caps) > LATENESS_BOUND_SECONDS:
+    late = {fault: bound for fault, bound in lateness_bounds().items() if bound > LATENESS_BOUND_SECONDS}
+    if late:
         errors.append(checks.Warning(
-            f"A retry cap above {LATENESS_BOUND_SECONDS} s lets a notice arrive later than that after an SMTP or "
-            "SMS outage ends.",
+            f"With these settings a notice may arrive more than {LATENESS_BOUND_SECONDS} s after a fault ends: "
+            + ", ".join(f"{fault} {bound:g} s" for fault, bound in sorted(late.items()))
+            + " (README, Reliability).",
             id="notifications.W001",
         ))
     return errors

@@ -142,6 +142,30 @@ def backoff_seconds(*, attempts: int, kind: str = "") -> float:
     return min(settings.NOTIFICATIONS_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), retry_cap_seconds(kind=kind))
 
 
+# A Celery worker that lost the broker tries to reconnect every 2, 4, … seconds, at most every 30 s
+# (kombu's Connection.ensure_connection defaults, which Celery's consumer uses).
+BROKER_RECONNECT_MAX_SECONDS = 30
+
+
+def lateness_bounds() -> dict[str, float]:
+    """The longest a notice can wait after each fault ends until its next delivery attempt starts,
+    from the settings in force (README, "Reliability"; a test holds the defaults to 120 s):
+    - a worker killed while sending: its lease runs out, then the next relay sweep hands the row on;
+    - the broker down: rows the web could not enqueue are due for the sweep at once, so it takes the
+      worker's reconnect and the next sweep;
+    - the database restarted: deliveries retry every few seconds, sweeps too, then the next sweep;
+    - SMTP / SMS down: the backoff cap, plus one attempt that may hang until its timeout."""
+    sweep = settings.NOTIFICATIONS_RELAY_SWEEP_SECONDS
+    slowest_attempt = max(settings.EMAIL_TIMEOUT, settings.SMS_GATEWAY_TIMEOUT)
+    return {
+        "killed_worker": settings.NOTIFICATIONS_SEND_LEASE_SECONDS + sweep,
+        "broker_down": BROKER_RECONNECT_MAX_SECONDS + sweep,
+        "database_restart": INFRA_RETRY_CAP_SECONDS + sweep,
+        "smtp_outage": max(settings.NOTIFICATIONS_RETRY_MAX_SECONDS, settings.NOTIFICATIONS_URGENT_RETRY_MAX_SECONDS)
+        + slowest_attempt,
+    }
+
+
 def _host() -> str:
     return urlsplit(settings.SITE_URL).hostname or "hopluc.invalid"
 
