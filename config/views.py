@@ -1,12 +1,16 @@
 """Liveness of the installation for load balancers, container health checks and operators.
 
-Public on purpose: it says only whether the database and the broker answer, never anything
-about cases or users.
+/healthz is public on purpose: it says only whether the database and the broker answer, never
+anything about cases or users. /healthz/detail adds counts about notification delivery (no case,
+no person) for system administrators signed in, or monitoring holding HEALTHZ_DETAIL_TOKEN.
 """
 
+import hmac
 import logging
 import os
+from dataclasses import asdict
 
+from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
@@ -54,4 +58,31 @@ def healthz(request):
     healthy = all(checks.values())
     body = {"status": "ok" if healthy else "unavailable"}
     body.update({name: "ok" if ok else "down" for name, ok in checks.items()})
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def _detail_allowed(request) -> bool:
+    user = request.user
+    if user.is_authenticated and user.is_active and user.is_superuser:
+        return True
+    token = settings.HEALTHZ_DETAIL_TOKEN
+    presented = request.headers.get("Authorization", "")
+    return bool(token) and hmac.compare_digest(presented.encode(), f"Bearer {token}".encode())
+
+
+@never_cache
+@require_safe
+def healthz_detail(request):
+    """The outbox backlog, the oldest undelivered message's age, rows a dead worker holds past their
+    lease, failures of the last day and the age of beat's heartbeat, with the checks of /healthz."""
+    if not _detail_allowed(request):
+        return JsonResponse({"detail": "forbidden"}, status=403)
+    from notifications.selectors import outbox_health
+
+    checks = {"database": _database_ok(), "broker": _broker_ok()}
+    healthy = all(checks.values())
+    body = {"status": "ok" if healthy else "unavailable"}
+    body.update({name: "ok" if ok else "down" for name, ok in checks.items()})
+    if checks["database"]:
+        body["notifications"] = asdict(outbox_health())
     return JsonResponse(body, status=200 if healthy else 503)

@@ -306,10 +306,27 @@ class OutboxMessage(models.Model):
         indexes = [
             models.Index(fields=["relay_after"], name="outbox_undelivered",
                          condition=Q(status__in=["queued", "sending", "retrying"])),
+            # The supervisors' failure list.
+            models.Index(fields=["recipient", "-created_at"], name="outbox_failed", condition=Q(status="failed")),
         ]
 
     def __str__(self) -> str:
         return f"{self.channel} → {self.recipient_id} ({self.status})"
+
+
+class Heartbeat(models.Model):
+    """When a periodic task sent by beat last ran on a worker (`config.tasks.heartbeat`, every
+    minute): its age, on /healthz/detail, shows that beat, broker, worker and database all work."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.at:%Y-%m-%d %H:%M:%S}"
 
 
 # --- People: contact details and province coordinators --------------------------------------------

@@ -4,19 +4,21 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
-from agencies.models import Membership, Role
+from agencies.models import AnalystScope, Membership, Role
 
 from .models import (
     MANDATORY_KINDS,
     SMS_DEFAULT_KINDS,
     Channel,
     Deadline,
+    Heartbeat,
     Notification,
     NotificationKind,
     NotificationPreference,
+    OutboxMessage,
 )
 
 # --- Notifications -------------------------------------------------------------------------------
@@ -129,3 +131,60 @@ def deadline_list_for_user(
     elif state is not None:
         raise ValueError(f"unknown state {state!r}")
     return qs.select_related("owner_agency", "owner_user").order_by("due_at", "pk")
+
+
+# --- Delivery health and failures -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutboxHealth:
+    backlog: int
+    oldest_undelivered_age_seconds: float | None
+    stuck_sending: int
+    failed_last_day: int
+    beat_heartbeat_age_seconds: float | None
+
+
+def outbox_health(*, now: datetime.datetime | None = None) -> OutboxHealth:
+    """What an operator needs to see that notices go out: how many wait and for how long, how many a
+    dead worker holds past their lease, how many failed, and whether beat still runs the sweeps."""
+    now = now or timezone.now()
+    undelivered = OutboxMessage.objects.filter(status__in=["queued", "sending", "retrying"])
+    totals = undelivered.aggregate(
+        backlog=Count("pk"), oldest=Min("created_at"),
+        stuck=Count("pk", filter=Q(status="sending", lease_until__lt=now)),
+    )
+    failed = OutboxMessage.objects.filter(
+        status="failed", created_at__gte=now - datetime.timedelta(days=1)
+    ).count()
+    beat = Heartbeat.objects.filter(name="beat").values_list("at", flat=True).first()
+    return OutboxHealth(
+        backlog=totals["backlog"],
+        oldest_undelivered_age_seconds=round((now - totals["oldest"]).total_seconds(), 1) if totals["oldest"] else None,
+        stuck_sending=totals["stuck"],
+        failed_last_day=failed,
+        beat_heartbeat_age_seconds=round((now - beat).total_seconds(), 1) if beat else None,
+    )
+
+
+def supervised_agency_ids(*, user) -> list[int]:
+    """Active agencies the user supervises; none for analysts, who never see anything about cases."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    if AnalystScope.objects.filter(user=user).exists():
+        return []
+    return list(
+        Membership.objects.filter(user=user, role=Role.SUPERVISOR, agency__active=True)
+        .order_by("agency_id").values_list("agency_id", flat=True)
+    )
+
+
+def failed_outbox_for_supervisor(*, agency_ids: list[int]) -> QuerySet[OutboxMessage]:
+    """Messages marked failed whose recipient works for one of the agencies: the supervisor's staff
+    who never got an email or SMS (they still have the notice in the app)."""
+    staff = Membership.objects.filter(agency_id__in=agency_ids).order_by().values("user_id")
+    return (
+        OutboxMessage.objects.filter(status="failed", recipient_id__in=staff)
+        .select_related("notification", "recipient")
+        .order_by("-created_at", "-id")
+    )

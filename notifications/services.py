@@ -21,7 +21,7 @@ from agencies.models import Agency, Role
 
 from .calendar import calendar_years_missing, time_limit_effective, working_time_add
 from .content import URGENCIES, notification_content_check
-from .delivery import outbox_relay
+from .delivery import outbox_relay_many
 from .models import (
     Channel,
     Deadline,
@@ -284,10 +284,12 @@ def _notify_write(
             ))
     if messages:
         OutboxMessage.objects.bulk_create(messages, ignore_conflicts=True)
-        for message_id in OutboxMessage.objects.filter(
+        message_ids = list(OutboxMessage.objects.filter(
             event_key=event_key, recipient_id__in=user_ids, status=OutboxMessage.Status.QUEUED
-        ).order_by("pk").values_list("pk", flat=True):
-            transaction.on_commit(functools.partial(outbox_relay, message_id=message_id))
+        ).order_by("pk").values_list("pk", flat=True))
+        # One bounded broker connection for all of them, after commit: the request never waits on a
+        # broker that is down (the relay sweep sends them when it is back).
+        transaction.on_commit(functools.partial(outbox_relay_many, message_ids=message_ids))
     return created
 
 

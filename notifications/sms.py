@@ -22,8 +22,9 @@ class SmsError(Exception):
 
 class SmsBackend(abc.ABC):
     @abc.abstractmethod
-    def send(self, *, to: str, text: str) -> str:
-        """Send one message; return the provider's message id (or "" when it gives none)."""
+    def send(self, *, to: str, text: str, reference: str = "") -> str:
+        """Send one message; return the provider's message id (or "" when it gives none). The same
+        `reference` comes with every attempt at one message, for gateways that drop repeats."""
 
 
 class ConsoleSmsBackend(SmsBackend):
@@ -32,14 +33,14 @@ class ConsoleSmsBackend(SmsBackend):
     def __init__(self, stream=None):
         self.stream = stream or sys.stdout
 
-    def send(self, *, to: str, text: str) -> str:
+    def send(self, *, to: str, text: str, reference: str = "") -> str:
         self.stream.write(f"SMS to {to}: {text}\n")
         self.stream.flush()
         return ""
 
 
 class HttpGatewaySmsBackend(SmsBackend):
-    """POST {"to": ..., "text": ...} as JSON to SMS_GATEWAY_URL with a bearer token.
+    """POST {"to": ..., "text": ..., "reference": ...} as JSON to SMS_GATEWAY_URL with a bearer token.
 
     Any 2xx is success (a JSON body's "id" is kept as the provider id); 4xx other than 408 and 429
     are permanent failures; everything else (5xx, timeouts, refused connections) is worth a retry.
@@ -52,10 +53,10 @@ class HttpGatewaySmsBackend(SmsBackend):
         if not self.url.startswith(("https://", "http://")):
             raise SmsError("SMS_GATEWAY_URL must be an http(s) URL", permanent=True)
 
-    def send(self, *, to: str, text: str) -> str:
+    def send(self, *, to: str, text: str, reference: str = "") -> str:
         request = urllib.request.Request(  # noqa: S310 - the scheme is checked in __init__
             self.url,
-            data=json.dumps({"to": to, "text": text}).encode(),
+            data=json.dumps({"to": to, "text": text, "reference": reference}).encode(),
             headers={
                 "Content-Type": "application/json",
                 "Accept": "application/json",

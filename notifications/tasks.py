@@ -1,29 +1,60 @@
 """Celery tasks: thin wrappers around the services. Deadlines never ride on countdowns: the
-minute sweeps read them from the database."""
+minute sweeps read them from the database.
+
+No task here stores a result: nothing reads them, and publishing a task whose result is kept makes
+the publisher wait on the result backend, which is the broker's Redis and as down as it is.
+"""
 
 from celery import shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
-from .delivery import outbox_deliver, outbox_relay_sweep
+from .delivery import INFRA_RETRY_MAX, infra_retry_seconds, outbox_deliver, outbox_relay_sweep
 from .services import deadline_sweep
 
+# A sweep that meets a database that is restarting tries again in seconds (2, 4, 8, 10, 10 s), not a
+# minute later; beat starts the next one anyway.
+SWEEP_RETRY = {
+    "autoretry_for": (OperationalError, InterfaceError), "max_retries": 5,
+    "retry_backoff": 2, "retry_backoff_max": 10, "retry_jitter": False,
+}
 
-@shared_task
+
+@shared_task(ignore_result=True, **SWEEP_RETRY)
 def sweep_deadlines() -> int:
     """Every minute (CELERY_BEAT_SCHEDULE): fire due reminders, overdue notices and escalations."""
     return deadline_sweep()
 
 
-@shared_task
+@shared_task(ignore_result=True, **SWEEP_RETRY)
 def relay_outbox() -> int:
-    """Every minute: enqueue outbox rows the on-commit relay could not, or whose worker died."""
+    """Every NOTIFICATIONS_RELAY_SWEEP_SECONDS: enqueue outbox rows the on-commit relay could not, whose
+    retry message was lost, or whose worker died (once its lease has run out)."""
     return outbox_relay_sweep()
 
 
-@shared_task(bind=True, max_retries=None)
-def deliver_outbox_message(self, message_id: int) -> str:
-    outcome = outbox_deliver(message_id=message_id)
-    if outcome.retry_in is not None:
-        # If this retry message is lost, the relay sweep enqueues the row again after its backoff.
-        raise self.retry(countdown=outcome.retry_in, queue=settings.NOTIFICATIONS_QUEUE)
-    return outcome.status
+@shared_task(
+    bind=True, max_retries=None, ignore_result=True,
+    # One send: EMAIL_TIMEOUT / SMS_GATEWAY_TIMEOUT bound it; the lease outlasts the hard limit.
+    time_limit=settings.NOTIFICATIONS_DELIVERY_TIME_LIMIT,
+    soft_time_limit=settings.NOTIFICATIONS_DELIVERY_SOFT_TIME_LIMIT,
+)
+def deliver_outbox_message(self, message_id: int, lease: str | None = None, sent: bool = False,
+                           infra_retries: int = 0) -> str:
+    outcome = outbox_deliver(message_id=message_id, lease=lease, sent=sent)
+    if outcome.status != "retry":
+        return outcome.status
+    if outcome.lease is None:
+        # SMTP / SMS failure: back off. If this retry message is lost, the relay sweep enqueues the row
+        # again after its backoff.
+        raise self.retry(countdown=outcome.retry_in, queue=settings.NOTIFICATIONS_QUEUE,
+                         args=[message_id], kwargs={})
+    if infra_retries >= INFRA_RETRY_MAX:
+        # The database stayed away: the row is left to the relay sweep (after the lease).
+        return "gave up"
+    raise self.retry(
+        countdown=infra_retry_seconds(retries=infra_retries), queue=settings.NOTIFICATIONS_QUEUE,
+        args=[message_id], kwargs={"lease": outcome.lease, "sent": outcome.sent,
+                "infra_retries": infra_retries + 1},
+    )
+

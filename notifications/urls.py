@@ -10,4 +10,5 @@ urlpatterns = [
     path("read-all/", views.notification_read_all, name="read_all"),
     path("preferences/", views.preferences, name="preferences"),
     path("deadlines/", views.my_deadlines, name="deadlines"),
+    path("failed/", views.failed_deliveries, name="failed"),
 ]

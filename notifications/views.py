@@ -13,9 +13,11 @@ from .selectors import (
     DUE_SOON,
     OVERDUE,
     deadline_list_for_user,
+    failed_outbox_for_supervisor,
     notification_get_for_user,
     notification_list_for_user,
     preference_matrix_for_user,
+    supervised_agency_ids,
     user_has_deadline_role,
 )
 from .services import notification_mark_all_read, notification_mark_read, preferences_update, user_contact_update
@@ -92,3 +94,14 @@ def my_deadlines(request):
         "due_soon": list(deadline_list_for_user(user=request.user, state=DUE_SOON, now=now)[:200]),
         "now": now,
     })
+
+
+@login_required
+def failed_deliveries(request):
+    """Supervisors: the emails and SMS to their staff that were given up on (the notice itself is
+    still in the recipient's notification centre)."""
+    agency_ids = supervised_agency_ids(user=request.user)
+    if not agency_ids:
+        raise PermissionDenied
+    page = Paginator(failed_outbox_for_supervisor(agency_ids=agency_ids), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "notifications/failed.html", {"page": page})

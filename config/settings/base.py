@@ -200,6 +200,8 @@ CELERY_FS_DIR = Path(env.str("CELERY_FS_DIR", default=str(VAR_DIR / "broker")))
 # One visibility timeout for broker and result backend, longer than any task may run: a task
 # acknowledged late is redelivered only when its worker has really died.
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+# The default limits are for the long tasks (monthly report builds); notification deliveries, which
+# send one message, have their own short ones (NOTIFICATIONS_DELIVERY_TIME_LIMIT below).
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 if CELERY_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
@@ -252,11 +254,14 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The beat schedule lives here, in code. Exactly one beat process runs it.
+# How often beat runs the outbox relay sweep: with the lease and the relay grace it bounds how late a
+# notice can be after a fault (README, "Reliability").
+NOTIFICATIONS_RELAY_SWEEP_SECONDS = env.int("NOTIFICATIONS_RELAY_SWEEP_SECONDS", default=15)
 CELERY_BEAT_SCHEDULE = {
-    "heartbeat": {"task": "config.tasks.heartbeat", "schedule": crontab(minute="*/5")},
+    "heartbeat": {"task": "config.tasks.heartbeat", "schedule": crontab(minute="*")},
     "audit-checkpoint": {"task": "audit.tasks.checkpoint_chain", "schedule": crontab(hour=0, minute=15)},
     "deadline-sweep": {"task": "notifications.tasks.sweep_deadlines", "schedule": crontab(minute="*")},
-    "outbox-relay": {"task": "notifications.tasks.relay_outbox", "schedule": crontab(minute="*")},
+    "outbox-relay": {"task": "notifications.tasks.relay_outbox", "schedule": float(NOTIFICATIONS_RELAY_SWEEP_SECONDS)},
     # CELERY_TIMEZONE is Asia/Ho_Chi_Minh: 02:00 on the 1st, local time, builds last month's reports.
     "monthly-reports": {
         "task": "reports.tasks.build_due_monthly_reports", "schedule": crontab(day_of_month=1, hour=2, minute=0),
@@ -276,13 +281,34 @@ DEADLINE_ESCALATION_MAX_MINUTES = env.int("DEADLINE_ESCALATION_MAX_MINUTES", def
 DEADLINE_DUE_SOON_HOURS = env.int("DEADLINE_DUE_SOON_HOURS", default=24)
 # The Celery queue of delivery tasks (tests give each real worker its own).
 NOTIFICATIONS_QUEUE = env.str("NOTIFICATIONS_QUEUE", default="celery")
-NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=8)
-NOTIFICATIONS_RETRY_BASE_SECONDS = env.int("NOTIFICATIONS_RETRY_BASE_SECONDS", default=30)
-NOTIFICATIONS_RETRY_MAX_SECONDS = env.int("NOTIFICATIONS_RETRY_MAX_SECONDS", default=3600)
+# A delivery sends one message (EMAIL_TIMEOUT and SMS_GATEWAY_TIMEOUT bound each network step), so
+# its own time limits are short: the soft limit (at 80 % of the hard one, 60 s) turns a stuck send into a
+# retry, the hard one (75 s) ends a task that ignores it.
+NOTIFICATIONS_DELIVERY_TIME_LIMIT = env.int("NOTIFICATIONS_DELIVERY_TIME_LIMIT", default=75)
+NOTIFICATIONS_DELIVERY_SOFT_TIME_LIMIT = max(int(NOTIFICATIONS_DELIVERY_TIME_LIMIT * 0.8), 1)
+# A row being sent belongs to its worker this long; it must exceed the delivery's hard time limit,
+# and a worker that died mid-send is noticed after it.
+NOTIFICATIONS_SEND_LEASE_SECONDS = env.int(
+    "NOTIFICATIONS_SEND_LEASE_SECONDS", default=NOTIFICATIONS_DELIVERY_TIME_LIMIT + 15
+)
+# SMTP and SMS failures are tried again after BASE, doubled each attempt up to the cap: 60 s for
+# urgent kinds (emergencies, overdue deadlines, escalations, break-glass), 90 s for the others, so the
+# first attempt after an outage of any length comes within two minutes of its end.
+NOTIFICATIONS_RETRY_BASE_SECONDS = env.int("NOTIFICATIONS_RETRY_BASE_SECONDS", default=15)
+NOTIFICATIONS_RETRY_MAX_SECONDS = env.int("NOTIFICATIONS_RETRY_MAX_SECONDS", default=90)
+NOTIFICATIONS_URGENT_RETRY_MAX_SECONDS = env.int("NOTIFICATIONS_URGENT_RETRY_MAX_SECONDS", default=60)
+# A message still not sent after this many attempts, or this many hours, is marked failed and shows
+# on the supervisors' failure list.
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=2000)
+NOTIFICATIONS_GIVE_UP_HOURS = env.int("NOTIFICATIONS_GIVE_UP_HOURS", default=24)
 # An undelivered outbox row is enqueued again this long after it was last handed to Celery.
-NOTIFICATIONS_RELAY_GRACE_SECONDS = env.int("NOTIFICATIONS_RELAY_GRACE_SECONDS", default=120)
-# A row being sent belongs to its worker this long; it must exceed the task's hard time limit.
-NOTIFICATIONS_SEND_LEASE_SECONDS = env.int("NOTIFICATIONS_SEND_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)
+NOTIFICATIONS_RELAY_GRACE_SECONDS = env.int("NOTIFICATIONS_RELAY_GRACE_SECONDS", default=30)
+# A web request hands its outbox rows to the broker with this bound (seconds, connect and send); a
+# broker that does not answer in time leaves them to the relay sweep instead of holding the request.
+NOTIFICATIONS_PUBLISH_TIMEOUT = env.float("NOTIFICATIONS_PUBLISH_TIMEOUT", default=1.0)
+# Who may read /healthz/detail besides signed-in system administrators: monitoring presenting
+# "Authorization: Bearer <token>". Empty: administrators only.
+HEALTHZ_DETAIL_TOKEN = env.str("HEALTHZ_DETAIL_TOKEN", default="")
 
 # --- Audit trail ---------------------------------------------------------------------------------
 # Daily copies of the audit chain head, kept outside the database: point this at storage the

@@ -65,6 +65,11 @@ if not REDIS_URL:
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 
+# Monitoring reads /healthz/detail with this token; a short one could be guessed.
+HEALTHZ_DETAIL_TOKEN = env.str("HEALTHZ_DETAIL_TOKEN", default="")
+if HEALTHZ_DETAIL_TOKEN and len(HEALTHZ_DETAIL_TOKEN) < 32:
+    raise ImproperlyConfigured("HEALTHZ_DETAIL_TOKEN must be empty or at least 32 random characters.")
+
 # TLS ends at the proxy in front of gunicorn, which must set X-Forwarded-Proto and strip any
 # value the client sent.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

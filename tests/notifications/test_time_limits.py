@@ -1,13 +1,15 @@
 """Time limits are data with their legal source, loaded by migration and overridable by settings."""
 
+import datetime
+
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import translation
+from django.utils import timezone, translation
 
 from notifications.calendar import limit_parse, time_limit_effective
 from notifications.checks import notification_settings_check
 from notifications.models import LegalTimeLimit
-from notifications.services import handoff_response_rule_code
+from notifications.services import deadline_create, handoff_response_rule_code
 
 # Every row of DESIGN.md's "Time limits the system encodes" table.
 DESIGN_TABLE = [
@@ -75,14 +77,27 @@ def test_overrides_from_settings_win(db, settings):
     assert time_limit_effective(rule=rule) == limit_parse("2 hours")
 
 
-@pytest.mark.parametrize("value", ["two hours", "2", "2 weeks", "0 hours", "-1 hours"])
+def test_drills_may_override_in_minutes_and_seconds(world, settings):
+    settings.TIME_LIMIT_OVERRIDES = {"handoff_response_emergency": "3 minutes", "handoff_response_urgent": "90 seconds"}
+    assert notification_settings_check(None) == []
+    start = timezone.now()
+    emergency = deadline_create(kind="handoff_response", subject="handoff:1", owner_agency=world.health,
+                                rule="handoff_response_emergency", start=start)
+    urgent = deadline_create(kind="handoff_response", subject="handoff:2", owner_agency=world.health,
+                             rule="handoff_response_urgent", start=start)
+    assert emergency.due_at - start == datetime.timedelta(minutes=3)
+    assert urgent.due_at - start == datetime.timedelta(seconds=90)
+    assert emergency.remind_at <= emergency.due_at <= emergency.escalate_at
+
+
+@pytest.mark.parametrize("value", ["two hours", "2", "2 weeks", "0 hours", "-1 hours", "5 minute", "1.5 minutes"])
 def test_a_bad_override_is_a_system_check_error(settings, value):
     settings.TIME_LIMIT_OVERRIDES = {"handoff_response_emergency": value}
     assert [error.id for error in notification_settings_check(None)] == ["notifications.E002"]
 
 
-def test_a_lease_shorter_than_the_task_time_limit_is_a_system_check_error(settings):
-    settings.NOTIFICATIONS_SEND_LEASE_SECONDS = settings.CELERY_TASK_TIME_LIMIT
+def test_a_lease_shorter_than_the_delivery_time_limit_is_a_system_check_error(settings):
+    settings.NOTIFICATIONS_SEND_LEASE_SECONDS = settings.NOTIFICATIONS_DELIVERY_TIME_LIMIT
     assert [error.id for error in notification_settings_check(None)] == ["notifications.E001"]
 
 

@@ -55,10 +55,12 @@ def test_production_check_deploy_prints_no_warning(tmp_path):
         ({"DATABASE_URL": None}, "Set DATABASE_URL to a PostgreSQL database"),
         ({"REDIS_URL": None}, "Set REDIS_URL"),
         ({"SITE_URL": None}, "Set SITE_URL"),
+        ({"HEALTHZ_DETAIL_TOKEN": "guessable"}, "HEALTHZ_DETAIL_TOKEN must be empty or at least 32"),
     ],
     ids=[
         "no-key", "default-key", "short-key", "debug-1", "debug-true",
-        "dev-field-key", "bad-field-key", "dev-hash-key", "no-hosts", "sqlite", "no-redis", "no-site"],
+        "dev-field-key", "bad-field-key", "dev-hash-key", "no-hosts", "sqlite", "no-redis", "no-site",
+        "short-health-token"],
 )
 def test_production_refuses_to_start_with_development_defaults(tmp_path, overrides, message):
     result = manage("check", env=production_env(tmp_path, **overrides))
