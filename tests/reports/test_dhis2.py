@@ -306,3 +306,13 @@ def test_push_command(reports, dhis2_server):
         call_command("push_monthly_report_to_dhis2", "--month", "2026-09", "--scope", "national", stdout=StringIO())
     with pytest.raises(CommandError):
         call_command("push_monthly_report_to_dhis2", "--month", "2026/10", "--scope", "national", stdout=StringIO())
+
+
+def test_the_task_pushes_the_newest_version(reports, dhis2_server):
+    """A push queued when v1 was published and run after v2 was sends v2, not v1's figures."""
+    from reports.tasks import push_monthly_report_to_dhis2
+
+    v1 = reports["01"]
+    v2 = _correction(v1, hide=1, withhold="tech_forms")
+    assert push_monthly_report_to_dhis2(v1.pk) == ["SUCCESS"] * 4
+    assert dhis2_server.values("202610", "VN01") == _published(v2)
