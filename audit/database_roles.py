@@ -61,7 +61,8 @@ def app_role_ensure(connection, *, role: str, password: str = "") -> None:
                 f"The role {role!r} may bypass the database's protections (superuser, CREATEROLE, CREATEDB, "
                 "BYPASSRLS or REPLICATION): the application role must be an ordinary role."
             )
-        elif password:
+        elif password and _may_manage_roles(cursor):
+            # Rotating the password in the environment and running migrate again changes it.
             cursor.execute(f"ALTER ROLE {quote(role)} LOGIN PASSWORD %s", [password])
         cursor.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tableowner = %s", [schema, role]
@@ -90,6 +91,12 @@ def app_role_ensure(connection, *, role: str, password: str = "") -> None:
                 cursor.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {quote(table)} FROM {grantee}")
     logger.info("Database role %s: DML on the tables of %s.%s (append-only tables: SELECT, INSERT)",
                 role, database, schema)
+
+
+def _may_manage_roles(cursor) -> bool:
+    """A managed database's owner may lack CREATEROLE: the role was then created by its administrator."""
+    cursor.execute("SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user")
+    return bool(cursor.fetchone()[0])
 
 
 def app_role_after_migrate(sender, using="default", **kwargs) -> None:
