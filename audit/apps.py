@@ -9,9 +9,13 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+        from django.db.models.signals import post_migrate
 
         from . import receivers
+        from .database_roles import app_role_after_migrate
 
         user_logged_in.connect(receivers.on_user_logged_in, dispatch_uid="audit.user_logged_in")
         user_logged_out.connect(receivers.on_user_logged_out, dispatch_uid="audit.user_logged_out")
         user_login_failed.connect(receivers.on_user_login_failed, dispatch_uid="audit.user_login_failed")
+        # Once per migrate run (sender: this app), after every app's migrations.
+        post_migrate.connect(app_role_after_migrate, sender=self, dispatch_uid="audit.app_role_after_migrate")

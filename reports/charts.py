@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
-from .summary import Chart, Published
+from .summary import Chart, Published, Series
 
 WIDTH = 420
 PALETTE = ("#0b6e4f", "#c98a00", "#3b5ba5", "#b3261e")
@@ -89,16 +89,24 @@ def _describe(chart: Chart) -> str:
     return "; ".join(parts)
 
 
-def bar_figure(chart: Chart) -> Figure:
-    """Horizontal bars, one group per category: long Vietnamese labels stay readable on a phone."""
-    n_series = len(chart.series)
+def _bar_layout(n_series: int) -> tuple[float, float]:
+    """(height of one category's group of bars, height of everything else) of a bar figure."""
     group = n_series * (BAR_HEIGHT + 2) + 8
+    legend = 16 * n_series if n_series > 1 else 0
+    return group, 8 + legend + 24
+
+
+def bar_figure(chart: Chart, *, scale: int | None = None) -> Figure:
+    """Horizontal bars, one group per category: long Vietnamese labels stay readable on a phone.
+    `scale` fixes the axis maximum (the parts of a split chart share their axis)."""
+    n_series = len(chart.series)
+    group, _ = _bar_layout(n_series)
     legend = 16 * n_series if n_series > 1 else 0
     top = 8 + legend
     height = top + group * len(chart.categories) + 24
     figure = Figure(chart.key, chart.title, WIDTH, height, description=_describe(chart))
     plot_x, plot_w = LABEL_WIDTH + 8, WIDTH - LABEL_WIDTH - 60
-    scale = _scale_max([v for s in chart.series for v in s.values])
+    scale = scale or _scale_max([v for s in chart.series for v in s.values])
     if n_series > 1:
         _legend(figure, chart)
     for tick in range(5):
@@ -169,6 +177,27 @@ def line_figure(chart: Chart) -> Figure:
 
 def figure_for(chart: Chart) -> Figure:
     return line_figure(chart) if chart.kind == "line" else bar_figure(chart)
+
+
+def figures_within(chart: Chart, max_height: float) -> list[Figure]:
+    """The chart as one figure, or, for a bar chart taller than `max_height` (in figure units, e.g.
+    34 provinces on one page), as several figures of consecutive categories that each fit, on one
+    shared axis so that bars compare across the parts. A line chart has a fixed height."""
+    if chart.kind == "line":
+        return [line_figure(chart)]
+    group, fixed = _bar_layout(len(chart.series))
+    per_part = max(1, int((max_height - fixed) // group))
+    if len(chart.categories) <= per_part:
+        return [bar_figure(chart)]
+    scale = _scale_max([v for s in chart.series for v in s.values])
+    figures = []
+    for start in range(0, len(chart.categories), per_part):
+        part = slice(start, start + per_part)
+        figures.append(bar_figure(Chart(
+            key=f"{chart.key}-{start // per_part + 1}", title=chart.title, kind=chart.kind,
+            categories=chart.categories[part], series=[Series(s.name, s.values[part]) for s in chart.series],
+        ), scale=scale))
+    return figures
 
 
 def svg(figure: Figure) -> str:

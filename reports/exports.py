@@ -9,6 +9,7 @@ from openpyxl.styles import Alignment, Font
 
 from .labels import TOTAL_LABEL, UNIT_LABELS, column_label, scope_label, statistic_title, table_title, value_label
 from .models import MonthlyReport
+from .periods import REPORT_TIME_ZONE
 from .summary import display, headlines
 
 CSV_HEADER = (
@@ -85,7 +86,7 @@ def report_xlsx(report: MonthlyReport) -> bytes:
         (_("Month"), data["period"]),
         (_("Scope"), scope_label(data)),
         (_("Version"), report.version),
-        (_("Published at"), report.published_at.isoformat()),
+        (_("Published at"), report.published_at.astimezone(REPORT_TIME_ZONE).isoformat(timespec="seconds")),
         (_("Reason for the correction"), report.reason),
         (_("Content hash (SHA-256)"), report.content_hash),
         (_("Code version"), report.code_version),

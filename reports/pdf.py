@@ -19,9 +19,11 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from .charts import Dot, Figure, Line, Rect, Text, figure_for
+from .charts import WIDTH as CHART_WIDTH
+from .charts import Dot, Figure, Line, Rect, Text, figures_within
 from .labels import TOTAL_LABEL, column_label, scope_label, statistic_title, table_title, value_label
 from .models import MonthlyReport
+from .periods import published_at_label
 from .summary import charts, display, headlines, statistic_rows
 
 logger = logging.getLogger(__name__)
@@ -57,9 +59,12 @@ def _paragraph(text: str, style) -> Paragraph:
     return Paragraph(escape(str(text)), style)
 
 
-def _drawing(figure: Figure, width: float, font: str) -> Drawing:
+def _drawing(figure: Figure, width: float, font: str, max_height: float | None = None) -> Drawing:
+    """The figure at the frame's width, or smaller when it would be taller than `max_height`."""
     scale = width / figure.width
-    drawing = Drawing(width, figure.height * scale)
+    if max_height is not None and figure.height * scale > max_height:
+        scale = max_height / figure.height
+    drawing = Drawing(figure.width * scale, figure.height * scale)
     group = Group()
     group.transform = (scale, 0, 0, scale, 0, 0)
 
@@ -80,6 +85,25 @@ def _drawing(figure: Figure, width: float, font: str) -> Drawing:
                              fillColor=colors.HexColor(item.fill), textAnchor=item.anchor))
     drawing.add(group)
     return drawing
+
+
+def _chart_flowables(chart_list, document, styles: dict) -> list:
+    """Each chart under its title, at the frame's width. A chart taller than a page (a bar per
+    province or commune) is split into parts that each fit a page, on one shared axis; anything
+    still too tall is scaled down rather than refused (reportlab's LayoutError)."""
+    width = document.width
+    title_height = styles["h2"].leading + styles["h2"].spaceBefore + styles["h2"].spaceAfter
+    # The frame's padding (6 pt each side) and some room for rounding.
+    max_height = document.height - 12 - title_height - 4
+    flowables = []
+    for chart in chart_list:
+        figures = figures_within(chart, max_height * CHART_WIDTH / width)
+        for index, figure in enumerate(figures):
+            title = chart.title if index == 0 else _("%(title)s (continued)") % {"title": chart.title}
+            flowables.append(KeepTogether([
+                _paragraph(title, styles["h2"]), _drawing(figure, width, styles["font"], max_height),
+            ]))
+    return flowables
 
 
 def _table_flowables(table: dict, styles: dict) -> list:
@@ -136,7 +160,8 @@ def report_pdf(report: MonthlyReport, *, trend: list[tuple[str, dict]]) -> bytes
         "font": font,
         "bold": bold,
         "h1": ParagraphStyle("h1", fontName=bold, fontSize=16, leading=20, spaceAfter=4),
-        "h2": ParagraphStyle("h2", fontName=bold, fontSize=11, leading=14, spaceBefore=8, spaceAfter=4),
+        # keepWithNext: a table's title never ends a page without the table.
+        "h2": ParagraphStyle("h2", fontName=bold, fontSize=11, leading=14, spaceBefore=8, spaceAfter=4, keepWithNext=1),
         "body": ParagraphStyle("body", fontName=font, fontSize=9, leading=12),
         "cell": ParagraphStyle("cell", fontName=font, fontSize=7, leading=8.5),
     }
@@ -151,7 +176,7 @@ def report_pdf(report: MonthlyReport, *, trend: list[tuple[str, dict]]) -> bytes
                   styles["h1"]),
         _paragraph(
             _("Version %(version)d, published %(at)s. Content hash %(hash)s; code %(code)s.") % {
-                "version": report.version, "at": report.published_at.strftime("%Y-%m-%d %H:%M UTC"),
+                "version": report.version, "at": published_at_label(report.published_at),
                 "hash": report.content_hash[:16], "code": report.code_version[:12],
             },
             styles["body"],
@@ -176,10 +201,7 @@ def report_pdf(report: MonthlyReport, *, trend: list[tuple[str, dict]]) -> bytes
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#d9dde5")),
     ]))
     story.append(summary)
-    width = A4[0] - 30 * mm
-    for chart in charts(data, trend):
-        figure = figure_for(chart)
-        story.append(KeepTogether([_paragraph(chart.title, styles["h2"]), _drawing(figure, width, font)]))
+    story += _chart_flowables(charts(data, trend), document, styles)
     for table in data["tables"]:
         story += _table_flowables(table, styles)
     for statistic in data.get("statistics", []):

@@ -15,6 +15,11 @@ class PeriodError(ValueError):
     """A month that cannot be reported on: malformed, or not over yet."""
 
 
+def published_at_label(moment: datetime.datetime) -> str:
+    """A publication time as people in Viet Nam read it (downloads show local time, not UTC)."""
+    return f"{moment.astimezone(REPORT_TIME_ZONE):%Y-%m-%d %H:%M} (UTC+07:00)"
+
+
 def month_start(day: datetime.date) -> datetime.date:
     return day.replace(day=1)
 

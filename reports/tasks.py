@@ -25,5 +25,11 @@ def build_due_monthly_reports(today: str | None = None) -> list[dict]:
 
 @shared_task
 def push_monthly_report_to_dhis2(report_id: int) -> list[str]:
+    """Push the newest version of the report's month and scope: a task for v1 that runs late, after
+    v2 was published, must not put v1's figures back in DHIS2."""
     report = MonthlyReport.objects.select_related("province").get(pk=report_id)
-    return [r.status for r in report_dhis2_push(report=report)]
+    newest = (
+        MonthlyReport.objects.select_related("province")
+        .filter(province_id=report.province_id, period=report.period).order_by("-version").first()
+    )
+    return [r.status for r in report_dhis2_push(report=newest)]

@@ -1,9 +1,14 @@
-"""A database trigger that refuses any UPDATE of a published monthly report, on PostgreSQL and
-SQLite. The model refuses save() on an existing row; the trigger also stops queryset.update() and
-anyone writing to the table with the application's database role.
+"""Database triggers that keep published monthly reports as they were published, on PostgreSQL and
+SQLite: UPDATE is refused (migration 0001), and so are DELETE and TRUNCATE (migration 0002), so a
+report cannot be replaced by deleting it and inserting an altered copy with the same id, version
+and a recomputed hash. The model refuses save() on an existing row and delete(); the triggers also
+stop querysets and anyone writing to the table with the application's database role, which does
+not own the table and so can neither drop nor disable them (see the README, "Database roles").
 
-DELETE is left to the database owner on purpose: a report later found to disclose someone must be
-withdrawable, and test databases are emptied with DELETE/TRUNCATE.
+Withdrawing a report later found to disclose someone is a deliberate act of the table's owner (the
+migration role): disable the triggers in a reviewed maintenance session, or ship a migration.
+Test databases are emptied by `flush`, which lifts the DELETE/TRUNCATE triggers for its length
+(`remove_no_delete` / `install_no_delete`).
 """
 
 from django.db import NotSupportedError
@@ -42,17 +47,82 @@ _REMOVE = {
 }
 
 
-def _run(schema_editor, statements: dict[str, list[str]]) -> None:
-    vendor = schema_editor.connection.vendor
+# Migration 0002: DELETE and TRUNCATE. SQLSTATE 23000 makes psycopg raise IntegrityError, as
+# SQLite's RAISE(ABORT) does. SQLite has no TRUNCATE; an unqualified DELETE skips its truncate
+# optimisation when the table has a delete trigger, so the row trigger covers it.
+_INSTALL_NO_DELETE = {
+    "postgresql": [
+        """
+        CREATE OR REPLACE FUNCTION reports_monthly_report_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION USING
+                MESSAGE = 'published monthly reports are immutable: ' || TG_OP || ' refused on ' || TG_TABLE_NAME,
+                ERRCODE = 'integrity_constraint_violation';
+        END
+        $$
+        """,
+        f"""
+        CREATE TRIGGER monthly_report_no_delete BEFORE DELETE ON {TABLE}
+            FOR EACH ROW EXECUTE FUNCTION reports_monthly_report_kept()
+        """,
+        f"""
+        CREATE TRIGGER monthly_report_no_truncate BEFORE TRUNCATE ON {TABLE}
+            FOR EACH STATEMENT EXECUTE FUNCTION reports_monthly_report_kept()
+        """,
+    ],
+    "sqlite": [
+        f"""
+        CREATE TRIGGER monthly_report_no_delete BEFORE DELETE ON {TABLE}
+        BEGIN SELECT RAISE(ABORT, 'published monthly reports are immutable: DELETE refused'); END
+        """,
+    ],
+}
+_REMOVE_NO_DELETE = {
+    "postgresql": [
+        f"DROP TRIGGER IF EXISTS monthly_report_no_truncate ON {TABLE}",
+        f"DROP TRIGGER IF EXISTS monthly_report_no_delete ON {TABLE}",
+        "DROP FUNCTION IF EXISTS reports_monthly_report_kept()",
+    ],
+    "sqlite": ["DROP TRIGGER IF EXISTS monthly_report_no_delete"],
+}
+
+
+def _statements(vendor: str, statements: dict[str, list[str]]) -> list[str]:
     if vendor not in statements:
-        raise NotSupportedError(f"The monthly report trigger exists for PostgreSQL and SQLite, not {vendor}.")
-    for sql in statements[vendor]:
+        raise NotSupportedError(f"The monthly report triggers exist for PostgreSQL and SQLite, not {vendor}.")
+    return statements[vendor]
+
+
+def _run(schema_editor, statements: dict[str, list[str]]) -> None:
+    for sql in _statements(schema_editor.connection.vendor, statements):
         schema_editor.execute(sql)
 
 
+# Migration 0001: UPDATE. These two stay as they are: 0001 runs them on every new database.
 def install(apps, schema_editor) -> None:
     _run(schema_editor, _INSTALL)
 
 
 def remove(apps, schema_editor) -> None:
     _run(schema_editor, _REMOVE)
+
+
+def install_no_delete(apps, schema_editor) -> None:
+    _run(schema_editor, _INSTALL_NO_DELETE)
+
+
+def remove_no_delete(apps, schema_editor) -> None:
+    _run(schema_editor, _REMOVE_NO_DELETE)
+
+
+def no_delete_install(connection) -> None:
+    """The DELETE/TRUNCATE triggers on a connection (for `flush`, which lifts them)."""
+    with connection.cursor() as cursor:
+        for sql in _statements(connection.vendor, _INSTALL_NO_DELETE):
+            cursor.execute(sql)
+
+
+def no_delete_remove(connection) -> None:
+    with connection.cursor() as cursor:
+        for sql in _statements(connection.vendor, _REMOVE_NO_DELETE):
+            cursor.execute(sql)

@@ -100,6 +100,11 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # libpq waits for ever on an unreachable host; a bound turns that into an error (and a 503 on /healthz).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+# The role web, worker and beat log in as, kept in step by `migrate` (run as the tables' owner): it
+# is created if missing, gets DML on every table and owns none (audit/database_roles.py). Empty: no
+# role is managed (development, tests, a single-role installation).
+DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="")
+DATABASE_APP_PASSWORD = env.str("DATABASE_APP_PASSWORD", default="")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

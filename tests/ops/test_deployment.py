@@ -124,3 +124,45 @@ def test_readme_names_the_demo_logins_and_the_two_commands():
     for login in ("hn.police.responder", "hcm.social_work.supervisor", "hue.admin", "analyst.national", "sysadmin"):
         assert login in readme
     assert "hopluc-demo-2026" in readme
+
+
+def _database_user(url: str) -> tuple[str, str]:
+    match = re.fullmatch(r"postgres://([a-z_]+):(\$\{[A-Z_]+:\?[^}]+\})@postgres:5432/hopluc", url)
+    assert match, url
+    return match.group(1), match.group(2)
+
+
+def test_the_application_runs_as_a_role_that_owns_no_table(compose):
+    """migrate logs in as the tables' owner and keeps the application role in step; web, worker and
+    beat log in as that application role, with a password of their own from the environment."""
+    services = compose["services"]
+    owner = services["postgres"]["environment"]["POSTGRES_USER"]
+    migrate = services["migrate"]["environment"]
+    migrate_user, migrate_password = _database_user(migrate["DATABASE_URL"])
+    assert migrate_user == owner
+    assert migrate_password.startswith("${POSTGRES_PASSWORD:?")
+    app_role = migrate["DATABASE_APP_ROLE"]
+    assert app_role and app_role != owner
+    assert re.fullmatch(r"\$\{POSTGRES_APP_PASSWORD:\?[^}]+\}", migrate["DATABASE_APP_PASSWORD"])
+    for name in PROCESSES:
+        env = services[name]["environment"]
+        user, password = _database_user(env["DATABASE_URL"])
+        assert user == app_role, name
+        assert password.startswith("${POSTGRES_APP_PASSWORD:?"), name
+        # Only migrate manages the role; the processes never hold the owner's password.
+        assert "DATABASE_APP_ROLE" not in env and "DATABASE_APP_PASSWORD" not in env, name
+        assert "POSTGRES_PASSWORD" not in str(env), name
+    # The same settings for the rest (secrets, broker): migrate only changes who it logs in as.
+    shared = {k: v for k, v in migrate.items() if not k.startswith("DATABASE_")}
+    assert shared == {k: v for k, v in services["web"]["environment"].items()
+                      if not k.startswith("DATABASE_") and k != "PORT"}
+
+
+def test_readme_documents_the_database_roles():
+    readme = (BASE_DIR / "README.md").read_text()
+    section = readme[readme.index("### Database roles"):readme.index("## Scaling out")]
+    for needed in ("hopluc_app", "POSTGRES_APP_PASSWORD", "DATABASE_APP_ROLE", "ALTER DEFAULT PRIVILEGES",
+                   "DISABLE TRIGGER", "TRUNCATE", "tests/ops/test_database_roles.py"):
+        assert needed in section, needed
+    example = (BASE_DIR / ".env.example").read_text()
+    assert re.search(r"^POSTGRES_APP_PASSWORD=$", example, re.M)

@@ -1,18 +1,15 @@
 """The downloads open and hold exactly the published tables; DHIS2 gets numbers only where the
-report publishes numbers, and a push is a dry run first (the HTTP call is the only thing mocked)."""
+report publishes numbers (the push itself: test_dhis2.py)."""
 
 import csv
 import io
 import json
-import logging
 import re
-from urllib.error import HTTPError, URLError
 
 import pytest
 from openpyxl import load_workbook
 
-from reports import dhis2
-from reports.dhis2 import Dhis2Error, dhis2_mapping_load, report_data_value_set, report_dhis2_push
+from reports.dhis2 import Dhis2Error, dhis2_mapping_load, report_data_value_set
 from reports.disclosure import COMPLEMENTARY_MARK
 from reports.downloads import report_file
 from reports.services import monthly_reports_build
@@ -99,8 +96,10 @@ def test_dhis2_json_has_the_documented_shape(reports):
     payload = json.loads(report_file(reports["01"], "dhis2").content)
     assert payload["period"] == "202610"
     assert payload["orgUnit"] == "VN01"
+    assert payload["dataSet"] == mapping["data_set"]
     assert report_data_value_set(reports[None], mapping)["orgUnit"] == "VN"
     assert payload["dataValues"]
+    assert set(payload) == {"dataSet", "period", "orgUnit", "dataValues"}
     for value in payload["dataValues"]:
         assert set(value) == {"dataElement", "categoryOptionCombo", "value"}
         assert re.fullmatch(r"[A-Za-z][A-Za-z0-9]{10}", value["dataElement"])
@@ -144,97 +143,3 @@ def test_a_bad_mapping_file_is_reported(tmp_path):
     path.write_text("{not json")
     with pytest.raises(Dhis2Error):
         dhis2_mapping_load(path)
-
-
-class FakeResponse:
-    def __init__(self, body: dict):
-        self.body = json.dumps(body).encode()
-
-    def read(self):
-        return self.body
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *args):
-        return False
-
-
-@pytest.fixture
-def dhis2_server(settings, monkeypatch):
-    """Stands in for the DHIS2 server at the HTTP call, and records what was sent."""
-    settings.DHIS2_URL = "https://dhis2.example.invalid/"
-    settings.DHIS2_USER, settings.DHIS2_PASSWORD = "hopluc", "secret"
-    calls, answers = [], []
-
-    def urlopen(request, timeout):
-        calls.append(request)
-        answer = answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return FakeResponse(answer)
-
-    monkeypatch.setattr(dhis2, "urlopen", urlopen)
-    return calls, answers
-
-
-def test_push_is_a_dry_run_first_then_the_import(reports, dhis2_server, caplog):
-    calls, answers = dhis2_server
-    summary = {"status": "SUCCESS", "importCount": {"imported": 40, "updated": 0, "ignored": 0}, "conflicts": []}
-    answers += [{"httpStatus": "OK", "response": summary}, summary]
-    with caplog.at_level(logging.INFO, logger="reports.dhis2"):
-        responses = report_dhis2_push(report=reports[None])
-    assert [r.dry_run for r in responses] == [True, False]
-    assert "dryRun=true" in calls[0].full_url and "dryRun=false" in calls[1].full_url
-    assert "orgUnitIdScheme=CODE" in calls[0].full_url
-    assert calls[0].full_url.startswith("https://dhis2.example.invalid/api/dataValueSets?")
-    assert json.loads(calls[0].data) == report_data_value_set(reports[None])
-    assert calls[0].get_header("Authorization").startswith("Basic ")
-    assert [m for m in caplog.messages if m.startswith("DHIS2 dry run: status SUCCESS, imported 40")]
-
-
-def test_push_stops_after_a_dry_run_with_conflicts(reports, dhis2_server):
-    calls, answers = dhis2_server
-    answers.append({"status": "WARNING", "importCount": {"imported": 0}, "conflicts": [{"object": "XmplDEN0029"}]})
-    with pytest.raises(Dhis2Error, match="dry run"):
-        report_dhis2_push(report=reports[None])
-    assert len(calls) == 1
-
-
-def test_push_only_dry_run(reports, dhis2_server):
-    calls, answers = dhis2_server
-    answers.append({"status": "SUCCESS", "importCount": {"imported": 3}})
-    assert len(report_dhis2_push(report=reports["01"], dry_run_only=True)) == 1
-    assert len(calls) == 1
-
-
-def test_push_reports_http_and_network_errors(reports, dhis2_server):
-    _calls, answers = dhis2_server
-    answers.append(HTTPError("https://dhis2.example.invalid", 401, "Unauthorized", {}, io.BytesIO(b"")))
-    with pytest.raises(Dhis2Error, match="401"):
-        report_dhis2_push(report=reports[None])
-    answers.append(URLError("no route to host"))
-    with pytest.raises(Dhis2Error, match="reached"):
-        report_dhis2_push(report=reports[None])
-
-
-def test_push_is_off_without_a_server(reports, settings):
-    settings.DHIS2_URL = ""
-    with pytest.raises(Dhis2Error, match="DHIS2_URL"):
-        report_dhis2_push(report=reports[None])
-
-
-def test_push_command(reports, dhis2_server):
-    from io import StringIO
-
-    from django.core.management import CommandError, call_command
-
-    _calls, answers = dhis2_server
-    answers.append({"status": "SUCCESS", "importCount": {"imported": 7}})
-    out = StringIO()
-    call_command("push_monthly_report_to_dhis2", "--month", "2026-10", "--scope", "national", "--dry-run", stdout=out)
-    assert "SUCCESS" in out.getvalue()
-    with pytest.raises(CommandError):
-        call_command("push_monthly_report_to_dhis2", "--month", "2026-09", "--scope", "national", stdout=StringIO())
-    with pytest.raises(CommandError):
-        call_command("push_monthly_report_to_dhis2", "--month", "2026/10", "--scope", "national", stdout=StringIO())

@@ -1,4 +1,5 @@
-"""`flush` that can empty the append-only audit table.
+"""`flush` that can empty the append-only audit table (and the monthly reports, which refuse
+DELETE and TRUNCATE too).
 
 Django's test runner calls `flush` after every transactional test (and developers call it to reset
 a database). The triggers would refuse it, so this lifts them for the length of the flush, inside
@@ -11,15 +12,24 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from audit.models import AUDIT_EVENT_TABLE
 from audit.triggers import append_only_install, append_only_remove
+from reports.triggers import TABLE as MONTHLY_REPORT_TABLE
+from reports.triggers import no_delete_install, no_delete_remove
 
 
 class Command(flush.Command):
     def handle(self, **options):
         database = options.get("database", DEFAULT_DB_ALIAS)
         connection = connections[database]
-        if AUDIT_EVENT_TABLE not in connection.introspection.table_names():
+        tables = set(connection.introspection.table_names())
+        if AUDIT_EVENT_TABLE not in tables:
             return super().handle(**options)
+        # Published monthly reports refuse DELETE and TRUNCATE too (reports migration 0002).
+        reports = MONTHLY_REPORT_TABLE in tables
         with transaction.atomic(using=database):
             append_only_remove(connection)
+            if reports:
+                no_delete_remove(connection)
             super().handle(**options)
             append_only_install(connection)
+            if reports:
+                no_delete_install(connection)

@@ -28,9 +28,19 @@ class Command(BaseCommand):
         except Dhis2Error as error:
             raise CommandError(str(error)) from error
         for response in responses:
+            kind = _("Dry run") if response.dry_run else _("Import")
+            if response.strategy == "DELETE":
+                self.stdout.write(
+                    _("%(kind)s, deleting values the report does not publish: %(status)s, deleted %(deleted)d, "
+                      "ignored %(ignored)d") % {
+                        "kind": kind, "status": response.status, "deleted": response.deleted,
+                        "ignored": response.ignored,
+                    }
+                )
+                continue
             self.stdout.write(
                 _("%(kind)s: %(status)s, imported %(imported)d, updated %(updated)d, ignored %(ignored)d") % {
-                    "kind": _("Dry run") if response.dry_run else _("Import"), "status": response.status,
+                    "kind": kind, "status": response.status,
                     "imported": response.imported, "updated": response.updated, "ignored": response.ignored,
                 }
             )

@@ -1,0 +1,318 @@
+"""Pushing to DHIS2, against a fake DHIS2 server: a real HTTP server on 127.0.0.1 that answers
+`POST /api/dataValueSets` as DHIS2 does (dryRun, importStrategy CREATE_AND_UPDATE / DELETE, the
+import summary), keeps the data values it holds, and records every request.
+
+What it pins down: a push keeps DHIS2 in step with the report (after v1 then v2, DHIS2 holds
+exactly v2's published numbers: nothing v1 published and v2 hides stays behind), every payload
+names the data set, and a mapping with placeholder UIDs never pushes."""
+
+import base64
+import copy
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import StringIO
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.management import CommandError, call_command
+
+from reports.dhis2 import (
+    Dhis2Error,
+    dhis2_mapping_load,
+    report_data_value_deletions,
+    report_data_value_set,
+    report_dhis2_push,
+)
+from reports.disclosure import COMPLEMENTARY_MARK
+from reports.models import MonthlyReport
+from reports.services import content_hash, monthly_reports_build
+
+from .conftest import OCTOBER, TODAY
+
+USER, PASSWORD = "hopluc", "s3cret"
+
+
+class FakeDhis2(ThreadingHTTPServer):
+    """DHIS2's dataValueSets import, as documented: values are keyed by period, org unit, data
+    element and category option combo; DELETE removes a value it holds and ignores one it does
+    not; a dry run changes nothing. `answers` replaces the next answers, (status, JSON body)."""
+
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.store: dict[tuple[str, str, str, str], str] = {}
+        self.requests: list[dict] = []
+        self.answers: list[tuple[int, dict]] = []
+        self.lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/"
+
+    def values(self, period: str, org_unit: str) -> dict[tuple[str, str], str]:
+        return {(de, coc): v for (pe, ou, de, coc), v in self.store.items() if (pe, ou) == (period, org_unit)}
+
+    def handle_import(self, query: dict, payload: dict) -> tuple[int, dict]:
+        strategy = query.get("importStrategy", "CREATE_AND_UPDATE")
+        dry_run = query.get("dryRun") == "true"
+        counts = {"imported": 0, "updated": 0, "ignored": 0, "deleted": 0}
+        conflicts = []
+        if not payload.get("dataSet"):
+            conflicts.append({"object": "dataSet", "value": "Data set not found or not accessible"})
+        for value in payload.get("dataValues", []):
+            key = (payload["period"], payload["orgUnit"], value["dataElement"], value["categoryOptionCombo"])
+            if strategy == "DELETE":
+                if key in self.store:
+                    counts["deleted"] += 1
+                    if not dry_run:
+                        del self.store[key]
+                else:
+                    counts["ignored"] += 1
+            elif strategy == "CREATE_AND_UPDATE":
+                counts["updated" if key in self.store else "imported"] += 1
+                if not dry_run:
+                    self.store[key] = value["value"]
+            else:
+                return 409, {"httpStatus": "Conflict", "message": f"unexpected strategy {strategy}"}
+        summary = {
+            "responseType": "ImportSummary", "status": "WARNING" if conflicts else "SUCCESS",
+            "importOptions": {"dryRun": dry_run, "importStrategy": strategy}, "importCount": counts,
+            "conflicts": conflicts,
+        }
+        return 200, {"httpStatus": "OK", "httpStatusCode": 200, "status": "OK", "response": summary}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FakeDhis2
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        parts = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        payload = json.loads(body or b"{}")
+        expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+        with self.server.lock:
+            self.server.requests.append({"path": parts.path, "query": query, "payload": payload,
+                                         "authorization": self.headers.get("Authorization")})
+            if self.server.answers:
+                status, document = self.server.answers.pop(0)
+            elif self.headers.get("Authorization") != expected:
+                status, document = 401, {"httpStatus": "Unauthorized", "status": "ERROR"}
+            elif parts.path != "/api/dataValueSets":
+                status, document = 404, {"httpStatus": "Not Found", "status": "ERROR"}
+            else:
+                status, document = self.server.handle_import(query, payload)
+        out = json.dumps(document).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+
+@pytest.fixture
+def real_mapping(tmp_path) -> Path:
+    """The example mapping with its placeholder UIDs replaced, as an installation would."""
+    text = Path(django_settings.DHIS2_MAPPING_FILE).read_text(encoding="utf-8").replace('"Xmpl', '"Hopl')
+    path = tmp_path / "mapping.json"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def dhis2_server(settings, real_mapping):
+    server = FakeDhis2()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings.DHIS2_URL = server.url
+    settings.DHIS2_USER, settings.DHIS2_PASSWORD = USER, PASSWORD
+    settings.DHIS2_MAPPING_FILE = real_mapping
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def reports(busy_october):
+    outcome = monthly_reports_build(period=OCTOBER, today=TODAY)
+    return {(r.province.code if r.province_id else None): r for r in outcome.created}
+
+
+def _published(report) -> dict[tuple[str, str], str]:
+    return {(v["dataElement"], v["categoryOptionCombo"]): v["value"]
+            for v in report_data_value_set(report)["dataValues"]}
+
+
+def _correction(report: MonthlyReport, *, hide: int, withhold: str) -> MonthlyReport:
+    """Version 2 of `report` as a correction could publish it: the first `hide` published row totals
+    hidden, and one table withheld. Written directly: what is published in a
+    correction is the disclosure control's business, how DHIS2 follows it is this module's."""
+    data = copy.deepcopy(report.data)
+    hidden = 0
+    for table in data["tables"]:
+        if table["key"] != withhold and not table["withheld"]:
+            for j, value in enumerate(table["row_totals"]):
+                if isinstance(value, int) and value > 0 and hidden < hide:
+                    table["row_totals"][j], hidden = COMPLEMENTARY_MARK, hidden + 1
+        if table["key"] == withhold:
+            table["withheld"] = True
+            table["cells"] = [[None] * len(row) for row in table["cells"]]
+            table["row_totals"] = [None] * len(table["row_totals"])
+            table["column_totals"] = [None] * len(table["column_totals"])
+            table["total"] = None
+    assert hidden == hide
+    return MonthlyReport.objects.create(
+        province_id=report.province_id, period=report.period, version=report.version + 1,
+        published_at=report.published_at, data=data, content_hash=content_hash(data),
+        code_version=report.code_version, reason="Sửa lỗi nhập liệu", supersedes=report,
+    )
+
+
+def test_a_correction_leaves_no_stale_value_in_dhis2(reports, dhis2_server):
+    v1 = reports["01"]
+    report_dhis2_push(report=v1)
+    report_dhis2_push(report=reports[None])
+    sent_v1 = _published(v1)
+    assert sent_v1 and dhis2_server.values("202610", "VN01") == sent_v1
+    national = dhis2_server.values("202610", "VN")
+    assert national == _published(reports[None])
+
+    v2 = _correction(v1, hide=3, withhold="tech_forms")
+    sent_v2 = _published(v2)
+    stale = set(sent_v1) - set(sent_v2)
+    assert len(stale) >= 4  # three hidden cells and the withheld table's values at least
+    dhis2_server.requests.clear()
+    responses = report_dhis2_push(report=v2)
+
+    # DHIS2 now holds exactly what v2 publishes: nothing v1 sent and v2 hides is left standing.
+    assert dhis2_server.values("202610", "VN01") == sent_v2
+    assert not stale & set(dhis2_server.values("202610", "VN01"))
+    assert dhis2_server.values("202610", "VN") == national  # the other scope is untouched
+    # In one push: both requests as dry runs, then both for real; deletions first.
+    steps = [(r["query"]["importStrategy"], r["query"]["dryRun"]) for r in dhis2_server.requests]
+    assert steps == [("DELETE", "true"), ("CREATE_AND_UPDATE", "true"), ("DELETE", "false"),
+                     ("CREATE_AND_UPDATE", "false")]
+    assert [(r.strategy, r.dry_run) for r in responses] == [(s, d == "true") for s, d in steps]
+    assert responses[2].deleted == len(stale)
+    for request in dhis2_server.requests:
+        assert request["path"] == "/api/dataValueSets"
+        assert request["query"]["orgUnitIdScheme"] == "CODE"
+        assert request["payload"]["dataSet"] == dhis2_mapping_load()["data_set"]
+        assert (request["payload"]["period"], request["payload"]["orgUnit"]) == ("202610", "VN01")
+    deleted = {(v["dataElement"], v["categoryOptionCombo"]) for v in dhis2_server.requests[2]["payload"]["dataValues"]}
+    assert stale <= deleted and not deleted & set(sent_v2)
+    assert all("value" not in v for v in dhis2_server.requests[2]["payload"]["dataValues"])
+
+
+def test_pushing_again_or_out_of_order_converges(reports, dhis2_server):
+    """The push is idempotent, and a push of v2 to a DHIS2 that never saw v1 (or saw it twice)
+    ends in the same state; deleting a value DHIS2 does not hold is only "ignored"."""
+    v1 = reports["01"]
+    v2 = _correction(v1, hide=2, withhold="reporting_delay")
+    report_dhis2_push(report=v2)
+    assert dhis2_server.values("202610", "VN01") == _published(v2)
+    report_dhis2_push(report=v1)
+    report_dhis2_push(report=v1)
+    assert dhis2_server.values("202610", "VN01") == _published(v1)
+    report_dhis2_push(report=v2)
+    assert dhis2_server.values("202610", "VN01") == _published(v2)
+
+
+def test_the_deletions_cover_hidden_cells_and_earlier_versions_only(reports, real_mapping, settings):
+    settings.DHIS2_MAPPING_FILE = real_mapping
+    v1 = reports[None]
+    deletions = report_data_value_deletions(v1)
+    assert deletions["dataSet"] and deletions["orgUnit"] == "VN" and deletions["period"] == "202610"
+    keys = {(v["dataElement"], v["categoryOptionCombo"]) for v in deletions["dataValues"]}
+    assert keys and not keys & set(_published(v1))  # v1 hides some cells: they are cleared, never sent
+
+
+def test_dry_run_only_changes_nothing(reports, dhis2_server):
+    responses = report_dhis2_push(report=reports["01"], dry_run_only=True)
+    assert all(r.dry_run for r in responses)
+    assert dhis2_server.store == {}
+    assert {r["query"]["dryRun"] for r in dhis2_server.requests} == {"true"}
+
+
+def test_a_dry_run_with_conflicts_stops_the_push(reports, dhis2_server):
+    summary = {"status": "WARNING", "importCount": {"imported": 0}, "conflicts": [{"object": "HoplDEN0029"}]}
+    dhis2_server.answers.append((200, {"httpStatus": "OK", "response": summary}))
+    with pytest.raises(Dhis2Error, match="dry run"):
+        report_dhis2_push(report=reports[None])
+    assert len(dhis2_server.requests) == 1 and dhis2_server.store == {}
+
+
+def test_http_and_network_errors_are_reported(reports, dhis2_server, settings):
+    settings.DHIS2_PASSWORD = "wrong"
+    with pytest.raises(Dhis2Error, match="401"):
+        report_dhis2_push(report=reports[None])
+    settings.DHIS2_PASSWORD = PASSWORD
+    dhis2_server.answers.append((500, {"status": "ERROR"}))
+    with pytest.raises(Dhis2Error, match="500"):
+        report_dhis2_push(report=reports[None])
+    settings.DHIS2_URL = "http://127.0.0.1:9/"  # the discard port: nothing listens
+    with pytest.raises(Dhis2Error, match="reached"):
+        report_dhis2_push(report=reports[None])
+    assert dhis2_server.store == {}
+
+
+def test_push_is_off_without_a_server(reports, settings):
+    settings.DHIS2_URL = ""
+    with pytest.raises(Dhis2Error, match="DHIS2_URL"):
+        report_dhis2_push(report=reports[None])
+
+
+def test_the_example_mapping_with_placeholder_uids_never_pushes(reports, dhis2_server, settings):
+    settings.DHIS2_MAPPING_FILE = django_settings.BASE_DIR / "reports" / "dhis2_mapping.example.json"
+    with pytest.raises(Dhis2Error, match="placeholder UID"):
+        report_dhis2_push(report=reports[None])
+    with pytest.raises(CommandError, match="placeholder UID.*XmplCOC0001"):
+        call_command("push_monthly_report_to_dhis2", "--month", "2026-10", "--scope", "national", stdout=StringIO())
+    assert dhis2_server.requests == []
+    # Downloading the DHIS2 JSON still works with it: it names the (placeholder) data set.
+    assert report_data_value_set(reports[None])["dataSet"] == "XmplDST0000"
+
+
+def test_the_mapping_requires_a_data_set_and_real_uids(real_mapping):
+    mapping = json.loads(real_mapping.read_text(encoding="utf-8"))
+    assert dhis2_mapping_load(real_mapping)["data_set"] == "HoplDST0000"
+    for broken, message in (
+        ({**mapping, "data_set": ""}, '"data_set" is required'),
+        ({k: v for k, v in mapping.items() if k != "data_set"}, '"data_set" is required'),
+        ({**mapping, "data_set": "not-a-uid"}, "not a DHIS2 UID"),
+        ({**mapping, "category_option_combos": {**mapping["category_option_combos"], "male|0-11": "1abc"}},
+         "male|0-11"),
+    ):
+        real_mapping.write_text(json.dumps(broken), encoding="utf-8")
+        with pytest.raises(Dhis2Error, match=message):
+            dhis2_mapping_load(real_mapping)
+
+
+def test_push_command(reports, dhis2_server):
+    out = StringIO()
+    call_command("push_monthly_report_to_dhis2", "--month", "2026-10", "--scope", "national", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 4 and all("SUCCESS" in line for line in lines)
+    assert dhis2_server.values("202610", "VN") == _published(reports[None])
+    with pytest.raises(CommandError):
+        call_command("push_monthly_report_to_dhis2", "--month", "2026-09", "--scope", "national", stdout=StringIO())
+    with pytest.raises(CommandError):
+        call_command("push_monthly_report_to_dhis2", "--month", "2026/10", "--scope", "national", stdout=StringIO())
+
+
+def test_the_task_pushes_the_newest_version(reports, dhis2_server):
+    """A push queued when v1 was published and run after v2 was sends v2, not v1's figures."""
+    from reports.tasks import push_monthly_report_to_dhis2
+
+    v1 = reports["01"]
+    v2 = _correction(v1, hide=1, withhold="tech_forms")
+    assert push_monthly_report_to_dhis2(v1.pk) == ["SUCCESS"] * 4
+    assert dhis2_server.values("202610", "VN01") == _published(v2)
