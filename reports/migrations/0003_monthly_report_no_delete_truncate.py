@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     a DELETE and an INSERT of an altered copy would otherwise replace one unnoticed."""
 
     dependencies = [
-        ("reports", "0001_initial"),
+        ("reports", "0002_held_correction"),
     ]
 
     operations = [
