@@ -70,6 +70,10 @@ HEALTHZ_DETAIL_TOKEN = env.str("HEALTHZ_DETAIL_TOKEN", default="")
 if HEALTHZ_DETAIL_TOKEN and len(HEALTHZ_DETAIL_TOKEN) < 32:
     raise ImproperlyConfigured("HEALTHZ_DETAIL_TOKEN must be empty or at least 32 random characters.")
 
+# No published authenticator secret, even for a demo installation seeded with --allow-production:
+# everyone enrols their own at first sign-in.
+DEMO_SECOND_FACTOR = False
+
 # TLS ends at the proxy in front of gunicorn, which must set X-Forwarded-Proto and strip any
 # value the client sent.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
