@@ -103,10 +103,13 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "guardian.backends.ObjectPermissionBackend",
-]
+# Only the model backend: access to a case is decided by cases.selectors.case_get_for_user, which
+# honours break-glass expiry (valid_until). guardian's ObjectPermissionBackend ignored it, so
+# `user.has_perm(perm, case)` answered yes after the right had ended; without it the answer is no.
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# guardian warns when its backend is missing; leaving it out is the point (its tables stay, read by
+# our selectors only).
+SILENCED_SYSTEM_CHECKS = ["guardian.W001"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
