@@ -6,5 +6,5 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
-        # Connects the sign-in signal receivers.
-        from . import login_events  # noqa: F401
+        # Connects the sign-in signal receivers (records, initial password, sign-in time).
+        from . import login_events, passwords, sessions  # noqa: F401
