@@ -87,7 +87,11 @@ class SessionLifetimeMiddleware:
 
 # Pages a person who must change their initial password may still open. Other gates (the second
 # factor's enrolment and verification pages) add their URL names here so the gates never loop.
-PASSWORD_GATE_EXEMPT_URL_NAMES = {"accounts:password_change", "accounts:logout", "set_language"}
+PASSWORD_GATE_EXEMPT_URL_NAMES = {
+    "accounts:password_change", "accounts:logout", "accounts:login", "set_language", "healthz",
+    # The second factor's pages (issue 11A), so that its gate and this one never send each other round.
+    "accounts:mfa_verify", "accounts:mfa_setup",
+}
 
 
 class PasswordChangeRequiredMiddleware:
