@@ -22,6 +22,7 @@ from .models import (
     AccountRelease,
     Agency,
     AgencyGroup,
+    AnalystScope,
     Commune,
     InitialPassword,
     Membership,
@@ -151,6 +152,26 @@ def staff_create_person(*, agency: Agency, username: str, full_name: str, email:
                  details={"role": role, "initial_password_expires_at": initial.expires_at.isoformat()},
                  request=request)
     return membership, password
+
+
+@transaction.atomic
+def staff_initial_password_reissue(*, membership: Membership, actor=None, request=None) -> str:
+    """A new one-time password for a colleague whose first one was never changed (typically: it
+    expired). Only for someone who works in this agency alone, so that no agency admin can take over
+    an account that other agencies rely on. Returns the password."""
+    user = get_user_model().objects.select_for_update().get(pk=membership.user_id)
+    if not InitialPassword.objects.filter(user=user).exists():
+        raise ValidationError(_("%(person)s has already chosen their own password.")
+                              % {"person": user.get_full_name() or user.username})
+    if (user.is_superuser or user.is_staff or Membership.objects.filter(user=user).exclude(
+            agency_id=membership.agency_id).exists() or AnalystScope.objects.filter(user=user).exists()):
+        raise ValidationError(_("This person also works elsewhere; ask the system administrator."))
+    password = password_generate()
+    initial = initial_password_issue(user=user, password=password, issued_by=actor)
+    audit_record(actor=actor, action=AuditAction.CHANGE, agency_id=membership.agency_id, target=f"user:{user.pk}",
+                 details={"initial_password_reissued": True,
+                          "initial_password_expires_at": initial.expires_at.isoformat()}, request=request)
+    return password
 
 
 class NotAttachable(Exception):

@@ -10,6 +10,8 @@ urlpatterns = [
     path("<int:agency_id>/staff/new/", views.staff_create, name="staff_create"),
     path("<int:agency_id>/staff/<int:membership_id>/role/", views.staff_change, name="staff_change_role"),
     path("<int:agency_id>/staff/<int:membership_id>/remove/", views.staff_remove_view, name="staff_remove"),
+    path("<int:agency_id>/staff/<int:membership_id>/one-time-password/", views.staff_reissue_password,
+         name="staff_reissue_password"),
     path("<int:agency_id>/staff/<int:membership_id>/break-glass/", views.staff_break_glass,
          name="staff_break_glass"),
 ]

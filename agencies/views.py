@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .forms import NOT_ATTACHABLE_MESSAGE, AddExistingPersonForm, BreakGlassForm, NewPersonForm, RoleForm
-from .models import CASE_ROLES, Agency, Membership, Role
+from .models import CASE_ROLES, Agency, InitialPassword, Membership, Role
 from .selectors import agency_for_admin, agency_staff_list, break_glass_holders, user_is_agency_admin
 from .services import (
     NotAttachable,
@@ -18,6 +18,7 @@ from .services import (
     staff_break_glass_set,
     staff_change_role,
     staff_create_person,
+    staff_initial_password_reissue,
     staff_remove,
 )
 
@@ -41,6 +42,8 @@ def _render_staff(request, agency: Agency, *, status: int = 200, existing_form=N
                   role_form=None, role_form_for=None):
     staff = list(agency_staff_list(agency=agency))
     holders = break_glass_holders(user_ids=[m.user_id for m in staff])
+    # Whose one-time password is still waiting to be changed (they can be given a new one).
+    pending = set(InitialPassword.objects.filter(user__in=[m.user_id for m in staff]).values_list("user_id", flat=True))
     rows = []
     for membership in staff:
         if role_form is not None and membership.pk == role_form_for:
@@ -55,6 +58,7 @@ def _render_staff(request, agency: Agency, *, status: int = 200, existing_form=N
     context = {
         "agency": agency,
         "rows": rows,
+        "pending_initial_password": pending,
         "existing_form": existing_form or AddExistingPersonForm(agency=agency, prefix="existing"),
         "new_form": new_form or NewPersonForm(prefix="new"),
     }
@@ -176,3 +180,20 @@ def staff_break_glass(request, agency_id: int, membership_id: int):
         else:
             messages.success(request, _("%(person)s may no longer use break-glass.") % {"person": person})
     return redirect("agencies:staff", agency_id=agency.pk)
+
+
+@never_cache
+@login_required
+@require_POST
+def staff_reissue_password(request, agency_id: int, membership_id: int):
+    agency = _get_agency_for_admin(request, agency_id)
+    membership = _get_membership(agency, membership_id)
+    try:
+        password = staff_initial_password_reissue(membership=membership, actor=request.user, request=request)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("agencies:staff", agency_id=agency.pk)
+    membership.user.refresh_from_db()
+    return render(request, "agencies/staff_created.html",
+                  {"agency": agency, "membership": membership, "password": password, "reissued": True,
+                   "expires_at": InitialPassword.objects.get(user=membership.user).expires_at})

@@ -108,3 +108,37 @@ def test_a_session_open_when_it_expires_ends(newcomer):
 def test_people_with_their_own_password_are_not_stopped(client, world):
     client.force_login(world.lead_responder)
     assert client.get("/work/").status_code == 200
+
+
+def reissue(client, world, username):
+    from agencies.models import Membership
+
+    membership = Membership.objects.get(user__username=username, agency=world.police)
+    return client.post(f"/agencies/{world.police.pk}/staff/{membership.pk}/one-time-password/")
+
+
+def test_the_agency_admin_gives_a_new_one_after_expiry(client, newcomer, world):
+    expire(newcomer[0])
+    response = reissue(client, world, newcomer[0])
+    assert response.status_code == 200
+    password = response.context["password"]
+    assert password != newcomer[1]
+    assert AuditEvent.objects.filter(action="change", actor=world.lead_admin,
+                                     details__initial_password_reissued=True).count() == 1
+    _client, old = sign_in(*newcomer)
+    assert old.status_code == 200
+    fresh, signed = sign_in(newcomer[0], password)
+    assert signed.status_code == 302
+    assert fresh.get("/work/")["Location"] == "/password/"
+
+
+def test_no_new_one_for_someone_with_their_own_password_or_working_elsewhere(client, newcomer, world):
+    from agencies.models import Membership
+
+    client.force_login(world.lead_admin)
+    response = reissue(client, world, "lead_responder")
+    assert response.status_code == 302
+    Membership.objects.create(user=world.lead_responder.__class__.objects.get(username=newcomer[0]),
+                              agency=world.health, role="responder")
+    assert reissue(client, world, newcomer[0]).status_code == 302
+    assert not AuditEvent.objects.filter(details__initial_password_reissued=True).exists()
