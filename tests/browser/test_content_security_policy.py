@@ -28,7 +28,8 @@ def test_pages_with_script_work_and_nothing_is_refused(transactional_db, world, 
     expect(page.locator("#id_category")).to_have_value("medical")
 
     page.goto(f"{live_server.url}/api/docs/")
-    expect(page.locator(".swagger-ui .info .title")).to_contain_text("HopLuc API")
+    # The bundles are large: a loaded CI machine needs longer than the default wait to run them.
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("HopLuc API", timeout=30_000)
     page.goto(f"{live_server.url}/api/redoc/")
-    expect(page.locator("h1").first).to_contain_text("HopLuc API")
+    expect(page.locator("h1").first).to_contain_text("HopLuc API", timeout=30_000)
     assert violations == []
