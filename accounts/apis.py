@@ -10,6 +10,12 @@ from rest_framework.views import APIView
 
 from agencies.models import Role, Sector
 
+from .passwords import (
+    CHANGE_REQUIRED_MESSAGE,
+    EXPIRED_MESSAGE,
+    InitialPasswordExpired,
+    PasswordChangeRequired,
+)
 from .selectors import account_profile
 from .services import InvalidCredentials, auth_token_obtain
 
@@ -47,6 +53,8 @@ class AuthTokenObtainApi(APIView):
         responses={
             200: OutputSerializer,
             400: OpenApiResponse(_error_body, description="Missing fields or a username/password that do not match."),
+            403: OpenApiResponse(description="The password is a one-time password from an agency admin: expired, "
+                                 "or still to be changed on the web before the API can be used."),
         },
         auth=[],
         tags=["auth"],
@@ -61,6 +69,12 @@ class AuthTokenObtainApi(APIView):
                 {api_settings.NON_FIELD_ERRORS_KEY: [_("The username or password is not correct.")]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        except InitialPasswordExpired:
+            return Response({"detail": EXPIRED_MESSAGE, "code": "initial_password_expired"},
+                            status=status.HTTP_403_FORBIDDEN)
+        except PasswordChangeRequired:
+            return Response({"detail": CHANGE_REQUIRED_MESSAGE, "code": "password_change_required"},
+                            status=status.HTTP_403_FORBIDDEN)
         return Response(self.OutputSerializer({"token": token.key}).data)
 
 

@@ -1,11 +1,17 @@
+import time
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext, ngettext
+
+from .passwords import CHANGE_REQUIRED_MESSAGE, EXPIRED_MESSAGE, SESSION_PASSWORD_CHANGE_DUE
+from .sessions import SESSION_SIGNED_IN_AT
 
 
 class SessionEndedMiddleware:
@@ -86,3 +92,83 @@ class SecondFactorGateMiddleware:
         if next_path and next_path != "/":
             url = f"{url}?{urlencode({'next': next_path})}"
         return redirect(url)
+
+
+def _is_api(request) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+class SessionLifetimeMiddleware:
+    """End a session SESSION_ABSOLUTE_HOURS after its sign-in, however active it has been.
+
+    The idle timeout alone lets a session that is used every few minutes (or by someone else's
+    script) live for ever. A session from before this rule (no sign-in time) is stamped now.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            signed_in_at = request.session.get(SESSION_SIGNED_IN_AT)
+            if signed_in_at is None:
+                request.session[SESSION_SIGNED_IN_AT] = int(time.time())
+            elif time.time() - signed_in_at >= settings.SESSION_ABSOLUTE_HOURS * 3600:
+                logout(request)
+                if not _is_api(request):
+                    hours = settings.SESSION_ABSOLUTE_HOURS
+                    messages.warning(
+                        request,
+                        ngettext(
+                            "Your session has ended. For your safety, HopLuc asks you to sign in again "
+                            "%(hours)s hour after signing in.",
+                            "Your session has ended. For your safety, HopLuc asks you to sign in again "
+                            "%(hours)s hours after signing in.",
+                            hours,
+                        )
+                        % {"hours": hours},
+                        extra_tags="session-ended",
+                    )
+        return self.get_response(request)
+
+
+# Pages a person who must change their initial password may still open. Other gates (the second
+# factor's enrolment and verification pages) add their URL names here so the gates never loop.
+PASSWORD_GATE_EXEMPT_URL_NAMES = {
+    "accounts:password_change", "accounts:logout", "accounts:login", "set_language", "healthz",
+    # The second factor's pages (issue 11A), so that its gate and this one never send each other round.
+    "accounts:mfa_verify", "accounts:mfa_setup",
+}
+
+
+class PasswordChangeRequiredMiddleware:
+    """Until the initial password an agency admin handed out is changed, nothing else is reachable:
+    pages redirect to the change form and the API answers 403 with the reason. After it expired,
+    the session ends."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        due = request.session.get(SESSION_PASSWORD_CHANGE_DUE) if request.user.is_authenticated else None
+        if due is None:
+            return self.get_response(request)
+        if time.time() >= due:
+            logout(request)
+            if _is_api(request):
+                return JsonResponse({"detail": str(EXPIRED_MESSAGE)}, status=403)
+            messages.error(request, EXPIRED_MESSAGE)
+            return redirect_to_login(request.get_full_path())
+        if request.path_info.startswith(settings.STATIC_URL if settings.STATIC_URL.startswith("/")
+                                        else f"/{settings.STATIC_URL}"):
+            return self.get_response(request)
+        try:
+            url_name = resolve(request.path_info).view_name
+        except Resolver404:
+            url_name = None
+        if url_name in PASSWORD_GATE_EXEMPT_URL_NAMES:
+            return self.get_response(request)
+        if _is_api(request):
+            return JsonResponse({"detail": str(CHANGE_REQUIRED_MESSAGE), "code": "password_change_required"},
+                                status=403)
+        return redirect("accounts:password_change")

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from agencies.selectors import membership_list_for_user
 
 from .forms import SignInForm
+from .passwords import CHANGE_REQUIRED_MESSAGE, SESSION_PASSWORD_CHANGE_DUE, password_changed
 from .selectors import (
     ANALYST,
     HOME_BY_ROLE,
@@ -36,8 +37,17 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:home")
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if SESSION_PASSWORD_CHANGE_DUE in self.request.session:
+            context["change_required_message"] = CHANGE_REQUIRED_MESSAGE
+        return context
+
     def form_valid(self, form):
         response = super().form_valid(form)
+        password_changed(user=form.user, request=self.request)
+        # The gate opens: the initial password is gone.
+        self.request.session.pop(SESSION_PASSWORD_CHANGE_DUE, None)
         messages.success(self.request, _("Your password has been changed."))
         return response
 

@@ -4,10 +4,19 @@ Memberships are edited inline on the agency, but saved through the membership se
 the agency-role groups (which carry the object permissions) never drift from the Membership rows.
 """
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
-from .models import Agency, AnalystScope, Commune, Membership, Province
-from .services import agency_groups_ensure, membership_add, membership_remove
+from .models import AccountRelease, Agency, AnalystScope, Commune, InitialPassword, Membership, Province
+from .services import (
+    account_release,
+    account_release_withdraw,
+    agency_groups_ensure,
+    membership_add,
+    membership_remove,
+)
 
 
 @admin.register(Province)
@@ -78,3 +87,57 @@ class AnalystScopeAdmin(admin.ModelAdmin):
     list_select_related = ("user", "province")
     search_fields = ("user__username", "user__first_name", "user__last_name", "province__name")
     autocomplete_fields = ("user", "province")
+
+
+class AccountReleaseForm(forms.ModelForm):
+    class Meta:
+        model = AccountRelease
+        fields = ("user", "agency", "reason")
+
+    def clean_user(self):
+        user = self.cleaned_data["user"]
+        if user.is_superuser or user.is_staff:
+            raise ValidationError(_("Superusers and staff accounts cannot be released to an agency."))
+        return user
+
+
+@admin.register(AccountRelease)
+class AccountReleaseAdmin(admin.ModelAdmin):
+    """The system administrator lets one agency attach an account that works elsewhere. Created and
+    withdrawn through the services (audited); never edited in place."""
+
+    list_display = ("user", "agency", "released_by", "released_at")
+    list_select_related = ("user", "agency", "released_by")
+    search_fields = ("user__username", "agency__name")
+    autocomplete_fields = ("user", "agency")
+    form = AccountReleaseForm
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        release = account_release(user=obj.user, agency=obj.agency, reason=obj.reason, actor=request.user,
+                                  request=request)
+        obj.pk, obj.released_by, obj.released_at = release.pk, release.released_by, release.released_at
+
+    def delete_model(self, request, obj):
+        account_release_withdraw(release=obj, actor=request.user, request=request)
+
+    def delete_queryset(self, request, queryset):
+        for release in queryset:
+            account_release_withdraw(release=release, actor=request.user, request=request)
+
+
+@admin.register(InitialPassword)
+class InitialPasswordAdmin(admin.ModelAdmin):
+    """Read-only: which one-time passwords are still waiting to be changed, and until when."""
+
+    list_display = ("user", "issued_by", "issued_at", "expires_at")
+    list_select_related = ("user", "issued_by")
+    search_fields = ("user__username",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

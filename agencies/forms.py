@@ -4,6 +4,12 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import Agency, Membership, Role
+from .selectors import account_attachable
+
+NOT_ATTACHABLE_MESSAGE = _(
+    "This account cannot be added to your agency. Check the username; a person who already works "
+    "elsewhere must first be released to your agency by the system administrator."
+)
 
 
 class RoleForm(forms.Form):
@@ -24,16 +30,23 @@ class AddExistingPersonForm(RoleForm):
 
     def clean_username(self):
         username = self.cleaned_data["username"].strip()
-        user = get_user_model().objects.filter(username=username, is_active=True).first()
-        if user is None:
-            raise ValidationError(_("No active user has this username."), code="unknown_user")
-        if Membership.objects.filter(user=user, agency=self.agency).exists():
+        user = get_user_model().objects.filter(username=username).first()
+        # Members are in the staff list already, so saying so tells the admin nothing new.
+        if user is not None and Membership.objects.filter(user=user, agency=self.agency).exists():
             raise ValidationError(
                 _("%(username)s is already a member of this agency; change their role in the list instead."),
                 code="already_member", params={"username": username},
             )
+        # One answer for an unknown username, a deactivated or superuser account and a person working
+        # elsewhere: the form must not tell which accounts exist.
+        if user is None or not account_attachable(user=user, agency=self.agency):
+            raise ValidationError(NOT_ATTACHABLE_MESSAGE, code="not_attachable")
         self.user = user
         return username
+
+
+class BreakGlassForm(forms.Form):
+    break_glass = forms.BooleanField(label=_("May use break-glass"), required=False)
 
 
 class NewPersonForm(RoleForm):

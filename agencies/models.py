@@ -74,6 +74,11 @@ class Role(models.TextChoices):
     AGENCY_ADMIN = "agency_admin", _("Agency admin")
 
 
+# Roles that work on cases: their agency groups receive a case's object permissions, and they may be
+# given the break-glass right. Agency admins manage staff, not cases.
+CASE_ROLES = (Role.RESPONDER, Role.SUPERVISOR)
+
+
 class Agency(models.Model):
     name = models.CharField(_("name"), max_length=200)
     sector = models.CharField(_("sector"), max_length=20, choices=Sector.choices)
@@ -155,3 +160,59 @@ class AnalystScope(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.province or _('national')}"
+
+
+class InitialPassword(models.Model):
+    """The password an agency admin handed to a new colleague, while it has not been changed.
+
+    While the row exists its holder reaches nothing but the password change form; after
+    `expires_at` the password no longer signs in at all. Changing the password deletes the row
+    (the audit trail keeps when it was issued and changed).
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="initial_password")
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+    )
+    issued_at = models.DateTimeField(_("issued at"))
+    expires_at = models.DateTimeField(_("expires at"))
+
+    class Meta:
+        verbose_name = _("initial password")
+        verbose_name_plural = _("initial passwords")
+        constraints = [
+            models.CheckConstraint(condition=Q(expires_at__gt=models.F("issued_at")),
+                                   name="initial_password_expires_after_issue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} (until {self.expires_at:%Y-%m-%d %H:%M})"
+
+
+class AccountRelease(models.Model):
+    """A system administrator's permission for one agency to take on an account that already works
+    elsewhere (another agency or an analyst scope). Used up when that agency's admin attaches the
+    account; without one, agency admins can attach only accounts that work nowhere."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="releases", verbose_name=_("account"),
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="account_releases",
+                               verbose_name=_("released to"))
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("released by"),
+    )
+    released_at = models.DateTimeField(_("released at"), auto_now_add=True)
+    reason = models.CharField(_("reason"), max_length=300)
+
+    class Meta:
+        verbose_name = _("account release")
+        verbose_name_plural = _("account releases")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "agency"], name="account_release_one_per_agency"),
+            models.CheckConstraint(condition=~Q(reason=""), name="account_release_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.agency}"

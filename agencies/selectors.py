@@ -1,9 +1,15 @@
 """Reads about agencies and the people in them."""
 
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, QuerySet
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import Agency, AnalystScope, Membership, Role
+from .models import AccountRelease, Agency, AnalystScope, Membership, Role
+
+# The break-glass right is the Django permission cases.break_glass (cases.breakglass). Named by
+# strings here: agencies imports no domain app.
+BREAK_GLASS_APP_LABEL = "cases"
+BREAK_GLASS_CODENAME = "break_glass"
 
 
 def membership_list_for_user(*, user) -> QuerySet[Membership]:
@@ -52,4 +58,28 @@ def agency_staff_list(*, agency: Agency) -> QuerySet[Membership]:
         .select_related("user")
         .annotate(has_second_factor=Exists(TOTPDevice.objects.filter(user=OuterRef("user_id"), confirmed=True)))
         .order_by("user__username")
+    )
+
+
+def account_attachable(*, user, agency: Agency) -> bool:
+    """Whether an agency admin of `agency` may attach this account: an active, ordinary account
+    (never a superuser or Django staff account) that works nowhere else (no membership in another
+    agency, no analyst scope) unless a system administrator released it to this agency."""
+    if not user.is_active or user.is_superuser or user.is_staff:
+        return False
+    works_elsewhere = (
+        Membership.objects.filter(user=user).exclude(agency=agency).exists()
+        or AnalystScope.objects.filter(user=user).exists()
+    )
+    return not works_elsewhere or AccountRelease.objects.filter(user=user, agency=agency).exists()
+
+
+def break_glass_holders(*, user_ids) -> set[int]:
+    """Which of these users hold the break-glass right granted to them in person (the staff page's
+    checkbox); rights held through a group are the system administrator's to manage."""
+    return set(
+        get_user_model().objects.filter(
+            pk__in=list(user_ids), user_permissions__content_type__app_label=BREAK_GLASS_APP_LABEL,
+            user_permissions__codename=BREAK_GLASS_CODENAME,
+        ).values_list("pk", flat=True)
     )

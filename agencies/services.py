@@ -1,20 +1,34 @@
 """Writes for agencies and memberships. Group membership is derived from Membership rows here and
 nowhere else, so that object permissions granted to agency groups always reach the right people."""
 
+import datetime
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.models import AuditAction
 from audit.services import audit_record
 
-from .models import Agency, AgencyGroup, Commune, Membership, Province, Role
+from .models import (
+    CASE_ROLES,
+    AccountRelease,
+    Agency,
+    AgencyGroup,
+    AnalystScope,
+    Commune,
+    InitialPassword,
+    Membership,
+    Province,
+    Role,
+)
 from .reference_data import (
     PROVINCES_FILE,
     ReferenceDataError,
@@ -22,6 +36,7 @@ from .reference_data import (
     commune_records_parse,
     province_records_read,
 )
+from .selectors import BREAK_GLASS_APP_LABEL, BREAK_GLASS_CODENAME, account_attachable
 
 
 def agency_group_name(*, agency: Agency, role: str) -> str:
@@ -111,11 +126,132 @@ def user_create(*, username: str, full_name: str, email: str, password: str | No
 
 
 @transaction.atomic
-def staff_create_person(*, agency: Agency, username: str, full_name: str, email: str, role: str):
-    """Create a new user with a generated password and give them the role; returns (membership, password)."""
+def initial_password_issue(*, user, password: str, issued_by=None) -> InitialPassword:
+    """Give the user a one-time password: it works for INITIAL_PASSWORD_HOURS and, until changed,
+    opens nothing but the password change form (accounts.passwords)."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    now = timezone.now()
+    expires_at = now + datetime.timedelta(hours=settings.INITIAL_PASSWORD_HOURS)
+    initial, _created = InitialPassword.objects.update_or_create(
+        user=user, defaults={"issued_by": issued_by, "issued_at": now, "expires_at": expires_at},
+    )
+    return initial
+
+
+@transaction.atomic
+def staff_create_person(*, agency: Agency, username: str, full_name: str, email: str, role: str,
+                        actor=None, request=None):
+    """Create a new user with a generated one-time password and give them the role; returns
+    (membership, password). The password expires after INITIAL_PASSWORD_HOURS."""
     password = password_generate()
-    user = user_create(username=username, full_name=full_name, email=email, password=password)
-    return membership_add(user=user, agency=agency, role=role), password
+    user = user_create(username=username, full_name=full_name, email=email)
+    initial = initial_password_issue(user=user, password=password, issued_by=actor)
+    membership = membership_add(user=user, agency=agency, role=role)
+    audit_record(actor=actor, action=AuditAction.CREATE, agency_id=agency.pk, target=f"user:{user.pk}",
+                 details={"role": role, "initial_password_expires_at": initial.expires_at.isoformat()},
+                 request=request)
+    return membership, password
+
+
+@transaction.atomic
+def staff_initial_password_reissue(*, membership: Membership, actor=None, request=None) -> str:
+    """A new one-time password for a colleague whose first one was never changed (typically: it
+    expired). Only for someone who works in this agency alone, so that no agency admin can take over
+    an account that other agencies rely on. Returns the password."""
+    user = get_user_model().objects.select_for_update().get(pk=membership.user_id)
+    if not InitialPassword.objects.filter(user=user).exists():
+        raise ValidationError(_("%(person)s has already chosen their own password.")
+                              % {"person": user.get_full_name() or user.username})
+    if (user.is_superuser or user.is_staff or Membership.objects.filter(user=user).exclude(
+            agency_id=membership.agency_id).exists() or AnalystScope.objects.filter(user=user).exists()):
+        raise ValidationError(_("This person also works elsewhere; ask the system administrator."))
+    password = password_generate()
+    initial = initial_password_issue(user=user, password=password, issued_by=actor)
+    audit_record(actor=actor, action=AuditAction.CHANGE, agency_id=membership.agency_id, target=f"user:{user.pk}",
+                 details={"initial_password_reissued": True,
+                          "initial_password_expires_at": initial.expires_at.isoformat()}, request=request)
+    return password
+
+
+class NotAttachable(Exception):
+    """The account may not be attached to this agency. Deliberately says no more: the staff form
+    answers the same for an unknown username, a superuser and an account working elsewhere."""
+
+
+@transaction.atomic
+def staff_attach(*, user, agency: Agency, role: str, actor=None, request=None) -> Membership:
+    """Attach an existing account to the agency (agencies.selectors.account_attachable decides
+    which), using up the system administrator's release if there was one."""
+    # The user row lock makes two agencies that race for the same free account take turns.
+    user = get_user_model().objects.select_for_update().get(pk=user.pk)
+    if Membership.objects.filter(user=user, agency=agency).exists() or not account_attachable(
+        user=user, agency=agency
+    ):
+        raise NotAttachable
+    released = AccountRelease.objects.filter(user=user, agency=agency).delete()[0] > 0
+    membership = membership_add(user=user, agency=agency, role=role)
+    audit_record(actor=actor, action=AuditAction.CHANGE, agency_id=agency.pk, target=f"user:{user.pk}",
+                 details={"membership": "attached", "role": role, "released": released}, request=request)
+    return membership
+
+
+@transaction.atomic
+def account_release(*, user, agency: Agency, reason: str, actor, request=None) -> AccountRelease:
+    """A system administrator lets `agency` attach an account that works elsewhere."""
+    if user.is_superuser or user.is_staff:
+        raise ValidationError(_("Superusers and staff accounts cannot be released to an agency."))
+    release = AccountRelease(user=user, agency=agency, reason=reason.strip(), released_by=actor)
+    release.full_clean()
+    release.save()
+    audit_record(actor=actor, action=AuditAction.SHARE, agency_id=agency.pk, target=f"user:{user.pk}",
+                 reason=release.reason, details={"account_release": release.pk}, request=request)
+    return release
+
+
+@transaction.atomic
+def account_release_withdraw(*, release: AccountRelease, actor, request=None) -> None:
+    audit_record(actor=actor, action=AuditAction.REVOKE, agency_id=release.agency_id,
+                 target=f"user:{release.user_id}", details={"account_release": release.pk}, request=request)
+    release.delete()
+
+
+def _break_glass_permission() -> Permission:
+    return Permission.objects.get(content_type__app_label=BREAK_GLASS_APP_LABEL, codename=BREAK_GLASS_CODENAME)
+
+
+@transaction.atomic
+def staff_break_glass_set(*, membership: Membership, granted: bool, actor, request=None) -> bool:
+    """Give or take the break-glass right (in person, not through a group) of a colleague working on
+    cases in the agency. Returns whether anything changed; every change is audited."""
+    user = membership.user
+    if granted and membership.role not in CASE_ROLES:
+        raise ValidationError(_("Only responders and supervisors can be given the break-glass right."))
+    permission = _break_glass_permission()
+    holds = user.user_permissions.filter(pk=permission.pk).exists()
+    if holds == granted:
+        return False
+    if granted:
+        user.user_permissions.add(permission)
+    else:
+        user.user_permissions.remove(permission)
+    audit_record(actor=actor, action=AuditAction.SHARE if granted else AuditAction.REVOKE,
+                 agency_id=membership.agency_id, target=f"user:{user.pk}",
+                 details={"right": f"{BREAK_GLASS_APP_LABEL}.{BREAK_GLASS_CODENAME}", "granted": granted},
+                 request=request)
+    return True
+
+
+def _break_glass_drop_without_case_role(*, user, agency: Agency, actor, request) -> None:
+    """Someone who no longer works on cases anywhere loses the right an agency admin gave them."""
+    if Membership.objects.filter(user=user, role__in=CASE_ROLES).exists():
+        return
+    permission = _break_glass_permission()
+    if user.user_permissions.filter(pk=permission.pk).exists():
+        user.user_permissions.remove(permission)
+        audit_record(actor=actor, action=AuditAction.REVOKE, agency_id=agency.pk, target=f"user:{user.pk}",
+                     details={"right": f"{BREAK_GLASS_APP_LABEL}.{BREAK_GLASS_CODENAME}", "granted": False},
+                     request=request)
 
 
 @transaction.atomic
@@ -147,16 +283,21 @@ def _refuse_to_remove_last_admin(*, membership: Membership) -> None:
 
 
 @transaction.atomic
-def staff_change_role(*, membership: Membership, role: str) -> Membership:
+def staff_change_role(*, membership: Membership, role: str, actor=None, request=None) -> Membership:
     if role != Role.AGENCY_ADMIN:
         _refuse_to_remove_last_admin(membership=membership)
-    return membership_change_role(membership=membership, role=role)
+    changed = membership_change_role(membership=membership, role=role)
+    _break_glass_drop_without_case_role(user=membership.user, agency=membership.agency, actor=actor,
+                                        request=request)
+    return changed
 
 
 @transaction.atomic
-def staff_remove(*, membership: Membership) -> None:
+def staff_remove(*, membership: Membership, actor=None, request=None) -> None:
     _refuse_to_remove_last_admin(membership=membership)
     membership_remove(user=membership.user, agency=membership.agency)
+    _break_glass_drop_without_case_role(user=membership.user, agency=membership.agency, actor=actor,
+                                        request=request)
 
 
 # --- Reference data ------------------------------------------------------------------------------

@@ -13,4 +13,8 @@ urlpatterns = [
     path("<int:agency_id>/staff/<int:membership_id>/second-factor/reset/", views.staff_mfa_reset,
          name="staff_mfa_reset"),
     path("<int:agency_id>/second-factor/", views.agency_mfa_setting, name="mfa_setting"),
+    path("<int:agency_id>/staff/<int:membership_id>/one-time-password/", views.staff_reissue_password,
+         name="staff_reissue_password"),
+    path("<int:agency_id>/staff/<int:membership_id>/break-glass/", views.staff_break_glass,
+         name="staff_break_glass"),
 ]

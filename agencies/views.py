@@ -12,14 +12,17 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.forms import AgencyMfaRequirementForm
 from accounts.mfa import mfa_reset
 
-from .forms import AddExistingPersonForm, NewPersonForm, RoleForm
-from .models import Agency, Membership, Role
-from .selectors import agency_for_admin, agency_staff_list, user_is_agency_admin
+from .forms import NOT_ATTACHABLE_MESSAGE, AddExistingPersonForm, BreakGlassForm, NewPersonForm, RoleForm
+from .models import CASE_ROLES, Agency, InitialPassword, Membership, Role
+from .selectors import agency_for_admin, agency_staff_list, break_glass_holders, user_is_agency_admin
 from .services import (
+    NotAttachable,
     agency_mfa_requirement_set,
-    membership_add,
+    staff_attach,
+    staff_break_glass_set,
     staff_change_role,
     staff_create_person,
+    staff_initial_password_reissue,
     staff_remove,
 )
 
@@ -42,16 +45,24 @@ def _get_membership(agency: Agency, membership_id: int) -> Membership:
 def _render_staff(request, agency: Agency, *, status: int = 200, existing_form=None, new_form=None,
                   role_form=None, role_form_for=None):
     staff = list(agency_staff_list(agency=agency))
+    holders = break_glass_holders(user_ids=[m.user_id for m in staff])
+    # Whose one-time password is still waiting to be changed (they can be given a new one).
+    pending = set(InitialPassword.objects.filter(user__in=[m.user_id for m in staff]).values_list("user_id", flat=True))
     rows = []
     for membership in staff:
         if role_form is not None and membership.pk == role_form_for:
             form = role_form
         else:
             form = RoleForm(initial={"role": membership.role}, prefix=f"m{membership.pk}")
-        rows.append((membership, form))
+        break_glass_form = (
+            BreakGlassForm(initial={"break_glass": membership.user_id in holders}, prefix=f"bg{membership.pk}")
+            if membership.role in CASE_ROLES else None
+        )
+        rows.append((membership, form, break_glass_form))
     context = {
         "agency": agency,
         "rows": rows,
+        "pending_initial_password": pending,
         "existing_form": existing_form or AddExistingPersonForm(agency=agency, prefix="existing"),
         "new_form": new_form or NewPersonForm(prefix="new"),
     }
@@ -72,7 +83,13 @@ def staff_add_existing(request, agency_id: int):
     form = AddExistingPersonForm(request.POST, agency=agency, prefix="existing")
     if not form.is_valid():
         return _render_staff(request, agency, status=400, existing_form=form)
-    membership = membership_add(user=form.user, agency=agency, role=form.cleaned_data["role"])
+    try:
+        membership = staff_attach(user=form.user, agency=agency, role=form.cleaned_data["role"],
+                                  actor=request.user, request=request)
+    except NotAttachable:
+        # Someone else took the account between the form's check and now.
+        form.add_error("username", NOT_ATTACHABLE_MESSAGE)
+        return _render_staff(request, agency, status=400, existing_form=form)
     messages.success(request, _("%(person)s now works here as %(role)s.") % {
         "person": membership.user.get_full_name() or membership.user.username, "role": membership.get_role_display(),
     })
@@ -90,14 +107,15 @@ def staff_create(request, agency_id: int):
         try:
             membership, password = staff_create_person(
                 agency=agency, username=data["username"], full_name=data["full_name"], email=data["email"],
-                role=data["role"],
+                role=data["role"], actor=request.user, request=request,
             )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
             # Shown in this response only and never stored in clear: reloading cannot show it again.
             return render(request, "agencies/staff_created.html",
-                          {"agency": agency, "membership": membership, "password": password})
+                          {"agency": agency, "membership": membership, "password": password,
+                           "expires_at": membership.user.initial_password.expires_at})
     return _render_staff(request, agency, status=400, new_form=form)
 
 
@@ -109,7 +127,8 @@ def staff_change(request, agency_id: int, membership_id: int):
     form = RoleForm(request.POST, prefix=f"m{membership.pk}")
     if form.is_valid():
         try:
-            changed = staff_change_role(membership=membership, role=form.cleaned_data["role"])
+            changed = staff_change_role(membership=membership, role=form.cleaned_data["role"],
+                                        actor=request.user, request=request)
         except ValidationError as exc:
             form.add_error("role", exc)
         else:
@@ -131,7 +150,7 @@ def staff_remove_view(request, agency_id: int, membership_id: int):
     error = None
     if request.method == "POST":
         try:
-            staff_remove(membership=membership)
+            staff_remove(membership=membership, actor=request.user, request=request)
         except ValidationError as exc:
             error = exc.messages[0]
         else:
@@ -173,3 +192,42 @@ def agency_mfa_setting(request, agency_id: int):
         messages.success(request, _("Everyone in this agency now needs a second factor.") if required
                          else _("Responders of this agency may now sign in without a second factor."))
     return redirect("agencies:staff", agency_id=agency.pk)
+
+
+@login_required
+@require_POST
+def staff_break_glass(request, agency_id: int, membership_id: int):
+    """The break-glass checkbox of one colleague: given or taken here, audited, no admin site needed."""
+    agency = _get_agency_for_admin(request, agency_id)
+    membership = _get_membership(agency, membership_id)
+    form = BreakGlassForm(request.POST, prefix=f"bg{membership.pk}")
+    person = membership.user.get_full_name() or membership.user.username
+    if form.is_valid():
+        granted = form.cleaned_data["break_glass"]
+        try:
+            staff_break_glass_set(membership=membership, granted=granted, actor=request.user, request=request)
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+            return redirect("agencies:staff", agency_id=agency.pk)
+        if granted:
+            messages.success(request, _("%(person)s may now use break-glass.") % {"person": person})
+        else:
+            messages.success(request, _("%(person)s may no longer use break-glass.") % {"person": person})
+    return redirect("agencies:staff", agency_id=agency.pk)
+
+
+@never_cache
+@login_required
+@require_POST
+def staff_reissue_password(request, agency_id: int, membership_id: int):
+    agency = _get_agency_for_admin(request, agency_id)
+    membership = _get_membership(agency, membership_id)
+    try:
+        password = staff_initial_password_reissue(membership=membership, actor=request.user, request=request)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("agencies:staff", agency_id=agency.pk)
+    membership.user.refresh_from_db()
+    return render(request, "agencies/staff_created.html",
+                  {"agency": agency, "membership": membership, "password": password, "reissued": True,
+                   "expires_at": InitialPassword.objects.get(user=membership.user).expires_at})

@@ -19,13 +19,13 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView, exception_handler
 
 from agencies.models import Agency, Role, Sector
 from agencies.selectors import user_agencies
+from config.parsers import BoundedJSONParser
 from permissions.categories import ACTION_CATEGORY_CHOICES, DataCategory
 
 from .classification import GBVIMS_QUESTIONS
@@ -123,7 +123,8 @@ def _responses(ok_status: int, ok_body, *refusals: int) -> dict:
 class CaseApiView(APIView):
     """Base of the case API views: JSON only, service errors become 400s."""
 
-    parser_classes = [JSONParser]
+    # Bounded in depth and size like every JSON body of the API (config.parsers).
+    parser_classes = [BoundedJSONParser]
 
     def get_exception_handler(self):
         return case_api_exception_handler

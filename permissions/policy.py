@@ -9,12 +9,9 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from agencies.models import Role
+from agencies.models import CASE_ROLES  # noqa: F401 (defined with the roles; the cases app imports it from here)
 
 from .categories import CaseRight, DataCategory, category_codename
-
-# Roles whose agency group receives a case's object permissions. Agency admins manage staff, not cases.
-CASE_ROLES = (Role.RESPONDER, Role.SUPERVISOR)
 
 LEAD_RIGHTS = frozenset(CaseRight.values)
 RECEIVING_RIGHTS = frozenset({CaseRight.VIEW, CaseRight.LOG_ACTION})

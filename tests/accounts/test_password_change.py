@@ -25,7 +25,7 @@ def test_page_is_vietnamese_and_lists_password_rules(client, world):
     client.force_login(world.lead_responder)
     body = client.get("/password/").content.decode()
     assert "Đổi mật khẩu" in body
-    assert "Ít nhất 10 ký tự" in body
+    assert "Ít nhất 12 ký tự" in body
 
 
 def test_password_is_changed_and_the_session_survives(client, world):

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0004_report_published_kind'),
+        ('notifications', '0005_report_correction_held_kind'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,10 +1,11 @@
 """`flush` that can empty the append-only audit table (and the monthly reports, which refuse
 DELETE and TRUNCATE too).
 
-Django's test runner calls `flush` after every transactional test (and developers call it to reset
-a database). The triggers would refuse it, so this lifts them for the length of the flush, inside
-one transaction that puts them back; if anything fails, the rollback restores them too. It overrides
-django.core's command because app commands take precedence.
+Django's test runner calls `flush` after every transactional test. The triggers would refuse it, so
+this lifts them for the length of the flush, inside one transaction that puts them back; if anything
+fails, the rollback restores them too. It overrides django.core's command because app commands take
+precedence. It exists only under config.settings.test (the app `audit.testing` is installed there
+alone): anywhere else, `flush` meets the triggers and the audit trail cannot be emptied by a command.
 """
 
 from django.core.management.commands import flush
