@@ -2,6 +2,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.utils.translation import ngettext
 
+from .services import signin_session_follow_key
+
 
 class SessionEndedMiddleware:
     """Tell a person whose session ran out why they are back at the sign-in page.
@@ -35,3 +37,17 @@ class SessionEndedMiddleware:
                 extra_tags="session-ended",
             )
         return self.get_response(request)
+
+
+class SignInSessionMiddleware:
+    """Keep the record of a web sign-in pointing at its session when the key changes mid-session
+    (Django cycles it on a password change), so that the sessions page can still end it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if hasattr(request, "session"):
+            signin_session_follow_key(request=request)
+        return response

@@ -67,3 +67,21 @@ def account_profile(*, user) -> dict:
             for scope in analyst_scope_list_for_user(user=user)
         ],
     }
+
+
+def signin_session_list_for(*, user) -> list:
+    """The user's web sessions that are still alive, newest first."""
+    from .models import SignInSession
+    from .services import session_alive
+
+    records = SignInSession.objects.filter(user=user).order_by("-started_at", "-pk")
+    return [record for record in records if session_alive(record.session_key)]
+
+
+def api_token_list_for(*, user):
+    """The user's API tokens that have not expired, newest first. Only digests are stored: the
+    token itself is never shown again after sign-in; `token_key` is its first 15 characters."""
+    from django.utils import timezone
+    from knox.models import AuthToken
+
+    return AuthToken.objects.filter(user=user, expiry__gt=timezone.now()).order_by("-created")
