@@ -7,7 +7,6 @@ The web form and the API token endpoint count together. An agency admin lifts a 
 staff from the staff page, the system administrator from Django admin; both are audited.
 """
 
-import math
 from datetime import datetime, timedelta
 
 from axes.handlers.database import AxesDatabaseHandler
@@ -85,7 +84,9 @@ def lockouts_for_usernames(*, usernames) -> dict[str, datetime]:
 
 
 @transaction.atomic
-def lockout_lift(*, actor, user=None, username: str = "", ip_address: str = "", request=None) -> int:
+def lockout_lift(
+    *, actor, user=None, username: str = "", ip_address: str = "", agency_id: int | None = None, request=None
+) -> int:
     """Clear the failed sign-ins of a person (every address) or of an address (every username), audited.
 
     Returns how many attempt records were cleared."""
@@ -101,12 +102,9 @@ def lockout_lift(*, actor, user=None, username: str = "", ip_address: str = "", 
     audit_record(
         actor=actor,
         action=AuditAction.CHANGE,
+        agency_id=agency_id,
         target=f"user:{user.pk}" if user is not None else (f"username:{username}" if username else f"ip:{ip_address}"),
         details={"lockout_lifted": True, "failures_cleared": failures, "records_cleared": cleared},
         request=request,
     )
     return cleared
-
-
-def remaining_minutes(until: datetime) -> int:
-    return max(1, math.ceil((until - timezone.now()).total_seconds() / 60))

@@ -75,7 +75,7 @@ def signin_session_list_for(*, user) -> list:
     from .services import session_alive
 
     records = SignInSession.objects.filter(user=user).order_by("-started_at", "-pk")
-    return [record for record in records if session_alive(record.session_key)]
+    return [record for record in records if session_alive(user=user, session_key=record.session_key)]
 
 
 def api_token_list_for(*, user):

@@ -3,10 +3,11 @@
 from importlib import import_module
 
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, authenticate
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from knox.models import AuthToken
 
 from audit.models import AuditAction
@@ -123,9 +124,13 @@ def signin_session_forget(*, session_key: str | None) -> None:
         SignInSession.objects.filter(session_key=session_key).delete()
 
 
-def session_alive(session_key: str) -> bool:
-    # A signed-in session always holds data; load() gives {} for one that is gone or has expired.
-    return bool(_session_store()(session_key=session_key).load())
+def session_alive(*, user, session_key: str) -> bool:
+    """Whether the session still signs this user in: not ended, not expired (load() gives {} then), and
+    not cut off by a password change since (Django's session hash, checked at every request)."""
+    data = _session_store()(session_key=session_key).load()
+    return data.get(SESSION_KEY) == user._meta.pk.value_to_string(user) and constant_time_compare(
+        data.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()
+    )
 
 
 @transaction.atomic

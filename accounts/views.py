@@ -5,16 +5,18 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from agencies.selectors import membership_list_for_user
+from agencies.models import Membership
+from agencies.selectors import agency_for_admin, membership_list_for_user, user_is_agency_admin
 
 from .forms import SignInForm
+from .lockout import lockout_lift
 from .models import SignInSession
 from .selectors import (
     ANALYST,
@@ -144,3 +146,22 @@ def api_token_revoke_view(request, token_id: str):
         raise Http404
     messages.success(request, _("The API token has been revoked."))
     return redirect("accounts:signins")
+
+
+@login_required
+@require_POST
+def staff_lockout_lift_view(request, agency_id: int, membership_id: int):
+    """An agency admin lifts the sign-in pause of one of their staff (audited)."""
+    # The same rule as the staff page's (agencies.views): admins of no agency are refused, an admin
+    # asking about another agency learns nothing of it.
+    if not user_is_agency_admin(user=request.user):
+        raise PermissionDenied
+    agency = agency_for_admin(user=request.user, agency_id=agency_id)
+    if agency is None:
+        raise Http404
+    membership = get_object_or_404(Membership.objects.select_related("user"), pk=membership_id, agency=agency)
+    lockout_lift(actor=request.user, user=membership.user, agency_id=agency.pk, request=request)
+    messages.success(request, _("%(person)s can sign in again.") % {
+        "person": membership.user.get_full_name() or membership.user.username,
+    })
+    return redirect("agencies:staff", agency_id=agency.pk)
