@@ -1,6 +1,7 @@
 """API token authentication: django-rest-knox's, without its per-request sweep of the owner's tokens."""
 
 from django.utils import timezone
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox.auth import TokenAuthentication
 from knox.signals import token_expired
 
@@ -17,3 +18,10 @@ class ApiTokenAuthentication(TokenAuthentication):
             token_expired.send(sender=self.__class__, username=username, source="auth_token")
             return True
         return False
+
+
+class ApiTokenScheme(KnoxTokenScheme):
+    """The OpenAPI security scheme of these tokens: `Authorization: Token <token>`."""
+
+    target_class = "accounts.authentication.ApiTokenAuthentication"
+    name = "tokenAuth"
