@@ -86,10 +86,11 @@ class AuthTokenObtainApi(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         except SecondFactorRequired:
-            return Response(
-                {"otp": [_("Your role requires a second factor: enter the code from your authenticator app.")]},
-                status=status.HTTP_400_BAD_REQUEST,
+            message = _(
+                "Your role requires a second factor: enter the code from your authenticator app (enrol one on the "
+                "web page first if you have none)."
             )
+            return Response({"otp": [message]}, status=status.HTTP_400_BAD_REQUEST)
         except SecondFactorInvalid:
             return Response({"otp": [_("The code is not correct.")]}, status=status.HTTP_400_BAD_REQUEST)
         return Response(self.OutputSerializer({"token": token, "expiry": instance.expiry}).data)

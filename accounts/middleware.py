@@ -1,6 +1,11 @@
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
-from django.utils.translation import ngettext
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 
 from .services import signin_session_follow_key
 
@@ -37,6 +42,52 @@ class SessionEndedMiddleware:
                 extra_tags="session-ended",
             )
         return self.get_response(request)
+
+
+class SecondFactorGateMiddleware:
+    """Nothing but the sign-in, enrolment and code pages for a person who must give a second factor
+    and has not done so in this session: pages redirect there, session-authenticated API calls get
+    403. The Django admin needs a verified session from everyone who reaches it.
+
+    Runs in process_view, where the URL is resolved, so the exemptions are URL names rather than
+    path prefixes. A verified session costs no query; an unverified one asks `mfa_needed_for`.
+    """
+
+    # Reachable before the second factor: signing in and out, the code and enrolment pages, the
+    # language switch, the password change (another gate may send a person there first) and health.
+    EXEMPT_VIEWS = frozenset({
+        "accounts:login", "accounts:logout", "accounts:mfa_verify", "accounts:mfa_setup",
+        "accounts:password_change", "set_language", "healthz", "admin_login",
+    })
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        from .mfa import mfa_enrolled, mfa_needed_for, session_is_verified
+
+        match = request.resolver_match
+        if match is None or match.view_name in self.EXEMPT_VIEWS:
+            return None
+        user = request.user
+        if not user.is_authenticated or session_is_verified(request):
+            return None
+        if match.namespace != "admin" and not mfa_needed_for(user):
+            return None
+        if request.path.startswith("/api/"):
+            return JsonResponse(
+                {"detail": gettext("Give your second factor (the code from your authenticator app) first.")},
+                status=403,
+            )
+        target = "accounts:mfa_verify" if mfa_enrolled(user) else "accounts:mfa_setup"
+        next_path = request.get_full_path() if request.method in ("GET", "HEAD") else ""
+        url = reverse(target)
+        if next_path and next_path != "/":
+            url = f"{url}?{urlencode({'next': next_path})}"
+        return redirect(url)
 
 
 class SignInSessionMiddleware:

@@ -14,16 +14,8 @@ from audit.models import AuditAction
 from audit.services import audit_record, client_ip
 
 from .login_events import USER_AGENT_MAX
+from .mfa import mfa_needed_for, verify_code
 from .models import SignInSession
-
-try:  # TEMPORARY until w11a (accounts.mfa) is merged into this branch.
-    from .mfa import mfa_required_for, verify_code
-except ImportError:
-    def mfa_required_for(user) -> bool:
-        return False
-
-    def verify_code(user, code) -> bool:
-        return False
 
 
 class InvalidCredentials(Exception):
@@ -49,8 +41,10 @@ def api_token_obtain(*, request, username: str, password: str, otp: str = "") ->
     user = authenticate(request=request, username=username, password=password)
     if user is None:
         raise InvalidCredentials
-    if mfa_required_for(user) and not (otp and verify_code(user, otp)):
-        user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
+    if mfa_needed_for(user) and not (otp and verify_code(user, otp)):
+        user_login_failed.send(
+            sender=__name__, credentials={"username": username, "second_factor": True}, request=request
+        )
         raise SecondFactorInvalid if otp else SecondFactorRequired
     AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
     instance, token = AuthToken.objects.create(user=user)

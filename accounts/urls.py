@@ -1,12 +1,14 @@
 from django.urls import path
 
-from . import apis, views
+from . import apis, mfa_views, views
 
 app_name = "accounts"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.SignInView.as_view(), name="login"),
+    path("login/code/", mfa_views.mfa_verify, name="mfa_verify"),
+    path("account/second-factor/", mfa_views.mfa_setup, name="mfa_setup"),
     path("logout/", views.SignOutView.as_view(), name="logout"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("work/", views.responder_home, name="responder_home"),

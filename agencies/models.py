@@ -84,6 +84,8 @@ class Agency(models.Model):
     )
     parent = models.ForeignKey("self", on_delete=models.PROTECT, related_name="children", null=True, blank=True)
     active = models.BooleanField(_("active"), default=True)
+    # Set by the agency's admin: every member then needs a second factor, responders included.
+    mfa_required = models.BooleanField(_("second factor required for everyone"), default=False)
 
     class Meta:
         ordering = ["province__code", "name"]

@@ -11,6 +11,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from audit.models import AuditAction
+from audit.services import audit_record
+
 from .models import Agency, AgencyGroup, Commune, Membership, Province, Role
 from .reference_data import (
     PROVINCES_FILE,
@@ -113,6 +116,18 @@ def staff_create_person(*, agency: Agency, username: str, full_name: str, email:
     password = password_generate()
     user = user_create(username=username, full_name=full_name, email=email, password=password)
     return membership_add(user=user, agency=agency, role=role), password
+
+
+@transaction.atomic
+def agency_mfa_requirement_set(*, agency: Agency, required: bool, actor, request=None) -> bool:
+    """Require (or stop requiring) a second factor from every member of the agency; audited.
+    Returns whether anything changed. Supervisors and admins need one whatever this says."""
+    changed = Agency.objects.filter(pk=agency.pk).exclude(mfa_required=required).update(mfa_required=required)
+    agency.mfa_required = required
+    if changed:
+        audit_record(actor=actor, action=AuditAction.CHANGE, agency_id=agency.pk, target=f"agency:{agency.pk}",
+                     details={"mfa_required": required}, request=request)
+    return bool(changed)
 
 
 def _refuse_to_remove_last_admin(*, membership: Membership) -> None:

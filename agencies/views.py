@@ -9,10 +9,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.forms import AgencyMfaRequirementForm
+from accounts.mfa import mfa_reset
+
 from .forms import AddExistingPersonForm, NewPersonForm, RoleForm
 from .models import Agency, Membership, Role
 from .selectors import agency_for_admin, agency_staff_list, user_is_agency_admin
-from .services import membership_add, staff_change_role, staff_create_person, staff_remove
+from .services import (
+    agency_mfa_requirement_set,
+    membership_add,
+    staff_change_role,
+    staff_create_person,
+    staff_remove,
+)
 
 
 def _get_agency_for_admin(request, agency_id: int) -> Agency:
@@ -134,3 +143,33 @@ def staff_remove_view(request, agency_id: int, membership_id: int):
             return redirect("agencies:staff", agency_id=agency.pk)
     return render(request, "agencies/staff_remove.html",
                   {"agency": agency, "membership": membership, "error": error}, status=400 if error else 200)
+
+
+@login_required
+@require_POST
+def staff_mfa_reset(request, agency_id: int, membership_id: int):
+    """A lost phone: remove the person's second factor; they set up a new one at their next sign-in.
+    System administrators' second factors are reset by an operator (manage.py mfa_reset), not here."""
+    agency = _get_agency_for_admin(request, agency_id)
+    membership = _get_membership(agency, membership_id)
+    person = membership.user
+    if person.is_staff or person.is_superuser:
+        messages.error(request, _("A system administrator's second factor is reset by the operators, not here."))
+        return redirect("agencies:staff", agency_id=agency.pk)
+    mfa_reset(user=person, actor=request.user, agency_id=agency.pk, request=request)
+    messages.success(request, _("The second factor of %(person)s was reset: they set up a new one when they next "
+                                "sign in.") % {"person": person.get_full_name() or person.username})
+    return redirect("agencies:staff", agency_id=agency.pk)
+
+
+@login_required
+@require_POST
+def agency_mfa_setting(request, agency_id: int):
+    agency = _get_agency_for_admin(request, agency_id)
+    form = AgencyMfaRequirementForm(request.POST)
+    form.is_valid()  # a checkbox: absent means off, anything else on; never invalid
+    required = bool(form.cleaned_data.get("mfa_required"))
+    if agency_mfa_requirement_set(agency=agency, required=required, actor=request.user, request=request):
+        messages.success(request, _("Everyone in this agency now needs a second factor.") if required
+                         else _("Responders of this agency may now sign in without a second factor."))
+    return redirect("agencies:staff", agency_id=agency.pk)

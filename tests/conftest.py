@@ -4,15 +4,75 @@
 agency (education, other province), and users in every role, through the real services.
 """
 
+import time
 from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agencies.models import AnalystScope, Province, Sector
 from agencies.services import agency_create, membership_add
 
 PASSWORD = "correct-horse-battery-staple"
+
+# What the second-factor gate finds in a session signed in by client.login()/force_login() in tests:
+# the session counts as having given a code. Tests of the second factor itself opt out with
+# @pytest.mark.real_second_factor and go through the code step.
+TEST_SECOND_FACTOR_MARK = "tests.client_login"
+
+
+def mark_session_second_factor_verified(client) -> None:
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = TEST_SECOND_FACTOR_MARK
+    session.save()
+
+
+def authenticator_for(user) -> TOTPDevice:
+    """The user's confirmed authenticator, enrolled here with a random secret when they have none."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    return device
+
+
+def current_code(device: TOTPDevice) -> str:
+    """The code the person's phone would show now. The device forgets the last step used, so one
+    test may sign the same person in twice within 30 seconds."""
+    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1, throttling_failure_count=0,
+                                                   throttling_failure_timestamp=None)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    return f"{totp.token():0{device.digits}d}"
+
+
+def sign_in(client, username: str, password: str = PASSWORD, **extra):
+    """Sign in through the form as a person would: the password, then (where needed) the code step
+    with an authenticator enrolled for the test. Returns the last response, redirects followed."""
+    response = client.post("/login/", {"username": username, "password": password, **extra}, follow=True)
+    path = response.redirect_chain[-1][0] if response.redirect_chain else ""
+    if path.startswith(("/login/code/", "/account/second-factor/")):
+        user = get_user_model().objects.get(username=username)
+        device = authenticator_for(user)
+        next_path = response.context["next"] if response.context and "next" in response.context else ""
+        response = client.post("/login/code/", {"code": current_code(device), "next": next_path}, follow=True)
+    return response
+
+
+@pytest.fixture(autouse=True)
+def _client_logins_give_a_second_factor(request, monkeypatch):
+    if request.node.get_closest_marker("real_second_factor"):
+        return
+    original = Client._login
+
+    def _login(self, user, backend=None):
+        original(self, user, backend)
+        mark_session_second_factor_verified(self)
+
+    monkeypatch.setattr(Client, "_login", _login)
 
 
 @dataclass

@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "axes",
     "drf_spectacular",
     "guardian",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "audit",
     "agencies",
     "accounts",
@@ -62,6 +65,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionEndedMiddleware",
+    # After authentication and messages: a person who must use a second factor and has not yet
+    # given one this session reaches only the sign-in, enrolment and code pages.
+    "accounts.middleware.SecondFactorGateMiddleware",
     "accounts.middleware.SignInSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a sign-in refused during a lockout into the lockout answer (accounts.lockout).
@@ -123,6 +129,18 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+
+# Second factor (django-otp): TOTP apps and one-time recovery codes. The issuer names the entry in
+# the person's authenticator app. Secrets never show in the Django admin.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="HopLuc")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Each wrong code doubles the wait before the next one is checked (1 s, 2 s, 4 s, ...), per device.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+MFA_RECOVERY_CODES = env.int("MFA_RECOVERY_CODES", default=10)
+# seed_demo enrols a published authenticator secret for the demo accounts that need a second factor.
+# Never from the environment: production.py turns it off, whatever else it is told.
+DEMO_SECOND_FACTOR = True
 
 # Sessions end after SESSION_IDLE_MINUTES without a request: the cookie age is renewed on every
 # request, so it is an idle timeout rather than an absolute one.

@@ -65,6 +65,10 @@ if not REDIS_URL:
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 
+# No published authenticator secret, even for a demo installation seeded with --allow-production:
+# everyone enrols their own at first sign-in.
+DEMO_SECOND_FACTOR = False
+
 # TLS ends at the proxy in front of gunicorn, which must set X-Forwarded-Proto and strip any
 # value the client sent.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from knox.models import AuthToken
 
 from agencies.services import membership_add
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, make_user, sign_in
 
 TOKEN_URL = "/api/auth/token/"
 
@@ -116,7 +116,7 @@ def test_me_with_token(client, world):
 
 
 def test_me_with_session(client, world):
-    client.post("/login/", {"username": "province_analyst", "password": PASSWORD})
+    sign_in(client, "province_analyst")
     response = client.get("/api/me/")
     assert response.status_code == 200
     assert response.json() == {

@@ -5,25 +5,34 @@ import json
 from datetime import timedelta
 
 import pytest
+from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 from knox.models import AuthToken
 
+from accounts.mfa import mfa_needed_for
 from agencies.models import AnalystScope
 from agencies.services import membership_add, staff_change_role, staff_remove
 from audit.models import AuditEvent
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, authenticator_for, current_code
 
 NEW_PASSWORD = "a-new-long-passphrase-2026"
 
 TOKEN_URL = "/api/auth/token/"
 
 
+def request_token(username, password=PASSWORD, **extra):
+    payload = {"username": username, "password": password, **extra}
+    return Client().post(TOKEN_URL, json.dumps(payload), content_type="application/json")
+
+
 def obtain(username, password=PASSWORD) -> str:
-    response = Client().post(
-        TOKEN_URL, json.dumps({"username": username, "password": password}), content_type="application/json"
-    )
+    """A token as the person's app gets it: with the code of their authenticator where one is needed."""
+    user = get_user_model().objects.get(username=username)
+    extra = {"otp": current_code(authenticator_for(user))} if mfa_needed_for(user) else {}
+    response = request_token(username, password, **extra)
     assert response.status_code == 200, response.content
     return response.json()["token"]
 
@@ -170,3 +179,45 @@ def test_tokens_are_never_shown_in_django_admin(world):
         assert response.status_code == 404, path
         assert token[:15] not in response.content.decode()
     assert "rest_framework.authtoken" not in settings.INSTALLED_APPS
+
+
+# --- Second factor ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("username", ["lead_supervisor", "lead_admin", "analyst", "sysadmin"])
+def test_roles_that_need_a_second_factor_get_no_token_without_the_code(world, username):
+    authenticator_for(get_user_model().objects.get(username=username))
+    response = request_token(username)
+    assert response.status_code == 400
+    assert set(response.json()) == {"otp"}
+    assert response.json()["otp"][0]
+    wrong = request_token(username, otp="000000")
+    assert wrong.status_code == 400
+    assert wrong.json() == {"otp": ["The code is not correct."]} or set(wrong.json()) == {"otp"}
+    assert not AuthToken.objects.exists()
+    assert works(obtain(username))
+
+
+def test_a_person_who_must_use_one_but_has_not_enrolled_gets_no_token(world):
+    response = request_token("lead_supervisor", otp="123456")
+    assert response.status_code == 400
+    assert set(response.json()) == {"otp"}
+    assert not AuthToken.objects.exists()
+
+
+def test_a_responder_needs_no_code(world):
+    assert request_token("lead_responder").status_code == 200
+
+
+def test_missing_or_wrong_codes_count_towards_the_lockout(world, settings):
+    settings.LOGIN_LOCKOUT_USERNAME_FAILURES = 3
+    device = authenticator_for(world.lead_supervisor)
+    assert request_token("lead_supervisor").status_code == 400
+    assert request_token("lead_supervisor", otp="000000").status_code == 400
+    assert request_token("lead_supervisor").status_code == 429
+    # Even the password with the right code is refused now.
+    response = request_token("lead_supervisor", otp=current_code(device))
+    assert response.status_code == 429
+    assert "token" not in response.json()
+    assert AccessAttempt.objects.get(username="lead_supervisor").failures_since_start >= 3
+    assert AuditEvent.objects.filter(action="login_failed", details__username="lead_supervisor").count() >= 3

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from agencies.services import agency_create, membership_add
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, make_user, sign_in
 
 HOMES = {
     "responder": "/work/",
@@ -28,7 +28,7 @@ LANDING = [
 
 @pytest.mark.parametrize("username, home", LANDING)
 def test_each_role_lands_on_its_home_page(client, world, username, home):
-    response = client.post("/login/", {"username": username, "password": PASSWORD}, follow=True)
+    response = sign_in(client, username)
     assert response.status_code == 200
     assert response.redirect_chain[-1][0] == home
 

@@ -6,6 +6,7 @@ browser tests are skipped (with the reason) only when it is missing.
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -66,3 +67,27 @@ def phone_page(phone):
 def screenshot_dir() -> Path:
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     return SCREENSHOT_DIR
+
+
+def give_second_factor(page, username: str) -> None:
+    """The code step after the password, for someone who needs one: their authenticator holds the
+    demo secret (enrolled here when they have none, as seed_demo does) and the code typed in is the
+    one a phone would show now. Does nothing for someone who needs no second factor."""
+    from django.contrib.auth import get_user_model
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.mfa import demo_totp_device_ensure
+    from tests.conftest import current_code
+
+    user = get_user_model().objects.get(username=username)
+    demo_totp_device_ensure(user=user)
+    page.wait_for_url(lambda url: urlsplit(url).path != "/login/")
+    if urlsplit(page.url).path == "/account/second-factor/":
+        # The enrolment page was shown before the authenticator above existed: go to the code step.
+        page.goto(page.url.replace("/account/second-factor/", "/login/code/", 1))
+    if urlsplit(page.url).path != "/login/code/":
+        return
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    page.locator("#id_code").fill(current_code(device))
+    page.locator("[data-testid=mfa-verify] button[type=submit]").click()
+    page.wait_for_url(lambda url: urlsplit(url).path != "/login/code/")

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from agencies.demo import BUILT_IN_STEPS, DEMO_PASSWORD, seed_demo_world
 from audit.models import AuditEvent
 from cases.models import Action, Case, Consent
+from tests.browser.conftest import give_second_factor
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +33,7 @@ def _sign_in(page, base_url: str, next_path: str) -> None:
     page.locator("#id_username").fill(USERNAME)
     page.locator("#id_password").fill(DEMO_PASSWORD)
     page.locator("button[type=submit].primary").click()
+    give_second_factor(page, USERNAME)
 
 
 def _log_action(page, action_type: str, text: str, expected_category: str, screenshot=None) -> None:

@@ -15,7 +15,7 @@ from cases.selectors import case_get_for_user
 from cases.services import action_log, case_open
 from notifications.loaders import time_limit_load_reference
 from notifications.models import LegalTimeLimit
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, give_second_factor
 
 pytestmark = pytest.mark.browser
 
@@ -58,6 +58,7 @@ def _sign_in(page, base_url: str, username: str, next_path: str) -> None:
     page.locator("#id_username").fill(username)
     page.locator("#id_password").fill(DEMO_PASSWORD)
     page.locator("button[type=submit].primary").click()
+    give_second_factor(page, username)
 
 
 def test_a_police_responder_refers_a_case_that_a_hospital_responder_accepts_on_phones(

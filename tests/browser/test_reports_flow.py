@@ -7,6 +7,7 @@ import pytest
 
 from reports.periods import last_complete_month, local_today
 from reports.services import monthly_reports_build
+from tests.browser.conftest import give_second_factor
 from tests.conftest import PASSWORD
 from tests.reports.conftest import seed_busy_month
 
@@ -29,6 +30,7 @@ def test_analyst_opens_last_months_national_report_and_downloads_every_format(
     page.get_by_label("Tên đăng nhập").fill("analyst")
     page.get_by_label("Mật khẩu").fill(PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()
+    give_second_factor(page, "analyst")
 
     page.get_by_test_id(f"report-national-{period:%Y-%m}").click()
     title = page.get_by_test_id("report-title")

@@ -20,6 +20,7 @@ from cases.models import Case, Handoff
 from cases.selectors import case_get_for_user
 from cases.services import case_open, case_view
 from supervision.models import HandoffReview
+from tests.browser.conftest import give_second_factor
 
 pytestmark = pytest.mark.browser
 
@@ -91,6 +92,7 @@ def _sign_in(page, base_url: str, username: str, next_path: str) -> None:
     page.locator("#id_username").fill(username)
     page.locator("#id_password").fill(DEMO_PASSWORD)
     page.locator("button[type=submit].primary").click()
+    give_second_factor(page, username)
 
 
 def test_a_supervisor_finds_reviews_and_signs_off_then_sees_a_break_glass_use(

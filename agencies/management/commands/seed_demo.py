@@ -37,6 +37,13 @@ class Command(BaseCommand):
             self.stdout.write(f"{username:<{widths[0]}}  {role:<{widths[1]}}  {where}".rstrip())
             if index == 0:
                 self.stdout.write(f"{'-' * widths[0]}  {'-' * widths[1]}  {'-' * 6}")
+        secret = getattr(world, "demo_totp_secret", None)
+        if secret:
+            self.stdout.write(self.style.WARNING(_(
+                "Supervisors, agency admins, analysts and sysadmin also need a code from an authenticator app "
+                "holding the demo secret %(secret)s (development only); manage.py demo_totp_code prints the "
+                "current code."
+            ) % {"secret": secret}))
         kept = len({login.username for login in world.logins}) - len(world.created_usernames)
         self.stdout.write(
             _("%(created)d accounts created; %(kept)d already existed and kept their password.")

@@ -1,0 +1,224 @@
+"""The second factor: who needs one, checking a code, enrolment, recovery codes and reset.
+
+django-otp keeps the devices: a TOTP device (an authenticator app) and a static device holding the
+one-time recovery codes. A session counts as verified once a code was accepted in it; the mark is
+django-otp's own session key, set by `django_otp.login`. The gate in `accounts.middleware` reads only
+that key, so a verified request costs no extra query.
+
+Public helpers (other apps use these): `mfa_required_for`, `mfa_needed_for`, `verify_code`,
+`session_is_verified`.
+"""
+
+import base64
+import re
+
+import segno
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from agencies.models import AnalystScope, Membership, Role
+from audit.models import AuditAction
+from audit.services import audit_record
+
+TOTP_DEVICE_NAME = "authenticator"
+RECOVERY_DEVICE_NAME = "recovery"
+# Roles whose holders always need a second factor; responders need one only where their agency says so.
+MFA_ROLES = (Role.SUPERVISOR, Role.AGENCY_ADMIN)
+_TOTP_CODE = re.compile(r"^\d{6}$")
+_SEPARATORS = re.compile(r"[\s-]+")
+
+
+class SecondFactorError(Exception):
+    """A reset or enrolment the domain refuses; the message is for the person who asked."""
+
+
+def mfa_required_for(user) -> bool:
+    """Whether the user must use a second factor: system administrators (staff, superusers),
+    supervisors, agency admins, analysts, holders of the break-glass right, and every member of an
+    agency whose admin requires it."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_staff or user.is_superuser:
+        return True
+    if Membership.objects.filter(user=user, agency__active=True).filter(
+        Q(role__in=MFA_ROLES) | Q(agency__mfa_required=True)
+    ).exists():
+        return True
+    if AnalystScope.objects.filter(user=user).exists():
+        return True
+    # Late import: cases imports accounts' neighbours; the rule of who holds the right lives there.
+    from cases.breakglass import BREAK_GLASS_PERMISSION
+
+    return user.has_perm(BREAK_GLASS_PERMISSION)
+
+
+def mfa_enrolled(user) -> bool:
+    """Whether the user has a confirmed authenticator."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def mfa_needed_for(user) -> bool:
+    """Whether a sign-in of this user must give a code: required, or enrolled of their own accord."""
+    return mfa_required_for(user) or mfa_enrolled(user)
+
+
+def session_is_verified(request) -> bool:
+    """Whether a code was accepted in this session (no query: the session is already loaded)."""
+    return bool(getattr(request, "session", None) is not None and request.session.get(DEVICE_ID_SESSION_KEY))
+
+
+def _normalize(code: str) -> str:
+    return _SEPARATORS.sub("", str(code or "")).lower()
+
+
+def verify_code(user, code: str):
+    """Check a code from the user's authenticator or one of their recovery codes.
+
+    Returns the device that accepted it (truthy) or None. A TOTP code is accepted once (django-otp
+    remembers the last time step used); a recovery code is deleted when used. Each device throttles
+    wrong codes (an exponentially growing wait), so the code space cannot be walked.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    code = _normalize(code)
+    if not code or len(code) > 16:
+        return None
+    if _TOTP_CODE.match(code):
+        devices = TOTPDevice.objects.filter(user=user, confirmed=True)
+    else:
+        devices = StaticDevice.objects.filter(user=user, confirmed=True)
+    with transaction.atomic():
+        for device in devices.select_for_update().order_by("pk"):
+            if device.verify_token(code):
+                return device
+    return None
+
+
+def session_verify(request, device) -> None:
+    """Mark the session as verified by `device` (django-otp's own session key)."""
+    otp_login(request, device)
+
+
+# --- Enrolment -------------------------------------------------------------------------------------
+
+
+def totp_device_pending(*, user) -> TOTPDevice:
+    """The unconfirmed authenticator being enrolled (created on first call, the same one on reload)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+    return device
+
+
+def totp_secret_base32(device: TOTPDevice) -> str:
+    """The secret as authenticator apps take it when typed in, in groups of four."""
+    secret = base64.b32encode(device.bin_key).decode().rstrip("=")
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
+def totp_qr_svg(device: TOTPDevice) -> str:
+    """The otpauth:// address as an inline SVG QR code, made here: the secret never leaves the server."""
+    return segno.make(device.config_url, error="m").svg_inline(scale=5, border=2, title="QR")
+
+
+def _recovery_codes_replace(*, user) -> list[str]:
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(settings.MFA_RECOVERY_CODES)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+@transaction.atomic
+def mfa_enrol_confirm(*, user, device: TOTPDevice, code: str, request=None) -> list[str] | None:
+    """Confirm a pending authenticator with a code from it; returns the new recovery codes, or None
+    when the code is wrong. Any earlier authenticator and recovery codes are replaced."""
+    device = TOTPDevice.objects.select_for_update().filter(pk=device.pk, user=user, confirmed=False).first()
+    if device is None:
+        raise SecondFactorError("no pending authenticator")
+    code = _normalize(code)
+    if not _TOTP_CODE.match(code) or not device.verify_token(code):
+        return None
+    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    codes = _recovery_codes_replace(user=user)
+    audit_record(actor=user, action=AuditAction.CREATE, target=f"user:{user.pk}",
+                 details={"second_factor": "enrolled"}, request=request)
+    return codes
+
+
+@transaction.atomic
+def mfa_recovery_codes_regenerate(*, user, request=None) -> list[str]:
+    if not mfa_enrolled(user):
+        raise SecondFactorError("not enrolled")
+    codes = _recovery_codes_replace(user=user)
+    audit_record(actor=user, action=AuditAction.CHANGE, target=f"user:{user.pk}",
+                 details={"second_factor": "recovery_codes_regenerated"}, request=request)
+    return codes
+
+
+def recovery_codes_left(*, user) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+# --- Reset (a lost phone) ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def mfa_reset(*, user, actor, agency_id: int | None = None, reason: str = "", request=None) -> int:
+    """Remove every second-factor device of `user`: they enrol again at their next sign-in.
+
+    `actor` is the agency admin (through the staff page) or None for an operator's command. Returns
+    how many devices were removed. Audited either way, with the agency it was done for.
+    """
+    removed = 0
+    for model in (TOTPDevice, StaticDevice):
+        devices = model.objects.filter(user=user)
+        removed += devices.count()
+        devices.delete()
+    audit_record(actor=actor, action=AuditAction.REVOKE, agency_id=agency_id, target=f"user:{user.pk}",
+                 reason=reason, details={"second_factor": "reset", "username": user.get_username()},
+                 request=request)
+    return removed
+
+
+# --- Demo and tests ----------------------------------------------------------------------------------
+
+# The published authenticator secret of the demo accounts (development only: `seed_demo` never
+# enrols it under the production settings). Base32, as authenticator apps take it.
+DEMO_TOTP_SECRET = "HOPLUCDEMOSECRETKEYFORTOTPLOGINS"  # noqa: S105 - published on purpose: demo only
+
+
+def demo_totp_device_ensure(*, user) -> TOTPDevice | None:
+    """Enrol the demo secret for a user who needs a second factor and has none (demo and tests only)."""
+    if not settings.DEMO_SECOND_FACTOR or not mfa_required_for(user) or mfa_enrolled(user):
+        return None
+    key = base64.b32decode(DEMO_TOTP_SECRET).hex()
+    return TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, key=key, confirmed=True)
+
+
+def demo_totp_code(*, at: float | None = None) -> str:
+    """The current code of the demo secret, as an authenticator app would show it."""
+    from django_otp.oath import TOTP
+
+    totp = TOTP(base64.b32decode(DEMO_TOTP_SECRET), step=30, t0=0, digits=6)
+    if at is not None:
+        totp.time = at
+    return f"{totp.token():06d}"
+
+
+def seed_demo_second_factor_step(world) -> None:
+    """Demo step: the demo accounts that need a second factor get the published secret, so that the
+    demo logins work with any authenticator app (or `manage.py demo_totp_code`)."""
+    world.demo_totp_secret = None
+    if not settings.DEMO_SECOND_FACTOR:
+        return
+    for user in world.users.values():
+        demo_totp_device_ensure(user=user)
+    world.demo_totp_secret = DEMO_TOTP_SECRET
