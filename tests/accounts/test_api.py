@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from knox.models import AuthToken
 
 from agencies.services import membership_add
-from tests.conftest import PASSWORD, make_user, sign_in
+from tests.conftest import PASSWORD, authenticator_for, current_code, make_user, sign_in
 
 TOKEN_URL = "/api/auth/token/"
 
@@ -95,7 +95,9 @@ def test_token_endpoint_is_post_only(client, db):
 
 def test_me_with_token(client, world):
     membership_add(user=world.lead_responder, agency=world.health, role="supervisor")
-    key = obtain(client, {"username": "lead_responder", "password": PASSWORD}).json()["token"]
+    # A supervisor gives the code of their authenticator too.
+    code = current_code(authenticator_for(world.lead_responder))
+    key = obtain(client, {"username": "lead_responder", "password": PASSWORD, "otp": code}).json()["token"]
     response = Client().get("/api/me/", HTTP_AUTHORIZATION=f"Token {key}")
     assert response.status_code == 200
     assert response.json() == {

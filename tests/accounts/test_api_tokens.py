@@ -193,7 +193,7 @@ def test_roles_that_need_a_second_factor_get_no_token_without_the_code(world, us
     assert response.json()["otp"][0]
     wrong = request_token(username, otp="000000")
     assert wrong.status_code == 400
-    assert wrong.json() == {"otp": ["The code is not correct."]} or set(wrong.json()) == {"otp"}
+    assert set(wrong.json()) == {"otp"}
     assert not AuthToken.objects.exists()
     assert works(obtain(username))
 
