@@ -11,7 +11,7 @@ register = template.Library()
 @register.simple_tag
 def staff_lockouts(rows) -> dict:
     """{username: end of the pause} for the locked-out people among the staff page's rows."""
-    return lockouts_for_usernames(usernames=[membership.user.username for membership, _form in rows])
+    return lockouts_for_usernames(usernames=[row[0].user.username for row in rows])
 
 
 @register.simple_tag

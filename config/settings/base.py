@@ -178,6 +178,8 @@ AXES_CLIENT_IP_CALLABLE = "audit.services.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 # Sign-ins are in the audit trail already; axes keeps only the failure counts.
 AXES_DISABLE_ACCESS_LOG = True
+# Masked in the request data axes keeps with a failure (it masks "password" itself).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp", "code", "csrfmiddlewaretoken"]
 # Sign-in lockouts are shown and lifted (audited) through accounts.admin, not axes' own admin.
 AXES_ENABLE_ADMIN = False
 AXES_VERBOSE = False

@@ -193,3 +193,9 @@ def test_system_administrator_lifts_a_pause_in_django_admin_audited(client, worl
     lock("lead_responder")
     attempt = AccessAttempt.objects.get()
     assert client.post(f"{changelist}{attempt.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_failure_records_keep_no_secret(client, world):
+    sign_in(client, "lead_responder", "a-secret-guess-1234")
+    attempt = AccessAttempt.objects.get()
+    assert "a-secret-guess-1234" not in attempt.post_data
