@@ -1,13 +1,9 @@
 """Writes for signing in: API tokens and the record of web sign-in sessions."""
 
-from importlib import import_module
-
-from django.conf import settings
-from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, authenticate
+from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db import transaction
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 from knox.models import AuthToken
 
 from audit.models import AuditAction
@@ -16,6 +12,7 @@ from audit.services import audit_record, client_ip
 from .login_events import USER_AGENT_MAX
 from .mfa import mfa_needed_for, verify_code
 from .models import SignInSession
+from .selectors import session_store_class
 
 
 class InvalidCredentials(Exception):
@@ -82,10 +79,6 @@ SIGNIN_ID = "_hopluc_signin_id"
 SIGNIN_KEY = "_hopluc_signin_key"
 
 
-def _session_store():
-    return import_module(settings.SESSION_ENGINE).SessionStore
-
-
 def signin_session_record(*, request, user) -> None:
     """Remember the session a web sign-in just started, for its owner's sessions page."""
     session = request.session
@@ -118,22 +111,13 @@ def signin_session_forget(*, session_key: str | None) -> None:
         SignInSession.objects.filter(session_key=session_key).delete()
 
 
-def session_alive(*, user, session_key: str) -> bool:
-    """Whether the session still signs this user in: not ended, not expired (load() gives {} then), and
-    not cut off by a password change since (Django's session hash, checked at every request)."""
-    data = _session_store()(session_key=session_key).load()
-    return data.get(SESSION_KEY) == user._meta.pk.value_to_string(user) and constant_time_compare(
-        data.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()
-    )
-
-
 @transaction.atomic
 def signin_session_end(*, user, record_id: int, request=None) -> bool:
     """End one of the user's own web sessions (signing that browser out); False when not theirs."""
     record = SignInSession.objects.filter(user=user, pk=record_id).first()
     if record is None:
         return False
-    _session_store()().delete(record.session_key)
+    session_store_class()().delete(record.session_key)
     record.delete()
     audit_record(
         actor=user, action=AuditAction.REVOKE, target=f"user:{user.pk}",

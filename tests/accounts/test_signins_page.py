@@ -3,7 +3,9 @@
 import json
 
 from django.contrib.auth import SESSION_KEY
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from knox.models import AuthToken
 
 from accounts.models import SignInSession
@@ -133,3 +135,25 @@ def test_api_sign_in_records_no_web_session(world):
         content_type="application/json",
     )
     assert not SignInSession.objects.exists()
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_lists_cost_the_same_for_few_and_many_sessions_and_tokens(world):
+    laptop = browser("lead_responder")
+    obtain = lambda: Client().post(  # noqa: E731
+        "/api/auth/token/", {"username": "lead_responder", "password": PASSWORD}
+    )
+    obtain()
+    few = {url: _queries(laptop, url) for url in ("/api/auth/sessions/", "/api/auth/tokens/", PAGE)}
+    for _ in range(4):
+        browser("lead_responder")
+        obtain()
+    many = {url: _queries(laptop, url) for url in few}
+    assert many == few
+    assert len(laptop.get("/api/auth/sessions/").json()) == 5
+    assert len(laptop.get("/api/auth/tokens/").json()) == 5
