@@ -1,8 +1,11 @@
 """API endpoints for signing in and for the signed-in user's own profile."""
 
+from django.contrib.auth import logout
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer, inline_serializer
+from knox.models import AuthToken
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -16,14 +19,23 @@ from .passwords import (
     InitialPasswordExpired,
     PasswordChangeRequired,
 )
-from .selectors import account_profile
-from .services import InvalidCredentials, auth_token_obtain
+from .selectors import account_profile, api_token_list_for, signin_session_list_for
+from .services import (
+    InvalidCredentials,
+    SecondFactorInvalid,
+    SecondFactorRequired,
+    api_token_obtain,
+    api_token_revoke,
+    signin_session_end,
+)
+from .throttles import AuthTokenRateThrottle
 
 _error_body = inline_serializer(
     name="AuthTokenObtainError",
     fields={
         "username": serializers.ListField(child=serializers.CharField(), required=False),
         "password": serializers.ListField(child=serializers.CharField(), required=False),
+        "otp": serializers.ListField(child=serializers.CharField(), required=False),
         api_settings.NON_FIELD_ERRORS_KEY: serializers.ListField(child=serializers.CharField(), required=False),
     },
 )
@@ -34,27 +46,38 @@ class AuthTokenObtainApi(APIView):
     # hand out a token without the password.
     authentication_classes = ()
     permission_classes = (AllowAny,)
+    throttle_classes = (*api_settings.DEFAULT_THROTTLE_CLASSES, AuthTokenRateThrottle)
 
     @extend_schema_serializer(component_name="AuthTokenObtainInput")
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField(label=_("Username"), max_length=150)
         password = serializers.CharField(label=_("Password"), max_length=4096, trim_whitespace=False)
+        otp = serializers.CharField(
+            label=_("Authentication code"), max_length=64, required=False, allow_blank=True,
+            help_text="The code of the second factor; required for roles that must use one.",
+        )
 
     @extend_schema_serializer(component_name="AuthToken")
     class OutputSerializer(serializers.Serializer):
         token = serializers.CharField()
+        expiry = serializers.DateTimeField()
 
     @extend_schema(
         operation_id="auth_token_obtain",
         summary="Obtain an API token",
-        description="Exchange a username and password for the user's API token. Send it as "
-        "`Authorization: Token <token>`.",
+        description="Exchange a username and password (and, for roles that require one, a second-factor code "
+        "in `otp`) for a new API token. Send it as `Authorization: Token <token>`. Each sign-in gets its own "
+        "token, which ends at `expiry` however much it is used, at sign-out (`/api/auth/logout/`), when its "
+        "owner revokes it, and when the password changes, the account is deactivated or a role is taken away. "
+        "Repeated failures pause sign-in (429 with Retry-After).",
         request=InputSerializer,
         responses={
             200: OutputSerializer,
-            400: OpenApiResponse(_error_body, description="Missing fields or a username/password that do not match."),
+            400: OpenApiResponse(_error_body, description="Missing fields, a username/password that do not match, "
+                                 "or a missing or wrong second-factor code."),
             403: OpenApiResponse(description="The password is a one-time password from an agency admin: expired, "
                                  "or still to be changed on the web before the API can be used."),
+            429: OpenApiResponse(description="Too many failed sign-ins or requests; see Retry-After."),
         },
         auth=[],
         tags=["auth"],
@@ -63,7 +86,8 @@ class AuthTokenObtainApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            token = auth_token_obtain(request=request, **serializer.validated_data)
+            # The Django request: axes keeps its counts and lockout flag on it.
+            instance, token = api_token_obtain(request=request._request, **serializer.validated_data)
         except InvalidCredentials:
             return Response(
                 {api_settings.NON_FIELD_ERRORS_KEY: [_("The username or password is not correct.")]},
@@ -75,7 +99,110 @@ class AuthTokenObtainApi(APIView):
         except PasswordChangeRequired:
             return Response({"detail": CHANGE_REQUIRED_MESSAGE, "code": "password_change_required"},
                             status=status.HTTP_403_FORBIDDEN)
-        return Response(self.OutputSerializer({"token": token.key}).data)
+        except SecondFactorRequired:
+            message = _(
+                "Your role requires a second factor: enter the code from your authenticator app (enrol one on the "
+                "web page first if you have none)."
+            )
+            return Response({"otp": [message]}, status=status.HTTP_400_BAD_REQUEST)
+        except SecondFactorInvalid:
+            return Response({"otp": [_("The code is not correct.")]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(self.OutputSerializer({"token": token, "expiry": instance.expiry}).data)
+
+
+class AuthLogoutApi(APIView):
+    @extend_schema(
+        operation_id="auth_logout",
+        summary="Sign out",
+        description="Ends the API token this request was made with (or the web session it came with).",
+        request=None,
+        responses={204: None},
+        tags=["auth"],
+    )
+    def post(self, request):
+        if isinstance(request.auth, AuthToken):
+            api_token_revoke(user=request.user, token_key=request.auth.token_key, request=request._request)
+        else:
+            logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ApiTokenListApi(APIView):
+    @extend_schema_serializer(component_name="ApiToken")
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.CharField(source="token_key", help_text="The token's first characters; never the token.")
+        created = serializers.DateTimeField()
+        expiry = serializers.DateTimeField()
+        current = serializers.BooleanField()
+
+    @extend_schema(
+        operation_id="auth_tokens_list",
+        summary="My API tokens",
+        description="The signed-in person's own API tokens that have not expired. The tokens themselves are "
+        "stored only as digests and are never shown again.",
+        responses={200: OutputSerializer(many=True)},
+        tags=["auth"],
+    )
+    def get(self, request):
+        current = request.auth.token_key if isinstance(request.auth, AuthToken) else None
+        tokens = [
+            {"token_key": t.token_key, "created": t.created, "expiry": t.expiry, "current": t.token_key == current}
+            for t in api_token_list_for(user=request.user)
+        ]
+        return Response(self.OutputSerializer(tokens, many=True).data)
+
+
+class ApiTokenRevokeApi(APIView):
+    @extend_schema(
+        operation_id="auth_tokens_revoke",
+        summary="Revoke one of my API tokens",
+        responses={204: None, 404: OpenApiResponse(description="No token of yours has this id.")},
+        tags=["auth"],
+    )
+    def delete(self, request, token_id: str):
+        if not api_token_revoke(user=request.user, token_key=token_id, request=request._request):
+            raise NotFound
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SignInSessionListApi(APIView):
+    @extend_schema_serializer(component_name="SignInSession")
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        started_at = serializers.DateTimeField()
+        ip = serializers.IPAddressField(allow_null=True)
+        user_agent = serializers.CharField(allow_blank=True)
+        current = serializers.BooleanField()
+
+    @extend_schema(
+        operation_id="auth_sessions_list",
+        summary="My web sessions",
+        description="The signed-in person's own web sessions that are still alive.",
+        responses={200: OutputSerializer(many=True)},
+        tags=["auth"],
+    )
+    def get(self, request):
+        current = request.session.session_key
+        sessions = [
+            {"id": s.pk, "started_at": s.started_at, "ip": s.ip, "user_agent": s.user_agent,
+             "current": s.session_key == current}
+            for s in signin_session_list_for(user=request.user)
+        ]
+        return Response(self.OutputSerializer(sessions, many=True).data)
+
+
+class SignInSessionEndApi(APIView):
+    @extend_schema(
+        operation_id="auth_sessions_end",
+        summary="End one of my web sessions",
+        description="Signs that browser out.",
+        responses={204: None, 404: OpenApiResponse(description="No session of yours has this id.")},
+        tags=["auth"],
+    )
+    def delete(self, request, session_id: int):
+        if not signin_session_end(user=request.user, record_id=session_id, request=request._request):
+            raise NotFound
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeApi(APIView):

@@ -11,6 +11,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext, ngettext
 
 from .passwords import CHANGE_REQUIRED_MESSAGE, EXPIRED_MESSAGE, SESSION_PASSWORD_CHANGE_DUE
+from .services import signin_session_follow_key
 from .sessions import SESSION_SIGNED_IN_AT
 
 
@@ -172,3 +173,17 @@ class PasswordChangeRequiredMiddleware:
             return JsonResponse({"detail": str(CHANGE_REQUIRED_MESSAGE), "code": "password_change_required"},
                                 status=403)
         return redirect("accounts:password_change")
+
+
+class SignInSessionMiddleware:
+    """Keep the record of a web sign-in pointing at its session when the key changes mid-session
+    (Django cycles it on a password change), so that the sessions page can still end it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if hasattr(request, "session"):
+            signin_session_follow_key(request=request)
+        return response

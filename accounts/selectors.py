@@ -1,9 +1,19 @@
 """Reads about the signed-in person: which roles they hold, where they land, what /api/me/ shows."""
 
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends import db as db_sessions
 from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from knox.models import AuthToken
 
 from agencies.models import AnalystScope, Membership, Role
 from agencies.selectors import membership_list_for_user, user_primary_role
+
+from .models import SignInSession
 
 ANALYST = "analyst"
 
@@ -67,3 +77,40 @@ def account_profile(*, user) -> dict:
             for scope in analyst_scope_list_for_user(user=user)
         ],
     }
+
+
+
+def session_store_class():
+    return import_module(settings.SESSION_ENGINE).SessionStore
+
+
+def _session_data(session_keys: list[str]) -> dict[str, dict]:
+    """The data of those sessions that still exist and have not expired, by key."""
+    store_class = session_store_class()
+    if issubclass(store_class, db_sessions.SessionStore):  # the database engines: one query for all
+        rows = store_class.get_model_class().objects.filter(
+            session_key__in=session_keys, expire_date__gt=timezone.now()
+        )
+        return {row.session_key: store_class().decode(row.session_data) for row in rows}
+    return {key: store_class(session_key=key).load() for key in session_keys}
+
+
+def _signs_in(data: dict, user) -> bool:
+    # The session hash changes with the password: Django ends such a session at its next request.
+    return data.get(SESSION_KEY) == user._meta.pk.value_to_string(user) and constant_time_compare(
+        data.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()
+    )
+
+
+def signin_session_list_for(*, user) -> list[SignInSession]:
+    """The user's web sessions that still sign them in (not ended, expired or cut off by a password
+    change), newest first."""
+    records = list(SignInSession.objects.filter(user=user).order_by("-started_at", "-pk"))
+    data = _session_data([record.session_key for record in records])
+    return [record for record in records if _signs_in(data.get(record.session_key, {}), user)]
+
+
+def api_token_list_for(*, user) -> QuerySet[AuthToken]:
+    """The user's API tokens that have not expired, newest first. Only digests are stored: the
+    token itself is never shown again after sign-in; `token_key` is its first 15 characters."""
+    return AuthToken.objects.filter(user=user, expiry__gt=timezone.now()).order_by("-created")

@@ -1,22 +1,42 @@
-"""Writes for signing in."""
+"""Writes for signing in: API tokens and the record of web sign-in sessions."""
 
 from django.contrib.auth import authenticate
-from django.contrib.auth.signals import user_logged_in
-from rest_framework.authtoken.models import Token
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.db import transaction
+from django.utils import timezone
+from knox.models import AuthToken
 
+from audit.models import AuditAction
+from audit.services import audit_record, client_ip
+
+from .login_events import USER_AGENT_MAX
+from .mfa import mfa_needed_for, verify_code
+from .models import SignInSession
 from .passwords import initial_password_check
+from .selectors import session_store_class
 
 
 class InvalidCredentials(Exception):
     """The username and password do not match an active account. Deliberately says no more."""
 
 
-def auth_token_obtain(*, request, username: str, password: str) -> Token:
-    """Return the user's API token, creating it on first use.
+class SecondFactorRequired(Exception):
+    """The password matched, but the person's role requires a second factor and none was given."""
 
-    `authenticate()` sends `user_login_failed` on a mismatch; a match sends `user_logged_in` here,
-    as the web form's `login()` does, so API sign-ins are recorded like web ones. An initial password
-    (agencies.InitialPassword) is refused with InitialPasswordExpired or PasswordChangeRequired.
+
+class SecondFactorInvalid(Exception):
+    """The password matched, but the second-factor code given is wrong."""
+
+
+def api_token_obtain(*, request, username: str, password: str, otp: str = "") -> tuple[AuthToken, str]:
+    """A new API token for this client sign-in: (the stored record, the token to hand to the client once).
+
+    `request` is the Django request: django-axes refuses a locked-out username or address inside
+    `authenticate()` and counts each failure. A missing or wrong second factor counts as a failed
+    sign-in too. A match sends `user_logged_in`, as the web form's `login()` does, so API sign-ins
+    are recorded like web ones.
+    An initial password (agencies.InitialPassword) is refused with InitialPasswordExpired or
+    PasswordChangeRequired.
     """
     user = authenticate(request=request, username=username, password=password)
     if user is None:
@@ -24,6 +44,89 @@ def auth_token_obtain(*, request, username: str, password: str) -> Token:
     # An initial password obtains no token: expired, it signs in nowhere; valid, it must first be
     # changed on the web (InitialPasswordExpired / PasswordChangeRequired).
     initial_password_check(user=user, allow_pending=False)
-    token, _created = Token.objects.get_or_create(user=user)
+    if mfa_needed_for(user) and not (otp and verify_code(user, otp)):
+        user_login_failed.send(
+            sender=__name__, credentials={"username": username, "second_factor": True}, request=request
+        )
+        raise SecondFactorInvalid if otp else SecondFactorRequired
+    AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
+    instance, token = AuthToken.objects.create(user=user)
     user_logged_in.send(sender=user.__class__, request=request, user=user)
-    return token
+    return instance, token
+
+
+@transaction.atomic
+def api_token_revoke(*, user, token_key: str, request=None) -> bool:
+    """End one of the user's own API tokens; False when they have none with that key."""
+    deleted, _by_model = AuthToken.objects.filter(user=user, token_key=token_key).delete()
+    if deleted:
+        audit_record(
+            actor=user, action=AuditAction.REVOKE, target=f"user:{user.pk}",
+            details={"api_token": token_key, "by": "owner"}, request=request,
+        )
+    return bool(deleted)
+
+
+@transaction.atomic
+def api_tokens_revoke_all(*, user, reason: str) -> int:
+    """End every API token of the user (password changed, account deactivated, a role taken away)."""
+    deleted, _by_model = AuthToken.objects.filter(user=user).delete()
+    if deleted:
+        audit_record(
+            actor=None, action=AuditAction.REVOKE, target=f"user:{user.pk}",
+            details={"api_tokens_revoked": deleted, "because": reason},
+        )
+    return deleted
+
+
+# --- Web sign-in sessions ------------------------------------------------------------------------------
+
+SIGNIN_ID = "_hopluc_signin_id"
+SIGNIN_KEY = "_hopluc_signin_key"
+
+
+def signin_session_record(*, request, user) -> None:
+    """Remember the session a web sign-in just started, for its owner's sessions page."""
+    session = request.session
+    if session.session_key is None:
+        session.save()
+    record = SignInSession.objects.create(
+        user=user,
+        session_key=session.session_key,
+        ip=client_ip(request),
+        user_agent=(request.META.get("HTTP_USER_AGENT") or "")[:USER_AGENT_MAX],
+    )
+    session[SIGNIN_ID] = record.pk
+    session[SIGNIN_KEY] = record.session_key
+
+
+def signin_session_follow_key(*, request) -> None:
+    """Keep the record in step when the session key was cycled (password change, second factor)."""
+    session = request.session
+    if session.session_key is None:  # no session at all: nothing read, nothing written
+        return
+    record_id = session.get(SIGNIN_ID)
+    if record_id is None or session.get(SIGNIN_KEY) == session.session_key:
+        return
+    SignInSession.objects.filter(pk=record_id).update(session_key=session.session_key)
+    session[SIGNIN_KEY] = session.session_key
+
+
+def signin_session_forget(*, session_key: str | None) -> None:
+    if session_key:
+        SignInSession.objects.filter(session_key=session_key).delete()
+
+
+@transaction.atomic
+def signin_session_end(*, user, record_id: int, request=None) -> bool:
+    """End one of the user's own web sessions (signing that browser out); False when not theirs."""
+    record = SignInSession.objects.filter(user=user, pk=record_id).first()
+    if record is None:
+        return False
+    session_store_class()().delete(record.session_key)
+    record.delete()
+    audit_record(
+        actor=user, action=AuditAction.REVOKE, target=f"user:{user.pk}",
+        details={"session_ended": record_id, "by": "owner"}, request=request,
+    )
+    return True

@@ -15,6 +15,20 @@ urlpatterns = [
     path("supervision/", views.supervisor_home, name="supervisor_home"),
     path("staff/", views.agency_admin_home, name="agency_admin_home"),
     path("reports/", views.analyst_home, name="analyst_home"),
+    path("account/sessions/", views.signins_page, name="signins"),
+    path("account/sessions/<int:session_id>/end/", views.signin_session_end_view, name="signin_session_end"),
+    path("account/tokens/<str:token_id>/revoke/", views.api_token_revoke_view, name="api_token_revoke"),
+    # On the agency admin's staff page (agencies), served here because lockouts belong to accounts.
+    path(
+        "agencies/<int:agency_id>/staff/<int:membership_id>/unlock/",
+        views.staff_lockout_lift_view,
+        name="staff_lockout_lift",
+    ),
     path("api/auth/token/", apis.AuthTokenObtainApi.as_view(), name="api-token"),
+    path("api/auth/logout/", apis.AuthLogoutApi.as_view(), name="api-logout"),
+    path("api/auth/tokens/", apis.ApiTokenListApi.as_view(), name="api-tokens"),
+    path("api/auth/tokens/<str:token_id>/", apis.ApiTokenRevokeApi.as_view(), name="api-token-revoke"),
+    path("api/auth/sessions/", apis.SignInSessionListApi.as_view(), name="api-sessions"),
+    path("api/auth/sessions/<int:session_id>/", apis.SignInSessionEndApi.as_view(), name="api-session-end"),
     path("api/me/", apis.MeApi.as_view(), name="api-me"),
 ]

@@ -1,23 +1,34 @@
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 
-from agencies.selectors import membership_list_for_user
+from agencies.models import Membership
+from agencies.selectors import agency_for_admin, membership_list_for_user, user_is_agency_admin
 
 from .forms import SignInForm
+from .lockout import lockout_lift
+from .models import SignInSession
 from .passwords import CHANGE_REQUIRED_MESSAGE, SESSION_PASSWORD_CHANGE_DUE, password_changed
 from .selectors import (
     ANALYST,
     HOME_BY_ROLE,
     analyst_scope_list_for_user,
+    api_token_list_for,
+    signin_session_list_for,
     user_home_url_name,
     user_roles,
 )
+from .services import api_token_revoke, signin_session_end
 
 HOME_TITLES = {
     "responder": gettext_lazy("My work"),
@@ -107,3 +118,60 @@ def analyst_home(request):
         request, role=ANALYST, template="accounts/analyst_home.html",
         scopes=list(analyst_scope_list_for_user(user=request.user)),
     )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def signins_page(request):
+    """The person's own web sessions and API tokens, each of which they can end."""
+    current = request.session.session_key
+    sessions = [(s, s.session_key == current) for s in signin_session_list_for(user=request.user)]
+    return render(request, "accounts/signins.html", {
+        "sessions": sessions, "tokens": list(api_token_list_for(user=request.user)),
+        "API_TOKEN_HOURS": settings.API_TOKEN_HOURS,
+    })
+
+
+@login_required
+@require_POST
+def signin_session_end_view(request, session_id: int):
+    is_current = SignInSession.objects.filter(
+        pk=session_id, user=request.user, session_key=request.session.session_key
+    ).exists()
+    if not signin_session_end(user=request.user, record_id=session_id, request=request):
+        raise Http404
+    if is_current:
+        # This browser's own session is gone: sign it out properly.
+        logout(request)
+        return redirect("accounts:login")
+    messages.success(request, _("The session has been ended: that browser is signed out."))
+    return redirect("accounts:signins")
+
+
+@login_required
+@require_POST
+def api_token_revoke_view(request, token_id: str):
+    if not api_token_revoke(user=request.user, token_key=token_id, request=request):
+        raise Http404
+    messages.success(request, _("The API token has been revoked."))
+    return redirect("accounts:signins")
+
+
+@login_required
+@require_POST
+def staff_lockout_lift_view(request, agency_id: int, membership_id: int):
+    """An agency admin lifts the sign-in pause of one of their staff (audited)."""
+    # The same rule as the staff page's (agencies.views): admins of no agency are refused, an admin
+    # asking about another agency learns nothing of it.
+    if not user_is_agency_admin(user=request.user):
+        raise PermissionDenied
+    agency = agency_for_admin(user=request.user, agency_id=agency_id)
+    if agency is None:
+        raise Http404
+    membership = get_object_or_404(Membership.objects.select_related("user"), pk=membership_id, agency=agency)
+    lockout_lift(actor=request.user, user=membership.user, agency_id=agency.pk, request=request)
+    messages.success(request, _("%(person)s can sign in again.") % {
+        "person": membership.user.get_full_name() or membership.user.username,
+    })
+    return redirect("agencies:staff", agency_id=agency.pk)

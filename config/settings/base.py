@@ -4,6 +4,7 @@ Everything that differs between machines comes from the environment. The default
 *embedded* topology (SQLite, a filesystem broker) so that a fresh checkout runs with nothing set.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -35,7 +36,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
@@ -73,7 +75,10 @@ MIDDLEWARE = [
     "accounts.middleware.SecondFactorGateMiddleware",
     "accounts.middleware.SessionLifetimeMiddleware",
     "accounts.middleware.PasswordChangeRequiredMiddleware",
+    "accounts.middleware.SignInSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a sign-in refused during a lockout into the lockout answer (accounts.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -124,7 +129,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Only the model backend: access to a case is decided by cases.selectors.case_get_for_user, which
 # honours break-glass expiry (valid_until). guardian's ObjectPermissionBackend ignored it, so
 # `user.has_perm(perm, case)` answered yes after the right had ended; without it the answer is no.
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 # guardian warns when its backend is missing; leaving it out is the point (its tables stay, read by
 # our selectors only).
 SILENCED_SYSTEM_CHECKS = ["guardian.W001"]
@@ -197,6 +206,65 @@ PERMISSIONS_POLICY = env.str(
     default="accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
     "magnetometer=(), microphone=(), midi=(), payment=(), usb=()",
 )
+# --- Sign-in lockout (django-axes) and API tokens (django-rest-knox) ---------------------------------
+# After this many failed sign-ins for one username, or from one client address, signing in is refused
+# for LOGIN_LOCKOUT_MINUTES after the last failure (web form and API token endpoint alike).
+LOGIN_LOCKOUT_USERNAME_FAILURES = env.int("LOGIN_LOCKOUT_USERNAME_FAILURES", default=5)
+LOGIN_LOCKOUT_IP_FAILURES = env.int("LOGIN_LOCKOUT_IP_FAILURES", default=20)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+if min(LOGIN_LOCKOUT_USERNAME_FAILURES, LOGIN_LOCKOUT_IP_FAILURES, LOGIN_LOCKOUT_MINUTES) < 1:
+    raise ImproperlyConfigured(
+        "LOGIN_LOCKOUT_USERNAME_FAILURES, LOGIN_LOCKOUT_IP_FAILURES and LOGIN_LOCKOUT_MINUTES must be at least 1."
+    )
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The handler compares each parameter with its own limit; axes sees the username limit. Both read the
+# LOGIN_LOCKOUT_* settings at each sign-in.
+AXES_FAILURE_LIMIT = "accounts.lockout.failure_limit"
+AXES_COOLOFF_TIME = "accounts.lockout.cool_off"
+# A success clears the username's count only (LockoutHandler): an attacker holding one valid account
+# must not wipe the count of the address they guess from.
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "audit.services.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# Sign-ins are in the audit trail already; axes keeps only the failure counts.
+AXES_DISABLE_ACCESS_LOG = True
+# Masked in the request data axes keeps with a failure (it masks "password" itself).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp", "code", "csrfmiddlewaretoken"]
+# Sign-in lockouts are shown and lifted (audited) through accounts.admin, not axes' own admin.
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+
+# API tokens are stored as SHA-512 digests and end API_TOKEN_HOURS after sign-in, however much they
+# are used (not sliding): a token copied off a device works for one working day at most.
+API_TOKEN_HOURS = env.int("API_TOKEN_HOURS", default=8)
+if API_TOKEN_HOURS < 1:
+    raise ImproperlyConfigured("API_TOKEN_HOURS must be at least 1.")
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=API_TOKEN_HOURS),
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
+}
+
+# The cache holds the API throttle counters, so it must be shared by every web process: Redis when
+# there is one, else files in HOPLUC_VAR_DIR (the embedded default runs on one machine).
+if env.str("REDIS_URL", default=""):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.str("REDIS_URL"),
+            "KEY_PREFIX": "hopluc",
+            "OPTIONS": {"socket_connect_timeout": 5, "socket_timeout": 5},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "KEY_PREFIX": "hopluc",
+        }
+    }
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
@@ -216,8 +284,19 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
     ],
+    # Every API endpoint: per signed-in user, per address for anonymous callers, and a stricter
+    # per-address scope on the token endpoint. Answered with 429 and Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "accounts.throttles.AnonymousRateThrottle",
+        "accounts.throttles.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="60/min"),
+        "user": env.str("API_THROTTLE_USER", default="600/min"),
+        "auth_token": env.str("API_THROTTLE_AUTH_TOKEN", default="10/min"),
+    },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "config.schema.HopLucAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
@@ -428,5 +507,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

@@ -1,5 +1,7 @@
 """Tests: like development, with fast password hashing."""
 
+import uuid
+
 from .base import *  # noqa: F403
 from .base import INSTALLED_APPS
 
@@ -14,3 +16,19 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # (as in development) instead of warning that STATIC_ROOT does not exist.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# The suite makes thousands of API calls from one address and user ids recur between test databases:
+# rates no test reaches (tests/accounts/test_throttling.py lowers them), and a cache prefix of this
+# process so that counts left in Redis or var/cache by an earlier run never apply.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {"anon": "100000/min", "user": "100000/min", "auth_token": "100000/min"},
+}
+CACHES["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"  # noqa: F405
+
+# The test client's login() calls authenticate() without a request, which axes refuses; this backend
+# lets that one call through. Every request-borne sign-in still goes through axes' own checks.
+AUTHENTICATION_BACKENDS = [
+    "tests.support.auth_backends.LockoutBackend" if backend == "axes.backends.AxesStandaloneBackend" else backend
+    for backend in AUTHENTICATION_BACKENDS  # noqa: F405
+]

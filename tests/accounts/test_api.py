@@ -6,10 +6,10 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from agencies.services import membership_add
-from tests.conftest import PASSWORD, make_user, sign_in
+from tests.conftest import PASSWORD, authenticator_for, current_code, make_user, sign_in
 
 TOKEN_URL = "/api/auth/token/"
 
@@ -18,12 +18,18 @@ def obtain(client, payload, **extra):
     return client.post(TOKEN_URL, json.dumps(payload), content_type="application/json", **extra)
 
 
-def test_token_is_issued_for_correct_credentials_and_stays_the_same(client, world):
+def test_each_sign_in_gets_its_own_token_stored_only_as_a_digest(client, world):
     response = obtain(client, {"username": "lead_responder", "password": PASSWORD})
     assert response.status_code == 200
     key = response.json()["token"]
-    assert Token.objects.get(user=world.lead_responder).key == key
-    assert obtain(client, {"username": "lead_responder", "password": PASSWORD}).json()["token"] == key
+    assert response.json()["expiry"]
+    second = obtain(client, {"username": "lead_responder", "password": PASSWORD}).json()["token"]
+    assert second != key
+    stored = list(AuthToken.objects.filter(user=world.lead_responder).values_list("digest", "token_key"))
+    assert len(stored) == 2
+    # Only a digest and a short prefix are kept: the token itself is nowhere in the table.
+    assert not any(key in digest or second in digest for digest, _prefix in stored)
+    assert {prefix for _digest, prefix in stored} == {key[:15], second[:15]}
 
 
 def test_token_endpoint_accepts_form_data(client, world):
@@ -49,7 +55,7 @@ def test_token_bad_input_is_400_with_field_messages(client, world, payload, fiel
     body = response.json()
     assert set(body) == fields
     assert all(isinstance(message, str) and message for field in fields for message in body[field])
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
 
 
 def test_token_malformed_json_is_400(client, db):
@@ -71,7 +77,7 @@ def test_token_refused_without_revealing_whether_the_username_exists(client, wor
     reference = obtain(client, {"username": "nobody-by-this-name", "password": "wrong-password-1"})
     assert response.json() == reference.json()
     assert set(response.json()) == {"non_field_errors"}
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
 
 
 def test_token_endpoint_does_not_trust_a_session(world):
@@ -80,7 +86,7 @@ def test_token_endpoint_does_not_trust_a_session(world):
     client.force_login(world.lead_responder)
     response = obtain(client, {"username": "lead_responder"})
     assert response.status_code == 400
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
 
 
 def test_token_endpoint_is_post_only(client, db):
@@ -89,7 +95,9 @@ def test_token_endpoint_is_post_only(client, db):
 
 def test_me_with_token(client, world):
     membership_add(user=world.lead_responder, agency=world.health, role="supervisor")
-    key = obtain(client, {"username": "lead_responder", "password": PASSWORD}).json()["token"]
+    # A supervisor gives the code of their authenticator too.
+    code = current_code(authenticator_for(world.lead_responder))
+    key = obtain(client, {"username": "lead_responder", "password": PASSWORD, "otp": code}).json()["token"]
     response = Client().get("/api/me/", HTTP_AUTHORIZATION=f"Token {key}")
     assert response.status_code == 200
     assert response.json() == {

@@ -179,6 +179,7 @@ def test_pages_in_vietnamese_show_no_english_catalog_text(world, sent_referral):
         (responder, reverse("notifications:deadlines")),
         (responder, reverse("accounts:password_change")),
         (responder, reverse("accounts:mfa_setup")),
+        (responder, reverse("accounts:signins")),
         (receiver, reverse("handoffs:incoming")),
         (receiver, reverse("handoffs:detail", args=[handoff_id])),
         (receiver, reverse("notifications:centre")),

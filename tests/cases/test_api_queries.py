@@ -10,12 +10,12 @@ and the idle-timeout save to any request, whatever the endpoint; the page budget
 """
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from cases.selectors import case_get_for_user
 from cases.services import action_log, consent_record, incident_record
 from tests.cases.conftest import case_build, incident_payload, medical_consent, referral_accepted
+from tests.support.api_tokens import api_token_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("time_limits")]
 
@@ -30,7 +30,7 @@ TRANSACTION_STATEMENTS = {"BEGIN", "BEGIN IMMEDIATE", "COMMIT"}
 
 def _token_client(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=api_token_for(user))
     return client
 
 

@@ -7,7 +7,6 @@ import pytest
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
@@ -17,6 +16,7 @@ from cases.selectors import case_get_for_user
 from cases.services import consent_record
 from notifications.models import Deadline, Notification
 from tests.cases.conftest import case_build, medical_consent
+from tests.support.api_tokens import api_token_for
 
 pytestmark = pytest.mark.usefixtures("time_limits")
 
@@ -257,7 +257,7 @@ TRANSACTION_STATEMENTS = {"BEGIN", "BEGIN IMMEDIATE", "COMMIT"}
 
 def _token_client(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=api_token_for(user))
     return client
 
 

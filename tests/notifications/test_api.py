@@ -5,10 +5,10 @@ import json
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from notifications.models import Deadline, Notification, NotificationKind, NotificationPreference
 from notifications.services import deadline_create, notify
+from tests.support.api_tokens import api_token_for
 
 LIST = "/api/notifications/"
 READ_ALL = "/api/notifications/read-all/"
@@ -75,8 +75,7 @@ def test_list_query_budget(client, world, django_assert_max_num_queries):
 
 def test_token_authentication_works(client, world):
     tell(world.lead_responder)
-    token = Token.objects.create(user=world.lead_responder)
-    response = client.get(LIST, HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = client.get(LIST, HTTP_AUTHORIZATION=api_token_for(world.lead_responder))
     assert response.status_code == 200 and len(response.json()["results"]) == 1
 
 

@@ -1,0 +1,48 @@
+"""Django admin for the system administrator: sign-in lockouts, and no API tokens at all."""
+
+from axes.models import AccessAttempt
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from knox.models import AuthToken
+
+from .lockout import lockout_lift
+
+# knox registers its tokens in admin, with a form that mints a token for anyone: an administrator
+# could then act as any person through the API. Tokens are listed and revoked by their owner only.
+if admin.site.is_registered(AuthToken):
+    admin.site.unregister(AuthToken)
+
+
+@admin.register(AccessAttempt)
+class SignInLockoutAdmin(admin.ModelAdmin):
+    """Failed sign-ins that count towards a lockout. Read-only; "Lift the lockout" clears them, audited."""
+
+    list_display = ("username", "ip_address", "failures_since_start", "attempt_time")
+    search_fields = ("username", "ip_address")
+    ordering = ("-attempt_time",)
+    fields = ("username", "ip_address", "failures_since_start", "attempt_time", "path_info")
+    readonly_fields = fields
+    actions = ["lift_lockout"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Only through the audited action below.
+        return False
+
+    @admin.action(description=_("Lift the lockout (every failure of these usernames, or of these addresses)"))
+    def lift_lockout(self, request, queryset):
+        cleared = 0
+        for username, ip_address in set(queryset.values_list("username", "ip_address")):
+            if username:
+                cleared += lockout_lift(actor=request.user, username=username, request=request)
+            elif ip_address:
+                cleared += lockout_lift(actor=request.user, ip_address=ip_address, request=request)
+        messages.success(request, ngettext(
+            "%(count)s failed sign-in record cleared.", "%(count)s failed sign-in records cleared.", cleared,
+        ) % {"count": cleared})

@@ -1,0 +1,27 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SignInSession(models.Model):
+    """A web sign-in whose session may still be alive, so that its owner can see and end it.
+
+    Django's session rows carry no user; this records the session key at sign-in (and follows it when
+    the key is cycled, see accounts.middleware.SignInSessionMiddleware). The session itself stays in the
+    session engine: a record whose session is gone is stale and is dropped when listed."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="signin_sessions", verbose_name=_("user")
+    )
+    session_key = models.CharField(_("session key"), max_length=40, unique=True)
+    started_at = models.DateTimeField(_("signed in at"), auto_now_add=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("sign-in session")
+        verbose_name_plural = _("sign-in sessions")
+        indexes = [models.Index(fields=["user", "started_at"], name="signin_session_user_started")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.started_at:%Y-%m-%d %H:%M}"
