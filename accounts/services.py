@@ -90,11 +90,12 @@ def signin_session_record(*, request, user) -> None:
     session = request.session
     if session.session_key is None:
         session.save()
-    record = SignInSession.objects.create(
-        user=user,
+    # One record per session key: signing in again on the same session (as a second sign-in whose key
+    # another record was made to follow can) takes that record over instead of failing on the key.
+    record, _created = SignInSession.objects.update_or_create(
         session_key=session.session_key,
-        ip=client_ip(request),
-        user_agent=(request.META.get("HTTP_USER_AGENT") or "")[:USER_AGENT_MAX],
+        defaults={"user": user, "started_at": timezone.now(), "ip": client_ip(request),
+                  "user_agent": (request.META.get("HTTP_USER_AGENT") or "")[:USER_AGENT_MAX]},
     )
     session[SIGNIN_ID] = record.pk
     session[SIGNIN_KEY] = record.session_key
