@@ -251,11 +251,11 @@ def exposed_keys(system: JointSystem, *, seed: int = 0) -> set[Key]:
             pending = [k for k in pending if len(values[k]) < MIN_VALUES]
 
         for _round in range(RANDOM_ROUNDS):
-            if not pending:
+            if not pending or time.monotonic() >= deadline:
                 break
             record(union.solve(np.array([rng.choice((-1.0, 1.0)) for _ in union_keys])))
         for sign in (-1.0, 1.0):  # push every pending count up, then down
-            if pending:
+            if pending and time.monotonic() < deadline:
                 objective = np.zeros(len(union_keys))
                 objective[[union.index[k] for k in pending]] = sign
                 record(union.solve(objective))
