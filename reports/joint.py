@@ -30,6 +30,7 @@ keeps the integer programs small.
 
 import math
 import random
+import time
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -44,6 +45,10 @@ MIN_VALUES = 3
 UNBOUNDED = 10**7
 RANDOM_ROUNDS = 4
 SOLVE_TIME_LIMIT = 5.0
+# The whole check's budget: counts not shown to take three values when it runs out count as exposed
+# (the answer stays on the safe side; the caller hides more or withholds). Keeps a month's build
+# bounded; see reports/README.md for what it costs on a large month.
+CHECK_TIME_BUDGET = 20.0
 
 Key = Hashable
 Line = Sequence[tuple[Key, int]]  # Σ coefficient × count = 0
@@ -195,6 +200,7 @@ def exposed_keys(system: JointSystem, *, seed: int = 0) -> set[Key]:
         if high - low + 1 < MIN_VALUES:
             exposed.add(k)
     rng = random.Random(seed)
+    deadline = time.monotonic() + CHECK_TIME_BUDGET
     components = _components(unknowns, [terms for terms, _c in reduced])
     line_of: dict[Key, list[int]] = {}
     for index, (terms, _c) in enumerate(reduced):
@@ -245,17 +251,17 @@ def exposed_keys(system: JointSystem, *, seed: int = 0) -> set[Key]:
             pending = [k for k in pending if len(values[k]) < MIN_VALUES]
 
         for _round in range(RANDOM_ROUNDS):
-            if not pending:
+            if not pending or time.monotonic() >= deadline:
                 break
             record(union.solve(np.array([rng.choice((-1.0, 1.0)) for _ in union_keys])))
         for sign in (-1.0, 1.0):  # push every pending count up, then down
-            if pending:
+            if pending and time.monotonic() < deadline:
                 objective = np.zeros(len(union_keys))
                 objective[[union.index[k] for k in pending]] = sign
                 record(union.solve(objective))
         group_of = {k: g for g, (_keys, _ids, targets, _s) in enumerate(hard) for k in targets}
         tried: set[tuple[Key, float]] = set()
-        while pending:
+        while pending and time.monotonic() < deadline:
             # One pending count per component and direction per solve.
             chosen: dict[int, tuple[Key, float]] = {}
             for k in pending:
@@ -271,7 +277,7 @@ def exposed_keys(system: JointSystem, *, seed: int = 0) -> set[Key]:
             record(union.solve(objective))
         for keys, ids, targets, signature in hard:
             short = [k for k in targets if len(values[k]) < MIN_VALUES]
-            if short:
+            if short and time.monotonic() < deadline:
                 component = _Component(sorted(keys, key=repr), [reduced[i] for i in ids], full_bounds)
                 for k in short:
                     _gap_values(component, k, values[k])
