@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the sign-in signal receivers.
-        from . import login_events  # noqa: F401
+        from . import login_events, receivers  # noqa: F401

@@ -1,12 +1,21 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
+from agencies.acting import (
+    ACTING_AGENCY_SESSION_KEY,
+    ACTING_CHOICES_SESSION_KEY,
+    acting_agency_parse,
+    acting_agency_validate,
+    case_membership_agencies,
+)
 from agencies.selectors import membership_list_for_user
 
 from .forms import SignInForm
@@ -97,3 +106,27 @@ def analyst_home(request):
         request, role=ANALYST, template="accounts/analyst_home.html",
         scopes=list(analyst_scope_list_for_user(user=request.user)),
     )
+
+
+@login_required
+@require_POST
+def acting_agency_choose(request):
+    """The header's switcher: from now on this person's writes are made for the chosen agency
+    (agencies.acting). Refused with a message for an agency they do not work on cases for."""
+    try:
+        agency = acting_agency_validate(user=request.user, agency_id=acting_agency_parse(request.POST.get("agency")))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        request.session[ACTING_AGENCY_SESSION_KEY] = agency.pk
+        # Refreshed here too, so a membership added since sign-in shows up once the person switches.
+        request.session[ACTING_CHOICES_SESSION_KEY] = [
+            [pk, name] for pk, name in case_membership_agencies(user=request.user).values_list("pk", "name")
+        ]
+        messages.success(request, _("You now act for %(agency)s.") % {"agency": agency.name})
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        target = "accounts:home"
+    return redirect(target)

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionEndedMiddleware",
+    "accounts.middleware.ActingAgencyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
