@@ -226,10 +226,10 @@ class ActionLogForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, *args, access, action_type: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         # A responder writes only in categories they can read; the service refuses the others too.
-        visible = [(value, label) for value, label in ACTION_CATEGORY_CHOICES if access.sees(value)]
+        visible = [(value, label) for value, label in ACTION_CATEGORY_CHOICES if access.writes(value)]
         self.fields["category"].choices = _blank(_("— choose —")) + visible
         self.default_categories = {
-            value: category for value, category in ACTION_DEFAULT_CATEGORY.items() if access.sees(category)
+            value: category for value, category in ACTION_DEFAULT_CATEGORY.items() if access.writes(category)
         }
         if action_type in ActionType.values:
             self.fields["type"].initial = action_type
