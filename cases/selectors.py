@@ -180,7 +180,7 @@ def case_get_for_user(*, user, case_id: int, require: str = CaseRight.VIEW) -> C
         .values_list("permission__codename", "no_agency")
     )
     memberships = (
-        Membership.objects.filter(user=user, role__in=CASE_ROLES, agency__active=True)
+        Membership.objects.filter(user=user, role__in=CASE_ROLES, agency__active=True).order_by()
         .annotate(marker=Value(_MEMBER, output_field=CharField()), member_of=F("agency_id"))
         .values_list("marker", "member_of")
     )
