@@ -63,7 +63,11 @@ def staff_add_existing(request, agency_id: int):
     form = AddExistingPersonForm(request.POST, agency=agency, prefix="existing")
     if not form.is_valid():
         return _render_staff(request, agency, status=400, existing_form=form)
-    membership = membership_add(user=form.user, agency=agency, role=form.cleaned_data["role"])
+    try:
+        membership = membership_add(user=form.user, agency=agency, role=form.cleaned_data["role"])
+    except ValidationError as exc:
+        form.add_error("role", exc)
+        return _render_staff(request, agency, status=400, existing_form=form)
     messages.success(request, _("%(person)s now works here as %(role)s.") % {
         "person": membership.user.get_full_name() or membership.user.username, "role": membership.get_role_display(),
     })

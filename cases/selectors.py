@@ -22,9 +22,11 @@ from django.db.models import (
 from django.http import Http404
 from django.utils import timezone
 
-from agencies.acting import CASE_ROLES, ActingAgencyRequired, acting_agency_pick
+from agencies.acting import ActingAgencyRequired, acting_agency_pick
 from agencies.models import Agency, Membership
 from permissions.categories import GENERAL, CaseRight, categories_from_codenames
+from permissions.policy import CASE_ROLES
+from permissions.readers import case_reader_condition, user_may_be_case_reader
 
 from .models import (
     Action,
@@ -107,23 +109,33 @@ def _case_access(case: Case, rows: set[tuple[str, int | None]]) -> CaseAccess:
 
 
 def _in_force(now: datetime.datetime) -> Q:
-    return Q(valid_until__isnull=True) | Q(valid_until__gt=now)
+    """A row counts over [valid_from, valid_until): an expiry takes effect at its instant."""
+    return (Q(valid_from__isnull=True) | Q(valid_from__lte=now)) & (
+        Q(valid_until__isnull=True) | Q(valid_until__gt=now)
+    )
 
 
 def _group_rows(user, now):
+    """The rows of the agency groups the user holds a membership for. Memberships are the source:
+    the auth group a user is in does not count, only the Membership with the group's agency and role."""
+    membership = Membership.objects.filter(
+        user=user, agency_id=OuterRef("group__agency_group__agency_id"), role=OuterRef("group__agency_group__role")
+    )
     return CaseGroupObjectPermission.objects.filter(
-        _in_force(now), group__user=user, group__agency_group__agency__active=True
+        _in_force(now), Exists(membership), case_reader_condition(user),
+        group__agency_group__role__in=CASE_ROLES, group__agency_group__agency__active=True,
     )
 
 
 def _user_rows(user, now):
-    return CaseUserObjectPermission.objects.filter(_in_force(now), user=user)
+    return CaseUserObjectPermission.objects.filter(_in_force(now), case_reader_condition(user), user=user)
 
 
 def case_list_visible_to(*, user) -> QuerySet[Case]:
-    """Cases the user may see: one EXISTS over their agency groups' rights, one over their own
-    time-limited (break-glass) rights. No case for anonymous users."""
-    if not user.is_authenticated or not user.is_active:
+    """Cases the user may see: one EXISTS over their memberships' agency rights, one over their own
+    time-limited (break-glass) rights. No case for anonymous users nor for anyone who never reads
+    cases (permissions.readers)."""
+    if not user_may_be_case_reader(user):
         return Case.objects.none()
     now = timezone.now()
     via_group = _group_rows(user, now).filter(content_object=OuterRef("pk"), permission__codename=CaseRight.VIEW)
@@ -161,7 +173,7 @@ def case_get_for_user(*, user, case_id: int, require: str = CaseRight.VIEW) -> C
     """The case with the user's rights and categories, or Http404 when the user may not see it:
     an unshared case is indistinguishable from a missing one. PermissionDenied when the user sees
     the case but lacks `require`."""
-    if not user.is_authenticated or not user.is_active:
+    if not user_may_be_case_reader(user):
         raise Http404
     try:
         case = Case.objects.select_related("province", "lead_agency", "survivor", "responsible").get(pk=case_id)

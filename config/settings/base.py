@@ -256,6 +256,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "config.tasks.heartbeat", "schedule": crontab(minute="*/5")},
     "audit-checkpoint": {"task": "audit.tasks.checkpoint_chain", "schedule": crontab(hour=0, minute=15)},
+    # Agency groups are a cache of memberships: report and repair any drift (audited).
+    "agency-groups-reconcile": {
+        "task": "agencies.tasks.reconcile_agency_groups", "schedule": crontab(hour=1, minute=30),
+    },
     "deadline-sweep": {"task": "notifications.tasks.sweep_deadlines", "schedule": crontab(minute="*")},
     "outbox-relay": {"task": "notifications.tasks.relay_outbox", "schedule": crontab(minute="*")},
     # CELERY_TIMEZONE is Asia/Ho_Chi_Minh: 02:00 on the 1st, local time, builds last month's reports.
