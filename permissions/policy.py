@@ -188,13 +188,25 @@ def recipient_grants(recipient: Recipient) -> AgencyGrants:
     refused = refusal_ends(recipient.consents)
     for share in recipient.shares:
         if share.override or not share.needs_consent:
+            since = None
+            if share.override and share.needs_consent and share.requested:
+                # An override shares what it asked for minus the refusals in force: it opens the case
+                # only once one of those categories is no longer refused.
+                starts = [_category_start(refused, c) for c in share.requested]
+                starts = [t for t in starts if t is not FOREVER]
+                if not starts:
+                    continue
+                since = None if None in starts else min(starts)
             for right in share.rights:
-                result.add(right, share.reason, None)
+                result.add(right, share.reason, None, since)
             for category in sorted(share.requested):
                 _add_category(result, refused, category, share.reason, None)
             continue
         for consent in recipient.consents:
-            opens = [_category_start(refused, g) for g in consent.granted]
+            # An accepted handoff opens the case only through a category it asked for; a completed
+            # one (nothing asked any more) keeps the case facts while some category is granted.
+            opening = consent.granted & share.requested if share.requested else consent.granted
+            opens = [_category_start(refused, g) for g in opening]
             opens = [s for s in opens if s is not FOREVER]
             if not opens:
                 continue
