@@ -219,6 +219,10 @@ def test_a_page_write_asks_to_choose_then_is_recorded_for_the_agency_chosen(peop
     page = client.get(url).content.decode()
     assert f'<option value="{people["social_work"].pk}" selected>' in page
     assert 'data-testid="choose-agency"' not in client.get(f"/cases/{cases['social_work'].pk}/").content.decode()
+    # Opening a case, the agency the person acts for comes preselected.
+    client.post("/acting-agency/", {"agency": people["hotline"].pk})
+    opening = client.get("/cases/new/").content.decode()
+    assert f'<option value="{people["hotline"].pk}" selected>' in opening
 
 
 def test_the_switch_refuses_an_agency_that_is_not_the_persons(people):
