@@ -59,7 +59,8 @@ def _consent_fact(consent: Consent) -> ConsentFact:
 def _applying_to(consents: list[Consent], agency_id: int, sector: str) -> tuple[ConsentFact, ...]:
     """The consents addressed to the agency itself or to its whole sector."""
     return tuple(
-        _consent_fact(c) for c in consents if c.receiving_agency_id == agency_id or c.receiving_sector == sector
+        _consent_fact(c) for c in consents
+        if c.receiving_agency_id == agency_id or (c.receiving_sector and c.receiving_sector == sector)
     )
 
 
