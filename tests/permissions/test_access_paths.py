@@ -215,6 +215,11 @@ def test_a_refusal_to_the_lead_agency_binds_the_lead(world, case):
     assert seen(world.lead_responder, case) == (200, sorted(ALL - {"psychosocial"}))
 
 
+def test_a_refusal_to_another_agency_does_not_bind_the_lead(world, case):
+    consent(world, case, agency=world.health, granted=["medical"], refused=["identity"])
+    assert seen(world.lead_responder, case) == (200, sorted(ALL))
+
+
 # --- Finding 4: an expired refusal was still applied ----------------------------------------------
 
 
