@@ -205,7 +205,7 @@ def recipient_grants(recipient: Recipient) -> AgencyGrants:
         for consent in recipient.consents:
             # An accepted handoff opens the case only through a category it asked for; a completed
             # one (nothing asked any more) keeps the case facts while some category is granted.
-            opening = consent.granted & share.requested if share.requested else consent.granted
+            opening = consent.granted if share.rights == COMPLETED_RIGHTS else consent.granted & share.requested
             opens = [_category_start(refused, g) for g in opening]
             opens = [s for s in opens if s is not FOREVER]
             if not opens:

@@ -110,8 +110,11 @@ def test_a_consent_that_grants_nothing_opens_nothing():
     assert codenames(grants_of(consent(refused=[IDENTITY]), shares=(referral([]),)), 2) == set()
     completed = ShareFact(COMPLETED_RIGHTS, frozenset(), "handoff:1")
     assert codenames(grants_of(consent(refused=[IDENTITY]), shares=(completed,)), 2) == set()
-    # Granting something that is not asked for still puts the agency on the case, without categories.
-    assert codenames(grants_of(consent([IDENTITY]), shares=(referral([]),)), 2) == {"view_case", "log_action"}
+    # Granting something that is not asked for does not put the agency on the case: it holds no category.
+    assert codenames(grants_of(consent([IDENTITY]), shares=(referral([]),)), 2) == set()
+    assert codenames(grants_of(consent([IDENTITY]), shares=(referral([MEDICAL]),)), 2) == set()
+    # A completed handoff keeps sight of the case facts while some category is granted.
+    assert codenames(grants_of(consent([IDENTITY]), shares=(completed,)), 2) == {"view_case"}
 
 
 def test_disjoint_intervals_of_one_right_stay_apart():
