@@ -5,10 +5,19 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext, ngettext
+
+from agencies.acting import (
+    ACTING_AGENCY_HEADER,
+    ACTING_AGENCY_SESSION_KEY,
+    acting_agency_parse,
+    acting_agency_request,
+    acting_agency_reset,
+)
 
 from .passwords import CHANGE_REQUIRED_MESSAGE, EXPIRED_MESSAGE, SESSION_PASSWORD_CHANGE_DUE
 from .services import signin_session_follow_key
@@ -187,3 +196,30 @@ class SignInSessionMiddleware:
         if hasattr(request, "session"):
             signin_session_follow_key(request=request)
         return response
+
+
+class ActingAgencyMiddleware:
+    """Carry the agency the person acts for into the request's context (agencies.acting): the API's
+    `X-Acting-Agency` header, else the choice kept in the session. Case API views refuse a header
+    that is not a whole number or names an agency the person does not work for (400); anywhere
+    else a choice the person no longer holds is simply ignored."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        requested = None
+        header = request.headers.get(ACTING_AGENCY_HEADER)
+        if header is not None and request.path.startswith("/api/"):
+            try:
+                requested = acting_agency_parse(header)
+            except ValidationError:
+                requested = None
+        elif hasattr(request, "session"):
+            value = request.session.get(ACTING_AGENCY_SESSION_KEY)
+            requested = value if isinstance(value, int) else None
+        token = acting_agency_request(requested)
+        try:
+            return self.get_response(request)
+        finally:
+            acting_agency_reset(token)

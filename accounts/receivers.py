@@ -10,6 +10,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
+from agencies.acting import ACTING_AGENCY_SESSION_KEY, ACTING_CHOICES_SESSION_KEY, case_membership_agencies
 from agencies.models import AnalystScope, Membership
 
 from .services import api_tokens_revoke_all, signin_session_forget, signin_session_record
@@ -64,3 +65,18 @@ def _revoke_on_role_change(sender, instance, created, raw=False, update_fields=N
 @receiver(post_delete, sender=AnalystScope, dispatch_uid="accounts.receivers.analyst_scope_remove")
 def _revoke_on_role_removal(sender, instance, **kwargs) -> None:
     api_tokens_revoke_all(user=instance.user, reason="role_removed")
+
+
+@receiver(user_logged_in, dispatch_uid="accounts.remember_acting_agency_choices")
+def remember_acting_agency_choices(sender, request, user, **kwargs):
+    """The header's agency switcher, for people who work on cases for several agencies, drawn
+    without a query on every page. Nobody is acting for anyone at sign-in: the person chooses.
+    The choice itself is checked against their memberships on every request."""
+    if request is None or not hasattr(request, "session"):
+        return
+    agencies = list(case_membership_agencies(user=user).values_list("pk", "name"))
+    request.session.pop(ACTING_AGENCY_SESSION_KEY, None)
+    if len(agencies) > 1:
+        request.session[ACTING_CHOICES_SESSION_KEY] = [[pk, name] for pk, name in agencies]
+    else:
+        request.session.pop(ACTING_CHOICES_SESSION_KEY, None)

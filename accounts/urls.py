@@ -11,6 +11,7 @@ urlpatterns = [
     path("account/second-factor/", mfa_views.mfa_setup, name="mfa_setup"),
     path("logout/", views.SignOutView.as_view(), name="logout"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("acting-agency/", views.acting_agency_choose, name="acting_agency"),
     path("work/", views.responder_home, name="responder_home"),
     path("supervision/", views.supervisor_home, name="supervisor_home"),
     path("staff/", views.agency_admin_home, name="agency_admin_home"),

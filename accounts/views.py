@@ -3,15 +3,23 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from agencies.acting import (
+    ACTING_AGENCY_SESSION_KEY,
+    ACTING_CHOICES_SESSION_KEY,
+    acting_agency_parse,
+    acting_agency_validate,
+    case_membership_agencies,
+)
 from agencies.models import Membership
 from agencies.selectors import agency_for_admin, membership_list_for_user, user_is_agency_admin
 
@@ -175,3 +183,27 @@ def staff_lockout_lift_view(request, agency_id: int, membership_id: int):
         "person": membership.user.get_full_name() or membership.user.username,
     })
     return redirect("agencies:staff", agency_id=agency.pk)
+
+
+@login_required
+@require_POST
+def acting_agency_choose(request):
+    """The header's switcher: from now on this person's writes are made for the chosen agency
+    (agencies.acting). Refused with a message for an agency they do not work on cases for."""
+    try:
+        agency = acting_agency_validate(user=request.user, agency_id=acting_agency_parse(request.POST.get("agency")))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        request.session[ACTING_AGENCY_SESSION_KEY] = agency.pk
+        # Refreshed here too, so a membership added since sign-in shows up once the person switches.
+        request.session[ACTING_CHOICES_SESSION_KEY] = [
+            [pk, name] for pk, name in case_membership_agencies(user=request.user).values_list("pk", "name")
+        ]
+        messages.success(request, _("You now act for %(agency)s.") % {"agency": agency.name})
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        target = "accounts:home"
+    return redirect(target)

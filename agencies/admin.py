@@ -2,20 +2,27 @@
 
 Memberships are edited inline on the agency, but saved through the membership services, so that
 the agency-role groups (which carry the object permissions) never drift from the Membership rows.
+Those groups are shown read-only: on the group pages, and on a user's page, where only the other
+groups (such as one holding cases.break_glass) can be chosen.
 """
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import AccountRelease, Agency, AnalystScope, Commune, InitialPassword, Membership, Province
+from .models import AccountRelease, Agency, AnalystScope, Commune, InitialPassword, Membership, Province, Role
 from .services import (
     account_release,
     account_release_withdraw,
     agency_groups_ensure,
     membership_add,
     membership_remove,
+    membership_roles_check,
 )
 
 
@@ -35,8 +42,26 @@ class CommuneAdmin(admin.ModelAdmin):
     autocomplete_fields = ("province",)
 
 
+class MembershipInlineForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ("user", "role")
+
+    def clean(self):
+        cleaned = super().clean()
+        user, role = cleaned.get("user"), cleaned.get("role")
+        agency = self.instance.agency if self.instance.agency_id else None
+        if user is not None and role and not cleaned.get("DELETE"):
+            try:
+                membership_roles_check(user=user, agency=agency, role=role)
+            except ValidationError as exc:
+                self.add_error("role", exc)
+        return cleaned
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipInlineForm
     fields = ("user", "role", "created_at")
     readonly_fields = ("created_at",)
     autocomplete_fields = ("user",)
@@ -81,8 +106,22 @@ class AgencyAdmin(admin.ModelAdmin):
                 formset.changed_objects.append((membership, inline_form.changed_data))
 
 
+class AnalystScopeForm(forms.ModelForm):
+    class Meta:
+        model = AnalystScope
+        fields = ("user", "province")
+
+    def clean_user(self):
+        user = self.cleaned_data["user"]
+        if Membership.objects.filter(user=user, role__in=(Role.RESPONDER, Role.SUPERVISOR)).exists():
+            raise ValidationError(_("An analyst sees reports only and cannot work on cases: use a separate "
+                                    "account."), code="analyst_case_role")
+        return user
+
+
 @admin.register(AnalystScope)
 class AnalystScopeAdmin(admin.ModelAdmin):
+    form = AnalystScopeForm
     list_display = ("user", "province")
     list_select_related = ("user", "province")
     search_fields = ("user__username", "user__first_name", "user__last_name", "province__name")
@@ -141,3 +180,80 @@ class InitialPasswordAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# --- Auth groups and users: the agency groups are derived from memberships, read-only here -------
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class DerivedGroupAdmin(GroupAdmin):
+    """Agency groups (agency:<id>:<role>) are written by the membership services alone: they can
+    be looked at, not changed or deleted. Other groups are edited as usual."""
+
+    list_display = ("name", "is_agency_group")
+
+    @admin.display(boolean=True, description=_("agency group (derived from memberships)"))
+    def is_agency_group(self, obj):
+        return hasattr(obj, "agency_group")
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and hasattr(obj, "agency_group"):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and hasattr(obj, "agency_group"):
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+class MembershipAwareUserChangeForm(UserChangeForm):
+    """A user's groups, the agency ones excepted: those follow the memberships, which are edited on
+    the agency's page. A system administrator's flags cannot go with a case role."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "groups" in self.fields:
+            self.fields["groups"].queryset = Group.objects.filter(agency_group__isnull=True)
+            self.fields["groups"].help_text = _(
+                "Agency groups are not listed: they follow the person's memberships, set on the agency's page."
+            )
+
+    def clean_groups(self):
+        chosen = list(self.cleaned_data.get("groups") or [])
+        if self.instance.pk is None:
+            return chosen
+        derived = list(self.instance.groups.filter(agency_group__isnull=False))
+        return chosen + derived
+
+    def clean(self):
+        cleaned = super().clean()
+        if (cleaned.get("is_superuser") or cleaned.get("is_staff")) and self.instance.pk and Membership.objects.filter(
+            user=self.instance, role__in=(Role.RESPONDER, Role.SUPERVISOR)
+        ).exists():
+            raise ValidationError(_("A responder or supervisor cannot be a system administrator: use a separate "
+                                    "account."), code="sysadmin_case_role")
+        return cleaned
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class MembershipAwareUserAdmin(UserAdmin):
+    form = MembershipAwareUserChangeForm
+    readonly_fields = (*UserAdmin.readonly_fields, "agency_groups")
+    fieldsets = (
+        *UserAdmin.fieldsets,
+        (_("Agency groups (derived from memberships)"), {"fields": ("agency_groups",)}),
+    )
+
+    @admin.display(description=_("agency groups"))
+    def agency_groups(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        return ", ".join(obj.groups.filter(agency_group__isnull=False).values_list("name", flat=True)) or "-"

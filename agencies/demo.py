@@ -39,6 +39,12 @@ AGENCY_NAMES = {
     Sector.NGO: "Mạng lưới Hỗ trợ Phụ nữ và Trẻ em {province}",
     Sector.OTHER: "Ủy ban nhân dân {province}",
 }
+# (username, [(province key, sector, role)]): a social worker seconded to the child-protection hotline,
+# and a doctor who also supervises a shelter.
+MULTI_AGENCY_PEOPLE = (
+    ("hn.social_work.hotline", (("hn", Sector.SOCIAL_WORK, Role.RESPONDER), ("hn", Sector.HOTLINE, Role.RESPONDER))),
+    ("hcm.health.shelter", (("hcm", Sector.HEALTH, Role.RESPONDER), ("hcm", Sector.SHELTER, Role.SUPERVISOR))),
+)
 MIDDLE_NAMES = {"female": ("Thị", "Ngọc", "Thu", "Thanh", "Minh"), "male": ("Văn", "Đức", "Minh", "Quang", "Hữu")}
 
 
@@ -158,6 +164,15 @@ def seed_users(world: DemoWorld) -> None:
         admin_agency = world.agencies[(key, Sector.SOCIAL_WORK.value)]
         membership_add(user=_demo_user(world, f"{key}.admin"), agency=admin_agency, role=Role.AGENCY_ADMIN)
         world.logins.append(DemoLogin(f"{key}.admin", Role.AGENCY_ADMIN.value, admin_agency.name))
+
+    # People of two agencies: they read what both agencies may see and act for one at a time,
+    # chosen in the header's switcher or the API's X-Acting-Agency header (agencies.acting).
+    for username, memberships in MULTI_AGENCY_PEOPLE:
+        user = _demo_user(world, username)
+        for key, sector, role in memberships:
+            agency = world.agencies[(key, sector.value)]
+            membership_add(user=user, agency=agency, role=role)
+            world.logins.append(DemoLogin(username, role.value, agency.name))
 
     for username, province in (("analyst.national", None), ("analyst.hn", world.provinces["hn"])):
         AnalystScope.objects.get_or_create(user=_demo_user(world, username), province=province)

@@ -2,6 +2,7 @@
 nowhere else, so that object permissions granted to agency groups always reach the right people."""
 
 import datetime
+import logging
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,6 +39,8 @@ from .reference_data import (
     province_records_read,
 )
 from .selectors import BREAK_GLASS_APP_LABEL, BREAK_GLASS_CODENAME, account_attachable
+
+logger = logging.getLogger(__name__)
 
 
 def agency_group_name(*, agency: Agency, role: str) -> str:
@@ -71,11 +75,36 @@ def _group_for(*, agency: Agency, role: str) -> Group:
     return agency_groups_ensure(agency=agency)[role]
 
 
+CASE_ROLE_VALUES = (Role.RESPONDER.value, Role.SUPERVISOR.value)
+
+
+def membership_roles_check(*, user, agency: Agency, role: str) -> None:
+    """Those who never read cases stay out of the roles that do (permissions/README.md, rule 2):
+    an analyst, an agency admin (of any agency) or a system administrator cannot also be a
+    responder or supervisor. The database refuses the same (agencies.triggers)."""
+    others = Membership.objects.filter(user=user).exclude(agency=agency)
+    if role in CASE_ROLE_VALUES:
+        if user.is_superuser or user.is_staff:
+            raise ValidationError(_("A system administrator cannot work on cases: use a separate account."),
+                                  code="sysadmin_case_role")
+        if AnalystScope.objects.filter(user=user).exists():
+            raise ValidationError(_("An analyst sees reports only and cannot work on cases: use a separate "
+                                    "account."), code="analyst_case_role")
+        if others.filter(role=Role.AGENCY_ADMIN).exists():
+            raise ValidationError(_("An agency admin manages staff and cannot work on cases: use a separate "
+                                    "account."), code="admin_case_role")
+    elif role == Role.AGENCY_ADMIN and others.filter(role__in=CASE_ROLE_VALUES).exists():
+        raise ValidationError(_("This person works on cases in another agency and cannot also be an agency "
+                                "admin: use a separate account."), code="case_role_admin")
+
+
 @transaction.atomic
 def membership_add(*, user, agency: Agency, role: str) -> Membership:
-    """Give the user a role in the agency, or change the role they already have there."""
+    """Give the user a role in the agency, or change the role they already have there.
+    ValidationError when the role cannot go with the user's other roles."""
     if role not in Role.values:
         raise ValueError(f"Unknown role {role!r}")
+    membership_roles_check(user=user, agency=agency, role=role)
     membership = Membership.objects.select_for_update().filter(user=user, agency=agency).first()
     if membership is None:
         membership = Membership.objects.create(user=user, agency=agency, role=role)
@@ -93,9 +122,9 @@ def membership_change_role(*, membership: Membership, role: str) -> Membership:
 
 @transaction.atomic
 def membership_remove(*, user, agency: Agency) -> None:
-    """Take the user out of the agency: the membership and every group of that agency."""
-    Membership.objects.filter(user=user, agency=agency).delete()
+    """Take the user out of the agency: every group of that agency, then the membership."""
     user.groups.remove(*Group.objects.filter(agency_group__agency=agency))
+    Membership.objects.filter(user=user, agency=agency).delete()
 
 
 # --- Staff management by an agency admin ---------------------------------------------------------
@@ -382,3 +411,45 @@ def commune_import_csv(*, text: str) -> LoadCounts:
     Commune.objects.bulk_create(new, batch_size=500)
     Commune.objects.bulk_update(changed, ["name", "province", "valid_to"], batch_size=500)
     return LoadCounts(created=len(new), updated=len(changed), unchanged=unchanged)
+
+
+# --- Drift between agency groups and memberships --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupDrift:
+    missing: list[tuple[int, int]]  # (user id, group id) a membership calls for but the group lacks
+    extra: list[tuple[int, int]]  # (user id, group id) in an agency group without the membership
+
+
+def agency_groups_drift() -> GroupDrift:
+    """Compare the agency groups' members with the memberships. The services and the database
+    triggers keep them equal; this finds what got past them (a restored backup, a dropped trigger)."""
+    membership_pairs = set(
+        Membership.objects.filter(agency__groups__role=F("role")).values_list("user_id", "agency__groups__group_id")
+    )
+    through = get_user_model().groups.through
+    group_pairs = set(
+        through.objects.filter(group__agency_group__isnull=False).values_list("user_id", "group_id")
+    )
+    return GroupDrift(missing=sorted(membership_pairs - group_pairs), extra=sorted(group_pairs - membership_pairs))
+
+
+@transaction.atomic
+def agency_groups_reconcile() -> dict:
+    """Report and repair drift: add the members memberships call for, remove the others. Each repair
+    is audited (actor: the system)."""
+    drift = agency_groups_drift()
+    through = get_user_model().groups.through
+    if drift.extra:
+        for user_id, group_id in drift.extra:
+            through.objects.filter(user_id=user_id, group_id=group_id).delete()
+    if drift.missing:
+        through.objects.bulk_create([through(user_id=u, group_id=g) for u, g in drift.missing])
+    if drift.missing or drift.extra:
+        logger.warning("Agency groups drifted from memberships: %d missing, %d extra; repaired.",
+                       len(drift.missing), len(drift.extra))
+        audit_record(actor=None, action=AuditAction.CHANGE, target="agency_groups",
+                     reason="Agency groups drifted from memberships; repaired.",
+                     details={"added": [list(p) for p in drift.missing], "removed": [list(p) for p in drift.extra]})
+    return {"missing": len(drift.missing), "extra": len(drift.extra)}

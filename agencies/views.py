@@ -89,6 +89,9 @@ def staff_add_existing(request, agency_id: int):
     except NotAttachable:
         # Someone else took the account between the form's check and now.
         form.add_error("username", NOT_ATTACHABLE_MESSAGE)
+    except ValidationError as exc:
+        # The person holds a role that never reads cases (permissions/README.md): said on the role.
+        form.add_error("role", exc)
         return _render_staff(request, agency, status=400, existing_form=form)
     messages.success(request, _("%(person)s now works here as %(role)s.") % {
         "person": membership.user.get_full_name() or membership.user.username, "role": membership.get_role_display(),

@@ -23,8 +23,15 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView, exception_handler
 
-from agencies.models import Agency, Role, Sector
-from agencies.selectors import user_agencies
+from agencies.acting import (
+    ACTING_AGENCY_HEADER,
+    ActingAgencyRequired,
+    acting_agency_parse,
+    acting_agency_pick,
+    acting_agency_validate,
+    case_membership_agencies,
+)
+from agencies.models import Agency, Sector
 from config.parsers import BoundedJSONParser
 from permissions.categories import ACTION_CATEGORY_CHOICES, DataCategory
 
@@ -121,13 +128,23 @@ def _responses(ok_status: int, ok_body, *refusals: int) -> dict:
 
 
 class CaseApiView(APIView):
-    """Base of the case API views: JSON only, service errors become 400s."""
+    """Base of the case API views: JSON only, service errors become 400s. A person of several
+    agencies names the one they act for in the `X-Acting-Agency` header (agencies.acting); a
+    header that is not one of their agencies is refused here, before anything is read."""
 
     # Bounded in depth and size like every JSON body of the API (config.parsers).
     parser_classes = [BoundedJSONParser]
+    # Documented on every operation by config.schema.
+    acting_agency_header = True
 
     def get_exception_handler(self):
         return case_api_exception_handler
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        header = request.headers.get(ACTING_AGENCY_HEADER)
+        if header is not None:
+            acting_agency_validate(user=request.user, agency_id=acting_agency_parse(header))
 
 
 def shared_path(name: str, doc: str, **operations: type[APIView]) -> type[APIView]:
@@ -358,12 +375,13 @@ def _opening_agency(*, user, agency_id: int | None) -> Agency:
         if agency is None:
             raise DjangoValidationError({"agency": [_("Unknown agency.")]})
         return agency
-    agencies = list(user_agencies(user=user, roles=(Role.RESPONDER, Role.SUPERVISOR))[:2])
+    agencies = list(case_membership_agencies(user=user))
     if not agencies:
         raise PermissionDenied
-    if len(agencies) > 1:
-        raise DjangoValidationError({"agency": [_("You work for several agencies: choose the one opening the case.")]})
-    return agencies[0]
+    acting_id = acting_agency_pick(member_agency_ids=[agency.pk for agency in agencies])
+    if acting_id is None:
+        raise ActingAgencyRequired
+    return next(agency for agency in agencies if agency.pk == acting_id)
 
 
 def _incident_dict(data) -> dict:

@@ -1,12 +1,16 @@
 """Break-glass: opening, in an emergency, a case that is not shared with the user's agency.
 
-Who may: a user holding the Django permission `cases.break_glass` (granted by a system administrator
-to a group, such as the emergency doctors of a hospital, or to one person; superusers hold every
-permission) who is not an analyst. Analysts see aggregates only, never a case, whatever they hold.
+Who may: a case reader (permissions.readers: never an analyst, an agency admin, a system
+administrator or a superuser, whatever permissions they hold) holding the Django permission
+`cases.break_glass`, granted by a system administrator to a group, such as the emergency doctors
+of a hospital, or to one person.
 
-What it gives: `view_case` and the chosen data categories, as CaseUserObjectPermission rows of that
-user alone, valid for BREAK_GLASS_HOURS. No right to change anything. The access ends by itself:
-`case_get_for_user` ignores rows past their `valid_until`, so nothing has to run at the end.
+What it gives: `view_case` and the chosen data categories, except any category refused in force to
+one of the user's agencies or their sectors (asking for one is refused with a clear message, and a
+refusal recorded later binds too), as CaseUserObjectPermission rows of that user alone, valid for
+BREAK_GLASS_HOURS. No right to change anything. The rows are derived from the BreakGlassUse by
+cases.sharing like every other right and carry its end: `case_get_for_user` ignores rows past
+their `valid_until`, so nothing has to run at the end.
 
 What it costs: a written reason, a BreakGlassUse row that waits in the supervisors' review queue,
 an audit event (action break_glass) with the reason and categories, and an at-once, mandatory
@@ -17,25 +21,25 @@ import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.models import AnalystScope, Membership, Role
+from agencies.models import Membership, Role
 from audit.models import AuditAction
 from audit.services import audit_record
 from notifications.models import NotificationKind
 from notifications.services import notify
-from permissions.categories import CaseRight, DataCategory, category_codename
+from permissions.categories import DataCategory
 from permissions.policy import CASE_ROLES
+from permissions.readers import user_is_case_reader
 
 from .inputs import FieldErrors, clean_categories, clean_text
-from .models import BreakGlassUse, Case, CaseUserObjectPermission
+from .models import BreakGlassUse, Case
 from .selectors import case_get_for_user
+from .sharing import break_glass_refused, case_permissions_sync
 
 BREAK_GLASS_PERMISSION = "cases.break_glass"
 REASON_MAX_LENGTH = 2000
@@ -48,10 +52,8 @@ def break_glass_path(use_id: int) -> str:
 
 
 def break_glass_allowed(*, user) -> bool:
-    """Whether the user holds the right. Analysts never do."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if AnalystScope.objects.filter(user=user).exists():
+    """Whether the user holds the right. Nobody who never reads cases does, superusers included."""
+    if not user_is_case_reader(user):
         return False
     return user.has_perm(BREAK_GLASS_PERMISSION)
 
@@ -107,6 +109,12 @@ def break_glass_open(*, user, case_number: str, reason: str, categories, request
     else:
         raise ValidationError({"case_number": [_("You can already open this case: open it from your cases, "
                                                  "without break-glass.")]})
+    refused = sorted(set(categories) & break_glass_refused(case=case, user=user))
+    if refused:
+        raise ValidationError({"categories": [
+            _("The survivor refused to share these with your agency or sector: %(c)s.")
+            % {"c": ", ".join(str(DataCategory(c).label) for c in refused)}
+        ]})
     with transaction.atomic():
         # One use at a time per case: the row lock keeps two uses from replacing each other's rows.
         case = Case.objects.select_for_update().select_related("lead_agency").get(pk=case.pk)
@@ -114,18 +122,8 @@ def break_glass_open(*, user, case_number: str, reason: str, categories, request
         ends_at = now + datetime.timedelta(hours=settings.BREAK_GLASS_HOURS)
         use = BreakGlassUse.objects.create(case=case, user=user, lead_agency=case.lead_agency, reason=reason,
                                            categories=categories, started_at=now, ends_at=ends_at)
-        codenames = [CaseRight.VIEW.value, *(category_codename(c) for c in categories)]
-        permissions = Permission.objects.filter(
-            content_type=ContentType.objects.get_for_model(Case), codename__in=codenames
-        ).values_list("pk", flat=True)
-        # Rows of an earlier, expired use would collide with guardian's unique (user, permission,
-        # object); its history is kept in its BreakGlassUse row and the audit trail.
-        CaseUserObjectPermission.objects.filter(user=user, content_object=case).delete()
-        CaseUserObjectPermission.objects.bulk_create([
-            CaseUserObjectPermission(user=user, permission_id=permission_id, content_object=case,
-                                     reason=f"break_glass:{use.pk}", granted_at=now, valid_until=ends_at)
-            for permission_id in permissions
-        ])
+        # The rows come from the use, like every other right (cases.sharing).
+        case_permissions_sync(case=case)
         notify(
             recipients=break_glass_supervisors(lead_agency_id=case.lead_agency_id, user=user),
             kind=NotificationKind.BREAK_GLASS_USED, case_number=case.number, link=break_glass_path(use.pk),

@@ -150,8 +150,9 @@ def case_deadline_set(*, access: CaseAccess, actor, data: dict, request=None) ->
     agency's: the reminder goes to them, overdue to their agency's supervisors, and the escalation
     to the lead agency's supervisors when another agency set it (to the province's coordinators
     otherwise)."""
-    if not access.can(CaseRight.LOG_ACTION) or access.agency is None:
+    if not access.can(CaseRight.LOG_ACTION):
         raise PermissionDenied
+    access.acting_agency()
     now = timezone.now()
     values = _clean_deadline(data, now=now)
     case = access.case

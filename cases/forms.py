@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from agencies.acting import acting_agency_pick
 from agencies.models import Agency, Province, Sector
 from permissions.categories import ACTION_CATEGORY_CHOICES, DataCategory
 
@@ -145,12 +146,15 @@ class CaseOpenForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, *args, agencies: list[Agency], **kwargs):
         super().__init__(*args, **kwargs)
         self.agencies = agencies
+        # A person of several agencies opens for the agency they act for, unless they pick another here.
+        acting_id = acting_agency_pick(member_agency_ids=[a.pk for a in agencies])
+        acting = next((a for a in agencies if a.pk == acting_id), agencies[0] if agencies else None)
         if len(agencies) > 1:
             self.fields["agency"] = forms.ModelChoiceField(
                 label=_("Opening agency"), queryset=Agency.objects.filter(pk__in=[a.pk for a in agencies]),
-                empty_label=None,
+                empty_label=None, initial=acting.pk,
             )
-        home = agencies[0].province if agencies else None
+        home = acting.province if acting else None
         self.fields["province"].initial = home.code if home else None
         self.fields["reported_on"].initial = timezone.localdate()
         for question in GBVIMS_QUESTIONS:
@@ -226,10 +230,10 @@ class ActionLogForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, *args, access, action_type: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         # A responder writes only in categories they can read; the service refuses the others too.
-        visible = [(value, label) for value, label in ACTION_CATEGORY_CHOICES if access.sees(value)]
+        visible = [(value, label) for value, label in ACTION_CATEGORY_CHOICES if access.writes(value)]
         self.fields["category"].choices = _blank(_("— choose —")) + visible
         self.default_categories = {
-            value: category for value, category in ACTION_DEFAULT_CATEGORY.items() if access.sees(category)
+            value: category for value, category in ACTION_DEFAULT_CATEGORY.items() if access.writes(category)
         }
         if action_type in ActionType.values:
             self.fields["type"].initial = action_type

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from agencies.acting import ActingAgencyRequired
 from agencies.models import Agency
 from permissions.categories import CaseRight, DataCategory
 
@@ -205,6 +206,10 @@ def _declined_from(access, value) -> Handoff | None:
 @require_http_methods(["GET", "POST"])
 def handoff_send_page(request, case_id: int):
     access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.MANAGE_SHARING)
+    if access.must_choose_agency:
+        for message in ActingAgencyRequired().messages:
+            messages.error(request, message)
+        return redirect("cases:detail", case_id=access.case.pk)
     if access.agency is None:
         raise PermissionDenied
     case = access.case

@@ -16,6 +16,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from agencies.acting import ActingAgencyRequired, acting_agency_pick
 from agencies.models import Agency, Membership
 from audit.models import AuditAction
 from audit.services import audit_record
@@ -66,6 +67,9 @@ class HandoffAccess:
     # "sender" for members of the sending agency, "receiver" for members of the receiving one.
     side: str
     agency: Agency
+    # Whether the user acts for `agency` (agencies.acting): a person of several agencies answers or
+    # withdraws a handoff only while acting for its side; None when they must choose first.
+    acting: bool | None = True
 
     @property
     def is_receiver(self) -> bool:
@@ -118,9 +122,15 @@ def handoff_get_for_user(*, user, handoff_id: int, lock: bool = False) -> Handof
         handoff = qs.get(Q(to_agency_id__in=agency_ids) | Q(from_agency_id__in=agency_ids), pk=handoff_id)
     except (Handoff.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
-    if handoff.to_agency_id in agency_ids:
-        return HandoffAccess(handoff, "receiver", handoff.to_agency)
-    return HandoffAccess(handoff, "sender", handoff.from_agency)
+    acting_id = acting_agency_pick(member_agency_ids=agency_ids)
+    if handoff.from_agency_id in agency_ids and (
+        acting_id == handoff.from_agency_id or handoff.to_agency_id not in agency_ids
+    ):
+        side, agency = "sender", handoff.from_agency
+    else:
+        side, agency = "receiver", handoff.to_agency
+    acting = None if acting_id is None else acting_id == agency.pk
+    return HandoffAccess(handoff, side, agency, acting)
 
 
 def consented_categories(*, case: Case, agency: Agency, now: datetime.datetime | None = None) -> tuple[set, set]:
@@ -222,8 +232,9 @@ def _clean_send(data, *, case: Case, from_agency: Agency, errors: FieldErrors) -
 @transaction.atomic
 def handoff_send(*, access: CaseAccess, actor, data: dict, request=None) -> Handoff:
     """Refer or transfer the case to another agency. Needs manage_sharing (the lead agency)."""
-    if not access.can(CaseRight.MANAGE_SHARING) or access.agency is None:
+    if not access.can(CaseRight.MANAGE_SHARING):
         raise PermissionDenied
+    access.acting_agency()
     case = Case.objects.select_for_update().get(pk=access.case.pk)
     errors = FieldErrors()
     values = _clean_send(data, case=case, from_agency=access.agency, errors=errors)
@@ -273,6 +284,10 @@ def handoff_view(*, user, handoff_id: int, request=None) -> HandoffAccess:
 def _transition(*, user, handoff_id: int, side: str, allowed_from: tuple[str, ...]) -> HandoffAccess:
     access = handoff_get_for_user(user=user, handoff_id=handoff_id, lock=True)
     if access.side != side:
+        raise PermissionDenied
+    if access.acting is None:
+        raise ActingAgencyRequired
+    if not access.acting:
         raise PermissionDenied
     if access.handoff.status not in allowed_from:
         raise ValidationError({"status": [_("This handoff is %(status)s and cannot be changed that way.")
@@ -392,6 +407,9 @@ def handoff_actions_for(*, access: HandoffAccess) -> frozenset[str]:
     after a decline is offered to the sender while it still leads the case; handoff_send decides."""
     handoff = access.handoff
     referral = handoff.kind == HandoffKind.REFERRAL
+    if access.acting is False:
+        # A person of several agencies, acting for another one than this side's.
+        return frozenset()
     if access.is_receiver:
         if handoff.status == HandoffStatus.SENT:
             return frozenset({ACCEPT, DECLINE})

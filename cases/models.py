@@ -161,21 +161,28 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="group_permissions")
     reason = models.CharField(max_length=100, blank=True)
     granted_at = models.DateTimeField(default=timezone.now)
+    # The row counts over [valid_from, valid_until); NULL: no start (already in force) or no end.
+    # A right may hold several disjoint intervals, hence valid_from in the unique key.
+    valid_from = models.DateTimeField(null=True, blank=True)
     valid_until = models.DateTimeField(null=True, blank=True)
 
     class Meta(GroupObjectPermissionBase.Meta):
+        unique_together = [("group", "permission", "content_object", "valid_from")]
         indexes = [models.Index(fields=["content_object", "group"])]
 
 
 class CaseUserObjectPermission(UserObjectPermissionBase):
-    """A right of one user on one case: only break-glass access, always time-limited."""
+    """A right of one user on one case: only break-glass access, always time-limited, derived from
+    the BreakGlassUse rows by cases.sharing like the group rows."""
 
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="user_permissions")
     reason = models.CharField(max_length=100, blank=True)
     granted_at = models.DateTimeField(default=timezone.now)
+    valid_from = models.DateTimeField(null=True, blank=True)
     valid_until = models.DateTimeField(null=True, blank=True)
 
     class Meta(UserObjectPermissionBase.Meta):
+        unique_together = [("user", "permission", "content_object", "valid_from")]
         indexes = [models.Index(fields=["content_object", "user"])]
 
 

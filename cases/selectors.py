@@ -22,8 +22,11 @@ from django.db.models import (
 from django.http import Http404
 from django.utils import timezone
 
-from agencies.models import Agency
+from agencies.acting import ActingAgencyRequired, acting_agency_pick
+from agencies.models import Agency, Membership
 from permissions.categories import GENERAL, CaseRight, categories_from_codenames
+from permissions.policy import CASE_ROLES
+from permissions.readers import case_reader_condition, user_may_be_case_reader
 
 from .models import (
     Action,
@@ -38,10 +41,17 @@ from .models import (
 
 @dataclass(frozen=True)
 class CaseAccess:
+    """What one user may do on one case. `agency` is the agency they act for on it (None for
+    break-glass, which only reads, and for a person of several agencies who has not chosen one:
+    `must_choose_agency`). `rights` beyond viewing are the acting agency's; `categories` are read
+    with the union of the user's agencies, `writable_categories` are the acting agency's."""
+
     case: Case
     agency: Agency | None
     rights: frozenset[str]
     categories: frozenset[str]
+    writable_categories: frozenset[str] | None = None
+    must_choose_agency: bool = False
 
     def can(self, right: str) -> bool:
         return right in self.rights
@@ -49,25 +59,83 @@ class CaseAccess:
     def sees(self, category: str) -> bool:
         return category == GENERAL or category in self.categories
 
+    def acting_agency(self) -> Agency:
+        """The agency a write is made for; ActingAgencyRequired (400) when the person must choose
+        it first, PermissionDenied when they may only read (break-glass, or acting for an agency
+        that is not on this case)."""
+        if self.must_choose_agency:
+            raise ActingAgencyRequired
+        if self.agency is None:
+            raise PermissionDenied
+        return self.agency
+
+    def writes(self, category: str) -> bool:
+        """Whether data of this category may be recorded on behalf of the acting agency."""
+        if self.writable_categories is None:
+            return self.sees(category)
+        return category == GENERAL or category in self.writable_categories
+
+
+# Marks the membership rows in case_get_for_user's one query; no permission has this codename.
+_MEMBER = ":member"
+_WRITE_RIGHTS = frozenset(CaseRight.values) - {CaseRight.VIEW}
+
+
+def _case_access(case: Case, rows: set[tuple[str, int | None]]) -> CaseAccess:
+    """The access of one user from the rows of case_get_for_user: (codename, agency id or None)
+    for each held right, and (_MEMBER, agency id) for each agency the user works on cases for.
+    Reading takes the union of every source; writing, the agency the user acts for
+    (agencies.acting): a one-agency person acts for theirs, a person of several for the one chosen."""
+    member_ids = {agency_id for codename, agency_id in rows if codename == _MEMBER}
+    held = {(codename, agency_id) for codename, agency_id in rows if codename != _MEMBER}
+    codenames = {codename for codename, _ in held}
+    if CaseRight.VIEW not in codenames:
+        raise Http404
+    categories = categories_from_codenames(codenames)
+    acting_id = acting_agency_pick(member_agency_ids=member_ids)
+    if acting_id is None and len(member_ids) > 1:
+        # A write will ask the person to choose; pages still offer what one of their agencies may do.
+        rights = frozenset(c for c in codenames if c in CaseRight.values)
+        return CaseAccess(case=case, agency=None, rights=rights, categories=categories, must_choose_agency=True)
+    acting_codenames = {codename for codename, agency_id in held if agency_id == acting_id and acting_id is not None}
+    if not acting_codenames:
+        # Break-glass, or an acting agency that is not on this case: reading only.
+        return CaseAccess(case=case, agency=None, rights=frozenset({CaseRight.VIEW}), categories=categories,
+                          writable_categories=frozenset())
+    agency = case.lead_agency if case.lead_agency_id == acting_id else Agency.objects.get(pk=acting_id)
+    rights = frozenset({CaseRight.VIEW} | {c for c in acting_codenames if c in _WRITE_RIGHTS})
+    return CaseAccess(case=case, agency=agency, rights=rights, categories=categories,
+                      writable_categories=categories_from_codenames(acting_codenames))
+
 
 def _in_force(now: datetime.datetime) -> Q:
-    return Q(valid_until__isnull=True) | Q(valid_until__gt=now)
+    """A row counts over [valid_from, valid_until): an expiry takes effect at its instant."""
+    return (Q(valid_from__isnull=True) | Q(valid_from__lte=now)) & (
+        Q(valid_until__isnull=True) | Q(valid_until__gt=now)
+    )
 
 
 def _group_rows(user, now):
+    """The rows of the agency groups the user holds a membership for. Memberships are the source:
+    the auth group a user is in does not count, only the Membership with the group's agency and role."""
+    membership = Membership.objects.filter(
+        user=user, agency_id=OuterRef("group__agency_group__agency_id"), role=OuterRef("group__agency_group__role")
+    )
     return CaseGroupObjectPermission.objects.filter(
-        _in_force(now), group__user=user, group__agency_group__agency__active=True
+        _in_force(now), Exists(membership), case_reader_condition(user),
+        group__agency_group__role__in=CASE_ROLES, group__agency_group__agency__active=True,
     )
 
 
 def _user_rows(user, now):
-    return CaseUserObjectPermission.objects.filter(_in_force(now), user=user)
+    return CaseUserObjectPermission.objects.filter(_in_force(now), case_reader_condition(user), user=user)
 
 
 def case_list_visible_to(*, user) -> QuerySet[Case]:
-    """Cases the user may see: one EXISTS over their agency groups' rights, one over their own
-    time-limited (break-glass) rights. No case for anonymous users."""
-    if not user.is_authenticated or not user.is_active:
+    """Cases the user may see: one EXISTS over their memberships' agency rights, one over their own
+    time-limited (break-glass) rights. No case for anonymous users nor for anyone who never reads
+    cases (permissions.readers)."""
+    if not user_may_be_case_reader(user):
         return Case.objects.none()
     now = timezone.now()
     via_group = _group_rows(user, now).filter(content_object=OuterRef("pk"), permission__codename=CaseRight.VIEW)
@@ -105,15 +173,16 @@ def case_get_for_user(*, user, case_id: int, require: str = CaseRight.VIEW) -> C
     """The case with the user's rights and categories, or Http404 when the user may not see it:
     an unshared case is indistinguishable from a missing one. PermissionDenied when the user sees
     the case but lacks `require`."""
-    if not user.is_authenticated or not user.is_active:
+    if not user_may_be_case_reader(user):
         raise Http404
     try:
         case = Case.objects.select_related("province", "lead_agency", "survivor", "responsible").get(pk=case_id)
     except (Case.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
     now = timezone.now()
-    # One query: the agency groups' rows (with the agency they come through) and the user's own
-    # time-limited rows (through no agency).
+    # One query: the agency groups' rows (with the agency they come through), the user's own
+    # time-limited rows (through no agency) and the agencies the user works for (to know whom
+    # they act for).
     via_groups = _group_rows(user, now).filter(content_object=case).values_list(
         "permission__codename", "group__agency_group__agency_id"
     )
@@ -122,23 +191,13 @@ def case_get_for_user(*, user, case_id: int, require: str = CaseRight.VIEW) -> C
         .annotate(no_agency=Value(None, output_field=IntegerField()))
         .values_list("permission__codename", "no_agency")
     )
-    held = set(via_groups.union(via_user, all=True))
-    codenames = {codename for codename, _ in held}
-    if CaseRight.VIEW not in codenames:
-        raise Http404
-    agency_ids = {agency_id for codename, agency_id in held if agency_id is not None}
-    if case.lead_agency_id in agency_ids:
-        agency = case.lead_agency
-    elif agency_ids:
-        agency = Agency.objects.get(pk=min(agency_ids))
-    else:
-        agency = None
-    access = CaseAccess(
-        case=case,
-        agency=agency,
-        rights=frozenset(c for c in codenames if c in CaseRight.values),
-        categories=categories_from_codenames(codenames),
+    memberships = (
+        Membership.objects.filter(user=user, role__in=CASE_ROLES, agency__active=True).order_by()
+        .annotate(marker=Value(_MEMBER, output_field=CharField()), member_of=F("agency_id"))
+        .values_list("marker", "member_of")
     )
+    rows = set(via_groups.union(via_user, memberships, all=True))
+    access = _case_access(case, rows)
     if not access.can(require):
         raise PermissionDenied
     return access

@@ -75,10 +75,9 @@ def _require(access: CaseAccess, right: str) -> None:
 
 
 def _acting_agency(access: CaseAccess) -> Agency:
-    """Writes are made on behalf of an agency; time-limited personal access (break-glass) reads only."""
-    if access.agency is None:
-        raise PermissionDenied
-    return access.agency
+    """Writes are made on behalf of an agency; time-limited personal access (break-glass) reads only.
+    A person of several agencies who has not chosen the one they act for is asked to (400)."""
+    return access.acting_agency()
 
 
 def _touch(case: Case, now: datetime.datetime) -> None:
@@ -363,7 +362,7 @@ def survivor_update(*, access: CaseAccess, actor, data: dict, request=None) -> S
     agency = _acting_agency(access)
     if isinstance(data, dict):
         for category in _survivor_categories(data):
-            if not access.sees(category):
+            if not access.writes(category):
                 raise PermissionDenied
     today = timezone.localdate()
     errors = FieldErrors()
@@ -427,7 +426,7 @@ def action_log(*, access: CaseAccess, actor, data: dict, request=None) -> Action
     now = timezone.now()
     errors = FieldErrors()
     values = clean_action(data, errors=errors, now=now)
-    if values.get("category") and not errors.has("category") and not access.sees(values["category"]):
+    if values.get("category") and not errors.has("category") and not access.writes(values["category"]):
         errors.add("category", _("Your agency cannot see this data category, so it cannot log in it."))
     errors.raise_if_any()
     action = Action.objects.create(case=access.case, actor=actor, agency=agency, created_at=now, **values)

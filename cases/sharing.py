@@ -1,29 +1,45 @@
 """Gathers the facts of one case for the sharing policy and applies the result.
 
-Called inside the transaction of every change to a case's lead agency, consents or handoffs, so
-that access changes commit (or roll back) together with their cause.
+Called inside the transaction of every change to a case's lead agency, consents, handoffs or
+break-glass uses, so that access changes commit (or roll back) together with their cause. Ends
+in time (consent and refusal expiry, the end of a break-glass use) need no call: the rows carry
+their validity intervals and reads compare them with the clock.
 """
+
+from collections import defaultdict
 
 from django.db.models import Q
 from django.utils import timezone
 
-from agencies.models import Agency
+from agencies.models import Agency, Membership
 from permissions.policy import (
     ALL_CATEGORIES,
+    CASE_ROLES,
     COMPLETED_RIGHTS,
     RECEIVING_RIGHTS,
+    BreakGlassFact,
     ConsentFact,
     Recipient,
     ShareFact,
+    break_glass_grants,
     case_grants,
+    refused_now,
 )
-from permissions.services import object_permissions_replace
+from permissions.services import object_permissions_replace, user_object_permissions_replace
 
-from .models import Case, CaseGroupObjectPermission, Consent, Handoff, HandoffKind, HandoffStatus
+from .models import (
+    BreakGlassUse,
+    Case,
+    CaseGroupObjectPermission,
+    CaseUserObjectPermission,
+    Consent,
+    Handoff,
+    HandoffKind,
+    HandoffStatus,
+)
 
 
-def _consents_in_force(case: Case) -> list[Consent]:
-    now = timezone.now()
+def _consents_in_force(case: Case, now) -> list[Consent]:
     return list(
         Consent.objects.filter(case=case, withdrawn_at__isnull=True)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
@@ -37,6 +53,14 @@ def _consent_fact(consent: Consent) -> ConsentFact:
         refused=frozenset(consent.refused_categories),
         expires_at=consent.expires_at,
         reason=f"consent:{consent.pk}",
+    )
+
+
+def _applying_to(consents: list[Consent], agency_id: int, sector: str) -> tuple[ConsentFact, ...]:
+    """The consents addressed to the agency itself or to its whole sector."""
+    return tuple(
+        _consent_fact(c) for c in consents
+        if c.receiving_agency_id == agency_id or (c.receiving_sector and c.receiving_sector == sector)
     )
 
 
@@ -61,25 +85,88 @@ def _handoff_shares(case: Case) -> dict[int, list[ShareFact]]:
     return shares
 
 
-def case_recipients(*, case: Case) -> list[Recipient]:
+def _recipients_and_lead_sector(*, case: Case, consents: list[Consent]) -> tuple[list[Recipient], str]:
     """Every agency other than the lead that holds a share of the case, with the consents that
-    apply to it (its own and its sector's)."""
+    apply to it (its own and its sector's); and the lead's sector, from the same query."""
     shares = _handoff_shares(case)
     shares.pop(case.lead_agency_id, None)
-    consents = _consents_in_force(case)
     sectors = dict(Agency.objects.filter(pk__in=list(shares), active=True).values_list("pk", "sector"))
-    return [
-        Recipient(
-            agency_id=agency_id,
-            consents=tuple(
-                _consent_fact(c) for c in consents if c.receiving_agency_id == agency_id or c.receiving_sector == sector
-            ),
-            shares=tuple(shares[agency_id]),
-        )
+    lead_sector = ""
+    if any(c.receiving_sector for c in consents):
+        # Only a consent to a whole sector needs the lead's sector (mostly loaded with the case already).
+        lead_sector = case.lead_agency.sector
+    recipients = [
+        Recipient(agency_id=agency_id, consents=_applying_to(consents, agency_id, sector),
+                  shares=tuple(shares[agency_id]))
         for agency_id, sector in sorted(sectors.items())
     ]
+    return recipients, lead_sector
+
+
+def case_recipients(*, case: Case, consents: list[Consent] | None = None) -> list[Recipient]:
+    if consents is None:
+        consents = _consents_in_force(case, timezone.now())
+    return _recipients_and_lead_sector(case=case, consents=consents)[0]
+
+
+def _user_agencies(user_ids) -> dict[int, list[tuple[int, str]]]:
+    """Each user's case-role agencies (active), with their sectors."""
+    agencies: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for user_id, agency_id, sector in Membership.objects.filter(
+        user_id__in=set(user_ids), role__in=CASE_ROLES, agency__active=True,
+    ).values_list("user_id", "agency_id", "agency__sector"):
+        agencies[user_id].append((agency_id, sector))
+    return agencies
+
+
+def break_glass_refused(*, case: Case, user) -> frozenset[str]:
+    """The categories refused in force to one of the user's agencies or their sectors: break-glass
+    cannot open them."""
+    consents = _consents_in_force(case, timezone.now())
+    applying = [fact for agency_id, sector in _user_agencies([user.pk])[user.pk]
+                for fact in _applying_to(consents, agency_id, sector)]
+    return refused_now(applying)
+
+
+def break_glass_facts(*, case: Case, consents: list[Consent], now) -> list[BreakGlassFact]:
+    """The case's break-glass uses not yet ended, each with the consents that apply to one of its
+    user's agencies (so that a refusal to the user's agency or sector binds break-glass too)."""
+    uses = list(BreakGlassUse.objects.filter(case=case, ends_at__gt=now).order_by("started_at", "id"))
+    if not uses:
+        return []
+    agencies = _user_agencies(use.user_id for use in uses)
+    facts = []
+    for use in uses:
+        applying = {
+            fact for agency_id, sector in agencies[use.user_id] for fact in _applying_to(consents, agency_id, sector)
+        }
+        facts.append(BreakGlassFact(
+            user_id=use.user_id, categories=frozenset(use.categories), started_at=use.started_at,
+            ends_at=use.ends_at, reason=f"break_glass:{use.pk}", consents=tuple(sorted(applying, key=str)),
+        ))
+    return facts
 
 
 def case_permissions_sync(*, case: Case) -> None:
-    grants = case_grants(lead_agency_id=case.lead_agency_id, recipients=case_recipients(case=case))
+    now = timezone.now()
+    consents = _consents_in_force(case, now)
+    recipients, lead_sector = _recipients_and_lead_sector(case=case, consents=consents)
+    grants = case_grants(
+        lead_agency_id=case.lead_agency_id, recipients=recipients,
+        lead_consents=_applying_to(consents, case.lead_agency_id, lead_sector),
+    )
     object_permissions_replace(perm_model=CaseGroupObjectPermission, obj=case, agency_grants=grants)
+    facts = break_glass_facts(case=case, consents=consents, now=now)
+    if not facts:
+        # Rows of ended uses are past their end and count for nothing; a later use replaces them.
+        return
+    user_grants: dict[int, object] = {}
+    for fact in facts:
+        grants_of_use = break_glass_grants(fact)
+        if fact.user_id in user_grants:
+            for codename, intervals in grants_of_use.grants.items():
+                for grant in intervals:
+                    user_grants[fact.user_id].add(codename, grant.reason, grant.valid_until, grant.valid_from)
+        else:
+            user_grants[fact.user_id] = grants_of_use
+    user_object_permissions_replace(perm_model=CaseUserObjectPermission, obj=case, user_grants=user_grants)

@@ -78,8 +78,9 @@ def _sensitive(category: str) -> list[str]:
 def takedown_request_record(*, access: CaseAccess, actor, data: dict, request=None) -> TakedownRequest:
     """Record a request to a platform to take content down: the action, and the request with the
     hash of the content reference. Needs log_action, like any action."""
-    if not access.can(CaseRight.LOG_ACTION) or access.agency is None:
+    if not access.can(CaseRight.LOG_ACTION):
         raise PermissionDenied
+    access.acting_agency()
     now = timezone.now()
     errors = FieldErrors()
     data = reject_unknown(data, REQUEST_FIELDS, errors)
@@ -129,8 +130,9 @@ def takedown_outcome_record(*, access: CaseAccess, actor, takedown_id: int, data
                             request=None) -> TakedownRequest:
     """Record what the platform did (removed, refused, no response) or set the request back to
     pending; `resolved_at` defaults to now. A later outcome replaces an earlier one; each is audited."""
-    if not access.can(CaseRight.LOG_ACTION) or access.agency is None:
+    if not access.can(CaseRight.LOG_ACTION):
         raise PermissionDenied
+    access.acting_agency()
     if isinstance(takedown_id, bool) or not isinstance(takedown_id, int):
         raise Http404
     takedown = takedown_list_for_case(access=access).select_for_update(of=("self",)).filter(pk=takedown_id).first()

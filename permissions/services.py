@@ -11,33 +11,22 @@ from agencies.models import AgencyGroup
 
 from .policy import CASE_ROLES, AgencyGrants
 
-RowKey = tuple[int, int]  # (group id, permission id)
+# (group or user id, permission id, valid_from)
+RowKey = tuple[int, int, datetime.datetime | None]
 
 
-@transaction.atomic
-def object_permissions_replace(
-    *, perm_model: type[models.Model], obj: models.Model, agency_grants: Mapping[int, AgencyGrants]
-) -> None:
-    """Make the group permission rows of `obj` equal to `agency_grants`, granted to the case roles'
-    groups of each agency. Rows that stay are updated only when their reason or expiry changed."""
+def _permission_ids(obj: models.Model) -> dict[str, int]:
     content_type = ContentType.objects.get_for_model(obj)
-    permission_ids = dict(
-        Permission.objects.filter(content_type=content_type).values_list("codename", "id")
-    )
-    groups_by_agency: dict[int, list[int]] = {}
-    for agency_id, group_id in AgencyGroup.objects.filter(
-        agency_id__in=list(agency_grants), role__in=CASE_ROLES
-    ).values_list("agency_id", "group_id"):
-        groups_by_agency.setdefault(agency_id, []).append(group_id)
+    return dict(Permission.objects.filter(content_type=content_type).values_list("codename", "id"))
 
-    desired: dict[RowKey, tuple[str, datetime.datetime | None]] = {}
-    for agency_id, grants in agency_grants.items():
-        for group_id in groups_by_agency.get(agency_id, ()):
-            for grant in grants.grants.values():
-                desired[(group_id, permission_ids[grant.codename])] = (grant.reason, grant.valid_until)
 
+def _rows_replace(*, perm_model: type[models.Model], obj: models.Model, holder_field: str,
+                  desired: dict[RowKey, tuple[str, datetime.datetime | None]]) -> None:
+    """Make the rows of `obj` equal to `desired`. Rows that stay are updated only when their reason
+    or end changed."""
+    holder_id = f"{holder_field}_id"
     existing = {
-        (row.group_id, row.permission_id): row
+        (getattr(row, holder_id), row.permission_id, row.valid_from): row
         for row in perm_model.objects.select_for_update().filter(content_object=obj)
     }
     stale = [row.pk for key, row in existing.items() if key not in desired]
@@ -51,12 +40,48 @@ def object_permissions_replace(
             changed.append(row)
     if changed:
         perm_model.objects.bulk_update(changed, ["reason", "valid_until"])
-    # bulk_create skips guardian's per-row content-type check, which `permission_ids` already guarantees.
+    # bulk_create skips guardian's per-row content-type check, which the permission ids already guarantee.
     perm_model.objects.bulk_create(
         [
-            perm_model(group_id=group_id, permission_id=permission_id, content_object=obj,
-                       reason=reason, valid_until=valid_until)
-            for (group_id, permission_id), (reason, valid_until) in desired.items()
-            if (group_id, permission_id) not in existing
+            perm_model(**{holder_id: holder, "permission_id": permission_id, "content_object": obj,
+                          "reason": reason, "valid_from": valid_from, "valid_until": valid_until})
+            for (holder, permission_id, valid_from), (reason, valid_until) in desired.items()
+            if (holder, permission_id, valid_from) not in existing
         ]
     )
+
+
+@transaction.atomic
+def object_permissions_replace(
+    *, perm_model: type[models.Model], obj: models.Model, agency_grants: Mapping[int, AgencyGrants]
+) -> None:
+    """Make the group permission rows of `obj` equal to `agency_grants`, granted to the case roles'
+    groups of each agency, one row per interval."""
+    permission_ids = _permission_ids(obj)
+    groups_by_agency: dict[int, list[int]] = {}
+    for agency_id, group_id in AgencyGroup.objects.filter(
+        agency_id__in=list(agency_grants), role__in=CASE_ROLES
+    ).values_list("agency_id", "group_id"):
+        groups_by_agency.setdefault(agency_id, []).append(group_id)
+    desired: dict[RowKey, tuple[str, datetime.datetime | None]] = {}
+    for agency_id, grants in agency_grants.items():
+        for group_id in groups_by_agency.get(agency_id, ()):
+            for intervals in grants.grants.values():
+                for grant in intervals:
+                    key = (group_id, permission_ids[grant.codename], grant.valid_from)
+                    desired[key] = (grant.reason, grant.valid_until)
+    _rows_replace(perm_model=perm_model, obj=obj, holder_field="group", desired=desired)
+
+
+@transaction.atomic
+def user_object_permissions_replace(
+    *, perm_model: type[models.Model], obj: models.Model, user_grants: Mapping[int, AgencyGrants]
+) -> None:
+    """The same for rows held by single users (break-glass): `user_grants` is keyed by user id."""
+    permission_ids = _permission_ids(obj)
+    desired: dict[RowKey, tuple[str, datetime.datetime | None]] = {}
+    for user_id, grants in user_grants.items():
+        for intervals in grants.grants.values():
+            for grant in intervals:
+                desired[(user_id, permission_ids[grant.codename], grant.valid_from)] = (grant.reason, grant.valid_until)
+    _rows_replace(perm_model=perm_model, obj=obj, holder_field="user", desired=desired)

@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "accounts.middleware.SessionLifetimeMiddleware",
     "accounts.middleware.PasswordChangeRequiredMiddleware",
     "accounts.middleware.SignInSessionMiddleware",
+    "accounts.middleware.ActingAgencyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a sign-in refused during a lockout into the lockout answer (accounts.lockout).
     "axes.middleware.AxesMiddleware",
@@ -419,6 +420,10 @@ NOTIFICATIONS_RELAY_SWEEP_SECONDS = env.int("NOTIFICATIONS_RELAY_SWEEP_SECONDS",
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "config.tasks.heartbeat", "schedule": crontab(minute="*")},
     "audit-checkpoint": {"task": "audit.tasks.checkpoint_chain", "schedule": crontab(hour=0, minute=15)},
+    # Agency groups are a cache of memberships: report and repair any drift (audited).
+    "agency-groups-reconcile": {
+        "task": "agencies.tasks.reconcile_agency_groups", "schedule": crontab(hour=1, minute=30),
+    },
     "deadline-sweep": {"task": "notifications.tasks.sweep_deadlines", "schedule": crontab(minute="*")},
     "outbox-relay": {"task": "notifications.tasks.relay_outbox", "schedule": float(NOTIFICATIONS_RELAY_SWEEP_SECONDS)},
     # CELERY_TIMEZONE is Asia/Ho_Chi_Minh: 02:00 on the 1st, local time, builds last month's reports.

@@ -47,15 +47,25 @@ def test_admin_refuses_people_who_are_not_staff(client, world, who):
 
 def test_creating_an_agency_in_the_admin_creates_its_groups_and_members(sysadmin_client, world):
     response = sysadmin_client.post(reverse("admin:agencies_agency_add"), agency_form(world, rows=[
-        {"user": world.lead_supervisor.pk, "role": "agency_admin"},
+        {"user": world.lead_supervisor.pk, "role": "supervisor"},
     ]))
     assert response.status_code == 302, response.context and response.context["adminform"].form.errors
     agency = Agency.objects.get(name="Trung tâm Công tác xã hội Hà Nội")
     assert sorted(AgencyGroup.objects.filter(agency=agency).values_list("role", flat=True)) == sorted(Role.values)
     assert group_names(world.lead_supervisor) == {
         agency_group_name(agency=world.police, role=Role.SUPERVISOR),
-        agency_group_name(agency=agency, role=Role.AGENCY_ADMIN),
+        agency_group_name(agency=agency, role=Role.SUPERVISOR),
     }
+
+
+def test_the_admin_refuses_a_case_role_beside_an_agency_admin_role_with_a_form_error(sysadmin_client, world):
+    """Issue 10: a supervisor elsewhere cannot also be an agency admin (nor the other way round)."""
+    response = sysadmin_client.post(reverse("admin:agencies_agency_add"), agency_form(world, rows=[
+        {"user": world.lead_supervisor.pk, "role": "agency_admin"},
+    ]))
+    assert response.status_code == 200
+    assert not Agency.objects.filter(name="Trung tâm Công tác xã hội Hà Nội").exists()
+    assert not Membership.objects.filter(user=world.lead_supervisor, role="agency_admin").exists()
 
 
 def test_inline_role_change_user_swap_and_delete_go_through_the_services(sysadmin_client, world):

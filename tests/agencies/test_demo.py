@@ -17,6 +17,7 @@ EXPECTED_USERNAMES = (
     [f"{p}.{s}.{r}" for p in ("hn", "hue", "hcm") for s in ("police", "health", "education", "social_work")
      for r in ("responder", "supervisor")]
     + ["hn.admin", "hue.admin", "hcm.admin", "analyst.national", "analyst.hn", "sysadmin"]
+    + ["hn.social_work.hotline", "hcm.health.shelter"]
 )
 
 
@@ -48,12 +49,12 @@ def test_seed_demo_twice_gives_the_same_world_and_prints_the_logins(db):
     first = seed()
     after_first = counts()
     assert after_first == {
-        "provinces": 34, "communes": 24, "agencies": 30, "groups": 90, "users": 30, "memberships": 27, "scopes": 2,
+        "provinces": 34, "communes": 24, "agencies": 30, "groups": 90, "users": 32, "memberships": 31, "scopes": 2,
     }
     second = seed()
     assert counts() == after_first
-    assert "30 accounts created; 0 already existed" in first
-    assert "0 accounts created; 30 already existed" in second
+    assert "32 accounts created; 0 already existed" in first
+    assert "0 accounts created; 32 already existed" in second
     for output in (first, second):
         assert demo.DEMO_PASSWORD in output
         lines = output.splitlines()
@@ -76,6 +77,12 @@ def test_the_demo_users_have_their_roles_and_can_sign_in(client, db):
     assert (admin.role, admin.agency.sector, admin.agency.province.abbreviation) == (
         Role.AGENCY_ADMIN, Sector.SOCIAL_WORK, "HCM"
     )
+    for username, agencies in [("hn.social_work.hotline", {("HN", Sector.SOCIAL_WORK, Role.RESPONDER),
+                                                            ("HN", Sector.HOTLINE, Role.RESPONDER)}),
+                               ("hcm.health.shelter", {("HCM", Sector.HEALTH, Role.RESPONDER),
+                                                       ("HCM", Sector.SHELTER, Role.SUPERVISOR)})]:
+        held = Membership.objects.filter(user__username=username)
+        assert {(m.agency.province.abbreviation, m.agency.sector, m.role) for m in held} == agencies
     assert AnalystScope.objects.get(user__username="analyst.national").province is None
     assert AnalystScope.objects.get(user__username="analyst.hn").province.abbreviation == "HN"
     assert not Membership.objects.filter(user__username__startswith="analyst").exists()
@@ -154,4 +161,4 @@ def test_seed_demo_refuses_production_settings_unless_told(db, settings):
         call_command("seed_demo", stdout=StringIO())
     assert get_user_model().objects.count() == 0
     call_command("seed_demo", "--allow-production", stdout=StringIO())
-    assert get_user_model().objects.count() == 30
+    assert get_user_model().objects.count() == 32

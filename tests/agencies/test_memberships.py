@@ -59,8 +59,8 @@ def test_a_user_in_two_agencies_keeps_the_other_agencys_group(world):
     health_supervisor = agency_group_name(agency=world.health, role=Role.SUPERVISOR)
     assert group_names(user) == {police_responder, health_supervisor}
 
-    membership_change_role(membership=Membership.objects.get(user=user, agency=world.police), role=Role.AGENCY_ADMIN)
-    assert group_names(user) == {agency_group_name(agency=world.police, role=Role.AGENCY_ADMIN), health_supervisor}
+    membership_change_role(membership=Membership.objects.get(user=user, agency=world.police), role=Role.SUPERVISOR)
+    assert group_names(user) == {agency_group_name(agency=world.police, role=Role.SUPERVISOR), health_supervisor}
 
     membership_remove(user=user, agency=world.police)
     assert group_names(user) == {health_supervisor}

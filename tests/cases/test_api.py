@@ -9,6 +9,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from agencies.acting import acting_for
 from agencies.services import agency_create, membership_add
 from audit.models import AuditEvent
 from cases.models import Action, Case, CaseEvent, Consent, Incident
@@ -141,8 +142,9 @@ def test_list_filters_by_status_risk_province_number_and_time(world, api):
     high = case_build(world, risk_level="high")
     in_hue = case_build(world, actor=world.outsider_responder, agency=world.school)
     membership_add(user=world.lead_responder, agency=world.school, role="responder")
-    case_change_status(access=case_get_for_user(user=world.lead_responder, case_id=high.pk),
-                       actor=world.lead_responder, status="active")
+    with acting_for(world.police.pk):
+        case_change_status(access=case_get_for_user(user=world.lead_responder, case_id=high.pk),
+                           actor=world.lead_responder, status="active")
     client = api(world.lead_responder)
 
     def numbers(query):

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils import timezone
 
+from agencies.acting import ActingAgencyRequired, acting_for
 from agencies.services import membership_add
 from audit.models import AuditEvent
 from cases.crypto import phone_search_hash
@@ -342,9 +343,12 @@ def test_case_list_audit_writes_one_event_naming_the_ids(world, case):
         case_list_audit(user=world.lead_responder, case_ids=["1"])
 
 
-def test_a_member_of_two_agencies_acts_for_the_lead(world, case):
+def test_a_member_of_two_agencies_acts_for_the_agency_chosen(world, case):
     both = make_user("both")
     membership_add(user=both, agency=world.health, role="responder")
     membership_add(user=both, agency=world.police, role="responder")
-    action = action_log(access=access_for(both, case), actor=both, data={"type": "note"})
+    with pytest.raises(ActingAgencyRequired):
+        action_log(access=access_for(both, case), actor=both, data={"type": "note"})
+    with acting_for(world.police.pk):
+        action = action_log(access=access_for(both, case), actor=both, data={"type": "note"})
     assert action.agency == world.police

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.utils import timezone
 
+from agencies.acting import acting_for
 from agencies.services import membership_add
 from audit.models import AuditEvent
 from cases.handoffs import handoff_accept, handoff_decline, handoff_send
@@ -310,7 +311,8 @@ def test_the_responder_home_shows_what_waits_for_an_answer_most_pressing_first(w
     links = re.findall(r'data-testid="handoff-link-(\d+)"', page)
     assert links == [str(sooner.pk), str(later.pk)] and 'data-testid="overdue"' in page
     assert {"all-incoming", "all-outgoing"} <= _testids(page)
-    handoff_accept(user=world.receiving_responder, handoff_id=later.pk)
+    with acting_for(world.health.pk):
+        handoff_accept(user=world.receiving_responder, handoff_id=later.pk)
     page = web(world.receiving_responder).get("/work/").content.decode()
     assert re.findall(r'data-testid="handoff-link-(\d+)"', page) == [str(sooner.pk)]
     assert "no-handoffs" in _testids(web(world.lead_responder).get("/work/").content.decode())

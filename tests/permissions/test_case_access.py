@@ -8,11 +8,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 
+from agencies.acting import acting_for
 from agencies.services import membership_add, membership_remove
 from cases.models import CaseGroupObjectPermission, HandoffKind, HandoffStatus
 from cases.selectors import case_get_for_user, case_list_visible_to
 from cases.sharing import case_permissions_sync
 from permissions.categories import DataCategory
+from permissions.policy import LEAD_RIGHTS, RECEIVING_RIGHTS
 from tests.conftest import make_user
 
 from .conftest import bare_case, consent, handoff, share
@@ -177,12 +179,18 @@ def test_inactive_agency_loses_access(world, case):
     assert visible(world.lead_supervisor) == set()
 
 
-def test_user_in_two_agencies_acts_through_the_lead(world, case):
+def test_user_in_two_agencies_reads_the_union_and_acts_for_the_agency_chosen(world, case):
     share(world, case, agency=world.health, granted=[DataCategory.MEDICAL])
     membership_add(user=world.receiving_responder, agency=world.police, role="responder")
     access = case_get_for_user(user=world.receiving_responder, case_id=case.pk)
-    assert access.agency == world.police
+    assert access.agency is None and access.must_choose_agency
     assert access.categories == ALL
+    for agency, rights in [(world.police, LEAD_RIGHTS), (world.health, RECEIVING_RIGHTS)]:
+        with acting_for(agency.pk):
+            access = case_get_for_user(user=world.receiving_responder, case_id=case.pk)
+        assert access.agency == agency and not access.must_choose_agency
+        assert access.rights == rights
+        assert access.categories == ALL
 
 
 def test_permission_rows_grow_with_agencies_not_users(world, case):

@@ -1,0 +1,238 @@
+"""Database triggers that keep case rights coming from memberships alone, on PostgreSQL and SQLite
+(permissions/README.md, rules 1 and 2). The membership services check the same first and say why
+in words; the triggers are what holds when something else writes (Django admin, a shell, a bug).
+
+- An agency's auth group (agency:<id>:<role>) is a cache of its memberships: adding a user to it
+  without a Membership of that agency and role is refused; deleting a membership or changing its
+  role removes the user from the groups it put them in.
+- Those who never read cases stay out of the roles that do: a responder or supervisor membership
+  cannot go with an agency-admin membership, an analyst scope, or a system administrator's account
+  (is_superuser or is_staff).
+
+A refusal raises IntegrityError (SQLSTATE 23000 on PostgreSQL, RAISE(ABORT) on SQLite).
+"""
+
+from django.db import NotSupportedError
+from django.db.migrations.operations.base import Operation
+
+_POSTGRESQL_INSTALL = [
+    """
+    CREATE OR REPLACE FUNCTION agencies_membership_roles_check() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF NEW.role IN ('responder', 'supervisor') THEN
+            IF EXISTS (SELECT 1 FROM auth_user WHERE id = NEW.user_id AND (is_superuser OR is_staff))
+               OR EXISTS (SELECT 1 FROM agencies_analystscope WHERE user_id = NEW.user_id)
+               OR EXISTS (SELECT 1 FROM agencies_membership
+                          WHERE user_id = NEW.user_id AND role = 'agency_admin' AND id <> NEW.id) THEN
+                RAISE EXCEPTION 'a responder or supervisor cannot be an analyst, agency admin or system administrator'
+                    USING ERRCODE = 'integrity_constraint_violation';
+            END IF;
+        ELSIF NEW.role = 'agency_admin' AND EXISTS (
+            SELECT 1 FROM agencies_membership
+            WHERE user_id = NEW.user_id AND role IN ('responder', 'supervisor') AND id <> NEW.id) THEN
+            RAISE EXCEPTION 'an agency admin cannot be a responder or supervisor'
+                USING ERRCODE = 'integrity_constraint_violation';
+        END IF;
+        RETURN NEW;
+    END
+    $$
+    """,
+    """
+    CREATE TRIGGER agencies_membership_roles BEFORE INSERT OR UPDATE ON agencies_membership
+        FOR EACH ROW EXECUTE FUNCTION agencies_membership_roles_check()
+    """,
+    """
+    CREATE OR REPLACE FUNCTION agencies_membership_groups_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'DELETE' OR OLD.role <> NEW.role OR OLD.user_id <> NEW.user_id
+           OR OLD.agency_id <> NEW.agency_id THEN
+            DELETE FROM auth_user_groups WHERE user_id = OLD.user_id AND group_id IN (
+                SELECT group_id FROM agencies_agencygroup WHERE agency_id = OLD.agency_id AND role = OLD.role);
+        END IF;
+        RETURN NULL;
+    END
+    $$
+    """,
+    """
+    CREATE TRIGGER agencies_membership_groups AFTER UPDATE OR DELETE ON agencies_membership
+        FOR EACH ROW EXECUTE FUNCTION agencies_membership_groups_follow()
+    """,
+    """
+    CREATE OR REPLACE FUNCTION agencies_group_member_check() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF EXISTS (SELECT 1 FROM agencies_agencygroup WHERE group_id = NEW.group_id) AND NOT EXISTS (
+            SELECT 1 FROM agencies_agencygroup ag JOIN agencies_membership m
+                ON m.agency_id = ag.agency_id AND m.role = ag.role
+            WHERE ag.group_id = NEW.group_id AND m.user_id = NEW.user_id) THEN
+            RAISE EXCEPTION 'an agency group member needs the matching membership'
+                USING ERRCODE = 'integrity_constraint_violation';
+        END IF;
+        RETURN NEW;
+    END
+    $$
+    """,
+    """
+    CREATE TRIGGER agencies_group_member BEFORE INSERT OR UPDATE ON auth_user_groups
+        FOR EACH ROW EXECUTE FUNCTION agencies_group_member_check()
+    """,
+    """
+    CREATE OR REPLACE FUNCTION agencies_no_case_role_check() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF EXISTS (SELECT 1 FROM agencies_membership
+                   WHERE user_id = NEW.user_id AND role IN ('responder', 'supervisor')) THEN
+            RAISE EXCEPTION 'a responder or supervisor cannot be an analyst'
+                USING ERRCODE = 'integrity_constraint_violation';
+        END IF;
+        RETURN NEW;
+    END
+    $$
+    """,
+    """
+    CREATE TRIGGER agencies_analyst_no_case_role BEFORE INSERT OR UPDATE ON agencies_analystscope
+        FOR EACH ROW EXECUTE FUNCTION agencies_no_case_role_check()
+    """,
+    """
+    CREATE OR REPLACE FUNCTION agencies_sysadmin_no_case_role_check() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF (NEW.is_superuser OR NEW.is_staff) AND EXISTS (
+            SELECT 1 FROM agencies_membership WHERE user_id = NEW.id AND role IN ('responder', 'supervisor')) THEN
+            RAISE EXCEPTION 'a responder or supervisor cannot be a system administrator'
+                USING ERRCODE = 'integrity_constraint_violation';
+        END IF;
+        RETURN NEW;
+    END
+    $$
+    """,
+    """
+    CREATE TRIGGER agencies_sysadmin_no_case_role BEFORE UPDATE OF is_superuser, is_staff ON auth_user
+        FOR EACH ROW EXECUTE FUNCTION agencies_sysadmin_no_case_role_check()
+    """,
+]
+_POSTGRESQL_REMOVE = [
+    "DROP TRIGGER IF EXISTS agencies_sysadmin_no_case_role ON auth_user",
+    "DROP FUNCTION IF EXISTS agencies_sysadmin_no_case_role_check()",
+    "DROP TRIGGER IF EXISTS agencies_analyst_no_case_role ON agencies_analystscope",
+    "DROP FUNCTION IF EXISTS agencies_no_case_role_check()",
+    "DROP TRIGGER IF EXISTS agencies_group_member ON auth_user_groups",
+    "DROP FUNCTION IF EXISTS agencies_group_member_check()",
+    "DROP TRIGGER IF EXISTS agencies_membership_groups ON agencies_membership",
+    "DROP FUNCTION IF EXISTS agencies_membership_groups_follow()",
+    "DROP TRIGGER IF EXISTS agencies_membership_roles ON agencies_membership",
+    "DROP FUNCTION IF EXISTS agencies_membership_roles_check()",
+]
+
+_SQLITE_CASE_ROLE_CONFLICT = """
+    EXISTS (SELECT 1 FROM auth_user WHERE id = NEW.user_id AND (is_superuser OR is_staff))
+    OR EXISTS (SELECT 1 FROM agencies_analystscope WHERE user_id = NEW.user_id)
+    OR EXISTS (SELECT 1 FROM agencies_membership WHERE user_id = NEW.user_id AND role = 'agency_admin'
+               AND id <> NEW.id)
+"""
+_SQLITE_ADMIN_CONFLICT = """
+    EXISTS (SELECT 1 FROM agencies_membership WHERE user_id = NEW.user_id AND role IN ('responder', 'supervisor')
+            AND id <> NEW.id)
+"""
+_SQLITE_GROUP_CONFLICT = """
+    EXISTS (SELECT 1 FROM agencies_agencygroup WHERE group_id = NEW.group_id) AND NOT EXISTS (
+        SELECT 1 FROM agencies_agencygroup ag
+        JOIN agencies_membership m ON m.agency_id = ag.agency_id AND m.role = ag.role
+        WHERE ag.group_id = NEW.group_id AND m.user_id = NEW.user_id)
+"""
+_SQLITE_DELETE_GROUPS = """
+    DELETE FROM auth_user_groups WHERE user_id = OLD.user_id AND group_id IN (
+        SELECT group_id FROM agencies_agencygroup WHERE agency_id = OLD.agency_id AND role = OLD.role);
+"""
+def _both(template: str) -> list[str]:
+    """The trigger for INSERT and for UPDATE: SQLite has no INSERT OR UPDATE."""
+    return [template.replace("{op}", op).replace("{name}", op.lower()) for op in ("INSERT", "UPDATE")]
+
+
+_SQLITE_INSTALL = [
+    *_both(
+        """
+        CREATE TRIGGER agencies_membership_roles_{name} BEFORE {op} ON agencies_membership
+        WHEN NEW.role IN ('responder', 'supervisor') AND (CASE_ROLE_CONFLICT)
+        BEGIN SELECT RAISE(ABORT, 'a responder or supervisor cannot be an analyst, agency admin or sysadmin'); END
+        """.replace("CASE_ROLE_CONFLICT", _SQLITE_CASE_ROLE_CONFLICT)
+    ),
+    *_both(
+        """
+        CREATE TRIGGER agencies_membership_admin_{name} BEFORE {op} ON agencies_membership
+        WHEN NEW.role = 'agency_admin' AND (ADMIN_CONFLICT)
+        BEGIN SELECT RAISE(ABORT, 'an agency admin cannot be a responder or supervisor'); END
+        """.replace("ADMIN_CONFLICT", _SQLITE_ADMIN_CONFLICT)
+    ),
+    """
+    CREATE TRIGGER agencies_membership_groups_update AFTER UPDATE ON agencies_membership
+    WHEN OLD.role <> NEW.role OR OLD.user_id <> NEW.user_id OR OLD.agency_id <> NEW.agency_id
+    BEGIN DELETE_GROUPS END
+    """.replace("DELETE_GROUPS", _SQLITE_DELETE_GROUPS),
+    """
+    CREATE TRIGGER agencies_membership_groups_delete AFTER DELETE ON agencies_membership
+    BEGIN DELETE_GROUPS END
+    """.replace("DELETE_GROUPS", _SQLITE_DELETE_GROUPS),
+    *_both(
+        """
+        CREATE TRIGGER agencies_group_member_{name} BEFORE {op} ON auth_user_groups
+        WHEN GROUP_CONFLICT
+        BEGIN SELECT RAISE(ABORT, 'an agency group member needs the matching membership'); END
+        """.replace("GROUP_CONFLICT", _SQLITE_GROUP_CONFLICT)
+    ),
+    *_both(
+        """
+        CREATE TRIGGER agencies_analyst_no_case_role_{name} BEFORE {op} ON agencies_analystscope
+        WHEN EXISTS (SELECT 1 FROM agencies_membership
+                     WHERE user_id = NEW.user_id AND role IN ('responder', 'supervisor'))
+        BEGIN SELECT RAISE(ABORT, 'a responder or supervisor cannot be an analyst'); END
+        """
+    ),
+    """
+    CREATE TRIGGER agencies_sysadmin_no_case_role BEFORE UPDATE OF is_superuser, is_staff ON auth_user
+    WHEN (NEW.is_superuser OR NEW.is_staff) AND EXISTS (
+        SELECT 1 FROM agencies_membership WHERE user_id = NEW.id AND role IN ('responder', 'supervisor'))
+    BEGIN SELECT RAISE(ABORT, 'a responder or supervisor cannot be a system administrator'); END
+    """,
+]
+_SQLITE_REMOVE = [
+    f"DROP TRIGGER IF EXISTS {name}"
+    for name in (
+        "agencies_membership_roles_insert", "agencies_membership_roles_update",
+        "agencies_membership_admin_insert", "agencies_membership_admin_update",
+        "agencies_membership_groups_update", "agencies_membership_groups_delete",
+        "agencies_group_member_insert", "agencies_group_member_update",
+        "agencies_analyst_no_case_role_insert", "agencies_analyst_no_case_role_update",
+        "agencies_sysadmin_no_case_role",
+    )
+]
+
+
+def _statements(vendor: str, *, install: bool) -> list[str]:
+    if vendor == "postgresql":
+        return _POSTGRESQL_INSTALL if install else _POSTGRESQL_REMOVE
+    if vendor == "sqlite":
+        return _SQLITE_INSTALL if install else _SQLITE_REMOVE
+    raise NotSupportedError(f"The membership triggers exist for PostgreSQL and SQLite, not {vendor}.")
+
+
+class InstallMembershipTriggers(Operation):
+    """Migration operation: the triggers for whichever backend the migration runs on."""
+
+    reversible = True
+    reduces_to_sql = True
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        model = to_state.apps.get_model("agencies", "Membership")
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            for sql in _statements(schema_editor.connection.vendor, install=True):
+                schema_editor.execute(sql, params=None)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        model = from_state.apps.get_model("agencies", "Membership")
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            for sql in _statements(schema_editor.connection.vendor, install=False):
+                schema_editor.execute(sql, params=None)
+
+    def describe(self):
+        return "Install the triggers that keep agency groups and case roles derived from memberships"
