@@ -319,7 +319,9 @@ def test_reset_refused_to_everyone_else(world):
 
 
 def test_a_system_administrator_s_second_factor_is_not_reset_from_the_staff_page(world):
-    membership_add(user=world.sysadmin, agency=world.police, role=Role.RESPONDER)
+    # A system administrator never works on cases (permissions/README.md, rule 2), but may help run
+    # an agency's staff.
+    membership_add(user=world.sysadmin, agency=world.police, role=Role.AGENCY_ADMIN)
     authenticator_for(world.sysadmin)
     admin_session(world).post(reset_url(world, world.sysadmin))
     assert TOTPDevice.objects.filter(user=world.sysadmin).exists()
