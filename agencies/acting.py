@@ -18,13 +18,12 @@ from contextvars import ContextVar, Token
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import Agency, Membership, Role
+from .models import CASE_ROLES, Agency, Membership
 
 ACTING_AGENCY_HEADER = "X-Acting-Agency"
 ACTING_AGENCY_SESSION_KEY = "acting_agency_id"
 # The switcher's choices, remembered at sign-in so that pages need no query to draw it.
 ACTING_CHOICES_SESSION_KEY = "acting_agency_choices"
-CASE_ROLES = (Role.RESPONDER, Role.SUPERVISOR)
 
 _requested: ContextVar[int | None] = ContextVar("acting_agency_requested", default=None)
 

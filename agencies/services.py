@@ -75,7 +75,7 @@ def _group_for(*, agency: Agency, role: str) -> Group:
     return agency_groups_ensure(agency=agency)[role]
 
 
-CASE_ROLE_VALUES = (Role.RESPONDER.value, Role.SUPERVISOR.value)
+CASE_ROLE_VALUES = tuple(role.value for role in CASE_ROLES)
 
 
 def membership_roles_check(*, user, agency: Agency, role: str) -> None:

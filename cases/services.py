@@ -17,7 +17,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.models import Agency, Membership, Role
+from agencies.models import CASE_ROLES, Agency, Membership
 from audit.models import AuditAction
 from audit.services import audit_record
 from permissions.categories import GENERAL, CaseRight, DataCategory
@@ -63,7 +63,6 @@ from .timeline import TimelineEntry, case_timeline  # noqa: F401
 
 PSEUDONYM_PREFIX = "NC-"
 _BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-CASE_ROLES = (Role.RESPONDER, Role.SUPERVISOR)
 
 
 # --- Helpers -------------------------------------------------------------------------------------
