@@ -4,6 +4,8 @@
 agency (education, other province), and users in every role, through the real services.
 """
 
+import socket
+import threading
 import time
 from dataclasses import dataclass
 
@@ -131,3 +133,29 @@ def world(db) -> World:
         hanoi=hanoi, hue=hue, police=police, health=health, school=school, analyst=analyst,
         province_analyst=province_analyst, sysadmin=sysadmin, **users,
     )
+
+
+@pytest.fixture
+def silent_port():
+    """A port on loopback that accepts TCP connections and never says a word, like a hung server."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    accepted, stop = [], threading.Event()
+
+    def accept_forever():
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept_forever, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in accepted:
+        conn.close()
+    server.close()

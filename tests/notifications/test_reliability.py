@@ -6,8 +6,6 @@ server on loopback) are in test_fault_drills.py.
 """
 
 import datetime
-import socket
-import threading
 import time
 
 import pytest
@@ -190,32 +188,6 @@ def test_a_send_whose_record_failed_is_only_recorded_by_the_retry(reachable, mon
 
 
 # --- Publishing never holds a request ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def silent_port():
-    """Accepts TCP connections and never answers, like a hung server."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    stop, accepted = threading.Event(), []
-
-    def accept():
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    for conn in accepted:
-        conn.close()
-    server.close()
 
 
 @pytest.mark.parametrize("server", ["refusing", "silent"])
