@@ -2,8 +2,8 @@
 
 Each event's hash is SHA-256 over a canonical JSON of its content and the previous event's hash, so
 altering, removing or reordering a stored event breaks the link at that point. Rewriting every hash
-from some event onwards keeps the chain self-consistent; the checkpoints written outside the
-database (audit/checkpoints.py) are what catch that.
+from some event onwards keeps the chain self-consistent; the checkpoints written signed anchors
+written outside the database (audit/checkpoints.py, audit/anchors.py) are what catch that.
 """
 
 import hashlib
@@ -58,6 +58,8 @@ class Checkpoint:
     seq: int
     hash: str
     source: str  # where it was read from, for the error message
+    # A signed anchor's fields (audit/checkpoints.py), or None for an unsigned legacy line.
+    anchor: dict | None = field(default=None, compare=False, hash=False)
 
 
 @dataclass(frozen=True)

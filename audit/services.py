@@ -83,18 +83,27 @@ def audit_record(
         return AuditEvent.objects.using(alias).create(prev_hash=prev_hash, hash=digest, **values)
 
 
-def audit_checkpoint_write() -> dict | None:
-    """Append the committed chain head to the checkpoint file; None when the chain is empty."""
+def audit_checkpoint_write(*, why: str = "schedule") -> dict | None:
+    """Append a signed anchor of the committed chain head to the checkpoint file; None when the chain
+    is empty. `why` says what asked for it (schedule, report, command)."""
     head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
     if head is None:
         logger.info("audit checkpoint skipped: the chain is empty")
         return None
     seq, digest = head
-    at = timezone.now()
-    path = checkpoint_append(seq=seq, hash=digest, at=at)
+    anchor = checkpoint_append(seq=seq, hash=digest, at=timezone.now(), why=why)
     # The log line is a second copy, in whatever collects the logs.
-    logger.info("audit checkpoint seq=%s hash=%s file=%s", seq, digest, path)
-    return {"seq": seq, "hash": digest, "at": at.isoformat()}
+    logger.info("audit anchor n=%s seq=%s hash=%s why=%s file=%s", anchor["n"], seq, digest, why, anchor["file"])
+    return {name: anchor[name] for name in ("n", "seq", "hash", "at", "why")}
+
+
+def audit_checkpoint_write_safely(*, why: str) -> dict | None:
+    """An anchor written beside another act (a report's publication) that must not fail because of it."""
+    try:
+        return audit_checkpoint_write(why=why)
+    except Exception:  # noqa: BLE001 - logged; the next scheduled anchor covers the head
+        logger.exception("audit anchor (%s) could not be written", why)
+        return None
 
 
 def client_ip(request) -> str | None:

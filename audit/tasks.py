@@ -5,5 +5,6 @@ from .services import audit_checkpoint_write
 
 @shared_task
 def checkpoint_chain() -> dict | None:
-    """Daily (CELERY_BEAT_SCHEDULE): copy the chain head to the checkpoint folder."""
-    return audit_checkpoint_write()
+    """Every AUDIT_ANCHOR_INTERVAL_SECONDS (CELERY_BEAT_SCHEDULE): a signed anchor of the chain head
+    in the checkpoint folder."""
+    return audit_checkpoint_write(why="schedule")

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Province
+from audit.services import audit_checkpoint_write_safely
 from notifications.models import NotificationKind
 from notifications.services import notify
 
@@ -96,6 +97,8 @@ def _check_scopes(scopes: Iterable[str | None], available: Iterable[str | None],
 
 
 def _after_publication(reports: list[MonthlyReport]) -> None:
+    # A published report is a moment worth fixing in the audit trail: anchor the head now.
+    audit_checkpoint_write_safely(why="report")
     for report in reports:
         report_published_notify(report=report)
     if settings.DHIS2_URL and settings.DHIS2_PUSH_ON_PUBLISH:

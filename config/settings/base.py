@@ -419,7 +419,6 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 NOTIFICATIONS_RELAY_SWEEP_SECONDS = env.int("NOTIFICATIONS_RELAY_SWEEP_SECONDS", default=15)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "config.tasks.heartbeat", "schedule": crontab(minute="*")},
-    "audit-checkpoint": {"task": "audit.tasks.checkpoint_chain", "schedule": crontab(hour=0, minute=15)},
     # Agency groups are a cache of memberships: report and repair any drift (audited).
     "agency-groups-reconcile": {
         "task": "agencies.tasks.reconcile_agency_groups", "schedule": crontab(hour=1, minute=30),
@@ -475,9 +474,20 @@ NOTIFICATIONS_PUBLISH_TIMEOUT = env.float("NOTIFICATIONS_PUBLISH_TIMEOUT", defau
 HEALTHZ_DETAIL_TOKEN = env.str("HEALTHZ_DETAIL_TOKEN", default="")
 
 # --- Audit trail ---------------------------------------------------------------------------------
-# Daily copies of the audit chain head, kept outside the database: point this at storage the
-# database's administrators cannot rewrite.
+# Signed anchors of the audit chain head, kept outside the database (README, "Audit anchor"): point
+# this at storage the database's administrators cannot rewrite.
 AUDIT_CHECKPOINT_DIR = Path(env.str("AUDIT_CHECKPOINT_DIR", default=str(VAR_DIR / "audit-checkpoints")))
+# HMAC-SHA256 keys of the anchors, newest first (the first signs; any verifies). The development key
+# is public; production.py refuses it. The database never holds these.
+DEV_AUDIT_ANCHOR_KEY = "dev-only-hopluc-audit-anchor-key-not-secret"
+AUDIT_ANCHOR_KEYS = env.list("AUDIT_ANCHOR_KEYS", default=[DEV_AUDIT_ANCHOR_KEY])
+# How often beat anchors the head, and how old the newest anchor may be before verify_audit_chain
+# fails (the tolerance covers a late beat or a restart).
+AUDIT_ANCHOR_INTERVAL_SECONDS = env.int("AUDIT_ANCHOR_INTERVAL_SECONDS", default=300)
+AUDIT_ANCHOR_MAX_AGE_SECONDS = env.int("AUDIT_ANCHOR_MAX_AGE_SECONDS", default=3 * AUDIT_ANCHOR_INTERVAL_SECONDS)
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
+    "task": "audit.tasks.checkpoint_chain", "schedule": float(AUDIT_ANCHOR_INTERVAL_SECONDS),
+}
 # Reverse proxies in front of the app that append to X-Forwarded-For; 0 trusts REMOTE_ADDR only.
 AUDIT_TRUSTED_PROXIES = env.int("AUDIT_TRUSTED_PROXIES", default=0)
 

@@ -9,7 +9,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import (
+    AUDIT_ANCHOR_KEYS,
     DATABASES,
+    DEV_AUDIT_ANCHOR_KEY,
     DEV_FIELD_ENCRYPTION_KEY,
     DEV_SEARCH_HASH_KEY,
     FIELD_ENCRYPTION_KEYS,
@@ -47,6 +49,12 @@ for key in FIELD_ENCRYPTION_KEYS:
 if SEARCH_HASH_KEY == DEV_SEARCH_HASH_KEY or len(SEARCH_HASH_KEY) < 32:
     raise ImproperlyConfigured(
         "SEARCH_HASH_KEY is the public development key or shorter than 32 characters: set it to a random value."
+    )
+# The anchors of the audit trail are only as good as the secrecy of their key.
+if not AUDIT_ANCHOR_KEYS or DEV_AUDIT_ANCHOR_KEY in AUDIT_ANCHOR_KEYS or any(len(k) < 32 for k in AUDIT_ANCHOR_KEYS):
+    raise ImproperlyConfigured(
+        "AUDIT_ANCHOR_KEYS holds the public development key or a key shorter than 32 characters: set it to "
+        "random value(s), newest first, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'."
     )
 # No localhost default: the hosts this installation answers to must be named.
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])

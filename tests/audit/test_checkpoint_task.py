@@ -17,8 +17,12 @@ def test_task_appends_the_head_as_a_json_line(db, settings, tmp_path):
 
     lines = [json.loads(line) for line in (tmp_path / "off-site" / CHECKPOINT_FILE).read_text().splitlines()]
     assert [(line["seq"], line["hash"]) for line in lines] == [(1, first["hash"]), (2, head.hash)]
-    assert lines[1] == second
+    assert {k: lines[1][k] for k in second} == second
     assert lines[1]["at"] >= lines[0]["at"]
+    # Numbered, chained to the one before, signed, and saying why it was written.
+    assert [line["n"] for line in lines] == [1, 2] and first["n"] == 1 and second["n"] == 2
+    assert lines[0]["prev"] == "" and lines[1]["prev"] == lines[0]["sig"]
+    assert {line["why"] for line in lines} == {"schedule"} and all(len(line["sig"]) == 64 for line in lines)
 
 
 def test_empty_chain_writes_nothing(db, settings, tmp_path):
@@ -27,12 +31,11 @@ def test_empty_chain_writes_nothing(db, settings, tmp_path):
     assert not (tmp_path / CHECKPOINT_FILE).exists()
 
 
-def test_checkpoint_is_scheduled_daily_and_registered():
+def test_checkpoint_is_scheduled_every_five_minutes_by_default_and_registered():
     schedule_entries = django_settings.CELERY_BEAT_SCHEDULE.values()
     entry = next(e for e in schedule_entries if e["task"] == "audit.tasks.checkpoint_chain")
-    schedule = entry["schedule"]
-    assert schedule.minute == {15} and schedule.hour == {0}
-    assert len(schedule.day_of_month) == 31 and len(schedule.day_of_week) == 7
+    assert entry["schedule"] == django_settings.AUDIT_ANCHOR_INTERVAL_SECONDS == 300
+    assert django_settings.AUDIT_ANCHOR_MAX_AGE_SECONDS == 900
     assert "audit.tasks.checkpoint_chain" in app.tasks
 
 

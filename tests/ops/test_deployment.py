@@ -78,7 +78,7 @@ def test_production_settings_and_secrets_come_from_the_environment_with_no_defau
         assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
         assert env["DATABASE_URL"].startswith("postgres://")
         assert env["REDIS_URL"].startswith("redis://")
-        for secret in ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "SEARCH_HASH_KEY"):
+        for secret in ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "SEARCH_HASH_KEY", "AUDIT_ANCHOR_KEYS"):
             # ${NAME:?message} stops compose when the variable is unset; ":-" would be a default.
             assert re.fullmatch(rf"\$\{{{secret}:\?[^}}]+\}}", env[secret]), (name, secret)
     postgres_password = compose["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"]

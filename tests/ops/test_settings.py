@@ -19,6 +19,7 @@ PRODUCTION = {
     "SECRET_KEY": secrets.token_urlsafe(64),
     "FIELD_ENCRYPTION_KEYS": f"{Fernet.generate_key().decode()},{Fernet.generate_key().decode()}",
     "SEARCH_HASH_KEY": secrets.token_urlsafe(48),
+    "AUDIT_ANCHOR_KEYS": secrets.token_urlsafe(48),
     # check --deploy never connects: nothing needs to listen on these ports.
     "DATABASE_URL": "postgres://hopluc:secret@127.0.0.1:5432/hopluc",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
@@ -52,6 +53,8 @@ def test_production_check_deploy_prints_no_warning(tmp_path):
         ({"FIELD_ENCRYPTION_KEYS": None}, "FIELD_ENCRYPTION_KEYS holds the public development key"),
         ({"FIELD_ENCRYPTION_KEYS": "not-a-fernet-key"}, "FIELD_ENCRYPTION_KEYS holds a value that is not a Fernet key"),
         ({"SEARCH_HASH_KEY": None}, "SEARCH_HASH_KEY is the public development key"),
+        ({"AUDIT_ANCHOR_KEYS": None}, "AUDIT_ANCHOR_KEYS holds the public development key"),
+        ({"AUDIT_ANCHOR_KEYS": "too-short"}, "AUDIT_ANCHOR_KEYS holds the public development key or a key shorter"),
         ({"ALLOWED_HOSTS": None}, "Set ALLOWED_HOSTS"),
         ({"DATABASE_URL": None}, "Set DATABASE_URL to a PostgreSQL database"),
         ({"REDIS_URL": None}, "Set REDIS_URL"),
