@@ -185,6 +185,7 @@ class NotificationKind(models.TextChoices):
     DEADLINE_ESCALATED = "deadline_escalated", _("An overdue deadline was escalated")
     BREAK_GLASS_USED = "break_glass_used", _("Someone used break-glass access to a case")
     REPORT_PUBLISHED = "report_published", _("A monthly report was published")
+    BREACH_RECORDED = "breach_recorded", _("A suspected personal-data breach affecting your agency was recorded")
     REPORT_CORRECTION_HELD = "report_correction_held", _(
         "Your report correction was held: beside the published version it would describe the people it "
         "changes. It will be tried again with next month's report"
@@ -194,7 +195,7 @@ class NotificationKind(models.TextChoices):
 # Escalations, and emergencies that cannot wait, cannot be switched off entirely: in-app stays on.
 MANDATORY_KINDS = frozenset({
     NotificationKind.DEADLINE_OVERDUE, NotificationKind.DEADLINE_ESCALATED, NotificationKind.HANDOFF_EMERGENCY,
-    NotificationKind.BREAK_GLASS_USED,
+    NotificationKind.BREAK_GLASS_USED, NotificationKind.BREACH_RECORDED,
 })
 SMS_DEFAULT_KINDS = MANDATORY_KINDS
 

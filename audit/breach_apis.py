@@ -1,0 +1,155 @@
+"""The breach API: list and record (GET/POST /api/breaches/), read and change one
+(GET/PATCH /api/breaches/<id>/). System administrators do everything; supervisors of an affected
+agency read; everyone else gets 403 (404 for a breach of no agency they supervise)."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from agencies.models import Agency
+from cases.api import CaseApiView, StrictInputSerializer, shared_path
+from permissions.categories import DataCategory
+
+from .breaches import breach_get_for_user, breach_list_for_user, breach_record, breach_update, is_breach_admin
+from .models import Breach, BreachStatus
+
+TAGS = ["breaches"]
+_refusals = {
+    400: OpenApiResponse(description="Bad input: messages by field."),
+    403: OpenApiResponse(description="Not signed in, or neither a system administrator nor a supervisor of an "
+                                     "affected agency (writing: not a system administrator)."),
+    404: OpenApiResponse(description="No such breach, or one of no agency you supervise."),
+}
+
+
+class BreachOutputSerializer(serializers.ModelSerializer):
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+    affected_agencies = serializers.SerializerMethodField()
+    access_events = serializers.ListField(source="access_event_seqs", child=serializers.IntegerField())
+    overdue = serializers.BooleanField()
+    notified_late = serializers.BooleanField()
+
+    class Meta:
+        model = Breach
+        fields = [
+            "id", "status", "recorded_by", "recorded_at", "discovered_at", "occurred_at", "description", "categories",
+            "subjects_approx", "records_approx", "consequences", "measures_taken", "measures_proposed",
+            "contact_point", "affected_agencies", "access_events", "due_at", "notified_at", "delay_reason", "overdue",
+            "notified_late",
+        ]
+
+    def get_affected_agencies(self, breach) -> list[int]:
+        return sorted(a.pk for a in breach.affected_agencies.all())
+
+
+class BreachInputSerializer(StrictInputSerializer):
+    status = serializers.ChoiceField(choices=BreachStatus.choices, required=False)
+    discovered_at = serializers.DateTimeField()
+    occurred_at = serializers.DateTimeField(required=False, allow_null=True)
+    description = serializers.CharField(max_length=10000)
+    categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices), required=False,
+                                       max_length=len(DataCategory.values))
+    subjects_approx = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    records_approx = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    consequences = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    measures_taken = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    measures_proposed = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    contact_point = serializers.CharField(max_length=200)
+    notified_at = serializers.DateTimeField(required=False, allow_null=True)
+    delay_reason = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    affected_agencies = serializers.PrimaryKeyRelatedField(
+        queryset=Agency.objects.filter(active=True), many=True, required=False,
+    )
+    access_events = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=500)
+
+
+def _admin_only(request) -> None:
+    if not is_breach_admin(request.user):
+        raise PermissionDenied
+
+
+def _service(call, **kwargs):
+    try:
+        return call(**kwargs)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from exc
+    except DjangoPermissionDenied as exc:
+        raise PermissionDenied from exc
+
+
+class BreachPagination(CursorPagination):
+    ordering = ("-recorded_at", "-id")
+    page_size = 50
+
+
+class BreachListApi(CaseApiView):
+    @extend_schema(tags=TAGS, operation_id="breaches_list", responses={
+        200: BreachOutputSerializer(many=True), 403: _refusals[403]})
+    def get(self, request):
+        try:
+            qs = breach_list_for_user(user=request.user)
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied from exc
+        paginator = BreachPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(BreachOutputSerializer(page, many=True).data)
+
+
+class BreachRecordApi(CaseApiView):
+    @extend_schema(tags=TAGS, operation_id="breaches_record", request=BreachInputSerializer, responses={
+        201: BreachOutputSerializer, 400: _refusals[400], 403: _refusals[403]})
+    def post(self, request):
+        _admin_only(request)
+        data = BreachInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        breach = _service(
+            breach_record, actor=request.user, request=request,
+            affected_agencies=values.pop("affected_agencies", []), access_events=values.pop("access_events", []),
+            **values,
+        )
+        return Response(BreachOutputSerializer(breach).data, status=status.HTTP_201_CREATED)
+
+
+BreachesApi = shared_path("BreachesApi", "Personal-data breaches.", get=BreachListApi, post=BreachRecordApi)
+
+
+def _get(request, breach_id: int) -> Breach:
+    try:
+        return breach_get_for_user(user=request.user, breach_id=breach_id)
+    except DjangoPermissionDenied as exc:
+        raise PermissionDenied from exc
+    except Breach.DoesNotExist as exc:
+        raise NotFound from exc
+
+
+class BreachDetailApi(CaseApiView):
+    @extend_schema(tags=TAGS, operation_id="breaches_retrieve", responses={
+        200: BreachOutputSerializer, 403: _refusals[403], 404: _refusals[404]})
+    def get(self, request, breach_id: int):
+        return Response(BreachOutputSerializer(_get(request, breach_id)).data)
+
+
+class BreachChangeApi(CaseApiView):
+    @extend_schema(tags=TAGS, operation_id="breaches_update", request=BreachInputSerializer(partial=True),
+                   responses={200: BreachOutputSerializer, 400: _refusals[400], 403: _refusals[403],
+                              404: _refusals[404]})
+    def patch(self, request, breach_id: int):
+        _admin_only(request)
+        breach = _get(request, breach_id)
+        data = BreachInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        breach = _service(
+            breach_update, actor=request.user, breach=breach, request=request,
+            affected_agencies=values.pop("affected_agencies", None), access_events=values.pop("access_events", None),
+            **values,
+        )
+        return Response(BreachOutputSerializer(_get(request, breach.pk)).data)
+
+
+BreachApi = shared_path("BreachApi", "One personal-data breach.", get=BreachDetailApi, patch=BreachChangeApi)

@@ -1,0 +1,141 @@
+"""Pages of personal-data breaches: the list, recording one (system administrators), and one breach
+(read by the supervisors of an affected agency; changed by system administrators)."""
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from agencies.models import Agency
+from permissions.categories import DataCategory
+
+from .breaches import (
+    breach_get_for_user,
+    breach_list_for_user,
+    breach_record,
+    breach_update,
+    is_breach_admin,
+)
+from .models import Breach, BreachStatus
+
+DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class BreachForm(forms.Form):
+    status = forms.ChoiceField(label=_("status"), choices=BreachStatus.choices, initial=BreachStatus.SUSPECTED)
+    discovered_at = forms.DateTimeField(label=_("time of discovery"), widget=DATETIME_WIDGET)
+    occurred_at = forms.DateTimeField(label=_("time it happened (if known)"), widget=DATETIME_WIDGET, required=False)
+    description = forms.CharField(label=_("description of the breach"), widget=forms.Textarea, max_length=10000)
+    categories = forms.MultipleChoiceField(label=_("categories of personal data"), choices=DataCategory.choices,
+                                           widget=forms.CheckboxSelectMultiple, required=False)
+    subjects_approx = forms.IntegerField(label=_("approximate number of data subjects"), min_value=0, required=False)
+    records_approx = forms.IntegerField(label=_("approximate number of records"), min_value=0, required=False)
+    consequences = forms.CharField(label=_("likely consequences"), widget=forms.Textarea, required=False,
+                                   max_length=10000)
+    measures_taken = forms.CharField(label=_("measures taken"), widget=forms.Textarea, required=False, max_length=10000)
+    measures_proposed = forms.CharField(label=_("measures proposed"), widget=forms.Textarea, required=False,
+                                        max_length=10000)
+    contact_point = forms.CharField(label=_("contact point"), max_length=200, help_text=_(
+        "The person or office the authority may contact about this breach (role, phone, email)."))
+    affected_agencies = forms.ModelMultipleChoiceField(
+        label=_("affected agencies"), queryset=Agency.objects.filter(active=True).order_by("name"), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    access_events = forms.CharField(label=_("linked access records"), required=False, help_text=_(
+        "Numbers (#) of audit events, separated by commas, e.g. from the unusual-access report."))
+    notified_at = forms.DateTimeField(label=_("time of notification"), widget=DATETIME_WIDGET, required=False)
+    delay_reason = forms.CharField(label=_("reason for notifying late"), widget=forms.Textarea, required=False,
+                                   max_length=10000)
+
+    def clean_access_events(self) -> list[int]:
+        raw = self.cleaned_data.get("access_events") or ""
+        try:
+            seqs = [int(part.strip().lstrip("#")) for part in raw.replace(" ", ",").split(",") if part.strip()]
+        except ValueError:
+            raise forms.ValidationError(_("Give audit event numbers separated by commas.")) from None
+        if any(seq < 1 for seq in seqs):
+            raise forms.ValidationError(_("Give audit event numbers separated by commas."))
+        return seqs
+
+
+def _form_values(form: BreachForm) -> tuple[dict, list, list]:
+    values = dict(form.cleaned_data)
+    return values, list(values.pop("affected_agencies")), values.pop("access_events")
+
+
+def _apply_service_errors(form: BreachForm, exc: ValidationError) -> None:
+    for field, messages in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages)
+
+
+@login_required
+@require_GET
+def breach_list_page(request):
+    try:
+        breaches = list(breach_list_for_user(user=request.user)[:200])
+    except PermissionDenied:
+        raise
+    return render(request, "audit/breach_list.html", {"breaches": breaches, "is_admin": is_breach_admin(request.user)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def breach_new_page(request):
+    if not is_breach_admin(request.user):
+        raise PermissionDenied
+    if request.method == "POST":
+        form = BreachForm(request.POST)
+        if form.is_valid():
+            values, agencies, seqs = _form_values(form)
+            try:
+                breach = breach_record(actor=request.user, request=request, affected_agencies=agencies,
+                                       access_events=seqs, **values)
+            except ValidationError as exc:
+                _apply_service_errors(form, exc)
+            else:
+                return redirect("audit:breach", breach.pk)
+        status = 400
+    else:
+        initial = {"access_events": ", ".join(s for s in request.GET.get("events", "").split(",") if s.isdigit())}
+        agency_ids = [a for a in request.GET.get("agencies", "").split(",") if a.isdigit()]
+        if agency_ids:
+            initial["affected_agencies"] = Agency.objects.filter(pk__in=agency_ids, active=True)
+        form, status = BreachForm(initial=initial), 200
+    return render(request, "audit/breach_form.html", {"form": form, "breach": None}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def breach_detail_page(request, breach_id: int):
+    try:
+        breach = breach_get_for_user(user=request.user, breach_id=breach_id)
+    except Breach.DoesNotExist:
+        raise Http404 from None
+    admin = is_breach_admin(request.user)
+    form, status = None, 200
+    if request.method == "POST":
+        if not admin:
+            raise PermissionDenied
+        form = BreachForm(request.POST)
+        if form.is_valid():
+            values, agencies, seqs = _form_values(form)
+            try:
+                breach_update(actor=request.user, breach=breach, request=request, affected_agencies=agencies,
+                              access_events=seqs, **values)
+            except ValidationError as exc:
+                _apply_service_errors(form, exc)
+            else:
+                return redirect("audit:breach", breach.pk)
+        status = 400
+    elif admin:
+        initial = {name: getattr(breach, name) for name in BreachForm.base_fields if hasattr(breach, name)}
+        initial["affected_agencies"] = list(breach.affected_agencies.all())
+        initial["access_events"] = ", ".join(map(str, breach.access_event_seqs))
+        form = BreachForm(initial=initial)
+    return render(request, "audit/breach_detail.html", {
+        "breach": breach, "form": form, "agencies": list(breach.affected_agencies.all()),
+        "categories": [DataCategory(c).label for c in breach.categories if c in DataCategory.values],
+    }, status=status)

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import breach_views
+
+app_name = "audit"
+urlpatterns = [
+    path("breaches/", breach_views.breach_list_page, name="breaches"),
+    path("breaches/new/", breach_views.breach_new_page, name="breach-new"),
+    path("breaches/<int:breach_id>/", breach_views.breach_detail_page, name="breach"),
+]
