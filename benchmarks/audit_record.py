@@ -5,11 +5,17 @@
 Works in a throwaway test database (created and dropped here), with one writer:
   1. one event per transaction (a request that records one event),
   2. many events in one transaction (a list page recording one event per case shown),
-  3. the verification walk over everything written.
+  3. the verification walk over everything written,
+  4. concurrent writers (threads, one connection each, one event per transaction), without and with
+     an anchor writer signing the head every 50 ms (100 times more often than the 5-minute default,
+     so that any cost it has shows), and the time writers spend waiting for the chain lock.
 """
 
+import logging
 import os
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -20,10 +26,11 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import connection, transaction  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.db import connection, connections, transaction  # noqa: E402
 
 from audit.selectors import audit_chain_verify  # noqa: E402
-from audit.services import audit_record  # noqa: E402
+from audit.services import CHAIN_LOCK_KEY, audit_checkpoint_write, audit_record  # noqa: E402
 
 
 def record(i: int) -> None:
@@ -39,6 +46,8 @@ def rate(label: str, count: int, seconds: float) -> None:
 
 
 def main(n: int) -> None:
+    # One log line per anchor would drown the numbers.
+    logging.getLogger("hopluc.audit").setLevel(logging.WARNING)
     settings_dict = connection.settings_dict
     settings_dict["TEST"] = {**settings_dict.get("TEST", {}), "NAME": f"{settings_dict['NAME']}_audit_bench"}
     if connection.vendor == "sqlite":
@@ -68,8 +77,65 @@ def main(n: int) -> None:
         assert report.intact, report.breaks
         print(f"{'verify_audit_chain walk':<44} {report.events:>6} events  {seconds:6.2f} s  "
               f"{report.events / seconds:8.0f} events/s")
+        for threads in (1, 4, 8):
+            for anchoring in (False, True):
+                concurrent(threads=threads, per_thread=max(n // (2 * threads), 50), anchoring=anchoring)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def concurrent(*, threads: int, per_thread: int, anchoring: bool) -> None:
+    settings.AUDIT_CHECKPOINT_DIR = tempfile.mkdtemp(prefix="audit-bench-anchors-")
+    barrier = threading.Barrier(threads + 1)
+    stop = threading.Event()
+    waits: list[float] = []
+    anchors = [0]
+
+    def writer(k: int) -> None:
+        barrier.wait()
+        waited = 0.0
+        try:
+            for i in range(per_thread):
+                with transaction.atomic():
+                    if connection.vendor == "postgresql":
+                        # Time to obtain the chain lock (audit_record takes it again at once: re-entrant).
+                        started = time.perf_counter()
+                        with connection.cursor() as cursor:
+                            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+                        waited += time.perf_counter() - started
+                    record(k * 100000 + i)
+        finally:
+            waits.append(waited)
+            connections.close_all()
+
+    def anchorer() -> None:
+        try:
+            while not stop.wait(0.05):
+                audit_checkpoint_write(why="benchmark")
+                anchors[0] += 1
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=writer, args=(k,)) for k in range(threads)]
+    for worker in workers:
+        worker.start()
+    anchor_thread = threading.Thread(target=anchorer) if anchoring else None
+    if anchor_thread:
+        anchor_thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for worker in workers:
+        worker.join()
+    seconds = time.perf_counter() - started
+    stop.set()
+    if anchor_thread:
+        anchor_thread.join()
+    count = threads * per_thread
+    label = f"{threads} writers{', anchoring every 50 ms' if anchoring else ''}"
+    rate(label, count, seconds)
+    if connection.vendor == "postgresql":
+        print(f"{'':<44} lock wait: {100 * sum(waits) / (threads * seconds):5.1f} % of writer time"
+              + (f", {anchors[0]} anchors" if anchoring else ""))
 
 
 if __name__ == "__main__":

@@ -208,3 +208,28 @@ def test_anchor_command_writes_one(db, checkpoint_dir):
 
 def test_bad_max_age_is_an_error(db):
     assert "--max-age" in verify_fails("--max-age", "-1")
+
+
+def test_concurrent_anchor_writers_keep_one_numbering(db, checkpoint_dir):
+    """Beat, a worker publishing a report and the command may anchor at the same moment: the file lock
+    keeps the numbers and the chain of signatures whole."""
+    import threading
+
+    events(1)
+    head = AuditEvent.objects.get()
+    from audit.checkpoints import checkpoint_append
+
+    start = threading.Barrier(6)
+
+    def writer():
+        start.wait()
+        for _ in range(10):
+            checkpoint_append(seq=head.seq, hash=head.hash, at=timezone.now(), why="schedule")
+
+    threads = [threading.Thread(target=writer) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(line["n"] for line in anchor_lines(checkpoint_dir)) == list(range(1, 61))
+    assert "Newest signed anchor: number 60" in verify()

@@ -185,3 +185,15 @@ def test_the_unusual_access_report_links_to_the_breach(breach, world):
     # Not the supervisor of another agency.
     other = client_for(world.outsider_supervisor).get("/supervision/unusual-access/")
     assert f"/audit/breaches/{breach.pk}/".encode() not in other.content
+
+
+def test_the_notice_carries_the_due_time_and_a_link_never_the_text(breach, world):
+    from notifications.texts import notification_texts
+
+    notice = Notification.objects.get(kind="breach_recorded")
+    assert notice.link == f"/audit/breaches/{breach.pk}/" and notice.case_number == ""
+    for language in ("vi", "en"):
+        texts = notification_texts(notification=notice, language=language)
+        assert f"/audit/breaches/{breach.pk}/" in texts.body
+        assert "Export sent" not in texts.body + texts.subject + texts.sms
+    assert "vi phạm dữ liệu cá nhân" in notification_texts(notification=notice, language="vi").subject.lower()
