@@ -15,7 +15,8 @@ from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
 from django.utils import timezone
 
 from agencies.models import Agency
-from audit.models import AuditAction, AuditEvent
+from audit.breaches import breach_events_linked
+from audit.models import AuditAction, AuditEvent, Breach
 from audit.selectors import audit_event_list
 from cases.models import Action, BreakGlassUse
 from cases.models import Case as CaseModel
@@ -136,6 +137,9 @@ class UnusualAccess:
     off_hours_readers: list
     off_hours_reads: list
     break_glass: list
+    # Personal-data breaches recorded for the agency (newest first); each off-hours read carries the
+    # ids of the breaches that cite it (`breach_ids`).
+    breaches: list
 
 
 def unusual_access_report(*, agency: Agency, since: datetime.date | None = None, until: datetime.date | None = None,
@@ -145,12 +149,17 @@ def unusual_access_report(*, agency: Agency, since: datetime.date | None = None,
     until = until or today
     since = since or until - datetime.timedelta(days=DEFAULT_PERIOD_DAYS - 1)
     start, end = period_bounds(since, until)
+    reads = list(off_hours_reads(agency=agency, since=start, until=end)[:limit])
+    linked = breach_events_linked(agency=agency)
+    for event in reads:
+        event.breach_ids = linked.get(event.seq, [])
     return UnusualAccess(
         since=start, until=end, min_cases=min_cases,
         heavy_readers=heavy_readers(agency=agency, since=start, until=end, min_cases=min_cases),
         off_hours_readers=off_hours_readers(agency=agency, since=start, until=end),
-        off_hours_reads=list(off_hours_reads(agency=agency, since=start, until=end)[:limit]),
+        off_hours_reads=reads,
         break_glass=list(break_glass_in_period(agency=agency, since=start, until=end)[:limit]),
+        breaches=list(Breach.objects.filter(affected_agencies=agency).order_by("-recorded_at", "-id")[:limit]),
     )
 
 

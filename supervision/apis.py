@@ -566,6 +566,9 @@ class UnusualAccessApi(SupervisionApiView):
                 ref_name = "UnusualReader"
 
         class ReadSerializer(serializers.Serializer):
+            seq = serializers.IntegerField(help_text="The audit event's number, to cite in a breach record.")
+            breaches = serializers.ListField(source="breach_ids", child=serializers.IntegerField(),
+                                             help_text="Ids of recorded breaches that cite this read.")
             at = serializers.DateTimeField()
             actor = serializers.CharField(source="actor_username")
             case_id = serializers.IntegerField()
@@ -592,8 +595,20 @@ class UnusualAccessApi(SupervisionApiView):
         min_cases = serializers.IntegerField()
         heavy_readers = ReaderSerializer(many=True, help_text="Read at least `min_cases` cases they never acted on.")
         off_hours_readers = ReaderSerializer(many=True)
+        class BreachSerializer(serializers.Serializer):
+            id = serializers.IntegerField()
+            status = serializers.CharField()
+            discovered_at = serializers.DateTimeField()
+            due_at = serializers.DateTimeField()
+            access_events = serializers.ListField(source="access_event_seqs", child=serializers.IntegerField())
+
+            class Meta:
+                ref_name = "UnusualAccessBreach"
+
         off_hours_reads = ReadSerializer(many=True, help_text="The latest 100.")
         break_glass = BreakGlassSerializer(many=True)
+        breaches = BreachSerializer(many=True, help_text="Personal-data breaches recorded for the agency (GET "
+                                    "/api/breaches/<id>/ for the record).")
 
         class Meta:
             ref_name = "UnusualAccessReport"

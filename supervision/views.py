@@ -23,8 +23,7 @@ from accounts.selectors import HOME_BY_ROLE, user_roles
 from accounts.views import HOME_TITLES
 from agencies.models import Agency, Role
 from agencies.selectors import membership_list_for_user
-from audit.breaches import breach_events_linked, is_breach_admin
-from audit.models import Breach
+from audit.breaches import is_breach_admin
 from cases.breakglass import break_glass_allowed, break_glass_open
 from cases.models import BreakGlassUse, Consent
 from notifications.calendar import VIETNAM
@@ -283,12 +282,7 @@ def unusual_access_page(request):
     report = access_review.unusual_access_report(
         agency=agency, since=form.cleaned_data.get("since"), until=form.cleaned_data.get("until"),
         min_cases=form.min_cases_value())
-    # Breaches recorded for the agency, and which of the reads shown they cite.
-    linked = breach_events_linked(agency=agency)
-    for event in report.off_hours_reads:
-        event.breach_ids = linked.get(event.seq, [])
-    context.update(valid=True, report=report, breach_admin=is_breach_admin(request.user),
-                   breaches=list(Breach.objects.filter(affected_agencies=agency).order_by("-recorded_at")[:20]))
+    context.update(valid=True, report=report, breach_admin=is_breach_admin(request.user))
     return render(request, "supervision/unusual_access.html", context)
 
 

@@ -168,3 +168,26 @@ def test_csv_export_is_audited_and_formula_safe(world, register, web):
     assert (export.actor, export.agency_id, export.case_id, export.target) == (
         world.lead_supervisor, world.police.pk, register.h1.case_id, "access_log")
     assert export.details["rows"] == 2 and export.details["filters"]["actor"] == "-2+3"
+
+
+def test_a_flagged_read_links_to_the_breach_that_cites_it(world, register, staff, reads, api, web):
+    from audit.breaches import breach_record
+
+    report = unusual_access_report(agency=world.police)
+    flagged = next(e for e in report.off_hours_reads if e.actor_username == "night_owl")
+    assert flagged.breach_ids == [] and report.breaches == []
+    breach = breach_record(actor=world.sysadmin, discovered_at=timezone.now(), description="Đọc hồ sơ ban đêm",
+                           contact_point="CNTT", affected_agencies=[world.police], access_events=[flagged.seq])
+    report = unusual_access_report(agency=world.police)
+    assert [e.breach_ids for e in report.off_hours_reads if e.seq == flagged.seq] == [[breach.pk]]
+    assert [b.pk for b in report.breaches] == [breach.pk]
+    # The API gives the read's number and the breach; the page links to it.
+    body = api(world.lead_supervisor).get("/api/supervision/unusual-access/").json()
+    [read_out] = [r for r in body["off_hours_reads"] if r["seq"] == flagged.seq]
+    assert read_out["breaches"] == [breach.pk]
+    assert body["breaches"][0]["id"] == breach.pk and body["breaches"][0]["access_events"] == [flagged.seq]
+    page = web(world.lead_supervisor).get("/supervision/unusual-access/").content.decode()
+    assert f"#{flagged.seq}" in page and f"/audit/breaches/{breach.pk}/" in page
+    assert "Đọc hồ sơ ban đêm" not in page  # the description stays on the breach page
+    # Another agency's supervisor sees neither the breach nor the link.
+    assert unusual_access_report(agency=world.school).breaches == []
