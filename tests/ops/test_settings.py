@@ -63,7 +63,8 @@ def test_production_check_deploy_prints_no_warning(tmp_path):
     ],
     ids=[
         "no-key", "default-key", "short-key", "debug-1", "debug-true",
-        "dev-field-key", "bad-field-key", "dev-hash-key", "dev-anchor-key", "short-anchor-key", "no-hosts", "sqlite", "no-redis", "no-site",
+        "dev-field-key", "bad-field-key", "dev-hash-key", "dev-anchor-key", "short-anchor-key",
+        "no-hosts", "sqlite", "no-redis", "no-site",
         "short-health-token"],
 )
 def test_production_refuses_to_start_with_development_defaults(tmp_path, overrides, message):
