@@ -197,3 +197,16 @@ def test_the_notice_carries_the_due_time_and_a_link_never_the_text(breach, world
         assert f"/audit/breaches/{breach.pk}/" in texts.body
         assert "Export sent" not in texts.body + texts.subject + texts.sms
     assert "vi phạm dữ liệu cá nhân" in notification_texts(notification=notice, language="vi").subject.lower()
+
+
+def test_the_deadline_sweep_reminds_the_recorder_then_tells_supervisors_when_overdue(breach, world):
+    from notifications.services import deadline_sweep
+
+    deadline = Deadline.objects.get(subject=f"breach:{breach.pk}")
+    deadline_sweep(now=deadline.remind_at + datetime.timedelta(seconds=1))
+    reminded = Notification.objects.filter(kind="deadline_reminder").values_list("recipient__username", flat=True)
+    assert list(reminded) == ["sysadmin"]
+    deadline_sweep(now=breach.due_at + datetime.timedelta(seconds=1))
+    overdue = Notification.objects.filter(kind="deadline_overdue")
+    assert set(overdue.values_list("recipient__username", flat=True)) == {"lead_supervisor"}
+    assert {n.link for n in overdue} == {f"/audit/breaches/{breach.pk}/"}
