@@ -93,7 +93,7 @@ def chain_walk(events: Iterable[AuditEvent], *, checkpoints: Iterable[Checkpoint
     for event in events:
         problem = _event_problem(event, expected_seq=expected_seq, expected_prev=expected_prev)
         if problem is None:
-            for checkpoint in by_seq.pop(event.seq, ()):
+            for checkpoint in by_seq.pop(event.position, ()):
                 report.checkpoints_checked += 1
                 if checkpoint.hash != event.hash:
                     problem = _(
@@ -102,12 +102,12 @@ def chain_walk(events: Iterable[AuditEvent], *, checkpoints: Iterable[Checkpoint
                     ) % {"source": checkpoint.source}
                     break
         if problem is not None:
-            report.breaks.append(ChainBreak(seq=event.seq, reason=problem))
+            report.breaks.append(ChainBreak(seq=event.position, reason=problem))
             return report
         report.events += 1
-        report.first_seq = report.first_seq or event.seq
-        report.head_seq, report.head_hash = event.seq, event.hash
-        expected_seq, expected_prev = event.seq + 1, event.hash
+        report.first_seq = report.first_seq or event.position
+        report.head_seq, report.head_hash = event.position, event.hash
+        expected_seq, expected_prev = event.position + 1, event.hash
     # Checkpoints beyond the head name events that were there once: the end of the chain was cut off.
     for seq in sorted(by_seq):
         checkpoint = by_seq[seq][0]
@@ -120,9 +120,9 @@ def chain_walk(events: Iterable[AuditEvent], *, checkpoints: Iterable[Checkpoint
 
 
 def _event_problem(event: AuditEvent, *, expected_seq: int, expected_prev: str) -> str | None:
-    if event.seq != expected_seq:
+    if event.position != expected_seq:
         return _("expected seq %(expected)s next: events %(expected)s to %(last)s are missing (removed)") % {
-            "expected": expected_seq, "last": event.seq - 1,
+            "expected": expected_seq, "last": event.position - 1,
         }
     if event.prev_hash != expected_prev:
         return _("its prev_hash does not match the hash of the event before it (events removed or reordered)")
@@ -133,4 +133,5 @@ def _event_problem(event: AuditEvent, *, expected_seq: int, expected_prev: str) 
 
 def events_in_order(*, chunk_size: int = 2000) -> Iterator[AuditEvent]:
     # A server-side cursor on PostgreSQL: rows stream in chunks instead of loading the table.
-    return AuditEvent.objects.order_by("seq").iterator(chunk_size=chunk_size)
+    # The chained events, in chain order; the ones waiting for the chainer are counted apart.
+    return AuditEvent.objects.filter(position__isnull=False).order_by("position").iterator(chunk_size=chunk_size)

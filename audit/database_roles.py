@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 # Rows are added, never changed or removed (triggers: audit/triggers.py, reports/triggers.py).
 APPEND_ONLY_TABLES = (AUDIT_EVENT_TABLE, "reports_monthlyreport")
 TABLE_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
+AUDIT_CHAIN_COLUMNS = ("position", "prev_hash", "hash")
 SEQUENCE_PRIVILEGES = "USAGE, SELECT"
 
 
@@ -89,6 +90,12 @@ def app_role_ensure(connection, *, role: str, password: str = "") -> None:
         for table in APPEND_ONLY_TABLES:
             if table in existing:
                 cursor.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {quote(table)} FROM {grantee}")
+        if AUDIT_EVENT_TABLE in existing:
+            # The chainer fills an event's chain fields once after its commit (the trigger refuses any
+            # other change, and a second fill); no other column of the trail may be updated.
+            cursor.execute(
+                f"GRANT UPDATE ({', '.join(AUDIT_CHAIN_COLUMNS)}) ON {quote(AUDIT_EVENT_TABLE)} TO {grantee}"
+            )
     logger.info("Database role %s: DML on the tables of %s.%s (append-only tables: SELECT, INSERT)",
                 role, database, schema)
 

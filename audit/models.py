@@ -39,8 +39,10 @@ class AuditAction(models.TextChoices):
 
 
 class AuditEvent(models.Model):
-    # seq is the chain position and the primary key: gapless, assigned under the chain lock.
-    seq = models.BigIntegerField(_("sequence number"), primary_key=True)
+    # seq is the event's number, from a database sequence at insert (no lock; gaps where a transaction
+    # rolled back). Its place in the chain (position, prev_hash, hash) is filled once, after the insert
+    # committed, by the chainer (audit_chain_pending), under the chain lock.
+    seq = models.BigAutoField(_("sequence number"), primary_key=True)
     at = models.DateTimeField(_("time"))
     # PROTECT, not SET_NULL: clearing the column would be an UPDATE, which the append-only trigger
     # refuses anyway, and people with a history are deactivated rather than deleted.
@@ -59,8 +61,9 @@ class AuditEvent(models.Model):
     request_id = models.CharField(_("request id"), max_length=100, blank=True)
     reason = models.TextField(_("reason"), blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True, encoder=DjangoJSONEncoder)
-    prev_hash = models.CharField(_("previous hash"), max_length=64)
-    hash = models.CharField(_("hash"), max_length=64)
+    position = models.BigIntegerField(_("chain position"), null=True, blank=True, unique=True)
+    prev_hash = models.CharField(_("previous hash"), max_length=64, null=True, blank=True)
+    hash = models.CharField(_("hash"), max_length=64, null=True, blank=True)
 
     class Meta:
         db_table = AUDIT_EVENT_TABLE
@@ -71,6 +74,8 @@ class AuditEvent(models.Model):
             models.Index(fields=["case_id", "seq"], name="audit_event_case_seq"),
             models.Index(fields=["agency_id", "seq"], name="audit_event_agency_seq"),
             models.Index(fields=["at"], name="audit_event_at"),
+            # What the chainer reads: the events not chained yet, in insert order.
+            models.Index(fields=["seq"], condition=Q(position__isnull=True), name="audit_event_unchained"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(seq__gte=1), name="audit_event_seq_positive"),

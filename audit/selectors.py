@@ -63,7 +63,9 @@ def _touches_any_category(categories: list[str]):
 
 
 def audit_chain_head() -> tuple[int, str] | None:
-    return AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    """(position, hash) of the newest chained event."""
+    chained = AuditEvent.objects.filter(position__isnull=False)
+    return chained.order_by("-position").values_list("position", "hash").first()
 
 
 def audit_chain_verify(*, checkpoints: list[Checkpoint] = (), chunk_size: int = 2000) -> ChainReport:

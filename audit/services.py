@@ -8,9 +8,10 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, router, transaction
+from django.db.models import Count, Min
 from django.utils import timezone
 
-from .chain import GENESIS_HASH, event_hash
+from .chain import GENESIS_HASH, event_hash, stored_event_hash
 from .checkpoints import checkpoint_append
 from .models import AuditAction, AuditEvent
 
@@ -36,12 +37,13 @@ def audit_record(
     details: dict | None = None,
     request=None,
 ) -> AuditEvent:
-    """Append one event to the chain and return it.
+    """Append one event to the trail and return it.
 
     Call it inside the transaction of the change or read it records, so that both commit or neither
-    does; called outside one, it commits on its own. On PostgreSQL it holds the chain lock until that
-    transaction ends, so every audited transaction in the installation queues behind it from here:
-    call it as the last statement of the transaction, after the row locks it needs.
+    does; called outside one, it commits on its own. It takes no lock: on PostgreSQL the event gets its
+    seq from the table's sequence and is chained (position, prev_hash, hash) after the transaction
+    commits, by audit_chain_pending, so the returned event has no chain fields yet. On SQLite, where
+    the transaction holds the only write lock anyway, it is chained at once.
 
     `actor` is a user, an AnonymousUser (a failed sign-in) or None (the system). Bad arguments raise
     ValueError: they are programming errors, not user input.
@@ -65,28 +67,125 @@ def audit_record(
     if not isinstance(values["details"], dict):
         raise ValueError("details must be a dict")
     alias = router.db_for_write(AuditEvent)
+    connection = connections[alias]
     with transaction.atomic(using=alias, savepoint=False):
-        connection = connections[alias]
+        values["at"] = timezone.now()
+        # Unchained: seq comes from the table's sequence, so concurrent writers do not wait for each other.
+        event = AuditEvent.objects.using(alias).create(**values)
         if connection.vendor == "postgresql":
-            # A statement of its own: under READ COMMITTED the head read below then takes its
-            # snapshot after the lock is granted, and so sees the previous writer's commit.
+            _chain_on_commit(connection, alias)
+        else:
+            # SQLite has one writer at a time (the transaction holds the write lock from BEGIN:
+            # transaction_mode IMMEDIATE), so chaining at once costs no waiting: chain it here.
+            head = _chain_head(alias)
+            position, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
+            digest = event_hash(values={**values, "seq": event.seq}, prev_hash=prev_hash)
+            AuditEvent.objects.using(alias).filter(seq=event.seq).update(
+                position=position, prev_hash=prev_hash, hash=digest,
+            )
+            event.position, event.prev_hash, event.hash = position, prev_hash, digest
+        return event
+
+
+def audit_chain_pending(
+    *, wait: bool = True, durable: bool = True, batch_size: int = 1000, using: str | None = None,
+) -> int:
+    """Chain the committed events that are not chained yet, in the order this chainer finds them
+    (insert order among those committed), in batches of `batch_size`, each batch one transaction under
+    the chain lock. Returns how many it chained. With wait=False it gives up at once (returns what it
+    did so far) when another chainer holds the lock: that one is chaining.
+
+    durable=False (the chaining after each request's commit) commits without waiting for the disk
+    (PostgreSQL synchronous_commit off): a crash may lose the chain fields of the last moments, never
+    an event, and those events are chained again. Anything that publishes the head (an anchor) chains
+    with durable=True, which also flushes every earlier such commit before the head is read."""
+    alias = using or router.db_for_write(AuditEvent)
+    connection = connections[alias]
+    total = 0
+    while True:
+        with transaction.atomic(using=alias):
+            if connection.vendor == "postgresql":
+                # A statement of its own: under READ COMMITTED the reads below then take their snapshot
+                # after the lock is granted, and so see everything the previous chainer committed.
+                # durable: an id makes this commit wait for the disk, and with it every commit before
+                # it. Otherwise this transaction's commit does not wait (set_config local = SET LOCAL).
+                after = "txid_current()" if durable else "set_config('synchronous_commit', 'off', true)"
+                lock = "pg_advisory_xact_lock(%s) IS NULL" if wait else "pg_try_advisory_xact_lock(%s)"
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SELECT {lock}, {after}", [CHAIN_LOCK_KEY])
+                    if not wait and not cursor.fetchone()[0]:
+                        return total
+            done = _chain_batch(alias, batch_size)
+        total += done
+        if done < batch_size:
+            return total
+
+
+def audit_chain_head_durable(*, using: str | None = None) -> tuple[int, str] | None:
+    """Chain what is waiting, then return the head (position, hash) once it is on disk: the head an
+    anchor may name. On PostgreSQL the head is read under the chain lock, in a transaction whose
+    commit waits for the disk, so no chaining committed without waiting (durable=False) is named
+    before it is safe."""
+    alias = using or router.db_for_write(AuditEvent)
+    audit_chain_pending(using=alias)
+    connection = connections[alias]
+    with transaction.atomic(using=alias):
+        if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
-        # On SQLite the transaction holds the write lock from BEGIN (transaction_mode IMMEDIATE in
-        # settings), so the head read here is still the head at the insert. Were it not, a writer
-        # that raced ahead would make the insert fail on the seq key, never fork the chain.
-        head = AuditEvent.objects.using(alias).order_by("-seq").values_list("seq", "hash").first()
-        seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
-        values["seq"] = seq
-        values["at"] = timezone.now()
-        digest = event_hash(values=values, prev_hash=prev_hash)
-        return AuditEvent.objects.using(alias).create(prev_hash=prev_hash, hash=digest, **values)
+                cursor.execute("SELECT txid_current()")
+        head = _chain_head(alias)
+    return head
+
+
+def audit_chain_unchained(*, using: str | None = None):
+    """Events waiting for the chainer: (how many, the time of the oldest)."""
+    alias = using or router.db_for_read(AuditEvent)
+    found = AuditEvent.objects.using(alias).filter(position__isnull=True).aggregate(n=Count("seq"), oldest=Min("at"))
+    return found["n"], found["oldest"]
+
+
+def _chain_head(alias: str):
+    return (
+        AuditEvent.objects.using(alias).filter(position__isnull=False).order_by("-position")
+        .values_list("position", "hash").first()
+    )
+
+
+def _chain_batch(alias: str, batch_size: int) -> int:
+    head = _chain_head(alias)
+    position, prev_hash = (head[0], head[1]) if head else (0, GENESIS_HASH)
+    events = list(AuditEvent.objects.using(alias).filter(position__isnull=True).order_by("seq")[:batch_size])
+    for event in events:
+        position += 1
+        event.position, event.prev_hash = position, prev_hash
+        # Hashed as stored: what verification will read back.
+        event.hash = prev_hash = stored_event_hash(event)
+    if events:
+        AuditEvent.objects.using(alias).bulk_update(events, ["position", "prev_hash", "hash"], batch_size=batch_size)
+    return len(events)
+
+
+_CHAINERS: dict = {}
+
+
+def _chain_on_commit(connection, alias: str) -> None:
+    """Once per transaction: after it commits, chain what is waiting, unless a chainer is at it."""
+    chainer = _CHAINERS.get(alias)
+    if chainer is None:
+        def chainer():
+            audit_chain_pending(wait=False, durable=False, using=alias)
+        _CHAINERS[alias] = chainer
+    if any(entry[1] is chainer for entry in connection.run_on_commit):
+        return
+    # robust: a failure is logged and never reaches the request; the beat task chains what is left.
+    transaction.on_commit(chainer, using=alias, robust=True)
 
 
 def audit_checkpoint_write(*, why: str = "schedule") -> dict | None:
     """Append a signed anchor of the committed chain head to the checkpoint file; None when the chain
     is empty. `why` says what asked for it (schedule, report, command)."""
-    head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    head = audit_chain_head_durable()
     if head is None:
         logger.info("audit checkpoint skipped: the chain is empty")
         return None

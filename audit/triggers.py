@@ -29,6 +29,31 @@ _POSTGRESQL_INSTALL = [
         FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only()
     """,
 ]
+# Version 2: events are inserted unchained; the chainer fills position, prev_hash and hash once, from
+# NULL, and may change nothing else. Every other UPDATE, and every DELETE and TRUNCATE, is refused.
+_CHAIN_FIELDS = ("position", "prev_hash", "hash")
+_CONTENT_COLUMNS = (
+    "seq", "at", "actor_id", "actor_username", "agency_id", "action", "case_id", "categories", "target", "ip",
+    "request_id", "reason", "details",
+)
+_CHAIN_FILL_PG = " AND ".join(
+    [f"OLD.{name} IS NULL AND NEW.{name} IS NOT NULL" for name in _CHAIN_FIELDS]
+    + ["(to_jsonb(NEW) - 'position' - 'prev_hash' - 'hash') = (to_jsonb(OLD) - 'position' - 'prev_hash' - 'hash')"]
+)
+_POSTGRESQL_INSTALL_V2 = [
+    f"""
+    CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'UPDATE' AND {_CHAIN_FILL_PG} THEN
+            RETURN NEW;
+        END IF;
+        RAISE EXCEPTION 'audit events are append-only: % refused on %', TG_OP, TG_TABLE_NAME
+            USING ERRCODE = 'integrity_constraint_violation';
+    END
+    $$
+    """,
+    *_POSTGRESQL_INSTALL[1:],
+]
 _POSTGRESQL_REMOVE = [
     f"DROP TRIGGER IF EXISTS audit_event_no_truncate ON {AUDIT_EVENT_TABLE}",
     f"DROP TRIGGER IF EXISTS audit_event_no_update_delete ON {AUDIT_EVENT_TABLE}",
@@ -47,17 +72,31 @@ _SQLITE_INSTALL = [
     BEGIN SELECT RAISE(ABORT, 'audit events are append-only: DELETE refused'); END
     """,
 ]
+_CHAIN_FILL_SQLITE = " AND ".join(
+    [f"OLD.{name} IS NULL AND NEW.{name} IS NOT NULL" for name in _CHAIN_FIELDS]
+    + [f"NEW.{name} IS OLD.{name}" for name in _CONTENT_COLUMNS]
+)
+_SQLITE_INSTALL_V2 = [
+    f"""
+    CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON {AUDIT_EVENT_TABLE} WHEN NOT ({_CHAIN_FILL_SQLITE})
+    BEGIN SELECT RAISE(ABORT, 'audit events are append-only: UPDATE refused'); END
+    """,
+    _SQLITE_INSTALL[1],
+]
 _SQLITE_REMOVE = [
     "DROP TRIGGER IF EXISTS audit_event_no_update",
     "DROP TRIGGER IF EXISTS audit_event_no_delete",
 ]
 
 
-def _statements(vendor: str, *, install: bool) -> list[str]:
+CURRENT_VERSION = 2
+
+
+def _statements(vendor: str, *, install: bool, version: int = CURRENT_VERSION) -> list[str]:
     if vendor == "postgresql":
-        return _POSTGRESQL_INSTALL if install else _POSTGRESQL_REMOVE
+        return (_POSTGRESQL_INSTALL if version == 1 else _POSTGRESQL_INSTALL_V2) if install else _POSTGRESQL_REMOVE
     if vendor == "sqlite":
-        return _SQLITE_INSTALL if install else _SQLITE_REMOVE
+        return (_SQLITE_INSTALL if version == 1 else _SQLITE_INSTALL_V2) if install else _SQLITE_REMOVE
     raise NotSupportedError(f"The audit trail's append-only triggers exist for PostgreSQL and SQLite, not {vendor}.")
 
 
@@ -74,17 +113,25 @@ def append_only_remove(connection) -> None:
 
 
 class InstallAppendOnlyTriggers(Operation):
-    """Migration operation: the triggers for whichever backend the migration runs on."""
+    """Migration operation: the triggers for whichever backend the migration runs on. `version` 1 is the
+    original (no UPDATE at all), 2 lets the chainer fill the chain fields once."""
 
     reversible = True
     reduces_to_sql = True
+
+    def __init__(self, version: int = 1):
+        self.version = version
+
+    def deconstruct(self):
+        kwargs = {"version": self.version} if self.version != 1 else {}
+        return self.__class__.__name__, [], kwargs
 
     def state_forwards(self, app_label, state):
         pass
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         if self.allow_migrate_model(schema_editor.connection.alias, to_state.apps.get_model("audit", "AuditEvent")):
-            for sql in _statements(schema_editor.connection.vendor, install=True):
+            for sql in _statements(schema_editor.connection.vendor, install=True, version=self.version):
                 schema_editor.execute(sql, params=None)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
@@ -94,3 +141,16 @@ class InstallAppendOnlyTriggers(Operation):
 
     def describe(self):
         return "Install the append-only triggers on the audit event table"
+
+
+class RemoveAppendOnlyTriggers(InstallAppendOnlyTriggers):
+    """Migration operation: drop the triggers (before a table change that rebuilds the table)."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        InstallAppendOnlyTriggers.database_backwards(self, app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        InstallAppendOnlyTriggers.database_forwards(self, app_label, schema_editor, from_state, to_state)
+
+    def describe(self):
+        return "Remove the append-only triggers from the audit event table"

@@ -3,8 +3,8 @@ from contextlib import contextmanager
 import pytest
 from django.db import connection
 
-from audit.models import AUDIT_EVENT_TABLE
-from audit.services import audit_record
+from audit.models import AUDIT_EVENT_TABLE, AuditEvent
+from audit.services import audit_chain_pending, audit_record
 from audit.triggers import append_only_install, append_only_remove
 
 
@@ -38,9 +38,18 @@ def tamper(sql: str, params=()) -> int:
         return cursor.rowcount
 
 
+def chained(*events: AuditEvent) -> list[AuditEvent]:
+    """Run the chainer (after commit in production; a test's transaction never commits) and return the
+    events as stored, with their chain fields."""
+    audit_chain_pending()
+    for event in events:
+        event.refresh_from_db()
+    return list(events)
+
+
 @pytest.fixture
 def five_events(db):
-    return [
+    return chained(*[
         audit_record(actor=None, action="view", case_id=n, target=f"case:{n}", categories=["identity"])
         for n in range(1, 6)
-    ]
+    ])

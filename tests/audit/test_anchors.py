@@ -16,7 +16,7 @@ from audit.checkpoints import CHECKPOINT_FILE, anchor_signature
 from audit.models import AuditEvent
 from audit.services import audit_checkpoint_write, audit_record
 
-from .conftest import tamper
+from .conftest import chained, tamper
 
 
 @pytest.fixture(autouse=True)
@@ -48,15 +48,17 @@ def anchor_lines_write(directory, lines: list[dict]) -> None:
 
 
 def events(n: int, start: int = 1) -> list[AuditEvent]:
-    return [audit_record(actor=None, action="view", case_id=i, target=f"case:{i}") for i in range(start, start + n)]
+    return chained(*[
+        audit_record(actor=None, action="view", case_id=i, target=f"case:{i}") for i in range(start, start + n)
+    ])
 
 
 def rehash_head_with(reason: str) -> None:
     """Edit the newest event and recompute its hash: every link still holds."""
-    head = AuditEvent.objects.order_by("-seq").first()
+    head = AuditEvent.objects.order_by("-position").first()
     head.reason = reason
-    tamper("UPDATE audit_auditevent SET reason = %s, hash = %s WHERE seq = %s",
-           [reason, stored_event_hash(head), head.seq])
+    tamper("UPDATE audit_auditevent SET reason = %s, hash = %s WHERE position = %s",
+           [reason, stored_event_hash(head), head.position])
 
 
 def test_fresh_anchor_passes_and_is_described(db):
@@ -86,7 +88,7 @@ def test_events_deleted_back_to_the_last_daily_anchor_are_caught_by_a_newer_anch
     audit_checkpoint_write()  # yesterday's "daily" checkpoint
     events(4, start=4)
     audit_checkpoint_write()  # the five-minute anchor
-    tamper("DELETE FROM audit_auditevent WHERE seq > 3")
+    tamper("DELETE FROM audit_auditevent WHERE position > 3")
     message = verify_fails()
     assert "seq 7:" in message and "ends at seq 3" in message and "removed from the end" in message
 
@@ -99,7 +101,7 @@ def test_events_deleted_with_the_newest_anchors_are_caught_by_age(db, checkpoint
     audit_checkpoint_write()
     # The attacker also holds the folder: drops the newest anchor and the events after the old one.
     anchor_lines_write(checkpoint_dir, anchor_lines(checkpoint_dir)[:1])
-    tamper("DELETE FROM audit_auditevent WHERE seq > 3")
+    tamper("DELETE FROM audit_auditevent WHERE position > 3")
     message = verify_fails()
     assert "newest anchor" in message and "more than 15 minutes ago" in message
     assert "Audit chain broken" not in message
@@ -129,10 +131,10 @@ def test_a_forged_anchor_is_caught_by_its_signature(db, checkpoint_dir):
     events(4)
     audit_checkpoint_write()
     # Cut the chain to seq 2 and make the anchor agree, without the key.
-    head = AuditEvent.objects.get(seq=2)
-    tamper("DELETE FROM audit_auditevent WHERE seq > 2")
+    head = AuditEvent.objects.get(position=2)
+    tamper("DELETE FROM audit_auditevent WHERE position > 2")
     lines = anchor_lines(checkpoint_dir)
-    lines[0].update(seq=2, hash=head.hash)
+    lines[0].update(seq=head.position, hash=head.hash)
     anchor_lines_write(checkpoint_dir, lines)
     message = verify_fails()
     assert "signature" in message and f"{CHECKPOINT_FILE}:1" in message and "forged or altered" in message
@@ -172,7 +174,7 @@ def test_an_anchor_removed_from_the_middle_is_caught(db, checkpoint_dir):
 def test_an_anchor_of_a_cut_chain_after_a_longer_one_is_caught(db, checkpoint_dir):
     events(5)
     audit_checkpoint_write()
-    tamper("DELETE FROM audit_auditevent WHERE seq > 3")
+    tamper("DELETE FROM audit_auditevent WHERE position > 3")
     audit_checkpoint_write()  # beat anchors the cut chain before anyone looks
     message = verify_fails()
     assert "names seq 3, below seq 5" in message and "cut between them" in message
@@ -224,7 +226,7 @@ def test_concurrent_anchor_writers_keep_one_numbering(db, checkpoint_dir):
     def writer():
         start.wait()
         for _ in range(10):
-            checkpoint_append(seq=head.seq, hash=head.hash, at=timezone.now(), why="schedule")
+            checkpoint_append(seq=head.position, hash=head.hash, at=timezone.now(), why="schedule")
 
     threads = [threading.Thread(target=writer) for _ in range(6)]
     for thread in threads:

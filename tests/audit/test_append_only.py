@@ -13,13 +13,13 @@ def _raw(sql: str, params=()):
 
 def test_raw_update_is_refused(five_events):
     with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
-        _raw("UPDATE audit_auditevent SET reason = %s WHERE seq = 2", ["rewritten"])
-    assert AuditEvent.objects.get(seq=2).reason == ""
+        _raw("UPDATE audit_auditevent SET reason = %s WHERE position = 2", ["rewritten"])
+    assert AuditEvent.objects.get(position=2).reason == ""
 
 
 def test_raw_delete_is_refused(five_events):
     with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
-        _raw("DELETE FROM audit_auditevent WHERE seq = 2")
+        _raw("DELETE FROM audit_auditevent WHERE position = 2")
     with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
         _raw("DELETE FROM audit_auditevent")
     assert AuditEvent.objects.count() == 5
@@ -37,17 +37,17 @@ def test_truncate_is_refused_on_postgresql(five_events):
 
 def test_orm_update_and_delete_are_refused(five_events):
     with pytest.raises(IntegrityError), transaction.atomic():
-        AuditEvent.objects.filter(seq=3).update(reason="rewritten")
-    event = AuditEvent.objects.get(seq=3)
+        AuditEvent.objects.filter(position=3).update(reason="rewritten")
+    event = AuditEvent.objects.get(position=3)
     event.reason = "rewritten"
     with pytest.raises(IntegrityError), transaction.atomic():
         event.save()
     with pytest.raises(IntegrityError), transaction.atomic():
-        AuditEvent.objects.get(seq=4).delete()
+        AuditEvent.objects.get(position=4).delete()
     with pytest.raises(IntegrityError), transaction.atomic():
         AuditEvent.objects.all().delete()
     assert AuditEvent.objects.count() == 5
-    assert AuditEvent.objects.get(seq=3).reason == ""
+    assert AuditEvent.objects.get(position=3).reason == ""
 
 
 @pytest.mark.django_db(transaction=True)

@@ -13,7 +13,8 @@ def test_task_appends_the_head_as_a_json_line(db, settings, tmp_path):
     audit_record(actor=None, action="view")
     first = checkpoint_chain.apply().get()
     head = audit_record(actor=None, action="export")
-    second = checkpoint_chain.apply().get()
+    second = checkpoint_chain.apply().get()  # chains what is waiting, then anchors the head
+    head.refresh_from_db()
 
     lines = [json.loads(line) for line in (tmp_path / "off-site" / CHECKPOINT_FILE).read_text().splitlines()]
     assert [(line["seq"], line["hash"]) for line in lines] == [(1, first["hash"]), (2, head.hash)]

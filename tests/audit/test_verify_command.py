@@ -14,7 +14,7 @@ from audit.checkpoints import CHECKPOINT_FILE
 from audit.models import AuditEvent
 from audit.services import audit_checkpoint_write, audit_record
 
-from .conftest import tamper, triggers_off
+from .conftest import chained, tamper, triggers_off
 
 
 @pytest.fixture(autouse=True)
@@ -51,33 +51,33 @@ def test_empty_chain_passes(db):
 
 
 def test_altered_event_is_named(five_events):
-    assert tamper("UPDATE audit_auditevent SET reason = %s WHERE seq = 3", ["covered up"]) == 1
+    assert tamper("UPDATE audit_auditevent SET reason = %s WHERE position = 3", ["covered up"]) == 1
     message = verify_fails()
     assert "seq 3:" in message and "altered" in message
     assert "2 events before it are intact" in message
 
 
 def test_deleted_event_is_named(five_events):
-    assert tamper("DELETE FROM audit_auditevent WHERE seq = 3") == 1
+    assert tamper("DELETE FROM audit_auditevent WHERE position = 3") == 1
     message = verify_fails()
     assert "seq 4:" in message and "removed" in message
 
 
 def test_reordered_events_are_named(five_events):
     # Swap the positions of events 3 and 4 (through a free seq: the key is unique).
-    tamper("UPDATE audit_auditevent SET seq = 1000 WHERE seq = 3")
-    tamper("UPDATE audit_auditevent SET seq = 3 WHERE seq = 4")
-    tamper("UPDATE audit_auditevent SET seq = 4 WHERE seq = 1000")
+    tamper("UPDATE audit_auditevent SET position = 1000 WHERE position = 3")
+    tamper("UPDATE audit_auditevent SET position = 3 WHERE position = 4")
+    tamper("UPDATE audit_auditevent SET position = 4 WHERE position = 1000")
     message = verify_fails()
     assert "seq 3:" in message and "reordered" in message
 
 
 def test_swapped_content_is_named(five_events):
-    # The same reordering done by swapping everything but the seq column.
-    rows = {e.seq: e for e in AuditEvent.objects.filter(seq__in=[2, 3])}
+    # The same reordering done by swapping everything but the position column.
+    rows = {e.position: e for e in AuditEvent.objects.filter(position__in=[2, 3])}
     for seq, other in ((2, rows[3]), (3, rows[2])):
         tamper(
-            "UPDATE audit_auditevent SET case_id = %s, target = %s, prev_hash = %s, hash = %s WHERE seq = %s",
+            "UPDATE audit_auditevent SET case_id = %s, target = %s, prev_hash = %s, hash = %s WHERE position = %s",
             [other.case_id, other.target, other.prev_hash, other.hash, seq],
         )
     assert "seq 2:" in verify_fails()
@@ -85,11 +85,11 @@ def test_swapped_content_is_named(five_events):
 
 def _rewrite_from(seq: int, reason: str) -> None:
     """A consistent rewrite: change one event and recompute every hash after it."""
-    events = list(AuditEvent.objects.filter(seq__gte=seq).order_by("seq"))
-    prev_hash = AuditEvent.objects.get(seq=seq - 1).hash
+    events = list(AuditEvent.objects.filter(position__gte=seq).order_by("position"))
+    prev_hash = AuditEvent.objects.get(position=seq - 1).hash
     with triggers_off(), connection.cursor() as cursor:
         for event in events:
-            if event.seq == seq:
+            if event.position == seq:
                 event.reason = reason
             values = {name: getattr(event, name) for name in (
                 "seq", "at", "actor_id", "actor_username", "agency_id", "action", "case_id", "categories",
@@ -97,16 +97,15 @@ def _rewrite_from(seq: int, reason: str) -> None:
             )}
             digest = event_hash(values=values, prev_hash=prev_hash)
             cursor.execute(
-                "UPDATE audit_auditevent SET reason = %s, prev_hash = %s, hash = %s WHERE seq = %s",
-                [event.reason, prev_hash, digest, event.seq],
+                "UPDATE audit_auditevent SET reason = %s, prev_hash = %s, hash = %s WHERE position = %s",
+                [event.reason, prev_hash, digest, event.position],
             )
             prev_hash = digest
 
 
 def test_a_whole_rewrite_is_caught_by_the_checkpoint_only(five_events):
     audit_checkpoint_write()
-    for n in range(2):
-        audit_record(actor=None, action="view", case_id=10 + n)
+    chained(*[audit_record(actor=None, action="view", case_id=10 + n) for n in range(2)])
     _rewrite_from(2, "rewritten with fresh hashes")
     assert all(stored_event_hash(e) == e.hash for e in AuditEvent.objects.all())
 
@@ -119,7 +118,7 @@ def test_a_whole_rewrite_is_caught_by_the_checkpoint_only(five_events):
 
 def test_events_cut_from_the_end_are_caught_by_the_checkpoint(five_events):
     audit_checkpoint_write()
-    tamper("DELETE FROM audit_auditevent WHERE seq >= 4")
+    tamper("DELETE FROM audit_auditevent WHERE position >= 4")
     assert "no signed anchor" in verify_fails("--checkpoint-dir", "/nonexistent-checkpoints")
     message = verify_fails()
     assert "seq 5:" in message and "ends at seq 3" in message

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from audit.database_roles import app_role_after_migrate, app_role_ensure
 from audit.models import AUDIT_EVENT_TABLE, AuditEvent
-from audit.services import audit_record
+from audit.services import audit_chain_pending, audit_record
 from reports.models import MonthlyReport
 
 REPORTS_TABLE = MonthlyReport._meta.db_table
@@ -73,6 +73,13 @@ def test_the_application_role_works_but_cannot_rewrite_reports_or_the_audit_trai
         correction = _report(version=2, supersedes=existing, reason="Sửa lỗi")
         audit_record(actor=None, action="view", target=f"report:{correction.pk}")
         assert MonthlyReport.objects.count() == 2 and AuditEvent.objects.count() == 2
+        # It chains events (fills their chain fields once) and can change no other column.
+        audit_chain_pending()
+        assert not AuditEvent.objects.filter(position__isnull=True).exists()
+        for sql in ("UPDATE audit_auditevent SET reason = reason", "UPDATE audit_auditevent SET at = at"):
+            assert "permission denied" in _refused(sql), sql
+        # The chain fields it may update, the trigger lets it fill only once.
+        assert "append-only" in _refused("UPDATE audit_auditevent SET hash = hash")
         with connection.cursor() as cursor:
             cursor.execute("UPDATE django_session SET expire_date = expire_date")
             cursor.execute("DELETE FROM django_session WHERE session_key = 'none'")

@@ -19,8 +19,10 @@ def test_publication_writes_a_signed_anchor_of_the_head(
         outcome = monthly_reports_build(period=OCTOBER, today=TODAY)
     assert outcome.created
     [anchor] = [json.loads(line) for line in (tmp_path / CHECKPOINT_FILE).read_text().splitlines()]
-    head = AuditEvent.objects.order_by("-seq").first()
-    assert (anchor["why"], anchor["seq"], anchor["hash"]) == ("report", head.seq, head.hash)
+    # The anchor chained what was waiting, then named the head of the chain (its position).
+    head = AuditEvent.objects.order_by("-position").first()
+    assert AuditEvent.objects.filter(position__isnull=True).count() == 0
+    assert (anchor["why"], anchor["seq"], anchor["hash"]) == ("report", head.position, head.hash)
 
 
 def test_a_failing_anchor_does_not_stop_the_publication(
