@@ -43,10 +43,16 @@ def audit_record(
     transaction ends, so every audited transaction in the installation queues behind it from here:
     call it as the last statement of the transaction, after the row locks it needs.
 
+    `reason` is for events about accounts and agencies only: an event about a case (`case_id`) records
+    what, who, when, which object and which categories, never text typed about the case.
+
     `actor` is a user, an AnonymousUser (a failed sign-in) or None (the system). Bad arguments raise
     ValueError: they are programming errors, not user input.
     """
     action = AuditAction(action).value
+    if reason and case_id is not None:
+        # The trail is append-only: text typed about a case could never be redacted or shredded.
+        raise ValueError("an event about a case carries no free-text reason; point `target` at the sealed row")
     actor_id, actor_username = _actor_snapshot(actor)
     values = {
         "actor_id": actor_id,
