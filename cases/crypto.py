@@ -107,7 +107,6 @@ def seal(value: str, *, kid: str, key: Fernet) -> str:
 class _KeyCache(threading.local):
     def __init__(self):
         self.keys: dict[str, tuple[Fernet | None, float]] = {}
-        self.by_pk: dict[int, str] = {}
         self.pending: set[str] = set()
 
 
@@ -117,16 +116,12 @@ _cache = _KeyCache()
 def key_cache_clear(**kwargs) -> None:
     """Forget every unwrapped key (at the start and end of each request and task)."""
     _cache.keys.clear()
-    _cache.by_pk.clear()
     _cache.pending.clear()
 
 
 def key_cache_forget(kid: str) -> None:
     _cache.keys.pop(kid, None)
     _cache.pending.discard(kid)
-    for pk, known in list(_cache.by_pk.items()):
-        if known == kid:
-            del _cache.by_pk[pk]
 
 
 def key_wanted(kid: str) -> None:
@@ -147,25 +142,21 @@ def _cached(kid: str) -> tuple[bool, Fernet | None]:
     return True, key
 
 
-def _remember(kid: str, pk: int | None, raw: str) -> Fernet | None:
+def _remember(kid: str, raw: str) -> Fernet | None:
     key = Fernet(raw.encode()) if raw else None
     _cache.keys[kid] = (key, time.monotonic())
-    if pk is not None:
-        _cache.by_pk[pk] = kid
     return key
 
 
-def _load(*, kids: set[str] | None = None, pk: int | None = None) -> None:
+def _load(kids: set[str]) -> None:
     from django.apps import apps
 
-    model = apps.get_model("cases", "CaseKey")
-    rows = model.objects.filter(kid__in=kids) if kids is not None else model.objects.filter(pk=pk)
     found = set()
-    for row in rows.only("pk", "kid", "wrapped_key"):
-        _remember(row.kid, row.pk, row.wrapped_key)
+    for row in apps.get_model("cases", "CaseKey").objects.filter(kid__in=kids).only("kid", "wrapped_key"):
+        _remember(row.kid, row.wrapped_key)  # the field unwraps it
         found.add(row.kid)
-    for kid in (kids or set()) - found:
-        _remember(kid, None, "")  # no such key: destroyed, or never existed here
+    for kid in kids - found:
+        _remember(kid, "")  # no such key: destroyed, or never existed here
 
 
 def case_key(kid: str) -> Fernet | None:
@@ -176,21 +167,14 @@ def case_key(kid: str) -> Fernet | None:
         return key
     wanted = {kid} | {k for k in _cache.pending if not _cached(k)[0]}
     _cache.pending.clear()
-    _load(kids=wanted)
+    _load(wanted)
     return _cache.keys[kid][0]
 
 
-def case_key_by_pk(pk: int) -> tuple[str, Fernet | None]:
-    kid = _cache.by_pk.get(pk)
-    if kid is not None:
-        known, key = _cached(kid)
-        if known:
-            return kid, key
-    _load(pk=pk)
-    kid = _cache.by_pk.get(pk)
-    if kid is None:
-        raise ImproperlyConfigured(f"Case data key {pk} does not exist.")
-    return kid, _cache.keys[kid][0]
+def key_from_raw(kid: str, raw: str) -> Fernet:
+    """The Fernet of an unwrapped key, remembered for reads in this request."""
+    known, key = _cached(kid)
+    return key if known and key is not None else _remember(kid, raw)
 
 
 def unseal(value: str) -> str:

@@ -60,13 +60,15 @@ class EncryptedTextField(models.TextField):
         if value is None or value == "" or isinstance(value, crypto.Sealed):
             return value
         holder = data_key_holder(model_instance)
-        key_pk = getattr(holder, "data_key_id", None) if holder is not None else None
-        if key_pk is None:
+        if holder is None or getattr(holder, "data_key_id", None) is None:
             return value  # sealed under the key ring by get_prep_value
-        kid, key = crypto.case_key_by_pk(key_pk)
-        if key is None:
+        # The key row as the holder loaded it (one query per holder instance): never a cache keyed
+        # by row id, which a rolled-back transaction can hand out again for another key.
+        data_key = holder.data_key
+        if not data_key.wrapped_key:
             return ""  # the case was anonymised: nothing new is kept about it
-        return crypto.Sealed(crypto.seal(str(value), kid=kid, key=key))
+        key = crypto.key_from_raw(data_key.kid, data_key.wrapped_key)
+        return crypto.Sealed(crypto.seal(str(value), kid=data_key.kid, key=key))
 
     def get_prep_value(self, value):
         value = super().get_prep_value(value)
