@@ -171,10 +171,14 @@ def case_key(kid: str) -> Fernet | None:
     return _cache.keys[kid][0]
 
 
-def key_from_raw(kid: str, raw: str) -> Fernet:
+def key_known(kid: str) -> bool:
+    return _cached(kid)[0]
+
+
+def key_from_raw(kid: str, raw: str) -> Fernet | None:
     """The Fernet of an unwrapped key, remembered for reads in this request."""
     known, key = _cached(kid)
-    return key if known and key is not None else _remember(kid, raw)
+    return key if known else _remember(kid, raw)
 
 
 def unseal(value: str) -> str:

@@ -13,6 +13,7 @@ class SealedAttribute(DeferredAttribute):
             return self
         value = super().__get__(instance, cls)
         if isinstance(value, crypto.Sealed):
+            _key_from_loaded_holder(instance, value.kid)
             value = crypto.unseal(value)
             instance.__dict__[self.field.attname] = value
         return value
@@ -35,6 +36,20 @@ def data_key_holder(instance):
         if holder is None:
             return None
     return holder
+
+
+def _key_from_loaded_holder(instance, kid: str) -> None:
+    """When the key row came with the query (select_related(".._data_key")), remember it: no query."""
+    if crypto.key_known(kid):
+        return
+    holder = instance
+    for name in filter(None, (getattr(type(instance), "data_key_via", None) or "").split(".")):
+        holder = holder._state.fields_cache.get(name)
+        if holder is None:
+            return
+    data_key = holder._state.fields_cache.get("data_key") if hasattr(holder, "_state") else None
+    if data_key is not None and data_key.kid == kid:
+        crypto.key_from_raw(kid, data_key.wrapped_key)
 
 
 class EncryptedTextField(models.TextField):

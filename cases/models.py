@@ -202,7 +202,11 @@ class Case(models.Model):
 
     def save(self, *args, **kwargs):
         if self.data_key_id is None and self.survivor_id is not None:
-            self.data_key_id = self.survivor.data_key_id
+            survivor = self.survivor
+            if "data_key" in survivor._state.fields_cache:
+                self.data_key = survivor.data_key  # the same row: sealing the case's rows needs no query
+            else:
+                self.data_key_id = survivor.data_key_id
         super().save(*args, **kwargs)
 
     @property

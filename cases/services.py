@@ -366,7 +366,9 @@ def survivor_update(*, access: CaseAccess, actor, data: dict, request=None) -> S
     today = timezone.localdate()
     errors = FieldErrors()
     values = clean_survivor(data, errors=errors, today=today, partial=True)
-    survivor = Survivor.objects.select_for_update().get(pk=access.case.survivor_id)
+    # With its data key: the changed fields are sealed with it (no query more).
+    survivor = Survivor.objects.select_for_update(of=("self",)).select_related("data_key").get(
+        pk=access.case.survivor_id)
     birth_year = values.get("birth_year")
     if birth_year:
         first = Incident.objects.filter(case_id=access.case.pk, occurred_on__isnull=False).order_by(

@@ -161,7 +161,10 @@ def test_withdrawal_takes_effect_at_the_next_access(world):
         access_for(world.receiving_responder, case)
     assert not case_list_visible_to(user=world.receiving_responder).filter(pk=case.pk).exists()
     event = AuditEvent.objects.filter(case_id=case.pk).latest("seq")
-    assert (event.action, event.reason, event.categories) == ("revoke", "Người bị hại đổi ý", ["medical"])
+    # The event points at the consent; its withdrawal reason is sealed there, never in the trail.
+    assert (event.action, event.reason, event.categories, event.target) == (
+        "revoke", "", ["medical"], f"consent:{consent.pk}")
+    assert type(withdrawn).objects.get(pk=consent.pk).withdrawal_reason == "Người bị hại đổi ý"
     assert CaseEvent.objects.filter(case=case, type="consent_withdrawn").count() == 1
 
 
