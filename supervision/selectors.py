@@ -186,7 +186,8 @@ def handoff_register_annotate(qs: QuerySet[Handoff], *, agency: Agency, now: dat
         .order_by().values("case_id").annotate(n=Count("id")).values("n")
     )
     latest_review = HandoffReview.objects.filter(handoff=OuterRef("pk"), agency=agency).order_by("-at", "-id")
-    return qs.select_related("case", "from_agency", "to_agency").annotate(
+    # case__data_key: the reasons are opened with the case keys that come in this query.
+    return qs.select_related("case", "case__data_key", "from_agency", "to_agency").annotate(
         direction=Case(When(from_agency=agency, then=Value("sent")), default=Value("received"),
                        output_field=CharField()),
         first_action_at=_first_action_at(),
