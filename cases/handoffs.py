@@ -114,7 +114,9 @@ def handoff_get_for_user(*, user, handoff_id: int, lock: bool = False) -> Handof
     """The handoff with the user's side of it, or Http404 for anyone in neither agency."""
     agency_ids = _case_agency_ids(user)
     qs = Handoff.objects.select_related(
-        "case", "from_agency", "to_agency", "case__lead_agency", "sent_by", "viewed_by", "responded_by", "closed_by"
+        "case", "from_agency", "to_agency", "case__lead_agency", "sent_by", "viewed_by", "responded_by", "closed_by",
+        # The case key comes with the handoff: its message and reasons open without a query.
+        "case__data_key",
     )
     if lock:
         qs = qs.select_for_update(of=("self",))
