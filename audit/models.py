@@ -36,6 +36,8 @@ class AuditAction(models.TextChoices):
     LOGIN = "login", _("Signed in")
     LOGIN_FAILED = "login_failed", _("Failed sign-in")
     LOGOUT = "logout", _("Signed out")
+    # Identity and text of a case shredded (cases.erasure): structured facts kept for statistics.
+    CASE_ANONYMISED = "case.anonymised", _("Case anonymised")
 
 
 class AuditEvent(models.Model):
@@ -59,6 +61,8 @@ class AuditEvent(models.Model):
     target = models.CharField(_("target"), max_length=200, blank=True, help_text=_('For example "case:12".'))
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     request_id = models.CharField(_("request id"), max_length=100, blank=True)
+    # Never free text about a case (audit_record refuses it with a case_id): an event that needs its
+    # text points at the row that holds it, sealed with the case's key (`target`).
     reason = models.TextField(_("reason"), blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     position = models.BigIntegerField(_("chain position"), null=True, blank=True, unique=True)

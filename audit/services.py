@@ -45,10 +45,16 @@ def audit_record(
     commits, by audit_chain_pending, so the returned event has no chain fields yet. On SQLite, where
     the transaction holds the only write lock anyway, it is chained at once.
 
+    `reason` is for events about accounts and agencies only: an event about a case (`case_id`) records
+    what, who, when, which object and which categories, never text typed about the case.
+
     `actor` is a user, an AnonymousUser (a failed sign-in) or None (the system). Bad arguments raise
     ValueError: they are programming errors, not user input.
     """
     action = AuditAction(action).value
+    if reason and case_id is not None:
+        # The trail is append-only: text typed about a case could never be redacted or shredded.
+        raise ValueError("an event about a case carries no free-text reason; point `target` at the sealed row")
     actor_id, actor_username = _actor_snapshot(actor)
     values = {
         "actor_id": actor_id,

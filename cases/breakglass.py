@@ -131,7 +131,7 @@ def break_glass_open(*, user, case_number: str, reason: str, categories, request
         )
         agency_ids = _user_agency_ids(user)
         audit_record(actor=user, action=AuditAction.BREAK_GLASS, case_id=case.pk,
-                     agency_id=agency_ids[0] if agency_ids else None, categories=categories, reason=reason,
+                     agency_id=agency_ids[0] if agency_ids else None, categories=categories,
                      target=f"break_glass:{use.pk}", request=request,
                      details={"ends_at": ends_at.isoformat(), "lead_agency_id": case.lead_agency_id})
     return use

@@ -9,6 +9,9 @@ import functools
 import hashlib
 import hmac
 import re
+import secrets
+import threading
+import time
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -60,3 +63,130 @@ def phone_search_hash(phone: str) -> str:
         return ""
     key = settings.SEARCH_HASH_KEY.encode()
     return hmac.new(key, normalized.encode(), hashlib.sha256).hexdigest()
+
+
+# --- Per-case data keys (envelope encryption, crypto-shredding) --------------------------------
+#
+# Every case has a data key of its own (cases.CaseKey): a Fernet key stored wrapped, i.e. encrypted
+# under the key ring above. Case text is sealed with that key and stored as "ck1.<kid>.<token>":
+# the key id travels with the value, so reading needs no join, and keys are unwrapped in bulk (one
+# query for every key a page needs, see `unseal`). Destroying the wrapped key (cases.erasure) leaves
+# every copy of the case's text, in the database, its backups or a dump, without a key.
+
+SEALED_PREFIX = "ck1."
+KID_LENGTH = 32
+
+
+class Sealed(str):
+    """A sealed value as read from the database, not yet opened (see fields.EncryptedTextField)."""
+
+    __slots__ = ()
+
+    @property
+    def kid(self) -> str:
+        return sealed_kid(self)
+
+
+def is_sealed(value) -> bool:
+    return isinstance(value, str) and value.startswith(SEALED_PREFIX)
+
+
+def sealed_kid(value: str) -> str:
+    return value[len(SEALED_PREFIX):len(SEALED_PREFIX) + KID_LENGTH]
+
+
+def data_key_new() -> tuple[str, str]:
+    """A fresh data key: its id and the key (to be stored wrapped: cases.CaseKey.wrapped_key)."""
+    return secrets.token_hex(KID_LENGTH // 2), Fernet.generate_key().decode()
+
+
+def seal(value: str, *, kid: str, key: Fernet) -> str:
+    return f"{SEALED_PREFIX}{kid}.{key.encrypt(value.encode()).decode()}"
+
+
+class _KeyCache(threading.local):
+    def __init__(self):
+        self.keys: dict[str, tuple[Fernet | None, float]] = {}
+        self.pending: set[str] = set()
+
+
+_cache = _KeyCache()
+
+
+def key_cache_clear(**kwargs) -> None:
+    """Forget every unwrapped key (at the start and end of each request and task)."""
+    _cache.keys.clear()
+    _cache.pending.clear()
+
+
+def key_cache_forget(kid: str) -> None:
+    _cache.keys.pop(kid, None)
+    _cache.pending.discard(kid)
+
+
+def key_wanted(kid: str) -> None:
+    """A value sealed with `kid` was read: its key is fetched together with the others when the
+    first of them is opened."""
+    if kid not in _cache.keys:
+        _cache.pending.add(kid)
+
+
+def _cached(kid: str) -> tuple[bool, Fernet | None]:
+    entry = _cache.keys.get(kid)
+    if entry is None:
+        return False, None
+    key, loaded = entry
+    if time.monotonic() - loaded > settings.CASE_KEY_CACHE_SECONDS:
+        del _cache.keys[kid]
+        return False, None
+    return True, key
+
+
+def _remember(kid: str, raw: str) -> Fernet | None:
+    key = Fernet(raw.encode()) if raw else None
+    _cache.keys[kid] = (key, time.monotonic())
+    return key
+
+
+def _load(kids: set[str]) -> None:
+    from django.apps import apps
+
+    found = set()
+    for row in apps.get_model("cases", "CaseKey").objects.filter(kid__in=kids).only("kid", "wrapped_key"):
+        _remember(row.kid, row.wrapped_key)  # the field unwraps it
+        found.add(row.kid)
+    for kid in kids - found:
+        _remember(kid, "")  # no such key: destroyed, or never existed here
+
+
+def case_key(kid: str) -> Fernet | None:
+    """The unwrapped data key `kid`, None when it was destroyed. Keys other values read so far
+    are waiting for come in the same query."""
+    known, key = _cached(kid)
+    if known:
+        return key
+    wanted = {kid} | {k for k in _cache.pending if not _cached(k)[0]}
+    _cache.pending.clear()
+    _load(wanted)
+    return _cache.keys[kid][0]
+
+
+def key_known(kid: str) -> bool:
+    return _cached(kid)[0]
+
+
+def key_from_raw(kid: str, raw: str) -> Fernet | None:
+    """The Fernet of an unwrapped key, remembered for reads in this request."""
+    known, key = _cached(kid)
+    return key if known else _remember(kid, raw)
+
+
+def unseal(value: str) -> str:
+    """The plaintext of a sealed value; "" when its case key was destroyed (the case is anonymised)."""
+    key = case_key(sealed_kid(value))
+    if key is None:
+        return ""
+    try:
+        return key.decrypt(value[len(SEALED_PREFIX) + KID_LENGTH + 1:].encode()).decode()
+    except InvalidToken as exc:
+        raise ImproperlyConfigured("A sealed value does not open with its case key.") from exc

@@ -114,7 +114,9 @@ def handoff_get_for_user(*, user, handoff_id: int, lock: bool = False) -> Handof
     """The handoff with the user's side of it, or Http404 for anyone in neither agency."""
     agency_ids = _case_agency_ids(user)
     qs = Handoff.objects.select_related(
-        "case", "from_agency", "to_agency", "case__lead_agency", "sent_by", "viewed_by", "responded_by", "closed_by"
+        "case", "from_agency", "to_agency", "case__lead_agency", "sent_by", "viewed_by", "responded_by", "closed_by",
+        # The case key comes with the handoff: its message and reasons open without a query.
+        "case__data_key",
     )
     if lock:
         qs = qs.select_for_update(of=("self",))
@@ -259,8 +261,7 @@ def handoff_send(*, access: CaseAccess, actor, data: dict, request=None) -> Hand
     _notify(handoff, kind=kind, agency_id=handoff.to_agency_id, stage="sent")
     if handoff.emergency_override:
         audit_record(actor=actor, action=AuditAction.CONSENT_OVERRIDE, case_id=case.pk, agency_id=access.agency.pk,
-                     categories=handoff.categories, reason=handoff.override_reason,
-                     target=f"handoff:{handoff.pk}", request=request)
+                     categories=handoff.categories, target=f"handoff:{handoff.pk}", request=request)
     audit_record(actor=actor, action=AuditAction.CREATE, case_id=case.pk, agency_id=access.agency.pk,
                  categories=handoff.categories, target=f"handoff:{handoff.pk}", request=request,
                  details={"to_agency_id": handoff.to_agency_id, "kind": handoff.kind, "urgency": handoff.urgency})
@@ -345,7 +346,7 @@ def handoff_decline(*, user, handoff_id: int, reason: str, request=None) -> Hand
     _event(handoff.case, CaseEventType.HANDOFF_DECLINED, user, handoff.to_agency, now, handoff)
     _notify(handoff, kind=NotificationKind.HANDOFF_DECLINED, agency_id=handoff.from_agency_id, stage="declined")
     audit_record(actor=user, action=AuditAction.CHANGE, case_id=handoff.case_id, agency_id=handoff.to_agency_id,
-                 target=f"handoff:{handoff.pk}", reason=reason, request=request, details={"status": "declined"})
+                 target=f"handoff:{handoff.pk}", request=request, details={"status": "declined"})
     return handoff
 
 
@@ -370,7 +371,7 @@ def handoff_withdraw(*, user, handoff_id: int, reason: str, request=None) -> Han
     _notify(handoff, kind=NotificationKind.HANDOFF_WITHDRAWN, agency_id=handoff.to_agency_id, stage="withdrawn")
     audit_record(actor=user, action=AuditAction.REVOKE if was_accepted else AuditAction.CHANGE, case_id=case.pk,
                  agency_id=handoff.from_agency_id, categories=handoff.categories if was_accepted else (),
-                 target=f"handoff:{handoff.pk}", reason=reason, request=request, details={"status": "withdrawn"})
+                 target=f"handoff:{handoff.pk}", request=request, details={"status": "withdrawn"})
     return handoff
 
 

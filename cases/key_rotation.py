@@ -4,6 +4,10 @@ The procedure: put the new key first in FIELD_ENCRYPTION_KEYS on every web and w
 then write under it and still read the old one), run `manage.py rotate_encryption_keys`, check
 with `--check`, then drop the old key.
 
+Case data is sealed with per-case data keys (cases.crypto); those keys are stored wrapped by the key
+ring in cases.CaseKey.wrapped_key, an encrypted column like the others: rotating re-wraps every case
+key, and the case values themselves need no re-encryption.
+
 Tokens are read and written with plain SQL: through the ORM the field would decrypt on read and
 encrypt again on write. Each batch is its own transaction and values already under the newest
 key are left alone, so an interrupted run is simply run again.
@@ -89,7 +93,9 @@ def encrypted_values_rotate(*, batch_size: int = 500, check_only: bool = False) 
                         if not token:
                             count.empty += 1
                             continue
-                        if _is_current(newest, token):
+                        # Sealed with a case's data key: nothing to do here, that key's wrapping
+                        # (cases.CaseKey.wrapped_key, a column of this loop) is what rotates.
+                        if crypto.is_sealed(token) or _is_current(newest, token):
                             count.current += 1
                             continue
                         try:

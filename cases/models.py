@@ -10,6 +10,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from agencies.models import Agency, Commune, Province, Sector
 from permissions.categories import ACTION_CATEGORY_CHOICES, CASE_CUSTOM_PERMISSIONS, GENERAL
 
+from . import crypto
 from .fields import EncryptedTextField
 
 CHILD_AGE = 16  # Law on Children 102/2016/QH13: a child is a person under 16.
@@ -30,10 +31,43 @@ class Disability(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
 
 
+class CaseKey(models.Model):
+    """The data key of one case (envelope encryption): a Fernet key, stored wrapped by the key ring
+    (FIELD_ENCRYPTION_KEYS), that seals every free-text and identity field of the case. Erasure
+    (cases.erasure) blanks `wrapped_key`: every copy of the case's text then has no key."""
+
+    kid = models.CharField(max_length=crypto.KID_LENGTH, unique=True, editable=False)
+    # The unwrapped key in Python, a token under the key ring in the database.
+    wrapped_key = EncryptedTextField(blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    destroyed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("case data key")
+        verbose_name_plural = _("case data keys")
+        constraints = [
+            models.CheckConstraint(condition=Q(destroyed_at__isnull=True) | Q(wrapped_key=""),
+                                   name="case_key_destroyed_is_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"key {self.kid[:8]}" + (" (destroyed)" if self.destroyed_at else "")
+
+    @classmethod
+    def create_new(cls) -> "CaseKey":
+        kid, raw = crypto.data_key_new()
+        return cls.objects.create(kid=kid, wrapped_key=raw)
+
+
 class Survivor(models.Model):
     """The person at the centre of a case, pseudonymous by default. Identity and contact fields are
-    encrypted at rest and shown only to holders of the identity / contact category."""
+    encrypted at rest with the case's data key and shown only to holders of the identity / contact
+    category."""
 
+    data_key_via = ""  # the survivor holds the data key (fields.data_key_holder)
+
+    data_key = models.ForeignKey(CaseKey, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                 editable=False)
     pseudonym = models.CharField(_("pseudonym"), max_length=20, unique=True)
     # identity category
     full_name = EncryptedTextField(_("full name"), blank=True)
@@ -50,7 +84,8 @@ class Survivor(models.Model):
     disability = models.CharField(
         _("disability"), max_length=10, choices=Disability.choices, default=Disability.UNKNOWN
     )
-    ethnicity = models.CharField(_("ethnicity"), max_length=50, blank=True)
+    # Typed, and sensitive personal data (Decree 356/2025): sealed like the identity.
+    ethnicity = EncryptedTextField(_("ethnicity"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -59,6 +94,11 @@ class Survivor(models.Model):
 
     def __str__(self) -> str:
         return self.pseudonym
+
+    def save(self, *args, **kwargs):
+        if self.data_key_id is None:
+            self.data_key = CaseKey.create_new()
+        super().save(*args, **kwargs)
 
     def age_on(self, day: datetime.date) -> int | None:
         """The youngest age the survivor can have on `day` given only the birth year. Erring young
@@ -121,6 +161,8 @@ class CaseNumberSequence(models.Model):
 
 
 class Case(models.Model):
+    data_key_via = ""
+
     number = models.CharField(_("case number"), max_length=20, unique=True)
     province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="cases")
     survivor = models.OneToOneField(Survivor, on_delete=models.PROTECT, related_name="case")
@@ -135,6 +177,11 @@ class Case(models.Model):
     created_at = models.DateTimeField(_("opened at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # The same key as the survivor's (set on save), so that case rows reach it without a join.
+    data_key = models.ForeignKey(CaseKey, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                 editable=False)
+    # Set by cases.erasure.anonymise_case: identity and text shredded, structured facts kept.
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -152,6 +199,19 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    def save(self, *args, **kwargs):
+        if self.data_key_id is None and self.survivor_id is not None:
+            survivor = self.survivor
+            if "data_key" in survivor._state.fields_cache:
+                self.data_key = survivor.data_key  # the same row: sealing the case's rows needs no query
+            else:
+                self.data_key_id = survivor.data_key_id
+        super().save(*args, **kwargs)
+
+    @property
+    def is_anonymised(self) -> bool:
+        return self.anonymised_at is not None
 
 
 class CaseGroupObjectPermission(GroupObjectPermissionBase):
@@ -302,6 +362,8 @@ class ActionType(models.TextChoices):
 class Action(models.Model):
     """Something a responder did. Its category decides who may read its text."""
 
+    data_key_via = "case"
+
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="actions")
     type = models.CharField(_("type"), max_length=25, choices=ActionType.choices)
     category = models.CharField(_("data category"), max_length=20, choices=ACTION_CATEGORY_CHOICES, default=GENERAL)
@@ -335,16 +397,18 @@ class Consent(models.Model):
     """The survivor's decision about sharing with one receiving agency, or with every agency of a
     sector, per data category. Refused categories are refused on every path, overrides included."""
 
+    data_key_via = "case"
+
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="consents")
     receiving_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     receiving_sector = models.CharField(_("receiving sector"), max_length=20, choices=Sector.choices, blank=True)
     granted_categories = models.JSONField(_("categories shared"), default=list, blank=True)
     refused_categories = models.JSONField(_("categories refused"), default=list, blank=True)
-    purpose = models.CharField(_("purpose"), max_length=300)
+    purpose = EncryptedTextField(_("purpose"))
     given_by = models.CharField(_("given by"), max_length=25, choices=ConsentGiver.choices)
-    guardian_relationship = models.CharField(_("guardian's relationship"), max_length=100, blank=True)
+    guardian_relationship = EncryptedTextField(_("guardian's relationship"), blank=True)
     emergency_override = models.BooleanField(_("emergency override (danger to life)"), default=False)
-    override_reason = models.TextField(_("reason for the override"), blank=True)
+    override_reason = EncryptedTextField(_("reason for the override"), blank=True)
     needs_review = models.BooleanField(default=False, db_index=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_by_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
@@ -354,7 +418,7 @@ class Consent(models.Model):
     withdrawn_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    withdrawal_reason = models.CharField(_("withdrawal reason"), max_length=300, blank=True)
+    withdrawal_reason = EncryptedTextField(_("withdrawal reason"), blank=True)
 
     class Meta:
         ordering = ["-recorded_at", "-id"]
@@ -463,6 +527,8 @@ class Handoff(models.Model):
     """A case moving between agencies. Acceptance shares exactly the consented categories among
     `categories`; decline and withdrawal share nothing; completion reduces access to the case facts."""
 
+    data_key_via = "case"
+
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="handoffs")
     kind = models.CharField(_("kind"), max_length=10, choices=HandoffKind.choices)
     from_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="handoffs_sent")
@@ -472,7 +538,7 @@ class Handoff(models.Model):
     categories = models.JSONField(_("categories to share"), default=list, blank=True)
     message = EncryptedTextField(_("message to the receiving agency"), blank=True)
     emergency_override = models.BooleanField(_("emergency override (danger to life)"), default=False)
-    override_reason = models.TextField(_("reason for the override"), blank=True)
+    override_reason = EncryptedTextField(_("reason for the override"), blank=True)
     status = models.CharField(_("status"), max_length=10, choices=HandoffStatus.choices, default=HandoffStatus.SENT)
     forwarded_from = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="forwarded_to"
@@ -488,14 +554,14 @@ class Handoff(models.Model):
     responded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    decline_reason = models.TextField(_("reason for declining"), blank=True)
+    decline_reason = EncryptedTextField(_("reason for declining"), blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
-    outcome = models.TextField(_("outcome"), blank=True)
+    outcome = EncryptedTextField(_("outcome"), blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
-    withdraw_reason = models.TextField(_("reason for withdrawing"), blank=True)
+    withdraw_reason = EncryptedTextField(_("reason for withdrawing"), blank=True)
 
     class Meta:
         ordering = ["-sent_at", "-id"]
@@ -525,11 +591,13 @@ class BreakGlassUse(models.Model):
     categories and until when. The access itself is CaseUserObjectPermission rows with the same
     `ends_at`; this row is what supervisors review. Services: cases.breakglass."""
 
+    data_key_via = "case"
+
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="break_glass_uses")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     # The case's lead at the time of use: its supervisors were told and review the use.
     lead_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField(_("reason"))
+    reason = EncryptedTextField(_("reason"))
     categories = models.JSONField(_("categories opened"), default=list, blank=True)
     started_at = models.DateTimeField(_("opened at"), default=timezone.now)
     ends_at = models.DateTimeField(_("access ends at"))

@@ -28,6 +28,7 @@ from permissions.categories import GENERAL, CaseRight, categories_from_codenames
 from permissions.policy import CASE_ROLES
 from permissions.readers import case_reader_condition, user_may_be_case_reader
 
+from . import crypto
 from .models import (
     Action,
     Case,
@@ -142,7 +143,7 @@ def case_list_visible_to(*, user) -> QuerySet[Case]:
     via_user = _user_rows(user, now).filter(content_object=OuterRef("pk"), permission__codename=CaseRight.VIEW)
     return (
         Case.objects.filter(Exists(via_group) | Exists(via_user))
-        .select_related("province", "lead_agency", "survivor")
+        .select_related("province", "lead_agency", "survivor", "survivor__data_key")
         .order_by("-updated_at", "-id")
     )
 
@@ -176,9 +177,13 @@ def case_get_for_user(*, user, case_id: int, require: str = CaseRight.VIEW) -> C
     if not user_may_be_case_reader(user):
         raise Http404
     try:
-        case = Case.objects.select_related("province", "lead_agency", "survivor", "responsible").get(pk=case_id)
+        # survivor__data_key: the case key comes with the case, so the page opens its text without a query.
+        case = Case.objects.select_related("province", "lead_agency", "survivor", "responsible",
+                                           "survivor__data_key").get(pk=case_id)
     except (Case.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+    if case.survivor.data_key is not None:
+        crypto.key_from_raw(case.survivor.data_key.kid, case.survivor.data_key.wrapped_key)
     now = timezone.now()
     # One query: the agency groups' rows (with the agency they come through), the user's own
     # time-limited rows (through no agency) and the agencies the user works for (to know whom

@@ -210,6 +210,8 @@ class CaseDetailSerializer(CaseSummarySerializer):
     responsible = UserRefSerializer(allow_null=True)
     statistics_consent = serializers.BooleanField()
     closed_at = serializers.DateTimeField(allow_null=True)
+    # Set when the case was anonymised (cases.erasure): identity and text read as empty.
+    anonymised_at = serializers.DateTimeField(allow_null=True)
     survivor = SurvivorSerializer()
     incidents = IncidentSerializer(many=True)
     next_statuses = serializers.SerializerMethodField()

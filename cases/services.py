@@ -173,7 +173,7 @@ def _consent_audit(*, consent: Consent, actor, agency: Agency, request) -> None:
     audit_record(
         actor=actor, action=AuditAction.CONSENT_OVERRIDE if override else AuditAction.SHARE,
         case_id=consent.case_id, agency_id=agency.pk, categories=consent.granted_categories,
-        reason=consent.override_reason, target=f"consent:{consent.pk}", request=request,
+        target=f"consent:{consent.pk}", request=request,
         details={"recipient_agency_id": consent.receiving_agency_id, "recipient_sector": consent.receiving_sector,
                  "refused": consent.refused_categories, "given_by": consent.given_by},
     )
@@ -366,7 +366,9 @@ def survivor_update(*, access: CaseAccess, actor, data: dict, request=None) -> S
     today = timezone.localdate()
     errors = FieldErrors()
     values = clean_survivor(data, errors=errors, today=today, partial=True)
-    survivor = Survivor.objects.select_for_update().get(pk=access.case.survivor_id)
+    # With its data key: the changed fields are sealed with it (no query more).
+    survivor = Survivor.objects.select_for_update(of=("self",)).select_related("data_key").get(
+        pk=access.case.survivor_id)
     birth_year = values.get("birth_year")
     if birth_year:
         first = Incident.objects.filter(case_id=access.case.pk, occurred_on__isnull=False).order_by(
@@ -499,7 +501,7 @@ def consent_withdraw(*, access: CaseAccess, actor, consent_id: int, reason: str,
     })
     _touch(case, now)
     audit_record(actor=actor, action=AuditAction.REVOKE, case_id=case.pk, agency_id=agency.pk,
-                 categories=consent.granted_categories, reason=reason, target=f"consent:{consent.pk}",
+                 categories=consent.granted_categories, target=f"consent:{consent.pk}",
                  request=request)
     return consent
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
+from cases.fields import EncryptedTextField
 from cases.models import BreakGlassUse, Consent, Handoff
 from notifications.models import Deadline
 
@@ -42,7 +43,8 @@ class Review(models.Model):
     # The supervised agency on whose behalf the review is made.
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("agency"))
     verdict = models.CharField(_("verdict"), max_length=20, choices=Verdict.choices)
-    comment = models.TextField(_("comment"), blank=True)
+    # Sealed with the reviewed case's data key (cases.fields.EncryptedTextField).
+    comment = EncryptedTextField(_("comment"), blank=True)
     follow_up_due = models.DateTimeField(_("follow-up due"), null=True, blank=True)
     follow_up = models.ForeignKey(Deadline, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                   verbose_name=_("follow-up deadline"))
@@ -60,6 +62,8 @@ class Review(models.Model):
 
 
 class HandoffReview(Review):
+    data_key_via = "handoff.case"
+
     handoff = models.ForeignKey(Handoff, on_delete=models.PROTECT, related_name="reviews")
 
     class Meta(Review.Meta):
@@ -72,6 +76,8 @@ class HandoffReview(Review):
 
 
 class ConsentOverrideReview(Review):
+    data_key_via = "consent.case"
+
     consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="override_reviews")
 
     class Meta(Review.Meta):
@@ -84,6 +90,8 @@ class ConsentOverrideReview(Review):
 
 
 class BreakGlassReview(Review):
+    data_key_via = "use.case"
+
     use = models.ForeignKey(BreakGlassUse, on_delete=models.PROTECT, related_name="reviews")
 
     class Meta(Review.Meta):

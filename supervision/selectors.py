@@ -186,7 +186,8 @@ def handoff_register_annotate(qs: QuerySet[Handoff], *, agency: Agency, now: dat
         .order_by().values("case_id").annotate(n=Count("id")).values("n")
     )
     latest_review = HandoffReview.objects.filter(handoff=OuterRef("pk"), agency=agency).order_by("-at", "-id")
-    return qs.select_related("case", "from_agency", "to_agency").annotate(
+    # case__data_key: the reasons are opened with the case keys that come in this query.
+    return qs.select_related("case", "case__data_key", "from_agency", "to_agency").annotate(
         direction=Case(When(from_agency=agency, then=Value("sent")), default=Value("received"),
                        output_field=CharField()),
         first_action_at=_first_action_at(),
@@ -237,10 +238,18 @@ def decline_reasons(*, agency: Agency, filters: RegisterFilters | None = None,
     now = now or timezone.now()
     qs = handoff_register_filter(handoff_register_base(agency=agency), agency=agency,
                                  filters=filters or RegisterFilters(), now=now)
-    return list(
-        qs.filter(status=HandoffStatus.DECLINED).order_by().values("decline_reason")
-        .annotate(count=Count("id"), last=Max("responded_at")).order_by("-count", "-last")[:limit]
-    )
+    # The reasons are sealed with each case's key (random per value): they are grouped here, not in SQL.
+    grouped: dict[str, dict] = {}
+    for handoff in qs.filter(status=HandoffStatus.DECLINED).order_by().only("pk", "decline_reason", "responded_at"):
+        reason = handoff.decline_reason
+        if not reason:
+            continue  # the case was anonymised
+        row = grouped.setdefault(reason, {"decline_reason": reason, "count": 0, "last": None})
+        row["count"] += 1
+        if handoff.responded_at and (row["last"] is None or handoff.responded_at > row["last"]):
+            row["last"] = handoff.responded_at
+    epoch = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+    return sorted(grouped.values(), key=lambda r: (-r["count"], -(r["last"] or epoch).timestamp()))[:limit]
 
 
 def cases_handed_on(*, agency: Agency, more_than: int = DEFAULT_HANDED_ON_MORE_THAN) -> QuerySet[CaseModel]:

@@ -69,7 +69,7 @@ def _review_write(
         comment=values["comment"], follow_up_due=values["follow_up_due"], follow_up=follow_up, at=now,
     )
     audit_record(
-        actor=user, action=AuditAction.CREATE, case_id=case_id, agency_id=agency.pk, reason=values["comment"],
+        actor=user, action=AuditAction.CREATE, case_id=case_id, agency_id=agency.pk,
         target=f"{kind}_review:{review.pk}", request=request,
         details={"subject": f"{kind}:{subject.pk}", "verdict": review.verdict,
                  "follow_up_due": review.follow_up_due.isoformat() if review.follow_up_due else None},

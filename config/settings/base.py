@@ -337,6 +337,9 @@ DEV_FIELD_ENCRYPTION_KEY = "ZGV2LW9ubHktaG9wbHVjLWZpZWxkLWtleS0wMDAwMDA="
 DEV_SEARCH_HASH_KEY = "dev-only-hopluc-search-hash-key"
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[DEV_FIELD_ENCRYPTION_KEY])
 SEARCH_HASH_KEY = env.str("SEARCH_HASH_KEY", default=DEV_SEARCH_HASH_KEY)
+# Unwrapped per-case data keys are kept in memory for one request or task, and at most this long
+# (seconds) in a long-running process: a key destroyed by an erasure stops working everywhere within it.
+CASE_KEY_CACHE_SECONDS = env.int("CASE_KEY_CACHE_SECONDS", default=60)
 
 # --- Email and SMS -------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -496,6 +499,10 @@ AUDIT_UNCHAINED_MAX_AGE_SECONDS = env.int("AUDIT_UNCHAINED_MAX_AGE_SECONDS", def
 CELERY_BEAT_SCHEDULE["audit-chain"] = {
     "task": "audit.tasks.chain_pending", "schedule": float(AUDIT_CHAIN_INTERVAL_SECONDS),
 }
+# One line per anonymised case (its id and the ids of its destroyed data keys), kept outside the
+# database like the checkpoints: after restoring a backup taken before an erasure,
+# `manage.py reapply_erasures` destroys those keys again (cases.erasure).
+ERASURE_LEDGER_FILE = Path(env.str("ERASURE_LEDGER_FILE", default=str(VAR_DIR / "erasures" / "case-erasures.jsonl")))
 # Reverse proxies in front of the app that append to X-Forwarded-For; 0 trusts REMOTE_ADDR only.
 AUDIT_TRUSTED_PROXIES = env.int("AUDIT_TRUSTED_PROXIES", default=0)
 

@@ -29,7 +29,7 @@ def test_stored_event_hashes_the_same_after_a_round_trip(db, world):
     request.request_id = "req-12345678"
     event = audit_record(
         actor=world.lead_responder, action="share", case_id=12, agency_id=world.police.pk,
-        categories=["medical", "identity", "medical"], target="handoff:4", reason="Chuyển tuyến khẩn cấp",
+        categories=["medical", "identity", "medical"], target="handoff:4",
         details={"to": world.health.pk, "nested": {"b": [1, 2.5, None], "a": "Hà Nội"},
                  "when": datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC)},
         request=request,
@@ -42,6 +42,15 @@ def test_stored_event_hashes_the_same_after_a_round_trip(db, world):
     assert stored_event_hash(stored) == stored.hash
     if event.hash is not None:  # SQLite chains at once, hashing what it inserted
         assert event.hash == stored.hash
+
+
+def test_an_event_about_a_case_carries_no_free_text(db, world):
+    # Text typed about a case lives sealed in its row; the append-only trail could never shred it.
+    with pytest.raises(ValueError, match="free-text"):
+        audit_record(actor=None, action="change", case_id=12, target="handoff:4", reason="Chuyển tuyến khẩn cấp")
+    assert not AuditEvent.objects.exists()
+    # About an account, a reason is still recorded (non-case text, e.g. a second-factor reset).
+    assert audit_record(actor=None, action="revoke", target="user:3", reason="Mất điện thoại").reason
 
 
 def test_actor_snapshots(db, world):

@@ -79,7 +79,9 @@ def test_an_override_needs_a_reason_is_flagged_and_audited_as_an_override(world)
     consent = _record(world, case, emergency_override=True, override_reason="Nguy hiểm đến tính mạng", **ALONE)
     assert consent.needs_review and consent.emergency_override
     event = AuditEvent.objects.filter(case_id=case.pk).latest("seq")
-    assert event.action == "consent_override" and event.reason == "Nguy hiểm đến tính mạng"
+    # The trail points at the consent, whose reason is sealed with the case key; it holds no text.
+    assert event.action == "consent_override" and event.reason == "" and event.target == f"consent:{consent.pk}"
+    assert consent.override_reason == "Nguy hiểm đến tính mạng"
     assert event.categories == ["medical"]
     refer(world, case)
     assert access_for(world.receiving_responder, case).categories == {"medical"}
@@ -159,7 +161,10 @@ def test_withdrawal_takes_effect_at_the_next_access(world):
         access_for(world.receiving_responder, case)
     assert not case_list_visible_to(user=world.receiving_responder).filter(pk=case.pk).exists()
     event = AuditEvent.objects.filter(case_id=case.pk).latest("seq")
-    assert (event.action, event.reason, event.categories) == ("revoke", "Người bị hại đổi ý", ["medical"])
+    # The event points at the consent; its withdrawal reason is sealed there, never in the trail.
+    assert (event.action, event.reason, event.categories, event.target) == (
+        "revoke", "", ["medical"], f"consent:{consent.pk}")
+    assert type(withdrawn).objects.get(pk=consent.pk).withdrawal_reason == "Người bị hại đổi ý"
     assert CaseEvent.objects.filter(case=case, type="consent_withdrawn").count() == 1
 
 

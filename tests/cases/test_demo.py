@@ -25,7 +25,8 @@ def _fingerprint() -> list[tuple]:
         rows.append((
             case.number, case.survivor.full_name, case.survivor.sex, case.risk_level, case.status, incident.gbv_type,
             tuple(sorted(incident.tech_form_rows.values_list("form", flat=True))),
-            tuple(Action.objects.filter(case=case).order_by("id").values_list("type", "category", "text")),
+            # Objects: a sealed field opens on attribute access (values_list would give the sealed value).
+            tuple((a.type, a.category, a.text) for a in Action.objects.filter(case=case).order_by("id")),
             tuple(Consent.objects.filter(case=case).order_by("id").values_list(
                 "receiving_sector", "granted_categories", "emergency_override")),
         ))

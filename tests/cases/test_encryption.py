@@ -10,8 +10,9 @@ from django.db import connection
 from django.test import override_settings
 
 from audit.models import AuditEvent
-from cases import key_rotation
-from cases.models import Action, Survivor
+from cases import crypto, key_rotation
+from cases.erasure import anonymise_case
+from cases.models import Action, CaseKey, Survivor
 from cases.services import action_log, survivor_find_by_phone
 from tests.cases.services_helpers import access_for, consent_data, open_case, refer, survivor_data
 
@@ -34,11 +35,12 @@ def test_the_database_row_holds_no_plaintext_name_phone_or_action_text(world):
     stored = " ".join(str(value) for value in row.values())
     for plaintext in ("Trần", "Mai", "0912", "345 678", "912345678", "Hàng Bạc", "Hùng", "0987", "654 321"):
         assert plaintext not in stored
+    kid = CaseKey.objects.get(pk=case.data_key_id).kid
     for column in SURVIVOR_COLUMNS:
-        assert row[column].startswith("gAAAA")  # a Fernet token
+        assert row[column].startswith(f"ck1.{kid}.gAAAA")  # a Fernet token under the case's own key
     assert len(row["phone_hash"]) == 64
     action_row = _raw_row("cases_action", action.pk, ("text",))
-    assert "bầm" not in action_row["text"] and action_row["text"].startswith("gAAAA")
+    assert "bầm" not in action_row["text"] and action_row["text"].startswith(f"ck1.{kid}.gAAAA")
 
 
 @pytest.mark.parametrize("typed", ["0912345678", "+84 912 345 678", "84912345678", "0912.345.678", "(091) 2345-678"])
@@ -95,28 +97,34 @@ def _rotate(*args) -> str:
 
 
 def test_rotation_moves_every_value_to_the_new_key(world):
+    """The key ring wraps the case keys: rotating re-wraps them, the values sealed with them stay."""
     with override_settings(FIELD_ENCRYPTION_KEYS=[OLD_KEY]):
         cases = [open_case(world) for _ in range(3)]
         action = action_log(access=access_for(world.lead_responder, cases[0]), actor=world.lead_responder,
                             data={"type": "note", "text": "Ghi chú bí mật"})
     survivor_ids = [c.survivor_id for c in cases]
-    assert _token_keys(_raw_row("cases_survivor", survivor_ids[0], ("full_name",))["full_name"]) == {"old"}
+    key_ids = [c.data_key_id for c in cases]
+    assert _token_keys(_raw_row("cases_casekey", key_ids[0], ("wrapped_key",))["wrapped_key"]) == {"old"}
+    sealed = {pk: _raw_row("cases_survivor", pk, ("full_name", "phone", "address")) for pk in survivor_ids}
 
     with override_settings(FIELD_ENCRYPTION_KEYS=[NEW_KEY, OLD_KEY]):
         with pytest.raises(CommandError, match="still encrypted under an older key"):
             _rotate("--check")
         output = _rotate("--batch-size", "2")
-        assert "cases.Survivor.full_name: 3 rotated, 0 already under the newest key, 0 empty" in output
+        assert "cases.CaseKey.wrapped_key: 3 rotated, 0 already under the newest key, 0 empty" in output
+        assert "cases.Survivor.full_name: 0 rotated, 3 already under the newest key, 0 empty" in output
         assert "cases.Survivor.guardian_name: 0 rotated, 0 already under the newest key, 3 empty" in output
-        assert "cases.Action.text: 1 rotated" in output
+        assert "cases.Action.text: 0 rotated, 1 already" in output
         again = _rotate()
-        assert "cases.Survivor.full_name: 0 rotated, 3 already under the newest key" in again
+        assert "cases.CaseKey.wrapped_key: 0 rotated, 3 already under the newest key" in again
         assert "0 values rotated" in again
         _rotate("--check")
 
+    for pk in key_ids:
+        assert _token_keys(_raw_row("cases_casekey", pk, ("wrapped_key",))["wrapped_key"]) == {"new"}
     for pk in survivor_ids:
-        row = _raw_row("cases_survivor", pk, ("full_name", "phone", "address"))
-        assert all(_token_keys(token) == {"new"} for token in row.values())
+        assert _raw_row("cases_survivor", pk, ("full_name", "phone", "address")) == sealed[pk]
+    crypto.key_cache_clear()
     with override_settings(FIELD_ENCRYPTION_KEYS=[NEW_KEY]):
         survivor = Survivor.objects.get(pk=survivor_ids[2])
         assert (survivor.full_name, survivor.phone) == ("Trần Thị Mai", "0912 345 678")
@@ -128,7 +136,7 @@ def test_rotation_refuses_a_value_no_key_opens(world):
         case = open_case(world)
     with override_settings(FIELD_ENCRYPTION_KEYS=[NEW_KEY]), pytest.raises(CommandError) as excinfo:
         _rotate()
-    assert f"row {case.survivor_id} cannot be decrypted" in str(excinfo.value)
+    assert f"cases.CaseKey.wrapped_key of row {case.data_key_id} cannot be decrypted" in str(excinfo.value)
     assert "Trần" not in str(excinfo.value)
 
 
@@ -144,12 +152,15 @@ def test_rotation_leaves_a_value_changed_meanwhile_alone(world, monkeypatch):
         case = open_case(world)
     real_rotate = key_rotation.crypto.rotate
 
-    def rotate_while_someone_edits(token):
-        # The application writes a new name (under the newest key) between the read and the write.
-        Survivor.objects.filter(pk=case.survivor_id).update(full_name="Lê Thị Hoa")
+    def rotate_while_the_case_is_erased(token):
+        # The case is anonymised (its key destroyed) between the read and the write: the rotation
+        # must not bring the key back.
+        anonymise_case(case, actor=None, reason="retention")
         return real_rotate(token)
 
     with override_settings(FIELD_ENCRYPTION_KEYS=[NEW_KEY, OLD_KEY]):
-        monkeypatch.setattr(key_rotation.crypto, "rotate", rotate_while_someone_edits)
+        monkeypatch.setattr(key_rotation.crypto, "rotate", rotate_while_the_case_is_erased)
         _rotate()
-        assert Survivor.objects.get(pk=case.survivor_id).full_name == "Lê Thị Hoa"
+        assert _raw_row("cases_casekey", case.data_key_id, ("wrapped_key",))["wrapped_key"] == ""
+        crypto.key_cache_clear()
+        assert Survivor.objects.get(pk=case.survivor_id).full_name == ""

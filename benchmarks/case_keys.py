@@ -1,0 +1,61 @@
+"""What do per-case data keys cost a list page? Run against the database that DATABASE_URL names:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hl_bench .venv/bin/python benchmarks/case_keys.py [N]
+
+Works in a throwaway test database (created and dropped here). N survivors, each with a key of its
+own, are written, then read back as a list page does (one query for the rows) with a cold key cache:
+every key is unwrapped in one more query, whatever N, and the time per row is printed.
+"""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection, reset_queries, transaction  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from cases import crypto  # noqa: E402
+from cases.models import Survivor  # noqa: E402
+
+
+def main(n: int) -> None:
+    settings_dict = connection.settings_dict
+    settings_dict["TEST"] = {**settings_dict.get("TEST", {}), "NAME": f"{settings_dict['NAME']}_keys_bench"}
+    if connection.vendor == "sqlite":
+        settings_dict["TEST"]["NAME"] = str(Path(settings_dict["NAME"]).with_suffix(".keys-bench.sqlite3"))
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        print(f"backend: {connection.vendor}, database: {connection.settings_dict['NAME']}")
+        started = time.perf_counter()
+        with transaction.atomic():
+            for i in range(n):
+                Survivor.objects.create(pseudonym=f"NC-B{i:06d}", full_name=f"Người thử {i}", phone="0912345678",
+                                        address=f"{i} phố Huế")
+        seconds = time.perf_counter() - started
+        print(f"{'write (key row + 3 sealed fields)':<40} {n:>6} rows  {1000 * seconds / n:7.3f} ms/row")
+        for label, cold in (("list read, cold key cache", True), ("list read, keys cached", False)):
+            if cold:
+                crypto.key_cache_clear()
+            reset_queries()
+            with CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                rows = list(Survivor.objects.order_by("id"))
+                names = [(s.full_name, s.phone, s.address) for s in rows]
+                seconds = time.perf_counter() - started
+            assert names[-1][0] == f"Người thử {n - 1}"
+            print(f"{label:<40} {n:>6} rows  {len(queries):>3} queries  {1000 * seconds:8.1f} ms  "
+                  f"{1000 * seconds / n:7.3f} ms/row")
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)

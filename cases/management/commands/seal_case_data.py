@@ -1,0 +1,24 @@
+"""Seal every case value not yet sealed with its case's data key (see cases.sealing).
+
+Migration cases 0008 does this once; run it again after loading data written by an older version.
+"""
+
+from django.apps import apps
+from django.core.management.base import BaseCommand
+
+from cases.sealing import current_specs, seal_case_data
+
+
+class Command(BaseCommand):
+    help = "Give every case a data key and seal its identity and free text with it."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--batch-size", type=int, default=500)
+
+    def handle(self, *args, batch_size, **options):
+        counts = seal_case_data(apps, current_specs(), batch_size=max(1, batch_size))
+        sealed = sum(counts.values())
+        for label, count in sorted(counts.items()):
+            if count:
+                self.stdout.write(f"{label}: {count} sealed")
+        self.stdout.write(f"{sealed} value(s) sealed.")
