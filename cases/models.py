@@ -135,6 +135,7 @@ class Case(models.Model):
     created_at = models.DateTimeField(_("opened at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-updated_at", "-id"]
