@@ -37,6 +37,8 @@ urlpatterns = [
     path("supervision/", include("supervision.urls")),
     path("break-glass/", include("supervision.breakglass_urls")),
     path("api/", include("supervision.api_urls")),
+    path("privacy/", include("privacy.urls")),
+    path("api/", include("privacy.api_urls")),
 ]
 
 if settings.DEBUG:  # pragma: no cover
