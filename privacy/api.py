@@ -19,6 +19,7 @@ from .services import (
     TEXT_MAX,
     PackageGone,
     access_package_download,
+    lead_member_require,
     legal_hold_place,
     legal_hold_release,
     legal_holds_of_case,
@@ -96,6 +97,7 @@ class CaseRequestListApi(PrivacyApiView):
                    responses=_responses(200, RequestSummarySerializer(many=True), 403, 404), tags=["privacy"])
     def get(self, request, case_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id)
+        lead_member_require(user=request.user, case=access.case)
         rows = privacy_requests_visible_to(user=request.user).filter(case=access.case)
         return Response(RequestSummarySerializer(rows, many=True).data)
 

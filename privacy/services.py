@@ -96,9 +96,15 @@ def privacy_request_get(*, user, request_id: int, supervisor: bool = False, lock
     return dsr
 
 
-def legal_holds_of_case(*, user, case: Case) -> QuerySet[LegalHold]:
+def lead_member_require(*, user, case: Case) -> None:
+    """404 unless the user works for the case's lead agency: other agencies on the case do not learn
+    what the survivor asked."""
     if case.lead_agency_id not in _member_agency_ids(user):
         raise Http404
+
+
+def legal_holds_of_case(*, user, case: Case) -> QuerySet[LegalHold]:
+    lead_member_require(user=user, case=case)
     return LegalHold.objects.filter(case=case).select_related("placed_by", "released_by")
 
 

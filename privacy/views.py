@@ -20,6 +20,7 @@ from .services import (
     PackageGone,
     _member_agency_ids,
     access_package_download,
+    lead_member_require,
     legal_hold_place,
     legal_hold_release,
     legal_holds_of_case,
@@ -54,6 +55,7 @@ def request_detail_page(request, request_id: int):
 @require_http_methods(["GET", "POST"])
 def request_record_page(request, case_id: int):
     access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
+    lead_member_require(user=request.user, case=access.case)
     form = RequestRecordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
