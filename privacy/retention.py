@@ -209,6 +209,9 @@ def _case_step(case_id: int, *, now: datetime.datetime, schedule, run: Retention
         if now < pending.anonymise_after:
             return
         anonymise_case(case, actor=None, reason="retention")
+        from .services import privacy_text_shred
+
+        privacy_text_shred(case_id=case.pk)
         RetentionNotice.objects.filter(pk=pending.pk).update(status=RetentionNotice.Status.DONE, resolved_at=now)
         audit_record(actor=None, action=AuditAction.CHANGE, case_id=case.pk, agency_id=case.lead_agency_id,
                      target=f"retention_notice:{pending.pk}",

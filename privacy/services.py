@@ -126,6 +126,18 @@ def erasure_blockers(case: Case) -> list[str]:
     return grounds
 
 
+def privacy_text_shred(*, case_id: int, keep_request_id: int | None = None) -> None:
+    """Blank this app's free text about an anonymised case: what was asked, outcomes, hold reasons,
+    an unread access package. Called beside anonymise_case by retention and erasure (the case key
+    of cases.erasure does not reach rows of this app). The outcome of `keep_request_id` (the erasure
+    request being completed, a fixed sentence) stays."""
+    DataSubjectRequest.objects.filter(case_id=case_id).update(details="")
+    DataSubjectRequest.objects.filter(case_id=case_id).exclude(pk=keep_request_id).update(outcome="")
+    LegalHold.objects.filter(case_id=case_id).update(reason="", release_reason="")
+    AccessPackage.objects.filter(request__case_id=case_id).exclude(status=AccessPackage.Status.DOWNLOADED).update(
+        content="", content_sha256="", status=AccessPackage.Status.FAILED)
+
+
 # --- Data-subject requests -----------------------------------------------------------------------
 
 RECORD_FIELDS = ("kind", "requester", "details", "received_at")
@@ -262,6 +274,8 @@ def privacy_request_decide(*, user, request_id: int, data: dict, request=None) -
             _finish(dsr, status=RequestStatus.REFUSED, now=now, reason="refused: law keeps the case")
         else:
             anonymise_case(case, actor=user, reason=f"data-subject request {dsr.pk}")
+            privacy_text_shred(case_id=case.pk, keep_request_id=dsr.pk)
+            dsr.details = ""
             dsr.outcome = values["outcome"] or _("The case was anonymised: her identity and every text were erased.")
             _finish(dsr, status=RequestStatus.COMPLETED, now=now, reason="erased")
     elif dsr.kind == RequestKind.ACCESS:

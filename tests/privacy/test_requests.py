@@ -114,7 +114,8 @@ def test_erasure_where_the_law_allows_it_anonymises_the_case(world, time_limits,
                 if d.key != "deadlines_missed"}
 
     before = counts()
-    dsr = _record(world, case, lead_access, "erasure")
+    earlier = _record(world, case, lead_access, "correction", details="Tên đúng là Nguyễn Thị Hoà")
+    dsr = _record(world, case, lead_access, "erasure", details="Xin xóa hồ sơ của Nguyễn Thị Hoa")
     privacy_request_decide(user=world.lead_supervisor, request_id=dsr.pk, data={"decision": "grant"})
     dsr.refresh_from_db()
     case.refresh_from_db()
@@ -123,6 +124,9 @@ def test_erasure_where_the_law_allows_it_anonymises_the_case(world, time_limits,
     survivor = Survivor.objects.get(pk=case.survivor_id)
     assert SURVIVOR["full_name"] != survivor.full_name and SURVIVOR["phone"] != survivor.phone
     assert counts() == before
+    # Her requests' own text goes too; the erasure's outcome (a fixed sentence) stays as the record.
+    assert DataSubjectRequest.objects.get(pk=earlier.pk).details == ""
+    assert dsr.details == "" and DataSubjectRequest.objects.get(pk=dsr.pk).details == ""
     with pytest.raises(ValidationError):  # nothing more can be asked about an anonymised case
         _record(world, case, lead_access, "access")
 

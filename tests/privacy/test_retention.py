@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from audit.models import AuditEvent
 from cases.models import Case, Survivor
 from notifications.models import Notification, NotificationKind
-from privacy.models import RetentionNotice
+from privacy.models import LegalHold, RetentionNotice
 from privacy.retention import CHOSEN, retention_apply, retention_end, retention_schedule, retention_schedule_parse
 from privacy.services import legal_hold_place, legal_hold_release
 from reports.indicators import month_drafts
@@ -136,6 +136,8 @@ def test_legal_hold_suspends_retention_until_released(world):
     assert _run(released + datetime.timedelta(hours=1)).notified == 1  # a fresh, full notice
     assert _run(released + datetime.timedelta(days=29)).anonymised == 0
     assert _run(released + datetime.timedelta(days=31)).anonymised == 1
+    # The hold's reasons went with the rest of the case's text.
+    assert LegalHold.objects.values_list("reason", "release_reason").get(pk=hold.pk) == ("", "")
 
 
 def test_reopening_cancels_the_notice(world, lead_access):
