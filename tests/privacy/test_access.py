@@ -187,3 +187,16 @@ def _case(objects):
     from cases.models import Case
 
     return Case.objects.get(pk=objects["case"])
+
+
+def test_case_page_offers_privacy_links_to_the_lead_only(world, objects, web):
+    url = f"/cases/{objects['case']}/"
+    lead = web(world.lead_responder).get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="record-data-request"' in lead and 'data-testid="legal-holds"' in lead
+    other = web(world.receiving_responder).get(url).content.decode()
+    assert "record-data-request" not in other and "legal-holds" not in other
+    form = web(world.lead_responder).get(f"/privacy/cases/{objects['case']}/requests/new/")
+    assert form.status_code == 200
+    saved = web(world.lead_responder).post(f"/privacy/cases/{objects['case']}/requests/new/",
+                                           {"kind": "objection", "requester": "survivor", "details": "Phản đối"})
+    assert saved.status_code == 302 and "/privacy/requests/" in saved["Location"]
