@@ -39,6 +39,8 @@ urlpatterns = [
     path("api/", include("supervision.api_urls")),
     path("audit/", include("audit.urls")),
     path("api/", include("audit.api_urls")),
+    path("privacy/", include("privacy.urls")),
+    path("api/", include("privacy.api_urls")),
 ]
 
 if settings.DEBUG:  # pragma: no cover

@@ -190,6 +190,9 @@ class NotificationKind(models.TextChoices):
         "Your report correction was held: beside the published version it would describe the people it "
         "changes. It will be tried again with next month's report"
     )
+    RETENTION_NOTICE = "retention_notice", _("A closed case will be anonymised at the end of its retention")
+    DATA_SUBJECT_REQUEST = "data_subject_request", _("A survivor's data request awaits your decision")
+    ACCESS_PACKAGE_READY = "access_package_ready", _("An access package is ready to download once")
 
 
 # Escalations, and emergencies that cannot wait, cannot be switched off entirely: in-app stays on.

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "notifications",
     "reports",
     "supervision",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -432,7 +433,21 @@ CELERY_BEAT_SCHEDULE = {
     "monthly-reports": {
         "task": "reports.tasks.build_due_monthly_reports", "schedule": crontab(day_of_month=1, hour=2, minute=0),
     },
+    # Retention of closed cases (privacy/data/retention.yaml): notices, then anonymisation. 03:10 local.
+    "retention": {"task": "privacy.tasks.apply_retention", "schedule": crontab(hour=3, minute=10)},
 }
+
+# --- Retention and data-subject requests (README, "Retention" and "Data-subject requests") ---------
+# The retention schedule: how long a closed case is kept, by kind, with its source.
+RETENTION_SCHEDULE_FILE = Path(
+    env.str("RETENTION_SCHEDULE_FILE", default=str(BASE_DIR / "privacy" / "data" / "retention.yaml"))
+)
+# Years after closure by kind, overriding the file, e.g. "adult=3,child=7" (marked chosen, not from law).
+RETENTION_OVERRIDES = env.dict("RETENTION_OVERRIDES", default={})
+# The lead agency's supervisors are told this many days before a case is anonymised.
+RETENTION_NOTICE_DAYS = env.int("RETENTION_NOTICE_DAYS", default=30)
+# The Celery queue that builds access packages (tests give each real worker its own).
+PRIVACY_QUEUE = env.str("PRIVACY_QUEUE", default="celery")
 
 # --- Deadlines and notifications -----------------------------------------------------------------
 # Overrides of notifications/data/time_limits.yaml by code, e.g. "handoff_response_emergency=2 hours".

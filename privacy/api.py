@@ -1,0 +1,251 @@
+"""The privacy API: data-subject requests, their access packages, legal holds. Access rules are the
+services' (privacy.services): 404 for someone outside the case's lead agency, 403 for a lead
+responder where a supervisor is needed."""
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from cases.api import CaseApiView, StrictInputSerializer, _responses, shared_path
+from cases.selectors import case_get_for_user
+from cases.serializers import AgencyRefSerializer, UserRefSerializer
+from permissions.categories import CaseRight
+
+from .models import RefusalGround, Requester, RequestKind, RequestStatus
+from .services import (
+    DECISIONS,
+    TEXT_MAX,
+    PackageGone,
+    access_package_download,
+    lead_member_require,
+    legal_hold_place,
+    legal_hold_release,
+    legal_holds_of_case,
+    privacy_request_acknowledge,
+    privacy_request_decide,
+    privacy_request_get,
+    privacy_request_record,
+    privacy_requests_visible_to,
+    request_deadlines,
+)
+
+
+class DeadlineRefSerializer(serializers.Serializer):
+    code = serializers.CharField(source="rule.code")
+    due_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        ref_name = "PrivacyDeadline"
+
+
+class RequestSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case_id = serializers.IntegerField()
+    case_number = serializers.CharField(source="case.number")
+    kind = serializers.ChoiceField(choices=RequestKind.choices)
+    requester = serializers.ChoiceField(choices=Requester.choices)
+    status = serializers.ChoiceField(choices=RequestStatus.choices)
+    received_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        ref_name = "DataSubjectRequestSummary"
+
+
+class RequestDetailSerializer(RequestSummarySerializer):
+    details = serializers.CharField()
+    recorded_by = UserRefSerializer()
+    recorded_by_agency = AgencyRefSerializer()
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    decided_by = UserRefSerializer(allow_null=True)
+    refusal_ground = serializers.CharField(help_text="One of " + ", ".join(RefusalGround.values) + ", or empty.")
+    outcome = serializers.CharField()
+    package_status = serializers.SerializerMethodField()
+    deadlines = serializers.SerializerMethodField()
+
+    class Meta:
+        ref_name = "DataSubjectRequest"
+
+    def get_package_status(self, dsr) -> str | None:
+        package = getattr(dsr, "package", None)
+        return package.status if package is not None else None
+
+    @extend_schema_field(DeadlineRefSerializer(many=True))
+    def get_deadlines(self, dsr) -> list:
+        return DeadlineRefSerializer(request_deadlines(dsr), many=True).data
+
+
+class PrivacyApiView(CaseApiView):
+    pass
+
+
+class RequestListApi(PrivacyApiView):
+    @extend_schema(operation_id="privacy_requests_list", summary="Data-subject requests of your agency's cases",
+                   description="Requests about cases your agency leads; newest first.",
+                   responses=_responses(200, RequestSummarySerializer(many=True), 403), tags=["privacy"])
+    def get(self, request):
+        rows = privacy_requests_visible_to(user=request.user)[:200]
+        return Response(RequestSummarySerializer(rows, many=True).data)
+
+
+class CaseRequestListApi(PrivacyApiView):
+    @extend_schema(operation_id="privacy_case_requests_list", summary="Data-subject requests of a case",
+                   responses=_responses(200, RequestSummarySerializer(many=True), 403, 404), tags=["privacy"])
+    def get(self, request, case_id: int):
+        access = case_get_for_user(user=request.user, case_id=case_id)
+        lead_member_require(user=request.user, case=access.case)
+        rows = privacy_requests_visible_to(user=request.user).filter(case=access.case)
+        return Response(RequestSummarySerializer(rows, many=True).data)
+
+
+class CaseRequestRecordApi(PrivacyApiView):
+    class InputSerializer(StrictInputSerializer):
+        kind = serializers.ChoiceField(choices=RequestKind.choices)
+        requester = serializers.ChoiceField(choices=Requester.choices)
+        details = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True)
+        received_at = serializers.DateTimeField(required=False, help_text="Default now; at most 15 days back.")
+
+        class Meta:
+            ref_name = "DataSubjectRequestInput"
+
+    @extend_schema(operation_id="privacy_case_requests_record", summary="Record a data-subject request",
+                   description="A responder or supervisor of the lead agency. Starts the legal deadlines "
+                   "(acknowledge in 2 working days, complete in 15 days) and tells the lead's supervisors.",
+                   request=InputSerializer, responses=_responses(201, RequestDetailSerializer, 400, 403, 404),
+                   tags=["privacy"])
+    def post(self, request, case_id: int):
+        access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
+        payload = CaseRequestRecordApi.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        dsr = privacy_request_record(access=access, actor=request.user, data=dict(payload.validated_data),
+                                     request=request)
+        dsr = privacy_request_get(user=request.user, request_id=dsr.pk)
+        return Response(RequestDetailSerializer(dsr).data, status=status.HTTP_201_CREATED)
+
+
+class RequestDetailApi(PrivacyApiView):
+    @extend_schema(operation_id="privacy_requests_detail", summary="One data-subject request",
+                   responses=_responses(200, RequestDetailSerializer, 403, 404), tags=["privacy"])
+    def get(self, request, request_id: int):
+        dsr = privacy_request_get(user=request.user, request_id=request_id)
+        return Response(RequestDetailSerializer(dsr).data)
+
+
+class RequestAcknowledgeApi(PrivacyApiView):
+    class InputSerializer(StrictInputSerializer):
+        class Meta:
+            ref_name = "DataSubjectRequestAcknowledgeInput"
+
+    @extend_schema(operation_id="privacy_requests_acknowledge", summary="Acknowledge a request",
+                   description="The lead agency's supervisors. Closes the 2-working-day deadline.",
+                   request=InputSerializer, responses=_responses(200, RequestDetailSerializer, 400, 403, 404),
+                   tags=["privacy"])
+    def post(self, request, request_id: int):
+        RequestAcknowledgeApi.InputSerializer(data=request.data).is_valid(raise_exception=True)
+        dsr = privacy_request_acknowledge(user=request.user, request_id=request_id, request=request)
+        return Response(RequestDetailSerializer(dsr).data)
+
+
+class RequestDecideApi(PrivacyApiView):
+    class InputSerializer(StrictInputSerializer):
+        decision = serializers.ChoiceField(choices=[(d, d) for d in DECISIONS])
+        refusal_ground = serializers.ChoiceField(choices=RefusalGround.choices, required=False, allow_blank=True)
+        outcome = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True,
+                                        help_text="What was done, or why it is refused (what she is told).")
+
+        class Meta:
+            ref_name = "DataSubjectRequestDecisionInput"
+
+    @extend_schema(operation_id="privacy_requests_decide", summary="Decide a request",
+                   description="The lead agency's supervisors. Access: a worker builds the package. Erasure: the "
+                   "case is anonymised unless a legal hold or an open investigation keeps it (then refused with "
+                   "that ground).", request=InputSerializer,
+                   responses=_responses(200, RequestDetailSerializer, 400, 403, 404), tags=["privacy"])
+    def post(self, request, request_id: int):
+        payload = RequestDecideApi.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        privacy_request_decide(user=request.user, request_id=request_id, data=dict(payload.validated_data),
+                               request=request)
+        dsr = privacy_request_get(user=request.user, request_id=request_id)
+        return Response(RequestDetailSerializer(dsr).data)
+
+
+class PackageDownloadApi(PrivacyApiView):
+    @extend_schema(operation_id="privacy_requests_package", summary="Download the access package (once)",
+                   description="A zip of du-lieu-ca-nhan.json and du-lieu-ca-nhan.pdf. The lead agency's "
+                   "supervisors, once: the package is destroyed as it is handed over; 410 afterwards.",
+                   responses={200: OpenApiResponse(OpenApiTypes.BINARY), 403: None, 404: None, 410: None},
+                   tags=["privacy"])
+    def get(self, request, request_id: int):
+        try:
+            content, filename = access_package_download(user=request.user, request_id=request_id, request=request)
+        except PackageGone:
+            return Response({"detail": "The package is not ready, or was downloaded already."},
+                            status=status.HTTP_410_GONE)
+        response = HttpResponse(content, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+class LegalHoldSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case_id = serializers.IntegerField()
+    reason = serializers.CharField()
+    placed_by = UserRefSerializer()
+    placed_at = serializers.DateTimeField()
+    released_at = serializers.DateTimeField(allow_null=True)
+    release_reason = serializers.CharField()
+
+    class Meta:
+        ref_name = "LegalHold"
+
+
+class ReasonInputSerializer(StrictInputSerializer):
+    reason = serializers.CharField(max_length=TEXT_MAX)
+
+    class Meta:
+        ref_name = "LegalHoldReasonInput"
+
+
+class CaseHoldListApi(PrivacyApiView):
+    @extend_schema(operation_id="privacy_case_holds_list", summary="Legal holds of a case",
+                   responses=_responses(200, LegalHoldSerializer(many=True), 403, 404), tags=["privacy"])
+    def get(self, request, case_id: int):
+        access = case_get_for_user(user=request.user, case_id=case_id)
+        return Response(LegalHoldSerializer(legal_holds_of_case(user=request.user, case=access.case), many=True).data)
+
+
+class CaseHoldPlaceApi(PrivacyApiView):
+    @extend_schema(operation_id="privacy_case_holds_place", summary="Place a legal hold",
+                   description="The lead agency's supervisors. Suspends retention and refuses erasure until released.",
+                   request=ReasonInputSerializer, responses=_responses(201, LegalHoldSerializer, 400, 403, 404),
+                   tags=["privacy"])
+    def post(self, request, case_id: int):
+        access = case_get_for_user(user=request.user, case_id=case_id)
+        payload = ReasonInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        hold = legal_hold_place(user=request.user, case=access.case, data=dict(payload.validated_data),
+                                request=request)
+        return Response(LegalHoldSerializer(hold).data, status=status.HTTP_201_CREATED)
+
+
+class HoldReleaseApi(PrivacyApiView):
+    @extend_schema(operation_id="privacy_holds_release", summary="Release a legal hold",
+                   request=ReasonInputSerializer, responses=_responses(200, LegalHoldSerializer, 400, 403, 404),
+                   tags=["privacy"])
+    def post(self, request, hold_id: int):
+        payload = ReasonInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        hold = legal_hold_release(user=request.user, hold_id=hold_id, data=dict(payload.validated_data),
+                                  request=request)
+        return Response(LegalHoldSerializer(hold).data)
+
+
+CaseRequestCollectionApi = shared_path("CaseRequestCollectionApi", "GET lists a case's requests, POST records one.",
+                                       get=CaseRequestListApi, post=CaseRequestRecordApi)
+CaseHoldCollectionApi = shared_path("CaseHoldCollectionApi", "GET lists a case's legal holds, POST places one.",
+                                    get=CaseHoldListApi, post=CaseHoldPlaceApi)

@@ -1,0 +1,411 @@
+"""Writes of the privacy app: legal holds and data-subject requests.
+
+Who may do what (decided here, for pages and API alike):
+- a request is recorded by a responder or supervisor acting for the case's LEAD agency (a survivor
+  who asks another agency is sent to the lead: only the lead sees her whole file and answers for it);
+- requests are seen by the members (responders, supervisors) of the case's current lead agency;
+- acknowledging, deciding, downloading the access package, placing and releasing a legal hold: the
+  lead agency's supervisors only.
+Everyone else gets 404 (they do not learn that a request exists); a lead responder who may see but
+not decide gets 403.
+"""
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.models import Membership, Role
+from audit.models import AuditAction
+from audit.services import audit_record
+from cases.erasure import anonymise_case
+from cases.inputs import FieldErrors, clean_choice, clean_datetime, clean_text, reject_unknown
+from cases.models import Case, HandoffService, HandoffStatus
+from cases.selectors import CaseAccess
+from notifications.models import Deadline, NotificationKind
+from notifications.services import deadline_close, deadline_create, notify
+from permissions.categories import CaseRight
+from permissions.policy import CASE_ROLES
+
+from .models import (
+    AccessPackage,
+    DataSubjectRequest,
+    LegalHold,
+    RefusalGround,
+    Requester,
+    RequestKind,
+    RequestStatus,
+)
+from .retention import lead_supervisors, retention_notice_cancel
+
+ACKNOWLEDGE_RULE = "data_subject_request_acknowledge"
+COMPLETE_RULE = "data_subject_request_complete"
+TEXT_MAX = 2000
+# A request written down late (taken on paper in the field) may be dated back this far.
+RECEIVED_BACK_MAX = datetime.timedelta(days=15)
+
+
+def request_path(request_id: int) -> str:
+    return f"/privacy/requests/{request_id}/"
+
+
+def _subject(request_id: int, code: str) -> str:
+    return f"dsr:{request_id}:{code}"
+
+
+def _member_agency_ids(user, roles=CASE_ROLES) -> set[int]:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return set()
+    return set(Membership.objects.filter(user=user, role__in=roles, agency__active=True)
+               .values_list("agency_id", flat=True))
+
+
+def user_supervises(user, agency_id: int) -> bool:
+    return agency_id in _member_agency_ids(user, roles=(Role.SUPERVISOR,))
+
+
+# --- Reads ---------------------------------------------------------------------------------------
+
+
+def privacy_requests_visible_to(*, user) -> QuerySet[DataSubjectRequest]:
+    """Requests about cases the user's agency leads (responders and supervisors of the lead)."""
+    agency_ids = _member_agency_ids(user)
+    if not agency_ids:
+        return DataSubjectRequest.objects.none()
+    return (
+        DataSubjectRequest.objects.filter(case__lead_agency_id__in=agency_ids)
+        .select_related("case", "case__lead_agency", "recorded_by", "recorded_by_agency", "decided_by", "package")
+    )
+
+
+def privacy_request_get(*, user, request_id: int, supervisor: bool = False, lock: bool = False) -> DataSubjectRequest:
+    """404 when the user may not see it; 403 when `supervisor` is needed and they are not one."""
+    qs = privacy_requests_visible_to(user=user)
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    try:
+        dsr = qs.get(pk=request_id)
+    except (DataSubjectRequest.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if supervisor and not user_supervises(user, dsr.case.lead_agency_id):
+        raise PermissionDenied
+    return dsr
+
+
+def lead_member_require(*, user, case: Case) -> None:
+    """404 unless the user works for the case's lead agency: other agencies on the case do not learn
+    what the survivor asked."""
+    if case.lead_agency_id not in _member_agency_ids(user):
+        raise Http404
+
+
+def legal_holds_of_case(*, user, case: Case) -> QuerySet[LegalHold]:
+    lead_member_require(user=user, case=case)
+    return LegalHold.objects.filter(case=case).select_related("placed_by", "released_by")
+
+
+def request_deadlines(dsr: DataSubjectRequest) -> list[Deadline]:
+    return list(Deadline.objects.filter(subject__startswith=f"dsr:{dsr.pk}:").select_related("rule")
+                .order_by("due_at", "pk"))
+
+
+def erasure_blockers(case: Case) -> list[str]:
+    """Grounds on which the law keeps the case: a legal hold in force, or an investigation asked of
+    the police that is still open (a handoff for investigation sent or accepted, not completed)."""
+    grounds = []
+    if LegalHold.objects.filter(case=case, released_at__isnull=True).exists():
+        grounds.append(RefusalGround.LEGAL_HOLD)
+    open_services = case.handoffs.filter(status__in=(HandoffStatus.SENT, HandoffStatus.ACCEPTED)).values_list(
+        "services", flat=True)
+    if any(HandoffService.INVESTIGATION in (services or []) for services in open_services):
+        grounds.append(RefusalGround.CRIMINAL_PROCEEDINGS)
+    return grounds
+
+
+def privacy_text_shred(*, case_id: int, keep_request_id: int | None = None) -> None:
+    """Blank this app's free text about an anonymised case: what was asked, outcomes, hold reasons,
+    an unread access package. Called beside anonymise_case by retention and erasure (the case key
+    of cases.erasure does not reach rows of this app). The outcome of `keep_request_id` (the erasure
+    request being completed, a fixed sentence) stays."""
+    DataSubjectRequest.objects.filter(case_id=case_id).update(details="")
+    DataSubjectRequest.objects.filter(case_id=case_id).exclude(pk=keep_request_id).update(outcome="")
+    LegalHold.objects.filter(case_id=case_id).update(reason="", release_reason="")
+    AccessPackage.objects.filter(request__case_id=case_id).exclude(status=AccessPackage.Status.DOWNLOADED).update(
+        content="", content_sha256="", status=AccessPackage.Status.FAILED)
+
+
+# --- Data-subject requests -----------------------------------------------------------------------
+
+RECORD_FIELDS = ("kind", "requester", "details", "received_at")
+
+
+def _clean_record(data, *, case: Case, now: datetime.datetime) -> dict:
+    errors = FieldErrors()
+    data = reject_unknown(data, RECORD_FIELDS, errors)
+    values = {
+        "kind": errors.clean("kind", data.get("kind"), clean_choice, choices=RequestKind.values),
+        "requester": errors.clean("requester", data.get("requester"), clean_choice, choices=Requester.values),
+        "details": errors.clean("details", data.get("details"), clean_text, max_length=TEXT_MAX),
+        "received_at": now,
+    }
+    if values["requester"] == Requester.GUARDIAN and case.survivor.is_minor is False:
+        errors.add("requester", _("She is an adult: only she may make the request."))
+    if data.get("received_at") not in (None, ""):
+        received = errors.clean("received_at", data.get("received_at"), clean_datetime)
+        if received is not None and received > now:
+            errors.add("received_at", _("The time cannot be in the future."))
+        elif received is not None and received < now - RECEIVED_BACK_MAX:
+            errors.add("received_at", _("A request received more than 15 days ago is already late; "
+                                        "record it with today's date and say so in the details."))
+        elif received is not None:
+            values["received_at"] = received
+    errors.raise_if_any()
+    return values
+
+
+@transaction.atomic
+def privacy_request_record(*, access: CaseAccess, actor, data: dict, request=None) -> DataSubjectRequest:
+    """Record a request; the legal deadlines start (acknowledge in 2 working days, complete in 15
+    days, notifications/data/time_limits.yaml) and the lead's supervisors are told."""
+    if not access.can(CaseRight.LOG_ACTION):
+        raise PermissionDenied
+    agency = access.acting_agency()
+    case = access.case
+    if agency.pk != case.lead_agency_id:
+        raise PermissionDenied
+    if case.anonymised_at is not None:
+        raise ValidationError({"case": [_("This case has been anonymised: nothing about her is held any more.")]})
+    values = _clean_record(data, case=case, now=timezone.now())
+    dsr = DataSubjectRequest.objects.create(case=case, recorded_by=actor, recorded_by_agency=agency, **values)
+    deadlines = [
+        deadline_create(kind=Deadline.Kind.LEGAL_LIMIT, subject=_subject(dsr.pk, code), owner_agency=case.lead_agency,
+                        owner_user=actor, rule=code, start=dsr.received_at, case_id=case.pk,
+                        case_number=case.number, link=request_path(dsr.pk))
+        for code in (ACKNOWLEDGE_RULE, COMPLETE_RULE)
+    ]
+    notify(recipients=lead_supervisors(case.lead_agency_id), kind=NotificationKind.DATA_SUBJECT_REQUEST,
+           case_number=case.number, link=request_path(dsr.pk), params={"due_at": deadlines[0].due_at.isoformat()},
+           event_key=f"dsr:{dsr.pk}:received")
+    audit_record(actor=actor, action=AuditAction.CREATE, case_id=case.pk, agency_id=agency.pk,
+                 target=f"dsr:{dsr.pk}", request=request,
+                 details={"kind": dsr.kind, "requester": dsr.requester})
+    return dsr
+
+
+def _acknowledge(dsr: DataSubjectRequest, *, actor, now) -> None:
+    dsr.status, dsr.acknowledged_at, dsr.acknowledged_by = RequestStatus.ACKNOWLEDGED, now, actor
+    deadline_close(subject=_subject(dsr.pk, ACKNOWLEDGE_RULE), reason=f"acknowledged:{actor.pk}")
+
+
+@transaction.atomic
+def privacy_request_acknowledge(*, user, request_id: int, request=None) -> DataSubjectRequest:
+    dsr = privacy_request_get(user=user, request_id=request_id, supervisor=True, lock=True)
+    if dsr.status != RequestStatus.RECEIVED:
+        raise ValidationError({"status": [_("This request has been acknowledged already.")]})
+    _acknowledge(dsr, actor=user, now=timezone.now())
+    dsr.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
+    audit_record(actor=user, action=AuditAction.CHANGE, case_id=dsr.case_id, agency_id=dsr.case.lead_agency_id,
+                 target=f"dsr:{dsr.pk}", request=request, details={"status": dsr.status})
+    return dsr
+
+
+DECIDE_FIELDS = ("decision", "refusal_ground", "outcome")
+DECISIONS = ("grant", "refuse")
+
+
+def _clean_decision(data, *, dsr: DataSubjectRequest) -> dict:
+    errors = FieldErrors()
+    data = reject_unknown(data, DECIDE_FIELDS, errors)
+    decision = errors.clean("decision", data.get("decision"), clean_choice, choices=DECISIONS)
+    outcome = errors.clean("outcome", data.get("outcome"), clean_text, max_length=TEXT_MAX)
+    ground = data.get("refusal_ground") or ""
+    if decision == "refuse":
+        ground = errors.clean("refusal_ground", ground, clean_choice, choices=RefusalGround.values)
+        if not outcome and not errors.has("outcome"):
+            errors.add("outcome", _("Say why, in words the survivor will be told."))
+    elif ground:
+        errors.add("refusal_ground", _("Give a ground only when refusing."))
+    if decision == "grant" and dsr.kind not in (RequestKind.ACCESS, RequestKind.ERASURE) and not outcome \
+            and not errors.has("outcome"):
+        errors.add("outcome", _("Say what was done."))
+    errors.raise_if_any()
+    return {"decision": decision, "refusal_ground": ground or "", "outcome": outcome or ""}
+
+
+def _finish(dsr: DataSubjectRequest, *, status: str, now, reason: str) -> None:
+    dsr.status, dsr.completed_at = status, now
+    deadline_close(subject=_subject(dsr.pk, ACKNOWLEDGE_RULE), reason=reason)
+    deadline_close(subject=_subject(dsr.pk, COMPLETE_RULE), reason=reason)
+
+
+@transaction.atomic
+def privacy_request_decide(*, user, request_id: int, data: dict, request=None) -> DataSubjectRequest:
+    """The lead supervisor's decision, ending in the documented outcome:
+    - refuse: with a ground and the words the survivor is told;
+    - grant access: a worker builds the package, downloadable once (access_package_download ends it);
+    - grant erasure: the case is anonymised, unless the law keeps it (legal hold, open investigation):
+      then the request is refused on that ground, which is recorded;
+    - grant correction, objection, restriction, withdrawal of consent: what was done, in `outcome`
+      (the change itself is made on the case pages, where its own rules and audit apply)."""
+    dsr = privacy_request_get(user=user, request_id=request_id, supervisor=True, lock=True)
+    if not dsr.is_open or dsr.status == RequestStatus.GRANTED:
+        raise ValidationError({"status": [_("This request has been decided already.")]})
+    values = _clean_decision(data, dsr=dsr)
+    now = timezone.now()
+    if dsr.status == RequestStatus.RECEIVED:
+        _acknowledge(dsr, actor=user, now=now)
+    dsr.decided_at, dsr.decided_by, dsr.outcome = now, user, values["outcome"]
+    case = dsr.case
+    enqueue = False
+    if values["decision"] == "refuse":
+        dsr.refusal_ground = values["refusal_ground"]
+        _finish(dsr, status=RequestStatus.REFUSED, now=now, reason="refused")
+    elif dsr.kind == RequestKind.ERASURE:
+        blockers = erasure_blockers(case)
+        if blockers:
+            dsr.refusal_ground = blockers[0]
+            dsr.outcome = values["outcome"] or _(
+                "Erasure refused: the law requires the case to be kept (%(ground)s).") % {
+                "ground": RefusalGround(blockers[0]).label}
+            _finish(dsr, status=RequestStatus.REFUSED, now=now, reason="refused: law keeps the case")
+        else:
+            anonymise_case(case, actor=user, reason=f"subject_request:{dsr.pk}")
+            privacy_text_shred(case_id=case.pk, keep_request_id=dsr.pk)
+            dsr.details = ""
+            dsr.outcome = values["outcome"] or _("The case was anonymised: her identity and every text were erased.")
+            _finish(dsr, status=RequestStatus.COMPLETED, now=now, reason="erased")
+    elif dsr.kind == RequestKind.ACCESS:
+        dsr.status = RequestStatus.GRANTED
+        AccessPackage.objects.create(request=dsr)
+        enqueue = True
+    else:
+        _finish(dsr, status=RequestStatus.COMPLETED, now=now, reason="granted")
+    dsr.save()
+    audit_record(actor=user, action=AuditAction.CHANGE, case_id=case.pk, agency_id=case.lead_agency_id,
+                 target=f"dsr:{dsr.pk}", request=request,
+                 details={"decision": values["decision"], "status": dsr.status, "ground": dsr.refusal_ground})
+    if enqueue:
+        from .tasks import build_access_package
+
+        transaction.on_commit(lambda: build_access_package.apply_async(args=[dsr.pk], queue=_queue()))
+    return dsr
+
+
+def _queue() -> str:
+    from django.conf import settings
+
+    return settings.PRIVACY_QUEUE
+
+
+class PackageGone(Exception):
+    """The package was downloaded already (or never built): it cannot be handed over again."""
+
+
+@transaction.atomic
+def access_package_download(*, user, request_id: int, request=None) -> tuple[bytes, str]:
+    """The package archive, once: the content is destroyed in the same transaction, the request is
+    completed and the download audited."""
+    import base64
+
+    dsr = privacy_request_get(user=user, request_id=request_id, supervisor=True, lock=True)
+    try:
+        package = AccessPackage.objects.select_for_update().get(request=dsr)
+    except AccessPackage.DoesNotExist:
+        raise PackageGone from None
+    if package.status != AccessPackage.Status.READY:
+        raise PackageGone
+    content = base64.b64decode(package.content)
+    now = timezone.now()
+    package.status, package.content, package.downloaded_at, package.downloaded_by = (
+        AccessPackage.Status.DOWNLOADED, "", now, user)
+    package.save(update_fields=["status", "content", "downloaded_at", "downloaded_by"])
+    if not dsr.outcome:
+        dsr.outcome = _("The package of everything held about her was handed over.")
+    _finish(dsr, status=RequestStatus.COMPLETED, now=now, reason="package downloaded")
+    dsr.save(update_fields=["status", "completed_at", "outcome"])
+    audit_record(actor=user, action=AuditAction.EXPORT, case_id=dsr.case_id, agency_id=dsr.case.lead_agency_id,
+                 target=f"dsr:{dsr.pk}", request=request,
+                 details={"package": "downloaded", "sha256": package.content_sha256, "size": package.size})
+    return content, f"hopluc-access-{dsr.case.number}-{dsr.pk}.zip"
+
+
+# --- Legal holds ---------------------------------------------------------------------------------
+
+HOLD_FIELDS = ("reason",)
+
+
+def _clean_reason(data) -> str:
+    errors = FieldErrors()
+    data = reject_unknown(data, HOLD_FIELDS, errors)
+    reason = errors.clean("reason", data.get("reason"), clean_text, max_length=TEXT_MAX, required=True)
+    errors.raise_if_any()
+    return reason
+
+
+@transaction.atomic
+def legal_hold_place(*, user, case: Case, data: dict, request=None) -> LegalHold:
+    """A supervisor of the lead agency suspends retention and erasure; a pending retention notice is
+    cancelled. The reason is encrypted here; the audit event points at the hold."""
+    if case.lead_agency_id not in _member_agency_ids(user):
+        raise Http404
+    if not user_supervises(user, case.lead_agency_id):
+        raise PermissionDenied
+    reason = _clean_reason(data)
+    if case.anonymised_at is not None:
+        raise ValidationError({"reason": [_("This case has been anonymised already.")]})
+    hold = LegalHold.objects.create(case=case, reason=reason, placed_by=user, placed_by_agency=case.lead_agency)
+    retention_notice_cancel(case_id=case.pk, reason="legal hold")
+    audit_record(actor=user, action=AuditAction.CREATE, case_id=case.pk, agency_id=case.lead_agency_id,
+                 target=f"legal_hold:{hold.pk}", request=request, details={"legal_hold": "placed"})
+    return hold
+
+
+@transaction.atomic
+def legal_hold_release(*, user, hold_id: int, data: dict, request=None) -> LegalHold:
+    try:
+        hold = LegalHold.objects.select_for_update(of=("self",)).select_related("case").get(pk=hold_id)
+    except (LegalHold.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    case = hold.case
+    if case.lead_agency_id not in _member_agency_ids(user):
+        raise Http404
+    if not user_supervises(user, case.lead_agency_id):
+        raise PermissionDenied
+    reason = _clean_reason(data)
+    if hold.released_at is not None:
+        raise ValidationError({"reason": [_("This hold has been released already.")]})
+    hold.released_at, hold.released_by, hold.release_reason = timezone.now(), user, reason
+    hold.save(update_fields=["released_at", "released_by", "release_reason"])
+    audit_record(actor=user, action=AuditAction.CHANGE, case_id=case.pk, agency_id=case.lead_agency_id,
+                 target=f"legal_hold:{hold.pk}", request=request, details={"legal_hold": "released"})
+    return hold
+
+
+def access_package_build(*, request_id: int) -> str:
+    """Worker side: build the package of a granted access request and tell the lead's supervisors.
+    Idempotent: a package already built (or downloaded) is left alone. Returns its status."""
+    import base64
+
+    from .package import access_package_archive
+
+    with transaction.atomic():
+        package = AccessPackage.objects.select_for_update().select_related("request__case").get(request_id=request_id)
+        if package.status != AccessPackage.Status.PENDING:
+            return package.status
+        dsr = package.request
+        case = Case.objects.select_related("survivor", "province", "lead_agency", "lead_agency__province").get(
+            pk=dsr.case_id)
+        content, digest = access_package_archive(case)
+        package.content = base64.b64encode(content).decode()
+        package.content_sha256, package.size = digest, len(content)
+        package.status, package.ready_at = AccessPackage.Status.READY, timezone.now()
+        package.save()
+        notify(recipients=lead_supervisors(case.lead_agency_id), kind=NotificationKind.ACCESS_PACKAGE_READY,
+               case_number=case.number, link=request_path(dsr.pk), event_key=f"dsr:{dsr.pk}:package")
+        audit_record(actor=None, action=AuditAction.CREATE, case_id=case.pk, agency_id=case.lead_agency_id,
+                     target=f"dsr:{dsr.pk}", details={"package": "built", "sha256": digest, "size": len(content)})
+    return package.status

@@ -1,0 +1,169 @@
+"""Privacy pages: the agency's data-subject requests, one request (acknowledge, decide, download the
+package once), recording a request on a case, a case's legal holds, and the coming anonymisations.
+Thin: access and writes through privacy.services, POST-redirect-GET with a message."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from agencies.models import Role
+from cases.selectors import case_get_for_user
+from permissions.categories import CaseRight
+
+from .forms import DecisionForm, ReasonForm, RequestRecordForm
+from .models import RetentionNotice
+from .services import (
+    PackageGone,
+    _member_agency_ids,
+    access_package_download,
+    lead_member_require,
+    legal_hold_place,
+    legal_hold_release,
+    legal_holds_of_case,
+    privacy_request_acknowledge,
+    privacy_request_decide,
+    privacy_request_get,
+    privacy_request_record,
+    privacy_requests_visible_to,
+    request_deadlines,
+    user_supervises,
+)
+
+
+@login_required
+@require_GET
+def request_list_page(request):
+    rows = list(privacy_requests_visible_to(user=request.user)[:200])
+    return render(request, "privacy/request_list.html", {"requests": rows})
+
+
+@login_required
+@require_GET
+def request_detail_page(request, request_id: int):
+    dsr = privacy_request_get(user=request.user, request_id=request_id)
+    return render(request, "privacy/request_detail.html", {
+        "dsr": dsr, "deadlines": request_deadlines(dsr), "package": getattr(dsr, "package", None),
+        "may_decide": user_supervises(request.user, dsr.case.lead_agency_id), "form": DecisionForm(),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_record_page(request, case_id: int):
+    access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
+    lead_member_require(user=request.user, case=access.case)
+    form = RequestRecordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            dsr = privacy_request_record(access=access, actor=request.user, data=form.service_data(), request=request)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("Request recorded. The lead agency's supervisors were told; it must be "
+                                        "acknowledged within 2 working days and completed within 15 days."))
+            return redirect("privacy:request", request_id=dsr.pk)
+    return render(request, "privacy/request_record.html", {"case": access.case, "form": form},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def request_acknowledge_page(request, request_id: int):
+    try:
+        privacy_request_acknowledge(user=request.user, request_id=request_id, request=request)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Request acknowledged."))
+    return redirect("privacy:request", request_id=request_id)
+
+
+@login_required
+@require_POST
+def request_decide_page(request, request_id: int):
+    dsr = privacy_request_get(user=request.user, request_id=request_id, supervisor=True)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            dsr = privacy_request_decide(user=request.user, request_id=request_id, data=form.service_data(),
+                                         request=request)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("Decision recorded: %(status)s.") % {"status": dsr.get_status_display()})
+            return redirect("privacy:request", request_id=request_id)
+    return render(request, "privacy/request_detail.html", {
+        "dsr": dsr, "deadlines": request_deadlines(dsr), "package": getattr(dsr, "package", None),
+        "may_decide": True, "form": form,
+    }, status=400)
+
+
+@login_required
+@require_POST
+def package_download_page(request, request_id: int):
+    try:
+        content, filename = access_package_download(user=request.user, request_id=request_id, request=request)
+    except PackageGone:
+        messages.error(request, _("The package is not ready, or was downloaded already."))
+        return redirect("privacy:request", request_id=request_id)
+    response = HttpResponse(content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_holds_page(request, case_id: int):
+    access = case_get_for_user(user=request.user, case_id=case_id)
+    holds = legal_holds_of_case(user=request.user, case=access.case)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            legal_hold_place(user=request.user, case=access.case, data=form.service_data(), request=request)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("Legal hold placed: retention and erasure are suspended."))
+            return redirect("privacy:case-holds", case_id=case_id)
+    return render(request, "privacy/case_holds.html", {
+        "case": access.case, "holds": list(holds), "form": form,
+        "may_hold": user_supervises(request.user, access.case.lead_agency_id),
+    }, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def hold_release_page(request, hold_id: int):
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for the release."))
+        hold = None
+    else:
+        try:
+            hold = legal_hold_release(user=request.user, hold_id=hold_id, data=form.service_data(), request=request)
+        except ValidationError as exc:
+            hold = None
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Legal hold released."))
+    if hold is None:
+        return redirect("privacy:requests")
+    return redirect("privacy:case-holds", case_id=hold.case_id)
+
+
+@login_required
+@require_GET
+def retention_page(request):
+    """Coming anonymisations of the cases the user's agency leads (supervisors only)."""
+    agency_ids = _member_agency_ids(request.user, roles=(Role.SUPERVISOR,))
+    notices = list(
+        RetentionNotice.objects.filter(status=RetentionNotice.Status.PENDING, case__lead_agency_id__in=agency_ids)
+        .select_related("case")[:500]
+    ) if agency_ids else []
+    return render(request, "privacy/retention.html", {"notices": notices, "supervisor": bool(agency_ids)})
