@@ -97,7 +97,8 @@ def test_unknown_address_under_make_run_settings_is_the_friendly_404(tmp_path):
     """config.settings.dev (what `make run` uses, DEBUG on by default): no URL list, the friendly page."""
     script = (
         "import django; django.setup(); from django.conf import settings; from django.test import Client; "
-        "assert settings.DEBUG; r = Client(HTTP_ACCEPT_LANGUAGE='vi', HTTP_HOST='127.0.0.1').get('/khong-co-trang-nay/'); "
+        "assert settings.DEBUG; client = Client(HTTP_ACCEPT_LANGUAGE='vi', HTTP_HOST='127.0.0.1'); "
+        "r = client.get('/khong-co-trang-nay/'); "
         "print(r.status_code); print(r.content.decode())"
     )
     env = process_env(tmp_path, DJANGO_SETTINGS_MODULE="config.settings.dev", DEBUG=None, DATABASE_URL=None,
