@@ -27,11 +27,11 @@ def _json(status: int) -> JsonResponse:
     return JsonResponse({"detail": detail}, status=status)
 
 
-def _page(request, status: int) -> HttpResponse:
+def _page(request, status: int, **context) -> HttpResponse:
     if _is_api(request):
         return _json(status)
     template = loader.get_template(f"{status}.html")
-    response = HttpResponse(template.render({"status": status}, request), status=status)
+    response = HttpResponse(template.render({"status": status, **context}, request), status=status)
     response.friendly_error_page = True
     return response
 
@@ -39,6 +39,12 @@ def _page(request, status: int) -> HttpResponse:
 @requires_csrf_token
 def permission_denied(request, exception=None):
     return _page(request, 403)
+
+
+def csrf_failure(request, reason=""):
+    """A form refused for its missing or stale security token (CSRF_FAILURE_VIEW): the 403 page, saying
+    what to do, instead of Django's English page."""
+    return _page(request, 403, csrf=True)
 
 
 @requires_csrf_token

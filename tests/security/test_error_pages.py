@@ -110,3 +110,11 @@ def test_unknown_address_under_make_run_settings_is_the_friendly_404(tmp_path):
     assert status == "404"
     assert TITLES[("vi", 404)] in body and HOME_LINK["vi"] in body
     assert "URLconf" not in body and "cases/" not in body.split('data-testid="error-page"', 1)[1]
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_a_refused_form_shows_the_403_page_with_what_to_do(db, language):
+    client = Client(HTTP_ACCEPT_LANGUAGE=language, enforce_csrf_checks=True)
+    response = client.post("/login/", {"username": "x", "password": "y"})
+    _assert_friendly(response, 403, language)
+    assert {"vi": "tải lại trang", "en": "reload the page"}[language] in response.content.decode()
