@@ -6,13 +6,10 @@ import subprocess
 import sys
 
 import pytest
-from django.core.exceptions import PermissionDenied
-from django.test import Client, RequestFactory, override_settings
-from django.urls import path
+from django.test import Client, RequestFactory
 from django.utils import translation
 
 from config import errors
-from config.urls import urlpatterns as real_urlpatterns
 from tests.ops.conftest import BASE_DIR, process_env
 
 TITLES = {
@@ -23,17 +20,8 @@ TITLES = {
 HOME_LINK = {"vi": "Về trang chủ", "en": "Go to the home page"}
 
 
-def _forbidden(request):
-    raise PermissionDenied
-
-
-def _broken(request):
+def _broken(**kwargs):
     raise RuntimeError("boom")
-
-
-handler403, handler404, handler500 = errors.permission_denied, errors.page_not_found, errors.server_error
-urlpatterns = [*real_urlpatterns, path("test-forbidden/", _forbidden), path("test-broken/", _broken),
-               path("api/test-forbidden/", _forbidden)]
 
 
 def _assert_friendly(response, status: int, language: str):
@@ -49,7 +37,6 @@ def _assert_friendly(response, status: int, language: str):
 
 @pytest.mark.parametrize("language", ["vi", "en"])
 @pytest.mark.parametrize("debug", [False, True])
-@override_settings(ROOT_URLCONF=__name__)
 def test_404_is_a_friendly_page_in_the_reader_language_with_or_without_debug(db, settings, language, debug):
     settings.DEBUG = debug
     response = Client(HTTP_ACCEPT_LANGUAGE=language).get("/no-such-page/")
@@ -58,19 +45,20 @@ def test_404_is_a_friendly_page_in_the_reader_language_with_or_without_debug(db,
 
 @pytest.mark.parametrize("language", ["vi", "en"])
 @pytest.mark.parametrize("debug", [False, True])
-@override_settings(ROOT_URLCONF=__name__)
 def test_403_is_a_friendly_page_with_or_without_debug(db, settings, language, debug, world):
     settings.DEBUG = debug
     client = Client(HTTP_ACCEPT_LANGUAGE=language)
     client.force_login(world.lead_responder)
-    _assert_friendly(client.get("/test-forbidden/"), 403, language)
+    # A responder is no supervisor: the view raises PermissionDenied.
+    _assert_friendly(client.get("/supervision/reviews/"), 403, language)
 
 
 @pytest.mark.parametrize("language", ["vi", "en"])
-@override_settings(ROOT_URLCONF=__name__)
-def test_500_is_a_friendly_page(db, language):
+def test_500_is_a_friendly_page(db, language, world, monkeypatch):
+    monkeypatch.setattr("supervision.views.review_queue", _broken)
     client = Client(HTTP_ACCEPT_LANGUAGE=language, raise_request_exception=False)
-    _assert_friendly(client.get("/test-broken/"), 500, language)
+    client.force_login(world.lead_supervisor)
+    _assert_friendly(client.get("/supervision/reviews/"), 500, language)
 
 
 def test_500_renders_without_a_request_context():
@@ -81,7 +69,6 @@ def test_500_renders_without_a_request_context():
 
 
 @pytest.mark.parametrize("debug", [False, True])
-@override_settings(ROOT_URLCONF=__name__)
 def test_api_errors_stay_json(db, settings, debug, world):
     settings.DEBUG = debug
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
@@ -89,7 +76,7 @@ def test_api_errors_stay_json(db, settings, debug, world):
     assert response.status_code == 404 and response["Content-Type"] == "application/json"
     assert response.json() == {"detail": "Not found."}
     client.force_login(world.lead_responder)
-    response = client.get("/api/test-forbidden/")
+    response = client.get("/api/supervision/handoffs/")
     assert response.status_code == 403 and response["Content-Type"] == "application/json"
 
 
