@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 export PORT HOST
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help run test venv install install-dev messages migrate seed lint lock clean
+.PHONY: help run processes test venv install install-dev messages migrate seed lint lock clean
 
 help:
 	@echo "make run    start HopLuc (web + Celery worker + beat) on http://$(HOST):$(PORT)/"
@@ -52,7 +52,13 @@ run: seed
 	@echo
 	@echo "  HopLuc is starting on  http://$(HOST):$(PORT)/login/   (Ctrl-C stops web, worker and beat)"
 	@echo
-	@exec $(BIN)/honcho -e /dev/null -f Procfile.dev start
+	@exec $(MAKE) --no-print-directory processes
+
+# honcho gives every process its own PORT (web $(PORT), worker $(PORT)+100, beat $(PORT)+200), so
+# SITE_URL, the address links in emails open, is fixed here once to the web server's for all three.
+PROCFILE ?= Procfile.dev
+processes:
+	@SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}" exec $(BIN)/honcho -e /dev/null -f $(PROCFILE) start
 
 test: install-dev messages
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)

@@ -71,10 +71,14 @@ DemoStep = Callable[[DemoWorld], None]
 _registered_steps: list[DemoStep] = []
 
 
-def demo_step_register(step: DemoStep) -> DemoStep:
-    """Run `step(world)` after the built-in steps of every seed_demo_world(). Idempotent."""
+def demo_step_register(step: DemoStep, *, first: bool = False) -> DemoStep:
+    """Run `step(world)` after the built-in steps of every seed_demo_world() (`first`: before the
+    other registered steps). Idempotent."""
     if step not in _registered_steps:
-        _registered_steps.append(step)
+        if first:
+            _registered_steps.insert(0, step)
+        else:
+            _registered_steps.append(step)
     return step
 
 

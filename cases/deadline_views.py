@@ -5,10 +5,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.formats import datetime_text
 from permissions.categories import CaseRight
 
 from .deadlines import case_deadline_done, case_deadline_set
@@ -30,7 +30,7 @@ def case_deadline_set_page(request, case_id: int):
         else:
             messages.success(request, _("%(kind)s due %(due)s. You will be reminded before then.") % {
                 "kind": deadline.get_kind_display(),
-                "due": timezone.localtime(deadline.due_at).strftime("%H:%M %d/%m/%Y")})
+                "due": datetime_text(deadline.due_at)})
             return redirect("cases:detail", case_id=access.case.pk)
     return render(request, "handoffs/deadline_set.html", {"case": access.case, "form": form},
                   status=400 if form.errors else 200)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from agencies.acting import ActingAgencyRequired
 from agencies.models import Agency
+from config.formats import datetime_text
 from permissions.categories import CaseRight, DataCategory
 
 from .handoff_forms import AgencyChoiceForm, HandoffFilterForm, HandoffSendForm, OutcomeForm, ReasonForm
@@ -238,7 +239,7 @@ def handoff_send_page(request, case_id: int):
             form.add_service_errors(exc)
         else:
             messages.success(request, _("Handoff sent to %(agency)s. It must be answered by %(due)s.") % {
-                "agency": to_agency.name, "due": timezone.localtime(handoff.due_at).strftime("%H:%M %d/%m/%Y")})
+                "agency": to_agency.name, "due": datetime_text(handoff.due_at)})
             return redirect("handoffs:detail", handoff_id=handoff.pk)
     return render(request, "handoffs/send.html", {
         "case": case, "chooser": chooser, "form": form, "to_agency": to_agency, "declined": declined,

@@ -81,11 +81,13 @@ def _survivor_rows(survivor: Survivor, access) -> list[tuple[str, object]]:
     def label(field: str) -> str:
         return capfirst(Survivor._meta.get_field(field).verbose_name)
 
+    # Outside the f-string: gettext called inside one is invisible to message extraction.
+    estimated = _("estimated")
     rows = [
         (_("Pseudonym"), survivor.pseudonym),
         (label("sex"), survivor.get_sex_display()),
         (label("birth_year"),
-         f"{survivor.birth_year} ({_('estimated')})" if survivor.birth_year and survivor.birth_year_estimated
+         f"{survivor.birth_year} ({estimated})" if survivor.birth_year and survivor.birth_year_estimated
          else survivor.birth_year or _("Unknown")),
         (label("disability"), survivor.get_disability_display()),
     ]

@@ -8,6 +8,11 @@ from accounts import mfa_views
 
 from . import views
 
+# Vietnamese and English error pages with a way home; JSON under /api/ (config.errors).
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"
+
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("healthz/detail", views.healthz_detail, name="healthz-detail"),

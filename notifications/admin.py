@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from .models import (
     Deadline,
+    HolidayRemoval,
     LegalTimeLimit,
     Notification,
     OutboxMessage,
@@ -23,6 +24,16 @@ class PublicHolidayAdmin(admin.ModelAdmin):
     list_display = ("date", "name", "is_compensatory")
     list_filter = ("is_compensatory",)
     date_hierarchy = "date"
+
+
+@admin.register(HolidayRemoval)
+class HolidayRemovalAdmin(admin.ModelAdmin):
+    """Days taken off the holiday list; no load puts them back. Deleting a row here lets the next
+    load_holidays add the day again."""
+
+    list_display = ("date", "name", "removed_at")
+    date_hierarchy = "date"
+    readonly_fields = ("removed_at",)
 
 
 @admin.register(WeekendWorkday)

@@ -22,7 +22,13 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Deadlines and notifications")
 
     def ready(self):
-        from . import checks  # noqa: F401 - registers the system checks
+        from agencies.demo import demo_step_register
+
+        from . import checks, signals  # noqa: F401 - registers the system checks and the holiday-removal signals
+        from .demo import seed_demo_holidays_step
+
+        # First: the demo's deadlines are counted on a calendar with its public holidays.
+        demo_step_register(seed_demo_holidays_step, first=True)
 
         # After migrate and after flush (which sends post_migrate too), like content types.
         post_migrate.connect(_ensure_time_limits, sender=self, dispatch_uid="notifications_time_limits")

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from agencies.services import LoadCounts
 
-from .models import LegalTimeLimit, PublicHoliday, WeekendWorkday
+from .models import HolidayRemoval, LegalTimeLimit, PublicHoliday, WeekendWorkday
 from .reference_data import TIME_LIMITS_FILE, calendar_records_parse, time_limit_records_read
 
 
@@ -38,30 +38,48 @@ def time_limit_load_reference(*, path: Path = TIME_LIMITS_FILE, model=LegalTimeL
 
 
 @transaction.atomic
-def holiday_load_from_package(*, years: range) -> LoadCounts:
+def holiday_load_from_package(*, years: range, holiday_model=None, workday_model=None, removal_model=None,
+                              using: str = "default") -> LoadCounts:
     """Add Viet Nam's public holidays of the `holidays` package, with its days in lieu and the
-    Saturdays worked in exchange. Stored days are never changed or removed, so corrections made by
-    CSV import or in the admin survive a reload."""
+    Saturdays worked in exchange. Stored days are never changed, and days an administrator removed
+    (HolidayRemoval) are never added back, so corrections made by CSV import or in the admin survive
+    every reload. The models can be a data migration's historical ones."""
+    holiday_model = holiday_model or PublicHoliday
+    workday_model = workday_model or WeekendWorkday
+    removal_model = removal_model or HolidayRemoval
+    years = range(years.start, years.stop)
     observed = holidays_package.country_holidays("VN", years=years, language="vi")
     plain = holidays_package.country_holidays("VN", years=years, observed=False)
     english = holidays_package.country_holidays("VN", years=years, language="en_US")
     # A bridging day off given in exchange for a worked Saturday is named "Day off (substituted …)".
     substituted = {day for day, name in english.items() if "substituted" in name.lower()}
-    existing = set(PublicHoliday.objects.filter(date__year__in=list(years)).values_list("date", flat=True))
+    holidays = holiday_model.objects.using(using)
+    existing = set(holidays.filter(date__year__in=list(years)).values_list("date", flat=True))
+    removed = set(removal_model.objects.using(using).filter(date__year__in=list(years)).values_list("date", flat=True))
     new = [
-        PublicHoliday(date=day, name=name[:150], is_compensatory=day not in plain or day in substituted)
+        holiday_model(date=day, name=name[:150], is_compensatory=day not in plain or day in substituted)
         for day, name in sorted(observed.items())
-        if day not in existing
+        if day not in existing and day not in removed
     ]
-    PublicHoliday.objects.bulk_create(new)
+    holidays.bulk_create(new)
     swaps = [day for day in observed.weekend_workdays if day.year in years]
-    existing_swaps = set(WeekendWorkday.objects.filter(date__in=swaps).values_list("date", flat=True))
-    WeekendWorkday.objects.bulk_create(
-        [WeekendWorkday(date=day, name=_("Working day in exchange for a day off")) for day in swaps
+    workdays = workday_model.objects.using(using)
+    existing_swaps = set(workdays.filter(date__in=swaps).values_list("date", flat=True))
+    workdays.bulk_create(
+        [workday_model(date=day, name=_("Working day in exchange for a day off")) for day in swaps
          if day not in existing_swaps]
     )
     added = len(new) + len(swaps) - len(existing_swaps)
     return LoadCounts(created=added, updated=0, unchanged=len(existing) + len(existing_swaps))
+
+
+def calendar_years_parse(text: str) -> range:
+    """ "2024-2032" or "2026" as a range of years; "" as none."""
+    text = text.strip()
+    if not text:
+        return range(0)
+    first, _sep, last = text.partition("-")
+    return range(int(first), int(last or first) + 1)
 
 
 @transaction.atomic

@@ -78,6 +78,24 @@ class PublicHoliday(models.Model):
         return f"{self.date:%Y-%m-%d} {self.name}"
 
 
+class HolidayRemoval(models.Model):
+    """A day taken off the holiday list (deleted in the admin, moved to another date, or made a working
+    day by a calendar import). Loading from the `holidays` package never adds such a day back, so an
+    administrator's correction outlives every later load (seed_demo, load_holidays, migrations)."""
+
+    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("name"), max_length=150, blank=True)
+    removed_at = models.DateTimeField(_("removed at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("removed public holiday")
+        verbose_name_plural = _("removed public holidays")
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}"
+
+
 class WeekendWorkday(models.Model):
     """A Saturday or Sunday worked to make up for a bridging day off (an official swap)."""
 

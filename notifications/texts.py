@@ -13,8 +13,8 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from agencies.models import Province
+from config.formats import datetime_text
 
-from .calendar import VIETNAM
 from .models import Deadline, Notification, NotificationKind
 
 
@@ -38,7 +38,7 @@ def _due_text(value: str | None) -> str:
     if not value:
         return ""
     # Vietnamese time with the offset written out, for recipients reading it abroad.
-    return datetime.datetime.fromisoformat(value).astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y (UTC+7)")
+    return datetime_text(datetime.datetime.fromisoformat(value)) + " (UTC+7)"
 
 
 def report_period_text(value: str | None) -> str:

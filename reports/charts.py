@@ -65,10 +65,23 @@ class Figure:
     description: str = ""
 
 
+def text_width(text: str, size: float = FONT_SIZE) -> float:
+    """The width of `text` in the PDF's font (reports.pdf.pdf_fonts; DejaVu Sans where installed, wider
+    than the browsers' system-ui), so a label measured to fit fits in the PDF and on the page."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from .pdf import pdf_fonts
+
+    return stringWidth(text, pdf_fonts()[0], size)
+
+
 def _shorten(text: str, width: float, size: float = FONT_SIZE) -> str:
-    # Diacritics do not widen Vietnamese text much: about 0.55 em per character is a safe estimate.
-    limit = max(4, int(width / (size * 0.55)))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """The text, cut with "…" where it would be wider than `width` (the tables give it whole)."""
+    if text_width(text, size) <= width:
+        return text
+    while len(text) > 1 and text_width(text + "…", size) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
 
 
 def _scale_max(values: list[Published]) -> int:
@@ -135,14 +148,16 @@ def _legend(figure: Figure, chart: Chart) -> None:
     for index, series in enumerate(chart.series):
         y = 6 + 16 * index
         figure.items.append(Rect(8, y, 12, 12, PALETTE[index % len(PALETTE)]))
-        figure.items.append(Text(24, y + 10, series.name, size=11))
+        figure.items.append(Text(24, y + 10, _shorten(series.name, figure.width - 24 - 4, 11), size=11))
 
 
 def line_figure(chart: Chart) -> Figure:
     """One line per series over the months; a hidden month breaks the line and shows its marker."""
     top = 12 + 16 * len(chart.series)
     height = top + 200
-    left, right, bottom = 40, 16, 40
+    # Month labels are centred on their point: the margins leave room for half of the first and last.
+    label_w = max((text_width(c, 10) for c in chart.categories), default=0)
+    left, right, bottom = max(40, label_w / 2 + 4), max(16, label_w / 2 + 4), 40
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
     figure = Figure(chart.key, chart.title, WIDTH, height, description=_describe(chart))
     scale = _scale_max([v for s in chart.series for v in s.values])
@@ -152,8 +167,13 @@ def line_figure(chart: Chart) -> Figure:
         y = top + plot_h - plot_h * tick / 4
         figure.items.append(Line(((left, y), (left + plot_w, y)), GRID, 1))
         figure.items.append(Text(left - 6, y + 4, f"{scale * tick / 4:g}", "end", 10, MUTED))
-    for i, category in enumerate(chart.categories):
-        figure.items.append(Text(left + i * step, height - bottom + 16, category, "middle", 10, MUTED))
+    # Every k-th month when all of them side by side would overlap; the last one too where it fits.
+    every = max(1, math.ceil((label_w + 6) / step)) if n > 1 else 1
+    shown = list(range(0, n, every))
+    if shown and shown[-1] != n - 1 and (n - 1 - shown[-1]) * step >= label_w + 6:
+        shown.append(n - 1)
+    for i in shown:
+        figure.items.append(Text(left + i * step, height - bottom + 16, chart.categories[i], "middle", 10, MUTED))
     _legend(figure, chart)
     for index, series in enumerate(chart.series):
         colour = PALETTE[index % len(PALETTE)]

@@ -9,7 +9,7 @@ from openpyxl.styles import Alignment, Font
 
 from .labels import TOTAL_LABEL, UNIT_LABELS, column_label, scope_label, statistic_title, table_title, value_label
 from .models import MonthlyReport
-from .periods import REPORT_TIME_ZONE
+from .periods import published_at_label
 from .summary import display, headlines
 
 CSV_HEADER = (
@@ -86,7 +86,8 @@ def report_xlsx(report: MonthlyReport) -> bytes:
         (_("Month"), data["period"]),
         (_("Scope"), scope_label(data)),
         (_("Version"), report.version),
-        (_("Published at"), report.published_at.astimezone(REPORT_TIME_ZONE).isoformat(timespec="seconds")),
+        # Viet Nam's clock in the reader's one format, the offset written out (never UTC).
+        (_("Published at"), published_at_label(report.published_at)),
         (_("Reason for the correction"), report.reason),
         (_("Content hash (SHA-256)"), report.content_hash),
         (_("Code version"), report.code_version),

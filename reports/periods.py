@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
 
+from config.formats import datetime_text
+
 REPORT_TIME_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 _MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -17,7 +19,7 @@ class PeriodError(ValueError):
 
 def published_at_label(moment: datetime.datetime) -> str:
     """A publication time as people in Viet Nam read it (downloads show local time, not UTC)."""
-    return f"{moment.astimezone(REPORT_TIME_ZONE):%Y-%m-%d %H:%M} (UTC+07:00)"
+    return f"{datetime_text(moment)} (UTC+07:00)"
 
 
 def month_start(day: datetime.date) -> datetime.date:

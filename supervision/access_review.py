@@ -181,12 +181,14 @@ class _Echo:
 
 
 def access_log_csv_rows(events: Iterable[AuditEvent]) -> Iterator[str]:
-    """The CSV lines of the events, header first, every cell made formula-safe."""
+    """The CSV lines of the events, header first, every cell made formula-safe. The file starts with
+    a UTF-8 byte-order mark: without it Excel reads the file as the local code page and garbles
+    Vietnamese names and reasons."""
     writer = csv.writer(_Echo())
-    yield writer.writerow(ACCESS_CSV_HEADER)
+    yield "\ufeff" + writer.writerow(ACCESS_CSV_HEADER)
     for event in events:
         yield writer.writerow([csv_safe(cell) for cell in (
-            timezone.localtime(event.at, VIETNAM).isoformat(), event.case_number, event.actor_username,
-            event.agency_name, event.action, ",".join(event.categories or []), event.target, event.reason,
-            event.ip,
+            timezone.localtime(event.at, VIETNAM).isoformat(timespec="seconds"), event.case_number,
+            event.actor_username, event.agency_name, event.action, ",".join(event.categories or []), event.target,
+            event.reason, event.ip,
         )])

@@ -26,6 +26,7 @@ from agencies.selectors import membership_list_for_user
 from audit.breaches import is_breach_admin
 from cases.breakglass import break_glass_allowed, break_glass_open
 from cases.models import BreakGlassUse, Consent
+from config.formats import datetime_text
 from notifications.calendar import VIETNAM
 from permissions.categories import DataCategory
 
@@ -335,7 +336,7 @@ def break_glass_page(request):
             messages.warning(request, _("Break-glass access to %(number)s until %(time)s. Your supervisors and the "
                                         "case's lead agency have been told.") % {
                 "number": use.case.number,
-                "time": timezone.localtime(use.ends_at, VIETNAM).strftime("%H:%M %d/%m/%Y")})
+                "time": datetime_text(use.ends_at)})
             return redirect("cases:detail", case_id=use.case_id)
     return render(request, "supervision/break_glass.html", {
         "form": form, "hours": settings.BREAK_GLASS_HOURS,

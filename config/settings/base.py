@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Under DEBUG only: the friendly 404/403 page instead of Django's technical one (config.errors).
+    "config.errors.DebugFriendlyErrorsMiddleware",
     "accounts.middleware.SessionEndedMiddleware",
     # After authentication and messages: a person who must use a second factor and has not yet
     # given one this session reaches only the sign-in, enrolment and code pages.
@@ -180,6 +182,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# A refused form shows the Vietnamese/English 403 page with what to do (config.errors).
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -272,6 +276,8 @@ LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
+# One date and time format per language: config/formats/<language>/formats.py.
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_I18N = True
 USE_TZ = True
 
@@ -450,6 +456,10 @@ RETENTION_NOTICE_DAYS = env.int("RETENTION_NOTICE_DAYS", default=30)
 PRIVACY_QUEUE = env.str("PRIVACY_QUEUE", default="celery")
 
 # --- Deadlines and notifications -----------------------------------------------------------------
+# Years of Viet Nam's public holidays the notifications data migration loads from the `holidays`
+# package ("2024-2032"; empty: none). Later years: `manage.py load_holidays --years ...`. Days an
+# administrator corrected or removed are never overwritten.
+CALENDAR_PRELOAD_YEARS = env.str("CALENDAR_PRELOAD_YEARS", default="2024-2032")
 # Overrides of notifications/data/time_limits.yaml by code, e.g. "handoff_response_emergency=2 hours".
 TIME_LIMIT_OVERRIDES = env.dict("TIME_LIMIT_OVERRIDES", default={})
 # Reminder before the due time: this share of the time allowed, at most the maximum.
@@ -525,7 +535,7 @@ AUDIT_TRUSTED_PROXIES = env.int("AUDIT_TRUSTED_PROXIES", default=0)
 # A break-glass opening of a case lasts this long and then ends by itself.
 BREAK_GLASS_HOURS = env.int("BREAK_GLASS_HOURS", default=4)
 BREAK_GLASS_REASON_MIN_LENGTH = env.int("BREAK_GLASS_REASON_MIN_LENGTH", default=20)
-# The supervisors' review queue page reloads itself this often, so a new break-glass use shows up.
+# The supervisors' review queue checks this often for new items (review-queue.js; no page reload).
 SUPERVISION_QUEUE_REFRESH_SECONDS = env.int("SUPERVISION_QUEUE_REFRESH_SECONDS", default=30)
 
 # --- Monthly reports -----------------------------------------------------------------------------

@@ -10,6 +10,8 @@ from .base import INSTALLED_APPS
 INSTALLED_APPS = [*INSTALLED_APPS, "audit.testing"]
 
 DEBUG = False
+# Tests start from an empty calendar and load the years they count on (tests/notifications).
+CALENDAR_PRELOAD_YEARS = ""
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tests never run collectstatic: whitenoise serves from the app and project static folders

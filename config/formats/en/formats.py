@@ -1,0 +1,8 @@
+# English: "5 Dec 2026, 16:14": the month in letters (never 12/05 against 05/12) and a 24-hour clock.
+DATETIME_FORMAT = "j M Y, H:i"
+SHORT_DATETIME_FORMAT = DATETIME_FORMAT
+DATE_FORMAT = "j M Y"
+SHORT_DATE_FORMAT = DATE_FORMAT
+TIME_FORMAT = "H:i"
+YEAR_MONTH_FORMAT = "M Y"
+MONTH_DAY_FORMAT = "j M"

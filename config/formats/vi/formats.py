@@ -1,0 +1,8 @@
+# Vietnamese: "16:14 05/12/2026", the way Vietnamese forms and letters write it.
+DATETIME_FORMAT = "H:i d/m/Y"
+SHORT_DATETIME_FORMAT = DATETIME_FORMAT
+DATE_FORMAT = "d/m/Y"
+SHORT_DATE_FORMAT = DATE_FORMAT
+TIME_FORMAT = "H:i"
+YEAR_MONTH_FORMAT = "m/Y"
+MONTH_DAY_FORMAT = "d/m"
