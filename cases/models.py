@@ -135,6 +135,8 @@ class Case(models.Model):
     created_at = models.DateTimeField(_("opened at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # Why the case was last closed: case free text, encrypted like the other case text.
+    close_reason = EncryptedTextField(_("reason for closing"), blank=True)
 
     class Meta:
         ordering = ["-updated_at", "-id"]
