@@ -318,3 +318,20 @@ def test_waiting_handoffs_come_first_on_the_home_sorted_by_due_time(world, web):
     Handoff.objects.filter(pk=later.pk).update(due_at=sooner.due_at - datetime.timedelta(minutes=1))
     html = web(world.receiving_responder).get("/work/").content.decode()
     assert html.index(f'handoff-link-{later.pk}"') < html.index(f'handoff-link-{sooner.pk}"')
+
+
+def test_the_send_form_keeps_its_query_budget_whatever_the_number_of_agencies(world, web,
+                                                                              django_assert_max_num_queries):
+    from agencies.services import agency_create
+
+    case = case_build(world)
+    _consent_for(world, case, world.health)
+    client = web(world.lead_responder)
+    for path in (f"/handoffs/new/{case.pk}/", f"/handoffs/new/{case.pk}/?to_agency={world.health.pk}"):
+        client.get(path)
+        with django_assert_max_num_queries(25):
+            assert client.get(path).status_code == 200
+    for i in range(15):
+        agency_create(name=f"Trung tâm Công tác xã hội số {i}", sector="social_work", province=world.hanoi)
+    with django_assert_max_num_queries(25):
+        assert client.get(f"/handoffs/new/{case.pk}/").status_code == 200
