@@ -80,3 +80,13 @@ def remember_acting_agency_choices(sender, request, user, **kwargs):
         request.session[ACTING_CHOICES_SESSION_KEY] = [[pk, name] for pk, name in agencies]
     else:
         request.session.pop(ACTING_CHOICES_SESSION_KEY, None)
+
+
+@receiver(user_logged_in, dispatch_uid="accounts.remember_nav_roles")
+def remember_nav_roles(sender, request, user, **kwargs):
+    """The roles of the navigation bar (accounts.navigation), read once per sign-in."""
+    if request is None or not hasattr(request, "session"):
+        return
+    from .navigation import NAV_ROLES_SESSION_KEY, nav_roles_for
+
+    request.session[NAV_ROLES_SESSION_KEY] = nav_roles_for(user)

@@ -413,6 +413,9 @@ class CaseUpdateApi(CaseApiView):
         statistics_consent = serializers.BooleanField(required=False)
         status = serializers.ChoiceField(choices=CaseStatus.choices, required=False,
                                          help_text="A move along the case's allowed transitions.")
+        close_reason = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False,
+                                             help_text="Why the case is closed: required with status \"closed\", "
+                                             "refused otherwise.")
 
         class Meta:
             ref_name = "CaseUpdateInput"
@@ -420,6 +423,9 @@ class CaseUpdateApi(CaseApiView):
         def validate(self, attrs):
             if not attrs:
                 raise serializers.ValidationError(gettext_lazy("Nothing to change."))
+            if "close_reason" in attrs and attrs.get("status") != CaseStatus.CLOSED:
+                raise serializers.ValidationError(
+                    {"close_reason": [gettext_lazy("A reason is given only when closing the case.")]})
             return attrs
 
     class OutputSerializer(serializers.Serializer):
@@ -449,13 +455,15 @@ class CaseUpdateApi(CaseApiView):
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
         new_status = data.pop("status", None)
+        close_reason = data.pop("close_reason", None)
         access = case_get_for_user(user=request.user, case_id=case_id)
         with transaction.atomic():
             case = access.case
             if data:
                 case = case_update(access=access, actor=request.user, data=data, request=request)
             if new_status is not None:
-                case = case_change_status(access=access, actor=request.user, status=new_status, request=request)
+                case = case_change_status(access=access, actor=request.user, status=new_status,
+                                          close_reason=close_reason, request=request)
         case.refresh_from_db()
         return Response(CaseUpdateApi.OutputSerializer(case).data)
 

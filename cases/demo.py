@@ -279,7 +279,8 @@ def _seed_one_case(world: DemoWorld, *, rng, fake, opened_at, now, today) -> Non
         case_change_status(access=supervisor_access, actor=supervisor, status=CaseStatus.ACTIVE)
         _backdate(case=case, at=later(1, 48), event_type=CaseEventType.STATUS_CHANGED)
     if age_days > 60 and rng.random() < 0.6:
-        case_change_status(access=supervisor_access, actor=supervisor, status=CaseStatus.CLOSED)
+        case_change_status(access=supervisor_access, actor=supervisor, status=CaseStatus.CLOSED,
+                           close_reason="Người bị hại an toàn, kế hoạch hỗ trợ đã hoàn thành.")
         closed_at = later(24 * 20, 24 * 50)
         _backdate(case=case, at=closed_at, event_type=CaseEventType.STATUS_CHANGED)
         Case.objects.filter(pk=case.pk).update(closed_at=closed_at)

@@ -261,6 +261,14 @@ class ConsentWithdrawForm(ServiceErrorsMixin, forms.Form):
     )
 
 
+class CaseCloseForm(ServiceErrorsMixin, forms.Form):
+    close_reason = forms.CharField(
+        label=_("Why is the case closed?"), max_length=TEXT_LIMITS["close_reason"],
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Recorded with the case. For example: the survivor is safe and the support plan is done."),
+    )
+
+
 class CaseStatusForm(forms.Form):
     status = forms.ChoiceField(choices=CaseStatus.choices)
 

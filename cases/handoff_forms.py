@@ -9,7 +9,7 @@ from agencies.models import Sector
 from notifications.models import Deadline
 from permissions.categories import DataCategory
 
-from .forms import ServiceErrorsMixin
+from .forms import ServiceErrorsMixin, _consent_fields
 from .handoffs import MESSAGE_LIMIT, REASON_LIMIT
 from .inputs import TEXT_LIMITS
 from .models import HandoffKind, HandoffService, HandoffStatus, Urgency
@@ -20,9 +20,21 @@ def _labels(values) -> list[tuple[str, str]]:
     return [(value, label) for value, label in DataCategory.choices if value in values]
 
 
-def agency_choices_grouped(agencies, *, first_province_id: int | None, consented_ids: set[int]) -> list:
-    """Agencies as <optgroup>s by province and sector, the case's province first; an agency the
-    survivor agreed to involve says so in its label."""
+def consent_summary(shareable, refused) -> str:
+    """What the consent in force allows for one agency, in a few words (shown beside its name)."""
+    if not shareable and not refused:
+        return str(_("consent recorded, no data category"))
+    parts = []
+    if shareable:
+        parts.append(str(_("consent: %(c)s")) % {"c": ", ".join(str(label) for _v, label in _labels(shareable))})
+    if refused:
+        parts.append(str(_("refused: %(c)s")) % {"c": ", ".join(str(label) for _v, label in _labels(refused))})
+    return "; ".join(parts)
+
+
+def agency_choices_grouped(agencies, *, first_province_id: int | None, allowed: dict) -> list:
+    """Agencies as <optgroup>s by province and sector, the case's province first; each label says
+    what the survivor's consent in force allows for that agency, or that there is none."""
     sector_labels = dict(Sector.choices)
     ordered = sorted(agencies, key=lambda a: (a.province_id != first_province_id, a.province.code, a.sector, a.name))
     groups: list[tuple[str, list]] = []
@@ -30,9 +42,10 @@ def agency_choices_grouped(agencies, *, first_province_id: int | None, consented
         title = f"{agency.province.name} · {sector_labels.get(agency.sector, agency.sector)}"
         if not groups or groups[-1][0] != title:
             groups.append((title, []))
-        label = agency.name
-        if agency.pk in consented_ids:
-            label = _("%(name)s (consent recorded)") % {"name": agency.name}
+        if agency.pk in allowed:
+            label = f"{agency.name} ({consent_summary(*allowed[agency.pk])})"
+        else:
+            label = str(_("%(name)s (no consent yet)")) % {"name": agency.name}
         groups[-1][1].append((str(agency.pk), label))
     return groups
 
@@ -42,10 +55,10 @@ class AgencyChoiceForm(forms.Form):
 
     to_agency = forms.TypedChoiceField(label=_("Receiving agency"), coerce=int)
 
-    def __init__(self, *args, agencies, first_province_id=None, consented_ids=frozenset(), **kwargs):
+    def __init__(self, *args, agencies, first_province_id=None, allowed=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_agency"].choices = [("", _("— choose an agency —"))] + agency_choices_grouped(
-            agencies, first_province_id=first_province_id, consented_ids=set(consented_ids)
+            agencies, first_province_id=first_province_id, allowed=allowed or {}
         )
 
 
@@ -101,6 +114,46 @@ class HandoffSendForm(ServiceErrorsMixin, forms.Form):
         if data.get("forwarded_from"):
             values["forwarded_from"] = data["forwarded_from"]
         return values
+
+
+class HandoffConsentForm(ServiceErrorsMixin, forms.Form):
+    """The survivor's consent recorded inside the send form, for several recipients at once (the
+    receiving agency, whole sectors); cases.services.consent_record_many records one consent per
+    recipient, all or none."""
+
+    prefix = "consent"
+    FIELDS = ("granted_categories", "refused_categories", "purpose", "given_by", "guardian_relationship")
+
+    recipients = forms.MultipleChoiceField(label=_("The survivor agrees for"), widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, to_agency, **kwargs):
+        super().__init__(*args, **kwargs)
+        fields = _consent_fields(required=True)
+        for name in self.FIELDS:
+            self.fields[name] = fields[name]
+        sector_label = dict(Sector.choices)
+        self.fields["recipients"].choices = [
+            (f"agency:{to_agency.pk}", _("%(agency)s only") % {"agency": to_agency.name}),
+            (f"sector:{to_agency.sector}", _("Every agency of the sector %(sector)s")
+             % {"sector": sector_label.get(to_agency.sector, to_agency.sector)}),
+        ] + [
+            (f"sector:{value}", _("Every agency of the sector %(sector)s") % {"sector": label})
+            for value, label in Sector.choices if value != to_agency.sector
+        ]
+        self.initial.setdefault("recipients", [f"agency:{to_agency.pk}"])
+
+    def field_for_error(self, key: str) -> str | None:
+        return key if key in self.fields else None
+
+    def service_recipients(self) -> list[dict]:
+        recipients = []
+        for value in self.cleaned_data["recipients"]:
+            kind, _sep, code = value.partition(":")
+            recipients.append({"receiving_agency": int(code)} if kind == "agency" else {"receiving_sector": code})
+        return recipients
+
+    def service_data(self) -> dict:
+        return {name: self.cleaned_data.get(name) for name in self.FIELDS}
 
 
 class ReasonForm(ServiceErrorsMixin, forms.Form):

@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from agencies.acting import ActingAgencyRequired
@@ -21,7 +22,14 @@ from agencies.models import Agency
 from config.formats import datetime_text
 from permissions.categories import CaseRight, DataCategory
 
-from .handoff_forms import AgencyChoiceForm, HandoffFilterForm, HandoffSendForm, OutcomeForm, ReasonForm
+from .handoff_forms import (
+    AgencyChoiceForm,
+    HandoffConsentForm,
+    HandoffFilterForm,
+    HandoffSendForm,
+    OutcomeForm,
+    ReasonForm,
+)
 from .handoffs import (
     ACCEPT,
     COMPLETE,
@@ -40,12 +48,14 @@ from .handoffs import (
     handoff_receivers,
     handoff_send,
     handoff_timeline,
+    handoff_triage,
     handoff_user_may_handle,
     handoff_view,
     handoff_withdraw,
 )
 from .models import Handoff, HandoffService, HandoffStatus
 from .selectors import case_get_for_user
+from .services import consent_record_many
 
 PER_PAGE = 20
 DIRECTIONS = ("incoming", "outgoing")
@@ -107,6 +117,7 @@ def _render_detail(request, access: HandoffAccess, *, bound: dict | None = None)
         "can_accept": ACCEPT in actions, "can_send_on": SEND_ON in actions,
         "decline_form": forms[DECLINE], "withdraw_form": forms[WITHDRAW], "complete_form": forms[COMPLETE],
         "overdue": handoff_is_overdue(handoff), "timeline": handoff_timeline(access=access),
+        "triage": handoff_triage(access=access),
         "categories": _category_labels(handoff.categories),
         "services": [str(label) for value, label in HandoffService.choices if value in handoff.services],
         # The receiver reaches the case once it has accepted; the sender while it may still see it.
@@ -216,23 +227,46 @@ def handoff_send_page(request, case_id: int):
     case = access.case
     params = request.POST if request.method == "POST" else request.GET
     declined = _declined_from(access, params.get("forwarded_from"))
-    agencies, consented_ids = handoff_receivers(case=case, from_agency=access.agency)
+    agencies, allowed = handoff_receivers(case=case, from_agency=access.agency)
     chooser = AgencyChoiceForm({"to_agency": params["to_agency"]} if params.get("to_agency") else None,
-                               agencies=agencies, first_province_id=case.province_id, consented_ids=consented_ids)
+                               agencies=agencies, first_province_id=case.province_id, allowed=allowed)
     if not chooser.is_bound or not chooser.is_valid():
         return render(request, "handoffs/send.html", {
             "case": case, "chooser": chooser, "declined": declined,
         }, status=400 if chooser.is_bound else 200)
 
     to_agency = Agency.objects.select_related("province").get(pk=chooser.cleaned_data["to_agency"])
-    shareable, refused = consented_categories(case=case, agency=to_agency)
     initial = {"to_agency": to_agency.pk}
     if declined is not None:
         initial.update(forwarded_from=declined.pk, kind=declined.kind, services=declined.services,
                        urgency=declined.urgency, message=declined.message)
-    form = HandoffSendForm(request.POST if request.method == "POST" else None, initial=initial,
-                           shareable=shareable, refused=refused)
-    if request.method == "POST" and form.is_valid():
+    consent_form = None
+    recording_consent = request.method == "POST" and request.POST.get("step") == "consent"
+    if recording_consent:
+        # Consent recorded inside the send form: what was typed for the handoff is kept, not checked.
+        consent_form = HandoffConsentForm(request.POST, to_agency=to_agency)
+        if consent_form.is_valid():
+            try:
+                consents = consent_record_many(access=access, actor=request.user,
+                                               recipients=consent_form.service_recipients(),
+                                               data=consent_form.service_data(), request=request)
+            except ValidationError as exc:
+                consent_form.add_service_errors(exc)
+            else:
+                messages.success(request, ngettext(
+                    "Consent recorded. Check what may now be shared and send the handoff.",
+                    "%(count)d consent records recorded. Check what may now be shared and send the handoff.",
+                    len(consents)) % {"count": len(consents)})
+                consent_form = None
+        initial.update(_typed(request.POST))
+    shareable, refused = consented_categories(case=case, agency=to_agency)
+    if recording_consent and consent_form is None:
+        # Newly allowed categories are offered ticked, beside those ticked before.
+        before, allowed_before = set(initial.get("categories") or []), allowed.get(to_agency.pk, (set(), set()))[0]
+        initial["categories"] = sorted((before & shareable) | (shareable - allowed_before))
+    bound = request.method == "POST" and not recording_consent
+    form = HandoffSendForm(request.POST if bound else None, initial=initial, shareable=shareable, refused=refused)
+    if bound and form.is_valid():
         try:
             handoff = handoff_send(access=access, actor=request.user, data=form.service_data(), request=request)
         except ValidationError as exc:
@@ -241,8 +275,27 @@ def handoff_send_page(request, case_id: int):
             messages.success(request, _("Handoff sent to %(agency)s. It must be answered by %(due)s.") % {
                 "agency": to_agency.name, "due": datetime_text(handoff.due_at)})
             return redirect("handoffs:detail", handoff_id=handoff.pk)
+    not_covered = set(DataCategory.values) - shareable - refused
+    if consent_form is None and not_covered:
+        consent_form = HandoffConsentForm(to_agency=to_agency)
     return render(request, "handoffs/send.html", {
         "case": case, "chooser": chooser, "form": form, "to_agency": to_agency, "declined": declined,
-        "refused": _category_labels(refused), "has_consent": to_agency.pk in consented_ids,
-    }, status=400 if form.errors else 200)
+        "shareable": _category_labels(shareable), "refused": _category_labels(refused),
+        "not_covered": _category_labels(not_covered), "has_consent": bool(shareable or refused),
+        "consent_form": consent_form,
+        "consent_open": bool(consent_form is not None and (consent_form.errors or not shareable)),
+    }, status=400 if form.errors or (consent_form is not None and consent_form.errors) else 200)
 
+
+_TYPED_LISTS = ("services", "categories", "override_categories")
+_TYPED_TEXTS = ("kind", "urgency", "message", "override_reason", "forwarded_from")
+
+
+def _typed(post) -> dict:
+    """What was typed in the handoff part of the send form, as initial values for the form shown
+    again after recording consent."""
+    values = {name: post.getlist(name) for name in _TYPED_LISTS if name in post}
+    values.update({name: post.get(name) for name in _TYPED_TEXTS if post.get(name) not in (None, "")})
+    if post.get("emergency_override"):
+        values["emergency_override"] = True
+    return values

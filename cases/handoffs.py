@@ -21,7 +21,13 @@ from agencies.models import Agency, Membership
 from audit.models import AuditAction
 from audit.services import audit_record
 from notifications.models import Deadline, NotificationKind
-from notifications.services import deadline_close, deadline_create, handoff_response_rule_code, notify
+from notifications.services import (
+    deadline_close,
+    deadline_create,
+    handoff_response_rule_code,
+    notifications_answered,
+    notify,
+)
 from permissions.categories import GENERAL, CaseRight, DataCategory
 from permissions.policy import CASE_ROLES
 
@@ -44,10 +50,12 @@ from .models import (
     HandoffKind,
     HandoffService,
     HandoffStatus,
+    Incident,
+    TechForm,
     Urgency,
 )
 from .selectors import CaseAccess
-from .sharing import case_permissions_sync
+from .sharing import case_permissions_sync, handoff_acceptance_opens_case
 from .timeline import RENDERERS, TimelineEntry
 
 HANDOFF_FIELDS = ("kind", "to_agency", "services", "urgency", "categories", "message", "emergency_override",
@@ -162,10 +170,13 @@ def _case_staff(agency_id: int, roles=CASE_ROLES):
 
 
 def _notify(handoff: Handoff, *, kind: str, agency_id: int, stage: str) -> None:
+    params = {"urgency": handoff.urgency, "handoff_type": handoff.kind}
+    if stage == "sent":
+        # The receiver reads how urgent it is and by when to answer, in the list and by SMS.
+        params["due_at"] = handoff.due_at.isoformat()
     notify(
         recipients=list(_case_staff(agency_id)), kind=kind, case_number=handoff.case.number,
-        link=handoff_path(handoff.pk), params={"urgency": handoff.urgency, "handoff_type": handoff.kind},
-        event_key=f"handoff:{handoff.pk}:{stage}",
+        link=handoff_path(handoff.pk), params=params, event_key=f"handoff:{handoff.pk}:{stage}",
     )
 
 
@@ -317,6 +328,7 @@ def handoff_accept(*, user, handoff_id: int, request=None) -> Handoff:
     case.save(update_fields=fields)
     case_permissions_sync(case=case)
     deadline_close(subject=f"handoff:{handoff.pk}", reason="accepted")
+    notifications_answered(link=handoff_path(handoff.pk))
     _event(case, CaseEventType.HANDOFF_ACCEPTED, user, handoff.to_agency, now, handoff)
     _notify(handoff, kind=NotificationKind.HANDOFF_ACCEPTED, agency_id=handoff.from_agency_id, stage="accepted")
     audit_record(actor=user, action=AuditAction.SHARE, case_id=case.pk, agency_id=handoff.to_agency_id,
@@ -343,6 +355,7 @@ def handoff_decline(*, user, handoff_id: int, reason: str, request=None) -> Hand
     handoff.viewed_by = handoff.viewed_by or user
     handoff.save(update_fields=["status", "responded_at", "responded_by", "decline_reason", "viewed_at", "viewed_by"])
     deadline_close(subject=f"handoff:{handoff.pk}", reason="declined")
+    notifications_answered(link=handoff_path(handoff.pk))
     _event(handoff.case, CaseEventType.HANDOFF_DECLINED, user, handoff.to_agency, now, handoff)
     _notify(handoff, kind=NotificationKind.HANDOFF_DECLINED, agency_id=handoff.from_agency_id, stage="declined")
     audit_record(actor=user, action=AuditAction.CHANGE, case_id=handoff.case_id, agency_id=handoff.to_agency_id,
@@ -367,6 +380,7 @@ def handoff_withdraw(*, user, handoff_id: int, reason: str, request=None) -> Han
     case = Case.objects.select_for_update().get(pk=handoff.case_id)
     case_permissions_sync(case=case)
     deadline_close(subject=f"handoff:{handoff.pk}", reason="withdrawn")
+    notifications_answered(link=handoff_path(handoff.pk))
     _event(case, CaseEventType.HANDOFF_WITHDRAWN, user, handoff.from_agency, now, handoff)
     _notify(handoff, kind=NotificationKind.HANDOFF_WITHDRAWN, agency_id=handoff.to_agency_id, stage="withdrawn")
     audit_record(actor=user, action=AuditAction.REVOKE if was_accepted else AuditAction.CHANGE, case_id=case.pk,
@@ -424,6 +438,45 @@ def handoff_actions_for(*, access: HandoffAccess) -> frozenset[str]:
     return frozenset()
 
 
+@dataclass(frozen=True)
+class HandoffTriage:
+    """The case facts a receiver weighs before accepting: never a data category, and only when
+    accepting would show them anyway (cases.sharing.handoff_acceptance_opens_case)."""
+
+    risk_level: str
+    risk_label: str
+    incident_types: list[str]
+    # True: under 16; False: 16 or older; None: age unknown.
+    is_child: bool | None
+    is_minor: bool | None
+
+
+def handoff_triage(*, access: HandoffAccess) -> HandoffTriage | None:
+    """Risk level, incident types and child flag of a waiting handoff's case for its receiver;
+    None when accepting would not open the case to it (no consent in force for what is asked, no
+    override), or once the handoff is answered (the receiver reads the case itself then). Two or
+    three queries (survivor, consents, incidents with their forms)."""
+    handoff = access.handoff
+    if not access.is_receiver or handoff.status != HandoffStatus.SENT:
+        return None
+    if not handoff_acceptance_opens_case(handoff=handoff):
+        return None
+    case = Case.objects.select_related("survivor").get(pk=handoff.case_id)
+    types: list[str] = []
+    incidents = Incident.objects.filter(case=case).prefetch_related("tech_form_rows").order_by("occurred_on", "id")
+    for incident in incidents:
+        label = str(incident.get_gbv_type_display())
+        forms = sorted(str(TechForm(row.form).label) for row in incident.tech_form_rows.all())
+        if forms:
+            label = f"{label} ({', '.join(forms)})"
+        if label not in types:
+            types.append(label)
+    return HandoffTriage(
+        risk_level=case.risk_level, risk_label=str(case.get_risk_level_display()), incident_types=types,
+        is_child=case.survivor.is_child, is_minor=case.survivor.is_minor,
+    )
+
+
 def handoff_is_overdue(handoff: Handoff, *, now: datetime.datetime | None = None) -> bool:
     return handoff.status == HandoffStatus.SENT and handoff.due_at <= (now or timezone.now())
 
@@ -473,17 +526,24 @@ def handoff_timeline(*, access: HandoffAccess) -> list[TimelineEntry]:
     return entries
 
 
-def handoff_receivers(*, case: Case, from_agency: Agency) -> tuple[list[Agency], set[int]]:
-    """Agencies the case can be handed to (active, not the sender), and which of them the
-    survivor's consent in force covers, by name or by sector. Two queries."""
+def handoff_receivers(*, case: Case, from_agency: Agency) -> tuple[list[Agency], dict[int, tuple[set, set]]]:
+    """Agencies the case can be handed to (active, not the sender), and for each agency that the
+    survivor's consent in force covers (by name or by sector) what it allows: (shareable, refused)
+    categories, as consented_categories computes them for one agency. Two queries."""
     now = timezone.now()
-    consents = Consent.objects.filter(case=case, withdrawn_at__isnull=True).filter(
+    consents = list(Consent.objects.filter(case=case, withdrawn_at__isnull=True).filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-    ).values_list("receiving_agency_id", "receiving_sector")
-    agency_ids = {agency_id for agency_id, _sector in consents if agency_id}
-    sectors = {sector for _agency_id, sector in consents if sector}
+    ).values_list("receiving_agency_id", "receiving_sector", "granted_categories", "refused_categories"))
     agencies = list(Agency.objects.filter(active=True).exclude(pk=from_agency.pk).select_related("province"))
-    return agencies, {a.pk for a in agencies if a.pk in agency_ids or a.sector in sectors}
+    allowed: dict[int, tuple[set, set]] = {}
+    for agency in agencies:
+        applying = [(g, r) for agency_id, sector, g, r in consents
+                    if agency_id == agency.pk or (sector and sector == agency.sector)]
+        if applying:
+            granted = {c for g, _r in applying for c in g}
+            refused = {c for _g, r in applying for c in r}
+            allowed[agency.pk] = (granted - refused, refused)
+    return agencies, allowed
 
 
 def handoff_list_for_case(*, case: Case, agency: Agency | None) -> QuerySet[Handoff]:

@@ -58,6 +58,7 @@ CASE_UPDATE_FIELDS = ("risk_level", "responsible", "statistics_consent")
 TEXT_LIMITS = {
     "full_name": 200, "address": 500, "guardian_name": 200, "ethnicity": 50, "purpose": 300,
     "guardian_relationship": 100, "override_reason": 2000, "withdrawal_reason": 300, "text": 10000,
+    "close_reason": 1000,
 }
 # What an action is about decides who may read it when the responder does not choose: a forensic
 # exam is medical data, a shelter placement says where the survivor is.

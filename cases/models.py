@@ -182,6 +182,8 @@ class Case(models.Model):
                                  editable=False)
     # Set by cases.erasure.anonymise_case: identity and text shredded, structured facts kept.
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True, editable=False)
+    # Why the case was last closed: case free text, encrypted like the other case text.
+    close_reason = EncryptedTextField(_("reason for closing"), blank=True)
 
     class Meta:
         ordering = ["-updated_at", "-id"]

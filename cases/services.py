@@ -17,7 +17,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.models import CASE_ROLES, Agency, Membership
+from agencies.models import CASE_ROLES, Agency, Membership, Sector
 from audit.models import AuditAction
 from audit.services import audit_record
 from permissions.categories import GENERAL, CaseRight, DataCategory
@@ -320,8 +320,10 @@ def _person(user) -> dict | None:
 
 
 @transaction.atomic
-def case_change_status(*, access: CaseAccess, actor, status: str, request=None) -> Case:
-    """Move the case along CASE_TRANSITIONS; closing and reopening need close_case."""
+def case_change_status(*, access: CaseAccess, actor, status: str, close_reason: str | None = None,
+                       request=None) -> Case:
+    """Move the case along CASE_TRANSITIONS; closing and reopening need close_case. Closing needs a
+    written reason, kept (encrypted) on the case until it is reopened and closed again."""
     _require(access, CaseRight.CHANGE)
     agency = _acting_agency(access)
     if not isinstance(status, str) or status not in CaseStatus.values:
@@ -333,14 +335,21 @@ def case_change_status(*, access: CaseAccess, actor, status: str, request=None) 
     if status not in CASE_TRANSITIONS[old]:
         raise ValidationError({"status": [_("A case cannot go from %(old)s to %(new)s.") % {
             "old": CaseStatus(old).label, "new": CaseStatus(status).label}]})
+    if status == CaseStatus.CLOSED:
+        errors = FieldErrors()
+        close_reason = errors.clean("close_reason", close_reason, clean_text, max_length=TEXT_LIMITS["close_reason"],
+                                    required=True)
+        errors.raise_if_any()
+    elif close_reason not in (None, ""):
+        raise ValidationError({"close_reason": [_("A reason is given only when closing the case.")]})
     now = timezone.now()
     case.status = status
     if status == CaseStatus.CLOSED:
-        case.closed_at = now
+        case.closed_at, case.close_reason = now, close_reason
     elif status == CaseStatus.REOPENED:
         case.closed_at = None
     case.updated_at = now
-    case.save(update_fields=["status", "closed_at", "updated_at"])
+    case.save(update_fields=["status", "closed_at", "close_reason", "updated_at"])
     _event(case=case, type=CaseEventType.STATUS_CHANGED, actor=actor, agency=agency, at=now,
            data={"from": old, "to": status})
     if status == CaseStatus.CLOSED:
@@ -467,6 +476,67 @@ def consent_record(*, access: CaseAccess, actor, data: dict, request=None) -> Co
     _touch(case, now)
     _consent_audit(consent=consent, actor=actor, agency=agency, request=request)
     return consent
+
+
+CONSENT_MANY_LIMIT = 20
+
+
+@transaction.atomic
+def consent_record_many(*, access: CaseAccess, actor, recipients: list, data: dict, request=None) -> list[Consent]:
+    """One decision of the survivor for several recipients at once, as in the referral form: the
+    same categories shared and refused, purpose and giver for each agency (`{"receiving_agency": id}`)
+    and each whole sector (`{"receiving_sector": code}`) chosen. The consent model keeps one
+    recipient per record, so this records one consent per recipient, all or none, with the same
+    checks as consent_record (child rules, refusals in force). No emergency override here: that is
+    the handoff's own, with its reason."""
+    _require(access, CaseRight.MANAGE_SHARING)
+    agency = _acting_agency(access)
+    case = Case.objects.select_for_update(of=("self",)).select_related("survivor").get(pk=access.case.pk)
+    now = timezone.now()
+    errors = FieldErrors()
+    if not isinstance(data, dict):
+        raise ValidationError({"non_field_errors": [_("Send an object.")]})
+    if any(key in data for key in ("receiving_agency", "receiving_sector", "emergency_override", "override_reason")):
+        raise ValidationError({"recipients": [_("Name the recipients in the list of recipients.")]})
+    if not isinstance(recipients, list) or not recipients:
+        raise ValidationError({"recipients": [_("Choose at least one agency or sector.")]})
+    if len(recipients) > CONSENT_MANY_LIMIT:
+        raise ValidationError({"recipients": [
+            _("Choose at most %(n)d recipients at once.") % {"n": CONSENT_MANY_LIMIT}]})
+    age = case.survivor.age_on(timezone.localdate(now))
+    all_values, seen = [], set()
+    for recipient in recipients:
+        if not isinstance(recipient, dict) or set(recipient) - {"receiving_agency", "receiving_sector"}:
+            raise ValidationError({"recipients": [_("Each recipient is an agency or a sector.")]})
+        one = FieldErrors()
+        values = clean_consent({**data, **recipient}, errors=one, age=age, lead_agency_id=case.lead_agency_id,
+                               now=now)
+        for key, messages in one.messages.items():
+            target = "recipients" if key in ("receiving_agency", "receiving_sector") else key
+            for message in messages:
+                if message not in errors.messages.get(target, []):
+                    errors.add(target, message)
+        if one.messages:
+            continue
+        key = (values["receiving_agency"].pk if values["receiving_agency"] else None, values["receiving_sector"])
+        if key in seen:
+            continue
+        seen.add(key)
+        conflicts = _consent_conflicts(case=case, values=values, now=now)
+        if conflicts:
+            name = values["receiving_agency"].name if values["receiving_agency"] else str(
+                Sector(values["receiving_sector"]).label)
+            errors.add("granted_categories", _(
+                "The survivor refused to share %(categories)s with %(recipient)s; withdraw that refusal first.")
+                % {"categories": ", ".join(str(DataCategory(c).label) for c in conflicts), "recipient": name})
+        all_values.append(values)
+    errors.raise_if_any()
+    consents = [_consent_create(case=case, values=values, actor=actor, agency=agency, now=now) for values in all_values]
+    case_permissions_sync(case=case)
+    _touch(case, now)
+    for consent in consents:
+        _consent_audit(consent=consent, actor=actor, agency=agency, request=request)
+    return consents
 
 
 @transaction.atomic

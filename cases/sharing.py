@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agencies.models import Agency, Membership
+from permissions.categories import CaseRight
 from permissions.policy import (
     ALL_CATEGORIES,
     CASE_ROLES,
@@ -23,6 +24,7 @@ from permissions.policy import (
     ShareFact,
     break_glass_grants,
     case_grants,
+    recipient_grants,
     refused_now,
 )
 from permissions.services import object_permissions_replace, user_object_permissions_replace
@@ -170,3 +172,29 @@ def case_permissions_sync(*, case: Case) -> None:
         else:
             user_grants[fact.user_id] = grants_of_use
     user_object_permissions_replace(perm_model=CaseUserObjectPermission, obj=case, user_grants=user_grants)
+
+
+def _grant_in_force(grants, codename: str, now) -> bool:
+    return any(
+        (g.valid_from is None or g.valid_from <= now) and (g.valid_until is None or g.valid_until > now)
+        for g in grants.grants.get(codename, [])
+    )
+
+
+def handoff_acceptance_opens_case(*, handoff: Handoff, now=None) -> bool:
+    """Whether accepting this waiting handoff would let the receiving agency see the case (view_case)
+    now, under the policy and the consents in force. What the receiver may preview before accepting
+    (the case facts used for triage) is never more than what accepting reveals: a transfer makes it
+    the lead; a referral opens the case only through a requested category that a consent in force
+    grants it (or the override covers) and that is not refused."""
+    now = now or timezone.now()
+    if handoff.kind == HandoffKind.TRANSFER:
+        return True
+    to_agency = handoff.to_agency
+    consents = _consents_in_force(handoff.case, now)
+    share = ShareFact(RECEIVING_RIGHTS, frozenset(handoff.categories), f"handoff:{handoff.pk}",
+                      handoff.emergency_override)
+    grants = recipient_grants(Recipient(agency_id=to_agency.pk,
+                                        consents=_applying_to(consents, to_agency.pk, to_agency.sector),
+                                        shares=(share,)))
+    return _grant_in_force(grants, CaseRight.VIEW, now)

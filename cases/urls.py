@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.case_open_page, name="open"),
     path("<int:case_id>/", views.case_detail, name="detail"),
     path("<int:case_id>/status/", views.case_status_change, name="status"),
+    path("<int:case_id>/close/", views.case_close_page, name="close"),
     path("<int:case_id>/actions/new/", views.action_log_page, name="action-log"),
     path("<int:case_id>/consents/new/", views.consent_record_page, name="consent-record"),
     path("<int:case_id>/consents/<int:consent_id>/withdraw/", views.consent_withdraw_page, name="consent-withdraw"),

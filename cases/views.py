@@ -19,7 +19,15 @@ from agencies.models import Role
 from agencies.selectors import user_agencies
 from permissions.categories import CaseRight, DataCategory
 
-from .forms import ActionLogForm, CaseFilterForm, CaseOpenForm, CaseStatusForm, ConsentRecordForm, ConsentWithdrawForm
+from .forms import (
+    ActionLogForm,
+    CaseCloseForm,
+    CaseFilterForm,
+    CaseOpenForm,
+    CaseStatusForm,
+    ConsentRecordForm,
+    ConsentWithdrawForm,
+)
 from .models import CASE_TRANSITIONS, ActionType, CaseStatus, Survivor, TechForm
 from .selectors import (
     case_filter_list,
@@ -159,6 +167,28 @@ def case_status_change(request, case_id: int):
     else:
         messages.success(request, _("The case is now %(status)s.") % {"status": case.get_status_display()})
     return redirect("cases:detail", case_id=access.case.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_close_page(request, case_id: int):
+    """Closing asks first: a confirmation page with the reason, which is recorded with the case."""
+    access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.CLOSE)
+    if CaseStatus.CLOSED not in CASE_TRANSITIONS[access.case.status]:
+        messages.error(request, _("This case is already closed."))
+        return redirect("cases:detail", case_id=access.case.pk)
+    form = CaseCloseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case_change_status(access=access, actor=request.user, status=CaseStatus.CLOSED,
+                               close_reason=form.cleaned_data["close_reason"], request=request)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("The case is now %(status)s.") % {"status": CaseStatus.CLOSED.label})
+            return redirect("cases:detail", case_id=access.case.pk)
+    return render(request, "cases/case_close.html", {"case": access.case, "form": form},
+                  status=400 if form.errors else 200)
 
 
 @login_required

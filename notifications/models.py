@@ -256,10 +256,22 @@ class Notification(models.Model):
                          condition=Q(in_app=True)),
             models.Index(fields=["recipient"], name="notification_unread",
                          condition=Q(in_app=True, read_at__isnull=True)),
+            # A handoff's answer clears the unread requests about it (services.notifications_answered).
+            models.Index(fields=["link"], name="notification_unread_link", condition=Q(read_at__isnull=True)),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.case_number}"
+
+    @property
+    def urgency(self) -> str:
+        return (self.params or {}).get("urgency", "")
+
+    @property
+    def urgency_label(self) -> str:
+        from .texts import urgency_text
+
+        return urgency_text(self.urgency)
 
     @property
     def due_at(self) -> datetime.datetime | None:

@@ -124,6 +124,23 @@ def deadline_close(*, subject: str, reason: str, kind: str | None = None) -> int
     )
 
 
+# The notifications that ask for an answer: once the thing they point to is answered they are done.
+WAITING_KINDS = (
+    NotificationKind.HANDOFF_RECEIVED, NotificationKind.HANDOFF_EMERGENCY, NotificationKind.DEADLINE_REMINDER,
+    NotificationKind.DEADLINE_OVERDUE,
+)
+
+
+def notifications_answered(*, link: str) -> int:
+    """Mark as read every unread notification that asked for an answer about `link` (a handoff that
+    has just been accepted, declined or withdrawn), for every recipient: nobody is left with a "new"
+    request that is already answered. Escalations stay: they tell supervisors a deadline was missed.
+    One UPDATE; returns how many were cleared."""
+    return Notification.objects.filter(link=link, kind__in=WAITING_KINDS, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
 # Each stage, the one it leads to, the time that leads there, and the event it sends.
 _NEXT_STAGE = {
     Deadline.Stage.PENDING: (Deadline.Stage.REMINDED, "remind_at", NotificationKind.DEADLINE_REMINDER),

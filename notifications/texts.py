@@ -10,12 +10,20 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from agencies.models import Province
 from config.formats import datetime_text
 
 from .models import Deadline, Notification, NotificationKind
+
+# The same words as cases.models.Urgency (notifications does not import the cases app).
+URGENCY_LABELS = {"emergency": gettext_lazy("Emergency"), "urgent": gettext_lazy("Urgent"),
+                  "standard": gettext_lazy("Standard")}
+
+
+def urgency_text(value: str | None) -> str:
+    return str(URGENCY_LABELS[value]) if value in URGENCY_LABELS else ""
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,7 @@ def notification_texts(*, notification: Notification, language: str) -> Texts:
             "case_number": notification.case_number,
             "deadline_kind": str(Deadline.Kind(deadline_kind).label) if deadline_kind else "",
             "due_at": _due_text(params.get("due_at")),
+            "urgency": urgency_text(params.get("urgency")),
             "period": report_period_text(params.get("period")),
             "scope": report_scope_text(params=params),
             "url": notification_url(link=notification.link),

@@ -22,7 +22,7 @@ def _nice_max(value: int) -> int:
 
 
 def stacked_bars_svg(*, chart_id: str, title: str, labels: list[str], series: list[tuple[str, str, list[int]]],
-                     width: int = 360, height: int = 200) -> SafeString:
+                     width: int = 320, height: int = 200) -> SafeString:
     """Vertical bars, one per label, stacked from `series` = [(name, colour, values)]."""
     left, right, top, bottom = 28, 6, 10, 46
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -67,7 +67,7 @@ def stacked_bars_svg(*, chart_id: str, title: str, labels: list[str], series: li
 
 
 def horizontal_bars_svg(*, chart_id: str, title: str, items: list[tuple[str, int, str]],
-                        width: int = 360) -> SafeString:
+                        width: int = 320) -> SafeString:
     """One horizontal bar per (label, value, colour)."""
     row, left, right = 28, 130, 30
     height = row * max(len(items), 1) + 8

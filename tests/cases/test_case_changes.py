@@ -112,8 +112,11 @@ def test_status_transitions(world, case, old, new):
     _put_in(case, old)
     before = row_counts()
     if new in CASE_TRANSITIONS[old]:
-        changed = case_change_status(access=lead(world, case), actor=world.lead_supervisor, status=new)
+        reason = "The survivor is safe." if new == CaseStatus.CLOSED else None
+        changed = case_change_status(access=lead(world, case), actor=world.lead_supervisor, status=new,
+                                     close_reason=reason)
         assert changed.status == new
+        assert changed.close_reason == (reason or "")
         assert (changed.closed_at is not None) == (new == CaseStatus.CLOSED)
         event = CaseEvent.objects.filter(case=case, type="status_changed").get()
         assert event.data == {"from": old, "to": new}
@@ -139,7 +142,8 @@ def test_closing_and_reopening_need_close_case(world, case):
 
 
 def test_reopen_clears_the_closing_time(world, case):
-    case_change_status(access=lead(world, case), actor=world.lead_responder, status=CaseStatus.CLOSED)
+    case_change_status(access=lead(world, case), actor=world.lead_responder, status=CaseStatus.CLOSED,
+                       close_reason="The survivor is safe.")
     reopened = case_change_status(access=lead(world, case), actor=world.lead_responder, status=CaseStatus.REOPENED)
     assert reopened.closed_at is None and reopened.status == CaseStatus.REOPENED
 

@@ -94,7 +94,7 @@ def test_closing_the_case_closes_its_own_deadlines_but_not_a_pending_handoffs(wo
     lead = access_for(world.lead_responder, case)
     follow_up = case_deadline_set(access=lead, actor=world.lead_responder,
                                   data={"kind": "follow_up", "due_at": timezone.now() + datetime.timedelta(days=3)})
-    case_change_status(access=lead, actor=world.lead_responder, status="closed")
+    case_change_status(access=lead, actor=world.lead_responder, status="closed", close_reason="Safe now.")
     assert {d.stage for d in legal(case).values()} == {"closed"}
     follow_up.refresh_from_db()
     assert (follow_up.stage, follow_up.closed_reason) == ("closed", "case closed")

@@ -313,7 +313,8 @@ def test_withdrawing_a_consent_of_another_case_is_not_found(world, shared_case, 
 
 def test_status_buttons_move_the_case_along(world, shared_case, web):
     client = web(world.lead_responder)
-    response = client.post(f"/cases/{shared_case.case.pk}/status/", {"status": "closed"})
+    # Closing goes through its confirmation page, with a reason (tests/cases/test_case_close.py).
+    response = client.post(f"/cases/{shared_case.case.pk}/close/", {"close_reason": "Đã an toàn."})
     assert response.status_code == 302
     shared_case.case.refresh_from_db()
     assert shared_case.case.status == "closed"

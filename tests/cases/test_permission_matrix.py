@@ -57,6 +57,8 @@ MATRIX = [
     ("POST   /cases/new/",                            302,       302,      302,       302,      403,     LOGIN),
     ("GET    /cases/{case}/",                         200,       200,      200,       404,      404,     LOGIN),
     ("POST   /cases/{case}/status/",                  DONE,      DONE,     403,       404,      404,     LOGIN),
+    ("GET    /cases/{case}/close/",                   200,       200,      403,       404,      404,     LOGIN),
+    ("POST   /cases/{case}/close/",                   DONE,      DONE,     403,       404,      404,     LOGIN),
     ("GET    /cases/{case}/actions/new/",             200,       200,      200,       404,      404,     LOGIN),
     ("POST   /cases/{case}/actions/new/",             DONE,      DONE,     DONE,      404,      404,     LOGIN),
     ("GET    /cases/{case}/consents/new/",            200,       200,      403,       404,      404,     LOGIN),
@@ -107,6 +109,7 @@ def _page_forms(world) -> dict[str, dict]:
             "perpetrator_relationship": "unknown", "risk_level": "medium", "statistics_consent": "on",
         },
         "POST   /cases/{case}/status/": {"status": "active"},
+        "POST   /cases/{case}/close/": {"close_reason": "Người bị hại đã an toàn."},
         "POST   /cases/{case}/actions/new/": {"type": "medical_care", "category": "medical", "text": "Tái khám."},
         "POST   /cases/{case}/consents/new/": {
             "receiving_agency": str(world.school.pk), "granted_categories": ["education"],

@@ -15,7 +15,7 @@ from notifications.demo import demo_calendar_years, seed_demo_holidays_step
 from notifications.models import HolidayRemoval, PublicHoliday, WeekendWorkday
 
 TET_2026 = [datetime.date(2026, 2, day) for day in (16, 17, 18, 19, 20)]
-load_migration = importlib.import_module("notifications.migrations.0008_load_public_holidays")
+load_migration = importlib.import_module("notifications.migrations.0011_load_public_holidays")
 
 
 class _SchemaEditor:

@@ -23,6 +23,6 @@ def load(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("notifications", "0007_holiday_removal")]
+    dependencies = [("notifications", "0010_holiday_removal")]
 
     operations = [migrations.RunPython(load, migrations.RunPython.noop)]

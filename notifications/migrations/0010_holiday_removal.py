@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0006_heartbeat_and_failed_outbox_index'),
+        ('notifications', '0009_notification_unread_link'),
     ]
 
     operations = [
