@@ -12,3 +12,5 @@ class CasesConfig(AppConfig):
         from .demo import seed_demo_cases_step
 
         demo_step_register(seed_demo_cases_step)
+        # Connects the sign-in receiver that offers unfinished intake drafts again.
+        from . import intake  # noqa: F401
