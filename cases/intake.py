@@ -56,7 +56,7 @@ class Step:
 
 
 STEPS: tuple[Step, ...] = (
-    Step("who", _("Who"), (
+    Step("who", _("Survivor"), (
         "full_name", "sex", "age", "birth_year", "phone", "guardian_name", "guardian_phone", "disability",
         "ethnicity", "address",
     )),
@@ -130,6 +130,9 @@ class IntakeForm(CaseOpenForm):
         cleaned = super().clean()
         if not cleaned.get("what_happened"):
             self.add_error("what_happened", _("Choose what happened."))
+        province, name = cleaned.get("province"), cleaned.get("commune_name")
+        if province is not None and name and commune_find(province_code=province.code, name=name) is None:
+            self.add_error("commune_name", _("Choose a commune from the list."))
         return cleaned
 
     def service_arguments_partial(self) -> dict:

@@ -10,7 +10,7 @@ import re
 import pytest
 from django.db import connection
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from agencies.models import Commune
 from agencies.services import membership_add
@@ -19,6 +19,12 @@ from cases.models import Case, Consent, IntakeDraft
 from tests.conftest import PASSWORD
 
 TODAY = timezone.localdate()
+
+
+def vi(message: str) -> str:
+    """The message as the pages show it (Vietnamese is the default language)."""
+    with translation.override("vi"):
+        return translation.gettext(message)
 
 WHO_ADULT = {"full_name": "Lê Thị Mai", "sex": "female", "age": "24", "phone": "0934 567 890", "go": "next"}
 WHO_CHILD = {"full_name": "Trần Thị Lan", "sex": "female", "age": "14", "phone": "0934 111 222",
@@ -101,7 +107,7 @@ def test_a_step_with_errors_shows_them_all_at_once_and_keeps_what_was_typed(worl
     summary = re.search(r'<div class="error-summary".*?</div>', html, re.S).group(0)
     # Both messages in the summary, each linking to its field.
     assert 'href="#id_phone"' in summary and 'href="#id_age"' in summary
-    assert "Give the birth year or the age, not both." in summary
+    assert vi("Give the birth year or the age, not both.") in summary
     # What was typed is saved all the same.
     draft = IntakeDraft.objects.get()
     assert json.loads(draft.data)["full_name"] == ["Lê Thị Mai"]
@@ -118,7 +124,7 @@ def test_a_step_is_checked_by_the_services_rules(world, web):
     summary = re.search(r'<div class="error-summary".*?</div>', response.content.decode(), re.S).group(0)
     assert 'href="#id_what_happened_0"' in summary and 'href="#id_occurred_on"' in summary
     assert 'href="#id_commune_name"' in summary
-    assert "The date cannot be in the future." in summary
+    assert vi("The date cannot be in the future.") in summary
     assert IntakeDraft.objects.get().step == "what"
 
 
@@ -154,7 +160,7 @@ def test_the_child_rules_of_the_services_apply(world, web, commune):
         "consent_purpose": "Hỗ trợ", "consent_given_by": "survivor", "go": "next",
     })
     assert response.status_code == 400
-    assert "A child aged 7 to 15 consents together with a parent or guardian." in response.content.decode()
+    assert vi("A child aged 7 to 15 consents together with a parent or guardian.") in response.content.decode()
 
 
 def test_consent_left_out_when_not_sharing(world, web, commune):
