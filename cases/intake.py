@@ -227,17 +227,18 @@ def consent_giver_default(values: dict[str, list[str]]) -> str:
 
 
 def commune_find(*, province_code: str, name: str) -> Commune | None:
-    """The commune in force today in the province, by its name (any case) or by its code."""
-    name = name.strip()
-    if not name:
+    """The commune in force today in the province, by its name (any case: compared in Python, since
+    SQLite folds the case of ASCII letters only) or by its code."""
+    wanted = " ".join(name.split()).casefold()
+    if not wanted:
         return None
     today = timezone.localdate()
     in_force = Q(valid_from__lte=today) & (Q(valid_to__isnull=True) | Q(valid_to__gt=today))
-    candidates = Commune.objects.filter(in_force, province__code=province_code)
-    matches = [c for c in candidates.filter(name__iexact=name)[:2]]
+    candidates = list(Commune.objects.filter(in_force, province__code=province_code))
+    matches = [c for c in candidates if c.name.casefold() == wanted]
     if len(matches) == 1:
         return matches[0]
-    return candidates.filter(code=name).first()
+    return next((c for c in candidates if c.code == name.strip()), None)
 
 
 def communes_in_force(*, province_code: str) -> list[tuple[str, str]]:
