@@ -384,7 +384,7 @@ def acting_opening_agency(*, user) -> tuple[list[Agency], Agency | None]:
 @receiver(user_logged_in, dispatch_uid="cases.intake.offer_unfinished_drafts")
 def offer_unfinished_drafts(sender, request, user, **kwargs) -> None:
     """After signing in (also after a timeout), the next page offers the unfinished cases."""
-    if request is None or not hasattr(request, "session"):
+    if request is None or not hasattr(request, "session") or request.path.startswith("/api/"):
         return
     if IntakeDraft.objects.filter(user=user, expires_at__gt=timezone.now()).exists():
         request.session[RESUME_SESSION_KEY] = True
