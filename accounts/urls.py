@@ -12,6 +12,7 @@ urlpatterns = [
     path("logout/", views.SignOutView.as_view(), name="logout"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("acting-agency/", views.acting_agency_choose, name="acting_agency"),
+    path("account/session/extend/", views.session_extend, name="session_extend"),
     path("work/", views.responder_home, name="responder_home"),
     path("supervision/", views.supervisor_home, name="supervisor_home"),
     path("staff/", views.agency_admin_home, name="agency_admin_home"),

@@ -4,7 +4,7 @@ from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -207,3 +207,13 @@ def acting_agency_choose(request):
                                            require_https=request.is_secure()):
         target = "accounts:home"
     return redirect(target)
+
+
+@require_POST
+def session_extend(request):
+    """The idle-timeout warning's "stay signed in": this request itself renews the session (every
+    request does, SESSION_SAVE_EVERY_REQUEST); the answer says how long it now lasts. The absolute
+    lifetime (SESSION_ABSOLUTE_HOURS) still applies. A session that has already ended gets 401."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"signed_in": False}, status=401)
+    return JsonResponse({"signed_in": True, "idle_seconds": settings.SESSION_COOKIE_AGE})

@@ -21,3 +21,5 @@ class CasesConfig(AppConfig):
 
         for signal in (request_started, request_finished, task_prerun, task_postrun):
             signal.connect(key_cache_clear, dispatch_uid=f"cases.key_cache_clear.{id(signal)}")
+        # Connects the sign-in receiver that offers unfinished intake drafts again.
+        from . import intake  # noqa: F401

@@ -677,3 +677,26 @@ class TakedownRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.platform} ({self.outcome})"
+
+
+class IntakeDraft(models.Model):
+    """A case being opened step by step (cases.intake): what was typed so far, saved on the server
+    at each step so that a timeout or a dropped connection loses nothing. It belongs to one person
+    acting for one agency and nobody else ever reads it; it is encrypted like the survivor's fields
+    (it holds her name and phone) and ends by itself INTAKE_DRAFT_HOURS after it was last saved."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    # JSON of the answers (field name -> list of posted values), as a Fernet token.
+    data = EncryptedTextField(default="")
+    step = models.CharField(max_length=20, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["user", "agency", "expires_at"], name="intake_draft_owner_idx")]
+
+    def __str__(self) -> str:
+        return f"intake draft {self.pk}"

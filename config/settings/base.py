@@ -101,6 +101,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.unread_notifications",
                 "accounts.navigation.navigation",
+                "accounts.context_processors.session_timeout",
+                "cases.context_processors.intake_resume",
             ],
         },
     },
@@ -565,3 +567,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# The guided intake (cases.intake) keeps a half-typed case on the server this long after its last save.
+INTAKE_DRAFT_HOURS = env.int("INTAKE_DRAFT_HOURS", default=24)
+# The idle-timeout warning shows this long before the session ends (accounts.views.session_extend).
+SESSION_WARNING_SECONDS = env.int("SESSION_WARNING_SECONDS", default=120)

@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
+from cases import intake
 from cases.handoffs import handoff_send, handoff_view
 from notifications.models import LegalTimeLimit
 from notifications.reference_data import TIME_LIMITS_FILE
@@ -160,11 +161,18 @@ def test_pages_in_vietnamese_show_no_english_catalog_text(world, sent_referral):
     case_id, handoff_id = sent_referral.case_id, sent_referral.pk
     grant_break_glass(world.outsider_responder)
     responder, receiver, supervisor = world.lead_responder, world.receiving_responder, world.lead_supervisor
+    draft = intake.draft_create(user=responder, agency=world.police, step="check", values={
+        **intake.draft_defaults(agency=world.police), "full_name": ["Lê Thị Lan"], "age": ["12"],
+        "what_happened": ["physical_assault"], "share": ["yes"], "consent_receiving_sector": ["health"],
+        "consent_granted_categories": ["medical"], "consent_given_by": ["survivor_and_guardian"],
+    })
     pages = [
         (None, reverse("accounts:login")),
         (responder, reverse("accounts:responder_home")),
         (responder, reverse("cases:list")),
         (responder, reverse("cases:open")),
+        (responder, reverse("cases:intake")),
+        *[(responder, reverse("cases:intake-step", args=[draft.pk, step])) for step in intake.STEP_KEYS],
         (responder, reverse("cases:detail", args=[case_id])),
         (responder, reverse("cases:action-log", args=[case_id])),
         (responder, reverse("cases:consent-record", args=[case_id])),

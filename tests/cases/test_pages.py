@@ -96,7 +96,8 @@ def test_the_responder_home_shows_my_cases(world, web):
     assert "Chưa có hồ sơ nào" in client.get("/work/").content.decode()
     case = case_build(world)
     html = client.get("/work/").content.decode()
-    assert case.number in html and f'href="/cases/{case.pk}/"' in html and 'href="/cases/new/"' in html
+    # "Open a case" starts the guided intake (tests/cases/test_intake.py).
+    assert case.number in html and f'href="/cases/{case.pk}/"' in html and 'href="/cases/intake/"' in html
 
 
 # --- The case page -------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from agencies.models import Sector
 from agencies.services import agency_create
+from cases import intake
 from cases.deadlines import case_deadline_set
 from cases.handoffs import handoff_accept, handoff_send
 from cases.selectors import case_get_for_user
@@ -55,6 +56,13 @@ MATRIX = [
     ("GET    /cases/",                                LISTED,    LISTED,   LISTED,    HIDDEN,   HIDDEN,  LOGIN),
     ("GET    /cases/new/",                            200,       200,      200,       200,      403,     LOGIN),
     ("POST   /cases/new/",                            302,       302,      302,       302,      403,     LOGIN),
+    ("GET    /cases/intake/",                         200,       200,      200,       200,      403,     LOGIN),
+    ("POST   /cases/intake/",                         302,       302,      302,       302,      403,     LOGIN),
+    ("GET    /cases/intake/communes/",                200,       200,      200,       200,      403,     LOGIN),
+    # A draft (of the lead responder) is theirs alone: the same agency's supervisor gets 404 too.
+    ("GET    /cases/intake/{draft}/{step}/",          200,       404,      404,       404,      403,     LOGIN),
+    ("POST   /cases/intake/{draft}/{step}/",          302,       404,      404,       404,      403,     LOGIN),
+    ("POST   /cases/intake/{draft}/discard/",         302,       404,      404,       404,      403,     LOGIN),
     ("GET    /cases/{case}/",                         200,       200,      200,       404,      404,     LOGIN),
     ("POST   /cases/{case}/status/",                  DONE,      DONE,     403,       404,      404,     LOGIN),
     ("GET    /cases/{case}/close/",                   200,       200,      403,       404,      404,     LOGIN),
@@ -108,6 +116,9 @@ def _page_forms(world) -> dict[str, dict]:
             "answer_penetration": "no", "answer_sexual_contact": "no", "answer_physical_assault": "yes",
             "perpetrator_relationship": "unknown", "risk_level": "medium", "statistics_consent": "on",
         },
+        "POST   /cases/intake/": {"full_name": "Lê Thị Lan", "sex": "female", "age": "30", "go": "next"},
+        "POST   /cases/intake/{draft}/{step}/": {"full_name": "Lê Thị Lan", "sex": "female", "age": "30", "go": "next"},
+        "POST   /cases/intake/{draft}/discard/": {},
         "POST   /cases/{case}/status/": {"status": "active"},
         "POST   /cases/{case}/close/": {"close_reason": "Người bị hại đã an toàn."},
         "POST   /cases/{case}/actions/new/": {"type": "medical_care", "category": "medical", "text": "Tái khám."},
@@ -135,10 +146,18 @@ def _takedown(world, case):
         "platform": "zalo", "content_reference": "https://zalo.me/p/1", "category": "general"})
 
 
+def _draft(world):
+    """An unfinished intake of the lead responder, acting for the police."""
+    return intake.draft_create(user=world.lead_responder, agency=world.police, step="what",
+                               values={**intake.draft_defaults(agency=world.police), "full_name": ["Lê Thị Lan"]})
+
+
 def _call(endpoint: str, role: str, world, shared_case, api, web):
     method, template = endpoint.split()
     takedown = _takedown(world, shared_case.case).pk if "{takedown}" in template else None
-    path = template.format(case=shared_case.case.pk, consent=shared_case.consent.pk, takedown=takedown)
+    draft = _draft(world).pk if "{draft}" in template else None
+    path = template.format(case=shared_case.case.pk, consent=shared_case.consent.pk, takedown=takedown,
+                           draft=draft, step="who")
     is_api = path.startswith("/api/")
     client = _client(role, world, api, web, is_api=is_api)
     if method == "GET":
@@ -180,7 +199,8 @@ def test_the_matrix_covers_every_case_url():
     for module, prefix in prefixes.items():
         for pattern in module.urlpatterns:
             route = prefix + str(pattern.pattern).replace("<int:case_id>", "{case}").replace(
-                "<int:consent_id>", "{consent}").replace("<int:takedown_id>", "{takedown}")
+                "<int:consent_id>", "{consent}").replace("<int:takedown_id>", "{takedown}").replace(
+                "<int:draft_id>", "{draft}").replace("<slug:step>", "{step}")
             assert route in rows, f"{route} has no row in MATRIX"
 
 
