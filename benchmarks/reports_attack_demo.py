@@ -14,14 +14,18 @@ withdrawal counts from the next month's report). Prints the months, the reports 
 hidden counts attacked, how many the attack pins to one value (must be 0), how many it narrows below
 three values (must be 0, each one is listed: month, scope, table, entry, values) and the time it
 took. `--dump FILE` also saves the published reports (a pickle), `--load FILE` attacks saved reports
-without a database.
+without a database. `--plant` then shows the attack is not blind at this size: in the largest
+component, every hidden count but one is published with its value in an integer solution of
+everything published, and the attack must pin the last one.
 """
 
+import copy
 import os
 import pickle
 import random
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -41,7 +45,7 @@ from cases.models import Case, CaseEvent, CaseEventType, GbvType, Incident  # no
 from reports.models import HeldCorrection, MonthlyReport  # noqa: E402
 from reports.periods import last_complete_month, local_today, month_add  # noqa: E402
 from reports.services import CorrectionHeld, monthly_report_correct, monthly_reports_build  # noqa: E402
-from tests.reports.attacker import Attack  # noqa: E402
+from tests.reports.attacker import Attack, entries  # noqa: E402
 
 MONTHS = 13
 
@@ -124,6 +128,41 @@ def attack(systems: dict) -> int:
     return len(narrowed)
 
 
+def plant(systems: dict) -> None:
+    attack = Attack(systems)
+    attack._prepare()
+    components: dict = defaultdict(list)
+    for var in attack.hidden:
+        components[attack.component_of[var]].append(var)
+    component, hidden = max(components.items(), key=lambda item: (len(item[1]), item[0]))
+    point = attack._solve([component], {})
+    target, *others = sorted(hidden)
+    reveal = {attack._names[v]: point[v] for v in others}
+    planted = copy.deepcopy(systems)
+    for tag, reports in planted.items():
+        for report in reports:
+            for table in report["tables"]:
+                for key, value, _t, (i, j, m, n, _k) in list(entries({"scope": report["scope"], "tables": [table]})):
+                    if (tag, key) not in reveal or isinstance(value, int):
+                        continue
+                    if i < m - 1 and j < n - 1:
+                        table["cells"][i][j] = reveal[(tag, key)]
+                    elif i < m - 1:
+                        table["row_totals"][i] = reveal[(tag, key)]
+                    elif j < n - 1:
+                        table["column_totals"][j] = reveal[(tag, key)]
+                    else:
+                        table["total"] = reveal[(tag, key)]
+    started = time.perf_counter()
+    found = Attack(planted).narrowed()
+    name = attack._names[target]
+    print(f"planted leak: {len(others)} hidden counts of one component published, the attack pins "
+          f"{name[1][0]} {sorted(name[1][1])} of {name[0][0]:%Y-%m}: {found.get(name) == 1} "
+          f"({len(found)} narrowed, {time.perf_counter() - started:.1f} s)")
+    if found.get(name) != 1:
+        sys.exit(1)
+
+
 def main() -> None:
     if "--load" in sys.argv:
         with open(sys.argv[sys.argv.index("--load") + 1], "rb") as f:
@@ -142,6 +181,8 @@ def main() -> None:
                 pickle.dump(systems, f)
     if attack(systems):
         sys.exit(1)
+    if "--plant" in sys.argv:
+        plant(systems)
 
 
 if __name__ == "__main__":
