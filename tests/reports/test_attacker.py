@@ -288,3 +288,27 @@ def test_a_one_line_component_is_counted_exactly(terms, data):
         values = {xs[k] for xs in solutions}
         low, high = Attack._counted(component, k)
         assert set(range(low, high + 1)) == values
+
+
+def _one_line(cells, total) -> dict:
+    """A national report of one table: one row of two counts and its total."""
+    return {"scope": {"level": "national"}, "tables": [{
+        "key": "t", "population": "incidents", "threshold": 5, "withheld": False, "row_dim": "gbv_type",
+        "rows": ["rape"], "col_dims": ["sex"], "columns": [["female"], ["male"]], "cells": [cells],
+        "row_totals": [total], "column_totals": cells, "total": total,
+    }]}
+
+
+def test_linear_forms_and_small_lines_are_counted_exactly():
+    """Two counts published as <5 with their total: 4 leaves each 1, 2 or 3 (safe), 3 leaves each
+    1 or 2 (narrowed to two values); a sum the total pins has one value; a difference 2A − 4 three."""
+    safe = Attack({"v1": [_one_line(["<5", "<5"], 4)]})
+    assert safe.narrowed() == {}
+    female, male = (safe.index[("v1", ("incidents", frozenset({("gbv_type", "rape"), ("sex", s)})))]
+                    for s in ("female", "male"))
+    assert safe.values({female: 1}) == 3
+    assert safe.values({female: 1, male: 1}) == 1
+    assert safe.values({female: 1, male: -1}) == 3
+    narrow = Attack({"v1": [_one_line(["<5", "<5"], 3)]})
+    assert sorted(narrow.narrowed().values()) == [2, 2, 2, 2]  # the cells and their column totals
+    assert narrow.narrowed() == NaiveAttack({"v1": [_one_line(["<5", "<5"], 3)]}).narrowed()
