@@ -1,6 +1,6 @@
 """Issue 9's national analyst, against the demo: every report of the demo's 13 months (national
 and every province, first versions and corrections), attacked as one integer program per month and
-population by the attacker of tests/reports/test_attacker.py.
+population by the attacker of tests/reports/attacker.py.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hl_attack_demo \\
         .venv/bin/python benchmarks/reports_attack_demo.py [--dump FILE | --load FILE]
