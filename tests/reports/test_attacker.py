@@ -1,7 +1,8 @@
 """The adversary of issue 9, as a test: a national analyst who holds every report of a month (the
 national one and every province's, every version) and solves them together as one integer program.
+The attacker itself is in attacker.py (the demo benchmark uses it too).
 
-This code is written against the published data only and shares nothing with reports.joint:
+It is written against the published data only and shares nothing with reports.joint:
 * a count shown in several tables (or twice in one) is one unknown, named by what it counts (its
   population and its filters: province, type, sex, age band, …);
 * a published number is exact (zeros too); "<t" is 1 … t−1; "x" is t or more (t: the entry's
@@ -12,7 +13,10 @@ This code is written against the published data only and shares nothing with rep
   studies the difference between the two versions of each count.
 
 For every hidden count it computes the smallest and largest value with SciPy's exact integer
-program solver (HiGHS) and looks for a value in between; fewer than three values is a leak.
+program solver (HiGHS) and looks for a value in between; fewer than three values is a leak. Its
+shortcuts (independent components, one-line components decided by counting, integer points of
+random objectives, several components per solve, identical components solved once) are checked
+here against the same reader without them (NaiveAttack) on leaky and safe months.
 
 Worlds are generated (Hypothesis): a handful of incidents over up to three provinces, many small
 cells, provinces with a single case, children, communes. The same attack recovers counts from the
@@ -20,13 +24,11 @@ table-by-table method published before (kept in old_disclosure.py) and none from
 """
 
 import datetime
-import math
+import itertools
 from collections import Counter, defaultdict
 
-import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from reports.indicators import NATIONAL, Month, TableDraft, _tables
 from reports.protection import (
@@ -40,6 +42,7 @@ from reports.protection import (
 from reports.publication import _table_data
 
 from . import old_disclosure
+from .attacker import Attack, NaiveAttack, _Component
 
 LIMITS = {"default": 5, "child": 10}
 PROVINCES = ("01", "46", "79")
@@ -148,176 +151,7 @@ def truth_of(drafts) -> dict:
     return values
 
 
-# --- The attacker -------------------------------------------------------------------------------
-
-
-def _entries(report: dict):
-    """(key, published value, threshold) of every entry of every table a report publishes."""
-    scope = report["scope"]
-    base = (("province", scope["code"]),) if scope["level"] == "province" else ()
-    for table in report["tables"]:
-        if table["withheld"]:
-            continue
-        fixed = base + tuple((table.get("fixed") or {}).items())
-        rows = [((table["row_dim"], r),) for r in table["rows"]] + [()]
-        columns = [tuple(zip(table["col_dims"], c, strict=True)) for c in table["columns"]] + [()]
-        limits = table.get("entry_thresholds")
-        for i, row in enumerate(rows):
-            for j, column in enumerate(columns):
-                last_row, last_column = i == len(rows) - 1, j == len(columns) - 1
-                if not last_row and not last_column:
-                    value = table["cells"][i][j]
-                    threshold = limits["cells"][i][j] if limits else table["threshold"]
-                elif not last_row:
-                    value = table["row_totals"][i]
-                    threshold = limits["row_totals"][i] if limits else table["threshold"]
-                elif not last_column:
-                    value = table["column_totals"][j]
-                    threshold = limits["column_totals"][j] if limits else table["threshold"]
-                else:
-                    value, threshold = table["total"], limits["total"] if limits else table["threshold"]
-                key = (table["population"], frozenset(fixed + row + column))
-                yield key, value, threshold, (i, j, len(rows), len(columns), table["key"])
-
-
-class Attack:
-    """Everything published, as one integer program per population. `systems` maps a tag to the
-    reports published together from one state of the data (all scopes of a first publication; one
-    scope's correction)."""
-
-    def __init__(self, systems: dict):
-        self.index: dict = {}
-        self.lower: list = []
-        self.upper: list = []
-        self.rows: list[dict] = []
-        self.hidden: set = set()
-        for tag, reports in systems.items():
-            for report in reports:
-                grids: dict = defaultdict(dict)
-                for key, value, threshold, (i, j, m, n, table) in _entries(report):
-                    var = self._var((tag, key))
-                    if isinstance(value, int):
-                        low, high = value, value
-                    elif value == "x":
-                        low, high = threshold, math.inf
-                        self.hidden.add(var)
-                    else:
-                        assert value == f"<{threshold}", value
-                        low, high = 1, threshold - 1
-                        self.hidden.add(var)
-                    self.lower[var] = max(self.lower[var], low)
-                    self.upper[var] = min(self.upper[var], high)
-                    grids[table][(i, j)] = (var, m, n)
-                for grid in grids.values():
-                    (_v, m, n) = next(iter(grid.values()))
-                    for i in range(m):
-                        self._line({grid[(i, j)][0]: 1 for j in range(n - 1)}, grid[(i, n - 1)][0])
-                    for j in range(n):
-                        self._line({grid[(i, j)][0]: 1 for i in range(m - 1)}, grid[(m - 1, j)][0])
-            provinces = sorted({r["scope"]["code"] for r in reports if r["scope"]["level"] == "province"})
-            national = any(r["scope"]["level"] == "national" for r in reports)
-            if national and provinces:
-                for (t, key), var in list(self.index.items()):
-                    if t != tag or any(d == "province" for d, _ in key[1]):
-                        continue
-                    parts = {self._var((tag, (key[0], key[1] | {("province", p)}))): 1 for p in provinces}
-                    self._line(parts, var)
-
-    def _var(self, name) -> int:
-        if name not in self.index:
-            self.index[name] = len(self.index)
-            self.lower.append(0)
-            self.upper.append(math.inf)
-        return self.index[name]
-
-    def _line(self, parts: dict, total: int) -> None:
-        row = Counter(parts)
-        row[total] -= 1
-        self.rows.append({v: c for v, c in row.items() if c})
-
-    def _population(self, var: int):
-        """The independent system a count belongs to: its population within one month (tags are
-        "v1"-style names within one month, or tuples that start with the month)."""
-        tag, key = self._names[var]
-        return (tag[0] if isinstance(tag, tuple) else None, key[0])
-
-    def _solve(self, population: str, objective: dict, form: tuple[dict, float, float] | None = None):
-        """An optimal integer point, optionally with a linear form held within [low, high]."""
-        variables = [v for v in range(len(self.index)) if self._population(v) == population]
-        position = {v: k for k, v in enumerate(variables)}
-        rows = [r for r in self.rows if any(self._population(v) == population for v in r)]
-        matrix = np.zeros((len(rows), len(variables)))
-        for r, row in enumerate(rows):
-            for v, c in row.items():
-                matrix[r, position[v]] = c
-        lower = np.array([self.lower[v] for v in variables], dtype=float)
-        upper = np.array([min(self.upper[v], 1e6) for v in variables], dtype=float)
-        c = np.zeros(len(variables))
-        for v, weight in objective.items():
-            c[position[v]] = weight
-        constraints = [LinearConstraint(matrix, 0, 0)] if rows else []
-        if form is not None:
-            weights, low, high = form
-            row = np.zeros(len(variables))
-            for v, weight in weights.items():
-                row[position[v]] = weight
-            constraints.append(LinearConstraint(row.reshape(1, -1), low, high))
-        result = milp(c, constraints=constraints, integrality=np.ones(len(variables)), bounds=Bounds(lower, upper))
-        if result.status != 0:
-            return None
-        return {v: round(result.x[position[v]]) for v in variables}
-
-    def _values(self, weights: dict, population: str) -> int:
-        """How many values the linear form Σ weight × unknown can take, counted up to three."""
-        points = [self._solve(population, weights), self._solve(population, {v: -w for v, w in weights.items()})]
-        low, high = (sum(w * p[v] for v, w in weights.items()) for p in points)
-        if high - low < 2:
-            return high - low + 1
-        return 3 if self._solve(population, {}, (weights, low + 1, high - 1)) is not None else 2
-
-    def narrowed(self, *, sample_rounds: int = 0) -> dict:
-        """Hidden counts with fewer than three possible values: {name: how many}. With
-        `sample_rounds`, integer solutions for random objectives are collected first and a count
-        seen with three values in them needs no solve of its own (a shortcut for large sets of
-        reports; the verdict is the same)."""
-        self._names = {v: name for name, v in self.index.items()}
-        seen: dict[int, set] = defaultdict(set)
-        if sample_rounds:
-            rng = np.random.default_rng(0)
-            for group in sorted({self._population(v) for v in self.hidden}, key=repr):
-                members = [v for v in self.hidden if self._population(v) == group]
-                for _round in range(sample_rounds):
-                    point = self._solve(group, {v: rng.choice((-1.0, 1.0)) for v in members})
-                    for v in members:
-                        seen[v].add(point[v])
-        found = {}
-        for var in sorted(self.hidden):
-            if self.lower[var] == self.upper[var]:
-                found[self._names[var]] = 1
-                continue
-            if len(seen[var]) >= 3:
-                continue
-            count = self._values({var: 1}, self._population(var))
-            if count < 3:
-                found[self._names[var]] = count
-        return found
-
-    def differences_narrowed(self, old_tag, new_tag, truth_old: dict, truth_new: dict, limits: dict) -> dict:
-        """Counts of a corrected scope whose change between two versions is narrowed to fewer
-        than three values while the change is a small number of people (1 … t−1)."""
-        self._names = {v: name for name, v in self.index.items()}
-        found = {}
-        for (tag, key), var in self.index.items():
-            if tag != new_tag or (old_tag, key) not in self.index:
-                continue
-            change = truth_new.get(key, 0) - truth_old.get(key, 0)
-            threshold = limits["default"]
-            if change == 0 or abs(change) >= threshold:
-                continue
-            count = self._values({var: 1, self.index[(old_tag, key)]: -1}, self._population(var))
-            if count < 3:
-                found[key] = count
-        return found
+# --- The attacker (tests/reports/attacker.py) ---------------------------------------------------
 
 
 def attack_month(published: dict) -> dict:
@@ -405,3 +239,76 @@ def test_a_correction_that_moves_one_incident_between_published_counts_is_refuse
     hidden_before = {k for k, v, _t in published_entries(v1["01"]) if not isinstance(v, int)}
     hidden_after = {k for k, v, _t in published_entries(v2) if not isinstance(v, int)}
     assert hidden_before <= hidden_after
+
+
+# --- The shortcuts change no verdict --------------------------------------------------------------
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(records=worlds)
+def test_the_fast_attack_gives_the_verdicts_of_the_naive_one(records):
+    """On months the old method publishes (often leaky) and the new one: the same counts narrowed,
+    to the same number of values."""
+    drafts = month_drafts(records)
+    for published in (publish_old(drafts), publish_new(drafts)):
+        systems = {"v1": list(published.values())}
+        assert Attack(systems).narrowed() == NaiveAttack(systems).narrowed()
+
+
+def test_the_fast_attack_finds_the_old_methods_leaks_as_the_naive_one_does():
+    """The counterexample's leaks, found by the fast attack exactly as by the naive one."""
+    drafts = month_drafts(OLD_COUNTEREXAMPLE)
+    systems = {"v1": list(publish_old(drafts).values())}
+    fast = Attack(systems)
+    leaks = fast.narrowed()
+    assert leaks == NaiveAttack(systems).narrowed()
+    assert leaks[("v1", GIRL_RAPED)] == 1
+    assert fast.solves > 0, "no component needed the solver"
+    assert fast.where(("v1", GIRL_RAPED)), "where the leaked count is published"
+
+
+bounded = st.tuples(st.integers(0, 4), st.integers(0, 4)).map(lambda b: (min(b), max(b)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(terms=st.lists(st.tuples(st.sampled_from((1, -1)), bounded), min_size=2, max_size=4), data=st.data())
+def test_a_one_line_component_is_counted_exactly(terms, data):
+    """Σ a·x = rhs with unit coefficients and bounded unknowns: the counted range of each unknown
+    is exactly the set of its values among all integer solutions (enumerated)."""
+    point = [data.draw(st.integers(low, high)) for _a, (low, high) in terms]
+    rhs = sum(a * x for (a, _b), x in zip(terms, point, strict=True))
+    lower = [low for _a, (low, _high) in terms]
+    upper = [high for _a, (_low, high) in terms]
+    component = _Component(list(range(len(terms))), [({k: a for k, (a, _b) in enumerate(terms)}, rhs)], lower, upper)
+    solutions = [
+        xs for xs in itertools.product(*(range(low, high + 1) for _a, (low, high) in terms))
+        if sum(a * x for (a, _b), x in zip(terms, xs, strict=True)) == rhs
+    ]
+    for k in range(len(terms)):
+        values = {xs[k] for xs in solutions}
+        low, high = Attack._counted(component, k)
+        assert set(range(low, high + 1)) == values
+
+
+def _one_line(cells, total) -> dict:
+    """A national report of one table: one row of two counts and its total."""
+    return {"scope": {"level": "national"}, "tables": [{
+        "key": "t", "population": "incidents", "threshold": 5, "withheld": False, "row_dim": "gbv_type",
+        "rows": ["rape"], "col_dims": ["sex"], "columns": [["female"], ["male"]], "cells": [cells],
+        "row_totals": [total], "column_totals": cells, "total": total,
+    }]}
+
+
+def test_linear_forms_and_small_lines_are_counted_exactly():
+    """Two counts published as <5 with their total: 4 leaves each 1, 2 or 3 (safe), 3 leaves each
+    1 or 2 (narrowed to two values); a sum the total pins has one value; a difference 2A − 4 three."""
+    safe = Attack({"v1": [_one_line(["<5", "<5"], 4)]})
+    assert safe.narrowed() == {}
+    female, male = (safe.index[("v1", ("incidents", frozenset({("gbv_type", "rape"), ("sex", s)})))]
+                    for s in ("female", "male"))
+    assert safe.values({female: 1}) == 3
+    assert safe.values({female: 1, male: 1}) == 1
+    assert safe.values({female: 1, male: -1}) == 3
+    narrow = Attack({"v1": [_one_line(["<5", "<5"], 3)]})
+    assert sorted(narrow.narrowed().values()) == [2, 2, 2, 2]  # the cells and their column totals
+    assert narrow.narrowed() == NaiveAttack({"v1": [_one_line(["<5", "<5"], 3)]}).narrowed()
