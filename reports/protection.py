@@ -191,14 +191,18 @@ class _Month:
     def partners(self, exposed: Iterable[Hashable], bounds) -> set[Hashable]:
         """For each exposed key, the smallest published non-zero count of each of its lines."""
         extra: set[Hashable] = set()
+        names: dict[Hashable, str] = {}  # repr() breaks ties between equal counts; computed once a key
         for key in exposed:
             for index in self.lines_of.get(key, ()):
                 published = [
-                    (self.truth.get(k, 0), repr(k), k) for k, _c in self.lines[index]
+                    k for k, _c in self.lines[index]
                     if k != key and self.truth.get(k, 0) > 0 and k in bounds and bounds[k][0] == bounds[k][1]
                 ]
                 if published:
-                    extra.add(min(published)[2])
+                    for k in published:
+                        if k not in names:
+                            names[k] = repr(k)
+                    extra.add(min(published, key=lambda k: (self.truth[k], names[k])))
         return extra
 
 
