@@ -23,6 +23,7 @@ import argparse
 import datetime
 import os
 import random
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -267,12 +268,16 @@ def seed_coordination() -> None:
 
 
 def timed(label: str, function, repeat: int = 3):
-    times, result = [], None
+    """Wall time of each run (median, best, worst) and the CPU time of this process: other work on
+    the shared machine stretches the wall time, not the CPU time."""
+    times, cpu, result = [], [], None
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         result = function()
         times.append(time.perf_counter() - started)
-    print(f"{label:<52} best {min(times):6.2f} s   worst {max(times):6.2f} s")
+        cpu.append(time.process_time() - started_cpu)
+    print(f"{label:<56} median {statistics.median(times):6.2f} s   best {min(times):6.2f} s   "
+          f"worst {max(times):6.2f} s   (CPU median {statistics.median(cpu):6.2f} s; load {os.getloadavg()[0]:.1f})")
     return result
 
 
@@ -313,17 +318,25 @@ def main() -> None:
     limits = thresholds()
     order = [(scope, d) for scope, ds in drafts.items() for d in ds]
     additive = additive_lines(drafts)
-    protection = timed("disclosure control: pattern + joint check", lambda: protect_month(
-        order, limits, additive=additive))
+    runs = []
+
+    def protect():
+        outcome = protect_month(order, limits, additive=additive)
+        runs.append(outcome)
+        return outcome
+
+    protection = timed("disclosure control: pattern + joint check", protect)
     results = protection.results
     withheld = sum(r.withheld for r in results)
     hidden = sum(len(r.hidden) for r in results)
     entries = sum(len(r.grid) * len(r.grid[0]) for r in results)
+    print(f"  pattern median {statistics.median(r.pattern_seconds for r in runs):.2f} s wall "
+          f"({statistics.median(r.pattern_cpu for r in runs):.2f} s CPU), "
+          f"joint check median {statistics.median(r.check_seconds for r in runs):.2f} s wall "
+          f"({statistics.median(r.check_cpu for r in runs):.2f} s CPU), rounds {[r.rounds for r in runs]}")
     print(f"  {len(results)} tables, {entries} entries, {hidden} hidden, {withheld} tables withheld; "
-          f"last run: pattern {protection.pattern_seconds:.2f} s, joint check {protection.check_seconds:.2f} s, "
-          f"{protection.rounds} round(s), populations withheld: {sorted(protection.withheld_populations) or 'none'}; "
-          f"check {protection.stats}")
-    timed("one national month published (35 reports, rolled back)", publish_and_roll_back)
+          f"populations withheld: {sorted(protection.withheld_populations) or 'none'}; check {protection.stats}")
+    timed("TOTAL: one national month published (35 reports, rolled back)", publish_and_roll_back)
     print(f"load average: {os.getloadavg()}")
 
 

@@ -197,52 +197,63 @@ def _entry_bounds(
     return bounds
 
 
-def _can_move(
-    grid: Sequence[Sequence[int]], bounds: Mapping[Position, Bounds], network: _Circulation,
-    position: Position, step: int,
-) -> bool:
-    """Whether another table agreeing with everything published has this entry at value + step.
+class _Residual:
+    """The residual graph of the true table under one state of the bounds, built once per step
+    size and shared by every entry's check (each check leaves out its own arc)."""
 
-    The true table is a feasible circulation; raising arc u→v by |step| needs a path v ⇝ u in the
-    residual graph, through arcs with room for |step|, that avoids the arc itself; lowering it
-    needs u ⇝ v. (For |step| = 2 this is sufficient, not necessary: a conservative answer.)
-    """
-    i, j = position
-    low, high = bounds[position]
-    if not low <= grid[i][j] + step <= high:
+    def __init__(self, grid: Sequence[Sequence[int]], bounds: Mapping[Position, Bounds], network: _Circulation):
+        self.grid, self.bounds, self.network = grid, bounds, network
+        self._adjacency: dict[int, dict[int, list[tuple[int, Position]]]] = {}
+
+    def adjacency(self, size: int) -> dict[int, list[tuple[int, Position]]]:
+        if size not in self._adjacency:
+            adjacency: dict[int, list[tuple[int, Position]]] = {}
+            arc = self.network.arc
+            for other, (lo, hi) in self.bounds.items():
+                if lo == hi:
+                    continue
+                u, v = arc(other)
+                value = self.grid[other[0]][other[1]]
+                if value + size <= hi:
+                    adjacency.setdefault(u, []).append((v, other))
+                if value - size >= lo:
+                    adjacency.setdefault(v, []).append((u, other))
+            self._adjacency[size] = adjacency
+        return self._adjacency[size]
+
+    def can_move(self, position: Position, step: int) -> bool:
+        """Whether another table agreeing with everything published has this entry at value + step.
+
+        The true table is a feasible circulation; raising arc u→v by |step| needs a path v ⇝ u in the
+        residual graph, through arcs with room for |step|, that avoids the arc itself; lowering it
+        needs u ⇝ v. (For |step| = 2 this is sufficient, not necessary: a conservative answer.)
+        """
+        i, j = position
+        low, high = self.bounds[position]
+        if not low <= self.grid[i][j] + step <= high:
+            return False
+        adjacency = self.adjacency(abs(step))
+        tail, head = self.network.arc(position)
+        start, goal = (head, tail) if step > 0 else (tail, head)
+        seen = {start}
+        queue = deque([start])
+        while queue:
+            node = queue.popleft()
+            if node == goal:
+                return True
+            for nxt, through in adjacency.get(node, ()):
+                if nxt not in seen and through != position:
+                    seen.add(nxt)
+                    queue.append(nxt)
         return False
-    size = abs(step)
-    tail, head = network.arc(position)
-    start, goal = (head, tail) if step > 0 else (tail, head)
-    adjacency: dict[int, list[int]] = {}
-    for other, (lo, hi) in bounds.items():
-        if other == position or lo == hi:
-            continue
-        u, v = network.arc(other)
-        value = grid[other[0]][other[1]]
-        if value + size <= hi:
-            adjacency.setdefault(u, []).append(v)
-        if value - size >= lo:
-            adjacency.setdefault(v, []).append(u)
-    seen = {start}
-    queue = deque([start])
-    while queue:
-        node = queue.popleft()
-        if node == goal:
-            return True
-        for nxt in adjacency.get(node, ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                queue.append(nxt)
-    return False
 
 
-def _three_values(grid, bounds, network: _Circulation, position: Position) -> bool:
+def _three_values(residual: _Residual, position: Position) -> bool:
     """Whether the entry can take at least three values (its own and two others) in tables that
     agree with everything the table publishes: one step each way, or two steps one way."""
-    if _can_move(grid, bounds, network, position, +1):
-        return _can_move(grid, bounds, network, position, -1) or _can_move(grid, bounds, network, position, +2)
-    return _can_move(grid, bounds, network, position, -2)
+    if residual.can_move(position, +1):
+        return residual.can_move(position, -1) or residual.can_move(position, +2)
+    return residual.can_move(position, -2)
 
 
 def exposed_cells(
@@ -253,8 +264,8 @@ def exposed_cells(
     hidden = sorted(set(hidden))
     thresholds = threshold_grid(threshold, (len(grid), len(grid[0])))
     bounds = _entry_bounds(grid, hidden, thresholds, external or {})
-    network = _Circulation(len(grid), len(grid[0]))
-    return [p for p in hidden if not _three_values(grid, bounds, network, p)]
+    residual = _Residual(grid, bounds, _Circulation(len(grid), len(grid[0])))
+    return [p for p in hidden if not _three_values(residual, p)]
 
 
 def _lines(rows: int, columns: int) -> list[list[Position]]:
@@ -309,10 +320,10 @@ def protect(
     protected: set[Position] = set()
     while True:
         _apply_line_rule(grid, hidden)
-        bounds = _entry_bounds(grid, hidden, thresholds, external)
+        residual = _Residual(grid, _entry_bounds(grid, hidden, thresholds, external), network)
         exposed = None
         for p in sorted(hidden - protected):
-            if _three_values(grid, bounds, network, p):
+            if _three_values(residual, p):
                 protected.add(p)
             else:
                 exposed = p

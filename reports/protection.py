@@ -119,6 +119,9 @@ class MonthProtection:
     withheld_tables: int = 0
     pattern_seconds: float = 0.0
     check_seconds: float = 0.0
+    # CPU time of the process (HiGHS threads included): on a shared machine, what the step costs.
+    pattern_cpu: float = 0.0
+    check_cpu: float = 0.0
     stats: dict = field(default_factory=dict)
 
 
@@ -191,14 +194,18 @@ class _Month:
     def partners(self, exposed: Iterable[Hashable], bounds) -> set[Hashable]:
         """For each exposed key, the smallest published non-zero count of each of its lines."""
         extra: set[Hashable] = set()
+        names: dict[Hashable, str] = {}  # repr() breaks ties between equal counts; computed once a key
         for key in exposed:
             for index in self.lines_of.get(key, ()):
                 published = [
-                    (self.truth.get(k, 0), repr(k), k) for k, _c in self.lines[index]
+                    k for k, _c in self.lines[index]
                     if k != key and self.truth.get(k, 0) > 0 and k in bounds and bounds[k][0] == bounds[k][1]
                 ]
                 if published:
-                    extra.add(min(published)[2])
+                    for k in published:
+                        if k not in names:
+                            names[k] = repr(k)
+                    extra.add(min(published, key=lambda k: (self.truth[k], names[k])))
         return extra
 
 
@@ -216,13 +223,15 @@ def protect_month(
     outcome = MonthProtection(results=[])
     exposed: set[Hashable] = set()
     for round_number in range(1, MAX_ROUNDS + 1):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         results = protect_linked(linked, additive=additive, forced=forced)
         outcome.pattern_seconds += time.perf_counter() - started
-        started = time.perf_counter()
+        outcome.pattern_cpu += time.process_time() - started_cpu
+        started, started_cpu = time.perf_counter(), time.process_time()
         system = month.system(results)
         exposed = exposed_keys(system)
         outcome.check_seconds += time.perf_counter() - started
+        outcome.check_cpu += time.process_time() - started_cpu
         outcome.rounds, outcome.results, outcome.stats = round_number, results, dict(system.stats)
         if not exposed:
             return outcome
@@ -242,10 +251,11 @@ def protect_month(
                 withheld_now = True
         if not withheld_now:
             break
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         system = month.system(results)
         exposed = exposed_keys(system)
         outcome.check_seconds += time.perf_counter() - started
+        outcome.check_cpu += time.process_time() - started_cpu
         outcome.results, outcome.stats = results, dict(system.stats)
         outcome.withheld_tables = sum(r.withheld for r in results)
         if not exposed:
