@@ -15,6 +15,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from audit.models import AuditAction
@@ -56,6 +57,11 @@ def _blank_case_text(case: Case) -> None:
                 pass
 
 
+# Sent inside anonymise_case's transaction, after the key is destroyed: apps that keep text about the
+# case under the key ring (privacy's requests) blank it here, whoever anonymised the case.
+case_anonymised = Signal()
+
+
 @transaction.atomic
 def anonymise_case(case, *, actor, reason: str) -> None:
     """Crypto-shred `case`: destroy its data key, blank its identity and free text, keep its
@@ -79,6 +85,7 @@ def anonymise_case(case, *, actor, reason: str) -> None:
     for kid in kids:
         crypto.key_cache_forget(kid)
     Case.objects.filter(pk=case.pk).update(anonymised_at=now, updated_at=now)
+    case_anonymised.send(sender=Case, case_id=case.pk)
     audit_record(actor=actor, action=AuditAction.CASE_ANONYMISED, case_id=case.pk, agency_id=case.lead_agency_id,
                  categories=[c.value for c in DataCategory], target=f"case:{case.pk}",
                  details={"reason": reason, "data_keys": sorted(kids)})

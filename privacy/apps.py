@@ -14,3 +14,9 @@ class PrivacyConfig(AppConfig):
         from .demo import seed_demo_privacy_step
 
         demo_step_register(seed_demo_privacy_step)
+
+        from cases.erasure import case_anonymised
+
+        from .receivers import case_anonymised_shred
+
+        case_anonymised.connect(case_anonymised_shred, dispatch_uid="privacy.case_anonymised_shred")

@@ -17,6 +17,8 @@ from cases.models import Case
 class LegalHold(models.Model):
     """A supervisor of the lead agency suspends the case's retention (and refuses its erasure) for a
     stated reason, e.g. a prosecution or a court order, until the hold is released."""
+    # Sealed with the case's own key (cases.fields): erasing the case makes it unreadable everywhere.
+    data_key_via = "case"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="legal_holds")
     reason = EncryptedTextField(_("reason"))
@@ -160,6 +162,8 @@ class DataSubjectRequest(models.Model):
 class AccessPackage(models.Model):
     """Everything held about her, built by a worker for a granted access request: the JSON and the
     PDF, encrypted at rest, handed to the lead agency's supervisor once and then destroyed."""
+    # Sealed with the case's own key: an unread package dies with the case key.
+    data_key_via = "request.case"
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Being prepared")

@@ -31,7 +31,7 @@ def at(*args) -> datetime.datetime:
 
 def close_case(world, case):
     access = case_get_for_user(user=world.lead_responder, case_id=case.pk)
-    return case_change_status(access=access, actor=world.lead_responder, status="closed")
+    return case_change_status(access=access, actor=world.lead_responder, status="closed", close_reason="Đã hỗ trợ xong")
 
 
 @pytest.fixture
