@@ -192,10 +192,14 @@ class CaseOpenForm(ServiceErrorsMixin, forms.Form):
             "given_by", "emergency_override",
         ))
 
-    def service_arguments(self) -> dict:
-        """Keyword arguments for cases.services.case_open (without actor and request)."""
+    def survivor_and_incident(self) -> dict:
+        """The survivor and incident parts of case_open's arguments, from what has been answered so far.
+
+        The guided intake calls this on steps whose later answers are still missing, so every value is
+        read with .get(); on a fully valid form the required fields are all there.
+        """
         data = self.cleaned_data
-        survivor = {name: data[name] for name in (
+        survivor = {name: data.get(name) for name in (
             "full_name", "phone", "address", "guardian_name", "guardian_phone", "sex", "disability", "ethnicity",
         )}
         survivor["birth_year"] = data.get("birth_year")
@@ -209,12 +213,17 @@ class CaseOpenForm(ServiceErrorsMixin, forms.Form):
         incident = {
             "occurred_on": data.get("occurred_on"), "reported_on": data.get("reported_on"),
             "province": data["province"].code, "commune": data.get("commune") or None, "answers": answers,
-            "tech_forms": data.get("tech_forms") or [], "perpetrator_relationship": data["perpetrator_relationship"],
+            "tech_forms": data.get("tech_forms") or [],
+            "perpetrator_relationship": data.get("perpetrator_relationship") or PerpetratorRelationship.UNKNOWN,
         }
+        return {"survivor": survivor, "incident": incident}
+
+    def service_arguments(self) -> dict:
+        """Keyword arguments for cases.services.case_open (without actor and request)."""
+        data = self.cleaned_data
         return {
+            **self.survivor_and_incident(),
             "agency": data.get("agency") or self.agencies[0],
-            "survivor": survivor,
-            "incident": incident,
             "consent": _consent_data(data, CONSENT_PREFIX) if self.wants_consent() else None,
             "risk_level": data["risk_level"],
             "statistics_consent": data["statistics_consent"],

@@ -137,25 +137,7 @@ class IntakeForm(CaseOpenForm):
 
     def service_arguments_partial(self) -> dict:
         """service_arguments for a form whose other steps may still be incomplete."""
-        data = self.cleaned_data
-        survivor = {name: data.get(name) for name in (
-            "full_name", "phone", "address", "guardian_name", "guardian_phone", "sex", "disability", "ethnicity",
-        )}
-        survivor["birth_year"] = data.get("birth_year")
-        if data.get("age") is not None:
-            survivor["age"] = data["age"]
-        answers = {}
-        for question in GBVIMS_QUESTIONS:
-            answer = data.get(ANSWER_PREFIX + question.key)
-            if answer:
-                answers[question.key] = answer == "yes"
-        incident = {
-            "occurred_on": data.get("occurred_on"), "reported_on": data.get("reported_on"),
-            "province": data["province"].code, "commune": data.get("commune") or None, "answers": answers,
-            "tech_forms": data.get("tech_forms") or [],
-            "perpetrator_relationship": data.get("perpetrator_relationship") or PerpetratorRelationship.UNKNOWN,
-        }
-        return {"survivor": survivor, "incident": incident}
+        return self.survivor_and_incident()
 
 
 def what_happened_label(value: str) -> str:
