@@ -100,11 +100,11 @@ def case_legal_deadlines_start(*, case: Case, opened_at: datetime.datetime) -> l
 
 
 def _close(deadline: Deadline, *, code: str, reason: DeadlineClosure, actor, agency: Agency | None,
-           at: datetime.datetime) -> int:
+           at: datetime.datetime, action: Action | None = None) -> int:
     """Close one case deadline and tell it on the timeline; 0 when it was closed meanwhile."""
     closed = deadline_close(subject=deadline.subject, reason=code)
     if closed:
-        events.deadline_closed(deadline=deadline, reason=reason, actor=actor, agency=agency, at=at)
+        events.deadline_closed(deadline=deadline, reason=reason, actor=actor, agency=agency, at=at, action=action)
     return closed
 
 
@@ -130,7 +130,7 @@ def case_deadlines_after_action(*, case: Case, action: Action) -> int:
             done.append(follow_up)
     return sum(
         _close(deadline, code=f"action:{action.pk}", reason=DeadlineClosure.MET_BY_ACTION, actor=action.actor,
-               agency=action.agency, at=action.created_at)
+               agency=action.agency, at=action.created_at, action=action)
         for deadline in done
     )
 

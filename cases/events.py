@@ -241,9 +241,14 @@ def deadline_started(*, deadline: Deadline, actor: User | None, agency: Agency,
 
 @_writes(CaseEventType.DEADLINE_CLOSED)
 def deadline_closed(*, deadline: Deadline, reason: DeadlineClosure, actor: User | None, agency: Agency | None,
-                    at: datetime.datetime) -> CaseEvent:
+                    at: datetime.datetime, action: Action | None = None) -> CaseEvent:
+    """`action`: the action that met it (reason MET_BY_ACTION), named by id only: the line does not
+    say what the action was, which its own line tells in its own category."""
+    reason = DeadlineClosure(reason)
+    if (reason == DeadlineClosure.MET_BY_ACTION) != (action is not None):
+        raise ValueError("a deadline met by an action names the action, and only then")
     return _deadline(deadline, CaseEventType.DEADLINE_CLOSED, actor=actor, agency=agency, at=at,
-                     reason=DeadlineClosure(reason).value)
+                     reason=reason.value, action_id=action.pk if action else None)
 
 
 @_writes(CaseEventType.DEADLINE_OVERDUE)

@@ -100,7 +100,9 @@ def _samples(world, rows) -> list[tuple[str, dict]]:
         (CaseEventType.TAKEDOWN_OUTCOME, {"takedown": rows["takedown"], **who, "previous": "removed"}),
         (CaseEventType.DEADLINE_STARTED, {"deadline": rows["follow_up"], **who}),
         (CaseEventType.DEADLINE_STARTED, {"deadline": rows["legal"], **who}),
-        *[(CaseEventType.DEADLINE_CLOSED, {"deadline": rows["follow_up"], **who, "reason": reason})
+        *[(CaseEventType.DEADLINE_CLOSED, {"deadline": rows["follow_up"], **who, "reason": reason,
+                                           "action": rows["action"] if reason == DeadlineClosure.MET_BY_ACTION
+                                           else None})
           for reason in DeadlineClosure],
         (CaseEventType.DEADLINE_OVERDUE, {"deadline": rows["legal"], "at": at}),
         (CaseEventType.DEADLINE_ESCALATED, {"deadline": rows["follow_up"], "at": at}),
@@ -139,6 +141,9 @@ def test_writers_refuse_what_their_type_does_not_hold(world, rows):
         events.status_changed(case=case, actor=None, agency=world.police, at=at, old="open", new="gone")
     with pytest.raises(ValueError):
         events.deadline_closed(deadline=rows["follow_up"], reason="because", actor=None, agency=None, at=at)
+    with pytest.raises(ValueError):
+        events.deadline_closed(deadline=rows["follow_up"], reason=DeadlineClosure.MET_BY_ACTION, actor=None,
+                               agency=None, at=at)
 
 
 def test_an_old_row_that_no_renderer_reads_shows_a_plain_line_not_an_error(world, rows):
@@ -266,7 +271,8 @@ def _deadline_lines(case, user) -> list[str]:
 def test_a_childs_case_tells_its_legal_deadlines_from_start_to_close(world):
     case = open_case(world, survivor=survivor_data(birth_year=timezone.localdate().year - 10), risk_level="high")
     lead = access_for(world.lead_responder, case)
-    action_log(access=lead, actor=world.lead_responder, data={"type": "shelter_placement", "category": "general"})
+    shelter = action_log(access=lead, actor=world.lead_responder,
+                         data={"type": "shelter_placement", "category": "general"})
     case_change_status(access=access_for(world.lead_responder, case), actor=world.lead_responder, status="closed",
                        close_reason="Đã hỗ trợ xong")
     lines = _deadline_lines(case, world.lead_responder)
@@ -278,6 +284,8 @@ def test_a_childs_case_tells_its_legal_deadlines_from_start_to_close(world):
     assert sorted(line.split(" (")[0] for line in lines[2:]) == [
         "The legal deadline started: Child at serious risk: emergency intervention",
         "The legal deadline started: Child support and intervention plan"]
+    met = CaseEvent.objects.get(case=case, type="deadline_closed", data__reason="action")
+    assert (met.data["action_id"], met.action_id, met.at) == (shelter.pk, None, shelter.created_at)
     types = list(CaseEvent.objects.filter(case=case, type__startswith="deadline").values_list("type", "data__reason"))
     assert sorted(types, key=str) == sorted([("deadline_started", None), ("deadline_started", None),
                                              ("deadline_closed", "action"), ("deadline_closed", "case_closed")],
