@@ -15,7 +15,7 @@ import datetime
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 from agencies.models import Agency
@@ -36,7 +36,8 @@ from .models import (
     TakedownRequest,
 )
 
-User = AbstractBaseUser
+# Staff accounts (django.contrib.auth.models.User), annotated by its abstract base.
+User = AbstractUser
 
 # The case fields whose changes case_updated records (cases.services.case_update).
 CASE_CHANGE_FIELDS = frozenset({"risk_level", "responsible", "statistics_consent"})
