@@ -41,7 +41,8 @@ from django.utils import timezone  # noqa: E402
 
 from agencies.demo import seed_demo_world  # noqa: E402
 from benchmarks.reports_national_month import ensure_database  # noqa: E402
-from cases.models import Case, CaseEvent, CaseEventType, GbvType, Incident  # noqa: E402
+from cases.events import case_updated  # noqa: E402
+from cases.models import Case, GbvType, Incident  # noqa: E402
 from reports.models import HeldCorrection, MonthlyReport  # noqa: E402
 from reports.periods import last_complete_month, local_today, month_add  # noqa: E402
 from reports.services import CorrectionHeld, monthly_report_correct, monthly_reports_build  # noqa: E402
@@ -60,8 +61,8 @@ def build_and_correct() -> None:
     rng = random.Random(9)
     for case in rng.sample(list(Case.objects.filter(statistics_consent=True)), 3):
         Case.objects.filter(pk=case.pk).update(statistics_consent=False)
-        CaseEvent.objects.create(case=case, type=CaseEventType.UPDATED, at=timezone.now(),
-                                 data={"changes": {"statistics_consent": [True, False]}})
+        case_updated(case=case, actor=None, agency=None, at=timezone.now(),
+                     changes={"statistics_consent": (True, False)})
     touched: dict = {}
     for period in periods:
         incident = Incident.objects.filter(reported_on__year=period.year, reported_on__month=period.month).first()

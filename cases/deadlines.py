@@ -19,6 +19,9 @@ What closes what (a deadline closes when its thing is done):
 - an action plan a responder set: marked done by its agency.
 - all of them: the case is closed. Reopening does not restart the legal limits, which run from the
   first notification.
+
+Each of these deadlines is told on the case's timeline (cases.events): started, closed (met by an
+action, marked done, or ended with the case), and, from the sweep, overdue and escalated.
 """
 
 import datetime
@@ -31,7 +34,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.models import Membership
+from agencies.models import Agency, Membership
 from audit.models import AuditAction
 from audit.services import audit_record
 from notifications.models import Deadline
@@ -39,6 +42,8 @@ from notifications.services import deadline_close, deadline_create
 from permissions.categories import CaseRight
 from permissions.policy import CASE_ROLES
 
+from . import events
+from .events import DeadlineClosure
 from .inputs import FieldErrors, clean_choice, clean_datetime, reject_unknown
 from .models import Action, ActionType, Case, RiskLevel
 from .selectors import CaseAccess
@@ -81,7 +86,7 @@ def case_legal_deadlines_start(*, case: Case, opened_at: datetime.datetime) -> l
     codes = [CHILD_SUPPORT_PLAN]
     if case.risk_level in SERIOUS_RISK_LEVELS:
         codes.insert(0, CHILD_SERIOUS_RISK)
-    return [
+    deadlines = [
         deadline_create(
             kind=Deadline.Kind.LEGAL_LIMIT, subject=_legal_subject(case.pk, code), owner_agency=case.lead_agency,
             owner_user=case.responsible, rule=code, start=opened_at, case_id=case.pk, case_number=case.number,
@@ -89,38 +94,56 @@ def case_legal_deadlines_start(*, case: Case, opened_at: datetime.datetime) -> l
         )
         for code in codes
     ]
+    for deadline in deadlines:
+        events.deadline_started(deadline=deadline, actor=None, agency=case.lead_agency, at=opened_at)
+    return deadlines
+
+
+def _close(deadline: Deadline, *, code: str, reason: DeadlineClosure, actor, agency: Agency | None,
+           at: datetime.datetime, action: Action | None = None) -> int:
+    """Close one case deadline and tell it on the timeline; 0 when it was closed meanwhile."""
+    closed = deadline_close(subject=deadline.subject, reason=code)
+    if closed:
+        events.deadline_closed(deadline=deadline, reason=reason, actor=actor, agency=agency, at=at, action=action)
+    return closed
+
+
+def _open_case_deadlines(case: Case) -> QuerySet[Deadline]:
+    return Deadline.objects.filter(
+        case_id=case.pk, subject__startswith=_case_prefix(case.pk), closed_at__isnull=True
+    ).select_related("owner_agency", "rule")
 
 
 def case_deadlines_after_action(*, case: Case, action: Action) -> int:
     """Close what the logged action does: a legal limit it satisfies, and the owner agency's
     earliest follow-up when it is a follow-up. Runs in action_log's transaction."""
-    closed = 0
-    for code, action_types in LEGAL_LIMIT_DONE_BY.items():
-        if action.type in action_types:
-            closed += deadline_close(subject=_legal_subject(case.pk, code), reason=f"action:{action.pk}")
+    subjects = [_legal_subject(case.pk, code) for code, action_types in LEGAL_LIMIT_DONE_BY.items()
+                if action.type in action_types]
+    done = list(_open_case_deadlines(case).filter(subject__in=subjects).order_by("pk")) if subjects else []
     if action.type == ActionType.FOLLOW_UP:
-        subject = (
-            Deadline.objects.filter(
-                case_id=case.pk, kind=Deadline.Kind.FOLLOW_UP, owner_agency_id=action.agency_id,
-                subject__startswith=_case_prefix(case.pk), closed_at__isnull=True,
-            )
+        follow_up = (
+            _open_case_deadlines(case).filter(kind=Deadline.Kind.FOLLOW_UP, owner_agency_id=action.agency_id)
             .order_by("due_at", "pk")
-            .values_list("subject", flat=True)
             .first()
         )
-        if subject is not None:
-            closed += deadline_close(subject=subject, reason=f"action:{action.pk}")
-    return closed
+        if follow_up is not None:
+            done.append(follow_up)
+    return sum(
+        _close(deadline, code=f"action:{action.pk}", reason=DeadlineClosure.MET_BY_ACTION, actor=action.actor,
+               agency=action.agency, at=action.created_at, action=action)
+        for deadline in done
+    )
 
 
-def case_deadlines_after_close(*, case: Case) -> int:
+def case_deadlines_after_close(*, case: Case, actor=None, agency: Agency | None = None,
+                               at: datetime.datetime | None = None) -> int:
     """A closed case has nothing left due: its legal limits, follow-ups and action plans close.
     (Handoff response deadlines follow their handoff.) Runs in case_change_status's transaction."""
-    subjects = set(
-        Deadline.objects.filter(case_id=case.pk, subject__startswith=_case_prefix(case.pk), closed_at__isnull=True)
-        .values_list("subject", flat=True)
+    at = at or timezone.now()
+    return sum(
+        _close(deadline, code="case closed", reason=DeadlineClosure.CASE_CLOSED, actor=actor, agency=agency, at=at)
+        for deadline in _open_case_deadlines(case).order_by("subject", "pk")
     )
-    return sum(deadline_close(subject=subject, reason="case closed") for subject in sorted(subjects))
 
 
 def _clean_deadline(data, *, now: datetime.datetime) -> dict:
@@ -162,6 +185,7 @@ def case_deadline_set(*, access: CaseAccess, actor, data: dict, request=None) ->
         owner_agency=access.agency, owner_user=actor, escalate_agency=escalate, due_at=values["due_at"], start=now,
         case_id=case.pk, case_number=case.number, link=case_path(case.pk),
     )
+    events.deadline_started(deadline=deadline, actor=actor, agency=access.agency, at=now)
     audit_record(actor=actor, action=AuditAction.CREATE, case_id=case.pk, agency_id=access.agency.pk,
                  target=f"deadline:{deadline.pk}", request=request,
                  details={"kind": deadline.kind, "due_at": deadline.due_at.isoformat()})
@@ -186,7 +210,8 @@ def case_deadline_done(*, access: CaseAccess, actor, deadline_id: int, request=N
         raise PermissionDenied
     if deadline.closed_at is not None:
         raise ValidationError({"deadline": [_("This deadline is closed already.")]})
-    deadline_close(subject=deadline.subject, reason=f"done:{actor.pk}")
+    _close(deadline, code=f"done:{actor.pk}", reason=DeadlineClosure.MARKED_DONE, actor=actor,
+           agency=deadline.owner_agency, at=timezone.now())
     deadline.refresh_from_db()
     audit_record(actor=actor, action=AuditAction.CHANGE, case_id=case.pk, agency_id=deadline.owner_agency_id,
                  target=f"deadline:{deadline.pk}", request=request, details={"closed": deadline.closed_reason})
@@ -211,3 +236,17 @@ def case_deadline_list(*, access: CaseAccess) -> QuerySet[Deadline]:
 def case_deadline_may_close(*, deadline: Deadline, user_agency_ids: set[int], case_id: int) -> bool:
     """Whether the "done" button is offered: a case deadline of one of the user's agencies."""
     return deadline.subject.startswith(_case_prefix(case_id)) and deadline.owner_agency_id in user_agency_ids
+
+
+def deadline_stage_timeline(sender, *, deadline: Deadline, stage: str, at: datetime.datetime, **kwargs) -> None:
+    """Receiver of notifications.signals.deadline_stage_reached (connected in CasesConfig.ready): a
+    case deadline that passed, or was escalated, is told on the case's timeline, in the sweep's
+    transaction. Reminders are not: they change nothing on the case."""
+    if deadline.case_id is None or not deadline.subject.startswith(_case_prefix(deadline.case_id)):
+        return
+    if not Case.objects.filter(pk=deadline.case_id).exists():
+        return
+    if stage == Deadline.Stage.OVERDUE:
+        events.deadline_overdue(deadline=deadline, at=at)
+    elif stage == Deadline.Stage.ESCALATED:
+        events.deadline_escalated(deadline=deadline, at=at)

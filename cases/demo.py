@@ -22,7 +22,9 @@ from agencies.demo import BUILT_IN_STEPS, DemoWorld, seed_demo_world
 from agencies.models import Sector
 from notifications.models import Deadline
 
+from . import events as timeline_events
 from .classification import GBVIMS_QUESTIONS
+from .events import DeadlineClosure
 from .handoffs import consented_categories, handoff_accept, handoff_decline, handoff_send
 from .models import (
     Action,
@@ -143,6 +145,8 @@ def _backdate(*, case: Case, at: datetime.datetime, event_type: str | None = Non
     if action is not None:
         Action.objects.filter(pk=action.pk).update(created_at=at)
         events.filter(action=action).update(at=at)
+        # A deadline the action met closed when the action was taken.
+        events.filter(type=CaseEventType.DEADLINE_CLOSED, data__action_id=action.pk).update(at=at)
     elif event_type is not None:
         latest = events.filter(type=event_type).order_by("-id").values_list("pk", flat=True).first()
         CaseEvent.objects.filter(pk=latest).update(at=at)
@@ -184,6 +188,10 @@ def _close_past_case_deadlines(world: DemoWorld, *, now: datetime.datetime) -> N
     past = Deadline.objects.filter(case_id__in=list(case_ids), closed_at__isnull=True, due_at__lt=now).exclude(
         kind=Deadline.Kind.HANDOFF_RESPONSE
     )
+    for deadline in past.select_related("owner_agency", "owner_user", "rule"):
+        timeline_events.deadline_closed(deadline=deadline, reason=DeadlineClosure.MARKED_DONE,
+                                        actor=deadline.owner_user, agency=deadline.owner_agency,
+                                        at=deadline.due_at - datetime.timedelta(hours=1))
     past.update(stage=Deadline.Stage.CLOSED, closed_at=F("due_at") - datetime.timedelta(hours=1),
                 closed_reason="demo history", next_fire_at=None)
 

@@ -31,6 +31,7 @@ from notifications.services import (
 from permissions.categories import GENERAL, CaseRight, DataCategory
 from permissions.policy import CASE_ROLES
 
+from . import events
 from .inputs import (
     TEXT_LIMITS,
     FieldErrors,
@@ -158,11 +159,6 @@ def consented_categories(*, case: Case, agency: Agency, now: datetime.datetime |
     return granted - refused, refused
 
 
-def _event(case: Case, type: str, actor, agency, now, handoff: Handoff, **data) -> None:
-    CaseEvent.objects.create(case=case, type=type, actor=actor, agency=agency, at=now,
-                             data={"handoff_id": handoff.pk, "kind": handoff.kind, **data})
-
-
 def _case_staff(agency_id: int, roles=CASE_ROLES):
     return Membership.objects.filter(agency_id=agency_id, role__in=roles, user__is_active=True).values_list(
         "user_id", flat=True
@@ -264,9 +260,7 @@ def handoff_send(*, access: CaseAccess, actor, data: dict, request=None) -> Hand
     handoff.due_at = deadline.due_at
     handoff.save(update_fields=["due_at"])
     Case.objects.filter(pk=case.pk).update(updated_at=now)
-    _event(case, CaseEventType.HANDOFF_SENT, actor, access.agency, now, handoff,
-           to_agency=handoff.to_agency.name, urgency=handoff.urgency, services=handoff.services,
-           categories=handoff.categories)
+    events.handoff_sent(handoff=handoff, actor=actor, at=now)
     emergency = handoff.urgency == Urgency.EMERGENCY
     kind = NotificationKind.HANDOFF_EMERGENCY if emergency else NotificationKind.HANDOFF_RECEIVED
     _notify(handoff, kind=kind, agency_id=handoff.to_agency_id, stage="sent")
@@ -323,13 +317,12 @@ def handoff_accept(*, user, handoff_id: int, request=None) -> Handoff:
     if handoff.kind == HandoffKind.TRANSFER:
         case.lead_agency, case.responsible = handoff.to_agency, user
         fields += ["lead_agency", "responsible"]
-        _event(case, CaseEventType.LEAD_TRANSFERRED, user, handoff.to_agency, now, handoff,
-               from_agency=handoff.from_agency.name, to_agency=handoff.to_agency.name)
+        events.lead_transferred(handoff=handoff, actor=user, at=now)
     case.save(update_fields=fields)
     case_permissions_sync(case=case)
     deadline_close(subject=f"handoff:{handoff.pk}", reason="accepted")
     notifications_answered(link=handoff_path(handoff.pk))
-    _event(case, CaseEventType.HANDOFF_ACCEPTED, user, handoff.to_agency, now, handoff)
+    events.handoff_accepted(handoff=handoff, actor=user, at=now)
     _notify(handoff, kind=NotificationKind.HANDOFF_ACCEPTED, agency_id=handoff.from_agency_id, stage="accepted")
     audit_record(actor=user, action=AuditAction.SHARE, case_id=case.pk, agency_id=handoff.to_agency_id,
                  categories=handoff.categories, target=f"handoff:{handoff.pk}", request=request,
@@ -356,7 +349,7 @@ def handoff_decline(*, user, handoff_id: int, reason: str, request=None) -> Hand
     handoff.save(update_fields=["status", "responded_at", "responded_by", "decline_reason", "viewed_at", "viewed_by"])
     deadline_close(subject=f"handoff:{handoff.pk}", reason="declined")
     notifications_answered(link=handoff_path(handoff.pk))
-    _event(handoff.case, CaseEventType.HANDOFF_DECLINED, user, handoff.to_agency, now, handoff)
+    events.handoff_declined(handoff=handoff, actor=user, at=now)
     _notify(handoff, kind=NotificationKind.HANDOFF_DECLINED, agency_id=handoff.from_agency_id, stage="declined")
     audit_record(actor=user, action=AuditAction.CHANGE, case_id=handoff.case_id, agency_id=handoff.to_agency_id,
                  target=f"handoff:{handoff.pk}", request=request, details={"status": "declined"})
@@ -381,7 +374,7 @@ def handoff_withdraw(*, user, handoff_id: int, reason: str, request=None) -> Han
     case_permissions_sync(case=case)
     deadline_close(subject=f"handoff:{handoff.pk}", reason="withdrawn")
     notifications_answered(link=handoff_path(handoff.pk))
-    _event(case, CaseEventType.HANDOFF_WITHDRAWN, user, handoff.from_agency, now, handoff)
+    events.handoff_withdrawn(handoff=handoff, actor=user, at=now)
     _notify(handoff, kind=NotificationKind.HANDOFF_WITHDRAWN, agency_id=handoff.to_agency_id, stage="withdrawn")
     audit_record(actor=user, action=AuditAction.REVOKE if was_accepted else AuditAction.CHANGE, case_id=case.pk,
                  agency_id=handoff.from_agency_id, categories=handoff.categories if was_accepted else (),
@@ -404,7 +397,7 @@ def handoff_complete(*, user, handoff_id: int, outcome: str, request=None) -> Ha
     handoff.save(update_fields=["status", "completed_at", "outcome", "closed_by"])
     case = Case.objects.select_for_update().get(pk=handoff.case_id)
     case_permissions_sync(case=case)
-    _event(case, CaseEventType.HANDOFF_COMPLETED, user, handoff.to_agency, now, handoff)
+    events.handoff_completed(handoff=handoff, actor=user, at=now)
     _notify(handoff, kind=NotificationKind.HANDOFF_COMPLETED, agency_id=handoff.from_agency_id, stage="completed")
     audit_record(actor=user, action=AuditAction.REVOKE, case_id=case.pk, agency_id=handoff.to_agency_id,
                  categories=handoff.categories, target=f"handoff:{handoff.pk}", request=request,

@@ -460,11 +460,19 @@ class CaseEventType(models.TextChoices):
     HANDOFF_WITHDRAWN = "handoff_withdrawn", _("Handoff withdrawn")
     HANDOFF_COMPLETED = "handoff_completed", _("Handoff completed")
     LEAD_TRANSFERRED = "lead_transferred", _("Lead agency changed")
+    SURVIVOR_UPDATED = "survivor_updated", _("Survivor's details updated")
+    TAKEDOWN_OUTCOME = "takedown_outcome", _("Takedown outcome recorded")
+    DEADLINE_STARTED = "deadline_started", _("Deadline started")
+    DEADLINE_CLOSED = "deadline_closed", _("Deadline closed")
+    DEADLINE_OVERDUE = "deadline_overdue", _("Deadline passed")
+    DEADLINE_ESCALATED = "deadline_escalated", _("Overdue deadline escalated")
 
 
 class CaseEvent(models.Model):
     """One line of the readable case timeline. Raw who-read-what lives in the audit trail; this is
-    what happened to the case, each line tagged with the category a viewer needs to see it."""
+    what happened to the case, each line tagged with the category a viewer needs to see it. Rows are
+    written only by the writers of cases.events (one per type, typed arguments, no typed text in
+    `data`) and read by the renderers of cases.timeline, keyed by the same type."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     type = models.CharField(max_length=30, choices=CaseEventType.choices)

@@ -22,6 +22,7 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from permissions.categories import GENERAL, CaseRight, DataCategory
 
+from . import events
 from .crypto import phone_search_hash
 from .deadlines import case_deadlines_after_action, case_deadlines_after_close, case_legal_deadlines_start
 from .inputs import (
@@ -46,8 +47,6 @@ from .models import (
     CASE_TRANSITIONS,
     Action,
     Case,
-    CaseEvent,
-    CaseEventType,
     CaseNumberSequence,
     CaseStatus,
     Consent,
@@ -83,12 +82,6 @@ def _touch(case: Case, now: datetime.datetime) -> None:
     """Lists order by updated_at, so anything that happens on a case moves it up."""
     Case.objects.filter(pk=case.pk).update(updated_at=now)
     case.updated_at = now
-
-
-def _event(*, case: Case, type: str, actor, agency: Agency | None, at: datetime.datetime,
-           category: str = GENERAL, action: Action | None = None, data: dict | None = None) -> CaseEvent:
-    return CaseEvent.objects.create(case=case, type=type, actor=actor, agency=agency, at=at, category=category,
-                                    action=action, data=data or {})
 
 
 def _sensitive(categories) -> list[str]:
@@ -129,8 +122,7 @@ def _incident_create(*, case: Case, values: dict, actor, agency: Agency, now) ->
     incident = Incident.objects.create(case=case, recorded_by=actor, recorded_by_agency=agency, created_at=now,
                                        **values)
     IncidentTechForm.objects.bulk_create([IncidentTechForm(incident=incident, form=form) for form in tech_forms])
-    _event(case=case, type=CaseEventType.INCIDENT_RECORDED, actor=actor, agency=agency, at=now,
-           data={"incident_id": incident.pk, "gbv_type": incident.gbv_type, "tech_forms": tech_forms})
+    events.incident_recorded(incident=incident, actor=actor, agency=agency, at=now, tech_forms=tech_forms)
     return incident
 
 
@@ -156,15 +148,7 @@ def _consent_conflicts(*, case: Case, values: dict, now: datetime.datetime) -> l
 def _consent_create(*, case: Case, values: dict, actor, agency: Agency, now) -> Consent:
     consent = Consent.objects.create(case=case, recorded_by=actor, recorded_by_agency=agency, recorded_at=now,
                                      **values)
-    recipient = consent.receiving_agency
-    _event(case=case, type=CaseEventType.CONSENT_RECORDED, actor=actor, agency=agency, at=now, data={
-        "consent_id": consent.pk,
-        "recipient_agency": recipient.name if recipient else "",
-        "recipient_sector": consent.receiving_sector,
-        "granted": consent.granted_categories,
-        "refused": consent.refused_categories,
-        "override": consent.emergency_override,
-    })
+    events.consent_recorded(consent=consent, actor=actor, agency=agency, at=now)
     return consent
 
 
@@ -233,8 +217,7 @@ def case_open(
         province=agency.province, survivor=survivor_row, lead_agency=agency, responsible=actor,
         risk_level=risk_level, statistics_consent=statistics_consent, created_at=opened_at,
     )
-    _event(case=case, type=CaseEventType.OPENED, actor=actor, agency=agency, at=opened_at,
-           data={"number": case.number, "risk_level": risk_level})
+    events.case_opened(case=case, actor=actor, agency=agency, at=opened_at)
     _incident_create(case=case, values=incident_values, actor=actor, agency=agency, now=opened_at)
     consent_row = None
     if consent_values is not None:
@@ -298,7 +281,7 @@ def case_update(*, access: CaseAccess, actor, data: dict, request=None) -> Case:
         if old == value:
             continue
         if field == "responsible":
-            changes[field] = [_person(old), _person(value)]
+            changes[field] = [events.person_ref(old), events.person_ref(value)]
         else:
             changes[field] = [old, value]
         setattr(case, field, value)
@@ -307,16 +290,10 @@ def case_update(*, access: CaseAccess, actor, data: dict, request=None) -> Case:
     now = timezone.now()
     case.updated_at = now
     case.save(update_fields=[*changes, "updated_at"])
-    _event(case=case, type=CaseEventType.UPDATED, actor=actor, agency=agency, at=now, data={"changes": changes})
+    events.case_updated(case=case, actor=actor, agency=agency, at=now, changes=changes)
     audit_record(actor=actor, action=AuditAction.CHANGE, case_id=case.pk, agency_id=agency.pk,
                  target=f"case:{case.pk}", details={"fields": sorted(changes)}, request=request)
     return case
-
-
-def _person(user) -> dict | None:
-    if user is None:
-        return None
-    return {"id": user.pk, "name": user.get_full_name() or user.get_username()}
 
 
 @transaction.atomic
@@ -350,10 +327,9 @@ def case_change_status(*, access: CaseAccess, actor, status: str, close_reason: 
         case.closed_at = None
     case.updated_at = now
     case.save(update_fields=["status", "closed_at", "close_reason", "updated_at"])
-    _event(case=case, type=CaseEventType.STATUS_CHANGED, actor=actor, agency=agency, at=now,
-           data={"from": old, "to": status})
+    events.status_changed(case=case, actor=actor, agency=agency, at=now, old=old, new=status)
     if status == CaseStatus.CLOSED:
-        case_deadlines_after_close(case=case)
+        case_deadlines_after_close(case=case, actor=actor, agency=agency, at=now)
     audit_record(actor=actor, action=AuditAction.CHANGE, case_id=case.pk, agency_id=agency.pk,
                  target=f"case:{case.pk}", details={"status": [old, status]}, request=request)
     return case
@@ -401,8 +377,8 @@ def survivor_update(*, access: CaseAccess, actor, data: dict, request=None) -> S
     }
     for category, fields in groups.items():
         if fields:
-            _event(case=access.case, type=CaseEventType.UPDATED, actor=actor, agency=agency, at=now,
-                   category=category, data={"survivor_fields": fields})
+            events.survivor_updated(case=access.case, actor=actor, agency=agency, at=now, category=category,
+                                    fields=fields)
     _touch(access.case, now)
     audit_record(actor=actor, action=AuditAction.CHANGE, case_id=access.case.pk, agency_id=agency.pk,
                  categories=_survivor_categories(changed), target=f"survivor:{survivor.pk}",
@@ -440,8 +416,7 @@ def action_log(*, access: CaseAccess, actor, data: dict, request=None) -> Action
         errors.add("category", _("Your agency cannot see this data category, so it cannot log in it."))
     errors.raise_if_any()
     action = Action.objects.create(case=access.case, actor=actor, agency=agency, created_at=now, **values)
-    _event(case=access.case, type=CaseEventType.ACTION_LOGGED, actor=actor, agency=agency, at=now,
-           category=action.category, action=action, data={"action_type": action.type})
+    events.action_logged(action=action)
     _touch(access.case, now)
     case_deadlines_after_action(case=access.case, action=action)
     audit_record(actor=actor, action=AuditAction.CREATE, case_id=access.case.pk, agency_id=agency.pk,
@@ -562,13 +537,7 @@ def consent_withdraw(*, access: CaseAccess, actor, consent_id: int, reason: str,
     consent.withdrawn_at, consent.withdrawn_by, consent.withdrawal_reason = now, actor, reason
     consent.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
     case_permissions_sync(case=case)
-    recipient = consent.receiving_agency
-    _event(case=case, type=CaseEventType.CONSENT_WITHDRAWN, actor=actor, agency=agency, at=now, data={
-        "consent_id": consent.pk,
-        "recipient_agency": recipient.name if recipient else "",
-        "recipient_sector": consent.receiving_sector,
-        "granted": consent.granted_categories,
-    })
+    events.consent_withdrawn(consent=consent, actor=actor, agency=agency, at=now)
     _touch(case, now)
     audit_record(actor=actor, action=AuditAction.REVOKE, case_id=case.pk, agency_id=agency.pk,
                  categories=consent.granted_categories, target=f"consent:{consent.pk}",

@@ -4,7 +4,7 @@ A request is an Action of type takedown_requested (its timeline line, audit even
 come from action_log) with a TakedownRequest beside it: the platform, a keyed hash of the content's
 reference and the outcome. Neither the content nor its address is stored (Principle 5); the hash
 lets two requests about the same content be recognised. Both services run in one transaction with
-their audit event.
+their audit event; each outcome recorded is a timeline line (cases.events) in the action's category.
 """
 
 import datetime
@@ -24,6 +24,7 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from permissions.categories import GENERAL, CaseRight
 
+from . import events
 from .inputs import (
     CLOCK_SKEW,
     FieldErrors,
@@ -143,6 +144,7 @@ def takedown_outcome_record(*, access: CaseAccess, actor, takedown_id: int, data
     previous = takedown.outcome
     takedown.outcome, takedown.resolved_at, takedown.outcome_recorded_by = outcome, resolved_at, actor
     takedown.save(update_fields=["outcome", "resolved_at", "outcome_recorded_by"])
+    events.takedown_outcome_recorded(takedown=takedown, actor=actor, agency=access.agency, at=now, previous=previous)
     audit_record(actor=actor, action=AuditAction.CHANGE, case_id=access.case.pk, agency_id=access.agency.pk,
                  categories=_sensitive(takedown.action.category), target=f"takedown:{takedown.pk}",
                  details={"outcome": outcome, "previous": previous}, request=request)

@@ -33,6 +33,7 @@ from .models import (
     UserContact,
 )
 from .selectors import preference_locked, preferences_for_event
+from .signals import deadline_stage_reached
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +177,7 @@ def deadline_stage_recipients(*, deadline: Deadline, stage: str) -> list:
 def _deadline_fire_stage(*, deadline: Deadline, stage: str) -> bool:
     """Claim the step from `stage` to the next one and send its notifications, in one transaction.
     Returns False when another sweeper has claimed it (or the deadline was closed) meanwhile."""
-    next_stage, _time_field, kind = _NEXT_STAGE[stage]
+    next_stage, time_field, kind = _NEXT_STAGE[stage]
     following = _NEXT_STAGE.get(next_stage)
     next_fire_at = getattr(deadline, following[1]) if following else None
     with transaction.atomic():
@@ -193,6 +194,8 @@ def _deadline_fire_stage(*, deadline: Deadline, stage: str) -> bool:
             params={"due_at": deadline.due_at.isoformat(), "deadline_kind": deadline.kind},
             event_key=f"deadline:{deadline.pk}:{next_stage}",
         )
+        deadline_stage_reached.send(sender=Deadline, deadline=deadline, stage=next_stage,
+                                    at=getattr(deadline, time_field))
     deadline.stage, deadline.next_fire_at = next_stage, next_fire_at
     return True
 

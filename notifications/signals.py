@@ -1,7 +1,8 @@
-"""Remember the public holidays an administrator took away, so that no later load puts them back."""
+"""Remember the public holidays an administrator took away, so that no later load puts them back;
+and the signal other apps hear the deadline sweep by (notifications imports no case code)."""
 
 from django.db.models.signals import post_delete, post_save, pre_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from .models import HolidayRemoval, PublicHoliday
 
@@ -30,3 +31,11 @@ def holiday_added(sender, instance, raw=False, **kwargs):
     """A day put (back) on the list by hand is no longer a removal."""
     if not raw:
         HolidayRemoval.objects.filter(date=instance.date).delete()
+
+
+# Sent by the deadline sweep inside the transaction that moves a deadline to its next stage, once
+# the stage's notifications are written: kwargs `deadline`, `stage` (the stage reached: reminded,
+# overdue, escalated) and `at` (the stage's own time: the reminder, due or escalation time). A
+# receiver's failure rolls the stage back; the sweep tries it again next minute. cases.deadlines
+# tells the case's timeline.
+deadline_stage_reached = Signal()

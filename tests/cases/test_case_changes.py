@@ -157,7 +157,7 @@ def test_survivor_update_changes_fields_and_the_phone_hash(world, case):
     survivor.refresh_from_db()
     assert survivor.phone == "+84 98 765 4321" and survivor.full_name == "Trần Thị Mai Anh"
     assert survivor.phone_hash == phone_search_hash("0987654321")
-    categories = set(CaseEvent.objects.filter(case=case, type="updated").values_list("category", flat=True))
+    categories = set(CaseEvent.objects.filter(case=case, type="survivor_updated").values_list("category", flat=True))
     assert categories == {"identity", "contact", "general"}
     event = AuditEvent.objects.latest("seq")
     assert event.categories == ["contact", "identity"] and event.details == {

@@ -13,7 +13,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from cases.models import Case, CaseEvent, CaseEventType, Incident
+from cases.events import case_updated
+from cases.models import Case, Incident
 from notifications.models import Notification, NotificationKind
 from reports.indicators import consent_as_of, month_drafts
 from reports.models import HeldCorrection, MonthlyReport
@@ -27,8 +28,7 @@ d = datetime.date
 def _withdraw_statistics_consent(case: Case) -> None:
     """As cases.services.case_update records it: the field and an UPDATED event with the change."""
     Case.objects.filter(pk=case.pk).update(statistics_consent=False)
-    CaseEvent.objects.create(case=case, type=CaseEventType.UPDATED, at=timezone.now(),
-                             data={"changes": {"statistics_consent": [True, False]}})
+    case_updated(case=case, actor=None, agency=None, at=timezone.now(), changes={"statistics_consent": (True, False)})
 
 
 def _total(drafts, scope, key) -> int:

@@ -1,0 +1,263 @@
+"""The case timeline's events: one writer per event type (saleor's order `events.py` pattern).
+
+This is the only module that creates CaseEvent rows (tests/cases/test_events.py checks the whole
+project's code for any other). Each writer takes typed keyword arguments and stores exactly the keys
+that the renderer of the same CaseEventType in cases.timeline reads, so that a sentence never misses
+a key; the test renders every type in Vietnamese and English.
+
+What `data` may hold (issue 12: no text typed about a case in plaintext): codes of choices, ids of
+rows, dates, the case number, and the names of agencies and staff accounts. Never a reason, an
+outcome, a message or a note: those stay on their own row, sealed with the case key, and the event
+refers to the row by id (`handoff_id`, `consent_id`, `takedown_id`, `deadline_id`).
+"""
+
+import datetime
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from agencies.models import Agency
+from notifications.models import Deadline
+from permissions.categories import GENERAL
+
+from .models import (
+    Action,
+    Case,
+    CaseEvent,
+    CaseEventType,
+    CaseStatus,
+    Consent,
+    Handoff,
+    Incident,
+    Survivor,
+    TakedownOutcome,
+    TakedownRequest,
+)
+
+# Staff accounts (django.contrib.auth.models.User), annotated by its abstract base.
+User = AbstractUser
+
+# The case fields whose changes case_updated records (cases.services.case_update).
+CASE_CHANGE_FIELDS = frozenset({"risk_level", "responsible", "statistics_consent"})
+
+
+class DeadlineClosure(models.TextChoices):
+    """Why a case deadline closed, as its timeline line says."""
+
+    MET_BY_ACTION = "action", "met by an action"
+    MARKED_DONE = "done", "marked done"
+    CASE_CLOSED = "case_closed", "the case was closed"
+
+
+WRITERS: dict[str, Callable[..., CaseEvent]] = {}
+
+
+def _writes(event_type: CaseEventType) -> Callable[[Callable[..., CaseEvent]], Callable[..., CaseEvent]]:
+    """Register the writer of one event type: one writer per type, checked at import."""
+
+    def register(writer: Callable[..., CaseEvent]) -> Callable[..., CaseEvent]:
+        if event_type in WRITERS:
+            raise RuntimeError(f"two writers for the timeline event {event_type!r}")
+        WRITERS[event_type] = writer
+        return writer
+
+    return register
+
+
+def _create(*, case_id: int, type: CaseEventType, at: datetime.datetime, actor: User | None,
+            agency: Agency | None, data: dict[str, Any], category: str = GENERAL,
+            action: Action | None = None) -> CaseEvent:
+    return CaseEvent.objects.create(case_id=case_id, type=type, at=at, actor=actor, agency=agency,
+                                    category=category, action=action, data=data)
+
+
+# --- The case ------------------------------------------------------------------------------------
+
+
+@_writes(CaseEventType.OPENED)
+def case_opened(*, case: Case, actor: User | None, agency: Agency, at: datetime.datetime) -> CaseEvent:
+    return _create(case_id=case.pk, type=CaseEventType.OPENED, at=at, actor=actor, agency=agency,
+                   data={"number": case.number, "risk_level": case.risk_level})
+
+
+def person_ref(user: User | None) -> dict[str, Any] | None:
+    """A staff account as a case change names it: its id, and its name for the sentence."""
+    if user is None:
+        return None
+    return {"id": user.pk, "name": user.get_full_name() or user.get_username()}
+
+
+@_writes(CaseEventType.UPDATED)
+def case_updated(*, case: Case, actor: User | None, agency: Agency | None, at: datetime.datetime,
+                 changes: Mapping[str, Sequence[Any]]) -> CaseEvent:
+    """`changes`: field -> (old, new) for the fields of CASE_CHANGE_FIELDS; a responsible person
+    as person_ref gives it."""
+    unknown = set(changes) - CASE_CHANGE_FIELDS
+    if unknown or not changes:
+        raise ValueError(f"case_updated records changes of {sorted(CASE_CHANGE_FIELDS)}, not {sorted(unknown)}")
+    return _create(case_id=case.pk, type=CaseEventType.UPDATED, at=at, actor=actor, agency=agency,
+                   data={"changes": {field: [old, new] for field, (old, new) in changes.items()}})
+
+
+@_writes(CaseEventType.SURVIVOR_UPDATED)
+def survivor_updated(*, case: Case, actor: User | None, agency: Agency, at: datetime.datetime, category: str,
+                     fields: Sequence[str]) -> CaseEvent:
+    """The names of the survivor's fields that changed (never their values), in one data category."""
+    names = {f.name for f in Survivor._meta.concrete_fields}
+    if not fields or not set(fields) <= names:
+        raise ValueError(f"not fields of the survivor: {sorted(set(fields) - names)}")
+    return _create(case_id=case.pk, type=CaseEventType.SURVIVOR_UPDATED, at=at, actor=actor, agency=agency,
+                   category=category, data={"survivor_fields": list(fields)})
+
+
+@_writes(CaseEventType.STATUS_CHANGED)
+def status_changed(*, case: Case, actor: User | None, agency: Agency, at: datetime.datetime, old: str,
+                   new: str) -> CaseEvent:
+    if old not in CaseStatus.values or new not in CaseStatus.values:
+        raise ValueError(f"unknown case status {old!r} or {new!r}")
+    return _create(case_id=case.pk, type=CaseEventType.STATUS_CHANGED, at=at, actor=actor, agency=agency,
+                   data={"from": old, "to": new})
+
+
+@_writes(CaseEventType.INCIDENT_RECORDED)
+def incident_recorded(*, incident: Incident, actor: User | None, agency: Agency, at: datetime.datetime,
+                      tech_forms: Sequence[str]) -> CaseEvent:
+    return _create(case_id=incident.case_id, type=CaseEventType.INCIDENT_RECORDED, at=at, actor=actor,
+                   agency=agency, data={"incident_id": incident.pk, "gbv_type": incident.gbv_type,
+                                        "tech_forms": list(tech_forms)})
+
+
+@_writes(CaseEventType.ACTION_LOGGED)
+def action_logged(*, action: Action) -> CaseEvent:
+    """The action's line, in the action's category; its text is read from the action row."""
+    return _create(case_id=action.case_id, type=CaseEventType.ACTION_LOGGED, at=action.created_at,
+                   actor=action.actor, agency=action.agency, category=action.category, action=action,
+                   data={"action_type": action.type})
+
+
+# --- Consent -------------------------------------------------------------------------------------
+
+
+def _recipient(consent: Consent) -> dict[str, Any]:
+    agency = consent.receiving_agency
+    return {"consent_id": consent.pk, "recipient_agency": agency.name if agency else "",
+            "recipient_sector": consent.receiving_sector, "granted": list(consent.granted_categories)}
+
+
+@_writes(CaseEventType.CONSENT_RECORDED)
+def consent_recorded(*, consent: Consent, actor: User | None, agency: Agency, at: datetime.datetime) -> CaseEvent:
+    data = _recipient(consent) | {"refused": list(consent.refused_categories),
+                                  "override": consent.emergency_override}
+    return _create(case_id=consent.case_id, type=CaseEventType.CONSENT_RECORDED, at=at, actor=actor,
+                   agency=agency, data=data)
+
+
+@_writes(CaseEventType.CONSENT_WITHDRAWN)
+def consent_withdrawn(*, consent: Consent, actor: User | None, agency: Agency, at: datetime.datetime) -> CaseEvent:
+    return _create(case_id=consent.case_id, type=CaseEventType.CONSENT_WITHDRAWN, at=at, actor=actor,
+                   agency=agency, data=_recipient(consent))
+
+
+# --- Handoffs ------------------------------------------------------------------------------------
+# Each names its handoff (`handoff_id`), which cases.handoffs.handoff_timeline reads them by; the
+# reasons and the outcome stay on the handoff, sealed.
+
+
+def _handoff(handoff: Handoff, type: CaseEventType, *, actor: User | None, agency: Agency,
+             at: datetime.datetime, **data: Any) -> CaseEvent:
+    return _create(case_id=handoff.case_id, type=type, at=at, actor=actor, agency=agency,
+                   data={"handoff_id": handoff.pk, "kind": handoff.kind, **data})
+
+
+@_writes(CaseEventType.HANDOFF_SENT)
+def handoff_sent(*, handoff: Handoff, actor: User | None, at: datetime.datetime) -> CaseEvent:
+    return _handoff(handoff, CaseEventType.HANDOFF_SENT, actor=actor, agency=handoff.from_agency, at=at,
+                    to_agency=handoff.to_agency.name, urgency=handoff.urgency, services=list(handoff.services),
+                    categories=list(handoff.categories))
+
+
+@_writes(CaseEventType.HANDOFF_ACCEPTED)
+def handoff_accepted(*, handoff: Handoff, actor: User | None, at: datetime.datetime) -> CaseEvent:
+    return _handoff(handoff, CaseEventType.HANDOFF_ACCEPTED, actor=actor, agency=handoff.to_agency, at=at)
+
+
+@_writes(CaseEventType.HANDOFF_DECLINED)
+def handoff_declined(*, handoff: Handoff, actor: User | None, at: datetime.datetime) -> CaseEvent:
+    return _handoff(handoff, CaseEventType.HANDOFF_DECLINED, actor=actor, agency=handoff.to_agency, at=at)
+
+
+@_writes(CaseEventType.HANDOFF_WITHDRAWN)
+def handoff_withdrawn(*, handoff: Handoff, actor: User | None, at: datetime.datetime) -> CaseEvent:
+    return _handoff(handoff, CaseEventType.HANDOFF_WITHDRAWN, actor=actor, agency=handoff.from_agency, at=at)
+
+
+@_writes(CaseEventType.HANDOFF_COMPLETED)
+def handoff_completed(*, handoff: Handoff, actor: User | None, at: datetime.datetime) -> CaseEvent:
+    return _handoff(handoff, CaseEventType.HANDOFF_COMPLETED, actor=actor, agency=handoff.to_agency, at=at)
+
+
+@_writes(CaseEventType.LEAD_TRANSFERRED)
+def lead_transferred(*, handoff: Handoff, actor: User | None, at: datetime.datetime) -> CaseEvent:
+    return _handoff(handoff, CaseEventType.LEAD_TRANSFERRED, actor=actor, agency=handoff.to_agency, at=at,
+                    from_agency=handoff.from_agency.name, to_agency=handoff.to_agency.name)
+
+
+# --- Takedowns -----------------------------------------------------------------------------------
+
+
+@_writes(CaseEventType.TAKEDOWN_OUTCOME)
+def takedown_outcome_recorded(*, takedown: TakedownRequest, actor: User | None, agency: Agency,
+                              at: datetime.datetime, previous: str) -> CaseEvent:
+    """What the platform did, in the category of the request's action: a viewer who may not read the
+    request learns only that something they cannot see was updated."""
+    if takedown.outcome not in TakedownOutcome.values or previous not in TakedownOutcome.values:
+        raise ValueError(f"unknown takedown outcome {takedown.outcome!r} or {previous!r}")
+    return _create(case_id=takedown.case_id, type=CaseEventType.TAKEDOWN_OUTCOME, at=at, actor=actor,
+                   agency=agency, category=takedown.action.category,
+                   data={"takedown_id": takedown.pk, "platform": takedown.platform, "outcome": takedown.outcome,
+                         "previous": previous})
+
+
+# --- Deadlines of the case (cases.deadlines) -------------------------------------------------------
+# Legal time limits, follow-ups and action plans: the deadlines every viewer of the case sees on it
+# (cases.deadlines.case_deadline_list). A handoff's response deadline is the handoff's story.
+
+
+def _deadline(deadline: Deadline, type: CaseEventType, *, actor: User | None, agency: Agency | None,
+              at: datetime.datetime, **data: Any) -> CaseEvent:
+    if deadline.case_id is None:
+        raise ValueError(f"deadline {deadline.pk} belongs to no case")
+    return _create(case_id=deadline.case_id, type=type, at=at, actor=actor, agency=agency, data={
+        "deadline_id": deadline.pk, "kind": deadline.kind, "rule": deadline.rule.code if deadline.rule_id else "",
+        "due_at": deadline.due_at.isoformat(), "owner_agency": deadline.owner_agency.name, **data})
+
+
+@_writes(CaseEventType.DEADLINE_STARTED)
+def deadline_started(*, deadline: Deadline, actor: User | None, agency: Agency,
+                     at: datetime.datetime) -> CaseEvent:
+    return _deadline(deadline, CaseEventType.DEADLINE_STARTED, actor=actor, agency=agency, at=at)
+
+
+@_writes(CaseEventType.DEADLINE_CLOSED)
+def deadline_closed(*, deadline: Deadline, reason: DeadlineClosure, actor: User | None, agency: Agency | None,
+                    at: datetime.datetime, action: Action | None = None) -> CaseEvent:
+    """`action`: the action that met it (reason MET_BY_ACTION), named by id only: the line does not
+    say what the action was, which its own line tells in its own category."""
+    reason = DeadlineClosure(reason)
+    if (reason == DeadlineClosure.MET_BY_ACTION) != (action is not None):
+        raise ValueError("a deadline met by an action names the action, and only then")
+    return _deadline(deadline, CaseEventType.DEADLINE_CLOSED, actor=actor, agency=agency, at=at,
+                     reason=reason.value, action_id=action.pk if action else None)
+
+
+@_writes(CaseEventType.DEADLINE_OVERDUE)
+def deadline_overdue(*, deadline: Deadline, at: datetime.datetime) -> CaseEvent:
+    """Written by the deadline sweep (no person acts): the due time passed with the thing not done."""
+    return _deadline(deadline, CaseEventType.DEADLINE_OVERDUE, actor=None, agency=None, at=at)
+
+
+@_writes(CaseEventType.DEADLINE_ESCALATED)
+def deadline_escalated(*, deadline: Deadline, at: datetime.datetime) -> CaseEvent:
+    return _deadline(deadline, CaseEventType.DEADLINE_ESCALATED, actor=None, agency=None, at=at)
