@@ -96,7 +96,7 @@ class HandoffAccess:
     def sees_message(self) -> bool:
         """The sender's message may carry case details: the receiver reads it while the handoff is
         waiting or accepted, not after a decline, a withdrawal or the completion."""
-        return self.is_sender or self.handoff.status in (HandoffStatus.SENT, HandoffStatus.ACCEPTED)
+        return self.is_sender or self.handoff.status in HANDOFF_OPEN_STATUSES
 
 
 def _case_agency_ids(user) -> set[int]:

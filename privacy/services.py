@@ -24,7 +24,7 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from cases.erasure import anonymise_case
 from cases.inputs import FieldErrors, clean_choice, clean_datetime, clean_text, reject_unknown
-from cases.models import Case, HandoffService, HandoffStatus
+from cases.models import HANDOFF_OPEN_STATUSES, Case, HandoffService
 from cases.selectors import CaseAccess
 from notifications.models import Deadline, NotificationKind
 from notifications.services import deadline_close, deadline_create, notify
@@ -128,7 +128,7 @@ def erasure_blockers(case: Case) -> list[str]:
     grounds = []
     if LegalHold.objects.filter(case=case, released_at__isnull=True).exists():
         grounds.append(RefusalGround.LEGAL_HOLD)
-    open_services = case.handoffs.filter(status__in=(HandoffStatus.SENT, HandoffStatus.ACCEPTED)).values_list(
+    open_services = case.handoffs.filter(status__in=HANDOFF_OPEN_STATUSES).values_list(
         "services", flat=True)
     if any(HandoffService.INVESTIGATION in (services or []) for services in open_services):
         grounds.append(RefusalGround.CRIMINAL_PROCEEDINGS)
