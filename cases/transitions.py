@@ -6,6 +6,10 @@ may take it (a case right, or the side of a handoff). The services check an acti
 `machine.check`, the pages show the buttons of `machine.available` and the API lists the same
 `allowed_actions`; tests/cases/test_transitions.py walks every (state, action) pair of every machine.
 
+The tables: cases.models.HANDOFF_MACHINE (services in cases.handoffs) and CASE_STATUS_MACHINE
+(cases.services.case_change_status), cases.deadlines.CASE_DEADLINE_MACHINE,
+cases.takedowns.TAKEDOWN_MACHINE, privacy.models.REQUEST_MACHINE (privacy.services).
+
 Refusals are `TransitionNotAllowed`: a ValidationError (the pages show its message as they show any
 other), which the API answers with 409 Conflict.
 """
