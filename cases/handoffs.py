@@ -249,9 +249,10 @@ def _create_unique(**fields) -> Handoff:
         with transaction.atomic():
             return Handoff.objects.create(**fields)
     except IntegrityError as exc:
+        fields = {"handoff_one_open_per_agency": "to_agency", "handoff_one_waiting_transfer": "kind"}
         for constraint in Handoff._meta.constraints:
-            if constraint.name in str(exc):
-                raise TransitionNotAllowed({"to_agency" if "agency" in constraint.name else "kind": [
+            if constraint.name in fields and constraint.name in str(exc):
+                raise TransitionNotAllowed({fields[constraint.name]: [
                     str(constraint.violation_error_message)]}) from None
         raise
 
