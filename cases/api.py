@@ -75,6 +75,7 @@ from .services import (
     consent_withdraw,
     incident_record,
 )
+from .transitions import TransitionNotAllowed
 
 # --- Errors --------------------------------------------------------------------------------------
 
@@ -101,13 +102,18 @@ def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
 
 def case_api_exception_handler(exc, context):
     """DRF's handler, plus a 400 for Django's ValidationError (what the services raise on bad
-    input). Http404 and PermissionDenied are mapped by DRF itself."""
+    input), and a 409 for TransitionNotAllowed (the object's state does not allow the action).
+    Http404 and PermissionDenied are mapped by DRF itself."""
+    conflict = isinstance(exc, TransitionNotAllowed)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
         exc = ValidationError(detail)
     if isinstance(exc, ValidationError):
         exc = ValidationError(_flatten(exc.detail))
-    return exception_handler(exc, context)
+    response = exception_handler(exc, context)
+    if conflict and response is not None:
+        response.status_code = status.HTTP_409_CONFLICT
+    return response
 
 
 # A map from dotted field path to messages; the paths depend on the input, hence no fixed properties.
@@ -120,6 +126,7 @@ _refusals = {
     400: OpenApiResponse(_errors_body, description="Bad input: messages by dotted field path."),
     403: OpenApiResponse(description="Not signed in, or the case is visible but this right is not held."),
     404: OpenApiResponse(description="No such case, or a case that is not shared with you (the two look alike)."),
+    409: OpenApiResponse(_errors_body, description="Its state does not allow this now (cases.transitions)."),
 }
 
 
@@ -447,7 +454,7 @@ class CaseUpdateApi(CaseApiView):
         description="Risk level, responsible person, statistics consent (needs change_case) and status "
         "(closing and reopening need close_case). All or nothing.",
         request=InputSerializer,
-        responses=_responses(200, OutputSerializer, 400, 403, 404),
+        responses=_responses(200, OutputSerializer, 400, 403, 404, 409),
         tags=["cases"],
     )
     def patch(self, request, case_id: int):

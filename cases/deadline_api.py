@@ -10,7 +10,14 @@ from notifications.models import Deadline
 from permissions.categories import CaseRight
 
 from .api import CaseApiView, StrictInputSerializer, _responses, shared_path
-from .deadlines import RESPONDER_KINDS, case_deadline_done, case_deadline_list, case_deadline_set
+from .deadlines import (
+    CASE_DEADLINE_MACHINE,
+    RESPONDER_KINDS,
+    case_deadline_actions,
+    case_deadline_done,
+    case_deadline_list,
+    case_deadline_set,
+)
 from .selectors import case_get_for_user
 from .serializers import AgencyRefSerializer, UserRefSerializer
 
@@ -35,12 +42,17 @@ class CaseDeadlineSerializer(serializers.Serializer):
     owner_user = UserRefSerializer(allow_null=True)
     overdue = serializers.SerializerMethodField()
     closed_at = serializers.DateTimeField(allow_null=True)
+    allowed_actions = serializers.SerializerMethodField(help_text="What you may do with it now, as the case page "
+                                                        "offers it: " + ", ".join(CASE_DEADLINE_MACHINE.actions) + ".")
 
     class Meta:
         ref_name = "CaseDeadline"
 
     def get_overdue(self, deadline) -> bool:
         return deadline.closed_at is None and deadline.due_at <= timezone.now()
+
+    def get_allowed_actions(self, deadline) -> list[str]:
+        return case_deadline_actions(access=self.context["access"], deadline=deadline)
 
 
 class CaseDeadlineListApi(CaseApiView):
@@ -54,7 +66,8 @@ class CaseDeadlineListApi(CaseApiView):
     )
     def get(self, request, case_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id)
-        return Response(CaseDeadlineSerializer(case_deadline_list(access=access), many=True).data)
+        deadlines = case_deadline_list(access=access)
+        return Response(CaseDeadlineSerializer(deadlines, many=True, context={"access": access}).data)
 
 
 class CaseDeadlineSetApi(CaseApiView):
@@ -80,7 +93,8 @@ class CaseDeadlineSetApi(CaseApiView):
         payload.is_valid(raise_exception=True)
         deadline = case_deadline_set(access=access, actor=request.user, data=dict(payload.validated_data),
                                      request=request)
-        return Response(CaseDeadlineSerializer(deadline).data, status=status.HTTP_201_CREATED)
+        return Response(CaseDeadlineSerializer(deadline, context={"access": access}).data,
+                        status=status.HTTP_201_CREATED)
 
 
 class CaseDeadlineDoneApi(CaseApiView):
@@ -94,14 +108,14 @@ class CaseDeadlineDoneApi(CaseApiView):
         description="Its owner agency's responders and supervisors. A handoff's deadline closes with its answer "
         "instead (404 here).",
         request=InputSerializer,
-        responses=_responses(200, CaseDeadlineSerializer, 400, 403, 404),
+        responses=_responses(200, CaseDeadlineSerializer, 400, 403, 404, 409),
         tags=["deadlines"],
     )
     def post(self, request, case_id: int, deadline_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
         CaseDeadlineDoneApi.InputSerializer(data=request.data).is_valid(raise_exception=True)
         deadline = case_deadline_done(access=access, actor=request.user, deadline_id=deadline_id, request=request)
-        return Response(CaseDeadlineSerializer(deadline).data)
+        return Response(CaseDeadlineSerializer(deadline, context={"access": access}).data)
 
 
 CaseDeadlineCollectionApi = shared_path(

@@ -27,26 +27,26 @@ action, marked done, or ended with the case), and, from the sweep, overdue and e
 import datetime
 import secrets
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.models import Agency, Membership
+from agencies.models import Agency
 from audit.models import AuditAction
 from audit.services import audit_record
 from notifications.models import Deadline
 from notifications.services import deadline_close, deadline_create
 from permissions.categories import CaseRight
-from permissions.policy import CASE_ROLES
 
 from . import events
 from .events import DeadlineClosure
 from .inputs import FieldErrors, clean_choice, clean_datetime, reject_unknown
 from .models import Action, ActionType, Case, RiskLevel
 from .selectors import CaseAccess
+from .transitions import StateMachine, transition
 
 CHILD_SUPPORT_PLAN = "child_support_plan"
 CHILD_SERIOUS_RISK = "child_serious_risk_intervention"
@@ -62,6 +62,19 @@ RESPONDER_KINDS = (Deadline.Kind.FOLLOW_UP, Deadline.Kind.ACTION_PLAN)
 DEADLINE_FIELDS = ("kind", "due_at")
 # A follow-up further away than this is a plan for next year, not a deadline to watch.
 MAX_AHEAD = datetime.timedelta(days=366)
+
+# What a person does with a case deadline (cases.transitions): mark it done while it is open. The
+# stages in between (reminded, overdue, escalated) are the sweep's (notifications.services), and
+# deadline_close also closes a deadline when its thing is done elsewhere (an action, an answer).
+DONE = "done"
+CASE_DEADLINE_MACHINE = StateMachine(
+    field="stage", states=tuple(Deadline.Stage.values),
+    transitions=(
+        transition(DONE, [stage for stage in Deadline.Stage.values if stage != Deadline.Stage.CLOSED],
+                   Deadline.Stage.CLOSED, CaseRight.LOG_ACTION),
+    ),
+    wrong_state=lambda deadline: _("This deadline is closed already."), error_key="deadline",
+)
 
 
 def case_path(case_id: int) -> str:
@@ -196,7 +209,7 @@ def case_deadline_set(*, access: CaseAccess, actor, data: dict, request=None) ->
 def case_deadline_done(*, access: CaseAccess, actor, deadline_id: int, request=None) -> Deadline:
     """Mark one of the case's own deadlines done (a legal limit, a follow-up, an action plan); only
     its owner agency's responders and supervisors may. A handoff's deadline closes with its answer."""
-    if not access.can(CaseRight.LOG_ACTION):
+    if not access.can(CASE_DEADLINE_MACHINE[DONE].right):
         raise PermissionDenied
     case = access.case
     try:
@@ -205,11 +218,10 @@ def case_deadline_done(*, access: CaseAccess, actor, deadline_id: int, request=N
         )
     except (Deadline.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
-    if not Membership.objects.filter(user=actor, agency_id=deadline.owner_agency_id, role__in=CASE_ROLES,
-                                     agency__active=True).exists():
+    # As the case page offers it (case_deadline_actions): while acting for the owner agency.
+    if deadline.owner_agency_id != access.acting_agency().pk:
         raise PermissionDenied
-    if deadline.closed_at is not None:
-        raise ValidationError({"deadline": [_("This deadline is closed already.")]})
+    CASE_DEADLINE_MACHINE.check(DONE, deadline)
     _close(deadline, code=f"done:{actor.pk}", reason=DeadlineClosure.MARKED_DONE, actor=actor,
            agency=deadline.owner_agency, at=timezone.now())
     deadline.refresh_from_db()
@@ -233,8 +245,18 @@ def case_deadline_list(*, access: CaseAccess) -> QuerySet[Deadline]:
     )
 
 
+def case_deadline_actions(*, access: CaseAccess, deadline: Deadline) -> list[str]:
+    """What the viewer may do with one of the case's deadlines now (CASE_DEADLINE_MACHINE): the
+    case page's buttons and the API's allowed_actions. Only a case deadline of the agency they act
+    for; a handoff's deadline closes with its answer."""
+    if access.agency is None or not case_deadline_may_close(
+            deadline=deadline, user_agency_ids={access.agency.pk}, case_id=access.case.pk):
+        return []
+    return CASE_DEADLINE_MACHINE.available(deadline, may=access.can)
+
+
 def case_deadline_may_close(*, deadline: Deadline, user_agency_ids: set[int], case_id: int) -> bool:
-    """Whether the "done" button is offered: a case deadline of one of the user's agencies."""
+    """Whether the deadline is a case deadline of one of the user's agencies."""
     return deadline.subject.startswith(_case_prefix(case_id)) and deadline.owner_agency_id in user_agency_ids
 
 

@@ -212,7 +212,7 @@ class HandoffSendApi(CaseApiView):
         "the receiving agency. Nothing is shared until it accepts. Categories beyond the consent in force need an "
         "emergency override with a reason; refused categories are never shared.",
         request=InputSerializer,
-        responses=_responses(201, HandoffDetailSerializer, 400, 403, 404),
+        responses=_responses(201, HandoffDetailSerializer, 400, 403, 404, 409),
         tags=["handoffs"],
     )
     def post(self, request, case_id: int):
@@ -258,7 +258,7 @@ class HandoffAcceptApi(CaseApiView):
         description="The receiving agency. Shares exactly the consented categories asked for; a transfer makes "
         "your agency the lead and you responsible. Closes the response deadline and tells the sender.",
         request=InputSerializer,
-        responses=_responses(200, HandoffDetailSerializer, 400, 403, 404),
+        responses=_responses(200, HandoffDetailSerializer, 400, 403, 404, 409),
         tags=["handoffs"],
     )
     def post(self, request, handoff_id: int):
@@ -281,7 +281,7 @@ class HandoffDeclineApi(CaseApiView):
         summary="Decline a handoff",
         description="The receiving agency, with a reason. Shares nothing; the sender may send the case on.",
         request=_ReasonInput,
-        responses=_responses(200, HandoffDetailSerializer, 400, 403, 404),
+        responses=_responses(200, HandoffDetailSerializer, 400, 403, 404, 409),
         tags=["handoffs"],
     )
     def post(self, request, handoff_id: int):
@@ -300,7 +300,7 @@ class HandoffWithdrawApi(CaseApiView):
         description="The sending agency, with a reason: a referral while sent or accepted (its access ends), a "
         "transfer only before it is accepted.",
         request=_ReasonInput,
-        responses=_responses(200, HandoffDetailSerializer, 400, 403, 404),
+        responses=_responses(200, HandoffDetailSerializer, 400, 403, 404, 409),
         tags=["handoffs"],
     )
     def post(self, request, handoff_id: int):
@@ -324,7 +324,7 @@ class HandoffCompleteApi(CaseApiView):
         summary="Complete an accepted referral",
         description="The receiving agency records what it did; its access is reduced to the case facts.",
         request=InputSerializer,
-        responses=_responses(200, HandoffDetailSerializer, 400, 403, 404),
+        responses=_responses(200, HandoffDetailSerializer, 400, 403, 404, 409),
         tags=["handoffs"],
     )
     def post(self, request, handoff_id: int):

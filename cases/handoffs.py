@@ -9,8 +9,8 @@ accepting; the case's data only after.
 import datetime
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -43,6 +43,8 @@ from .inputs import (
     reject_unknown,
 )
 from .models import (
+    HANDOFF_MACHINE,
+    HANDOFF_OPEN_STATUSES,
     Case,
     CaseEvent,
     CaseEventType,
@@ -58,10 +60,13 @@ from .models import (
 from .selectors import CaseAccess
 from .sharing import case_permissions_sync, handoff_acceptance_opens_case
 from .timeline import RENDERERS, TimelineEntry
+from .transitions import TransitionNotAllowed
 
 HANDOFF_FIELDS = ("kind", "to_agency", "services", "urgency", "categories", "message", "emergency_override",
                   "override_reason", "forwarded_from")
 MESSAGE_LIMIT = 2000
+# The actions of HANDOFF_MACHINE (cases.models), by name.
+ACCEPT, DECLINE, WITHDRAW, COMPLETE, SEND_ON = HANDOFF_MACHINE.actions
 REASON_LIMIT = 1000
 
 
@@ -92,7 +97,7 @@ class HandoffAccess:
     def sees_message(self) -> bool:
         """The sender's message may carry case details: the receiver reads it while the handoff is
         waiting or accepted, not after a decline, a withdrawal or the completion."""
-        return self.is_sender or self.handoff.status in (HandoffStatus.SENT, HandoffStatus.ACCEPTED)
+        return self.is_sender or self.handoff.status in HANDOFF_OPEN_STATUSES
 
 
 def _case_agency_ids(user) -> set[int]:
@@ -147,10 +152,7 @@ def handoff_get_for_user(*, user, handoff_id: int, lock: bool = False) -> Handof
 def consented_categories(*, case: Case, agency: Agency, now: datetime.datetime | None = None) -> tuple[set, set]:
     """(shareable, refused) categories for the agency under the consents in force: the agency's own
     records and its sector's."""
-    now = now or timezone.now()
-    consents = Consent.objects.filter(case=case, withdrawn_at__isnull=True).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-    ).filter(Q(receiving_agency=agency) | Q(receiving_sector=agency.sector))
+    consents = Consent.objects.in_force(now).filter(case=case).covering(agency)
     granted: set[str] = set()
     refused: set[str] = set()
     for consent in consents:
@@ -206,7 +208,8 @@ def _clean_send(data, *, case: Case, from_agency: Agency, errors: FieldErrors) -
     values["forwarded_from"] = None
     if forwarded not in (None, ""):
         previous = errors.clean("forwarded_from", forwarded, clean_instance, model=Handoff,
-                                queryset=Handoff.objects.filter(case=case, status=HandoffStatus.DECLINED))
+                                queryset=Handoff.objects.filter(case=case,
+                                                                status__in=HANDOFF_MACHINE["send_on"].sources))
         values["forwarded_from"] = previous
     if to_agency is not None and values["categories"] is not None:
         shareable, refused = consented_categories(case=case, agency=to_agency)
@@ -220,14 +223,11 @@ def _clean_send(data, *, case: Case, from_agency: Agency, errors: FieldErrors) -
                 errors.add("categories", _("No consent in force covers: %(c)s. Record consent first, or use an "
                                            "emergency override with a reason.")
                            % {"c": ", ".join(str(DataCategory(c).label) for c in sorted(beyond))})
-            elif not shareable and not Consent.objects.filter(
-                Q(receiving_agency=to_agency) | Q(receiving_sector=to_agency.sector), case=case,
-                withdrawn_at__isnull=True,
-            ).exists():
+            elif not shareable and not Consent.objects.in_force().filter(case=case).covering(to_agency).exists():
                 errors.add("to_agency", _("The survivor has not agreed to involve this agency. Record consent "
                                           "first, or use an emergency override with a reason."))
         open_to_same = Handoff.objects.filter(
-            case=case, to_agency=to_agency, status__in=[HandoffStatus.SENT, HandoffStatus.ACCEPTED]
+            case=case, to_agency=to_agency, status__in=HANDOFF_OPEN_STATUSES
         ).exists()
         if open_to_same:
             errors.add("to_agency", _("This agency already has an open handoff of this case."))
@@ -236,6 +236,21 @@ def _clean_send(data, *, case: Case, from_agency: Agency, errors: FieldErrors) -
     ).exists():
         errors.add("kind", _("A transfer of this case is already waiting for an answer."))
     return values
+
+
+def _create_unique(**fields) -> Handoff:
+    """The handoff row; a concurrent send that won the race (the database's partial unique
+    constraints) is refused as the checks of _clean_send would have refused it."""
+    try:
+        with transaction.atomic():
+            return Handoff.objects.create(**fields)
+    except IntegrityError as exc:
+        fields = {"handoff_one_open_per_agency": "to_agency", "handoff_one_waiting_transfer": "kind"}
+        for constraint in Handoff._meta.constraints:
+            if constraint.name in fields and constraint.name in str(exc):
+                raise TransitionNotAllowed({fields[constraint.name]: [
+                    str(constraint.violation_error_message)]}) from None
+        raise
 
 
 @transaction.atomic
@@ -249,9 +264,7 @@ def handoff_send(*, access: CaseAccess, actor, data: dict, request=None) -> Hand
     values = _clean_send(data, case=case, from_agency=access.agency, errors=errors)
     errors.raise_if_any()
     now = timezone.now()
-    handoff = Handoff.objects.create(
-        case=case, from_agency=access.agency, sent_by=actor, sent_at=now, due_at=now, **values
-    )
+    handoff = _create_unique(case=case, from_agency=access.agency, sent_by=actor, sent_at=now, due_at=now, **values)
     deadline = deadline_create(
         kind=Deadline.Kind.HANDOFF_RESPONSE, subject=f"handoff:{handoff.pk}", owner_agency=handoff.to_agency,
         escalate_agency=handoff.from_agency, rule=handoff_response_rule_code(urgency=handoff.urgency), start=now,
@@ -287,17 +300,17 @@ def handoff_view(*, user, handoff_id: int, request=None) -> HandoffAccess:
     return access
 
 
-def _transition(*, user, handoff_id: int, side: str, allowed_from: tuple[str, ...]) -> HandoffAccess:
+def _transition(*, user, handoff_id: int, action: str) -> HandoffAccess:
+    """The handoff, locked, for an action of HANDOFF_MACHINE: taken by its side, while acting for
+    that side's agency, from a state that allows it."""
     access = handoff_get_for_user(user=user, handoff_id=handoff_id, lock=True)
-    if access.side != side:
+    if access.side != HANDOFF_MACHINE[action].right:
         raise PermissionDenied
     if access.acting is None:
         raise ActingAgencyRequired
     if not access.acting:
         raise PermissionDenied
-    if access.handoff.status not in allowed_from:
-        raise ValidationError({"status": [_("This handoff is %(status)s and cannot be changed that way.")
-                                          % {"status": access.handoff.get_status_display()}]})
+    HANDOFF_MACHINE.check(action, access.handoff)
     return access
 
 
@@ -305,7 +318,7 @@ def _transition(*, user, handoff_id: int, side: str, allowed_from: tuple[str, ..
 def handoff_accept(*, user, handoff_id: int, request=None) -> Handoff:
     """The receiving agency takes the handoff: it gets exactly the consented categories asked for;
     a transfer makes it the lead and the accepting responder responsible."""
-    access = _transition(user=user, handoff_id=handoff_id, side="receiver", allowed_from=(HandoffStatus.SENT,))
+    access = _transition(user=user, handoff_id=handoff_id, action=ACCEPT)
     handoff, now = access.handoff, timezone.now()
     case = Case.objects.select_for_update().get(pk=handoff.case_id)
     handoff.status, handoff.responded_at, handoff.responded_by = HandoffStatus.ACCEPTED, now, user
@@ -340,7 +353,7 @@ def _reason(value, key: str) -> str:
 @transaction.atomic
 def handoff_decline(*, user, handoff_id: int, reason: str, request=None) -> Handoff:
     reason = _reason(reason, "reason")
-    access = _transition(user=user, handoff_id=handoff_id, side="receiver", allowed_from=(HandoffStatus.SENT,))
+    access = _transition(user=user, handoff_id=handoff_id, action=DECLINE)
     handoff, now = access.handoff, timezone.now()
     handoff.status, handoff.responded_at, handoff.responded_by = HandoffStatus.DECLINED, now, user
     handoff.decline_reason = reason
@@ -361,11 +374,8 @@ def handoff_withdraw(*, user, handoff_id: int, reason: str, request=None) -> Han
     """The sender takes a handoff back: a referral while sent or accepted (access is revoked), a
     transfer only before it is accepted (after that the sender no longer leads the case)."""
     reason = _reason(reason, "reason")
-    access = _transition(user=user, handoff_id=handoff_id, side="sender",
-                         allowed_from=(HandoffStatus.SENT, HandoffStatus.ACCEPTED))
+    access = _transition(user=user, handoff_id=handoff_id, action=WITHDRAW)
     handoff, now = access.handoff, timezone.now()
-    if handoff.kind == HandoffKind.TRANSFER and handoff.status == HandoffStatus.ACCEPTED:
-        raise ValidationError({"status": [_("An accepted transfer cannot be withdrawn: the case has a new lead.")]})
     was_accepted = handoff.status == HandoffStatus.ACCEPTED
     handoff.status, handoff.withdrawn_at, handoff.withdraw_reason, handoff.closed_by = (
         HandoffStatus.WITHDRAWN, now, reason, user)
@@ -388,10 +398,8 @@ def handoff_complete(*, user, handoff_id: int, outcome: str, request=None) -> Ha
     errors = FieldErrors()
     outcome = errors.clean("outcome", outcome, clean_text, max_length=MESSAGE_LIMIT, required=True)
     errors.raise_if_any()
-    access = _transition(user=user, handoff_id=handoff_id, side="receiver", allowed_from=(HandoffStatus.ACCEPTED,))
+    access = _transition(user=user, handoff_id=handoff_id, action=COMPLETE)
     handoff, now = access.handoff, timezone.now()
-    if handoff.kind == HandoffKind.TRANSFER:
-        raise ValidationError({"status": [_("A transfer is done when accepted; the new lead closes the case.")]})
     handoff.status, handoff.completed_at, handoff.outcome, handoff.closed_by = (
         HandoffStatus.COMPLETED, now, outcome, user)
     handoff.save(update_fields=["status", "completed_at", "outcome", "closed_by"])
@@ -407,28 +415,15 @@ def handoff_complete(*, user, handoff_id: int, outcome: str, request=None) -> Ha
 
 # --- Reading a handoff ---------------------------------------------------------------------------
 
-ACCEPT, DECLINE, WITHDRAW, COMPLETE, SEND_ON = "accept", "decline", "withdraw", "complete", "send_on"
-
 
 def handoff_actions_for(*, access: HandoffAccess) -> frozenset[str]:
-    """What the viewer's side may do with the handoff now, as the services will allow it. Sending on
-    after a decline is offered to the sender while it still leads the case; handoff_send decides."""
-    handoff = access.handoff
-    referral = handoff.kind == HandoffKind.REFERRAL
+    """What the viewer's side may do with the handoff now: HANDOFF_MACHINE's actions that its state
+    allows and that belong to the viewer's side, as the services will allow them. Sending on after a
+    decline is offered to the sender while it still leads the case; handoff_send decides."""
     if access.acting is False:
         # A person of several agencies, acting for another one than this side's.
         return frozenset()
-    if access.is_receiver:
-        if handoff.status == HandoffStatus.SENT:
-            return frozenset({ACCEPT, DECLINE})
-        if handoff.status == HandoffStatus.ACCEPTED and referral:
-            return frozenset({COMPLETE})
-        return frozenset()
-    if handoff.status == HandoffStatus.SENT or (handoff.status == HandoffStatus.ACCEPTED and referral):
-        return frozenset({WITHDRAW})
-    if handoff.status == HandoffStatus.DECLINED and handoff.case.lead_agency_id == handoff.from_agency_id:
-        return frozenset({SEND_ON})
-    return frozenset()
+    return frozenset(HANDOFF_MACHINE.available(access.handoff, may=lambda side: side == access.side))
 
 
 @dataclass(frozen=True)
@@ -523,10 +518,8 @@ def handoff_receivers(*, case: Case, from_agency: Agency) -> tuple[list[Agency],
     """Agencies the case can be handed to (active, not the sender), and for each agency that the
     survivor's consent in force covers (by name or by sector) what it allows: (shareable, refused)
     categories, as consented_categories computes them for one agency. Two queries."""
-    now = timezone.now()
-    consents = list(Consent.objects.filter(case=case, withdrawn_at__isnull=True).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-    ).values_list("receiving_agency_id", "receiving_sector", "granted_categories", "refused_categories"))
+    consents = list(Consent.objects.in_force().filter(case=case).values_list(
+        "receiving_agency_id", "receiving_sector", "granted_categories", "refused_categories"))
     agencies = list(Agency.objects.filter(active=True).exclude(pk=from_agency.pk).select_related("province"))
     allowed: dict[int, tuple[set, set]] = {}
     for agency in agencies:

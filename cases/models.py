@@ -8,10 +8,11 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from agencies.models import Agency, Commune, Province, Sector
-from permissions.categories import ACTION_CATEGORY_CHOICES, CASE_CUSTOM_PERMISSIONS, GENERAL
+from permissions.categories import ACTION_CATEGORY_CHOICES, CASE_CUSTOM_PERMISSIONS, GENERAL, CaseRight
 
 from . import crypto
 from .fields import EncryptedTextField
+from .transitions import StateMachine, transition
 
 CHILD_AGE = 16  # Law on Children 102/2016/QH13: a child is a person under 16.
 MINOR_AGE = 18  # GBVIMS and the UN treaties count everyone under 18.
@@ -131,12 +132,16 @@ class CaseStatus(models.TextChoices):
     REOPENED = "reopened", _("Reopened")
 
 
-CASE_TRANSITIONS: dict[str, frozenset[str]] = {
-    CaseStatus.OPEN: frozenset({CaseStatus.ACTIVE, CaseStatus.CLOSED}),
-    CaseStatus.ACTIVE: frozenset({CaseStatus.CLOSED}),
-    CaseStatus.CLOSED: frozenset({CaseStatus.REOPENED}),
-    CaseStatus.REOPENED: frozenset({CaseStatus.ACTIVE, CaseStatus.CLOSED}),
-}
+# The case status machine (cases.transitions): case_change_status checks it, the case page offers
+# its next statuses and the API lists the same ones, both by the viewer's rights.
+CASE_STATUS_MACHINE = StateMachine(field="status", states=tuple(CaseStatus.values), transitions=(
+    transition("activate", [CaseStatus.OPEN, CaseStatus.REOPENED], CaseStatus.ACTIVE, CaseRight.CHANGE),
+    transition("close", [CaseStatus.OPEN, CaseStatus.ACTIVE, CaseStatus.REOPENED], CaseStatus.CLOSED,
+               CaseRight.CLOSE),
+    transition("reopen", [CaseStatus.CLOSED], CaseStatus.REOPENED, CaseRight.CLOSE),
+))
+# status -> the statuses one step away; derived from the machine.
+CASE_TRANSITIONS: dict[str, frozenset[str]] = CASE_STATUS_MACHINE.next_states()
 
 
 class RiskLevel(models.TextChoices):
@@ -395,6 +400,17 @@ class ConsentGiver(models.TextChoices):
     GUARDIAN = "guardian", _("A parent or guardian (child under 7)")
 
 
+class ConsentQuerySet(models.QuerySet):
+    def in_force(self, at: datetime.datetime | None = None) -> "ConsentQuerySet":
+        """Consents in force at `at` (now): not withdrawn, not expired. The one statement of it for
+        queries; Consent.is_in_force says the same of one row."""
+        return self.filter(Consent.in_force_q(at))
+
+    def covering(self, agency: Agency) -> "ConsentQuerySet":
+        """Consents that apply to the agency: given to it by name, or to its sector."""
+        return self.filter(Q(receiving_agency=agency) | Q(receiving_sector=agency.sector))
+
+
 class Consent(models.Model):
     """The survivor's decision about sharing with one receiving agency, or with every agency of a
     sector, per data category. Refused categories are refused on every path, overrides included."""
@@ -422,6 +438,8 @@ class Consent(models.Model):
     )
     withdrawal_reason = EncryptedTextField(_("withdrawal reason"), blank=True)
 
+    objects = ConsentQuerySet.as_manager()
+
     class Meta:
         ordering = ["-recorded_at", "-id"]
         verbose_name = _("consent")
@@ -440,6 +458,11 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.receiving_agency_id or self.receiving_sector}"
+
+    @staticmethod
+    def in_force_q(at: datetime.datetime | None = None) -> Q:
+        at = at or timezone.now()
+        return Q(withdrawn_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=at))
 
     def is_in_force(self, at: datetime.datetime | None = None) -> bool:
         at = at or timezone.now()
@@ -510,13 +533,37 @@ class HandoffStatus(models.TextChoices):
     COMPLETED = "completed", _("Completed")
 
 
-HANDOFF_TRANSITIONS: dict[str, frozenset[str]] = {
-    HandoffStatus.SENT: frozenset({HandoffStatus.ACCEPTED, HandoffStatus.DECLINED, HandoffStatus.WITHDRAWN}),
-    HandoffStatus.ACCEPTED: frozenset({HandoffStatus.COMPLETED, HandoffStatus.WITHDRAWN}),
-    HandoffStatus.DECLINED: frozenset(),
-    HandoffStatus.WITHDRAWN: frozenset(),
-    HandoffStatus.COMPLETED: frozenset(),
-}
+# The handoff machine (cases.transitions): the services of cases.handoffs check it, the handoff page
+# shows its buttons and the API lists its allowed_actions. `right` is the side that acts. Sending a
+# declined handoff on makes a new handoff (handoff_send with forwarded_from); the declined one stays.
+HANDOFF_MACHINE = StateMachine(
+    field="status", states=tuple(HandoffStatus.values),
+    transitions=(
+        transition("accept", [HandoffStatus.SENT], HandoffStatus.ACCEPTED, "receiver"),
+        transition("decline", [HandoffStatus.SENT], HandoffStatus.DECLINED, "receiver"),
+        transition(
+            "withdraw", [HandoffStatus.SENT, HandoffStatus.ACCEPTED], HandoffStatus.WITHDRAWN, "sender",
+            guard=lambda h: h.status == HandoffStatus.SENT or h.kind == HandoffKind.REFERRAL,
+            refusal=lambda: str(_("An accepted transfer cannot be withdrawn: the case has a new lead.")),
+        ),
+        transition(
+            "complete", [HandoffStatus.ACCEPTED], HandoffStatus.COMPLETED, "receiver",
+            guard=lambda h: h.kind == HandoffKind.REFERRAL,
+            refusal=lambda: str(_("A transfer is done when accepted; the new lead closes the case.")),
+        ),
+        transition(
+            "send_on", [HandoffStatus.DECLINED], (), "sender",
+            guard=lambda h: h.case.lead_agency_id == h.from_agency_id,
+            refusal=lambda: str(_("Only the lead agency sends a case on.")),
+        ),
+    ),
+    wrong_state=lambda h: str(_("This handoff is %(status)s and cannot be changed that way.")
+                              % {"status": h.get_status_display()}),
+)
+# status -> the statuses one step away; derived from the machine.
+HANDOFF_TRANSITIONS: dict[str, frozenset[str]] = HANDOFF_MACHINE.next_states()
+# A handoff that still asks something of the receiving agency.
+HANDOFF_OPEN_STATUSES = (HandoffStatus.SENT, HandoffStatus.ACCEPTED)
 
 
 class HandoffService(models.TextChoices):
@@ -589,6 +636,17 @@ class Handoff(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(emergency_override=False) | ~Q(override_reason=""), name="handoff_override_has_reason"
+            ),
+            # One open handoff of a case per receiving agency, and one transfer waiting for an answer:
+            # handoff_send says so in words, these hold under concurrent sends.
+            models.UniqueConstraint(
+                fields=["case", "to_agency"], condition=Q(status__in=["sent", "accepted"]),
+                name="handoff_one_open_per_agency",
+                violation_error_message=_("This agency already has an open handoff of this case."),
+            ),
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(kind="transfer", status="sent"), name="handoff_one_waiting_transfer",
+                violation_error_message=_("A transfer of this case is already waiting for an answer."),
             ),
         ]
 

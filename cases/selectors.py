@@ -30,6 +30,7 @@ from permissions.readers import case_reader_condition, user_may_be_case_reader
 
 from . import crypto
 from .models import (
+    CASE_STATUS_MACHINE,
     Action,
     Case,
     CaseGroupObjectPermission,
@@ -69,6 +70,20 @@ class CaseAccess:
         if self.agency is None:
             raise PermissionDenied
         return self.agency
+
+    def may_change_status(self, right: str) -> bool:
+        """Whether a status change needing `right` is the viewer's: every change needs change_case,
+        closing and reopening close_case too (CASE_STATUS_MACHINE)."""
+        return self.can(CaseRight.CHANGE) and self.can(right)
+
+    def next_statuses(self, case: Case | None = None) -> list[str]:
+        """The statuses the viewer may move the case (this one, or its fresher copy) to now, in the
+        order of CaseStatus: what the case page offers, what the API lists, what
+        case_change_status allows."""
+        case = case or self.case
+        reachable = {target for action in CASE_STATUS_MACHINE.available(case, may=self.may_change_status)
+                     for target in CASE_STATUS_MACHINE[action].targets}
+        return [state for state in CASE_STATUS_MACHINE.states if state in reachable]
 
     def writes(self, category: str) -> bool:
         """Whether data of this category may be recorded on behalf of the acting agency."""

@@ -13,7 +13,6 @@ from agencies.models import Sector
 from permissions.categories import ACTION_CATEGORY_CHOICES, CaseRight, DataCategory
 
 from .models import (
-    CASE_TRANSITIONS,
     ActionType,
     CaseStatus,
     ConsentGiver,
@@ -221,7 +220,8 @@ class CaseDetailSerializer(CaseSummarySerializer):
         ref_name = "CaseDetail"
 
     def get_next_statuses(self, case) -> list[str]:
-        return sorted(CASE_TRANSITIONS.get(case.status, ()))
+        """The statuses you may move the case to now: by its state and your rights, as the case page."""
+        return _access(self).next_statuses(case)
 
     @extend_schema_field(AccessSerializer)
     def get_access(self, case):

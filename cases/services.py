@@ -44,7 +44,7 @@ from .inputs import (
     reject_unknown,
 )
 from .models import (
-    CASE_TRANSITIONS,
+    CASE_STATUS_MACHINE,
     Action,
     Case,
     CaseNumberSequence,
@@ -59,6 +59,7 @@ from .sharing import case_permissions_sync
 
 # The timeline is built in cases/timeline.py; importable from here with the other case functions.
 from .timeline import TimelineEntry, case_timeline  # noqa: F401
+from .transitions import TransitionNotAllowed
 
 PSEUDONYM_PREFIX = "NC-"
 _BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -138,9 +139,8 @@ def _consent_conflicts(*, case: Case, values: dict, now: datetime.datetime) -> l
         Q(receiving_agency=agency) | Q(receiving_sector=agency.sector)
     )
     refused: set[str] = set()
-    in_force = Q(withdrawn_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-    for categories in Consent.objects.filter(in_force, covering, case=case).values_list("refused_categories",
-                                                                                      flat=True):
+    for categories in Consent.objects.in_force(now).filter(covering, case=case).values_list("refused_categories",
+                                                                                          flat=True):
         refused |= set(categories)
     return sorted(granted & refused)
 
@@ -299,18 +299,19 @@ def case_update(*, access: CaseAccess, actor, data: dict, request=None) -> Case:
 @transaction.atomic
 def case_change_status(*, access: CaseAccess, actor, status: str, close_reason: str | None = None,
                        request=None) -> Case:
-    """Move the case along CASE_TRANSITIONS; closing and reopening need close_case. Closing needs a
+    """Move the case along CASE_STATUS_MACHINE; closing and reopening need close_case. Closing needs a
     written reason, kept (encrypted) on the case until it is reopened and closed again."""
     _require(access, CaseRight.CHANGE)
     agency = _acting_agency(access)
     if not isinstance(status, str) or status not in CaseStatus.values:
         raise ValidationError({"status": [_("“%(value)s” is not one of the choices.") % {"value": str(status)[:50]}]})
-    if status in (CaseStatus.CLOSED, CaseStatus.REOPENED):
-        _require(access, CaseRight.CLOSE)
+    # The rights of the actions that lead to this status (closing and reopening need close_case).
+    for right in {t.right for t in CASE_STATUS_MACHINE.transitions if status in t.targets}:
+        _require(access, right)
     case = Case.objects.select_for_update().get(pk=access.case.pk)
     old = case.status
-    if status not in CASE_TRANSITIONS[old]:
-        raise ValidationError({"status": [_("A case cannot go from %(old)s to %(new)s.") % {
+    if CASE_STATUS_MACHINE.action_to(old, status) is None:
+        raise TransitionNotAllowed({"status": [_("A case cannot go from %(old)s to %(new)s.") % {
             "old": CaseStatus(old).label, "new": CaseStatus(status).label}]})
     if status == CaseStatus.CLOSED:
         errors = FieldErrors()

@@ -8,7 +8,6 @@ their validity intervals and reads compare them with the clock.
 
 from collections import defaultdict
 
-from django.db.models import Q
 from django.utils import timezone
 
 from agencies.models import Agency, Membership
@@ -43,8 +42,7 @@ from .models import (
 
 def _consents_in_force(case: Case, now) -> list[Consent]:
     return list(
-        Consent.objects.filter(case=case, withdrawn_at__isnull=True)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        Consent.objects.in_force(now).filter(case=case)
         .order_by("recorded_at", "id")
     )
 

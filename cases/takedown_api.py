@@ -16,7 +16,13 @@ from .models import TakedownOutcome, TakedownPlatform
 from .selectors import case_get_for_user
 from .serializers import AgencyRefSerializer
 from .services import case_view
-from .takedowns import REFERENCE_LIMIT, takedown_list_for_case, takedown_outcome_record, takedown_request_record
+from .takedowns import (
+    REFERENCE_LIMIT,
+    takedown_actions,
+    takedown_list_for_case,
+    takedown_outcome_record,
+    takedown_request_record,
+)
 
 
 class TakedownSerializer(serializers.Serializer):
@@ -30,9 +36,15 @@ class TakedownSerializer(serializers.Serializer):
     requested_at = serializers.DateTimeField()
     outcome = serializers.ChoiceField(choices=TakedownOutcome.choices)
     resolved_at = serializers.DateTimeField(allow_null=True)
+    allowed_actions = serializers.SerializerMethodField(
+        help_text="The outcomes you may record now (each action is named after its outcome), as the case page "
+        "offers them.")
 
     class Meta:
         ref_name = "TakedownRequest"
+
+    def get_allowed_actions(self, takedown) -> list[str]:
+        return takedown_actions(access=self.context["access"], takedown=takedown)
 
 
 class TakedownListApi(CaseApiView):
@@ -45,7 +57,8 @@ class TakedownListApi(CaseApiView):
     )
     def get(self, request, case_id: int):
         access = case_view(user=request.user, case_id=case_id, request=request)
-        return Response(TakedownSerializer(takedown_list_for_case(access=access), many=True).data)
+        return Response(TakedownSerializer(takedown_list_for_case(access=access), many=True,
+                                          context={"access": access}).data)
 
 
 class TakedownRecordApi(CaseApiView):
@@ -80,7 +93,7 @@ class TakedownRecordApi(CaseApiView):
         payload.is_valid(raise_exception=True)
         takedown = takedown_request_record(access=access, actor=request.user, data=dict(payload.validated_data),
                                            request=request)
-        return Response(TakedownSerializer(takedown).data, status=status.HTTP_201_CREATED)
+        return Response(TakedownSerializer(takedown, context={"access": access}).data, status=status.HTTP_201_CREATED)
 
 
 TakedownCollectionApi = shared_path(
@@ -106,7 +119,7 @@ class TakedownOutcomeApi(CaseApiView):
         description="Needs log_action and the data category of the request's action. Removed, refused by the "
         "platform, no response, or back to pending.",
         request=InputSerializer,
-        responses=_responses(200, TakedownSerializer, 400, 403, 404),
+        responses=_responses(200, TakedownSerializer, 400, 403, 404, 409),
         tags=["actions"],
     )
     def post(self, request, case_id: int, takedown_id: int):
@@ -115,4 +128,4 @@ class TakedownOutcomeApi(CaseApiView):
         payload.is_valid(raise_exception=True)
         takedown = takedown_outcome_record(access=access, actor=request.user, takedown_id=takedown_id,
                                            data=dict(payload.validated_data), request=request)
-        return Response(TakedownSerializer(takedown).data)
+        return Response(TakedownSerializer(takedown, context={"access": access}).data)

@@ -37,10 +37,25 @@ from .inputs import (
 from .models import ActionType, TakedownOutcome, TakedownPlatform, TakedownRequest
 from .selectors import CaseAccess
 from .services import action_log
+from .transitions import StateMachine, transition
 
 REQUEST_FIELDS = ("platform", "content_reference", "occurred_at", "category", "text")
 OUTCOME_FIELDS = ("outcome", "resolved_at")
 REFERENCE_LIMIT = 2000
+
+# The outcome of a request (cases.transitions): each action records the outcome it is named after.
+# A later outcome replaces an earlier one (the same one again corrects its time); a request goes back
+# to pending only from an outcome. The service, the case page's choices and the API's
+# allowed_actions all read this table.
+_RESOLVED = [o for o in TakedownOutcome.values if o != TakedownOutcome.PENDING]
+TAKEDOWN_MACHINE = StateMachine(
+    field="outcome", states=tuple(TakedownOutcome.values),
+    transitions=(
+        *(transition(outcome, TakedownOutcome.values, outcome, CaseRight.LOG_ACTION) for outcome in _RESOLVED),
+        transition(TakedownOutcome.PENDING, _RESOLVED, TakedownOutcome.PENDING, CaseRight.LOG_ACTION),
+    ),
+    wrong_state=lambda takedown: _("This outcome is already recorded."),
+)
 
 
 def content_reference_normalize(reference: str) -> str:
@@ -69,6 +84,14 @@ def takedown_list_for_case(*, access: CaseAccess) -> QuerySet[TakedownRequest]:
         .select_related("action", "action__agency")
         .order_by("-requested_at", "-id")
     )
+
+
+def takedown_actions(*, access: CaseAccess, takedown: TakedownRequest) -> list[str]:
+    """The outcomes the viewer may record on the request now, in TakedownOutcome's order: the case
+    page's choices and the API's allowed_actions. Nothing for a person who may only read."""
+    if access.agency is None or access.must_choose_agency:
+        return []
+    return TAKEDOWN_MACHINE.available(takedown, may=access.can)
 
 
 def _sensitive(category: str) -> list[str]:
@@ -141,6 +164,7 @@ def takedown_outcome_record(*, access: CaseAccess, actor, takedown_id: int, data
         raise Http404
     now = timezone.now()
     outcome, resolved_at = _clean_outcome(data, takedown=takedown, now=now)
+    TAKEDOWN_MACHINE.check(outcome, takedown)
     previous = takedown.outcome
     takedown.outcome, takedown.resolved_at, takedown.outcome_recorded_by = outcome, resolved_at, actor
     takedown.save(update_fields=["outcome", "resolved_at", "outcome_recorded_by"])

@@ -28,7 +28,7 @@ from .forms import (
     ConsentRecordForm,
     ConsentWithdrawForm,
 )
-from .models import CASE_TRANSITIONS, ActionType, CaseStatus, Survivor, TechForm
+from .models import CASE_STATUS_MACHINE, ActionType, CaseStatus, Survivor, TechForm
 from .selectors import (
     case_filter_list,
     case_get_for_user,
@@ -123,11 +123,7 @@ def case_detail(request, case_id: int):
         "timeline": case_timeline(access=access),
         "consents": _consent_rows(consent_list_for_case(access=access)),
         "action_types": ActionType.choices if access.can(CaseRight.LOG_ACTION) else [],
-        "next_statuses": [
-            (value, label) for value, label in CaseStatus.choices
-            if value in CASE_TRANSITIONS[case.status]
-            and access.can(CaseRight.CLOSE if value in (CaseStatus.CLOSED, CaseStatus.REOPENED) else CaseRight.CHANGE)
-        ],
+        "next_statuses": [(value, CaseStatus(value).label) for value in access.next_statuses()],
         "can_manage_sharing": access.can(CaseRight.MANAGE_SHARING),
     })
 
@@ -174,7 +170,7 @@ def case_status_change(request, case_id: int):
 def case_close_page(request, case_id: int):
     """Closing asks first: a confirmation page with the reason, which is recorded with the case."""
     access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.CLOSE)
-    if CaseStatus.CLOSED not in CASE_TRANSITIONS[access.case.status]:
+    if not CASE_STATUS_MACHINE.allows("close", access.case):
         messages.error(request, _("This case is already closed."))
         return redirect("cases:detail", case_id=access.case.pk)
     form = CaseCloseForm(request.POST or None)

@@ -13,7 +13,7 @@ from cases.selectors import case_get_for_user
 from cases.serializers import AgencyRefSerializer, UserRefSerializer
 from permissions.categories import CaseRight
 
-from .models import RefusalGround, Requester, RequestKind, RequestStatus
+from .models import REQUEST_MACHINE, RefusalGround, Requester, RequestKind, RequestStatus
 from .services import (
     DECISIONS,
     TEXT_MAX,
@@ -24,6 +24,7 @@ from .services import (
     legal_hold_release,
     legal_holds_of_case,
     privacy_request_acknowledge,
+    privacy_request_actions,
     privacy_request_decide,
     privacy_request_get,
     privacy_request_record,
@@ -66,9 +67,15 @@ class RequestDetailSerializer(RequestSummarySerializer):
     outcome = serializers.CharField()
     package_status = serializers.SerializerMethodField()
     deadlines = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField(
+        help_text="What you may do with it now, as the request page offers it: "
+        + ", ".join(REQUEST_MACHINE.actions) + ".")
 
     class Meta:
         ref_name = "DataSubjectRequest"
+
+    def get_allowed_actions(self, dsr) -> list[str]:
+        return privacy_request_actions(user=self.context["request"].user, dsr=dsr)
 
     def get_package_status(self, dsr) -> str | None:
         package = getattr(dsr, "package", None)
@@ -124,7 +131,7 @@ class CaseRequestRecordApi(PrivacyApiView):
         dsr = privacy_request_record(access=access, actor=request.user, data=dict(payload.validated_data),
                                      request=request)
         dsr = privacy_request_get(user=request.user, request_id=dsr.pk)
-        return Response(RequestDetailSerializer(dsr).data, status=status.HTTP_201_CREATED)
+        return Response(RequestDetailSerializer(dsr, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 class RequestDetailApi(PrivacyApiView):
@@ -132,7 +139,7 @@ class RequestDetailApi(PrivacyApiView):
                    responses=_responses(200, RequestDetailSerializer, 403, 404), tags=["privacy"])
     def get(self, request, request_id: int):
         dsr = privacy_request_get(user=request.user, request_id=request_id)
-        return Response(RequestDetailSerializer(dsr).data)
+        return Response(RequestDetailSerializer(dsr, context={"request": request}).data)
 
 
 class RequestAcknowledgeApi(PrivacyApiView):
@@ -142,12 +149,12 @@ class RequestAcknowledgeApi(PrivacyApiView):
 
     @extend_schema(operation_id="privacy_requests_acknowledge", summary="Acknowledge a request",
                    description="The lead agency's supervisors. Closes the 2-working-day deadline.",
-                   request=InputSerializer, responses=_responses(200, RequestDetailSerializer, 400, 403, 404),
+                   request=InputSerializer, responses=_responses(200, RequestDetailSerializer, 400, 403, 404, 409),
                    tags=["privacy"])
     def post(self, request, request_id: int):
         RequestAcknowledgeApi.InputSerializer(data=request.data).is_valid(raise_exception=True)
         dsr = privacy_request_acknowledge(user=request.user, request_id=request_id, request=request)
-        return Response(RequestDetailSerializer(dsr).data)
+        return Response(RequestDetailSerializer(dsr, context={"request": request}).data)
 
 
 class RequestDecideApi(PrivacyApiView):
@@ -164,14 +171,14 @@ class RequestDecideApi(PrivacyApiView):
                    description="The lead agency's supervisors. Access: a worker builds the package. Erasure: the "
                    "case is anonymised unless a legal hold or an open investigation keeps it (then refused with "
                    "that ground).", request=InputSerializer,
-                   responses=_responses(200, RequestDetailSerializer, 400, 403, 404), tags=["privacy"])
+                   responses=_responses(200, RequestDetailSerializer, 400, 403, 404, 409), tags=["privacy"])
     def post(self, request, request_id: int):
         payload = RequestDecideApi.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         privacy_request_decide(user=request.user, request_id=request_id, data=dict(payload.validated_data),
                                request=request)
         dsr = privacy_request_get(user=request.user, request_id=request_id)
-        return Response(RequestDetailSerializer(dsr).data)
+        return Response(RequestDetailSerializer(dsr, context={"request": request}).data)
 
 
 class PackageDownloadApi(PrivacyApiView):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency
 from cases.fields import EncryptedTextField
 from cases.models import Case
+from cases.transitions import StateMachine, transition
 
 
 class LegalHold(models.Model):
@@ -99,6 +100,25 @@ class RequestStatus(models.TextChoices):
     GRANTED = "granted", _("Granted, being carried out")
     COMPLETED = "completed", _("Completed")
     REFUSED = "refused", _("Refused")
+
+
+# The data-subject request machine (cases.transitions): the services of privacy.services check it,
+# the request page shows its buttons and the API lists its allowed_actions. Every action is the lead
+# agency's supervisors'. A decision grants (an access request then waits for its package), refuses,
+# or completes at once; downloading the ready package completes an access request.
+LEAD_SUPERVISOR = "lead_supervisor"
+REQUEST_MACHINE = StateMachine(
+    field="status", states=tuple(RequestStatus.values),
+    transitions=(
+        transition("acknowledge", [RequestStatus.RECEIVED], RequestStatus.ACKNOWLEDGED, LEAD_SUPERVISOR,
+                   wrong_state=lambda: str(_("This request has been acknowledged already."))),
+        transition("decide", [RequestStatus.RECEIVED, RequestStatus.ACKNOWLEDGED],
+                   [RequestStatus.GRANTED, RequestStatus.COMPLETED, RequestStatus.REFUSED], LEAD_SUPERVISOR,
+                   wrong_state=lambda: str(_("This request has been decided already."))),
+        transition("download", [RequestStatus.GRANTED], RequestStatus.COMPLETED, LEAD_SUPERVISOR,
+                   guard=lambda dsr: getattr(getattr(dsr, "package", None), "status", None) == "ready"),
+    ),
+)
 
 
 class RefusalGround(models.TextChoices):

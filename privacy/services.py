@@ -24,7 +24,7 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from cases.erasure import anonymise_case
 from cases.inputs import FieldErrors, clean_choice, clean_datetime, clean_text, reject_unknown
-from cases.models import Case, HandoffService, HandoffStatus
+from cases.models import HANDOFF_OPEN_STATUSES, Case, HandoffService
 from cases.selectors import CaseAccess
 from notifications.models import Deadline, NotificationKind
 from notifications.services import deadline_close, deadline_create, notify
@@ -32,6 +32,8 @@ from permissions.categories import CaseRight
 from permissions.policy import CASE_ROLES
 
 from .models import (
+    LEAD_SUPERVISOR,
+    REQUEST_MACHINE,
     AccessPackage,
     DataSubjectRequest,
     LegalHold,
@@ -96,6 +98,13 @@ def privacy_request_get(*, user, request_id: int, supervisor: bool = False, lock
     return dsr
 
 
+def privacy_request_actions(*, user, dsr: DataSubjectRequest) -> list[str]:
+    """What the user may do with the request now (REQUEST_MACHINE): the request page's buttons and
+    the API's allowed_actions. Only the lead agency's supervisors act on a request. One query."""
+    supervises = user_supervises(user, dsr.case.lead_agency_id)
+    return REQUEST_MACHINE.available(dsr, may=lambda right: right == LEAD_SUPERVISOR and supervises)
+
+
 def lead_member_require(*, user, case: Case) -> None:
     """404 unless the user works for the case's lead agency: other agencies on the case do not learn
     what the survivor asked."""
@@ -119,7 +128,7 @@ def erasure_blockers(case: Case) -> list[str]:
     grounds = []
     if LegalHold.objects.filter(case=case, released_at__isnull=True).exists():
         grounds.append(RefusalGround.LEGAL_HOLD)
-    open_services = case.handoffs.filter(status__in=(HandoffStatus.SENT, HandoffStatus.ACCEPTED)).values_list(
+    open_services = case.handoffs.filter(status__in=HANDOFF_OPEN_STATUSES).values_list(
         "services", flat=True)
     if any(HandoffService.INVESTIGATION in (services or []) for services in open_services):
         grounds.append(RefusalGround.CRIMINAL_PROCEEDINGS)
@@ -204,8 +213,7 @@ def _acknowledge(dsr: DataSubjectRequest, *, actor, now) -> None:
 @transaction.atomic
 def privacy_request_acknowledge(*, user, request_id: int, request=None) -> DataSubjectRequest:
     dsr = privacy_request_get(user=user, request_id=request_id, supervisor=True, lock=True)
-    if dsr.status != RequestStatus.RECEIVED:
-        raise ValidationError({"status": [_("This request has been acknowledged already.")]})
+    REQUEST_MACHINE.check("acknowledge", dsr)
     _acknowledge(dsr, actor=user, now=timezone.now())
     dsr.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
     audit_record(actor=user, action=AuditAction.CHANGE, case_id=dsr.case_id, agency_id=dsr.case.lead_agency_id,
@@ -252,8 +260,7 @@ def privacy_request_decide(*, user, request_id: int, data: dict, request=None) -
     - grant correction, objection, restriction, withdrawal of consent: what was done, in `outcome`
       (the change itself is made on the case pages, where its own rules and audit apply)."""
     dsr = privacy_request_get(user=user, request_id=request_id, supervisor=True, lock=True)
-    if not dsr.is_open or dsr.status == RequestStatus.GRANTED:
-        raise ValidationError({"status": [_("This request has been decided already.")]})
+    REQUEST_MACHINE.check("decide", dsr)
     values = _clean_decision(data, dsr=dsr)
     now = timezone.now()
     if dsr.status == RequestStatus.RECEIVED:
@@ -316,7 +323,8 @@ def access_package_download(*, user, request_id: int, request=None) -> tuple[byt
         package = AccessPackage.objects.select_for_update().get(request=dsr)
     except AccessPackage.DoesNotExist:
         raise PackageGone from None
-    if package.status != AccessPackage.Status.READY:
+    dsr.package = package
+    if not REQUEST_MACHINE.allows("download", dsr):
         raise PackageGone
     content = base64.b64decode(package.content)
     now = timezone.now()

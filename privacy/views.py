@@ -25,6 +25,7 @@ from .services import (
     legal_hold_release,
     legal_holds_of_case,
     privacy_request_acknowledge,
+    privacy_request_actions,
     privacy_request_decide,
     privacy_request_get,
     privacy_request_record,
@@ -47,7 +48,7 @@ def request_detail_page(request, request_id: int):
     dsr = privacy_request_get(user=request.user, request_id=request_id)
     return render(request, "privacy/request_detail.html", {
         "dsr": dsr, "deadlines": request_deadlines(dsr), "package": getattr(dsr, "package", None),
-        "may_decide": user_supervises(request.user, dsr.case.lead_agency_id), "form": DecisionForm(),
+        "actions": privacy_request_actions(user=request.user, dsr=dsr), "form": DecisionForm(),
     })
 
 
@@ -99,7 +100,7 @@ def request_decide_page(request, request_id: int):
             return redirect("privacy:request", request_id=request_id)
     return render(request, "privacy/request_detail.html", {
         "dsr": dsr, "deadlines": request_deadlines(dsr), "package": getattr(dsr, "package", None),
-        "may_decide": True, "form": form,
+        "actions": privacy_request_actions(user=request.user, dsr=dsr), "form": form,
     }, status=400)
 
 

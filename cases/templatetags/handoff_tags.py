@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from permissions.categories import CaseRight
 
-from ..deadlines import case_deadline_list, case_deadline_may_close
+from ..deadlines import DONE, case_deadline_actions, case_deadline_list
 from ..handoffs import handoff_is_overdue, handoff_list_for_case, handoff_list_for_user
 from ..models import HandoffStatus
 
@@ -22,13 +22,11 @@ def case_coordination(context):
     handoffs = list(handoff_list_for_case(case=case, agency=access.agency))
     for handoff in handoffs:
         handoff.overdue = handoff_is_overdue(handoff, now=now)
-    agency_ids = {access.agency.pk} if access.agency else set()
     deadlines = list(case_deadline_list(access=access))
     can_log = access.can(CaseRight.LOG_ACTION)
     for deadline in deadlines:
         deadline.overdue = deadline.due_at <= now
-        deadline.may_close = can_log and case_deadline_may_close(deadline=deadline, user_agency_ids=agency_ids,
-                                                                 case_id=case.pk)
+        deadline.may_close = DONE in case_deadline_actions(access=access, deadline=deadline)
     return {
         "case": case, "handoffs": handoffs, "deadlines": deadlines, "request": context.get("request"),
         "can_send": access.can(CaseRight.MANAGE_SHARING) and access.agency is not None,

@@ -6,7 +6,7 @@ from django import template
 from permissions.categories import CaseRight
 
 from ..models import TakedownOutcome
-from ..takedowns import takedown_list_for_case
+from ..takedowns import takedown_actions, takedown_list_for_case
 
 register = template.Library()
 
@@ -14,10 +14,13 @@ register = template.Library()
 @register.inclusion_tag("takedowns/_case_takedowns.html", takes_context=True)
 def case_takedowns(context):
     access = context["access"]
+    takedowns = list(takedown_list_for_case(access=access))
+    for takedown in takedowns:
+        allowed = takedown_actions(access=access, takedown=takedown)
+        takedown.outcome_choices = [(value, label) for value, label in TakedownOutcome.choices if value in allowed]
     return {
         "case": access.case,
-        "takedowns": list(takedown_list_for_case(access=access)),
+        "takedowns": takedowns,
         "can_record": access.can(CaseRight.LOG_ACTION) and access.agency is not None,
-        "outcomes": TakedownOutcome.choices,
         "csrf_token": context.get("csrf_token"),
     }

@@ -271,7 +271,7 @@ def test_patch_is_all_or_nothing(world, shared_case, api):
     response = api(world.lead_responder).patch(
         f"/api/cases/{case.pk}/", {"risk_level": "severe", "status": "reopened"}, format="json",
     )
-    assert response.status_code == 400 and "status" in response.json()
+    assert response.status_code == 409 and "status" in response.json()
     case.refresh_from_db()
     assert case.risk_level == "medium" and case.status == "open"
     assert CaseEvent.objects.count() == events

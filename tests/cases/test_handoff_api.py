@@ -196,7 +196,7 @@ def test_accept_then_complete(world, case, api):
     assert response.json()["actions"] == ["complete"]
     assert case_get_for_user(user=world.receiving_responder, case_id=case.pk).categories == {"medical"}
     again = client.post(f"/api/handoffs/{handoff.pk}/accept/", {}, format="json")
-    assert again.status_code == 400 and "status" in again.json()
+    assert again.status_code == 409 and "status" in again.json()
     for outcome in ("", "   ", 7, "x" * 2001):
         response = client.post(f"/api/handoffs/{handoff.pk}/complete/", {"outcome": outcome}, format="json")
         assert response.status_code == 400 and "outcome" in response.json()

@@ -209,7 +209,7 @@ def test_the_deadline_api_lists_sets_and_closes(world, api):
     deadline_id = response.json()["id"]
     done = client.post(f"/api/cases/{case.pk}/deadlines/{deadline_id}/done/", {}, format="json")
     assert done.status_code == 200 and done.json()["stage"] == "closed"
-    assert client.post(f"/api/cases/{case.pk}/deadlines/{deadline_id}/done/", {}, format="json").status_code == 400
+    assert client.post(f"/api/cases/{case.pk}/deadlines/{deadline_id}/done/", {}, format="json").status_code == 409
     handoff_deadline = Deadline.objects.get(subject=f"handoff:{handoff.pk}")
     assert client.post(f"/api/cases/{case.pk}/deadlines/{handoff_deadline.pk}/done/", {},
                        format="json").status_code == 404

@@ -344,6 +344,10 @@ def _build(base: Base, world: dict) -> tuple[list[OCase], list[tuple[object, OUs
                                      c["refused"], expires_at, c["withdrawn"]))
         handoffs = []
         current = lead
+        # Rows the database refuses (partial unique constraints): a second open handoff to the same
+        # agency, a second transfer waiting for an answer. handoff_send never makes them either.
+        open_to: set[int] = set()
+        transfer_waiting = False
         for step, h in enumerate(spec["handoffs"]):
             to = agencies[h["to"]]
             if to.pk == current.pk:
@@ -351,6 +355,13 @@ def _build(base: Base, world: dict) -> tuple[list[OCase], list[tuple[object, OUs
             status = h["status"]
             if h["kind"] == TRANSFER and status == COMPLETED:
                 status = ACCEPTED  # a transfer is done once accepted
+            if status in (SENT, ACCEPTED) and to.pk in open_to:
+                continue
+            if h["kind"] == TRANSFER and status == SENT and transfer_waiting:
+                continue
+            if status in (SENT, ACCEPTED):
+                open_to.add(to.pk)
+            transfer_waiting = transfer_waiting or (h["kind"] == TRANSFER and status == SENT)
             Handoff.objects.create(
                 case=case, kind=h["kind"], from_agency=current, to_agency=to, services=["counselling"],
                 urgency=Urgency.URGENT, categories=sorted(h["categories"]), emergency_override=h["override"],
