@@ -171,6 +171,41 @@ def _single_line_values(terms: list[tuple[Key, int]], constant: int, bounds, key
     return max(0, int(hi - lo + 1))
 
 
+def _peel(reduced, bounds, targets):
+    """Drop every line that only defines a count nothing bounds. Such a count u has nothing
+    published about it (a cell of a withheld table; not a target), is in no other line, has
+    coefficient ±1, and is the total of its line: every other unknown has the opposite sign and
+    the constant the sign that makes u = constant' + Σ |c|·x, which is an integer of at least 0
+    for any other unknowns x at least 0. So the line constrains nothing else: the integer
+    solutions of the other lines are exactly those of the whole (u takes the value the line
+    gives). Repeated until none is left."""
+    def free(key):
+        return key not in targets and bounds.get(key, (0, math.inf)) == (0, math.inf)
+
+    uses: dict[Key, int] = {}
+    for terms, _c in reduced:
+        for key, _ in terms:
+            uses[key] = uses.get(key, 0) + 1
+    alive = [True] * len(reduced)
+    changed = True
+    while changed:
+        changed = False
+        for index, (terms, constant) in enumerate(reduced):
+            if not alive[index]:
+                continue
+            for key, coefficient in terms:
+                if (
+                    uses[key] == 1 and abs(coefficient) == 1 and free(key) and constant * coefficient >= 0
+                    and all(c * coefficient < 0 and bounds.get(k, (0, math.inf))[0] >= 0 for k, c in terms if k != key)
+                ):
+                    alive[index] = False
+                    for k, _ in terms:
+                        uses[k] -= 1
+                    changed = True
+                    break
+    return [line for line, keep in zip(reduced, alive, strict=True) if keep]
+
+
 _CACHE: dict = {}
 
 
@@ -191,6 +226,7 @@ def exposed_keys(system: JointSystem, *, seed: int = 0) -> set[Key]:
         terms = {k: c for k, c in terms.items() if c}
         if terms:
             reduced.append((sorted(terms.items(), key=lambda kc: repr(kc[0])), constant))
+    reduced = _peel(reduced, bounds, system.targets)
     unknowns = {k for terms, _c in reduced for k, _ in terms} | {
         k for k in system.targets if bounds.get(k, (0, math.inf))[0] != bounds.get(k, (0, math.inf))[1]
     }

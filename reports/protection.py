@@ -144,24 +144,43 @@ class _Month:
                     if self.truth.setdefault(key, value) != value:
                         raise ValueError(f"Linked count {key!r} has two values: {self.truth[key]} and {value}")
         lines: dict[frozenset, list[tuple[Hashable, int]]] = {}
+        implied: set[frozenset] = set()
+        kept: set[frozenset] = set()
 
-        def add(terms: list[tuple[Hashable, int]]):
+        def add(terms: list[tuple[Hashable, int]], *, implied_line: bool = False):
             merged: dict[Hashable, int] = {}
             for key, coefficient in terms:
                 merged[key] = merged.get(key, 0) + coefficient
             merged = {k: c for k, c in merged.items() if c}
             if len(merged) > 1:
                 lines.setdefault(frozenset(merged.items()), list(merged.items()))
+                (implied if implied_line else kept).add(frozenset(merged.items()))
 
-        for keys in self.keys:
+        # A national table whose every entry is the sum of the same entry over the provinces adds
+        # no line the joint check needs: each of its lines is the sum of the provinces' same lines
+        # (dropping an implied equation changes no solution, and lets the check peel the national
+        # counts of a withheld national table off the provinces; reports.joint._peel). The
+        # partners of an exposed count are still looked for in those lines.
+        summed = {total for total, _parts in additive}
+        part_shapes: dict[Hashable, set] = {}
+        for scope, draft in order:
+            if scope is not NATIONAL:
+                part_shapes.setdefault(draft.key, set()).add((tuple(draft.rows), tuple(draft.columns)))
+        for (scope, draft), keys in zip(order, self.keys, strict=True):
+            flag = (
+                scope is NATIONAL and part_shapes.get(draft.key) == {(tuple(draft.rows), tuple(draft.columns))}
+                and all(k in summed for row in keys for k in row)
+            )
             rows, columns = len(keys), len(keys[0])
             for i in range(rows):
-                add([(keys[i][j], 1) for j in range(columns - 1)] + [(keys[i][columns - 1], -1)])
+                add([(keys[i][j], 1) for j in range(columns - 1)] + [(keys[i][columns - 1], -1)], implied_line=flag)
             for j in range(columns):
-                add([(keys[i][j], 1) for i in range(rows - 1)] + [(keys[rows - 1][j], -1)])
+                add([(keys[i][j], 1) for i in range(rows - 1)] + [(keys[rows - 1][j], -1)], implied_line=flag)
         for total, parts in additive:
             add([(total, -1)] + [(p, 1) for p in parts])
         self.lines = list(lines.values())
+        # A line is left out of the check only when every table that states it is such a table.
+        self.check_lines = [line for name, line in lines.items() if name not in implied or name in kept]
         self.lines_of: dict[Hashable, list[int]] = {}
         for index, line in enumerate(self.lines):
             for key, _c in line:
@@ -189,7 +208,7 @@ class _Month:
                     seen = mark_bounds(result.published((i, j)), result.entry_threshold((i, j)))
                     bounds[keys[i][j]] = _intersect(bounds.get(keys[i][j], (0, math.inf)), seen)
         targets = {k for k, (lo, hi) in bounds.items() if lo != hi and self.truth.get(k, 0) > 0}
-        return JointSystem(bounds=bounds, lines=self.lines, targets=targets, truth=self.truth)
+        return JointSystem(bounds=bounds, lines=self.check_lines, targets=targets, truth=self.truth)
 
     def partners(self, exposed: Iterable[Hashable], bounds) -> set[Hashable]:
         """For each exposed key, the smallest published non-zero count of each of its lines."""
