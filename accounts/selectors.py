@@ -20,7 +20,7 @@ ANALYST = "analyst"
 # Home page of each role, in the order they are offered to someone holding several.
 HOME_BY_ROLE = {
     Role.RESPONDER.value: "accounts:responder_home",
-    Role.SUPERVISOR.value: "accounts:supervisor_home",
+    Role.SUPERVISOR.value: "supervision:register",
     Role.AGENCY_ADMIN.value: "accounts:agency_admin_home",
     ANALYST: "accounts:analyst_home",
 }
