@@ -10,6 +10,7 @@ import datetime
 import secrets
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -251,7 +252,7 @@ def case_open(
     return case
 
 
-def case_view(*, user, case_id: int, request=None) -> CaseAccess:
+def case_view(*, user: User, case_id: int, request=None) -> CaseAccess:
     """The case for `user` (as case_get_for_user), with one audit event naming the categories shown.
     The event commits before the caller renders anything, so a later failure cannot erase it."""
     with transaction.atomic():
@@ -262,7 +263,7 @@ def case_view(*, user, case_id: int, request=None) -> CaseAccess:
     return access
 
 
-def case_list_audit(*, user, case_ids: list[int], request=None) -> None:
+def case_list_audit(*, user: User, case_ids: list[int], request=None) -> None:
     """One event for one page of a case list, naming the cases shown."""
     ids = list(case_ids)
     if any(isinstance(i, bool) or not isinstance(i, int) for i in ids):
@@ -313,7 +314,7 @@ def case_update(*, access: CaseAccess, actor, data: dict, request=None) -> Case:
     return case
 
 
-def _person(user) -> dict | None:
+def _person(user: User | None) -> dict | None:
     if user is None:
         return None
     return {"id": user.pk, "name": user.get_full_name() or user.get_username()}
@@ -579,7 +580,7 @@ def consent_withdraw(*, access: CaseAccess, actor, consent_id: int, reason: str,
 # --- Duplicate search ----------------------------------------------------------------------------
 
 
-def survivor_find_by_phone(*, user, phone: str, request=None) -> list[Case]:
+def survivor_find_by_phone(*, user: User, phone: str, request=None) -> list[Case]:
     """Cases whose survivor has this phone number (however it is written), among those the user
     sees with the contact category: finding a case by number reveals contact data. The search
     itself is audited, without the number."""
