@@ -65,7 +65,7 @@ processes:
 # COVERAGE=1 measures coverage (pytest-cov) and checks the per-file floors (.ci/coverage_floors.json).
 COVERAGE ?=
 test: install-dev messages
-	$(BIN)/python -m pytest -n 2 $(if $(COVERAGE),--cov --cov-report=json:coverage.json --cov-report=term:skip-covered) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 $(if $(COVERAGE),--cov --cov-report=json:coverage.json) $(PYTEST_ARGS)
 	$(if $(COVERAGE),$(BIN)/python .ci/coverage_floor.py coverage.json)
 
 # The checks that keep the layout (CI runs them before the suites): style, migrations in step with the

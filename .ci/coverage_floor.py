@@ -70,6 +70,7 @@ def main(argv: list[str]) -> int:
         for name, data in report["files"].items()
         if data["summary"]["num_statements"]  # an empty __init__.py has nothing to cover
     }
+    print(f"Coverage of the project: {report['totals']['percent_covered']:.1f}% of statements.")
     config = json.loads(FLOORS.read_text())
     floors: dict[str, float] = config["floors"]
     problems, raises = [], {}
