@@ -14,6 +14,8 @@ export PATH := $(BIN):$(PATH)
 help:
 	@echo "make run    start HopLuc (web + Celery worker + beat) on http://$(HOST):$(PORT)/"
 	@echo "make test   run the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)"
+	@echo "            COVERAGE=1 also measures coverage and checks the per-file floors"
+	@echo "make lint   ruff, makemigrations --check, lint-imports (import contracts), mypy"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -60,11 +62,22 @@ PROCFILE ?= Procfile.dev
 processes:
 	@SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}" exec $(BIN)/honcho -e /dev/null -f $(PROCFILE) start
 
+# COVERAGE=1 measures coverage (pytest-cov) and checks the per-file floors (.ci/coverage_floors.json).
+COVERAGE ?=
 test: install-dev messages
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 $(if $(COVERAGE),--cov --cov-report=json:coverage.json) $(PYTEST_ARGS)
+	$(if $(COVERAGE),$(BIN)/python .ci/coverage_floor.py coverage.json)
 
+# The checks that keep the layout (CI runs them before the suites): style, migrations in step with the
+# models, DESIGN's import arrows (pyproject [tool.importlinter]) and types of the service and selector
+# modules (pyproject [tool.mypy]). Every check runs, each timed; any failure fails the target.
+LINT_CHECKS := "ruff check ." "python manage.py makemigrations --check --dry-run" "lint-imports" "mypy"
 lint: install-dev
-	$(BIN)/ruff check .
+	@status=0; \
+	for check in $(LINT_CHECKS); do \
+		echo "=== $$check"; TIMEFORMAT="=== $$check: %R s"; \
+		time $(BIN)/$$check || { echo "=== $$check: FAILED" >&2; status=1; }; \
+	done; exit $$status
 
 # Re-pin every dependency after editing requirements*.in.
 lock:

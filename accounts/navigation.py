@@ -25,7 +25,7 @@ NAV_BY_ROLE = {
         (_("Deadlines"), "notifications:deadlines"),
     ],
     Role.SUPERVISOR.value: [
-        (_("Supervision"), "accounts:supervisor_home"),
+        (_("Supervision"), "supervision:register"),
         (_("Review queue"), "supervision:queue"),
         (_("Dashboard"), "supervision:dashboard"),
     ],

@@ -4,6 +4,7 @@ from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.sessions.backends import db as db_sessions
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -20,17 +21,17 @@ ANALYST = "analyst"
 # Home page of each role, in the order they are offered to someone holding several.
 HOME_BY_ROLE = {
     Role.RESPONDER.value: "accounts:responder_home",
-    Role.SUPERVISOR.value: "accounts:supervisor_home",
+    Role.SUPERVISOR.value: "supervision:register",
     Role.AGENCY_ADMIN.value: "accounts:agency_admin_home",
     ANALYST: "accounts:analyst_home",
 }
 
 
-def analyst_scope_list_for_user(*, user) -> QuerySet[AnalystScope]:
+def analyst_scope_list_for_user(*, user: User) -> QuerySet[AnalystScope]:
     return AnalystScope.objects.filter(user=user).select_related("province").order_by("province__code")
 
 
-def user_roles(*, user, memberships: list[Membership] | None = None) -> set[str]:
+def user_roles(*, user: User | AnonymousUser, memberships: list[Membership] | None = None) -> set[str]:
     """Every role the user holds in an active agency, plus "analyst" when they have a reporting scope.
 
     Pass `memberships` (from `membership_list_for_user`) when the caller has them already.
@@ -45,7 +46,7 @@ def user_roles(*, user, memberships: list[Membership] | None = None) -> set[str]
     return roles
 
 
-def user_home_url_name(*, user) -> str | None:
+def user_home_url_name(*, user: User) -> str | None:
     """The URL name a user lands on after sign-in; None when they hold no role anywhere."""
     role = user_primary_role(user=user)
     if role is None:
@@ -53,7 +54,7 @@ def user_home_url_name(*, user) -> str | None:
     return HOME_BY_ROLE[role]
 
 
-def account_profile(*, user) -> dict:
+def account_profile(*, user: User) -> dict:
     """What the API tells a user about themselves: who they are and where they work, no case data."""
     return {
         "username": user.get_username(),
@@ -95,14 +96,14 @@ def _session_data(session_keys: list[str]) -> dict[str, dict]:
     return {key: store_class(session_key=key).load() for key in session_keys}
 
 
-def _signs_in(data: dict, user) -> bool:
+def _signs_in(data: dict, user: User) -> bool:
     # The session hash changes with the password: Django ends such a session at its next request.
     return data.get(SESSION_KEY) == user._meta.pk.value_to_string(user) and constant_time_compare(
         data.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()
     )
 
 
-def signin_session_list_for(*, user) -> list[SignInSession]:
+def signin_session_list_for(*, user: User) -> list[SignInSession]:
     """The user's web sessions that still sign them in (not ended, expired or cut off by a password
     change), newest first."""
     records = list(SignInSession.objects.filter(user=user).order_by("-started_at", "-pk"))
@@ -110,7 +111,7 @@ def signin_session_list_for(*, user) -> list[SignInSession]:
     return [record for record in records if _signs_in(data.get(record.session_key, {}), user)]
 
 
-def api_token_list_for(*, user) -> QuerySet[AuthToken]:
+def api_token_list_for(*, user: User) -> QuerySet[AuthToken]:
     """The user's API tokens that have not expired, newest first. Only digests are stored: the
     token itself is never shown again after sign-in; `token_key` is its first 15 characters."""
     return AuthToken.objects.filter(user=user, expiry__gt=timezone.now()).order_by("-created")

@@ -1,6 +1,7 @@
 """Writes for signing in: API tokens and the record of web sign-in sessions."""
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db import transaction
 from django.utils import timezone
@@ -56,7 +57,7 @@ def api_token_obtain(*, request, username: str, password: str, otp: str = "") ->
 
 
 @transaction.atomic
-def api_token_revoke(*, user, token_key: str, request=None) -> bool:
+def api_token_revoke(*, user: User, token_key: str, request=None) -> bool:
     """End one of the user's own API tokens; False when they have none with that key."""
     deleted, _by_model = AuthToken.objects.filter(user=user, token_key=token_key).delete()
     if deleted:
@@ -68,7 +69,7 @@ def api_token_revoke(*, user, token_key: str, request=None) -> bool:
 
 
 @transaction.atomic
-def api_tokens_revoke_all(*, user, reason: str) -> int:
+def api_tokens_revoke_all(*, user: User, reason: str) -> int:
     """End every API token of the user (password changed, account deactivated, a role taken away)."""
     deleted, _by_model = AuthToken.objects.filter(user=user).delete()
     if deleted:
@@ -85,7 +86,7 @@ SIGNIN_ID = "_hopluc_signin_id"
 SIGNIN_KEY = "_hopluc_signin_key"
 
 
-def signin_session_record(*, request, user) -> None:
+def signin_session_record(*, request, user: User) -> None:
     """Remember the session a web sign-in just started, for its owner's sessions page."""
     session = request.session
     if session.session_key is None:
@@ -119,7 +120,7 @@ def signin_session_forget(*, session_key: str | None) -> None:
 
 
 @transaction.atomic
-def signin_session_end(*, user, record_id: int, request=None) -> bool:
+def signin_session_end(*, user: User, record_id: int, request=None) -> bool:
     """End one of the user's own web sessions (signing that browser out); False when not theirs."""
     record = SignInSession.objects.filter(user=user, pk=record_id).first()
     if record is None:

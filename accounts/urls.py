@@ -14,7 +14,7 @@ urlpatterns = [
     path("acting-agency/", views.acting_agency_choose, name="acting_agency"),
     path("account/session/extend/", views.session_extend, name="session_extend"),
     path("work/", views.responder_home, name="responder_home"),
-    path("supervision/", views.supervisor_home, name="supervisor_home"),
+    # The supervisor's home (/supervision/) is supervision:register, served by supervision.urls.
     path("staff/", views.agency_admin_home, name="agency_admin_home"),
     path("reports/", views.analyst_home, name="analyst_home"),
     path("account/sessions/", views.signins_page, name="signins"),

@@ -108,14 +108,6 @@ def responder_home(request):
 
 
 @login_required
-def supervisor_home(request):
-    # The supervisor's home is the handoff register; supervision imports accounts, hence the late import.
-    from supervision.views import handoff_register_page
-
-    return handoff_register_page(request)
-
-
-@login_required
 def agency_admin_home(request):
     return _role_page(request, role="agency_admin", template="accounts/agency_admin_home.html")
 

@@ -1,6 +1,7 @@
 """Reads about agencies and the people in them."""
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Exists, OuterRef, QuerySet
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -12,18 +13,18 @@ BREAK_GLASS_APP_LABEL = "cases"
 BREAK_GLASS_CODENAME = "break_glass"
 
 
-def membership_list_for_user(*, user) -> QuerySet[Membership]:
+def membership_list_for_user(*, user: User) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user, agency__active=True).select_related("agency", "agency__province")
 
 
-def user_agencies(*, user, roles: tuple[str, ...] | None = None) -> QuerySet[Agency]:
+def user_agencies(*, user: User, roles: tuple[str, ...] | None = None) -> QuerySet[Agency]:
     qs = Agency.objects.filter(memberships__user=user, active=True)
     if roles:
         qs = qs.filter(memberships__role__in=roles)
     return qs.distinct()
 
 
-def user_primary_role(*, user) -> str | None:
+def user_primary_role(*, user: User | AnonymousUser) -> str | None:
     """The role that decides a user's home page: analyst, supervisor, agency admin, responder."""
     if not user.is_authenticated:
         return None
@@ -36,11 +37,11 @@ def user_primary_role(*, user) -> str | None:
     return None
 
 
-def user_is_agency_admin(*, user) -> bool:
+def user_is_agency_admin(*, user: User) -> bool:
     return Membership.objects.filter(user=user, role=Role.AGENCY_ADMIN, agency__active=True).exists()
 
 
-def agency_for_admin(*, user, agency_id: int) -> Agency | None:
+def agency_for_admin(*, user: User, agency_id: int) -> Agency | None:
     """The agency, if the user is one of its agency admins; None for any other agency."""
     return (
         Agency.objects.filter(
@@ -61,7 +62,7 @@ def agency_staff_list(*, agency: Agency) -> QuerySet[Membership]:
     )
 
 
-def account_attachable(*, user, agency: Agency) -> bool:
+def account_attachable(*, user: User, agency: Agency) -> bool:
     """Whether an agency admin of `agency` may attach this account: an active, ordinary account
     (never a superuser or Django staff account) that works nowhere else (no membership in another
     agency, no analyst scope) unless a system administrator released it to this agency."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group, Permission, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -78,7 +78,7 @@ def _group_for(*, agency: Agency, role: str) -> Group:
 CASE_ROLE_VALUES = tuple(role.value for role in CASE_ROLES)
 
 
-def membership_roles_check(*, user, agency: Agency, role: str) -> None:
+def membership_roles_check(*, user: User, agency: Agency, role: str) -> None:
     """Those who never read cases stay out of the roles that do (permissions/README.md, rule 2):
     an analyst, an agency admin (of any agency) or a system administrator cannot also be a
     responder or supervisor. The database refuses the same (agencies.triggers)."""
@@ -99,7 +99,7 @@ def membership_roles_check(*, user, agency: Agency, role: str) -> None:
 
 
 @transaction.atomic
-def membership_add(*, user, agency: Agency, role: str) -> Membership:
+def membership_add(*, user: User, agency: Agency, role: str) -> Membership:
     """Give the user a role in the agency, or change the role they already have there.
     ValidationError when the role cannot go with the user's other roles."""
     if role not in Role.values:
@@ -121,7 +121,7 @@ def membership_change_role(*, membership: Membership, role: str) -> Membership:
 
 
 @transaction.atomic
-def membership_remove(*, user, agency: Agency) -> None:
+def membership_remove(*, user: User, agency: Agency) -> None:
     """Take the user out of the agency: every group of that agency, then the membership."""
     user.groups.remove(*Group.objects.filter(agency_group__agency=agency))
     Membership.objects.filter(user=user, agency=agency).delete()
@@ -155,7 +155,7 @@ def user_create(*, username: str, full_name: str, email: str, password: str | No
 
 
 @transaction.atomic
-def initial_password_issue(*, user, password: str, issued_by=None) -> InitialPassword:
+def initial_password_issue(*, user: User, password: str, issued_by=None) -> InitialPassword:
     """Give the user a one-time password: it works for INITIAL_PASSWORD_HOURS and, until changed,
     opens nothing but the password change form (accounts.passwords)."""
     user.set_password(password)
@@ -209,7 +209,7 @@ class NotAttachable(Exception):
 
 
 @transaction.atomic
-def staff_attach(*, user, agency: Agency, role: str, actor=None, request=None) -> Membership:
+def staff_attach(*, user: User, agency: Agency, role: str, actor=None, request=None) -> Membership:
     """Attach an existing account to the agency (agencies.selectors.account_attachable decides
     which), using up the system administrator's release if there was one."""
     # The user row lock makes two agencies that race for the same free account take turns.
@@ -226,7 +226,7 @@ def staff_attach(*, user, agency: Agency, role: str, actor=None, request=None) -
 
 
 @transaction.atomic
-def account_release(*, user, agency: Agency, reason: str, actor, request=None) -> AccountRelease:
+def account_release(*, user: User, agency: Agency, reason: str, actor, request=None) -> AccountRelease:
     """A system administrator lets `agency` attach an account that works elsewhere."""
     if user.is_superuser or user.is_staff:
         raise ValidationError(_("Superusers and staff accounts cannot be released to an agency."))
@@ -271,7 +271,7 @@ def staff_break_glass_set(*, membership: Membership, granted: bool, actor, reque
     return True
 
 
-def _break_glass_drop_without_case_role(*, user, agency: Agency, actor, request) -> None:
+def _break_glass_drop_without_case_role(*, user: User, agency: Agency, actor, request) -> None:
     """Someone who no longer works on cases anywhere loses the right an agency admin gave them."""
     if Membership.objects.filter(user=user, role__in=CASE_ROLES).exists():
         return

@@ -9,6 +9,7 @@ accepting; the case's data only after.
 import datetime
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
@@ -100,14 +101,14 @@ class HandoffAccess:
         return self.is_sender or self.handoff.status in HANDOFF_OPEN_STATUSES
 
 
-def _case_agency_ids(user) -> set[int]:
+def _case_agency_ids(user: User) -> set[int]:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return set()
     memberships = Membership.objects.filter(user=user, role__in=CASE_ROLES, agency__active=True)
     return set(memberships.values_list("agency_id", flat=True))
 
 
-def handoff_list_for_user(*, user, direction: str = "incoming", status: str | None = None) -> QuerySet[Handoff]:
+def handoff_list_for_user(*, user: User, direction: str = "incoming", status: str | None = None) -> QuerySet[Handoff]:
     """Handoffs to (incoming) or from (outgoing) the user's agencies, newest first; of one status
     when given."""
     agency_ids = _case_agency_ids(user)
@@ -118,13 +119,13 @@ def handoff_list_for_user(*, user, direction: str = "incoming", status: str | No
     return qs.select_related("case", "from_agency", "to_agency").order_by("-sent_at", "-id")
 
 
-def handoff_user_may_handle(*, user) -> bool:
+def handoff_user_may_handle(*, user: User) -> bool:
     """Whether the user works on cases (responder or supervisor of an active agency): only they
     have handoff lists; analysts and agency admins never see a case."""
     return bool(_case_agency_ids(user))
 
 
-def handoff_get_for_user(*, user, handoff_id: int, lock: bool = False) -> HandoffAccess:
+def handoff_get_for_user(*, user: User, handoff_id: int, lock: bool = False) -> HandoffAccess:
     """The handoff with the user's side of it, or Http404 for anyone in neither agency."""
     agency_ids = _case_agency_ids(user)
     qs = Handoff.objects.select_related(
@@ -286,7 +287,7 @@ def handoff_send(*, access: CaseAccess, actor, data: dict, request=None) -> Hand
     return handoff
 
 
-def handoff_view(*, user, handoff_id: int, request=None) -> HandoffAccess:
+def handoff_view(*, user: User, handoff_id: int, request=None) -> HandoffAccess:
     """The handoff for its sender or receiver; the receiving agency's first look is recorded."""
     with transaction.atomic():
         access = handoff_get_for_user(user=user, handoff_id=handoff_id)
@@ -300,7 +301,7 @@ def handoff_view(*, user, handoff_id: int, request=None) -> HandoffAccess:
     return access
 
 
-def _transition(*, user, handoff_id: int, action: str) -> HandoffAccess:
+def _transition(*, user: User, handoff_id: int, action: str) -> HandoffAccess:
     """The handoff, locked, for an action of HANDOFF_MACHINE: taken by its side, while acting for
     that side's agency, from a state that allows it."""
     access = handoff_get_for_user(user=user, handoff_id=handoff_id, lock=True)
@@ -315,7 +316,7 @@ def _transition(*, user, handoff_id: int, action: str) -> HandoffAccess:
 
 
 @transaction.atomic
-def handoff_accept(*, user, handoff_id: int, request=None) -> Handoff:
+def handoff_accept(*, user: User, handoff_id: int, request=None) -> Handoff:
     """The receiving agency takes the handoff: it gets exactly the consented categories asked for;
     a transfer makes it the lead and the accepting responder responsible."""
     access = _transition(user=user, handoff_id=handoff_id, action=ACCEPT)
@@ -351,7 +352,7 @@ def _reason(value, key: str) -> str:
 
 
 @transaction.atomic
-def handoff_decline(*, user, handoff_id: int, reason: str, request=None) -> Handoff:
+def handoff_decline(*, user: User, handoff_id: int, reason: str, request=None) -> Handoff:
     reason = _reason(reason, "reason")
     access = _transition(user=user, handoff_id=handoff_id, action=DECLINE)
     handoff, now = access.handoff, timezone.now()
@@ -370,7 +371,7 @@ def handoff_decline(*, user, handoff_id: int, reason: str, request=None) -> Hand
 
 
 @transaction.atomic
-def handoff_withdraw(*, user, handoff_id: int, reason: str, request=None) -> Handoff:
+def handoff_withdraw(*, user: User, handoff_id: int, reason: str, request=None) -> Handoff:
     """The sender takes a handoff back: a referral while sent or accepted (access is revoked), a
     transfer only before it is accepted (after that the sender no longer leads the case)."""
     reason = _reason(reason, "reason")
@@ -393,7 +394,7 @@ def handoff_withdraw(*, user, handoff_id: int, reason: str, request=None) -> Han
 
 
 @transaction.atomic
-def handoff_complete(*, user, handoff_id: int, outcome: str, request=None) -> Handoff:
+def handoff_complete(*, user: User, handoff_id: int, outcome: str, request=None) -> Handoff:
     """The receiver records what it did; its access is reduced to the case facts."""
     errors = FieldErrors()
     outcome = errors.clean("outcome", outcome, clean_text, max_length=MESSAGE_LIMIT, required=True)
@@ -469,7 +470,7 @@ def handoff_is_overdue(handoff: Handoff, *, now: datetime.datetime | None = None
     return handoff.status == HandoffStatus.SENT and handoff.due_at <= (now or timezone.now())
 
 
-def _person_name(user) -> str:
+def _person_name(user: User | None) -> str:
     return (user.get_full_name() or user.get_username()) if user else ""
 
 

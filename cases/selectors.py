@@ -4,6 +4,7 @@ so that access is decided in one place."""
 import datetime
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Aggregate,
@@ -131,7 +132,7 @@ def _in_force(now: datetime.datetime) -> Q:
     )
 
 
-def _group_rows(user, now):
+def _group_rows(user: User, now):
     """The rows of the agency groups the user holds a membership for. Memberships are the source:
     the auth group a user is in does not count, only the Membership with the group's agency and role."""
     membership = Membership.objects.filter(
@@ -143,11 +144,11 @@ def _group_rows(user, now):
     )
 
 
-def _user_rows(user, now):
+def _user_rows(user: User, now):
     return CaseUserObjectPermission.objects.filter(_in_force(now), case_reader_condition(user), user=user)
 
 
-def case_list_visible_to(*, user) -> QuerySet[Case]:
+def case_list_visible_to(*, user: User) -> QuerySet[Case]:
     """Cases the user may see: one EXISTS over their memberships' agency rights, one over their own
     time-limited (break-glass) rights. No case for anonymous users nor for anyone who never reads
     cases (permissions.readers)."""
@@ -185,7 +186,7 @@ def case_filter_list(
     return qs
 
 
-def case_get_for_user(*, user, case_id: int, require: str = CaseRight.VIEW) -> CaseAccess:
+def case_get_for_user(*, user: User, case_id: int, require: str = CaseRight.VIEW) -> CaseAccess:
     """The case with the user's rights and categories, or Http404 when the user may not see it:
     an unshared case is indistinguishable from a missing one. PermissionDenied when the user sees
     the case but lacks `require`."""

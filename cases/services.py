@@ -10,6 +10,7 @@ import datetime
 import secrets
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -234,7 +235,7 @@ def case_open(
     return case
 
 
-def case_view(*, user, case_id: int, request=None) -> CaseAccess:
+def case_view(*, user: User, case_id: int, request=None) -> CaseAccess:
     """The case for `user` (as case_get_for_user), with one audit event naming the categories shown.
     The event commits before the caller renders anything, so a later failure cannot erase it."""
     with transaction.atomic():
@@ -245,7 +246,7 @@ def case_view(*, user, case_id: int, request=None) -> CaseAccess:
     return access
 
 
-def case_list_audit(*, user, case_ids: list[int], request=None) -> None:
+def case_list_audit(*, user: User, case_ids: list[int], request=None) -> None:
     """One event for one page of a case list, naming the cases shown."""
     ids = list(case_ids)
     if any(isinstance(i, bool) or not isinstance(i, int) for i in ids):
@@ -549,7 +550,7 @@ def consent_withdraw(*, access: CaseAccess, actor, consent_id: int, reason: str,
 # --- Duplicate search ----------------------------------------------------------------------------
 
 
-def survivor_find_by_phone(*, user, phone: str, request=None) -> list[Case]:
+def survivor_find_by_phone(*, user: User, phone: str, request=None) -> list[Case]:
     """Cases whose survivor has this phone number (however it is written), among those the user
     sees with the contact category: finding a case by number reveals contact data. The search
     itself is audited, without the number."""

@@ -8,6 +8,7 @@ their validity intervals and reads compare them with the clock.
 
 from collections import defaultdict
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from agencies.models import Agency, Membership
@@ -119,7 +120,7 @@ def _user_agencies(user_ids) -> dict[int, list[tuple[int, str]]]:
     return agencies
 
 
-def break_glass_refused(*, case: Case, user) -> frozenset[str]:
+def break_glass_refused(*, case: Case, user: User) -> frozenset[str]:
     """The categories refused in force to one of the user's agencies or their sectors: break-glass
     cannot open them."""
     consents = _consents_in_force(case, timezone.now())

@@ -62,6 +62,10 @@ class DeliveryOutcome:
     sent: bool = False
 
 
+# notifications.tasks.deliver_outbox_message, which tests/notifications/test_delivery.py checks by name.
+DELIVER_TASK = "notifications.tasks.deliver_outbox_message"
+
+
 def infra_retry_seconds(*, retries: int) -> float:
     return min(2 ** (retries + 1), INFRA_RETRY_CAP_SECONDS)
 
@@ -85,14 +89,17 @@ def outbox_relay_many(*, message_ids: list[int]) -> int:
     """Hand the rows to the delivery task; returns how many were enqueued. Never raises: rows that
     cannot be enqueued now are made due for the relay sweep, and the caller's request must not fail
     or wait for them."""
-    from .tasks import deliver_outbox_message
+    from config.celery import app
 
     done = 0
     try:
         with _publish_connection() as conn:
             for message_id in message_ids:
-                deliver_outbox_message.apply_async(
-                    args=[message_id], queue=settings.NOTIFICATIONS_QUEUE, retry=False, connection=conn
+                # By name: the task module imports this one, so importing it back would be a cycle.
+                # ignore_result as on the task itself (a kept result makes the publisher wait on Redis).
+                app.send_task(
+                    DELIVER_TASK, args=[message_id], queue=settings.NOTIFICATIONS_QUEUE, retry=False,
+                    connection=conn, ignore_result=True,
                 )
                 done += 1
     except Exception as exc:

@@ -227,6 +227,15 @@ class Channel(models.TextChoices):
     SMS = "sms", _("SMS")
 
 
+# The same words as cases.models.Urgency (notifications does not import the cases app). Here rather
+# than in texts, which imports this module: Notification.urgency_label uses them.
+URGENCY_LABELS = {"emergency": _("Emergency"), "urgent": _("Urgent"), "standard": _("Standard")}
+
+
+def urgency_text(value: str | None) -> str:
+    return str(URGENCY_LABELS[value]) if value in URGENCY_LABELS else ""
+
+
 class Notification(models.Model):
     """One event for one recipient. It is the in-app message when `in_app` is set, and the source of
     the email and SMS texts otherwise: only the case number, the event, a due time and a link."""
@@ -269,8 +278,6 @@ class Notification(models.Model):
 
     @property
     def urgency_label(self) -> str:
-        from .texts import urgency_text
-
         return urgency_text(self.urgency)
 
     @property

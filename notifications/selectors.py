@@ -4,6 +4,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
@@ -24,15 +25,15 @@ from .models import (
 # --- Notifications -------------------------------------------------------------------------------
 
 
-def notification_list_for_user(*, user) -> QuerySet[Notification]:
+def notification_list_for_user(*, user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user, in_app=True)
 
 
-def notification_unread_count(*, user) -> int:
+def notification_unread_count(*, user: User) -> int:
     return Notification.objects.filter(recipient=user, in_app=True, read_at__isnull=True).count()
 
 
-def notification_get_for_user(*, user, notification_id: int) -> Notification | None:
+def notification_get_for_user(*, user: User, notification_id: int) -> Notification | None:
     """The user's own in-app notification, or None: another user's is indistinguishable from none."""
     return notification_list_for_user(user=user).filter(pk=notification_id).first()
 
@@ -59,7 +60,7 @@ class PreferenceRow:
     locked: frozenset[str]
 
 
-def preference_matrix_for_user(*, user) -> list[PreferenceRow]:
+def preference_matrix_for_user(*, user: User) -> list[PreferenceRow]:
     """Every event × channel with the user's choice or the default, in one query."""
     stored = {
         (kind, channel): enabled
@@ -103,14 +104,14 @@ OVERDUE = "overdue"
 DEADLINE_STATES = (DUE_SOON, OVERDUE)
 
 
-def user_has_deadline_role(*, user) -> bool:
+def user_has_deadline_role(*, user: User) -> bool:
     return Membership.objects.filter(
         user=user, agency__active=True, role__in=(Role.RESPONDER, Role.SUPERVISOR)
     ).exists()
 
 
 def deadline_list_for_user(
-    *, user, state: str | None = None, now: datetime.datetime | None = None
+    *, user: User, state: str | None = None, now: datetime.datetime | None = None
 ) -> QuerySet[Deadline]:
     """Open deadlines the user answers for: their own; their agency's unassigned ones (responders);
     all of their agency's (supervisors); and those escalated to their agency (supervisors)."""
@@ -167,7 +168,7 @@ def outbox_health(*, now: datetime.datetime | None = None) -> OutboxHealth:
     )
 
 
-def supervised_agency_ids(*, user) -> list[int]:
+def supervised_agency_ids(*, user: User) -> list[int]:
     """Active agencies the user supervises; none for analysts, who never see anything about cases."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return []

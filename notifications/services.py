@@ -12,6 +12,7 @@ import re
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -321,12 +322,12 @@ def notification_mark_read(*, notification: Notification) -> bool:
     return bool(changed)
 
 
-def notification_mark_all_read(*, user) -> int:
+def notification_mark_all_read(*, user: User) -> int:
     return Notification.objects.filter(recipient=user, in_app=True, read_at__isnull=True).update(read_at=timezone.now())
 
 
 @transaction.atomic
-def preferences_update(*, user, choices: list[tuple[str, str, bool]]) -> None:
+def preferences_update(*, user: User, choices: list[tuple[str, str, bool]]) -> None:
     """Store the user's (kind, channel, enabled) choices. Switching off in-app delivery of an
     escalation or emergency is refused."""
     errors = []
@@ -349,7 +350,7 @@ def preferences_update(*, user, choices: list[tuple[str, str, bool]]) -> None:
 _PHONE_RE = re.compile(r"^\+?[0-9]{8,15}$")
 
 
-def user_contact_update(*, user, phone: str, language: str) -> UserContact:
+def user_contact_update(*, user: User, phone: str, language: str) -> UserContact:
     phone = re.sub(r"[\s.\-()]", "", phone)
     if phone and not _PHONE_RE.fullmatch(phone):
         raise ValidationError({"phone": _("Enter a mobile number of 8 to 15 digits, e.g. +84912345678.")})

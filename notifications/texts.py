@@ -10,20 +10,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext
 
 from agencies.models import Province
 from config.formats import datetime_text
 
-from .models import Deadline, Notification, NotificationKind
-
-# The same words as cases.models.Urgency (notifications does not import the cases app).
-URGENCY_LABELS = {"emergency": gettext_lazy("Emergency"), "urgent": gettext_lazy("Urgent"),
-                  "standard": gettext_lazy("Standard")}
-
-
-def urgency_text(value: str | None) -> str:
-    return str(URGENCY_LABELS[value]) if value in URGENCY_LABELS else ""
+from .models import Deadline, Notification, NotificationKind, urgency_text
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ not decide gets 403.
 
 import datetime
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -59,21 +60,21 @@ def _subject(request_id: int, code: str) -> str:
     return f"dsr:{request_id}:{code}"
 
 
-def _member_agency_ids(user, roles=CASE_ROLES) -> set[int]:
+def _member_agency_ids(user: User, roles=CASE_ROLES) -> set[int]:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return set()
     return set(Membership.objects.filter(user=user, role__in=roles, agency__active=True)
                .values_list("agency_id", flat=True))
 
 
-def user_supervises(user, agency_id: int) -> bool:
+def user_supervises(user: User, agency_id: int) -> bool:
     return agency_id in _member_agency_ids(user, roles=(Role.SUPERVISOR,))
 
 
 # --- Reads ---------------------------------------------------------------------------------------
 
 
-def privacy_requests_visible_to(*, user) -> QuerySet[DataSubjectRequest]:
+def privacy_requests_visible_to(*, user: User) -> QuerySet[DataSubjectRequest]:
     """Requests about cases the user's agency leads (responders and supervisors of the lead)."""
     agency_ids = _member_agency_ids(user)
     if not agency_ids:
@@ -84,7 +85,9 @@ def privacy_requests_visible_to(*, user) -> QuerySet[DataSubjectRequest]:
     )
 
 
-def privacy_request_get(*, user, request_id: int, supervisor: bool = False, lock: bool = False) -> DataSubjectRequest:
+def privacy_request_get(
+    *, user: User, request_id: int, supervisor: bool = False, lock: bool = False
+) -> DataSubjectRequest:
     """404 when the user may not see it; 403 when `supervisor` is needed and they are not one."""
     qs = privacy_requests_visible_to(user=user)
     if lock:
@@ -98,21 +101,21 @@ def privacy_request_get(*, user, request_id: int, supervisor: bool = False, lock
     return dsr
 
 
-def privacy_request_actions(*, user, dsr: DataSubjectRequest) -> list[str]:
+def privacy_request_actions(*, user: User, dsr: DataSubjectRequest) -> list[str]:
     """What the user may do with the request now (REQUEST_MACHINE): the request page's buttons and
     the API's allowed_actions. Only the lead agency's supervisors act on a request. One query."""
     supervises = user_supervises(user, dsr.case.lead_agency_id)
     return REQUEST_MACHINE.available(dsr, may=lambda right: right == LEAD_SUPERVISOR and supervises)
 
 
-def lead_member_require(*, user, case: Case) -> None:
+def lead_member_require(*, user: User, case: Case) -> None:
     """404 unless the user works for the case's lead agency: other agencies on the case do not learn
     what the survivor asked."""
     if case.lead_agency_id not in _member_agency_ids(user):
         raise Http404
 
 
-def legal_holds_of_case(*, user, case: Case) -> QuerySet[LegalHold]:
+def legal_holds_of_case(*, user: User, case: Case) -> QuerySet[LegalHold]:
     lead_member_require(user=user, case=case)
     return LegalHold.objects.filter(case=case).select_related("placed_by", "released_by")
 
@@ -211,7 +214,7 @@ def _acknowledge(dsr: DataSubjectRequest, *, actor, now) -> None:
 
 
 @transaction.atomic
-def privacy_request_acknowledge(*, user, request_id: int, request=None) -> DataSubjectRequest:
+def privacy_request_acknowledge(*, user: User, request_id: int, request=None) -> DataSubjectRequest:
     dsr = privacy_request_get(user=user, request_id=request_id, supervisor=True, lock=True)
     REQUEST_MACHINE.check("acknowledge", dsr)
     _acknowledge(dsr, actor=user, now=timezone.now())
@@ -251,7 +254,7 @@ def _finish(dsr: DataSubjectRequest, *, status: str, now, reason: str) -> None:
 
 
 @transaction.atomic
-def privacy_request_decide(*, user, request_id: int, data: dict, request=None) -> DataSubjectRequest:
+def privacy_request_decide(*, user: User, request_id: int, data: dict, request=None) -> DataSubjectRequest:
     """The lead supervisor's decision, ending in the documented outcome:
     - refuse: with a ground and the words the survivor is told;
     - grant access: a worker builds the package, downloadable once (access_package_download ends it);
@@ -313,7 +316,7 @@ class PackageGone(Exception):
 
 
 @transaction.atomic
-def access_package_download(*, user, request_id: int, request=None) -> tuple[bytes, str]:
+def access_package_download(*, user: User, request_id: int, request=None) -> tuple[bytes, str]:
     """The package archive, once: the content is destroyed in the same transaction, the request is
     completed and the download audited."""
     import base64
@@ -355,7 +358,7 @@ def _clean_reason(data) -> str:
 
 
 @transaction.atomic
-def legal_hold_place(*, user, case: Case, data: dict, request=None) -> LegalHold:
+def legal_hold_place(*, user: User, case: Case, data: dict, request=None) -> LegalHold:
     """A supervisor of the lead agency suspends retention and erasure; a pending retention notice is
     cancelled. The reason is encrypted here; the audit event points at the hold."""
     if case.lead_agency_id not in _member_agency_ids(user):
@@ -373,7 +376,7 @@ def legal_hold_place(*, user, case: Case, data: dict, request=None) -> LegalHold
 
 
 @transaction.atomic
-def legal_hold_release(*, user, hold_id: int, data: dict, request=None) -> LegalHold:
+def legal_hold_release(*, user: User, hold_id: int, data: dict, request=None) -> LegalHold:
     try:
         hold = LegalHold.objects.select_for_update(of=("self",)).select_related("case").get(pk=hold_id)
     except (LegalHold.DoesNotExist, ValueError, TypeError):

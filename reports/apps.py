@@ -9,6 +9,9 @@ class ReportsConfig(AppConfig):
         # Registered after the cases' step, so the demo reports count the demo cases.
         from agencies.demo import demo_step_register
 
+        # coordination registers the referral, deadline and takedown tables in indicators.INDICATORS,
+        # after indicators' own tables (coordination imports indicators; never the other way round).
+        from . import coordination  # noqa: F401
         from .demo import seed_demo_reports_step
 
         demo_step_register(seed_demo_reports_step)

@@ -32,7 +32,8 @@ Counting rules (they are the definitions the report's readers get):
   lead agency's sector, actions by the acting agency's sector. No agency is ever named.
 
 Referrals, deadlines and takedown requests are counted by reports.coordination, which registers its
-tables here (after the ones above) with its own counting rules.
+tables here (after the ones above) with its own counting rules. ReportsConfig.ready() imports it, so
+the registry is whole once Django is set up; this module imports nothing back.
 """
 
 import contextlib
@@ -499,7 +500,3 @@ def month_snapshot():
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         yield
-
-
-# Registers the referral, deadline and takedown tables after the ones above (it imports this module).
-from . import coordination  # noqa: E402, F401

@@ -10,6 +10,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
@@ -29,7 +30,7 @@ class ReportReader:
         return Q() if self.national else Q(province_id__in=self.province_ids)
 
 
-def report_reader_for_user(*, user) -> ReportReader | None:
+def report_reader_for_user(*, user: User) -> ReportReader | None:
     """What the user may read, or None when they are not an analyst."""
     if not getattr(user, "is_authenticated", False):
         return None
@@ -39,14 +40,14 @@ def report_reader_for_user(*, user) -> ReportReader | None:
     return ReportReader(national=None in provinces, province_ids=frozenset(p for p in provinces if p is not None))
 
 
-def _reader_or_refuse(user) -> ReportReader:
+def _reader_or_refuse(user: User) -> ReportReader:
     reader = report_reader_for_user(user=user)
     if reader is None:
         raise PermissionDenied
     return reader
 
 
-def monthly_report_list_visible_to(*, user, latest_only: bool = True) -> QuerySet[MonthlyReport]:
+def monthly_report_list_visible_to(*, user: User, latest_only: bool = True) -> QuerySet[MonthlyReport]:
     """The reports the user may read, newest month first, national before the provinces. Raises
     PermissionDenied for anyone who is not an analyst."""
     reader = _reader_or_refuse(user)
@@ -59,7 +60,7 @@ def monthly_report_list_visible_to(*, user, latest_only: bool = True) -> QuerySe
     return queryset.order_by("-period", "province__code", "-version")
 
 
-def monthly_report_get_for_user(*, user, report_id: int) -> MonthlyReport:
+def monthly_report_get_for_user(*, user: User, report_id: int) -> MonthlyReport:
     """The report, if the user may read it: PermissionDenied for non-analysts, 404 for a report
     outside the analyst's scope (its existence is not confirmed either)."""
     reader = _reader_or_refuse(user)

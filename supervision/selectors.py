@@ -10,6 +10,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Avg,
@@ -50,7 +51,7 @@ DEADLINE_STATES = tuple(DeadlineState.values)
 # --- Which agency ----------------------------------------------------------------------------------
 
 
-def supervised_agencies(*, user) -> list[Agency]:
+def supervised_agencies(*, user: User) -> list[Agency]:
     """Active agencies where the user is a supervisor; none for analysts, who never see a case."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return []
@@ -62,7 +63,7 @@ def supervised_agencies(*, user) -> list[Agency]:
     )
 
 
-def supervised_agency_get(*, user, agency_id: int | None = None, agencies: list[Agency] | None = None) -> Agency:
+def supervised_agency_get(*, user: User, agency_id: int | None = None, agencies: list[Agency] | None = None) -> Agency:
     """The agency the supervisor works for now: the one asked for, or their first. PermissionDenied
     for anyone who supervises no agency, or asks for one they do not supervise."""
     agencies = supervised_agencies(user=user) if agencies is None else agencies
@@ -296,7 +297,7 @@ def cases_without_action(*, agency: Agency, days: int = DEFAULT_IDLE_DAYS,
 # --- One handoff ---------------------------------------------------------------------------------------
 
 
-def handoff_get_for_supervisor(*, user, handoff_id: int, agencies: list[Agency],
+def handoff_get_for_supervisor(*, user: User, handoff_id: int, agencies: list[Agency],
                                agency_id: int | None = None) -> tuple[Handoff, Agency]:
     """The annotated handoff and the supervised agency on its side (the one asked for when the user
     supervises both). Http404 for a handoff of no agency the user supervises."""
@@ -322,7 +323,7 @@ class Milestone:
     note: str = ""
 
 
-def _person(user) -> str:
+def _person(user: User | None) -> str:
     if user is None:
         return ""
     return user.get_full_name() or user.get_username()

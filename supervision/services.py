@@ -7,6 +7,7 @@ Who may review is decided here, not by the caller: a supervisor of the agency th
 
 import datetime
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
@@ -51,7 +52,7 @@ def _clean_review(*, verdict, comment, follow_up_due, now: datetime.datetime) ->
 
 
 def _review_write(
-    *, model: type[Review], subject_field: str, subject, kind: str, agency: Agency, user, values: dict,
+    *, model: type[Review], subject_field: str, subject, kind: str, agency: Agency, user: User, values: dict,
     case_id: int, case_number: str, link: str, request,
 ) -> Review:
     now = timezone.now()
@@ -77,7 +78,7 @@ def _review_write(
     return review
 
 
-def _supervised_ids(user) -> set[int]:
+def _supervised_ids(user: User) -> set[int]:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return set()
     return set(
@@ -97,7 +98,7 @@ def _pick(sides: list[int], supervised: set[int], agency_id: int | None) -> int:
 
 
 @transaction.atomic
-def handoff_review_create(*, user, handoff_id: int, verdict: str, comment: str = "", follow_up_due=None,
+def handoff_review_create(*, user: User, handoff_id: int, verdict: str, comment: str = "", follow_up_due=None,
                           agency_id: int | None = None, request=None) -> HandoffReview:
     """A supervisor of the sending or the receiving agency signs the handoff off."""
     supervised = _supervised_ids(user)
@@ -116,7 +117,7 @@ def handoff_review_create(*, user, handoff_id: int, verdict: str, comment: str =
 
 
 @transaction.atomic
-def consent_override_review_create(*, user, consent_id: int, verdict: str, comment: str = "", follow_up_due=None,
+def consent_override_review_create(*, user: User, consent_id: int, verdict: str, comment: str = "", follow_up_due=None,
                                    agency_id: int | None = None, request=None) -> ConsentOverrideReview:
     """A supervisor of the case's lead agency reviews an emergency consent override; the consent
     no longer waits for review."""
@@ -145,7 +146,7 @@ def break_glass_reviewer_agency_ids(*, use: BreakGlassUse) -> list[int]:
 
 
 @transaction.atomic
-def break_glass_review_create(*, user, use_id: int, verdict: str, comment: str = "", follow_up_due=None,
+def break_glass_review_create(*, user: User, use_id: int, verdict: str, comment: str = "", follow_up_due=None,
                               agency_id: int | None = None, request=None) -> BreakGlassReview:
     """A supervisor of the case's lead agency, or of the user's own agency, reviews a break-glass use."""
     supervised = _supervised_ids(user)
@@ -174,7 +175,7 @@ REVIEW_SERVICES = {
 }
 
 
-def review_create(*, user, subject: str, subject_id: int, **values) -> Review:
+def review_create(*, user: User, subject: str, subject_id: int, **values) -> Review:
     """The review of any of the three subjects, by name (the API's single endpoint)."""
     if subject not in REVIEW_SERVICES:
         _raise_unknown(subject)
@@ -182,7 +183,7 @@ def review_create(*, user, subject: str, subject_id: int, **values) -> Review:
     return service(user=user, **{key: subject_id}, **values)
 
 
-def access_log_export_record(*, user, agency: Agency, filters: dict, rows: int, case_id: int | None = None,
+def access_log_export_record(*, user: User, agency: Agency, filters: dict, rows: int, case_id: int | None = None,
                              request=None) -> None:
     """The audit event of a CSV export of the access log; it commits before the file is sent."""
     with transaction.atomic():

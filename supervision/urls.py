@@ -1,5 +1,5 @@
-"""Mounted at /supervision/. The register itself is /supervision/ (accounts' supervisor home,
-which renders supervision.views.handoff_register_page)."""
+"""Mounted at /supervision/. The register itself is /supervision/, the supervisor's home page
+(accounts names it by URL, `supervision:register`, and imports nothing from supervision)."""
 
 from django.urls import path
 
@@ -8,6 +8,7 @@ from . import views
 app_name = "supervision"
 
 urlpatterns = [
+    path("", views.handoff_register_page, name="register"),
     path("handoffs/<int:handoff_id>/", views.handoff_review_page, name="handoff"),
     path("reviews/", views.review_queue_page, name="queue"),
     path("consent-overrides/<int:consent_id>/", views.consent_override_review_page, name="consent-override"),

@@ -112,7 +112,7 @@ def _query_without(request, *keys) -> str:
 @login_required
 @require_GET
 def handoff_register_page(request):
-    """The supervisor's home page (/supervision/, through accounts.views.supervisor_home)."""
+    """The supervisor's home page (/supervision/, supervision:register)."""
     agency, context = supervision_context(request)
     data = request.GET.copy()
     data.pop("page", None)

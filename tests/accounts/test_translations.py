@@ -191,7 +191,7 @@ def test_pages_in_vietnamese_show_no_english_catalog_text(world, sent_referral):
         (receiver, reverse("handoffs:incoming")),
         (receiver, reverse("handoffs:detail", args=[handoff_id])),
         (receiver, reverse("notifications:centre")),
-        (supervisor, reverse("accounts:supervisor_home")),
+        (supervisor, reverse("supervision:register")),
         (supervisor, reverse("supervision:queue")),
         (supervisor, reverse("supervision:access")),
         (supervisor, reverse("supervision:unusual-access")),

@@ -1,0 +1,76 @@
+"""The checks that keep the layout (issue 14, part 7) are configured and the import contracts hold.
+
+`make lint` (run by .ci/run before the suites) runs ruff, makemigrations --check, lint-imports and
+mypy; this test runs lint-imports itself (about a second) and checks that mypy's and the coverage
+floors' configuration name files that exist. mypy itself runs only in `make lint` (tens of seconds).
+"""
+
+import fnmatch
+import json
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = {"accounts", "agencies", "permissions", "cases", "notifications", "reports", "audit", "supervision", "privacy"}
+
+
+def _pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def test_import_contracts_hold():
+    lint_imports = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run(  # noqa: S603
+        [str(lint_imports), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def test_import_contracts_cover_every_app_and_forbid_cycles():
+    config = _pyproject()["tool"]["importlinter"]
+    assert APPS | {"config"} <= set(config["root_packages"])
+    contracts = {c["id"]: c for c in config["contracts"]}
+    layered = " ".join(contracts["apps-layers"]["layers"]).replace("|", " ").replace(":", " ").split()
+    assert set(layered) >= APPS
+    assert set(contracts["modules-acyclic"]["ancestors"]) == APPS
+    assert contracts["reports-read-only"]["source_modules"] == ["reports"]
+
+
+def test_mypy_checks_every_service_and_selector_module():
+    config = _pyproject()["tool"]["mypy"]
+    files = set(config["files"])
+    assert all((ROOT / f).is_file() for f in files), sorted(f for f in files if not (ROOT / f).is_file())
+    expected = {
+        p.relative_to(ROOT).as_posix()
+        for app in APPS for name in ("services.py", "selectors.py") if (p := ROOT / app / name).is_file()
+    }
+    assert expected <= files, sorted(expected - files)
+    assert "mypy_django_plugin.main" in config["plugins"]
+
+
+def test_coverage_floors_name_existing_files_that_need_them():
+    floors = json.loads((ROOT / ".ci" / "coverage_floors.json").read_text())
+    assert floors["floors"], "no floors"
+    for path, floor in floors["floors"].items():
+        assert (ROOT / path).is_file(), path
+        assert 0 <= floor <= 100, path
+    needed = [
+        p.relative_to(ROOT).as_posix() for app in APPS for p in (ROOT / app).glob("**/*.py")
+        if any(fnmatch.fnmatch(p.relative_to(ROOT).as_posix(), pattern)
+               for pattern in floors["files_that_need_a_floor"])
+        and "/migrations/" not in p.as_posix() and "/testing/" not in p.as_posix()
+        and p.read_text().strip()
+    ]
+    missing = sorted(set(needed) - set(floors["floors"]))
+    assert not missing, f"files without a coverage floor: {missing}"
+
+
+def test_delivery_sends_the_task_by_its_registered_name():
+    # notifications.delivery names the task instead of importing notifications.tasks (no cycle).
+    from notifications.delivery import DELIVER_TASK
+    from notifications.tasks import deliver_outbox_message
+
+    assert deliver_outbox_message.name == DELIVER_TASK
