@@ -56,13 +56,13 @@ def api_token_obtain(*, request, username: str, password: str, otp: str = "") ->
 
 
 @transaction.atomic
-def api_token_revoke(*, user, token_key: str, request=None) -> bool:
+def api_token_revoke(*, user, token_key: str) -> bool:
     """End one of the user's own API tokens; False when they have none with that key."""
     deleted, _by_model = AuthToken.objects.filter(user=user, token_key=token_key).delete()
     if deleted:
         audit_record(
             actor=user, action=AuditAction.REVOKE, target=f"user:{user.pk}",
-            details={"api_token": token_key, "by": "owner"}, request=request,
+            details={"api_token": token_key, "by": "owner"},
         )
     return bool(deleted)
 
@@ -119,7 +119,7 @@ def signin_session_forget(*, session_key: str | None) -> None:
 
 
 @transaction.atomic
-def signin_session_end(*, user, record_id: int, request=None) -> bool:
+def signin_session_end(*, user, record_id: int) -> bool:
     """End one of the user's own web sessions (signing that browser out); False when not theirs."""
     record = SignInSession.objects.filter(user=user, pk=record_id).first()
     if record is None:
@@ -128,6 +128,6 @@ def signin_session_end(*, user, record_id: int, request=None) -> bool:
     record.delete()
     audit_record(
         actor=user, action=AuditAction.REVOKE, target=f"user:{user.pk}",
-        details={"session_ended": record_id, "by": "owner"}, request=request,
+        details={"session_ended": record_id, "by": "owner"},
     )
     return True

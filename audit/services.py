@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from .chain import GENESIS_HASH, event_hash, stored_event_hash
 from .checkpoints import checkpoint_append
+from .context import current_audit_context
 from .models import AuditAction, AuditEvent
 
 logger = logging.getLogger("hopluc.audit")
@@ -35,7 +36,6 @@ def audit_record(
     reason: str = "",
     target: str = "",
     details: dict | None = None,
-    request=None,
 ) -> AuditEvent:
     """Append one event to the trail and return it.
 
@@ -50,12 +50,16 @@ def audit_record(
 
     `actor` is a user, an AnonymousUser (a failed sign-in) or None (the system). Bad arguments raise
     ValueError: they are programming errors, not user input.
+
+    The request id and client address come from the audit context (audit.context), which the edge
+    sets: the web request's, a task's or a command's.
     """
     action = AuditAction(action).value
     if reason and case_id is not None:
         # The trail is append-only: text typed about a case could never be redacted or shredded.
         raise ValueError("an event about a case carries no free-text reason; point `target` at the sealed row")
     actor_id, actor_username = _actor_snapshot(actor)
+    context = current_audit_context()
     values = {
         "actor_id": actor_id,
         "actor_username": actor_username,
@@ -64,8 +68,8 @@ def audit_record(
         "case_id": _optional_int(case_id, "case_id"),
         "categories": _categories(categories),
         "target": _text(target, "target", TARGET_MAX),
-        "ip": client_ip(request),
-        "request_id": _text(getattr(request, "request_id", "") or "", "request_id", REQUEST_ID_MAX),
+        "ip": context.ip,
+        "request_id": _text(context.request_id, "request_id", REQUEST_ID_MAX),
         "reason": _text(reason, "reason", None),
         # Stored exactly as it will be read back, so that the hash verifies later.
         "details": json.loads(json.dumps(details or {}, cls=DjangoJSONEncoder, allow_nan=False)),

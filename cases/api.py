@@ -302,7 +302,7 @@ class CaseListApi(CaseApiView):
         cases = case_filter_list(case_list_visible_to(user=request.user), **criteria)
         paginator = CaseCursorPagination()
         page = paginator.paginate_queryset(cases, request, view=self)
-        case_list_audit(user=request.user, case_ids=[case.pk for case in page], request=request)
+        case_list_audit(user=request.user, case_ids=[case.pk for case in page])
         return paginator.get_paginated_response(CaseSummarySerializer(page, many=True).data)
 
 
@@ -359,7 +359,6 @@ class CaseOpenApi(CaseApiView):
             consent=dict(data["consent"]) if data.get("consent") else None,
             risk_level=data["risk_level"],
             statistics_consent=data["statistics_consent"],
-            request=request,
         )
         # The opener has just entered all of it; the create event in the audit trail covers this echo.
         access = case_get_for_user(user=request.user, case_id=case.pk)
@@ -400,7 +399,7 @@ class CaseDetailApi(CaseApiView):
         tags=["cases"],
     )
     def get(self, request, case_id: int):
-        access = case_view(user=request.user, case_id=case_id, request=request)
+        access = case_view(user=request.user, case_id=case_id)
         case_prefetch_for_detail(access.case)
         return Response(CaseDetailSerializer(access.case, context=_access_context(access)).data)
 
@@ -460,10 +459,10 @@ class CaseUpdateApi(CaseApiView):
         with transaction.atomic():
             case = access.case
             if data:
-                case = case_update(access=access, actor=request.user, data=data, request=request)
+                case = case_update(access=access, actor=request.user, data=data)
             if new_status is not None:
                 case = case_change_status(access=access, actor=request.user, status=new_status,
-                                          close_reason=close_reason, request=request)
+                                          close_reason=close_reason)
         case.refresh_from_db()
         return Response(CaseUpdateApi.OutputSerializer(case).data)
 
@@ -492,8 +491,7 @@ class IncidentRecordApi(CaseApiView):
         payload = IncidentInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         access = case_get_for_user(user=request.user, case_id=case_id)
-        incident = incident_record(access=access, actor=request.user, data=_incident_dict(payload.validated_data),
-                                   request=request)
+        incident = incident_record(access=access, actor=request.user, data=_incident_dict(payload.validated_data))
         return Response(IncidentSerializer(incident).data, status=status.HTTP_201_CREATED)
 
 
@@ -509,7 +507,7 @@ class ActionListApi(CaseApiView):
         tags=["actions"],
     )
     def get(self, request, case_id: int):
-        access = case_view(user=request.user, case_id=case_id, request=request)
+        access = case_view(user=request.user, case_id=case_id)
         actions = action_list_visible(access=access)
         return Response(ActionSerializer(actions, many=True, context=_access_context(access)).data)
 
@@ -539,7 +537,7 @@ class ActionLogApi(CaseApiView):
         payload = ActionLogApi.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         access = case_get_for_user(user=request.user, case_id=case_id)
-        action = action_log(access=access, actor=request.user, data=dict(payload.validated_data), request=request)
+        action = action_log(access=access, actor=request.user, data=dict(payload.validated_data))
         return Response(ActionSerializer(action, context=_access_context(access)).data,
                         status=status.HTTP_201_CREATED)
 
@@ -561,7 +559,7 @@ class ConsentListApi(CaseApiView):
         tags=["consents"],
     )
     def get(self, request, case_id: int):
-        access = case_view(user=request.user, case_id=case_id, request=request)
+        access = case_view(user=request.user, case_id=case_id)
         return Response(ConsentSerializer(consent_list_for_case(access=access), many=True).data)
 
 
@@ -580,8 +578,7 @@ class ConsentRecordApi(CaseApiView):
         payload = ConsentInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         access = case_get_for_user(user=request.user, case_id=case_id)
-        consent = consent_record(access=access, actor=request.user, data=dict(payload.validated_data),
-                                 request=request)
+        consent = consent_record(access=access, actor=request.user, data=dict(payload.validated_data))
         return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
 
 
@@ -611,7 +608,7 @@ class ConsentWithdrawApi(CaseApiView):
         payload.is_valid(raise_exception=True)
         access = case_get_for_user(user=request.user, case_id=case_id)
         consent = consent_withdraw(access=access, actor=request.user, consent_id=consent_id,
-                                   reason=payload.validated_data.get("reason", ""), request=request)
+                                   reason=payload.validated_data.get("reason", ""))
         return Response(ConsentSerializer(consent).data)
 
 
@@ -642,5 +639,5 @@ class TimelineApi(CaseApiView):
         tags=["cases"],
     )
     def get(self, request, case_id: int):
-        access = case_view(user=request.user, case_id=case_id, request=request)
+        access = case_view(user=request.user, case_id=case_id)
         return Response(TimelineApi.OutputSerializer(case_timeline(access=access), many=True).data)

@@ -96,7 +96,7 @@ def _clean(*, case_number, reason, categories) -> tuple[Case | None, str, list[s
     return case, reason, categories
 
 
-def break_glass_open(*, user, case_number: str, reason: str, categories, request=None) -> BreakGlassUse:
+def break_glass_open(*, user, case_number: str, reason: str, categories) -> BreakGlassUse:
     """Open the case for `user` for BREAK_GLASS_HOURS with the chosen categories. PermissionDenied
     without the right; ValidationError for bad input or a case the user can already open."""
     if not break_glass_allowed(user=user):
@@ -132,6 +132,6 @@ def break_glass_open(*, user, case_number: str, reason: str, categories, request
         agency_ids = _user_agency_ids(user)
         audit_record(actor=user, action=AuditAction.BREAK_GLASS, case_id=case.pk,
                      agency_id=agency_ids[0] if agency_ids else None, categories=categories,
-                     target=f"break_glass:{use.pk}", request=request,
+                     target=f"break_glass:{use.pk}",
                      details={"ends_at": ends_at.isoformat(), "lead_agency_id": case.lead_agency_id})
     return use

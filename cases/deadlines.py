@@ -145,7 +145,7 @@ def _clean_deadline(data, *, now: datetime.datetime) -> dict:
 
 
 @transaction.atomic
-def case_deadline_set(*, access: CaseAccess, actor, data: dict, request=None) -> Deadline:
+def case_deadline_set(*, access: CaseAccess, actor, data: dict) -> Deadline:
     """A responder sets a follow-up or an action plan on a case they work on. It is theirs and their
     agency's: the reminder goes to them, overdue to their agency's supervisors, and the escalation
     to the lead agency's supervisors when another agency set it (to the province's coordinators
@@ -163,13 +163,13 @@ def case_deadline_set(*, access: CaseAccess, actor, data: dict, request=None) ->
         case_id=case.pk, case_number=case.number, link=case_path(case.pk),
     )
     audit_record(actor=actor, action=AuditAction.CREATE, case_id=case.pk, agency_id=access.agency.pk,
-                 target=f"deadline:{deadline.pk}", request=request,
+                 target=f"deadline:{deadline.pk}",
                  details={"kind": deadline.kind, "due_at": deadline.due_at.isoformat()})
     return deadline
 
 
 @transaction.atomic
-def case_deadline_done(*, access: CaseAccess, actor, deadline_id: int, request=None) -> Deadline:
+def case_deadline_done(*, access: CaseAccess, actor, deadline_id: int) -> Deadline:
     """Mark one of the case's own deadlines done (a legal limit, a follow-up, an action plan); only
     its owner agency's responders and supervisors may. A handoff's deadline closes with its answer."""
     if not access.can(CaseRight.LOG_ACTION):
@@ -189,7 +189,7 @@ def case_deadline_done(*, access: CaseAccess, actor, deadline_id: int, request=N
     deadline_close(subject=deadline.subject, reason=f"done:{actor.pk}")
     deadline.refresh_from_db()
     audit_record(actor=actor, action=AuditAction.CHANGE, case_id=case.pk, agency_id=deadline.owner_agency_id,
-                 target=f"deadline:{deadline.pk}", request=request, details={"closed": deadline.closed_reason})
+                 target=f"deadline:{deadline.pk}", details={"closed": deadline.closed_reason})
     return deadline
 
 

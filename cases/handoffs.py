@@ -243,7 +243,7 @@ def _clean_send(data, *, case: Case, from_agency: Agency, errors: FieldErrors) -
 
 
 @transaction.atomic
-def handoff_send(*, access: CaseAccess, actor, data: dict, request=None) -> Handoff:
+def handoff_send(*, access: CaseAccess, actor, data: dict) -> Handoff:
     """Refer or transfer the case to another agency. Needs manage_sharing (the lead agency)."""
     if not access.can(CaseRight.MANAGE_SHARING):
         raise PermissionDenied
@@ -272,14 +272,14 @@ def handoff_send(*, access: CaseAccess, actor, data: dict, request=None) -> Hand
     _notify(handoff, kind=kind, agency_id=handoff.to_agency_id, stage="sent")
     if handoff.emergency_override:
         audit_record(actor=actor, action=AuditAction.CONSENT_OVERRIDE, case_id=case.pk, agency_id=access.agency.pk,
-                     categories=handoff.categories, target=f"handoff:{handoff.pk}", request=request)
+                     categories=handoff.categories, target=f"handoff:{handoff.pk}")
     audit_record(actor=actor, action=AuditAction.CREATE, case_id=case.pk, agency_id=access.agency.pk,
-                 categories=handoff.categories, target=f"handoff:{handoff.pk}", request=request,
+                 categories=handoff.categories, target=f"handoff:{handoff.pk}",
                  details={"to_agency_id": handoff.to_agency_id, "kind": handoff.kind, "urgency": handoff.urgency})
     return handoff
 
 
-def handoff_view(*, user, handoff_id: int, request=None) -> HandoffAccess:
+def handoff_view(*, user, handoff_id: int) -> HandoffAccess:
     """The handoff for its sender or receiver; the receiving agency's first look is recorded."""
     with transaction.atomic():
         access = handoff_get_for_user(user=user, handoff_id=handoff_id)
@@ -289,7 +289,7 @@ def handoff_view(*, user, handoff_id: int, request=None) -> HandoffAccess:
             if Handoff.objects.filter(pk=handoff.pk, viewed_at__isnull=True).update(viewed_at=now, viewed_by=user):
                 handoff.viewed_at, handoff.viewed_by = now, user
         audit_record(actor=user, action=AuditAction.VIEW, case_id=handoff.case_id, agency_id=access.agency.pk,
-                     target=f"handoff:{handoff.pk}", request=request)
+                     target=f"handoff:{handoff.pk}")
     return access
 
 
@@ -308,7 +308,7 @@ def _transition(*, user, handoff_id: int, side: str, allowed_from: tuple[str, ..
 
 
 @transaction.atomic
-def handoff_accept(*, user, handoff_id: int, request=None) -> Handoff:
+def handoff_accept(*, user, handoff_id: int) -> Handoff:
     """The receiving agency takes the handoff: it gets exactly the consented categories asked for;
     a transfer makes it the lead and the accepting responder responsible."""
     access = _transition(user=user, handoff_id=handoff_id, side="receiver", allowed_from=(HandoffStatus.SENT,))
@@ -332,7 +332,7 @@ def handoff_accept(*, user, handoff_id: int, request=None) -> Handoff:
     _event(case, CaseEventType.HANDOFF_ACCEPTED, user, handoff.to_agency, now, handoff)
     _notify(handoff, kind=NotificationKind.HANDOFF_ACCEPTED, agency_id=handoff.from_agency_id, stage="accepted")
     audit_record(actor=user, action=AuditAction.SHARE, case_id=case.pk, agency_id=handoff.to_agency_id,
-                 categories=handoff.categories, target=f"handoff:{handoff.pk}", request=request,
+                 categories=handoff.categories, target=f"handoff:{handoff.pk}",
                  details={"kind": handoff.kind})
     return handoff
 
@@ -345,7 +345,7 @@ def _reason(value, key: str) -> str:
 
 
 @transaction.atomic
-def handoff_decline(*, user, handoff_id: int, reason: str, request=None) -> Handoff:
+def handoff_decline(*, user, handoff_id: int, reason: str) -> Handoff:
     reason = _reason(reason, "reason")
     access = _transition(user=user, handoff_id=handoff_id, side="receiver", allowed_from=(HandoffStatus.SENT,))
     handoff, now = access.handoff, timezone.now()
@@ -359,12 +359,12 @@ def handoff_decline(*, user, handoff_id: int, reason: str, request=None) -> Hand
     _event(handoff.case, CaseEventType.HANDOFF_DECLINED, user, handoff.to_agency, now, handoff)
     _notify(handoff, kind=NotificationKind.HANDOFF_DECLINED, agency_id=handoff.from_agency_id, stage="declined")
     audit_record(actor=user, action=AuditAction.CHANGE, case_id=handoff.case_id, agency_id=handoff.to_agency_id,
-                 target=f"handoff:{handoff.pk}", request=request, details={"status": "declined"})
+                 target=f"handoff:{handoff.pk}", details={"status": "declined"})
     return handoff
 
 
 @transaction.atomic
-def handoff_withdraw(*, user, handoff_id: int, reason: str, request=None) -> Handoff:
+def handoff_withdraw(*, user, handoff_id: int, reason: str) -> Handoff:
     """The sender takes a handoff back: a referral while sent or accepted (access is revoked), a
     transfer only before it is accepted (after that the sender no longer leads the case)."""
     reason = _reason(reason, "reason")
@@ -385,12 +385,12 @@ def handoff_withdraw(*, user, handoff_id: int, reason: str, request=None) -> Han
     _notify(handoff, kind=NotificationKind.HANDOFF_WITHDRAWN, agency_id=handoff.to_agency_id, stage="withdrawn")
     audit_record(actor=user, action=AuditAction.REVOKE if was_accepted else AuditAction.CHANGE, case_id=case.pk,
                  agency_id=handoff.from_agency_id, categories=handoff.categories if was_accepted else (),
-                 target=f"handoff:{handoff.pk}", request=request, details={"status": "withdrawn"})
+                 target=f"handoff:{handoff.pk}", details={"status": "withdrawn"})
     return handoff
 
 
 @transaction.atomic
-def handoff_complete(*, user, handoff_id: int, outcome: str, request=None) -> Handoff:
+def handoff_complete(*, user, handoff_id: int, outcome: str) -> Handoff:
     """The receiver records what it did; its access is reduced to the case facts."""
     errors = FieldErrors()
     outcome = errors.clean("outcome", outcome, clean_text, max_length=MESSAGE_LIMIT, required=True)
@@ -407,7 +407,7 @@ def handoff_complete(*, user, handoff_id: int, outcome: str, request=None) -> Ha
     _event(case, CaseEventType.HANDOFF_COMPLETED, user, handoff.to_agency, now, handoff)
     _notify(handoff, kind=NotificationKind.HANDOFF_COMPLETED, agency_id=handoff.from_agency_id, stage="completed")
     audit_record(actor=user, action=AuditAction.REVOKE, case_id=case.pk, agency_id=handoff.to_agency_id,
-                 categories=handoff.categories, target=f"handoff:{handoff.pk}", request=request,
+                 categories=handoff.categories, target=f"handoff:{handoff.pk}",
                  details={"status": "completed"})
     return handoff
 

@@ -75,7 +75,7 @@ def _sensitive(category: str) -> list[str]:
 
 
 @transaction.atomic
-def takedown_request_record(*, access: CaseAccess, actor, data: dict, request=None) -> TakedownRequest:
+def takedown_request_record(*, access: CaseAccess, actor, data: dict) -> TakedownRequest:
     """Record a request to a platform to take content down: the action, and the request with the
     hash of the content reference. Needs log_action, like any action."""
     if not access.can(CaseRight.LOG_ACTION):
@@ -92,14 +92,14 @@ def takedown_request_record(*, access: CaseAccess, actor, data: dict, request=No
     # Checked here too, so that one request gets every message at once; action_log checks again.
     clean_action(action_data, errors=errors, now=now)
     errors.raise_if_any()
-    action = action_log(access=access, actor=actor, data=action_data, request=request)
+    action = action_log(access=access, actor=actor, data=action_data)
     takedown = TakedownRequest.objects.create(
         case=access.case, action=action, platform=platform, content_reference_hash=content_reference_hash(reference),
         requested_at=action.occurred_at,
     )
     audit_record(actor=actor, action=AuditAction.CREATE, case_id=access.case.pk, agency_id=action.agency_id,
                  categories=_sensitive(action.category), target=f"takedown:{takedown.pk}",
-                 details={"platform": platform, "action_id": action.pk}, request=request)
+                 details={"platform": platform, "action_id": action.pk})
     return takedown
 
 
@@ -126,8 +126,7 @@ def _clean_outcome(data, *, takedown: TakedownRequest, now: datetime.datetime) -
 
 
 @transaction.atomic
-def takedown_outcome_record(*, access: CaseAccess, actor, takedown_id: int, data: dict,
-                            request=None) -> TakedownRequest:
+def takedown_outcome_record(*, access: CaseAccess, actor, takedown_id: int, data: dict) -> TakedownRequest:
     """Record what the platform did (removed, refused, no response) or set the request back to
     pending; `resolved_at` defaults to now. A later outcome replaces an earlier one; each is audited."""
     if not access.can(CaseRight.LOG_ACTION):
@@ -145,5 +144,5 @@ def takedown_outcome_record(*, access: CaseAccess, actor, takedown_id: int, data
     takedown.save(update_fields=["outcome", "resolved_at", "outcome_recorded_by"])
     audit_record(actor=actor, action=AuditAction.CHANGE, case_id=access.case.pk, agency_id=access.agency.pk,
                  categories=_sensitive(takedown.action.category), target=f"takedown:{takedown.pk}",
-                 details={"outcome": outcome, "previous": previous}, request=request)
+                 details={"outcome": outcome, "previous": previous})
     return takedown

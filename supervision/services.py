@@ -52,7 +52,7 @@ def _clean_review(*, verdict, comment, follow_up_due, now: datetime.datetime) ->
 
 def _review_write(
     *, model: type[Review], subject_field: str, subject, kind: str, agency: Agency, user, values: dict,
-    case_id: int, case_number: str, link: str, request,
+    case_id: int, case_number: str, link: str,
 ) -> Review:
     now = timezone.now()
     deadline_subject = f"review:{kind}:{subject.pk}:{agency.pk}"
@@ -70,7 +70,7 @@ def _review_write(
     )
     audit_record(
         actor=user, action=AuditAction.CREATE, case_id=case_id, agency_id=agency.pk,
-        target=f"{kind}_review:{review.pk}", request=request,
+        target=f"{kind}_review:{review.pk}",
         details={"subject": f"{kind}:{subject.pk}", "verdict": review.verdict,
                  "follow_up_due": review.follow_up_due.isoformat() if review.follow_up_due else None},
     )
@@ -98,7 +98,7 @@ def _pick(sides: list[int], supervised: set[int], agency_id: int | None) -> int:
 
 @transaction.atomic
 def handoff_review_create(*, user, handoff_id: int, verdict: str, comment: str = "", follow_up_due=None,
-                          agency_id: int | None = None, request=None) -> HandoffReview:
+                          agency_id: int | None = None) -> HandoffReview:
     """A supervisor of the sending or the receiving agency signs the handoff off."""
     supervised = _supervised_ids(user)
     if not supervised:
@@ -111,13 +111,13 @@ def handoff_review_create(*, user, handoff_id: int, verdict: str, comment: str =
     return _review_write(
         model=HandoffReview, subject_field="handoff", subject=handoff, kind="handoff",
         agency=Agency.objects.get(pk=side), user=user, values=values, case_id=handoff.case_id,
-        case_number=handoff.case.number, link=handoff_path(handoff.pk), request=request,
+        case_number=handoff.case.number, link=handoff_path(handoff.pk),
     )
 
 
 @transaction.atomic
 def consent_override_review_create(*, user, consent_id: int, verdict: str, comment: str = "", follow_up_due=None,
-                                   agency_id: int | None = None, request=None) -> ConsentOverrideReview:
+                                   agency_id: int | None = None) -> ConsentOverrideReview:
     """A supervisor of the case's lead agency reviews an emergency consent override; the consent
     no longer waits for review."""
     supervised = _supervised_ids(user)
@@ -133,7 +133,7 @@ def consent_override_review_create(*, user, consent_id: int, verdict: str, comme
     return _review_write(
         model=ConsentOverrideReview, subject_field="consent", subject=consent, kind="consent_override",
         agency=Agency.objects.get(pk=side), user=user, values=values, case_id=consent.case_id,
-        case_number=consent.case.number, link=f"/cases/{consent.case_id}/", request=request,
+        case_number=consent.case.number, link=f"/cases/{consent.case_id}/",
     )
 
 
@@ -146,7 +146,7 @@ def break_glass_reviewer_agency_ids(*, use: BreakGlassUse) -> list[int]:
 
 @transaction.atomic
 def break_glass_review_create(*, user, use_id: int, verdict: str, comment: str = "", follow_up_due=None,
-                              agency_id: int | None = None, request=None) -> BreakGlassReview:
+                              agency_id: int | None = None) -> BreakGlassReview:
     """A supervisor of the case's lead agency, or of the user's own agency, reviews a break-glass use."""
     supervised = _supervised_ids(user)
     if not supervised:
@@ -159,7 +159,7 @@ def break_glass_review_create(*, user, use_id: int, verdict: str, comment: str =
     return _review_write(
         model=BreakGlassReview, subject_field="use", subject=use, kind="break_glass",
         agency=Agency.objects.get(pk=side), user=user, values=values, case_id=use.case_id,
-        case_number=use.case.number, link=break_glass_path(use.pk), request=request,
+        case_number=use.case.number, link=break_glass_path(use.pk),
     )
 
 
@@ -182,9 +182,8 @@ def review_create(*, user, subject: str, subject_id: int, **values) -> Review:
     return service(user=user, **{key: subject_id}, **values)
 
 
-def access_log_export_record(*, user, agency: Agency, filters: dict, rows: int, case_id: int | None = None,
-                             request=None) -> None:
+def access_log_export_record(*, user, agency: Agency, filters: dict, rows: int, case_id: int | None = None) -> None:
     """The audit event of a CSV export of the access log; it commits before the file is sent."""
     with transaction.atomic():
         audit_record(actor=user, action=AuditAction.EXPORT, agency_id=agency.pk, case_id=case_id,
-                     target="access_log", request=request, details={"filters": filters, "rows": rows})
+                     target="access_log", details={"filters": filters, "rows": rows})

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that every response, even an early redirect, carries the request id.
     "audit.middleware.RequestIdMiddleware",
+    # The request id, client address and user agent that audit_record reads (audit.context).
+    "audit.middleware.AuditContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After whitenoise: static files keep their long cache lifetime; everything else is no-store.
