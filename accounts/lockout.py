@@ -83,7 +83,7 @@ def lockouts_for_usernames(*, usernames) -> dict[str, datetime]:
     return {row["username"]: row["last"] + cool_off() for row in rows if row["failures"] >= limit}
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def lockout_lift(
     *, actor, user=None, username: str = "", ip_address: str = "", agency_id: int | None = None
 ) -> int:

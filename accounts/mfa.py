@@ -134,7 +134,7 @@ def _recovery_codes_replace(*, user) -> list[str]:
     return codes
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def mfa_enrol_confirm(*, user, device: TOTPDevice, code: str) -> list[str] | None:
     """Confirm a pending authenticator with a code from it; returns the new recovery codes, or None
     when the code is wrong. Any earlier authenticator and recovery codes are replaced."""
@@ -153,7 +153,7 @@ def mfa_enrol_confirm(*, user, device: TOTPDevice, code: str) -> list[str] | Non
     return codes
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def mfa_recovery_codes_regenerate(*, user) -> list[str]:
     if not mfa_enrolled(user):
         raise SecondFactorError("not enrolled")

@@ -57,7 +57,7 @@ def initial_password_check(*, user, allow_pending: bool) -> datetime.datetime | 
     return expires_at
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def password_changed(*, user) -> None:
     """Record that the user chose a new password: an initial password stops being one."""
     cleared, _detail = InitialPassword.objects.filter(user=user).delete()

@@ -6,8 +6,9 @@ from django.db import transaction
 from django.utils import timezone
 from knox.models import AuthToken
 
+from audit.context import client_ip
 from audit.models import AuditAction
-from audit.services import audit_record, client_ip
+from audit.services import audit_record
 
 from .login_events import USER_AGENT_MAX
 from .mfa import mfa_needed_for, verify_code
@@ -55,7 +56,7 @@ def api_token_obtain(*, request, username: str, password: str, otp: str = "") ->
     return instance, token
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def api_token_revoke(*, user, token_key: str) -> bool:
     """End one of the user's own API tokens; False when they have none with that key."""
     deleted, _by_model = AuthToken.objects.filter(user=user, token_key=token_key).delete()
@@ -118,7 +119,7 @@ def signin_session_forget(*, session_key: str | None) -> None:
         SignInSession.objects.filter(session_key=session_key).delete()
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def signin_session_end(*, user, record_id: int) -> bool:
     """End one of the user's own web sessions (signing that browser out); False when not theirs."""
     record = SignInSession.objects.filter(user=user, pk=record_id).first()

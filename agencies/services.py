@@ -168,7 +168,7 @@ def initial_password_issue(*, user, password: str, issued_by=None) -> InitialPas
     return initial
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def staff_create_person(*, agency: Agency, username: str, full_name: str, email: str, role: str,
                         actor=None):
     """Create a new user with a generated one-time password and give them the role; returns
@@ -182,7 +182,7 @@ def staff_create_person(*, agency: Agency, username: str, full_name: str, email:
     return membership, password
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def staff_initial_password_reissue(*, membership: Membership, actor=None) -> str:
     """A new one-time password for a colleague whose first one was never changed (typically: it
     expired). Only for someone who works in this agency alone, so that no agency admin can take over
@@ -207,7 +207,7 @@ class NotAttachable(Exception):
     answers the same for an unknown username, a superuser and an account working elsewhere."""
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def staff_attach(*, user, agency: Agency, role: str, actor=None) -> Membership:
     """Attach an existing account to the agency (agencies.selectors.account_attachable decides
     which), using up the system administrator's release if there was one."""
@@ -248,7 +248,7 @@ def _break_glass_permission() -> Permission:
     return Permission.objects.get(content_type__app_label=BREAK_GLASS_APP_LABEL, codename=BREAK_GLASS_CODENAME)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def staff_break_glass_set(*, membership: Membership, granted: bool, actor) -> bool:
     """Give or take the break-glass right (in person, not through a group) of a colleague working on
     cases in the agency. Returns whether anything changed; every change is audited."""
@@ -280,7 +280,7 @@ def _break_glass_drop_without_case_role(*, user, agency: Agency, actor) -> None:
                      details={"right": f"{BREAK_GLASS_APP_LABEL}.{BREAK_GLASS_CODENAME}", "granted": False})
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def agency_mfa_requirement_set(*, agency: Agency, required: bool, actor) -> bool:
     """Require (or stop requiring) a second factor from every member of the agency; audited.
     Returns whether anything changed. Supervisors and admins need one whatever this says."""
@@ -308,7 +308,7 @@ def _refuse_to_remove_last_admin(*, membership: Membership) -> None:
         raise ValidationError(_("The agency needs at least one agency admin; appoint another one first."))
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def staff_change_role(*, membership: Membership, role: str, actor=None) -> Membership:
     if role != Role.AGENCY_ADMIN:
         _refuse_to_remove_last_admin(membership=membership)
@@ -317,7 +317,7 @@ def staff_change_role(*, membership: Membership, role: str, actor=None) -> Membe
     return changed
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def staff_remove(*, membership: Membership, actor=None) -> None:
     _refuse_to_remove_last_admin(membership=membership)
     membership_remove(user=membership.user, agency=membership.agency)

@@ -10,10 +10,13 @@ these (a shell, a test calling a service directly) the context is empty: no addr
 from __future__ import annotations
 
 import contextvars
+import ipaddress
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+
+from django.conf import settings
 
 REQUEST_ID_MAX = 100  # AuditEvent.request_id
 USER_AGENT_MAX = 300
@@ -62,9 +65,7 @@ def audit_context(context: AuditContext | None = None, **fields) -> Iterator[Aud
 
 def request_audit_context(request) -> AuditContext:
     """The context of a web request: the id RequestIdMiddleware gave it, the client address (as
-    audit.services.client_ip reads it) and the user agent."""
-    from .services import client_ip
-
+    client_ip reads it) and the user agent."""
     return AuditContext(
         request_id=_clip(getattr(request, "request_id", "") or "", REQUEST_ID_MAX),
         ip=client_ip(request),
@@ -84,6 +85,24 @@ def task_audit_context(task_name: str, task_id: str | None = None) -> AuditConte
 def command_audit_context(command_name: str) -> AuditContext:
     """The context of a management command run: request id `command:<name>:<uuid>`."""
     return AuditContext(request_id=_clip(f"command:{command_name}:{uuid.uuid4()}", REQUEST_ID_MAX), origin="command")
+
+
+def client_ip(request) -> str | None:
+    """The client address: REMOTE_ADDR, or with AUDIT_TRUSTED_PROXIES = n reverse proxies in front,
+    the address the outermost trusted proxy saw (n-th from the right of X-Forwarded-For)."""
+    if request is None:
+        return None
+    meta = getattr(request, "META", {})
+    candidate = meta.get("REMOTE_ADDR")
+    proxies = getattr(settings, "AUDIT_TRUSTED_PROXIES", 0)
+    if proxies:
+        hops = [hop.strip() for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        # Hops left of the ones our proxies appended are whatever the client chose to send.
+        candidate = hops[-proxies] if len(hops) >= proxies else None
+    try:
+        return str(ipaddress.ip_address(candidate)) if candidate else None
+    except ValueError:
+        return None
 
 
 def _clip(value: str, limit: int) -> str:

@@ -1,11 +1,9 @@
 """Writes to the audit trail. `audit_record` is the one way an event gets in."""
 
-import ipaddress
 import json
 import logging
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, router, transaction
 from django.db.models import Count, Min
@@ -212,24 +210,6 @@ def audit_checkpoint_write_safely(*, why: str) -> dict | None:
         return audit_checkpoint_write(why=why)
     except Exception:  # noqa: BLE001 - logged; the next scheduled anchor covers the head
         logger.exception("audit anchor (%s) could not be written", why)
-        return None
-
-
-def client_ip(request) -> str | None:
-    """The client address: REMOTE_ADDR, or with AUDIT_TRUSTED_PROXIES = n reverse proxies in front,
-    the address the outermost trusted proxy saw (n-th from the right of X-Forwarded-For)."""
-    if request is None:
-        return None
-    meta = getattr(request, "META", {})
-    candidate = meta.get("REMOTE_ADDR")
-    proxies = getattr(settings, "AUDIT_TRUSTED_PROXIES", 0)
-    if proxies:
-        hops = [hop.strip() for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
-        # Hops left of the ones our proxies appended are whatever the client chose to send.
-        candidate = hops[-proxies] if len(hops) >= proxies else None
-    try:
-        return str(ipaddress.ip_address(candidate)) if candidate else None
-    except ValueError:
         return None
 
 

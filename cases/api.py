@@ -21,7 +21,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.views import APIView, exception_handler
+from rest_framework.views import APIView
 
 from agencies.acting import (
     ACTING_AGENCY_HEADER,
@@ -32,6 +32,7 @@ from agencies.acting import (
     case_membership_agencies,
 )
 from agencies.models import Agency, Sector
+from config.errors import api_exception_handler
 from config.parsers import BoundedJSONParser
 from permissions.categories import ACTION_CATEGORY_CHOICES, DataCategory
 
@@ -101,13 +102,13 @@ def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
 
 def case_api_exception_handler(exc, context):
     """DRF's handler, plus a 400 for Django's ValidationError (what the services raise on bad
-    input). Http404 and PermissionDenied are mapped by DRF itself."""
+    input). Http404, PermissionDenied and the domain NotFound are mapped by the project's handler."""
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
         exc = ValidationError(detail)
     if isinstance(exc, ValidationError):
         exc = ValidationError(_flatten(exc.detail))
-    return exception_handler(exc, context)
+    return api_exception_handler(exc, context)
 
 
 # A map from dotted field path to messages; the paths depend on the input, hence no fixed properties.

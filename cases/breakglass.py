@@ -23,7 +23,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,6 +32,7 @@ from audit.services import audit_record
 from notifications.models import NotificationKind
 from notifications.services import notify
 from permissions.categories import DataCategory
+from permissions.exceptions import NotFound
 from permissions.policy import CASE_ROLES
 from permissions.readers import user_is_case_reader
 
@@ -104,7 +104,7 @@ def break_glass_open(*, user, case_number: str, reason: str, categories) -> Brea
     case, reason, categories = _clean(case_number=case_number, reason=reason, categories=categories)
     try:
         case_get_for_user(user=user, case_id=case.pk)
-    except Http404:
+    except NotFound:
         pass
     else:
         raise ValidationError({"case_number": [_("You can already open this case: open it from your cases, "

@@ -27,7 +27,6 @@ import secrets
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,6 +36,7 @@ from audit.services import audit_record
 from notifications.models import Deadline
 from notifications.services import deadline_close, deadline_create
 from permissions.categories import CaseRight
+from permissions.exceptions import NotFound
 from permissions.policy import CASE_ROLES
 
 from .inputs import FieldErrors, clean_choice, clean_datetime, reject_unknown
@@ -144,7 +144,7 @@ def _clean_deadline(data, *, now: datetime.datetime) -> dict:
     return values
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def case_deadline_set(*, access: CaseAccess, actor, data: dict) -> Deadline:
     """A responder sets a follow-up or an action plan on a case they work on. It is theirs and their
     agency's: the reminder goes to them, overdue to their agency's supervisors, and the escalation
@@ -168,7 +168,7 @@ def case_deadline_set(*, access: CaseAccess, actor, data: dict) -> Deadline:
     return deadline
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def case_deadline_done(*, access: CaseAccess, actor, deadline_id: int) -> Deadline:
     """Mark one of the case's own deadlines done (a legal limit, a follow-up, an action plan); only
     its owner agency's responders and supervisors may. A handoff's deadline closes with its answer."""
@@ -180,7 +180,7 @@ def case_deadline_done(*, access: CaseAccess, actor, deadline_id: int) -> Deadli
             pk=deadline_id, case_id=case.pk, subject__startswith=_case_prefix(case.pk)
         )
     except (Deadline.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+        raise NotFound from None
     if not Membership.objects.filter(user=actor, agency_id=deadline.owner_agency_id, role__in=CASE_ROLES,
                                      agency__active=True).exists():
         raise PermissionDenied

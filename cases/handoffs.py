@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,6 +28,7 @@ from notifications.services import (
     notify,
 )
 from permissions.categories import GENERAL, CaseRight, DataCategory
+from permissions.exceptions import NotFound
 from permissions.policy import CASE_ROLES
 
 from .inputs import (
@@ -119,7 +119,7 @@ def handoff_user_may_handle(*, user) -> bool:
 
 
 def handoff_get_for_user(*, user, handoff_id: int, lock: bool = False) -> HandoffAccess:
-    """The handoff with the user's side of it, or Http404 for anyone in neither agency."""
+    """The handoff with the user's side of it, or NotFound for anyone in neither agency."""
     agency_ids = _case_agency_ids(user)
     qs = Handoff.objects.select_related(
         "case", "from_agency", "to_agency", "case__lead_agency", "sent_by", "viewed_by", "responded_by", "closed_by",
@@ -131,7 +131,7 @@ def handoff_get_for_user(*, user, handoff_id: int, lock: bool = False) -> Handof
     try:
         handoff = qs.get(Q(to_agency_id__in=agency_ids) | Q(from_agency_id__in=agency_ids), pk=handoff_id)
     except (Handoff.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+        raise NotFound from None
     acting_id = acting_agency_pick(member_agency_ids=agency_ids)
     if handoff.from_agency_id in agency_ids and (
         acting_id == handoff.from_agency_id or handoff.to_agency_id not in agency_ids
@@ -363,7 +363,7 @@ def handoff_decline(*, user, handoff_id: int, reason: str) -> Handoff:
     return handoff
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def handoff_withdraw(*, user, handoff_id: int, reason: str) -> Handoff:
     """The sender takes a handoff back: a referral while sent or accepted (access is revoked), a
     transfer only before it is accepted (after that the sender no longer leads the case)."""
@@ -389,7 +389,7 @@ def handoff_withdraw(*, user, handoff_id: int, reason: str) -> Handoff:
     return handoff
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def handoff_complete(*, user, handoff_id: int, outcome: str) -> Handoff:
     """The receiver records what it did; its access is reduced to the case facts."""
     errors = FieldErrors()

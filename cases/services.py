@@ -13,7 +13,6 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +20,7 @@ from agencies.models import CASE_ROLES, Agency, Membership, Sector
 from audit.models import AuditAction
 from audit.services import audit_record
 from permissions.categories import GENERAL, CaseRight, DataCategory
+from permissions.exceptions import NotFound
 
 from .crypto import phone_search_hash
 from .deadlines import case_deadlines_after_action, case_deadlines_after_close, case_legal_deadlines_start
@@ -359,7 +359,7 @@ def case_change_status(*, access: CaseAccess, actor, status: str, close_reason: 
 # --- Survivor, incidents, actions ----------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def survivor_update(*, access: CaseAccess, actor, data: dict) -> Survivor:
     """Change survivor fields. Identity fields need the identity category and contact fields the
     contact category: nobody overwrites what they may not read."""
@@ -407,7 +407,7 @@ def survivor_update(*, access: CaseAccess, actor, data: dict) -> Survivor:
     return survivor
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def incident_record(*, access: CaseAccess, actor, data: dict) -> Incident:
     """Another incident of the same survivor, classified by the GBVIMS questions in data["answers"]."""
     _require(access, CaseRight.CHANGE)
@@ -478,7 +478,7 @@ def consent_record(*, access: CaseAccess, actor, data: dict) -> Consent:
 CONSENT_MANY_LIMIT = 20
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def consent_record_many(*, access: CaseAccess, actor, recipients: list, data: dict) -> list[Consent]:
     """One decision of the survivor for several recipients at once, as in the referral form: the
     same categories shared and refused, purpose and giver for each agency (`{"receiving_agency": id}`)
@@ -544,10 +544,10 @@ def consent_withdraw(*, access: CaseAccess, actor, consent_id: int, reason: str)
     agency = _acting_agency(access)
     case = Case.objects.select_for_update().get(pk=access.case.pk)
     if isinstance(consent_id, bool) or not isinstance(consent_id, int):
-        raise Http404
+        raise NotFound
     consent = Consent.objects.select_for_update().filter(case=case, pk=consent_id).first()
     if consent is None:
-        raise Http404
+        raise NotFound
     errors = FieldErrors()
     reason = errors.clean("reason", reason, clean_text, max_length=TEXT_LIMITS["withdrawal_reason"])
     now = timezone.now()

@@ -16,13 +16,13 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.models import AuditAction
 from audit.services import audit_record
 from permissions.categories import GENERAL, CaseRight
+from permissions.exceptions import NotFound
 
 from .inputs import (
     CLOCK_SKEW,
@@ -74,7 +74,7 @@ def _sensitive(category: str) -> list[str]:
     return [] if category == GENERAL else [category]
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def takedown_request_record(*, access: CaseAccess, actor, data: dict) -> TakedownRequest:
     """Record a request to a platform to take content down: the action, and the request with the
     hash of the content reference. Needs log_action, like any action."""
@@ -125,7 +125,7 @@ def _clean_outcome(data, *, takedown: TakedownRequest, now: datetime.datetime) -
     return outcome, resolved_at
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def takedown_outcome_record(*, access: CaseAccess, actor, takedown_id: int, data: dict) -> TakedownRequest:
     """Record what the platform did (removed, refused, no response) or set the request back to
     pending; `resolved_at` defaults to now. A later outcome replaces an earlier one; each is audited."""
@@ -133,10 +133,10 @@ def takedown_outcome_record(*, access: CaseAccess, actor, takedown_id: int, data
         raise PermissionDenied
     access.acting_agency()
     if isinstance(takedown_id, bool) or not isinstance(takedown_id, int):
-        raise Http404
+        raise NotFound
     takedown = takedown_list_for_case(access=access).select_for_update(of=("self",)).filter(pk=takedown_id).first()
     if takedown is None:
-        raise Http404
+        raise NotFound
     now = timezone.now()
     outcome, resolved_at = _clean_outcome(data, takedown=takedown, now=now)
     previous = takedown.outcome

@@ -15,7 +15,6 @@ import datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,6 +28,7 @@ from cases.selectors import CaseAccess
 from notifications.models import Deadline, NotificationKind
 from notifications.services import deadline_close, deadline_create, notify
 from permissions.categories import CaseRight
+from permissions.exceptions import NotFound
 from permissions.policy import CASE_ROLES
 
 from .models import (
@@ -90,7 +90,7 @@ def privacy_request_get(*, user, request_id: int, supervisor: bool = False, lock
     try:
         dsr = qs.get(pk=request_id)
     except (DataSubjectRequest.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+        raise NotFound from None
     if supervisor and not user_supervises(user, dsr.case.lead_agency_id):
         raise PermissionDenied
     return dsr
@@ -100,7 +100,7 @@ def lead_member_require(*, user, case: Case) -> None:
     """404 unless the user works for the case's lead agency: other agencies on the case do not learn
     what the survivor asked."""
     if case.lead_agency_id not in _member_agency_ids(user):
-        raise Http404
+        raise NotFound
 
 
 def legal_holds_of_case(*, user, case: Case) -> QuerySet[LegalHold]:
@@ -242,7 +242,7 @@ def _finish(dsr: DataSubjectRequest, *, status: str, now, reason: str) -> None:
     deadline_close(subject=_subject(dsr.pk, COMPLETE_RULE), reason=reason)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def privacy_request_decide(*, user, request_id: int, data: dict) -> DataSubjectRequest:
     """The lead supervisor's decision, ending in the documented outcome:
     - refuse: with a ground and the words the survivor is told;
@@ -351,7 +351,7 @@ def legal_hold_place(*, user, case: Case, data: dict) -> LegalHold:
     """A supervisor of the lead agency suspends retention and erasure; a pending retention notice is
     cancelled. The reason is encrypted here; the audit event points at the hold."""
     if case.lead_agency_id not in _member_agency_ids(user):
-        raise Http404
+        raise NotFound
     if not user_supervises(user, case.lead_agency_id):
         raise PermissionDenied
     reason = _clean_reason(data)
@@ -364,15 +364,15 @@ def legal_hold_place(*, user, case: Case, data: dict) -> LegalHold:
     return hold
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def legal_hold_release(*, user, hold_id: int, data: dict) -> LegalHold:
     try:
         hold = LegalHold.objects.select_for_update(of=("self",)).select_related("case").get(pk=hold_id)
     except (LegalHold.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+        raise NotFound from None
     case = hold.case
     if case.lead_agency_id not in _member_agency_ids(user):
-        raise Http404
+        raise NotFound
     if not user_supervises(user, case.lead_agency_id):
         raise PermissionDenied
     reason = _clean_reason(data)

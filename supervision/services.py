@@ -9,7 +9,6 @@ import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +21,7 @@ from cases.inputs import FieldErrors, clean_choice, clean_datetime, clean_text
 from cases.models import BreakGlassUse, Consent, Handoff
 from notifications.models import Deadline
 from notifications.services import deadline_close, deadline_create
+from permissions.exceptions import NotFound
 from permissions.policy import CASE_ROLES
 
 from .models import BreakGlassReview, ConsentOverrideReview, HandoffReview, Review, Verdict
@@ -88,7 +88,7 @@ def _supervised_ids(user) -> set[int]:
 def _pick(sides: list[int], supervised: set[int], agency_id: int | None) -> int:
     mine = [s for s in sides if s in supervised]
     if not mine:
-        raise Http404
+        raise NotFound
     if agency_id is not None:
         if agency_id not in mine:
             raise PermissionDenied
@@ -96,7 +96,7 @@ def _pick(sides: list[int], supervised: set[int], agency_id: int | None) -> int:
     return mine[0]
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def handoff_review_create(*, user, handoff_id: int, verdict: str, comment: str = "", follow_up_due=None,
                           agency_id: int | None = None) -> HandoffReview:
     """A supervisor of the sending or the receiving agency signs the handoff off."""
@@ -105,7 +105,7 @@ def handoff_review_create(*, user, handoff_id: int, verdict: str, comment: str =
         raise PermissionDenied
     handoff = Handoff.objects.select_related("case").filter(pk=handoff_id).first()
     if handoff is None:
-        raise Http404
+        raise NotFound
     side = _pick([handoff.from_agency_id, handoff.to_agency_id], supervised, agency_id)
     values = _clean_review(verdict=verdict, comment=comment, follow_up_due=follow_up_due, now=timezone.now())
     return _review_write(
@@ -115,7 +115,7 @@ def handoff_review_create(*, user, handoff_id: int, verdict: str, comment: str =
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def consent_override_review_create(*, user, consent_id: int, verdict: str, comment: str = "", follow_up_due=None,
                                    agency_id: int | None = None) -> ConsentOverrideReview:
     """A supervisor of the case's lead agency reviews an emergency consent override; the consent
@@ -126,7 +126,7 @@ def consent_override_review_create(*, user, consent_id: int, verdict: str, comme
     consent = (Consent.objects.select_for_update(of=("self",)).select_related("case")
                .filter(pk=consent_id, emergency_override=True).first())
     if consent is None:
-        raise Http404
+        raise NotFound
     side = _pick([consent.case.lead_agency_id], supervised, agency_id)
     values = _clean_review(verdict=verdict, comment=comment, follow_up_due=follow_up_due, now=timezone.now())
     Consent.objects.filter(pk=consent.pk).update(needs_review=False)
@@ -144,7 +144,7 @@ def break_glass_reviewer_agency_ids(*, use: BreakGlassUse) -> list[int]:
     return [use.lead_agency_id, *[i for i in own if i != use.lead_agency_id]]
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def break_glass_review_create(*, user, use_id: int, verdict: str, comment: str = "", follow_up_due=None,
                               agency_id: int | None = None) -> BreakGlassReview:
     """A supervisor of the case's lead agency, or of the user's own agency, reviews a break-glass use."""
@@ -153,7 +153,7 @@ def break_glass_review_create(*, user, use_id: int, verdict: str, comment: str =
         raise PermissionDenied
     use = BreakGlassUse.objects.select_related("case").filter(pk=use_id).first()
     if use is None:
-        raise Http404
+        raise NotFound
     side = _pick(break_glass_reviewer_agency_ids(use=use), supervised, agency_id)
     values = _clean_review(verdict=verdict, comment=comment, follow_up_due=follow_up_due, now=timezone.now())
     return _review_write(
