@@ -40,9 +40,9 @@ class SignInLockoutAdmin(admin.ModelAdmin):
         cleared = 0
         for username, ip_address in set(queryset.values_list("username", "ip_address")):
             if username:
-                cleared += lockout_lift(actor=request.user, username=username, request=request)
+                cleared += lockout_lift(actor=request.user, username=username)
             elif ip_address:
-                cleared += lockout_lift(actor=request.user, ip_address=ip_address, request=request)
+                cleared += lockout_lift(actor=request.user, ip_address=ip_address)
         messages.success(request, ngettext(
             "%(count)s failed sign-in record cleared.", "%(count)s failed sign-in records cleared.", cleared,
         ) % {"count": cleared})

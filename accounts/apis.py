@@ -121,7 +121,7 @@ class AuthLogoutApi(APIView):
     )
     def post(self, request):
         if isinstance(request.auth, AuthToken):
-            api_token_revoke(user=request.user, token_key=request.auth.token_key, request=request._request)
+            api_token_revoke(user=request.user, token_key=request.auth.token_key)
         else:
             logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -160,7 +160,7 @@ class ApiTokenRevokeApi(APIView):
         tags=["auth"],
     )
     def delete(self, request, token_id: str):
-        if not api_token_revoke(user=request.user, token_key=token_id, request=request._request):
+        if not api_token_revoke(user=request.user, token_key=token_id):
             raise NotFound
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -200,7 +200,7 @@ class SignInSessionEndApi(APIView):
         tags=["auth"],
     )
     def delete(self, request, session_id: int):
-        if not signin_session_end(user=request.user, record_id=session_id, request=request._request):
+        if not signin_session_end(user=request.user, record_id=session_id):
             raise NotFound
         return Response(status=status.HTTP_204_NO_CONTENT)
 

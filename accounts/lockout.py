@@ -83,9 +83,9 @@ def lockouts_for_usernames(*, usernames) -> dict[str, datetime]:
     return {row["username"]: row["last"] + cool_off() for row in rows if row["failures"] >= limit}
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def lockout_lift(
-    *, actor, user=None, username: str = "", ip_address: str = "", agency_id: int | None = None, request=None
+    *, actor, user=None, username: str = "", ip_address: str = "", agency_id: int | None = None
 ) -> int:
     """Clear the failed sign-ins of a person (every address) or of an address (every username), audited.
 
@@ -105,6 +105,5 @@ def lockout_lift(
         agency_id=agency_id,
         target=f"user:{user.pk}" if user is not None else (f"username:{username}" if username else f"ip:{ip_address}"),
         details={"lockout_lifted": True, "failures_cleared": failures, "records_cleared": cleared},
-        request=request,
     )
     return cleared

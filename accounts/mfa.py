@@ -134,8 +134,8 @@ def _recovery_codes_replace(*, user) -> list[str]:
     return codes
 
 
-@transaction.atomic
-def mfa_enrol_confirm(*, user, device: TOTPDevice, code: str, request=None) -> list[str] | None:
+@transaction.atomic(durable=True)
+def mfa_enrol_confirm(*, user, device: TOTPDevice, code: str) -> list[str] | None:
     """Confirm a pending authenticator with a code from it; returns the new recovery codes, or None
     when the code is wrong. Any earlier authenticator and recovery codes are replaced."""
     device = TOTPDevice.objects.select_for_update().filter(pk=device.pk, user=user, confirmed=False).first()
@@ -149,17 +149,17 @@ def mfa_enrol_confirm(*, user, device: TOTPDevice, code: str, request=None) -> l
     device.save(update_fields=["confirmed"])
     codes = _recovery_codes_replace(user=user)
     audit_record(actor=user, action=AuditAction.CREATE, target=f"user:{user.pk}",
-                 details={"second_factor": "enrolled"}, request=request)
+                 details={"second_factor": "enrolled"})
     return codes
 
 
-@transaction.atomic
-def mfa_recovery_codes_regenerate(*, user, request=None) -> list[str]:
+@transaction.atomic(durable=True)
+def mfa_recovery_codes_regenerate(*, user) -> list[str]:
     if not mfa_enrolled(user):
         raise SecondFactorError("not enrolled")
     codes = _recovery_codes_replace(user=user)
     audit_record(actor=user, action=AuditAction.CHANGE, target=f"user:{user.pk}",
-                 details={"second_factor": "recovery_codes_regenerated"}, request=request)
+                 details={"second_factor": "recovery_codes_regenerated"})
     return codes
 
 
@@ -171,7 +171,7 @@ def recovery_codes_left(*, user) -> int:
 
 
 @transaction.atomic
-def mfa_reset(*, user, actor, agency_id: int | None = None, reason: str = "", request=None) -> int:
+def mfa_reset(*, user, actor, agency_id: int | None = None, reason: str = "") -> int:
     """Remove every second-factor device of `user`: they enrol again at their next sign-in.
 
     `actor` is the agency admin (through the staff page) or None for an operator's command. Returns
@@ -183,8 +183,7 @@ def mfa_reset(*, user, actor, agency_id: int | None = None, reason: str = "", re
         removed += devices.count()
         devices.delete()
     audit_record(actor=actor, action=AuditAction.REVOKE, agency_id=agency_id, target=f"user:{user.pk}",
-                 reason=reason, details={"second_factor": "reset", "username": user.get_username()},
-                 request=request)
+                 reason=reason, details={"second_factor": "reset", "username": user.get_username()})
     return removed
 
 

@@ -90,7 +90,7 @@ def mfa_setup(request):
         })
     if enrolled:
         # POST by an enrolled, verified person: new recovery codes (the old ones stop working).
-        codes = mfa_recovery_codes_regenerate(user=user, request=request)
+        codes = mfa_recovery_codes_regenerate(user=user)
         return render(request, "accounts/mfa_recovery_codes.html", {"codes": codes, "next": _next_url(request)})
 
     device = totp_device_pending(user=user)
@@ -100,7 +100,7 @@ def mfa_setup(request):
         codes = None
         if form.is_valid():
             try:
-                codes = mfa_enrol_confirm(user=user, device=device, code=form.cleaned_data["code"], request=request)
+                codes = mfa_enrol_confirm(user=user, device=device, code=form.cleaned_data["code"])
             except SecondFactorError:
                 codes = None
         if codes is not None:

@@ -57,12 +57,12 @@ def initial_password_check(*, user, allow_pending: bool) -> datetime.datetime | 
     return expires_at
 
 
-@transaction.atomic
-def password_changed(*, user, request=None) -> None:
+@transaction.atomic(durable=True)
+def password_changed(*, user) -> None:
     """Record that the user chose a new password: an initial password stops being one."""
     cleared, _detail = InitialPassword.objects.filter(user=user).delete()
     audit_record(actor=user, action=AuditAction.CHANGE, target=f"user:{user.pk}",
-                 details={"password": "changed", "initial_password_replaced": bool(cleared)}, request=request)
+                 details={"password": "changed", "initial_password_replaced": bool(cleared)})
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.passwords.remember_initial_password")

@@ -7,8 +7,9 @@ from django.db import transaction
 from django.utils import timezone
 from knox.models import AuthToken
 
+from audit.context import client_ip
 from audit.models import AuditAction
-from audit.services import audit_record, client_ip
+from audit.services import audit_record
 
 from .login_events import USER_AGENT_MAX
 from .mfa import mfa_needed_for, verify_code
@@ -56,14 +57,14 @@ def api_token_obtain(*, request, username: str, password: str, otp: str = "") ->
     return instance, token
 
 
-@transaction.atomic
-def api_token_revoke(*, user: User, token_key: str, request=None) -> bool:
+@transaction.atomic(durable=True)
+def api_token_revoke(*, user: User, token_key: str) -> bool:
     """End one of the user's own API tokens; False when they have none with that key."""
     deleted, _by_model = AuthToken.objects.filter(user=user, token_key=token_key).delete()
     if deleted:
         audit_record(
             actor=user, action=AuditAction.REVOKE, target=f"user:{user.pk}",
-            details={"api_token": token_key, "by": "owner"}, request=request,
+            details={"api_token": token_key, "by": "owner"},
         )
     return bool(deleted)
 
@@ -119,8 +120,8 @@ def signin_session_forget(*, session_key: str | None) -> None:
         SignInSession.objects.filter(session_key=session_key).delete()
 
 
-@transaction.atomic
-def signin_session_end(*, user: User, record_id: int, request=None) -> bool:
+@transaction.atomic(durable=True)
+def signin_session_end(*, user: User, record_id: int) -> bool:
     """End one of the user's own web sessions (signing that browser out); False when not theirs."""
     record = SignInSession.objects.filter(user=user, pk=record_id).first()
     if record is None:
@@ -129,6 +130,6 @@ def signin_session_end(*, user: User, record_id: int, request=None) -> bool:
     record.delete()
     audit_record(
         actor=user, action=AuditAction.REVOKE, target=f"user:{user.pk}",
-        details={"session_ended": record_id, "by": "owner"}, request=request,
+        details={"session_ended": record_id, "by": "owner"},
     )
     return True

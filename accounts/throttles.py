@@ -4,7 +4,7 @@ are read at each request, so that a test can lower them."""
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
-from audit.services import client_ip
+from audit.context import client_ip
 
 
 class _AddressAndSettings:

@@ -64,7 +64,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        password_changed(user=form.user, request=self.request)
+        password_changed(user=form.user)
         # The gate opens: the initial password is gone.
         self.request.session.pop(SESSION_PASSWORD_CHANGE_DUE, None)
         messages.success(self.request, _("Your password has been changed."))
@@ -139,7 +139,7 @@ def signin_session_end_view(request, session_id: int):
     is_current = SignInSession.objects.filter(
         pk=session_id, user=request.user, session_key=request.session.session_key
     ).exists()
-    if not signin_session_end(user=request.user, record_id=session_id, request=request):
+    if not signin_session_end(user=request.user, record_id=session_id):
         raise Http404
     if is_current:
         # This browser's own session is gone: sign it out properly.
@@ -152,7 +152,7 @@ def signin_session_end_view(request, session_id: int):
 @login_required
 @require_POST
 def api_token_revoke_view(request, token_id: str):
-    if not api_token_revoke(user=request.user, token_key=token_id, request=request):
+    if not api_token_revoke(user=request.user, token_key=token_id):
         raise Http404
     messages.success(request, _("The API token has been revoked."))
     return redirect("accounts:signins")
@@ -170,7 +170,7 @@ def staff_lockout_lift_view(request, agency_id: int, membership_id: int):
     if agency is None:
         raise Http404
     membership = get_object_or_404(Membership.objects.select_related("user"), pk=membership_id, agency=agency)
-    lockout_lift(actor=request.user, user=membership.user, agency_id=agency.pk, request=request)
+    lockout_lift(actor=request.user, user=membership.user, agency_id=agency.pk)
     messages.success(request, _("%(person)s can sign in again.") % {
         "person": membership.user.get_full_name() or membership.user.username,
     })

@@ -155,16 +155,15 @@ class AccountReleaseAdmin(admin.ModelAdmin):
         return obj is None and super().has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
-        release = account_release(user=obj.user, agency=obj.agency, reason=obj.reason, actor=request.user,
-                                  request=request)
+        release = account_release(user=obj.user, agency=obj.agency, reason=obj.reason, actor=request.user)
         obj.pk, obj.released_by, obj.released_at = release.pk, release.released_by, release.released_at
 
     def delete_model(self, request, obj):
-        account_release_withdraw(release=obj, actor=request.user, request=request)
+        account_release_withdraw(release=obj, actor=request.user)
 
     def delete_queryset(self, request, queryset):
         for release in queryset:
-            account_release_withdraw(release=release, actor=request.user, request=request)
+            account_release_withdraw(release=release, actor=request.user)
 
 
 @admin.register(InitialPassword)

@@ -168,9 +168,9 @@ def initial_password_issue(*, user: User, password: str, issued_by=None) -> Init
     return initial
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def staff_create_person(*, agency: Agency, username: str, full_name: str, email: str, role: str,
-                        actor=None, request=None):
+                        actor=None):
     """Create a new user with a generated one-time password and give them the role; returns
     (membership, password). The password expires after INITIAL_PASSWORD_HOURS."""
     password = password_generate()
@@ -178,13 +178,12 @@ def staff_create_person(*, agency: Agency, username: str, full_name: str, email:
     initial = initial_password_issue(user=user, password=password, issued_by=actor)
     membership = membership_add(user=user, agency=agency, role=role)
     audit_record(actor=actor, action=AuditAction.CREATE, agency_id=agency.pk, target=f"user:{user.pk}",
-                 details={"role": role, "initial_password_expires_at": initial.expires_at.isoformat()},
-                 request=request)
+                 details={"role": role, "initial_password_expires_at": initial.expires_at.isoformat()})
     return membership, password
 
 
-@transaction.atomic
-def staff_initial_password_reissue(*, membership: Membership, actor=None, request=None) -> str:
+@transaction.atomic(durable=True)
+def staff_initial_password_reissue(*, membership: Membership, actor=None) -> str:
     """A new one-time password for a colleague whose first one was never changed (typically: it
     expired). Only for someone who works in this agency alone, so that no agency admin can take over
     an account that other agencies rely on. Returns the password."""
@@ -199,7 +198,7 @@ def staff_initial_password_reissue(*, membership: Membership, actor=None, reques
     initial = initial_password_issue(user=user, password=password, issued_by=actor)
     audit_record(actor=actor, action=AuditAction.CHANGE, agency_id=membership.agency_id, target=f"user:{user.pk}",
                  details={"initial_password_reissued": True,
-                          "initial_password_expires_at": initial.expires_at.isoformat()}, request=request)
+                          "initial_password_expires_at": initial.expires_at.isoformat()})
     return password
 
 
@@ -208,8 +207,8 @@ class NotAttachable(Exception):
     answers the same for an unknown username, a superuser and an account working elsewhere."""
 
 
-@transaction.atomic
-def staff_attach(*, user: User, agency: Agency, role: str, actor=None, request=None) -> Membership:
+@transaction.atomic(durable=True)
+def staff_attach(*, user: User, agency: Agency, role: str, actor=None) -> Membership:
     """Attach an existing account to the agency (agencies.selectors.account_attachable decides
     which), using up the system administrator's release if there was one."""
     # The user row lock makes two agencies that race for the same free account take turns.
@@ -221,12 +220,12 @@ def staff_attach(*, user: User, agency: Agency, role: str, actor=None, request=N
     released = AccountRelease.objects.filter(user=user, agency=agency).delete()[0] > 0
     membership = membership_add(user=user, agency=agency, role=role)
     audit_record(actor=actor, action=AuditAction.CHANGE, agency_id=agency.pk, target=f"user:{user.pk}",
-                 details={"membership": "attached", "role": role, "released": released}, request=request)
+                 details={"membership": "attached", "role": role, "released": released})
     return membership
 
 
 @transaction.atomic
-def account_release(*, user: User, agency: Agency, reason: str, actor, request=None) -> AccountRelease:
+def account_release(*, user: User, agency: Agency, reason: str, actor) -> AccountRelease:
     """A system administrator lets `agency` attach an account that works elsewhere."""
     if user.is_superuser or user.is_staff:
         raise ValidationError(_("Superusers and staff accounts cannot be released to an agency."))
@@ -234,14 +233,14 @@ def account_release(*, user: User, agency: Agency, reason: str, actor, request=N
     release.full_clean()
     release.save()
     audit_record(actor=actor, action=AuditAction.SHARE, agency_id=agency.pk, target=f"user:{user.pk}",
-                 reason=release.reason, details={"account_release": release.pk}, request=request)
+                 reason=release.reason, details={"account_release": release.pk})
     return release
 
 
 @transaction.atomic
-def account_release_withdraw(*, release: AccountRelease, actor, request=None) -> None:
+def account_release_withdraw(*, release: AccountRelease, actor) -> None:
     audit_record(actor=actor, action=AuditAction.REVOKE, agency_id=release.agency_id,
-                 target=f"user:{release.user_id}", details={"account_release": release.pk}, request=request)
+                 target=f"user:{release.user_id}", details={"account_release": release.pk})
     release.delete()
 
 
@@ -249,8 +248,8 @@ def _break_glass_permission() -> Permission:
     return Permission.objects.get(content_type__app_label=BREAK_GLASS_APP_LABEL, codename=BREAK_GLASS_CODENAME)
 
 
-@transaction.atomic
-def staff_break_glass_set(*, membership: Membership, granted: bool, actor, request=None) -> bool:
+@transaction.atomic(durable=True)
+def staff_break_glass_set(*, membership: Membership, granted: bool, actor) -> bool:
     """Give or take the break-glass right (in person, not through a group) of a colleague working on
     cases in the agency. Returns whether anything changed; every change is audited."""
     user = membership.user
@@ -266,12 +265,11 @@ def staff_break_glass_set(*, membership: Membership, granted: bool, actor, reque
         user.user_permissions.remove(permission)
     audit_record(actor=actor, action=AuditAction.SHARE if granted else AuditAction.REVOKE,
                  agency_id=membership.agency_id, target=f"user:{user.pk}",
-                 details={"right": f"{BREAK_GLASS_APP_LABEL}.{BREAK_GLASS_CODENAME}", "granted": granted},
-                 request=request)
+                 details={"right": f"{BREAK_GLASS_APP_LABEL}.{BREAK_GLASS_CODENAME}", "granted": granted})
     return True
 
 
-def _break_glass_drop_without_case_role(*, user: User, agency: Agency, actor, request) -> None:
+def _break_glass_drop_without_case_role(*, user: User, agency: Agency, actor) -> None:
     """Someone who no longer works on cases anywhere loses the right an agency admin gave them."""
     if Membership.objects.filter(user=user, role__in=CASE_ROLES).exists():
         return
@@ -279,19 +277,18 @@ def _break_glass_drop_without_case_role(*, user: User, agency: Agency, actor, re
     if user.user_permissions.filter(pk=permission.pk).exists():
         user.user_permissions.remove(permission)
         audit_record(actor=actor, action=AuditAction.REVOKE, agency_id=agency.pk, target=f"user:{user.pk}",
-                     details={"right": f"{BREAK_GLASS_APP_LABEL}.{BREAK_GLASS_CODENAME}", "granted": False},
-                     request=request)
+                     details={"right": f"{BREAK_GLASS_APP_LABEL}.{BREAK_GLASS_CODENAME}", "granted": False})
 
 
-@transaction.atomic
-def agency_mfa_requirement_set(*, agency: Agency, required: bool, actor, request=None) -> bool:
+@transaction.atomic(durable=True)
+def agency_mfa_requirement_set(*, agency: Agency, required: bool, actor) -> bool:
     """Require (or stop requiring) a second factor from every member of the agency; audited.
     Returns whether anything changed. Supervisors and admins need one whatever this says."""
     changed = Agency.objects.filter(pk=agency.pk).exclude(mfa_required=required).update(mfa_required=required)
     agency.mfa_required = required
     if changed:
         audit_record(actor=actor, action=AuditAction.CHANGE, agency_id=agency.pk, target=f"agency:{agency.pk}",
-                     details={"mfa_required": required}, request=request)
+                     details={"mfa_required": required})
     return bool(changed)
 
 
@@ -311,22 +308,20 @@ def _refuse_to_remove_last_admin(*, membership: Membership) -> None:
         raise ValidationError(_("The agency needs at least one agency admin; appoint another one first."))
 
 
-@transaction.atomic
-def staff_change_role(*, membership: Membership, role: str, actor=None, request=None) -> Membership:
+@transaction.atomic(durable=True)
+def staff_change_role(*, membership: Membership, role: str, actor=None) -> Membership:
     if role != Role.AGENCY_ADMIN:
         _refuse_to_remove_last_admin(membership=membership)
     changed = membership_change_role(membership=membership, role=role)
-    _break_glass_drop_without_case_role(user=membership.user, agency=membership.agency, actor=actor,
-                                        request=request)
+    _break_glass_drop_without_case_role(user=membership.user, agency=membership.agency, actor=actor)
     return changed
 
 
-@transaction.atomic
-def staff_remove(*, membership: Membership, actor=None, request=None) -> None:
+@transaction.atomic(durable=True)
+def staff_remove(*, membership: Membership, actor=None) -> None:
     _refuse_to_remove_last_admin(membership=membership)
     membership_remove(user=membership.user, agency=membership.agency)
-    _break_glass_drop_without_case_role(user=membership.user, agency=membership.agency, actor=actor,
-                                        request=request)
+    _break_glass_drop_without_case_role(user=membership.user, agency=membership.agency, actor=actor)
 
 
 # --- Reference data ------------------------------------------------------------------------------

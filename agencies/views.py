@@ -85,7 +85,7 @@ def staff_add_existing(request, agency_id: int):
         return _render_staff(request, agency, status=400, existing_form=form)
     try:
         membership = staff_attach(user=form.user, agency=agency, role=form.cleaned_data["role"],
-                                  actor=request.user, request=request)
+                                  actor=request.user)
     except NotAttachable:
         # Someone else took the account between the form's check and now.
         form.add_error("username", NOT_ATTACHABLE_MESSAGE)
@@ -110,7 +110,7 @@ def staff_create(request, agency_id: int):
         try:
             membership, password = staff_create_person(
                 agency=agency, username=data["username"], full_name=data["full_name"], email=data["email"],
-                role=data["role"], actor=request.user, request=request,
+                role=data["role"], actor=request.user,
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -131,7 +131,7 @@ def staff_change(request, agency_id: int, membership_id: int):
     if form.is_valid():
         try:
             changed = staff_change_role(membership=membership, role=form.cleaned_data["role"],
-                                        actor=request.user, request=request)
+                                        actor=request.user)
         except ValidationError as exc:
             form.add_error("role", exc)
         else:
@@ -153,7 +153,7 @@ def staff_remove_view(request, agency_id: int, membership_id: int):
     error = None
     if request.method == "POST":
         try:
-            staff_remove(membership=membership, actor=request.user, request=request)
+            staff_remove(membership=membership, actor=request.user)
         except ValidationError as exc:
             error = exc.messages[0]
         else:
@@ -178,7 +178,7 @@ def staff_mfa_reset(request, agency_id: int, membership_id: int):
     if person.is_staff or person.is_superuser:
         messages.error(request, _("A system administrator's second factor is reset by the operators, not here."))
         return redirect("agencies:staff", agency_id=agency.pk)
-    mfa_reset(user=person, actor=request.user, agency_id=agency.pk, request=request)
+    mfa_reset(user=person, actor=request.user, agency_id=agency.pk)
     messages.success(request, _("The second factor of %(person)s was reset: they set up a new one when they next "
                                 "sign in.") % {"person": person.get_full_name() or person.username})
     return redirect("agencies:staff", agency_id=agency.pk)
@@ -191,7 +191,7 @@ def agency_mfa_setting(request, agency_id: int):
     form = AgencyMfaRequirementForm(request.POST)
     form.is_valid()  # a checkbox: absent means off, anything else on; never invalid
     required = bool(form.cleaned_data.get("mfa_required"))
-    if agency_mfa_requirement_set(agency=agency, required=required, actor=request.user, request=request):
+    if agency_mfa_requirement_set(agency=agency, required=required, actor=request.user):
         messages.success(request, _("Everyone in this agency now needs a second factor.") if required
                          else _("Responders of this agency may now sign in without a second factor."))
     return redirect("agencies:staff", agency_id=agency.pk)
@@ -208,7 +208,7 @@ def staff_break_glass(request, agency_id: int, membership_id: int):
     if form.is_valid():
         granted = form.cleaned_data["break_glass"]
         try:
-            staff_break_glass_set(membership=membership, granted=granted, actor=request.user, request=request)
+            staff_break_glass_set(membership=membership, granted=granted, actor=request.user)
         except ValidationError as exc:
             messages.error(request, exc.messages[0])
             return redirect("agencies:staff", agency_id=agency.pk)
@@ -226,7 +226,7 @@ def staff_reissue_password(request, agency_id: int, membership_id: int):
     agency = _get_agency_for_admin(request, agency_id)
     membership = _get_membership(agency, membership_id)
     try:
-        password = staff_initial_password_reissue(membership=membership, actor=request.user, request=request)
+        password = staff_initial_password_reissue(membership=membership, actor=request.user)
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
         return redirect("agencies:staff", agency_id=agency.pk)

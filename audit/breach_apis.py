@@ -108,7 +108,7 @@ class BreachRecordApi(CaseApiView):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         breach = _service(
-            breach_record, actor=request.user, request=request,
+            breach_record, actor=request.user,
             affected_agencies=values.pop("affected_agencies", []), access_events=values.pop("access_events", []),
             **values,
         )
@@ -145,7 +145,7 @@ class BreachChangeApi(CaseApiView):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         breach = _service(
-            breach_update, actor=request.user, breach=breach, request=request,
+            breach_update, actor=request.user, breach=breach,
             affected_agencies=values.pop("affected_agencies", None), access_events=values.pop("access_events", None),
             **values,
         )

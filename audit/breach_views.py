@@ -89,7 +89,7 @@ def breach_new_page(request):
         if form.is_valid():
             values, agencies, seqs = _form_values(form)
             try:
-                breach = breach_record(actor=request.user, request=request, affected_agencies=agencies,
+                breach = breach_record(actor=request.user, affected_agencies=agencies,
                                        access_events=seqs, **values)
             except ValidationError as exc:
                 _apply_service_errors(form, exc)
@@ -121,7 +121,7 @@ def breach_detail_page(request, breach_id: int):
         if form.is_valid():
             values, agencies, seqs = _form_values(form)
             try:
-                breach_update(actor=request.user, breach=breach, request=request, affected_agencies=agencies,
+                breach_update(actor=request.user, breach=breach, affected_agencies=agencies,
                               access_events=seqs, **values)
             except ValidationError as exc:
                 _apply_service_errors(form, exc)

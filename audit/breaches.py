@@ -121,7 +121,7 @@ def breach_link(breach: Breach) -> str:
 
 
 def breach_record(
-    *, actor, affected_agencies: list[Agency] = (), access_events=(), request=None, **fields,
+    *, actor, affected_agencies: list[Agency] = (), access_events=(), **fields,
 ) -> Breach:
     """Record a suspected breach: the legal limit starts at its discovery, the supervisors of each
     affected agency are told, and every affected agency gets a legal-limit deadline (reminder to the
@@ -152,14 +152,14 @@ def breach_record(
                 )
         _supervisors_notify(breach=breach, agencies=agencies, link=link)
         audit_record(
-            actor=actor, action=AuditAction.CREATE, target=f"breach:{breach.pk}", request=request,
+            actor=actor, action=AuditAction.CREATE, target=f"breach:{breach.pk}",
             details={"agencies": [a.pk for a in agencies], "access_events": seqs, "status": breach.status},
         )
     return breach
 
 
 def breach_update(*, actor, breach: Breach, affected_agencies: list[Agency] | None = None, access_events=None,
-                  request=None, **fields) -> Breach:
+                  **fields) -> Breach:
     """Change a breach (a system administrator only). Newly affected agencies are told; notifying the
     authority, or finding it was no breach, closes the deadlines."""
     if not is_breach_admin(actor):
@@ -200,7 +200,7 @@ def breach_update(*, actor, breach: Breach, affected_agencies: list[Agency] | No
                 )
         _supervisors_notify(breach=breach, agencies=added, link=link)
         audit_record(
-            actor=actor, action=AuditAction.CHANGE, target=f"breach:{breach.pk}", request=request,
+            actor=actor, action=AuditAction.CHANGE, target=f"breach:{breach.pk}",
             details={"fields": sorted(fields), "agencies_added": [a.pk for a in added], "status": breach.status,
                      **({"access_events": seqs} if seqs is not None else {})},
         )

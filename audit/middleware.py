@@ -1,6 +1,8 @@
 import re
 import uuid
 
+from .context import audit_context_reset, audit_context_set, request_audit_context
+
 REQUEST_ID_HEADER = "X-Request-ID"
 # Accept a proxy's id only if it is short and harmless in logs and headers; otherwise make one.
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{7,99}")
@@ -20,3 +22,18 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request.request_id
         return response
+
+
+class AuditContextMiddleware:
+    """Sets the audit context for the request and resets it after the response (after
+    RequestIdMiddleware, which gives the request its id)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = audit_context_set(request_audit_context(request))
+        try:
+            return self.get_response(request)
+        finally:
+            audit_context_reset(token)

@@ -1,11 +1,9 @@
 """Writes to the audit trail. `audit_record` is the one way an event gets in."""
 
-import ipaddress
 import json
 import logging
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, router, transaction
 from django.db.models import Count, Min
@@ -13,6 +11,7 @@ from django.utils import timezone
 
 from .chain import GENESIS_HASH, event_hash, stored_event_hash
 from .checkpoints import checkpoint_append
+from .context import current_audit_context
 from .models import AuditAction, AuditEvent
 
 logger = logging.getLogger("hopluc.audit")
@@ -35,7 +34,6 @@ def audit_record(
     reason: str = "",
     target: str = "",
     details: dict | None = None,
-    request=None,
 ) -> AuditEvent:
     """Append one event to the trail and return it.
 
@@ -50,12 +48,16 @@ def audit_record(
 
     `actor` is a user, an AnonymousUser (a failed sign-in) or None (the system). Bad arguments raise
     ValueError: they are programming errors, not user input.
+
+    The request id and client address come from the audit context (audit.context), which the edge
+    sets: the web request's, a task's or a command's.
     """
     action = AuditAction(action).value
     if reason and case_id is not None:
         # The trail is append-only: text typed about a case could never be redacted or shredded.
         raise ValueError("an event about a case carries no free-text reason; point `target` at the sealed row")
     actor_id, actor_username = _actor_snapshot(actor)
+    context = current_audit_context()
     values = {
         "actor_id": actor_id,
         "actor_username": actor_username,
@@ -64,8 +66,8 @@ def audit_record(
         "case_id": _optional_int(case_id, "case_id"),
         "categories": _categories(categories),
         "target": _text(target, "target", TARGET_MAX),
-        "ip": client_ip(request),
-        "request_id": _text(getattr(request, "request_id", "") or "", "request_id", REQUEST_ID_MAX),
+        "ip": context.ip,
+        "request_id": _text(context.request_id, "request_id", REQUEST_ID_MAX),
         "reason": _text(reason, "reason", None),
         # Stored exactly as it will be read back, so that the hash verifies later.
         "details": json.loads(json.dumps(details or {}, cls=DjangoJSONEncoder, allow_nan=False)),
@@ -208,24 +210,6 @@ def audit_checkpoint_write_safely(*, why: str) -> dict | None:
         return audit_checkpoint_write(why=why)
     except Exception:  # noqa: BLE001 - logged; the next scheduled anchor covers the head
         logger.exception("audit anchor (%s) could not be written", why)
-        return None
-
-
-def client_ip(request) -> str | None:
-    """The client address: REMOTE_ADDR, or with AUDIT_TRUSTED_PROXIES = n reverse proxies in front,
-    the address the outermost trusted proxy saw (n-th from the right of X-Forwarded-For)."""
-    if request is None:
-        return None
-    meta = getattr(request, "META", {})
-    candidate = meta.get("REMOTE_ADDR")
-    proxies = getattr(settings, "AUDIT_TRUSTED_PROXIES", 0)
-    if proxies:
-        hops = [hop.strip() for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
-        # Hops left of the ones our proxies appended are whatever the client chose to send.
-        candidate = hops[-proxies] if len(hops) >= proxies else None
-    try:
-        return str(ipaddress.ip_address(candidate)) if candidate else None
-    except ValueError:
         return None
 
 

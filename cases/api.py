@@ -21,7 +21,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.views import APIView, exception_handler
+from rest_framework.views import APIView
 
 from agencies.acting import (
     ACTING_AGENCY_HEADER,
@@ -32,6 +32,7 @@ from agencies.acting import (
     case_membership_agencies,
 )
 from agencies.models import Agency, Sector
+from config.errors import api_exception_handler
 from config.parsers import BoundedJSONParser
 from permissions.categories import ACTION_CATEGORY_CHOICES, DataCategory
 
@@ -103,14 +104,14 @@ def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
 def case_api_exception_handler(exc, context):
     """DRF's handler, plus a 400 for Django's ValidationError (what the services raise on bad
     input), and a 409 for TransitionNotAllowed (the object's state does not allow the action).
-    Http404 and PermissionDenied are mapped by DRF itself."""
+    Http404, PermissionDenied and the domain NotFound are mapped by the project's handler."""
     conflict = isinstance(exc, TransitionNotAllowed)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
         exc = ValidationError(detail)
     if isinstance(exc, ValidationError):
         exc = ValidationError(_flatten(exc.detail))
-    response = exception_handler(exc, context)
+    response = api_exception_handler(exc, context)
     if conflict and response is not None:
         response.status_code = status.HTTP_409_CONFLICT
     return response
@@ -309,7 +310,7 @@ class CaseListApi(CaseApiView):
         cases = case_filter_list(case_list_visible_to(user=request.user), **criteria)
         paginator = CaseCursorPagination()
         page = paginator.paginate_queryset(cases, request, view=self)
-        case_list_audit(user=request.user, case_ids=[case.pk for case in page], request=request)
+        case_list_audit(user=request.user, case_ids=[case.pk for case in page])
         return paginator.get_paginated_response(CaseSummarySerializer(page, many=True).data)
 
 
@@ -366,7 +367,6 @@ class CaseOpenApi(CaseApiView):
             consent=dict(data["consent"]) if data.get("consent") else None,
             risk_level=data["risk_level"],
             statistics_consent=data["statistics_consent"],
-            request=request,
         )
         # The opener has just entered all of it; the create event in the audit trail covers this echo.
         access = case_get_for_user(user=request.user, case_id=case.pk)
@@ -407,7 +407,7 @@ class CaseDetailApi(CaseApiView):
         tags=["cases"],
     )
     def get(self, request, case_id: int):
-        access = case_view(user=request.user, case_id=case_id, request=request)
+        access = case_view(user=request.user, case_id=case_id)
         case_prefetch_for_detail(access.case)
         return Response(CaseDetailSerializer(access.case, context=_access_context(access)).data)
 
@@ -467,10 +467,10 @@ class CaseUpdateApi(CaseApiView):
         with transaction.atomic():
             case = access.case
             if data:
-                case = case_update(access=access, actor=request.user, data=data, request=request)
+                case = case_update(access=access, actor=request.user, data=data)
             if new_status is not None:
                 case = case_change_status(access=access, actor=request.user, status=new_status,
-                                          close_reason=close_reason, request=request)
+                                          close_reason=close_reason)
         case.refresh_from_db()
         return Response(CaseUpdateApi.OutputSerializer(case).data)
 
@@ -499,8 +499,7 @@ class IncidentRecordApi(CaseApiView):
         payload = IncidentInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         access = case_get_for_user(user=request.user, case_id=case_id)
-        incident = incident_record(access=access, actor=request.user, data=_incident_dict(payload.validated_data),
-                                   request=request)
+        incident = incident_record(access=access, actor=request.user, data=_incident_dict(payload.validated_data))
         return Response(IncidentSerializer(incident).data, status=status.HTTP_201_CREATED)
 
 
@@ -516,7 +515,7 @@ class ActionListApi(CaseApiView):
         tags=["actions"],
     )
     def get(self, request, case_id: int):
-        access = case_view(user=request.user, case_id=case_id, request=request)
+        access = case_view(user=request.user, case_id=case_id)
         actions = action_list_visible(access=access)
         return Response(ActionSerializer(actions, many=True, context=_access_context(access)).data)
 
@@ -546,7 +545,7 @@ class ActionLogApi(CaseApiView):
         payload = ActionLogApi.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         access = case_get_for_user(user=request.user, case_id=case_id)
-        action = action_log(access=access, actor=request.user, data=dict(payload.validated_data), request=request)
+        action = action_log(access=access, actor=request.user, data=dict(payload.validated_data))
         return Response(ActionSerializer(action, context=_access_context(access)).data,
                         status=status.HTTP_201_CREATED)
 
@@ -568,7 +567,7 @@ class ConsentListApi(CaseApiView):
         tags=["consents"],
     )
     def get(self, request, case_id: int):
-        access = case_view(user=request.user, case_id=case_id, request=request)
+        access = case_view(user=request.user, case_id=case_id)
         return Response(ConsentSerializer(consent_list_for_case(access=access), many=True).data)
 
 
@@ -587,8 +586,7 @@ class ConsentRecordApi(CaseApiView):
         payload = ConsentInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         access = case_get_for_user(user=request.user, case_id=case_id)
-        consent = consent_record(access=access, actor=request.user, data=dict(payload.validated_data),
-                                 request=request)
+        consent = consent_record(access=access, actor=request.user, data=dict(payload.validated_data))
         return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
 
 
@@ -618,7 +616,7 @@ class ConsentWithdrawApi(CaseApiView):
         payload.is_valid(raise_exception=True)
         access = case_get_for_user(user=request.user, case_id=case_id)
         consent = consent_withdraw(access=access, actor=request.user, consent_id=consent_id,
-                                   reason=payload.validated_data.get("reason", ""), request=request)
+                                   reason=payload.validated_data.get("reason", ""))
         return Response(ConsentSerializer(consent).data)
 
 
@@ -649,5 +647,5 @@ class TimelineApi(CaseApiView):
         tags=["cases"],
     )
     def get(self, request, case_id: int):
-        access = case_view(user=request.user, case_id=case_id, request=request)
+        access = case_view(user=request.user, case_id=case_id)
         return Response(TimelineApi.OutputSerializer(case_timeline(access=access), many=True).data)

@@ -23,7 +23,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,6 +32,7 @@ from audit.services import audit_record
 from notifications.models import NotificationKind
 from notifications.services import notify
 from permissions.categories import DataCategory
+from permissions.exceptions import NotFound
 from permissions.policy import CASE_ROLES
 from permissions.readers import user_is_case_reader
 
@@ -96,7 +96,7 @@ def _clean(*, case_number, reason, categories) -> tuple[Case | None, str, list[s
     return case, reason, categories
 
 
-def break_glass_open(*, user, case_number: str, reason: str, categories, request=None) -> BreakGlassUse:
+def break_glass_open(*, user, case_number: str, reason: str, categories) -> BreakGlassUse:
     """Open the case for `user` for BREAK_GLASS_HOURS with the chosen categories. PermissionDenied
     without the right; ValidationError for bad input or a case the user can already open."""
     if not break_glass_allowed(user=user):
@@ -104,7 +104,7 @@ def break_glass_open(*, user, case_number: str, reason: str, categories, request
     case, reason, categories = _clean(case_number=case_number, reason=reason, categories=categories)
     try:
         case_get_for_user(user=user, case_id=case.pk)
-    except Http404:
+    except NotFound:
         pass
     else:
         raise ValidationError({"case_number": [_("You can already open this case: open it from your cases, "
@@ -132,6 +132,6 @@ def break_glass_open(*, user, case_number: str, reason: str, categories, request
         agency_ids = _user_agency_ids(user)
         audit_record(actor=user, action=AuditAction.BREAK_GLASS, case_id=case.pk,
                      agency_id=agency_ids[0] if agency_ids else None, categories=categories,
-                     target=f"break_glass:{use.pk}", request=request,
+                     target=f"break_glass:{use.pk}",
                      details={"ends_at": ends_at.isoformat(), "lead_agency_id": case.lead_agency_id})
     return use

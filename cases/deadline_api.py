@@ -91,8 +91,7 @@ class CaseDeadlineSetApi(CaseApiView):
         access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
         payload = CaseDeadlineSetApi.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        deadline = case_deadline_set(access=access, actor=request.user, data=dict(payload.validated_data),
-                                     request=request)
+        deadline = case_deadline_set(access=access, actor=request.user, data=dict(payload.validated_data))
         return Response(CaseDeadlineSerializer(deadline, context={"access": access}).data,
                         status=status.HTTP_201_CREATED)
 
@@ -114,7 +113,7 @@ class CaseDeadlineDoneApi(CaseApiView):
     def post(self, request, case_id: int, deadline_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
         CaseDeadlineDoneApi.InputSerializer(data=request.data).is_valid(raise_exception=True)
-        deadline = case_deadline_done(access=access, actor=request.user, deadline_id=deadline_id, request=request)
+        deadline = case_deadline_done(access=access, actor=request.user, deadline_id=deadline_id)
         return Response(CaseDeadlineSerializer(deadline, context={"access": access}).data)
 
 

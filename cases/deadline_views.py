@@ -23,8 +23,7 @@ def case_deadline_set_page(request, case_id: int):
     form = CaseDeadlineForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            deadline = case_deadline_set(access=access, actor=request.user, data=form.service_data(),
-                                         request=request)
+            deadline = case_deadline_set(access=access, actor=request.user, data=form.service_data())
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
@@ -41,7 +40,7 @@ def case_deadline_set_page(request, case_id: int):
 def case_deadline_done_page(request, case_id: int, deadline_id: int):
     access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
     try:
-        deadline = case_deadline_done(access=access, actor=request.user, deadline_id=deadline_id, request=request)
+        deadline = case_deadline_done(access=access, actor=request.user, deadline_id=deadline_id)
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)

@@ -30,7 +30,6 @@ import secrets
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,6 +39,7 @@ from audit.services import audit_record
 from notifications.models import Deadline
 from notifications.services import deadline_close, deadline_create
 from permissions.categories import CaseRight
+from permissions.exceptions import NotFound
 
 from . import events
 from .events import DeadlineClosure
@@ -180,8 +180,8 @@ def _clean_deadline(data, *, now: datetime.datetime) -> dict:
     return values
 
 
-@transaction.atomic
-def case_deadline_set(*, access: CaseAccess, actor, data: dict, request=None) -> Deadline:
+@transaction.atomic(durable=True)
+def case_deadline_set(*, access: CaseAccess, actor, data: dict) -> Deadline:
     """A responder sets a follow-up or an action plan on a case they work on. It is theirs and their
     agency's: the reminder goes to them, overdue to their agency's supervisors, and the escalation
     to the lead agency's supervisors when another agency set it (to the province's coordinators
@@ -200,13 +200,13 @@ def case_deadline_set(*, access: CaseAccess, actor, data: dict, request=None) ->
     )
     events.deadline_started(deadline=deadline, actor=actor, agency=access.agency, at=now)
     audit_record(actor=actor, action=AuditAction.CREATE, case_id=case.pk, agency_id=access.agency.pk,
-                 target=f"deadline:{deadline.pk}", request=request,
+                 target=f"deadline:{deadline.pk}",
                  details={"kind": deadline.kind, "due_at": deadline.due_at.isoformat()})
     return deadline
 
 
-@transaction.atomic
-def case_deadline_done(*, access: CaseAccess, actor, deadline_id: int, request=None) -> Deadline:
+@transaction.atomic(durable=True)
+def case_deadline_done(*, access: CaseAccess, actor, deadline_id: int) -> Deadline:
     """Mark one of the case's own deadlines done (a legal limit, a follow-up, an action plan); only
     its owner agency's responders and supervisors may. A handoff's deadline closes with its answer."""
     if not access.can(CASE_DEADLINE_MACHINE[DONE].right):
@@ -217,7 +217,7 @@ def case_deadline_done(*, access: CaseAccess, actor, deadline_id: int, request=N
             pk=deadline_id, case_id=case.pk, subject__startswith=_case_prefix(case.pk)
         )
     except (Deadline.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+        raise NotFound from None
     # As the case page offers it (case_deadline_actions): while acting for the owner agency.
     if deadline.owner_agency_id != access.acting_agency().pk:
         raise PermissionDenied
@@ -226,7 +226,7 @@ def case_deadline_done(*, access: CaseAccess, actor, deadline_id: int, request=N
            agency=deadline.owner_agency, at=timezone.now())
     deadline.refresh_from_db()
     audit_record(actor=actor, action=AuditAction.CHANGE, case_id=case.pk, agency_id=deadline.owner_agency_id,
-                 target=f"deadline:{deadline.pk}", request=request, details={"closed": deadline.closed_reason})
+                 target=f"deadline:{deadline.pk}", details={"closed": deadline.closed_reason})
     return deadline
 
 

@@ -219,8 +219,7 @@ class HandoffSendApi(CaseApiView):
         access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.MANAGE_SHARING)
         payload = HandoffSendApi.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        handoff = handoff_send(access=access, actor=request.user, data=dict(payload.validated_data),
-                               request=request)
+        handoff = handoff_send(access=access, actor=request.user, data=dict(payload.validated_data))
         return _detail(handoff_get_for_user(user=request.user, handoff_id=handoff.pk), code=status.HTTP_201_CREATED)
 
 
@@ -237,7 +236,7 @@ class HandoffDetailApi(CaseApiView):
         tags=["handoffs"],
     )
     def get(self, request, handoff_id: int):
-        return _detail(handoff_view(user=request.user, handoff_id=handoff_id, request=request))
+        return _detail(handoff_view(user=request.user, handoff_id=handoff_id))
 
 
 def _for_side(request, handoff_id: int, side: str) -> HandoffAccess:
@@ -264,7 +263,7 @@ class HandoffAcceptApi(CaseApiView):
     def post(self, request, handoff_id: int):
         _for_side(request, handoff_id, "receiver")
         HandoffAcceptApi.InputSerializer(data=request.data).is_valid(raise_exception=True)
-        handoff_accept(user=request.user, handoff_id=handoff_id, request=request)
+        handoff_accept(user=request.user, handoff_id=handoff_id)
         return _detail(handoff_get_for_user(user=request.user, handoff_id=handoff_id))
 
 
@@ -288,8 +287,7 @@ class HandoffDeclineApi(CaseApiView):
         _for_side(request, handoff_id, "receiver")
         payload = _ReasonInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        handoff_decline(user=request.user, handoff_id=handoff_id, reason=payload.validated_data["reason"],
-                        request=request)
+        handoff_decline(user=request.user, handoff_id=handoff_id, reason=payload.validated_data["reason"])
         return _detail(handoff_get_for_user(user=request.user, handoff_id=handoff_id))
 
 
@@ -307,8 +305,7 @@ class HandoffWithdrawApi(CaseApiView):
         _for_side(request, handoff_id, "sender")
         payload = _ReasonInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        handoff_withdraw(user=request.user, handoff_id=handoff_id, reason=payload.validated_data["reason"],
-                         request=request)
+        handoff_withdraw(user=request.user, handoff_id=handoff_id, reason=payload.validated_data["reason"])
         return _detail(handoff_get_for_user(user=request.user, handoff_id=handoff_id))
 
 
@@ -331,6 +328,5 @@ class HandoffCompleteApi(CaseApiView):
         _for_side(request, handoff_id, "receiver")
         payload = HandoffCompleteApi.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        handoff_complete(user=request.user, handoff_id=handoff_id, outcome=payload.validated_data["outcome"],
-                         request=request)
+        handoff_complete(user=request.user, handoff_id=handoff_id, outcome=payload.validated_data["outcome"])
         return _detail(handoff_get_for_user(user=request.user, handoff_id=handoff_id))

@@ -128,7 +128,7 @@ def _render_detail(request, access: HandoffAccess, *, bound: dict | None = None)
 @login_required
 @require_GET
 def handoff_detail(request, handoff_id: int):
-    access = handoff_view(user=request.user, handoff_id=handoff_id, request=request)
+    access = handoff_view(user=request.user, handoff_id=handoff_id)
     return _render_detail(request, access)
 
 
@@ -157,7 +157,7 @@ def _after(request, handoff_id: int, success: str, call) -> object:
 def handoff_accept_page(request, handoff_id: int):
     _side(request, handoff_id, "receiver")
     return _after(request, handoff_id, _("Handoff accepted. The case is open to your agency."),
-                  lambda: handoff_accept(user=request.user, handoff_id=handoff_id, request=request))
+                  lambda: handoff_accept(user=request.user, handoff_id=handoff_id))
 
 
 def _with_text(request, handoff_id: int, *, side: str, key: str, field: str, form_class, service, success: str):
@@ -166,7 +166,7 @@ def _with_text(request, handoff_id: int, *, side: str, key: str, field: str, for
     form = form_class(request.POST, prefix=key)
     if form.is_valid():
         try:
-            service(user=request.user, handoff_id=handoff_id, request=request, **{field: form.cleaned_data[field]})
+            service(user=request.user, handoff_id=handoff_id, **{field: form.cleaned_data[field]})
         except ValidationError as exc:
             if "status" not in getattr(exc, "error_dict", {}):
                 form.add_service_errors(exc)
@@ -177,7 +177,7 @@ def _with_text(request, handoff_id: int, *, side: str, key: str, field: str, for
         else:
             messages.success(request, success)
             return redirect("handoffs:detail", handoff_id=handoff_id)
-    access = handoff_view(user=request.user, handoff_id=handoff_id, request=request)
+    access = handoff_view(user=request.user, handoff_id=handoff_id)
     return _render_detail(request, access, bound={key: form})
 
 
@@ -249,7 +249,7 @@ def handoff_send_page(request, case_id: int):
             try:
                 consents = consent_record_many(access=access, actor=request.user,
                                                recipients=consent_form.service_recipients(),
-                                               data=consent_form.service_data(), request=request)
+                                               data=consent_form.service_data())
             except ValidationError as exc:
                 consent_form.add_service_errors(exc)
             else:
@@ -268,7 +268,7 @@ def handoff_send_page(request, case_id: int):
     form = HandoffSendForm(request.POST if bound else None, initial=initial, shareable=shareable, refused=refused)
     if bound and form.is_valid():
         try:
-            handoff = handoff_send(access=access, actor=request.user, data=form.service_data(), request=request)
+            handoff = handoff_send(access=access, actor=request.user, data=form.service_data())
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:

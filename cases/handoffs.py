@@ -13,7 +13,6 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +29,7 @@ from notifications.services import (
     notify,
 )
 from permissions.categories import GENERAL, CaseRight, DataCategory
+from permissions.exceptions import NotFound
 from permissions.policy import CASE_ROLES
 
 from . import events
@@ -126,7 +126,7 @@ def handoff_user_may_handle(*, user: User) -> bool:
 
 
 def handoff_get_for_user(*, user: User, handoff_id: int, lock: bool = False) -> HandoffAccess:
-    """The handoff with the user's side of it, or Http404 for anyone in neither agency."""
+    """The handoff with the user's side of it, or NotFound for anyone in neither agency."""
     agency_ids = _case_agency_ids(user)
     qs = Handoff.objects.select_related(
         "case", "from_agency", "to_agency", "case__lead_agency", "sent_by", "viewed_by", "responded_by", "closed_by",
@@ -138,7 +138,7 @@ def handoff_get_for_user(*, user: User, handoff_id: int, lock: bool = False) -> 
     try:
         handoff = qs.get(Q(to_agency_id__in=agency_ids) | Q(from_agency_id__in=agency_ids), pk=handoff_id)
     except (Handoff.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+        raise NotFound from None
     acting_id = acting_agency_pick(member_agency_ids=agency_ids)
     if handoff.from_agency_id in agency_ids and (
         acting_id == handoff.from_agency_id or handoff.to_agency_id not in agency_ids
@@ -255,7 +255,7 @@ def _create_unique(**fields) -> Handoff:
 
 
 @transaction.atomic
-def handoff_send(*, access: CaseAccess, actor, data: dict, request=None) -> Handoff:
+def handoff_send(*, access: CaseAccess, actor, data: dict) -> Handoff:
     """Refer or transfer the case to another agency. Needs manage_sharing (the lead agency)."""
     if not access.can(CaseRight.MANAGE_SHARING):
         raise PermissionDenied
@@ -280,14 +280,14 @@ def handoff_send(*, access: CaseAccess, actor, data: dict, request=None) -> Hand
     _notify(handoff, kind=kind, agency_id=handoff.to_agency_id, stage="sent")
     if handoff.emergency_override:
         audit_record(actor=actor, action=AuditAction.CONSENT_OVERRIDE, case_id=case.pk, agency_id=access.agency.pk,
-                     categories=handoff.categories, target=f"handoff:{handoff.pk}", request=request)
+                     categories=handoff.categories, target=f"handoff:{handoff.pk}")
     audit_record(actor=actor, action=AuditAction.CREATE, case_id=case.pk, agency_id=access.agency.pk,
-                 categories=handoff.categories, target=f"handoff:{handoff.pk}", request=request,
+                 categories=handoff.categories, target=f"handoff:{handoff.pk}",
                  details={"to_agency_id": handoff.to_agency_id, "kind": handoff.kind, "urgency": handoff.urgency})
     return handoff
 
 
-def handoff_view(*, user: User, handoff_id: int, request=None) -> HandoffAccess:
+def handoff_view(*, user: User, handoff_id: int) -> HandoffAccess:
     """The handoff for its sender or receiver; the receiving agency's first look is recorded."""
     with transaction.atomic():
         access = handoff_get_for_user(user=user, handoff_id=handoff_id)
@@ -297,7 +297,7 @@ def handoff_view(*, user: User, handoff_id: int, request=None) -> HandoffAccess:
             if Handoff.objects.filter(pk=handoff.pk, viewed_at__isnull=True).update(viewed_at=now, viewed_by=user):
                 handoff.viewed_at, handoff.viewed_by = now, user
         audit_record(actor=user, action=AuditAction.VIEW, case_id=handoff.case_id, agency_id=access.agency.pk,
-                     target=f"handoff:{handoff.pk}", request=request)
+                     target=f"handoff:{handoff.pk}")
     return access
 
 
@@ -316,7 +316,7 @@ def _transition(*, user: User, handoff_id: int, action: str) -> HandoffAccess:
 
 
 @transaction.atomic
-def handoff_accept(*, user: User, handoff_id: int, request=None) -> Handoff:
+def handoff_accept(*, user: User, handoff_id: int) -> Handoff:
     """The receiving agency takes the handoff: it gets exactly the consented categories asked for;
     a transfer makes it the lead and the accepting responder responsible."""
     access = _transition(user=user, handoff_id=handoff_id, action=ACCEPT)
@@ -339,7 +339,7 @@ def handoff_accept(*, user: User, handoff_id: int, request=None) -> Handoff:
     events.handoff_accepted(handoff=handoff, actor=user, at=now)
     _notify(handoff, kind=NotificationKind.HANDOFF_ACCEPTED, agency_id=handoff.from_agency_id, stage="accepted")
     audit_record(actor=user, action=AuditAction.SHARE, case_id=case.pk, agency_id=handoff.to_agency_id,
-                 categories=handoff.categories, target=f"handoff:{handoff.pk}", request=request,
+                 categories=handoff.categories, target=f"handoff:{handoff.pk}",
                  details={"kind": handoff.kind})
     return handoff
 
@@ -352,7 +352,7 @@ def _reason(value, key: str) -> str:
 
 
 @transaction.atomic
-def handoff_decline(*, user: User, handoff_id: int, reason: str, request=None) -> Handoff:
+def handoff_decline(*, user: User, handoff_id: int, reason: str) -> Handoff:
     reason = _reason(reason, "reason")
     access = _transition(user=user, handoff_id=handoff_id, action=DECLINE)
     handoff, now = access.handoff, timezone.now()
@@ -366,12 +366,12 @@ def handoff_decline(*, user: User, handoff_id: int, reason: str, request=None) -
     events.handoff_declined(handoff=handoff, actor=user, at=now)
     _notify(handoff, kind=NotificationKind.HANDOFF_DECLINED, agency_id=handoff.from_agency_id, stage="declined")
     audit_record(actor=user, action=AuditAction.CHANGE, case_id=handoff.case_id, agency_id=handoff.to_agency_id,
-                 target=f"handoff:{handoff.pk}", request=request, details={"status": "declined"})
+                 target=f"handoff:{handoff.pk}", details={"status": "declined"})
     return handoff
 
 
-@transaction.atomic
-def handoff_withdraw(*, user: User, handoff_id: int, reason: str, request=None) -> Handoff:
+@transaction.atomic(durable=True)
+def handoff_withdraw(*, user: User, handoff_id: int, reason: str) -> Handoff:
     """The sender takes a handoff back: a referral while sent or accepted (access is revoked), a
     transfer only before it is accepted (after that the sender no longer leads the case)."""
     reason = _reason(reason, "reason")
@@ -389,12 +389,12 @@ def handoff_withdraw(*, user: User, handoff_id: int, reason: str, request=None) 
     _notify(handoff, kind=NotificationKind.HANDOFF_WITHDRAWN, agency_id=handoff.to_agency_id, stage="withdrawn")
     audit_record(actor=user, action=AuditAction.REVOKE if was_accepted else AuditAction.CHANGE, case_id=case.pk,
                  agency_id=handoff.from_agency_id, categories=handoff.categories if was_accepted else (),
-                 target=f"handoff:{handoff.pk}", request=request, details={"status": "withdrawn"})
+                 target=f"handoff:{handoff.pk}", details={"status": "withdrawn"})
     return handoff
 
 
-@transaction.atomic
-def handoff_complete(*, user: User, handoff_id: int, outcome: str, request=None) -> Handoff:
+@transaction.atomic(durable=True)
+def handoff_complete(*, user: User, handoff_id: int, outcome: str) -> Handoff:
     """The receiver records what it did; its access is reduced to the case facts."""
     errors = FieldErrors()
     outcome = errors.clean("outcome", outcome, clean_text, max_length=MESSAGE_LIMIT, required=True)
@@ -409,7 +409,7 @@ def handoff_complete(*, user: User, handoff_id: int, outcome: str, request=None)
     events.handoff_completed(handoff=handoff, actor=user, at=now)
     _notify(handoff, kind=NotificationKind.HANDOFF_COMPLETED, agency_id=handoff.from_agency_id, stage="completed")
     audit_record(actor=user, action=AuditAction.REVOKE, case_id=case.pk, agency_id=handoff.to_agency_id,
-                 categories=handoff.categories, target=f"handoff:{handoff.pk}", request=request,
+                 categories=handoff.categories, target=f"handoff:{handoff.pk}",
                  details={"status": "completed"})
     return handoff
 

@@ -18,7 +18,6 @@ from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.dispatch import receiver
-from django.http import Http404
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from django.utils.functional import Promise
@@ -26,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.acting import acting_agency_pick
 from agencies.models import Agency, Commune, Role
+from permissions.exceptions import NotFound
 
 from .classification import GBVIMS_QUESTIONS
 from .forms import ANSWER_PREFIX, CONSENT_PREFIX, CaseOpenForm, _consent_data
@@ -345,7 +345,7 @@ def drafts_of(*, user, agency_id: int | None):
 def draft_get(*, user, agency_id: int | None, draft_id: int) -> IntakeDraft:
     draft = drafts_of(user=user, agency_id=agency_id).filter(pk=draft_id).first()
     if draft is None:
-        raise Http404
+        raise NotFound
     return draft
 
 

@@ -163,7 +163,7 @@ def _check(request, *, draft, values, agency):
     if request.method == "POST":
         if form.is_valid():
             try:
-                case = case_open(actor=request.user, request=request, **form.service_arguments())
+                case = case_open(actor=request.user, **form.service_arguments())
             except ValidationError as exc:
                 form.add_service_errors(exc)
             else:

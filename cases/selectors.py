@@ -20,12 +20,12 @@ from django.db.models import (
     Value,
     prefetch_related_objects,
 )
-from django.http import Http404
 from django.utils import timezone
 
 from agencies.acting import ActingAgencyRequired, acting_agency_pick
 from agencies.models import Agency, Membership
 from permissions.categories import GENERAL, CaseRight, categories_from_codenames
+from permissions.exceptions import NotFound
 from permissions.policy import CASE_ROLES
 from permissions.readers import case_reader_condition, user_may_be_case_reader
 
@@ -107,7 +107,7 @@ def _case_access(case: Case, rows: set[tuple[str, int | None]]) -> CaseAccess:
     held = {(codename, agency_id) for codename, agency_id in rows if codename != _MEMBER}
     codenames = {codename for codename, _ in held}
     if CaseRight.VIEW not in codenames:
-        raise Http404
+        raise NotFound
     categories = categories_from_codenames(codenames)
     acting_id = acting_agency_pick(member_agency_ids=member_ids)
     if acting_id is None and len(member_ids) > 1:
@@ -187,17 +187,17 @@ def case_filter_list(
 
 
 def case_get_for_user(*, user: User, case_id: int, require: str = CaseRight.VIEW) -> CaseAccess:
-    """The case with the user's rights and categories, or Http404 when the user may not see it:
+    """The case with the user's rights and categories, or NotFound when the user may not see it:
     an unshared case is indistinguishable from a missing one. PermissionDenied when the user sees
     the case but lacks `require`."""
     if not user_may_be_case_reader(user):
-        raise Http404
+        raise NotFound
     try:
         # survivor__data_key: the case key comes with the case, so the page opens its text without a query.
         case = Case.objects.select_related("province", "lead_agency", "survivor", "responsible",
                                            "survivor__data_key").get(pk=case_id)
     except (Case.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+        raise NotFound from None
     if case.survivor.data_key is not None:
         crypto.key_from_raw(case.survivor.data_key.kid, case.survivor.data_key.wrapped_key)
     now = timezone.now()

@@ -14,7 +14,6 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +21,7 @@ from agencies.models import CASE_ROLES, Agency, Membership, Sector
 from audit.models import AuditAction
 from audit.services import audit_record
 from permissions.categories import GENERAL, CaseRight, DataCategory
+from permissions.exceptions import NotFound
 
 from . import events
 from .crypto import phone_search_hash
@@ -153,12 +153,12 @@ def _consent_create(*, case: Case, values: dict, actor, agency: Agency, now) -> 
     return consent
 
 
-def _consent_audit(*, consent: Consent, actor, agency: Agency, request) -> None:
+def _consent_audit(*, consent: Consent, actor, agency: Agency) -> None:
     override = consent.emergency_override
     audit_record(
         actor=actor, action=AuditAction.CONSENT_OVERRIDE if override else AuditAction.SHARE,
         case_id=consent.case_id, agency_id=agency.pk, categories=consent.granted_categories,
-        target=f"consent:{consent.pk}", request=request,
+        target=f"consent:{consent.pk}",
         details={"recipient_agency_id": consent.receiving_agency_id, "recipient_sector": consent.receiving_sector,
                  "refused": consent.refused_categories, "given_by": consent.given_by},
     )
@@ -178,7 +178,6 @@ def case_open(
     risk_level: str,
     statistics_consent: bool = True,
     opened_at: datetime.datetime | None = None,
-    request=None,
 ) -> Case:
     """Open a case: survivor, first incident and (optionally) the initial consent. The actor's
     agency leads it and the actor is responsible for it.
@@ -228,36 +227,35 @@ def case_open(
 
     entered = [field for field, value in survivor_values.items() if value]
     audit_record(actor=actor, action=AuditAction.CREATE, case_id=case.pk, agency_id=agency.pk,
-                 categories=_survivor_categories(entered), target=f"case:{case.pk}", request=request,
+                 categories=_survivor_categories(entered), target=f"case:{case.pk}",
                  details={"number": case.number, "opened_at": opened_at.isoformat()})
     if consent_row is not None:
-        _consent_audit(consent=consent_row, actor=actor, agency=agency, request=request)
+        _consent_audit(consent=consent_row, actor=actor, agency=agency)
     return case
 
 
-def case_view(*, user: User, case_id: int, request=None) -> CaseAccess:
+def case_view(*, user: User, case_id: int) -> CaseAccess:
     """The case for `user` (as case_get_for_user), with one audit event naming the categories shown.
     The event commits before the caller renders anything, so a later failure cannot erase it."""
     with transaction.atomic():
         access = case_get_for_user(user=user, case_id=case_id)
         audit_record(actor=user, action=AuditAction.VIEW, case_id=access.case.pk,
                      agency_id=access.agency.pk if access.agency else None,
-                     categories=_sensitive(access.categories), target=f"case:{access.case.pk}", request=request)
+                     categories=_sensitive(access.categories), target=f"case:{access.case.pk}")
     return access
 
 
-def case_list_audit(*, user: User, case_ids: list[int], request=None) -> None:
+def case_list_audit(*, user: User, case_ids: list[int]) -> None:
     """One event for one page of a case list, naming the cases shown."""
     ids = list(case_ids)
     if any(isinstance(i, bool) or not isinstance(i, int) for i in ids):
         raise ValueError("case_ids must be integers")
     with transaction.atomic():
-        audit_record(actor=user, action=AuditAction.LIST, target="cases", details={"case_ids": ids},
-                     request=request)
+        audit_record(actor=user, action=AuditAction.LIST, target="cases", details={"case_ids": ids})
 
 
 @transaction.atomic
-def case_update(*, access: CaseAccess, actor, data: dict, request=None) -> Case:
+def case_update(*, access: CaseAccess, actor, data: dict) -> Case:
     """Risk level, responsible person and statistics consent. Only what changes is written."""
     _require(access, CaseRight.CHANGE)
     agency = _acting_agency(access)
@@ -293,13 +291,12 @@ def case_update(*, access: CaseAccess, actor, data: dict, request=None) -> Case:
     case.save(update_fields=[*changes, "updated_at"])
     events.case_updated(case=case, actor=actor, agency=agency, at=now, changes=changes)
     audit_record(actor=actor, action=AuditAction.CHANGE, case_id=case.pk, agency_id=agency.pk,
-                 target=f"case:{case.pk}", details={"fields": sorted(changes)}, request=request)
+                 target=f"case:{case.pk}", details={"fields": sorted(changes)})
     return case
 
 
 @transaction.atomic
-def case_change_status(*, access: CaseAccess, actor, status: str, close_reason: str | None = None,
-                       request=None) -> Case:
+def case_change_status(*, access: CaseAccess, actor, status: str, close_reason: str | None = None) -> Case:
     """Move the case along CASE_STATUS_MACHINE; closing and reopening need close_case. Closing needs a
     written reason, kept (encrypted) on the case until it is reopened and closed again."""
     _require(access, CaseRight.CHANGE)
@@ -333,15 +330,15 @@ def case_change_status(*, access: CaseAccess, actor, status: str, close_reason: 
     if status == CaseStatus.CLOSED:
         case_deadlines_after_close(case=case, actor=actor, agency=agency, at=now)
     audit_record(actor=actor, action=AuditAction.CHANGE, case_id=case.pk, agency_id=agency.pk,
-                 target=f"case:{case.pk}", details={"status": [old, status]}, request=request)
+                 target=f"case:{case.pk}", details={"status": [old, status]})
     return case
 
 
 # --- Survivor, incidents, actions ----------------------------------------------------------------
 
 
-@transaction.atomic
-def survivor_update(*, access: CaseAccess, actor, data: dict, request=None) -> Survivor:
+@transaction.atomic(durable=True)
+def survivor_update(*, access: CaseAccess, actor, data: dict) -> Survivor:
     """Change survivor fields. Identity fields need the identity category and contact fields the
     contact category: nobody overwrites what they may not read."""
     _require(access, CaseRight.CHANGE)
@@ -384,12 +381,12 @@ def survivor_update(*, access: CaseAccess, actor, data: dict, request=None) -> S
     _touch(access.case, now)
     audit_record(actor=actor, action=AuditAction.CHANGE, case_id=access.case.pk, agency_id=agency.pk,
                  categories=_survivor_categories(changed), target=f"survivor:{survivor.pk}",
-                 details={"fields": sorted(visible_fields)}, request=request)
+                 details={"fields": sorted(visible_fields)})
     return survivor
 
 
-@transaction.atomic
-def incident_record(*, access: CaseAccess, actor, data: dict, request=None) -> Incident:
+@transaction.atomic(durable=True)
+def incident_record(*, access: CaseAccess, actor, data: dict) -> Incident:
     """Another incident of the same survivor, classified by the GBVIMS questions in data["answers"]."""
     _require(access, CaseRight.CHANGE)
     agency = _acting_agency(access)
@@ -401,12 +398,12 @@ def incident_record(*, access: CaseAccess, actor, data: dict, request=None) -> I
     incident = _incident_create(case=access.case, values=values, actor=actor, agency=agency, now=now)
     _touch(access.case, now)
     audit_record(actor=actor, action=AuditAction.CREATE, case_id=access.case.pk, agency_id=agency.pk,
-                 target=f"incident:{incident.pk}", details={"gbv_type": incident.gbv_type}, request=request)
+                 target=f"incident:{incident.pk}", details={"gbv_type": incident.gbv_type})
     return incident
 
 
 @transaction.atomic
-def action_log(*, access: CaseAccess, actor, data: dict, request=None) -> Action:
+def action_log(*, access: CaseAccess, actor, data: dict) -> Action:
     """Record what a responder did. The category defaults by type; nobody writes into a category
     they cannot read."""
     _require(access, CaseRight.LOG_ACTION)
@@ -423,7 +420,7 @@ def action_log(*, access: CaseAccess, actor, data: dict, request=None) -> Action
     case_deadlines_after_action(case=access.case, action=action)
     audit_record(actor=actor, action=AuditAction.CREATE, case_id=access.case.pk, agency_id=agency.pk,
                  categories=_sensitive([action.category]), target=f"action:{action.pk}",
-                 details={"type": action.type}, request=request)
+                 details={"type": action.type})
     return action
 
 
@@ -431,7 +428,7 @@ def action_log(*, access: CaseAccess, actor, data: dict, request=None) -> Action
 
 
 @transaction.atomic
-def consent_record(*, access: CaseAccess, actor, data: dict, request=None) -> Consent:
+def consent_record(*, access: CaseAccess, actor, data: dict) -> Consent:
     """Record the survivor's decision about sharing with an agency or a sector, and apply it."""
     _require(access, CaseRight.MANAGE_SHARING)
     agency = _acting_agency(access)
@@ -451,15 +448,15 @@ def consent_record(*, access: CaseAccess, actor, data: dict, request=None) -> Co
     consent = _consent_create(case=case, values=values, actor=actor, agency=agency, now=now)
     case_permissions_sync(case=case)
     _touch(case, now)
-    _consent_audit(consent=consent, actor=actor, agency=agency, request=request)
+    _consent_audit(consent=consent, actor=actor, agency=agency)
     return consent
 
 
 CONSENT_MANY_LIMIT = 20
 
 
-@transaction.atomic
-def consent_record_many(*, access: CaseAccess, actor, recipients: list, data: dict, request=None) -> list[Consent]:
+@transaction.atomic(durable=True)
+def consent_record_many(*, access: CaseAccess, actor, recipients: list, data: dict) -> list[Consent]:
     """One decision of the survivor for several recipients at once, as in the referral form: the
     same categories shared and refused, purpose and giver for each agency (`{"receiving_agency": id}`)
     and each whole sector (`{"receiving_sector": code}`) chosen. The consent model keeps one
@@ -512,22 +509,22 @@ def consent_record_many(*, access: CaseAccess, actor, recipients: list, data: di
     case_permissions_sync(case=case)
     _touch(case, now)
     for consent in consents:
-        _consent_audit(consent=consent, actor=actor, agency=agency, request=request)
+        _consent_audit(consent=consent, actor=actor, agency=agency)
     return consents
 
 
 @transaction.atomic
-def consent_withdraw(*, access: CaseAccess, actor, consent_id: int, reason: str, request=None) -> Consent:
+def consent_withdraw(*, access: CaseAccess, actor, consent_id: int, reason: str) -> Consent:
     """Withdraw a consent; the rights it gave end in this transaction. The survivor owes no reason,
     so `reason` may be empty."""
     _require(access, CaseRight.MANAGE_SHARING)
     agency = _acting_agency(access)
     case = Case.objects.select_for_update().get(pk=access.case.pk)
     if isinstance(consent_id, bool) or not isinstance(consent_id, int):
-        raise Http404
+        raise NotFound
     consent = Consent.objects.select_for_update().filter(case=case, pk=consent_id).first()
     if consent is None:
-        raise Http404
+        raise NotFound
     errors = FieldErrors()
     reason = errors.clean("reason", reason, clean_text, max_length=TEXT_LIMITS["withdrawal_reason"])
     now = timezone.now()
@@ -542,15 +539,14 @@ def consent_withdraw(*, access: CaseAccess, actor, consent_id: int, reason: str,
     events.consent_withdrawn(consent=consent, actor=actor, agency=agency, at=now)
     _touch(case, now)
     audit_record(actor=actor, action=AuditAction.REVOKE, case_id=case.pk, agency_id=agency.pk,
-                 categories=consent.granted_categories, target=f"consent:{consent.pk}",
-                 request=request)
+                 categories=consent.granted_categories, target=f"consent:{consent.pk}")
     return consent
 
 
 # --- Duplicate search ----------------------------------------------------------------------------
 
 
-def survivor_find_by_phone(*, user: User, phone: str, request=None) -> list[Case]:
+def survivor_find_by_phone(*, user: User, phone: str) -> list[Case]:
     """Cases whose survivor has this phone number (however it is written), among those the user
     sees with the contact category: finding a case by number reveals contact data. The search
     itself is audited, without the number."""
@@ -567,5 +563,5 @@ def survivor_find_by_phone(*, user: User, phone: str, request=None) -> list[Case
             found.append(case)
     with transaction.atomic():
         audit_record(actor=user, action=AuditAction.SEARCH, categories=[DataCategory.CONTACT.value],
-                     target="survivor:phone", details={"case_ids": [c.pk for c in found]}, request=request)
+                     target="survivor:phone", details={"case_ids": [c.pk for c in found]})
     return found

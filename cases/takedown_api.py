@@ -56,7 +56,7 @@ class TakedownListApi(CaseApiView):
         tags=["actions"],
     )
     def get(self, request, case_id: int):
-        access = case_view(user=request.user, case_id=case_id, request=request)
+        access = case_view(user=request.user, case_id=case_id)
         return Response(TakedownSerializer(takedown_list_for_case(access=access), many=True,
                                           context={"access": access}).data)
 
@@ -91,8 +91,7 @@ class TakedownRecordApi(CaseApiView):
         access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        takedown = takedown_request_record(access=access, actor=request.user, data=dict(payload.validated_data),
-                                           request=request)
+        takedown = takedown_request_record(access=access, actor=request.user, data=dict(payload.validated_data))
         return Response(TakedownSerializer(takedown, context={"access": access}).data, status=status.HTTP_201_CREATED)
 
 
@@ -127,5 +126,5 @@ class TakedownOutcomeApi(CaseApiView):
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         takedown = takedown_outcome_record(access=access, actor=request.user, takedown_id=takedown_id,
-                                           data=dict(payload.validated_data), request=request)
+                                           data=dict(payload.validated_data))
         return Response(TakedownSerializer(takedown, context={"access": access}).data)

@@ -23,8 +23,7 @@ def takedown_request_page(request, case_id: int):
     form = TakedownRequestForm(request.POST or None, access=access)
     if request.method == "POST" and form.is_valid():
         try:
-            takedown = takedown_request_record(access=access, actor=request.user, data=form.service_data(),
-                                               request=request)
+            takedown = takedown_request_record(access=access, actor=request.user, data=form.service_data())
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
@@ -44,7 +43,7 @@ def takedown_outcome_page(request, case_id: int, takedown_id: int):
         return redirect("cases:detail", case_id=access.case.pk)
     try:
         takedown = takedown_outcome_record(access=access, actor=request.user, takedown_id=takedown_id,
-                                           data=form.service_data(), request=request)
+                                           data=form.service_data())
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)

@@ -16,13 +16,13 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.models import AuditAction
 from audit.services import audit_record
 from permissions.categories import GENERAL, CaseRight
+from permissions.exceptions import NotFound
 
 from . import events
 from .inputs import (
@@ -98,8 +98,8 @@ def _sensitive(category: str) -> list[str]:
     return [] if category == GENERAL else [category]
 
 
-@transaction.atomic
-def takedown_request_record(*, access: CaseAccess, actor, data: dict, request=None) -> TakedownRequest:
+@transaction.atomic(durable=True)
+def takedown_request_record(*, access: CaseAccess, actor, data: dict) -> TakedownRequest:
     """Record a request to a platform to take content down: the action, and the request with the
     hash of the content reference. Needs log_action, like any action."""
     if not access.can(CaseRight.LOG_ACTION):
@@ -116,14 +116,14 @@ def takedown_request_record(*, access: CaseAccess, actor, data: dict, request=No
     # Checked here too, so that one request gets every message at once; action_log checks again.
     clean_action(action_data, errors=errors, now=now)
     errors.raise_if_any()
-    action = action_log(access=access, actor=actor, data=action_data, request=request)
+    action = action_log(access=access, actor=actor, data=action_data)
     takedown = TakedownRequest.objects.create(
         case=access.case, action=action, platform=platform, content_reference_hash=content_reference_hash(reference),
         requested_at=action.occurred_at,
     )
     audit_record(actor=actor, action=AuditAction.CREATE, case_id=access.case.pk, agency_id=action.agency_id,
                  categories=_sensitive(action.category), target=f"takedown:{takedown.pk}",
-                 details={"platform": platform, "action_id": action.pk}, request=request)
+                 details={"platform": platform, "action_id": action.pk})
     return takedown
 
 
@@ -149,19 +149,18 @@ def _clean_outcome(data, *, takedown: TakedownRequest, now: datetime.datetime) -
     return outcome, resolved_at
 
 
-@transaction.atomic
-def takedown_outcome_record(*, access: CaseAccess, actor, takedown_id: int, data: dict,
-                            request=None) -> TakedownRequest:
+@transaction.atomic(durable=True)
+def takedown_outcome_record(*, access: CaseAccess, actor, takedown_id: int, data: dict) -> TakedownRequest:
     """Record what the platform did (removed, refused, no response) or set the request back to
     pending; `resolved_at` defaults to now. A later outcome replaces an earlier one; each is audited."""
     if not access.can(CaseRight.LOG_ACTION):
         raise PermissionDenied
     access.acting_agency()
     if isinstance(takedown_id, bool) or not isinstance(takedown_id, int):
-        raise Http404
+        raise NotFound
     takedown = takedown_list_for_case(access=access).select_for_update(of=("self",)).filter(pk=takedown_id).first()
     if takedown is None:
-        raise Http404
+        raise NotFound
     now = timezone.now()
     outcome, resolved_at = _clean_outcome(data, takedown=takedown, now=now)
     TAKEDOWN_MACHINE.check(outcome, takedown)
@@ -171,5 +170,5 @@ def takedown_outcome_record(*, access: CaseAccess, actor, takedown_id: int, data
     events.takedown_outcome_recorded(takedown=takedown, actor=actor, agency=access.agency, at=now, previous=previous)
     audit_record(actor=actor, action=AuditAction.CHANGE, case_id=access.case.pk, agency_id=access.agency.pk,
                  categories=_sensitive(takedown.action.category), target=f"takedown:{takedown.pk}",
-                 details={"outcome": outcome, "previous": previous}, request=request)
+                 details={"outcome": outcome, "previous": previous})
     return takedown

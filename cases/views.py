@@ -59,7 +59,7 @@ def my_cases_page(request, *, data=None, per_page: int = CASES_PER_PAGE):
     criteria = form.criteria() if form.is_bound and form.is_valid() else {}
     cases = case_filter_list(case_list_visible_to(user=request.user), **criteria)
     page = Paginator(cases, per_page).get_page((data or {}).get("page"))
-    case_list_audit(user=request.user, case_ids=[case.pk for case in page], request=request)
+    case_list_audit(user=request.user, case_ids=[case.pk for case in page])
     return form, page
 
 
@@ -110,7 +110,7 @@ def _survivor_rows(survivor: Survivor, access) -> list[tuple[str, object]]:
 
 @login_required
 def case_detail(request, case_id: int):
-    access = case_view(user=request.user, case_id=case_id, request=request)
+    access = case_view(user=request.user, case_id=case_id)
     case = access.case
     case_prefetch_for_detail(case)
     for incident in case.incidents.all():
@@ -137,7 +137,7 @@ def case_open_page(request):
     form = CaseOpenForm(request.POST or None, agencies=agencies)
     if request.method == "POST" and form.is_valid():
         try:
-            case = case_open(actor=request.user, request=request, **form.service_arguments())
+            case = case_open(actor=request.user, **form.service_arguments())
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
@@ -155,8 +155,7 @@ def case_status_change(request, case_id: int):
         messages.error(request, _("Choose a status."))
         return redirect("cases:detail", case_id=access.case.pk)
     try:
-        case = case_change_status(access=access, actor=request.user, status=form.cleaned_data["status"],
-                                  request=request)
+        case = case_change_status(access=access, actor=request.user, status=form.cleaned_data["status"])
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
@@ -177,7 +176,7 @@ def case_close_page(request, case_id: int):
     if request.method == "POST" and form.is_valid():
         try:
             case_change_status(access=access, actor=request.user, status=CaseStatus.CLOSED,
-                               close_reason=form.cleaned_data["close_reason"], request=request)
+                               close_reason=form.cleaned_data["close_reason"])
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
@@ -194,7 +193,7 @@ def action_log_page(request, case_id: int):
     form = ActionLogForm(request.POST or None, access=access, action_type=request.GET.get("type"))
     if request.method == "POST" and form.is_valid():
         try:
-            action = action_log(access=access, actor=request.user, data=form.service_data(), request=request)
+            action = action_log(access=access, actor=request.user, data=form.service_data())
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
@@ -210,7 +209,7 @@ def consent_record_page(request, case_id: int):
     form = ConsentRecordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            consent_record(access=access, actor=request.user, data=form.service_data(), request=request)
+            consent_record(access=access, actor=request.user, data=form.service_data())
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
@@ -230,7 +229,7 @@ def consent_withdraw_page(request, case_id: int, consent_id: int):
     if request.method == "POST" and form.is_valid():
         try:
             consent_withdraw(access=access, actor=request.user, consent_id=consent.pk,
-                             reason=form.cleaned_data["reason"], request=request)
+                             reason=form.cleaned_data["reason"])
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:

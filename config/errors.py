@@ -8,11 +8,16 @@ page there instead. A 500 under DEBUG keeps Django's traceback, which is what a 
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.core.handlers.exception import response_for_exception
 from django.http import Http404, HttpResponse, JsonResponse
 from django.template import loader
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
+from rest_framework import exceptions as api_exceptions
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from permissions.exceptions import NotFound
 
 API_PREFIX = "/api/"
 
@@ -85,3 +90,29 @@ class DebugFriendlyErrorsMiddleware:
         if isinstance(exception, PermissionDenied):
             return permission_denied(request, exception)
         return None
+
+
+class DomainErrorsMiddleware:
+    """The edge for pages: a domain NotFound raised below a view (permissions.exceptions) gets the
+    answer a view's own Http404 gets, the same 404 page for "missing" and "not yours"."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, NotFound):
+            return None
+        if settings.DEBUG:
+            return page_not_found(request, exception)
+        return response_for_exception(request, Http404())
+
+
+def api_exception_handler(exc, context):
+    """The edge for the API (REST_FRAMEWORK EXCEPTION_HANDLER): a domain NotFound is answered as
+    DRF answers Http404, then DRF's own handler does the rest."""
+    if isinstance(exc, NotFound):
+        exc = api_exceptions.NotFound()
+    return drf_exception_handler(exc, context)

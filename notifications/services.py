@@ -326,7 +326,7 @@ def notification_mark_all_read(*, user: User) -> int:
     return Notification.objects.filter(recipient=user, in_app=True, read_at__isnull=True).update(read_at=timezone.now())
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def preferences_update(*, user: User, choices: list[tuple[str, str, bool]]) -> None:
     """Store the user's (kind, channel, enabled) choices. Switching off in-app delivery of an
     escalation or emergency is refused."""

@@ -128,8 +128,7 @@ class CaseRequestRecordApi(PrivacyApiView):
         access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
         payload = CaseRequestRecordApi.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        dsr = privacy_request_record(access=access, actor=request.user, data=dict(payload.validated_data),
-                                     request=request)
+        dsr = privacy_request_record(access=access, actor=request.user, data=dict(payload.validated_data))
         dsr = privacy_request_get(user=request.user, request_id=dsr.pk)
         return Response(RequestDetailSerializer(dsr, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
@@ -153,7 +152,7 @@ class RequestAcknowledgeApi(PrivacyApiView):
                    tags=["privacy"])
     def post(self, request, request_id: int):
         RequestAcknowledgeApi.InputSerializer(data=request.data).is_valid(raise_exception=True)
-        dsr = privacy_request_acknowledge(user=request.user, request_id=request_id, request=request)
+        dsr = privacy_request_acknowledge(user=request.user, request_id=request_id)
         return Response(RequestDetailSerializer(dsr, context={"request": request}).data)
 
 
@@ -175,8 +174,7 @@ class RequestDecideApi(PrivacyApiView):
     def post(self, request, request_id: int):
         payload = RequestDecideApi.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        privacy_request_decide(user=request.user, request_id=request_id, data=dict(payload.validated_data),
-                               request=request)
+        privacy_request_decide(user=request.user, request_id=request_id, data=dict(payload.validated_data))
         dsr = privacy_request_get(user=request.user, request_id=request_id)
         return Response(RequestDetailSerializer(dsr, context={"request": request}).data)
 
@@ -189,7 +187,7 @@ class PackageDownloadApi(PrivacyApiView):
                    tags=["privacy"])
     def get(self, request, request_id: int):
         try:
-            content, filename = access_package_download(user=request.user, request_id=request_id, request=request)
+            content, filename = access_package_download(user=request.user, request_id=request_id)
         except PackageGone:
             return Response({"detail": "The package is not ready, or was downloaded already."},
                             status=status.HTTP_410_GONE)
@@ -235,8 +233,7 @@ class CaseHoldPlaceApi(PrivacyApiView):
         access = case_get_for_user(user=request.user, case_id=case_id)
         payload = ReasonInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        hold = legal_hold_place(user=request.user, case=access.case, data=dict(payload.validated_data),
-                                request=request)
+        hold = legal_hold_place(user=request.user, case=access.case, data=dict(payload.validated_data))
         return Response(LegalHoldSerializer(hold).data, status=status.HTTP_201_CREATED)
 
 
@@ -247,8 +244,7 @@ class HoldReleaseApi(PrivacyApiView):
     def post(self, request, hold_id: int):
         payload = ReasonInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        hold = legal_hold_release(user=request.user, hold_id=hold_id, data=dict(payload.validated_data),
-                                  request=request)
+        hold = legal_hold_release(user=request.user, hold_id=hold_id, data=dict(payload.validated_data))
         return Response(LegalHoldSerializer(hold).data)
 
 

@@ -16,7 +16,6 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +29,7 @@ from cases.selectors import CaseAccess
 from notifications.models import Deadline, NotificationKind
 from notifications.services import deadline_close, deadline_create, notify
 from permissions.categories import CaseRight
+from permissions.exceptions import NotFound
 from permissions.policy import CASE_ROLES
 
 from .models import (
@@ -95,7 +95,7 @@ def privacy_request_get(
     try:
         dsr = qs.get(pk=request_id)
     except (DataSubjectRequest.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+        raise NotFound from None
     if supervisor and not user_supervises(user, dsr.case.lead_agency_id):
         raise PermissionDenied
     return dsr
@@ -112,7 +112,7 @@ def lead_member_require(*, user: User, case: Case) -> None:
     """404 unless the user works for the case's lead agency: other agencies on the case do not learn
     what the survivor asked."""
     if case.lead_agency_id not in _member_agency_ids(user):
-        raise Http404
+        raise NotFound
 
 
 def legal_holds_of_case(*, user: User, case: Case) -> QuerySet[LegalHold]:
@@ -180,7 +180,7 @@ def _clean_record(data, *, case: Case, now: datetime.datetime) -> dict:
 
 
 @transaction.atomic
-def privacy_request_record(*, access: CaseAccess, actor, data: dict, request=None) -> DataSubjectRequest:
+def privacy_request_record(*, access: CaseAccess, actor, data: dict) -> DataSubjectRequest:
     """Record a request; the legal deadlines start (acknowledge in 2 working days, complete in 15
     days, notifications/data/time_limits.yaml) and the lead's supervisors are told."""
     if not access.can(CaseRight.LOG_ACTION):
@@ -203,7 +203,7 @@ def privacy_request_record(*, access: CaseAccess, actor, data: dict, request=Non
            case_number=case.number, link=request_path(dsr.pk), params={"due_at": deadlines[0].due_at.isoformat()},
            event_key=f"dsr:{dsr.pk}:received")
     audit_record(actor=actor, action=AuditAction.CREATE, case_id=case.pk, agency_id=agency.pk,
-                 target=f"dsr:{dsr.pk}", request=request,
+                 target=f"dsr:{dsr.pk}",
                  details={"kind": dsr.kind, "requester": dsr.requester})
     return dsr
 
@@ -214,13 +214,13 @@ def _acknowledge(dsr: DataSubjectRequest, *, actor, now) -> None:
 
 
 @transaction.atomic
-def privacy_request_acknowledge(*, user: User, request_id: int, request=None) -> DataSubjectRequest:
+def privacy_request_acknowledge(*, user: User, request_id: int) -> DataSubjectRequest:
     dsr = privacy_request_get(user=user, request_id=request_id, supervisor=True, lock=True)
     REQUEST_MACHINE.check("acknowledge", dsr)
     _acknowledge(dsr, actor=user, now=timezone.now())
     dsr.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
     audit_record(actor=user, action=AuditAction.CHANGE, case_id=dsr.case_id, agency_id=dsr.case.lead_agency_id,
-                 target=f"dsr:{dsr.pk}", request=request, details={"status": dsr.status})
+                 target=f"dsr:{dsr.pk}", details={"status": dsr.status})
     return dsr
 
 
@@ -253,8 +253,8 @@ def _finish(dsr: DataSubjectRequest, *, status: str, now, reason: str) -> None:
     deadline_close(subject=_subject(dsr.pk, COMPLETE_RULE), reason=reason)
 
 
-@transaction.atomic
-def privacy_request_decide(*, user: User, request_id: int, data: dict, request=None) -> DataSubjectRequest:
+@transaction.atomic(durable=True)
+def privacy_request_decide(*, user: User, request_id: int, data: dict) -> DataSubjectRequest:
     """The lead supervisor's decision, ending in the documented outcome:
     - refuse: with a ground and the words the survivor is told;
     - grant access: a worker builds the package, downloadable once (access_package_download ends it);
@@ -296,7 +296,7 @@ def privacy_request_decide(*, user: User, request_id: int, data: dict, request=N
         _finish(dsr, status=RequestStatus.COMPLETED, now=now, reason="granted")
     dsr.save()
     audit_record(actor=user, action=AuditAction.CHANGE, case_id=case.pk, agency_id=case.lead_agency_id,
-                 target=f"dsr:{dsr.pk}", request=request,
+                 target=f"dsr:{dsr.pk}",
                  details={"decision": values["decision"], "status": dsr.status, "ground": dsr.refusal_ground})
     if enqueue:
         from .tasks import build_access_package
@@ -316,7 +316,7 @@ class PackageGone(Exception):
 
 
 @transaction.atomic
-def access_package_download(*, user: User, request_id: int, request=None) -> tuple[bytes, str]:
+def access_package_download(*, user: User, request_id: int) -> tuple[bytes, str]:
     """The package archive, once: the content is destroyed in the same transaction, the request is
     completed and the download audited."""
     import base64
@@ -339,7 +339,7 @@ def access_package_download(*, user: User, request_id: int, request=None) -> tup
     _finish(dsr, status=RequestStatus.COMPLETED, now=now, reason="package downloaded")
     dsr.save(update_fields=["status", "completed_at", "outcome"])
     audit_record(actor=user, action=AuditAction.EXPORT, case_id=dsr.case_id, agency_id=dsr.case.lead_agency_id,
-                 target=f"dsr:{dsr.pk}", request=request,
+                 target=f"dsr:{dsr.pk}",
                  details={"package": "downloaded", "sha256": package.content_sha256, "size": package.size})
     return content, f"hopluc-access-{dsr.case.number}-{dsr.pk}.zip"
 
@@ -358,11 +358,11 @@ def _clean_reason(data) -> str:
 
 
 @transaction.atomic
-def legal_hold_place(*, user: User, case: Case, data: dict, request=None) -> LegalHold:
+def legal_hold_place(*, user: User, case: Case, data: dict) -> LegalHold:
     """A supervisor of the lead agency suspends retention and erasure; a pending retention notice is
     cancelled. The reason is encrypted here; the audit event points at the hold."""
     if case.lead_agency_id not in _member_agency_ids(user):
-        raise Http404
+        raise NotFound
     if not user_supervises(user, case.lead_agency_id):
         raise PermissionDenied
     reason = _clean_reason(data)
@@ -371,19 +371,19 @@ def legal_hold_place(*, user: User, case: Case, data: dict, request=None) -> Leg
     hold = LegalHold.objects.create(case=case, reason=reason, placed_by=user, placed_by_agency=case.lead_agency)
     retention_notice_cancel(case_id=case.pk, reason="legal hold")
     audit_record(actor=user, action=AuditAction.CREATE, case_id=case.pk, agency_id=case.lead_agency_id,
-                 target=f"legal_hold:{hold.pk}", request=request, details={"legal_hold": "placed"})
+                 target=f"legal_hold:{hold.pk}", details={"legal_hold": "placed"})
     return hold
 
 
-@transaction.atomic
-def legal_hold_release(*, user: User, hold_id: int, data: dict, request=None) -> LegalHold:
+@transaction.atomic(durable=True)
+def legal_hold_release(*, user: User, hold_id: int, data: dict) -> LegalHold:
     try:
         hold = LegalHold.objects.select_for_update(of=("self",)).select_related("case").get(pk=hold_id)
     except (LegalHold.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+        raise NotFound from None
     case = hold.case
     if case.lead_agency_id not in _member_agency_ids(user):
-        raise Http404
+        raise NotFound
     if not user_supervises(user, case.lead_agency_id):
         raise PermissionDenied
     reason = _clean_reason(data)
@@ -392,7 +392,7 @@ def legal_hold_release(*, user: User, hold_id: int, data: dict, request=None) ->
     hold.released_at, hold.released_by, hold.release_reason = timezone.now(), user, reason
     hold.save(update_fields=["released_at", "released_by", "release_reason"])
     audit_record(actor=user, action=AuditAction.CHANGE, case_id=case.pk, agency_id=case.lead_agency_id,
-                 target=f"legal_hold:{hold.pk}", request=request, details={"legal_hold": "released"})
+                 target=f"legal_hold:{hold.pk}", details={"legal_hold": "released"})
     return hold
 
 

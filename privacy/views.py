@@ -60,7 +60,7 @@ def request_record_page(request, case_id: int):
     form = RequestRecordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            dsr = privacy_request_record(access=access, actor=request.user, data=form.service_data(), request=request)
+            dsr = privacy_request_record(access=access, actor=request.user, data=form.service_data())
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
@@ -75,7 +75,7 @@ def request_record_page(request, case_id: int):
 @require_POST
 def request_acknowledge_page(request, request_id: int):
     try:
-        privacy_request_acknowledge(user=request.user, request_id=request_id, request=request)
+        privacy_request_acknowledge(user=request.user, request_id=request_id)
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
@@ -91,8 +91,7 @@ def request_decide_page(request, request_id: int):
     form = DecisionForm(request.POST)
     if form.is_valid():
         try:
-            dsr = privacy_request_decide(user=request.user, request_id=request_id, data=form.service_data(),
-                                         request=request)
+            dsr = privacy_request_decide(user=request.user, request_id=request_id, data=form.service_data())
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
@@ -108,7 +107,7 @@ def request_decide_page(request, request_id: int):
 @require_POST
 def package_download_page(request, request_id: int):
     try:
-        content, filename = access_package_download(user=request.user, request_id=request_id, request=request)
+        content, filename = access_package_download(user=request.user, request_id=request_id)
     except PackageGone:
         messages.error(request, _("The package is not ready, or was downloaded already."))
         return redirect("privacy:request", request_id=request_id)
@@ -125,7 +124,7 @@ def case_holds_page(request, case_id: int):
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            legal_hold_place(user=request.user, case=access.case, data=form.service_data(), request=request)
+            legal_hold_place(user=request.user, case=access.case, data=form.service_data())
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
@@ -146,7 +145,7 @@ def hold_release_page(request, hold_id: int):
         hold = None
     else:
         try:
-            hold = legal_hold_release(user=request.user, hold_id=hold_id, data=form.service_data(), request=request)
+            hold = legal_hold_release(user=request.user, hold_id=hold_id, data=form.service_data())
         except ValidationError as exc:
             hold = None
             for message in exc.messages:

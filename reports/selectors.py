@@ -13,9 +13,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import Http404
 
 from agencies.models import AnalystScope
+from permissions.exceptions import NotFound
 
 from .models import MonthlyReport
 from .periods import month_add
@@ -66,7 +66,7 @@ def monthly_report_get_for_user(*, user: User, report_id: int) -> MonthlyReport:
     reader = _reader_or_refuse(user)
     report = MonthlyReport.objects.filter(reader.q(), pk=report_id).select_related("province").first()
     if report is None:
-        raise Http404
+        raise NotFound
     return report
 
 

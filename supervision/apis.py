@@ -388,7 +388,6 @@ class ReviewCreateApi(SupervisionApiView):
         review = review_create(
             user=request.user, subject=data["subject"], subject_id=data["id"], agency_id=data.get("agency"),
             verdict=data["verdict"], comment=data.get("comment", ""), follow_up_due=data.get("follow_up_due"),
-            request=request,
         )
         subject_id = {"handoff": "handoff_id", "consent_override": "consent_id", "break_glass": "use_id"}
         review.subject, review.subject_id = data["subject"], getattr(review, subject_id[data["subject"]])
@@ -728,5 +727,5 @@ class BreakGlassOpenApi(CaseApiView):
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         use = break_glass_open(user=request.user, case_number=data["case_number"], reason=data["reason"],
-                               categories=data.get("categories", []), request=request)
+                               categories=data.get("categories", []))
         return Response(BreakGlassOpenApi.OutputSerializer(use).data, status=status.HTTP_201_CREATED)

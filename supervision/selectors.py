@@ -32,7 +32,6 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Greatest
-from django.http import Http404
 from django.utils import timezone
 
 from agencies.models import Agency, AnalystScope, Role
@@ -40,6 +39,7 @@ from audit.models import AuditAction, AuditEvent
 from cases.models import Action, CaseStatus, Handoff, HandoffStatus
 from cases.models import Case as CaseModel
 from notifications.calendar import VIETNAM
+from permissions.exceptions import NotFound
 
 from .models import DeadlineState, HandoffReview
 
@@ -300,14 +300,14 @@ def cases_without_action(*, agency: Agency, days: int = DEFAULT_IDLE_DAYS,
 def handoff_get_for_supervisor(*, user: User, handoff_id: int, agencies: list[Agency],
                                agency_id: int | None = None) -> tuple[Handoff, Agency]:
     """The annotated handoff and the supervised agency on its side (the one asked for when the user
-    supervises both). Http404 for a handoff of no agency the user supervises."""
+    supervises both). NotFound for a handoff of no agency the user supervises."""
     if not agencies:
         raise PermissionDenied
     ids = {a.pk for a in agencies}
     handoff = Handoff.objects.filter(pk=handoff_id).values("from_agency_id", "to_agency_id").first()
     sides = [] if handoff is None else [i for i in (handoff["from_agency_id"], handoff["to_agency_id"]) if i in ids]
     if not sides:
-        raise Http404
+        raise NotFound
     side = agency_id if agency_id in sides else sides[0]
     agency = next(a for a in agencies if a.pk == side)
     row = handoff_register(agency=agency).filter(pk=handoff_id).first()

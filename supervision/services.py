@@ -10,7 +10,6 @@ import datetime
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +22,7 @@ from cases.inputs import FieldErrors, clean_choice, clean_datetime, clean_text
 from cases.models import BreakGlassUse, Consent, Handoff
 from notifications.models import Deadline
 from notifications.services import deadline_close, deadline_create
+from permissions.exceptions import NotFound
 from permissions.policy import CASE_ROLES
 
 from .models import BreakGlassReview, ConsentOverrideReview, HandoffReview, Review, Verdict
@@ -53,7 +53,7 @@ def _clean_review(*, verdict, comment, follow_up_due, now: datetime.datetime) ->
 
 def _review_write(
     *, model: type[Review], subject_field: str, subject, kind: str, agency: Agency, user: User, values: dict,
-    case_id: int, case_number: str, link: str, request,
+    case_id: int, case_number: str, link: str,
 ) -> Review:
     now = timezone.now()
     deadline_subject = f"review:{kind}:{subject.pk}:{agency.pk}"
@@ -71,7 +71,7 @@ def _review_write(
     )
     audit_record(
         actor=user, action=AuditAction.CREATE, case_id=case_id, agency_id=agency.pk,
-        target=f"{kind}_review:{review.pk}", request=request,
+        target=f"{kind}_review:{review.pk}",
         details={"subject": f"{kind}:{subject.pk}", "verdict": review.verdict,
                  "follow_up_due": review.follow_up_due.isoformat() if review.follow_up_due else None},
     )
@@ -89,7 +89,7 @@ def _supervised_ids(user: User) -> set[int]:
 def _pick(sides: list[int], supervised: set[int], agency_id: int | None) -> int:
     mine = [s for s in sides if s in supervised]
     if not mine:
-        raise Http404
+        raise NotFound
     if agency_id is not None:
         if agency_id not in mine:
             raise PermissionDenied
@@ -97,28 +97,28 @@ def _pick(sides: list[int], supervised: set[int], agency_id: int | None) -> int:
     return mine[0]
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def handoff_review_create(*, user: User, handoff_id: int, verdict: str, comment: str = "", follow_up_due=None,
-                          agency_id: int | None = None, request=None) -> HandoffReview:
+                          agency_id: int | None = None) -> HandoffReview:
     """A supervisor of the sending or the receiving agency signs the handoff off."""
     supervised = _supervised_ids(user)
     if not supervised:
         raise PermissionDenied
     handoff = Handoff.objects.select_related("case").filter(pk=handoff_id).first()
     if handoff is None:
-        raise Http404
+        raise NotFound
     side = _pick([handoff.from_agency_id, handoff.to_agency_id], supervised, agency_id)
     values = _clean_review(verdict=verdict, comment=comment, follow_up_due=follow_up_due, now=timezone.now())
     return _review_write(
         model=HandoffReview, subject_field="handoff", subject=handoff, kind="handoff",
         agency=Agency.objects.get(pk=side), user=user, values=values, case_id=handoff.case_id,
-        case_number=handoff.case.number, link=handoff_path(handoff.pk), request=request,
+        case_number=handoff.case.number, link=handoff_path(handoff.pk),
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def consent_override_review_create(*, user: User, consent_id: int, verdict: str, comment: str = "", follow_up_due=None,
-                                   agency_id: int | None = None, request=None) -> ConsentOverrideReview:
+                                   agency_id: int | None = None) -> ConsentOverrideReview:
     """A supervisor of the case's lead agency reviews an emergency consent override; the consent
     no longer waits for review."""
     supervised = _supervised_ids(user)
@@ -127,14 +127,14 @@ def consent_override_review_create(*, user: User, consent_id: int, verdict: str,
     consent = (Consent.objects.select_for_update(of=("self",)).select_related("case")
                .filter(pk=consent_id, emergency_override=True).first())
     if consent is None:
-        raise Http404
+        raise NotFound
     side = _pick([consent.case.lead_agency_id], supervised, agency_id)
     values = _clean_review(verdict=verdict, comment=comment, follow_up_due=follow_up_due, now=timezone.now())
     Consent.objects.filter(pk=consent.pk).update(needs_review=False)
     return _review_write(
         model=ConsentOverrideReview, subject_field="consent", subject=consent, kind="consent_override",
         agency=Agency.objects.get(pk=side), user=user, values=values, case_id=consent.case_id,
-        case_number=consent.case.number, link=f"/cases/{consent.case_id}/", request=request,
+        case_number=consent.case.number, link=f"/cases/{consent.case_id}/",
     )
 
 
@@ -145,22 +145,22 @@ def break_glass_reviewer_agency_ids(*, use: BreakGlassUse) -> list[int]:
     return [use.lead_agency_id, *[i for i in own if i != use.lead_agency_id]]
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def break_glass_review_create(*, user: User, use_id: int, verdict: str, comment: str = "", follow_up_due=None,
-                              agency_id: int | None = None, request=None) -> BreakGlassReview:
+                              agency_id: int | None = None) -> BreakGlassReview:
     """A supervisor of the case's lead agency, or of the user's own agency, reviews a break-glass use."""
     supervised = _supervised_ids(user)
     if not supervised:
         raise PermissionDenied
     use = BreakGlassUse.objects.select_related("case").filter(pk=use_id).first()
     if use is None:
-        raise Http404
+        raise NotFound
     side = _pick(break_glass_reviewer_agency_ids(use=use), supervised, agency_id)
     values = _clean_review(verdict=verdict, comment=comment, follow_up_due=follow_up_due, now=timezone.now())
     return _review_write(
         model=BreakGlassReview, subject_field="use", subject=use, kind="break_glass",
         agency=Agency.objects.get(pk=side), user=user, values=values, case_id=use.case_id,
-        case_number=use.case.number, link=break_glass_path(use.pk), request=request,
+        case_number=use.case.number, link=break_glass_path(use.pk),
     )
 
 
@@ -183,9 +183,9 @@ def review_create(*, user: User, subject: str, subject_id: int, **values) -> Rev
     return service(user=user, **{key: subject_id}, **values)
 
 
-def access_log_export_record(*, user: User, agency: Agency, filters: dict, rows: int, case_id: int | None = None,
-                             request=None) -> None:
+def access_log_export_record(*, user: User, agency: Agency, filters: dict, rows: int,
+                             case_id: int | None = None) -> None:
     """The audit event of a CSV export of the access log; it commits before the file is sent."""
     with transaction.atomic():
         audit_record(actor=user, action=AuditAction.EXPORT, agency_id=agency.pk, case_id=case_id,
-                     target="access_log", request=request, details={"filters": filters, "rows": rows})
+                     target="access_log", details={"filters": filters, "rows": rows})

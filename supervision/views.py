@@ -139,7 +139,7 @@ def _review_post(request, form: ReviewForm, create, **kwargs) -> bool:
     if not form.is_valid():
         return False
     try:
-        create(user=request.user, request=request, **kwargs, **form.service_arguments())
+        create(user=request.user, **kwargs, **form.service_arguments())
     except ValidationError as exc:
         form.add_service_errors(exc)
         return False
@@ -262,7 +262,7 @@ def access_log_csv_response(request, *, agency: Agency, form: AccessLogFilterFor
     """The filtered access log as CSV (shared with the API); the export is audited first."""
     events = access_review.access_log(agency=agency, filters=form.filters())
     access_log_export_record(user=request.user, agency=agency, filters=form.as_details(), rows=events.count(),
-                             case_id=form.case_id, request=request)
+                             case_id=form.case_id)
     stamp = timezone.localtime(timezone.now(), VIETNAM).strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(access_review.access_log_csv_rows(events.iterator(chunk_size=500)),
                                      content_type="text/csv; charset=utf-8")
@@ -329,7 +329,7 @@ def break_glass_page(request):
     form = BreakGlassForm(request.POST or None, initial={"case_number": request.GET.get("case", "")[:20]})
     if request.method == "POST" and form.is_valid():
         try:
-            use = break_glass_open(user=request.user, request=request, **form.cleaned_data)
+            use = break_glass_open(user=request.user, **form.cleaned_data)
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that every response, even an early redirect, carries the request id.
     "audit.middleware.RequestIdMiddleware",
+    # The request id, client address and user agent that audit_record reads (audit.context).
+    "audit.middleware.AuditContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After whitenoise: static files keep their long cache lifetime; everything else is no-store.
@@ -72,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Under DEBUG only: the friendly 404/403 page instead of Django's technical one (config.errors).
     "config.errors.DebugFriendlyErrorsMiddleware",
+    # A domain NotFound from a service or selector (permissions.exceptions) answers 404, as Http404 does.
+    "config.errors.DomainErrorsMiddleware",
     "accounts.middleware.SessionEndedMiddleware",
     # After authentication and messages: a person who must use a second factor and has not yet
     # given one this session reaches only the sign-in, enrolment and code pages.
@@ -234,7 +238,7 @@ AXES_COOLOFF_TIME = "accounts.lockout.cool_off"
 # A success clears the username's count only (LockoutHandler): an attacker holding one valid account
 # must not wipe the count of the address they guess from.
 AXES_RESET_ON_SUCCESS = False
-AXES_CLIENT_IP_CALLABLE = "audit.services.client_ip"
+AXES_CLIENT_IP_CALLABLE = "audit.context.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 # Sign-ins are in the audit trail already; axes keeps only the failure counts.
 AXES_DISABLE_ACCESS_LOG = True
@@ -310,6 +314,8 @@ REST_FRAMEWORK = {
     },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "config.schema.HopLucAutoSchema",
+    # Domain exceptions from services (permissions.exceptions) answered as DRF answers Http404.
+    "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     # JSON bodies over API_JSON_MAX_BYTES or nested deeper than API_JSON_MAX_DEPTH are answered 400.
     "DEFAULT_PARSER_CLASSES": [

@@ -7,6 +7,7 @@ from django.db.models import ProtectedError
 from django.test import RequestFactory
 
 from audit.chain import GENESIS_HASH, stored_event_hash
+from audit.context import audit_context, request_audit_context
 from audit.models import AuditEvent
 from audit.services import audit_record
 
@@ -27,13 +28,13 @@ def test_events_chain_from_genesis(db):
 def test_stored_event_hashes_the_same_after_a_round_trip(db, world):
     request = RequestFactory().get("/", REMOTE_ADDR="2001:DB8:0:0:0:0:0:1")
     request.request_id = "req-12345678"
-    event = audit_record(
-        actor=world.lead_responder, action="share", case_id=12, agency_id=world.police.pk,
-        categories=["medical", "identity", "medical"], target="handoff:4",
-        details={"to": world.health.pk, "nested": {"b": [1, 2.5, None], "a": "Hà Nội"},
-                 "when": datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC)},
-        request=request,
-    )
+    with audit_context(request_audit_context(request)):
+        event = audit_record(
+            actor=world.lead_responder, action="share", case_id=12, agency_id=world.police.pk,
+            categories=["medical", "identity", "medical"], target="handoff:4",
+            details={"to": world.health.pk, "nested": {"b": [1, 2.5, None], "a": "Hà Nội"},
+                     "when": datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC)},
+        )
     [stored] = chained(AuditEvent.objects.get(seq=event.seq))
     assert stored.categories == ["identity", "medical"]
     assert stored.details["when"] == "2026-01-02T03:04:05.000Z"
@@ -102,18 +103,23 @@ def test_bad_arguments_are_refused_and_nothing_is_written(db, kwargs):
     assert not AuditEvent.objects.exists()
 
 
+def _recorded_from(request):
+    with audit_context(request_audit_context(request)):
+        return audit_record(actor=None, action="view")
+
+
 def test_client_address_and_proxies(db, settings):
     factory = RequestFactory()
     direct = factory.get("/", REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR="6.6.6.6")
-    assert audit_record(actor=None, action="view", request=direct).ip == "10.0.0.9"
+    assert _recorded_from(direct).ip == "10.0.0.9"
 
     settings.AUDIT_TRUSTED_PROXIES = 1
     proxied = factory.get("/", REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.5")
-    assert audit_record(actor=None, action="view", request=proxied).ip == "203.0.113.5"
+    assert _recorded_from(proxied).ip == "203.0.113.5"
     no_header = factory.get("/", REMOTE_ADDR="10.0.0.9")
-    assert audit_record(actor=None, action="view", request=no_header).ip is None
+    assert _recorded_from(no_header).ip is None
     garbage = factory.get("/", REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR="not-an-address")
-    assert audit_record(actor=None, action="view", request=garbage).ip is None
+    assert _recorded_from(garbage).ip is None
 
 
 def test_actors_with_a_history_cannot_be_deleted(db, world):

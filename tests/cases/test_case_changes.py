@@ -5,7 +5,6 @@ import datetime
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.utils import timezone
 
 from agencies.acting import ActingAgencyRequired, acting_for
@@ -24,6 +23,7 @@ from cases.services import (
     survivor_update,
 )
 from permissions.categories import CaseRight
+from permissions.exceptions import NotFound
 from tests.cases.services_helpers import (
     access_for,
     answers,
@@ -324,15 +324,15 @@ def test_case_view_writes_one_event_with_the_categories_shown(world, case):
 @pytest.mark.parametrize("who", ["outsider_responder", "analyst", "province_analyst", "sysadmin", "lead_admin"])
 def test_case_view_refuses_with_404_and_writes_nothing(world, case, who):
     before = AuditEvent.objects.count()
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         case_view(user=getattr(world, who), case_id=case.pk)
     assert AuditEvent.objects.count() == before
 
 
 def test_case_view_refuses_anonymous_and_unknown_ids(world, case):
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         case_view(user=AnonymousUser(), case_id=case.pk)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         case_view(user=world.lead_responder, case_id=case.pk + 1000)
 
 

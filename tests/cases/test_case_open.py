@@ -9,7 +9,6 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections
-from django.http import Http404
 from django.utils import timezone
 
 from agencies.models import Commune, Sector
@@ -17,6 +16,7 @@ from agencies.services import agency_create, membership_add
 from audit.models import AuditEvent
 from cases.crypto import phone_search_hash
 from cases.models import CaseEvent, CaseNumberSequence, Consent, Incident
+from permissions.exceptions import NotFound
 from tests.cases.services_helpers import (
     access_for,
     answers,
@@ -54,9 +54,9 @@ def test_open_writes_survivor_incident_consent_permissions_timeline_and_audit(wo
 
     lead = access_for(world.lead_responder, case)
     assert lead.agency == world.police and lead.can("close_case") and lead.sees("identity")
-    with pytest.raises(Http404):  # consent alone shares nothing: an accepted handoff does
+    with pytest.raises(NotFound):  # consent alone shares nothing: an accepted handoff does
         access_for(world.receiving_responder, case)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         access_for(world.outsider_responder, case)
 
     assert set(CaseEvent.objects.filter(case=case).values_list("type", flat=True)) == {
@@ -75,7 +75,7 @@ def test_open_writes_survivor_incident_consent_permissions_timeline_and_audit(wo
 def test_open_without_consent_shares_with_nobody(world):
     case = open_case(world)
     assert not Consent.objects.filter(case=case).exists()
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         access_for(world.receiving_responder, case)
     assert AuditEvent.objects.filter(case_id=case.pk).count() == 1
 

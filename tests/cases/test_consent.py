@@ -5,13 +5,13 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.utils import timezone
 
 from audit.models import AuditEvent
 from cases.models import CaseEvent, CaseGroupObjectPermission, Consent
 from cases.selectors import case_list_visible_to
 from cases.services import consent_record, consent_withdraw
+from permissions.exceptions import NotFound
 from tests.cases.services_helpers import access_for, consent_data, open_case, refer, row_counts, survivor_data
 
 TODAY = timezone.localdate()
@@ -133,7 +133,7 @@ def test_a_sector_consent_never_grants_what_the_agency_refused(world):
 def test_a_sector_consent_alone_shares_nothing(world):
     case = open_case(world)
     _record(world, case, receiving_agency=None, receiving_sector="health", refused_categories=[])
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         access_for(world.receiving_responder, case)
 
 
@@ -157,7 +157,7 @@ def test_withdrawal_takes_effect_at_the_next_access(world):
     withdrawn = consent_withdraw(access=access_for(world.lead_responder, case), actor=world.lead_supervisor,
                                  consent_id=consent.pk, reason="Người bị hại đổi ý")
     assert withdrawn.withdrawn_at is not None and withdrawn.withdrawn_by == world.lead_supervisor
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         access_for(world.receiving_responder, case)
     assert not case_list_visible_to(user=world.receiving_responder).filter(pk=case.pk).exists()
     event = AuditEvent.objects.filter(case_id=case.pk).latest("seq")
@@ -174,7 +174,7 @@ def test_withdrawal_errors(world):
     consent = Consent.objects.get(case=case)
     lead = access_for(world.lead_responder, case)
     for bad_id in (Consent.objects.get(case=other).pk, 999999, "1", None, True):
-        with pytest.raises(Http404):
+        with pytest.raises(NotFound):
             consent_withdraw(access=lead, actor=world.lead_responder, consent_id=bad_id, reason="")
     before = row_counts()
     with pytest.raises(ValidationError) as excinfo:
@@ -214,7 +214,7 @@ def test_expiry_ends_access_without_a_sweep(world, monkeypatch):
 
     later = expires_at + datetime.timedelta(seconds=1)
     monkeypatch.setattr(timezone, "now", lambda: later)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         access_for(world.receiving_responder, case)
 
 

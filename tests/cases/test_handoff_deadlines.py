@@ -5,7 +5,6 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -14,6 +13,7 @@ from cases.services import action_log, case_change_status
 from notifications.calendar import VIETNAM
 from notifications.models import Deadline, Notification
 from notifications.services import deadline_sweep
+from permissions.exceptions import NotFound
 from tests.cases.services_helpers import (
     access_for,
     consent_data,
@@ -166,11 +166,11 @@ def test_only_the_owner_agency_marks_a_deadline_done_and_never_a_handoffs(world)
         case_deadline_done(access=access_for(world.receiving_responder, case), actor=world.receiving_responder,
                            deadline_id=plan.pk)
     handoff_deadline = Deadline.objects.get(subject=f"handoff:{handoff.pk}")
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         case_deadline_done(access=access_for(world.lead_responder, case), actor=world.lead_responder,
                            deadline_id=handoff_deadline.pk)
     other = open_case(world, survivor=child())
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         case_deadline_done(access=access_for(world.lead_responder, case), actor=world.lead_responder,
                            deadline_id=legal(other)["child_support_plan"].pk)
     done = case_deadline_done(access=access_for(world.lead_supervisor, case), actor=world.lead_supervisor,

@@ -4,7 +4,6 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.utils import timezone, translation
 
 from audit.models import AuditEvent
@@ -22,6 +21,7 @@ from cases.handoffs import (
 from cases.models import CaseEvent, Handoff
 from cases.services import case_timeline
 from notifications.models import Deadline, Notification
+from permissions.exceptions import NotFound
 from tests.cases.services_helpers import access_for, consent_data, open_case, refer, referral_data, row_counts
 
 
@@ -53,7 +53,7 @@ def test_send_sets_the_deadline_and_tells_the_receiving_agency_but_shares_nothin
     assert set(Notification.objects.filter(event_key=f"handoff:{handoff.pk}:sent").values_list("link", flat=True)) \
         == {handoff_path(handoff.pk)}
     assert AuditEvent.objects.filter(target=f"handoff:{handoff.pk}", action="create").count() == 1
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         access_for(world.receiving_responder, case)
     # The receiver reads the handoff itself, and its first look is recorded.
     seen = handoff_view(user=world.receiving_responder, handoff_id=handoff.pk)
@@ -66,7 +66,7 @@ def test_send_sets_the_deadline_and_tells_the_receiving_agency_but_shares_nothin
 @pytest.mark.parametrize("who", ["outsider_responder", "outsider_supervisor", "lead_admin", "analyst", "sysadmin"])
 def test_only_the_two_agencies_see_a_handoff(world, case, who):
     handoff = send(world, case)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         handoff_get_for_user(user=getattr(world, who), handoff_id=handoff.pk)
     assert not handoff_list_for_user(user=getattr(world, who), direction="incoming").exists()
     assert not handoff_list_for_user(user=getattr(world, who), direction="outgoing").exists()
@@ -147,9 +147,9 @@ def test_the_sender_cannot_answer_its_own_handoff_and_outsiders_cannot_touch_it(
     handoff = send(world, case)
     with pytest.raises(PermissionDenied):
         handoff_accept(user=world.lead_responder, handoff_id=handoff.pk)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         handoff_accept(user=world.outsider_responder, handoff_id=handoff.pk)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         handoff_withdraw(user=world.outsider_supervisor, handoff_id=handoff.pk, reason="x")
     with pytest.raises(PermissionDenied):
         handoff_withdraw(user=world.receiving_responder, handoff_id=handoff.pk, reason="x")
@@ -161,7 +161,7 @@ def test_decline_needs_a_reason_grants_nothing_and_the_case_can_be_sent_on(world
         handoff_decline(user=world.receiving_responder, handoff_id=handoff.pk, reason="  ")
     assert "reason" in excinfo.value.message_dict
     handoff_decline(user=world.receiving_responder, handoff_id=handoff.pk, reason="Hết giường")
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         access_for(world.receiving_responder, case)
     assert Deadline.objects.get(subject=f"handoff:{handoff.pk}").closed_at is not None
     assert Notification.objects.filter(event_key=f"handoff:{handoff.pk}:declined").count() == 2
@@ -173,7 +173,7 @@ def test_decline_needs_a_reason_grants_nothing_and_the_case_can_be_sent_on(world
 def test_withdrawing_an_accepted_referral_revokes_access(world, case):
     handoff = refer(world, case)
     handoff_withdraw(user=world.lead_supervisor, handoff_id=handoff.pk, reason="Đã chuyển nơi khác")
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         access_for(world.receiving_responder, case)
     assert AuditEvent.objects.filter(target=f"handoff:{handoff.pk}", action="revoke").count() == 1
     assert Notification.objects.filter(event_key=f"handoff:{handoff.pk}:withdrawn").count() == 2

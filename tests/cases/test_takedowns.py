@@ -122,7 +122,7 @@ def test_an_agency_that_cannot_read_the_category_neither_sees_nor_changes_the_re
     assert list(takedown_list_for_case(access=health)) == []
     with pytest.raises(Exception) as caught:
         outcome(world, case, takedown, user=world.receiving_responder, outcome="removed")
-    assert caught.typename == "Http404"
+    assert caught.typename == "NotFound"
     # It may record its own request in a category it reads.
     own = record(world, case, user=world.receiving_responder, platform="tiktok", category="medical")
     assert list(takedown_list_for_case(access=health)) == [own]

@@ -16,7 +16,6 @@ import time_machine
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.http import Http404
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -28,6 +27,7 @@ from cases.handoffs import handoff_accept, handoff_send
 from cases.models import CaseGroupObjectPermission, CaseUserObjectPermission, HandoffKind
 from cases.selectors import case_get_for_user, case_list_visible_to
 from permissions.categories import DataCategory
+from permissions.exceptions import NotFound
 from tests.conftest import make_user
 from tests.supervision.conftest import REASON, grant_break_glass
 
@@ -109,7 +109,7 @@ def test_no_case_for_them_whatever_rows_exist(world, case):
         CaseUserObjectPermission.objects.create(user=user, permission=view.permission, content_object=case)
         assert seen(user, case) == (404, None)
         assert not case_list_visible_to(user=user).exists()
-        with pytest.raises(Http404):
+        with pytest.raises(NotFound):
             case_get_for_user(user=user, case_id=case.pk)
 
 

@@ -5,7 +5,6 @@ import datetime
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.utils import timezone
 
 from agencies.acting import acting_for
@@ -14,6 +13,7 @@ from cases.models import CaseGroupObjectPermission, HandoffKind, HandoffStatus
 from cases.selectors import case_get_for_user, case_list_visible_to
 from cases.sharing import case_permissions_sync
 from permissions.categories import DataCategory
+from permissions.exceptions import NotFound
 from permissions.policy import LEAD_RIGHTS, RECEIVING_RIGHTS
 from tests.conftest import make_user
 
@@ -40,22 +40,22 @@ def test_lead_agency_responder_and_supervisor_see_everything(world, case):
 def test_nobody_else_sees_an_unshared_case(world, case, who):
     user = getattr(world, who)
     assert visible(user) == set()
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         case_get_for_user(user=user, case_id=case.pk)
 
 
 def test_anonymous_sees_nothing(world, case):
     assert visible(AnonymousUser()) == set()
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         case_get_for_user(user=AnonymousUser(), case_id=case.pk)
 
 
 def test_unknown_and_unshared_cases_look_the_same(world, case):
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         case_get_for_user(user=world.outsider_responder, case_id=case.pk)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         case_get_for_user(user=world.outsider_responder, case_id=case.pk + 1000)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         case_get_for_user(user=world.lead_responder, case_id="not-a-number")
 
 
@@ -82,7 +82,7 @@ def test_withdrawal_takes_effect_on_the_next_read(world, case):
     consent.save(update_fields=["withdrawn_at"])
     case_permissions_sync(case=case)
     assert visible(world.receiving_responder) == set()
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         case_get_for_user(user=world.receiving_responder, case_id=case.pk)
 
 
@@ -95,7 +95,7 @@ def test_expiry_ends_access_without_any_sweep(world, case):
         valid_until=timezone.now() - datetime.timedelta(seconds=1)
     )
     assert visible(world.receiving_responder) == set()
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         case_get_for_user(user=world.receiving_responder, case_id=case.pk)
 
 

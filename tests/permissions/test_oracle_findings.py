@@ -5,12 +5,12 @@ import datetime
 from unittest import mock
 
 import pytest
-from django.http import Http404
 from django.utils import timezone
 
 from agencies.models import Sector
 from cases.selectors import case_get_for_user
 from permissions.categories import DataCategory
+from permissions.exceptions import NotFound
 
 from .conftest import consent, handoff
 
@@ -28,7 +28,7 @@ def test_an_override_whose_every_category_is_refused_opens_nothing_until_the_ref
     ends = timezone.now() + datetime.timedelta(hours=1)
     consent(world, case, sector=Sector.HEALTH, refused=[DataCategory.MEDICAL], expires_at=ends)
     handoff(world, case, to=world.health, categories=[DataCategory.MEDICAL], override_reason="Nguy hiểm tính mạng")
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         case_get_for_user(user=world.receiving_responder, case_id=case.pk)
     with mock.patch("django.utils.timezone.now", return_value=ends):
         access = case_get_for_user(user=world.receiving_responder, case_id=case.pk)
@@ -38,5 +38,5 @@ def test_an_override_whose_every_category_is_refused_opens_nothing_until_the_ref
 def test_a_consent_that_grants_only_what_was_not_asked_for_does_not_open_the_case(world, case):
     consent(world, case, agency=world.health, granted=[DataCategory.MEDICAL])
     handoff(world, case, to=world.health, categories=[DataCategory.CONTACT])
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         case_get_for_user(user=world.receiving_responder, case_id=case.pk)

@@ -88,10 +88,10 @@ def test_only_the_lead_supervisor_decides(world, time_limits, lead_access):
     dsr = _record(world, open_case(world), lead_access, "objection")
     with pytest.raises(PermissionDenied):
         privacy_request_acknowledge(user=world.lead_responder, request_id=dsr.pk)
-    from django.http import Http404
+    from permissions.exceptions import NotFound
 
     for user in (world.receiving_supervisor, world.outsider_supervisor, world.analyst):
-        with pytest.raises(Http404):
+        with pytest.raises(NotFound):
             privacy_request_decide(user=user, request_id=dsr.pk, data={"decision": "grant", "outcome": "x"})
 
 

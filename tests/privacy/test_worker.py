@@ -9,7 +9,6 @@ import uuid
 import zipfile
 
 import pytest
-from django.db import transaction
 
 from audit.models import AuditEvent
 from privacy.models import AccessPackage
@@ -33,8 +32,8 @@ def test_worker_builds_the_package_once(transactional_db, world, time_limits, le
     env = {**os.environ, "DATABASE_URL": _database_url(), "PYTHONUNBUFFERED": "1"}
     log = tmp_path / "worker.log"
     with celery_worker(queue=queue, env=env, log_path=log):
-        with transaction.atomic():  # the task is sent when the decision commits
-            privacy_request_decide(user=world.lead_supervisor, request_id=dsr.pk, data={"decision": "grant"})
+        # Its own (durable) transaction: the task is sent when the decision commits.
+        privacy_request_decide(user=world.lead_supervisor, request_id=dsr.pk, data={"decision": "grant"})
         again = build_access_package.apply_async(args=[dsr.pk], queue=queue)
         try:
             assert again.get(timeout=120) == AccessPackage.Status.READY

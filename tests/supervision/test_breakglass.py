@@ -8,7 +8,6 @@ from unittest import mock
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.utils import timezone, translation
 
 from agencies.models import AnalystScope
@@ -19,6 +18,7 @@ from cases.selectors import case_get_for_user, case_list_visible_to
 from cases.services import case_view
 from notifications.models import Notification
 from notifications.services import preferences_update
+from permissions.exceptions import NotFound
 from tests.conftest import make_user
 from tests.supervision.conftest import REASON, grant_break_glass
 
@@ -33,7 +33,7 @@ def doctor(world):
 
 def test_grants_exactly_the_chosen_categories_for_the_window(world, register, doctor):
     case = register.h1.case
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         case_get_for_user(user=doctor, case_id=case.pk)
     before = timezone.now()
     use = break_glass_open(user=doctor, case_number=case.number.lower(), reason=f"  {REASON}  ",
@@ -59,11 +59,11 @@ def test_the_access_ends_by_itself(world, register, doctor):
     with mock.patch("django.utils.timezone.now", return_value=just_before):
         assert case_get_for_user(user=doctor, case_id=case.pk).categories == {"medical"}
     with mock.patch("django.utils.timezone.now", return_value=use.ends_at):
-        with pytest.raises(Http404):
+        with pytest.raises(NotFound):
             case_get_for_user(user=doctor, case_id=case.pk)
         assert not case_list_visible_to(user=doctor).exists()
     # The same through the whole read path, with the clock moved by time-machine.
-    with time_machine.travel(use.ends_at, tick=False), pytest.raises(Http404):
+    with time_machine.travel(use.ends_at, tick=False), pytest.raises(NotFound):
         case_view(user=doctor, case_id=case.pk)
 
 

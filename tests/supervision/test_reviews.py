@@ -4,12 +4,12 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.utils import timezone
 
 from audit.models import AuditEvent
 from cases.models import Consent
 from notifications.models import Deadline
+from permissions.exceptions import NotFound
 from supervision.models import BreakGlassReview, ConsentOverrideReview, HandoffReview
 from supervision.queue import review_queue, review_queue_counts
 from supervision.services import (
@@ -96,7 +96,7 @@ def test_unknown_verdicts_are_refused(world, register, verdict):
 
 @pytest.mark.parametrize("who, error", [
     ("lead_responder", PermissionDenied), ("lead_admin", PermissionDenied), ("analyst", PermissionDenied),
-    ("sysadmin", PermissionDenied), ("outsider_supervisor", Http404),
+    ("sysadmin", PermissionDenied), ("outsider_supervisor", NotFound),
 ])
 def test_only_supervisors_of_either_side_review_a_handoff(world, register, who, error):
     with pytest.raises(error):
@@ -114,7 +114,7 @@ def test_a_supervisor_names_only_their_own_agency(world, register):
 
 def test_consent_override_review_clears_the_flag(world, register, consent_override):
     assert consent_override.needs_review
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         consent_override_review_create(user=world.receiving_supervisor, consent_id=consent_override.pk,
                                        verdict="fine")
     review = consent_override_review_create(user=world.lead_supervisor, consent_id=consent_override.pk,
@@ -133,7 +133,7 @@ def test_break_glass_review_by_either_agency(world, register, break_glass_use):
     assert (police.agency, school.agency) == (world.police, world.school)
     assert school.follow_up.owner_agency == world.school
     assert not review_queue(agency=world.police).break_glass and not review_queue(agency=world.school).break_glass
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         break_glass_review_create(user=world.receiving_supervisor, use_id=break_glass_use.pk, verdict="fine")
     assert BreakGlassReview.objects.count() == 2
 
@@ -143,7 +143,7 @@ def test_review_create_by_subject_name(world, register):
     assert review.handoff_id == register.h4.pk
     with pytest.raises(ValidationError):
         review_create(user=world.lead_supervisor, subject="case", subject_id=1, verdict="fine")
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         review_create(user=world.lead_supervisor, subject="handoff", subject_id=999999, verdict="fine")
 
 

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from accounts.mfa import mfa_reset
+from audit.context import command_audit_context_handle
 
 
 class Command(BaseCommand):
@@ -15,6 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("username")
         parser.add_argument("--reason", required=True, help="Why, for the audit trail (e.g. the ticket number).")
 
+    @command_audit_context_handle
     def handle(self, *args, username: str, reason: str, **options):
         user = get_user_model().objects.filter(username=username).first()
         if user is None:

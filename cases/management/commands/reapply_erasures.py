@@ -2,12 +2,14 @@
 
 from django.core.management.base import BaseCommand
 
+from audit.context import command_audit_context_handle
 from cases.erasure import anonymised_reapply
 
 
 class Command(BaseCommand):
     help = "Destroy again the data keys of anonymised cases (run after restoring a backup)."
 
+    @command_audit_context_handle
     def handle(self, *args, **options):
         destroyed = anonymised_reapply()
         self.stdout.write(f"{destroyed} case data key(s) destroyed again.")

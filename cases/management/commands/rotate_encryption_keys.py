@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.context import command_audit_context_handle
 from cases.key_rotation import KeyRotationError, encrypted_values_rotate
 
 
@@ -16,6 +17,7 @@ class Command(BaseCommand):
             help="Change nothing; exit with an error when some value is not under the newest key.",
         )
 
+    @command_audit_context_handle
     def handle(self, *args, batch_size, check, **options):
         try:
             counts = encrypted_values_rotate(batch_size=batch_size, check_only=check)

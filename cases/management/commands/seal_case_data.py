@@ -6,6 +6,7 @@ Migration cases 0008 does this once; run it again after loading data written by 
 from django.apps import apps
 from django.core.management.base import BaseCommand
 
+from audit.context import command_audit_context_handle
 from cases.sealing import current_specs, seal_case_data
 
 
@@ -15,6 +16,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--batch-size", type=int, default=500)
 
+    @command_audit_context_handle
     def handle(self, *args, batch_size, **options):
         counts = seal_case_data(apps, current_specs(), batch_size=max(1, batch_size))
         sealed = sum(counts.values())

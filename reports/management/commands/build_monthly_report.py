@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from agencies.models import Province
+from audit.context import command_audit_context_handle
 from reports.periods import PeriodError, local_today, month_check_complete, month_parse
 from reports.services import CorrectionHeld, ReportScopeError, monthly_report_correct, monthly_reports_build
 
@@ -34,6 +35,7 @@ class Command(BaseCommand):
         parser.add_argument("--requested-by", metavar="USERNAME",
                             help=_("Who asked for the correction: told if it is held"))
 
+    @command_audit_context_handle
     def handle(self, *args, month: str, scope: str | None, correct: str | None, requested_by: str | None = None,
                **options):
         try:
