@@ -29,10 +29,10 @@ from django.utils.translation import gettext as _
 from agencies.models import Membership, Role
 from audit.models import AuditAction
 from audit.services import audit_record
+from config.exceptions import NotFound
 from notifications.models import NotificationKind
 from notifications.services import notify
 from permissions.categories import DataCategory
-from permissions.exceptions import NotFound
 from permissions.policy import CASE_ROLES
 from permissions.readers import user_is_case_reader
 

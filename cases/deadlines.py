@@ -36,10 +36,10 @@ from django.utils.translation import gettext as _
 from agencies.models import Agency
 from audit.models import AuditAction
 from audit.services import audit_record
+from config.exceptions import NotFound
 from notifications.models import Deadline
 from notifications.services import deadline_close, deadline_create
 from permissions.categories import CaseRight
-from permissions.exceptions import NotFound
 
 from . import events
 from .events import DeadlineClosure

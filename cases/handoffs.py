@@ -20,6 +20,7 @@ from agencies.acting import ActingAgencyRequired, acting_agency_pick
 from agencies.models import Agency, Membership
 from audit.models import AuditAction
 from audit.services import audit_record
+from config.exceptions import NotFound
 from notifications.models import Deadline, NotificationKind
 from notifications.services import (
     deadline_close,
@@ -29,7 +30,6 @@ from notifications.services import (
     notify,
 )
 from permissions.categories import GENERAL, CaseRight, DataCategory
-from permissions.exceptions import NotFound
 from permissions.policy import CASE_ROLES
 
 from . import events

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.acting import acting_agency_pick
 from agencies.models import Agency, Commune, Role
-from permissions.exceptions import NotFound
+from config.exceptions import NotFound
 
 from .classification import GBVIMS_QUESTIONS
 from .forms import ANSWER_PREFIX, CONSENT_PREFIX, CaseOpenForm, _consent_data

@@ -24,8 +24,8 @@ from django.utils import timezone
 
 from agencies.acting import ActingAgencyRequired, acting_agency_pick
 from agencies.models import Agency, Membership
+from config.exceptions import NotFound
 from permissions.categories import GENERAL, CaseRight, categories_from_codenames
-from permissions.exceptions import NotFound
 from permissions.policy import CASE_ROLES
 from permissions.readers import case_reader_condition, user_may_be_case_reader
 

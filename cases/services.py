@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 from agencies.models import CASE_ROLES, Agency, Membership, Sector
 from audit.models import AuditAction
 from audit.services import audit_record
+from config.exceptions import NotFound
 from permissions.categories import GENERAL, CaseRight, DataCategory
-from permissions.exceptions import NotFound
 
 from . import events
 from .crypto import phone_search_hash

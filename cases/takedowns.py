@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 
 from audit.models import AuditAction
 from audit.services import audit_record
+from config.exceptions import NotFound
 from permissions.categories import GENERAL, CaseRight
-from permissions.exceptions import NotFound
 
 from . import events
 from .inputs import (

@@ -17,7 +17,7 @@ from django.views.decorators.csrf import requires_csrf_token
 from rest_framework import exceptions as api_exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from permissions.exceptions import NotFound
+from config.exceptions import NotFound
 
 API_PREFIX = "/api/"
 
@@ -93,7 +93,7 @@ class DebugFriendlyErrorsMiddleware:
 
 
 class DomainErrorsMiddleware:
-    """The edge for pages: a domain NotFound raised below a view (permissions.exceptions) gets the
+    """The edge for pages: a domain NotFound raised below a view (config.exceptions) gets the
     answer a view's own Http404 gets, the same 404 page for "missing" and "not yours"."""
 
     def __init__(self, get_response):

@@ -26,10 +26,10 @@ from cases.erasure import anonymise_case
 from cases.inputs import FieldErrors, clean_choice, clean_datetime, clean_text, reject_unknown
 from cases.models import HANDOFF_OPEN_STATUSES, Case, HandoffService
 from cases.selectors import CaseAccess
+from config.exceptions import NotFound
 from notifications.models import Deadline, NotificationKind
 from notifications.services import deadline_close, deadline_create, notify
 from permissions.categories import CaseRight
-from permissions.exceptions import NotFound
 from permissions.policy import CASE_ROLES
 
 from .models import (

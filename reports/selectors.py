@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from agencies.models import AnalystScope
-from permissions.exceptions import NotFound
+from config.exceptions import NotFound
 
 from .models import MonthlyReport
 from .periods import month_add

@@ -38,8 +38,8 @@ from agencies.models import Agency, AnalystScope, Role
 from audit.models import AuditAction, AuditEvent
 from cases.models import Action, CaseStatus, Handoff, HandoffStatus
 from cases.models import Case as CaseModel
+from config.exceptions import NotFound
 from notifications.calendar import VIETNAM
-from permissions.exceptions import NotFound
 
 from .models import DeadlineState, HandoffReview
 

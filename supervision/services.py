@@ -20,9 +20,9 @@ from cases.breakglass import break_glass_path
 from cases.handoffs import handoff_path
 from cases.inputs import FieldErrors, clean_choice, clean_datetime, clean_text
 from cases.models import BreakGlassUse, Consent, Handoff
+from config.exceptions import NotFound
 from notifications.models import Deadline
 from notifications.services import deadline_close, deadline_create
-from permissions.exceptions import NotFound
 from permissions.policy import CASE_ROLES
 
 from .models import BreakGlassReview, ConsentOverrideReview, HandoffReview, Review, Verdict

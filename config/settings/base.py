@@ -74,7 +74,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Under DEBUG only: the friendly 404/403 page instead of Django's technical one (config.errors).
     "config.errors.DebugFriendlyErrorsMiddleware",
-    # A domain NotFound from a service or selector (permissions.exceptions) answers 404, as Http404 does.
+    # A domain NotFound from a service or selector (config.exceptions) answers 404, as Http404 does.
     "config.errors.DomainErrorsMiddleware",
     "accounts.middleware.SessionEndedMiddleware",
     # After authentication and messages: a person who must use a second factor and has not yet
@@ -314,7 +314,7 @@ REST_FRAMEWORK = {
     },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "config.schema.HopLucAutoSchema",
-    # Domain exceptions from services (permissions.exceptions) answered as DRF answers Http404.
+    # Domain exceptions from services (config.exceptions) answered as DRF answers Http404.
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     # JSON bodies over API_JSON_MAX_BYTES or nested deeper than API_JSON_MAX_DEPTH are answered 400.

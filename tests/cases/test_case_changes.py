@@ -22,8 +22,8 @@ from cases.services import (
     incident_record,
     survivor_update,
 )
+from config.exceptions import NotFound
 from permissions.categories import CaseRight
-from permissions.exceptions import NotFound
 from tests.cases.services_helpers import (
     access_for,
     answers,

@@ -16,7 +16,7 @@ from agencies.services import agency_create, membership_add
 from audit.models import AuditEvent
 from cases.crypto import phone_search_hash
 from cases.models import CaseEvent, CaseNumberSequence, Consent, Incident
-from permissions.exceptions import NotFound
+from config.exceptions import NotFound
 from tests.cases.services_helpers import (
     access_for,
     answers,

@@ -11,7 +11,7 @@ from audit.models import AuditEvent
 from cases.models import CaseEvent, CaseGroupObjectPermission, Consent
 from cases.selectors import case_list_visible_to
 from cases.services import consent_record, consent_withdraw
-from permissions.exceptions import NotFound
+from config.exceptions import NotFound
 from tests.cases.services_helpers import access_for, consent_data, open_case, refer, row_counts, survivor_data
 
 TODAY = timezone.localdate()

@@ -10,10 +10,10 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from cases.deadlines import case_deadline_done, case_deadline_set
 from cases.services import action_log, case_change_status
+from config.exceptions import NotFound
 from notifications.calendar import VIETNAM
 from notifications.models import Deadline, Notification
 from notifications.services import deadline_sweep
-from permissions.exceptions import NotFound
 from tests.cases.services_helpers import (
     access_for,
     consent_data,

@@ -20,8 +20,8 @@ from cases.handoffs import (
 )
 from cases.models import CaseEvent, Handoff
 from cases.services import case_timeline
+from config.exceptions import NotFound
 from notifications.models import Deadline, Notification
-from permissions.exceptions import NotFound
 from tests.cases.services_helpers import access_for, consent_data, open_case, refer, referral_data, row_counts
 
 

@@ -26,8 +26,8 @@ from cases.breakglass import break_glass_open
 from cases.handoffs import handoff_accept, handoff_send
 from cases.models import CaseGroupObjectPermission, CaseUserObjectPermission, HandoffKind
 from cases.selectors import case_get_for_user, case_list_visible_to
+from config.exceptions import NotFound
 from permissions.categories import DataCategory
-from permissions.exceptions import NotFound
 from tests.conftest import make_user
 from tests.supervision.conftest import REASON, grant_break_glass
 

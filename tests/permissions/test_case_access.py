@@ -12,8 +12,8 @@ from agencies.services import membership_add, membership_remove
 from cases.models import CaseGroupObjectPermission, HandoffKind, HandoffStatus
 from cases.selectors import case_get_for_user, case_list_visible_to
 from cases.sharing import case_permissions_sync
+from config.exceptions import NotFound
 from permissions.categories import DataCategory
-from permissions.exceptions import NotFound
 from permissions.policy import LEAD_RIGHTS, RECEIVING_RIGHTS
 from tests.conftest import make_user
 

@@ -10,7 +10,7 @@ import pytest
 from django.db import transaction
 from django.http import Http404
 
-from permissions.exceptions import NotFound
+from config.exceptions import NotFound
 
 from .conftest import share
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from agencies.models import Sector
 from cases.selectors import case_get_for_user
+from config.exceptions import NotFound
 from permissions.categories import DataCategory
-from permissions.exceptions import NotFound
 
 from .conftest import consent, handoff
 

@@ -88,7 +88,7 @@ def test_only_the_lead_supervisor_decides(world, time_limits, lead_access):
     dsr = _record(world, open_case(world), lead_access, "objection")
     with pytest.raises(PermissionDenied):
         privacy_request_acknowledge(user=world.lead_responder, request_id=dsr.pk)
-    from permissions.exceptions import NotFound
+    from config.exceptions import NotFound
 
     for user in (world.receiving_supervisor, world.outsider_supervisor, world.analyst):
         with pytest.raises(NotFound):

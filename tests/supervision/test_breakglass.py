@@ -16,9 +16,9 @@ from cases.breakglass import break_glass_allowed, break_glass_open
 from cases.models import BreakGlassUse, CaseUserObjectPermission
 from cases.selectors import case_get_for_user, case_list_visible_to
 from cases.services import case_view
+from config.exceptions import NotFound
 from notifications.models import Notification
 from notifications.services import preferences_update
-from permissions.exceptions import NotFound
 from tests.conftest import make_user
 from tests.supervision.conftest import REASON, grant_break_glass
 

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from cases.models import Consent
+from config.exceptions import NotFound
 from notifications.models import Deadline
-from permissions.exceptions import NotFound
 from supervision.models import BreakGlassReview, ConsentOverrideReview, HandoffReview
 from supervision.queue import review_queue, review_queue_counts
 from supervision.services import (
