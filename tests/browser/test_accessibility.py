@@ -26,6 +26,7 @@ from notifications.models import Deadline, Notification
 from reports.models import MonthlyReport
 from reports.periods import last_complete_month, local_today
 from reports.services import monthly_reports_build
+from tests.browser.forms import forms_submitting_on_enter
 from tests.conftest import mark_session_second_factor_verified
 from tests.security.test_headers_crawl import concrete, url_patterns
 from tests.supervision.conftest import grant_break_glass
@@ -151,6 +152,9 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_page_of_any_role(live
                 continue
             done_once.add(kind)
             _blocking(axe, page, f"{role} {path}", problems, minor)
+            # Issue 16: no form of several fields that Enter in a text field would submit.
+            if submitting := forms_submitting_on_enter(page):
+                problems.setdefault(f"{role} {path}", []).append(f"Enter submits {submitting}")
             checked += 1
         if role == "responder":
             # The message box (a list of messages inside a polite live region) after signing out.
