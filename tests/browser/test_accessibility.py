@@ -205,6 +205,10 @@ def test_the_review_queue_updates_without_reloading_or_moving_focus(live_server,
     world, _pages, clients = small_demo
     context = _context_for(browser, live_server, clients["supervisor"])
     page = context.new_page()
+    # Every poll is marked passive, so that it does not keep the session alive (idle timeout).
+    polls = []
+    page.on("request", lambda request: polls.append(request.headers.get("x-hopluc-passive"))
+            if request.resource_type == "fetch" else None)
     page.goto(live_server.url + "/supervision/reviews/")
     assert page.locator("meta[http-equiv=refresh]").count() == 0
     expect(page.get_by_test_id("queue-status")).to_have_attribute("aria-live", "polite")
@@ -222,4 +226,5 @@ def test_the_review_queue_updates_without_reloading_or_moving_focus(live_server,
     expect(page.get_by_test_id("queue-status")).to_have_text("Danh sách chờ xem xét có mục mới.")
     assert page.evaluate("window.sameDocument") is True  # never reloaded
     expect(refresh).to_be_focused()  # focus stayed where the reader left it
+    assert polls and set(polls) == {"1"}, polls
     context.close()

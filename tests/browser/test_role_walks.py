@@ -40,6 +40,12 @@ from tests.browser.forms import forms_submitting_on_enter
 pytestmark = pytest.mark.browser
 
 BLOCKING = ("serious", "critical")
+# The one-page case form took 48 Tab presses to its button and was 4,000–5,700 px tall (about seven
+# phone screens); a step of the guided intake must stay within these (measured: 19 presses; steps of
+# 1,100–2,900 px, the longest "what happened" with its ordered list of answers and forms of abuse).
+MAX_TABS = 25
+MAX_INTAKE_STEP_HEIGHT = 4 * PHONE["height"]
+MEASURES: dict = {}
 RESPONDER, HEALTH = "hn.police.responder", "hn.health.responder"
 SOCIAL_WORK, EDUCATION = "hn.social_work.responder", "hn.education.responder"
 SUPERVISOR, ANALYST, ADMIN = "hn.police.supervisor", "analyst.national", "hn.admin"
@@ -131,9 +137,13 @@ class Walk:
         self.context.set_default_timeout(15_000)
         self.page = self.context.new_page()
         self.steps = 0
+        self.measures = MEASURES
 
     def check(self, step: str) -> None:
         page = self.page
+        if step.startswith("intake"):
+            self.measures.setdefault("intake page heights (px)", []).append(
+                page.evaluate("document.documentElement.scrollHeight"))
         expect(page.locator("html")).to_have_attribute("lang", "vi")
         where = f"{self.username} · {step} ({urlsplit(page.url).path})"
         for violation in self.axe.run(page).response["violations"]:
@@ -170,9 +180,18 @@ def _label(page, name: str, value: str):
 def _responder(walk: Walk, demo) -> Handoff:
     page, health = walk.page, demo.agencies[("hn", "health")]
     walk.sign_in()
+    # "Open a case" no longer sits below five case cards: it is on the first screen.
+    expect(page.get_by_test_id("open-case")).to_be_in_viewport()
     page.get_by_test_id("open-case").click()
     expect(page.get_by_test_id("intake-step-title")).to_have_text("Người bị bạo lực")
     walk.check("intake: the survivor")
+    # Tab presses from the top of the page to the step's button (48 to the one-page form's button).
+    tabs = 0
+    while tabs < 60 and not page.evaluate("document.activeElement?.dataset?.testid === 'intake-next'"):
+        page.keyboard.press("Tab")
+        tabs += 1
+    walk.measures["Tab presses to the first step's button"] = tabs
+    assert tabs <= MAX_TABS, tabs
     page.locator("[name=full_name]").fill("Lê Thị Thu")
     page.locator("[name=age]").fill("24")
     page.locator("[name=phone]").fill("0934 567 890")
@@ -319,7 +338,10 @@ def test_each_roles_main_flow_on_a_phone_in_vietnamese_is_clean_for_axe(live_ser
     walk(ADMIN, _admin)
     print(f"\nrole walks: {steps} steps checked by axe, seconds per role {timings}, "
           f"total {sum(timings.values()):.1f} s")
+    print(f"measures: {MEASURES}")
     assert steps >= 30
+    heights = MEASURES["intake page heights (px)"]
+    assert max(heights) <= MAX_INTAKE_STEP_HEIGHT, heights
     assert not problems, "\n".join(f"{where}: {'; '.join(found)}" for where, found in problems.items())
     handoff.refresh_from_db()
     assert handoff.status == "accepted"
