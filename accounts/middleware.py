@@ -5,10 +5,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext, ngettext
 
 from agencies.acting import (
@@ -223,3 +225,24 @@ class ActingAgencyMiddleware:
             return self.get_response(request)
         finally:
             acting_agency_reset(token)
+
+
+# A request that only looks for news (the review queue's poll) sends this header: it must not count
+# as activity, or a supervisor who left the queue open would never reach the idle timeout.
+PASSIVE_REQUEST_HEADER = "X-HopLuc-Passive"
+
+
+def request_is_passive(request) -> bool:
+    return request.method in ("GET", "HEAD") and request.headers.get(PASSIVE_REQUEST_HEADER) == "1"
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's session middleware, except that a passive request (`X-HopLuc-Passive: 1` on a GET)
+    neither saves the session nor renews its cookie: the idle timeout (SESSION_IDLE_MINUTES) counts
+    from the last real request. Whatever such a request changed in the session is not kept."""
+
+    def process_response(self, request, response):
+        if hasattr(request, "session") and request_is_passive(request):
+            patch_vary_headers(response, ("Cookie",))
+            return response
+        return super().process_response(request, response)

@@ -3,8 +3,18 @@
 The roles are read once at sign-in (accounts.receivers) and kept in the session, so that drawing
 the bar costs no query; each page still checks the person's rights itself. A session from before
 this bar existed gets its roles on its next page, once.
+
+A change of roles (a membership added, changed or removed, an analyst scope, `is_staff`) takes
+effect on the person's next request: the change stores a new *roles version* for the person in the
+cache (accounts.receivers), the session remembers the version its roles were read at, and a page
+whose session holds another version reads the roles again. That costs a cache read per page, no
+database query; a lost cache entry only means one more read of the roles.
 """
 
+import uuid
+
+from django.core.cache import cache
+from django.db import transaction
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +24,7 @@ from agencies.models import Role
 from .selectors import ANALYST, user_roles
 
 NAV_ROLES_SESSION_KEY = "nav_roles"
+NAV_ROLES_VERSION_SESSION_KEY = "nav_roles_version"
 STAFF = "staff"
 
 # Each role's pages, in the order shown; a page shared by two roles appears once.
@@ -42,6 +53,48 @@ def nav_roles_for(user) -> list[str]:
     return [role for role in NAV_BY_ROLE if role in roles]
 
 
+def _version_key(user_id) -> str:
+    return f"nav-roles-version:{user_id}"
+
+
+def nav_roles_version(*, user_id) -> str:
+    """The person's current roles version (made when there is none)."""
+    key = _version_key(user_id)
+    version = cache.get(key)
+    if version is None:
+        cache.add(key, uuid.uuid4().hex, timeout=None)
+        version = cache.get(key)
+    return version
+
+
+def nav_roles_changed(*, user_id) -> None:
+    """A role of the person changed: their next request reads the roles again. Done now and once
+    more after the commit, so that a page read between the two cannot keep the old roles."""
+
+    def bump():
+        cache.set(_version_key(user_id), uuid.uuid4().hex, timeout=None)
+
+    bump()
+    transaction.on_commit(bump)
+
+
+def nav_roles_remember(*, session, user) -> list[str]:
+    """Read the person's roles into the session, with the version they were read at."""
+    version = nav_roles_version(user_id=user.pk)
+    roles = nav_roles_for(user)
+    session[NAV_ROLES_SESSION_KEY] = roles
+    session[NAV_ROLES_VERSION_SESSION_KEY] = version
+    return roles
+
+
+def nav_roles_current(*, session, user) -> list[str]:
+    """The roles kept in the session, read again when missing or older than the last role change."""
+    roles = session.get(NAV_ROLES_SESSION_KEY)
+    if roles is None or session.get(NAV_ROLES_VERSION_SESSION_KEY) != nav_roles_version(user_id=user.pk):
+        roles = nav_roles_remember(session=session, user=user)
+    return roles
+
+
 def nav_links(*, roles, path: str) -> list[tuple[str, str, bool]]:
     """(title, url, current) for the roles' pages; the current one is the longest URL that the
     path starts with."""
@@ -65,10 +118,6 @@ def navigation(request) -> dict:
         return {}
 
     def links():
-        roles = request.session.get(NAV_ROLES_SESSION_KEY)
-        if roles is None:
-            roles = nav_roles_for(user)
-            request.session[NAV_ROLES_SESSION_KEY] = roles
-        return nav_links(roles=roles, path=request.path)
+        return nav_links(roles=nav_roles_current(session=request.session, user=user), path=request.path)
 
     return {"nav_links": SimpleLazyObject(links)}

@@ -87,6 +87,29 @@ def remember_nav_roles(sender, request, user, **kwargs):
     """The roles of the navigation bar (accounts.navigation), read once per sign-in."""
     if request is None or not hasattr(request, "session"):
         return
-    from .navigation import NAV_ROLES_SESSION_KEY, nav_roles_for
+    from .navigation import nav_roles_remember
 
-    request.session[NAV_ROLES_SESSION_KEY] = nav_roles_for(user)
+    nav_roles_remember(session=request.session, user=user)
+
+
+@receiver(post_save, sender=Membership, dispatch_uid="accounts.receivers.nav_membership_save")
+@receiver(post_delete, sender=Membership, dispatch_uid="accounts.receivers.nav_membership_delete")
+@receiver(post_save, sender=AnalystScope, dispatch_uid="accounts.receivers.nav_analyst_scope_save")
+@receiver(post_delete, sender=AnalystScope, dispatch_uid="accounts.receivers.nav_analyst_scope_delete")
+def _nav_roles_on_role_change(sender, instance, raw=False, **kwargs) -> None:
+    """A membership or analyst scope added, changed or removed: the navigation bar follows on the
+    person's next request (accounts.navigation)."""
+    if raw:
+        return
+    from .navigation import nav_roles_changed
+
+    nav_roles_changed(user_id=instance.user_id)
+
+
+@receiver(post_save, sender=get_user_model(), dispatch_uid="accounts.receivers.nav_staff_change")
+def _nav_roles_on_staff_change(sender, instance, created, raw=False, update_fields=None, **kwargs) -> None:
+    if raw or created or (update_fields is not None and not {"is_staff", "is_superuser"} & set(update_fields)):
+        return
+    from .navigation import nav_roles_changed
+
+    nav_roles_changed(user_id=instance.pk)

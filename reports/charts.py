@@ -16,6 +16,9 @@ WIDTH = 420
 PALETTE = ("#0b6e4f", "#c98a00", "#3b5ba5", "#b3261e")
 INK, MUTED, GRID, HIDDEN = "#1d2330", "#5b6475", "#d9dde5", "#e4e7ec"
 FONT_SIZE = 12
+# Axis numbers and month labels: 11 units, i.e. 11 px on a phone, where a chart keeps its 420 px
+# drawing width and scrolls (.chart-scroll); smaller was hard to read (issue 16).
+SMALL_SIZE = 11
 LABEL_WIDTH = 150
 BAR_HEIGHT = 14
 
@@ -125,7 +128,7 @@ def bar_figure(chart: Chart, *, scale: int | None = None) -> Figure:
     for tick in range(5):
         x = plot_x + plot_w * tick / 4
         figure.items.append(Line(((x, top - 2), (x, height - 20)), GRID, 1))
-        figure.items.append(Text(x, height - 6, f"{scale * tick / 4:g}", "middle", 10, MUTED))
+        figure.items.append(Text(x, height - 6, f"{scale * tick / 4:g}", "middle", SMALL_SIZE, MUTED))
     for row, category in enumerate(chart.categories):
         y0 = top + row * group
         figure.items.append(Text(LABEL_WIDTH, y0 + group / 2 + 4, _shorten(category, LABEL_WIDTH), "end"))
@@ -156,7 +159,7 @@ def line_figure(chart: Chart) -> Figure:
     top = 12 + 16 * len(chart.series)
     height = top + 200
     # Month labels are centred on their point: the margins leave room for half of the first and last.
-    label_w = max((text_width(c, 10) for c in chart.categories), default=0)
+    label_w = max((text_width(c, SMALL_SIZE) for c in chart.categories), default=0)
     left, right, bottom = max(40, label_w / 2 + 4), max(16, label_w / 2 + 4), 40
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
     figure = Figure(chart.key, chart.title, WIDTH, height, description=_describe(chart))
@@ -166,14 +169,15 @@ def line_figure(chart: Chart) -> Figure:
     for tick in range(5):
         y = top + plot_h - plot_h * tick / 4
         figure.items.append(Line(((left, y), (left + plot_w, y)), GRID, 1))
-        figure.items.append(Text(left - 6, y + 4, f"{scale * tick / 4:g}", "end", 10, MUTED))
+        figure.items.append(Text(left - 6, y + 4, f"{scale * tick / 4:g}", "end", SMALL_SIZE, MUTED))
     # Every k-th month when all of them side by side would overlap; the last one too where it fits.
     every = max(1, math.ceil((label_w + 6) / step)) if n > 1 else 1
     shown = list(range(0, n, every))
     if shown and shown[-1] != n - 1 and (n - 1 - shown[-1]) * step >= label_w + 6:
         shown.append(n - 1)
     for i in shown:
-        figure.items.append(Text(left + i * step, height - bottom + 16, chart.categories[i], "middle", 10, MUTED))
+        figure.items.append(Text(left + i * step, height - bottom + 16, chart.categories[i], "middle", SMALL_SIZE,
+                                 MUTED))
     _legend(figure, chart)
     for index, series in enumerate(chart.series):
         colour = PALETTE[index % len(PALETTE)]
@@ -189,7 +193,7 @@ def line_figure(chart: Chart) -> Figure:
                 figure.items.append(Line(tuple(run), colour, 2))
             run = []
             label = "—" if value is None else str(value)
-            figure.items.append(Text(px, top + plot_h - 6 - 12 * index, label, "middle", 10, colour))
+            figure.items.append(Text(px, top + plot_h - 6 - 12 * index, label, "middle", SMALL_SIZE, colour))
         if len(run) > 1:
             figure.items.append(Line(tuple(run), colour, 2))
     return figure

@@ -66,7 +66,8 @@ MIDDLEWARE = [
     # After whitenoise: static files keep their long cache lifetime; everything else is no-store.
     "config.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, except that a passive poll (X-HopLuc-Passive) does not renew the idle timeout.
+    "accounts.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

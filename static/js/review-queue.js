@@ -1,6 +1,8 @@
 // The review queue keeps itself current without reloading the page (a reload moved focus and the
 // reader's place): every few seconds it fetches the page, swaps in the new sections unless the
-// reader is inside them, and says what happened in a polite live region. Focus never moves.
+// reader is inside them, and says what happened in a polite live region. Focus never moves. The
+// fetch is marked passive (X-HopLuc-Passive): it does not renew the session, so the idle timeout
+// still applies to a queue left open.
 (function () {
   "use strict";
   var root = document.getElementById("queue-sections");
@@ -9,7 +11,7 @@
   var seconds = parseInt(root.getAttribute("data-queue-refresh"), 10);
   if (!(seconds > 0)) return;
   function check() {
-    fetch(window.location.href, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+    fetch(window.location.href, { credentials: "same-origin", headers: { "X-Requested-With": "fetch", "X-HopLuc-Passive": "1" } })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
         if (!html) return;

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.conftest import sign_in
+from tests.conftest import mark_session_second_factor_verified, sign_in
 
 # Who signs in, a page of theirs, and the links their bar must hold.
 BARS = [
@@ -69,3 +69,55 @@ def test_a_session_from_before_the_bar_gets_it_on_its_next_page(client, world):
 
 def test_anonymous_visitors_get_no_bar(client, db):
     assert 'data-testid="main-nav"' not in client.get("/login/").content.decode()
+
+
+def _hrefs(client, path: str) -> set[str]:
+    response = client.get(path)
+    assert response.status_code == 200
+    return set(re.findall(r'href="([^"]+)"', _nav(response.content.decode())))
+
+
+def test_a_role_given_or_taken_by_an_admin_shows_in_the_bar_on_the_next_request(client, world):
+    """The roles are kept in the session, but a membership added, changed or removed after sign-in
+    takes effect on the very next page, without signing in again."""
+    from agencies.services import membership_add, membership_change_role, membership_remove
+
+    sign_in(client, "lead_responder")
+    assert "/supervision/reviews/" not in _hrefs(client, "/work/")
+
+    membership = membership_add(user=world.lead_responder, agency=world.health, role="supervisor")
+    mark_session_second_factor_verified(client)  # a supervisor gives a second factor
+    assert "/supervision/reviews/" in _hrefs(client, "/work/")
+
+    membership_change_role(membership=membership, role="responder")
+    assert "/supervision/reviews/" not in _hrefs(client, "/work/")
+
+    membership_change_role(membership=membership, role="supervisor")
+    assert "/supervision/reviews/" in _hrefs(client, "/work/")
+    membership_remove(user=world.lead_responder, agency=world.health)
+    hrefs = _hrefs(client, "/work/")
+    assert "/supervision/reviews/" not in hrefs and "/work/" in hrefs
+
+
+def test_an_analyst_scope_removed_leaves_the_bar_on_the_next_request(client, world):
+    sign_in(client, "analyst")
+    assert "/reports/" in _hrefs(client, "/password/")
+    world.analyst.analyst_scopes.all().delete()
+    assert "/reports/" not in _hrefs(client, "/password/")
+
+
+def test_another_persons_role_change_does_not_reread_my_roles(client, world):
+    """The version is per person: someone else's new membership costs this session no query."""
+    from agencies.services import membership_add
+
+    sign_in(client, "lead_responder")
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/notifications/deadlines/").status_code == 200
+        return len(queries.captured_queries)
+
+    count()
+    settled = count()
+    membership_add(user=world.receiving_responder, agency=world.police, role="responder")
+    assert count() == settled

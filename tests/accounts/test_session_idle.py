@@ -69,3 +69,62 @@ def test_idle_session_cannot_call_the_api(client, world):
     assert "lead_responder" not in response.content.decode()
     # API callers get no sign-in page notice queued for them.
     assert "messages" not in response.cookies
+
+
+PASSIVE = {"HTTP_X_HOPLUC_PASSIVE": "1"}
+
+
+def test_the_review_queues_poll_does_not_renew_the_session(client, world):
+    """Issue 16: the review queue checks for news every 30 seconds (static/js/review-queue.js sends
+    X-HopLuc-Passive: 1). That poll is not activity: the session still ends SESSION_IDLE_MINUTES
+    after the supervisor's last real request."""
+    from tests.conftest import sign_in
+
+    sign_in(client, "lead_supervisor")
+    key = client.session.session_key
+    nearly = timezone.now() + timedelta(minutes=1)
+    Session.objects.filter(pk=key).update(expire_date=nearly)
+
+    response = client.get("/supervision/reviews/", **PASSIVE)
+    assert response.status_code == 200
+    assert 'id="queue-sections"' in response.content.decode()
+    assert settings.SESSION_COOKIE_NAME not in response.cookies  # the cookie is not renewed either
+    assert Session.objects.get(pk=key).expire_date == nearly
+
+    # Once the idle time has passed, the poll finds the session gone like any other request.
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    response = client.get("/supervision/reviews/", **PASSIVE)
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_a_real_request_after_a_poll_still_renews_the_session(client, world):
+    from tests.conftest import sign_in
+
+    sign_in(client, "lead_supervisor")
+    key = client.session.session_key
+    nearly = timezone.now() + timedelta(minutes=1)
+    Session.objects.filter(pk=key).update(expire_date=nearly)
+    assert client.get("/supervision/reviews/", **PASSIVE).status_code == 200
+    assert client.get("/supervision/reviews/").status_code == 200
+    assert Session.objects.get(pk=key).expire_date > nearly + timedelta(minutes=settings.SESSION_IDLE_MINUTES - 2)
+
+
+def test_only_a_get_can_be_passive(client, world):
+    """A POST marked passive is still activity (and its session changes are kept)."""
+    from tests.conftest import sign_in
+
+    sign_in(client, "lead_responder")
+    key = client.session.session_key
+    nearly = timezone.now() + timedelta(minutes=1)
+    Session.objects.filter(pk=key).update(expire_date=nearly)
+    assert client.post("/account/session/extend/", **PASSIVE).status_code == 200
+    assert Session.objects.get(pk=key).expire_date > nearly
+
+
+def test_the_review_queue_script_marks_its_poll_passive():
+    from pathlib import Path
+
+    from accounts.middleware import PASSIVE_REQUEST_HEADER
+
+    script = (Path(settings.BASE_DIR) / "static/js/review-queue.js").read_text()
+    assert f'"{PASSIVE_REQUEST_HEADER}": "1"' in script

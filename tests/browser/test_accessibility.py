@@ -26,6 +26,7 @@ from notifications.models import Deadline, Notification
 from reports.models import MonthlyReport
 from reports.periods import last_complete_month, local_today
 from reports.services import monthly_reports_build
+from tests.browser.forms import forms_submitting_on_enter
 from tests.conftest import mark_session_second_factor_verified
 from tests.security.test_headers_crawl import concrete, url_patterns
 from tests.supervision.conftest import grant_break_glass
@@ -151,6 +152,9 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_page_of_any_role(live
                 continue
             done_once.add(kind)
             _blocking(axe, page, f"{role} {path}", problems, minor)
+            # Issue 16: no form of several fields that Enter in a text field would submit.
+            if submitting := forms_submitting_on_enter(page):
+                problems.setdefault(f"{role} {path}", []).append(f"Enter submits {submitting}")
             checked += 1
         if role == "responder":
             # The message box (a list of messages inside a polite live region) after signing out.
@@ -201,6 +205,10 @@ def test_the_review_queue_updates_without_reloading_or_moving_focus(live_server,
     world, _pages, clients = small_demo
     context = _context_for(browser, live_server, clients["supervisor"])
     page = context.new_page()
+    # Every poll is marked passive, so that it does not keep the session alive (idle timeout).
+    polls = []
+    page.on("request", lambda request: polls.append(request.headers.get("x-hopluc-passive"))
+            if request.resource_type == "fetch" else None)
     page.goto(live_server.url + "/supervision/reviews/")
     assert page.locator("meta[http-equiv=refresh]").count() == 0
     expect(page.get_by_test_id("queue-status")).to_have_attribute("aria-live", "polite")
@@ -218,4 +226,5 @@ def test_the_review_queue_updates_without_reloading_or_moving_focus(live_server,
     expect(page.get_by_test_id("queue-status")).to_have_text("Danh sách chờ xem xét có mục mới.")
     assert page.evaluate("window.sameDocument") is True  # never reloaded
     expect(refresh).to_be_focused()  # focus stayed where the reader left it
+    assert polls and set(polls) == {"1"}, polls
     context.close()
