@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -79,11 +79,17 @@ class NotificationReadApi(OwnApiView):
 
 
 class NotificationReadAllApi(OwnApiView):
+    class OutputSerializer(serializers.Serializer):
+        marked = serializers.IntegerField()
+
+        class Meta:
+            ref_name = "NotificationReadAllOutput"
+
     @extend_schema(
         operation_id="notifications_read_all",
         summary="Mark all my notifications read",
         request=None,
-        responses={200: inline_serializer("NotificationReadAllOutput", {"marked": serializers.IntegerField()})},
+        responses={200: OutputSerializer},
         tags=["notifications"],
     )
     def post(self, request):

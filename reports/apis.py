@@ -3,7 +3,7 @@
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -116,7 +116,12 @@ class MonthlyReportDownloadApi(OwnApiView):
         operation_id="reports_download",
         summary="Download a monthly report as CSV, XLSX, PDF or DHIS2 dataValueSets JSON",
         parameters=[OpenApiParameter("fmt", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(FORMATS))],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY,
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description="DHIS2 dataValueSets."),
+        },
         tags=["reports"],
     )
     def get(self, request, report_id: int, fmt: str):

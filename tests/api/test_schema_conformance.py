@@ -38,6 +38,7 @@ from cases.services import consent_record
 from cases.takedowns import takedown_request_record
 from notifications.models import Deadline, Notification
 from privacy.services import legal_hold_place, privacy_request_record
+from reports.services import monthly_reports_build
 from tests.cases.conftest import medical_consent
 from tests.support.api_tokens import api_token_for
 
@@ -69,11 +70,13 @@ def known_ids(world, shared_case):
     handoff = case.handoffs.order_by("pk").first()
     deadline = Deadline.objects.filter(case_id=case.pk).order_by("pk").first()
     notification = Notification.objects.order_by("pk").first()
+    # A national report of a past month (no cases then: its tables count zeros).
+    report = monthly_reports_build(period=datetime.date(2025, 10, 1), scopes=[None]).created[0]
     return {
         "case_id": case.pk, "consent_id": consent.pk, "handoff_id": handoff.pk, "takedown_id": takedown.pk,
         "request_id": dsr.pk, "hold_id": hold.pk, "breach_id": breach.pk,
         "deadline_id": deadline.pk if deadline else 1, "notification_id": notification.pk if notification else 1,
-        "report_id": 1, "fmt": "csv",
+        "report_id": report.pk, "fmt": "csv",
     }
 
 
