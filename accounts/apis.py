@@ -2,7 +2,7 @@
 
 from django.contrib.auth import logout
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from knox.models import AuthToken
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -12,6 +12,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from agencies.models import Role, Sector
+from config.api import error_response
 
 from .passwords import (
     CHANGE_REQUIRED_MESSAGE,
@@ -29,16 +30,6 @@ from .services import (
     signin_session_end,
 )
 from .throttles import AuthTokenRateThrottle
-
-_error_body = inline_serializer(
-    name="AuthTokenObtainError",
-    fields={
-        "username": serializers.ListField(child=serializers.CharField(), required=False),
-        "password": serializers.ListField(child=serializers.CharField(), required=False),
-        "otp": serializers.ListField(child=serializers.CharField(), required=False),
-        api_settings.NON_FIELD_ERRORS_KEY: serializers.ListField(child=serializers.CharField(), required=False),
-    },
-)
 
 
 class AuthTokenObtainApi(APIView):
@@ -73,11 +64,12 @@ class AuthTokenObtainApi(APIView):
         request=InputSerializer,
         responses={
             200: OutputSerializer,
-            400: OpenApiResponse(_error_body, description="Missing fields, a username/password that do not match, "
-                                 "or a missing or wrong second-factor code."),
-            403: OpenApiResponse(description="The password is a one-time password from an agency admin: expired, "
+            400: error_response(400, "Missing fields (messages by field: username, password, otp), a "
+                                "username/password that do not match (non_field_errors), or a missing or wrong "
+                                "second-factor code (otp)."),
+            403: error_response(403, "The password is a one-time password from an agency admin: expired, "
                                  "or still to be changed on the web before the API can be used."),
-            429: OpenApiResponse(description="Too many failed sign-ins or requests; see Retry-After."),
+            429: error_response(429, "Too many failed sign-ins or requests; see Retry-After."),
         },
         auth=[],
         tags=["auth"],
@@ -156,7 +148,7 @@ class ApiTokenRevokeApi(APIView):
     @extend_schema(
         operation_id="auth_tokens_revoke",
         summary="Revoke one of my API tokens",
-        responses={204: None, 404: OpenApiResponse(description="No token of yours has this id.")},
+        responses={204: None, 404: error_response(404, "No token of yours has this id.")},
         tags=["auth"],
     )
     def delete(self, request, token_id: str):
@@ -196,7 +188,7 @@ class SignInSessionEndApi(APIView):
         operation_id="auth_sessions_end",
         summary="End one of my web sessions",
         description="Signs that browser out.",
-        responses={204: None, 404: OpenApiResponse(description="No session of yours has this id.")},
+        responses={204: None, 404: error_response(404, "No session of yours has this id.")},
         tags=["auth"],
     )
     def delete(self, request, session_id: int):

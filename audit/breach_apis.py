@@ -4,25 +4,23 @@ agency read; everyone else gets 403 (404 for a breach of no agency they supervis
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from agencies.models import Agency
-from cases.api import CaseApiView, StrictInputSerializer, shared_path
+from config.api import ApiView, CursorPage, DateTimeField, StrictInputSerializer, responses
 from permissions.categories import DataCategory
 
 from .breaches import breach_get_for_user, breach_list_for_user, breach_record, breach_update, is_breach_admin
 from .models import Breach, BreachStatus
 
 TAGS = ["breaches"]
-_refusals = {
-    400: OpenApiResponse(description="Bad input: messages by field."),
-    403: OpenApiResponse(description="Not signed in, or neither a system administrator nor a supervisor of an "
-                                     "affected agency (writing: not a system administrator)."),
-    404: OpenApiResponse(description="No such breach, or one of no agency you supervise."),
+REFUSALS = {
+    "d403": "Not signed in, or neither a system administrator nor a supervisor of an affected agency (writing: not "
+            "a system administrator).",
+    "d404": "No such breach, or one of no agency you supervise.",
 }
 
 
@@ -48,8 +46,8 @@ class BreachOutputSerializer(serializers.ModelSerializer):
 
 class BreachInputSerializer(StrictInputSerializer):
     status = serializers.ChoiceField(choices=BreachStatus.choices, required=False)
-    discovered_at = serializers.DateTimeField()
-    occurred_at = serializers.DateTimeField(required=False, allow_null=True)
+    discovered_at = DateTimeField()
+    occurred_at = DateTimeField(required=False, allow_null=True)
     description = serializers.CharField(max_length=10000)
     categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices), required=False,
                                        max_length=len(DataCategory.values))
@@ -59,7 +57,7 @@ class BreachInputSerializer(StrictInputSerializer):
     measures_taken = serializers.CharField(max_length=10000, required=False, allow_blank=True)
     measures_proposed = serializers.CharField(max_length=10000, required=False, allow_blank=True)
     contact_point = serializers.CharField(max_length=200)
-    notified_at = serializers.DateTimeField(required=False, allow_null=True)
+    notified_at = DateTimeField(required=False, allow_null=True)
     delay_reason = serializers.CharField(max_length=10000, required=False, allow_blank=True)
     affected_agencies = serializers.PrimaryKeyRelatedField(
         queryset=Agency.objects.filter(active=True), many=True, required=False,
@@ -81,27 +79,24 @@ def _service(call, **kwargs):
         raise PermissionDenied from exc
 
 
-class BreachPagination(CursorPagination):
+class BreachListApi(ApiView):
+    pagination_class = CursorPage
     ordering = ("-recorded_at", "-id")
-    page_size = 50
 
-
-class BreachListApi(CaseApiView):
-    @extend_schema(tags=TAGS, operation_id="breaches_list", responses={
-        200: BreachOutputSerializer(many=True), 403: _refusals[403]})
+    @extend_schema(tags=TAGS, operation_id="breaches_list",
+                   responses=responses(200, BreachOutputSerializer(many=True), 403, **REFUSALS))
     def get(self, request):
         try:
             qs = breach_list_for_user(user=request.user)
         except DjangoPermissionDenied as exc:
             raise PermissionDenied from exc
-        paginator = BreachPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(BreachOutputSerializer(page, many=True).data)
+        page = self.paginate(qs)
+        return self.page_response(BreachOutputSerializer(page, many=True).data)
 
 
-class BreachRecordApi(CaseApiView):
-    @extend_schema(tags=TAGS, operation_id="breaches_record", request=BreachInputSerializer, responses={
-        201: BreachOutputSerializer, 400: _refusals[400], 403: _refusals[403]})
+class BreachRecordApi(ApiView):
+    @extend_schema(tags=TAGS, operation_id="breaches_record", request=BreachInputSerializer,
+                   responses=responses(201, BreachOutputSerializer, 400, 403, **REFUSALS))
     def post(self, request):
         _admin_only(request)
         data = BreachInputSerializer(data=request.data)
@@ -115,7 +110,8 @@ class BreachRecordApi(CaseApiView):
         return Response(BreachOutputSerializer(breach).data, status=status.HTTP_201_CREATED)
 
 
-BreachesApi = shared_path("BreachesApi", "Personal-data breaches.", get=BreachListApi, post=BreachRecordApi)
+class BreachesApi(BreachListApi, BreachRecordApi):
+    """Personal-data breaches: GET lists, POST records one."""
 
 
 def _get(request, breach_id: int) -> Breach:
@@ -127,17 +123,16 @@ def _get(request, breach_id: int) -> Breach:
         raise NotFound from exc
 
 
-class BreachDetailApi(CaseApiView):
-    @extend_schema(tags=TAGS, operation_id="breaches_retrieve", responses={
-        200: BreachOutputSerializer, 403: _refusals[403], 404: _refusals[404]})
+class BreachDetailApi(ApiView):
+    @extend_schema(tags=TAGS, operation_id="breaches_retrieve",
+                   responses=responses(200, BreachOutputSerializer, 403, 404, **REFUSALS))
     def get(self, request, breach_id: int):
         return Response(BreachOutputSerializer(_get(request, breach_id)).data)
 
 
-class BreachChangeApi(CaseApiView):
+class BreachChangeApi(ApiView):
     @extend_schema(tags=TAGS, operation_id="breaches_update", request=BreachInputSerializer(partial=True),
-                   responses={200: BreachOutputSerializer, 400: _refusals[400], 403: _refusals[403],
-                              404: _refusals[404]})
+                   responses=responses(200, BreachOutputSerializer, 400, 403, 404, **REFUSALS))
     def patch(self, request, breach_id: int):
         _admin_only(request)
         breach = _get(request, breach_id)
@@ -152,4 +147,5 @@ class BreachChangeApi(CaseApiView):
         return Response(BreachOutputSerializer(_get(request, breach.pk)).data)
 
 
-BreachApi = shared_path("BreachApi", "One personal-data breach.", get=BreachDetailApi, patch=BreachChangeApi)
+class BreachApi(BreachDetailApi, BreachChangeApi):
+    """One personal-data breach: GET reads it, PATCH changes it."""

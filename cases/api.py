@@ -6,34 +6,25 @@ client: a 400 body maps dotted field paths ("survivor.birth_year") to lists of m
 message came from an input serializer here or from a service.
 """
 
-import functools
-from collections.abc import Mapping
-
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
-from rest_framework.views import APIView
 
-from agencies.acting import (
-    ACTING_AGENCY_HEADER,
-    ActingAgencyRequired,
-    acting_agency_parse,
-    acting_agency_pick,
-    acting_agency_validate,
-    case_membership_agencies,
-)
+from agencies.acting import ActingAgencyRequired, acting_agency_pick, case_membership_agencies
 from agencies.models import Agency, Sector
-from config.errors import api_exception_handler
-from config.parsers import BoundedJSONParser
+from config.api import (
+    ApiView,
+    CursorPage,
+    DateTimeField,
+    StrictInputSerializer,
+    TextField,
+    responses,
+)
 from permissions.categories import ACTION_CATEGORY_CHOICES, DataCategory
 
 from .classification import GBVIMS_QUESTIONS
@@ -76,149 +67,25 @@ from .services import (
     consent_withdraw,
     incident_record,
 )
-from .transitions import TransitionNotAllowed
 
-# --- Errors --------------------------------------------------------------------------------------
-
-
-def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
-    """DRF nests errors of nested serializers; the services use dotted keys. Dotted it is."""
-    if isinstance(detail, dict):
-        flat: dict[str, list[str]] = {}
-        for key, value in detail.items():
-            for path, messages in _flatten(value, f"{prefix}{key}.").items():
-                flat.setdefault(path, []).extend(messages)
-        return flat
-    key = prefix[:-1] or api_settings.NON_FIELD_ERRORS_KEY
-    if isinstance(detail, list):
-        if all(isinstance(item, str) for item in detail):
-            return {key: [str(item) for item in detail]}
-        flat = {}
-        for index, item in enumerate(detail):
-            for path, messages in _flatten(item, f"{prefix}{index}.").items():
-                flat.setdefault(path, []).extend(messages)
-        return flat
-    return {key: [str(detail)]}
-
-
-def case_api_exception_handler(exc, context):
-    """DRF's handler, plus a 400 for Django's ValidationError (what the services raise on bad
-    input), and a 409 for TransitionNotAllowed (the object's state does not allow the action).
-    Http404, PermissionDenied and the domain NotFound are mapped by the project's handler."""
-    conflict = isinstance(exc, TransitionNotAllowed)
-    if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
-        exc = ValidationError(detail)
-    if isinstance(exc, ValidationError):
-        exc = ValidationError(_flatten(exc.detail))
-    response = api_exception_handler(exc, context)
-    if conflict and response is not None:
-        response.status_code = status.HTTP_409_CONFLICT
-    return response
-
-
-# A map from dotted field path to messages; the paths depend on the input, hence no fixed properties.
-_errors_body = {
-    "type": "object",
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
-    "example": {"survivor.birth_year": ["Enter a whole number."], "incident.answers.penetration": ["Yes or no."]},
-}
-_refusals = {
-    400: OpenApiResponse(_errors_body, description="Bad input: messages by dotted field path."),
-    403: OpenApiResponse(description="Not signed in, or the case is visible but this right is not held."),
-    404: OpenApiResponse(description="No such case, or a case that is not shared with you (the two look alike)."),
-    409: OpenApiResponse(_errors_body, description="Its state does not allow this now (cases.transitions)."),
-}
-
-
-def _responses(ok_status: int, ok_body, *refusals: int) -> dict:
-    return {ok_status: ok_body, **{code: _refusals[code] for code in refusals}}
-
-
-class CaseApiView(APIView):
-    """Base of the case API views: JSON only, service errors become 400s. A person of several
-    agencies names the one they act for in the `X-Acting-Agency` header (agencies.acting); a
-    header that is not one of their agencies is refused here, before anything is read."""
-
-    # Bounded in depth and size like every JSON body of the API (config.parsers).
-    parser_classes = [BoundedJSONParser]
-    # Documented on every operation by config.schema.
-    acting_agency_header = True
-
-    def get_exception_handler(self):
-        return case_api_exception_handler
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        header = request.headers.get(ACTING_AGENCY_HEADER)
-        if header is not None:
-            acting_agency_validate(user=request.user, agency_id=acting_agency_parse(header))
-
-
-def shared_path(name: str, doc: str, **operations: type[APIView]) -> type[APIView]:
-    """A view for operations that share one URL (GET and POST on /api/cases/). Each HTTP method is
-    served by its own operation view, which keeps its serializers and schema; this class only routes."""
-
-    def route(view_class: type[APIView], method: str):
-        handler = getattr(view_class, method)
-
-        @functools.wraps(handler)  # carries the operation's @extend_schema
-        def routed(self, request, *args, **kwargs):
-            view = view_class()
-            view.request, view.args, view.kwargs = request, args, kwargs
-            view.format_kwarg, view.headers = self.format_kwarg, self.headers
-            return handler(view, request, *args, **kwargs)
-
-        return routed
-
-    attrs = {method: route(view_class, method) for method, view_class in operations.items()}
-    return type(name, (CaseApiView,), {"__doc__": doc, "__module__": __name__, **attrs})
-
-
-# --- Shared input pieces -------------------------------------------------------------------------
-
-
-class StrictInputSerializer(serializers.Serializer):
-    """Unknown keys are refused, not dropped, as the services refuse them: a client that expects
-    a field to change is told that it cannot."""
-
-    def to_internal_value(self, data):
-        unknown = sorted(set(data) - set(self.fields), key=str) if isinstance(data, Mapping) else []
-        unknown_errors = {str(key): [_("Unknown field.")] for key in unknown}
-        try:
-            value = super().to_internal_value(data)
-        except ValidationError as exc:
-            if isinstance(exc.detail, dict):
-                exc.detail.update(unknown_errors)
-            raise
-        if unknown_errors:
-            raise ValidationError(unknown_errors)
-        return value
-
-
-class TextField(serializers.CharField):
-    """Text only: DRF's CharField would turn 5 into "5"."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+# The toolkit lives in config.api; the base view keeps its name here.
+CaseApiView = ApiView
 
 
 def _text(field: str, **kwargs) -> TextField:
     return TextField(max_length=TEXT_LIMITS[field], allow_blank=True, required=False, **kwargs)
 
 
-GbvimsAnswersSerializer = type(
-    "GbvimsAnswersSerializer",
-    (StrictInputSerializer,),
-    {
-        "__doc__": "The GBVIMS questions in order; the first yes decides the type. Questions after the first "
-        "yes may be left out.",
-        "Meta": type("Meta", (), {"ref_name": "GbvimsAnswers"}),
-        **{q.key: serializers.BooleanField(required=False, help_text=q.text) for q in GBVIMS_QUESTIONS},
-    },
-)
+class GbvimsAnswersSerializer(StrictInputSerializer):
+    """The GBVIMS questions in order; the first yes decides the type. Questions after the first yes may
+    be left out."""
+
+    class Meta:
+        ref_name = "GbvimsAnswers"
+
+    def get_fields(self):
+        # One field per question of cases.classification, in its order.
+        return {q.key: serializers.BooleanField(required=False, help_text=q.text) for q in GBVIMS_QUESTIONS}
 
 
 class IncidentInputSerializer(StrictInputSerializer):
@@ -249,7 +116,7 @@ class ConsentInputSerializer(StrictInputSerializer):
     guardian_relationship = _text("guardian_relationship")
     emergency_override = serializers.BooleanField(required=False, default=False)
     override_reason = _text("override_reason")
-    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    expires_at = DateTimeField(required=False, allow_null=True)
 
     class Meta:
         ref_name = "ConsentInput"
@@ -262,43 +129,27 @@ def _access_context(access) -> dict:
 # --- Cases ---------------------------------------------------------------------------------------
 
 
-class CaseCursorPagination(CursorPagination):
-    ordering = ("-updated_at", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
 class CaseListApi(CaseApiView):
+    pagination_class = CursorPage
+    ordering = ("-updated_at", "-id")
+
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=CaseStatus.choices, required=False)
         risk_level = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
         province = serializers.CharField(max_length=8, required=False, help_text="Province code.")
-        updated_since = serializers.DateTimeField(required=False, help_text="ISO 8601 date and time.")
+        updated_since = DateTimeField(required=False, help_text="ISO 8601 date and time.")
         number = serializers.CharField(max_length=20, required=False, help_text="Exact case number.")
 
         class Meta:
             ref_name = "CaseListFilter"
-
-    class PageSerializer(serializers.Serializer):
-        next = serializers.URLField(allow_null=True)
-        previous = serializers.URLField(allow_null=True)
-        results = CaseSummarySerializer(many=True)
-
-        class Meta:
-            ref_name = "CaseListPage"
 
     @extend_schema(
         operation_id="cases_list",
         summary="Cases shared with you",
         description="Most recently updated first, cursor-paginated. Every page read is audited (one event "
         "naming the cases on the page). Analysts and agency admins see no cases.",
-        parameters=[
-            FilterSerializer,
-            OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next` or `previous`."),
-            OpenApiParameter("page_size", OpenApiTypes.INT, description="At most 200; default 50."),
-        ],
-        responses=_responses(200, PageSerializer, 400, 403),
+        parameters=[FilterSerializer],
+        responses=responses(200, CaseSummarySerializer(many=True)),
         tags=["cases"],
     )
     def get(self, request):
@@ -308,10 +159,9 @@ class CaseListApi(CaseApiView):
         if "province" in criteria:
             criteria["province_code"] = criteria.pop("province")
         cases = case_filter_list(case_list_visible_to(user=request.user), **criteria)
-        paginator = CaseCursorPagination()
-        page = paginator.paginate_queryset(cases, request, view=self)
+        page = self.paginate(cases)
         case_list_audit(user=request.user, case_ids=[case.pk for case in page])
-        return paginator.get_paginated_response(CaseSummarySerializer(page, many=True).data)
+        return self.page_response(CaseSummarySerializer(page, many=True).data)
 
 
 class CaseOpenApi(CaseApiView):
@@ -352,7 +202,7 @@ class CaseOpenApi(CaseApiView):
         description="The survivor, the first incident (classified by the GBVIMS answers) and optionally the "
         "survivor's first consent, in one transaction. Your agency leads the case and you are responsible.",
         request=InputSerializer,
-        responses=_responses(201, CaseDetailSerializer, 400, 403),
+        responses=responses(201, CaseDetailSerializer, 400, 403),
         tags=["cases"],
     )
     def post(self, request):
@@ -403,7 +253,7 @@ class CaseDetailApi(CaseApiView):
         summary="One case",
         description="Survivor identity and contact fields are present only when you hold those categories "
         "(absent, not null, otherwise). Every read is audited.",
-        responses=_responses(200, CaseDetailSerializer, 403, 404),
+        responses=responses(200, CaseDetailSerializer, 403, 404),
         tags=["cases"],
     )
     def get(self, request, case_id: int):
@@ -442,8 +292,8 @@ class CaseUpdateApi(CaseApiView):
         risk_level = serializers.ChoiceField(choices=RiskLevel.choices)
         responsible = UserRefSerializer(allow_null=True)
         statistics_consent = serializers.BooleanField()
-        updated_at = serializers.DateTimeField()
-        closed_at = serializers.DateTimeField(allow_null=True)
+        updated_at = DateTimeField()
+        closed_at = DateTimeField(allow_null=True)
 
         class Meta:
             ref_name = "CaseUpdateOutput"
@@ -454,7 +304,7 @@ class CaseUpdateApi(CaseApiView):
         description="Risk level, responsible person, statistics consent (needs change_case) and status "
         "(closing and reopening need close_case). All or nothing.",
         request=InputSerializer,
-        responses=_responses(200, OutputSerializer, 400, 403, 404, 409),
+        responses=responses(200, OutputSerializer, 400, 403, 404, 409),
         tags=["cases"],
     )
     def patch(self, request, case_id: int):
@@ -475,12 +325,12 @@ class CaseUpdateApi(CaseApiView):
         return Response(CaseUpdateApi.OutputSerializer(case).data)
 
 
-CaseCollectionApi = shared_path(
-    "CaseCollectionApi", "GET lists cases, POST opens one.", get=CaseListApi, post=CaseOpenApi
-)
-CaseItemApi = shared_path(
-    "CaseItemApi", "GET reads a case, PATCH changes it.", get=CaseDetailApi, patch=CaseUpdateApi
-)
+class CaseCollectionApi(CaseListApi, CaseOpenApi):
+    """/api/cases/: GET lists cases, POST opens one."""
+
+
+class CaseItemApi(CaseDetailApi, CaseUpdateApi):
+    """/api/cases/<id>/: GET reads a case, PATCH changes it."""
 
 
 # --- Incidents -----------------------------------------------------------------------------------
@@ -492,7 +342,7 @@ class IncidentRecordApi(CaseApiView):
         summary="Record another incident",
         description="Needs change_case. The GBVIMS type is derived from the answers.",
         request=IncidentInputSerializer,
-        responses=_responses(201, IncidentSerializer, 400, 403, 404),
+        responses=responses(201, IncidentSerializer, 400, 403, 404),
         tags=["incidents"],
     )
     def post(self, request, case_id: int):
@@ -511,7 +361,7 @@ class ActionListApi(CaseApiView):
         operation_id="cases_actions_list",
         summary="Actions on a case",
         description="Only actions of the data categories you may see are listed, newest first. Audited.",
-        responses=_responses(200, ActionSerializer(many=True), 403, 404),
+        responses=responses(200, ActionSerializer(many=True), 403, 404),
         tags=["actions"],
     )
     def get(self, request, case_id: int):
@@ -527,7 +377,7 @@ class ActionLogApi(CaseApiView):
             choices=ACTION_CATEGORY_CHOICES, required=False,
             help_text="Defaults by type (a forensic exam is medical). Only categories you may see.",
         )
-        occurred_at = serializers.DateTimeField(required=False, help_text="Defaults to now.")
+        occurred_at = DateTimeField(required=False, help_text="Defaults to now.")
         text = _text("text")
 
         class Meta:
@@ -538,7 +388,7 @@ class ActionLogApi(CaseApiView):
         summary="Log an action",
         description="Needs log_action.",
         request=InputSerializer,
-        responses=_responses(201, ActionSerializer, 400, 403, 404),
+        responses=responses(201, ActionSerializer, 400, 403, 404),
         tags=["actions"],
     )
     def post(self, request, case_id: int):
@@ -550,9 +400,8 @@ class ActionLogApi(CaseApiView):
                         status=status.HTTP_201_CREATED)
 
 
-ActionCollectionApi = shared_path(
-    "ActionCollectionApi", "GET lists the actions you may see, POST logs one.", get=ActionListApi, post=ActionLogApi
-)
+class ActionCollectionApi(ActionListApi, ActionLogApi):
+    """GET lists the actions you may see, POST logs one."""
 
 
 # --- Consents ------------------------------------------------------------------------------------
@@ -563,7 +412,7 @@ class ConsentListApi(CaseApiView):
         operation_id="cases_consents_list",
         summary="Consent records of a case",
         description="Every consent record, newest first, including withdrawn and expired ones. Audited.",
-        responses=_responses(200, ConsentSerializer(many=True), 403, 404),
+        responses=responses(200, ConsentSerializer(many=True), 403, 404),
         tags=["consents"],
     )
     def get(self, request, case_id: int):
@@ -579,7 +428,7 @@ class ConsentRecordApi(CaseApiView):
         "consents with a parent or guardian, under 7 a parent or guardian, from 16 the survivor alone. An "
         "emergency override needs a reason and is flagged for supervisor review. Takes effect at once.",
         request=ConsentInputSerializer,
-        responses=_responses(201, ConsentSerializer, 400, 403, 404),
+        responses=responses(201, ConsentSerializer, 400, 403, 404),
         tags=["consents"],
     )
     def post(self, request, case_id: int):
@@ -590,10 +439,8 @@ class ConsentRecordApi(CaseApiView):
         return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
 
 
-ConsentCollectionApi = shared_path(
-    "ConsentCollectionApi", "GET lists consent records, POST records one.", get=ConsentListApi,
-    post=ConsentRecordApi,
-)
+class ConsentCollectionApi(ConsentListApi, ConsentRecordApi):
+    """GET lists consent records, POST records one."""
 
 
 class ConsentWithdrawApi(CaseApiView):
@@ -608,7 +455,7 @@ class ConsentWithdrawApi(CaseApiView):
         summary="Withdraw consent",
         description="Needs manage_sharing. The rights the consent gave end at once.",
         request=InputSerializer,
-        responses=_responses(200, ConsentSerializer, 400, 403, 404),
+        responses=responses(200, ConsentSerializer, 400, 403, 404),
         tags=["consents"],
     )
     def post(self, request, case_id: int, consent_id: int):
@@ -625,7 +472,7 @@ class ConsentWithdrawApi(CaseApiView):
 
 class TimelineApi(CaseApiView):
     class OutputSerializer(serializers.Serializer):
-        at = serializers.DateTimeField()
+        at = DateTimeField()
         type = serializers.CharField()
         category = serializers.ChoiceField(choices=ACTION_CATEGORY_CHOICES)
         agency = serializers.CharField()
@@ -643,7 +490,7 @@ class TimelineApi(CaseApiView):
         summary="Case timeline",
         description="What happened to the case, newest first, in sentences. Entries of categories you may not "
         "see say only that something happened. Audited.",
-        responses=_responses(200, OutputSerializer(many=True), 403, 404),
+        responses=responses(200, OutputSerializer(many=True), 403, 404),
         tags=["cases"],
     )
     def get(self, request, case_id: int):

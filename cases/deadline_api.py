@@ -6,10 +6,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from config.api import ApiView, DateTimeField, StrictInputSerializer, responses
 from notifications.models import Deadline
 from permissions.categories import CaseRight
 
-from .api import CaseApiView, StrictInputSerializer, _responses, shared_path
 from .deadlines import (
     CASE_DEADLINE_MACHINE,
     RESPONDER_KINDS,
@@ -35,13 +35,13 @@ class CaseDeadlineSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=Deadline.Kind.choices)
     rule = TimeLimitRefSerializer(allow_null=True, help_text="The legal time limit, for a legal deadline.")
-    due_at = serializers.DateTimeField()
-    remind_at = serializers.DateTimeField()
+    due_at = DateTimeField()
+    remind_at = DateTimeField()
     stage = serializers.ChoiceField(choices=Deadline.Stage.choices)
     owner_agency = AgencyRefSerializer()
     owner_user = UserRefSerializer(allow_null=True)
     overdue = serializers.SerializerMethodField()
-    closed_at = serializers.DateTimeField(allow_null=True)
+    closed_at = DateTimeField(allow_null=True)
     allowed_actions = serializers.SerializerMethodField(help_text="What you may do with it now, as the case page "
                                                         "offers it: " + ", ".join(CASE_DEADLINE_MACHINE.actions) + ".")
 
@@ -55,13 +55,13 @@ class CaseDeadlineSerializer(serializers.Serializer):
         return case_deadline_actions(access=self.context["access"], deadline=deadline)
 
 
-class CaseDeadlineListApi(CaseApiView):
+class CaseDeadlineListApi(ApiView):
     @extend_schema(
         operation_id="cases_deadlines_list",
         summary="Open deadlines of a case",
         description="The case's legal time limits, follow-ups and action plans, and the response deadlines of the "
         "handoffs your agency sent or answers; soonest first.",
-        responses=_responses(200, CaseDeadlineSerializer(many=True), 403, 404),
+        responses=responses(200, CaseDeadlineSerializer(many=True), 403, 404),
         tags=["deadlines"],
     )
     def get(self, request, case_id: int):
@@ -70,10 +70,10 @@ class CaseDeadlineListApi(CaseApiView):
         return Response(CaseDeadlineSerializer(deadlines, many=True, context={"access": access}).data)
 
 
-class CaseDeadlineSetApi(CaseApiView):
+class CaseDeadlineSetApi(ApiView):
     class InputSerializer(StrictInputSerializer):
         kind = serializers.ChoiceField(choices=[(k.value, k.label) for k in RESPONDER_KINDS])
-        due_at = serializers.DateTimeField(help_text="In the future, within a year.")
+        due_at = DateTimeField(help_text="In the future, within a year.")
 
         class Meta:
             ref_name = "CaseDeadlineInput"
@@ -84,7 +84,7 @@ class CaseDeadlineSetApi(CaseApiView):
         description="Needs log_action. Yours and your agency's: you are reminded before it, your supervisors are "
         "told when it passes, then the lead agency's supervisors (or the province's coordinators).",
         request=InputSerializer,
-        responses=_responses(201, CaseDeadlineSerializer, 400, 403, 404),
+        responses=responses(201, CaseDeadlineSerializer, 400, 403, 404),
         tags=["deadlines"],
     )
     def post(self, request, case_id: int):
@@ -96,7 +96,7 @@ class CaseDeadlineSetApi(CaseApiView):
                         status=status.HTTP_201_CREATED)
 
 
-class CaseDeadlineDoneApi(CaseApiView):
+class CaseDeadlineDoneApi(ApiView):
     class InputSerializer(StrictInputSerializer):
         class Meta:
             ref_name = "CaseDeadlineDoneInput"
@@ -107,7 +107,7 @@ class CaseDeadlineDoneApi(CaseApiView):
         description="Its owner agency's responders and supervisors. A handoff's deadline closes with its answer "
         "instead (404 here).",
         request=InputSerializer,
-        responses=_responses(200, CaseDeadlineSerializer, 400, 403, 404, 409),
+        responses=responses(200, CaseDeadlineSerializer, 400, 403, 404, 409),
         tags=["deadlines"],
     )
     def post(self, request, case_id: int, deadline_id: int):
@@ -117,7 +117,5 @@ class CaseDeadlineDoneApi(CaseApiView):
         return Response(CaseDeadlineSerializer(deadline, context={"access": access}).data)
 
 
-CaseDeadlineCollectionApi = shared_path(
-    "CaseDeadlineCollectionApi", "GET lists a case's open deadlines, POST sets one.", get=CaseDeadlineListApi,
-    post=CaseDeadlineSetApi,
-)
+class CaseDeadlineCollectionApi(CaseDeadlineListApi, CaseDeadlineSetApi):
+    """GET lists a case's open deadlines, POST sets one."""

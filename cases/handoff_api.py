@@ -7,15 +7,13 @@ with messages by field). Writes go through cases.handoffs.
 
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
+from config.api import ApiView, CursorPage, StrictInputSerializer, TextField, responses
 from permissions.categories import CaseRight, DataCategory
 
-from .api import CaseApiView, StrictInputSerializer, TextField, _responses
 from .handoffs import (
     MESSAGE_LIMIT,
     REASON_LIMIT,
@@ -131,14 +129,10 @@ def _detail(access: HandoffAccess, *, code: int = status.HTTP_200_OK) -> Respons
 # --- Lists ---------------------------------------------------------------------------------------
 
 
-class HandoffCursorPagination(CursorPagination):
+class HandoffListApi(ApiView):
+    pagination_class = CursorPage
     ordering = ("-sent_at", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
-
-class HandoffListApi(CaseApiView):
     class FilterSerializer(serializers.Serializer):
         direction = serializers.ChoiceField(choices=[("incoming", "incoming"), ("outgoing", "outgoing")],
                                             required=False, default="incoming",
@@ -148,25 +142,13 @@ class HandoffListApi(CaseApiView):
         class Meta:
             ref_name = "HandoffListFilter"
 
-    class PageSerializer(serializers.Serializer):
-        next = serializers.URLField(allow_null=True)
-        previous = serializers.URLField(allow_null=True)
-        results = HandoffSummarySerializer(many=True)
-
-        class Meta:
-            ref_name = "HandoffListPage"
-
     @extend_schema(
         operation_id="handoffs_list",
         summary="Handoffs to or from your agencies",
         description="Newest first, cursor-paginated. Only responders and supervisors have handoffs; others get "
         "403.",
-        parameters=[
-            FilterSerializer,
-            OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next` or `previous`."),
-            OpenApiParameter("page_size", OpenApiTypes.INT, description="At most 200; default 50."),
-        ],
-        responses=_responses(200, PageSerializer, 400, 403),
+        parameters=[FilterSerializer],
+        responses=responses(200, HandoffSummarySerializer(many=True)),
         tags=["handoffs"],
     )
     def get(self, request):
@@ -176,16 +158,14 @@ class HandoffListApi(CaseApiView):
         filters.is_valid(raise_exception=True)
         handoffs = handoff_list_for_user(user=request.user, direction=filters.validated_data["direction"],
                                          status=filters.validated_data.get("status"))
-        paginator = HandoffCursorPagination()
-        page = paginator.paginate_queryset(handoffs, request, view=self)
-        data = HandoffSummarySerializer(page, many=True, context={"now": timezone.now()}).data
-        return paginator.get_paginated_response(data)
+        page = self.paginate(handoffs)
+        return self.page_response(HandoffSummarySerializer(page, many=True, context={"now": timezone.now()}).data)
 
 
 # --- Send ----------------------------------------------------------------------------------------
 
 
-class HandoffSendApi(CaseApiView):
+class HandoffSendApi(ApiView):
     class InputSerializer(StrictInputSerializer):
         kind = serializers.ChoiceField(choices=HandoffKind.choices)
         to_agency = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="Agency id.")
@@ -212,7 +192,7 @@ class HandoffSendApi(CaseApiView):
         "the receiving agency. Nothing is shared until it accepts. Categories beyond the consent in force need an "
         "emergency override with a reason; refused categories are never shared.",
         request=InputSerializer,
-        responses=_responses(201, HandoffDetailSerializer, 400, 403, 404, 409),
+        responses=responses(201, HandoffDetailSerializer, 400, 403, 404, 409),
         tags=["handoffs"],
     )
     def post(self, request, case_id: int):
@@ -226,13 +206,13 @@ class HandoffSendApi(CaseApiView):
 # --- One handoff ---------------------------------------------------------------------------------
 
 
-class HandoffDetailApi(CaseApiView):
+class HandoffDetailApi(ApiView):
     @extend_schema(
         operation_id="handoffs_retrieve",
         summary="One handoff, with its timeline",
         description="For members of the sending or the receiving agency (404 for anyone else). The receiving "
         "agency's first read is recorded as its first look; every read is audited.",
-        responses=_responses(200, HandoffDetailSerializer, 403, 404),
+        responses=responses(200, HandoffDetailSerializer, 403, 404),
         tags=["handoffs"],
     )
     def get(self, request, handoff_id: int):
@@ -246,7 +226,7 @@ def _for_side(request, handoff_id: int, side: str) -> HandoffAccess:
     return access
 
 
-class HandoffAcceptApi(CaseApiView):
+class HandoffAcceptApi(ApiView):
     class InputSerializer(StrictInputSerializer):
         class Meta:
             ref_name = "HandoffAcceptInput"
@@ -257,7 +237,7 @@ class HandoffAcceptApi(CaseApiView):
         description="The receiving agency. Shares exactly the consented categories asked for; a transfer makes "
         "your agency the lead and you responsible. Closes the response deadline and tells the sender.",
         request=InputSerializer,
-        responses=_responses(200, HandoffDetailSerializer, 400, 403, 404, 409),
+        responses=responses(200, HandoffDetailSerializer, 400, 403, 404, 409),
         tags=["handoffs"],
     )
     def post(self, request, handoff_id: int):
@@ -274,13 +254,13 @@ class _ReasonInput(StrictInputSerializer):
         ref_name = "HandoffReasonInput"
 
 
-class HandoffDeclineApi(CaseApiView):
+class HandoffDeclineApi(ApiView):
     @extend_schema(
         operation_id="handoffs_decline",
         summary="Decline a handoff",
         description="The receiving agency, with a reason. Shares nothing; the sender may send the case on.",
         request=_ReasonInput,
-        responses=_responses(200, HandoffDetailSerializer, 400, 403, 404, 409),
+        responses=responses(200, HandoffDetailSerializer, 400, 403, 404, 409),
         tags=["handoffs"],
     )
     def post(self, request, handoff_id: int):
@@ -291,14 +271,14 @@ class HandoffDeclineApi(CaseApiView):
         return _detail(handoff_get_for_user(user=request.user, handoff_id=handoff_id))
 
 
-class HandoffWithdrawApi(CaseApiView):
+class HandoffWithdrawApi(ApiView):
     @extend_schema(
         operation_id="handoffs_withdraw",
         summary="Withdraw a handoff",
         description="The sending agency, with a reason: a referral while sent or accepted (its access ends), a "
         "transfer only before it is accepted.",
         request=_ReasonInput,
-        responses=_responses(200, HandoffDetailSerializer, 400, 403, 404, 409),
+        responses=responses(200, HandoffDetailSerializer, 400, 403, 404, 409),
         tags=["handoffs"],
     )
     def post(self, request, handoff_id: int):
@@ -309,7 +289,7 @@ class HandoffWithdrawApi(CaseApiView):
         return _detail(handoff_get_for_user(user=request.user, handoff_id=handoff_id))
 
 
-class HandoffCompleteApi(CaseApiView):
+class HandoffCompleteApi(ApiView):
     class InputSerializer(StrictInputSerializer):
         outcome = TextField(max_length=MESSAGE_LIMIT)
 
@@ -321,7 +301,7 @@ class HandoffCompleteApi(CaseApiView):
         summary="Complete an accepted referral",
         description="The receiving agency records what it did; its access is reduced to the case facts.",
         request=InputSerializer,
-        responses=_responses(200, HandoffDetailSerializer, 400, 403, 404, 409),
+        responses=responses(200, HandoffDetailSerializer, 400, 403, 404, 409),
         tags=["handoffs"],
     )
     def post(self, request, handoff_id: int):

@@ -9,9 +9,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from config.api import ApiView, DateTimeField, StrictInputSerializer, TextField, responses
 from permissions.categories import ACTION_CATEGORY_CHOICES, CaseRight
 
-from .api import CaseApiView, StrictInputSerializer, TextField, _responses, _text, shared_path
+from .api import _text
 from .models import TakedownOutcome, TakedownPlatform
 from .selectors import case_get_for_user
 from .serializers import AgencyRefSerializer
@@ -33,9 +34,9 @@ class TakedownSerializer(serializers.Serializer):
     content_reference_hash = serializers.CharField(
         help_text="Keyed SHA-256 of the content reference: equal for requests about the same content."
     )
-    requested_at = serializers.DateTimeField()
+    requested_at = DateTimeField()
     outcome = serializers.ChoiceField(choices=TakedownOutcome.choices)
-    resolved_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = DateTimeField(allow_null=True)
     allowed_actions = serializers.SerializerMethodField(
         help_text="The outcomes you may record now (each action is named after its outcome), as the case page "
         "offers them.")
@@ -47,12 +48,12 @@ class TakedownSerializer(serializers.Serializer):
         return takedown_actions(access=self.context["access"], takedown=takedown)
 
 
-class TakedownListApi(CaseApiView):
+class TakedownListApi(ApiView):
     @extend_schema(
         operation_id="cases_takedowns_list",
         summary="Content takedown requests of a case",
         description="Requests whose action is in a data category you may see, newest first. Audited.",
-        responses=_responses(200, TakedownSerializer(many=True), 403, 404),
+        responses=responses(200, TakedownSerializer(many=True), 403, 404),
         tags=["actions"],
     )
     def get(self, request, case_id: int):
@@ -61,7 +62,7 @@ class TakedownListApi(CaseApiView):
                                           context={"access": access}).data)
 
 
-class TakedownRecordApi(CaseApiView):
+class TakedownRecordApi(ApiView):
     class InputSerializer(StrictInputSerializer):
         platform = serializers.ChoiceField(choices=TakedownPlatform.choices)
         content_reference = TextField(
@@ -69,7 +70,7 @@ class TakedownRecordApi(CaseApiView):
             help_text="The address of the content, the platform's ID of it, or a hash from an image-hashing "
             "tool. Only a keyed hash of it is stored. Never send the image itself.",
         )
-        occurred_at = serializers.DateTimeField(required=False, help_text="When the request was made; defaults "
+        occurred_at = DateTimeField(required=False, help_text="When the request was made; defaults "
                                                 "to now.")
         category = serializers.ChoiceField(choices=ACTION_CATEGORY_CHOICES, required=False,
                                            help_text="Of the action; defaults to police and legal.")
@@ -84,7 +85,7 @@ class TakedownRecordApi(CaseApiView):
         description="Needs log_action. Logs a takedown_requested action with the request beside it (outcome "
         "pending).",
         request=InputSerializer,
-        responses=_responses(201, TakedownSerializer, 400, 403, 404),
+        responses=responses(201, TakedownSerializer, 400, 403, 404),
         tags=["actions"],
     )
     def post(self, request, case_id: int):
@@ -95,16 +96,14 @@ class TakedownRecordApi(CaseApiView):
         return Response(TakedownSerializer(takedown, context={"access": access}).data, status=status.HTTP_201_CREATED)
 
 
-TakedownCollectionApi = shared_path(
-    "TakedownCollectionApi", "GET lists the case's takedown requests, POST records one.",
-    get=TakedownListApi, post=TakedownRecordApi,
-)
+class TakedownCollectionApi(TakedownListApi, TakedownRecordApi):
+    """GET lists the case's takedown requests, POST records one."""
 
 
-class TakedownOutcomeApi(CaseApiView):
+class TakedownOutcomeApi(ApiView):
     class InputSerializer(StrictInputSerializer):
         outcome = serializers.ChoiceField(choices=TakedownOutcome.choices)
-        resolved_at = serializers.DateTimeField(
+        resolved_at = DateTimeField(
             required=False, allow_null=True, help_text="When the outcome became known; defaults to now. None "
             "for pending."
         )
@@ -118,7 +117,7 @@ class TakedownOutcomeApi(CaseApiView):
         description="Needs log_action and the data category of the request's action. Removed, refused by the "
         "platform, no response, or back to pending.",
         request=InputSerializer,
-        responses=_responses(200, TakedownSerializer, 400, 403, 404, 409),
+        responses=responses(200, TakedownSerializer, 400, 403, 404, 409),
         tags=["actions"],
     )
     def post(self, request, case_id: int, takedown_id: int):

@@ -17,11 +17,12 @@ other), which the API answers with 409 Conflict.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from config.exceptions import StateConflict
 
-class TransitionNotAllowed(ValidationError):
+
+class TransitionNotAllowed(StateConflict):
     """The object's state (or a rule of the machine) does not allow this action now: 409 on the API."""
 
 

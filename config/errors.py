@@ -14,8 +14,6 @@ from django.template import loader
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
-from rest_framework import exceptions as api_exceptions
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.exceptions import NotFound
 
@@ -108,11 +106,3 @@ class DomainErrorsMiddleware:
         if settings.DEBUG:
             return page_not_found(request, exception)
         return response_for_exception(request, Http404())
-
-
-def api_exception_handler(exc, context):
-    """The edge for the API (REST_FRAMEWORK EXCEPTION_HANDLER): a domain NotFound is answered as
-    DRF answers Http404, then DRF's own handler does the rest."""
-    if isinstance(exc, NotFound):
-        exc = api_exceptions.NotFound()
-    return drf_exception_handler(exc, context)

@@ -1,10 +1,18 @@
 """Domain exceptions that services and selectors raise; the edge maps them to HTTP answers.
 
 Services and selectors know nothing of HTTP (no django.http): they raise these, and
-config.errors turns them into the same answers a view's Http404 gives (DomainErrorsMiddleware for
-pages, api_exception_handler for the API)."""
+the edge turns them into HTTP answers: config.errors.DomainErrorsMiddleware for pages (the same
+404 a view's Http404 gives), config.api.api_exception_handler for the API."""
+
+from django.core.exceptions import ValidationError
 
 
 class NotFound(Exception):
     """The object does not exist, or this user may not see it. The edge answers 404 either way, the
     same answer for both, so that nobody learns whether something they may not see exists."""
+
+
+class StateConflict(ValidationError):
+    """The object's state does not allow the action now (cases.transitions.TransitionNotAllowed, a
+    uniqueness rule lost in a race). A ValidationError, so pages show its messages by field like any
+    other; the API answers 409 with the same field messages."""

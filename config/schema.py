@@ -3,8 +3,11 @@
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
+from rest_framework.permissions import AllowAny
 
 from agencies.acting import ACTING_AGENCY_HEADER
+
+from .api import error_response
 
 ACTING_AGENCY_PARAMETER = OpenApiParameter(
     ACTING_AGENCY_HEADER, OpenApiTypes.INT, OpenApiParameter.HEADER, required=False,
@@ -18,11 +21,17 @@ ACTING_AGENCY_PARAMETER = OpenApiParameter(
 
 
 class HopLucAutoSchema(AutoSchema):
-    """Names nested serializers after their API view.
+    """Names nested serializers after their API view, and documents what every operation may answer.
 
     Our API views each declare their own `InputSerializer` and `OutputSerializer`; by class name
     alone they would all become the one component "Output" and overwrite each other in the schema.
     `CaseListApi.OutputSerializer` becomes "CaseListOutput".
+
+    Errors that do not depend on the operation are added where the operation does not document
+    them itself, in the shapes of config.api: 400 wherever there is input (a body, a query or the
+    acting-agency header), 403 wherever one must be signed in, 404 wherever the path names an id,
+    and 429 everywhere (the throttles). A list's cursor that
+    is not (or no longer) valid is a 404 too.
     """
 
     def get_override_parameters(self):
@@ -37,3 +46,24 @@ class HopLucAutoSchema(AutoSchema):
         if not owner or "<locals>" in owner:
             return cls.__name__
         return owner.split(".")[-1].removesuffix("Api") + name
+
+    def _implied_error_codes(self) -> list[int]:
+        codes = [429]
+        takes_input = (
+            self.method != "GET" or getattr(self.view, "acting_agency_header", False)
+            or self._get_paginator() is not None or bool(super().get_override_parameters())
+        )
+        if takes_input:
+            codes.append(400)
+        if not all(issubclass(p, AllowAny) for p in getattr(self.view, "permission_classes", ())):
+            codes.append(403)
+        if "{" in self.path or self._get_paginator() is not None:  # a path id, or a cursor that is no more
+            codes.append(404)
+        return sorted(codes)
+
+    def _get_response_bodies(self, direction="response"):
+        bodies = super()._get_response_bodies(direction)
+        for code in self._implied_error_codes():
+            if str(code) not in bodies:
+                bodies[str(code)] = self._get_response_for_code(error_response(code), str(code), direction=direction)
+        return dict(sorted(bodies.items()))

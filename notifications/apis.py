@@ -2,12 +2,12 @@
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
-from rest_framework.views import APIView
+
+from config.api import CursorPage, OwnApiView
 
 from .models import Channel, Deadline, NotificationKind
 from .selectors import (
@@ -20,18 +20,6 @@ from .selectors import (
 )
 from .services import notification_mark_all_read, notification_mark_read, preferences_update
 from .texts import notification_url
-
-
-class NotificationPagination(CursorPagination):
-    ordering = ("-created_at", "-id")
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
-class DeadlinePagination(CursorPagination):
-    ordering = ("due_at", "id")
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 class NotificationOutputSerializer(serializers.Serializer):
@@ -49,7 +37,10 @@ class NotificationOutputSerializer(serializers.Serializer):
         return notification_url(link=notification.link)
 
 
-class NotificationListApi(APIView):
+class NotificationListApi(OwnApiView):
+    pagination_class = CursorPage
+    ordering = ("-created_at", "-id")
+
     class FilterSerializer(serializers.Serializer):
         unread = serializers.BooleanField(required=False, default=False)
 
@@ -67,12 +58,11 @@ class NotificationListApi(APIView):
         qs = notification_list_for_user(user=request.user)
         if filters.validated_data["unread"]:
             qs = qs.filter(read_at__isnull=True)
-        paginator = NotificationPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(NotificationOutputSerializer(page, many=True).data)
+        page = self.paginate(qs)
+        return self.page_response(NotificationOutputSerializer(page, many=True).data)
 
 
-class NotificationReadApi(APIView):
+class NotificationReadApi(OwnApiView):
     @extend_schema(
         operation_id="notifications_read",
         summary="Mark one notification read",
@@ -88,12 +78,18 @@ class NotificationReadApi(APIView):
         return Response(NotificationOutputSerializer(notification).data)
 
 
-class NotificationReadAllApi(APIView):
+class NotificationReadAllApi(OwnApiView):
+    class OutputSerializer(serializers.Serializer):
+        marked = serializers.IntegerField()
+
+        class Meta:
+            ref_name = "NotificationReadAllOutput"
+
     @extend_schema(
         operation_id="notifications_read_all",
         summary="Mark all my notifications read",
         request=None,
-        responses={200: inline_serializer("NotificationReadAllOutput", {"marked": serializers.IntegerField()})},
+        responses={200: OutputSerializer},
         tags=["notifications"],
     )
     def post(self, request):
@@ -107,7 +103,7 @@ class PreferenceRowSerializer(serializers.Serializer):
     locked = serializers.ListField(child=serializers.ChoiceField(choices=Channel.choices))
 
 
-class NotificationPreferencesApi(APIView):
+class NotificationPreferencesApi(OwnApiView):
     class InputSerializer(serializers.Serializer):
         class ChoiceSerializer(serializers.Serializer):
             kind = serializers.ChoiceField(choices=NotificationKind.choices)
@@ -157,7 +153,10 @@ class NotificationPreferencesApi(APIView):
         return self._matrix(request.user)
 
 
-class DeadlineListApi(APIView):
+class DeadlineListApi(OwnApiView):
+    pagination_class = CursorPage
+    ordering = ("due_at", "id")
+
     class FilterSerializer(serializers.Serializer):
         state = serializers.ChoiceField(choices=DEADLINE_STATES, required=False)
 
@@ -191,6 +190,5 @@ class DeadlineListApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         qs = deadline_list_for_user(user=request.user, state=filters.validated_data.get("state"))
-        paginator = DeadlinePagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+        page = self.paginate(qs)
+        return self.page_response(self.OutputSerializer(page, many=True).data)

@@ -4,13 +4,13 @@ responder where a supervisor is needed."""
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from cases.api import CaseApiView, StrictInputSerializer, _responses, shared_path
 from cases.selectors import case_get_for_user
 from cases.serializers import AgencyRefSerializer, UserRefSerializer
+from config.api import ApiView, DateTimeField, StrictInputSerializer, responses
 from permissions.categories import CaseRight
 
 from .models import REQUEST_MACHINE, RefusalGround, Requester, RequestKind, RequestStatus
@@ -35,8 +35,8 @@ from .services import (
 
 class DeadlineRefSerializer(serializers.Serializer):
     code = serializers.CharField(source="rule.code")
-    due_at = serializers.DateTimeField()
-    closed_at = serializers.DateTimeField(allow_null=True)
+    due_at = DateTimeField()
+    closed_at = DateTimeField(allow_null=True)
 
     class Meta:
         ref_name = "PrivacyDeadline"
@@ -49,8 +49,8 @@ class RequestSummarySerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=RequestKind.choices)
     requester = serializers.ChoiceField(choices=Requester.choices)
     status = serializers.ChoiceField(choices=RequestStatus.choices)
-    received_at = serializers.DateTimeField()
-    completed_at = serializers.DateTimeField(allow_null=True)
+    received_at = DateTimeField()
+    completed_at = DateTimeField(allow_null=True)
 
     class Meta:
         ref_name = "DataSubjectRequestSummary"
@@ -60,8 +60,8 @@ class RequestDetailSerializer(RequestSummarySerializer):
     details = serializers.CharField()
     recorded_by = UserRefSerializer()
     recorded_by_agency = AgencyRefSerializer()
-    acknowledged_at = serializers.DateTimeField(allow_null=True)
-    decided_at = serializers.DateTimeField(allow_null=True)
+    acknowledged_at = DateTimeField(allow_null=True)
+    decided_at = DateTimeField(allow_null=True)
     decided_by = UserRefSerializer(allow_null=True)
     refusal_ground = serializers.CharField(help_text="One of " + ", ".join(RefusalGround.values) + ", or empty.")
     outcome = serializers.CharField()
@@ -86,14 +86,14 @@ class RequestDetailSerializer(RequestSummarySerializer):
         return DeadlineRefSerializer(request_deadlines(dsr), many=True).data
 
 
-class PrivacyApiView(CaseApiView):
+class PrivacyApiView(ApiView):
     pass
 
 
 class RequestListApi(PrivacyApiView):
     @extend_schema(operation_id="privacy_requests_list", summary="Data-subject requests of your agency's cases",
                    description="Requests about cases your agency leads; newest first.",
-                   responses=_responses(200, RequestSummarySerializer(many=True), 403), tags=["privacy"])
+                   responses=responses(200, RequestSummarySerializer(many=True), 403), tags=["privacy"])
     def get(self, request):
         rows = privacy_requests_visible_to(user=request.user)[:200]
         return Response(RequestSummarySerializer(rows, many=True).data)
@@ -101,7 +101,7 @@ class RequestListApi(PrivacyApiView):
 
 class CaseRequestListApi(PrivacyApiView):
     @extend_schema(operation_id="privacy_case_requests_list", summary="Data-subject requests of a case",
-                   responses=_responses(200, RequestSummarySerializer(many=True), 403, 404), tags=["privacy"])
+                   responses=responses(200, RequestSummarySerializer(many=True), 403, 404), tags=["privacy"])
     def get(self, request, case_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id)
         lead_member_require(user=request.user, case=access.case)
@@ -114,7 +114,7 @@ class CaseRequestRecordApi(PrivacyApiView):
         kind = serializers.ChoiceField(choices=RequestKind.choices)
         requester = serializers.ChoiceField(choices=Requester.choices)
         details = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True)
-        received_at = serializers.DateTimeField(required=False, help_text="Default now; at most 15 days back.")
+        received_at = DateTimeField(required=False, help_text="Default now; at most 15 days back.")
 
         class Meta:
             ref_name = "DataSubjectRequestInput"
@@ -122,7 +122,7 @@ class CaseRequestRecordApi(PrivacyApiView):
     @extend_schema(operation_id="privacy_case_requests_record", summary="Record a data-subject request",
                    description="A responder or supervisor of the lead agency. Starts the legal deadlines "
                    "(acknowledge in 2 working days, complete in 15 days) and tells the lead's supervisors.",
-                   request=InputSerializer, responses=_responses(201, RequestDetailSerializer, 400, 403, 404),
+                   request=InputSerializer, responses=responses(201, RequestDetailSerializer, 400, 403, 404),
                    tags=["privacy"])
     def post(self, request, case_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
@@ -135,7 +135,7 @@ class CaseRequestRecordApi(PrivacyApiView):
 
 class RequestDetailApi(PrivacyApiView):
     @extend_schema(operation_id="privacy_requests_detail", summary="One data-subject request",
-                   responses=_responses(200, RequestDetailSerializer, 403, 404), tags=["privacy"])
+                   responses=responses(200, RequestDetailSerializer, 403, 404), tags=["privacy"])
     def get(self, request, request_id: int):
         dsr = privacy_request_get(user=request.user, request_id=request_id)
         return Response(RequestDetailSerializer(dsr, context={"request": request}).data)
@@ -148,7 +148,7 @@ class RequestAcknowledgeApi(PrivacyApiView):
 
     @extend_schema(operation_id="privacy_requests_acknowledge", summary="Acknowledge a request",
                    description="The lead agency's supervisors. Closes the 2-working-day deadline.",
-                   request=InputSerializer, responses=_responses(200, RequestDetailSerializer, 400, 403, 404, 409),
+                   request=InputSerializer, responses=responses(200, RequestDetailSerializer, 400, 403, 404, 409),
                    tags=["privacy"])
     def post(self, request, request_id: int):
         RequestAcknowledgeApi.InputSerializer(data=request.data).is_valid(raise_exception=True)
@@ -170,7 +170,7 @@ class RequestDecideApi(PrivacyApiView):
                    description="The lead agency's supervisors. Access: a worker builds the package. Erasure: the "
                    "case is anonymised unless a legal hold or an open investigation keeps it (then refused with "
                    "that ground).", request=InputSerializer,
-                   responses=_responses(200, RequestDetailSerializer, 400, 403, 404, 409), tags=["privacy"])
+                   responses=responses(200, RequestDetailSerializer, 400, 403, 404, 409), tags=["privacy"])
     def post(self, request, request_id: int):
         payload = RequestDecideApi.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -183,7 +183,8 @@ class PackageDownloadApi(PrivacyApiView):
     @extend_schema(operation_id="privacy_requests_package", summary="Download the access package (once)",
                    description="A zip of du-lieu-ca-nhan.json and du-lieu-ca-nhan.pdf. The lead agency's "
                    "supervisors, once: the package is destroyed as it is handed over; 410 afterwards.",
-                   responses={200: OpenApiResponse(OpenApiTypes.BINARY), 403: None, 404: None, 410: None},
+                   responses=responses((200, "application/zip"), OpenApiTypes.BINARY, 410,
+                                       d410="The package is not ready, or was downloaded already."),
                    tags=["privacy"])
     def get(self, request, request_id: int):
         try:
@@ -201,8 +202,8 @@ class LegalHoldSerializer(serializers.Serializer):
     case_id = serializers.IntegerField()
     reason = serializers.CharField()
     placed_by = UserRefSerializer()
-    placed_at = serializers.DateTimeField()
-    released_at = serializers.DateTimeField(allow_null=True)
+    placed_at = DateTimeField()
+    released_at = DateTimeField(allow_null=True)
     release_reason = serializers.CharField()
 
     class Meta:
@@ -218,7 +219,7 @@ class ReasonInputSerializer(StrictInputSerializer):
 
 class CaseHoldListApi(PrivacyApiView):
     @extend_schema(operation_id="privacy_case_holds_list", summary="Legal holds of a case",
-                   responses=_responses(200, LegalHoldSerializer(many=True), 403, 404), tags=["privacy"])
+                   responses=responses(200, LegalHoldSerializer(many=True), 403, 404), tags=["privacy"])
     def get(self, request, case_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id)
         return Response(LegalHoldSerializer(legal_holds_of_case(user=request.user, case=access.case), many=True).data)
@@ -227,7 +228,7 @@ class CaseHoldListApi(PrivacyApiView):
 class CaseHoldPlaceApi(PrivacyApiView):
     @extend_schema(operation_id="privacy_case_holds_place", summary="Place a legal hold",
                    description="The lead agency's supervisors. Suspends retention and refuses erasure until released.",
-                   request=ReasonInputSerializer, responses=_responses(201, LegalHoldSerializer, 400, 403, 404),
+                   request=ReasonInputSerializer, responses=responses(201, LegalHoldSerializer, 400, 403, 404),
                    tags=["privacy"])
     def post(self, request, case_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id)
@@ -239,7 +240,7 @@ class CaseHoldPlaceApi(PrivacyApiView):
 
 class HoldReleaseApi(PrivacyApiView):
     @extend_schema(operation_id="privacy_holds_release", summary="Release a legal hold",
-                   request=ReasonInputSerializer, responses=_responses(200, LegalHoldSerializer, 400, 403, 404),
+                   request=ReasonInputSerializer, responses=responses(200, LegalHoldSerializer, 400, 403, 404),
                    tags=["privacy"])
     def post(self, request, hold_id: int):
         payload = ReasonInputSerializer(data=request.data)
@@ -248,7 +249,9 @@ class HoldReleaseApi(PrivacyApiView):
         return Response(LegalHoldSerializer(hold).data)
 
 
-CaseRequestCollectionApi = shared_path("CaseRequestCollectionApi", "GET lists a case's requests, POST records one.",
-                                       get=CaseRequestListApi, post=CaseRequestRecordApi)
-CaseHoldCollectionApi = shared_path("CaseHoldCollectionApi", "GET lists a case's legal holds, POST places one.",
-                                    get=CaseHoldListApi, post=CaseHoldPlaceApi)
+class CaseRequestCollectionApi(CaseRequestListApi, CaseRequestRecordApi):
+    """GET lists a case's requests, POST records one."""
+
+
+class CaseHoldCollectionApi(CaseHoldListApi, CaseHoldPlaceApi):
+    """GET lists a case's legal holds, POST places one."""

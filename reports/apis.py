@@ -6,9 +6,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
-from rest_framework.views import APIView
+
+from config.api import CursorPage, OwnApiView, responses
 
 from .downloads import FORMATS, report_file
 from .models import MonthlyReport
@@ -31,9 +31,17 @@ class _ScopeField(serializers.Field):
         return {"level": "province", "province_code": report.province.code, "province_name": report.province.name}
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-10"})
+class MonthField(serializers.DateField):
+    """A month as YYYY-MM (the report's period is the first day of its month)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m", **kwargs)
+
+
 class _ReportSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    period = serializers.DateField(format="%Y-%m")
+    period = MonthField()
     scope = _ScopeField(source="*")
     version = serializers.IntegerField()
     published_at = serializers.DateTimeField()
@@ -54,10 +62,9 @@ class _ReportSerializer(serializers.Serializer):
         }
 
 
-class MonthlyReportListApi(APIView):
-    class Pagination(CursorPagination):
-        ordering = "-id"
-        page_size = 50
+class MonthlyReportListApi(OwnApiView):
+    pagination_class = CursorPage
+    ordering = ("-id",)
 
     class OutputSerializer(_ReportSerializer):
         latest = serializers.BooleanField(source="is_latest")
@@ -70,7 +77,7 @@ class MonthlyReportListApi(APIView):
             OpenApiParameter("versions", OpenApiTypes.STR, enum=["latest", "all"],
                              description="Newest version of each report (default) or every version."),
         ],
-        responses={200: OutputSerializer(many=True), 400: OpenApiResponse(description="Bad month or versions.")},
+        responses=responses(200, OutputSerializer(many=True), 400, d400="Bad month or versions."),
         tags=["reports"],
     )
     def get(self, request):
@@ -83,14 +90,11 @@ class MonthlyReportListApi(APIView):
                 queryset = queryset.filter(period=month_parse(request.query_params["month"]))
             except PeriodError as error:
                 raise ValidationError({"month": [str(error)]}) from error
-        paginator = self.Pagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(
-            self.OutputSerializer(page, many=True, context={"request": request}).data
-        )
+        page = self.paginate(queryset)
+        return self.page_response(self.OutputSerializer(page, many=True, context={"request": request}).data)
 
 
-class MonthlyReportDetailApi(APIView):
+class MonthlyReportDetailApi(OwnApiView):
     class OutputSerializer(_ReportSerializer):
         headlines = serializers.SerializerMethodField()
         data = serializers.JSONField()
@@ -107,12 +111,17 @@ class MonthlyReportDetailApi(APIView):
         return Response(self.OutputSerializer(report, context={"request": request}).data)
 
 
-class MonthlyReportDownloadApi(APIView):
+class MonthlyReportDownloadApi(OwnApiView):
     @extend_schema(
         operation_id="reports_download",
         summary="Download a monthly report as CSV, XLSX, PDF or DHIS2 dataValueSets JSON",
         parameters=[OpenApiParameter("fmt", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(FORMATS))],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY,
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description="DHIS2 dataValueSets."),
+        },
         tags=["reports"],
     )
     def get(self, request, report_id: int, fmt: str):

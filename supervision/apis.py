@@ -8,16 +8,15 @@ one they do not supervise); errors have the case API's shape (dotted field paths
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from agencies.models import Agency, Sector
 from audit.models import AuditAction
-from cases.api import CaseApiView, StrictInputSerializer, TextField
 from cases.breakglass import break_glass_open
 from cases.models import HandoffKind, HandoffStatus, Urgency
+from config.api import ApiView, CursorPage, DateTimeField, StrictInputSerializer, TextField, responses
 from permissions.categories import DataCategory
 
 from . import access_review
@@ -41,18 +40,17 @@ from .selectors import (
 from .services import review_create
 
 TAGS = ["supervision"]
-_refusals = {
-    400: OpenApiResponse(description="Bad input: messages by dotted field path."),
-    403: OpenApiResponse(description="Not signed in, not a supervisor, or not a supervisor of that agency."),
-    404: OpenApiResponse(description="No such item, or one of no agency you supervise."),
+REFUSALS = {
+    "d403": "Not signed in, not a supervisor, or not a supervisor of that agency.",
+    "d404": "No such item, or one of no agency you supervise.",
 }
 
 
-def _responses(ok_status: int, ok_body, *codes: int) -> dict:
-    return {ok_status: ok_body, **{code: _refusals[code] for code in codes}}
+def _responses(ok_status: int | tuple[int, str], ok_body, *codes: int) -> dict:
+    return responses(ok_status, ok_body, *codes, **REFUSALS)
 
 
-@extend_schema_field(OpenApiTypes.INT)
+@extend_schema_field({"type": "integer", "nullable": True})
 class SecondsField(serializers.Field):
     """A duration as whole seconds (null when the step has not happened)."""
 
@@ -77,7 +75,7 @@ class AgencyFilterSerializer(serializers.Serializer):
         ref_name = "SupervisionAgencyFilter"
 
 
-class SupervisionApiView(CaseApiView):
+class SupervisionApiView(ApiView):
     """Resolves the agency from ?agency= for every supervision endpoint."""
 
     def supervised(self, request, agency_id: int | None = None) -> Agency:
@@ -146,13 +144,13 @@ class HandoffRowSerializer(serializers.Serializer):
     from_agency = AgencyRefSerializer()
     to_agency = AgencyRefSerializer()
     emergency_override = serializers.BooleanField()
-    sent_at = serializers.DateTimeField()
-    due_at = serializers.DateTimeField()
-    viewed_at = serializers.DateTimeField(allow_null=True)
-    responded_at = serializers.DateTimeField(allow_null=True)
-    first_action_at = serializers.DateTimeField(allow_null=True)
-    completed_at = serializers.DateTimeField(allow_null=True)
-    withdrawn_at = serializers.DateTimeField(allow_null=True)
+    sent_at = DateTimeField()
+    due_at = DateTimeField()
+    viewed_at = DateTimeField(allow_null=True)
+    responded_at = DateTimeField(allow_null=True)
+    first_action_at = DateTimeField(allow_null=True)
+    completed_at = DateTimeField(allow_null=True)
+    withdrawn_at = DateTimeField(allow_null=True)
     to_view_seconds = SecondsField(source="to_view")
     to_answer_seconds = SecondsField(source="to_answer")
     to_first_action_seconds = SecondsField(source="to_first_action")
@@ -162,43 +160,28 @@ class HandoffRowSerializer(serializers.Serializer):
     decline_reason = serializers.CharField(allow_blank=True)
     case_handoffs = serializers.IntegerField(help_text="Handoffs of the case in all, withdrawn ones not counted.")
     review_verdict = serializers.ChoiceField(choices=Verdict.choices, allow_null=True)
-    reviewed_at = serializers.DateTimeField(allow_null=True)
+    reviewed_at = DateTimeField(allow_null=True)
 
     class Meta:
         ref_name = "HandoffRegisterRow"
 
 
-class RegisterPagination(CursorPagination):
-    ordering = ("-sent_at", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
 class HandoffRegisterApi(SupervisionApiView):
-    class PageSerializer(serializers.Serializer):
-        next = serializers.URLField(allow_null=True)
-        previous = serializers.URLField(allow_null=True)
-        results = HandoffRowSerializer(many=True)
-
-        class Meta:
-            ref_name = "HandoffRegisterPage"
+    pagination_class = CursorPage
+    ordering = ("-sent_at", "-id")
 
     @extend_schema(
         operation_id="supervision_handoffs_list", summary="Handoff register",
         description="Handoffs sent and received by the agency, newest first, with the durations from sending "
         "(seconds), the response deadline state and the agency's latest review.",
-        parameters=[RegisterFilterSerializer,
-                    OpenApiParameter("cursor", OpenApiTypes.STR), OpenApiParameter("page_size", OpenApiTypes.INT)],
-        responses=_responses(200, PageSerializer, 400, 403), tags=TAGS,
+        parameters=[RegisterFilterSerializer],
+        responses=_responses(200, HandoffRowSerializer(many=True), 400, 403), tags=TAGS,
     )
     def get(self, request):
         data = _validated(RegisterFilterSerializer, request)
         agency = self.supervised(request, data.get("agency"))
-        paginator = RegisterPagination()
-        page = paginator.paginate_queryset(handoff_register(agency=agency, filters=_register_filters(data)),
-                                           request, view=self)
-        return paginator.get_paginated_response(HandoffRowSerializer(page, many=True).data)
+        page = self.paginate(handoff_register(agency=agency, filters=_register_filters(data)))
+        return self.page_response(HandoffRowSerializer(page, many=True).data)
 
 
 class CaseRefSerializer(serializers.Serializer):
@@ -237,7 +220,7 @@ class HandoffSummaryApi(SupervisionApiView):
                 ref_name = "HandoffDeclineReason"
 
         class IdleCaseSerializer(CaseRefSerializer):
-            last_activity_at = serializers.DateTimeField()
+            last_activity_at = DateTimeField()
 
             class Meta:
                 ref_name = "SupervisionIdleCase"
@@ -297,7 +280,7 @@ class HandoffSummaryApi(SupervisionApiView):
 class HandoffDetailApi(SupervisionApiView):
     class OutputSerializer(serializers.Serializer):
         class MilestoneSerializer(serializers.Serializer):
-            at = serializers.DateTimeField()
+            at = DateTimeField()
             key = serializers.CharField(help_text="sent, viewed, accepted, declined, first_action, completed, "
                                         "withdrawn, review_<verdict>")
             who = serializers.CharField()
@@ -308,7 +291,7 @@ class HandoffDetailApi(SupervisionApiView):
                 ref_name = "HandoffMilestone"
 
         class ReaderSerializer(serializers.Serializer):
-            at = serializers.DateTimeField()
+            at = DateTimeField()
             actor = serializers.CharField(source="actor_username")
             agency = serializers.CharField(source="agency_name")
             action = serializers.ChoiceField(choices=AuditAction.choices)
@@ -354,7 +337,7 @@ class ReviewCreateApi(SupervisionApiView):
                                           help_text="Which of your agencies signs, when you supervise both sides.")
         verdict = serializers.ChoiceField(choices=Verdict.choices)
         comment = TextField(max_length=2000, required=False, allow_blank=True, help_text="Required with a concern.")
-        follow_up_due = serializers.DateTimeField(required=False, allow_null=True,
+        follow_up_due = DateTimeField(required=False, allow_null=True,
                                                   help_text="Required when a follow-up is needed.")
 
         class Meta:
@@ -367,9 +350,9 @@ class ReviewCreateApi(SupervisionApiView):
         agency = AgencyRefSerializer()
         verdict = serializers.ChoiceField(choices=Verdict.choices)
         comment = serializers.CharField(allow_blank=True)
-        follow_up_due = serializers.DateTimeField(allow_null=True)
+        follow_up_due = DateTimeField(allow_null=True)
         follow_up_deadline_id = serializers.IntegerField(source="follow_up_id", allow_null=True)
-        at = serializers.DateTimeField()
+        at = DateTimeField()
 
         class Meta:
             ref_name = "SupervisionReview"
@@ -400,7 +383,7 @@ class ReviewQueueApi(SupervisionApiView):
             id = serializers.IntegerField()
             case_id = serializers.IntegerField()
             case_number = serializers.CharField(source="case.number")
-            recorded_at = serializers.DateTimeField()
+            recorded_at = DateTimeField()
             recorded_by = serializers.CharField(source="recorded_by.username")
             recorded_by_agency = serializers.CharField(source="recorded_by_agency.name")
             receiving = serializers.SerializerMethodField()
@@ -421,8 +404,8 @@ class ReviewQueueApi(SupervisionApiView):
             lead_agency = AgencyRefSerializer()
             reason = serializers.CharField()
             categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices))
-            started_at = serializers.DateTimeField()
-            ends_at = serializers.DateTimeField()
+            started_at = DateTimeField()
+            ends_at = DateTimeField()
 
             class Meta:
                 ref_name = "QueueBreakGlassUse"
@@ -478,7 +461,7 @@ def _access_form(request, agency: Agency) -> AccessLogFilterForm:
 
 class AccessEventSerializer(serializers.Serializer):
     seq = serializers.IntegerField()
-    at = serializers.DateTimeField()
+    at = DateTimeField()
     case_id = serializers.IntegerField()
     case_number = serializers.CharField()
     actor = serializers.CharField(source="actor_username")
@@ -493,36 +476,23 @@ class AccessEventSerializer(serializers.Serializer):
         ref_name = "AccessLogEvent"
 
 
-class AccessPagination(CursorPagination):
+class AccessLogApi(SupervisionApiView):
+    pagination_class = CursorPage
     ordering = ("-seq",)
     page_size = 100
-    page_size_query_param = "page_size"
     max_page_size = 500
-
-
-class AccessLogApi(SupervisionApiView):
-    class PageSerializer(serializers.Serializer):
-        next = serializers.URLField(allow_null=True)
-        previous = serializers.URLField(allow_null=True)
-        results = AccessEventSerializer(many=True)
-
-        class Meta:
-            ref_name = "AccessLogPage"
 
     @extend_schema(
         operation_id="supervision_access_list", summary="Access review",
         description="Who read or changed which categories of the agency's cases, and when, newest first.",
-        parameters=[AccessFilterSerializer, OpenApiParameter("cursor", OpenApiTypes.STR),
-                    OpenApiParameter("page_size", OpenApiTypes.INT)],
-        responses=_responses(200, PageSerializer, 400, 403), tags=TAGS,
+        parameters=[AccessFilterSerializer],
+        responses=_responses(200, AccessEventSerializer(many=True), 400, 403), tags=TAGS,
     )
     def get(self, request):
         agency = self.supervised(request)
         form = _access_form(request, agency)
-        paginator = AccessPagination()
-        page = paginator.paginate_queryset(access_review.access_log(agency=agency, filters=form.filters()), request,
-                                           view=self)
-        return paginator.get_paginated_response(AccessEventSerializer(page, many=True).data)
+        page = self.paginate(access_review.access_log(agency=agency, filters=form.filters()))
+        return self.page_response(AccessEventSerializer(page, many=True).data)
 
 
 class AccessLogExportApi(SupervisionApiView):
@@ -531,7 +501,7 @@ class AccessLogExportApi(SupervisionApiView):
         description="The filtered access log as CSV. The export is itself audited (action export). Cells that a "
         "spreadsheet would read as a formula (starting with = + - @ tab or CR) get a leading apostrophe.",
         parameters=[AccessFilterSerializer],
-        responses={(200, "text/csv"): OpenApiTypes.STR, **{c: _refusals[c] for c in (400, 403)}}, tags=TAGS,
+        responses=_responses((200, "text/csv"), OpenApiTypes.STR, 400, 403), tags=TAGS,
     )
     def get(self, request):
         from .views import access_log_csv_response
@@ -559,7 +529,7 @@ class UnusualAccessApi(SupervisionApiView):
             actor = serializers.CharField(source="actor_username")
             cases = serializers.IntegerField()
             reads = serializers.IntegerField()
-            last = serializers.DateTimeField()
+            last = DateTimeField()
 
             class Meta:
                 ref_name = "UnusualReader"
@@ -568,7 +538,7 @@ class UnusualAccessApi(SupervisionApiView):
             seq = serializers.IntegerField(help_text="The audit event's number, to cite in a breach record.")
             breaches = serializers.ListField(source="breach_ids", child=serializers.IntegerField(),
                                              help_text="Ids of recorded breaches that cite this read.")
-            at = serializers.DateTimeField()
+            at = DateTimeField()
             actor = serializers.CharField(source="actor_username")
             case_id = serializers.IntegerField()
             case_number = serializers.CharField()
@@ -581,24 +551,24 @@ class UnusualAccessApi(SupervisionApiView):
             id = serializers.IntegerField()
             case_number = serializers.CharField(source="case.number")
             user = serializers.CharField(source="user.username")
-            started_at = serializers.DateTimeField()
-            ends_at = serializers.DateTimeField()
+            started_at = DateTimeField()
+            ends_at = DateTimeField()
             categories = serializers.ListField(child=serializers.CharField())
             reason = serializers.CharField()
 
             class Meta:
                 ref_name = "UnusualBreakGlass"
 
-        since = serializers.DateTimeField()
-        until = serializers.DateTimeField()
+        since = DateTimeField()
+        until = DateTimeField()
         min_cases = serializers.IntegerField()
         heavy_readers = ReaderSerializer(many=True, help_text="Read at least `min_cases` cases they never acted on.")
         off_hours_readers = ReaderSerializer(many=True)
         class BreachSerializer(serializers.Serializer):
             id = serializers.IntegerField()
             status = serializers.CharField()
-            discovered_at = serializers.DateTimeField()
-            due_at = serializers.DateTimeField()
+            discovered_at = DateTimeField()
+            due_at = DateTimeField()
             access_events = serializers.ListField(source="access_event_seqs", child=serializers.IntegerField())
 
             class Meta:
@@ -665,7 +635,7 @@ class DashboardApi(SupervisionApiView):
             case_number = serializers.CharField()
             link = serializers.CharField()
             owner_agency = AgencyRefSerializer()
-            due_at = serializers.DateTimeField()
+            due_at = DateTimeField()
             stage = serializers.CharField()
 
             class Meta:
@@ -694,7 +664,7 @@ class DashboardApi(SupervisionApiView):
 # --- Break-glass ---------------------------------------------------------------------------------------
 
 
-class BreakGlassOpenApi(CaseApiView):
+class BreakGlassOpenApi(ApiView):
     class InputSerializer(StrictInputSerializer):
         case_number = TextField(max_length=20)
         reason = TextField(max_length=2000, help_text="Why the case must be opened now; reviewed by supervisors.")
@@ -709,8 +679,8 @@ class BreakGlassOpenApi(CaseApiView):
         case_id = serializers.IntegerField()
         case_number = serializers.CharField(source="case.number")
         categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices))
-        started_at = serializers.DateTimeField()
-        ends_at = serializers.DateTimeField()
+        started_at = DateTimeField()
+        ends_at = DateTimeField()
 
         class Meta:
             ref_name = "BreakGlassUse"

@@ -315,8 +315,9 @@ REST_FRAMEWORK = {
     },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "config.schema.HopLucAutoSchema",
-    # Domain exceptions from services (config.exceptions) answered as DRF answers Http404.
-    "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
+    # One error shape for every API view (config.api): field messages by dotted path, else {"detail"};
+    # a domain NotFound answers 404 and a state conflict 409.
+    "EXCEPTION_HANDLER": "config.api.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     # JSON bodies over API_JSON_MAX_BYTES or nested deeper than API_JSON_MAX_DEPTH are answered 400.
     "DEFAULT_PARSER_CLASSES": [

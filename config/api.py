@@ -1,0 +1,223 @@
+"""The API toolkit every app's API module uses: the base view, input pieces, cursor pagination, and
+the error bodies with their schema declarations. One place, so that every operation answers errors
+in the same shape and documents them the same way.
+
+Errors have two shapes, both JSON objects:
+- bad input (400): messages by dotted field path, `{"survivor.birth_year": ["Enter a whole number."]}`,
+  or `{"detail": "..."}` for a body that cannot be read at all (not JSON, too deep, too large);
+- a state that does not allow the action (409): messages by field too, `{"status": ["..."]}`;
+- every other refusal (403, 404, 410, 429): `{"detail": "...", "code": "..."}`, `code` optional.
+
+`api_exception_handler` (REST_FRAMEWORK["EXCEPTION_HANDLER"]) makes them so for every API view, whether
+the message came from an input serializer or from a service (Django's ValidationError).
+"""
+
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView, exception_handler
+
+from agencies.acting import ACTING_AGENCY_HEADER, acting_agency_parse, acting_agency_validate
+
+from .exceptions import NotFound, StateConflict
+from .parsers import BoundedJSONParser
+
+# --- Errors --------------------------------------------------------------------------------------
+
+
+def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
+    """DRF nests errors of nested serializers; the services use dotted keys. Dotted it is."""
+    if isinstance(detail, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            for path, messages in flatten_errors(value, f"{prefix}{key}.").items():
+                flat.setdefault(path, []).extend(messages)
+        return flat
+    key = prefix[:-1] or api_settings.NON_FIELD_ERRORS_KEY
+    if isinstance(detail, list):
+        if all(isinstance(item, str) for item in detail):
+            return {key: [str(item) for item in detail]}
+        flat = {}
+        for index, item in enumerate(detail):
+            for path, messages in flatten_errors(item, f"{prefix}{index}.").items():
+                flat.setdefault(path, []).extend(messages)
+        return flat
+    return {key: [str(detail)]}
+
+
+def api_exception_handler(exc, context):
+    """DRF's handler, plus a 400 for Django's ValidationError (what the services raise on bad
+    input), with field errors flattened to dotted paths, and a 409 with the same field messages for a
+    StateConflict (the object's state does not allow the action now). A domain NotFound is answered
+    as DRF answers Http404; Http404 and PermissionDenied are mapped by DRF itself to {"detail": ...}."""
+    if isinstance(exc, NotFound):
+        exc = exceptions.NotFound()
+    conflict = isinstance(exc, StateConflict)
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
+        exc = ValidationError(detail)
+    if isinstance(exc, ValidationError):
+        exc = ValidationError(flatten_errors(exc.detail))
+    response = exception_handler(exc, context)
+    if conflict and response is not None:
+        response.status_code = 409
+    return response
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField(required=False, help_text="A stable name for the reason, where there is one.")
+
+    class Meta:
+        ref_name = "ErrorDetail"
+
+
+# A map from dotted field path to messages; the paths depend on the input, hence no fixed properties.
+FIELD_ERRORS_BODY = {
+    "type": "object",
+    "properties": {"detail": {"type": "string", "description": "Instead of field messages: the body could not "
+                                                               "be read at all."}},
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "example": {"survivor.birth_year": ["Enter a whole number."], "incident.answers.penetration": ["Yes or no."]},
+}
+
+ERROR_DESCRIPTIONS = {
+    400: "Bad input: messages by dotted field path (or a `detail` for a body that cannot be read).",
+    403: "Not signed in, or a right this operation needs is not held.",
+    404: "Nothing of this id that you may see (missing and not shared look alike).",
+    409: "Its state does not allow this now (cases.transitions): messages by field.",
+    410: "Gone: it was there and is no more.",
+    429: "Too many requests; see Retry-After.",
+}
+
+
+def error_response(code: int, description: str | None = None) -> OpenApiResponse:
+    """The documented body of an error status, with its description (or the usual one)."""
+    body = FIELD_ERRORS_BODY if code in (400, 409) else ErrorDetailSerializer
+    return OpenApiResponse(body, description=description or ERROR_DESCRIPTIONS[code])
+
+
+def responses(ok_status: int | tuple[int, str], ok_body, *codes: int, **descriptions: str) -> dict:
+    """extend_schema(responses=...) for an operation: its success body and the error statuses it
+    answers, in the error shapes above. `descriptions` override by status: `d404="..."`. The
+    success status may name its media type: `(200, "text/csv")`.
+
+    400, 403, 404 and 429 need not be listed: config.schema documents them on every operation that
+    can answer them (input, a signed-in user, a path id, the throttles)."""
+    return {
+        ok_status: ok_body,
+        **{code: error_response(code, descriptions.get(f"d{code}")) for code in codes},
+    }
+
+
+# --- Pagination ----------------------------------------------------------------------------------
+
+
+class CursorPage(CursorPagination):
+    """Cursor pagination for every list of the API: `{"next", "previous", "results"}`. The view
+    names its ordering (`ordering = ("-sent_at", "-id")`) and may change the page sizes
+    (`page_size`, `max_page_size`); the schema documents the page and its parameters for any
+    APIView whose `pagination_class` is this (config.schema)."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.page_size = getattr(view, "page_size", self.page_size)
+        self.max_page_size = getattr(view, "max_page_size", self.max_page_size)
+        return super().paginate_queryset(queryset, request, view=view)
+
+    def get_ordering(self, request, queryset, view):
+        return getattr(view, "ordering", None) or super().get_ordering(request, queryset, view)
+
+
+# --- Views ---------------------------------------------------------------------------------------
+
+
+class ApiView(APIView):
+    """Base of the API's views: JSON only (bounded, config.parsers). A person of several agencies
+    names the one they act for in the `X-Acting-Agency` header (agencies.acting); a header that is
+    not one of their agencies is refused here, after authentication, permissions and throttles
+    (DRF's initial()) and before anything is read.
+
+    One class per URL, with a method per HTTP verb; its permission and throttle classes apply to
+    every method. A list view sets `pagination_class = CursorPage` and `ordering`, takes
+    `page = self.paginate(queryset)` and answers `self.page_response(serialized page)`."""
+
+    parser_classes = [BoundedJSONParser]
+    # Whether the operation acts for an agency: the header is checked here and documented by
+    # config.schema. Off for the views of one's own things (notifications, reports, the profile).
+    acting_agency_header = True
+    pagination_class: type[CursorPage] | None = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        header = request.headers.get(ACTING_AGENCY_HEADER) if self.acting_agency_header else None
+        if header is not None:
+            acting_agency_validate(user=request.user, agency_id=acting_agency_parse(header))
+
+    def paginate(self, queryset) -> list:
+        """One page of the queryset, by the view's pagination class and ordering."""
+        self.paginator = self.pagination_class()
+        return self.paginator.paginate_queryset(queryset, self.request, view=self)
+
+    def page_response(self, data):
+        return self.paginator.get_paginated_response(data)
+
+
+class OwnApiView(ApiView):
+    """A view of the signed-in person's own things (notifications, preferences, reports they may
+    read): no agency is acted for, so no acting-agency header."""
+
+    acting_agency_header = False
+
+
+# --- Input ---------------------------------------------------------------------------------------
+
+
+class StrictInputSerializer(serializers.Serializer):
+    """Unknown keys are refused, not dropped, as the services refuse them: a client that expects
+    a field to change is told that it cannot."""
+
+    def to_internal_value(self, data):
+        unknown = sorted(set(data) - set(self.fields), key=str) if isinstance(data, Mapping) else []
+        unknown_errors = {str(key): [_("Unknown field.")] for key in unknown}
+        try:
+            value = super().to_internal_value(data)
+        except ValidationError as exc:
+            if isinstance(exc.detail, dict):
+                exc.detail.update(unknown_errors)
+            raise
+        if unknown_errors:
+            raise ValidationError(unknown_errors)
+        return value
+
+
+class DateTimeField(serializers.DateTimeField):
+    """A date and time of this world, 1900 to 2100. Far older ones are typing errors, and would be
+    written back with the local mean time offset of their century (+07:06:30), which is no RFC 3339."""
+
+    default_error_messages = {"out_of_range": _lazy("Enter a date and time between 1900 and 2100.")}
+
+    def to_internal_value(self, value):
+        result = super().to_internal_value(value)
+        if not 1900 <= result.year <= 2100:
+            self.fail("out_of_range")
+        return result
+
+
+class TextField(serializers.CharField):
+    """Text only: DRF's CharField would turn 5 into "5"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
