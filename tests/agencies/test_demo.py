@@ -13,6 +13,9 @@ from agencies import demo
 from agencies.models import Agency, AnalystScope, Commune, Membership, Province, Role, Sector
 from agencies.services import agency_group_name
 
+# The demo world's agencies and people, not its cases (tests/cases/test_demo.py): 12 cases instead of 120.
+pytestmark = pytest.mark.usefixtures("demo_with_few_cases")
+
 EXPECTED_USERNAMES = (
     [f"{p}.{s}.{r}" for p in ("hn", "hue", "hcm") for s in ("police", "health", "education", "social_work")
      for r in ("responder", "supervisor")]
