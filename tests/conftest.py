@@ -190,16 +190,19 @@ def silent_port():
 
 
 @pytest.fixture
-def demo_with_few_cases(monkeypatch):
-    """`seed_demo` with every registered step, but 12 demo cases instead of 120: for tests of the rest
-    of the demo world, which would otherwise spend most of their time opening cases. The demo cases
-    themselves are tested at full size in tests/cases/test_demo.py."""
+def small_demo(monkeypatch):
+    """`seed_demo` with every registered step, but 12 demo cases instead of 120 and one month of
+    demo reports instead of 12: for tests of the rest of the demo world, which would otherwise spend
+    minutes opening cases and publishing reports. Those two steps are tested at full size in
+    tests/cases/test_demo.py and tests/reports/test_demo.py."""
     import functools
 
     from agencies import demo
     from cases.demo import seed_demo_cases_step
+    from reports import demo as reports_demo
 
     steps = [functools.partial(seed_demo_cases_step, count=12) if step is seed_demo_cases_step else step
              for step in demo._registered_steps]
     assert steps != demo._registered_steps, "the cases' demo step is no longer registered"
     monkeypatch.setattr(demo, "_registered_steps", steps)
+    monkeypatch.setattr(reports_demo, "DEMO_REPORT_MONTHS", 1)

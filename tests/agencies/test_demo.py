@@ -13,8 +13,8 @@ from agencies import demo
 from agencies.models import Agency, AnalystScope, Commune, Membership, Province, Role, Sector
 from agencies.services import agency_group_name
 
-# The demo world's agencies and people, not its cases (tests/cases/test_demo.py): 12 cases instead of 120.
-pytestmark = pytest.mark.usefixtures("demo_with_few_cases")
+# The demo world's agencies and people; its cases and reports are tested at full size elsewhere.
+pytestmark = pytest.mark.usefixtures("small_demo")
 
 EXPECTED_USERNAMES = (
     [f"{p}.{s}.{r}" for p in ("hn", "hue", "hcm") for s in ("police", "health", "education", "social_work")
