@@ -190,19 +190,25 @@ def silent_port():
 
 
 @pytest.fixture
-def small_demo(monkeypatch):
-    """`seed_demo` with every registered step, but 12 demo cases instead of 120 and one month of
-    demo reports instead of 12: for tests of the rest of the demo world, which would otherwise spend
-    minutes opening cases and publishing reports. Those two steps are tested at full size in
-    tests/cases/test_demo.py and tests/reports/test_demo.py."""
+def one_month_of_demo_reports(monkeypatch):
+    """`seed_demo` publishes one month of demo reports instead of 12 (most of its time): for tests of
+    other demo steps. The reports step is tested at full size in tests/reports/test_demo.py."""
+    from reports import demo as reports_demo
+
+    monkeypatch.setattr(reports_demo, "DEMO_REPORT_MONTHS", 1)
+
+
+@pytest.fixture
+def small_demo(monkeypatch, one_month_of_demo_reports):
+    """`seed_demo` with every registered step, but 12 demo cases instead of 120 and one month of demo
+    reports: for tests of the rest of the demo world, which would otherwise spend minutes opening
+    cases. The cases step is tested at full size in tests/cases/test_demo.py."""
     import functools
 
     from agencies import demo
     from cases.demo import seed_demo_cases_step
-    from reports import demo as reports_demo
 
     steps = [functools.partial(seed_demo_cases_step, count=12) if step is seed_demo_cases_step else step
              for step in demo._registered_steps]
     assert steps != demo._registered_steps, "the cases' demo step is no longer registered"
     monkeypatch.setattr(demo, "_registered_steps", steps)
-    monkeypatch.setattr(reports_demo, "DEMO_REPORT_MONTHS", 1)
