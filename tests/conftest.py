@@ -199,7 +199,7 @@ def one_month_of_demo_reports(monkeypatch):
 
 
 @pytest.fixture
-def small_demo(monkeypatch, one_month_of_demo_reports):
+def seed_demo_small(monkeypatch, one_month_of_demo_reports):
     """`seed_demo` with every registered step, but 12 demo cases instead of 120 and one month of demo
     reports: for tests of the rest of the demo world, which would otherwise spend minutes opening
     cases. The cases step is tested at full size in tests/cases/test_demo.py."""
