@@ -77,6 +77,34 @@ def _client_logins_give_a_second_factor(request, monkeypatch):
     monkeypatch.setattr(Client, "_login", _login)
 
 
+@pytest.fixture
+def api():
+    """An API client for a user (None: anonymous), signed in through the session as browsers are."""
+
+    def make(user=None):
+        from rest_framework.test import APIClient
+
+        client = APIClient()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def web():
+    """A browser-like test client for a user (None: anonymous)."""
+
+    def make(user=None) -> Client:
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
 @dataclass
 class World:
     hanoi: Province
@@ -159,3 +187,28 @@ def silent_port():
     for conn in accepted:
         conn.close()
     server.close()
+
+
+@pytest.fixture
+def one_month_of_demo_reports(monkeypatch):
+    """`seed_demo` publishes one month of demo reports instead of 12 (most of its time): for tests of
+    other demo steps. The reports step is tested at full size in tests/reports/test_demo.py."""
+    from reports import demo as reports_demo
+
+    monkeypatch.setattr(reports_demo, "DEMO_REPORT_MONTHS", 1)
+
+
+@pytest.fixture
+def seed_demo_small(monkeypatch, one_month_of_demo_reports):
+    """`seed_demo` with every registered step, but 12 demo cases instead of 120 and one month of demo
+    reports: for tests of the rest of the demo world, which would otherwise spend minutes opening
+    cases. The cases step is tested at full size in tests/cases/test_demo.py."""
+    import functools
+
+    from agencies import demo
+    from cases.demo import seed_demo_cases_step
+
+    steps = [functools.partial(seed_demo_cases_step, count=12) if step is seed_demo_cases_step else step
+             for step in demo._registered_steps]
+    assert steps != demo._registered_steps, "the cases' demo step is no longer registered"
+    monkeypatch.setattr(demo, "_registered_steps", steps)

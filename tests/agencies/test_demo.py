@@ -13,6 +13,9 @@ from agencies import demo
 from agencies.models import Agency, AnalystScope, Commune, Membership, Province, Role, Sector
 from agencies.services import agency_group_name
 
+# The demo world's agencies and people; its cases and reports are tested at full size elsewhere.
+pytestmark = pytest.mark.usefixtures("seed_demo_small")
+
 EXPECTED_USERNAMES = (
     [f"{p}.{s}.{r}" for p in ("hn", "hue", "hcm") for s in ("police", "health", "education", "social_work")
      for r in ("responder", "supervisor")]

@@ -1,7 +1,10 @@
 from contextlib import contextmanager
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import translation
 
 from audit.models import AUDIT_EVENT_TABLE, AuditEvent
 from audit.services import audit_chain_pending, audit_record
@@ -53,3 +56,27 @@ def five_events(db):
         audit_record(actor=None, action="view", case_id=n, target=f"case:{n}", categories=["identity"])
         for n in range(1, 6)
     ])
+
+
+@pytest.fixture
+def checkpoint_dir(settings, tmp_path):
+    """Anchors written to this test's own folder (the modules that sign or verify use it for every test)."""
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path / "anchors"
+    return settings.AUDIT_CHECKPOINT_DIR
+
+
+def verify(*args) -> str:
+    """What `verify_audit_chain` prints when the chain holds."""
+    out = StringIO()
+    # Operators get LANGUAGE_CODE (Vietnamese); the assertions read the English source text.
+    with translation.override("en"):
+        call_command("verify_audit_chain", *args, stdout=out)
+    return out.getvalue()
+
+
+def verify_fails(*args) -> str:
+    """The message `verify_audit_chain` fails with (a non-zero exit status)."""
+    with pytest.raises(CommandError) as excinfo:
+        verify(*args)
+    assert excinfo.value.returncode != 0
+    return str(excinfo.value)

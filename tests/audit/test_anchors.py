@@ -8,7 +8,7 @@ from io import StringIO
 
 import pytest
 import time_machine
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from django.utils import timezone, translation
 
 from audit.chain import stored_event_hash
@@ -16,27 +16,9 @@ from audit.checkpoints import CHECKPOINT_FILE, anchor_signature
 from audit.models import AuditEvent
 from audit.services import audit_checkpoint_write, audit_record
 
-from .conftest import chained, tamper
+from .conftest import chained, tamper, verify, verify_fails
 
-
-@pytest.fixture(autouse=True)
-def checkpoint_dir(settings, tmp_path):
-    settings.AUDIT_CHECKPOINT_DIR = tmp_path / "anchors"
-    return settings.AUDIT_CHECKPOINT_DIR
-
-
-def verify(*args) -> str:
-    out = StringIO()
-    with translation.override("en"):
-        call_command("verify_audit_chain", *args, stdout=out)
-    return out.getvalue()
-
-
-def verify_fails(*args) -> str:
-    with pytest.raises(CommandError) as excinfo:
-        verify(*args)
-    assert excinfo.value.returncode != 0
-    return str(excinfo.value)
+pytestmark = pytest.mark.usefixtures("checkpoint_dir")
 
 
 def anchor_lines(directory) -> list[dict]:

@@ -14,27 +14,19 @@ from audit.models import AuditEvent
 from audit.selectors import audit_chain_verify
 from audit.services import CHAIN_LOCK_KEY, audit_chain_pending, audit_checkpoint_write, audit_record
 
+from .conftest import verify
+
 postgresql_only = pytest.mark.skipif(
     "connection.vendor != 'postgresql'", reason="SQLite chains at insert, under its single write lock",
 )
 
 
-@pytest.fixture(autouse=True)
-def checkpoint_dir(settings, tmp_path):
-    settings.AUDIT_CHECKPOINT_DIR = tmp_path / "anchors"
-    return settings.AUDIT_CHECKPOINT_DIR
+pytestmark = pytest.mark.usefixtures("checkpoint_dir")
 
 
 def unchained(**overrides) -> AuditEvent:
     """An event as audit_record leaves it on PostgreSQL, before the chainer."""
     return AuditEvent.objects.create(**{"at": timezone.now(), "action": "view", **overrides})
-
-
-def verify() -> str:
-    out = StringIO()
-    with translation.override("en"):
-        call_command("verify_audit_chain", stdout=out)
-    return out.getvalue()
 
 
 def test_the_chainer_fills_the_chain_fields_once_in_insert_order(db):

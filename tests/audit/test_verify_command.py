@@ -2,40 +2,18 @@
 (see conftest.triggers_off), the way an administrator with owner rights could."""
 
 import json
-from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
 from django.db import connection
-from django.utils import translation
 
 from audit.chain import event_hash, stored_event_hash
 from audit.checkpoints import CHECKPOINT_FILE
 from audit.models import AuditEvent
 from audit.services import audit_checkpoint_write, audit_record
 
-from .conftest import chained, tamper, triggers_off
+from .conftest import chained, tamper, triggers_off, verify, verify_fails
 
-
-@pytest.fixture(autouse=True)
-def checkpoint_dir(settings, tmp_path):
-    settings.AUDIT_CHECKPOINT_DIR = tmp_path / "checkpoints"
-    return settings.AUDIT_CHECKPOINT_DIR
-
-
-def verify(*args) -> str:
-    out = StringIO()
-    # Operators get LANGUAGE_CODE (Vietnamese); the assertions read the English source text.
-    with translation.override("en"):
-        call_command("verify_audit_chain", *args, stdout=out)
-    return out.getvalue()
-
-
-def verify_fails(*args) -> str:
-    with pytest.raises(CommandError) as excinfo:
-        verify(*args)
-    assert excinfo.value.returncode != 0
-    return str(excinfo.value)
+pytestmark = pytest.mark.usefixtures("checkpoint_dir")
 
 
 def test_intact_chain_passes_with_a_summary(five_events):

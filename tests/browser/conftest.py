@@ -91,3 +91,19 @@ def give_second_factor(page, username: str) -> None:
     page.locator("#id_code").fill(current_code(device))
     page.locator("[data-testid=mfa-verify] button[type=submit]").click()
     page.wait_for_url(lambda url: urlsplit(url).path != "/login/code/")
+
+
+def fits_the_screen(page) -> bool:
+    """Nothing wider than the viewport: no sideways scrolling on a phone."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def sign_in_as(page, base_url: str, username: str, next_path: str) -> None:
+    """Sign a demo user in through the form (the published demo password), then the code step."""
+    from agencies.demo import DEMO_PASSWORD
+
+    page.goto(f"{base_url}/login/?next={next_path}")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(DEMO_PASSWORD)
+    page.locator("button[type=submit].primary").click()
+    give_second_factor(page, username)

@@ -9,13 +9,13 @@ found by name and test id, not by their Vietnamese labels; the language is check
 import pytest
 from playwright.sync_api import expect
 
-from agencies.demo import BUILT_IN_STEPS, DEMO_PASSWORD, seed_demo_world
+from agencies.demo import BUILT_IN_STEPS, seed_demo_world
 from cases.models import Handoff
 from cases.selectors import case_get_for_user
 from cases.services import action_log, case_open
 from notifications.loaders import time_limit_load_reference
 from notifications.models import LegalTimeLimit
-from tests.browser.conftest import PHONE, give_second_factor
+from tests.browser.conftest import PHONE, fits_the_screen, sign_in_as
 
 pytestmark = pytest.mark.browser
 
@@ -49,16 +49,7 @@ def case(demo):
     return case
 
 
-def _fits_the_screen(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
-def _sign_in(page, base_url: str, username: str, next_path: str) -> None:
-    page.goto(f"{base_url}/login/?next={next_path}")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(DEMO_PASSWORD)
-    page.locator("button[type=submit].primary").click()
-    give_second_factor(page, username)
+_fits_the_screen, _sign_in = fits_the_screen, sign_in_as
 
 
 def test_a_police_responder_refers_a_case_that_a_hospital_responder_accepts_on_phones(

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from agencies.demo import seed_demo_world
+from agencies.demo import BUILT_IN_STEPS, seed_demo_world
 
 pytestmark = pytest.mark.browser
 
@@ -13,7 +13,9 @@ PASSWORD = "hopluc-demo-2026"  # the published demo login
 
 @pytest.fixture
 def demo_responder(transactional_db):
-    world = seed_demo_world()
+    # The demo's agencies and people only, as in the other browser tests: the registered steps (120
+    # cases, a year of reports) took minutes per test and nothing here reads them.
+    world = seed_demo_world(steps=BUILT_IN_STEPS)
     return world.users[USERNAME]
 
 

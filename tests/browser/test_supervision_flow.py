@@ -13,14 +13,14 @@ from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from agencies.demo import BUILT_IN_STEPS, DEMO_PASSWORD, seed_demo_world
+from agencies.demo import BUILT_IN_STEPS, seed_demo_world
 from audit.models import AuditEvent
 from cases.handoffs import handoff_decline, handoff_send, handoff_view
 from cases.models import Case, Handoff
 from cases.selectors import case_get_for_user
 from cases.services import case_open, case_view
 from supervision.models import HandoffReview
-from tests.browser.conftest import give_second_factor
+from tests.browser.conftest import fits_the_screen, sign_in_as
 
 pytestmark = pytest.mark.browser
 
@@ -83,16 +83,7 @@ def demo(transactional_db):
     return world
 
 
-def _fits_the_screen(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
-def _sign_in(page, base_url: str, username: str, next_path: str) -> None:
-    page.goto(f"{base_url}/login/?next={next_path}")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(DEMO_PASSWORD)
-    page.locator("button[type=submit].primary").click()
-    give_second_factor(page, username)
+_fits_the_screen, _sign_in = fits_the_screen, sign_in_as
 
 
 def test_a_supervisor_finds_reviews_and_signs_off_then_sees_a_break_glass_use(

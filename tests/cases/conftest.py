@@ -8,9 +8,7 @@ import datetime
 from dataclasses import dataclass
 
 import pytest
-from django.test import Client
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from agencies.models import Membership
 from cases.handoffs import consented_categories, handoff_accept, handoff_send
@@ -125,27 +123,3 @@ def shared_case(world, time_limits) -> SharedCase:
                    data={"type": action_type, "category": category, "text": text})
     case.refresh_from_db()
     return SharedCase(case=case, consent=consent)
-
-
-@pytest.fixture
-def api():
-    """An API client for a user (None: anonymous), signed in through the session as browsers are."""
-
-    def make(user=None) -> APIClient:
-        client = APIClient()
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return make
-
-
-@pytest.fixture
-def web():
-    def make(user=None) -> Client:
-        client = Client()
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return make

@@ -10,15 +10,12 @@ and the idle-timeout save to any request, whatever the endpoint; the page budget
 """
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from cases.selectors import case_get_for_user
 from cases.services import action_log, consent_record, incident_record
 from tests.cases.conftest import case_build, incident_payload, medical_consent, referral_accepted
-from tests.support.api_tokens import api_token_for
-from tests.support.chain_cost import chainer_allowance
+from tests.support.api_tokens import token_client
+from tests.support.chain_cost import get_within_budget
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("time_limits")]
 
@@ -27,14 +24,9 @@ API_DETAIL_BUDGET = 10
 PAGE_LIST_BUDGET = 11
 # The case page also lists the case's handoffs and its open deadlines (cases.templatetags.handoff_tags).
 PAGE_DETAIL_BUDGET = 16
-# BEGIN and COMMIT of the audited read (and of the session save on pages).
-TRANSACTION_STATEMENTS = {"BEGIN", "BEGIN IMMEDIATE", "COMMIT"}
 
 
-def _token_client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=api_token_for(user))
-    return client
+_token_client = token_client
 
 
 @pytest.fixture
@@ -42,15 +34,7 @@ def measure(django_assert_max_num_queries):
     """GET `url`: at most `budget` data statements, plus BEGIN/COMMIT of each of `transactions`."""
 
     def get(client, url, budget: int, transactions: int = 1) -> tuple[int, object]:
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(url)
-        own, _chainer_transactions = chainer_allowance([q["sql"] for q in captured.captured_queries])
-        assert len(own) <= budget + 2 * transactions, (
-            f"{url}: {len(own)} statements, budget {budget + 2 * transactions}:\n" + "\n".join(own))
-        assert response.status_code == 200, response.content[:300]
-        data = [sql for sql in own if sql.strip().upper() not in TRANSACTION_STATEMENTS]
-        assert len(data) <= budget, f"{url}: {len(data)} data statements, budget {budget}:\n" + "\n".join(data)
-        return len(data), response
+        return get_within_budget(client, url, budget, transactions)
 
     return get
 

@@ -203,7 +203,7 @@ def test_only_holders_of_manage_sharing_record_or_withdraw(world):
     assert row_counts() == before
 
 
-def test_expiry_ends_access_without_a_sweep(world, monkeypatch):
+def test_expiry_ends_access_without_a_sweep(world, time_machine):
     case = open_case(world)
     expires_at = timezone.now() + datetime.timedelta(hours=1)
     _record(world, case, expires_at=expires_at.isoformat())
@@ -213,16 +213,16 @@ def test_expiry_ends_access_without_a_sweep(world, monkeypatch):
     assert access_for(world.receiving_responder, case).sees("medical")
 
     later = expires_at + datetime.timedelta(seconds=1)
-    monkeypatch.setattr(timezone, "now", lambda: later)
+    time_machine.move_to(later, tick=False)
     with pytest.raises(NotFound):
         access_for(world.receiving_responder, case)
 
 
-def test_an_expired_consent_cannot_be_withdrawn_again(world, monkeypatch):
+def test_an_expired_consent_cannot_be_withdrawn_again(world, time_machine):
     case = open_case(world)
     expires_at = timezone.now() + datetime.timedelta(hours=1)
     consent = _record(world, case, expires_at=expires_at)
-    monkeypatch.setattr(timezone, "now", lambda: expires_at + datetime.timedelta(minutes=1))
+    time_machine.move_to(expires_at + datetime.timedelta(minutes=1), tick=False)
     with pytest.raises(ValidationError) as excinfo:
         consent_withdraw(access=access_for(world.lead_responder, case), actor=world.lead_responder,
                          consent_id=consent.pk, reason="")

@@ -39,7 +39,7 @@ def _wipe_cases() -> None:
     CaseNumberSequence.objects.all().delete()
 
 
-def test_seed_demo_adds_varied_cases_once():
+def test_seed_demo_adds_varied_cases_once(one_month_of_demo_reports):
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
     cases = Case.objects.all()

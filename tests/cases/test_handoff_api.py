@@ -4,12 +4,9 @@ budgets. Refusals by role are in test_permission_matrix.py."""
 import datetime
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from cases.handoffs import handoff_accept, handoff_decline, handoff_send
@@ -18,8 +15,8 @@ from cases.selectors import case_get_for_user
 from cases.services import consent_record
 from notifications.models import Deadline, Notification
 from tests.cases.conftest import case_build, medical_consent
-from tests.support.api_tokens import api_token_for
-from tests.support.chain_cost import chainer_allowance
+from tests.support.api_tokens import token_client
+from tests.support.chain_cost import get_within_budget
 
 pytestmark = pytest.mark.usefixtures("time_limits")
 
@@ -255,13 +252,9 @@ LIST_BUDGET = 4
 # Token and user, the user's agencies, the handoff (joined), the audit chain (two statements, and an
 # advisory lock on PostgreSQL), the timeline; the receiver's first read also records its look.
 DETAIL_BUDGET = 8
-TRANSACTION_STATEMENTS = {"BEGIN", "BEGIN IMMEDIATE", "COMMIT"}
 
 
-def _token_client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=api_token_for(user))
-    return client
+_token_client = token_client
 
 
 @pytest.fixture
@@ -269,15 +262,7 @@ def measure(django_assert_max_num_queries):
     """GET `url` within `budget` data statements (BEGIN/COMMIT of `transactions` on top)."""
 
     def get(client, url, budget: int, transactions: int = 0) -> int:
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(url)
-        own, _chainer_transactions = chainer_allowance([q["sql"] for q in captured.captured_queries])
-        assert len(own) <= budget + 2 * transactions, (
-            f"{url}: {len(own)} statements, budget {budget + 2 * transactions}:\n" + "\n".join(own))
-        assert response.status_code == 200, response.content[:300]
-        data = [sql for sql in own if sql.strip().upper() not in TRANSACTION_STATEMENTS]
-        assert len(data) <= budget, f"{url}: {len(data)} data statements, budget {budget}:\n" + "\n".join(data)
-        return len(data)
+        return get_within_budget(client, url, budget, transactions)[0]
 
     return get
 

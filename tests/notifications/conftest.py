@@ -75,6 +75,14 @@ class BrokerQueue:
             finally:
                 queue.close()
 
+    def size(self) -> int:
+        """How many messages wait in the queue (0 when it was never declared)."""
+        with self.app.connection_for_read() as connection:
+            try:
+                return connection.default_channel.queue_declare(self.name, passive=True).message_count
+            except Exception:
+                return 0
+
     def delete(self) -> None:
         # Declaring binds the queue on this channel, which lets delete() remove Redis's binding keys
         # too. Best effort: the name is unique and nobody consumes it.

@@ -167,7 +167,7 @@ def test_drill_broker_killed_referrals_answer_201_at_once_and_notices_follow_its
             # Emergency: email and SMS to the receiving agency's responder and supervisor, per referral.
             during = OutboxMessage.objects.exclude(pk__in=before)
             assert Counter(during.values_list("status", flat=True)) == Counter({"queued": 12})
-            time.sleep(2)
+            time.sleep(2)  # the outage itself: the broker stays down a while, then comes back
             redis.start()
             recovered = time.monotonic()
             sweeping(all_sent, timeout=drill["broker_down"] + 30, what="every notice sent after the broker returned")
@@ -218,7 +218,7 @@ def test_drill_database_restarted_while_a_worker_delivers(reachable, workers, pr
                   HOPLUC_TEST_EMAIL_DELAY="2")
     wait_until(lambda: any(workers.markers.iterdir()), timeout=30, what="the first send to start")
     private_postgres.stop()  # every session terminated mid-delivery, new ones refused
-    time.sleep(4)
+    time.sleep(4)  # the outage itself: the database stays down while the worker retries
     private_postgres.start()
     recovered = time.monotonic()
     # No relay sweep runs here: the deliveries' own quick retries must carry every row.

@@ -36,7 +36,7 @@ def test_the_data_migration_loads_the_holidays_and_deadlines_skip_them(db, setti
     assert due == datetime.datetime(2026, 2, 25, 10, 0, tzinfo=VIETNAM)
 
 
-def test_seed_demo_loads_the_holidays_around_today(db):
+def test_seed_demo_loads_the_holidays_around_today(db, seed_demo_small):
     call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
     years = set(PublicHoliday.objects.dates("date", "year").values_list("date__year", flat=True))
     assert set(demo_calendar_years()) == years

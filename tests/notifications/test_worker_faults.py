@@ -71,6 +71,14 @@ class Worker:
             time.sleep(0.2)
         raise AssertionError(f"worker did not start:\n{self.log.read_text(errors='replace')[-3000:]}")
 
+    def idle(self) -> bool:
+        """A killed worker is idle; a running one when every task its log shows received has ended."""
+        if self.process is None or self.process.poll() is not None:
+            return True
+        log = self.log.read_text(errors="replace")
+        ended = sum(log.count(word) for word in ("] succeeded in ", "] retry: ", "] raised ", "] failed"))
+        return log.count("] received") == ended
+
     def kill(self) -> None:
         """SIGKILL the worker and its pool processes, as an OOM killer or a power cut would."""
         os.killpg(self.process.pid, signal.SIGKILL)
@@ -122,6 +130,11 @@ def workers(settings, tmp_path, private_queue):
 
         def email_count(self) -> int:
             return sum(path.read_text(errors="replace").count("Message-ID:") for path in email_dir.iterdir())
+
+        def settled(self, timeout: float = 30) -> bool:
+            """Wait until nothing is left to do: the test's queue is empty and every task a running
+            worker received has ended. What the workers did is then final and may be counted."""
+            return wait_for(lambda: private_queue.size() == 0 and all(w.idle() for w in started), timeout=timeout)
 
     handle = Workers()
     yield handle
@@ -178,9 +191,9 @@ def test_worker_killed_while_delivering_sends_once_after_restart(world, workers)
     # The dead worker's lease runs out; the relay sweep (beat, every minute) hands the row on.
     assert wait_for(lambda: status_of(message) == "sent", timeout=LEASE_SECONDS + 30, interval=0.5,
                     action=outbox_relay_sweep)
-    time.sleep(2)
+    assert workers.settled()
     outbox_relay_sweep(now=timezone.now() + datetime.timedelta(hours=1))
-    time.sleep(2)
+    assert workers.settled()
     assert workers.email_count() == 1
     message.refresh_from_db()
     assert (message.status, message.attempts) == ("sent", 2)
@@ -194,7 +207,7 @@ def test_broker_down_at_commit_delivers_once_when_it_is_back(world, workers, cap
     with broker_pointing_at(app, f"redis://127.0.0.1:{closed_port()}/0"):
         message = tell_by_email(world)
     assert "not enqueued" in caplog.text
-    time.sleep(2)
+    assert workers.settled()
     assert status_of(message) == "queued"
     assert workers.email_count() == 0
 
@@ -203,7 +216,7 @@ def test_broker_down_at_commit_delivers_once_when_it_is_back(world, workers, cap
     assert outbox_relay_sweep(now=later) == 1
     assert wait_for(lambda: status_of(message) == "sent", timeout=30)
     assert outbox_relay_sweep(now=later + datetime.timedelta(hours=1)) == 0
-    time.sleep(1)
+    assert workers.settled()
     assert workers.email_count() == 1
 
 

@@ -24,9 +24,9 @@ longer, and ORACLE_SHRINK=1 to have Hypothesis shrink a failing world).
 import datetime
 import os
 from dataclasses import dataclass
-from unittest import mock
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
@@ -432,7 +432,7 @@ def test_every_user_sees_what_the_oracle_says(base, world, data):
     sectors = {a.pk: a.sector for a in base.agencies}
     mismatches = []
     with transaction.atomic():
-        with mock.patch("django.utils.timezone.now", return_value=T0):
+        with time_machine.travel(T0, tick=False):
             cases, users = _build(base, world)
         active = {a.pk: a.pk != (base.agencies[world["inactive"]].pk if world["inactive"] is not None else None)
                   for a in base.agencies}
@@ -440,7 +440,7 @@ def test_every_user_sees_what_the_oracle_says(base, world, data):
         t = data.draw(st.sampled_from(_instants(cases)), label="read at")
         case_ids = [c.id for c in cases]
         client = APIClient()
-        with mock.patch("django.utils.timezone.now", return_value=t):
+        with time_machine.travel(t, tick=False):
             for user, ouser in users:
                 agencies = sorted({a for a, role in ouser.memberships if role in CASE_ROLES and active[a]})
                 acting = None

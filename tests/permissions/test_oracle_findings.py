@@ -2,9 +2,9 @@
 per finding: each failed before its fix."""
 
 import datetime
-from unittest import mock
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from agencies.models import Sector
@@ -30,7 +30,7 @@ def test_an_override_whose_every_category_is_refused_opens_nothing_until_the_ref
     handoff(world, case, to=world.health, categories=[DataCategory.MEDICAL], override_reason="Nguy hiểm tính mạng")
     with pytest.raises(NotFound):
         case_get_for_user(user=world.receiving_responder, case_id=case.pk)
-    with mock.patch("django.utils.timezone.now", return_value=ends):
+    with time_machine.travel(ends, tick=False):
         access = case_get_for_user(user=world.receiving_responder, case_id=case.pk)
     assert access.categories == {DataCategory.MEDICAL}
 

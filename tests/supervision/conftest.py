@@ -19,9 +19,7 @@ import datetime
 from dataclasses import dataclass
 
 import pytest
-from django.test import Client
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from agencies.services import agency_create, membership_add
 from cases.handoffs import (
@@ -136,28 +134,6 @@ def register(world, social) -> Register:
         Case.objects.filter(pk=case.pk).update(created_at=at - HOUR)
     return Register(now=now, t0=t0, social=social_agency, social_responder=social_responder,
                     social_supervisor=social_supervisor, h1=h1, h2=h2, h3=h3, h4=h4, h5=h5)
-
-
-@pytest.fixture
-def api():
-    def make(user=None) -> APIClient:
-        client = APIClient()
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return make
-
-
-@pytest.fixture
-def web():
-    def make(user=None) -> Client:
-        client = Client()
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return make
 
 
 def grant_break_glass(user):

@@ -8,9 +8,9 @@ append-only, so the clock is moved instead of the rows.
 import csv
 import datetime
 import io
-from unittest import mock
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from agencies.services import membership_add
@@ -29,7 +29,7 @@ DAY = datetime.timedelta(days=1)
 def read(user, case, at=None):
     if at is None:
         return case_view(user=user, case_id=case.pk)
-    with mock.patch("django.utils.timezone.now", return_value=at):
+    with time_machine.travel(at, tick=False):
         return case_view(user=user, case_id=case.pk)
 
 

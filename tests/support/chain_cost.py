@@ -34,3 +34,23 @@ def chainer_allowance(sql: list[str]) -> tuple[list[str], int]:
         f"the chainer ran {len(data)} statements in {transactions} transactions, budget "
         f"{CHAINER_STATEMENTS} each:\n" + "\n".join(data))
     return own, transactions
+
+
+TRANSACTION_STATEMENTS = {"BEGIN", "BEGIN IMMEDIATE", "COMMIT"}
+
+
+def get_within_budget(client, url: str, budget: int, transactions: int) -> tuple[int, object]:
+    """GET `url` (answered 200) within `budget` data statements, BEGIN/COMMIT of `transactions` on
+    top and the chainer's work apart; returns (data statements, response)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    own, _chainer_transactions = chainer_allowance([q["sql"] for q in captured.captured_queries])
+    assert len(own) <= budget + 2 * transactions, (
+        f"{url}: {len(own)} statements, budget {budget + 2 * transactions}:\n" + "\n".join(own))
+    assert response.status_code == 200, response.content[:300]
+    data = [sql for sql in own if sql.strip().upper() not in TRANSACTION_STATEMENTS]
+    assert len(data) <= budget, f"{url}: {len(data)} data statements, budget {budget}:\n" + "\n".join(data)
+    return len(data), response
