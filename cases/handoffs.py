@@ -239,6 +239,17 @@ def _clean_send(data, *, case: Case, from_agency: Agency, errors: FieldErrors) -
     return values
 
 
+def _violates(exc: IntegrityError, constraint) -> bool:
+    """Whether the IntegrityError is this unique constraint's: PostgreSQL names the constraint,
+    SQLite the columns ("UNIQUE constraint failed: cases_handoff.case_id, cases_handoff.to_agency_id")."""
+    text = str(exc)
+    if constraint.name in text:
+        return True
+    table = Handoff._meta.db_table
+    columns = ", ".join(f"{table}.{Handoff._meta.get_field(name).column}" for name in constraint.fields)
+    return text.strip().endswith(f": {columns}")
+
+
 def _create_unique(**fields) -> Handoff:
     """The handoff row; a concurrent send that won the race (the database's partial unique
     constraints) is refused as the checks of _clean_send would have refused it."""
@@ -248,7 +259,7 @@ def _create_unique(**fields) -> Handoff:
     except IntegrityError as exc:
         fields = {"handoff_one_open_per_agency": "to_agency", "handoff_one_waiting_transfer": "kind"}
         for constraint in Handoff._meta.constraints:
-            if constraint.name in fields and constraint.name in str(exc):
+            if constraint.name in fields and _violates(exc, constraint):
                 raise TransitionNotAllowed({fields[constraint.name]: [
                     str(constraint.violation_error_message)]}) from None
         raise

@@ -10,11 +10,9 @@ from cases.selectors import case_get_for_user
 from cases.services import case_change_status
 from tests.cases.conftest import (  # noqa: F401 (fixtures)
     SURVIVOR,
-    api,
     case_build,
     shared_case,
     time_limits,
-    web,
 )
 
 VN = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
