@@ -74,16 +74,22 @@ def test_idle_session_cannot_call_the_api(client, world):
 PASSIVE = {"HTTP_X_HOPLUC_PASSIVE": "1"}
 
 
+def _one_minute_left(client, username):
+    """Signed in through the pages, with one minute of idle time left: (session key, its expiry)."""
+    from tests.conftest import sign_in
+
+    sign_in(client, username)
+    key = client.session.session_key
+    nearly = timezone.now() + timedelta(minutes=1)
+    Session.objects.filter(pk=key).update(expire_date=nearly)
+    return key, nearly
+
+
 def test_the_review_queues_poll_does_not_renew_the_session(client, world):
     """Issue 16: the review queue checks for news every 30 seconds (static/js/review-queue.js sends
     X-HopLuc-Passive: 1). That poll is not activity: the session still ends SESSION_IDLE_MINUTES
     after the supervisor's last real request."""
-    from tests.conftest import sign_in
-
-    sign_in(client, "lead_supervisor")
-    key = client.session.session_key
-    nearly = timezone.now() + timedelta(minutes=1)
-    Session.objects.filter(pk=key).update(expire_date=nearly)
+    key, nearly = _one_minute_left(client, "lead_supervisor")
 
     response = client.get("/supervision/reviews/", **PASSIVE)
     assert response.status_code == 200
@@ -98,12 +104,7 @@ def test_the_review_queues_poll_does_not_renew_the_session(client, world):
 
 
 def test_a_real_request_after_a_poll_still_renews_the_session(client, world):
-    from tests.conftest import sign_in
-
-    sign_in(client, "lead_supervisor")
-    key = client.session.session_key
-    nearly = timezone.now() + timedelta(minutes=1)
-    Session.objects.filter(pk=key).update(expire_date=nearly)
+    key, nearly = _one_minute_left(client, "lead_supervisor")
     assert client.get("/supervision/reviews/", **PASSIVE).status_code == 200
     assert client.get("/supervision/reviews/").status_code == 200
     assert Session.objects.get(pk=key).expire_date > nearly + timedelta(minutes=settings.SESSION_IDLE_MINUTES - 2)
@@ -111,12 +112,7 @@ def test_a_real_request_after_a_poll_still_renews_the_session(client, world):
 
 def test_only_a_get_can_be_passive(client, world):
     """A POST marked passive is still activity (and its session changes are kept)."""
-    from tests.conftest import sign_in
-
-    sign_in(client, "lead_responder")
-    key = client.session.session_key
-    nearly = timezone.now() + timedelta(minutes=1)
-    Session.objects.filter(pk=key).update(expire_date=nearly)
+    key, nearly = _one_minute_left(client, "lead_responder")
     assert client.post("/account/session/extend/", **PASSIVE).status_code == 200
     assert Session.objects.get(pk=key).expire_date > nearly
 
