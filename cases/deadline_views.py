@@ -1,5 +1,5 @@
 """Pages for a responder's deadlines on a case: set a follow-up or an action plan, mark one done.
-The case's open deadlines are listed on the case page (cases.templatetags.handoff_tags)."""
+The case's open deadlines are listed on the case page (handoffs.templatetags.handoff_tags)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,10 +9,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from config.formats import datetime_text
+from handoffs.forms import CaseDeadlineForm
 from permissions.categories import CaseRight
 
 from .deadlines import case_deadline_done, case_deadline_set
-from .handoff_forms import CaseDeadlineForm
 from .selectors import case_get_for_user
 
 

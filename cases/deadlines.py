@@ -1,6 +1,6 @@
 """Deadlines of a case: the legal time limits that start when a case is opened for a child, and the
 follow-ups and action plans responders set. (A handoff's response deadline belongs to the handoff:
-cases.handoffs.) The rows live in notifications; this module decides when a case needs one and
+handoffs.services.) The rows live in notifications; this module decides when a case needs one and
 when its thing is done.
 
 Subjects are "case:<id>:<rule code>" for a legal limit and "case:<id>:<kind>:<token>" for one a

@@ -20,12 +20,12 @@ from faker import Faker
 
 from agencies.demo import BUILT_IN_STEPS, DemoWorld, seed_demo_world
 from agencies.models import Sector
+from handoffs.services import consented_categories, handoff_accept, handoff_decline, handoff_send
 from notifications.models import Deadline
 
 from . import events as timeline_events
 from .classification import GBVIMS_QUESTIONS
 from .events import DeadlineClosure
-from .handoffs import consented_categories, handoff_accept, handoff_decline, handoff_send
 from .models import (
     Action,
     Case,

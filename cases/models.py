@@ -533,7 +533,7 @@ class HandoffStatus(models.TextChoices):
     COMPLETED = "completed", _("Completed")
 
 
-# The handoff machine (cases.transitions): the services of cases.handoffs check it, the handoff page
+# The handoff machine (cases.transitions): the services of handoffs.services check it, the handoff page
 # shows its buttons and the API lists its allowed_actions. `right` is the side that acts. Sending a
 # declined handoff on makes a new handoff (handoff_send with forwarded_from); the declined one stays.
 HANDOFF_MACHINE = StateMachine(

@@ -13,7 +13,10 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = {"accounts", "agencies", "permissions", "cases", "notifications", "reports", "audit", "supervision", "privacy"}
+APPS = {
+    "accounts", "agencies", "permissions", "cases", "handoffs", "notifications", "reports", "audit",
+    "supervision", "privacy",
+}
 
 
 def _pyproject() -> dict:

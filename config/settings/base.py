@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "accounts",
     "permissions",
     "cases",
+    "handoffs",
     "notifications",
     "reports",
     "supervision",

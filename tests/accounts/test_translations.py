@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from cases import intake
-from cases.handoffs import handoff_send, handoff_view
+from handoffs.services import handoff_send, handoff_view
 from notifications.models import LegalTimeLimit
 from notifications.reference_data import TIME_LIMITS_FILE
 from notifications.time_limit_labels import TIME_LIMIT_DESCRIPTIONS, TIME_LIMIT_SOURCES

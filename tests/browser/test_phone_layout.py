@@ -13,9 +13,9 @@ from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import expect
 
 from agencies.demo import BUILT_IN_STEPS, DEMO_PASSWORD, seed_demo_world
-from cases.handoffs import handoff_decline, handoff_send
 from cases.selectors import case_get_for_user
 from cases.services import case_open
+from handoffs.services import handoff_decline, handoff_send
 from notifications.loaders import time_limit_load_reference
 from notifications.models import LegalTimeLimit
 from tests.browser.conftest import CHROMIUM, PHONE, give_second_factor

@@ -25,10 +25,10 @@ from playwright.sync_api import expect
 
 from agencies.demo import BUILT_IN_STEPS, DEMO_PASSWORD, seed_demo_world
 from cases.demo import seed_demo_cases_step
-from cases.handoffs import handoff_send
 from cases.models import Case, Consent, Handoff
 from cases.selectors import case_get_for_user
 from cases.services import case_open
+from handoffs.services import handoff_send
 from notifications.demo import seed_demo_holidays_step
 from notifications.loaders import time_limit_load_reference
 from notifications.models import LegalTimeLimit

@@ -94,7 +94,7 @@ def referral_data(world, **overrides) -> dict:
 def refer(world, case, *, accept=True, **overrides):
     """The lead responder refers the case (to the health agency, for medical data, by default) and
     the receiving responder accepts it: the only way an agency other than the lead gets the case."""
-    from cases.handoffs import handoff_accept, handoff_send
+    from handoffs.services import handoff_accept, handoff_send
 
     handoff = handoff_send(access=access_for(world.lead_responder, case, "manage_sharing"),
                            actor=world.lead_responder, data=referral_data(world, **overrides))

@@ -13,10 +13,10 @@ from rest_framework.test import APIClient
 from agencies import demo
 from agencies.acting import ACTING_AGENCY_SESSION_KEY
 from agencies.models import Agency, Sector
-from cases.handoffs import handoff_send
 from cases.models import Action, Case, Handoff, HandoffStatus
 from cases.selectors import case_get_for_user
 from cases.services import case_open, consent_record
+from handoffs.services import handoff_send
 from tests.cases.conftest import SURVIVOR, incident_payload, open_payload
 
 SECONDED = "hn.social_work.hotline"

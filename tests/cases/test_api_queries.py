@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 API_LIST_BUDGET = 6
 API_DETAIL_BUDGET = 10
 PAGE_LIST_BUDGET = 11
-# The case page also lists the case's handoffs and its open deadlines (cases.templatetags.handoff_tags).
+# The case page also lists the case's handoffs and its open deadlines (handoffs.templatetags.handoff_tags).
 PAGE_DETAIL_BUDGET = 16
 
 

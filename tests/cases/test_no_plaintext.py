@@ -19,11 +19,11 @@ from agencies.models import Sector
 from agencies.services import agency_create, membership_add
 from cases.breakglass import break_glass_open
 from cases.fields import EncryptedTextField
-from cases.handoffs import handoff_accept, handoff_complete, handoff_decline, handoff_send, handoff_withdraw
 from cases.models import Action, BreakGlassUse, Case, Consent, Handoff, Survivor
 from cases.selectors import case_get_for_user
 from cases.services import consent_record, consent_withdraw, survivor_update
 from cases.takedowns import takedown_request_record
+from handoffs.services import handoff_accept, handoff_complete, handoff_decline, handoff_send, handoff_withdraw
 from notifications.delivery import outbox_deliver
 from notifications.models import OutboxMessage
 from supervision.models import BreakGlassReview, ConsentOverrideReview, HandoffReview

@@ -17,10 +17,10 @@ from agencies.models import Sector
 from agencies.services import agency_create
 from cases import intake
 from cases.deadlines import case_deadline_set
-from cases.handoffs import handoff_accept, handoff_send
 from cases.selectors import case_get_for_user
 from cases.services import consent_record
 from cases.takedowns import takedown_request_record
+from handoffs.services import handoff_accept, handoff_send
 from permissions.categories import GENERAL, DataCategory
 from tests.cases.conftest import (
     ACTIONS,

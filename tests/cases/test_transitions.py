@@ -12,7 +12,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cases.deadlines import CASE_DEADLINE_MACHINE, case_deadline_actions, case_deadline_done, case_deadline_set
-from cases.handoffs import (
+from cases.models import CASE_STATUS_MACHINE, CASE_TRANSITIONS, HANDOFF_MACHINE, Case, Consent, Handoff
+from cases.services import case_change_status
+from cases.takedowns import TAKEDOWN_MACHINE, takedown_actions, takedown_outcome_record, takedown_request_record
+from cases.transitions import TransitionNotAllowed
+from handoffs.services import (
     handoff_accept,
     handoff_actions_for,
     handoff_complete,
@@ -21,10 +25,6 @@ from cases.handoffs import (
     handoff_send,
     handoff_withdraw,
 )
-from cases.models import CASE_STATUS_MACHINE, CASE_TRANSITIONS, HANDOFF_MACHINE, Case, Consent, Handoff
-from cases.services import case_change_status
-from cases.takedowns import TAKEDOWN_MACHINE, takedown_actions, takedown_outcome_record, takedown_request_record
-from cases.transitions import TransitionNotAllowed
 from notifications.models import Deadline
 from privacy.models import REQUEST_MACHINE, AccessPackage, DataSubjectRequest
 from privacy.services import (
@@ -201,7 +201,7 @@ def test_every_case_status_pair(world, case, state, target):
 
 
 def test_the_api_lists_the_next_statuses_of_the_viewers_rights_as_the_page(world, case, api):
-    from cases.handoffs import handoff_accept
+    from handoffs.services import handoff_accept
 
     handoff = handoff_send(access=access_for(world.lead_responder, case, "manage_sharing"),
                            actor=world.lead_responder, data=referral_data(world))

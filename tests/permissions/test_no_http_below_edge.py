@@ -43,7 +43,7 @@ DURABLE_ENTRY_POINTS = (
     "agencies.services.staff_break_glass_set", "agencies.services.staff_change_role",
     "agencies.services.staff_create_person", "agencies.services.staff_initial_password_reissue",
     "agencies.services.staff_remove", "cases.deadlines.case_deadline_done", "cases.deadlines.case_deadline_set",
-    "cases.handoffs.handoff_complete", "cases.handoffs.handoff_withdraw", "cases.services.consent_record_many",
+    "handoffs.services.handoff_complete", "handoffs.services.handoff_withdraw", "cases.services.consent_record_many",
     "cases.services.incident_record", "cases.services.survivor_update", "cases.takedowns.takedown_outcome_record",
     "cases.takedowns.takedown_request_record", "notifications.services.preferences_update",
     "privacy.services.legal_hold_release", "privacy.services.privacy_request_decide",

@@ -11,8 +11,8 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from audit.models import AuditEvent
-from cases.handoffs import handoff_send
 from cases.models import Case, Survivor
+from handoffs.services import handoff_send
 from notifications.models import Deadline, Notification, NotificationKind
 from privacy.models import AccessPackage, DataSubjectRequest, RequestStatus
 from privacy.services import (

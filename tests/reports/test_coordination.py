@@ -15,12 +15,12 @@ from django.test.utils import CaptureQueriesContext
 
 from agencies.models import Sector
 from agencies.services import agency_create, membership_add
-from cases.handoffs import handoff_accept, handoff_complete, handoff_decline, handoff_send, handoff_withdraw
 from cases.models import Case, Handoff
 from cases.selectors import case_get_for_user
 from cases.services import action_log, consent_record
 from cases.sharing import case_permissions_sync
 from cases.takedowns import takedown_outcome_record, takedown_request_record
+from handoffs.services import handoff_accept, handoff_complete, handoff_decline, handoff_send, handoff_withdraw
 from notifications.loaders import time_limit_load_reference
 from notifications.models import Deadline, LegalTimeLimit
 from notifications.services import deadline_create

@@ -22,7 +22,9 @@ import pytest
 from django.utils import timezone
 
 from agencies.services import agency_create, membership_add
-from cases.handoffs import (
+from cases.models import Action, Case, Handoff
+from cases.services import action_log
+from handoffs.services import (
     handoff_accept,
     handoff_complete,
     handoff_decline,
@@ -30,8 +32,6 @@ from cases.handoffs import (
     handoff_view,
     handoff_withdraw,
 )
-from cases.models import Action, Case, Handoff
-from cases.services import action_log
 from notifications.calendar import VIETNAM
 from tests.cases.services_helpers import access_for, consent_data, open_case, referral_data
 from tests.conftest import make_user

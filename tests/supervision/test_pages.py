@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
-from cases.handoffs import handoff_decline
+from handoffs.services import handoff_decline
 from tests.cases.services_helpers import consent_data, open_case
 from tests.supervision.conftest import DAY, send
 

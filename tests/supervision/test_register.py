@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cases.handoffs import handoff_decline
 from cases.models import Action, Case, Handoff
+from handoffs.services import handoff_decline
 from supervision.selectors import (
     RegisterFilters,
     cases_handed_on,

@@ -12,10 +12,10 @@ from django.utils import timezone
 from agencies.acting import acting_for
 from agencies.services import membership_add
 from audit.models import AuditEvent
-from cases.handoffs import handoff_accept, handoff_decline, handoff_send
 from cases.models import Handoff
 from cases.selectors import case_get_for_user
 from cases.services import consent_record
+from handoffs.services import handoff_accept, handoff_decline, handoff_send
 from notifications.models import Deadline
 from tests.cases.conftest import case_build, medical_consent
 

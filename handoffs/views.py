@@ -19,10 +19,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from agencies.acting import ActingAgencyRequired
 from agencies.models import Agency
+from cases.models import Handoff, HandoffService, HandoffStatus
+from cases.selectors import case_get_for_user
+from cases.services import consent_record_many
 from config.formats import datetime_text
 from permissions.categories import CaseRight, DataCategory
 
-from .handoff_forms import (
+from .forms import (
     AgencyChoiceForm,
     HandoffConsentForm,
     HandoffFilterForm,
@@ -30,7 +33,7 @@ from .handoff_forms import (
     OutcomeForm,
     ReasonForm,
 )
-from .handoffs import (
+from .services import (
     ACCEPT,
     COMPLETE,
     DECLINE,
@@ -53,9 +56,6 @@ from .handoffs import (
     handoff_view,
     handoff_withdraw,
 )
-from .models import Handoff, HandoffService, HandoffStatus
-from .selectors import case_get_for_user
-from .services import consent_record_many
 
 PER_PAGE = 20
 DIRECTIONS = ("incoming", "outgoing")

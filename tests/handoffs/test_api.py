@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audit.models import AuditEvent
-from cases.handoffs import handoff_accept, handoff_decline, handoff_send
 from cases.models import Handoff
 from cases.selectors import case_get_for_user
 from cases.services import consent_record
+from handoffs.services import handoff_accept, handoff_decline, handoff_send
 from notifications.models import Deadline, Notification
 from tests.cases.conftest import case_build, medical_consent
 from tests.support.api_tokens import token_client

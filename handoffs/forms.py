@@ -6,13 +6,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Sector
+from cases.forms import ServiceErrorsMixin, _consent_fields
+from cases.inputs import TEXT_LIMITS
+from cases.models import HandoffKind, HandoffService, HandoffStatus, Urgency
 from notifications.models import Deadline
 from permissions.categories import DataCategory
 
-from .forms import ServiceErrorsMixin, _consent_fields
-from .handoffs import MESSAGE_LIMIT, REASON_LIMIT
-from .inputs import TEXT_LIMITS
-from .models import HandoffKind, HandoffService, HandoffStatus, Urgency
+from .services import MESSAGE_LIMIT, REASON_LIMIT
 
 
 def _labels(values) -> list[tuple[str, str]]:

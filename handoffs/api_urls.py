@@ -2,7 +2,9 @@
 
 from django.urls import path
 
-from . import deadline_api, handoff_api
+from cases import deadline_api
+
+from . import apis as handoff_api
 
 app_name = "handoffs-api"
 

@@ -1,8 +1,8 @@
-"""Mounted at /handoffs/: notifications link to /handoffs/<id>/ (cases.handoffs.handoff_path)."""
+"""Mounted at /handoffs/: notifications link to /handoffs/<id>/ (handoffs.services.handoff_path)."""
 
 from django.urls import path
 
-from . import handoff_views as views
+from . import views
 
 app_name = "handoffs"
 

@@ -2,7 +2,7 @@
 
 Access comes first, input second: anyone outside the two agencies gets 404 (a handoff they may
 not see looks like a missing one), the other side 403, and only then is the body checked (400
-with messages by field). Writes go through cases.handoffs.
+with messages by field). Writes go through handoffs.services.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -11,10 +11,14 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from cases.inputs import TEXT_LIMITS
+from cases.models import HandoffKind, HandoffService, HandoffStatus, Urgency
+from cases.selectors import case_get_for_user
+from cases.serializers import AgencyRefSerializer, UserRefSerializer
 from config.api import ApiView, CursorPage, StrictInputSerializer, TextField, responses
 from permissions.categories import CaseRight, DataCategory
 
-from .handoffs import (
+from .services import (
     MESSAGE_LIMIT,
     REASON_LIMIT,
     HandoffAccess,
@@ -31,10 +35,6 @@ from .handoffs import (
     handoff_view,
     handoff_withdraw,
 )
-from .inputs import TEXT_LIMITS
-from .models import HandoffKind, HandoffService, HandoffStatus, Urgency
-from .selectors import case_get_for_user
-from .serializers import AgencyRefSerializer, UserRefSerializer
 
 # Primary keys beyond this are refused as input rather than sent to the database.
 MAX_ID = 2**31 - 1

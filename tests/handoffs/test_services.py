@@ -7,7 +7,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
 from audit.models import AuditEvent
-from cases.handoffs import (
+from cases.models import CaseEvent, Handoff
+from cases.services import case_timeline
+from config.exceptions import NotFound
+from handoffs.services import (
     handoff_accept,
     handoff_complete,
     handoff_decline,
@@ -18,9 +21,6 @@ from cases.handoffs import (
     handoff_view,
     handoff_withdraw,
 )
-from cases.models import CaseEvent, Handoff
-from cases.services import case_timeline
-from config.exceptions import NotFound
 from notifications.models import Deadline, Notification
 from tests.cases.services_helpers import access_for, consent_data, open_case, refer, referral_data, row_counts
 

@@ -20,20 +20,8 @@ from agencies.acting import ActingAgencyRequired, acting_agency_pick
 from agencies.models import Agency, Membership
 from audit.models import AuditAction
 from audit.services import audit_record
-from config.exceptions import NotFound
-from notifications.models import Deadline, NotificationKind
-from notifications.services import (
-    deadline_close,
-    deadline_create,
-    handoff_response_rule_code,
-    notifications_answered,
-    notify,
-)
-from permissions.categories import GENERAL, CaseRight, DataCategory
-from permissions.policy import CASE_ROLES
-
-from . import events
-from .inputs import (
+from cases import events
+from cases.inputs import (
     TEXT_LIMITS,
     FieldErrors,
     clean_bool,
@@ -43,7 +31,7 @@ from .inputs import (
     clean_text,
     reject_unknown,
 )
-from .models import (
+from cases.models import (
     HANDOFF_MACHINE,
     HANDOFF_OPEN_STATUSES,
     Case,
@@ -58,10 +46,21 @@ from .models import (
     TechForm,
     Urgency,
 )
-from .selectors import CaseAccess
-from .sharing import case_permissions_sync, handoff_acceptance_opens_case
-from .timeline import RENDERERS, TimelineEntry
-from .transitions import TransitionNotAllowed
+from cases.selectors import CaseAccess
+from cases.sharing import case_permissions_sync, handoff_acceptance_opens_case
+from cases.timeline import RENDERERS, TimelineEntry
+from cases.transitions import TransitionNotAllowed
+from config.exceptions import NotFound
+from notifications.models import Deadline, NotificationKind
+from notifications.services import (
+    deadline_close,
+    deadline_create,
+    handoff_response_rule_code,
+    notifications_answered,
+    notify,
+)
+from permissions.categories import GENERAL, CaseRight, DataCategory
+from permissions.policy import CASE_ROLES
 
 HANDOFF_FIELDS = ("kind", "to_agency", "services", "urgency", "categories", "message", "emergency_override",
                   "override_reason", "forwarded_from")

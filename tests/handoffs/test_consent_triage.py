@@ -10,10 +10,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from cases.handoffs import handoff_accept, handoff_decline, handoff_send, handoff_withdraw
 from cases.models import Case, Consent, Handoff, Survivor
 from cases.selectors import case_get_for_user
 from cases.services import consent_record, consent_record_many, consent_withdraw
+from handoffs.services import handoff_accept, handoff_decline, handoff_send, handoff_withdraw
 from notifications.models import Notification
 from tests.cases.conftest import case_build
 

@@ -5,11 +5,11 @@ than learning how handoffs and deadlines are selected."""
 from django import template
 from django.utils import timezone
 
+from cases.deadlines import DONE, case_deadline_actions, case_deadline_list
+from cases.models import HandoffStatus
 from permissions.categories import CaseRight
 
-from ..deadlines import DONE, case_deadline_actions, case_deadline_list
-from ..handoffs import handoff_is_overdue, handoff_list_for_case, handoff_list_for_user
-from ..models import HandoffStatus
+from ..services import handoff_is_overdue, handoff_list_for_case, handoff_list_for_user
 
 register = template.Library()
 
