@@ -20,7 +20,8 @@ from faker import Faker
 
 from agencies.demo import BUILT_IN_STEPS, DemoWorld, seed_demo_world
 from agencies.models import Sector
-from handoffs.services import consented_categories, handoff_accept, handoff_decline, handoff_send
+from handoffs.selectors import consented_categories
+from handoffs.services import handoff_accept, handoff_decline, handoff_send
 from notifications.models import Deadline
 
 from . import events as timeline_events

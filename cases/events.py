@@ -161,7 +161,7 @@ def consent_withdrawn(*, consent: Consent, actor: User | None, agency: Agency, a
 
 
 # --- Handoffs ------------------------------------------------------------------------------------
-# Each names its handoff (`handoff_id`), which handoffs.services.handoff_timeline reads them by; the
+# Each names its handoff (`handoff_id`), which handoffs.selectors.handoff_timeline reads them by; the
 # reasons and the outcome stay on the handoff, sealed.
 
 

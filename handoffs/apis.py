@@ -18,20 +18,22 @@ from cases.serializers import AgencyRefSerializer, UserRefSerializer
 from config.api import ApiView, CursorPage, StrictInputSerializer, TextField, responses
 from permissions.categories import CaseRight, DataCategory
 
-from .services import (
-    MESSAGE_LIMIT,
-    REASON_LIMIT,
+from .selectors import (
     HandoffAccess,
-    handoff_accept,
     handoff_actions_for,
-    handoff_complete,
-    handoff_decline,
     handoff_get_for_user,
     handoff_is_overdue,
     handoff_list_for_user,
-    handoff_send,
     handoff_timeline,
     handoff_user_may_handle,
+)
+from .services import (
+    MESSAGE_LIMIT,
+    REASON_LIMIT,
+    handoff_accept,
+    handoff_complete,
+    handoff_decline,
+    handoff_send,
     handoff_view,
     handoff_withdraw,
 )

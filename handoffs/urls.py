@@ -1,4 +1,4 @@
-"""Mounted at /handoffs/: notifications link to /handoffs/<id>/ (handoffs.services.handoff_path)."""
+"""Mounted at /handoffs/: notifications link to /handoffs/<id>/ (handoffs.selectors.handoff_path)."""
 
 from django.urls import path
 

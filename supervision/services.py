@@ -20,7 +20,7 @@ from cases.breakglass import break_glass_path
 from cases.inputs import FieldErrors, clean_choice, clean_datetime, clean_text
 from cases.models import BreakGlassUse, Consent, Handoff
 from config.exceptions import NotFound
-from handoffs.services import handoff_path
+from handoffs.selectors import handoff_path
 from notifications.models import Deadline
 from notifications.services import deadline_close, deadline_create
 from permissions.policy import CASE_ROLES

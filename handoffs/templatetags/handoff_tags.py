@@ -9,7 +9,7 @@ from cases.deadlines import DONE, case_deadline_actions, case_deadline_list
 from cases.models import HandoffStatus
 from permissions.categories import CaseRight
 
-from ..services import handoff_is_overdue, handoff_list_for_case, handoff_list_for_user
+from ..selectors import handoff_is_overdue, handoff_list_for_case, handoff_list_for_user
 
 register = template.Library()
 

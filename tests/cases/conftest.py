@@ -14,7 +14,8 @@ from agencies.models import Membership
 from cases.models import Case, Consent, Handoff, HandoffKind, Urgency
 from cases.selectors import case_get_for_user
 from cases.services import action_log, case_open, consent_record
-from handoffs.services import consented_categories, handoff_accept, handoff_send
+from handoffs.selectors import consented_categories
+from handoffs.services import handoff_accept, handoff_send
 from notifications.loaders import time_limit_load_reference
 from notifications.models import LegalTimeLimit
 from permissions.categories import GENERAL, DataCategory

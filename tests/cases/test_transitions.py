@@ -16,15 +16,8 @@ from cases.models import CASE_STATUS_MACHINE, CASE_TRANSITIONS, HANDOFF_MACHINE,
 from cases.services import case_change_status
 from cases.takedowns import TAKEDOWN_MACHINE, takedown_actions, takedown_outcome_record, takedown_request_record
 from cases.transitions import TransitionNotAllowed
-from handoffs.services import (
-    handoff_accept,
-    handoff_actions_for,
-    handoff_complete,
-    handoff_decline,
-    handoff_get_for_user,
-    handoff_send,
-    handoff_withdraw,
-)
+from handoffs.selectors import handoff_actions_for, handoff_get_for_user
+from handoffs.services import handoff_accept, handoff_complete, handoff_decline, handoff_send, handoff_withdraw
 from notifications.models import Deadline
 from privacy.models import REQUEST_MACHINE, AccessPackage, DataSubjectRequest
 from privacy.services import (

@@ -10,13 +10,11 @@ from audit.models import AuditEvent
 from cases.models import CaseEvent, Handoff
 from cases.services import case_timeline
 from config.exceptions import NotFound
+from handoffs.selectors import handoff_get_for_user, handoff_list_for_user, handoff_path
 from handoffs.services import (
     handoff_accept,
     handoff_complete,
     handoff_decline,
-    handoff_get_for_user,
-    handoff_list_for_user,
-    handoff_path,
     handoff_send,
     handoff_view,
     handoff_withdraw,

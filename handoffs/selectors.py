@@ -1,0 +1,251 @@
+"""Handoffs, read: a user's incoming and outgoing lists, one handoff with the reader's side of it
+(404 for anyone outside the two agencies), what that side may do next, its timeline, the agencies a
+case may be sent to with the categories their consents allow. No writes: those are
+handoffs.services."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib.auth.models import User
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.acting import acting_agency_pick
+from agencies.models import Agency, Membership
+from cases.models import (
+    HANDOFF_MACHINE,
+    HANDOFF_OPEN_STATUSES,
+    Case,
+    CaseEvent,
+    CaseEventType,
+    Consent,
+    Handoff,
+    HandoffStatus,
+    Incident,
+    TechForm,
+)
+from cases.sharing import handoff_acceptance_opens_case
+from cases.timeline import RENDERERS, TimelineEntry
+from config.exceptions import NotFound
+from permissions.categories import GENERAL
+from permissions.policy import CASE_ROLES
+
+
+def handoff_path(handoff_id: int) -> str:
+    """Where a handoff is read: notifications carry this path, never case content."""
+    return f"/handoffs/{handoff_id}/"
+
+
+@dataclass(frozen=True)
+class HandoffAccess:
+    handoff: Handoff
+    # "sender" for members of the sending agency, "receiver" for members of the receiving one.
+    side: str
+    agency: Agency
+    # Whether the user acts for `agency` (agencies.acting): a person of several agencies answers or
+    # withdraws a handoff only while acting for its side; None when they must choose first.
+    acting: bool | None = True
+
+    @property
+    def is_receiver(self) -> bool:
+        return self.side == "receiver"
+
+    @property
+    def is_sender(self) -> bool:
+        return self.side == "sender"
+
+    @property
+    def sees_message(self) -> bool:
+        """The sender's message may carry case details: the receiver reads it while the handoff is
+        waiting or accepted, not after a decline, a withdrawal or the completion."""
+        return self.is_sender or self.handoff.status in HANDOFF_OPEN_STATUSES
+
+
+def _case_agency_ids(user: User) -> set[int]:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return set()
+    memberships = Membership.objects.filter(user=user, role__in=CASE_ROLES, agency__active=True)
+    return set(memberships.values_list("agency_id", flat=True))
+
+
+def handoff_list_for_user(*, user: User, direction: str = "incoming", status: str | None = None) -> QuerySet[Handoff]:
+    """Handoffs to (incoming) or from (outgoing) the user's agencies, newest first; of one status
+    when given."""
+    agency_ids = _case_agency_ids(user)
+    field = "to_agency_id__in" if direction == "incoming" else "from_agency_id__in"
+    qs = Handoff.objects.filter(**{field: agency_ids})
+    if status is not None:
+        qs = qs.filter(status=status)
+    return qs.select_related("case", "from_agency", "to_agency").order_by("-sent_at", "-id")
+
+
+def handoff_user_may_handle(*, user: User) -> bool:
+    """Whether the user works on cases (responder or supervisor of an active agency): only they
+    have handoff lists; analysts and agency admins never see a case."""
+    return bool(_case_agency_ids(user))
+
+
+def handoff_get_for_user(*, user: User, handoff_id: int, lock: bool = False) -> HandoffAccess:
+    """The handoff with the user's side of it, or NotFound for anyone in neither agency."""
+    agency_ids = _case_agency_ids(user)
+    qs = Handoff.objects.select_related(
+        "case", "from_agency", "to_agency", "case__lead_agency", "sent_by", "viewed_by", "responded_by", "closed_by",
+        # The case key comes with the handoff: its message and reasons open without a query.
+        "case__data_key",
+    )
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    try:
+        handoff = qs.get(Q(to_agency_id__in=agency_ids) | Q(from_agency_id__in=agency_ids), pk=handoff_id)
+    except (Handoff.DoesNotExist, ValueError, TypeError):
+        raise NotFound from None
+    acting_id = acting_agency_pick(member_agency_ids=agency_ids)
+    if handoff.from_agency_id in agency_ids and (
+        acting_id == handoff.from_agency_id or handoff.to_agency_id not in agency_ids
+    ):
+        side, agency = "sender", handoff.from_agency
+    else:
+        side, agency = "receiver", handoff.to_agency
+    acting = None if acting_id is None else acting_id == agency.pk
+    return HandoffAccess(handoff, side, agency, acting)
+
+
+def consented_categories(*, case: Case, agency: Agency, now: datetime.datetime | None = None) -> tuple[set, set]:
+    """(shareable, refused) categories for the agency under the consents in force: the agency's own
+    records and its sector's."""
+    consents = Consent.objects.in_force(now).filter(case=case).covering(agency)
+    granted: set[str] = set()
+    refused: set[str] = set()
+    for consent in consents:
+        granted |= set(consent.granted_categories)
+        refused |= set(consent.refused_categories)
+    return granted - refused, refused
+
+
+def handoff_actions_for(*, access: HandoffAccess) -> frozenset[str]:
+    """What the viewer's side may do with the handoff now: HANDOFF_MACHINE's actions that its state
+    allows and that belong to the viewer's side, as the services will allow them. Sending on after a
+    decline is offered to the sender while it still leads the case; handoff_send decides."""
+    if access.acting is False:
+        # A person of several agencies, acting for another one than this side's.
+        return frozenset()
+    return frozenset(HANDOFF_MACHINE.available(access.handoff, may=lambda side: side == access.side))
+
+
+@dataclass(frozen=True)
+class HandoffTriage:
+    """The case facts a receiver weighs before accepting: never a data category, and only when
+    accepting would show them anyway (cases.sharing.handoff_acceptance_opens_case)."""
+
+    risk_level: str
+    risk_label: str
+    incident_types: list[str]
+    # True: under 16; False: 16 or older; None: age unknown.
+    is_child: bool | None
+    is_minor: bool | None
+
+
+def handoff_triage(*, access: HandoffAccess) -> HandoffTriage | None:
+    """Risk level, incident types and child flag of a waiting handoff's case for its receiver;
+    None when accepting would not open the case to it (no consent in force for what is asked, no
+    override), or once the handoff is answered (the receiver reads the case itself then). Two or
+    three queries (survivor, consents, incidents with their forms)."""
+    handoff = access.handoff
+    if not access.is_receiver or handoff.status != HandoffStatus.SENT:
+        return None
+    if not handoff_acceptance_opens_case(handoff=handoff):
+        return None
+    case = Case.objects.select_related("survivor").get(pk=handoff.case_id)
+    types: list[str] = []
+    incidents = Incident.objects.filter(case=case).prefetch_related("tech_form_rows").order_by("occurred_on", "id")
+    for incident in incidents:
+        label = str(incident.get_gbv_type_display())
+        forms = sorted(str(TechForm(row.form).label) for row in incident.tech_form_rows.all())
+        if forms:
+            label = f"{label} ({', '.join(forms)})"
+        if label not in types:
+            types.append(label)
+    return HandoffTriage(
+        risk_level=case.risk_level, risk_label=str(case.get_risk_level_display()), incident_types=types,
+        is_child=case.survivor.is_child, is_minor=case.survivor.is_minor,
+    )
+
+
+def handoff_is_overdue(handoff: Handoff, *, now: datetime.datetime | None = None) -> bool:
+    return handoff.status == HandoffStatus.SENT and handoff.due_at <= (now or timezone.now())
+
+
+def _person_name(user: User | None) -> str:
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
+# The handoff's own words on the line of the event that produced them.
+_EVENT_DETAILS = {
+    CaseEventType.HANDOFF_DECLINED: "decline_reason",
+    CaseEventType.HANDOFF_WITHDRAWN: "withdraw_reason",
+    CaseEventType.HANDOFF_COMPLETED: "outcome",
+}
+
+
+def handoff_timeline(*, access: HandoffAccess) -> list[TimelineEntry]:
+    """The handoff's story, oldest first: its case events (sent, answered, lead moved, withdrawn,
+    completed) with the reasons and the outcome, and the receiving agency's first look, which is a
+    field of the handoff rather than an event. One query. Both sides read all of it: none of it is
+    survivor data."""
+    handoff = access.handoff
+    events = list(
+        CaseEvent.objects.filter(case_id=handoff.case_id, data__handoff_id=handoff.pk)
+        .select_related("agency", "actor")
+        .order_by("at", "id")
+    )
+    entries = []
+    for event in events:
+        agency = event.agency.name if event.agency else _("The system")
+        render = RENDERERS.get(event.type)
+        sentence = render(event, agency) if render else _("%(agency)s updated the handoff.") % {"agency": agency}
+        field = _EVENT_DETAILS.get(event.type)
+        entries.append(TimelineEntry(
+            at=event.at, type=event.type, category=event.category, agency=agency, actor=_person_name(event.actor),
+            sentence=sentence, details=getattr(handoff, field) if field else "",
+        ))
+    if handoff.viewed_at is not None:
+        agency = handoff.to_agency.name
+        entries.append(TimelineEntry(
+            at=handoff.viewed_at, type="handoff_viewed", category=GENERAL, agency=agency,
+            actor=_person_name(handoff.viewed_by), sentence=_("%(agency)s opened the handoff.") % {"agency": agency},
+        ))
+    # Stable: an answer given on first opening keeps "opened" before "accepted".
+    viewed_first = {"handoff_viewed": 0}
+    entries.sort(key=lambda entry: (entry.at, viewed_first.get(entry.type, 1)))
+    return entries
+
+
+def handoff_receivers(*, case: Case, from_agency: Agency) -> tuple[list[Agency], dict[int, tuple[set, set]]]:
+    """Agencies the case can be handed to (active, not the sender), and for each agency that the
+    survivor's consent in force covers (by name or by sector) what it allows: (shareable, refused)
+    categories, as consented_categories computes them for one agency. Two queries."""
+    consents = list(Consent.objects.in_force().filter(case=case).values_list(
+        "receiving_agency_id", "receiving_sector", "granted_categories", "refused_categories"))
+    agencies = list(Agency.objects.filter(active=True).exclude(pk=from_agency.pk).select_related("province"))
+    allowed: dict[int, tuple[set, set]] = {}
+    for agency in agencies:
+        applying = [(g, r) for agency_id, sector, g, r in consents
+                    if agency_id == agency.pk or (sector and sector == agency.sector)]
+        if applying:
+            granted = {c for g, _r in applying for c in g}
+            refused = {c for _g, r in applying for c in r}
+            allowed[agency.pk] = (granted - refused, refused)
+    return agencies, allowed
+
+
+def handoff_list_for_case(*, case: Case, agency: Agency | None) -> QuerySet[Handoff]:
+    """The case's handoffs that the agency sent or received, newest first: another agency's
+    referral of the same case is not its business."""
+    if agency is None:
+        return Handoff.objects.none()
+    return (
+        Handoff.objects.filter(Q(from_agency=agency) | Q(to_agency=agency), case=case)
+        .select_related("from_agency", "to_agency")
+        .order_by("-sent_at", "-id")
+    )
