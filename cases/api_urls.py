@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, takedown_api
+from . import api
 
 app_name = "cases-api"
 
@@ -15,7 +15,4 @@ urlpatterns = [
         name="consent-withdraw",
     ),
     path("cases/<int:case_id>/timeline/", api.TimelineApi.as_view(), name="timeline"),
-    path("cases/<int:case_id>/takedowns/", takedown_api.TakedownCollectionApi.as_view(), name="takedowns"),
-    path("cases/<int:case_id>/takedowns/<int:takedown_id>/outcome/", takedown_api.TakedownOutcomeApi.as_view(),
-         name="takedown-outcome"),
 ]

@@ -710,7 +710,7 @@ class TakedownRequest(models.Model):
     stored, nor its address: only a keyed hash of the reference the responder gave (an address, the
     platform's ID of the post, or a hash from an image-hashing tool), enough to see that two
     requests are about the same content. Logged as an Action of type takedown_requested, whose data
-    category decides who reads it. Services: cases.takedowns."""
+    category decides who reads it. Services: takedowns.services."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="takedown_requests")
     action = models.OneToOneField(Action, on_delete=models.CASCADE, related_name="takedown_request")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import intake_views, takedown_views, views
+from . import intake_views, views
 
 app_name = "cases"
 
@@ -17,7 +17,4 @@ urlpatterns = [
     path("<int:case_id>/actions/new/", views.action_log_page, name="action-log"),
     path("<int:case_id>/consents/new/", views.consent_record_page, name="consent-record"),
     path("<int:case_id>/consents/<int:consent_id>/withdraw/", views.consent_withdraw_page, name="consent-withdraw"),
-    path("<int:case_id>/takedowns/new/", takedown_views.takedown_request_page, name="takedown-request"),
-    path("<int:case_id>/takedowns/<int:takedown_id>/outcome/", takedown_views.takedown_outcome_page,
-         name="takedown-outcome"),
 ]

@@ -5,6 +5,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from accounts import mfa_views
+from cases import api_urls as case_api_urls
+from cases import urls as case_urls
+from takedowns import api_urls as takedown_api_urls
+from takedowns import urls as takedown_urls
 
 from . import views
 
@@ -30,8 +34,9 @@ urlpatterns = [
         SpectacularRedocView.as_view(url_name="api-schema", template_name="api_docs/redoc.html")), name="api-redoc"),
     path("", include("accounts.urls")),
     path("agencies/", include("agencies.urls")),
-    path("cases/", include("cases.urls")),
-    path("api/", include("cases.api_urls")),
+    # Takedowns are their own app, their URLs keep the case namespaces they were named in.
+    path("cases/", include((case_urls.urlpatterns + takedown_urls.urlpatterns, case_urls.app_name))),
+    path("api/", include((case_api_urls.urlpatterns + takedown_api_urls.urlpatterns, case_api_urls.app_name))),
     path("cases/", include("cases.deadline_urls")),
     path("handoffs/", include("handoffs.urls")),
     path("api/", include("handoffs.api_urls")),

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "permissions",
     "cases",
     "handoffs",
+    "takedowns",
     "notifications",
     "reports",
     "supervision",

@@ -35,10 +35,10 @@ from schemathesis.specs.openapi.checks import (
 from audit.breaches import breach_record
 from cases.selectors import case_get_for_user
 from cases.services import consent_record
-from cases.takedowns import takedown_request_record
 from notifications.models import Deadline, Notification
 from privacy.services import legal_hold_place, privacy_request_record
 from reports.services import monthly_reports_build
+from takedowns.services import takedown_request_record
 from tests.cases.conftest import medical_consent
 from tests.support.api_tokens import api_token_for
 

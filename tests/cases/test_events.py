@@ -17,10 +17,10 @@ from cases.deadlines import case_deadline_done, case_deadline_set
 from cases.events import WRITERS, DeadlineClosure
 from cases.models import CaseEvent, CaseEventType, Consent, Handoff, TakedownRequest
 from cases.services import action_log, case_change_status
-from cases.takedowns import takedown_outcome_record, takedown_request_record
 from cases.timeline import RENDERERS, case_timeline, event_sentence
 from notifications.models import Deadline
 from notifications.services import deadline_create, deadline_sweep
+from takedowns.services import takedown_outcome_record, takedown_request_record
 from tests.cases.services_helpers import access_for, consent_data, open_case, refer, survivor_data
 
 pytestmark = pytest.mark.usefixtures("time_limits")

@@ -22,12 +22,12 @@ from cases.fields import EncryptedTextField
 from cases.models import Action, BreakGlassUse, Case, Consent, Handoff, Survivor
 from cases.selectors import case_get_for_user
 from cases.services import consent_record, consent_withdraw, survivor_update
-from cases.takedowns import takedown_request_record
 from handoffs.services import handoff_accept, handoff_complete, handoff_decline, handoff_send, handoff_withdraw
 from notifications.delivery import outbox_deliver
 from notifications.models import OutboxMessage
 from supervision.models import BreakGlassReview, ConsentOverrideReview, HandoffReview
 from supervision.services import break_glass_review_create, consent_override_review_create, handoff_review_create
+from takedowns.services import takedown_request_record
 from tests.conftest import make_user
 
 from .conftest import incident_payload

@@ -19,9 +19,9 @@ from cases import intake
 from cases.deadlines import case_deadline_set
 from cases.selectors import case_get_for_user
 from cases.services import consent_record
-from cases.takedowns import takedown_request_record
 from handoffs.services import handoff_accept, handoff_send
 from permissions.categories import GENERAL, DataCategory
+from takedowns.services import takedown_request_record
 from tests.cases.conftest import (
     ACTIONS,
     ALL_CATEGORIES,
@@ -191,11 +191,14 @@ def test_permission_matrix(row, role_index, world, shared_case, api, web):
 
 
 def test_the_matrix_covers_every_case_url():
-    """A new case endpoint or page must get its row: every route of cases.urls and cases.api_urls is here."""
+    """A new case endpoint or page must get its row: every route of cases.urls and cases.api_urls (with
+    the takedowns' mounted beside them) is here."""
     from cases import api_urls, urls
+    from takedowns import api_urls as takedown_api_urls
+    from takedowns import urls as takedown_urls
 
     rows = {row[0].split()[1] for row in MATRIX}
-    prefixes = {api_urls: "/api/", urls: "/cases/"}
+    prefixes = {api_urls: "/api/", urls: "/cases/", takedown_api_urls: "/api/", takedown_urls: "/cases/"}
     for module, prefix in prefixes.items():
         for pattern in module.urlpatterns:
             route = prefix + str(pattern.pattern).replace("<int:case_id>", "{case}").replace(
@@ -394,7 +397,9 @@ def test_handoff_permission_matrix(row, role_index, world, time_limits, api, web
 
 
 def test_the_handoff_matrix_covers_every_handoff_and_deadline_url():
-    from cases import deadline_urls, handoff_api_urls, handoff_urls
+    from cases import deadline_urls
+    from handoffs import api_urls as handoff_api_urls
+    from handoffs import urls as handoff_urls
 
     rows = {row[0].split()[1].split("?")[0] for row in HANDOFF_MATRIX}
     prefixes = {handoff_api_urls: "/api/", handoff_urls: "/handoffs/", deadline_urls: "/cases/"}

@@ -14,7 +14,6 @@ from django.utils import timezone
 from cases.deadlines import CASE_DEADLINE_MACHINE, case_deadline_actions, case_deadline_done, case_deadline_set
 from cases.models import CASE_STATUS_MACHINE, CASE_TRANSITIONS, HANDOFF_MACHINE, Case, Consent, Handoff
 from cases.services import case_change_status
-from cases.takedowns import TAKEDOWN_MACHINE, takedown_actions, takedown_outcome_record, takedown_request_record
 from cases.transitions import TransitionNotAllowed
 from handoffs.selectors import handoff_actions_for, handoff_get_for_user
 from handoffs.services import handoff_accept, handoff_complete, handoff_decline, handoff_send, handoff_withdraw
@@ -28,6 +27,7 @@ from privacy.services import (
     privacy_request_decide,
     privacy_request_record,
 )
+from takedowns.services import TAKEDOWN_MACHINE, takedown_actions, takedown_outcome_record, takedown_request_record
 from tests.cases.services_helpers import access_for, consent_data, open_case, referral_data
 
 pytestmark = pytest.mark.django_db
@@ -149,7 +149,7 @@ def test_one_open_handoff_per_agency_is_a_database_rule(world, case, api):
 
 
 def test_a_lost_race_is_the_domain_error(world, case, monkeypatch):
-    from cases import handoffs
+    from handoffs import services as handoffs
 
     _handoff_in(world, case, "referral", "sent")
     # As if the other send committed between this one's check and its insert.

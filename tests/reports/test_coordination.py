@@ -19,7 +19,6 @@ from cases.models import Case, Handoff
 from cases.selectors import case_get_for_user
 from cases.services import action_log, consent_record
 from cases.sharing import case_permissions_sync
-from cases.takedowns import takedown_outcome_record, takedown_request_record
 from handoffs.services import handoff_accept, handoff_complete, handoff_decline, handoff_send, handoff_withdraw
 from notifications.loaders import time_limit_load_reference
 from notifications.models import Deadline, LegalTimeLimit
@@ -28,6 +27,7 @@ from reports import coordination
 from reports.coordination import URGENCIES, StatisticDraft, grouped_medians, month_statistics
 from reports.indicators import INDICATORS, Month, month_drafts, month_scope_provinces, month_snapshot
 from reports.publication import month_publishable, statistic_data
+from takedowns.services import takedown_outcome_record, takedown_request_record
 from tests.conftest import make_user
 
 from .conftest import OCTOBER, local, make_case

@@ -2,22 +2,22 @@
 
 Access first, input second (as the handoff API): a case that is not shared with the caller is 404,
 a missing right 403, and only then is the body checked (400 with messages by field). Writes go
-through cases.takedowns.
+through takedowns.services.
 """
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from cases.api import _text
+from cases.models import TakedownOutcome, TakedownPlatform
+from cases.selectors import case_get_for_user
+from cases.serializers import AgencyRefSerializer
+from cases.services import case_view
 from config.api import ApiView, DateTimeField, StrictInputSerializer, TextField, responses
 from permissions.categories import ACTION_CATEGORY_CHOICES, CaseRight
 
-from .api import _text
-from .models import TakedownOutcome, TakedownPlatform
-from .selectors import case_get_for_user
-from .serializers import AgencyRefSerializer
-from .services import case_view
-from .takedowns import (
+from .services import (
     REFERENCE_LIMIT,
     takedown_actions,
     takedown_list_for_case,

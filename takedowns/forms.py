@@ -1,15 +1,15 @@
 """Forms of the takedown pages: record a request, record its outcome. Checks of meaning stay in
-cases.takedowns; these only turn form fields into the service's input."""
+takedowns.services; these only turn form fields into the service's input."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cases.forms import ServiceErrorsMixin
+from cases.inputs import ACTION_DEFAULT_CATEGORY, TEXT_LIMITS
+from cases.models import ActionType, TakedownOutcome, TakedownPlatform
 from permissions.categories import ACTION_CATEGORY_CHOICES
 
-from .forms import ServiceErrorsMixin
-from .inputs import ACTION_DEFAULT_CATEGORY, TEXT_LIMITS
-from .models import ActionType, TakedownOutcome, TakedownPlatform
-from .takedowns import REFERENCE_LIMIT
+from .services import REFERENCE_LIMIT
 
 
 class TakedownRequestForm(ServiceErrorsMixin, forms.Form):

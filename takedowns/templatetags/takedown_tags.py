@@ -3,10 +3,10 @@ and the forms to record a request and an outcome."""
 
 from django import template
 
+from cases.models import TakedownOutcome
 from permissions.categories import CaseRight
 
-from ..models import TakedownOutcome
-from ..takedowns import takedown_actions, takedown_list_for_case
+from ..services import takedown_actions, takedown_list_for_case
 
 register = template.Library()
 

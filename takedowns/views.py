@@ -1,6 +1,6 @@
 """Takedown pages: record a request (its own page, reached from the case page) and record an
 outcome (a small form on the case page). Thin: access through case_get_for_user, writes through
-cases.takedowns, POST-redirect-GET with a message."""
+takedowns.services, POST-redirect-GET with a message."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,11 +9,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cases.selectors import case_get_for_user
 from permissions.categories import CaseRight
 
-from .selectors import case_get_for_user
-from .takedown_forms import TakedownOutcomeForm, TakedownRequestForm
-from .takedowns import takedown_outcome_record, takedown_request_record
+from .forms import TakedownOutcomeForm, TakedownRequestForm
+from .services import takedown_outcome_record, takedown_request_record
 
 
 @login_required

@@ -21,11 +21,8 @@ from django.utils.translation import gettext as _
 
 from audit.models import AuditAction
 from audit.services import audit_record
-from config.exceptions import NotFound
-from permissions.categories import GENERAL, CaseRight
-
-from . import events
-from .inputs import (
+from cases import events
+from cases.inputs import (
     CLOCK_SKEW,
     FieldErrors,
     clean_action,
@@ -34,10 +31,12 @@ from .inputs import (
     clean_text,
     reject_unknown,
 )
-from .models import ActionType, TakedownOutcome, TakedownPlatform, TakedownRequest
-from .selectors import CaseAccess
-from .services import action_log
-from .transitions import StateMachine, transition
+from cases.models import ActionType, TakedownOutcome, TakedownPlatform, TakedownRequest
+from cases.selectors import CaseAccess
+from cases.services import action_log
+from cases.transitions import StateMachine, transition
+from config.exceptions import NotFound
+from permissions.categories import GENERAL, CaseRight
 
 REQUEST_FIELDS = ("platform", "content_reference", "occurred_at", "category", "text")
 OUTCOME_FIELDS = ("outcome", "resolved_at")

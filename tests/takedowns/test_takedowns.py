@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from audit.models import AuditEvent
 from cases.models import Action, CaseEvent, TakedownRequest
 from cases.selectors import case_get_for_user
-from cases.takedowns import (
+from takedowns.services import (
     content_reference_hash,
     takedown_list_for_case,
     takedown_outcome_record,
