@@ -17,13 +17,8 @@ from cases.services import case_view
 from config.api import ApiView, DateTimeField, StrictInputSerializer, TextField, responses
 from permissions.categories import ACTION_CATEGORY_CHOICES, CaseRight
 
-from .services import (
-    REFERENCE_LIMIT,
-    takedown_actions,
-    takedown_list_for_case,
-    takedown_outcome_record,
-    takedown_request_record,
-)
+from .selectors import takedown_actions, takedown_list_for_case
+from .services import REFERENCE_LIMIT, takedown_outcome_record, takedown_request_record
 
 
 class TakedownSerializer(serializers.Serializer):

@@ -15,7 +15,6 @@ from urllib.parse import urlsplit, urlunsplit
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,27 +33,14 @@ from cases.inputs import (
 from cases.models import ActionType, TakedownOutcome, TakedownPlatform, TakedownRequest
 from cases.selectors import CaseAccess
 from cases.services import action_log
-from cases.transitions import StateMachine, transition
 from config.exceptions import NotFound
 from permissions.categories import GENERAL, CaseRight
+
+from .selectors import TAKEDOWN_MACHINE, takedown_list_for_case
 
 REQUEST_FIELDS = ("platform", "content_reference", "occurred_at", "category", "text")
 OUTCOME_FIELDS = ("outcome", "resolved_at")
 REFERENCE_LIMIT = 2000
-
-# The outcome of a request (cases.transitions): each action records the outcome it is named after.
-# A later outcome replaces an earlier one (the same one again corrects its time); a request goes back
-# to pending only from an outcome. The service, the case page's choices and the API's
-# allowed_actions all read this table.
-_RESOLVED = [o for o in TakedownOutcome.values if o != TakedownOutcome.PENDING]
-TAKEDOWN_MACHINE = StateMachine(
-    field="outcome", states=tuple(TakedownOutcome.values),
-    transitions=(
-        *(transition(outcome, TakedownOutcome.values, outcome, CaseRight.LOG_ACTION) for outcome in _RESOLVED),
-        transition(TakedownOutcome.PENDING, _RESOLVED, TakedownOutcome.PENDING, CaseRight.LOG_ACTION),
-    ),
-    wrong_state=lambda takedown: _("This outcome is already recorded."),
-)
 
 
 def content_reference_normalize(reference: str) -> str:
@@ -73,24 +59,6 @@ def content_reference_hash(reference: str) -> str:
     cannot be read back nor confirmed by hashing a guess without the key."""
     key = settings.SEARCH_HASH_KEY.encode()
     return hmac.new(key, content_reference_normalize(reference).encode(), hashlib.sha256).hexdigest()
-
-
-def takedown_list_for_case(*, access: CaseAccess) -> QuerySet[TakedownRequest]:
-    """The case's takedown requests whose action the viewer may read (by its data category)."""
-    visible = {GENERAL, *access.categories}
-    return (
-        TakedownRequest.objects.filter(case=access.case, action__category__in=visible)
-        .select_related("action", "action__agency")
-        .order_by("-requested_at", "-id")
-    )
-
-
-def takedown_actions(*, access: CaseAccess, takedown: TakedownRequest) -> list[str]:
-    """The outcomes the viewer may record on the request now, in TakedownOutcome's order: the case
-    page's choices and the API's allowed_actions. Nothing for a person who may only read."""
-    if access.agency is None or access.must_choose_agency:
-        return []
-    return TAKEDOWN_MACHINE.available(takedown, may=access.can)
 
 
 def _sensitive(category: str) -> list[str]:

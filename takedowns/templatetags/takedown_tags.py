@@ -6,7 +6,7 @@ from django import template
 from cases.models import TakedownOutcome
 from permissions.categories import CaseRight
 
-from ..services import takedown_actions, takedown_list_for_case
+from ..selectors import takedown_actions, takedown_list_for_case
 
 register = template.Library()
 

@@ -27,7 +27,8 @@ from privacy.services import (
     privacy_request_decide,
     privacy_request_record,
 )
-from takedowns.services import TAKEDOWN_MACHINE, takedown_actions, takedown_outcome_record, takedown_request_record
+from takedowns.selectors import TAKEDOWN_MACHINE, takedown_actions
+from takedowns.services import takedown_outcome_record, takedown_request_record
 from tests.cases.services_helpers import access_for, consent_data, open_case, referral_data
 
 pytestmark = pytest.mark.django_db

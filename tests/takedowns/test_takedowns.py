@@ -11,12 +11,8 @@ from django.utils import timezone, translation
 from audit.models import AuditEvent
 from cases.models import Action, CaseEvent, TakedownRequest
 from cases.selectors import case_get_for_user
-from takedowns.services import (
-    content_reference_hash,
-    takedown_list_for_case,
-    takedown_outcome_record,
-    takedown_request_record,
-)
+from takedowns.selectors import takedown_list_for_case
+from takedowns.services import content_reference_hash, takedown_outcome_record, takedown_request_record
 
 URL = "https://www.facebook.com/photo/?fbid=1234567890&set=a.99"
 
