@@ -21,12 +21,5 @@ class CasesConfig(AppConfig):
 
         for signal in (request_started, request_finished, task_prerun, task_postrun):
             signal.connect(key_cache_clear, dispatch_uid=f"cases.key_cache_clear.{id(signal)}")
-        # The deadline sweep (notifications) tells a case deadline's overdue and escalated stages
-        # here, on the case's timeline, without importing cases.
-        from notifications.signals import deadline_stage_reached
-
-        from .deadlines import deadline_stage_timeline
-
-        deadline_stage_reached.connect(deadline_stage_timeline, dispatch_uid="cases.deadline_stage_timeline")
         # Connects the sign-in receiver that offers unfinished intake drafts again.
         from . import intake  # noqa: F401

@@ -43,6 +43,12 @@ User = AbstractUser
 CASE_CHANGE_FIELDS = frozenset({"risk_level", "responsible", "statistics_consent"})
 
 
+# The legal time limits a case starts (deadlines.services), by their code in
+# notifications/data/time_limits.yaml; the timeline names them.
+CHILD_SUPPORT_PLAN = "child_support_plan"
+CHILD_SERIOUS_RISK = "child_serious_risk_intervention"
+
+
 class DeadlineClosure(models.TextChoices):
     """Why a case deadline closed, as its timeline line says."""
 
@@ -220,9 +226,9 @@ def takedown_outcome_recorded(*, takedown: TakedownRequest, actor: User | None, 
                          "previous": previous})
 
 
-# --- Deadlines of the case (cases.deadlines) -------------------------------------------------------
+# --- Deadlines of the case (deadlines.services) -------------------------------------------------------
 # Legal time limits, follow-ups and action plans: the deadlines every viewer of the case sees on it
-# (cases.deadlines.case_deadline_list). A handoff's response deadline is the handoff's story.
+# (deadlines.services.case_deadline_list). A handoff's response deadline is the handoff's story.
 
 
 def _deadline(deadline: Deadline, type: CaseEventType, *, actor: User | None, agency: Agency | None,

@@ -23,9 +23,8 @@ from audit.services import audit_record
 from config.exceptions import NotFound
 from permissions.categories import GENERAL, CaseRight, DataCategory
 
-from . import events
+from . import events, signals
 from .crypto import phone_search_hash
-from .deadlines import case_deadlines_after_action, case_deadlines_after_close, case_legal_deadlines_start
 from .inputs import (
     CASE_UPDATE_FIELDS,
     CONTACT_FIELDS,
@@ -223,7 +222,7 @@ def case_open(
     if consent_values is not None:
         consent_row = _consent_create(case=case, values=consent_values, actor=actor, agency=agency, now=opened_at)
     case_permissions_sync(case=case)
-    case_legal_deadlines_start(case=case, opened_at=opened_at)
+    signals.case_opened.send(sender=Case, case=case, opened_at=opened_at)
 
     entered = [field for field, value in survivor_values.items() if value]
     audit_record(actor=actor, action=AuditAction.CREATE, case_id=case.pk, agency_id=agency.pk,
@@ -328,7 +327,7 @@ def case_change_status(*, access: CaseAccess, actor, status: str, close_reason: 
     case.save(update_fields=["status", "closed_at", "close_reason", "updated_at"])
     events.status_changed(case=case, actor=actor, agency=agency, at=now, old=old, new=status)
     if status == CaseStatus.CLOSED:
-        case_deadlines_after_close(case=case, actor=actor, agency=agency, at=now)
+        signals.case_closed.send(sender=Case, case=case, actor=actor, agency=agency, at=now)
     audit_record(actor=actor, action=AuditAction.CHANGE, case_id=case.pk, agency_id=agency.pk,
                  target=f"case:{case.pk}", details={"status": [old, status]})
     return case
@@ -417,7 +416,7 @@ def action_log(*, access: CaseAccess, actor, data: dict) -> Action:
     action = Action.objects.create(case=access.case, actor=actor, agency=agency, created_at=now, **values)
     events.action_logged(action=action)
     _touch(access.case, now)
-    case_deadlines_after_action(case=access.case, action=action)
+    signals.action_logged.send(sender=Case, case=access.case, action=action)
     audit_record(actor=actor, action=AuditAction.CREATE, case_id=access.case.pk, agency_id=agency.pk,
                  categories=_sensitive([action.category]), target=f"action:{action.pk}",
                  details={"type": action.type})

@@ -21,8 +21,7 @@ from agencies.models import Sector
 from notifications.models import Deadline
 from permissions.categories import GENERAL, DataCategory
 
-from .deadlines import CHILD_SERIOUS_RISK, CHILD_SUPPORT_PLAN
-from .events import DeadlineClosure
+from .events import CHILD_SERIOUS_RISK, CHILD_SUPPORT_PLAN, DeadlineClosure
 from .models import (
     Action,
     ActionType,
@@ -188,7 +187,7 @@ def _takedown_outcome(event: CaseEvent, agency: str) -> str:
     return _("%(agency)s recorded the outcome of the takedown request to %(platform)s: %(outcome)s.") % values
 
 
-# The legal time limits a case starts (cases.deadlines), by their rule's description (the texts of
+# The legal time limits a case starts (deadlines.services), by their rule's description (the texts of
 # notifications/data/time_limits.yaml, translated in the catalogue): no query per line.
 LEGAL_LIMIT_NAMES = {
     CHILD_SERIOUS_RISK: gettext_lazy("Child at serious risk: emergency intervention"),

@@ -7,6 +7,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from accounts import mfa_views
 from cases import api_urls as case_api_urls
 from cases import urls as case_urls
+from deadlines import api_urls as deadline_api_urls
+from handoffs import api_urls as handoff_api_urls
 from takedowns import api_urls as takedown_api_urls
 from takedowns import urls as takedown_urls
 
@@ -34,12 +36,12 @@ urlpatterns = [
         SpectacularRedocView.as_view(url_name="api-schema", template_name="api_docs/redoc.html")), name="api-redoc"),
     path("", include("accounts.urls")),
     path("agencies/", include("agencies.urls")),
-    # Takedowns are their own app, their URLs keep the case namespaces they were named in.
+    # Takedowns and deadlines are apps of their own; their URLs keep the namespaces they were named in.
     path("cases/", include((case_urls.urlpatterns + takedown_urls.urlpatterns, case_urls.app_name))),
     path("api/", include((case_api_urls.urlpatterns + takedown_api_urls.urlpatterns, case_api_urls.app_name))),
-    path("cases/", include("cases.deadline_urls")),
+    path("cases/", include("deadlines.urls")),
     path("handoffs/", include("handoffs.urls")),
-    path("api/", include("handoffs.api_urls")),
+    path("api/", include((handoff_api_urls.urlpatterns + deadline_api_urls.urlpatterns, handoff_api_urls.app_name))),
     path("notifications/", include("notifications.urls")),
     path("api/", include("notifications.api_urls")),
     path("reports/", include("reports.urls")),

@@ -1,8 +1,6 @@
-"""Mounted under /api/: handoffs, and the deadlines of a case."""
+"""Mounted under /api/: handoffs (with the deadlines API beside them in this namespace, config.urls)."""
 
 from django.urls import path
-
-from cases import deadline_api
 
 from . import apis as handoff_api
 
@@ -16,7 +14,4 @@ urlpatterns = [
     path("handoffs/<int:handoff_id>/decline/", handoff_api.HandoffDeclineApi.as_view(), name="decline"),
     path("handoffs/<int:handoff_id>/withdraw/", handoff_api.HandoffWithdrawApi.as_view(), name="withdraw"),
     path("handoffs/<int:handoff_id>/complete/", handoff_api.HandoffCompleteApi.as_view(), name="complete"),
-    path("cases/<int:case_id>/deadlines/", deadline_api.CaseDeadlineCollectionApi.as_view(), name="deadlines"),
-    path("cases/<int:case_id>/deadlines/<int:deadline_id>/done/", deadline_api.CaseDeadlineDoneApi.as_view(),
-         name="deadline-done"),
 ]

@@ -9,7 +9,6 @@ from agencies.models import Sector
 from cases.forms import ServiceErrorsMixin, _consent_fields
 from cases.inputs import TEXT_LIMITS
 from cases.models import HandoffKind, HandoffService, HandoffStatus, Urgency
-from notifications.models import Deadline
 from permissions.categories import DataCategory
 
 from .services import MESSAGE_LIMIT, REASON_LIMIT
@@ -167,19 +166,3 @@ class OutcomeForm(ServiceErrorsMixin, forms.Form):
 
 class HandoffFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=[("", _("All"))] + HandoffStatus.choices, required=False)
-
-
-class CaseDeadlineForm(ServiceErrorsMixin, forms.Form):
-    kind = forms.ChoiceField(
-        label=_("Kind"), widget=forms.RadioSelect, initial=Deadline.Kind.FOLLOW_UP,
-        choices=[(Deadline.Kind.FOLLOW_UP, Deadline.Kind.FOLLOW_UP.label),
-                 (Deadline.Kind.ACTION_PLAN, Deadline.Kind.ACTION_PLAN.label)],
-    )
-    due_at = forms.DateTimeField(
-        label=_("Due"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text=_("Viet Nam time. You are reminded before it; your supervisors are told if it passes."),
-    )
-
-    def service_data(self) -> dict:
-        return dict(self.cleaned_data)
-

@@ -36,6 +36,6 @@ def holiday_added(sender, instance, raw=False, **kwargs):
 # Sent by the deadline sweep inside the transaction that moves a deadline to its next stage, once
 # the stage's notifications are written: kwargs `deadline`, `stage` (the stage reached: reminded,
 # overdue, escalated) and `at` (the stage's own time: the reminder, due or escalation time). A
-# receiver's failure rolls the stage back; the sweep tries it again next minute. cases.deadlines
+# receiver's failure rolls the stage back; the sweep tries it again next minute. deadlines.services
 # tells the case's timeline.
 deadline_stage_reached = Signal()

@@ -14,8 +14,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = {
-    "accounts", "agencies", "permissions", "cases", "handoffs", "takedowns", "notifications", "reports",
-    "audit", "supervision", "privacy",
+    "accounts", "agencies", "permissions", "cases", "handoffs", "takedowns", "deadlines", "notifications",
+    "reports", "audit", "supervision", "privacy",
 }
 
 

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "cases",
     "handoffs",
     "takedowns",
+    "deadlines",
     "notifications",
     "reports",
     "supervision",

@@ -10,8 +10,8 @@ from rest_framework.throttling import BaseThrottle
 
 from audit.breach_apis import BreachesApi
 from cases.api import CaseCollectionApi, CaseItemApi
-from cases.deadline_api import CaseDeadlineCollectionApi
 from config.api import flatten_errors
+from deadlines.apis import CaseDeadlineCollectionApi
 from privacy.api import CaseHoldCollectionApi
 from takedowns.apis import TakedownCollectionApi
 from tests.cases.conftest import open_payload

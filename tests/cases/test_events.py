@@ -13,11 +13,11 @@ from django.conf import settings
 from django.utils import timezone, translation
 
 from cases import events
-from cases.deadlines import case_deadline_done, case_deadline_set
 from cases.events import WRITERS, DeadlineClosure
 from cases.models import CaseEvent, CaseEventType, Consent, Handoff, TakedownRequest
 from cases.services import action_log, case_change_status
 from cases.timeline import RENDERERS, case_timeline, event_sentence
+from deadlines.services import case_deadline_done, case_deadline_set
 from notifications.models import Deadline
 from notifications.services import deadline_create, deadline_sweep
 from takedowns.services import takedown_outcome_record, takedown_request_record

@@ -16,9 +16,9 @@ from django.utils import timezone
 from agencies.models import Sector
 from agencies.services import agency_create
 from cases import intake
-from cases.deadlines import case_deadline_set
 from cases.selectors import case_get_for_user
 from cases.services import consent_record
+from deadlines.services import case_deadline_set
 from handoffs.services import handoff_accept, handoff_send
 from permissions.categories import GENERAL, DataCategory
 from takedowns.services import takedown_request_record
@@ -397,12 +397,14 @@ def test_handoff_permission_matrix(row, role_index, world, time_limits, api, web
 
 
 def test_the_handoff_matrix_covers_every_handoff_and_deadline_url():
-    from cases import deadline_urls
+    from deadlines import api_urls as deadline_api_urls
+    from deadlines import urls as deadline_urls
     from handoffs import api_urls as handoff_api_urls
     from handoffs import urls as handoff_urls
 
     rows = {row[0].split()[1].split("?")[0] for row in HANDOFF_MATRIX}
-    prefixes = {handoff_api_urls: "/api/", handoff_urls: "/handoffs/", deadline_urls: "/cases/"}
+    prefixes = {handoff_api_urls: "/api/", handoff_urls: "/handoffs/", deadline_urls: "/cases/",
+                deadline_api_urls: "/api/"}
     for module, prefix in prefixes.items():
         for pattern in module.urlpatterns:
             route = prefix + str(pattern.pattern)

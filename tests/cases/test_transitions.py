@@ -11,10 +11,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cases.deadlines import CASE_DEADLINE_MACHINE, case_deadline_actions, case_deadline_done, case_deadline_set
 from cases.models import CASE_STATUS_MACHINE, CASE_TRANSITIONS, HANDOFF_MACHINE, Case, Consent, Handoff
 from cases.services import case_change_status
 from cases.transitions import TransitionNotAllowed
+from deadlines.services import CASE_DEADLINE_MACHINE, case_deadline_actions, case_deadline_done, case_deadline_set
 from handoffs.selectors import handoff_actions_for, handoff_get_for_user
 from handoffs.services import handoff_accept, handoff_complete, handoff_decline, handoff_send, handoff_withdraw
 from notifications.models import Deadline

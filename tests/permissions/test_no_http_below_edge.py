@@ -42,7 +42,7 @@ DURABLE_ENTRY_POINTS = (
     "agencies.services.agency_mfa_requirement_set", "agencies.services.staff_attach",
     "agencies.services.staff_break_glass_set", "agencies.services.staff_change_role",
     "agencies.services.staff_create_person", "agencies.services.staff_initial_password_reissue",
-    "agencies.services.staff_remove", "cases.deadlines.case_deadline_done", "cases.deadlines.case_deadline_set",
+    "agencies.services.staff_remove", "deadlines.services.case_deadline_done", "deadlines.services.case_deadline_set",
     "handoffs.services.handoff_complete", "handoffs.services.handoff_withdraw", "cases.services.consent_record_many",
     "cases.services.incident_record", "cases.services.survivor_update", "takedowns.services.takedown_outcome_record",
     "takedowns.services.takedown_request_record", "notifications.services.preferences_update",

@@ -8,9 +8,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from cases.deadlines import case_deadline_done, case_deadline_set
 from cases.services import action_log, case_change_status
 from config.exceptions import NotFound
+from deadlines.services import case_deadline_done, case_deadline_set
 from notifications.calendar import VIETNAM
 from notifications.models import Deadline, Notification
 from notifications.services import deadline_sweep

@@ -8,12 +8,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cases.selectors import case_get_for_user
 from config.formats import datetime_text
-from handoffs.forms import CaseDeadlineForm
 from permissions.categories import CaseRight
 
-from .deadlines import case_deadline_done, case_deadline_set
-from .selectors import case_get_for_user
+from .forms import CaseDeadlineForm
+from .services import case_deadline_done, case_deadline_set
 
 
 @login_required

@@ -36,20 +36,17 @@ from django.utils.translation import gettext as _
 from agencies.models import Agency
 from audit.models import AuditAction
 from audit.services import audit_record
+from cases import events
+from cases.events import CHILD_SERIOUS_RISK, CHILD_SUPPORT_PLAN, DeadlineClosure
+from cases.inputs import FieldErrors, clean_choice, clean_datetime, reject_unknown
+from cases.models import Action, ActionType, Case, RiskLevel
+from cases.selectors import CaseAccess
+from cases.transitions import StateMachine, transition
 from config.exceptions import NotFound
 from notifications.models import Deadline
 from notifications.services import deadline_close, deadline_create
 from permissions.categories import CaseRight
 
-from . import events
-from .events import DeadlineClosure
-from .inputs import FieldErrors, clean_choice, clean_datetime, reject_unknown
-from .models import Action, ActionType, Case, RiskLevel
-from .selectors import CaseAccess
-from .transitions import StateMachine, transition
-
-CHILD_SUPPORT_PLAN = "child_support_plan"
-CHILD_SERIOUS_RISK = "child_serious_risk_intervention"
 SERIOUS_RISK_LEVELS = (RiskLevel.HIGH, RiskLevel.SEVERE)
 
 # Action types that do the thing a legal limit asks for (see the module docstring for why).
@@ -261,7 +258,7 @@ def case_deadline_may_close(*, deadline: Deadline, user_agency_ids: set[int], ca
 
 
 def deadline_stage_timeline(sender, *, deadline: Deadline, stage: str, at: datetime.datetime, **kwargs) -> None:
-    """Receiver of notifications.signals.deadline_stage_reached (connected in CasesConfig.ready): a
+    """Receiver of notifications.signals.deadline_stage_reached (connected in DeadlinesConfig.ready): a
     case deadline that passed, or was escalated, is told on the case's timeline, in the sweep's
     transaction. Reminders are not: they change nothing on the case."""
     if deadline.case_id is None or not deadline.subject.startswith(_case_prefix(deadline.case_id)):

@@ -6,11 +6,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from cases.selectors import case_get_for_user
+from cases.serializers import AgencyRefSerializer, UserRefSerializer
 from config.api import ApiView, DateTimeField, StrictInputSerializer, responses
 from notifications.models import Deadline
 from permissions.categories import CaseRight
 
-from .deadlines import (
+from .services import (
     CASE_DEADLINE_MACHINE,
     RESPONDER_KINDS,
     case_deadline_actions,
@@ -18,8 +20,6 @@ from .deadlines import (
     case_deadline_list,
     case_deadline_set,
 )
-from .selectors import case_get_for_user
-from .serializers import AgencyRefSerializer, UserRefSerializer
 
 
 class TimeLimitRefSerializer(serializers.Serializer):

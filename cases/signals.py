@@ -1,0 +1,16 @@
+"""Moments of a case that other apps act on inside the same transaction, without cases importing them
+(DESIGN's arrows point from those apps to cases). Sent with `send`, not `send_robust`: a receiver
+that fails rolls the change back with it.
+
+Received by deadlines (deadlines.apps): a child's legal time limits start when her case opens; an
+action logged, or the case closing, closes the deadlines it meets.
+"""
+
+from django.dispatch import Signal
+
+# case, opened_at
+case_opened = Signal()
+# case, action
+action_logged = Signal()
+# case, actor, agency, at
+case_closed = Signal()
