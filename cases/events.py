@@ -228,7 +228,7 @@ def takedown_outcome_recorded(*, takedown: TakedownRequest, actor: User | None, 
 
 # --- Deadlines of the case (deadlines.services) -------------------------------------------------------
 # Legal time limits, follow-ups and action plans: the deadlines every viewer of the case sees on it
-# (deadlines.services.case_deadline_list). A handoff's response deadline is the handoff's story.
+# (deadlines.selectors.case_deadline_list). A handoff's response deadline is the handoff's story.
 
 
 def _deadline(deadline: Deadline, type: CaseEventType, *, actor: User | None, agency: Agency | None,

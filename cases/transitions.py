@@ -7,7 +7,7 @@ may take it (a case right, or the side of a handoff). The services check an acti
 `allowed_actions`; tests/cases/test_transitions.py walks every (state, action) pair of every machine.
 
 The tables: cases.models.HANDOFF_MACHINE (services in handoffs.services) and CASE_STATUS_MACHINE
-(cases.services.case_change_status), deadlines.services.CASE_DEADLINE_MACHINE,
+(cases.services.case_change_status), deadlines.selectors.CASE_DEADLINE_MACHINE,
 takedowns.selectors.TAKEDOWN_MACHINE, privacy.models.REQUEST_MACHINE (privacy.services).
 
 Refusals are `TransitionNotAllowed`: a ValidationError (the pages show its message as they show any

@@ -12,14 +12,8 @@ from config.api import ApiView, DateTimeField, StrictInputSerializer, responses
 from notifications.models import Deadline
 from permissions.categories import CaseRight
 
-from .services import (
-    CASE_DEADLINE_MACHINE,
-    RESPONDER_KINDS,
-    case_deadline_actions,
-    case_deadline_done,
-    case_deadline_list,
-    case_deadline_set,
-)
+from .selectors import CASE_DEADLINE_MACHINE, case_deadline_actions, case_deadline_list
+from .services import RESPONDER_KINDS, case_deadline_done, case_deadline_set
 
 
 class TimeLimitRefSerializer(serializers.Serializer):

@@ -29,7 +29,7 @@ import secrets
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,13 +41,15 @@ from cases.events import CHILD_SERIOUS_RISK, CHILD_SUPPORT_PLAN, DeadlineClosure
 from cases.inputs import FieldErrors, clean_choice, clean_datetime, reject_unknown
 from cases.models import Action, ActionType, Case, RiskLevel
 from cases.selectors import CaseAccess
-from cases.transitions import StateMachine, transition
 from config.exceptions import NotFound
 from notifications.models import Deadline
 from notifications.services import deadline_close, deadline_create
 from permissions.categories import CaseRight
 
+from .selectors import CASE_DEADLINE_MACHINE, DONE, case_deadline_prefix
+
 SERIOUS_RISK_LEVELS = (RiskLevel.HIGH, RiskLevel.SEVERE)
+
 
 # Action types that do the thing a legal limit asks for (see the module docstring for why).
 LEGAL_LIMIT_DONE_BY = {
@@ -55,23 +57,16 @@ LEGAL_LIMIT_DONE_BY = {
                                    ActionType.MEDICAL_CARE}),
     CHILD_SUPPORT_PLAN: frozenset({ActionType.FOLLOW_UP, ActionType.COUNSELLING, ActionType.SCHOOL_SAFETY_PLAN}),
 }
+
+
 RESPONDER_KINDS = (Deadline.Kind.FOLLOW_UP, Deadline.Kind.ACTION_PLAN)
+
+
 DEADLINE_FIELDS = ("kind", "due_at")
+
+
 # A follow-up further away than this is a plan for next year, not a deadline to watch.
 MAX_AHEAD = datetime.timedelta(days=366)
-
-# What a person does with a case deadline (cases.transitions): mark it done while it is open. The
-# stages in between (reminded, overdue, escalated) are the sweep's (notifications.services), and
-# deadline_close also closes a deadline when its thing is done elsewhere (an action, an answer).
-DONE = "done"
-CASE_DEADLINE_MACHINE = StateMachine(
-    field="stage", states=tuple(Deadline.Stage.values),
-    transitions=(
-        transition(DONE, [stage for stage in Deadline.Stage.values if stage != Deadline.Stage.CLOSED],
-                   Deadline.Stage.CLOSED, CaseRight.LOG_ACTION),
-    ),
-    wrong_state=lambda deadline: _("This deadline is closed already."), error_key="deadline",
-)
 
 
 def case_path(case_id: int) -> str:
@@ -80,10 +75,6 @@ def case_path(case_id: int) -> str:
 
 def _legal_subject(case_id: int, code: str) -> str:
     return f"case:{case_id}:{code}"
-
-
-def _case_prefix(case_id: int) -> str:
-    return f"case:{case_id}:"
 
 
 def case_legal_deadlines_start(*, case: Case, opened_at: datetime.datetime) -> list[Deadline]:
@@ -120,7 +111,7 @@ def _close(deadline: Deadline, *, code: str, reason: DeadlineClosure, actor, age
 
 def _open_case_deadlines(case: Case) -> QuerySet[Deadline]:
     return Deadline.objects.filter(
-        case_id=case.pk, subject__startswith=_case_prefix(case.pk), closed_at__isnull=True
+        case_id=case.pk, subject__startswith=case_deadline_prefix(case.pk), closed_at__isnull=True
     ).select_related("owner_agency", "rule")
 
 
@@ -191,7 +182,7 @@ def case_deadline_set(*, access: CaseAccess, actor, data: dict) -> Deadline:
     case = access.case
     escalate = case.lead_agency if case.lead_agency_id != access.agency.pk else None
     deadline = deadline_create(
-        kind=values["kind"], subject=f"{_case_prefix(case.pk)}{values['kind']}:{secrets.token_hex(6)}",
+        kind=values["kind"], subject=f"{case_deadline_prefix(case.pk)}{values['kind']}:{secrets.token_hex(6)}",
         owner_agency=access.agency, owner_user=actor, escalate_agency=escalate, due_at=values["due_at"], start=now,
         case_id=case.pk, case_number=case.number, link=case_path(case.pk),
     )
@@ -211,7 +202,7 @@ def case_deadline_done(*, access: CaseAccess, actor, deadline_id: int) -> Deadli
     case = access.case
     try:
         deadline = Deadline.objects.select_for_update().get(
-            pk=deadline_id, case_id=case.pk, subject__startswith=_case_prefix(case.pk)
+            pk=deadline_id, case_id=case.pk, subject__startswith=case_deadline_prefix(case.pk)
         )
     except (Deadline.DoesNotExist, ValueError, TypeError):
         raise NotFound from None
@@ -227,41 +218,11 @@ def case_deadline_done(*, access: CaseAccess, actor, deadline_id: int) -> Deadli
     return deadline
 
 
-def case_deadline_list(*, access: CaseAccess) -> QuerySet[Deadline]:
-    """Open deadlines shown on the case: its own (legal limits, follow-ups, action plans) and the
-    response deadlines of handoffs the viewer's agency answers or sent. Another agency's handoffs
-    are not the viewer's business."""
-    case = access.case
-    own = Q(subject__startswith=_case_prefix(case.pk))
-    if access.agency is not None:
-        own |= Q(owner_agency_id=access.agency.pk) | Q(escalate_agency_id=access.agency.pk)
-    return (
-        Deadline.objects.filter(own, case_id=case.pk, closed_at__isnull=True)
-        .select_related("owner_agency", "owner_user", "rule")
-        .order_by("due_at", "pk")
-    )
-
-
-def case_deadline_actions(*, access: CaseAccess, deadline: Deadline) -> list[str]:
-    """What the viewer may do with one of the case's deadlines now (CASE_DEADLINE_MACHINE): the
-    case page's buttons and the API's allowed_actions. Only a case deadline of the agency they act
-    for; a handoff's deadline closes with its answer."""
-    if access.agency is None or not case_deadline_may_close(
-            deadline=deadline, user_agency_ids={access.agency.pk}, case_id=access.case.pk):
-        return []
-    return CASE_DEADLINE_MACHINE.available(deadline, may=access.can)
-
-
-def case_deadline_may_close(*, deadline: Deadline, user_agency_ids: set[int], case_id: int) -> bool:
-    """Whether the deadline is a case deadline of one of the user's agencies."""
-    return deadline.subject.startswith(_case_prefix(case_id)) and deadline.owner_agency_id in user_agency_ids
-
-
 def deadline_stage_timeline(sender, *, deadline: Deadline, stage: str, at: datetime.datetime, **kwargs) -> None:
     """Receiver of notifications.signals.deadline_stage_reached (connected in DeadlinesConfig.ready): a
     case deadline that passed, or was escalated, is told on the case's timeline, in the sweep's
     transaction. Reminders are not: they change nothing on the case."""
-    if deadline.case_id is None or not deadline.subject.startswith(_case_prefix(deadline.case_id)):
+    if deadline.case_id is None or not deadline.subject.startswith(case_deadline_prefix(deadline.case_id)):
         return
     if not Case.objects.filter(pk=deadline.case_id).exists():
         return

@@ -6,7 +6,7 @@ from django import template
 from django.utils import timezone
 
 from cases.models import HandoffStatus
-from deadlines.services import DONE, case_deadline_actions, case_deadline_list
+from deadlines.selectors import DONE, case_deadline_actions, case_deadline_list
 from permissions.categories import CaseRight
 
 from ..selectors import handoff_is_overdue, handoff_list_for_case, handoff_list_for_user

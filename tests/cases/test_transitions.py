@@ -14,7 +14,8 @@ from django.utils import timezone
 from cases.models import CASE_STATUS_MACHINE, CASE_TRANSITIONS, HANDOFF_MACHINE, Case, Consent, Handoff
 from cases.services import case_change_status
 from cases.transitions import TransitionNotAllowed
-from deadlines.services import CASE_DEADLINE_MACHINE, case_deadline_actions, case_deadline_done, case_deadline_set
+from deadlines.selectors import CASE_DEADLINE_MACHINE, case_deadline_actions
+from deadlines.services import case_deadline_done, case_deadline_set
 from handoffs.selectors import handoff_actions_for, handoff_get_for_user
 from handoffs.services import handoff_accept, handoff_complete, handoff_decline, handoff_send, handoff_withdraw
 from notifications.models import Deadline

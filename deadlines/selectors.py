@@ -1,0 +1,58 @@
+"""A case's deadlines, read: the open ones the viewer sees on the case, and what they may do with
+one (CASE_DEADLINE_MACHINE, the table the services check too). Writes: deadlines.services."""
+
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from cases.selectors import CaseAccess
+from cases.transitions import StateMachine, transition
+from notifications.models import Deadline
+from permissions.categories import CaseRight
+
+# What a person does with a case deadline (cases.transitions): mark it done while it is open. The
+# stages in between (reminded, overdue, escalated) are the sweep's (notifications.services), and
+# deadline_close also closes a deadline when its thing is done elsewhere (an action, an answer).
+DONE = "done"
+CASE_DEADLINE_MACHINE = StateMachine(
+    field="stage", states=tuple(Deadline.Stage.values),
+    transitions=(
+        transition(DONE, [stage for stage in Deadline.Stage.values if stage != Deadline.Stage.CLOSED],
+                   Deadline.Stage.CLOSED, CaseRight.LOG_ACTION),
+    ),
+    wrong_state=lambda deadline: _("This deadline is closed already."), error_key="deadline",
+)
+
+
+def case_deadline_prefix(case_id: int) -> str:
+    return f"case:{case_id}:"
+
+
+def case_deadline_list(*, access: CaseAccess) -> QuerySet[Deadline]:
+    """Open deadlines shown on the case: its own (legal limits, follow-ups, action plans) and the
+    response deadlines of handoffs the viewer's agency answers or sent. Another agency's handoffs
+    are not the viewer's business."""
+    case = access.case
+    own = Q(subject__startswith=case_deadline_prefix(case.pk))
+    if access.agency is not None:
+        own |= Q(owner_agency_id=access.agency.pk) | Q(escalate_agency_id=access.agency.pk)
+    return (
+        Deadline.objects.filter(own, case_id=case.pk, closed_at__isnull=True)
+        .select_related("owner_agency", "owner_user", "rule")
+        .order_by("due_at", "pk")
+    )
+
+
+def case_deadline_actions(*, access: CaseAccess, deadline: Deadline) -> list[str]:
+    """What the viewer may do with one of the case's deadlines now (CASE_DEADLINE_MACHINE): the
+    case page's buttons and the API's allowed_actions. Only a case deadline of the agency they act
+    for; a handoff's deadline closes with its answer."""
+    if access.agency is None or not case_deadline_may_close(
+            deadline=deadline, user_agency_ids={access.agency.pk}, case_id=access.case.pk):
+        return []
+    return CASE_DEADLINE_MACHINE.available(deadline, may=access.can)
+
+
+def case_deadline_may_close(*, deadline: Deadline, user_agency_ids: set[int], case_id: int) -> bool:
+    """Whether the deadline is a case deadline of one of the user's agencies."""
+    return deadline.subject.startswith(case_deadline_prefix(case_id)) and deadline.owner_agency_id in user_agency_ids
