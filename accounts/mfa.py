@@ -52,7 +52,7 @@ def mfa_required_for(user) -> bool:
     if AnalystScope.objects.filter(user=user).exists():
         return True
     # Late import: cases imports accounts' neighbours; the rule of who holds the right lives there.
-    from cases.breakglass import BREAK_GLASS_PERMISSION
+    from permissions.breakglass import BREAK_GLASS_PERMISSION
 
     return user.has_perm(BREAK_GLASS_PERMISSION)
 

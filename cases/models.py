@@ -657,7 +657,7 @@ class Handoff(models.Model):
 class BreakGlassUse(models.Model):
     """One emergency opening of a case that is not shared with the user's agency: who, why, which
     categories and until when. The access itself is CaseUserObjectPermission rows with the same
-    `ends_at`; this row is what supervisors review. Services: cases.breakglass."""
+    `ends_at`; this row is what supervisors review. Services: permissions.breakglass."""
 
     data_key_via = "case"
 

@@ -14,9 +14,9 @@ from rest_framework.response import Response
 
 from agencies.models import Agency, Sector
 from audit.models import AuditAction
-from cases.breakglass import break_glass_open
 from cases.models import HandoffKind, HandoffStatus, Urgency
 from config.api import ApiView, CursorPage, DateTimeField, StrictInputSerializer, TextField, responses
+from permissions.breakglass import break_glass_open
 from permissions.categories import DataCategory
 
 from . import access_review

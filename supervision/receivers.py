@@ -3,7 +3,7 @@
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
-from cases.breakglass import break_glass_allowed
+from permissions.breakglass import break_glass_allowed
 
 
 @receiver(user_logged_in, dispatch_uid="supervision.remember_break_glass_right")

@@ -16,13 +16,13 @@ from django.utils.translation import gettext as _
 from agencies.models import Agency, Membership
 from audit.models import AuditAction
 from audit.services import audit_record
-from cases.breakglass import break_glass_path
 from cases.inputs import FieldErrors, clean_choice, clean_datetime, clean_text
 from cases.models import BreakGlassUse, Consent, Handoff
 from config.exceptions import NotFound
 from handoffs.selectors import handoff_path
 from notifications.models import Deadline
 from notifications.services import deadline_close, deadline_create
+from permissions.breakglass import break_glass_path
 from permissions.policy import CASE_ROLES
 
 from .models import BreakGlassReview, ConsentOverrideReview, HandoffReview, Review, Verdict

@@ -24,10 +24,10 @@ from accounts.views import HOME_TITLES
 from agencies.models import Agency, Role
 from agencies.selectors import membership_list_for_user
 from audit.breaches import is_breach_admin
-from cases.breakglass import break_glass_allowed, break_glass_open
 from cases.models import BreakGlassUse, Consent
 from config.formats import datetime_text
 from notifications.calendar import VIETNAM
+from permissions.breakglass import break_glass_allowed, break_glass_open
 from permissions.categories import DataCategory
 
 from . import access_review, charts

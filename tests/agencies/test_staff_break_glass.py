@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from agencies.models import Membership
 from audit.models import AuditEvent
-from cases.breakglass import break_glass_allowed
+from permissions.breakglass import break_glass_allowed
 
 
 @pytest.fixture

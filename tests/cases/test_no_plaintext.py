@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from agencies.models import Sector
 from agencies.services import agency_create, membership_add
-from cases.breakglass import break_glass_open
 from cases.fields import EncryptedTextField
 from cases.models import Action, BreakGlassUse, Case, Consent, Handoff, Survivor
 from cases.selectors import case_get_for_user
@@ -25,6 +24,7 @@ from cases.services import consent_record, consent_withdraw, survivor_update
 from handoffs.services import handoff_accept, handoff_complete, handoff_decline, handoff_send, handoff_withdraw
 from notifications.delivery import outbox_deliver
 from notifications.models import OutboxMessage
+from permissions.breakglass import break_glass_open
 from supervision.models import BreakGlassReview, ConsentOverrideReview, HandoffReview
 from supervision.services import break_glass_review_create, consent_override_review_create, handoff_review_create
 from takedowns.services import takedown_request_record

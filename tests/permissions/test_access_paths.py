@@ -22,11 +22,11 @@ from rest_framework.test import APIClient
 from agencies.models import AgencyGroup, AnalystScope, Membership, Role
 from agencies.services import agency_group_name, membership_add
 from agencies.triggers import _statements
-from cases.breakglass import break_glass_open
 from cases.models import CaseGroupObjectPermission, CaseUserObjectPermission, HandoffKind
 from cases.selectors import case_get_for_user, case_list_visible_to
 from config.exceptions import NotFound
 from handoffs.services import handoff_accept, handoff_send
+from permissions.breakglass import break_glass_open
 from permissions.categories import DataCategory
 from tests.conftest import make_user
 from tests.supervision.conftest import REASON, grant_break_glass

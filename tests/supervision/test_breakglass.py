@@ -11,13 +11,13 @@ from django.utils import timezone, translation
 
 from agencies.models import AnalystScope
 from audit.models import AuditEvent
-from cases.breakglass import break_glass_allowed, break_glass_open
 from cases.models import BreakGlassUse, CaseUserObjectPermission
 from cases.selectors import case_get_for_user, case_list_visible_to
 from cases.services import case_view
 from config.exceptions import NotFound
 from notifications.models import Notification
 from notifications.services import preferences_update
+from permissions.breakglass import break_glass_allowed, break_glass_open
 from tests.conftest import make_user
 from tests.supervision.conftest import REASON, grant_break_glass
 

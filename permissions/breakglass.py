@@ -29,17 +29,16 @@ from django.utils.translation import gettext as _
 from agencies.models import Membership, Role
 from audit.models import AuditAction
 from audit.services import audit_record
+from cases.inputs import FieldErrors, clean_categories, clean_text
+from cases.models import BreakGlassUse, Case
+from cases.selectors import case_get_for_user
+from cases.sharing import break_glass_refused, case_permissions_sync
 from config.exceptions import NotFound
 from notifications.models import NotificationKind
 from notifications.services import notify
 from permissions.categories import DataCategory
 from permissions.policy import CASE_ROLES
 from permissions.readers import user_is_case_reader
-
-from .inputs import FieldErrors, clean_categories, clean_text
-from .models import BreakGlassUse, Case
-from .selectors import case_get_for_user
-from .sharing import break_glass_refused, case_permissions_sync
 
 BREAK_GLASS_PERMISSION = "cases.break_glass"
 REASON_MAX_LENGTH = 2000
