@@ -15,11 +15,12 @@ from config.exceptions import NotFound
 from .conftest import share
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("accounts", "agencies", "audit", "cases", "notifications", "permissions", "privacy", "reports", "supervision")
+APPS = ("accounts", "agencies", "audit", "cases", "deadlines", "handoffs", "notifications", "permissions", "privacy",
+        "reports", "supervision", "takedowns")
 # Modules that hold services or selectors beside the apps' services.py and selectors.py.
 MORE_SERVICE_MODULES = (
-    "accounts/mfa.py", "accounts/passwords.py", "audit/breaches.py", "cases/breakglass.py", "cases/deadlines.py",
-    "cases/erasure.py", "cases/handoffs.py", "cases/intake.py", "cases/sharing.py", "cases/takedowns.py",
+    "accounts/mfa.py", "accounts/passwords.py", "audit/breaches.py", "cases/erasure.py", "cases/intake.py",
+    "cases/sharing.py", "permissions/breakglass.py",
 )
 # Functions there that take a request because the request itself is their subject.
 REQUEST_ALLOWED = {
