@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from knox.models import AuthToken
 
+from config.read_only_admin import ReadOnlyAdmin
+
 from .lockout import lockout_lift
 
 # knox registers its tokens in admin, with a form that mints a token for anyone: an administrator
@@ -15,7 +17,7 @@ if admin.site.is_registered(AuthToken):
 
 
 @admin.register(AccessAttempt)
-class SignInLockoutAdmin(admin.ModelAdmin):
+class SignInLockoutAdmin(ReadOnlyAdmin):
     """Failed sign-ins that count towards a lockout. Read-only; "Lift the lockout" clears them, audited."""
 
     list_display = ("username", "ip_address", "failures_since_start", "attempt_time")
@@ -24,16 +26,6 @@ class SignInLockoutAdmin(admin.ModelAdmin):
     fields = ("username", "ip_address", "failures_since_start", "attempt_time", "path_info")
     readonly_fields = fields
     actions = ["lift_lockout"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # Only through the audited action below.
-        return False
 
     @admin.action(description=_("Lift the lockout (every failure of these usernames, or of these addresses)"))
     def lift_lockout(self, request, queryset):

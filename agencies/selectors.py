@@ -37,6 +37,14 @@ def user_primary_role(*, user: User | AnonymousUser) -> str | None:
     return None
 
 
+def active_non_analyst(*, user) -> bool:
+    """Signed in, active, and no analyst: analysts never see anything about cases, whatever
+    memberships they might hold."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return not AnalystScope.objects.filter(user=user).exists()
+
+
 def user_is_agency_admin(*, user: User) -> bool:
     return Membership.objects.filter(user=user, role=Role.AGENCY_ADMIN, agency__active=True).exists()
 

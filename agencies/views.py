@@ -42,6 +42,16 @@ def _get_membership(agency: Agency, membership_id: int) -> Membership:
     return get_object_or_404(Membership.objects.select_related("user", "agency"), pk=membership_id, agency=agency)
 
 
+def _get_staff_row(request, agency_id: int, membership_id: int) -> tuple[Agency, Membership]:
+    """The agency the user manages and one of its memberships (a row of the staff page)."""
+    agency = _get_agency_for_admin(request, agency_id)
+    return agency, _get_membership(agency, membership_id)
+
+
+def _person(user) -> str:
+    return user.get_full_name() or user.username
+
+
 def _render_staff(request, agency: Agency, *, status: int = 200, existing_form=None, new_form=None,
                   role_form=None, role_form_for=None):
     staff = list(agency_staff_list(agency=agency))
@@ -94,7 +104,7 @@ def staff_add_existing(request, agency_id: int):
         form.add_error("role", exc)
         return _render_staff(request, agency, status=400, existing_form=form)
     messages.success(request, _("%(person)s now works here as %(role)s.") % {
-        "person": membership.user.get_full_name() or membership.user.username, "role": membership.get_role_display(),
+        "person": _person(membership.user), "role": membership.get_role_display(),
     })
     return redirect("agencies:staff", agency_id=agency.pk)
 
@@ -125,8 +135,7 @@ def staff_create(request, agency_id: int):
 @login_required
 @require_POST
 def staff_change(request, agency_id: int, membership_id: int):
-    agency = _get_agency_for_admin(request, agency_id)
-    membership = _get_membership(agency, membership_id)
+    agency, membership = _get_staff_row(request, agency_id, membership_id)
     form = RoleForm(request.POST, prefix=f"m{membership.pk}")
     if form.is_valid():
         try:
@@ -136,7 +145,7 @@ def staff_change(request, agency_id: int, membership_id: int):
             form.add_error("role", exc)
         else:
             messages.success(request, _("%(person)s is now %(role)s.") % {
-                "person": changed.user.get_full_name() or changed.user.username, "role": changed.get_role_display(),
+                "person": _person(changed.user), "role": changed.get_role_display(),
             })
             if changed.user_id == request.user.pk and changed.role != Role.AGENCY_ADMIN:
                 # They gave up managing this agency, so its staff page is no longer theirs to see.
@@ -148,8 +157,7 @@ def staff_change(request, agency_id: int, membership_id: int):
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def staff_remove_view(request, agency_id: int, membership_id: int):
-    agency = _get_agency_for_admin(request, agency_id)
-    membership = _get_membership(agency, membership_id)
+    agency, membership = _get_staff_row(request, agency_id, membership_id)
     error = None
     if request.method == "POST":
         try:
@@ -158,7 +166,7 @@ def staff_remove_view(request, agency_id: int, membership_id: int):
             error = exc.messages[0]
         else:
             messages.success(request, _("%(person)s no longer works in %(agency)s.") % {
-                "person": membership.user.get_full_name() or membership.user.username, "agency": agency.name,
+                "person": _person(membership.user), "agency": agency.name,
             })
             if membership.user_id == request.user.pk:
                 return redirect("accounts:home")
@@ -172,15 +180,14 @@ def staff_remove_view(request, agency_id: int, membership_id: int):
 def staff_mfa_reset(request, agency_id: int, membership_id: int):
     """A lost phone: remove the person's second factor; they set up a new one at their next sign-in.
     System administrators' second factors are reset by an operator (manage.py mfa_reset), not here."""
-    agency = _get_agency_for_admin(request, agency_id)
-    membership = _get_membership(agency, membership_id)
+    agency, membership = _get_staff_row(request, agency_id, membership_id)
     person = membership.user
     if person.is_staff or person.is_superuser:
         messages.error(request, _("A system administrator's second factor is reset by the operators, not here."))
         return redirect("agencies:staff", agency_id=agency.pk)
     mfa_reset(user=person, actor=request.user, agency_id=agency.pk)
     messages.success(request, _("The second factor of %(person)s was reset: they set up a new one when they next "
-                                "sign in.") % {"person": person.get_full_name() or person.username})
+                                "sign in.") % {"person": _person(person)})
     return redirect("agencies:staff", agency_id=agency.pk)
 
 
@@ -201,10 +208,9 @@ def agency_mfa_setting(request, agency_id: int):
 @require_POST
 def staff_break_glass(request, agency_id: int, membership_id: int):
     """The break-glass checkbox of one colleague: given or taken here, audited, no admin site needed."""
-    agency = _get_agency_for_admin(request, agency_id)
-    membership = _get_membership(agency, membership_id)
+    agency, membership = _get_staff_row(request, agency_id, membership_id)
     form = BreakGlassForm(request.POST, prefix=f"bg{membership.pk}")
-    person = membership.user.get_full_name() or membership.user.username
+    person = _person(membership.user)
     if form.is_valid():
         granted = form.cleaned_data["break_glass"]
         try:
@@ -223,8 +229,7 @@ def staff_break_glass(request, agency_id: int, membership_id: int):
 @login_required
 @require_POST
 def staff_reissue_password(request, agency_id: int, membership_id: int):
-    agency = _get_agency_for_admin(request, agency_id)
-    membership = _get_membership(agency, membership_id)
+    agency, membership = _get_staff_row(request, agency_id, membership_id)
     try:
         password = staff_initial_password_reissue(membership=membership, actor=request.user)
     except ValidationError as exc:

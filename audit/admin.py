@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from config.read_only_admin import ReadOnlyAdmin
+
 from .models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Read-only: events are written by services only and never changed or removed."""
 
     list_display = ("seq", "at", "actor_username", "action", "agency_id", "case_id", "target", "ip")
@@ -14,12 +16,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     show_full_result_count = False
     ordering = ("-seq",)
     actions = None
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,10 +1,12 @@
 """Pages of personal-data breaches: the list, recording one (system administrators), and one breach
 (read by the supervisors of an affected agency; changed by system administrators)."""
 
+import functools
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -71,6 +73,21 @@ def _apply_service_errors(form: BreachForm, exc: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, messages)
 
 
+def _breach_post(request, save) -> tuple[BreachForm, HttpResponse | None]:
+    """The posted form handed to save (breach_record, or breach_update bound to a breach): a redirect
+    to the breach once saved, else None and the form with the service's errors on its fields."""
+    form = BreachForm(request.POST)
+    if form.is_valid():
+        values, agencies, seqs = _form_values(form)
+        try:
+            breach = save(actor=request.user, affected_agencies=agencies, access_events=seqs, **values)
+        except ValidationError as exc:
+            _apply_service_errors(form, exc)
+        else:
+            return form, redirect("audit:breach", breach.pk)
+    return form, None
+
+
 @login_required
 @require_GET
 def breach_list_page(request):
@@ -85,16 +102,9 @@ def breach_new_page(request):
     if not is_breach_admin(request.user):
         raise PermissionDenied
     if request.method == "POST":
-        form = BreachForm(request.POST)
-        if form.is_valid():
-            values, agencies, seqs = _form_values(form)
-            try:
-                breach = breach_record(actor=request.user, affected_agencies=agencies,
-                                       access_events=seqs, **values)
-            except ValidationError as exc:
-                _apply_service_errors(form, exc)
-            else:
-                return redirect("audit:breach", breach.pk)
+        form, saved = _breach_post(request, breach_record)
+        if saved:
+            return saved
         status = 400
     else:
         initial = {"access_events": ", ".join(s for s in request.GET.get("events", "").split(",") if s.isdigit())}
@@ -117,16 +127,9 @@ def breach_detail_page(request, breach_id: int):
     if request.method == "POST":
         if not admin:
             raise PermissionDenied
-        form = BreachForm(request.POST)
-        if form.is_valid():
-            values, agencies, seqs = _form_values(form)
-            try:
-                breach_update(actor=request.user, breach=breach, affected_agencies=agencies,
-                              access_events=seqs, **values)
-            except ValidationError as exc:
-                _apply_service_errors(form, exc)
-            else:
-                return redirect("audit:breach", breach.pk)
+        form, saved = _breach_post(request, functools.partial(breach_update, breach=breach))
+        if saved:
+            return saved
         status = 400
     elif admin:
         initial = {name: getattr(breach, name) for name in BreachForm.base_fields if hasattr(breach, name)}

@@ -32,11 +32,12 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.db import connection, connections, transaction  # noqa: E402
+from django.db import connections, transaction  # noqa: E402
 
 from audit.models import AuditEvent  # noqa: E402
 from audit.selectors import audit_chain_verify  # noqa: E402
 from audit.services import audit_chain_pending, audit_checkpoint_write, audit_record  # noqa: E402
+from benchmarks.throwaway_db import throwaway_database  # noqa: E402
 
 
 def record(i: int) -> None:
@@ -54,13 +55,7 @@ def rate(label: str, count: int, seconds: float) -> None:
 def main(n: int) -> None:
     # One log line per anchor would drown the numbers.
     logging.getLogger("hopluc.audit").setLevel(logging.WARNING)
-    settings_dict = connection.settings_dict
-    settings_dict["TEST"] = {**settings_dict.get("TEST", {}), "NAME": f"{settings_dict['NAME']}_audit_bench"}
-    if connection.vendor == "sqlite":
-        settings_dict["TEST"]["NAME"] = str(Path(settings_dict["NAME"]).with_suffix(".audit-bench.sqlite3"))
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
-        print(f"backend: {connection.vendor}, database: {connection.settings_dict['NAME']}")
+    with throwaway_database("audit_bench"):
         for i in range(50):  # warm up connection, caches, prepared plans
             with transaction.atomic():
                 record(i)
@@ -86,8 +81,6 @@ def main(n: int) -> None:
         for threads in (1, 4, 8):
             for anchoring in (False, True):
                 concurrent(threads=threads, per_thread=max(n // (2 * threads), 50), anchoring=anchoring)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def concurrent(*, threads: int, per_thread: int, anchoring: bool) -> None:

@@ -22,18 +22,13 @@ django.setup()
 from django.db import connection, reset_queries, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from benchmarks.throwaway_db import throwaway_database  # noqa: E402
 from cases import crypto  # noqa: E402
 from cases.models import Survivor  # noqa: E402
 
 
 def main(n: int) -> None:
-    settings_dict = connection.settings_dict
-    settings_dict["TEST"] = {**settings_dict.get("TEST", {}), "NAME": f"{settings_dict['NAME']}_keys_bench"}
-    if connection.vendor == "sqlite":
-        settings_dict["TEST"]["NAME"] = str(Path(settings_dict["NAME"]).with_suffix(".keys-bench.sqlite3"))
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
-        print(f"backend: {connection.vendor}, database: {connection.settings_dict['NAME']}")
+    with throwaway_database("keys_bench"):
         started = time.perf_counter()
         with transaction.atomic():
             for i in range(n):
@@ -53,8 +48,6 @@ def main(n: int) -> None:
             assert names[-1][0] == f"Người thử {n - 1}"
             print(f"{label:<40} {n:>6} rows  {len(queries):>3} queries  {1000 * seconds:8.1f} ms  "
                   f"{1000 * seconds / n:7.3f} ms/row")
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

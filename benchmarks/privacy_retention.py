@@ -24,11 +24,11 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from agencies.demo import BUILT_IN_STEPS, seed_demo_world  # noqa: E402
+from benchmarks.throwaway_db import throwaway_database  # noqa: E402
 from cases.demo import seed_demo_cases_step  # noqa: E402
 from cases.models import Case  # noqa: E402
 from notifications.loaders import time_limit_load_reference  # noqa: E402
@@ -44,13 +44,7 @@ def timed(label: str, call):
 
 
 def main(n: int) -> None:
-    settings_dict = connection.settings_dict
-    settings_dict["TEST"] = {**settings_dict.get("TEST", {}), "NAME": f"{settings_dict['NAME']}_privacy_bench"}
-    if connection.vendor == "sqlite":
-        settings_dict["TEST"]["NAME"] = str(Path(settings_dict["NAME"]).with_suffix(".privacy-bench.sqlite3"))
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
-        print(f"backend: {connection.vendor}, database: {connection.settings_dict['NAME']}")
+    with throwaway_database("privacy_bench"):
         time_limit_load_reference()
         seed_demo_world(steps=(*BUILT_IN_STEPS, functools.partial(seed_demo_cases_step, count=n)))
         closed = Case.objects.filter(status="closed").count()
@@ -64,8 +58,6 @@ def main(n: int) -> None:
         content, _digest = timed(f"access package of {case.number} ({case.n} actions)",
                                  lambda: access_package_archive(Case.objects.get(pk=case.pk)))
         print(f"package size: {len(content)} bytes")
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from config.read_only_admin import ReadOnlyAdmin
+
 from .models import (
     Deadline,
     HolidayRemoval,
@@ -59,7 +61,7 @@ class UserContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(Deadline)
-class DeadlineAdmin(admin.ModelAdmin):
+class DeadlineAdmin(ReadOnlyAdmin):
     """Read-only: deadlines change only through the services and the sweep."""
 
     list_display = ("pk", "kind", "case_number", "owner_agency", "due_at", "stage", "next_fire_at")
@@ -67,45 +69,18 @@ class DeadlineAdmin(admin.ModelAdmin):
     list_select_related = ("owner_agency",)
     search_fields = ("case_number", "subject")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(ReadOnlyAdmin):
     """The delivery record of emails and SMS, for operators; read-only."""
 
     list_display = ("pk", "channel", "recipient", "status", "attempts", "created_at", "sent_at", "last_error")
     list_filter = ("channel", "status")
     list_select_related = ("recipient",)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdmin):
     list_display = ("pk", "kind", "recipient", "case_number", "created_at", "read_at")
     list_filter = ("kind",)
     list_select_related = ("recipient",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -61,54 +61,53 @@ class LegalTimeLimit(models.Model):
         return gettext(self.description)
 
 
-class PublicHoliday(models.Model):
-    """A day off on the Vietnamese calendar: Tết, the other public holidays and the days given in
-    lieu (is_compensatory). Filled by `load_holidays` and corrected by CSV import or the admin."""
+class CalendarDay(models.Model):
+    """A named date of the working-day calendar, one row per date."""
 
     date = models.DateField(_("date"), unique=True)
-    name = models.CharField(_("name"), max_length=150)
-    is_compensatory = models.BooleanField(_("day off in lieu"), default=False)
+    name: str  # each kind of day declares its own (a holiday's name, a swap's reason)
 
     class Meta:
+        abstract = True
         ordering = ["date"]
-        verbose_name = _("public holiday")
-        verbose_name_plural = _("public holidays")
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.name}"
 
 
-class HolidayRemoval(models.Model):
+class PublicHoliday(CalendarDay):
+    """A day off on the Vietnamese calendar: Tết, the other public holidays and the days given in
+    lieu (is_compensatory). Filled by `load_holidays` and corrected by CSV import or the admin."""
+
+    name = models.CharField(_("name"), max_length=150)
+    is_compensatory = models.BooleanField(_("day off in lieu"), default=False)
+
+    class Meta(CalendarDay.Meta):
+        verbose_name = _("public holiday")
+        verbose_name_plural = _("public holidays")
+
+
+class HolidayRemoval(CalendarDay):
     """A day taken off the holiday list (deleted in the admin, moved to another date, or made a working
     day by a calendar import). Loading from the `holidays` package never adds such a day back, so an
     administrator's correction outlives every later load (seed_demo, load_holidays, migrations)."""
 
-    date = models.DateField(_("date"), unique=True)
     name = models.CharField(_("name"), max_length=150, blank=True)
     removed_at = models.DateTimeField(_("removed at"), auto_now_add=True)
 
-    class Meta:
-        ordering = ["date"]
+    class Meta(CalendarDay.Meta):
         verbose_name = _("removed public holiday")
         verbose_name_plural = _("removed public holidays")
 
-    def __str__(self) -> str:
-        return f"{self.date:%Y-%m-%d} {self.name}"
 
-
-class WeekendWorkday(models.Model):
+class WeekendWorkday(CalendarDay):
     """A Saturday or Sunday worked to make up for a bridging day off (an official swap)."""
 
-    date = models.DateField(_("date"), unique=True)
     name = models.CharField(_("reason"), max_length=150)
 
-    class Meta:
-        ordering = ["date"]
+    class Meta(CalendarDay.Meta):
         verbose_name = _("weekend working day")
         verbose_name_plural = _("weekend working days")
-
-    def __str__(self) -> str:
-        return f"{self.date:%Y-%m-%d} {self.name}"
 
     def clean(self) -> None:
         if self.date is not None and self.date.weekday() < 5:

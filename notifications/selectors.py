@@ -8,7 +8,8 @@ from django.contrib.auth.models import User
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
-from agencies.models import AnalystScope, Membership, Role
+from agencies.models import Membership, Role
+from agencies.selectors import active_non_analyst
 
 from .models import (
     MANDATORY_KINDS,
@@ -170,9 +171,7 @@ def outbox_health(*, now: datetime.datetime | None = None) -> OutboxHealth:
 
 def supervised_agency_ids(*, user: User) -> list[int]:
     """Active agencies the user supervises; none for analysts, who never see anything about cases."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return []
-    if AnalystScope.objects.filter(user=user).exists():
+    if not active_non_analyst(user=user):
         return []
     return list(
         Membership.objects.filter(user=user, role=Role.SUPERVISOR, agency__active=True)

@@ -4,18 +4,9 @@ package content are not shown here: the request page shows them to the lead's su
 
 from django.contrib import admin
 
+from config.read_only_admin import ReadOnlyAdmin
+
 from .models import AccessPackage, DataSubjectRequest, LegalHold, RetentionNotice
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(DataSubjectRequest)

@@ -115,6 +115,13 @@ def lead_member_require(*, user: User, case: Case) -> None:
         raise NotFound
 
 
+def lead_supervisor_require(*, user: User, case: Case) -> None:
+    """As lead_member_require, and then 403 unless the user supervises the lead agency."""
+    lead_member_require(user=user, case=case)
+    if not user_supervises(user, case.lead_agency_id):
+        raise PermissionDenied
+
+
 def legal_holds_of_case(*, user: User, case: Case) -> QuerySet[LegalHold]:
     lead_member_require(user=user, case=case)
     return LegalHold.objects.filter(case=case).select_related("placed_by", "released_by")
@@ -361,10 +368,7 @@ def _clean_reason(data) -> str:
 def legal_hold_place(*, user: User, case: Case, data: dict) -> LegalHold:
     """A supervisor of the lead agency suspends retention and erasure; a pending retention notice is
     cancelled. The reason is encrypted here; the audit event points at the hold."""
-    if case.lead_agency_id not in _member_agency_ids(user):
-        raise NotFound
-    if not user_supervises(user, case.lead_agency_id):
-        raise PermissionDenied
+    lead_supervisor_require(user=user, case=case)
     reason = _clean_reason(data)
     if case.anonymised_at is not None:
         raise ValidationError({"reason": [_("This case has been anonymised already.")]})
@@ -382,10 +386,7 @@ def legal_hold_release(*, user: User, hold_id: int, data: dict) -> LegalHold:
     except (LegalHold.DoesNotExist, ValueError, TypeError):
         raise NotFound from None
     case = hold.case
-    if case.lead_agency_id not in _member_agency_ids(user):
-        raise NotFound
-    if not user_supervises(user, case.lead_agency_id):
-        raise PermissionDenied
+    lead_supervisor_require(user=user, case=case)
     reason = _clean_reason(data)
     if hold.released_at is not None:
         raise ValidationError({"reason": [_("This hold has been released already.")]})

@@ -1,6 +1,6 @@
 """API: published monthly reports, for analysts only, with the same scope rules as the pages."""
 
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from config.api import CursorPage, OwnApiView, responses
 
-from .downloads import FORMATS, report_file
+from .downloads import FORMATS, report_file, report_file_response
 from .models import MonthlyReport
 from .periods import PeriodError, month_parse
 from .selectors import monthly_report_get_for_user, monthly_report_list_visible_to
@@ -128,7 +128,4 @@ class MonthlyReportDownloadApi(OwnApiView):
         report = monthly_report_get_for_user(user=request.user, report_id=report_id)
         if fmt not in FORMATS:
             raise Http404
-        file = report_file(report, fmt)
-        response = HttpResponse(file.content, content_type=file.content_type)
-        response["Content-Disposition"] = f'attachment; filename="{file.filename}"'
-        return response
+        return report_file_response(report_file(report, fmt))

@@ -291,21 +291,21 @@ def report_dhis2_push(*, report: MonthlyReport, dry_run_only: bool = False) -> l
     if deletions["dataValues"]:
         steps.append(("DELETE", deletions))
     steps.append(("CREATE_AND_UPDATE", report_data_value_set(report, mapping)))
-    responses = []
-    for strategy, payload in steps:
-        dry = _post(payload, dry_run=True, strategy=strategy)
-        responses.append(dry)
-        if not dry.ok:
-            raise Dhis2Error(
-                f"The DHIS2 dry run ({strategy}) was not clean (status {dry.status}, {len(dry.conflicts)} conflict(s))"
-            )
+    responses = _post_steps(steps, dry_run=True)
     if dry_run_only:
         return responses
+    return responses + _post_steps(steps, dry_run=False)
+
+
+def _post_steps(steps: list[tuple[str, dict]], *, dry_run: bool) -> list[Dhis2Response]:
+    """Post the steps in order; the first that DHIS2 does not take cleanly stops the push."""
+    responses = []
     for strategy, payload in steps:
-        live = _post(payload, dry_run=False, strategy=strategy)
-        responses.append(live)
-        if not live.ok:
+        response = _post(payload, dry_run=dry_run, strategy=strategy)
+        responses.append(response)
+        if not response.ok:
+            what = f"dry run ({strategy}) was not clean" if dry_run else f"import ({strategy}) failed"
             raise Dhis2Error(
-                f"The DHIS2 import ({strategy}) failed (status {live.status}, {len(live.conflicts)} conflict(s))"
+                f"The DHIS2 {what} (status {response.status}, {len(response.conflicts)} conflict(s))"
             )
     return responses

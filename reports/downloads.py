@@ -3,6 +3,8 @@
 import json
 from dataclasses import dataclass
 
+from django.http import HttpResponse
+
 from .dhis2 import report_data_value_set
 from .exports import report_csv, report_xlsx
 from .models import MonthlyReport
@@ -17,6 +19,13 @@ class ReportFile:
     content: bytes
     content_type: str
     filename: str
+
+
+def report_file_response(file: ReportFile) -> HttpResponse:
+    """The file as a download (the page and the API answer alike)."""
+    response = HttpResponse(file.content, content_type=file.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{file.filename}"'
+    return response
 
 
 def report_trend_data(report: MonthlyReport) -> list[tuple[str, dict]]:

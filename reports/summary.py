@@ -125,13 +125,18 @@ class Chart:
     series: list[Series]
 
 
+def _totals(table: dict, key: str = "row_totals") -> list[Published]:
+    """A bar per row of the table: its totals, or nothing shown for any of them if it is withheld."""
+    return [None] * len(table["rows"]) if table["withheld"] else list(table[key])
+
+
 def _bar_from_rows(key: str, title: str, table: dict | None) -> Chart | None:
     if table is None or not table["rows"]:
         return None
     return Chart(
         key=key, title=title, kind="bar",
         categories=[value_label(table["row_dim"], row, table) for row in table["rows"]],
-        series=[Series(title, [None] * len(table["rows"]) if table["withheld"] else list(table["row_totals"]))],
+        series=[Series(title, _totals(table))],
     )
 
 
@@ -173,10 +178,8 @@ def charts(data: dict, trend: list[tuple[str, dict]]) -> list[Chart]:
             key="by_sector", title=str(_("By sector")), kind="bar",
             categories=[value_label("sector", r) for r in new_cases["rows"]],
             series=[
-                Series(str(_("New cases (lead agency)")),
-                       [None] * len(new_cases["rows"]) if new_cases["withheld"] else list(new_cases["row_totals"])),
-                Series(str(_("Actions (acting agency)")),
-                       [None] * len(actions["rows"]) if actions["withheld"] else list(actions["row_totals"])),
+                Series(str(_("New cases (lead agency)")), _totals(new_cases)),
+                Series(str(_("Actions (acting agency)")), _totals(actions)),
             ],
         ))
     referrals = table_by_key(data, "referrals_by_sector")
@@ -185,10 +188,8 @@ def charts(data: dict, trend: list[tuple[str, dict]]) -> list[Chart]:
             key="referrals_by_sector", title=str(_("Referrals by sector")), kind="bar",
             categories=[value_label("sending_sector", r) for r in referrals["rows"]],
             series=[
-                Series(str(_("Sent by the sector")),
-                       [None] * len(referrals["rows"]) if referrals["withheld"] else list(referrals["row_totals"])),
-                Series(str(_("Received by the sector")),
-                       [None] * len(referrals["rows"]) if referrals["withheld"] else list(referrals["column_totals"])),
+                Series(str(_("Sent by the sector")), _totals(referrals)),
+                Series(str(_("Received by the sector")), _totals(referrals, "column_totals")),
             ],
         ))
     result.append(_bar_from_rows("referrals_by_response", str(_("Referrals by response")),

@@ -1,10 +1,10 @@
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
 from .charts import figure_for, svg
-from .downloads import FORMATS, report_file, report_trend_data
+from .downloads import FORMATS, report_file, report_file_response, report_trend_data
 from .labels import TOTAL_LABEL, column_label, scope_label, statistic_title, table_title
 from .selectors import monthly_report_get_for_user, monthly_report_versions
 from .summary import charts, headlines, statistic_rows, table_rows
@@ -53,7 +53,4 @@ def report_download(request, report_id: int, fmt: str):
     report = monthly_report_get_for_user(user=request.user, report_id=report_id)
     if fmt not in FORMATS:
         raise Http404
-    file = report_file(report, fmt)
-    response = HttpResponse(file.content, content_type=file.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{file.filename}"'
-    return response
+    return report_file_response(report_file(report, fmt))

@@ -87,6 +87,11 @@ class SupervisionApiView(ApiView):
         self.agency_id = agency_id
         return supervised_agency_get(user=request.user, agency_id=agency_id, agencies=self.agencies)
 
+    def filtered(self, request, filter_class) -> tuple[dict, Agency]:
+        """The query parameters, valid by filter_class, and the supervised agency they name."""
+        data = _validated(filter_class, request)
+        return data, self.supervised(request, data.get("agency"))
+
 
 def _validated(serializer_class, request) -> dict:
     data = request.query_params.copy()
@@ -178,8 +183,7 @@ class HandoffRegisterApi(SupervisionApiView):
         responses=_responses(200, HandoffRowSerializer(many=True), 400, 403), tags=TAGS,
     )
     def get(self, request):
-        data = _validated(RegisterFilterSerializer, request)
-        agency = self.supervised(request, data.get("agency"))
+        data, agency = self.filtered(request, RegisterFilterSerializer)
         page = self.paginate(handoff_register(agency=agency, filters=_register_filters(data)))
         return self.page_response(HandoffRowSerializer(page, many=True).data)
 
@@ -253,8 +257,7 @@ class HandoffSummaryApi(SupervisionApiView):
         parameters=[FilterSerializer], responses=_responses(200, OutputSerializer, 400, 403), tags=TAGS,
     )
     def get(self, request):
-        data = _validated(HandoffSummaryApi.FilterSerializer, request)
-        agency = self.supervised(request, data.get("agency"))
+        data, agency = self.filtered(request, HandoffSummaryApi.FilterSerializer)
         filters = _register_filters(data)
         s = handoff_register_summary(agency=agency, filters=filters)
 
@@ -589,8 +592,7 @@ class UnusualAccessApi(SupervisionApiView):
         parameters=[FilterSerializer], responses=_responses(200, OutputSerializer, 400, 403), tags=TAGS,
     )
     def get(self, request):
-        data = _validated(UnusualAccessApi.FilterSerializer, request)
-        agency = self.supervised(request, data.get("agency"))
+        data, agency = self.filtered(request, UnusualAccessApi.FilterSerializer)
         report = access_review.unusual_access_report(agency=agency, since=data.get("since"), until=data.get("until"),
                                                      min_cases=data["min_cases"])
         return Response(UnusualAccessApi.OutputSerializer(report).data)
@@ -656,8 +658,7 @@ class DashboardApi(SupervisionApiView):
         parameters=[FilterSerializer], responses=_responses(200, OutputSerializer, 400, 403), tags=TAGS,
     )
     def get(self, request):
-        data = _validated(DashboardApi.FilterSerializer, request)
-        agency = self.supervised(request, data.get("agency"))
+        data, agency = self.filtered(request, DashboardApi.FilterSerializer)
         return Response(DashboardApi.OutputSerializer(dashboard(agency=agency, weeks=data["weeks"])).data)
 
 

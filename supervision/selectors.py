@@ -34,7 +34,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from agencies.models import Agency, AnalystScope, Role
+from agencies.models import Agency, Role
+from agencies.selectors import active_non_analyst
 from audit.models import AuditAction, AuditEvent
 from cases.models import Action, CaseStatus, Handoff, HandoffStatus
 from cases.models import Case as CaseModel
@@ -53,9 +54,7 @@ DEADLINE_STATES = tuple(DeadlineState.values)
 
 def supervised_agencies(*, user: User) -> list[Agency]:
     """Active agencies where the user is a supervisor; none for analysts, who never see a case."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return []
-    if AnalystScope.objects.filter(user=user).exists():
+    if not active_non_analyst(user=user):
         return []
     return list(
         Agency.objects.filter(active=True, memberships__user=user, memberships__role=Role.SUPERVISOR)

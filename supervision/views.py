@@ -102,11 +102,21 @@ def _paginate(request, qs):
     return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def _query_without(request, *keys) -> str:
+def _query_less(request, *keys):
+    """The query parameters without ?page= (the pager's) and those named."""
     query = request.GET.copy()
     for key in ("page", *keys):
         query.pop(key, None)
-    return query.urlencode()
+    return query
+
+
+def _query_without(request, *keys) -> str:
+    return _query_less(request, *keys).urlencode()
+
+
+def _filter_data(request):
+    """The query parameters as a filter form reads them: ?agency= is supervision_context's."""
+    return _query_less(request, "agency")
 
 
 @login_required
@@ -114,10 +124,7 @@ def _query_without(request, *keys) -> str:
 def handoff_register_page(request):
     """The supervisor's home page (/supervision/, supervision:register)."""
     agency, context = supervision_context(request)
-    data = request.GET.copy()
-    data.pop("page", None)
-    data.pop("agency", None)
-    form = RegisterFilterForm(data, counterparts=_counterparts(agency))
+    form = RegisterFilterForm(_filter_data(request), counterparts=_counterparts(agency))
     context.update(form=form, query=_query_without(request), section="register")
     if not form.is_valid():
         return render(request, "supervision/register.html", context, status=400)
@@ -229,10 +236,7 @@ def break_glass_review_page(request, use_id: int):
 
 
 def _access_form(request, agency: Agency) -> AccessLogFilterForm:
-    data = request.GET.copy()
-    for key in ("page", "agency"):
-        data.pop(key, None)
-    return AccessLogFilterForm(data, agency=agency)
+    return AccessLogFilterForm(_filter_data(request), agency=agency)
 
 
 @login_required
@@ -274,9 +278,7 @@ def access_log_csv_response(request, *, agency: Agency, form: AccessLogFilterFor
 @require_GET
 def unusual_access_page(request):
     agency, context = supervision_context(request)
-    data = request.GET.copy()
-    data.pop("agency", None)
-    form = UnusualAccessForm(data)
+    form = UnusualAccessForm(_filter_data(request))
     context.update(form=form, section="unusual")
     if not form.is_valid():
         return render(request, "supervision/unusual_access.html", context, status=400)
@@ -291,9 +293,7 @@ def unusual_access_page(request):
 @require_GET
 def dashboard_page(request):
     agency, context = supervision_context(request)
-    data = request.GET.copy()
-    data.pop("agency", None)
-    form = DashboardForm(data)
+    form = DashboardForm(_filter_data(request))
     context.update(form=form, section="dashboard")
     if not form.is_valid():
         return render(request, "supervision/dashboard.html", context, status=400)

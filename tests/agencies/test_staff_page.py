@@ -28,6 +28,12 @@ def group_names(user) -> set[str]:
     return set(user.groups.values_list("name", flat=True))
 
 
+def role_change(client, world, membership, role: str):
+    """Post the role form of one row of the police staff page."""
+    return client.post(reverse("agencies:staff_change_role", args=[world.police.pk, membership.pk]),
+                       {f"m{membership.pk}-role": role})
+
+
 @pytest.fixture
 def admin_client(client, world):
     client.force_login(world.lead_admin)
@@ -229,8 +235,7 @@ def test_create_form_errors(admin_client, world, data, field, message):
 
 def test_change_a_role(admin_client, world):
     responder = member(world, world.lead_responder)
-    response = admin_client.post(reverse("agencies:staff_change_role", args=[world.police.pk, responder.pk]),
-                                 {f"m{responder.pk}-role": "supervisor"})
+    response = role_change(admin_client, world, responder, "supervisor")
     assert response.status_code == 302
     assert member(world, world.lead_responder).role == Role.SUPERVISOR
     assert group_names(world.lead_responder) == {agency_group_name(agency=world.police, role=Role.SUPERVISOR)}
@@ -240,8 +245,7 @@ def test_change_a_role(admin_client, world):
 
 def test_change_to_a_bad_role_shows_the_error_on_that_row(admin_client, world):
     responder = member(world, world.lead_responder)
-    response = admin_client.post(reverse("agencies:staff_change_role", args=[world.police.pk, responder.pk]),
-                                 {f"m{responder.pk}-role": "boss"})
+    response = role_change(admin_client, world, responder, "boss")
     assert response.status_code == 400
     rows = {m.pk: form for m, form, _break_glass in response.context["rows"]}
     assert "Select a valid choice." in rows[responder.pk].errors["role"][0]
@@ -250,8 +254,7 @@ def test_change_to_a_bad_role_shows_the_error_on_that_row(admin_client, world):
 
 def test_the_last_admin_cannot_demote_or_remove_themselves(admin_client, world):
     admin = member(world, world.lead_admin)
-    response = admin_client.post(reverse("agencies:staff_change_role", args=[world.police.pk, admin.pk]),
-                                 {f"m{admin.pk}-role": "responder"})
+    response = role_change(admin_client, world, admin, "responder")
     assert response.status_code == 400
     assert "at least one agency admin" in response.content.decode()
     response = admin_client.post(reverse("agencies:staff_remove", args=[world.police.pk, admin.pk]))
@@ -263,8 +266,7 @@ def test_the_last_admin_cannot_demote_or_remove_themselves(admin_client, world):
 def test_an_admin_who_steps_down_goes_home(admin_client, world):
     membership_add(user=world.lead_supervisor, agency=world.police, role=Role.AGENCY_ADMIN)
     admin = member(world, world.lead_admin)
-    response = admin_client.post(reverse("agencies:staff_change_role", args=[world.police.pk, admin.pk]),
-                                 {f"m{admin.pk}-role": "responder"})
+    response = role_change(admin_client, world, admin, "responder")
     assert response.status_code == 302
     assert response["Location"] == reverse("accounts:home")
     assert admin_client.get(staff_url(world.police)).status_code == 403

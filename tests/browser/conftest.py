@@ -98,12 +98,38 @@ def fits_the_screen(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def sign_in_as(page, base_url: str, username: str, next_path: str) -> None:
-    """Sign a demo user in through the form (the published demo password), then the code step."""
+def sign_in_as(page, base_url: str, username: str, next_path: str | None = None) -> None:
+    """Sign a demo user in through the form (the published demo password), then the code step;
+    without next_path the sign-in lands where the login page sends that user."""
     from agencies.demo import DEMO_PASSWORD
 
-    page.goto(f"{base_url}/login/?next={next_path}")
+    page.goto(f"{base_url}/login/" if next_path is None else f"{base_url}/login/?next={next_path}")
     page.locator("#id_username").fill(username)
     page.locator("#id_password").fill(DEMO_PASSWORD)
     page.locator("button[type=submit].primary").click()
     give_second_factor(page, username)
+
+
+def consent_record_medical(page, receiving_agency) -> None:
+    """On a case page: the survivor agrees to medical data for receiving_agency, not to her identity."""
+    page.get_by_test_id("record-consent").click()
+    consent = page.get_by_test_id("consent-form")
+    consent.locator("[name=receiving_agency]").select_option(str(receiving_agency.pk))
+    consent.locator("[name=granted_categories][value=medical]").check()
+    consent.locator("[name=refused_categories][value=identity]").check()
+    consent.locator("[name=purpose]").fill("Khám và điều trị")
+    consent.locator("[name=given_by][value=survivor]").check()
+    page.get_by_test_id("save-consent").click()
+
+
+def demo_world_with_time_limits(steps=None):
+    """The demo world (the built-in steps unless told) and the legal time limits its handoffs need
+    (a transactional test's flush empties the rows the data migration loaded)."""
+    from agencies.demo import BUILT_IN_STEPS, seed_demo_world
+    from notifications.loaders import time_limit_load_reference
+    from notifications.models import LegalTimeLimit
+
+    world = seed_demo_world(steps=BUILT_IN_STEPS if steps is None else steps)
+    if not LegalTimeLimit.objects.exists():
+        time_limit_load_reference()
+    return world

@@ -8,10 +8,10 @@ not break the flow; the language is checked on the page itself.
 import pytest
 from playwright.sync_api import expect
 
-from agencies.demo import BUILT_IN_STEPS, DEMO_PASSWORD, seed_demo_world
+from agencies.demo import BUILT_IN_STEPS, seed_demo_world
 from audit.models import AuditEvent
 from cases.models import Action, Case, Consent
-from tests.browser.conftest import give_second_factor
+from tests.browser.conftest import consent_record_medical, fits_the_screen, sign_in_as
 
 pytestmark = pytest.mark.browser
 
@@ -24,16 +24,8 @@ def demo(transactional_db):
     return seed_demo_world(steps=BUILT_IN_STEPS)
 
 
-def _fits_the_screen(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
 def _sign_in(page, base_url: str, next_path: str) -> None:
-    page.goto(f"{base_url}/login/?next={next_path}")
-    page.locator("#id_username").fill(USERNAME)
-    page.locator("#id_password").fill(DEMO_PASSWORD)
-    page.locator("button[type=submit].primary").click()
-    give_second_factor(page, USERNAME)
+    sign_in_as(page, base_url, USERNAME, next_path)
 
 
 def _log_action(page, action_type: str, text: str, expected_category: str, screenshot=None) -> None:
@@ -42,7 +34,7 @@ def _log_action(page, action_type: str, text: str, expected_category: str, scree
     expect(page.locator("#id_category")).to_have_value(expected_category)
     page.locator("#id_text").fill(text)
     if screenshot:
-        assert _fits_the_screen(page)
+        assert fits_the_screen(page)
         page.screenshot(path=str(screenshot), full_page=True)
     page.get_by_test_id("save-action").click()
     expect(page.get_by_test_id("timeline")).to_contain_text(text)
@@ -69,7 +61,7 @@ def test_a_responder_opens_a_case_logs_two_actions_and_records_consent_on_a_phon
     form.locator("[name=tech_forms][value=harassment]").check()
     form.locator("[name=perpetrator_relationship]").select_option("intimate_partner")
     form.locator("[name=risk_level][value=high]").check()
-    assert _fits_the_screen(page)
+    assert fits_the_screen(page)
     page.screenshot(path=str(screenshot_dir / "case-open-phone-vi.png"), full_page=True)
     page.get_by_test_id("save-case").click()
 
@@ -82,18 +74,11 @@ def test_a_responder_opens_a_case_logs_two_actions_and_records_consent_on_a_phon
                 screenshot=screenshot_dir / "action-form-phone-vi.png")
     _log_action(page, "contact", "Gọi điện hỏi thăm, an toàn.", "general")
 
-    page.get_by_test_id("record-consent").click()
-    consent_form = page.get_by_test_id("consent-form")
-    consent_form.locator("[name=receiving_agency]").select_option(str(health.pk))
-    consent_form.locator("[name=granted_categories][value=medical]").check()
-    consent_form.locator("[name=refused_categories][value=identity]").check()
-    consent_form.locator("[name=purpose]").fill("Khám và điều trị")
-    consent_form.locator("[name=given_by][value=survivor]").check()
-    page.get_by_test_id("save-consent").click()
+    consent_record_medical(page, health)
 
     expect(page).to_have_url(f"{live_server.url}/cases/{case.pk}/")
     expect(page.get_by_test_id("consents")).to_contain_text(health.name)
-    assert _fits_the_screen(page)
+    assert fits_the_screen(page)
     page.screenshot(path=str(screenshot_dir / "case-detail-phone-vi.png"), full_page=True)
 
     assert [a.type for a in Action.objects.filter(case=case).order_by("id")] == ["statement_taken", "contact"]
@@ -104,7 +89,7 @@ def test_a_responder_opens_a_case_logs_two_actions_and_records_consent_on_a_phon
 
     page.goto(f"{live_server.url}/work/")
     expect(page.get_by_test_id("case-cards")).to_contain_text(case.number)
-    assert _fits_the_screen(page)
+    assert fits_the_screen(page)
     page.screenshot(path=str(screenshot_dir / "my-work-with-cases-phone-vi.png"), full_page=True)
 
 

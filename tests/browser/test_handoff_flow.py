@@ -9,13 +9,16 @@ found by name and test id, not by their Vietnamese labels; the language is check
 import pytest
 from playwright.sync_api import expect
 
-from agencies.demo import BUILT_IN_STEPS, seed_demo_world
 from cases.models import Handoff
 from cases.selectors import case_get_for_user
 from cases.services import action_log, case_open
-from notifications.loaders import time_limit_load_reference
-from notifications.models import LegalTimeLimit
-from tests.browser.conftest import PHONE, fits_the_screen, sign_in_as
+from tests.browser.conftest import (
+    PHONE,
+    consent_record_medical,
+    demo_world_with_time_limits,
+    fits_the_screen,
+    sign_in_as,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -26,9 +29,7 @@ MEDICAL_NOTE = "Vết bầm ở cánh tay trái, đã chụp X-quang."
 @pytest.fixture
 def demo(transactional_db):
     # The built-in steps only: the 120 demo cases would slow the test down.
-    world = seed_demo_world(steps=BUILT_IN_STEPS)
-    if not LegalTimeLimit.objects.exists():
-        time_limit_load_reference()
+    world = demo_world_with_time_limits()
     return world
 
 
@@ -65,14 +66,7 @@ def test_a_police_responder_refers_a_case_that_a_hospital_responder_accepts_on_p
     expect(page.get_by_test_id("case-number")).to_have_text(case.number)
 
     # Consent first: the survivor agrees to medical data for the hospital, not to her identity.
-    page.get_by_test_id("record-consent").click()
-    consent = page.get_by_test_id("consent-form")
-    consent.locator("[name=receiving_agency]").select_option(str(health.pk))
-    consent.locator("[name=granted_categories][value=medical]").check()
-    consent.locator("[name=refused_categories][value=identity]").check()
-    consent.locator("[name=purpose]").fill("Khám và điều trị")
-    consent.locator("[name=given_by][value=survivor]").check()
-    page.get_by_test_id("save-consent").click()
+    consent_record_medical(page, health)
     expect(page.get_by_test_id("consents")).to_contain_text(health.name)
 
     # The handoff: the agency first, then what is asked; consent preselects the medical data.

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from agencies.demo import BUILT_IN_STEPS, DEMO_PASSWORD, seed_demo_world
 from cases.models import Case, Consent, IntakeDraft
-from tests.browser.conftest import give_second_factor
+from tests.browser.conftest import sign_in_as
 
 pytestmark = pytest.mark.browser
 
@@ -30,11 +30,7 @@ def demo(transactional_db):
 
 
 def _sign_in(page, base_url: str, next_path: str = "/work/") -> None:
-    page.goto(f"{base_url}/login/?next={next_path}")
-    page.locator("#id_username").fill(USERNAME)
-    page.locator("#id_password").fill(DEMO_PASSWORD)
-    page.locator("button[type=submit].primary").click()
-    give_second_factor(page, USERNAME)
+    sign_in_as(page, base_url, USERNAME, next_path)
 
 
 class Counter:

@@ -12,13 +12,10 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import expect
 
-from agencies.demo import BUILT_IN_STEPS, DEMO_PASSWORD, seed_demo_world
 from cases.selectors import case_get_for_user
 from cases.services import case_open
 from handoffs.services import handoff_decline, handoff_send
-from notifications.loaders import time_limit_load_reference
-from notifications.models import LegalTimeLimit
-from tests.browser.conftest import CHROMIUM, PHONE, give_second_factor
+from tests.browser.conftest import CHROMIUM, PHONE, demo_world_with_time_limits, sign_in_as
 
 pytestmark = pytest.mark.browser
 
@@ -27,9 +24,7 @@ DOCTOR = "hcm.health.responder"
 
 @pytest.fixture
 def demo(transactional_db):
-    world = seed_demo_world(steps=BUILT_IN_STEPS)
-    if not LegalTimeLimit.objects.exists():
-        time_limit_load_reference()
+    world = demo_world_with_time_limits()
     police, health = world.agencies[("hn", "police")], world.agencies[("hn", "health")]
     responder = world.users["hn.police.responder"]
     answers = {"penetration": False, "sexual_contact": False, "physical_assault": True, "forced_marriage": False,
@@ -86,11 +81,7 @@ def _context(browser):
 
 
 def _sign_in(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/login/")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(DEMO_PASSWORD)
-    page.locator("button[type=submit].primary").click()
-    give_second_factor(page, username)
+    sign_in_as(page, base_url, username)
 
 
 # Measured in the page: what a person sees, not what the HTML says.

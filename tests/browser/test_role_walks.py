@@ -23,18 +23,16 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from agencies.demo import BUILT_IN_STEPS, DEMO_PASSWORD, seed_demo_world
+from agencies.demo import BUILT_IN_STEPS, DEMO_PASSWORD
 from cases.demo import seed_demo_cases_step
 from cases.models import Case, Consent, Handoff
 from cases.selectors import case_get_for_user
 from cases.services import case_open
 from handoffs.services import handoff_send
 from notifications.demo import seed_demo_holidays_step
-from notifications.loaders import time_limit_load_reference
-from notifications.models import LegalTimeLimit
 from reports.periods import last_complete_month, local_today
 from reports.services import monthly_reports_build
-from tests.browser.conftest import PHONE, give_second_factor
+from tests.browser.conftest import PHONE, demo_world_with_time_limits, give_second_factor
 from tests.browser.forms import forms_submitting_on_enter
 
 pytestmark = pytest.mark.browser
@@ -99,10 +97,8 @@ CHART_PROBLEMS_JS = """() => {
 def demo(transactional_db):
     """The demo world with 20 cases and last month's reports; a case of the police with a referral
     waiting at the social work centre and one at the school, as the receivers' work."""
-    world = seed_demo_world(steps=(*BUILT_IN_STEPS, seed_demo_holidays_step,
-                                   functools.partial(seed_demo_cases_step, count=20)))
-    if not LegalTimeLimit.objects.exists():
-        time_limit_load_reference()
+    world = demo_world_with_time_limits(steps=(*BUILT_IN_STEPS, seed_demo_holidays_step,
+                                               functools.partial(seed_demo_cases_step, count=20)))
     monthly_reports_build(period=last_complete_month(local_today()), today=local_today())
     police, responder = world.agencies[("hn", "police")], world.users[RESPONDER]
     case = case_open(

@@ -52,6 +52,21 @@ def make_action(world, case, *, type, at, agency, category="general") -> Action:
     )
 
 
+def draft_get(drafts, scope, key):
+    """The draft table or statistic `key` of a scope in month_drafts(...)'s answer."""
+    return next(d for d in drafts[scope] if d.key == key)
+
+
+def draft_cells(draft) -> dict:
+    """Non-zero cells as {(row, column): n}, column '' for one-column tables."""
+    return {
+        (row, "|".join(column)): value
+        for row, values in zip(draft.rows, draft.cells, strict=True)
+        for column, value in zip(draft.columns, values, strict=True)
+        if value
+    }
+
+
 @dataclass
 class October:
     """October 2026 with hand-counted indicators (see the comments of `october`)."""

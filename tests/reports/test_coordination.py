@@ -30,22 +30,11 @@ from reports.publication import month_publishable, statistic_data
 from takedowns.services import takedown_outcome_record, takedown_request_record
 from tests.conftest import make_user
 
-from .conftest import OCTOBER, local, make_case
+from .conftest import OCTOBER, draft_cells, draft_get, local, make_case
 
 HOUR = datetime.timedelta(hours=1)
 
 
-def _table(drafts, scope, key):
-    return next(d for d in drafts[scope] if d.key == key)
-
-
-def _cells(draft) -> dict:
-    return {
-        (row, "|".join(column)): value
-        for row, values in zip(draft.rows, draft.cells, strict=True)
-        for column, value in zip(draft.columns, values, strict=True)
-        if value
-    }
 
 
 @pytest.fixture
@@ -162,19 +151,19 @@ def referrals(world, time_limits):
 
 def test_referrals_by_response_and_urgency(referrals):
     _, drafts = month_drafts(OCTOBER)
-    assert _cells(_table(drafts, None, "referrals_by_response")) == {
+    assert draft_cells(draft_get(drafts, None, "referrals_by_response")) == {
         ("accepted", "emergency"): 1, ("accepted", "urgent"): 3, ("accepted", "standard"): 3,
         ("declined", "urgent"): 1, ("withdrawn", "urgent"): 1, ("awaiting", "standard"): 1,
     }
-    assert _cells(_table(drafts, "46", "referrals_by_response")) == {("accepted", "standard"): 1}
-    assert sum(map(sum, _table(drafts, "01", "referrals_by_response").cells)) == 9
+    assert draft_cells(draft_get(drafts, "46", "referrals_by_response")) == {("accepted", "standard"): 1}
+    assert sum(map(sum, draft_get(drafts, "01", "referrals_by_response").cells)) == 9
 
 
 def test_accepted_within_the_deadline_counts_an_answer_exactly_at_the_deadline(referrals):
     _, drafts = month_drafts(OCTOBER)
-    table = _table(drafts, None, "referrals_accepted_in_time")
+    table = draft_get(drafts, None, "referrals_accepted_in_time")
     assert table.fixed == (("referral_response", "accepted"),)
-    assert _cells(table) == {
+    assert draft_cells(table) == {
         ("within_deadline", "urgent"): 3, ("within_deadline", "standard"): 3, ("after_deadline", "emergency"): 1,
     }
 
@@ -183,16 +172,16 @@ def test_one_second_late_is_after_the_deadline(referrals):
     sent = local(2026, 10, 5, 10)
     Handoff.objects.filter(pk=referrals[2].pk).update(responded_at=sent + 30 * HOUR + datetime.timedelta(seconds=1))
     _, drafts = month_drafts(OCTOBER)
-    assert _cells(_table(drafts, None, "referrals_accepted_in_time"))[("after_deadline", "standard")] == 1
+    assert draft_cells(draft_get(drafts, None, "referrals_accepted_in_time"))[("after_deadline", "standard")] == 1
 
 
 def test_referrals_by_sending_and_receiving_sector(referrals):
     _, drafts = month_drafts(OCTOBER)
-    assert _cells(_table(drafts, None, "referrals_by_sector")) == {
+    assert draft_cells(draft_get(drafts, None, "referrals_by_sector")) == {
         ("police", "health"): 6, ("police", "education"): 1, ("police", "other"): 1, ("health", "police"): 1,
         ("education", "health"): 1,
     }
-    assert _cells(_table(drafts, "46", "referrals_by_sector")) == {("education", "health"): 1}
+    assert draft_cells(draft_get(drafts, "46", "referrals_by_sector")) == {("education", "health"): 1}
 
 
 def test_median_time_to_accept_per_scope_and_urgency(referrals, django_assert_max_num_queries):
@@ -222,12 +211,12 @@ def test_both_median_methods_agree(referrals):
 
 def test_month_edges_of_referrals_are_those_of_asia_ho_chi_minh(referrals):
     _, drafts = month_drafts(OCTOBER)
-    total = sum(map(sum, _table(drafts, None, "referrals_by_response").cells))
+    total = sum(map(sum, draft_get(drafts, None, "referrals_by_response").cells))
     assert total == 10  # R1–R9 and R11; not R10 (30 Sept 23:59:59), R12 (1 Nov 00:00), R13, R14
     _, september = month_drafts(datetime.date(2026, 9, 1))
-    assert _cells(_table(september, None, "referrals_by_response")) == {("accepted", "urgent"): 1}
+    assert draft_cells(draft_get(september, None, "referrals_by_response")) == {("accepted", "urgent"): 1}
     _, november = month_drafts(datetime.date(2026, 11, 1))
-    assert _cells(_table(november, None, "referrals_by_response")) == {("awaiting", "urgent"): 1}
+    assert draft_cells(draft_get(november, None, "referrals_by_response")) == {("awaiting", "urgent"): 1}
 
 
 def test_the_median_is_published_only_where_its_count_is(referrals, busy_month_settings):
@@ -337,13 +326,13 @@ def deadlines(world, time_limits):
 
 def test_deadlines_missed_by_kind(deadlines):
     _, drafts = month_drafts(OCTOBER)
-    assert _cells(_table(drafts, None, "deadlines_missed")) == {
+    assert draft_cells(draft_get(drafts, None, "deadlines_missed")) == {
         ("handoff_response", "met"): 2, ("handoff_response", "missed"): 1,
         ("follow_up", "met"): 1, ("follow_up", "missed"): 2,
         ("legal_limit", "missed"): 2,
     }
-    assert _cells(_table(drafts, "46", "deadlines_missed")) == {("follow_up", "missed"): 1}
-    assert _cells(_table(drafts, "01", "deadlines_missed"))[("follow_up", "missed")] == 1
+    assert draft_cells(draft_get(drafts, "46", "deadlines_missed")) == {("follow_up", "missed"): 1}
+    assert draft_cells(draft_get(drafts, "01", "deadlines_missed"))[("follow_up", "missed")] == 1
 
 
 def test_a_deadline_province_gets_a_report_even_without_other_data(world, time_limits):
@@ -392,17 +381,17 @@ def takedowns(world):
 
 def test_takedown_requests_by_outcome_and_platform(takedowns):
     _, drafts = month_drafts(OCTOBER)
-    table = _table(drafts, None, "takedown_requests")
-    assert _cells(table) == {
+    table = draft_get(drafts, None, "takedown_requests")
+    assert draft_cells(table) == {
         ("removed", "facebook"): 1, ("pending", "facebook"): 1, ("refused", "tiktok"): 1,
         ("no_response", "zalo"): 1, ("not_recorded", "not_recorded"): 1, ("removed", "youtube"): 1,
     }
     assert table.fixed == (("action_type", "takedown_requested"),)
     # The same requests as the takedown column of the actions table.
-    actions = _table(drafts, None, "actions_by_sector")
+    actions = draft_get(drafts, None, "actions_by_sector")
     column = actions.columns.index(("takedown_requested",))
     assert sum(row[column] for row in actions.cells) == sum(map(sum, table.cells)) == 6
-    assert _cells(_table(drafts, "46", "takedown_requests")) == {("removed", "youtube"): 1}
+    assert draft_cells(draft_get(drafts, "46", "takedown_requests")) == {("removed", "youtube"): 1}
 
 
 # --- Consistency ---------------------------------------------------------------------------------
@@ -415,8 +404,8 @@ def test_every_new_table_is_one_query_and_scopes_are_complete(referrals, deadlin
     assert set(drafts) == {None, "01", "46"}
     for key in ("referrals_by_response", "referrals_accepted_in_time", "referrals_by_sector", "deadlines_missed",
                 "takedown_requests"):
-        national = _table(drafts, None, key)
-        provinces = [_table(drafts, code, key) for code in ("01", "46")]
+        national = draft_get(drafts, None, key)
+        provinces = [draft_get(drafts, code, key) for code in ("01", "46")]
         for i, row in enumerate(national.cells):
             for j, value in enumerate(row):
                 assert value == sum(p.cells[i][j] for p in provinces), (key, i, j)

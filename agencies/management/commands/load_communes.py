@@ -1,11 +1,10 @@
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 from django.utils.translation import gettext as _
 
 from agencies.reference_data import ReferenceDataError
 from agencies.services import commune_import_csv
+from config.commands import counts_written, text_file_read
 
 
 class Command(BaseCommand):
@@ -19,19 +18,13 @@ class Command(BaseCommand):
         parser.add_argument("path", help="CSV file of communes.")
 
     def handle(self, *args, path, **options):
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise CommandError(_("%(path)s is not UTF-8 text (%(error)s).") % {"path": path, "error": exc}) from exc
-        except OSError as exc:
-            raise CommandError(_("%(path)s cannot be read (%(error)s).") % {"path": path, "error": exc}) from exc
+        text = text_file_read(path)
         try:
             counts = commune_import_csv(text=text)
         except (ReferenceDataError, IntegrityError) as exc:
             raise CommandError(
                 _("No commune written; fix %(path)s:") % {"path": path} + f"\n{exc}"
             ) from exc
-        self.stdout.write(self.style.SUCCESS(
-            _("Communes: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.")
-            % {"created": counts.created, "updated": counts.updated, "unchanged": counts.unchanged}
-        ))
+        self.stdout.write(self.style.SUCCESS(counts_written(
+            _("Communes: %(created)d created, %(updated)d updated, %(unchanged)d unchanged."), counts
+        )))

@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 
 from agencies.reference_data import PROVINCES_FILE, ReferenceDataError
 from agencies.services import province_load_reference
+from config.commands import counts_written
 
 
 class Command(BaseCommand):
@@ -17,7 +18,6 @@ class Command(BaseCommand):
             counts = province_load_reference(path=file)
         except (ReferenceDataError, IntegrityError) as exc:
             raise CommandError(_("No province written.") + f"\n{exc}") from exc
-        self.stdout.write(self.style.SUCCESS(
-            _("Provinces: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.")
-            % {"created": counts.created, "updated": counts.updated, "unchanged": counts.unchanged}
-        ))
+        self.stdout.write(self.style.SUCCESS(counts_written(
+            _("Provinces: %(created)d created, %(updated)d updated, %(unchanged)d unchanged."), counts
+        )))

@@ -1,10 +1,9 @@
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 from django.utils.translation import gettext as _
 
 from agencies.reference_data import ReferenceDataError
+from config.commands import counts_written, text_file_read
 from notifications.loaders import calendar_import_csv
 
 
@@ -19,17 +18,11 @@ class Command(BaseCommand):
         parser.add_argument("path", help="CSV file of calendar decisions.")
 
     def handle(self, *args, path, **options):
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise CommandError(_("%(path)s is not UTF-8 text (%(error)s).") % {"path": path, "error": exc}) from exc
-        except OSError as exc:
-            raise CommandError(_("%(path)s cannot be read (%(error)s).") % {"path": path, "error": exc}) from exc
+        text = text_file_read(path)
         try:
             counts = calendar_import_csv(text=text)
         except (ReferenceDataError, IntegrityError) as exc:
             raise CommandError(_("Nothing written; fix %(path)s:") % {"path": path} + f"\n{exc}") from exc
-        self.stdout.write(self.style.SUCCESS(
-            _("Calendar: %(created)d days added, %(updated)d changed, %(unchanged)d unchanged.")
-            % {"created": counts.created, "updated": counts.updated, "unchanged": counts.unchanged}
-        ))
+        self.stdout.write(self.style.SUCCESS(counts_written(
+            _("Calendar: %(created)d days added, %(updated)d changed, %(unchanged)d unchanged."), counts
+        )))

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from agencies.reference_data import ReferenceDataError
+from config.commands import counts_written
 from notifications.loaders import time_limit_load_reference
 from notifications.reference_data import TIME_LIMITS_FILE
 
@@ -19,7 +20,6 @@ class Command(BaseCommand):
             counts = time_limit_load_reference(path=Path(path))
         except ReferenceDataError as exc:
             raise CommandError(_("Nothing written; fix %(path)s:") % {"path": path} + f"\n{exc}") from exc
-        self.stdout.write(self.style.SUCCESS(
-            _("Time limits: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.")
-            % {"created": counts.created, "updated": counts.updated, "unchanged": counts.unchanged}
-        ))
+        self.stdout.write(self.style.SUCCESS(counts_written(
+            _("Time limits: %(created)d created, %(updated)d updated, %(unchanged)d unchanged."), counts
+        )))
