@@ -180,7 +180,7 @@ def main(n: int) -> None:
         fired = deadline_sweep(now=now)
         seconds = time.perf_counter() - started
     load_after = os.getloadavg()
-    batch = getattr(sys.modules["notifications.services"], "SWEEP_BATCH_SIZE", 1)
+    batch = getattr(settings, "DEADLINE_SWEEP_BATCH", 1)
     batches = max(-(-n // batch), 1)
     print(f"swept: {fired} stages fired in {seconds:.1f} s = {fired / seconds:.0f} deadlines/s "
           f"(target: 100,000 in <= 60 s)")

@@ -7,6 +7,7 @@ was committed.
 
 import datetime
 import functools
+import json
 import logging
 import re
 
@@ -14,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connections, models, router, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -279,39 +280,71 @@ def _notify_many(events: list[tuple[Deadline, str, list[int]]]) -> int:
             preference_locked(kind=kind, channel=channel)
         )
 
+    now = timezone.now()
     notifications = [
-        Notification(
-            recipient_id=user_id, kind=kinds[stage], event_key=f"deadline:{deadline.pk}:{stage}",
-            case_number=deadline.case_number, link=deadline.link or "/", params=_deadline_params(deadline),
-            in_app=wants(user_id, kinds[stage], Channel.IN_APP),
-        )
+        {
+            "recipient_id": user_id, "kind": kinds[stage], "event_key": f"deadline:{deadline.pk}:{stage}",
+            "case_number": deadline.case_number, "link": deadline.link or "/", "params": _deadline_params(deadline),
+            "in_app": wants(user_id, kinds[stage], Channel.IN_APP), "created_at": now, "read_at": None,
+        }
         for deadline, stage, users in events for user_id in users
     ]
-    # No ignore_conflicts: the claim makes each stage fire once, so a conflict means something is wrong
-    # and the batch falls back to one deadline at a time (which skips recipients told already).
-    Notification.objects.bulk_create(notifications)
+    # The claim makes each stage fire once, so a conflict means something is wrong: the batch then
+    # falls back to one deadline at a time (notify, which skips recipients told already).
+    notification_ids = _insert_many(Notification, notifications)
     addresses = {
         user_id: {Channel.EMAIL: email, Channel.SMS: phone}
         for user_id, email, phone in get_user_model().objects.filter(pk__in=user_ids).values_list(
             "pk", "email", "contact__phone"
         )
     }
-    now = timezone.now()
     relay_after = now + datetime.timedelta(seconds=settings.NOTIFICATIONS_RELAY_GRACE_SECONDS)
     messages = [
-        OutboxMessage(
-            notification=notification, event_key=notification.event_key, recipient_id=notification.recipient_id,
-            channel=channel, next_attempt_at=now, relay_after=relay_after,
-        )
-        for notification in notifications
+        {
+            "notification_id": notification_id, "event_key": notification["event_key"],
+            "recipient_id": notification["recipient_id"], "channel": channel,
+            "status": OutboxMessage.Status.QUEUED.value, "attempts": 0, "last_error": "", "created_at": now,
+            "next_attempt_at": now, "relay_after": relay_after, "lease_until": None, "sent_at": None,
+        }
+        for notification_id, notification in zip(notification_ids, notifications, strict=True)
         for channel in (Channel.EMAIL, Channel.SMS)
-        if wants(notification.recipient_id, notification.kind, channel)
-        and addresses.get(notification.recipient_id, {}).get(channel)
+        if wants(notification["recipient_id"], notification["kind"], channel)
+        and addresses.get(notification["recipient_id"], {}).get(channel)
     ]
     if messages:
-        OutboxMessage.objects.bulk_create(messages)
-        transaction.on_commit(functools.partial(outbox_relay_later, message_ids=[m.pk for m in messages]))
+        message_ids = _insert_many(OutboxMessage, messages)
+        transaction.on_commit(functools.partial(outbox_relay_later, message_ids=message_ids))
     return len(messages)
+
+
+def _insert_many(model, rows: list[dict]) -> list[int]:
+    """Insert rows (every column but the id, by attribute name) and return their ids, in order.
+
+    On PostgreSQL: the ids in one query from the table's sequence, then one COPY, several times
+    faster than a multi-row INSERT of thousands of rows (no statement to build, parse and plan).
+    Elsewhere: bulk_create. Values go in as given: no model defaults or field conversions apply, so
+    JSON values are serialised here, as JSONField would."""
+    if not rows:
+        return []
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        return [row.pk for row in model.objects.using(alias).bulk_create([model(**row) for row in rows])]
+    meta = model._meta
+    json_columns = {field.attname for field in meta.concrete_fields if isinstance(field, models.JSONField)}
+    columns = list(rows[0])
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(rows)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        names = ", ".join(quote(name) for name in [meta.pk.column, *(meta.get_field(c).column for c in columns)])
+        with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({names}) FROM STDIN") as copy:
+            for pk, row in zip(ids, rows, strict=True):
+                copy.write_row([pk, *(json.dumps(row[c]) if c in json_columns else row[c] for c in columns)])
+    return ids
 
 
 _NEXT_STAGE_KIND = {next_stage: kind for next_stage, _time_field, kind in _NEXT_STAGE.values()}
@@ -327,6 +360,14 @@ def _deadline_sweep_batch(*, now: datetime.datetime, after_pk: int, size: int) -
     sweeper that waited re-checks the row's new version). So each stage fires exactly once, and any
     number of workers can sweep side by side, each taking the rows the others are not holding."""
     with transaction.atomic():
+        connection = connections[router.db_for_write(Deadline)]
+        if connection.vendor == "postgresql" and not connection.savepoint_ids:
+            # The batch's own transaction (not a caller's) commits without waiting for the disk: a
+            # crash can only lose whole batches (their deadlines stay due and are swept again), and
+            # whatever acts on a batch (the delivery's claim of an outbox row) commits durably after
+            # it, which flushes it too.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
         rows = list(
             Deadline.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(closed_at__isnull=True, next_fire_at__lte=now, pk__gt=after_pk)
