@@ -147,7 +147,7 @@ def notifications_answered(*, link: str) -> int:
 
 
 # Each stage, the one it leads to, the time that leads there, and the event it sends.
-_NEXT_STAGE = {
+_NEXT_STAGE: dict[str, tuple[str, str, str]] = {
     Deadline.Stage.PENDING: (Deadline.Stage.REMINDED, "remind_at", NotificationKind.DEADLINE_REMINDER),
     Deadline.Stage.REMINDED: (Deadline.Stage.OVERDUE, "due_at", NotificationKind.DEADLINE_OVERDUE),
     Deadline.Stage.OVERDUE: (Deadline.Stage.ESCALATED, "escalate_at", NotificationKind.DEADLINE_ESCALATED),
