@@ -1,6 +1,9 @@
 """How fast can the audit trail be written? Run against the database that DATABASE_URL names:
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hl_bench .venv/bin/python benchmarks/audit_record.py [N]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hl_bench .venv/bin/python benchmarks/audit_record.py \\
+        [N [WRITERS ...]]
+
+(WRITERS: the numbers of concurrent writers to measure, 1 2 4 8 by default.)
 
 Works in a throwaway test database (created and dropped here), with one writer:
   1. one event per transaction (a request that records one event),
@@ -52,7 +55,7 @@ def rate(label: str, count: int, seconds: float) -> None:
           f"{1000 * seconds / count:6.3f} ms/event")
 
 
-def main(n: int) -> None:
+def main(n: int, writers: tuple[int, ...] = (1, 2, 4, 8)) -> None:
     # One log line per anchor would drown the numbers.
     logging.getLogger("hopluc.audit").setLevel(logging.WARNING)
     with throwaway_database("audit_bench"):
@@ -78,7 +81,7 @@ def main(n: int) -> None:
         assert report.intact, report.breaks
         print(f"{'verify_audit_chain walk':<44} {report.events:>6} events  {seconds:6.2f} s  "
               f"{report.events / seconds:8.0f} events/s")
-        for threads in (1, 4, 8):
+        for threads in writers:
             for anchoring in (False, True):
                 concurrent(threads=threads, per_thread=max(n // (2 * threads), 50), anchoring=anchoring)
 
@@ -106,9 +109,35 @@ def concurrent(*, threads: int, per_thread: int, anchoring: bool) -> None:
         finally:
             connections.close_all()
 
+    # What the writers' backends are doing, every 5 ms: (samples, waiting on the chain lock, waiting on
+    # any other lock). Sampled by a connection of its own.
+    samples = [0, 0, 0]
+
+    def sampler() -> None:
+        from django.db import connections as conns
+
+        alias = "default"
+        conn = conns[alias]
+        try:
+            with conn.cursor() as cursor:
+                while not stop.wait(0.005):
+                    cursor.execute(
+                        "SELECT wait_event_type, wait_event FROM pg_stat_activity WHERE datname = current_database()"
+                        " AND pid <> pg_backend_pid() AND state <> 'idle' AND backend_type = 'client backend'"
+                    )
+                    for wait_type, wait_event in cursor.fetchall():
+                        samples[0] += 1
+                        samples[1] += wait_type == "Lock" and wait_event == "advisory"
+                        samples[2] += wait_type == "Lock" and wait_event != "advisory"
+        finally:
+            connections.close_all()
+
     workers = [threading.Thread(target=writer, args=(k,)) for k in range(threads)]
     for worker in workers:
         worker.start()
+    sample_thread = threading.Thread(target=sampler) if connection.vendor == "postgresql" else None
+    if sample_thread:
+        sample_thread.start()
     anchor_thread = threading.Thread(target=anchorer) if anchoring else None
     if anchor_thread:
         anchor_thread.start()
@@ -120,6 +149,8 @@ def concurrent(*, threads: int, per_thread: int, anchoring: bool) -> None:
     stop.set()
     if anchor_thread:
         anchor_thread.join()
+    if sample_thread:
+        sample_thread.join()
     count = threads * per_thread
     label = f"{threads} writers{', anchoring every 50 ms' if anchoring else ''}"
     rate(label, count, seconds)
@@ -128,7 +159,11 @@ def concurrent(*, threads: int, per_thread: int, anchoring: bool) -> None:
     audit_chain_pending()
     print(f"{'':<44} unchained when the writers stopped: {waiting}, chained in {time.perf_counter() - started:.3f} s"
           + (f", {anchors[0]} anchors" if anchoring else ""))
+    if samples[0]:
+        print(f"{'':<44} busy backend samples: {samples[0]}, waiting on the chain lock "
+              f"{100 * samples[1] / samples[0]:.1f} %, on other locks {100 * samples[2] / samples[0]:.1f} %")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000,
+         tuple(int(arg) for arg in sys.argv[2:]) or (1, 2, 4, 8))

@@ -231,13 +231,17 @@ def takedown_outcome_recorded(*, takedown: TakedownRequest, actor: User | None, 
 # (deadlines.selectors.case_deadline_list). A handoff's response deadline is the handoff's story.
 
 
-def _deadline(deadline: Deadline, type: CaseEventType, *, actor: User | None, agency: Agency | None,
-              at: datetime.datetime, **data: Any) -> CaseEvent:
+def _deadline_data(deadline: Deadline, **data: Any) -> dict[str, Any]:
     if deadline.case_id is None:
         raise ValueError(f"deadline {deadline.pk} belongs to no case")
-    return _create(case_id=deadline.case_id, type=type, at=at, actor=actor, agency=agency, data={
-        "deadline_id": deadline.pk, "kind": deadline.kind, "rule": deadline.rule.code if deadline.rule_id else "",
-        "due_at": deadline.due_at.isoformat(), "owner_agency": deadline.owner_agency.name, **data})
+    return {"deadline_id": deadline.pk, "kind": deadline.kind, "rule": deadline.rule.code if deadline.rule_id else "",
+            "due_at": deadline.due_at.isoformat(), "owner_agency": deadline.owner_agency.name, **data}
+
+
+def _deadline(deadline: Deadline, type: CaseEventType, *, actor: User | None, agency: Agency | None,
+              at: datetime.datetime, **data: Any) -> CaseEvent:
+    return _create(case_id=deadline.case_id, type=type, at=at, actor=actor, agency=agency,
+                   data=_deadline_data(deadline, **data))
 
 
 @_writes(CaseEventType.DEADLINE_STARTED)
@@ -267,3 +271,17 @@ def deadline_overdue(*, deadline: Deadline, at: datetime.datetime) -> CaseEvent:
 @_writes(CaseEventType.DEADLINE_ESCALATED)
 def deadline_escalated(*, deadline: Deadline, at: datetime.datetime) -> CaseEvent:
     return _deadline(deadline, CaseEventType.DEADLINE_ESCALATED, actor=None, agency=None, at=at)
+
+
+_SWEEP_TYPES = {Deadline.Stage.OVERDUE: CaseEventType.DEADLINE_OVERDUE,
+                Deadline.Stage.ESCALATED: CaseEventType.DEADLINE_ESCALATED}
+
+
+def deadline_stages_passed(*, reached: Sequence[tuple[Deadline, str, datetime.datetime]]) -> list[CaseEvent]:
+    """The deadline sweep's batch of deadline_overdue and deadline_escalated lines, each (deadline,
+    stage, the stage's time), in one INSERT: the same rows those two writers write one at a time."""
+    return CaseEvent.objects.bulk_create([
+        CaseEvent(case_id=deadline.case_id, type=_SWEEP_TYPES[stage], at=at, actor=None, agency=None,
+                  category=GENERAL, data=_deadline_data(deadline))
+        for deadline, stage, at in reached
+    ])

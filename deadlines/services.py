@@ -218,15 +218,18 @@ def case_deadline_done(*, access: CaseAccess, actor, deadline_id: int) -> Deadli
     return deadline
 
 
-def deadline_stage_timeline(sender, *, deadline: Deadline, stage: str, at: datetime.datetime, **kwargs) -> None:
-    """Receiver of notifications.signals.deadline_stage_reached (connected in DeadlinesConfig.ready): a
-    case deadline that passed, or was escalated, is told on the case's timeline, in the sweep's
-    transaction. Reminders are not: they change nothing on the case."""
-    if deadline.case_id is None or not deadline.subject.startswith(case_deadline_prefix(deadline.case_id)):
+def deadline_stage_timeline(sender, *, reached: list[tuple[Deadline, str, datetime.datetime]], **kwargs) -> None:
+    """Receiver of notifications.signals.deadline_stage_reached (connected in DeadlinesConfig.ready), once
+    per sweep batch: each case deadline that passed, or was escalated, is told on its case's timeline,
+    in the sweep's transaction (one query for the cases, one INSERT). Reminders are not: they change
+    nothing on the case."""
+    told = [
+        (deadline, stage, at) for deadline, stage, at in reached
+        if stage in (Deadline.Stage.OVERDUE, Deadline.Stage.ESCALATED) and deadline.case_id is not None
+        and deadline.subject.startswith(case_deadline_prefix(deadline.case_id))
+    ]
+    if not told:
         return
-    if not Case.objects.filter(pk=deadline.case_id).exists():
-        return
-    if stage == Deadline.Stage.OVERDUE:
-        events.deadline_overdue(deadline=deadline, at=at)
-    elif stage == Deadline.Stage.ESCALATED:
-        events.deadline_escalated(deadline=deadline, at=at)
+    existing = set(Case.objects.filter(pk__in={deadline.case_id for deadline, _stage, _at in told})
+                   .values_list("pk", flat=True))
+    events.deadline_stages_passed(reached=[entry for entry in told if entry[0].case_id in existing])

@@ -112,6 +112,30 @@ def outbox_relay_many(*, message_ids: list[int]) -> int:
     return done
 
 
+# notifications.tasks.relay_outbox_messages: outbox_relay_many in a worker.
+RELAY_TASK = "notifications.tasks.relay_outbox_messages"
+
+
+def outbox_relay_later(*, message_ids: list[int]) -> bool:
+    """Hand a batch of rows to a worker that relays them (outbox_relay_many there): one publish for
+    the whole batch, for writers of many rows at once (the deadline sweep). Never raises: rows that
+    cannot be handed over now are made due for the relay sweep."""
+    from config.celery import app
+
+    try:
+        with _publish_connection() as conn:
+            app.send_task(RELAY_TASK, args=[list(message_ids)], queue=settings.NOTIFICATIONS_QUEUE, retry=False,
+                          connection=conn, ignore_result=True)
+        return True
+    except Exception as exc:
+        logger.warning("%s outbox messages not handed to the relay; the relay sweep will: %s", len(message_ids), exc)
+        try:
+            OutboxMessage.objects.filter(pk__in=message_ids, status__in=UNDELIVERED).update(relay_after=timezone.now())
+        except DatabaseError:
+            logger.warning("%s outbox messages wait for their relay grace", len(message_ids))
+        return False
+
+
 def outbox_relay(*, message_id: int) -> bool:
     return outbox_relay_many(message_ids=[message_id]) == 1
 

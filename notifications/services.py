@@ -7,6 +7,7 @@ was committed.
 
 import datetime
 import functools
+import json
 import logging
 import re
 
@@ -14,15 +15,16 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connections, models, router, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.models import Agency, Role
+from agencies.models import Agency, Membership, Role
 
 from .calendar import calendar_years_missing, time_limit_effective, working_time_add
 from .content import URGENCIES, notification_content_check
-from .delivery import outbox_relay_many
+from .delivery import outbox_relay_later, outbox_relay_many
 from .models import (
     Channel,
     Deadline,
@@ -31,9 +33,10 @@ from .models import (
     NotificationKind,
     NotificationPreference,
     OutboxMessage,
+    ProvinceCoordinator,
     UserContact,
 )
-from .selectors import preference_locked, preferences_for_event
+from .selectors import preference_default, preference_locked, preferences_for_event
 from .signals import deadline_stage_reached
 
 logger = logging.getLogger(__name__)
@@ -144,7 +147,7 @@ def notifications_answered(*, link: str) -> int:
 
 
 # Each stage, the one it leads to, the time that leads there, and the event it sends.
-_NEXT_STAGE = {
+_NEXT_STAGE: dict[str, tuple[str, str, str]] = {
     Deadline.Stage.PENDING: (Deadline.Stage.REMINDED, "remind_at", NotificationKind.DEADLINE_REMINDER),
     Deadline.Stage.REMINDED: (Deadline.Stage.OVERDUE, "due_at", NotificationKind.DEADLINE_OVERDUE),
     Deadline.Stage.OVERDUE: (Deadline.Stage.ESCALATED, "escalate_at", NotificationKind.DEADLINE_ESCALATED),
@@ -177,7 +180,10 @@ def deadline_stage_recipients(*, deadline: Deadline, stage: str) -> list:
 
 def _deadline_fire_stage(*, deadline: Deadline, stage: str) -> bool:
     """Claim the step from `stage` to the next one and send its notifications, in one transaction.
-    Returns False when another sweeper has claimed it (or the deadline was closed) meanwhile."""
+    Returns False when another sweeper has claimed it (or the deadline was closed) meanwhile.
+
+    The sweep's way for one deadline at a time: used when a batch fails (deadline_sweep), so that one
+    broken row does not hold up the others."""
     next_stage, time_field, kind = _NEXT_STAGE[stage]
     following = _NEXT_STAGE.get(next_stage)
     next_fire_at = getattr(deadline, following[1]) if following else None
@@ -192,44 +198,274 @@ def _deadline_fire_stage(*, deadline: Deadline, stage: str) -> bool:
             logger.warning("Deadline %s reached %s with nobody to tell", deadline.pk, next_stage)
         notify(
             recipients=recipients, kind=kind, case_number=deadline.case_number, link=deadline.link or "/",
-            params={"due_at": deadline.due_at.isoformat(), "deadline_kind": deadline.kind},
-            event_key=f"deadline:{deadline.pk}:{next_stage}",
+            params=_deadline_params(deadline), event_key=f"deadline:{deadline.pk}:{next_stage}",
         )
-        deadline_stage_reached.send(sender=Deadline, deadline=deadline, stage=next_stage,
-                                    at=getattr(deadline, time_field))
+        deadline_stage_reached.send(sender=Deadline, reached=[(deadline, next_stage, getattr(deadline, time_field))])
     deadline.stage, deadline.next_fire_at = next_stage, next_fire_at
     return True
 
 
-def deadline_sweep(*, now: datetime.datetime | None = None, batch_size: int = 500) -> int:
-    """Fire every stage that is due; returns how many stages this call fired.
+def _deadline_params(deadline: Deadline) -> dict:
+    return {"due_at": deadline.due_at.isoformat(), "deadline_kind": deadline.kind}
 
-    Safe to run in several processes at once: each step is claimed with a conditional UPDATE on the
-    current stage and acted on only by the sweeper whose UPDATE changed the row. A deadline that
-    missed several stages (downtime) goes through each of them once, in order."""
-    now = now or timezone.now()
-    fired = 0
-    last_pk = 0
-    while True:
-        # Keyset pagination by pk: rows another sweeper is handling are skipped, never looped on.
-        rows = list(
-            Deadline.objects.filter(closed_at__isnull=True, next_fire_at__lte=now, pk__gt=last_pk)
-            .select_related("owner_user", "owner_agency")
-            .order_by("pk")[:batch_size]
+
+def _deadline_stages_due(deadline: Deadline, *, now: datetime.datetime) -> list[str]:
+    """The stages the deadline reaches by `now`, in order (several after downtime)."""
+    stages, stage = [], deadline.stage
+    while stage in _NEXT_STAGE and getattr(deadline, _NEXT_STAGE[stage][1]) <= now:
+        stage = _NEXT_STAGE[stage][0]
+        stages.append(stage)
+    return stages
+
+
+def _stage_recipients_many(fired: list[tuple[Deadline, str]]) -> dict[tuple[int, str], list[int]]:
+    """deadline_stage_recipients for a whole batch, in two queries: (deadline id, stage) -> user ids."""
+    agency_ids, province_ids = set(), set()
+    for deadline, stage in fired:
+        if stage == Deadline.Stage.ESCALATED:
+            province_ids.add(deadline.owner_agency.province_id)
+            if deadline.escalate_agency_id is not None:
+                agency_ids.add(deadline.escalate_agency_id)
+        else:
+            agency_ids.add(deadline.owner_agency_id)
+    members: dict[tuple[int, str], list[int]] = {}
+    if agency_ids:
+        for agency_id, role, user_id in Membership.objects.filter(
+            agency_id__in=agency_ids, role__in=(Role.RESPONDER, Role.SUPERVISOR), agency__active=True,
+            user__is_active=True,
+        ).values_list("agency_id", "role", "user_id"):
+            members.setdefault((agency_id, role), []).append(user_id)
+    coordinators: dict[int, list[int]] = {}
+    if province_ids:
+        for province_id, user_id in ProvinceCoordinator.objects.filter(
+            province_id__in=province_ids, user__is_active=True
+        ).values_list("province_id", "user_id"):
+            coordinators.setdefault(province_id, []).append(user_id)
+    found = {}
+    for deadline, stage in fired:
+        if stage == Deadline.Stage.REMINDED:
+            if deadline.owner_user_id is not None and deadline.owner_user.is_active:
+                users = [deadline.owner_user_id]
+            else:
+                users = members.get((deadline.owner_agency_id, Role.RESPONDER), [])
+        elif stage == Deadline.Stage.OVERDUE:
+            users = members.get((deadline.owner_agency_id, Role.SUPERVISOR), [])
+        else:
+            users = coordinators.get(deadline.owner_agency.province_id, []) + members.get(
+                (deadline.escalate_agency_id, Role.SUPERVISOR), []
+            )
+        found[(deadline.pk, stage)] = sorted(set(users))
+    return found
+
+
+def _notify_many(events: list[tuple[Deadline, str, list[int]]]) -> int:
+    """notify() for a batch of deadline stages, each (deadline, stage, user ids): the notifications in
+    one INSERT, the preferences and addresses in one query each, the outbox rows in one INSERT. No
+    broker publish per row here: once the batch commits, one message hands all its outbox rows to a
+    worker that enqueues their deliveries (outbox_relay_later); the relay sweep is the fallback, as for
+    notify(). Returns how many outbox rows were written."""
+    user_ids = sorted({user_id for _deadline, _stage, users in events for user_id in users})
+    if not user_ids:
+        return 0
+    kinds = {stage: _NEXT_STAGE_KIND[stage] for stage in {stage for _deadline, stage, _users in events}}
+    stored = {
+        (user_id, kind, channel): enabled
+        for user_id, kind, channel, enabled in NotificationPreference.objects.filter(
+            user_id__in=user_ids, kind__in=list(kinds.values())
+        ).values_list("user_id", "kind", "channel", "enabled")
+    }
+
+    def wants(user_id: int, kind: str, channel: str) -> bool:
+        return stored.get((user_id, kind, channel), preference_default(kind=kind, channel=channel)) or (
+            preference_locked(kind=kind, channel=channel)
         )
+
+    now = timezone.now()
+    notifications = [
+        {
+            "recipient_id": user_id, "kind": kinds[stage], "event_key": f"deadline:{deadline.pk}:{stage}",
+            "case_number": deadline.case_number, "link": deadline.link or "/", "params": _deadline_params(deadline),
+            "in_app": wants(user_id, kinds[stage], Channel.IN_APP), "created_at": now, "read_at": None,
+        }
+        for deadline, stage, users in events for user_id in users
+    ]
+    # The claim makes each stage fire once, so a conflict means something is wrong: the batch then
+    # falls back to one deadline at a time (notify, which skips recipients told already).
+    notification_ids = _insert_many(Notification, notifications)
+    addresses = {
+        user_id: {Channel.EMAIL: email, Channel.SMS: phone}
+        for user_id, email, phone in get_user_model().objects.filter(pk__in=user_ids).values_list(
+            "pk", "email", "contact__phone"
+        )
+    }
+    relay_after = now + datetime.timedelta(seconds=settings.NOTIFICATIONS_RELAY_GRACE_SECONDS)
+    messages = [
+        {
+            "notification_id": notification_id, "event_key": notification["event_key"],
+            "recipient_id": notification["recipient_id"], "channel": channel,
+            "status": OutboxMessage.Status.QUEUED.value, "attempts": 0, "last_error": "", "created_at": now,
+            "next_attempt_at": now, "relay_after": relay_after, "lease_until": None, "sent_at": None,
+        }
+        for notification_id, notification in zip(notification_ids, notifications, strict=True)
+        for channel in (Channel.EMAIL, Channel.SMS)
+        if wants(notification["recipient_id"], notification["kind"], channel)
+        and addresses.get(notification["recipient_id"], {}).get(channel)
+    ]
+    if messages:
+        message_ids = _insert_many(OutboxMessage, messages)
+        transaction.on_commit(functools.partial(outbox_relay_later, message_ids=message_ids))
+    return len(messages)
+
+
+def _insert_many(model, rows: list[dict]) -> list[int]:
+    """Insert rows (every column but the id, by attribute name) and return their ids, in order.
+
+    On PostgreSQL: the ids in one query from the table's sequence, then one COPY, several times
+    faster than a multi-row INSERT of thousands of rows (no statement to build, parse and plan).
+    Elsewhere: bulk_create. Values go in as given: no model defaults or field conversions apply, so
+    JSON values are serialised here, as JSONField would."""
+    if not rows:
+        return []
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        return [row.pk for row in model.objects.using(alias).bulk_create([model(**row) for row in rows])]
+    meta = model._meta
+    json_columns = {field.attname for field in meta.concrete_fields if isinstance(field, models.JSONField)}
+    columns = list(rows[0])
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(rows)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        names = ", ".join(quote(name) for name in [meta.pk.column, *(meta.get_field(c).column for c in columns)])
+        with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({names}) FROM STDIN") as copy:
+            for pk, row in zip(ids, rows, strict=True):
+                copy.write_row([pk, *(json.dumps(row[c]) if c in json_columns else row[c] for c in columns)])
+    return ids
+
+
+_NEXT_STAGE_KIND = {next_stage: kind for next_stage, _time_field, kind in _NEXT_STAGE.values()}
+_STAGE_TIME = {next_stage: time_field for next_stage, time_field, _kind in _NEXT_STAGE.values()}
+
+
+def _deadline_sweep_batch(*, now: datetime.datetime, after_pk: int, size: int) -> tuple[int, int, int]:
+    """Claim up to `size` due deadlines with pk > after_pk and fire every stage they have reached, in
+    one transaction. Returns (the last pk looked at, how many rows were claimed, stages fired).
+
+    The claim is SELECT ... FOR UPDATE SKIP LOCKED: a concurrent sweeper skips these rows while this
+    transaction holds them, and once it commits they are no longer due (under READ COMMITTED a
+    sweeper that waited re-checks the row's new version). So each stage fires exactly once, and any
+    number of workers can sweep side by side, each taking the rows the others are not holding."""
+    with transaction.atomic():
+        connection = connections[router.db_for_write(Deadline)]
+        if connection.vendor == "postgresql" and not connection.savepoint_ids:
+            # The batch's own transaction (not a caller's) commits without waiting for the disk: a
+            # crash can only lose whole batches (their deadlines stay due and are swept again), and
+            # whatever acts on a batch (the delivery's claim of an outbox row) commits durably after
+            # it, which flushes it too.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+        rows = list(
+            Deadline.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(closed_at__isnull=True, next_fire_at__lte=now, pk__gt=after_pk)
+            .select_related("owner_user", "owner_agency", "rule")
+            .order_by("pk")[:size]
+        )
+        if not rows:
+            return after_pk, 0, 0
+        due = []
         for deadline in rows:
-            while deadline.stage in _NEXT_STAGE and getattr(deadline, _NEXT_STAGE[deadline.stage][1]) <= now:
-                try:
-                    if not _deadline_fire_stage(deadline=deadline, stage=deadline.stage):
+            stages = _deadline_stages_due(deadline, now=now)
+            if not stages:
+                continue
+            try:
+                notification_content_check(case_number=deadline.case_number, link=deadline.link or "/",
+                                           params=_deadline_params(deadline))
+            except Exception:
+                # Refused content: this deadline waits (and is tried again next minute), the batch goes on.
+                logger.exception("Deadline %s: stage after %s refused", deadline.pk, deadline.stage)
+                continue
+            due.append((deadline, stages))
+        try:
+            with transaction.atomic():
+                fired = _deadline_fire_many(due, now=now)
+        except Exception:
+            logger.exception("Deadline sweep: a batch of %s failed; firing them one at a time", len(due))
+            fired = 0
+            for deadline, _stages in due:
+                while deadline.stage in _NEXT_STAGE and getattr(deadline, _NEXT_STAGE[deadline.stage][1]) <= now:
+                    try:
+                        if not _deadline_fire_stage(deadline=deadline, stage=deadline.stage):
+                            break
+                    except Exception:
+                        logger.exception("Deadline %s: stage after %s failed", deadline.pk, deadline.stage)
                         break
-                except Exception:
-                    # One broken row must not hold up every other deadline; it is tried again next minute.
-                    logger.exception("Deadline %s: stage after %s failed", deadline.pk, deadline.stage)
-                    break
-                fired += 1
-        if len(rows) < batch_size:
-            return fired
-        last_pk = rows[-1].pk
+                    fired += 1
+    return rows[-1].pk, len(rows), fired
+
+
+def _deadline_fire_many(due: list[tuple[Deadline, list[str]]], *, now: datetime.datetime) -> int:
+    """Move each deadline to the last stage it reached (one UPDATE per final stage), write every
+    stage's notifications and outbox rows in bulk and tell the timeline once for the batch."""
+    fired = [(deadline, stage) for deadline, stages in due for stage in stages]
+    if not fired:
+        return 0
+    by_final: dict[str, list[int]] = {}
+    for deadline, stages in due:
+        by_final.setdefault(stages[-1], []).append(deadline.pk)
+    for final, pks in by_final.items():
+        following = _NEXT_STAGE.get(final)
+        Deadline.objects.filter(pk__in=pks).update(
+            stage=final, next_fire_at=F(following[1]) if following else None
+        )
+    recipients = _stage_recipients_many(fired)
+    for (deadline_id, stage), users in recipients.items():
+        if not users:
+            logger.warning("Deadline %s reached %s with nobody to tell", deadline_id, stage)
+    _notify_many([(deadline, stage, recipients[(deadline.pk, stage)]) for deadline, stage in fired])
+    deadline_stage_reached.send(
+        sender=Deadline, reached=[(deadline, stage, getattr(deadline, _STAGE_TIME[stage])) for deadline, stage in fired]
+    )
+    for deadline, stages in due:
+        following = _NEXT_STAGE.get(stages[-1])
+        deadline.stage, deadline.next_fire_at = stages[-1], getattr(deadline, following[1]) if following else None
+    return len(fired)
+
+
+def deadline_sweep(*, now: datetime.datetime | None = None, batch_size: int | None = None,
+                   limit: int | None = None) -> int:
+    """Fire every stage that is due (of at most `limit` deadlines); returns how many stages it fired.
+
+    Works in batches of `batch_size` (DEADLINE_SWEEP_BATCH) deadlines, one transaction each: one
+    claim, the recipients and their preferences and addresses loaded once, notifications, outbox rows
+    and timeline events inserted in bulk. Safe to run in several processes at once (see
+    _deadline_sweep_batch): each takes the rows the others do not hold, so workers share a backlog
+    (notifications.tasks.sweep_deadlines starts one task per chunk). A deadline that missed several
+    stages (downtime) goes through each of them once, in order. A batch that fails is done again one
+    deadline at a time, so that one broken row does not hold up the others; the broken row waits for
+    the next sweep."""
+    now = now or timezone.now()
+    batch_size = batch_size or settings.DEADLINE_SWEEP_BATCH
+    fired = claimed = 0
+    last_pk = 0
+    while limit is None or claimed < limit:
+        size = batch_size if limit is None else min(batch_size, limit - claimed)
+        # Keyset pagination by pk: rows another sweeper holds are skipped, never looped on.
+        last_pk, count, done = _deadline_sweep_batch(now=now, after_pk=last_pk, size=size)
+        claimed += count
+        fired += done
+        if count < size:
+            break
+    return fired
+
+
+def deadline_sweep_backlog(*, now: datetime.datetime | None = None, cap: int | None = None) -> int:
+    """How many deadlines are due (counted up to `cap`): the sweep task's measure of its backlog."""
+    due = Deadline.objects.filter(closed_at__isnull=True, next_fire_at__lte=now or timezone.now()).order_by()
+    return (due.values("pk")[:cap] if cap is not None else due).count()
 
 
 # --- Notifications -------------------------------------------------------------------------------

@@ -33,9 +33,11 @@ def holiday_added(sender, instance, raw=False, **kwargs):
         HolidayRemoval.objects.filter(date=instance.date).delete()
 
 
-# Sent by the deadline sweep inside the transaction that moves a deadline to its next stage, once
-# the stage's notifications are written: kwargs `deadline`, `stage` (the stage reached: reminded,
-# overdue, escalated) and `at` (the stage's own time: the reminder, due or escalation time). A
-# receiver's failure rolls the stage back; the sweep tries it again next minute. deadlines.services
-# tells the case's timeline.
+# Sent by the deadline sweep once per batch, inside the transaction that moves the batch's deadlines
+# to their next stages, once their notifications are written: kwarg `reached`, a list of
+# (deadline, stage, at): the stage reached (reminded, overdue, escalated) and its own time (the
+# reminder, due or escalation time), several per deadline after downtime, in order. Receivers write
+# in bulk (one query per batch, not per deadline). A receiver's failure rolls the batch back; the
+# sweep then fires its deadlines one at a time (a list of one each), and a deadline that still fails
+# is tried again next minute. deadlines.services tells the case's timeline.
 deadline_stage_reached = Signal()

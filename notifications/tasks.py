@@ -9,8 +9,8 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from .delivery import INFRA_RETRY_MAX, infra_retry_seconds, outbox_deliver, outbox_relay_sweep
-from .services import deadline_sweep
+from .delivery import INFRA_RETRY_MAX, infra_retry_seconds, outbox_deliver, outbox_relay_many, outbox_relay_sweep
+from .services import deadline_sweep, deadline_sweep_backlog
 
 # A sweep that meets a database that is restarting tries again in seconds (2, 4, 8, 10, 10 s), not a
 # minute later; beat starts the next one anyway.
@@ -20,10 +20,26 @@ SWEEP_RETRY = {
 }
 
 
+@shared_task(bind=True, ignore_result=True, **SWEEP_RETRY)
+def sweep_deadlines(self) -> int:
+    """Every minute (CELERY_BEAT_SCHEDULE): fire due reminders, overdue notices and escalations.
+
+    It sweeps one chunk (DEADLINE_SWEEP_CHUNK deadlines) itself; a larger backlog is shared out: one
+    sweep_deadlines_chunk task per further chunk (at most DEADLINE_SWEEP_MAX_CHUNKS in all), on the
+    queue this task came from, for the other workers. The sweepers never take the same rows
+    (deadline_sweep claims with SKIP LOCKED), and what is left waits for the next minute."""
+    chunk = settings.DEADLINE_SWEEP_CHUNK
+    backlog = deadline_sweep_backlog(cap=chunk * settings.DEADLINE_SWEEP_MAX_CHUNKS)
+    queue = (self.request.delivery_info or {}).get("routing_key") or None
+    for _ in range(1, -(-backlog // chunk)):
+        sweep_deadlines_chunk.apply_async(queue=queue, ignore_result=True)
+    return deadline_sweep(limit=chunk)
+
+
 @shared_task(ignore_result=True, **SWEEP_RETRY)
-def sweep_deadlines() -> int:
-    """Every minute (CELERY_BEAT_SCHEDULE): fire due reminders, overdue notices and escalations."""
-    return deadline_sweep()
+def sweep_deadlines_chunk() -> int:
+    """One chunk of a large backlog of due deadlines (see sweep_deadlines)."""
+    return deadline_sweep(limit=settings.DEADLINE_SWEEP_CHUNK)
 
 
 @shared_task(ignore_result=True, **SWEEP_RETRY)
@@ -31,6 +47,13 @@ def relay_outbox() -> int:
     """Every NOTIFICATIONS_RELAY_SWEEP_SECONDS: enqueue outbox rows the on-commit relay could not, whose
     retry message was lost, or whose worker died (once its lease has run out)."""
     return outbox_relay_sweep()
+
+
+@shared_task(ignore_result=True)
+def relay_outbox_messages(message_ids: list[int]) -> int:
+    """A batch of outbox rows written together (the deadline sweep's): enqueue their deliveries here,
+    not in the writer. If this message is lost, the relay sweep enqueues them after their grace."""
+    return outbox_relay_many(message_ids=message_ids)
 
 
 @shared_task(

@@ -484,6 +484,12 @@ DEADLINE_REMINDER_MAX_MINUTES = env.int("DEADLINE_REMINDER_MAX_MINUTES", default
 DEADLINE_ESCALATION_MIN_MINUTES = env.int("DEADLINE_ESCALATION_MIN_MINUTES", default=60)
 DEADLINE_ESCALATION_MAX_MINUTES = env.int("DEADLINE_ESCALATION_MAX_MINUTES", default=24 * 60)
 DEADLINE_DUE_SOON_HOURS = env.int("DEADLINE_DUE_SOON_HOURS", default=24)
+# The deadline sweep (notifications.services.deadline_sweep) claims and fires this many deadlines per
+# transaction; the minute's sweep task does at most DEADLINE_SWEEP_CHUNK of them and, when more are
+# due, starts up to DEADLINE_SWEEP_MAX_CHUNKS - 1 more tasks of a chunk each for other workers.
+DEADLINE_SWEEP_BATCH = env.int("DEADLINE_SWEEP_BATCH", default=1000)
+DEADLINE_SWEEP_CHUNK = env.int("DEADLINE_SWEEP_CHUNK", default=20000)
+DEADLINE_SWEEP_MAX_CHUNKS = env.int("DEADLINE_SWEEP_MAX_CHUNKS", default=8)
 # The Celery queue of delivery tasks (tests give each real worker its own).
 NOTIFICATIONS_QUEUE = env.str("NOTIFICATIONS_QUEUE", default="celery")
 # A delivery sends one message (EMAIL_TIMEOUT and SMS_GATEWAY_TIMEOUT bound each network step), so

@@ -221,3 +221,76 @@ def test_sweep_queries_grow_with_stages_fired_not_with_waiting_rows(world, time_
     with CaptureQueriesContext(connection) as queries:
         assert deadline_sweep(now=due[0].remind_at) == 5
     assert len(queries) <= 1 + 5 * 11, "\n".join(q["sql"] for q in queries.captured_queries)
+
+
+def sweep_queries(now) -> tuple[int, int]:
+    with CaptureQueriesContext(connection) as queries:
+        fired = deadline_sweep(now=now)
+    return fired, len(queries)
+
+
+def test_a_batch_costs_the_same_queries_for_3_deadlines_as_for_30(world, time_limits, coordinator, reachable):
+    """Set-based: one claim, recipients, preferences and addresses once, one INSERT each for the
+    notifications and outbox rows, whatever the batch holds."""
+    few = [handoff_deadline(world, subject=f"handoff:{n}") for n in range(3)]
+    fired_few, queries_few = sweep_queries(few[0].remind_at)
+    Notification.objects.all().delete()
+    Deadline.objects.all().delete()
+    many = [handoff_deadline(world, subject=f"handoff:{n}") for n in range(30)]
+    fired_many, queries_many = sweep_queries(many[0].remind_at)
+    assert (fired_few, fired_many) == (3, 30)
+    assert queries_many == queries_few <= 12
+    assert Notification.objects.filter(kind=NotificationKind.DEADLINE_REMINDER).count() == 30
+
+
+def test_missed_stages_of_a_batch_fire_in_one_claim_each_once(world, time_limits, coordinator, reachable):
+    due = [handoff_deadline(world, subject=f"handoff:{n}") for n in range(4)]
+    fired, queries = sweep_queries(due[0].escalate_at)
+    assert fired == 12
+    # One claim, one UPDATE (all reach "escalated"), recipients (2), preferences, notifications,
+    # addresses, outbox rows, and the empty next claim.
+    assert queries <= 12
+    for deadline in due:
+        keys = Notification.objects.filter(event_key__startswith=f"deadline:{deadline.pk}:")
+        assert sorted(keys.values_list("event_key", "recipient__username")) == [
+            (f"deadline:{deadline.pk}:escalated", "hanoi_coordinator"),
+            (f"deadline:{deadline.pk}:escalated", "lead_supervisor"),
+            (f"deadline:{deadline.pk}:overdue", "receiving_supervisor"),
+            (f"deadline:{deadline.pk}:reminded", "receiving_responder"),
+        ]
+        deadline.refresh_from_db()
+        assert (deadline.stage, deadline.next_fire_at) == ("escalated", None)
+    assert deadline_sweep(now=due[0].escalate_at) == 0
+
+
+def test_a_sweep_with_a_limit_leaves_the_rest_for_the_next(world, time_limits, reachable):
+    due = [handoff_deadline(world, subject=f"handoff:{n}") for n in range(5)]
+    assert deadline_sweep(now=due[0].remind_at, limit=2, batch_size=1) == 2
+    assert Deadline.objects.filter(stage="reminded").count() == 2
+    assert deadline_sweep(now=due[0].remind_at, limit=10, batch_size=2) == 3
+    assert Deadline.objects.filter(stage="reminded").count() == 5
+
+
+def test_a_failing_batch_is_fired_one_deadline_at_a_time(world, time_limits, reachable):
+    """A receiver that fails for one deadline rolls the batch back; the others fire one at a time and
+    the broken one waits, pending, for the next sweep."""
+    from notifications.signals import deadline_stage_reached
+
+    due = [handoff_deadline(world, subject=f"handoff:{n}") for n in range(3)]
+    broken = due[1]
+
+    def fail_for_broken(sender, *, reached, **kwargs):
+        if any(deadline.pk == broken.pk for deadline, _stage, _at in reached):
+            raise RuntimeError("receiver failed")
+
+    deadline_stage_reached.connect(fail_for_broken, dispatch_uid="test_fail_for_broken")
+    try:
+        assert deadline_sweep(now=broken.remind_at) == 2
+    finally:
+        deadline_stage_reached.disconnect(dispatch_uid="test_fail_for_broken")
+    broken.refresh_from_db()
+    assert (broken.stage, broken.next_fire_at) == ("pending", broken.remind_at)
+    assert not Notification.objects.filter(event_key__startswith=f"deadline:{broken.pk}:").exists()
+    assert Deadline.objects.filter(stage="reminded").count() == 2
+    assert Notification.objects.filter(kind=NotificationKind.DEADLINE_REMINDER).count() == 2
+    assert deadline_sweep(now=broken.remind_at) == 1

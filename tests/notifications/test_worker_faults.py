@@ -286,3 +286,20 @@ def test_two_workers_sweeping_after_downtime_fire_every_missed_stage_once(world,
     finally:
         for result in results:
             result.forget()
+
+
+def test_a_backlog_larger_than_a_chunk_is_shared_out_to_chunk_tasks_and_fired_once(world, workers):
+    """With chunks of 3, the minute's task sweeps 3 deadlines and starts chunk tasks for the other 8,
+    which the two workers take side by side: every missed stage of the 11 fires once."""
+    deadlines = missed_deadlines(world, 11)
+    workers.start(DEADLINE_SWEEP_CHUNK="3", DEADLINE_SWEEP_BATCH="2")
+    workers.start(DEADLINE_SWEEP_CHUNK="3", DEADLINE_SWEEP_BATCH="2")
+    result = sweep_deadlines.apply_async(queue=workers.queue, ignore_result=False)
+    try:
+        # The head task fires its own chunk's stages only: 3 deadlines x 3 stages at most.
+        assert 0 < result.get(timeout=60) <= 9
+    finally:
+        result.forget()
+    assert wait_for(lambda: not Deadline.objects.exclude(stage="escalated").exists(), timeout=60)
+    assert workers.settled()
+    assert_each_stage_once(world, deadlines)
