@@ -135,7 +135,7 @@ def concurrent(*, threads: int, per_thread: int, anchoring: bool) -> None:
     workers = [threading.Thread(target=writer, args=(k,)) for k in range(threads)]
     for worker in workers:
         worker.start()
-    sample_thread = threading.Thread(target=sampler) if connection.vendor == "postgresql" else None
+    sample_thread = threading.Thread(target=sampler) if connections["default"].vendor == "postgresql" else None
     if sample_thread:
         sample_thread.start()
     anchor_thread = threading.Thread(target=anchorer) if anchoring else None
