@@ -30,6 +30,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         rows = ", ".join(f"{label.split('.')[-1]} {n}" for label, n in sorted(report.rows.items()))
         self.stdout.write(
-            f"{report.cases} cases in {report.seconds:.1f} s ({report.cases_per_second:.0f} cases/s); "
+            f"{report.cases} cases in {report.seconds:.1f} s ({report.cases_per_second:.0f} cases/s over "
+            f"{report.case_seconds:.1f} s of writing cases); "
             f"{report.agencies} new agencies, {report.users} new users; rows: {rows}"
         )
