@@ -34,7 +34,7 @@ from agencies.services import agency_group_name, province_load_reference
 from audit.chain import GENESIS_HASH, event_hash
 from audit.models import AuditAction, AuditEvent
 from audit.services import CHAIN_LOCK_KEY
-from notifications.calendar import VIETNAM, time_limit_effective, working_time_add
+from notifications.calendar import days_off_preloaded, time_limit_effective, working_time_add
 from notifications.models import Deadline, LegalTimeLimit
 from notifications.services import _default_escalate_at, _default_remind_at, handoff_response_rule_code
 from permissions.categories import GENERAL, DataCategory
@@ -281,26 +281,16 @@ def _people_ensure(agencies: list[_AgencyInfo], provinces: list[Province], respo
 
 
 class _Clock:
-    """Deadline times as deadline_create computes them, with the working-day arithmetic done once
-    per start day (it depends only on the day: the time of day is carried over)."""
+    """Deadline times as deadline_create computes them, on the calendar read once."""
 
     def __init__(self):
         self.limits = {rule.code: (rule, time_limit_effective(rule=rule)) for rule in LegalTimeLimit.objects.all()}
-        self._days: dict[tuple[datetime.date, str], datetime.date] = {}
+        self.days_off = days_off_preloaded()
 
     def due(self, code: str, start: datetime.datetime) -> tuple[int, datetime.datetime, datetime.datetime,
                                                                 datetime.datetime]:
         rule, limit = self.limits[code]
-        if limit.unit == "working_days":
-            local = start.astimezone(VIETNAM)
-            key = (local.date(), code)
-            if key not in self._days:
-                noon = datetime.datetime.combine(local.date(), datetime.time(12), VIETNAM)
-                self._days[key] = working_time_add(noon, amount=limit.amount, unit=limit.unit).astimezone(
-                    VIETNAM).date()
-            due = datetime.datetime.combine(self._days[key], local.timetz()).astimezone(start.tzinfo)
-        else:
-            due = working_time_add(start, amount=limit.amount, unit=limit.unit)
+        due = working_time_add(start, amount=limit.amount, unit=limit.unit, days_off=self.days_off)
         return rule.pk, due, _default_remind_at(start=start, due_at=due), _default_escalate_at(start=start, due_at=due)
 
 

@@ -197,3 +197,19 @@ def test_now_is_not_in_the_future_of_the_seeded_rows(small_world):
     assert Case.objects.filter(created_at__gt=NOW).count() == 0
     assert Case.objects.filter(updated_at__gt=NOW).count() == 0
     assert timezone.is_aware(Case.objects.first().created_at)
+
+
+def test_the_preloaded_calendar_counts_working_days_as_the_database_does(db):
+    from notifications.calendar import days_off_preloaded, working_time_add
+    from notifications.models import PublicHoliday, WeekendWorkday
+
+    for day in range(16, 21):  # Tết 2026
+        PublicHoliday.objects.create(date=datetime.date(2026, 2, day), name="Tết")
+    PublicHoliday.objects.create(date=datetime.date(2026, 9, 2), name="Quốc khánh")
+    WeekendWorkday.objects.create(date=datetime.date(2026, 2, 28), name="Làm bù")
+    days_off = days_off_preloaded()
+    start = datetime.datetime(2026, 1, 1, 2, 30, tzinfo=datetime.UTC)
+    for day in range(0, 366, 3):
+        moment = start + datetime.timedelta(days=day)
+        assert working_time_add(moment, amount=5, unit="working_days", days_off=days_off) == working_time_add(
+            moment, amount=5, unit="working_days")
