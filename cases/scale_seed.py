@@ -359,6 +359,20 @@ COLUMNS = {
 }
 
 
+# The access representation the seeder fills: the table, its columns, and the rows of one case.
+# permission_rows_for_case is the one place to change when the representation changes (issue 15,
+# part 2): it turns the policy's grants into the rows the sharing service would write.
+PERMISSION_MODEL = CaseGroupObjectPermission
+
+
+def permission_rows_for_case(*, case_id: int, agency_grants: dict, groups_by_agency: dict,
+                             permission_ids: dict, now: datetime.datetime) -> list[tuple]:
+    rows = group_permission_rows(agency_grants=agency_grants, groups_by_agency=groups_by_agency,
+                                 permission_ids=permission_ids)
+    return [(group_id, permission_id, case_id, reason, now, valid_from, valid_until)
+            for (group_id, permission_id, valid_from), (reason, valid_until) in rows.items()]
+
+
 class ScaleWorld:
     """Generates one chunk of cases at a time into _Tables."""
 
@@ -697,10 +711,9 @@ class ScaleWorld:
         grants = case_grants_from_rows(
             lead_agency_id=current_lead.id, lead_sector=current_lead.sector, consents=in_force,
             handoffs=handoffs, active_sectors=self.sectors)
-        rows = group_permission_rows(agency_grants=grants, groups_by_agency=self.groups_by_agency,
-                                     permission_ids=self.permission_ids)
-        for (group_id, permission_id, valid_from), (reason, valid_until) in rows.items():
-            t.permissions.append((group_id, permission_id, case_id, reason, now, valid_from, valid_until))
+        t.permissions.extend(permission_rows_for_case(
+            case_id=case_id, agency_grants=grants, groups_by_agency=self.groups_by_agency,
+            permission_ids=self.permission_ids, now=now))
 
     def _receivers(self, lead: _AgencyInfo, n: int) -> list[_AgencyInfo]:
         others = [a for a in self.by_province[lead.province_id] if a.id != lead.id]
@@ -756,7 +769,7 @@ def _write(t: _Tables, report: ScaleReport) -> None:
     for model, rows in ((CaseKey, t.keys), (Survivor, t.survivors), (Case, t.cases), (Incident, t.incidents),
                         (IncidentTechForm, t.tech_forms), (Action, t.actions), (Consent, t.consents),
                         (Handoff, t.handoffs), (Deadline, t.deadlines), (CaseEvent, t.events),
-                        (CaseGroupObjectPermission, t.permissions)):
+                        (PERMISSION_MODEL, t.permissions)):
         report.rows[model._meta.label] += rows_write(model, COLUMNS[model], rows)
     # Last, as the services write it: the chain lock is held until the commit.
     report.rows[AuditEvent._meta.label] += _audit_write(t.audit)
