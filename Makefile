@@ -9,13 +9,14 @@ PYTEST_ARGS ?=
 export PORT HOST
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help run processes test venv install install-dev messages migrate seed lint lock clean
+.PHONY: help run processes test venv install install-dev messages migrate seed lint lock clean bench
 
 help:
 	@echo "make run    start HopLuc (web + Celery worker + beat) on http://$(HOST):$(PORT)/"
 	@echo "make test   run the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)"
 	@echo "            COVERAGE=1 also measures coverage and checks the per-file floors"
 	@echo "make lint   ruff, makemigrations --check, lint-imports (import contracts), mypy"
+	@echo "make bench  scale benchmarks on PostgreSQL (DATABASE_URL; BENCH_CASES cases, default 100000)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -88,3 +89,11 @@ lock:
 
 clean:
 	rm -rf $(VENV)
+
+# Scale benchmarks (issue 15): seeds DATABASE_URL (PostgreSQL) up to BENCH_CASES cases with seed_scale when it
+# holds fewer, then prints medians, query counts and the load average beside the baselines (README).
+BENCH_CASES ?= 100000
+BENCH_RUNS ?= 15
+bench: install-dev messages
+	@test -n "$$DATABASE_URL" || { echo "make bench needs DATABASE_URL (a PostgreSQL database it may fill)" >&2; exit 2; }
+	BENCH_CASES=$(BENCH_CASES) BENCH_RUNS=$(BENCH_RUNS) $(BIN)/python benchmarks/scale_bench.py

@@ -7,6 +7,7 @@ their validity intervals and reads compare them with the clock.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 
 from django.contrib.auth.models import User
 from django.utils import timezone
@@ -65,25 +66,41 @@ def _applying_to(consents: list[Consent], agency_id: int, sector: str) -> tuple[
     )
 
 
-def _handoff_shares(case: Case) -> dict[int, list[ShareFact]]:
+def handoff_shares(handoffs: Iterable[Handoff]) -> dict[int, list[ShareFact]]:
+    """The shares of the case's accepted and completed handoffs (in the order they were sent), by
+    receiving agency; a transfer also leaves a share with the agency that handed the lead over."""
     shares: dict[int, list[ShareFact]] = {}
-    handoffs = Handoff.objects.filter(
-        case=case, status__in=[HandoffStatus.ACCEPTED, HandoffStatus.COMPLETED]
-    ).order_by("sent_at", "id")
     for handoff in handoffs:
         reason = f"handoff:{handoff.pk}"
         if handoff.status == HandoffStatus.ACCEPTED:
             # For a transfer the receiver is the lead now; its share is popped in case_recipients.
             share = ShareFact(RECEIVING_RIGHTS, frozenset(handoff.categories), reason, handoff.emergency_override)
             shares.setdefault(handoff.to_agency_id, []).append(share)
-        else:
+        elif handoff.status == HandoffStatus.COMPLETED:
             share = ShareFact(COMPLETED_RIGHTS, frozenset(), reason, handoff.emergency_override)
             shares.setdefault(handoff.to_agency_id, []).append(share)
+        else:
+            continue
         if handoff.kind == HandoffKind.TRANSFER:
             # The agency that handed the lead over keeps working on the case with what it collected.
             share = ShareFact(RECEIVING_RIGHTS, ALL_CATEGORIES, f"former_lead:{handoff.pk}", needs_consent=False)
             shares.setdefault(handoff.from_agency_id, []).append(share)
     return shares
+
+
+def _handoff_shares(case: Case) -> dict[int, list[ShareFact]]:
+    return handoff_shares(Handoff.objects.filter(
+        case=case, status__in=[HandoffStatus.ACCEPTED, HandoffStatus.COMPLETED]
+    ).order_by("sent_at", "id"))
+
+
+def _recipients(shares: dict[int, list[ShareFact]], consents: list[Consent],
+                sectors: Mapping[int, str]) -> list[Recipient]:
+    return [
+        Recipient(agency_id=agency_id, consents=_applying_to(consents, agency_id, sector),
+                  shares=tuple(shares[agency_id]))
+        for agency_id, sector in sorted(sectors.items())
+    ]
 
 
 def _recipients_and_lead_sector(*, case: Case, consents: list[Consent]) -> tuple[list[Recipient], str]:
@@ -96,12 +113,24 @@ def _recipients_and_lead_sector(*, case: Case, consents: list[Consent]) -> tuple
     if any(c.receiving_sector for c in consents):
         # Only a consent to a whole sector needs the lead's sector (mostly loaded with the case already).
         lead_sector = case.lead_agency.sector
-    recipients = [
-        Recipient(agency_id=agency_id, consents=_applying_to(consents, agency_id, sector),
-                  shares=tuple(shares[agency_id]))
-        for agency_id, sector in sorted(sectors.items())
-    ]
-    return recipients, lead_sector
+    return _recipients(shares, consents, sectors), lead_sector
+
+
+def case_grants_from_rows(
+    *, lead_agency_id: int, lead_sector: str, consents: list[Consent], handoffs: Iterable[Handoff],
+    active_sectors: Mapping[int, str],
+) -> dict:
+    """Every agency's grants on a case from its rows held in memory, as case_permissions_sync derives
+    them from the database: `consents` in force (in the order recorded), `handoffs` in the order sent,
+    `active_sectors` the sector of every active agency. For writers of many cases at once
+    (`manage.py seed_scale`), which have the rows and no reason to read them back."""
+    shares = handoff_shares(handoffs)
+    shares.pop(lead_agency_id, None)
+    sectors = {agency_id: active_sectors[agency_id] for agency_id in shares if agency_id in active_sectors}
+    return case_grants(
+        lead_agency_id=lead_agency_id, recipients=_recipients(shares, consents, sectors),
+        lead_consents=_applying_to(consents, lead_agency_id, lead_sector),
+    )
 
 
 def case_recipients(*, case: Case, consents: list[Consent] | None = None) -> list[Recipient]:

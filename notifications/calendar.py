@@ -11,6 +11,7 @@ last working day before Tết, is due at the same time on Wednesday 25 Feb (Mon 
 
 import datetime
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -66,17 +67,33 @@ def _days_off(first: datetime.date, last: datetime.date) -> tuple[set[datetime.d
     return holidays, weekend_workdays
 
 
-def _working_day_after(day: datetime.date, count: int) -> datetime.date:
+DaysOff = Callable[[datetime.date, datetime.date], tuple[set[datetime.date], set[datetime.date]]]
+
+
+def days_off_preloaded() -> DaysOff:
+    """_days_off over the whole calendar read once: for writers of many deadlines at once
+    (`manage.py seed_scale`), which would otherwise ask the database for every start day."""
+    holidays = set(PublicHoliday.objects.values_list("date", flat=True))
+    workdays = set(WeekendWorkday.objects.values_list("date", flat=True))
+
+    def days_off(first: datetime.date, last: datetime.date) -> tuple[set[datetime.date], set[datetime.date]]:
+        return ({d for d in holidays if first <= d <= last}, {d for d in workdays if first <= d <= last})
+
+    return days_off
+
+
+def _working_day_after(day: datetime.date, count: int, days_off: DaysOff | None = None) -> datetime.date:
     # Tết takes at most about ten days in a row, so 2 × count + 21 days nearly always suffices;
     # the loop widens the window when it does not.
+    days_off = days_off or _days_off
     span = 2 * count + 21
-    holidays, workdays = _days_off(day, day + datetime.timedelta(days=span))
+    holidays, workdays = days_off(day, day + datetime.timedelta(days=span))
     window_end = day + datetime.timedelta(days=span)
     found = 0
     while found < count:
         day += datetime.timedelta(days=1)
         if day > window_end:
-            more_holidays, more_workdays = _days_off(day, day + datetime.timedelta(days=span))
+            more_holidays, more_workdays = days_off(day, day + datetime.timedelta(days=span))
             holidays |= more_holidays
             workdays |= more_workdays
             window_end = day + datetime.timedelta(days=span)
@@ -92,8 +109,10 @@ def _add_months(day: datetime.date, months: int) -> datetime.date:
     return day.replace(year=year, month=month, day=min(day.day, (next_month_first - datetime.timedelta(days=1)).day))
 
 
-def working_time_add(start: datetime.datetime, *, amount: int, unit: str) -> datetime.datetime:
-    """The moment `amount` `unit`s after `start` (an aware datetime); see the module docstring."""
+def working_time_add(start: datetime.datetime, *, amount: int, unit: str,
+                     days_off: DaysOff | None = None) -> datetime.datetime:
+    """The moment `amount` `unit`s after `start` (an aware datetime); see the module docstring.
+    `days_off`: the calendar to count on (days_off_preloaded), the database's by default."""
     if start.tzinfo is None:
         raise ValueError("start must be an aware datetime")
     if amount < 0:
@@ -106,7 +125,7 @@ def working_time_add(start: datetime.datetime, *, amount: int, unit: str) -> dat
         return start + datetime.timedelta(days=amount)
     local = start.astimezone(VIETNAM)
     if unit == TimeUnit.WORKING_DAYS:
-        day = _working_day_after(local.date(), amount)
+        day = _working_day_after(local.date(), amount, days_off)
     elif unit == TimeUnit.MONTHS:
         day = _add_months(local.date(), amount)
     else:

@@ -57,12 +57,24 @@ def object_permissions_replace(
 ) -> None:
     """Make the group permission rows of `obj` equal to `agency_grants`, granted to the case roles'
     groups of each agency, one row per interval."""
-    permission_ids = _permission_ids(obj)
     groups_by_agency: dict[int, list[int]] = {}
     for agency_id, group_id in AgencyGroup.objects.filter(
         agency_id__in=list(agency_grants), role__in=CASE_ROLES
     ).values_list("agency_id", "group_id"):
         groups_by_agency.setdefault(agency_id, []).append(group_id)
+    desired = group_permission_rows(agency_grants=agency_grants, groups_by_agency=groups_by_agency,
+                                    permission_ids=_permission_ids(obj))
+    _rows_replace(perm_model=perm_model, obj=obj, holder_field="group", desired=desired)
+
+
+def group_permission_rows(
+    *, agency_grants: Mapping[int, AgencyGrants], groups_by_agency: Mapping[int, list[int]],
+    permission_ids: Mapping[str, int],
+) -> dict[RowKey, tuple[str, datetime.datetime | None]]:
+    """The group permission rows that stand for `agency_grants` on one object: one row per case-role
+    group of each agency, right or category, and interval, as {(group, permission, valid_from):
+    (reason, valid_until)}. The one statement of the representation: object_permissions_replace
+    writes these rows, and `manage.py seed_scale` bulk-inserts the same ones."""
     desired: dict[RowKey, tuple[str, datetime.datetime | None]] = {}
     for agency_id, grants in agency_grants.items():
         for group_id in groups_by_agency.get(agency_id, ()):
@@ -70,7 +82,7 @@ def object_permissions_replace(
                 for grant in intervals:
                     key = (group_id, permission_ids[grant.codename], grant.valid_from)
                     desired[key] = (grant.reason, grant.valid_until)
-    _rows_replace(perm_model=perm_model, obj=obj, holder_field="group", desired=desired)
+    return desired
 
 
 @transaction.atomic

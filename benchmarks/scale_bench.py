@@ -1,0 +1,97 @@
+"""National scale (issue 15): server time of the pages that must stay fast, side by side with the
+baselines, in one run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hopluc_bench .venv/bin/python benchmarks/scale_bench.py \\
+        [--cases 100000] [--runs 15] [--only list,detail,...]
+
+or `BENCH_CASES=100000 make bench`. The database DATABASE_URL names is migrated and, when it holds
+fewer seeded cases than --cases, grown with `seed_scale` (the seed rate is printed). Requests run
+in-process through Django's test client (server time: middleware, view, serializer, template,
+database; no network, no gunicorn), each benchmark warmed up twice, then timed --runs times; the
+table gives the median and the 90th percentile, the queries of one request and the load average
+while it ran (the machine may be shared: read the numbers with it).
+
+Benchmarks (scale_benchmarks.BENCHMARKS, in order):
+- case list, API and HTML, for a busy responder (the agency that sees the most cases) and a quiet
+  one (the fewest), and the same first page through two baselines filled from the same world:
+  django-guardian's generic tables (GroupObjectPermission, text object_pk) read with
+  `get_objects_for_user`, and the best hand-written query over HopLuc's own rows;
+- case detail, API and HTML; logging an action (API); handoff send and accept (API).
+The deadline sweep and the mixed HTTP load have their place at the end of BENCHMARKS (issue 15,
+parts 4 and 6: scale_sweep.py, scale_mixed.py) and are not measured here.
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from scale_benchmarks import BENCHMARKS, Bench, guardian_generic_fill, pick_people  # noqa: E402
+
+from cases.scale_seed import scale_agencies, seed_scale  # noqa: E402
+
+
+def _seeded_cases() -> int:
+    from cases.models import Case
+
+    return Case.objects.filter(lead_agency__in=scale_agencies()).count()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=int(os.environ.get("BENCH_CASES", "100000")))
+    parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "15")))
+    parser.add_argument("--only", default="", help="comma-separated benchmark names (prefix match)")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        print("The scale benchmarks measure PostgreSQL: set DATABASE_URL to a PostgreSQL database.", file=sys.stderr)
+        return 2
+    call_command("migrate", verbosity=0)
+    have = _seeded_cases()
+    if have < args.cases:
+        print(f"Seeding {args.cases - have} cases (the database holds {have}) ...", flush=True)
+        report = seed_scale(cases=args.cases - have, seed=args.seed + have,
+                            progress=lambda text: print("  " + text, flush=True))
+        print(f"Seeded {report.cases} cases in {report.seconds:.0f} s: {report.cases_per_second:.0f} cases/s "
+              f"(load average {os.getloadavg()[0]:.1f})", flush=True)
+    started = time.monotonic()
+    rows = guardian_generic_fill()
+    print(f"Generic guardian tables filled: {rows} group rows in {time.monotonic() - started:.0f} s", flush=True)
+    people = pick_people()
+    print(f"Busy responder {people.busy.username}: {people.busy_visible} visible cases; quiet responder "
+          f"{people.quiet.username}: {people.quiet_visible}", flush=True)
+    bench = Bench(people=people, runs=args.runs)
+    only = [name for name in args.only.split(",") if name]
+    results = []
+    for name, function in BENCHMARKS:
+        if function is None or (only and not any(name.startswith(o) for o in only)):
+            continue
+        results.append(bench.measure(name, function))
+        print(results[-1].line(), flush=True)
+    cases = _seeded_cases()
+    print()
+    print(f"## Scale benchmarks at {cases:,} cases ({os.cpu_count()} CPUs, PostgreSQL "
+          f"{connection.cursor().connection.info.server_version}), load average during the run "
+          f"{min(r.load for r in results):.1f}-{max(r.load for r in results):.1f}")
+    print()
+    print("| benchmark | median ms | p90 ms | queries | load avg |")
+    print("|---|---:|---:|---:|---:|")
+    for result in results:
+        print(result.row())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,336 @@
+"""The measures of benchmarks/scale_bench.py: who is measured, the baselines, and one function per
+benchmark (BENCHMARKS). Imported after django.setup() by the runner."""
+
+import itertools
+import os
+import statistics
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, reset_queries, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from agencies.models import AgencyGroup, Membership, Role
+from cases.models import Case, HandoffStatus
+
+PAGE = 50  # the first page of a list, as the case list API and page show it
+
+
+@dataclass
+class People:
+    busy: object
+    busy_agency: int
+    busy_visible: int
+    quiet: object
+    quiet_agency: int
+    quiet_visible: int
+    # A responder of another agency of the busy one's province: receives the handoffs sent.
+    receiver: object
+    receiver_agency: int
+
+
+def _view_case_permission() -> int:
+    content_type = ContentType.objects.get_for_model(Case)
+    return Permission.objects.get(content_type=content_type, codename="view_case").pk
+
+
+def _visible_by_agency() -> dict[int, int]:
+    """Cases each agency sees (view_case rows of its responder group, in force now)."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT ag.agency_id, count(DISTINCT p.content_object_id)
+            FROM cases_casegroupobjectpermission p JOIN agencies_agencygroup ag ON ag.group_id = p.group_id
+            WHERE ag.role = 'responder' AND p.permission_id = %s
+              AND (p.valid_from IS NULL OR p.valid_from <= %s) AND (p.valid_until IS NULL OR p.valid_until > %s)
+            GROUP BY ag.agency_id
+            """,
+            [_view_case_permission(), now, now],
+        )
+        return dict(cursor.fetchall())
+
+
+def _single_agency_responder(agency_id: int):
+    users = get_user_model().objects.filter(memberships__agency_id=agency_id, memberships__role=Role.RESPONDER)
+    for user in users.order_by("username"):
+        if Membership.objects.filter(user=user).count() == 1:
+            return user
+    raise LookupError(f"no responder of agency {agency_id} alone")
+
+
+def pick_people() -> People:
+    visible = _visible_by_agency()
+    ranked = sorted(visible.items(), key=lambda item: (item[1], item[0]))
+    busy_agency, busy_visible = ranked[-1]
+    # The quiet agency sees the fewest cases that still fill a page: PostgreSQL has to look for them.
+    quiet_agency, quiet_visible = next((item for item in ranked if item[1] > PAGE), ranked[0])
+    busy = _single_agency_responder(busy_agency)
+    province = Membership.objects.get(user=busy).agency.province_id
+    receiver_agency = (
+        AgencyGroup.objects.filter(agency__province_id=province, role=Role.RESPONDER)
+        .exclude(agency_id=busy_agency).order_by("agency_id").values_list("agency_id", flat=True).first()
+    )
+    return People(busy=busy, busy_agency=busy_agency, busy_visible=busy_visible,
+                  quiet=_single_agency_responder(quiet_agency), quiet_agency=quiet_agency,
+                  quiet_visible=quiet_visible, receiver=_single_agency_responder(receiver_agency),
+                  receiver_agency=receiver_agency)
+
+
+# --- Baselines -------------------------------------------------------------------------------------
+
+
+def guardian_generic_fill() -> int:
+    """Fill guardian's generic GroupObjectPermission table with the same world (the rows in force
+    now, object_pk as text, as a generic installation stores them), replacing what a previous run
+    left. Returns the number of rows."""
+    content_type = ContentType.objects.get_for_model(Case)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM guardian_groupobjectpermission")
+        stored = cursor.fetchone()[0]
+        cursor.execute(
+            # A count, not a DISTINCT (minutes at millions of rows): a right held over two intervals
+            # makes them differ, and the table is filled again.
+            """SELECT count(*) FROM cases_casegroupobjectpermission
+               WHERE (valid_from IS NULL OR valid_from <= %s) AND (valid_until IS NULL OR valid_until > %s)""",
+            [now, now])
+        if cursor.fetchone()[0] == stored:
+            return stored  # filled by an earlier run for the same world
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The rows come from rows whose keys hold already: no per-row foreign-key checks (triggers), which
+        # would take most of the time at millions of rows.
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute("TRUNCATE guardian_groupobjectpermission, guardian_userobjectpermission")
+        cursor.execute(
+            """
+            INSERT INTO guardian_groupobjectpermission (group_id, permission_id, content_type_id, object_pk)
+            SELECT DISTINCT group_id, permission_id, %s, content_object_id::text
+            FROM cases_casegroupobjectpermission
+            WHERE (valid_from IS NULL OR valid_from <= %s) AND (valid_until IS NULL OR valid_until > %s)
+            """,
+            [content_type.pk, now, now],
+        )
+        rows = cursor.rowcount
+        cursor.execute("ANALYZE guardian_groupobjectpermission")
+        cursor.execute("ANALYZE guardian_userobjectpermission")
+    return rows
+
+
+@contextmanager
+def _guardian_generic():
+    """get_objects_for_user on the generic tables: guardian picks the direct-foreign-key models it
+    finds for Case; for the baseline it is given the generic ones."""
+    from guardian import shortcuts
+    from guardian.models import GroupObjectPermission, UserObjectPermission
+
+    saved = shortcuts.get_user_obj_perms_model, shortcuts.get_group_obj_perms_model
+    shortcuts.get_user_obj_perms_model = lambda obj=None: UserObjectPermission
+    shortcuts.get_group_obj_perms_model = lambda obj=None: GroupObjectPermission
+    try:
+        yield
+    finally:
+        shortcuts.get_user_obj_perms_model, shortcuts.get_group_obj_perms_model = saved
+
+
+def guardian_generic_page(user) -> list:
+    from guardian.shortcuts import get_objects_for_user
+
+    with _guardian_generic():
+        queryset = get_objects_for_user(user, "cases.view_case", klass=Case.objects.order_by("-updated_at", "-id"),
+                                        accept_global_perms=False, with_superuser=False)
+        return list(queryset.select_related("lead_agency")[:PAGE])
+
+
+def handwritten_page(user) -> list:
+    """The best hand-written query of the first page over HopLuc's rows as they are: the user's
+    case-role groups, view_case in force, newest first."""
+    now = timezone.now()
+    groups = list(AgencyGroup.objects.filter(agency__memberships__user=user, role__in=(Role.RESPONDER,
+                                                                                      Role.SUPERVISOR))
+                  .values_list("group_id", flat=True).distinct())
+    return list(Case.objects.raw(
+        """
+        SELECT c.* FROM cases_case c
+        WHERE c.id IN (
+            SELECT p.content_object_id FROM cases_casegroupobjectpermission p
+            WHERE p.group_id = ANY(%s) AND p.permission_id = %s
+              AND (p.valid_from IS NULL OR p.valid_from <= %s) AND (p.valid_until IS NULL OR p.valid_until > %s))
+        ORDER BY c.updated_at DESC, c.id DESC LIMIT %s
+        """,
+        [groups, _view_case_permission(), now, now, PAGE],
+    ))
+
+
+# --- Measuring -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    name: str
+    times_ms: list[float]
+    queries: int
+    load: float
+    note: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times_ms)
+
+    @property
+    def p90(self) -> float:
+        ordered = sorted(self.times_ms)
+        return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+
+    def line(self) -> str:
+        return (f"{self.name:<44} median {self.median:8.1f} ms  p90 {self.p90:8.1f} ms  {self.queries:3d} queries  "
+                f"load {self.load:.1f} {self.note}")
+
+    def row(self) -> str:
+        name = f"{self.name} ({self.note})" if self.note else self.name
+        return f"| {name} | {self.median:.1f} | {self.p90:.1f} | {self.queries} | {self.load:.1f} |"
+
+
+@dataclass
+class Bench:
+    people: People
+    runs: int
+    warmup: int = 2
+    clients: dict = field(default_factory=dict)
+
+    def client(self, user) -> Client:
+        if user.pk not in self.clients:
+            client = Client(HTTP_HOST="localhost")
+            client.force_login(user)
+            self.clients[user.pk] = client
+        return self.clients[user.pk]
+
+    def measure(self, name: str, function: Callable[["Bench", int], object]) -> Result:
+        """function(bench, i) does one request (i counts from 0 over warm-up, query run and timed runs).
+        The guardian baseline takes tens of seconds a request at 100,000 cases: BENCH_BASELINE_RUNS
+        (default 3) timed runs and no warm-up beyond the query run."""
+        counter = itertools.count()
+        slow = "guardian" in name
+        runs = int(os.environ.get("BENCH_BASELINE_RUNS", "3")) if slow else self.runs
+        for _ in range(0 if slow else self.warmup):
+            function(self, next(counter))
+        with CaptureQueriesContext(connection) as captured:
+            function(self, next(counter))
+        queries = len(captured.captured_queries)
+        reset_queries()
+        times = []
+        for _ in range(runs):
+            i = next(counter)
+            started = time.perf_counter()
+            function(self, i)
+            times.append((time.perf_counter() - started) * 1000)
+        return Result(name, times, queries, os.getloadavg()[0])
+
+
+def _ok(response, expected=200):
+    if response.status_code != expected:
+        raise AssertionError(f"{response.status_code}: {response.content[:500]!r}")
+    return response
+
+
+def _api_list(user_attr):
+    def run(bench: Bench, i: int):
+        _ok(bench.client(getattr(bench.people, user_attr)).get("/api/cases/"))
+    return run
+
+
+def _html_list(user_attr):
+    def run(bench: Bench, i: int):
+        _ok(bench.client(getattr(bench.people, user_attr)).get("/cases/"))
+    return run
+
+
+def _baseline(function, user_attr):
+    def run(bench: Bench, i: int):
+        rows = function(getattr(bench.people, user_attr))
+        assert rows, "the baseline found no case"
+    return run
+
+
+_cases_cache: dict = {}
+
+
+def _busy_led_cases(bench: Bench) -> list[int]:
+    """Cases the busy responder's agency leads, newest first, without an open handoff: what the
+    detail, action and handoff benchmarks work on (one case per handoff sent)."""
+    if "led" not in _cases_cache:
+        _cases_cache["led"] = list(
+            Case.objects.filter(lead_agency_id=bench.people.busy_agency)
+            .exclude(handoffs__status__in=[HandoffStatus.SENT, HandoffStatus.ACCEPTED])
+            .order_by("-updated_at", "-id").values_list("pk", flat=True)[:500]
+        )
+    return _cases_cache["led"]
+
+
+def _detail_api(bench: Bench, i: int):
+    case_id = _busy_led_cases(bench)[i % 20]
+    _ok(bench.client(bench.people.busy).get(f"/api/cases/{case_id}/"))
+
+
+def _detail_html(bench: Bench, i: int):
+    case_id = _busy_led_cases(bench)[i % 20]
+    _ok(bench.client(bench.people.busy).get(f"/cases/{case_id}/"))
+
+
+def _action_log(bench: Bench, i: int):
+    case_id = _busy_led_cases(bench)[i % 20]
+    _ok(bench.client(bench.people.busy).post(
+        f"/api/cases/{case_id}/actions/", {"type": "contact", "text": "Gọi điện hỏi thăm"},
+        content_type="application/json"), 201)
+
+
+_sent: list[int] = []
+
+
+def _handoff_send(bench: Bench, i: int):
+    case_id = _busy_led_cases(bench)[100 + i]
+    response = _ok(bench.client(bench.people.busy).post(
+        f"/api/cases/{case_id}/handoffs/",
+        {"kind": "referral", "to_agency": bench.people.receiver_agency, "urgency": "standard",
+         "services": ["counselling"], "categories": [], "message": "Đề nghị tư vấn",
+         "emergency_override": True, "override_reason": "Nguy hiểm đến tính mạng"},
+        content_type="application/json"), 201)
+    _sent.append(response.json()["id"])
+
+
+def _handoff_accept(bench: Bench, i: int):
+    if not _sent:
+        raise AssertionError("handoff send must run before accept")
+    handoff_id = _sent.pop()
+    _ok(bench.client(bench.people.receiver).post(f"/api/handoffs/{handoff_id}/accept/", {},
+                                                 content_type="application/json"))
+
+
+# (name, function); None marks a benchmark another part of issue 15 adds here.
+BENCHMARKS: list[tuple[str, Callable | None]] = [
+    ("list API busy", _api_list("busy")),
+    ("list API quiet", _api_list("quiet")),
+    ("list HTML busy", _html_list("busy")),
+    ("list HTML quiet", _html_list("quiet")),
+    ("list baseline guardian-generic busy", _baseline(guardian_generic_page, "busy")),
+    ("list baseline guardian-generic quiet", _baseline(guardian_generic_page, "quiet")),
+    ("list baseline hand-written busy", _baseline(handwritten_page, "busy")),
+    ("list baseline hand-written quiet", _baseline(handwritten_page, "quiet")),
+    ("detail API", _detail_api),
+    ("detail HTML", _detail_html),
+    ("action log API", _action_log),
+    ("handoff send API", _handoff_send),
+    ("handoff accept API", _handoff_accept),
+    # Issue 15 part 4: the deadline sweep (100,000 due deadlines, one worker) goes here.
+    ("deadline sweep", None),
+    # Issue 15 part 6: mixed HTTP load on gunicorn (requests/s, p95, worker memory) goes here.
+    ("mixed load", None),
+]
+

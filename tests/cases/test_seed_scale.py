@@ -1,0 +1,215 @@
+"""`manage.py seed_scale` (issue 15, part 1): a small world written in bulk passes the invariants a
+world built through the services passes. Its permission rows are those the sharing service writes
+and what the independent oracle of tests/permissions says; the monthly indicators count what was
+seeded; the audit chain verifies; handoffs, deadlines and the timeline agree; sealed text opens."""
+
+import datetime
+from collections import Counter, defaultdict
+
+import pytest
+import time_machine
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.db.models import Count
+from django.utils import timezone
+
+from agencies.models import Agency, AgencyGroup, Membership, Role
+from audit.chain import chain_walk, events_in_order
+from audit.models import AuditEvent
+from cases.models import (
+    Case,
+    CaseEvent,
+    CaseEventType,
+    CaseGroupObjectPermission,
+    Consent,
+    Handoff,
+    HandoffKind,
+    HandoffStatus,
+)
+from cases.scale_seed import seed_scale
+from cases.selectors import case_list_visible_to
+from cases.sharing import case_permissions_sync
+from notifications.models import Deadline
+from reports.indicators import month_drafts
+from tests.permissions.test_oracle import ALL, CATEGORIES, OCase, OConsent, OHandoff, Seen, agency_sees
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime.datetime(2026, 11, 20, 3, 0, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+def small_world(db):
+    report = seed_scale(cases=300, provinces=2, agencies_per_province=8, responders_per_agency=2, seed=7, now=NOW)
+    return report
+
+
+def _rows(case_id: int) -> set[tuple]:
+    return set(CaseGroupObjectPermission.objects.filter(content_object_id=case_id).values_list(
+        "group_id", "permission__codename", "valid_from", "reason", "valid_until"))
+
+
+def test_the_world_has_every_state(small_world):
+    assert small_world.cases == Case.objects.count() == 300
+    assert set(Handoff.objects.values_list("status", flat=True)) == set(HandoffStatus.values)
+    assert set(Handoff.objects.values_list("kind", flat=True)) == set(HandoffKind.values)
+    assert set(Deadline.objects.values_list("stage", flat=True)) >= {Deadline.Stage.CLOSED, Deadline.Stage.ESCALATED}
+    assert set(Deadline.objects.values_list("kind", flat=True)) >= {Deadline.Kind.HANDOFF_RESPONSE,
+                                                                   Deadline.Kind.LEGAL_LIMIT}
+    assert set(Case.objects.values_list("status", flat=True)) >= {"open", "active", "closed"}
+    roles = set(Membership.objects.values_list("role", flat=True))
+    assert roles == set(Role.values)
+    # People of two agencies.
+    assert Membership.objects.values("user").annotate(n=Count("id")).filter(
+        n__gt=1).exists()
+
+
+def test_permission_rows_are_those_the_sharing_service_writes(small_world):
+    with time_machine.travel(NOW, tick=False):
+        for case in Case.objects.select_related("lead_agency").order_by("pk"):
+            seeded = _rows(case.pk)
+            case_permissions_sync(case=case)
+            assert _rows(case.pk) == seeded, case.number
+
+
+def test_permission_rows_say_what_the_oracle_says(small_world):
+    sectors = dict(Agency.objects.values_list("pk", "sector"))
+    group_agency = dict(AgencyGroup.objects.filter(role=Role.RESPONDER).values_list("group_id", "agency_id"))
+    held: dict[int, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for case_id, group_id, codename, valid_from, valid_until in CaseGroupObjectPermission.objects.values_list(
+            "content_object_id", "group_id", "permission__codename", "valid_from", "valid_until"):
+        if group_id in group_agency and (valid_from is None or valid_from <= NOW) and (
+                valid_until is None or valid_until > NOW):
+            held[case_id][group_agency[group_id]].add(codename)
+    consents = defaultdict(list)
+    for c in Consent.objects.all():
+        consents[c.case_id].append(OConsent(c.receiving_agency_id, c.receiving_sector, frozenset(c.granted_categories),
+                                            frozenset(c.refused_categories), c.expires_at, c.withdrawn_at is not None))
+    handoffs = defaultdict(list)
+    for h in Handoff.objects.order_by("sent_at", "pk"):
+        handoffs[h.case_id].append(OHandoff(h.kind, h.from_agency_id, h.to_agency_id, frozenset(h.categories),
+                                             h.status, h.emergency_override))
+    checked = 0
+    for case_id, lead in Case.objects.values_list("pk", "lead_agency_id"):
+        case = OCase(case_id, lead, tuple(consents[case_id]), tuple(handoffs[case_id]), ())
+        for agency_id in sectors:
+            expected = agency_sees(case, agency_id, sectors, NOW)
+            codenames = held[case_id].get(agency_id, set())
+            got = None if not codenames else Seen(
+                frozenset(c for c in codenames if c.removeprefix("view_") not in ALL),
+                frozenset(c.removeprefix("view_") for c in codenames if c.removeprefix("view_") in CATEGORIES))
+            assert got == expected, (case_id, agency_id)
+            checked += 1
+    assert checked == 300 * len(sectors)
+
+
+def test_the_case_list_shows_what_the_rows_grant(small_world):
+    user_model = get_user_model()
+    with time_machine.travel(NOW, tick=False):
+        for username in ("s{}.responder1", "s{}.supervisor"):
+            for membership in Membership.objects.filter(role=Role.RESPONDER).order_by("agency_id")[:3]:
+                user = user_model.objects.get(username=username.format(membership.agency_id))
+                agencies = set(Membership.objects.filter(user=user).values_list("agency_id", flat=True))
+                groups = set(AgencyGroup.objects.filter(agency_id__in=agencies, role__in=("responder", "supervisor"))
+                             .values_list("group_id", flat=True))
+                expected = set(CaseGroupObjectPermission.objects.filter(
+                    group_id__in=groups, permission__codename="view_case").values_list("content_object_id",
+                                                                                       flat=True))
+                assert set(case_list_visible_to(user=user).values_list("pk", flat=True)) == expected
+
+
+def test_monthly_indicators_count_what_was_seeded(small_world):
+    period = datetime.date(2026, 10, 1)
+    _, drafts = month_drafts(period)
+    start = datetime.datetime(2026, 9, 30, 17, 0, tzinfo=datetime.UTC)  # 1 October, Viet Nam time
+    end = datetime.datetime(2026, 10, 31, 17, 0, tzinfo=datetime.UTC)
+    new = Case.objects.filter(statistics_consent=True, created_at__gte=start, created_at__lt=end).count()
+    closed = Case.objects.filter(statistics_consent=True, closed_at__gte=start, closed_at__lt=end).count()
+    assert new > 0
+    tables = {d.key: d for d in drafts[None]}
+    assert sum(map(sum, tables["new_cases"].cells)) == new
+    assert sum(map(sum, tables["cases_closed"].cells)) == closed
+
+
+def test_the_audit_chain_verifies(small_world):
+    assert not AuditEvent.objects.filter(position__isnull=True).exists()
+    report = chain_walk(events_in_order())
+    assert report.intact, report.breaks
+    assert report.events == AuditEvent.objects.count() >= 300
+    assert AuditEvent.objects.filter(action="create", target__startswith="case:").count() == 300
+
+
+def test_handoffs_deadlines_and_timeline_agree(small_world):
+    deadlines = {d.subject: d for d in Deadline.objects.filter(kind=Deadline.Kind.HANDOFF_RESPONSE)}
+    events = Counter(CaseEvent.objects.values_list("type", flat=True))
+    for handoff in Handoff.objects.select_related("case"):
+        deadline = deadlines[f"handoff:{handoff.pk}"]
+        assert deadline.due_at == handoff.due_at and deadline.owner_agency_id == handoff.to_agency_id
+        assert (deadline.closed_at is None) == (handoff.status == HandoffStatus.SENT), handoff
+        if handoff.status == HandoffStatus.DECLINED:
+            assert handoff.decline_reason and deadline.closed_reason == "declined"
+        if handoff.status in (HandoffStatus.ACCEPTED, HandoffStatus.COMPLETED):
+            assert deadline.closed_reason == "accepted" and handoff.responded_at is not None
+    for deadline in Deadline.objects.filter(closed_at__isnull=True):
+        assert deadline.stage != Deadline.Stage.CLOSED
+        fire = {"pending": deadline.remind_at, "reminded": deadline.due_at, "overdue": deadline.escalate_at,
+                "escalated": None}[deadline.stage]
+        assert deadline.next_fire_at == fire
+    for transfer in Handoff.objects.filter(kind=HandoffKind.TRANSFER, status=HandoffStatus.ACCEPTED):
+        assert transfer.case.lead_agency_id == transfer.to_agency_id
+    assert events[CaseEventType.HANDOFF_SENT] == Handoff.objects.count()
+    assert events[CaseEventType.OPENED] == 300
+    assert events[CaseEventType.HANDOFF_DECLINED] == Handoff.objects.filter(status=HandoffStatus.DECLINED).count()
+    last_activity = {c.pk: c.updated_at for c in Case.objects.all()}
+    assert all(at <= last_activity[case_id] for case_id, at in CaseEvent.objects.exclude(
+        type__in=[CaseEventType.DEADLINE_OVERDUE, CaseEventType.DEADLINE_ESCALATED]).values_list("case_id", "at"))
+
+
+def test_pages_open_the_sealed_text(small_world, api):
+    case = Case.objects.filter(survivor__full_name__gt="").select_related("lead_agency").first()
+    user = get_user_model().objects.get(
+        username=f"s{case.lead_agency_id}.responder1")
+    response = api(user).get(f"/api/cases/{case.pk}/", HTTP_X_ACTING_AGENCY=str(case.lead_agency_id))
+    assert response.status_code == 200, response.content
+    name = response.json()["survivor"].get("full_name")
+    assert name and not name.startswith("ck1.")
+
+
+def test_growing_the_world_adds_cases_without_new_agencies(small_world):
+    again = seed_scale(cases=20, provinces=2, agencies_per_province=8, responders_per_agency=2, seed=8, now=NOW)
+    assert again.agencies == 0 and again.users == 0
+    assert Case.objects.count() == 320
+    assert len(set(Case.objects.values_list("number", flat=True))) == 320
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--cases", "0"], "--cases"),
+    (["--cases", "10", "--provinces", "35"], "--provinces"),
+    (["--cases", "10", "--agencies-per-province", "1"], "--agencies-per-province"),
+])
+def test_bad_arguments_are_refused(db, args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("seed_scale", *args)
+    assert not Case.objects.exists()
+
+
+def test_now_is_not_in_the_future_of_the_seeded_rows(small_world):
+    assert Case.objects.filter(created_at__gt=NOW).count() == 0
+    assert Case.objects.filter(updated_at__gt=NOW).count() == 0
+    assert timezone.is_aware(Case.objects.first().created_at)
+
+
+def test_the_preloaded_calendar_counts_working_days_as_the_database_does(db):
+    from notifications.calendar import days_off_preloaded, working_time_add
+    from notifications.models import PublicHoliday, WeekendWorkday
+
+    for day in range(16, 21):  # Tết 2026
+        PublicHoliday.objects.create(date=datetime.date(2026, 2, day), name="Tết")
+    PublicHoliday.objects.create(date=datetime.date(2026, 9, 2), name="Quốc khánh")
+    WeekendWorkday.objects.create(date=datetime.date(2026, 2, 28), name="Làm bù")
+    days_off = days_off_preloaded()
+    start = datetime.datetime(2026, 1, 1, 2, 30, tzinfo=datetime.UTC)
+    for day in range(0, 366, 3):
+        moment = start + datetime.timedelta(days=day)
+        assert working_time_add(moment, amount=5, unit="working_days", days_off=days_off) == working_time_add(
+            moment, amount=5, unit="working_days")
