@@ -39,7 +39,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from scale_benchmarks import BENCHMARKS, Bench, guardian_generic_fill, pick_people  # noqa: E402
 
-from cases.scale_seed import scale_agencies, seed_scale  # noqa: E402
+from scale.seed import scale_agencies, seed_scale  # noqa: E402
 
 
 def _seeded_cases() -> int:

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "reports",
     "supervision",
     "privacy",
+    "scale",
 ]
 
 MIDDLEWARE = [

@@ -1,8 +1,8 @@
-"""`manage.py seed_scale --cases N`: add N cases to a national world built in bulk (cases.scale_seed)."""
+"""`manage.py seed_scale --cases N`: add N cases to a national world built in bulk (scale.seed)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.scale_seed import SeedScaleError, seed_scale
+from scale.seed import SeedScaleError, seed_scale
 
 
 class Command(BaseCommand):

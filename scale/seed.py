@@ -34,18 +34,10 @@ from agencies.services import agency_group_name, province_load_reference
 from audit.chain import GENESIS_HASH, event_hash
 from audit.models import AuditAction, AuditEvent
 from audit.services import CHAIN_LOCK_KEY
-from notifications.calendar import days_off_preloaded, time_limit_effective, working_time_add
-from notifications.models import Deadline, LegalTimeLimit
-from notifications.services import _default_escalate_at, _default_remind_at, handoff_response_rule_code
-from permissions.categories import GENERAL, DataCategory
-from permissions.services import group_permission_rows
-
-from . import crypto
-from .classification import reporting_delay_bucket
-from .deadlines import CHILD_SERIOUS_RISK, CHILD_SUPPORT_PLAN, LEGAL_LIMIT_DONE_BY, SERIOUS_RISK_LEVELS, case_path
-from .events import DeadlineClosure
-from .handoffs import handoff_path
-from .models import (
+from cases import crypto
+from cases.classification import reporting_delay_bucket
+from cases.events import CHILD_SERIOUS_RISK, CHILD_SUPPORT_PLAN, DeadlineClosure
+from cases.models import (
     Action,
     ActionType,
     Case,
@@ -71,8 +63,15 @@ from .models import (
     TechForm,
     Urgency,
 )
-from .services import PSEUDONYM_PREFIX
-from .sharing import case_grants_from_rows
+from cases.services import PSEUDONYM_PREFIX
+from cases.sharing import case_grants_from_rows
+from deadlines.services import LEGAL_LIMIT_DONE_BY, SERIOUS_RISK_LEVELS, case_path
+from handoffs.selectors import handoff_path
+from notifications.calendar import days_off_preloaded, time_limit_effective, working_time_add
+from notifications.models import Deadline, LegalTimeLimit
+from notifications.services import _default_escalate_at, _default_remind_at, handoff_response_rule_code
+from permissions.categories import GENERAL, DataCategory
+from permissions.services import group_permission_rows
 
 SCALE_PASSWORD = "hopluc-demo-2026"  # noqa: S105 (the published demo password; synthetic accounts only)
 AGENCY_PREFIX = "Scale"

@@ -26,11 +26,11 @@ from cases.models import (
     HandoffKind,
     HandoffStatus,
 )
-from cases.scale_seed import seed_scale
 from cases.selectors import case_list_visible_to
 from cases.sharing import case_permissions_sync
 from notifications.models import Deadline
 from reports.indicators import month_drafts
+from scale.seed import seed_scale
 from tests.permissions.test_oracle import ALL, CATEGORIES, OCase, OConsent, OHandoff, Seen, agency_sees
 
 pytestmark = pytest.mark.django_db
