@@ -23,7 +23,7 @@ from audit.services import audit_record
 from config.exceptions import NotFound
 from permissions.categories import GENERAL, CaseRight, DataCategory
 
-from . import events
+from . import events, signals
 from .crypto import phone_search_hash
 from .deadlines import case_deadlines_after_action, case_deadlines_after_close, case_legal_deadlines_start
 from .inputs import (
@@ -399,6 +399,8 @@ def incident_record(*, access: CaseAccess, actor, data: dict) -> Incident:
     _touch(access.case, now)
     audit_record(actor=actor, action=AuditAction.CREATE, case_id=access.case.pk, agency_id=agency.pk,
                  target=f"incident:{incident.pk}", details={"gbv_type": incident.gbv_type})
+    # In this transaction: the risk app makes a review of the case's assessment due.
+    signals.incident_recorded.send(sender=Incident, incident=incident, actor=actor, agency=agency, at=now)
     return incident
 
 

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "reports",
     "supervision",
     "privacy",
+    "risk",
 ]
 
 MIDDLEWARE = [
@@ -481,6 +482,17 @@ DEADLINE_REMINDER_MAX_MINUTES = env.int("DEADLINE_REMINDER_MAX_MINUTES", default
 DEADLINE_ESCALATION_MIN_MINUTES = env.int("DEADLINE_ESCALATION_MIN_MINUTES", default=60)
 DEADLINE_ESCALATION_MAX_MINUTES = env.int("DEADLINE_ESCALATION_MAX_MINUTES", default=24 * 60)
 DEADLINE_DUE_SOON_HOURS = env.int("DEADLINE_DUE_SOON_HOURS", default=24)
+# Risk (risk/README in the project README, "Risk that drives the response"). The instrument file
+# (items, answers, thresholds, bands) is read and checked when HopLuc starts.
+RISK_INSTRUMENT_FILE = Path(env.str("RISK_INSTRUMENT_FILE",
+                                    default=str(BASE_DIR / "risk" / "instruments" / "dash_vn.yaml")))
+# A new incident, a separation or a breach of an order makes a new assessment due within this many hours.
+RISK_REVIEW_HOURS = env.int("RISK_REVIEW_HOURS", default=48)
+# Escalation to a case meeting: this many incidents within the window (days) make a case eligible...
+RISK_REPEATED_INCIDENTS = env.int("RISK_REPEATED_INCIDENTS", default=3)
+RISK_REPEATED_INCIDENTS_DAYS = env.int("RISK_REPEATED_INCIDENTS_DAYS", default=365)
+# ...and so does a new incident within this many days after the case's last meeting.
+RISK_INCIDENT_AFTER_MEETING_DAYS = env.int("RISK_INCIDENT_AFTER_MEETING_DAYS", default=365)
 # The Celery queue of delivery tasks (tests give each real worker its own).
 NOTIFICATIONS_QUEUE = env.str("NOTIFICATIONS_QUEUE", default="celery")
 # A delivery sends one message (EMAIL_TIMEOUT and SMS_GATEWAY_TIMEOUT bound each network step), so
