@@ -57,7 +57,9 @@ def variant_default(case: Case) -> str:
     return AssessmentVariant.CHILD if case.survivor.is_child else AssessmentVariant.ADULT
 
 
-def _require_writer(access: CaseAccess) -> Agency:
+def assessment_writer_check(access: CaseAccess) -> Agency:
+    """The agency an assessment is recorded for, or PermissionDenied: log_action and the psychosocial
+    category for the acting agency (ActingAgencyRequired when a person of several must choose)."""
     if not access.can(CaseRight.LOG_ACTION):
         raise PermissionDenied
     agency = access.acting_agency()
@@ -133,7 +135,7 @@ def assessment_save(*, access: CaseAccess, actor, data: dict, complete: bool) ->
     """Save the actor's assessment of the case: their draft (created on first save, continued after)
     with the answers given so far, and with `complete` the result: every item answered, the level
     computed by the instrument's rules and, where judgement raises it, the reason."""
-    agency = _require_writer(access)
+    agency = assessment_writer_check(access)
     instrument = instrument_current()
     case = Case.objects.select_for_update(of=("self",)).select_related("survivor", "survivor__data_key").get(
         pk=access.case.pk)
@@ -252,3 +254,16 @@ def risk_review_after_incident(sender, *, incident: Incident, actor, agency: Age
         return
     case = Case.objects.select_related("lead_agency", "responsible").get(pk=incident.case_id)
     _review_due(case=case, trigger="new_incident", actor=actor, agency=agency, at=at)
+
+
+def assessment_view(*, access: CaseAccess, actor, assessment_id: int) -> RiskAssessment:
+    """One assessment with its answers for a viewer who may read psychosocial data on the case
+    (risk.selectors.assessment_get), with its audit event, committed before anything is shown."""
+    from .selectors import assessment_get
+
+    with transaction.atomic():
+        assessment = assessment_get(access=access, assessment_id=assessment_id)
+        audit_record(actor=actor, action=AuditAction.VIEW, case_id=access.case.pk,
+                     agency_id=access.agency.pk if access.agency else None, categories=[ASSESSMENT_CATEGORY],
+                     target=f"risk_assessment:{assessment.pk}")
+    return assessment
