@@ -33,6 +33,19 @@ def assessment_list_for_case(*, access: CaseAccess) -> QuerySet[RiskAssessment]:
             .select_related("assessor", "agency").order_by("-completed_at", "-id"))
 
 
+def assessment_history_and_draft(*, access: CaseAccess, user, limit: int = 20
+                                 ) -> tuple[list[RiskAssessment], RiskAssessment | None]:
+    """The case page's panel in one query: the newest `limit` completed assessments, and the user's
+    own draft (None when they have none)."""
+    rows = list(RiskAssessment.objects.filter(Q(status=AssessmentStatus.COMPLETED)
+                                              | Q(status=AssessmentStatus.DRAFT, assessor=user),
+                                              case_id=access.case.pk)
+                .select_related("assessor", "agency").order_by("-completed_at", "-id")[:limit + 1])
+    drafts = [row for row in rows if row.status == AssessmentStatus.DRAFT]
+    history = [row for row in rows if row.status == AssessmentStatus.COMPLETED][:limit]
+    return history, (drafts[0] if drafts else None)
+
+
 def assessment_draft_for(*, access: CaseAccess, user) -> RiskAssessment | None:
     """The user's own unfinished assessment of the case, if any."""
     return (RiskAssessment.objects.select_related("case", "case__data_key")

@@ -6,7 +6,7 @@ from django import template
 from permissions.categories import CaseRight
 
 from ..models import ASSESSMENT_CATEGORY
-from ..selectors import assessment_draft_for, assessment_list_for_case, risk_review_open
+from ..selectors import assessment_history_and_draft, risk_review_open
 
 register = template.Library()
 
@@ -14,7 +14,7 @@ register = template.Library()
 @register.inclusion_tag("risk/_panel.html", takes_context=True)
 def risk_panel(context, access):
     user = context["request"].user
-    history = list(assessment_list_for_case(access=access)[:20])
+    history, draft = assessment_history_and_draft(access=access, user=user)
     may_record = (access.can(CaseRight.LOG_ACTION) and access.agency is not None
                   and access.writes(ASSESSMENT_CATEGORY))
     return {
@@ -22,7 +22,7 @@ def risk_panel(context, access):
         "latest": history[0] if history else None,
         "history": history,
         "review": risk_review_open(case_id=access.case.pk),
-        "draft": assessment_draft_for(access=access, user=user) if may_record else None,
+        "draft": draft if may_record else None,
         "may_record": may_record,
         "may_request_review": access.can(CaseRight.LOG_ACTION),
         "sees_answers": access.sees(ASSESSMENT_CATEGORY),
