@@ -130,7 +130,7 @@ def _judged_level(*, computed: str, raised: str, reason: str) -> str:
     return raised
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def assessment_save(*, access: CaseAccess, actor, data: dict, complete: bool) -> RiskAssessment:
     """Save the actor's assessment of the case: their draft (created on first save, continued after)
     with the answers given so far, and with `complete` the result: every item answered, the level
@@ -226,7 +226,7 @@ def _review_due(*, case: Case, trigger: str, actor, agency: Agency | None, at: d
     return deadline
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def risk_review_request(*, access: CaseAccess, actor, trigger: str) -> Deadline:
     """A responder reports a separation or a breach of an order: a new assessment becomes due (the
     open review, when there is one). Needs log_action; no category: the fact is a coordination one."""
