@@ -46,7 +46,8 @@ class RiskAssessment(models.Model):
     reasons = EncryptedTextField(blank=True)
     score = models.PositiveSmallIntegerField(_("score"), null=True, blank=True)
     not_known_count = models.PositiveSmallIntegerField(null=True, blank=True)
-    band = models.CharField(max_length=20, blank=True)
+    # The level of the score's band, before the alone-high rules.
+    band = models.CharField(max_length=10, choices=RiskLevel.choices, blank=True)
     computed_level = models.CharField(max_length=10, choices=RiskLevel.choices, blank=True)
     computed_rank = models.PositiveSmallIntegerField(null=True, blank=True)
     level = models.CharField(_("risk level"), max_length=10, choices=RiskLevel.choices, blank=True)
