@@ -177,3 +177,16 @@ def test_completed_assessments_are_not_reopened_as_drafts(world, case):
     assert draft.pk != done.pk and draft.status == AssessmentStatus.DRAFT
     assert RiskAssessment.objects.get(pk=done.pk).status == "completed"
     assert Incident.objects.filter(case=case).count() == 1
+
+
+def test_an_overdue_review_is_swept_like_any_deadline(world, case):
+    from notifications.models import Notification
+    from notifications.services import deadline_sweep
+
+    access = case_get_for_user(user=world.lead_responder, case_id=case.pk)
+    review = risk_review_request(access=access, actor=world.lead_responder, trigger="breach")
+    deadline_sweep(now=review.due_at + datetime.timedelta(minutes=1))
+    review.refresh_from_db()
+    assert review.stage == "overdue"
+    assert CaseEvent.objects.filter(case=case, type="deadline_overdue", data__deadline_id=review.pk).exists()
+    assert Notification.objects.filter(kind="deadline_overdue").exists()
