@@ -31,6 +31,7 @@ from .models import (
     Consent,
     Handoff,
     Incident,
+    RiskLevel,
     Survivor,
     TakedownOutcome,
     TakedownRequest,
@@ -55,6 +56,7 @@ class DeadlineClosure(models.TextChoices):
     MET_BY_ACTION = "action", "met by an action"
     MARKED_DONE = "done", "marked done"
     CASE_CLOSED = "case_closed", "the case was closed"
+    RISK_ASSESSED = "risk_assessed", "a new risk assessment"
 
 
 WRITERS: dict[str, Callable[..., CaseEvent]] = {}
@@ -285,3 +287,28 @@ def deadline_stages_passed(*, reached: Sequence[tuple[Deadline, str, datetime.da
                   category=GENERAL, data=_deadline_data(deadline))
         for deadline, stage, at in reached
     ])
+# --- Risk (risk.services) -------------------------------------------------------------------------
+# The level is a coordination fact (general); the answers and a judgement's reason stay on the
+# assessment row, sealed, in the psychosocial category. The risk app sits above cases, so these
+# writers take plain values.
+
+# Why a risk review became due (risk.services.RISK_REVIEW_TRIGGERS).
+RISK_REVIEW_TRIGGERS = frozenset({"new_incident", "separation", "breach"})
+
+
+@_writes(CaseEventType.RISK_ASSESSED)
+def risk_assessed(*, case_id: int, assessment_id: int, actor: User | None, agency: Agency, at: datetime.datetime,
+                  level: str, computed_level: str, variant: str, version: str) -> CaseEvent:
+    if level not in RiskLevel.values or computed_level not in RiskLevel.values:
+        raise ValueError(f"unknown risk level {level!r} or {computed_level!r}")
+    return _create(case_id=case_id, type=CaseEventType.RISK_ASSESSED, at=at, actor=actor, agency=agency,
+                   data={"assessment_id": assessment_id, "level": level, "computed_level": computed_level,
+                         "variant": variant, "version": version})
+
+
+@_writes(CaseEventType.RISK_REVIEW_DUE)
+def risk_review_due(*, deadline: Deadline, trigger: str, actor: User | None, agency: Agency | None,
+                    at: datetime.datetime) -> CaseEvent:
+    if trigger not in RISK_REVIEW_TRIGGERS:
+        raise ValueError(f"unknown risk review trigger {trigger!r}")
+    return _deadline(deadline, CaseEventType.RISK_REVIEW_DUE, actor=actor, agency=agency, at=at, trigger=trigger)

@@ -489,6 +489,8 @@ class CaseEventType(models.TextChoices):
     DEADLINE_CLOSED = "deadline_closed", _("Deadline closed")
     DEADLINE_OVERDUE = "deadline_overdue", _("Deadline passed")
     DEADLINE_ESCALATED = "deadline_escalated", _("Overdue deadline escalated")
+    RISK_ASSESSED = "risk_assessed", _("Risk assessed")
+    RISK_REVIEW_DUE = "risk_review_due", _("Risk review due")
 
 
 class CaseEvent(models.Model):

@@ -398,6 +398,8 @@ def incident_record(*, access: CaseAccess, actor, data: dict) -> Incident:
     _touch(access.case, now)
     audit_record(actor=actor, action=AuditAction.CREATE, case_id=access.case.pk, agency_id=agency.pk,
                  target=f"incident:{incident.pk}", details={"gbv_type": incident.gbv_type})
+    # In this transaction: the risk app makes a review of the case's assessment due.
+    signals.incident_recorded.send(sender=Incident, incident=incident, actor=actor, agency=agency, at=now)
     return incident
 
 

@@ -4,6 +4,10 @@ that fails rolls the change back with it.
 
 Received by deadlines (deadlines.apps): a child's legal time limits start when her case opens; an
 action logged, or the case closing, closes the deadlines it meets.
+
+incident_recorded: another incident of an existing case was recorded (cases.services.incident_record),
+sent inside the service's transaction with `incident`, `actor`, `agency` and `at`. The risk app makes
+a review of the case's risk assessment due (risk.services.risk_review_after_incident).
 """
 
 from django.dispatch import Signal
@@ -14,3 +18,5 @@ case_opened = Signal()
 action_logged = Signal()
 # case, actor, agency, at
 case_closed = Signal()
+# incident, actor, agency, at
+incident_recorded = Signal()

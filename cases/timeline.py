@@ -215,6 +215,8 @@ def _deadline_closed(event: CaseEvent, agency: str) -> str:
         return _("%(agency)s met the deadline %(deadline)s by logging an action.") % values
     if reason == DeadlineClosure.MARKED_DONE:
         return _("%(agency)s marked the deadline %(deadline)s done.") % values
+    if reason == DeadlineClosure.RISK_ASSESSED:
+        return _("%(agency)s met the deadline %(deadline)s with a new risk assessment.") % values
     return _("The deadline %(deadline)s ended when the case was closed.") % values
 
 
@@ -228,7 +230,32 @@ def _deadline_escalated(event: CaseEvent, agency: str) -> str:
         "deadline": _deadline_name(event.data), "owner": event.data["owner_agency"]}
 
 
+def _risk_assessed(event: CaseEvent, agency: str) -> str:
+    data = event.data
+    values = {"agency": agency, "level": _label(RiskLevel, data["level"]),
+              "computed": _label(RiskLevel, data["computed_level"])}
+    if data["level"] != data["computed_level"]:
+        return _("%(agency)s assessed the risk: %(computed)s by the checklist, raised to %(level)s by "
+                 "professional judgement.") % values
+    return _("%(agency)s assessed the risk: %(level)s.") % values
+
+
+RISK_REVIEW_TRIGGER_NAMES = {
+    "new_incident": gettext_lazy("a new incident"),
+    "separation": gettext_lazy("a separation"),
+    "breach": gettext_lazy("a breach of an order"),
+}
+
+
+def _risk_review_due(event: CaseEvent, agency: str) -> str:
+    trigger = RISK_REVIEW_TRIGGER_NAMES.get(event.data["trigger"], event.data["trigger"])
+    return _("After %(trigger)s, a new risk assessment is due: %(deadline)s.") % {
+        "trigger": trigger, "deadline": _deadline_name(event.data)}
+
+
 RENDERERS: dict[str, Callable[[CaseEvent, str], str]] = {
+    CaseEventType.RISK_ASSESSED: _risk_assessed,
+    CaseEventType.RISK_REVIEW_DUE: _risk_review_due,
     CaseEventType.HANDOFF_SENT: _handoff_sent,
     CaseEventType.HANDOFF_ACCEPTED: _handoff_accepted,
     CaseEventType.HANDOFF_DECLINED: _handoff_declined,

@@ -53,6 +53,8 @@ urlpatterns = [
     path("api/", include("audit.api_urls")),
     path("privacy/", include("privacy.urls")),
     path("api/", include("privacy.api_urls")),
+    path("cases/", include("risk.urls")),
+    path("api/", include("risk.api_urls")),
 ]
 
 if settings.DEBUG:  # pragma: no cover

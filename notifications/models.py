@@ -123,6 +123,7 @@ class Deadline(models.Model):
         FOLLOW_UP = "follow_up", _("Follow-up")
         ACTION_PLAN = "action_plan", _("Action plan")
         LEGAL_LIMIT = "legal_limit", _("Legal time limit")
+        RISK_REVIEW = "risk_review", _("Risk review")
 
     class Stage(models.TextChoices):
         PENDING = "pending", _("Pending")

@@ -1,7 +1,7 @@
 """A national world of many cases, written in bulk (`manage.py seed_scale`), for benchmarks and for
 sizing hardware.
 
-The rows are those the services write (cases.services.case_open, cases.handoffs, cases.deadlines,
+The rows are those the services write (cases.services.case_open, handoffs.services, deadlines.services,
 cases.sharing): the same columns, the same sealed text (each case's own data key, wrapped under the
 key ring), the same timeline lines, deadlines in every stage the sweep would have brought them to,
 and the permission rows computed by the sharing policy itself (cases.sharing.case_grants_from_rows

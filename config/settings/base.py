@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "supervision",
     "privacy",
     "scale",
+    "risk",
 ]
 
 MIDDLEWARE = [
@@ -491,6 +492,17 @@ DEADLINE_DUE_SOON_HOURS = env.int("DEADLINE_DUE_SOON_HOURS", default=24)
 DEADLINE_SWEEP_BATCH = env.int("DEADLINE_SWEEP_BATCH", default=1000)
 DEADLINE_SWEEP_CHUNK = env.int("DEADLINE_SWEEP_CHUNK", default=20000)
 DEADLINE_SWEEP_MAX_CHUNKS = env.int("DEADLINE_SWEEP_MAX_CHUNKS", default=8)
+# Risk (risk/README in the project README, "Risk that drives the response"). The instrument file
+# (items, answers, thresholds, bands) is read and checked when HopLuc starts.
+RISK_INSTRUMENT_FILE = Path(env.str("RISK_INSTRUMENT_FILE",
+                                    default=str(BASE_DIR / "risk" / "instruments" / "dash_vn.yaml")))
+# A new incident, a separation or a breach of an order makes a new assessment due within this many hours.
+RISK_REVIEW_HOURS = env.int("RISK_REVIEW_HOURS", default=48)
+# Escalation to a case meeting: this many incidents within the window (days) make a case eligible...
+RISK_REPEATED_INCIDENTS = env.int("RISK_REPEATED_INCIDENTS", default=3)
+RISK_REPEATED_INCIDENTS_DAYS = env.int("RISK_REPEATED_INCIDENTS_DAYS", default=365)
+# ...and so does a new incident within this many days after the case's last meeting.
+RISK_INCIDENT_AFTER_MEETING_DAYS = env.int("RISK_INCIDENT_AFTER_MEETING_DAYS", default=365)
 # The Celery queue of delivery tasks (tests give each real worker its own).
 NOTIFICATIONS_QUEUE = env.str("NOTIFICATIONS_QUEUE", default="celery")
 # A delivery sends one message (EMAIL_TIMEOUT and SMS_GATEWAY_TIMEOUT bound each network step), so

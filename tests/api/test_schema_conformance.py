@@ -38,8 +38,10 @@ from cases.services import consent_record
 from notifications.models import Deadline, Notification
 from privacy.services import legal_hold_place, privacy_request_record
 from reports.services import monthly_reports_build
+from risk.services import assessment_save
 from takedowns.services import takedown_request_record
 from tests.cases.conftest import medical_consent
+from tests.risk.conftest import answers_with
 from tests.support.api_tokens import api_token_for
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -67,6 +69,9 @@ def known_ids(world, shared_case):
     breach = breach_record(actor=world.sysadmin, discovered_at=timezone.now() - datetime.timedelta(hours=1),
                            description="Thư gửi nhầm địa chỉ.", contact_point="dpo@example.invalid",
                            affected_agencies=[world.police], access_events=[])
+    assessment = assessment_save(access=case_get_for_user(user=world.lead_responder, case_id=case.pk),
+                                 actor=world.lead_responder, complete=True,
+                                 data={"answers": answers_with(yes=["strangulation"])})
     handoff = case.handoffs.order_by("pk").first()
     deadline = Deadline.objects.filter(case_id=case.pk).order_by("pk").first()
     notification = Notification.objects.order_by("pk").first()
@@ -76,7 +81,7 @@ def known_ids(world, shared_case):
         "case_id": case.pk, "consent_id": consent.pk, "handoff_id": handoff.pk, "takedown_id": takedown.pk,
         "request_id": dsr.pk, "hold_id": hold.pk, "breach_id": breach.pk,
         "deadline_id": deadline.pk if deadline else 1, "notification_id": notification.pk if notification else 1,
-        "report_id": report.pk, "fmt": "csv",
+        "report_id": report.pk, "fmt": "csv", "assessment_id": assessment.pk,
     }
 
 

@@ -22,8 +22,9 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 API_LIST_BUDGET = 6
 API_DETAIL_BUDGET = 10
 PAGE_LIST_BUDGET = 11
-# The case page also lists the case's handoffs and its open deadlines (handoffs.templatetags.handoff_tags).
-PAGE_DETAIL_BUDGET = 16
+# The case page also lists the case's handoffs and its open deadlines (handoffs.templatetags.handoff_tags),
+# and its risk assessments with the reader's draft and the open risk review (risk.templatetags.risk_tags).
+PAGE_DETAIL_BUDGET = 18
 
 
 _token_client = token_client

@@ -106,6 +106,12 @@ def _samples(world, rows) -> list[tuple[str, dict]]:
           for reason in DeadlineClosure],
         (CaseEventType.DEADLINE_OVERDUE, {"deadline": rows["legal"], "at": at}),
         (CaseEventType.DEADLINE_ESCALATED, {"deadline": rows["follow_up"], "at": at}),
+        # The risk app's events (risk.services): the level as computed, and raised by judgement.
+        *[(CaseEventType.RISK_ASSESSED, {"case_id": case.pk, "assessment_id": 1, **who, "level": level,
+                                         "computed_level": "medium", "variant": "adult", "version": "2026.1"})
+          for level in ("medium", "high")],
+        *[(CaseEventType.RISK_REVIEW_DUE, {"deadline": rows["follow_up"], **who, "trigger": trigger})
+          for trigger in ("new_incident", "separation", "breach")],
     ]
 
 

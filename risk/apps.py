@@ -1,0 +1,24 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RiskConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "risk"
+    verbose_name = _("Risk assessment")
+
+    def ready(self):
+        # The instrument is read and checked now: a bad file stops the start with every problem listed
+        # (risk.instrument.InstrumentError), not the first assessment.
+        from .instrument import instrument_current
+
+        instrument_current()
+
+        from agencies.demo import demo_step_register
+        from cases.signals import incident_recorded
+
+        from .demo import seed_demo_risk_step
+        from .services import risk_review_after_incident
+
+        incident_recorded.connect(risk_review_after_incident, dispatch_uid="risk.review_after_incident")
+        demo_step_register(seed_demo_risk_step)

@@ -1,0 +1,60 @@
+"""The assessment form: one radio group per item of the instrument's variant (yes / no / not known),
+and the professional judgement. Built from the instrument file, so a new version needs no code.
+Checks of meaning stay in risk.services; this only turns fields into the service's input."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cases.forms import ServiceErrorsMixin
+from cases.models import RiskLevel
+
+from .instrument import Variant
+from .services import REASON_LIMIT
+
+ANSWER_CHOICES = [("yes", _("Yes")), ("no", _("No")), ("not_known", _("Not known"))]
+REVIEW_CHOICES = [("separation", _("Separation")), ("breach", _("Breach of an order"))]
+
+
+def item_field_name(code: str) -> str:
+    return f"item_{code}"
+
+
+class AssessmentForm(ServiceErrorsMixin, forms.Form):
+    raised_level = forms.ChoiceField(
+        label=_("Professional judgement: raise the level to"), required=False,
+        choices=[("", _("Keep the level the checklist gives"))] + RiskLevel.choices,
+        help_text=_("You may raise the level, never lower it. Write why."),
+    )
+    judgement_reason = forms.CharField(label=_("Why you raise the level"), max_length=REASON_LIMIT, required=False,
+                                       widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, variant: Variant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.variant = variant
+        items = {}
+        for number, item in enumerate(variant.items, start=1):
+            items[item_field_name(item.code)] = forms.ChoiceField(
+                label=f"{number}. {item.text}", choices=ANSWER_CHOICES, required=False, widget=forms.RadioSelect)
+        # The items first, in the instrument's order, then the judgement.
+        self.fields = {**items, **self.fields}
+
+    @property
+    def item_fields(self):
+        return [self[item_field_name(item.code)] for item in self.variant.items]
+
+    def field_for_error(self, key: str) -> str | None:
+        if key.startswith("answers."):
+            name = item_field_name(key.removeprefix("answers."))
+            return name if name in self.fields else None
+        return super().field_for_error(key)
+
+    def service_data(self) -> dict:
+        answers = {item.code: self.cleaned_data[item_field_name(item.code)] for item in self.variant.items
+                   if self.cleaned_data.get(item_field_name(item.code))}
+        return {"variant": self.variant.code, "answers": answers,
+                "raised_level": self.cleaned_data["raised_level"],
+                "judgement_reason": self.cleaned_data["judgement_reason"]}
+
+
+class ReviewForm(forms.Form):
+    trigger = forms.ChoiceField(label=_("What happened"), choices=REVIEW_CHOICES)
