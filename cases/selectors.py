@@ -155,6 +155,10 @@ def _holders(user: User, now) -> set[int]:
     return set(agencies.union(own))
 
 
+def _no_cases() -> QuerySet[Case]:
+    return Case.objects.none().annotate(sort_at=F("updated_at")).order_by("-sort_at", "-id")
+
+
 def case_list_visible_to(*, user: User) -> QuerySet[Case]:
     """Cases the user may see, newest first (by `sort_at`, the case's updated_at): read from the
     access rows of the user's agencies and the user's own time-limited (break-glass) rows. No case
@@ -164,12 +168,13 @@ def case_list_visible_to(*, user: User) -> QuerySet[Case]:
     is an index scan of that agency's rows in sort order (CaseAccessRow's index) stopped at the
     page's LIMIT, whatever the size of the country. With several holders, one EXISTS over them."""
     if not user_may_be_case_reader(user):
-        return Case.objects.none()
+        return _no_cases()
     now = timezone.now()
     holders = _holders(user, now)
     if not holders:
-        return Case.objects.none()
-    related = ("province", "lead_agency", "survivor", "survivor__data_key")
+        return _no_cases()
+    # What a list shows: no survivor, no case text (nothing to decrypt).
+    related = ("province", "lead_agency")
     if len(holders) == 1:
         (holder,) = holders
         own = {"access_rows__user": user} if holder == _OWN_ROWS else {"access_rows__agency_id": holder}
@@ -177,8 +182,8 @@ def case_list_visible_to(*, user: User) -> QuerySet[Case]:
         rows = Case.objects.filter(
             GreaterThan(F("access_rows__rights").bitand(VIEW_BIT), 0), _in_force(now, "access_rows__"), **own,
         )
-        return rows.annotate(sort_at=F("access_rows__case_updated_at")).select_related(*related).order_by(
-            "-sort_at", "-id")
+        return rows.annotate(sort_at=F("access_rows__case_updated_at")).select_related(*related).defer(
+            "close_reason").order_by("-sort_at", "-id")
     agencies = [h for h in holders if h != _OWN_ROWS]
     holder_condition = Q(agency_id__in=agencies) | Q(user=user) if _OWN_ROWS in holders else Q(agency_id__in=agencies)
     rows_of_case = CaseAccessRow.objects.filter(
@@ -186,7 +191,20 @@ def case_list_visible_to(*, user: User) -> QuerySet[Case]:
     )
     return (
         Case.objects.filter(Exists(rows_of_case)).annotate(sort_at=F("updated_at"))
-        .select_related(*related).order_by("-sort_at", "-id")
+        .select_related(*related).defer("close_reason").order_by("-sort_at", "-id")
+    )
+
+
+def case_count_visible_to(*, user: User) -> int:
+    """How many cases the user sees (what the list's pager counts): the user's access rows in
+    force, never the country's cases. One query on the access table alone."""
+    if not user_may_be_case_reader(user):
+        return 0
+    holder = Q(agency_id__in=_case_agency_ids(user)) | Q(user=user)
+    return (
+        CaseAccessRow.objects.filter(holder, _in_force(timezone.now()), case_reader_condition(user),
+                                     GreaterThan(F("rights").bitand(VIEW_BIT), 0))
+        .order_by().values("case_id").distinct().count()
     )
 
 

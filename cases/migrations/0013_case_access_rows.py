@@ -33,6 +33,11 @@ _POSTGRESQL_INSTALL = [
     CREATE TRIGGER cases_access_sort_insert BEFORE INSERT OR UPDATE OF case_id ON cases_caseaccessrow
     FOR EACH ROW EXECUTE FUNCTION cases_access_sort_fill()
     """,
+    # Every change of a case rewrites its rows' sort key: vacuum and analyse the table early.
+    """
+    ALTER TABLE cases_caseaccessrow SET (autovacuum_vacuum_scale_factor = 0.02,
+                                         autovacuum_analyze_scale_factor = 0.01, fillfactor = 90)
+    """,
 ]
 _POSTGRESQL_REMOVE = [
     "DROP TRIGGER IF EXISTS cases_case_access_sort ON cases_case",
