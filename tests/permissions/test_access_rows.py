@@ -44,3 +44,26 @@ def test_one_row_per_holder_and_the_sort_key_follows_the_case(world, case):
     assert set(CaseAccessRow.objects.filter(case=case).values_list("case_updated_at", flat=True)) == {later}
     (listed,) = case_list_visible_to(user=world.receiving_responder)
     assert listed.sort_at == later
+
+
+@pytest.mark.django_db
+def test_the_migration_fills_the_rows_the_services_write(world, case):
+    """Migration cases.0013 rebuilds, from the object-permission rows alone, exactly the access rows
+    that case_permissions_sync writes (lead, referral by consent, break-glass excluded: none here)."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    share(world, case, agency=world.health, granted=[DataCategory.MEDICAL],
+          expires_at=timezone.now() + datetime.timedelta(days=3))
+    fields = ("case_id", "agency_id", "user_id", "valid_from", "valid_until", "rights", "categories",
+              "case_updated_at")
+    written = set(CaseAccessRow.objects.values_list(*fields))
+    CaseAccessRow.objects.all().delete()
+    migration = importlib.import_module("cases.migrations.0013_case_access_rows")
+    # rows_fill reads only the editor's connection (a real schema editor refuses SQLite transactions).
+    migration.rows_fill(apps, SimpleNamespace(connection=connection))
+    assert set(CaseAccessRow.objects.values_list(*fields)) == written
+    assert len(written) == 2
