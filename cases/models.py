@@ -2,7 +2,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -283,10 +283,11 @@ class CaseAccessRow(models.Model):
         indexes = [
             models.Index(fields=["case"], name="case_access_case"),
             # The case list: an agency's cases newest first, read in index order and stopped at LIMIT.
-            models.Index(F("agency"), F("case_updated_at").desc(), F("case").desc(), name="case_access_agency_sort",
-                         condition=Q(agency__isnull=False)),
-            models.Index(F("user"), F("case_updated_at").desc(), F("case").desc(), name="case_access_user_sort",
-                         condition=Q(user__isnull=False)),
+            # The rest of what the list and its count test is included: the count reads the index alone.
+            models.Index(fields=["agency", "-case_updated_at", "-case"], name="case_access_agency_sort",
+                         include=["rights", "valid_from", "valid_until"], condition=Q(agency__isnull=False)),
+            models.Index(fields=["user", "-case_updated_at", "-case"], name="case_access_user_sort",
+                         include=["rights", "valid_from", "valid_until"], condition=Q(user__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -197,15 +197,15 @@ def case_list_visible_to(*, user: User) -> QuerySet[Case]:
 
 def case_count_visible_to(*, user: User) -> int:
     """How many cases the user sees (what the list's pager counts): the user's access rows in
-    force, never the country's cases. One query on the access table alone."""
+    force, never the country's cases. One query, read from the access rows' list indexes alone."""
     if not user_may_be_case_reader(user):
         return 0
-    holder = Q(agency_id__in=_case_agency_ids(user)) | Q(user=user)
-    return (
-        CaseAccessRow.objects.filter(holder, _in_force(timezone.now()), case_reader_condition(user),
-                                     GreaterThan(F("rights").bitand(VIEW_BIT), 0))
-        .order_by().values("case_id").distinct().count()
-    )
+    rows = CaseAccessRow.objects.filter(_in_force(timezone.now()), case_reader_condition(user),
+                                        GreaterThan(F("rights").bitand(VIEW_BIT), 0)).order_by()
+    # Two branches, one per index; UNION counts a case seen through two holders once.
+    via_agencies = rows.filter(agency__isnull=False, agency_id__in=_case_agency_ids(user)).values_list("case_id")
+    own = rows.filter(user=user).values_list("case_id")
+    return via_agencies.union(own).count()
 
 
 def case_filter_list(

@@ -143,7 +143,13 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'case access row',
                 'verbose_name_plural': 'case access rows',
-                'indexes': [models.Index(fields=['case'], name='case_access_case'), models.Index(models.F('agency'), models.OrderBy(models.F('case_updated_at'), descending=True), models.OrderBy(models.F('case'), descending=True), condition=models.Q(('agency__isnull', False)), name='case_access_agency_sort'), models.Index(models.F('user'), models.OrderBy(models.F('case_updated_at'), descending=True), models.OrderBy(models.F('case'), descending=True), condition=models.Q(('user__isnull', False)), name='case_access_user_sort')],
+                'indexes': [
+                    models.Index(fields=['case'], name='case_access_case'),
+                    models.Index(condition=models.Q(('agency__isnull', False)), fields=['agency', '-case_updated_at', '-case'],
+                                 include=('rights', 'valid_from', 'valid_until'), name='case_access_agency_sort'),
+                    models.Index(condition=models.Q(('user__isnull', False)), fields=['user', '-case_updated_at', '-case'],
+                                 include=('rights', 'valid_from', 'valid_until'), name='case_access_user_sort'),
+                ],
                 'constraints': [models.CheckConstraint(condition=models.Q(('agency__isnull', True), ('user__isnull', True), _connector='XOR'), name='case_access_one_holder')],
             },
         ),
