@@ -131,7 +131,8 @@ def _access_context(access) -> dict:
 
 class CaseListApi(CaseApiView):
     pagination_class = CursorPage
-    ordering = ("-updated_at", "-id")
+    # sort_at: the case's updated_at as the selector reads it (from the access rows' index).
+    ordering = ("-sort_at", "-id")
 
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=CaseStatus.choices, required=False)

@@ -253,6 +253,48 @@ class CaseUserObjectPermission(UserObjectPermissionBase):
         indexes = [models.Index(fields=["content_object", "user"])]
 
 
+class CaseAccessRow(models.Model):
+    """What one holder (an agency, or a user by break-glass) may do on one case over
+    [valid_from, valid_until): rights and data categories as bits (permissions.access). Derived
+    from the same grants as the object-permission rows, in the same transaction
+    (cases.sharing.case_permissions_sync), and what reads use: one row per holder and case in force
+    at any instant, the case's sort key copied in (kept by a database trigger on cases_case), so
+    that "my agency's cases, newest first" is one index scan with LIMIT."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="access_rows", db_index=False)
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+                               db_index=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="+", db_index=False)
+    rights = models.PositiveSmallIntegerField(default=0)
+    categories = models.PositiveSmallIntegerField(default=0)
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    # Case.updated_at, copied by the trigger of migration 0013 whenever the case changes.
+    case_updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("case access row")
+        verbose_name_plural = _("case access rows")
+        constraints = [
+            models.CheckConstraint(condition=Q(agency__isnull=True) ^ Q(user__isnull=True),
+                                   name="case_access_one_holder"),
+        ]
+        indexes = [
+            models.Index(fields=["case"], name="case_access_case"),
+            # The case list: an agency's cases newest first, read in index order and stopped at LIMIT.
+            # The rest of what the list and its count test is included: the count reads the index alone.
+            models.Index(fields=["agency", "-case_updated_at", "-case"], name="case_access_agency_sort",
+                         include=["rights", "valid_from", "valid_until"], condition=Q(agency__isnull=False)),
+            models.Index(fields=["user", "-case_updated_at", "-case"], name="case_access_user_sort",
+                         include=["rights", "valid_from", "valid_until"], condition=Q(user__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        holder = f"agency {self.agency_id}" if self.agency_id else f"user {self.user_id}"
+        return f"{holder} on case {self.case_id}: {self.rights:#x}/{self.categories:#x}"
+
+
 class GbvType(models.TextChoices):
     """GBVIMS core types, in the order of the classification: the first 'yes' wins."""
 

@@ -20,11 +20,13 @@ from django.db.models import (
     Value,
     prefetch_related_objects,
 )
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from agencies.acting import ActingAgencyRequired, acting_agency_pick
 from agencies.models import Agency, Membership
 from config.exceptions import NotFound
+from permissions.access import VIEW_BIT, codenames_from_masks
 from permissions.categories import GENERAL, CaseRight, categories_from_codenames
 from permissions.policy import CASE_ROLES
 from permissions.readers import case_reader_condition, user_may_be_case_reader
@@ -34,8 +36,7 @@ from .models import (
     CASE_STATUS_MACHINE,
     Action,
     Case,
-    CaseGroupObjectPermission,
-    CaseUserObjectPermission,
+    CaseAccessRow,
     Consent,
     Incident,
     IncidentTechForm,
@@ -95,6 +96,8 @@ class CaseAccess:
 
 # Marks the membership rows in case_get_for_user's one query; no permission has this codename.
 _MEMBER = ":member"
+# Marks the membership rows in that query's bits: no access row has it (rights are 5 bits).
+_MEMBER_BITS = -1
 _WRITE_RIGHTS = frozenset(CaseRight.values) - {CaseRight.VIEW}
 
 
@@ -125,43 +128,84 @@ def _case_access(case: Case, rows: set[tuple[str, int | None]]) -> CaseAccess:
                       writable_categories=categories_from_codenames(acting_codenames))
 
 
-def _in_force(now: datetime.datetime) -> Q:
+def _in_force(now: datetime.datetime, prefix: str = "") -> Q:
     """A row counts over [valid_from, valid_until): an expiry takes effect at its instant."""
-    return (Q(valid_from__isnull=True) | Q(valid_from__lte=now)) & (
-        Q(valid_until__isnull=True) | Q(valid_until__gt=now)
+    return (Q(**{f"{prefix}valid_from__isnull": True}) | Q(**{f"{prefix}valid_from__lte": now})) & (
+        Q(**{f"{prefix}valid_until__isnull": True}) | Q(**{f"{prefix}valid_until__gt": now})
     )
 
 
-def _group_rows(user: User, now):
-    """The rows of the agency groups the user holds a membership for. Memberships are the source:
-    the auth group a user is in does not count, only the Membership with the group's agency and role."""
-    membership = Membership.objects.filter(
-        user=user, agency_id=OuterRef("group__agency_group__agency_id"), role=OuterRef("group__agency_group__role")
-    )
-    return CaseGroupObjectPermission.objects.filter(
-        _in_force(now), Exists(membership), case_reader_condition(user),
-        group__agency_group__role__in=CASE_ROLES, group__agency_group__agency__active=True,
-    )
+def _case_agency_ids(user: User):
+    """The agencies whose rows count for the user: memberships are the source (a responder or
+    supervisor membership of an active agency), never the auth groups."""
+    return Membership.objects.filter(user=user, role__in=CASE_ROLES, agency__active=True).order_by().values("agency_id")
 
 
-def _user_rows(user: User, now):
-    return CaseUserObjectPermission.objects.filter(_in_force(now), case_reader_condition(user), user=user)
+# The agency id that stands for the user's own (break-glass) rows among the holders; no agency has it.
+_OWN_ROWS = 0
+
+
+def _holders(user: User, now) -> set[int]:
+    """One query: the agencies whose rows count for a case reader, and _OWN_ROWS when the user
+    holds break-glass rows in force. Empty for anyone who never reads cases."""
+    agencies = (Membership.objects.filter(case_reader_condition(user), user=user, role__in=CASE_ROLES,
+                                          agency__active=True).order_by().values_list("agency_id", flat=True))
+    own = (CaseAccessRow.objects.filter(_in_force(now), case_reader_condition(user), user=user).order_by()
+           .annotate(holder=Value(_OWN_ROWS, output_field=IntegerField())).values_list("holder", flat=True))
+    return set(agencies.union(own))
+
+
+def _no_cases() -> QuerySet[Case]:
+    return Case.objects.none().annotate(sort_at=F("updated_at")).order_by("-sort_at", "-id")
 
 
 def case_list_visible_to(*, user: User) -> QuerySet[Case]:
-    """Cases the user may see: one EXISTS over their memberships' agency rights, one over their own
-    time-limited (break-glass) rights. No case for anonymous users nor for anyone who never reads
-    cases (permissions.readers)."""
+    """Cases the user may see, newest first (by `sort_at`, the case's updated_at): read from the
+    access rows of the user's agencies and the user's own time-limited (break-glass) rows. No case
+    for anonymous users nor for anyone who never reads cases (permissions.readers).
+
+    One query to learn the holders; then, for a person of one agency (almost everyone), the list
+    is an index scan of that agency's rows in sort order (CaseAccessRow's index) stopped at the
+    page's LIMIT, whatever the size of the country. With several holders, one EXISTS over them."""
     if not user_may_be_case_reader(user):
-        return Case.objects.none()
+        return _no_cases()
     now = timezone.now()
-    via_group = _group_rows(user, now).filter(content_object=OuterRef("pk"), permission__codename=CaseRight.VIEW)
-    via_user = _user_rows(user, now).filter(content_object=OuterRef("pk"), permission__codename=CaseRight.VIEW)
-    return (
-        Case.objects.filter(Exists(via_group) | Exists(via_user))
-        .select_related("province", "lead_agency", "survivor", "survivor__data_key")
-        .order_by("-updated_at", "-id")
+    holders = _holders(user, now)
+    if not holders:
+        return _no_cases()
+    # What a list shows: no survivor, no case text (nothing to decrypt).
+    related = ("province", "lead_agency")
+    if len(holders) == 1:
+        (holder,) = holders
+        own = {"access_rows__user": user} if holder == _OWN_ROWS else {"access_rows__agency_id": holder}
+        # One filter() call: the holder, the view bit and the validity are conditions on the same row.
+        rows = Case.objects.filter(
+            GreaterThan(F("access_rows__rights").bitand(VIEW_BIT), 0), _in_force(now, "access_rows__"), **own,
+        )
+        return rows.annotate(sort_at=F("access_rows__case_updated_at")).select_related(*related).defer(
+            "close_reason").order_by("-sort_at", "-id")
+    agencies = [h for h in holders if h != _OWN_ROWS]
+    holder_condition = Q(agency_id__in=agencies) | Q(user=user) if _OWN_ROWS in holders else Q(agency_id__in=agencies)
+    rows_of_case = CaseAccessRow.objects.filter(
+        holder_condition, _in_force(now), GreaterThan(F("rights").bitand(VIEW_BIT), 0), case=OuterRef("pk"),
     )
+    return (
+        Case.objects.filter(Exists(rows_of_case)).annotate(sort_at=F("updated_at"))
+        .select_related(*related).defer("close_reason").order_by("-sort_at", "-id")
+    )
+
+
+def case_count_visible_to(*, user: User) -> int:
+    """How many cases the user sees (what the list's pager counts): the user's access rows in
+    force, never the country's cases. One query, read from the access rows' list indexes alone."""
+    if not user_may_be_case_reader(user):
+        return 0
+    rows = CaseAccessRow.objects.filter(_in_force(timezone.now()), case_reader_condition(user),
+                                        GreaterThan(F("rights").bitand(VIEW_BIT), 0)).order_by()
+    # Two branches, one per index; UNION counts a case seen through two holders once.
+    via_agencies = rows.filter(agency__isnull=False, agency_id__in=_case_agency_ids(user)).values_list("case_id")
+    own = rows.filter(user=user).values_list("case_id")
+    return via_agencies.union(own).count()
 
 
 def case_filter_list(
@@ -201,23 +245,29 @@ def case_get_for_user(*, user: User, case_id: int, require: str = CaseRight.VIEW
     if case.survivor.data_key is not None:
         crypto.key_from_raw(case.survivor.data_key.kid, case.survivor.data_key.wrapped_key)
     now = timezone.now()
-    # One query: the agency groups' rows (with the agency they come through), the user's own
-    # time-limited rows (through no agency) and the agencies the user works for (to know whom
+    # One query: the rows of the user's agencies (with the agency they come through), the user's
+    # own time-limited rows (through no agency) and the agencies the user works for (to know whom
     # they act for).
-    via_groups = _group_rows(user, now).filter(content_object=case).values_list(
-        "permission__codename", "group__agency_group__agency_id"
-    )
+    via_agencies = CaseAccessRow.objects.filter(
+        _in_force(now), case_reader_condition(user), case=case, agency_id__in=_case_agency_ids(user),
+    ).order_by().values_list("rights", "categories", "agency_id")
     via_user = (
-        _user_rows(user, now).filter(content_object=case)
+        CaseAccessRow.objects.filter(_in_force(now), case_reader_condition(user), case=case, user=user).order_by()
         .annotate(no_agency=Value(None, output_field=IntegerField()))
-        .values_list("permission__codename", "no_agency")
+        .values_list("rights", "categories", "no_agency")
     )
     memberships = (
         Membership.objects.filter(user=user, role__in=CASE_ROLES, agency__active=True).order_by()
-        .annotate(marker=Value(_MEMBER, output_field=CharField()), member_of=F("agency_id"))
-        .values_list("marker", "member_of")
+        .annotate(marker=Value(_MEMBER_BITS, output_field=IntegerField()), none=Value(0, output_field=IntegerField()),
+                  member_of=F("agency_id"))
+        .values_list("marker", "none", "member_of")
     )
-    rows = set(via_groups.union(via_user, memberships, all=True))
+    rows = set()
+    for rights, categories, agency_id in via_agencies.union(via_user, memberships, all=True):
+        if rights == _MEMBER_BITS:
+            rows.add((_MEMBER, agency_id))
+        else:
+            rows.update((codename, agency_id) for codename in codenames_from_masks(rights, categories))
     access = _case_access(case, rows)
     if not access.can(require):
         raise PermissionDenied

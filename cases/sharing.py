@@ -28,11 +28,12 @@ from permissions.policy import (
     recipient_grants,
     refused_now,
 )
-from permissions.services import object_permissions_replace, user_object_permissions_replace
+from permissions.services import access_rows_replace, object_permissions_replace, user_object_permissions_replace
 
 from .models import (
     BreakGlassUse,
     Case,
+    CaseAccessRow,
     CaseGroupObjectPermission,
     CaseUserObjectPermission,
     Consent,
@@ -187,9 +188,6 @@ def case_permissions_sync(*, case: Case) -> None:
     )
     object_permissions_replace(perm_model=CaseGroupObjectPermission, obj=case, agency_grants=grants)
     facts = break_glass_facts(case=case, consents=consents, now=now)
-    if not facts:
-        # Rows of ended uses are past their end and count for nothing; a later use replaces them.
-        return
     user_grants: dict[int, object] = {}
     for fact in facts:
         grants_of_use = break_glass_grants(fact)
@@ -199,6 +197,11 @@ def case_permissions_sync(*, case: Case) -> None:
                     user_grants[fact.user_id].add(codename, grant.reason, grant.valid_until, grant.valid_from)
         else:
             user_grants[fact.user_id] = grants_of_use
+    # What reads use: one row per holder in force at any instant (ended break-glass uses dropped).
+    access_rows_replace(access_model=CaseAccessRow, case=case, agency_grants=grants, user_grants=user_grants)
+    if not facts:
+        # Rows of ended uses are past their end and count for nothing; a later use replaces them.
+        return
     user_object_permissions_replace(perm_model=CaseUserObjectPermission, obj=case, user_grants=user_grants)
 
 

@@ -30,6 +30,7 @@ from .forms import (
 )
 from .models import CASE_STATUS_MACHINE, ActionType, CaseStatus, Survivor, TechForm
 from .selectors import (
+    case_count_visible_to,
     case_filter_list,
     case_get_for_user,
     case_list_visible_to,
@@ -58,7 +59,12 @@ def my_cases_page(request, *, data=None, per_page: int = CASES_PER_PAGE):
     form = CaseFilterForm(data or None)
     criteria = form.criteria() if form.is_bound and form.is_valid() else {}
     cases = case_filter_list(case_list_visible_to(user=request.user), **criteria)
-    page = Paginator(cases, per_page).get_page((data or {}).get("page"))
+    paginator = Paginator(cases, per_page)
+    if not criteria:
+        # The pager counts the user's cases from their access rows, not the filtered join over the
+        # country's cases (filters narrow the count themselves).
+        paginator.count = case_count_visible_to(user=request.user)
+    page = paginator.get_page((data or {}).get("page"))
     case_list_audit(user=request.user, case_ids=[case.pk for case in page])
     return form, page
 

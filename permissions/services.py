@@ -9,6 +9,7 @@ from django.db import models, transaction
 
 from agencies.models import AgencyGroup
 
+from .access import grant_pieces
 from .policy import CASE_ROLES, AgencyGrants
 
 # (group or user id, permission id, valid_from)
@@ -97,3 +98,40 @@ def user_object_permissions_replace(
             for grant in intervals:
                 desired[(user_id, permission_ids[grant.codename], grant.valid_from)] = (grant.reason, grant.valid_until)
     _rows_replace(perm_model=perm_model, obj=obj, holder_field="user", desired=desired)
+
+
+# (agency id, user id, valid_from, valid_until, rights, categories)
+AccessKey = tuple[int | None, int | None, datetime.datetime | None, datetime.datetime | None, int, int]
+
+
+@transaction.atomic
+def access_rows_replace(
+    *, access_model: type[models.Model], case: models.Model, agency_grants: Mapping[int, AgencyGrants],
+    user_grants: Mapping[int, AgencyGrants],
+) -> None:
+    """Make the access rows of `case` (cases.models.CaseAccessRow) equal to the grants of its
+    agencies and of its break-glass users, folded into pieces (permissions.access). Rows that stay
+    are left alone; the database fills the sort key of new ones."""
+    desired: set[AccessKey] = set()
+    for holder, grants_by_holder in ((0, agency_grants), (1, user_grants)):
+        for holder_id, grants in grants_by_holder.items():
+            agency_id, user_id = (holder_id, None) if holder == 0 else (None, holder_id)
+            for piece in grant_pieces(grants):
+                desired.add((agency_id, user_id, piece.valid_from, piece.valid_until, piece.rights, piece.categories))
+    existing: dict[AccessKey, int] = {
+        (agency_id, user_id, valid_from, valid_until, rights, categories): pk
+        for pk, agency_id, user_id, valid_from, valid_until, rights, categories in access_model.objects.filter(
+            case=case).values_list("pk", "agency_id", "user_id", "valid_from", "valid_until", "rights", "categories")
+    }
+    stale = [pk for key, pk in existing.items() if key not in desired]
+    if stale:
+        access_model.objects.filter(pk__in=stale).delete()
+    fresh = [key for key in desired if key not in existing]
+    if fresh:
+        # case_updated_at: a placeholder the insert trigger replaces with the case's updated_at.
+        access_model.objects.bulk_create([
+            access_model(case=case, agency_id=agency_id, user_id=user_id, valid_from=valid_from,
+                         valid_until=valid_until, rights=rights, categories=categories,
+                         case_updated_at=case.updated_at or datetime.datetime.now(datetime.UTC))
+            for agency_id, user_id, valid_from, valid_until, rights, categories in sorted(fresh, key=str)
+        ])

@@ -87,3 +87,43 @@ def test_pages_cost_the_same_whatever_the_number_of_cases_and_actions(world, cli
     detail_large, response = measure(client, f"/cases/{case.pk}/", PAGE_DETAIL_BUDGET, transactions=2)
     assert "Ngày 24" in response.content.decode()
     assert (list_small, detail_small) == (list_large, detail_large)
+
+
+# Every role: readers of the case, a responder it was not shared with, and the roles that never read
+# cases. Each list is one page of what that person sees, within the same budget (issue 15).
+def _shared_case(world):
+    """A case of the police, referred to the health agency with the survivor's consent."""
+    case = case_build(world)
+    lead = case_get_for_user(user=world.lead_responder, case_id=case.pk)
+    consent_record(access=lead, actor=world.lead_responder, data=medical_consent(world))
+    referral_accepted(world, case, to=world.health, categories=["medical"])
+    return case
+
+
+LIST_ROLES = ["lead_responder", "lead_supervisor", "receiving_responder", "outsider_responder", "lead_admin",
+              "analyst", "province_analyst"]
+
+
+@pytest.mark.parametrize("role", LIST_ROLES)
+def test_case_list_api_of_every_role_stays_within_budget(world, role, measure):
+    _shared_case(world)
+    for _ in range(4):
+        case_build(world)
+    _count, response = measure(_token_client(getattr(world, role)), "/api/cases/", API_LIST_BUDGET)
+    expected = {"lead_responder": 5, "lead_supervisor": 5, "receiving_responder": 1}.get(role, 0)
+    assert len(response.json()["results"]) == expected
+
+
+@pytest.mark.parametrize("role", ["lead_responder", "lead_supervisor", "receiving_responder"])
+def test_case_detail_api_of_every_reader_stays_within_budget(world, role, measure):
+    case = _shared_case(world)
+    measure(_token_client(getattr(world, role)), f"/api/cases/{case.pk}/", API_DETAIL_BUDGET)
+
+
+@pytest.mark.parametrize("role", ["lead_responder", "receiving_responder", "outsider_responder"])
+def test_case_list_page_of_every_responder_stays_within_budget(world, role, client, measure):
+    _shared_case(world)
+    client.force_login(getattr(world, role))
+    _count, response = measure(client, "/cases/", PAGE_LIST_BUDGET, transactions=2)
+    shown = response.content.decode().count('data-testid="case-link"')
+    assert shown == {"lead_responder": 1, "receiving_responder": 1}.get(role, 0)

@@ -36,6 +36,16 @@ def test_compose_describes_the_five_services_each_with_a_healthcheck(compose):
         assert services[name]["healthcheck"]["test"], name
 
 
+def test_postgres_runs_with_the_settings_the_readme_names(compose):
+    """Issue 15: no JIT on short queries, sort memory for a page, autovacuum that keeps up."""
+    command = compose["services"]["postgres"]["command"]
+    settings = dict(arg.split("=", 1) for arg in command if "=" in arg)
+    assert settings["jit"] == "off"
+    readme = (BASE_DIR / "README.md").read_text()
+    for name, value in settings.items():
+        assert f"`{name}`" in readme and value in readme, name
+
+
 def test_exactly_one_beat_and_workers_that_can_be_scaled(compose):
     services = compose["services"]
     assert services["beat"]["deploy"]["replicas"] == 1

@@ -22,10 +22,11 @@ from rest_framework.test import APIClient
 from agencies.models import AgencyGroup, AnalystScope, Membership, Role
 from agencies.services import agency_group_name, membership_add
 from agencies.triggers import _statements
-from cases.models import CaseGroupObjectPermission, CaseUserObjectPermission, HandoffKind
+from cases.models import CaseAccessRow, CaseGroupObjectPermission, CaseUserObjectPermission, HandoffKind
 from cases.selectors import case_get_for_user, case_list_visible_to
 from config.exceptions import NotFound
 from handoffs.services import handoff_accept, handoff_send
+from permissions.access import VIEW_BIT
 from permissions.breakglass import break_glass_open
 from permissions.categories import DataCategory
 from tests.conftest import make_user
@@ -107,6 +108,7 @@ def test_no_case_for_them_whatever_rows_exist(world, case):
     CaseGroupObjectPermission.objects.create(group=admin_group, permission=view.permission, content_object=case)
     for user in (world.analyst, world.sysadmin, world.lead_admin):
         CaseUserObjectPermission.objects.create(user=user, permission=view.permission, content_object=case)
+        CaseAccessRow.objects.create(case=case, user=user, rights=VIEW_BIT, case_updated_at=case.updated_at)
         assert seen(user, case) == (404, None)
         assert not case_list_visible_to(user=user).exists()
         with pytest.raises(NotFound):
