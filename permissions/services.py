@@ -105,6 +105,20 @@ AccessKey = tuple[int | None, int | None, datetime.datetime | None, datetime.dat
 
 
 @transaction.atomic
+def access_keys(*, agency_grants: Mapping[int, AgencyGrants],
+                user_grants: Mapping[int, AgencyGrants]) -> set[AccessKey]:
+    """The access rows of one case as keys (agency, user, valid_from, valid_until, rights, categories):
+    the grants of its agencies and of its break-glass users, folded into pieces (permissions.access).
+    access_rows_replace writes them; `manage.py seed_scale` bulk-inserts the same ones."""
+    desired: set[AccessKey] = set()
+    for holder, grants_by_holder in ((0, agency_grants), (1, user_grants)):
+        for holder_id, grants in grants_by_holder.items():
+            agency_id, user_id = (holder_id, None) if holder == 0 else (None, holder_id)
+            for piece in grant_pieces(grants):
+                desired.add((agency_id, user_id, piece.valid_from, piece.valid_until, piece.rights, piece.categories))
+    return desired
+
+
 def access_rows_replace(
     *, access_model: type[models.Model], case: models.Model, agency_grants: Mapping[int, AgencyGrants],
     user_grants: Mapping[int, AgencyGrants],
@@ -112,12 +126,7 @@ def access_rows_replace(
     """Make the access rows of `case` (cases.models.CaseAccessRow) equal to the grants of its
     agencies and of its break-glass users, folded into pieces (permissions.access). Rows that stay
     are left alone; the database fills the sort key of new ones."""
-    desired: set[AccessKey] = set()
-    for holder, grants_by_holder in ((0, agency_grants), (1, user_grants)):
-        for holder_id, grants in grants_by_holder.items():
-            agency_id, user_id = (holder_id, None) if holder == 0 else (None, holder_id)
-            for piece in grant_pieces(grants):
-                desired.add((agency_id, user_id, piece.valid_from, piece.valid_until, piece.rights, piece.categories))
+    desired = access_keys(agency_grants=agency_grants, user_grants=user_grants)
     existing: dict[AccessKey, int] = {
         (agency_id, user_id, valid_from, valid_until, rights, categories): pk
         for pk, agency_id, user_id, valid_from, valid_until, rights, categories in access_model.objects.filter(

@@ -41,6 +41,7 @@ from cases.models import (
     Action,
     ActionType,
     Case,
+    CaseAccessRow,
     CaseEvent,
     CaseEventType,
     CaseGroupObjectPermission,
@@ -71,7 +72,7 @@ from notifications.calendar import days_off_preloaded, time_limit_effective, wor
 from notifications.models import Deadline, LegalTimeLimit
 from notifications.services import _default_escalate_at, _default_remind_at, handoff_response_rule_code
 from permissions.categories import GENERAL, DataCategory
-from permissions.services import group_permission_rows
+from permissions.services import access_keys, group_permission_rows
 
 SCALE_PASSWORD = "hopluc-demo-2026"  # noqa: S105 (the published demo password; synthetic accounts only)
 AGENCY_PREFIX = "Scale"
@@ -324,6 +325,7 @@ class _Tables:
     deadlines: list = field(default_factory=list)
     events: list = field(default_factory=list)
     permissions: list = field(default_factory=list)
+    access: list = field(default_factory=list)
     audit: list = field(default_factory=list)
 
 
@@ -351,6 +353,8 @@ COLUMNS = {
                "escalate_agency_id", "rule_id", "created_at", "due_at", "remind_at", "escalate_at", "stage",
                "next_fire_at", "closed_at", "closed_reason"],
     CaseEvent: ["case_id", "type", "at", "actor_id", "agency_id", "category", "action_id", "data"],
+    CaseAccessRow: ["case_id", "agency_id", "user_id", "valid_from", "valid_until", "rights", "categories",
+                    "case_updated_at"],
     CaseGroupObjectPermission: ["group_id", "permission_id", "content_object_id", "reason", "granted_at",
                                 "valid_from", "valid_until"],
     AuditEvent: ["at", "actor_id", "actor_username", "agency_id", "action", "case_id", "categories", "target", "ip",
@@ -713,6 +717,10 @@ class ScaleWorld:
         t.permissions.extend(permission_rows_for_case(
             case_id=case_id, agency_grants=grants, groups_by_agency=self.groups_by_agency,
             permission_ids=self.permission_ids, now=now))
+        # The access rows the case list and case reads use (cases.models.CaseAccessRow), as
+        # permissions.services.access_rows_replace writes them; no break-glass use is seeded.
+        t.access.extend((case_id, *key, updated_at) for key in sorted(
+            access_keys(agency_grants=grants, user_grants={}), key=str))
 
     def _receivers(self, lead: _AgencyInfo, n: int) -> list[_AgencyInfo]:
         others = [a for a in self.by_province[lead.province_id] if a.id != lead.id]
@@ -768,7 +776,7 @@ def _write(t: _Tables, report: ScaleReport) -> None:
     for model, rows in ((CaseKey, t.keys), (Survivor, t.survivors), (Case, t.cases), (Incident, t.incidents),
                         (IncidentTechForm, t.tech_forms), (Action, t.actions), (Consent, t.consents),
                         (Handoff, t.handoffs), (Deadline, t.deadlines), (CaseEvent, t.events),
-                        (PERMISSION_MODEL, t.permissions)):
+                        (PERMISSION_MODEL, t.permissions), (CaseAccessRow, t.access)):
         report.rows[model._meta.label] += rows_write(model, COLUMNS[model], rows)
     # Last, as the services write it: the chain lock is held until the commit.
     report.rows[AuditEvent._meta.label] += _audit_write(t.audit)

@@ -18,6 +18,7 @@ from audit.chain import chain_walk, events_in_order
 from audit.models import AuditEvent
 from cases.models import (
     Case,
+    CaseAccessRow,
     CaseEvent,
     CaseEventType,
     CaseGroupObjectPermission,
@@ -46,7 +47,9 @@ def small_world(db):
 
 def _rows(case_id: int) -> set[tuple]:
     return set(CaseGroupObjectPermission.objects.filter(content_object_id=case_id).values_list(
-        "group_id", "permission__codename", "valid_from", "reason", "valid_until"))
+        "group_id", "permission__codename", "valid_from", "reason", "valid_until")) | set(
+        CaseAccessRow.objects.filter(case_id=case_id).values_list(
+            "agency_id", "user_id", "valid_from", "valid_until", "rights", "categories", "case_updated_at"))
 
 
 def test_the_world_has_every_state(small_world):
