@@ -22,6 +22,7 @@ database seeded before those existed gets them on the next run.
 import argparse
 import datetime
 import os
+import pickle
 import random
 import statistics
 import sys
@@ -267,11 +268,14 @@ def seed_coordination() -> None:
           f"{Deadline.objects.count()} deadlines, {TakedownRequest.objects.count()} takedown requests")
 
 
-def timed(label: str, function, repeat: int = 3):
+REPEAT = 3
+
+
+def timed(label: str, function, repeat: int | None = None):
     """Wall time of each run (median, best, worst) and the CPU time of this process: other work on
     the shared machine stretches the wall time, not the CPU time."""
     times, cpu, result = [], [], None
-    for _ in range(repeat):
+    for _ in range(repeat or REPEAT):
         started, started_cpu = time.perf_counter(), time.process_time()
         result = function()
         times.append(time.perf_counter() - started)
@@ -295,7 +299,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=200_000)
     parser.add_argument("--reseed", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each timed step")
+    parser.add_argument("--dump", metavar="FILE", help="pickle the month's TableDrafts, thresholds and lines to FILE")
+    parser.add_argument("--dump-only", action="store_true", help="with --dump: stop after writing it")
     args = parser.parse_args()
+    global REPEAT
+    REPEAT = args.repeat
     ensure_database()
     call_command("migrate", verbosity=0)
     seed(args.cases, reseed=args.reseed)
@@ -304,6 +313,16 @@ def main() -> None:
                                    created_at__lt=datetime.datetime(2026, 11, 1, tzinfo=ICT)).count()
     print(f"database: {connection.settings_dict['NAME']}; {Case.objects.count()} cases in all, "
           f"{in_month} opened in {PERIOD:%Y-%m}")
+    if args.dump:
+        # protect_month is a pure function: its inputs, pickled, let it be measured without the
+        # database (benchmarks/reports_protect_pickle.py).
+        _, dumped = month_drafts(PERIOD)
+        with open(args.dump, "wb") as handle:
+            pickle.dump({"order": [(scope, d) for scope, ds in dumped.items() for d in ds], "limits": thresholds(),
+                         "additive": additive_lines(dumped)}, handle)
+        print(f"wrote {args.dump}")
+        if args.dump_only:
+            return
     month_publishable(PERIOD)  # warm-up: connection, plans, caches
     _, drafts = timed("indicator queries (all 35 scopes)", lambda: month_drafts(PERIOD))
     codes, names = month_scope_provinces(PERIOD)

@@ -15,12 +15,15 @@ published, and knows the rules:
 
 A *protected* count (a hidden one that is not zero) must keep at least MIN_VALUES possible values
 among all integer solutions of that system. We prove it by exhibiting them: every integer point
-the solver returns satisfies every published fact, so the values a count takes across the points
-found are values the reader cannot rule out. Points come first from a few solves with random
-objectives over the whole component (they move many counts at once), then, for counts still
-short of three values, from solves that maximise and minimise that count and look between the
-values found. A count for which three values cannot be exhibited is reported as exposed: the
-answer errs only on the side of hiding more (a time limit reached counts as "not shown").
+found satisfies every published fact, so the values a count takes across the points found are
+values the reader cannot rule out. Most points come from reports.moves (the true counts plus or
+minus a checked integer move: `JointSystem.proven`); for the counts those leave, points come from
+HiGHS, on components of at most MAX_SOLVED_UNKNOWNS unknowns: a few solves with random objectives
+(they move many counts at once), then solves that maximise and minimise one count and look between
+the values found. A count for which three values cannot be exhibited is reported as exposed: the
+answer errs only on the side of hiding more. Every limit is a limit of work (solves, branch-and-
+bound nodes, size), never of time, so the answer does not depend on the machine's load: the same
+month always gives the same publication.
 
 The system falls apart into independent components: a count is linked to another only through a
 line where both are hidden (published counts are constants), and different populations (cases,
@@ -30,7 +33,6 @@ keeps the integer programs small.
 
 import math
 import random
-import time
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -44,11 +46,17 @@ MIN_VALUES = 3
 # narrows what the solver may show, so the check stays on the safe side.
 UNBOUNDED = 10**7
 RANDOM_ROUNDS = 4
-SOLVE_TIME_LIMIT = 5.0
-# The whole check's budget: counts not shown to take three values when it runs out count as exposed
-# (the answer stays on the safe side; the caller hides more or withholds). Keeps a month's build
-# bounded; see reports/README.md for what it costs on a large month.
-CHECK_TIME_BUDGET = 20.0
+# Work limits, not time limits: the same month must always give the same publication, whatever
+# the load of the machine. A solve explores at most SOLVE_NODE_LIMIT branch-and-bound nodes (any
+# integer point it returns is checked exactly, optimal or not); a check makes at most MAX_SOLVES
+# solves over all components together and MAX_GAP_SOLVES solves for values in between.
+SOLVE_NODE_LIMIT = 50
+MAX_SOLVES = 40
+MAX_GAP_SOLVES = 200
+# Components with more unknowns than this are not given to the solver at all (HiGHS's work on its
+# root node is not bounded by the node limit, and on the national month's largest components it
+# takes minutes of CPU): their targets are decided by the constructive proofs of reports.moves only.
+MAX_SOLVED_UNKNOWNS = 400
 
 Key = Hashable
 Line = Sequence[tuple[Key, int]]  # Σ coefficient × count = 0
@@ -66,6 +74,21 @@ class JointSystem:
     targets: set[Key]
     truth: Mapping[Key, int] | None = None
     stats: dict = field(default_factory=dict)
+    # Values already exhibited for targets by integer solutions found elsewhere (reports.moves:
+    # each one a checked solution of every line and bound). A target with MIN_VALUES of them is
+    # protected; the others start from them.
+    proven: Mapping[Key, set[int]] = field(default_factory=dict)
+
+
+def key_name(key) -> str:
+    """A name of a key that is the same in every process: repr() of a frozenset lists its members in
+    hash order, which changes with Python's hash seed, so it must not decide any order (which count
+    is hidden next, which counts share a solve): the same month must give the same publication."""
+    if isinstance(key, frozenset | set):
+        return "{" + ", ".join(sorted(key_name(member) for member in key)) + "}"
+    if isinstance(key, tuple):
+        return "(" + ", ".join(key_name(member) for member in key) + ")"
+    return repr(key)
 
 
 def _find(parent: dict, key):
@@ -115,9 +138,9 @@ class _Component:
         result = milp(
             objective, constraints=constraints, integrality=np.ones(len(self.keys)),
             bounds=VariableBounds(self.lower if lower is None else lower, self.upper if upper is None else upper),
-            options={"time_limit": SOLVE_TIME_LIMIT, "presolve": True},
+            options={"node_limit": SOLVE_NODE_LIMIT, "presolve": True},
         )
-        if result.x is None or result.status not in (0,):
+        if result.x is None:
             return None
         point = np.rint(result.x)
         low = self.lower if lower is None else lower
@@ -206,12 +229,11 @@ def _peel(reduced, bounds, targets):
     return [line for line, keep in zip(reduced, alive, strict=True) if keep]
 
 
-_CACHE: dict = {}
-
-
 def exposed_keys(system: JointSystem, *, seed: int = 0) -> set[Key]:
     """The targets a reader can narrow to fewer than MIN_VALUES values."""
     bounds = system.bounds
+    proven = system.proven
+    all_targets = {k for k in system.targets if len(proven.get(k, ())) < MIN_VALUES}
     exposed: set[Key] = set()
     reduced: list[tuple[list[tuple[Key, int]], int]] = []
     for line in system.lines:
@@ -225,19 +247,25 @@ def exposed_keys(system: JointSystem, *, seed: int = 0) -> set[Key]:
                 terms[key] = terms.get(key, 0) + coefficient
         terms = {k: c for k, c in terms.items() if c}
         if terms:
-            reduced.append((sorted(terms.items(), key=lambda kc: repr(kc[0])), constant))
-    reduced = _peel(reduced, bounds, system.targets)
+            reduced.append((sorted(terms.items(), key=lambda kc: key_name(kc[0])), constant))
+    reduced = _peel(reduced, bounds, all_targets)
     unknowns = {k for terms, _c in reduced for k, _ in terms} | {
-        k for k in system.targets if bounds.get(k, (0, math.inf))[0] != bounds.get(k, (0, math.inf))[1]
+        k for k in all_targets if bounds.get(k, (0, math.inf))[0] != bounds.get(k, (0, math.inf))[1]
     }
     full_bounds = {k: bounds.get(k, (0, math.inf)) for k in unknowns}
-    for k in system.targets:
+    for k in all_targets:
         low, high = full_bounds.get(k, bounds.get(k, (0, math.inf)))
         if high - low + 1 < MIN_VALUES:
             exposed.add(k)
     rng = random.Random(seed)
-    deadline = time.monotonic() + CHECK_TIME_BUDGET
-    components = _components(unknowns, [terms for terms, _c in reduced])
+    # In an order that does not depend on Python's hash seed: which counts share a solve, and so
+    # which points are found, must be the same in every process (the same month, the same result).
+    names = {k: key_name(k) for k in unknowns}
+    components = sorted(
+        (sorted(keys, key=names.__getitem__) for keys in _components(sorted(unknowns, key=names.__getitem__),
+                                                                      [terms for terms, _c in reduced])),
+        key=lambda keys: names[keys[0]],
+    )
     line_of: dict[Key, list[int]] = {}
     for index, (terms, _c) in enumerate(reduced):
         for key, _ in terms:
@@ -245,7 +273,7 @@ def exposed_keys(system: JointSystem, *, seed: int = 0) -> set[Key]:
     largest = 0
     hard: list[tuple[list[Key], list[int], list[Key], tuple]] = []
     for keys in components:
-        targets = [k for k in keys if k in system.targets and k not in exposed]
+        targets = [k for k in keys if k in all_targets and k not in exposed]
         if not targets:
             continue
         line_ids = sorted({i for k in keys for i in line_of.get(k, ())})
@@ -258,24 +286,24 @@ def exposed_keys(system: JointSystem, *, seed: int = 0) -> set[Key]:
                 k for k in targets if _single_line_values(terms, constant, full_bounds, k) < MIN_VALUES
             )
             continue
-        signature = (
-            frozenset((frozenset(reduced[i][0]), reduced[i][1]) for i in line_ids),
-            frozenset((k, full_bounds[k]) for k in keys), frozenset(targets),
-        )
-        if signature in _CACHE:
-            exposed.update(_CACHE[signature])
+        if len(keys) > MAX_SOLVED_UNKNOWNS:
+            # Too large to solve with a bounded amount of work: what the moves (system.proven) did not
+            # show is counted as exposed, and the caller hides more.
+            exposed.update(targets)
             continue
-        hard.append((keys, line_ids, targets, signature))
+        hard.append((keys, line_ids, targets, None))
     solves = 0
     if hard:
         # Independent components solved as one integer program: with an objective that is a sum
         # over components, its optimum is each component's optimum, so one solve serves them all.
-        union_keys = sorted({k for keys, *_ in hard for k in keys}, key=repr)
+        union_keys = sorted({k for keys, *_ in hard for k in keys}, key=names.__getitem__)
         union = _Component(union_keys, [reduced[i] for _k, ids, *_ in hard for i in ids], full_bounds)
         values: dict[Key, set[int]] = {k: set() for _k, _i, targets, _s in hard for k in targets}
         if system.truth is not None:
             for k in values:
                 values[k].add(int(system.truth[k]))
+        for k in values:
+            values[k] |= set(proven.get(k, ()))
         pending = [k for k in values if len(values[k]) < MIN_VALUES]
 
         def record(point):
@@ -287,17 +315,18 @@ def exposed_keys(system: JointSystem, *, seed: int = 0) -> set[Key]:
             pending = [k for k in pending if len(values[k]) < MIN_VALUES]
 
         for _round in range(RANDOM_ROUNDS):
-            if not pending or time.monotonic() >= deadline:
+            if not pending:
                 break
             record(union.solve(np.array([rng.choice((-1.0, 1.0)) for _ in union_keys])))
         for sign in (-1.0, 1.0):  # push every pending count up, then down
-            if pending and time.monotonic() < deadline:
+            if pending:
                 objective = np.zeros(len(union_keys))
                 objective[[union.index[k] for k in pending]] = sign
                 record(union.solve(objective))
         group_of = {k: g for g, (_keys, _ids, targets, _s) in enumerate(hard) for k in targets}
         tried: set[tuple[Key, float]] = set()
-        while pending and time.monotonic() < deadline:
+        gap_solves = 0
+        while pending and union.solves < MAX_SOLVES:
             # One pending count per component and direction per solve.
             chosen: dict[int, tuple[Key, float]] = {}
             for k in pending:
@@ -311,18 +340,18 @@ def exposed_keys(system: JointSystem, *, seed: int = 0) -> set[Key]:
                 objective[union.index[k]] = sign
                 tried.add((k, sign))
             record(union.solve(objective))
-        for keys, ids, targets, signature in hard:
+        for keys, ids, targets, _signature in hard:
             short = [k for k in targets if len(values[k]) < MIN_VALUES]
-            if short and time.monotonic() < deadline:
-                component = _Component(sorted(keys, key=repr), [reduced[i] for i in ids], full_bounds)
+            if short and gap_solves < MAX_GAP_SOLVES:
+                component = _Component(sorted(keys, key=names.__getitem__), [reduced[i] for i in ids], full_bounds)
                 for k in short:
+                    if gap_solves + component.solves >= MAX_GAP_SOLVES:
+                        break
                     _gap_values(component, k, values[k])
+                gap_solves += component.solves
                 solves += component.solves
             found = frozenset(k for k in targets if len(values[k]) < MIN_VALUES)
             exposed |= found
-            if len(_CACHE) > 10_000:
-                _CACHE.clear()
-            _CACHE[signature] = found
         solves += union.solves
     system.stats.update(components=len(components), largest=largest, solves=solves, exposed=len(exposed))
     return exposed

@@ -6,13 +6,15 @@ joint check (reports.joint) against everything published, and widened until it p
 2. `protect_linked` draws a pattern: small counts hidden, complementary counts hidden so that
    every line and every national = Σ provinces line has no lone hidden entry, and each table on
    its own leaves every hidden count three values.
-3. The joint check solves all of it together: every table of every scope, linked counts as one
-   unknown, national = Σ provinces, and what earlier versions of the month published. For each
+3. The joint check (reports.moves' constructive proofs, then reports.joint's exact solver for what
+   they leave, both bounded by work and not by time) decides all of it together: every table of
+   every scope, linked counts as one unknown, national = Σ provinces, and what earlier versions
+   of the month published. For each
    count it can narrow, the smallest published non-zero count of each of its lines is hidden too,
    and the pattern is drawn again (at most MAX_ROUNDS times).
-4. A population (incidents, new cases, actions, …) that still has a count the check can narrow
-   is withheld in every scope: its tables publish nothing that month, which protects it
-   whatever the reader knows.
+4. Tables that show a count still not protected are withheld (up to WITHHOLD_ROUNDS times); a
+   population (incidents, new cases, actions, …) that still has such a count is withheld in
+   every scope: its tables publish nothing that month, which protects it whatever the reader knows.
 
 What earlier versions published counts as follows: an entry they hid stays hidden (so that a
 correction never shows what a first version hid), and a number they published is known to the
@@ -27,9 +29,13 @@ from dataclasses import dataclass, field
 from .child_cells import is_child_count
 from .disclosure import LinkedTable, Suppression, extend, mark_bounds, protect_linked, withhold_table
 from .indicators import NATIONAL, TableDraft
-from .joint import JointSystem, exposed_keys
+from .joint import JointSystem, exposed_keys, key_name
+from .moves import MoveProver
 
 MAX_ROUNDS = 4
+# Rounds of withholding the tables that show a count the check cannot protect, before the whole
+# population is withheld (each round frees the withheld tables' counts, which lets more move).
+WITHHOLD_ROUNDS = 4
 
 
 def _filter_grid(filters: tuple[tuple[str, str], ...], row_dim: str, rows, col_dims, columns):
@@ -181,11 +187,22 @@ class _Month:
         self.lines = list(lines.values())
         # A line is left out of the check only when every table that states it is such a table.
         self.check_lines = [line for name, line in lines.items() if name not in implied or name in kept]
+        # Moves are checked against every line, the implied ones included (stricter, still exact).
+        self.prover = MoveProver(self.truth, self.lines)
         self.lines_of: dict[Hashable, list[int]] = {}
         for index, line in enumerate(self.lines):
             for key, _c in line:
                 self.lines_of.setdefault(key, []).append(index)
-        # What earlier versions published: hidden keys, and bounds still true today.
+        # What earlier versions published: withheld tables, hidden keys, and bounds still true today.
+        # A table an earlier version withheld stays withheld: publishing it now would show what
+        # that version did not (its counts are no hidden entries of the earlier version's data).
+        position = {(scope, draft.key): index for index, (scope, draft) in enumerate(order)}
+        self.earlier_withheld: set[int] = set()
+        for data in earlier:
+            scope = data["scope"].get("code") if data["scope"]["level"] == "province" else NATIONAL
+            for table in data.get("tables", []):
+                if table.get("withheld") and (scope, table.get("key")) in position:
+                    self.earlier_withheld.add(position[(scope, table["key"])])
         self.earlier_hidden: set[Hashable] = set()
         self.earlier_bounds: dict[Hashable, tuple[float, float]] = {}
         for data in earlier:
@@ -208,12 +225,16 @@ class _Month:
                     seen = mark_bounds(result.published((i, j)), result.entry_threshold((i, j)))
                     bounds[keys[i][j]] = _intersect(bounds.get(keys[i][j], (0, math.inf)), seen)
         targets = {k for k, (lo, hi) in bounds.items() if lo != hi and self.truth.get(k, 0) > 0}
-        return JointSystem(bounds=bounds, lines=self.check_lines, targets=targets, truth=self.truth)
+        proven = self.prover.prove(targets, bounds)
+        stats = {"targets": len(targets), "shown_by_moves": sum(len(v) >= 3 for v in proven.values())}
+        return JointSystem(
+            bounds=bounds, lines=self.check_lines, targets=targets, truth=self.truth, proven=proven, stats=stats
+        )
 
     def partners(self, exposed: Iterable[Hashable], bounds) -> set[Hashable]:
         """For each exposed key, the smallest published non-zero count of each of its lines."""
         extra: set[Hashable] = set()
-        names: dict[Hashable, str] = {}  # repr() breaks ties between equal counts; computed once a key
+        names: dict[Hashable, str] = {}  # key_name() breaks ties between equal counts; computed once a key
         for key in exposed:
             for index in self.lines_of.get(key, ()):
                 published = [
@@ -223,7 +244,7 @@ class _Month:
                 if published:
                     for k in published:
                         if k not in names:
-                            names[k] = repr(k)
+                            names[k] = key_name(k)
                     extra.add(min(published, key=lambda k: (self.truth[k], names[k])))
         return extra
 
@@ -244,6 +265,10 @@ def protect_month(
     for round_number in range(1, MAX_ROUNDS + 1):
         started, started_cpu = time.perf_counter(), time.process_time()
         results = protect_linked(linked, additive=additive, forced=forced)
+        results = [
+            withhold_table(result) if index in month.earlier_withheld and not result.withheld else result
+            for index, result in enumerate(results)
+        ]
         outcome.pattern_seconds += time.perf_counter() - started
         outcome.pattern_cpu += time.process_time() - started_cpu
         started, started_cpu = time.perf_counter(), time.process_time()
@@ -262,7 +287,7 @@ def protect_month(
     # of three types and a total of "<5" leaves each type 1 or 2): withhold every table that shows
     # an exposed count, in every scope, and check again.
     results = list(outcome.results)
-    for _attempt in range(2):
+    for _attempt in range(WITHHOLD_ROUNDS):
         withheld_now = False
         for index, keys in enumerate(month.keys):
             if not results[index].withheld and any(k in exposed for row in keys for k in row):
