@@ -31,10 +31,9 @@ from .handoffs import (
     handoff_view,
     handoff_withdraw,
 )
-from .inputs import TEXT_LIMITS
 from .models import HandoffKind, HandoffService, HandoffStatus, Urgency
 from .selectors import case_get_for_user
-from .serializers import AgencyRefSerializer, UserRefSerializer
+from .serializers import TEXT_LIMITS, AgencyRefSerializer, UserRefSerializer
 
 # Primary keys beyond this are refused as input rather than sent to the database.
 MAX_ID = 2**31 - 1

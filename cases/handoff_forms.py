@@ -6,13 +6,15 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Sector
+from config.api import input_validate
 from notifications.models import Deadline
 from permissions.categories import DataCategory
 
+from .deadline_api import CaseDeadlineSetApi
 from .forms import ServiceErrorsMixin, _consent_fields
 from .handoffs import MESSAGE_LIMIT, REASON_LIMIT
-from .inputs import TEXT_LIMITS
 from .models import HandoffKind, HandoffService, HandoffStatus, Urgency
+from .serializers import TEXT_LIMITS, ConsentManyInputSerializer
 
 
 def _labels(values) -> list[tuple[str, str]]:
@@ -152,8 +154,10 @@ class HandoffConsentForm(ServiceErrorsMixin, forms.Form):
             recipients.append({"receiving_agency": int(code)} if kind == "agency" else {"receiving_sector": code})
         return recipients
 
-    def service_data(self) -> dict:
-        return {name: self.cleaned_data.get(name) for name in self.FIELDS}
+    def service_arguments(self) -> dict:
+        """consent_record_many's recipients and data, checked by ConsentManyInputSerializer."""
+        return input_validate(ConsentManyInputSerializer, {
+            "recipients": self.service_recipients(), **{name: self.cleaned_data.get(name) for name in self.FIELDS}})
 
 
 class ReasonForm(ServiceErrorsMixin, forms.Form):
@@ -181,5 +185,5 @@ class CaseDeadlineForm(ServiceErrorsMixin, forms.Form):
     )
 
     def service_data(self) -> dict:
-        return dict(self.cleaned_data)
+        return input_validate(CaseDeadlineSetApi.InputSerializer, self.cleaned_data)
 

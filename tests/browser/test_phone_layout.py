@@ -15,10 +15,10 @@ from playwright.sync_api import expect
 from agencies.demo import BUILT_IN_STEPS, DEMO_PASSWORD, seed_demo_world
 from cases.handoffs import handoff_decline, handoff_send
 from cases.selectors import case_get_for_user
-from cases.services import case_open
 from notifications.loaders import time_limit_load_reference
 from notifications.models import LegalTimeLimit
 from tests.browser.conftest import CHROMIUM, PHONE, give_second_factor
+from tests.cases.services_helpers import case_open_through_edge
 
 pytestmark = pytest.mark.browser
 
@@ -34,7 +34,7 @@ def demo(transactional_db):
     responder = world.users["hn.police.responder"]
     answers = {"penetration": False, "sexual_contact": False, "physical_assault": True, "forced_marriage": False,
                "denial_of_resources": False, "psychological_abuse": False}
-    case = case_open(
+    case = case_open_through_edge(
         actor=responder, agency=police, risk_level="severe",
         survivor={"full_name": "Trần Thị Mai", "sex": "female", "birth_year": 2015},
         incident={"province": police.province, "answers": answers, "tech_forms": ["sextortion"]},

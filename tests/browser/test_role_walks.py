@@ -28,7 +28,6 @@ from cases.demo import seed_demo_cases_step
 from cases.handoffs import handoff_send
 from cases.models import Case, Consent, Handoff
 from cases.selectors import case_get_for_user
-from cases.services import case_open
 from notifications.demo import seed_demo_holidays_step
 from notifications.loaders import time_limit_load_reference
 from notifications.models import LegalTimeLimit
@@ -36,6 +35,7 @@ from reports.periods import last_complete_month, local_today
 from reports.services import monthly_reports_build
 from tests.browser.conftest import PHONE, give_second_factor
 from tests.browser.forms import forms_submitting_on_enter
+from tests.cases.services_helpers import case_open_through_edge
 
 pytestmark = pytest.mark.browser
 
@@ -105,7 +105,7 @@ def demo(transactional_db):
         time_limit_load_reference()
     monthly_reports_build(period=last_complete_month(local_today()), today=local_today())
     police, responder = world.agencies[("hn", "police")], world.users[RESPONDER]
-    case = case_open(
+    case = case_open_through_edge(
         actor=responder, agency=police, risk_level="severe",
         survivor={"full_name": "Trần Thị Mai", "sex": "female", "birth_year": 2012},
         incident={"province": police.province, "answers": {"penetration": False, "sexual_contact": False,

@@ -15,9 +15,9 @@ from audit.models import AuditEvent
 from cases.handoffs import handoff_accept, handoff_decline, handoff_send
 from cases.models import Handoff
 from cases.selectors import case_get_for_user
-from cases.services import consent_record
 from notifications.models import Deadline
 from tests.cases.conftest import case_build, medical_consent
+from tests.cases.services_helpers import consent_record_through_edge
 
 pytestmark = pytest.mark.usefixtures("time_limits")
 
@@ -28,8 +28,8 @@ def case(world):
     and education data for the school."""
     case = case_build(world)
     lead = case_get_for_user(user=world.lead_responder, case_id=case.pk)
-    consent_record(access=lead, actor=world.lead_responder, data=medical_consent(world))
-    consent_record(access=lead, actor=world.lead_responder, data={
+    consent_record_through_edge(access=lead, actor=world.lead_responder, data=medical_consent(world))
+    consent_record_through_edge(access=lead, actor=world.lead_responder, data={
         "receiving_agency": world.school.pk, "granted_categories": ["education"], "purpose": "An toàn ở trường",
         "given_by": "survivor"})
     return case

@@ -18,7 +18,7 @@ from agencies.services import agency_create, membership_add
 from cases.handoffs import handoff_accept, handoff_complete, handoff_decline, handoff_send, handoff_withdraw
 from cases.models import Case, Handoff
 from cases.selectors import case_get_for_user
-from cases.services import action_log, consent_record
+from cases.services import action_log
 from cases.sharing import case_permissions_sync
 from cases.takedowns import takedown_outcome_record, takedown_request_record
 from notifications.loaders import time_limit_load_reference
@@ -28,6 +28,7 @@ from reports import coordination
 from reports.coordination import URGENCIES, StatisticDraft, grouped_medians, month_statistics
 from reports.indicators import INDICATORS, Month, month_drafts, month_scope_provinces, month_snapshot
 from reports.publication import month_publishable, statistic_data
+from tests.cases.services_helpers import consent_record_through_edge
 from tests.conftest import make_user
 
 from .conftest import OCTOBER, local, make_case
@@ -63,7 +64,7 @@ def shared_case(world, *, lead, province=None, created_at=None, consent=True) ->
 
 def refer(world, case, *, sender, to, urgency="urgent", kind="referral") -> Handoff:
     access = case_get_for_user(user=sender, case_id=case.pk, require="manage_sharing")
-    consent_record(access=access, actor=sender, data={
+    consent_record_through_edge(access=access, actor=sender, data={
         "receiving_agency": to.pk, "granted_categories": ["psychosocial"], "purpose": "Hỗ trợ tâm lý",
         "given_by": "survivor",
     })

@@ -165,9 +165,9 @@ def break_glass_use(world, register):
 @pytest.fixture
 def consent_override(world, register):
     """An emergency consent override on police's case 3, waiting for review."""
-    from cases.services import consent_record
+    from tests.cases.services_helpers import consent_record_through_edge
 
-    return consent_record(
+    return consent_record_through_edge(
         access=access_for(world.lead_responder, register.h3.case, "manage_sharing"), actor=world.lead_responder,
         data=consent_data(world, receiving_agency=register.social, granted_categories=["contact"],
                           refused_categories=[], emergency_override=True,
