@@ -12,6 +12,7 @@ from permissions.categories import DataCategory
 
 from .deadline_api import CaseDeadlineSetApi
 from .forms import ServiceErrorsMixin, _consent_fields
+from .handoff_api import HandoffSendApi
 from .handoffs import MESSAGE_LIMIT, REASON_LIMIT
 from .models import HandoffKind, HandoffService, HandoffStatus, Urgency
 from .serializers import TEXT_LIMITS, ConsentManyInputSerializer
@@ -115,7 +116,7 @@ class HandoffSendForm(ServiceErrorsMixin, forms.Form):
         }
         if data.get("forwarded_from"):
             values["forwarded_from"] = data["forwarded_from"]
-        return values
+        return input_validate(HandoffSendApi.InputSerializer, values)
 
 
 class HandoffConsentForm(ServiceErrorsMixin, forms.Form):

@@ -13,12 +13,12 @@ from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import expect
 
 from agencies.demo import BUILT_IN_STEPS, DEMO_PASSWORD, seed_demo_world
-from cases.handoffs import handoff_decline, handoff_send
+from cases.handoffs import handoff_decline
 from cases.selectors import case_get_for_user
 from notifications.loaders import time_limit_load_reference
 from notifications.models import LegalTimeLimit
 from tests.browser.conftest import CHROMIUM, PHONE, give_second_factor
-from tests.cases.services_helpers import case_open_through_edge
+from tests.cases.services_helpers import case_open_through_edge, handoff_send_through_edge
 
 pytestmark = pytest.mark.browser
 
@@ -42,10 +42,10 @@ def demo(transactional_db):
                  "given_by": "survivor_and_guardian", "guardian_relationship": "Mẹ"},
     )
     lead = case_get_for_user(user=responder, case_id=case.pk, require="manage_sharing")
-    waiting = handoff_send(access=lead, actor=responder, data={
+    waiting = handoff_send_through_edge(access=lead, actor=responder, data={
         "kind": "referral", "to_agency": health, "services": ["medical_care"], "urgency": "emergency",
         "categories": ["medical"], "message": "Cần khám ngay trong hôm nay."})
-    declined = handoff_send(access=lead, actor=responder, data={
+    declined = handoff_send_through_edge(access=lead, actor=responder, data={
         "kind": "referral", "to_agency": world.agencies[("hn", "social_work")], "services": ["counselling"],
         "urgency": "standard", "categories": [], "message": "Tư vấn tâm lý.", "emergency_override": True,
         "override_reason": "Nguy cơ tự hại."})

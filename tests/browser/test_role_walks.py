@@ -25,7 +25,6 @@ from playwright.sync_api import expect
 
 from agencies.demo import BUILT_IN_STEPS, DEMO_PASSWORD, seed_demo_world
 from cases.demo import seed_demo_cases_step
-from cases.handoffs import handoff_send
 from cases.models import Case, Consent, Handoff
 from cases.selectors import case_get_for_user
 from notifications.demo import seed_demo_holidays_step
@@ -35,7 +34,7 @@ from reports.periods import last_complete_month, local_today
 from reports.services import monthly_reports_build
 from tests.browser.conftest import PHONE, give_second_factor
 from tests.browser.forms import forms_submitting_on_enter
-from tests.cases.services_helpers import case_open_through_edge
+from tests.cases.services_helpers import case_open_through_edge, handoff_send_through_edge
 
 pytestmark = pytest.mark.browser
 
@@ -116,10 +115,10 @@ def demo(transactional_db):
     )
     lead = case_get_for_user(user=responder, case_id=case.pk, require="manage_sharing")
     world.waiting = {
-        EDUCATION: handoff_send(access=lead, actor=responder, data={
+        EDUCATION: handoff_send_through_edge(access=lead, actor=responder, data={
             "kind": "referral", "to_agency": world.agencies[("hn", "education")], "services": ["school_safety"],
             "urgency": "urgent", "categories": ["education"], "message": "Nhà trường hỗ trợ an toàn cho em."}),
-        SOCIAL_WORK: handoff_send(access=lead, actor=responder, data={
+        SOCIAL_WORK: handoff_send_through_edge(access=lead, actor=responder, data={
             "kind": "referral", "to_agency": world.agencies[("hn", "social_work")], "services": ["counselling"],
             "urgency": "emergency", "categories": [], "message": "Tư vấn tâm lý khẩn.", "emergency_override": True,
             "override_reason": "Nguy cơ tự hại cao."}),

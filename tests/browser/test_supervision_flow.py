@@ -15,13 +15,13 @@ from playwright.sync_api import expect
 
 from agencies.demo import BUILT_IN_STEPS, seed_demo_world
 from audit.models import AuditEvent
-from cases.handoffs import handoff_decline, handoff_send, handoff_view
+from cases.handoffs import handoff_decline, handoff_view
 from cases.models import Case, Handoff
 from cases.selectors import case_get_for_user
 from cases.services import case_view
 from supervision.models import HandoffReview
 from tests.browser.conftest import fits_the_screen, sign_in_as
-from tests.cases.services_helpers import case_open_through_edge
+from tests.cases.services_helpers import case_open_through_edge, handoff_send_through_edge
 
 pytestmark = pytest.mark.browser
 
@@ -46,7 +46,7 @@ def _open_case(world, name: str) -> Case:
 
 def _send(world, case: Case, **times) -> Handoff:
     responder = world.users["hn.police.responder"]
-    handoff = handoff_send(
+    handoff = handoff_send_through_edge(
         access=case_get_for_user(user=responder, case_id=case.pk, require="manage_sharing"), actor=responder,
         data={"kind": "referral", "to_agency": world.agencies[("hn", "health")], "services": ["medical_care"],
               "urgency": "urgent", "categories": ["medical"], "message": "Đề nghị khám."},

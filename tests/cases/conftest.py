@@ -11,14 +11,14 @@ import pytest
 from django.utils import timezone
 
 from agencies.models import Membership
-from cases.handoffs import consented_categories, handoff_accept, handoff_send
+from cases.handoffs import consented_categories, handoff_accept
 from cases.models import Case, Consent, Handoff, HandoffKind, Urgency
 from cases.selectors import case_get_for_user
 from cases.services import action_log
 from notifications.loaders import time_limit_load_reference
 from notifications.models import LegalTimeLimit
 from permissions.categories import GENERAL, DataCategory
-from tests.cases.services_helpers import case_open_through_edge, consent_record_through_edge
+from tests.cases.services_helpers import case_open_through_edge, consent_record_through_edge, handoff_send_through_edge
 
 ALL_CATEGORIES = (GENERAL, *DataCategory.values)
 
@@ -89,7 +89,7 @@ def referral_accepted(world, case: Case, *, to, categories) -> Handoff:
     sends; a responder of `to` accepts."""
     shareable, _refused = consented_categories(case=case, agency=to)
     lead = case_get_for_user(user=world.lead_responder, case_id=case.pk, require="manage_sharing")
-    handoff = handoff_send(access=lead, actor=world.lead_responder, data={
+    handoff = handoff_send_through_edge(access=lead, actor=world.lead_responder, data={
         "kind": HandoffKind.REFERRAL, "to_agency": to, "services": ["medical_care"], "urgency": Urgency.URGENT,
         "categories": [c for c in categories if c in shareable], "message": "Đề nghị hỗ trợ.",
     })

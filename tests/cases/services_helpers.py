@@ -92,6 +92,14 @@ def consent_record_through_edge(*, access, actor, data):
     return consent_record(access=access, actor=actor, data=through_edge(ConsentInputSerializer, data))
 
 
+def handoff_send_through_edge(*, access, actor, data):
+    """handoff_send as the API and the send page call it, through HandoffSendApi's InputSerializer."""
+    from cases.handoff_api import HandoffSendApi
+    from cases.handoffs import handoff_send
+
+    return handoff_send(access=access, actor=actor, data=through_edge(HandoffSendApi.InputSerializer, data))
+
+
 def open_case(world, *, actor=None, consent=None, survivor=None, incident=None, risk_level="medium", **kwargs):
     return case_open_through_edge(
         actor=actor or world.lead_responder, agency=kwargs.pop("agency", world.police),
@@ -127,9 +135,9 @@ def referral_data(world, **overrides) -> dict:
 def refer(world, case, *, accept=True, **overrides):
     """The lead responder refers the case (to the health agency, for medical data, by default) and
     the receiving responder accepts it: the only way an agency other than the lead gets the case."""
-    from cases.handoffs import handoff_accept, handoff_send
+    from cases.handoffs import handoff_accept
 
-    handoff = handoff_send(access=access_for(world.lead_responder, case, "manage_sharing"),
+    handoff = handoff_send_through_edge(access=access_for(world.lead_responder, case, "manage_sharing"),
                            actor=world.lead_responder, data=referral_data(world, **overrides))
     if accept:
         handoff_accept(user=world.receiving_responder, handoff_id=handoff.pk)

@@ -13,11 +13,10 @@ from rest_framework.test import APIClient
 from agencies import demo
 from agencies.acting import ACTING_AGENCY_SESSION_KEY
 from agencies.models import Agency, Sector
-from cases.handoffs import handoff_send
 from cases.models import Action, Case, Handoff, HandoffStatus
 from cases.selectors import case_get_for_user
 from tests.cases.conftest import SURVIVOR, incident_payload, open_payload
-from tests.cases.services_helpers import case_open_through_edge, consent_record_through_edge
+from tests.cases.services_helpers import case_open_through_edge, consent_record_through_edge, handoff_send_through_edge
 
 SECONDED = "hn.social_work.hotline"
 DOCTOR = "hcm.health.shelter"
@@ -154,7 +153,7 @@ def referral(people):
     consent_record_through_edge(access=lead, actor=sender, data={
         "receiving_agency": people["shelter"].pk, "granted_categories": ["psychosocial"], "purpose": "Tạm lánh",
         "given_by": "survivor"})
-    return handoff_send(access=lead, actor=sender, data={
+    return handoff_send_through_edge(access=lead, actor=sender, data={
         "kind": "referral", "to_agency": people["shelter"].pk, "services": ["shelter"],
         "urgency": "urgent", "categories": ["psychosocial"], "message": "Cần chỗ tạm lánh."})
 

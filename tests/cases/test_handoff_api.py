@@ -9,12 +9,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audit.models import AuditEvent
-from cases.handoffs import handoff_accept, handoff_decline, handoff_send
+from cases.handoffs import handoff_accept, handoff_decline
 from cases.models import Handoff
 from cases.selectors import case_get_for_user
 from notifications.models import Deadline, Notification
 from tests.cases.conftest import case_build, medical_consent
-from tests.cases.services_helpers import consent_record_through_edge
+from tests.cases.services_helpers import consent_record_through_edge, handoff_send_through_edge
 from tests.support.api_tokens import token_client
 from tests.support.chain_cost import get_within_budget
 
@@ -45,7 +45,7 @@ def body(world, **overrides) -> dict:
 
 def send(world, case, **overrides) -> Handoff:
     lead = case_get_for_user(user=world.lead_responder, case_id=case.pk, require="manage_sharing")
-    return handoff_send(access=lead, actor=world.lead_responder, data=body(world, **overrides))
+    return handoff_send_through_edge(access=lead, actor=world.lead_responder, data=body(world, **overrides))
 
 
 # --- Send ----------------------------------------------------------------------------------------

@@ -12,12 +12,12 @@ from django.utils import timezone
 from agencies.acting import acting_for
 from agencies.services import membership_add
 from audit.models import AuditEvent
-from cases.handoffs import handoff_accept, handoff_decline, handoff_send
+from cases.handoffs import handoff_accept, handoff_decline
 from cases.models import Handoff
 from cases.selectors import case_get_for_user
 from notifications.models import Deadline
 from tests.cases.conftest import case_build, medical_consent
-from tests.cases.services_helpers import consent_record_through_edge
+from tests.cases.services_helpers import consent_record_through_edge, handoff_send_through_edge
 
 pytestmark = pytest.mark.usefixtures("time_limits")
 
@@ -40,7 +40,7 @@ def send(world, case, **overrides):
             "categories": ["medical"], "message": "Đề nghị khám và điều trị."}
     data.update(overrides)
     lead = case_get_for_user(user=world.lead_responder, case_id=case.pk, require="manage_sharing")
-    return handoff_send(access=lead, actor=world.lead_responder, data=data)
+    return handoff_send_through_edge(access=lead, actor=world.lead_responder, data=data)
 
 
 def _messages(response) -> list[str]:

@@ -19,7 +19,7 @@ from agencies.models import Sector
 from agencies.services import agency_create, membership_add
 from cases.breakglass import break_glass_open
 from cases.fields import EncryptedTextField
-from cases.handoffs import handoff_accept, handoff_complete, handoff_decline, handoff_send, handoff_withdraw
+from cases.handoffs import handoff_accept, handoff_complete, handoff_decline, handoff_withdraw
 from cases.models import Action, BreakGlassUse, Case, Consent, Handoff, Survivor
 from cases.selectors import case_get_for_user
 from cases.services import consent_withdraw, survivor_update
@@ -28,7 +28,7 @@ from notifications.delivery import outbox_deliver
 from notifications.models import OutboxMessage
 from supervision.models import BreakGlassReview, ConsentOverrideReview, HandoffReview
 from supervision.services import break_glass_review_create, consent_override_review_create, handoff_review_create
-from tests.cases.services_helpers import consent_record_through_edge
+from tests.cases.services_helpers import consent_record_through_edge, handoff_send_through_edge
 from tests.conftest import make_user
 
 from .conftest import incident_payload
@@ -211,7 +211,7 @@ def everything_written(world, time_limits, api, caplog, settings, tmp_path):
                      reason=_marker("withdrawal_reason"))
 
     def send(to, **extra):
-        return handoff_send(access=lead(), actor=world.lead_responder, data={
+        return handoff_send_through_edge(access=lead(), actor=world.lead_responder, data={
             "kind": "referral", "to_agency": to, "services": ["counselling"], "urgency": "urgent",
             "categories": ["medical"], "message": _marker("handoff_message"), "emergency_override": True,
             "override_reason": _marker("handoff_override_reason"), **extra})

@@ -17,7 +17,7 @@ from agencies.models import Sector
 from agencies.services import agency_create
 from cases import intake
 from cases.deadlines import case_deadline_set
-from cases.handoffs import handoff_accept, handoff_send
+from cases.handoffs import handoff_accept
 from cases.selectors import case_get_for_user
 from cases.takedowns import takedown_request_record
 from permissions.categories import GENERAL, DataCategory
@@ -30,7 +30,7 @@ from tests.cases.conftest import (
     medical_consent,
     open_payload,
 )
-from tests.cases.services_helpers import consent_record_through_edge
+from tests.cases.services_helpers import consent_record_through_edge, handoff_send_through_edge
 
 LISTED, HIDDEN, DONE, LOGIN = "listed", "hidden", "done", "login"
 ROLES = ("lead_responder", "lead_supervisor", "receiving_responder", "outsider_responder", "analyst", "anonymous")
@@ -312,7 +312,7 @@ def _handoff_case(world, state: str) -> HandoffCase:
     consent_record_through_edge(access=lead, actor=world.lead_responder, data={
         "receiving_agency": social.pk, "granted_categories": ["psychosocial"], "purpose": "Tư vấn tâm lý",
         "given_by": "survivor"})
-    handoff = handoff_send(access=case_get_for_user(user=world.lead_responder, case_id=case.pk),
+    handoff = handoff_send_through_edge(access=case_get_for_user(user=world.lead_responder, case_id=case.pk),
                            actor=world.lead_responder, data={
                                "kind": "referral", "to_agency": world.health, "services": ["medical_care"],
                                "urgency": "urgent", "categories": ["medical"]})

@@ -10,14 +10,14 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from cases.handoffs import handoff_accept, handoff_decline, handoff_send, handoff_withdraw
+from cases.handoffs import handoff_accept, handoff_decline, handoff_withdraw
 from cases.models import Case, Consent, Handoff, Survivor
 from cases.selectors import case_get_for_user
 from cases.serializers import ConsentManyInputSerializer
 from cases.services import consent_record_many, consent_withdraw
 from notifications.models import Notification
 from tests.cases.conftest import case_build
-from tests.cases.services_helpers import consent_record_through_edge, through_edge
+from tests.cases.services_helpers import consent_record_through_edge, handoff_send_through_edge, through_edge
 
 pytestmark = pytest.mark.usefixtures("time_limits")
 
@@ -38,7 +38,7 @@ def _send(world, case, **overrides):
     data = {"kind": "referral", "to_agency": world.health, "services": ["medical_care"], "urgency": "urgent",
             "categories": ["medical"], "message": MESSAGE}
     data.update(overrides)
-    return handoff_send(access=_lead(world, case), actor=world.lead_responder, data=data)
+    return handoff_send_through_edge(access=_lead(world, case), actor=world.lead_responder, data=data)
 
 
 def _testids(html: str) -> set[str]:

@@ -18,7 +18,6 @@ from cases.handoffs import (
     handoff_complete,
     handoff_decline,
     handoff_get_for_user,
-    handoff_send,
     handoff_withdraw,
 )
 from cases.models import CASE_STATUS_MACHINE, CASE_TRANSITIONS, HANDOFF_MACHINE, Case, Consent, Handoff
@@ -35,7 +34,7 @@ from privacy.services import (
     privacy_request_decide,
     privacy_request_record,
 )
-from tests.cases.services_helpers import access_for, consent_data, open_case, referral_data
+from tests.cases.services_helpers import access_for, consent_data, handoff_send_through_edge, open_case, referral_data
 
 pytestmark = pytest.mark.django_db
 
@@ -67,8 +66,8 @@ def case(world):
 
 
 def _handoff_in(world, case, kind: str, state: str) -> Handoff:
-    handoff = handoff_send(access=access_for(world.lead_responder, case, "manage_sharing"), actor=world.lead_responder,
-                           data=referral_data(world, kind=kind))
+    handoff = handoff_send_through_edge(access=access_for(world.lead_responder, case, "manage_sharing"),
+                                     actor=world.lead_responder, data=referral_data(world, kind=kind))
     receiver, sender = world.receiving_responder, world.lead_responder
     if state in ("accepted", "completed"):
         handoff_accept(user=receiver, handoff_id=handoff.pk)
@@ -97,7 +96,7 @@ def _handoff_do(world, case, handoff: Handoff, action: str):
         return handoff_complete(user=receiver, handoff_id=handoff.pk, outcome="Đã khám")
     assert action == "send_on"
     case.refresh_from_db()
-    return handoff_send(access=access_for(sender, case, "manage_sharing"), actor=sender,
+    return handoff_send_through_edge(access=access_for(sender, case, "manage_sharing"), actor=sender,
                         data=referral_data(world, kind=handoff.kind, forwarded_from=handoff.pk))
 
 
@@ -164,8 +163,8 @@ def test_a_lost_race_is_the_domain_error(world, case, monkeypatch):
         referral_data(world), to_agency=world.health, forwarded_from=None, emergency_override=False,
         override_reason=""))
     with pytest.raises(TransitionNotAllowed) as error:
-        handoff_send(access=access_for(world.lead_responder, case, "manage_sharing"), actor=world.lead_responder,
-                     data=referral_data(world))
+        handoff_send_through_edge(access=access_for(world.lead_responder, case, "manage_sharing"),
+                                     actor=world.lead_responder, data=referral_data(world))
     assert "to_agency" in error.value.message_dict
     assert Handoff.objects.filter(case=case).count() == 1
 
@@ -203,7 +202,7 @@ def test_every_case_status_pair(world, case, state, target):
 def test_the_api_lists_the_next_statuses_of_the_viewers_rights_as_the_page(world, case, api):
     from cases.handoffs import handoff_accept
 
-    handoff = handoff_send(access=access_for(world.lead_responder, case, "manage_sharing"),
+    handoff = handoff_send_through_edge(access=access_for(world.lead_responder, case, "manage_sharing"),
                            actor=world.lead_responder, data=referral_data(world))
     handoff_accept(user=world.receiving_responder, handoff_id=handoff.pk)
     lead = api(world.lead_responder).get(f"/api/cases/{case.pk}/").json()

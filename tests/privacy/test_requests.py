@@ -11,7 +11,6 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from audit.models import AuditEvent
-from cases.handoffs import handoff_send
 from cases.models import Case, Survivor
 from notifications.models import Deadline, Notification, NotificationKind
 from privacy.models import AccessPackage, DataSubjectRequest, RequestStatus
@@ -26,7 +25,7 @@ from privacy.services import (
     privacy_request_record,
 )
 from tests.cases.conftest import ACTIONS
-from tests.cases.services_helpers import through_edge
+from tests.cases.services_helpers import handoff_send_through_edge, through_edge
 
 from .conftest import OTHER_SURVIVOR, SURVIVOR, at, open_case
 
@@ -152,7 +151,7 @@ def test_erasure_refused_while_an_investigation_is_open(world, time_limits, lead
 
     case = open_case(world)
     consent_record_through_edge(access=lead_access(case), actor=world.lead_responder, data=medical_consent(world))
-    handoff_send(access=lead_access(case), actor=world.lead_responder, data={
+    handoff_send_through_edge(access=lead_access(case), actor=world.lead_responder, data={
         "kind": "referral", "to_agency": world.health, "services": ["investigation"], "urgency": "standard",
         "categories": ["medical"], "message": ""})
     dsr = _record(world, case, lead_access, "erasure")

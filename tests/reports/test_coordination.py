@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from agencies.models import Sector
 from agencies.services import agency_create, membership_add
-from cases.handoffs import handoff_accept, handoff_complete, handoff_decline, handoff_send, handoff_withdraw
+from cases.handoffs import handoff_accept, handoff_complete, handoff_decline, handoff_withdraw
 from cases.models import Case, Handoff
 from cases.selectors import case_get_for_user
 from cases.services import action_log
@@ -28,7 +28,7 @@ from reports import coordination
 from reports.coordination import URGENCIES, StatisticDraft, grouped_medians, month_statistics
 from reports.indicators import INDICATORS, Month, month_drafts, month_scope_provinces, month_snapshot
 from reports.publication import month_publishable, statistic_data
-from tests.cases.services_helpers import consent_record_through_edge
+from tests.cases.services_helpers import consent_record_through_edge, handoff_send_through_edge
 from tests.conftest import make_user
 
 from .conftest import OCTOBER, local, make_case
@@ -68,7 +68,7 @@ def refer(world, case, *, sender, to, urgency="urgent", kind="referral") -> Hand
         "receiving_agency": to.pk, "granted_categories": ["psychosocial"], "purpose": "Hỗ trợ tâm lý",
         "given_by": "survivor",
     })
-    return handoff_send(access=case_get_for_user(user=sender, case_id=case.pk, require="manage_sharing"),
+    return handoff_send_through_edge(access=case_get_for_user(user=sender, case_id=case.pk, require="manage_sharing"),
                         actor=sender, data={"kind": kind, "to_agency": to.pk, "services": ["counselling"],
                                             "urgency": urgency, "categories": []})
 

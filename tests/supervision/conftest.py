@@ -26,14 +26,13 @@ from cases.handoffs import (
     handoff_accept,
     handoff_complete,
     handoff_decline,
-    handoff_send,
     handoff_view,
     handoff_withdraw,
 )
 from cases.models import Action, Case, Handoff
 from cases.services import action_log
 from notifications.calendar import VIETNAM
-from tests.cases.services_helpers import access_for, consent_data, open_case, referral_data
+from tests.cases.services_helpers import access_for, consent_data, handoff_send_through_edge, open_case, referral_data
 from tests.conftest import make_user
 
 HOUR = datetime.timedelta(hours=1)
@@ -61,7 +60,7 @@ def t0_of(now: datetime.datetime) -> datetime.datetime:
 
 def send(world, case, *, actor=None, **overrides) -> Handoff:
     actor = actor or world.lead_responder
-    return handoff_send(access=access_for(actor, case, "manage_sharing"), actor=actor,
+    return handoff_send_through_edge(access=access_for(actor, case, "manage_sharing"), actor=actor,
                         data=referral_data(world, **overrides))
 
 
