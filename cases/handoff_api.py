@@ -35,7 +35,7 @@ from .handoffs import (
 )
 from .models import HandoffKind, HandoffService, HandoffStatus, Urgency
 from .selectors import case_get_for_user
-from .serializers import TEXT_LIMITS, AgencyRefSerializer, UserRefSerializer, in_vocabulary_order
+from .serializers import TEXT_LIMITS, AgencyRefSerializer, UserRefSerializer, chosen, in_vocabulary_order
 
 # Primary keys beyond this are refused as input rather than sent to the database.
 MAX_ID = 2**31 - 1
@@ -188,10 +188,7 @@ class HandoffSendApi(ApiView):
             ref_name = "HandoffSendInput"
 
         def validate_to_agency(self, value):
-            agency = Agency.objects.filter(active=True, pk=value).first()
-            if agency is None:
-                raise serializers.ValidationError(_("Choose one from the list."))
-            return agency
+            return chosen(Agency.objects.filter(active=True), value)
 
         def validate_services(self, value):
             if not value:

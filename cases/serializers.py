@@ -546,11 +546,16 @@ class ConsentInputSerializer(ConsentDecisionInputSerializer):
         return {"receiving_agency": agency, "receiving_sector": sector, **values}
 
 
-def _active_agency(pk: int) -> Agency:
-    agency = Agency.objects.filter(active=True, pk=pk).first()
-    if agency is None:
+def chosen(queryset, pk: int):
+    """The row of `queryset` (what may be chosen) with this id; "Choose one from the list." otherwise."""
+    row = queryset.filter(pk=pk).first()
+    if row is None:
         raise serializers.ValidationError(_("Choose one from the list."))
-    return agency
+    return row
+
+
+def _active_agency(pk: int) -> Agency:
+    return chosen(Agency.objects.filter(active=True), pk)
 
 
 CONSENT_MANY_LIMIT = 20
@@ -621,10 +626,7 @@ class CaseUpdateInputSerializer(StrictInputSerializer):
         ref_name = "CaseUpdateInput"
 
     def validate_responsible(self, value):
-        user = get_user_model().objects.filter(is_active=True, pk=value).first()
-        if user is None:
-            raise serializers.ValidationError(_("Choose one from the list."))
-        return user
+        return chosen(get_user_model().objects.filter(is_active=True), value)
 
     def validate(self, attrs):
         if not attrs:

@@ -159,9 +159,7 @@ def test_a_lost_race_is_the_domain_error(world, case, monkeypatch):
 
     _handoff_in(world, case, "referral", "sent")
     # As if the other send committed between this one's check and its insert.
-    monkeypatch.setattr(handoffs, "_clean_send", lambda data, **kw: dict(
-        referral_data(world), to_agency=world.health, forwarded_from=None, emergency_override=False,
-        override_reason=""))
+    monkeypatch.setattr(handoffs, "_send_rules_check", lambda values, **kw: {})
     with pytest.raises(TransitionNotAllowed) as error:
         handoff_send_through_edge(access=access_for(world.lead_responder, case, "manage_sharing"),
                                      actor=world.lead_responder, data=referral_data(world))
