@@ -12,9 +12,10 @@ and the idle-timeout save to any request, whatever the endpoint; the page budget
 import pytest
 
 from cases.selectors import case_get_for_user
+from cases.serializers import IncidentInputSerializer
 from cases.services import action_log, incident_record
 from tests.cases.conftest import case_build, incident_payload, medical_consent, referral_accepted
-from tests.cases.services_helpers import consent_record_through_edge
+from tests.cases.services_helpers import consent_record_through_edge, through_edge
 from tests.support.api_tokens import token_client
 from tests.support.chain_cost import get_within_budget
 
@@ -63,8 +64,8 @@ def test_case_detail_stays_within_budget_with_many_incidents_and_actions(world, 
     before, _response = measure(client, f"/api/cases/{case.pk}/", API_DETAIL_BUDGET)
     for day in range(1, 6):
         access = case_get_for_user(user=world.lead_responder, case_id=case.pk)
-        incident_record(access=access, actor=world.lead_responder,
-                        data=incident_payload(tech_forms=["doxxing", "harassment"], occurred_on=None))
+        incident_record(access=access, actor=world.lead_responder, data=through_edge(
+            IncidentInputSerializer, incident_payload(tech_forms=["doxxing", "harassment"], occurred_on=None)))
         action_log(access=access, actor=world.lead_responder, data={"type": "medical_care", "text": f"Ngày {day}"})
     after, response = measure(client, f"/api/cases/{case.pk}/", API_DETAIL_BUDGET)
     assert len(response.json()["incidents"]) == 6
