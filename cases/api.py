@@ -10,34 +10,23 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from agencies.acting import ActingAgencyRequired, acting_agency_pick, case_membership_agencies
-from agencies.models import Agency, Sector
+from agencies.models import Agency
 from config.api import (
     ApiView,
     CursorPage,
     DateTimeField,
-    StrictInputSerializer,
-    TextField,
     responses,
 )
-from permissions.categories import ACTION_CATEGORY_CHOICES, DataCategory
+from permissions.categories import ACTION_CATEGORY_CHOICES
 
-from .classification import GBVIMS_QUESTIONS
-from .inputs import TEXT_LIMITS
 from .models import (
-    ActionType,
     CaseStatus,
-    ConsentGiver,
-    Disability,
-    PerpetratorRelationship,
     RiskLevel,
-    Sex,
-    TechForm,
 )
 from .selectors import (
     action_list_visible,
@@ -48,10 +37,16 @@ from .selectors import (
     consent_list_for_case,
 )
 from .serializers import (
+    ActionLogInputSerializer,
     ActionSerializer,
     CaseDetailSerializer,
+    CaseOpenInputSerializer,
     CaseSummarySerializer,
+    CaseUpdateInputSerializer,
+    ConsentInputSerializer,
     ConsentSerializer,
+    ConsentWithdrawInputSerializer,
+    IncidentInputSerializer,
     IncidentSerializer,
     UserRefSerializer,
 )
@@ -70,56 +65,6 @@ from .services import (
 
 # The toolkit lives in config.api; the base view keeps its name here.
 CaseApiView = ApiView
-
-
-def _text(field: str, **kwargs) -> TextField:
-    return TextField(max_length=TEXT_LIMITS[field], allow_blank=True, required=False, **kwargs)
-
-
-class GbvimsAnswersSerializer(StrictInputSerializer):
-    """The GBVIMS questions in order; the first yes decides the type. Questions after the first yes may
-    be left out."""
-
-    class Meta:
-        ref_name = "GbvimsAnswers"
-
-    def get_fields(self):
-        # One field per question of cases.classification, in its order.
-        return {q.key: serializers.BooleanField(required=False, help_text=q.text) for q in GBVIMS_QUESTIONS}
-
-
-class IncidentInputSerializer(StrictInputSerializer):
-    occurred_on = serializers.DateField(required=False, allow_null=True)
-    reported_on = serializers.DateField(required=False, help_text="Defaults to today.")
-    province = TextField(max_length=8, help_text="Province code, e.g. 01 for Hà Nội.")
-    commune = TextField(max_length=10, required=False, allow_blank=True, help_text="Commune code.")
-    answers = GbvimsAnswersSerializer()
-    tech_forms = serializers.ListField(child=serializers.ChoiceField(choices=TechForm.choices), required=False,
-                                       max_length=len(TechForm.values))
-    perpetrator_relationship = serializers.ChoiceField(choices=PerpetratorRelationship.choices, required=False)
-
-    class Meta:
-        ref_name = "IncidentInput"
-
-
-class ConsentInputSerializer(StrictInputSerializer):
-    receiving_agency = serializers.IntegerField(required=False, allow_null=True, help_text="Agency id.")
-    receiving_sector = serializers.ChoiceField(choices=Sector.choices, required=False, allow_blank=True)
-    granted_categories = serializers.ListField(
-        child=serializers.ChoiceField(choices=DataCategory.choices), required=False, max_length=len(DataCategory)
-    )
-    refused_categories = serializers.ListField(
-        child=serializers.ChoiceField(choices=DataCategory.choices), required=False, max_length=len(DataCategory)
-    )
-    purpose = TextField(max_length=TEXT_LIMITS["purpose"])
-    given_by = serializers.ChoiceField(choices=ConsentGiver.choices)
-    guardian_relationship = _text("guardian_relationship")
-    emergency_override = serializers.BooleanField(required=False, default=False)
-    override_reason = _text("override_reason")
-    expires_at = DateTimeField(required=False, allow_null=True)
-
-    class Meta:
-        ref_name = "ConsentInput"
 
 
 def _access_context(access) -> dict:
@@ -166,36 +111,7 @@ class CaseListApi(CaseApiView):
 
 
 class CaseOpenApi(CaseApiView):
-    class InputSerializer(StrictInputSerializer):
-        class SurvivorInputSerializer(StrictInputSerializer):
-            full_name = _text("full_name")
-            phone = TextField(max_length=30, allow_blank=True, required=False)
-            address = _text("address")
-            guardian_name = _text("guardian_name")
-            guardian_phone = TextField(max_length=30, allow_blank=True, required=False)
-            sex = serializers.ChoiceField(choices=Sex.choices, required=False)
-            birth_year = serializers.IntegerField(required=False, allow_null=True)
-            age = serializers.IntegerField(required=False, allow_null=True,
-                                           help_text="Instead of the birth year, when only the age is known.")
-            birth_year_estimated = serializers.BooleanField(required=False)
-            disability = serializers.ChoiceField(choices=Disability.choices, required=False)
-            ethnicity = _text("ethnicity")
-
-            class Meta:
-                ref_name = "SurvivorInput"
-
-        agency = serializers.IntegerField(
-            required=False, help_text="The agency opening (and leading) the case; may be left out by someone "
-            "who is a responder or supervisor of exactly one agency.",
-        )
-        risk_level = serializers.ChoiceField(choices=RiskLevel.choices)
-        statistics_consent = serializers.BooleanField(required=False, default=True)
-        survivor = SurvivorInputSerializer()
-        incident = IncidentInputSerializer()
-        consent = ConsentInputSerializer(required=False, allow_null=True)
-
-        class Meta:
-            ref_name = "CaseOpenInput"
+    InputSerializer = CaseOpenInputSerializer
 
     @extend_schema(
         operation_id="cases_open",
@@ -214,8 +130,8 @@ class CaseOpenApi(CaseApiView):
             actor=request.user,
             agency=_opening_agency(user=request.user, agency_id=data.pop("agency", None)),
             survivor=dict(data["survivor"]),
-            incident=_incident_dict(data["incident"]),
-            consent=dict(data["consent"]) if data.get("consent") else None,
+            incident=data["incident"],
+            consent=data.get("consent"),
             risk_level=data["risk_level"],
             statistics_consent=data["statistics_consent"],
         )
@@ -242,12 +158,6 @@ def _opening_agency(*, user, agency_id: int | None) -> Agency:
     return next(agency for agency in agencies if agency.pk == acting_id)
 
 
-def _incident_dict(data) -> dict:
-    incident = dict(data)
-    incident["answers"] = dict(incident["answers"])
-    return incident
-
-
 class CaseDetailApi(CaseApiView):
     @extend_schema(
         operation_id="cases_retrieve",
@@ -264,27 +174,7 @@ class CaseDetailApi(CaseApiView):
 
 
 class CaseUpdateApi(CaseApiView):
-    class InputSerializer(StrictInputSerializer):
-        risk_level = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
-        responsible = serializers.IntegerField(required=False, help_text="User id of a responder or supervisor "
-                                               "of the lead agency.")
-        statistics_consent = serializers.BooleanField(required=False)
-        status = serializers.ChoiceField(choices=CaseStatus.choices, required=False,
-                                         help_text="A move along the case's allowed transitions.")
-        close_reason = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False,
-                                             help_text="Why the case is closed: required with status \"closed\", "
-                                             "refused otherwise.")
-
-        class Meta:
-            ref_name = "CaseUpdateInput"
-
-        def validate(self, attrs):
-            if not attrs:
-                raise serializers.ValidationError(gettext_lazy("Nothing to change."))
-            if "close_reason" in attrs and attrs.get("status") != CaseStatus.CLOSED:
-                raise serializers.ValidationError(
-                    {"close_reason": [gettext_lazy("A reason is given only when closing the case.")]})
-            return attrs
+    InputSerializer = CaseUpdateInputSerializer
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
@@ -350,7 +240,7 @@ class IncidentRecordApi(CaseApiView):
         payload = IncidentInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         access = case_get_for_user(user=request.user, case_id=case_id)
-        incident = incident_record(access=access, actor=request.user, data=_incident_dict(payload.validated_data))
+        incident = incident_record(access=access, actor=request.user, data=payload.validated_data)
         return Response(IncidentSerializer(incident).data, status=status.HTTP_201_CREATED)
 
 
@@ -372,17 +262,7 @@ class ActionListApi(CaseApiView):
 
 
 class ActionLogApi(CaseApiView):
-    class InputSerializer(StrictInputSerializer):
-        type = serializers.ChoiceField(choices=ActionType.choices)
-        category = serializers.ChoiceField(
-            choices=ACTION_CATEGORY_CHOICES, required=False,
-            help_text="Defaults by type (a forensic exam is medical). Only categories you may see.",
-        )
-        occurred_at = DateTimeField(required=False, help_text="Defaults to now.")
-        text = _text("text")
-
-        class Meta:
-            ref_name = "ActionLogInput"
+    InputSerializer = ActionLogInputSerializer
 
     @extend_schema(
         operation_id="cases_actions_log",
@@ -445,11 +325,7 @@ class ConsentCollectionApi(ConsentListApi, ConsentRecordApi):
 
 
 class ConsentWithdrawApi(CaseApiView):
-    class InputSerializer(StrictInputSerializer):
-        reason = _text("withdrawal_reason", help_text="Optional: the survivor owes no reason.")
-
-        class Meta:
-            ref_name = "ConsentWithdrawInput"
+    InputSerializer = ConsentWithdrawInputSerializer
 
     @extend_schema(
         operation_id="cases_consents_withdraw",

@@ -20,6 +20,7 @@ from faker import Faker
 
 from agencies.demo import BUILT_IN_STEPS, DemoWorld, seed_demo_world
 from agencies.models import Sector
+from config.api import input_validate
 from handoffs.selectors import consented_categories
 from handoffs.services import handoff_accept, handoff_decline, handoff_send
 from notifications.models import Deadline
@@ -41,6 +42,7 @@ from .models import (
     TechForm,
 )
 from .selectors import case_get_for_user
+from .serializers import CaseOpenInputSerializer
 from .services import action_log, case_change_status, case_open, consent_record, consent_withdraw
 
 DEMO_CASE_COUNT = 120
@@ -213,8 +215,8 @@ def _seed_one_case(world: DemoWorld, *, rng, fake, opened_at, now, today) -> Non
     incident = {
         "occurred_on": None if rng.random() < 0.08 else opened_on - datetime.timedelta(days=delay),
         "reported_on": opened_on,
-        "province": lead.province,
-        "commune": rng.choice(communes) if communes else None,
+        "province": lead.province.code,
+        "commune": rng.choice(communes).code if communes else None,
         "answers": _answers(rng, gbv_type),
         "tech_forms": [],
         "perpetrator_relationship": _weighted(rng, RELATIONSHIP_WEIGHTS),
@@ -230,12 +232,13 @@ def _seed_one_case(world: DemoWorld, *, rng, fake, opened_at, now, today) -> Non
     consent = None
     roll = rng.random()
     if roll < 0.55:
-        consent = {"receiving_agency": partner, "granted_categories": partner_categories,
+        consent = {"receiving_agency": partner.pk, "granted_categories": partner_categories,
                    "refused_categories": ["identity"] if rng.random() < 0.3 else [],
                    "purpose": "Hỗ trợ y tế và tâm lý", **_given_by(age)}
     risk = rng.choices(["low", "medium", "high", "severe"], weights=[3, 5, 3, 1])[0]
-    case = case_open(actor=responder, agency=lead, survivor=survivor, incident=incident, consent=consent,
-                     risk_level=risk, statistics_consent=rng.random() < 0.95, opened_at=opened_at)
+    case = case_open(actor=responder, agency=lead, opened_at=opened_at, **input_validate(
+        CaseOpenInputSerializer, {"survivor": survivor, "incident": incident, "consent": consent, "risk_level": risk,
+                                  "statistics_consent": rng.random() < 0.95}, default_reported_on=opened_on))
     access = case_get_for_user(user=responder, case_id=case.pk)
     last = opened_at
 

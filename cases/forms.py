@@ -9,10 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.acting import acting_agency_pick
 from agencies.models import Agency, Province, Sector
+from config.api import input_validate
 from permissions.categories import ACTION_CATEGORY_CHOICES, DataCategory
 
 from .classification import GBVIMS_QUESTIONS
-from .inputs import ACTION_DEFAULT_CATEGORY, TEXT_LIMITS
 from .models import (
     ActionType,
     CaseStatus,
@@ -22,6 +22,14 @@ from .models import (
     RiskLevel,
     Sex,
     TechForm,
+)
+from .serializers import (
+    ACTION_DEFAULT_CATEGORY,
+    TEXT_LIMITS,
+    ActionLogInputSerializer,
+    CaseOpenInputSerializer,
+    ConsentInputSerializer,
+    ConsentWithdrawInputSerializer,
 )
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
@@ -219,14 +227,17 @@ class CaseOpenForm(ServiceErrorsMixin, forms.Form):
         return {"survivor": survivor, "incident": incident}
 
     def service_arguments(self) -> dict:
-        """Keyword arguments for cases.services.case_open (without actor and request)."""
+        """Keyword arguments for cases.services.case_open (without actor), checked by the API's input
+        serializer: a ValidationError with its dotted keys otherwise, which add_service_errors shows."""
         data = self.cleaned_data
         return {
-            **self.survivor_and_incident(),
+            **input_validate(CaseOpenInputSerializer, {
+                **self.survivor_and_incident(),
+                "consent": _consent_data(data, CONSENT_PREFIX) if self.wants_consent() else None,
+                "risk_level": data["risk_level"],
+                "statistics_consent": data["statistics_consent"],
+            }),
             "agency": data.get("agency") or self.agencies[0],
-            "consent": _consent_data(data, CONSENT_PREFIX) if self.wants_consent() else None,
-            "risk_level": data["risk_level"],
-            "statistics_consent": data["statistics_consent"],
         }
 
 
@@ -251,7 +262,8 @@ class ActionLogForm(ServiceErrorsMixin, forms.Form):
             self.fields["category"].initial = self.default_categories.get(action_type, "")
 
     def service_data(self) -> dict:
-        return {key: self.cleaned_data[key] for key in ("type", "category", "text")}
+        return input_validate(ActionLogInputSerializer, {key: self.cleaned_data[key] for key in ("type", "category",
+                                                                                                 "text")})
 
 
 class ConsentRecordForm(ServiceErrorsMixin, forms.Form):
@@ -260,7 +272,7 @@ class ConsentRecordForm(ServiceErrorsMixin, forms.Form):
         self.fields.update(_consent_fields(required=True))
 
     def service_data(self) -> dict:
-        return _consent_data(self.cleaned_data)
+        return input_validate(ConsentInputSerializer, _consent_data(self.cleaned_data))
 
 
 class ConsentWithdrawForm(ServiceErrorsMixin, forms.Form):
@@ -268,6 +280,9 @@ class ConsentWithdrawForm(ServiceErrorsMixin, forms.Form):
         label=_("Reason (optional: the survivor owes no reason)"), max_length=TEXT_LIMITS["withdrawal_reason"],
         required=False, widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+    def service_reason(self) -> str:
+        return input_validate(ConsentWithdrawInputSerializer, self.cleaned_data)["reason"]
 
 
 class CaseCloseForm(ServiceErrorsMixin, forms.Form):

@@ -4,8 +4,9 @@ Who, what happened, risk and safety, consent and sharing, then "check your answe
 typed is saved on the server at each step in an IntakeDraft (encrypted, owned by one person acting
 for one agency, gone INTAKE_DRAFT_HOURS after its last save), so a timeout or a dropped connection
 loses nothing. The steps add nothing to the rules: each step is checked with the same form
-(cases.forms.CaseOpenForm) and the same input cleaners (cases.inputs) as the one-page form, and the
-last step calls cases.services.case_open, so every domain rule still applies there.
+(cases.forms.CaseOpenForm), the same input serializers (cases.serializers) and the same domain rules
+(cases.services) as the one-page form, and the last step calls cases.services.case_open, so every
+domain rule still applies there.
 """
 
 import datetime
@@ -25,11 +26,11 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.acting import acting_agency_pick
 from agencies.models import Agency, Commune, Role
+from config.api import input_validate
 from config.exceptions import NotFound
 
 from .classification import GBVIMS_QUESTIONS
 from .forms import ANSWER_PREFIX, CONSENT_PREFIX, CaseOpenForm, _consent_data
-from .inputs import FieldErrors, allowed_givers, clean_consent, clean_incident, clean_survivor
 from .models import (
     CHILD_AGE,
     ConsentGiver,
@@ -41,6 +42,8 @@ from .models import (
     Sex,
     Survivor,
 )
+from .serializers import ConsentInputSerializer, IncidentInputSerializer, SurvivorInputSerializer
+from .services import allowed_givers, consent_rules_check, incident_rules_check
 
 OPENING_ROLES = (Role.RESPONDER, Role.SUPERVISOR)
 # Session key: set at sign-in when the person has unfinished drafts, so that the next page offers them.
@@ -269,24 +272,36 @@ def intake_form(values: dict[str, list[str]], *, agency: Agency, bound: bool = T
 # --- Checking a step -----------------------------------------------------------------------------
 
 
+def _prefixed(part: str, messages: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {f"{part}.{key}": value for key, value in messages.items()}
+
+
 def _service_errors(step: Step, form: IntakeForm, agency: Agency) -> ValidationError | None:
-    """What the case services would answer about this step's part, with the same cleaners."""
+    """What opening the case would answer about this step's part: the same input serializers and
+    domain rules as cases.forms.CaseOpenForm and cases.services.case_open."""
     data = form.cleaned_data
-    today = timezone.localdate()
-    errors = FieldErrors()
     if data.get("province") is None:
         return None
     arguments = form.service_arguments_partial()
-    survivor = clean_survivor(arguments["survivor"], errors=errors.nested("survivor.") if step.key == "who"
-                              else FieldErrors(), today=today)
-    if step.key == "what":
-        clean_incident(arguments["incident"], errors=errors.nested("incident."), today=today,
-                       birth_year=survivor.get("birth_year"))
-    elif step.key == "consent" and form.wants_consent():
-        age = Survivor(birth_year=survivor.get("birth_year")).age_on(today)
-        clean_consent(_consent_data(data, CONSENT_PREFIX), errors=errors.nested("consent."), age=age,
-                      lead_agency_id=agency.pk, now=timezone.now())
-    return ValidationError(errors.messages) if errors.messages else None
+    messages: dict[str, list[str]] = {}
+    try:
+        survivor = input_validate(SurvivorInputSerializer, arguments["survivor"])
+    except ValidationError as exc:
+        survivor = {}
+        if step.key == "who":
+            messages.update(_prefixed("survivor", exc.message_dict))
+    part = "incident" if step.key == "what" else "consent"
+    try:
+        if step.key == "what":
+            incident = input_validate(IncidentInputSerializer, arguments["incident"])
+            messages.update(_prefixed(part, incident_rules_check(incident, birth_year=survivor.get("birth_year"))))
+        elif step.key == "consent" and form.wants_consent():
+            consent = input_validate(ConsentInputSerializer, _consent_data(data, CONSENT_PREFIX))
+            age = Survivor(birth_year=survivor.get("birth_year")).age_on(timezone.localdate())
+            messages.update(_prefixed(part, consent_rules_check(consent, age=age, lead_agency_id=agency.pk)))
+    except ValidationError as exc:
+        messages.update(_prefixed(part, exc.message_dict))
+    return ValidationError(messages) if messages else None
 
 
 def step_check(step: Step, values: dict[str, list[str]], *, agency: Agency) -> IntakeForm:

@@ -6,12 +6,25 @@ the `CaseAccess` they are given in their context: survivor identity and contact 
 out of the output (absent, not null) unless the reader holds that category.
 """
 
+import datetime
+import re
+from collections.abc import Mapping
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from agencies.models import Sector
+from agencies.models import Agency, Commune, Province, Sector
+from config.api import BooleanField, DateTimeField, StrictInputSerializer, TextField
 from permissions.categories import ACTION_CATEGORY_CHOICES, CaseRight, DataCategory
 
+from .classification import GBVIMS_QUESTIONS, gbvims_classify, reporting_delay_bucket
+from .crypto import normalize_phone
 from .models import (
     ActionType,
     CaseStatus,
@@ -22,6 +35,7 @@ from .models import (
     ReportingDelay,
     RiskLevel,
     Sex,
+    TechForm,
 )
 
 # Which survivor fields each sensitive category reveals; every other survivor field is general.
@@ -226,3 +240,425 @@ class CaseDetailSerializer(CaseSummarySerializer):
     @extend_schema_field(AccessSerializer)
     def get_access(self, case):
         return AccessSerializer(_access(self)).data
+
+
+# --- Input ---------------------------------------------------------------------------------------
+# One input serializer per operation: the API views validate with it, and the pages with the same one
+# (config.api.input_validate), so that a field is checked once, with one message, whoever sends it.
+# The services take the validated values and check only what the domain knows (rights, consent, the
+# case's state and survivor).
+
+MAX_AGE = 120
+# Clocks of phones and servers drift; an action logged "just now" must not be refused as future.
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+_PHONE_CHARACTERS = re.compile(r"^\+?[0-9 ().\-]+$")
+PHONE_DIGITS = (8, 15)
+
+TEXT_LIMITS = {
+    "full_name": 200, "address": 500, "guardian_name": 200, "ethnicity": 50, "purpose": 300,
+    "guardian_relationship": 100, "override_reason": 2000, "withdrawal_reason": 300, "text": 10000,
+    "close_reason": 1000,
+}
+# What an action is about decides who may read it when the responder does not choose: a forensic
+# exam is medical data, a shelter placement says where the survivor is.
+ACTION_DEFAULT_CATEGORY = {
+    ActionType.CONTACT: "general",
+    ActionType.MEDICAL_CARE: DataCategory.MEDICAL,
+    ActionType.FORENSIC_EXAM: DataCategory.MEDICAL,
+    ActionType.STATEMENT_TAKEN: DataCategory.POLICE_LEGAL,
+    ActionType.PROTECTION_ORDER: DataCategory.POLICE_LEGAL,
+    ActionType.SHELTER_PLACEMENT: DataCategory.CONTACT,
+    ActionType.COUNSELLING: DataCategory.PSYCHOSOCIAL,
+    ActionType.SCHOOL_SAFETY_PLAN: DataCategory.EDUCATION,
+    ActionType.TAKEDOWN_REQUESTED: DataCategory.POLICE_LEGAL,
+    ActionType.REFERRAL: "general",
+    ActionType.FOLLOW_UP: "general",
+    ActionType.NOTE: "general",
+}
+
+
+def _text(field: str, **kwargs) -> TextField:
+    return TextField(max_length=TEXT_LIMITS[field], allow_blank=True, required=False, **kwargs)
+
+
+def _today(serializer: serializers.Serializer) -> datetime.date:
+    return serializer.context.get("today") or timezone.localdate()
+
+
+def not_in_future(value: datetime.datetime | None) -> None:
+    """A time something happened: not later than now, give or take the drift of clocks."""
+    if value is not None and value > timezone.now() + CLOCK_SKEW:
+        raise serializers.ValidationError(_("The time cannot be in the future."))
+
+
+def in_vocabulary_order(values: list[str], vocabulary) -> list[str]:
+    """Each value once, in the vocabulary's order, so equal sets are equal lists."""
+    return [str(v) for v in vocabulary if v in values]
+
+
+class PhoneField(TextField):
+    default_error_messages = {
+        "phone": gettext_lazy("Enter a phone number, such as 0912 345 678 or +84 912 345 678."),
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(**{"max_length": 30, "allow_blank": True, "required": False, "default": "", **kwargs})
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        digits = normalize_phone(value)
+        if value and (not _PHONE_CHARACTERS.match(value) or not PHONE_DIGITS[0] <= len(digits) <= PHONE_DIGITS[1]):
+            self.fail("phone")
+        return value
+
+
+class SurvivorInputSerializer(StrictInputSerializer):
+    """Model field values of a survivor; with partial=True (a change) only the fields sent."""
+
+    full_name = _text("full_name", default="")
+    phone = PhoneField()
+    address = _text("address", default="")
+    guardian_name = _text("guardian_name", default="")
+    guardian_phone = PhoneField()
+    sex = serializers.ChoiceField(choices=Sex.choices, required=False, default=Sex.UNKNOWN)
+    birth_year = serializers.IntegerField(required=False, allow_null=True, default=None)
+    age = serializers.IntegerField(required=False, allow_null=True,
+                                   help_text="Instead of the birth year, when only the age is known.")
+    birth_year_estimated = BooleanField(required=False, default=False)
+    disability = serializers.ChoiceField(choices=Disability.choices, required=False, default=Disability.UNKNOWN)
+    ethnicity = _text("ethnicity", default="")
+
+    class Meta:
+        ref_name = "SurvivorInput"
+
+    def _number_between(self, value, minimum: int, maximum: int):
+        if value is not None and not minimum <= value <= maximum:
+            raise serializers.ValidationError(_("Enter a number from %(min)d to %(max)d.")
+                                              % {"min": minimum, "max": maximum})
+        return value
+
+    def validate_birth_year(self, value):
+        year = _today(self).year
+        return self._number_between(value, year - MAX_AGE, year)
+
+    def validate_age(self, value):
+        return self._number_between(value, 0, MAX_AGE)
+
+    def to_internal_value(self, data):
+        # Said with the other fields' messages, not after them: a request gets every message at once.
+        both = isinstance(data, Mapping) and data.get("age") is not None and data.get("birth_year") is not None
+        both_message = {"age": [_("Give the birth year or the age, not both.")]}
+        try:
+            values = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if both and isinstance(exc.detail, dict):
+                exc.detail.setdefault("age", []).extend(both_message["age"])
+            raise
+        if both:
+            raise serializers.ValidationError(both_message)
+        return values
+
+    def validate(self, attrs):
+        age = attrs.pop("age", None)
+        if age is not None:
+            # Survivor.age_on errs young by one year; this birth year makes it return the age given.
+            attrs["birth_year"] = _today(self).year - age - 1
+            attrs["birth_year_estimated"] = True
+        return attrs
+
+
+class GbvimsAnswersSerializer(StrictInputSerializer):
+    """The GBVIMS questions in order; the first yes decides the type. Questions after the first yes may
+    be left out."""
+
+    class Meta:
+        ref_name = "GbvimsAnswers"
+
+    def get_fields(self):
+        # One field per question of cases.classification, in its order.
+        return {q.key: BooleanField(required=False, help_text=q.text) for q in GBVIMS_QUESTIONS}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, Mapping):
+            raise serializers.ValidationError([_("Answer the classification questions with yes or no.")])
+        return super().to_internal_value(data)
+
+
+class IncidentInputSerializer(StrictInputSerializer):
+    """Model field values of an incident, with its GBVIMS type and reporting delay derived, and the
+    list of technology-facilitated forms under "tech_forms". Context: `default_reported_on` (a case
+    first handled on paper), `today`."""
+
+    occurred_on = serializers.DateField(required=False, allow_null=True, default=None)
+    reported_on = serializers.DateField(required=False, allow_null=True, help_text="Defaults to today.")
+    province = TextField(max_length=8, help_text="Province code, e.g. 01 for Hà Nội.")
+    commune = TextField(max_length=10, required=False, allow_blank=True, allow_null=True,
+                        help_text="Commune code.")
+    answers = GbvimsAnswersSerializer()
+    tech_forms = serializers.ListField(child=serializers.ChoiceField(choices=TechForm.choices), required=False,
+                                       max_length=len(TechForm.values), default=list)
+    perpetrator_relationship = serializers.ChoiceField(choices=PerpetratorRelationship.choices, required=False,
+                                                       default=PerpetratorRelationship.UNKNOWN)
+
+    class Meta:
+        ref_name = "IncidentInput"
+
+    def _past(self, value):
+        if value is not None and value > _today(self):
+            raise serializers.ValidationError(_("The date cannot be in the future."))
+        return value
+
+    def validate_occurred_on(self, value):
+        return self._past(value)
+
+    def validate_reported_on(self, value):
+        return self._past(value)
+
+    def validate_province(self, value):
+        province = Province.objects.filter(code=value.strip()).first()
+        if province is None:
+            raise serializers.ValidationError(_("Unknown province code."))
+        return province
+
+    def validate(self, attrs):
+        occurred_on, province = attrs["occurred_on"], attrs["province"]
+        reported_on = attrs.get("reported_on") or self.context.get("default_reported_on") or _today(self)
+        errors: dict[str, list[str]] = {}
+        if occurred_on and occurred_on > reported_on:
+            errors["occurred_on"] = [_("The incident cannot have happened after it was reported.")]
+        if province.valid_to and province.valid_to <= reported_on:
+            errors["province"] = [_("This province no longer existed on %(day)s.") % {"day": reported_on.isoformat()}]
+        commune = None
+        if attrs.get("commune"):
+            # The place is recorded in the units in force when the incident is reported: the
+            # reference data holds no units from before the 2025 reorganisation, and reports count
+            # by the units in force.
+            try:
+                commune = commune_valid_on(province=province, code=attrs["commune"], day=reported_on)
+            except DjangoValidationError as exc:
+                errors["commune"] = exc.messages
+        try:
+            gbv_type = gbvims_classify(answers=attrs["answers"])
+        except DjangoValidationError as exc:
+            errors.update({f"answers.{key}": messages for key, messages in exc.message_dict.items()})
+        if errors:
+            raise serializers.ValidationError(errors)
+        return {
+            "occurred_on": occurred_on, "reported_on": reported_on, "province": province, "commune": commune,
+            "gbv_type": gbv_type, "classification_answers": dict(attrs["answers"]),
+            "tech_forms": in_vocabulary_order(attrs["tech_forms"], TechForm.values),
+            "perpetrator_relationship": attrs["perpetrator_relationship"],
+            "reporting_delay": reporting_delay_bucket(occurred_on=occurred_on, reported_on=reported_on),
+        }
+
+
+def commune_valid_on(*, province: Province, code: str, day: datetime.date) -> Commune:
+    """The commune of `province` that the code names on `day`. Communes merge and are renamed, so the
+    same code may name different units at different times."""
+    validity = Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+    candidates = Commune.objects.filter(code=code.strip())
+    commune = candidates.filter(validity).first()
+    if commune is None:
+        if candidates.exists():
+            raise DjangoValidationError(_("This commune did not exist on %(day)s.") % {"day": day.isoformat()})
+        raise DjangoValidationError(_("Unknown commune code."))
+    if commune.province_id != province.pk:
+        raise DjangoValidationError(_("This commune is not in the incident's province."))
+    return commune
+
+
+class ConsentDecisionInputSerializer(StrictInputSerializer):
+    """What the survivor decided, whoever receives it: the fields of a consent record but its recipient."""
+
+    granted_categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=DataCategory.choices), required=False, max_length=len(DataCategory)
+    )
+    refused_categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=DataCategory.choices), required=False, max_length=len(DataCategory)
+    )
+    purpose = TextField(max_length=TEXT_LIMITS["purpose"])
+    given_by = serializers.ChoiceField(choices=ConsentGiver.choices)
+    guardian_relationship = _text("guardian_relationship")
+    emergency_override = BooleanField(required=False, default=False)
+    override_reason = _text("override_reason")
+    expires_at = DateTimeField(required=False, allow_null=True)
+
+    def validate_expires_at(self, value):
+        if value is not None and value <= timezone.now():
+            raise serializers.ValidationError(_("The expiry must be in the future."))
+        return value
+
+    def decision(self, attrs: dict, errors: dict[str, list[str]]) -> dict:
+        """The decision's values, with the messages of the rules between its fields added to `errors`."""
+        granted = in_vocabulary_order(attrs.get("granted_categories") or [], DataCategory.values)
+        refused = in_vocabulary_order(attrs.get("refused_categories") or [], DataCategory.values)
+        both = [c for c in granted if c in refused]
+        if both:
+            errors["refused_categories"] = [_("A category cannot be both shared and refused: %(categories)s.")
+                                            % {"categories": ", ".join(str(DataCategory(c).label) for c in both)}]
+        if not granted and not refused:
+            errors["granted_categories"] = [_("Choose the categories shared or refused.")]
+        override, reason = attrs.get("emergency_override", False), attrs.get("override_reason", "")
+        if override and not reason:
+            errors["override_reason"] = [_("This field is required.")]
+        elif reason and not override:
+            errors["override_reason"] = [_("A reason is given only with an emergency override.")]
+        relationship = attrs.get("guardian_relationship", "")
+        if attrs["given_by"] in (ConsentGiver.GUARDIAN, ConsentGiver.SURVIVOR_AND_GUARDIAN) and not relationship:
+            errors["guardian_relationship"] = [_("This field is required.")]
+        return {
+            "granted_categories": granted, "refused_categories": refused, "purpose": attrs["purpose"],
+            "given_by": attrs["given_by"], "guardian_relationship": relationship, "emergency_override": override,
+            "override_reason": reason, "expires_at": attrs.get("expires_at"),
+        }
+
+    def validate(self, attrs):
+        errors: dict[str, list[str]] = {}
+        values = self.decision(attrs, errors)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return values
+
+
+class ConsentInputSerializer(ConsentDecisionInputSerializer):
+    """Model field values of a consent record. Who may give it for a child, and to whom it may not be
+    given, are the services' rules (cases.services.consent_rules_check)."""
+
+    receiving_agency = serializers.IntegerField(required=False, allow_null=True, help_text="Agency id.")
+    receiving_sector = serializers.ChoiceField(choices=Sector.choices, required=False, allow_blank=True)
+
+    class Meta:
+        ref_name = "ConsentInput"
+
+    def validate_receiving_agency(self, value):
+        return None if value is None else _active_agency(value)
+
+    def validate(self, attrs):
+        errors: dict[str, list[str]] = {}
+        agency, sector = attrs.get("receiving_agency"), attrs.get("receiving_sector") or ""
+        if agency is not None and sector:
+            errors["receiving_agency"] = [_("Choose a receiving agency or a sector, not both.")]
+        elif agency is None and not sector:
+            errors["receiving_agency"] = [_("Choose a receiving agency or a sector.")]
+        values = self.decision(attrs, errors)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return {"receiving_agency": agency, "receiving_sector": sector, **values}
+
+
+def chosen(queryset, pk: int):
+    """The row of `queryset` (what may be chosen) with this id; "Choose one from the list." otherwise."""
+    row = queryset.filter(pk=pk).first()
+    if row is None:
+        raise serializers.ValidationError(_("Choose one from the list."))
+    return row
+
+
+def _active_agency(pk: int) -> Agency:
+    return chosen(Agency.objects.filter(active=True), pk)
+
+
+CONSENT_MANY_LIMIT = 20
+RECIPIENT_KEYS = frozenset({"receiving_agency", "receiving_sector"})
+
+
+class RecipientsField(serializers.Field):
+    """Agencies (`{"receiving_agency": id}`, active ones) and whole sectors (`{"receiving_sector": code}`),
+    as Agency instances and sector codes."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list) or not data:
+            raise serializers.ValidationError(_("Choose at least one agency or sector."))
+        if len(data) > CONSENT_MANY_LIMIT:
+            raise serializers.ValidationError(_("Choose at most %(n)d recipients at once.") % {"n": CONSENT_MANY_LIMIT})
+        recipients: list = []
+        for item in data:
+            if not isinstance(item, dict) or len(item) != 1 or not set(item) <= RECIPIENT_KEYS:
+                raise serializers.ValidationError(_("Each recipient is an agency or a sector."))
+            if "receiving_agency" in item:
+                recipients.append(_active_agency(serializers.IntegerField().run_validation(item["receiving_agency"])))
+            else:
+                recipients.append(serializers.ChoiceField(choices=Sector.choices).run_validation(
+                    item["receiving_sector"]))
+        return recipients
+
+
+class ConsentManyInputSerializer(ConsentDecisionInputSerializer):
+    """The referral form's consent for several recipients at once (cases.services.consent_record_many):
+    one decision for all of them, without emergency override (that is the handoff's own)."""
+
+    recipients = RecipientsField()
+    emergency_override = None
+    override_reason = None
+    expires_at = None
+
+    def validate(self, attrs):
+        recipients = attrs.pop("recipients")
+        return {"recipients": recipients, "data": super().validate(attrs)}
+
+
+class CaseOpenInputSerializer(StrictInputSerializer):
+    agency = serializers.IntegerField(
+        required=False, help_text="The agency opening (and leading) the case; may be left out by someone "
+        "who is a responder or supervisor of exactly one agency.",
+    )
+    risk_level = serializers.ChoiceField(choices=RiskLevel.choices)
+    statistics_consent = BooleanField(required=False, default=True)
+    survivor = SurvivorInputSerializer()
+    incident = IncidentInputSerializer()
+    consent = ConsentInputSerializer(required=False, allow_null=True)
+
+    class Meta:
+        ref_name = "CaseOpenInput"
+
+
+class CaseUpdateInputSerializer(StrictInputSerializer):
+    risk_level = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
+    responsible = serializers.IntegerField(required=False, help_text="User id of a responder or supervisor "
+                                           "of the lead agency.")
+    statistics_consent = BooleanField(required=False)
+    status = serializers.ChoiceField(choices=CaseStatus.choices, required=False,
+                                     help_text="A move along the case's allowed transitions.")
+    close_reason = _text("close_reason", help_text="Why the case is closed: required with status \"closed\", "
+                         "refused otherwise.")
+
+    class Meta:
+        ref_name = "CaseUpdateInput"
+
+    def validate_responsible(self, value):
+        return chosen(get_user_model().objects.filter(is_active=True), value)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError(gettext_lazy("Nothing to change."))
+        if "close_reason" in attrs and attrs.get("status") != CaseStatus.CLOSED:
+            raise serializers.ValidationError(
+                {"close_reason": [gettext_lazy("A reason is given only when closing the case.")]})
+        return attrs
+
+
+class ActionLogInputSerializer(StrictInputSerializer):
+    type = serializers.ChoiceField(choices=ActionType.choices)
+    category = serializers.ChoiceField(
+        choices=ACTION_CATEGORY_CHOICES, required=False, allow_blank=True,
+        help_text="Defaults by type (a forensic exam is medical). Only categories you may see.",
+    )
+    occurred_at = DateTimeField(required=False, allow_null=True, help_text="Defaults to now.",
+                                validators=[not_in_future])
+    text = _text("text", default="")
+
+    class Meta:
+        ref_name = "ActionLogInput"
+
+
+class ConsentWithdrawInputSerializer(StrictInputSerializer):
+    reason = _text("withdrawal_reason", default="", help_text="Optional: the survivor owes no reason.")
+
+    class Meta:
+        ref_name = "ConsentWithdrawInput"
+
+
+class PhoneSearchInputSerializer(StrictInputSerializer):
+    """Finding a case by the survivor's phone number (cases.services.survivor_find_by_phone)."""
+
+    phone = PhoneField(required=True, allow_blank=False, default=serializers.empty)

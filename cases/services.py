@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.models import CASE_ROLES, Agency, Membership, Sector
+from agencies.models import CASE_ROLES, Agency, Membership, Role, Sector
 from audit.models import AuditAction
 from audit.services import audit_record
 from config.exceptions import NotFound
@@ -25,42 +25,30 @@ from permissions.categories import GENERAL, CaseRight, DataCategory
 
 from . import events, signals
 from .crypto import phone_search_hash
-from .inputs import (
-    CASE_UPDATE_FIELDS,
-    CONTACT_FIELDS,
-    IDENTITY_FIELDS,
-    TEXT_LIMITS,
-    FieldErrors,
-    clean_action,
-    clean_bool,
-    clean_consent,
-    clean_datetime,
-    clean_incident,
-    clean_phone,
-    clean_responsible,
-    clean_risk_level,
-    clean_survivor,
-    clean_text,
-    reject_unknown,
-)
 from .models import (
     CASE_STATUS_MACHINE,
+    CHILD_AGE,
+    CHILD_CONSENT_AGE,
     Action,
     Case,
     CaseNumberSequence,
     CaseStatus,
     Consent,
+    ConsentGiver,
     Incident,
     IncidentTechForm,
     Survivor,
 )
 from .selectors import CaseAccess, case_get_for_user, case_list_visible_to
+from .serializers import ACTION_DEFAULT_CATEGORY, SURVIVOR_FIELDS_BY_CATEGORY
 from .sharing import case_permissions_sync
 
 # The timeline is built in cases/timeline.py; importable from here with the other case functions.
 from .timeline import TimelineEntry, case_timeline  # noqa: F401
 from .transitions import TransitionNotAllowed
 
+IDENTITY_FIELDS = SURVIVOR_FIELDS_BY_CATEGORY[DataCategory.IDENTITY]
+CONTACT_FIELDS = SURVIVOR_FIELDS_BY_CATEGORY[DataCategory.CONTACT]
 PSEUDONYM_PREFIX = "NC-"
 _BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
@@ -99,6 +87,56 @@ def _survivor_categories(fields) -> list[str]:
     return categories
 
 
+def _prefixed(prefix: str, messages: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {f"{prefix}{key}": value for key, value in messages.items()}
+
+
+def _with_phone_hash(survivor: dict) -> dict:
+    """The survivor's values with the search hash of the phone number, when it is given."""
+    if "phone" in survivor:
+        return {**survivor, "phone_hash": phone_search_hash(survivor["phone"])}
+    return survivor
+
+
+def incident_rules_check(incident: dict, *, birth_year: int | None) -> dict[str, list[str]]:
+    """What the survivor's record says about a (validated) incident: field messages, none when it fits."""
+    occurred_on = incident.get("occurred_on")
+    if occurred_on and birth_year and occurred_on.year < birth_year:
+        return {"occurred_on": [_("The incident date is before the survivor's birth year.")]}
+    return {}
+
+
+def allowed_givers(*, age: int | None) -> frozenset[str]:
+    """Who may give consent for a survivor of this age (Law on Children 102/2016/QH13 Art. 6 and
+    Decree 56/2017: from 7 the child consents together with a parent or guardian; from 16 alone)."""
+    if age is None:
+        return frozenset(ConsentGiver.values)
+    if age < CHILD_CONSENT_AGE:
+        return frozenset({ConsentGiver.GUARDIAN})
+    if age < CHILD_AGE:
+        return frozenset({ConsentGiver.SURVIVOR_AND_GUARDIAN})
+    return frozenset({ConsentGiver.SURVIVOR})
+
+
+def consent_rules_check(consent: dict, *, age: int | None, lead_agency_id: int) -> dict[str, list[str]]:
+    """The domain's rules for a (validated) consent record: the child rules for the survivor's age (the
+    youngest age they can have), and no consent to the lead agency. An emergency override shares
+    without consent, so the child rules do not apply to it."""
+    errors: dict[str, list[str]] = {}
+    agency = consent.get("receiving_agency")
+    if agency is not None and agency.pk == lead_agency_id:
+        errors["receiving_agency"] = [_("This agency leads the case and already sees all of it.")]
+    given_by = consent["given_by"]
+    if not consent.get("emergency_override") and given_by not in allowed_givers(age=age):
+        if age is not None and age < CHILD_CONSENT_AGE:
+            errors["given_by"] = [_("For a child under 7, a parent or guardian gives consent.")]
+        elif age is not None and age < CHILD_AGE:
+            errors["given_by"] = [_("A child aged 7 to 15 consents together with a parent or guardian.")]
+        else:
+            errors["given_by"] = [_("From the age of 16 the survivor consents for themselves.")]
+    return errors
+
+
 def pseudonym_generate() -> str:
     """A survivor's working name, "NC-" and 6 base32 characters: about a billion possibilities,
     drawn until unused (the unique constraint catches a race)."""
@@ -119,7 +157,8 @@ def case_number_next(*, province, year: int) -> str:
 
 
 def _incident_create(*, case: Case, values: dict, actor, agency: Agency, now) -> Incident:
-    tech_forms = values.pop("tech_forms")
+    values = dict(values)
+    tech_forms = values.pop("tech_forms", [])
     incident = Incident.objects.create(case=case, recorded_by=actor, recorded_by_agency=agency, created_at=now,
                                        **values)
     IncidentTechForm.objects.bulk_create([IncidentTechForm(incident=incident, form=form) for form in tech_forms])
@@ -131,11 +170,11 @@ def _consent_conflicts(*, case: Case, values: dict, now: datetime.datetime) -> l
     """Categories the new record would share that a record in force refuses to the same
     recipient (the agency itself or its whole sector). The policy would not grant them anyway;
     refusing the record says so instead of storing a share that never happens."""
-    granted = set(values["granted_categories"])
+    granted = set(values.get("granted_categories") or [])
     if not granted:
         return []
-    agency = values["receiving_agency"]
-    covering = Q(receiving_sector=values["receiving_sector"]) if agency is None else (
+    agency = values.get("receiving_agency")
+    covering = Q(receiving_sector=values.get("receiving_sector", "")) if agency is None else (
         Q(receiving_agency=agency) | Q(receiving_sector=agency.sector)
     )
     refused: set[str] = set()
@@ -146,8 +185,9 @@ def _consent_conflicts(*, case: Case, values: dict, now: datetime.datetime) -> l
 
 
 def _consent_create(*, case: Case, values: dict, actor, agency: Agency, now) -> Consent:
+    # An emergency override shares without consent: a supervisor reviews it.
     consent = Consent.objects.create(case=case, recorded_by=actor, recorded_by_agency=agency, recorded_at=now,
-                                     **values)
+                                     needs_review=bool(values.get("emergency_override")), **values)
     events.consent_recorded(consent=consent, actor=actor, agency=agency, at=now)
     return consent
 
@@ -179,7 +219,8 @@ def case_open(
     opened_at: datetime.datetime | None = None,
 ) -> Case:
     """Open a case: survivor, first incident and (optionally) the initial consent. The actor's
-    agency leads it and the actor is responsible for it.
+    agency leads it and the actor is responsible for it. `survivor`, `incident` and `consent` are the
+    validated values of cases.serializers.CaseOpenInputSerializer's parts.
 
     `opened_at` records a case first handled on paper (offline, at night); the audit event keeps
     the real time of entry."""
@@ -189,26 +230,23 @@ def case_open(
         raise PermissionDenied
     now = timezone.now()
     today = timezone.localdate(now)
-    errors = FieldErrors()
-    if opened_at is not None:
-        opened_at = errors.clean("opened_at", opened_at, clean_datetime)
-        if opened_at is not None and opened_at > now:
-            errors.add("opened_at", _("The time cannot be in the future."))
+    errors: dict[str, list[str]] = {}
+    if opened_at is not None and opened_at > now:
+        errors["opened_at"] = [_("The time cannot be in the future.")]
     opened_at = opened_at or now
     opened_on = timezone.localdate(opened_at)
-    risk_level = errors.clean("risk_level", risk_level, clean_risk_level)
-    statistics_consent = errors.clean("statistics_consent", statistics_consent, clean_bool)
-    survivor_values = clean_survivor(survivor, errors=errors.nested("survivor."), today=today)
-    incident_values = clean_incident(incident, errors=errors.nested("incident."), today=today,
-                                     birth_year=survivor_values.get("birth_year"), default_reported_on=opened_on)
-    if incident_values.get("reported_on") and incident_values["reported_on"] > opened_on:
-        errors.add("incident.reported_on", _("The case cannot be opened before the incident was reported."))
-    consent_values = None
+    survivor_values = _with_phone_hash(survivor)
+    incident_values = dict(incident, reported_on=incident.get("reported_on") or opened_on)
+    errors.update(_prefixed("incident.", incident_rules_check(incident_values,
+                                                              birth_year=survivor_values.get("birth_year"))))
+    if incident_values["reported_on"] > opened_on:
+        errors.setdefault("incident.reported_on", []).append(
+            _("The case cannot be opened before the incident was reported."))
     if consent is not None:
         age = Survivor(birth_year=survivor_values.get("birth_year")).age_on(today)
-        consent_values = clean_consent(consent, errors=errors.nested("consent."), age=age,
-                                       lead_agency_id=agency.pk, now=now)
-    errors.raise_if_any()
+        errors.update(_prefixed("consent.", consent_rules_check(consent, age=age, lead_agency_id=agency.pk)))
+    if errors:
+        raise ValidationError(errors)
 
     survivor_row = Survivor.objects.create(pseudonym=pseudonym_generate(), **survivor_values)
     case = Case.objects.create(
@@ -219,8 +257,8 @@ def case_open(
     events.case_opened(case=case, actor=actor, agency=agency, at=opened_at)
     _incident_create(case=case, values=incident_values, actor=actor, agency=agency, now=opened_at)
     consent_row = None
-    if consent_values is not None:
-        consent_row = _consent_create(case=case, values=consent_values, actor=actor, agency=agency, now=opened_at)
+    if consent is not None:
+        consent_row = _consent_create(case=case, values=consent, actor=actor, agency=agency, now=opened_at)
     case_permissions_sync(case=case)
     signals.case_opened.send(sender=Case, case=case, opened_at=opened_at)
 
@@ -255,23 +293,21 @@ def case_list_audit(*, user: User, case_ids: list[int]) -> None:
 
 @transaction.atomic
 def case_update(*, access: CaseAccess, actor, data: dict) -> Case:
-    """Risk level, responsible person and statistics consent. Only what changes is written."""
+    """Risk level, responsible person (a user) and statistics consent, as validated by
+    cases.serializers.CaseUpdateInputSerializer. Only what changes is written."""
     _require(access, CaseRight.CHANGE)
     agency = _acting_agency(access)
-    errors = FieldErrors()
-    data = reject_unknown(data, CASE_UPDATE_FIELDS, errors)
     # of=self: the responsible person is an outer join, which PostgreSQL cannot lock.
     case = (Case.objects.select_for_update(of=("self",)).select_related("lead_agency", "responsible")
             .get(pk=access.case.pk))
-    values: dict[str, Any] = {}
-    if "risk_level" in data:
-        values["risk_level"] = errors.clean("risk_level", data["risk_level"], clean_risk_level)
-    if "statistics_consent" in data:
-        values["statistics_consent"] = errors.clean("statistics_consent", data["statistics_consent"], clean_bool)
-    if "responsible" in data:
-        values["responsible"] = errors.clean("responsible", data["responsible"], clean_responsible,
-                                             agency=case.lead_agency)
-    errors.raise_if_any()
+    values: dict[str, Any] = {key: data[key] for key in ("risk_level", "statistics_consent", "responsible")
+                              if key in data}
+    # Only a responder or supervisor of the lead agency holds the case's rights.
+    if "responsible" in values and not Membership.objects.filter(
+        user=values["responsible"], agency=case.lead_agency, role__in=(Role.RESPONDER, Role.SUPERVISOR)
+    ).exists():
+        raise ValidationError({"responsible": [
+            _("The responsible person must be a responder or supervisor of the lead agency.")]})
 
     changes: dict[str, list] = {}
     for field, value in values.items():
@@ -300,8 +336,6 @@ def case_change_status(*, access: CaseAccess, actor, status: str, close_reason: 
     written reason, kept (encrypted) on the case until it is reopened and closed again."""
     _require(access, CaseRight.CHANGE)
     agency = _acting_agency(access)
-    if not isinstance(status, str) or status not in CaseStatus.values:
-        raise ValidationError({"status": [_("“%(value)s” is not one of the choices.") % {"value": str(status)[:50]}]})
     # The rights of the actions that lead to this status (closing and reopening need close_case).
     for right in {t.right for t in CASE_STATUS_MACHINE.transitions if status in t.targets}:
         _require(access, right)
@@ -311,10 +345,9 @@ def case_change_status(*, access: CaseAccess, actor, status: str, close_reason: 
         raise TransitionNotAllowed({"status": [_("A case cannot go from %(old)s to %(new)s.") % {
             "old": CaseStatus(old).label, "new": CaseStatus(status).label}]})
     if status == CaseStatus.CLOSED:
-        errors = FieldErrors()
-        close_reason = errors.clean("close_reason", close_reason, clean_text, max_length=TEXT_LIMITS["close_reason"],
-                                    required=True)
-        errors.raise_if_any()
+        close_reason = (close_reason or "").strip()
+        if not close_reason:
+            raise ValidationError({"close_reason": [_("This field is required.")]})
     elif close_reason not in (None, ""):
         raise ValidationError({"close_reason": [_("A reason is given only when closing the case.")]})
     now = timezone.now()
@@ -338,17 +371,15 @@ def case_change_status(*, access: CaseAccess, actor, status: str, close_reason: 
 
 @transaction.atomic(durable=True)
 def survivor_update(*, access: CaseAccess, actor, data: dict) -> Survivor:
-    """Change survivor fields. Identity fields need the identity category and contact fields the
-    contact category: nobody overwrites what they may not read."""
+    """Change survivor fields (the validated values of cases.serializers.SurvivorInputSerializer with
+    partial=True). Identity fields need the identity category and contact fields the contact
+    category: nobody overwrites what they may not read."""
     _require(access, CaseRight.CHANGE)
     agency = _acting_agency(access)
-    if isinstance(data, dict):
-        for category in _survivor_categories(data):
-            if not access.writes(category):
-                raise PermissionDenied
-    today = timezone.localdate()
-    errors = FieldErrors()
-    values = clean_survivor(data, errors=errors, today=today, partial=True)
+    for category in _survivor_categories(data):
+        if not access.writes(category):
+            raise PermissionDenied
+    values = _with_phone_hash(data)
     # With its data key: the changed fields are sealed with it (no query more).
     survivor = Survivor.objects.select_for_update(of=("self",)).select_related("data_key").get(
         pk=access.case.survivor_id)
@@ -357,8 +388,7 @@ def survivor_update(*, access: CaseAccess, actor, data: dict) -> Survivor:
         first = Incident.objects.filter(case_id=access.case.pk, occurred_on__isnull=False).order_by(
             "occurred_on").values_list("occurred_on", flat=True).first()
         if first and first.year < birth_year:
-            errors.add("birth_year", _("An incident of this case happened before that year."))
-    errors.raise_if_any()
+            raise ValidationError({"birth_year": [_("An incident of this case happened before that year.")]})
 
     changed = [field for field, value in values.items() if getattr(survivor, field) != value]
     if not changed:
@@ -386,15 +416,15 @@ def survivor_update(*, access: CaseAccess, actor, data: dict) -> Survivor:
 
 @transaction.atomic(durable=True)
 def incident_record(*, access: CaseAccess, actor, data: dict) -> Incident:
-    """Another incident of the same survivor, classified by the GBVIMS questions in data["answers"]."""
+    """Another incident of the same survivor: the validated values of
+    cases.serializers.IncidentInputSerializer, classified there by the GBVIMS questions."""
     _require(access, CaseRight.CHANGE)
     agency = _acting_agency(access)
-    errors = FieldErrors()
-    values = clean_incident(data, errors=errors, today=timezone.localdate(),
-                            birth_year=access.case.survivor.birth_year)
-    errors.raise_if_any()
+    errors = incident_rules_check(data, birth_year=access.case.survivor.birth_year)
+    if errors:
+        raise ValidationError(errors)
     now = timezone.now()
-    incident = _incident_create(case=access.case, values=values, actor=actor, agency=agency, now=now)
+    incident = _incident_create(case=access.case, values=data, actor=actor, agency=agency, now=now)
     _touch(access.case, now)
     audit_record(actor=actor, action=AuditAction.CREATE, case_id=access.case.pk, agency_id=agency.pk,
                  target=f"incident:{incident.pk}", details={"gbv_type": incident.gbv_type})
@@ -405,17 +435,17 @@ def incident_record(*, access: CaseAccess, actor, data: dict) -> Incident:
 
 @transaction.atomic
 def action_log(*, access: CaseAccess, actor, data: dict) -> Action:
-    """Record what a responder did. The category defaults by type; nobody writes into a category
-    they cannot read."""
+    """Record what a responder did (the validated values of cases.serializers.ActionLogInputSerializer).
+    The category defaults by type and the time to now; nobody writes into a category they cannot read."""
     _require(access, CaseRight.LOG_ACTION)
     agency = _acting_agency(access)
     now = timezone.now()
-    errors = FieldErrors()
-    values = clean_action(data, errors=errors, now=now)
-    if values.get("category") and not errors.has("category") and not access.writes(values["category"]):
-        errors.add("category", _("Your agency cannot see this data category, so it cannot log in it."))
-    errors.raise_if_any()
-    action = Action.objects.create(case=access.case, actor=actor, agency=agency, created_at=now, **values)
+    category = data.get("category") or ACTION_DEFAULT_CATEGORY.get(data["type"], GENERAL)
+    if not access.writes(category):
+        raise ValidationError({"category": [_("Your agency cannot see this data category, so it cannot log in it.")]})
+    action = Action.objects.create(case=access.case, actor=actor, agency=agency, created_at=now, type=data["type"],
+                                   category=category, occurred_at=data.get("occurred_at") or now,
+                                   text=data.get("text", ""))
     events.action_logged(action=action)
     _touch(access.case, now)
     signals.action_logged.send(sender=Case, case=access.case, action=action)
@@ -430,16 +460,18 @@ def action_log(*, access: CaseAccess, actor, data: dict) -> Action:
 
 @transaction.atomic
 def consent_record(*, access: CaseAccess, actor, data: dict) -> Consent:
-    """Record the survivor's decision about sharing with an agency or a sector, and apply it."""
+    """Record the survivor's decision about sharing with an agency or a sector (the validated values of
+    cases.serializers.ConsentInputSerializer), and apply it."""
     _require(access, CaseRight.MANAGE_SHARING)
     agency = _acting_agency(access)
     # Consent changes of one case take turns, so the refusal check below sees every record in force.
     case = Case.objects.select_for_update(of=("self",)).select_related("survivor").get(pk=access.case.pk)
     now = timezone.now()
-    errors = FieldErrors()
-    values = clean_consent(data, errors=errors, age=case.survivor.age_on(timezone.localdate(now)),
-                           lead_agency_id=case.lead_agency_id, now=now)
-    errors.raise_if_any()
+    values = data
+    errors = consent_rules_check(values, age=case.survivor.age_on(timezone.localdate(now)),
+                                 lead_agency_id=case.lead_agency_id)
+    if errors:
+        raise ValidationError(errors)
     conflicts = _consent_conflicts(case=case, values=values, now=now)
     if conflicts:
         raise ValidationError({"granted_categories": [
@@ -453,59 +485,36 @@ def consent_record(*, access: CaseAccess, actor, data: dict) -> Consent:
     return consent
 
 
-CONSENT_MANY_LIMIT = 20
-
-
 @transaction.atomic(durable=True)
 def consent_record_many(*, access: CaseAccess, actor, recipients: list, data: dict) -> list[Consent]:
     """One decision of the survivor for several recipients at once, as in the referral form: the
-    same categories shared and refused, purpose and giver for each agency (`{"receiving_agency": id}`)
-    and each whole sector (`{"receiving_sector": code}`) chosen. The consent model keeps one
-    recipient per record, so this records one consent per recipient, all or none, with the same
-    checks as consent_record (child rules, refusals in force). No emergency override here: that is
-    the handoff's own, with its reason."""
+    same categories shared and refused, purpose and giver (`data`, validated by
+    cases.serializers.ConsentManyInputSerializer) for each agency and each whole sector (a sector
+    code) in `recipients`. The consent model keeps one recipient per record, so this records one
+    consent per recipient, all or none, with the same checks as consent_record (child rules,
+    refusals in force). No emergency override here: that is the handoff's own, with its reason."""
     _require(access, CaseRight.MANAGE_SHARING)
     agency = _acting_agency(access)
     case = Case.objects.select_for_update(of=("self",)).select_related("survivor").get(pk=access.case.pk)
     now = timezone.now()
-    errors = FieldErrors()
-    if not isinstance(data, dict):
-        raise ValidationError({"non_field_errors": [_("Send an object.")]})
-    if any(key in data for key in ("receiving_agency", "receiving_sector", "emergency_override", "override_reason")):
-        raise ValidationError({"recipients": [_("Name the recipients in the list of recipients.")]})
-    if not isinstance(recipients, list) or not recipients:
-        raise ValidationError({"recipients": [_("Choose at least one agency or sector.")]})
-    if len(recipients) > CONSENT_MANY_LIMIT:
-        raise ValidationError({"recipients": [
-            _("Choose at most %(n)d recipients at once.") % {"n": CONSENT_MANY_LIMIT}]})
     age = case.survivor.age_on(timezone.localdate(now))
-    all_values, seen = [], set()
-    for recipient in recipients:
-        if not isinstance(recipient, dict) or set(recipient) - {"receiving_agency", "receiving_sector"}:
-            raise ValidationError({"recipients": [_("Each recipient is an agency or a sector.")]})
-        one = FieldErrors()
-        values = clean_consent({**data, **recipient}, errors=one, age=age, lead_agency_id=case.lead_agency_id,
-                               now=now)
-        for key, messages in one.messages.items():
-            target = "recipients" if key in ("receiving_agency", "receiving_sector") else key
-            for message in messages:
-                if message not in errors.messages.get(target, []):
-                    errors.add(target, message)
-        if one.messages:
-            continue
-        key = (values["receiving_agency"].pk if values["receiving_agency"] else None, values["receiving_sector"])
-        if key in seen:
-            continue
-        seen.add(key)
+    errors: dict[str, list[str]] = {}
+    all_values = []
+    for recipient in dict.fromkeys(recipients):
+        values = {**data, "receiving_agency": recipient if isinstance(recipient, Agency) else None,
+                  "receiving_sector": "" if isinstance(recipient, Agency) else recipient}
+        for key, messages in consent_rules_check(values, age=age, lead_agency_id=case.lead_agency_id).items():
+            target = "recipients" if key == "receiving_agency" else key
+            errors.setdefault(target, []).extend(m for m in messages if m not in errors.get(target, []))
         conflicts = _consent_conflicts(case=case, values=values, now=now)
         if conflicts:
-            name = values["receiving_agency"].name if values["receiving_agency"] else str(
-                Sector(values["receiving_sector"]).label)
-            errors.add("granted_categories", _(
+            name = recipient.name if isinstance(recipient, Agency) else str(Sector(recipient).label)
+            errors.setdefault("granted_categories", []).append(_(
                 "The survivor refused to share %(categories)s with %(recipient)s; withdraw that refusal first.")
                 % {"categories": ", ".join(str(DataCategory(c).label) for c in conflicts), "recipient": name})
         all_values.append(values)
-    errors.raise_if_any()
+    if errors:
+        raise ValidationError(errors)
     consents = [_consent_create(case=case, values=values, actor=actor, agency=agency, now=now) for values in all_values]
     case_permissions_sync(case=case)
     _touch(case, now)
@@ -526,14 +535,11 @@ def consent_withdraw(*, access: CaseAccess, actor, consent_id: int, reason: str)
     consent = Consent.objects.select_for_update().filter(case=case, pk=consent_id).first()
     if consent is None:
         raise NotFound
-    errors = FieldErrors()
-    reason = errors.clean("reason", reason, clean_text, max_length=TEXT_LIMITS["withdrawal_reason"])
     now = timezone.now()
     if consent.withdrawn_at is not None:
-        errors.add("consent_id", _("This consent was already withdrawn."))
-    elif not consent.is_in_force(now):
-        errors.add("consent_id", _("This consent has already expired."))
-    errors.raise_if_any()
+        raise ValidationError({"consent_id": [_("This consent was already withdrawn.")]})
+    if not consent.is_in_force(now):
+        raise ValidationError({"consent_id": [_("This consent has already expired.")]})
     consent.withdrawn_at, consent.withdrawn_by, consent.withdrawal_reason = now, actor, reason
     consent.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
     case_permissions_sync(case=case)
@@ -548,14 +554,10 @@ def consent_withdraw(*, access: CaseAccess, actor, consent_id: int, reason: str)
 
 
 def survivor_find_by_phone(*, user: User, phone: str) -> list[Case]:
-    """Cases whose survivor has this phone number (however it is written), among those the user
+    """Cases whose survivor has this phone number (however it is written; checked by
+    cases.serializers.PhoneSearchInputSerializer), among those the user
     sees with the contact category: finding a case by number reveals contact data. The search
     itself is audited, without the number."""
-    errors = FieldErrors()
-    phone = errors.clean("phone", phone, clean_phone)
-    if not errors.has("phone") and not phone:
-        errors.add("phone", _("This field is required."))
-    errors.raise_if_any()
     candidates = case_list_visible_to(user=user).filter(survivor__phone_hash=phone_search_hash(phone))
     found = []
     for case in candidates:

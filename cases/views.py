@@ -235,7 +235,7 @@ def consent_withdraw_page(request, case_id: int, consent_id: int):
     if request.method == "POST" and form.is_valid():
         try:
             consent_withdraw(access=access, actor=request.user, consent_id=consent.pk,
-                             reason=form.cleaned_data["reason"])
+                             reason=form.service_reason())
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:

@@ -214,6 +214,15 @@ class DateTimeField(serializers.DateTimeField):
         return result
 
 
+class BooleanField(serializers.BooleanField):
+    """true or false only, as the schema says: DRF's BooleanField would also take "yes", "on" and 1."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class TextField(serializers.CharField):
     """Text only: DRF's CharField would turn 5 into "5"."""
 
@@ -221,3 +230,13 @@ class TextField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+def input_validate(serializer_class: type[serializers.Serializer], data, *, partial: bool = False, **context) -> dict:
+    """The operation's input checked by its serializer, for callers that are not API views (the pages,
+    commands): its validated data, or a Django ValidationError with the API's dotted field paths, which
+    a page shows on its form (cases.forms.ServiceErrorsMixin) and the API answers as a 400."""
+    serializer = serializer_class(data=data, context=context, partial=partial)
+    if not serializer.is_valid():
+        raise DjangoValidationError(flatten_errors(serializer.errors))
+    return dict(serializer.validated_data)

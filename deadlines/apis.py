@@ -2,6 +2,8 @@
 one done. Access as the case API: 404 for a case you do not see, 403 without the right."""
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -9,6 +11,7 @@ from rest_framework.response import Response
 from cases.selectors import case_get_for_user
 from cases.serializers import AgencyRefSerializer, UserRefSerializer
 from config.api import ApiView, DateTimeField, StrictInputSerializer, responses
+from deadlines.services import MAX_AHEAD
 from notifications.models import Deadline
 from permissions.categories import CaseRight
 
@@ -67,10 +70,19 @@ class CaseDeadlineListApi(ApiView):
 class CaseDeadlineSetApi(ApiView):
     class InputSerializer(StrictInputSerializer):
         kind = serializers.ChoiceField(choices=[(k.value, k.label) for k in RESPONDER_KINDS])
-        due_at = DateTimeField(help_text="In the future, within a year.")
+        due_at = DateTimeField(help_text="In the future, within a year.", error_messages={
+            "required": _lazy("Give the date and time it is due."), "null": _lazy("Give the date and time it is due.")})
 
         class Meta:
             ref_name = "CaseDeadlineInput"
+
+        def validate_due_at(self, value):
+            now = timezone.now()
+            if value <= now:
+                raise serializers.ValidationError(_("The time must be in the future."))
+            if value > now + MAX_AHEAD:
+                raise serializers.ValidationError(_("Choose a time within the next year."))
+            return value
 
     @extend_schema(
         operation_id="cases_deadlines_set",

@@ -4,7 +4,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cases.forms import ServiceErrorsMixin
+from config.api import input_validate
 from notifications.models import Deadline
+
+from .apis import CaseDeadlineSetApi
 
 
 class CaseDeadlineForm(ServiceErrorsMixin, forms.Form):
@@ -19,5 +22,5 @@ class CaseDeadlineForm(ServiceErrorsMixin, forms.Form):
     )
 
     def service_data(self) -> dict:
-        return dict(self.cleaned_data)
+        return input_validate(CaseDeadlineSetApi.InputSerializer, self.cleaned_data)
 

@@ -31,14 +31,12 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from agencies.models import Agency
 from audit.models import AuditAction
 from audit.services import audit_record
 from cases import events
 from cases.events import CHILD_SERIOUS_RISK, CHILD_SUPPORT_PLAN, DeadlineClosure
-from cases.inputs import FieldErrors, clean_choice, clean_datetime, reject_unknown
 from cases.models import Action, ActionType, Case, RiskLevel
 from cases.selectors import CaseAccess
 from config.exceptions import NotFound
@@ -62,7 +60,6 @@ LEGAL_LIMIT_DONE_BY = {
 RESPONDER_KINDS = (Deadline.Kind.FOLLOW_UP, Deadline.Kind.ACTION_PLAN)
 
 
-DEADLINE_FIELDS = ("kind", "due_at")
 
 
 # A follow-up further away than this is a plan for next year, not a deadline to watch.
@@ -147,38 +144,17 @@ def case_deadlines_after_close(*, case: Case, actor=None, agency: Agency | None 
     )
 
 
-def _clean_deadline(data, *, now: datetime.datetime) -> dict:
-    errors = FieldErrors()
-    data = reject_unknown(data, DEADLINE_FIELDS, errors)
-    values = {
-        "kind": errors.clean("kind", data.get("kind"), clean_choice, choices=RESPONDER_KINDS),
-        "due_at": None,
-    }
-    if data.get("due_at") in (None, ""):
-        errors.add("due_at", _("Give the date and time it is due."))
-    else:
-        due_at = errors.clean("due_at", data.get("due_at"), clean_datetime)
-        if due_at is not None and due_at <= now:
-            errors.add("due_at", _("The time must be in the future."))
-        elif due_at is not None and due_at > now + MAX_AHEAD:
-            errors.add("due_at", _("Choose a time within the next year."))
-        else:
-            values["due_at"] = due_at
-    errors.raise_if_any()
-    return values
-
-
 @transaction.atomic(durable=True)
 def case_deadline_set(*, access: CaseAccess, actor, data: dict) -> Deadline:
     """A responder sets a follow-up or an action plan on a case they work on. It is theirs and their
     agency's: the reminder goes to them, overdue to their agency's supervisors, and the escalation
     to the lead agency's supervisors when another agency set it (to the province's coordinators
-    otherwise)."""
+    otherwise). `data` is validated by deadlines.apis.CaseDeadlineSetApi.InputSerializer."""
     if not access.can(CaseRight.LOG_ACTION):
         raise PermissionDenied
     access.acting_agency()
     now = timezone.now()
-    values = _clean_deadline(data, now=now)
+    values = data
     case = access.case
     escalate = case.lead_agency if case.lead_agency_id != access.agency.pk else None
     deadline = deadline_create(

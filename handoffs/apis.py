@@ -7,15 +7,16 @@ with messages by field). Writes go through handoffs.services.
 
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from cases.inputs import TEXT_LIMITS
+from agencies.models import Agency
 from cases.models import HandoffKind, HandoffService, HandoffStatus, Urgency
 from cases.selectors import case_get_for_user
-from cases.serializers import AgencyRefSerializer, UserRefSerializer
-from config.api import ApiView, CursorPage, StrictInputSerializer, TextField, responses
+from cases.serializers import TEXT_LIMITS, AgencyRefSerializer, UserRefSerializer, chosen, in_vocabulary_order
+from config.api import ApiView, BooleanField, CursorPage, StrictInputSerializer, TextField, responses
 from permissions.categories import CaseRight, DataCategory
 
 from .selectors import (
@@ -178,14 +179,32 @@ class HandoffSendApi(ApiView):
             child=serializers.ChoiceField(choices=DataCategory.choices), required=False, max_length=len(DataCategory),
             help_text="Within the consent in force for the agency, unless emergency_override.",
         )
-        message = TextField(max_length=MESSAGE_LIMIT, allow_blank=True, required=False)
-        emergency_override = serializers.BooleanField(required=False, default=False)
-        override_reason = TextField(max_length=TEXT_LIMITS["override_reason"], allow_blank=True, required=False)
+        message = TextField(max_length=MESSAGE_LIMIT, allow_blank=True, required=False, default="")
+        emergency_override = BooleanField(required=False, default=False)
+        override_reason = TextField(max_length=TEXT_LIMITS["override_reason"], allow_blank=True, required=False,
+                                    default="")
         forwarded_from = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True,
                                                   help_text="A declined handoff of this case that this one sends on.")
 
         class Meta:
             ref_name = "HandoffSendInput"
+
+        def validate_to_agency(self, value):
+            return chosen(Agency.objects.filter(active=True), value)
+
+        def validate_services(self, value):
+            if not value:
+                raise serializers.ValidationError(_("Choose at least one service."))
+            return in_vocabulary_order(value, HandoffService.values)
+
+        def validate_categories(self, value):
+            return in_vocabulary_order(value, DataCategory.values)
+
+        def validate(self, attrs):
+            if attrs["emergency_override"] and not attrs["override_reason"]:
+                raise serializers.ValidationError({"override_reason": [_("This field is required.")]})
+            attrs.setdefault("categories", [])
+            return attrs
 
     @extend_schema(
         operation_id="handoffs_send",

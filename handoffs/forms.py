@@ -7,8 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Sector
 from cases.forms import ServiceErrorsMixin, _consent_fields
-from cases.inputs import TEXT_LIMITS
 from cases.models import HandoffKind, HandoffService, HandoffStatus, Urgency
+from cases.serializers import TEXT_LIMITS, ConsentManyInputSerializer
+from config.api import input_validate
+from handoffs.apis import HandoffSendApi
 from permissions.categories import DataCategory
 
 from .services import MESSAGE_LIMIT, REASON_LIMIT
@@ -112,7 +114,7 @@ class HandoffSendForm(ServiceErrorsMixin, forms.Form):
         }
         if data.get("forwarded_from"):
             values["forwarded_from"] = data["forwarded_from"]
-        return values
+        return input_validate(HandoffSendApi.InputSerializer, values)
 
 
 class HandoffConsentForm(ServiceErrorsMixin, forms.Form):
@@ -151,8 +153,10 @@ class HandoffConsentForm(ServiceErrorsMixin, forms.Form):
             recipients.append({"receiving_agency": int(code)} if kind == "agency" else {"receiving_sector": code})
         return recipients
 
-    def service_data(self) -> dict:
-        return {name: self.cleaned_data.get(name) for name in self.FIELDS}
+    def service_arguments(self) -> dict:
+        """consent_record_many's recipients and data, checked by ConsentManyInputSerializer."""
+        return input_validate(ConsentManyInputSerializer, {
+            "recipients": self.service_recipients(), **{name: self.cleaned_data.get(name) for name in self.FIELDS}})
 
 
 class ReasonForm(ServiceErrorsMixin, forms.Form):

@@ -8,7 +8,7 @@ accepting; the case's data only after.
 
 
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,16 +18,6 @@ from agencies.models import Agency, Membership
 from audit.models import AuditAction
 from audit.services import audit_record
 from cases import events
-from cases.inputs import (
-    TEXT_LIMITS,
-    FieldErrors,
-    clean_bool,
-    clean_categories,
-    clean_choice,
-    clean_instance,
-    clean_text,
-    reject_unknown,
-)
 from cases.models import (
     HANDOFF_MACHINE,
     HANDOFF_OPEN_STATUSES,
@@ -35,7 +25,6 @@ from cases.models import (
     Consent,
     Handoff,
     HandoffKind,
-    HandoffService,
     HandoffStatus,
     Urgency,
 )
@@ -54,10 +43,6 @@ from permissions.categories import CaseRight, DataCategory
 from permissions.policy import CASE_ROLES
 
 from .selectors import HandoffAccess, consented_categories, handoff_get_for_user, handoff_path
-
-HANDOFF_FIELDS = ("kind", "to_agency", "services", "urgency", "categories", "message", "emergency_override",
-                  "override_reason", "forwarded_from")
-
 
 MESSAGE_LIMIT = 2000
 
@@ -86,64 +71,42 @@ def _notify(handoff: Handoff, *, kind: str, agency_id: int, stage: str) -> None:
     )
 
 
-def _clean_send(data, *, case: Case, from_agency: Agency, errors: FieldErrors) -> dict:
-    data = reject_unknown(data, HANDOFF_FIELDS, errors)
-    values = {
-        "kind": errors.clean("kind", data.get("kind"), clean_choice, choices=HandoffKind.values),
-        "urgency": errors.clean("urgency", data.get("urgency"), clean_choice, choices=Urgency.values),
-        "services": errors.clean("services", data.get("services"), clean_categories, allowed=HandoffService.values),
-        "categories": errors.clean("categories", data.get("categories"), clean_categories,
-                                   allowed=DataCategory.values),
-        "message": errors.clean("message", data.get("message"), clean_text, max_length=MESSAGE_LIMIT),
-    }
-    if values["services"] == []:
-        errors.add("services", _("Choose at least one service."))
-    override = errors.clean("emergency_override", data.get("emergency_override", False), clean_bool)
-    values["emergency_override"] = bool(override)
-    values["override_reason"] = errors.clean("override_reason", data.get("override_reason"), clean_text,
-                                             max_length=TEXT_LIMITS["override_reason"], required=bool(override))
-    to_agency = data.get("to_agency")
-    if to_agency in (None, ""):
-        errors.add("to_agency", _("Choose the receiving agency."))
-    else:
-        to_agency = errors.clean("to_agency", to_agency, clean_instance, model=Agency,
-                                 queryset=Agency.objects.filter(active=True))
-        if to_agency is not None and to_agency.pk == from_agency.pk:
-            errors.add("to_agency", _("A case cannot be handed to the agency that sends it."))
-            to_agency = None
-    values["to_agency"] = to_agency
-    forwarded = data.get("forwarded_from")
+def _send_rules_check(values: dict, *, case: Case, from_agency: Agency) -> dict[str, list[str]]:
+    """The domain's rules for a handoff (its input validated by handoffs.apis.HandoffSendApi's
+    InputSerializer): messages by field, none when it may be sent. Resolves `forwarded_from` (an id)
+    to a declined handoff of this case in `values`."""
+    errors: dict[str, list[str]] = {}
+    to_agency = values["to_agency"]
+    if to_agency.pk == from_agency.pk:
+        return {"to_agency": [_("A case cannot be handed to the agency that sends it.")]}
+    forwarded = values.get("forwarded_from")
     values["forwarded_from"] = None
-    if forwarded not in (None, ""):
-        previous = errors.clean("forwarded_from", forwarded, clean_instance, model=Handoff,
-                                queryset=Handoff.objects.filter(case=case,
-                                                                status__in=HANDOFF_MACHINE["send_on"].sources))
-        values["forwarded_from"] = previous
-    if to_agency is not None and values["categories"] is not None:
-        shareable, refused = consented_categories(case=case, agency=to_agency)
-        wanted = set(values["categories"])
-        if wanted & refused:
-            errors.add("categories", _("The survivor refused to share these with this agency: %(c)s.")
-                       % {"c": ", ".join(str(DataCategory(c).label) for c in sorted(wanted & refused))})
-        elif not values["emergency_override"]:
-            beyond = wanted - shareable
-            if beyond:
-                errors.add("categories", _("No consent in force covers: %(c)s. Record consent first, or use an "
-                                           "emergency override with a reason.")
-                           % {"c": ", ".join(str(DataCategory(c).label) for c in sorted(beyond))})
-            elif not shareable and not Consent.objects.in_force().filter(case=case).covering(to_agency).exists():
-                errors.add("to_agency", _("The survivor has not agreed to involve this agency. Record consent "
-                                          "first, or use an emergency override with a reason."))
-        open_to_same = Handoff.objects.filter(
-            case=case, to_agency=to_agency, status__in=HANDOFF_OPEN_STATUSES
-        ).exists()
-        if open_to_same:
-            errors.add("to_agency", _("This agency already has an open handoff of this case."))
+    if forwarded is not None:
+        values["forwarded_from"] = Handoff.objects.filter(
+            case=case, status__in=HANDOFF_MACHINE["send_on"].sources, pk=getattr(forwarded, "pk", forwarded)).first()
+        if values["forwarded_from"] is None:
+            errors["forwarded_from"] = [_("Choose one from the list.")]
+    shareable, refused = consented_categories(case=case, agency=to_agency)
+    wanted = set(values.get("categories") or [])
+    if wanted & refused:
+        errors["categories"] = [_("The survivor refused to share these with this agency: %(c)s.")
+                                % {"c": ", ".join(str(DataCategory(c).label) for c in sorted(wanted & refused))}]
+    elif not values.get("emergency_override"):
+        beyond = wanted - shareable
+        if beyond:
+            errors["categories"] = [_("No consent in force covers: %(c)s. Record consent first, or use an "
+                                      "emergency override with a reason.")
+                                    % {"c": ", ".join(str(DataCategory(c).label) for c in sorted(beyond))}]
+        elif not shareable and not Consent.objects.in_force().filter(case=case).covering(to_agency).exists():
+            errors["to_agency"] = [_("The survivor has not agreed to involve this agency. Record consent "
+                                     "first, or use an emergency override with a reason.")]
+    if Handoff.objects.filter(case=case, to_agency=to_agency, status__in=HANDOFF_OPEN_STATUSES).exists():
+        errors.setdefault("to_agency", []).append(_("This agency already has an open handoff of this case."))
     if values["kind"] == HandoffKind.TRANSFER and Handoff.objects.filter(
         case=case, kind=HandoffKind.TRANSFER, status=HandoffStatus.SENT
     ).exists():
-        errors.add("kind", _("A transfer of this case is already waiting for an answer."))
-    return values
+        errors["kind"] = [_("A transfer of this case is already waiting for an answer.")]
+    return errors
 
 
 def _violates(exc: IntegrityError, constraint) -> bool:
@@ -159,7 +122,7 @@ def _violates(exc: IntegrityError, constraint) -> bool:
 
 def _create_unique(**fields) -> Handoff:
     """The handoff row; a concurrent send that won the race (the database's partial unique
-    constraints) is refused as the checks of _clean_send would have refused it."""
+    constraints) is refused as the checks of _send_rules_check would have refused it."""
     try:
         with transaction.atomic():
             return Handoff.objects.create(**fields)
@@ -174,14 +137,16 @@ def _create_unique(**fields) -> Handoff:
 
 @transaction.atomic
 def handoff_send(*, access: CaseAccess, actor, data: dict) -> Handoff:
-    """Refer or transfer the case to another agency. Needs manage_sharing (the lead agency)."""
+    """Refer or transfer the case to another agency (`data` validated by handoffs.apis.HandoffSendApi's
+    InputSerializer). Needs manage_sharing (the lead agency)."""
     if not access.can(CaseRight.MANAGE_SHARING):
         raise PermissionDenied
     access.acting_agency()
     case = Case.objects.select_for_update().get(pk=access.case.pk)
-    errors = FieldErrors()
-    values = _clean_send(data, case=case, from_agency=access.agency, errors=errors)
-    errors.raise_if_any()
+    values = {"message": "", "emergency_override": False, "override_reason": "", "categories": [], **data}
+    errors = _send_rules_check(values, case=case, from_agency=access.agency)
+    if errors:
+        raise ValidationError(errors)
     now = timezone.now()
     handoff = _create_unique(case=case, from_agency=access.agency, sent_by=actor, sent_at=now, due_at=now, **values)
     deadline = deadline_create(
@@ -262,16 +227,18 @@ def handoff_accept(*, user: User, handoff_id: int) -> Handoff:
     return handoff
 
 
-def _reason(value, key: str) -> str:
-    errors = FieldErrors()
-    reason = errors.clean(key, value, clean_text, max_length=REASON_LIMIT, required=True)
-    errors.raise_if_any()
-    return reason
+def _required(value: str, key: str) -> str:
+    """A decline, a withdrawal and a completion say why or what, in words (the length is the edge's:
+    handoffs.apis, handoffs.forms)."""
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({key: [_("This field is required.")]})
+    return value
 
 
 @transaction.atomic
 def handoff_decline(*, user: User, handoff_id: int, reason: str) -> Handoff:
-    reason = _reason(reason, "reason")
+    reason = _required(reason, "reason")
     access = _transition(user=user, handoff_id=handoff_id, action=DECLINE)
     handoff, now = access.handoff, timezone.now()
     handoff.status, handoff.responded_at, handoff.responded_by = HandoffStatus.DECLINED, now, user
@@ -292,7 +259,7 @@ def handoff_decline(*, user: User, handoff_id: int, reason: str) -> Handoff:
 def handoff_withdraw(*, user: User, handoff_id: int, reason: str) -> Handoff:
     """The sender takes a handoff back: a referral while sent or accepted (access is revoked), a
     transfer only before it is accepted (after that the sender no longer leads the case)."""
-    reason = _reason(reason, "reason")
+    reason = _required(reason, "reason")
     access = _transition(user=user, handoff_id=handoff_id, action=WITHDRAW)
     handoff, now = access.handoff, timezone.now()
     was_accepted = handoff.status == HandoffStatus.ACCEPTED
@@ -314,9 +281,7 @@ def handoff_withdraw(*, user: User, handoff_id: int, reason: str) -> Handoff:
 @transaction.atomic(durable=True)
 def handoff_complete(*, user: User, handoff_id: int, outcome: str) -> Handoff:
     """The receiver records what it did; its access is reduced to the case facts."""
-    errors = FieldErrors()
-    outcome = errors.clean("outcome", outcome, clean_text, max_length=MESSAGE_LIMIT, required=True)
-    errors.raise_if_any()
+    outcome = _required(outcome, "outcome")
     access = _transition(user=user, handoff_id=handoff_id, action=COMPLETE)
     handoff, now = access.handoff, timezone.now()
     handoff.status, handoff.completed_at, handoff.outcome, handoff.closed_by = (

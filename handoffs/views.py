@@ -250,8 +250,7 @@ def handoff_send_page(request, case_id: int):
         if consent_form.is_valid():
             try:
                 consents = consent_record_many(access=access, actor=request.user,
-                                               recipients=consent_form.service_recipients(),
-                                               data=consent_form.service_data())
+                                               **consent_form.service_arguments())
             except ValidationError as exc:
                 consent_form.add_service_errors(exc)
             else:

@@ -29,7 +29,6 @@ from django.utils.translation import gettext as _
 from agencies.models import Membership, Role
 from audit.models import AuditAction
 from audit.services import audit_record
-from cases.inputs import FieldErrors, clean_categories, clean_text
 from cases.models import BreakGlassUse, Case
 from cases.selectors import case_get_for_user
 from cases.sharing import break_glass_refused, case_permissions_sync
@@ -77,30 +76,15 @@ def break_glass_supervisors(*, lead_agency_id: int, user) -> list[int]:
     )
 
 
-def _clean(*, case_number, reason, categories) -> tuple[Case | None, str, list[str]]:
-    errors = FieldErrors()
-    number = errors.clean("case_number", case_number, clean_text, max_length=CASE_NUMBER_MAX_LENGTH, required=True)
-    reason = errors.clean("reason", reason, clean_text, max_length=REASON_MAX_LENGTH, required=True)
-    minimum = settings.BREAK_GLASS_REASON_MIN_LENGTH
-    if reason is not None and len(reason) < minimum:
-        errors.add("reason", _("Explain why in at least %(min)d characters: supervisors review every use.")
-                   % {"min": minimum})
-    categories = errors.clean("categories", categories, clean_categories, allowed=DataCategory.values)
-    case = None
-    if number:
-        case = Case.objects.select_related("lead_agency").filter(number__iexact=number).first()
-        if case is None:
-            errors.add("case_number", _("No case has this number."))
-    errors.raise_if_any()
-    return case, reason, categories
-
-
-def break_glass_open(*, user, case_number: str, reason: str, categories) -> BreakGlassUse:
-    """Open the case for `user` for BREAK_GLASS_HOURS with the chosen categories. PermissionDenied
-    without the right; ValidationError for bad input or a case the user can already open."""
+def break_glass_open(*, user, case_number: str, reason: str, categories: list[str]) -> BreakGlassUse:
+    """Open the case for `user` for BREAK_GLASS_HOURS with the chosen categories (the input validated by
+    supervision.serializers.BreakGlassInputSerializer). PermissionDenied without the right;
+    ValidationError for an unknown case number or a case the user can already open."""
     if not break_glass_allowed(user=user):
         raise PermissionDenied
-    case, reason, categories = _clean(case_number=case_number, reason=reason, categories=categories)
+    case = Case.objects.select_related("lead_agency").filter(number__iexact=case_number).first()
+    if case is None:
+        raise ValidationError({"case_number": [_("No case has this number.")]})
     try:
         case_get_for_user(user=user, case_id=case.pk)
     except NotFound:

@@ -14,9 +14,8 @@ from config.api import ApiView, DateTimeField, StrictInputSerializer, responses
 from permissions.categories import CaseRight
 
 from .models import REQUEST_MACHINE, RefusalGround, Requester, RequestKind, RequestStatus
+from .serializers import ReasonInputSerializer, RequestDecisionInputSerializer, RequestRecordInputSerializer
 from .services import (
-    DECISIONS,
-    TEXT_MAX,
     PackageGone,
     access_package_download,
     lead_member_require,
@@ -110,14 +109,7 @@ class CaseRequestListApi(PrivacyApiView):
 
 
 class CaseRequestRecordApi(PrivacyApiView):
-    class InputSerializer(StrictInputSerializer):
-        kind = serializers.ChoiceField(choices=RequestKind.choices)
-        requester = serializers.ChoiceField(choices=Requester.choices)
-        details = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True)
-        received_at = DateTimeField(required=False, help_text="Default now; at most 15 days back.")
-
-        class Meta:
-            ref_name = "DataSubjectRequestInput"
+    InputSerializer = RequestRecordInputSerializer
 
     @extend_schema(operation_id="privacy_case_requests_record", summary="Record a data-subject request",
                    description="A responder or supervisor of the lead agency. Starts the legal deadlines "
@@ -157,14 +149,7 @@ class RequestAcknowledgeApi(PrivacyApiView):
 
 
 class RequestDecideApi(PrivacyApiView):
-    class InputSerializer(StrictInputSerializer):
-        decision = serializers.ChoiceField(choices=[(d, d) for d in DECISIONS])
-        refusal_ground = serializers.ChoiceField(choices=RefusalGround.choices, required=False, allow_blank=True)
-        outcome = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True,
-                                        help_text="What was done, or why it is refused (what she is told).")
-
-        class Meta:
-            ref_name = "DataSubjectRequestDecisionInput"
+    InputSerializer = RequestDecisionInputSerializer
 
     @extend_schema(operation_id="privacy_requests_decide", summary="Decide a request",
                    description="The lead agency's supervisors. Access: a worker builds the package. Erasure: the "
@@ -208,13 +193,6 @@ class LegalHoldSerializer(serializers.Serializer):
 
     class Meta:
         ref_name = "LegalHold"
-
-
-class ReasonInputSerializer(StrictInputSerializer):
-    reason = serializers.CharField(max_length=TEXT_MAX)
-
-    class Meta:
-        ref_name = "LegalHoldReasonInput"
 
 
 class CaseHoldListApi(PrivacyApiView):

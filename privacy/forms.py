@@ -4,8 +4,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cases.forms import ServiceErrorsMixin
+from config.api import input_validate
 
 from .models import RefusalGround, Requester, RequestKind
+from .serializers import ReasonInputSerializer, RequestDecisionInputSerializer, RequestRecordInputSerializer
 from .services import TEXT_MAX
 
 
@@ -16,7 +18,8 @@ class RequestRecordForm(ServiceErrorsMixin, forms.Form):
                               widget=forms.Textarea(attrs={"rows": 3}))
 
     def service_data(self) -> dict:
-        return {key: self.cleaned_data[key] for key in ("kind", "requester", "details")}
+        return input_validate(RequestRecordInputSerializer,
+                              {key: self.cleaned_data[key] for key in ("kind", "requester", "details")})
 
 
 class DecisionForm(ServiceErrorsMixin, forms.Form):
@@ -27,11 +30,12 @@ class DecisionForm(ServiceErrorsMixin, forms.Form):
                               required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def service_data(self) -> dict:
-        return {key: self.cleaned_data[key] for key in ("decision", "refusal_ground", "outcome")}
+        return input_validate(RequestDecisionInputSerializer,
+                              {key: self.cleaned_data[key] for key in ("decision", "refusal_ground", "outcome")})
 
 
 class ReasonForm(ServiceErrorsMixin, forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 2}))
 
     def service_data(self) -> dict:
-        return {"reason": self.cleaned_data["reason"]}
+        return input_validate(ReasonInputSerializer, {"reason": self.cleaned_data["reason"]})

@@ -23,7 +23,6 @@ from agencies.models import Membership, Role
 from audit.models import AuditAction
 from audit.services import audit_record
 from cases.erasure import anonymise_case
-from cases.inputs import FieldErrors, clean_choice, clean_datetime, clean_text, reject_unknown
 from cases.models import HANDOFF_OPEN_STATUSES, Case, HandoffService
 from cases.selectors import CaseAccess
 from config.exceptions import NotFound
@@ -159,31 +158,13 @@ def privacy_text_shred(*, case_id: int, keep_request_id: int | None = None) -> N
 
 # --- Data-subject requests -----------------------------------------------------------------------
 
-RECORD_FIELDS = ("kind", "requester", "details", "received_at")
-
-
-def _clean_record(data, *, case: Case, now: datetime.datetime) -> dict:
-    errors = FieldErrors()
-    data = reject_unknown(data, RECORD_FIELDS, errors)
-    values = {
-        "kind": errors.clean("kind", data.get("kind"), clean_choice, choices=RequestKind.values),
-        "requester": errors.clean("requester", data.get("requester"), clean_choice, choices=Requester.values),
-        "details": errors.clean("details", data.get("details"), clean_text, max_length=TEXT_MAX),
-        "received_at": now,
-    }
-    if values["requester"] == Requester.GUARDIAN and case.survivor.is_minor is False:
-        errors.add("requester", _("She is an adult: only she may make the request."))
-    if data.get("received_at") not in (None, ""):
-        received = errors.clean("received_at", data.get("received_at"), clean_datetime)
-        if received is not None and received > now:
-            errors.add("received_at", _("The time cannot be in the future."))
-        elif received is not None and received < now - RECEIVED_BACK_MAX:
-            errors.add("received_at", _("A request received more than 15 days ago is already late; "
-                                        "record it with today's date and say so in the details."))
-        elif received is not None:
-            values["received_at"] = received
-    errors.raise_if_any()
-    return values
+def _record_values(data, *, case: Case, now: datetime.datetime) -> dict:
+    """The request's values (validated by privacy.serializers.RequestRecordInputSerializer), received now
+    unless said otherwise. A guardian asks only for a child."""
+    if data["requester"] == Requester.GUARDIAN and case.survivor.is_minor is False:
+        raise ValidationError({"requester": [_("She is an adult: only she may make the request.")]})
+    return {"kind": data["kind"], "requester": data["requester"], "details": data.get("details", ""),
+            "received_at": data.get("received_at") or now}
 
 
 @transaction.atomic
@@ -198,7 +179,7 @@ def privacy_request_record(*, access: CaseAccess, actor, data: dict) -> DataSubj
         raise PermissionDenied
     if case.anonymised_at is not None:
         raise ValidationError({"case": [_("This case has been anonymised: nothing about her is held any more.")]})
-    values = _clean_record(data, case=case, now=timezone.now())
+    values = _record_values(data, case=case, now=timezone.now())
     dsr = DataSubjectRequest.objects.create(case=case, recorded_by=actor, recorded_by_agency=agency, **values)
     deadlines = [
         deadline_create(kind=Deadline.Kind.LEGAL_LIMIT, subject=_subject(dsr.pk, code), owner_agency=case.lead_agency,
@@ -231,27 +212,16 @@ def privacy_request_acknowledge(*, user: User, request_id: int) -> DataSubjectRe
     return dsr
 
 
-DECIDE_FIELDS = ("decision", "refusal_ground", "outcome")
 DECISIONS = ("grant", "refuse")
 
 
-def _clean_decision(data, *, dsr: DataSubjectRequest) -> dict:
-    errors = FieldErrors()
-    data = reject_unknown(data, DECIDE_FIELDS, errors)
-    decision = errors.clean("decision", data.get("decision"), clean_choice, choices=DECISIONS)
-    outcome = errors.clean("outcome", data.get("outcome"), clean_text, max_length=TEXT_MAX)
-    ground = data.get("refusal_ground") or ""
-    if decision == "refuse":
-        ground = errors.clean("refusal_ground", ground, clean_choice, choices=RefusalGround.values)
-        if not outcome and not errors.has("outcome"):
-            errors.add("outcome", _("Say why, in words the survivor will be told."))
-    elif ground:
-        errors.add("refusal_ground", _("Give a ground only when refusing."))
-    if decision == "grant" and dsr.kind not in (RequestKind.ACCESS, RequestKind.ERASURE) and not outcome \
-            and not errors.has("outcome"):
-        errors.add("outcome", _("Say what was done."))
-    errors.raise_if_any()
-    return {"decision": decision, "refusal_ground": ground or "", "outcome": outcome or ""}
+def _decision_values(data, *, dsr: DataSubjectRequest) -> dict:
+    """The decision (validated by privacy.serializers.RequestDecisionInputSerializer); a grant of what
+    is neither access nor erasure says what was done."""
+    decision, outcome = data["decision"], data.get("outcome", "")
+    if decision == "grant" and dsr.kind not in (RequestKind.ACCESS, RequestKind.ERASURE) and not outcome:
+        raise ValidationError({"outcome": [_("Say what was done.")]})
+    return {"decision": decision, "refusal_ground": data.get("refusal_ground", ""), "outcome": outcome}
 
 
 def _finish(dsr: DataSubjectRequest, *, status: str, now, reason: str) -> None:
@@ -271,7 +241,7 @@ def privacy_request_decide(*, user: User, request_id: int, data: dict) -> DataSu
       (the change itself is made on the case pages, where its own rules and audit apply)."""
     dsr = privacy_request_get(user=user, request_id=request_id, supervisor=True, lock=True)
     REQUEST_MACHINE.check("decide", dsr)
-    values = _clean_decision(data, dsr=dsr)
+    values = _decision_values(data, dsr=dsr)
     now = timezone.now()
     if dsr.status == RequestStatus.RECEIVED:
         _acknowledge(dsr, actor=user, now=now)
@@ -353,23 +323,12 @@ def access_package_download(*, user: User, request_id: int) -> tuple[bytes, str]
 
 # --- Legal holds ---------------------------------------------------------------------------------
 
-HOLD_FIELDS = ("reason",)
-
-
-def _clean_reason(data) -> str:
-    errors = FieldErrors()
-    data = reject_unknown(data, HOLD_FIELDS, errors)
-    reason = errors.clean("reason", data.get("reason"), clean_text, max_length=TEXT_MAX, required=True)
-    errors.raise_if_any()
-    return reason
-
-
 @transaction.atomic
 def legal_hold_place(*, user: User, case: Case, data: dict) -> LegalHold:
     """A supervisor of the lead agency suspends retention and erasure; a pending retention notice is
     cancelled. The reason is encrypted here; the audit event points at the hold."""
     lead_supervisor_require(user=user, case=case)
-    reason = _clean_reason(data)
+    reason = data["reason"]
     if case.anonymised_at is not None:
         raise ValidationError({"reason": [_("This case has been anonymised already.")]})
     hold = LegalHold.objects.create(case=case, reason=reason, placed_by=user, placed_by_agency=case.lead_agency)
@@ -387,7 +346,7 @@ def legal_hold_release(*, user: User, hold_id: int, data: dict) -> LegalHold:
         raise NotFound from None
     case = hold.case
     lead_supervisor_require(user=user, case=case)
-    reason = _clean_reason(data)
+    reason = data["reason"]
     if hold.released_at is not None:
         raise ValidationError({"reason": [_("This hold has been released already.")]})
     hold.released_at, hold.released_by, hold.release_reason = timezone.now(), user, reason

@@ -22,7 +22,7 @@ import secrets
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,7 +32,6 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from cases import events
 from cases.events import DeadlineClosure
-from cases.inputs import FieldErrors, clean_text
 from cases.models import Case, Incident, RiskLevel
 from cases.selectors import CaseAccess
 from deadlines.services import case_path
@@ -56,6 +55,46 @@ def variant_default(case: Case) -> str:
     """The child form for a survivor under 16 today (Law on Children), the adult one otherwise."""
     return AssessmentVariant.CHILD if case.survivor.is_child else AssessmentVariant.ADULT
 
+
+
+class FieldErrors:
+    """Field messages collected so that a request gets every message at once (Django's
+    ValidationError by field)."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, list[str]] = {}
+
+    def add(self, key: str, message: str) -> None:
+        self.messages.setdefault(key, []).append(str(message))
+
+    def has(self, key: str) -> bool:
+        return key in self.messages
+
+    def clean(self, key: str, value: Any, cleaner, **kwargs) -> Any:
+        try:
+            return cleaner(value, **kwargs)
+        except ValidationError as exc:
+            for message in exc.messages:
+                self.add(key, message)
+            return None
+
+    def raise_if_any(self) -> None:
+        if self.messages:
+            raise ValidationError(self.messages)
+
+
+def clean_text(value: Any, *, max_length: int) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError(_("Enter text."))
+    if "\x00" in value:
+        raise ValidationError(_("The text contains a character that is not allowed."))
+    value = value.strip()
+    if len(value) > max_length:
+        raise ValidationError(_("Use at most %(max)d characters (it has %(length)d).")
+                              % {"max": max_length, "length": len(value)})
+    return value
 
 def assessment_writer_check(access: CaseAccess) -> Agency:
     """The agency an assessment is recorded for, or PermissionDenied: log_action and the psychosocial

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from agencies.models import Agency, Sector
 from audit.models import AuditAction
 from cases.models import HandoffKind, HandoffStatus, Urgency
-from config.api import ApiView, CursorPage, DateTimeField, StrictInputSerializer, TextField, responses
+from config.api import ApiView, CursorPage, DateTimeField, responses
 from permissions.breakglass import break_glass_open
 from permissions.categories import DataCategory
 
@@ -37,6 +37,7 @@ from .selectors import (
     supervised_agencies,
     supervised_agency_get,
 )
+from .serializers import BreakGlassInputSerializer, ReviewInputSerializer
 from .services import review_create
 
 TAGS = ["supervision"]
@@ -333,15 +334,11 @@ class HandoffDetailApi(SupervisionApiView):
 
 
 class ReviewCreateApi(SupervisionApiView):
-    class InputSerializer(StrictInputSerializer):
+    class InputSerializer(ReviewInputSerializer):
         subject = serializers.ChoiceField(choices=["handoff", "consent_override", "break_glass"])
         id = serializers.IntegerField(min_value=1, help_text="The handoff, consent or break-glass use.")
         agency = serializers.IntegerField(required=False, min_value=1,
                                           help_text="Which of your agencies signs, when you supervise both sides.")
-        verdict = serializers.ChoiceField(choices=Verdict.choices)
-        comment = TextField(max_length=2000, required=False, allow_blank=True, help_text="Required with a concern.")
-        follow_up_due = DateTimeField(required=False, allow_null=True,
-                                                  help_text="Required when a follow-up is needed.")
 
         class Meta:
             ref_name = "SupervisionReviewInput"
@@ -373,7 +370,7 @@ class ReviewCreateApi(SupervisionApiView):
         self.supervised(request, data.get("agency"))
         review = review_create(
             user=request.user, subject=data["subject"], subject_id=data["id"], agency_id=data.get("agency"),
-            verdict=data["verdict"], comment=data.get("comment", ""), follow_up_due=data.get("follow_up_due"),
+            verdict=data["verdict"], comment=data["comment"], follow_up_due=data["follow_up_due"],
         )
         subject_id = {"handoff": "handoff_id", "consent_override": "consent_id", "break_glass": "use_id"}
         review.subject, review.subject_id = data["subject"], getattr(review, subject_id[data["subject"]])
@@ -666,14 +663,7 @@ class DashboardApi(SupervisionApiView):
 
 
 class BreakGlassOpenApi(ApiView):
-    class InputSerializer(StrictInputSerializer):
-        case_number = TextField(max_length=20)
-        reason = TextField(max_length=2000, help_text="Why the case must be opened now; reviewed by supervisors.")
-        categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices),
-                                           required=False, max_length=len(DataCategory))
-
-        class Meta:
-            ref_name = "BreakGlassInput"
+    InputSerializer = BreakGlassInputSerializer
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
@@ -697,6 +687,5 @@ class BreakGlassOpenApi(ApiView):
         payload = BreakGlassOpenApi.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        use = break_glass_open(user=request.user, case_number=data["case_number"], reason=data["reason"],
-                               categories=data.get("categories", []))
+        use = break_glass_open(user=request.user, **data)
         return Response(BreakGlassOpenApi.OutputSerializer(use).data, status=status.HTTP_201_CREATED)

@@ -8,12 +8,14 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency, Sector
 from audit.models import AuditAction
 from cases.models import Case, HandoffKind, HandoffStatus, Urgency
+from config.api import input_validate
 from permissions.categories import DataCategory
 
 from .access_review import DEFAULT_MIN_CASES, AccessFilters
 from .dashboard import DEFAULT_WEEKS, MAX_WEEKS
 from .models import DeadlineState, Direction, Verdict
 from .selectors import DEFAULT_HANDED_ON_MORE_THAN, DEFAULT_IDLE_DAYS, RegisterFilters
+from .serializers import COMMENT_MAX_LENGTH, ReviewInputSerializer
 
 ANY = [("", _("Any"))]
 DEADLINE_CHOICES = DeadlineState.choices
@@ -85,7 +87,7 @@ class RegisterFilterForm(PeriodMixin, forms.Form):
 
 class ReviewForm(ServiceErrorsMixin, forms.Form):
     verdict = forms.ChoiceField(label=_("Verdict"), choices=Verdict.choices, widget=forms.RadioSelect)
-    comment = forms.CharField(label=_("Comment"), required=False, max_length=2000,
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=COMMENT_MAX_LENGTH,
                               help_text=_("Required with a concern."), widget=forms.Textarea(attrs={"rows": 3}))
     follow_up_due = forms.DateTimeField(
         label=_("Follow-up due"), required=False, help_text=_("Required when a follow-up is needed."),
@@ -93,9 +95,10 @@ class ReviewForm(ServiceErrorsMixin, forms.Form):
     )
 
     def service_arguments(self) -> dict:
+        """The review service's arguments, checked by the API's ReviewInputSerializer."""
         data = self.cleaned_data
-        return {"verdict": data["verdict"], "comment": data.get("comment") or "",
-                "follow_up_due": data.get("follow_up_due")}
+        return input_validate(ReviewInputSerializer, {"verdict": data["verdict"], "comment": data.get("comment") or "",
+                                                      "follow_up_due": data.get("follow_up_due")})
 
 
 class AccessLogFilterForm(PeriodMixin, forms.Form):

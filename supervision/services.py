@@ -5,7 +5,6 @@ open follow-up), a follow-up deadline when one is needed, and an audit event, in
 Who may review is decided here, not by the caller: a supervisor of the agency the subject belongs to.
 """
 
-import datetime
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,7 +15,6 @@ from django.utils.translation import gettext as _
 from agencies.models import Agency, Membership
 from audit.models import AuditAction
 from audit.services import audit_record
-from cases.inputs import FieldErrors, clean_choice, clean_datetime, clean_text
 from cases.models import BreakGlassUse, Consent, Handoff
 from config.exceptions import NotFound
 from handoffs.selectors import handoff_path
@@ -27,28 +25,7 @@ from permissions.policy import CASE_ROLES
 
 from .models import BreakGlassReview, ConsentOverrideReview, HandoffReview, Review, Verdict
 
-COMMENT_MAX_LENGTH = 2000
-FOLLOW_UP_MAX = datetime.timedelta(days=366)
 SUPERSEDED = "superseded"
-
-
-def _clean_review(*, verdict, comment, follow_up_due, now: datetime.datetime) -> dict:
-    errors = FieldErrors()
-    verdict = errors.clean("verdict", verdict, clean_choice, choices=Verdict.values)
-    comment = errors.clean("comment", comment, clean_text, max_length=COMMENT_MAX_LENGTH,
-                           required=verdict == Verdict.CONCERN)
-    due = None
-    if verdict == Verdict.FOLLOW_UP_NEEDED:
-        if follow_up_due in (None, ""):
-            errors.add("follow_up_due", _("Give the date and time the follow-up is due."))
-        else:
-            due = errors.clean("follow_up_due", follow_up_due, clean_datetime)
-            if due is not None and not now < due <= now + FOLLOW_UP_MAX:
-                errors.add("follow_up_due", _("The follow-up must be due in the future, within a year."))
-    elif follow_up_due not in (None, ""):
-        errors.add("follow_up_due", _("A due date goes with a follow-up only."))
-    errors.raise_if_any()
-    return {"verdict": verdict, "comment": comment, "follow_up_due": due}
 
 
 def _review_write(
@@ -108,7 +85,7 @@ def handoff_review_create(*, user: User, handoff_id: int, verdict: str, comment:
     if handoff is None:
         raise NotFound
     side = _pick([handoff.from_agency_id, handoff.to_agency_id], supervised, agency_id)
-    values = _clean_review(verdict=verdict, comment=comment, follow_up_due=follow_up_due, now=timezone.now())
+    values = {"verdict": verdict, "comment": comment, "follow_up_due": follow_up_due}
     return _review_write(
         model=HandoffReview, subject_field="handoff", subject=handoff, kind="handoff",
         agency=Agency.objects.get(pk=side), user=user, values=values, case_id=handoff.case_id,
@@ -129,7 +106,7 @@ def consent_override_review_create(*, user: User, consent_id: int, verdict: str,
     if consent is None:
         raise NotFound
     side = _pick([consent.case.lead_agency_id], supervised, agency_id)
-    values = _clean_review(verdict=verdict, comment=comment, follow_up_due=follow_up_due, now=timezone.now())
+    values = {"verdict": verdict, "comment": comment, "follow_up_due": follow_up_due}
     Consent.objects.filter(pk=consent.pk).update(needs_review=False)
     return _review_write(
         model=ConsentOverrideReview, subject_field="consent", subject=consent, kind="consent_override",
@@ -156,7 +133,7 @@ def break_glass_review_create(*, user: User, use_id: int, verdict: str, comment:
     if use is None:
         raise NotFound
     side = _pick(break_glass_reviewer_agency_ids(use=use), supervised, agency_id)
-    values = _clean_review(verdict=verdict, comment=comment, follow_up_due=follow_up_due, now=timezone.now())
+    values = {"verdict": verdict, "comment": comment, "follow_up_due": follow_up_due}
     return _review_write(
         model=BreakGlassReview, subject_field="use", subject=use, kind="break_glass",
         agency=Agency.objects.get(pk=side), user=user, values=values, case_id=use.case_id,

@@ -25,6 +25,7 @@ from agencies.models import Agency, Role
 from agencies.selectors import membership_list_for_user
 from audit.breaches import is_breach_admin
 from cases.models import BreakGlassUse, Consent
+from config.api import input_validate
 from config.formats import datetime_text
 from notifications.calendar import VIETNAM
 from permissions.breakglass import break_glass_allowed, break_glass_open
@@ -54,6 +55,7 @@ from .selectors import (
     supervised_agencies,
     supervised_agency_get,
 )
+from .serializers import BreakGlassInputSerializer
 from .services import (
     access_log_export_record,
     break_glass_review_create,
@@ -329,7 +331,7 @@ def break_glass_page(request):
     form = BreakGlassForm(request.POST or None, initial={"case_number": request.GET.get("case", "")[:20]})
     if request.method == "POST" and form.is_valid():
         try:
-            use = break_glass_open(user=request.user, **form.cleaned_data)
+            use = break_glass_open(user=request.user, **input_validate(BreakGlassInputSerializer, form.cleaned_data))
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:

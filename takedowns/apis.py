@@ -5,14 +5,14 @@ a missing right 403, and only then is the body checked (400 with messages by fie
 through takedowns.services.
 """
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from cases.api import _text
 from cases.models import TakedownOutcome, TakedownPlatform
 from cases.selectors import case_get_for_user
-from cases.serializers import AgencyRefSerializer
+from cases.serializers import AgencyRefSerializer, _text, not_in_future
 from cases.services import case_view
 from config.api import ApiView, DateTimeField, StrictInputSerializer, TextField, responses
 from permissions.categories import ACTION_CATEGORY_CHOICES, CaseRight
@@ -66,7 +66,7 @@ class TakedownRecordApi(ApiView):
             "tool. Only a keyed hash of it is stored. Never send the image itself.",
         )
         occurred_at = DateTimeField(required=False, help_text="When the request was made; defaults "
-                                                "to now.")
+                                                "to now.", validators=[not_in_future])
         category = serializers.ChoiceField(choices=ACTION_CATEGORY_CHOICES, required=False,
                                            help_text="Of the action; defaults to police and legal.")
         text = _text("text")
@@ -100,11 +100,16 @@ class TakedownOutcomeApi(ApiView):
         outcome = serializers.ChoiceField(choices=TakedownOutcome.choices)
         resolved_at = DateTimeField(
             required=False, allow_null=True, help_text="When the outcome became known; defaults to now. None "
-            "for pending."
+            "for pending.", validators=[not_in_future],
         )
 
         class Meta:
             ref_name = "TakedownOutcomeInput"
+
+        def validate(self, attrs):
+            if attrs["outcome"] == TakedownOutcome.PENDING and attrs.get("resolved_at") is not None:
+                raise serializers.ValidationError({"resolved_at": [_("A pending request has no outcome time.")]})
+            return attrs
 
     @extend_schema(
         operation_id="cases_takedowns_outcome",

@@ -1,13 +1,16 @@
 """Forms of the takedown pages: record a request, record its outcome. Checks of meaning stay in
-takedowns.services; these only turn form fields into the service's input."""
+takedowns.services; these turn form fields into the service's input, checked by the API's input
+serializers (takedowns.apis)."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cases.forms import ServiceErrorsMixin
-from cases.inputs import ACTION_DEFAULT_CATEGORY, TEXT_LIMITS
 from cases.models import ActionType, TakedownOutcome, TakedownPlatform
+from cases.serializers import ACTION_DEFAULT_CATEGORY, TEXT_LIMITS
+from config.api import input_validate
 from permissions.categories import ACTION_CATEGORY_CHOICES
+from takedowns.apis import TakedownOutcomeApi, TakedownRecordApi
 
 from .services import REFERENCE_LIMIT
 
@@ -33,11 +36,12 @@ class TakedownRequestForm(ServiceErrorsMixin, forms.Form):
             self.fields["category"].initial = default
 
     def service_data(self) -> dict:
-        return {key: self.cleaned_data[key] for key in ("platform", "content_reference", "category", "text")}
+        return input_validate(TakedownRecordApi.InputSerializer, {
+            key: self.cleaned_data[key] for key in ("platform", "content_reference", "category", "text")})
 
 
 class TakedownOutcomeForm(ServiceErrorsMixin, forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=TakedownOutcome.choices)
 
     def service_data(self) -> dict:
-        return {"outcome": self.cleaned_data["outcome"]}
+        return input_validate(TakedownOutcomeApi.InputSerializer, {"outcome": self.cleaned_data["outcome"]})

@@ -13,7 +13,7 @@ import hmac
 from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,16 +21,7 @@ from django.utils.translation import gettext as _
 from audit.models import AuditAction
 from audit.services import audit_record
 from cases import events
-from cases.inputs import (
-    CLOCK_SKEW,
-    FieldErrors,
-    clean_action,
-    clean_choice,
-    clean_datetime,
-    clean_text,
-    reject_unknown,
-)
-from cases.models import ActionType, TakedownOutcome, TakedownPlatform, TakedownRequest
+from cases.models import ActionType, TakedownOutcome, TakedownRequest
 from cases.selectors import CaseAccess
 from cases.services import action_log
 from config.exceptions import NotFound
@@ -38,8 +29,6 @@ from permissions.categories import GENERAL, CaseRight
 
 from .selectors import TAKEDOWN_MACHINE, takedown_list_for_case
 
-REQUEST_FIELDS = ("platform", "content_reference", "occurred_at", "category", "text")
-OUTCOME_FIELDS = ("outcome", "resolved_at")
 REFERENCE_LIMIT = 2000
 
 
@@ -68,21 +57,14 @@ def _sensitive(category: str) -> list[str]:
 @transaction.atomic(durable=True)
 def takedown_request_record(*, access: CaseAccess, actor, data: dict) -> TakedownRequest:
     """Record a request to a platform to take content down: the action, and the request with the
-    hash of the content reference. Needs log_action, like any action."""
+    hash of the content reference (validated by takedowns.apis.TakedownRecordApi.InputSerializer).
+    Needs log_action, like any action."""
     if not access.can(CaseRight.LOG_ACTION):
         raise PermissionDenied
     access.acting_agency()
-    now = timezone.now()
-    errors = FieldErrors()
-    data = reject_unknown(data, REQUEST_FIELDS, errors)
-    platform = errors.clean("platform", data.get("platform"), clean_choice, choices=TakedownPlatform.values)
-    reference = errors.clean("content_reference", data.get("content_reference"), clean_text,
-                             max_length=REFERENCE_LIMIT, required=True)
+    platform, reference = data["platform"], data["content_reference"]
     action_data = {"type": ActionType.TAKEDOWN_REQUESTED.value}
     action_data |= {key: data[key] for key in ("occurred_at", "category", "text") if data.get(key) not in (None, "")}
-    # Checked here too, so that one request gets every message at once; action_log checks again.
-    clean_action(action_data, errors=errors, now=now)
-    errors.raise_if_any()
     action = action_log(access=access, actor=actor, data=action_data)
     takedown = TakedownRequest.objects.create(
         case=access.case, action=action, platform=platform, content_reference_hash=content_reference_hash(reference),
@@ -94,32 +76,22 @@ def takedown_request_record(*, access: CaseAccess, actor, data: dict) -> Takedow
     return takedown
 
 
-def _clean_outcome(data, *, takedown: TakedownRequest, now: datetime.datetime) -> tuple[str, datetime.datetime | None]:
-    errors = FieldErrors()
-    data = reject_unknown(data, OUTCOME_FIELDS, errors)
-    outcome = errors.clean("outcome", data.get("outcome"), clean_choice, choices=TakedownOutcome.values)
-    resolved_at = None
-    if outcome == TakedownOutcome.PENDING:
-        if data.get("resolved_at") not in (None, ""):
-            errors.add("resolved_at", _("A pending request has no outcome time."))
-    elif outcome is not None:
-        resolved_at = now
-        if data.get("resolved_at") not in (None, ""):
-            resolved_at = errors.clean("resolved_at", data["resolved_at"], clean_datetime)
-        if resolved_at is not None and resolved_at > now + CLOCK_SKEW:
-            errors.add("resolved_at", _("The time cannot be in the future."))
-        elif resolved_at is not None and resolved_at < takedown.requested_at:
-            errors.add("resolved_at", _("The outcome cannot be known before the request was made."))
-    if not errors.messages and (outcome, resolved_at) == (takedown.outcome, takedown.resolved_at):
-        errors.add("outcome", _("This outcome is already recorded."))
-    errors.raise_if_any()
+def _outcome_time(data, *, takedown: TakedownRequest, now: datetime.datetime) -> tuple[str, datetime.datetime | None]:
+    """The outcome and when it became known (now unless given; none for pending), as the request allows."""
+    outcome = data["outcome"]
+    resolved_at = None if outcome == TakedownOutcome.PENDING else data.get("resolved_at") or now
+    if resolved_at is not None and resolved_at < takedown.requested_at:
+        raise ValidationError({"resolved_at": [_("The outcome cannot be known before the request was made.")]})
+    if (outcome, resolved_at) == (takedown.outcome, takedown.resolved_at):
+        raise ValidationError({"outcome": [_("This outcome is already recorded.")]})
     return outcome, resolved_at
 
 
 @transaction.atomic(durable=True)
 def takedown_outcome_record(*, access: CaseAccess, actor, takedown_id: int, data: dict) -> TakedownRequest:
     """Record what the platform did (removed, refused, no response) or set the request back to
-    pending; `resolved_at` defaults to now. A later outcome replaces an earlier one; each is audited."""
+    pending (validated by takedowns.apis.TakedownOutcomeApi.InputSerializer); `resolved_at` defaults to
+    now. A later outcome replaces an earlier one; each is audited."""
     if not access.can(CaseRight.LOG_ACTION):
         raise PermissionDenied
     access.acting_agency()
@@ -129,7 +101,7 @@ def takedown_outcome_record(*, access: CaseAccess, actor, takedown_id: int, data
     if takedown is None:
         raise NotFound
     now = timezone.now()
-    outcome, resolved_at = _clean_outcome(data, takedown=takedown, now=now)
+    outcome, resolved_at = _outcome_time(data, takedown=takedown, now=now)
     TAKEDOWN_MACHINE.check(outcome, takedown)
     previous = takedown.outcome
     takedown.outcome, takedown.resolved_at, takedown.outcome_recorded_by = outcome, resolved_at, actor

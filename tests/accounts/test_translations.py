@@ -14,11 +14,11 @@ from django.urls import reverse
 from django.utils import translation
 
 from cases import intake
-from handoffs.services import handoff_send, handoff_view
+from handoffs.services import handoff_view
 from notifications.models import LegalTimeLimit
 from notifications.reference_data import TIME_LIMITS_FILE
 from notifications.time_limit_labels import TIME_LIMIT_DESCRIPTIONS, TIME_LIMIT_SOURCES
-from tests.cases.services_helpers import access_for, consent_data, open_case
+from tests.cases.services_helpers import access_for, consent_data, handoff_send_through_edge, open_case
 from tests.supervision.conftest import grant_break_glass
 
 LOCALE = Path(settings.BASE_DIR) / "locale"
@@ -128,7 +128,7 @@ def _english_sources() -> set[str]:
 @pytest.fixture
 def sent_referral(world):
     case = open_case(world, consent=consent_data(world, granted_categories=["medical"]))
-    handoff = handoff_send(access=access_for(world.lead_responder, case, "manage_sharing"),
+    handoff = handoff_send_through_edge(access=access_for(world.lead_responder, case, "manage_sharing"),
                            actor=world.lead_responder, data={
                                "kind": "referral", "to_agency": world.health, "services": ["medical_care"],
                                "urgency": "urgent", "categories": ["medical"], "message": "Đề nghị hỗ trợ."})

@@ -34,13 +34,13 @@ from schemathesis.specs.openapi.checks import (
 
 from audit.breaches import breach_record
 from cases.selectors import case_get_for_user
-from cases.services import consent_record
 from notifications.models import Deadline, Notification
 from privacy.services import legal_hold_place, privacy_request_record
 from reports.services import monthly_reports_build
 from risk.services import assessment_save
 from takedowns.services import takedown_request_record
 from tests.cases.conftest import medical_consent
+from tests.cases.services_helpers import consent_record_through_edge
 from tests.risk.conftest import answers_with
 from tests.support.api_tokens import api_token_for
 
@@ -59,7 +59,7 @@ def known_ids(world, shared_case):
     """Ids of real things of the world, for the path parameters."""
     case = shared_case.case
     lead = case_get_for_user(user=world.lead_responder, case_id=case.pk)
-    consent = consent_record(access=lead, actor=world.lead_responder, data=medical_consent(world))
+    consent = consent_record_through_edge(access=lead, actor=world.lead_responder, data=medical_consent(world))
     takedown = takedown_request_record(access=case_get_for_user(user=world.lead_responder, case_id=case.pk),
                                        actor=world.lead_responder,
                                        data={"platform": "facebook", "content_reference": "https://example.invalid/x"})

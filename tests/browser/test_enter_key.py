@@ -12,10 +12,10 @@ from playwright.sync_api import expect
 
 from agencies.demo import BUILT_IN_STEPS, seed_demo_world
 from cases.models import Case, Consent, Handoff, TakedownRequest
-from cases.services import case_open
 from notifications.models import Deadline
 from tests.browser.conftest import PHONE
 from tests.browser.forms import forms_submitting_on_enter
+from tests.cases.services_helpers import case_open_through_edge
 from tests.conftest import mark_session_second_factor_verified
 
 pytestmark = pytest.mark.browser
@@ -28,7 +28,7 @@ TEXT_FIELD = ("input:visible:not([type]), input:visible[type=text], input:visibl
 def demo(transactional_db):
     world = seed_demo_world(steps=BUILT_IN_STEPS)
     police = world.agencies[("hn", "police")]
-    case = case_open(
+    case = case_open_through_edge(
         actor=world.users["hn.police.responder"], agency=police, risk_level="high", consent=None,
         survivor={"full_name": "Đỗ Thị Ngọc", "sex": "female", "birth_year": 1999},
         incident={"province": police.province, "answers": {"penetration": False, "sexual_contact": False,

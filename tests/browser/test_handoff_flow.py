@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from cases.models import Handoff
 from cases.selectors import case_get_for_user
-from cases.services import action_log, case_open
+from cases.services import action_log
 from tests.browser.conftest import (
     PHONE,
     consent_record_medical,
@@ -19,6 +19,7 @@ from tests.browser.conftest import (
     fits_the_screen,
     sign_in_as,
 )
+from tests.cases.services_helpers import case_open_through_edge
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +39,7 @@ def case(demo):
     """A case the police responder opened earlier, with a medical note the hospital may read once it
     accepts (synthetic data)."""
     police, responder = demo.agencies[("hn", "police")], demo.users[SENDER]
-    case = case_open(
+    case = case_open_through_edge(
         actor=responder, agency=police, risk_level="high", consent=None,
         survivor={"full_name": "Đỗ Thị Ngọc", "sex": "female", "birth_year": 1999, "phone": "0934 567 890"},
         incident={"province": police.province, "answers": {"penetration": False, "sexual_contact": False,

@@ -13,9 +13,9 @@ from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import expect
 
 from cases.selectors import case_get_for_user
-from cases.services import case_open
-from handoffs.services import handoff_decline, handoff_send
+from handoffs.services import handoff_decline
 from tests.browser.conftest import CHROMIUM, PHONE, demo_world_with_time_limits, sign_in_as
+from tests.cases.services_helpers import case_open_through_edge, handoff_send_through_edge
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +29,7 @@ def demo(transactional_db):
     responder = world.users["hn.police.responder"]
     answers = {"penetration": False, "sexual_contact": False, "physical_assault": True, "forced_marriage": False,
                "denial_of_resources": False, "psychological_abuse": False}
-    case = case_open(
+    case = case_open_through_edge(
         actor=responder, agency=police, risk_level="severe",
         survivor={"full_name": "Trần Thị Mai", "sex": "female", "birth_year": 2015},
         incident={"province": police.province, "answers": answers, "tech_forms": ["sextortion"]},
@@ -37,10 +37,10 @@ def demo(transactional_db):
                  "given_by": "survivor_and_guardian", "guardian_relationship": "Mẹ"},
     )
     lead = case_get_for_user(user=responder, case_id=case.pk, require="manage_sharing")
-    waiting = handoff_send(access=lead, actor=responder, data={
+    waiting = handoff_send_through_edge(access=lead, actor=responder, data={
         "kind": "referral", "to_agency": health, "services": ["medical_care"], "urgency": "emergency",
         "categories": ["medical"], "message": "Cần khám ngay trong hôm nay."})
-    declined = handoff_send(access=lead, actor=responder, data={
+    declined = handoff_send_through_edge(access=lead, actor=responder, data={
         "kind": "referral", "to_agency": world.agencies[("hn", "social_work")], "services": ["counselling"],
         "urgency": "standard", "categories": [], "message": "Tư vấn tâm lý.", "emergency_override": True,
         "override_reason": "Nguy cơ tự hại."})

@@ -27,13 +27,12 @@ from agencies.demo import BUILT_IN_STEPS, DEMO_PASSWORD
 from cases.demo import seed_demo_cases_step
 from cases.models import Case, Consent, Handoff
 from cases.selectors import case_get_for_user
-from cases.services import case_open
-from handoffs.services import handoff_send
 from notifications.demo import seed_demo_holidays_step
 from reports.periods import last_complete_month, local_today
 from reports.services import monthly_reports_build
 from tests.browser.conftest import PHONE, demo_world_with_time_limits, give_second_factor
 from tests.browser.forms import forms_submitting_on_enter
+from tests.cases.services_helpers import case_open_through_edge, handoff_send_through_edge
 
 pytestmark = pytest.mark.browser
 
@@ -101,7 +100,7 @@ def demo(transactional_db):
                                                functools.partial(seed_demo_cases_step, count=20)))
     monthly_reports_build(period=last_complete_month(local_today()), today=local_today())
     police, responder = world.agencies[("hn", "police")], world.users[RESPONDER]
-    case = case_open(
+    case = case_open_through_edge(
         actor=responder, agency=police, risk_level="severe",
         survivor={"full_name": "Trần Thị Mai", "sex": "female", "birth_year": 2012},
         incident={"province": police.province, "answers": {"penetration": False, "sexual_contact": False,
@@ -112,10 +111,10 @@ def demo(transactional_db):
     )
     lead = case_get_for_user(user=responder, case_id=case.pk, require="manage_sharing")
     world.waiting = {
-        EDUCATION: handoff_send(access=lead, actor=responder, data={
+        EDUCATION: handoff_send_through_edge(access=lead, actor=responder, data={
             "kind": "referral", "to_agency": world.agencies[("hn", "education")], "services": ["school_safety"],
             "urgency": "urgent", "categories": ["education"], "message": "Nhà trường hỗ trợ an toàn cho em."}),
-        SOCIAL_WORK: handoff_send(access=lead, actor=responder, data={
+        SOCIAL_WORK: handoff_send_through_edge(access=lead, actor=responder, data={
             "kind": "referral", "to_agency": world.agencies[("hn", "social_work")], "services": ["counselling"],
             "urgency": "emergency", "categories": [], "message": "Tư vấn tâm lý khẩn.", "emergency_override": True,
             "override_reason": "Nguy cơ tự hại cao."}),

@@ -17,10 +17,11 @@ from agencies.demo import BUILT_IN_STEPS, seed_demo_world
 from audit.models import AuditEvent
 from cases.models import Case, Handoff
 from cases.selectors import case_get_for_user
-from cases.services import case_open, case_view
-from handoffs.services import handoff_decline, handoff_send, handoff_view
+from cases.services import case_view
+from handoffs.services import handoff_decline, handoff_view
 from supervision.models import HandoffReview
 from tests.browser.conftest import fits_the_screen, sign_in_as
+from tests.cases.services_helpers import case_open_through_edge, handoff_send_through_edge
 
 pytestmark = pytest.mark.browser
 
@@ -33,7 +34,7 @@ def _open_case(world, name: str) -> Case:
     police, health = world.agencies[("hn", "police")], world.agencies[("hn", "health")]
     answers = {"penetration": False, "sexual_contact": False, "physical_assault": True, "forced_marriage": False,
                "denial_of_resources": False, "psychological_abuse": False}
-    return case_open(
+    return case_open_through_edge(
         actor=world.users["hn.police.responder"], agency=police,
         survivor={"full_name": name, "sex": "female", "birth_year": 1996},
         incident={"province": police.province, "answers": answers},
@@ -45,7 +46,7 @@ def _open_case(world, name: str) -> Case:
 
 def _send(world, case: Case, **times) -> Handoff:
     responder = world.users["hn.police.responder"]
-    handoff = handoff_send(
+    handoff = handoff_send_through_edge(
         access=case_get_for_user(user=responder, case_id=case.pk, require="manage_sharing"), actor=responder,
         data={"kind": "referral", "to_agency": world.agencies[("hn", "health")], "services": ["medical_care"],
               "urgency": "urgent", "categories": ["medical"], "message": "Đề nghị khám."},

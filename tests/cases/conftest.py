@@ -13,12 +13,13 @@ from django.utils import timezone
 from agencies.models import Membership
 from cases.models import Case, Consent, Handoff, HandoffKind, Urgency
 from cases.selectors import case_get_for_user
-from cases.services import action_log, case_open, consent_record
+from cases.services import action_log
 from handoffs.selectors import consented_categories
-from handoffs.services import handoff_accept, handoff_send
+from handoffs.services import handoff_accept
 from notifications.loaders import time_limit_load_reference
 from notifications.models import LegalTimeLimit
 from permissions.categories import GENERAL, DataCategory
+from tests.cases.services_helpers import case_open_through_edge, consent_record_through_edge, handoff_send_through_edge
 
 ALL_CATEGORIES = (GENERAL, *DataCategory.values)
 
@@ -77,8 +78,8 @@ def case_build(world, *, actor=None, agency=None, risk_level="medium") -> Case:
     """A case opened through the service, with no consent."""
     incident = incident_payload()
     incident["province"] = (agency or world.police).province.code
-    return case_open(actor=actor or world.lead_responder, agency=agency or world.police, survivor=dict(SURVIVOR),
-                     incident=incident, consent=None, risk_level=risk_level)
+    return case_open_through_edge(actor=actor or world.lead_responder, agency=agency or world.police,
+                                  survivor=dict(SURVIVOR), incident=incident, consent=None, risk_level=risk_level)
 
 
 def referral_accepted(world, case: Case, *, to, categories) -> Handoff:
@@ -89,7 +90,7 @@ def referral_accepted(world, case: Case, *, to, categories) -> Handoff:
     sends; a responder of `to` accepts."""
     shareable, _refused = consented_categories(case=case, agency=to)
     lead = case_get_for_user(user=world.lead_responder, case_id=case.pk, require="manage_sharing")
-    handoff = handoff_send(access=lead, actor=world.lead_responder, data={
+    handoff = handoff_send_through_edge(access=lead, actor=world.lead_responder, data={
         "kind": HandoffKind.REFERRAL, "to_agency": to, "services": ["medical_care"], "urgency": Urgency.URGENT,
         "categories": [c for c in categories if c in shareable], "message": "Đề nghị hỗ trợ.",
     })
@@ -117,7 +118,7 @@ def shared_case(world, time_limits) -> SharedCase:
     only (identity refused)."""
     case = case_build(world)
     lead = case_get_for_user(user=world.lead_responder, case_id=case.pk)
-    consent = consent_record(access=lead, actor=world.lead_responder, data=medical_consent(world))
+    consent = consent_record_through_edge(access=lead, actor=world.lead_responder, data=medical_consent(world))
     referral_accepted(world, case, to=world.health, categories=["medical", "identity", "contact"])
     for category, (action_type, text) in ACTIONS.items():
         action_log(access=case_get_for_user(user=world.lead_responder, case_id=case.pk), actor=world.lead_responder,

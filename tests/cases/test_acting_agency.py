@@ -15,9 +15,8 @@ from agencies.acting import ACTING_AGENCY_SESSION_KEY
 from agencies.models import Agency, Sector
 from cases.models import Action, Case, Handoff, HandoffStatus
 from cases.selectors import case_get_for_user
-from cases.services import case_open, consent_record
-from handoffs.services import handoff_send
 from tests.cases.conftest import SURVIVOR, incident_payload, open_payload
+from tests.cases.services_helpers import case_open_through_edge, consent_record_through_edge, handoff_send_through_edge
 
 SECONDED = "hn.social_work.hotline"
 DOCTOR = "hcm.health.shelter"
@@ -48,8 +47,8 @@ def people(db):
 
 def _open(user, agency) -> Case:
     incident = incident_payload(province=agency.province.code)
-    return case_open(actor=user, agency=agency, survivor=dict(SURVIVOR), incident=incident, consent=None,
-                     risk_level="medium")
+    return case_open_through_edge(actor=user, agency=agency, survivor=dict(SURVIVOR), incident=incident,
+                                  consent=None, risk_level="medium")
 
 
 @pytest.fixture
@@ -151,10 +150,10 @@ def referral(people):
     sender = users["hcm.health.responder"]
     case = _open(sender, people["health"])
     lead = case_get_for_user(user=sender, case_id=case.pk)
-    consent_record(access=lead, actor=sender, data={
+    consent_record_through_edge(access=lead, actor=sender, data={
         "receiving_agency": people["shelter"].pk, "granted_categories": ["psychosocial"], "purpose": "Tạm lánh",
         "given_by": "survivor"})
-    return handoff_send(access=lead, actor=sender, data={
+    return handoff_send_through_edge(access=lead, actor=sender, data={
         "kind": "referral", "to_agency": people["shelter"].pk, "services": ["shelter"],
         "urgency": "urgent", "categories": ["psychosocial"], "message": "Cần chỗ tạm lánh."})
 

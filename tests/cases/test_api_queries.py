@@ -12,8 +12,10 @@ and the idle-timeout save to any request, whatever the endpoint; the page budget
 import pytest
 
 from cases.selectors import case_get_for_user
-from cases.services import action_log, consent_record, incident_record
+from cases.serializers import IncidentInputSerializer
+from cases.services import action_log, incident_record
 from tests.cases.conftest import case_build, incident_payload, medical_consent, referral_accepted
+from tests.cases.services_helpers import consent_record_through_edge, through_edge
 from tests.support.api_tokens import token_client
 from tests.support.chain_cost import get_within_budget
 
@@ -57,14 +59,14 @@ def test_case_list_costs_the_same_for_3_and_40_cases(world, measure):
 def test_case_detail_stays_within_budget_with_many_incidents_and_actions(world, reader, measure):
     case = case_build(world)
     lead = case_get_for_user(user=world.lead_responder, case_id=case.pk)
-    consent_record(access=lead, actor=world.lead_responder, data=medical_consent(world))
+    consent_record_through_edge(access=lead, actor=world.lead_responder, data=medical_consent(world))
     referral_accepted(world, case, to=world.health, categories=["medical"])
     client = _token_client(getattr(world, reader))
     before, _response = measure(client, f"/api/cases/{case.pk}/", API_DETAIL_BUDGET)
     for day in range(1, 6):
         access = case_get_for_user(user=world.lead_responder, case_id=case.pk)
-        incident_record(access=access, actor=world.lead_responder,
-                        data=incident_payload(tech_forms=["doxxing", "harassment"], occurred_on=None))
+        incident_record(access=access, actor=world.lead_responder, data=through_edge(
+            IncidentInputSerializer, incident_payload(tech_forms=["doxxing", "harassment"], occurred_on=None)))
         action_log(access=access, actor=world.lead_responder, data={"type": "medical_care", "text": f"Ngày {day}"})
     after, response = measure(client, f"/api/cases/{case.pk}/", API_DETAIL_BUDGET)
     assert len(response.json()["incidents"]) == 6
@@ -95,7 +97,7 @@ def _shared_case(world):
     """A case of the police, referred to the health agency with the survivor's consent."""
     case = case_build(world)
     lead = case_get_for_user(user=world.lead_responder, case_id=case.pk)
-    consent_record(access=lead, actor=world.lead_responder, data=medical_consent(world))
+    consent_record_through_edge(access=lead, actor=world.lead_responder, data=medical_consent(world))
     referral_accepted(world, case, to=world.health, categories=["medical"])
     return case
 

@@ -61,10 +61,11 @@ def test_a_closed_case_cannot_be_closed_again(world, web):
 def test_the_wrong_person_cannot_close(world, web, who, time_limits):
     case = case_build(world)
     from cases.selectors import case_get_for_user
-    from cases.services import consent_record
-    consent_record(access=case_get_for_user(user=world.lead_responder, case_id=case.pk), actor=world.lead_responder,
-                   data={"receiving_agency": world.health.pk, "granted_categories": ["medical"], "purpose": "Khám",
-                         "given_by": "survivor"})
+    from tests.cases.services_helpers import consent_record_through_edge
+    consent_record_through_edge(access=case_get_for_user(user=world.lead_responder, case_id=case.pk),
+                                actor=world.lead_responder, data={
+                                    "receiving_agency": world.health.pk, "granted_categories": ["medical"],
+                                    "purpose": "Khám", "given_by": "survivor"})
     referral_accepted(world, case, to=world.health, categories=["medical"])
     user = getattr(world, who) if who else None
     for method in ("get", "post"):

@@ -204,7 +204,7 @@ def _bad_inputs(world):
         ("an answer missing", {"incident": incident_data(world, answers={"penetration": False})},
          "incident.answers.sexual_contact"),
         ("answers not an object", {"incident": incident_data(world, answers=[True])}, "incident.answers"),
-        ("unknown tech form", {"incident": incident_data(world, tech_forms=["selfie"])}, "incident.tech_forms"),
+        ("unknown tech form", {"incident": incident_data(world, tech_forms=["selfie"])}, "incident.tech_forms.0"),
         ("tech forms as a string", {"incident": incident_data(world, tech_forms="ncii")}, "incident.tech_forms"),
         ("unknown relationship", {"incident": incident_data(world, perpetrator_relationship="neighbour")},
          "incident.perpetrator_relationship"),
@@ -226,9 +226,9 @@ def _bad_inputs(world):
         ("unknown sector", {"consent": consent_data(world, receiving_agency=None, receiving_sector="army")},
          "consent.receiving_sector"),
         ("general is not a consent category", {"consent": consent_data(world, granted_categories=["general"])},
-         "consent.granted_categories"),
+         "consent.granted_categories.0"),
         ("unknown category", {"consent": consent_data(world, granted_categories=["dna"])},
-         "consent.granted_categories"),
+         "consent.granted_categories.0"),
         ("granted and refused", {"consent": consent_data(world, granted_categories=["medical", "identity"])},
          "consent.refused_categories"),
         ("no category at all", {"consent": consent_data(world, granted_categories=[], refused_categories=[])},
@@ -264,7 +264,7 @@ def test_all_messages_of_one_request_come_together(world):
     with pytest.raises(ValidationError) as excinfo:
         open_case(world, risk_level="x", survivor=survivor_data(sex="x"),
                   incident=incident_data(world, tech_forms=["x"]), consent=consent_data(world, purpose=""))
-    assert {"risk_level", "survivor.sex", "incident.tech_forms", "consent.purpose"} <= set(
+    assert {"risk_level", "survivor.sex", "incident.tech_forms.0", "consent.purpose"} <= set(
         excinfo.value.message_dict)
 
 

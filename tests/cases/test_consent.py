@@ -10,9 +10,19 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from cases.models import CaseEvent, CaseGroupObjectPermission, Consent
 from cases.selectors import case_list_visible_to
-from cases.services import consent_record, consent_withdraw
+from cases.serializers import ConsentWithdrawInputSerializer
+from cases.services import consent_withdraw
 from config.exceptions import NotFound
-from tests.cases.services_helpers import access_for, consent_data, open_case, refer, row_counts, survivor_data
+from tests.cases.services_helpers import (
+    access_for,
+    consent_data,
+    consent_record_through_edge,
+    open_case,
+    refer,
+    row_counts,
+    survivor_data,
+    through_edge,
+)
 
 TODAY = timezone.localdate()
 
@@ -23,8 +33,8 @@ def _case_with_age(world, age):
 
 
 def _record(world, case, **overrides):
-    return consent_record(access=access_for(world.lead_responder, case), actor=world.lead_responder,
-                          data=consent_data(world, **overrides))
+    return consent_record_through_edge(access=access_for(world.lead_responder, case), actor=world.lead_responder,
+                                       data=consent_data(world, **overrides))
 
 
 GUARDIAN = {"given_by": "guardian", "guardian_relationship": "Mẹ"}
@@ -178,7 +188,8 @@ def test_withdrawal_errors(world):
             consent_withdraw(access=lead, actor=world.lead_responder, consent_id=bad_id, reason="")
     before = row_counts()
     with pytest.raises(ValidationError) as excinfo:
-        consent_withdraw(access=lead, actor=world.lead_responder, consent_id=consent.pk, reason="r" * 301)
+        consent_withdraw(access=lead, actor=world.lead_responder, consent_id=consent.pk,
+                         **through_edge(ConsentWithdrawInputSerializer, {"reason": "r" * 301}))
     assert "reason" in excinfo.value.message_dict
     assert row_counts() == before
     consent_withdraw(access=lead, actor=world.lead_responder, consent_id=consent.pk, reason="")
@@ -195,7 +206,7 @@ def test_only_holders_of_manage_sharing_record_or_withdraw(world):
     receiving = access_for(world.receiving_responder, case)
     before = row_counts()
     with pytest.raises(PermissionDenied):
-        consent_record(access=receiving, actor=world.receiving_responder,
+        consent_record_through_edge(access=receiving, actor=world.receiving_responder,
                        data=consent_data(world, receiving_agency=world.school))
     with pytest.raises(PermissionDenied):
         consent_withdraw(access=receiving, actor=world.receiving_responder,

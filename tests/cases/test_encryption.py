@@ -13,8 +13,9 @@ from audit.models import AuditEvent
 from cases import crypto, key_rotation
 from cases.erasure import anonymise_case
 from cases.models import Action, CaseKey, Survivor
+from cases.serializers import PhoneSearchInputSerializer
 from cases.services import action_log, survivor_find_by_phone
-from tests.cases.services_helpers import access_for, consent_data, open_case, refer, survivor_data
+from tests.cases.services_helpers import access_for, consent_data, open_case, refer, survivor_data, through_edge
 
 OLD_KEY = Fernet.generate_key().decode()
 NEW_KEY = Fernet.generate_key().decode()
@@ -75,7 +76,8 @@ def test_phone_search_is_audited_without_the_number(world):
 @pytest.mark.parametrize("phone", ["", "   ", "abc", "12", None, 912345678])
 def test_phone_search_refuses_what_is_not_a_phone_number(world, phone):
     with pytest.raises(ValidationError) as excinfo:
-        survivor_find_by_phone(user=world.lead_responder, phone=phone)
+        survivor_find_by_phone(user=world.lead_responder,
+                               **through_edge(PhoneSearchInputSerializer, {"phone": phone}))
     assert "phone" in excinfo.value.message_dict
 
 

@@ -43,7 +43,7 @@ def _outcome(world, case, takedown, user=None, **data) -> TakedownRequest:
 def _follow_up(world, case, *, user=None, hours=48):
     user = user or world.lead_responder
     return case_deadline_set(access=access_for(user, case), actor=user, data={
-        "kind": "follow_up", "due_at": (timezone.now() + datetime.timedelta(hours=hours)).isoformat()})
+        "kind": "follow_up", "due_at": timezone.now() + datetime.timedelta(hours=hours)})
 
 
 # --- Every type: one writer, one renderer, both languages ------------------------------------------

@@ -20,14 +20,15 @@ from agencies.services import agency_create, membership_add
 from cases.fields import EncryptedTextField
 from cases.models import Action, BreakGlassUse, Case, Consent, Handoff, Survivor
 from cases.selectors import case_get_for_user
-from cases.services import consent_record, consent_withdraw, survivor_update
-from handoffs.services import handoff_accept, handoff_complete, handoff_decline, handoff_send, handoff_withdraw
+from cases.services import consent_withdraw, survivor_update
+from handoffs.services import handoff_accept, handoff_complete, handoff_decline, handoff_withdraw
 from notifications.delivery import outbox_deliver
 from notifications.models import OutboxMessage
 from permissions.breakglass import break_glass_open
 from supervision.models import BreakGlassReview, ConsentOverrideReview, HandoffReview
 from supervision.services import break_glass_review_create, consent_override_review_create, handoff_review_create
 from takedowns.services import takedown_request_record
+from tests.cases.services_helpers import consent_record_through_edge, handoff_send_through_edge
 from tests.conftest import make_user
 
 from .conftest import incident_payload
@@ -205,11 +206,11 @@ def everything_written(world, time_limits, api, caplog, settings, tmp_path):
         "platform": "facebook", "content_reference": f"https://facebook.example/{PREFIX}-post",
         "category": "general", "text": _marker("takedown_description")})
 
-    consent = consent_record(access=lead(), actor=world.lead_responder, data={
+    consent = consent_record_through_edge(access=lead(), actor=world.lead_responder, data={
         "receiving_agency": world.health.pk, "granted_categories": ["medical"], "refused_categories": [],
         "purpose": _marker("purpose"), "given_by": "survivor_and_guardian",
         "guardian_relationship": _marker("guardian_relationship")})
-    override = consent_record(access=lead(), actor=world.lead_responder, data={
+    override = consent_record_through_edge(access=lead(), actor=world.lead_responder, data={
         "receiving_agency": social.pk, "granted_categories": ["contact"], "refused_categories": [],
         "purpose": _marker("override_purpose"), "given_by": "survivor",
         "emergency_override": True, "override_reason": _marker("consent_override_reason")})
@@ -217,7 +218,7 @@ def everything_written(world, time_limits, api, caplog, settings, tmp_path):
                      reason=_marker("withdrawal_reason"))
 
     def send(to, **extra):
-        return handoff_send(access=lead(), actor=world.lead_responder, data={
+        return handoff_send_through_edge(access=lead(), actor=world.lead_responder, data={
             "kind": "referral", "to_agency": to, "services": ["counselling"], "urgency": "urgent",
             "categories": ["medical"], "message": _marker("handoff_message"), "emergency_override": True,
             "override_reason": _marker("handoff_override_reason"), **extra})

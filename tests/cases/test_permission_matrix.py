@@ -17,9 +17,8 @@ from agencies.models import Sector
 from agencies.services import agency_create
 from cases import intake
 from cases.selectors import case_get_for_user
-from cases.services import consent_record
 from deadlines.services import case_deadline_set
-from handoffs.services import handoff_accept, handoff_send
+from handoffs.services import handoff_accept
 from permissions.categories import GENERAL, DataCategory
 from takedowns.services import takedown_request_record
 from tests.cases.conftest import (
@@ -31,6 +30,7 @@ from tests.cases.conftest import (
     medical_consent,
     open_payload,
 )
+from tests.cases.services_helpers import consent_record_through_edge, handoff_send_through_edge
 
 LISTED, HIDDEN, DONE, LOGIN = "listed", "hidden", "done", "login"
 ROLES = ("lead_responder", "lead_supervisor", "receiving_responder", "outsider_responder", "analyst", "anonymous")
@@ -310,12 +310,12 @@ def _handoff_case(world, state: str) -> HandoffCase:
     follow-up the lead responder set; a social-work agency with consent, for sending another."""
     case = case_build(world)
     lead = case_get_for_user(user=world.lead_responder, case_id=case.pk)
-    consent_record(access=lead, actor=world.lead_responder, data=medical_consent(world))
+    consent_record_through_edge(access=lead, actor=world.lead_responder, data=medical_consent(world))
     social = agency_create(name="Trung tâm Công tác xã hội Hà Nội", sector=Sector.SOCIAL_WORK, province=world.hanoi)
-    consent_record(access=lead, actor=world.lead_responder, data={
+    consent_record_through_edge(access=lead, actor=world.lead_responder, data={
         "receiving_agency": social.pk, "granted_categories": ["psychosocial"], "purpose": "Tư vấn tâm lý",
         "given_by": "survivor"})
-    handoff = handoff_send(access=case_get_for_user(user=world.lead_responder, case_id=case.pk),
+    handoff = handoff_send_through_edge(access=case_get_for_user(user=world.lead_responder, case_id=case.pk),
                            actor=world.lead_responder, data={
                                "kind": "referral", "to_agency": world.health, "services": ["medical_care"],
                                "urgency": "urgent", "categories": ["medical"]})

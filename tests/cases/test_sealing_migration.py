@@ -8,7 +8,7 @@ from django.db.migrations.executor import MigrationExecutor
 from cases import crypto
 from cases.models import Case, CaseKey, Handoff, Survivor
 from cases.selectors import case_get_for_user
-from cases.services import consent_record
+from tests.cases.services_helpers import consent_record_through_edge
 
 from .conftest import SURVIVOR, case_build, medical_consent
 
@@ -24,7 +24,7 @@ def _migrate(targets):
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_seals_existing_rows(world, time_limits):
     case = case_build(world)
-    consent = consent_record(access=case_get_for_user(user=world.lead_responder, case_id=case.pk),
+    consent = consent_record_through_edge(access=case_get_for_user(user=world.lead_responder, case_id=case.pk),
                              actor=world.lead_responder, data=medical_consent(world))
     latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
     # The rows as an older version wrote them: identity under the key ring, text in plaintext, no keys.

@@ -8,12 +8,11 @@ from cases.services import (
     action_log,
     case_change_status,
     case_update,
-    consent_record,
     consent_withdraw,
     survivor_update,
 )
 from cases.timeline import case_timeline
-from tests.cases.services_helpers import access_for, consent_data, open_case, refer
+from tests.cases.services_helpers import access_for, consent_data, consent_record_through_edge, open_case, refer
 
 
 @pytest.fixture
@@ -29,7 +28,7 @@ def story(world):
     survivor_update(access=lead, actor=world.lead_responder, data={"full_name": "Trần Thị Mai Anh"})
     case_update(access=lead, actor=world.lead_responder, data={"risk_level": "high"})
     case_change_status(access=lead, actor=world.lead_responder, status="active")
-    consent_record(access=lead, actor=world.lead_responder, data=consent_data(
+    consent_record_through_edge(access=lead, actor=world.lead_responder, data=consent_data(
         world, receiving_agency=None, receiving_sector="shelter", granted_categories=["contact"],
         refused_categories=[]))
     consent_withdraw(access=lead, actor=world.lead_responder, consent_id=Consent.objects.filter(
@@ -93,10 +92,10 @@ def test_sentences_follow_the_language(world, story):
 def test_an_override_and_a_refusal_only_consent_read_as_such(world):
     case = open_case(world)
     lead = access_for(world.lead_responder, case)
-    consent_record(access=lead, actor=world.lead_responder, data=consent_data(
+    consent_record_through_edge(access=lead, actor=world.lead_responder, data=consent_data(
         world, granted_categories=["medical"], refused_categories=[], emergency_override=True,
         override_reason="Nguy hiểm đến tính mạng"))
-    consent_record(access=lead, actor=world.lead_responder, data=consent_data(
+    consent_record_through_edge(access=lead, actor=world.lead_responder, data=consent_data(
         world, receiving_agency=world.school, granted_categories=[], refused_categories=["education"]))
     with translation.override("en"):
         first, second = _sentences(case_timeline(access=lead))[:2]

@@ -17,7 +17,7 @@ from cases.transitions import TransitionNotAllowed
 from deadlines.selectors import CASE_DEADLINE_MACHINE, case_deadline_actions
 from deadlines.services import case_deadline_done, case_deadline_set
 from handoffs.selectors import handoff_actions_for, handoff_get_for_user
-from handoffs.services import handoff_accept, handoff_complete, handoff_decline, handoff_send, handoff_withdraw
+from handoffs.services import handoff_accept, handoff_complete, handoff_decline, handoff_withdraw
 from notifications.models import Deadline
 from privacy.models import REQUEST_MACHINE, AccessPackage, DataSubjectRequest
 from privacy.services import (
@@ -30,7 +30,7 @@ from privacy.services import (
 )
 from takedowns.selectors import TAKEDOWN_MACHINE, takedown_actions
 from takedowns.services import takedown_outcome_record, takedown_request_record
-from tests.cases.services_helpers import access_for, consent_data, open_case, referral_data
+from tests.cases.services_helpers import access_for, consent_data, handoff_send_through_edge, open_case, referral_data
 
 pytestmark = pytest.mark.django_db
 
@@ -62,8 +62,8 @@ def case(world):
 
 
 def _handoff_in(world, case, kind: str, state: str) -> Handoff:
-    handoff = handoff_send(access=access_for(world.lead_responder, case, "manage_sharing"), actor=world.lead_responder,
-                           data=referral_data(world, kind=kind))
+    handoff = handoff_send_through_edge(access=access_for(world.lead_responder, case, "manage_sharing"),
+                                     actor=world.lead_responder, data=referral_data(world, kind=kind))
     receiver, sender = world.receiving_responder, world.lead_responder
     if state in ("accepted", "completed"):
         handoff_accept(user=receiver, handoff_id=handoff.pk)
@@ -92,7 +92,7 @@ def _handoff_do(world, case, handoff: Handoff, action: str):
         return handoff_complete(user=receiver, handoff_id=handoff.pk, outcome="Đã khám")
     assert action == "send_on"
     case.refresh_from_db()
-    return handoff_send(access=access_for(sender, case, "manage_sharing"), actor=sender,
+    return handoff_send_through_edge(access=access_for(sender, case, "manage_sharing"), actor=sender,
                         data=referral_data(world, kind=handoff.kind, forwarded_from=handoff.pk))
 
 
@@ -155,12 +155,10 @@ def test_a_lost_race_is_the_domain_error(world, case, monkeypatch):
 
     _handoff_in(world, case, "referral", "sent")
     # As if the other send committed between this one's check and its insert.
-    monkeypatch.setattr(handoffs, "_clean_send", lambda data, **kw: dict(
-        referral_data(world), to_agency=world.health, forwarded_from=None, emergency_override=False,
-        override_reason=""))
+    monkeypatch.setattr(handoffs, "_send_rules_check", lambda values, **kw: {})
     with pytest.raises(TransitionNotAllowed) as error:
-        handoff_send(access=access_for(world.lead_responder, case, "manage_sharing"), actor=world.lead_responder,
-                     data=referral_data(world))
+        handoff_send_through_edge(access=access_for(world.lead_responder, case, "manage_sharing"),
+                                     actor=world.lead_responder, data=referral_data(world))
     assert "to_agency" in error.value.message_dict
     assert Handoff.objects.filter(case=case).count() == 1
 
@@ -198,7 +196,7 @@ def test_every_case_status_pair(world, case, state, target):
 def test_the_api_lists_the_next_statuses_of_the_viewers_rights_as_the_page(world, case, api):
     from handoffs.services import handoff_accept
 
-    handoff = handoff_send(access=access_for(world.lead_responder, case, "manage_sharing"),
+    handoff = handoff_send_through_edge(access=access_for(world.lead_responder, case, "manage_sharing"),
                            actor=world.lead_responder, data=referral_data(world))
     handoff_accept(user=world.receiving_responder, handoff_id=handoff.pk)
     lead = api(world.lead_responder).get(f"/api/cases/{case.pk}/").json()

@@ -10,6 +10,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from cases.services import action_log, case_change_status
 from config.exceptions import NotFound
+from deadlines.apis import CaseDeadlineSetApi
 from deadlines.services import case_deadline_done, case_deadline_set
 from notifications.calendar import VIETNAM
 from notifications.models import Deadline, Notification
@@ -21,6 +22,7 @@ from tests.cases.services_helpers import (
     open_case,
     refer,
     survivor_data,
+    through_edge,
 )
 
 pytestmark = pytest.mark.usefixtures("time_limits")
@@ -107,7 +109,8 @@ def test_a_responder_sets_a_follow_up_that_reminds_them_and_escalates_to_the_lea
     health = access_for(world.receiving_responder, case)
     due = timezone.now() + datetime.timedelta(hours=4)
     deadline = case_deadline_set(access=health, actor=world.receiving_responder,
-                                 data={"kind": "follow_up", "due_at": due.isoformat()})
+                                 data=through_edge(CaseDeadlineSetApi.InputSerializer,
+                                                   {"kind": "follow_up", "due_at": due.isoformat()}))
     assert (deadline.owner_agency, deadline.owner_user, deadline.escalate_agency) == (world.health,
                                                                                       world.receiving_responder,
                                                                                       world.police)
@@ -153,7 +156,8 @@ def test_a_follow_up_action_closes_the_earliest_follow_up_of_its_own_agency(worl
 def test_setting_a_deadline_refuses_bad_input_and_writes_nothing(world, data, key):
     case = open_case(world)
     with pytest.raises(ValidationError) as excinfo:
-        case_deadline_set(access=access_for(world.lead_responder, case), actor=world.lead_responder, data=data)
+        case_deadline_set(access=access_for(world.lead_responder, case), actor=world.lead_responder,
+                          data=through_edge(CaseDeadlineSetApi.InputSerializer, data))
     assert key in excinfo.value.message_dict
     assert not Deadline.objects.exists()
 

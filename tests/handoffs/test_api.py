@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from audit.models import AuditEvent
 from cases.models import Handoff
 from cases.selectors import case_get_for_user
-from cases.services import consent_record
-from handoffs.services import handoff_accept, handoff_decline, handoff_send
+from handoffs.services import handoff_accept, handoff_decline
 from notifications.models import Deadline, Notification
 from tests.cases.conftest import case_build, medical_consent
+from tests.cases.services_helpers import consent_record_through_edge, handoff_send_through_edge
 from tests.support.api_tokens import token_client
 from tests.support.chain_cost import get_within_budget
 
@@ -24,8 +24,8 @@ pytestmark = pytest.mark.usefixtures("time_limits")
 def consented_case(world):
     case = case_build(world)
     lead = case_get_for_user(user=world.lead_responder, case_id=case.pk)
-    consent_record(access=lead, actor=world.lead_responder, data=medical_consent(world))
-    consent_record(access=lead, actor=world.lead_responder, data={
+    consent_record_through_edge(access=lead, actor=world.lead_responder, data=medical_consent(world))
+    consent_record_through_edge(access=lead, actor=world.lead_responder, data={
         "receiving_agency": world.school.pk, "granted_categories": ["education"], "purpose": "An toàn ở trường",
         "given_by": "survivor"})
     return case
@@ -45,7 +45,7 @@ def body(world, **overrides) -> dict:
 
 def send(world, case, **overrides) -> Handoff:
     lead = case_get_for_user(user=world.lead_responder, case_id=case.pk, require="manage_sharing")
-    return handoff_send(access=lead, actor=world.lead_responder, data=body(world, **overrides))
+    return handoff_send_through_edge(access=lead, actor=world.lead_responder, data=body(world, **overrides))
 
 
 # --- Send ----------------------------------------------------------------------------------------

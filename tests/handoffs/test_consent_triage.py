@@ -12,10 +12,12 @@ from django.utils import timezone
 
 from cases.models import Case, Consent, Handoff, Survivor
 from cases.selectors import case_get_for_user
-from cases.services import consent_record, consent_record_many, consent_withdraw
-from handoffs.services import handoff_accept, handoff_decline, handoff_send, handoff_withdraw
+from cases.serializers import ConsentManyInputSerializer
+from cases.services import consent_record_many, consent_withdraw
+from handoffs.services import handoff_accept, handoff_decline, handoff_withdraw
 from notifications.models import Notification
 from tests.cases.conftest import case_build
+from tests.cases.services_helpers import consent_record_through_edge, handoff_send_through_edge, through_edge
 
 pytestmark = pytest.mark.usefixtures("time_limits")
 
@@ -27,7 +29,7 @@ def _lead(world, case):
 
 
 def _consent_for(world, case, agency, categories=("medical",), **extra):
-    return consent_record(access=_lead(world, case), actor=world.lead_responder, data={
+    return consent_record_through_edge(access=_lead(world, case), actor=world.lead_responder, data={
         "receiving_agency": agency.pk, "granted_categories": list(categories), "purpose": "Khám và điều trị",
         "given_by": "survivor", **extra})
 
@@ -36,7 +38,7 @@ def _send(world, case, **overrides):
     data = {"kind": "referral", "to_agency": world.health, "services": ["medical_care"], "urgency": "urgent",
             "categories": ["medical"], "message": MESSAGE}
     data.update(overrides)
-    return handoff_send(access=_lead(world, case), actor=world.lead_responder, data=data)
+    return handoff_send_through_edge(access=_lead(world, case), actor=world.lead_responder, data=data)
 
 
 def _testids(html: str) -> set[str]:
@@ -120,14 +122,14 @@ def test_a_consent_with_errors_is_not_recorded_and_the_typed_handoff_is_kept(wor
 def test_recording_for_several_recipients_is_all_or_nothing(world):
     case = case_build(world)
     lead = _lead(world, case)
-    consent_record(access=lead, actor=world.lead_responder, data={
+    consent_record_through_edge(access=lead, actor=world.lead_responder, data={
         "receiving_sector": "social_work", "refused_categories": ["medical"], "purpose": "Từ chối",
         "given_by": "survivor"})
     before = Consent.objects.count()
     with pytest.raises(ValidationError) as excinfo:
-        consent_record_many(access=lead, actor=world.lead_responder,
-                            recipients=[{"receiving_agency": world.health.pk}, {"receiving_sector": "social_work"}],
-                            data={"granted_categories": ["medical"], "purpose": "Khám", "given_by": "survivor"})
+        consent_record_many(access=lead, actor=world.lead_responder, **through_edge(ConsentManyInputSerializer, {
+            "recipients": [{"receiving_agency": world.health.pk}, {"receiving_sector": "social_work"}],
+            "granted_categories": ["medical"], "purpose": "Khám", "given_by": "survivor"}))
     assert "granted_categories" in excinfo.value.message_dict
     assert Consent.objects.count() == before
 
@@ -137,8 +139,9 @@ def test_recording_for_several_recipients_is_all_or_nothing(world):
 def test_recording_for_several_recipients_refuses_bad_recipients(world, recipients):
     case = case_build(world)
     with pytest.raises(ValidationError) as excinfo:
-        consent_record_many(access=_lead(world, case), actor=world.lead_responder, recipients=recipients,
-                            data={"granted_categories": ["medical"], "purpose": "Khám", "given_by": "survivor"})
+        consent_record_many(access=_lead(world, case), actor=world.lead_responder, **through_edge(
+            ConsentManyInputSerializer, {"recipients": recipients, "granted_categories": ["medical"], "purpose": "Khám",
+                                         "given_by": "survivor"}))
     assert "recipients" in excinfo.value.message_dict
     assert not Consent.objects.filter(case=case).exists()
 

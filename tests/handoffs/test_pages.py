@@ -14,10 +14,10 @@ from agencies.services import membership_add
 from audit.models import AuditEvent
 from cases.models import Handoff
 from cases.selectors import case_get_for_user
-from cases.services import consent_record
-from handoffs.services import handoff_accept, handoff_decline, handoff_send
+from handoffs.services import handoff_accept, handoff_decline
 from notifications.models import Deadline
 from tests.cases.conftest import case_build, medical_consent
+from tests.cases.services_helpers import consent_record_through_edge, handoff_send_through_edge
 
 pytestmark = pytest.mark.usefixtures("time_limits")
 
@@ -28,8 +28,8 @@ def case(world):
     and education data for the school."""
     case = case_build(world)
     lead = case_get_for_user(user=world.lead_responder, case_id=case.pk)
-    consent_record(access=lead, actor=world.lead_responder, data=medical_consent(world))
-    consent_record(access=lead, actor=world.lead_responder, data={
+    consent_record_through_edge(access=lead, actor=world.lead_responder, data=medical_consent(world))
+    consent_record_through_edge(access=lead, actor=world.lead_responder, data={
         "receiving_agency": world.school.pk, "granted_categories": ["education"], "purpose": "An toàn ở trường",
         "given_by": "survivor"})
     return case
@@ -40,7 +40,7 @@ def send(world, case, **overrides):
             "categories": ["medical"], "message": "Đề nghị khám và điều trị."}
     data.update(overrides)
     lead = case_get_for_user(user=world.lead_responder, case_id=case.pk, require="manage_sharing")
-    return handoff_send(access=lead, actor=world.lead_responder, data=data)
+    return handoff_send_through_edge(access=lead, actor=world.lead_responder, data=data)
 
 
 def _messages(response) -> list[str]:

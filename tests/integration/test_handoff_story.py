@@ -18,10 +18,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from cases.selectors import case_get_for_user
-from cases.services import consent_record
 from notifications.models import Deadline, Notification, OutboxMessage
 from notifications.services import deadline_sweep
 from tests.cases.conftest import case_build, medical_consent
+from tests.cases.services_helpers import consent_record_through_edge
 from tests.notifications.test_worker_faults import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -64,8 +64,8 @@ def test_an_unanswered_urgent_referral_is_reminded_escalated_and_then_accepted(
 ):
     workers.start()
     case = case_build(world)
-    consent_record(access=case_get_for_user(user=world.lead_responder, case_id=case.pk), actor=world.lead_responder,
-                   data=medical_consent(world))
+    consent_record_through_edge(access=case_get_for_user(user=world.lead_responder, case_id=case.pk),
+                                actor=world.lead_responder, data=medical_consent(world))
 
     # A responder sends an urgent referral.
     response = client_for(world.lead_responder).post(f"/api/cases/{case.pk}/handoffs/", {

@@ -25,10 +25,11 @@ from agencies.triggers import _statements
 from cases.models import CaseAccessRow, CaseGroupObjectPermission, CaseUserObjectPermission, HandoffKind
 from cases.selectors import case_get_for_user, case_list_visible_to
 from config.exceptions import NotFound
-from handoffs.services import handoff_accept, handoff_send
+from handoffs.services import handoff_accept
 from permissions.access import VIEW_BIT
 from permissions.breakglass import break_glass_open
 from permissions.categories import DataCategory
+from tests.cases.services_helpers import handoff_send_through_edge
 from tests.conftest import make_user
 from tests.supervision.conftest import REASON, grant_break_glass
 
@@ -198,7 +199,7 @@ def test_the_nightly_task_reports_and_repairs_drift_with_an_audit_event(world, s
 def test_a_transfer_to_an_agency_under_a_refusal_makes_it_lead_without_the_refused_category(world, case):
     consent(world, case, agency=world.health, granted=["contact"], refused=["identity"])
     access = case_get_for_user(user=world.lead_responder, case_id=case.pk, require="manage_sharing")
-    transfer = handoff_send(access=access, actor=world.lead_responder, data={
+    transfer = handoff_send_through_edge(access=access, actor=world.lead_responder, data={
         "kind": "transfer", "to_agency": world.health, "services": ["medical_care"], "urgency": "urgent",
         "categories": ["contact"], "message": "Chuyển ca."})
     handoff_accept(user=world.receiving_responder, handoff_id=transfer.pk)

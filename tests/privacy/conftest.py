@@ -43,8 +43,9 @@ def lead_access(world):
 def open_case(world, *, survivor: dict | None = None, risk_level: str = "medium"):
     """A case led by the police, opened through the service, for `survivor` (default: the adult of
     tests.cases)."""
-    from cases.services import case_open
     from tests.cases.conftest import incident_payload
+    from tests.cases.services_helpers import case_open_through_edge
 
-    return case_open(actor=world.lead_responder, agency=world.police, survivor=dict(survivor or SURVIVOR),
-                     incident=incident_payload(), consent=None, risk_level=risk_level)
+    return case_open_through_edge(actor=world.lead_responder, agency=world.police,
+                                  survivor=dict(survivor or SURVIVOR), incident=incident_payload(), consent=None,
+                                  risk_level=risk_level)

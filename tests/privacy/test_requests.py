@@ -12,9 +12,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from audit.models import AuditEvent
 from cases.models import Case, Survivor
-from handoffs.services import handoff_send
 from notifications.models import Deadline, Notification, NotificationKind
 from privacy.models import AccessPackage, DataSubjectRequest, RequestStatus
+from privacy.serializers import RequestDecisionInputSerializer
 from privacy.services import (
     PackageGone,
     access_package_build,
@@ -25,6 +25,7 @@ from privacy.services import (
     privacy_request_record,
 )
 from tests.cases.conftest import ACTIONS
+from tests.cases.services_helpers import handoff_send_through_edge, through_edge
 
 from .conftest import OTHER_SURVIVOR, SURVIVOR, at, open_case
 
@@ -75,7 +76,8 @@ def test_each_kind_granted_ends_in_a_documented_outcome(world, time_limits, lead
 def test_a_refusal_needs_a_ground_and_the_words_she_is_told(world, time_limits, lead_access):
     dsr = _record(world, open_case(world), lead_access, "objection")
     with pytest.raises(ValidationError) as error:
-        privacy_request_decide(user=world.lead_supervisor, request_id=dsr.pk, data={"decision": "refuse"})
+        privacy_request_decide(user=world.lead_supervisor, request_id=dsr.pk,
+                               data=through_edge(RequestDecisionInputSerializer, {"decision": "refuse"}))
     assert {"refusal_ground", "outcome"} <= set(error.value.message_dict)
     privacy_request_decide(user=world.lead_supervisor, request_id=dsr.pk, data={
         "decision": "refuse", "refusal_ground": "not_verified", "outcome": "Chưa xác minh được người yêu cầu"})
@@ -144,12 +146,12 @@ def test_erasure_refused_under_a_legal_hold_with_its_ground(world, time_limits, 
 
 
 def test_erasure_refused_while_an_investigation_is_open(world, time_limits, lead_access):
-    from cases.services import consent_record
     from tests.cases.conftest import medical_consent
+    from tests.cases.services_helpers import consent_record_through_edge
 
     case = open_case(world)
-    consent_record(access=lead_access(case), actor=world.lead_responder, data=medical_consent(world))
-    handoff_send(access=lead_access(case), actor=world.lead_responder, data={
+    consent_record_through_edge(access=lead_access(case), actor=world.lead_responder, data=medical_consent(world))
+    handoff_send_through_edge(access=lead_access(case), actor=world.lead_responder, data={
         "kind": "referral", "to_agency": world.health, "services": ["investigation"], "urgency": "standard",
         "categories": ["medical"], "message": ""})
     dsr = _record(world, case, lead_access, "erasure")

@@ -17,9 +17,9 @@ from agencies.models import Sector
 from agencies.services import agency_create, membership_add
 from cases.models import Case, Handoff
 from cases.selectors import case_get_for_user
-from cases.services import action_log, consent_record
+from cases.services import action_log
 from cases.sharing import case_permissions_sync
-from handoffs.services import handoff_accept, handoff_complete, handoff_decline, handoff_send, handoff_withdraw
+from handoffs.services import handoff_accept, handoff_complete, handoff_decline, handoff_withdraw
 from notifications.loaders import time_limit_load_reference
 from notifications.models import Deadline, LegalTimeLimit
 from notifications.services import deadline_create
@@ -28,6 +28,7 @@ from reports.coordination import URGENCIES, StatisticDraft, grouped_medians, mon
 from reports.indicators import INDICATORS, Month, month_drafts, month_scope_provinces, month_snapshot
 from reports.publication import month_publishable, statistic_data
 from takedowns.services import takedown_outcome_record, takedown_request_record
+from tests.cases.services_helpers import consent_record_through_edge, handoff_send_through_edge
 from tests.conftest import make_user
 
 from .conftest import OCTOBER, draft_cells, draft_get, local, make_case
@@ -52,11 +53,11 @@ def shared_case(world, *, lead, province=None, created_at=None, consent=True) ->
 
 def refer(world, case, *, sender, to, urgency="urgent", kind="referral") -> Handoff:
     access = case_get_for_user(user=sender, case_id=case.pk, require="manage_sharing")
-    consent_record(access=access, actor=sender, data={
+    consent_record_through_edge(access=access, actor=sender, data={
         "receiving_agency": to.pk, "granted_categories": ["psychosocial"], "purpose": "Hỗ trợ tâm lý",
         "given_by": "survivor",
     })
-    return handoff_send(access=case_get_for_user(user=sender, case_id=case.pk, require="manage_sharing"),
+    return handoff_send_through_edge(access=case_get_for_user(user=sender, case_id=case.pk, require="manage_sharing"),
                         actor=sender, data={"kind": kind, "to_agency": to.pk, "services": ["counselling"],
                                             "urgency": urgency, "categories": []})
 

@@ -28,12 +28,11 @@ from handoffs.services import (
     handoff_accept,
     handoff_complete,
     handoff_decline,
-    handoff_send,
     handoff_view,
     handoff_withdraw,
 )
 from notifications.calendar import VIETNAM
-from tests.cases.services_helpers import access_for, consent_data, open_case, referral_data
+from tests.cases.services_helpers import access_for, consent_data, handoff_send_through_edge, open_case, referral_data
 from tests.conftest import make_user
 
 HOUR = datetime.timedelta(hours=1)
@@ -61,7 +60,7 @@ def t0_of(now: datetime.datetime) -> datetime.datetime:
 
 def send(world, case, *, actor=None, **overrides) -> Handoff:
     actor = actor or world.lead_responder
-    return handoff_send(access=access_for(actor, case, "manage_sharing"), actor=actor,
+    return handoff_send_through_edge(access=access_for(actor, case, "manage_sharing"), actor=actor,
                         data=referral_data(world, **overrides))
 
 
@@ -165,9 +164,9 @@ def break_glass_use(world, register):
 @pytest.fixture
 def consent_override(world, register):
     """An emergency consent override on police's case 3, waiting for review."""
-    from cases.services import consent_record
+    from tests.cases.services_helpers import consent_record_through_edge
 
-    return consent_record(
+    return consent_record_through_edge(
         access=access_for(world.lead_responder, register.h3.case, "manage_sharing"), actor=world.lead_responder,
         data=consent_data(world, receiving_agency=register.social, granted_categories=["contact"],
                           refused_categories=[], emergency_override=True,

@@ -12,13 +12,14 @@ from config.exceptions import NotFound
 from notifications.models import Deadline
 from supervision.models import BreakGlassReview, ConsentOverrideReview, HandoffReview
 from supervision.queue import review_queue, review_queue_counts
+from supervision.serializers import ReviewInputSerializer
 from supervision.services import (
     break_glass_review_create,
     consent_override_review_create,
     handoff_review_create,
     review_create,
 )
-from tests.cases.services_helpers import consent_data, open_case
+from tests.cases.services_helpers import consent_data, open_case, through_edge
 from tests.supervision.conftest import send
 
 TOMORROW = datetime.timedelta(days=1)
@@ -55,7 +56,8 @@ def test_fine_review_takes_the_handoff_out_of_the_agency_queue_only(world, regis
 
 def test_concern_needs_a_comment(world, register):
     with pytest.raises(ValidationError) as info:
-        handoff_review_create(user=world.lead_supervisor, handoff_id=register.h2.pk, verdict="concern", comment=" ")
+        handoff_review_create(user=world.lead_supervisor, handoff_id=register.h2.pk,
+                              **through_edge(ReviewInputSerializer, {"verdict": "concern", "comment": " "}))
     assert "comment" in info.value.message_dict
     review = handoff_review_create(user=world.lead_supervisor, handoff_id=register.h2.pk, verdict="concern",
                                    comment="Từ chối sau hạn 12 giờ, không gọi lại.")
@@ -67,12 +69,12 @@ def test_concern_needs_a_comment(world, register):
 def test_follow_up_needs_a_future_due_time_and_creates_the_deadline(world, register):
     for bad in (None, "", "tomorrow", timezone.now() - TOMORROW, timezone.now() + datetime.timedelta(days=400)):
         with pytest.raises(ValidationError) as info:
-            handoff_review_create(user=world.lead_supervisor, handoff_id=register.h2.pk, verdict="follow_up_needed",
-                                  follow_up_due=bad)
+            handoff_review_create(user=world.lead_supervisor, handoff_id=register.h2.pk, **through_edge(
+                ReviewInputSerializer, {"verdict": "follow_up_needed", "follow_up_due": bad}))
         assert "follow_up_due" in info.value.message_dict
     due = timezone.now() + 2 * TOMORROW
-    review = handoff_review_create(user=world.lead_supervisor, handoff_id=register.h2.pk, verdict="follow_up_needed",
-                                   follow_up_due=due.isoformat())
+    review = handoff_review_create(user=world.lead_supervisor, handoff_id=register.h2.pk, **through_edge(
+        ReviewInputSerializer, {"verdict": "follow_up_needed", "follow_up_due": due.isoformat()}))
     deadline = review.follow_up
     assert (deadline.kind, deadline.owner_agency, deadline.due_at, deadline.case_number, deadline.link) == (
         "follow_up", world.police, review.follow_up_due, register.h2.case.number, f"/handoffs/{register.h2.pk}/")
@@ -82,14 +84,15 @@ def test_follow_up_needs_a_future_due_time_and_creates_the_deadline(world, regis
     deadline.refresh_from_db()
     assert (deadline.stage, deadline.closed_reason) == ("closed", "superseded")
     with pytest.raises(ValidationError):
-        handoff_review_create(user=world.lead_supervisor, handoff_id=register.h2.pk, verdict="fine",
-                              follow_up_due=due)
+        handoff_review_create(user=world.lead_supervisor, handoff_id=register.h2.pk,
+                              **through_edge(ReviewInputSerializer, {"verdict": "fine", "follow_up_due": due}))
 
 
 @pytest.mark.parametrize("verdict", ["great", "", None, 3])
 def test_unknown_verdicts_are_refused(world, register, verdict):
     with pytest.raises(ValidationError) as info:
-        handoff_review_create(user=world.lead_supervisor, handoff_id=register.h1.pk, verdict=verdict)
+        handoff_review_create(user=world.lead_supervisor, handoff_id=register.h1.pk,
+                              **through_edge(ReviewInputSerializer, {"verdict": verdict}))
     assert "verdict" in info.value.message_dict
     assert not HandoffReview.objects.exists()
 
@@ -150,8 +153,9 @@ def test_review_create_by_subject_name(world, register):
 def test_a_bad_review_writes_nothing(world, register):
     before = (HandoffReview.objects.count(), Deadline.objects.count(), AuditEvent.objects.count())
     with pytest.raises(ValidationError):
-        handoff_review_create(user=world.lead_supervisor, handoff_id=register.h1.pk, verdict="follow_up_needed",
-                              comment="x" * 2001, follow_up_due=timezone.now() + TOMORROW)
+        handoff_review_create(user=world.lead_supervisor, handoff_id=register.h1.pk, **through_edge(
+            ReviewInputSerializer, {"verdict": "follow_up_needed", "comment": "x" * 2001,
+                                    "follow_up_due": timezone.now() + TOMORROW}))
     assert (HandoffReview.objects.count(), Deadline.objects.count(), AuditEvent.objects.count()) == before
 
 

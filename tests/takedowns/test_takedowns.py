@@ -11,8 +11,10 @@ from django.utils import timezone, translation
 from audit.models import AuditEvent
 from cases.models import Action, CaseEvent, TakedownRequest
 from cases.selectors import case_get_for_user
+from takedowns.apis import TakedownOutcomeApi, TakedownRecordApi
 from takedowns.selectors import takedown_list_for_case
 from takedowns.services import content_reference_hash, takedown_outcome_record, takedown_request_record
+from tests.cases.services_helpers import through_edge
 
 URL = "https://www.facebook.com/photo/?fbid=1234567890&set=a.99"
 
@@ -21,13 +23,14 @@ def record(world, case, user=None, **overrides):
     user = user or world.lead_responder
     data = {"platform": "facebook", "content_reference": URL, "text": "Gửi yêu cầu gỡ qua kênh cơ quan chức năng"}
     data.update(overrides)
-    return takedown_request_record(access=case_get_for_user(user=user, case_id=case.pk), actor=user, data=data)
+    return takedown_request_record(access=case_get_for_user(user=user, case_id=case.pk), actor=user,
+                                   data=through_edge(TakedownRecordApi.InputSerializer, data))
 
 
 def outcome(world, case, takedown, user=None, **data):
     user = user or world.lead_responder
     return takedown_outcome_record(access=case_get_for_user(user=user, case_id=case.pk), actor=user,
-                                   takedown_id=takedown.pk, data=data)
+                                   takedown_id=takedown.pk, data=through_edge(TakedownOutcomeApi.InputSerializer, data))
 
 
 # --- Services ------------------------------------------------------------------------------------
