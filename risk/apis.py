@@ -11,11 +11,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from cases.models import RiskLevel
 from cases.selectors import case_get_for_user, case_list_visible_to
 from cases.serializers import AgencyRefSerializer, UserRefSerializer
 from cases.services import case_view
-from config.api import ApiView, DateTimeField, OwnApiView, StrictInputSerializer, TextField, responses
+from config.api import ApiView, DateTimeField, OwnApiView, responses
 from permissions.categories import CaseRight
 from permissions.readers import user_may_be_case_reader
 
@@ -28,7 +27,8 @@ from .selectors import (
     assessment_reasons,
     cases_eligible_for_meeting,
 )
-from .services import REASON_LIMIT, RISK_REVIEW_TRIGGERS, assessment_save, assessment_view, risk_review_request
+from .serializers import AssessmentInputSerializer, ReviewRequestInputSerializer, assessment_input_context
+from .services import assessment_save, assessment_view, assessment_writer_check, risk_review_request
 
 
 class AssessmentSummarySerializer(serializers.Serializer):
@@ -82,21 +82,7 @@ class AssessmentListApi(ApiView):
 
 
 class AssessmentRecordApi(ApiView):
-    class InputSerializer(StrictInputSerializer):
-        variant = serializers.ChoiceField(
-            choices=AssessmentVariant.choices, required=False,
-            help_text="Defaults to child for a survivor under 16, adult otherwise; a draft keeps its own.")
-        answers = serializers.DictField(child=serializers.ChoiceField(choices=ANSWERS), required=False,
-                                        help_text="Item code (GET /api/risk/instrument/): yes, no or not_known.")
-        raised_level = serializers.ChoiceField(choices=RiskLevel.choices, required=False, allow_blank=True,
-                                               help_text="Professional judgement: a level above the computed one.")
-        judgement_reason = TextField(max_length=REASON_LIMIT, required=False, allow_blank=True,
-                                     help_text="Why the level is raised; needed to raise it.")
-        complete = serializers.BooleanField(
-            default=True, help_text="false saves the answers so far as your draft (continued by the next call).")
-
-        class Meta:
-            ref_name = "RiskAssessmentInput"
+    InputSerializer = AssessmentInputSerializer
 
     @extend_schema(
         operation_id="risk_assessments_record",
@@ -110,11 +96,11 @@ class AssessmentRecordApi(ApiView):
     )
     def post(self, request, case_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
-        payload = self.InputSerializer(data=request.data)
+        assessment_writer_check(access)  # a 403 before any message about the answers
+        payload = self.InputSerializer(data=request.data,
+                                       context=assessment_input_context(access=access, user=request.user))
         payload.is_valid(raise_exception=True)
-        data = dict(payload.validated_data)
-        complete = data.pop("complete")
-        assessment = assessment_save(access=access, actor=request.user, data=data, complete=complete)
+        assessment = assessment_save(access=access, actor=request.user, **payload.validated_data)
         return Response(AssessmentSerializer(assessment).data, status=status.HTTP_201_CREATED)
 
 
@@ -146,13 +132,7 @@ class ReviewSerializer(serializers.Serializer):
 
 
 class ReviewRequestApi(ApiView):
-    class InputSerializer(StrictInputSerializer):
-        trigger = serializers.ChoiceField(choices=[t for t in RISK_REVIEW_TRIGGERS if t != "new_incident"],
-                                          help_text="A separation, or a breach of an order (a new incident "
-                                          "makes a review due by itself).")
-
-        class Meta:
-            ref_name = "RiskReviewInput"
+    InputSerializer = ReviewRequestInputSerializer
 
     @extend_schema(
         operation_id="risk_reviews_request",

@@ -7,9 +7,11 @@ from agencies.demo import DemoWorld
 from agencies.models import Membership
 from cases.models import Case, CaseStatus
 from cases.selectors import case_get_for_user
+from config.api import input_validate
 
 from .instrument import instrument_current
 from .models import AssessmentVariant, RiskAssessment
+from .serializers import AssessmentInputSerializer, assessment_input_context
 from .services import assessment_save
 
 DEMO_ASSESSMENTS = 4
@@ -42,6 +44,7 @@ def seed_demo_risk_step(world: DemoWorld) -> None:
         if made == 2:
             answers["criminal_history"] = "not_known"
         access = case_get_for_user(user=member.user, case_id=case.pk)
-        assessment_save(access=access, actor=member.user, complete=True,
-                        data={"variant": variant.code, "answers": answers})
+        assessment_save(access=access, actor=member.user, **input_validate(
+            AssessmentInputSerializer, {"variant": variant.code, "answers": answers, "complete": True},
+            **assessment_input_context(access=access, user=member.user)))
         made += 1

@@ -1,14 +1,17 @@
 """The assessment form: one radio group per item of the instrument's variant (yes / no / not known),
 and the professional judgement. Built from the instrument file, so a new version needs no code.
-Checks of meaning stay in risk.services; this only turns fields into the service's input."""
+The posted fields become the operation's input, checked by the API's serializer
+(risk.serializers, through config.api.input_validate); the rules stay in risk.services."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cases.forms import ServiceErrorsMixin
 from cases.models import RiskLevel
+from config.api import input_validate
 
 from .instrument import Variant
+from .serializers import AssessmentInputSerializer, ReviewRequestInputSerializer
 from .services import REASON_LIMIT
 
 ANSWER_CHOICES = [("yes", _("Yes")), ("no", _("No")), ("not_known", _("Not known"))]
@@ -48,13 +51,20 @@ class AssessmentForm(ServiceErrorsMixin, forms.Form):
             return name if name in self.fields else None
         return super().field_for_error(key)
 
-    def service_data(self) -> dict:
+    def service_data(self, *, complete: bool, **context) -> dict:
+        """The values of risk.services.assessment_save; `context` is
+        risk.serializers.assessment_input_context's (ValidationError by field otherwise)."""
         answers = {item.code: self.cleaned_data[item_field_name(item.code)] for item in self.variant.items
                    if self.cleaned_data.get(item_field_name(item.code))}
-        return {"variant": self.variant.code, "answers": answers,
-                "raised_level": self.cleaned_data["raised_level"],
-                "judgement_reason": self.cleaned_data["judgement_reason"]}
+        return input_validate(AssessmentInputSerializer, {
+            "variant": self.variant.code, "answers": answers, "raised_level": self.cleaned_data["raised_level"],
+            "judgement_reason": self.cleaned_data["judgement_reason"], "complete": complete,
+        }, **context)
 
 
 class ReviewForm(forms.Form):
     trigger = forms.ChoiceField(label=_("What happened"), choices=REVIEW_CHOICES)
+
+    def service_data(self) -> dict:
+        """The values of risk.services.risk_review_request (ValidationError by field otherwise)."""
+        return input_validate(ReviewRequestInputSerializer, {"trigger": self.cleaned_data["trigger"]})

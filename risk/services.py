@@ -19,7 +19,6 @@ Rules (README, "Risk that drives the response"):
 import datetime
 import json
 import secrets
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -39,10 +38,9 @@ from notifications.models import Deadline
 from notifications.services import deadline_close, deadline_create
 from permissions.categories import CaseRight
 
-from .instrument import ANSWERS, Instrument, Variant, instrument_current, level_rank, score
+from .instrument import Variant, instrument_current, level_rank, score
 from .models import ASSESSMENT_CATEGORY, AssessmentStatus, AssessmentVariant, RiskAssessment
 
-ASSESSMENT_FIELDS = ("variant", "answers", "raised_level", "judgement_reason")
 REASON_LIMIT = 2000
 RISK_REVIEW_TRIGGERS = ("new_incident", "separation", "breach")
 
@@ -56,46 +54,6 @@ def variant_default(case: Case) -> str:
     return AssessmentVariant.CHILD if case.survivor.is_child else AssessmentVariant.ADULT
 
 
-
-class FieldErrors:
-    """Field messages collected so that a request gets every message at once (Django's
-    ValidationError by field)."""
-
-    def __init__(self) -> None:
-        self.messages: dict[str, list[str]] = {}
-
-    def add(self, key: str, message: str) -> None:
-        self.messages.setdefault(key, []).append(str(message))
-
-    def has(self, key: str) -> bool:
-        return key in self.messages
-
-    def clean(self, key: str, value: Any, cleaner, **kwargs) -> Any:
-        try:
-            return cleaner(value, **kwargs)
-        except ValidationError as exc:
-            for message in exc.messages:
-                self.add(key, message)
-            return None
-
-    def raise_if_any(self) -> None:
-        if self.messages:
-            raise ValidationError(self.messages)
-
-
-def clean_text(value: Any, *, max_length: int) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationError(_("Enter text."))
-    if "\x00" in value:
-        raise ValidationError(_("The text contains a character that is not allowed."))
-    value = value.strip()
-    if len(value) > max_length:
-        raise ValidationError(_("Use at most %(max)d characters (it has %(length)d).")
-                              % {"max": max_length, "length": len(value)})
-    return value
-
 def assessment_writer_check(access: CaseAccess) -> Agency:
     """The agency an assessment is recorded for, or PermissionDenied: log_action and the psychosocial
     category for the acting agency (ActingAgencyRequired when a person of several must choose)."""
@@ -108,82 +66,43 @@ def assessment_writer_check(access: CaseAccess) -> Agency:
     return agency
 
 
-def _clean_answers(raw, variant: Variant, errors: FieldErrors) -> dict[str, str]:
-    if raw in (None, ""):
-        raw = {}
-    if not isinstance(raw, dict):
-        errors.add("answers", _("Give the answers as item: yes, no or not_known."))
-        return {}
-    answers: dict[str, str] = {}
-    codes = set(variant.item_codes)
-    for code, value in raw.items():
-        if code not in codes:
-            errors.add(f"answers.{code}", _("Not an item of this form."))
-        elif value in (None, ""):
-            continue
-        elif value not in ANSWERS:
-            errors.add(f"answers.{code}", _("Answer yes, no or not known."))
-        else:
-            answers[code] = value
-    return answers
-
-
-def _require_complete(answers: dict[str, str], variant: Variant, errors: FieldErrors) -> None:
-    for code in variant.item_codes:
-        if code not in answers and not errors.has(f"answers.{code}"):
-            errors.add(f"answers.{code}", _("Answer this question (\"not known\" is an answer)."))
-
-
-def _clean(data: dict, *, instrument: Instrument, variant_code: str | None,
-           errors: FieldErrors) -> dict[str, Any]:
-    """The input's values; messages go to `errors`, raised by the caller once it has checked the rest."""
-    unknown = set(data) - set(ASSESSMENT_FIELDS)
-    for key in sorted(unknown, key=str):
-        errors.add(str(key), _("Unknown field."))
-    variant_code = variant_code or data.get("variant")
-    if not isinstance(variant_code, str) or variant_code not in instrument.variants:
-        errors.add("variant", _("Choose the adult or the child form."))
-        errors.raise_if_any()
-    variant = instrument.variants[str(variant_code)]
-    answers = _clean_answers(data.get("answers"), variant, errors)
-    raised = data.get("raised_level") or ""
-    if raised and raised not in RiskLevel.values:
-        errors.add("raised_level", _("Choose a risk level."))
-        raised = ""
-    reason = errors.clean("judgement_reason", data.get("judgement_reason") or "", clean_text,
-                          max_length=REASON_LIMIT) or ""
-    return {"variant": variant, "answers": answers, "raised_level": raised, "judgement_reason": reason.strip()}
+def _completeness_check(answers: dict[str, str], variant: Variant) -> None:
+    missing = {f"answers.{code}": [_("Answer this question (\"not known\" is an answer).")]
+               for code in variant.item_codes if code not in answers}
+    if missing:
+        raise ValidationError(missing)
 
 
 def _judged_level(*, computed: str, raised: str, reason: str) -> str:
     """The level after professional judgement: the computed one, or a higher one with a reason."""
-    errors = FieldErrors()
     if not raised or raised == computed:
         return computed
     if level_rank(raised) < level_rank(computed):
-        errors.add("raised_level", _("Professional judgement may raise the level, never lower it: the checklist "
-                                     "gives %(level)s.") % {"level": RiskLevel(computed).label})
-    elif not reason:
-        errors.add("judgement_reason", _("Write why you raise the level."))
-    errors.raise_if_any()
+        raise ValidationError({"raised_level": [
+            _("Professional judgement may raise the level, never lower it: the checklist gives %(level)s.")
+            % {"level": RiskLevel(computed).label}]})
+    if not reason:
+        raise ValidationError({"judgement_reason": [_("Write why you raise the level.")]})
     return raised
 
 
 @transaction.atomic
-def assessment_save(*, access: CaseAccess, actor, data: dict, complete: bool) -> RiskAssessment:
+def assessment_save(*, access: CaseAccess, actor, variant: Variant, answers: dict[str, str], raised_level: str = "",
+                    judgement_reason: str = "", complete: bool) -> RiskAssessment:
     """Save the actor's assessment of the case: their draft (created on first save, continued after)
     with the answers given so far, and with `complete` the result: every item answered, the level
-    computed by the instrument's rules and, where judgement raises it, the reason."""
+    computed by the instrument's rules and, where judgement raises it, the reason. The values are
+    risk.serializers.AssessmentInputSerializer's (answers of `variant`'s items, the variant the
+    draft keeps when there is one)."""
     agency = assessment_writer_check(access)
     instrument = instrument_current()
     case = Case.objects.select_for_update(of=("self",)).select_related("survivor", "survivor__data_key").get(
         pk=access.case.pk)
     draft = (RiskAssessment.objects.select_for_update(of=("self",)).select_related("case", "case__data_key")
              .filter(case=case, assessor=actor, status=AssessmentStatus.DRAFT).first())
-    errors = FieldErrors()
-    values = _clean(data, instrument=instrument, errors=errors,
-                    variant_code=draft.variant if draft else (data.get("variant") or variant_default(case)))
-    variant: Variant = values["variant"]
+    if draft is not None and draft.variant != variant.code:
+        # Begun by another request since the input was checked against the other form.
+        raise ValidationError({"variant": [_("You have a draft of the other form: finish that one first.")]})
     now = timezone.now()
     if draft is not None and draft.instrument_version != instrument.version:
         # The instrument changed since the draft was begun: its answers are kept where the items still are.
@@ -192,10 +111,9 @@ def assessment_save(*, access: CaseAccess, actor, data: dict, complete: bool) ->
                                          instrument_version=instrument.version, variant=variant.code, created_at=now)
     assessment.agency = agency
     stored = json.loads(assessment.answers) if draft and assessment.answers else {}
-    answers = {code: value for code, value in {**stored, **values["answers"]}.items() if code in variant.item_codes}
+    answers = {code: value for code, value in {**stored, **answers}.items() if code in variant.item_codes}
     if complete:
-        _require_complete(answers, variant, errors)
-    errors.raise_if_any()
+        _completeness_check(answers, variant)
     assessment.answers = json.dumps(answers, sort_keys=True)
     assessment.updated_at = now
     if not complete:
@@ -205,12 +123,12 @@ def assessment_save(*, access: CaseAccess, actor, data: dict, complete: bool) ->
                      target=f"risk_assessment:{assessment.pk}", details={"status": "draft", "answered": len(answers)})
         return assessment
     result = score(variant, answers)
-    level = _judged_level(computed=result.level, raised=values["raised_level"], reason=values["judgement_reason"])
+    level = _judged_level(computed=result.level, raised=raised_level, reason=judgement_reason)
     assessment.status = AssessmentStatus.COMPLETED
     assessment.score, assessment.not_known_count, assessment.band = result.score, result.not_known, result.band.level
     assessment.computed_level, assessment.computed_rank = result.level, level_rank(result.level)
     assessment.level, assessment.level_rank = level, level_rank(level)
-    assessment.judgement_reason = values["judgement_reason"] if level != result.level else ""
+    assessment.judgement_reason = judgement_reason if level != result.level else ""
     assessment.reasons = json.dumps(list(result.reasons))
     assessment.completed_at = now
     assessment.save()
@@ -267,15 +185,12 @@ def _review_due(*, case: Case, trigger: str, actor, agency: Agency | None, at: d
 
 @transaction.atomic
 def risk_review_request(*, access: CaseAccess, actor, trigger: str) -> Deadline:
-    """A responder reports a separation or a breach of an order: a new assessment becomes due (the
-    open review, when there is one). Needs log_action; no category: the fact is a coordination one."""
+    """A responder reports a separation or a breach of an order (`trigger`, checked by
+    risk.serializers.ReviewRequestInputSerializer): a new assessment becomes due (the open review,
+    when there is one). Needs log_action; no category: the fact is a coordination one."""
     if not access.can(CaseRight.LOG_ACTION):
         raise PermissionDenied
     agency = access.acting_agency()
-    if trigger not in ("separation", "breach"):
-        errors = FieldErrors()
-        errors.add("trigger", _("Choose a separation or a breach of an order."))
-        errors.raise_if_any()
     now = timezone.now()
     case = Case.objects.select_for_update(of=("self",)).select_related("lead_agency", "responsible").get(
         pk=access.case.pk)

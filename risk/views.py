@@ -37,9 +37,10 @@ def assessment_page(request, case_id: int):
     form = AssessmentForm(request.POST or None, initial=initial, variant=variant)
     if request.method == "POST" and form.is_valid():
         complete = "complete" in request.POST
+        context = {"draft_variant": draft.variant if draft else None, "default_variant": variant_default(access.case)}
         try:
-            assessment = assessment_save(access=access, actor=request.user, data=form.service_data(),
-                                         complete=complete)
+            assessment = assessment_save(access=access, actor=request.user,
+                                         **form.service_data(complete=complete, **context))
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
@@ -86,7 +87,7 @@ def review_request_page(request, case_id: int):
         messages.error(request, _("Choose what happened."))
         return redirect("cases:detail", case_id=access.case.pk)
     try:
-        risk_review_request(access=access, actor=request.user, trigger=form.cleaned_data["trigger"])
+        risk_review_request(access=access, actor=request.user, **form.service_data())
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)

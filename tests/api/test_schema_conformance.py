@@ -34,9 +34,11 @@ from schemathesis.specs.openapi.checks import (
 
 from audit.breaches import breach_record
 from cases.selectors import case_get_for_user
+from config.api import input_validate
 from notifications.models import Deadline, Notification
 from privacy.services import legal_hold_place, privacy_request_record
 from reports.services import monthly_reports_build
+from risk.serializers import AssessmentInputSerializer, assessment_input_context
 from risk.services import assessment_save
 from takedowns.services import takedown_request_record
 from tests.cases.conftest import medical_consent
@@ -69,9 +71,10 @@ def known_ids(world, shared_case):
     breach = breach_record(actor=world.sysadmin, discovered_at=timezone.now() - datetime.timedelta(hours=1),
                            description="Thư gửi nhầm địa chỉ.", contact_point="dpo@example.invalid",
                            affected_agencies=[world.police], access_events=[])
-    assessment = assessment_save(access=case_get_for_user(user=world.lead_responder, case_id=case.pk),
-                                 actor=world.lead_responder, complete=True,
-                                 data={"answers": answers_with(yes=["strangulation"])})
+    risk_access = case_get_for_user(user=world.lead_responder, case_id=case.pk)
+    assessment = assessment_save(access=risk_access, actor=world.lead_responder, **input_validate(
+        AssessmentInputSerializer, {"answers": answers_with(yes=["strangulation"])},
+        **assessment_input_context(access=risk_access, user=world.lead_responder)))
     handoff = case.handoffs.order_by("pk").first()
     deadline = Deadline.objects.filter(case_id=case.pk).order_by("pk").first()
     notification = Notification.objects.order_by("pk").first()

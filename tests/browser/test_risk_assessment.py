@@ -9,12 +9,12 @@ import pytest
 from playwright.sync_api import expect
 
 from agencies.demo import BUILT_IN_STEPS, seed_demo_world
-from cases.services import case_open
 from notifications.loaders import time_limit_load_reference
 from notifications.models import LegalTimeLimit
 from risk.instrument import instrument_current
 from risk.models import RiskAssessment
 from tests.browser.conftest import PHONE, sign_in_as
+from tests.cases.services_helpers import case_open_through_edge
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +29,7 @@ def demo(transactional_db):
     police = world.agencies[("hn", "police")]
     answers = {"penetration": False, "sexual_contact": False, "physical_assault": True, "forced_marriage": False,
                "denial_of_resources": False, "psychological_abuse": False}
-    world.case = case_open(
+    world.case = case_open_through_edge(
         actor=world.users[RESPONDER], agency=police, risk_level="medium",
         survivor={"full_name": "Phạm Thị Thu", "sex": "female", "birth_year": 1992},
         incident={"province": police.province, "answers": answers, "tech_forms": ["cyberstalking"]},

@@ -259,11 +259,14 @@ def everything_written(world, time_limits, api, caplog, settings, tmp_path):
     access_package_build(request_id=dsr.pk)
 
     from risk.instrument import instrument_current
+    from risk.serializers import AssessmentInputSerializer, assessment_input_context
     from risk.services import assessment_save
+    from tests.cases.services_helpers import through_edge
 
-    assessment_save(access=lead(), actor=world.lead_responder, complete=True, data={
+    assessment_save(access=lead(), actor=world.lead_responder, **through_edge(AssessmentInputSerializer, {
         "answers": {code: "no" for code in instrument_current().variants["child"].item_codes},
-        "raised_level": "high", "judgement_reason": _marker("risk_judgement_reason")})
+        "raised_level": "high", "judgement_reason": _marker("risk_judgement_reason")},
+        **assessment_input_context(access=lead(), user=world.lead_responder)))
 
     from cases.services import case_change_status
 

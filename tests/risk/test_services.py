@@ -8,18 +8,21 @@ import json
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.models import AuditEvent
 from cases.models import CaseEvent, Incident
 from cases.selectors import case_get_for_user
-from cases.services import case_open, incident_record
+from cases.serializers import IncidentInputSerializer
+from cases.services import incident_record
 from notifications.models import Deadline
 from risk.models import AssessmentStatus, RiskAssessment
 from risk.selectors import risk_review_open
+from risk.serializers import ReviewRequestInputSerializer
 from risk.services import risk_review_request
 from tests.cases.conftest import SURVIVOR, incident_payload
-from tests.risk.conftest import adult_codes, answers_with, assess, child_codes
+from tests.cases.services_helpers import case_open_through_edge, through_edge
+from tests.risk.conftest import adult_codes, answers_with, assess, assessment_input, child_codes
 
 
 def test_a_complete_assessment_is_a_record_with_its_result_and_version(world, case):
@@ -77,14 +80,57 @@ def test_the_database_refuses_a_lowered_level(world, case):
         RiskAssessment.objects.filter(pk=assessment.pk).update(level="medium", level_rank=1)
 
 
-def test_every_item_must_be_answered_to_complete_and_unknown_items_are_refused(world, case):
+def test_unknown_items_and_answers_are_refused_at_the_edge_each_by_item(world, case):
+    answers = answers_with(3)
+    answers["choking"] = "yes"  # an item of no form
+    answers["fear"] = "maybe"
+    answers["injury"] = ""  # no answer, not a wrong one
+    with pytest.raises(ValidationError) as caught, translation.override("en"):
+        assessment_input(world, case, answers=answers)
+    assert caught.value.message_dict == {"answers.choking": ["Not an item of this form."],
+                                         "answers.fear": ["Answer yes, no or not known."]}
+    child_only = child_codes()[0]
+    assert child_only not in adult_codes()
+    with pytest.raises(ValidationError) as caught:
+        assessment_input(world, case, answers={child_only: "yes"}, complete=False)
+    assert set(caught.value.message_dict) == {f"answers.{child_only}"}
+    with pytest.raises(ValidationError) as caught:
+        assessment_input(world, case, answers=["yes"])
+    assert set(caught.value.message_dict) == {"answers"}
+    assert not RiskAssessment.objects.exists()
+
+
+def test_every_item_must_be_answered_to_complete(world, case):
     answers = answers_with(3)
     answers.pop("injury")
-    answers["choking"] = "yes"
-    answers["fear"] = "maybe"
+    answers.pop("fear")
     with pytest.raises(ValidationError) as caught:
         assess(world, case, answers=answers)
-    assert set(caught.value.message_dict) == {"answers.injury", "answers.choking", "answers.fear"}
+    assert set(caught.value.message_dict) == {"answers.injury", "answers.fear"}
+    # The draft's stored answers count: saved part-way, the rest completes it.
+    assess(world, case, answers={"injury": "no"}, complete=False)
+    with pytest.raises(ValidationError) as caught:
+        assess(world, case, answers={"fear": "no"})
+    assert set(caught.value.message_dict) == {f"answers.{c}" for c in adult_codes() if c not in ("injury", "fear")}
+    done = assess(world, case, answers={**answers, "fear": "no"})  # injury: the draft's
+    assert done.status == "completed" and json.loads(RiskAssessment.objects.get(pk=done.pk).answers)["injury"] == "no"
+
+
+def test_a_draft_keeps_its_form_and_the_service_refuses_the_other_one(world, case):
+    from risk.instrument import instrument_current
+    from risk.services import assessment_save
+
+    draft = assess(world, case, answers={adult_codes()[0]: "yes"}, complete=False)
+    # Asked for the child form, the edge still checks against the draft's adult one.
+    values = assessment_input(world, case, variant="child", answers={adult_codes()[1]: "no"}, complete=False)
+    assert values["variant"].code == "adult"
+    # A draft of the other form begun since the input was checked: refused by field.
+    access = case_get_for_user(user=world.lead_responder, case_id=case.pk)
+    with pytest.raises(ValidationError) as caught:
+        assessment_save(access=access, actor=world.lead_responder, variant=instrument_current().variants["child"],
+                        answers={child_codes()[0]: "yes"}, complete=False)
+    assert set(caught.value.message_dict) == {"variant"}
+    assert json.loads(RiskAssessment.objects.get(pk=draft.pk).answers) == {adult_codes()[0]: "yes"}
 
 
 def test_a_draft_is_saved_part_way_and_completed_later(world, case):
@@ -113,12 +159,12 @@ def test_recording_needs_log_action_and_the_psychosocial_category(world, case):
 
 def test_a_new_incident_makes_a_review_due_and_the_next_assessment_meets_it(world, case):
     access = case_get_for_user(user=world.lead_responder, case_id=case.pk)
-    incident_record(access=access, actor=world.lead_responder, data=incident_payload())
+    incident_record(access=access, actor=world.lead_responder, data=_incident())
     assert risk_review_open(case_id=case.pk) is None  # never assessed: nothing to review
     assess(world, case, answers=answers_with(3))
     before = timezone.now()
     incident_record(access=case_get_for_user(user=world.lead_responder, case_id=case.pk), actor=world.lead_responder,
-                    data=incident_payload())
+                    data=_incident())
     review = risk_review_open(case_id=case.pk)
     assert review is not None and review.kind == "risk_review" and review.owner_agency == world.police
     assert before + datetime.timedelta(hours=47) < review.due_at <= timezone.now() + datetime.timedelta(hours=48)
@@ -126,7 +172,7 @@ def test_a_new_incident_makes_a_review_due_and_the_next_assessment_meets_it(worl
     assert (event.data["trigger"], event.data["deadline_id"]) == ("new_incident", review.pk)
     # A second incident does not stack a second review.
     incident_record(access=case_get_for_user(user=world.lead_responder, case_id=case.pk), actor=world.lead_responder,
-                    data=incident_payload())
+                    data=_incident())
     assert Deadline.objects.filter(kind="risk_review", closed_at__isnull=True).count() == 1
     assess(world, case, answers=answers_with(4))
     review.refresh_from_db()
@@ -135,20 +181,26 @@ def test_a_new_incident_makes_a_review_due_and_the_next_assessment_meets_it(worl
     assert closed.data["reason"] == "risk_assessed"
 
 
+def _incident() -> dict:
+    return through_edge(IncidentInputSerializer, incident_payload())
+
+
 @pytest.mark.parametrize("trigger", ["separation", "breach"])
 def test_a_separation_or_a_breach_makes_a_review_due(world, case, trigger):
     access = case_get_for_user(user=world.receiving_responder, case_id=case.pk)
     review = risk_review_request(access=access, actor=world.receiving_responder, trigger=trigger)
     assert review.kind == "risk_review" and review.owner_agency == world.police
     assert CaseEvent.objects.get(case=case, type="risk_review_due").data["trigger"] == trigger
-    with pytest.raises(ValidationError):
-        risk_review_request(access=access, actor=world.receiving_responder, trigger="new_incident")
+    # A new incident makes a review due by itself: nobody reports one (refused at the edge).
+    with pytest.raises(ValidationError) as caught, translation.override("en"):
+        through_edge(ReviewRequestInputSerializer, {"trigger": "new_incident"})
+    assert caught.value.message_dict == {"trigger": ["Choose a separation or a breach of an order."]}
 
 
 def _child_case(world):
     survivor = dict(SURVIVOR, birth_year=timezone.localdate().year - 12)
-    return case_open(actor=world.lead_responder, agency=world.police, survivor=survivor,
-                     incident=incident_payload(), consent=None, risk_level="medium")
+    return case_open_through_edge(actor=world.lead_responder, agency=world.police, survivor=survivor,
+                                  incident=incident_payload(), consent=None, risk_level="medium")
 
 
 def test_a_child_at_serious_risk_starts_the_12_hour_deadline_once(world, time_limits):
