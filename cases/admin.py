@@ -9,20 +9,13 @@ are shown, read-only, for support ("which number comes next in Huế this year?"
 
 from django.contrib import admin
 
+from config.read_only_admin import ReadOnlyAdmin
+
 from .models import CaseNumberSequence
 
 
 @admin.register(CaseNumberSequence)
-class CaseNumberSequenceAdmin(admin.ModelAdmin):
+class CaseNumberSequenceAdmin(ReadOnlyAdmin):
     list_display = ("province", "year", "last")
     list_filter = ("year",)
     ordering = ("province__code", "-year")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -13,27 +13,12 @@ from cases.models import Handoff
 from cases.selectors import case_get_for_user
 from handoffs.services import handoff_accept, handoff_decline
 from notifications.models import Deadline, Notification
-from tests.cases.conftest import case_build, medical_consent
-from tests.cases.services_helpers import consent_record_through_edge, handoff_send_through_edge
+from tests.cases.services_helpers import handoff_send_through_edge
+from tests.handoffs.conftest import consented_case
 from tests.support.api_tokens import token_client
 from tests.support.chain_cost import get_within_budget
 
 pytestmark = pytest.mark.usefixtures("time_limits")
-
-
-def consented_case(world):
-    case = case_build(world)
-    lead = case_get_for_user(user=world.lead_responder, case_id=case.pk)
-    consent_record_through_edge(access=lead, actor=world.lead_responder, data=medical_consent(world))
-    consent_record_through_edge(access=lead, actor=world.lead_responder, data={
-        "receiving_agency": world.school.pk, "granted_categories": ["education"], "purpose": "An toàn ở trường",
-        "given_by": "survivor"})
-    return case
-
-
-@pytest.fixture
-def case(world):
-    return consented_case(world)
 
 
 def body(world, **overrides) -> dict:

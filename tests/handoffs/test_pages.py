@@ -16,23 +16,9 @@ from cases.models import Handoff
 from cases.selectors import case_get_for_user
 from handoffs.services import handoff_accept, handoff_decline
 from notifications.models import Deadline
-from tests.cases.conftest import case_build, medical_consent
-from tests.cases.services_helpers import consent_record_through_edge, handoff_send_through_edge
+from tests.cases.services_helpers import handoff_send_through_edge
 
 pytestmark = pytest.mark.usefixtures("time_limits")
-
-
-@pytest.fixture
-def case(world):
-    """Led by the police; the survivor agreed to medical data for the hospital (identity refused)
-    and education data for the school."""
-    case = case_build(world)
-    lead = case_get_for_user(user=world.lead_responder, case_id=case.pk)
-    consent_record_through_edge(access=lead, actor=world.lead_responder, data=medical_consent(world))
-    consent_record_through_edge(access=lead, actor=world.lead_responder, data={
-        "receiving_agency": world.school.pk, "granted_categories": ["education"], "purpose": "An toàn ở trường",
-        "given_by": "survivor"})
-    return case
 
 
 def send(world, case, **overrides):
