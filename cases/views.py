@@ -29,6 +29,7 @@ from .forms import (
     ConsentWithdrawForm,
 )
 from .models import CASE_STATUS_MACHINE, ActionType, CaseStatus, Survivor, TechForm
+from .pages import case_change_posted, case_form_page
 from .selectors import (
     case_count_visible_to,
     case_filter_list,
@@ -157,17 +158,10 @@ def case_open_page(request):
 def case_status_change(request, case_id: int):
     access = case_get_for_user(user=request.user, case_id=case_id)
     form = CaseStatusForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose a status."))
-        return redirect("cases:detail", case_id=access.case.pk)
-    try:
-        case = case_change_status(access=access, actor=request.user, status=form.cleaned_data["status"])
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, _("The case is now %(status)s.") % {"status": case.get_status_display()})
-    return redirect("cases:detail", case_id=access.case.pk)
+    return case_change_posted(
+        request, access=access, form=form, invalid=_("Choose a status."),
+        save=lambda: case_change_status(access=access, actor=request.user, status=form.cleaned_data["status"]),
+        success=lambda case: _("The case is now %(status)s.") % {"status": case.get_status_display()})
 
 
 @login_required
@@ -179,17 +173,11 @@ def case_close_page(request, case_id: int):
         messages.error(request, _("This case is already closed."))
         return redirect("cases:detail", case_id=access.case.pk)
     form = CaseCloseForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            case_change_status(access=access, actor=request.user, status=CaseStatus.CLOSED,
-                               close_reason=form.cleaned_data["close_reason"])
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, _("The case is now %(status)s.") % {"status": CaseStatus.CLOSED.label})
-            return redirect("cases:detail", case_id=access.case.pk)
-    return render(request, "cases/case_close.html", {"case": access.case, "form": form},
-                  status=400 if form.errors else 200)
+    return case_form_page(
+        request, access=access, form=form, template="cases/case_close.html", invalid_status=400,
+        save=lambda: case_change_status(access=access, actor=request.user, status=CaseStatus.CLOSED,
+                                        close_reason=form.cleaned_data["close_reason"]),
+        success=lambda _case: _("The case is now %(status)s.") % {"status": CaseStatus.CLOSED.label})
 
 
 @login_required
@@ -197,15 +185,10 @@ def case_close_page(request, case_id: int):
 def action_log_page(request, case_id: int):
     access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
     form = ActionLogForm(request.POST or None, access=access, action_type=request.GET.get("type"))
-    if request.method == "POST" and form.is_valid():
-        try:
-            action = action_log(access=access, actor=request.user, data=form.service_data())
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, _("Action logged: %(type)s.") % {"type": action.get_type_display()})
-            return redirect("cases:detail", case_id=access.case.pk)
-    return render(request, "cases/action_log.html", {"case": access.case, "form": form})
+    return case_form_page(
+        request, access=access, form=form, template="cases/action_log.html",
+        save=lambda: action_log(access=access, actor=request.user, data=form.service_data()),
+        success=lambda action: _("Action logged: %(type)s.") % {"type": action.get_type_display()})
 
 
 @login_required
@@ -213,15 +196,10 @@ def action_log_page(request, case_id: int):
 def consent_record_page(request, case_id: int):
     access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.MANAGE_SHARING)
     form = ConsentRecordForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            consent_record(access=access, actor=request.user, data=form.service_data())
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, _("Consent recorded. It applies at once."))
-            return redirect("cases:detail", case_id=access.case.pk)
-    return render(request, "cases/consent_record.html", {"case": access.case, "form": form})
+    return case_form_page(
+        request, access=access, form=form, template="cases/consent_record.html",
+        save=lambda: consent_record(access=access, actor=request.user, data=form.service_data()),
+        success=lambda _consent: _("Consent recorded. It applies at once."))
 
 
 @login_required
@@ -232,15 +210,9 @@ def consent_withdraw_page(request, case_id: int, consent_id: int):
     if consent is None:
         raise Http404
     form = ConsentWithdrawForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            consent_withdraw(access=access, actor=request.user, consent_id=consent.pk,
-                             reason=form.service_reason())
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, _("Consent withdrawn. The access it gave has ended."))
-            return redirect("cases:detail", case_id=access.case.pk)
-    return render(request, "cases/consent_withdraw.html", {
-        "case": access.case, "consent": consent, "form": form, "granted": _category_labels(consent.granted_categories),
-    })
+    return case_form_page(
+        request, access=access, form=form, template="cases/consent_withdraw.html",
+        context={"consent": consent, "granted": _category_labels(consent.granted_categories)},
+        save=lambda: consent_withdraw(access=access, actor=request.user, consent_id=consent.pk,
+                                      reason=form.service_reason()),
+        success=lambda _withdrawn: _("Consent withdrawn. The access it gave has ended."))

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases.models import RiskLevel
+from cases.pages import case_change_posted
 from cases.selectors import case_get_for_user
 from permissions.categories import CaseRight
 
@@ -83,14 +84,7 @@ def ANSWER_LABELS():  # noqa: N802 - a constant translated at call time
 def review_request_page(request, case_id: int):
     access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
     form = ReviewForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose what happened."))
-        return redirect("cases:detail", case_id=access.case.pk)
-    try:
-        risk_review_request(access=access, actor=request.user, **form.service_data())
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, _("A new risk assessment is now due."))
-    return redirect("cases:detail", case_id=access.case.pk)
+    return case_change_posted(
+        request, access=access, form=form, invalid=_("Choose what happened."),
+        save=lambda: risk_review_request(access=access, actor=request.user, **form.service_data()),
+        success=lambda _review: _("A new risk assessment is now due."))

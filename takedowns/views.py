@@ -2,13 +2,11 @@
 outcome (a small form on the case page). Thin: access through case_get_for_user, writes through
 takedowns.services, POST-redirect-GET with a message."""
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cases.pages import case_change_posted, case_form_page
 from cases.selectors import case_get_for_user
 from permissions.categories import CaseRight
 
@@ -21,16 +19,11 @@ from .services import takedown_outcome_record, takedown_request_record
 def takedown_request_page(request, case_id: int):
     access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
     form = TakedownRequestForm(request.POST or None, access=access)
-    if request.method == "POST" and form.is_valid():
-        try:
-            takedown = takedown_request_record(access=access, actor=request.user, data=form.service_data())
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, _("Takedown request to %(platform)s recorded.")
-                             % {"platform": takedown.get_platform_display()})
-            return redirect("cases:detail", case_id=access.case.pk)
-    return render(request, "takedowns/request.html", {"case": access.case, "form": form})
+    return case_form_page(
+        request, access=access, form=form, template="takedowns/request.html",
+        save=lambda: takedown_request_record(access=access, actor=request.user, data=form.service_data()),
+        success=lambda takedown: _("Takedown request to %(platform)s recorded.")
+        % {"platform": takedown.get_platform_display()})
 
 
 @login_required
@@ -38,15 +31,8 @@ def takedown_request_page(request, case_id: int):
 def takedown_outcome_page(request, case_id: int, takedown_id: int):
     access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
     form = TakedownOutcomeForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose an outcome."))
-        return redirect("cases:detail", case_id=access.case.pk)
-    try:
-        takedown = takedown_outcome_record(access=access, actor=request.user, takedown_id=takedown_id,
-                                           data=form.service_data())
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, _("Outcome recorded: %(outcome)s.") % {"outcome": takedown.get_outcome_display()})
-    return redirect("cases:detail", case_id=access.case.pk)
+    return case_change_posted(
+        request, access=access, form=form, invalid=_("Choose an outcome."),
+        save=lambda: takedown_outcome_record(access=access, actor=request.user, takedown_id=takedown_id,
+                                             data=form.service_data()),
+        success=lambda takedown: _("Outcome recorded: %(outcome)s.") % {"outcome": takedown.get_outcome_display()})

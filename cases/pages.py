@@ -1,0 +1,53 @@
+"""The two shapes the case pages share, for the cases, deadlines, takedowns and risk views.
+
+- A form page: GET shows the form; a valid POST runs the service, whose refusal comes back as the
+  form's errors, then flashes what was done and returns to the case page.
+- A change posted from the case page: a bad choice or a refusal is flashed as an error, what was
+  done as a success; either way back to the case page.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from .selectors import CaseAccess
+
+
+def case_form_page(request: HttpRequest, *, access: CaseAccess, form: Any, template: str,
+                   save: Callable[[], Any], success: Callable[[Any], str], context: dict | None = None,
+                   invalid_status: int = 200) -> HttpResponse:
+    """save() runs only on a valid POST; success(its result) is the message flashed on the case page.
+    The form is shown with {"case", "form"} and context, with invalid_status when it has errors."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = save()
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, success(result))
+            return redirect("cases:detail", case_id=access.case.pk)
+    return render(request, template, {"case": access.case, "form": form, **(context or {})},
+                  status=invalid_status if form.errors else 200)
+
+
+def case_change_posted(request: HttpRequest, *, access: CaseAccess, save: Callable[[], Any],
+                       success: Callable[[Any], str], form: forms.Form | None = None,
+                       invalid: str = "") -> HttpResponse:
+    """An invalid form flashes invalid; else save() runs, each message of its refusal is flashed, or
+    success(its result)."""
+    if form is not None and not form.is_valid():
+        messages.error(request, invalid)
+        return redirect("cases:detail", case_id=access.case.pk)
+    try:
+        result = save()
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, success(result))
+    return redirect("cases:detail", case_id=access.case.pk)
