@@ -24,6 +24,7 @@ from tests.cases.conftest import (
     open_payload,
     referral_accepted,
 )
+from tests.support.fuzz import json_values
 
 TODAY = timezone.localdate()
 
@@ -538,12 +539,7 @@ def test_new_agencies_do_not_disturb_the_lists(world, api):
 
 
 # Any JSON value in any field: a 201 or a 400 with field messages, never a 500.
-_json = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=40),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=12), children, max_size=3),
-    max_leaves=8,
-)
+_json = json_values(text_size=40, key_size=12, leaves=8)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

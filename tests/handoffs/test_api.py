@@ -17,6 +17,7 @@ from tests.cases.services_helpers import handoff_send_through_edge
 from tests.handoffs.conftest import consented_case
 from tests.support.api_tokens import token_client
 from tests.support.chain_cost import get_within_budget
+from tests.support.fuzz import json_values
 
 pytestmark = pytest.mark.usefixtures("time_limits")
 
@@ -88,12 +89,7 @@ def test_send_with_an_override_and_a_reason_shares_beyond_consent(world, case, a
 
 
 # Any JSON value in any field: a 201 or a 400 with field messages, never a 500. (JSON has no infinity.)
-_json = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
-    max_leaves=6,
-)
+_json = json_values(text_size=20, key_size=8, leaves=6)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
