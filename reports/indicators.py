@@ -42,7 +42,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import connections, router, transaction
 from django.db.models import Case as SqlCase
 from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, Value, When
 from django.db.models.functions import ExtractYear, TruncDate
@@ -492,11 +492,15 @@ def month_snapshot():
     """Every query of a month's report sees the same data. Tables share counts (a referral's
     response in two tables), so a handoff answered between two queries would give one count two
     values. On PostgreSQL the queries run in one REPEATABLE READ, read-only transaction; inside a
-    caller's transaction (tests, a caller that wants more) the caller's isolation stands."""
+    caller's transaction (tests, a caller that wants more) the caller's isolation stands. The
+    transaction is opened where the counting reads: the read replica inside `replica_reads()`
+    (config/db_router.py), the primary otherwise."""
+    alias = router.db_for_read(Case)
+    connection = connections[alias]
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         yield
         return
-    with transaction.atomic():
+    with transaction.atomic(using=alias):
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         yield

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Province
 from audit.services import audit_checkpoint_write_safely
+from config.db_router import replica_reads
 from notifications.models import NotificationKind
 from notifications.services import notify
 
@@ -121,9 +122,11 @@ def monthly_reports_build(
     first = min((r.published_at for r in earlier), default=None)
     # A scope built after others of the month: counted with consent as it stood then, and checked
     # together with what they published.
-    month, publishable = month_publishable(
-        period, earlier=[r.data for r in earlier], consent=consent_as_of(first),
-    )
+    # The counting reads the read replica when one is configured (config/db_router.py); what was
+    # published before, consent and everything in the transaction below read the primary.
+    consent = consent_as_of(first)
+    with replica_reads():
+        month, publishable = month_publishable(period, earlier=[r.data for r in earlier], consent=consent)
     wanted = list(publishable) if scopes is None else list(dict.fromkeys(scopes))
     _check_scopes(wanted, publishable, period)
     outcome = BuildOutcome(period=period)

@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +26,7 @@ from agencies.selectors import membership_list_for_user
 from audit.breaches import is_breach_admin
 from cases.models import BreakGlassUse, Consent
 from config.api import input_validate
+from config.db_router import replica_reads
 from config.formats import datetime_text
 from notifications.calendar import VIETNAM
 from permissions.breakglass import break_glass_allowed, break_glass_open
@@ -184,10 +185,11 @@ def _with_agency(url: str, context: dict) -> str:
 @login_required
 @require_GET
 def review_queue_page(request):
-    agency, context = supervision_context(request)
-    context.update(section="queue", queue=review_queue(agency=agency),
-                   refresh_seconds=settings.SUPERVISION_QUEUE_REFRESH_SECONDS)
-    return render(request, "supervision/queue.html", context)
+    agency, context = supervision_context(request)  # on the primary: decides what the user may see
+    with replica_reads():
+        context.update(section="queue", queue=review_queue(agency=agency),
+                       refresh_seconds=settings.SUPERVISION_QUEUE_REFRESH_SECONDS)
+        return render(request, "supervision/queue.html", context)
 
 
 @login_required
@@ -249,9 +251,11 @@ def access_log_page(request):
     context.update(form=form, query=_query_without(request), section="access")
     if not form.is_valid():
         return render(request, "supervision/access_log.html", context, status=400)
-    context.update(valid=True, page=_paginate(request, access_review.access_log(agency=agency, filters=form.filters())),
-                   export_query=_query_without(request))
-    return render(request, "supervision/access_log.html", context)
+    with replica_reads():
+        context.update(valid=True,
+                       page=_paginate(request, access_review.access_log(agency=agency, filters=form.filters())),
+                       export_query=_query_without(request))
+        return render(request, "supervision/access_log.html", context)
 
 
 @login_required
@@ -299,7 +303,11 @@ def dashboard_page(request):
     context.update(form=form, section="dashboard")
     if not form.is_valid():
         return render(request, "supervision/dashboard.html", context, status=400)
-    board = dashboard(agency=agency, weeks=form.weeks_value())
+    with replica_reads():
+        return _dashboard_render(request, context, dashboard(agency=agency, weeks=form.weeks_value()))
+
+
+def _dashboard_render(request, context: dict, board) -> HttpResponse:
     series_names = (_("Met"), _("Missed"), _("Open"))
     context.update(
         valid=True, board=board,

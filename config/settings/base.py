@@ -135,6 +135,22 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # libpq waits for ever on an unreachable host; a bound turns that into an error (and a 503 on /healthz).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+# An optional read replica (README, "Scaling out"): unset, there is no `replica` alias and no router,
+# everything reads and writes `default`. Set, the monthly report's counting and the supervision
+# dashboard, queue and access-log pages read it; access, secrets and transactions stay on the
+# primary (config/db_router.py). Reads fall back to the primary when the replica is further behind
+# than REPLICA_MAX_LAG_SECONDS or cannot be reached.
+REPLICA_DATABASE_URL = env.str("REPLICA_DATABASE_URL", default="")
+REPLICA_MAX_LAG_SECONDS = env.int("REPLICA_MAX_LAG_SECONDS", default=30)
+DATABASE_REPLICA_READS = bool(REPLICA_DATABASE_URL)
+DATABASE_ROUTERS: list[str] = []
+if REPLICA_DATABASE_URL:
+    DATABASES["replica"] = env.db_url_config(REPLICA_DATABASE_URL)
+    for key in ("ATOMIC_REQUESTS", "CONN_MAX_AGE", "CONN_HEALTH_CHECKS"):
+        if key in DATABASES["default"]:
+            DATABASES["replica"][key] = DATABASES["default"][key]
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+    DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
 # The role web, worker and beat log in as, kept in step by `migrate` (run as the tables' owner): it
 # is created if missing, gets DML on every table and owns none (audit/database_roles.py). Empty: no
 # role is managed (development, tests, a single-role installation).

@@ -34,3 +34,13 @@ AUTHENTICATION_BACKENDS = [
     "tests.support.auth_backends.LockoutBackend" if backend == "axes.backends.AxesStandaloneBackend" else backend
     for backend in AUTHENTICATION_BACKENDS  # noqa: F405
 ]
+
+# A `replica` alias on the test database itself (TEST MIRROR: a second connection, no second
+# database) with the router installed but switched off (DATABASE_REPLICA_READS): every test reads
+# `default` as without a replica; tests/ops/test_db_router.py switches it on.
+if "replica" not in DATABASES:  # noqa: F405
+    DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
+    DATABASE_REPLICA_READS = False
+else:
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # noqa: F405
+DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
