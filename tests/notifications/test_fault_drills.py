@@ -141,7 +141,8 @@ def celery_pointing_at(url: str):
 @pytest.mark.skipif(not django_settings.REDIS_URL, reason="needs Redis: the filesystem broker has no server to lose")
 def test_drill_broker_killed_referrals_answer_201_at_once_and_notices_follow_its_return(
         reachable, workers, drill, tmp_path, time_limits):  # noqa: F811
-    from tests.cases.test_handoff_api import body, consented_case
+    from tests.handoffs.conftest import consented_case
+    from tests.handoffs.test_api import body
 
     world = reachable
     redis = PrivateRedis(tmp_path).start()
