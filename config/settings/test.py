@@ -35,12 +35,13 @@ AUTHENTICATION_BACKENDS = [
     for backend in AUTHENTICATION_BACKENDS  # noqa: F405
 ]
 
-# A `replica` alias on the test database itself (TEST MIRROR: a second connection, no second
-# database) with the router installed but switched off (DATABASE_REPLICA_READS): every test reads
-# `default` as without a replica; tests/ops/test_db_router.py switches it on.
-if "replica" not in DATABASES:  # noqa: F405
+# On PostgreSQL, a `replica` alias on the test database itself (TEST MIRROR: a second connection, no
+# second database) with the router installed but switched off (DATABASE_REPLICA_READS): every test
+# reads `default` as without a replica; the replica tests switch it on. A replica is a PostgreSQL
+# deployment: SQLite runs get no alias (a second connection to one file only waits on its lock).
+if "replica" in DATABASES:  # noqa: F405
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # noqa: F405
+elif DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
     DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
     DATABASE_REPLICA_READS = False
-else:
-    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # noqa: F405
 DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]

@@ -20,6 +20,7 @@ from config.db_router import replica_configured, replica_lag_seconds, replica_re
 from notifications.models import Deadline
 from privacy.models import LegalHold
 from reports.models import MonthlyReport
+from tests.support.replica import needs_replica
 
 from .conftest import manage, process_env
 from .test_settings import production_env
@@ -36,6 +37,7 @@ def replica_on(settings):
     settings.REPLICA_MAX_LAG_SECONDS = 30
 
 
+@needs_replica
 @pytest.mark.django_db(databases=BOTH)
 def test_reads_go_to_the_replica_only_inside_replica_reads_and_never_for_access(replica_on):
     assert all(router.db_for_read(m) == "default" for m in REPORTED + ACCESS_AND_SECRETS)
@@ -53,12 +55,14 @@ def test_reads_go_to_the_replica_only_inside_replica_reads_and_never_for_access(
     assert router.db_for_read(Case) == "default"
 
 
+@needs_replica
 @pytest.mark.django_db(databases=BOTH)
 def test_migrations_run_on_the_primary_only(replica_on):
     assert router.allow_migrate("default", "cases", model_name="case") is True
     assert router.allow_migrate("replica", "cases", model_name="case") is False
 
 
+@needs_replica
 @pytest.mark.django_db(databases=BOTH)
 def test_a_lagging_or_unreachable_replica_sends_the_block_to_the_primary(replica_on, settings, monkeypatch):
     assert replica_lag_seconds() == 0.0  # the test database is no standby

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from reports.publication import month_publishable
 from reports.services import monthly_reports_build
+from tests.support.replica import needs_replica
 
 from .conftest import OCTOBER, TODAY
 
@@ -17,6 +18,8 @@ PRIMARY_ONLY_TABLES = ("auth_user", "django_session", "agencies_membership", "ca
                        "cases_consent", "cases_breakglassuse", "reports_monthlyreport")
 
 
+
+@needs_replica
 @pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 def test_report_built_through_the_replica_is_the_one_the_primary_gives(october, settings):
     _month, on_primary = month_publishable(OCTOBER, earlier=[])

@@ -11,6 +11,8 @@ import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
+from tests.support.replica import needs_replica
+
 PAGES = ["/supervision/dashboard/?weeks=4", "/supervision/reviews/", "/supervision/access/"]
 PRIMARY_ONLY_TABLES = ("auth_user", "django_session", "agencies_membership", "agencies_analystscope",
                        "cases_caseaccessrow", "cases_casekey", "cases_consent", "cases_breakglassuse")
@@ -22,6 +24,8 @@ def _main(response) -> str:
     return re.sub(r'(nonce|value)="[^"]*"', "", main)
 
 
+
+@needs_replica
 @pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 def test_supervision_pages_read_the_replica_and_show_the_same(world, register, web, settings):
     client = web(world.lead_supervisor)
@@ -42,6 +46,7 @@ def test_supervision_pages_read_the_replica_and_show_the_same(world, register, w
         assert '"django_session"' in decided and '"agencies_membership"' in decided, url
 
 
+@needs_replica
 @pytest.mark.django_db(databases=["default", "replica"])
 def test_with_the_replica_on_the_wrong_person_is_still_refused(world, register, web, settings):
     settings.DATABASE_REPLICA_READS = True
