@@ -3,7 +3,7 @@
 Memberships are edited inline on the agency, but saved through the membership services, so that
 the agency-role groups (which carry the object permissions) never drift from the Membership rows.
 Those groups are shown read-only: on the group pages, and on a user's page, where only the other
-groups (such as one holding cases.break_glass) can be chosen.
+groups (such as one holding permissions.break_glass) can be chosen.
 """
 
 from django import forms

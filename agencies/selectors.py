@@ -7,9 +7,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import AccountRelease, Agency, AnalystScope, Membership, Role
 
-# The break-glass right is the Django permission cases.break_glass (permissions.breakglass). Named by
+# The break-glass right is the Django permission permissions.break_glass (permissions.breakglass). Named by
 # strings here: agencies imports no domain app.
-BREAK_GLASS_APP_LABEL = "cases"
+BREAK_GLASS_APP_LABEL = "permissions"
 BREAK_GLASS_CODENAME = "break_glass"
 
 

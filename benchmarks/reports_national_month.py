@@ -52,23 +52,20 @@ from cases.models import (  # noqa: E402
     CaseEvent,
     Consent,
     GbvType,
-    Handoff,
     Incident,
     IncidentTechForm,
     ReportingDelay,
     Survivor,
-    TakedownOutcome,
-    TakedownPlatform,
-    TakedownRequest,
     TechForm,
-    Urgency,
 )
+from handoffs.models import Handoff, Urgency  # noqa: E402
 from notifications.models import Deadline  # noqa: E402
 from reports.coordination import month_statistics  # noqa: E402
 from reports.indicators import INDICATORS, Month, month_drafts, month_scope_provinces  # noqa: E402
 from reports.protection import additive_lines, protect_month  # noqa: E402
 from reports.publication import month_publishable, thresholds  # noqa: E402
 from reports.services import monthly_reports_build  # noqa: E402
+from takedowns.models import TakedownOutcome, TakedownPlatform, TakedownRequest  # noqa: E402
 
 ICT = ZoneInfo("Asia/Ho_Chi_Minh")
 PERIOD = datetime.date(2026, 10, 1)

@@ -18,7 +18,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from agencies.models import AgencyGroup, Membership, Role
-from cases.models import Case, HandoffStatus
+from cases.models import Case
+from handoffs.models import HandoffStatus
 
 PAGE = 50  # the first page of a list, as the case list API and page show it
 

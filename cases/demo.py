@@ -21,6 +21,7 @@ from faker import Faker
 from agencies.demo import BUILT_IN_STEPS, DemoWorld, seed_demo_world
 from agencies.models import Sector
 from config.api import input_validate
+from handoffs.models import Handoff, HandoffStatus
 from handoffs.selectors import consented_categories
 from handoffs.services import handoff_accept, handoff_decline, handoff_send
 from notifications.models import Deadline
@@ -36,8 +37,6 @@ from .models import (
     CaseStatus,
     Consent,
     GbvType,
-    Handoff,
-    HandoffStatus,
     PerpetratorRelationship,
     TechForm,
 )

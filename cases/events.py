@@ -19,23 +19,12 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 from agencies.models import Agency
+from handoffs.models import Handoff
 from notifications.models import Deadline
 from permissions.categories import GENERAL
+from takedowns.models import TakedownOutcome, TakedownRequest
 
-from .models import (
-    Action,
-    Case,
-    CaseEvent,
-    CaseEventType,
-    CaseStatus,
-    Consent,
-    Handoff,
-    Incident,
-    RiskLevel,
-    Survivor,
-    TakedownOutcome,
-    TakedownRequest,
-)
+from .models import Action, Case, CaseEvent, CaseEventType, CaseStatus, Consent, Incident, RiskLevel, Survivor
 
 # Staff accounts (django.contrib.auth.models.User), annotated by its abstract base.
 User = AbstractUser

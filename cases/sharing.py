@@ -13,7 +13,9 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from agencies.models import Agency, Membership
+from handoffs.models import Handoff, HandoffKind, HandoffStatus
 from permissions.categories import CaseRight
+from permissions.models import BreakGlassUse
 from permissions.policy import (
     ALL_CATEGORIES,
     CASE_ROLES,
@@ -30,17 +32,7 @@ from permissions.policy import (
 )
 from permissions.services import access_rows_replace, object_permissions_replace, user_object_permissions_replace
 
-from .models import (
-    BreakGlassUse,
-    Case,
-    CaseAccessRow,
-    CaseGroupObjectPermission,
-    CaseUserObjectPermission,
-    Consent,
-    Handoff,
-    HandoffKind,
-    HandoffStatus,
-)
+from .models import Case, CaseAccessRow, CaseGroupObjectPermission, CaseUserObjectPermission, Consent
 
 
 def _consents_in_force(case: Case, now) -> list[Consent]:

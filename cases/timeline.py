@@ -18,26 +18,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from agencies.models import Sector
+from handoffs.models import HandoffKind, HandoffService, Urgency
 from notifications.models import Deadline
 from permissions.categories import GENERAL, DataCategory
+from takedowns.models import TakedownOutcome, TakedownPlatform
 
 from .events import CHILD_SERIOUS_RISK, CHILD_SUPPORT_PLAN, DeadlineClosure
-from .models import (
-    Action,
-    ActionType,
-    CaseEvent,
-    CaseEventType,
-    CaseStatus,
-    GbvType,
-    HandoffKind,
-    HandoffService,
-    RiskLevel,
-    Survivor,
-    TakedownOutcome,
-    TakedownPlatform,
-    TechForm,
-    Urgency,
-)
+from .models import Action, ActionType, CaseEvent, CaseEventType, CaseStatus, GbvType, RiskLevel, Survivor, TechForm
 from .selectors import CaseAccess
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ may take it (a case right, or the side of a handoff). The services check an acti
 `machine.check`, the pages show the buttons of `machine.available` and the API lists the same
 `allowed_actions`; tests/cases/test_transitions.py walks every (state, action) pair of every machine.
 
-The tables: cases.models.HANDOFF_MACHINE (services in handoffs.services) and CASE_STATUS_MACHINE
+The tables: handoffs.models.HANDOFF_MACHINE (services in handoffs.services) and CASE_STATUS_MACHINE
 (cases.services.case_change_status), deadlines.selectors.CASE_DEADLINE_MACHINE,
 takedowns.selectors.TAKEDOWN_MACHINE, privacy.models.REQUEST_MACHINE (privacy.services).
 

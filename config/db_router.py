@@ -39,7 +39,7 @@ PRIMARY_ONLY = frozenset({
     "auth", "contenttypes", "sessions", "admin", "knox", "axes", "guardian", "otp_totp", "otp_static",
     "django_otp", "accounts", "permissions",
     "agencies.membership", "agencies.analystscope", "agencies.initialpassword", "agencies.accountrelease",
-    "cases.caseaccessrow", "cases.casekey", "cases.consent", "cases.breakglassuse",
+    "cases.caseaccessrow", "cases.casekey", "cases.consent", "permissions.breakglassuse",
     "privacy.legalhold", "audit.breach",
 })
 

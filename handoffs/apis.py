@@ -13,10 +13,10 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from agencies.models import Agency
-from cases.models import HandoffKind, HandoffService, HandoffStatus, Urgency
 from cases.selectors import case_get_for_user
 from cases.serializers import TEXT_LIMITS, AgencyRefSerializer, UserRefSerializer, chosen, in_vocabulary_order
 from config.api import ApiView, BooleanField, CursorPage, StrictInputSerializer, TextField, responses
+from handoffs.models import HandoffKind, HandoffService, HandoffStatus, Urgency
 from permissions.categories import CaseRight, DataCategory
 
 from .selectors import (

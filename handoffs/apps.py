@@ -3,7 +3,8 @@ from django.apps import AppConfig
 
 class HandoffsConfig(AppConfig):
     """Handoffs: a case sent from one agency to another (referral or transfer), its answer and its
-    response deadline. The Handoff model itself is cases.models.Handoff (see the README's code map)."""
+    response deadline. The model, its choices and HANDOFF_MACHINE are in handoffs.models (table
+    cases_handoff, the name it had when the model lived in cases)."""
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "handoffs"

@@ -7,10 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Sector
 from cases.forms import ServiceErrorsMixin, _consent_fields
-from cases.models import HandoffKind, HandoffService, HandoffStatus, Urgency
 from cases.serializers import TEXT_LIMITS, ConsentManyInputSerializer
 from config.api import input_validate
 from handoffs.apis import HandoffSendApi
+from handoffs.models import HandoffKind, HandoffService, HandoffStatus, Urgency
 from permissions.categories import DataCategory
 
 from .services import MESSAGE_LIMIT, REASON_LIMIT

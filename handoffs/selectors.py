@@ -13,21 +13,11 @@ from django.utils.translation import gettext as _
 
 from agencies.acting import acting_agency_pick
 from agencies.models import Agency, Membership
-from cases.models import (
-    HANDOFF_MACHINE,
-    HANDOFF_OPEN_STATUSES,
-    Case,
-    CaseEvent,
-    CaseEventType,
-    Consent,
-    Handoff,
-    HandoffStatus,
-    Incident,
-    TechForm,
-)
+from cases.models import Case, CaseEvent, CaseEventType, Consent, Incident, TechForm
 from cases.sharing import handoff_acceptance_opens_case
 from cases.timeline import RENDERERS, TimelineEntry
 from config.exceptions import NotFound
+from handoffs.models import HANDOFF_MACHINE, HANDOFF_OPEN_STATUSES, Handoff, HandoffStatus
 from permissions.categories import GENERAL
 from permissions.policy import CASE_ROLES
 

@@ -18,19 +18,11 @@ from agencies.models import Agency, Membership
 from audit.models import AuditAction
 from audit.services import audit_record
 from cases import events
-from cases.models import (
-    HANDOFF_MACHINE,
-    HANDOFF_OPEN_STATUSES,
-    Case,
-    Consent,
-    Handoff,
-    HandoffKind,
-    HandoffStatus,
-    Urgency,
-)
+from cases.models import Case, Consent
 from cases.selectors import CaseAccess
 from cases.sharing import case_permissions_sync
 from cases.transitions import TransitionNotAllowed
+from handoffs.models import HANDOFF_MACHINE, HANDOFF_OPEN_STATUSES, Handoff, HandoffKind, HandoffStatus, Urgency
 from notifications.models import Deadline, NotificationKind
 from notifications.services import (
     deadline_close,

@@ -19,10 +19,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from agencies.acting import ActingAgencyRequired
 from agencies.models import Agency
-from cases.models import Handoff, HandoffService, HandoffStatus
 from cases.selectors import case_get_for_user
 from cases.services import consent_record_many
 from config.formats import datetime_text
+from handoffs.models import Handoff, HandoffService, HandoffStatus
 from permissions.categories import CaseRight, DataCategory
 
 from .forms import (

@@ -227,7 +227,7 @@ class Channel(models.TextChoices):
     SMS = "sms", _("SMS")
 
 
-# The same words as cases.models.Urgency (notifications does not import the cases app). Here rather
+# The same words as handoffs.models.Urgency (notifications imports no app above it). Here rather
 # than in texts, which imports this module: Notification.urgency_label uses them.
 URGENCY_LABELS = {"emergency": _("Emergency"), "urgent": _("Urgent"), "standard": _("Standard")}
 

@@ -2,7 +2,7 @@
 
 Who may: a case reader (permissions.readers: never an analyst, an agency admin, a system
 administrator or a superuser, whatever permissions they hold) holding the Django permission
-`cases.break_glass`, granted by a system administrator to a group, such as the emergency doctors
+`permissions.break_glass`, granted by a system administrator to a group, such as the emergency doctors
 of a hospital, or to one person.
 
 What it gives: `view_case` and the chosen data categories, except any category refused in force to
@@ -29,17 +29,18 @@ from django.utils.translation import gettext as _
 from agencies.models import Membership, Role
 from audit.models import AuditAction
 from audit.services import audit_record
-from cases.models import BreakGlassUse, Case
+from cases.models import Case
 from cases.selectors import case_get_for_user
 from cases.sharing import break_glass_refused, case_permissions_sync
 from config.exceptions import NotFound
 from notifications.models import NotificationKind
 from notifications.services import notify
 from permissions.categories import DataCategory
+from permissions.models import BreakGlassUse
 from permissions.policy import CASE_ROLES
 from permissions.readers import user_is_case_reader
 
-BREAK_GLASS_PERMISSION = "cases.break_glass"
+BREAK_GLASS_PERMISSION = "permissions.break_glass"
 REASON_MAX_LENGTH = 2000
 CASE_NUMBER_MAX_LENGTH = 20
 

@@ -23,9 +23,10 @@ from agencies.models import Membership, Role
 from audit.models import AuditAction
 from audit.services import audit_record
 from cases.erasure import anonymise_case
-from cases.models import HANDOFF_OPEN_STATUSES, Case, HandoffService
+from cases.models import Case
 from cases.selectors import CaseAccess
 from config.exceptions import NotFound
+from handoffs.models import HANDOFF_OPEN_STATUSES, HandoffService
 from notifications.models import Deadline, NotificationKind
 from notifications.services import deadline_close, deadline_create, notify
 from permissions.categories import CaseRight

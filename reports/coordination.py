@@ -23,7 +23,7 @@ are the definitions the report's readers get):
   met = closed at or before it. Deadlines of cases without statistics consent are left out;
   deadlines about no case count.
 * Takedown requests: actions of type takedown_requested in the month (as actions_by_sector counts
-  them), by the platform and the outcome recorded on their cases.TakedownRequest as known when the
+  them), by the platform and the outcome recorded on their takedowns.TakedownRequest as known when the
   report is built; requests logged as a plain action, without a request record, are "not recorded".
 """
 
@@ -37,17 +37,10 @@ from django.db.models import Case as SqlCase
 from django.db.models.expressions import Window
 from django.db.models.functions import Coalesce, RowNumber
 
-from cases.models import (
-    ActionType,
-    Case,
-    Handoff,
-    HandoffKind,
-    HandoffStatus,
-    TakedownOutcome,
-    TakedownPlatform,
-    Urgency,
-)
+from cases.models import ActionType, Case
+from handoffs.models import Handoff, HandoffKind, HandoffStatus, Urgency
 from notifications.models import Deadline
+from takedowns.models import TakedownOutcome, TakedownPlatform
 
 from .indicators import (
     NATIONAL,

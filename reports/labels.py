@@ -5,8 +5,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from agencies.models import Sector
-from cases.models import ActionType, GbvType, ReportingDelay, Sex, TakedownOutcome, TakedownPlatform, TechForm, Urgency
+from cases.models import ActionType, GbvType, ReportingDelay, Sex, TechForm
+from handoffs.models import Urgency
 from notifications.models import Deadline
+from takedowns.models import TakedownOutcome, TakedownPlatform
 
 TABLE_TITLES = {
     "new_cases": _("New cases by lead agency sector and sex"),

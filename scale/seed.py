@@ -51,10 +51,6 @@ from cases.models import (
     Consent,
     ConsentGiver,
     GbvType,
-    Handoff,
-    HandoffKind,
-    HandoffService,
-    HandoffStatus,
     Incident,
     IncidentTechForm,
     PerpetratorRelationship,
@@ -62,11 +58,11 @@ from cases.models import (
     Sex,
     Survivor,
     TechForm,
-    Urgency,
 )
 from cases.services import PSEUDONYM_PREFIX
 from cases.sharing import case_grants_from_rows
 from deadlines.services import LEGAL_LIMIT_DONE_BY, SERIOUS_RISK_LEVELS, case_path
+from handoffs.models import Handoff, HandoffKind, HandoffService, HandoffStatus, Urgency
 from handoffs.selectors import handoff_path
 from notifications.calendar import days_off_preloaded, time_limit_effective, working_time_add
 from notifications.models import Deadline, LegalTimeLimit

@@ -18,10 +18,11 @@ from agencies.models import Agency
 from audit.breaches import breach_events_linked
 from audit.models import AuditAction, AuditEvent, Breach
 from audit.selectors import audit_event_list
-from cases.models import Action, BreakGlassUse
+from cases.models import Action
 from cases.models import Case as CaseModel
 from notifications.calendar import VIETNAM
 from notifications.models import PublicHoliday
+from permissions.models import BreakGlassUse
 
 from .queue import break_glass_uses_for_agency
 

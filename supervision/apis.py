@@ -14,8 +14,8 @@ from rest_framework.response import Response
 
 from agencies.models import Agency, Sector
 from audit.models import AuditAction
-from cases.models import HandoffKind, HandoffStatus, Urgency
 from config.api import ApiView, CursorPage, DateTimeField, responses
+from handoffs.models import HandoffKind, HandoffStatus, Urgency
 from permissions.breakglass import break_glass_open
 from permissions.categories import DataCategory
 
@@ -678,8 +678,8 @@ class BreakGlassOpenApi(ApiView):
 
     @extend_schema(
         operation_id="break_glass_open", summary="Break-glass: open a case not shared with you",
-        description="Needs the permission cases.break_glass; never for analysts. Refused (400) for a case you can "
-        "already open. Grants view access and the chosen categories for BREAK_GLASS_HOURS (4 by default), then "
+        description="Needs the permission permissions.break_glass; never for analysts. Refused (400) for a case you "
+        "can already open. Grants view access and the chosen categories for BREAK_GLASS_HOURS (4 by default), then "
         "ends by itself. Audited; the supervisors of the case's lead agency and of your agencies are told at once.",
         request=InputSerializer, responses=_responses(201, OutputSerializer, 400, 403), tags=TAGS,
     )

@@ -7,8 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Sector
 from audit.models import AuditAction
-from cases.models import Case, HandoffKind, HandoffStatus, Urgency
+from cases.models import Case
 from config.api import input_validate
+from handoffs.models import HandoffKind, HandoffStatus, Urgency
 from permissions.categories import DataCategory
 
 from .access_review import DEFAULT_MIN_CASES, AccessFilters

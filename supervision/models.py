@@ -13,8 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
 from cases.fields import EncryptedTextField
-from cases.models import BreakGlassUse, Consent, Handoff
+from cases.models import Consent
+from handoffs.models import Handoff
 from notifications.models import Deadline
+from permissions.models import BreakGlassUse
 
 
 class Verdict(models.TextChoices):

@@ -15,7 +15,9 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from agencies.models import Agency, Membership
-from cases.models import BreakGlassUse, Consent, Handoff, HandoffStatus
+from cases.models import Consent
+from handoffs.models import Handoff, HandoffStatus
+from permissions.models import BreakGlassUse
 from permissions.policy import CASE_ROLES
 
 from .models import BreakGlassReview, HandoffReview

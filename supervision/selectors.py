@@ -37,9 +37,10 @@ from django.utils import timezone
 from agencies.models import Agency, Role
 from agencies.selectors import active_non_analyst
 from audit.models import AuditAction, AuditEvent
-from cases.models import Action, CaseStatus, Handoff, HandoffStatus
+from cases.models import Action, CaseStatus
 from cases.models import Case as CaseModel
 from config.exceptions import NotFound
+from handoffs.models import Handoff, HandoffStatus
 from notifications.calendar import VIETNAM
 
 from .models import DeadlineState, HandoffReview

@@ -15,12 +15,14 @@ from django.utils.translation import gettext as _
 from agencies.models import Agency, Membership
 from audit.models import AuditAction
 from audit.services import audit_record
-from cases.models import BreakGlassUse, Consent, Handoff
+from cases.models import Consent
 from config.exceptions import NotFound
+from handoffs.models import Handoff
 from handoffs.selectors import handoff_path
 from notifications.models import Deadline
 from notifications.services import deadline_close, deadline_create
 from permissions.breakglass import break_glass_path
+from permissions.models import BreakGlassUse
 from permissions.policy import CASE_ROLES
 
 from .models import BreakGlassReview, ConsentOverrideReview, HandoffReview, Review, Verdict

@@ -10,12 +10,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from cases.models import TakedownOutcome, TakedownPlatform
 from cases.selectors import case_get_for_user
 from cases.serializers import AgencyRefSerializer, _text, not_in_future
 from cases.services import case_view
 from config.api import ApiView, DateTimeField, StrictInputSerializer, TextField, responses
 from permissions.categories import ACTION_CATEGORY_CHOICES, CaseRight
+from takedowns.models import TakedownOutcome, TakedownPlatform
 
 from .selectors import takedown_actions, takedown_list_for_case
 from .services import REFERENCE_LIMIT, takedown_outcome_record, takedown_request_record

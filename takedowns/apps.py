@@ -2,8 +2,8 @@ from django.apps import AppConfig
 
 
 class TakedownsConfig(AppConfig):
-    """Takedown requests to platforms and their outcomes. The TakedownRequest model itself is
-    cases.models.TakedownRequest (see the README's code map)."""
+    """Takedown requests to platforms and their outcomes. The model and its choices are in
+    takedowns.models (table cases_takedownrequest, the name it had when the model lived in cases)."""
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "takedowns"

@@ -6,11 +6,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cases.forms import ServiceErrorsMixin
-from cases.models import ActionType, TakedownOutcome, TakedownPlatform
+from cases.models import ActionType
 from cases.serializers import ACTION_DEFAULT_CATEGORY, TEXT_LIMITS
 from config.api import input_validate
 from permissions.categories import ACTION_CATEGORY_CHOICES
 from takedowns.apis import TakedownOutcomeApi, TakedownRecordApi
+from takedowns.models import TakedownOutcome, TakedownPlatform
 
 from .services import REFERENCE_LIMIT
 

@@ -4,10 +4,10 @@ with one (TAKEDOWN_MACHINE, the table the services check too). Writes: takedowns
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from cases.models import TakedownOutcome, TakedownRequest
 from cases.selectors import CaseAccess
 from cases.transitions import StateMachine, transition
 from permissions.categories import GENERAL, CaseRight
+from takedowns.models import TakedownOutcome, TakedownRequest
 
 # The outcome of a request (cases.transitions): each action records the outcome it is named after.
 # A later outcome replaces an earlier one (the same one again corrects its time); a request goes back

@@ -21,11 +21,12 @@ from django.utils.translation import gettext as _
 from audit.models import AuditAction
 from audit.services import audit_record
 from cases import events
-from cases.models import ActionType, TakedownOutcome, TakedownRequest
+from cases.models import ActionType
 from cases.selectors import CaseAccess
 from cases.services import action_log
 from config.exceptions import NotFound
 from permissions.categories import GENERAL, CaseRight
+from takedowns.models import TakedownOutcome, TakedownRequest
 
 from .selectors import TAKEDOWN_MACHINE, takedown_list_for_case
 

@@ -5,8 +5,8 @@ than learning how handoffs and deadlines are selected."""
 from django import template
 from django.utils import timezone
 
-from cases.models import HandoffStatus
 from deadlines.selectors import DONE, case_deadline_actions, case_deadline_list
+from handoffs.models import HandoffStatus
 from permissions.categories import CaseRight
 
 from ..selectors import handoff_is_overdue, handoff_list_for_case, handoff_list_for_user

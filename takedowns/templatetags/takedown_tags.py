@@ -3,8 +3,8 @@ and the forms to record a request and an outcome."""
 
 from django import template
 
-from cases.models import TakedownOutcome
 from permissions.categories import CaseRight
+from takedowns.models import TakedownOutcome
 
 from ..selectors import takedown_actions, takedown_list_for_case
 

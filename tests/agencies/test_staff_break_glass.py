@@ -33,7 +33,8 @@ def test_checkbox_grants_and_takes_the_right_audited(admin_client, world):
     page = admin_client.get(reverse("agencies:staff", args=[world.police.pk])).content.decode()
     assert f'name="{prefix}-break_glass" id="id_{prefix}-break_glass" checked' in page
     granted = AuditEvent.objects.get(action="share", target=f"user:{world.lead_responder.pk}")
-    assert granted.actor == world.lead_admin and granted.details == {"right": "cases.break_glass", "granted": True}
+    assert granted.actor == world.lead_admin and granted.details == {
+        "right": "permissions.break_glass", "granted": True}
 
     assert admin_client.post(path, {}).status_code == 302
     assert not break_glass_allowed(user=fresh(world.lead_responder))

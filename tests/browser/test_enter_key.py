@@ -11,8 +11,10 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from agencies.demo import BUILT_IN_STEPS, seed_demo_world
-from cases.models import Case, Consent, Handoff, TakedownRequest
+from cases.models import Case, Consent
+from handoffs.models import Handoff
 from notifications.models import Deadline
+from takedowns.models import TakedownRequest
 from tests.browser.conftest import PHONE
 from tests.browser.forms import forms_submitting_on_enter
 from tests.cases.services_helpers import case_open_through_edge

@@ -9,9 +9,9 @@ found by name and test id, not by their Vietnamese labels; the language is check
 import pytest
 from playwright.sync_api import expect
 
-from cases.models import Handoff
 from cases.selectors import case_get_for_user
 from cases.services import action_log
+from handoffs.models import Handoff
 from tests.browser.conftest import (
     PHONE,
     consent_record_medical,

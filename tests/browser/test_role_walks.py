@@ -25,8 +25,9 @@ from playwright.sync_api import expect
 
 from agencies.demo import BUILT_IN_STEPS, DEMO_PASSWORD
 from cases.demo import seed_demo_cases_step
-from cases.models import Case, Consent, Handoff
+from cases.models import Case, Consent
 from cases.selectors import case_get_for_user
+from handoffs.models import Handoff
 from notifications.demo import seed_demo_holidays_step
 from reports.periods import last_complete_month, local_today
 from reports.services import monthly_reports_build

@@ -15,9 +15,10 @@ from playwright.sync_api import expect
 
 from agencies.demo import BUILT_IN_STEPS, seed_demo_world
 from audit.models import AuditEvent
-from cases.models import Case, Handoff
+from cases.models import Case
 from cases.selectors import case_get_for_user
 from cases.services import case_view
+from handoffs.models import Handoff
 from handoffs.services import handoff_decline, handoff_view
 from supervision.models import HandoffReview
 from tests.browser.conftest import fits_the_screen, sign_in_as

@@ -11,9 +11,10 @@ import pytest
 from django.utils import timezone
 
 from agencies.models import Membership
-from cases.models import Case, Consent, Handoff, HandoffKind, Urgency
+from cases.models import Case, Consent
 from cases.selectors import case_get_for_user
 from cases.services import action_log
+from handoffs.models import Handoff, HandoffKind, Urgency
 from handoffs.selectors import consented_categories
 from handoffs.services import handoff_accept
 from notifications.loaders import time_limit_load_reference

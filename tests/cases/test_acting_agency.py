@@ -13,8 +13,9 @@ from rest_framework.test import APIClient
 from agencies import demo
 from agencies.acting import ACTING_AGENCY_SESSION_KEY
 from agencies.models import Agency, Sector
-from cases.models import Action, Case, Handoff, HandoffStatus
+from cases.models import Action, Case
 from cases.selectors import case_get_for_user
+from handoffs.models import Handoff, HandoffStatus
 from tests.cases.conftest import SURVIVOR, incident_payload, open_payload
 from tests.cases.services_helpers import case_open_through_edge, consent_record_through_edge, handoff_send_through_edge
 

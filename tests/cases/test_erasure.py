@@ -15,7 +15,8 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from cases import crypto
 from cases.erasure import anonymise_case, case_is_anonymised
-from cases.models import Case, CaseKey, Handoff, Survivor
+from cases.models import Case, CaseKey, Survivor
+from handoffs.models import Handoff
 from reports.indicators import month_drafts
 
 from .conftest import SURVIVOR, case_build

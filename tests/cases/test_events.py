@@ -14,12 +14,14 @@ from django.utils import timezone, translation
 
 from cases import events
 from cases.events import WRITERS, DeadlineClosure
-from cases.models import CaseEvent, CaseEventType, Consent, Handoff, TakedownRequest
+from cases.models import CaseEvent, CaseEventType, Consent
 from cases.services import action_log, case_change_status
 from cases.timeline import RENDERERS, case_timeline, event_sentence
 from deadlines.services import case_deadline_done, case_deadline_set
+from handoffs.models import Handoff
 from notifications.models import Deadline
 from notifications.services import deadline_create, deadline_sweep
+from takedowns.models import TakedownRequest
 from takedowns.services import takedown_outcome_record, takedown_request_record
 from tests.cases.services_helpers import access_for, consent_data, open_case, refer, survivor_data
 

@@ -18,13 +18,15 @@ from django.utils import timezone
 from agencies.models import Sector
 from agencies.services import agency_create, membership_add
 from cases.fields import EncryptedTextField
-from cases.models import Action, BreakGlassUse, Case, Consent, Handoff, Survivor
+from cases.models import Action, Case, Consent, Survivor
 from cases.selectors import case_get_for_user
 from cases.services import consent_withdraw, survivor_update
+from handoffs.models import Handoff
 from handoffs.services import handoff_accept, handoff_complete, handoff_decline, handoff_withdraw
 from notifications.delivery import outbox_deliver
 from notifications.models import OutboxMessage
 from permissions.breakglass import break_glass_open
+from permissions.models import BreakGlassUse
 from supervision.models import BreakGlassReview, ConsentOverrideReview, HandoffReview
 from supervision.services import break_glass_review_create, consent_override_review_create, handoff_review_create
 from takedowns.services import takedown_request_record
@@ -52,7 +54,7 @@ ALLOW_LIST = {
     "cases.Survivor.pseudonym": "random working name issued by the system",
     "cases.Survivor.phone_hash": "keyed hash: the number cannot be read back",
     "cases.CaseKey.kid": "random key id",
-    "cases.TakedownRequest.content_reference_hash": "keyed hash of the content reference",
+    "takedowns.TakedownRequest.content_reference_hash": "keyed hash of the content reference",
     "cases.CaseGroupObjectPermission.reason": "policy rule code written by permissions.policy",
     "cases.CaseUserObjectPermission.reason": "policy rule code written by permissions.policy",
     "audit.AuditEvent.actor_username": "a staff account's username",

@@ -11,11 +11,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cases.models import CASE_STATUS_MACHINE, CASE_TRANSITIONS, HANDOFF_MACHINE, Case, Consent, Handoff
+from cases.models import CASE_STATUS_MACHINE, CASE_TRANSITIONS, Case, Consent
 from cases.services import case_change_status
 from cases.transitions import TransitionNotAllowed
 from deadlines.selectors import CASE_DEADLINE_MACHINE, case_deadline_actions
 from deadlines.services import case_deadline_done, case_deadline_set
+from handoffs.models import HANDOFF_MACHINE, Handoff
 from handoffs.selectors import handoff_actions_for, handoff_get_for_user
 from handoffs.services import handoff_accept, handoff_complete, handoff_decline, handoff_withdraw
 from notifications.models import Deadline

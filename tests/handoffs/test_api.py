@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audit.models import AuditEvent
-from cases.models import Handoff
 from cases.selectors import case_get_for_user
+from handoffs.models import Handoff
 from handoffs.services import handoff_accept, handoff_decline
 from notifications.models import Deadline, Notification
 from tests.cases.services_helpers import handoff_send_through_edge

@@ -10,10 +10,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from cases.models import Case, Consent, Handoff, Survivor
+from cases.models import Case, Consent, Survivor
 from cases.selectors import case_get_for_user
 from cases.serializers import ConsentManyInputSerializer
 from cases.services import consent_record_many, consent_withdraw
+from handoffs.models import Handoff
 from handoffs.services import handoff_accept, handoff_decline, handoff_withdraw
 from notifications.models import Notification
 from tests.cases.conftest import case_build

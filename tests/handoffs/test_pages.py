@@ -12,8 +12,8 @@ from django.utils import timezone
 from agencies.acting import acting_for
 from agencies.services import membership_add
 from audit.models import AuditEvent
-from cases.models import Handoff
 from cases.selectors import case_get_for_user
+from handoffs.models import Handoff
 from handoffs.services import handoff_accept, handoff_decline
 from notifications.models import Deadline
 from tests.cases.services_helpers import handoff_send_through_edge

@@ -7,9 +7,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
 from audit.models import AuditEvent
-from cases.models import CaseEvent, Handoff
+from cases.models import CaseEvent
 from cases.services import case_timeline
 from config.exceptions import NotFound
+from handoffs.models import Handoff
 from handoffs.selectors import handoff_get_for_user, handoff_list_for_user, handoff_path
 from handoffs.services import (
     handoff_accept,

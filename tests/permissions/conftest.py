@@ -4,8 +4,9 @@ import pytest
 from django.utils import timezone
 
 from agencies.models import Sector
-from cases.models import Case, Consent, ConsentGiver, Handoff, HandoffKind, HandoffStatus, Survivor, Urgency
+from cases.models import Case, Consent, ConsentGiver, Survivor
 from cases.sharing import case_permissions_sync
+from handoffs.models import Handoff, HandoffKind, HandoffStatus, Urgency
 
 
 def bare_case(world, *, number="HN-2026-000001", lead=None):

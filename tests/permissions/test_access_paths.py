@@ -22,9 +22,10 @@ from rest_framework.test import APIClient
 from agencies.models import AgencyGroup, AnalystScope, Membership, Role
 from agencies.services import agency_group_name, membership_add
 from agencies.triggers import _statements
-from cases.models import CaseAccessRow, CaseGroupObjectPermission, CaseUserObjectPermission, HandoffKind
+from cases.models import CaseAccessRow, CaseGroupObjectPermission, CaseUserObjectPermission
 from cases.selectors import case_get_for_user, case_list_visible_to
 from config.exceptions import NotFound
+from handoffs.models import HandoffKind
 from handoffs.services import handoff_accept
 from permissions.access import VIEW_BIT
 from permissions.breakglass import break_glass_open

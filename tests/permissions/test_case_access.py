@@ -9,10 +9,11 @@ from django.utils import timezone
 
 from agencies.acting import acting_for
 from agencies.services import membership_add, membership_remove
-from cases.models import CaseAccessRow, CaseGroupObjectPermission, HandoffKind, HandoffStatus
+from cases.models import CaseAccessRow, CaseGroupObjectPermission
 from cases.selectors import case_get_for_user, case_list_visible_to
 from cases.sharing import case_permissions_sync
 from config.exceptions import NotFound
+from handoffs.models import HandoffKind, HandoffStatus
 from permissions.categories import DataCategory
 from permissions.policy import LEAD_RIGHTS, RECEIVING_RIGHTS
 from tests.conftest import make_user

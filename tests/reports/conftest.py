@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agencies.models import Commune
-from cases.models import Action, Case, Handoff, Incident, IncidentTechForm, Survivor, TakedownRequest
+from cases.models import Action, Case, Incident, IncidentTechForm, Survivor
+from handoffs.models import Handoff
 from notifications.models import Deadline
+from takedowns.models import TakedownRequest
 
 ICT = ZoneInfo("Asia/Ho_Chi_Minh")
 OCTOBER = datetime.date(2026, 10, 1)

@@ -15,10 +15,11 @@ from django.test.utils import CaptureQueriesContext
 
 from agencies.models import Sector
 from agencies.services import agency_create, membership_add
-from cases.models import Case, Handoff
+from cases.models import Case
 from cases.selectors import case_get_for_user
 from cases.services import action_log
 from cases.sharing import case_permissions_sync
+from handoffs.models import Handoff
 from handoffs.services import handoff_accept, handoff_complete, handoff_decline, handoff_withdraw
 from notifications.loaders import time_limit_load_reference
 from notifications.models import Deadline, LegalTimeLimit

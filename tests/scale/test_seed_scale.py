@@ -16,19 +16,10 @@ from django.utils import timezone
 from agencies.models import Agency, AgencyGroup, Membership, Role
 from audit.chain import chain_walk, events_in_order
 from audit.models import AuditEvent
-from cases.models import (
-    Case,
-    CaseAccessRow,
-    CaseEvent,
-    CaseEventType,
-    CaseGroupObjectPermission,
-    Consent,
-    Handoff,
-    HandoffKind,
-    HandoffStatus,
-)
+from cases.models import Case, CaseAccessRow, CaseEvent, CaseEventType, CaseGroupObjectPermission, Consent
 from cases.selectors import case_list_visible_to
 from cases.sharing import case_permissions_sync
+from handoffs.models import Handoff, HandoffKind, HandoffStatus
 from notifications.models import Deadline
 from reports.indicators import month_drafts
 from scale.seed import seed_scale

@@ -22,8 +22,9 @@ import pytest
 from django.utils import timezone
 
 from agencies.services import agency_create, membership_add
-from cases.models import Action, Case, Handoff
+from cases.models import Action, Case
 from cases.services import action_log
+from handoffs.models import Handoff
 from handoffs.services import (
     handoff_accept,
     handoff_complete,
@@ -136,7 +137,7 @@ def register(world, social) -> Register:
 
 
 def grant_break_glass(user):
-    """The right, as a system administrator grants it: a group holding cases.break_glass."""
+    """The right, as a system administrator grants it: a group holding permissions.break_glass."""
     from django.contrib.auth.models import Group, Permission
 
     group, _created = Group.objects.get_or_create(name="Break-glass")

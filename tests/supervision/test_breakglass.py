@@ -11,13 +11,14 @@ from django.utils import timezone, translation
 
 from agencies.models import AnalystScope
 from audit.models import AuditEvent
-from cases.models import BreakGlassUse, CaseUserObjectPermission
+from cases.models import CaseUserObjectPermission
 from cases.selectors import case_get_for_user, case_list_visible_to
 from cases.services import case_view
 from config.exceptions import NotFound
 from notifications.models import Notification
 from notifications.services import preferences_update
 from permissions.breakglass import break_glass_allowed, break_glass_open
+from permissions.models import BreakGlassUse
 from supervision.serializers import BreakGlassInputSerializer
 from tests.cases.services_helpers import through_edge
 from tests.conftest import make_user
@@ -136,7 +137,7 @@ def test_analyst_holding_the_permission_is_refused(world, register):
 
 def test_a_superuser_is_refused_whatever_permission_they_hold(world, register):
     """Issue 10: system administrators administer, they do not read cases, break-glass included."""
-    assert world.sysadmin.has_perm("cases.break_glass") and not break_glass_allowed(user=world.sysadmin)
+    assert world.sysadmin.has_perm("permissions.break_glass") and not break_glass_allowed(user=world.sysadmin)
     with pytest.raises(PermissionDenied):
         break_glass_open(user=world.sysadmin, case_number=register.h1.case.number, reason=REASON, categories=[])
     assert not BreakGlassUse.objects.exists()

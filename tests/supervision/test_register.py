@@ -6,7 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cases.models import Action, Case, Handoff
+from cases.models import Action, Case
+from handoffs.models import Handoff
 from handoffs.services import handoff_decline
 from supervision.selectors import (
     RegisterFilters,

@@ -9,9 +9,10 @@ import pytest
 from django.utils import timezone, translation
 
 from audit.models import AuditEvent
-from cases.models import Action, CaseEvent, TakedownRequest
+from cases.models import Action, CaseEvent
 from cases.selectors import case_get_for_user
 from takedowns.apis import TakedownOutcomeApi, TakedownRecordApi
+from takedowns.models import TakedownRequest
 from takedowns.selectors import takedown_list_for_case
 from takedowns.services import content_reference_hash, takedown_outcome_record, takedown_request_record
 from tests.cases.services_helpers import through_edge
