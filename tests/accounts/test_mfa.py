@@ -53,7 +53,7 @@ def password_only(username: str) -> Client:
 
 
 def grant_break_glass(user) -> None:
-    user.user_permissions.add(Permission.objects.get(codename="break_glass", content_type__app_label="cases"))
+    user.user_permissions.add(Permission.objects.get(codename="break_glass", content_type__app_label="permissions"))
 
 
 def required_people(world) -> dict:

@@ -46,7 +46,7 @@ def demo(transactional_db):
         "override_reason": "Nguy cơ tự hại."})
     handoff_decline(user=world.users["hn.social_work.responder"], handoff_id=declined.pk, reason="Hết chỗ.")
     group, _ = Group.objects.get_or_create(name="Cấp cứu (break-glass)")
-    group.permissions.add(Permission.objects.get(content_type__app_label="cases", codename="break_glass"))
+    group.permissions.add(Permission.objects.get(content_type__app_label="permissions", codename="break_glass"))
     world.users[DOCTOR].groups.add(group)
     world.case, world.waiting, world.declined = case, waiting, declined
     return world

@@ -79,7 +79,7 @@ def demo(transactional_db):
                                              due_at=now - 60 * DAY + 12 * HOUR)
     # The doctor holds the break-glass right through a group, as a system administrator would set it.
     group, _ = Group.objects.get_or_create(name="Cấp cứu (break-glass)")
-    group.permissions.add(Permission.objects.get(content_type__app_label="cases", codename="break_glass"))
+    group.permissions.add(Permission.objects.get(content_type__app_label="permissions", codename="break_glass"))
     world.users[DOCTOR].groups.add(group)
     world.declined, world.overdue, world.old = declined, overdue, old
     return world

@@ -95,7 +95,9 @@ def _case_models() -> list[type[models.Model]]:
             for m in frontier:
                 for field in m._meta.concrete_fields:
                     if field.is_relation and field.related_model not in seen and field.related_model is not None \
-                            and field.related_model._meta.app_label in ("cases", "supervision", "notifications"):
+                            and field.related_model._meta.app_label in (
+                                "cases", "handoffs", "takedowns", "permissions", "supervision",
+                                "notifications"):
                         seen.add(field.related_model)
                         nxt.append(field.related_model)
             frontier = nxt

@@ -248,7 +248,7 @@ def base(db) -> Base:
     people = [User.objects.create_user(username=f"person{i}") for i in range(PEOPLE)]
     bg_user = User.objects.create_user(username="emergency.doctor")
     membership_add(user=bg_user, agency=agencies[-1], role=RESPONDER)
-    bg_user.user_permissions.add(Permission.objects.get(codename="break_glass", content_type__app_label="cases"))
+    bg_user.user_permissions.add(Permission.objects.get(codename="break_glass", content_type__app_label="permissions"))
     recorder = User.objects.create_user(username="recorder")
     analyst = User.objects.create_user(username="analyst")
     AnalystScope.objects.create(user=analyst, province=None)

@@ -141,7 +141,7 @@ def grant_break_glass(user):
     from django.contrib.auth.models import Group, Permission
 
     group, _created = Group.objects.get_or_create(name="Break-glass")
-    group.permissions.add(Permission.objects.get(content_type__app_label="cases", codename="break_glass"))
+    group.permissions.add(Permission.objects.get(content_type__app_label="permissions", codename="break_glass"))
     user.groups.add(group)
     # Django caches a user's permissions on the instance.
     for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
