@@ -1,0 +1,1 @@
+"""Writes of the case meeting: schedule, invite, agenda, contributions, minutes, action plan."""
