@@ -58,6 +58,7 @@ from .selectors import (
     agencies_invitable,
     agency_case_categories,
     coordinator_agency_for,
+    meeting_get_for_user,
     meeting_path,
     plan_item_get_for_user,
     plan_item_subject,
@@ -396,3 +397,13 @@ def plan_item_finish(*, actor: User, item_id: int, status: str) -> ActionPlanIte
     audit_record(actor=actor, action=AuditAction.CHANGE, case_id=item.case_id, agency_id=agency.pk,
                  target=f"plan_item:{item.pk}", details={"status": status})
     return item
+
+
+def meeting_view(*, user: User, meeting_id: int) -> MeetingAccess:
+    """The meeting for one of its agencies (NotFound otherwise), with its audit event (the minutes
+    and contributions are case content), committed before anything is shown."""
+    with transaction.atomic():
+        access = meeting_get_for_user(user=user, meeting_id=meeting_id)
+        audit_record(actor=user, action=AuditAction.VIEW, agency_id=access.acting.pk if access.acting else None,
+                     target=f"case_meeting:{access.meeting.pk}", details={"cases": sorted(access.visible)})
+    return access
