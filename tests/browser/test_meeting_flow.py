@@ -50,7 +50,7 @@ def test_the_chair_records_a_meeting_and_signs_it(live_server, browser, meeting)
     agenda = page.get_by_test_id(f"agenda-case-{case.pk}")
     expect(agenda).to_contain_text(case.number)
 
-    page.locator(f'[data-testid^="attended-"]').first.check()
+    page.locator('[data-testid^="attended-"]').first.check()
     page.get_by_test_id("attendance-submit").click()
     agenda.get_by_test_id("contribution-category").select_option("general")
     agenda.get_by_test_id("contribution-text").fill("Nạn nhân đang ở nhà mẹ đẻ.")
