@@ -7,7 +7,8 @@ A refusal raises IntegrityError (SQLSTATE 23000 on PostgreSQL, RAISE(ABORT) on S
 """
 
 from django.db import NotSupportedError
-from django.db.migrations.operations.base import Operation
+
+from agencies.triggers import VendorTriggers
 
 MESSAGE = "signed minutes cannot be changed: write a correction as a new version"
 
@@ -113,26 +114,11 @@ def _statements(vendor: str, *, install: bool) -> list[str]:
     raise NotSupportedError(f"The minutes triggers exist for PostgreSQL and SQLite, not {vendor}.")
 
 
-class InstallMinutesLock(Operation):
+class InstallMinutesLock(VendorTriggers):
     """Migration operation: the triggers for whichever backend the migration runs on."""
 
-    reversible = True
-    reduces_to_sql = True
+    model = ("conferences", "MeetingMinutes")
+    description = "Install the triggers that refuse changes to signed minutes and their decisions"
 
-    def state_forwards(self, app_label, state):
-        pass
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        model = to_state.apps.get_model("conferences", "MeetingMinutes")
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            for sql in _statements(schema_editor.connection.vendor, install=True):
-                schema_editor.execute(sql, params=None)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        model = from_state.apps.get_model("conferences", "MeetingMinutes")
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            for sql in _statements(schema_editor.connection.vendor, install=False):
-                schema_editor.execute(sql, params=None)
-
-    def describe(self):
-        return "Install the triggers that refuse changes to signed minutes and their decisions"
+    def statements(self, vendor: str, *, install: bool) -> list[str]:
+        return _statements(vendor, install=install)
