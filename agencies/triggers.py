@@ -213,26 +213,42 @@ def _statements(vendor: str, *, install: bool) -> list[str]:
     raise NotSupportedError(f"The membership triggers exist for PostgreSQL and SQLite, not {vendor}.")
 
 
-class InstallMembershipTriggers(Operation):
-    """Migration operation: the triggers for whichever backend the migration runs on."""
+class VendorTriggers(Operation):
+    """Migration operation: install (and, backwards, remove) the triggers `statements(vendor,
+    install=...)` gives for whichever backend the migration runs on, where `model` (app label,
+    model name) is migrated. Subclasses name the model, the statements and the description."""
 
     reversible = True
     reduces_to_sql = True
+    model: tuple[str, str] = ("agencies", "Membership")
+    description = ""
+
+    def statements(self, vendor: str, *, install: bool) -> list[str]:
+        raise NotImplementedError
 
     def state_forwards(self, app_label, state):
         pass
 
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        model = to_state.apps.get_model("agencies", "Membership")
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            for sql in _statements(schema_editor.connection.vendor, install=True):
+    def _run(self, schema_editor, state, *, install: bool) -> None:
+        if self.allow_migrate_model(schema_editor.connection.alias, state.apps.get_model(*self.model)):
+            for sql in self.statements(schema_editor.connection.vendor, install=install):
                 schema_editor.execute(sql, params=None)
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        self._run(schema_editor, to_state, install=True)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        model = from_state.apps.get_model("agencies", "Membership")
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            for sql in _statements(schema_editor.connection.vendor, install=False):
-                schema_editor.execute(sql, params=None)
+        self._run(schema_editor, from_state, install=False)
 
     def describe(self):
-        return "Install the triggers that keep agency groups and case roles derived from memberships"
+        return self.description
+
+
+class InstallMembershipTriggers(VendorTriggers):
+    """The triggers that keep agency groups and case roles derived from memberships."""
+
+    model = ("agencies", "Membership")
+    description = "Install the triggers that keep agency groups and case roles derived from memberships"
+
+    def statements(self, vendor: str, *, install: bool) -> list[str]:
+        return _statements(vendor, install=install)

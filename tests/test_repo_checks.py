@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 APPS = {
     "accounts", "agencies", "permissions", "cases", "handoffs", "takedowns", "deadlines", "notifications",
-    "reports", "audit", "supervision", "privacy", "risk", "scale",
+    "reports", "audit", "supervision", "privacy", "risk", "conferences", "scale",
 }
 
 

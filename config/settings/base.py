@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "privacy",
     "scale",
     "risk",
+    "conferences",
 ]
 
 MIDDLEWARE = [

@@ -59,12 +59,12 @@ def _pages(demo) -> dict[str, list[str]]:
         "hn.police.responder": [
             "/work/", "/cases/", f"/cases/{case}/", "/handoffs/outgoing/", f"/handoffs/new/{case}/",
             f"/handoffs/new/{case}/?to_agency={school}", f"/cases/{case}/close/", "/notifications/",
-            "/notifications/deadlines/", "/account/sessions/",
+            "/notifications/deadlines/", "/account/sessions/", "/meetings/",
         ],
         "hn.health.responder": ["/work/", "/handoffs/incoming/", f"/handoffs/{waiting}/"],
         "hn.police.supervisor": [
             "/supervision/", "/supervision/reviews/", "/supervision/access/", "/supervision/unusual-access/",
-            "/supervision/dashboard/", f"/supervision/handoffs/{declined}/", "/notifications/",
+            "/supervision/dashboard/", f"/supervision/handoffs/{declined}/", "/notifications/", "/meetings/",
         ],
         "hn.admin": ["/staff/", f"/agencies/{demo.agencies[('hn', 'social_work')].pk}/staff/"],
         "analyst.national": ["/reports/"],

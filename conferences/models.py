@@ -1,0 +1,233 @@
+"""The multi-agency case meeting (issue 17, parts 4-5): the commune or district case meeting of
+Decree 56/2017 Art. 28 and the MARAC model. A coordinator (a supervisor of the lead agency) puts
+high-risk cases on a meeting's agenda, invites agencies, and at the meeting each invited agency adds
+what it knows (in its own data category, visible under the same consent rules as the rest of the
+case), the chair records decisions in minutes, and an action plan gives each task an owner agency,
+an owner person and a due date. Each plan item is a `notifications.Deadline` (kind "action_plan",
+subject "plan_item:<id>") so it reminds and escalates like a handoff's.
+
+Who may see what: a meeting is visible to the coordinator's agency and to the invited agencies; a
+case on its agenda, a contribution, a decision or a plan item only to an invited agency that may see
+that case (and the contribution's category) under the consent in force. Contributions, decisions and
+plan actions are case content, sealed with the case key (`data_key_via`). Minutes are versions:
+a signed version never changes (corrections are a new version)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency
+from cases.fields import EncryptedTextField
+from cases.models import Case
+from permissions.categories import ACTION_CATEGORY_CHOICES, GENERAL
+
+
+class MeetingStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    HELD = "held", _("Held")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class MeetingMode(models.TextChoices):
+    IN_PERSON = "in_person", _("In person")
+    CALL = "call", _("Call")
+
+
+class CaseMeeting(models.Model):
+    """One meeting, which may discuss several cases. `coordinator_agency` is the commune's or the
+    district's lead agency whose supervisor scheduled it; the report counts it in that agency's province."""
+
+    coordinator_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+",
+                                           verbose_name=_("coordinating agency"))
+    scheduled_for = models.DateTimeField(_("date and time"))
+    mode = models.CharField(_("how"), max_length=10, choices=MeetingMode.choices, default=MeetingMode.IN_PERSON)
+    # A meeting room or how to join the call; no personal data.
+    place = models.CharField(_("place or call details"), max_length=200, blank=True)
+    chair = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                              verbose_name=_("chair"))
+    status = models.CharField(_("status"), max_length=10, choices=MeetingStatus.choices,
+                              default=MeetingStatus.SCHEDULED)
+    # The day it was held (set when the chair records it as held).
+    held_on = models.DateField(_("held on"), null=True, blank=True)
+    cancelled_reason = models.CharField(_("reason for cancelling"), max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("case meeting")
+        verbose_name_plural = _("case meetings")
+        ordering = ["-scheduled_for", "-id"]
+        indexes = [models.Index(fields=["coordinator_agency", "-scheduled_for"], name="meeting_coordinator_date")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(status="held") | Q(held_on__isnull=False),
+                                   name="meeting_held_has_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pk}: {self.scheduled_for:%Y-%m-%d} ({self.status})"
+
+
+class MeetingInvitation(models.Model):
+    """An agency invited to a meeting. Its supervisors and responders are told; `attended` is
+    recorded at the meeting (None until then)."""
+
+    meeting = models.ForeignKey(CaseMeeting, on_delete=models.CASCADE, related_name="invitations")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("agency"))
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    invited_at = models.DateTimeField(default=timezone.now)
+    attended = models.BooleanField(_("attended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("meeting invitation")
+        verbose_name_plural = _("meeting invitations")
+        constraints = [models.UniqueConstraint(fields=["meeting", "agency"], name="meeting_invitation_once")]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id}: {self.agency_id}"
+
+
+class MeetingCase(models.Model):
+    """A case on a meeting's agenda, with the reasons it was eligible (risk.selectors'
+    EligibilityReason values, comma-separated) when it was added."""
+
+    meeting = models.ForeignKey(CaseMeeting, on_delete=models.CASCADE, related_name="agenda")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="meeting_entries")
+    reasons = models.CharField(_("reasons"), max_length=200, blank=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("case on the agenda")
+        verbose_name_plural = _("cases on the agenda")
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "case"], name="meeting_case_once")]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id}: {self.case_id}"
+
+
+class Contribution(models.Model):
+    """What one invited agency brings to the meeting about one case, typed into one data category
+    (general coordination, or a consent category such as medical), sealed with the case key and shown
+    only to agencies that may see that category of the case."""
+
+    data_key_via = "case"
+
+    meeting_case = models.ForeignKey(MeetingCase, on_delete=models.CASCADE, related_name="contributions")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("agency"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    category = models.CharField(_("category"), max_length=20, choices=ACTION_CATEGORY_CHOICES, default=GENERAL)
+    text = EncryptedTextField(_("contribution"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("contribution")
+        verbose_name_plural = _("contributions")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_case_id}: {self.agency_id} ({self.category})"
+
+
+class MinutesStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SIGNED = "signed", _("Signed")
+
+
+class MeetingMinutes(models.Model):
+    """One version of a meeting's minutes. Version 1 is written at the meeting; once the chair signs
+    it nothing of it changes, and a correction is a new version (with the reason) signed again."""
+
+    meeting = models.ForeignKey(CaseMeeting, on_delete=models.CASCADE, related_name="minutes")
+    version = models.PositiveSmallIntegerField(_("version"))
+    status = models.CharField(_("status"), max_length=10, choices=MinutesStatus.choices, default=MinutesStatus.DRAFT)
+    correction_reason = models.CharField(_("reason for the correction"), max_length=300, blank=True)
+    written_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+")
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("minutes")
+        verbose_name_plural = _("minutes")
+        ordering = ["meeting", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "version"], name="minutes_version_once"),
+            models.UniqueConstraint(fields=["meeting"], condition=Q(status="draft"), name="minutes_one_draft"),
+            models.CheckConstraint(condition=Q(status="draft") | Q(signed_by__isnull=False, signed_at__isnull=False),
+                                   name="minutes_signed_has_signer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id} v{self.version} ({self.status})"
+
+
+class MinutesDecision(models.Model):
+    """The decisions recorded about one case in one version of the minutes, sealed with the case key."""
+
+    data_key_via = "case"
+
+    minutes = models.ForeignKey(MeetingMinutes, on_delete=models.CASCADE, related_name="decisions")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    text = EncryptedTextField(_("decisions"))
+
+    class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        ordering = ["minutes", "id"]
+        constraints = [models.UniqueConstraint(fields=["minutes", "case"], name="minutes_decision_once")]
+
+    def __str__(self) -> str:
+        return f"{self.minutes_id}: {self.case_id}"
+
+
+class PlanItemStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ActionPlanItem(models.Model):
+    """One task of a case's action plan agreed at a meeting: what, which agency, which person, by
+    when. Its Deadline (kind action_plan, subject "plan_item:<id>") reminds the owner and escalates to
+    the owner agency's supervisors like a handoff's; done or cancelled closes it."""
+
+    data_key_via = "case"
+
+    meeting_case = models.ForeignKey(MeetingCase, on_delete=models.PROTECT, related_name="plan_items")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="plan_items")
+    action = EncryptedTextField(_("action"))
+    owner_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("owner agency"))
+    owner_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("owner"))
+    due_at = models.DateTimeField(_("due"))
+    status = models.CharField(_("status"), max_length=10, choices=PlanItemStatus.choices,
+                              default=PlanItemStatus.OPEN)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    finished_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+
+    class Meta:
+        verbose_name = _("action plan item")
+        verbose_name_plural = _("action plan items")
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["owner_agency", "due_at"], name="plan_item_agency_due_open",
+                                condition=Q(status="open"))]
+        constraints = [
+            models.CheckConstraint(condition=Q(status="open") | Q(finished_at__isnull=False),
+                                   name="plan_item_finished_has_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.status} by {self.due_at:%Y-%m-%d}"
+
+    @property
+    def done_on_time(self) -> bool:
+        return self.status == PlanItemStatus.DONE and self.finished_at is not None and self.finished_at <= self.due_at
