@@ -25,9 +25,10 @@ from django.utils import timezone
 
 from agencies.acting import acting_agency_pick
 from agencies.models import Agency, Membership, Role
-from cases.models import CaseAccessRow, Consent, Handoff, HandoffStatus
+from cases.models import CaseAccessRow, Consent
 from cases.selectors import case_list_visible_to
 from config.exceptions import NotFound
+from handoffs.models import Handoff, HandoffStatus
 from notifications.models import Deadline
 from permissions.access import VIEW_BIT, codenames_from_masks
 from permissions.categories import GENERAL, categories_from_codenames

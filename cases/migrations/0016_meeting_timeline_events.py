@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0014_case_access_rows'),
+        ('cases', '0015_handoffs_takedowns_breakglass_moved'),
     ]
 
     operations = [
