@@ -87,6 +87,7 @@ class MoveProver:
                     )
                 self._arrays[(population, dims)] = array
         self._orders: dict[tuple, list[tuple[str, ...]]] = {}
+        self._within_cache: dict[tuple, list[tuple[np.ndarray, list[int]]]] = {}
         self._found: list[dict[Key, int]] = []
         self._found_names: set = set()
         self._found_by_key: dict[Key, list[int]] = {}
@@ -216,7 +217,7 @@ class MoveProver:
                 if not len(picks):
                     continue
                 left -= len(picks)
-                steps = self._corner_steps(ids, origin, chosen, picks, low, high)
+                steps = self._corner_steps(population, dims, origin, chosen, picks, low, high)
                 for row, can_step in zip(picks.tolist(), steps.tolist(), strict=True):
                     cube = [
                         (dims[c], base[dims[c]], self.values[(population, dims[c])][x])
@@ -226,23 +227,51 @@ class MoveProver:
                 if not left:
                     return
 
-    def _corner_steps(self, ids, origin, chosen, picks, low, high) -> np.ndarray:
+    def _within(self, population, dims, chosen) -> list[tuple[np.ndarray, list[int]]]:
+        """The signatures a move of a cube over `chosen` (positions in `dims`) meets with every
+        dimension known: those holding the chosen dimensions and no dimension outside `dims`; each
+        as its array and the position in `dims` of each of its dimensions."""
+        name = (population, dims, chosen)
+        found = self._within_cache.get(name)
+        if found is None:
+            need = {dims[c] for c in chosen}
+            found = [
+                (self._arrays[(population, signature)], [dims.index(d) for d in signature])
+                for signature in sorted(self.index[population])
+                if need <= set(signature) <= set(dims)
+            ]
+            self._within_cache[name] = found
+        return found
+
+    def _corner_steps(self, population, dims, origin, chosen, picks, low, high) -> np.ndarray:
         """For each cube (a row of `picks`: the other value of each chosen dimension), whether some
-        step in ±1, ±2 keeps every corner of it in the count's own table within its bounds."""
-        ok = np.zeros((4, len(picks)), dtype=bool)
-        ok[:] = True
-        size = len(chosen)
-        for pick in itertools.product((0, 1), repeat=size):
-            index = [np.full(len(picks), o) for o in origin]
-            for t, c in enumerate(chosen):
-                if pick[t]:
-                    index[c] = picks[:, t]
-            corner = ids[tuple(index)]
-            sign = -1 if sum(pick) % 2 else 1
-            value = self._truth_array[corner]
-            for s, step in enumerate((1, -1, 2, -2)):
-                moved = value + step * sign
-                ok[s] &= (corner < 0) | ((low[corner] <= moved) & (moved <= high[corner]))
+        step in ±1, ±2 keeps every corner of it within its bounds, in every table signature whose
+        dimensions are all known (the count's own table among them). The move of the cube changes
+        each of those counts by exactly its corner's sign (move() takes its only combination there;
+        each corner is a different count), and a published number cannot move at all (its bounds
+        are one value): when no common step passes here, move() finds no move or `_record` no
+        feasible point, so it need not be built."""
+        size, count = len(chosen), len(picks)
+        corners = []
+        for ids, positions in self._within(population, tuple(dims), chosen):
+            index: list = []
+            for position in positions:
+                if position in chosen:
+                    t = chosen.index(position)
+                    both = np.stack([np.full(count, origin[position]), picks[:, t]])
+                    index.append(both.reshape([2 if u == t else 1 for u in range(size)] + [count]))
+                else:
+                    index.append(origin[position])
+            corners.append(ids[tuple(index)].reshape(2**size, count))
+        corner = np.concatenate(corners)
+        # The sign of each corner: −1 for an odd number of flipped dimensions (C order of the picks).
+        flips = np.array([sum(pick) for pick in itertools.product((0, 1), repeat=size)] * len(corners))
+        sign = np.where(flips % 2 == 1, -1, 1)[:, None]
+        value, low, high = self._truth_array[corner], low[corner], high[corner]
+        ok = np.ones((4, count), dtype=bool)
+        for s, step in enumerate((1, -1, 2, -2)):
+            moved = value + step * sign
+            ok[s] = ((corner < 0) | ((low <= moved) & (moved <= high))).all(axis=0)
         return ok.any(axis=0)
 
     def _state(self, bounds):
