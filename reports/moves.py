@@ -179,15 +179,14 @@ class MoveProver:
 
     # -- proofs -----------------------------------------------------------------------------------
 
-    def _cubes(self, key: Key, state) -> Iterable[tuple[dict, list, bool]]:
+    def _cubes(self, key: Key, state) -> Iterable[tuple[dict, list]]:
         """Candidate cubes through `key`, at most MAX_CANDIDATES: its own dimensions, three at a
         time, then two, then one, each combination of other values in the order of self.values;
         each other value only where the count it leads to can move (is not a published number),
-        and only where every corner of the cube in the count's own table can move. With each cube,
-        whether those corners allow one of the steps `_record` tries: the move of the cube changes
-        each of them by exactly its corner's sign (a count is in one table signature, and each
-        corner is a different count of it), so when no step keeps them within their bounds, no
-        step of the move does, and it need not be built."""
+        and only where every corner of the cube in the count's own table can move. Of those, only
+        the cubes whose corners allow a step (`_corner_steps`) are given: the others count towards
+        the limit but their move would add nothing. (Such a cube fails the same way seen from any
+        of its corners: the same counts, all signs reversed, and the steps tried are symmetric.)"""
         closed, low, high = state
         population, filters = key
         base = dict(filters)
@@ -218,12 +217,11 @@ class MoveProver:
                     continue
                 left -= len(picks)
                 steps = self._corner_steps(population, dims, origin, chosen, picks, low, high)
-                for row, can_step in zip(picks.tolist(), steps.tolist(), strict=True):
-                    cube = [
+                for row in picks[steps].tolist():
+                    yield base, [
                         (dims[c], base[dims[c]], self.values[(population, dims[c])][x])
                         for c, x in zip(chosen, row, strict=True)
                     ]
-                    yield base, cube, can_step
                 if not left:
                     return
 
@@ -301,7 +299,7 @@ class MoveProver:
         for key in targets:
             if len(values[key]) >= MIN_VALUES:
                 continue
-            for base, cube, can_step in self._cubes(key, state):
+            for base, cube in self._cubes(key, state):
                 # The same cube seen from another of its corners is the same move (up to its sign,
                 # and every step of both signs is tried): build it once.
                 cube_dims = {d for d, _a, _b in cube}
@@ -312,8 +310,6 @@ class MoveProver:
                 if name in tried:
                     continue
                 tried.add(name)
-                if not can_step:
-                    continue
                 move = self._move(name, key[0], base, cube, closed)
                 if move is None:
                     continue
