@@ -105,13 +105,11 @@ class MoveProver:
     # -- one move ---------------------------------------------------------------------------------
 
     def move(self, population, base: Mapping[str, object], cube: Sequence[tuple[str, object, object]], closed,
-             seen: set | None = None):
+             seen: set):
         """The move of the cube `cube` ((dimension, value, other value), …) with every other
         dimension as in `base` (and chosen here where `base` says nothing), or None. `closed` are
         the published numbers (counts a move may not change); every count looked at is added to
         `seen`."""
-        if seen is None:
-            seen = set()
         cube_dims = frozenset(d for d, _a, _b in cube)
         corners = []
         for choice in itertools.product((0, 1), repeat=len(cube)):
