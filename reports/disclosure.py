@@ -361,7 +361,7 @@ class LinkedTable:
 
 def protect_linked(
     tables: Sequence[LinkedTable], additive: Sequence[tuple[Hashable, Sequence[Hashable]]] = (),
-    forced: Iterable[Hashable] = (),
+    forced: Iterable[Hashable] = (), memo: dict | None = None,
 ) -> list[Suppression]:
     """Suppress tables that share counts so that a count hidden in one is hidden in all, and every
     table's check knows the tightest bounds any of them publishes for a hidden count.
@@ -370,7 +370,10 @@ def protect_linked(
     count and the same count in each province): the line rule is applied to each such line too, so
     that a province's hidden count cannot be had as the national count minus the other provinces.
     `forced` are keys hidden from the start (hidden in an earlier version, or asked for by the
-    joint check of reports.joint).
+    joint check of reports.joint). `memo` keeps each table's outcome by what it was drawn from (its
+    forced entries and bounds): `protect` is a pure function of those, so a caller that draws the
+    pattern again with more forced keys passes the same dict and only redraws the tables that
+    changed.
 
     This is the pattern; whether it protects every count against a reader who solves all tables
     together is decided by reports.joint, which asks for more hidden keys when it does not.
@@ -383,7 +386,7 @@ def protect_linked(
                     raise ValueError(f"Linked count {key!r} has two values: {values[key]} and {value}")
     forced_keys: set[Hashable] = {k for k in forced if values.get(k, 0) > 0}
     key_bounds: dict[Hashable, Bounds] = {}
-    memo: dict[tuple, Suppression] = {}
+    memo = {} if memo is None else memo
     withheld: set[int] = set()
     while True:
         results = []

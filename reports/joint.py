@@ -80,14 +80,30 @@ class JointSystem:
     proven: Mapping[Key, set[int]] = field(default_factory=dict)
 
 
+_KEY_NAMES: dict = {}
+_KEY_NAMES_LIMIT = 1_000_000
+
+
 def key_name(key) -> str:
     """A name of a key that is the same in every process: repr() of a frozenset lists its members in
     hash order, which changes with Python's hash seed, so it must not decide any order (which count
-    is hidden next, which counts share a solve): the same month must give the same publication."""
+    is hidden next, which counts share a solve): the same month must give the same publication.
+    Names are remembered (a month sorts the same keys again and again); the memory is bounded."""
+    if isinstance(key, set):
+        return _key_name(key)
+    name = _KEY_NAMES.get(key)
+    if name is None:
+        if len(_KEY_NAMES) >= _KEY_NAMES_LIMIT:
+            _KEY_NAMES.clear()
+        name = _KEY_NAMES[key] = _key_name(key)
+    return name
+
+
+def _key_name(key) -> str:
     if isinstance(key, frozenset | set):
-        return "{" + ", ".join(sorted(key_name(member) for member in key)) + "}"
+        return "{" + ", ".join(sorted(_key_name(member) for member in key)) + "}"
     if isinstance(key, tuple):
-        return "(" + ", ".join(key_name(member) for member in key) + ")"
+        return "(" + ", ".join(_key_name(member) for member in key) + ")"
     return repr(key)
 
 

@@ -262,9 +262,10 @@ def protect_month(
     forced = set(month.earlier_hidden)
     outcome = MonthProtection(results=[])
     exposed: set[Hashable] = set()
+    memo: dict = {}  # each table's pattern by its forced entries and bounds, across rounds
     for round_number in range(1, MAX_ROUNDS + 1):
         started, started_cpu = time.perf_counter(), time.process_time()
-        results = protect_linked(linked, additive=additive, forced=forced)
+        results = protect_linked(linked, additive=additive, forced=forced, memo=memo)
         results = [
             withhold_table(result) if index in month.earlier_withheld and not result.withheld else result
             for index, result in enumerate(results)
