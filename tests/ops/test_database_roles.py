@@ -160,3 +160,33 @@ def test_the_application_role_logs_in_and_future_tables_are_covered():
             if cursor.fetchone():
                 cursor.execute(f"DROP OWNED BY {role}")  # its grants and default privileges in this database
                 cursor.execute(f"DROP ROLE {role}")
+
+
+def test_the_application_role_creates_audit_partitions_but_cannot_touch_them(db, settings):
+    """The beat task runs as the application role, which owns no table: it creates the coming months'
+    partitions through the owner's SECURITY DEFINER function, and each partition carries the parent's
+    privileges, so it may not change, delete or truncate a partition directly either."""
+    role = _role()
+    settings.DATABASE_APP_ROLE, settings.DATABASE_APP_PASSWORD = role, "app-role-password"
+    app_role_after_migrate(sender=None, using="default")
+    with acting_as(role):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT hopluc_month_partition(%s::regclass, '2035-02-14')", [AUDIT_EVENT_TABLE])
+            assert cursor.fetchone()[0] == f"{AUDIT_EVENT_TABLE}_2035_02"
+        event = AuditEvent.objects.create(at=datetime.datetime(2035, 2, 14, tzinfo=datetime.UTC), action="view")
+        partition = f"{AUDIT_EVENT_TABLE}_2035_02"
+        for sql in (
+            f"UPDATE {partition} SET reason = 'x'",  # noqa: S608 - constants
+            f"UPDATE {partition} SET hash = 'x'",  # noqa: S608
+            f"DELETE FROM {partition}",  # noqa: S608
+            f"TRUNCATE {partition}",
+            f"TRUNCATE {AUDIT_EVENT_TABLE}_default",
+            f"ALTER TABLE {partition} DISABLE TRIGGER USER",
+            f"ALTER TABLE {AUDIT_EVENT_TABLE} DETACH PARTITION {partition}",
+            f"DROP TABLE {partition}",
+        ):
+            message = _refused(sql)
+            assert "permission denied" in message or "must be owner" in message, (sql, message)
+        # Through the parent, as the chainer does, it fills the chain fields once.
+        audit_chain_pending()
+    assert AuditEvent.objects.get(seq=event.seq).position is not None
