@@ -95,6 +95,14 @@ def test_a_row_without_its_month_lands_in_default_and_moves_when_the_month_is_ma
     # The DEFAULT partition refuses changes again after the move.
     other = _record_at(datetime.datetime(2045, 5, 5, tzinfo=UTC), 8)
     _refused(f"DELETE FROM {AUDIT_EVENT_TABLE}_default WHERE seq = {other.seq}", "append-only")  # noqa: S608
+    # A row of a month long past (a bulk load, a clock set wrong) gets its month on the next daily run.
+    past = _record_at(datetime.datetime(2019, 7, 4, tzinfo=UTC), 9)
+    _checks_now()
+    made = partitions_ahead()
+    assert {f"{AUDIT_EVENT_TABLE}_2019_07", f"{AUDIT_EVENT_TABLE}_2045_05"} <= set(made)
+    assert _partition_of(past) == f"{AUDIT_EVENT_TABLE}_2019_07"
+    assert _partition_of(other) == f"{AUDIT_EVENT_TABLE}_2045_05"
+    assert partitions_ahead() == []
 
 
 def test_the_chain_verifies_across_partitions(db):
