@@ -91,7 +91,8 @@ clean:
 	rm -rf $(VENV)
 
 # Scale benchmarks (issue 15): seeds DATABASE_URL (PostgreSQL) up to BENCH_CASES cases with seed_scale when it
-# holds fewer, then prints medians, query counts and the load average beside the baselines (README).
+# holds fewer, then prints medians, query counts and the load average beside the baselines (README), then the
+# mixed HTTP load on gunicorn (benchmarks/scale_mixed.py: BENCH_SESSIONS sessions for BENCH_SECONDS seconds).
 BENCH_CASES ?= 100000
 BENCH_RUNS ?= 15
 bench: install-dev messages

@@ -89,7 +89,18 @@ def app_role_ensure(connection, *, role: str, password: str = "") -> None:
         existing = set(connection.introspection.table_names(cursor))
         for table in APPEND_ONLY_TABLES:
             if table in existing:
-                cursor.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {quote(table)} FROM {grantee}")
+                # A partitioned table's partitions too (audit/partitions.py): GRANT ON ALL TABLES reached them.
+                cursor.execute(
+                    "SELECT format('%%I.%%I', n.nspname, c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = "
+                    "i.inhrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE i.inhparent = %s::regclass",
+                    [table],
+                )
+                for name in [quote(table), *(row[0] for row in cursor.fetchall())]:
+                    cursor.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {name} FROM {grantee}")
+        cursor.execute("SELECT to_regprocedure('hopluc_month_partition(regclass, date)') IS NOT NULL")
+        if cursor.fetchone()[0]:
+            # The beat task creates the coming months' partitions through this function (it runs as the owner).
+            cursor.execute(f"GRANT EXECUTE ON FUNCTION hopluc_month_partition(regclass, date) TO {grantee}")
         if AUDIT_EVENT_TABLE in existing:
             # The chainer fills an event's chain fields once after its commit (the trigger refuses any
             # other change, and a second fill); no other column of the trail may be updated.

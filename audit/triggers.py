@@ -54,7 +54,57 @@ _POSTGRESQL_INSTALL_V2 = [
     """,
     *_POSTGRESQL_INSTALL[1:],
 ]
+# Version 3: the table may be partitioned by month (audit/partitions.py, migration 0005). A partitioned
+# table can hold no unique index without the partition key, so the chain position's uniqueness across
+# the whole trail is checked here instead: the chainer fills positions under the chain lock, so the
+# check cannot race (each partition answers it from its position index). TRUNCATE triggers are per
+# table: every partition gets its own (TRUNCATE of one partition would skip the parent's).
+_POSITION_TAKEN_PG = f"""
+        IF EXISTS (SELECT 1 FROM {AUDIT_EVENT_TABLE} WHERE position = NEW.position AND seq <> NEW.seq) THEN
+            RAISE EXCEPTION 'audit chain position % is taken', NEW.position USING ERRCODE = 'unique_violation';
+        END IF;"""  # noqa: S608 - a constant table name
+_PARTITIONS_PG = f"""
+    SELECT format('%I.%I', n.nspname, c.relname) AS partition FROM pg_inherits i
+    JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE i.inhparent = '{AUDIT_EVENT_TABLE}'::regclass"""  # noqa: S608 - a constant table name
+_POSTGRESQL_INSTALL_V3 = [
+    f"""
+    CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'UPDATE' AND {_CHAIN_FILL_PG} THEN{_POSITION_TAKEN_PG}
+            RETURN NEW;
+        END IF;
+        RAISE EXCEPTION 'audit events are append-only: % refused on %', TG_OP, TG_TABLE_NAME
+            USING ERRCODE = 'integrity_constraint_violation';
+    END
+    $$
+    """,
+    *_POSTGRESQL_INSTALL[1:],
+    f"""
+    DO $$
+    DECLARE part record;
+    BEGIN
+        FOR part IN {_PARTITIONS_PG} LOOP
+            EXECUTE format('CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON %s
+                FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only()', part.partition);
+        END LOOP;
+    END
+    $$
+    """,
+]
 _POSTGRESQL_REMOVE = [
+    f"""
+    DO $$
+    DECLARE part record;
+    BEGIN
+        IF to_regclass('{AUDIT_EVENT_TABLE}') IS NOT NULL THEN
+            FOR part IN {_PARTITIONS_PG} LOOP
+                EXECUTE format('DROP TRIGGER IF EXISTS audit_event_no_truncate ON %s', part.partition);
+            END LOOP;
+        END IF;
+    END
+    $$
+    """,
     f"DROP TRIGGER IF EXISTS audit_event_no_truncate ON {AUDIT_EVENT_TABLE}",
     f"DROP TRIGGER IF EXISTS audit_event_no_update_delete ON {AUDIT_EVENT_TABLE}",
     "DROP FUNCTION IF EXISTS audit_event_append_only()",
@@ -89,13 +139,15 @@ _SQLITE_REMOVE = [
 ]
 
 
-CURRENT_VERSION = 2
+CURRENT_VERSION = 3
+_POSTGRESQL_VERSIONS = {1: _POSTGRESQL_INSTALL, 2: _POSTGRESQL_INSTALL_V2, 3: _POSTGRESQL_INSTALL_V3}
 
 
 def _statements(vendor: str, *, install: bool, version: int = CURRENT_VERSION) -> list[str]:
     if vendor == "postgresql":
-        return (_POSTGRESQL_INSTALL if version == 1 else _POSTGRESQL_INSTALL_V2) if install else _POSTGRESQL_REMOVE
+        return _POSTGRESQL_VERSIONS[version] if install else _POSTGRESQL_REMOVE
     if vendor == "sqlite":
+        # Version 3 changes nothing on SQLite (no partitions there; the unique index still holds).
         return (_SQLITE_INSTALL if version == 1 else _SQLITE_INSTALL_V2) if install else _SQLITE_REMOVE
     raise NotSupportedError(f"The audit trail's append-only triggers exist for PostgreSQL and SQLite, not {vendor}.")
 

@@ -17,12 +17,15 @@ Benchmarks (scale_benchmarks.BENCHMARKS, in order):
   django-guardian's generic tables (GroupObjectPermission, text object_pk) read with
   `get_objects_for_user`, and the best hand-written query over HopLuc's own rows;
 - case detail, API and HTML; logging an action (API); handoff send and accept (API).
-The deadline sweep and the mixed HTTP load have their place at the end of BENCHMARKS (issue 15,
-parts 4 and 6: scale_sweep.py, scale_mixed.py) and are not measured here.
+The deadline sweep has its place at the end of BENCHMARKS (issue 15, part 4). The mixed HTTP load
+(part 6: gunicorn, signed-in sessions, requests/s, p95, worker memory) runs last, in its own process:
+benchmarks/scale_mixed.py (its settings: BENCH_MIXED_SETTINGS, default config.settings.dev; BENCH_SESSIONS,
+BENCH_SECONDS).
 """
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,15 +40,7 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from scale_benchmarks import BENCHMARKS, Bench, guardian_generic_fill, pick_people  # noqa: E402
-
-from scale.seed import scale_agencies, seed_scale  # noqa: E402
-
-
-def _seeded_cases() -> int:
-    from cases.models import Case
-
-    return Case.objects.filter(lead_agency__in=scale_agencies()).count()
+from scale_benchmarks import BENCHMARKS, Bench, guardian_generic_fill, pick_people, seed_up_to, seeded_cases  # noqa: E402
 
 
 def main() -> int:
@@ -59,13 +54,7 @@ def main() -> int:
         print("The scale benchmarks measure PostgreSQL: set DATABASE_URL to a PostgreSQL database.", file=sys.stderr)
         return 2
     call_command("migrate", verbosity=0)
-    have = _seeded_cases()
-    if have < args.cases:
-        print(f"Seeding {args.cases - have} cases (the database holds {have}) ...", flush=True)
-        report = seed_scale(cases=args.cases - have, seed=args.seed + have,
-                            progress=lambda text: print("  " + text, flush=True))
-        print(f"Seeded {report.cases} cases in {report.seconds:.0f} s: {report.cases_per_second:.0f} cases/s "
-              f"(load average {os.getloadavg()[0]:.1f})", flush=True)
+    seed_up_to(args.cases, args.seed)
     started = time.monotonic()
     rows = guardian_generic_fill()
     print(f"Generic guardian tables filled: {rows} group rows in {time.monotonic() - started:.0f} s", flush=True)
@@ -80,7 +69,7 @@ def main() -> int:
             continue
         results.append(bench.measure(name, function))
         print(results[-1].line(), flush=True)
-    cases = _seeded_cases()
+    cases = seeded_cases()
     print()
     print(f"## Scale benchmarks at {cases:,} cases ({os.cpu_count()} CPUs, PostgreSQL "
           f"{connection.cursor().connection.info.server_version}), load average during the run "
@@ -90,6 +79,13 @@ def main() -> int:
     print("|---|---:|---:|---:|---:|")
     for result in results:
         print(result.row())
+    if not only or any("mixed load".startswith(o) for o in only):
+        # Its own process: gunicorn and the sessions run under the web's settings, not these test ones.
+        print(flush=True)
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("BENCH_MIXED_SETTINGS", "config.settings.dev")}
+        mixed = subprocess.run([sys.executable, str(Path(__file__).with_name("scale_mixed.py")),  # noqa: S603
+                                "--cases", str(args.cases)], env=env, check=False)
+        return mixed.returncode
     return 0
 
 

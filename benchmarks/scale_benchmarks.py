@@ -85,6 +85,26 @@ def pick_people() -> People:
                   receiver_agency=receiver_agency)
 
 
+def seeded_cases() -> int:
+    from scale.seed import scale_agencies
+
+    return Case.objects.filter(lead_agency__in=scale_agencies()).count()
+
+
+def seed_up_to(cases: int, seed: int) -> int:
+    """Grow the seeded world to `cases` cases with seed_scale when it holds fewer (printing the seed
+    rate); returns the cases it holds."""
+    from scale.seed import seed_scale
+
+    have = seeded_cases()
+    if have < cases:
+        print(f"Seeding {cases - have} cases (the database holds {have}) ...", flush=True)
+        report = seed_scale(cases=cases - have, seed=seed + have, progress=lambda text: print("  " + text, flush=True))
+        print(f"Seeded {report.cases} cases in {report.seconds:.0f} s: {report.cases_per_second:.0f} cases/s "
+              f"(load average {os.getloadavg()[0]:.1f})", flush=True)
+    return max(have, cases)
+
+
 # --- Baselines -------------------------------------------------------------------------------------
 
 
@@ -331,7 +351,8 @@ BENCHMARKS: list[tuple[str, Callable | None]] = [
     ("handoff accept API", _handoff_accept),
     # Issue 15 part 4: the deadline sweep (100,000 due deadlines, one worker) goes here.
     ("deadline sweep", None),
-    # Issue 15 part 6: mixed HTTP load on gunicorn (requests/s, p95, worker memory) goes here.
+    # Issue 15 part 6: mixed HTTP load on gunicorn (requests/s, p95, worker memory): scale_bench.py runs
+    # benchmarks/scale_mixed.py in a process of its own after this table.
     ("mixed load", None),
 ]
 

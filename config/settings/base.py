@@ -574,6 +574,13 @@ AUDIT_UNCHAINED_MAX_AGE_SECONDS = env.int("AUDIT_UNCHAINED_MAX_AGE_SECONDS", def
 CELERY_BEAT_SCHEDULE["audit-chain"] = {
     "task": "audit.tasks.chain_pending", "schedule": float(AUDIT_CHAIN_INTERVAL_SECONDS),
 }
+# On PostgreSQL the trail is partitioned by month (audit/partitions.py): beat creates this month's and
+# the next AUDIT_PARTITION_MONTHS_AHEAD months' partitions every day (idempotent; a DEFAULT partition
+# takes any row no partition covers, and the next creation moves them out).
+AUDIT_PARTITION_MONTHS_AHEAD = env.int("AUDIT_PARTITION_MONTHS_AHEAD", default=3)
+CELERY_BEAT_SCHEDULE["audit-partitions"] = {
+    "task": "audit.tasks.partitions_ahead", "schedule": 24 * 3600.0,
+}
 # One line per anonymised case (its id and the ids of its destroyed data keys), kept outside the
 # database like the checkpoints: after restoring a backup taken before an erasure,
 # `manage.py reapply_erasures` destroys those keys again (cases.erasure).

@@ -51,6 +51,12 @@ def _refused(sql: str) -> str:
     return str(caught.value)
 
 
+def _refused_for_lack_of_rights(*statements: str) -> None:
+    for sql in statements:
+        message = _refused(sql)
+        assert "permission denied" in message or "must be owner" in message, (sql, message)
+
+
 def _report(**extra) -> MonthlyReport:
     fields = {"period": datetime.date(2026, 10, 1), "version": 1, "published_at": timezone.now(),
               "data": {"period": "2026-10", "tables": []}, "content_hash": "0" * 64, "code_version": "test"}
@@ -85,7 +91,7 @@ def test_the_application_role_works_but_cannot_rewrite_reports_or_the_audit_trai
             cursor.execute("DELETE FROM django_session WHERE session_key = 'none'")
 
         for table, key in PROTECTED.items():
-            for sql in (
+            _refused_for_lack_of_rights(
                 f"UPDATE {table} SET {key} = {key}",  # noqa: S608 - table names are constants
                 f"DELETE FROM {table}",  # noqa: S608
                 f"TRUNCATE {table}",
@@ -93,17 +99,13 @@ def test_the_application_role_works_but_cannot_rewrite_reports_or_the_audit_trai
                 f"ALTER TABLE {table} DISABLE TRIGGER USER",
                 f"ALTER TABLE {table} OWNER TO {role}",
                 f"DROP TABLE {table}",
-            ):
-                message = _refused(sql)
-                assert "permission denied" in message or "must be owner" in message, (sql, message)
-        for sql in (
+            )
+        _refused_for_lack_of_rights(
             "DROP TRIGGER monthly_report_no_update ON reports_monthlyreport",
             "DROP TRIGGER monthly_report_no_delete ON reports_monthlyreport",
             "DROP TRIGGER audit_event_no_update_delete ON audit_auditevent",
             "SET session_replication_role = replica",  # would silence every trigger
-        ):
-            message = _refused(sql)
-            assert "permission denied" in message or "must be owner" in message, (sql, message)
+        )
 
     # The rows are as they were; the owner still sees both triggers sets in place.
     assert MonthlyReport.objects.count() == 2 and AuditEvent.objects.count() == 2
@@ -160,3 +162,31 @@ def test_the_application_role_logs_in_and_future_tables_are_covered():
             if cursor.fetchone():
                 cursor.execute(f"DROP OWNED BY {role}")  # its grants and default privileges in this database
                 cursor.execute(f"DROP ROLE {role}")
+
+
+def test_the_application_role_creates_audit_partitions_but_cannot_touch_them(db, settings):
+    """The beat task runs as the application role, which owns no table: it creates the coming months'
+    partitions through the owner's SECURITY DEFINER function, and each partition carries the parent's
+    privileges, so it may not change, delete or truncate a partition directly either."""
+    role = _role()
+    settings.DATABASE_APP_ROLE, settings.DATABASE_APP_PASSWORD = role, "app-role-password"
+    app_role_after_migrate(sender=None, using="default")
+    with acting_as(role):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT hopluc_month_partition(%s::regclass, '2035-02-14')", [AUDIT_EVENT_TABLE])
+            assert cursor.fetchone()[0] == f"{AUDIT_EVENT_TABLE}_2035_02"
+        event = AuditEvent.objects.create(at=datetime.datetime(2035, 2, 14, tzinfo=datetime.UTC), action="view")
+        partition = f"{AUDIT_EVENT_TABLE}_2035_02"
+        _refused_for_lack_of_rights(
+            f"UPDATE {partition} SET reason = 'x'",  # noqa: S608 - constants
+            f"UPDATE {partition} SET hash = 'x'",  # noqa: S608
+            f"DELETE FROM {partition}",  # noqa: S608
+            f"TRUNCATE {partition}",
+            f"TRUNCATE {AUDIT_EVENT_TABLE}_default",
+            f"ALTER TABLE {partition} DISABLE TRIGGER USER",
+            f"ALTER TABLE {AUDIT_EVENT_TABLE} DETACH PARTITION {partition}",
+            f"DROP TABLE {partition}",
+        )
+        # Through the parent, as the chainer does, it fills the chain fields once.
+        audit_chain_pending()
+    assert AuditEvent.objects.get(seq=event.seq).position is not None

@@ -1,0 +1,359 @@
+"""Mixed HTTP load on gunicorn (issue 15, part 6): requests/s, p50/p95, errors and each web worker's
+peak memory, with the load average, over a seeded national world.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hopluc_bench .venv/bin/python benchmarks/scale_mixed.py \\
+        [--cases 20000] [--sessions 16] [--seconds 60] [--warmup 10] [--workers 4]
+
+`make bench` runs it after the in-process benchmarks (scale_bench.py). The database DATABASE_URL
+names is migrated and grown with `seed_scale` to --cases when it holds fewer. Then:
+- gunicorn starts with --workers sync workers on 127.0.0.1 (config.settings.dev with DEBUG=0: no
+  debug toolbar or query log; the API's per-user throttle is lifted, since each session below is a
+  closed loop without think time and would meet it, which is not what is measured);
+- --sessions people sign in through the sign-in form as a browser would (password, then the code of
+  their authenticator where the app asks for one: every 8th session is the agency's supervisor, who
+  must give a second factor; an authenticator is enrolled for them first). Responders are single-agency
+  responders of the busiest agencies down (the one that sees the most cases first);
+- each session loops without pause over a realistic mix of a caseworker's day, choosing each request at
+  random by weight (MIX): the case list page and API, case detail page and API, logging an action (API
+  POST, CSRF as a browser sends it), the incoming handoffs page and a handoff's page; supervisors do
+  the same without logging actions. Requests during the --warmup seconds are not counted;
+- the table gives, per kind and in all, requests, requests/s, p50 and p95 in ms, and errors (any
+  status but the expected one, or no answer within 30 s); then each worker's peak resident memory
+  (VmHWM from /proc; psutil is not needed) and the load average before, during (highest) and after.
+
+The machine may be shared: read the numbers with the load average printed beside them.
+"""
+
+import argparse
+import collections
+import os
+import random
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+# The web workers and this process hash passwords alike (the sessions sign in with a password set here).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+os.environ.setdefault("DEBUG", "0")
+
+import django  # noqa: E402
+
+django.setup()
+
+import requests  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django_otp.oath import TOTP  # noqa: E402
+from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
+from scale_benchmarks import _single_agency_responder, _visible_by_agency, seed_up_to  # noqa: E402
+
+from agencies.models import Membership, Role  # noqa: E402
+from cases.models import Case, Handoff  # noqa: E402
+from scale.seed import SCALE_PASSWORD  # noqa: E402
+
+# (kind, weight for a responder, weight for a supervisor): a caseworker mostly reads lists and cases.
+MIX = [
+    ("list page", 25, 30),
+    ("list API", 10, 10),
+    ("detail page", 25, 30),
+    ("detail API", 10, 10),
+    ("log action API", 10, 0),
+    ("handoffs incoming page", 10, 10),
+    ("handoff page", 10, 10),
+]
+SUPERVISOR_EVERY = 8
+TIMEOUT = 30
+_CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@dataclass
+class Person:
+    username: str
+    agency_id: int
+    supervisor: bool
+    cases: list[int]
+    handoffs: list[int]
+    totp: tuple | None = None  # (bin_key, step, t0, digits, drift) of an enrolled authenticator
+
+
+@dataclass
+class Tally:
+    times: dict = field(default_factory=lambda: collections.defaultdict(list))
+    errors: collections.Counter = field(default_factory=collections.Counter)
+    examples: dict = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, kind: str, ms: float, error: str | None) -> None:
+        with self.lock:
+            self.times[kind].append(ms)
+            if error:
+                self.errors[kind] += 1
+                self.examples.setdefault(kind, error)
+
+
+def _password_current(user) -> None:
+    """The world may have been seeded under the test settings (a fast hasher the web workers lack):
+    give the session's person the demo password under these settings' hasher."""
+    from django.contrib.auth.hashers import get_hasher
+
+    if not user.password.startswith(get_hasher().algorithm + "$"):
+        user.set_password(SCALE_PASSWORD)
+        user.save(update_fields=["password"])
+
+
+def _authenticator(user) -> tuple:
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    # The device refuses a time step it accepted before (a rerun within 30 s): forget it.
+    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1, throttling_failure_count=0,
+                                                   throttling_failure_timestamp=None)
+    return device.bin_key, device.step, device.t0, device.digits, device.drift
+
+
+def pick_sessions(count: int) -> list[Person]:
+    ranked = [agency for agency, _n in sorted(_visible_by_agency().items(), key=lambda item: (-item[1], item[0]))]
+    people = []
+    for index, agency_id in enumerate(ranked):
+        if len(people) == count:
+            break
+        supervisor = (index + 1) % SUPERVISOR_EVERY == 0
+        try:
+            user = (Membership.objects.get(agency_id=agency_id, role=Role.SUPERVISOR).user if supervisor
+                    else _single_agency_responder(agency_id))
+        except (LookupError, Membership.DoesNotExist, Membership.MultipleObjectsReturned):
+            continue
+        cases = list(Case.objects.filter(lead_agency_id=agency_id).order_by("-updated_at", "-id")
+                     .values_list("pk", flat=True)[:100])
+        handoffs = list(Handoff.objects.filter(to_agency_id=agency_id).order_by("-id")
+                        .values_list("pk", flat=True)[:50])
+        if not cases:
+            continue
+        _password_current(user)
+        people.append(Person(username=user.username, agency_id=agency_id, supervisor=supervisor, cases=cases,
+                             handoffs=handoffs, totp=_authenticator(user) if supervisor else None))
+    return people
+
+
+# --- The web server --------------------------------------------------------------------------------
+
+
+def start_gunicorn(workers: int, port: int) -> subprocess.Popen:
+    env = {**os.environ, "API_THROTTLE_USER": "1000000/min", "DEBUG": "0"}
+    process = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi:application", "--workers", str(workers),
+         "--bind", f"127.0.0.1:{port}", "--timeout", "120", "--log-level", "warning"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
+                return process
+        except requests.RequestException:
+            pass
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}")
+        time.sleep(0.5)
+    stop_gunicorn(process)
+    raise RuntimeError("gunicorn did not answer /healthz within 120 s")
+
+
+def stop_gunicorn(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def worker_pids(master: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # The parent pid is the second field after the command name (which may hold spaces).
+            if int(stat.rsplit(")", 1)[1].split()[1]) == master:
+                pids.append(int(entry.name))
+    return sorted(pids)
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    """VmRSS (now) and VmHWM (the peak) of a process, in MB."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _sep, rest = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            values[name] = int(rest.split()[0]) / 1024
+    return values
+
+
+# --- The client ------------------------------------------------------------------------------------
+
+
+def sign_in(base: str, person: Person) -> requests.Session:
+    """As a browser: the sign-in form, then the code form when the app asks for the second factor."""
+    session = requests.Session()
+    form = session.get(f"{base}/login/", timeout=TIMEOUT)
+    token = _CSRF_INPUT.search(form.text).group(1)
+    response = session.post(f"{base}/login/", timeout=TIMEOUT, headers={"Referer": f"{base}/login/"},
+                            data={"csrfmiddlewaretoken": token, "username": person.username,
+                                  "password": SCALE_PASSWORD})
+    if "/login/code/" in response.url:
+        if person.totp is None:
+            raise RuntimeError(f"{person.username} was asked for a second factor it has not enrolled")
+        key, step, t0, digits, drift = person.totp
+        totp = TOTP(key, step, t0, digits, drift)
+        totp.time = time.time()
+        token = _CSRF_INPUT.search(response.text).group(1)
+        response = session.post(f"{base}/login/code/", timeout=TIMEOUT, headers={"Referer": response.url},
+                                data={"csrfmiddlewaretoken": token, "code": f"{totp.token():0{digits}d}"})
+    me = session.get(f"{base}/api/me/", timeout=TIMEOUT)
+    if me.status_code != 200:
+        raise RuntimeError(f"{person.username} is not signed in: /api/me/ answered {me.status_code} ({response.url})")
+    return session
+
+
+def _request(session: requests.Session, base: str, person: Person, kind: str, rng: random.Random):
+    """One request of `kind`: (response, expected status)."""
+    case_id = rng.choice(person.cases)
+    if kind == "list page":
+        return session.get(f"{base}/cases/", timeout=TIMEOUT, allow_redirects=False), 200
+    if kind == "list API":
+        return session.get(f"{base}/api/cases/", timeout=TIMEOUT, allow_redirects=False), 200
+    if kind == "detail page":
+        return session.get(f"{base}/cases/{case_id}/", timeout=TIMEOUT, allow_redirects=False), 200
+    if kind == "detail API":
+        return session.get(f"{base}/api/cases/{case_id}/", timeout=TIMEOUT, allow_redirects=False), 200
+    if kind == "log action API":
+        return session.post(f"{base}/api/cases/{case_id}/actions/", timeout=TIMEOUT, allow_redirects=False,
+                            json={"type": "contact", "text": "Gọi điện hỏi thăm"},
+                            headers={"X-CSRFToken": session.cookies.get("csrftoken", ""), "Referer": f"{base}/"}), 201
+    if kind == "handoffs incoming page":
+        return session.get(f"{base}/handoffs/incoming/", timeout=TIMEOUT, allow_redirects=False), 200
+    if kind == "handoff page":
+        if not person.handoffs:
+            return session.get(f"{base}/handoffs/incoming/", timeout=TIMEOUT, allow_redirects=False), 200
+        return session.get(f"{base}/handoffs/{rng.choice(person.handoffs)}/", timeout=TIMEOUT,
+                           allow_redirects=False), 200
+    raise ValueError(kind)
+
+
+def drive(base: str, person: Person, session: requests.Session, tally: Tally, start_counting: float,
+          stop: float, seed: int) -> None:
+    rng = random.Random(seed)
+    kinds = [kind for kind, _r, _s in MIX]
+    weights = [supervisor if person.supervisor else responder for _k, responder, supervisor in MIX]
+    while (now := time.monotonic()) < stop:
+        kind = rng.choices(kinds, weights)[0]
+        error = None
+        started = time.perf_counter()
+        try:
+            response, expected = _request(session, base, person, kind, rng)
+            if response.status_code != expected:
+                error = f"{response.status_code} {response.request.method} {response.request.path_url}"
+        except requests.RequestException as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        elapsed = (time.perf_counter() - started) * 1000
+        if now >= start_counting:
+            tally.add(kind, elapsed, error)
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=int(os.environ.get("BENCH_CASES", "20000")))
+    parser.add_argument("--sessions", type=int, default=int(os.environ.get("BENCH_SESSIONS", "16")))
+    parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", "60")))
+    parser.add_argument("--warmup", type=float, default=10)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8765")))
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    if connection.vendor != "postgresql":
+        print("The mixed load measures PostgreSQL: set DATABASE_URL to a PostgreSQL database.", file=sys.stderr)
+        return 2
+    call_command("migrate", verbosity=0)
+    cases = seed_up_to(args.cases, args.seed)
+    people = pick_sessions(args.sessions)
+    print(f"{len(people)} sessions: {sum(not p.supervisor for p in people)} responders and "
+          f"{sum(p.supervisor for p in people)} supervisors (second factor) of {len(people)} agencies", flush=True)
+    connection.close()  # this process keeps no connection open while the server works
+
+    server = start_gunicorn(args.workers, args.port)
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        started = time.monotonic()
+        sessions = [sign_in(base, person) for person in people]
+        print(f"Signed in through the forms in {time.monotonic() - started:.1f} s "
+              f"(password hashing included; not counted below)", flush=True)
+        workers = worker_pids(server.pid)
+        load_before = os.getloadavg()[0]
+        tally = Tally()
+        start_counting = time.monotonic() + args.warmup
+        stop = start_counting + args.seconds
+        threads = [threading.Thread(target=drive, args=(base, person, session, tally, start_counting, stop,
+                                                        args.seed * 1000 + index))
+                   for index, (person, session) in enumerate(zip(people, sessions, strict=True))]
+        for thread in threads:
+            thread.start()
+        load_peak = load_before
+        while any(thread.is_alive() for thread in threads):
+            load_peak = max(load_peak, os.getloadavg()[0])
+            time.sleep(1)
+        for thread in threads:
+            thread.join()
+        memory = {pid: memory_mb(pid) for pid in workers if Path(f"/proc/{pid}").exists()}
+        load_after = os.getloadavg()[0]
+    finally:
+        stop_gunicorn(server)
+
+    all_times = [ms for times in tally.times.values() for ms in times]
+    total_errors = sum(tally.errors.values())
+    print()
+    print(f"## Mixed load at {cases:,} cases: gunicorn {args.workers} sync workers, {len(people)} sessions without "
+          f"think time, {args.seconds:.0f} s after {args.warmup:.0f} s warm-up ({os.cpu_count()} CPUs, PostgreSQL "
+          f"{connection.cursor().connection.info.server_version})")
+    print()
+    print("| requests | count | req/s | p50 ms | p95 ms | errors |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for kind, _r, _s in MIX:
+        times = tally.times.get(kind)
+        if times:
+            print(f"| {kind} | {len(times)} | {len(times) / args.seconds:.1f} | {statistics.median(times):.0f} | "
+                  f"{_percentile(times, 0.95):.0f} | {tally.errors[kind]} |")
+    if all_times:
+        print(f"| **all** | {len(all_times)} | **{len(all_times) / args.seconds:.1f}** | "
+              f"{statistics.median(all_times):.0f} | **{_percentile(all_times, 0.95):.0f}** | {total_errors} |")
+    print()
+    print("| web worker (pid) | peak RSS MB (VmHWM) | RSS MB at the end |")
+    print("|---|---:|---:|")
+    for pid, values in memory.items():
+        print(f"| {pid} | {values.get('VmHWM', 0):.0f} | {values.get('VmRSS', 0):.0f} |")
+    print()
+    print(f"Load average (1 min): {load_before:.1f} before, {load_peak:.1f} at most during, {load_after:.1f} after")
+    for kind, example in tally.examples.items():
+        print(f"First error of {kind}: {example}")
+    return 0 if all_times else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
