@@ -364,9 +364,7 @@ class ReviewCreateApi(SupervisionApiView):
         request=InputSerializer, responses=_responses(201, OutputSerializer, 400, 403, 404), tags=TAGS,
     )
     def post(self, request):
-        payload = ReviewCreateApi.InputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = dict(payload.validated_data)
+        data = self.validated_input(ReviewCreateApi.InputSerializer)
         self.supervised(request, data.get("agency"))
         review = review_create(
             user=request.user, subject=data["subject"], subject_id=data["id"], agency_id=data.get("agency"),
@@ -684,8 +682,6 @@ class BreakGlassOpenApi(ApiView):
         request=InputSerializer, responses=_responses(201, OutputSerializer, 400, 403), tags=TAGS,
     )
     def post(self, request):
-        payload = BreakGlassOpenApi.InputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
+        data = self.validated_input(BreakGlassOpenApi.InputSerializer)
         use = break_glass_open(user=request.user, **data)
         return Response(BreakGlassOpenApi.OutputSerializer(use).data, status=status.HTTP_201_CREATED)
