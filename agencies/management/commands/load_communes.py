@@ -1,10 +1,10 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import IntegrityError
 from django.utils.translation import gettext as _
 
 from agencies.reference_data import ReferenceDataError
 from agencies.services import commune_import_csv
-from config.commands import counts_written, text_file_read
+from config.commands import load_reported, text_file_read
 
 
 class Command(BaseCommand):
@@ -19,12 +19,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, path, **options):
         text = text_file_read(path)
-        try:
-            counts = commune_import_csv(text=text)
-        except (ReferenceDataError, IntegrityError) as exc:
-            raise CommandError(
-                _("No commune written; fix %(path)s:") % {"path": path} + f"\n{exc}"
-            ) from exc
-        self.stdout.write(self.style.SUCCESS(counts_written(
-            _("Communes: %(created)d created, %(updated)d updated, %(unchanged)d unchanged."), counts
-        )))
+        load_reported(
+            self, lambda: commune_import_csv(text=text), errors=(ReferenceDataError, IntegrityError),
+            refused=_("No commune written; fix %(path)s:") % {"path": path},
+            written=_("Communes: %(created)d created, %(updated)d updated, %(unchanged)d unchanged."),
+        )

@@ -1,9 +1,9 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import IntegrityError
 from django.utils.translation import gettext as _
 
 from agencies.reference_data import ReferenceDataError
-from config.commands import counts_written, text_file_read
+from config.commands import load_reported, text_file_read
 from notifications.loaders import calendar_import_csv
 
 
@@ -19,10 +19,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, path, **options):
         text = text_file_read(path)
-        try:
-            counts = calendar_import_csv(text=text)
-        except (ReferenceDataError, IntegrityError) as exc:
-            raise CommandError(_("Nothing written; fix %(path)s:") % {"path": path} + f"\n{exc}") from exc
-        self.stdout.write(self.style.SUCCESS(counts_written(
-            _("Calendar: %(created)d days added, %(updated)d changed, %(unchanged)d unchanged."), counts
-        )))
+        load_reported(
+            self, lambda: calendar_import_csv(text=text), errors=(ReferenceDataError, IntegrityError),
+            refused=_("Nothing written; fix %(path)s:") % {"path": path},
+            written=_("Calendar: %(created)d days added, %(updated)d changed, %(unchanged)d unchanged."),
+        )
