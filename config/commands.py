@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 
 def text_file_read(path: str) -> str:
@@ -34,3 +35,26 @@ def load_reported(command: BaseCommand, load: Callable[[], object], *, errors: t
     except errors as exc:
         raise CommandError(refused + f"\n{exc}") from exc
     command.stdout.write(command.style.SUCCESS(counts_written(written, counts)))
+
+
+class FileLoadCommand(BaseCommand):
+    """A command that loads an operator's UTF-8 file, named by its one argument, with a loader that
+    checks every row before it writes any. A subclass says what the file is (`path_help`), how to
+    load its text (`load`), which errors refuse it, and what to say either way (`refused` may name
+    the file as %(path)s; `written` is filled from the counts)."""
+
+    path_help = ""
+    errors: tuple[type[Exception], ...] = ()
+    refused = _lazy("Nothing written; fix %(path)s:")
+    written = ""
+
+    def load(self, text: str):
+        raise NotImplementedError
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help=self.path_help)
+
+    def handle(self, *args, path, **options):
+        text = text_file_read(path)
+        load_reported(self, lambda: self.load(text), errors=self.errors, refused=self.refused % {"path": path},
+                      written=self.written)
