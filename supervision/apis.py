@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from agencies.models import Agency, Sector
 from audit.models import AuditAction
+from cases import serializers as cases_serializers
 from cases.models import HandoffKind, HandoffStatus, Urgency
 from config.api import ApiView, CursorPage, DateTimeField, responses
 from permissions.breakglass import break_glass_open
@@ -59,11 +60,7 @@ class SecondsField(serializers.Field):
         return None if value is None else int(value.total_seconds())
 
 
-class AgencyRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    sector = serializers.ChoiceField(choices=Sector.choices)
-
+class AgencyRefSerializer(cases_serializers.AgencyRefSerializer):
     class Meta:
         ref_name = "SupervisionAgencyRef"
 

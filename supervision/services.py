@@ -41,7 +41,7 @@ def _review_subject(*, user: User, queryset, pk: int):
 
 
 def _review_write(
-    *, model: type[Review], subject_field: str, subject, kind: str, side: int, user: User, verdict: str,
+    *, model: type[Review], subject, kind: str, side: int, user: User, verdict: str,
     comment: str, follow_up_due, link: str,
 ) -> Review:
     """The review of `subject` (which has a case) for the supervised agency `side`."""
@@ -58,7 +58,7 @@ def _review_write(
             start=now, case_id=case_id, case_number=case_number, link=link,
         )
     review = model.objects.create(
-        **{subject_field: subject}, reviewer=user, agency=agency, verdict=verdict,
+        **{model.subject_field: subject}, reviewer=user, agency=agency, verdict=verdict,
         comment=comment, follow_up_due=follow_up_due, follow_up=follow_up, at=now,
     )
     audit_record(
@@ -95,7 +95,7 @@ def handoff_review_create(*, user: User, handoff_id: int, verdict: str, comment:
     """A supervisor of the sending or the receiving agency signs the handoff off."""
     handoff, supervised = _review_subject(user=user, queryset=Handoff.objects, pk=handoff_id)
     return _review_write(
-        model=HandoffReview, subject_field="handoff", subject=handoff, kind="handoff", user=user,
+        model=HandoffReview, subject=handoff, kind="handoff", user=user,
         side=_pick([handoff.from_agency_id, handoff.to_agency_id], supervised, agency_id),
         verdict=verdict, comment=comment, follow_up_due=follow_up_due, link=handoff_path(handoff.pk),
     )
@@ -113,7 +113,7 @@ def consent_override_review_create(*, user: User, consent_id: int, verdict: str,
     side = _pick([consent.case.lead_agency_id], supervised, agency_id)
     Consent.objects.filter(pk=consent.pk).update(needs_review=False)
     return _review_write(
-        model=ConsentOverrideReview, subject_field="consent", subject=consent, kind="consent_override", user=user,
+        model=ConsentOverrideReview, subject=consent, kind="consent_override", user=user,
         side=side, verdict=verdict, comment=comment, follow_up_due=follow_up_due, link=f"/cases/{consent.case_id}/",
     )
 
@@ -131,7 +131,7 @@ def break_glass_review_create(*, user: User, use_id: int, verdict: str, comment:
     """A supervisor of the case's lead agency, or of the user's own agency, reviews a break-glass use."""
     use, supervised = _review_subject(user=user, queryset=BreakGlassUse.objects, pk=use_id)
     return _review_write(
-        model=BreakGlassReview, subject_field="use", subject=use, kind="break_glass", user=user,
+        model=BreakGlassReview, subject=use, kind="break_glass", user=user,
         side=_pick(break_glass_reviewer_agency_ids(use=use), supervised, agency_id),
         verdict=verdict, comment=comment, follow_up_due=follow_up_due, link=break_glass_path(use.pk),
     )
