@@ -18,6 +18,8 @@ from contextvars import ContextVar, Token
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from config.context import bound
+
 from .models import CASE_ROLES, Agency, Membership
 
 ACTING_AGENCY_HEADER = "X-Acting-Agency"
@@ -46,11 +48,8 @@ def acting_agency_reset(token: Token) -> None:
 @contextmanager
 def acting_for(agency_id: int | None):
     """Act for this agency inside the block (scripts, tasks and tests; requests use the middleware)."""
-    token = acting_agency_request(agency_id)
-    try:
+    with bound(_requested, agency_id):
         yield
-    finally:
-        acting_agency_reset(token)
 
 
 def acting_agency_requested() -> int | None:

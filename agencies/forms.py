@@ -59,20 +59,16 @@ class NewPersonForm(RoleForm):
     full_name = forms.CharField(label=_("Full name"), max_length=150)
     email = forms.EmailField(label=_("Email"))
 
+    def _untaken(self, field: str, message: str) -> str:
+        """The field's value, unless an account has it already (in any case)."""
+        value = self.cleaned_data[field].strip()
+        if get_user_model().objects.filter(**{f"{field}__iexact": value}).exists():
+            raise ValidationError(message, code=f"{field}_taken")
+        return value
+
     def clean_username(self):
-        username = self.cleaned_data["username"].strip()
-        if get_user_model().objects.filter(username__iexact=username).exists():
-            raise ValidationError(
-                _("This username is taken; if it is the same person, add them as an existing user."),
-                code="username_taken",
-            )
-        return username
+        return self._untaken("username", _("This username is taken; if it is the same person, add them as an "
+                                           "existing user."))
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip()
-        if get_user_model().objects.filter(email__iexact=email).exists():
-            raise ValidationError(
-                _("A user with this email address already exists; add them by their username."),
-                code="email_taken",
-            )
-        return email
+        return self._untaken("email", _("A user with this email address already exists; add them by their username."))

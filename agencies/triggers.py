@@ -15,98 +15,61 @@ A refusal raises IntegrityError (SQLSTATE 23000 on PostgreSQL, RAISE(ABORT) on S
 from django.db import NotSupportedError
 from django.db.migrations.operations.base import Operation
 
+from config.triggers import pg_check, pg_function, pg_raise, pg_trigger, sql_text, sqlite_check
+
+_NO_CASE_ROLE = "a responder or supervisor cannot be "
+# Both backends: an analyst scope, or a system administrator's account, for one who has a case role.
+_ANALYST_CONFLICT = """
+    EXISTS (SELECT 1 FROM agencies_membership WHERE user_id = NEW.user_id AND role IN ('responder', 'supervisor'))
+"""
+_SYSADMIN_CONFLICT = """
+    (NEW.is_superuser OR NEW.is_staff) AND EXISTS (
+        SELECT 1 FROM agencies_membership WHERE user_id = NEW.id AND role IN ('responder', 'supervisor'))
+"""
+# A user in an agency's auth group without the membership of that agency and role it stands for.
+_GROUP_CONFLICT = """
+    EXISTS (SELECT 1 FROM agencies_agencygroup WHERE group_id = NEW.group_id) AND NOT EXISTS (
+        SELECT 1 FROM agencies_agencygroup ag
+        JOIN agencies_membership m ON m.agency_id = ag.agency_id AND m.role = ag.role
+        WHERE ag.group_id = NEW.group_id AND m.user_id = NEW.user_id)
+"""
+
 _POSTGRESQL_INSTALL = [
-    """
-    CREATE OR REPLACE FUNCTION agencies_membership_roles_check() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
+    pg_function("agencies_membership_roles_check", f"""
         IF NEW.role IN ('responder', 'supervisor') THEN
             IF EXISTS (SELECT 1 FROM auth_user WHERE id = NEW.user_id AND (is_superuser OR is_staff))
                OR EXISTS (SELECT 1 FROM agencies_analystscope WHERE user_id = NEW.user_id)
                OR EXISTS (SELECT 1 FROM agencies_membership
                           WHERE user_id = NEW.user_id AND role = 'agency_admin' AND id <> NEW.id) THEN
-                RAISE EXCEPTION 'a responder or supervisor cannot be an analyst, agency admin or system administrator'
-                    USING ERRCODE = 'integrity_constraint_violation';
+                {pg_raise(sql_text(_NO_CASE_ROLE + "an analyst, agency admin or system administrator"))}
             END IF;
         ELSIF NEW.role = 'agency_admin' AND EXISTS (
             SELECT 1 FROM agencies_membership
             WHERE user_id = NEW.user_id AND role IN ('responder', 'supervisor') AND id <> NEW.id) THEN
-            RAISE EXCEPTION 'an agency admin cannot be a responder or supervisor'
-                USING ERRCODE = 'integrity_constraint_violation';
+            {pg_raise(sql_text("an agency admin cannot be a responder or supervisor"))}
         END IF;
         RETURN NEW;
-    END
-    $$
-    """,
-    """
-    CREATE TRIGGER agencies_membership_roles BEFORE INSERT OR UPDATE ON agencies_membership
-        FOR EACH ROW EXECUTE FUNCTION agencies_membership_roles_check()
-    """,
-    """
-    CREATE OR REPLACE FUNCTION agencies_membership_groups_follow() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
+    """),  # noqa: S608 (no input: the refusal statements)
+    pg_trigger("agencies_membership_roles", "BEFORE INSERT OR UPDATE ON agencies_membership",
+               "agencies_membership_roles_check"),
+    pg_function("agencies_membership_groups_follow", """
         IF TG_OP = 'DELETE' OR OLD.role <> NEW.role OR OLD.user_id <> NEW.user_id
            OR OLD.agency_id <> NEW.agency_id THEN
             DELETE FROM auth_user_groups WHERE user_id = OLD.user_id AND group_id IN (
                 SELECT group_id FROM agencies_agencygroup WHERE agency_id = OLD.agency_id AND role = OLD.role);
         END IF;
         RETURN NULL;
-    END
-    $$
-    """,
-    """
-    CREATE TRIGGER agencies_membership_groups AFTER UPDATE OR DELETE ON agencies_membership
-        FOR EACH ROW EXECUTE FUNCTION agencies_membership_groups_follow()
-    """,
-    """
-    CREATE OR REPLACE FUNCTION agencies_group_member_check() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF EXISTS (SELECT 1 FROM agencies_agencygroup WHERE group_id = NEW.group_id) AND NOT EXISTS (
-            SELECT 1 FROM agencies_agencygroup ag JOIN agencies_membership m
-                ON m.agency_id = ag.agency_id AND m.role = ag.role
-            WHERE ag.group_id = NEW.group_id AND m.user_id = NEW.user_id) THEN
-            RAISE EXCEPTION 'an agency group member needs the matching membership'
-                USING ERRCODE = 'integrity_constraint_violation';
-        END IF;
-        RETURN NEW;
-    END
-    $$
-    """,
-    """
-    CREATE TRIGGER agencies_group_member BEFORE INSERT OR UPDATE ON auth_user_groups
-        FOR EACH ROW EXECUTE FUNCTION agencies_group_member_check()
-    """,
-    """
-    CREATE OR REPLACE FUNCTION agencies_no_case_role_check() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF EXISTS (SELECT 1 FROM agencies_membership
-                   WHERE user_id = NEW.user_id AND role IN ('responder', 'supervisor')) THEN
-            RAISE EXCEPTION 'a responder or supervisor cannot be an analyst'
-                USING ERRCODE = 'integrity_constraint_violation';
-        END IF;
-        RETURN NEW;
-    END
-    $$
-    """,
-    """
-    CREATE TRIGGER agencies_analyst_no_case_role BEFORE INSERT OR UPDATE ON agencies_analystscope
-        FOR EACH ROW EXECUTE FUNCTION agencies_no_case_role_check()
-    """,
-    """
-    CREATE OR REPLACE FUNCTION agencies_sysadmin_no_case_role_check() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF (NEW.is_superuser OR NEW.is_staff) AND EXISTS (
-            SELECT 1 FROM agencies_membership WHERE user_id = NEW.id AND role IN ('responder', 'supervisor')) THEN
-            RAISE EXCEPTION 'a responder or supervisor cannot be a system administrator'
-                USING ERRCODE = 'integrity_constraint_violation';
-        END IF;
-        RETURN NEW;
-    END
-    $$
-    """,
-    """
-    CREATE TRIGGER agencies_sysadmin_no_case_role BEFORE UPDATE OF is_superuser, is_staff ON auth_user
-        FOR EACH ROW EXECUTE FUNCTION agencies_sysadmin_no_case_role_check()
-    """,
+    """),
+    pg_trigger("agencies_membership_groups", "AFTER UPDATE OR DELETE ON agencies_membership",
+               "agencies_membership_groups_follow"),
+    pg_check("agencies_group_member_check", _GROUP_CONFLICT, "an agency group member needs the matching membership"),
+    pg_trigger("agencies_group_member", "BEFORE INSERT OR UPDATE ON auth_user_groups", "agencies_group_member_check"),
+    pg_check("agencies_no_case_role_check", _ANALYST_CONFLICT, _NO_CASE_ROLE + "an analyst"),
+    pg_trigger("agencies_analyst_no_case_role", "BEFORE INSERT OR UPDATE ON agencies_analystscope",
+               "agencies_no_case_role_check"),
+    pg_check("agencies_sysadmin_no_case_role_check", _SYSADMIN_CONFLICT, _NO_CASE_ROLE + "a system administrator"),
+    pg_trigger("agencies_sysadmin_no_case_role", "BEFORE UPDATE OF is_superuser, is_staff ON auth_user",
+               "agencies_sysadmin_no_case_role_check"),
 ]
 _POSTGRESQL_REMOVE = [
     "DROP TRIGGER IF EXISTS agencies_sysadmin_no_case_role ON auth_user",
@@ -131,66 +94,41 @@ _SQLITE_ADMIN_CONFLICT = """
     EXISTS (SELECT 1 FROM agencies_membership WHERE user_id = NEW.user_id AND role IN ('responder', 'supervisor')
             AND id <> NEW.id)
 """
-_SQLITE_GROUP_CONFLICT = """
-    EXISTS (SELECT 1 FROM agencies_agencygroup WHERE group_id = NEW.group_id) AND NOT EXISTS (
-        SELECT 1 FROM agencies_agencygroup ag
-        JOIN agencies_membership m ON m.agency_id = ag.agency_id AND m.role = ag.role
-        WHERE ag.group_id = NEW.group_id AND m.user_id = NEW.user_id)
-"""
 _SQLITE_DELETE_GROUPS = """
     DELETE FROM auth_user_groups WHERE user_id = OLD.user_id AND group_id IN (
         SELECT group_id FROM agencies_agencygroup WHERE agency_id = OLD.agency_id AND role = OLD.role);
 """
-def _both(template: str) -> list[str]:
-    """The trigger for INSERT and for UPDATE: SQLite has no INSERT OR UPDATE."""
-    return [template.replace("{op}", op).replace("{name}", op.lower()) for op in ("INSERT", "UPDATE")]
+
+
+def _both(name: str, table: str, message: str, condition: str) -> list[str]:
+    """The check for INSERT and for UPDATE: SQLite has no INSERT OR UPDATE."""
+    return [sqlite_check(f"{name}_{op.lower()}", f"BEFORE {op} ON {table}", message, condition)
+            for op in ("INSERT", "UPDATE")]
 
 
 _SQLITE_INSTALL = [
-    *_both(
-        """
-        CREATE TRIGGER agencies_membership_roles_{name} BEFORE {op} ON agencies_membership
-        WHEN NEW.role IN ('responder', 'supervisor') AND (CASE_ROLE_CONFLICT)
-        BEGIN SELECT RAISE(ABORT, 'a responder or supervisor cannot be an analyst, agency admin or sysadmin'); END
-        """.replace("CASE_ROLE_CONFLICT", _SQLITE_CASE_ROLE_CONFLICT)
-    ),
-    *_both(
-        """
-        CREATE TRIGGER agencies_membership_admin_{name} BEFORE {op} ON agencies_membership
-        WHEN NEW.role = 'agency_admin' AND (ADMIN_CONFLICT)
-        BEGIN SELECT RAISE(ABORT, 'an agency admin cannot be a responder or supervisor'); END
-        """.replace("ADMIN_CONFLICT", _SQLITE_ADMIN_CONFLICT)
-    ),
-    """
+    *_both("agencies_membership_roles", "agencies_membership", _NO_CASE_ROLE + "an analyst, agency admin or sysadmin",
+           f"NEW.role IN ('responder', 'supervisor') AND ({_SQLITE_CASE_ROLE_CONFLICT})"),
+    *_both("agencies_membership_admin", "agencies_membership", "an agency admin cannot be a responder or supervisor",
+           f"NEW.role = 'agency_admin' AND ({_SQLITE_ADMIN_CONFLICT})"),
+    f"""
     CREATE TRIGGER agencies_membership_groups_update AFTER UPDATE ON agencies_membership
     WHEN OLD.role <> NEW.role OR OLD.user_id <> NEW.user_id OR OLD.agency_id <> NEW.agency_id
-    BEGIN DELETE_GROUPS END
-    """.replace("DELETE_GROUPS", _SQLITE_DELETE_GROUPS),
-    """
-    CREATE TRIGGER agencies_membership_groups_delete AFTER DELETE ON agencies_membership
-    BEGIN DELETE_GROUPS END
-    """.replace("DELETE_GROUPS", _SQLITE_DELETE_GROUPS),
-    *_both(
-        """
-        CREATE TRIGGER agencies_group_member_{name} BEFORE {op} ON auth_user_groups
-        WHEN GROUP_CONFLICT
-        BEGIN SELECT RAISE(ABORT, 'an agency group member needs the matching membership'); END
-        """.replace("GROUP_CONFLICT", _SQLITE_GROUP_CONFLICT)
-    ),
-    *_both(
-        """
-        CREATE TRIGGER agencies_analyst_no_case_role_{name} BEFORE {op} ON agencies_analystscope
-        WHEN EXISTS (SELECT 1 FROM agencies_membership
-                     WHERE user_id = NEW.user_id AND role IN ('responder', 'supervisor'))
-        BEGIN SELECT RAISE(ABORT, 'a responder or supervisor cannot be an analyst'); END
-        """
-    ),
-    """
-    CREATE TRIGGER agencies_sysadmin_no_case_role BEFORE UPDATE OF is_superuser, is_staff ON auth_user
-    WHEN (NEW.is_superuser OR NEW.is_staff) AND EXISTS (
-        SELECT 1 FROM agencies_membership WHERE user_id = NEW.id AND role IN ('responder', 'supervisor'))
-    BEGIN SELECT RAISE(ABORT, 'a responder or supervisor cannot be a system administrator'); END
+    BEGIN {_SQLITE_DELETE_GROUPS} END
     """,
+    f"""
+    CREATE TRIGGER agencies_membership_groups_delete AFTER DELETE ON agencies_membership
+    BEGIN {_SQLITE_DELETE_GROUPS} END
+    """,
+    *_both("agencies_group_member", "auth_user_groups", "an agency group member needs the matching membership",
+           _GROUP_CONFLICT),
+    *_both("agencies_analyst_no_case_role", "agencies_analystscope", _NO_CASE_ROLE + "an analyst",
+           _ANALYST_CONFLICT),
+    sqlite_check(
+        "agencies_sysadmin_no_case_role", "BEFORE UPDATE OF is_superuser, is_staff ON auth_user",
+        _NO_CASE_ROLE + "a system administrator",
+        _SYSADMIN_CONFLICT,
+    ),
 ]
 _SQLITE_REMOVE = [
     f"DROP TRIGGER IF EXISTS {name}"

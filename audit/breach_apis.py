@@ -99,9 +99,7 @@ class BreachRecordApi(ApiView):
                    responses=responses(201, BreachOutputSerializer, 400, 403, **REFUSALS))
     def post(self, request):
         _admin_only(request)
-        data = BreachInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = self.validated_input(BreachInputSerializer)
         breach = _service(
             breach_record, actor=request.user,
             affected_agencies=values.pop("affected_agencies", []), access_events=values.pop("access_events", []),
@@ -136,9 +134,7 @@ class BreachChangeApi(ApiView):
     def patch(self, request, breach_id: int):
         _admin_only(request)
         breach = _get(request, breach_id)
-        data = BreachInputSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = self.validated_input(BreachInputSerializer, partial=True)
         breach = _service(
             breach_update, actor=request.user, breach=breach,
             affected_agencies=values.pop("affected_agencies", None), access_events=values.pop("access_events", None),

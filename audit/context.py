@@ -18,6 +18,8 @@ from dataclasses import dataclass, replace
 
 from django.conf import settings
 
+from config.context import bound
+
 REQUEST_ID_MAX = 100  # AuditEvent.request_id
 USER_AGENT_MAX = 300
 
@@ -55,12 +57,8 @@ def audit_context(context: AuditContext | None = None, **fields) -> Iterator[Aud
         with audit_context(task_audit_context("nightly")):
             ...
     """
-    value = context if context is not None else replace(current_audit_context(), **fields)
-    token = _current.set(value)
-    try:
+    with bound(_current, context if context is not None else replace(current_audit_context(), **fields)) as value:
         yield value
-    finally:
-        _current.reset(token)
 
 
 def request_audit_context(request) -> AuditContext:

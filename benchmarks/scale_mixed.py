@@ -57,7 +57,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 from scale_benchmarks import _single_agency_responder, _visible_by_agency, seed_up_to  # noqa: E402
 
 from agencies.models import Membership, Role  # noqa: E402
-from cases.models import Case, Handoff  # noqa: E402
+from cases.models import Case  # noqa: E402
+from handoffs.models import Handoff  # noqa: E402
 from scale.seed import SCALE_PASSWORD  # noqa: E402
 
 # (kind, weight for a responder, weight for a supervisor): a caseworker mostly reads lists and cases.

@@ -99,9 +99,7 @@ class CaseListApi(CaseApiView):
         tags=["cases"],
     )
     def get(self, request):
-        filters = CaseListApi.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        criteria = dict(filters.validated_data)
+        criteria = self.validated_query(CaseListApi.FilterSerializer)
         if "province" in criteria:
             criteria["province_code"] = criteria.pop("province")
         cases = case_filter_list(case_list_visible_to(user=request.user), **criteria)
@@ -123,9 +121,7 @@ class CaseOpenApi(CaseApiView):
         tags=["cases"],
     )
     def post(self, request):
-        payload = CaseOpenApi.InputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = dict(payload.validated_data)
+        data = self.validated_input(CaseOpenApi.InputSerializer)
         case = case_open(
             actor=request.user,
             agency=_opening_agency(user=request.user, agency_id=data.pop("agency", None)),
@@ -199,9 +195,7 @@ class CaseUpdateApi(CaseApiView):
         tags=["cases"],
     )
     def patch(self, request, case_id: int):
-        payload = CaseUpdateApi.InputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = dict(payload.validated_data)
+        data = self.validated_input(CaseUpdateApi.InputSerializer)
         new_status = data.pop("status", None)
         close_reason = data.pop("close_reason", None)
         access = case_get_for_user(user=request.user, case_id=case_id)
@@ -237,10 +231,9 @@ class IncidentRecordApi(CaseApiView):
         tags=["incidents"],
     )
     def post(self, request, case_id: int):
-        payload = IncidentInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+        payload = self.validated_input(IncidentInputSerializer)
         access = case_get_for_user(user=request.user, case_id=case_id)
-        incident = incident_record(access=access, actor=request.user, data=payload.validated_data)
+        incident = incident_record(access=access, actor=request.user, data=payload)
         return Response(IncidentSerializer(incident).data, status=status.HTTP_201_CREATED)
 
 
@@ -273,10 +266,9 @@ class ActionLogApi(CaseApiView):
         tags=["actions"],
     )
     def post(self, request, case_id: int):
-        payload = ActionLogApi.InputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+        payload = self.validated_input(ActionLogApi.InputSerializer)
         access = case_get_for_user(user=request.user, case_id=case_id)
-        action = action_log(access=access, actor=request.user, data=dict(payload.validated_data))
+        action = action_log(access=access, actor=request.user, data=payload)
         return Response(ActionSerializer(action, context=_access_context(access)).data,
                         status=status.HTTP_201_CREATED)
 
@@ -313,10 +305,9 @@ class ConsentRecordApi(CaseApiView):
         tags=["consents"],
     )
     def post(self, request, case_id: int):
-        payload = ConsentInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+        payload = self.validated_input(ConsentInputSerializer)
         access = case_get_for_user(user=request.user, case_id=case_id)
-        consent = consent_record(access=access, actor=request.user, data=dict(payload.validated_data))
+        consent = consent_record(access=access, actor=request.user, data=payload)
         return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
 
 
@@ -336,11 +327,10 @@ class ConsentWithdrawApi(CaseApiView):
         tags=["consents"],
     )
     def post(self, request, case_id: int, consent_id: int):
-        payload = ConsentWithdrawApi.InputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+        payload = self.validated_input(ConsentWithdrawApi.InputSerializer)
         access = case_get_for_user(user=request.user, case_id=case_id)
         consent = consent_withdraw(access=access, actor=request.user, consent_id=consent_id,
-                                   reason=payload.validated_data.get("reason", ""))
+                                   reason=payload.get("reason", ""))
         return Response(ConsentSerializer(consent).data)
 
 

@@ -53,18 +53,18 @@ def _access(serializer: serializers.Serializer):
     return access
 
 
-class ProvinceRefSerializer(serializers.Serializer):
+# A place of the official lists, by its code and name (no docstring: the schema would show it).
+class _CodeNameSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
 
+
+class ProvinceRefSerializer(_CodeNameSerializer):
     class Meta:
         ref_name = "CaseProvinceRef"
 
 
-class CommuneRefSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    name = serializers.CharField()
-
+class CommuneRefSerializer(_CodeNameSerializer):
     class Meta:
         ref_name = "CaseCommuneRef"
 

@@ -164,6 +164,20 @@ class ApiView(APIView):
         if header is not None:
             acting_agency_validate(user=request.user, agency_id=acting_agency_parse(header))
 
+    def validated_input(self, serializer_class: type[serializers.Serializer], *, partial: bool = False,
+                        **context) -> dict:
+        """The request body checked by the operation's input serializer: its validated data, or a 400
+        with messages by field (api_exception_handler)."""
+        serializer = serializer_class(data=self.request.data, context=context, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def validated_query(self, serializer_class: type[serializers.Serializer]) -> dict:
+        """The query string checked by the operation's filter serializer, as validated_input the body."""
+        serializer = serializer_class(data=self.request.query_params)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
     def paginate(self, queryset) -> list:
         """One page of the queryset, by the view's pagination class and ordering."""
         self.paginator = self.pagination_class()

@@ -1,11 +1,13 @@
 """What the management commands that load an operator's file share: reading it, and saying what
 was written. Importable by every app (a shared helper in the import-linter layers)."""
 
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from django.core.management.base import CommandError
+from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 
 def text_file_read(path: str) -> str:
@@ -21,3 +23,38 @@ def text_file_read(path: str) -> str:
 def counts_written(message: str, counts) -> str:
     """A translated summary such as "Communes: %(created)d created, …" filled from a LoadCounts."""
     return message % asdict(counts)
+
+
+def load_reported(command: BaseCommand, load: Callable[[], object], *, errors: tuple[type[Exception], ...],
+                  refused: str, written: str) -> None:
+    """Run a loader that checks every row before it writes any: a refusal (one of `errors`) is a
+    CommandError that says nothing was written, `refused`, with the loader's reasons under it; a
+    load is reported with `written` filled from its counts (counts_written)."""
+    try:
+        counts = load()
+    except errors as exc:
+        raise CommandError(refused + f"\n{exc}") from exc
+    command.stdout.write(command.style.SUCCESS(counts_written(written, counts)))
+
+
+class FileLoadCommand(BaseCommand):
+    """A command that loads an operator's UTF-8 file, named by its one argument, with a loader that
+    checks every row before it writes any. A subclass says what the file is (`path_help`), how to
+    load its text (`load`), which errors refuse it, and what to say either way (`refused` may name
+    the file as %(path)s; `written` is filled from the counts)."""
+
+    path_help = ""
+    errors: tuple[type[Exception], ...] = ()
+    refused = _lazy("Nothing written; fix %(path)s:")
+    written = ""
+
+    def load(self, text: str):
+        raise NotImplementedError
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help=self.path_help)
+
+    def handle(self, *args, path, **options):
+        text = text_file_read(path)
+        load_reported(self, lambda: self.load(text), errors=self.errors, refused=self.refused % {"path": path},
+                      written=self.written)

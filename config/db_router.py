@@ -29,6 +29,8 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.db import DatabaseError, connections
 
+from .context import bound
+
 logger = logging.getLogger(__name__)
 
 REPLICA = "replica"
@@ -82,12 +84,8 @@ def _replica_usable() -> bool:
 def replica_reads() -> Iterator[bool]:
     """Within this block, reads of models outside PRIMARY_ONLY may go to the replica. Yields whether
     they will (False when no replica is configured, it lags or cannot be reached)."""
-    use = replica_configured() and _replica_usable()
-    token = _replica_wanted.set(use)
-    try:
+    with bound(_replica_wanted, replica_configured() and _replica_usable()) as use:
         yield use
-    finally:
-        _replica_wanted.reset(token)
 
 
 def primary_only(model) -> bool:

@@ -19,6 +19,12 @@ handler403 = "config.errors.permission_denied"
 handler404 = "config.errors.page_not_found"
 handler500 = "config.errors.server_error"
 
+
+def app_urls(prefix: str, app: str) -> list:
+    """An app's pages (`<app>.urls`) mounted at `prefix`, and its API (`<app>.api_urls`) under /api/."""
+    return [path(prefix, include(f"{app}.urls")), path("api/", include(f"{app}.api_urls"))]
+
+
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("healthz/detail", views.healthz_detail, name="healthz-detail"),
@@ -42,21 +48,14 @@ urlpatterns = [
     path("cases/", include("deadlines.urls")),
     path("handoffs/", include("handoffs.urls")),
     path("api/", include((handoff_api_urls.urlpatterns + deadline_api_urls.urlpatterns, handoff_api_urls.app_name))),
-    path("notifications/", include("notifications.urls")),
-    path("api/", include("notifications.api_urls")),
-    path("reports/", include("reports.urls")),
-    path("api/", include("reports.api_urls")),
-    path("supervision/", include("supervision.urls")),
+    *app_urls("notifications/", "notifications"),
+    *app_urls("reports/", "reports"),
+    *app_urls("supervision/", "supervision"),
     path("break-glass/", include("supervision.breakglass_urls")),
-    path("api/", include("supervision.api_urls")),
-    path("audit/", include("audit.urls")),
-    path("api/", include("audit.api_urls")),
-    path("privacy/", include("privacy.urls")),
-    path("api/", include("privacy.api_urls")),
-    path("cases/", include("risk.urls")),
-    path("api/", include("risk.api_urls")),
-    path("meetings/", include("conferences.urls")),
-    path("api/", include("conferences.api_urls")),
+    *app_urls("audit/", "audit"),
+    *app_urls("privacy/", "privacy"),
+    *app_urls("cases/", "risk"),
+    *app_urls("meetings/", "conferences"),
 ]
 
 if settings.DEBUG:  # pragma: no cover

@@ -95,9 +95,8 @@ class CaseDeadlineSetApi(ApiView):
     )
     def post(self, request, case_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
-        payload = CaseDeadlineSetApi.InputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        deadline = case_deadline_set(access=access, actor=request.user, data=dict(payload.validated_data))
+        payload = self.validated_input(CaseDeadlineSetApi.InputSerializer)
+        deadline = case_deadline_set(access=access, actor=request.user, data=payload)
         return Response(CaseDeadlineSerializer(deadline, context={"access": access}).data,
                         status=status.HTTP_201_CREATED)
 
@@ -118,7 +117,7 @@ class CaseDeadlineDoneApi(ApiView):
     )
     def post(self, request, case_id: int, deadline_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
-        CaseDeadlineDoneApi.InputSerializer(data=request.data).is_valid(raise_exception=True)
+        self.validated_input(CaseDeadlineDoneApi.InputSerializer)
         deadline = case_deadline_done(access=access, actor=request.user, deadline_id=deadline_id)
         return Response(CaseDeadlineSerializer(deadline, context={"access": access}).data)
 

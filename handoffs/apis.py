@@ -8,7 +8,7 @@ with messages by field). Writes go through handoffs.services.
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -157,10 +157,9 @@ class HandoffListApi(ApiView):
     def get(self, request):
         if not handoff_user_may_handle(user=request.user):
             raise PermissionDenied
-        filters = HandoffListApi.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        handoffs = handoff_list_for_user(user=request.user, direction=filters.validated_data["direction"],
-                                         status=filters.validated_data.get("status"))
+        filters = self.validated_query(HandoffListApi.FilterSerializer)
+        handoffs = handoff_list_for_user(user=request.user, direction=filters["direction"],
+                                         status=filters.get("status"))
         page = self.paginate(handoffs)
         return self.page_response(HandoffSummarySerializer(page, many=True, context={"now": timezone.now()}).data)
 
@@ -218,9 +217,8 @@ class HandoffSendApi(ApiView):
     )
     def post(self, request, case_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.MANAGE_SHARING)
-        payload = HandoffSendApi.InputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        handoff = handoff_send(access=access, actor=request.user, data=dict(payload.validated_data))
+        payload = self.validated_input(HandoffSendApi.InputSerializer)
+        handoff = handoff_send(access=access, actor=request.user, data=payload)
         return _detail(handoff_get_for_user(user=request.user, handoff_id=handoff.pk), code=status.HTTP_201_CREATED)
 
 
@@ -240,32 +238,33 @@ class HandoffDetailApi(ApiView):
         return _detail(handoff_view(user=request.user, handoff_id=handoff_id))
 
 
-def _for_side(request, handoff_id: int, side: str) -> HandoffAccess:
-    access = handoff_get_for_user(user=request.user, handoff_id=handoff_id)
-    if access.side != side:
-        raise PermissionDenied
-    return access
+class _HandoffActionApi(ApiView):
+    """An answer to a handoff by one side of it: the other side gets 403 (anyone else 404, as for a
+    handoff they may not see), before the body is checked; the handoff is read back after."""
 
+    side = "receiver"
+    InputSerializer: type[StrictInputSerializer]
 
-class HandoffAcceptApi(ApiView):
-    class InputSerializer(StrictInputSerializer):
-        class Meta:
-            ref_name = "HandoffAcceptInput"
+    def act(self, *, user, handoff_id: int, data: dict) -> None:
+        raise NotImplementedError
 
-    @extend_schema(
-        operation_id="handoffs_accept",
-        summary="Accept a handoff",
-        description="The receiving agency. Shares exactly the consented categories asked for; a transfer makes "
-        "your agency the lead and you responsible. Closes the response deadline and tells the sender.",
-        request=InputSerializer,
-        responses=responses(200, HandoffDetailSerializer, 400, 403, 404, 409),
-        tags=["handoffs"],
-    )
     def post(self, request, handoff_id: int):
-        _for_side(request, handoff_id, "receiver")
-        HandoffAcceptApi.InputSerializer(data=request.data).is_valid(raise_exception=True)
-        handoff_accept(user=request.user, handoff_id=handoff_id)
+        if handoff_get_for_user(user=request.user, handoff_id=handoff_id).side != self.side:
+            raise PermissionDenied
+        self.act(user=request.user, handoff_id=handoff_id, data=self.validated_input(self.InputSerializer))
         return _detail(handoff_get_for_user(user=request.user, handoff_id=handoff_id))
+
+
+def _handoff_action(operation_id: str, summary: str, description: str):
+    """The schema of a _HandoffActionApi: its input, and the handoff as it is after, or the errors."""
+
+    def decorate(view: type[_HandoffActionApi]) -> type[_HandoffActionApi]:
+        return extend_schema_view(post=extend_schema(
+            operation_id=operation_id, summary=summary, description=description, request=view.InputSerializer,
+            responses=responses(200, HandoffDetailSerializer, 400, 403, 404, 409), tags=["handoffs"],
+        ))(view)
+
+    return decorate
 
 
 class _ReasonInput(StrictInputSerializer):
@@ -275,59 +274,54 @@ class _ReasonInput(StrictInputSerializer):
         ref_name = "HandoffReasonInput"
 
 
-class HandoffDeclineApi(ApiView):
-    @extend_schema(
-        operation_id="handoffs_decline",
-        summary="Decline a handoff",
-        description="The receiving agency, with a reason. Shares nothing; the sender may send the case on.",
-        request=_ReasonInput,
-        responses=responses(200, HandoffDetailSerializer, 400, 403, 404, 409),
-        tags=["handoffs"],
-    )
-    def post(self, request, handoff_id: int):
-        _for_side(request, handoff_id, "receiver")
-        payload = _ReasonInput(data=request.data)
-        payload.is_valid(raise_exception=True)
-        handoff_decline(user=request.user, handoff_id=handoff_id, reason=payload.validated_data["reason"])
-        return _detail(handoff_get_for_user(user=request.user, handoff_id=handoff_id))
+@_handoff_action(
+    "handoffs_accept", "Accept a handoff",
+    "The receiving agency. Shares exactly the consented categories asked for; a transfer makes your agency the "
+    "lead and you responsible. Closes the response deadline and tells the sender.",
+)
+class HandoffAcceptApi(_HandoffActionApi):
+    class InputSerializer(StrictInputSerializer):
+        class Meta:
+            ref_name = "HandoffAcceptInput"
+
+    def act(self, *, user, handoff_id: int, data: dict) -> None:
+        handoff_accept(user=user, handoff_id=handoff_id)
 
 
-class HandoffWithdrawApi(ApiView):
-    @extend_schema(
-        operation_id="handoffs_withdraw",
-        summary="Withdraw a handoff",
-        description="The sending agency, with a reason: a referral while sent or accepted (its access ends), a "
-        "transfer only before it is accepted.",
-        request=_ReasonInput,
-        responses=responses(200, HandoffDetailSerializer, 400, 403, 404, 409),
-        tags=["handoffs"],
-    )
-    def post(self, request, handoff_id: int):
-        _for_side(request, handoff_id, "sender")
-        payload = _ReasonInput(data=request.data)
-        payload.is_valid(raise_exception=True)
-        handoff_withdraw(user=request.user, handoff_id=handoff_id, reason=payload.validated_data["reason"])
-        return _detail(handoff_get_for_user(user=request.user, handoff_id=handoff_id))
+@_handoff_action(
+    "handoffs_decline", "Decline a handoff",
+    "The receiving agency, with a reason. Shares nothing; the sender may send the case on.",
+)
+class HandoffDeclineApi(_HandoffActionApi):
+    InputSerializer = _ReasonInput
+
+    def act(self, *, user, handoff_id: int, data: dict) -> None:
+        handoff_decline(user=user, handoff_id=handoff_id, reason=data["reason"])
 
 
-class HandoffCompleteApi(ApiView):
+@_handoff_action(
+    "handoffs_withdraw", "Withdraw a handoff",
+    "The sending agency, with a reason: a referral while sent or accepted (its access ends), a transfer only "
+    "before it is accepted.",
+)
+class HandoffWithdrawApi(_HandoffActionApi):
+    side = "sender"
+    InputSerializer = _ReasonInput
+
+    def act(self, *, user, handoff_id: int, data: dict) -> None:
+        handoff_withdraw(user=user, handoff_id=handoff_id, reason=data["reason"])
+
+
+@_handoff_action(
+    "handoffs_complete", "Complete an accepted referral",
+    "The receiving agency records what it did; its access is reduced to the case facts.",
+)
+class HandoffCompleteApi(_HandoffActionApi):
     class InputSerializer(StrictInputSerializer):
         outcome = TextField(max_length=MESSAGE_LIMIT)
 
         class Meta:
             ref_name = "HandoffCompleteInput"
 
-    @extend_schema(
-        operation_id="handoffs_complete",
-        summary="Complete an accepted referral",
-        description="The receiving agency records what it did; its access is reduced to the case facts.",
-        request=InputSerializer,
-        responses=responses(200, HandoffDetailSerializer, 400, 403, 404, 409),
-        tags=["handoffs"],
-    )
-    def post(self, request, handoff_id: int):
-        _for_side(request, handoff_id, "receiver")
-        payload = HandoffCompleteApi.InputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        handoff_complete(user=request.user, handoff_id=handoff_id, outcome=payload.validated_data["outcome"])
-        return _detail(handoff_get_for_user(user=request.user, handoff_id=handoff_id))
+    def act(self, *, user, handoff_id: int, data: dict) -> None:
+        handoff_complete(user=user, handoff_id=handoff_id, outcome=data["outcome"])

@@ -53,10 +53,9 @@ class NotificationListApi(OwnApiView):
         tags=["notifications"],
     )
     def get(self, request):
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
+        filters = self.validated_query(self.FilterSerializer)
         qs = notification_list_for_user(user=request.user)
-        if filters.validated_data["unread"]:
+        if filters["unread"]:
             qs = qs.filter(read_at__isnull=True)
         page = self.paginate(qs)
         return self.page_response(NotificationOutputSerializer(page, many=True).data)
@@ -143,9 +142,8 @@ class NotificationPreferencesApi(OwnApiView):
         tags=["notifications"],
     )
     def put(self, request):
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        choices = [(c["kind"], c["channel"], c["enabled"]) for c in serializer.validated_data["preferences"]]
+        payload = self.validated_input(self.InputSerializer)
+        choices = [(c["kind"], c["channel"], c["enabled"]) for c in payload["preferences"]]
         try:
             preferences_update(user=request.user, choices=choices)
         except ValidationError as exc:
@@ -187,8 +185,7 @@ class DeadlineListApi(OwnApiView):
     def get(self, request):
         if not user_has_deadline_role(user=request.user):
             raise PermissionDenied
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        qs = deadline_list_for_user(user=request.user, state=filters.validated_data.get("state"))
+        filters = self.validated_query(self.FilterSerializer)
+        qs = deadline_list_for_user(user=request.user, state=filters.get("state"))
         page = self.paginate(qs)
         return self.page_response(self.OutputSerializer(page, many=True).data)

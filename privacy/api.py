@@ -118,9 +118,8 @@ class CaseRequestRecordApi(PrivacyApiView):
                    tags=["privacy"])
     def post(self, request, case_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
-        payload = CaseRequestRecordApi.InputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        dsr = privacy_request_record(access=access, actor=request.user, data=dict(payload.validated_data))
+        payload = self.validated_input(CaseRequestRecordApi.InputSerializer)
+        dsr = privacy_request_record(access=access, actor=request.user, data=payload)
         dsr = privacy_request_get(user=request.user, request_id=dsr.pk)
         return Response(RequestDetailSerializer(dsr, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
@@ -143,7 +142,7 @@ class RequestAcknowledgeApi(PrivacyApiView):
                    request=InputSerializer, responses=responses(200, RequestDetailSerializer, 400, 403, 404, 409),
                    tags=["privacy"])
     def post(self, request, request_id: int):
-        RequestAcknowledgeApi.InputSerializer(data=request.data).is_valid(raise_exception=True)
+        self.validated_input(RequestAcknowledgeApi.InputSerializer)
         dsr = privacy_request_acknowledge(user=request.user, request_id=request_id)
         return Response(RequestDetailSerializer(dsr, context={"request": request}).data)
 
@@ -157,9 +156,8 @@ class RequestDecideApi(PrivacyApiView):
                    "that ground).", request=InputSerializer,
                    responses=responses(200, RequestDetailSerializer, 400, 403, 404, 409), tags=["privacy"])
     def post(self, request, request_id: int):
-        payload = RequestDecideApi.InputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        privacy_request_decide(user=request.user, request_id=request_id, data=dict(payload.validated_data))
+        payload = self.validated_input(RequestDecideApi.InputSerializer)
+        privacy_request_decide(user=request.user, request_id=request_id, data=payload)
         dsr = privacy_request_get(user=request.user, request_id=request_id)
         return Response(RequestDetailSerializer(dsr, context={"request": request}).data)
 
@@ -210,9 +208,8 @@ class CaseHoldPlaceApi(PrivacyApiView):
                    tags=["privacy"])
     def post(self, request, case_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id)
-        payload = ReasonInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        hold = legal_hold_place(user=request.user, case=access.case, data=dict(payload.validated_data))
+        payload = self.validated_input(ReasonInputSerializer)
+        hold = legal_hold_place(user=request.user, case=access.case, data=payload)
         return Response(LegalHoldSerializer(hold).data, status=status.HTTP_201_CREATED)
 
 
@@ -221,9 +218,8 @@ class HoldReleaseApi(PrivacyApiView):
                    request=ReasonInputSerializer, responses=responses(200, LegalHoldSerializer, 400, 403, 404),
                    tags=["privacy"])
     def post(self, request, hold_id: int):
-        payload = ReasonInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        hold = legal_hold_release(user=request.user, hold_id=hold_id, data=dict(payload.validated_data))
+        payload = self.validated_input(ReasonInputSerializer)
+        hold = legal_hold_release(user=request.user, hold_id=hold_id, data=payload)
         return Response(LegalHoldSerializer(hold).data)
 
 

@@ -13,29 +13,19 @@ Test databases are emptied by `flush`, which lifts the DELETE/TRUNCATE triggers 
 
 from django.db import NotSupportedError
 
+from config.triggers import pg_function, pg_raise, pg_trigger, sqlite_check
+
 TABLE = "reports_monthlyreport"
 
 _INSTALL = {
     "postgresql": [
-        """
-        CREATE OR REPLACE FUNCTION reports_monthly_report_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            RAISE EXCEPTION USING
-                MESSAGE = 'published monthly reports are immutable: UPDATE refused on ' || TG_TABLE_NAME,
-                ERRCODE = 'integrity_constraint_violation';
-        END
-        $$
-        """,
-        f"""
-        CREATE TRIGGER monthly_report_no_update BEFORE UPDATE ON {TABLE}
-            FOR EACH ROW EXECUTE FUNCTION reports_monthly_report_immutable()
-        """,
+        pg_function("reports_monthly_report_immutable", pg_raise(
+            "'published monthly reports are immutable: UPDATE refused on ' || TG_TABLE_NAME")),
+        pg_trigger("monthly_report_no_update", f"BEFORE UPDATE ON {TABLE}", "reports_monthly_report_immutable"),
     ],
     "sqlite": [
-        f"""
-        CREATE TRIGGER monthly_report_no_update BEFORE UPDATE ON {TABLE}
-        BEGIN SELECT RAISE(ABORT, 'published monthly reports are immutable: UPDATE refused'); END
-        """,
+        sqlite_check("monthly_report_no_update", f"BEFORE UPDATE ON {TABLE}",
+                     "published monthly reports are immutable: UPDATE refused"),
     ],
 }
 _REMOVE = {
@@ -52,29 +42,15 @@ _REMOVE = {
 # optimisation when the table has a delete trigger, so the row trigger covers it.
 _INSTALL_NO_DELETE = {
     "postgresql": [
-        """
-        CREATE OR REPLACE FUNCTION reports_monthly_report_kept() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            RAISE EXCEPTION USING
-                MESSAGE = 'published monthly reports are immutable: ' || TG_OP || ' refused on ' || TG_TABLE_NAME,
-                ERRCODE = 'integrity_constraint_violation';
-        END
-        $$
-        """,
-        f"""
-        CREATE TRIGGER monthly_report_no_delete BEFORE DELETE ON {TABLE}
-            FOR EACH ROW EXECUTE FUNCTION reports_monthly_report_kept()
-        """,
-        f"""
-        CREATE TRIGGER monthly_report_no_truncate BEFORE TRUNCATE ON {TABLE}
-            FOR EACH STATEMENT EXECUTE FUNCTION reports_monthly_report_kept()
-        """,
+        pg_function("reports_monthly_report_kept", pg_raise(
+            "'published monthly reports are immutable: ' || TG_OP || ' refused on ' || TG_TABLE_NAME")),
+        pg_trigger("monthly_report_no_delete", f"BEFORE DELETE ON {TABLE}", "reports_monthly_report_kept"),
+        pg_trigger("monthly_report_no_truncate", f"BEFORE TRUNCATE ON {TABLE}", "reports_monthly_report_kept",
+                   each="STATEMENT"),
     ],
     "sqlite": [
-        f"""
-        CREATE TRIGGER monthly_report_no_delete BEFORE DELETE ON {TABLE}
-        BEGIN SELECT RAISE(ABORT, 'published monthly reports are immutable: DELETE refused'); END
-        """,
+        sqlite_check("monthly_report_no_delete", f"BEFORE DELETE ON {TABLE}",
+                     "published monthly reports are immutable: DELETE refused"),
     ],
 }
 _REMOVE_NO_DELETE = {

@@ -97,10 +97,9 @@ class AssessmentRecordApi(ApiView):
     def post(self, request, case_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
         assessment_writer_check(access)  # a 403 before any message about the answers
-        payload = self.InputSerializer(data=request.data,
-                                       context=assessment_input_context(access=access, user=request.user))
-        payload.is_valid(raise_exception=True)
-        assessment = assessment_save(access=access, actor=request.user, **payload.validated_data)
+        context = assessment_input_context(access=access, user=request.user)
+        payload = self.validated_input(self.InputSerializer, **context)
+        assessment = assessment_save(access=access, actor=request.user, **payload)
         return Response(AssessmentSerializer(assessment).data, status=status.HTTP_201_CREATED)
 
 
@@ -144,9 +143,8 @@ class ReviewRequestApi(ApiView):
     )
     def post(self, request, case_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
-        payload = self.InputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        deadline = risk_review_request(access=access, actor=request.user, trigger=payload.validated_data["trigger"])
+        payload = self.validated_input(self.InputSerializer)
+        deadline = risk_review_request(access=access, actor=request.user, trigger=payload["trigger"])
         return Response(ReviewSerializer(deadline).data, status=status.HTTP_201_CREATED)
 
 

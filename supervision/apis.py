@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from agencies.models import Agency, Sector
 from audit.models import AuditAction
+from cases import serializers as cases_serializers
 from config.api import ApiView, CursorPage, DateTimeField, responses
 from handoffs.models import HandoffKind, HandoffStatus, Urgency
 from permissions.breakglass import break_glass_open
@@ -59,11 +60,7 @@ class SecondsField(serializers.Field):
         return None if value is None else int(value.total_seconds())
 
 
-class AgencyRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    sector = serializers.ChoiceField(choices=Sector.choices)
-
+class AgencyRefSerializer(cases_serializers.AgencyRefSerializer):
     class Meta:
         ref_name = "SupervisionAgencyRef"
 
@@ -364,9 +361,7 @@ class ReviewCreateApi(SupervisionApiView):
         request=InputSerializer, responses=_responses(201, OutputSerializer, 400, 403, 404), tags=TAGS,
     )
     def post(self, request):
-        payload = ReviewCreateApi.InputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = dict(payload.validated_data)
+        data = self.validated_input(ReviewCreateApi.InputSerializer)
         self.supervised(request, data.get("agency"))
         review = review_create(
             user=request.user, subject=data["subject"], subject_id=data["id"], agency_id=data.get("agency"),
@@ -684,8 +679,6 @@ class BreakGlassOpenApi(ApiView):
         request=InputSerializer, responses=_responses(201, OutputSerializer, 400, 403), tags=TAGS,
     )
     def post(self, request):
-        payload = BreakGlassOpenApi.InputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
+        data = self.validated_input(BreakGlassOpenApi.InputSerializer)
         use = break_glass_open(user=request.user, **data)
         return Response(BreakGlassOpenApi.OutputSerializer(use).data, status=status.HTTP_201_CREATED)

@@ -40,6 +40,10 @@ class Direction(models.TextChoices):
 
 
 class Review(models.Model):
+    # The foreign key to what is reviewed, and what it is called in a review's name.
+    subject_field: str
+    subject_label: str
+
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                  verbose_name=_("reviewer"))
     # The supervised agency on whose behalf the review is made.
@@ -62,9 +66,13 @@ class Review(models.Model):
                                    name="%(app_label)s_%(class)s_follow_up_has_due"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.subject_label} {getattr(self, self.subject_field + '_id')}: {self.verdict}"
+
 
 class HandoffReview(Review):
     data_key_via = "handoff.case"
+    subject_field, subject_label = "handoff", "handoff"
 
     handoff = models.ForeignKey(Handoff, on_delete=models.PROTECT, related_name="reviews")
 
@@ -73,12 +81,10 @@ class HandoffReview(Review):
         verbose_name_plural = _("handoff reviews")
         indexes = [models.Index(fields=["handoff", "agency"])]
 
-    def __str__(self) -> str:
-        return f"handoff {self.handoff_id}: {self.verdict}"
-
 
 class ConsentOverrideReview(Review):
     data_key_via = "consent.case"
+    subject_field, subject_label = "consent", "consent"
 
     consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="override_reviews")
 
@@ -87,12 +93,10 @@ class ConsentOverrideReview(Review):
         verbose_name_plural = _("consent override reviews")
         indexes = [models.Index(fields=["consent", "agency"])]
 
-    def __str__(self) -> str:
-        return f"consent {self.consent_id}: {self.verdict}"
-
 
 class BreakGlassReview(Review):
     data_key_via = "use.case"
+    subject_field, subject_label = "use", "break-glass"
 
     use = models.ForeignKey(BreakGlassUse, on_delete=models.PROTECT, related_name="reviews")
 
@@ -100,6 +104,3 @@ class BreakGlassReview(Review):
         verbose_name = _("break-glass review")
         verbose_name_plural = _("break-glass reviews")
         indexes = [models.Index(fields=["use", "agency"])]
-
-    def __str__(self) -> str:
-        return f"break-glass {self.use_id}: {self.verdict}"

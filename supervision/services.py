@@ -30,23 +30,38 @@ from .models import BreakGlassReview, ConsentOverrideReview, HandoffReview, Revi
 SUPERSEDED = "superseded"
 
 
+def _review_subject(*, user: User, queryset, pk: int):
+    """What a supervisor reviews (with its case), and the agencies they supervise: 403 for one who
+    supervises none, 404 for a subject that is not there."""
+    supervised = _supervised_ids(user)
+    if not supervised:
+        raise PermissionDenied
+    subject = queryset.select_related("case").filter(pk=pk).first()
+    if subject is None:
+        raise NotFound
+    return subject, supervised
+
+
 def _review_write(
-    *, model: type[Review], subject_field: str, subject, kind: str, agency: Agency, user: User, values: dict,
-    case_id: int, case_number: str, link: str,
+    *, model: type[Review], subject, kind: str, side: int, user: User, verdict: str,
+    comment: str, follow_up_due, link: str,
 ) -> Review:
+    """The review of `subject` (which has a case) for the supervised agency `side`."""
+    agency = Agency.objects.get(pk=side)
+    case_id, case_number = subject.case_id, subject.case.number
     now = timezone.now()
     deadline_subject = f"review:{kind}:{subject.pk}:{agency.pk}"
     # The newest review speaks for the agency: an earlier follow-up it asked for is no longer due.
     deadline_close(subject=deadline_subject, reason=SUPERSEDED, kind=Deadline.Kind.FOLLOW_UP)
     follow_up = None
-    if values["verdict"] == Verdict.FOLLOW_UP_NEEDED:
+    if verdict == Verdict.FOLLOW_UP_NEEDED:
         follow_up = deadline_create(
-            kind=Deadline.Kind.FOLLOW_UP, subject=deadline_subject, owner_agency=agency, due_at=values["follow_up_due"],
+            kind=Deadline.Kind.FOLLOW_UP, subject=deadline_subject, owner_agency=agency, due_at=follow_up_due,
             start=now, case_id=case_id, case_number=case_number, link=link,
         )
     review = model.objects.create(
-        **{subject_field: subject}, reviewer=user, agency=agency, verdict=values["verdict"],
-        comment=values["comment"], follow_up_due=values["follow_up_due"], follow_up=follow_up, at=now,
+        **{model.subject_field: subject}, reviewer=user, agency=agency, verdict=verdict,
+        comment=comment, follow_up_due=follow_up_due, follow_up=follow_up, at=now,
     )
     audit_record(
         actor=user, action=AuditAction.CREATE, case_id=case_id, agency_id=agency.pk,
@@ -80,18 +95,11 @@ def _pick(sides: list[int], supervised: set[int], agency_id: int | None) -> int:
 def handoff_review_create(*, user: User, handoff_id: int, verdict: str, comment: str = "", follow_up_due=None,
                           agency_id: int | None = None) -> HandoffReview:
     """A supervisor of the sending or the receiving agency signs the handoff off."""
-    supervised = _supervised_ids(user)
-    if not supervised:
-        raise PermissionDenied
-    handoff = Handoff.objects.select_related("case").filter(pk=handoff_id).first()
-    if handoff is None:
-        raise NotFound
-    side = _pick([handoff.from_agency_id, handoff.to_agency_id], supervised, agency_id)
-    values = {"verdict": verdict, "comment": comment, "follow_up_due": follow_up_due}
+    handoff, supervised = _review_subject(user=user, queryset=Handoff.objects, pk=handoff_id)
     return _review_write(
-        model=HandoffReview, subject_field="handoff", subject=handoff, kind="handoff",
-        agency=Agency.objects.get(pk=side), user=user, values=values, case_id=handoff.case_id,
-        case_number=handoff.case.number, link=handoff_path(handoff.pk),
+        model=HandoffReview, subject=handoff, kind="handoff", user=user,
+        side=_pick([handoff.from_agency_id, handoff.to_agency_id], supervised, agency_id),
+        verdict=verdict, comment=comment, follow_up_due=follow_up_due, link=handoff_path(handoff.pk),
     )
 
 
@@ -100,20 +108,15 @@ def consent_override_review_create(*, user: User, consent_id: int, verdict: str,
                                    agency_id: int | None = None) -> ConsentOverrideReview:
     """A supervisor of the case's lead agency reviews an emergency consent override; the consent
     no longer waits for review."""
-    supervised = _supervised_ids(user)
-    if not supervised:
-        raise PermissionDenied
-    consent = (Consent.objects.select_for_update(of=("self",)).select_related("case")
-               .filter(pk=consent_id, emergency_override=True).first())
-    if consent is None:
-        raise NotFound
+    consent, supervised = _review_subject(
+        user=user, queryset=Consent.objects.select_for_update(of=("self",)).filter(emergency_override=True),
+        pk=consent_id,
+    )
     side = _pick([consent.case.lead_agency_id], supervised, agency_id)
-    values = {"verdict": verdict, "comment": comment, "follow_up_due": follow_up_due}
     Consent.objects.filter(pk=consent.pk).update(needs_review=False)
     return _review_write(
-        model=ConsentOverrideReview, subject_field="consent", subject=consent, kind="consent_override",
-        agency=Agency.objects.get(pk=side), user=user, values=values, case_id=consent.case_id,
-        case_number=consent.case.number, link=f"/cases/{consent.case_id}/",
+        model=ConsentOverrideReview, subject=consent, kind="consent_override", user=user,
+        side=side, verdict=verdict, comment=comment, follow_up_due=follow_up_due, link=f"/cases/{consent.case_id}/",
     )
 
 
@@ -128,18 +131,11 @@ def break_glass_reviewer_agency_ids(*, use: BreakGlassUse) -> list[int]:
 def break_glass_review_create(*, user: User, use_id: int, verdict: str, comment: str = "", follow_up_due=None,
                               agency_id: int | None = None) -> BreakGlassReview:
     """A supervisor of the case's lead agency, or of the user's own agency, reviews a break-glass use."""
-    supervised = _supervised_ids(user)
-    if not supervised:
-        raise PermissionDenied
-    use = BreakGlassUse.objects.select_related("case").filter(pk=use_id).first()
-    if use is None:
-        raise NotFound
-    side = _pick(break_glass_reviewer_agency_ids(use=use), supervised, agency_id)
-    values = {"verdict": verdict, "comment": comment, "follow_up_due": follow_up_due}
+    use, supervised = _review_subject(user=user, queryset=BreakGlassUse.objects, pk=use_id)
     return _review_write(
-        model=BreakGlassReview, subject_field="use", subject=use, kind="break_glass",
-        agency=Agency.objects.get(pk=side), user=user, values=values, case_id=use.case_id,
-        case_number=use.case.number, link=break_glass_path(use.pk),
+        model=BreakGlassReview, subject=use, kind="break_glass", user=user,
+        side=_pick(break_glass_reviewer_agency_ids(use=use), supervised, agency_id),
+        verdict=verdict, comment=comment, follow_up_due=follow_up_due, link=break_glass_path(use.pk),
     )
 
 

@@ -1,7 +1,7 @@
 """Mounted at /supervision/. The register itself is /supervision/, the supervisor's home page
 (accounts names it by URL, `supervision:register`, and imports nothing from supervision)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -13,8 +13,10 @@ urlpatterns = [
     path("reviews/", views.review_queue_page, name="queue"),
     path("consent-overrides/<int:consent_id>/", views.consent_override_review_page, name="consent-override"),
     path("break-glass/<int:use_id>/", views.break_glass_review_page, name="break-glass-review"),
-    path("access/", views.access_log_page, name="access"),
-    path("access/export.csv", views.access_log_export, name="access-export"),
+    path("access/", include([
+        path("", views.access_log_page, name="access"),
+        path("export.csv", views.access_log_export, name="access-export"),
+    ])),
     path("unusual-access/", views.unusual_access_page, name="unusual-access"),
     path("dashboard/", views.dashboard_page, name="dashboard"),
 ]

@@ -85,9 +85,8 @@ class TakedownRecordApi(ApiView):
     )
     def post(self, request, case_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
-        payload = self.InputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        takedown = takedown_request_record(access=access, actor=request.user, data=dict(payload.validated_data))
+        payload = self.validated_input(self.InputSerializer)
+        takedown = takedown_request_record(access=access, actor=request.user, data=payload)
         return Response(TakedownSerializer(takedown, context={"access": access}).data, status=status.HTTP_201_CREATED)
 
 
@@ -122,8 +121,7 @@ class TakedownOutcomeApi(ApiView):
     )
     def post(self, request, case_id: int, takedown_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
-        payload = self.InputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+        payload = self.validated_input(self.InputSerializer)
         takedown = takedown_outcome_record(access=access, actor=request.user, takedown_id=takedown_id,
-                                           data=dict(payload.validated_data))
+                                           data=payload)
         return Response(TakedownSerializer(takedown, context={"access": access}).data)

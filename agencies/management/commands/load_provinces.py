@@ -1,10 +1,10 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import IntegrityError
 from django.utils.translation import gettext as _
 
 from agencies.reference_data import PROVINCES_FILE, ReferenceDataError
 from agencies.services import province_load_reference
-from config.commands import counts_written
+from config.commands import load_reported
 
 
 class Command(BaseCommand):
@@ -14,10 +14,8 @@ class Command(BaseCommand):
         parser.add_argument("--file", default=str(PROVINCES_FILE), help="Province JSON file (default: bundled).")
 
     def handle(self, *args, file, **options):
-        try:
-            counts = province_load_reference(path=file)
-        except (ReferenceDataError, IntegrityError) as exc:
-            raise CommandError(_("No province written.") + f"\n{exc}") from exc
-        self.stdout.write(self.style.SUCCESS(counts_written(
-            _("Provinces: %(created)d created, %(updated)d updated, %(unchanged)d unchanged."), counts
-        )))
+        load_reported(
+            self, lambda: province_load_reference(path=file), errors=(ReferenceDataError, IntegrityError),
+            refused=_("No province written."),
+            written=_("Provinces: %(created)d created, %(updated)d updated, %(unchanged)d unchanged."),
+        )

@@ -1,28 +1,20 @@
-from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from agencies.reference_data import ReferenceDataError
-from config.commands import counts_written, text_file_read
+from config.commands import FileLoadCommand
 from notifications.loaders import calendar_import_csv
 
 
-class Command(BaseCommand):
+class Command(FileLoadCommand):
     help = (
         "Apply official calendar decisions from a CSV (UTF-8; columns date (YYYY-MM-DD), type, name). "
         "type is holiday, day_off_in_lieu, or working_day (a swapped Saturday worked, or a day the "
         "holidays package wrongly marks off). All rows are checked first; re-running changes nothing."
     )
+    path_help = "CSV file of calendar decisions."
+    errors = (ReferenceDataError, IntegrityError)
+    written = _("Calendar: %(created)d days added, %(updated)d changed, %(unchanged)d unchanged.")
 
-    def add_arguments(self, parser):
-        parser.add_argument("path", help="CSV file of calendar decisions.")
-
-    def handle(self, *args, path, **options):
-        text = text_file_read(path)
-        try:
-            counts = calendar_import_csv(text=text)
-        except (ReferenceDataError, IntegrityError) as exc:
-            raise CommandError(_("Nothing written; fix %(path)s:") % {"path": path} + f"\n{exc}") from exc
-        self.stdout.write(self.style.SUCCESS(counts_written(
-            _("Calendar: %(created)d days added, %(updated)d changed, %(unchanged)d unchanged."), counts
-        )))
+    def load(self, text: str):
+        return calendar_import_csv(text=text)

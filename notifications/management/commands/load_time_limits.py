@@ -1,10 +1,10 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from agencies.reference_data import ReferenceDataError
-from config.commands import counts_written
+from config.commands import load_reported
 from notifications.loaders import time_limit_load_reference
 from notifications.reference_data import TIME_LIMITS_FILE
 
@@ -16,10 +16,8 @@ class Command(BaseCommand):
         parser.add_argument("--path", default=str(TIME_LIMITS_FILE), help="Another time-limit file.")
 
     def handle(self, *args, path, **options):
-        try:
-            counts = time_limit_load_reference(path=Path(path))
-        except ReferenceDataError as exc:
-            raise CommandError(_("Nothing written; fix %(path)s:") % {"path": path} + f"\n{exc}") from exc
-        self.stdout.write(self.style.SUCCESS(counts_written(
-            _("Time limits: %(created)d created, %(updated)d updated, %(unchanged)d unchanged."), counts
-        )))
+        load_reported(
+            self, lambda: time_limit_load_reference(path=Path(path)), errors=(ReferenceDataError,),
+            refused=_("Nothing written; fix %(path)s:") % {"path": path},
+            written=_("Time limits: %(created)d created, %(updated)d updated, %(unchanged)d unchanged."),
+        )
