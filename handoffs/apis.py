@@ -262,10 +262,12 @@ class HandoffAcceptApi(ApiView):
         tags=["handoffs"],
     )
     def post(self, request, handoff_id: int):
-        _for_side(request, handoff_id, "receiver")
+        access = _for_side(request, handoff_id, "receiver")
         HandoffAcceptApi.InputSerializer(data=request.data).is_valid(raise_exception=True)
-        handoff_accept(user=request.user, handoff_id=handoff_id)
-        return _detail(handoff_get_for_user(user=request.user, handoff_id=handoff_id))
+        handoff = handoff_accept(user=request.user, handoff_id=handoff_id)
+        # The answer shows the handoff the service just saved, from the same side: accepting changes
+        # neither the person's agencies nor their side (no second read of the handoff, issue 15).
+        return _detail(HandoffAccess(handoff, access.side, access.agency, access.acting))
 
 
 class _ReasonInput(StrictInputSerializer):
