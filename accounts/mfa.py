@@ -14,8 +14,10 @@ import re
 
 import segno
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -37,6 +39,31 @@ class SecondFactorError(Exception):
     """A reset or enrolment the domain refuses; the message is for the person who asked."""
 
 
+def _mfa_facts(user) -> tuple[bool, bool]:
+    """(required by a membership, analyst scope or the break-glass right; enrolled), in one query.
+    The staff/superuser rule needs none: mfa_required_for reads it from the user first."""
+    # Late import: cases imports accounts' neighbours; the rule of who holds the right lives there.
+    from permissions.breakglass import BREAK_GLASS_PERMISSION
+
+    app_label, codename = BREAK_GLASS_PERMISSION.split(".", 1)
+    right = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    # What ModelBackend.has_perm reads for an active user: the user's own permissions and their groups'.
+    holds_right = Exists(right.filter(user=OuterRef("pk"))) | Exists(right.filter(group__user=OuterRef("pk")))
+    membership = Membership.objects.filter(user=OuterRef("pk"), agency__active=True).filter(
+        Q(role__in=MFA_ROLES) | Q(agency__mfa_required=True))
+    row = (
+        get_user_model().objects.filter(pk=user.pk)
+        .annotate(
+            required=ExpressionWrapper(
+                Exists(membership) | Exists(AnalystScope.objects.filter(user=OuterRef("pk")))
+                | (Q(is_active=True) & holds_right), output_field=BooleanField()),
+            enrolled=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+        )
+        .values_list("required", "enrolled").first()
+    )
+    return (bool(row[0]), bool(row[1])) if row else (False, False)
+
+
 def mfa_required_for(user) -> bool:
     """Whether the user must use a second factor: system administrators (staff, superusers),
     supervisors, agency admins, analysts, holders of the break-glass right, and every member of an
@@ -45,16 +72,7 @@ def mfa_required_for(user) -> bool:
         return False
     if user.is_staff or user.is_superuser:
         return True
-    if Membership.objects.filter(user=user, agency__active=True).filter(
-        Q(role__in=MFA_ROLES) | Q(agency__mfa_required=True)
-    ).exists():
-        return True
-    if AnalystScope.objects.filter(user=user).exists():
-        return True
-    # Late import: cases imports accounts' neighbours; the rule of who holds the right lives there.
-    from permissions.breakglass import BREAK_GLASS_PERMISSION
-
-    return user.has_perm(BREAK_GLASS_PERMISSION)
+    return _mfa_facts(user)[0]
 
 
 def mfa_enrolled(user) -> bool:
@@ -62,9 +80,19 @@ def mfa_enrolled(user) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
+def mfa_status(user) -> tuple[bool, bool]:
+    """(needed, enrolled) in at most one query: what the gate asks on every request of a session
+    that gave no code, read fresh each time (a new role, an agency's new requirement, the
+    break-glass right or an enrolment take effect on the next request)."""
+    if not getattr(user, "is_authenticated", False):
+        return False, False
+    required, enrolled = _mfa_facts(user)
+    return (user.is_staff or user.is_superuser or required or enrolled), enrolled
+
+
 def mfa_needed_for(user) -> bool:
     """Whether a sign-in of this user must give a code: required, or enrolled of their own accord."""
-    return mfa_required_for(user) or mfa_enrolled(user)
+    return mfa_status(user)[0]
 
 
 def session_is_verified(request) -> bool:

@@ -66,7 +66,7 @@ class SecondFactorGateMiddleware:
     403. The Django admin needs a verified session from everyone who reaches it.
 
     Runs in process_view, where the URL is resolved, so the exemptions are URL names rather than
-    path prefixes. A verified session costs no query; an unverified one asks `mfa_needed_for`.
+    path prefixes. A verified session costs no query; an unverified one one query (`mfa_status`).
     """
 
     # Reachable before the second factor: signing in and out, the code and enrolment pages, the
@@ -83,7 +83,7 @@ class SecondFactorGateMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        from .mfa import mfa_enrolled, mfa_needed_for, session_is_verified
+        from .mfa import mfa_status, session_is_verified
 
         match = request.resolver_match
         if match is None or match.view_name in self.EXEMPT_VIEWS:
@@ -91,14 +91,16 @@ class SecondFactorGateMiddleware:
         user = request.user
         if not user.is_authenticated or session_is_verified(request):
             return None
-        if match.namespace != "admin" and not mfa_needed_for(user):
+        # One query: whether this person needs a code, and whether they have an authenticator.
+        needed, enrolled = mfa_status(user)
+        if match.namespace != "admin" and not needed:
             return None
         if request.path.startswith("/api/"):
             return JsonResponse(
                 {"detail": gettext("Give your second factor (the code from your authenticator app) first.")},
                 status=403,
             )
-        target = "accounts:mfa_verify" if mfa_enrolled(user) else "accounts:mfa_setup"
+        target = "accounts:mfa_verify" if enrolled else "accounts:mfa_setup"
         next_path = request.get_full_path() if request.method in ("GET", "HEAD") else ""
         url = reverse(target)
         if next_path and next_path != "/":

@@ -108,8 +108,11 @@ def main(runs: int) -> None:
             print(f"{label}: no responder of one agency found")
             continue
         visible = case_list_visible_to(user=user).count()
-        old = median_ms(lambda: list(old_selector(user)[:PAGE + 1]), max(3, runs // 4))  # noqa: B023
         new = median_ms(lambda: list(case_list_visible_to(user=user)[:PAGE + 1]), runs)  # noqa: B023
+        # The object-permission rows are no longer written (issue 15): the old selector only where an
+        # older world still holds them (the migration cases.0015 deletes them).
+        old = (median_ms(lambda: list(old_selector(user)[:PAGE + 1]), max(3, runs // 4))  # noqa: B023
+               if CaseGroupObjectPermission.objects.exists() else float("nan"))
 
         def hand(agency_id=agency_id):
             with connection.cursor() as cursor:

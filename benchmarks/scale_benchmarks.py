@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, reset_queries, transaction
 from django.test import Client
@@ -20,6 +19,7 @@ from django.utils import timezone
 from agencies.models import AgencyGroup, Membership, Role
 from cases.models import Case
 from handoffs.models import HandoffStatus
+from permissions.access import CATEGORY_BITS, RIGHT_BITS, VIEW_BIT
 
 PAGE = 50  # the first page of a list, as the case list API and page show it
 
@@ -37,24 +37,18 @@ class People:
     receiver_agency: int
 
 
-def _view_case_permission() -> int:
-    content_type = ContentType.objects.get_for_model(Case)
-    return Permission.objects.get(content_type=content_type, codename="view_case").pk
-
-
 def _visible_by_agency() -> dict[int, int]:
-    """Cases each agency sees (view_case rows of its responder group, in force now)."""
+    """Cases each agency sees (its access rows with view_case, in force now)."""
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT ag.agency_id, count(DISTINCT p.content_object_id)
-            FROM cases_casegroupobjectpermission p JOIN agencies_agencygroup ag ON ag.group_id = p.group_id
-            WHERE ag.role = 'responder' AND p.permission_id = %s
-              AND (p.valid_from IS NULL OR p.valid_from <= %s) AND (p.valid_until IS NULL OR p.valid_until > %s)
-            GROUP BY ag.agency_id
+            SELECT a.agency_id, count(DISTINCT a.case_id) FROM cases_caseaccessrow a
+            WHERE a.agency_id IS NOT NULL AND a.rights & %s <> 0
+              AND (a.valid_from IS NULL OR a.valid_from <= %s) AND (a.valid_until IS NULL OR a.valid_until > %s)
+            GROUP BY a.agency_id
             """,
-            [_view_case_permission(), now, now],
+            [VIEW_BIT, now, now],
         )
         return dict(cursor.fetchall())
 
@@ -108,37 +102,49 @@ def seed_up_to(cases: int, seed: int) -> int:
 # --- Baselines -------------------------------------------------------------------------------------
 
 
-def guardian_generic_fill() -> int:
-    """Fill guardian's generic GroupObjectPermission table with the same world (the rows in force
-    now, object_pk as text, as a generic installation stores them), replacing what a previous run
-    left. Returns the number of rows."""
+def _generic_rows_select() -> tuple[str, list]:
+    """The rows a generic guardian installation would hold for the world as it is now: for every
+    access row of an agency in force, each of its rights and categories, granted to each case-role
+    group of the agency (as cases.sharing wrote guardian rows before issue 15), object_pk as text."""
     content_type = ContentType.objects.get_for_model(Case)
     now = timezone.now()
+    bits = [(codename, bit, True) for codename, bit in RIGHT_BITS.items()] + [
+        (codename, bit, False) for codename, bit in CATEGORY_BITS.items()]
+    values = ", ".join(["(%s, %s, %s)"] * len(bits))
+    sql = f"""
+        SELECT DISTINCT g.group_id, p.id, %s, a.case_id::text
+        FROM cases_caseaccessrow a
+        JOIN agencies_agencygroup g ON g.agency_id = a.agency_id AND g.role IN ('responder', 'supervisor')
+        JOIN (VALUES {values}) AS b(codename, bit, is_right)
+          ON (CASE WHEN b.is_right THEN a.rights ELSE a.categories END) & b.bit <> 0
+        JOIN auth_permission p ON p.content_type_id = %s AND p.codename = b.codename
+        WHERE a.agency_id IS NOT NULL
+          AND (a.valid_from IS NULL OR a.valid_from <= %s) AND (a.valid_until IS NULL OR a.valid_until > %s)
+    """
+    return sql, [content_type.pk, *[v for row in bits for v in row], content_type.pk, now, now]
+
+
+def guardian_generic_fill() -> int:
+    """Fill guardian's generic GroupObjectPermission table with the same world (the rights in force
+    now, object_pk as text, as a generic installation stores them), from the access rows (HopLuc
+    writes no guardian rows since issue 15), replacing what a previous run left. Returns the number
+    of rows."""
+    select, params = _generic_rows_select()
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM guardian_groupobjectpermission")
         stored = cursor.fetchone()[0]
-        cursor.execute(
-            # A count, not a DISTINCT (minutes at millions of rows): a right held over two intervals
-            # makes them differ, and the table is filled again.
-            """SELECT count(*) FROM cases_casegroupobjectpermission
-               WHERE (valid_from IS NULL OR valid_from <= %s) AND (valid_until IS NULL OR valid_until > %s)""",
-            [now, now])
-        if cursor.fetchone()[0] == stored:
-            return stored  # filled by an earlier run for the same world
+        if stored:
+            cursor.execute(f"SELECT count(*) FROM ({select}) AS wanted", params)
+            if cursor.fetchone()[0] == stored:
+                return stored  # filled by an earlier run for the same world
     with transaction.atomic(), connection.cursor() as cursor:
         # The rows come from rows whose keys hold already: no per-row foreign-key checks (triggers), which
         # would take most of the time at millions of rows.
         cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute("TRUNCATE guardian_groupobjectpermission, guardian_userobjectpermission")
         cursor.execute(
-            """
-            INSERT INTO guardian_groupobjectpermission (group_id, permission_id, content_type_id, object_pk)
-            SELECT DISTINCT group_id, permission_id, %s, content_object_id::text
-            FROM cases_casegroupobjectpermission
-            WHERE (valid_from IS NULL OR valid_from <= %s) AND (valid_until IS NULL OR valid_until > %s)
-            """,
-            [content_type.pk, now, now],
-        )
+            "INSERT INTO guardian_groupobjectpermission (group_id, permission_id, content_type_id, object_pk) "
+            + select, params)
         rows = cursor.rowcount
         cursor.execute("ANALYZE guardian_groupobjectpermission")
         cursor.execute("ANALYZE guardian_userobjectpermission")
@@ -171,22 +177,19 @@ def guardian_generic_page(user) -> list:
 
 
 def handwritten_page(user) -> list:
-    """The best hand-written query of the first page over HopLuc's rows as they are: the user's
-    case-role groups, view_case in force, newest first."""
+    """The best hand-written query of the first page over HopLuc's rows as they are: the access rows
+    of the user's case-role agencies with view_case in force, in the order of their index, LIMIT."""
     now = timezone.now()
-    groups = list(AgencyGroup.objects.filter(agency__memberships__user=user, role__in=(Role.RESPONDER,
-                                                                                      Role.SUPERVISOR))
-                  .values_list("group_id", flat=True).distinct())
+    agencies = list(Membership.objects.filter(user=user, role__in=(Role.RESPONDER, Role.SUPERVISOR))
+                    .values_list("agency_id", flat=True))
     return list(Case.objects.raw(
         """
-        SELECT c.* FROM cases_case c
-        WHERE c.id IN (
-            SELECT p.content_object_id FROM cases_casegroupobjectpermission p
-            WHERE p.group_id = ANY(%s) AND p.permission_id = %s
-              AND (p.valid_from IS NULL OR p.valid_from <= %s) AND (p.valid_until IS NULL OR p.valid_until > %s))
-        ORDER BY c.updated_at DESC, c.id DESC LIMIT %s
+        SELECT c.* FROM cases_caseaccessrow a JOIN cases_case c ON c.id = a.case_id
+        WHERE a.agency_id = ANY(%s) AND a.rights & %s <> 0
+          AND (a.valid_from IS NULL OR a.valid_from <= %s) AND (a.valid_until IS NULL OR a.valid_until > %s)
+        ORDER BY a.case_updated_at DESC, a.case_id DESC LIMIT %s
         """,
-        [groups, _view_case_permission(), now, now, PAGE],
+        [agencies, VIEW_BIT, now, now, PAGE],
     ))
 
 

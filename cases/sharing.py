@@ -30,9 +30,9 @@ from permissions.policy import (
     recipient_grants,
     refused_now,
 )
-from permissions.services import access_rows_replace, object_permissions_replace, user_object_permissions_replace
+from permissions.services import access_rows_replace
 
-from .models import Case, CaseAccessRow, CaseGroupObjectPermission, CaseUserObjectPermission, Consent
+from .models import Case, CaseAccessRow, Consent
 
 
 def _consents_in_force(case: Case, now) -> list[Consent]:
@@ -178,7 +178,6 @@ def case_permissions_sync(*, case: Case) -> None:
         lead_agency_id=case.lead_agency_id, recipients=recipients,
         lead_consents=_applying_to(consents, case.lead_agency_id, lead_sector),
     )
-    object_permissions_replace(perm_model=CaseGroupObjectPermission, obj=case, agency_grants=grants)
     facts = break_glass_facts(case=case, consents=consents, now=now)
     user_grants: dict[int, object] = {}
     for fact in facts:
@@ -189,12 +188,10 @@ def case_permissions_sync(*, case: Case) -> None:
                     user_grants[fact.user_id].add(codename, grant.reason, grant.valid_until, grant.valid_from)
         else:
             user_grants[fact.user_id] = grants_of_use
-    # What reads use: one row per holder in force at any instant (ended break-glass uses dropped).
+    # The one representation of access (issue 15): one row per holder in force at any instant (ended
+    # break-glass uses dropped). guardian's object-permission rows are no longer written; object
+    # checks (`user.has_perm(perm, case)`) answer from these rows (cases.permission_backend).
     access_rows_replace(access_model=CaseAccessRow, case=case, agency_grants=grants, user_grants=user_grants)
-    if not facts:
-        # Rows of ended uses are past their end and count for nothing; a later use replaces them.
-        return
-    user_object_permissions_replace(perm_model=CaseUserObjectPermission, obj=case, user_grants=user_grants)
 
 
 def _grant_in_force(grants, codename: str, now) -> bool:

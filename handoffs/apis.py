@@ -16,7 +16,7 @@ from agencies.models import Agency
 from cases.selectors import case_get_for_user
 from cases.serializers import TEXT_LIMITS, AgencyRefSerializer, UserRefSerializer, chosen, in_vocabulary_order
 from config.api import ApiView, BooleanField, CursorPage, StrictInputSerializer, TextField, responses
-from handoffs.models import HandoffKind, HandoffService, HandoffStatus, Urgency
+from handoffs.models import Handoff, HandoffKind, HandoffService, HandoffStatus, Urgency
 from permissions.categories import CaseRight, DataCategory
 
 from .selectors import (
@@ -245,14 +245,17 @@ class _HandoffActionApi(ApiView):
     side = "receiver"
     InputSerializer: type[StrictInputSerializer]
 
-    def act(self, *, user, handoff_id: int, data: dict) -> None:
+    def act(self, *, user, handoff_id: int, data: dict) -> Handoff:
         raise NotImplementedError
 
     def post(self, request, handoff_id: int):
-        if handoff_get_for_user(user=request.user, handoff_id=handoff_id).side != self.side:
+        access = handoff_get_for_user(user=request.user, handoff_id=handoff_id)
+        if access.side != self.side:
             raise PermissionDenied
-        self.act(user=request.user, handoff_id=handoff_id, data=self.validated_input(self.InputSerializer))
-        return _detail(handoff_get_for_user(user=request.user, handoff_id=handoff_id))
+        handoff = self.act(user=request.user, handoff_id=handoff_id, data=self.validated_input(self.InputSerializer))
+        # The answer shows the handoff the service just saved, from the same side: answering changes
+        # neither the person's agencies nor their side (no second read of the handoff, issue 15).
+        return _detail(HandoffAccess(handoff, access.side, access.agency, access.acting))
 
 
 def _handoff_action(operation_id: str, summary: str, description: str):
@@ -284,8 +287,8 @@ class HandoffAcceptApi(_HandoffActionApi):
         class Meta:
             ref_name = "HandoffAcceptInput"
 
-    def act(self, *, user, handoff_id: int, data: dict) -> None:
-        handoff_accept(user=user, handoff_id=handoff_id)
+    def act(self, *, user, handoff_id: int, data: dict) -> Handoff:
+        return handoff_accept(user=user, handoff_id=handoff_id)
 
 
 @_handoff_action(
@@ -295,8 +298,8 @@ class HandoffAcceptApi(_HandoffActionApi):
 class HandoffDeclineApi(_HandoffActionApi):
     InputSerializer = _ReasonInput
 
-    def act(self, *, user, handoff_id: int, data: dict) -> None:
-        handoff_decline(user=user, handoff_id=handoff_id, reason=data["reason"])
+    def act(self, *, user, handoff_id: int, data: dict) -> Handoff:
+        return handoff_decline(user=user, handoff_id=handoff_id, reason=data["reason"])
 
 
 @_handoff_action(
@@ -308,8 +311,8 @@ class HandoffWithdrawApi(_HandoffActionApi):
     side = "sender"
     InputSerializer = _ReasonInput
 
-    def act(self, *, user, handoff_id: int, data: dict) -> None:
-        handoff_withdraw(user=user, handoff_id=handoff_id, reason=data["reason"])
+    def act(self, *, user, handoff_id: int, data: dict) -> Handoff:
+        return handoff_withdraw(user=user, handoff_id=handoff_id, reason=data["reason"])
 
 
 @_handoff_action(
@@ -323,5 +326,5 @@ class HandoffCompleteApi(_HandoffActionApi):
         class Meta:
             ref_name = "HandoffCompleteInput"
 
-    def act(self, *, user, handoff_id: int, data: dict) -> None:
-        handoff_complete(user=user, handoff_id=handoff_id, outcome=data["outcome"])
+    def act(self, *, user, handoff_id: int, data: dict) -> Handoff:
+        return handoff_complete(user=user, handoff_id=handoff_id, outcome=data["outcome"])

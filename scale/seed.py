@@ -4,8 +4,9 @@ sizing hardware.
 The rows are those the services write (cases.services.case_open, handoffs.services, deadlines.services,
 cases.sharing): the same columns, the same sealed text (each case's own data key, wrapped under the
 key ring), the same timeline lines, deadlines in every stage the sweep would have brought them to,
-and the permission rows computed by the sharing policy itself (cases.sharing.case_grants_from_rows
-and permissions.services.group_permission_rows, the functions the services use). Only the way of
+and the access rows computed by the sharing policy itself (cases.sharing.case_grants_from_rows
+and permissions.services.access_keys, the functions the services use; no guardian object-permission
+rows, which the services no longer write). Only the way of
 writing differs: ids drawn in blocks, then PostgreSQL COPY (executemany on SQLite), one chunk of
 cases per transaction. Audit events are written for what opens a case and sends or answers a
 handoff, already chained (the hash of audit.chain, under the chain lock, from the chain's head).
@@ -24,8 +25,7 @@ from dataclasses import dataclass, field
 
 from cryptography.fernet import Fernet
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group, Permission, User
-from django.contrib.contenttypes.models import ContentType
+from django.contrib.auth.models import Group, User
 from django.db import connection, models, transaction
 from django.utils import timezone
 
@@ -44,7 +44,6 @@ from cases.models import (
     CaseAccessRow,
     CaseEvent,
     CaseEventType,
-    CaseGroupObjectPermission,
     CaseKey,
     CaseNumberSequence,
     CaseStatus,
@@ -68,7 +67,7 @@ from notifications.calendar import days_off_preloaded, time_limit_effective, wor
 from notifications.models import Deadline, LegalTimeLimit
 from notifications.services import _default_escalate_at, _default_remind_at, handoff_response_rule_code
 from permissions.categories import GENERAL, DataCategory
-from permissions.services import access_keys, group_permission_rows
+from permissions.services import access_keys
 
 SCALE_PASSWORD = "hopluc-demo-2026"  # noqa: S105 (the published demo password; synthetic accounts only)
 AGENCY_PREFIX = "Scale"
@@ -320,7 +319,6 @@ class _Tables:
     handoffs: list = field(default_factory=list)
     deadlines: list = field(default_factory=list)
     events: list = field(default_factory=list)
-    permissions: list = field(default_factory=list)
     access: list = field(default_factory=list)
     audit: list = field(default_factory=list)
 
@@ -351,25 +349,9 @@ COLUMNS = {
     CaseEvent: ["case_id", "type", "at", "actor_id", "agency_id", "category", "action_id", "data"],
     CaseAccessRow: ["case_id", "agency_id", "user_id", "valid_from", "valid_until", "rights", "categories",
                     "case_updated_at"],
-    CaseGroupObjectPermission: ["group_id", "permission_id", "content_object_id", "reason", "granted_at",
-                                "valid_from", "valid_until"],
     AuditEvent: ["at", "actor_id", "actor_username", "agency_id", "action", "case_id", "categories", "target", "ip",
                  "request_id", "reason", "details"],
 }
-
-
-# The access representation the seeder fills: the table, its columns, and the rows of one case.
-# permission_rows_for_case is the one place to change when the representation changes (issue 15,
-# part 2): it turns the policy's grants into the rows the sharing service would write.
-PERMISSION_MODEL = CaseGroupObjectPermission
-
-
-def permission_rows_for_case(*, case_id: int, agency_grants: dict, groups_by_agency: dict,
-                             permission_ids: dict, now: datetime.datetime) -> list[tuple]:
-    rows = group_permission_rows(agency_grants=agency_grants, groups_by_agency=groups_by_agency,
-                                 permission_ids=permission_ids)
-    return [(group_id, permission_id, case_id, reason, now, valid_from, valid_until)
-            for (group_id, permission_id, valid_from), (reason, valid_until) in rows.items()]
 
 
 class ScaleWorld:
@@ -400,11 +382,8 @@ class ScaleWorld:
         self.abbreviations = dict(Province.objects.filter(pk__in=provinces).values_list("pk", "abbreviation"))
         self.sequences = {(s.province_id, s.year): s.last for s in CaseNumberSequence.objects.all()}
         self.pseudonyms = set(Survivor.objects.values_list("pseudonym", flat=True))
-        content_type = ContentType.objects.get_for_model(Case)
-        self.permission_ids = dict(Permission.objects.filter(content_type=content_type).values_list("codename", "id"))
         self.sectors = {a.id: a.sector for a in agencies}
         self.sectors.update(dict(Agency.objects.filter(active=True).values_list("pk", "sector")))
-        self.groups_by_agency = {a.id: a.groups for a in agencies}
         self.ids = {model: _Ids(model) for model in (CaseKey, Survivor, Case, Incident, Action, Consent, Handoff,
                                                     Deadline)}
 
@@ -705,15 +684,12 @@ class ScaleWorld:
             entered.append("contact")
         self._audit(t, opened_at, responsible, lead_id, AuditAction.CREATE, case_id, entered, f"case:{case_id}",
                     {"number": number, "opened_at": opened_at.isoformat()})
-        # The permission rows, as case_permissions_sync derives them now.
+        # The access rows, as case_permissions_sync derives them now.
         in_force = [c for c in consents if c.withdrawn_at is None and (c.expires_at is None or c.expires_at > now)]
         grants = case_grants_from_rows(
             lead_agency_id=current_lead.id, lead_sector=current_lead.sector, consents=in_force,
             handoffs=handoffs, active_sectors=self.sectors)
-        t.permissions.extend(permission_rows_for_case(
-            case_id=case_id, agency_grants=grants, groups_by_agency=self.groups_by_agency,
-            permission_ids=self.permission_ids, now=now))
-        # The access rows the case list and case reads use (cases.models.CaseAccessRow), as
+        # What the case list and case reads use (cases.models.CaseAccessRow), as
         # permissions.services.access_rows_replace writes them; no break-glass use is seeded.
         t.access.extend((case_id, *key, updated_at) for key in sorted(
             access_keys(agency_grants=grants, user_grants={}), key=str))
@@ -772,7 +748,7 @@ def _write(t: _Tables, report: ScaleReport) -> None:
     for model, rows in ((CaseKey, t.keys), (Survivor, t.survivors), (Case, t.cases), (Incident, t.incidents),
                         (IncidentTechForm, t.tech_forms), (Action, t.actions), (Consent, t.consents),
                         (Handoff, t.handoffs), (Deadline, t.deadlines), (CaseEvent, t.events),
-                        (PERMISSION_MODEL, t.permissions), (CaseAccessRow, t.access)):
+                        (CaseAccessRow, t.access)):
         report.rows[model._meta.label] += rows_write(model, COLUMNS[model], rows)
     # Last, as the services write it: the chain lock is held until the commit.
     report.rows[AuditEvent._meta.label] += _audit_write(t.audit)

@@ -93,29 +93,52 @@ def _flush(AccessRow, case_id, intervals, rows):
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 
+# Cases per batch: the object-permission rows of this many cases are read, folded and written at a
+# time, so memory stays bounded whatever the size of the installation (23.9 million rows at a
+# million cases), where reading them all first held every case's intervals in memory at once.
+FILL_BATCH_CASES = 5000
+
+
+def _case_batches(Case, db, size):
+    """Ranges [low, high] of case ids, each holding at most `size` cases, in id order."""
+    last = 0
+    while True:
+        ids = list(Case.objects.using(db).filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:size])
+        if not ids:
+            return
+        yield ids[0], ids[-1]
+        last = ids[-1]
+
+
 def rows_fill(apps, schema_editor):
     """The access rows of every case from its object-permission rows (group rows by the agency of
-    the group, user rows by the user)."""
+    the group, user rows by the user), a batch of cases at a time: two reads (group rows, user rows)
+    and a bulk insert per batch. Each case's rows are complete within its batch, so the pieces are
+    the same as when every row was read first."""
+    Case = apps.get_model("cases", "Case")
     GroupRow = apps.get_model("cases", "CaseGroupObjectPermission")
     UserRow = apps.get_model("cases", "CaseUserObjectPermission")
     AccessRow = apps.get_model("cases", "CaseAccessRow")
     db = schema_editor.connection.alias
-    by_case: dict[int, dict] = {}
-    group_rows = GroupRow.objects.using(db).filter(group__agency_group__isnull=False).values_list(
-        "content_object_id", "group__agency_group__agency_id", "permission__codename", "valid_from", "valid_until")
-    for case_id, agency_id, codename, valid_from, valid_until in group_rows.iterator(chunk_size=10000):
-        by_case.setdefault(case_id, {}).setdefault((agency_id, None), []).append((codename, valid_from, valid_until))
-    user_rows = UserRow.objects.using(db).values_list(
-        "content_object_id", "user_id", "permission__codename", "valid_from", "valid_until")
-    for case_id, user_id, codename, valid_from, valid_until in user_rows.iterator(chunk_size=10000):
-        by_case.setdefault(case_id, {}).setdefault((None, user_id), []).append((codename, valid_from, valid_until))
-    rows: list = []
-    for case_id, intervals in by_case.items():
-        _flush(AccessRow, case_id, intervals, rows)
-        if len(rows) >= 5000:
-            AccessRow.objects.using(db).bulk_create(rows)
-            rows = []
-    AccessRow.objects.using(db).bulk_create(rows)
+    for low, high in _case_batches(Case, db, FILL_BATCH_CASES):
+        by_case: dict[int, dict] = {}
+        group_rows = GroupRow.objects.using(db).filter(
+            content_object_id__gte=low, content_object_id__lte=high, group__agency_group__isnull=False,
+        ).values_list("content_object_id", "group__agency_group__agency_id", "permission__codename", "valid_from",
+                      "valid_until")
+        for case_id, agency_id, codename, valid_from, valid_until in group_rows.iterator(chunk_size=10000):
+            by_case.setdefault(case_id, {}).setdefault((agency_id, None), []).append(
+                (codename, valid_from, valid_until))
+        user_rows = UserRow.objects.using(db).filter(
+            content_object_id__gte=low, content_object_id__lte=high,
+        ).values_list("content_object_id", "user_id", "permission__codename", "valid_from", "valid_until")
+        for case_id, user_id, codename, valid_from, valid_until in user_rows.iterator(chunk_size=10000):
+            by_case.setdefault(case_id, {}).setdefault((None, user_id), []).append(
+                (codename, valid_from, valid_until))
+        rows: list = []
+        for case_id in sorted(by_case):
+            _flush(AccessRow, case_id, by_case[case_id], rows)
+        AccessRow.objects.using(db).bulk_create(rows, batch_size=5000)
 
 
 class Migration(migrations.Migration):

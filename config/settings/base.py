@@ -160,16 +160,18 @@ DATABASE_APP_PASSWORD = env.str("DATABASE_APP_PASSWORD", default="")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Only the model backend: access to a case is decided by cases.selectors.case_get_for_user, which
-# honours break-glass expiry (valid_until). guardian's ObjectPermissionBackend ignored it, so
-# `user.has_perm(perm, case)` answered yes after the right had ended; without it the answer is no.
+# No guardian object backend: access to a case is decided by cases.selectors.case_get_for_user, which
+# honours validity (valid_until). guardian's ObjectPermissionBackend ignored it, so `user.has_perm(perm,
+# case)` answered yes after the right had ended; its rows are no longer written (issue 15). Object
+# checks on cases answer from the access rows instead (cases.permission_backend), validity included.
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out username or address before any password is checked.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Authenticates nobody: `has_perm(perm, case)` from the access rows.
+    "cases.permission_backend.CaseAccessBackend",
 ]
-# guardian warns when its backend is missing; leaving it out is the point (its tables stay, read by
-# our selectors only).
+# guardian warns when its backend is missing; leaving it out is the point (its tables stay, empty).
 SILENCED_SYSTEM_CHECKS = ["guardian.W001"]
 # ASVS 4.0 V2.1: at least 12 characters, not a known common password, not like the person's names.
 PASSWORD_MIN_LENGTH = 12

@@ -23,6 +23,7 @@ from accounts.mfa import (
     DEMO_TOTP_SECRET,
     demo_totp_code,
     mfa_required_for,
+    mfa_status,
     seed_demo_second_factor_step,
     verify_code,
 )
@@ -82,6 +83,31 @@ def test_mfa_required_for_each_role(world):
     assert mfa_required_for(world.receiving_responder)  # the health agency requires it now
     Agency.objects.filter(pk=world.health.pk).update(mfa_required=False)
     assert not mfa_required_for(world.receiving_responder)
+
+
+def test_the_gate_asks_one_query_and_every_change_counts_on_the_next_request(world, django_assert_num_queries):
+    """What the gate reads for a session that gave no code (issue 15: it was five queries on every
+    request): one query, read fresh, so a new role, an agency's requirement, the break-glass right
+    (through a group too) or an enrolment apply on the very next request."""
+    from django.contrib.auth.models import Group
+
+    for user in required_people(world).values():
+        with django_assert_num_queries(1):
+            assert mfa_status(user) == (True, False)
+    responder = world.lead_responder
+    with django_assert_num_queries(1):
+        assert mfa_status(responder) == (False, False)
+    group = Group.objects.create(name="emergency doctors")
+    group.permissions.add(Permission.objects.get(codename="break_glass", content_type__app_label="permissions"))
+    responder.groups.add(group)
+    assert mfa_status(responder) == (True, False)
+    responder.groups.remove(group)
+    device = authenticator_for(responder)
+    assert mfa_status(responder) == (True, True)
+    device.delete()
+    assert mfa_status(responder) == (False, False)
+    Agency.objects.filter(pk=world.police.pk).update(mfa_required=True)
+    assert mfa_status(responder) == (True, False)
 
 
 PAGES = ["/", "/work/", "/supervision/", "/staff/", "/reports/", "/cases/", "/handoffs/incoming/",

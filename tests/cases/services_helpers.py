@@ -11,8 +11,8 @@ from audit.models import AuditEvent
 from cases.models import (
     Action,
     Case,
+    CaseAccessRow,
     CaseEvent,
-    CaseGroupObjectPermission,
     CaseNumberSequence,
     Consent,
     Incident,
@@ -114,7 +114,7 @@ def access_for(user, case, require="view_case"):
 
 
 COUNTED = (Case, Survivor, Incident, IncidentTechForm, Action, Consent, CaseEvent, CaseNumberSequence,
-           CaseGroupObjectPermission, AuditEvent)
+           CaseAccessRow, AuditEvent)
 
 
 def row_counts() -> dict[str, int]:

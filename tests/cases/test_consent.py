@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from cases.models import CaseEvent, CaseGroupObjectPermission, Consent
+from cases.models import CaseAccessRow, CaseEvent, Consent
 from cases.selectors import case_list_visible_to
 from cases.serializers import ConsentWithdrawInputSerializer
 from cases.services import consent_withdraw
@@ -219,7 +219,7 @@ def test_expiry_ends_access_without_a_sweep(world, time_machine):
     expires_at = timezone.now() + datetime.timedelta(hours=1)
     _record(world, case, expires_at=expires_at.isoformat())
     refer(world, case)
-    rows = CaseGroupObjectPermission.objects.filter(content_object=case, group__agency_group__agency=world.health)
+    rows = CaseAccessRow.objects.filter(case=case, agency=world.health)
     assert rows.exists() and all(row.valid_until == expires_at for row in rows)
     assert access_for(world.receiving_responder, case).sees("medical")
 

@@ -46,24 +46,64 @@ def test_one_row_per_holder_and_the_sort_key_follows_the_case(world, case):
     assert listed.sort_at == later
 
 
+def _legacy_rows_from(access_rows) -> None:
+    """The guardian object-permission rows the services wrote before issue 15, standing for the
+    given access rows: per codename of each piece, one row per case-role group of the agency (or one
+    row of the break-glass user), over the piece's interval."""
+    from django.contrib.auth.models import Permission
+
+    from agencies.models import AgencyGroup
+    from cases.models import CaseGroupObjectPermission, CaseUserObjectPermission
+    from permissions.policy import CASE_ROLES
+
+    permission = dict(Permission.objects.filter(content_type__app_label="cases").values_list("codename", "pk"))
+    for row in access_rows:
+        for codename in codenames_from_masks(row.rights, row.categories):
+            interval = {"valid_from": row.valid_from, "valid_until": row.valid_until,
+                        "permission_id": permission[codename], "content_object_id": row.case_id}
+            if row.user_id is not None:
+                CaseUserObjectPermission.objects.create(user_id=row.user_id, **interval)
+                continue
+            for group_id in AgencyGroup.objects.filter(agency_id=row.agency_id, role__in=CASE_ROLES).values_list(
+                    "group_id", flat=True):
+                CaseGroupObjectPermission.objects.create(group_id=group_id, **interval)
+
+
 @pytest.mark.django_db
-def test_the_migration_fills_the_rows_the_services_write(world, case):
-    """Migration cases.0013 rebuilds, from the object-permission rows alone, exactly the access rows
-    that case_permissions_sync writes (lead, referral by consent, break-glass excluded: none here)."""
+def test_the_migration_fills_the_rows_the_services_write(world, case, monkeypatch):
+    """Migration cases.0014 rebuilds, from the object-permission rows alone, exactly the access rows
+    that case_permissions_sync writes (lead, referral by consent, break-glass), a batch of cases at a
+    time (one case per batch here, so that batches meet); 0015 then deletes the old rows in batches."""
     import importlib
     from types import SimpleNamespace
 
     from django.apps import apps
     from django.db import connection
 
+    from cases.models import CaseGroupObjectPermission, CaseUserObjectPermission
+    from tests.permissions.conftest import bare_case
+
     share(world, case, agency=world.health, granted=[DataCategory.MEDICAL],
           expires_at=timezone.now() + datetime.timedelta(days=3))
+    other = bare_case(world, number="HN-2026-000777")
+    CaseAccessRow.objects.create(case=other, user=world.outsider_responder, rights=VIEW_BIT,
+                                 categories=CATEGORY_BITS["view_medical"], case_updated_at=other.updated_at,
+                                 valid_from=T0, valid_until=timezone.now() + datetime.timedelta(hours=4))
     fields = ("case_id", "agency_id", "user_id", "valid_from", "valid_until", "rights", "categories",
               "case_updated_at")
     written = set(CaseAccessRow.objects.values_list(*fields))
+    _legacy_rows_from(CaseAccessRow.objects.all())
     CaseAccessRow.objects.all().delete()
-    migration = importlib.import_module("cases.migrations.0014_case_access_rows")
+    fill = importlib.import_module("cases.migrations.0014_case_access_rows")
+    monkeypatch.setattr(fill, "FILL_BATCH_CASES", 1)
     # rows_fill reads only the editor's connection (a real schema editor refuses SQLite transactions).
-    migration.rows_fill(apps, SimpleNamespace(connection=connection))
+    editor = SimpleNamespace(connection=connection)
+    fill.rows_fill(apps, editor)
     assert set(CaseAccessRow.objects.values_list(*fields)) == written
-    assert len(written) == 2
+    assert len(written) == 4
+    drop = importlib.import_module("cases.migrations.0017_guardian_case_rows_delete")
+    monkeypatch.setattr(drop, "DELETE_BATCH", 2)
+    assert CaseGroupObjectPermission.objects.count() > 2
+    drop.rows_delete(apps, editor)
+    assert not CaseGroupObjectPermission.objects.exists() and not CaseUserObjectPermission.objects.exists()
+    assert set(CaseAccessRow.objects.values_list(*fields)) == written

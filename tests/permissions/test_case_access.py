@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from agencies.acting import acting_for
 from agencies.services import membership_add, membership_remove
-from cases.models import CaseAccessRow, CaseGroupObjectPermission
+from cases.models import CaseAccessRow
 from cases.selectors import case_get_for_user, case_list_visible_to
 from cases.sharing import case_permissions_sync
 from config.exceptions import NotFound
@@ -93,9 +93,6 @@ def test_expiry_ends_access_without_any_sweep(world, case):
     assert visible(world.receiving_responder) == {case.number}
     # Time passes; nothing is re-synced.
     past = timezone.now() - datetime.timedelta(seconds=1)
-    CaseGroupObjectPermission.objects.filter(content_object=case, reason__startswith="consent:").update(
-        valid_until=past
-    )
     # The rows reads use: the receiving agency holds the case by that consent only.
     assert CaseAccessRow.objects.filter(case=case, agency=world.health).update(valid_until=past) == 1
     assert visible(world.receiving_responder) == set()
@@ -198,12 +195,12 @@ def test_user_in_two_agencies_reads_the_union_and_acts_for_the_agency_chosen(wor
 
 
 def test_permission_rows_grow_with_agencies_not_users(world, case):
-    before = CaseGroupObjectPermission.objects.filter(content_object=case).count()
+    before = CaseAccessRow.objects.filter(case=case).count()
     for i in range(5):
 
         membership_add(user=make_user(f"extra{i}"), agency=world.police, role="responder")
     case_permissions_sync(case=case)
-    assert CaseGroupObjectPermission.objects.filter(content_object=case).count() == before
+    assert CaseAccessRow.objects.filter(case=case).count() == before
 
 
 def test_list_is_two_queries_whatever_the_number_of_cases(world, django_assert_num_queries):
@@ -223,6 +220,6 @@ def test_detail_access_takes_two_queries(world, case, django_assert_num_queries)
 
 def test_sync_is_idempotent(world, case):
     share(world, case, agency=world.health, granted=[DataCategory.MEDICAL])
-    rows = set(CaseGroupObjectPermission.objects.filter(content_object=case).values_list("pk", flat=True))
+    rows = set(CaseAccessRow.objects.filter(case=case).values_list("pk", flat=True))
     case_permissions_sync(case=case)
-    assert set(CaseGroupObjectPermission.objects.filter(content_object=case).values_list("pk", flat=True)) == rows
+    assert set(CaseAccessRow.objects.filter(case=case).values_list("pk", flat=True)) == rows

@@ -419,6 +419,28 @@ def _observe(client: APIClient, case_ids: list[int], acting: int | None) -> tupl
     return listed, seen
 
 
+def _object_checks(user, ouser: OUser, cases: list[OCase], sectors, active, t) -> list[tuple]:
+    """guardian-style object checks answer from the access rows (cases.permission_backend): the
+    codenames held through any of the person's agencies or own rows, as the oracle reads them without
+    a chosen agency. A superuser is left to Django, which says yes to everything before any backend."""
+    from cases.models import Case
+    from cases.permission_backend import CaseAccessChecker
+
+    checker = CaseAccessChecker(user)
+    objects = list(Case.objects.filter(pk__in=[c.id for c in cases]).order_by("pk"))
+    checker.prefetch_perms(objects)
+    found = []
+    for case, obj in zip(sorted(cases, key=lambda c: c.id), objects, strict=True):
+        expected = oracle(user=ouser, case=case, sectors=sectors, active=active, t=t)
+        want = set() if expected is None else set(expected.rights) | {f"view_{c}" for c in expected.categories}
+        got = set(checker.get_perms(obj))
+        if got != want:
+            found.append((ouser, case, "objects", f"get_perms={sorted(got)}", sorted(want)))
+        if not ouser.superuser and user.has_perm("cases.view_case", obj) != ("view_case" in want):
+            found.append((ouser, case, "objects", "has_perm(view_case)", sorted(want)))
+    return found
+
+
 # No shrinking by default: it can take minutes on a world this size; the first failing world is
 # reported whole (ORACLE_SHRINK=1 to shrink it locally).
 PHASES = [Phase.explicit, Phase.generate] + ([Phase.shrink] if os.environ.get("ORACLE_SHRINK") else [])
@@ -449,6 +471,7 @@ def test_every_user_sees_what_the_oracle_says(base, world, data):
                     acting = data.draw(st.sampled_from([None, *agencies]), label=f"acting for {ouser.id}")
                 client.force_authenticate(user)
                 listed, seen = _observe(client, case_ids, acting)
+                mismatches.extend(_object_checks(user, ouser, cases, sectors, active, t))
                 for case in cases:
                     expected = oracle(user=ouser, case=case, sectors=sectors, active=active, t=t, acting=acting)
                     if seen[case.id] != expected:

@@ -13,14 +13,15 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 from django.utils import timezone
 
-from agencies.models import Agency, AgencyGroup, Membership, Role
+from agencies.models import Agency, Membership, Role
 from audit.chain import chain_walk, events_in_order
 from audit.models import AuditEvent
-from cases.models import Case, CaseAccessRow, CaseEvent, CaseEventType, CaseGroupObjectPermission, Consent
+from cases.models import Case, CaseAccessRow, CaseEvent, CaseEventType, Consent
 from cases.selectors import case_list_visible_to
 from cases.sharing import case_permissions_sync
 from handoffs.models import Handoff, HandoffKind, HandoffStatus
 from notifications.models import Deadline
+from permissions.access import VIEW_BIT, codenames_from_masks
 from reports.indicators import month_drafts
 from scale.seed import seed_scale
 from tests.permissions.test_oracle import ALL, CATEGORIES, OCase, OConsent, OHandoff, Seen, agency_sees
@@ -37,10 +38,8 @@ def small_world(db):
 
 
 def _rows(case_id: int) -> set[tuple]:
-    return set(CaseGroupObjectPermission.objects.filter(content_object_id=case_id).values_list(
-        "group_id", "permission__codename", "valid_from", "reason", "valid_until")) | set(
-        CaseAccessRow.objects.filter(case_id=case_id).values_list(
-            "agency_id", "user_id", "valid_from", "valid_until", "rights", "categories", "case_updated_at"))
+    return set(CaseAccessRow.objects.filter(case_id=case_id).values_list(
+        "agency_id", "user_id", "valid_from", "valid_until", "rights", "categories", "case_updated_at"))
 
 
 def test_the_world_has_every_state(small_world):
@@ -68,13 +67,12 @@ def test_permission_rows_are_those_the_sharing_service_writes(small_world):
 
 def test_permission_rows_say_what_the_oracle_says(small_world):
     sectors = dict(Agency.objects.values_list("pk", "sector"))
-    group_agency = dict(AgencyGroup.objects.filter(role=Role.RESPONDER).values_list("group_id", "agency_id"))
     held: dict[int, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for case_id, group_id, codename, valid_from, valid_until in CaseGroupObjectPermission.objects.values_list(
-            "content_object_id", "group_id", "permission__codename", "valid_from", "valid_until"):
-        if group_id in group_agency and (valid_from is None or valid_from <= NOW) and (
-                valid_until is None or valid_until > NOW):
-            held[case_id][group_agency[group_id]].add(codename)
+    for case_id, agency_id, rights, categories, valid_from, valid_until in CaseAccessRow.objects.filter(
+            agency__isnull=False).values_list("case_id", "agency_id", "rights", "categories", "valid_from",
+                                              "valid_until"):
+        if (valid_from is None or valid_from <= NOW) and (valid_until is None or valid_until > NOW):
+            held[case_id][agency_id] |= codenames_from_masks(rights, categories)
     consents = defaultdict(list)
     for c in Consent.objects.all():
         consents[c.case_id].append(OConsent(c.receiving_agency_id, c.receiving_sector, frozenset(c.granted_categories),
@@ -103,12 +101,12 @@ def test_the_case_list_shows_what_the_rows_grant(small_world):
         for username in ("s{}.responder1", "s{}.supervisor"):
             for membership in Membership.objects.filter(role=Role.RESPONDER).order_by("agency_id")[:3]:
                 user = user_model.objects.get(username=username.format(membership.agency_id))
-                agencies = set(Membership.objects.filter(user=user).values_list("agency_id", flat=True))
-                groups = set(AgencyGroup.objects.filter(agency_id__in=agencies, role__in=("responder", "supervisor"))
-                             .values_list("group_id", flat=True))
-                expected = set(CaseGroupObjectPermission.objects.filter(
-                    group_id__in=groups, permission__codename="view_case").values_list("content_object_id",
-                                                                                       flat=True))
+                agencies = set(Membership.objects.filter(user=user, role__in=("responder", "supervisor"))
+                               .values_list("agency_id", flat=True))
+                expected = {case_id for case_id, rights, valid_from, valid_until in CaseAccessRow.objects.filter(
+                    agency_id__in=agencies).values_list("case_id", "rights", "valid_from", "valid_until")
+                    if rights & VIEW_BIT and (valid_from is None or valid_from <= NOW)
+                    and (valid_until is None or valid_until > NOW)}
                 assert set(case_list_visible_to(user=user).values_list("pk", flat=True)) == expected
 
 

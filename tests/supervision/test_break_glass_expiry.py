@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from cases.models import CaseAccessRow, CaseUserObjectPermission
+from cases.models import CaseAccessRow
 from permissions.breakglass import break_glass_open
 from tests.supervision.conftest import REASON, grant_break_glass
 
@@ -45,7 +45,6 @@ def opened(world, register):
 def _expire_one_second_ago(doctor) -> None:
     # The clock is not moved: the session would expire with it. The right's end is moved instead.
     past = timezone.now() - datetime.timedelta(seconds=1)
-    CaseUserObjectPermission.objects.filter(user=doctor).update(valid_until=past)
     CaseAccessRow.objects.filter(user=doctor).update(valid_until=past)
 
 

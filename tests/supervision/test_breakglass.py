@@ -11,12 +11,13 @@ from django.utils import timezone, translation
 
 from agencies.models import AnalystScope
 from audit.models import AuditEvent
-from cases.models import CaseUserObjectPermission
+from cases.models import CaseAccessRow, CaseUserObjectPermission
 from cases.selectors import case_get_for_user, case_list_visible_to
 from cases.services import case_view
 from config.exceptions import NotFound
 from notifications.models import Notification
 from notifications.services import preferences_update
+from permissions.access import codenames_from_masks
 from permissions.breakglass import break_glass_allowed, break_glass_open
 from permissions.models import BreakGlassUse
 from supervision.serializers import BreakGlassInputSerializer
@@ -47,11 +48,12 @@ def test_grants_exactly_the_chosen_categories_for_the_window(world, register, do
     assert access.categories == {"medical", "psychosocial"}
     assert access.rights == {"view_case"} and access.agency is None
     assert case in case_list_visible_to(user=doctor)
-    rows = CaseUserObjectPermission.objects.filter(user=doctor, content_object=case)
-    assert {(r.permission.codename, r.valid_until, r.reason) for r in rows} == {
-        (c, use.ends_at, f"break_glass:{use.pk}") for c in ("view_case", "view_medical", "view_psychosocial")}
-    # Nothing else: no other case, no other user.
-    assert CaseUserObjectPermission.objects.count() == 3
+    (row,) = CaseAccessRow.objects.filter(user=doctor, case=case)
+    assert (row.valid_from, row.valid_until) == (use.started_at, use.ends_at)
+    assert codenames_from_masks(row.rights, row.categories) == {"view_case", "view_medical", "view_psychosocial"}
+    # Nothing else: no other case, no other user, and no guardian row (issue 15).
+    assert CaseAccessRow.objects.filter(user__isnull=False).count() == 1
+    assert not CaseUserObjectPermission.objects.exists()
 
 
 def test_the_access_ends_by_itself(world, register, doctor):
@@ -77,8 +79,8 @@ def test_a_second_use_after_the_first_ended_replaces_its_rows(world, register, d
         assert first.pk != second.pk
         assert case_get_for_user(user=doctor, case_id=case.pk).categories == {"identity"}
         # The rows of the ended use are gone, not merely past their end.
-        assert {r.reason for r in CaseUserObjectPermission.objects.filter(user=doctor)} == {
-            f"break_glass:{second.pk}"}
+        assert set(CaseAccessRow.objects.filter(user=doctor).values_list("valid_from", "valid_until")) == {
+            (second.started_at, second.ends_at)}
     assert BreakGlassUse.objects.filter(user=doctor).count() == 2
 
 
