@@ -34,11 +34,13 @@ NAV_BY_ROLE = {
         (_("Cases"), "cases:list"),
         (_("Handoffs"), "handoffs:incoming"),
         (_("Deadlines"), "notifications:deadlines"),
+        (_("Case meetings"), "conferences:list"),
     ],
     Role.SUPERVISOR.value: [
         (_("Supervision"), "supervision:register"),
         (_("Review queue"), "supervision:queue"),
         (_("Dashboard"), "supervision:dashboard"),
+        (_("Case meetings"), "conferences:list"),
     ],
     Role.AGENCY_ADMIN.value: [(_("Agency staff"), "accounts:agency_admin_home")],
     ANALYST: [(_("Reports"), "accounts:analyst_home")],

@@ -57,6 +57,7 @@ class DeadlineClosure(models.TextChoices):
     MARKED_DONE = "done", "marked done"
     CASE_CLOSED = "case_closed", "the case was closed"
     RISK_ASSESSED = "risk_assessed", "a new risk assessment"
+    PLAN_CANCELLED = "plan_cancelled", "the plan item was cancelled"
 
 
 WRITERS: dict[str, Callable[..., CaseEvent]] = {}
@@ -312,3 +313,29 @@ def risk_review_due(*, deadline: Deadline, trigger: str, actor: User | None, age
     if trigger not in RISK_REVIEW_TRIGGERS:
         raise ValueError(f"unknown risk review trigger {trigger!r}")
     return _deadline(deadline, CaseEventType.RISK_REVIEW_DUE, actor=actor, agency=agency, at=at, trigger=trigger)
+
+
+# --- Case meetings (conferences.services) ----------------------------------------------------------
+# That a case is on a meeting's agenda, that the meeting was held and that its minutes were signed
+# are coordination facts; what was said stays on the contribution and decision rows, sealed.
+
+
+@_writes(CaseEventType.MEETING_CASE_ADDED)
+def meeting_case_added(*, case_id: int, meeting_id: int, actor: User | None, agency: Agency, at: datetime.datetime,
+                       scheduled_for: datetime.datetime) -> CaseEvent:
+    return _create(case_id=case_id, type=CaseEventType.MEETING_CASE_ADDED, at=at, actor=actor, agency=agency,
+                   data={"meeting_id": meeting_id, "scheduled_for": scheduled_for.isoformat()})
+
+
+@_writes(CaseEventType.MEETING_HELD)
+def meeting_held(*, case_id: int, meeting_id: int, actor: User | None, agency: Agency, at: datetime.datetime,
+                 held_on: datetime.date) -> CaseEvent:
+    return _create(case_id=case_id, type=CaseEventType.MEETING_HELD, at=at, actor=actor, agency=agency,
+                   data={"meeting_id": meeting_id, "held_on": held_on.isoformat()})
+
+
+@_writes(CaseEventType.MINUTES_SIGNED)
+def minutes_signed(*, case_id: int, meeting_id: int, version: int, actor: User | None, agency: Agency,
+                   at: datetime.datetime) -> CaseEvent:
+    return _create(case_id=case_id, type=CaseEventType.MINUTES_SIGNED, at=at, actor=actor, agency=agency,
+                   data={"meeting_id": meeting_id, "version": version})

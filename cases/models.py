@@ -533,6 +533,9 @@ class CaseEventType(models.TextChoices):
     DEADLINE_ESCALATED = "deadline_escalated", _("Overdue deadline escalated")
     RISK_ASSESSED = "risk_assessed", _("Risk assessed")
     RISK_REVIEW_DUE = "risk_review_due", _("Risk review due")
+    MEETING_CASE_ADDED = "meeting_case_added", _("Put on a case meeting's agenda")
+    MEETING_HELD = "meeting_held", _("Case meeting held")
+    MINUTES_SIGNED = "minutes_signed", _("Case meeting minutes signed")
 
 
 class CaseEvent(models.Model):

@@ -37,8 +37,10 @@ from .models import (
     ConsentGiver,
     Incident,
     IncidentTechForm,
+    RiskLevel,
     Survivor,
 )
+from .risk_floor import risk_level_below, risk_level_floor
 from .selectors import CaseAccess, case_get_for_user, case_list_visible_to
 from .serializers import ACTION_DEFAULT_CATEGORY, SURVIVOR_FIELDS_BY_CATEGORY
 from .sharing import case_permissions_sync
@@ -308,6 +310,12 @@ def case_update(*, access: CaseAccess, actor, data: dict) -> Case:
     ).exists():
         raise ValidationError({"responsible": [
             _("The responsible person must be a responder or supervisor of the lead agency.")]})
+    if values.get("risk_level") and values["risk_level"] != case.risk_level:
+        floor = risk_level_floor(case.pk)
+        if floor and risk_level_below(values["risk_level"], floor):
+            raise ValidationError({"risk_level": [
+                _("The latest risk assessment gives %(level)s: the level cannot be set lower. Record a new "
+                  "assessment instead.") % {"level": RiskLevel(floor).label}]})
 
     changes: dict[str, list] = {}
     for field, value in values.items():

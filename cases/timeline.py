@@ -217,6 +217,8 @@ def _deadline_closed(event: CaseEvent, agency: str) -> str:
         return _("%(agency)s marked the deadline %(deadline)s done.") % values
     if reason == DeadlineClosure.RISK_ASSESSED:
         return _("%(agency)s met the deadline %(deadline)s with a new risk assessment.") % values
+    if reason == DeadlineClosure.PLAN_CANCELLED:
+        return _("%(agency)s cancelled the action plan item %(deadline)s.") % values
     return _("The deadline %(deadline)s ended when the case was closed.") % values
 
 
@@ -253,7 +255,27 @@ def _risk_review_due(event: CaseEvent, agency: str) -> str:
         "trigger": trigger, "deadline": _deadline_name(event.data)}
 
 
+def _meeting_case_added(event: CaseEvent, agency: str) -> str:
+    when = formats.date_format(timezone.localtime(datetime.datetime.fromisoformat(event.data["scheduled_for"])),
+                               "DATETIME_FORMAT")
+    return _("%(agency)s put the case on the agenda of the case meeting of %(when)s.") % {
+        "agency": agency, "when": when}
+
+
+def _meeting_held(event: CaseEvent, agency: str) -> str:
+    day = formats.date_format(datetime.date.fromisoformat(event.data["held_on"]), "DATE_FORMAT")
+    return _("The case was discussed at the case meeting held on %(day)s.") % {"day": day}
+
+
+def _minutes_signed(event: CaseEvent, agency: str) -> str:
+    return _("The chair signed version %(version)s of the case meeting's minutes.") % {
+        "version": event.data["version"]}
+
+
 RENDERERS: dict[str, Callable[[CaseEvent, str], str]] = {
+    CaseEventType.MEETING_CASE_ADDED: _meeting_case_added,
+    CaseEventType.MEETING_HELD: _meeting_held,
+    CaseEventType.MINUTES_SIGNED: _minutes_signed,
     CaseEventType.RISK_ASSESSED: _risk_assessed,
     CaseEventType.RISK_REVIEW_DUE: _risk_review_due,
     CaseEventType.HANDOFF_SENT: _handoff_sent,

@@ -6,3 +6,12 @@ class ConferencesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "conferences"
     verbose_name = _("Case meetings")
+
+    def ready(self):
+        # The risk rule "a new incident within a year of the case's last meeting" reads the held
+        # meetings through risk.hooks; risk imports nothing of this app.
+        from risk.hooks import last_meeting_provider_set
+
+        from .selectors import last_meeting_dates
+
+        last_meeting_provider_set(last_meeting_dates)

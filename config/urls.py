@@ -55,6 +55,8 @@ urlpatterns = [
     path("api/", include("privacy.api_urls")),
     path("cases/", include("risk.urls")),
     path("api/", include("risk.api_urls")),
+    path("meetings/", include("conferences.urls")),
+    path("api/", include("conferences.api_urls")),
 ]
 
 if settings.DEBUG:  # pragma: no cover

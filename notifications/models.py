@@ -211,6 +211,7 @@ class NotificationKind(models.TextChoices):
     RETENTION_NOTICE = "retention_notice", _("A closed case will be anonymised at the end of its retention")
     DATA_SUBJECT_REQUEST = "data_subject_request", _("A survivor's data request awaits your decision")
     ACCESS_PACKAGE_READY = "access_package_ready", _("An access package is ready to download once")
+    MEETING_INVITATION = "meeting_invitation", _("Your agency is invited to a case meeting")
 
 
 # Escalations, and emergencies that cannot wait, cannot be switched off entirely: in-app stays on.

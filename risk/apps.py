@@ -15,10 +15,13 @@ class RiskConfig(AppConfig):
         instrument_current()
 
         from agencies.demo import demo_step_register
+        from cases.risk_floor import risk_floor_provider_set
         from cases.signals import incident_recorded
 
         from .demo import seed_demo_risk_step
+        from .selectors import latest_assessed_level
         from .services import risk_review_after_incident
 
+        risk_floor_provider_set(latest_assessed_level)
         incident_recorded.connect(risk_review_after_incident, dispatch_uid="risk.review_after_incident")
         demo_step_register(seed_demo_risk_step)

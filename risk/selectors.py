@@ -74,6 +74,13 @@ def assessment_reasons(assessment: RiskAssessment) -> list[str]:
     return json.loads(assessment.reasons) if assessment.reasons else []
 
 
+def latest_assessed_level(case_id: int) -> str | None:
+    """The level of the case's latest completed assessment (None when never assessed): the lowest
+    level the case may be set to by hand (cases.risk_floor)."""
+    return (RiskAssessment.objects.filter(case_id=case_id, status=AssessmentStatus.COMPLETED)
+            .order_by("-completed_at", "-id").values_list("level", flat=True).first())
+
+
 def risk_review_open(*, case_id: int) -> Deadline | None:
     """The case's open risk review (a new assessment due), if any."""
     return (Deadline.objects.filter(case_id=case_id, kind=Deadline.Kind.RISK_REVIEW, closed_at__isnull=True,

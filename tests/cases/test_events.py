@@ -112,6 +112,10 @@ def _samples(world, rows) -> list[tuple[str, dict]]:
           for level in ("medium", "high")],
         *[(CaseEventType.RISK_REVIEW_DUE, {"deadline": rows["follow_up"], **who, "trigger": trigger})
           for trigger in ("new_incident", "separation", "breach")],
+        # The case meeting's events (conferences.services).
+        (CaseEventType.MEETING_CASE_ADDED, {"case_id": case.pk, "meeting_id": 1, **who, "scheduled_for": at}),
+        (CaseEventType.MEETING_HELD, {"case_id": case.pk, "meeting_id": 1, **who, "held_on": at.date()}),
+        (CaseEventType.MINUTES_SIGNED, {"case_id": case.pk, "meeting_id": 1, "version": 2, **who}),
     ]
 
 

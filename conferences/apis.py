@@ -1,0 +1,326 @@
+"""The case-meeting API: the coordinator's list, meetings (list, schedule, one), the agenda,
+invitations (with what each agency may see), attendance, contributions, held, decisions, minutes
+(sign, correct), plan items (add, mine, a case's, finish).
+
+Access first, input second (as the handoff API): a meeting the caller's agencies take no part in is
+404, a missing role 403, and only then is the body checked (400 with messages by field). Writes go
+through conferences.services, reads through conferences.selectors.
+"""
+
+from django.core.exceptions import PermissionDenied
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from cases.serializers import AgencyRefSerializer, UserRefSerializer
+from cases.services import case_view
+from config.api import ApiView, DateTimeField, responses
+from permissions.categories import ACTION_CATEGORY_CHOICES
+from risk.selectors import EligibilityReason
+
+from . import serializers as inputs
+from . import services
+from .models import MeetingMode, MeetingStatus, MinutesStatus, PlanItemStatus
+from .selectors import (
+    MeetingAccess,
+    agencies_invitable,
+    cases_awaiting_meeting,
+    contributions_visible,
+    coordinator_agency_for,
+    decisions_visible,
+    meeting_agenda_visible,
+    meeting_get_for_user,
+    meeting_invitations,
+    meeting_list_for_user,
+    minutes_versions,
+    plan_item_overdue,
+    plan_items_for_case,
+    plan_items_for_user,
+    plan_items_visible,
+)
+
+TAGS = ["case meetings"]
+
+
+class AwaitingCaseSerializer(serializers.Serializer):
+    case_id = serializers.IntegerField(source="case.pk")
+    number = serializers.CharField(source="case.number")
+    lead_agency = AgencyRefSerializer(source="case.lead_agency")
+    reasons = serializers.ListField(child=serializers.ChoiceField(choices=EligibilityReason.ALL))
+    level = serializers.CharField()
+    last_meeting_on = serializers.DateField(allow_null=True)
+
+    class Meta:
+        ref_name = "MeetingAwaitingCase"
+
+
+class MeetingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    coordinator_agency = AgencyRefSerializer()
+    scheduled_for = DateTimeField()
+    mode = serializers.ChoiceField(choices=MeetingMode.choices)
+    place = serializers.CharField()
+    chair = UserRefSerializer()
+    status = serializers.ChoiceField(choices=MeetingStatus.choices)
+    held_on = serializers.DateField(allow_null=True)
+
+    class Meta:
+        ref_name = "CaseMeeting"
+
+
+class InvitationSerializer(serializers.Serializer):
+    agency = AgencyRefSerializer()
+    attended = serializers.BooleanField(allow_null=True)
+
+
+class AgendaCaseSerializer(serializers.Serializer):
+    meeting_case_id = serializers.IntegerField(source="pk")
+    case_id = serializers.IntegerField()
+    number = serializers.CharField(source="case.number")
+    reasons = serializers.SerializerMethodField()
+    categories = serializers.SerializerMethodField(help_text="The categories of this case you may see here.")
+
+    def get_reasons(self, row) -> list[str]:
+        return [r for r in row.reasons.split(",") if r]
+
+    def get_categories(self, row) -> list[str]:
+        return sorted(self.context["access"].visible.get(row.case_id, ()))
+
+
+class ContributionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case_id = serializers.IntegerField()
+    agency = AgencyRefSerializer()
+    author = UserRefSerializer()
+    category = serializers.ChoiceField(choices=ACTION_CATEGORY_CHOICES)
+    text = serializers.CharField()
+    created_at = DateTimeField()
+
+    class Meta:
+        ref_name = "MeetingContribution"
+
+
+class DecisionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case_id = serializers.IntegerField()
+    text = serializers.CharField()
+
+    class Meta:
+        ref_name = "MeetingDecision"
+
+
+class MinutesSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    version = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=MinutesStatus.choices)
+    correction_reason = serializers.CharField()
+    signed_by = UserRefSerializer(allow_null=True)
+    signed_at = DateTimeField(allow_null=True)
+
+    class Meta:
+        ref_name = "MeetingMinutes"
+
+
+class PlanItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case_id = serializers.IntegerField()
+    case_number = serializers.CharField(source="case.number")
+    action = serializers.CharField()
+    owner_agency = AgencyRefSerializer()
+    owner_user = UserRefSerializer(allow_null=True)
+    due_at = DateTimeField()
+    status = serializers.ChoiceField(choices=PlanItemStatus.choices)
+    overdue = serializers.SerializerMethodField()
+    finished_at = DateTimeField(allow_null=True)
+
+    class Meta:
+        ref_name = "ActionPlanItem"
+
+    def get_overdue(self, item) -> bool:
+        return plan_item_overdue(item)
+
+
+class MeetingDetailSerializer(MeetingSerializer):
+    invitations = InvitationSerializer(many=True)
+    agenda = AgendaCaseSerializer(many=True)
+    contributions = ContributionSerializer(many=True)
+    minutes = MinutesSerializer(many=True)
+    decisions = DecisionSerializer(many=True, help_text="Of the latest version of the minutes.")
+    plan_items = PlanItemSerializer(many=True)
+    may_run = serializers.BooleanField()
+    is_chair = serializers.BooleanField()
+
+    class Meta:
+        ref_name = "CaseMeetingDetail"
+
+
+def meeting_detail_data(access: MeetingAccess) -> dict:
+    versions = minutes_versions(meeting=access.meeting)
+    meeting = access.meeting
+    return {
+        **{name: getattr(meeting, name) for name in ("id", "coordinator_agency", "scheduled_for", "mode", "place",
+                                                     "chair", "status", "held_on")},
+        "invitations": meeting_invitations(meeting=meeting),
+        "agenda": meeting_agenda_visible(access=access),
+        "contributions": contributions_visible(access=access),
+        "minutes": versions,
+        "decisions": decisions_visible(access=access, minutes=versions[-1] if versions else None),
+        "plan_items": plan_items_visible(access=access),
+        "may_run": access.may_run, "is_chair": access.is_chair,
+    }
+
+
+def _detail(access: MeetingAccess, request, code=status.HTTP_200_OK) -> Response:
+    access = meeting_get_for_user(user=request.user, meeting_id=access.meeting.pk)
+    data = meeting_detail_data(access)
+    return Response(MeetingDetailSerializer(data, context={"access": access}).data, status=code)
+
+
+class AwaitingApi(ApiView):
+    @extend_schema(operation_id="meetings_awaiting", summary="High-risk and eligible cases awaiting a meeting",
+                   description="The coordinator's list: of the cases you may see, those eligible for a case meeting "
+                   "(risk's rules, with the reasons) that are on no scheduled meeting. Supervisors only.",
+                   responses=responses(200, AwaitingCaseSerializer(many=True), 403), tags=TAGS)
+    def get(self, request):
+        if coordinator_agency_for(request.user) is None:
+            raise PermissionDenied
+        return Response(AwaitingCaseSerializer(cases_awaiting_meeting(user=request.user), many=True).data)
+
+
+class MeetingCollectionApi(ApiView):
+    InputSerializer = inputs.MeetingScheduleInputSerializer
+
+    @extend_schema(operation_id="meetings_list", summary="Meetings of your agencies",
+                   description="Those your agencies coordinate or are invited to, newest first.",
+                   responses=responses(200, MeetingSerializer(many=True), 403), tags=TAGS)
+    def get(self, request):
+        return Response(MeetingSerializer(meeting_list_for_user(user=request.user)[:200], many=True).data)
+
+    @extend_schema(operation_id="meetings_schedule", summary="Schedule a case meeting",
+                   description="A supervisor of the agency you act for schedules it; that agency coordinates it "
+                   "and is invited. The chair is one of its members.",
+                   request=InputSerializer, responses=responses(201, MeetingSerializer, 400, 403), tags=TAGS)
+    def post(self, request):
+        agency = coordinator_agency_for(request.user)
+        if agency is None:
+            raise PermissionDenied
+        payload = self.InputSerializer(data=request.data, context={"agency": agency})
+        payload.is_valid(raise_exception=True)
+        meeting = services.meeting_schedule(actor=request.user, **payload.validated_data)
+        return Response(MeetingSerializer(meeting).data, status=status.HTTP_201_CREATED)
+
+
+class MeetingItemApi(ApiView):
+    @extend_schema(operation_id="meetings_read", summary="One meeting, as your agencies may see it",
+                   description="The agenda's cases you may see, with the categories you may see of each; their "
+                   "contributions in those categories; the minutes' versions and the latest one's decisions; the "
+                   "plan. 404 for an agency not invited. Audited.",
+                   responses=responses(200, MeetingDetailSerializer, 404), tags=TAGS)
+    def get(self, request, meeting_id: int):
+        access = services.meeting_view(user=request.user, meeting_id=meeting_id)
+        return Response(MeetingDetailSerializer(meeting_detail_data(access), context={"access": access}).data)
+
+
+def _write_api(name: str, input_class, service, summary: str, description: str, ok_status=201):
+    """One POST view per operation on a meeting: access, input, service, the meeting as it is now."""
+
+    class WriteApi(ApiView):
+        InputSerializer = input_class
+
+        @extend_schema(operation_id=f"meetings_{name}", summary=summary, description=description,
+                       request=input_class, responses=responses(ok_status, MeetingDetailSerializer, 400, 403, 404),
+                       tags=TAGS)
+        def post(self, request, meeting_id: int):
+            access = meeting_get_for_user(user=request.user, meeting_id=meeting_id)
+            if not access.may_run and name not in ("contribute",):
+                raise PermissionDenied
+            payload = self.InputSerializer(data=request.data)
+            payload.is_valid(raise_exception=True)
+            service(access=access, actor=request.user, **payload.validated_data)
+            return _detail(access, request, ok_status)
+
+    WriteApi.__name__ = WriteApi.__qualname__ = f"Meeting{name.title().replace('_', '')}Api"
+    return WriteApi
+
+
+MeetingAgendaApi = _write_api("agenda_add", inputs.MeetingCaseAddInputSerializer, services.meeting_case_add,
+                              "Put a case on the agenda", "Coordinator only; a case your agency sees.")
+MeetingInviteApi = _write_api("invite", inputs.MeetingInviteInputSerializer, services.meeting_invite,
+                              "Invite an agency", "Coordinator only: an agency an agenda case was handed to, or "
+                              "that a consent in force covers (see the invitable list). Its staff are told.")
+MeetingCancelApi = _write_api("cancel", inputs.MeetingCancelInputSerializer, services.meeting_cancel,
+                              "Cancel the meeting", "Coordinator only.", ok_status=200)
+MeetingAttendanceApi = _write_api("attendance", inputs.AttendanceInputSerializer, services.attendance_record,
+                                  "Record who attended", "The chair or the coordinator.", ok_status=200)
+MeetingContributeApi = _write_api("contribute", inputs.ContributionInputSerializer, services.contribution_add,
+                                  "Add what your agency knows of an agenda case",
+                                  "In one category your agency may see of the case; the chair may type it for an "
+                                  "invited agency, in a category both may see.")
+MeetingHoldApi = _write_api("hold", inputs.MeetingHoldInputSerializer, services.meeting_hold,
+                            "Record the meeting as held", "The chair or the coordinator; starts the draft minutes.",
+                            ok_status=200)
+MeetingDecisionApi = _write_api("decide", inputs.DecisionInputSerializer, services.decision_record,
+                                "Record the decisions about an agenda case", "In the draft minutes.", ok_status=200)
+MeetingSignApi = _write_api("sign", inputs.MinutesSignInputSerializer, services.minutes_sign,
+                            "Sign the minutes", "The chair only; signed minutes never change.", ok_status=200)
+MeetingCorrectApi = _write_api("correct", inputs.MinutesCorrectInputSerializer, services.minutes_correct,
+                               "Correct signed minutes", "A new draft version with the reason.")
+MeetingPlanItemApi = _write_api("plan_add", inputs.PlanItemInputSerializer, services.plan_item_add,
+                                "Add an action plan item", "Its deadline reminds the owner and escalates to the "
+                                "coordinating agency.")
+
+
+class InvitableSerializer(serializers.Serializer):
+    agency = AgencyRefSerializer()
+    why = serializers.ListField(child=serializers.ChoiceField(choices=["handoff", "consent"]))
+    categories = serializers.SerializerMethodField(help_text="Case id: the categories this agency may see of it.")
+
+    class Meta:
+        ref_name = "MeetingInvitableAgency"
+
+    def get_categories(self, row) -> dict[str, list[str]]:
+        return {str(case_id): sorted(cats) for case_id, cats in row.categories.items()}
+
+
+class MeetingInvitableApi(ApiView):
+    @extend_schema(operation_id="meetings_invitable", summary="Agencies that may be invited, with what each may see",
+                   description="Coordinator only.", responses=responses(200, InvitableSerializer(many=True), 403, 404),
+                   tags=TAGS)
+    def get(self, request, meeting_id: int):
+        access = meeting_get_for_user(user=request.user, meeting_id=meeting_id)
+        if not access.is_coordinator:
+            raise PermissionDenied
+        return Response(InvitableSerializer(agencies_invitable(meeting=access.meeting), many=True).data)
+
+
+class MyPlanItemsApi(ApiView):
+    @extend_schema(operation_id="plan_items_mine", summary="Open action plan items of your agencies",
+                   responses=responses(200, PlanItemSerializer(many=True), 403), tags=TAGS)
+    def get(self, request):
+        return Response(PlanItemSerializer(plan_items_for_user(user=request.user)[:200], many=True).data)
+
+
+class PlanItemFinishApi(ApiView):
+    InputSerializer = inputs.PlanItemFinishInputSerializer
+
+    @extend_schema(operation_id="plan_items_finish", summary="Mark a plan item done (or cancel it)",
+                   description="Done by the owner agency, cancelled by the coordinator; closes its deadline.",
+                   request=InputSerializer, responses=responses(200, PlanItemSerializer, 400, 403, 404), tags=TAGS)
+    def post(self, request, item_id: int):
+        from .selectors import plan_item_get_for_user
+
+        plan_item_get_for_user(user=request.user, item_id=item_id)
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        item = services.plan_item_finish(actor=request.user, item_id=item_id, **payload.validated_data)
+        return Response(PlanItemSerializer(item).data)
+
+
+class CasePlanApi(ApiView):
+    @extend_schema(operation_id="plan_items_of_case", summary="A case's action plan",
+                   description="Every agency on the case sees its plan: what, who, by when, and what is overdue. "
+                   "Audited as a view of the case.",
+                   responses=responses(200, PlanItemSerializer(many=True), 403, 404), tags=TAGS)
+    def get(self, request, case_id: int):
+        access = case_view(user=request.user, case_id=case_id)
+        return Response(PlanItemSerializer(plan_items_for_case(case_id=access.case.pk), many=True).data)

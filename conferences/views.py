@@ -1,0 +1,159 @@
+"""Case-meeting pages: the meetings of one's agencies with the coordinator's list and the schedule
+form; the meeting screen for the chair (desktop) with a form per operation; the responder's plan
+items (phone). Thin: access through conferences.selectors, input through the API's serializers
+(config.api.input_validate), writes through conferences.services, POST-redirect-GET with a message."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from config.api import input_validate
+from permissions.categories import ACTION_CATEGORY_CHOICES
+
+from . import serializers as inputs
+from . import services
+from .apis import meeting_detail_data
+from .models import MeetingMode, PlanItemStatus
+from .selectors import (
+    agencies_invitable,
+    agency_members,
+    cases_awaiting_meeting,
+    coordinator_agency_for,
+    meeting_get_for_user,
+    meeting_list_for_user,
+    plan_item_get_for_user,
+    plan_item_overdue,
+    plan_items_for_user,
+)
+
+
+def _errors_to_messages(request, exc: ValidationError) -> None:
+    for field, texts in getattr(exc, "message_dict", {"": exc.messages}).items():
+        for text in texts:
+            messages.error(request, f"{field}: {text}" if field and field != "__all__" else text)
+
+
+@login_required
+@require_GET
+def meeting_list_page(request):
+    coordinator = coordinator_agency_for(request.user)
+    return render(request, "conferences/list.html", {
+        "meetings": list(meeting_list_for_user(user=request.user)[:100]),
+        "coordinator": coordinator,
+        "awaiting": cases_awaiting_meeting(user=request.user) if coordinator else [],
+        "chairs": list(agency_members(agency_id=coordinator.pk)) if coordinator else [],
+        "modes": MeetingMode.choices,
+        "plan_items": list(plan_items_for_user(user=request.user)[:50]),
+        "now": timezone.now(),
+    })
+
+
+@login_required
+@require_POST
+def meeting_schedule_page(request):
+    agency = coordinator_agency_for(request.user)
+    if agency is None:
+        raise PermissionDenied
+    try:
+        values = input_validate(inputs.MeetingScheduleInputSerializer, {
+            "scheduled_for": request.POST.get("scheduled_for", ""), "mode": request.POST.get("mode", ""),
+            "place": request.POST.get("place", ""), "chair": request.POST.get("chair") or None}, agency=agency)
+        meeting = services.meeting_schedule(actor=request.user, **values)
+    except ValidationError as exc:
+        _errors_to_messages(request, exc)
+        return redirect("conferences:list")
+    messages.success(request, _("The meeting is scheduled. Put cases on its agenda, then invite agencies."))
+    return redirect("conferences:detail", meeting_id=meeting.pk)
+
+
+@login_required
+@require_GET
+def meeting_detail_page(request, meeting_id: int):
+    access = services.meeting_view(user=request.user, meeting_id=meeting_id)
+    data = meeting_detail_data(access)
+    invitable = agencies_invitable(meeting=access.meeting) if access.is_coordinator else []
+    invited_ids = {inv.agency_id for inv in data["invitations"]}
+    owners = {inv.agency_id: list(agency_members(agency_id=inv.agency_id)) for inv in data["invitations"]} \
+        if access.may_run else {}
+    by_case = {row.case_id: {"row": row, "contributions": [], "decision": None, "plan": []} for row in data["agenda"]}
+    for contribution in data["contributions"]:
+        by_case[contribution.case_id]["contributions"].append(contribution)
+    for decision in data["decisions"]:
+        by_case[decision.case_id]["decision"] = decision
+    for item in data["plan_items"]:
+        by_case[item.case_id]["plan"].append(item)
+    awaiting = cases_awaiting_meeting(user=request.user) if access.is_coordinator else []
+    return render(request, "conferences/detail.html", {
+        "access": access, "meeting": access.meeting, **data, "cases": list(by_case.values()),
+        "invitable": [row for row in invitable if row.agency.pk not in invited_ids],
+        "owners": owners, "categories": ACTION_CATEGORY_CHOICES, "awaiting": awaiting,
+        "latest_minutes": data["minutes"][-1] if data["minutes"] else None,
+        "today": timezone.localdate(),
+    })
+
+
+def _attendance(post) -> dict:
+    present = set(post.getlist("attended"))
+    return {"attended": {key.removeprefix("invited_"): key.removeprefix("invited_") in present
+                         for key in post if key.startswith("invited_")}}
+
+
+# Each operation of the meeting screen: (input serializer, service, how the form's fields become input).
+OPERATIONS = {
+    "agenda": (inputs.MeetingCaseAddInputSerializer, services.meeting_case_add, ("case_id",)),
+    "invite": (inputs.MeetingInviteInputSerializer, services.meeting_invite, ("agency_id",)),
+    "cancel": (inputs.MeetingCancelInputSerializer, services.meeting_cancel, ("reason",)),
+    "attendance": (inputs.AttendanceInputSerializer, services.attendance_record, _attendance),
+    "contribute": (inputs.ContributionInputSerializer, services.contribution_add,
+                   ("meeting_case_id", "category", "text", "agency_id")),
+    "hold": (inputs.MeetingHoldInputSerializer, services.meeting_hold, ("held_on",)),
+    "decide": (inputs.DecisionInputSerializer, services.decision_record, ("meeting_case_id", "text")),
+    "sign": (inputs.MinutesSignInputSerializer, services.minutes_sign, ()),
+    "correct": (inputs.MinutesCorrectInputSerializer, services.minutes_correct, ("reason",)),
+    "plan": (inputs.PlanItemInputSerializer, services.plan_item_add,
+             ("meeting_case_id", "action", "owner_agency_id", "owner_user", "due_at")),
+}
+
+
+@login_required
+@require_POST
+def meeting_operation_page(request, meeting_id: int, operation: str):
+    if operation not in OPERATIONS:
+        raise Http404
+    serializer, service, fields = OPERATIONS[operation]
+    access = meeting_get_for_user(user=request.user, meeting_id=meeting_id)
+    data = fields(request.POST) if callable(fields) else {
+        name: request.POST.get(name) or None for name in fields if request.POST.get(name) not in (None, "")}
+    try:
+        service(access=access, actor=request.user, **input_validate(serializer, data))
+    except ValidationError as exc:
+        _errors_to_messages(request, exc)
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("conferences:detail", meeting_id=meeting_id)
+
+
+@login_required
+@require_GET
+def plan_item_page(request, item_id: int):
+    item = plan_item_get_for_user(user=request.user, item_id=item_id)
+    return render(request, "conferences/plan_item.html", {"item": item, "overdue": plan_item_overdue(item)})
+
+
+@login_required
+@require_POST
+def plan_item_finish_page(request, item_id: int):
+    plan_item_get_for_user(user=request.user, item_id=item_id)
+    try:
+        values = input_validate(inputs.PlanItemFinishInputSerializer, {"status": request.POST.get("status", "")})
+        services.plan_item_finish(actor=request.user, item_id=item_id, **values)
+    except ValidationError as exc:
+        _errors_to_messages(request, exc)
+    else:
+        messages.success(request, _("Done.") if values["status"] == PlanItemStatus.DONE else _("Cancelled."))
+    return redirect("conferences:plan-item", item_id=item_id)
