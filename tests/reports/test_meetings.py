@@ -7,42 +7,12 @@ import datetime
 
 import pytest
 
-from conferences.models import ActionPlanItem, CaseMeeting, MeetingCase
 from reports.indicators import month_drafts
 from reports.publication import month_publishable
-from risk.instrument import level_rank
 from risk.models import RiskAssessment
+from tests.conferences.rows import assess, meeting, plan_item
 
 from .conftest import OCTOBER, draft_cells, draft_get, local, make_case
-
-
-def assess(world, case, *, level, at, variant="adult", computed=None, status="completed"):
-    computed = computed or level
-    return RiskAssessment.objects.create(
-        case=case, instrument_code="hopluc-risk", instrument_version="1", variant=variant, status=status,
-        score=10, not_known_count=0, band=computed, computed_level=computed, computed_rank=level_rank(computed),
-        level=level, level_rank=level_rank(level), assessor=world.lead_responder, agency=world.police,
-        completed_at=at if status == "completed" else None,
-    )
-
-
-def meeting(world, *, agency, held_on=None, mode="in_person", cases=()):
-    chair = world.lead_supervisor
-    held = held_on is not None
-    item = CaseMeeting.objects.create(
-        coordinator_agency=agency, scheduled_for=local(held_on.year, held_on.month, held_on.day, 9) if held
-        else local(2026, 10, 25, 9), mode=mode, chair=chair, status="held" if held else "scheduled",
-        held_on=held_on, created_by=chair,
-    )
-    entries = [MeetingCase.objects.create(meeting=item, case=case, added_by=chair) for case in cases]
-    return item, entries
-
-
-def plan_item(world, entry, *, owner, due, status="open", finished=None):
-    return ActionPlanItem.objects.create(
-        meeting_case=entry, case=entry.case, action="Gọi điện hỏi thăm", owner_agency=owner, due_at=due,
-        status=status, finished_at=finished, created_by=world.lead_supervisor,
-    )
 
 
 @pytest.fixture
