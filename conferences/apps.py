@@ -15,3 +15,9 @@ class ConferencesConfig(AppConfig):
         from .selectors import last_meeting_dates
 
         last_meeting_provider_set(last_meeting_dates)
+
+        from agencies.demo import demo_step_register
+
+        from .demo import seed_demo_conferences_step
+
+        demo_step_register(seed_demo_conferences_step)

@@ -25,7 +25,7 @@ class MeetingScheduleInputSerializer(StrictInputSerializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         agency = self.context.get("agency")
-        self.fields["chair"].queryset = (
+        self.fields["chair"].queryset = (  # type: ignore[attr-defined]
             User.objects.filter(is_active=True, memberships__agency=agency, memberships__role__in=CASE_ROLES)
             if agency is not None else User.objects.none())
 

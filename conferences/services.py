@@ -224,12 +224,13 @@ def contribution_add(*, access: MeetingAccess, actor: User, meeting_case_id: int
     if agency_id is None or (access.acting is not None and agency_id == access.acting.pk):
         if access.acting is None:
             raise PermissionDenied(_("Choose the agency you act for first."))
-        agency = access.acting
+        agency: Agency = access.acting
     else:
         _runner_check(access)
-        agency = Agency.objects.filter(pk=agency_id).first()
-        if agency is None or not MeetingInvitation.objects.filter(meeting=meeting, agency=agency).exists():
+        named = Agency.objects.filter(pk=agency_id).first()
+        if named is None or not MeetingInvitation.objects.filter(meeting=meeting, agency=named).exists():
             raise ValidationError({"agency": [_("Choose an invited agency.")]})
+        agency = named
         if not access.sees(row.case_id, category):
             raise ValidationError({"category": [_("You may not see this category of the case.")]})
     sees = agency_case_categories(case_ids=[row.case_id], agency_ids=[agency.pk]).get((row.case_id, agency.pk))
@@ -350,7 +351,7 @@ def plan_item_add(*, access: MeetingAccess, actor: User, meeting_case_id: int, a
     owner = Agency.objects.filter(pk=owner_agency_id, active=True).first()
     taking_part = owner is not None and (owner.pk == meeting.coordinator_agency_id or MeetingInvitation.objects.filter(
         meeting=meeting, agency=owner).exists())
-    if not taking_part or not agency_case_categories(case_ids=[row.case_id], agency_ids=[owner.pk]):
+    if owner is None or not taking_part or not agency_case_categories(case_ids=[row.case_id], agency_ids=[owner.pk]):
         raise ValidationError({"owner_agency": [_("Choose an agency taking part that may see this case.")]})
     if owner_user is not None and not _is_member(owner_user, owner.pk):
         raise ValidationError({"owner_user": [_("The owner must be a member of the owner agency.")]})

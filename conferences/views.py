@@ -3,6 +3,9 @@ form; the meeting screen for the chair (desktop) with a form per operation; the 
 items (phone). Thin: access through conferences.selectors, input through the API's serializers
 (config.api.input_validate), writes through conferences.services, POST-redirect-GET with a message."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -104,7 +107,7 @@ def _attendance(post) -> dict:
 
 
 # Each operation of the meeting screen: (input serializer, service, how the form's fields become input).
-OPERATIONS = {
+OPERATIONS: dict[str, tuple[Any, Callable[..., Any], Any]] = {
     "agenda": (inputs.MeetingCaseAddInputSerializer, services.meeting_case_add, ("case_id",)),
     "invite": (inputs.MeetingInviteInputSerializer, services.meeting_invite, ("agency_id",)),
     "cancel": (inputs.MeetingCancelInputSerializer, services.meeting_cancel, ("reason",)),

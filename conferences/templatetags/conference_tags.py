@@ -12,7 +12,6 @@ register = template.Library()
 @register.inclusion_tag("conferences/_plan_panel.html")
 def plan_panel(access):
     now = timezone.now()
-    items = plan_items_for_case(case_id=access.case.pk)
-    for item in items:
-        item.overdue = plan_item_overdue(item, now)
-    return {"items": items, "overdue_count": sum(1 for item in items if item.overdue)}
+    items = [{"item": item, "overdue": plan_item_overdue(item, now)} for item in plan_items_for_case(
+        case_id=access.case.pk)]
+    return {"items": items, "overdue_count": sum(1 for row in items if row["overdue"])}

@@ -33,7 +33,7 @@ def plan(world, met):
 
 
 def _get_urls(met, item):
-    m, c = met.meeting.pk, met.case.pk
+    m = met.meeting.pk
     return [f"/api/meetings/{m}/", f"/meetings/{m}/", f"/api/meetings/{m}/invitable/", f"/meetings/plan/{item.pk}/"]
 
 

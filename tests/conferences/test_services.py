@@ -78,16 +78,19 @@ def test_only_handed_or_consented_agencies_are_invitable(world, met):
                        agency_id=world.school.pk)
 
 
-def test_the_agenda_leaves_the_coordinators_list_and_puts_a_line_on_the_case(world, shared_case, time_limits):
-    from risk.selectors import cases_eligible_for_meeting  # noqa: F401
+def test_the_agenda_leaves_the_coordinators_list_and_puts_a_line_on_the_case(world, shared_case):
+    from tests.risk.conftest import answers_with, assess
 
     case = shared_case.case
-    case.__class__.objects.filter(pk=case.pk).update(risk_level="high")
-    CaseEvent.objects.filter(case=case, type=CaseEventType.MEETING_CASE_ADDED).delete()
+    assess(world, case, answers=answers_with(15))
+    awaiting = {row.case.pk: row.reasons for row in cases_awaiting_meeting(user=world.lead_supervisor)}
+    assert awaiting == {case.pk: ("high_risk",)}
+    assert cases_awaiting_meeting(user=world.lead_responder) == []  # not a coordinator
+    assert cases_awaiting_meeting(user=world.outsider_supervisor) == []  # does not see the case
     met = meeting_build(world, case)
-    assert met.case.pk not in {row.case.pk for row in cases_awaiting_meeting(user=world.lead_supervisor)}
+    assert met.row.reasons == "high_risk"
+    assert cases_awaiting_meeting(user=world.lead_supervisor) == []
     assert CaseEvent.objects.filter(case=case, type=CaseEventType.MEETING_CASE_ADDED).count() == 1
-    assert cases_awaiting_meeting(user=world.lead_responder) == []
 
 
 def test_a_not_invited_agency_sees_no_meeting(world, met):

@@ -118,11 +118,16 @@ def test_only_cases_the_coordinator_sees(world, quiet_case):
     assert cases_eligible_for_meeting(cases=case_list_visible_to(user=world.outsider_supervisor), today=TODAY) == []
 
 
-def test_without_a_meeting_app_no_case_has_had_a_meeting():
-    assert last_meeting_dates([1, 2]) == {}
+def test_the_meeting_app_registers_its_provider(db):
+    from conferences.selectors import last_meeting_dates as held_meetings
+    from risk import hooks
+
+    assert hooks._provider is held_meetings
+    assert last_meeting_dates([1, 2]) == {}  # no meeting held
     last_meeting_provider_set(lambda ids: {i: TODAY for i in ids})
     try:
         assert last_meeting_dates([1]) == {1: TODAY}
-    finally:
         last_meeting_provider_set(None)
-    assert last_meeting_dates([1]) == {}
+        assert last_meeting_dates([1]) == {}
+    finally:
+        last_meeting_provider_set(held_meetings)
