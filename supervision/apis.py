@@ -377,6 +377,15 @@ class ReviewCreateApi(SupervisionApiView):
         return Response(ReviewCreateApi.OutputSerializer(review).data, status=status.HTTP_201_CREATED)
 
 
+class CaseRiskRowSerializer(serializers.Serializer):
+    """A case of the agency with the level of its latest assessment (the dashboard's and the queue's
+    risk follow-up rows)."""
+
+    case_id = serializers.IntegerField(source="pk")
+    case_number = serializers.CharField(source="number")
+    latest_level = serializers.ChoiceField(choices=RiskLevel.choices)
+
+
 class ReviewQueueApi(SupervisionApiView):
     class OutputSerializer(serializers.Serializer):
         class ConsentOverrideSerializer(serializers.Serializer):
@@ -410,10 +419,7 @@ class ReviewQueueApi(SupervisionApiView):
             class Meta:
                 ref_name = "QueueBreakGlassUse"
 
-        class RiskLoweredSerializer(serializers.Serializer):
-            case_id = serializers.IntegerField(source="pk")
-            case_number = serializers.CharField(source="number")
-            latest_level = serializers.ChoiceField(choices=RiskLevel.choices)
+        class RiskLoweredSerializer(CaseRiskRowSerializer):
             latest_at = DateTimeField()
 
             class Meta:
@@ -664,10 +670,7 @@ class DashboardApi(SupervisionApiView):
             class Meta:
                 ref_name = "OverdueDeadline"
 
-        class HighRiskCaseSerializer(serializers.Serializer):
-            case_id = serializers.IntegerField(source="pk")
-            case_number = serializers.CharField(source="number")
-            latest_level = serializers.ChoiceField(choices=RiskLevel.choices)
+        class HighRiskCaseSerializer(CaseRiskRowSerializer):
             high_since = DateTimeField()
 
             class Meta:
