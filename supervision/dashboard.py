@@ -192,11 +192,14 @@ def dashboard(*, agency: Agency, weeks: int = DEFAULT_WEEKS, now: datetime.datet
     now = now or timezone.now()
     overdue = overdue_deadlines(agency=agency, now=now)
     waiting = high_risk_without_meeting(agency=agency, now=now)
+    waiting_first = list(waiting[:limit])
+    # Counted only when the first page is full (a count query saved on most dashboards).
+    waiting_count = len(waiting_first) if len(waiting_first) < limit else waiting.count()
     return Dashboard(
         compliance=deadline_compliance(agency=agency, weeks=weeks, now=now),
         overdue=list(overdue[:limit]), overdue_count=overdue.count(),
         pending_reviews=review_queue_counts(agency=agency, now=now),
-        high_risk_without_meeting=list(waiting[:limit]), high_risk_without_meeting_count=waiting.count(),
+        high_risk_without_meeting=waiting_first, high_risk_without_meeting_count=waiting_count,
         meeting_within_days=settings.MEETING_WITHIN_DAYS,
         plan_items_overdue=plan_items_overdue_by_agency(agency=agency, now=now),
     )
