@@ -7,6 +7,7 @@ tell, or are very few by construction:
 * the child age groups under 16 and 16–17 (the child_cases table);
 * technology-facilitated forms that only exist against children (online grooming, child sexual
   exploitation material), whatever the age recorded;
+* risk assessments made with the child form (the high_risk_assessments table);
 * any count of one commune (small areas: the commune tables are published under the child
   threshold as a whole).
 
@@ -25,6 +26,8 @@ CHILD_VALUES: dict[str, frozenset[str]] = {
     "age_band": frozenset({"0-11", "12-17"}),
     "child_age_group": frozenset({"under_16", "16_17"}),
     "tech_form": frozenset({TechForm.GROOMING.value, TechForm.CSEM.value}),
+    # Risk assessments with the child form (Decree 56's initial assessment): of children by construction.
+    "assessment_form": frozenset({"child"}),
 }
 # Every value of these dimensions makes a child count (small areas).
 CHILD_DIMENSIONS = frozenset({"commune"})

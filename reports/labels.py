@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from agencies.models import Sector
-from cases.models import ActionType, GbvType, ReportingDelay, Sex, TechForm
+from cases.models import ActionType, GbvType, ReportingDelay, RiskLevel, Sex, TechForm
 from handoffs.models import Urgency
 from notifications.models import Deadline
 from takedowns.models import TakedownOutcome, TakedownPlatform
@@ -28,6 +28,10 @@ TABLE_TITLES = {
     "referrals_by_sector": _("Referrals by sending and receiving agency sector"),
     "deadlines_missed": _("Deadlines due in the month: closed by the due time or missed"),
     "takedown_requests": _("Content takedown requests by outcome and platform"),
+    "high_risk_assessments": _("Risk assessments with a high or severe level, by level and form"),
+    "meetings_held": _("Case meetings held, in person or by call"),
+    "cases_discussed": _("Cases discussed at case meetings held, by lead agency sector"),
+    "plan_items_on_time": _("Action plan items due in the month: done on time, done late or still open"),
 }
 
 STATISTIC_TITLES = {
@@ -61,6 +65,11 @@ DIMENSION_TITLES = {
     "deadline_outcome": _("Outcome"),
     "takedown_outcome": _("Outcome"),
     "platform": _("Platform"),
+    "risk_level": _("Risk level"),
+    "assessment_form": _("Assessment form"),
+    "meeting_mode": _("Meeting held"),
+    "plan_outcome": _("Outcome"),
+    "owner_sector": _("Owner agency sector"),
 }
 
 _SECTORS = {
@@ -111,6 +120,13 @@ VALUE_LABELS = {
     "deadline_outcome": {"met": _("Closed by the due time"), "missed": _("Missed (overdue)")},
     "takedown_outcome": {**dict(TakedownOutcome.choices), "not_recorded": _("Outcome not recorded")},
     "platform": {**dict(TakedownPlatform.choices), "not_recorded": _("Platform not recorded")},
+    "risk_level": dict(RiskLevel.choices),
+    "assessment_form": {"adult": _("Adult form"), "child": _("Child form (Decree 56)")},
+    "meeting_mode": {"in_person": _("Held in person"), "call": _("Held by call")},
+    "plan_outcome": {
+        "on_time": _("Done on time"), "late": _("Done late"), "open_overdue": _("Still open (overdue)"),
+    },
+    "owner_sector": _SECTORS,
 }
 
 NATIONAL_LABEL = _("National")

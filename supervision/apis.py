@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from agencies.models import Agency, Sector
 from audit.models import AuditAction
 from cases import serializers as cases_serializers
+from cases.models import RiskLevel
 from config.api import ApiView, CursorPage, DateTimeField, responses
 from handoffs.models import HandoffKind, HandoffStatus, Urgency
 from permissions.breakglass import break_glass_open
@@ -372,6 +373,15 @@ class ReviewCreateApi(SupervisionApiView):
         return Response(ReviewCreateApi.OutputSerializer(review).data, status=status.HTTP_201_CREATED)
 
 
+class CaseRiskRowSerializer(serializers.Serializer):
+    """A case of the agency with the level of its latest assessment (the dashboard's and the queue's
+    risk follow-up rows)."""
+
+    case_id = serializers.IntegerField(source="pk")
+    case_number = serializers.CharField(source="number")
+    latest_level = serializers.ChoiceField(choices=RiskLevel.choices)
+
+
 class ReviewQueueApi(SupervisionApiView):
     class OutputSerializer(serializers.Serializer):
         class ConsentOverrideSerializer(serializers.Serializer):
@@ -405,12 +415,33 @@ class ReviewQueueApi(SupervisionApiView):
             class Meta:
                 ref_name = "QueueBreakGlassUse"
 
+        class RiskLoweredSerializer(CaseRiskRowSerializer):
+            latest_at = DateTimeField()
+
+            class Meta:
+                ref_name = "QueueRiskLowered"
+
+        class MeetingWithoutMinutesSerializer(serializers.Serializer):
+            id = serializers.IntegerField()
+            held_on = serializers.DateField()
+            chair = serializers.CharField(source="chair.username")
+            place = serializers.CharField()
+
+            class Meta:
+                ref_name = "QueueMeetingWithoutMinutes"
+
         handoffs = HandoffRowSerializer(many=True)
         handoff_count = serializers.IntegerField()
         consent_overrides = ConsentOverrideSerializer(many=True)
         consent_override_count = serializers.IntegerField()
         break_glass = BreakGlassSerializer(many=True)
         break_glass_count = serializers.IntegerField()
+        risk_lowered = RiskLoweredSerializer(many=True, help_text="Open cases the agency leads whose latest "
+                                             "assessment's level is lower than an earlier one's.")
+        risk_lowered_count = serializers.IntegerField()
+        meetings_without_minutes = MeetingWithoutMinutesSerializer(
+            many=True, help_text="Meetings the agency coordinated, held, with no signed minutes.")
+        meetings_without_minutes_count = serializers.IntegerField()
 
         class Meta:
             ref_name = "ReviewQueue"
@@ -635,10 +666,32 @@ class DashboardApi(SupervisionApiView):
             class Meta:
                 ref_name = "OverdueDeadline"
 
+        class HighRiskCaseSerializer(CaseRiskRowSerializer):
+            high_since = DateTimeField()
+
+            class Meta:
+                ref_name = "HighRiskWithoutMeeting"
+
+        class PlanItemsOverdueSerializer(serializers.Serializer):
+            agency_id = serializers.IntegerField()
+            agency_name = serializers.CharField()
+            overdue = serializers.IntegerField()
+
+            class Meta:
+                ref_name = "PlanItemsOverdueByAgency"
+
         compliance = AgencyWeeksSerializer(many=True)
         overdue = DeadlineSerializer(many=True, help_text="The 50 longest overdue.")
         overdue_count = serializers.IntegerField()
         pending_reviews = serializers.DictField(child=serializers.IntegerField())
+        high_risk_without_meeting = HighRiskCaseSerializer(
+            many=True, help_text="Open high-risk cases the agency leads with no case meeting held within "
+            "meeting_within_days of their becoming high risk; the 50 longest waiting.")
+        high_risk_without_meeting_count = serializers.IntegerField()
+        meeting_within_days = serializers.IntegerField()
+        plan_items_overdue = PlanItemsOverdueSerializer(
+            many=True, help_text="Open action plan items past due, by owner agency: the agency's own and those "
+            "of the meetings it coordinated.")
 
         class Meta:
             ref_name = "SupervisionDashboard"

@@ -1,5 +1,6 @@
-"""The supervisor's dashboard: deadline compliance by agency and ISO week, overdue deadlines and
-pending reviews.
+"""The supervisor's dashboard: deadline compliance by agency and ISO week, overdue deadlines,
+pending reviews, and the follow-up of risk (issue 17, part 5): the agency's high-risk cases with no
+case meeting within MEETING_WITHIN_DAYS, and overdue action plan items by owner agency.
 
 The deadlines are those the agency owns (its answers to handoffs, its follow-ups) and those of
 the handoffs it sent, owned by the agencies it handed to (escalated back to it): so the supervisor
@@ -12,13 +13,18 @@ count for nobody.
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import ExtractIsoYear, ExtractWeek
+from django.conf import settings
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, ExtractIsoYear, ExtractWeek, TruncDate
 from django.utils import timezone
 
 from agencies.models import Agency
+from cases.models import Case, CaseStatus, RiskLevel
+from conferences.models import ActionPlanItem, MeetingCase, MeetingStatus, PlanItemStatus
 from notifications.calendar import VIETNAM
 from notifications.models import Deadline
+from risk.instrument import level_rank
+from risk.models import AssessmentStatus, RiskAssessment
 
 from .queue import review_queue_counts
 from .services import SUPERSEDED
@@ -113,20 +119,87 @@ def overdue_deadlines(*, agency: Agency, now: datetime.datetime | None = None) -
             .select_related("owner_agency", "owner_user").order_by("due_at", "id"))
 
 
+# --- Follow-up of risk (issue 17, part 5) ------------------------------------------------------------
+
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
+def high_risk_without_meeting(*, agency: Agency, now: datetime.datetime | None = None,
+                              within_days: int | None = None) -> QuerySet[Case]:
+    """Open cases the agency leads whose latest completed assessment is high or severe, that became
+    high risk (the first high or severe assessment since the last lower one) at least `within_days`
+    (MEETING_WITHIN_DAYS) ago, and that have had no case meeting held on or after that day. Each row
+    carries `high_since` and `latest_level`; the longest waiting first. One query."""
+    now = now or timezone.now()
+    days = settings.MEETING_WITHIN_DAYS if within_days is None else within_days
+    high = level_rank(RiskLevel.HIGH)
+    completed = RiskAssessment.objects.filter(case_id=OuterRef("pk"), status=AssessmentStatus.COMPLETED)
+    latest = completed.order_by("-completed_at", "-id")
+    last_lower = completed.filter(level_rank__lt=high).order_by("-completed_at", "-id")
+    first_high = (RiskAssessment.objects.filter(case_id=OuterRef("pk"), status=AssessmentStatus.COMPLETED,
+                                                level_rank__gte=high, completed_at__gt=OuterRef("last_lower_at"))
+                  .order_by("completed_at", "id"))
+    met = MeetingCase.objects.filter(case_id=OuterRef("pk"), meeting__status=MeetingStatus.HELD,
+                                     meeting__held_on__gte=OuterRef("high_since_day"))
+    return (
+        Case.objects.filter(lead_agency=agency).exclude(status=CaseStatus.CLOSED)
+        .annotate(latest_rank=Subquery(latest.values("level_rank")[:1]),
+                  latest_level=Subquery(latest.values("level")[:1]))
+        .filter(latest_rank__gte=high)
+        .annotate(last_lower_at=Coalesce(Subquery(last_lower.values("completed_at")[:1]), Value(_EPOCH)))
+        .annotate(high_since=Subquery(first_high.values("completed_at")[:1]))
+        .annotate(high_since_day=TruncDate("high_since", tzinfo=VIETNAM))
+        .filter(high_since__lte=now - datetime.timedelta(days=days))
+        .exclude(Exists(met))
+        .order_by("high_since", "id")
+    )
+
+
+@dataclass(frozen=True)
+class OverduePlanItems:
+    agency_id: int
+    agency_name: str
+    overdue: int
+
+
+def plan_items_overdue_by_agency(*, agency: Agency, now: datetime.datetime | None = None) -> list[OverduePlanItems]:
+    """Open action plan items past their due time, counted by owner agency: those the agency owns and
+    those agreed at the meetings it coordinated. The agency itself first. One GROUP BY query."""
+    now = now or timezone.now()
+    rows = (
+        ActionPlanItem.objects.filter(Q(owner_agency=agency) | Q(meeting_case__meeting__coordinator_agency=agency),
+                                      status=PlanItemStatus.OPEN, due_at__lt=now)
+        .values("owner_agency_id", "owner_agency__name").annotate(n=Count("id")).order_by()
+    )
+    result = [OverduePlanItems(r["owner_agency_id"], r["owner_agency__name"], r["n"]) for r in rows]
+    return sorted(result, key=lambda r: (r.agency_id != agency.pk, r.agency_name))
+
+
 @dataclass(frozen=True)
 class Dashboard:
     compliance: list[AgencyCompliance]
     overdue: list
     overdue_count: int
     pending_reviews: dict[str, int]
+    high_risk_without_meeting: list
+    high_risk_without_meeting_count: int
+    meeting_within_days: int
+    plan_items_overdue: list[OverduePlanItems]
 
 
 def dashboard(*, agency: Agency, weeks: int = DEFAULT_WEEKS, now: datetime.datetime | None = None,
               limit: int = 50) -> Dashboard:
     now = now or timezone.now()
     overdue = overdue_deadlines(agency=agency, now=now)
+    waiting = high_risk_without_meeting(agency=agency, now=now)
+    waiting_first = list(waiting[:limit])
+    # Counted only when the first page is full (a count query saved on most dashboards).
+    waiting_count = len(waiting_first) if len(waiting_first) < limit else waiting.count()
     return Dashboard(
         compliance=deadline_compliance(agency=agency, weeks=weeks, now=now),
         overdue=list(overdue[:limit]), overdue_count=overdue.count(),
         pending_reviews=review_queue_counts(agency=agency, now=now),
+        high_risk_without_meeting=waiting_first, high_risk_without_meeting_count=waiting_count,
+        meeting_within_days=settings.MEETING_WITHIN_DAYS,
+        plan_items_overdue=plan_items_overdue_by_agency(agency=agency, now=now),
     )

@@ -5,20 +5,27 @@
   always listed, first;
 - emergency consent overrides waiting for review on cases the agency leads;
 - break-glass uses of the agency's cases (its lead at the time of use) or by its own staff, not yet
-  reviewed by the agency.
+  reviewed by the agency;
+- open cases the agency leads whose risk level was lowered after it had been raised: the latest
+  completed assessment's level is lower than an earlier one's (issue 17, part 5); a case leaves the
+  list when a new assessment is not lower, or when it is closed;
+- case meetings the agency coordinated that were held and have no signed minutes yet; a meeting
+  leaves the list when its chair signs a version of the minutes.
 """
 
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from agencies.models import Agency, Membership
-from cases.models import Consent
+from cases.models import Case, CaseStatus, Consent
+from conferences.models import CaseMeeting, MeetingMinutes, MeetingStatus, MinutesStatus
 from handoffs.models import Handoff, HandoffStatus
 from permissions.models import BreakGlassUse
 from permissions.policy import CASE_ROLES
+from risk.models import AssessmentStatus, RiskAssessment
 
 from .models import BreakGlassReview, HandoffReview
 
@@ -60,6 +67,31 @@ def queue_break_glass(*, agency: Agency) -> QuerySet[BreakGlassUse]:
     return break_glass_uses_for_agency(agency=agency).exclude(Exists(reviewed))
 
 
+def queue_risk_lowered(*, agency: Agency) -> QuerySet[Case]:
+    """Open cases the agency leads whose latest completed assessment has a lower level than an
+    earlier one; each row carries `latest_level`, `latest_at` and `highest_rank` (the earlier peak)."""
+    completed = RiskAssessment.objects.filter(case_id=OuterRef("pk"), status=AssessmentStatus.COMPLETED)
+    latest = completed.order_by("-completed_at", "-id")
+    earlier_peak = (completed.filter(completed_at__lt=OuterRef("latest_at")).order_by()
+                    .values("case_id").annotate(peak=Max("level_rank")).values("peak"))
+    return (
+        Case.objects.filter(lead_agency=agency).exclude(status=CaseStatus.CLOSED)
+        .annotate(latest_at=Subquery(latest.values("completed_at")[:1]),
+                  latest_rank=Subquery(latest.values("level_rank")[:1]),
+                  latest_level=Subquery(latest.values("level")[:1]))
+        .annotate(highest_rank=Subquery(earlier_peak[:1]))
+        .filter(highest_rank__gt=F("latest_rank"))
+        .order_by("-latest_at", "-id")
+    )
+
+
+def queue_meetings_without_minutes(*, agency: Agency) -> QuerySet[CaseMeeting]:
+    """Meetings the agency coordinated, held, with no signed version of their minutes."""
+    signed = MeetingMinutes.objects.filter(meeting=OuterRef("pk"), status=MinutesStatus.SIGNED)
+    return (CaseMeeting.objects.filter(coordinator_agency=agency, status=MeetingStatus.HELD)
+            .exclude(Exists(signed)).select_related("chair").order_by("held_on", "id"))
+
+
 @dataclass(frozen=True)
 class ReviewQueue:
     handoffs: list
@@ -68,24 +100,33 @@ class ReviewQueue:
     consent_override_count: int
     break_glass: list
     break_glass_count: int
+    risk_lowered: list
+    risk_lowered_count: int
+    meetings_without_minutes: list
+    meetings_without_minutes_count: int
 
     @property
     def total(self) -> int:
-        return self.handoff_count + self.consent_override_count + self.break_glass_count
+        return (self.handoff_count + self.consent_override_count + self.break_glass_count + self.risk_lowered_count
+                + self.meetings_without_minutes_count)
+
+
+def _sections(agency: Agency, now: datetime.datetime | None) -> dict[str, QuerySet]:
+    return {
+        "handoff": queue_handoffs(agency=agency, now=now),
+        "consent_override": queue_consent_overrides(agency=agency),
+        "break_glass": queue_break_glass(agency=agency),
+        "risk_lowered": queue_risk_lowered(agency=agency),
+        "meeting_without_minutes": queue_meetings_without_minutes(agency=agency),
+    }
 
 
 def review_queue(*, agency: Agency, now: datetime.datetime | None = None,
                  limit: int = QUEUE_SECTION_LIMIT) -> ReviewQueue:
-    """Each section's first `limit` items and its full count: six queries whatever the backlog."""
-    sections = (queue_handoffs(agency=agency, now=now), queue_consent_overrides(agency=agency),
-                queue_break_glass(agency=agency))
-    (handoffs, h_count), (consents, c_count), (uses, b_count) = ((list(qs[:limit]), qs.count()) for qs in sections)
-    return ReviewQueue(handoffs, h_count, consents, c_count, uses, b_count)
+    """Each section's first `limit` items and its full count: ten queries whatever the backlog."""
+    parts = [(list(qs[:limit]), qs.count()) for qs in _sections(agency, now).values()]
+    return ReviewQueue(*(value for part in parts for value in part))
 
 
 def review_queue_counts(*, agency: Agency, now: datetime.datetime | None = None) -> dict[str, int]:
-    return {
-        "handoff": queue_handoffs(agency=agency, now=now).count(),
-        "consent_override": queue_consent_overrides(agency=agency).count(),
-        "break_glass": queue_break_glass(agency=agency).count(),
-    }
+    return {key: qs.count() for key, qs in _sections(agency, now).items()}

@@ -327,6 +327,9 @@ def _dashboard_render(request, context: dict, board) -> HttpResponse:
             (_("Handoffs"), board.pending_reviews["handoff"], charts.OPEN),
             (_("Consent overrides"), board.pending_reviews["consent_override"], charts.MISSED),
             (_("Break-glass uses"), board.pending_reviews["break_glass"], charts.MISSED),
+            (_("Risk lowered after it was raised"), board.pending_reviews["risk_lowered"], charts.MISSED),
+            (_("Meetings held without signed minutes"), board.pending_reviews["meeting_without_minutes"],
+             charts.OPEN),
         ]),
     )
     return render(request, "supervision/dashboard.html", context)

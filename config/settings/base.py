@@ -522,6 +522,9 @@ RISK_REPEATED_INCIDENTS = env.int("RISK_REPEATED_INCIDENTS", default=3)
 RISK_REPEATED_INCIDENTS_DAYS = env.int("RISK_REPEATED_INCIDENTS_DAYS", default=365)
 # ...and so does a new incident within this many days after the case's last meeting.
 RISK_INCIDENT_AFTER_MEETING_DAYS = env.int("RISK_INCIDENT_AFTER_MEETING_DAYS", default=365)
+# The supervisor's dashboard lists high-risk cases with no case meeting held within this many days of
+# their becoming high risk.
+MEETING_WITHIN_DAYS = env.int("MEETING_WITHIN_DAYS", default=30)
 # The Celery queue of delivery tasks (tests give each real worker its own).
 NOTIFICATIONS_QUEUE = env.str("NOTIFICATIONS_QUEUE", default="celery")
 # A delivery sends one message (EMAIL_TIMEOUT and SMS_GATEWAY_TIMEOUT bound each network step), so

@@ -6,6 +6,7 @@ from django import template
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cases.models import RiskLevel
 from permissions.categories import DataCategory
 
 from ..models import DeadlineState
@@ -57,3 +58,9 @@ def category_labels(values) -> str:
     """Data category codes as their names, in the vocabulary's order; a dash for none."""
     chosen = set(values or ())
     return ", ".join(str(label) for value, label in DataCategory.choices if value in chosen) or "—"
+
+
+@register.filter
+def risk_level_label(value: str) -> str:
+    """The reader's-language name of a risk level code ("high")."""
+    return str(dict(RiskLevel.choices).get(value, value))

@@ -19,9 +19,11 @@ random objectives, several components per solve, identical components solved onc
 here against the same reader without them (NaiveAttack) on leaky and safe months.
 
 Worlds are generated (Hypothesis): a handful of incidents over up to three provinces, many small
-cells, provinces with a single case, children, communes. The same attack recovers counts from the
-table-by-table method published before (its reports for one world are kept as data in
-fixtures/old_method_counterexample.json) and none from today's.
+cells, provinces with a single case, children, communes; and beside them issue 17's tables
+(reports.meetings: high-risk assessments with the child form, meetings held, cases discussed, plan
+items by outcome), a few records each, so that they too have small cells and provinces of their
+own. The same attack recovers counts from the table-by-table method published before (its reports
+for one world are kept as data in fixtures/old_method_counterexample.json) and none from today's.
 """
 
 import datetime
@@ -34,7 +36,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reports.disclosure import Suppression, extend, threshold_grid
-from reports.indicators import NATIONAL, Month, TableDraft, _tables
+from reports.indicators import NATIONAL, SECTOR_GROUPS, Month, TableDraft, _tables
+from reports.meetings import ASSESSMENT_FORMS, HIGH_RISK_LEVELS, MEETING_MODES, PLAN_OUTCOMES
 from reports.protection import (
     additive_lines,
     entry_keys,
@@ -67,9 +70,23 @@ incident = st.tuples(
 # Many small cells: a few dozen incidents at most, often concentrated in one province.
 worlds = st.lists(incident, min_size=1, max_size=24)
 
+# Issue 17's tables: (table, province, row, column) records, a dozen at most, so their cells are small.
+RISK_TABLES = {
+    "high_risk_assessments": ("risk_assessments_high", "risk_level", HIGH_RISK_LEVELS, ("assessment_form",),
+                              ASSESSMENT_FORMS),
+    "meetings_held": ("meetings_held", "meeting_mode", MEETING_MODES, (), ()),
+    "cases_discussed": ("cases_discussed", "sector", SECTOR_GROUPS, (), ()),
+    "plan_items_on_time": ("plan_items_due", "plan_outcome", PLAN_OUTCOMES, ("owner_sector",), SECTOR_GROUPS),
+}
+risk_record = st.sampled_from(sorted(RISK_TABLES)).flatmap(lambda table: st.tuples(
+    st.just(table), st.sampled_from(PROVINCES), st.sampled_from(RISK_TABLES[table][2]),
+    st.sampled_from(RISK_TABLES[table][4] or ("",)),
+))
+risk_worlds = st.lists(risk_record, max_size=12)
 
-def month_drafts(records) -> dict:
-    provinces = tuple(sorted({r[0] for r in records}))
+
+def month_drafts(records, risk=()) -> dict:
+    provinces = tuple(sorted({r[0] for r in records} | {r[1] for r in risk}))
     month = Month(period=datetime.date(2026, 10, 1), province_codes=provinces, province_names={})
 
     def tables(groups, **kwargs):
@@ -89,6 +106,12 @@ def month_drafts(records) -> dict:
                row_dim="province", rows=provinces, col_dims=("gbv_type",), columns=[(t,) for t in TYPES],
                scopes=[NATIONAL]),
     ]
+    for table, (population, row_dim, rows, col_dims, columns) in RISK_TABLES.items():
+        parts.append(tables(
+            [(p, row, (column,) if col_dims else ()) for name, p, row, column in risk if name == table], key=table,
+            population=population, row_dim=row_dim, rows=rows, col_dims=col_dims,
+            columns=[(c,) for c in columns] if col_dims else [()],
+        ))
     drafts: dict = {scope: [] for scope in month.scopes}
     for part in parts:
         for scope, draft in part.items():
@@ -185,27 +208,27 @@ def test_the_attack_recovers_counts_the_old_table_by_table_method_hid():
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(records=worlds)
-def test_no_hidden_count_of_a_generated_month_can_be_narrowed_below_three_values(records):
-    drafts = month_drafts(records)
+@given(records=worlds, risk=risk_worlds)
+def test_no_hidden_count_of_a_generated_month_can_be_narrowed_below_three_values(records, risk):
+    drafts = month_drafts(records, risk)
     published = publish_new(drafts)
     leaks = attack_month(published)
     assert not leaks, f"narrowed: {leaks}"
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(records=worlds.filter(lambda r: len(r) >= 2), data=st.data())
-def test_a_published_correction_reveals_nothing_through_its_difference(records, data):
+@given(records=worlds.filter(lambda r: len(r) >= 2), risk=risk_worlds, data=st.data())
+def test_a_published_correction_reveals_nothing_through_its_difference(records, risk, data):
     """A data error fixed in one province: its new version is published only when its
     difference with the first version passes; then nothing is narrowed in either version and no
     small change is pinned."""
-    first = month_drafts(records)
+    first = month_drafts(records, risk)
     v1 = publish_new(first)
     index = data.draw(st.integers(0, len(records) - 1))
     fixed_type = data.draw(st.sampled_from([t for t in TYPES if t != records[index][1]]))
     corrected = list(records)
     corrected[index] = (records[index][0], fixed_type, *records[index][2:])
-    second = month_drafts(corrected)
+    second = month_drafts(corrected, risk)
     scope = records[index][0]
     if set(second) != set(first):
         return
@@ -224,7 +247,7 @@ def test_child_cells_use_the_child_threshold_in_the_generated_tables():
         for key_row, limit_row in zip(entry_keys(draft), limits, strict=True):
             for (_population, filters), limit in zip(key_row, limit_row, strict=True):
                 child = any(d == "age_band" and v in ("0-11", "12-17") for d, v in filters) or any(
-                    d == "commune" for d, _ in filters)
+                    d == "commune" for d, _ in filters) or ("assessment_form", "child") in filters
                 assert limit == (10 if child else 5), (draft.key, filters)
 
 
@@ -248,11 +271,11 @@ def test_a_correction_that_moves_one_incident_between_published_counts_is_refuse
 
 
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(records=worlds)
-def test_the_fast_attack_gives_the_verdicts_of_the_naive_one(records):
+@given(records=worlds, risk=risk_worlds)
+def test_the_fast_attack_gives_the_verdicts_of_the_naive_one(records, risk):
     """On months published with small counts hidden only (leaky) and by the joint method: the same counts
     narrowed, to the same number of values."""
-    drafts = month_drafts(records)
+    drafts = month_drafts(records, risk)
     for published in (publish_small_counts_only(drafts), publish_new(drafts)):
         systems = {"v1": list(published.values())}
         assert Attack(systems).narrowed() == NaiveAttack(systems).narrowed()
@@ -314,3 +337,37 @@ def test_linear_forms_and_small_lines_are_counted_exactly():
     narrow = Attack({"v1": [_one_line(["<5", "<5"], 3)]})
     assert sorted(narrow.narrowed().values()) == [2, 2, 2, 2]  # the cells and their column totals
     assert narrow.narrowed() == NaiveAttack({"v1": [_one_line(["<5", "<5"], 3)]}).narrowed()
+
+
+# One girl assessed at severe risk with the child form in Huế, one meeting there by call that
+# discussed her case, one plan item still open; a little more in Hà Nội.
+RISK_COUNTEREXAMPLE = [
+    ("high_risk_assessments", "46", "severe", "child"),
+    ("meetings_held", "46", "call", ""),
+    ("cases_discussed", "46", "education", ""),
+    ("plan_items_on_time", "46", "open_overdue", "education"),
+    ("high_risk_assessments", "01", "high", "adult"),
+    ("high_risk_assessments", "01", "high", "adult"),
+    ("high_risk_assessments", "01", "severe", "child"),
+    ("meetings_held", "01", "in_person", ""),
+    ("cases_discussed", "01", "police", ""),
+    ("cases_discussed", "01", "health", ""),
+    ("plan_items_on_time", "01", "on_time", "police"),
+    ("plan_items_on_time", "01", "late", "health"),
+]
+GIRL_SEVERE = ("risk_assessments_high", frozenset({
+    ("province", "46"), ("risk_level", "severe"), ("assessment_form", "child"),
+}))
+
+
+def test_the_risk_tables_single_counts_are_not_narrowed():
+    drafts = month_drafts(OLD_COUNTEREXAMPLE, RISK_COUNTEREXAMPLE)
+    assert truth_of(drafts)[GIRL_SEVERE] == 1
+    published = publish_new(drafts)
+    hue = {t["key"]: t for t in published["46"]["tables"]}
+    assert set(RISK_TABLES) <= set(hue)
+    assert not attack_month(published)
+    # The child form's counts are under the child threshold.
+    draft = next(d for d in drafts["46"] if d.key == "high_risk_assessments")
+    limits = entry_thresholds(draft, LIMITS)
+    assert limits[1][1] == LIMITS["child"] and limits[1][0] == LIMITS["default"]

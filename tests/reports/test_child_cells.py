@@ -29,6 +29,10 @@ CHILD_ENTRIES = {
     "referrals_by_sector": ((), ()),
     "deadlines_missed": ((), ()),
     "takedown_requests": ((), ()),
+    "high_risk_assessments": ((), "assessment_form"),
+    "meetings_held": ((), ()),
+    "cases_discussed": ((), ()),
+    "plan_items_on_time": ((), ()),
 }
 
 
@@ -41,9 +45,13 @@ def _child_row(table, row) -> bool:
     return rows is None or row in rows
 
 
+CHILD_COLUMN_VALUES = {"age_band": UNDER_18_BANDS, "assessment_form": {"child"}}
+
+
 def _child_column(table, column) -> bool:
     _rows, columns = CHILD_ENTRIES[table["key"]]
-    return columns == "age_band" and dict(zip(table["col_dims"], column, strict=True)).get("age_band") in UNDER_18_BANDS
+    return columns in CHILD_COLUMN_VALUES and dict(zip(table["col_dims"], column, strict=True)).get(
+        columns) in CHILD_COLUMN_VALUES[columns]
 
 
 @pytest.mark.parametrize("threshold_settings", [(5, 10), (4, 12)])

@@ -88,7 +88,8 @@ def test_the_receiving_agency_sees_its_own_deadlines_and_those_it_handed_on(worl
 def test_overdue_and_pending_reviews(world, register, deadlines, break_glass_use):
     board = dashboard(agency=world.police, now=register.now)
     assert [d.subject for d in board.overdue] == [f"handoff:{register.h3.pk}"] and board.overdue_count == 1
-    assert board.pending_reviews == {"handoff": 5, "consent_override": 0, "break_glass": 1}
+    assert board.pending_reviews == {"handoff": 5, "consent_override": 0, "break_glass": 1, "risk_lowered": 0,
+                                     "meeting_without_minutes": 0}
 
 
 def test_dashboard_page_draws_inline_svg(world, register, deadlines, web):

@@ -34,7 +34,8 @@ def test_queue_lists_what_is_not_signed_off(world, register, break_glass_use, co
     assert [u.pk for u in queue.break_glass] == [break_glass_use.pk]
     assert queue.total == 7
     # The school's supervisors review their own responder's use; health has no part in it.
-    assert review_queue_counts(agency=world.school) == {"handoff": 0, "consent_override": 0, "break_glass": 1}
+    assert review_queue_counts(agency=world.school) == {"handoff": 0, "consent_override": 0, "break_glass": 1,
+                                                        "risk_lowered": 0, "meeting_without_minutes": 0}
     assert review_queue_counts(agency=world.health)["break_glass"] == 0
 
 
