@@ -7,7 +7,7 @@ of a hospital, or to one person.
 
 What it gives: `view_case` and the chosen data categories, except any category refused in force to
 one of the user's agencies or their sectors (asking for one is refused with a clear message, and a
-refusal recorded later binds too), as CaseUserObjectPermission rows of that user alone, valid for
+refusal recorded later binds too), as access rows (cases.CaseAccessRow) of that user alone, valid for
 BREAK_GLASS_HOURS. No right to change anything. The rows are derived from the BreakGlassUse by
 cases.sharing like every other right and carry its end: `case_get_for_user` ignores rows past
 their `valid_until`, so nothing has to run at the end.

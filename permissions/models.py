@@ -16,7 +16,7 @@ from cases.fields import EncryptedTextField
 
 class BreakGlassUse(models.Model):
     """One emergency opening of a case that is not shared with the user's agency: who, why, which
-    categories and until when. The access itself is CaseUserObjectPermission rows with the same
+    categories and until when. The access itself is access rows of that user (cases.CaseAccessRow) with the same
     `ends_at`; this row is what supervisors review. Services: permissions.breakglass."""
 
     data_key_via = "case"
