@@ -114,6 +114,19 @@ def _statements(vendor: str, *, install: bool) -> list[str]:
     raise NotSupportedError(f"The minutes triggers exist for PostgreSQL and SQLite, not {vendor}.")
 
 
+def minutes_lock_remove(connection) -> None:
+    """Lift the lock (the test-only `flush` empties the tables, then puts it back)."""
+    with connection.cursor() as cursor:
+        for sql in _statements(connection.vendor, install=False):
+            cursor.execute(sql)
+
+
+def minutes_lock_install(connection) -> None:
+    with connection.cursor() as cursor:
+        for sql in _statements(connection.vendor, install=True):
+            cursor.execute(sql)
+
+
 class InstallMinutesLock(VendorTriggers):
     """Migration operation: the triggers for whichever backend the migration runs on."""
 

@@ -7,6 +7,7 @@ the API, and looks for the marker in every column of every table, the log record
 the outbox and the emails sent.
 """
 
+import datetime
 import logging
 
 import pytest
@@ -73,6 +74,7 @@ ALLOW_LIST = {
     "notifications.Notification.link": "a path built from ids",
     "notifications.OutboxMessage.event_key": "built from ids by the services",
     "notifications.OutboxMessage.last_error": "the SMTP server's or SMS gateway's error",
+    "conferences.MeetingCase.reasons": "eligibility reason codes written by the services (risk.selectors)",
     "risk.RiskAssessment.instrument_code": "the code of the instrument file (risk/instruments)",
     "risk.RiskAssessment.instrument_version": "the version of the instrument file",
 }
@@ -271,6 +273,33 @@ def everything_written(world, time_limits, api, caplog, settings, tmp_path):
         "answers": {code: "no" for code in instrument_current().variants["child"].item_codes},
         "raised_level": "high", "judgement_reason": _marker("risk_judgement_reason")},
         **assessment_input_context(access=lead(), user=world.lead_responder)))
+
+    # A case meeting about the case: a contribution, the minutes' decision and an action-plan item.
+    from conferences.selectors import meeting_get_for_user
+    from conferences.services import (
+        contribution_add,
+        decision_record,
+        meeting_case_add,
+        meeting_hold,
+        meeting_schedule,
+        plan_item_add,
+    )
+
+    chair = world.lead_supervisor
+    meeting = meeting_schedule(actor=chair, scheduled_for=timezone.now() + datetime.timedelta(hours=1),
+                               mode="in_person", place="Phòng họp UBND phường", chair=chair)
+
+    def runner():
+        return meeting_get_for_user(user=chair, meeting_id=meeting.pk)
+
+    row = meeting_case_add(access=runner(), actor=chair, case_id=case.pk)
+    meeting_hold(access=runner(), actor=chair, held_on=timezone.localdate())
+    contribution_add(access=runner(), actor=chair, meeting_case_id=row.pk, category="general",
+                     text=_marker("meeting_contribution"))
+    decision_record(access=runner(), actor=chair, meeting_case_id=row.pk, text=_marker("meeting_decision"))
+    plan_item_add(access=runner(), actor=chair, meeting_case_id=row.pk, action=_marker("plan_action"),
+                  owner_agency_id=case.lead_agency_id, owner_user=world.lead_responder,
+                  due_at=timezone.now() + datetime.timedelta(days=2))
 
     from cases.services import case_change_status
 

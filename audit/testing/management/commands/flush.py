@@ -1,5 +1,5 @@
 """`flush` that can empty the append-only audit table (and the monthly reports, which refuse
-DELETE and TRUNCATE too).
+DELETE and TRUNCATE too, and signed case-meeting minutes, which refuse DELETE).
 
 Django's test runner calls `flush` after every transactional test. The triggers would refuse it, so
 this lifts them for the length of the flush, inside one transaction that puts them back; if anything
@@ -13,6 +13,8 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from audit.models import AUDIT_EVENT_TABLE
 from audit.triggers import append_only_install, append_only_remove
+from conferences.models import MeetingMinutes
+from conferences.triggers import minutes_lock_install, minutes_lock_remove
 from reports.triggers import TABLE as MONTHLY_REPORT_TABLE
 from reports.triggers import no_delete_install, no_delete_remove
 
@@ -26,11 +28,18 @@ class Command(flush.Command):
             return super().handle(**options)
         # Published monthly reports refuse DELETE and TRUNCATE too (reports migration 0002).
         reports = MONTHLY_REPORT_TABLE in tables
+        # Signed minutes and their decisions refuse DELETE (conferences migration 0002): SQLite's
+        # flush deletes row by row.
+        minutes = MeetingMinutes._meta.db_table in tables
         with transaction.atomic(using=database):
             append_only_remove(connection)
             if reports:
                 no_delete_remove(connection)
+            if minutes:
+                minutes_lock_remove(connection)
             super().handle(**options)
             append_only_install(connection)
             if reports:
                 no_delete_install(connection)
+            if minutes:
+                minutes_lock_install(connection)
