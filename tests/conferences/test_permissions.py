@@ -156,5 +156,6 @@ def test_list_and_detail_query_budgets(world, met, plan, api, django_assert_max_
         assert client.get("/api/meetings/").status_code == 200
     with django_assert_max_num_queries(12):
         assert client.get("/api/plan-items/").status_code == 200
-    with django_assert_max_num_queries(40):
+    # The chair's meeting page; SQLite chains the view's audit event inside the request (42 there).
+    with django_assert_max_num_queries(42):
         assert client.get(f"/meetings/{met.meeting.pk}/").status_code == 200
