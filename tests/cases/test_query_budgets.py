@@ -46,7 +46,7 @@ def test_case_service_query_budgets(world, django_assert_max_num_queries):
         (16, lambda: consent_record_through_edge(access=lead, actor=world.lead_responder, data=consent_data(
             world, receiving_agency=world.school))),
         # 9: a new risk level is checked against the latest completed assessment's (issue 17: the
-        # PATCH may not lower a computed level), one read.
+        # PATCH may not lower a computed level); SQLite measured 9.
         (9, lambda: case_update(access=lead, actor=world.lead_responder, data={"risk_level": "high"})),
         (8, lambda: case_change_status(access=lead, actor=world.lead_responder, status="active")),
         (9, lambda: survivor_update(access=lead, actor=world.lead_responder, data={"phone": "0911111111"})),
