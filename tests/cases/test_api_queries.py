@@ -25,8 +25,9 @@ API_LIST_BUDGET = 6
 API_DETAIL_BUDGET = 10
 PAGE_LIST_BUDGET = 11
 # The case page also lists the case's handoffs and its open deadlines (handoffs.templatetags.handoff_tags),
-# and its risk assessments with the reader's draft and the open risk review (risk.templatetags.risk_tags).
-PAGE_DETAIL_BUDGET = 18
+# and its risk assessments with the reader's draft and the open risk review (risk.templatetags.risk_tags),
+# and its action plan from case meetings (conferences.templatetags.conference_tags).
+PAGE_DETAIL_BUDGET = 19
 
 
 _token_client = token_client
