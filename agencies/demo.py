@@ -69,13 +69,18 @@ class DemoWorld:
 
 DemoStep = Callable[[DemoWorld], None]
 _registered_steps: list[DemoStep] = []
+# Steps that read what every other step made (the monthly reports count the demo's cases, risk
+# assessments and case meetings), run after all the others.
+_last_steps: list[DemoStep] = []
 
 
-def demo_step_register(step: DemoStep, *, first: bool = False) -> DemoStep:
+def demo_step_register(step: DemoStep, *, first: bool = False, last: bool = False) -> DemoStep:
     """Run `step(world)` after the built-in steps of every seed_demo_world() (`first`: before the
-    other registered steps). Idempotent."""
-    if step not in _registered_steps:
-        if first:
+    other registered steps; `last`: after all of them). Idempotent."""
+    if step not in _registered_steps and step not in _last_steps:
+        if last:
+            _last_steps.append(step)
+        elif first:
             _registered_steps.insert(0, step)
         else:
             _registered_steps.append(step)
@@ -194,6 +199,6 @@ def seed_demo_world(*, steps: tuple[DemoStep, ...] | None = None) -> DemoWorld:
     followed by every registered one."""
     world = DemoWorld()
     with transaction.atomic():
-        for step in steps if steps is not None else BUILT_IN_STEPS + tuple(_registered_steps):
+        for step in steps if steps is not None else BUILT_IN_STEPS + tuple(_registered_steps) + tuple(_last_steps):
             step(world)
     return world

@@ -1,7 +1,11 @@
 """seed_demo's case-meeting step: two meetings of the lead agency of the demo's high-risk case, made
 through the services by a supervisor of that agency (the coordinator and chair): one held, with
 contributions, decisions, signed minutes and a plan of which one item is overdue; one scheduled for
-next week with a plan item overdue too. Runs after the risk step (apps order) and once."""
+next week with a plan item overdue too. Runs after the risk step (apps order) and once.
+
+The held meeting and the high assessment that led to it are dated last month (the services take
+present times only, so the rows are moved afterwards, demo data only): the demo's monthly reports,
+built after every other step, then count both in last month's report, as the issue's story asks."""
 
 import datetime
 
@@ -17,7 +21,7 @@ from risk.models import AssessmentStatus, RiskAssessment
 
 from . import serializers as inputs
 from . import services
-from .models import ActionPlanItem, CaseMeeting
+from .models import ActionPlanItem, CaseMeeting, MeetingCase, MeetingInvitation
 from .selectors import agencies_invitable, meeting_get_for_user, plan_item_subject
 
 DAY = datetime.timedelta(days=1)
@@ -38,6 +42,25 @@ def _made_overdue(item: ActionPlanItem, *, days: int) -> None:
     ActionPlanItem.objects.filter(pk=item.pk).update(due_at=due, created_at=due - 7 * DAY)
     Deadline.objects.filter(subject=plan_item_subject(item.pk)).update(
         due_at=due, remind_at=due - DAY, escalate_at=due + DAY, next_fire_at=due - DAY)
+
+
+def _last_month(now: datetime.datetime) -> datetime.datetime:
+    """A weekday morning, local time, around the 20th of last month."""
+    day = timezone.localdate(now).replace(day=1) - 10 * DAY
+    while day.weekday() >= 5:
+        day -= DAY
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(9)))
+
+
+def _moved_to(meeting: CaseMeeting, assessment: RiskAssessment, when: datetime.datetime) -> None:
+    """Demo data only: the assessment a week before the meeting, the meeting held at `when`."""
+    assessed = when - 7 * DAY
+    RiskAssessment.objects.filter(pk=assessment.pk).update(created_at=assessed, updated_at=assessed,
+                                                           completed_at=assessed)
+    CaseMeeting.objects.filter(pk=meeting.pk).update(scheduled_for=when, held_on=timezone.localdate(when),
+                                                     created_at=assessed)
+    MeetingCase.objects.filter(meeting=meeting).update(added_at=assessed)
+    MeetingInvitation.objects.filter(meeting=meeting).update(invited_at=assessed)
 
 
 def _meeting(actor, *, when: datetime.datetime, case_ids: list[int], place: str):
@@ -90,6 +113,7 @@ def seed_demo_conferences_step(world: DemoWorld) -> None:
                  days=3)
     _made_overdue(late, days=2)
     services.minutes_sign(access=meeting_get_for_user(user=actor, meeting_id=held.pk), actor=actor)
+    _moved_to(held, high, _last_month(now))
     other = (Case.objects.filter(lead_agency_id=lead_id).exclude(pk=high.case_id).exclude(status=CaseStatus.CLOSED)
              .order_by("number").values_list("pk", flat=True).first()) or high.case_id
     upcoming = _meeting(actor, when=now + 7 * DAY, case_ids=[other], place="Gọi video qua Zalo")

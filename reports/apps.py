@@ -6,7 +6,7 @@ class ReportsConfig(AppConfig):
     name = "reports"
 
     def ready(self):
-        # Registered after the cases' step, so the demo reports count the demo cases.
+        # The last demo step, so the demo reports count the demo's cases, assessments and meetings.
         from agencies.demo import demo_step_register
 
         # coordination registers the referral, deadline and takedown tables in indicators.INDICATORS,
@@ -15,4 +15,4 @@ class ReportsConfig(AppConfig):
         from . import coordination, meetings  # noqa: F401
         from .demo import seed_demo_reports_step
 
-        demo_step_register(seed_demo_reports_step)
+        demo_step_register(seed_demo_reports_step, last=True)

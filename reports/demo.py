@@ -8,7 +8,8 @@ DEMO_REPORT_MONTHS = 12
 
 
 def seed_demo_reports_step(world) -> None:
-    """Runs after the cases' demo step (apps are ready()-ed in INSTALLED_APPS order). Months that
+    """Runs after every other demo step (registered `last`), so last month's report counts the demo's
+    held case meeting and high-risk assessment (conferences.demo dates them there). Months that
     already have a national report are left as they are: published reports never change."""
     today = local_today()
     last = last_complete_month(today)

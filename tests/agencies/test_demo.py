@@ -138,6 +138,7 @@ def test_seed_demo_fits_next_to_existing_data(world):
 
 def test_registered_steps_run_after_the_built_in_ones_in_the_same_transaction(db, monkeypatch):
     monkeypatch.setattr(demo, "_registered_steps", [])
+    monkeypatch.setattr(demo, "_last_steps", [])
     seen = []
 
     @demo.demo_step_register
@@ -165,3 +166,14 @@ def test_seed_demo_refuses_production_settings_unless_told(db, settings):
     assert get_user_model().objects.count() == 0
     call_command("seed_demo", "--allow-production", stdout=StringIO())
     assert get_user_model().objects.count() == 32
+
+
+def test_a_step_registered_last_runs_after_every_other_step(db, monkeypatch):
+    monkeypatch.setattr(demo, "_registered_steps", [])
+    monkeypatch.setattr(demo, "_last_steps", [])
+    order = []
+    demo.demo_step_register(lambda world: order.append("reports"), last=True)
+    demo.demo_step_register(lambda world: order.append("meetings"))
+    demo.demo_step_register(lambda world: order.append("cases"), first=True)
+    demo.seed_demo_world()
+    assert order == ["cases", "meetings", "reports"]
