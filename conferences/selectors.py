@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import User
-from django.db.models import F, Max, Q, QuerySet
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
@@ -307,19 +307,30 @@ def plan_items_for_case(*, case_id: int) -> list[ActionPlanItem]:
         .order_by(F("finished_at").asc(nulls_first=True), "due_at", "id"))
 
 
+def _case_seen_by(agency_ids: set[int]) -> Exists:
+    """The plan item's case is one these agencies may see now (an access row in force with the view
+    right): an agency that lost the case (consent withdrawn, a handoff ended, the lead moved) no
+    longer sees its plan items either, whose action is case content."""
+    now = timezone.now()
+    return Exists(CaseAccessRow.objects.filter(
+        Q(valid_from__isnull=True) | Q(valid_from__lte=now), Q(valid_until__isnull=True) | Q(valid_until__gt=now),
+        GreaterThan(F("rights").bitand(VIEW_BIT), 0), case_id=OuterRef("case_id"), agency_id__in=agency_ids))
+
+
 def plan_items_for_user(*, user: User) -> QuerySet[ActionPlanItem]:
     """The open plan items of the user's agencies (theirs first), of cases the agency may see."""
     agency_ids = _user_case_agency_ids(user)
     if not agency_ids:
         return ActionPlanItem.objects.none()
-    return (ActionPlanItem.objects.filter(owner_agency_id__in=agency_ids, status=PlanItemStatus.OPEN)
+    return (ActionPlanItem.objects.filter(_case_seen_by(agency_ids), owner_agency_id__in=agency_ids,
+                                          status=PlanItemStatus.OPEN)
             .select_related("owner_agency", "owner_user", "case", "case__data_key",
                             "meeting_case__meeting").order_by("due_at", "id"))
 
 
 def plan_item_get_for_user(*, user: User, item_id: int, lock: bool = False) -> ActionPlanItem:
-    """One plan item for a member of its owner agency or of the meeting's coordinating agency,
-    or NotFound."""
+    """One plan item for a member of its owner agency or of the meeting's coordinating agency whose
+    agencies may still see the case, or NotFound."""
     agency_ids = _user_case_agency_ids(user)
     if not agency_ids or isinstance(item_id, bool) or not isinstance(item_id, int) or not user_is_case_reader(user):
         raise NotFound
@@ -328,7 +339,8 @@ def plan_item_get_for_user(*, user: User, item_id: int, lock: bool = False) -> A
     if lock:
         qs = qs.select_for_update(of=("self",))
     item = qs.filter(Q(owner_agency_id__in=agency_ids)
-                     | Q(meeting_case__meeting__coordinator_agency_id__in=agency_ids), pk=item_id).first()
+                     | Q(meeting_case__meeting__coordinator_agency_id__in=agency_ids),
+                     _case_seen_by(agency_ids), pk=item_id).first()
     if item is None:
         raise NotFound
     return item

@@ -8,6 +8,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from cases.models import CaseAccessRow
 from conferences.models import ActionPlanItem, Contribution, MinutesDecision
 from conferences.services import contribution_add, plan_item_add
 
@@ -159,3 +160,19 @@ def test_list_and_detail_query_budgets(world, met, plan, api, django_assert_max_
     # The chair's meeting page; SQLite chains the view's audit event inside the request (42 there).
     with django_assert_max_num_queries(42):
         assert client.get(f"/meetings/{met.meeting.pk}/").status_code == 200
+
+
+def test_an_owner_agency_that_lost_the_case_no_longer_sees_its_plan_item(world, met, plan, api, client):
+    """The plan item's action is case content: once health may no longer see the case (its access rows
+    gone, as a withdrawal or an ended handoff leaves them), the item leaves its list and its page and
+    API answer 404, like the case itself."""
+    health = api(world.receiving_responder)
+    assert [row["id"] for row in health.get("/api/plan-items/").json()] == [plan.pk]
+    CaseAccessRow.objects.filter(case=met.case, agency=world.health).delete()
+    assert health.get("/api/plan-items/").json() == []
+    assert health.post(f"/api/plan-items/{plan.pk}/finish/", {"status": "done"}, format="json").status_code == 404
+    client.force_login(world.receiving_responder)
+    assert client.get(f"/meetings/plan/{plan.pk}/").status_code == 404
+    # The coordinating agency, which still leads the case, keeps it.
+    client.force_login(world.lead_supervisor)
+    assert client.get(f"/meetings/plan/{plan.pk}/").status_code == 200
