@@ -30,7 +30,8 @@ class CaseAccessBackend(BaseBackend):
     """Authenticates nobody; answers object permissions on Case objects from the access rows."""
 
     def get_all_permissions(self, user_obj, obj=None):
-        if not isinstance(obj, Case) or obj.pk is None:
+        # As Django's ModelBackend: an inactive account holds nothing.
+        if not isinstance(obj, Case) or obj.pk is None or not getattr(user_obj, "is_active", False):
             return set()
         return _case_perms(user_obj, obj)
 

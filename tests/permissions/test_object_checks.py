@@ -62,3 +62,12 @@ def test_the_checker_reads_many_cases_in_one_query(world, django_assert_num_quer
         assert all(checker.has_perm("cases.view_case", c) and checker.has_perm("change_case", c) for c in cases)
         assert checker.get_perms(other) == []
         assert not checker.has_perm("auth.view_case", cases[0])
+
+
+def test_an_inactive_account_holds_nothing_on_the_case(world, case):
+    """As Django's own backend: a deactivated account answers no to every object check."""
+    assert world.lead_responder.has_perm("cases.view_case", case)
+    world.lead_responder.is_active = False
+    world.lead_responder.save(update_fields=["is_active"])
+    assert not world.lead_responder.has_perm("cases.view_case", case)
+    assert world.lead_responder.get_all_permissions(case) == set()
