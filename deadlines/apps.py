@@ -6,7 +6,6 @@ class DeadlinesConfig(AppConfig):
     responders set, their pages and API. The rows are notifications.models.Deadline, swept by
     notifications (reminders, overdue, escalation); a handoff's response deadline is the handoff's."""
 
-    default_auto_field = "django.db.models.BigAutoField"
     name = "deadlines"
 
     def ready(self):

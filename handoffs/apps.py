@@ -6,5 +6,4 @@ class HandoffsConfig(AppConfig):
     response deadline. The model, its choices and HANDOFF_MACHINE are in handoffs.models (table
     cases_handoff, the name it had when the model lived in cases)."""
 
-    default_auto_field = "django.db.models.BigAutoField"
     name = "handoffs"

@@ -17,7 +17,6 @@ def _ensure_time_limits(sender, app_config=None, using="default", apps=None, pla
 
 
 class NotificationsConfig(AppConfig):
-    default_auto_field = "django.db.models.BigAutoField"
     name = "notifications"
     verbose_name = _("Deadlines and notifications")
 

@@ -3,7 +3,6 @@ from django.utils.translation import gettext_lazy as _
 
 
 class RiskConfig(AppConfig):
-    default_auto_field = "django.db.models.BigAutoField"
     name = "risk"
     verbose_name = _("Risk assessment")
 

@@ -5,5 +5,4 @@ class ScaleConfig(AppConfig):
     """National-scale worlds written in bulk (`manage.py seed_scale`), for benchmarks and for sizing
     hardware. It writes the rows the services of cases, handoffs and deadlines would, so it sits above them."""
 
-    default_auto_field = "django.db.models.BigAutoField"
     name = "scale"

@@ -4,7 +4,6 @@ from django.apps import AppConfig
 class SupervisionConfig(AppConfig):
     """Supervisors' accountability: the handoff register, reviews, access review, the dashboard."""
 
-    default_auto_field = "django.db.models.BigAutoField"
     name = "supervision"
 
     def ready(self):

@@ -5,5 +5,4 @@ class TakedownsConfig(AppConfig):
     """Takedown requests to platforms and their outcomes. The model and its choices are in
     takedowns.models (table cases_takedownrequest, the name it had when the model lived in cases)."""
 
-    default_auto_field = "django.db.models.BigAutoField"
     name = "takedowns"
