@@ -12,11 +12,11 @@ refers to the row by id (`handoff_id`, `consent_id`, `takedown_id`, `deadline_id
 """
 
 import datetime
+import enum
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
-from django.db import models
 
 from agencies.models import Agency
 from handoffs.models import Handoff
@@ -39,14 +39,15 @@ CHILD_SUPPORT_PLAN = "child_support_plan"
 CHILD_SERIOUS_RISK = "child_serious_risk_intervention"
 
 
-class DeadlineClosure(models.TextChoices):
-    """Why a case deadline closed, as its timeline line says."""
+class DeadlineClosure(enum.StrEnum):
+    """Why a case deadline closed: the code its timeline line keeps in `data`. No field's choices
+    and no label: cases.timeline words each reason, in the viewer's language."""
 
-    MET_BY_ACTION = "action", "met by an action"
-    MARKED_DONE = "done", "marked done"
-    CASE_CLOSED = "case_closed", "the case was closed"
-    RISK_ASSESSED = "risk_assessed", "a new risk assessment"
-    PLAN_CANCELLED = "plan_cancelled", "the plan item was cancelled"
+    MET_BY_ACTION = "action"
+    MARKED_DONE = "done"
+    CASE_CLOSED = "case_closed"
+    RISK_ASSESSED = "risk_assessed"  # met by a new risk assessment
+    PLAN_CANCELLED = "plan_cancelled"  # the action plan item was cancelled
 
 
 WRITERS: dict[str, Callable[..., CaseEvent]] = {}
