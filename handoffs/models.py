@@ -11,17 +11,12 @@ from agencies.models import Agency
 from cases.fields import EncryptedTextField
 from cases.models import Case
 from cases.transitions import StateMachine, transition
+from notifications.models import Urgency
 
 
 class HandoffKind(models.TextChoices):
     REFERRAL = "referral", _("Referral: asks for a service, the lead stays")
     TRANSFER = "transfer", _("Transfer: moves the lead")
-
-
-class Urgency(models.TextChoices):
-    EMERGENCY = "emergency", _("Emergency")
-    URGENT = "urgent", _("Urgent")
-    STANDARD = "standard", _("Standard")
 
 
 class HandoffStatus(models.TextChoices):

@@ -8,11 +8,11 @@ things that look identifying.
 import datetime
 import re
 
-from .models import Deadline
+from .models import Deadline, Urgency
 
 CASE_NUMBER_RE = re.compile(r"^[A-Z0-9]{1,10}(-[A-Z0-9]{1,10}){0,4}$")
 LINK_RE = re.compile(r"^/[A-Za-z0-9/_.\-]{0,199}$")
-URGENCIES = ("emergency", "urgent", "standard")
+URGENCIES = tuple(Urgency.values)
 HANDOFF_TYPES = ("referral", "transfer")
 
 

@@ -228,13 +228,18 @@ class Channel(models.TextChoices):
     SMS = "sms", _("SMS")
 
 
-# The same words as handoffs.models.Urgency (notifications imports no app above it). Here rather
-# than in texts, which imports this module: Notification.urgency_label uses them.
-URGENCY_LABELS = {"emergency": _("Emergency"), "urgent": _("Urgent"), "standard": _("Standard")}
+class Urgency(models.TextChoices):
+    """A handoff's urgency (Handoff.urgency): it picks the handoff's response time limit and is named
+    in its notifications. Declared here, below handoffs, so that notifications reads it without
+    importing handoffs."""
+
+    EMERGENCY = "emergency", _("Emergency")
+    URGENT = "urgent", _("Urgent")
+    STANDARD = "standard", _("Standard")
 
 
 def urgency_text(value: str | None) -> str:
-    return str(URGENCY_LABELS[value]) if value in URGENCY_LABELS else ""
+    return str(Urgency(value).label) if value in Urgency.values else ""
 
 
 class Notification(models.Model):
