@@ -20,9 +20,10 @@ def pg_raise(message: str) -> str:
     return f"RAISE EXCEPTION USING MESSAGE = {message}, ERRCODE = 'integrity_constraint_violation';"
 
 
-def pg_check(name: str, condition: str, message: str) -> str:
-    """A trigger function that refuses the row when `condition` holds, with the literal `message`."""
-    return pg_function(name, f"IF {condition} THEN\n{pg_raise(sql_text(message))}\nEND IF;\nRETURN NEW;")
+def pg_check(name: str, condition: str, message: str, *, returns: str = "RETURN NEW;") -> str:
+    """A trigger function that refuses the row when `condition` holds, with the literal `message`;
+    otherwise it `returns` (a BEFORE DELETE trigger must return OLD for the row to go)."""
+    return pg_function(name, f"IF {condition} THEN\n{pg_raise(sql_text(message))}\nEND IF;\n{returns}")
 
 
 def sqlite_check(name: str, event: str, message: str, condition: str | None = None) -> str:
@@ -34,3 +35,11 @@ def sqlite_check(name: str, event: str, message: str, condition: str | None = No
 def sql_text(text: str) -> str:
     """A text literal of SQL."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def execute_all(connection, statements: list[str]) -> None:
+    """Run `statements` on `connection` outside a migration (the test-only `flush` lifts triggers and
+    puts them back this way)."""
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)

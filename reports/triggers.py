@@ -13,7 +13,7 @@ Test databases are emptied by `flush`, which lifts the DELETE/TRUNCATE triggers 
 
 from django.db import NotSupportedError
 
-from config.triggers import pg_function, pg_raise, pg_trigger, sqlite_check
+from config.triggers import execute_all, pg_function, pg_raise, pg_trigger, sqlite_check
 
 TABLE = "reports_monthlyreport"
 
@@ -93,12 +93,8 @@ def remove_no_delete(apps, schema_editor) -> None:
 
 def no_delete_install(connection) -> None:
     """The DELETE/TRUNCATE triggers on a connection (for `flush`, which lifts them)."""
-    with connection.cursor() as cursor:
-        for sql in _statements(connection.vendor, _INSTALL_NO_DELETE):
-            cursor.execute(sql)
+    execute_all(connection, _statements(connection.vendor, _INSTALL_NO_DELETE))
 
 
 def no_delete_remove(connection) -> None:
-    with connection.cursor() as cursor:
-        for sql in _statements(connection.vendor, _REMOVE_NO_DELETE):
-            cursor.execute(sql)
+    execute_all(connection, _statements(connection.vendor, _REMOVE_NO_DELETE))
