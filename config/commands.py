@@ -58,3 +58,29 @@ class FileLoadCommand(BaseCommand):
         text = text_file_read(path)
         load_reported(self, lambda: self.load(text), errors=self.errors, refused=self.refused % {"path": path},
                       written=self.written)
+
+
+class ReferenceLoadCommand(BaseCommand):
+    """A command that loads the reference file bundled with an app, or another one named by its one
+    option, with a loader that checks every row before it writes any. A subclass says what the
+    option is (`option`, `option_help`, `default`), how to load a file (`load`), which errors refuse
+    it, and what to say either way (`refused` may name the file as %(path)s; `written` is filled
+    from the counts)."""
+
+    option = "--path"
+    option_help = ""
+    default: Path
+    errors: tuple[type[Exception], ...] = ()
+    refused = _lazy("Nothing written; fix %(path)s:")
+    written = ""
+
+    def load(self, path: str):
+        raise NotImplementedError
+
+    def add_arguments(self, parser):
+        parser.add_argument(self.option, default=str(self.default), help=self.option_help)
+
+    def handle(self, *args, **options):
+        path = options[self.option.removeprefix("--")]
+        load_reported(self, lambda: self.load(path), errors=self.errors, refused=self.refused % {"path": path},
+                      written=self.written)
