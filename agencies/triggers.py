@@ -12,10 +12,9 @@ in words; the triggers are what holds when something else writes (Django admin, 
 A refusal raises IntegrityError (SQLSTATE 23000 on PostgreSQL, RAISE(ABORT) on SQLite).
 """
 
-from django.db import NotSupportedError
 from django.db.migrations.operations.base import Operation
 
-from config.triggers import pg_check, pg_function, pg_raise, pg_trigger, sql_text, sqlite_check
+from config.triggers import pg_check, pg_function, pg_raise, pg_trigger, sql_text, sqlite_check, vendor_statements
 
 _NO_CASE_ROLE = "a responder or supervisor cannot be "
 # Both backends: an analyst scope, or a system administrator's account, for one who has a case role.
@@ -143,12 +142,12 @@ _SQLITE_REMOVE = [
 ]
 
 
+_INSTALL = {"postgresql": _POSTGRESQL_INSTALL, "sqlite": _SQLITE_INSTALL}
+_REMOVE = {"postgresql": _POSTGRESQL_REMOVE, "sqlite": _SQLITE_REMOVE}
+
+
 def _statements(vendor: str, *, install: bool) -> list[str]:
-    if vendor == "postgresql":
-        return _POSTGRESQL_INSTALL if install else _POSTGRESQL_REMOVE
-    if vendor == "sqlite":
-        return _SQLITE_INSTALL if install else _SQLITE_REMOVE
-    raise NotSupportedError(f"The membership triggers exist for PostgreSQL and SQLite, not {vendor}.")
+    return vendor_statements(vendor, _INSTALL if install else _REMOVE, "The membership triggers")
 
 
 class VendorTriggers(Operation):

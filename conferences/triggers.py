@@ -6,10 +6,8 @@ The one change allowed is the signing itself: the UPDATE of a draft (OLD.status 
 A refusal raises IntegrityError (SQLSTATE 23000 on PostgreSQL, RAISE(ABORT) on SQLite).
 """
 
-from django.db import NotSupportedError
-
 from agencies.triggers import VendorTriggers
-from config.triggers import execute_all, pg_check, pg_trigger, sqlite_check
+from config.triggers import execute_all, pg_check, pg_trigger, sqlite_check, vendor_statements
 
 MESSAGE = "signed minutes cannot be changed: write a correction as a new version"
 
@@ -60,12 +58,12 @@ _SQLITE_REMOVE = [
 ]
 
 
+_INSTALL = {"postgresql": _POSTGRESQL_INSTALL, "sqlite": _SQLITE_INSTALL}
+_REMOVE = {"postgresql": _POSTGRESQL_REMOVE, "sqlite": _SQLITE_REMOVE}
+
+
 def _statements(vendor: str, *, install: bool) -> list[str]:
-    if vendor == "postgresql":
-        return _POSTGRESQL_INSTALL if install else _POSTGRESQL_REMOVE
-    if vendor == "sqlite":
-        return _SQLITE_INSTALL if install else _SQLITE_REMOVE
-    raise NotSupportedError(f"The minutes triggers exist for PostgreSQL and SQLite, not {vendor}.")
+    return vendor_statements(vendor, _INSTALL if install else _REMOVE, "The minutes triggers")
 
 
 def minutes_lock_remove(connection) -> None:

@@ -4,6 +4,8 @@ on SQLite. A refusal is SQLSTATE 23000 on PostgreSQL and RAISE(ABORT) on SQLite,
 Django raise IntegrityError.
 """
 
+from django.db import NotSupportedError
+
 
 def pg_function(name: str, body: str) -> str:
     """A PL/pgSQL trigger function `name()` running `body` (statements, ending with its RETURN)."""
@@ -35,6 +37,14 @@ def sqlite_check(name: str, event: str, message: str, condition: str | None = No
 def sql_text(text: str) -> str:
     """A text literal of SQL."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def vendor_statements(vendor: str, by_vendor: dict[str, list[str]], what: str) -> list[str]:
+    """The statements of `by_vendor` ({"postgresql": [...], "sqlite": [...]}) for the database `vendor`;
+    NotSupportedError for another, naming `what` ("The minutes triggers")."""
+    if vendor not in by_vendor:
+        raise NotSupportedError(f"{what} exist for PostgreSQL and SQLite, not {vendor}.")
+    return by_vendor[vendor]
 
 
 def execute_all(connection, statements: list[str]) -> None:
