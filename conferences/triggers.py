@@ -7,7 +7,7 @@ A refusal raises IntegrityError (SQLSTATE 23000 on PostgreSQL, RAISE(ABORT) on S
 """
 
 from agencies.triggers import VendorTriggers
-from config.triggers import execute_all, pg_check, pg_trigger, sqlite_check, vendor_statements
+from config.triggers import execute_all, pg_check, pg_trigger, sqlite_check, sqlite_drops, vendor_statements
 
 MESSAGE = "signed minutes cannot be changed: write a correction as a new version"
 
@@ -49,13 +49,7 @@ _SQLITE_INSTALL = [
     sqlite_check("conferences_decision_locked_delete", f"BEFORE DELETE ON {_DECISIONS}", MESSAGE, _signed("OLD")),
     sqlite_check("conferences_decision_locked_insert", f"BEFORE INSERT ON {_DECISIONS}", MESSAGE, _signed("NEW")),
 ]
-_SQLITE_REMOVE = [
-    f"DROP TRIGGER IF EXISTS {name}" for name in (
-        "conferences_minutes_locked_update", "conferences_minutes_locked_delete",
-        "conferences_decision_locked_update", "conferences_decision_locked_delete",
-        "conferences_decision_locked_insert",
-    )
-]
+_SQLITE_REMOVE = sqlite_drops(_SQLITE_INSTALL)
 
 
 _INSTALL = {"postgresql": _POSTGRESQL_INSTALL, "sqlite": _SQLITE_INSTALL}

@@ -4,6 +4,8 @@ on SQLite. A refusal is SQLSTATE 23000 on PostgreSQL and RAISE(ABORT) on SQLite,
 Django raise IntegrityError.
 """
 
+import re
+
 from django.db import NotSupportedError
 
 
@@ -37,6 +39,11 @@ def sqlite_check(name: str, event: str, message: str, condition: str | None = No
 def sql_text(text: str) -> str:
     """A text literal of SQL."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def sqlite_drops(statements: list[str]) -> list[str]:
+    """What removes the SQLite triggers that `statements` create (a trigger is dropped by its name alone)."""
+    return [f"DROP TRIGGER IF EXISTS {name}" for sql in statements for name in re.findall(r"CREATE TRIGGER (\w+)", sql)]
 
 
 def vendor_statements(vendor: str, by_vendor: dict[str, list[str]], what: str) -> list[str]:
