@@ -12,10 +12,18 @@ in words; the triggers are what holds when something else writes (Django admin, 
 A refusal raises IntegrityError (SQLSTATE 23000 on PostgreSQL, RAISE(ABORT) on SQLite).
 """
 
-from django.db import NotSupportedError
 from django.db.migrations.operations.base import Operation
 
-from config.triggers import pg_check, pg_function, pg_raise, pg_trigger, sql_text, sqlite_check
+from config.triggers import (
+    pg_check,
+    pg_function,
+    pg_raise,
+    pg_trigger,
+    sql_text,
+    sqlite_check,
+    sqlite_drops,
+    vendor_statements,
+)
 
 _NO_CASE_ROLE = "a responder or supervisor cannot be "
 # Both backends: an analyst scope, or a system administrator's account, for one who has a case role.
@@ -130,25 +138,15 @@ _SQLITE_INSTALL = [
         _SYSADMIN_CONFLICT,
     ),
 ]
-_SQLITE_REMOVE = [
-    f"DROP TRIGGER IF EXISTS {name}"
-    for name in (
-        "agencies_membership_roles_insert", "agencies_membership_roles_update",
-        "agencies_membership_admin_insert", "agencies_membership_admin_update",
-        "agencies_membership_groups_update", "agencies_membership_groups_delete",
-        "agencies_group_member_insert", "agencies_group_member_update",
-        "agencies_analyst_no_case_role_insert", "agencies_analyst_no_case_role_update",
-        "agencies_sysadmin_no_case_role",
-    )
-]
+_SQLITE_REMOVE = sqlite_drops(_SQLITE_INSTALL)
+
+
+_INSTALL = {"postgresql": _POSTGRESQL_INSTALL, "sqlite": _SQLITE_INSTALL}
+_REMOVE = {"postgresql": _POSTGRESQL_REMOVE, "sqlite": _SQLITE_REMOVE}
 
 
 def _statements(vendor: str, *, install: bool) -> list[str]:
-    if vendor == "postgresql":
-        return _POSTGRESQL_INSTALL if install else _POSTGRESQL_REMOVE
-    if vendor == "sqlite":
-        return _SQLITE_INSTALL if install else _SQLITE_REMOVE
-    raise NotSupportedError(f"The membership triggers exist for PostgreSQL and SQLite, not {vendor}.")
+    return vendor_statements(vendor, _INSTALL if install else _REMOVE, "The membership triggers")
 
 
 class VendorTriggers(Operation):

@@ -8,6 +8,8 @@ outside the database are what make such tampering visible.
 from django.db import NotSupportedError
 from django.db.migrations.operations.base import Operation
 
+from config.triggers import execute_all
+
 from .models import AUDIT_EVENT_TABLE
 
 # SQLSTATE 23000 makes psycopg raise IntegrityError, as SQLite's RAISE(ABORT) does.
@@ -153,15 +155,11 @@ def _statements(vendor: str, *, install: bool, version: int = CURRENT_VERSION) -
 
 
 def append_only_install(connection) -> None:
-    with connection.cursor() as cursor:
-        for sql in _statements(connection.vendor, install=True):
-            cursor.execute(sql)
+    execute_all(connection, _statements(connection.vendor, install=True))
 
 
 def append_only_remove(connection) -> None:
-    with connection.cursor() as cursor:
-        for sql in _statements(connection.vendor, install=False):
-            cursor.execute(sql)
+    execute_all(connection, _statements(connection.vendor, install=False))
 
 
 class InstallAppendOnlyTriggers(Operation):

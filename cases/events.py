@@ -177,24 +177,22 @@ def handoff_sent(*, handoff: Handoff, actor: User | None, at: datetime.datetime)
                     categories=list(handoff.categories))
 
 
-@_writes(CaseEventType.HANDOFF_ACCEPTED)
-def handoff_accepted(*, handoff: Handoff, actor: User | None, at: datetime.datetime) -> CaseEvent:
-    return _handoff(handoff, CaseEventType.HANDOFF_ACCEPTED, actor=actor, agency=handoff.to_agency, at=at)
+def _handoff_step(event_type: CaseEventType, *, by_sender: bool) -> Callable[..., CaseEvent]:
+    """The writer of a step that records the handoff alone, made by the sending agency (by_sender)
+    or by the receiving one."""
+
+    @_writes(event_type)
+    def write(*, handoff: Handoff, actor: User | None, at: datetime.datetime) -> CaseEvent:
+        agency = handoff.from_agency if by_sender else handoff.to_agency
+        return _handoff(handoff, event_type, actor=actor, agency=agency, at=at)
+
+    return write
 
 
-@_writes(CaseEventType.HANDOFF_DECLINED)
-def handoff_declined(*, handoff: Handoff, actor: User | None, at: datetime.datetime) -> CaseEvent:
-    return _handoff(handoff, CaseEventType.HANDOFF_DECLINED, actor=actor, agency=handoff.to_agency, at=at)
-
-
-@_writes(CaseEventType.HANDOFF_WITHDRAWN)
-def handoff_withdrawn(*, handoff: Handoff, actor: User | None, at: datetime.datetime) -> CaseEvent:
-    return _handoff(handoff, CaseEventType.HANDOFF_WITHDRAWN, actor=actor, agency=handoff.from_agency, at=at)
-
-
-@_writes(CaseEventType.HANDOFF_COMPLETED)
-def handoff_completed(*, handoff: Handoff, actor: User | None, at: datetime.datetime) -> CaseEvent:
-    return _handoff(handoff, CaseEventType.HANDOFF_COMPLETED, actor=actor, agency=handoff.to_agency, at=at)
+handoff_accepted = _handoff_step(CaseEventType.HANDOFF_ACCEPTED, by_sender=False)
+handoff_declined = _handoff_step(CaseEventType.HANDOFF_DECLINED, by_sender=False)
+handoff_withdrawn = _handoff_step(CaseEventType.HANDOFF_WITHDRAWN, by_sender=True)
+handoff_completed = _handoff_step(CaseEventType.HANDOFF_COMPLETED, by_sender=False)
 
 
 @_writes(CaseEventType.LEAD_TRANSFERRED)

@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from config.pages import flash_outcome
+
 from .selectors import CaseAccess
 
 
@@ -43,11 +45,5 @@ def case_change_posted(request: HttpRequest, *, access: CaseAccess, save: Callab
     if form is not None and not form.is_valid():
         messages.error(request, invalid)
         return redirect("cases:detail", case_id=access.case.pk)
-    try:
-        result = save()
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, success(result))
+    flash_outcome(request, save, success)
     return redirect("cases:detail", case_id=access.case.pk)

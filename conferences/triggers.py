@@ -6,125 +6,67 @@ The one change allowed is the signing itself: the UPDATE of a draft (OLD.status 
 A refusal raises IntegrityError (SQLSTATE 23000 on PostgreSQL, RAISE(ABORT) on SQLite).
 """
 
-from django.db import NotSupportedError
-
 from agencies.triggers import VendorTriggers
+from config.triggers import execute_all, pg_check, pg_trigger, sqlite_check, sqlite_drops, vendor_statements
 
 MESSAGE = "signed minutes cannot be changed: write a correction as a new version"
 
+_MINUTES = "conferences_meetingminutes"
+_DECISIONS = "conferences_minutesdecision"
+
+
+def _signed(row: str) -> str:
+    """The minutes of the decision `row` (OLD or NEW) are signed."""
+    return f"EXISTS (SELECT 1 FROM {_MINUTES} WHERE id = {row}.minutes_id AND status = 'signed')"  # noqa: S608 (no input: OLD or NEW)
+
+
+# UPDATE or DELETE: a BEFORE DELETE trigger lets the row go by returning OLD.
+_ROW_KEPT = "IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\nRETURN NEW;"
 _POSTGRESQL_INSTALL = [
-    """
-    CREATE OR REPLACE FUNCTION conferences_minutes_locked() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF OLD.status = 'signed' THEN
-            RAISE EXCEPTION 'LOCK_MESSAGE' USING ERRCODE = 'integrity_constraint_violation';
-        END IF;
-        IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-        RETURN NEW;
-    END
-    $$
-    """,
-    """
-    CREATE TRIGGER conferences_minutes_locked BEFORE UPDATE OR DELETE ON conferences_meetingminutes
-    FOR EACH ROW EXECUTE FUNCTION conferences_minutes_locked()
-    """,
-    """
-    CREATE OR REPLACE FUNCTION conferences_decision_locked() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF EXISTS (SELECT 1 FROM conferences_meetingminutes WHERE id = OLD.minutes_id AND status = 'signed')
-           OR (TG_OP = 'UPDATE' AND EXISTS (
-               SELECT 1 FROM conferences_meetingminutes WHERE id = NEW.minutes_id AND status = 'signed')) THEN
-            RAISE EXCEPTION 'LOCK_MESSAGE' USING ERRCODE = 'integrity_constraint_violation';
-        END IF;
-        IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-        RETURN NEW;
-    END
-    $$
-    """,
-    """
-    CREATE TRIGGER conferences_decision_locked BEFORE UPDATE OR DELETE ON conferences_minutesdecision
-    FOR EACH ROW EXECUTE FUNCTION conferences_decision_locked()
-    """,
-    """
-    CREATE OR REPLACE FUNCTION conferences_decision_insert_locked() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF EXISTS (SELECT 1 FROM conferences_meetingminutes WHERE id = NEW.minutes_id AND status = 'signed') THEN
-            RAISE EXCEPTION 'LOCK_MESSAGE' USING ERRCODE = 'integrity_constraint_violation';
-        END IF;
-        RETURN NEW;
-    END
-    $$
-    """,
-    """
-    CREATE TRIGGER conferences_decision_insert_locked BEFORE INSERT ON conferences_minutesdecision
-    FOR EACH ROW EXECUTE FUNCTION conferences_decision_insert_locked()
-    """,
+    pg_check("conferences_minutes_locked", "OLD.status = 'signed'", MESSAGE, returns=_ROW_KEPT),
+    pg_trigger("conferences_minutes_locked", f"BEFORE UPDATE OR DELETE ON {_MINUTES}", "conferences_minutes_locked"),
+    pg_check("conferences_decision_locked", f"{_signed('OLD')} OR (TG_OP = 'UPDATE' AND {_signed('NEW')})", MESSAGE,
+             returns=_ROW_KEPT),
+    pg_trigger("conferences_decision_locked", f"BEFORE UPDATE OR DELETE ON {_DECISIONS}",
+               "conferences_decision_locked"),
+    pg_check("conferences_decision_insert_locked", _signed("NEW"), MESSAGE),
+    pg_trigger("conferences_decision_insert_locked", f"BEFORE INSERT ON {_DECISIONS}",
+               "conferences_decision_insert_locked"),
 ]
 _POSTGRESQL_REMOVE = [
-    "DROP TRIGGER IF EXISTS conferences_minutes_locked ON conferences_meetingminutes",
-    "DROP TRIGGER IF EXISTS conferences_decision_locked ON conferences_minutesdecision",
-    "DROP TRIGGER IF EXISTS conferences_decision_insert_locked ON conferences_minutesdecision",
+    f"DROP TRIGGER IF EXISTS conferences_minutes_locked ON {_MINUTES}",
+    f"DROP TRIGGER IF EXISTS conferences_decision_locked ON {_DECISIONS}",
+    f"DROP TRIGGER IF EXISTS conferences_decision_insert_locked ON {_DECISIONS}",
     "DROP FUNCTION IF EXISTS conferences_minutes_locked()",
     "DROP FUNCTION IF EXISTS conferences_decision_locked()",
     "DROP FUNCTION IF EXISTS conferences_decision_insert_locked()",
 ]
-_SIGNED = "EXISTS (SELECT 1 FROM conferences_meetingminutes WHERE id = {row}.minutes_id AND status = 'signed')"
 _SQLITE_INSTALL = [
-    """
-    CREATE TRIGGER conferences_minutes_locked_update BEFORE UPDATE ON conferences_meetingminutes
-    WHEN OLD.status = 'signed' BEGIN SELECT RAISE(ABORT, 'LOCK_MESSAGE'); END
-    """,
-    """
-    CREATE TRIGGER conferences_minutes_locked_delete BEFORE DELETE ON conferences_meetingminutes
-    WHEN OLD.status = 'signed' BEGIN SELECT RAISE(ABORT, 'LOCK_MESSAGE'); END
-    """,
-    """
-    CREATE TRIGGER conferences_decision_locked_update BEFORE UPDATE ON conferences_minutesdecision
-    WHEN SIGNED_OLD OR SIGNED_NEW
-    BEGIN SELECT RAISE(ABORT, 'LOCK_MESSAGE'); END
-    """,
-    """
-    CREATE TRIGGER conferences_decision_locked_delete BEFORE DELETE ON conferences_minutesdecision
-    WHEN SIGNED_OLD BEGIN SELECT RAISE(ABORT, 'LOCK_MESSAGE'); END
-    """,
-    """
-    CREATE TRIGGER conferences_decision_locked_insert BEFORE INSERT ON conferences_minutesdecision
-    WHEN SIGNED_NEW BEGIN SELECT RAISE(ABORT, 'LOCK_MESSAGE'); END
-    """,
+    sqlite_check("conferences_minutes_locked_update", f"BEFORE UPDATE ON {_MINUTES}", MESSAGE, "OLD.status = 'signed'"),
+    sqlite_check("conferences_minutes_locked_delete", f"BEFORE DELETE ON {_MINUTES}", MESSAGE, "OLD.status = 'signed'"),
+    sqlite_check("conferences_decision_locked_update", f"BEFORE UPDATE ON {_DECISIONS}", MESSAGE,
+                 f"{_signed('OLD')} OR {_signed('NEW')}"),
+    sqlite_check("conferences_decision_locked_delete", f"BEFORE DELETE ON {_DECISIONS}", MESSAGE, _signed("OLD")),
+    sqlite_check("conferences_decision_locked_insert", f"BEFORE INSERT ON {_DECISIONS}", MESSAGE, _signed("NEW")),
 ]
-_SQLITE_REMOVE = [
-    f"DROP TRIGGER IF EXISTS {name}" for name in (
-        "conferences_minutes_locked_update", "conferences_minutes_locked_delete",
-        "conferences_decision_locked_update", "conferences_decision_locked_delete",
-        "conferences_decision_locked_insert",
-    )
-]
+_SQLITE_REMOVE = sqlite_drops(_SQLITE_INSTALL)
 
 
-def _filled(statements: list[str]) -> list[str]:
-    return [sql.replace("LOCK_MESSAGE", MESSAGE).replace("SIGNED_OLD", _SIGNED.format(row="OLD"))
-            .replace("SIGNED_NEW", _SIGNED.format(row="NEW")) for sql in statements]
+_INSTALL = {"postgresql": _POSTGRESQL_INSTALL, "sqlite": _SQLITE_INSTALL}
+_REMOVE = {"postgresql": _POSTGRESQL_REMOVE, "sqlite": _SQLITE_REMOVE}
 
 
 def _statements(vendor: str, *, install: bool) -> list[str]:
-    if vendor == "postgresql":
-        return _filled(_POSTGRESQL_INSTALL) if install else _POSTGRESQL_REMOVE
-    if vendor == "sqlite":
-        return _filled(_SQLITE_INSTALL) if install else _SQLITE_REMOVE
-    raise NotSupportedError(f"The minutes triggers exist for PostgreSQL and SQLite, not {vendor}.")
+    return vendor_statements(vendor, _INSTALL if install else _REMOVE, "The minutes triggers")
 
 
 def minutes_lock_remove(connection) -> None:
     """Lift the lock (the test-only `flush` empties the tables, then puts it back)."""
-    with connection.cursor() as cursor:
-        for sql in _statements(connection.vendor, install=False):
-            cursor.execute(sql)
+    execute_all(connection, _statements(connection.vendor, install=False))
 
 
 def minutes_lock_install(connection) -> None:
-    with connection.cursor() as cursor:
-        for sql in _statements(connection.vendor, install=True):
-            cursor.execute(sql)
+    execute_all(connection, _statements(connection.vendor, install=True))
 
 
 class InstallMinutesLock(VendorTriggers):

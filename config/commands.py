@@ -37,16 +37,24 @@ def load_reported(command: BaseCommand, load: Callable[[], object], *, errors: t
     command.stdout.write(command.style.SUCCESS(counts_written(written, counts)))
 
 
-class FileLoadCommand(BaseCommand):
-    """A command that loads an operator's UTF-8 file, named by its one argument, with a loader that
-    checks every row before it writes any. A subclass says what the file is (`path_help`), how to
-    load its text (`load`), which errors refuse it, and what to say either way (`refused` may name
+class LoadCommand(BaseCommand):
+    """A command that loads an operator's file with a loader that checks every row before it writes
+    any. A subclass says which errors refuse the file and what to say either way (`refused` may name
     the file as %(path)s; `written` is filled from the counts)."""
 
-    path_help = ""
     errors: tuple[type[Exception], ...] = ()
     refused = _lazy("Nothing written; fix %(path)s:")
     written = ""
+
+    def load_file(self, path: str, load: Callable[[], object]) -> None:
+        load_reported(self, load, errors=self.errors, refused=self.refused % {"path": path}, written=self.written)
+
+
+class FileLoadCommand(LoadCommand):
+    """Loads the UTF-8 file named by its one argument: a subclass says what the file is (`path_help`)
+    and how to load its text (`load`)."""
+
+    path_help = ""
 
     def load(self, text: str):
         raise NotImplementedError
@@ -56,5 +64,23 @@ class FileLoadCommand(BaseCommand):
 
     def handle(self, *args, path, **options):
         text = text_file_read(path)
-        load_reported(self, lambda: self.load(text), errors=self.errors, refused=self.refused % {"path": path},
-                      written=self.written)
+        self.load_file(path, lambda: self.load(text))
+
+
+class ReferenceLoadCommand(LoadCommand):
+    """Loads the reference file bundled with an app (`default`), or another one named by its one
+    option (`option`, `option_help`): a subclass says how to load a file (`load`)."""
+
+    option = "--path"
+    option_help = ""
+    default: Path
+
+    def load(self, path: str):
+        raise NotImplementedError
+
+    def add_arguments(self, parser):
+        parser.add_argument(self.option, default=str(self.default), help=self.option_help)
+
+    def handle(self, *args, **options):
+        path = options[self.option.removeprefix("--")]
+        self.load_file(path, lambda: self.load(path))

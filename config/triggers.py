@@ -4,6 +4,10 @@ on SQLite. A refusal is SQLSTATE 23000 on PostgreSQL and RAISE(ABORT) on SQLite,
 Django raise IntegrityError.
 """
 
+import re
+
+from django.db import NotSupportedError
+
 
 def pg_function(name: str, body: str) -> str:
     """A PL/pgSQL trigger function `name()` running `body` (statements, ending with its RETURN)."""
@@ -20,9 +24,10 @@ def pg_raise(message: str) -> str:
     return f"RAISE EXCEPTION USING MESSAGE = {message}, ERRCODE = 'integrity_constraint_violation';"
 
 
-def pg_check(name: str, condition: str, message: str) -> str:
-    """A trigger function that refuses the row when `condition` holds, with the literal `message`."""
-    return pg_function(name, f"IF {condition} THEN\n{pg_raise(sql_text(message))}\nEND IF;\nRETURN NEW;")
+def pg_check(name: str, condition: str, message: str, *, returns: str = "RETURN NEW;") -> str:
+    """A trigger function that refuses the row when `condition` holds, with the literal `message`;
+    otherwise it `returns` (a BEFORE DELETE trigger must return OLD for the row to go)."""
+    return pg_function(name, f"IF {condition} THEN\n{pg_raise(sql_text(message))}\nEND IF;\n{returns}")
 
 
 def sqlite_check(name: str, event: str, message: str, condition: str | None = None) -> str:
@@ -34,3 +39,24 @@ def sqlite_check(name: str, event: str, message: str, condition: str | None = No
 def sql_text(text: str) -> str:
     """A text literal of SQL."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def sqlite_drops(statements: list[str]) -> list[str]:
+    """What removes the SQLite triggers that `statements` create (a trigger is dropped by its name alone)."""
+    return [f"DROP TRIGGER IF EXISTS {name}" for sql in statements for name in re.findall(r"CREATE TRIGGER (\w+)", sql)]
+
+
+def vendor_statements(vendor: str, by_vendor: dict[str, list[str]], what: str) -> list[str]:
+    """The statements of `by_vendor` ({"postgresql": [...], "sqlite": [...]}) for the database `vendor`;
+    NotSupportedError for another, naming `what` ("The minutes triggers")."""
+    if vendor not in by_vendor:
+        raise NotSupportedError(f"{what} exist for PostgreSQL and SQLite, not {vendor}.")
+    return by_vendor[vendor]
+
+
+def execute_all(connection, statements: list[str]) -> None:
+    """Run `statements` on `connection` outside a migration (the test-only `flush` lifts triggers and
+    puts them back this way)."""
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)

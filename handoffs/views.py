@@ -22,6 +22,7 @@ from agencies.models import Agency
 from cases.selectors import case_get_for_user
 from cases.services import consent_record_many
 from config.formats import datetime_text
+from config.pages import flash_outcome
 from handoffs.models import Handoff, HandoffService, HandoffStatus
 from permissions.categories import CaseRight, DataCategory
 
@@ -144,13 +145,7 @@ def _side(request, handoff_id: int, side: str) -> HandoffAccess:
 
 
 def _after(request, handoff_id: int, success: str, call) -> object:
-    try:
-        call()
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, success)
+    flash_outcome(request, call, success)
     return redirect("handoffs:detail", handoff_id=handoff_id)
 
 

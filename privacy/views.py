@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from agencies.models import Role
 from cases.selectors import case_get_for_user
+from config.pages import flash_outcome
 from permissions.categories import CaseRight
 
 from .forms import DecisionForm, ReasonForm, RequestRecordForm
@@ -74,13 +75,8 @@ def request_record_page(request, case_id: int):
 @login_required
 @require_POST
 def request_acknowledge_page(request, request_id: int):
-    try:
-        privacy_request_acknowledge(user=request.user, request_id=request_id)
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, _("Request acknowledged."))
+    flash_outcome(request, lambda: privacy_request_acknowledge(user=request.user, request_id=request_id),
+                  _("Request acknowledged."))
     return redirect("privacy:request", request_id=request_id)
 
 

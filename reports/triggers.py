@@ -11,9 +11,8 @@ Test databases are emptied by `flush`, which lifts the DELETE/TRUNCATE triggers 
 (`remove_no_delete` / `install_no_delete`).
 """
 
-from django.db import NotSupportedError
 
-from config.triggers import pg_function, pg_raise, pg_trigger, sqlite_check
+from config.triggers import execute_all, pg_function, pg_raise, pg_trigger, sqlite_check, vendor_statements
 
 TABLE = "reports_monthlyreport"
 
@@ -64,9 +63,7 @@ _REMOVE_NO_DELETE = {
 
 
 def _statements(vendor: str, statements: dict[str, list[str]]) -> list[str]:
-    if vendor not in statements:
-        raise NotSupportedError(f"The monthly report triggers exist for PostgreSQL and SQLite, not {vendor}.")
-    return statements[vendor]
+    return vendor_statements(vendor, statements, "The monthly report triggers")
 
 
 def _run(schema_editor, statements: dict[str, list[str]]) -> None:
@@ -93,12 +90,8 @@ def remove_no_delete(apps, schema_editor) -> None:
 
 def no_delete_install(connection) -> None:
     """The DELETE/TRUNCATE triggers on a connection (for `flush`, which lifts them)."""
-    with connection.cursor() as cursor:
-        for sql in _statements(connection.vendor, _INSTALL_NO_DELETE):
-            cursor.execute(sql)
+    execute_all(connection, _statements(connection.vendor, _INSTALL_NO_DELETE))
 
 
 def no_delete_remove(connection) -> None:
-    with connection.cursor() as cursor:
-        for sql in _statements(connection.vendor, _REMOVE_NO_DELETE):
-            cursor.execute(sql)
+    execute_all(connection, _statements(connection.vendor, _REMOVE_NO_DELETE))

@@ -307,22 +307,6 @@ class _Fact:
         self.__dict__.update(values)
 
 
-@dataclass
-class _Tables:
-    keys: list = field(default_factory=list)
-    survivors: list = field(default_factory=list)
-    cases: list = field(default_factory=list)
-    incidents: list = field(default_factory=list)
-    tech_forms: list = field(default_factory=list)
-    actions: list = field(default_factory=list)
-    consents: list = field(default_factory=list)
-    handoffs: list = field(default_factory=list)
-    deadlines: list = field(default_factory=list)
-    events: list = field(default_factory=list)
-    access: list = field(default_factory=list)
-    audit: list = field(default_factory=list)
-
-
 COLUMNS = {
     CaseKey: ["id", "kid", "wrapped_key", "created_at", "destroyed_at"],
     Survivor: ["id", "data_key_id", "pseudonym", "full_name", "phone", "address", "guardian_name", "guardian_phone",
@@ -352,6 +336,12 @@ COLUMNS = {
     AuditEvent: ["at", "actor_id", "actor_username", "agency_id", "action", "case_id", "categories", "target", "ip",
                  "request_id", "reason", "details"],
 }
+# One chunk's rows of each model, as tuples of its COLUMNS.
+_Tables = dict[type[models.Model], list[tuple]]
+
+
+def _tables() -> _Tables:
+    return {model: [] for model in COLUMNS}
 
 
 class ScaleWorld:
@@ -405,17 +395,17 @@ class ScaleWorld:
         return f"{self.abbreviations[province_id]}-{year}-{last:06d}"
 
     def _event(self, t: _Tables, case_id, type_, at, actor, agency, data, category=GENERAL, action_id=None):
-        t.events.append((case_id, type_, at, actor, agency, category, action_id, _json(data)))
+        t[CaseEvent].append((case_id, type_, at, actor, agency, category, action_id, _json(data)))
 
     def _audit(self, t: _Tables, at, actor: tuple[int, str], agency_id, action, case_id, categories, target,
                details):
-        t.audit.append((at, actor[0], actor[1], agency_id, action, case_id, _json(categories), target, None, "", "",
-                        _json(details)))
+        t[AuditEvent].append((at, actor[0], actor[1], agency_id, action, case_id, _json(categories), target, None,
+                              "", "", _json(details)))
 
     # -- one chunk --
     def chunk(self, n: int) -> _Tables:
         rng = self.rng
-        t = _Tables()
+        t = _tables()
         key_ids, survivor_ids, case_ids = (self.ids[m].take(n) for m in (CaseKey, Survivor, Case))
         incident_ids = self.ids[Incident].take(n)
         plans = []
@@ -449,7 +439,7 @@ class ScaleWorld:
         def seal(text: str) -> str:
             return crypto.seal(text, kid=kid, key=fernet) if text else ""
 
-        t.keys.append((key_id, kid, crypto.encrypt(raw), opened_at, None))
+        t[CaseKey].append((key_id, kid, crypto.encrypt(raw), opened_at, None))
         opened_on = timezone.localdate(opened_at)
         sex = rng.choices((Sex.FEMALE, Sex.MALE, Sex.OTHER, Sex.UNKNOWN), (78, 15, 2, 5))[0]
         birth_year = None if rng.random() < 0.08 else opened_on.year - rng.choices(
@@ -460,7 +450,7 @@ class ScaleWorld:
         name = rng.choice(self.names) if rng.random() < 0.8 else ""
         address = rng.choice(self.addresses) if rng.random() < 0.5 else ""
         guardian = rng.choice(self.names) if child else ""
-        t.survivors.append((
+        t[Survivor].append((
             survivor_id, key_id, self._pseudonym(), seal(name), seal(phone), seal(address), seal(guardian),
             seal(f"09{rng.randrange(10**8):08d}") if child else "", crypto.phone_search_hash(phone), sex, birth_year,
             False, rng.choice(("none", "none", "none", "yes", "unknown")), seal(rng.choice(("", "", "Kinh", "Tày"))),
@@ -477,12 +467,12 @@ class ScaleWorld:
         occurred_on = None if rng.random() < 0.1 else opened_on - datetime.timedelta(days=rng.choice(
             (0, 1, 2, 3, 4, 5, 6, 10, 14, 15, 30, 31, 90)))
         tech = sorted(set(rng.sample(_VALUES[TechForm], rng.choice((0, 0, 0, 1, 2)))))
-        t.incidents.append((
+        t[Incident].append((
             incident_id, case_id, occurred_on, opened_on, province_id, None, gbv_type, "{}",
             rng.choice(_VALUES[PerpetratorRelationship]),
             reporting_delay_bucket(occurred_on=occurred_on, reported_on=opened_on), responsible[0], lead_id, opened_at,
         ))
-        t.tech_forms.extend((incident_id, form) for form in tech)
+        t[IncidentTechForm].extend((incident_id, form) for form in tech)
         self._event(t, case_id, CaseEventType.INCIDENT_RECORDED, opened_at, responsible[0], lead_id,
                     {"incident_id": incident_id, "gbv_type": gbv_type, "tech_forms": tech})
         updated_at = opened_at
@@ -520,7 +510,7 @@ class ScaleWorld:
                             recorded_at=at, agency_name="" if to_sector else to.name)
             consents.append(consent)
             given_by = ConsentGiver.SURVIVOR_AND_GUARDIAN if child else ConsentGiver.SURVIVOR
-            t.consents.append((
+            t[Consent].append((
                 consent_id, case_id, consent.receiving_agency_id, consent.receiving_sector, _json(granted),
                 _json(refused), seal("Điều phối hỗ trợ"), given_by, seal("mẹ") if child else "", False, "", False,
                 responsible[0], lead_id, at, expires, withdrawn_at, responsible[0] if withdrawn else None,
@@ -568,9 +558,9 @@ class ScaleWorld:
             self._audit(t, sent_at, sender, current_lead.id, AuditAction.CREATE, case_id, categories,
                         f"handoff:{handoff_id}", {"to_agency_id": to.id, "kind": kind, "urgency": urgency})
             if override:
-                t.audit.insert(len(t.audit) - 1, (sent_at, sender[0], sender[1], current_lead.id,
-                                                  AuditAction.CONSENT_OVERRIDE, case_id, _json(categories),
-                                                  f"handoff:{handoff_id}", None, "", "", "{}"))
+                t[AuditEvent].insert(len(t[AuditEvent]) - 1, (sent_at, sender[0], sender[1], current_lead.id,
+                                                              AuditAction.CONSENT_OVERRIDE, case_id, _json(categories),
+                                                              f"handoff:{handoff_id}", None, "", "", "{}"))
             closed_reason = ""
             last = sent_at
             if status in (HandoffStatus.ACCEPTED, HandoffStatus.COMPLETED, HandoffStatus.DECLINED):
@@ -608,7 +598,7 @@ class ScaleWorld:
                 last = responded_at
             updated_at = max(updated_at, last)
             handoffs.append(h)
-            t.handoffs.append((
+            t[Handoff].append((
                 handoff_id, case_id, kind, h.from_agency_id, to.id, _json(services), urgency,
                 _json(categories), seal("Đề nghị hỗ trợ"), override,
                 seal("Nguy hiểm đến tính mạng") if override else "",
@@ -617,7 +607,7 @@ class ScaleWorld:
                 row["withdrawn_at"], row["withdraw_reason"],
             ))
             deadline_closed_at = responded_at if closed_reason else None
-            t.deadlines.append(self._deadline_row(
+            t[Deadline].append(self._deadline_row(
                 dict(id=next(deadline_ids), kind=Deadline.Kind.HANDOFF_RESPONSE, subject=f"handoff:{handoff_id}",
                      rule_id=rule_id, created_at=sent_at, due_at=due, remind_at=remind, escalate_at=escalate,
                      owner=to.id, owner_user=None, escalate_agency=h.from_agency_id, closed_at=deadline_closed_at,
@@ -629,7 +619,7 @@ class ScaleWorld:
             action_type = rng.choice(ACTION_TYPES)
             actor = rng.choice(current_lead.responders)
             category = ACTION_CATEGORY.get(action_type, GENERAL)
-            t.actions.append((action_id, case_id, action_type, category, occurred, seal("Ghi chú công việc"),
+            t[Action].append((action_id, case_id, action_type, category, occurred, seal("Ghi chú công việc"),
                               actor[0], current_lead.id, occurred))
             self._event(t, case_id, CaseEventType.ACTION_LOGGED, occurred, actor[0], current_lead.id,
                         {"action_type": action_type}, category=category, action_id=action_id)
@@ -676,8 +666,8 @@ class ScaleWorld:
                 if stage == Deadline.Stage.ESCALATED:
                     self._event(t, case_id, CaseEventType.DEADLINE_ESCALATED, deadline["escalate_at"], None, None,
                                 self._deadline_data(deadline, lead.name))
-            t.deadlines.append(self._deadline_row(deadline, case_id, number))
-        t.cases.append((case_id, number, province_id, survivor_id, status, current_lead.id, current_responsible[0],
+            t[Deadline].append(self._deadline_row(deadline, case_id, number))
+        t[Case].append((case_id, number, province_id, survivor_id, status, current_lead.id, current_responsible[0],
                         risk, rng.random() < 0.93, opened_at, updated_at, closed_at, key_id, None, close_reason))
         entered = ["identity"] if name else []
         if phone or address:
@@ -691,7 +681,7 @@ class ScaleWorld:
             handoffs=handoffs, active_sectors=self.sectors)
         # What the case list and case reads use (cases.models.CaseAccessRow), as
         # permissions.services.access_rows_replace writes them; no break-glass use is seeded.
-        t.access.extend((case_id, *key, updated_at) for key in sorted(
+        t[CaseAccessRow].extend((case_id, *key, updated_at) for key in sorted(
             access_keys(agency_grants=grants, user_grants={}), key=str))
 
     def _receivers(self, lead: _AgencyInfo, n: int) -> list[_AgencyInfo]:
@@ -745,13 +735,11 @@ def _audit_write(rows: list[tuple]) -> int:
 
 
 def _write(t: _Tables, report: ScaleReport) -> None:
-    for model, rows in ((CaseKey, t.keys), (Survivor, t.survivors), (Case, t.cases), (Incident, t.incidents),
-                        (IncidentTechForm, t.tech_forms), (Action, t.actions), (Consent, t.consents),
-                        (Handoff, t.handoffs), (Deadline, t.deadlines), (CaseEvent, t.events),
-                        (CaseAccessRow, t.access)):
-        report.rows[model._meta.label] += rows_write(model, COLUMNS[model], rows)
+    for model, columns in COLUMNS.items():
+        if model is not AuditEvent:
+            report.rows[model._meta.label] += rows_write(model, columns, t[model])
     # Last, as the services write it: the chain lock is held until the commit.
-    report.rows[AuditEvent._meta.label] += _audit_write(t.audit)
+    report.rows[AuditEvent._meta.label] += _audit_write(t[AuditEvent])
 
 
 def _sequences_save(world: ScaleWorld) -> None:

@@ -6,6 +6,10 @@ Thin: each page resolves the supervised agency through `supervision_context` (Pe
 anyone else), reads through the selectors and writes through the services.
 """
 
+from collections.abc import Callable
+from contextlib import nullcontext
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -244,19 +248,30 @@ def _access_form(request, agency: Agency) -> AccessLogFilterForm:
     return AccessLogFilterForm(_filter_data(request), agency=agency)
 
 
+def _report_page(request, template: str, *, section: str, form_for: Callable[[Agency], Any],
+                 report: Callable[[Agency, Any], dict], replica: bool = True, **shown) -> HttpResponse:
+    """A supervision report filtered by a GET form (form_for(agency)): invalid filters show the form
+    again with 400; valid ones add report(agency, form) to the page, read from the replica if `replica`."""
+    agency, context = supervision_context(request)
+    form = form_for(agency)
+    context.update(form=form, section=section, **shown)
+    if not form.is_valid():
+        return render(request, template, context, status=400)
+    with replica_reads() if replica else nullcontext():
+        context.update(valid=True, **report(agency, form))
+        return render(request, template, context)
+
+
 @login_required
 @require_GET
 def access_log_page(request):
-    agency, context = supervision_context(request)
-    form = _access_form(request, agency)
-    context.update(form=form, query=_query_without(request), section="access")
-    if not form.is_valid():
-        return render(request, "supervision/access_log.html", context, status=400)
-    with replica_reads():
-        context.update(valid=True,
-                       page=_paginate(request, access_review.access_log(agency=agency, filters=form.filters())),
-                       export_query=_query_without(request))
-        return render(request, "supervision/access_log.html", context)
+    def report(agency: Agency, form: AccessLogFilterForm) -> dict:
+        return {"page": _paginate(request, access_review.access_log(agency=agency, filters=form.filters())),
+                "export_query": _query_without(request)}
+
+    return _report_page(request, "supervision/access_log.html", section="access",
+                        form_for=lambda agency: _access_form(request, agency), report=report,
+                        query=_query_without(request))
 
 
 @login_required
@@ -284,34 +299,31 @@ def access_log_csv_response(request, *, agency: Agency, form: AccessLogFilterFor
 @login_required
 @require_GET
 def unusual_access_page(request):
-    agency, context = supervision_context(request)
-    form = UnusualAccessForm(_filter_data(request))
-    context.update(form=form, section="unusual")
-    if not form.is_valid():
-        return render(request, "supervision/unusual_access.html", context, status=400)
-    report = access_review.unusual_access_report(
-        agency=agency, since=form.cleaned_data.get("since"), until=form.cleaned_data.get("until"),
-        min_cases=form.min_cases_value())
-    context.update(valid=True, report=report, breach_admin=is_breach_admin(request.user))
-    return render(request, "supervision/unusual_access.html", context)
+    def report(agency: Agency, form: UnusualAccessForm) -> dict:
+        return {"report": access_review.unusual_access_report(
+                    agency=agency, since=form.cleaned_data.get("since"), until=form.cleaned_data.get("until"),
+                    min_cases=form.min_cases_value()),
+                "breach_admin": is_breach_admin(request.user)}
+
+    return _report_page(request, "supervision/unusual_access.html", section="unusual",
+                        form_for=lambda _agency: UnusualAccessForm(_filter_data(request)), report=report,
+                        replica=False)
 
 
 @login_required
 @require_GET
 def dashboard_page(request):
-    agency, context = supervision_context(request)
-    form = DashboardForm(_filter_data(request))
-    context.update(form=form, section="dashboard")
-    if not form.is_valid():
-        return render(request, "supervision/dashboard.html", context, status=400)
-    with replica_reads():
-        return _dashboard_render(request, context, dashboard(agency=agency, weeks=form.weeks_value()))
+    def report(agency: Agency, form: DashboardForm) -> dict:
+        return _dashboard_shown(dashboard(agency=agency, weeks=form.weeks_value()))
+
+    return _report_page(request, "supervision/dashboard.html", section="dashboard",
+                        form_for=lambda _agency: DashboardForm(_filter_data(request)), report=report)
 
 
-def _dashboard_render(request, context: dict, board) -> HttpResponse:
+def _dashboard_shown(board) -> dict:
     series_names = (_("Met"), _("Missed"), _("Open"))
-    context.update(
-        valid=True, board=board,
+    return dict(
+        board=board,
         compliance_charts=[
             (row, charts.stacked_bars_svg(
                 chart_id=f"compliance-{row.agency_id}",
@@ -332,7 +344,6 @@ def _dashboard_render(request, context: dict, board) -> HttpResponse:
              charts.OPEN),
         ]),
     )
-    return render(request, "supervision/dashboard.html", context)
 
 
 @login_required
