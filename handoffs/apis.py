@@ -28,6 +28,7 @@ from config.api import (
 from handoffs.models import Handoff, HandoffKind, HandoffService, HandoffStatus, Urgency
 from permissions.categories import CaseRight, DataCategory
 
+from . import services
 from .selectors import (
     HandoffAccess,
     handoff_actions_for,
@@ -37,16 +38,7 @@ from .selectors import (
     handoff_timeline,
     handoff_user_may_handle,
 )
-from .services import (
-    MESSAGE_LIMIT,
-    REASON_LIMIT,
-    handoff_accept,
-    handoff_complete,
-    handoff_decline,
-    handoff_send,
-    handoff_view,
-    handoff_withdraw,
-)
+from .services import MESSAGE_LIMIT, REASON_LIMIT
 
 # Primary keys beyond this are refused as input rather than sent to the database.
 MAX_ID = 2**31 - 1
@@ -227,7 +219,7 @@ class HandoffSendApi(ApiView):
     def post(self, request, case_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.MANAGE_SHARING)
         payload = self.validated_input(HandoffSendApi.InputSerializer)
-        handoff = handoff_send(access=access, actor=request.user, data=payload)
+        handoff = services.handoff_send(access=access, actor=request.user, data=payload)
         return _detail(handoff_get_for_user(user=request.user, handoff_id=handoff.pk), code=status.HTTP_201_CREATED)
 
 
@@ -244,7 +236,7 @@ class HandoffDetailApi(ApiView):
         tags=["handoffs"],
     )
     def get(self, request, handoff_id: int):
-        return _detail(handoff_view(user=request.user, handoff_id=handoff_id))
+        return _detail(services.handoff_view(user=request.user, handoff_id=handoff_id))
 
 
 class _HandoffActionApi(ActionApi):
@@ -290,7 +282,7 @@ class HandoffAcceptApi(_HandoffActionApi):
             ref_name = "HandoffAcceptInput"
 
     def act(self, access: HandoffAccess, data: dict, *, handoff_id: int) -> Handoff:
-        return handoff_accept(user=self.request.user, handoff_id=handoff_id)
+        return services.handoff_accept(user=self.request.user, handoff_id=handoff_id)
 
 
 @_handoff_action(
@@ -301,7 +293,7 @@ class HandoffDeclineApi(_HandoffActionApi):
     InputSerializer = _ReasonInput
 
     def act(self, access: HandoffAccess, data: dict, *, handoff_id: int) -> Handoff:
-        return handoff_decline(user=self.request.user, handoff_id=handoff_id, reason=data["reason"])
+        return services.handoff_decline(user=self.request.user, handoff_id=handoff_id, reason=data["reason"])
 
 
 @_handoff_action(
@@ -314,7 +306,7 @@ class HandoffWithdrawApi(_HandoffActionApi):
     InputSerializer = _ReasonInput
 
     def act(self, access: HandoffAccess, data: dict, *, handoff_id: int) -> Handoff:
-        return handoff_withdraw(user=self.request.user, handoff_id=handoff_id, reason=data["reason"])
+        return services.handoff_withdraw(user=self.request.user, handoff_id=handoff_id, reason=data["reason"])
 
 
 @_handoff_action(
@@ -329,4 +321,4 @@ class HandoffCompleteApi(_HandoffActionApi):
             ref_name = "HandoffCompleteInput"
 
     def act(self, access: HandoffAccess, data: dict, *, handoff_id: int) -> Handoff:
-        return handoff_complete(user=self.request.user, handoff_id=handoff_id, outcome=data["outcome"])
+        return services.handoff_complete(user=self.request.user, handoff_id=handoff_id, outcome=data["outcome"])

@@ -25,7 +25,6 @@ from config.formats import datetime_text
 from handoffs.models import Handoff, HandoffService, HandoffStatus
 from permissions.categories import CaseRight, DataCategory
 
-from . import services
 from .forms import (
     AgencyChoiceForm,
     HandoffConsentForm,
@@ -46,7 +45,19 @@ from .selectors import (
     handoff_triage,
     handoff_user_may_handle,
 )
-from .services import ACCEPT, COMPLETE, DECLINE, SEND_ON, WITHDRAW
+from .services import (
+    ACCEPT,
+    COMPLETE,
+    DECLINE,
+    SEND_ON,
+    WITHDRAW,
+    handoff_accept,
+    handoff_complete,
+    handoff_decline,
+    handoff_send,
+    handoff_view,
+    handoff_withdraw,
+)
 
 PER_PAGE = 20
 DIRECTIONS = ("incoming", "outgoing")
@@ -119,7 +130,7 @@ def _render_detail(request, access: HandoffAccess, *, bound: dict | None = None)
 @login_required
 @require_GET
 def handoff_detail(request, handoff_id: int):
-    access = services.handoff_view(user=request.user, handoff_id=handoff_id)
+    access = handoff_view(user=request.user, handoff_id=handoff_id)
     return _render_detail(request, access)
 
 
@@ -148,7 +159,7 @@ def _after(request, handoff_id: int, success: str, call) -> object:
 def handoff_accept_page(request, handoff_id: int):
     _side(request, handoff_id, "receiver")
     return _after(request, handoff_id, _("Handoff accepted. The case is open to your agency."),
-                  lambda: services.handoff_accept(user=request.user, handoff_id=handoff_id))
+                  lambda: handoff_accept(user=request.user, handoff_id=handoff_id))
 
 
 def _with_text(request, handoff_id: int, *, side: str, key: str, field: str, form_class, service, success: str):
@@ -168,7 +179,7 @@ def _with_text(request, handoff_id: int, *, side: str, key: str, field: str, for
         else:
             messages.success(request, success)
             return redirect("handoffs:detail", handoff_id=handoff_id)
-    access = services.handoff_view(user=request.user, handoff_id=handoff_id)
+    access = handoff_view(user=request.user, handoff_id=handoff_id)
     return _render_detail(request, access, bound={key: form})
 
 
@@ -176,24 +187,21 @@ def _with_text(request, handoff_id: int, *, side: str, key: str, field: str, for
 @require_POST
 def handoff_decline_page(request, handoff_id: int):
     return _with_text(request, handoff_id, side="receiver", key=DECLINE, field="reason", form_class=ReasonForm,
-                      service=services.handoff_decline,
-                      success=_("Handoff declined. The sending agency has been told."))
+                      service=handoff_decline, success=_("Handoff declined. The sending agency has been told."))
 
 
 @login_required
 @require_POST
 def handoff_withdraw_page(request, handoff_id: int):
     return _with_text(request, handoff_id, side="sender", key=WITHDRAW, field="reason", form_class=ReasonForm,
-                      service=services.handoff_withdraw,
-                      success=_("Handoff withdrawn. The receiving agency has been told."))
+                      service=handoff_withdraw, success=_("Handoff withdrawn. The receiving agency has been told."))
 
 
 @login_required
 @require_POST
 def handoff_complete_page(request, handoff_id: int):
     return _with_text(request, handoff_id, side="receiver", key=COMPLETE, field="outcome", form_class=OutcomeForm,
-                      service=services.handoff_complete,
-                      success=_("Handoff completed. The sending agency has been told."))
+                      service=handoff_complete, success=_("Handoff completed. The sending agency has been told."))
 
 
 # --- Sending -------------------------------------------------------------------------------------
@@ -261,7 +269,7 @@ def handoff_send_page(request, case_id: int):
     form = HandoffSendForm(request.POST if bound else None, initial=initial, shareable=shareable, refused=refused)
     if bound and form.is_valid():
         try:
-            handoff = services.handoff_send(access=access, actor=request.user, data=form.service_data())
+            handoff = handoff_send(access=access, actor=request.user, data=form.service_data())
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
