@@ -17,12 +17,13 @@ from rest_framework.response import Response
 from agencies.acting import ActingAgencyRequired, acting_agency_pick, case_membership_agencies
 from agencies.models import Agency
 from config.api import (
+    ActionApi,
     ApiView,
     CursorPage,
     DateTimeField,
     responses,
 )
-from permissions.categories import ACTION_CATEGORY_CHOICES
+from permissions.categories import ACTION_CATEGORY_CHOICES, CaseRight
 
 from .models import (
     CaseStatus,
@@ -69,6 +70,17 @@ CaseApiView = ApiView
 
 def _access_context(access) -> dict:
     return {"access": access}
+
+
+class CaseActionApi(ActionApi):
+    """An ActionApi on a case or on a thing of it (a deadline, a takedown request, a risk review): the
+    case with the right the action needs is its access (404 for a case not shared with you, 403
+    without the right), before the body is read."""
+
+    required_right = CaseRight.LOG_ACTION
+
+    def access(self, *, case_id: int, **ids):
+        return case_get_for_user(user=self.request.user, case_id=case_id, require=self.required_right)
 
 
 # --- Cases ---------------------------------------------------------------------------------------

@@ -17,10 +17,11 @@ from collections.abc import Mapping
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView, exception_handler
 
@@ -185,6 +186,49 @@ class ApiView(APIView):
 
     def page_response(self, data):
         return self.paginator.get_paginated_response(data)
+
+
+class ActionApi(ApiView):
+    """One POST that changes one thing: access first (`access()`: 404 for what you may not see, 403
+    without the right), the body second (`InputSerializer`: 400 with messages by field), then the
+    service (`act()`). The answer is the thing as `OutputSerializer` shows it to that access (which
+    its `allowed_actions` read from the context), with `success_status`. The path's ids come as
+    keyword arguments to both. Its schema comes from `action_schema`."""
+
+    InputSerializer: type[serializers.Serializer]
+    OutputSerializer: type[serializers.Serializer]
+    success_status = 200
+
+    def access(self, **ids):
+        raise NotImplementedError
+
+    def input_context(self, access) -> dict:
+        """What the input serializer needs to know beyond the body: nothing, unless said."""
+        return {}
+
+    def act(self, access, data: dict, **ids):
+        raise NotImplementedError
+
+    def respond(self, access, result) -> Response:
+        return Response(self.OutputSerializer(result, context={"access": access}).data, status=self.success_status)
+
+    def post(self, request, **ids):
+        access = self.access(**ids)
+        data = self.validated_input(self.InputSerializer, **self.input_context(access))
+        return self.respond(access, self.act(access, data, **ids))
+
+
+def action_schema(operation_id: str, summary: str, description: str, *codes: int, tags: list[str]):
+    """extend_schema for an ActionApi's POST, from the view itself: its InputSerializer is the request,
+    its OutputSerializer with its success_status the answer, beside the error statuses `codes`."""
+
+    def decorate(view: type[ActionApi]) -> type[ActionApi]:
+        return extend_schema_view(post=extend_schema(
+            operation_id=operation_id, summary=summary, description=description, request=view.InputSerializer,
+            responses=responses(view.success_status, view.OutputSerializer, *codes), tags=tags,
+        ))(view)
+
+    return decorate
 
 
 class OwnApiView(ApiView):

@@ -8,12 +8,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from cases.api import CaseActionApi
 from cases.selectors import case_get_for_user
 from cases.serializers import AgencyRefSerializer, UserRefSerializer
-from config.api import ApiView, DateTimeField, StrictInputSerializer, responses
+from config.api import ApiView, DateTimeField, StrictInputSerializer, action_schema, responses
 from deadlines.services import MAX_AHEAD
 from notifications.models import Deadline
-from permissions.categories import CaseRight
 
 from .selectors import CASE_DEADLINE_MACHINE, case_deadline_actions, case_deadline_list
 from .services import RESPONDER_KINDS, case_deadline_done, case_deadline_set
@@ -67,7 +67,16 @@ class CaseDeadlineListApi(ApiView):
         return Response(CaseDeadlineSerializer(deadlines, many=True, context={"access": access}).data)
 
 
-class CaseDeadlineSetApi(ApiView):
+@action_schema(
+    "cases_deadlines_set", "Set a follow-up or an action plan",
+    "Needs log_action. Yours and your agency's: you are reminded before it, your supervisors are told when it "
+    "passes, then the lead agency's supervisors (or the province's coordinators).",
+    400, 403, 404, tags=["deadlines"],
+)
+class CaseDeadlineSetApi(CaseActionApi):
+    OutputSerializer = CaseDeadlineSerializer
+    success_status = status.HTTP_201_CREATED
+
     class InputSerializer(StrictInputSerializer):
         kind = serializers.ChoiceField(choices=[(k.value, k.label) for k in RESPONDER_KINDS])
         due_at = DateTimeField(help_text="In the future, within a year.", error_messages={
@@ -84,42 +93,25 @@ class CaseDeadlineSetApi(ApiView):
                 raise serializers.ValidationError(_("Choose a time within the next year."))
             return value
 
-    @extend_schema(
-        operation_id="cases_deadlines_set",
-        summary="Set a follow-up or an action plan",
-        description="Needs log_action. Yours and your agency's: you are reminded before it, your supervisors are "
-        "told when it passes, then the lead agency's supervisors (or the province's coordinators).",
-        request=InputSerializer,
-        responses=responses(201, CaseDeadlineSerializer, 400, 403, 404),
-        tags=["deadlines"],
-    )
-    def post(self, request, case_id: int):
-        access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
-        payload = self.validated_input(CaseDeadlineSetApi.InputSerializer)
-        deadline = case_deadline_set(access=access, actor=request.user, data=payload)
-        return Response(CaseDeadlineSerializer(deadline, context={"access": access}).data,
-                        status=status.HTTP_201_CREATED)
+    def act(self, access, data: dict, **ids):
+        return case_deadline_set(access=access, actor=self.request.user, data=data)
 
 
-class CaseDeadlineDoneApi(ApiView):
+@action_schema(
+    "cases_deadlines_done", "Mark a case deadline done",
+    "Its owner agency's responders and supervisors. A handoff's deadline closes with its answer instead (404 "
+    "here).",
+    400, 403, 404, 409, tags=["deadlines"],
+)
+class CaseDeadlineDoneApi(CaseActionApi):
+    OutputSerializer = CaseDeadlineSerializer
+
     class InputSerializer(StrictInputSerializer):
         class Meta:
             ref_name = "CaseDeadlineDoneInput"
 
-    @extend_schema(
-        operation_id="cases_deadlines_done",
-        summary="Mark a case deadline done",
-        description="Its owner agency's responders and supervisors. A handoff's deadline closes with its answer "
-        "instead (404 here).",
-        request=InputSerializer,
-        responses=responses(200, CaseDeadlineSerializer, 400, 403, 404, 409),
-        tags=["deadlines"],
-    )
-    def post(self, request, case_id: int, deadline_id: int):
-        access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
-        self.validated_input(CaseDeadlineDoneApi.InputSerializer)
-        deadline = case_deadline_done(access=access, actor=request.user, deadline_id=deadline_id)
-        return Response(CaseDeadlineSerializer(deadline, context={"access": access}).data)
+    def act(self, access, data: dict, *, deadline_id: int, **ids):
+        return case_deadline_done(access=access, actor=self.request.user, deadline_id=deadline_id)
 
 
 class CaseDeadlineCollectionApi(CaseDeadlineListApi, CaseDeadlineSetApi):

@@ -8,17 +8,27 @@ with messages by field). Writes go through handoffs.services.
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from agencies.models import Agency
 from cases.selectors import case_get_for_user
 from cases.serializers import TEXT_LIMITS, AgencyRefSerializer, UserRefSerializer, chosen, in_vocabulary_order
-from config.api import ApiView, BooleanField, CursorPage, StrictInputSerializer, TextField, responses
+from config.api import (
+    ActionApi,
+    ApiView,
+    BooleanField,
+    CursorPage,
+    StrictInputSerializer,
+    TextField,
+    action_schema,
+    responses,
+)
 from handoffs.models import Handoff, HandoffKind, HandoffService, HandoffStatus, Urgency
 from permissions.categories import CaseRight, DataCategory
 
+from . import services
 from .selectors import (
     HandoffAccess,
     handoff_actions_for,
@@ -28,16 +38,7 @@ from .selectors import (
     handoff_timeline,
     handoff_user_may_handle,
 )
-from .services import (
-    MESSAGE_LIMIT,
-    REASON_LIMIT,
-    handoff_accept,
-    handoff_complete,
-    handoff_decline,
-    handoff_send,
-    handoff_view,
-    handoff_withdraw,
-)
+from .services import MESSAGE_LIMIT, REASON_LIMIT
 
 # Primary keys beyond this are refused as input rather than sent to the database.
 MAX_ID = 2**31 - 1
@@ -218,7 +219,7 @@ class HandoffSendApi(ApiView):
     def post(self, request, case_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.MANAGE_SHARING)
         payload = self.validated_input(HandoffSendApi.InputSerializer)
-        handoff = handoff_send(access=access, actor=request.user, data=payload)
+        handoff = services.handoff_send(access=access, actor=request.user, data=payload)
         return _detail(handoff_get_for_user(user=request.user, handoff_id=handoff.pk), code=status.HTTP_201_CREATED)
 
 
@@ -235,39 +236,32 @@ class HandoffDetailApi(ApiView):
         tags=["handoffs"],
     )
     def get(self, request, handoff_id: int):
-        return _detail(handoff_view(user=request.user, handoff_id=handoff_id))
+        return _detail(services.handoff_view(user=request.user, handoff_id=handoff_id))
 
 
-class _HandoffActionApi(ApiView):
+class _HandoffActionApi(ActionApi):
     """An answer to a handoff by one side of it: the other side gets 403 (anyone else 404, as for a
     handoff they may not see), before the body is checked; the handoff is read back after."""
 
     side = "receiver"
     InputSerializer: type[StrictInputSerializer]
+    OutputSerializer = HandoffDetailSerializer
 
-    def act(self, *, user, handoff_id: int, data: dict) -> Handoff:
-        raise NotImplementedError
-
-    def post(self, request, handoff_id: int):
-        access = handoff_get_for_user(user=request.user, handoff_id=handoff_id)
+    def access(self, *, handoff_id: int) -> HandoffAccess:
+        access = handoff_get_for_user(user=self.request.user, handoff_id=handoff_id)
         if access.side != self.side:
             raise PermissionDenied
-        handoff = self.act(user=request.user, handoff_id=handoff_id, data=self.validated_input(self.InputSerializer))
+        return access
+
+    def respond(self, access: HandoffAccess, result: Handoff) -> Response:
         # The answer shows the handoff the service just saved, from the same side: answering changes
         # neither the person's agencies nor their side (no second read of the handoff, issue 15).
-        return _detail(HandoffAccess(handoff, access.side, access.agency, access.acting))
+        return _detail(HandoffAccess(result, access.side, access.agency, access.acting))
 
 
 def _handoff_action(operation_id: str, summary: str, description: str):
     """The schema of a _HandoffActionApi: its input, and the handoff as it is after, or the errors."""
-
-    def decorate(view: type[_HandoffActionApi]) -> type[_HandoffActionApi]:
-        return extend_schema_view(post=extend_schema(
-            operation_id=operation_id, summary=summary, description=description, request=view.InputSerializer,
-            responses=responses(200, HandoffDetailSerializer, 400, 403, 404, 409), tags=["handoffs"],
-        ))(view)
-
-    return decorate
+    return action_schema(operation_id, summary, description, 400, 403, 404, 409, tags=["handoffs"])
 
 
 class _ReasonInput(StrictInputSerializer):
@@ -287,8 +281,8 @@ class HandoffAcceptApi(_HandoffActionApi):
         class Meta:
             ref_name = "HandoffAcceptInput"
 
-    def act(self, *, user, handoff_id: int, data: dict) -> Handoff:
-        return handoff_accept(user=user, handoff_id=handoff_id)
+    def act(self, access: HandoffAccess, data: dict, *, handoff_id: int) -> Handoff:
+        return services.handoff_accept(user=self.request.user, handoff_id=handoff_id)
 
 
 @_handoff_action(
@@ -298,8 +292,8 @@ class HandoffAcceptApi(_HandoffActionApi):
 class HandoffDeclineApi(_HandoffActionApi):
     InputSerializer = _ReasonInput
 
-    def act(self, *, user, handoff_id: int, data: dict) -> Handoff:
-        return handoff_decline(user=user, handoff_id=handoff_id, reason=data["reason"])
+    def act(self, access: HandoffAccess, data: dict, *, handoff_id: int) -> Handoff:
+        return services.handoff_decline(user=self.request.user, handoff_id=handoff_id, reason=data["reason"])
 
 
 @_handoff_action(
@@ -311,8 +305,8 @@ class HandoffWithdrawApi(_HandoffActionApi):
     side = "sender"
     InputSerializer = _ReasonInput
 
-    def act(self, *, user, handoff_id: int, data: dict) -> Handoff:
-        return handoff_withdraw(user=user, handoff_id=handoff_id, reason=data["reason"])
+    def act(self, access: HandoffAccess, data: dict, *, handoff_id: int) -> Handoff:
+        return services.handoff_withdraw(user=self.request.user, handoff_id=handoff_id, reason=data["reason"])
 
 
 @_handoff_action(
@@ -326,5 +320,5 @@ class HandoffCompleteApi(_HandoffActionApi):
         class Meta:
             ref_name = "HandoffCompleteInput"
 
-    def act(self, *, user, handoff_id: int, data: dict) -> Handoff:
-        return handoff_complete(user=user, handoff_id=handoff_id, outcome=data["outcome"])
+    def act(self, access: HandoffAccess, data: dict, *, handoff_id: int) -> Handoff:
+        return services.handoff_complete(user=self.request.user, handoff_id=handoff_id, outcome=data["outcome"])

@@ -13,23 +13,9 @@ from cases.serializers import AgencyRefSerializer, UserRefSerializer
 from config.api import ApiView, DateTimeField, StrictInputSerializer, responses
 from permissions.categories import CaseRight
 
+from . import services
 from .models import REQUEST_MACHINE, RefusalGround, Requester, RequestKind, RequestStatus
 from .serializers import ReasonInputSerializer, RequestDecisionInputSerializer, RequestRecordInputSerializer
-from .services import (
-    PackageGone,
-    access_package_download,
-    lead_member_require,
-    legal_hold_place,
-    legal_hold_release,
-    legal_holds_of_case,
-    privacy_request_acknowledge,
-    privacy_request_actions,
-    privacy_request_decide,
-    privacy_request_get,
-    privacy_request_record,
-    privacy_requests_visible_to,
-    request_deadlines,
-)
 
 
 class DeadlineRefSerializer(serializers.Serializer):
@@ -74,7 +60,7 @@ class RequestDetailSerializer(RequestSummarySerializer):
         ref_name = "DataSubjectRequest"
 
     def get_allowed_actions(self, dsr) -> list[str]:
-        return privacy_request_actions(user=self.context["request"].user, dsr=dsr)
+        return services.privacy_request_actions(user=self.context["request"].user, dsr=dsr)
 
     def get_package_status(self, dsr) -> str | None:
         package = getattr(dsr, "package", None)
@@ -82,7 +68,7 @@ class RequestDetailSerializer(RequestSummarySerializer):
 
     @extend_schema_field(DeadlineRefSerializer(many=True))
     def get_deadlines(self, dsr) -> list:
-        return DeadlineRefSerializer(request_deadlines(dsr), many=True).data
+        return DeadlineRefSerializer(services.request_deadlines(dsr), many=True).data
 
 
 class PrivacyApiView(ApiView):
@@ -94,7 +80,7 @@ class RequestListApi(PrivacyApiView):
                    description="Requests about cases your agency leads; newest first.",
                    responses=responses(200, RequestSummarySerializer(many=True), 403), tags=["privacy"])
     def get(self, request):
-        rows = privacy_requests_visible_to(user=request.user)[:200]
+        rows = services.privacy_requests_visible_to(user=request.user)[:200]
         return Response(RequestSummarySerializer(rows, many=True).data)
 
 
@@ -103,8 +89,8 @@ class CaseRequestListApi(PrivacyApiView):
                    responses=responses(200, RequestSummarySerializer(many=True), 403, 404), tags=["privacy"])
     def get(self, request, case_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id)
-        lead_member_require(user=request.user, case=access.case)
-        rows = privacy_requests_visible_to(user=request.user).filter(case=access.case)
+        services.lead_member_require(user=request.user, case=access.case)
+        rows = services.privacy_requests_visible_to(user=request.user).filter(case=access.case)
         return Response(RequestSummarySerializer(rows, many=True).data)
 
 
@@ -119,8 +105,8 @@ class CaseRequestRecordApi(PrivacyApiView):
     def post(self, request, case_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
         payload = self.validated_input(CaseRequestRecordApi.InputSerializer)
-        dsr = privacy_request_record(access=access, actor=request.user, data=payload)
-        dsr = privacy_request_get(user=request.user, request_id=dsr.pk)
+        dsr = services.privacy_request_record(access=access, actor=request.user, data=payload)
+        dsr = services.privacy_request_get(user=request.user, request_id=dsr.pk)
         return Response(RequestDetailSerializer(dsr, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
@@ -128,7 +114,7 @@ class RequestDetailApi(PrivacyApiView):
     @extend_schema(operation_id="privacy_requests_detail", summary="One data-subject request",
                    responses=responses(200, RequestDetailSerializer, 403, 404), tags=["privacy"])
     def get(self, request, request_id: int):
-        dsr = privacy_request_get(user=request.user, request_id=request_id)
+        dsr = services.privacy_request_get(user=request.user, request_id=request_id)
         return Response(RequestDetailSerializer(dsr, context={"request": request}).data)
 
 
@@ -143,7 +129,7 @@ class RequestAcknowledgeApi(PrivacyApiView):
                    tags=["privacy"])
     def post(self, request, request_id: int):
         self.validated_input(RequestAcknowledgeApi.InputSerializer)
-        dsr = privacy_request_acknowledge(user=request.user, request_id=request_id)
+        dsr = services.privacy_request_acknowledge(user=request.user, request_id=request_id)
         return Response(RequestDetailSerializer(dsr, context={"request": request}).data)
 
 
@@ -157,8 +143,8 @@ class RequestDecideApi(PrivacyApiView):
                    responses=responses(200, RequestDetailSerializer, 400, 403, 404, 409), tags=["privacy"])
     def post(self, request, request_id: int):
         payload = self.validated_input(RequestDecideApi.InputSerializer)
-        privacy_request_decide(user=request.user, request_id=request_id, data=payload)
-        dsr = privacy_request_get(user=request.user, request_id=request_id)
+        services.privacy_request_decide(user=request.user, request_id=request_id, data=payload)
+        dsr = services.privacy_request_get(user=request.user, request_id=request_id)
         return Response(RequestDetailSerializer(dsr, context={"request": request}).data)
 
 
@@ -171,8 +157,8 @@ class PackageDownloadApi(PrivacyApiView):
                    tags=["privacy"])
     def get(self, request, request_id: int):
         try:
-            content, filename = access_package_download(user=request.user, request_id=request_id)
-        except PackageGone:
+            content, filename = services.access_package_download(user=request.user, request_id=request_id)
+        except services.PackageGone:
             return Response({"detail": "The package is not ready, or was downloaded already."},
                             status=status.HTTP_410_GONE)
         response = HttpResponse(content, content_type="application/zip")
@@ -198,7 +184,8 @@ class CaseHoldListApi(PrivacyApiView):
                    responses=responses(200, LegalHoldSerializer(many=True), 403, 404), tags=["privacy"])
     def get(self, request, case_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id)
-        return Response(LegalHoldSerializer(legal_holds_of_case(user=request.user, case=access.case), many=True).data)
+        holds = services.legal_holds_of_case(user=request.user, case=access.case)
+        return Response(LegalHoldSerializer(holds, many=True).data)
 
 
 class CaseHoldPlaceApi(PrivacyApiView):
@@ -209,7 +196,7 @@ class CaseHoldPlaceApi(PrivacyApiView):
     def post(self, request, case_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id)
         payload = self.validated_input(ReasonInputSerializer)
-        hold = legal_hold_place(user=request.user, case=access.case, data=payload)
+        hold = services.legal_hold_place(user=request.user, case=access.case, data=payload)
         return Response(LegalHoldSerializer(hold).data, status=status.HTTP_201_CREATED)
 
 
@@ -219,7 +206,7 @@ class HoldReleaseApi(PrivacyApiView):
                    tags=["privacy"])
     def post(self, request, hold_id: int):
         payload = self.validated_input(ReasonInputSerializer)
-        hold = legal_hold_release(user=request.user, hold_id=hold_id, data=payload)
+        hold = services.legal_hold_release(user=request.user, hold_id=hold_id, data=payload)
         return Response(LegalHoldSerializer(hold).data)
 
 

@@ -11,11 +11,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from cases.api import CaseActionApi
 from cases.selectors import case_get_for_user, case_list_visible_to
 from cases.serializers import AgencyRefSerializer, UserRefSerializer
 from cases.services import case_view
-from config.api import ApiView, DateTimeField, OwnApiView, responses
-from permissions.categories import CaseRight
+from config.api import ApiView, DateTimeField, OwnApiView, action_schema, responses
 from permissions.readers import user_may_be_case_reader
 
 from .instrument import ANSWERS, instrument_current
@@ -81,26 +81,24 @@ class AssessmentListApi(ApiView):
         return Response(AssessmentSummarySerializer(assessment_list_for_case(access=access), many=True).data)
 
 
-class AssessmentRecordApi(ApiView):
+@action_schema(
+    "risk_assessments_record", "Record a risk assessment (or save it part-way)",
+    "Needs log_action and the psychosocial category for the acting agency. A complete assessment sets the case's "
+    "risk level, meets open risk reviews and, for a child at high risk, starts the 12-hour intervention deadline "
+    "(Decree 56 Art. 26).",
+    400, 403, 404, tags=["risk"],
+)
+class AssessmentRecordApi(CaseActionApi):
     InputSerializer = AssessmentInputSerializer
+    OutputSerializer = AssessmentSerializer
+    success_status = status.HTTP_201_CREATED
 
-    @extend_schema(
-        operation_id="risk_assessments_record",
-        summary="Record a risk assessment (or save it part-way)",
-        description="Needs log_action and the psychosocial category for the acting agency. A complete "
-        "assessment sets the case's risk level, meets open risk reviews and, for a child at high risk, starts "
-        "the 12-hour intervention deadline (Decree 56 Art. 26).",
-        request=InputSerializer,
-        responses=responses(201, AssessmentSerializer, 400, 403, 404),
-        tags=["risk"],
-    )
-    def post(self, request, case_id: int):
-        access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
+    def input_context(self, access) -> dict:
         assessment_writer_check(access)  # a 403 before any message about the answers
-        context = assessment_input_context(access=access, user=request.user)
-        payload = self.validated_input(self.InputSerializer, **context)
-        assessment = assessment_save(access=access, actor=request.user, **payload)
-        return Response(AssessmentSerializer(assessment).data, status=status.HTTP_201_CREATED)
+        return assessment_input_context(access=access, user=self.request.user)
+
+    def act(self, access, data: dict, **ids):
+        return assessment_save(access=access, actor=self.request.user, **data)
 
 
 class AssessmentCollectionApi(AssessmentListApi, AssessmentRecordApi):
@@ -130,22 +128,18 @@ class ReviewSerializer(serializers.Serializer):
         ref_name = "RiskReview"
 
 
-class ReviewRequestApi(ApiView):
+@action_schema(
+    "risk_reviews_request", "Report a separation or a breach: a new risk assessment becomes due",
+    "Needs log_action. Answers the case's open risk review when there is one already.",
+    400, 403, 404, tags=["risk"],
+)
+class ReviewRequestApi(CaseActionApi):
     InputSerializer = ReviewRequestInputSerializer
+    OutputSerializer = ReviewSerializer
+    success_status = status.HTTP_201_CREATED
 
-    @extend_schema(
-        operation_id="risk_reviews_request",
-        summary="Report a separation or a breach: a new risk assessment becomes due",
-        description="Needs log_action. Answers the case's open risk review when there is one already.",
-        request=InputSerializer,
-        responses=responses(201, ReviewSerializer, 400, 403, 404),
-        tags=["risk"],
-    )
-    def post(self, request, case_id: int):
-        access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
-        payload = self.validated_input(self.InputSerializer)
-        deadline = risk_review_request(access=access, actor=request.user, trigger=payload["trigger"])
-        return Response(ReviewSerializer(deadline).data, status=status.HTTP_201_CREATED)
+    def act(self, access, data: dict, **ids):
+        return risk_review_request(access=access, actor=self.request.user, trigger=data["trigger"])
 
 
 class InstrumentItemSerializer(serializers.Serializer):

@@ -21,24 +21,11 @@ from handoffs.models import HandoffKind, HandoffStatus, Urgency
 from permissions.breakglass import break_glass_open
 from permissions.categories import DataCategory
 
-from . import access_review
+from . import access_review, selectors
 from .dashboard import MAX_WEEKS, dashboard
 from .forms import AccessLogFilterForm
 from .models import DeadlineState, Direction, Verdict
 from .queue import review_queue
-from .selectors import (
-    RegisterFilters,
-    case_readers,
-    cases_handed_on,
-    cases_without_action,
-    decline_reasons,
-    handoff_get_for_supervisor,
-    handoff_milestones,
-    handoff_register,
-    handoff_register_summary,
-    supervised_agencies,
-    supervised_agency_get,
-)
 from .serializers import BreakGlassInputSerializer, ReviewInputSerializer
 from .services import review_create
 
@@ -82,9 +69,9 @@ class SupervisionApiView(ApiView):
             params = AgencyFilterSerializer(data={k: v for k, v in request.query_params.items() if k == "agency"})
             params.is_valid(raise_exception=True)
             agency_id = params.validated_data.get("agency")
-        self.agencies = supervised_agencies(user=request.user)
+        self.agencies = selectors.supervised_agencies(user=request.user)
         self.agency_id = agency_id
-        return supervised_agency_get(user=request.user, agency_id=agency_id, agencies=self.agencies)
+        return selectors.supervised_agency_get(user=request.user, agency_id=agency_id, agencies=self.agencies)
 
     def filtered(self, request, filter_class) -> tuple[dict, Agency]:
         """The query parameters, valid by filter_class, and the supervised agency they name."""
@@ -128,8 +115,8 @@ class RegisterFilterSerializer(AgencyFilterSerializer):
         return attrs
 
 
-def _register_filters(data: dict) -> RegisterFilters:
-    return RegisterFilters(
+def _register_filters(data: dict) -> selectors.RegisterFilters:
+    return selectors.RegisterFilters(
         direction=data.get("direction"), statuses=tuple(data.get("status") or ()), urgency=data.get("urgency"),
         kind=data.get("kind"), since=data.get("since"), until=data.get("until"), counterpart=data.get("counterpart"),
         sector=data.get("sector"), overdue=data.get("overdue", False), deadline=data.get("deadline"),
@@ -183,7 +170,7 @@ class HandoffRegisterApi(SupervisionApiView):
     )
     def get(self, request):
         data, agency = self.filtered(request, RegisterFilterSerializer)
-        page = self.paginate(handoff_register(agency=agency, filters=_register_filters(data)))
+        page = self.paginate(selectors.handoff_register(agency=agency, filters=_register_filters(data)))
         return self.page_response(HandoffRowSerializer(page, many=True).data)
 
 
@@ -258,7 +245,7 @@ class HandoffSummaryApi(SupervisionApiView):
     def get(self, request):
         data, agency = self.filtered(request, HandoffSummaryApi.FilterSerializer)
         filters = _register_filters(data)
-        s = handoff_register_summary(agency=agency, filters=filters)
+        s = selectors.handoff_register_summary(agency=agency, filters=filters)
 
         def seconds(value):
             return None if value is None else int(value.total_seconds())
@@ -272,9 +259,9 @@ class HandoffSummaryApi(SupervisionApiView):
                       "longest_seconds": seconds(s[f"{name}_max"])}
                for name in ("to_view", "to_answer", "to_first_action", "to_completion")},
             "decline_reasons": [{"reason": r["decline_reason"], "count": r["count"]}
-                                for r in decline_reasons(agency=agency, filters=filters)],
-            "cases_handed_on": cases_handed_on(agency=agency, more_than=data["more_than"])[:200],
-            "cases_without_action": cases_without_action(agency=agency, days=data["idle_days"])[:200],
+                                for r in selectors.decline_reasons(agency=agency, filters=filters)],
+            "cases_handed_on": selectors.cases_handed_on(agency=agency, more_than=data["more_than"])[:200],
+            "cases_without_action": selectors.cases_without_action(agency=agency, days=data["idle_days"])[:200],
         }
         return Response(HandoffSummaryApi.OutputSerializer(body).data)
 
@@ -318,12 +305,12 @@ class HandoffDetailApi(SupervisionApiView):
     )
     def get(self, request, handoff_id: int):
         self.supervised(request)
-        handoff, agency = handoff_get_for_supervisor(user=request.user, handoff_id=handoff_id,
-                                                     agencies=self.agencies, agency_id=self.agency_id)
+        handoff, agency = selectors.handoff_get_for_supervisor(user=request.user, handoff_id=handoff_id,
+                                                               agencies=self.agencies, agency_id=self.agency_id)
         body = {
-            "handoff": handoff, "agency": agency, "milestones": handoff_milestones(handoff=handoff),
-            "readers": case_readers(case_id=handoff.case_id, agency=agency,
-                                    lead=handoff.case.lead_agency_id == agency.pk),
+            "handoff": handoff, "agency": agency, "milestones": selectors.handoff_milestones(handoff=handoff),
+            "readers": selectors.case_readers(case_id=handoff.case_id, agency=agency,
+                                              lead=handoff.case.lead_agency_id == agency.pk),
         }
         return Response(HandoffDetailApi.OutputSerializer(body).data)
 
@@ -456,7 +443,8 @@ class ReviewQueueApi(SupervisionApiView):
     def get(self, request):
         agency = self.supervised(request)
         queue = review_queue(agency=agency)
-        rows = {h.pk: h for h in handoff_register(agency=agency).filter(pk__in=[h.pk for h in queue.handoffs])}
+        register = selectors.handoff_register(agency=agency)
+        rows = {h.pk: h for h in register.filter(pk__in=[h.pk for h in queue.handoffs])}
         body = {**queue.__dict__, "handoffs": [rows[h.pk] for h in queue.handoffs]}
         return Response(ReviewQueueApi.OutputSerializer(body).data)
 

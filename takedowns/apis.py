@@ -10,11 +10,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from cases.selectors import case_get_for_user
+from cases.api import CaseActionApi
 from cases.serializers import AgencyRefSerializer, _text, not_in_future
 from cases.services import case_view
-from config.api import ApiView, DateTimeField, StrictInputSerializer, TextField, responses
-from permissions.categories import ACTION_CATEGORY_CHOICES, CaseRight
+from config.api import ApiView, DateTimeField, StrictInputSerializer, TextField, action_schema, responses
+from permissions.categories import ACTION_CATEGORY_CHOICES
 from takedowns.models import TakedownOutcome, TakedownPlatform
 
 from .selectors import takedown_actions, takedown_list_for_case
@@ -57,7 +57,15 @@ class TakedownListApi(ApiView):
                                           context={"access": access}).data)
 
 
-class TakedownRecordApi(ApiView):
+@action_schema(
+    "cases_takedowns_record", "Record a content takedown request",
+    "Needs log_action. Logs a takedown_requested action with the request beside it (outcome pending).",
+    400, 403, 404, tags=["actions"],
+)
+class TakedownRecordApi(CaseActionApi):
+    OutputSerializer = TakedownSerializer
+    success_status = status.HTTP_201_CREATED
+
     class InputSerializer(StrictInputSerializer):
         platform = serializers.ChoiceField(choices=TakedownPlatform.choices)
         content_reference = TextField(
@@ -74,27 +82,23 @@ class TakedownRecordApi(ApiView):
         class Meta:
             ref_name = "TakedownRecordInput"
 
-    @extend_schema(
-        operation_id="cases_takedowns_record",
-        summary="Record a content takedown request",
-        description="Needs log_action. Logs a takedown_requested action with the request beside it (outcome "
-        "pending).",
-        request=InputSerializer,
-        responses=responses(201, TakedownSerializer, 400, 403, 404),
-        tags=["actions"],
-    )
-    def post(self, request, case_id: int):
-        access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
-        payload = self.validated_input(self.InputSerializer)
-        takedown = takedown_request_record(access=access, actor=request.user, data=payload)
-        return Response(TakedownSerializer(takedown, context={"access": access}).data, status=status.HTTP_201_CREATED)
+    def act(self, access, data: dict, **ids):
+        return takedown_request_record(access=access, actor=self.request.user, data=data)
 
 
 class TakedownCollectionApi(TakedownListApi, TakedownRecordApi):
     """GET lists the case's takedown requests, POST records one."""
 
 
-class TakedownOutcomeApi(ApiView):
+@action_schema(
+    "cases_takedowns_outcome", "Record the outcome of a takedown request",
+    "Needs log_action and the data category of the request's action. Removed, refused by the platform, no "
+    "response, or back to pending.",
+    400, 403, 404, 409, tags=["actions"],
+)
+class TakedownOutcomeApi(CaseActionApi):
+    OutputSerializer = TakedownSerializer
+
     class InputSerializer(StrictInputSerializer):
         outcome = serializers.ChoiceField(choices=TakedownOutcome.choices)
         resolved_at = DateTimeField(
@@ -110,18 +114,5 @@ class TakedownOutcomeApi(ApiView):
                 raise serializers.ValidationError({"resolved_at": [_("A pending request has no outcome time.")]})
             return attrs
 
-    @extend_schema(
-        operation_id="cases_takedowns_outcome",
-        summary="Record the outcome of a takedown request",
-        description="Needs log_action and the data category of the request's action. Removed, refused by the "
-        "platform, no response, or back to pending.",
-        request=InputSerializer,
-        responses=responses(200, TakedownSerializer, 400, 403, 404, 409),
-        tags=["actions"],
-    )
-    def post(self, request, case_id: int, takedown_id: int):
-        access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
-        payload = self.validated_input(self.InputSerializer)
-        takedown = takedown_outcome_record(access=access, actor=request.user, takedown_id=takedown_id,
-                                           data=payload)
-        return Response(TakedownSerializer(takedown, context={"access": access}).data)
+    def act(self, access, data: dict, *, takedown_id: int, **ids):
+        return takedown_outcome_record(access=access, actor=self.request.user, takedown_id=takedown_id, data=data)
