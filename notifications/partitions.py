@@ -13,10 +13,11 @@ What partitioning changes, and how the notifications keep their guarantees:
 - Send once: `notification_once_per_event` (event_key, recipient) cannot stay a unique index of a
   partitioned table (it would have to include the month, and an event repeated across a month
   boundary would then notify twice). The uniqueness moves to `notifications_notification_key`, an
-  unpartitioned table whose primary key is (event_key, recipient_id), kept by a row trigger on the
+  unpartitioned table whose primary key is (event_key, recipient_id), kept by triggers on the
   notifications in the writing transaction:
-  - an insert claims its key (INSERT ... ON CONFLICT DO NOTHING) or binds the key its own transaction
-    claimed beforehand (`notification_recipients_claim`), and otherwise fails with unique_violation naming
+  - an insert statement (one set-based trigger per statement) claims its rows' keys (INSERT ... ON
+    CONFLICT DO NOTHING) or binds the keys its own transaction claimed beforehand
+    (`notification_recipients_claim`), and otherwise fails with unique_violation naming
     `notification_once_per_event`, as the unique index did (the sweep's COPY path relies on that);
   - a concurrent writer of the same key waits on the key's index entry until the first commits or
     rolls back, exactly as it waited on the unique index;
@@ -59,28 +60,65 @@ KEY_TABLE_SQL = f"""
 """
 
 # Version 1. The functions run as the writer (the application role may read and write the key table).
+# Inserts and deletes are handled per statement (one set-based statement over the transition table, so
+# that the sweep's COPY of thousands of rows costs one join, not a function call per row).
 TRIGGER_FUNCTIONS_SQL = [
     f"""
-    CREATE OR REPLACE FUNCTION notifications_key_write() RETURNS trigger LANGUAGE plpgsql AS $$
+    CREATE OR REPLACE FUNCTION notifications_key_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        total bigint;
+        written bigint;
+        taken record;
     BEGIN
-        IF TG_OP = 'UPDATE' THEN
-            IF NEW.event_key = OLD.event_key AND NEW.recipient_id = OLD.recipient_id THEN
-                RETURN NEW;
-            END IF;
-            DELETE FROM {KEY_TABLE} WHERE event_key = OLD.event_key AND recipient_id = OLD.recipient_id;
+        SELECT count(*) INTO total FROM inserted;
+        -- Bind the keys claimed beforehand in this transaction (notification_recipients_claim), claim
+        -- the others; a key taken for good (or twice in this statement) is left as it is. EXECUTE plans
+        -- it for this statement's row count: a plan cached for a large COPY would hash-join the whole
+        -- key table for a notify of three rows.
+        EXECUTE $sql$
+            WITH bound AS (
+                UPDATE {KEY_TABLE} k SET notification_id = n.id FROM inserted n
+                WHERE k.event_key = n.event_key AND k.recipient_id = n.recipient_id AND k.notification_id IS NULL
+                RETURNING n.id
+            ), added AS (
+                INSERT INTO {KEY_TABLE} (event_key, recipient_id, notification_id)
+                SELECT n.event_key, n.recipient_id, n.id FROM inserted n WHERE n.id NOT IN (SELECT id FROM bound)
+                ON CONFLICT DO NOTHING RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM bound) + (SELECT count(*) FROM added)
+        $sql$ INTO written;
+        IF written < total THEN
+            EXECUTE $sql$
+                SELECT n.event_key, n.recipient_id FROM inserted n WHERE NOT EXISTS (
+                    SELECT 1 FROM {KEY_TABLE} k
+                    WHERE k.event_key = n.event_key AND k.recipient_id = n.recipient_id AND k.notification_id = n.id
+                ) LIMIT 1
+            $sql$ INTO taken;
+            RAISE EXCEPTION 'duplicate key value violates unique constraint "{ONCE_CONSTRAINT}"'
+                USING ERRCODE = 'unique_violation', CONSTRAINT = '{ONCE_CONSTRAINT}',
+                      DETAIL = format('Key (event_key, recipient_id)=(%s, %s) already exists.',
+                                      taken.event_key, taken.recipient_id);
         END IF;
+        RETURN NULL;
+    END
+    $$
+    """,  # noqa: S608 - constant names
+    # Per row, and only when an UPDATE names event_key or recipient (nothing in the application does).
+    f"""
+    CREATE OR REPLACE FUNCTION notifications_key_update() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF NEW.event_key = OLD.event_key AND NEW.recipient_id = OLD.recipient_id THEN
+            RETURN NEW;
+        END IF;
+        DELETE FROM {KEY_TABLE}
+        WHERE event_key = OLD.event_key AND recipient_id = OLD.recipient_id AND notification_id = OLD.id;
         INSERT INTO {KEY_TABLE} (event_key, recipient_id, notification_id)
         VALUES (NEW.event_key, NEW.recipient_id, NEW.id) ON CONFLICT DO NOTHING;
         IF NOT FOUND THEN
-            -- Taken: by a claim without its notification yet (this transaction's), or for good.
-            UPDATE {KEY_TABLE} SET notification_id = NEW.id
-            WHERE event_key = NEW.event_key AND recipient_id = NEW.recipient_id AND notification_id IS NULL;
-            IF NOT FOUND THEN
-                RAISE EXCEPTION 'duplicate key value violates unique constraint "{ONCE_CONSTRAINT}"'
-                    USING ERRCODE = 'unique_violation', CONSTRAINT = '{ONCE_CONSTRAINT}',
-                          DETAIL = format('Key (event_key, recipient_id)=(%s, %s) already exists.',
-                                          NEW.event_key, NEW.recipient_id);
-            END IF;
+            RAISE EXCEPTION 'duplicate key value violates unique constraint "{ONCE_CONSTRAINT}"'
+                USING ERRCODE = 'unique_violation', CONSTRAINT = '{ONCE_CONSTRAINT}',
+                      DETAIL = format('Key (event_key, recipient_id)=(%s, %s) already exists.',
+                                      NEW.event_key, NEW.recipient_id);
         END IF;
         RETURN NEW;
     END
@@ -89,7 +127,10 @@ TRIGGER_FUNCTIONS_SQL = [
     f"""
     CREATE OR REPLACE FUNCTION notifications_key_free() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        DELETE FROM {KEY_TABLE} WHERE event_key = OLD.event_key AND recipient_id = OLD.recipient_id;
+        EXECUTE $sql$
+            DELETE FROM {KEY_TABLE} k USING deleted d
+            WHERE k.event_key = d.event_key AND k.recipient_id = d.recipient_id AND k.notification_id = d.id
+        $sql$;
         RETURN NULL;
     END
     $$
@@ -109,11 +150,16 @@ TRIGGER_FUNCTIONS_SQL = [
     $$
     """,  # noqa: S608 - constant names
 ]
+# The statement triggers fire for statements on the parent table, which is where the application
+# writes; a statement naming one partition directly (an operator's) does not touch the keys, except
+# TRUNCATE (each partition carries that trigger).
 TRIGGERS_SQL = [
-    f"""CREATE TRIGGER notifications_key_write BEFORE INSERT OR UPDATE OF event_key, recipient_id
-        ON {NOTIFICATION_TABLE} FOR EACH ROW EXECUTE FUNCTION notifications_key_write()""",
+    f"""CREATE TRIGGER notifications_key_insert AFTER INSERT ON {NOTIFICATION_TABLE}
+        REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION notifications_key_insert()""",
+    f"""CREATE TRIGGER notifications_key_update BEFORE UPDATE OF event_key, recipient_id ON {NOTIFICATION_TABLE}
+        FOR EACH ROW EXECUTE FUNCTION notifications_key_update()""",
     f"""CREATE TRIGGER notifications_key_free AFTER DELETE ON {NOTIFICATION_TABLE}
-        FOR EACH ROW EXECUTE FUNCTION notifications_key_free()""",
+        REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION notifications_key_free()""",
 ]
 TRUNCATE_TRIGGER_SQL = """CREATE TRIGGER notifications_key_truncate BEFORE TRUNCATE ON {table}
     FOR EACH STATEMENT EXECUTE FUNCTION notifications_key_truncate()"""

@@ -158,7 +158,7 @@ def test_a_row_without_its_month_lands_in_default_keeps_its_key_when_moved(world
     assert _partition_of(far) == f"{NOTIFICATION_TABLE}_2044_08"
     assert _keys() == [("handoff:12:sent", user.pk, far.pk)]
     assert _send_at(datetime.datetime(2044, 8, 17, tzinfo=UTC), [user]) == []
-    # The partition made later carries the key triggers (row triggers cloned, TRUNCATE copied).
+    # The partition made later carries the TRUNCATE trigger (copied from the parent).
     _checks_now()
     OutboxMessage.objects.all().delete()
     with connection.cursor() as cursor:
