@@ -238,7 +238,7 @@ def convert_to_monthly(connection, table: str, key: str, *, months_ahead: int) -
     return True
 
 
-def default_partition_months(connection, table: str) -> list[datetime.date]:
+def default_partition_months(connection, table: str, key: str = PARTITION_KEY) -> list[datetime.date]:
     """The months (UTC) of the rows the DEFAULT partition holds: none, normally."""
     fallback = [name for name, bound in partitions(connection, table) if bound == "DEFAULT"]
     if not fallback:
@@ -246,24 +246,29 @@ def default_partition_months(connection, table: str) -> list[datetime.date]:
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT DISTINCT date_trunc('month', {quote(PARTITION_KEY)} AT TIME ZONE 'UTC')::date "  # noqa: S608
+            f"SELECT DISTINCT date_trunc('month', {quote(key)} AT TIME ZONE 'UTC')::date "  # noqa: S608
             f"FROM {quote(fallback[0])} ORDER BY 1"
         )
         return [month for (month,) in cursor.fetchall()]
 
 
-def audit_partitions_ahead(months_ahead: int, *, using: str = "default") -> list[str]:
-    """The beat task's work: this month's and the next `months_ahead` months' partitions of the
-    audit trail, those missing, and the partitions of months whose rows wait in DEFAULT (written
-    with an old or far time: a bulk load, a clock set wrong), which moves them there. Nothing on
-    SQLite or while the table is not partitioned."""
+def month_partitions_ahead(table: str, key: str, months_ahead: int, *, using: str = "default") -> list[str]:
+    """A beat task's work for a table partitioned by month on `key`: this month's and the next
+    `months_ahead` months' partitions, those missing, and the partitions of months whose rows wait in
+    DEFAULT (written with an old or far time: a bulk load, a clock set wrong), which moves them there.
+    Nothing on SQLite or while the table is not partitioned."""
     connection = connections[using]
-    if not is_partitioned(connection, AUDIT_EVENT_TABLE):
+    if not is_partitioned(connection, table):
         return []
     from django.utils import timezone
 
     today = timezone.now().date()
-    created = month_partitions_ensure(connection, AUDIT_EVENT_TABLE, today, month_start(today, months_ahead))
-    for month in default_partition_months(connection, AUDIT_EVENT_TABLE):
-        created += month_partitions_ensure(connection, AUDIT_EVENT_TABLE, month, month)
+    created = month_partitions_ensure(connection, table, today, month_start(today, months_ahead))
+    for month in default_partition_months(connection, table, key):
+        created += month_partitions_ensure(connection, table, month, month)
     return created
+
+
+def audit_partitions_ahead(months_ahead: int, *, using: str = "default") -> list[str]:
+    """The audit trail's partitions ahead (month_partitions_ahead)."""
+    return month_partitions_ahead(AUDIT_EVENT_TABLE, PARTITION_KEY, months_ahead, using=using)

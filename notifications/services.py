@@ -36,6 +36,7 @@ from .models import (
     ProvinceCoordinator,
     UserContact,
 )
+from .partitions import notification_recipients_claim
 from .selectors import preference_default, preference_locked, preferences_for_event
 from .signals import deadline_stage_reached
 
@@ -499,12 +500,9 @@ def notify(
 def _notify_write(
     *, user_ids: list[int], kind: str, case_number: str, link: str, params: dict, event_key: str
 ) -> list[Notification]:
-    already = set(
-        Notification.objects.filter(event_key=event_key, recipient_id__in=user_ids)
-        .order_by()
-        .values_list("recipient_id", flat=True)
-    )
-    user_ids = [user_id for user_id in user_ids if user_id not in already]
+    # Claimed for this transaction on PostgreSQL (notifications.partitions): a user another open
+    # transaction is telling the same event is left out, as ignore_conflicts does below elsewhere.
+    user_ids = notification_recipients_claim(event_key=event_key, user_ids=user_ids)
     if not user_ids:
         return []
     choices = preferences_for_event(user_ids=user_ids, kind=kind)

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from .delivery import INFRA_RETRY_MAX, infra_retry_seconds, outbox_deliver, outbox_relay_many, outbox_relay_sweep
+from .partitions import notification_partitions_ahead
 from .services import deadline_sweep, deadline_sweep_backlog
 
 # A sweep that meets a database that is restarting tries again in seconds (2, 4, 8, 10, 10 s), not a
@@ -81,3 +82,10 @@ def deliver_outbox_message(self, message_id: int, lease: str | None = None, sent
                 "infra_retries": infra_retries + 1},
     )
 
+
+
+@shared_task(ignore_result=True)
+def partitions_ahead() -> list[str]:
+    """Daily on PostgreSQL: this month's and the next NOTIFICATIONS_PARTITION_MONTHS_AHEAD months'
+    partitions of the notifications, those missing (names of those created; nothing on SQLite)."""
+    return notification_partitions_ahead(settings.NOTIFICATIONS_PARTITION_MONTHS_AHEAD)

@@ -586,6 +586,11 @@ AUDIT_PARTITION_MONTHS_AHEAD = env.int("AUDIT_PARTITION_MONTHS_AHEAD", default=3
 CELERY_BEAT_SCHEDULE["audit-partitions"] = {
     "task": "audit.tasks.partitions_ahead", "schedule": 24 * 3600.0,
 }
+# The notifications too (notifications/partitions.py; their send-once keys stay in one small table).
+NOTIFICATIONS_PARTITION_MONTHS_AHEAD = env.int("NOTIFICATIONS_PARTITION_MONTHS_AHEAD", default=3)
+CELERY_BEAT_SCHEDULE["notifications-partitions"] = {
+    "task": "notifications.tasks.partitions_ahead", "schedule": 24 * 3600.0,
+}
 # One line per anonymised case (its id and the ids of its destroyed data keys), kept outside the
 # database like the checkpoints: after restoring a backup taken before an erasure,
 # `manage.py reapply_erasures` destroys those keys again (cases.erasure).

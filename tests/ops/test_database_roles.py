@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
+import time_machine
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
@@ -20,6 +21,9 @@ from django.utils import timezone
 from audit.database_roles import app_role_after_migrate, app_role_ensure
 from audit.models import AUDIT_EVENT_TABLE, AuditEvent
 from audit.services import audit_chain_pending, audit_record
+from notifications.models import NotificationKind
+from notifications.partitions import KEY_TABLE, NOTIFICATION_TABLE, notification_partitions_ahead
+from notifications.services import notification_mark_read, notify
 from reports.models import MonthlyReport
 
 REPORTS_TABLE = MonthlyReport._meta.db_table
@@ -190,3 +194,29 @@ def test_the_application_role_creates_audit_partitions_but_cannot_touch_them(db,
         # Through the parent, as the chainer does, it fills the chain fields once.
         audit_chain_pending()
     assert AuditEvent.objects.get(seq=event.seq).position is not None
+
+
+def test_the_application_role_makes_notification_partitions_and_notifies_once(world, settings):
+    """Notifications (notifications/partitions.py) as the application role: the beat task creates the
+    coming months' partitions through the owner's function, and notify writes the send-once key
+    through the trigger, reads, marks read and deletes, each partition carrying the parent's privileges."""
+    role = _role()
+    settings.DATABASE_APP_ROLE, settings.DATABASE_APP_PASSWORD = role, "app-role-password"
+    app_role_after_migrate(sender=None, using="default")
+    user = world.receiving_responder
+    with acting_as(role):
+        with time_machine.travel(datetime.datetime(2036, 3, 2, tzinfo=datetime.UTC), tick=False):
+            made = notification_partitions_ahead(1)
+            assert made == [f"{NOTIFICATION_TABLE}_2036_03", f"{NOTIFICATION_TABLE}_2036_04"]
+            event = {"kind": NotificationKind.HANDOFF_RECEIVED, "link": "/", "event_key": "handoff:9:sent"}
+            [sent] = notify(recipients=[user], **event)
+            assert notify(recipients=[user], **event) == []
+        assert notification_mark_read(notification=sent)
+        sent.delete()
+        _refused_for_lack_of_rights(
+            f"ALTER TABLE {NOTIFICATION_TABLE}_2036_03 DISABLE TRIGGER USER",
+            f"DROP TABLE {NOTIFICATION_TABLE}_2036_04",
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {KEY_TABLE}")  # noqa: S608 - constant
+        assert cursor.fetchone()[0] == 0
