@@ -275,7 +275,7 @@ def test_nothing_of_an_invisible_case_leaks_through_any_response(world, shared_c
 
 # --- Handoffs and case deadlines -----------------------------------------------------------------
 # Both sides of a handoff and everyone else, against a case led by the police with one handoff to the
-# health agency (consent: medical). Each row says the state the handoff must be in. DONE: the page
+# health agency (consent: medical). The rows are grouped by the state the handoff must be in. DONE: the page
 # saved and went back to the handoff (or, for a case deadline, to the case); NEW: a new handoff was
 # sent and its page opened.
 
@@ -299,33 +299,39 @@ SENDER_SAVED    = (DONE, DONE,      403,  403,            404,      404,     LOG
 RECEIVER_SAVED  = (403,  403,       DONE, DONE,           404,      404,     LOGIN)
 BOTH_SAVED      = (DONE, DONE,      DONE, DONE,           404,      404,     LOGIN)
 
-HANDOFF_MATRIX = [
-    # endpoint                                            state       lead agency (resp, sup), receiving (resp, sup),
-    #                                                                 outsider, analyst, anonymous
-    ("GET  /api/handoffs/?direction=incoming",            "sent",     OFF, OFF, ON, ON, OFF, 403, 403),
-    ("GET  /api/handoffs/?direction=outgoing",            "sent",     ON, ON, OFF, OFF, OFF, 403, 403),
-    ("POST /api/cases/{case}/handoffs/",                  "accepted", *SENDER_201),
-    ("GET  /api/handoffs/{handoff}/",                     "sent",     *BOTH_200),
-    ("POST /api/handoffs/{handoff}/accept/",              "sent",     *RECEIVER_200),
-    ("POST /api/handoffs/{handoff}/decline/",             "sent",     *RECEIVER_200),
-    ("POST /api/handoffs/{handoff}/withdraw/",            "sent",     *SENDER_200),
-    ("POST /api/handoffs/{handoff}/complete/",            "accepted", *RECEIVER_200),
-    ("GET  /api/cases/{case}/deadlines/",                 "accepted", *BOTH_200),
-    ("POST /api/cases/{case}/deadlines/",                 "accepted", *BOTH_201),
-    ("POST /api/cases/{case}/deadlines/{deadline}/done/", "accepted", *SENDER_200),
-    ("GET  /handoffs/incoming/",                          "sent",     OFF, OFF, ON, ON, OFF, 403, LOGIN),
-    ("GET  /handoffs/outgoing/",                          "sent",     ON, ON, OFF, OFF, OFF, 403, LOGIN),
-    ("GET  /handoffs/new/{case}/",                        "accepted", *SENDER_PAGE),
-    ("POST /handoffs/new/{case}/",                        "accepted", NEW, NEW, 403, 403, 404, 404, LOGIN),
-    ("GET  /handoffs/{handoff}/",                         "sent",     *BOTH_PAGE),
-    ("POST /handoffs/{handoff}/accept/",                  "sent",     *RECEIVER_SAVED),
-    ("POST /handoffs/{handoff}/decline/",                 "sent",     *RECEIVER_SAVED),
-    ("POST /handoffs/{handoff}/withdraw/",                "sent",     *SENDER_SAVED),
-    ("POST /handoffs/{handoff}/complete/",                "accepted", *RECEIVER_SAVED),
-    ("GET  /cases/{case}/deadlines/new/",                 "accepted", *BOTH_PAGE),
-    ("POST /cases/{case}/deadlines/new/",                 "accepted", *BOTH_SAVED),
-    ("POST /cases/{case}/deadlines/{deadline}/done/",     "accepted", *SENDER_SAVED),
+# Each endpoint against a handoff just sent, or one the receiving agency has accepted.
+WITH_SENT_HANDOFF = [
+    # endpoint                                            lead agency (resp, sup), receiving (resp, sup),
+    #                                                     outsider, analyst, anonymous
+    ("GET  /api/handoffs/?direction=incoming",            OFF, OFF, ON, ON, OFF, 403, 403),
+    ("GET  /api/handoffs/?direction=outgoing",            ON, ON, OFF, OFF, OFF, 403, 403),
+    ("GET  /api/handoffs/{handoff}/",                     *BOTH_200),
+    ("POST /api/handoffs/{handoff}/accept/",              *RECEIVER_200),
+    ("POST /api/handoffs/{handoff}/decline/",             *RECEIVER_200),
+    ("POST /api/handoffs/{handoff}/withdraw/",            *SENDER_200),
+    ("GET  /handoffs/incoming/",                          OFF, OFF, ON, ON, OFF, 403, LOGIN),
+    ("GET  /handoffs/outgoing/",                          ON, ON, OFF, OFF, OFF, 403, LOGIN),
+    ("GET  /handoffs/{handoff}/",                         *BOTH_PAGE),
+    ("POST /handoffs/{handoff}/accept/",                  *RECEIVER_SAVED),
+    ("POST /handoffs/{handoff}/decline/",                 *RECEIVER_SAVED),
+    ("POST /handoffs/{handoff}/withdraw/",                *SENDER_SAVED),
 ]
+WITH_ACCEPTED_HANDOFF = [
+    ("POST /api/cases/{case}/handoffs/",                  *SENDER_201),
+    ("POST /api/handoffs/{handoff}/complete/",            *RECEIVER_200),
+    ("GET  /api/cases/{case}/deadlines/",                 *BOTH_200),
+    ("POST /api/cases/{case}/deadlines/",                 *BOTH_201),
+    ("POST /api/cases/{case}/deadlines/{deadline}/done/", *SENDER_200),
+    ("GET  /handoffs/new/{case}/",                        *SENDER_PAGE),
+    ("POST /handoffs/new/{case}/",                        NEW, NEW, 403, 403, 404, 404, LOGIN),
+    ("POST /handoffs/{handoff}/complete/",                *RECEIVER_SAVED),
+    ("GET  /cases/{case}/deadlines/new/",                 *BOTH_PAGE),
+    ("POST /cases/{case}/deadlines/new/",                 *BOTH_SAVED),
+    ("POST /cases/{case}/deadlines/{deadline}/done/",     *SENDER_SAVED),
+]
+# endpoint, the handoff's state, the outcome for each role.
+HANDOFF_MATRIX = [(endpoint, "sent", *outcomes) for endpoint, *outcomes in WITH_SENT_HANDOFF] + [
+    (endpoint, "accepted", *outcomes) for endpoint, *outcomes in WITH_ACCEPTED_HANDOFF]
 # fmt: on
 
 
