@@ -66,12 +66,17 @@ def sign_in(client, username: str, password: str = PASSWORD, **extra):
 
 
 @pytest.fixture
-def english(settings):
-    """English for a module that asserts messages in English whatever translations the catalogue
-    gains: the active language, and the default one pages fall back to."""
-    settings.LANGUAGE_CODE = "en"
+def english():
+    """English as the active language, for a module that asserts messages in English whatever
+    translations the catalogue gains."""
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def english_pages(settings, english):
+    """English for the pages too: the default language a request falls back to."""
+    settings.LANGUAGE_CODE = "en"
 
 
 @pytest.fixture(autouse=True)

@@ -31,7 +31,7 @@ from agencies.services import membership_add
 from audit.models import AuditAction, AuditEvent
 from tests.conftest import PASSWORD, authenticator_for, current_code, make_user
 
-pytestmark = [pytest.mark.real_second_factor, pytest.mark.usefixtures("english")]
+pytestmark = [pytest.mark.real_second_factor, pytest.mark.usefixtures("english_pages")]
 
 SETUP = "/account/second-factor/"
 CODE = "/login/code/"

@@ -11,7 +11,7 @@ from agencies.services import account_release
 from audit.models import AuditEvent
 from tests.conftest import make_user
 
-pytestmark = pytest.mark.usefixtures("english")
+pytestmark = pytest.mark.usefixtures("english_pages")
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from agencies.models import Membership, Role
 from agencies.services import agency_group_name, membership_add
 from tests.conftest import make_user
 
-pytestmark = pytest.mark.usefixtures("english")
+pytestmark = pytest.mark.usefixtures("english_pages")
 
 
 def staff_url(agency) -> str:
