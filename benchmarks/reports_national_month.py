@@ -28,7 +28,6 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
@@ -58,6 +57,7 @@ from cases.models import (  # noqa: E402
     Survivor,
     TechForm,
 )
+from config.formats import VIETNAM  # noqa: E402
 from handoffs.models import Handoff, Urgency  # noqa: E402
 from notifications.models import Deadline  # noqa: E402
 from reports.coordination import month_statistics  # noqa: E402
@@ -67,7 +67,6 @@ from reports.publication import month_publishable, thresholds  # noqa: E402
 from reports.services import monthly_reports_build  # noqa: E402
 from takedowns.models import TakedownOutcome, TakedownPlatform, TakedownRequest  # noqa: E402
 
-ICT = ZoneInfo("Asia/Ho_Chi_Minh")
 PERIOD = datetime.date(2026, 10, 1)
 FIRST_DAY = datetime.date(2025, 1, 1)
 LAST_DAY = datetime.date(2026, 10, 31)
@@ -135,7 +134,8 @@ def seed(total: int, *, reseed: bool) -> None:
         for k, survivor in enumerate(survivors):
             province = rng.choices(provinces, weights)[0]
             day = FIRST_DAY + datetime.timedelta(days=rng.randint(0, span))
-            opened = datetime.datetime.combine(day, datetime.time(rng.randint(0, 23), rng.randint(0, 59)), tzinfo=ICT)
+            at = datetime.time(rng.randint(0, 23), rng.randint(0, 59))
+            opened = datetime.datetime.combine(day, at, tzinfo=VIETNAM)
             closed = opened + datetime.timedelta(days=rng.randint(5, 120)) if rng.random() < 0.4 else None
             cases.append(Case(
                 number=f"{province.abbreviation}-B-{done + k:09d}", province=province, survivor=survivor,
@@ -146,7 +146,7 @@ def seed(total: int, *, reseed: bool) -> None:
         Case.objects.bulk_create(cases, batch_size=BATCH)
         incidents, actions = [], []
         for case in cases:
-            reported = case.created_at.astimezone(ICT).date()
+            reported = case.created_at.astimezone(VIETNAM).date()
             delay = rng.choice((0, 0, 1, 2, 3, 4, 7, 10, 20, 45))
             incidents.append(Incident(
                 case=case, reported_on=reported,
@@ -306,8 +306,8 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     seed(args.cases, reseed=args.reseed)
     seed_coordination()
-    in_month = Case.objects.filter(created_at__gte=datetime.datetime(2026, 10, 1, tzinfo=ICT),
-                                   created_at__lt=datetime.datetime(2026, 11, 1, tzinfo=ICT)).count()
+    in_month = Case.objects.filter(created_at__gte=datetime.datetime(2026, 10, 1, tzinfo=VIETNAM),
+                                   created_at__lt=datetime.datetime(2026, 11, 1, tzinfo=VIETNAM)).count()
     print(f"database: {connection.settings_dict['NAME']}; {Case.objects.count()} cases in all, "
           f"{in_month} opened in {PERIOD:%Y-%m}")
     if args.dump:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -62,6 +63,20 @@ def sign_in(client, username: str, password: str = PASSWORD, **extra):
         next_path = response.context["next"] if response.context and "next" in response.context else ""
         response = client.post("/login/code/", {"code": current_code(device), "next": next_path}, follow=True)
     return response
+
+
+@pytest.fixture
+def english():
+    """English as the active language, for a module that asserts messages in English whatever
+    translations the catalogue gains."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def english_pages(settings, english):
+    """English for the pages too: the default language a request falls back to."""
+    settings.LANGUAGE_CODE = "en"
 
 
 @pytest.fixture(autouse=True)

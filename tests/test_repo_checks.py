@@ -71,6 +71,14 @@ def test_coverage_floors_name_existing_files_that_need_them():
     assert not missing, f"files without a coverage floor: {missing}"
 
 
+def test_every_test_package_is_an_app_or_a_cross_cutting_suite():
+    """Tests follow the code (tests/README.md): one package per app, and only these span every app."""
+    cross_cutting = {"browser", "api", "ops", "support"}
+    packages = {p.parent.name for p in (ROOT / "tests").glob("*/__init__.py")}
+    strays = packages - APPS - cross_cutting
+    assert not strays, f"test packages that are no app's: {sorted(strays)}"
+
+
 def test_delivery_sends_the_task_by_its_registered_name():
     # notifications.delivery names the task instead of importing notifications.tasks (no cycle).
     from notifications.delivery import DELIVER_TASK

@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 
 from tests.accounts.test_translations import _VisibleText, sent_referral  # noqa: F401 - a fixture
-from tests.security.test_headers_crawl import concrete, url_patterns
 from tests.supervision.conftest import grant_break_glass
+from tests.support.urls import concrete, url_patterns
 
 # Words that occur in almost any English sentence or label and in no Vietnamese one.
 ENGLISH = re.compile(

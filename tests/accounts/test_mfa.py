@@ -14,7 +14,6 @@ from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -32,17 +31,10 @@ from agencies.services import membership_add
 from audit.models import AuditAction, AuditEvent
 from tests.conftest import PASSWORD, authenticator_for, current_code, make_user
 
-pytestmark = pytest.mark.real_second_factor
+pytestmark = [pytest.mark.real_second_factor, pytest.mark.usefixtures("english_pages")]
 
 SETUP = "/account/second-factor/"
 CODE = "/login/code/"
-
-
-@pytest.fixture(autouse=True)
-def _english(settings):
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
 
 
 def password_only(username: str) -> Client:

@@ -154,6 +154,11 @@ def _english_on_pages(pages) -> dict[str, list[str]]:
     return found
 
 
+def _pages(user, *names: str, args=()) -> list[tuple]:
+    """(who asks, address) for each URL name."""
+    return [(user, reverse(name, args=args)) for name in names]
+
+
 def test_pages_in_vietnamese_show_no_english_catalog_text(world, sent_referral):
     """Catches text translated at import time (gettext instead of gettext_lazy at module level), data
     shown without its translation (a time limit's description and legal source on the case page) and a
@@ -167,39 +172,23 @@ def test_pages_in_vietnamese_show_no_english_catalog_text(world, sent_referral):
         "consent_granted_categories": ["medical"], "consent_given_by": ["survivor_and_guardian"],
     })
     pages = [
-        (None, reverse("accounts:login")),
-        (responder, reverse("accounts:responder_home")),
-        (responder, reverse("cases:list")),
-        (responder, reverse("cases:open")),
-        (responder, reverse("cases:intake")),
+        *_pages(None, "accounts:login"),
+        *_pages(responder, "accounts:responder_home", "cases:list", "cases:open", "cases:intake", "handoffs:outgoing",
+                "notifications:centre", "notifications:preferences", "notifications:deadlines",
+                "accounts:password_change", "accounts:mfa_setup", "accounts:signins"),
         *[(responder, reverse("cases:intake-step", args=[draft.pk, step])) for step in intake.STEP_KEYS],
-        (responder, reverse("cases:detail", args=[case_id])),
-        (responder, reverse("cases:action-log", args=[case_id])),
-        (responder, reverse("cases:consent-record", args=[case_id])),
-        (responder, reverse("cases:takedown-request", args=[case_id])),
-        (responder, reverse("case-deadlines:set", args=[case_id])),
-        (responder, reverse("handoffs:outgoing")),
-        (responder, reverse("handoffs:send", args=[case_id])),
+        *_pages(responder, "cases:detail", "cases:action-log", "cases:consent-record", "cases:takedown-request",
+                "case-deadlines:set", "handoffs:send", args=[case_id]),
         (responder, reverse("handoffs:send", args=[case_id]) + f"?to_agency={world.school.pk}"),
-        (responder, reverse("handoffs:detail", args=[handoff_id])),
-        (responder, reverse("notifications:centre")),
-        (responder, reverse("notifications:preferences")),
-        (responder, reverse("notifications:deadlines")),
-        (responder, reverse("accounts:password_change")),
-        (responder, reverse("accounts:mfa_setup")),
-        (responder, reverse("accounts:signins")),
-        (receiver, reverse("handoffs:incoming")),
-        (receiver, reverse("handoffs:detail", args=[handoff_id])),
-        (receiver, reverse("notifications:centre")),
-        (supervisor, reverse("supervision:register")),
-        (supervisor, reverse("supervision:queue")),
-        (supervisor, reverse("supervision:access")),
-        (supervisor, reverse("supervision:unusual-access")),
-        (supervisor, reverse("supervision:dashboard")),
-        (supervisor, reverse("supervision:handoff", args=[handoff_id])),
-        (world.lead_admin, reverse("agencies:staff", args=[world.police.pk])),
-        (world.analyst, reverse("accounts:analyst_home")),
-        (world.outsider_responder, reverse("break-glass:open")),
+        *_pages(responder, "handoffs:detail", args=[handoff_id]),
+        *_pages(receiver, "handoffs:incoming", "notifications:centre"),
+        *_pages(receiver, "handoffs:detail", args=[handoff_id]),
+        *_pages(supervisor, "supervision:register", "supervision:queue", "supervision:access",
+                "supervision:unusual-access", "supervision:dashboard"),
+        *_pages(supervisor, "supervision:handoff", args=[handoff_id]),
+        *_pages(world.lead_admin, "agencies:staff", args=[world.police.pk]),
+        *_pages(world.analyst, "accounts:analyst_home"),
+        *_pages(world.outsider_responder, "break-glass:open"),
     ]
     found = _english_on_pages(pages)
     assert not found, f"English on Vietnamese pages: {found}"

@@ -7,14 +7,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.utils import translation
 
 from agencies import demo
 from agencies.models import Agency, AnalystScope, Commune, Membership, Province, Role, Sector
 from agencies.services import agency_group_name
 
 # The demo world's agencies and people; its cases and reports are tested at full size elsewhere.
-pytestmark = pytest.mark.usefixtures("seed_demo_small")
+pytestmark = pytest.mark.usefixtures("english", "seed_demo_small")
 
 EXPECTED_USERNAMES = (
     [f"{p}.{s}.{r}" for p in ("hn", "hue", "hcm") for s in ("police", "health", "education", "social_work")
@@ -22,12 +21,6 @@ EXPECTED_USERNAMES = (
     + ["hn.admin", "hue.admin", "hcm.admin", "analyst.national", "analyst.hn", "sysadmin"]
     + ["hn.social_work.hotline", "hcm.health.shelter"]
 )
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    with translation.override("en"):
-        yield
 
 
 def seed() -> str:

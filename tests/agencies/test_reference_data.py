@@ -6,19 +6,13 @@ from io import StringIO
 import pytest
 from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
-from django.utils import translation
 
 from agencies.models import Commune, Province
 from agencies.reference_data import PROVINCES_FILE
 
+pytestmark = pytest.mark.usefixtures("english")
+
 HEADER = "code,name,province_code,valid_from,valid_to\n"
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    # Messages are asserted in English whatever translations the catalogue gains.
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

@@ -5,19 +5,13 @@ one answer whatever the reason, so it tells nobody which usernames exist."""
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
-from django.utils import translation
 
 from agencies.models import AccountRelease, Membership
 from agencies.services import account_release
 from audit.models import AuditEvent
 from tests.conftest import make_user
 
-
-@pytest.fixture(autouse=True)
-def _english(settings):
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english_pages")
 
 
 @pytest.fixture

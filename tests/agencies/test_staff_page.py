@@ -2,18 +2,12 @@
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 
 from agencies.models import Membership, Role
 from agencies.services import agency_group_name, membership_add
 from tests.conftest import make_user
 
-
-@pytest.fixture(autouse=True)
-def _english(settings):
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english_pages")
 
 
 def staff_url(agency) -> str:

@@ -9,6 +9,7 @@ from django.utils import translation
 from audit.models import AUDIT_EVENT_TABLE, AuditEvent
 from audit.services import audit_chain_pending, audit_record
 from audit.triggers import append_only_install, append_only_remove
+from tests.support.sql import execute
 
 
 @contextmanager
@@ -16,17 +17,13 @@ def triggers_off():
     """Lift the append-only triggers, as someone with the table owner's rights could, to tamper
     with the table in a test."""
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # ALTER TABLE refuses to run while deferred foreign-key checks of this transaction wait.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"ALTER TABLE {AUDIT_EVENT_TABLE} DISABLE TRIGGER USER")
+        # ALTER TABLE refuses to run while deferred foreign-key checks of this transaction wait.
+        execute("SET CONSTRAINTS ALL IMMEDIATE", f"ALTER TABLE {AUDIT_EVENT_TABLE} DISABLE TRIGGER USER")
         try:
             yield
         finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cursor.execute(f"ALTER TABLE {AUDIT_EVENT_TABLE} ENABLE TRIGGER USER")
-                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            execute("SET CONSTRAINTS ALL IMMEDIATE", f"ALTER TABLE {AUDIT_EVENT_TABLE} ENABLE TRIGGER USER",
+                    "SET CONSTRAINTS ALL DEFERRED")
     else:
         append_only_remove(connection)
         try:

@@ -31,8 +31,8 @@ from reports.services import monthly_reports_build
 from takedowns.models import TakedownRequest
 from tests.browser.forms import forms_submitting_on_enter
 from tests.conftest import mark_session_second_factor_verified
-from tests.security.test_headers_crawl import concrete, url_patterns
 from tests.supervision.conftest import grant_break_glass
+from tests.support.urls import concrete, url_patterns
 
 pytestmark = pytest.mark.browser
 

@@ -2,8 +2,11 @@
 typed by hand), never real people."""
 
 import datetime
+from contextlib import contextmanager
 
+import pytest
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from agencies.models import Agency, Commune, Province
@@ -119,6 +122,16 @@ COUNTED = (Case, Survivor, Incident, IncidentTechForm, Action, Consent, CaseEven
 
 def row_counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in COUNTED}
+
+
+@contextmanager
+def refused_writing_nothing(key: str):
+    """The block is refused with a ValidationError naming `key`, and no row is written."""
+    before = row_counts()
+    with pytest.raises(ValidationError) as excinfo:
+        yield
+    assert key in excinfo.value.message_dict
+    assert row_counts() == before
 
 
 def audit_count(**filters) -> int:

@@ -19,15 +19,11 @@ from handoffs.models import Handoff, HandoffStatus
 from tests.cases.conftest import SURVIVOR, incident_payload, open_payload
 from tests.cases.services_helpers import case_open_through_edge, consent_record_through_edge, handoff_send_through_edge
 
+pytestmark = pytest.mark.usefixtures("english")
+
 SECONDED = "hn.social_work.hotline"
 DOCTOR = "hcm.health.shelter"
 NOTE = {"type": "note", "text": "Gọi lại cho nạn nhân"}
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ from tests.cases.services_helpers import (
     incident_data,
     open_case,
     refer,
+    refused_writing_nothing,
     row_counts,
     through_edge,
 )
@@ -86,12 +87,9 @@ def test_update_writes_only_what_changed(world, case):
     ({"number": "HN-1"}, "number"),
 ])
 def test_update_refuses_bad_input(world, case, data, key):
-    before = row_counts()
-    with pytest.raises(ValidationError) as excinfo:
+    with refused_writing_nothing(key):
         case_update(access=lead(world, case), actor=world.lead_responder,
                     data=through_edge(CaseUpdateInputSerializer, data))
-    assert key in excinfo.value.message_dict
-    assert row_counts() == before
 
 
 @pytest.mark.parametrize("who", ["receiving_responder", "lead_admin", "outsider_responder"])
@@ -204,12 +202,9 @@ def test_survivor_update_needs_the_category_of_each_field(world, case):
     ({"birth_year_estimated": "yes"}, "birth_year_estimated"),
 ])
 def test_survivor_update_refuses_bad_input(world, case, data, key):
-    before = row_counts()
-    with pytest.raises(ValidationError) as excinfo:
+    with refused_writing_nothing(key):
         survivor_update(access=lead(world, case), actor=world.lead_responder,
                         data=through_edge(SurvivorInputSerializer, data, partial=True))
-    assert key in excinfo.value.message_dict
-    assert row_counts() == before
 
 
 def test_survivor_cannot_be_born_after_an_incident_of_the_case(world):
@@ -286,12 +281,9 @@ def test_a_receiving_agency_logs_only_in_categories_it_sees(world, case):
     ({"type": "note", "actor": 1}, "actor"),
 ])
 def test_action_log_refuses_bad_input(world, case, data, key):
-    before = row_counts()
-    with pytest.raises(ValidationError) as excinfo:
+    with refused_writing_nothing(key):
         action_log(access=lead(world, case), actor=world.lead_responder,
                    data=through_edge(ActionLogInputSerializer, data))
-    assert key in excinfo.value.message_dict
-    assert row_counts() == before
 
 
 def test_action_log_accepts_a_past_time_and_moves_the_case_up(world, case):

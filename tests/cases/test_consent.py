@@ -19,6 +19,7 @@ from tests.cases.services_helpers import (
     consent_record_through_edge,
     open_case,
     refer,
+    refused_writing_nothing,
     row_counts,
     survivor_data,
     through_edge,
@@ -111,11 +112,8 @@ def test_a_refusal_blocks_a_later_grant_even_by_override(world):
     _record(world, case, granted_categories=["contact"], refused_categories=["medical"])
     refer(world, case, categories=["contact"])
     for extra in ({}, {"emergency_override": True, "override_reason": "Nguy hiểm đến tính mạng"}):
-        before = row_counts()
-        with pytest.raises(ValidationError) as excinfo:
+        with refused_writing_nothing("granted_categories"):
             _record(world, case, granted_categories=["medical"], refused_categories=[], **extra)
-        assert "granted_categories" in excinfo.value.message_dict
-        assert row_counts() == before
     assert access_for(world.receiving_responder, case).categories == {"contact"}
 
 
@@ -186,18 +184,12 @@ def test_withdrawal_errors(world):
     for bad_id in (Consent.objects.get(case=other).pk, 999999, "1", None, True):
         with pytest.raises(NotFound):
             consent_withdraw(access=lead, actor=world.lead_responder, consent_id=bad_id, reason="")
-    before = row_counts()
-    with pytest.raises(ValidationError) as excinfo:
+    with refused_writing_nothing("reason"):
         consent_withdraw(access=lead, actor=world.lead_responder, consent_id=consent.pk,
                          **through_edge(ConsentWithdrawInputSerializer, {"reason": "r" * 301}))
-    assert "reason" in excinfo.value.message_dict
-    assert row_counts() == before
     consent_withdraw(access=lead, actor=world.lead_responder, consent_id=consent.pk, reason="")
-    before = row_counts()
-    with pytest.raises(ValidationError) as excinfo:
+    with refused_writing_nothing("consent_id"):
         consent_withdraw(access=lead, actor=world.lead_responder, consent_id=consent.pk, reason="")
-    assert "consent_id" in excinfo.value.message_dict
-    assert row_counts() == before
 
 
 def test_only_holders_of_manage_sharing_record_or_withdraw(world):

@@ -8,7 +8,6 @@ the monthly job builds it. The sweep runs in this process with explicit times; t
 through a real worker is tests/conferences/test_worker.py's. Synthetic data only."""
 
 import datetime
-from zoneinfo import ZoneInfo
 
 import time_machine
 
@@ -26,6 +25,7 @@ from conferences.services import (
     plan_item_add,
     plan_item_finish,
 )
+from config.formats import VIETNAM
 from notifications.models import Deadline, Notification
 from notifications.services import deadline_sweep
 from reports.indicators import month_drafts
@@ -39,9 +39,8 @@ from tests.reports.conftest import draft_cells, draft_get
 from tests.risk.conftest import answers_with, assess
 from tests.supervision.conftest import social  # noqa: F401 (fixture)
 
-ICT = ZoneInfo("Asia/Ho_Chi_Minh")
 OCTOBER = datetime.date(2026, 10, 1)
-T0 = datetime.datetime(2026, 10, 6, 9, 0, tzinfo=ICT)
+T0 = datetime.datetime(2026, 10, 6, 9, 0, tzinfo=VIETNAM)
 MINUTE = datetime.timedelta(minutes=1)
 
 

@@ -96,11 +96,12 @@ def test_nobody_can_read_or_mark_another_users_notification(client, world):
     assert theirs.read_at is None
 
 
-def test_read_all_marks_only_mine(client, world):
+@pytest.mark.parametrize("path", [CENTRE + "read-all/", "/api/notifications/read-all/"], ids=["page", "api"])
+def test_read_all_marks_only_mine(client, world, path):
     tell(world.lead_responder, n=2)
     [theirs] = tell(world.receiving_responder)
     client.force_login(world.lead_responder)
-    client.post(CENTRE + "read-all/")
+    client.post(path)
     assert not Notification.objects.filter(recipient=world.lead_responder, read_at__isnull=True).exists()
     theirs.refresh_from_db()
     assert theirs.read_at is None
@@ -220,10 +221,11 @@ def test_escalated_deadlines_reach_the_sending_agency_supervisors(client, world)
     assert "HN-2026-000021" not in client.get(DEADLINES).content.decode()
 
 
+@pytest.mark.parametrize("path", [DEADLINES, "/api/deadlines/"], ids=["page", "api"])
 @pytest.mark.parametrize("who", ["analyst", "province_analyst", "lead_admin"])
-def test_my_deadlines_refuses_people_without_a_case_role(client, world, who):
+def test_my_deadlines_refuses_people_without_a_case_role(client, world, who, path):
     client.force_login(getattr(world, who))
-    assert client.get(DEADLINES).status_code == 403
+    assert client.get(path).status_code == 403
 
 
 def test_my_deadlines_query_budget(client, world, django_assert_max_num_queries):

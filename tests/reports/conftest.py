@@ -4,24 +4,23 @@ what is stored, not about opening cases. Synthetic data only."""
 import datetime
 import itertools
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from agencies.models import Commune
 from cases.models import Action, Case, Incident, IncidentTechForm, Survivor
+from config.formats import VIETNAM
 from handoffs.models import Handoff
 from notifications.models import Deadline
 from takedowns.models import TakedownRequest
 
-ICT = ZoneInfo("Asia/Ho_Chi_Minh")
 OCTOBER = datetime.date(2026, 10, 1)
 TODAY = datetime.date(2026, 11, 29)
 _numbers = itertools.count(1)
 
 
 def local(year, month, day, hour=12, minute=0, second=0) -> datetime.datetime:
-    return datetime.datetime(year, month, day, hour, minute, second, tzinfo=ICT)
+    return datetime.datetime(year, month, day, hour, minute, second, tzinfo=VIETNAM)
 
 
 def make_case(world, *, created_at, sex="female", birth_year=None, province=None, lead=None, consent=True,

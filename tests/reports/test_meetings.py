@@ -66,37 +66,38 @@ def test_scopes_include_every_province_with_data(drafts):
     assert set(drafts) == {None, "01", "46"}
 
 
-def test_high_risk_assessments_by_level_and_form(drafts):
-    assert draft_cells(draft_get(drafts, None, "high_risk_assessments")) == {
-        ("high", "adult"): 1, ("severe", "adult"): 1, ("high", "child"): 1,
-    }
-    assert draft_cells(draft_get(drafts, "01", "high_risk_assessments")) == {
-        ("high", "adult"): 1, ("severe", "adult"): 1,
-    }
-    assert draft_cells(draft_get(drafts, "46", "high_risk_assessments")) == {("high", "child"): 1}
+# The hand counts, by table and scope (None: the whole country).
+HAND_COUNTS = {
+    # By level and form.
+    "high_risk_assessments": {
+        None: {("high", "adult"): 1, ("severe", "adult"): 1, ("high", "child"): 1},
+        "01": {("high", "adult"): 1, ("severe", "adult"): 1},
+        "46": {("high", "child"): 1},
+    },
+    # By mode, in the coordinating agency's province.
+    "meetings_held": {
+        None: {("in_person", ""): 1, ("call", ""): 1},
+        "01": {("in_person", ""): 1},
+        "46": {("call", ""): 1},
+    },
+    # By lead sector.
+    "cases_discussed": {
+        None: {("police", ""): 1, ("health", ""): 1, ("education", ""): 1},
+        "46": {("education", ""): 1},
+    },
+    # On time, late and still open, by owner sector.
+    "plan_items_on_time": {
+        None: {("on_time", "police"): 2, ("late", "health"): 1, ("open_overdue", "education"): 1},
+        "01": {("on_time", "police"): 2, ("late", "health"): 1},
+        "46": {("open_overdue", "education"): 1},
+    },
+}
 
 
-def test_meetings_held_by_mode_in_the_coordinating_agencys_province(drafts):
-    assert draft_cells(draft_get(drafts, None, "meetings_held")) == {("in_person", ""): 1, ("call", ""): 1}
-    assert draft_cells(draft_get(drafts, "01", "meetings_held")) == {("in_person", ""): 1}
-    assert draft_cells(draft_get(drafts, "46", "meetings_held")) == {("call", ""): 1}
-
-
-def test_cases_discussed_by_lead_sector(drafts):
-    assert draft_cells(draft_get(drafts, None, "cases_discussed")) == {
-        ("police", ""): 1, ("health", ""): 1, ("education", ""): 1,
-    }
-    assert draft_cells(draft_get(drafts, "46", "cases_discussed")) == {("education", ""): 1}
-
-
-def test_plan_items_on_time_late_and_open(drafts):
-    assert draft_cells(draft_get(drafts, None, "plan_items_on_time")) == {
-        ("on_time", "police"): 2, ("late", "health"): 1, ("open_overdue", "education"): 1,
-    }
-    assert draft_cells(draft_get(drafts, "01", "plan_items_on_time")) == {
-        ("on_time", "police"): 2, ("late", "health"): 1,
-    }
-    assert draft_cells(draft_get(drafts, "46", "plan_items_on_time")) == {("open_overdue", "education"): 1}
+@pytest.mark.parametrize("table", HAND_COUNTS)
+def test_each_table_matches_its_hand_counts(drafts, table):
+    for scope, cells in HAND_COUNTS[table].items():
+        assert draft_cells(draft_get(drafts, scope, table)) == cells, scope
 
 
 def test_the_new_tables_are_published_under_disclosure_control(risk_month, settings):

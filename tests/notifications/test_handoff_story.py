@@ -22,7 +22,7 @@ from notifications.models import Deadline, Notification, OutboxMessage
 from notifications.services import deadline_sweep
 from tests.cases.conftest import case_build, medical_consent
 from tests.cases.services_helpers import consent_record_through_edge
-from tests.notifications.test_worker_faults import wait_for
+from tests.notifications.test_worker_faults import wait_for, workers  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -40,7 +40,7 @@ def told(event_key: str) -> list[tuple[str, bool]]:
     return sorted(Notification.objects.filter(event_key=event_key).values_list("recipient__username", "in_app"))
 
 
-def delivered(workers) -> Counter:
+def delivered(workers) -> Counter:  # noqa: F811
     """Emails the worker wrote, by recipient address."""
     addresses = Counter()
     for path in workers.emails.iterdir():
@@ -60,7 +60,7 @@ def sweep_once(at) -> int:
 
 
 def test_an_unanswered_urgent_referral_is_reminded_escalated_and_then_accepted(
-    world, reachable, coordinator, time_limits, workers
+    world, reachable, coordinator, time_limits, workers,  # noqa: F811
 ):
     workers.start()
     case = case_build(world)
