@@ -76,6 +76,13 @@ def audit_record(
         raise ValueError("details must be a dict")
     alias = router.db_for_write(AuditEvent)
     connection = connections[alias]
+    if connection.vendor == "postgresql" and not connection.in_atomic_block and connection.get_autocommit():
+        # Called outside a transaction: the one INSERT commits on its own (no BEGIN and COMMIT around it),
+        # and the chaining that would wait for the commit runs at once.
+        values["at"] = timezone.now()
+        event = AuditEvent.objects.using(alias).create(**values)
+        _chain_on_commit(connection, alias)
+        return event
     with transaction.atomic(using=alias, savepoint=False):
         values["at"] = timezone.now()
         # Unchained: seq comes from the table's sequence, so concurrent writers do not wait for each other.

@@ -244,6 +244,9 @@ def case_get_for_user(*, user: User, case_id: int, require: str = CaseRight.VIEW
         raise NotFound from None
     if case.survivor.data_key is not None:
         crypto.key_from_raw(case.survivor.data_key.kid, case.survivor.data_key.wrapped_key)
+        if case.data_key_id == case.survivor.data_key_id:
+            # The same row: what a write seals on the case (an action's text, a handoff's message) needs no query.
+            case.data_key = case.survivor.data_key
     now = timezone.now()
     # One query: the rows of the user's agencies (with the agency they come through), the user's
     # own time-limited rows (through no agency) and the agencies the user works for (to know whom

@@ -220,7 +220,9 @@ class HandoffSendApi(ApiView):
         access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.MANAGE_SHARING)
         payload = self.validated_input(HandoffSendApi.InputSerializer)
         handoff = services.handoff_send(access=access, actor=request.user, data=payload)
-        return _detail(handoff_get_for_user(user=request.user, handoff_id=handoff.pk), code=status.HTTP_201_CREATED)
+        # The sender's side of the handoff the service just saved: the service sent it for the agency the
+        # person acts for, so no second read of it (issue 15).
+        return _detail(HandoffAccess(handoff, "sender", access.agency, True), code=status.HTTP_201_CREATED)
 
 
 # --- One handoff ---------------------------------------------------------------------------------

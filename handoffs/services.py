@@ -134,7 +134,8 @@ def handoff_send(*, access: CaseAccess, actor, data: dict) -> Handoff:
     if not access.can(CaseRight.MANAGE_SHARING):
         raise PermissionDenied
     access.acting_agency()
-    case = Case.objects.select_for_update().get(pk=access.case.pk)
+    # The case key comes with the locked case: the handoff's message and override reason are sealed with it.
+    case = Case.objects.select_for_update(of=("self",)).select_related("data_key").get(pk=access.case.pk)
     values = {"message": "", "emergency_override": False, "override_reason": "", "categories": [], **data}
     errors = _send_rules_check(values, case=case, from_agency=access.agency)
     if errors:

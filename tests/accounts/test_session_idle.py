@@ -2,8 +2,10 @@
 pushes that moment back. Time is moved by rewriting the session's expiry in the database."""
 
 from datetime import timedelta
+from importlib import import_module
 
 from django.conf import settings
+from django.contrib.sessions.backends import db
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
@@ -20,7 +22,9 @@ def test_idle_timeout_is_configured_from_minutes():
     assert settings.SESSION_IDLE_MINUTES == 30
     assert settings.SESSION_COOKIE_AGE == settings.SESSION_IDLE_MINUTES * 60
     assert settings.SESSION_SAVE_EVERY_REQUEST
-    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+    # Database sessions (Django's, renewed without a transaction around the one UPDATE).
+    assert settings.SESSION_ENGINE == "accounts.session_store"
+    assert issubclass(import_module(settings.SESSION_ENGINE).SessionStore, db.SessionStore)
 
 
 def test_new_session_expires_after_the_idle_period(client, world):
