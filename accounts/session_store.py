@@ -12,6 +12,7 @@ cycling the key and ending a session elsewhere work as before.
 """
 
 import datetime
+import math
 
 from django.conf import settings
 from django.contrib.sessions.backends import db
@@ -45,4 +46,4 @@ class SessionStore(db.SessionStore):
         counts down. Computed before this request's write, so it may only err short."""
         if self._renewal_due():
             return self.get_expiry_age()
-        return max(0, int((self._stored_expiry - timezone.now()).total_seconds()))
+        return max(0, math.ceil((self._stored_expiry - timezone.now()).total_seconds()))
