@@ -1,27 +1,66 @@
-"""The session engine (SESSION_ENGINE): Django's database sessions, without a transaction around the
-save of every request.
+"""The session store: Django's database sessions, without a database write on most requests.
 
-SESSION_SAVE_EVERY_REQUEST renews the idle timeout on every request by saving the session. Django's
-database engine wraps that save in a transaction (BEGIN, UPDATE, COMMIT) so that a failed insert of a
-new session cannot break a transaction around it. Renewing an existing session outside any transaction
-is one UPDATE, atomic on its own: it is sent alone. Creating a session, and any save inside a
-transaction, go through Django's code unchanged. Same table, same data: sessions and the code that
-reads them (accounts.selectors) are unaffected."""
+The idle timeout (SESSION_IDLE_MINUTES) is the session row's expiry, pushed back by each request
+(SESSION_SAVE_EVERY_REQUEST). Django writes the row on every request to do so, even when nothing in
+the session changed, and wraps that write in a transaction (BEGIN, UPDATE, COMMIT) so that a failed
+insert of a new session cannot break a transaction around it. This store changes two things:
+- it skips the write when the session's data did not change and its stored expiry was renewed less
+  than SESSION_RENEW_SECONDS ago. A session then ends between SESSION_IDLE_MINUTES minus
+  SESSION_RENEW_SECONDS and SESSION_IDLE_MINUTES after the last request: never later than before, at
+  most that much earlier;
+- renewing an existing session outside any transaction is one UPDATE, atomic on its own: it is sent
+  alone, without BEGIN and COMMIT.
+Everything else is Django's: a changed session is written at once, creating a session and any save
+inside a transaction go through Django's code, the row is read on every request (so an expiry or a
+deletion in the database takes effect on the next request), and signing out, cycling the key and
+ending a session elsewhere work as before. Same table, same data.
+"""
 
+import datetime
+import math
+
+from django.conf import settings
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.backends.base import UpdateError
 from django.db import DatabaseError, connections, router
+from django.utils import timezone
 
 
 class SessionStore(db.SessionStore):
+    _stored_expiry: datetime.datetime | None = None
+
+    def _get_session_from_db(self):
+        row = super()._get_session_from_db()
+        self._stored_expiry = row.expire_date if row is not None else None
+        return row
+
+    def _renewal_due(self) -> bool:
+        """Whether this request must write the session: it changed, it is new, or its stored expiry
+        is SESSION_RENEW_SECONDS or more behind the one a write would give it now."""
+        if self.modified or self.session_key is None or self._stored_expiry is None:
+            return True
+        behind = self.get_expiry_date() - self._stored_expiry
+        return behind >= datetime.timedelta(seconds=settings.SESSION_RENEW_SECONDS)
+
     def save(self, must_create=False):
+        if not must_create and not self._renewal_due():
+            return
         using = router.db_for_write(self.model)
         connection = connections[using]
         if must_create or self.session_key is None or connection.in_atomic_block or not connection.get_autocommit():
-            return super().save(must_create=must_create)
-        obj = self.create_model_instance(self._get_session())
-        try:
-            # No row updated (the session was ended meanwhile) raises DatabaseError, as in Django's save.
-            obj.save(force_update=True, using=using)
-        except DatabaseError as exc:
-            raise UpdateError from exc
+            super().save(must_create=must_create)
+        else:
+            obj = self.create_model_instance(self._get_session())
+            try:
+                # No row updated (the session was ended meanwhile) raises DatabaseError, as in Django's save.
+                obj.save(force_update=True, using=using)
+            except DatabaseError as exc:
+                raise UpdateError from exc
+        self._stored_expiry = self.get_expiry_date()
+
+    def expires_in(self) -> int:
+        """Seconds until the session ends if no other request comes: what the idle-timeout warning
+        counts down. Computed before this request's write, so it may only err short."""
+        if self._renewal_due():
+            return self.get_expiry_age()
+        return max(0, math.ceil((self._stored_expiry - timezone.now()).total_seconds()))

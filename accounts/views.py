@@ -203,9 +203,11 @@ def acting_agency_choose(request):
 
 @require_POST
 def session_extend(request):
-    """The idle-timeout warning's "stay signed in": this request itself renews the session (every
-    request does, SESSION_SAVE_EVERY_REQUEST); the answer says how long it now lasts. The absolute
-    lifetime (SESSION_ABSOLUTE_HOURS) still applies. A session that has already ended gets 401."""
+    """The idle-timeout warning's "stay signed in": this request itself renews the session (marked
+    changed, it is written whenever its expiry was last renewed); the answer says how long it now
+    lasts. The absolute lifetime (SESSION_ABSOLUTE_HOURS) still applies. A session that has already
+    ended gets 401."""
     if not request.user.is_authenticated:
         return JsonResponse({"signed_in": False}, status=401)
+    request.session.modified = True
     return JsonResponse({"signed_in": True, "idle_seconds": settings.SESSION_COOKIE_AGE})

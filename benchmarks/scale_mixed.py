@@ -148,11 +148,11 @@ def pick_sessions(count: int) -> list[Person]:
 # --- The web server --------------------------------------------------------------------------------
 
 
-def start_gunicorn(workers: int, port: int) -> subprocess.Popen:
+def start_gunicorn(workers: int, port: int, extra: list[str] | None = None) -> subprocess.Popen:
     env = {**os.environ, "API_THROTTLE_USER": "1000000/min", "DEBUG": "0"}
     process = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi:application", "--workers", str(workers),
-         "--bind", f"127.0.0.1:{port}", "--timeout", "120", "--log-level", "warning"],
+         "--bind", f"127.0.0.1:{port}", "--timeout", "120", "--log-level", "warning", *(extra or [])],
         cwd=ROOT, env=env, start_new_session=True,
     )
     deadline = time.monotonic() + 120
@@ -191,6 +191,60 @@ def worker_pids(master: int) -> list[int]:
             if int(stat.rsplit(")", 1)[1].split()[1]) == master:
                 pids.append(int(entry.name))
     return sorted(pids)
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time a process has used so far (None once it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    # utime and stime are the 14th and 15th fields of the line, the 12th and 13th after the name.
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+
+def database_backends(name: str) -> list[int]:
+    """PostgreSQL's server processes connected to database `name` on this machine (their process
+    title reads "postgres: ... <user> <database> <address>")."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").split()
+            except OSError:
+                continue
+            if title and title[0] == "postgres:" and name in title[1:]:
+                pids.append(int(entry.name))
+    return pids
+
+
+@dataclass
+class CpuMeter:
+    """CPU time used by a set of processes from start() on, sampled (a process that ends between
+    two samples loses at most its last interval). Processes that appear after start() count from
+    their birth (a new database connection's set-up is part of what requests cost)."""
+
+    base: dict = field(default_factory=dict)
+    last: dict = field(default_factory=dict)
+
+    def start(self, pids: list[int]) -> None:
+        self.base = {pid: cpu_seconds(pid) or 0.0 for pid in pids}
+        self.last = dict(self.base)
+
+    def sample(self, pids: list[int]) -> None:
+        for pid in pids:
+            value = cpu_seconds(pid)
+            if value is not None:
+                self.base.setdefault(pid, 0.0)
+                self.last[pid] = value
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.last[pid] - self.base[pid] for pid in self.last)
 
 
 def memory_mb(pid: int) -> dict[str, float]:
@@ -288,6 +342,8 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8765")))
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--gunicorn", default="",
+                        help="more gunicorn options, e.g. '--worker-class gthread --threads 4'")
     args = parser.parse_args(argv)
     if connection.vendor != "postgresql":
         print("The mixed load measures PostgreSQL: set DATABASE_URL to a PostgreSQL database.", file=sys.stderr)
@@ -297,9 +353,10 @@ def main(argv=None) -> int:
     people = pick_sessions(args.sessions)
     print(f"{len(people)} sessions: {sum(not p.supervisor for p in people)} responders and "
           f"{sum(p.supervisor for p in people)} supervisors (second factor) of {len(people)} agencies", flush=True)
+    database = connection.settings_dict["NAME"]
     connection.close()  # this process keeps no connection open while the server works
 
-    server = start_gunicorn(args.workers, args.port)
+    server = start_gunicorn(args.workers, args.port, args.gunicorn.split())
     base = f"http://127.0.0.1:{args.port}"
     try:
         started = time.monotonic()
@@ -317,9 +374,20 @@ def main(argv=None) -> int:
         for thread in threads:
             thread.start()
         load_peak = load_before
+        web_cpu, database_cpu = CpuMeter(), CpuMeter()
+        counting = False
         while any(thread.is_alive() for thread in threads):
             load_peak = max(load_peak, os.getloadavg()[0])
-            time.sleep(1)
+            if not counting and time.monotonic() >= start_counting:
+                counting = True
+                web_cpu.start(workers)
+                database_cpu.start(database_backends(database))
+            elif counting and time.monotonic() <= stop:
+                web_cpu.sample(workers)
+                database_cpu.sample(database_backends(database))
+            time.sleep(min(1.0, max(0.05, start_counting - time.monotonic())) if not counting else 1)
+        web_cpu.sample(workers)
+        database_cpu.sample(database_backends(database))
         for thread in threads:
             thread.join()
         memory = {pid: memory_mb(pid) for pid in workers if Path(f"/proc/{pid}").exists()}
@@ -344,6 +412,13 @@ def main(argv=None) -> int:
     if all_times:
         print(f"| **all** | {len(all_times)} | **{len(all_times) / args.seconds:.1f}** | "
               f"{statistics.median(all_times):.0f} | **{_percentile(all_times, 0.95):.0f}** | {total_errors} |")
+    if all_times:
+        count = len(all_times)
+        web_ms, database_ms = web_cpu.seconds * 1000 / count, database_cpu.seconds * 1000 / count
+        print()
+        print(f"CPU per request (user + system): web workers {web_ms:.1f} ms, PostgreSQL {database_ms:.1f} ms, "
+              f"together {web_ms + database_ms:.1f} ms: {os.cpu_count()} CPUs serve at most "
+              f"{os.cpu_count() * 1000 / (web_ms + database_ms):.0f} requests/s")
     print()
     print("| web worker (pid) | peak RSS MB (VmHWM) | RSS MB at the end |")
     print("|---|---:|---:|")

@@ -22,8 +22,10 @@ def test_idle_timeout_is_configured_from_minutes():
     assert settings.SESSION_IDLE_MINUTES == 30
     assert settings.SESSION_COOKIE_AGE == settings.SESSION_IDLE_MINUTES * 60
     assert settings.SESSION_SAVE_EVERY_REQUEST
-    # Database sessions (Django's, renewed without a transaction around the one UPDATE).
+    # Django's database sessions, less the renewal write of a request that changed nothing within
+    # SESSION_RENEW_SECONDS of the last one (accounts.session_store).
     assert settings.SESSION_ENGINE == "accounts.session_store"
+    assert settings.SESSION_RENEW_SECONDS == 60
     assert issubclass(import_module(settings.SESSION_ENGINE).SessionStore, db.SessionStore)
 
 
@@ -128,3 +130,51 @@ def test_the_review_queue_script_marks_its_poll_passive():
 
     script = (Path(settings.BASE_DIR) / "static/js/review-queue.js").read_text()
     assert f'"{PASSIVE_REQUEST_HEADER}": "1"' in script
+
+
+def test_a_request_soon_after_the_last_renewal_writes_nothing(client, world):
+    """The expiry stored less than SESSION_RENEW_SECONDS ago stands: the session is not written, so it
+    ends at most that much before SESSION_IDLE_MINUTES after this request, never after."""
+    session = _signed_in(client, "lead_responder")
+    idle = timedelta(minutes=settings.SESSION_IDLE_MINUTES)
+    renew = timedelta(seconds=settings.SESSION_RENEW_SECONDS)
+    stored = timezone.now() + idle - renew / 2
+    Session.objects.filter(pk=session.pk).update(expire_date=stored)
+
+    before = timezone.now()
+    assert client.get("/work/").status_code == 200
+    assert Session.objects.get(pk=session.pk).expire_date == stored
+    assert before + idle - renew <= stored
+
+    # Further behind than that, the request renews it to the whole idle period again.
+    behind = timezone.now() + idle - renew - timedelta(seconds=1)
+    Session.objects.filter(pk=session.pk).update(expire_date=behind)
+    before = timezone.now()
+    assert client.get("/work/").status_code == 200
+    assert Session.objects.get(pk=session.pk).expire_date >= before + idle
+
+
+def test_a_changed_session_is_written_at_once(client, world):
+    """However recent the renewal, a request that changes the session writes it, expiry renewed:
+    here the warning's "stay signed in", which marks the session changed."""
+    session = _signed_in(client, "lead_responder")
+    idle = timedelta(minutes=settings.SESSION_IDLE_MINUTES)
+    stored = timezone.now() + idle - timedelta(seconds=5)
+    Session.objects.filter(pk=session.pk).update(expire_date=stored)
+
+    before = timezone.now()
+    assert client.post("/account/session/extend/").status_code == 200
+    assert Session.objects.get(pk=session.pk).expire_date >= before + idle
+
+
+def test_the_warning_counts_down_from_the_stored_expiry(client, world):
+    """The idle-timeout warning of a page is timed from the expiry the session really has."""
+    session = _signed_in(client, "lead_responder")
+    idle = settings.SESSION_IDLE_MINUTES * 60
+    Session.objects.filter(pk=session.pk).update(
+        expire_date=timezone.now() + timedelta(seconds=idle - settings.SESSION_RENEW_SECONDS // 2))
+    response = client.get("/work/")
+    assert idle - settings.SESSION_RENEW_SECONDS <= response.context["session_idle_seconds"] < idle
+    # Renewed, a page counts from the whole idle period.
+    Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() + timedelta(minutes=1))
+    assert client.get("/work/").context["session_idle_seconds"] == idle

@@ -1,0 +1,151 @@
+"""What one request of the mixed load costs, in process: queries and CPU per kind, and where the time goes.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hopluc_bench .venv/bin/python benchmarks/request_overhead.py \\
+        [--runs 30] [--sql] [--profile KIND|all] [--top 40]
+
+Signs in one responder and one supervisor of the seeded world through the forms, as scale_mixed.py does
+(the supervisor with the code of an enrolled authenticator), with CSRF checks on, and runs each kind of
+scale_mixed.py's MIX under the same settings the web workers use (config.settings.dev, DEBUG=0). For
+each kind it prints the queries of one request, and the median wall and CPU time (this process only:
+PostgreSQL's share is not in it) over --runs requests. --sql lists each query of one request; --profile
+runs cProfile over --runs requests of one kind (or of the whole mix) and prints the --top functions by
+cumulative time. It reads what scale_mixed.py reads and writes what its requests write (actions logged
+on the responder's cases); it never seeds.
+"""
+
+import argparse
+import cProfile
+import os
+import pstats
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("API_THROTTLE_USER", "1000000/min")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django_otp.oath import TOTP  # noqa: E402
+from scale_mixed import _CSRF_INPUT, MIX, Person, pick_sessions  # noqa: E402
+
+from scale.seed import SCALE_PASSWORD  # noqa: E402
+
+
+def sign_in(person: Person) -> Client:
+    client = Client(enforce_csrf_checks=True, HTTP_HOST="localhost")
+    token = _CSRF_INPUT.search(client.get("/login/").content.decode()).group(1)
+    response = client.post("/login/", {"csrfmiddlewaretoken": token, "username": person.username,
+                                       "password": SCALE_PASSWORD}, follow=True)
+    if response.redirect_chain and "/login/code/" in response.redirect_chain[-1][0]:
+        key, step, t0, digits, drift = person.totp
+        totp = TOTP(key, step, t0, digits, drift)
+        totp.time = time.time()
+        token = _CSRF_INPUT.search(response.content.decode()).group(1)
+        client.post("/login/code/", {"csrfmiddlewaretoken": token, "code": f"{totp.token():0{digits}d}"})
+    if client.get("/api/me/").status_code != 200:
+        raise RuntimeError(f"{person.username} is not signed in")
+    return client
+
+
+def one(client: Client, person: Person, kind: str, rng: random.Random) -> None:
+    case_id = rng.choice(person.cases)
+    if kind == "list page":
+        response, expected = client.get("/cases/"), 200
+    elif kind == "list API":
+        response, expected = client.get("/api/cases/"), 200
+    elif kind == "detail page":
+        response, expected = client.get(f"/cases/{case_id}/"), 200
+    elif kind == "detail API":
+        response, expected = client.get(f"/api/cases/{case_id}/"), 200
+    elif kind == "log action API":
+        response = client.post(f"/api/cases/{case_id}/actions/", {"type": "contact", "text": "Gọi điện hỏi thăm"},
+                               content_type="application/json", HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
+        expected = 201
+    elif kind == "handoffs incoming page":
+        response, expected = client.get("/handoffs/incoming/"), 200
+    elif kind == "handoff page":
+        path = f"/handoffs/{rng.choice(person.handoffs)}/" if person.handoffs else "/handoffs/incoming/"
+        response, expected = client.get(path), 200
+    else:
+        raise ValueError(kind)
+    if response.status_code != expected:
+        raise AssertionError(f"{kind}: {response.status_code} {response.content[:300]!r}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--sql", action="store_true")
+    parser.add_argument("--profile", default="")
+    parser.add_argument("--top", type=int, default=40)
+    args = parser.parse_args(argv)
+    people = pick_sessions(8)
+    responder = next(p for p in people if not p.supervisor)
+    supervisor = next((p for p in people if p.supervisor), None)
+    clients = {responder.username: sign_in(responder)}
+    if supervisor:
+        clients[supervisor.username] = sign_in(supervisor)
+    rng = random.Random(1)
+    print(f"{'kind':<24} {'who':<10} {'queries':>7} {'wall ms':>8} {'CPU ms':>7}   (median of {args.runs}, "
+          f"load {os.getloadavg()[0]:.1f})")
+    for kind, for_responder, for_supervisor in MIX:
+        for person, weight in ((responder, for_responder), (supervisor, for_supervisor)):
+            if person is None or not weight:
+                continue
+            client = clients[person.username]
+            for _ in range(3):
+                one(client, person, kind, rng)
+            captured = []
+
+            def record(execute, sql, params, many, context, captured=captured):
+                started = time.perf_counter()
+                try:
+                    return execute(sql, params, many, context)
+                finally:
+                    captured.append((time.perf_counter() - started, sql))
+
+            with connection.execute_wrapper(record):
+                one(client, person, kind, rng)
+            walls, cpus = [], []
+            for _ in range(args.runs):
+                wall, cpu = time.perf_counter(), time.process_time()
+                one(client, person, kind, rng)
+                walls.append((time.perf_counter() - wall) * 1000)
+                cpus.append((time.process_time() - cpu) * 1000)
+            who = "supervisor" if person.supervisor else "responder"
+            print(f"{kind:<24} {who:<10} {len(captured):>7} {statistics.median(walls):>8.1f} "
+                  f"{statistics.median(cpus):>7.1f}", flush=True)
+            if args.sql:
+                for seconds, sql in captured:
+                    print(f"      {seconds * 1000:6.2f} ms  {' '.join(sql.split())[:200]}")
+    if args.profile:
+        kinds = [kind for kind, _r, _s in MIX] if args.profile == "all" else [args.profile]
+        weights = [w for kind, w, _s in MIX if kind in kinds]
+        client = clients[responder.username]
+        profiler = cProfile.Profile(time.process_time)  # CPU time: waiting for PostgreSQL is not counted
+        profiler.enable()
+        for _ in range(args.runs):
+            one(client, responder, rng.choices(kinds, weights)[0], rng)
+        profiler.disable()
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("cumulative").print_stats(args.top)
+        stats.sort_stats("tottime").print_stats(args.top)
+        # What surrounds the views: middleware, session, authentication, context processors, audit chaining.
+        stats.sort_stats("cumulative").print_stats(
+            r"middleware|session|mfa\.py|context_processors|navigation|audit/services|contrib/auth/__init__|csp", 40)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
