@@ -322,7 +322,7 @@ def case_timeline(*, access: CaseAccess) -> list[TimelineEntry]:
         CaseEvent.objects.filter(case_id=access.case.pk).select_related("agency", "actor").order_by("-at", "-id")
     )
     visible_action_ids = [e.action_id for e in events if e.action_id and access.sees(e.category)]
-    # Objects, not values_list: the text is opened by the field (cases.fields), the case key once.
+    # Objects, not values_list: the text is opened by the field (encryption.fields), the case key once.
     texts = {a.pk: a.text for a in Action.objects.filter(pk__in=visible_action_ids).only("pk", "text")} \
         if visible_action_ids else {}
     entries = []

@@ -10,15 +10,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
-from cases.fields import EncryptedTextField
 from cases.models import Case
 from cases.transitions import StateMachine, transition
+from encryption.fields import EncryptedTextField
 
 
 class LegalHold(models.Model):
     """A supervisor of the lead agency suspends the case's retention (and refuses its erasure) for a
     stated reason, e.g. a prosecution or a court order, until the hold is released."""
-    # Sealed with the case's own key (cases.fields): erasing the case makes it unreadable everywhere.
+    # Sealed with the case's own key (encryption.fields): erasing the case makes it unreadable everywhere.
     data_key_via = "case"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="legal_holds")

@@ -34,7 +34,6 @@ from agencies.services import agency_group_name, province_load_reference
 from audit.chain import GENESIS_HASH, event_hash
 from audit.models import AuditAction, AuditEvent
 from audit.services import CHAIN_LOCK_KEY
-from cases import crypto
 from cases.classification import reporting_delay_bucket
 from cases.events import CHILD_SERIOUS_RISK, CHILD_SUPPORT_PLAN, DeadlineClosure
 from cases.models import (
@@ -61,6 +60,7 @@ from cases.models import (
 from cases.services import PSEUDONYM_PREFIX
 from cases.sharing import case_grants_from_rows
 from deadlines.services import LEGAL_LIMIT_DONE_BY, SERIOUS_RISK_LEVELS, case_path
+from encryption import crypto
 from handoffs.models import Handoff, HandoffKind, HandoffService, HandoffStatus, Urgency
 from handoffs.selectors import handoff_path
 from notifications.calendar import days_off_preloaded, time_limit_effective, working_time_add

@@ -15,10 +15,10 @@ from django.utils import timezone
 
 from agencies.services import membership_add
 from audit.models import AuditEvent
+from cases.breakglass import break_glass_open
 from cases.services import case_view
 from notifications.calendar import VIETNAM
 from notifications.models import PublicHoliday
-from permissions.breakglass import break_glass_open
 from supervision.access_review import AccessFilters, access_log, csv_safe, unusual_access_report
 from tests.conftest import make_user
 from tests.supervision.conftest import grant_break_glass
