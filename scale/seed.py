@@ -63,6 +63,7 @@ from deadlines.services import LEGAL_LIMIT_DONE_BY, SERIOUS_RISK_LEVELS, case_pa
 from encryption import crypto
 from handoffs.models import Handoff, HandoffKind, HandoffService, HandoffStatus, Urgency
 from handoffs.selectors import handoff_path
+from handoffs.sharing import handoff_shares
 from notifications.calendar import days_off_preloaded, time_limit_effective, working_time_add
 from notifications.models import Deadline, LegalTimeLimit
 from notifications.services import _default_escalate_at, _default_remind_at, handoff_response_rule_code
@@ -688,7 +689,7 @@ class ScaleWorld:
         in_force = [c for c in consents if c.withdrawn_at is None and (c.expires_at is None or c.expires_at > now)]
         grants = case_grants_from_rows(
             lead_agency_id=current_lead.id, lead_sector=current_lead.sector, consents=in_force,
-            handoffs=handoffs, active_sectors=self.sectors)
+            shares=handoff_shares(handoffs), active_sectors=self.sectors)
         # What the case list and case reads use (cases.models.CaseAccessRow), as
         # permissions.services.access_rows_replace writes them; no break-glass use is seeded.
         t.access.extend((case_id, *key, updated_at) for key in sorted(

@@ -7,3 +7,7 @@ class TakedownsConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "takedowns"
+
+    def ready(self) -> None:
+        # Registers this app's timeline writers and renderers with cases (cases.events, cases.timeline).
+        from . import events  # noqa: F401
