@@ -84,7 +84,6 @@ OVERRIDE_REASON = ("Người bị hại có nguy cơ bị đe dọa tính mạng
                    "chia sẻ thông tin y tế để cấp cứu.")
 
 
-
 @dataclass(frozen=True)
 class DemoReferral:
     """What a case's story goes on with once its referral is sent: when it was answered (None while it
@@ -162,7 +161,7 @@ def _given_by(age: int) -> dict:
 
 
 def backdate(*, case: Case, at: datetime.datetime, event_type: str | None = None, action: Action | None = None,
-              consent: Consent | None = None) -> None:
+             consent: Consent | None = None) -> None:
     events = CaseEvent.objects.filter(case=case)
     if action is not None:
         Action.objects.filter(pk=action.pk).update(created_at=at)
