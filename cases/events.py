@@ -66,8 +66,8 @@ def writes(event_type: CaseEventType) -> Callable[[Callable[..., CaseEvent]], Ca
 
 
 def event_create(*, case_id: int, type: CaseEventType, at: datetime.datetime, actor: User | None,
-            agency: Agency | None, data: dict[str, Any], category: str = GENERAL,
-            action: Action | None = None) -> CaseEvent:
+                 agency: Agency | None, data: dict[str, Any], category: str = GENERAL,
+                 action: Action | None = None) -> CaseEvent:
     return CaseEvent.objects.create(case_id=case_id, type=type, at=at, actor=actor, agency=agency,
                                     category=category, action=action, data=data)
 
@@ -78,7 +78,7 @@ def event_create(*, case_id: int, type: CaseEventType, at: datetime.datetime, ac
 @writes(CaseEventType.OPENED)
 def case_opened(*, case: Case, actor: User | None, agency: Agency, at: datetime.datetime) -> CaseEvent:
     return event_create(case_id=case.pk, type=CaseEventType.OPENED, at=at, actor=actor, agency=agency,
-                   data={"number": case.number, "risk_level": case.risk_level})
+                        data={"number": case.number, "risk_level": case.risk_level})
 
 
 def person_ref(user: User | None) -> dict[str, Any] | None:
@@ -97,7 +97,7 @@ def case_updated(*, case: Case, actor: User | None, agency: Agency | None, at: d
     if unknown or not changes:
         raise ValueError(f"case_updated records changes of {sorted(CASE_CHANGE_FIELDS)}, not {sorted(unknown)}")
     return event_create(case_id=case.pk, type=CaseEventType.UPDATED, at=at, actor=actor, agency=agency,
-                   data={"changes": {field: [old, new] for field, (old, new) in changes.items()}})
+                        data={"changes": {field: [old, new] for field, (old, new) in changes.items()}})
 
 
 @writes(CaseEventType.SURVIVOR_UPDATED)
@@ -108,7 +108,7 @@ def survivor_updated(*, case: Case, actor: User | None, agency: Agency, at: date
     if not fields or not set(fields) <= names:
         raise ValueError(f"not fields of the survivor: {sorted(set(fields) - names)}")
     return event_create(case_id=case.pk, type=CaseEventType.SURVIVOR_UPDATED, at=at, actor=actor, agency=agency,
-                   category=category, data={"survivor_fields": list(fields)})
+                        category=category, data={"survivor_fields": list(fields)})
 
 
 @writes(CaseEventType.STATUS_CHANGED)
@@ -117,14 +117,14 @@ def status_changed(*, case: Case, actor: User | None, agency: Agency, at: dateti
     if old not in CaseStatus.values or new not in CaseStatus.values:
         raise ValueError(f"unknown case status {old!r} or {new!r}")
     return event_create(case_id=case.pk, type=CaseEventType.STATUS_CHANGED, at=at, actor=actor, agency=agency,
-                   data={"from": old, "to": new})
+                        data={"from": old, "to": new})
 
 
 @writes(CaseEventType.INCIDENT_RECORDED)
 def incident_recorded(*, incident: Incident, actor: User | None, agency: Agency, at: datetime.datetime,
                       tech_forms: Sequence[str]) -> CaseEvent:
     return event_create(case_id=incident.case_id, type=CaseEventType.INCIDENT_RECORDED, at=at, actor=actor,
-                   agency=agency, data={"incident_id": incident.pk, "gbv_type": incident.gbv_type,
+                        agency=agency, data={"incident_id": incident.pk, "gbv_type": incident.gbv_type,
                                         "tech_forms": list(tech_forms)})
 
 
@@ -132,8 +132,8 @@ def incident_recorded(*, incident: Incident, actor: User | None, agency: Agency,
 def action_logged(*, action: Action) -> CaseEvent:
     """The action's line, in the action's category; its text is read from the action row."""
     return event_create(case_id=action.case_id, type=CaseEventType.ACTION_LOGGED, at=action.created_at,
-                   actor=action.actor, agency=action.agency, category=action.category, action=action,
-                   data={"action_type": action.type})
+                        actor=action.actor, agency=action.agency, category=action.category, action=action,
+                        data={"action_type": action.type})
 
 
 # --- Consent -------------------------------------------------------------------------------------
@@ -150,13 +150,13 @@ def consent_recorded(*, consent: Consent, actor: User | None, agency: Agency, at
     data = _recipient(consent) | {"refused": list(consent.refused_categories),
                                   "override": consent.emergency_override}
     return event_create(case_id=consent.case_id, type=CaseEventType.CONSENT_RECORDED, at=at, actor=actor,
-                   agency=agency, data=data)
+                        agency=agency, data=data)
 
 
 @writes(CaseEventType.CONSENT_WITHDRAWN)
 def consent_withdrawn(*, consent: Consent, actor: User | None, agency: Agency, at: datetime.datetime) -> CaseEvent:
     return event_create(case_id=consent.case_id, type=CaseEventType.CONSENT_WITHDRAWN, at=at, actor=actor,
-                   agency=agency, data=_recipient(consent))
+                        agency=agency, data=_recipient(consent))
 
 
 # --- Deadlines of the case (deadlines.services) -------------------------------------------------------
@@ -174,7 +174,7 @@ def _deadline_data(deadline: Deadline, **data: Any) -> dict[str, Any]:
 def _deadline(deadline: Deadline, type: CaseEventType, *, actor: User | None, agency: Agency | None,
               at: datetime.datetime, **data: Any) -> CaseEvent:
     return event_create(case_id=deadline.case_id, type=type, at=at, actor=actor, agency=agency,
-                   data=_deadline_data(deadline, **data))
+                        data=_deadline_data(deadline, **data))
 
 
 @writes(CaseEventType.DEADLINE_STARTED)
@@ -233,7 +233,7 @@ def risk_assessed(*, case_id: int, assessment_id: int, actor: User | None, agenc
     if level not in RiskLevel.values or computed_level not in RiskLevel.values:
         raise ValueError(f"unknown risk level {level!r} or {computed_level!r}")
     return event_create(case_id=case_id, type=CaseEventType.RISK_ASSESSED, at=at, actor=actor, agency=agency,
-                   data={"assessment_id": assessment_id, "level": level, "computed_level": computed_level,
+                        data={"assessment_id": assessment_id, "level": level, "computed_level": computed_level,
                          "variant": variant, "version": version})
 
 
@@ -254,18 +254,18 @@ def risk_review_due(*, deadline: Deadline, trigger: str, actor: User | None, age
 def meeting_case_added(*, case_id: int, meeting_id: int, actor: User | None, agency: Agency, at: datetime.datetime,
                        scheduled_for: datetime.datetime) -> CaseEvent:
     return event_create(case_id=case_id, type=CaseEventType.MEETING_CASE_ADDED, at=at, actor=actor, agency=agency,
-                   data={"meeting_id": meeting_id, "scheduled_for": scheduled_for.isoformat()})
+                        data={"meeting_id": meeting_id, "scheduled_for": scheduled_for.isoformat()})
 
 
 @writes(CaseEventType.MEETING_HELD)
 def meeting_held(*, case_id: int, meeting_id: int, actor: User | None, agency: Agency, at: datetime.datetime,
                  held_on: datetime.date) -> CaseEvent:
     return event_create(case_id=case_id, type=CaseEventType.MEETING_HELD, at=at, actor=actor, agency=agency,
-                   data={"meeting_id": meeting_id, "held_on": held_on.isoformat()})
+                        data={"meeting_id": meeting_id, "held_on": held_on.isoformat()})
 
 
 @writes(CaseEventType.MINUTES_SIGNED)
 def minutes_signed(*, case_id: int, meeting_id: int, version: int, actor: User | None, agency: Agency,
                    at: datetime.datetime) -> CaseEvent:
     return event_create(case_id=case_id, type=CaseEventType.MINUTES_SIGNED, at=at, actor=actor, agency=agency,
-                   data={"meeting_id": meeting_id, "version": version})
+                        data={"meeting_id": meeting_id, "version": version})

@@ -10,18 +10,15 @@ class HandoffsConfig(AppConfig):
     name = "handoffs"
 
     def ready(self) -> None:
-        # Registers this app's timeline writers and renderers with cases (cases.events, cases.timeline).
-        # A case's rights follow its accepted and completed handoffs (cases.sharing).
+        from cases.demo import demo_referral_sender_register
         from cases.sharing import share_source_register
 
+        # This app's timeline writers and renderers register with cases (cases.events, cases.timeline).
         from . import events  # noqa: F401
+        from .demo import seed_demo_referral
         from .sharing import handoff_case_shares
 
+        # A case's rights follow its accepted and completed handoffs (cases.sharing).
         share_source_register(handoff_case_shares)
-
         # The demo cases' stories send their referrals through this app (cases.demo).
-        from cases.demo import demo_referral_sender_register
-
-        from .demo import seed_demo_referral
-
         demo_referral_sender_register(seed_demo_referral)

@@ -23,7 +23,7 @@ from .models import Handoff, HandoffKind, HandoffService, Urgency
 def _handoff(handoff: Handoff, type: CaseEventType, *, actor: User | None, agency: Agency,
              at: datetime.datetime, **data: Any) -> CaseEvent:
     return event_create(case_id=handoff.case_id, type=type, at=at, actor=actor, agency=agency,
-                   data={"handoff_id": handoff.pk, "kind": handoff.kind, **data})
+                        data={"handoff_id": handoff.pk, "kind": handoff.kind, **data})
 
 
 @writes(CaseEventType.HANDOFF_SENT)

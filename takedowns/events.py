@@ -25,9 +25,9 @@ def takedown_outcome_recorded(*, takedown: TakedownRequest, actor: User | None, 
     if takedown.outcome not in TakedownOutcome.values or previous not in TakedownOutcome.values:
         raise ValueError(f"unknown takedown outcome {takedown.outcome!r} or {previous!r}")
     return event_create(case_id=takedown.case_id, type=CaseEventType.TAKEDOWN_OUTCOME, at=at, actor=actor,
-                   agency=agency, category=takedown.action.category,
-                   data={"takedown_id": takedown.pk, "platform": takedown.platform, "outcome": takedown.outcome,
-                         "previous": previous})
+                        agency=agency, category=takedown.action.category,
+                        data={"takedown_id": takedown.pk, "platform": takedown.platform,
+                              "outcome": takedown.outcome, "previous": previous})
 
 
 # --- Renderer --------------------------------------------------------------------------------------
