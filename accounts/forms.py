@@ -29,6 +29,3 @@ class SignInForm(AuthenticationForm):
 class SecondFactorCodeForm(forms.Form):
     code = forms.CharField(label=_("Code"), max_length=32, strip=True)
 
-
-class AgencyMfaRequirementForm(forms.Form):
-    mfa_required = forms.BooleanField(label=_("Every member of this agency must use a second factor"), required=False)

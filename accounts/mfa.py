@@ -225,26 +225,6 @@ def recovery_codes_left(*, user) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
-# --- Reset (a lost phone) ----------------------------------------------------------------------------
-
-
-@transaction.atomic
-def mfa_reset(*, user, actor, agency_id: int | None = None, reason: str = "") -> int:
-    """Remove every second-factor device of `user`: they enrol again at their next sign-in.
-
-    `actor` is the agency admin (through the staff page) or None for an operator's command. Returns
-    how many devices were removed. Audited either way, with the agency it was done for.
-    """
-    removed = 0
-    for model in (TOTPDevice, StaticDevice):
-        devices = model.objects.filter(user=user)
-        removed += devices.count()
-        devices.delete()
-    audit_record(actor=actor, action=AuditAction.REVOKE, agency_id=agency_id, target=f"user:{user.pk}",
-                 reason=reason, details={"second_factor": "reset", "username": user.get_username()})
-    return removed
-
-
 # --- Demo and tests ----------------------------------------------------------------------------------
 
 # The published authenticator secret of the demo accounts (development only: `seed_demo` never

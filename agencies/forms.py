@@ -72,3 +72,7 @@ class NewPersonForm(RoleForm):
 
     def clean_email(self):
         return self._untaken("email", _("A user with this email address already exists; add them by their username."))
+
+
+class AgencyMfaRequirementForm(forms.Form):
+    mfa_required = forms.BooleanField(label=_("Every member of this agency must use a second factor"), required=False)

@@ -45,6 +45,16 @@ def active_non_analyst(*, user) -> bool:
     return not AnalystScope.objects.filter(user=user).exists()
 
 
+def supervised_agencies(*, user: User) -> list[Agency]:
+    """Active agencies where the user is a supervisor; none for analysts, who never see a case."""
+    if not active_non_analyst(user=user):
+        return []
+    return list(
+        Agency.objects.filter(active=True, memberships__user=user, memberships__role=Role.SUPERVISOR)
+        .select_related("province").order_by("name", "id")
+    )
+
+
 def user_is_agency_admin(*, user: User) -> bool:
     return Membership.objects.filter(user=user, role=Role.AGENCY_ADMIN, agency__active=True).exists()
 

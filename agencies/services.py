@@ -15,6 +15,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditAction
 from audit.services import audit_record
@@ -290,6 +292,25 @@ def agency_mfa_requirement_set(*, agency: Agency, required: bool, actor) -> bool
         audit_record(actor=actor, action=AuditAction.CHANGE, agency_id=agency.pk, target=f"agency:{agency.pk}",
                      details={"mfa_required": required})
     return bool(changed)
+
+
+@transaction.atomic
+def mfa_reset(*, user, actor, agency_id: int | None = None, reason: str = "") -> int:
+    """Remove every second-factor device of `user` (accounts.mfa enrols them): they enrol again at
+    their next sign-in. Here, beside the other staff services, because the agency admin's staff page
+    calls it (agencies sits below accounts).
+
+    `actor` is the agency admin (through the staff page) or None for an operator's command. Returns
+    how many devices were removed. Audited either way, with the agency it was done for.
+    """
+    removed = 0
+    for model in (TOTPDevice, StaticDevice):
+        devices = model.objects.filter(user=user)
+        removed += devices.count()
+        devices.delete()
+    audit_record(actor=actor, action=AuditAction.REVOKE, agency_id=agency_id, target=f"user:{user.pk}",
+                 reason=reason, details={"second_factor": "reset", "username": user.get_username()})
+    return removed
 
 
 def _refuse_to_remove_last_admin(*, membership: Membership) -> None:

@@ -9,15 +9,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.forms import AgencyMfaRequirementForm
-from accounts.mfa import mfa_reset
-
-from .forms import NOT_ATTACHABLE_MESSAGE, AddExistingPersonForm, BreakGlassForm, NewPersonForm, RoleForm
+from .forms import (
+    NOT_ATTACHABLE_MESSAGE,
+    AddExistingPersonForm,
+    AgencyMfaRequirementForm,
+    BreakGlassForm,
+    NewPersonForm,
+    RoleForm,
+)
 from .models import CASE_ROLES, Agency, InitialPassword, Membership, Role
 from .selectors import agency_for_admin, agency_staff_list, break_glass_holders, user_is_agency_admin
 from .services import (
     NotAttachable,
     agency_mfa_requirement_set,
+    mfa_reset,
     staff_attach,
     staff_break_glass_set,
     staff_change_role,

@@ -8,10 +8,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-
-from cases.fields import EncryptedTextField
 
 # The triggers in audit/triggers.py name this table; keep them in step.
 AUDIT_EVENT_TABLE = "audit_auditevent"
@@ -88,71 +85,3 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.target}".rstrip()
 
-
-# --- Personal-data breaches ------------------------------------------------------------------------
-# The one part of this app that names domain tables (agencies, users): a breach is recorded about the
-# installation's data, not about the audit trail, and lives here beside the access records it cites.
-
-
-class BreachStatus(models.TextChoices):
-    SUSPECTED = "suspected", _("Suspected")
-    CONFIRMED = "confirmed", _("Confirmed")
-    NOTIFIED = "notified", _("Authority notified")
-    NOT_A_BREACH = "not_a_breach", _("Not a breach")
-
-
-class Breach(models.Model):
-    """A suspected personal-data breach, with the fields a breach notice to the competent authority
-    asks for (Law 91/2025, Decree 356/2025; earlier Decree 13/2023 Art. 23). Free text is encrypted
-    like identity fields: it may well describe whose data leaked."""
-
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="breaches_recorded",
-        verbose_name=_("recorded by"),
-    )
-    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
-    status = models.CharField(_("status"), max_length=20, choices=BreachStatus.choices, default=BreachStatus.SUSPECTED)
-    discovered_at = models.DateTimeField(_("time of discovery"))
-    occurred_at = models.DateTimeField(_("time it happened (if known)"), null=True, blank=True)
-    description = EncryptedTextField(_("description of the breach"))
-    categories = models.JSONField(_("categories of personal data"), default=list, blank=True)
-    subjects_approx = models.PositiveIntegerField(_("approximate number of data subjects"), null=True, blank=True)
-    records_approx = models.PositiveIntegerField(_("approximate number of records"), null=True, blank=True)
-    consequences = EncryptedTextField(_("likely consequences"), blank=True)
-    measures_taken = EncryptedTextField(_("measures taken"), blank=True)
-    measures_proposed = EncryptedTextField(_("measures proposed"), blank=True)
-    contact_point = models.CharField(
-        _("contact point"), max_length=200,
-        help_text=_("The person or office the authority may contact about this breach (role, phone, email)."),
-    )
-    affected_agencies = models.ManyToManyField(
-        "agencies.Agency", related_name="breaches", blank=True, verbose_name=_("affected agencies"),
-    )
-    # Sequence numbers of audit events (the access records that raised the suspicion). Plain numbers,
-    # not a foreign key: a key would hold the append-only table to this one (TRUNCATE, flush).
-    access_event_seqs = models.JSONField(_("linked access records"), default=list, blank=True)
-    due_at = models.DateTimeField(_("notification due"))
-    notified_at = models.DateTimeField(_("time of notification"), null=True, blank=True)
-    delay_reason = EncryptedTextField(_("reason for notifying late"), blank=True)
-
-    class Meta:
-        ordering = ["-recorded_at", "-id"]
-        verbose_name = _("personal-data breach")
-        verbose_name_plural = _("personal-data breaches")
-        constraints = [
-            models.CheckConstraint(
-                condition=~Q(status="notified") | Q(notified_at__isnull=False), name="breach_notified_has_time",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"#{self.pk} {self.get_status_display()}"
-
-    @property
-    def overdue(self) -> bool:
-        return self.notified_at is None and self.status in (BreachStatus.SUSPECTED, BreachStatus.CONFIRMED) \
-            and timezone.now() > self.due_at
-
-    @property
-    def notified_late(self) -> bool:
-        return self.notified_at is not None and self.notified_at > self.due_at

@@ -23,8 +23,8 @@ from django.db import connection, reset_queries, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from benchmarks.throwaway_db import throwaway_database  # noqa: E402
-from cases import crypto  # noqa: E402
 from cases.models import Survivor  # noqa: E402
+from encryption import crypto  # noqa: E402
 
 
 def main(n: int) -> None:

@@ -12,11 +12,11 @@ class CasesConfig(AppConfig):
 
         demo_step_register(seed_demo_cases_step)
 
-        # Unwrapped case keys live for one request or task at most (cases.crypto).
+        # Unwrapped case keys live for one request or task at most (encryption.crypto).
         from celery.signals import task_postrun, task_prerun
         from django.core.signals import request_finished, request_started
 
-        from .crypto import key_cache_clear
+        from encryption.crypto import key_cache_clear
 
         for signal in (request_started, request_finished, task_prerun, task_postrun):
             signal.connect(key_cache_clear, dispatch_uid=f"cases.key_cache_clear.{id(signal)}")

@@ -12,6 +12,8 @@ date gives the same cases; no real person is described.
 import datetime
 import random
 import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import F
@@ -21,9 +23,6 @@ from faker import Faker
 from agencies.demo import BUILT_IN_STEPS, DemoWorld, seed_demo_world
 from agencies.models import Sector
 from config.api import input_validate
-from handoffs.models import Handoff, HandoffStatus
-from handoffs.selectors import consented_categories
-from handoffs.services import handoff_accept, handoff_decline, handoff_send
 from notifications.models import Deadline
 
 from . import events as timeline_events
@@ -85,6 +84,26 @@ OVERRIDE_REASON = ("Người bị hại có nguy cơ bị đe dọa tính mạng
                    "chia sẻ thông tin y tế để cấp cứu.")
 
 
+@dataclass(frozen=True)
+class DemoReferral:
+    """What a case's story goes on with once its referral is sent: when it was answered (None while it
+    waits) and whether the partner agency accepted it."""
+
+    responded_at: datetime.datetime | None
+    accepted: bool
+
+
+# The referral a case's story sends to the partner agency, from inside the story and from the same
+# random stream (consent, referral, answer, actions in order): handoffs.demo.seed_demo_referral,
+# registered by HandoffsConfig.ready(). cases imports no handoff code; without a sender, none is sent.
+DEMO_REFERRAL_SENDERS: list[Callable[..., DemoReferral]] = []
+
+
+def demo_referral_sender_register(sender: Callable[..., DemoReferral]) -> None:
+    if sender not in DEMO_REFERRAL_SENDERS:
+        DEMO_REFERRAL_SENDERS.append(sender)
+
+
 def _weighted(rng: random.Random, weights: dict):
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
@@ -141,8 +160,8 @@ def _given_by(age: int) -> dict:
     return {"given_by": "survivor"}
 
 
-def _backdate(*, case: Case, at: datetime.datetime, event_type: str | None = None, action: Action | None = None,
-              consent: Consent | None = None) -> None:
+def backdate(*, case: Case, at: datetime.datetime, event_type: str | None = None, action: Action | None = None,
+             consent: Consent | None = None) -> None:
     events = CaseEvent.objects.filter(case=case)
     if action is not None:
         Action.objects.filter(pk=action.pk).update(created_at=at)
@@ -250,88 +269,52 @@ def _seed_one_case(world: DemoWorld, *, rng, fake, opened_at, now, today) -> Non
         override = consent_record(access=access, actor=responder, data={
             "receiving_agency": partner, "granted_categories": partner_categories, "purpose": "Can thiệp khẩn cấp",
             "given_by": "survivor", "emergency_override": True, "override_reason": OVERRIDE_REASON})
-        _backdate(case=case, at=later(1, 6), event_type=CaseEventType.CONSENT_RECORDED, consent=override)
+        backdate(case=case, at=later(1, 6), event_type=CaseEventType.CONSENT_RECORDED, consent=override)
     elif consent is None and roll < 0.72:
         sector_consent = consent_record(access=access, actor=responder, data={
             "receiving_sector": Sector.SHELTER, "granted_categories": ["contact"], "purpose": "Tìm nơi tạm lánh",
             **_given_by(age)})
-        _backdate(case=case, at=later(2, 48), event_type=CaseEventType.CONSENT_RECORDED, consent=sector_consent)
+        backdate(case=case, at=later(2, 48), event_type=CaseEventType.CONSENT_RECORDED, consent=sector_consent)
 
-    handoff = None
-    if consent is not None or (roll < 0.62 and risk in ("high", "severe")):
-        handoff = _seed_referral(world, case=case, access=access, responder=responder, partner=partner,
-                                 categories=partner_categories, risk=risk, rng=rng, sent_at=later(1, 12), now=now)
-        if handoff is not None and handoff.responded_at is not None:
-            last = max(last, handoff.responded_at)
+    referral = None
+    if DEMO_REFERRAL_SENDERS and (consent is not None or (roll < 0.62 and risk in ("high", "severe"))):
+        referral = DEMO_REFERRAL_SENDERS[0](world, case=case, access=access, responder=responder, partner=partner,
+                                            categories=partner_categories, risk=risk, rng=rng, sent_at=later(1, 12),
+                                            now=now)
+        if referral.responded_at is not None:
+            last = max(last, referral.responded_at)
 
     actions = list(SECTOR_ACTIONS[lead_sector]) + COMMON_ACTIONS
     for action_type, text in rng.sample(actions, k=rng.randint(1, 4)):
         action = action_log(access=access, actor=responder, data={"type": action_type, "text": text,
                                                                   "occurred_at": later(1, 72)})
-        _backdate(case=case, at=last, action=action)
-    accepted = handoff is not None and handoff.status == HandoffStatus.ACCEPTED
-    if accepted and partner_sector == Sector.HEALTH and rng.random() < 0.7:
+        backdate(case=case, at=last, action=action)
+    if referral is not None and referral.accepted and partner_sector == Sector.HEALTH and rng.random() < 0.7:
         partner_user = world.users[f"{key}.health.responder"]
         partner_access = case_get_for_user(user=partner_user, case_id=case.pk)
         action_type, text = rng.choice(SECTOR_ACTIONS[Sector.HEALTH])
         action = action_log(access=partner_access, actor=partner_user,
                             data={"type": action_type, "text": text, "occurred_at": later(2, 48)})
-        _backdate(case=case, at=last, action=action)
+        backdate(case=case, at=last, action=action)
     if consent is not None and rng.random() < 0.12:
         recorded = Consent.objects.filter(case=case).first()
         withdrawn = consent_withdraw(access=access, actor=responder, consent_id=recorded.pk,
                                      reason="Người bị hại không muốn tiếp tục chia sẻ.")
         at = later(24, 240)
-        _backdate(case=case, at=at, event_type=CaseEventType.CONSENT_WITHDRAWN, consent=withdrawn)
+        backdate(case=case, at=at, event_type=CaseEventType.CONSENT_WITHDRAWN, consent=withdrawn)
 
     age_days = (now - opened_at).days
     supervisor_access = case_get_for_user(user=supervisor, case_id=case.pk)
     if age_days > 14 or rng.random() < 0.5:
         case_change_status(access=supervisor_access, actor=supervisor, status=CaseStatus.ACTIVE)
-        _backdate(case=case, at=later(1, 48), event_type=CaseEventType.STATUS_CHANGED)
+        backdate(case=case, at=later(1, 48), event_type=CaseEventType.STATUS_CHANGED)
     if age_days > 60 and rng.random() < 0.6:
         case_change_status(access=supervisor_access, actor=supervisor, status=CaseStatus.CLOSED,
                            close_reason="Người bị hại an toàn, kế hoạch hỗ trợ đã hoàn thành.")
         closed_at = later(24 * 20, 24 * 50)
-        _backdate(case=case, at=closed_at, event_type=CaseEventType.STATUS_CHANGED)
+        backdate(case=case, at=closed_at, event_type=CaseEventType.STATUS_CHANGED)
         Case.objects.filter(pk=case.pk).update(closed_at=closed_at)
     Case.objects.filter(pk=case.pk).update(updated_at=last)
-
-
-def _seed_referral(world: DemoWorld, *, case: Case, access, responder, partner, categories, risk, rng,
-                   sent_at: datetime.datetime, now: datetime.datetime) -> Handoff:
-    """A referral to the partner agency under the consent just recorded. Most are accepted; some are
-    declined; a recent few are left waiting, so that deadlines, reminders and escalations have
-    something to show."""
-    urgency = {"severe": "emergency", "high": "urgent"}.get(risk, "standard")
-    shareable, _refused = consented_categories(case=case, agency=partner)
-    override = not shareable
-    data = {"kind": "referral", "to_agency": partner, "urgency": urgency,
-            "services": ["medical_care"] if partner.sector == Sector.HEALTH else ["counselling", "social_support"],
-            "categories": [c for c in categories if c in shareable or override], "message": REFERRAL_MESSAGE}
-    if override:
-        data.update(emergency_override=True, override_reason=OVERRIDE_REASON)
-    handoff = handoff_send(access=access, actor=responder, data=data)
-    partner_key = next(k for (k, sector), agency in world.agencies.items() if agency == partner)
-    partner_user = world.users[f"{partner_key}.{partner.sector}.responder"]
-    recent = now - sent_at < datetime.timedelta(days=4)
-    roll = rng.random()
-    if recent and roll < 0.35:
-        return handoff  # still waiting: its deadline runs from now
-    if roll < 0.85 or recent:
-        handoff_accept(user=partner_user, handoff_id=handoff.pk)
-        event = CaseEventType.HANDOFF_ACCEPTED
-    else:
-        handoff_decline(user=partner_user, handoff_id=handoff.pk, reason=DECLINE_REASON)
-        event = CaseEventType.HANDOFF_DECLINED
-    answered_at = min(now, sent_at + datetime.timedelta(minutes=rng.randint(20, 60 * 30)))
-    due_at = sent_at + (handoff.due_at - handoff.sent_at)
-    Handoff.objects.filter(pk=handoff.pk).update(sent_at=sent_at, due_at=due_at, viewed_at=answered_at,
-                                                 responded_at=answered_at)
-    _backdate(case=case, at=sent_at, event_type=CaseEventType.HANDOFF_SENT)
-    _backdate(case=case, at=answered_at, event_type=event)
-    handoff.refresh_from_db()
-    return handoff
 
 
 def seed_demo_cases(*, count: int = DEMO_CASE_COUNT) -> int:

@@ -20,9 +20,9 @@ from django.utils import timezone
 
 from audit.models import AuditAction
 from audit.services import audit_record
+from encryption import crypto
 from permissions.categories import DataCategory
 
-from . import crypto
 from .models import Case, CaseKey, Survivor
 from .sealing import current_specs
 

@@ -1,9 +1,12 @@
 """The case timeline's events: one writer per event type (saleor's order `events.py` pattern).
 
 This is the only module that creates CaseEvent rows (tests/cases/test_events.py checks the whole
-project's code for any other). Each writer takes typed keyword arguments and stores exactly the keys
-that the renderer of the same CaseEventType in cases.timeline reads, so that a sentence never misses
-a key; the test renders every type in Vietnamese and English.
+project's code for any other): through `event_create`, called by the writers alone. Each writer takes
+typed keyword arguments and stores exactly the keys that the renderer of the same CaseEventType in
+cases.timeline reads, so that a sentence never misses a key; the test renders every type in
+Vietnamese and English. The apps built on the case write their own events the same way, in their
+`events` module (handoffs.events, takedowns.events), registered with `writes` and
+`cases.timeline.renders` when their AppConfig.ready() imports it: cases imports none of them.
 
 What `data` may hold (issue 12: no text typed about a case in plaintext): codes of choices, ids of
 rows, dates, the case number, and the names of agencies and staff accounts. Never a reason, an
@@ -19,10 +22,8 @@ from typing import Any
 from django.contrib.auth.models import AbstractUser
 
 from agencies.models import Agency
-from handoffs.models import Handoff
 from notifications.models import Deadline
 from permissions.categories import GENERAL
-from takedowns.models import TakedownOutcome, TakedownRequest
 
 from .models import Action, Case, CaseEvent, CaseEventType, CaseStatus, Consent, Incident, RiskLevel, Survivor
 
@@ -53,7 +54,7 @@ class DeadlineClosure(enum.StrEnum):
 WRITERS: dict[str, Callable[..., CaseEvent]] = {}
 
 
-def _writes(event_type: CaseEventType) -> Callable[[Callable[..., CaseEvent]], Callable[..., CaseEvent]]:
+def writes(event_type: CaseEventType) -> Callable[[Callable[..., CaseEvent]], Callable[..., CaseEvent]]:
     """Register the writer of one event type: one writer per type, checked at import."""
 
     def register(writer: Callable[..., CaseEvent]) -> Callable[..., CaseEvent]:
@@ -65,9 +66,9 @@ def _writes(event_type: CaseEventType) -> Callable[[Callable[..., CaseEvent]], C
     return register
 
 
-def _create(*, case_id: int, type: CaseEventType, at: datetime.datetime, actor: User | None,
-            agency: Agency | None, data: dict[str, Any], category: str = GENERAL,
-            action: Action | None = None) -> CaseEvent:
+def event_create(*, case_id: int, type: CaseEventType, at: datetime.datetime, actor: User | None,
+                 agency: Agency | None, data: dict[str, Any], category: str = GENERAL,
+                 action: Action | None = None) -> CaseEvent:
     return CaseEvent.objects.create(case_id=case_id, type=type, at=at, actor=actor, agency=agency,
                                     category=category, action=action, data=data)
 
@@ -75,10 +76,10 @@ def _create(*, case_id: int, type: CaseEventType, at: datetime.datetime, actor: 
 # --- The case ------------------------------------------------------------------------------------
 
 
-@_writes(CaseEventType.OPENED)
+@writes(CaseEventType.OPENED)
 def case_opened(*, case: Case, actor: User | None, agency: Agency, at: datetime.datetime) -> CaseEvent:
-    return _create(case_id=case.pk, type=CaseEventType.OPENED, at=at, actor=actor, agency=agency,
-                   data={"number": case.number, "risk_level": case.risk_level})
+    return event_create(case_id=case.pk, type=CaseEventType.OPENED, at=at, actor=actor, agency=agency,
+                        data={"number": case.number, "risk_level": case.risk_level})
 
 
 def person_ref(user: User | None) -> dict[str, Any] | None:
@@ -88,7 +89,7 @@ def person_ref(user: User | None) -> dict[str, Any] | None:
     return {"id": user.pk, "name": user.get_full_name() or user.get_username()}
 
 
-@_writes(CaseEventType.UPDATED)
+@writes(CaseEventType.UPDATED)
 def case_updated(*, case: Case, actor: User | None, agency: Agency | None, at: datetime.datetime,
                  changes: Mapping[str, Sequence[Any]]) -> CaseEvent:
     """`changes`: field -> (old, new) for the fields of CASE_CHANGE_FIELDS; a responsible person
@@ -96,44 +97,44 @@ def case_updated(*, case: Case, actor: User | None, agency: Agency | None, at: d
     unknown = set(changes) - CASE_CHANGE_FIELDS
     if unknown or not changes:
         raise ValueError(f"case_updated records changes of {sorted(CASE_CHANGE_FIELDS)}, not {sorted(unknown)}")
-    return _create(case_id=case.pk, type=CaseEventType.UPDATED, at=at, actor=actor, agency=agency,
-                   data={"changes": {field: [old, new] for field, (old, new) in changes.items()}})
+    return event_create(case_id=case.pk, type=CaseEventType.UPDATED, at=at, actor=actor, agency=agency,
+                        data={"changes": {field: [old, new] for field, (old, new) in changes.items()}})
 
 
-@_writes(CaseEventType.SURVIVOR_UPDATED)
+@writes(CaseEventType.SURVIVOR_UPDATED)
 def survivor_updated(*, case: Case, actor: User | None, agency: Agency, at: datetime.datetime, category: str,
                      fields: Sequence[str]) -> CaseEvent:
     """The names of the survivor's fields that changed (never their values), in one data category."""
     names = {f.name for f in Survivor._meta.concrete_fields}
     if not fields or not set(fields) <= names:
         raise ValueError(f"not fields of the survivor: {sorted(set(fields) - names)}")
-    return _create(case_id=case.pk, type=CaseEventType.SURVIVOR_UPDATED, at=at, actor=actor, agency=agency,
-                   category=category, data={"survivor_fields": list(fields)})
+    return event_create(case_id=case.pk, type=CaseEventType.SURVIVOR_UPDATED, at=at, actor=actor, agency=agency,
+                        category=category, data={"survivor_fields": list(fields)})
 
 
-@_writes(CaseEventType.STATUS_CHANGED)
+@writes(CaseEventType.STATUS_CHANGED)
 def status_changed(*, case: Case, actor: User | None, agency: Agency, at: datetime.datetime, old: str,
                    new: str) -> CaseEvent:
     if old not in CaseStatus.values or new not in CaseStatus.values:
         raise ValueError(f"unknown case status {old!r} or {new!r}")
-    return _create(case_id=case.pk, type=CaseEventType.STATUS_CHANGED, at=at, actor=actor, agency=agency,
-                   data={"from": old, "to": new})
+    return event_create(case_id=case.pk, type=CaseEventType.STATUS_CHANGED, at=at, actor=actor, agency=agency,
+                        data={"from": old, "to": new})
 
 
-@_writes(CaseEventType.INCIDENT_RECORDED)
+@writes(CaseEventType.INCIDENT_RECORDED)
 def incident_recorded(*, incident: Incident, actor: User | None, agency: Agency, at: datetime.datetime,
                       tech_forms: Sequence[str]) -> CaseEvent:
-    return _create(case_id=incident.case_id, type=CaseEventType.INCIDENT_RECORDED, at=at, actor=actor,
-                   agency=agency, data={"incident_id": incident.pk, "gbv_type": incident.gbv_type,
+    return event_create(case_id=incident.case_id, type=CaseEventType.INCIDENT_RECORDED, at=at, actor=actor,
+                        agency=agency, data={"incident_id": incident.pk, "gbv_type": incident.gbv_type,
                                         "tech_forms": list(tech_forms)})
 
 
-@_writes(CaseEventType.ACTION_LOGGED)
+@writes(CaseEventType.ACTION_LOGGED)
 def action_logged(*, action: Action) -> CaseEvent:
     """The action's line, in the action's category; its text is read from the action row."""
-    return _create(case_id=action.case_id, type=CaseEventType.ACTION_LOGGED, at=action.created_at,
-                   actor=action.actor, agency=action.agency, category=action.category, action=action,
-                   data={"action_type": action.type})
+    return event_create(case_id=action.case_id, type=CaseEventType.ACTION_LOGGED, at=action.created_at,
+                        actor=action.actor, agency=action.agency, category=action.category, action=action,
+                        data={"action_type": action.type})
 
 
 # --- Consent -------------------------------------------------------------------------------------
@@ -145,76 +146,18 @@ def _recipient(consent: Consent) -> dict[str, Any]:
             "recipient_sector": consent.receiving_sector, "granted": list(consent.granted_categories)}
 
 
-@_writes(CaseEventType.CONSENT_RECORDED)
+@writes(CaseEventType.CONSENT_RECORDED)
 def consent_recorded(*, consent: Consent, actor: User | None, agency: Agency, at: datetime.datetime) -> CaseEvent:
     data = _recipient(consent) | {"refused": list(consent.refused_categories),
                                   "override": consent.emergency_override}
-    return _create(case_id=consent.case_id, type=CaseEventType.CONSENT_RECORDED, at=at, actor=actor,
-                   agency=agency, data=data)
+    return event_create(case_id=consent.case_id, type=CaseEventType.CONSENT_RECORDED, at=at, actor=actor,
+                        agency=agency, data=data)
 
 
-@_writes(CaseEventType.CONSENT_WITHDRAWN)
+@writes(CaseEventType.CONSENT_WITHDRAWN)
 def consent_withdrawn(*, consent: Consent, actor: User | None, agency: Agency, at: datetime.datetime) -> CaseEvent:
-    return _create(case_id=consent.case_id, type=CaseEventType.CONSENT_WITHDRAWN, at=at, actor=actor,
-                   agency=agency, data=_recipient(consent))
-
-
-# --- Handoffs ------------------------------------------------------------------------------------
-# Each names its handoff (`handoff_id`), which handoffs.selectors.handoff_timeline reads them by; the
-# reasons and the outcome stay on the handoff, sealed.
-
-
-def _handoff(handoff: Handoff, type: CaseEventType, *, actor: User | None, agency: Agency,
-             at: datetime.datetime, **data: Any) -> CaseEvent:
-    return _create(case_id=handoff.case_id, type=type, at=at, actor=actor, agency=agency,
-                   data={"handoff_id": handoff.pk, "kind": handoff.kind, **data})
-
-
-@_writes(CaseEventType.HANDOFF_SENT)
-def handoff_sent(*, handoff: Handoff, actor: User | None, at: datetime.datetime) -> CaseEvent:
-    return _handoff(handoff, CaseEventType.HANDOFF_SENT, actor=actor, agency=handoff.from_agency, at=at,
-                    to_agency=handoff.to_agency.name, urgency=handoff.urgency, services=list(handoff.services),
-                    categories=list(handoff.categories))
-
-
-def _handoff_step(event_type: CaseEventType, *, by_sender: bool) -> Callable[..., CaseEvent]:
-    """The writer of a step that records the handoff alone, made by the sending agency (by_sender)
-    or by the receiving one."""
-
-    @_writes(event_type)
-    def write(*, handoff: Handoff, actor: User | None, at: datetime.datetime) -> CaseEvent:
-        agency = handoff.from_agency if by_sender else handoff.to_agency
-        return _handoff(handoff, event_type, actor=actor, agency=agency, at=at)
-
-    return write
-
-
-handoff_accepted = _handoff_step(CaseEventType.HANDOFF_ACCEPTED, by_sender=False)
-handoff_declined = _handoff_step(CaseEventType.HANDOFF_DECLINED, by_sender=False)
-handoff_withdrawn = _handoff_step(CaseEventType.HANDOFF_WITHDRAWN, by_sender=True)
-handoff_completed = _handoff_step(CaseEventType.HANDOFF_COMPLETED, by_sender=False)
-
-
-@_writes(CaseEventType.LEAD_TRANSFERRED)
-def lead_transferred(*, handoff: Handoff, actor: User | None, at: datetime.datetime) -> CaseEvent:
-    return _handoff(handoff, CaseEventType.LEAD_TRANSFERRED, actor=actor, agency=handoff.to_agency, at=at,
-                    from_agency=handoff.from_agency.name, to_agency=handoff.to_agency.name)
-
-
-# --- Takedowns -----------------------------------------------------------------------------------
-
-
-@_writes(CaseEventType.TAKEDOWN_OUTCOME)
-def takedown_outcome_recorded(*, takedown: TakedownRequest, actor: User | None, agency: Agency,
-                              at: datetime.datetime, previous: str) -> CaseEvent:
-    """What the platform did, in the category of the request's action: a viewer who may not read the
-    request learns only that something they cannot see was updated."""
-    if takedown.outcome not in TakedownOutcome.values or previous not in TakedownOutcome.values:
-        raise ValueError(f"unknown takedown outcome {takedown.outcome!r} or {previous!r}")
-    return _create(case_id=takedown.case_id, type=CaseEventType.TAKEDOWN_OUTCOME, at=at, actor=actor,
-                   agency=agency, category=takedown.action.category,
-                   data={"takedown_id": takedown.pk, "platform": takedown.platform, "outcome": takedown.outcome,
-                         "previous": previous})
+    return event_create(case_id=consent.case_id, type=CaseEventType.CONSENT_WITHDRAWN, at=at, actor=actor,
+                        agency=agency, data=_recipient(consent))
 
 
 # --- Deadlines of the case (deadlines.services) -------------------------------------------------------
@@ -231,17 +174,17 @@ def _deadline_data(deadline: Deadline, **data: Any) -> dict[str, Any]:
 
 def _deadline(deadline: Deadline, type: CaseEventType, *, actor: User | None, agency: Agency | None,
               at: datetime.datetime, **data: Any) -> CaseEvent:
-    return _create(case_id=deadline.case_id, type=type, at=at, actor=actor, agency=agency,
-                   data=_deadline_data(deadline, **data))
+    return event_create(case_id=deadline.case_id, type=type, at=at, actor=actor, agency=agency,
+                        data=_deadline_data(deadline, **data))
 
 
-@_writes(CaseEventType.DEADLINE_STARTED)
+@writes(CaseEventType.DEADLINE_STARTED)
 def deadline_started(*, deadline: Deadline, actor: User | None, agency: Agency,
                      at: datetime.datetime) -> CaseEvent:
     return _deadline(deadline, CaseEventType.DEADLINE_STARTED, actor=actor, agency=agency, at=at)
 
 
-@_writes(CaseEventType.DEADLINE_CLOSED)
+@writes(CaseEventType.DEADLINE_CLOSED)
 def deadline_closed(*, deadline: Deadline, reason: DeadlineClosure, actor: User | None, agency: Agency | None,
                     at: datetime.datetime, action: Action | None = None) -> CaseEvent:
     """`action`: the action that met it (reason MET_BY_ACTION), named by id only: the line does not
@@ -253,13 +196,13 @@ def deadline_closed(*, deadline: Deadline, reason: DeadlineClosure, actor: User 
                      reason=reason.value, action_id=action.pk if action else None)
 
 
-@_writes(CaseEventType.DEADLINE_OVERDUE)
+@writes(CaseEventType.DEADLINE_OVERDUE)
 def deadline_overdue(*, deadline: Deadline, at: datetime.datetime) -> CaseEvent:
     """Written by the deadline sweep (no person acts): the due time passed with the thing not done."""
     return _deadline(deadline, CaseEventType.DEADLINE_OVERDUE, actor=None, agency=None, at=at)
 
 
-@_writes(CaseEventType.DEADLINE_ESCALATED)
+@writes(CaseEventType.DEADLINE_ESCALATED)
 def deadline_escalated(*, deadline: Deadline, at: datetime.datetime) -> CaseEvent:
     return _deadline(deadline, CaseEventType.DEADLINE_ESCALATED, actor=None, agency=None, at=at)
 
@@ -285,17 +228,17 @@ def deadline_stages_passed(*, reached: Sequence[tuple[Deadline, str, datetime.da
 RISK_REVIEW_TRIGGERS = frozenset({"new_incident", "separation", "breach"})
 
 
-@_writes(CaseEventType.RISK_ASSESSED)
+@writes(CaseEventType.RISK_ASSESSED)
 def risk_assessed(*, case_id: int, assessment_id: int, actor: User | None, agency: Agency, at: datetime.datetime,
                   level: str, computed_level: str, variant: str, version: str) -> CaseEvent:
     if level not in RiskLevel.values or computed_level not in RiskLevel.values:
         raise ValueError(f"unknown risk level {level!r} or {computed_level!r}")
-    return _create(case_id=case_id, type=CaseEventType.RISK_ASSESSED, at=at, actor=actor, agency=agency,
-                   data={"assessment_id": assessment_id, "level": level, "computed_level": computed_level,
+    return event_create(case_id=case_id, type=CaseEventType.RISK_ASSESSED, at=at, actor=actor, agency=agency,
+                        data={"assessment_id": assessment_id, "level": level, "computed_level": computed_level,
                          "variant": variant, "version": version})
 
 
-@_writes(CaseEventType.RISK_REVIEW_DUE)
+@writes(CaseEventType.RISK_REVIEW_DUE)
 def risk_review_due(*, deadline: Deadline, trigger: str, actor: User | None, agency: Agency | None,
                     at: datetime.datetime) -> CaseEvent:
     if trigger not in RISK_REVIEW_TRIGGERS:
@@ -308,22 +251,22 @@ def risk_review_due(*, deadline: Deadline, trigger: str, actor: User | None, age
 # are coordination facts; what was said stays on the contribution and decision rows, sealed.
 
 
-@_writes(CaseEventType.MEETING_CASE_ADDED)
+@writes(CaseEventType.MEETING_CASE_ADDED)
 def meeting_case_added(*, case_id: int, meeting_id: int, actor: User | None, agency: Agency, at: datetime.datetime,
                        scheduled_for: datetime.datetime) -> CaseEvent:
-    return _create(case_id=case_id, type=CaseEventType.MEETING_CASE_ADDED, at=at, actor=actor, agency=agency,
-                   data={"meeting_id": meeting_id, "scheduled_for": scheduled_for.isoformat()})
+    return event_create(case_id=case_id, type=CaseEventType.MEETING_CASE_ADDED, at=at, actor=actor, agency=agency,
+                        data={"meeting_id": meeting_id, "scheduled_for": scheduled_for.isoformat()})
 
 
-@_writes(CaseEventType.MEETING_HELD)
+@writes(CaseEventType.MEETING_HELD)
 def meeting_held(*, case_id: int, meeting_id: int, actor: User | None, agency: Agency, at: datetime.datetime,
                  held_on: datetime.date) -> CaseEvent:
-    return _create(case_id=case_id, type=CaseEventType.MEETING_HELD, at=at, actor=actor, agency=agency,
-                   data={"meeting_id": meeting_id, "held_on": held_on.isoformat()})
+    return event_create(case_id=case_id, type=CaseEventType.MEETING_HELD, at=at, actor=actor, agency=agency,
+                        data={"meeting_id": meeting_id, "held_on": held_on.isoformat()})
 
 
-@_writes(CaseEventType.MINUTES_SIGNED)
+@writes(CaseEventType.MINUTES_SIGNED)
 def minutes_signed(*, case_id: int, meeting_id: int, version: int, actor: User | None, agency: Agency,
                    at: datetime.datetime) -> CaseEvent:
-    return _create(case_id=case_id, type=CaseEventType.MINUTES_SIGNED, at=at, actor=actor, agency=agency,
-                   data={"meeting_id": meeting_id, "version": version})
+    return event_create(case_id=case_id, type=CaseEventType.MINUTES_SIGNED, at=at, actor=actor, agency=agency,
+                        data={"meeting_id": meeting_id, "version": version})

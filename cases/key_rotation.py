@@ -4,7 +4,7 @@ The procedure: put the new key first in FIELD_ENCRYPTION_KEYS on every web and w
 then write under it and still read the old one), run `manage.py rotate_encryption_keys`, check
 with `--check`, then drop the old key.
 
-Case data is sealed with per-case data keys (cases.crypto); those keys are stored wrapped by the key
+Case data is sealed with per-case data keys (encryption.crypto); those keys are stored wrapped by the key
 ring in cases.CaseKey.wrapped_key, an encrypted column like the others: rotating re-wraps every case
 key, and the case values themselves need no re-encryption.
 
@@ -20,8 +20,8 @@ from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
 
-from . import crypto
-from .fields import EncryptedTextField
+from encryption import crypto
+from encryption.fields import EncryptedTextField
 
 
 class KeyRotationError(Exception):

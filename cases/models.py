@@ -8,10 +8,10 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from agencies.models import Agency, Commune, Province, Sector
+from encryption import crypto
+from encryption.fields import EncryptedTextField
 from permissions.categories import ACTION_CATEGORY_CHOICES, CASE_CUSTOM_PERMISSIONS, GENERAL, CaseRight
 
-from . import crypto
-from .fields import EncryptedTextField
 from .transitions import StateMachine, transition
 
 CHILD_AGE = 16  # Law on Children 102/2016/QH13: a child is a person under 16.

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from cryptography.fernet import Fernet, InvalidToken
 from django.db import connection, transaction
 
-from . import crypto
+from encryption import crypto
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ def current_specs() -> list[SealSpec]:
     """Every model of the running code whose encrypted fields are sealed with a case key."""
     from django.apps import apps
 
-    from .fields import EncryptedTextField
+    from encryption.fields import EncryptedTextField
 
     specs = []
     for model in apps.get_models():

@@ -26,12 +26,12 @@ from django.utils import timezone
 from agencies.acting import ActingAgencyRequired, acting_agency_pick
 from agencies.models import Agency, Membership
 from config.exceptions import NotFound
+from encryption import crypto
 from permissions.access import VIEW_BIT, codenames_from_masks
 from permissions.categories import GENERAL, CaseRight, categories_from_codenames
 from permissions.policy import CASE_ROLES
 from permissions.readers import case_reader_condition, user_may_be_case_reader
 
-from . import crypto
 from .models import (
     CASE_STATUS_MACHINE,
     Action,

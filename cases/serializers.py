@@ -21,10 +21,10 @@ from rest_framework import serializers
 
 from agencies.models import Agency, Commune, Province, Sector
 from config.api import BooleanField, DateTimeField, StrictInputSerializer, TextField
+from encryption.crypto import normalize_phone
 from permissions.categories import ACTION_CATEGORY_CHOICES, CaseRight, DataCategory
 
 from .classification import GBVIMS_QUESTIONS, gbvims_classify, reporting_delay_bucket
-from .crypto import normalize_phone
 from .models import (
     ActionType,
     CaseStatus,

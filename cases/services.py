@@ -21,10 +21,10 @@ from agencies.models import CASE_ROLES, Agency, Membership, Role, Sector
 from audit.models import AuditAction
 from audit.services import audit_record
 from config.exceptions import NotFound
+from encryption.crypto import phone_search_hash
 from permissions.categories import GENERAL, CaseRight, DataCategory
 
 from . import events, signals
-from .crypto import phone_search_hash
 from .models import (
     CASE_STATUS_MACHINE,
     CHILD_AGE,

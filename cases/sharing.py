@@ -7,20 +7,16 @@ their validity intervals and reads compare them with the clock.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 
 from django.contrib.auth.models import User
 from django.utils import timezone
 
 from agencies.models import Agency, Membership
-from handoffs.models import Handoff, HandoffKind, HandoffStatus
 from permissions.categories import CaseRight
 from permissions.models import BreakGlassUse
 from permissions.policy import (
-    ALL_CATEGORIES,
     CASE_ROLES,
-    COMPLETED_RIGHTS,
-    RECEIVING_RIGHTS,
     BreakGlassFact,
     ConsentFact,
     Recipient,
@@ -59,32 +55,24 @@ def _applying_to(consents: list[Consent], agency_id: int, sector: str) -> tuple[
     )
 
 
-def handoff_shares(handoffs: Iterable[Handoff]) -> dict[int, list[ShareFact]]:
-    """The shares of the case's accepted and completed handoffs (in the order they were sent), by
-    receiving agency; a transfer also leaves a share with the agency that handed the lead over."""
+# The apps built on the case that give other agencies a share of it (handoffs: its accepted and
+# completed handoffs) register a source here from their AppConfig.ready(): cases imports none of them.
+# A source returns the case's shares by agency id, each agency's in the order they were given.
+ShareSource = Callable[[Case], dict[int, list[ShareFact]]]
+SHARE_SOURCES: list[ShareSource] = []
+
+
+def share_source_register(source: ShareSource) -> None:
+    if source not in SHARE_SOURCES:
+        SHARE_SOURCES.append(source)
+
+
+def _case_shares(case: Case) -> dict[int, list[ShareFact]]:
     shares: dict[int, list[ShareFact]] = {}
-    for handoff in handoffs:
-        reason = f"handoff:{handoff.pk}"
-        if handoff.status == HandoffStatus.ACCEPTED:
-            # For a transfer the receiver is the lead now; its share is popped in case_recipients.
-            share = ShareFact(RECEIVING_RIGHTS, frozenset(handoff.categories), reason, handoff.emergency_override)
-            shares.setdefault(handoff.to_agency_id, []).append(share)
-        elif handoff.status == HandoffStatus.COMPLETED:
-            share = ShareFact(COMPLETED_RIGHTS, frozenset(), reason, handoff.emergency_override)
-            shares.setdefault(handoff.to_agency_id, []).append(share)
-        else:
-            continue
-        if handoff.kind == HandoffKind.TRANSFER:
-            # The agency that handed the lead over keeps working on the case with what it collected.
-            share = ShareFact(RECEIVING_RIGHTS, ALL_CATEGORIES, f"former_lead:{handoff.pk}", needs_consent=False)
-            shares.setdefault(handoff.from_agency_id, []).append(share)
+    for source in SHARE_SOURCES:
+        for agency_id, facts in source(case).items():
+            shares.setdefault(agency_id, []).extend(facts)
     return shares
-
-
-def _handoff_shares(case: Case) -> dict[int, list[ShareFact]]:
-    return handoff_shares(Handoff.objects.filter(
-        case=case, status__in=[HandoffStatus.ACCEPTED, HandoffStatus.COMPLETED]
-    ).order_by("sent_at", "id"))
 
 
 def _recipients(shares: dict[int, list[ShareFact]], consents: list[Consent],
@@ -99,7 +87,7 @@ def _recipients(shares: dict[int, list[ShareFact]], consents: list[Consent],
 def _recipients_and_lead_sector(*, case: Case, consents: list[Consent]) -> tuple[list[Recipient], str]:
     """Every agency other than the lead that holds a share of the case, with the consents that
     apply to it (its own and its sector's); and the lead's sector, from the same query."""
-    shares = _handoff_shares(case)
+    shares = _case_shares(case)
     shares.pop(case.lead_agency_id, None)
     sectors = dict(Agency.objects.filter(pk__in=list(shares), active=True).values_list("pk", "sector"))
     lead_sector = ""
@@ -110,15 +98,15 @@ def _recipients_and_lead_sector(*, case: Case, consents: list[Consent]) -> tuple
 
 
 def case_grants_from_rows(
-    *, lead_agency_id: int, lead_sector: str, consents: list[Consent], handoffs: Iterable[Handoff],
+    *, lead_agency_id: int, lead_sector: str, consents: list[Consent], shares: dict[int, list[ShareFact]],
     active_sectors: Mapping[int, str],
 ) -> dict:
     """Every agency's grants on a case from its rows held in memory, as case_permissions_sync derives
-    them from the database: `consents` in force (in the order recorded), `handoffs` in the order sent,
+    them from the database: `consents` in force (in the order recorded), `shares` as the share
+    sources give them (handoffs.sharing.handoff_shares of the handoffs in the order sent),
     `active_sectors` the sector of every active agency. For writers of many cases at once
     (`manage.py seed_scale`), which have the rows and no reason to read them back."""
-    shares = handoff_shares(handoffs)
-    shares.pop(lead_agency_id, None)
+    shares = {agency_id: facts for agency_id, facts in shares.items() if agency_id != lead_agency_id}
     sectors = {agency_id: active_sectors[agency_id] for agency_id in shares if agency_id in active_sectors}
     return case_grants(
         lead_agency_id=lead_agency_id, recipients=_recipients(shares, consents, sectors),
@@ -201,20 +189,11 @@ def _grant_in_force(grants, codename: str, now) -> bool:
     )
 
 
-def handoff_acceptance_opens_case(*, handoff: Handoff, now=None) -> bool:
-    """Whether accepting this waiting handoff would let the receiving agency see the case (view_case)
-    now, under the policy and the consents in force. What the receiver may preview before accepting
-    (the case facts used for triage) is never more than what accepting reveals: a transfer makes it
-    the lead; a referral opens the case only through a requested category that a consent in force
-    grants it (or the override covers) and that is not refused."""
+def share_opens_case(*, case: Case, agency: Agency, share: ShareFact, now=None) -> bool:
+    """Whether this share alone would let the agency see the case (view_case) now, under the policy
+    and the consents in force that apply to the agency or its sector."""
     now = now or timezone.now()
-    if handoff.kind == HandoffKind.TRANSFER:
-        return True
-    to_agency = handoff.to_agency
-    consents = _consents_in_force(handoff.case, now)
-    share = ShareFact(RECEIVING_RIGHTS, frozenset(handoff.categories), f"handoff:{handoff.pk}",
-                      handoff.emergency_override)
-    grants = recipient_grants(Recipient(agency_id=to_agency.pk,
-                                        consents=_applying_to(consents, to_agency.pk, to_agency.sector),
+    consents = _consents_in_force(case, now)
+    grants = recipient_grants(Recipient(agency_id=agency.pk, consents=_applying_to(consents, agency.pk, agency.sector),
                                         shares=(share,)))
     return _grant_in_force(grants, CaseRight.VIEW, now)

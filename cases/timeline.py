@@ -1,7 +1,8 @@
 """The readable case timeline: one human sentence per CaseEvent, newest first.
 
 One small function per event type, as saleor's order events: cases.events writes each type, and
-RENDERERS here reads it, keyed by the same CaseEventType (tests/cases/test_events.py renders every
+RENDERERS here reads it, keyed by the same CaseEventType (the apps built on the case register theirs
+with `renders` from their `events` module: handoffs.events, takedowns.events) (tests/cases/test_events.py renders every
 type in both languages). A renderer reads its keys strictly: a missing one is a writer's bug that
 the test finds, and the page shows a plain "updated the case" rather than failing. A viewer who
 lacks an event's data category sees that something happened, by which agency and when, but not what:
@@ -18,10 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from agencies.models import Sector
-from handoffs.models import HandoffKind, HandoffService, Urgency
 from notifications.models import Deadline
 from permissions.categories import GENERAL, DataCategory
-from takedowns.models import TakedownOutcome, TakedownPlatform
 
 from .events import CHILD_SERIOUS_RISK, CHILD_SUPPORT_PLAN, DeadlineClosure
 from .models import Action, ActionType, CaseEvent, CaseEventType, CaseStatus, GbvType, RiskLevel, Survivor, TechForm
@@ -44,7 +43,7 @@ class TimelineEntry:
     action_id: int | None = None
 
 
-def _label(choices, value) -> str:
+def choice_label(choices, value) -> str:
     try:
         return str(choices(value).label)
     except ValueError:
@@ -52,13 +51,13 @@ def _label(choices, value) -> str:
 
 
 def _categories(values) -> str:
-    return ", ".join(_label(DataCategory, v) for v in values)
+    return ", ".join(choice_label(DataCategory, v) for v in values)
 
 
 def _recipient(data: dict) -> str:
     if data["recipient_agency"]:
         return data["recipient_agency"]
-    return _("agencies of the %(sector)s sector") % {"sector": _label(Sector, data["recipient_sector"])}
+    return _("agencies of the %(sector)s sector") % {"sector": choice_label(Sector, data["recipient_sector"])}
 
 
 def _opened(event: CaseEvent, agency: str) -> str:
@@ -68,7 +67,7 @@ def _opened(event: CaseEvent, agency: str) -> str:
 def _case_change(field: str, old, new, agency: str) -> str:
     if field == "risk_level":
         return _("%(agency)s changed the risk level from %(old)s to %(new)s.") % {
-            "agency": agency, "old": _label(RiskLevel, old), "new": _label(RiskLevel, new)}
+            "agency": agency, "old": choice_label(RiskLevel, old), "new": choice_label(RiskLevel, new)}
     if field == "responsible":
         name = (new or {}).get("name") or _("nobody")
         return _("%(agency)s made %(name)s responsible for the case.") % {"agency": agency, "name": name}
@@ -97,22 +96,22 @@ def _survivor_updated(event: CaseEvent, agency: str) -> str:
 
 def _status_changed(event: CaseEvent, agency: str) -> str:
     return _("%(agency)s changed the status from %(old)s to %(new)s.") % {
-        "agency": agency, "old": _label(CaseStatus, event.data["from"]),
-        "new": _label(CaseStatus, event.data["to"])}
+        "agency": agency, "old": choice_label(CaseStatus, event.data["from"]),
+        "new": choice_label(CaseStatus, event.data["to"])}
 
 
 def _incident_recorded(event: CaseEvent, agency: str) -> str:
-    gbv_type = _label(GbvType, event.data["gbv_type"])
+    gbv_type = choice_label(GbvType, event.data["gbv_type"])
     forms = event.data["tech_forms"]
     if forms:
         return _("%(agency)s recorded an incident: %(type)s; technology-facilitated: %(forms)s.") % {
-            "agency": agency, "type": gbv_type, "forms": ", ".join(_label(TechForm, f) for f in forms)}
+            "agency": agency, "type": gbv_type, "forms": ", ".join(choice_label(TechForm, f) for f in forms)}
     return _("%(agency)s recorded an incident: %(type)s.") % {"agency": agency, "type": gbv_type}
 
 
 def _action_logged(event: CaseEvent, agency: str) -> str:
     return _("%(agency)s logged an action: %(type)s.") % {
-        "agency": agency, "type": _label(ActionType, event.data["action_type"])}
+        "agency": agency, "type": choice_label(ActionType, event.data["action_type"])}
 
 
 def _consent_recorded(event: CaseEvent, agency: str) -> str:
@@ -135,45 +134,6 @@ def _consent_withdrawn(event: CaseEvent, agency: str) -> str:
         "agency": agency, "recipient": _recipient(event.data), "categories": _categories(event.data["granted"])}
 
 
-def _handoff_sent(event: CaseEvent, agency: str) -> str:
-    data = event.data
-    values = {"agency": agency, "to": data["to_agency"], "urgency": _label(Urgency, data["urgency"]),
-              "services": ", ".join(_label(HandoffService, s) for s in data["services"])}
-    if data["kind"] == HandoffKind.TRANSFER:
-        return _("%(agency)s asked %(to)s to take over the case (%(urgency)s): %(services)s.") % values
-    return _("%(agency)s referred the case to %(to)s (%(urgency)s): %(services)s.") % values
-
-
-def _handoff_accepted(event: CaseEvent, agency: str) -> str:
-    return _("%(agency)s accepted the handoff.") % {"agency": agency}
-
-
-def _handoff_declined(event: CaseEvent, agency: str) -> str:
-    return _("%(agency)s declined the handoff.") % {"agency": agency}
-
-
-def _handoff_withdrawn(event: CaseEvent, agency: str) -> str:
-    return _("%(agency)s withdrew the handoff.") % {"agency": agency}
-
-
-def _handoff_completed(event: CaseEvent, agency: str) -> str:
-    return _("%(agency)s completed the handoff.") % {"agency": agency}
-
-
-def _lead_transferred(event: CaseEvent, agency: str) -> str:
-    return _("%(to)s now leads the case, taking over from %(from)s.") % {
-        "to": event.data["to_agency"], "from": event.data["from_agency"]}
-
-
-def _takedown_outcome(event: CaseEvent, agency: str) -> str:
-    data = event.data
-    values = {"agency": agency, "platform": _label(TakedownPlatform, data["platform"]),
-              "outcome": _label(TakedownOutcome, data["outcome"])}
-    if data["outcome"] == TakedownOutcome.PENDING:
-        return _("%(agency)s set the takedown request to %(platform)s back to pending.") % values
-    return _("%(agency)s recorded the outcome of the takedown request to %(platform)s: %(outcome)s.") % values
-
-
 # The legal time limits a case starts (deadlines.services), by their rule's description (the texts of
 # notifications/data/time_limits.yaml, translated in the catalogue): no query per line.
 LEGAL_LIMIT_NAMES = {
@@ -183,7 +143,7 @@ LEGAL_LIMIT_NAMES = {
 
 
 def _deadline_name(data: dict) -> str:
-    name = LEGAL_LIMIT_NAMES.get(data["rule"]) or _label(Deadline.Kind, data["kind"])
+    name = LEGAL_LIMIT_NAMES.get(data["rule"]) or choice_label(Deadline.Kind, data["kind"])
     due = formats.date_format(timezone.localtime(datetime.datetime.fromisoformat(data["due_at"])), "DATETIME_FORMAT")
     return _("%(deadline)s (due %(due)s)") % {"deadline": name, "due": due}
 
@@ -221,8 +181,8 @@ def _deadline_escalated(event: CaseEvent, agency: str) -> str:
 
 def _risk_assessed(event: CaseEvent, agency: str) -> str:
     data = event.data
-    values = {"agency": agency, "level": _label(RiskLevel, data["level"]),
-              "computed": _label(RiskLevel, data["computed_level"])}
+    values = {"agency": agency, "level": choice_label(RiskLevel, data["level"]),
+              "computed": choice_label(RiskLevel, data["computed_level"])}
     if data["level"] != data["computed_level"]:
         return _("%(agency)s assessed the risk: %(computed)s by the checklist, raised to %(level)s by "
                  "professional judgement.") % values
@@ -265,12 +225,6 @@ RENDERERS: dict[str, Callable[[CaseEvent, str], str]] = {
     CaseEventType.MINUTES_SIGNED: _minutes_signed,
     CaseEventType.RISK_ASSESSED: _risk_assessed,
     CaseEventType.RISK_REVIEW_DUE: _risk_review_due,
-    CaseEventType.HANDOFF_SENT: _handoff_sent,
-    CaseEventType.HANDOFF_ACCEPTED: _handoff_accepted,
-    CaseEventType.HANDOFF_DECLINED: _handoff_declined,
-    CaseEventType.HANDOFF_WITHDRAWN: _handoff_withdrawn,
-    CaseEventType.HANDOFF_COMPLETED: _handoff_completed,
-    CaseEventType.LEAD_TRANSFERRED: _lead_transferred,
     CaseEventType.OPENED: _opened,
     CaseEventType.UPDATED: _updated,
     CaseEventType.STATUS_CHANGED: _status_changed,
@@ -279,12 +233,24 @@ RENDERERS: dict[str, Callable[[CaseEvent, str], str]] = {
     CaseEventType.CONSENT_RECORDED: _consent_recorded,
     CaseEventType.CONSENT_WITHDRAWN: _consent_withdrawn,
     CaseEventType.SURVIVOR_UPDATED: _survivor_updated,
-    CaseEventType.TAKEDOWN_OUTCOME: _takedown_outcome,
     CaseEventType.DEADLINE_STARTED: _deadline_started,
     CaseEventType.DEADLINE_CLOSED: _deadline_closed,
     CaseEventType.DEADLINE_OVERDUE: _deadline_overdue,
     CaseEventType.DEADLINE_ESCALATED: _deadline_escalated,
 }
+
+
+def renders(event_type: CaseEventType) -> Callable[[Callable[[CaseEvent, str], str]], Callable[[CaseEvent, str], str]]:
+    """Register the renderer of an event type written by an app built on the case (its `events`
+    module, imported by its AppConfig.ready()): one renderer per type, checked at import."""
+
+    def register(render: Callable[[CaseEvent, str], str]) -> Callable[[CaseEvent, str], str]:
+        if event_type in RENDERERS:
+            raise RuntimeError(f"two renderers for the timeline event {event_type!r}")
+        RENDERERS[event_type] = render
+        return render
+
+    return register
 
 
 def event_sentence(event: CaseEvent, agency: str) -> str:
@@ -322,7 +288,7 @@ def case_timeline(*, access: CaseAccess) -> list[TimelineEntry]:
         CaseEvent.objects.filter(case_id=access.case.pk).select_related("agency", "actor").order_by("-at", "-id")
     )
     visible_action_ids = [e.action_id for e in events if e.action_id and access.sees(e.category)]
-    # Objects, not values_list: the text is opened by the field (cases.fields), the case key once.
+    # Objects, not values_list: the text is opened by the field (encryption.fields), the case key once.
     texts = {a.pk: a.text for a in Action.objects.filter(pk__in=visible_action_ids).only("pk", "text")} \
         if visible_action_ids else {}
     entries = []

@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
-from cases.fields import EncryptedTextField
 from cases.models import Case
+from encryption.fields import EncryptedTextField
 from permissions.categories import ACTION_CATEGORY_CHOICES, GENERAL
 
 

@@ -42,7 +42,7 @@ PRIMARY_ONLY = frozenset({
     "django_otp", "accounts", "permissions",
     "agencies.membership", "agencies.analystscope", "agencies.initialpassword", "agencies.accountrelease",
     "cases.caseaccessrow", "cases.casekey", "cases.consent", "permissions.breakglassuse",
-    "privacy.legalhold", "audit.breach",
+    "privacy.legalhold", "privacy.breach",
 })
 
 _replica_wanted: contextvars.ContextVar[bool] = contextvars.ContextVar("replica_reads", default=False)

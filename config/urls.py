@@ -52,7 +52,9 @@ urlpatterns = [
     *app_urls("reports/", "reports"),
     *app_urls("supervision/", "supervision"),
     path("break-glass/", include("supervision.breakglass_urls")),
-    *app_urls("audit/", "audit"),
+    # The personal-data breach register (privacy) keeps the paths and names it had under audit.
+    path("audit/", include("privacy.breach_urls")),
+    path("api/", include("privacy.breach_api_urls")),
     *app_urls("privacy/", "privacy"),
     *app_urls("cases/", "risk"),
     *app_urls("meetings/", "conferences"),

@@ -7,3 +7,17 @@ class HandoffsConfig(AppConfig):
     cases_handoff, the name it had when the model lived in cases)."""
 
     name = "handoffs"
+
+    def ready(self) -> None:
+        from cases.demo import demo_referral_sender_register
+        from cases.sharing import share_source_register
+
+        # This app's timeline writers and renderers register with cases (cases.events, cases.timeline).
+        from . import events  # noqa: F401
+        from .demo import seed_demo_referral
+        from .sharing import handoff_case_shares
+
+        # A case's rights follow its accepted and completed handoffs (cases.sharing).
+        share_source_register(handoff_case_shares)
+        # The demo cases' stories send their referrals through this app (cases.demo).
+        demo_referral_sender_register(seed_demo_referral)

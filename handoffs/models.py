@@ -8,9 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
-from cases.fields import EncryptedTextField
 from cases.models import Case
 from cases.transitions import StateMachine, transition
+from encryption.fields import EncryptedTextField
 from notifications.models import Urgency
 
 

@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 from agencies.acting import acting_agency_pick
 from agencies.models import Agency, Membership
 from cases.models import Case, CaseEvent, CaseEventType, Consent, Incident, TechForm
-from cases.sharing import handoff_acceptance_opens_case
 from cases.timeline import RENDERERS, TimelineEntry
 from config.exceptions import NotFound
 from handoffs.models import HANDOFF_MACHINE, HANDOFF_OPEN_STATUSES, Handoff, HandoffStatus
+from handoffs.sharing import handoff_acceptance_opens_case
 from permissions.categories import GENERAL
 from permissions.policy import CASE_ROLES
 
@@ -126,7 +126,7 @@ def handoff_actions_for(*, access: HandoffAccess) -> frozenset[str]:
 @dataclass(frozen=True)
 class HandoffTriage:
     """The case facts a receiver weighs before accepting: never a data category, and only when
-    accepting would show them anyway (cases.sharing.handoff_acceptance_opens_case)."""
+    accepting would show them anyway (handoffs.sharing.handoff_acceptance_opens_case)."""
 
     risk_level: str
     risk_label: str

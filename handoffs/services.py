@@ -17,7 +17,6 @@ from agencies.acting import ActingAgencyRequired
 from agencies.models import Agency, Membership
 from audit.models import AuditAction
 from audit.services import audit_record
-from cases import events
 from cases.models import Case, Consent
 from cases.selectors import CaseAccess
 from cases.sharing import case_permissions_sync
@@ -34,6 +33,7 @@ from notifications.services import (
 from permissions.categories import CaseRight, DataCategory
 from permissions.policy import CASE_ROLES
 
+from . import events
 from .selectors import HandoffAccess, consented_categories, handoff_get_for_user, handoff_path
 
 MESSAGE_LIMIT = 2000

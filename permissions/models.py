@@ -1,8 +1,7 @@
 """Break-glass uses: the one model of permissions (the rules are in permissions.breakglass).
 
 The case is named by its label ("cases.Case"), not imported: permissions sits below cases. The
-reason is encrypted with the case's key like all case text, so the field type comes from
-cases.fields (listed in pyproject's ignore_imports, as for audit's breach register)."""
+reason is encrypted with the case's key like all case text (encryption.fields)."""
 
 from django.conf import settings
 from django.db import models
@@ -11,13 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
-from cases.fields import EncryptedTextField
+from encryption.fields import EncryptedTextField
 
 
 class BreakGlassUse(models.Model):
     """One emergency opening of a case that is not shared with the user's agency: who, why, which
     categories and until when. The access itself is access rows of that user (cases.CaseAccessRow) with the same
-    `ends_at`; this row is what supervisors review. Services: permissions.breakglass."""
+    `ends_at`; this row is what supervisors review. Service: cases.breakglass."""
 
     data_key_via = "case"
 

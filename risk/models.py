@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
-from cases.fields import EncryptedTextField
 from cases.models import Case, RiskLevel
+from encryption.fields import EncryptedTextField
 
 # The data category of an assessment's answers and judgement reason (README, "Risk that drives the response").
 ASSESSMENT_CATEGORY = "psychosocial"

@@ -34,7 +34,6 @@ from agencies.services import agency_group_name, province_load_reference
 from audit.chain import GENESIS_HASH, event_hash
 from audit.models import AuditAction, AuditEvent
 from audit.services import CHAIN_LOCK_KEY
-from cases import crypto
 from cases.classification import reporting_delay_bucket
 from cases.events import CHILD_SERIOUS_RISK, CHILD_SUPPORT_PLAN, DeadlineClosure
 from cases.models import (
@@ -61,8 +60,10 @@ from cases.models import (
 from cases.services import PSEUDONYM_PREFIX
 from cases.sharing import case_grants_from_rows
 from deadlines.services import LEGAL_LIMIT_DONE_BY, SERIOUS_RISK_LEVELS, case_path
+from encryption import crypto
 from handoffs.models import Handoff, HandoffKind, HandoffService, HandoffStatus, Urgency
 from handoffs.selectors import handoff_path
+from handoffs.sharing import handoff_shares
 from notifications.calendar import days_off_preloaded, time_limit_effective, working_time_add
 from notifications.models import Deadline, LegalTimeLimit
 from notifications.services import _default_escalate_at, _default_remind_at, handoff_response_rule_code
@@ -678,7 +679,7 @@ class ScaleWorld:
         in_force = [c for c in consents if c.withdrawn_at is None and (c.expires_at is None or c.expires_at > now)]
         grants = case_grants_from_rows(
             lead_agency_id=current_lead.id, lead_sector=current_lead.sector, consents=in_force,
-            handoffs=handoffs, active_sectors=self.sectors)
+            shares=handoff_shares(handoffs), active_sectors=self.sectors)
         # What the case list and case reads use (cases.models.CaseAccessRow), as
         # permissions.services.access_rows_replace writes them; no break-glass use is seeded.
         t[CaseAccessRow].extend((case_id, *key, updated_at) for key in sorted(

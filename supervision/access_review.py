@@ -15,14 +15,15 @@ from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
 from django.utils import timezone
 
 from agencies.models import Agency
-from audit.breaches import breach_events_linked
-from audit.models import AuditAction, AuditEvent, Breach
+from audit.models import AuditAction, AuditEvent
 from audit.selectors import audit_event_list
 from cases.models import Action
 from cases.models import Case as CaseModel
 from notifications.calendar import VIETNAM
 from notifications.models import PublicHoliday
 from permissions.models import BreakGlassUse
+from privacy.breaches import breach_events_linked
+from privacy.models import Breach
 
 from .queue import break_glass_uses_for_agency
 

@@ -15,10 +15,10 @@ from rest_framework.response import Response
 from agencies.models import Agency, Sector
 from audit.models import AuditAction
 from cases import serializers as cases_serializers
+from cases.breakglass import break_glass_open
 from cases.models import RiskLevel
 from config.api import ApiView, CursorPage, DateTimeField, responses
 from handoffs.models import HandoffKind, HandoffStatus, Urgency
-from permissions.breakglass import break_glass_open
 from permissions.categories import DataCategory
 
 from . import access_review, selectors

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
-from cases.fields import EncryptedTextField
 from cases.models import Consent
+from encryption.fields import EncryptedTextField
 from handoffs.models import Handoff
 from notifications.models import Deadline
 from permissions.models import BreakGlassUse
@@ -49,7 +49,7 @@ class Review(models.Model):
     # The supervised agency on whose behalf the review is made.
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("agency"))
     verdict = models.CharField(_("verdict"), max_length=20, choices=Verdict.choices)
-    # Sealed with the reviewed case's data key (cases.fields.EncryptedTextField).
+    # Sealed with the reviewed case's data key (encryption.fields.EncryptedTextField).
     comment = EncryptedTextField(_("comment"), blank=True)
     follow_up_due = models.DateTimeField(_("follow-up due"), null=True, blank=True)
     follow_up = models.ForeignKey(Deadline, on_delete=models.PROTECT, null=True, blank=True, related_name="+",

@@ -34,8 +34,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from agencies.models import Agency, Role
-from agencies.selectors import active_non_analyst
+from agencies.models import Agency
+from agencies.selectors import supervised_agencies
 from audit.models import AuditAction, AuditEvent
 from cases.models import Action, CaseStatus
 from cases.models import Case as CaseModel
@@ -51,16 +51,6 @@ DEADLINE_STATES = tuple(DeadlineState.values)
 
 
 # --- Which agency ----------------------------------------------------------------------------------
-
-
-def supervised_agencies(*, user: User) -> list[Agency]:
-    """Active agencies where the user is a supervisor; none for analysts, who never see a case."""
-    if not active_non_analyst(user=user):
-        return []
-    return list(
-        Agency.objects.filter(active=True, memberships__user=user, memberships__role=Role.SUPERVISOR)
-        .select_related("province").order_by("name", "id")
-    )
 
 
 def supervised_agency_get(*, user: User, agency_id: int | None = None, agencies: list[Agency] | None = None) -> Agency:

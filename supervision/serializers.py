@@ -45,7 +45,7 @@ class ReviewInputSerializer(StrictInputSerializer):
 
 
 class BreakGlassInputSerializer(StrictInputSerializer):
-    """Opening a case that is not shared with you (permissions.breakglass.break_glass_open)."""
+    """Opening a case that is not shared with you (cases.breakglass.break_glass_open)."""
 
     case_number = TextField(max_length=CASE_NUMBER_MAX_LENGTH)
     reason = TextField(max_length=REASON_MAX_LENGTH, help_text="Why the case must be opened now; reviewed by "

@@ -27,15 +27,16 @@ from accounts.selectors import HOME_BY_ROLE, user_roles
 from accounts.views import HOME_TITLES
 from agencies.models import Agency, Role
 from agencies.selectors import membership_list_for_user
-from audit.breaches import is_breach_admin
+from cases.breakglass import break_glass_open
 from cases.models import Consent
 from config.api import input_validate
 from config.db_router import replica_reads
 from config.formats import datetime_text
 from notifications.calendar import VIETNAM
-from permissions.breakglass import break_glass_allowed, break_glass_open
+from permissions.breakglass import break_glass_allowed
 from permissions.categories import DataCategory
 from permissions.models import BreakGlassUse
+from privacy.breaches import is_breach_admin
 
 from . import access_review, charts
 from .dashboard import dashboard

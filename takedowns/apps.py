@@ -6,3 +6,7 @@ class TakedownsConfig(AppConfig):
     takedowns.models (table cases_takedownrequest, the name it had when the model lived in cases)."""
 
     name = "takedowns"
+
+    def ready(self) -> None:
+        # Registers this app's timeline writers and renderers with cases (cases.events, cases.timeline).
+        from . import events  # noqa: F401

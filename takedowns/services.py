@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 
 from audit.models import AuditAction
 from audit.services import audit_record
-from cases import events
 from cases.models import ActionType
 from cases.selectors import CaseAccess
 from cases.services import action_log
@@ -28,6 +27,7 @@ from config.exceptions import NotFound
 from permissions.categories import GENERAL, CaseRight
 from takedowns.models import TakedownOutcome, TakedownRequest
 
+from . import events
 from .selectors import TAKEDOWN_MACHINE, takedown_list_for_case
 
 REFERENCE_LIMIT = 2000

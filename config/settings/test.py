@@ -7,7 +7,7 @@ from .base import INSTALLED_APPS
 
 # `flush` (run by the test runner after every transactional test) lifts the audit trail's
 # append-only triggers; it must exist here and nowhere else.
-INSTALLED_APPS = [*INSTALLED_APPS, "audit.testing"]
+INSTALLED_APPS = [*INSTALLED_APPS, "config.testing"]
 
 DEBUG = False
 # Tests start from an empty calendar and load the years they count on (tests/notifications).

@@ -1,7 +1,7 @@
 """Handoff moves from cases to handoffs: in the migration state only. The table stays cases_handoff
 (Meta.db_table), so no SQL runs; cases 0015 removes the old model from the state."""
 
-import cases.fields
+import encryption.fields
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
@@ -29,19 +29,19 @@ class Migration(migrations.Migration):
                         ('services', models.JSONField(default=list, verbose_name='services asked')),
                         ('urgency', models.CharField(choices=[('emergency', 'Emergency'), ('urgent', 'Urgent'), ('standard', 'Standard')], max_length=10, verbose_name='urgency')),
                         ('categories', models.JSONField(blank=True, default=list, verbose_name='categories to share')),
-                        ('message', cases.fields.EncryptedTextField(blank=True, verbose_name='message to the receiving agency')),
+                        ('message', encryption.fields.EncryptedTextField(blank=True, verbose_name='message to the receiving agency')),
                         ('emergency_override', models.BooleanField(default=False, verbose_name='emergency override (danger to life)')),
-                        ('override_reason', cases.fields.EncryptedTextField(blank=True, verbose_name='reason for the override')),
+                        ('override_reason', encryption.fields.EncryptedTextField(blank=True, verbose_name='reason for the override')),
                         ('status', models.CharField(choices=[('sent', 'Sent'), ('accepted', 'Accepted'), ('declined', 'Declined'), ('withdrawn', 'Withdrawn'), ('completed', 'Completed')], default='sent', max_length=10, verbose_name='status')),
                         ('sent_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='sent at')),
                         ('due_at', models.DateTimeField(verbose_name='response due')),
                         ('viewed_at', models.DateTimeField(blank=True, null=True, verbose_name='first viewed at')),
                         ('responded_at', models.DateTimeField(blank=True, null=True, verbose_name='answered at')),
-                        ('decline_reason', cases.fields.EncryptedTextField(blank=True, verbose_name='reason for declining')),
+                        ('decline_reason', encryption.fields.EncryptedTextField(blank=True, verbose_name='reason for declining')),
                         ('completed_at', models.DateTimeField(blank=True, null=True, verbose_name='completed at')),
-                        ('outcome', cases.fields.EncryptedTextField(blank=True, verbose_name='outcome')),
+                        ('outcome', encryption.fields.EncryptedTextField(blank=True, verbose_name='outcome')),
                         ('withdrawn_at', models.DateTimeField(blank=True, null=True, verbose_name='withdrawn at')),
-                        ('withdraw_reason', cases.fields.EncryptedTextField(blank=True, verbose_name='reason for withdrawing')),
+                        ('withdraw_reason', encryption.fields.EncryptedTextField(blank=True, verbose_name='reason for withdrawing')),
                         ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='handoffs', to='cases.case')),
                         ('closed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
                         ('forwarded_from', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='forwarded_to', to='handoffs.handoff')),

@@ -1,7 +1,7 @@
 """BreakGlassUse moves from cases to permissions: in the migration state only. The table stays
 cases_breakglassuse (Meta.db_table), so no SQL runs; cases 0015 removes the old model from the state."""
 
-import cases.fields
+import encryption.fields
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
                     name='BreakGlassUse',
                     fields=[
                         ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                        ('reason', cases.fields.EncryptedTextField(verbose_name='reason')),
+                        ('reason', encryption.fields.EncryptedTextField(verbose_name='reason')),
                         ('categories', models.JSONField(blank=True, default=list, verbose_name='categories opened')),
                         ('started_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='opened at')),
                         ('ends_at', models.DateTimeField(verbose_name='access ends at')),

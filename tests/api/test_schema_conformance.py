@@ -32,10 +32,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from audit.breaches import breach_record
 from cases.selectors import case_get_for_user
 from config.api import input_validate
 from notifications.models import Deadline, Notification
+from privacy.breaches import breach_record
 from privacy.services import legal_hold_place, privacy_request_record
 from reports.services import monthly_reports_build
 from risk.serializers import AssessmentInputSerializer, assessment_input_context

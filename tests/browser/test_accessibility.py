@@ -18,12 +18,12 @@ from playwright.sync_api import expect
 
 from agencies.demo import BUILT_IN_STEPS, seed_demo_world
 from agencies.models import Membership, Role
+from cases.breakglass import break_glass_open
 from cases.demo import seed_demo_cases_step
 from cases.models import Case, Consent
 from handoffs.models import Handoff
 from notifications.demo import seed_demo_holidays_step
 from notifications.models import Deadline, Notification
-from permissions.breakglass import break_glass_open
 from permissions.models import BreakGlassUse
 from reports.models import MonthlyReport
 from reports.periods import last_complete_month, local_today

@@ -10,7 +10,6 @@ from django.utils import timezone
 from agencies.acting import ActingAgencyRequired, acting_for
 from agencies.services import membership_add
 from audit.models import AuditEvent
-from cases.crypto import phone_search_hash
 from cases.models import CASE_TRANSITIONS, Action, Case, CaseEvent, CaseStatus, Incident
 from cases.selectors import CaseAccess
 from cases.serializers import (
@@ -29,6 +28,7 @@ from cases.services import (
     survivor_update,
 )
 from config.exceptions import NotFound
+from encryption.crypto import phone_search_hash
 from permissions.categories import CaseRight
 from tests.cases.services_helpers import (
     access_for,

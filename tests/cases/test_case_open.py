@@ -14,9 +14,9 @@ from django.utils import timezone
 from agencies.models import Commune, Sector
 from agencies.services import agency_create, membership_add
 from audit.models import AuditEvent
-from cases.crypto import phone_search_hash
 from cases.models import CaseEvent, CaseNumberSequence, Consent, Incident
 from config.exceptions import NotFound
+from encryption.crypto import phone_search_hash
 from tests.cases.services_helpers import (
     access_for,
     answers,

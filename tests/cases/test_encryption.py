@@ -10,11 +10,12 @@ from django.db import connection
 from django.test import override_settings
 
 from audit.models import AuditEvent
-from cases import crypto, key_rotation
+from cases import key_rotation
 from cases.erasure import anonymise_case
 from cases.models import Action, CaseKey, Survivor
 from cases.serializers import PhoneSearchInputSerializer
 from cases.services import action_log, survivor_find_by_phone
+from encryption import crypto
 from tests.cases.services_helpers import access_for, consent_data, open_case, refer, survivor_data, through_edge
 
 OLD_KEY = Fernet.generate_key().decode()

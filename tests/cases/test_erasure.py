@@ -13,9 +13,9 @@ from django.db import connection
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from cases import crypto
 from cases.erasure import anonymise_case, case_is_anonymised
 from cases.models import Case, CaseKey, Survivor
+from encryption import crypto
 from handoffs.models import Handoff
 from reports.indicators import month_drafts
 

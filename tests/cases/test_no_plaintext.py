@@ -1,7 +1,7 @@
 """Issue 12, part 1: no text typed about a case is stored, logged, mailed or audited in plaintext.
 
 The test finds the free-text fields itself: every CharField/TextField of a model about a case must be
-sealed with the case's key (cases.fields.EncryptedTextField) or be on the allow-list below, which says
+sealed with the case's key (encryption.fields.EncryptedTextField) or be on the allow-list below, which says
 why it holds no typed text. Then it writes a marker into every sealed field through the services and
 the API, and looks for the marker in every column of every table, the log records, what was printed,
 the outbox and the emails sent.
@@ -18,15 +18,15 @@ from django.utils import timezone
 
 from agencies.models import Sector
 from agencies.services import agency_create, membership_add
-from cases.fields import EncryptedTextField
+from cases.breakglass import break_glass_open
 from cases.models import Action, Case, Consent, Survivor
 from cases.selectors import case_get_for_user
 from cases.services import consent_withdraw, survivor_update
+from encryption.fields import EncryptedTextField
 from handoffs.models import Handoff
 from handoffs.services import handoff_accept, handoff_complete, handoff_decline, handoff_withdraw
 from notifications.delivery import outbox_deliver
 from notifications.models import OutboxMessage
-from permissions.breakglass import break_glass_open
 from permissions.models import BreakGlassUse
 from supervision.models import BreakGlassReview, ConsentOverrideReview, HandoffReview
 from supervision.services import break_glass_review_create, consent_override_review_create, handoff_review_create

@@ -5,9 +5,9 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from cases import crypto
 from cases.models import Case, CaseKey, Survivor
 from cases.selectors import case_get_for_user
+from encryption import crypto
 from handoffs.models import Handoff
 from tests.cases.services_helpers import consent_record_through_edge
 

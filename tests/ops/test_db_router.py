@@ -13,14 +13,14 @@ from django.db import connections, router, transaction
 from django.test.utils import CaptureQueriesContext
 
 from agencies.models import Agency, AnalystScope, Membership
-from audit.models import AuditEvent, Breach
+from audit.models import AuditEvent
 from cases.models import Case, CaseAccessRow, CaseKey, Consent, Incident
 from config import db_router
 from config.db_router import replica_configured, replica_lag_seconds, replica_reads
 from handoffs.models import Handoff
 from notifications.models import Deadline
 from permissions.models import BreakGlassUse
-from privacy.models import LegalHold
+from privacy.models import Breach, LegalHold
 from reports.models import MonthlyReport
 from tests.support.replica import needs_replica
 

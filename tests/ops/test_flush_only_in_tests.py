@@ -14,12 +14,12 @@ import django
 django.setup()
 from django.core.management import get_commands
 from django.conf import settings
-print(get_commands()["flush"], "audit.testing" in settings.INSTALLED_APPS)
+print(get_commands()["flush"], "config.testing" in settings.INSTALLED_APPS)
 """
 
 
 def test_the_test_settings_have_the_trigger_lifting_flush():
-    assert get_commands()["flush"] == "audit.testing"
+    assert get_commands()["flush"] == "config.testing"
 
 
 def test_production_and_development_settings_do_not(tmp_path):

@@ -22,13 +22,13 @@ from rest_framework.test import APIClient
 from agencies.models import AgencyGroup, AnalystScope, Membership, Role
 from agencies.services import agency_group_name, membership_add
 from agencies.triggers import _statements
+from cases.breakglass import break_glass_open
 from cases.models import CaseAccessRow, CaseGroupObjectPermission, CaseUserObjectPermission
 from cases.selectors import case_get_for_user, case_list_visible_to
 from config.exceptions import NotFound
 from handoffs.models import HandoffKind
 from handoffs.services import handoff_accept
 from permissions.access import VIEW_BIT
-from permissions.breakglass import break_glass_open
 from permissions.categories import DataCategory
 from tests.cases.services_helpers import handoff_send_through_edge
 from tests.conftest import make_user

@@ -19,8 +19,8 @@ APPS = ("accounts", "agencies", "audit", "cases", "deadlines", "handoffs", "noti
         "reports", "supervision", "takedowns")
 # Modules that hold services or selectors beside the apps' services.py and selectors.py.
 MORE_SERVICE_MODULES = (
-    "accounts/mfa.py", "accounts/passwords.py", "audit/breaches.py", "cases/erasure.py", "cases/intake.py",
-    "cases/sharing.py", "permissions/breakglass.py",
+    "accounts/mfa.py", "accounts/passwords.py", "privacy/breaches.py", "cases/erasure.py", "cases/intake.py",
+    "cases/sharing.py", "cases/breakglass.py", "permissions/breakglass.py",
 )
 # Functions there that take a request because the request itself is their subject.
 REQUEST_ALLOWED = {

@@ -37,10 +37,10 @@ from rest_framework.test import APIClient
 
 from agencies.models import Agency, AnalystScope, Province, Sector
 from agencies.services import agency_create, membership_add
+from cases.breakglass import break_glass_open
 from cases.models import Case, Consent, ConsentGiver, Survivor
 from cases.sharing import case_permissions_sync
 from handoffs.models import Handoff, Urgency
-from permissions.breakglass import break_glass_open
 
 pytestmark = pytest.mark.django_db
 

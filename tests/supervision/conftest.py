@@ -155,7 +155,7 @@ REASON = "Bệnh nhân cấp cứu bất tỉnh, cần biết tiền sử để 
 @pytest.fixture
 def break_glass_use(world, register):
     """The outsider responder (a school in Huế) opens police's case 1 for medical data."""
-    from permissions.breakglass import break_glass_open
+    from cases.breakglass import break_glass_open
 
     grant_break_glass(world.outsider_responder)
     return break_glass_open(user=world.outsider_responder, case_number=register.h1.case.number, reason=REASON,

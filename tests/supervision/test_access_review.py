@@ -15,10 +15,10 @@ from django.utils import timezone
 
 from agencies.services import membership_add
 from audit.models import AuditEvent
+from cases.breakglass import break_glass_open
 from cases.services import case_view
 from notifications.calendar import VIETNAM
 from notifications.models import PublicHoliday
-from permissions.breakglass import break_glass_open
 from supervision.access_review import AccessFilters, access_log, csv_safe, unusual_access_report
 from tests.conftest import make_user
 from tests.supervision.conftest import grant_break_glass
@@ -177,7 +177,7 @@ def test_csv_export_is_audited_and_formula_safe(world, register, web):
 
 
 def test_a_flagged_read_links_to_the_breach_that_cites_it(world, register, staff, reads, api, web):
-    from audit.breaches import breach_record
+    from privacy.breaches import breach_record
 
     report = unusual_access_report(agency=world.police)
     flagged = next(e for e in report.off_hours_reads if e.actor_username == "night_owl")

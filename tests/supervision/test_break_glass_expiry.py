@@ -9,8 +9,8 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from cases.breakglass import break_glass_open
 from cases.models import CaseAccessRow
-from permissions.breakglass import break_glass_open
 from tests.supervision.conftest import REASON, grant_break_glass
 
 API_READS = [

@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 
 from agencies.models import AnalystScope
 from audit.models import AuditEvent
+from cases.breakglass import break_glass_open
 from cases.models import CaseAccessRow, CaseUserObjectPermission
 from cases.selectors import case_get_for_user, case_list_visible_to
 from cases.services import case_view
@@ -18,7 +19,7 @@ from config.exceptions import NotFound
 from notifications.models import Notification
 from notifications.services import preferences_update
 from permissions.access import codenames_from_masks
-from permissions.breakglass import break_glass_allowed, break_glass_open
+from permissions.breakglass import break_glass_allowed
 from permissions.models import BreakGlassUse
 from supervision.serializers import BreakGlassInputSerializer
 from tests.cases.services_helpers import through_edge

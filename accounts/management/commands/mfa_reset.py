@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from accounts.mfa import mfa_reset
+from agencies.services import mfa_reset
 from audit.context import command_audit_context_handle
 
 

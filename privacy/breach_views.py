@@ -93,7 +93,8 @@ def _breach_post(request, save) -> tuple[BreachForm, HttpResponse | None]:
 def breach_list_page(request):
     # PermissionDenied (403) for anyone who may read no breach at all.
     breaches = list(breach_list_for_user(user=request.user)[:200])
-    return render(request, "audit/breach_list.html", {"breaches": breaches, "is_admin": is_breach_admin(request.user)})
+    return render(request, "privacy/breach_list.html",
+                  {"breaches": breaches, "is_admin": is_breach_admin(request.user)})
 
 
 @login_required
@@ -112,7 +113,7 @@ def breach_new_page(request):
         if agency_ids:
             initial["affected_agencies"] = Agency.objects.filter(pk__in=agency_ids, active=True)
         form, status = BreachForm(initial=initial), 200
-    return render(request, "audit/breach_form.html", {"form": form, "breach": None}, status=status)
+    return render(request, "privacy/breach_form.html", {"form": form, "breach": None}, status=status)
 
 
 @login_required
@@ -136,7 +137,7 @@ def breach_detail_page(request, breach_id: int):
         initial["affected_agencies"] = list(breach.affected_agencies.all())
         initial["access_events"] = ", ".join(map(str, breach.access_event_seqs))
         form = BreachForm(initial=initial)
-    return render(request, "audit/breach_detail.html", {
+    return render(request, "privacy/breach_detail.html", {
         "breach": breach, "form": form, "agencies": list(breach.affected_agencies.all()),
         "categories": [DataCategory(c).label for c in breach.categories if c in DataCategory.values],
     }, status=status)

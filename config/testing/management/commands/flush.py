@@ -4,7 +4,7 @@ DELETE and TRUNCATE too, and signed case-meeting minutes, which refuse DELETE).
 Django's test runner calls `flush` after every transactional test. The triggers would refuse it, so
 this lifts them for the length of the flush, inside one transaction that puts them back; if anything
 fails, the rollback restores them too. It overrides django.core's command because app commands take
-precedence. It exists only under config.settings.test (the app `audit.testing` is installed there
+precedence. It exists only under config.settings.test (the app `config.testing` is installed there
 alone): anywhere else, `flush` meets the triggers and the audit trail cannot be emptied by a command.
 """
 

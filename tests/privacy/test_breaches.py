@@ -7,10 +7,11 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.test import Client
 
-from audit.breaches import breach_record
-from audit.models import AuditEvent, Breach
+from audit.models import AuditEvent
 from audit.services import audit_record
 from notifications.models import Deadline, Notification
+from privacy.breaches import breach_record
+from privacy.models import Breach
 
 DISCOVERED = datetime.datetime(2026, 11, 2, 9, 0, tzinfo=datetime.UTC)
 

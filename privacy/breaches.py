@@ -19,13 +19,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Role
+from agencies.selectors import supervised_agencies
+from audit.models import AuditAction, AuditEvent
+from audit.services import audit_record
 from notifications.calendar import time_limit_effective, working_time_add
 from notifications.models import Deadline, LegalTimeLimit, NotificationKind
 from notifications.services import deadline_close, deadline_create, notify
 from permissions.categories import DataCategory
 
-from .models import AuditAction, AuditEvent, Breach, BreachStatus
-from .services import audit_record
+from .models import Breach, BreachStatus
 
 TIME_LIMIT_CODE = "personal_data_breach_notification"
 MAX_LINKED_EVENTS = 500
@@ -40,8 +42,6 @@ def is_breach_admin(user) -> bool:
 
 
 def breach_supervised_agency_ids(user) -> list[int]:
-    from supervision.selectors import supervised_agencies  # noqa: PLC0415 - supervision imports audit
-
     return [agency.pk for agency in supervised_agencies(user=user)]
 
 

@@ -1,1 +1,0 @@
-"""Test-only app (config.settings.test): a `flush` that can empty the append-only audit table."""
