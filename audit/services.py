@@ -43,7 +43,8 @@ def audit_record(
     Call it inside the transaction of the change or read it records, so that both commit or neither
     does; called outside one, it commits on its own. It takes no lock: on PostgreSQL the event gets its
     seq from the table's sequence and is chained (position, prev_hash, hash) after the transaction
-    commits, by audit_chain_pending, so the returned event has no chain fields yet. On SQLite, where
+    commits, by audit_chain_pending in a worker that the commit signals (audit_chain_soon), so the
+    returned event has no chain fields yet. On SQLite, where
     the transaction holds the only write lock anyway, it is chained at once.
 
     `reason` is for events about accounts and agencies only: an event about a case (`case_id`) records
@@ -81,7 +82,7 @@ def audit_record(
     connection = connections[alias]
     if connection.vendor == "postgresql" and not connection.in_atomic_block and connection.get_autocommit():
         # Called outside a transaction: the one INSERT commits on its own (no BEGIN and COMMIT around it),
-        # and the chaining that would wait for the commit runs at once.
+        # and the worker is signalled at once (audit_chain_soon).
         values["at"] = timezone.now()
         event = AuditEvent.objects.using(alias).create(**values)
         _chain_on_commit(connection, alias)
@@ -113,7 +114,7 @@ def audit_chain_pending(
     the chain lock. Returns how many it chained. With wait=False it gives up at once (returns what it
     did so far) when another chainer holds the lock: that one is chaining.
 
-    durable=False (the chaining after each request's commit) commits without waiting for the disk
+    durable=False (the worker's chaining after commits, audit.tasks.chain_now) commits without waiting for the disk
     (PostgreSQL synchronous_commit off): a crash may lose the chain fields of the last moments, never
     an event, and those events are chained again. Anything that publishes the head (an anchor) chains
     with durable=True, which also flushes every earlier such commit before the head is read."""
