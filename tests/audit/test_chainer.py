@@ -112,6 +112,14 @@ def test_events_left_unchained_fail_verification_when_old(settings):
     assert "3 events" in verify()
 
 
+def chain_elsewhere():
+    """The chainer as a worker runs it: on a connection of its own."""
+    try:
+        audit_chain_pending()
+    finally:
+        connections.close_all()
+
+
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_an_event_is_chained_when_its_transaction_commits_in_commit_order():
@@ -131,9 +139,11 @@ def test_an_event_is_chained_when_its_transaction_commits_in_commit_order():
         thread = threading.Thread(target=other_request)
         thread.start()
         thread.join(30)
-        # The other request committed; the chainer (a worker's chain-now task) chains its event, which
-        # does not wait for this one.
-        audit_chain_pending()
+        # The other request committed; the chainer (a worker's chain-now task, on its own connection)
+        # chains its event, which does not wait for this one.
+        worker = threading.Thread(target=chain_elsewhere)
+        worker.start()
+        worker.join(30)
         other = AuditEvent.objects.get(seq=later_committed["event"].seq)
         assert other.position == 1 and other.seq > early.seq
     audit_chain_pending()
