@@ -2,8 +2,11 @@
 
 import json
 import logging
+import threading
+import time
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, router, transaction
 from django.db.models import Count, Min
@@ -40,7 +43,8 @@ def audit_record(
     Call it inside the transaction of the change or read it records, so that both commit or neither
     does; called outside one, it commits on its own. It takes no lock: on PostgreSQL the event gets its
     seq from the table's sequence and is chained (position, prev_hash, hash) after the transaction
-    commits, by audit_chain_pending, so the returned event has no chain fields yet. On SQLite, where
+    commits, by audit_chain_pending in a worker that the commit signals (audit_chain_soon), so the
+    returned event has no chain fields yet. On SQLite, where
     the transaction holds the only write lock anyway, it is chained at once.
 
     `reason` is for events about accounts and agencies only: an event about a case (`case_id`) records
@@ -78,7 +82,7 @@ def audit_record(
     connection = connections[alias]
     if connection.vendor == "postgresql" and not connection.in_atomic_block and connection.get_autocommit():
         # Called outside a transaction: the one INSERT commits on its own (no BEGIN and COMMIT around it),
-        # and the chaining that would wait for the commit runs at once.
+        # and the worker is signalled at once (audit_chain_soon).
         values["at"] = timezone.now()
         event = AuditEvent.objects.using(alias).create(**values)
         _chain_on_commit(connection, alias)
@@ -110,7 +114,7 @@ def audit_chain_pending(
     the chain lock. Returns how many it chained. With wait=False it gives up at once (returns what it
     did so far) when another chainer holds the lock: that one is chaining.
 
-    durable=False (the chaining after each request's commit) commits without waiting for the disk
+    durable=False (the worker's chaining after commits, audit.tasks.chain_now) commits without waiting for the disk
     (PostgreSQL synchronous_commit off): a crash may lose the chain fields of the last moments, never
     an event, and those events are chained again. Anything that publishes the head (an anchor) chains
     with durable=True, which also flushes every earlier such commit before the head is read."""
@@ -190,20 +194,84 @@ def _chain_batch(alias: str, batch_size: int) -> int:
 CHAIN_UPDATE_ROWS = 200
 
 
+# The task a worker runs to chain what is waiting (audit.tasks.chain_now), sent by name: that module
+# imports this one.
+CHAIN_NOW_TASK = "audit.tasks.chain_now"
+
 _CHAINERS: dict = {}
 
 
 def _chain_on_commit(connection, alias: str) -> None:
-    """Once per transaction: after it commits, chain what is waiting, unless a chainer is at it."""
+    """Once per transaction: after it commits, have the events chained soon (audit_chain_soon)."""
     chainer = _CHAINERS.get(alias)
     if chainer is None:
         def chainer():
-            audit_chain_pending(wait=False, durable=False, using=alias)
+            audit_chain_soon(using=alias)
         _CHAINERS[alias] = chainer
     if any(entry[1] is chainer for entry in connection.run_on_commit):
         return
     # robust: a failure is logged and never reaches the request; the beat task chains what is left.
     transaction.on_commit(chainer, using=alias, robust=True)
+
+
+class _ChainTaskSchedule:
+    """When this process's latest "chain now" task is due (time.time()); guarded by `lock`."""
+
+    lock = threading.Lock()
+    due = 0.0
+
+
+def audit_chain_soon(*, using: str | None = None) -> bool:
+    """After a commit that left an event unchained: make sure a worker chains it within about
+    AUDIT_CHAIN_SOON_SECONDS, without any statement on this connection. Returns whether a task was sent.
+
+    One publish (audit.tasks.chain_now on AUDIT_CHAIN_QUEUE) covers every commit before the time it is
+    due, so a process publishes at most once per AUDIT_CHAIN_SOON_SECONDS: the first commit after a quiet
+    spell sends a task due at once; a commit while that is on its way sends none unless the task is
+    already due, and then sends one due a full interval after it. Each commit therefore has a task due
+    after it, within one interval.
+
+    Never raises: when the broker cannot take the task (down, slow beyond AUDIT_CHAIN_PUBLISH_TIMEOUT)
+    it is logged, the next commit tries again, and beat (audit.tasks.chain_pending) chains the events.
+    With CELERY_TASK_ALWAYS_EAGER (no worker) the events are chained here, at once."""
+    from config.celery import app
+
+    alias = using or router.db_for_write(AuditEvent)
+    if app.conf.task_always_eager:
+        audit_chain_pending(wait=False, durable=False, using=alias)
+        return False
+    interval = settings.AUDIT_CHAIN_SOON_SECONDS
+    schedule = _ChainTaskSchedule
+    with schedule.lock:
+        now = time.time()
+        if now < schedule.due:
+            return False
+        previous, due = schedule.due, max(now, schedule.due + interval)
+        schedule.due = due
+    timeout = settings.AUDIT_CHAIN_PUBLISH_TIMEOUT
+    try:
+        # max_retries=0 and bounded sockets: a broker that does not answer costs the request at most
+        # the timeout (as notifications.delivery does for the outbox).
+        with app.connection_for_write(
+            connect_timeout=timeout,
+            transport_options={
+                "max_retries": 0, "connect_retries_timeout": timeout,
+                "socket_connect_timeout": timeout, "socket_timeout": timeout,
+            },
+        ) as conn:
+            app.send_task(
+                CHAIN_NOW_TASK, kwargs={"using": alias}, queue=settings.AUDIT_CHAIN_QUEUE,
+                # A task the worker gets later than beat's next round is dropped: beat chained its events.
+                countdown=due - now, expires=due - now + settings.AUDIT_CHAIN_INTERVAL_SECONDS,
+                retry=False, connection=conn, ignore_result=True,
+            )
+    except Exception as exc:  # noqa: BLE001 - the request must not fail: beat chains what is left
+        with schedule.lock:
+            if schedule.due == due:
+                schedule.due = previous
+        logger.warning("audit: the chain-now task could not be sent; beat chains the waiting events: %s", exc)
+        return False
+    return True
 
 
 def audit_checkpoint_write(*, why: str = "schedule") -> dict | None:

@@ -14,9 +14,18 @@ def checkpoint_chain() -> dict | None:
 
 @shared_task
 def chain_pending() -> int:
-    """Every AUDIT_CHAIN_INTERVAL_SECONDS: chain the committed events that no request chained (their
-    request's try found another chainer at work, or failed)."""
+    """Every AUDIT_CHAIN_INTERVAL_SECONDS: chain the committed events that no chain-now task chained
+    (the broker could not take it, or no worker consumes AUDIT_CHAIN_QUEUE)."""
     return audit_chain_pending()
+
+
+@shared_task(ignore_result=True)
+def chain_now(using: str | None = None) -> int:
+    """Sent after the commit of audited transactions (audit.services.audit_chain_soon, at most once per
+    AUDIT_CHAIN_SOON_SECONDS per process, on AUDIT_CHAIN_QUEUE): chain what is waiting. It waits for
+    the chain lock (off every request's path): a chainer at work may have read the waiting events
+    before this task's commit was visible."""
+    return audit_chain_pending(durable=False, using=using)
 
 
 @shared_task

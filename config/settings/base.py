@@ -579,9 +579,14 @@ AUDIT_ANCHOR_MAX_AGE_SECONDS = env.int("AUDIT_ANCHOR_MAX_AGE_SECONDS", default=3
 CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
     "task": "audit.tasks.checkpoint_chain", "schedule": float(AUDIT_ANCHOR_INTERVAL_SECONDS),
 }
-# Events are chained after their transaction commits (README, "Audit write throughput"): by the
-# committing request when no other chainer is at work, and by beat this often so that none waits
-# longer. verify_audit_chain fails when an event has waited longer than the tolerance.
+# Events are chained after their transaction commits (README, "Audit write throughput"): by a worker
+# the committing process signals (a chain-now task on AUDIT_CHAIN_QUEUE, at most one per process every
+# AUDIT_CHAIN_SOON_SECONDS, each due within that time of the commits it covers; the publish is bounded
+# by AUDIT_CHAIN_PUBLISH_TIMEOUT), and by beat this often so that none waits longer when the broker or
+# the worker is away. verify_audit_chain fails when an event has waited longer than the tolerance.
+AUDIT_CHAIN_SOON_SECONDS = env.float("AUDIT_CHAIN_SOON_SECONDS", default=1.0)
+AUDIT_CHAIN_QUEUE = env.str("AUDIT_CHAIN_QUEUE", default="audit")
+AUDIT_CHAIN_PUBLISH_TIMEOUT = env.float("AUDIT_CHAIN_PUBLISH_TIMEOUT", default=0.5)
 AUDIT_CHAIN_INTERVAL_SECONDS = env.int("AUDIT_CHAIN_INTERVAL_SECONDS", default=10)
 AUDIT_UNCHAINED_MAX_AGE_SECONDS = env.int("AUDIT_UNCHAINED_MAX_AGE_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE["audit-chain"] = {

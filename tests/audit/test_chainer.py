@@ -112,6 +112,14 @@ def test_events_left_unchained_fail_verification_when_old(settings):
     assert "3 events" in verify()
 
 
+def chain_elsewhere():
+    """The chainer as a worker runs it: on a connection of its own."""
+    try:
+        audit_chain_pending()
+    finally:
+        connections.close_all()
+
+
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_an_event_is_chained_when_its_transaction_commits_in_commit_order():
@@ -131,9 +139,14 @@ def test_an_event_is_chained_when_its_transaction_commits_in_commit_order():
         thread = threading.Thread(target=other_request)
         thread.start()
         thread.join(30)
-        # The other request committed and chained its own event, which did not wait for this one.
+        # The other request committed; the chainer (a worker's chain-now task, on its own connection)
+        # chains its event, which does not wait for this one.
+        worker = threading.Thread(target=chain_elsewhere)
+        worker.start()
+        worker.join(30)
         other = AuditEvent.objects.get(seq=later_committed["event"].seq)
         assert other.position == 1 and other.seq > early.seq
+    audit_chain_pending()
     early.refresh_from_db()
     assert early.position == 2 and early.prev_hash == other.hash
     report = audit_chain_verify()
@@ -148,6 +161,7 @@ def test_a_rolled_back_event_leaves_no_gap_in_the_chain():
         audit_record(actor=None, action="change")
         raise RuntimeError("the change failed")
     audit_record(actor=None, action="view")
+    audit_chain_pending()
     assert list(AuditEvent.objects.order_by("position").values_list("position", "action")) == [
         (1, "view"), (2, "view"),
     ]

@@ -13,8 +13,8 @@ EVENTS_EACH = 25
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_keep_one_gapless_chain():
-    # PostgreSQL: writers insert unchained and each chains after its commit when no other chainer is
-    # at work (the advisory lock orders the chainers). SQLite: the write lock taken at BEGIN
+    # PostgreSQL: writers insert unchained and commit without any chain lock; the chainer (a worker's
+    # chain-now task, beat) chains them in commit order under the advisory lock. SQLite: the write lock taken at BEGIN
     # (transaction_mode IMMEDIATE) orders the writers, which chain at once; with deferred
     # transactions writers fail "database is locked".
     start = threading.Barrier(THREADS)
@@ -40,8 +40,7 @@ def test_concurrent_writers_keep_one_gapless_chain():
 
     assert errors == []
     total = THREADS * EVENTS_EACH
-    # A writer's try to chain may find another chainer at work that had already read the waiting
-    # events: the beat task chains what is left; here the last call does.
+    # No worker consumes the chain-now tasks here: this call chains what the writers committed.
     audit_chain_pending()
     assert AuditEvent.objects.filter(position__isnull=True).count() == 0
     positions = list(AuditEvent.objects.order_by("position").values_list("position", flat=True))

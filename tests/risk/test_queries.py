@@ -15,7 +15,7 @@ from tests.support.chain_cost import get_within_budget
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("time_limits")]
 
 # SQLite chains the read's audit event inside the request's transaction (head + UPDATE, two statements
-# that PostgreSQL runs after the commit and chain_cost counts apart), hence one more than PostgreSQL needs.
+# that PostgreSQL leaves to a worker after the commit), hence one more than PostgreSQL needs.
 LIST_BUDGET = 7
 ITEM_BUDGET = 7
 ELIGIBLE_BUDGET = 4
