@@ -162,14 +162,17 @@ LONG = "x" * 201
 
 
 def _bad_inputs(world):
-    """(description, case_open overrides, the error key expected)."""
-    future = TODAY + datetime.timedelta(days=1)
+    """(description, case_open overrides, the error key expected). Today is read here, not at import:
+    a run that crosses midnight in Viet Nam would otherwise call today "the future"."""
+    today = timezone.localdate()
+    year = today.year
+    future = today + datetime.timedelta(days=1)
     hue_commune = _commune(world, "46001", province=world.hue)
-    ended = _commune(world, "00009", valid_to=TODAY - datetime.timedelta(days=30))
+    ended = _commune(world, "00009", valid_to=today - datetime.timedelta(days=30))
     inactive = agency_create(name="Phòng khám đã đóng", sector=Sector.HEALTH, province=world.hanoi, active=False)
     return [
         ("birth year too early", {"survivor": survivor_data(birth_year=1800)}, "survivor.birth_year"),
-        ("birth year in the future", {"survivor": survivor_data(birth_year=YEAR + 1)}, "survivor.birth_year"),
+        ("birth year in the future", {"survivor": survivor_data(birth_year=year + 1)}, "survivor.birth_year"),
         ("birth year not a number", {"survivor": survivor_data(birth_year="nineteen")}, "survivor.birth_year"),
         ("birth year is a boolean", {"survivor": survivor_data(birth_year=True)}, "survivor.birth_year"),
         ("age and birth year", {"survivor": survivor_data(age=20)}, "survivor.age"),
@@ -186,12 +189,12 @@ def _bad_inputs(world):
          "incident.occurred_on"),
         ("reported in the future", {"incident": incident_data(world, reported_on=future)}, "incident.reported_on"),
         ("happened after reported", {"incident": incident_data(
-            world, occurred_on=TODAY, reported_on=TODAY - datetime.timedelta(days=1))}, "incident.occurred_on"),
+            world, occurred_on=today, reported_on=today - datetime.timedelta(days=1))}, "incident.occurred_on"),
         ("not a date", {"incident": incident_data(world, occurred_on="2026-13-45")}, "incident.occurred_on"),
         ("a datetime for a date", {"incident": incident_data(world, occurred_on=timezone.now())},
          "incident.occurred_on"),
-        ("before the survivor was born", {"survivor": survivor_data(birth_year=YEAR - 1), "incident": incident_data(
-            world, occurred_on=datetime.date(YEAR - 2, 1, 1))}, "incident.occurred_on"),
+        ("before the survivor was born", {"survivor": survivor_data(birth_year=year - 1), "incident": incident_data(
+            world, occurred_on=datetime.date(year - 2, 1, 1))}, "incident.occurred_on"),
         ("no province", {"incident": incident_data(world, province=None)}, "incident.province"),
         ("unknown province code", {"incident": incident_data(world, province="99")}, "incident.province"),
         ("commune of another province", {"incident": incident_data(world, commune=hue_commune)}, "incident.commune"),
