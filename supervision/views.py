@@ -32,6 +32,7 @@ from cases.models import Consent
 from config.api import input_validate
 from config.db_router import replica_reads
 from config.formats import datetime_text
+from handoffs.models import Handoff
 from notifications.calendar import VIETNAM
 from permissions.breakglass import break_glass_allowed
 from permissions.categories import DataCategory
@@ -103,8 +104,12 @@ def supervision_context(request, *, agency_id: int | None = None) -> tuple[Agenc
 
 
 def _counterparts(agency: Agency) -> list[Agency]:
-    return list(Agency.objects.filter(Q(handoffs_sent__to_agency=agency) | Q(handoffs_received__from_agency=agency))
-                .distinct().order_by("name"))
+    """The agencies this one has sent handoffs to or received them from. Two id lists, each read from the
+    handoff table's agency index, not a DISTINCT over a join of every handoff of the country (66 s at a
+    million cases)."""
+    sent_to = Handoff.objects.filter(from_agency=agency).values("to_agency_id")
+    received_from = Handoff.objects.filter(to_agency=agency).values("from_agency_id")
+    return list(Agency.objects.filter(Q(pk__in=sent_to) | Q(pk__in=received_from)).order_by("name"))
 
 
 def _paginate(request, qs):

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from agencies.models import Agency
 from cases.models import Action, Case
 from handoffs.models import Handoff
 from handoffs.services import handoff_decline
@@ -184,3 +185,16 @@ def test_cases_without_action_for_n_days(world, register):
     act(world.lead_responder, r.h1.case, at=r.now - HOUR)
     assert r.h1.case_id not in {c.pk for c in cases_without_action(agency=world.police, days=5, now=r.now)}
     assert Action.objects.filter(case_id=r.h1.case_id, agency=world.police).count() == 2
+
+
+def test_counterpart_choices_are_the_agencies_handoffs_went_to_or_came_from(world, register):
+    """The register page's counterpart filter offers exactly the agencies this one sent handoffs to or
+    received them from, each once, by name (read from two id lists, not a join of every handoff)."""
+    from supervision.views import _counterparts  # noqa: PLC0415 - the page's own helper
+
+    social = register.social
+    expected = {world.health.pk, social.pk} | set(
+        Handoff.objects.filter(to_agency=world.police).values_list("from_agency_id", flat=True))
+    police_counterparts = _counterparts(world.police)
+    assert [a.pk for a in police_counterparts] == sorted(expected, key=lambda pk: Agency.objects.get(pk=pk).name)
+    assert [a.pk for a in _counterparts(social)] == [world.police.pk]
