@@ -49,6 +49,15 @@ KEY_TABLE = "notifications_notification_key"
 PARTITION_KEY = "created_at"
 ONCE_CONSTRAINT = "notification_once_per_event"
 
+
+def _raise_taken(row: str) -> str:
+    """The PL/pgSQL statement that refuses a second notification of one event to one recipient, with
+    the unique constraint's own name and SQLSTATE, naming the key `row` holds."""
+    return (f"RAISE EXCEPTION 'duplicate key value violates unique constraint \"{ONCE_CONSTRAINT}\"' "
+            f"USING ERRCODE = 'unique_violation', CONSTRAINT = '{ONCE_CONSTRAINT}', "
+            f"DETAIL = format('Key (event_key, recipient_id)=(%s, %s) already exists.', "
+            f"{row}.event_key, {row}.recipient_id);")
+
 KEY_TABLE_SQL = f"""
     CREATE TABLE IF NOT EXISTS {KEY_TABLE} (
         event_key varchar(120) NOT NULL,
@@ -94,10 +103,7 @@ TRIGGER_FUNCTIONS_SQL = [
                     WHERE k.event_key = n.event_key AND k.recipient_id = n.recipient_id AND k.notification_id = n.id
                 ) LIMIT 1
             $sql$ INTO taken;
-            RAISE EXCEPTION 'duplicate key value violates unique constraint "{ONCE_CONSTRAINT}"'
-                USING ERRCODE = 'unique_violation', CONSTRAINT = '{ONCE_CONSTRAINT}',
-                      DETAIL = format('Key (event_key, recipient_id)=(%s, %s) already exists.',
-                                      taken.event_key, taken.recipient_id);
+            {_raise_taken('taken')}
         END IF;
         RETURN NULL;
     END
@@ -115,10 +121,7 @@ TRIGGER_FUNCTIONS_SQL = [
         INSERT INTO {KEY_TABLE} (event_key, recipient_id, notification_id)
         VALUES (NEW.event_key, NEW.recipient_id, NEW.id) ON CONFLICT DO NOTHING;
         IF NOT FOUND THEN
-            RAISE EXCEPTION 'duplicate key value violates unique constraint "{ONCE_CONSTRAINT}"'
-                USING ERRCODE = 'unique_violation', CONSTRAINT = '{ONCE_CONSTRAINT}',
-                      DETAIL = format('Key (event_key, recipient_id)=(%s, %s) already exists.',
-                                      NEW.event_key, NEW.recipient_id);
+            {_raise_taken('NEW')}
         END IF;
         RETURN NEW;
     END
