@@ -19,6 +19,7 @@ from audit.selectors import audit_chain_verify
 from audit.services import audit_chain_pending, audit_record
 from audit.tasks import partitions_ahead
 from audit.triggers import _statements
+from tests.support.sql import partition_key, primary_key
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="declarative partitioning is PostgreSQL's; SQLite keeps one table",
@@ -56,14 +57,8 @@ def _refused(sql: str, match: str) -> None:
 
 def test_a_fresh_migrate_gives_a_partitioned_table_keyed_by_seq_and_at(db):
     assert is_partitioned(connection, AUDIT_EVENT_TABLE)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'p'",
-            [AUDIT_EVENT_TABLE],
-        )
-        assert cursor.fetchone()[0] == "PRIMARY KEY (seq, at)"
-        cursor.execute("SELECT pg_get_partkeydef(%s::regclass)", [AUDIT_EVENT_TABLE])
-        assert cursor.fetchone()[0] == "RANGE (at)"
+    assert primary_key(AUDIT_EVENT_TABLE) == "PRIMARY KEY (seq, at)"
+    assert partition_key(AUDIT_EVENT_TABLE) == "RANGE (at)"
     assert _names()[-1] == f"{AUDIT_EVENT_TABLE}_default"
 
 

@@ -20,6 +20,7 @@ from notifications.models import Notification, NotificationKind, OutboxMessage
 from notifications.partitions import KEY_TABLE, NOTIFICATION_TABLE, OUTBOX_TABLE
 from notifications.services import _insert_many, notify
 from notifications.tasks import partitions_ahead
+from tests.support.sql import partition_key, primary_key
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="declarative partitioning is PostgreSQL's; SQLite keeps one table",
@@ -66,19 +67,10 @@ def _row(user, event_key, moment):
 
 def test_a_fresh_migrate_gives_a_partitioned_table_and_a_key_table(db):
     assert is_partitioned(connection, NOTIFICATION_TABLE)
+    assert primary_key(NOTIFICATION_TABLE) == "PRIMARY KEY (id, created_at)"
+    assert partition_key(NOTIFICATION_TABLE) == "RANGE (created_at)"
+    assert primary_key(KEY_TABLE) == "PRIMARY KEY (event_key, recipient_id)"
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'p'",
-            [NOTIFICATION_TABLE],
-        )
-        assert cursor.fetchone()[0] == "PRIMARY KEY (id, created_at)"
-        cursor.execute("SELECT pg_get_partkeydef(%s::regclass)", [NOTIFICATION_TABLE])
-        assert cursor.fetchone()[0] == "RANGE (created_at)"
-        cursor.execute(
-            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'p'",
-            [KEY_TABLE],
-        )
-        assert cursor.fetchone()[0] == "PRIMARY KEY (event_key, recipient_id)"
         # The outbox keeps its own once-per-channel key; its foreign key to the notification is gone.
         cursor.execute("SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND confrelid = %s::regclass",
                        [OUTBOX_TABLE, NOTIFICATION_TABLE])
