@@ -11,7 +11,6 @@ from types import SimpleNamespace
 import pytest
 import time_machine
 from django.db import IntegrityError, connection, transaction
-from django.db.migrations.loader import MigrationLoader
 
 from audit.models import AUDIT_EVENT_TABLE, AuditEvent
 from audit.partitions import audit_partitions_ahead, is_partitioned, partitions
@@ -19,7 +18,7 @@ from audit.selectors import audit_chain_verify
 from audit.services import audit_chain_pending, audit_record
 from audit.tasks import partitions_ahead
 from audit.triggers import _statements
-from tests.support.sql import partition_key, primary_key
+from tests.support.sql import checks_now, partition_key, primary_key, tables_as_of
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="declarative partitioning is PostgreSQL's; SQLite keeps one table",
@@ -41,13 +40,6 @@ def _record_at(moment: datetime.datetime, n: int) -> AuditEvent:
 
 def _names() -> list[str]:
     return [name for name, _bound in partitions(connection, AUDIT_EVENT_TABLE)]
-
-
-def _checks_now() -> None:
-    """ALTER TABLE (a partition made while rows wait in DEFAULT) and TRUNCATE refuse to run while deferred
-    foreign-key checks of this transaction wait (a test's transaction never commits)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def _refused(sql: str, match: str) -> None:
@@ -80,7 +72,7 @@ def test_a_row_without_its_month_lands_in_default_and_moves_when_the_month_is_ma
     event = _record_at(datetime.datetime(2040, 1, 15, tzinfo=UTC), 7)
     assert _partition_of(event) == f"{AUDIT_EVENT_TABLE}_default"
     audit_chain_pending()
-    _checks_now()
+    checks_now()  # ALTER TABLE: the month's partition is made while the row waits in DEFAULT
     with time_machine.travel(datetime.datetime(2040, 1, 20, tzinfo=UTC), tick=False):
         assert f"{AUDIT_EVENT_TABLE}_2040_01" in partitions_ahead()
     assert _partition_of(event) == f"{AUDIT_EVENT_TABLE}_2040_01"
@@ -92,7 +84,7 @@ def test_a_row_without_its_month_lands_in_default_and_moves_when_the_month_is_ma
     _refused(f"DELETE FROM {AUDIT_EVENT_TABLE}_default WHERE seq = {other.seq}", "append-only")  # noqa: S608
     # A row of a month long past (a bulk load, a clock set wrong) gets its month on the next daily run.
     past = _record_at(datetime.datetime(2019, 7, 4, tzinfo=UTC), 9)
-    _checks_now()
+    checks_now()
     made = partitions_ahead()
     assert {f"{AUDIT_EVENT_TABLE}_2019_07", f"{AUDIT_EVENT_TABLE}_2045_05"} <= set(made)
     assert _partition_of(past) == f"{AUDIT_EVENT_TABLE}_2019_07"
@@ -119,7 +111,7 @@ def test_the_refusals_hold_on_every_partition(db):
     _record_at(datetime.datetime(2032, 6, 3, tzinfo=UTC), 1)
     _record_at(datetime.datetime(2050, 1, 1, tzinfo=UTC), 2)  # DEFAULT
     audit_chain_pending()
-    _checks_now()
+    checks_now()
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT DISTINCT tableoid::regclass::text FROM {AUDIT_EVENT_TABLE}")  # noqa: S608
         holding = {name for (name,) in cursor.fetchall()}
@@ -152,12 +144,7 @@ def test_a_chain_position_stays_unique_across_partitions(db):
 def test_an_upgrade_converts_a_plain_table_with_rows(db):
     """Migration 0005 on a table as 0004 left it, holding chained rows of several months: built in a
     schema of its own inside the test's transaction (rolled back with it)."""
-    state = MigrationLoader(connection).project_state(("audit", "0004_case_anonymised_action"))
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE SCHEMA hopluc_upgrade_test")
-        cursor.execute("SET LOCAL search_path = hopluc_upgrade_test, public")
-    with connection.schema_editor() as editor:
-        editor.create_model(state.apps.get_model("audit", "AuditEvent"))
+    tables_as_of(("audit", "0004_case_anonymised_action"), "AuditEvent")
     with connection.cursor() as cursor:
         for sql in _statements("postgresql", install=True, version=2):
             cursor.execute(sql)
@@ -165,7 +152,7 @@ def test_an_upgrade_converts_a_plain_table_with_rows(db):
     events = [_record_at(moment, n) for n, moment in enumerate(moments, start=1)]
     audit_chain_pending()
     assert not is_partitioned(connection, AUDIT_EVENT_TABLE)
-    _checks_now()
+    checks_now()
 
     migration = importlib.import_module("audit.migrations.0005_partition_by_month")
     migration.partition(None, SimpleNamespace(connection=connection))
@@ -189,7 +176,7 @@ def test_an_upgrade_converts_a_plain_table_with_rows(db):
                 "audit_auditevent_pkey"} <= indexes
         cursor.execute("SELECT to_regclass('hopluc_upgrade_test.audit_auditevent_unpartitioned')")
         assert cursor.fetchone()[0] is None
-    _checks_now()
+    checks_now()
     for name in _names():
         if name.endswith(("2025_10", "2025_11", "2025_12")):  # those holding rows (row triggers fire on rows)
             _refused(f"DELETE FROM hopluc_upgrade_test.{name}", "append-only")  # noqa: S608

@@ -12,7 +12,6 @@ from types import SimpleNamespace
 import pytest
 import time_machine
 from django.db import IntegrityError, connection, connections, transaction
-from django.db.migrations.loader import MigrationLoader
 from psycopg.errors import UniqueViolation  # the sweep's COPY goes round Django's error wrapping
 
 from audit.partitions import is_partitioned, partitions
@@ -20,7 +19,7 @@ from notifications.models import Notification, NotificationKind, OutboxMessage
 from notifications.partitions import KEY_TABLE, NOTIFICATION_TABLE, OUTBOX_TABLE
 from notifications.services import _insert_many, notify
 from notifications.tasks import partitions_ahead
-from tests.support.sql import partition_key, primary_key
+from tests.support.sql import checks_now, partition_key, primary_key, tables_as_of
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="declarative partitioning is PostgreSQL's; SQLite keeps one table",
@@ -51,13 +50,6 @@ def _keys() -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT event_key, recipient_id, notification_id FROM {KEY_TABLE} ORDER BY 1, 2")  # noqa: S608
         return cursor.fetchall()
-
-
-def _checks_now() -> None:
-    """ALTER TABLE and TRUNCATE refuse to run while deferred foreign-key checks wait (a test's
-    transaction never commits)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def _row(user, event_key, moment):
@@ -133,7 +125,7 @@ def test_deleting_a_notification_frees_its_key_and_truncating_a_partition_frees_
     january.delete()
     assert [key for key, _user, _id in _keys()] == ["handoff:2:sent"]
     assert len(_send_at(datetime.datetime(2032, 2, 6, tzinfo=UTC), [user], "handoff:1:sent")) == 1
-    _checks_now()
+    checks_now()
     OutboxMessage.objects.all().delete()
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {NOTIFICATION_TABLE}_2032_02")
@@ -144,14 +136,14 @@ def test_a_row_without_its_month_lands_in_default_keeps_its_key_when_moved(world
     user = world.receiving_responder
     [far] = _send_at(datetime.datetime(2044, 8, 15, tzinfo=UTC), [user])
     assert _partition_of(far) == f"{NOTIFICATION_TABLE}_default"
-    _checks_now()
+    checks_now()
     with time_machine.travel(datetime.datetime(2044, 8, 16, tzinfo=UTC), tick=False):
         assert f"{NOTIFICATION_TABLE}_2044_08" in partitions_ahead()
     assert _partition_of(far) == f"{NOTIFICATION_TABLE}_2044_08"
     assert _keys() == [("handoff:12:sent", user.pk, far.pk)]
     assert _send_at(datetime.datetime(2044, 8, 17, tzinfo=UTC), [user]) == []
     # The partition made later carries the TRUNCATE trigger (copied from the parent).
-    _checks_now()
+    checks_now()
     OutboxMessage.objects.all().delete()
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {NOTIFICATION_TABLE}_2044_08")
@@ -204,13 +196,7 @@ def test_two_writers_of_the_same_event_at_once_notify_and_queue_once(reachable):
 def test_an_upgrade_converts_a_plain_table_with_rows_and_outbox_rows(world):
     """Migration 0015 on the tables as 0014 left them, with rows of several months: built in a schema
     of its own inside the test's transaction (rolled back with it)."""
-    state = MigrationLoader(connection).project_state(("notifications", "0014_meeting_invitation_kind"))
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE SCHEMA hopluc_upgrade_test")
-        cursor.execute("SET LOCAL search_path = hopluc_upgrade_test, public")
-    with connection.schema_editor() as editor:
-        editor.create_model(state.apps.get_model("notifications", "Notification"))
-        editor.create_model(state.apps.get_model("notifications", "OutboxMessage"))
+    tables_as_of(("notifications", "0014_meeting_invitation_kind"), "Notification", "OutboxMessage")
     user, other = world.receiving_responder, world.receiving_supervisor
     moments = [datetime.datetime(2025, month, 10, tzinfo=UTC) for month in (10, 11, 12)]
     old = [Notification.objects.create(recipient=user, kind=NotificationKind.HANDOFF_RECEIVED,
@@ -221,7 +207,7 @@ def test_an_upgrade_converts_a_plain_table_with_rows_and_outbox_rows(world):
     OutboxMessage.objects.create(notification=old[0], event_key=old[0].event_key, recipient=user, channel="email",
                                  next_attempt_at=moments[0], relay_after=moments[0])
     assert not is_partitioned(connection, NOTIFICATION_TABLE)
-    _checks_now()
+    checks_now()
 
     migration = importlib.import_module("notifications.migrations.0015_partition_by_month")
     migration.partition(None, SimpleNamespace(connection=connection))

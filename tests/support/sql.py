@@ -1,6 +1,7 @@
 """Raw SQL on the test database, for tests that work below the ORM (roles, triggers)."""
 
 from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 
 
 def execute(*statements: str) -> None:
@@ -25,3 +26,19 @@ def primary_key(table: str) -> str:
 def partition_key(table: str) -> str:
     """How a partitioned table is split: "RANGE (at)"."""
     return _one("SELECT pg_get_partkeydef(%s::regclass)", [table])
+
+
+def checks_now() -> None:
+    """ALTER TABLE and TRUNCATE refuse to run while deferred foreign-key checks of this transaction
+    wait (a test's transaction never commits): run them now."""
+    execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def tables_as_of(migration: tuple[str, str], *model_names: str) -> None:
+    """Create the app's tables for model_names as `migration` left them, in a schema of their own
+    that comes first in search_path for the rest of the test's transaction (rolled back with it)."""
+    state = MigrationLoader(connection).project_state(migration)
+    execute("CREATE SCHEMA hopluc_upgrade_test", "SET LOCAL search_path = hopluc_upgrade_test, public")
+    with connection.schema_editor() as editor:
+        for name in model_names:
+            editor.create_model(state.apps.get_model(migration[0], name))
