@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from agencies.models import Agency
 from cases.events import User, event_create, writes
@@ -71,24 +72,21 @@ def _handoff_sent(event: CaseEvent, agency: str) -> str:
     return _("%(agency)s referred the case to %(to)s (%(urgency)s): %(services)s.") % values
 
 
-@renders(CaseEventType.HANDOFF_ACCEPTED)
-def _handoff_accepted(event: CaseEvent, agency: str) -> str:
-    return _("%(agency)s accepted the handoff.") % {"agency": agency}
+def _step_sentence(event_type: CaseEventType, sentence: str) -> Callable[[CaseEvent, str], str]:
+    """The renderer of a step that names only the agency that took it; `sentence` is translated when
+    the timeline is read."""
+
+    @renders(event_type)
+    def render(event: CaseEvent, agency: str) -> str:
+        return _(sentence) % {"agency": agency}
+
+    return render
 
 
-@renders(CaseEventType.HANDOFF_DECLINED)
-def _handoff_declined(event: CaseEvent, agency: str) -> str:
-    return _("%(agency)s declined the handoff.") % {"agency": agency}
-
-
-@renders(CaseEventType.HANDOFF_WITHDRAWN)
-def _handoff_withdrawn(event: CaseEvent, agency: str) -> str:
-    return _("%(agency)s withdrew the handoff.") % {"agency": agency}
-
-
-@renders(CaseEventType.HANDOFF_COMPLETED)
-def _handoff_completed(event: CaseEvent, agency: str) -> str:
-    return _("%(agency)s completed the handoff.") % {"agency": agency}
+_step_sentence(CaseEventType.HANDOFF_ACCEPTED, gettext_noop("%(agency)s accepted the handoff."))
+_step_sentence(CaseEventType.HANDOFF_DECLINED, gettext_noop("%(agency)s declined the handoff."))
+_step_sentence(CaseEventType.HANDOFF_WITHDRAWN, gettext_noop("%(agency)s withdrew the handoff."))
+_step_sentence(CaseEventType.HANDOFF_COMPLETED, gettext_noop("%(agency)s completed the handoff."))
 
 
 @renders(CaseEventType.LEAD_TRANSFERRED)
