@@ -5,6 +5,8 @@ open follow-up), a follow-up deadline when one is needed, and an audit event, in
 Who may review is decided here, not by the caller: a supervisor of the agency the subject belongs to.
 """
 
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -91,15 +93,27 @@ def _pick(sides: list[int], supervised: set[int], agency_id: int | None) -> int:
     return mine[0]
 
 
+def _review_create(
+    *, model: type[Review], kind: str, user: User, queryset, pk: int, sides: Callable[[Any], list[int]],
+    link: Callable[[Any], str], agency_id: int | None, verdict: str, comment: str, follow_up_due,
+) -> Review:
+    """Find the subject, choose which of its `sides` the reviewer speaks for, and write the review."""
+    subject, supervised = _review_subject(user=user, queryset=queryset, pk=pk)
+    return _review_write(
+        model=model, subject=subject, kind=kind, user=user, side=_pick(sides(subject), supervised, agency_id),
+        verdict=verdict, comment=comment, follow_up_due=follow_up_due, link=link(subject),
+    )
+
+
 @transaction.atomic(durable=True)
 def handoff_review_create(*, user: User, handoff_id: int, verdict: str, comment: str = "", follow_up_due=None,
                           agency_id: int | None = None) -> HandoffReview:
     """A supervisor of the sending or the receiving agency signs the handoff off."""
-    handoff, supervised = _review_subject(user=user, queryset=Handoff.objects, pk=handoff_id)
-    return _review_write(
-        model=HandoffReview, subject=handoff, kind="handoff", user=user,
-        side=_pick([handoff.from_agency_id, handoff.to_agency_id], supervised, agency_id),
-        verdict=verdict, comment=comment, follow_up_due=follow_up_due, link=handoff_path(handoff.pk),
+    return _review_create(
+        model=HandoffReview, kind="handoff", user=user, queryset=Handoff.objects, pk=handoff_id,
+        sides=lambda handoff: [handoff.from_agency_id, handoff.to_agency_id],
+        link=lambda handoff: handoff_path(handoff.pk),
+        agency_id=agency_id, verdict=verdict, comment=comment, follow_up_due=follow_up_due,
     )
 
 
@@ -108,16 +122,14 @@ def consent_override_review_create(*, user: User, consent_id: int, verdict: str,
                                    agency_id: int | None = None) -> ConsentOverrideReview:
     """A supervisor of the case's lead agency reviews an emergency consent override; the consent
     no longer waits for review."""
-    consent, supervised = _review_subject(
-        user=user, queryset=Consent.objects.select_for_update(of=("self",)).filter(emergency_override=True),
-        pk=consent_id,
+    review = _review_create(
+        model=ConsentOverrideReview, kind="consent_override", user=user,
+        queryset=Consent.objects.select_for_update(of=("self",)).filter(emergency_override=True), pk=consent_id,
+        sides=lambda consent: [consent.case.lead_agency_id], link=lambda consent: f"/cases/{consent.case_id}/",
+        agency_id=agency_id, verdict=verdict, comment=comment, follow_up_due=follow_up_due,
     )
-    side = _pick([consent.case.lead_agency_id], supervised, agency_id)
-    Consent.objects.filter(pk=consent.pk).update(needs_review=False)
-    return _review_write(
-        model=ConsentOverrideReview, subject=consent, kind="consent_override", user=user,
-        side=side, verdict=verdict, comment=comment, follow_up_due=follow_up_due, link=f"/cases/{consent.case_id}/",
-    )
+    Consent.objects.filter(pk=consent_id).update(needs_review=False)
+    return review
 
 
 def break_glass_reviewer_agency_ids(*, use: BreakGlassUse) -> list[int]:
@@ -131,11 +143,10 @@ def break_glass_reviewer_agency_ids(*, use: BreakGlassUse) -> list[int]:
 def break_glass_review_create(*, user: User, use_id: int, verdict: str, comment: str = "", follow_up_due=None,
                               agency_id: int | None = None) -> BreakGlassReview:
     """A supervisor of the case's lead agency, or of the user's own agency, reviews a break-glass use."""
-    use, supervised = _review_subject(user=user, queryset=BreakGlassUse.objects, pk=use_id)
-    return _review_write(
-        model=BreakGlassReview, subject=use, kind="break_glass", user=user,
-        side=_pick(break_glass_reviewer_agency_ids(use=use), supervised, agency_id),
-        verdict=verdict, comment=comment, follow_up_due=follow_up_due, link=break_glass_path(use.pk),
+    return _review_create(
+        model=BreakGlassReview, kind="break_glass", user=user, queryset=BreakGlassUse.objects, pk=use_id,
+        sides=lambda use: break_glass_reviewer_agency_ids(use=use), link=lambda use: break_glass_path(use.pk),
+        agency_id=agency_id, verdict=verdict, comment=comment, follow_up_due=follow_up_due,
     )
 
 
