@@ -1,7 +1,8 @@
 """The two shapes the case pages share, for the cases, deadlines, takedowns and risk views.
 
 - A form page: GET shows the form; a valid POST runs the service, whose refusal comes back as the
-  form's errors, then flashes what was done and returns to the case page.
+  form's errors, then flashes what was done and returns to the case page. Most run a service that
+  takes the case, the actor and the form's data (case_service_form_page).
 - A change posted from the case page: a bad choice or a refusal is flashed as an error, what was
   done as a success; either way back to the case page.
 """
@@ -17,7 +18,7 @@ from django.shortcuts import redirect, render
 
 from config.pages import flash_outcome
 
-from .selectors import CaseAccess
+from .selectors import CaseAccess, case_get_for_user
 
 
 def case_form_page(request: HttpRequest, *, access: CaseAccess, form: Any, template: str,
@@ -35,6 +36,18 @@ def case_form_page(request: HttpRequest, *, access: CaseAccess, form: Any, templ
             return redirect("cases:detail", case_id=access.case.pk)
     return render(request, template, {"case": access.case, "form": form, **(context or {})},
                   status=invalid_status if form.errors else 200)
+
+
+def case_service_form_page(request: HttpRequest, *, case_id: int, require: str, form: Callable[[CaseAccess], Any],
+                           template: str, service: Callable[..., Any], success: Callable[[Any], str],
+                           invalid_status: int = 200) -> HttpResponse:
+    """A form page on a case the user holds `require` on, whose valid form is saved by
+    service(access=, actor=, data=form.service_data()); form(access) builds the bound form."""
+    access = case_get_for_user(user=request.user, case_id=case_id, require=require)
+    bound = form(access)
+    return case_form_page(
+        request, access=access, form=bound, template=template, invalid_status=invalid_status, success=success,
+        save=lambda: service(access=access, actor=request.user, data=bound.service_data()))
 
 
 def case_change_posted(request: HttpRequest, *, access: CaseAccess, save: Callable[[], Any],

@@ -29,7 +29,7 @@ from .forms import (
     ConsentWithdrawForm,
 )
 from .models import CASE_STATUS_MACHINE, ActionType, CaseStatus, Survivor, TechForm
-from .pages import case_change_posted, case_form_page
+from .pages import case_change_posted, case_form_page, case_service_form_page
 from .selectors import (
     case_count_visible_to,
     case_filter_list,
@@ -183,23 +183,19 @@ def case_close_page(request, case_id: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def action_log_page(request, case_id: int):
-    access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
-    form = ActionLogForm(request.POST or None, access=access, action_type=request.GET.get("type"))
-    return case_form_page(
-        request, access=access, form=form, template="cases/action_log.html",
-        save=lambda: action_log(access=access, actor=request.user, data=form.service_data()),
-        success=lambda action: _("Action logged: %(type)s.") % {"type": action.get_type_display()})
+    return case_service_form_page(
+        request, case_id=case_id, require=CaseRight.LOG_ACTION, template="cases/action_log.html",
+        form=lambda access: ActionLogForm(request.POST or None, access=access, action_type=request.GET.get("type")),
+        service=action_log, success=lambda action: _("Action logged: %(type)s.") % {"type": action.get_type_display()})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def consent_record_page(request, case_id: int):
-    access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.MANAGE_SHARING)
-    form = ConsentRecordForm(request.POST or None)
-    return case_form_page(
-        request, access=access, form=form, template="cases/consent_record.html",
-        save=lambda: consent_record(access=access, actor=request.user, data=form.service_data()),
-        success=lambda _consent: _("Consent recorded. It applies at once."))
+    return case_service_form_page(
+        request, case_id=case_id, require=CaseRight.MANAGE_SHARING, template="cases/consent_record.html",
+        form=lambda _access: ConsentRecordForm(request.POST or None),
+        service=consent_record, success=lambda _consent: _("Consent recorded. It applies at once."))
 
 
 @login_required

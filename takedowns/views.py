@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cases.pages import case_change_posted, case_form_page
+from cases.pages import case_change_posted, case_service_form_page
 from cases.selectors import case_get_for_user
 from permissions.categories import CaseRight
 
@@ -17,12 +17,10 @@ from .services import takedown_outcome_record, takedown_request_record
 @login_required
 @require_http_methods(["GET", "POST"])
 def takedown_request_page(request, case_id: int):
-    access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
-    form = TakedownRequestForm(request.POST or None, access=access)
-    return case_form_page(
-        request, access=access, form=form, template="takedowns/request.html",
-        save=lambda: takedown_request_record(access=access, actor=request.user, data=form.service_data()),
-        success=lambda takedown: _("Takedown request to %(platform)s recorded.")
+    return case_service_form_page(
+        request, case_id=case_id, require=CaseRight.LOG_ACTION, template="takedowns/request.html",
+        form=lambda access: TakedownRequestForm(request.POST or None, access=access),
+        service=takedown_request_record, success=lambda takedown: _("Takedown request to %(platform)s recorded.")
         % {"platform": takedown.get_platform_display()})
 
 
