@@ -40,7 +40,15 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from scale_benchmarks import BENCHMARKS, Bench, guardian_generic_fill, pick_people, seed_up_to, seeded_cases  # noqa: E402
+from scale_benchmarks import (  # noqa: E402
+    BENCHMARKS,
+    Bench,
+    guardian_generic_fill,
+    pick_people,
+    postgres_settings_apply,
+    seed_up_to,
+    seeded_cases,
+)
 
 
 def main() -> int:
@@ -54,6 +62,8 @@ def main() -> int:
         print("The scale benchmarks measure PostgreSQL: set DATABASE_URL to a PostgreSQL database.", file=sys.stderr)
         return 2
     call_command("migrate", verbosity=0)
+    pg_settings = postgres_settings_apply()
+    print("PostgreSQL settings in force: " + ", ".join(pg_settings), flush=True)
     seed_up_to(args.cases, args.seed)
     only = [name for name in args.only.split(",") if name]
     chosen = [(name, function) for name, function in BENCHMARKS
@@ -75,7 +85,8 @@ def main() -> int:
     print()
     print(f"## Scale benchmarks at {cases:,} cases ({os.cpu_count()} CPUs, PostgreSQL "
           f"{connection.cursor().connection.info.server_version}), load average during the run "
-          f"{min(r.load for r in results):.1f}-{max(r.load for r in results):.1f}")
+          f"{min(r.load for r in results):.1f}-{max(r.load for r in results):.1f}; "
+          + ", ".join(pg_settings))
     print()
     print("| benchmark | median ms | p90 ms | queries | load avg |")
     print("|---|---:|---:|---:|---:|")

@@ -99,6 +99,42 @@ def seed_up_to(cases: int, seed: int) -> int:
     return max(have, cases)
 
 
+def postgres_settings_apply() -> list[str]:
+    """Give the measured database the PostgreSQL settings HopLuc documents (docker-compose.yml's
+    `postgres -c name=value` list, README "PostgreSQL settings"): those a database may carry (jit,
+    work_mem, random_page_cost, effective_cache_size) are set on it with ALTER DATABASE, for every
+    connection opened from now on (the gunicorn workers of the mixed load included); those only the
+    server's configuration sets (shared_buffers, autovacuum) are compared. Returns one line a setting,
+    saying what is in force, for the benchmark's header."""
+    import yaml
+    from django.conf import settings
+
+    compose = yaml.safe_load((settings.BASE_DIR / "docker-compose.yml").read_text())
+    command = compose["services"]["postgres"]["command"]
+    wanted = dict(item.split("=", 1) for item in command if "=" in item)
+    database = connection.ops.quote_name(connection.settings_dict["NAME"])
+    lines = []
+    with connection.cursor() as cursor:
+        for name, value in wanted.items():
+            cursor.execute("SELECT context FROM pg_settings WHERE name = %s", [name])
+            (context,) = cursor.fetchone()
+            if context in ("user", "superuser"):
+                # Names and values come from our own compose file; ALTER DATABASE takes no parameters.
+                cursor.execute(f"ALTER DATABASE {database} SET {name} = '{value}'")
+                cursor.execute(f"SET {name} = '{value}'")
+            cursor.execute(f"SHOW {name}")
+            (current,) = cursor.fetchone()
+            kept = "" if context in ("user", "superuser") else " (server setting"
+            if kept:
+                kept += ", as documented)" if _same_setting(current, value) else f", documented {value})"
+            lines.append(f"{name}={current}{kept}")
+    return lines
+
+
+def _same_setting(current: str, wanted: str) -> bool:
+    return current.replace(" ", "").lower() == wanted.replace(" ", "").lower()
+
+
 # --- Baselines -------------------------------------------------------------------------------------
 
 

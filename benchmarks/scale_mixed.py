@@ -54,7 +54,12 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django_otp.oath import TOTP  # noqa: E402
 from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
-from scale_benchmarks import _single_agency_responder, _visible_by_agency, seed_up_to  # noqa: E402
+from scale_benchmarks import (  # noqa: E402
+    _single_agency_responder,
+    _visible_by_agency,
+    postgres_settings_apply,
+    seed_up_to,
+)
 
 from agencies.models import Membership, Role  # noqa: E402
 from cases.models import Case  # noqa: E402
@@ -349,6 +354,7 @@ def main(argv=None) -> int:
         print("The mixed load measures PostgreSQL: set DATABASE_URL to a PostgreSQL database.", file=sys.stderr)
         return 2
     call_command("migrate", verbosity=0)
+    print("PostgreSQL settings in force: " + ", ".join(postgres_settings_apply()), flush=True)
     cases = seed_up_to(args.cases, args.seed)
     people = pick_sessions(args.sessions)
     print(f"{len(people)} sessions: {sum(not p.supervisor for p in people)} responders and "
