@@ -160,14 +160,47 @@ def _generic_rows_select() -> tuple[str, list]:
     return sql, [content_type.pk, *[v for row in bits for v in row], content_type.pk, now, now]
 
 
+GUARDIAN_GROUP_TABLE = "guardian_groupobjectpermission"
+
+
+def table_keys(cursor, table: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The table's unique and exclusion constraints (name, definition, from pg_constraint) and its
+    indexes that back no constraint (name, CREATE INDEX statement, from pg_indexes): what
+    guardian_generic_fill drops and recreates. The primary key, foreign keys and checks are not listed."""
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype IN ('u', 'x') ORDER BY conname",
+        [table],
+    )
+    constraints = cursor.fetchall()
+    cursor.execute(
+        """
+        SELECT i.indexname, i.indexdef FROM pg_indexes i
+        WHERE i.schemaname = current_schema() AND i.tablename = %s
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c
+                          WHERE c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)
+        ORDER BY i.indexname
+        """,
+        [table],
+    )
+    return constraints, cursor.fetchall()
+
+
 def guardian_generic_fill() -> int:
     """Fill guardian's generic GroupObjectPermission table with the same world (the rights in force
     now, object_pk as text, as a generic installation stores them), from the access rows (HopLuc
     writes no guardian rows since issue 15), replacing what a previous run left. Returns the number
-    of rows."""
+    of rows.
+
+    Tens of millions of rows at a million cases: inserted with the table's unique constraint and
+    secondary indexes in place (six b-trees, three over object_pk text) it had not finished after
+    27 minutes. So, in one transaction: their definitions are read from the catalogue, they are
+    dropped, the rows inserted, and they are built again from those definitions (each index one sort)
+    and the table analysed; the table ends as guardian's migrations left it (the primary key stays; the
+    foreign keys stay too, their per-row checks are off for the insert, see below)."""
     select, params = _generic_rows_select()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM guardian_groupobjectpermission")
+        cursor.execute(f"SELECT count(*) FROM {GUARDIAN_GROUP_TABLE}")
         stored = cursor.fetchone()[0]
         if stored:
             cursor.execute(f"SELECT count(*) FROM ({select}) AS wanted", params)
@@ -177,12 +210,23 @@ def guardian_generic_fill() -> int:
         # The rows come from rows whose keys hold already: no per-row foreign-key checks (triggers), which
         # would take most of the time at millions of rows.
         cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute("TRUNCATE guardian_groupobjectpermission, guardian_userobjectpermission")
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")  # the index builds sort in memory
+        cursor.execute("SET LOCAL work_mem = '256MB'")  # the DISTINCT of the select
+        constraints, indexes = table_keys(cursor, GUARDIAN_GROUP_TABLE)
+        for name, _definition in constraints:
+            cursor.execute(f'ALTER TABLE {GUARDIAN_GROUP_TABLE} DROP CONSTRAINT "{name}"')
+        for name, _definition in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+        cursor.execute(f"TRUNCATE {GUARDIAN_GROUP_TABLE}, guardian_userobjectpermission")
         cursor.execute(
-            "INSERT INTO guardian_groupobjectpermission (group_id, permission_id, content_type_id, object_pk) "
+            f"INSERT INTO {GUARDIAN_GROUP_TABLE} (group_id, permission_id, content_type_id, object_pk) "
             + select, params)
         rows = cursor.rowcount
-        cursor.execute("ANALYZE guardian_groupobjectpermission")
+        for name, definition in constraints:
+            cursor.execute(f'ALTER TABLE {GUARDIAN_GROUP_TABLE} ADD CONSTRAINT "{name}" {definition}')
+        for _name, definition in indexes:
+            cursor.execute(definition)
+        cursor.execute(f"ANALYZE {GUARDIAN_GROUP_TABLE}")
         cursor.execute("ANALYZE guardian_userobjectpermission")
     return rows
 

@@ -16,7 +16,8 @@ names is migrated and grown with `seed_scale` to --cases when it holds fewer. Th
 - each session loops without pause over a realistic mix of a caseworker's day, choosing each request at
   random by weight (MIX): the case list page and API, case detail page and API, logging an action (API
   POST, CSRF as a browser sends it), the incoming handoffs page and a handoff's page; supervisors do
-  the same without logging actions. Requests during the --warmup seconds are not counted;
+  the same without logging actions, and open their home (the handoff register) and their review queue.
+  Requests during the --warmup seconds are not counted;
 - the table gives, per kind and in all, requests, requests/s, p50 and p95 in ms, and errors (any
   status but the expected one, or no answer within 30 s); then each worker's peak resident memory
   (VmHWM from /proc; psutil is not needed) and the load average before, during (highest) and after.
@@ -75,6 +76,10 @@ MIX = [
     ("log action API", 10, 0),
     ("handoffs incoming page", 10, 10),
     ("handoff page", 10, 10),
+    # The supervisor's own pages (issue 15): the register (their home) and the review queue. Last and
+    # weighed 0 for responders, so a responder's requests are drawn as before.
+    ("supervision home", 0, 10),
+    ("supervision queue", 0, 5),
 ]
 SUPERVISOR_EVERY = 8
 TIMEOUT = 30
@@ -310,6 +315,10 @@ def _request(session: requests.Session, base: str, person: Person, kind: str, rn
             return session.get(f"{base}/handoffs/incoming/", timeout=TIMEOUT, allow_redirects=False), 200
         return session.get(f"{base}/handoffs/{rng.choice(person.handoffs)}/", timeout=TIMEOUT,
                            allow_redirects=False), 200
+    if kind == "supervision home":
+        return session.get(f"{base}/supervision/", timeout=TIMEOUT, allow_redirects=False), 200
+    if kind == "supervision queue":
+        return session.get(f"{base}/supervision/reviews/", timeout=TIMEOUT, allow_redirects=False), 200
     raise ValueError(kind)
 
 

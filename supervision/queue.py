@@ -54,9 +54,13 @@ def queue_consent_overrides(*, agency: Agency) -> QuerySet[Consent]:
 
 def break_glass_uses_for_agency(*, agency: Agency) -> QuerySet[BreakGlassUse]:
     """Uses on the agency's cases (lead at the time of use) or by its own responders and supervisors."""
-    own_staff = Membership.objects.filter(user_id=OuterRef("user_id"), agency=agency, role__in=CASE_ROLES)
+    # A UNION of two index reads (lead agency; the agency's staff as users), not "lead OR EXISTS" over
+    # every break-glass use of the country, which the database can only answer by reading them all.
+    own_staff = Membership.objects.filter(agency=agency, role__in=CASE_ROLES).values("user_id")
+    ids = (BreakGlassUse.objects.filter(lead_agency=agency).order_by().values("pk")
+           .union(BreakGlassUse.objects.filter(user_id__in=own_staff).order_by().values("pk")))
     return (
-        BreakGlassUse.objects.filter(Q(lead_agency=agency) | Exists(own_staff))
+        BreakGlassUse.objects.filter(pk__in=ids)
         .select_related("case", "user", "lead_agency")
         .order_by("-started_at", "-id")
     )

@@ -187,6 +187,30 @@ def test_cases_without_action_for_n_days(world, register):
     assert Action.objects.filter(case_id=r.h1.case_id, agency=world.police).count() == 2
 
 
+def test_a_case_reached_both_ways_is_listed_once_with_its_own_counts(world, register):
+    """The lists start from the agency's rows, a UNION of two index reads (led or accepted; sent or
+    received): a case the agency reaches both ways is one row, its handoffs counted once each."""
+    r = register
+    case = r.h2.case  # police sent H2 (declined)
+    for _ in range(2):
+        handoff = send(world, case, urgency="standard")
+        handoff_decline(user=world.receiving_responder, handoff_id=handoff.pk, reason="Ngoài phạm vi chuyên môn.")
+    # One of them came to police instead: police both sent and received handoffs of the case.
+    Handoff.objects.filter(pk=handoff.pk).update(from_agency=world.health, to_agency=world.police)
+    handed_on = list(cases_handed_on(agency=world.police, more_than=2))
+    assert [(c.pk, c.handoff_count) for c in handed_on] == [(case.pk, 3)]
+    assert [(c.pk, c.handoff_count) for c in cases_handed_on(agency=world.health, more_than=2)] == [(case.pk, 3)]
+
+    # Police holds the accepted H4 of case 4 and now leads it too: one row, the same clock.
+    Case.objects.filter(pk=r.h4.case_id).update(lead_agency=world.police)
+    idle = [(c.pk, c.last_activity_at) for c in cases_without_action(agency=world.police, days=5, now=r.now)]
+    assert idle.count((r.h4.case_id, r.t0 + 2 * DAY + 3 * HOUR)) == 1
+    assert len(idle) == len({pk for pk, _at in idle}) == 4
+    # A closed case leaves the list however the agency reached it.
+    Case.objects.filter(pk=r.h4.case_id).update(status="closed", lead_agency=world.health)
+    assert r.h4.case_id not in {c.pk for c in cases_without_action(agency=world.police, days=5, now=r.now)}
+
+
 def test_counterpart_choices_are_the_agencies_handoffs_went_to_or_came_from(world, register):
     """The register page's counterpart filter offers exactly the agencies this one sent handoffs to or
     received them from, each once, by name (read from two id lists, not a join of every handoff)."""
