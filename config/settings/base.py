@@ -297,7 +297,8 @@ REST_KNOX = {
 if env.str("REDIS_URL", default=""):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, with one Redis client per connection pool instead of one per call (config.cache).
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": env.str("REDIS_URL"),
             "KEY_PREFIX": "hopluc",
             "OPTIONS": {"socket_connect_timeout": 5, "socket_timeout": 5},
