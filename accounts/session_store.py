@@ -10,7 +10,7 @@ insert of a new session cannot break a transaction around it. This store changes
   most that much earlier;
 - renewing an existing session outside any transaction is one UPDATE, atomic on its own: it is sent
   alone, without BEGIN and COMMIT.
-The row is read with one statement written once per process (the same SELECT Django's `get()` sends,
+The row is read with one statement written once per process (config.rows: the SELECT Django's `get()` sends,
 without building it through the ORM on every request: about 0.4 ms of CPU a request, measured).
 Everything else is Django's: a changed session is written at once, creating a session and any save
 inside a transaction go through Django's code, the row is read on every request (so an expiry or a
@@ -19,30 +19,15 @@ ending a session elsewhere work as before. Same table, same data.
 """
 
 import datetime
-import functools
 import math
 
 from django.conf import settings
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.backends.base import UpdateError
-from django.contrib.sessions.models import Session
 from django.db import DatabaseError, connections, router
 from django.utils import timezone
 
-_FIELDS = ("session_key", "session_data", "expire_date")
-
-
-@functools.cache
-def _session_read(alias: str) -> tuple[str, object]:
-    """The statement that reads a live session on `alias` (parameters: the key, now), as the ORM's
-    `Session.objects.get(session_key=..., expire_date__gt=now)` writes it, and the expiry column
-    (whose converters the ORM applies); made once per process and alias."""
-    quote = connections[alias].ops.quote_name
-    table = quote(Session._meta.db_table)
-    key, data, expiry = (quote(Session._meta.get_field(name).column) for name in _FIELDS)
-    # Only quoted names are formatted in; the key and the time are parameters.
-    sql = f"SELECT {key}, {data}, {expiry} FROM {table} WHERE {key} = %s AND {expiry} > %s"  # noqa: S608
-    return sql, Session._meta.get_field("expire_date").get_col(Session._meta.db_table)
+from config.rows import row_get
 
 
 class SessionStore(db.SessionStore):
@@ -55,27 +40,13 @@ class SessionStore(db.SessionStore):
 
     def _session_row(self):
         """Django's read of the session (a live row with this key, else None and no key), in one
-        statement written once."""
+        statement written once (config.rows)."""
         session_key = self.session_key
-        if not session_key:
-            # No cookie, or one Django's key validation refused: the ORM would look up NULL and find nothing.
+        # No key (no cookie, or one Django's key validation refused): the ORM looks up NULL and finds nothing.
+        row = row_get(self.model, session_key=session_key, expire_date__gt=timezone.now()) if session_key else None
+        if row is None:
             self._session_key = None
-            return None
-        alias = router.db_for_read(self.model)
-        connection = connections[alias]
-        sql, column = _session_read(alias)
-        now = column.target.get_db_prep_value(timezone.now(), connection)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [session_key, now])
-            found = cursor.fetchone()
-        if found is None:
-            self._session_key = None
-            return None
-        key, data, expiry = found
-        # What the ORM does to the value (SQLite: text to an aware datetime; PostgreSQL: nothing).
-        for converter in (*connection.ops.get_db_converters(column), *column.get_db_converters(connection)):
-            expiry = converter(expiry, column, connection)
-        return Session.from_db(alias, list(_FIELDS), [key, data, expiry])
+        return row
 
     def _renewal_due(self) -> bool:
         """Whether this request must write the session: it changed, it is new, or its stored expiry
