@@ -24,7 +24,7 @@ from agencies.acting import (
     acting_agency_reset,
 )
 
-from .backends import LEGACY_MODEL_BACKEND, MODEL_BACKEND
+from .backends import LEGACY_MODEL_BACKEND, MFA_FACTS_ATTRIBUTE, MFA_FACTS_WANTED, MODEL_BACKEND
 from .passwords import CHANGE_REQUIRED_MESSAGE, EXPIRED_MESSAGE, SESSION_PASSWORD_CHANGE_DUE
 from .services import signin_session_follow_key
 from .sessions import SESSION_SIGNED_IN_AT
@@ -70,7 +70,8 @@ class SecondFactorGateMiddleware:
     403. The Django admin needs a verified session from everyone who reaches it.
 
     Runs in process_view, where the URL is resolved, so the exemptions are URL names rather than
-    path prefixes. A verified session costs no query; an unverified one one query (`mfa_status`).
+    path prefixes. A verified session costs no query; an unverified one none either when its user was
+read by accounts.backends (the facts come with the user row), else one (`mfa_status`).
     """
 
     # Reachable before the second factor: signing in and out, the code and enrolment pages, the
@@ -95,8 +96,9 @@ class SecondFactorGateMiddleware:
         user = request.user
         if not user.is_authenticated or session_is_verified(request):
             return None
-        # One query: whether this person needs a code, and whether they have an authenticator.
-        needed, enrolled = mfa_status(user)
+        # Whether this person needs a code, and whether they have an authenticator: read with this
+        # request's user row (accounts.backends), else one query.
+        needed, enrolled = mfa_status(user, facts=getattr(user, MFA_FACTS_ATTRIBUTE, None))
         if match.namespace != "admin" and not needed:
             return None
         if request.path.startswith("/api/"):
@@ -266,9 +268,16 @@ class AuthenticationMiddleware(DjangoAuthenticationMiddleware):
 
 
 def _request_user(request):
+    from .mfa import session_is_verified
+
     session = request.session
     if session.get(BACKEND_SESSION_KEY) == LEGACY_MODEL_BACKEND and (
             MODEL_BACKEND in settings.AUTHENTICATION_BACKENDS
             and LEGACY_MODEL_BACKEND not in settings.AUTHENTICATION_BACKENDS):
         session[BACKEND_SESSION_KEY] = MODEL_BACKEND
-    return django_auth_middleware.get_user(request)
+    # A session without a second factor: the second-factor gate's facts come with the user row.
+    token = MFA_FACTS_WANTED.set(not session_is_verified(request))
+    try:
+        return django_auth_middleware.get_user(request)
+    finally:
+        MFA_FACTS_WANTED.reset(token)
