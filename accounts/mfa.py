@@ -40,13 +40,13 @@ class SecondFactorError(Exception):
 
 
 @functools.cache
-def _mfa_facts_sql(vendor: str) -> str:
-    """The statement of `_mfa_facts`, written once: the gate asks it on every request of a session
-    that gave no code, and building it through the ORM (five EXISTS over nine tables) cost more CPU
-    than anything else around the views (issue 15, measured at load 15: 5.9 ms a call, 0.33 ms so
-    written; about a seventh of a responder's request). Parameters: active,
-    the MFA roles, mfa_required, is_active, the right's codename and app label, confirmed, user id.
-    `vendor` only keys the cache: quoting is the connection's."""
+def _mfa_facts_columns(vendor: str) -> str:
+    """The two columns of `_mfa_facts` (required, enrolled) over the user row aliased `u`, written once:
+    the gate asks them on every request of a session that gave no code, and building them through the
+    ORM (five EXISTS over nine tables) cost more CPU than anything else around the views (issue 15,
+    measured at load 15: 5.9 ms a call, 0.33 ms so written; about a seventh of a responder's request).
+    Parameters (`_mfa_facts_params`): active, the MFA roles, mfa_required, is_active, the right's codename
+    and app label (twice), confirmed. `vendor` only keys the cache: quoting is the connection's."""
     from django.contrib.auth.models import Group
     from django.contrib.contenttypes.models import ContentType
 
@@ -63,7 +63,7 @@ def _mfa_facts_sql(vendor: str) -> str:
     # Only table names (the models', quoted) are formatted in; every value is a parameter.
     right = f"SELECT 1 FROM {table(Permission)} p JOIN {table(ContentType)} ct ON ct.id = p.content_type_id"  # noqa: S608
     return f"""
-        SELECT (
+        (
             EXISTS(SELECT 1 FROM {table(Membership)} m JOIN {table(Agency)} a ON a.id = m.agency_id
                    WHERE m.user_id = u.id AND a.active = %s AND (m.role IN ({roles}) OR a.mfa_required = %s))
             OR EXISTS(SELECT 1 FROM {table(AnalystScope)} s WHERE s.user_id = u.id)
@@ -74,8 +74,22 @@ def _mfa_facts_sql(vendor: str) -> str:
                           JOIN {user_groups} ug ON ug.group_id = gp.group_id
                           WHERE p.codename = %s AND ct.app_label = %s AND ug.user_id = u.id)))
         ), EXISTS(SELECT 1 FROM {table(TOTPDevice)} d WHERE d.user_id = u.id AND d.confirmed = %s)
-        FROM {table(User)} u WHERE u.id = %s
     """  # noqa: S608
+
+
+def _mfa_facts_params() -> list:
+    # Late import: cases imports accounts' neighbours; the rule of who holds the right lives there.
+    from permissions.breakglass import BREAK_GLASS_PERMISSION
+
+    app_label, codename = BREAK_GLASS_PERMISSION.split(".", 1)
+    return [True, *MFA_ROLES, True, True, codename, app_label, codename, app_label, True]
+
+
+@functools.cache
+def _mfa_facts_sql(vendor: str) -> str:
+    """The statement of `_mfa_facts`; parameters: `_mfa_facts_params()`, then the user id."""
+    users = connection.ops.quote_name(get_user_model()._meta.db_table)
+    return f"SELECT {_mfa_facts_columns(vendor)} FROM {users} u WHERE u.id = %s"  # noqa: S608
 
 
 def _mfa_facts(user) -> tuple[bool, bool]:
@@ -83,15 +97,25 @@ def _mfa_facts(user) -> tuple[bool, bool]:
     The staff/superuser rule needs none: mfa_required_for reads it from the user first. The break-glass
     right counts as ModelBackend.has_perm reads it for an active user: the user's own permissions and
     their groups'."""
-    # Late import: cases imports accounts' neighbours; the rule of who holds the right lives there.
-    from permissions.breakglass import BREAK_GLASS_PERMISSION
-
-    app_label, codename = BREAK_GLASS_PERMISSION.split(".", 1)
     with connection.cursor() as cursor:
-        cursor.execute(_mfa_facts_sql(connection.vendor),
-                       [True, *MFA_ROLES, True, True, codename, app_label, codename, app_label, True, user.pk])
+        cursor.execute(_mfa_facts_sql(connection.vendor), [*_mfa_facts_params(), user.pk])
         row = cursor.fetchone()
     return (bool(row[0]), bool(row[1])) if row else (False, False)
+
+
+def user_with_mfa_facts(user_id):
+    """The user with this primary key (as `User.objects.get(pk=...)` gives it, None if there is none)
+    and `_mfa_facts` of that user, read in one statement: the user row the request reads anyway
+    carries what the second-factor gate asks (accounts.backends)."""
+    from config.rows import row_get
+
+    User = get_user_model()
+    vendor = connection.vendor
+    found = row_get(User, extra=(_mfa_facts_columns(vendor), _mfa_facts_params()), table_alias="u", pk=user_id)
+    if found is None:
+        return None, (False, False)
+    user, (required, enrolled) = found
+    return user, (bool(required), bool(enrolled))
 
 
 def mfa_required_for(user) -> bool:
@@ -110,13 +134,14 @@ def mfa_enrolled(user) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
-def mfa_status(user) -> tuple[bool, bool]:
+def mfa_status(user, *, facts: tuple[bool, bool] | None = None) -> tuple[bool, bool]:
     """(needed, enrolled) in at most one query: what the gate asks on every request of a session
     that gave no code, read fresh each time (a new role, an agency's new requirement, the
-    break-glass right or an enrolment take effect on the next request)."""
+    break-glass right or an enrolment take effect on the next request). `facts`: `_mfa_facts` as
+    read with this request's user row (`user_with_mfa_facts`), which saves the query."""
     if not getattr(user, "is_authenticated", False):
         return False, False
-    required, enrolled = _mfa_facts(user)
+    required, enrolled = facts if facts is not None else _mfa_facts(user)
     return (user.is_staff or user.is_superuser or required or enrolled), enrolled
 
 

@@ -3,7 +3,9 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import BACKEND_SESSION_KEY, logout
+from django.contrib.auth import middleware as django_auth_middleware
+from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthenticationMiddleware
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.core.exceptions import ValidationError
@@ -11,6 +13,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext, ngettext
 
 from agencies.acting import (
@@ -21,6 +24,7 @@ from agencies.acting import (
     acting_agency_reset,
 )
 
+from .backends import LEGACY_MODEL_BACKEND, MFA_FACTS_ATTRIBUTE, MFA_FACTS_WANTED, MODEL_BACKEND
 from .passwords import CHANGE_REQUIRED_MESSAGE, EXPIRED_MESSAGE, SESSION_PASSWORD_CHANGE_DUE
 from .services import signin_session_follow_key
 from .sessions import SESSION_SIGNED_IN_AT
@@ -66,7 +70,8 @@ class SecondFactorGateMiddleware:
     403. The Django admin needs a verified session from everyone who reaches it.
 
     Runs in process_view, where the URL is resolved, so the exemptions are URL names rather than
-    path prefixes. A verified session costs no query; an unverified one one query (`mfa_status`).
+    path prefixes. A verified session costs no query; an unverified one none either when its user was
+read by accounts.backends (the facts come with the user row), else one (`mfa_status`).
     """
 
     # Reachable before the second factor: signing in and out, the code and enrolment pages, the
@@ -91,8 +96,9 @@ class SecondFactorGateMiddleware:
         user = request.user
         if not user.is_authenticated or session_is_verified(request):
             return None
-        # One query: whether this person needs a code, and whether they have an authenticator.
-        needed, enrolled = mfa_status(user)
+        # Whether this person needs a code, and whether they have an authenticator: read with this
+        # request's user row (accounts.backends), else one query.
+        needed, enrolled = mfa_status(user, facts=getattr(user, MFA_FACTS_ATTRIBUTE, None))
         if match.namespace != "admin" and not needed:
             return None
         if request.path.startswith("/api/"):
@@ -248,3 +254,30 @@ class SessionMiddleware(DjangoSessionMiddleware):
             patch_vary_headers(response, ("Cookie",))
             return response
         return super().process_response(request, response)
+
+
+class AuthenticationMiddleware(DjangoAuthenticationMiddleware):
+    """Django's, except that a session signed in through Django's ModelBackend before HopLuc's own
+    (accounts.backends, the same backend with a cheaper read of the user) is moved to it, as it is
+    read: without this such a session's backend would no longer be listed and its person would be
+    signed out. The session's user, its password hash check and everything else are Django's."""
+
+    def process_request(self, request):
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: _request_user(request))
+
+
+def _request_user(request):
+    from .mfa import session_is_verified
+
+    session = request.session
+    if session.get(BACKEND_SESSION_KEY) == LEGACY_MODEL_BACKEND and (
+            MODEL_BACKEND in settings.AUTHENTICATION_BACKENDS
+            and LEGACY_MODEL_BACKEND not in settings.AUTHENTICATION_BACKENDS):
+        session[BACKEND_SESSION_KEY] = MODEL_BACKEND
+    # A session without a second factor: the second-factor gate's facts come with the user row.
+    token = MFA_FACTS_WANTED.set(not session_is_verified(request))
+    try:
+        return django_auth_middleware.get_user(request)
+    finally:
+        MFA_FACTS_WANTED.reset(token)

@@ -11,11 +11,12 @@ whose session holds another version reads the roles again. That costs a cache re
 database query; a lost cache entry only means one more read of the roles.
 """
 
+import functools
 import uuid
 
 from django.core.cache import cache
 from django.db import transaction
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
@@ -97,13 +98,20 @@ def nav_roles_current(*, session, user) -> list[str]:
     return roles
 
 
+@functools.lru_cache(maxsize=64)
+def _nav_url(url_name: str, prefix: str, urlconf) -> str:
+    """A menu page's URL, reversed once per process (and script prefix and URLconf): every page draws
+    the menu, and its URLs have no arguments."""
+    return reverse(url_name, urlconf=urlconf)
+
+
 def nav_links(*, roles, path: str) -> list[tuple[str, str, bool]]:
     """(title, url, current) for the roles' pages; the current one is the longest URL that the
     path starts with."""
     links, seen = [], set()
     for role in roles:
         for title, url_name in NAV_BY_ROLE.get(role, []):
-            url = reverse(url_name)
+            url = _nav_url(url_name, get_script_prefix(), get_urlconf())
             if url not in seen:
                 seen.add(url)
                 links.append([str(title), url, False])

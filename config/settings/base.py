@@ -77,7 +77,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, moving sessions signed in through Django's ModelBackend to accounts.backends'.
+    "accounts.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Under DEBUG only: the friendly 404/403 page instead of Django's technical one (config.errors).
     "config.errors.DebugFriendlyErrorsMiddleware",
@@ -167,7 +168,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out username or address before any password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend with a cheaper read of the signed-in user on each request.
+    "accounts.backends.ModelBackend",
     # Authenticates nobody: `has_perm(perm, case)` from the access rows.
     "cases.permission_backend.CaseAccessBackend",
 ]
@@ -297,7 +299,8 @@ REST_KNOX = {
 if env.str("REDIS_URL", default=""):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, with one Redis client per connection pool instead of one per call (config.cache).
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": env.str("REDIS_URL"),
             "KEY_PREFIX": "hopluc",
             "OPTIONS": {"socket_connect_timeout": 5, "socket_timeout": 5},

@@ -102,6 +102,52 @@ def test_the_gate_asks_one_query_and_every_change_counts_on_the_next_request(wor
     assert mfa_status(responder) == (True, False)
 
 
+def test_the_user_row_read_carries_the_same_facts(world):
+    """A request of a session that gave no code reads its user with the gate's facts in the same
+    statement (accounts.mfa.user_with_mfa_facts): the same facts as the gate's own query, every change
+    included, and the same user."""
+    from django.contrib.auth.models import Group
+
+    from accounts.mfa import _mfa_facts, user_with_mfa_facts
+
+    def same(user):
+        read, facts = user_with_mfa_facts(user.pk)
+        assert read.pk == user.pk and read.password == user.password
+        assert facts == _mfa_facts(user)
+        return facts
+
+    for user in required_people(world).values():
+        same(user)
+    responder = world.lead_responder
+    assert same(responder) == (False, False)
+    group = Group.objects.create(name="emergency doctors")
+    group.permissions.add(Permission.objects.get(codename="break_glass", content_type__app_label="permissions"))
+    responder.groups.add(group)
+    assert same(responder) == (True, False)
+    responder.groups.remove(group)
+    device = authenticator_for(responder)
+    assert same(responder) == (False, True)  # required by nothing, enrolled
+    device.delete()
+    Agency.objects.filter(pk=world.police.pk).update(mfa_required=True)
+    assert same(responder) == (True, False)
+    assert user_with_mfa_facts(responder.pk + 100000) == (None, (False, False))
+
+
+def test_a_request_without_a_code_reads_the_gate_s_facts_with_its_user(world):
+    """No separate gate query: one statement reads the user and the facts; the gate still answers."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = password_only("lead_responder")
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/api/me/").status_code == 200
+    totp = [q["sql"] for q in captured.captured_queries if "otp_totp_totpdevice" in q["sql"]]
+    assert len(totp) == 1 and '"auth_user"' in totp[0] and '"password"' in totp[0], totp
+    Agency.objects.filter(pk=world.police.pk).update(mfa_required=True)
+    assert client.get("/api/me/").status_code == 403
+    assert client.get("/work/").status_code == 302
+
+
 PAGES = ["/", "/work/", "/supervision/", "/staff/", "/reports/", "/cases/", "/handoffs/incoming/",
          "/notifications/", "/break-glass/", "/admin/", "/admin/auth/user/"]
 

@@ -178,3 +178,30 @@ def test_the_warning_counts_down_from_the_stored_expiry(client, world):
     # Renewed, a page counts from the whole idle period.
     Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() + timedelta(minutes=1))
     assert client.get("/work/").context["session_idle_seconds"] == idle
+
+
+def test_the_store_reads_what_the_orm_reads(client, world):
+    """The store reads the session with a statement written once (accounts.session_store): a live row
+    loads as Django's `get()` loads it (same data, same aware expiry); an expired one, an unknown key,
+    no key or an invalid one load nothing and leave the store without a key, as Django's read does."""
+    from accounts.session_store import SessionStore
+
+    session = _signed_in(client, "lead_responder")
+    store = SessionStore(session.session_key)
+    row = store._get_session_from_db()
+    orm = Session.objects.get(session_key=session.session_key, expire_date__gt=timezone.now())
+    assert (row.session_key, row.session_data, row.expire_date) == (orm.session_key, orm.session_data, orm.expire_date)
+    assert timezone.is_aware(row.expire_date)
+    assert store.load()["_auth_user_id"] == str(world.lead_responder.pk)
+    assert store.session_key == session.session_key
+
+    # One second past its expiry, the row is no session.
+    Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
+    expired = SessionStore(session.session_key)
+    assert expired._get_session_from_db() is None
+    assert expired.session_key is None and expired.load() == {}
+
+    for key in ("unknownkey" * 4, None, "short", ""):
+        store = SessionStore(key)
+        assert store._get_session_from_db() is None
+        assert store.session_key is None

@@ -104,9 +104,28 @@ def test_every_api_endpoint_is_throttled_per_user_and_per_address():
 def test_throttle_counts_live_in_the_shared_cache_of_the_topology():
     backend = django_settings.CACHES["default"]["BACKEND"]
     if os.environ.get("REDIS_URL"):
-        assert backend == "django.core.cache.backends.redis.RedisCache"
+        assert backend == "config.cache.RedisCache"
     else:
         assert backend == "django.core.cache.backends.filebased.FileBasedCache"
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="the Redis cache backend needs REDIS_URL")
+def test_redis_cache_reuses_one_client_per_pool_and_stores_in_redis():
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+
+    cache = caches["default"]
+    assert isinstance(cache, DjangoRedisCache)
+    client = cache._cache.get_client(write=True)
+    assert cache._cache.get_client(write=False) is client
+    assert client.connection is None  # no connection held between commands: the pool lends one per command
+    key = f"reuse-{uuid.uuid4().hex}"
+    cache.set(key, {"n": 1}, 30)
+    assert cache.get(key) == {"n": 1}
+    # What another process sees: the value is in Redis under Django's key, not in this object.
+    assert client.exists(cache.make_key(key)) == 1
+    cache.delete(key)
+    assert cache.get(key) is None
 
 
 @pytest.mark.parametrize("scope", ["anon", "user", "auth_token"])
