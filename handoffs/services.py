@@ -49,20 +49,20 @@ ACCEPT, DECLINE, WITHDRAW, COMPLETE, SEND_ON = HANDOFF_MACHINE.actions
 REASON_LIMIT = 1000
 
 
-def _case_staff(agency_id: int, roles=CASE_ROLES):
-    return Membership.objects.filter(agency_id=agency_id, role__in=roles, user__is_active=True).values_list(
-        "user_id", flat=True
-    )
-
-
 def _notify(handoff: Handoff, *, kind: str, agency_id: int, stage: str) -> None:
     params = {"urgency": handoff.urgency, "handoff_type": handoff.kind}
     if stage == "sent":
         # The receiver reads how urgent it is and by when to answer, in the list and by SMS.
         params["due_at"] = handoff.due_at.isoformat()
+    # The agency's case staff with their addresses, in one read (notify reads them otherwise: issue 15).
+    addresses = {
+        user_id: (email, phone) for user_id, email, phone in Membership.objects.filter(
+            agency_id=agency_id, role__in=CASE_ROLES, user__is_active=True,
+        ).values_list("user_id", "user__email", "user__contact__phone")
+    }
     notify(
-        recipients=list(_case_staff(agency_id)), kind=kind, case_number=handoff.case.number,
-        link=handoff_path(handoff.pk), params=params, event_key=f"handoff:{handoff.pk}:{stage}",
+        recipients=list(addresses), kind=kind, case_number=handoff.case.number,
+        link=handoff_path(handoff.pk), params=params, event_key=f"handoff:{handoff.pk}:{stage}", addresses=addresses,
     )
 
 

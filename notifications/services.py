@@ -10,6 +10,7 @@ import functools
 import json
 import logging
 import re
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -305,12 +306,12 @@ def _notify_many(events: list[tuple[Deadline, str, list[int]]]) -> int:
     # The claim makes each stage fire once, so a conflict means something is wrong: the batch then
     # falls back to one deadline at a time (notify, which skips recipients told already).
     notification_ids = _insert_many(Notification, notifications)
-    addresses = {
-        user_id: {Channel.EMAIL: email, Channel.SMS: phone}
-        for user_id, email, phone in get_user_model().objects.filter(pk__in=user_ids).values_list(
-            "pk", "email", "contact__phone"
-        )
-    }
+    if addresses is None:
+        addresses = {
+            user_id: (email, phone) for user_id, email, phone in get_user_model().objects.filter(
+                pk__in=user_ids).values_list("pk", "email", "contact__phone")
+        }
+    channels = {user_id: {Channel.EMAIL: email, Channel.SMS: phone} for user_id, (email, phone) in addresses.items()}
     relay_after = now + datetime.timedelta(seconds=settings.NOTIFICATIONS_RELAY_GRACE_SECONDS)
     messages = [
         {
@@ -485,14 +486,17 @@ def deadline_sweep_backlog(*, now: datetime.datetime | None = None, cap: int | N
 
 
 def notify(
-    *, recipients, kind: str, case_number: str = "", link: str, params: dict | None = None, event_key: str
+    *, recipients, kind: str, case_number: str = "", link: str, params: dict | None = None, event_key: str,
+    addresses: Mapping[int, tuple[str, str | None]] | None = None,
 ) -> list[Notification]:
     """Tell each recipient about one event: a Notification row (shown in the app unless switched
     off) and one outbox row per other channel they keep on and have an address for, relayed to the
     delivery task once the caller's transaction commits.
 
     The same event_key never notifies a recipient twice. Only non-identifying values may travel:
-    see notifications.content (UnsafeNotificationContent otherwise)."""
+    see notifications.content (UnsafeNotificationContent otherwise). `addresses`: every recipient's
+    (email, phone) when the caller read them with the recipients, in this transaction (the user's
+    email and UserContact.phone), so that they are not read again."""
     if kind not in NotificationKind.values:
         raise ValueError(f"unknown notification kind {kind!r}")
     if not event_key or len(event_key) > 120:
@@ -502,8 +506,10 @@ def notify(
     user_ids = sorted({getattr(user, "pk", user) for user in recipients})
     if not user_ids:
         return []
+    if addresses is not None and not set(user_ids) <= set(addresses):
+        raise ValueError("addresses must cover every recipient")
     return _notify_write(user_ids=user_ids, kind=kind, case_number=case_number, link=link, params=params,
-                         event_key=event_key)
+                         event_key=event_key, addresses=addresses)
 
 
 def _outbox_insert(messages: list[OutboxMessage], *, connection) -> list[int] | None:
@@ -527,7 +533,8 @@ def _outbox_insert(messages: list[OutboxMessage], *, connection) -> list[int] | 
 # with it. (Checks come before, so refused content leaves the caller's transaction usable.)
 @transaction.atomic(savepoint=False)
 def _notify_write(
-    *, user_ids: list[int], kind: str, case_number: str, link: str, params: dict, event_key: str
+    *, user_ids: list[int], kind: str, case_number: str, link: str, params: dict, event_key: str,
+    addresses: Mapping[int, tuple[str, str | None]] | None = None,
 ) -> list[Notification]:
     # Claimed for this transaction on PostgreSQL (notifications.partitions): a user another open
     # transaction is telling the same event is left out, as ignore_conflicts does below elsewhere.
@@ -552,12 +559,12 @@ def _notify_write(
     else:
         Notification.objects.bulk_create(notifications, ignore_conflicts=True)
         created = list(Notification.objects.filter(event_key=event_key, recipient_id__in=user_ids).order_by("pk"))
-    addresses = {
-        user_id: {Channel.EMAIL: email, Channel.SMS: phone}
-        for user_id, email, phone in get_user_model().objects.filter(pk__in=user_ids).values_list(
-            "pk", "email", "contact__phone"
-        )
-    }
+    if addresses is None:
+        addresses = {
+            user_id: (email, phone) for user_id, email, phone in get_user_model().objects.filter(
+                pk__in=user_ids).values_list("pk", "email", "contact__phone")
+        }
+    channels = {user_id: {Channel.EMAIL: email, Channel.SMS: phone} for user_id, (email, phone) in addresses.items()}
     now = timezone.now()
     relay_after = now + datetime.timedelta(seconds=settings.NOTIFICATIONS_RELAY_GRACE_SECONDS)
     messages = []
@@ -565,7 +572,7 @@ def _notify_write(
         for channel in (Channel.EMAIL, Channel.SMS):
             if not choices[notification.recipient_id][channel]:
                 continue
-            if not addresses.get(notification.recipient_id, {}).get(channel):
+            if not channels.get(notification.recipient_id, {}).get(channel):
                 logger.debug("User %s has no %s address; %s not sent there", notification.recipient_id, channel, kind)
                 continue
             messages.append(OutboxMessage(
