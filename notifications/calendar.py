@@ -140,7 +140,9 @@ def is_working_day(day: datetime.date) -> bool:
     return day.weekday() < 5 and not PublicHoliday.objects.filter(date=day).exists()
 
 
-def working_time_add_checked(start: datetime.datetime, *, amount: int, unit: str) -> tuple[datetime.datetime, list[int]]:
+def working_time_add_checked(
+    start: datetime.datetime, *, amount: int, unit: str
+) -> tuple[datetime.datetime, list[int]]:
     """working_time_add on the database's calendar, and for working days the years counted over that have
     no public holiday loaded (calendar_years_missing), from one read of the calendar (issue 15: a
     handoff sent counted its deadline with four queries): the public holidays of every year the first

@@ -2,10 +2,11 @@
 
 Every step is a conditional UPDATE, so that any number of workers and sweepers can run at once:
 - relay: on commit the rows' ids are handed to the delivery task over the thread's broker connection
-  (kept between relays, made anew when it fails) bounded by NOTIFICATIONS_PUBLISH_TIMEOUT, never touching the result backend; a broker
-  that is down only delays them, because `outbox_relay_sweep` (every NOTIFICATIONS_RELAY_SWEEP_SECONDS)
-  enqueues every row still undelivered after NOTIFICATIONS_RELAY_GRACE_SECONDS (moving `relay_after`
-  forward is its claim), and a row that could not be enqueued is made due for the next sweep at once;
+  (kept between relays, made anew when it fails) bounded by NOTIFICATIONS_PUBLISH_TIMEOUT, never
+  touching the result backend; a broker that is down only delays them, because `outbox_relay_sweep`
+  (every NOTIFICATIONS_RELAY_SWEEP_SECONDS) enqueues every row still undelivered after
+  NOTIFICATIONS_RELAY_GRACE_SECONDS (moving `relay_after` forward is its claim), and a row that could
+  not be enqueued is made due for the next sweep at once;
 - delivery: the task claims the row (queued / waiting to retry / a dead worker's expired lease →
   sending, with a lease), sends, and records the result. A second copy of the task finds nothing to
   claim. A worker killed mid-send leaves its lease to expire; the sweep then hands the row on.

@@ -73,7 +73,9 @@ def _default_escalate_at(*, start: datetime.datetime, due_at: datetime.datetime)
     return due_at + window
 
 
-def deadline_rule_due(*, rule: LegalTimeLimit | str, start: datetime.datetime) -> tuple[LegalTimeLimit, datetime.datetime]:
+def deadline_rule_due(
+    *, rule: LegalTimeLimit | str, start: datetime.datetime
+) -> tuple[LegalTimeLimit, datetime.datetime]:
     """The time-limit rule (an instance or its code) and the moment it makes due counted from `start`:
     what deadline_create counts, for a caller that stores the due time before the deadline (a handoff's
     due_at, written with the handoff: issue 15). Give the pair to deadline_create as `rule_due`."""
@@ -306,12 +308,12 @@ def _notify_many(events: list[tuple[Deadline, str, list[int]]]) -> int:
     # The claim makes each stage fire once, so a conflict means something is wrong: the batch then
     # falls back to one deadline at a time (notify, which skips recipients told already).
     notification_ids = _insert_many(Notification, notifications)
-    if addresses is None:
-        addresses = {
-            user_id: (email, phone) for user_id, email, phone in get_user_model().objects.filter(
-                pk__in=user_ids).values_list("pk", "email", "contact__phone")
-        }
-    channels = {user_id: {Channel.EMAIL: email, Channel.SMS: phone} for user_id, (email, phone) in addresses.items()}
+    addresses = {
+        user_id: {Channel.EMAIL: email, Channel.SMS: phone}
+        for user_id, email, phone in get_user_model().objects.filter(pk__in=user_ids).values_list(
+            "pk", "email", "contact__phone"
+        )
+    }
     relay_after = now + datetime.timedelta(seconds=settings.NOTIFICATIONS_RELAY_GRACE_SECONDS)
     messages = [
         {
@@ -522,8 +524,8 @@ def _outbox_insert(messages: list[OutboxMessage], *, connection) -> list[int] | 
     meta = OutboxMessage._meta
     fields = [field for field in meta.concrete_fields if field is not meta.pk and not field.generated]
     for message in messages:
-        message._prepare_related_fields_for_save(operation_name="bulk_create")
-    rows = OutboxMessage.objects.using(connection.alias)._insert(
+        message._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
+    rows = OutboxMessage.objects.using(connection.alias)._insert(  # type: ignore[attr-defined]
         messages, fields=fields, returning_fields=[meta.pk], using=connection.alias, on_conflict=OnConflict.IGNORE,
     )
     return sorted(row[0] for row in rows)
