@@ -283,8 +283,18 @@ class HandoffAcceptApi(_HandoffActionApi):
         class Meta:
             ref_name = "HandoffAcceptInput"
 
-    def act(self, access: HandoffAccess, data: dict, *, handoff_id: int) -> Handoff:
-        return services.handoff_accept(user=self.request.user, handoff_id=handoff_id)
+    def post(self, request, *, handoff_id: int):
+        # One locked read of the handoff serves the access check, the body's check and the service
+        # (issue 15): the service calls `checked` on the access it locked, in ActionApi's order (404,
+        # 403, 400, then 409).
+        seen: dict = {}
+
+        def checked(access: HandoffAccess) -> None:
+            seen["access"] = access
+            self.validated_input(self.InputSerializer, **self.input_context(access))
+
+        result = services.handoff_accept(user=request.user, handoff_id=handoff_id, checked=checked)
+        return self.respond(seen["access"], result)
 
 
 @_handoff_action(

@@ -76,16 +76,18 @@ def handoff_user_may_handle(*, user: User) -> bool:
     return bool(_case_agency_ids(user))
 
 
-def handoff_get_for_user(*, user: User, handoff_id: int, lock: bool = False) -> HandoffAccess:
-    """The handoff with the user's side of it, or NotFound for anyone in neither agency."""
+def handoff_get_for_user(*, user: User, handoff_id: int, lock: bool = False, lock_case: bool = False) -> HandoffAccess:
+    """The handoff with the user's side of it, or NotFound for anyone in neither agency. `lock`: the
+    handoff row locked (select_for_update) in the caller's transaction; `lock_case`: its case row too,
+    in the same statement (the handoff's row first, as the services lock them)."""
     agency_ids = _case_agency_ids(user)
     qs = Handoff.objects.select_related(
         "case", "from_agency", "to_agency", "case__lead_agency", "sent_by", "viewed_by", "responded_by", "closed_by",
         # The case key comes with the handoff: its message and reasons open without a query.
         "case__data_key",
     )
-    if lock:
-        qs = qs.select_for_update(of=("self",))
+    if lock or lock_case:
+        qs = qs.select_for_update(of=("self", "case") if lock_case else ("self",))
     try:
         handoff = qs.get(Q(to_agency_id__in=agency_ids) | Q(from_agency_id__in=agency_ids), pk=handoff_id)
     except (Handoff.DoesNotExist, ValueError, TypeError):

@@ -7,6 +7,8 @@ accepting; the case's data only after.
 """
 
 
+from collections.abc import Callable
+
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -26,6 +28,7 @@ from notifications.models import Deadline, NotificationKind
 from notifications.services import (
     deadline_close,
     deadline_create,
+    deadline_rule_due,
     handoff_response_rule_code,
     notifications_answered,
     notify,
@@ -46,20 +49,20 @@ ACCEPT, DECLINE, WITHDRAW, COMPLETE, SEND_ON = HANDOFF_MACHINE.actions
 REASON_LIMIT = 1000
 
 
-def _case_staff(agency_id: int, roles=CASE_ROLES):
-    return Membership.objects.filter(agency_id=agency_id, role__in=roles, user__is_active=True).values_list(
-        "user_id", flat=True
-    )
-
-
 def _notify(handoff: Handoff, *, kind: str, agency_id: int, stage: str) -> None:
     params = {"urgency": handoff.urgency, "handoff_type": handoff.kind}
     if stage == "sent":
         # The receiver reads how urgent it is and by when to answer, in the list and by SMS.
         params["due_at"] = handoff.due_at.isoformat()
+    # The agency's case staff with their addresses, in one read (notify reads them otherwise: issue 15).
+    addresses = {
+        user_id: (email, phone) for user_id, email, phone in Membership.objects.filter(
+            agency_id=agency_id, role__in=CASE_ROLES, user__is_active=True,
+        ).values_list("user_id", "user__email", "user__contact__phone")
+    }
     notify(
-        recipients=list(_case_staff(agency_id)), kind=kind, case_number=handoff.case.number,
-        link=handoff_path(handoff.pk), params=params, event_key=f"handoff:{handoff.pk}:{stage}",
+        recipients=list(addresses), kind=kind, case_number=handoff.case.number,
+        link=handoff_path(handoff.pk), params=params, event_key=f"handoff:{handoff.pk}:{stage}", addresses=addresses,
     )
 
 
@@ -114,10 +117,14 @@ def _violates(exc: IntegrityError, constraint) -> bool:
 
 def _create_unique(**fields) -> Handoff:
     """The handoff row; a concurrent send that won the race (the database's partial unique
-    constraints) is refused as the checks of _send_rules_check would have refused it."""
+    constraints) is refused as the checks of _send_rules_check would have refused it.
+
+    No savepoint of its own: it runs inside handoff_send's transaction (or savepoint), which the refusal
+    ends by rolling back, so nothing is written in a transaction that the failed insert broke."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("_create_unique runs inside handoff_send's transaction")
     try:
-        with transaction.atomic():
-            return Handoff.objects.create(**fields)
+        return Handoff.objects.create(**fields)
     except IntegrityError as exc:
         fields = {"handoff_one_open_per_agency": "to_agency", "handoff_one_waiting_transfer": "kind"}
         for constraint in Handoff._meta.constraints:
@@ -141,14 +148,15 @@ def handoff_send(*, access: CaseAccess, actor, data: dict) -> Handoff:
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
-    handoff = _create_unique(case=case, from_agency=access.agency, sent_by=actor, sent_at=now, due_at=now, **values)
-    deadline = deadline_create(
+    # The response time is counted before the handoff is written, so that it is written with its due time.
+    rule_due = deadline_rule_due(rule=handoff_response_rule_code(urgency=values["urgency"]), start=now)
+    handoff = _create_unique(case=case, from_agency=access.agency, sent_by=actor, sent_at=now, due_at=rule_due[1],
+                             **values)
+    deadline_create(
         kind=Deadline.Kind.HANDOFF_RESPONSE, subject=f"handoff:{handoff.pk}", owner_agency=handoff.to_agency,
-        escalate_agency=handoff.from_agency, rule=handoff_response_rule_code(urgency=handoff.urgency), start=now,
+        escalate_agency=handoff.from_agency, rule_due=rule_due, start=now,
         case_id=case.pk, case_number=case.number, link=handoff_path(handoff.pk),
     )
-    handoff.due_at = deadline.due_at
-    handoff.save(update_fields=["due_at"])
     Case.objects.filter(pk=case.pk).update(updated_at=now)
     events.handoff_sent(handoff=handoff, actor=actor, at=now)
     emergency = handoff.urgency == Urgency.EMERGENCY
@@ -177,12 +185,18 @@ def handoff_view(*, user: User, handoff_id: int) -> HandoffAccess:
     return access
 
 
-def _transition(*, user: User, handoff_id: int, action: str) -> HandoffAccess:
-    """The handoff, locked, for an action of HANDOFF_MACHINE: taken by its side, while acting for
-    that side's agency, from a state that allows it."""
-    access = handoff_get_for_user(user=user, handoff_id=handoff_id, lock=True)
+def _transition(*, user: User, handoff_id: int, action: str, lock_case: bool = False,
+                checked: Callable[[HandoffAccess], None] | None = None) -> HandoffAccess:
+    """The handoff, locked (with its case when `lock_case`: handoff.case is then the locked row), for an
+    action of HANDOFF_MACHINE: taken by its side, while acting for that side's agency, from a state that
+    allows it. `checked(access)` runs once the side is known and before the rest is checked: the API's
+    check of the body, so that one locked read serves both (404, 403, 400, then 409, as
+    config.api.ActionApi orders them)."""
+    access = handoff_get_for_user(user=user, handoff_id=handoff_id, lock=True, lock_case=lock_case)
     if access.side != HANDOFF_MACHINE[action].right:
         raise PermissionDenied
+    if checked is not None:
+        checked(access)
     if access.acting is None:
         raise ActingAgencyRequired
     if not access.acting:
@@ -192,12 +206,13 @@ def _transition(*, user: User, handoff_id: int, action: str) -> HandoffAccess:
 
 
 @transaction.atomic
-def handoff_accept(*, user: User, handoff_id: int) -> Handoff:
+def handoff_accept(*, user: User, handoff_id: int, checked: Callable[[HandoffAccess], None] | None = None) -> Handoff:
     """The receiving agency takes the handoff: it gets exactly the consented categories asked for;
-    a transfer makes it the lead and the accepting responder responsible."""
-    access = _transition(user=user, handoff_id=handoff_id, action=ACCEPT)
+    a transfer makes it the lead and the accepting responder responsible. `checked`: see _transition."""
+    access = _transition(user=user, handoff_id=handoff_id, action=ACCEPT, lock_case=True, checked=checked)
     handoff, now = access.handoff, timezone.now()
-    case = Case.objects.select_for_update().get(pk=handoff.case_id)
+    # Locked with the handoff, in the same statement.
+    case = handoff.case
     handoff.status, handoff.responded_at, handoff.responded_by = HandoffStatus.ACCEPTED, now, user
     handoff.viewed_at = handoff.viewed_at or now
     handoff.viewed_by = handoff.viewed_by or user
@@ -253,13 +268,13 @@ def handoff_withdraw(*, user: User, handoff_id: int, reason: str) -> Handoff:
     """The sender takes a handoff back: a referral while sent or accepted (access is revoked), a
     transfer only before it is accepted (after that the sender no longer leads the case)."""
     reason = _required(reason, "reason")
-    access = _transition(user=user, handoff_id=handoff_id, action=WITHDRAW)
+    access = _transition(user=user, handoff_id=handoff_id, action=WITHDRAW, lock_case=True)
     handoff, now = access.handoff, timezone.now()
     was_accepted = handoff.status == HandoffStatus.ACCEPTED
     handoff.status, handoff.withdrawn_at, handoff.withdraw_reason, handoff.closed_by = (
         HandoffStatus.WITHDRAWN, now, reason, user)
     handoff.save(update_fields=["status", "withdrawn_at", "withdraw_reason", "closed_by"])
-    case = Case.objects.select_for_update().get(pk=handoff.case_id)
+    case = handoff.case  # locked with the handoff
     case_permissions_sync(case=case)
     deadline_close(subject=f"handoff:{handoff.pk}", reason="withdrawn")
     notifications_answered(link=handoff_path(handoff.pk))
@@ -275,12 +290,12 @@ def handoff_withdraw(*, user: User, handoff_id: int, reason: str) -> Handoff:
 def handoff_complete(*, user: User, handoff_id: int, outcome: str) -> Handoff:
     """The receiver records what it did; its access is reduced to the case facts."""
     outcome = _required(outcome, "outcome")
-    access = _transition(user=user, handoff_id=handoff_id, action=COMPLETE)
+    access = _transition(user=user, handoff_id=handoff_id, action=COMPLETE, lock_case=True)
     handoff, now = access.handoff, timezone.now()
     handoff.status, handoff.completed_at, handoff.outcome, handoff.closed_by = (
         HandoffStatus.COMPLETED, now, outcome, user)
     handoff.save(update_fields=["status", "completed_at", "outcome", "closed_by"])
-    case = Case.objects.select_for_update().get(pk=handoff.case_id)
+    case = handoff.case  # locked with the handoff
     case_permissions_sync(case=case)
     events.handoff_completed(handoff=handoff, actor=user, at=now)
     _notify(handoff, kind=NotificationKind.HANDOFF_COMPLETED, agency_id=handoff.from_agency_id, stage="completed")

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Value
 
 from .models import LegalTimeLimit, PublicHoliday, TimeUnit, WeekendWorkday
 
@@ -137,6 +138,44 @@ def is_working_day(day: datetime.date) -> bool:
     if WeekendWorkday.objects.filter(date=day).exists():
         return True
     return day.weekday() < 5 and not PublicHoliday.objects.filter(date=day).exists()
+
+
+def working_time_add_checked(
+    start: datetime.datetime, *, amount: int, unit: str
+) -> tuple[datetime.datetime, list[int]]:
+    """working_time_add on the database's calendar, and for working days the years counted over that have
+    no public holiday loaded (calendar_years_missing), from one read of the calendar (issue 15: a
+    handoff sent counted its deadline with four queries): the public holidays of every year the first
+    window of _working_day_after touches, and the weekend workdays of that window, in one UNION ALL.
+    A count that runs past the window (never for the legal limits) reads the next windows as before."""
+    if unit != TimeUnit.WORKING_DAYS or start.tzinfo is None or amount < 0:
+        return working_time_add(start, amount=amount, unit=unit), []
+    first = start.astimezone(VIETNAM).date()
+    last = first + datetime.timedelta(days=2 * amount + 21)
+    year_first = datetime.date(min(start.year, first.year), 1, 1)
+    year_last = datetime.date(last.year, 12, 31)
+    rows = (
+        PublicHoliday.objects.filter(date__range=(year_first, year_last)).annotate(day_off=Value(True))
+        .values_list("day_off", "date").order_by()
+        .union(WeekendWorkday.objects.filter(date__range=(first, last)).annotate(day_off=Value(False))
+               .values_list("day_off", "date").order_by(), all=True)
+    )
+    holidays: set[datetime.date] = set()
+    workdays: set[datetime.date] = set()
+    for day_off, day in rows:
+        (holidays if day_off else workdays).add(day)
+
+    def days_off(since: datetime.date, until: datetime.date) -> tuple[set[datetime.date], set[datetime.date]]:
+        if since >= first and until <= last:
+            return {d for d in holidays if since <= d <= until}, {d for d in workdays if since <= d <= until}
+        return _days_off(since, until)
+
+    due_at = working_time_add(start, amount=amount, unit=unit, days_off=days_off)
+    loaded = {day.year for day in holidays}
+    missing = [year for year in range(start.year, min(due_at.year, last.year) + 1) if year not in loaded]
+    if due_at.year > last.year:
+        missing += calendar_years_missing(years=range(last.year + 1, due_at.year + 1))
+    return due_at, missing
 
 
 def calendar_years_missing(*, years: range) -> list[int]:

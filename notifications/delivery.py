@@ -1,11 +1,12 @@
 """Getting outbox rows out: relay to Celery, claim, send, record, retry.
 
 Every step is a conditional UPDATE, so that any number of workers and sweepers can run at once:
-- relay: on commit the rows' ids are handed to the delivery task over one short-lived broker
-  connection bounded by NOTIFICATIONS_PUBLISH_TIMEOUT, never touching the result backend; a broker
-  that is down only delays them, because `outbox_relay_sweep` (every NOTIFICATIONS_RELAY_SWEEP_SECONDS)
-  enqueues every row still undelivered after NOTIFICATIONS_RELAY_GRACE_SECONDS (moving `relay_after`
-  forward is its claim), and a row that could not be enqueued is made due for the next sweep at once;
+- relay: on commit the rows' ids are handed to the delivery task over the thread's broker connection
+  (kept between relays, made anew when it fails) bounded by NOTIFICATIONS_PUBLISH_TIMEOUT, never
+  touching the result backend; a broker that is down only delays them, because `outbox_relay_sweep`
+  (every NOTIFICATIONS_RELAY_SWEEP_SECONDS) enqueues every row still undelivered after
+  NOTIFICATIONS_RELAY_GRACE_SECONDS (moving `relay_after` forward is its claim), and a row that could
+  not be enqueued is made due for the next sweep at once;
 - delivery: the task claims the row (queued / waiting to retry / a dead worker's expired lease →
   sending, with a lease), sends, and records the result. A second copy of the task finds nothing to
   claim. A worker killed mid-send leaves its lease to expire; the sweep then hands the row on.
@@ -21,6 +22,7 @@ the repeat. Everywhere else a row is sent at most once.
 import datetime
 import hashlib
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from smtplib import SMTPRecipientsRefused, SMTPSenderRefused
@@ -85,16 +87,58 @@ def _publish_connection():
     )
 
 
+class _KeptConnection(threading.local):
+    """This thread's publishing connection, kept between relays (issue 15: a new one per request cost a
+    connect, a PING and a queue declaration before the first message), with the broker URL and timeout
+    it was made for: a changed broker_url (a drill, a test) gets a new one."""
+
+    key: tuple | None = None
+    connection = None
+
+    def take(self, key: tuple):
+        """The kept connection for `key`, or None (any other is closed)."""
+        if self.key != key:
+            self.drop()
+        return self.connection
+
+    def keep(self, key: tuple, connection) -> None:
+        self.key, self.connection = key, connection
+
+    def drop(self) -> None:
+        connection, self.key, self.connection = self.connection, None, None
+        if connection is not None:
+            _release(connection)
+
+
+def _release(connection) -> None:
+    try:
+        connection.release()
+    except Exception:  # noqa: BLE001 - a broken connection is being thrown away
+        logger.debug("Closing a publishing connection failed", exc_info=True)
+
+
+_kept = _KeptConnection()
+
+
 def outbox_relay_many(*, message_ids: list[int]) -> int:
     """Hand the rows to the delivery task; returns how many were enqueued. Never raises: rows that
     cannot be enqueued now are made due for the relay sweep, and the caller's request must not fail
-    or wait for them."""
+    or wait for them.
+
+    The thread's connection to the broker is kept for the next relay. A kept connection that fails
+    (the broker restarted) is dropped and the rest go over a new one, once: a broker that is down costs
+    one bounded connect, as before."""
     from config.celery import app
 
     done = 0
-    try:
-        with _publish_connection() as conn:
-            for message_id in message_ids:
+    key = (app.conf.broker_url, settings.NOTIFICATIONS_PUBLISH_TIMEOUT)
+    conn = _kept.take(key)
+    attempts = 2 if conn is not None else 1
+    for attempt in range(attempts):
+        try:
+            if conn is None:
+                conn = _publish_connection()
+            for message_id in message_ids[done:]:
                 # By name: the task module imports this one, so importing it back would be a cycle.
                 # ignore_result as on the task itself (a kept result makes the publisher wait on Redis).
                 app.send_task(
@@ -102,13 +146,22 @@ def outbox_relay_many(*, message_ids: list[int]) -> int:
                     connection=conn, ignore_result=True,
                 )
                 done += 1
-    except Exception as exc:
-        left = list(message_ids[done:])
-        logger.warning("Outbox messages %s not enqueued; the relay sweep will retry: %s", left, exc)
-        try:
-            OutboxMessage.objects.filter(pk__in=left, status__in=UNDELIVERED).update(relay_after=timezone.now())
-        except DatabaseError:
-            logger.warning("Outbox messages %s wait for their relay grace", left)
+            _kept.keep(key, conn)
+            return done
+        except Exception as exc:
+            if conn is not None and conn is _kept.connection:
+                _kept.drop()
+            elif conn is not None:
+                _release(conn)
+            conn = None
+            if attempt + 1 < attempts:
+                continue
+            left = list(message_ids[done:])
+            logger.warning("Outbox messages %s not enqueued; the relay sweep will retry: %s", left, exc)
+            try:
+                OutboxMessage.objects.filter(pk__in=left, status__in=UNDELIVERED).update(relay_after=timezone.now())
+            except DatabaseError:
+                logger.warning("Outbox messages %s wait for their relay grace", left)
     return done
 
 

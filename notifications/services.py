@@ -10,6 +10,7 @@ import functools
 import json
 import logging
 import re
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -17,12 +18,13 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connections, models, router, transaction
 from django.db.models import F
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Membership, Role
 
-from .calendar import calendar_years_missing, time_limit_effective, working_time_add
+from .calendar import time_limit_effective, working_time_add_checked
 from .content import URGENCIES, notification_content_check
 from .delivery import outbox_relay_later, outbox_relay_many
 from .models import (
@@ -71,6 +73,24 @@ def _default_escalate_at(*, start: datetime.datetime, due_at: datetime.datetime)
     return due_at + window
 
 
+def deadline_rule_due(
+    *, rule: LegalTimeLimit | str, start: datetime.datetime
+) -> tuple[LegalTimeLimit, datetime.datetime]:
+    """The time-limit rule (an instance or its code) and the moment it makes due counted from `start`:
+    what deadline_create counts, for a caller that stores the due time before the deadline (a handoff's
+    due_at, written with the handoff: issue 15). Give the pair to deadline_create as `rule_due`."""
+    if isinstance(rule, str):
+        try:
+            rule = LegalTimeLimit.objects.get(code=rule)
+        except LegalTimeLimit.DoesNotExist as exc:
+            raise ValueError(f"no time limit with code {rule!r}; run `manage.py load_time_limits`") from exc
+    limit = time_limit_effective(rule=rule)
+    due_at, missing = working_time_add_checked(start, amount=limit.amount, unit=limit.unit)
+    if missing:
+        logger.warning("No public holidays loaded for %s: working days skip weekends only", missing)
+    return rule, due_at
+
+
 def deadline_create(
     *,
     kind: str,
@@ -78,6 +98,7 @@ def deadline_create(
     owner_agency: Agency,
     rule: LegalTimeLimit | str | None = None,
     due_at: datetime.datetime | None = None,
+    rule_due: tuple[LegalTimeLimit, datetime.datetime] | None = None,
     start: datetime.datetime | None = None,
     case_id: int | None = None,
     case_number: str = "",
@@ -88,26 +109,20 @@ def deadline_create(
     escalate_at: datetime.datetime | None = None,
 ) -> Deadline:
     """A deadline counted from `start` (now by default) by a time-limit rule (an instance or its
-    code), or set explicitly with `due_at` (a follow-up a responder chose). Reminder and escalation
-    times default to DEADLINE_* settings."""
+    code; or `rule_due`, the rule and the due time deadline_rule_due counted from the same start), or
+    set explicitly with `due_at` (a follow-up a responder chose). Reminder and escalation times
+    default to DEADLINE_* settings."""
     if kind not in Deadline.Kind.values:
         raise ValueError(f"unknown deadline kind {kind!r}")
-    if (rule is None) == (due_at is None):
+    if [rule, due_at, rule_due].count(None) != 2:
         raise ValueError("give either a rule or a due_at")
     notification_content_check(case_number=case_number, link=link or "/", params={})
     start = start or timezone.now()
-    if isinstance(rule, str):
-        try:
-            rule = LegalTimeLimit.objects.get(code=rule)
-        except LegalTimeLimit.DoesNotExist as exc:
-            raise ValueError(f"no time limit with code {rule!r}; run `manage.py load_time_limits`") from exc
     if rule is not None:
-        limit = time_limit_effective(rule=rule)
-        due_at = working_time_add(start, amount=limit.amount, unit=limit.unit)
-        if limit.unit == "working_days":
-            missing = calendar_years_missing(years=range(start.year, due_at.year + 1))
-            if missing:
-                logger.warning("No public holidays loaded for %s: working days skip weekends only", missing)
+        rule_due = deadline_rule_due(rule=rule, start=start)
+    if rule_due is not None:
+        rule, due_at = rule_due
+    assert due_at is not None
     remind_at = remind_at or _default_remind_at(start=start, due_at=due_at)
     escalate_at = escalate_at or _default_escalate_at(start=start, due_at=due_at)
     if not remind_at <= due_at <= escalate_at:
@@ -473,14 +488,17 @@ def deadline_sweep_backlog(*, now: datetime.datetime | None = None, cap: int | N
 
 
 def notify(
-    *, recipients, kind: str, case_number: str = "", link: str, params: dict | None = None, event_key: str
+    *, recipients, kind: str, case_number: str = "", link: str, params: dict | None = None, event_key: str,
+    addresses: Mapping[int, tuple[str, str | None]] | None = None,
 ) -> list[Notification]:
     """Tell each recipient about one event: a Notification row (shown in the app unless switched
     off) and one outbox row per other channel they keep on and have an address for, relayed to the
     delivery task once the caller's transaction commits.
 
     The same event_key never notifies a recipient twice. Only non-identifying values may travel:
-    see notifications.content (UnsafeNotificationContent otherwise)."""
+    see notifications.content (UnsafeNotificationContent otherwise). `addresses`: every recipient's
+    (email, phone) when the caller read them with the recipients, in this transaction (the user's
+    email and UserContact.phone), so that they are not read again."""
     if kind not in NotificationKind.values:
         raise ValueError(f"unknown notification kind {kind!r}")
     if not event_key or len(event_key) > 120:
@@ -490,15 +508,35 @@ def notify(
     user_ids = sorted({getattr(user, "pk", user) for user in recipients})
     if not user_ids:
         return []
+    if addresses is not None and not set(user_ids) <= set(addresses):
+        raise ValueError("addresses must cover every recipient")
     return _notify_write(user_ids=user_ids, kind=kind, case_number=case_number, link=link, params=params,
-                         event_key=event_key)
+                         event_key=event_key, addresses=addresses)
+
+
+def _outbox_insert(messages: list[OutboxMessage], *, connection) -> list[int] | None:
+    """On PostgreSQL the outbox rows in one INSERT ... ON CONFLICT DO NOTHING RETURNING id: the ids of
+    the rows written, a row already there for the event, recipient and channel skipped as
+    bulk_create(ignore_conflicts=True) skips it, without reading the rows back (issue 15). None
+    elsewhere (the caller writes them with bulk_create and reads their ids)."""
+    if connection.vendor != "postgresql":
+        return None
+    meta = OutboxMessage._meta
+    fields = [field for field in meta.concrete_fields if field is not meta.pk and not field.generated]
+    for message in messages:
+        message._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
+    rows = OutboxMessage.objects.using(connection.alias)._insert(  # type: ignore[attr-defined]
+        messages, fields=fields, returning_fields=[meta.pk], using=connection.alias, on_conflict=OnConflict.IGNORE,
+    )
+    return sorted(row[0] for row in rows)
 
 
 # No savepoint: a failure while writing belongs to the caller's transaction, which must roll back
 # with it. (Checks come before, so refused content leaves the caller's transaction usable.)
 @transaction.atomic(savepoint=False)
 def _notify_write(
-    *, user_ids: list[int], kind: str, case_number: str, link: str, params: dict, event_key: str
+    *, user_ids: list[int], kind: str, case_number: str, link: str, params: dict, event_key: str,
+    addresses: Mapping[int, tuple[str, str | None]] | None = None,
 ) -> list[Notification]:
     # Claimed for this transaction on PostgreSQL (notifications.partitions): a user another open
     # transaction is telling the same event is left out, as ignore_conflicts does below elsewhere.
@@ -506,23 +544,29 @@ def _notify_write(
     if not user_ids:
         return []
     choices = preferences_for_event(user_ids=user_ids, kind=kind)
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                recipient_id=user_id, kind=kind, event_key=event_key, case_number=case_number, link=link,
-                params=params, in_app=choices[user_id][Channel.IN_APP],
-            )
-            for user_id in user_ids
-        ],
-        ignore_conflicts=True,
-    )
-    created = list(Notification.objects.filter(event_key=event_key, recipient_id__in=user_ids).order_by("pk"))
-    addresses = {
-        user_id: {Channel.EMAIL: email, Channel.SMS: phone}
-        for user_id, email, phone in get_user_model().objects.filter(pk__in=user_ids).values_list(
-            "pk", "email", "contact__phone"
+    notifications = [
+        Notification(
+            recipient_id=user_id, kind=kind, event_key=event_key, case_number=case_number, link=link,
+            params=params, in_app=choices[user_id][Channel.IN_APP],
         )
-    }
+        for user_id in user_ids
+    ]
+    connection = connections[router.db_for_write(Notification)]
+    if connection.vendor == "postgresql":
+        # The keys of every one of them are this transaction's (claimed above): the insert cannot meet a
+        # notification of the event already written (the table, partitioned, has no unique index for
+        # ignore_conflicts to act on; a taken key fails in its trigger either way), and its RETURNING
+        # gives the ids without reading the rows back (issue 15).
+        created = Notification.objects.bulk_create(notifications)
+    else:
+        Notification.objects.bulk_create(notifications, ignore_conflicts=True)
+        created = list(Notification.objects.filter(event_key=event_key, recipient_id__in=user_ids).order_by("pk"))
+    if addresses is None:
+        addresses = {
+            user_id: (email, phone) for user_id, email, phone in get_user_model().objects.filter(
+                pk__in=user_ids).values_list("pk", "email", "contact__phone")
+        }
+    channels = {user_id: {Channel.EMAIL: email, Channel.SMS: phone} for user_id, (email, phone) in addresses.items()}
     now = timezone.now()
     relay_after = now + datetime.timedelta(seconds=settings.NOTIFICATIONS_RELAY_GRACE_SECONDS)
     messages = []
@@ -530,7 +574,7 @@ def _notify_write(
         for channel in (Channel.EMAIL, Channel.SMS):
             if not choices[notification.recipient_id][channel]:
                 continue
-            if not addresses.get(notification.recipient_id, {}).get(channel):
+            if not channels.get(notification.recipient_id, {}).get(channel):
                 logger.debug("User %s has no %s address; %s not sent there", notification.recipient_id, channel, kind)
                 continue
             messages.append(OutboxMessage(
@@ -538,10 +582,12 @@ def _notify_write(
                 channel=channel, next_attempt_at=now, relay_after=relay_after,
             ))
     if messages:
-        OutboxMessage.objects.bulk_create(messages, ignore_conflicts=True)
-        message_ids = list(OutboxMessage.objects.filter(
-            event_key=event_key, recipient_id__in=user_ids, status=OutboxMessage.Status.QUEUED
-        ).order_by("pk").values_list("pk", flat=True))
+        message_ids = _outbox_insert(messages, connection=connection)
+        if message_ids is None:
+            OutboxMessage.objects.bulk_create(messages, ignore_conflicts=True)
+            message_ids = list(OutboxMessage.objects.filter(
+                event_key=event_key, recipient_id__in=user_ids, status=OutboxMessage.Status.QUEUED
+            ).order_by("pk").values_list("pk", flat=True))
         # One bounded broker connection for all of them, after commit: the request never waits on a
         # broker that is down (the relay sweep sends them when it is back).
         transaction.on_commit(functools.partial(outbox_relay_many, message_ids=message_ids))

@@ -8,7 +8,13 @@ from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from notifications.calendar import VIETNAM, is_working_day, working_time_add
+from notifications.calendar import (
+    VIETNAM,
+    calendar_years_missing,
+    is_working_day,
+    working_time_add,
+    working_time_add_checked,
+)
 from notifications.models import PublicHoliday, WeekendWorkday
 
 from .conftest import vn
@@ -114,6 +120,31 @@ def test_working_days_property(calendar, start, amount):
     assert is_working_day(due.date())
     between = [start.date() + datetime.timedelta(days=offset) for offset in range(1, (due.date() - start.date()).days)]
     assert sum(is_working_day(day) for day in between) == amount - 1
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    start=st.datetimes(min_value=datetime.datetime(2024, 6, 1), max_value=datetime.datetime(2029, 6, 30)),
+    amount=st.integers(min_value=0, max_value=40),
+    zone=st.sampled_from([VIETNAM, datetime.UTC]),
+)
+def test_the_one_read_count_is_the_count_and_names_the_same_missing_years(calendar, start, amount, zone):
+    """working_time_add_checked (one read of the calendar, for deadline_create) gives the due time
+    working_time_add gives and the years calendar_years_missing names, over the loaded years
+    (2025-2028), the years without holidays around them and a start in UTC on New Year's Eve."""
+    start = start.replace(tzinfo=zone)
+    due, missing = working_time_add_checked(start, amount=amount, unit="working_days")
+    assert due == working_time_add(start, amount=amount, unit="working_days")
+    assert missing == calendar_years_missing(years=range(start.year, due.year + 1))
+
+
+def test_the_one_read_count_is_one_statement_and_other_units_read_nothing(calendar, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        due, missing = working_time_add_checked(vn(2026, 2, 13, 10, 0), amount=3, unit="working_days")
+    assert due == vn(2026, 2, 25, 10, 0) and missing == []
+    with django_assert_num_queries(0):
+        assert working_time_add_checked(vn(2026, 2, 13, 10, 0), amount=2, unit="hours") == (
+            vn(2026, 2, 13, 12, 0), [])
 
 
 # --- Official corrections by CSV --------------------------------------------------------------------

@@ -44,6 +44,33 @@ def test_no_outbox_row_for_a_channel_without_an_address(world):
     assert channels_of(world.receiving_supervisor) == []
 
 
+def test_addresses_read_with_the_recipients_give_the_same_rows_with_one_statement_less(
+        reachable):
+    """A caller that read the recipients' addresses with them (handoffs) passes them on: the outbox is
+    what notify writes reading them itself, one statement fewer; addresses must cover every recipient."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    world = reachable
+    users = [world.receiving_responder, world.receiving_supervisor, world.outsider_responder]
+    for user in users:
+        user.refresh_from_db()
+    kind, key = NotificationKind.DEADLINE_ESCALATED, "deadline:1:escalated"
+    with CaptureQueriesContext(connection) as read:
+        send(users[:1], kind=kind, event_key=key)
+    assert any("notifications_usercontact" in q["sql"] for q in read.captured_queries)
+    addresses = {user.pk: (user.email, user.contact.phone) for user in users[1:]}
+    addresses[users[2].pk] = ("", None)  # no address known: in the app only
+    with CaptureQueriesContext(connection) as given:
+        send(users[1:], kind=kind, event_key=key, addresses=addresses)
+    assert len(given.captured_queries) == len(read.captured_queries) - 1
+    assert not any("notifications_usercontact" in q["sql"] for q in given.captured_queries)
+    assert channels_of(users[0]) == channels_of(users[1]) == ["email", "sms"]
+    assert channels_of(users[2]) == []
+    with pytest.raises(ValueError, match="cover every recipient"):
+        send(users, kind=kind, event_key="deadline:2:escalated", addresses=addresses)
+
+
 def test_preferences_switch_channels_off_and_on(reachable):
     world = reachable
     user = world.receiving_responder

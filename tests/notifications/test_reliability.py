@@ -190,6 +190,31 @@ def test_a_send_whose_record_failed_is_only_recorded_by_the_retry(reachable, mon
 # --- Publishing never holds a request ------------------------------------------------------------------------
 
 
+def test_the_relay_keeps_its_connection_and_replaces_a_broken_one_without_losing_a_message(
+        reachable, private_queue):
+    from config.celery import app
+
+    rows = tell(reachable)
+    ids = [m.pk for m in rows.values()]
+    assert len(ids) == 2
+    assert delivery.outbox_relay_many(message_ids=ids[:1]) == 1
+    kept = delivery._kept.connection
+    assert kept is not None
+    assert delivery.outbox_relay_many(message_ids=ids[1:]) == 1
+    assert delivery._kept.connection is kept
+    # The kept connection breaks (the broker restarted): the relay drops it and sends over a new one.
+    broken = app.connection_for_write(f"redis://127.0.0.1:{closed_port()}/0", connect_timeout=0.5,
+                                      transport_options={"max_retries": 0, "socket_connect_timeout": 0.5})
+    delivery._kept.connection = broken
+    assert delivery.outbox_relay_many(message_ids=ids) == 2
+    assert delivery._kept.connection not in (None, broken, kept)
+    assert sorted(args[0] for _name, args in private_queue.drain()) == sorted([*ids, *ids])
+    # Another broker URL (a drill, a test) never goes over the connection kept for the old one.
+    with broker_pointing_at(app, f"redis://127.0.0.1:{closed_port()}/0"):
+        assert delivery.outbox_relay_many(message_ids=ids) == 0
+    assert delivery._kept.connection is None
+
+
 @pytest.mark.parametrize("server", ["refusing", "silent"])
 def test_relay_to_a_broker_that_is_down_or_hung_returns_within_the_publish_timeout(
         reachable, private_queue, server, silent_port, settings):
