@@ -28,8 +28,9 @@ API_LIST_BUDGET = 6
 # Transactions (BEGIN/COMMIT pairs) of a list: on PostgreSQL its audit event is one INSERT committed on
 # its own and the session's renewal one UPDATE, so none; SQLite chains the event in a transaction.
 LIST_TRANSACTIONS = 0 if connection.vendor == "postgresql" else 1
-# The case page's one transaction: the read and its audit event (case_view).
-DETAIL_TRANSACTIONS = 1
+# A case read (case_view) opens no transaction on PostgreSQL: its audit event is one INSERT committed on
+# its own, after the access check; SQLite chains the event in a transaction.
+DETAIL_TRANSACTIONS = 0 if connection.vendor == "postgresql" else 1
 API_DETAIL_BUDGET = 10
 PAGE_LIST_BUDGET = 11
 # The case page also lists the case's handoffs and its open deadlines (handoffs.templatetags.handoff_tags),
