@@ -43,6 +43,22 @@ def case_deadline_list(*, access: CaseAccess) -> QuerySet[Deadline]:
     )
 
 
+def case_deadlines_shown(*, access: CaseAccess) -> list[Deadline]:
+    """case_deadline_list's rows, read once for this access: the case page's coordination panel lists
+    them and its risk panel finds the open risk review among them (a case deadline: case_risk_review)."""
+    if "deadlines" not in access.shared_reads:
+        access.shared_reads["deadlines"] = list(case_deadline_list(access=access))
+    return access.shared_reads["deadlines"]
+
+
+def case_risk_review(*, access: CaseAccess) -> Deadline | None:
+    """The case's open risk review among case_deadlines_shown (the one due first), as
+    risk.selectors.risk_review_open reads it: no query of its own on the case page."""
+    prefix = f"{case_deadline_prefix(access.case.pk)}risk_review:"
+    return next((deadline for deadline in case_deadlines_shown(access=access)
+                 if deadline.kind == Deadline.Kind.RISK_REVIEW and deadline.subject.startswith(prefix)), None)
+
+
 def case_deadline_actions(*, access: CaseAccess, deadline: Deadline) -> list[str]:
     """What the viewer may do with one of the case's deadlines now (CASE_DEADLINE_MACHINE): the
     case page's buttons and the API's allowed_actions. Only a case deadline of the agency they act

@@ -172,6 +172,10 @@ class Deadline(models.Model):
             models.Index(fields=["next_fire_at"], name="deadline_next_fire_open", condition=Q(closed_at__isnull=True)),
             models.Index(fields=["owner_agency", "due_at"], name="deadline_agency_due_open",
                          condition=Q(closed_at__isnull=True)),
+            # A case page's open deadlines (deadlines.selectors.case_deadline_list): the case's few rows, not a
+            # bitmap over every open deadline its viewer's agency owns or escalates (thousands at national scale).
+            models.Index(fields=["case_id", "due_at"], name="deadline_case_due_open",
+                         condition=Q(closed_at__isnull=True)),
         ]
         constraints = [
             models.CheckConstraint(

@@ -5,7 +5,7 @@ than learning how handoffs and deadlines are selected."""
 from django import template
 from django.utils import timezone
 
-from deadlines.selectors import DONE, case_deadline_actions, case_deadline_list
+from deadlines.selectors import DONE, case_deadline_actions, case_deadlines_shown
 from handoffs.models import HandoffStatus
 from permissions.categories import CaseRight
 
@@ -22,7 +22,7 @@ def case_coordination(context):
     handoffs = list(handoff_list_for_case(case=case, agency=access.agency))
     for handoff in handoffs:
         handoff.overdue = handoff_is_overdue(handoff, now=now)
-    deadlines = list(case_deadline_list(access=access))
+    deadlines = case_deadlines_shown(access=access)
     can_log = access.can(CaseRight.LOG_ACTION)
     for deadline in deadlines:
         deadline.overdue = deadline.due_at <= now

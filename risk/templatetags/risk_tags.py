@@ -3,10 +3,11 @@ and the buttons the viewer may use. The cases app's template loads it; cases imp
 
 from django import template
 
+from deadlines.selectors import case_risk_review
 from permissions.categories import CaseRight
 
 from ..models import ASSESSMENT_CATEGORY
-from ..selectors import assessment_history_and_draft, risk_review_open
+from ..selectors import assessment_history_and_draft
 
 register = template.Library()
 
@@ -21,7 +22,8 @@ def risk_panel(context, access):
         "case": access.case,
         "latest": history[0] if history else None,
         "history": history,
-        "review": risk_review_open(case_id=access.case.pk),
+        # Among the case's open deadlines, which the coordination panel lists too (one read for both).
+        "review": case_risk_review(access=access),
         "draft": draft if may_record else None,
         "may_record": may_record,
         "may_request_review": access.can(CaseRight.LOG_ACTION),

@@ -42,7 +42,7 @@ def _sentences(entries):
 
 def test_the_lead_reads_every_event(world, story, django_assert_num_queries):
     access = access_for(world.lead_responder, story)
-    with translation.override("en"), django_assert_num_queries(2):
+    with translation.override("en"), django_assert_num_queries(1):
         entries = case_timeline(access=access)
     police, hospital = world.police.name, world.health.name
     assert _sentences(entries) == [

@@ -181,6 +181,24 @@ def test_a_new_incident_makes_a_review_due_and_the_next_assessment_meets_it(worl
     assert closed.data["reason"] == "risk_assessed"
 
 
+def test_the_case_page_shows_the_open_review_to_everyone_on_the_case(world, case, client):
+    """The risk panel finds the review among the case's open deadlines that the page reads once."""
+    def shown(user) -> bool:
+        client.force_login(user)
+        response = client.get(f"/cases/{case.pk}/")
+        assert response.status_code == 200
+        return 'data-testid="risk-review-due"' in response.content.decode()
+
+    assess(world, case, answers=answers_with(3))
+    assert not shown(world.lead_responder)
+    incident_record(access=case_get_for_user(user=world.lead_responder, case_id=case.pk), actor=world.lead_responder,
+                    data=_incident())
+    assert risk_review_open(case_id=case.pk) is not None
+    assert shown(world.lead_responder) and shown(world.receiving_responder)
+    assess(world, case, answers=answers_with(4))
+    assert not shown(world.lead_responder)
+
+
 def _incident() -> dict:
     return through_edge(IncidentInputSerializer, incident_payload())
 
