@@ -1,11 +1,14 @@
 """Reads of cases for a user. Every view and API view gets its case through `case_get_for_user`,
 so that access is decided in one place."""
 
+import copy
 import datetime
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
+from django.db import connections, router
 from django.db.models import (
     Aggregate,
     CharField,
@@ -22,6 +25,7 @@ from django.db.models import (
 )
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
+from django.utils.encoding import force_str
 
 from agencies.acting import ActingAgencyRequired, acting_agency_pick
 from agencies.models import Agency, Membership
@@ -184,6 +188,10 @@ def case_list_visible_to(*, user: User) -> QuerySet[Case]:
     if not holders:
         return _no_cases()
     # What a list shows: no survivor, no case text (nothing to decrypt).
+    return _visible_queryset(user, holders, now)
+
+
+def _visible_queryset(user: User | None, holders: set[int], now) -> QuerySet[Case]:
     related = ("province", "lead_agency")
     if len(holders) == 1:
         (holder,) = holders
@@ -203,6 +211,125 @@ def case_list_visible_to(*, user: User) -> QuerySet[Case]:
         Case.objects.filter(Exists(rows_of_case)).annotate(sort_at=F("updated_at"))
         .select_related(*related).defer("close_reason").order_by("-sort_at", "-id")
     )
+
+
+# --- The list's pages, read lean -----------------------------------------------------------------
+
+
+_STATUS_LABELS = dict(Case._meta.get_field("status").flatchoices)
+_RISK_LABELS = dict(Case._meta.get_field("risk_level").flatchoices)
+
+
+class CaseListRow:
+    """A case as the list shows it (cases/_case_cards.html, the API's CaseSummarySerializer), read as
+    one row of columns: no other field of the case is there to be shown. Its attributes are those of a
+    Case read by case_list_visible_to, for what the list reads."""
+
+    __slots__ = ("pk", "id", "number", "status", "risk_level", "created_at", "updated_at", "sort_at", "province",
+                 "lead_agency")
+
+    def __init__(self, row: tuple):
+        (self.id, self.number, self.status, self.risk_level, self.created_at, self.updated_at, self.sort_at,
+         province_code, province_name, agency_id, agency_name, agency_sector) = row
+        self.pk = self.id
+        self.province = SimpleNamespace(code=province_code, name=province_name)
+        self.lead_agency = SimpleNamespace(pk=agency_id, id=agency_id, name=agency_name, sector=agency_sector)
+
+    def get_status_display(self) -> str:
+        return force_str(_STATUS_LABELS.get(self.status, self.status), strings_only=True)
+
+    def get_risk_level_display(self) -> str:
+        return force_str(_RISK_LABELS.get(self.risk_level, self.risk_level), strings_only=True)
+
+
+_LIST_COLUMNS = ("id", "number", "status", "risk_level", "created_at", "updated_at", "sort_at", "province__code",
+                 "province__name", "lead_agency_id", "lead_agency__name", "lead_agency__sector")
+_LIST_ORDERING = ("-sort_at", "-id")
+
+
+def _list_columns(queryset: QuerySet[Case]) -> QuerySet:
+    return queryset.order_by(*_LIST_ORDERING).values_list(*_LIST_COLUMNS)
+
+
+# The list of a reader of one agency, and of one who reads only through their own (break-glass) rows:
+# case_list_visible_to's queryset, compiled once (config.compiled), LIMIT and OFFSET added.
+_LIST_OF_AGENCY = CompiledQuery(
+    # No condition of an agency's list is on the user (a test compares it with the ORM's list).
+    lambda agency_id, now: _list_columns(_visible_queryset(None, {agency_id}, now)),
+    agency_id="int", now="datetime")
+_LIST_OF_OWN_ROWS = CompiledQuery(
+    lambda user_id, now: _list_columns(_visible_queryset(User(pk=user_id), {_OWN_ROWS}, now)),
+    user_id="int", now="datetime")
+
+
+class CaseList:
+    """The cases a reader sees, newest first, as the case list's paginations read them: the list page's
+    Django Paginator (count, slices) and the API's cursor pagination (order_by, filter, slices). A slice
+    of the list as case_list_visible_to orders it, unfiltered, for a reader of one holder, is one
+    compiled query of the columns the list shows (CaseListRow); anything else (a filter, a cursor's
+    position, the reverse order, a reader of several agencies, another database) is the queryset of
+    case_filter_list(case_list_visible_to(...)), as it was."""
+
+    ordered = True
+
+    def __init__(self, *, user: User, criteria: dict | None = None):
+        self.user = user
+        self.criteria = dict(criteria or {})
+        self._compiled = None
+        self._operations: list[tuple[str, tuple, dict]] = []
+        self._queryset: QuerySet[Case] | None = None
+        lean = connections[router.db_for_read(CaseAccessRow)].vendor == "postgresql"
+        if lean and not self.criteria and user_may_be_case_reader(user):
+            now = timezone.now()
+            holders = _holders(user, now)
+            if not holders:
+                self._queryset = _no_cases()
+            elif len(holders) == 1:
+                (holder,) = holders
+                self._compiled = ((_LIST_OF_OWN_ROWS, {"user_id": user.pk, "now": now}) if holder == _OWN_ROWS
+                                  else (_LIST_OF_AGENCY, {"agency_id": holder, "now": now}))
+            else:
+                self._queryset = _visible_queryset(user, holders, now)
+
+    def _clone(self, operation: tuple[str, tuple, dict]) -> "CaseList":
+        clone = copy.copy(self)
+        clone._operations = [*self._operations, operation]
+        return clone
+
+    def order_by(self, *fields) -> "CaseList":
+        return self._clone(("order_by", fields, {}))
+
+    def filter(self, *args, **kwargs) -> "CaseList":
+        return self._clone(("filter", args, kwargs))
+
+    def queryset(self) -> QuerySet[Case]:
+        """The ORM's queryset of this list, with what was asked of it since."""
+        if self._queryset is None:
+            self._queryset = case_filter_list(case_list_visible_to(user=self.user), **self.criteria)
+        queryset = self._queryset
+        for name, args, kwargs in self._operations:
+            queryset = getattr(queryset, name)(*args, **kwargs)
+        return queryset
+
+    def _lean(self) -> bool:
+        return self._compiled is not None and all(
+            (name, args, kwargs) == ("order_by", _LIST_ORDERING, {}) for name, args, kwargs in self._operations)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice) and index.step is None and self._lean():
+            start, stop = index.start or 0, index.stop
+            if start >= 0 and stop is not None and stop >= start:
+                query, values = self._compiled
+                rows = query.rows(wrap="%s LIMIT %%s OFFSET %%s", model=CaseAccessRow, extra=(stop - start, start),
+                                  **values)
+                return [CaseListRow(row) for row in rows]
+        return self.queryset()[index]
+
+    def __iter__(self):
+        return iter(self.queryset())
+
+    def count(self) -> int:
+        return self.queryset().count()
 
 
 def case_count_visible_to(*, user: User) -> int:

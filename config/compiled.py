@@ -70,23 +70,24 @@ class CompiledQuery:
                 raise ValueError(f"{name} went into the compiled query other than as a parameter")
         return wrap % sql, tuple(slots)
 
-    def rows(self, *, wrap: str = "%s", model=None, **values) -> list[tuple]:
+    def rows(self, *, wrap: str = "%s", extra: tuple = (), model=None, **values) -> list[tuple]:
         """The rows of the query with these values. `wrap` puts the query inside other SQL (its "%s"),
-        e.g. "SELECT COUNT(*) FROM (%s) counted"; `model` chooses the database as the router reads it."""
+        e.g. "SELECT COUNT(*) FROM (%s) counted" or "%s LIMIT %%s", whose own parameters are `extra`;
+        `model` chooses the database as the router reads it."""
         if set(values) != set(self._kinds):
             raise TypeError(f"values for {sorted(self._kinds)} expected, got {sorted(values)}")
         using = router.db_for_read(model) if model is not None else "default"
         connection = connections[using]
         if connection.vendor != "postgresql":
             queryset = self._build(**values)
-            if wrap == "%s":
+            if wrap == "%s" and not extra:
                 return [tuple(row) if isinstance(row, tuple) else (row,) for row in queryset.using(using)]
             sql, params = queryset.query.get_compiler(using).as_sql()
             with connection.cursor() as cursor:
-                cursor.execute(wrap % sql, params)
+                cursor.execute(wrap % sql, [*params, *extra])
                 return cursor.fetchall()
         sql, slots = self.sql(using, wrap)
-        params = [values[name] if name is not None else constant for name, constant in slots]
+        params = [*(values[name] if name is not None else constant for name, constant in slots), *extra]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
