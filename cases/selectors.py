@@ -278,18 +278,17 @@ class CaseList:
         self._compiled = None
         self._operations: list[tuple[str, tuple, dict]] = []
         self._queryset: QuerySet[Case] | None = None
+        self._holders: tuple[set[int], datetime.datetime] | None = None
         lean = connections[router.db_for_read(CaseAccessRow)].vendor == "postgresql"
         if lean and not self.criteria and user_may_be_case_reader(user):
             now = timezone.now()
             holders = _holders(user, now)
-            if not holders:
-                self._queryset = _no_cases()
-            elif len(holders) == 1:
+            # Kept: a later page (a cursor's position) is the ORM's queryset of the same holders, no query more.
+            self._holders = (holders, now)
+            if len(holders) == 1:
                 (holder,) = holders
                 self._compiled = ((_LIST_OF_OWN_ROWS, {"user_id": user.pk, "now": now}) if holder == _OWN_ROWS
                                   else (_LIST_OF_AGENCY, {"agency_id": holder, "now": now}))
-            else:
-                self._queryset = _visible_queryset(user, holders, now)
 
     def _clone(self, operation: tuple[str, tuple, dict]) -> "CaseList":
         clone = copy.copy(self)
@@ -305,7 +304,11 @@ class CaseList:
     def queryset(self) -> QuerySet[Case]:
         """The ORM's queryset of this list, with what was asked of it since."""
         if self._queryset is None:
-            self._queryset = case_filter_list(case_list_visible_to(user=self.user), **self.criteria)
+            if self._holders is not None:
+                holders, now = self._holders
+                self._queryset = _visible_queryset(self.user, holders, now) if holders else _no_cases()
+            else:
+                self._queryset = case_filter_list(case_list_visible_to(user=self.user), **self.criteria)
         queryset = self._queryset
         for name, args, kwargs in self._operations:
             queryset = getattr(queryset, name)(*args, **kwargs)

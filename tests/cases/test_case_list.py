@@ -72,12 +72,16 @@ def test_the_lean_list_is_the_querysets_list(listed, language):
         _shown(case) for case in case_list_visible_to(user=listed["own_rows_only"])] != []
 
 
-def test_anything_but_the_first_ask_is_the_querysets(listed):
-    """A filter, a cursor's position or the reverse order are the ORM's: model instances."""
-    cases = CaseList(user=listed["lead"])
-    first = cases.order_by("-sort_at", "-id")[0:3]
+def test_anything_but_the_first_ask_is_the_querysets(listed, django_assert_num_queries):
+    """A filter, a cursor's position or the reverse order are the ORM's: model instances. The holders
+    are read once: each page after is one query, as the first."""
+    with django_assert_num_queries(1):
+        cases = CaseList(user=listed["lead"])
+    with django_assert_num_queries(1):
+        first = cases.order_by("-sort_at", "-id")[0:3]
     assert all(isinstance(row, CaseListRow) for row in first)
-    later = cases.order_by("-sort_at", "-id").filter(sort_at__lt=first[-1].sort_at)[0:3]
+    with django_assert_num_queries(1):
+        later = list(cases.order_by("-sort_at", "-id").filter(sort_at__lt=first[-1].sort_at)[0:3])
     assert not any(isinstance(row, CaseListRow) for row in later)
     assert [row.pk for row in [*first, *later]] == [case.pk for case in case_list_visible_to(user=listed["lead"])[0:6]]
     backwards = cases.order_by("sort_at", "id")[0:3]
