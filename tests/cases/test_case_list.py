@@ -135,3 +135,21 @@ def test_the_pages_cards_and_pager_are_the_querysets(listed, web, monkeypatch, w
     assert lean[0] and lean[1] and lean[0] != lean[1]
     monkeypatch.setattr(CaseList, "_lean", lambda self: False)
     assert [_cards(client.get(f"/cases/?page={n}", HTTP_ACCEPT_LANGUAGE=language)) for n in (1, 2)] == lean
+
+
+def test_a_compiled_query_refuses_a_value_it_could_not_put_back(listed):
+    """A value the ORM writes into the SQL itself (a LIMIT) cannot be replaced by the next call's: refused."""
+    from django.db.models import F
+
+    from cases.models import Case
+    from config.compiled import CompiledQuery
+
+    inlined = CompiledQuery(lambda n: Case.objects.order_by("id").values_list("id")[:n], n="int")
+    with pytest.raises(ValueError, match="n is not a parameter"):
+        inlined.rows(n=2)
+    numbers = CompiledQuery(lambda low: Case.objects.filter(id__gte=low).annotate(twice=F("id") * 2)
+                            .order_by("id").values_list("id", "twice"), low="int")
+    low = Case.objects.order_by("id").values_list("id", flat=True)[3]
+    assert numbers.rows(low=low) == [(pk, pk * 2) for pk in Case.objects.filter(id__gte=low).order_by("id")
+                                     .values_list("id", flat=True)]
+    assert numbers.rows(low=low + 1) == numbers.rows(low=low)[1:]
