@@ -30,10 +30,9 @@ from .models import (
     RiskLevel,
 )
 from .selectors import (
+    CaseList,
     action_list_visible,
-    case_filter_list,
     case_get_for_user,
-    case_list_visible_to,
     case_prefetch_for_detail,
     consent_list_for_case,
 )
@@ -114,8 +113,7 @@ class CaseListApi(CaseApiView):
         criteria = self.validated_query(CaseListApi.FilterSerializer)
         if "province" in criteria:
             criteria["province_code"] = criteria.pop("province")
-        cases = case_filter_list(case_list_visible_to(user=request.user), **criteria)
-        page = self.paginate(cases)
+        page = self.paginate(CaseList(user=request.user, criteria=criteria))
         case_list_audit(user=request.user, case_ids=[case.pk for case in page])
         return self.page_response(CaseSummarySerializer(page, many=True).data)
 

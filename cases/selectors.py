@@ -1,8 +1,10 @@
 """Reads of cases for a user. Every view and API view gets its case through `case_get_for_user`,
 so that access is decided in one place."""
 
+import copy
 import datetime
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
@@ -23,9 +25,11 @@ from django.db.models import (
 )
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
+from django.utils.encoding import force_str
 
 from agencies.acting import ActingAgencyRequired, acting_agency_pick
 from agencies.models import Agency, Membership
+from config.compiled import CompiledQuery
 from config.exceptions import NotFound
 from encryption import crypto
 from permissions.access import VIEW_BIT, codenames_from_masks
@@ -149,14 +153,23 @@ def _case_agency_ids(user: User):
 _OWN_ROWS = 0
 
 
-def _holders(user: User, now) -> set[int]:
-    """One query: the agencies whose rows count for a case reader, and _OWN_ROWS when the user
-    holds break-glass rows in force. Empty for anyone who never reads cases."""
+def _holders_queryset(user: User, now) -> QuerySet:
     agencies = (Membership.objects.filter(case_reader_condition(user), user=user, role__in=CASE_ROLES,
                                           agency__active=True).order_by().values_list("agency_id", flat=True))
     own = (CaseAccessRow.objects.filter(_in_force(now), case_reader_condition(user), user=user).order_by()
            .annotate(holder=Value(_OWN_ROWS, output_field=IntegerField())).values_list("holder", flat=True))
-    return set(agencies.union(own))
+    return agencies.union(own)
+
+
+# Compiled once (config.compiled): building and compiling this UNION of EXISTS conditions cost every
+# list request more Python than the rest of its queries together.
+_HOLDERS = CompiledQuery(lambda user_id, now: _holders_queryset(User(pk=user_id), now), user_id="int", now="datetime")
+
+
+def _holders(user: User, now) -> set[int]:
+    """One query: the agencies whose rows count for a case reader, and _OWN_ROWS when the user
+    holds break-glass rows in force. Empty for anyone who never reads cases."""
+    return {holder for (holder,) in _HOLDERS.rows(model=Membership, user_id=user.pk, now=now)}
 
 
 def _no_cases() -> QuerySet[Case]:
@@ -178,6 +191,10 @@ def case_list_visible_to(*, user: User) -> QuerySet[Case]:
     if not holders:
         return _no_cases()
     # What a list shows: no survivor, no case text (nothing to decrypt).
+    return _visible_queryset(user, holders, now)
+
+
+def _visible_queryset(user: User | None, holders: set[int], now) -> QuerySet[Case]:
     related = ("province", "lead_agency")
     if len(holders) == 1:
         (holder,) = holders
@@ -199,17 +216,149 @@ def case_list_visible_to(*, user: User) -> QuerySet[Case]:
     )
 
 
+# --- The list's pages, read lean -----------------------------------------------------------------
+
+
+_STATUS_LABELS = dict(Case._meta.get_field("status").flatchoices)
+_RISK_LABELS = dict(Case._meta.get_field("risk_level").flatchoices)
+
+
+class CaseListRow:
+    """A case as the list shows it (cases/_case_cards.html, the API's CaseSummarySerializer), read as
+    one row of columns: no other field of the case is there to be shown. Its attributes are those of a
+    Case read by case_list_visible_to, for what the list reads."""
+
+    __slots__ = ("pk", "id", "number", "status", "risk_level", "created_at", "updated_at", "sort_at", "province",
+                 "lead_agency")
+
+    def __init__(self, row: tuple):
+        (self.id, self.number, self.status, self.risk_level, self.created_at, self.updated_at, self.sort_at,
+         province_code, province_name, agency_id, agency_name, agency_sector) = row
+        self.pk = self.id
+        self.province = SimpleNamespace(code=province_code, name=province_name)
+        self.lead_agency = SimpleNamespace(pk=agency_id, id=agency_id, name=agency_name, sector=agency_sector)
+
+    def get_status_display(self) -> str:
+        return force_str(_STATUS_LABELS.get(self.status, self.status), strings_only=True)
+
+    def get_risk_level_display(self) -> str:
+        return force_str(_RISK_LABELS.get(self.risk_level, self.risk_level), strings_only=True)
+
+
+_LIST_COLUMNS = ("id", "number", "status", "risk_level", "created_at", "updated_at", "sort_at", "province__code",
+                 "province__name", "lead_agency_id", "lead_agency__name", "lead_agency__sector")
+_LIST_ORDERING = ("-sort_at", "-id")
+
+
+def _list_columns(queryset: QuerySet[Case]) -> QuerySet:
+    return queryset.order_by(*_LIST_ORDERING).values_list(*_LIST_COLUMNS)
+
+
+# The list of a reader of one agency, and of one who reads only through their own (break-glass) rows:
+# case_list_visible_to's queryset, compiled once (config.compiled), LIMIT and OFFSET added.
+_LIST_OF_AGENCY = CompiledQuery(
+    # No condition of an agency's list is on the user (a test compares it with the ORM's list).
+    lambda agency_id, now: _list_columns(_visible_queryset(None, {agency_id}, now)),
+    agency_id="int", now="datetime")
+_LIST_OF_OWN_ROWS = CompiledQuery(
+    lambda user_id, now: _list_columns(_visible_queryset(User(pk=user_id), {_OWN_ROWS}, now)),
+    user_id="int", now="datetime")
+
+
+class CaseList:
+    """The cases a reader sees, newest first, as the case list's paginations read them: the list page's
+    Django Paginator (count, slices) and the API's cursor pagination (order_by, filter, slices). A slice
+    of the list as case_list_visible_to orders it, unfiltered, for a reader of one holder, is one
+    compiled query of the columns the list shows (CaseListRow); anything else (a filter, a cursor's
+    position, the reverse order, a reader of several agencies, another database) is the queryset of
+    case_filter_list(case_list_visible_to(...)), as it was."""
+
+    ordered = True
+
+    def __init__(self, *, user: User, criteria: dict | None = None):
+        self.user = user
+        self.criteria = dict(criteria or {})
+        self._compiled = None
+        self._operations: list[tuple[str, tuple, dict]] = []
+        self._queryset: QuerySet[Case] | None = None
+        self._holders: tuple[set[int], datetime.datetime] | None = None
+        lean = connections[router.db_for_read(CaseAccessRow)].vendor == "postgresql"
+        if lean and not self.criteria and user_may_be_case_reader(user):
+            now = timezone.now()
+            holders = _holders(user, now)
+            # Kept: a later page (a cursor's position) is the ORM's queryset of the same holders, no query more.
+            self._holders = (holders, now)
+            if len(holders) == 1:
+                (holder,) = holders
+                self._compiled = ((_LIST_OF_OWN_ROWS, {"user_id": user.pk, "now": now}) if holder == _OWN_ROWS
+                                  else (_LIST_OF_AGENCY, {"agency_id": holder, "now": now}))
+
+    def _clone(self, operation: tuple[str, tuple, dict]) -> "CaseList":
+        clone = copy.copy(self)
+        clone._operations = [*self._operations, operation]
+        return clone
+
+    def order_by(self, *fields) -> "CaseList":
+        return self._clone(("order_by", fields, {}))
+
+    def filter(self, *args, **kwargs) -> "CaseList":
+        return self._clone(("filter", args, kwargs))
+
+    def queryset(self) -> QuerySet[Case]:
+        """The ORM's queryset of this list, with what was asked of it since."""
+        if self._queryset is None:
+            if self._holders is not None:
+                holders, now = self._holders
+                self._queryset = _visible_queryset(self.user, holders, now) if holders else _no_cases()
+            else:
+                self._queryset = case_filter_list(case_list_visible_to(user=self.user), **self.criteria)
+        queryset = self._queryset
+        for name, args, kwargs in self._operations:
+            queryset = getattr(queryset, name)(*args, **kwargs)
+        return queryset
+
+    def _lean(self) -> bool:
+        return self._compiled is not None and all(
+            (name, args, kwargs) == ("order_by", _LIST_ORDERING, {}) for name, args, kwargs in self._operations)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice) and index.step is None and self._lean():
+            start, stop = index.start or 0, index.stop
+            if start >= 0 and stop is not None and stop >= start:
+                query, values = self._compiled
+                rows = query.rows(wrap="%s LIMIT %%s OFFSET %%s", model=CaseAccessRow, extra=(stop - start, start),
+                                  **values)
+                return [CaseListRow(row) for row in rows]
+        return self.queryset()[index]
+
+    def __iter__(self):
+        return iter(self.queryset())
+
+    def count(self) -> int:
+        return self.queryset().count()
+
+
 def case_count_visible_to(*, user: User) -> int:
     """How many cases the user sees (what the list's pager counts): the user's access rows in
     force, never the country's cases. One query, read from the access rows' list indexes alone."""
     if not user_may_be_case_reader(user):
         return 0
-    rows = CaseAccessRow.objects.filter(_in_force(timezone.now()), case_reader_condition(user),
+    ((count,),) = _VISIBLE_CASE_IDS.rows(wrap="SELECT COUNT(*) FROM (%s) counted", model=CaseAccessRow,
+                                         user_id=user.pk, now=timezone.now())
+    return count
+
+
+def _visible_case_ids(user: User, now) -> QuerySet:
+    rows = CaseAccessRow.objects.filter(_in_force(now), case_reader_condition(user),
                                         GreaterThan(F("rights").bitand(VIEW_BIT), 0)).order_by()
     # Two branches, one per index; UNION counts a case seen through two holders once.
     via_agencies = rows.filter(agency__isnull=False, agency_id__in=_case_agency_ids(user)).values_list("case_id")
     own = rows.filter(user=user).values_list("case_id")
-    return via_agencies.union(own).count()
+    return via_agencies.union(own)
+
+
+_VISIBLE_CASE_IDS = CompiledQuery(lambda user_id, now: _visible_case_ids(User(pk=user_id), now),
+                                  user_id="int", now="datetime")
 
 
 def case_filter_list(

@@ -31,10 +31,9 @@ from .forms import (
 from .models import CASE_STATUS_MACHINE, ActionType, CaseStatus, Survivor, TechForm
 from .pages import case_change_posted, case_form_page, case_service_form_page
 from .selectors import (
+    CaseList,
     case_count_visible_to,
-    case_filter_list,
     case_get_for_user,
-    case_list_visible_to,
     case_prefetch_for_detail,
     consent_list_for_case,
 )
@@ -59,8 +58,7 @@ def my_cases_page(request, *, data=None, per_page: int = CASES_PER_PAGE):
     and the responder home page."""
     form = CaseFilterForm(data or None)
     criteria = form.criteria() if form.is_bound and form.is_valid() else {}
-    cases = case_filter_list(case_list_visible_to(user=request.user), **criteria)
-    paginator = Paginator(cases, per_page)
+    paginator = Paginator(CaseList(user=request.user, criteria=criteria), per_page)
     if not criteria:
         # The pager counts the user's cases from their access rows, not the filtered join over the
         # country's cases (filters narrow the count themselves).

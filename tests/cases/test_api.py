@@ -163,6 +163,30 @@ def test_list_filters_by_status_risk_province_number_and_time(world, api):
     assert numbers("?" + _query(updated_since=since)) == [high.number]
 
 
+def test_list_rows_are_what_the_declared_fields_make_of_the_case(world, api):
+    """CaseSummarySerializer writes its rows out by hand (the list's hot path); they must be what DRF's
+    walk over the declared fields (the schema) makes of the same case, in the same order."""
+    from rest_framework import serializers
+
+    from cases.serializers import CaseSummarySerializer
+
+    for risk_level in ("low", "high"):
+        case_build(world, risk_level=risk_level)
+    case_build(world, actor=world.outsider_responder, agency=world.school)
+    for case in Case.objects.select_related("province", "lead_agency"):
+        fast = CaseSummarySerializer(case).data
+        walked = serializers.Serializer.to_representation(CaseSummarySerializer(case), case)
+        assert list(fast.items()) == list(walked.items())
+        assert fast["created_at"].endswith("+07:00"), fast["created_at"]
+    with timezone.override("UTC"):
+        case = Case.objects.select_related("province", "lead_agency").first()
+        assert CaseSummarySerializer(case).data["updated_at"] == case.updated_at.isoformat().replace("+00:00", "Z")
+    listed = api(world.lead_responder).get("/api/cases/").json()["results"]
+    expected = [CaseSummarySerializer(case).data for case in Case.objects.select_related("province", "lead_agency")
+                .filter(pk__in=[row["id"] for row in listed])]
+    assert sorted(listed, key=lambda row: row["id"]) == sorted(expected, key=lambda row: row["id"])
+
+
 def _query(**params) -> str:
     from urllib.parse import urlencode
 
