@@ -153,6 +153,15 @@ def test_pages_are_vietnamese_by_default_and_english_on_request(world, shared_ca
 # --- Open a case ---------------------------------------------------------------------------------
 
 
+def test_an_agency_admin_of_an_agency_with_responders_is_not_offered_the_open_form(world, web):
+    """The opening roles are the user's own: that other members of the agency are responders gives an
+    agency admin nothing (both conditions on one membership, not on two joins)."""
+    client = web(world.lead_admin)
+    assert client.get("/cases/new/").status_code == 403
+    assert 'href="/cases/new/"' not in client.get("/cases/").content.decode()
+    assert 'href="/cases/new/"' in web(world.lead_responder).get("/cases/").content.decode()
+
+
 def test_open_a_case_from_one_form(world, web):
     client = web(world.lead_responder)
     form = client.get("/cases/new/").content.decode()
