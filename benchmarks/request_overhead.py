@@ -6,9 +6,12 @@
 Signs in one responder and one supervisor of the seeded world through the forms, as scale_mixed.py does
 (the supervisor with the code of an enrolled authenticator), with CSRF checks on, and runs each kind of
 scale_mixed.py's MIX under the same settings the web workers use (config.settings.dev, DEBUG=0). For
-each kind it prints the queries of one request, and the median wall and CPU time (this process only:
-PostgreSQL's share is not in it) over --runs requests. --sql lists each query of one request; --profile
-runs cProfile over --runs requests of one kind (or of the whole mix) and prints the --top functions by
+each kind it prints the queries of one request, the median wall and CPU time of this process over --runs
+requests, and the mean CPU the PostgreSQL backend serving this process spent per request ("PG ms": the
+backend's on-CPU nanoseconds from /proc/<pid>/schedstat before and after each request, pid from
+pg_backend_pid(), so the server must run on this machine; "-" when it cannot be read). --sql lists each
+query of one request; --explain shows PostgreSQL's planning and execution time of each; --profile runs
+cProfile over --runs requests of one kind (or of the whole mix) and prints the --top functions by
 cumulative time. It reads what scale_mixed.py reads and writes what its requests write (actions logged
 on the responder's cases); it never seeds.
 """
@@ -58,6 +61,24 @@ def sign_in(person: Person) -> Client:
     return client
 
 
+def _backend_cpu_ns(pid: int | None) -> int | None:
+    """Nanoseconds the PostgreSQL backend `pid` has run on a CPU (None when it cannot be read)."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/schedstat") as stat:
+            return int(stat.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _backend_pid() -> int | None:
+    """The pid of the PostgreSQL backend of Django's open connection (None when none is open, or not PostgreSQL)."""
+    if connection.vendor != "postgresql" or connection.connection is None:
+        return None
+    return connection.connection.info.backend_pid
+
+
 def one(client: Client, person: Person, kind: str, rng: random.Random) -> None:
     case_id = rng.choice(person.cases)
     if kind == "list page":
@@ -83,10 +104,33 @@ def one(client: Client, person: Person, kind: str, rng: random.Random) -> None:
         raise AssertionError(f"{kind}: {response.status_code} {response.content[:300]!r}")
 
 
+def explain(captured) -> None:
+    """Planning and execution time of each captured query, as PostgreSQL reports them (writes rolled back)."""
+    from django.db import transaction
+
+    for _seconds, sql, params in captured:
+        if not sql.lstrip().upper().startswith(("SELECT", "(SELECT", "INSERT", "UPDATE", "DELETE", "WITH")):
+            continue
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, SETTINGS, FORMAT JSON) {sql}", params)
+                plan = cursor.fetchone()[0][0]
+                transaction.set_rollback(True)
+        except Exception as error:  # noqa: BLE001 - a query that cannot be explained is shown, not fatal
+            print(f"        (cannot explain: {error})")
+            continue
+        top = plan["Plan"]
+        print(f"        plan {plan['Planning Time']:6.2f} ms  exec {plan['Execution Time']:6.2f} ms  "
+              f"{top['Node Type']:<14} hit {top.get('Shared Hit Blocks', 0):>5}  {' '.join(sql.split())[:110]}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--sql", action="store_true")
+    parser.add_argument("--explain", action="store_true",
+                        help="EXPLAIN (ANALYZE, BUFFERS) each query of one request with its parameters, in a "
+                             "transaction rolled back: planning and execution ms and the plan's top node")
     parser.add_argument("--profile", default="")
     parser.add_argument("--top", type=int, default=40)
     args = parser.parse_args(argv)
@@ -97,8 +141,8 @@ def main(argv=None) -> int:
     if supervisor:
         clients[supervisor.username] = sign_in(supervisor)
     rng = random.Random(1)
-    print(f"{'kind':<24} {'who':<10} {'queries':>7} {'wall ms':>8} {'CPU ms':>7}   (median of {args.runs}, "
-          f"load {os.getloadavg()[0]:.1f})")
+    print(f"{'kind':<24} {'who':<10} {'queries':>7} {'wall ms':>8} {'CPU ms':>7} {'PG ms':>6}   "
+          f"(median of {args.runs}, PG ms their mean, load {os.getloadavg()[0]:.1f})")
     for kind, for_responder, for_supervisor in MIX:
         for person, weight in ((responder, for_responder), (supervisor, for_supervisor)):
             if person is None or not weight:
@@ -113,22 +157,30 @@ def main(argv=None) -> int:
                 try:
                     return execute(sql, params, many, context)
                 finally:
-                    captured.append((time.perf_counter() - started, sql))
+                    captured.append((time.perf_counter() - started, sql, params))
 
             with connection.execute_wrapper(record):
                 one(client, person, kind, rng)
-            walls, cpus = [], []
+            walls, cpus, pg = [], [], []
             for _ in range(args.runs):
+                pid = _backend_pid()
+                backend = _backend_cpu_ns(pid)
                 wall, cpu = time.perf_counter(), time.process_time()
                 one(client, person, kind, rng)
                 walls.append((time.perf_counter() - wall) * 1000)
                 cpus.append((time.process_time() - cpu) * 1000)
+                after = _backend_cpu_ns(pid) if _backend_pid() == pid else None
+                if backend is not None and after is not None:
+                    pg.append((after - backend) / 1e6)
             who = "supervisor" if person.supervisor else "responder"
+            pg_ms = f"{statistics.mean(pg):>6.2f}" if pg else f"{'-':>6}"
             print(f"{kind:<24} {who:<10} {len(captured):>7} {statistics.median(walls):>8.1f} "
-                  f"{statistics.median(cpus):>7.1f}", flush=True)
+                  f"{statistics.median(cpus):>7.1f} {pg_ms}", flush=True)
             if args.sql:
-                for seconds, sql in captured:
+                for seconds, sql, _params in captured:
                     print(f"      {seconds * 1000:6.2f} ms  {' '.join(sql.split())[:200]}")
+            if args.explain:
+                explain(captured)
     if args.profile:
         kinds = [kind for kind, _r, _s in MIX] if args.profile == "all" else [args.profile]
         weights = [w for kind, w, _s in MIX if kind in kinds]

@@ -123,6 +123,9 @@ class Handoff(models.Model):
             models.Index(fields=["to_agency", "status"]),
             models.Index(fields=["from_agency", "status"]),
             models.Index(fields=["case", "status"]),
+            # The incoming page's order: its first page is read off the index, not sorted out of
+            # every handoff the agency ever received.
+            models.Index(fields=["to_agency", "-sent_at", "-id"], name="handoff_incoming_order"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(from_agency=models.F("to_agency")), name="handoff_not_to_itself"),

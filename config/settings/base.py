@@ -137,6 +137,16 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # libpq waits for ever on an unreachable host; a bound turns that into an error (and a 503 on /healthz).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+# Server-side parameter binding with prepared statements (README, "PostgreSQL settings"; off by
+# default, as in Django): a statement psycopg has run DATABASE_PREPARE_THRESHOLD times on one
+# connection is prepared there, and PostgreSQL no longer parses it nor, once its generic plan costs no
+# more than a fresh one, plans it again. Client-side binding (the default) never prepares anything.
+# Not behind PgBouncer in transaction mode unless it is 1.21 or later with max_prepared_statements set.
+DATABASE_PREPARED_STATEMENTS: dict[str, object] = {}
+if env.bool("DATABASE_SERVER_SIDE_BINDING", default=False) and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASE_PREPARED_STATEMENTS = {"server_side_binding": True,
+                                    "prepare_threshold": env.int("DATABASE_PREPARE_THRESHOLD", default=5)}
+    DATABASES["default"]["OPTIONS"].update(DATABASE_PREPARED_STATEMENTS)
 # An optional read replica (README, "Scaling out"): unset, there is no `replica` alias and no router,
 # everything reads and writes `default`. Set, the monthly report's counting and the supervision
 # dashboard, queue and access-log pages read it; access, secrets and transactions stay on the
@@ -152,6 +162,7 @@ if REPLICA_DATABASE_URL:
         if key in DATABASES["default"]:
             DATABASES["replica"][key] = DATABASES["default"][key]
     DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+    DATABASES["replica"]["OPTIONS"].update(DATABASE_PREPARED_STATEMENTS)
     DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
 # The role web, worker and beat log in as, kept in step by `migrate` (run as the tables' owner): it
 # is created if missing, gets DML on every table and owns none (audit/database_roles.py). Empty: no

@@ -161,3 +161,76 @@ def test_each_vocabulary_of_our_apps_names_one_openapi_enum():
     # Library vocabularies (Django's, DRF's) are not renamed.
     assert all(isinstance(v, str) or v.__module__.partition(".")[0] not in {"django", "rest_framework"}
                for v in names.values())
+
+
+DATABASE_OPTIONS = """
+import json
+import django
+django.setup()
+from django.conf import settings
+print(json.dumps({alias: db.get("OPTIONS", {}) for alias, db in settings.DATABASES.items()}))
+"""
+
+
+def database_options(env) -> dict:
+    import subprocess
+
+    result = subprocess.run([sys.executable, "-c", DATABASE_OPTIONS], cwd=BASE_DIR, env=env, capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_prepared_statements_are_a_setting_off_by_default(tmp_path):
+    """DATABASE_SERVER_SIDE_BINDING turns on psycopg's server-side binding and prepared statements for the
+    primary and the replica alike; unset (the default), neither is asked for, as Django does."""
+    urls = {"DATABASE_URL": "postgres://u@db.invalid:5432/hopluc", "REPLICA_DATABASE_URL": "postgres://u@r.invalid/hopluc",
+            "DJANGO_SETTINGS_MODULE": "config.settings.dev"}
+    off = database_options(process_env(tmp_path, **urls, DATABASE_SERVER_SIDE_BINDING=None))
+    assert set(off) == {"default", "replica"}
+    for options in off.values():
+        assert "server_side_binding" not in options and "prepare_threshold" not in options
+    on = database_options(process_env(tmp_path, **urls, DATABASE_SERVER_SIDE_BINDING="1"))
+    for options in on.values():
+        assert options["server_side_binding"] is True and options["prepare_threshold"] == 5
+    assert database_options(process_env(tmp_path, **urls, DATABASE_SERVER_SIDE_BINDING="1",
+                                        DATABASE_PREPARE_THRESHOLD="2"))["default"]["prepare_threshold"] == 2
+    # Not for SQLite, which has no such options.
+    sqlite = database_options(process_env(tmp_path, DATABASE_URL="", REPLICA_DATABASE_URL=None,
+                                          DATABASE_SERVER_SIDE_BINDING="1",
+                                          DJANGO_SETTINGS_MODULE="config.settings.dev"))
+    assert "server_side_binding" not in sqlite["default"]
+
+
+@pytest.mark.django_db
+def test_server_side_binding_prepares_a_repeated_statement_and_reads_the_same_rows():
+    """With the options DATABASE_SERVER_SIDE_BINDING gives, a statement run past the threshold is prepared on
+    the server (client-side binding, the default, never prepares) and answers as before."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    from agencies.models import Agency
+
+    wrapper = DatabaseWrapper({**connection.settings_dict, "OPTIONS": {
+        **connection.settings_dict["OPTIONS"], "server_side_binding": True, "prepare_threshold": 2}}, alias="prepared")
+    try:
+        query = 'SELECT "id", "name" FROM "agencies_agency" WHERE "id" >= %s ORDER BY "id"'
+        with connection.cursor() as cursor:
+            cursor.execute(query, [0])
+            expected = cursor.fetchall()
+        with wrapper.cursor() as cursor:
+            for _ in range(4):
+                cursor.execute(query, [0])
+                assert cursor.fetchall() == expected
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                           ['%"agencies_agency"%'])
+            assert cursor.fetchone()[0] == 1
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+            assert cursor.fetchone()[0] == 0
+        assert Agency.objects.count() == len(expected)
+    finally:
+        wrapper.close()
