@@ -20,7 +20,7 @@ def membership_list_for_user(*, user: User) -> QuerySet[Membership]:
 def user_agencies(*, user: User, roles: tuple[str, ...] | None = None) -> QuerySet[Agency]:
     # One filter() call: the user and the role are conditions on the same membership. Two calls would
     # join memberships twice and accept any member's role (an agency admin of an agency with responders).
-    membership = {"memberships__user": user}
+    membership: dict[str, object] = {"memberships__user": user}
     if roles:
         membership["memberships__role__in"] = roles
     return Agency.objects.filter(active=True, **membership).distinct()
