@@ -77,11 +77,28 @@ def test_mfa_required_for_each_role(world):
     assert not mfa_required_for(world.receiving_responder)
 
 
+def _changes_one_at_a_time(world, responder):
+    """Each change that decides the gate, made in turn (and the one before undone): the break-glass right
+    through a group, an enrolment, its removal, the agency's requirement. Yields the change's name."""
+    from django.contrib.auth.models import Group
+
+    group = Group.objects.create(name="emergency doctors")
+    group.permissions.add(Permission.objects.get(codename="break_glass", content_type__app_label="permissions"))
+    responder.groups.add(group)
+    yield "break-glass group"
+    responder.groups.remove(group)
+    device = authenticator_for(responder)
+    yield "enrolled"
+    device.delete()
+    yield "device deleted"
+    Agency.objects.filter(pk=world.police.pk).update(mfa_required=True)
+    yield "agency requires"
+
+
 def test_the_gate_asks_one_query_and_every_change_counts_on_the_next_request(world, django_assert_num_queries):
     """What the gate reads for a session that gave no code (issue 15: it was five queries on every
     request): one query, read fresh, so a new role, an agency's requirement, the break-glass right
     (through a group too) or an enrolment apply on the very next request."""
-    from django.contrib.auth.models import Group
 
     for user in required_people(world).values():
         with django_assert_num_queries(1):
@@ -89,24 +106,16 @@ def test_the_gate_asks_one_query_and_every_change_counts_on_the_next_request(wor
     responder = world.lead_responder
     with django_assert_num_queries(1):
         assert mfa_status(responder) == (False, False)
-    group = Group.objects.create(name="emergency doctors")
-    group.permissions.add(Permission.objects.get(codename="break_glass", content_type__app_label="permissions"))
-    responder.groups.add(group)
-    assert mfa_status(responder) == (True, False)
-    responder.groups.remove(group)
-    device = authenticator_for(responder)
-    assert mfa_status(responder) == (True, True)
-    device.delete()
-    assert mfa_status(responder) == (False, False)
-    Agency.objects.filter(pk=world.police.pk).update(mfa_required=True)
-    assert mfa_status(responder) == (True, False)
+    expected = {"break-glass group": (True, False), "enrolled": (True, True), "device deleted": (False, False),
+                "agency requires": (True, False)}
+    for change in _changes_one_at_a_time(world, responder):
+        assert mfa_status(responder) == expected[change], change
 
 
 def test_the_user_row_read_carries_the_same_facts(world):
     """A request of a session that gave no code reads its user with the gate's facts in the same
     statement (accounts.mfa.user_with_mfa_facts): the same facts as the gate's own query, every change
     included, and the same user."""
-    from django.contrib.auth.models import Group
 
     from accounts.mfa import _mfa_facts, user_with_mfa_facts
 
@@ -120,16 +129,10 @@ def test_the_user_row_read_carries_the_same_facts(world):
         same(user)
     responder = world.lead_responder
     assert same(responder) == (False, False)
-    group = Group.objects.create(name="emergency doctors")
-    group.permissions.add(Permission.objects.get(codename="break_glass", content_type__app_label="permissions"))
-    responder.groups.add(group)
-    assert same(responder) == (True, False)
-    responder.groups.remove(group)
-    device = authenticator_for(responder)
-    assert same(responder) == (False, True)  # required by nothing, enrolled
-    device.delete()
-    Agency.objects.filter(pk=world.police.pk).update(mfa_required=True)
-    assert same(responder) == (True, False)
+    expected = {"break-glass group": (True, False), "enrolled": (False, True),  # required by nothing, enrolled
+                "device deleted": (False, False), "agency requires": (True, False)}
+    for change in _changes_one_at_a_time(world, responder):
+        assert same(responder) == expected[change], change
     assert user_with_mfa_facts(responder.pk + 100000) == (None, (False, False))
 
 
