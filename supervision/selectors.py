@@ -48,6 +48,7 @@ from .models import DeadlineState, HandoffReview
 DEFAULT_HANDED_ON_MORE_THAN = 2
 DEFAULT_IDLE_DAYS = 14
 DEADLINE_STATES = tuple(DeadlineState.values)
+SUMMARY_DURATIONS = ("to_view", "to_answer", "to_first_action", "to_completion")
 
 
 # --- Which agency ----------------------------------------------------------------------------------
@@ -214,14 +215,13 @@ def handoff_register_summary(*, agency: Agency, filters: RegisterFilters | None 
     # action (a subquery per handoff) is then looked up once per handoff, not once for each of the
     # three figures that use it. distinct() is what makes Django aggregate over a subquery; it removes
     # nothing (the id is selected).
-    qs = (handoff_register(agency=agency, filters=filters, now=now).order_by()
-          .values("id", "status", "due_at", "responded_at", "withdrawn_at", "to_view", "to_answer",
-                  "to_first_action", "to_completion").distinct())
+    columns = ("id", "status", "due_at", "responded_at", "withdrawn_at", *SUMMARY_DURATIONS)
+    qs = handoff_register(agency=agency, filters=filters, now=now).order_by().values(*columns).distinct()
     figures = {"total": Count("id")}
     figures.update({f"status_{s}": Count("id", filter=Q(status=s)) for s in HandoffStatus.values})
     figures.update({f"deadline_{s}": Count("id", filter=deadline_state_q(s, now=now)) for s in DEADLINE_STATES})
     figures["overdue"] = Count("id", filter=overdue_q(now=now))
-    for name in ("to_view", "to_answer", "to_first_action", "to_completion"):
+    for name in SUMMARY_DURATIONS:
         figures[f"{name}_avg"] = Avg(name)
         figures[f"{name}_max"] = Max(name)
         figures[f"{name}_count"] = Count(name)
