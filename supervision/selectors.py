@@ -23,6 +23,8 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Func,
+    IntegerField,
     Max,
     OuterRef,
     Q,
@@ -48,6 +50,7 @@ from .models import DeadlineState, HandoffReview
 DEFAULT_HANDED_ON_MORE_THAN = 2
 DEFAULT_IDLE_DAYS = 14
 DEADLINE_STATES = tuple(DeadlineState.values)
+SUMMARY_DURATIONS = ("to_view", "to_answer", "to_first_action", "to_completion")
 
 
 # --- Which agency ----------------------------------------------------------------------------------
@@ -206,16 +209,40 @@ def handoff_register(*, agency: Agency, filters: RegisterFilters | None = None,
     return handoff_register_annotate(qs, agency=agency, now=now).order_by("-sent_at", "-id")
 
 
+def _row_count(qs: QuerySet) -> Subquery:
+    # COUNT(*), not COUNT(id): the id is not in the agency indexes, COUNT(*) lets them be read alone.
+    return Subquery(qs.order_by().annotate(n=Func(template="COUNT(*)", output_field=IntegerField())).values("n"))
+
+
+def handoff_register_count(*, agency: Agency) -> int:
+    """How many handoffs the agency sent or received (the unfiltered register's length), in one query:
+    the sent and the received counted from the handoff table's two agency indexes (index-only reads),
+    instead of reading every such row through "from OR to" (145 ms against 5 ms for a busy agency at a
+    million cases). No handoff is both: the check constraint handoff_not_to_itself."""
+    sent, received = (
+        Agency.objects.filter(pk=agency.pk)
+        .annotate(sent=_row_count(Handoff.objects.filter(from_agency=agency)),
+                  received=_row_count(Handoff.objects.filter(to_agency=agency)))
+        .values_list("sent", "received").get()
+    )
+    return sent + received
+
+
 def handoff_register_summary(*, agency: Agency, filters: RegisterFilters | None = None,
                              now: datetime.datetime | None = None) -> dict:
     """Counts by status and deadline state, and the mean and longest of each duration, in one query."""
     now = now or timezone.now()
-    qs = handoff_register(agency=agency, filters=filters, now=now).order_by()
+    # Only the durations are selected, in a subquery the figures are taken over: the receiver's first
+    # action (a subquery per handoff) is then looked up once per handoff, not once for each of the
+    # three figures that use it. distinct() is what makes Django aggregate over a subquery; it removes
+    # nothing (the id is selected).
+    columns = ("id", "status", "due_at", "responded_at", "withdrawn_at", *SUMMARY_DURATIONS)
+    qs = handoff_register(agency=agency, filters=filters, now=now).order_by().values(*columns).distinct()
     figures = {"total": Count("id")}
     figures.update({f"status_{s}": Count("id", filter=Q(status=s)) for s in HandoffStatus.values})
     figures.update({f"deadline_{s}": Count("id", filter=deadline_state_q(s, now=now)) for s in DEADLINE_STATES})
     figures["overdue"] = Count("id", filter=overdue_q(now=now))
-    for name in ("to_view", "to_answer", "to_first_action", "to_completion"):
+    for name in SUMMARY_DURATIONS:
         figures[f"{name}_avg"] = Avg(name)
         figures[f"{name}_max"] = Max(name)
         figures[f"{name}_count"] = Count(name)
@@ -255,8 +282,16 @@ def _involved_case_ids(*, agency: Agency) -> QuerySet:
 def cases_handed_on(*, agency: Agency, more_than: int = DEFAULT_HANDED_ON_MORE_THAN) -> QuerySet[CaseModel]:
     """Cases the agency sent or received a handoff of, handed on more than `more_than` times in all
     (withdrawn handoffs not counted)."""
+    # Counted on the handoff table alone (an index-only read of its (case, status) index per case),
+    # so only the few cases handed on often are read from the case table, not every case the agency
+    # ever sent or received (21,000 case rows for a busy agency at a million cases).
+    often = (
+        Handoff.objects.filter(case_id__in=_involved_case_ids(agency=agency))
+        .exclude(status=HandoffStatus.WITHDRAWN)
+        .order_by().values("case_id").annotate(n=Count("id")).filter(n__gt=more_than).values("case_id")
+    )
     return (
-        CaseModel.objects.filter(pk__in=_involved_case_ids(agency=agency))
+        CaseModel.objects.filter(pk__in=often)
         .annotate(handoff_count=Count("handoffs", filter=~Q(handoffs__status=HandoffStatus.WITHDRAWN)))
         .filter(handoff_count__gt=more_than)
         .select_related("lead_agency")
@@ -281,8 +316,20 @@ def cases_without_action(*, agency: Agency, days: int = DEFAULT_IDLE_DAYS,
     # cost at 20,000 cases already set off JIT compilation (1.4 s of a 70 ms query).
     led = CaseModel.objects.filter(lead_agency=agency).exclude(status=CaseStatus.CLOSED).order_by().values("pk")
     taken_on = Handoff.objects.filter(to_agency=agency, status=HandoffStatus.ACCEPTED).order_by().values("case_id")
+    # "last_activity_at < since" spelt without the annotation, so the two subqueries are not run twice
+    # for every candidate (once in WHERE, once for the sort): Greatest(Coalesce(A, opened),
+    # Coalesce(J, opened)) < since holds exactly when no action or acceptance is at or after `since`,
+    # and the case was opened before it unless both an action and an acceptance stand in for the opening.
+    since = now - datetime.timedelta(days=days)
+    actions = Action.objects.filter(case_id=OuterRef("pk"), agency=agency)
+    acceptances = accepted.filter(responded_at__isnull=False)
+    quiet = (
+        ~Exists(actions.filter(occurred_at__gte=since)) & ~Exists(acceptances.filter(responded_at__gte=since))
+        & (Q(created_at__lt=since) | (Exists(actions) & Exists(acceptances)))
+    )
     return (
         CaseModel.objects.filter(pk__in=led.union(taken_on)).exclude(status=CaseStatus.CLOSED)
+        .filter(quiet)
         .annotate(
             last_action_at=Subquery(last_action, output_field=DateTimeField()),
             last_activity_at=Greatest(
@@ -290,7 +337,6 @@ def cases_without_action(*, agency: Agency, days: int = DEFAULT_IDLE_DAYS,
                 Coalesce(Subquery(joined, output_field=DateTimeField()), F("created_at")),
             ),
         )
-        .filter(last_activity_at__lt=now - datetime.timedelta(days=days))
         .select_related("lead_agency")
         .order_by("last_activity_at", "id")
     )

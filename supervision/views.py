@@ -52,6 +52,7 @@ from .forms import (
 from .models import BreakGlassReview, ConsentOverrideReview, Verdict
 from .queue import review_queue
 from .selectors import (
+    RegisterFilters,
     case_readers,
     cases_handed_on,
     cases_without_action,
@@ -59,6 +60,7 @@ from .selectors import (
     handoff_get_for_supervisor,
     handoff_milestones,
     handoff_register,
+    handoff_register_count,
     handoff_register_summary,
     supervised_agencies,
     supervised_agency_get,
@@ -112,8 +114,17 @@ def _counterparts(agency: Agency) -> list[Agency]:
     return list(Agency.objects.filter(Q(pk__in=sent_to) | Q(pk__in=received_from)).order_by("name"))
 
 
-def _paginate(request, qs):
-    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+class _CountedPaginator(Paginator):
+    """A paginator told the length of its list (computed more cheaply than COUNT over the list)."""
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count  # Paginator.count is a cached_property
+
+
+def _paginate(request, qs, *, count: int | None = None):
+    paginator = Paginator(qs, PAGE_SIZE) if count is None else _CountedPaginator(qs, PAGE_SIZE, count=count)
+    return paginator.get_page(request.GET.get("page"))
 
 
 def _query_less(request, *keys):
@@ -150,7 +161,8 @@ def handoff_register_page(request):
         decline_reasons=decline_reasons(agency=agency, filters=filters, now=now),
         handed_on=list(cases_handed_on(agency=agency, more_than=more_than)[:PAGE_SIZE]),
         idle=list(cases_without_action(agency=agency, days=idle_days, now=now)[:PAGE_SIZE]),
-        page=_paginate(request, handoff_register(agency=agency, filters=filters, now=now)),
+        page=_paginate(request, handoff_register(agency=agency, filters=filters, now=now),
+                       count=handoff_register_count(agency=agency) if filters == RegisterFilters() else None),
     )
     return render(request, "supervision/register.html", context)
 

@@ -137,3 +137,16 @@ def test_the_supervisor_home_of_accounts_is_the_register(world, web):
     response = web(world.lead_supervisor).get("/supervision/")
     assert [t.name for t in response.templates][0] == "supervision/register.html"
     assert not AuditEvent.objects.filter(action="export").exists()
+
+
+def test_the_register_pages_count_is_the_registers_length_filtered_or_not(world, web, register):
+    """Unfiltered, the pager's count is the sum of two index counts (sent, received); filtered, the
+    filtered list's count."""
+    from supervision.selectors import handoff_register, handoff_register_count
+
+    assert handoff_register_count(agency=world.police) == handoff_register(agency=world.police).count() == 5
+    client = web(world.lead_supervisor)
+    assert client.get("/supervision/").context["page"].paginator.count == 5
+    assert client.get("/supervision/?status=declined").context["page"].paginator.count == (
+        handoff_register(agency=world.police).filter(status="declined").count())
+    assert client.get("/supervision/?status=declined").context["page"].paginator.count == 1  # H2

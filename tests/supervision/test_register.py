@@ -187,6 +187,22 @@ def test_cases_without_action_for_n_days(world, register):
     assert Action.objects.filter(case_id=r.h1.case_id, agency=world.police).count() == 2
 
 
+def test_an_opening_after_the_agencys_records_counts_only_where_a_record_is_missing(world, register):
+    """The idle clock is the later of (last action, or else the opening) and (acceptance, or else the
+    opening): a case recorded as opened after both its action and its acceptance (records entered
+    afterwards) keeps the older clock; without an action, or without an acceptance, the opening counts."""
+    r = register
+    Case.objects.filter(pk__in=[r.h1.case_id, r.h4.case_id]).update(created_at=r.now - HOUR)
+    idle = {c.pk: c.last_activity_at for c in cases_without_action(agency=world.police, days=5, now=r.now)}
+    # Case 4: police's action (T0+2 d+3 h) and acceptance (T0+2 d+1 h) both stand in for the opening.
+    assert idle[r.h4.case_id] == r.t0 + 2 * DAY + 3 * HOUR
+    # Case 1: police accepted no handoff of it, so the opening an hour ago counts: not idle.
+    assert r.h1.case_id not in idle
+    # Without police's action on case 4 the opening counts there too.
+    Action.objects.filter(case_id=r.h4.case_id, agency=world.police).delete()
+    assert r.h4.case_id not in {c.pk for c in cases_without_action(agency=world.police, days=5, now=r.now)}
+
+
 def test_a_case_reached_both_ways_is_listed_once_with_its_own_counts(world, register):
     """The lists start from the agency's rows, a UNION of two index reads (led or accepted; sent or
     received): a case the agency reaches both ways is one row, its handoffs counted once each."""
