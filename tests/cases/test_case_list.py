@@ -6,6 +6,7 @@ with the same pagination links, in both languages."""
 import re
 
 import pytest
+from django.db import connection
 from django.utils import timezone, translation
 
 from agencies.services import membership_add
@@ -17,6 +18,9 @@ from tests.cases.services_helpers import consent_record_through_edge
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
+# config.compiled remembers compiled SQL on PostgreSQL only (SQLite adapts values in the ORM): elsewhere
+# every list is the ORM's, and the lean path's own tests have nothing to test.
+postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="the compiled path is PostgreSQL's")
 
 
 def _shown(row) -> tuple:
@@ -67,11 +71,13 @@ def test_the_lean_list_is_the_querysets_list(listed, language):
             assert cases.count() == len(expected)
             assert [case.pk for case in cases] == [case.pk for case in expected]
     # The compiled path was the one tested for the readers of one holder, the ORM's for the others.
-    assert lean_readers == {"lead", "receiving", "outsider", "own_rows_only"}
+    assert lean_readers == ({"lead", "receiving", "outsider", "own_rows_only"}
+                            if connection.vendor == "postgresql" else set())
     assert [_shown(row) for row in CaseList(user=listed["own_rows_only"])[0:10]] == [
         _shown(case) for case in case_list_visible_to(user=listed["own_rows_only"])] != []
 
 
+@postgresql_only
 def test_anything_but_the_first_ask_is_the_querysets(listed, django_assert_num_queries):
     """A filter, a cursor's position or the reverse order are the ORM's: model instances. The holders
     are read once: each page after is one query, as the first."""
@@ -137,6 +143,7 @@ def test_the_pages_cards_and_pager_are_the_querysets(listed, web, monkeypatch, w
     assert [_cards(client.get(f"/cases/?page={n}", HTTP_ACCEPT_LANGUAGE=language)) for n in (1, 2)] == lean
 
 
+@postgresql_only
 def test_a_compiled_query_refuses_a_value_it_could_not_put_back(listed):
     """A value the ORM writes into the SQL itself (a LIMIT) cannot be replaced by the next call's: refused."""
     from django.db.models import F

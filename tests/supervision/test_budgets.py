@@ -22,6 +22,13 @@ API_BUDGETS = {
     "/api/supervision/access/export.csv": 9,
     "/api/supervision/unusual-access/": 10,
 }
+# An export writes its audit event; SQLite chains it inside the request (two statements more), PostgreSQL
+# leaves that to the worker.
+AUDITED = {"/supervision/access/export.csv", "/api/supervision/access/export.csv"}
+
+
+def _budget(budgets: dict[str, int], path: str) -> int:
+    return budgets[path] + (2 if path in AUDITED and connection.vendor == "sqlite" else 0)
 
 
 def _count(client, path) -> tuple[int, list[str]]:
@@ -45,10 +52,10 @@ def test_every_budgeted_path_is_a_supervision_path(register, break_glass_use, co
 def test_page_budget(world, web, register, break_glass_use, consent_override, path):
     url = path.format(h1=register.h1.pk, consent=consent_override.pk, use=break_glass_use.pk)
     count, sqls = _count(web(world.lead_supervisor), url)
-    assert count <= PAGE_BUDGETS[path], (path, count)
+    assert count <= _budget(PAGE_BUDGETS, path), (path, count)
 
 
 @pytest.mark.parametrize("path", list(API_BUDGETS))
 def test_api_budget(world, api, register, path):
     count, sqls = _count(api(world.lead_supervisor), path.format(h1=register.h1.pk))
-    assert count <= API_BUDGETS[path], (path, count)
+    assert count <= _budget(API_BUDGETS, path), (path, count)
