@@ -325,6 +325,8 @@ class CaseList:
         if isinstance(index, slice) and index.step is None and self._lean():
             start, stop = index.start or 0, index.stop
             if start >= 0 and stop is not None and stop >= start:
+                if stop == start:
+                    return []  # as the ORM answers an empty slice: no query (an empty list's page)
                 query, values = self._compiled
                 rows = query.rows(wrap="%s LIMIT %%s OFFSET %%s", model=CaseAccessRow, extra=(stop - start, start),
                                   **values)
