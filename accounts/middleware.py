@@ -71,7 +71,7 @@ class SecondFactorGateMiddleware:
 
     Runs in process_view, where the URL is resolved, so the exemptions are URL names rather than
     path prefixes. A verified session costs no query; an unverified one none either when its user was
-read by accounts.backends (the facts come with the user row), else one (`mfa_status`).
+    read by accounts.backends (the facts come with the user row), else one (`mfa_status`).
     """
 
     # Reachable before the second factor: signing in and out, the code and enrolment pages, the
