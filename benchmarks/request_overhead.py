@@ -98,6 +98,10 @@ def one(client: Client, person: Person, kind: str, rng: random.Random) -> None:
     elif kind == "handoff page":
         path = f"/handoffs/{rng.choice(person.handoffs)}/" if person.handoffs else "/handoffs/incoming/"
         response, expected = client.get(path), 200
+    elif kind == "supervision home":
+        response, expected = client.get("/supervision/"), 200
+    elif kind == "supervision queue":
+        response, expected = client.get("/supervision/reviews/"), 200
     else:
         raise ValueError(kind)
     if response.status_code != expected:
