@@ -89,6 +89,15 @@ class UserRefSerializer(serializers.Serializer):
         return user.get_full_name() or user.get_username()
 
 
+# The first fields of a record of one case (a handoff, a plan item, a data-subject request, a
+# break-glass use...): its id, then its case's id and number. A base only: each record's serializer
+# adds its own fields and its Meta.ref_name. (No docstring: the schema would show it on each.)
+class CaseRecordSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case_id = serializers.IntegerField()
+    case_number = serializers.CharField(source="case.number")
+
+
 class SurvivorSerializer(serializers.Serializer):
     pseudonym = serializers.CharField()
     sex = serializers.ChoiceField(choices=Sex.choices)

@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from cases.serializers import AgencyRefSerializer, UserRefSerializer
+from cases.serializers import AgencyRefSerializer, CaseRecordSerializer, UserRefSerializer
 from cases.services import case_view
 from config.api import ApiView, DateTimeField, responses
 from permissions.categories import ACTION_CATEGORY_CHOICES
@@ -121,10 +121,7 @@ class MinutesSerializer(serializers.Serializer):
         ref_name = "MeetingMinutes"
 
 
-class PlanItemSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    case_id = serializers.IntegerField()
-    case_number = serializers.CharField(source="case.number")
+class PlanItemSerializer(CaseRecordSerializer):
     action = serializers.CharField()
     owner_agency = AgencyRefSerializer()
     owner_user = UserRefSerializer(allow_null=True)

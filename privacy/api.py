@@ -9,7 +9,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from cases.selectors import case_get_for_user
-from cases.serializers import AgencyRefSerializer, UserRefSerializer
+from cases.serializers import AgencyRefSerializer, CaseRecordSerializer, UserRefSerializer
 from config.api import ApiView, DateTimeField, StrictInputSerializer, responses
 from permissions.categories import CaseRight
 
@@ -27,10 +27,7 @@ class DeadlineRefSerializer(serializers.Serializer):
         ref_name = "PrivacyDeadline"
 
 
-class RequestSummarySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    case_id = serializers.IntegerField()
-    case_number = serializers.CharField(source="case.number")
+class RequestSummarySerializer(CaseRecordSerializer):
     kind = serializers.ChoiceField(choices=RequestKind.choices)
     requester = serializers.ChoiceField(choices=Requester.choices)
     status = serializers.ChoiceField(choices=RequestStatus.choices)

@@ -124,10 +124,7 @@ def _register_filters(data: dict) -> selectors.RegisterFilters:
     )
 
 
-class HandoffRowSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    case_id = serializers.IntegerField()
-    case_number = serializers.CharField(source="case.number")
+class HandoffRowSerializer(cases_serializers.CaseRecordSerializer):
     direction = serializers.ChoiceField(choices=Direction.choices)
     kind = serializers.ChoiceField(choices=HandoffKind.choices)
     urgency = serializers.ChoiceField(choices=Urgency.choices)
@@ -371,10 +368,7 @@ class CaseRiskRowSerializer(serializers.Serializer):
 
 class ReviewQueueApi(SupervisionApiView):
     class OutputSerializer(serializers.Serializer):
-        class ConsentOverrideSerializer(serializers.Serializer):
-            id = serializers.IntegerField()
-            case_id = serializers.IntegerField()
-            case_number = serializers.CharField(source="case.number")
+        class ConsentOverrideSerializer(cases_serializers.CaseRecordSerializer):
             recorded_at = DateTimeField()
             recorded_by = serializers.CharField(source="recorded_by.username")
             recorded_by_agency = serializers.CharField(source="recorded_by_agency.name")
@@ -388,10 +382,7 @@ class ReviewQueueApi(SupervisionApiView):
             def get_receiving(self, consent) -> str:
                 return consent.receiving_agency.name if consent.receiving_agency_id else consent.receiving_sector
 
-        class BreakGlassSerializer(serializers.Serializer):
-            id = serializers.IntegerField()
-            case_id = serializers.IntegerField()
-            case_number = serializers.CharField(source="case.number")
+        class BreakGlassSerializer(cases_serializers.CaseRecordSerializer):
             user = serializers.CharField(source="user.username")
             lead_agency = AgencyRefSerializer()
             reason = serializers.CharField()
@@ -701,10 +692,7 @@ class DashboardApi(SupervisionApiView):
 class BreakGlassOpenApi(ApiView):
     InputSerializer = BreakGlassInputSerializer
 
-    class OutputSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
-        case_id = serializers.IntegerField()
-        case_number = serializers.CharField(source="case.number")
+    class OutputSerializer(cases_serializers.CaseRecordSerializer):
         categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices))
         started_at = DateTimeField()
         ends_at = DateTimeField()
