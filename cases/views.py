@@ -93,7 +93,8 @@ def case_list(request):
     query.pop("page", None)
     return render(request, "cases/case_list.html", {
         "form": form, "filter_fields": case_list_filter_fields(form), "page": page, "query": query.urlencode(),
-        # A list read through an agency of the reader's is a responder's or supervisor's: no query to know.
+        # A list read through an agency of the reader's is read through a responder's or supervisor's
+        # membership of an active agency (CASE_ROLES, which are OPENING_ROLES): no query to know.
         "can_open": (page.paginator.object_list.reads_through_an_agency()
                      or user_agencies(user=request.user, roles=OPENING_ROLES).exists()),
     })
