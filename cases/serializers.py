@@ -250,7 +250,7 @@ class CaseSummarySerializer(_CaseSummaryFields):
 
     def to_representation(self, case):
         fields, province, agency = self._declared_fields, case.province, case.lead_agency
-        when = fields["created_at"]
+        zone = timezone.get_current_timezone()
         return {
             "id": int(case.pk),
             "number": str(case.number),
@@ -259,9 +259,16 @@ class CaseSummarySerializer(_CaseSummaryFields):
             "province": {"code": str(province.code), "name": str(province.name)},
             "lead_agency": {"id": int(agency.pk), "name": str(agency.name),
                             "sector": _AGENCY_SECTOR.to_representation(agency.sector)},
-            "created_at": when.to_representation(case.created_at),
-            "updated_at": when.to_representation(case.updated_at),
+            "created_at": _iso_datetime(case.created_at, zone),
+            "updated_at": _iso_datetime(case.updated_at, zone),
         }
+
+
+def _iso_datetime(value: datetime.datetime, zone) -> str:
+    """An aware date and time as DRF's DateTimeField writes it (ISO 8601 in the current time zone,
+    "Z" for UTC), the zone read once for the row: DRF's field reads it anew for each value."""
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 _AGENCY_SECTOR = AgencyRefSerializer._declared_fields["sector"]
