@@ -275,23 +275,41 @@ class CaseList:
 
     ordered = True
 
-    def __init__(self, *, user: User, criteria: dict | None = None):
+    def __init__(self, *, user: User, criteria: dict | None = None, counted: bool = False):
+        """`counted`: the list's pager will ask how many cases the reader sees (visible_count), so the
+        lean path reads it with the holders, in the same statement."""
         self.user = user
         self.criteria = dict(criteria or {})
         self._compiled = None
         self._operations: list[tuple[str, tuple, dict]] = []
         self._queryset: QuerySet[Case] | None = None
         self._holders: tuple[set[int], datetime.datetime] | None = None
+        self._count: int | None = None
         lean = connections[router.db_for_read(CaseAccessRow)].vendor == "postgresql"
         if lean and not self.criteria and user_may_be_case_reader(user):
             now = timezone.now()
-            holders = _holders(user, now)
+            if counted:
+                holders, self._count = _holders_and_count(user, now)
+            else:
+                holders = _holders(user, now)
             # Kept: a later page (a cursor's position) is the ORM's queryset of the same holders, no query more.
             self._holders = (holders, now)
             if len(holders) == 1:
                 (holder,) = holders
                 self._compiled = ((_LIST_OF_OWN_ROWS, {"user_id": user.pk, "now": now}) if holder == _OWN_ROWS
                                   else (_LIST_OF_AGENCY, {"agency_id": holder, "now": now}))
+
+    def visible_count(self) -> int:
+        """How many cases the reader sees, unfiltered (case_count_visible_to): read with the holders when
+        the list was made `counted` on the lean path, else one query."""
+        if self._count is not None:
+            return self._count
+        return case_count_visible_to(user=self.user)
+
+    def reads_through_an_agency(self) -> bool:
+        """Whether the list was found, without a query more, to come through an agency of the reader's
+        (a responder's or supervisor's membership of an active agency); False when that is not known."""
+        return self._holders is not None and any(holder != _OWN_ROWS for holder in self._holders[0])
 
     def _clone(self, operation: tuple[str, tuple, dict]) -> "CaseList":
         clone = copy.copy(self)
@@ -361,6 +379,25 @@ def _visible_case_ids(user: User, now) -> QuerySet:
 
 _VISIBLE_CASE_IDS = CompiledQuery(lambda user_id, now: _visible_case_ids(User(pk=user_id), now),
                                   user_id="int", now="datetime")
+
+
+def _holders_and_count(user: User, now) -> tuple[set[int], int]:
+    """_holders and case_count_visible_to in one statement (PostgreSQL: both compiled), as the list's
+    page needs both: each holder's row carries the count. No holder, no row: then nothing is visible
+    either (case_count_visible_to reads the rows of the same memberships and the user's own rows)."""
+    using = router.db_for_read(CaseAccessRow)
+    parts, params = [], []
+    for query in (_VISIBLE_CASE_IDS, _HOLDERS):
+        sql, slots = query.sql(using)
+        parts.append(sql)
+        params += [{"user_id": user.pk, "now": now}[name] if name else constant for name, constant in slots]
+    counted, holders = parts
+    with connections[using].cursor() as cursor:
+        # Both parts are SQL the ORM compiled; every value is a parameter.
+        cursor.execute(f"SELECT holders.*, (SELECT COUNT(*) FROM ({counted}) counted) FROM ({holders}) holders",  # noqa: S608
+                       params)
+        rows = cursor.fetchall()
+    return {holder for holder, _count in rows}, (rows[0][1] if rows else 0)
 
 
 def case_filter_list(

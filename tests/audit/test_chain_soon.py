@@ -96,6 +96,33 @@ def test_a_broker_that_is_down_never_fails_the_request_and_beat_chains(monkeypat
     assert not AuditEvent.objects.filter(position__isnull=True).exists()
 
 
+def test_a_thread_keeps_its_broker_connection_and_replaces_one_that_fails(monkeypatch, fresh_schedule, settings):
+    settings.AUDIT_CHAIN_SOON_SECONDS = 0.0  # every commit sends
+    used, failures = [], []
+
+    def send_task(name, **options):
+        if failures:
+            failures.pop()
+            raise OSError("connection reset by peer")
+        used.append(options["connection"])
+
+    monkeypatch.setattr(app, "send_task", send_task)
+    services._publisher.drop()
+    audit_record(actor=None, action="view", case_id=6)
+    audit_record(actor=None, action="view", case_id=7)
+    assert len(used) == 2 and used[0] is used[1], "one connection for both"
+    # The kept connection fails (the broker restarted): the task goes over a new one, and that one is kept.
+    failures.append(True)
+    audit_record(actor=None, action="view", case_id=8)
+    audit_record(actor=None, action="view", case_id=9)
+    assert len(used) == 4 and used[2] is not used[1] and used[3] is used[2]
+    # Another broker URL (a drill, a test) never goes over the connection kept for the old one.
+    monkeypatch.setitem(app.conf, "broker_url", "redis://127.0.0.1:9/0")
+    audit_record(actor=None, action="view", case_id=10)
+    assert len(used) == 5 and used[4] is not used[3]
+    services._publisher.drop()
+
+
 def test_without_a_worker_eager_tasks_chain_at_once(monkeypatch, sent):
     monkeypatch.setitem(app.conf, "task_always_eager", True)
     event = audit_record(actor=None, action="view", case_id=5)

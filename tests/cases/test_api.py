@@ -187,6 +187,28 @@ def test_list_rows_are_what_the_declared_fields_make_of_the_case(world, api):
     assert sorted(listed, key=lambda row: row["id"]) == sorted(expected, key=lambda row: row["id"])
 
 
+def test_actions_are_what_the_declared_fields_make_of_them(world, api):
+    """ActionSerializer writes an action out by hand (logging one is a hot path): the answer must be what
+    DRF's walk over the declared fields (the schema) makes of the same action, in the same order."""
+    from rest_framework import serializers
+
+    from cases.serializers import ActionSerializer
+
+    case = case_build(world)
+    logged = api(world.lead_responder).post(f"/api/cases/{case.pk}/actions/", {"type": "contact", "text": "Gọi lại"},
+                                            format="json")
+    assert logged.status_code == 201, logged.content
+    access = case_get_for_user(user=world.lead_responder, case_id=case.pk)
+    actions = list(Action.objects.filter(case=case).select_related("actor", "agency"))
+    assert actions
+    for action in actions:
+        serializer = ActionSerializer(action, context={"access": access})
+        walked = serializers.Serializer.to_representation(serializer, action)
+        assert list(serializer.data.items()) == list(walked.items())
+    answered = next(action for action in actions if action.pk == logged.json()["id"])
+    assert logged.json() == dict(ActionSerializer(answered, context={"access": access}).data)
+
+
 def _query(**params) -> str:
     from urllib.parse import urlencode
 

@@ -81,6 +81,26 @@ def test_my_cases_with_a_bad_filter_shows_the_error_and_every_case(world, web):
     assert "errorlist" in html and case.number in html
 
 
+def test_my_cases_filter_fields_are_the_forms_in_each_language_and_keep_what_was_chosen(world, web):
+    """An unbound filter form's fields are rendered once per language (cases.views.case_list_filter_fields):
+    what each language's page shows is that form's rendering; a filtered page shows its own."""
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from cases.forms import CaseFilterForm
+
+    client = web(world.lead_responder)
+    for language, label in (("vi", "Trạng thái"), ("en", "Status"), ("vi", "Trạng thái")):
+        with translation.override(language):
+            fields = render_to_string("cases/_case_list_filters.html", {"form": CaseFilterForm()})
+        html = client.get("/cases/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert f">{label}:</label>" in fields
+        assert fields in html
+    filtered = client.get("/cases/?status=active&number=X-1").content.decode()
+    assert '<option value="active" selected>' in filtered and 'value="X-1"' in filtered
+    assert '<option value="active" selected>' not in client.get("/cases/").content.decode()
+
+
 def test_each_list_page_writes_one_list_event_naming_the_cases_shown(world, web):
     cases = [case_build(world) for _ in range(3)]
     client = web(world.lead_responder)
