@@ -1,4 +1,36 @@
+import functools
+
 from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.translation import get_language_info
+
+# The pages base.html links to on every page (header, language switch, session warning), by the name
+# its template reads them under.
+FRAME_URL_NAMES = {
+    "home": "accounts:home", "set_language": "set_language", "notifications": "notifications:centre",
+    "password_change": "accounts:password_change", "logout": "accounts:logout",
+    "session_extend": "accounts:session_extend", "login": "accounts:login",
+}
+
+
+@functools.lru_cache(maxsize=16)
+def _frame_urls(prefix: str, urlconf: str) -> dict[str, str]:
+    return {key: reverse(name, urlconf=urlconf) for key, name in FRAME_URL_NAMES.items()}
+
+
+@functools.lru_cache(maxsize=4)
+def _frame_languages(codes: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(code, get_language_info(code)["name_local"]) for code in codes]
+
+
+def page_frame(request):
+    """What base.html draws the same on every page, worked out once per process rather than by a
+    `{% url %}` and the i18n tags on each page: the URLs of FRAME_URL_NAMES (per script prefix and
+    URLconf, as `reverse` gives them) and the (code, name in its own language) of each language."""
+    return {
+        "frame_urls": _frame_urls(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF),
+        "frame_languages": _frame_languages(tuple(code for code, _name in settings.LANGUAGES)),
+    }
 
 
 def session_timeout(request):
