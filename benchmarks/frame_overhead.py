@@ -23,27 +23,19 @@ import pstats
 import statistics
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
-os.environ.setdefault("DEBUG", "0")
-os.environ.setdefault("API_THROTTLE_USER", "1000000/min")
+# First: request_overhead puts the project on the path, sets the settings it measures under (the web
+# workers': config.settings.dev, DEBUG=0, the API throttle lifted) and sets Django up.
+from request_overhead import sign_in
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.contrib.auth.decorators import login_required  # noqa: E402
-from django.core.handlers.base import BaseHandler  # noqa: E402
-from django.http import HttpResponse  # noqa: E402
-from django.template import engines  # noqa: E402
-from request_overhead import sign_in  # noqa: E402
-from rest_framework.response import Response  # noqa: E402
-from rest_framework.views import APIView  # noqa: E402
-from scale_mixed import pick_sessions  # noqa: E402
+# isort: split
+from django.contrib.auth.decorators import login_required
+from django.core.handlers.base import BaseHandler
+from django.http import HttpResponse
+from django.template import engines
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from scale_mixed import pick_sessions
 
 _PROBE_TEMPLATE = engines["django"].from_string('{% extends "base.html" %}{% block content %}{% endblock %}')
 
