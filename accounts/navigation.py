@@ -18,6 +18,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import SimpleLazyObject
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Role
@@ -121,13 +123,22 @@ def nav_links(*, roles, path: str) -> list[tuple[str, str, bool]]:
     return [tuple(link) for link in links]
 
 
+def nav_menu(links: list[tuple[str, str, bool]]) -> str:
+    """The bar's links as HTML (escaped), the current page marked: written here rather than by a loop in
+    base.html, whose dozen template nodes for each link every page paid for."""
+    return format_html_join(
+        "\n      ", '<a href="{}"{}>{}</a>',
+        ((url, mark_safe(' aria-current="page"') if current else "", title) for title, url, current in links),
+    )
+
+
 def navigation(request) -> dict:
-    """Context processor: `nav_links` for signed-in people, drawn lazily."""
+    """Context processor: `nav_menu` (the bar's links, nav_menu()) for signed-in people, drawn lazily."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not hasattr(request, "session"):
         return {}
 
-    def links():
-        return nav_links(roles=nav_roles_current(session=request.session, user=user), path=request.path)
+    def menu():
+        return nav_menu(nav_links(roles=nav_roles_current(session=request.session, user=user), path=request.path))
 
-    return {"nav_links": SimpleLazyObject(links)}
+    return {"nav_menu": SimpleLazyObject(menu)}

@@ -113,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.unread_notifications",
                 "accounts.navigation.navigation",
+                "accounts.context_processors.page_frame",
                 "accounts.context_processors.session_timeout",
                 "cases.context_processors.intake_resume",
             ],
