@@ -36,6 +36,7 @@ from .selectors import (
     case_get_for_user,
     case_prefetch_for_detail,
     consent_list_for_case,
+    consents_for_case_page,
 )
 from .serializers import SURVIVOR_FIELDS_BY_CATEGORY
 from .services import (
@@ -126,9 +127,7 @@ def case_detail(request, case_id: int):
         "survivor_rows": _survivor_rows(case.survivor, access),
         "hidden_categories": [label for value, label in DataCategory.choices if not access.sees(value)],
         "timeline": case_timeline(access=access),
-        # The page names each consent's receiving agency, never who recorded it.
-        "consents": _consent_rows(consent_list_for_case(access=access).select_related(None)
-                                  .select_related("receiving_agency")),
+        "consents": _consent_rows(consents_for_case_page(access=access)),
         "action_types": ActionType.choices if access.can(CaseRight.LOG_ACTION) else [],
         "next_statuses": [(value, CaseStatus(value).label) for value in access.next_statuses()],
         "can_manage_sharing": access.can(CaseRight.MANAGE_SHARING),

@@ -49,7 +49,8 @@ class CompiledQuery:
         self._compiled: dict[str, tuple[str, tuple[tuple[str | None, Any], ...]]] = {}
 
     def sql(self, using: str, wrap: str = "%s") -> tuple[str, tuple[tuple[str | None, Any], ...]]:
-        """The SQL (inside `wrap`) and, for each parameter, the name of the value it takes or (None, constant)."""
+        """The SQL (inside `wrap`) and, for each parameter, the name of the value it takes with the type to
+        wrap it in (None: as given), or (None, constant)."""
         key = f"{using}\0{wrap}"
         compiled = self._compiled.get(key)
         if compiled is None:
@@ -62,8 +63,14 @@ class CompiledQuery:
         sql, params = queryset.query.get_compiler(using).as_sql()
         slots: list[tuple[str | None, Any]] = []
         for param in params:
-            name = next((n for n, s in sentinels.items() if type(param) is type(s) and param == s), None)
-            slots.append((name, None if name else param))
+            # The ORM may pass a value as a subclass that tells the driver its type (psycopg's Int4 and
+            # Int8 for integer fields, under server-side binding): a named slot keeps that type to
+            # wrap the value of each call in (None: the value as given).
+            name = next((n for n, s in sentinels.items() if isinstance(param, type(s)) and param == s), None)
+            if name is None:
+                slots.append((None, param))
+            else:
+                slots.append((name, type(param) if type(param) is not type(sentinels[name]) else None))
         for name, sentinel in sentinels.items():
             if name not in {slot for slot, _constant in slots}:
                 raise ValueError(f"{name} is not a parameter of the compiled query as it was given")
@@ -88,7 +95,8 @@ class CompiledQuery:
                 cursor.execute(wrap % sql, [*params, *extra])
                 return cursor.fetchall()
         sql, slots = self.sql(using, wrap)
-        params = [*(values[name] if name is not None else constant for name, constant in slots), *extra]
+        params = [*((values[name] if constant is None else constant(values[name])) if name is not None else constant
+                    for name, constant in slots), *extra]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
@@ -152,3 +160,21 @@ class CompiledModels(CompiledQuery):
                 setattr(instance, name, row[position])
             instances.append(instance)
         return instances
+
+
+class CompiledModelsByShape:
+    """CompiledModels for each value of a key that changes the SQL itself, not only its values: a
+    list of constants whose length varies (e.g. the data categories a reader sees, a few dozen sets at
+    most). `build(key, **values)`; `objects(key, **values)`. The key must be hashable and come from a
+    small set: each one compiles once per process."""
+
+    def __init__(self, build: Callable[..., QuerySet], **kinds: str):
+        self._build = build
+        self._kinds = kinds
+        self._shapes: dict[Any, CompiledModels] = {}
+
+    def objects(self, key, *, model=None, **values) -> list:
+        compiled = self._shapes.get(key)
+        if compiled is None:
+            compiled = self._shapes[key] = CompiledModels(lambda **given: self._build(key, **given), **self._kinds)
+        return compiled.objects(model=model, **values)
