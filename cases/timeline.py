@@ -10,6 +10,7 @@ lacks an event's data category sees that something happened, by which agency and
 """
 
 import datetime
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,8 +18,8 @@ from dataclasses import dataclass
 from django.db.models import Case as DbCase
 from django.db.models import F, Value, When
 from django.utils import formats, timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from agencies.models import Sector
 from config.compiled import CompiledModelsByShape
@@ -50,9 +51,15 @@ class TimelineEntry:
 
 def choice_label(choices, value) -> str:
     try:
-        return str(choices(value).label)
-    except ValueError:
+        return _labels_in(get_language(), choices)[value]
+    except (KeyError, TypeError):  # a value no longer among the choices (an old row), or not one at all
         return str(value)
+
+
+@functools.cache
+def _labels_in(language: str | None, choices) -> dict[str, str]:
+    """The labels of `choices` by value in `language`, the active one: translated once per process."""
+    return {value: str(label) for value, label in choices.choices}
 
 
 def _categories(values) -> str:
