@@ -413,7 +413,7 @@ _ACCESS_ROWS = CompiledQuery(_access_rows_query, user_id="int", case_id="int", n
 def _case_query(case_id: int) -> QuerySet[Case]:
     # survivor__data_key: the case key comes with the case, so the page opens its text without a query.
     return Case.objects.select_related("province", "lead_agency", "survivor", "responsible",
-                                       "survivor__data_key").filter(pk=case_id)
+                                       "survivor__data_key").filter(pk=case_id).order_by()
 
 
 # Five joins compiled once: the ORM took a millisecond of CPU to write the same SQL at every case read.
