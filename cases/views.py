@@ -5,10 +5,13 @@ Thin: every page gets its case through `case_get_for_user` (or the audited `case
 shows case data) and every change goes through a service; POST-redirect-GET with a message.
 """
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Choices
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -37,6 +40,7 @@ from .selectors import (
     case_get_for_user,
     case_prefetch_for_detail,
     consent_list_for_case,
+    consents_for_case_page,
 )
 from .serializers import SURVIVOR_FIELDS_BY_CATEGORY
 from .services import (
@@ -100,8 +104,19 @@ def case_list(request):
     })
 
 
+@functools.cache
+def _choices_in(language: str | None, choices: type[Choices]) -> tuple[tuple[str, str], ...]:
+    """(value, label) of `choices` in `language`, the active one: translated once per process, not
+    at every render of every label (the case page shows a dozen action types)."""
+    return tuple((value, str(label)) for value, label in choices.choices)
+
+
+def _labels(choices: type[Choices]) -> tuple[tuple[str, str], ...]:
+    return _choices_in(get_language(), choices)
+
+
 def _category_labels(values) -> list[str]:
-    return [str(label) for value, label in DataCategory.choices if value in values]
+    return [label for value, label in _labels(DataCategory) if value in values]
 
 
 def _consent_rows(consents) -> list[tuple]:
@@ -139,19 +154,18 @@ def case_detail(request, case_id: int):
     access = case_view(user=request.user, case_id=case_id)
     case = access.case
     case_prefetch_for_detail(case)
+    tech_forms = dict(_labels(TechForm))
     for incident in case.incidents.all():
-        incident.tech_form_labels = [TechForm(value).label for value in incident.tech_forms]
+        incident.tech_form_labels = [tech_forms[value] for value in incident.tech_forms]
     return render(request, "cases/case_detail.html", {
         "access": access,
         "case": case,
         "survivor_rows": _survivor_rows(case.survivor, access),
-        "hidden_categories": [label for value, label in DataCategory.choices if not access.sees(value)],
+        "hidden_categories": [label for value, label in _labels(DataCategory) if not access.sees(value)],
         "timeline": case_timeline(access=access),
-        # The page names each consent's receiving agency, never who recorded it.
-        "consents": _consent_rows(consent_list_for_case(access=access).select_related(None)
-                                  .select_related("receiving_agency")),
-        "action_types": ActionType.choices if access.can(CaseRight.LOG_ACTION) else [],
-        "next_statuses": [(value, CaseStatus(value).label) for value in access.next_statuses()],
+        "consents": _consent_rows(consents_for_case_page(access=access)),
+        "action_types": _labels(ActionType) if access.can(CaseRight.LOG_ACTION) else [],
+        "next_statuses": [(value, dict(_labels(CaseStatus))[value]) for value in access.next_statuses()],
         "can_manage_sharing": access.can(CaseRight.MANAGE_SHARING),
     })
 

@@ -27,6 +27,7 @@ from agencies.acting import acting_agency_pick
 from agencies.models import Agency, Membership, Role
 from cases.models import CaseAccessRow, Consent
 from cases.selectors import case_list_visible_to
+from config.compiled import CompiledModels
 from config.exceptions import NotFound
 from handoffs.models import Handoff, HandoffStatus
 from notifications.models import Deadline
@@ -299,12 +300,20 @@ def agencies_invitable(*, meeting: CaseMeeting) -> list[InvitableAgency]:
 # --- Plan items -----------------------------------------------------------------------------------------
 
 
-def plan_items_for_case(*, case_id: int) -> list[ActionPlanItem]:
-    """The case's plan (every meeting), open items first by due date. Who may see the case was
-    decided by the caller (the case page's access): plan items are coordination facts of the case."""
-    return list(ActionPlanItem.objects.filter(case_id=case_id).select_related(
+def _plan_items_of(case_id: int) -> QuerySet[ActionPlanItem]:
+    return (ActionPlanItem.objects.filter(case_id=case_id).select_related(
         "owner_agency", "owner_user", "meeting_case__meeting", "case__data_key")
         .order_by(F("finished_at").asc(nulls_first=True), "due_at", "id"))
+
+
+_PLAN_ITEMS = CompiledModels(_plan_items_of, case_id="int")
+
+
+def plan_items_for_case(*, case_id: int) -> list[ActionPlanItem]:
+    """The case's plan (every meeting), open items first by due date (a query compiled once). Who may
+    see the case was decided by the caller (the case page's access): plan items are coordination facts
+    of the case."""
+    return _PLAN_ITEMS.objects(case_id=case_id, model=ActionPlanItem)
 
 
 def _case_seen_by(agency_ids: set[int]) -> Exists:

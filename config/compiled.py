@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db import connections, router
 from django.db.models import QuerySet
+from django.db.models.query import get_related_populators
 
 # Values no real row carries: ids beyond any sequence a deployment reaches, a datetime of 1901.
 _INT_BASE = 8_100_000_000_000_017
@@ -48,7 +49,8 @@ class CompiledQuery:
         self._compiled: dict[str, tuple[str, tuple[tuple[str | None, Any], ...]]] = {}
 
     def sql(self, using: str, wrap: str = "%s") -> tuple[str, tuple[tuple[str | None, Any], ...]]:
-        """The SQL (inside `wrap`) and, for each parameter, the name of the value it takes or (None, constant)."""
+        """The SQL (inside `wrap`) and, for each parameter, the name of the value it takes with the type to
+        wrap it in (None: as given), or (None, constant)."""
         key = f"{using}\0{wrap}"
         compiled = self._compiled.get(key)
         if compiled is None:
@@ -61,8 +63,14 @@ class CompiledQuery:
         sql, params = queryset.query.get_compiler(using).as_sql()
         slots: list[tuple[str | None, Any]] = []
         for param in params:
-            name = next((n for n, s in sentinels.items() if type(param) is type(s) and param == s), None)
-            slots.append((name, None if name else param))
+            # The ORM may pass a value as a subclass that tells the driver its type (psycopg's Int4 and
+            # Int8 for integer fields, under server-side binding): a named slot keeps that type to
+            # wrap the value of each call in (None: the value as given).
+            name = next((n for n, s in sentinels.items() if isinstance(param, type(s)) and param == s), None)
+            if name is None:
+                slots.append((None, param))
+            else:
+                slots.append((name, type(param) if type(param) is not type(sentinels[name]) else None))
         for name, sentinel in sentinels.items():
             if name not in {slot for slot, _constant in slots}:
                 raise ValueError(f"{name} is not a parameter of the compiled query as it was given")
@@ -87,7 +95,86 @@ class CompiledQuery:
                 cursor.execute(wrap % sql, [*params, *extra])
                 return cursor.fetchall()
         sql, slots = self.sql(using, wrap)
-        params = [*(values[name] if name is not None else constant for name, constant in slots), *extra]
+        params = [*((values[name] if constant is None else constant(values[name])) if name is not None else constant
+                    for name, constant in slots), *extra]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
+
+
+class CompiledModels(CompiledQuery):
+    """As CompiledQuery, for a queryset of model instances (with its select_related and annotations):
+    `objects(**values)` returns the instances `list(build(**values))` gives, with the fields' own
+    conversions from the database (encrypted text, JSON) applied as the ORM applies them. Not for a
+    queryset with prefetch_related (refused when compiled)."""
+
+    def __init__(self, build: Callable[..., QuerySet], **kinds: str):
+        super().__init__(build, **kinds)
+        self._readers: dict[str, tuple] = {}
+
+    def _reader(self, using: str) -> tuple:
+        """What turns a row into instances, as ModelIterable reads it off the compiler that wrote the SQL."""
+        reader = self._readers.get(using)
+        if reader is None:
+            sql, _slots = self.sql(using)
+            sentinels = {name: _sentinel(kind, index) for index, (name, kind) in enumerate(self._kinds.items())}
+            queryset = self._build(**sentinels)
+            if queryset._prefetch_related_lookups:
+                raise ValueError("a compiled model query cannot prefetch")
+            compiler = queryset.query.get_compiler(using)
+            if compiler.as_sql()[0] != sql:
+                raise ValueError("the model query compiles to other SQL the second time")
+            select, klass_info = compiler.select, compiler.klass_info
+            start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+            reader = self._readers[using] = (
+                klass_info["model"], start, end,
+                [column[0].target.attname for column in select[start:end]],
+                get_related_populators(klass_info, select, using),
+                tuple((compiler.annotation_col_map or {}).items()),
+                tuple(compiler.get_converters([column[0] for column in select[:compiler.col_count]]).items()),
+            )
+        return reader
+
+    def objects(self, *, model=None, **values) -> list:
+        """The instances of the query with these values (`model` chooses the database, as in `rows`)."""
+        using = router.db_for_read(model) if model is not None else "default"
+        if connections[using].vendor != "postgresql":
+            if set(values) != set(self._kinds):
+                raise TypeError(f"values for {sorted(self._kinds)} expected, got {sorted(values)}")
+            return list(self._build(**values).using(using))
+        model_cls, start, end, init_list, populators, annotations, converters = self._reader(using)
+        connection = connections[using]
+        instances = []
+        for row in self.rows(model=model, **values):
+            if converters:
+                row = list(row)
+                for position, (functions, expression) in converters:
+                    value = row[position]
+                    for convert in functions:
+                        value = convert(value, expression, connection)
+                    row[position] = value
+            instance = model_cls.from_db(using, init_list, row[start:end])
+            for populator in populators:
+                populator.populate(row, instance)
+            for name, position in annotations:
+                setattr(instance, name, row[position])
+            instances.append(instance)
+        return instances
+
+
+class CompiledModelsByShape:
+    """CompiledModels for each value of a key that changes the SQL itself, not only its values: a
+    list of constants whose length varies (e.g. the data categories a reader sees, a few dozen sets at
+    most). `build(key, **values)`; `objects(key, **values)`. The key must be hashable and come from a
+    small set: each one compiles once per process."""
+
+    def __init__(self, build: Callable[..., QuerySet], **kinds: str):
+        self._build = build
+        self._kinds = kinds
+        self._shapes: dict[Any, CompiledModels] = {}
+
+    def objects(self, key, *, model=None, **values) -> list:
+        compiled = self._shapes.get(key)
+        if compiled is None:
+            compiled = self._shapes[key] = CompiledModels(lambda **given: self._build(key, **given), **self._kinds)
+        return compiled.objects(model=model, **values)

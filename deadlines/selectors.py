@@ -2,11 +2,13 @@
 one (CASE_DEADLINE_MACHINE, the table the services check too). Writes: deadlines.services."""
 
 
-from django.db.models import Q, QuerySet
+from django.db.models import BigIntegerField, CharField, Q, QuerySet, Value
+from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext as _
 
 from cases.selectors import CaseAccess
 from cases.transitions import StateMachine, transition
+from config.compiled import CompiledModels
 from notifications.models import Deadline
 from permissions.categories import CaseRight
 
@@ -28,26 +30,42 @@ def case_deadline_prefix(case_id: int) -> str:
     return f"case:{case_id}:"
 
 
-def case_deadline_list(*, access: CaseAccess) -> QuerySet[Deadline]:
-    """Open deadlines shown on the case: its own (legal limits, follow-ups, action plans) and the
-    response deadlines of handoffs the viewer's agency answers or sent. Another agency's handoffs
-    are not the viewer's business."""
-    case = access.case
-    own = Q(subject__startswith=case_deadline_prefix(case.pk))
-    if access.agency is not None:
-        own |= Q(owner_agency_id=access.agency.pk) | Q(escalate_agency_id=access.agency.pk)
+def _case_deadlines(case_id: int, agency_id: int | None = None) -> QuerySet[Deadline]:
+    # The case's own deadlines are those whose subject starts "case:<id>:" (case_deadline_prefix), the
+    # prefix written from the id in SQL: the id stays a parameter of a query compiled once.
+    id_text = Cast(Value(case_id, output_field=BigIntegerField()), CharField())
+    own = Q(subject__startswith=Concat(Value("case:"), id_text, Value(":")))
+    if agency_id is not None:
+        own |= Q(owner_agency_id=agency_id) | Q(escalate_agency_id=agency_id)
     return (
-        Deadline.objects.filter(own, case_id=case.pk, closed_at__isnull=True)
+        Deadline.objects.filter(own, case_id=case_id, closed_at__isnull=True)
         .select_related("owner_agency", "owner_user", "rule")
         .order_by("due_at", "pk")
     )
 
 
+def case_deadline_list(*, access: CaseAccess) -> QuerySet[Deadline]:
+    """Open deadlines shown on the case: its own (legal limits, follow-ups, action plans) and the
+    response deadlines of handoffs the viewer's agency answers or sent. Another agency's handoffs
+    are not the viewer's business."""
+    return _case_deadlines(access.case.pk, access.agency.pk if access.agency is not None else None)
+
+
+_CASE_DEADLINES = CompiledModels(_case_deadlines, case_id="int")
+_CASE_DEADLINES_OF_AGENCY = CompiledModels(_case_deadlines, case_id="int", agency_id="int")
+
+
 def case_deadlines_shown(*, access: CaseAccess) -> list[Deadline]:
-    """case_deadline_list's rows, read once for this access: the case page's coordination panel lists
-    them and its risk panel finds the open risk review among them (a case deadline: case_risk_review)."""
+    """case_deadline_list's rows, read once for this access (a query compiled once): the case page's
+    coordination panel lists them and its risk panel finds the open risk review among them (a case
+    deadline: case_risk_review)."""
     if "deadlines" not in access.shared_reads:
-        access.shared_reads["deadlines"] = list(case_deadline_list(access=access))
+        if access.agency is None:
+            rows = _CASE_DEADLINES.objects(case_id=access.case.pk, model=Deadline)
+        else:
+            rows = _CASE_DEADLINES_OF_AGENCY.objects(case_id=access.case.pk, agency_id=access.agency.pk,
+                                                     model=Deadline)
+        access.shared_reads["deadlines"] = rows
     return access.shared_reads["deadlines"]
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from cases.models import Case, CaseStatus, Incident, RiskLevel
 from cases.selectors import CaseAccess
+from config.compiled import CompiledModelsByShape
 from config.exceptions import NotFound
 from notifications.models import Deadline
 
@@ -33,14 +34,20 @@ def assessment_list_for_case(*, access: CaseAccess) -> QuerySet[RiskAssessment]:
             .select_related("assessor", "agency").order_by("-completed_at", "-id"))
 
 
+def _history_and_draft(limit: int, case_id: int, user_id: int) -> QuerySet[RiskAssessment]:
+    return (RiskAssessment.objects.filter(Q(status=AssessmentStatus.COMPLETED)
+                                          | Q(status=AssessmentStatus.DRAFT, assessor_id=user_id), case_id=case_id)
+            .select_related("assessor", "agency").order_by("-completed_at", "-id")[:limit + 1])
+
+
+_HISTORY_AND_DRAFT = CompiledModelsByShape(_history_and_draft, case_id="int", user_id="int")
+
+
 def assessment_history_and_draft(*, access: CaseAccess, user, limit: int = 20
                                  ) -> tuple[list[RiskAssessment], RiskAssessment | None]:
-    """The case page's panel in one query: the newest `limit` completed assessments, and the user's
-    own draft (None when they have none)."""
-    rows = list(RiskAssessment.objects.filter(Q(status=AssessmentStatus.COMPLETED)
-                                              | Q(status=AssessmentStatus.DRAFT, assessor=user),
-                                              case_id=access.case.pk)
-                .select_related("assessor", "agency").order_by("-completed_at", "-id")[:limit + 1])
+    """The case page's panel in one query (compiled once): the newest `limit` completed assessments,
+    and the user's own draft (None when they have none)."""
+    rows = _HISTORY_AND_DRAFT.objects(limit, case_id=access.case.pk, user_id=user.pk, model=RiskAssessment)
     drafts = [row for row in rows if row.status == AssessmentStatus.DRAFT]
     history = [row for row in rows if row.status == AssessmentStatus.COMPLETED][:limit]
     return history, (drafts[0] if drafts else None)

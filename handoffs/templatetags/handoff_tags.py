@@ -9,7 +9,7 @@ from deadlines.selectors import DONE, case_deadline_actions, case_deadlines_show
 from handoffs.models import HandoffStatus
 from permissions.categories import CaseRight
 
-from ..selectors import handoff_is_overdue, handoff_list_for_case, handoff_list_for_user
+from ..selectors import handoff_is_overdue, handoff_list_for_user, handoffs_for_case_page
 
 register = template.Library()
 
@@ -19,7 +19,7 @@ def case_coordination(context):
     access = context["access"]
     case = access.case
     now = timezone.now()
-    handoffs = list(handoff_list_for_case(case=case, agency=access.agency))
+    handoffs = handoffs_for_case_page(case=case, agency=access.agency)
     for handoff in handoffs:
         handoff.overdue = handoff_is_overdue(handoff, now=now)
     deadlines = case_deadlines_shown(access=access)

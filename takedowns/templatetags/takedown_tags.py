@@ -6,7 +6,7 @@ from django import template
 from permissions.categories import CaseRight
 from takedowns.models import TakedownOutcome
 
-from ..selectors import takedown_actions, takedown_list_for_case
+from ..selectors import takedown_actions, takedowns_for_case_page
 
 register = template.Library()
 
@@ -14,7 +14,7 @@ register = template.Library()
 @register.inclusion_tag("takedowns/_case_takedowns.html", takes_context=True)
 def case_takedowns(context):
     access = context["access"]
-    takedowns = list(takedown_list_for_case(access=access))
+    takedowns = takedowns_for_case_page(access=access)
     for takedown in takedowns:
         allowed = takedown_actions(access=access, takedown=takedown)
         takedown.outcome_choices = [(value, label) for value, label in TakedownOutcome.choices if value in allowed]

@@ -14,7 +14,8 @@ from agencies.services import agency_create, membership_add
 from audit.models import AuditEvent
 from cases.models import Action, Case, CaseEvent, Consent, Incident
 from cases.selectors import case_get_for_user
-from cases.services import case_change_status
+from cases.serializers import IncidentInputSerializer
+from cases.services import case_change_status, incident_record
 from tests.cases.conftest import (
     SURVIVOR,
     case_build,
@@ -24,6 +25,7 @@ from tests.cases.conftest import (
     open_payload,
     referral_accepted,
 )
+from tests.cases.services_helpers import consent_record_through_edge, through_edge
 from tests.support.fuzz import json_values
 
 TODAY = timezone.localdate()
@@ -207,6 +209,39 @@ def test_actions_are_what_the_declared_fields_make_of_them(world, api):
         assert list(serializer.data.items()) == list(walked.items())
     answered = next(action for action in actions if action.pk == logged.json()["id"])
     assert logged.json() == dict(ActionSerializer(answered, context={"access": access}).data)
+
+
+@pytest.mark.parametrize("reader", ["lead_responder", "lead_supervisor", "receiving_responder"])
+def test_the_detail_is_what_the_declared_fields_make_of_the_case(world, reader):
+    """CaseDetailSerializer writes the detail out by hand (read at every case view); it must be what DRF's
+    walk over the declared fields (the schema) makes of the same case for the same reader, in the same
+    order: nested places, agencies and people, the survivor without the categories the reader lacks, every
+    incident (an undated one, one without a commune), the statuses and the access."""
+    from rest_framework import serializers
+
+    from cases.api import _access_context
+    from cases.selectors import case_prefetch_for_detail
+    from cases.serializers import CaseDetailSerializer, SurvivorSerializer
+
+    case = case_build(world)
+    lead = case_get_for_user(user=world.lead_responder, case_id=case.pk)
+    consent_record_through_edge(access=lead, actor=world.lead_responder, data=medical_consent(world))
+    referral_accepted(world, case, to=world.health, categories=["medical"])
+    incident_record(access=lead, actor=world.lead_responder, data=through_edge(
+        IncidentInputSerializer, incident_payload(tech_forms=["doxxing", "harassment"], occurred_on=None)))
+    case_change_status(access=case_get_for_user(user=world.lead_responder, case_id=case.pk),
+                       actor=world.lead_responder, status="active")
+    access = case_get_for_user(user=getattr(world, reader), case_id=case.pk)
+    case_prefetch_for_detail(access.case)
+    context = _access_context(access)
+    fast = CaseDetailSerializer(access.case, context=context).data
+    walked = serializers.Serializer.to_representation(CaseDetailSerializer(access.case, context=context), access.case)
+    walked_survivor = SurvivorSerializer(access.case.survivor, context=context).data
+    assert walked["survivor"] == walked_survivor
+    assert list(fast.items()) == list(walked.items())
+    assert [list(row) for row in fast["incidents"]] == [list(row) for row in walked["incidents"]]
+    assert len(fast["incidents"]) == 2
+    assert ("full_name" in fast["survivor"]) == access.sees("identity")
 
 
 def _query(**params) -> str:

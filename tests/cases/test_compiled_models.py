@@ -1,0 +1,62 @@
+"""config.compiled.CompiledModels: model instances from SQL compiled once must be what the ORM's
+queryset gives, field by field, with their select_related rows, annotations and the fields' own
+conversions (sealed text opened with the case's key, JSON decoded), for each call's values; the case
+page's panels read through it (tests/cases/test_api_queries.py counts their queries)."""
+
+import pytest
+from django.db import connection
+from django.db.models import F
+
+from cases.models import Action, Case, CaseEvent
+from cases.selectors import case_get_for_user
+from cases.services import action_log
+from config.compiled import CompiledModels, CompiledModelsByShape
+from tests.cases.conftest import case_build
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(instance) -> dict:
+    return {field.attname: getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields}
+
+
+def _actions(case_id: int):
+    return (Action.objects.filter(case_id=case_id).select_related("actor", "agency", "case__data_key")
+            .annotate(doubled=F("id") * 2).order_by("-id"))
+
+
+def test_instances_are_the_orms_with_their_related_rows_annotations_and_opened_text(world):
+    cases = [case_build(world) for _ in range(2)]
+    for number, case in enumerate(cases):
+        access = case_get_for_user(user=world.lead_responder, case_id=case.pk)
+        for day in range(2 + number):
+            action_log(access=access, actor=world.lead_responder, data={"type": "contact", "text": f"Ngày {day}"})
+    compiled = CompiledModels(_actions, case_id="int")
+    for case in cases:
+        read, expected = compiled.objects(case_id=case.pk, model=Action), list(_actions(case.pk))
+        assert [_fields(a) for a in read] == [_fields(a) for a in expected]
+        assert [(a.text, a.doubled, a.actor.username, a.agency.name, a.case.number, a.case.data_key.kid)
+                for a in read] == [(a.text, a.doubled, a.actor.username, a.agency.name, a.case.number,
+                                    a.case.data_key.kid) for a in expected]
+        assert read[0].text.startswith("Ngày") and read[0]._state.db == "default" and not read[0]._state.adding
+    assert compiled.objects(case_id=max(c.pk for c in cases) + 1000, model=Action) == []
+
+
+def test_json_is_decoded_and_shapes_compile_apart(world):
+    case = case_build(world)
+    by_type = CompiledModelsByShape(
+        lambda types, case_id: CaseEvent.objects.filter(case_id=case_id, type__in=types).order_by("id"), case_id="int")
+    opened = by_type.objects(("opened",), case_id=case.pk, model=CaseEvent)
+    assert [e.data for e in opened] == [e.data for e in CaseEvent.objects.filter(case_id=case.pk, type="opened")]
+    assert isinstance(opened[0].data, dict) and opened[0].data["number"] == case.number
+    both = by_type.objects(("opened", "incident_recorded"), case_id=case.pk, model=CaseEvent)
+    assert len(both) == CaseEvent.objects.filter(case_id=case.pk, type__in=("opened", "incident_recorded")).count() > 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the compiled path is PostgreSQL's")
+def test_a_prefetching_queryset_is_refused(world):
+    case = case_build(world)
+    compiled = CompiledModels(lambda case_id: Case.objects.filter(pk=case_id).prefetch_related("incidents"),
+                              case_id="int")
+    with pytest.raises(ValueError, match="prefetch"):
+        compiled.objects(case_id=case.pk, model=Case)
