@@ -4,6 +4,7 @@ state machine. Services: handoffs.services; reads: handoffs.selectors."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -150,3 +151,8 @@ class Handoff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.from_agency_id} → {self.to_agency_id} ({self.status})"
+
+    @property
+    def page_url(self) -> str:
+        """The handoff's page (the lists' cards link to it)."""
+        return reverse("handoffs:detail", kwargs={"handoff_id": self.pk})

@@ -38,13 +38,12 @@ from .selectors import (
     HandoffAccess,
     consented_categories,
     handoff_actions_for,
+    handoff_cards_for_user,
     handoff_get_for_user,
     handoff_is_overdue,
-    handoff_list_for_user,
     handoff_receivers,
     handoff_timeline,
     handoff_triage,
-    handoff_user_may_handle,
 )
 from .services import (
     ACCEPT,
@@ -72,13 +71,12 @@ def _category_labels(values) -> list[str]:
 
 
 def _handoff_list(request, *, direction: str):
-    if not handoff_user_may_handle(user=request.user):
+    handoffs = handoff_cards_for_user(user=request.user, direction=direction)
+    if handoffs is None:
         raise PermissionDenied
     form = HandoffFilterForm(request.GET or None)
-    status = None
-    if form.is_bound and form.is_valid():
-        status = form.cleaned_data["status"] or None
-    handoffs = handoff_list_for_user(user=request.user, direction=direction, status=status)
+    if form.is_bound and form.is_valid() and form.cleaned_data["status"]:
+        handoffs = handoffs.of_status(form.cleaned_data["status"])
     page = Paginator(handoffs, PER_PAGE).get_page(request.GET.get("page"))
     now = timezone.now()
     for handoff in page:
