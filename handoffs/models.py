@@ -121,12 +121,13 @@ class Handoff(models.Model):
         verbose_name = _("handoff")
         verbose_name_plural = _("handoffs")
         indexes = [
-            models.Index(fields=["to_agency", "status"]),
-            models.Index(fields=["from_agency", "status"]),
             models.Index(fields=["case", "status"]),
-            # The incoming page's order: its first page is read off the index, not sorted out of
-            # every handoff the agency ever received.
+            # The incoming and outgoing pages' order, of every status and of one: a page is read off
+            # the index, not sorted out of every handoff the agency ever received or sent.
             models.Index(fields=["to_agency", "-sent_at", "-id"], name="handoff_incoming_order"),
+            models.Index(fields=["to_agency", "status", "-sent_at", "-id"], name="handoff_incoming_status_order"),
+            models.Index(fields=["from_agency", "-sent_at", "-id"], name="handoff_outgoing_order"),
+            models.Index(fields=["from_agency", "status", "-sent_at", "-id"], name="handoff_outgoing_status_order"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(from_agency=models.F("to_agency")), name="handoff_not_to_itself"),
