@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from django.contrib.auth.models import User
 from django.db import connections, router
 from django.db.models import Q, QuerySet
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -179,8 +179,15 @@ class HandoffCards:
         # Each label translated once for the page, not once a card.
         labels = ({value: str(label) for value, label in _STATUS_LABELS.items()},
                   {value: str(label) for value, label in _URGENCY_LABELS.items()})
-        path = reverse("handoffs:detail", kwargs={"handoff_id": 0}).removesuffix("0/")
+        path = _page_path(get_script_prefix(), get_urlconf())
         return [HandoffCard(row, labels, path) for row in rows]
+
+
+@functools.lru_cache(maxsize=8)
+def _page_path(script_prefix: str, urlconf) -> str:
+    """What a handoff's page path is before its id, reversed once per process (and script prefix and
+    URLconf): a card's link is this and its id."""
+    return reverse("handoffs:detail", kwargs={"handoff_id": 0}, urlconf=urlconf).removesuffix("0/")
 
 
 def handoff_cards_for_user(*, user: User, direction: str) -> HandoffCards | None:
