@@ -7,6 +7,7 @@ import datetime
 import functools
 from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connections, router
@@ -146,7 +147,8 @@ class HandoffCards:
     def __init__(self, *, agency_ids: set[int], direction: str, status: str | None = None):
         self._list = (agency_ids, direction, status)
         self._compiled = connections[router.db_for_read(Handoff)].vendor == "postgresql"
-        self._values = {f"agency_{index}": agency_id for index, agency_id in enumerate(sorted(agency_ids))}
+        self._values: dict[str, Any] = {
+            f"agency_{index}": agency_id for index, agency_id in enumerate(sorted(agency_ids))}
         if status is not None:
             self._values["status"] = status
 
