@@ -11,8 +11,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connections, router
-from django.db.models import OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import JSONObject
+from django.db.models import Q, QuerySet
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -206,32 +205,12 @@ def handoff_user_may_handle(*, user: User) -> bool:
     return bool(_case_agency_ids(user))
 
 
-# What reading one handoff joins: the case with its key (the message and reasons open without a
-# query) and both agencies. The two people its page and the API name (who sent it, who first opened
-# it) come as columns of the same row (_PEOPLE): each join more costs PostgreSQL's planner more than
-# the row it reads (ten joins: ~2.3 ms of CPU, six: ~0.9 ms, these four and the two people: ~0.6 ms at
-# 20k). The services' locked read joins the people, and what they change or pass on.
-_READ_RELATED = ("case", "case__data_key", "from_agency", "to_agency")
-_LOCKED_RELATED = (*_READ_RELATED, "sent_by", "viewed_by", "case__lead_agency", "responded_by", "closed_by")
-# A person's columns that the page and the API read (a name, and the id), in the model's order.
-_PERSON_FIELDS = [f.attname for f in User._meta.concrete_fields if f.attname in {"id", "username", "first_name",
-                                                                                 "last_name"}]
-_PEOPLE = ("sent_by", "viewed_by")
-
-
-def _person(field: str) -> Subquery:
-    return Subquery(User.objects.filter(pk=OuterRef(f"{field}_id")).values(
-        person=JSONObject(**{name: name for name in _PERSON_FIELDS})))
-
-
-def _with_people(handoff: Handoff) -> Handoff:
-    """The handoff with its people as select_related would have read them, of the columns read (the
-    others load on use, as deferred fields do)."""
-    for field in _PEOPLE:
-        person = getattr(handoff, f"{field}_person")
-        setattr(handoff, field, None if person is None else User.from_db(
-            handoff._state.db, _PERSON_FIELDS, [person[name] for name in _PERSON_FIELDS]))
-    return handoff
+# What reading one handoff joins: the case with its key (the message and reasons open without a query),
+# both agencies and the two people its page and the API name. Each join more costs PostgreSQL's planner
+# more than the row it reads (all ten: ~2.3 ms of CPU, these six: ~0.9 ms); the services' locked read
+# also brings what they change or pass on.
+_READ_RELATED = ("case", "case__data_key", "from_agency", "to_agency", "sent_by", "viewed_by")
+_LOCKED_RELATED = (*_READ_RELATED, "case__lead_agency", "responded_by", "closed_by")
 
 
 def handoff_get_for_user(*, user: User, handoff_id: int, lock: bool = False, lock_case: bool = False) -> HandoffAccess:
@@ -243,14 +222,11 @@ def handoff_get_for_user(*, user: User, handoff_id: int, lock: bool = False, loc
         qs = Handoff.objects.select_related(*_LOCKED_RELATED).select_for_update(
             of=("self", "case") if lock_case else ("self",))
     else:
-        qs = Handoff.objects.select_related(*_READ_RELATED).annotate(
-            **{f"{field}_person": _person(field) for field in _PEOPLE})
+        qs = Handoff.objects.select_related(*_READ_RELATED)
     try:
         handoff = qs.get(Q(to_agency_id__in=agency_ids) | Q(from_agency_id__in=agency_ids), pk=handoff_id)
     except (Handoff.DoesNotExist, ValueError, TypeError):
         raise NotFound from None
-    if not (lock or lock_case):
-        _with_people(handoff)
     acting_id = acting_agency_pick(member_agency_ids=agency_ids)
     if handoff.from_agency_id in agency_ids and (
         acting_id == handoff.from_agency_id or handoff.to_agency_id not in agency_ids
