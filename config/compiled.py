@@ -24,8 +24,10 @@ from django.db.models.query import get_related_populators
 # Values no real row carries: ids beyond any sequence a deployment reaches, a datetime of 1901.
 _INT_BASE = 8_100_000_000_000_017
 _DATETIME_BASE = datetime.datetime(1901, 2, 3, 4, 5, 6, tzinfo=datetime.UTC)
+# No form or choice offers text between invisible separators.
+_STR_MARK = "\u2063"
 
-KINDS = ("int", "datetime")
+KINDS = ("int", "datetime", "str")
 
 
 def _sentinel(kind: str, index: int):
@@ -33,12 +35,14 @@ def _sentinel(kind: str, index: int):
         return _INT_BASE + 1_000_003 * index
     if kind == "datetime":
         return _DATETIME_BASE + datetime.timedelta(seconds=index, microseconds=index + 1)
+    if kind == "str":
+        return f"{_STR_MARK}compiled value {index}{_STR_MARK}"
     raise ValueError(f"unknown kind {kind!r}: one of {KINDS}")
 
 
 class CompiledQuery:
     """`build(**values)` returns the queryset (a values_list or union of them, or any queryset whose
-    rows are read as tuples); `values` names each changing value with its kind ("int" or "datetime").
+    rows are read as tuples); `values` names each changing value with its kind ("int", "datetime" or "str").
     `rows(**values)` runs it: a list of tuples, as `build(**values)` would give them."""
 
     def __init__(self, build: Callable[..., QuerySet], **kinds: str):

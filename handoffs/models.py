@@ -4,6 +4,7 @@ state machine. Services: handoffs.services; reads: handoffs.selectors."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -120,12 +121,13 @@ class Handoff(models.Model):
         verbose_name = _("handoff")
         verbose_name_plural = _("handoffs")
         indexes = [
-            models.Index(fields=["to_agency", "status"]),
-            models.Index(fields=["from_agency", "status"]),
             models.Index(fields=["case", "status"]),
-            # The incoming page's order: its first page is read off the index, not sorted out of
-            # every handoff the agency ever received.
+            # The incoming and outgoing pages' order, of every status and of one: a page is read off
+            # the index, not sorted out of every handoff the agency ever received or sent.
             models.Index(fields=["to_agency", "-sent_at", "-id"], name="handoff_incoming_order"),
+            models.Index(fields=["to_agency", "status", "-sent_at", "-id"], name="handoff_incoming_status_order"),
+            models.Index(fields=["from_agency", "-sent_at", "-id"], name="handoff_outgoing_order"),
+            models.Index(fields=["from_agency", "status", "-sent_at", "-id"], name="handoff_outgoing_status_order"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(from_agency=models.F("to_agency")), name="handoff_not_to_itself"),
@@ -150,3 +152,8 @@ class Handoff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.from_agency_id} → {self.to_agency_id} ({self.status})"
+
+    @property
+    def page_url(self) -> str:
+        """The handoff's page (the lists' cards link to it)."""
+        return reverse("handoffs:detail", kwargs={"handoff_id": self.pk})

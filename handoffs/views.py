@@ -7,14 +7,17 @@ Access is checked before the input, so the wrong person gets 404/403 whatever th
 POST-redirect-GET with a message; a form with errors is shown again, with a 400.
 """
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from agencies.acting import ActingAgencyRequired
@@ -38,13 +41,12 @@ from .selectors import (
     HandoffAccess,
     consented_categories,
     handoff_actions_for,
+    handoff_cards_for_user,
     handoff_get_for_user,
     handoff_is_overdue,
-    handoff_list_for_user,
     handoff_receivers,
     handoff_timeline,
     handoff_triage,
-    handoff_user_may_handle,
 )
 from .services import (
     ACCEPT,
@@ -72,13 +74,12 @@ def _category_labels(values) -> list[str]:
 
 
 def _handoff_list(request, *, direction: str):
-    if not handoff_user_may_handle(user=request.user):
+    handoffs = handoff_cards_for_user(user=request.user, direction=direction)
+    if handoffs is None:
         raise PermissionDenied
     form = HandoffFilterForm(request.GET or None)
-    status = None
-    if form.is_bound and form.is_valid():
-        status = form.cleaned_data["status"] or None
-    handoffs = handoff_list_for_user(user=request.user, direction=direction, status=status)
+    if form.is_bound and form.is_valid() and form.cleaned_data["status"]:
+        handoffs = handoffs.of_status(form.cleaned_data["status"])
     page = Paginator(handoffs, PER_PAGE).get_page(request.GET.get("page"))
     now = timezone.now()
     for handoff in page:
@@ -87,7 +88,15 @@ def _handoff_list(request, *, direction: str):
     query.pop("page", None)
     return render(request, "handoffs/list.html", {
         "direction": direction, "form": form, "page": page, "query": query.urlencode(), "now": now,
+        "blank_filter": None if form.is_bound else _blank_filter(get_language()),
     }, status=400 if form.is_bound and form.errors else 200)
+
+
+@functools.lru_cache(maxsize=8)
+def _blank_filter(language: str) -> str:
+    """The status filter of a list opened without one: the same for every reader, drawn once per
+    language and process (the form's widget templates cost a list a millisecond a request)."""
+    return render_to_string("cases/_field.html", {"field": HandoffFilterForm()["status"]})
 
 
 @login_required

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from cases.models import Case, Consent, Survivor
@@ -262,7 +263,9 @@ def test_the_handoff_page_with_triage_keeps_its_query_budget(world, web, django_
     handoff = _send(world, case)
     client = web(world.receiving_responder)
     client.get(f"/handoffs/{handoff.pk}/")
-    with django_assert_max_num_queries(30):
+    # Session, user, the user's agencies, the handoff, the audit event (in a savepoint; on SQLite
+    # chained at once: two statements more), the timeline, the triage's four reads, the notifications.
+    with django_assert_max_num_queries({"postgresql": 13, "sqlite": 15}[connection.vendor]):
         assert client.get(f"/handoffs/{handoff.pk}/").status_code == 200
 
 

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db import connection
 from django.utils import timezone
 
 from agencies.acting import acting_for
@@ -15,8 +16,11 @@ from audit.models import AuditEvent
 from cases.selectors import case_get_for_user
 from handoffs.models import Handoff
 from handoffs.services import handoff_accept, handoff_decline
+from handoffs.views import PER_PAGE
 from notifications.models import Deadline
 from tests.cases.services_helpers import handoff_send_through_edge
+from tests.handoffs.conftest import consented_case
+from tests.support.chain_cost import get_within_budget
 
 pytestmark = pytest.mark.usefixtures("time_limits")
 
@@ -71,6 +75,29 @@ def test_the_list_filters_by_status_and_refuses_an_unknown_one(world, case, web)
     assert f'handoff-link-{handoff.pk}"' not in client.get("/handoffs/incoming/?status=accepted").content.decode()
     response = client.get("/handoffs/incoming/?status=lost")
     assert response.status_code == 400 and "errorlist" in response.content.decode()
+
+
+def test_a_person_of_two_agencies_lists_the_handoffs_of_both_pages_and_statuses_apart(world, case, web):
+    to_health = send(world, case)
+    to_school = send(world, case, to_agency=world.school, categories=["education"])
+    membership_add(user=world.receiving_responder, agency=world.school, role="responder")
+    with acting_for(world.health.pk):
+        handoff_accept(user=world.receiving_responder, handoff_id=to_health.pk)
+    client = web(world.receiving_responder)
+
+    def links(url: str) -> list[str]:
+        return re.findall(r'data-testid="handoff-link-(\d+)"', client.get(url).content.decode())
+
+    assert links("/handoffs/incoming/") == [str(to_school.pk), str(to_health.pk)]
+    assert links("/handoffs/incoming/?status=sent") == [str(to_school.pk)]
+    assert links("/handoffs/incoming/?status=accepted") == [str(to_health.pk)]
+    page = client.get("/handoffs/incoming/").content.decode()
+    assert f'href="/handoffs/{to_school.pk}/"' in page and "Đã chấp nhận" in page
+    for number in range(PER_PAGE):
+        send(world, consented_case(world), message=f"Lần {number}")
+    first, second = links("/handoffs/incoming/"), links("/handoffs/incoming/?page=2")
+    assert len(first) == PER_PAGE and second == [str(to_school.pk), str(to_health.pk)]
+    assert "Trang 1/2" in client.get("/handoffs/incoming/").content.decode()
 
 
 # --- One handoff ---------------------------------------------------------------------------------
@@ -302,3 +329,53 @@ def test_the_responder_home_shows_what_waits_for_an_answer_most_pressing_first(w
     page = web(world.receiving_responder).get("/work/").content.decode()
     assert re.findall(r'data-testid="handoff-link-(\d+)"', page) == [str(sooner.pk)]
     assert "no-handoffs" in _testids(web(world.lead_responder).get("/work/").content.decode())
+
+
+# --- Query budgets -------------------------------------------------------------------------------
+
+# Data statements of a request (tests.support.chain_cost; BEGIN and COMMIT apart). A list, of every
+# status or of one: session, user, the user's agencies, the count, the page of cards (their case and
+# agencies joined) and the base page's unread notifications, however many handoffs (issue 15: 7
+# statements before, the agencies read twice).
+LIST_PAGE_BUDGET = 6
+# A handoff's page for its sender: session, user, the user's agencies, the handoff (joined), its
+# audit event, the timeline and the notifications; on SQLite the event is chained in the request (the
+# chain's head and the event's UPDATE). Its waiting receiver also reads the triage (consents, the
+# case with its survivor, the incidents and their forms).
+DETAIL_PAGE_BUDGET = {"postgresql": 7, "sqlite": 9}
+TRIAGE_STATEMENTS = 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_lists_cost_the_same_for_2_and_25_handoffs(world, web):
+    receiver, sender = web(world.receiving_responder), web(world.lead_supervisor)
+    urls = ((receiver, "/handoffs/incoming/"), (receiver, "/handoffs/incoming/?status=sent"),
+            (sender, "/handoffs/outgoing/"), (sender, "/handoffs/outgoing/?status=sent&page=2"))
+
+    def measure() -> list[int]:
+        return [get_within_budget(client, url, LIST_PAGE_BUDGET, 0)[0] for client, url in urls]
+
+    for _ in range(2):
+        send(world, consented_case(world))
+    small = measure()
+    for _ in range(23):
+        send(world, consented_case(world))
+    assert measure() == small == [LIST_PAGE_BUDGET] * len(urls), connection.vendor
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_handoff_page_keeps_its_budget_however_long_its_story(world, web):
+    budget = DETAIL_PAGE_BUDGET[connection.vendor]
+    case = consented_case(world)
+    handoff = send(world, case)
+    sender, receiver = web(world.lead_responder), web(world.receiving_responder)
+    url = f"/handoffs/{handoff.pk}/"
+    # The receiver's first look is also recorded (one UPDATE more than later reads).
+    get_within_budget(receiver, url, budget + TRIAGE_STATEMENTS + 1, 1)
+    assert get_within_budget(receiver, url, budget + TRIAGE_STATEMENTS, 1)[0] == budget + TRIAGE_STATEMENTS
+    before = get_within_budget(sender, url, budget, 1)[0]
+    handoff_decline(user=world.receiving_responder, handoff_id=handoff.pk, reason="Hết giường")
+    second = send(world, case, forwarded_from=handoff.pk)
+    handoff_accept(user=world.receiving_responder, handoff_id=second.pk)
+    assert get_within_budget(sender, url, budget, 1)[0] == before == budget
+    assert get_within_budget(receiver, url, budget, 1)[0] == budget
