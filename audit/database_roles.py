@@ -36,6 +36,9 @@ def app_role_ensure(connection, *, role: str, password: str = "") -> None:
     role (the tables' owner, which may create roles), and grant it what the application needs."""
     if connection.vendor != "postgresql":
         raise ImproperlyConfigured("DATABASE_APP_ROLE is for PostgreSQL only.")
+    # CREATE ROLE and ALTER ROLE take no bound parameters: with server-side binding (the default) PostgreSQL
+    # refuses a `$1` there, so the password is quoted into the statement on this side, as Django's schema
+    # editor does for DDL.
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_user, current_database(), current_schema()")
@@ -53,10 +56,10 @@ def app_role_ensure(connection, *, role: str, password: str = "") -> None:
         if row is None:
             if not password:
                 raise ImproperlyConfigured(f"DATABASE_APP_PASSWORD is needed to create the role {role!r}.")
-            cursor.execute(
+            cursor.execute(connection.ops.compose_sql(
                 f"CREATE ROLE {quote(role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS "
                 "NOINHERIT PASSWORD %s", [password],
-            )
+            ))
         elif row[0]:
             raise ImproperlyConfigured(
                 f"The role {role!r} may bypass the database's protections (superuser, CREATEROLE, CREATEDB, "
@@ -64,7 +67,7 @@ def app_role_ensure(connection, *, role: str, password: str = "") -> None:
             )
         elif password and _may_manage_roles(cursor):
             # Rotating the password in the environment and running migrate again changes it.
-            cursor.execute(f"ALTER ROLE {quote(role)} LOGIN PASSWORD %s", [password])
+            cursor.execute(connection.ops.compose_sql(f"ALTER ROLE {quote(role)} LOGIN PASSWORD %s", [password]))
         cursor.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tableowner = %s", [schema, role]
         )

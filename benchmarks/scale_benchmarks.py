@@ -105,7 +105,7 @@ def postgres_settings_apply() -> list[str]:
     work_mem, random_page_cost, effective_cache_size) are set on it with ALTER DATABASE, for every
     connection opened from now on (the gunicorn workers of the mixed load included); those only the
     server's configuration sets (shared_buffers, autovacuum) are compared. Returns one line a setting,
-    saying what is in force, for the benchmark's header."""
+    saying what is in force, and how HopLuc binds parameters, for the benchmark's header."""
     import yaml
     from django.conf import settings
 
@@ -128,6 +128,10 @@ def postgres_settings_apply() -> list[str]:
             if kept:
                 kept += ", as documented)" if _same_setting(current, value) else f", documented {value})"
             lines.append(f"{name}={current}{kept}")
+    # HopLuc's side: prepared statements (DATABASE_SERVER_SIDE_BINDING, on by default) or client-side binding.
+    options = connection.settings_dict["OPTIONS"]
+    lines.append(f"server-side binding (prepare_threshold={options['prepare_threshold']})"
+                 if options.get("server_side_binding") else "client-side binding")
     return lines
 
 

@@ -138,13 +138,15 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # libpq waits for ever on an unreachable host; a bound turns that into an error (and a 503 on /healthz).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
-# Server-side parameter binding with prepared statements (README, "PostgreSQL settings"; off by
-# default, as in Django): a statement psycopg has run DATABASE_PREPARE_THRESHOLD times on one
+# Server-side parameter binding with prepared statements (README, "PostgreSQL settings"; on by default
+# on PostgreSQL, unlike Django): a statement psycopg has run DATABASE_PREPARE_THRESHOLD times on one
 # connection is prepared there, and PostgreSQL no longer parses it nor, once its generic plan costs no
-# more than a fresh one, plans it again. Client-side binding (the default) never prepares anything.
-# Not behind PgBouncer in transaction mode unless it is 1.21 or later with max_prepared_statements set.
+# more than a fresh one, plans it again. The whole suite runs with it on PostgreSQL, so a query
+# PostgreSQL refuses with bound parameters fails there. DATABASE_SERVER_SIDE_BINDING=0 goes back to
+# client-side binding, which never prepares anything: needed behind PgBouncer in transaction mode
+# unless it is 1.21 or later with max_prepared_statements set.
 DATABASE_PREPARED_STATEMENTS: dict[str, object] = {}
-if env.bool("DATABASE_SERVER_SIDE_BINDING", default=False) and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True) and DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASE_PREPARED_STATEMENTS = {"server_side_binding": True,
                                     "prepare_threshold": env.int("DATABASE_PREPARE_THRESHOLD", default=5)}
     DATABASES["default"]["OPTIONS"].update(DATABASE_PREPARED_STATEMENTS)

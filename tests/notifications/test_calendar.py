@@ -36,7 +36,7 @@ def test_load_holidays_fills_tet_and_the_other_public_holidays(calendar):
     # The bridging Monday before National Day 2026, worked back on Saturday 22 August.
     assert PublicHoliday.objects.get(date="2026-08-31").is_compensatory
     assert WeekendWorkday.objects.filter(date="2026-08-22").exists()
-    assert set(PublicHoliday.objects.dates("date", "year").values_list("date__year", flat=True)) == {
+    assert {day.year for day in PublicHoliday.objects.dates("date", "year")} == {
         2025, 2026, 2027, 2028
     }
 

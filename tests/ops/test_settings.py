@@ -181,19 +181,23 @@ def database_options(env) -> dict:
     return json.loads(result.stdout.splitlines()[-1])
 
 
-def test_prepared_statements_are_a_setting_off_by_default(tmp_path):
-    """DATABASE_SERVER_SIDE_BINDING turns on psycopg's server-side binding and prepared statements for the
-    primary and the replica alike; unset (the default), neither is asked for, as Django does."""
-    urls = {"DATABASE_URL": "postgres://u@db.invalid:5432/hopluc", "REPLICA_DATABASE_URL": "postgres://u@r.invalid/hopluc",
-            "DJANGO_SETTINGS_MODULE": "config.settings.dev"}
-    off = database_options(process_env(tmp_path, **urls, DATABASE_SERVER_SIDE_BINDING=None))
-    assert set(off) == {"default", "replica"}
+def test_prepared_statements_are_on_by_default_on_postgresql(tmp_path):
+    """Server-side binding and prepared statements are on by default on PostgreSQL, in production as in
+    development and the tests, for the primary and the replica alike; DATABASE_SERVER_SIDE_BINDING=0 turns
+    them off (client-side binding, as Django does, for PgBouncer in transaction mode before 1.21)."""
+    urls = {"DATABASE_URL": "postgres://u@db.invalid:5432/hopluc", "REPLICA_DATABASE_URL": "postgres://u@r.invalid/hopluc"}
+    for module in ("config.settings.dev", "config.settings.production"):
+        environment = {**(PRODUCTION if module.endswith("production") else {}), **urls,
+                       "DJANGO_SETTINGS_MODULE": module, "DATABASE_SERVER_SIDE_BINDING": None}
+        on = database_options(process_env(tmp_path, **environment))
+        assert set(on) == {"default", "replica"}, module
+        for options in on.values():
+            assert options["server_side_binding"] is True and options["prepare_threshold"] == 5, module
+    urls["DJANGO_SETTINGS_MODULE"] = "config.settings.dev"
+    off = database_options(process_env(tmp_path, **urls, DATABASE_SERVER_SIDE_BINDING="0"))
     for options in off.values():
         assert "server_side_binding" not in options and "prepare_threshold" not in options
-    on = database_options(process_env(tmp_path, **urls, DATABASE_SERVER_SIDE_BINDING="1"))
-    for options in on.values():
-        assert options["server_side_binding"] is True and options["prepare_threshold"] == 5
-    assert database_options(process_env(tmp_path, **urls, DATABASE_SERVER_SIDE_BINDING="1",
+    assert database_options(process_env(tmp_path, **urls, DATABASE_SERVER_SIDE_BINDING=None,
                                         DATABASE_PREPARE_THRESHOLD="2"))["default"]["prepare_threshold"] == 2
     # Not for SQLite, which has no such options.
     sqlite = database_options(process_env(tmp_path, DATABASE_URL="", REPLICA_DATABASE_URL=None,
@@ -203,9 +207,12 @@ def test_prepared_statements_are_a_setting_off_by_default(tmp_path):
 
 
 @pytest.mark.django_db
-def test_server_side_binding_prepares_a_repeated_statement_and_reads_the_same_rows():
-    """With the options DATABASE_SERVER_SIDE_BINDING gives, a statement run past the threshold is prepared on
-    the server (client-side binding, the default, never prepares) and answers as before."""
+def test_the_postgresql_suite_binds_on_the_server_and_a_repeated_statement_is_prepared():
+    """The PostgreSQL suite runs with the production default, server-side binding, so a query PostgreSQL
+    refuses with bound parameters fails the tests that run it (as `dates()` followed by `values_list()`
+    did: DATE_TRUNC's parameter bound twice, in SELECT DISTINCT and in ORDER BY, is two parameters to
+    PostgreSQL). A statement run past the threshold is prepared on the server and answers as with
+    client-side binding, which never prepares."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
@@ -214,23 +221,31 @@ def test_server_side_binding_prepares_a_repeated_statement_and_reads_the_same_ro
 
     from agencies.models import Agency
 
-    wrapper = DatabaseWrapper({**connection.settings_dict, "OPTIONS": {
-        **connection.settings_dict["OPTIONS"], "server_side_binding": True, "prepare_threshold": 2}}, alias="prepared")
+    assert connection.features.uses_server_side_binding
+    connection.ensure_connection()
+    assert connection.connection.prepare_threshold == settings.DATABASE_PREPARED_STATEMENTS["prepare_threshold"]
+    client_side = {name: value for name, value in connection.settings_dict["OPTIONS"].items()
+                   if name not in settings.DATABASE_PREPARED_STATEMENTS}
+    client = DatabaseWrapper({**connection.settings_dict, "OPTIONS": client_side}, alias="client_side")
+    prepared = DatabaseWrapper({**connection.settings_dict, "OPTIONS": {
+        **client_side, "server_side_binding": True, "prepare_threshold": 2}}, alias="prepared")
+    query = 'SELECT "id", "name" FROM "agencies_agency" WHERE "id" >= %s ORDER BY "id"'
+    count_prepared = "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s"
     try:
-        query = 'SELECT "id", "name" FROM "agencies_agency" WHERE "id" >= %s ORDER BY "id"'
-        with connection.cursor() as cursor:
-            cursor.execute(query, [0])
-            expected = cursor.fetchall()
-        with wrapper.cursor() as cursor:
+        assert not client.features.uses_server_side_binding
+        with client.cursor() as cursor:
+            for _ in range(4):
+                cursor.execute(query, [0])
+                expected = cursor.fetchall()
+            cursor.execute(count_prepared, ['%"agencies_agency"%'])
+            assert cursor.fetchone()[0] == 0
+        with prepared.cursor() as cursor:
             for _ in range(4):
                 cursor.execute(query, [0])
                 assert cursor.fetchall() == expected
-            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
-                           ['%"agencies_agency"%'])
+            cursor.execute(count_prepared, ['%"agencies_agency"%'])
             assert cursor.fetchone()[0] == 1
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_prepared_statements")
-            assert cursor.fetchone()[0] == 0
         assert Agency.objects.count() == len(expected)
     finally:
-        wrapper.close()
+        client.close()
+        prepared.close()
