@@ -20,16 +20,21 @@ from typing import Any
 from django.db import connections, router
 from django.db.models import QuerySet
 
-# Values no real row carries: ids beyond any sequence a deployment reaches, a datetime of 1901.
+# Values no real row carries: ids beyond any sequence a deployment reaches, a datetime of 1901. An
+# "int32" is compared with a 32-bit integer (a COUNT, an integer column): beyond that range the ORM
+# knows the comparison's answer and writes no parameter, so its stand-in is within it.
 _INT_BASE = 8_100_000_000_000_017
+_INT32_BASE = 2_100_000_017
 _DATETIME_BASE = datetime.datetime(1901, 2, 3, 4, 5, 6, tzinfo=datetime.UTC)
 
-KINDS = ("int", "datetime")
+KINDS = ("int", "int32", "datetime")
 
 
 def _sentinel(kind: str, index: int):
     if kind == "int":
         return _INT_BASE + 1_000_003 * index
+    if kind == "int32":
+        return _INT32_BASE + 1_009 * index
     if kind == "datetime":
         return _DATETIME_BASE + datetime.timedelta(seconds=index, microseconds=index + 1)
     raise ValueError(f"unknown kind {kind!r}: one of {KINDS}")
@@ -37,7 +42,7 @@ def _sentinel(kind: str, index: int):
 
 class CompiledQuery:
     """`build(**values)` returns the queryset (a values_list or union of them, or any queryset whose
-    rows are read as tuples); `values` names each changing value with its kind ("int" or "datetime").
+    rows are read as tuples); `values` names each changing value with its kind ("int", "int32" or "datetime").
     `rows(**values)` runs it: a list of tuples, as `build(**values)` would give them."""
 
     def __init__(self, build: Callable[..., QuerySet], **kinds: str):
@@ -62,6 +67,12 @@ class CompiledQuery:
         slots: list[tuple[str | None, Any]] = []
         for param in params:
             name = next((n for n, s in sentinels.items() if type(param) is type(s) and param == s), None)
+            if name is None and isinstance(param, int) and type(param) is not bool:
+                # An "int32" as the backend typed it for its field (psycopg's Int4): typed so again.
+                name = next((n for n, s in sentinels.items() if type(s) is int and param == s), None)
+                if name is not None:
+                    slots.append((name, type(param)))
+                    continue
             slots.append((name, None if name else param))
         for name, sentinel in sentinels.items():
             if name not in {slot for slot, _constant in slots}:
@@ -87,7 +98,8 @@ class CompiledQuery:
                 cursor.execute(wrap % sql, [*params, *extra])
                 return cursor.fetchall()
         sql, slots = self.sql(using, wrap)
-        params = [*(values[name] if name is not None else constant for name, constant in slots), *extra]
+        params = [*(constant if name is None else values[name] if constant is None else constant(values[name])
+                    for name, constant in slots), *extra]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
