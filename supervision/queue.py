@@ -192,6 +192,7 @@ _COUNTS = CompiledQuery(_counts_query, agency_id="int", now="datetime")
 
 
 def review_queue_counts(*, agency: Agency, now: datetime.datetime | None = None) -> dict[str, int]:
-    """How many items wait in each section, in one query."""
-    (row,) = _COUNTS.rows(model=Handoff, agency_id=agency.pk, now=now or timezone.now())
+    """How many items wait in each section, in one query. It counts consents and break-glass uses (with the
+    agency's memberships), which are read on the primary only (config.db_router): so is this query."""
+    (row,) = _COUNTS.rows(model=Consent, agency_id=agency.pk, now=now or timezone.now())
     return dict(zip(SECTIONS, row, strict=True))
