@@ -99,11 +99,21 @@ _URGENCY_CLASSES = {"emergency": " risk-severe", "urgent": " risk-high"}
 
 
 @register.simple_tag
+def id_url_prefix(url_name: str) -> str:
+    """What the address of every object of `url_name` (whose one argument is an id, last) starts with: the
+    address of object 7 is the prefix, "7" and "/". One reverse() for a list, not one a row."""
+    url = reverse(url_name, args=[0])
+    if not url.endswith("/0/"):
+        raise ValueError(f"{url_name}: the id is not the last part of {url}")
+    return url[:-2]
+
+
+@register.simple_tag
 def register_rows(rows, *, more_than: int, agency_query: str) -> SafeString:
     """The register page's rows (selectors.RegisterRow), each as _REGISTER_ROW, every value escaped as the
     template escaped it (html.escape is what django.utils.html.escape calls, without its lazy-text wrapper
     that cost as much as the escaping)."""
-    url = reverse("supervision:handoff", args=[0])[:-2]  # "/supervision/handoffs/": the id and "/" follow
+    url = id_url_prefix("supervision:handoff")
     query = escape(f"?{agency_query}") if agency_query else ""
     overdue = f'<span class="tag risk-severe" data-testid="overdue">{escape(_("Overdue"))}</span>'
     override = f'<span class="tag risk-severe">{escape(_("Consent override"))}</span>'
