@@ -126,6 +126,9 @@ class Handoff(models.Model):
             # The incoming page's order: its first page is read off the index, not sorted out of
             # every handoff the agency ever received.
             models.Index(fields=["to_agency", "-sent_at", "-id"], name="handoff_incoming_order"),
+            # The supervisor's register (supervision.selectors): its first page is the newest of the agency's
+            # newest sent (this index) and newest received (the one above).
+            models.Index(fields=["from_agency", "-sent_at", "-id"], name="handoff_outgoing_order"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(from_agency=models.F("to_agency")), name="handoff_not_to_itself"),

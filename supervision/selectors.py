@@ -254,6 +254,25 @@ class RegisterRow:
 _REGISTER_ROWS = CompiledQuery(
     lambda agency_id, now: handoff_register(agency=Agency(pk=agency_id), now=now).values_list(*_REGISTER_ROW_COLUMNS),
     agency_id="int", now="datetime")
+REGISTER_FIRST_ROWS = 50
+
+
+def _newest_sent_and_received(*, agency_id: int, n: int) -> QuerySet:
+    """The ids of the agency's n newest handoffs sent and its n newest received: the register's n newest are
+    among them (no handoff is both, constraint handoff_not_to_itself). Two reads of n index entries each
+    (handoff_outgoing_order, handoff_incoming_order), not every handoff of the agency read and sorted."""
+    newest = ("-sent_at", "-id")
+    sent = Handoff.objects.filter(from_agency_id=agency_id).order_by(*newest).values("id")[:n]
+    received = Handoff.objects.filter(to_agency_id=agency_id).order_by(*newest).values("id")[:n]
+    return sent.union(received, all=True)
+
+
+# The register page's first page (what the home shows): the same rows, found among those ids.
+_REGISTER_FIRST = CompiledQuery(
+    lambda agency_id, now: handoff_register(agency=Agency(pk=agency_id), now=now)
+    .filter(pk__in=_newest_sent_and_received(agency_id=agency_id, n=REGISTER_FIRST_ROWS))
+    .values_list(*_REGISTER_ROW_COLUMNS),
+    agency_id="int", now="datetime")
 _DECLINE_REASON = Handoff._meta.get_field("decline_reason")
 
 
@@ -276,9 +295,10 @@ class RegisterRows:
         if (self.filters == RegisterFilters() and connections[using].vendor == "postgresql"
                 and index.step is None and index.stop is not None and 0 <= (index.start or 0) < index.stop):
             start = index.start or 0
+            query = _REGISTER_FIRST if index.stop <= REGISTER_FIRST_ROWS else _REGISTER_ROWS
             rows = _reasons_as_read(
-                _REGISTER_ROWS.rows(wrap="%s LIMIT %%s OFFSET %%s", extra=(index.stop - start, start), model=Handoff,
-                                    agency_id=self.agency.pk, now=self.now),
+                query.rows(wrap="%s LIMIT %%s OFFSET %%s", extra=(index.stop - start, start), model=Handoff,
+                           agency_id=self.agency.pk, now=self.now),
                 _REGISTER_ROW_COLUMNS.index("decline_reason"), using)
         else:
             rows = handoff_register(agency=self.agency, filters=self.filters, now=self.now).values_list(

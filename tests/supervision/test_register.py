@@ -257,7 +257,7 @@ def test_the_pages_lean_reads_are_the_selectors_querysets(world, register):
         for filters in (unfiltered, declined):
             expected = list(handoff_register(agency=agency, filters=filters, now=r.now))
             rows = RegisterRows(agency=agency, filters=filters, now=r.now, count=len(expected))
-            for window in (slice(0, 50), slice(1, 3)):
+            for window in (slice(0, 50), slice(1, 3), slice(0, 60)):  # the first page is read otherwise
                 assert [(h.pk, h.case_number, h.status, h.urgency, h.deadline_state, h.overdue, h.direction,
                          h.counterpart, h.sent_at, h.due_at, h.to_view, h.to_answer, h.to_first_action,
                          h.to_completion, h.decline_reason, h.case_handoffs, h.review_verdict)
