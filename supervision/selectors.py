@@ -583,13 +583,15 @@ def case_readers(*, case_id: int, agency: Agency, lead: bool, limit: int = 100) 
 # shows, its first LIST_LIMIT rows.
 
 LIST_LIMIT = 50
+_HANDED_ON_COLUMNS = ("id", "number", "handoff_count", "lead_agency__name")
+_QUIET_COLUMNS = ("id", "number", "last_activity_at")
 _HANDED_ON_ROWS = CompiledQuery(
     lambda agency_id, more_than: cases_handed_on(agency=Agency(pk=agency_id), more_than=more_than)
-    .values_list("id", "number", "handoff_count", "lead_agency__name")[:LIST_LIMIT],
+    .values_list(*_HANDED_ON_COLUMNS)[:LIST_LIMIT],
     agency_id="int", more_than="int32")
 _QUIET_ROWS = CompiledQuery(
     lambda agency_id, since: _cases_quiet_since(agency=Agency(pk=agency_id), since=since)
-    .values_list("id", "number", "last_activity_at")[:LIST_LIMIT],
+    .values_list(*_QUIET_COLUMNS)[:LIST_LIMIT],
     agency_id="int", since="datetime")
 _COUNTERPARTS = CompiledQuery(
     lambda agency_id: Agency.objects.filter(

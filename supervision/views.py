@@ -137,8 +137,9 @@ def handoff_register_page(request):
     form = RegisterFilterForm(_filter_data(request), counterparts=counterparts)
     context.update(form=form, query=_query_without(request), section="register")
     if not request.GET:
-        context["filters_html"] = _blank_register_filters(get_language(), agency.pk, context["agency_query"],
-                                                          counterparts)
+        # Called by the template (the page's own template is rendered first).
+        context["filters_html"] = functools.partial(_blank_register_filters, get_language(), agency.pk,
+                                                    context["agency_query"], counterparts)
     if not form.is_valid():
         return render(request, "supervision/register.html", context, status=400)
     filters, now = form.filters(), timezone.now()
