@@ -1,7 +1,7 @@
 """What one request of the mixed load costs, in process: queries and CPU per kind, and where the time goes.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hopluc_bench .venv/bin/python benchmarks/request_overhead.py \\
-        [--runs 30] [--sql] [--profile KIND|all] [--top 40]
+        [--runs 30] [--sql] [--profile KIND|all] [--who responder|supervisor] [--top 40]
 
 Signs in one responder and one supervisor of the seeded world through the forms, as scale_mixed.py does
 (the supervisor with the code of an enrolled authenticator), with CSRF checks on, and runs each kind of
@@ -11,9 +11,10 @@ requests, and the mean CPU the PostgreSQL backend serving this process spent per
 backend's on-CPU nanoseconds from /proc/<pid>/schedstat before and after each request, pid from
 pg_backend_pid(), so the server must run on this machine; "-" when it cannot be read). --sql lists each
 query of one request; --explain shows PostgreSQL's planning and execution time of each; --profile runs
-cProfile over --runs requests of one kind (or of the whole mix) and prints the --top functions by
-cumulative time. It reads what scale_mixed.py reads and writes what its requests write (actions logged
-on the responder's cases); it never seeds.
+cProfile over --runs requests of one kind (or of the whole mix) as --who (by default the responder; the
+supervisor for the kinds only supervisors draw) and prints the --top functions by cumulative time. It
+reads what scale_mixed.py reads and writes what its requests write (actions logged on the responder's
+cases); it never seeds.
 """
 
 import argparse
@@ -137,6 +138,9 @@ def main(argv=None) -> int:
                              "transaction rolled back: planning and execution ms and the plan's top node")
     parser.add_argument("--profile", default="")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--who", choices=("responder", "supervisor"), default="",
+                        help="whose requests --profile runs (default: the responder; the supervisor for "
+                             "their home and review queue)")
     args = parser.parse_args(argv)
     people = pick_sessions(8)
     responder = next(p for p in people if not p.supervisor)
@@ -187,12 +191,18 @@ def main(argv=None) -> int:
                 explain(captured)
     if args.profile:
         kinds = [kind for kind, _r, _s in MIX] if args.profile == "all" else [args.profile]
-        weights = [w for kind, w, _s in MIX if kind in kinds]
-        client = clients[responder.username]
+        # By default the responder, unless the kind is the supervisor's alone (their home and queue).
+        only_supervisors = {kind for kind, r, s in MIX if s and not r}
+        who = args.who or ("supervisor" if args.profile in only_supervisors else "responder")
+        person = supervisor if who == "supervisor" else responder
+        if person is None:
+            raise SystemExit("no supervisor among the sessions picked")
+        weights = [s if person.supervisor else r for kind, r, s in MIX if kind in kinds] if len(kinds) > 1 else [1]
+        client = clients[person.username]
         profiler = cProfile.Profile(time.process_time)  # CPU time: waiting for PostgreSQL is not counted
         profiler.enable()
         for _ in range(args.runs):
-            one(client, responder, rng.choices(kinds, weights)[0], rng)
+            one(client, person, rng.choices(kinds, weights)[0], rng)
         profiler.disable()
         stats = pstats.Stats(profiler)
         stats.sort_stats("cumulative").print_stats(args.top)

@@ -21,18 +21,23 @@ from django.db import connections, router
 from django.db.models import QuerySet
 from django.db.models.query import get_related_populators
 
-# Values no real row carries: ids beyond any sequence a deployment reaches, a datetime of 1901.
+# Values no real row carries: ids beyond any sequence a deployment reaches, a datetime of 1901. An
+# "int32" is compared with a 32-bit integer (a COUNT, an integer column): beyond that range the ORM
+# knows the comparison's answer and writes no parameter, so its stand-in is within it.
 _INT_BASE = 8_100_000_000_000_017
+_INT32_BASE = 2_100_000_017
 _DATETIME_BASE = datetime.datetime(1901, 2, 3, 4, 5, 6, tzinfo=datetime.UTC)
 # No form or choice offers text between invisible separators.
 _STR_MARK = "\u2063"
 
-KINDS = ("int", "datetime", "str")
+KINDS = ("int", "int32", "datetime", "str")
 
 
 def _sentinel(kind: str, index: int):
     if kind == "int":
         return _INT_BASE + 1_000_003 * index
+    if kind == "int32":
+        return _INT32_BASE + 1_009 * index
     if kind == "datetime":
         return _DATETIME_BASE + datetime.timedelta(seconds=index, microseconds=index + 1)
     if kind == "str":
@@ -42,7 +47,7 @@ def _sentinel(kind: str, index: int):
 
 class CompiledQuery:
     """`build(**values)` returns the queryset (a values_list or union of them, or any queryset whose
-    rows are read as tuples); `values` names each changing value with its kind ("int", "datetime" or "str").
+    rows are read as tuples); `values` names each changing value with its kind (one of KINDS).
     `rows(**values)` runs it: a list of tuples, as `build(**values)` would give them."""
 
     def __init__(self, build: Callable[..., QuerySet], **kinds: str):

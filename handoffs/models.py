@@ -123,7 +123,9 @@ class Handoff(models.Model):
         indexes = [
             models.Index(fields=["case", "status"]),
             # The incoming and outgoing pages' order, of every status and of one: a page is read off
-            # the index, not sorted out of every handoff the agency ever received or sent.
+            # the index, not sorted out of every handoff the agency ever received or sent. The
+            # supervisor's register reads its first page off the two orders of every status too
+            # (supervision.selectors: the agency's newest sent and newest received).
             models.Index(fields=["to_agency", "-sent_at", "-id"], name="handoff_incoming_order"),
             models.Index(fields=["to_agency", "status", "-sent_at", "-id"], name="handoff_incoming_status_order"),
             models.Index(fields=["from_agency", "-sent_at", "-id"], name="handoff_outgoing_order"),

@@ -64,9 +64,9 @@ class RegisterFilterForm(PeriodMixin, forms.Form):
     idle_days = forms.IntegerField(label=_("Cases with no action for (days)"), min_value=1, max_value=3650,
                                    required=False)
 
-    def __init__(self, *args, counterparts: list[Agency] = (), **kwargs):
+    def __init__(self, *args, counterparts: list[tuple[int, str]] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["counterpart"].choices = ANY + [(a.pk, a.name) for a in counterparts]
+        self.fields["counterpart"].choices = ANY + list(counterparts)
 
     def filters(self) -> RegisterFilters:
         data = self.cleaned_data

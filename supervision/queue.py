@@ -15,13 +15,15 @@
 
 import datetime
 from dataclasses import dataclass
+from types import SimpleNamespace
 
-from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, Func, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from agencies.models import Agency, Membership
 from cases.models import Case, CaseStatus, Consent
 from conferences.models import CaseMeeting, MeetingMinutes, MeetingStatus, MinutesStatus
+from config.compiled import CompiledQuery
 from handoffs.models import Handoff, HandoffStatus
 from permissions.models import BreakGlassUse
 from permissions.policy import CASE_ROLES
@@ -115,22 +117,82 @@ class ReviewQueue:
                 + self.meetings_without_minutes_count)
 
 
+_SECTIONS = {
+    "handoff": queue_handoffs,
+    "consent_override": lambda agency, now: queue_consent_overrides(agency=agency),
+    "break_glass": lambda agency, now: queue_break_glass(agency=agency),
+    "risk_lowered": lambda agency, now: queue_risk_lowered(agency=agency),
+    "meeting_without_minutes": lambda agency, now: queue_meetings_without_minutes(agency=agency),
+}
+SECTIONS = tuple(_SECTIONS)
+
+
 def _sections(agency: Agency, now: datetime.datetime | None) -> dict[str, QuerySet]:
-    return {
-        "handoff": queue_handoffs(agency=agency, now=now),
-        "consent_override": queue_consent_overrides(agency=agency),
-        "break_glass": queue_break_glass(agency=agency),
-        "risk_lowered": queue_risk_lowered(agency=agency),
-        "meeting_without_minutes": queue_meetings_without_minutes(agency=agency),
-    }
+    return {key: section(agency=agency, now=now) for key, section in _SECTIONS.items()}
+
+
+_HANDOFF_STATUS_LABELS = dict(Handoff._meta.get_field("status").flatchoices)
+
+
+class QueueHandoffRow:
+    """A handoff as the queue lists it (supervision/_queue_handoff.html; the API reads its pk), read as one
+    row of columns: its attributes are those of a Handoff, for what the queue shows."""
+
+    __slots__ = ("pk", "case", "from_agency", "to_agency", "status", "emergency_override")
+
+    def __init__(self, row: tuple):
+        self.pk, number, from_agency, to_agency, self.status, self.emergency_override = row
+        self.case = SimpleNamespace(number=number)
+        self.from_agency, self.to_agency = SimpleNamespace(name=from_agency), SimpleNamespace(name=to_agency)
+
+    def get_status_display(self) -> str:
+        return str(_HANDOFF_STATUS_LABELS.get(self.status, self.status))
+
+
+# The handoff section's first QUEUE_SECTION_LIMIT rows: queue_handoffs' queryset compiled once (config.compiled).
+_HANDOFF_ROWS = CompiledQuery(
+    lambda agency_id, now: queue_handoffs(agency=Agency(pk=agency_id), now=now).values_list(
+        "id", "case__number", "from_agency__name", "to_agency__name", "status", "emergency_override",
+    )[:QUEUE_SECTION_LIMIT],
+    agency_id="int", now="datetime")
 
 
 def review_queue(*, agency: Agency, now: datetime.datetime | None = None,
                  limit: int = QUEUE_SECTION_LIMIT) -> ReviewQueue:
-    """Each section's first `limit` items and its full count: ten queries whatever the backlog."""
-    parts = [(list(qs[:limit]), qs.count()) for qs in _sections(agency, now).values()]
+    """Each section's first `limit` items and its full count, whatever the backlog: one query for the
+    counts, one more for each section that has items (the handoffs as QueueHandoffRow)."""
+    now = now or timezone.now()
+    counts = review_queue_counts(agency=agency, now=now)
+    parts = []
+    for key, section in _SECTIONS.items():
+        if not counts[key]:
+            items = []
+        elif key == "handoff" and limit == QUEUE_SECTION_LIMIT:
+            items = [QueueHandoffRow(row) for row in _HANDOFF_ROWS.rows(model=Handoff, agency_id=agency.pk, now=now)]
+        else:
+            items = list(section(agency=agency, now=now)[:limit])
+        parts.append((items, counts[key]))
     return ReviewQueue(*(value for part in parts for value in part))
 
 
+def _row_count(qs: QuerySet) -> Subquery:
+    # COUNT(*) of the rows, as a subquery of one row (a Func is no aggregate: the ORM groups nothing).
+    return Subquery(qs.order_by().annotate(n=Func(template="COUNT(*)", output_field=IntegerField())).values("n"))
+
+
+def _counts_query(*, agency_id: int, now: datetime.datetime) -> QuerySet:
+    sections = _sections(Agency(pk=agency_id), now)
+    return (Agency.objects.filter(pk=agency_id)
+            .annotate(**{f"queue_{key}": _row_count(sections[key]) for key in SECTIONS})
+            .values_list(*(f"queue_{key}" for key in SECTIONS)))
+
+
+# The five counts in one statement, built and compiled by the ORM once per process (config.compiled).
+_COUNTS = CompiledQuery(_counts_query, agency_id="int", now="datetime")
+
+
 def review_queue_counts(*, agency: Agency, now: datetime.datetime | None = None) -> dict[str, int]:
-    return {key: qs.count() for key, qs in _sections(agency, now).items()}
+    """How many items wait in each section, in one query. It counts consents and break-glass uses (with the
+    agency's memberships), which are read on the primary only (config.db_router): so is this query."""
+    (row,) = _COUNTS.rows(model=Consent, agency_id=agency.pk, now=now or timezone.now())
+    return dict(zip(SECTIONS, row, strict=True))

@@ -10,6 +10,11 @@ from tests.supervision.test_pages import pages
 
 # Page or endpoint: the most queries one request may make (measured at issue 15, not to rise).
 PAGE_BUDGETS = {
+    # The home, the review queue and the dashboard: 15, 18 and 17 before their reads were compiled and
+    # merged (issue 15, the mixed load's supervisor pages).
+    "/supervision/": 12,
+    "/supervision/reviews/": 10,
+    "/supervision/dashboard/": 11,
     "/supervision/handoffs/{h1}/": 14,
     "/supervision/consent-overrides/{consent}/": 10,
     "/supervision/break-glass/{use}/": 11,

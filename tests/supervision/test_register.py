@@ -12,8 +12,12 @@ from handoffs.models import Handoff
 from handoffs.services import handoff_decline
 from supervision.selectors import (
     RegisterFilters,
+    RegisterRows,
     cases_handed_on,
+    cases_handed_on_rows,
     cases_without_action,
+    cases_without_action_rows,
+    counterpart_agencies,
     decline_reasons,
     handoff_register,
     handoff_register_summary,
@@ -230,11 +234,46 @@ def test_a_case_reached_both_ways_is_listed_once_with_its_own_counts(world, regi
 def test_counterpart_choices_are_the_agencies_handoffs_went_to_or_came_from(world, register):
     """The register page's counterpart filter offers exactly the agencies this one sent handoffs to or
     received them from, each once, by name (read from two id lists, not a join of every handoff)."""
-    from supervision.views import _counterparts  # noqa: PLC0415 - the page's own helper
-
     social = register.social
     expected = {world.health.pk, social.pk} | set(
         Handoff.objects.filter(to_agency=world.police).values_list("from_agency_id", flat=True))
-    police_counterparts = _counterparts(world.police)
-    assert [a.pk for a in police_counterparts] == sorted(expected, key=lambda pk: Agency.objects.get(pk=pk).name)
-    assert [a.pk for a in _counterparts(social)] == [world.police.pk]
+    police_counterparts = counterpart_agencies(agency=world.police)
+    assert [pk for pk, _name in police_counterparts] == sorted(
+        expected, key=lambda pk: Agency.objects.get(pk=pk).name)
+    assert police_counterparts[0] == (police_counterparts[0][0], Agency.objects.get(pk=police_counterparts[0][0]).name)
+    assert [pk for pk, _name in counterpart_agencies(agency=social)] == [world.police.pk]
+
+
+def test_the_pages_lean_reads_are_the_selectors_querysets(world, register):
+    """What the register page reads lean (compiled once on PostgreSQL) is what the ORM's querysets give:
+    the rows, the figures, the reasons, the lists, the counterparts."""
+    r = register
+    case = r.h2.case
+    for _ in range(2):
+        handoff = send(world, case, urgency="standard")
+        handoff_decline(user=world.receiving_responder, handoff_id=handoff.pk, reason="Ngoài phạm vi chuyên môn.")
+    for agency in (world.police, world.health, world.school):
+        unfiltered, declined = RegisterFilters(), RegisterFilters(statuses=("declined",))
+        for filters in (unfiltered, declined):
+            expected = list(handoff_register(agency=agency, filters=filters, now=r.now))
+            rows = RegisterRows(agency=agency, filters=filters, now=r.now, count=len(expected))
+            for window in (slice(0, 50), slice(1, 3), slice(0, 60)):  # the first page is read otherwise
+                assert [(h.pk, h.case_number, h.status, h.urgency, h.deadline_state, h.overdue, h.direction,
+                         h.counterpart, h.sent_at, h.due_at, h.to_view, h.to_answer, h.to_first_action,
+                         h.to_completion, h.decline_reason, h.case_handoffs, h.review_verdict)
+                        for h in rows[window]] == [
+                    (h.pk, h.case.number, h.status, h.urgency, h.deadline_state, h.overdue, h.direction,
+                     (h.to_agency if h.direction == "sent" else h.from_agency).name, h.sent_at, h.due_at, h.to_view,
+                     h.to_answer, h.to_first_action, h.to_completion, h.decline_reason, h.case_handoffs,
+                     h.review_verdict)
+                    for h in expected[window]]
+        assert handoff_register_summary(agency=agency, now=r.now) == handoff_register_summary(
+            agency=agency, filters=RegisterFilters(kind=None, extra={"orm": True}), now=r.now)
+        assert decline_reasons(agency=agency, now=r.now) == decline_reasons(
+            agency=agency, filters=RegisterFilters(extra={"orm": True}), now=r.now)
+        assert cases_handed_on_rows(agency=agency, more_than=0) == [
+            (c.pk, c.number, c.handoff_count, c.lead_agency.name) for c in cases_handed_on(agency=agency, more_than=0)]
+        assert cases_without_action_rows(agency=agency, days=1, now=r.now) == [
+            (c.pk, c.number, c.last_activity_at) for c in cases_without_action(agency=agency, days=1, now=r.now)]
+    assert decline_reasons(agency=world.police, now=r.now)[0]["count"] == 2
+    assert len(cases_handed_on_rows(agency=world.police, more_than=0)) == 4

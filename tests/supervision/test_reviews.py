@@ -11,7 +11,7 @@ from cases.models import Consent
 from config.exceptions import NotFound
 from notifications.models import Deadline
 from supervision.models import BreakGlassReview, ConsentOverrideReview, HandoffReview
-from supervision.queue import review_queue, review_queue_counts
+from supervision.queue import _sections, review_queue, review_queue_counts
 from supervision.serializers import ReviewInputSerializer
 from supervision.services import (
     break_glass_review_create,
@@ -37,6 +37,10 @@ def test_queue_lists_what_is_not_signed_off(world, register, break_glass_use, co
     assert review_queue_counts(agency=world.school) == {"handoff": 0, "consent_override": 0, "break_glass": 1,
                                                         "risk_lowered": 0, "meeting_without_minutes": 0}
     assert review_queue_counts(agency=world.health)["break_glass"] == 0
+    # The counts, one statement compiled once on PostgreSQL, are each section's queryset's.
+    for agency in (world.police, world.health, world.school):
+        assert review_queue_counts(agency=agency, now=r.now) == {
+            key: qs.count() for key, qs in _sections(agency, r.now).items()}
 
 
 def test_a_handoff_still_waiting_within_its_deadline_is_not_yet_for_review(world, register):
