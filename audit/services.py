@@ -12,6 +12,8 @@ from django.db import connections, router, transaction
 from django.db.models import Count, Min
 from django.utils import timezone
 
+from config.broker import KeptConnection, bounded_connection
+
 from .chain import GENESIS_HASH, event_hash, stored_event_hash
 from .checkpoints import checkpoint_append
 from .context import current_audit_context
@@ -288,24 +290,8 @@ def audit_chain_soon(*, using: str | None = None) -> bool:
     return False
 
 
-class _KeptPublisher(threading.local):
-    """This thread's connection to the broker for chain-now tasks, kept between publishes (issue 15: a
-    new one per publish cost a connect, a PING and a queue declaration, as the outbox relay found), with
-    the broker URL and timeout it was made for: a changed broker_url (a drill, a test) gets a new one."""
-
-    key: tuple | None = None
-    connection = None
-
-    def drop(self) -> None:
-        connection, self.key, self.connection = self.connection, None, None
-        if connection is not None:
-            try:
-                connection.release()
-            except Exception:  # noqa: BLE001 - a broken connection is being thrown away
-                logger.debug("Closing a chain-now publishing connection failed", exc_info=True)
-
-
-_publisher = _KeptPublisher()
+# This thread's connection to the broker for chain-now tasks, kept between publishes.
+_publisher = KeptConnection()
 
 
 def _chain_task_send(app, *, alias: str, countdown: float) -> bool:
@@ -313,34 +299,26 @@ def _chain_task_send(app, *, alias: str, countdown: float) -> bool:
     when there is none, or when the kept one fails: once). Never raises: a failure is logged."""
     timeout = settings.AUDIT_CHAIN_PUBLISH_TIMEOUT
     key = (app.conf.broker_url, timeout)
-    if _publisher.key != key:
-        _publisher.drop()
+    connection = _publisher.take(key)
     # A kept connection that fails (the broker restarted) is dropped and the task goes over a new one,
-    # once: a broker that is down costs one bounded connect, as before.
-    attempts = 2 if _publisher.connection is not None else 1
+    # once: a broker that is down costs the request at most one bounded connect, as before.
+    attempts = 2 if connection is not None else 1
     error: Exception | None = None
     for _attempt in range(attempts):
-        if _publisher.connection is None:
-            # max_retries=0 and bounded sockets: a broker that does not answer costs the request at most
-            # the timeout (as notifications.delivery does for the outbox).
-            _publisher.key, _publisher.connection = key, app.connection_for_write(
-                connect_timeout=timeout,
-                transport_options={
-                    "max_retries": 0, "connect_retries_timeout": timeout,
-                    "socket_connect_timeout": timeout, "socket_timeout": timeout,
-                },
-            )
+        if connection is None:
+            connection = bounded_connection(app, timeout=timeout)
+            _publisher.keep(key, connection)
         try:
             app.send_task(
                 CHAIN_NOW_TASK, kwargs={"using": alias}, queue=settings.AUDIT_CHAIN_QUEUE,
                 # A task the worker gets later than beat's next round is dropped: beat chained its events.
                 countdown=countdown, expires=countdown + settings.AUDIT_CHAIN_INTERVAL_SECONDS,
-                retry=False, connection=_publisher.connection, ignore_result=True,
+                retry=False, connection=connection, ignore_result=True,
             )
             return True
         except Exception as exc:  # noqa: BLE001 - the request must not fail: beat chains what is left
             _publisher.drop()
-            error = exc
+            connection, error = None, exc
     logger.warning("audit: the chain-now task could not be sent; beat chains the waiting events: %s", error)
     return False
 

@@ -22,7 +22,6 @@ the repeat. Everywhere else a row is sent at most once.
 import datetime
 import hashlib
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from smtplib import SMTPRecipientsRefused, SMTPSenderRefused
@@ -33,6 +32,8 @@ from django.core.mail import EmailMessage
 from django.db import DatabaseError, connection
 from django.db.models import F, Q
 from django.utils import timezone
+
+from config.broker import KeptConnection, bounded_connection, release
 
 from .models import MANDATORY_KINDS, Channel, OutboxMessage
 from .sms import SmsError, sms_backend
@@ -75,49 +76,11 @@ def infra_retry_seconds(*, retries: int) -> float:
 def _publish_connection():
     from config.celery import app
 
-    timeout = settings.NOTIFICATIONS_PUBLISH_TIMEOUT
-    # max_retries=0: kombu's default reconnects for seconds before giving up, and redis-py's sockets
-    # would wait for ever on a server that accepts and never answers.
-    return app.connection_for_write(
-        connect_timeout=timeout,
-        transport_options={
-            "max_retries": 0, "connect_retries_timeout": timeout,
-            "socket_connect_timeout": timeout, "socket_timeout": timeout,
-        },
-    )
+    return bounded_connection(app, timeout=settings.NOTIFICATIONS_PUBLISH_TIMEOUT)
 
 
-class _KeptConnection(threading.local):
-    """This thread's publishing connection, kept between relays (issue 15: a new one per request cost a
-    connect, a PING and a queue declaration before the first message), with the broker URL and timeout
-    it was made for: a changed broker_url (a drill, a test) gets a new one."""
-
-    key: tuple | None = None
-    connection = None
-
-    def take(self, key: tuple):
-        """The kept connection for `key`, or None (any other is closed)."""
-        if self.key != key:
-            self.drop()
-        return self.connection
-
-    def keep(self, key: tuple, connection) -> None:
-        self.key, self.connection = key, connection
-
-    def drop(self) -> None:
-        connection, self.key, self.connection = self.connection, None, None
-        if connection is not None:
-            _release(connection)
-
-
-def _release(connection) -> None:
-    try:
-        connection.release()
-    except Exception:  # noqa: BLE001 - a broken connection is being thrown away
-        logger.debug("Closing a publishing connection failed", exc_info=True)
-
-
-_kept = _KeptConnection()
+# This thread's publishing connection, kept between relays.
+_kept = KeptConnection()
 
 
 def outbox_relay_many(*, message_ids: list[int]) -> int:
@@ -152,7 +115,7 @@ def outbox_relay_many(*, message_ids: list[int]) -> int:
             if conn is not None and conn is _kept.connection:
                 _kept.drop()
             elif conn is not None:
-                _release(conn)
+                release(conn)
             conn = None
             if attempt + 1 < attempts:
                 continue
