@@ -371,11 +371,7 @@ def handoff_list_for_case(*, case: Case, agency: Agency | None) -> QuerySet[Hand
     referral of the same case is not its business."""
     if agency is None:
         return Handoff.objects.none()
-    return (
-        Handoff.objects.filter(Q(from_agency=agency) | Q(to_agency=agency), case=case)
-        .select_related("from_agency", "to_agency")
-        .order_by("-sent_at", "-id")
-    )
+    return _case_handoffs_of(case.pk, agency.pk)
 
 
 def _case_handoffs_of(case_id: int, agency_id: int) -> QuerySet[Handoff]:
