@@ -4,6 +4,7 @@
 agency (education, other province), and users in every role, through the real services.
 """
 
+import datetime
 import socket
 import threading
 import time
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -77,6 +78,13 @@ def english():
 def english_pages(settings, english):
     """English for the pages too: the default language a request falls back to."""
     settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def today() -> datetime.date:
+    """The local day (Asia/Ho_Chi_Minh) the test runs on, read as it starts. A module constant would
+    hold the day the suite was collected, and be yesterday for every test after 17:00 UTC."""
+    return timezone.localdate()
 
 
 @pytest.fixture(autouse=True)

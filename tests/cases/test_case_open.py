@@ -29,14 +29,11 @@ from tests.cases.services_helpers import (
 )
 from tests.conftest import make_user
 
-TODAY = timezone.localdate()
-YEAR = TODAY.year
 
-
-def test_open_writes_survivor_incident_consent_permissions_timeline_and_audit(world):
+def test_open_writes_survivor_incident_consent_permissions_timeline_and_audit(world, today):
     case = open_case(world, consent=consent_data(world), risk_level="high")
 
-    assert case.number == f"HN-{YEAR}-000001"
+    assert case.number == f"HN-{today.year}-000001"
     assert case.lead_agency == world.police and case.responsible == world.lead_responder
     assert case.province == world.hanoi and case.status == "open" and case.risk_level == "high"
     survivor = case.survivor
@@ -80,9 +77,9 @@ def test_open_without_consent_shares_with_nobody(world):
     assert AuditEvent.objects.filter(case_id=case.pk).count() == 1
 
 
-def test_age_instead_of_birth_year_is_stored_as_an_estimated_birth_year(world):
+def test_age_instead_of_birth_year_is_stored_as_an_estimated_birth_year(world, today):
     case = open_case(world, survivor=survivor_data(birth_year=None, age=15))
-    assert case.survivor.birth_year_estimated and case.survivor.age_on(TODAY) == 15 and case.survivor.is_child
+    assert case.survivor.birth_year_estimated and case.survivor.age_on(today) == 15 and case.survivor.is_child
 
 
 def test_pseudonyms_are_unique(world):
@@ -90,27 +87,27 @@ def test_pseudonyms_are_unique(world):
     assert len(pseudonyms) == 5
 
 
-def test_numbers_are_sequential_per_province_and_year(world):
+def test_numbers_are_sequential_per_province_and_year(world, today):
     hue_police = agency_create(name="Công an phường Thuận Hóa", sector=Sector.POLICE, province=world.hue)
     hue_user = make_user("hue_responder")
     membership_add(user=hue_user, agency=hue_police, role="responder")
     numbers = [open_case(world).number for _ in range(3)]
     hue = open_case(world, actor=hue_user, agency=hue_police, incident=incident_data(world, province=world.hue))
     last_year = open_case(world, opened_at=timezone.now() - datetime.timedelta(days=400),
-                          incident=incident_data(world, occurred_on=None, reported_on=TODAY - datetime.timedelta(
+                          incident=incident_data(world, occurred_on=None, reported_on=today - datetime.timedelta(
                               days=401)))
-    assert numbers == [f"HN-{YEAR}-00000{i}" for i in (1, 2, 3)]
-    assert hue.number == f"HUE-{YEAR}-000001"
+    assert numbers == [f"HN-{today.year}-00000{i}" for i in (1, 2, 3)]
+    assert hue.number == f"HUE-{today.year}-000001"
     opened_year = timezone.localdate(timezone.now() - datetime.timedelta(days=400)).year
     assert last_year.number == f"HN-{opened_year}-000001"
-    assert open_case(world).number == f"HN-{YEAR}-000004"
+    assert open_case(world).number == f"HN-{today.year}-000004"
 
 
-def test_a_failed_open_gives_its_number_back(world):
+def test_a_failed_open_gives_its_number_back(world, today):
     open_case(world)
     with pytest.raises(ValidationError):
         open_case(world, risk_level="extreme")
-    assert open_case(world).number == f"HN-{YEAR}-000002"
+    assert open_case(world).number == f"HN-{today.year}-000002"
 
 
 @pytest.mark.parametrize("who", ["lead_admin", "outsider_responder", "receiving_responder", "analyst", "sysadmin"])
@@ -151,9 +148,9 @@ def test_commune_of_the_province_valid_on_the_report_date_is_accepted_by_code_or
     assert Incident.objects.get(case=case).commune == commune
 
 
-def test_a_renamed_commune_code_resolves_to_the_unit_valid_on_the_date(world):
-    _commune(world, "00007", valid_from="2025-07-01", valid_to=TODAY - datetime.timedelta(days=10))
-    newer = _commune(world, "00007", valid_from=TODAY - datetime.timedelta(days=10))
+def test_a_renamed_commune_code_resolves_to_the_unit_valid_on_the_date(world, today):
+    _commune(world, "00007", valid_from="2025-07-01", valid_to=today - datetime.timedelta(days=10))
+    newer = _commune(world, "00007", valid_from=today - datetime.timedelta(days=10))
     case = open_case(world, incident=incident_data(world, commune="00007"))
     assert Incident.objects.get(case=case).commune == newer
 
@@ -285,7 +282,7 @@ def test_an_earlier_question_decides_the_incident_type(world):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's; SQLite serializes writes")
-def test_concurrent_opens_never_share_a_number(transactional_db, world):
+def test_concurrent_opens_never_share_a_number(transactional_db, world, today):
     threads_count, per_thread = 4, 5
     barrier = threading.Barrier(threads_count)
     numbers: list[str] = []
@@ -307,5 +304,5 @@ def test_concurrent_opens_never_share_a_number(transactional_db, world):
     for thread in threads:
         thread.join()
     assert not failures, failures
-    assert sorted(numbers) == [f"HN-{YEAR}-{i:06d}" for i in range(1, threads_count * per_thread + 1)]
-    assert CaseNumberSequence.objects.get(province=world.hanoi, year=YEAR).last == threads_count * per_thread
+    assert sorted(numbers) == [f"HN-{today.year}-{i:06d}" for i in range(1, threads_count * per_thread + 1)]
+    assert CaseNumberSequence.objects.get(province=world.hanoi, year=today.year).last == threads_count * per_thread

@@ -25,8 +25,6 @@ from tests.cases.services_helpers import (
     through_edge,
 )
 
-TODAY = timezone.localdate()
-
 
 def _case_with_age(world, age):
     return open_case(world, survivor=survivor_data(birth_year=None, age=age) if age is not None

@@ -18,8 +18,6 @@ from audit.models import AuditEvent
 from cases.models import Case, Consent, IntakeDraft
 from tests.conftest import PASSWORD
 
-TODAY = timezone.localdate()
-
 
 def vi(message: str) -> str:
     """The message as the pages show it (Vietnamese is the default language)."""
@@ -29,9 +27,17 @@ def vi(message: str) -> str:
 WHO_ADULT = {"full_name": "Lê Thị Mai", "sex": "female", "age": "24", "phone": "0934 567 890", "go": "next"}
 WHO_CHILD = {"full_name": "Trần Thị Lan", "sex": "female", "age": "14", "phone": "0934 111 222",
              "guardian_name": "Trần Văn Hùng", "guardian_phone": "0912 333 444", "go": "next"}
-WHAT = {"what_happened": "psychological_abuse", "tech_forms": ["sextortion"],
-        "perpetrator_relationship": "online_contact", "occurred_on": (TODAY - datetime.timedelta(days=2)).isoformat(),
-        "reported_on": TODAY.isoformat(), "province": "01", "commune_name": "phường ba đình", "go": "next"}
+
+
+def _what() -> dict:
+    """The "what happened" step, dated from the day the test runs."""
+    today = timezone.localdate()
+    return {"what_happened": "psychological_abuse", "tech_forms": ["sextortion"],
+            "perpetrator_relationship": "online_contact",
+            "occurred_on": (today - datetime.timedelta(days=2)).isoformat(), "reported_on": today.isoformat(),
+            "province": "01", "commune_name": "phường ba đình", "go": "next"}
+
+
 RISK = {"risk_level": "high", "statistics_consent": "on", "go": "next"}
 
 
@@ -53,7 +59,7 @@ def _step(client, draft_id, step, data):
 
 def _walk_to_check(client, *, who=WHO_ADULT, consent=None):
     draft_id = _start(client, who)
-    assert _step(client, draft_id, "what", WHAT)["Location"].endswith(f"/{draft_id}/risk/")
+    assert _step(client, draft_id, "what", _what())["Location"].endswith(f"/{draft_id}/risk/")
     assert _step(client, draft_id, "risk", RISK)["Location"].endswith(f"/{draft_id}/consent/")
     response = _step(client, draft_id, "consent", consent or {"share": "no", "go": "next"})
     assert response.status_code == 302, response.content.decode()[:3000]
@@ -114,11 +120,11 @@ def test_a_step_with_errors_shows_them_all_at_once_and_keeps_what_was_typed(worl
     assert 'value="Lê Thị Mai"' in html
 
 
-def test_a_step_is_checked_by_the_services_rules(world, web):
+def test_a_step_is_checked_by_the_services_rules(world, web, today):
     client = web(world.lead_responder)
     draft_id = _start(client)
-    future = (TODAY + datetime.timedelta(days=3)).isoformat()
-    response = _step(client, draft_id, "what", {**WHAT, "occurred_on": future, "what_happened": "",
+    future = (today + datetime.timedelta(days=3)).isoformat()
+    response = _step(client, draft_id, "what", {**_what(), "occurred_on": future, "what_happened": "",
                                                 "commune_name": "Không có"})
     assert response.status_code == 400
     summary = re.search(r'<div class="error-summary".*?</div>', response.content.decode(), re.S).group(0)
@@ -131,7 +137,7 @@ def test_a_step_is_checked_by_the_services_rules(world, web):
 def test_the_child_path_needs_no_extra_submit(world, web, commune):
     client = web(world.lead_responder)
     draft_id = _start(client, WHO_CHILD)
-    _step(client, draft_id, "what", WHAT)
+    _step(client, draft_id, "what", _what())
     _step(client, draft_id, "risk", RISK)
     consent_page = client.get(f"/cases/intake/{draft_id}/consent/").content.decode()
     # The only person who may consent for a 14-year-old is preselected.
@@ -153,7 +159,7 @@ def test_the_child_path_needs_no_extra_submit(world, web, commune):
 def test_the_child_rules_of_the_services_apply(world, web, commune):
     client = web(world.lead_responder)
     draft_id = _start(client, WHO_CHILD)
-    _step(client, draft_id, "what", WHAT)
+    _step(client, draft_id, "what", _what())
     _step(client, draft_id, "risk", RISK)
     response = _step(client, draft_id, "consent", {
         "share": "yes", "consent_receiving_sector": "social_work", "consent_granted_categories": ["contact"],
@@ -170,11 +176,11 @@ def test_consent_left_out_when_not_sharing(world, web, commune):
     assert not Consent.objects.exists() and Case.objects.count() == 1
 
 
-def test_check_your_answers_lists_errors_of_every_step_with_links(world, web, commune):
+def test_check_your_answers_lists_errors_of_every_step_with_links(world, web, commune, today):
     client = web(world.lead_responder)
     draft_id = _walk_to_check(client)
     # The commune ends between the step and the check: the service refuses, the page says where.
-    Commune.objects.filter(pk=commune.pk).update(valid_to=TODAY, valid_from="2025-01-01")
+    Commune.objects.filter(pk=commune.pk).update(valid_to=today, valid_from="2025-01-01")
     response = client.post(f"/cases/intake/{draft_id}/check/")
     assert response.status_code == 400 and not Case.objects.exists()
     summary = re.search(r'<div class="error-summary".*?</div>', response.content.decode(), re.S).group(0)
@@ -335,6 +341,6 @@ def test_query_budgets_of_the_intake_pages(world, web, commune, django_assert_ma
         with django_assert_max_num_queries(14):
             assert client.get(f"/cases/intake/{draft_id}/{step}/").status_code == 200
     with django_assert_max_num_queries(16):
-        assert _step(client, draft_id, "what", WHAT).status_code == 302
+        assert _step(client, draft_id, "what", _what()).status_code == 302
     with django_assert_max_num_queries(14):
         assert client.get(f"/cases/intake/{draft_id}/check/").status_code == 200
