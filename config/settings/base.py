@@ -483,25 +483,9 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# The beat schedule lives here, in code. Exactly one beat process runs it.
 # How often beat runs the outbox relay sweep: with the lease and the relay grace it bounds how late a
 # notice can be after a fault (README, "Reliability").
 NOTIFICATIONS_RELAY_SWEEP_SECONDS = env.int("NOTIFICATIONS_RELAY_SWEEP_SECONDS", default=15)
-CELERY_BEAT_SCHEDULE = {
-    "heartbeat": {"task": "config.tasks.heartbeat", "schedule": crontab(minute="*")},
-    # Agency groups are a cache of memberships: report and repair any drift (audited).
-    "agency-groups-reconcile": {
-        "task": "agencies.tasks.reconcile_agency_groups", "schedule": crontab(hour=1, minute=30),
-    },
-    "deadline-sweep": {"task": "notifications.tasks.sweep_deadlines", "schedule": crontab(minute="*")},
-    "outbox-relay": {"task": "notifications.tasks.relay_outbox", "schedule": float(NOTIFICATIONS_RELAY_SWEEP_SECONDS)},
-    # CELERY_TIMEZONE is Asia/Ho_Chi_Minh: 02:00 on the 1st, local time, builds last month's reports.
-    "monthly-reports": {
-        "task": "reports.tasks.build_due_monthly_reports", "schedule": crontab(day_of_month=1, hour=2, minute=0),
-    },
-    # Retention of closed cases (privacy/data/retention.yaml): notices, then anonymisation. 03:10 local.
-    "retention": {"task": "privacy.tasks.apply_retention", "schedule": crontab(hour=3, minute=10)},
-}
 
 # --- Retention and data-subject requests (README, "Retention" and "Data-subject requests") ---------
 # The retention schedule: how long a closed case is kept, by kind, with its source.
@@ -593,9 +577,6 @@ AUDIT_ANCHOR_KEYS = env.list("AUDIT_ANCHOR_KEYS", default=[DEV_AUDIT_ANCHOR_KEY]
 # fails (the tolerance covers a late beat or a restart).
 AUDIT_ANCHOR_INTERVAL_SECONDS = env.int("AUDIT_ANCHOR_INTERVAL_SECONDS", default=300)
 AUDIT_ANCHOR_MAX_AGE_SECONDS = env.int("AUDIT_ANCHOR_MAX_AGE_SECONDS", default=3 * AUDIT_ANCHOR_INTERVAL_SECONDS)
-CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
-    "task": "audit.tasks.checkpoint_chain", "schedule": float(AUDIT_ANCHOR_INTERVAL_SECONDS),
-}
 # Events are chained after their transaction commits (README, "Audit write throughput"): by a worker
 # the committing process signals (a chain-now task on AUDIT_CHAIN_QUEUE, at most one per process every
 # AUDIT_CHAIN_SOON_SECONDS, each due within that time of the commits it covers; the publish is bounded
@@ -606,27 +587,41 @@ AUDIT_CHAIN_QUEUE = env.str("AUDIT_CHAIN_QUEUE", default="audit")
 AUDIT_CHAIN_PUBLISH_TIMEOUT = env.float("AUDIT_CHAIN_PUBLISH_TIMEOUT", default=0.5)
 AUDIT_CHAIN_INTERVAL_SECONDS = env.int("AUDIT_CHAIN_INTERVAL_SECONDS", default=10)
 AUDIT_UNCHAINED_MAX_AGE_SECONDS = env.int("AUDIT_UNCHAINED_MAX_AGE_SECONDS", default=60)
-CELERY_BEAT_SCHEDULE["audit-chain"] = {
-    "task": "audit.tasks.chain_pending", "schedule": float(AUDIT_CHAIN_INTERVAL_SECONDS),
-}
 # On PostgreSQL the trail is partitioned by month (audit/partitions.py): beat creates this month's and
 # the next AUDIT_PARTITION_MONTHS_AHEAD months' partitions every day (idempotent; a DEFAULT partition
 # takes any row no partition covers, and the next creation moves them out).
 AUDIT_PARTITION_MONTHS_AHEAD = env.int("AUDIT_PARTITION_MONTHS_AHEAD", default=3)
-CELERY_BEAT_SCHEDULE["audit-partitions"] = {
-    "task": "audit.tasks.partitions_ahead", "schedule": 24 * 3600.0,
-}
 # The notifications too (notifications/partitions.py; their send-once keys stay in one small table).
 NOTIFICATIONS_PARTITION_MONTHS_AHEAD = env.int("NOTIFICATIONS_PARTITION_MONTHS_AHEAD", default=3)
-CELERY_BEAT_SCHEDULE["notifications-partitions"] = {
-    "task": "notifications.tasks.partitions_ahead", "schedule": 24 * 3600.0,
-}
 # One line per anonymised case (its id and the ids of its destroyed data keys), kept outside the
 # database like the checkpoints: after restoring a backup taken before an erasure,
 # `manage.py reapply_erasures` destroys those keys again (cases.erasure).
 ERASURE_LEDGER_FILE = Path(env.str("ERASURE_LEDGER_FILE", default=str(VAR_DIR / "erasures" / "case-erasures.jsonl")))
 # Reverse proxies in front of the app that append to X-Forwarded-For; 0 trusts REMOTE_ADDR only.
 AUDIT_TRUSTED_PROXIES = env.int("AUDIT_TRUSTED_PROXIES", default=0)
+
+# --- Scheduled tasks -----------------------------------------------------------------------------
+# The beat schedule lives here, in code, in this one table. Exactly one beat process runs it.
+CELERY_BEAT_SCHEDULE = {
+    "heartbeat": {"task": "config.tasks.heartbeat", "schedule": crontab(minute="*")},
+    # Agency groups are a cache of memberships: report and repair any drift (audited).
+    "agency-groups-reconcile": {
+        "task": "agencies.tasks.reconcile_agency_groups", "schedule": crontab(hour=1, minute=30),
+    },
+    "deadline-sweep": {"task": "notifications.tasks.sweep_deadlines", "schedule": crontab(minute="*")},
+    "outbox-relay": {"task": "notifications.tasks.relay_outbox", "schedule": float(NOTIFICATIONS_RELAY_SWEEP_SECONDS)},
+    # CELERY_TIMEZONE is Asia/Ho_Chi_Minh: 02:00 on the 1st, local time, builds last month's reports.
+    "monthly-reports": {
+        "task": "reports.tasks.build_due_monthly_reports", "schedule": crontab(day_of_month=1, hour=2, minute=0),
+    },
+    # Retention of closed cases (privacy/data/retention.yaml): notices, then anonymisation. 03:10 local.
+    "retention": {"task": "privacy.tasks.apply_retention", "schedule": crontab(hour=3, minute=10)},
+    "audit-checkpoint": {"task": "audit.tasks.checkpoint_chain", "schedule": float(AUDIT_ANCHOR_INTERVAL_SECONDS)},
+    "audit-chain": {"task": "audit.tasks.chain_pending", "schedule": float(AUDIT_CHAIN_INTERVAL_SECONDS)},
+    # Partitions of the audit trail and of the notifications, created ahead once a day.
+    "audit-partitions": {"task": "audit.tasks.partitions_ahead", "schedule": 24 * 3600.0},
+    "notifications-partitions": {"task": "notifications.tasks.partitions_ahead", "schedule": 24 * 3600.0},
+}
 
 # --- Break-glass and supervision ------------------------------------------------------------------
 # A break-glass opening of a case lasts this long and then ends by itself.
