@@ -36,22 +36,14 @@ from django.db.models import Aggregate, Count, DurationField, Exists, Expression
 from django.db.models import Case as SqlCase
 from django.db.models.expressions import Window
 from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.query import QuerySet
 
 from cases.models import ActionType, Case
 from handoffs.models import Handoff, HandoffKind, HandoffStatus, Urgency
 from notifications.models import Deadline
 from takedowns.models import TakedownOutcome, TakedownPlatform
 
-from .indicators import (
-    NATIONAL,
-    SECTOR_GROUPS,
-    Month,
-    _grouped,
-    _sector_group,
-    _tables,
-    indicator,
-    province_source,
-)
+from .indicators import NATIONAL, SECTOR_GROUPS, Month, _sector_group, counted, province_source
 
 URGENCIES = tuple(Urgency.values)
 REFERRAL_RESPONSES = ("accepted", "declined", "withdrawn", "awaiting")
@@ -89,73 +81,56 @@ province_source(lambda month: referrals_sent(month).values_list("case__province_
 province_source(lambda month: deadlines_due(month).values_list("owner_agency__province_id", flat=True))
 
 
-@indicator("referrals_by_response")
-def referrals_by_response(month: Month) -> dict:
-    queryset = referrals_sent(month).annotate(response=SqlCase(
+@counted("referrals_by_response", fields=("case__province__code", "response", "urgency"), population="referrals",
+         row_dim="referral_response", rows=REFERRAL_RESPONSES, col_dims=("urgency",),
+         columns=[(u,) for u in URGENCIES])
+def referrals_by_response(month: Month) -> QuerySet:
+    return referrals_sent(month).annotate(response=SqlCase(
         When(status=HandoffStatus.DECLINED, then=Value("declined")),
         When(responded_at__isnull=False, then=Value("accepted")),
         When(status=HandoffStatus.WITHDRAWN, then=Value("withdrawn")),
         default=Value("awaiting"),
     ))
-    return _tables(
-        month, _grouped(queryset, "case__province__code", "response", ("urgency",)), key="referrals_by_response",
-        population="referrals", row_dim="referral_response", rows=REFERRAL_RESPONSES, col_dims=("urgency",),
-        columns=[(u,) for u in URGENCIES],
-    )
 
 
-@indicator("referrals_accepted_in_time")
-def referrals_accepted_in_time(month: Month) -> dict:
+@counted("referrals_accepted_in_time", fields=("case__province__code", "timeliness", "urgency"),
+         population="referrals", row_dim="accept_timeliness", rows=ACCEPT_TIMELINESS, col_dims=("urgency",),
+         columns=[(u,) for u in URGENCIES], fixed=(("referral_response", "accepted"),))
+def referrals_accepted_in_time(month: Month) -> QuerySet:
     """The accepted row of referrals_by_response, split by the response deadline: its column
     totals and total are the same counts, and disclosure control treats them as such."""
-    queryset = referrals_sent(month).filter(_accepted()).annotate(timeliness=SqlCase(
+    return referrals_sent(month).filter(_accepted()).annotate(timeliness=SqlCase(
         When(responded_at__lte=F("due_at"), then=Value("within_deadline")), default=Value("after_deadline")
     ))
-    return _tables(
-        month, _grouped(queryset, "case__province__code", "timeliness", ("urgency",)),
-        key="referrals_accepted_in_time", population="referrals", row_dim="accept_timeliness",
-        rows=ACCEPT_TIMELINESS, col_dims=("urgency",), columns=[(u,) for u in URGENCIES],
-        fixed=(("referral_response", "accepted"),),
-    )
 
 
-@indicator("referrals_by_sector")
-def referrals_by_sector(month: Month) -> dict:
-    queryset = referrals_sent(month).annotate(
+@counted("referrals_by_sector", fields=("case__province__code", "sending", "receiving"), population="referrals",
+         row_dim="sending_sector", rows=SECTOR_GROUPS, col_dims=("receiving_sector",),
+         columns=[(s,) for s in SECTOR_GROUPS])
+def referrals_by_sector(month: Month) -> QuerySet:
+    return referrals_sent(month).annotate(
         sending=_sector_group("from_agency__sector"), receiving=_sector_group("to_agency__sector")
     )
-    sectors = SECTOR_GROUPS
-    return _tables(
-        month, _grouped(queryset, "case__province__code", "sending", ("receiving",)), key="referrals_by_sector",
-        population="referrals", row_dim="sending_sector", rows=sectors, col_dims=("receiving_sector",),
-        columns=[(s,) for s in sectors],
-    )
 
 
-@indicator("deadlines_missed")
-def deadlines_missed(month: Month) -> dict:
-    queryset = deadlines_due(month).annotate(outcome=SqlCase(
+@counted("deadlines_missed", fields=("owner_agency__province__code", "kind", "outcome"), population="deadlines_due",
+         row_dim="deadline_kind", rows=DEADLINE_KINDS, col_dims=("deadline_outcome",),
+         columns=[(o,) for o in DEADLINE_OUTCOMES])
+def deadlines_missed(month: Month) -> QuerySet:
+    return deadlines_due(month).annotate(outcome=SqlCase(
         When(closed_at__isnull=False, closed_at__lte=F("due_at"), then=Value("met")), default=Value("missed")
     ))
-    return _tables(
-        month, _grouped(queryset, "owner_agency__province__code", "kind", ("outcome",)), key="deadlines_missed",
-        population="deadlines_due", row_dim="deadline_kind", rows=DEADLINE_KINDS, col_dims=("deadline_outcome",),
-        columns=[(o,) for o in DEADLINE_OUTCOMES],
-    )
 
 
-@indicator("takedown_requests")
-def takedown_requests(month: Month) -> dict:
+@counted("takedown_requests", fields=("case__province__code", "outcome", "platform"), population="actions",
+         row_dim="takedown_outcome", rows=TAKEDOWN_OUTCOMES, col_dims=("platform",),
+         columns=[(p,) for p in TAKEDOWN_PLATFORMS], fixed=(("action_type", ActionType.TAKEDOWN_REQUESTED.value),))
+def takedown_requests(month: Month) -> QuerySet:
     """The takedown_requested column of actions_by_sector, by outcome and platform: its total is
     the same count."""
-    queryset = takedown_actions(month).annotate(
+    return takedown_actions(month).annotate(
         outcome=Coalesce(F("takedown_request__outcome"), Value(NOT_RECORDED)),
         platform=Coalesce(F("takedown_request__platform"), Value(NOT_RECORDED)),
-    )
-    return _tables(
-        month, _grouped(queryset, "case__province__code", "outcome", ("platform",)), key="takedown_requests",
-        population="actions", row_dim="takedown_outcome", rows=TAKEDOWN_OUTCOMES, col_dims=("platform",),
-        columns=[(p,) for p in TAKEDOWN_PLATFORMS], fixed=(("action_type", ActionType.TAKEDOWN_REQUESTED.value),),
     )
 
 

@@ -3,7 +3,8 @@
 Each function runs one GROUP BY query (values().annotate(Count)) over the month and returns the
 raw counts of its table for the national scope and for every province; no case is loaded into
 Python, only grouped counts. Disclosure control happens afterwards, on all tables at once
-(reports.publication).
+(reports.publication). Most tables are declared with `counted`: the decorated function selects and
+labels the month's rows, the decorator says how they are grouped and which table they make.
 
 Counting rules (they are the definitions the report's readers get):
 
@@ -47,6 +48,7 @@ from django.db.models import Case as SqlCase
 from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, Value, When
 from django.db.models.functions import ExtractYear, TruncDate
 from django.db.models.lookups import LessThan
+from django.db.models.query import QuerySet
 
 from agencies.models import Province, Sector
 from cases.models import (
@@ -305,37 +307,43 @@ def _grouped(queryset, province: str, row: str, columns: tuple[str, ...] = ()):
         yield item[province], item[row], tuple(item[c] for c in columns), item["n"]
 
 
-@indicator("new_cases")
-def new_cases(month: Month) -> dict:
-    queryset = month.new_cases().annotate(sector=_sector_group("lead_agency__sector"), sex=F("survivor__sex"))
-    return _tables(
-        month, _grouped(queryset, "province__code", "sector", ("sex",)), key="new_cases", population="cases_new",
-        row_dim="sector", rows=SECTOR_GROUPS, col_dims=("sex",), columns=[(s,) for s in SEXES],
-    )
+def counted(key: str, *, fields: tuple[str, ...], **table) -> Callable[[Callable[[Month], QuerySet]], Indicator]:
+    """Register, under `key`, the indicator that counts the rows the decorated function selects for
+    the month, grouped by `fields` (where the province code is, the row's field, then the columns'
+    fields) and folded into one table per scope; `table` is the rest of _tables' description (the
+    population, the dimensions, the rows and columns listed)."""
+    province, row, *columns = fields
+
+    def register(select: Callable[[Month], QuerySet]) -> Indicator:
+        def count(month: Month) -> dict:
+            return _tables(month, _grouped(select(month), province, row, tuple(columns)), key=key, **table)
+
+        return indicator(key)(count)
+
+    return register
 
 
-@indicator("child_cases")
-def child_cases(month: Month) -> dict:
+@counted("new_cases", fields=("province__code", "sector", "sex"), population="cases_new", row_dim="sector",
+         rows=SECTOR_GROUPS, col_dims=("sex",), columns=[(s,) for s in SEXES])
+def new_cases(month: Month) -> QuerySet:
+    return month.new_cases().annotate(sector=_sector_group("lead_agency__sector"), sex=F("survivor__sex"))
+
+
+@counted("child_cases", fields=("province__code", "age_group", "sex"), population="cases_new",
+         row_dim="child_age_group", rows=CHILD_AGE_GROUPS, col_dims=("sex",), columns=[(s,) for s in SEXES])
+def child_cases(month: Month) -> QuerySet:
     opened_year = ExtractYear("created_at", tzinfo=REPORT_TIME_ZONE)
-    queryset = month.new_cases().annotate(
+    return month.new_cases().annotate(
         age_group=_child_age_group(opened_year, "survivor__birth_year"), sex=F("survivor__sex")
     )
-    return _tables(
-        month, _grouped(queryset, "province__code", "age_group", ("sex",)), key="child_cases",
-        population="cases_new", row_dim="child_age_group", rows=CHILD_AGE_GROUPS, col_dims=("sex",),
-        columns=[(s,) for s in SEXES],
-    )
 
 
-@indicator("incidents_by_type_sex_age")
-def incidents_by_type_sex_age(month: Month) -> dict:
-    queryset = month.incidents().annotate(
+@counted("incidents_by_type_sex_age", fields=("province__code", "gbv_type", "sex", "age_band"),
+         population="incidents", row_dim="gbv_type", rows=GbvType.values, col_dims=("sex", "age_band"),
+         columns=SEX_AGE_COLUMNS)
+def incidents_by_type_sex_age(month: Month) -> QuerySet:
+    return month.incidents().annotate(
         sex=F("case__survivor__sex"), age_band=_age_band(ExtractYear("reported_on"), "case__survivor__birth_year")
-    )
-    return _tables(
-        month, _grouped(queryset, "province__code", "gbv_type", ("sex", "age_band")),
-        key="incidents_by_type_sex_age", population="incidents", row_dim="gbv_type", rows=GbvType.values,
-        col_dims=("sex", "age_band"), columns=SEX_AGE_COLUMNS,
     )
 
 
@@ -374,23 +382,16 @@ def incidents_by_commune(month: Month) -> dict:
     return drafts
 
 
-@indicator("tech_forms")
-def tech_forms(month: Month) -> dict:
-    queryset = month.tech_forms().annotate(sex=F("incident__case__survivor__sex"))
-    return _tables(
-        month, _grouped(queryset, "incident__province__code", "form", ("sex",)), key="tech_forms",
-        population="tech_form_mentions", row_dim="tech_form", rows=TechForm.values, col_dims=("sex",),
-        columns=[(s,) for s in SEXES],
-    )
+@counted("tech_forms", fields=("incident__province__code", "form", "sex"), population="tech_form_mentions",
+         row_dim="tech_form", rows=TechForm.values, col_dims=("sex",), columns=[(s,) for s in SEXES])
+def tech_forms(month: Month) -> QuerySet:
+    return month.tech_forms().annotate(sex=F("incident__case__survivor__sex"))
 
 
-@indicator("reporting_delay")
-def reporting_delay(month: Month) -> dict:
-    return _tables(
-        month, _grouped(month.incidents(), "province__code", "reporting_delay"), key="reporting_delay",
-        population="incidents", row_dim="reporting_delay", rows=ReportingDelay.values, col_dims=(),
-        columns=[COUNT_COLUMN],
-    )
+@counted("reporting_delay", fields=("province__code", "reporting_delay"), population="incidents",
+         row_dim="reporting_delay", rows=ReportingDelay.values, col_dims=(), columns=[COUNT_COLUMN])
+def reporting_delay(month: Month) -> QuerySet:
+    return month.incidents()
 
 
 def _health_referral_exists():
@@ -404,9 +405,11 @@ def _health_referral_exists():
     )
 
 
-@indicator("rape_within_72h")
-def rape_within_72h(month: Month) -> dict:
-    queryset = (
+@counted("rape_within_72h", fields=("province__code", "timeliness", "referral"), population="incidents",
+         row_dim="rape_timeliness", rows=RAPE_TIMELINESS, col_dims=("health_referral",),
+         columns=[(r,) for r in HEALTH_REFERRAL], fixed=(("gbv_type", GbvType.RAPE.value),))
+def rape_within_72h(month: Month) -> QuerySet:
+    return (
         month.incidents()
         .filter(gbv_type=GbvType.RAPE)
         .annotate(delay=ExpressionWrapper(F("reported_on") - F("occurred_on"), output_field=DurationField()))
@@ -420,31 +423,20 @@ def rape_within_72h(month: Month) -> dict:
             referral=SqlCase(When(_health_referral_exists(), then=Value("referred")), default=Value("not_referred")),
         )
     )
-    return _tables(
-        month, _grouped(queryset, "province__code", "timeliness", ("referral",)), key="rape_within_72h",
-        population="incidents", row_dim="rape_timeliness", rows=RAPE_TIMELINESS, col_dims=("health_referral",),
-        columns=[(r,) for r in HEALTH_REFERRAL], fixed=(("gbv_type", GbvType.RAPE.value),),
-    )
 
 
-@indicator("cases_closed")
-def cases_closed(month: Month) -> dict:
-    queryset = month.closed_cases().annotate(sector=_sector_group("lead_agency__sector"))
-    return _tables(
-        month, _grouped(queryset, "province__code", "sector"), key="cases_closed", population="cases_closed",
-        row_dim="sector", rows=SECTOR_GROUPS, col_dims=(), columns=[COUNT_COLUMN],
-    )
+@counted("cases_closed", fields=("province__code", "sector"), population="cases_closed", row_dim="sector",
+         rows=SECTOR_GROUPS, col_dims=(), columns=[COUNT_COLUMN])
+def cases_closed(month: Month) -> QuerySet:
+    return month.closed_cases().annotate(sector=_sector_group("lead_agency__sector"))
 
 
-@indicator("actions_by_sector")
-def actions_by_sector(month: Month) -> dict:
+@counted("actions_by_sector", fields=("case__province__code", "sector", "type"), population="actions",
+         row_dim="acting_sector", rows=SECTOR_GROUPS, col_dims=("action_type",),
+         columns=[(t,) for t in ActionType.values])
+def actions_by_sector(month: Month) -> QuerySet:
     """Takedown requests are the `takedown_requested` column."""
-    queryset = month.actions().annotate(sector=_sector_group("agency__sector"))
-    return _tables(
-        month, _grouped(queryset, "case__province__code", "sector", ("type",)), key="actions_by_sector",
-        population="actions", row_dim="acting_sector", rows=SECTOR_GROUPS, col_dims=("action_type",),
-        columns=[(t,) for t in ActionType.values],
-    )
+    return month.actions().annotate(sector=_sector_group("agency__sector"))
 
 
 def _left_out(month: Month, queryset, *, key: str, population: str, province: str) -> dict:

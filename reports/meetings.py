@@ -27,13 +27,14 @@ the definitions the report's readers get):
 
 from django.db.models import Case as SqlCase
 from django.db.models import Exists, F, OuterRef, Q, Value, When
+from django.db.models.query import QuerySet
 
 from agencies.models import Province
 from cases.models import RiskLevel
 from conferences.models import ActionPlanItem, CaseMeeting, MeetingCase, MeetingMode, MeetingStatus, PlanItemStatus
 from risk.models import AssessmentStatus, AssessmentVariant, RiskAssessment
 
-from .indicators import COUNT_COLUMN, SECTOR_GROUPS, Month, _grouped, _sector_group, _tables, indicator, province_source
+from .indicators import COUNT_COLUMN, SECTOR_GROUPS, Month, _sector_group, counted, province_source
 
 HIGH_RISK_LEVELS = (RiskLevel.HIGH.value, RiskLevel.SEVERE.value)
 ASSESSMENT_FORMS = tuple(AssessmentVariant.values)
@@ -80,44 +81,28 @@ def _provinces(month: Month):
     ).values_list("id", flat=True)
 
 
-@indicator("high_risk_assessments")
-def high_risk_assessments_table(month: Month) -> dict:
-    return _tables(
-        month, _grouped(high_risk_assessments(month), "case__province__code", "level", ("variant",)),
-        key="high_risk_assessments", population="risk_assessments_high", row_dim="risk_level",
-        rows=HIGH_RISK_LEVELS, col_dims=("assessment_form",), columns=[(f,) for f in ASSESSMENT_FORMS],
-    )
+counted("high_risk_assessments", fields=("case__province__code", "level", "variant"),
+        population="risk_assessments_high", row_dim="risk_level", rows=HIGH_RISK_LEVELS,
+        col_dims=("assessment_form",), columns=[(f,) for f in ASSESSMENT_FORMS])(high_risk_assessments)
+counted("meetings_held", fields=("coordinator_agency__province__code", "mode"), population="meetings_held",
+        row_dim="meeting_mode", rows=MEETING_MODES, col_dims=(), columns=[COUNT_COLUMN])(meetings_held)
 
 
-@indicator("meetings_held")
-def meetings_held_table(month: Month) -> dict:
-    return _tables(
-        month, _grouped(meetings_held(month), "coordinator_agency__province__code", "mode"), key="meetings_held",
-        population="meetings_held", row_dim="meeting_mode", rows=MEETING_MODES, col_dims=(), columns=[COUNT_COLUMN],
-    )
+@counted("cases_discussed", fields=("case__province__code", "sector"), population="cases_discussed",
+         row_dim="sector", rows=SECTOR_GROUPS, col_dims=(), columns=[COUNT_COLUMN])
+def cases_discussed_table(month: Month) -> QuerySet:
+    return cases_discussed(month).annotate(sector=_sector_group("case__lead_agency__sector"))
 
 
-@indicator("cases_discussed")
-def cases_discussed_table(month: Month) -> dict:
-    queryset = cases_discussed(month).annotate(sector=_sector_group("case__lead_agency__sector"))
-    return _tables(
-        month, _grouped(queryset, "case__province__code", "sector"), key="cases_discussed",
-        population="cases_discussed", row_dim="sector", rows=SECTOR_GROUPS, col_dims=(), columns=[COUNT_COLUMN],
-    )
-
-
-@indicator("plan_items_on_time")
-def plan_items_on_time_table(month: Month) -> dict:
-    queryset = plan_items_due(month).annotate(
+@counted("plan_items_on_time", fields=("owner_agency__province__code", "outcome", "sector"),
+         population="plan_items_due", row_dim="plan_outcome", rows=PLAN_OUTCOMES, col_dims=("owner_sector",),
+         columns=[(s,) for s in SECTOR_GROUPS])
+def plan_items_on_time_table(month: Month) -> QuerySet:
+    return plan_items_due(month).annotate(
         outcome=SqlCase(
             When(Q(status=PlanItemStatus.DONE, finished_at__lte=F("due_at")), then=Value("on_time")),
             When(status=PlanItemStatus.DONE, then=Value("late")),
             default=Value("open_overdue"),
         ),
         sector=_sector_group("owner_agency__sector"),
-    )
-    return _tables(
-        month, _grouped(queryset, "owner_agency__province__code", "outcome", ("sector",)), key="plan_items_on_time",
-        population="plan_items_due", row_dim="plan_outcome", rows=PLAN_OUTCOMES, col_dims=("owner_sector",),
-        columns=[(s,) for s in SECTOR_GROUPS],
     )
