@@ -221,32 +221,38 @@ class Case(models.Model):
         return self.anonymised_at is not None
 
 
-class CaseGroupObjectPermission(GroupObjectPermissionBase):
+class CaseGrant(models.Model):
+    """What a case's object-permission row (group or user) adds to guardian's: why and when the right
+    was granted, and over which interval it counts."""
+
+    # The policy rule that granted it (lead agency, a handoff, a consent, break-glass).
+    reason = models.CharField(max_length=100, blank=True)
+    granted_at = models.DateTimeField(default=timezone.now)
+    # The row counts over [valid_from, valid_until); NULL: no start (already in force) or no end.
+    # A right may hold several disjoint intervals, hence valid_from in each table's unique key.
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class CaseGroupObjectPermission(GroupObjectPermissionBase, CaseGrant):  # noqa: DJ008 (guardian's __str__)
     """A right on one case held by one agency-role group. `reason` says which policy rule granted
     it (lead agency, a handoff, a consent); rows are derived by permissions.policy and nothing else."""
 
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="group_permissions")
-    reason = models.CharField(max_length=100, blank=True)
-    granted_at = models.DateTimeField(default=timezone.now)
-    # The row counts over [valid_from, valid_until); NULL: no start (already in force) or no end.
-    # A right may hold several disjoint intervals, hence valid_from in the unique key.
-    valid_from = models.DateTimeField(null=True, blank=True)
-    valid_until = models.DateTimeField(null=True, blank=True)
 
     class Meta(GroupObjectPermissionBase.Meta):
         unique_together = [("group", "permission", "content_object", "valid_from")]
         indexes = [models.Index(fields=["content_object", "group"])]
 
 
-class CaseUserObjectPermission(UserObjectPermissionBase):
+class CaseUserObjectPermission(UserObjectPermissionBase, CaseGrant):  # noqa: DJ008 (guardian's __str__)
     """A right of one user on one case: only break-glass access, always time-limited, derived from
     the BreakGlassUse rows by cases.sharing like the group rows."""
 
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="user_permissions")
-    reason = models.CharField(max_length=100, blank=True)
-    granted_at = models.DateTimeField(default=timezone.now)
-    valid_from = models.DateTimeField(null=True, blank=True)
-    valid_until = models.DateTimeField(null=True, blank=True)
 
     class Meta(UserObjectPermissionBase.Meta):
         unique_together = [("user", "permission", "content_object", "valid_from")]
