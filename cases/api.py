@@ -97,9 +97,6 @@ class CaseListApi(CaseApiView):
         updated_since = DateTimeField(required=False, help_text="ISO 8601 date and time.")
         number = serializers.CharField(max_length=20, required=False, help_text="Exact case number.")
 
-        class Meta:
-            ref_name = "CaseListFilter"
-
     @extend_schema(
         operation_id="cases_list",
         summary="Cases shared with you",
@@ -191,9 +188,6 @@ class CaseUpdateApi(CaseApiView):
         statistics_consent = serializers.BooleanField()
         updated_at = DateTimeField()
         closed_at = DateTimeField(allow_null=True)
-
-        class Meta:
-            ref_name = "CaseUpdateOutput"
 
     @extend_schema(
         operation_id="cases_update",

@@ -258,9 +258,6 @@ class CaseSummarySerializer(_CaseSummaryFields):
     # the fields cost more than the rest of the list's serializing). The declared fields remain the
     # schema; tests/cases/test_api.py checks the output against DRF's own walk.
 
-    class Meta:
-        ref_name = "CaseSummary"
-
     def to_representation(self, case):
         fields, province, agency = self._declared_fields, case.province, case.lead_agency
         zone = timezone.get_current_timezone()
@@ -327,9 +324,6 @@ class CaseDetailSerializer(_CaseSummaryFields):
     incidents = IncidentSerializer(many=True)
     next_statuses = serializers.SerializerMethodField()
     access = serializers.SerializerMethodField()
-
-    class Meta:
-        ref_name = "CaseDetail"
 
     def to_representation(self, case):
         access = _access(self)
@@ -447,9 +441,6 @@ class SurvivorInputSerializer(StrictInputSerializer):
     disability = serializers.ChoiceField(choices=Disability.choices, required=False, default=Disability.UNKNOWN)
     ethnicity = _text("ethnicity", default="")
 
-    class Meta:
-        ref_name = "SurvivorInput"
-
     def _number_between(self, value, minimum: int, maximum: int):
         if value is not None and not minimum <= value <= maximum:
             raise serializers.ValidationError(_("Enter a number from %(min)d to %(max)d.")
@@ -490,9 +481,6 @@ class GbvimsAnswersSerializer(StrictInputSerializer):
     """The GBVIMS questions in order; the first yes decides the type. Questions after the first yes may
     be left out."""
 
-    class Meta:
-        ref_name = "GbvimsAnswers"
-
     def get_fields(self):
         # One field per question of cases.classification, in its order.
         return {q.key: BooleanField(required=False, help_text=q.text) for q in GBVIMS_QUESTIONS}
@@ -518,9 +506,6 @@ class IncidentInputSerializer(StrictInputSerializer):
                                        max_length=len(TechForm.values), default=list)
     perpetrator_relationship = serializers.ChoiceField(choices=PerpetratorRelationship.choices, required=False,
                                                        default=PerpetratorRelationship.UNKNOWN)
-
-    class Meta:
-        ref_name = "IncidentInput"
 
     def _past(self, value):
         if value is not None and value > _today(self):
@@ -646,9 +631,6 @@ class ConsentInputSerializer(ConsentDecisionInputSerializer):
     receiving_agency = serializers.IntegerField(required=False, allow_null=True, help_text="Agency id.")
     receiving_sector = serializers.ChoiceField(choices=Sector.choices, required=False, allow_blank=True)
 
-    class Meta:
-        ref_name = "ConsentInput"
-
     def validate_receiving_agency(self, value):
         return None if value is None else _active_agency(value)
 
@@ -727,9 +709,6 @@ class CaseOpenInputSerializer(StrictInputSerializer):
     incident = IncidentInputSerializer()
     consent = ConsentInputSerializer(required=False, allow_null=True)
 
-    class Meta:
-        ref_name = "CaseOpenInput"
-
 
 class CaseUpdateInputSerializer(StrictInputSerializer):
     risk_level = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
@@ -740,9 +719,6 @@ class CaseUpdateInputSerializer(StrictInputSerializer):
                                      help_text="A move along the case's allowed transitions.")
     close_reason = _text("close_reason", help_text="Why the case is closed: required with status \"closed\", "
                          "refused otherwise.")
-
-    class Meta:
-        ref_name = "CaseUpdateInput"
 
     def validate_responsible(self, value):
         return chosen(get_user_model().objects.filter(is_active=True), value)
@@ -766,15 +742,9 @@ class ActionLogInputSerializer(StrictInputSerializer):
                                 validators=[not_in_future])
     text = _text("text", default="")
 
-    class Meta:
-        ref_name = "ActionLogInput"
-
 
 class ConsentWithdrawInputSerializer(StrictInputSerializer):
     reason = _text("withdrawal_reason", default="", help_text="Optional: the survivor owes no reason.")
-
-    class Meta:
-        ref_name = "ConsentWithdrawInput"
 
 
 class PhoneSearchInputSerializer(StrictInputSerializer):

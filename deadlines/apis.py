@@ -42,9 +42,6 @@ class CaseDeadlineSerializer(serializers.Serializer):
     allowed_actions = serializers.SerializerMethodField(help_text="What you may do with it now, as the case page "
                                                         "offers it: " + ", ".join(CASE_DEADLINE_MACHINE.actions) + ".")
 
-    class Meta:
-        ref_name = "CaseDeadline"
-
     def get_overdue(self, deadline) -> bool:
         return deadline.closed_at is None and deadline.due_at <= timezone.now()
 
@@ -107,8 +104,7 @@ class CaseDeadlineDoneApi(CaseActionApi):
     OutputSerializer = CaseDeadlineSerializer
 
     class InputSerializer(StrictInputSerializer):
-        class Meta:
-            ref_name = "CaseDeadlineDoneInput"
+        pass
 
     def act(self, access, data: dict, *, deadline_id: int, **ids):
         return case_deadline_done(access=access, actor=self.request.user, deadline_id=deadline_id)

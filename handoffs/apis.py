@@ -50,9 +50,6 @@ class HandoffCaseRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField()
 
-    class Meta:
-        ref_name = "HandoffCaseRef"
-
 
 class HandoffSummarySerializer(serializers.Serializer):
     id = serializers.IntegerField()
@@ -66,9 +63,6 @@ class HandoffSummarySerializer(serializers.Serializer):
     due_at = serializers.DateTimeField(help_text="When the receiving agency must answer by.")
     overdue = serializers.SerializerMethodField(help_text="Still unanswered after its due time.")
 
-    class Meta:
-        ref_name = "HandoffSummary"
-
     def get_overdue(self, handoff) -> bool:
         return handoff_is_overdue(handoff, now=self.context.get("now"))
 
@@ -80,9 +74,6 @@ class HandoffTimelineEntrySerializer(serializers.Serializer):
     actor = serializers.CharField()
     sentence = serializers.CharField()
     details = serializers.CharField(allow_blank=True, help_text="A reason or an outcome, in the author's words.")
-
-    class Meta:
-        ref_name = "HandoffTimelineEntry"
 
 
 class HandoffDetailSerializer(HandoffSummarySerializer):
@@ -106,9 +97,6 @@ class HandoffDetailSerializer(HandoffSummarySerializer):
     side = serializers.SerializerMethodField(help_text="Your side of it: sender or receiver.")
     actions = serializers.SerializerMethodField(help_text="What your side may do now.")
     timeline = serializers.SerializerMethodField()
-
-    class Meta:
-        ref_name = "HandoffDetail"
 
     def _access(self) -> HandoffAccess:
         return self.context["access"]
@@ -142,9 +130,6 @@ class HandoffListApi(ApiView):
                                             required=False, default="incoming",
                                             help_text="To your agencies (incoming) or from them (outgoing).")
         status = serializers.ChoiceField(choices=HandoffStatus.choices, required=False)
-
-        class Meta:
-            ref_name = "HandoffListFilter"
 
     @extend_schema(
         operation_id="handoffs_list",
@@ -185,9 +170,6 @@ class HandoffSendApi(ApiView):
                                     default="")
         forwarded_from = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True,
                                                   help_text="A declined handoff of this case that this one sends on.")
-
-        class Meta:
-            ref_name = "HandoffSendInput"
 
         def validate_to_agency(self, value):
             return chosen(Agency.objects.filter(active=True), value)
@@ -280,8 +262,7 @@ class _ReasonInput(StrictInputSerializer):
 )
 class HandoffAcceptApi(_HandoffActionApi):
     class InputSerializer(StrictInputSerializer):
-        class Meta:
-            ref_name = "HandoffAcceptInput"
+        pass
 
     def post(self, request, *, handoff_id: int):
         # One locked read of the handoff serves the access check, the body's check and the service
@@ -328,9 +309,6 @@ class HandoffWithdrawApi(_HandoffActionApi):
 class HandoffCompleteApi(_HandoffActionApi):
     class InputSerializer(StrictInputSerializer):
         outcome = TextField(max_length=MESSAGE_LIMIT)
-
-        class Meta:
-            ref_name = "HandoffCompleteInput"
 
     def act(self, access: HandoffAccess, data: dict, *, handoff_id: int) -> Handoff:
         return services.handoff_complete(user=self.request.user, handoff_id=handoff_id, outcome=data["outcome"])

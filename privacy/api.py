@@ -172,9 +172,6 @@ class LegalHoldSerializer(serializers.Serializer):
     released_at = DateTimeField(allow_null=True)
     release_reason = serializers.CharField()
 
-    class Meta:
-        ref_name = "LegalHold"
-
 
 class CaseHoldListApi(PrivacyApiView):
     @extend_schema(operation_id="privacy_case_holds_list", summary="Legal holds of a case",

@@ -79,9 +79,6 @@ class TakedownRecordApi(CaseActionApi):
                                            help_text="Of the action; defaults to police and legal.")
         text = _text("text")
 
-        class Meta:
-            ref_name = "TakedownRecordInput"
-
     def act(self, access, data: dict, **ids):
         return takedown_request_record(access=access, actor=self.request.user, data=data)
 
@@ -105,9 +102,6 @@ class TakedownOutcomeApi(CaseActionApi):
             required=False, allow_null=True, help_text="When the outcome became known; defaults to now. None "
             "for pending.", validators=[not_in_future],
         )
-
-        class Meta:
-            ref_name = "TakedownOutcomeInput"
 
         def validate(self, attrs):
             if attrs["outcome"] == TakedownOutcome.PENDING and attrs.get("resolved_at") is not None:
