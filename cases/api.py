@@ -39,16 +39,16 @@ from .selectors import (
 from .serializers import (
     ActionLogInputSerializer,
     ActionSerializer,
+    CaseConsentSerializer,
     CaseDetailSerializer,
+    CaseIncidentSerializer,
     CaseOpenInputSerializer,
     CaseSummarySerializer,
     CaseUpdateInputSerializer,
+    CaseUserRefSerializer,
     ConsentInputSerializer,
-    ConsentSerializer,
     ConsentWithdrawInputSerializer,
     IncidentInputSerializer,
-    IncidentSerializer,
-    UserRefSerializer,
 )
 from .services import (
     action_log,
@@ -184,7 +184,7 @@ class CaseUpdateApi(CaseApiView):
         number = serializers.CharField()
         status = serializers.ChoiceField(choices=CaseStatus.choices)
         risk_level = serializers.ChoiceField(choices=RiskLevel.choices)
-        responsible = UserRefSerializer(allow_null=True)
+        responsible = CaseUserRefSerializer(allow_null=True)
         statistics_consent = serializers.BooleanField()
         updated_at = DateTimeField()
         closed_at = DateTimeField(allow_null=True)
@@ -231,14 +231,14 @@ class IncidentRecordApi(CaseApiView):
         summary="Record another incident",
         description="Needs change_case. The GBVIMS type is derived from the answers.",
         request=IncidentInputSerializer,
-        responses=responses(201, IncidentSerializer, 400, 403, 404),
+        responses=responses(201, CaseIncidentSerializer, 400, 403, 404),
         tags=["incidents"],
     )
     def post(self, request, case_id: int):
         payload = self.validated_input(IncidentInputSerializer)
         access = case_get_for_user(user=request.user, case_id=case_id)
         incident = incident_record(access=access, actor=request.user, data=payload)
-        return Response(IncidentSerializer(incident).data, status=status.HTTP_201_CREATED)
+        return Response(CaseIncidentSerializer(incident).data, status=status.HTTP_201_CREATED)
 
 
 # --- Actions -------------------------------------------------------------------------------------
@@ -289,12 +289,12 @@ class ConsentListApi(CaseApiView):
         operation_id="cases_consents_list",
         summary="Consent records of a case",
         description="Every consent record, newest first, including withdrawn and expired ones. Audited.",
-        responses=responses(200, ConsentSerializer(many=True), 403, 404),
+        responses=responses(200, CaseConsentSerializer(many=True), 403, 404),
         tags=["consents"],
     )
     def get(self, request, case_id: int):
         access = case_view(user=request.user, case_id=case_id)
-        return Response(ConsentSerializer(consent_list_for_case(access=access), many=True).data)
+        return Response(CaseConsentSerializer(consent_list_for_case(access=access), many=True).data)
 
 
 class ConsentRecordApi(CaseApiView):
@@ -305,14 +305,14 @@ class ConsentRecordApi(CaseApiView):
         "consents with a parent or guardian, under 7 a parent or guardian, from 16 the survivor alone. An "
         "emergency override needs a reason and is flagged for supervisor review. Takes effect at once.",
         request=ConsentInputSerializer,
-        responses=responses(201, ConsentSerializer, 400, 403, 404),
+        responses=responses(201, CaseConsentSerializer, 400, 403, 404),
         tags=["consents"],
     )
     def post(self, request, case_id: int):
         payload = self.validated_input(ConsentInputSerializer)
         access = case_get_for_user(user=request.user, case_id=case_id)
         consent = consent_record(access=access, actor=request.user, data=payload)
-        return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
+        return Response(CaseConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
 
 
 class ConsentCollectionApi(ConsentListApi, ConsentRecordApi):
@@ -327,7 +327,7 @@ class ConsentWithdrawApi(CaseApiView):
         summary="Withdraw consent",
         description="Needs manage_sharing. The rights the consent gave end at once.",
         request=InputSerializer,
-        responses=responses(200, ConsentSerializer, 400, 403, 404),
+        responses=responses(200, CaseConsentSerializer, 400, 403, 404),
         tags=["consents"],
     )
     def post(self, request, case_id: int, consent_id: int):
@@ -335,7 +335,7 @@ class ConsentWithdrawApi(CaseApiView):
         access = case_get_for_user(user=request.user, case_id=case_id)
         consent = consent_withdraw(access=access, actor=request.user, consent_id=consent_id,
                                    reason=payload.get("reason", ""))
-        return Response(ConsentSerializer(consent).data)
+        return Response(CaseConsentSerializer(consent).data)
 
 
 # --- Timeline ------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from agencies.models import Agency
 from cases.selectors import case_get_for_user
-from cases.serializers import TEXT_LIMITS, AgencyRefSerializer, UserRefSerializer, chosen, in_vocabulary_order
+from cases.serializers import TEXT_LIMITS, CaseAgencyRefSerializer, CaseUserRefSerializer, chosen, in_vocabulary_order
 from config.api import (
     ActionApi,
     ApiView,
@@ -57,8 +57,8 @@ class HandoffSummarySerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=HandoffKind.choices)
     status = serializers.ChoiceField(choices=HandoffStatus.choices)
     urgency = serializers.ChoiceField(choices=Urgency.choices)
-    from_agency = AgencyRefSerializer()
-    to_agency = AgencyRefSerializer()
+    from_agency = CaseAgencyRefSerializer()
+    to_agency = CaseAgencyRefSerializer()
     sent_at = serializers.DateTimeField()
     due_at = serializers.DateTimeField(help_text="When the receiving agency must answer by.")
     overdue = serializers.SerializerMethodField(help_text="Still unanswered after its due time.")
@@ -86,7 +86,7 @@ class HandoffDetailSerializer(HandoffSummarySerializer):
     override_reason = serializers.CharField(allow_blank=True)
     forwarded_from = serializers.IntegerField(source="forwarded_from_id", allow_null=True,
                                               help_text="The declined handoff this one sends on.")
-    sent_by = UserRefSerializer()
+    sent_by = CaseUserRefSerializer()
     viewed_at = serializers.DateTimeField(allow_null=True, help_text="The receiving agency's first look.")
     responded_at = serializers.DateTimeField(allow_null=True)
     decline_reason = serializers.CharField(allow_blank=True)
@@ -248,11 +248,8 @@ def _handoff_action(operation_id: str, summary: str, description: str):
     return action_schema(operation_id, summary, description, 400, 403, 404, 409, tags=["handoffs"])
 
 
-class _ReasonInput(StrictInputSerializer):
+class HandoffReasonInputSerializer(StrictInputSerializer):
     reason = TextField(max_length=REASON_LIMIT)
-
-    class Meta:
-        ref_name = "HandoffReasonInput"
 
 
 @_handoff_action(
@@ -283,7 +280,7 @@ class HandoffAcceptApi(_HandoffActionApi):
     "The receiving agency, with a reason. Shares nothing; the sender may send the case on.",
 )
 class HandoffDeclineApi(_HandoffActionApi):
-    InputSerializer = _ReasonInput
+    InputSerializer = HandoffReasonInputSerializer
 
     def act(self, access: HandoffAccess, data: dict, *, handoff_id: int) -> Handoff:
         return services.handoff_decline(user=self.request.user, handoff_id=handoff_id, reason=data["reason"])
@@ -296,7 +293,7 @@ class HandoffDeclineApi(_HandoffActionApi):
 )
 class HandoffWithdrawApi(_HandoffActionApi):
     side = "sender"
-    InputSerializer = _ReasonInput
+    InputSerializer = HandoffReasonInputSerializer
 
     def act(self, access: HandoffAccess, data: dict, *, handoff_id: int) -> Handoff:
         return services.handoff_withdraw(user=self.request.user, handoff_id=handoff_id, reason=data["reason"])

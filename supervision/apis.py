@@ -48,22 +48,18 @@ class SecondsField(serializers.Field):
         return None if value is None else int(value.total_seconds())
 
 
-class AgencyRefSerializer(cases_serializers.AgencyRefSerializer):
-    class Meta:
-        ref_name = "SupervisionAgencyRef"
+class SupervisionAgencyRefSerializer(cases_serializers.CaseAgencyRefSerializer):
+    pass
 
 
-class AgencyFilterSerializer(serializers.Serializer):
+class SupervisionAgencyFilterSerializer(serializers.Serializer):
     agency = serializers.IntegerField(required=False, min_value=1,
                                       help_text="The supervised agency; defaults to your first.")
-
-    class Meta:
-        ref_name = "SupervisionAgencyFilter"
 
 
 # A filter of a period: each declares its own `since` and `until` (their help differs); the end may not
 # come before the start. (A comment, not a docstring: the schema would show it.)
-class PeriodFilterSerializer(AgencyFilterSerializer):
+class PeriodFilterSerializer(SupervisionAgencyFilterSerializer):
     def validate(self, attrs):
         if attrs.get("since") and attrs.get("until") and attrs["since"] > attrs["until"]:
             raise serializers.ValidationError({"until": ["The end of the period comes before its start."]})
@@ -75,7 +71,8 @@ class SupervisionApiView(ApiView):
 
     def supervised(self, request, agency_id: int | None = None) -> Agency:
         if agency_id is None:
-            params = AgencyFilterSerializer(data={k: v for k, v in request.query_params.items() if k == "agency"})
+            query = {k: v for k, v in request.query_params.items() if k == "agency"}
+            params = SupervisionAgencyFilterSerializer(data=query)
             params.is_valid(raise_exception=True)
             agency_id = params.validated_data.get("agency")
         self.agencies = selectors.supervised_agencies(user=request.user)
@@ -100,7 +97,7 @@ def _validated(serializer_class, request) -> dict:
 # --- Register --------------------------------------------------------------------------------------
 
 
-class RegisterFilterSerializer(PeriodFilterSerializer):
+class HandoffRegisterFilterSerializer(PeriodFilterSerializer):
     direction = serializers.ChoiceField(choices=Direction.choices, required=False)
     status = serializers.ListField(child=serializers.ChoiceField(choices=HandoffStatus.choices), required=False,
                                    help_text="Repeat the parameter for several.")
@@ -115,9 +112,6 @@ class RegisterFilterSerializer(PeriodFilterSerializer):
                                        help_text="Only handoffs waiting for an answer past their due time.")
     reviewed = serializers.BooleanField(required=False, allow_null=True, default=None)
 
-    class Meta:
-        ref_name = "HandoffRegisterFilter"
-
 
 def _register_filters(data: dict) -> selectors.RegisterFilters:
     return selectors.RegisterFilters(
@@ -128,13 +122,13 @@ def _register_filters(data: dict) -> selectors.RegisterFilters:
     )
 
 
-class HandoffRowSerializer(cases_serializers.CaseRecordSerializer):
+class HandoffRegisterRowSerializer(cases_serializers.CaseRecordSerializer):
     direction = serializers.ChoiceField(choices=Direction.choices)
     kind = serializers.ChoiceField(choices=HandoffKind.choices)
     urgency = serializers.ChoiceField(choices=Urgency.choices)
     status = serializers.ChoiceField(choices=HandoffStatus.choices)
-    from_agency = AgencyRefSerializer()
-    to_agency = AgencyRefSerializer()
+    from_agency = SupervisionAgencyRefSerializer()
+    to_agency = SupervisionAgencyRefSerializer()
     emergency_override = serializers.BooleanField()
     sent_at = DateTimeField()
     due_at = DateTimeField()
@@ -154,9 +148,6 @@ class HandoffRowSerializer(cases_serializers.CaseRecordSerializer):
     review_verdict = serializers.ChoiceField(choices=Verdict.choices, allow_null=True)
     reviewed_at = DateTimeField(allow_null=True)
 
-    class Meta:
-        ref_name = "HandoffRegisterRow"
-
 
 class HandoffRegisterApi(SupervisionApiView):
     pagination_class = CursorPage
@@ -166,73 +157,59 @@ class HandoffRegisterApi(SupervisionApiView):
         operation_id="supervision_handoffs_list", summary="Handoff register",
         description="Handoffs sent and received by the agency, newest first, with the durations from sending "
         "(seconds), the response deadline state and the agency's latest review.",
-        parameters=[RegisterFilterSerializer],
-        responses=_responses(200, HandoffRowSerializer(many=True), 400, 403), tags=TAGS,
+        parameters=[HandoffRegisterFilterSerializer],
+        responses=_responses(200, HandoffRegisterRowSerializer(many=True), 400, 403), tags=TAGS,
     )
     def get(self, request):
-        data, agency = self.filtered(request, RegisterFilterSerializer)
+        data, agency = self.filtered(request, HandoffRegisterFilterSerializer)
         page = self.paginate(selectors.handoff_register(agency=agency, filters=_register_filters(data)))
-        return self.page_response(HandoffRowSerializer(page, many=True).data)
+        return self.page_response(HandoffRegisterRowSerializer(page, many=True).data)
 
 
-class CaseRefSerializer(serializers.Serializer):
+class SupervisionCaseRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField()
-    lead_agency = AgencyRefSerializer()
+    lead_agency = SupervisionAgencyRefSerializer()
 
-    class Meta:
-        ref_name = "SupervisionCaseRef"
+
+class HandoffDurationFiguresSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    average_seconds = serializers.IntegerField(allow_null=True)
+    longest_seconds = serializers.IntegerField(allow_null=True)
+
+
+class HandoffDeclineReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class SupervisionIdleCaseSerializer(SupervisionCaseRefSerializer):
+    last_activity_at = DateTimeField()
+
+
+class SupervisionHandedOnCaseSerializer(SupervisionCaseRefSerializer):
+    handoff_count = serializers.IntegerField()
 
 
 class HandoffSummaryApi(SupervisionApiView):
-    class FilterSerializer(RegisterFilterSerializer):
+    class FilterSerializer(HandoffRegisterFilterSerializer):
         more_than = serializers.IntegerField(required=False, min_value=0, max_value=100, default=2,
                                              help_text="List cases handed on more than this many times.")
         idle_days = serializers.IntegerField(required=False, min_value=1, max_value=3650, default=14,
                                              help_text="List open cases with no action by the agency for this long.")
 
-        class Meta:
-            ref_name = "HandoffSummaryFilter"
-
     class OutputSerializer(serializers.Serializer):
-        class DurationSerializer(serializers.Serializer):
-            count = serializers.IntegerField()
-            average_seconds = serializers.IntegerField(allow_null=True)
-            longest_seconds = serializers.IntegerField(allow_null=True)
-
-            class Meta:
-                ref_name = "HandoffDurationFigures"
-
-        class DeclineReasonSerializer(serializers.Serializer):
-            reason = serializers.CharField()
-            count = serializers.IntegerField()
-
-            class Meta:
-                ref_name = "HandoffDeclineReason"
-
-        class IdleCaseSerializer(CaseRefSerializer):
-            last_activity_at = DateTimeField()
-
-            class Meta:
-                ref_name = "SupervisionIdleCase"
-
-        class HandedOnCaseSerializer(CaseRefSerializer):
-            handoff_count = serializers.IntegerField()
-
-            class Meta:
-                ref_name = "SupervisionHandedOnCase"
-
         total = serializers.IntegerField()
         by_status = serializers.DictField(child=serializers.IntegerField())
         by_deadline = serializers.DictField(child=serializers.IntegerField())
         overdue = serializers.IntegerField()
-        to_view = DurationSerializer()
-        to_answer = DurationSerializer()
-        to_first_action = DurationSerializer()
-        to_completion = DurationSerializer()
-        decline_reasons = DeclineReasonSerializer(many=True)
-        cases_handed_on = HandedOnCaseSerializer(many=True)
-        cases_without_action = IdleCaseSerializer(many=True)
+        to_view = HandoffDurationFiguresSerializer()
+        to_answer = HandoffDurationFiguresSerializer()
+        to_first_action = HandoffDurationFiguresSerializer()
+        to_completion = HandoffDurationFiguresSerializer()
+        decline_reasons = HandoffDeclineReasonSerializer(many=True)
+        cases_handed_on = SupervisionHandedOnCaseSerializer(many=True)
+        cases_without_action = SupervisionIdleCaseSerializer(many=True)
 
         class Meta:
             ref_name = "HandoffRegisterSummary"
@@ -267,34 +244,30 @@ class HandoffSummaryApi(SupervisionApiView):
         return Response(HandoffSummaryApi.OutputSerializer(body).data)
 
 
+class HandoffMilestoneSerializer(serializers.Serializer):
+    at = DateTimeField()
+    key = serializers.CharField(help_text="sent, viewed, accepted, declined, first_action, completed, "
+                                "withdrawn, review_<verdict>")
+    who = serializers.CharField()
+    agency = serializers.CharField()
+    note = serializers.CharField(allow_blank=True)
+
+
+class CaseReaderSerializer(serializers.Serializer):
+    at = DateTimeField()
+    actor = serializers.CharField(source="actor_username")
+    agency = serializers.CharField(source="agency_name")
+    action = serializers.ChoiceField(choices=AuditAction.choices)
+    categories = serializers.ListField(child=serializers.CharField())
+    target = serializers.CharField()
+
+
 class HandoffDetailApi(SupervisionApiView):
     class OutputSerializer(serializers.Serializer):
-        class MilestoneSerializer(serializers.Serializer):
-            at = DateTimeField()
-            key = serializers.CharField(help_text="sent, viewed, accepted, declined, first_action, completed, "
-                                        "withdrawn, review_<verdict>")
-            who = serializers.CharField()
-            agency = serializers.CharField()
-            note = serializers.CharField(allow_blank=True)
-
-            class Meta:
-                ref_name = "HandoffMilestone"
-
-        class ReaderSerializer(serializers.Serializer):
-            at = DateTimeField()
-            actor = serializers.CharField(source="actor_username")
-            agency = serializers.CharField(source="agency_name")
-            action = serializers.ChoiceField(choices=AuditAction.choices)
-            categories = serializers.ListField(child=serializers.CharField())
-            target = serializers.CharField()
-
-            class Meta:
-                ref_name = "CaseReader"
-
-        handoff = HandoffRowSerializer()
-        agency = AgencyRefSerializer(help_text="The supervised agency on whose side you read it.")
-        milestones = MilestoneSerializer(many=True)
-        readers = ReaderSerializer(many=True, help_text="Who read or changed the case, newest first: everyone "
+        handoff = HandoffRegisterRowSerializer()
+        agency = SupervisionAgencyRefSerializer(help_text="The supervised agency on whose side you read it.")
+        milestones = HandoffMilestoneSerializer(many=True)
+        readers = CaseReaderSerializer(many=True, help_text="Who read or changed the case, newest first: everyone "
                                    "when your agency leads it, your own staff otherwise.")
 
         class Meta:
@@ -302,7 +275,8 @@ class HandoffDetailApi(SupervisionApiView):
 
     @extend_schema(
         operation_id="supervision_handoffs_retrieve", summary="One handoff for review",
-        parameters=[AgencyFilterSerializer], responses=_responses(200, OutputSerializer, 400, 403, 404), tags=TAGS,
+        parameters=[SupervisionAgencyFilterSerializer], responses=_responses(200, OutputSerializer, 400, 403, 404),
+        tags=TAGS,
     )
     def get(self, request, handoff_id: int):
         self.supervised(request)
@@ -333,7 +307,7 @@ class ReviewCreateApi(SupervisionApiView):
         id = serializers.IntegerField()
         subject = serializers.CharField()
         subject_id = serializers.IntegerField()
-        agency = AgencyRefSerializer()
+        agency = SupervisionAgencyRefSerializer()
         verdict = serializers.ChoiceField(choices=Verdict.choices)
         comment = serializers.CharField(allow_blank=True)
         follow_up_due = DateTimeField(allow_null=True)
@@ -370,58 +344,50 @@ class CaseRiskRowSerializer(serializers.Serializer):
     latest_level = serializers.ChoiceField(choices=RiskLevel.choices)
 
 
+class QueueConsentOverrideSerializer(cases_serializers.CaseRecordSerializer):
+    recorded_at = DateTimeField()
+    recorded_by = serializers.CharField(source="recorded_by.username")
+    recorded_by_agency = serializers.CharField(source="recorded_by_agency.name")
+    receiving = serializers.SerializerMethodField()
+    granted_categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices))
+    override_reason = serializers.CharField()
+
+    def get_receiving(self, consent) -> str:
+        return consent.receiving_agency.name if consent.receiving_agency_id else consent.receiving_sector
+
+
+class QueueBreakGlassUseSerializer(cases_serializers.CaseRecordSerializer):
+    user = serializers.CharField(source="user.username")
+    lead_agency = SupervisionAgencyRefSerializer()
+    reason = serializers.CharField()
+    categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices))
+    started_at = DateTimeField()
+    ends_at = DateTimeField()
+
+
+class QueueRiskLoweredSerializer(CaseRiskRowSerializer):
+    latest_at = DateTimeField()
+
+
+class QueueMeetingWithoutMinutesSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    held_on = serializers.DateField()
+    chair = serializers.CharField(source="chair.username")
+    place = serializers.CharField()
+
+
 class ReviewQueueApi(SupervisionApiView):
     class OutputSerializer(serializers.Serializer):
-        class ConsentOverrideSerializer(cases_serializers.CaseRecordSerializer):
-            recorded_at = DateTimeField()
-            recorded_by = serializers.CharField(source="recorded_by.username")
-            recorded_by_agency = serializers.CharField(source="recorded_by_agency.name")
-            receiving = serializers.SerializerMethodField()
-            granted_categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices))
-            override_reason = serializers.CharField()
-
-            class Meta:
-                ref_name = "QueueConsentOverride"
-
-            def get_receiving(self, consent) -> str:
-                return consent.receiving_agency.name if consent.receiving_agency_id else consent.receiving_sector
-
-        class BreakGlassSerializer(cases_serializers.CaseRecordSerializer):
-            user = serializers.CharField(source="user.username")
-            lead_agency = AgencyRefSerializer()
-            reason = serializers.CharField()
-            categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices))
-            started_at = DateTimeField()
-            ends_at = DateTimeField()
-
-            class Meta:
-                ref_name = "QueueBreakGlassUse"
-
-        class RiskLoweredSerializer(CaseRiskRowSerializer):
-            latest_at = DateTimeField()
-
-            class Meta:
-                ref_name = "QueueRiskLowered"
-
-        class MeetingWithoutMinutesSerializer(serializers.Serializer):
-            id = serializers.IntegerField()
-            held_on = serializers.DateField()
-            chair = serializers.CharField(source="chair.username")
-            place = serializers.CharField()
-
-            class Meta:
-                ref_name = "QueueMeetingWithoutMinutes"
-
-        handoffs = HandoffRowSerializer(many=True)
+        handoffs = HandoffRegisterRowSerializer(many=True)
         handoff_count = serializers.IntegerField()
-        consent_overrides = ConsentOverrideSerializer(many=True)
+        consent_overrides = QueueConsentOverrideSerializer(many=True)
         consent_override_count = serializers.IntegerField()
-        break_glass = BreakGlassSerializer(many=True)
+        break_glass = QueueBreakGlassUseSerializer(many=True)
         break_glass_count = serializers.IntegerField()
-        risk_lowered = RiskLoweredSerializer(many=True, help_text="Open cases the agency leads whose latest "
+        risk_lowered = QueueRiskLoweredSerializer(many=True, help_text="Open cases the agency leads whose latest "
                                              "assessment's level is lower than an earlier one's.")
         risk_lowered_count = serializers.IntegerField()
-        meetings_without_minutes = MeetingWithoutMinutesSerializer(
+        meetings_without_minutes = QueueMeetingWithoutMinutesSerializer(
             many=True, help_text="Meetings the agency coordinated, held, with no signed minutes.")
         meetings_without_minutes_count = serializers.IntegerField()
 
@@ -433,7 +399,8 @@ class ReviewQueueApi(SupervisionApiView):
         description="What the agency has not signed off: handoffs (emergency overrides first; those still waiting "
         "within their deadline are left out), emergency consent overrides on its cases, break-glass uses on its "
         "cases or by its staff. Each section lists its first 50 and counts all.",
-        parameters=[AgencyFilterSerializer], responses=_responses(200, OutputSerializer, 400, 403), tags=TAGS,
+        parameters=[SupervisionAgencyFilterSerializer], responses=_responses(200, OutputSerializer, 400, 403),
+        tags=TAGS,
     )
     def get(self, request):
         agency = self.supervised(request)
@@ -447,7 +414,7 @@ class ReviewQueueApi(SupervisionApiView):
 # --- Access review -------------------------------------------------------------------------------------
 
 
-class AccessFilterSerializer(AgencyFilterSerializer):
+class AccessLogFilterSerializer(SupervisionAgencyFilterSerializer):
     case = serializers.CharField(required=False, max_length=20, help_text="Case number of a case your agency leads.")
     actor = serializers.CharField(required=False, max_length=150, help_text="User name.")
     action = serializers.ChoiceField(choices=AuditAction.choices, required=False)
@@ -455,20 +422,17 @@ class AccessFilterSerializer(AgencyFilterSerializer):
     since = serializers.DateField(required=False)
     until = serializers.DateField(required=False)
 
-    class Meta:
-        ref_name = "AccessLogFilter"
-
 
 def _access_form(request, agency: Agency) -> AccessLogFilterForm:
     """The page's form checks the filters (the case number must be one of the agency's cases)."""
-    _validated(AccessFilterSerializer, request)
+    _validated(AccessLogFilterSerializer, request)
     form = AccessLogFilterForm({k: v for k, v in request.query_params.items() if k != "agency"}, agency=agency)
     if not form.is_valid():
         raise DjangoValidationError({key: list(messages) for key, messages in form.errors.items()})
     return form
 
 
-class AccessEventSerializer(serializers.Serializer):
+class AccessLogEventSerializer(serializers.Serializer):
     seq = serializers.IntegerField()
     at = DateTimeField()
     case_id = serializers.IntegerField()
@@ -481,9 +445,6 @@ class AccessEventSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
     ip = serializers.CharField(allow_null=True)
 
-    class Meta:
-        ref_name = "AccessLogEvent"
-
 
 class AccessLogApi(SupervisionApiView):
     pagination_class = CursorPage
@@ -494,14 +455,14 @@ class AccessLogApi(SupervisionApiView):
     @extend_schema(
         operation_id="supervision_access_list", summary="Access review",
         description="Who read or changed which categories of the agency's cases, and when, newest first.",
-        parameters=[AccessFilterSerializer],
-        responses=_responses(200, AccessEventSerializer(many=True), 400, 403), tags=TAGS,
+        parameters=[AccessLogFilterSerializer],
+        responses=_responses(200, AccessLogEventSerializer(many=True), 400, 403), tags=TAGS,
     )
     def get(self, request):
         agency = self.supervised(request)
         form = _access_form(request, agency)
         page = self.paginate(access_review.access_log(agency=agency, filters=form.filters()))
-        return self.page_response(AccessEventSerializer(page, many=True).data)
+        return self.page_response(AccessLogEventSerializer(page, many=True).data)
 
 
 class AccessLogExportApi(SupervisionApiView):
@@ -509,7 +470,7 @@ class AccessLogExportApi(SupervisionApiView):
         operation_id="supervision_access_export", summary="Access review as CSV",
         description="The filtered access log as CSV. The export is itself audited (action export). Cells that a "
         "spreadsheet would read as a formula (starting with = + - @ tab or CR) get a leading apostrophe.",
-        parameters=[AccessFilterSerializer],
+        parameters=[AccessLogFilterSerializer],
         responses=_responses((200, "text/csv"), OpenApiTypes.STR, 400, 403), tags=TAGS,
     )
     def get(self, request):
@@ -519,69 +480,59 @@ class AccessLogExportApi(SupervisionApiView):
         return access_log_csv_response(request, agency=agency, form=_access_form(request, agency))
 
 
+class UnusualReaderSerializer(serializers.Serializer):
+    actor = serializers.CharField(source="actor_username")
+    cases = serializers.IntegerField()
+    reads = serializers.IntegerField()
+    last = DateTimeField()
+
+
+class OffHoursReadSerializer(serializers.Serializer):
+    seq = serializers.IntegerField(help_text="The audit event's number, to cite in a breach record.")
+    breaches = serializers.ListField(source="breach_ids", child=serializers.IntegerField(),
+                                     help_text="Ids of recorded breaches that cite this read.")
+    at = DateTimeField()
+    actor = serializers.CharField(source="actor_username")
+    case_id = serializers.IntegerField()
+    case_number = serializers.CharField()
+    categories = serializers.ListField(child=serializers.CharField())
+
+
+class UnusualBreakGlassSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case_number = serializers.CharField(source="case.number")
+    user = serializers.CharField(source="user.username")
+    started_at = DateTimeField()
+    ends_at = DateTimeField()
+    categories = serializers.ListField(child=serializers.CharField())
+    reason = serializers.CharField()
+
+
+class UnusualAccessBreachSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    discovered_at = DateTimeField()
+    due_at = DateTimeField()
+    access_events = serializers.ListField(source="access_event_seqs", child=serializers.IntegerField())
+
+
 class UnusualAccessApi(SupervisionApiView):
     class FilterSerializer(PeriodFilterSerializer):
         since = serializers.DateField(required=False, help_text="Default: 29 days before `until`.")
         until = serializers.DateField(required=False, help_text="Default: today (Viet Nam).")
         min_cases = serializers.IntegerField(required=False, min_value=1, max_value=10000, default=10)
 
-        class Meta:
-            ref_name = "UnusualAccessFilter"
-
     class OutputSerializer(serializers.Serializer):
-        class ReaderSerializer(serializers.Serializer):
-            actor = serializers.CharField(source="actor_username")
-            cases = serializers.IntegerField()
-            reads = serializers.IntegerField()
-            last = DateTimeField()
-
-            class Meta:
-                ref_name = "UnusualReader"
-
-        class ReadSerializer(serializers.Serializer):
-            seq = serializers.IntegerField(help_text="The audit event's number, to cite in a breach record.")
-            breaches = serializers.ListField(source="breach_ids", child=serializers.IntegerField(),
-                                             help_text="Ids of recorded breaches that cite this read.")
-            at = DateTimeField()
-            actor = serializers.CharField(source="actor_username")
-            case_id = serializers.IntegerField()
-            case_number = serializers.CharField()
-            categories = serializers.ListField(child=serializers.CharField())
-
-            class Meta:
-                ref_name = "OffHoursRead"
-
-        class BreakGlassSerializer(serializers.Serializer):
-            id = serializers.IntegerField()
-            case_number = serializers.CharField(source="case.number")
-            user = serializers.CharField(source="user.username")
-            started_at = DateTimeField()
-            ends_at = DateTimeField()
-            categories = serializers.ListField(child=serializers.CharField())
-            reason = serializers.CharField()
-
-            class Meta:
-                ref_name = "UnusualBreakGlass"
-
         since = DateTimeField()
         until = DateTimeField()
         min_cases = serializers.IntegerField()
-        heavy_readers = ReaderSerializer(many=True, help_text="Read at least `min_cases` cases they never acted on.")
-        off_hours_readers = ReaderSerializer(many=True)
-        class BreachSerializer(serializers.Serializer):
-            id = serializers.IntegerField()
-            status = serializers.CharField()
-            discovered_at = DateTimeField()
-            due_at = DateTimeField()
-            access_events = serializers.ListField(source="access_event_seqs", child=serializers.IntegerField())
-
-            class Meta:
-                ref_name = "UnusualAccessBreach"
-
-        off_hours_reads = ReadSerializer(many=True, help_text="The latest 100.")
-        break_glass = BreakGlassSerializer(many=True)
-        breaches = BreachSerializer(many=True, help_text="Personal-data breaches recorded for the agency (GET "
-                                    "/api/breaches/<id>/ for the record).")
+        heavy_readers = UnusualReaderSerializer(many=True,
+                                                help_text="Read at least `min_cases` cases they never acted on.")
+        off_hours_readers = UnusualReaderSerializer(many=True)
+        off_hours_reads = OffHoursReadSerializer(many=True, help_text="The latest 100.")
+        break_glass = UnusualBreakGlassSerializer(many=True)
+        breaches = UnusualAccessBreachSerializer(many=True, help_text="Personal-data breaches recorded for the agency "
+                                                 "(GET /api/breaches/<id>/ for the record).")
 
         class Meta:
             ref_name = "UnusualAccessReport"
@@ -602,72 +553,62 @@ class UnusualAccessApi(SupervisionApiView):
 # --- Dashboard ---------------------------------------------------------------------------------------
 
 
+class ComplianceWeekSerializer(serializers.Serializer):
+    iso_year = serializers.IntegerField()
+    week = serializers.IntegerField()
+    monday = serializers.DateField()
+    met = serializers.IntegerField()
+    missed = serializers.IntegerField()
+    open = serializers.IntegerField()
+
+
+class AgencyComplianceSerializer(serializers.Serializer):
+    agency_id = serializers.IntegerField()
+    agency_name = serializers.CharField()
+    met = serializers.IntegerField()
+    missed = serializers.IntegerField()
+    open = serializers.IntegerField()
+    weeks = ComplianceWeekSerializer(many=True)
+
+
+class OverdueDeadlineSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    case_number = serializers.CharField()
+    link = serializers.CharField()
+    owner_agency = SupervisionAgencyRefSerializer()
+    due_at = DateTimeField()
+    stage = serializers.CharField()
+
+
+class HighRiskWithoutMeetingSerializer(CaseRiskRowSerializer):
+    high_since = DateTimeField()
+
+
+class PlanItemsOverdueByAgencySerializer(serializers.Serializer):
+    agency_id = serializers.IntegerField()
+    agency_name = serializers.CharField()
+    overdue = serializers.IntegerField()
+
+
 class DashboardApi(SupervisionApiView):
-    class FilterSerializer(AgencyFilterSerializer):
+    class FilterSerializer(SupervisionAgencyFilterSerializer):
         weeks = serializers.IntegerField(required=False, min_value=1, max_value=MAX_WEEKS, default=12)
 
         class Meta:
             ref_name = "SupervisionDashboardFilter"
 
     class OutputSerializer(serializers.Serializer):
-        class AgencyWeeksSerializer(serializers.Serializer):
-            class WeekSerializer(serializers.Serializer):
-                iso_year = serializers.IntegerField()
-                week = serializers.IntegerField()
-                monday = serializers.DateField()
-                met = serializers.IntegerField()
-                missed = serializers.IntegerField()
-                open = serializers.IntegerField()
-
-                class Meta:
-                    ref_name = "ComplianceWeek"
-
-            agency_id = serializers.IntegerField()
-            agency_name = serializers.CharField()
-            met = serializers.IntegerField()
-            missed = serializers.IntegerField()
-            open = serializers.IntegerField()
-            weeks = WeekSerializer(many=True)
-
-            class Meta:
-                ref_name = "AgencyCompliance"
-
-        class DeadlineSerializer(serializers.Serializer):
-            id = serializers.IntegerField()
-            kind = serializers.CharField()
-            case_number = serializers.CharField()
-            link = serializers.CharField()
-            owner_agency = AgencyRefSerializer()
-            due_at = DateTimeField()
-            stage = serializers.CharField()
-
-            class Meta:
-                ref_name = "OverdueDeadline"
-
-        class HighRiskCaseSerializer(CaseRiskRowSerializer):
-            high_since = DateTimeField()
-
-            class Meta:
-                ref_name = "HighRiskWithoutMeeting"
-
-        class PlanItemsOverdueSerializer(serializers.Serializer):
-            agency_id = serializers.IntegerField()
-            agency_name = serializers.CharField()
-            overdue = serializers.IntegerField()
-
-            class Meta:
-                ref_name = "PlanItemsOverdueByAgency"
-
-        compliance = AgencyWeeksSerializer(many=True)
-        overdue = DeadlineSerializer(many=True, help_text="The 50 longest overdue.")
+        compliance = AgencyComplianceSerializer(many=True)
+        overdue = OverdueDeadlineSerializer(many=True, help_text="The 50 longest overdue.")
         overdue_count = serializers.IntegerField()
         pending_reviews = serializers.DictField(child=serializers.IntegerField())
-        high_risk_without_meeting = HighRiskCaseSerializer(
+        high_risk_without_meeting = HighRiskWithoutMeetingSerializer(
             many=True, help_text="Open high-risk cases the agency leads with no case meeting held within "
             "meeting_within_days of their becoming high risk; the 50 longest waiting.")
         high_risk_without_meeting_count = serializers.IntegerField()
         meeting_within_days = serializers.IntegerField()
-        plan_items_overdue = PlanItemsOverdueSerializer(
+        plan_items_overdue = PlanItemsOverdueByAgencySerializer(
             many=True, help_text="Open action plan items past due, by owner agency: the agency's own and those "
             "of the meetings it coordinated.")
 

@@ -11,7 +11,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from cases.api import CaseActionApi
-from cases.serializers import AgencyRefSerializer, _text, not_in_future
+from cases.serializers import CaseAgencyRefSerializer, _text, not_in_future
 from cases.services import case_view
 from config.api import ApiView, DateTimeField, StrictInputSerializer, TextField, action_schema, responses
 from permissions.categories import ACTION_CATEGORY_CHOICES
@@ -21,10 +21,10 @@ from .selectors import takedown_actions, takedown_list_for_case
 from .services import REFERENCE_LIMIT, takedown_outcome_record, takedown_request_record
 
 
-class TakedownSerializer(serializers.Serializer):
+class TakedownRequestSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     action_id = serializers.IntegerField()
-    agency = AgencyRefSerializer(source="action.agency")
+    agency = CaseAgencyRefSerializer(source="action.agency")
     platform = serializers.ChoiceField(choices=TakedownPlatform.choices)
     content_reference_hash = serializers.CharField(
         help_text="Keyed SHA-256 of the content reference: equal for requests about the same content."
@@ -36,9 +36,6 @@ class TakedownSerializer(serializers.Serializer):
         help_text="The outcomes you may record now (each action is named after its outcome), as the case page "
         "offers them.")
 
-    class Meta:
-        ref_name = "TakedownRequest"
-
     def get_allowed_actions(self, takedown) -> list[str]:
         return takedown_actions(access=self.context["access"], takedown=takedown)
 
@@ -48,12 +45,12 @@ class TakedownListApi(ApiView):
         operation_id="cases_takedowns_list",
         summary="Content takedown requests of a case",
         description="Requests whose action is in a data category you may see, newest first. Audited.",
-        responses=responses(200, TakedownSerializer(many=True), 403, 404),
+        responses=responses(200, TakedownRequestSerializer(many=True), 403, 404),
         tags=["actions"],
     )
     def get(self, request, case_id: int):
         access = case_view(user=request.user, case_id=case_id)
-        return Response(TakedownSerializer(takedown_list_for_case(access=access), many=True,
+        return Response(TakedownRequestSerializer(takedown_list_for_case(access=access), many=True,
                                           context={"access": access}).data)
 
 
@@ -63,7 +60,7 @@ class TakedownListApi(ApiView):
     400, 403, 404, tags=["actions"],
 )
 class TakedownRecordApi(CaseActionApi):
-    OutputSerializer = TakedownSerializer
+    OutputSerializer = TakedownRequestSerializer
     success_status = status.HTTP_201_CREATED
 
     class InputSerializer(StrictInputSerializer):
@@ -94,7 +91,7 @@ class TakedownCollectionApi(TakedownListApi, TakedownRecordApi):
     400, 403, 404, 409, tags=["actions"],
 )
 class TakedownOutcomeApi(CaseActionApi):
-    OutputSerializer = TakedownSerializer
+    OutputSerializer = TakedownRequestSerializer
 
     class InputSerializer(StrictInputSerializer):
         outcome = serializers.ChoiceField(choices=TakedownOutcome.choices)
