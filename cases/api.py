@@ -21,6 +21,7 @@ from config.api import (
     ApiView,
     CursorPage,
     DateTimeField,
+    action_schema,
     responses,
 )
 from permissions.categories import ACTION_CATEGORY_CHOICES, CaseRight
@@ -225,20 +226,19 @@ class CaseItemApi(CaseDetailApi, CaseUpdateApi):
 # --- Incidents -----------------------------------------------------------------------------------
 
 
-class IncidentRecordApi(CaseApiView):
-    @extend_schema(
-        operation_id="cases_incidents_record",
-        summary="Record another incident",
-        description="Needs change_case. The GBVIMS type is derived from the answers.",
-        request=IncidentInputSerializer,
-        responses=responses(201, CaseIncidentSerializer, 400, 403, 404),
-        tags=["incidents"],
-    )
-    def post(self, request, case_id: int):
-        payload = self.validated_input(IncidentInputSerializer)
-        access = case_get_for_user(user=request.user, case_id=case_id)
-        incident = incident_record(access=access, actor=request.user, data=payload)
-        return Response(CaseIncidentSerializer(incident).data, status=status.HTTP_201_CREATED)
+@action_schema(
+    "cases_incidents_record", "Record another incident",
+    "Needs change_case. The GBVIMS type is derived from the answers.",
+    400, 403, 404, tags=["incidents"],
+)
+class IncidentRecordApi(CaseActionApi):
+    required_right = CaseRight.CHANGE
+    InputSerializer = IncidentInputSerializer
+    OutputSerializer = CaseIncidentSerializer
+    success_status = status.HTTP_201_CREATED
+
+    def act(self, access, data: dict, **ids):
+        return incident_record(access=access, actor=self.request.user, data=data)
 
 
 # --- Actions -------------------------------------------------------------------------------------
@@ -258,23 +258,14 @@ class ActionListApi(CaseApiView):
         return Response(ActionSerializer(actions, many=True, context=_access_context(access)).data)
 
 
-class ActionLogApi(CaseApiView):
+@action_schema("cases_actions_log", "Log an action", "Needs log_action.", 400, 403, 404, tags=["actions"])
+class ActionLogApi(CaseActionApi):
     InputSerializer = ActionLogInputSerializer
+    OutputSerializer = ActionSerializer
+    success_status = status.HTTP_201_CREATED
 
-    @extend_schema(
-        operation_id="cases_actions_log",
-        summary="Log an action",
-        description="Needs log_action.",
-        request=InputSerializer,
-        responses=responses(201, ActionSerializer, 400, 403, 404),
-        tags=["actions"],
-    )
-    def post(self, request, case_id: int):
-        payload = self.validated_input(ActionLogApi.InputSerializer)
-        access = case_get_for_user(user=request.user, case_id=case_id)
-        action = action_log(access=access, actor=request.user, data=payload)
-        return Response(ActionSerializer(action, context=_access_context(access)).data,
-                        status=status.HTTP_201_CREATED)
+    def act(self, access, data: dict, **ids):
+        return action_log(access=access, actor=self.request.user, data=data)
 
 
 class ActionCollectionApi(ActionListApi, ActionLogApi):
@@ -297,45 +288,39 @@ class ConsentListApi(CaseApiView):
         return Response(CaseConsentSerializer(consent_list_for_case(access=access), many=True).data)
 
 
-class ConsentRecordApi(CaseApiView):
-    @extend_schema(
-        operation_id="cases_consents_record",
-        summary="Record consent",
-        description="Needs manage_sharing. Give a receiving agency or a sector. Child rules: from 7 the child "
-        "consents with a parent or guardian, under 7 a parent or guardian, from 16 the survivor alone. An "
-        "emergency override needs a reason and is flagged for supervisor review. Takes effect at once.",
-        request=ConsentInputSerializer,
-        responses=responses(201, CaseConsentSerializer, 400, 403, 404),
-        tags=["consents"],
-    )
-    def post(self, request, case_id: int):
-        payload = self.validated_input(ConsentInputSerializer)
-        access = case_get_for_user(user=request.user, case_id=case_id)
-        consent = consent_record(access=access, actor=request.user, data=payload)
-        return Response(CaseConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
+@action_schema(
+    "cases_consents_record", "Record consent",
+    "Needs manage_sharing. Give a receiving agency or a sector. Child rules: from 7 the child consents with a "
+    "parent or guardian, under 7 a parent or guardian, from 16 the survivor alone. An emergency override needs a "
+    "reason and is flagged for supervisor review. Takes effect at once.",
+    400, 403, 404, tags=["consents"],
+)
+class ConsentRecordApi(CaseActionApi):
+    required_right = CaseRight.MANAGE_SHARING
+    InputSerializer = ConsentInputSerializer
+    OutputSerializer = CaseConsentSerializer
+    success_status = status.HTTP_201_CREATED
+
+    def act(self, access, data: dict, **ids):
+        return consent_record(access=access, actor=self.request.user, data=data)
 
 
 class ConsentCollectionApi(ConsentListApi, ConsentRecordApi):
     """GET lists consent records, POST records one."""
 
 
-class ConsentWithdrawApi(CaseApiView):
+@action_schema(
+    "cases_consents_withdraw", "Withdraw consent", "Needs manage_sharing. The rights the consent gave end at once.",
+    400, 403, 404, tags=["consents"],
+)
+class ConsentWithdrawApi(CaseActionApi):
+    required_right = CaseRight.MANAGE_SHARING
     InputSerializer = ConsentWithdrawInputSerializer
+    OutputSerializer = CaseConsentSerializer
 
-    @extend_schema(
-        operation_id="cases_consents_withdraw",
-        summary="Withdraw consent",
-        description="Needs manage_sharing. The rights the consent gave end at once.",
-        request=InputSerializer,
-        responses=responses(200, CaseConsentSerializer, 400, 403, 404),
-        tags=["consents"],
-    )
-    def post(self, request, case_id: int, consent_id: int):
-        payload = self.validated_input(ConsentWithdrawApi.InputSerializer)
-        access = case_get_for_user(user=request.user, case_id=case_id)
-        consent = consent_withdraw(access=access, actor=request.user, consent_id=consent_id,
-                                   reason=payload.get("reason", ""))
-        return Response(CaseConsentSerializer(consent).data)
+    def act(self, access, data: dict, *, consent_id: int, **ids):
+        return consent_withdraw(access=access, actor=self.request.user, consent_id=consent_id,
+                                reason=data.get("reason", ""))
 
 
 # --- Timeline ------------------------------------------------------------------------------------
