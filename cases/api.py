@@ -22,6 +22,7 @@ from config.api import (
     CursorPage,
     DateTimeField,
     action_schema,
+    list_schema,
     responses,
 )
 from permissions.categories import ACTION_CATEGORY_CHOICES, CaseRight
@@ -81,6 +82,21 @@ class CaseActionApi(ActionApi):
 
     def access(self, *, case_id: int, **ids):
         return case_get_for_user(user=self.request.user, case_id=case_id, require=self.required_right)
+
+
+class CaseRecordListApi(ApiView):
+    """A GET of the records of a case (its actions, consents, takedown requests...): the case is read as
+    an audited view (404 for a case not shared with you), then `items(access)` are each shown by
+    `ItemSerializer`, with that access in its context. Its schema comes from `list_schema`."""
+
+    ItemSerializer: type[serializers.Serializer]
+
+    def items(self, access):
+        raise NotImplementedError
+
+    def get(self, request, case_id: int):
+        access = case_view(user=request.user, case_id=case_id)
+        return Response(self.ItemSerializer(self.items(access), many=True, context=_access_context(access)).data)
 
 
 # --- Cases ---------------------------------------------------------------------------------------
@@ -244,18 +260,16 @@ class IncidentRecordApi(CaseActionApi):
 # --- Actions -------------------------------------------------------------------------------------
 
 
-class ActionListApi(CaseApiView):
-    @extend_schema(
-        operation_id="cases_actions_list",
-        summary="Actions on a case",
-        description="Only actions of the data categories you may see are listed, newest first. Audited.",
-        responses=responses(200, ActionSerializer(many=True), 403, 404),
-        tags=["actions"],
-    )
-    def get(self, request, case_id: int):
-        access = case_view(user=request.user, case_id=case_id)
-        actions = action_list_visible(access=access)
-        return Response(ActionSerializer(actions, many=True, context=_access_context(access)).data)
+@list_schema(
+    "cases_actions_list", "Actions on a case",
+    "Only actions of the data categories you may see are listed, newest first. Audited.",
+    403, 404, tags=["actions"],
+)
+class ActionListApi(CaseRecordListApi):
+    ItemSerializer = ActionSerializer
+
+    def items(self, access):
+        return action_list_visible(access=access)
 
 
 @action_schema("cases_actions_log", "Log an action", "Needs log_action.", 400, 403, 404, tags=["actions"])
@@ -275,17 +289,16 @@ class ActionCollectionApi(ActionListApi, ActionLogApi):
 # --- Consents ------------------------------------------------------------------------------------
 
 
-class ConsentListApi(CaseApiView):
-    @extend_schema(
-        operation_id="cases_consents_list",
-        summary="Consent records of a case",
-        description="Every consent record, newest first, including withdrawn and expired ones. Audited.",
-        responses=responses(200, CaseConsentSerializer(many=True), 403, 404),
-        tags=["consents"],
-    )
-    def get(self, request, case_id: int):
-        access = case_view(user=request.user, case_id=case_id)
-        return Response(CaseConsentSerializer(consent_list_for_case(access=access), many=True).data)
+@list_schema(
+    "cases_consents_list", "Consent records of a case",
+    "Every consent record, newest first, including withdrawn and expired ones. Audited.",
+    403, 404, tags=["consents"],
+)
+class ConsentListApi(CaseRecordListApi):
+    ItemSerializer = CaseConsentSerializer
+
+    def items(self, access):
+        return consent_list_for_case(access=access)
 
 
 @action_schema(
@@ -326,8 +339,14 @@ class ConsentWithdrawApi(CaseActionApi):
 # --- Timeline ------------------------------------------------------------------------------------
 
 
-class TimelineApi(CaseApiView):
-    class OutputSerializer(serializers.Serializer):
+@list_schema(
+    "cases_timeline", "Case timeline",
+    "What happened to the case, newest first, in sentences. Entries of categories you may not see say only that "
+    "something happened. Audited.",
+    403, 404, tags=["cases"],
+)
+class TimelineApi(CaseRecordListApi):
+    class ItemSerializer(serializers.Serializer):
         at = DateTimeField()
         type = serializers.CharField()
         category = serializers.ChoiceField(choices=ACTION_CATEGORY_CHOICES)
@@ -341,14 +360,5 @@ class TimelineApi(CaseApiView):
         class Meta:
             ref_name = "TimelineEntry"
 
-    @extend_schema(
-        operation_id="cases_timeline",
-        summary="Case timeline",
-        description="What happened to the case, newest first, in sentences. Entries of categories you may not "
-        "see say only that something happened. Audited.",
-        responses=responses(200, OutputSerializer(many=True), 403, 404),
-        tags=["cases"],
-    )
-    def get(self, request, case_id: int):
-        access = case_view(user=request.user, case_id=case_id)
-        return Response(TimelineApi.OutputSerializer(case_timeline(access=access), many=True).data)
+    def items(self, access):
+        return case_timeline(access=access)

@@ -12,9 +12,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from cases.api import CaseRecordListApi
 from cases.serializers import CaseAgencyRefSerializer, CaseRecordSerializer, CaseUserRefSerializer
-from cases.services import case_view
-from config.api import ApiView, DateTimeField, responses
+from config.api import ApiView, DateTimeField, list_schema, responses
 from permissions.categories import ACTION_CATEGORY_CHOICES
 from risk.selectors import EligibilityReason
 
@@ -290,11 +290,11 @@ class PlanItemFinishApi(ApiView):
         return Response(ActionPlanItemSerializer(item).data)
 
 
-class CasePlanApi(ApiView):
-    @extend_schema(operation_id="plan_items_of_case", summary="A case's action plan",
-                   description="Every agency on the case sees its plan: what, who, by when, and what is overdue. "
-                   "Audited as a view of the case.",
-                   responses=responses(200, ActionPlanItemSerializer(many=True), 403, 404), tags=TAGS)
-    def get(self, request, case_id: int):
-        access = case_view(user=request.user, case_id=case_id)
-        return Response(ActionPlanItemSerializer(plan_items_for_case(case_id=access.case.pk), many=True).data)
+@list_schema("plan_items_of_case", "A case's action plan",
+             "Every agency on the case sees its plan: what, who, by when, and what is overdue. Audited as a view "
+             "of the case.", 403, 404, tags=TAGS)
+class CasePlanApi(CaseRecordListApi):
+    ItemSerializer = ActionPlanItemSerializer
+
+    def items(self, access):
+        return plan_items_for_case(case_id=access.case.pk)

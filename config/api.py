@@ -218,17 +218,33 @@ class ActionApi(ApiView):
         return self.respond(access, self.act(access, data, **ids))
 
 
+def _view_schema(method: str, operation_id: str, summary: str, description: str, tags: list[str], parts):
+    """A class decorator: extend_schema for the view's `method`, with what `parts(view)` reads from the
+    view itself (its request and responses)."""
+
+    def decorate(view):
+        return extend_schema_view(**{method: extend_schema(
+            operation_id=operation_id, summary=summary, description=description, tags=tags, **parts(view),
+        )})(view)
+
+    return decorate
+
+
 def action_schema(operation_id: str, summary: str, description: str, *codes: int, tags: list[str]):
     """extend_schema for an ActionApi's POST, from the view itself: its InputSerializer is the request,
     its OutputSerializer with its success_status the answer, beside the error statuses `codes`."""
+    return _view_schema("post", operation_id, summary, description, tags, lambda view: {
+        "request": view.InputSerializer,
+        "responses": responses(view.success_status, view.OutputSerializer, *codes),
+    })
 
-    def decorate(view: type[ActionApi]) -> type[ActionApi]:
-        return extend_schema_view(post=extend_schema(
-            operation_id=operation_id, summary=summary, description=description, request=view.InputSerializer,
-            responses=responses(view.success_status, view.OutputSerializer, *codes), tags=tags,
-        ))(view)
 
-    return decorate
+def list_schema(operation_id: str, summary: str, description: str, *codes: int, tags: list[str]):
+    """extend_schema for the GET of a view that answers a list of its ItemSerializer (a
+    cases.api.CaseRecordListApi), beside the error statuses `codes`."""
+    return _view_schema("get", operation_id, summary, description, tags, lambda view: {
+        "responses": responses(200, view.ItemSerializer(many=True), *codes),
+    })
 
 
 class OwnApiView(ApiView):

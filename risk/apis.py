@@ -11,11 +11,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from cases.api import CaseActionApi
+from cases.api import CaseActionApi, CaseRecordListApi
 from cases.selectors import case_get_for_user, case_list_visible_to
 from cases.serializers import CaseAgencyRefSerializer, CaseUserRefSerializer
-from cases.services import case_view
-from config.api import ApiView, DateTimeField, OwnApiView, action_schema, responses
+from config.api import ApiView, DateTimeField, OwnApiView, action_schema, list_schema, responses
 from permissions.readers import user_may_be_case_reader
 
 from .instrument import ANSWERS, instrument_current
@@ -60,19 +59,18 @@ class RiskAssessmentSerializer(RiskAssessmentSummarySerializer):
         return assessment_reasons(assessment)
 
 
-class AssessmentListApi(ApiView):
-    @extend_schema(
-        operation_id="risk_assessments_list",
-        summary="Risk assessments of a case",
-        description="Completed assessments, newest first: level, band, score, version, assessor, agency, date "
-        "(every agency on the case sees these). No answers: those need the psychosocial category (see the detail). "
-        "Audited as a view of the case.",
-        responses=responses(200, RiskAssessmentSummarySerializer(many=True), 403, 404),
-        tags=["risk"],
-    )
-    def get(self, request, case_id: int):
-        access = case_view(user=request.user, case_id=case_id)
-        return Response(RiskAssessmentSummarySerializer(assessment_list_for_case(access=access), many=True).data)
+@list_schema(
+    "risk_assessments_list", "Risk assessments of a case",
+    "Completed assessments, newest first: level, band, score, version, assessor, agency, date (every agency on the "
+    "case sees these). No answers: those need the psychosocial category (see the detail). Audited as a view of the "
+    "case.",
+    403, 404, tags=["risk"],
+)
+class AssessmentListApi(CaseRecordListApi):
+    ItemSerializer = RiskAssessmentSummarySerializer
+
+    def items(self, access):
+        return assessment_list_for_case(access=access)
 
 
 @action_schema(

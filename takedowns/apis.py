@@ -6,14 +6,11 @@ through takedowns.services.
 """
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.response import Response
 
-from cases.api import CaseActionApi
+from cases.api import CaseActionApi, CaseRecordListApi
 from cases.serializers import CaseAgencyRefSerializer, _text, not_in_future
-from cases.services import case_view
-from config.api import ApiView, DateTimeField, StrictInputSerializer, TextField, action_schema, responses
+from config.api import DateTimeField, StrictInputSerializer, TextField, action_schema, list_schema
 from permissions.categories import ACTION_CATEGORY_CHOICES
 from takedowns.models import TakedownOutcome, TakedownPlatform
 
@@ -40,18 +37,16 @@ class TakedownRequestSerializer(serializers.Serializer):
         return takedown_actions(access=self.context["access"], takedown=takedown)
 
 
-class TakedownListApi(ApiView):
-    @extend_schema(
-        operation_id="cases_takedowns_list",
-        summary="Content takedown requests of a case",
-        description="Requests whose action is in a data category you may see, newest first. Audited.",
-        responses=responses(200, TakedownRequestSerializer(many=True), 403, 404),
-        tags=["actions"],
-    )
-    def get(self, request, case_id: int):
-        access = case_view(user=request.user, case_id=case_id)
-        return Response(TakedownRequestSerializer(takedown_list_for_case(access=access), many=True,
-                                          context={"access": access}).data)
+@list_schema(
+    "cases_takedowns_list", "Content takedown requests of a case",
+    "Requests whose action is in a data category you may see, newest first. Audited.",
+    403, 404, tags=["actions"],
+)
+class TakedownListApi(CaseRecordListApi):
+    ItemSerializer = TakedownRequestSerializer
+
+    def items(self, access):
+        return takedown_list_for_case(access=access)
 
 
 @action_schema(
