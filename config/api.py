@@ -239,6 +239,19 @@ def action_schema(operation_id: str, summary: str, description: str, *codes: int
     })
 
 
+def read_schema(operation_id: str, summary: str, description: str, *codes: int, tags: list[str], **descriptions: str):
+    """extend_schema for a view's GET, from the view itself: its FilterSerializer (where it has one) is
+    the query, its OutputSerializer the answer (a page of them where the view is paginated), beside the
+    error statuses `codes`, described as `responses` does."""
+
+    def parts(view) -> dict:
+        body = view.OutputSerializer(many=True) if getattr(view, "pagination_class", None) else view.OutputSerializer
+        query = {"parameters": [view.FilterSerializer]} if hasattr(view, "FilterSerializer") else {}
+        return {**query, "responses": responses(200, body, *codes, **descriptions)}
+
+    return _view_schema("get", operation_id, summary, description, tags, parts)
+
+
 def list_schema(operation_id: str, summary: str, description: str, *codes: int, tags: list[str]):
     """extend_schema for the GET of a view that answers a list of its ItemSerializer (a
     cases.api.CaseRecordListApi), beside the error statuses `codes`."""

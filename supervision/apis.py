@@ -17,7 +17,7 @@ from audit.models import AuditAction
 from cases import serializers as cases_serializers
 from cases.breakglass import break_glass_open
 from cases.models import RiskLevel
-from config.api import ApiView, CursorPage, DateTimeField, responses
+from config.api import ApiView, CursorPage, DateTimeField, read_schema, responses
 from handoffs.models import HandoffKind, HandoffStatus, Urgency
 from permissions.categories import DataCategory
 
@@ -38,6 +38,11 @@ REFUSALS = {
 
 def _responses(ok_status: int | tuple[int, str], ok_body, *codes: int) -> dict:
     return responses(ok_status, ok_body, *codes, **REFUSALS)
+
+
+def _report(operation_id: str, summary: str, description: str | None, *codes: int):
+    """The schema of a supervision view's GET (read_schema): its filter, its answer, the supervisors' refusals."""
+    return read_schema(operation_id, summary, description, *codes, tags=TAGS, **REFUSALS)
 
 
 @extend_schema_field({"type": "integer", "nullable": True})
@@ -69,6 +74,9 @@ class PeriodFilterSerializer(SupervisionAgencyFilterSerializer):
 class SupervisionApiView(ApiView):
     """Resolves the agency from ?agency= for every supervision endpoint."""
 
+    # A view's query (checked by `filtered`, documented by `_report`): ?agency= alone unless it says more.
+    FilterSerializer: type[serializers.Serializer] = SupervisionAgencyFilterSerializer
+
     def supervised(self, request, agency_id: int | None = None) -> Agency:
         if agency_id is None:
             query = {k: v for k, v in request.query_params.items() if k == "agency"}
@@ -79,9 +87,9 @@ class SupervisionApiView(ApiView):
         self.agency_id = agency_id
         return selectors.supervised_agency_get(user=request.user, agency_id=agency_id, agencies=self.agencies)
 
-    def filtered(self, request, filter_class) -> tuple[dict, Agency]:
-        """The query parameters, valid by filter_class, and the supervised agency they name."""
-        data = _validated(filter_class, request)
+    def filtered(self, request) -> tuple[dict, Agency]:
+        """The query parameters, valid by the view's FilterSerializer, and the supervised agency they name."""
+        data = _validated(self.FilterSerializer, request)
         return data, self.supervised(request, data.get("agency"))
 
 
@@ -149,21 +157,22 @@ class HandoffRegisterRowSerializer(cases_serializers.CaseRecordSerializer):
     reviewed_at = DateTimeField(allow_null=True)
 
 
+@_report(
+    "supervision_handoffs_list", "Handoff register",
+    "Handoffs sent and received by the agency, newest first, with the durations from sending (seconds), the "
+    "response deadline state and the agency's latest review.",
+    400, 403,
+)
 class HandoffRegisterApi(SupervisionApiView):
+    FilterSerializer = HandoffRegisterFilterSerializer
+    OutputSerializer = HandoffRegisterRowSerializer
     pagination_class = CursorPage
     ordering = ("-sent_at", "-id")
 
-    @extend_schema(
-        operation_id="supervision_handoffs_list", summary="Handoff register",
-        description="Handoffs sent and received by the agency, newest first, with the durations from sending "
-        "(seconds), the response deadline state and the agency's latest review.",
-        parameters=[HandoffRegisterFilterSerializer],
-        responses=_responses(200, HandoffRegisterRowSerializer(many=True), 400, 403), tags=TAGS,
-    )
     def get(self, request):
-        data, agency = self.filtered(request, HandoffRegisterFilterSerializer)
+        data, agency = self.filtered(request)
         page = self.paginate(selectors.handoff_register(agency=agency, filters=_register_filters(data)))
-        return self.page_response(HandoffRegisterRowSerializer(page, many=True).data)
+        return self.page_response(self.OutputSerializer(page, many=True).data)
 
 
 class SupervisionCaseRefSerializer(serializers.Serializer):
@@ -191,6 +200,12 @@ class SupervisionHandedOnCaseSerializer(SupervisionCaseRefSerializer):
     handoff_count = serializers.IntegerField()
 
 
+@_report(
+    "supervision_handoffs_summary", "Handoff register figures",
+    "Counts by status and deadline state, mean and longest durations, decline reasons (for the filtered "
+    "handoffs), cases handed on more than `more_than` times and cases with no action for `idle_days`.",
+    400, 403,
+)
 class HandoffSummaryApi(SupervisionApiView):
     class FilterSerializer(HandoffRegisterFilterSerializer):
         more_than = serializers.IntegerField(required=False, min_value=0, max_value=100, default=2,
@@ -214,14 +229,8 @@ class HandoffSummaryApi(SupervisionApiView):
         class Meta:
             ref_name = "HandoffRegisterSummary"
 
-    @extend_schema(
-        operation_id="supervision_handoffs_summary", summary="Handoff register figures",
-        description="Counts by status and deadline state, mean and longest durations, decline reasons (for the "
-        "filtered handoffs), cases handed on more than `more_than` times and cases with no action for `idle_days`.",
-        parameters=[FilterSerializer], responses=_responses(200, OutputSerializer, 400, 403), tags=TAGS,
-    )
     def get(self, request):
-        data, agency = self.filtered(request, HandoffSummaryApi.FilterSerializer)
+        data, agency = self.filtered(request)
         filters = _register_filters(data)
         s = selectors.handoff_register_summary(agency=agency, filters=filters)
 
@@ -262,6 +271,7 @@ class CaseReaderSerializer(serializers.Serializer):
     target = serializers.CharField()
 
 
+@_report("supervision_handoffs_retrieve", "One handoff for review", None, 400, 403, 404)
 class HandoffDetailApi(SupervisionApiView):
     class OutputSerializer(serializers.Serializer):
         handoff = HandoffRegisterRowSerializer()
@@ -273,11 +283,6 @@ class HandoffDetailApi(SupervisionApiView):
         class Meta:
             ref_name = "SupervisionHandoffDetail"
 
-    @extend_schema(
-        operation_id="supervision_handoffs_retrieve", summary="One handoff for review",
-        parameters=[SupervisionAgencyFilterSerializer], responses=_responses(200, OutputSerializer, 400, 403, 404),
-        tags=TAGS,
-    )
     def get(self, request, handoff_id: int):
         self.supervised(request)
         handoff, agency = selectors.handoff_get_for_supervisor(user=request.user, handoff_id=handoff_id,
@@ -376,6 +381,13 @@ class QueueMeetingWithoutMinutesSerializer(serializers.Serializer):
     place = serializers.CharField()
 
 
+@_report(
+    "supervision_reviews_queue", "Review queue",
+    "What the agency has not signed off: handoffs (emergency overrides first; those still waiting within their "
+    "deadline are left out), emergency consent overrides on its cases, break-glass uses on its cases or by its "
+    "staff. Each section lists its first 50 and counts all.",
+    400, 403,
+)
 class ReviewQueueApi(SupervisionApiView):
     class OutputSerializer(serializers.Serializer):
         handoffs = HandoffRegisterRowSerializer(many=True)
@@ -394,14 +406,6 @@ class ReviewQueueApi(SupervisionApiView):
         class Meta:
             ref_name = "ReviewQueue"
 
-    @extend_schema(
-        operation_id="supervision_reviews_queue", summary="Review queue",
-        description="What the agency has not signed off: handoffs (emergency overrides first; those still waiting "
-        "within their deadline are left out), emergency consent overrides on its cases, break-glass uses on its "
-        "cases or by its staff. Each section lists its first 50 and counts all.",
-        parameters=[SupervisionAgencyFilterSerializer], responses=_responses(200, OutputSerializer, 400, 403),
-        tags=TAGS,
-    )
     def get(self, request):
         agency = self.supervised(request)
         queue = review_queue(agency=agency)
@@ -446,23 +450,23 @@ class AccessLogEventSerializer(serializers.Serializer):
     ip = serializers.CharField(allow_null=True)
 
 
+@_report(
+    "supervision_access_list", "Access review",
+    "Who read or changed which categories of the agency's cases, and when, newest first.", 400, 403,
+)
 class AccessLogApi(SupervisionApiView):
+    FilterSerializer = AccessLogFilterSerializer
+    OutputSerializer = AccessLogEventSerializer
     pagination_class = CursorPage
     ordering = ("-seq",)
     page_size = 100
     max_page_size = 500
 
-    @extend_schema(
-        operation_id="supervision_access_list", summary="Access review",
-        description="Who read or changed which categories of the agency's cases, and when, newest first.",
-        parameters=[AccessLogFilterSerializer],
-        responses=_responses(200, AccessLogEventSerializer(many=True), 400, 403), tags=TAGS,
-    )
     def get(self, request):
         agency = self.supervised(request)
         form = _access_form(request, agency)
         page = self.paginate(access_review.access_log(agency=agency, filters=form.filters()))
-        return self.page_response(AccessLogEventSerializer(page, many=True).data)
+        return self.page_response(self.OutputSerializer(page, many=True).data)
 
 
 class AccessLogExportApi(SupervisionApiView):
@@ -516,6 +520,12 @@ class UnusualAccessBreachSerializer(serializers.Serializer):
     access_events = serializers.ListField(source="access_event_seqs", child=serializers.IntegerField())
 
 
+@_report(
+    "supervision_unusual_access", "Unusual access to the agency's cases",
+    "Users reading many cases they never acted on, reads outside 07:00–18:00 Monday–Friday (Viet Nam; public "
+    "holidays count as outside), and break-glass uses.",
+    400, 403,
+)
 class UnusualAccessApi(SupervisionApiView):
     class FilterSerializer(PeriodFilterSerializer):
         since = serializers.DateField(required=False, help_text="Default: 29 days before `until`.")
@@ -537,14 +547,8 @@ class UnusualAccessApi(SupervisionApiView):
         class Meta:
             ref_name = "UnusualAccessReport"
 
-    @extend_schema(
-        operation_id="supervision_unusual_access", summary="Unusual access to the agency's cases",
-        description="Users reading many cases they never acted on, reads outside 07:00–18:00 Monday–Friday (Viet "
-        "Nam; public holidays count as outside), and break-glass uses.",
-        parameters=[FilterSerializer], responses=_responses(200, OutputSerializer, 400, 403), tags=TAGS,
-    )
     def get(self, request):
-        data, agency = self.filtered(request, UnusualAccessApi.FilterSerializer)
+        data, agency = self.filtered(request)
         report = access_review.unusual_access_report(agency=agency, since=data.get("since"), until=data.get("until"),
                                                      min_cases=data["min_cases"])
         return Response(UnusualAccessApi.OutputSerializer(report).data)
@@ -591,6 +595,12 @@ class PlanItemsOverdueByAgencySerializer(serializers.Serializer):
     overdue = serializers.IntegerField()
 
 
+@_report(
+    "supervision_dashboard", "Deadline compliance, overdue deadlines, pending reviews",
+    "Deadlines owned by the agency and by the agencies it handed cases to, met / missed / open per owner agency "
+    "and ISO week of the due time (Viet Nam).",
+    400, 403,
+)
 class DashboardApi(SupervisionApiView):
     class FilterSerializer(SupervisionAgencyFilterSerializer):
         weeks = serializers.IntegerField(required=False, min_value=1, max_value=MAX_WEEKS, default=12)
@@ -615,14 +625,8 @@ class DashboardApi(SupervisionApiView):
         class Meta:
             ref_name = "SupervisionDashboard"
 
-    @extend_schema(
-        operation_id="supervision_dashboard", summary="Deadline compliance, overdue deadlines, pending reviews",
-        description="Deadlines owned by the agency and by the agencies it handed cases to, met / missed / open per "
-        "owner agency and ISO week of the due time (Viet Nam).",
-        parameters=[FilterSerializer], responses=_responses(200, OutputSerializer, 400, 403), tags=TAGS,
-    )
     def get(self, request):
-        data, agency = self.filtered(request, DashboardApi.FilterSerializer)
+        data, agency = self.filtered(request)
         return Response(DashboardApi.OutputSerializer(dashboard(agency=agency, weeks=data["weeks"])).data)
 
 
