@@ -230,12 +230,14 @@ def _view_schema(method: str, operation_id: str, summary: str, description: str,
     return decorate
 
 
-def action_schema(operation_id: str, summary: str, description: str, *codes: int, tags: list[str]):
-    """extend_schema for an ActionApi's POST, from the view itself: its InputSerializer is the request,
-    its OutputSerializer with its success_status the answer, beside the error statuses `codes`."""
+def action_schema(operation_id: str, summary: str, description: str, *codes: int, tags: list[str],
+                  **descriptions: str):
+    """extend_schema for an ActionApi's POST (or any view's POST that names them), from the view itself: its
+    InputSerializer is the request, its OutputSerializer with its success_status the answer, beside the error
+    statuses `codes`, described as `responses` does."""
     return _view_schema("post", operation_id, summary, description, tags, lambda view: {
         "request": view.InputSerializer,
-        "responses": responses(view.success_status, view.OutputSerializer, *codes),
+        "responses": responses(view.success_status, view.OutputSerializer, *codes, **descriptions),
     })
 
 

@@ -17,7 +17,7 @@ from audit.models import AuditAction
 from cases import serializers as cases_serializers
 from cases.breakglass import break_glass_open
 from cases.models import RiskLevel
-from config.api import ApiView, CursorPage, DateTimeField, read_schema, responses
+from config.api import ApiView, CursorPage, DateTimeField, action_schema, read_schema, responses
 from handoffs.models import HandoffKind, HandoffStatus, Urgency
 from permissions.categories import DataCategory
 
@@ -36,13 +36,14 @@ REFUSALS = {
 }
 
 
-def _responses(ok_status: int | tuple[int, str], ok_body, *codes: int) -> dict:
-    return responses(ok_status, ok_body, *codes, **REFUSALS)
-
-
 def _report(operation_id: str, summary: str, description: str | None, *codes: int):
     """The schema of a supervision view's GET (read_schema): its filter, its answer, the supervisors' refusals."""
     return read_schema(operation_id, summary, description, *codes, tags=TAGS, **REFUSALS)
+
+
+def _action(operation_id: str, summary: str, description: str, *codes: int):
+    """The schema of a supervision view's POST (action_schema): its input, its answer, the supervisors' refusals."""
+    return action_schema(operation_id, summary, description, *codes, tags=TAGS, **REFUSALS)
 
 
 @extend_schema_field({"type": "integer", "nullable": True})
@@ -298,7 +299,15 @@ class HandoffDetailApi(SupervisionApiView):
 # --- Reviews -------------------------------------------------------------------------------------
 
 
+@_action(
+    "supervision_reviews_create", "Review a handoff, consent override or break-glass use",
+    "Appends a review (audited). A concern needs a comment; a follow-up needs a due time and creates a follow-up "
+    "deadline for the agency. A later review supersedes the earlier one's follow-up.",
+    400, 403, 404,
+)
 class ReviewCreateApi(SupervisionApiView):
+    success_status = status.HTTP_201_CREATED
+
     class InputSerializer(ReviewInputSerializer):
         subject = serializers.ChoiceField(choices=["handoff", "consent_override", "break_glass"])
         id = serializers.IntegerField(min_value=1, help_text="The handoff, consent or break-glass use.")
@@ -322,14 +331,8 @@ class ReviewCreateApi(SupervisionApiView):
         class Meta:
             ref_name = "SupervisionReview"
 
-    @extend_schema(
-        operation_id="supervision_reviews_create", summary="Review a handoff, consent override or break-glass use",
-        description="Appends a review (audited). A concern needs a comment; a follow-up needs a due time and "
-        "creates a follow-up deadline for the agency. A later review supersedes the earlier one's follow-up.",
-        request=InputSerializer, responses=_responses(201, OutputSerializer, 400, 403, 404), tags=TAGS,
-    )
     def post(self, request):
-        data = self.validated_input(ReviewCreateApi.InputSerializer)
+        data = self.validated_input(self.InputSerializer)
         self.supervised(request, data.get("agency"))
         review = review_create(
             user=request.user, subject=data["subject"], subject_id=data["id"], agency_id=data.get("agency"),
@@ -337,7 +340,7 @@ class ReviewCreateApi(SupervisionApiView):
         )
         subject_id = {"handoff": "handoff_id", "consent_override": "consent_id", "break_glass": "use_id"}
         review.subject, review.subject_id = data["subject"], getattr(review, subject_id[data["subject"]])
-        return Response(ReviewCreateApi.OutputSerializer(review).data, status=status.HTTP_201_CREATED)
+        return Response(self.OutputSerializer(review).data, status=self.success_status)
 
 
 class CaseRiskRowSerializer(serializers.Serializer):
@@ -475,7 +478,7 @@ class AccessLogExportApi(SupervisionApiView):
         description="The filtered access log as CSV. The export is itself audited (action export). Cells that a "
         "spreadsheet would read as a formula (starting with = + - @ tab or CR) get a leading apostrophe.",
         parameters=[AccessLogFilterSerializer],
-        responses=_responses((200, "text/csv"), OpenApiTypes.STR, 400, 403), tags=TAGS,
+        responses=responses((200, "text/csv"), OpenApiTypes.STR, 400, 403, **REFUSALS), tags=TAGS,
     )
     def get(self, request):
         from .views import access_log_csv_response
@@ -633,8 +636,16 @@ class DashboardApi(SupervisionApiView):
 # --- Break-glass ---------------------------------------------------------------------------------------
 
 
+@_action(
+    "break_glass_open", "Break-glass: open a case not shared with you",
+    "Needs the permission permissions.break_glass; never for analysts. Refused (400) for a case you can already "
+    "open. Grants view access and the chosen categories for BREAK_GLASS_HOURS (4 by default), then ends by itself. "
+    "Audited; the supervisors of the case's lead agency and of your agencies are told at once.",
+    400, 403,
+)
 class BreakGlassOpenApi(ApiView):
     InputSerializer = BreakGlassInputSerializer
+    success_status = status.HTTP_201_CREATED
 
     class OutputSerializer(cases_serializers.CaseRecordSerializer):
         categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices))
@@ -644,14 +655,7 @@ class BreakGlassOpenApi(ApiView):
         class Meta:
             ref_name = "BreakGlassUse"
 
-    @extend_schema(
-        operation_id="break_glass_open", summary="Break-glass: open a case not shared with you",
-        description="Needs the permission permissions.break_glass; never for analysts. Refused (400) for a case you "
-        "can already open. Grants view access and the chosen categories for BREAK_GLASS_HOURS (4 by default), then "
-        "ends by itself. Audited; the supervisors of the case's lead agency and of your agencies are told at once.",
-        request=InputSerializer, responses=_responses(201, OutputSerializer, 400, 403), tags=TAGS,
-    )
     def post(self, request):
-        data = self.validated_input(BreakGlassOpenApi.InputSerializer)
+        data = self.validated_input(self.InputSerializer)
         use = break_glass_open(user=request.user, **data)
-        return Response(BreakGlassOpenApi.OutputSerializer(use).data, status=status.HTTP_201_CREATED)
+        return Response(self.OutputSerializer(use).data, status=self.success_status)
