@@ -23,6 +23,7 @@ from config.api import (
     DateTimeField,
     action_schema,
     list_schema,
+    read_schema,
     responses,
 )
 from permissions.categories import ACTION_CATEGORY_CHOICES, CaseRight
@@ -102,7 +103,14 @@ class CaseRecordListApi(ApiView):
 # --- Cases ---------------------------------------------------------------------------------------
 
 
+@read_schema(
+    "cases_list", "Cases shared with you",
+    "Most recently updated first, cursor-paginated. Every page read is audited (one event naming the cases on the "
+    "page). Analysts and agency admins see no cases.",
+    tags=["cases"],
+)
 class CaseListApi(CaseApiView):
+    OutputSerializer = CaseSummarySerializer
     pagination_class = CursorPage
     # sort_at: the case's updated_at as the selector reads it (from the access rows' index).
     ordering = ("-sort_at", "-id")
@@ -114,22 +122,13 @@ class CaseListApi(CaseApiView):
         updated_since = DateTimeField(required=False, help_text="ISO 8601 date and time.")
         number = serializers.CharField(max_length=20, required=False, help_text="Exact case number.")
 
-    @extend_schema(
-        operation_id="cases_list",
-        summary="Cases shared with you",
-        description="Most recently updated first, cursor-paginated. Every page read is audited (one event "
-        "naming the cases on the page). Analysts and agency admins see no cases.",
-        parameters=[FilterSerializer],
-        responses=responses(200, CaseSummarySerializer(many=True)),
-        tags=["cases"],
-    )
     def get(self, request):
-        criteria = self.validated_query(CaseListApi.FilterSerializer)
+        criteria = self.validated_query(self.FilterSerializer)
         if "province" in criteria:
             criteria["province_code"] = criteria.pop("province")
         page = self.paginate(CaseList(user=request.user, criteria=criteria))
         case_list_audit(user=request.user, case_ids=[case.pk for case in page])
-        return self.page_response(CaseSummarySerializer(page, many=True).data)
+        return self.page_response(self.OutputSerializer(page, many=True).data)
 
 
 class CaseOpenApi(CaseApiView):

@@ -23,6 +23,7 @@ from config.api import (
     StrictInputSerializer,
     TextField,
     action_schema,
+    read_schema,
     responses,
 )
 from handoffs.models import Handoff, HandoffKind, HandoffService, HandoffStatus, Urgency
@@ -121,7 +122,13 @@ def _detail(access: HandoffAccess, *, code: int = status.HTTP_200_OK) -> Respons
 # --- Lists ---------------------------------------------------------------------------------------
 
 
+@read_schema(
+    "handoffs_list", "Handoffs to or from your agencies",
+    "Newest first, cursor-paginated. Only responders and supervisors have handoffs; others get 403.",
+    tags=["handoffs"],
+)
 class HandoffListApi(ApiView):
+    OutputSerializer = HandoffSummarySerializer
     pagination_class = CursorPage
     ordering = ("-sent_at", "-id")
 
@@ -131,23 +138,14 @@ class HandoffListApi(ApiView):
                                             help_text="To your agencies (incoming) or from them (outgoing).")
         status = serializers.ChoiceField(choices=HandoffStatus.choices, required=False)
 
-    @extend_schema(
-        operation_id="handoffs_list",
-        summary="Handoffs to or from your agencies",
-        description="Newest first, cursor-paginated. Only responders and supervisors have handoffs; others get "
-        "403.",
-        parameters=[FilterSerializer],
-        responses=responses(200, HandoffSummarySerializer(many=True)),
-        tags=["handoffs"],
-    )
     def get(self, request):
         if not handoff_user_may_handle(user=request.user):
             raise PermissionDenied
-        filters = self.validated_query(HandoffListApi.FilterSerializer)
+        filters = self.validated_query(self.FilterSerializer)
         handoffs = handoff_list_for_user(user=request.user, direction=filters["direction"],
                                          status=filters.get("status"))
         page = self.paginate(handoffs)
-        return self.page_response(HandoffSummarySerializer(page, many=True, context={"now": timezone.now()}).data)
+        return self.page_response(self.OutputSerializer(page, many=True, context={"now": timezone.now()}).data)
 
 
 # --- Send ----------------------------------------------------------------------------------------
