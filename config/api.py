@@ -218,7 +218,7 @@ class ActionApi(ApiView):
         return self.respond(access, self.act(access, data, **ids))
 
 
-def _view_schema(method: str, operation_id: str, summary: str, description: str, tags: list[str], parts):
+def _view_schema(method: str, operation_id: str, summary: str, description: str | None, tags: list[str], parts):
     """A class decorator: extend_schema for the view's `method`, with what `parts(view)` reads from the
     view itself (its request and responses)."""
 
@@ -241,7 +241,8 @@ def action_schema(operation_id: str, summary: str, description: str, *codes: int
     })
 
 
-def read_schema(operation_id: str, summary: str, description: str, *codes: int, tags: list[str], **descriptions: str):
+def read_schema(operation_id: str, summary: str, description: str | None, *codes: int, tags: list[str],
+                **descriptions: str):
     """extend_schema for a view's GET, from the view itself: its FilterSerializer (where it has one) is
     the query, its OutputSerializer the answer (a page of them where the view is paginated), beside the
     error statuses `codes`, described as `responses` does."""
