@@ -75,9 +75,9 @@ def _access_context(access) -> dict:
 
 
 class CaseActionApi(ActionApi):
-    """An ActionApi on a case or on a thing of it (a deadline, a takedown request, a risk review): the
-    case with the right the action needs is its access (404 for a case not shared with you, 403
-    without the right), before the body is read."""
+    """An ActionApi on a case or on a thing of it (an incident, an action, a consent, a deadline, a
+    takedown request, a risk review): the case with the right the action needs is its access (404 for a
+    case not shared with you, 403 without the right), before the body is read."""
 
     required_right = CaseRight.LOG_ACTION
 
