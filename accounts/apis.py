@@ -2,7 +2,7 @@
 
 from django.contrib.auth import logout
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view
 from knox.models import AuthToken
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -144,17 +144,31 @@ class ApiTokenListApi(APIView):
         return Response(self.OutputSerializer(tokens, many=True).data)
 
 
-class ApiTokenRevokeApi(APIView):
-    @extend_schema(
-        operation_id="auth_tokens_revoke",
-        summary="Revoke one of my API tokens",
-        responses={204: None, 404: error_response(404, "No token of yours has this id.")},
-        tags=["auth"],
-    )
-    def delete(self, request, token_id: str):
-        if not api_token_revoke(user=request.user, token_key=token_id):
+# DELETE ends one of the signed-in person's own ways in (an API token, a web session), named by the id in
+# the path: 204, or 404 when none of theirs has that id. Its schema comes from `_end_schema`. (A comment,
+# not a docstring: the schema would show it.)
+class _EndOwnApi(APIView):
+    def end(self, *, user, key) -> bool:
+        raise NotImplementedError
+
+    def delete(self, request, **path):
+        (key,) = path.values()
+        if not self.end(user=request.user, key=key):
             raise NotFound
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _end_schema(operation_id: str, summary: str, description: str | None, not_found: str):
+    return extend_schema_view(delete=extend_schema(
+        operation_id=operation_id, summary=summary, description=description,
+        responses={204: None, 404: error_response(404, not_found)}, tags=["auth"],
+    ))
+
+
+@_end_schema("auth_tokens_revoke", "Revoke one of my API tokens", None, "No token of yours has this id.")
+class ApiTokenRevokeApi(_EndOwnApi):
+    def end(self, *, user, key) -> bool:
+        return api_token_revoke(user=user, token_key=key)
 
 
 class SignInSessionListApi(APIView):
@@ -183,18 +197,11 @@ class SignInSessionListApi(APIView):
         return Response(self.OutputSerializer(sessions, many=True).data)
 
 
-class SignInSessionEndApi(APIView):
-    @extend_schema(
-        operation_id="auth_sessions_end",
-        summary="End one of my web sessions",
-        description="Signs that browser out.",
-        responses={204: None, 404: error_response(404, "No session of yours has this id.")},
-        tags=["auth"],
-    )
-    def delete(self, request, session_id: int):
-        if not signin_session_end(user=request.user, record_id=session_id):
-            raise NotFound
-        return Response(status=status.HTTP_204_NO_CONTENT)
+@_end_schema("auth_sessions_end", "End one of my web sessions", "Signs that browser out.",
+             "No session of yours has this id.")
+class SignInSessionEndApi(_EndOwnApi):
+    def end(self, *, user, key) -> bool:
+        return signin_session_end(user=user, record_id=key)
 
 
 class MeApi(APIView):

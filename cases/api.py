@@ -21,6 +21,9 @@ from config.api import (
     ApiView,
     CursorPage,
     DateTimeField,
+    action_schema,
+    list_schema,
+    read_schema,
     responses,
 )
 from permissions.categories import ACTION_CATEGORY_CHOICES, CaseRight
@@ -39,16 +42,16 @@ from .selectors import (
 from .serializers import (
     ActionLogInputSerializer,
     ActionSerializer,
+    CaseConsentSerializer,
     CaseDetailSerializer,
+    CaseIncidentSerializer,
     CaseOpenInputSerializer,
     CaseSummarySerializer,
     CaseUpdateInputSerializer,
+    CaseUserRefSerializer,
     ConsentInputSerializer,
-    ConsentSerializer,
     ConsentWithdrawInputSerializer,
     IncidentInputSerializer,
-    IncidentSerializer,
-    UserRefSerializer,
 )
 from .services import (
     action_log,
@@ -72,9 +75,9 @@ def _access_context(access) -> dict:
 
 
 class CaseActionApi(ActionApi):
-    """An ActionApi on a case or on a thing of it (a deadline, a takedown request, a risk review): the
-    case with the right the action needs is its access (404 for a case not shared with you, 403
-    without the right), before the body is read."""
+    """An ActionApi on a case or on a thing of it (an incident, an action, a consent, a deadline, a
+    takedown request, a risk review): the case with the right the action needs is its access (404 for a
+    case not shared with you, 403 without the right), before the body is read."""
 
     required_right = CaseRight.LOG_ACTION
 
@@ -82,10 +85,32 @@ class CaseActionApi(ActionApi):
         return case_get_for_user(user=self.request.user, case_id=case_id, require=self.required_right)
 
 
+class CaseRecordListApi(ApiView):
+    """A GET of the records of a case (its actions, consents, takedown requests...): the case is read as
+    an audited view (404 for a case not shared with you), then `items(access)` are each shown by
+    `ItemSerializer`, with that access in its context. Its schema comes from `list_schema`."""
+
+    ItemSerializer: type[serializers.Serializer]
+
+    def items(self, access):
+        raise NotImplementedError
+
+    def get(self, request, case_id: int):
+        access = case_view(user=request.user, case_id=case_id)
+        return Response(self.ItemSerializer(self.items(access), many=True, context=_access_context(access)).data)
+
+
 # --- Cases ---------------------------------------------------------------------------------------
 
 
+@read_schema(
+    "cases_list", "Cases shared with you",
+    "Most recently updated first, cursor-paginated. Every page read is audited (one event naming the cases on the "
+    "page). Analysts and agency admins see no cases.",
+    tags=["cases"],
+)
 class CaseListApi(CaseApiView):
+    OutputSerializer = CaseSummarySerializer
     pagination_class = CursorPage
     # sort_at: the case's updated_at as the selector reads it (from the access rows' index).
     ordering = ("-sort_at", "-id")
@@ -97,25 +122,13 @@ class CaseListApi(CaseApiView):
         updated_since = DateTimeField(required=False, help_text="ISO 8601 date and time.")
         number = serializers.CharField(max_length=20, required=False, help_text="Exact case number.")
 
-        class Meta:
-            ref_name = "CaseListFilter"
-
-    @extend_schema(
-        operation_id="cases_list",
-        summary="Cases shared with you",
-        description="Most recently updated first, cursor-paginated. Every page read is audited (one event "
-        "naming the cases on the page). Analysts and agency admins see no cases.",
-        parameters=[FilterSerializer],
-        responses=responses(200, CaseSummarySerializer(many=True)),
-        tags=["cases"],
-    )
     def get(self, request):
-        criteria = self.validated_query(CaseListApi.FilterSerializer)
+        criteria = self.validated_query(self.FilterSerializer)
         if "province" in criteria:
             criteria["province_code"] = criteria.pop("province")
         page = self.paginate(CaseList(user=request.user, criteria=criteria))
         case_list_audit(user=request.user, case_ids=[case.pk for case in page])
-        return self.page_response(CaseSummarySerializer(page, many=True).data)
+        return self.page_response(self.OutputSerializer(page, many=True).data)
 
 
 class CaseOpenApi(CaseApiView):
@@ -187,13 +200,10 @@ class CaseUpdateApi(CaseApiView):
         number = serializers.CharField()
         status = serializers.ChoiceField(choices=CaseStatus.choices)
         risk_level = serializers.ChoiceField(choices=RiskLevel.choices)
-        responsible = UserRefSerializer(allow_null=True)
+        responsible = CaseUserRefSerializer(allow_null=True)
         statistics_consent = serializers.BooleanField()
         updated_at = DateTimeField()
         closed_at = DateTimeField(allow_null=True)
-
-        class Meta:
-            ref_name = "CaseUpdateOutput"
 
     @extend_schema(
         operation_id="cases_update",
@@ -231,56 +241,44 @@ class CaseItemApi(CaseDetailApi, CaseUpdateApi):
 # --- Incidents -----------------------------------------------------------------------------------
 
 
-class IncidentRecordApi(CaseApiView):
-    @extend_schema(
-        operation_id="cases_incidents_record",
-        summary="Record another incident",
-        description="Needs change_case. The GBVIMS type is derived from the answers.",
-        request=IncidentInputSerializer,
-        responses=responses(201, IncidentSerializer, 400, 403, 404),
-        tags=["incidents"],
-    )
-    def post(self, request, case_id: int):
-        payload = self.validated_input(IncidentInputSerializer)
-        access = case_get_for_user(user=request.user, case_id=case_id)
-        incident = incident_record(access=access, actor=request.user, data=payload)
-        return Response(IncidentSerializer(incident).data, status=status.HTTP_201_CREATED)
+@action_schema(
+    "cases_incidents_record", "Record another incident",
+    "Needs change_case. The GBVIMS type is derived from the answers.",
+    400, 403, 404, tags=["incidents"],
+)
+class IncidentRecordApi(CaseActionApi):
+    required_right = CaseRight.CHANGE
+    InputSerializer = IncidentInputSerializer
+    OutputSerializer = CaseIncidentSerializer
+    success_status = status.HTTP_201_CREATED
+
+    def act(self, access, data: dict, **ids):
+        return incident_record(access=access, actor=self.request.user, data=data)
 
 
 # --- Actions -------------------------------------------------------------------------------------
 
 
-class ActionListApi(CaseApiView):
-    @extend_schema(
-        operation_id="cases_actions_list",
-        summary="Actions on a case",
-        description="Only actions of the data categories you may see are listed, newest first. Audited.",
-        responses=responses(200, ActionSerializer(many=True), 403, 404),
-        tags=["actions"],
-    )
-    def get(self, request, case_id: int):
-        access = case_view(user=request.user, case_id=case_id)
-        actions = action_list_visible(access=access)
-        return Response(ActionSerializer(actions, many=True, context=_access_context(access)).data)
+@list_schema(
+    "cases_actions_list", "Actions on a case",
+    "Only actions of the data categories you may see are listed, newest first. Audited.",
+    403, 404, tags=["actions"],
+)
+class ActionListApi(CaseRecordListApi):
+    ItemSerializer = ActionSerializer
+
+    def items(self, access):
+        return action_list_visible(access=access)
 
 
-class ActionLogApi(CaseApiView):
+@action_schema("cases_actions_log", "Log an action", "Needs log_action.", 400, 403, 404, tags=["actions"])
+class ActionLogApi(CaseActionApi):
     InputSerializer = ActionLogInputSerializer
+    OutputSerializer = ActionSerializer
+    success_status = status.HTTP_201_CREATED
 
-    @extend_schema(
-        operation_id="cases_actions_log",
-        summary="Log an action",
-        description="Needs log_action.",
-        request=InputSerializer,
-        responses=responses(201, ActionSerializer, 400, 403, 404),
-        tags=["actions"],
-    )
-    def post(self, request, case_id: int):
-        payload = self.validated_input(ActionLogApi.InputSerializer)
-        access = case_get_for_user(user=request.user, case_id=case_id)
-        action = action_log(access=access, actor=request.user, data=payload)
-        return Response(ActionSerializer(action, context=_access_context(access)).data,
-                        status=status.HTTP_201_CREATED)
+    def act(self, access, data: dict, **ids):
+        return action_log(access=access, actor=self.request.user, data=data)
 
 
 class ActionCollectionApi(ActionListApi, ActionLogApi):
@@ -290,65 +288,64 @@ class ActionCollectionApi(ActionListApi, ActionLogApi):
 # --- Consents ------------------------------------------------------------------------------------
 
 
-class ConsentListApi(CaseApiView):
-    @extend_schema(
-        operation_id="cases_consents_list",
-        summary="Consent records of a case",
-        description="Every consent record, newest first, including withdrawn and expired ones. Audited.",
-        responses=responses(200, ConsentSerializer(many=True), 403, 404),
-        tags=["consents"],
-    )
-    def get(self, request, case_id: int):
-        access = case_view(user=request.user, case_id=case_id)
-        return Response(ConsentSerializer(consent_list_for_case(access=access), many=True).data)
+@list_schema(
+    "cases_consents_list", "Consent records of a case",
+    "Every consent record, newest first, including withdrawn and expired ones. Audited.",
+    403, 404, tags=["consents"],
+)
+class ConsentListApi(CaseRecordListApi):
+    ItemSerializer = CaseConsentSerializer
+
+    def items(self, access):
+        return consent_list_for_case(access=access)
 
 
-class ConsentRecordApi(CaseApiView):
-    @extend_schema(
-        operation_id="cases_consents_record",
-        summary="Record consent",
-        description="Needs manage_sharing. Give a receiving agency or a sector. Child rules: from 7 the child "
-        "consents with a parent or guardian, under 7 a parent or guardian, from 16 the survivor alone. An "
-        "emergency override needs a reason and is flagged for supervisor review. Takes effect at once.",
-        request=ConsentInputSerializer,
-        responses=responses(201, ConsentSerializer, 400, 403, 404),
-        tags=["consents"],
-    )
-    def post(self, request, case_id: int):
-        payload = self.validated_input(ConsentInputSerializer)
-        access = case_get_for_user(user=request.user, case_id=case_id)
-        consent = consent_record(access=access, actor=request.user, data=payload)
-        return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
+@action_schema(
+    "cases_consents_record", "Record consent",
+    "Needs manage_sharing. Give a receiving agency or a sector. Child rules: from 7 the child consents with a "
+    "parent or guardian, under 7 a parent or guardian, from 16 the survivor alone. An emergency override needs a "
+    "reason and is flagged for supervisor review. Takes effect at once.",
+    400, 403, 404, tags=["consents"],
+)
+class ConsentRecordApi(CaseActionApi):
+    required_right = CaseRight.MANAGE_SHARING
+    InputSerializer = ConsentInputSerializer
+    OutputSerializer = CaseConsentSerializer
+    success_status = status.HTTP_201_CREATED
+
+    def act(self, access, data: dict, **ids):
+        return consent_record(access=access, actor=self.request.user, data=data)
 
 
 class ConsentCollectionApi(ConsentListApi, ConsentRecordApi):
     """GET lists consent records, POST records one."""
 
 
-class ConsentWithdrawApi(CaseApiView):
+@action_schema(
+    "cases_consents_withdraw", "Withdraw consent", "Needs manage_sharing. The rights the consent gave end at once.",
+    400, 403, 404, tags=["consents"],
+)
+class ConsentWithdrawApi(CaseActionApi):
+    required_right = CaseRight.MANAGE_SHARING
     InputSerializer = ConsentWithdrawInputSerializer
+    OutputSerializer = CaseConsentSerializer
 
-    @extend_schema(
-        operation_id="cases_consents_withdraw",
-        summary="Withdraw consent",
-        description="Needs manage_sharing. The rights the consent gave end at once.",
-        request=InputSerializer,
-        responses=responses(200, ConsentSerializer, 400, 403, 404),
-        tags=["consents"],
-    )
-    def post(self, request, case_id: int, consent_id: int):
-        payload = self.validated_input(ConsentWithdrawApi.InputSerializer)
-        access = case_get_for_user(user=request.user, case_id=case_id)
-        consent = consent_withdraw(access=access, actor=request.user, consent_id=consent_id,
-                                   reason=payload.get("reason", ""))
-        return Response(ConsentSerializer(consent).data)
+    def act(self, access, data: dict, *, consent_id: int, **ids):
+        return consent_withdraw(access=access, actor=self.request.user, consent_id=consent_id,
+                                reason=data.get("reason", ""))
 
 
 # --- Timeline ------------------------------------------------------------------------------------
 
 
-class TimelineApi(CaseApiView):
-    class OutputSerializer(serializers.Serializer):
+@list_schema(
+    "cases_timeline", "Case timeline",
+    "What happened to the case, newest first, in sentences. Entries of categories you may not see say only that "
+    "something happened. Audited.",
+    403, 404, tags=["cases"],
+)
+class TimelineApi(CaseRecordListApi):
+    class ItemSerializer(serializers.Serializer):
         at = DateTimeField()
         type = serializers.CharField()
         category = serializers.ChoiceField(choices=ACTION_CATEGORY_CHOICES)
@@ -362,14 +359,5 @@ class TimelineApi(CaseApiView):
         class Meta:
             ref_name = "TimelineEntry"
 
-    @extend_schema(
-        operation_id="cases_timeline",
-        summary="Case timeline",
-        description="What happened to the case, newest first, in sentences. Entries of categories you may not "
-        "see say only that something happened. Audited.",
-        responses=responses(200, OutputSerializer(many=True), 403, 404),
-        tags=["cases"],
-    )
-    def get(self, request, case_id: int):
-        access = case_view(user=request.user, case_id=case_id)
-        return Response(TimelineApi.OutputSerializer(case_timeline(access=access), many=True).data)
+    def items(self, access):
+        return case_timeline(access=access)

@@ -59,31 +59,23 @@ class _CodeNameSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-class ProvinceRefSerializer(_CodeNameSerializer):
-    class Meta:
-        ref_name = "CaseProvinceRef"
+class CaseProvinceRefSerializer(_CodeNameSerializer):
+    pass
 
 
-class CommuneRefSerializer(_CodeNameSerializer):
-    class Meta:
-        ref_name = "CaseCommuneRef"
+class CaseCommuneRefSerializer(_CodeNameSerializer):
+    pass
 
 
-class AgencyRefSerializer(serializers.Serializer):
+class CaseAgencyRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     sector = serializers.ChoiceField(choices=Sector.choices)
 
-    class Meta:
-        ref_name = "CaseAgencyRef"
 
-
-class UserRefSerializer(serializers.Serializer):
+class CaseUserRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.SerializerMethodField()
-
-    class Meta:
-        ref_name = "CaseUserRef"
 
     def get_name(self, user) -> str:
         return _user_name(user)
@@ -95,7 +87,7 @@ def _user_name(user) -> str:
 
 # The first fields of a record of one case (a handoff, a plan item, a data-subject request, a
 # break-glass use...): its id, then its case's id and number. A base only: each record's serializer
-# adds its own fields and its Meta.ref_name. (No docstring: the schema would show it on each.)
+# adds its own fields and is named after its component. (No docstring: the schema would show it on each.)
 class CaseRecordSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     case_id = serializers.IntegerField()
@@ -130,21 +122,18 @@ class SurvivorSerializer(serializers.Serializer):
         return data
 
 
-class IncidentSerializer(serializers.Serializer):
+class CaseIncidentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     occurred_on = serializers.DateField(allow_null=True)
     reported_on = serializers.DateField()
-    province = ProvinceRefSerializer()
-    commune = CommuneRefSerializer(allow_null=True)
+    province = CaseProvinceRefSerializer()
+    commune = CaseCommuneRefSerializer(allow_null=True)
     gbv_type = serializers.ChoiceField(choices=GbvType.choices)
     tech_forms = serializers.SerializerMethodField()
     perpetrator_relationship = serializers.ChoiceField(choices=PerpetratorRelationship.choices)
     reporting_delay = serializers.ChoiceField(choices=ReportingDelay.choices)
-    recorded_by_agency = AgencyRefSerializer()
+    recorded_by_agency = CaseAgencyRefSerializer()
     created_at = serializers.DateTimeField()
-
-    class Meta:
-        ref_name = "CaseIncident"
 
     def get_tech_forms(self, incident) -> list[str]:
         return _incident_tech_forms(incident)
@@ -162,8 +151,8 @@ class ActionSerializer(serializers.Serializer):
     category = serializers.ChoiceField(choices=ACTION_CATEGORY_CHOICES)
     occurred_at = serializers.DateTimeField()
     text = serializers.CharField(allow_blank=True)
-    actor = UserRefSerializer()
-    agency = AgencyRefSerializer()
+    actor = CaseUserRefSerializer()
+    agency = CaseAgencyRefSerializer()
     created_at = serializers.DateTimeField()
 
     class Meta:
@@ -196,9 +185,9 @@ def _when(field: serializers.DateTimeField, value):
     return None if value is None else field.to_representation(value)
 
 
-class ConsentSerializer(serializers.Serializer):
+class CaseConsentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    receiving_agency = AgencyRefSerializer(allow_null=True)
+    receiving_agency = CaseAgencyRefSerializer(allow_null=True)
     receiving_sector = serializers.CharField(allow_blank=True)
     granted_categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices))
     refused_categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices))
@@ -208,34 +197,28 @@ class ConsentSerializer(serializers.Serializer):
     emergency_override = serializers.BooleanField()
     override_reason = serializers.CharField(allow_blank=True)
     needs_review = serializers.BooleanField()
-    recorded_by = UserRefSerializer()
-    recorded_by_agency = AgencyRefSerializer()
+    recorded_by = CaseUserRefSerializer()
+    recorded_by_agency = CaseAgencyRefSerializer()
     recorded_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField(allow_null=True)
     withdrawn_at = serializers.DateTimeField(allow_null=True)
     withdrawal_reason = serializers.CharField(allow_blank=True)
     in_force = serializers.SerializerMethodField()
 
-    class Meta:
-        ref_name = "CaseConsent"
-
     def get_in_force(self, consent) -> bool:
         return consent.is_in_force()
 
 
-class AccessSerializer(serializers.Serializer):
+class CaseAccessSerializer(serializers.Serializer):
     """What the reader may do and see on this case, so that clients can hide what would be refused."""
 
-    agency = AgencyRefSerializer(allow_null=True)
+    agency = CaseAgencyRefSerializer(allow_null=True)
     rights = serializers.ListField(child=serializers.ChoiceField(choices=CaseRight.choices))
     categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices))
 
-    class Meta:
-        ref_name = "CaseAccess"
-
     def to_representation(self, access):
         return {
-            "agency": AgencyRefSerializer(access.agency).data if access.agency else None,
+            "agency": CaseAgencyRefSerializer(access.agency).data if access.agency else None,
             "rights": sorted(access.rights),
             "categories": sorted(access.categories),
         }
@@ -247,8 +230,8 @@ class _CaseSummaryFields(serializers.Serializer):
     number = serializers.CharField()
     status = serializers.ChoiceField(choices=CaseStatus.choices)
     risk_level = serializers.ChoiceField(choices=RiskLevel.choices)
-    province = ProvinceRefSerializer()
-    lead_agency = AgencyRefSerializer()
+    province = CaseProvinceRefSerializer()
+    lead_agency = CaseAgencyRefSerializer()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -257,9 +240,6 @@ class CaseSummarySerializer(_CaseSummaryFields):
     # The case list's rows, 50 a page: written out, not walked field by field (DRF's generic walk of
     # the fields cost more than the rest of the list's serializing). The declared fields remain the
     # schema; tests/cases/test_api.py checks the output against DRF's own walk.
-
-    class Meta:
-        ref_name = "CaseSummary"
 
     def to_representation(self, case):
         fields, province, agency = self._declared_fields, case.province, case.lead_agency
@@ -284,7 +264,7 @@ def _iso_datetime(value: datetime.datetime, zone) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-_AGENCY_SECTOR = AgencyRefSerializer._declared_fields["sector"]
+_AGENCY_SECTOR = CaseAgencyRefSerializer._declared_fields["sector"]
 
 
 def _written_out(serializer_class: type[serializers.Serializer], instance, nested: Mapping) -> dict:
@@ -306,7 +286,7 @@ def _code_name(place) -> dict | None:
 
 
 def _agency_ref(agency) -> dict | None:
-    return None if agency is None else _written_out(AgencyRefSerializer, agency, {})
+    return None if agency is None else _written_out(CaseAgencyRefSerializer, agency, {})
 
 
 def _user_ref(user) -> dict | None:
@@ -318,18 +298,15 @@ class CaseDetailSerializer(_CaseSummaryFields):
     # not walked field by field (copying the nested serializers' fields for each object was half the
     # view's CPU). The declared fields remain the schema; tests/cases/test_api.py checks the output
     # against DRF's own walk for every reader.
-    responsible = UserRefSerializer(allow_null=True)
+    responsible = CaseUserRefSerializer(allow_null=True)
     statistics_consent = serializers.BooleanField()
     closed_at = serializers.DateTimeField(allow_null=True)
     # Set when the case was anonymised (cases.erasure): identity and text read as empty.
     anonymised_at = serializers.DateTimeField(allow_null=True)
     survivor = SurvivorSerializer()
-    incidents = IncidentSerializer(many=True)
+    incidents = CaseIncidentSerializer(many=True)
     next_statuses = serializers.SerializerMethodField()
     access = serializers.SerializerMethodField()
-
-    class Meta:
-        ref_name = "CaseDetail"
 
     def to_representation(self, case):
         access = _access(self)
@@ -346,7 +323,7 @@ class CaseDetailSerializer(_CaseSummaryFields):
             "lead_agency": lambda c: _agency_ref(c.lead_agency),
             "responsible": lambda c: _user_ref(c.responsible),
             "survivor": lambda c: survivor,
-            "incidents": lambda c: [_written_out(IncidentSerializer, incident, incident_nested)
+            "incidents": lambda c: [_written_out(CaseIncidentSerializer, incident, incident_nested)
                                     for incident in c.incidents.all()],
             "next_statuses": self.get_next_statuses,
             "access": self.get_access,
@@ -356,9 +333,9 @@ class CaseDetailSerializer(_CaseSummaryFields):
         """The statuses you may move the case to now: by its state and your rights, as the case page."""
         return _access(self).next_statuses(case)
 
-    @extend_schema_field(AccessSerializer)
+    @extend_schema_field(CaseAccessSerializer)
     def get_access(self, case):
-        return AccessSerializer(_access(self)).data
+        return CaseAccessSerializer(_access(self)).data
 
 
 # --- Input ---------------------------------------------------------------------------------------
@@ -447,9 +424,6 @@ class SurvivorInputSerializer(StrictInputSerializer):
     disability = serializers.ChoiceField(choices=Disability.choices, required=False, default=Disability.UNKNOWN)
     ethnicity = _text("ethnicity", default="")
 
-    class Meta:
-        ref_name = "SurvivorInput"
-
     def _number_between(self, value, minimum: int, maximum: int):
         if value is not None and not minimum <= value <= maximum:
             raise serializers.ValidationError(_("Enter a number from %(min)d to %(max)d.")
@@ -490,9 +464,6 @@ class GbvimsAnswersSerializer(StrictInputSerializer):
     """The GBVIMS questions in order; the first yes decides the type. Questions after the first yes may
     be left out."""
 
-    class Meta:
-        ref_name = "GbvimsAnswers"
-
     def get_fields(self):
         # One field per question of cases.classification, in its order.
         return {q.key: BooleanField(required=False, help_text=q.text) for q in GBVIMS_QUESTIONS}
@@ -518,9 +489,6 @@ class IncidentInputSerializer(StrictInputSerializer):
                                        max_length=len(TechForm.values), default=list)
     perpetrator_relationship = serializers.ChoiceField(choices=PerpetratorRelationship.choices, required=False,
                                                        default=PerpetratorRelationship.UNKNOWN)
-
-    class Meta:
-        ref_name = "IncidentInput"
 
     def _past(self, value):
         if value is not None and value > _today(self):
@@ -646,9 +614,6 @@ class ConsentInputSerializer(ConsentDecisionInputSerializer):
     receiving_agency = serializers.IntegerField(required=False, allow_null=True, help_text="Agency id.")
     receiving_sector = serializers.ChoiceField(choices=Sector.choices, required=False, allow_blank=True)
 
-    class Meta:
-        ref_name = "ConsentInput"
-
     def validate_receiving_agency(self, value):
         return None if value is None else _active_agency(value)
 
@@ -727,9 +692,6 @@ class CaseOpenInputSerializer(StrictInputSerializer):
     incident = IncidentInputSerializer()
     consent = ConsentInputSerializer(required=False, allow_null=True)
 
-    class Meta:
-        ref_name = "CaseOpenInput"
-
 
 class CaseUpdateInputSerializer(StrictInputSerializer):
     risk_level = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
@@ -740,9 +702,6 @@ class CaseUpdateInputSerializer(StrictInputSerializer):
                                      help_text="A move along the case's allowed transitions.")
     close_reason = _text("close_reason", help_text="Why the case is closed: required with status \"closed\", "
                          "refused otherwise.")
-
-    class Meta:
-        ref_name = "CaseUpdateInput"
 
     def validate_responsible(self, value):
         return chosen(get_user_model().objects.filter(is_active=True), value)
@@ -766,15 +725,9 @@ class ActionLogInputSerializer(StrictInputSerializer):
                                 validators=[not_in_future])
     text = _text("text", default="")
 
-    class Meta:
-        ref_name = "ActionLogInput"
-
 
 class ConsentWithdrawInputSerializer(StrictInputSerializer):
     reason = _text("withdrawal_reason", default="", help_text="Optional: the survivor owes no reason.")
-
-    class Meta:
-        ref_name = "ConsentWithdrawInput"
 
 
 class PhoneSearchInputSerializer(StrictInputSerializer):

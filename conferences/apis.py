@@ -12,9 +12,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from cases.serializers import AgencyRefSerializer, CaseRecordSerializer, UserRefSerializer
-from cases.services import case_view
-from config.api import ApiView, DateTimeField, responses
+from cases.api import CaseRecordListApi
+from cases.serializers import CaseAgencyRefSerializer, CaseRecordSerializer, CaseUserRefSerializer
+from config.api import ApiView, DateTimeField, list_schema, responses
 from permissions.categories import ACTION_CATEGORY_CHOICES
 from risk.selectors import EligibilityReason
 
@@ -42,34 +42,28 @@ from .selectors import (
 TAGS = ["case meetings"]
 
 
-class AwaitingCaseSerializer(serializers.Serializer):
+class MeetingAwaitingCaseSerializer(serializers.Serializer):
     case_id = serializers.IntegerField(source="case.pk")
     number = serializers.CharField(source="case.number")
-    lead_agency = AgencyRefSerializer(source="case.lead_agency")
+    lead_agency = CaseAgencyRefSerializer(source="case.lead_agency")
     reasons = serializers.ListField(child=serializers.ChoiceField(choices=EligibilityReason.ALL))
     level = serializers.CharField()
     last_meeting_on = serializers.DateField(allow_null=True)
 
-    class Meta:
-        ref_name = "MeetingAwaitingCase"
 
-
-class MeetingSerializer(serializers.Serializer):
+class CaseMeetingSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    coordinator_agency = AgencyRefSerializer()
+    coordinator_agency = CaseAgencyRefSerializer()
     scheduled_for = DateTimeField()
     mode = serializers.ChoiceField(choices=MeetingMode.choices)
     place = serializers.CharField()
-    chair = UserRefSerializer()
+    chair = CaseUserRefSerializer()
     status = serializers.ChoiceField(choices=MeetingStatus.choices)
     held_on = serializers.DateField(allow_null=True)
 
-    class Meta:
-        ref_name = "CaseMeeting"
-
 
 class InvitationSerializer(serializers.Serializer):
-    agency = AgencyRefSerializer()
+    agency = CaseAgencyRefSerializer()
     attended = serializers.BooleanField(allow_null=True)
 
 
@@ -87,68 +81,53 @@ class AgendaCaseSerializer(serializers.Serializer):
         return sorted(self.context["access"].visible.get(row.case_id, ()))
 
 
-class ContributionSerializer(serializers.Serializer):
+class MeetingContributionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     case_id = serializers.IntegerField()
-    agency = AgencyRefSerializer()
-    author = UserRefSerializer()
+    agency = CaseAgencyRefSerializer()
+    author = CaseUserRefSerializer()
     category = serializers.ChoiceField(choices=ACTION_CATEGORY_CHOICES)
     text = serializers.CharField()
     created_at = DateTimeField()
 
-    class Meta:
-        ref_name = "MeetingContribution"
 
-
-class DecisionSerializer(serializers.Serializer):
+class MeetingDecisionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     case_id = serializers.IntegerField()
     text = serializers.CharField()
 
-    class Meta:
-        ref_name = "MeetingDecision"
 
-
-class MinutesSerializer(serializers.Serializer):
+class MeetingMinutesSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     version = serializers.IntegerField()
     status = serializers.ChoiceField(choices=MinutesStatus.choices)
     correction_reason = serializers.CharField()
-    signed_by = UserRefSerializer(allow_null=True)
+    signed_by = CaseUserRefSerializer(allow_null=True)
     signed_at = DateTimeField(allow_null=True)
 
-    class Meta:
-        ref_name = "MeetingMinutes"
 
-
-class PlanItemSerializer(CaseRecordSerializer):
+class ActionPlanItemSerializer(CaseRecordSerializer):
     action = serializers.CharField()
-    owner_agency = AgencyRefSerializer()
-    owner_user = UserRefSerializer(allow_null=True)
+    owner_agency = CaseAgencyRefSerializer()
+    owner_user = CaseUserRefSerializer(allow_null=True)
     due_at = DateTimeField()
     status = serializers.ChoiceField(choices=PlanItemStatus.choices)
     overdue = serializers.SerializerMethodField()
     finished_at = DateTimeField(allow_null=True)
 
-    class Meta:
-        ref_name = "ActionPlanItem"
-
     def get_overdue(self, item) -> bool:
         return plan_item_overdue(item)
 
 
-class MeetingDetailSerializer(MeetingSerializer):
+class CaseMeetingDetailSerializer(CaseMeetingSerializer):
     invitations = InvitationSerializer(many=True)
     agenda = AgendaCaseSerializer(many=True)
-    contributions = ContributionSerializer(many=True)
-    minutes = MinutesSerializer(many=True)
-    decisions = DecisionSerializer(many=True, help_text="Of the latest version of the minutes.")
-    plan_items = PlanItemSerializer(many=True)
+    contributions = MeetingContributionSerializer(many=True)
+    minutes = MeetingMinutesSerializer(many=True)
+    decisions = MeetingDecisionSerializer(many=True, help_text="Of the latest version of the minutes.")
+    plan_items = ActionPlanItemSerializer(many=True)
     may_run = serializers.BooleanField()
     is_chair = serializers.BooleanField()
-
-    class Meta:
-        ref_name = "CaseMeetingDetail"
 
 
 def meeting_detail_data(access: MeetingAccess) -> dict:
@@ -170,18 +149,18 @@ def meeting_detail_data(access: MeetingAccess) -> dict:
 def _detail(access: MeetingAccess, request, code=status.HTTP_200_OK) -> Response:
     access = meeting_get_for_user(user=request.user, meeting_id=access.meeting.pk)
     data = meeting_detail_data(access)
-    return Response(MeetingDetailSerializer(data, context={"access": access}).data, status=code)
+    return Response(CaseMeetingDetailSerializer(data, context={"access": access}).data, status=code)
 
 
 class AwaitingApi(ApiView):
     @extend_schema(operation_id="meetings_awaiting", summary="High-risk and eligible cases awaiting a meeting",
                    description="The coordinator's list: of the cases you may see, those eligible for a case meeting "
                    "(risk's rules, with the reasons) that are on no scheduled meeting. Supervisors only.",
-                   responses=responses(200, AwaitingCaseSerializer(many=True), 403), tags=TAGS)
+                   responses=responses(200, MeetingAwaitingCaseSerializer(many=True), 403), tags=TAGS)
     def get(self, request):
         if coordinator_agency_for(request.user) is None:
             raise PermissionDenied
-        return Response(AwaitingCaseSerializer(cases_awaiting_meeting(user=request.user), many=True).data)
+        return Response(MeetingAwaitingCaseSerializer(cases_awaiting_meeting(user=request.user), many=True).data)
 
 
 class MeetingCollectionApi(ApiView):
@@ -189,14 +168,14 @@ class MeetingCollectionApi(ApiView):
 
     @extend_schema(operation_id="meetings_list", summary="Meetings of your agencies",
                    description="Those your agencies coordinate or are invited to, newest first.",
-                   responses=responses(200, MeetingSerializer(many=True), 403), tags=TAGS)
+                   responses=responses(200, CaseMeetingSerializer(many=True), 403), tags=TAGS)
     def get(self, request):
-        return Response(MeetingSerializer(meeting_list_for_user(user=request.user)[:200], many=True).data)
+        return Response(CaseMeetingSerializer(meeting_list_for_user(user=request.user)[:200], many=True).data)
 
     @extend_schema(operation_id="meetings_schedule", summary="Schedule a case meeting",
                    description="A supervisor of the agency you act for schedules it; that agency coordinates it "
                    "and is invited. The chair is one of its members.",
-                   request=InputSerializer, responses=responses(201, MeetingSerializer, 400, 403), tags=TAGS)
+                   request=InputSerializer, responses=responses(201, CaseMeetingSerializer, 400, 403), tags=TAGS)
     def post(self, request):
         agency = coordinator_agency_for(request.user)
         if agency is None:
@@ -204,7 +183,7 @@ class MeetingCollectionApi(ApiView):
         payload = self.InputSerializer(data=request.data, context={"agency": agency})
         payload.is_valid(raise_exception=True)
         meeting = services.meeting_schedule(actor=request.user, **payload.validated_data)
-        return Response(MeetingSerializer(meeting).data, status=status.HTTP_201_CREATED)
+        return Response(CaseMeetingSerializer(meeting).data, status=status.HTTP_201_CREATED)
 
 
 class MeetingItemApi(ApiView):
@@ -212,10 +191,10 @@ class MeetingItemApi(ApiView):
                    description="The agenda's cases you may see, with the categories you may see of each; their "
                    "contributions in those categories; the minutes' versions and the latest one's decisions; the "
                    "plan. 404 for an agency not invited. Audited.",
-                   responses=responses(200, MeetingDetailSerializer, 404), tags=TAGS)
+                   responses=responses(200, CaseMeetingDetailSerializer, 404), tags=TAGS)
     def get(self, request, meeting_id: int):
         access = services.meeting_view(user=request.user, meeting_id=meeting_id)
-        return Response(MeetingDetailSerializer(meeting_detail_data(access), context={"access": access}).data)
+        return Response(CaseMeetingDetailSerializer(meeting_detail_data(access), context={"access": access}).data)
 
 
 def _write_api(name: str, input_class, service, summary: str, description: str, ok_status=201):
@@ -225,7 +204,7 @@ def _write_api(name: str, input_class, service, summary: str, description: str, 
         InputSerializer = input_class
 
         @extend_schema(operation_id=f"meetings_{name}", summary=summary, description=description,
-                       request=input_class, responses=responses(ok_status, MeetingDetailSerializer, 400, 403, 404),
+                       request=input_class, responses=responses(ok_status, CaseMeetingDetailSerializer, 400, 403, 404),
                        tags=TAGS)
         def post(self, request, meeting_id: int):
             access = meeting_get_for_user(user=request.user, meeting_id=meeting_id)
@@ -267,13 +246,10 @@ MeetingPlanItemApi = _write_api("plan_add", inputs.PlanItemInputSerializer, serv
                                 "coordinating agency.")
 
 
-class InvitableSerializer(serializers.Serializer):
-    agency = AgencyRefSerializer()
+class MeetingInvitableAgencySerializer(serializers.Serializer):
+    agency = CaseAgencyRefSerializer()
     why = serializers.ListField(child=serializers.ChoiceField(choices=["handoff", "consent"]))
     categories = serializers.SerializerMethodField(help_text="Case id: the categories this agency may see of it.")
-
-    class Meta:
-        ref_name = "MeetingInvitableAgency"
 
     def get_categories(self, row) -> dict[str, list[str]]:
         return {str(case_id): sorted(cats) for case_id, cats in row.categories.items()}
@@ -281,20 +257,20 @@ class InvitableSerializer(serializers.Serializer):
 
 class MeetingInvitableApi(ApiView):
     @extend_schema(operation_id="meetings_invitable", summary="Agencies that may be invited, with what each may see",
-                   description="Coordinator only.", responses=responses(200, InvitableSerializer(many=True), 403, 404),
-                   tags=TAGS)
+                   description="Coordinator only.",
+                   responses=responses(200, MeetingInvitableAgencySerializer(many=True), 403, 404), tags=TAGS)
     def get(self, request, meeting_id: int):
         access = meeting_get_for_user(user=request.user, meeting_id=meeting_id)
         if not access.is_coordinator:
             raise PermissionDenied
-        return Response(InvitableSerializer(agencies_invitable(meeting=access.meeting), many=True).data)
+        return Response(MeetingInvitableAgencySerializer(agencies_invitable(meeting=access.meeting), many=True).data)
 
 
 class MyPlanItemsApi(ApiView):
     @extend_schema(operation_id="plan_items_mine", summary="Open action plan items of your agencies",
-                   responses=responses(200, PlanItemSerializer(many=True), 403), tags=TAGS)
+                   responses=responses(200, ActionPlanItemSerializer(many=True), 403), tags=TAGS)
     def get(self, request):
-        return Response(PlanItemSerializer(plan_items_for_user(user=request.user)[:200], many=True).data)
+        return Response(ActionPlanItemSerializer(plan_items_for_user(user=request.user)[:200], many=True).data)
 
 
 class PlanItemFinishApi(ApiView):
@@ -302,7 +278,8 @@ class PlanItemFinishApi(ApiView):
 
     @extend_schema(operation_id="plan_items_finish", summary="Mark a plan item done (or cancel it)",
                    description="Done by the owner agency, cancelled by the coordinator; closes its deadline.",
-                   request=InputSerializer, responses=responses(200, PlanItemSerializer, 400, 403, 404), tags=TAGS)
+                   request=InputSerializer, responses=responses(200, ActionPlanItemSerializer, 400, 403, 404),
+                   tags=TAGS)
     def post(self, request, item_id: int):
         from .selectors import plan_item_get_for_user
 
@@ -310,14 +287,14 @@ class PlanItemFinishApi(ApiView):
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         item = services.plan_item_finish(actor=request.user, item_id=item_id, **payload.validated_data)
-        return Response(PlanItemSerializer(item).data)
+        return Response(ActionPlanItemSerializer(item).data)
 
 
-class CasePlanApi(ApiView):
-    @extend_schema(operation_id="plan_items_of_case", summary="A case's action plan",
-                   description="Every agency on the case sees its plan: what, who, by when, and what is overdue. "
-                   "Audited as a view of the case.",
-                   responses=responses(200, PlanItemSerializer(many=True), 403, 404), tags=TAGS)
-    def get(self, request, case_id: int):
-        access = case_view(user=request.user, case_id=case_id)
-        return Response(PlanItemSerializer(plan_items_for_case(case_id=access.case.pk), many=True).data)
+@list_schema("plan_items_of_case", "A case's action plan",
+             "Every agency on the case sees its plan: what, who, by when, and what is overdue. Audited as a view "
+             "of the case.", 403, 404, tags=TAGS)
+class CasePlanApi(CaseRecordListApi):
+    ItemSerializer = ActionPlanItemSerializer
+
+    def items(self, access):
+        return plan_items_for_case(case_id=access.case.pk)

@@ -218,17 +218,49 @@ class ActionApi(ApiView):
         return self.respond(access, self.act(access, data, **ids))
 
 
-def action_schema(operation_id: str, summary: str, description: str, *codes: int, tags: list[str]):
-    """extend_schema for an ActionApi's POST, from the view itself: its InputSerializer is the request,
-    its OutputSerializer with its success_status the answer, beside the error statuses `codes`."""
+def _view_schema(method: str, operation_id: str, summary: str, description: str | None, tags: list[str], parts):
+    """A class decorator: extend_schema for the view's `method`, with what `parts(view)` reads from the
+    view itself (its request and responses)."""
 
-    def decorate(view: type[ActionApi]) -> type[ActionApi]:
-        return extend_schema_view(post=extend_schema(
-            operation_id=operation_id, summary=summary, description=description, request=view.InputSerializer,
-            responses=responses(view.success_status, view.OutputSerializer, *codes), tags=tags,
-        ))(view)
+    def decorate(view):
+        return extend_schema_view(**{method: extend_schema(
+            operation_id=operation_id, summary=summary, description=description, tags=tags, **parts(view),
+        )})(view)
 
     return decorate
+
+
+def action_schema(operation_id: str, summary: str, description: str, *codes: int, tags: list[str],
+                  **descriptions: str):
+    """extend_schema for an ActionApi's POST (or any view's POST that names them), from the view itself: its
+    InputSerializer is the request, its OutputSerializer with its success_status the answer, beside the error
+    statuses `codes`, described as `responses` does."""
+    return _view_schema("post", operation_id, summary, description, tags, lambda view: {
+        "request": view.InputSerializer,
+        "responses": responses(view.success_status, view.OutputSerializer, *codes, **descriptions),
+    })
+
+
+def read_schema(operation_id: str, summary: str, description: str | None, *codes: int, tags: list[str],
+                **descriptions: str):
+    """extend_schema for a view's GET, from the view itself: its FilterSerializer (where it has one) is
+    the query, its OutputSerializer the answer (a page of them where the view is paginated), beside the
+    error statuses `codes`, described as `responses` does."""
+
+    def parts(view) -> dict:
+        body = view.OutputSerializer(many=True) if getattr(view, "pagination_class", None) else view.OutputSerializer
+        query = {"parameters": [view.FilterSerializer]} if hasattr(view, "FilterSerializer") else {}
+        return {**query, "responses": responses(200, body, *codes, **descriptions)}
+
+    return _view_schema("get", operation_id, summary, description, tags, parts)
+
+
+def list_schema(operation_id: str, summary: str, description: str, *codes: int, tags: list[str]):
+    """extend_schema for the GET of a view that answers a list of its ItemSerializer (a
+    cases.api.CaseRecordListApi), beside the error statuses `codes`."""
+    return _view_schema("get", operation_id, summary, description, tags, lambda view: {
+        "responses": responses(200, view.ItemSerializer(many=True), *codes),
+    })
 
 
 class OwnApiView(ApiView):

@@ -25,7 +25,9 @@ class HopLucAutoSchema(AutoSchema):
 
     Our API views each declare their own `InputSerializer` and `OutputSerializer`; by class name
     alone they would all become the one component "Output" and overwrite each other in the schema.
-    `CaseListApi.OutputSerializer` becomes "CaseListOutput".
+    `CaseListApi.OutputSerializer` becomes "CaseListOutput". Any other serializer is its component by its
+    class name ("CaseAgencyRefSerializer" is "CaseAgencyRef"), so a serializer is named where it is
+    declared; `Meta.ref_name` only where a component keeps another name than its class.
 
     Errors that do not depend on the operation are added where the operation does not document
     them itself, in the shapes of config.api: 400 wherever there is input (a body, a query or the

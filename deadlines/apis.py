@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from cases.api import CaseActionApi
 from cases.selectors import case_get_for_user
-from cases.serializers import AgencyRefSerializer, UserRefSerializer
+from cases.serializers import CaseAgencyRefSerializer, CaseUserRefSerializer
 from config.api import ApiView, DateTimeField, StrictInputSerializer, action_schema, responses
 from deadlines.services import MAX_AHEAD
 from notifications.models import Deadline
@@ -19,31 +19,25 @@ from .selectors import CASE_DEADLINE_MACHINE, case_deadline_actions, case_deadli
 from .services import RESPONDER_KINDS, case_deadline_done, case_deadline_set
 
 
-class TimeLimitRefSerializer(serializers.Serializer):
+class CaseDeadlineTimeLimitSerializer(serializers.Serializer):
     code = serializers.CharField()
     label = serializers.CharField()
     source = serializers.CharField(help_text="The law or decree that sets the limit.")
-
-    class Meta:
-        ref_name = "CaseDeadlineTimeLimit"
 
 
 class CaseDeadlineSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=Deadline.Kind.choices)
-    rule = TimeLimitRefSerializer(allow_null=True, help_text="The legal time limit, for a legal deadline.")
+    rule = CaseDeadlineTimeLimitSerializer(allow_null=True, help_text="The legal time limit, for a legal deadline.")
     due_at = DateTimeField()
     remind_at = DateTimeField()
     stage = serializers.ChoiceField(choices=Deadline.Stage.choices)
-    owner_agency = AgencyRefSerializer()
-    owner_user = UserRefSerializer(allow_null=True)
+    owner_agency = CaseAgencyRefSerializer()
+    owner_user = CaseUserRefSerializer(allow_null=True)
     overdue = serializers.SerializerMethodField()
     closed_at = DateTimeField(allow_null=True)
     allowed_actions = serializers.SerializerMethodField(help_text="What you may do with it now, as the case page "
                                                         "offers it: " + ", ".join(CASE_DEADLINE_MACHINE.actions) + ".")
-
-    class Meta:
-        ref_name = "CaseDeadline"
 
     def get_overdue(self, deadline) -> bool:
         return deadline.closed_at is None and deadline.due_at <= timezone.now()
@@ -107,8 +101,7 @@ class CaseDeadlineDoneApi(CaseActionApi):
     OutputSerializer = CaseDeadlineSerializer
 
     class InputSerializer(StrictInputSerializer):
-        class Meta:
-            ref_name = "CaseDeadlineDoneInput"
+        pass
 
     def act(self, access, data: dict, *, deadline_id: int, **ids):
         return case_deadline_done(access=access, actor=self.request.user, deadline_id=deadline_id)

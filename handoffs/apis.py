@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from agencies.models import Agency
 from cases.selectors import case_get_for_user
-from cases.serializers import TEXT_LIMITS, AgencyRefSerializer, UserRefSerializer, chosen, in_vocabulary_order
+from cases.serializers import TEXT_LIMITS, CaseAgencyRefSerializer, CaseUserRefSerializer, chosen, in_vocabulary_order
 from config.api import (
     ActionApi,
     ApiView,
@@ -23,6 +23,7 @@ from config.api import (
     StrictInputSerializer,
     TextField,
     action_schema,
+    read_schema,
     responses,
 )
 from handoffs.models import Handoff, HandoffKind, HandoffService, HandoffStatus, Urgency
@@ -50,9 +51,6 @@ class HandoffCaseRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField()
 
-    class Meta:
-        ref_name = "HandoffCaseRef"
-
 
 class HandoffSummarySerializer(serializers.Serializer):
     id = serializers.IntegerField()
@@ -60,14 +58,11 @@ class HandoffSummarySerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=HandoffKind.choices)
     status = serializers.ChoiceField(choices=HandoffStatus.choices)
     urgency = serializers.ChoiceField(choices=Urgency.choices)
-    from_agency = AgencyRefSerializer()
-    to_agency = AgencyRefSerializer()
+    from_agency = CaseAgencyRefSerializer()
+    to_agency = CaseAgencyRefSerializer()
     sent_at = serializers.DateTimeField()
     due_at = serializers.DateTimeField(help_text="When the receiving agency must answer by.")
     overdue = serializers.SerializerMethodField(help_text="Still unanswered after its due time.")
-
-    class Meta:
-        ref_name = "HandoffSummary"
 
     def get_overdue(self, handoff) -> bool:
         return handoff_is_overdue(handoff, now=self.context.get("now"))
@@ -81,9 +76,6 @@ class HandoffTimelineEntrySerializer(serializers.Serializer):
     sentence = serializers.CharField()
     details = serializers.CharField(allow_blank=True, help_text="A reason or an outcome, in the author's words.")
 
-    class Meta:
-        ref_name = "HandoffTimelineEntry"
-
 
 class HandoffDetailSerializer(HandoffSummarySerializer):
     services = serializers.ListField(child=serializers.ChoiceField(choices=HandoffService.choices))
@@ -95,7 +87,7 @@ class HandoffDetailSerializer(HandoffSummarySerializer):
     override_reason = serializers.CharField(allow_blank=True)
     forwarded_from = serializers.IntegerField(source="forwarded_from_id", allow_null=True,
                                               help_text="The declined handoff this one sends on.")
-    sent_by = UserRefSerializer()
+    sent_by = CaseUserRefSerializer()
     viewed_at = serializers.DateTimeField(allow_null=True, help_text="The receiving agency's first look.")
     responded_at = serializers.DateTimeField(allow_null=True)
     decline_reason = serializers.CharField(allow_blank=True)
@@ -106,9 +98,6 @@ class HandoffDetailSerializer(HandoffSummarySerializer):
     side = serializers.SerializerMethodField(help_text="Your side of it: sender or receiver.")
     actions = serializers.SerializerMethodField(help_text="What your side may do now.")
     timeline = serializers.SerializerMethodField()
-
-    class Meta:
-        ref_name = "HandoffDetail"
 
     def _access(self) -> HandoffAccess:
         return self.context["access"]
@@ -133,7 +122,13 @@ def _detail(access: HandoffAccess, *, code: int = status.HTTP_200_OK) -> Respons
 # --- Lists ---------------------------------------------------------------------------------------
 
 
+@read_schema(
+    "handoffs_list", "Handoffs to or from your agencies",
+    "Newest first, cursor-paginated. Only responders and supervisors have handoffs; others get 403.",
+    tags=["handoffs"],
+)
 class HandoffListApi(ApiView):
+    OutputSerializer = HandoffSummarySerializer
     pagination_class = CursorPage
     ordering = ("-sent_at", "-id")
 
@@ -143,26 +138,14 @@ class HandoffListApi(ApiView):
                                             help_text="To your agencies (incoming) or from them (outgoing).")
         status = serializers.ChoiceField(choices=HandoffStatus.choices, required=False)
 
-        class Meta:
-            ref_name = "HandoffListFilter"
-
-    @extend_schema(
-        operation_id="handoffs_list",
-        summary="Handoffs to or from your agencies",
-        description="Newest first, cursor-paginated. Only responders and supervisors have handoffs; others get "
-        "403.",
-        parameters=[FilterSerializer],
-        responses=responses(200, HandoffSummarySerializer(many=True)),
-        tags=["handoffs"],
-    )
     def get(self, request):
         if not handoff_user_may_handle(user=request.user):
             raise PermissionDenied
-        filters = self.validated_query(HandoffListApi.FilterSerializer)
+        filters = self.validated_query(self.FilterSerializer)
         handoffs = handoff_list_for_user(user=request.user, direction=filters["direction"],
                                          status=filters.get("status"))
         page = self.paginate(handoffs)
-        return self.page_response(HandoffSummarySerializer(page, many=True, context={"now": timezone.now()}).data)
+        return self.page_response(self.OutputSerializer(page, many=True, context={"now": timezone.now()}).data)
 
 
 # --- Send ----------------------------------------------------------------------------------------
@@ -185,9 +168,6 @@ class HandoffSendApi(ApiView):
                                     default="")
         forwarded_from = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True,
                                                   help_text="A declined handoff of this case that this one sends on.")
-
-        class Meta:
-            ref_name = "HandoffSendInput"
 
         def validate_to_agency(self, value):
             return chosen(Agency.objects.filter(active=True), value)
@@ -266,11 +246,8 @@ def _handoff_action(operation_id: str, summary: str, description: str):
     return action_schema(operation_id, summary, description, 400, 403, 404, 409, tags=["handoffs"])
 
 
-class _ReasonInput(StrictInputSerializer):
+class HandoffReasonInputSerializer(StrictInputSerializer):
     reason = TextField(max_length=REASON_LIMIT)
-
-    class Meta:
-        ref_name = "HandoffReasonInput"
 
 
 @_handoff_action(
@@ -280,8 +257,7 @@ class _ReasonInput(StrictInputSerializer):
 )
 class HandoffAcceptApi(_HandoffActionApi):
     class InputSerializer(StrictInputSerializer):
-        class Meta:
-            ref_name = "HandoffAcceptInput"
+        pass
 
     def post(self, request, *, handoff_id: int):
         # One locked read of the handoff serves the access check, the body's check and the service
@@ -302,7 +278,7 @@ class HandoffAcceptApi(_HandoffActionApi):
     "The receiving agency, with a reason. Shares nothing; the sender may send the case on.",
 )
 class HandoffDeclineApi(_HandoffActionApi):
-    InputSerializer = _ReasonInput
+    InputSerializer = HandoffReasonInputSerializer
 
     def act(self, access: HandoffAccess, data: dict, *, handoff_id: int) -> Handoff:
         return services.handoff_decline(user=self.request.user, handoff_id=handoff_id, reason=data["reason"])
@@ -315,7 +291,7 @@ class HandoffDeclineApi(_HandoffActionApi):
 )
 class HandoffWithdrawApi(_HandoffActionApi):
     side = "sender"
-    InputSerializer = _ReasonInput
+    InputSerializer = HandoffReasonInputSerializer
 
     def act(self, access: HandoffAccess, data: dict, *, handoff_id: int) -> Handoff:
         return services.handoff_withdraw(user=self.request.user, handoff_id=handoff_id, reason=data["reason"])
@@ -328,9 +304,6 @@ class HandoffWithdrawApi(_HandoffActionApi):
 class HandoffCompleteApi(_HandoffActionApi):
     class InputSerializer(StrictInputSerializer):
         outcome = TextField(max_length=MESSAGE_LIMIT)
-
-        class Meta:
-            ref_name = "HandoffCompleteInput"
 
     def act(self, access: HandoffAccess, data: dict, *, handoff_id: int) -> Handoff:
         return services.handoff_complete(user=self.request.user, handoff_id=handoff_id, outcome=data["outcome"])

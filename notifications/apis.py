@@ -81,9 +81,6 @@ class NotificationReadAllApi(OwnApiView):
     class OutputSerializer(serializers.Serializer):
         marked = serializers.IntegerField()
 
-        class Meta:
-            ref_name = "NotificationReadAllOutput"
-
     @extend_schema(
         operation_id="notifications_read_all",
         summary="Mark all my notifications read",

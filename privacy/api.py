@@ -9,7 +9,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from cases.selectors import case_get_for_user
-from cases.serializers import AgencyRefSerializer, CaseRecordSerializer, UserRefSerializer
+from cases.serializers import CaseAgencyRefSerializer, CaseRecordSerializer, CaseUserRefSerializer
 from config.api import ApiView, DateTimeField, StrictInputSerializer, responses
 from permissions.categories import CaseRight
 
@@ -18,33 +18,27 @@ from .models import REQUEST_MACHINE, RefusalGround, Requester, RequestKind, Requ
 from .serializers import ReasonInputSerializer, RequestDecisionInputSerializer, RequestRecordInputSerializer
 
 
-class DeadlineRefSerializer(serializers.Serializer):
+class PrivacyDeadlineSerializer(serializers.Serializer):
     code = serializers.CharField(source="rule.code")
     due_at = DateTimeField()
     closed_at = DateTimeField(allow_null=True)
 
-    class Meta:
-        ref_name = "PrivacyDeadline"
 
-
-class RequestSummarySerializer(CaseRecordSerializer):
+class DataSubjectRequestSummarySerializer(CaseRecordSerializer):
     kind = serializers.ChoiceField(choices=RequestKind.choices)
     requester = serializers.ChoiceField(choices=Requester.choices)
     status = serializers.ChoiceField(choices=RequestStatus.choices)
     received_at = DateTimeField()
     completed_at = DateTimeField(allow_null=True)
 
-    class Meta:
-        ref_name = "DataSubjectRequestSummary"
 
-
-class RequestDetailSerializer(RequestSummarySerializer):
+class DataSubjectRequestSerializer(DataSubjectRequestSummarySerializer):
     details = serializers.CharField()
-    recorded_by = UserRefSerializer()
-    recorded_by_agency = AgencyRefSerializer()
+    recorded_by = CaseUserRefSerializer()
+    recorded_by_agency = CaseAgencyRefSerializer()
     acknowledged_at = DateTimeField(allow_null=True)
     decided_at = DateTimeField(allow_null=True)
-    decided_by = UserRefSerializer(allow_null=True)
+    decided_by = CaseUserRefSerializer(allow_null=True)
     refusal_ground = serializers.CharField(help_text="One of " + ", ".join(RefusalGround.values) + ", or empty.")
     outcome = serializers.CharField()
     package_status = serializers.SerializerMethodField()
@@ -53,9 +47,6 @@ class RequestDetailSerializer(RequestSummarySerializer):
         help_text="What you may do with it now, as the request page offers it: "
         + ", ".join(REQUEST_MACHINE.actions) + ".")
 
-    class Meta:
-        ref_name = "DataSubjectRequest"
-
     def get_allowed_actions(self, dsr) -> list[str]:
         return services.privacy_request_actions(user=self.context["request"].user, dsr=dsr)
 
@@ -63,9 +54,9 @@ class RequestDetailSerializer(RequestSummarySerializer):
         package = getattr(dsr, "package", None)
         return package.status if package is not None else None
 
-    @extend_schema_field(DeadlineRefSerializer(many=True))
+    @extend_schema_field(PrivacyDeadlineSerializer(many=True))
     def get_deadlines(self, dsr) -> list:
-        return DeadlineRefSerializer(services.request_deadlines(dsr), many=True).data
+        return PrivacyDeadlineSerializer(services.request_deadlines(dsr), many=True).data
 
 
 class PrivacyApiView(ApiView):
@@ -75,20 +66,20 @@ class PrivacyApiView(ApiView):
 class RequestListApi(PrivacyApiView):
     @extend_schema(operation_id="privacy_requests_list", summary="Data-subject requests of your agency's cases",
                    description="Requests about cases your agency leads; newest first.",
-                   responses=responses(200, RequestSummarySerializer(many=True), 403), tags=["privacy"])
+                   responses=responses(200, DataSubjectRequestSummarySerializer(many=True), 403), tags=["privacy"])
     def get(self, request):
         rows = services.privacy_requests_visible_to(user=request.user)[:200]
-        return Response(RequestSummarySerializer(rows, many=True).data)
+        return Response(DataSubjectRequestSummarySerializer(rows, many=True).data)
 
 
 class CaseRequestListApi(PrivacyApiView):
     @extend_schema(operation_id="privacy_case_requests_list", summary="Data-subject requests of a case",
-                   responses=responses(200, RequestSummarySerializer(many=True), 403, 404), tags=["privacy"])
+                   responses=responses(200, DataSubjectRequestSummarySerializer(many=True), 403, 404), tags=["privacy"])
     def get(self, request, case_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id)
         services.lead_member_require(user=request.user, case=access.case)
         rows = services.privacy_requests_visible_to(user=request.user).filter(case=access.case)
-        return Response(RequestSummarySerializer(rows, many=True).data)
+        return Response(DataSubjectRequestSummarySerializer(rows, many=True).data)
 
 
 class CaseRequestRecordApi(PrivacyApiView):
@@ -97,22 +88,23 @@ class CaseRequestRecordApi(PrivacyApiView):
     @extend_schema(operation_id="privacy_case_requests_record", summary="Record a data-subject request",
                    description="A responder or supervisor of the lead agency. Starts the legal deadlines "
                    "(acknowledge in 2 working days, complete in 15 days) and tells the lead's supervisors.",
-                   request=InputSerializer, responses=responses(201, RequestDetailSerializer, 400, 403, 404),
+                   request=InputSerializer, responses=responses(201, DataSubjectRequestSerializer, 400, 403, 404),
                    tags=["privacy"])
     def post(self, request, case_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
         payload = self.validated_input(CaseRequestRecordApi.InputSerializer)
         dsr = services.privacy_request_record(access=access, actor=request.user, data=payload)
         dsr = services.privacy_request_get(user=request.user, request_id=dsr.pk)
-        return Response(RequestDetailSerializer(dsr, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        return Response(DataSubjectRequestSerializer(dsr, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED)
 
 
 class RequestDetailApi(PrivacyApiView):
     @extend_schema(operation_id="privacy_requests_detail", summary="One data-subject request",
-                   responses=responses(200, RequestDetailSerializer, 403, 404), tags=["privacy"])
+                   responses=responses(200, DataSubjectRequestSerializer, 403, 404), tags=["privacy"])
     def get(self, request, request_id: int):
         dsr = services.privacy_request_get(user=request.user, request_id=request_id)
-        return Response(RequestDetailSerializer(dsr, context={"request": request}).data)
+        return Response(DataSubjectRequestSerializer(dsr, context={"request": request}).data)
 
 
 class RequestAcknowledgeApi(PrivacyApiView):
@@ -122,12 +114,12 @@ class RequestAcknowledgeApi(PrivacyApiView):
 
     @extend_schema(operation_id="privacy_requests_acknowledge", summary="Acknowledge a request",
                    description="The lead agency's supervisors. Closes the 2-working-day deadline.",
-                   request=InputSerializer, responses=responses(200, RequestDetailSerializer, 400, 403, 404, 409),
+                   request=InputSerializer, responses=responses(200, DataSubjectRequestSerializer, 400, 403, 404, 409),
                    tags=["privacy"])
     def post(self, request, request_id: int):
         self.validated_input(RequestAcknowledgeApi.InputSerializer)
         dsr = services.privacy_request_acknowledge(user=request.user, request_id=request_id)
-        return Response(RequestDetailSerializer(dsr, context={"request": request}).data)
+        return Response(DataSubjectRequestSerializer(dsr, context={"request": request}).data)
 
 
 class RequestDecideApi(PrivacyApiView):
@@ -137,12 +129,12 @@ class RequestDecideApi(PrivacyApiView):
                    description="The lead agency's supervisors. Access: a worker builds the package. Erasure: the "
                    "case is anonymised unless a legal hold or an open investigation keeps it (then refused with "
                    "that ground).", request=InputSerializer,
-                   responses=responses(200, RequestDetailSerializer, 400, 403, 404, 409), tags=["privacy"])
+                   responses=responses(200, DataSubjectRequestSerializer, 400, 403, 404, 409), tags=["privacy"])
     def post(self, request, request_id: int):
         payload = self.validated_input(RequestDecideApi.InputSerializer)
         services.privacy_request_decide(user=request.user, request_id=request_id, data=payload)
         dsr = services.privacy_request_get(user=request.user, request_id=request_id)
-        return Response(RequestDetailSerializer(dsr, context={"request": request}).data)
+        return Response(DataSubjectRequestSerializer(dsr, context={"request": request}).data)
 
 
 class PackageDownloadApi(PrivacyApiView):
@@ -167,13 +159,10 @@ class LegalHoldSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     case_id = serializers.IntegerField()
     reason = serializers.CharField()
-    placed_by = UserRefSerializer()
+    placed_by = CaseUserRefSerializer()
     placed_at = DateTimeField()
     released_at = DateTimeField(allow_null=True)
     release_reason = serializers.CharField()
-
-    class Meta:
-        ref_name = "LegalHold"
 
 
 class CaseHoldListApi(PrivacyApiView):

@@ -11,11 +11,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from cases.api import CaseActionApi
+from cases.api import CaseActionApi, CaseRecordListApi
 from cases.selectors import case_get_for_user, case_list_visible_to
-from cases.serializers import AgencyRefSerializer, UserRefSerializer
-from cases.services import case_view
-from config.api import ApiView, DateTimeField, OwnApiView, action_schema, responses
+from cases.serializers import CaseAgencyRefSerializer, CaseUserRefSerializer
+from config.api import ApiView, DateTimeField, OwnApiView, action_schema, list_schema, responses
 from permissions.readers import user_may_be_case_reader
 
 from .instrument import ANSWERS, instrument_current
@@ -31,7 +30,7 @@ from .serializers import AssessmentInputSerializer, ReviewRequestInputSerializer
 from .services import assessment_save, assessment_view, assessment_writer_check, risk_review_request
 
 
-class AssessmentSummarySerializer(serializers.Serializer):
+class RiskAssessmentSummarySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=AssessmentStatus.choices)
     variant = serializers.ChoiceField(choices=AssessmentVariant.choices)
@@ -42,22 +41,16 @@ class AssessmentSummarySerializer(serializers.Serializer):
     computed_level = serializers.CharField(help_text="By the instrument's rules; empty for a draft.")
     level = serializers.CharField(help_text="The computed level, or a higher one by professional judgement.")
     raised = serializers.BooleanField()
-    assessor = UserRefSerializer()
-    agency = AgencyRefSerializer()
+    assessor = CaseUserRefSerializer()
+    agency = CaseAgencyRefSerializer()
     completed_at = DateTimeField(allow_null=True)
 
-    class Meta:
-        ref_name = "RiskAssessmentSummary"
 
-
-class AssessmentSerializer(AssessmentSummarySerializer):
+class RiskAssessmentSerializer(RiskAssessmentSummarySerializer):
     answers = serializers.SerializerMethodField(help_text="Item code: yes, no or not_known.")
     reasons = serializers.SerializerMethodField(
         help_text="The rules that made the computed level high: threshold, alone_high:<item>.")
     judgement_reason = serializers.CharField()
-
-    class Meta:
-        ref_name = "RiskAssessment"
 
     def get_answers(self, assessment) -> dict[str, str]:
         return assessment_answers(assessment)
@@ -66,19 +59,18 @@ class AssessmentSerializer(AssessmentSummarySerializer):
         return assessment_reasons(assessment)
 
 
-class AssessmentListApi(ApiView):
-    @extend_schema(
-        operation_id="risk_assessments_list",
-        summary="Risk assessments of a case",
-        description="Completed assessments, newest first: level, band, score, version, assessor, agency, date "
-        "(every agency on the case sees these). No answers: those need the psychosocial category (see the detail). "
-        "Audited as a view of the case.",
-        responses=responses(200, AssessmentSummarySerializer(many=True), 403, 404),
-        tags=["risk"],
-    )
-    def get(self, request, case_id: int):
-        access = case_view(user=request.user, case_id=case_id)
-        return Response(AssessmentSummarySerializer(assessment_list_for_case(access=access), many=True).data)
+@list_schema(
+    "risk_assessments_list", "Risk assessments of a case",
+    "Completed assessments, newest first: level, band, score, version, assessor, agency, date (every agency on the "
+    "case sees these). No answers: those need the psychosocial category (see the detail). Audited as a view of the "
+    "case.",
+    403, 404, tags=["risk"],
+)
+class AssessmentListApi(CaseRecordListApi):
+    ItemSerializer = RiskAssessmentSummarySerializer
+
+    def items(self, access):
+        return assessment_list_for_case(access=access)
 
 
 @action_schema(
@@ -90,7 +82,7 @@ class AssessmentListApi(ApiView):
 )
 class AssessmentRecordApi(CaseActionApi):
     InputSerializer = AssessmentInputSerializer
-    OutputSerializer = AssessmentSerializer
+    OutputSerializer = RiskAssessmentSerializer
     success_status = status.HTTP_201_CREATED
 
     def input_context(self, access) -> dict:
@@ -110,22 +102,19 @@ class AssessmentItemApi(ApiView):
         operation_id="risk_assessments_read",
         summary="One risk assessment with its answers",
         description="Needs the psychosocial category on the case (403 otherwise). Audited.",
-        responses=responses(200, AssessmentSerializer, 403, 404),
+        responses=responses(200, RiskAssessmentSerializer, 403, 404),
         tags=["risk"],
     )
     def get(self, request, case_id: int, assessment_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id)
         assessment = assessment_view(access=access, actor=request.user, assessment_id=assessment_id)
-        return Response(AssessmentSerializer(assessment).data)
+        return Response(RiskAssessmentSerializer(assessment).data)
 
 
-class ReviewSerializer(serializers.Serializer):
+class RiskReviewSerializer(serializers.Serializer):
     deadline_id = serializers.IntegerField(source="pk")
     kind = serializers.CharField()
     due_at = DateTimeField()
-
-    class Meta:
-        ref_name = "RiskReview"
 
 
 @action_schema(
@@ -135,7 +124,7 @@ class ReviewSerializer(serializers.Serializer):
 )
 class ReviewRequestApi(CaseActionApi):
     InputSerializer = ReviewRequestInputSerializer
-    OutputSerializer = ReviewSerializer
+    OutputSerializer = RiskReviewSerializer
     success_status = status.HTTP_201_CREATED
 
     def act(self, access, data: dict, **ids):
@@ -167,39 +156,33 @@ class InstrumentVariantSerializer(serializers.Serializer):
     items = InstrumentItemSerializer(many=True)
 
 
-class InstrumentSerializer(serializers.Serializer):
+class RiskInstrumentSerializer(serializers.Serializer):
     code = serializers.CharField()
     version = serializers.CharField()
     answers = serializers.ListField(child=serializers.CharField())
     variants = InstrumentVariantSerializer(many=True)
 
-    class Meta:
-        ref_name = "RiskInstrument"
-
 
 class InstrumentApi(OwnApiView):
     @extend_schema(operation_id="risk_instrument", summary="The risk instrument in force",
                    description="Its items in Vietnamese and English, answers and rules (risk/instruments).",
-                   responses=responses(200, InstrumentSerializer, 403), tags=["risk"])
+                   responses=responses(200, RiskInstrumentSerializer, 403), tags=["risk"])
     def get(self, request):
         instrument = instrument_current()
-        return Response(InstrumentSerializer({
+        return Response(RiskInstrumentSerializer({
             "code": instrument.code, "version": instrument.version, "answers": list(ANSWERS),
             "variants": [{**vars(v), "alone_high": sorted(v.alone_high)} for v in instrument.variants.values()],
         }).data)
 
 
-class EligibleCaseSerializer(serializers.Serializer):
+class MeetingEligibleCaseSerializer(serializers.Serializer):
     case_id = serializers.IntegerField(source="case.pk")
     number = serializers.CharField(source="case.number")
-    lead_agency = AgencyRefSerializer(source="case.lead_agency")
+    lead_agency = CaseAgencyRefSerializer(source="case.lead_agency")
     reasons = serializers.ListField(child=serializers.ChoiceField(choices=EligibilityReason.ALL))
     level = serializers.CharField(help_text="Of the latest assessment; empty when never assessed.")
     incidents_in_window = serializers.IntegerField()
     last_meeting_on = serializers.DateField(allow_null=True)
-
-    class Meta:
-        ref_name = "MeetingEligibleCase"
 
 
 class MeetingEligibleApi(OwnApiView):
@@ -209,11 +192,11 @@ class MeetingEligibleApi(OwnApiView):
         description="Of the open cases you may see: high risk at the latest assessment, repeated incidents "
         "(RISK_REPEATED_INCIDENTS within RISK_REPEATED_INCIDENTS_DAYS), or a new incident within "
         "RISK_INCIDENT_AFTER_MEETING_DAYS of the last meeting. Ordered by case number.",
-        responses=responses(200, EligibleCaseSerializer(many=True), 403),
+        responses=responses(200, MeetingEligibleCaseSerializer(many=True), 403),
         tags=["risk"],
     )
     def get(self, request):
         if not user_may_be_case_reader(request.user):
             raise PermissionDenied
         rows = cases_eligible_for_meeting(cases=case_list_visible_to(user=request.user))
-        return Response(EligibleCaseSerializer(rows, many=True).data)
+        return Response(MeetingEligibleCaseSerializer(rows, many=True).data)

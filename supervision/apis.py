@@ -17,7 +17,7 @@ from audit.models import AuditAction
 from cases import serializers as cases_serializers
 from cases.breakglass import break_glass_open
 from cases.models import RiskLevel
-from config.api import ApiView, CursorPage, DateTimeField, responses
+from config.api import ApiView, CursorPage, DateTimeField, action_schema, read_schema, responses
 from handoffs.models import HandoffKind, HandoffStatus, Urgency
 from permissions.categories import DataCategory
 
@@ -36,8 +36,14 @@ REFUSALS = {
 }
 
 
-def _responses(ok_status: int | tuple[int, str], ok_body, *codes: int) -> dict:
-    return responses(ok_status, ok_body, *codes, **REFUSALS)
+def _report(operation_id: str, summary: str, description: str | None, *codes: int):
+    """The schema of a supervision view's GET (read_schema): its filter, its answer, the supervisors' refusals."""
+    return read_schema(operation_id, summary, description, *codes, tags=TAGS, **REFUSALS)
+
+
+def _action(operation_id: str, summary: str, description: str, *codes: int):
+    """The schema of a supervision view's POST (action_schema): its input, its answer, the supervisors' refusals."""
+    return action_schema(operation_id, summary, description, *codes, tags=TAGS, **REFUSALS)
 
 
 @extend_schema_field({"type": "integer", "nullable": True})
@@ -48,22 +54,18 @@ class SecondsField(serializers.Field):
         return None if value is None else int(value.total_seconds())
 
 
-class AgencyRefSerializer(cases_serializers.AgencyRefSerializer):
-    class Meta:
-        ref_name = "SupervisionAgencyRef"
+class SupervisionAgencyRefSerializer(cases_serializers.CaseAgencyRefSerializer):
+    pass
 
 
-class AgencyFilterSerializer(serializers.Serializer):
+class SupervisionAgencyFilterSerializer(serializers.Serializer):
     agency = serializers.IntegerField(required=False, min_value=1,
                                       help_text="The supervised agency; defaults to your first.")
-
-    class Meta:
-        ref_name = "SupervisionAgencyFilter"
 
 
 # A filter of a period: each declares its own `since` and `until` (their help differs); the end may not
 # come before the start. (A comment, not a docstring: the schema would show it.)
-class PeriodFilterSerializer(AgencyFilterSerializer):
+class PeriodFilterSerializer(SupervisionAgencyFilterSerializer):
     def validate(self, attrs):
         if attrs.get("since") and attrs.get("until") and attrs["since"] > attrs["until"]:
             raise serializers.ValidationError({"until": ["The end of the period comes before its start."]})
@@ -73,18 +75,22 @@ class PeriodFilterSerializer(AgencyFilterSerializer):
 class SupervisionApiView(ApiView):
     """Resolves the agency from ?agency= for every supervision endpoint."""
 
+    # A view's query (checked by `filtered`, documented by `_report`): ?agency= alone unless it says more.
+    FilterSerializer: type[serializers.Serializer] = SupervisionAgencyFilterSerializer
+
     def supervised(self, request, agency_id: int | None = None) -> Agency:
         if agency_id is None:
-            params = AgencyFilterSerializer(data={k: v for k, v in request.query_params.items() if k == "agency"})
+            query = {k: v for k, v in request.query_params.items() if k == "agency"}
+            params = SupervisionAgencyFilterSerializer(data=query)
             params.is_valid(raise_exception=True)
             agency_id = params.validated_data.get("agency")
         self.agencies = selectors.supervised_agencies(user=request.user)
         self.agency_id = agency_id
         return selectors.supervised_agency_get(user=request.user, agency_id=agency_id, agencies=self.agencies)
 
-    def filtered(self, request, filter_class) -> tuple[dict, Agency]:
-        """The query parameters, valid by filter_class, and the supervised agency they name."""
-        data = _validated(filter_class, request)
+    def filtered(self, request) -> tuple[dict, Agency]:
+        """The query parameters, valid by the view's FilterSerializer, and the supervised agency they name."""
+        data = _validated(self.FilterSerializer, request)
         return data, self.supervised(request, data.get("agency"))
 
 
@@ -100,7 +106,7 @@ def _validated(serializer_class, request) -> dict:
 # --- Register --------------------------------------------------------------------------------------
 
 
-class RegisterFilterSerializer(PeriodFilterSerializer):
+class HandoffRegisterFilterSerializer(PeriodFilterSerializer):
     direction = serializers.ChoiceField(choices=Direction.choices, required=False)
     status = serializers.ListField(child=serializers.ChoiceField(choices=HandoffStatus.choices), required=False,
                                    help_text="Repeat the parameter for several.")
@@ -115,9 +121,6 @@ class RegisterFilterSerializer(PeriodFilterSerializer):
                                        help_text="Only handoffs waiting for an answer past their due time.")
     reviewed = serializers.BooleanField(required=False, allow_null=True, default=None)
 
-    class Meta:
-        ref_name = "HandoffRegisterFilter"
-
 
 def _register_filters(data: dict) -> selectors.RegisterFilters:
     return selectors.RegisterFilters(
@@ -128,13 +131,13 @@ def _register_filters(data: dict) -> selectors.RegisterFilters:
     )
 
 
-class HandoffRowSerializer(cases_serializers.CaseRecordSerializer):
+class HandoffRegisterRowSerializer(cases_serializers.CaseRecordSerializer):
     direction = serializers.ChoiceField(choices=Direction.choices)
     kind = serializers.ChoiceField(choices=HandoffKind.choices)
     urgency = serializers.ChoiceField(choices=Urgency.choices)
     status = serializers.ChoiceField(choices=HandoffStatus.choices)
-    from_agency = AgencyRefSerializer()
-    to_agency = AgencyRefSerializer()
+    from_agency = SupervisionAgencyRefSerializer()
+    to_agency = SupervisionAgencyRefSerializer()
     emergency_override = serializers.BooleanField()
     sent_at = DateTimeField()
     due_at = DateTimeField()
@@ -154,97 +157,81 @@ class HandoffRowSerializer(cases_serializers.CaseRecordSerializer):
     review_verdict = serializers.ChoiceField(choices=Verdict.choices, allow_null=True)
     reviewed_at = DateTimeField(allow_null=True)
 
-    class Meta:
-        ref_name = "HandoffRegisterRow"
 
-
+@_report(
+    "supervision_handoffs_list", "Handoff register",
+    "Handoffs sent and received by the agency, newest first, with the durations from sending (seconds), the "
+    "response deadline state and the agency's latest review.",
+    400, 403,
+)
 class HandoffRegisterApi(SupervisionApiView):
+    FilterSerializer = HandoffRegisterFilterSerializer
+    OutputSerializer = HandoffRegisterRowSerializer
     pagination_class = CursorPage
     ordering = ("-sent_at", "-id")
 
-    @extend_schema(
-        operation_id="supervision_handoffs_list", summary="Handoff register",
-        description="Handoffs sent and received by the agency, newest first, with the durations from sending "
-        "(seconds), the response deadline state and the agency's latest review.",
-        parameters=[RegisterFilterSerializer],
-        responses=_responses(200, HandoffRowSerializer(many=True), 400, 403), tags=TAGS,
-    )
     def get(self, request):
-        data, agency = self.filtered(request, RegisterFilterSerializer)
+        data, agency = self.filtered(request)
         page = self.paginate(selectors.handoff_register(agency=agency, filters=_register_filters(data)))
-        return self.page_response(HandoffRowSerializer(page, many=True).data)
+        return self.page_response(self.OutputSerializer(page, many=True).data)
 
 
-class CaseRefSerializer(serializers.Serializer):
+class SupervisionCaseRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField()
-    lead_agency = AgencyRefSerializer()
-
-    class Meta:
-        ref_name = "SupervisionCaseRef"
+    lead_agency = SupervisionAgencyRefSerializer()
 
 
+class HandoffDurationFiguresSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    average_seconds = serializers.IntegerField(allow_null=True)
+    longest_seconds = serializers.IntegerField(allow_null=True)
+
+
+class HandoffDeclineReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class SupervisionIdleCaseSerializer(SupervisionCaseRefSerializer):
+    last_activity_at = DateTimeField()
+
+
+class SupervisionHandedOnCaseSerializer(SupervisionCaseRefSerializer):
+    handoff_count = serializers.IntegerField()
+
+
+@_report(
+    "supervision_handoffs_summary", "Handoff register figures",
+    "Counts by status and deadline state, mean and longest durations, decline reasons (for the filtered "
+    "handoffs), cases handed on more than `more_than` times and cases with no action for `idle_days`.",
+    400, 403,
+)
 class HandoffSummaryApi(SupervisionApiView):
-    class FilterSerializer(RegisterFilterSerializer):
+    class FilterSerializer(HandoffRegisterFilterSerializer):
         more_than = serializers.IntegerField(required=False, min_value=0, max_value=100, default=2,
                                              help_text="List cases handed on more than this many times.")
         idle_days = serializers.IntegerField(required=False, min_value=1, max_value=3650, default=14,
                                              help_text="List open cases with no action by the agency for this long.")
 
-        class Meta:
-            ref_name = "HandoffSummaryFilter"
-
     class OutputSerializer(serializers.Serializer):
-        class DurationSerializer(serializers.Serializer):
-            count = serializers.IntegerField()
-            average_seconds = serializers.IntegerField(allow_null=True)
-            longest_seconds = serializers.IntegerField(allow_null=True)
-
-            class Meta:
-                ref_name = "HandoffDurationFigures"
-
-        class DeclineReasonSerializer(serializers.Serializer):
-            reason = serializers.CharField()
-            count = serializers.IntegerField()
-
-            class Meta:
-                ref_name = "HandoffDeclineReason"
-
-        class IdleCaseSerializer(CaseRefSerializer):
-            last_activity_at = DateTimeField()
-
-            class Meta:
-                ref_name = "SupervisionIdleCase"
-
-        class HandedOnCaseSerializer(CaseRefSerializer):
-            handoff_count = serializers.IntegerField()
-
-            class Meta:
-                ref_name = "SupervisionHandedOnCase"
-
         total = serializers.IntegerField()
         by_status = serializers.DictField(child=serializers.IntegerField())
         by_deadline = serializers.DictField(child=serializers.IntegerField())
         overdue = serializers.IntegerField()
-        to_view = DurationSerializer()
-        to_answer = DurationSerializer()
-        to_first_action = DurationSerializer()
-        to_completion = DurationSerializer()
-        decline_reasons = DeclineReasonSerializer(many=True)
-        cases_handed_on = HandedOnCaseSerializer(many=True)
-        cases_without_action = IdleCaseSerializer(many=True)
+        to_view = HandoffDurationFiguresSerializer()
+        to_answer = HandoffDurationFiguresSerializer()
+        to_first_action = HandoffDurationFiguresSerializer()
+        to_completion = HandoffDurationFiguresSerializer()
+        decline_reasons = HandoffDeclineReasonSerializer(many=True)
+        cases_handed_on = SupervisionHandedOnCaseSerializer(many=True)
+        cases_without_action = SupervisionIdleCaseSerializer(many=True)
 
         class Meta:
             ref_name = "HandoffRegisterSummary"
 
-    @extend_schema(
-        operation_id="supervision_handoffs_summary", summary="Handoff register figures",
-        description="Counts by status and deadline state, mean and longest durations, decline reasons (for the "
-        "filtered handoffs), cases handed on more than `more_than` times and cases with no action for `idle_days`.",
-        parameters=[FilterSerializer], responses=_responses(200, OutputSerializer, 400, 403), tags=TAGS,
-    )
     def get(self, request):
-        data, agency = self.filtered(request, HandoffSummaryApi.FilterSerializer)
+        data, agency = self.filtered(request)
         filters = _register_filters(data)
         s = selectors.handoff_register_summary(agency=agency, filters=filters)
 
@@ -267,43 +254,36 @@ class HandoffSummaryApi(SupervisionApiView):
         return Response(HandoffSummaryApi.OutputSerializer(body).data)
 
 
+class HandoffMilestoneSerializer(serializers.Serializer):
+    at = DateTimeField()
+    key = serializers.CharField(help_text="sent, viewed, accepted, declined, first_action, completed, "
+                                "withdrawn, review_<verdict>")
+    who = serializers.CharField()
+    agency = serializers.CharField()
+    note = serializers.CharField(allow_blank=True)
+
+
+class CaseReaderSerializer(serializers.Serializer):
+    at = DateTimeField()
+    actor = serializers.CharField(source="actor_username")
+    agency = serializers.CharField(source="agency_name")
+    action = serializers.ChoiceField(choices=AuditAction.choices)
+    categories = serializers.ListField(child=serializers.CharField())
+    target = serializers.CharField()
+
+
+@_report("supervision_handoffs_retrieve", "One handoff for review", None, 400, 403, 404)
 class HandoffDetailApi(SupervisionApiView):
     class OutputSerializer(serializers.Serializer):
-        class MilestoneSerializer(serializers.Serializer):
-            at = DateTimeField()
-            key = serializers.CharField(help_text="sent, viewed, accepted, declined, first_action, completed, "
-                                        "withdrawn, review_<verdict>")
-            who = serializers.CharField()
-            agency = serializers.CharField()
-            note = serializers.CharField(allow_blank=True)
-
-            class Meta:
-                ref_name = "HandoffMilestone"
-
-        class ReaderSerializer(serializers.Serializer):
-            at = DateTimeField()
-            actor = serializers.CharField(source="actor_username")
-            agency = serializers.CharField(source="agency_name")
-            action = serializers.ChoiceField(choices=AuditAction.choices)
-            categories = serializers.ListField(child=serializers.CharField())
-            target = serializers.CharField()
-
-            class Meta:
-                ref_name = "CaseReader"
-
-        handoff = HandoffRowSerializer()
-        agency = AgencyRefSerializer(help_text="The supervised agency on whose side you read it.")
-        milestones = MilestoneSerializer(many=True)
-        readers = ReaderSerializer(many=True, help_text="Who read or changed the case, newest first: everyone "
+        handoff = HandoffRegisterRowSerializer()
+        agency = SupervisionAgencyRefSerializer(help_text="The supervised agency on whose side you read it.")
+        milestones = HandoffMilestoneSerializer(many=True)
+        readers = CaseReaderSerializer(many=True, help_text="Who read or changed the case, newest first: everyone "
                                    "when your agency leads it, your own staff otherwise.")
 
         class Meta:
             ref_name = "SupervisionHandoffDetail"
 
-    @extend_schema(
-        operation_id="supervision_handoffs_retrieve", summary="One handoff for review",
-        parameters=[AgencyFilterSerializer], responses=_responses(200, OutputSerializer, 400, 403, 404), tags=TAGS,
-    )
     def get(self, request, handoff_id: int):
         self.supervised(request)
         handoff, agency = selectors.handoff_get_for_supervisor(user=request.user, handoff_id=handoff_id,
@@ -319,7 +299,15 @@ class HandoffDetailApi(SupervisionApiView):
 # --- Reviews -------------------------------------------------------------------------------------
 
 
+@_action(
+    "supervision_reviews_create", "Review a handoff, consent override or break-glass use",
+    "Appends a review (audited). A concern needs a comment; a follow-up needs a due time and creates a follow-up "
+    "deadline for the agency. A later review supersedes the earlier one's follow-up.",
+    400, 403, 404,
+)
 class ReviewCreateApi(SupervisionApiView):
+    success_status = status.HTTP_201_CREATED
+
     class InputSerializer(ReviewInputSerializer):
         subject = serializers.ChoiceField(choices=["handoff", "consent_override", "break_glass"])
         id = serializers.IntegerField(min_value=1, help_text="The handoff, consent or break-glass use.")
@@ -333,7 +321,7 @@ class ReviewCreateApi(SupervisionApiView):
         id = serializers.IntegerField()
         subject = serializers.CharField()
         subject_id = serializers.IntegerField()
-        agency = AgencyRefSerializer()
+        agency = SupervisionAgencyRefSerializer()
         verdict = serializers.ChoiceField(choices=Verdict.choices)
         comment = serializers.CharField(allow_blank=True)
         follow_up_due = DateTimeField(allow_null=True)
@@ -343,14 +331,8 @@ class ReviewCreateApi(SupervisionApiView):
         class Meta:
             ref_name = "SupervisionReview"
 
-    @extend_schema(
-        operation_id="supervision_reviews_create", summary="Review a handoff, consent override or break-glass use",
-        description="Appends a review (audited). A concern needs a comment; a follow-up needs a due time and "
-        "creates a follow-up deadline for the agency. A later review supersedes the earlier one's follow-up.",
-        request=InputSerializer, responses=_responses(201, OutputSerializer, 400, 403, 404), tags=TAGS,
-    )
     def post(self, request):
-        data = self.validated_input(ReviewCreateApi.InputSerializer)
+        data = self.validated_input(self.InputSerializer)
         self.supervised(request, data.get("agency"))
         review = review_create(
             user=request.user, subject=data["subject"], subject_id=data["id"], agency_id=data.get("agency"),
@@ -358,7 +340,7 @@ class ReviewCreateApi(SupervisionApiView):
         )
         subject_id = {"handoff": "handoff_id", "consent_override": "consent_id", "break_glass": "use_id"}
         review.subject, review.subject_id = data["subject"], getattr(review, subject_id[data["subject"]])
-        return Response(ReviewCreateApi.OutputSerializer(review).data, status=status.HTTP_201_CREATED)
+        return Response(self.OutputSerializer(review).data, status=self.success_status)
 
 
 class CaseRiskRowSerializer(serializers.Serializer):
@@ -370,71 +352,63 @@ class CaseRiskRowSerializer(serializers.Serializer):
     latest_level = serializers.ChoiceField(choices=RiskLevel.choices)
 
 
+class QueueConsentOverrideSerializer(cases_serializers.CaseRecordSerializer):
+    recorded_at = DateTimeField()
+    recorded_by = serializers.CharField(source="recorded_by.username")
+    recorded_by_agency = serializers.CharField(source="recorded_by_agency.name")
+    receiving = serializers.SerializerMethodField()
+    granted_categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices))
+    override_reason = serializers.CharField()
+
+    def get_receiving(self, consent) -> str:
+        return consent.receiving_agency.name if consent.receiving_agency_id else consent.receiving_sector
+
+
+class QueueBreakGlassUseSerializer(cases_serializers.CaseRecordSerializer):
+    user = serializers.CharField(source="user.username")
+    lead_agency = SupervisionAgencyRefSerializer()
+    reason = serializers.CharField()
+    categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices))
+    started_at = DateTimeField()
+    ends_at = DateTimeField()
+
+
+class QueueRiskLoweredSerializer(CaseRiskRowSerializer):
+    latest_at = DateTimeField()
+
+
+class QueueMeetingWithoutMinutesSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    held_on = serializers.DateField()
+    chair = serializers.CharField(source="chair.username")
+    place = serializers.CharField()
+
+
+@_report(
+    "supervision_reviews_queue", "Review queue",
+    "What the agency has not signed off: handoffs (emergency overrides first; those still waiting within their "
+    "deadline are left out), emergency consent overrides on its cases, break-glass uses on its cases or by its "
+    "staff. Each section lists its first 50 and counts all.",
+    400, 403,
+)
 class ReviewQueueApi(SupervisionApiView):
     class OutputSerializer(serializers.Serializer):
-        class ConsentOverrideSerializer(cases_serializers.CaseRecordSerializer):
-            recorded_at = DateTimeField()
-            recorded_by = serializers.CharField(source="recorded_by.username")
-            recorded_by_agency = serializers.CharField(source="recorded_by_agency.name")
-            receiving = serializers.SerializerMethodField()
-            granted_categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices))
-            override_reason = serializers.CharField()
-
-            class Meta:
-                ref_name = "QueueConsentOverride"
-
-            def get_receiving(self, consent) -> str:
-                return consent.receiving_agency.name if consent.receiving_agency_id else consent.receiving_sector
-
-        class BreakGlassSerializer(cases_serializers.CaseRecordSerializer):
-            user = serializers.CharField(source="user.username")
-            lead_agency = AgencyRefSerializer()
-            reason = serializers.CharField()
-            categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices))
-            started_at = DateTimeField()
-            ends_at = DateTimeField()
-
-            class Meta:
-                ref_name = "QueueBreakGlassUse"
-
-        class RiskLoweredSerializer(CaseRiskRowSerializer):
-            latest_at = DateTimeField()
-
-            class Meta:
-                ref_name = "QueueRiskLowered"
-
-        class MeetingWithoutMinutesSerializer(serializers.Serializer):
-            id = serializers.IntegerField()
-            held_on = serializers.DateField()
-            chair = serializers.CharField(source="chair.username")
-            place = serializers.CharField()
-
-            class Meta:
-                ref_name = "QueueMeetingWithoutMinutes"
-
-        handoffs = HandoffRowSerializer(many=True)
+        handoffs = HandoffRegisterRowSerializer(many=True)
         handoff_count = serializers.IntegerField()
-        consent_overrides = ConsentOverrideSerializer(many=True)
+        consent_overrides = QueueConsentOverrideSerializer(many=True)
         consent_override_count = serializers.IntegerField()
-        break_glass = BreakGlassSerializer(many=True)
+        break_glass = QueueBreakGlassUseSerializer(many=True)
         break_glass_count = serializers.IntegerField()
-        risk_lowered = RiskLoweredSerializer(many=True, help_text="Open cases the agency leads whose latest "
+        risk_lowered = QueueRiskLoweredSerializer(many=True, help_text="Open cases the agency leads whose latest "
                                              "assessment's level is lower than an earlier one's.")
         risk_lowered_count = serializers.IntegerField()
-        meetings_without_minutes = MeetingWithoutMinutesSerializer(
+        meetings_without_minutes = QueueMeetingWithoutMinutesSerializer(
             many=True, help_text="Meetings the agency coordinated, held, with no signed minutes.")
         meetings_without_minutes_count = serializers.IntegerField()
 
         class Meta:
             ref_name = "ReviewQueue"
 
-    @extend_schema(
-        operation_id="supervision_reviews_queue", summary="Review queue",
-        description="What the agency has not signed off: handoffs (emergency overrides first; those still waiting "
-        "within their deadline are left out), emergency consent overrides on its cases, break-glass uses on its "
-        "cases or by its staff. Each section lists its first 50 and counts all.",
-        parameters=[AgencyFilterSerializer], responses=_responses(200, OutputSerializer, 400, 403), tags=TAGS,
-    )
     def get(self, request):
         agency = self.supervised(request)
         queue = review_queue(agency=agency)
@@ -447,7 +421,7 @@ class ReviewQueueApi(SupervisionApiView):
 # --- Access review -------------------------------------------------------------------------------------
 
 
-class AccessFilterSerializer(AgencyFilterSerializer):
+class AccessLogFilterSerializer(SupervisionAgencyFilterSerializer):
     case = serializers.CharField(required=False, max_length=20, help_text="Case number of a case your agency leads.")
     actor = serializers.CharField(required=False, max_length=150, help_text="User name.")
     action = serializers.ChoiceField(choices=AuditAction.choices, required=False)
@@ -455,20 +429,17 @@ class AccessFilterSerializer(AgencyFilterSerializer):
     since = serializers.DateField(required=False)
     until = serializers.DateField(required=False)
 
-    class Meta:
-        ref_name = "AccessLogFilter"
-
 
 def _access_form(request, agency: Agency) -> AccessLogFilterForm:
     """The page's form checks the filters (the case number must be one of the agency's cases)."""
-    _validated(AccessFilterSerializer, request)
+    _validated(AccessLogFilterSerializer, request)
     form = AccessLogFilterForm({k: v for k, v in request.query_params.items() if k != "agency"}, agency=agency)
     if not form.is_valid():
         raise DjangoValidationError({key: list(messages) for key, messages in form.errors.items()})
     return form
 
 
-class AccessEventSerializer(serializers.Serializer):
+class AccessLogEventSerializer(serializers.Serializer):
     seq = serializers.IntegerField()
     at = DateTimeField()
     case_id = serializers.IntegerField()
@@ -481,27 +452,24 @@ class AccessEventSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
     ip = serializers.CharField(allow_null=True)
 
-    class Meta:
-        ref_name = "AccessLogEvent"
 
-
+@_report(
+    "supervision_access_list", "Access review",
+    "Who read or changed which categories of the agency's cases, and when, newest first.", 400, 403,
+)
 class AccessLogApi(SupervisionApiView):
+    FilterSerializer = AccessLogFilterSerializer
+    OutputSerializer = AccessLogEventSerializer
     pagination_class = CursorPage
     ordering = ("-seq",)
     page_size = 100
     max_page_size = 500
 
-    @extend_schema(
-        operation_id="supervision_access_list", summary="Access review",
-        description="Who read or changed which categories of the agency's cases, and when, newest first.",
-        parameters=[AccessFilterSerializer],
-        responses=_responses(200, AccessEventSerializer(many=True), 400, 403), tags=TAGS,
-    )
     def get(self, request):
         agency = self.supervised(request)
         form = _access_form(request, agency)
         page = self.paginate(access_review.access_log(agency=agency, filters=form.filters()))
-        return self.page_response(AccessEventSerializer(page, many=True).data)
+        return self.page_response(self.OutputSerializer(page, many=True).data)
 
 
 class AccessLogExportApi(SupervisionApiView):
@@ -509,8 +477,8 @@ class AccessLogExportApi(SupervisionApiView):
         operation_id="supervision_access_export", summary="Access review as CSV",
         description="The filtered access log as CSV. The export is itself audited (action export). Cells that a "
         "spreadsheet would read as a formula (starting with = + - @ tab or CR) get a leading apostrophe.",
-        parameters=[AccessFilterSerializer],
-        responses=_responses((200, "text/csv"), OpenApiTypes.STR, 400, 403), tags=TAGS,
+        parameters=[AccessLogFilterSerializer],
+        responses=responses((200, "text/csv"), OpenApiTypes.STR, 400, 403, **REFUSALS), tags=TAGS,
     )
     def get(self, request):
         from .views import access_log_csv_response
@@ -519,81 +487,71 @@ class AccessLogExportApi(SupervisionApiView):
         return access_log_csv_response(request, agency=agency, form=_access_form(request, agency))
 
 
+class UnusualReaderSerializer(serializers.Serializer):
+    actor = serializers.CharField(source="actor_username")
+    cases = serializers.IntegerField()
+    reads = serializers.IntegerField()
+    last = DateTimeField()
+
+
+class OffHoursReadSerializer(serializers.Serializer):
+    seq = serializers.IntegerField(help_text="The audit event's number, to cite in a breach record.")
+    breaches = serializers.ListField(source="breach_ids", child=serializers.IntegerField(),
+                                     help_text="Ids of recorded breaches that cite this read.")
+    at = DateTimeField()
+    actor = serializers.CharField(source="actor_username")
+    case_id = serializers.IntegerField()
+    case_number = serializers.CharField()
+    categories = serializers.ListField(child=serializers.CharField())
+
+
+class UnusualBreakGlassSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case_number = serializers.CharField(source="case.number")
+    user = serializers.CharField(source="user.username")
+    started_at = DateTimeField()
+    ends_at = DateTimeField()
+    categories = serializers.ListField(child=serializers.CharField())
+    reason = serializers.CharField()
+
+
+class UnusualAccessBreachSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    discovered_at = DateTimeField()
+    due_at = DateTimeField()
+    access_events = serializers.ListField(source="access_event_seqs", child=serializers.IntegerField())
+
+
+@_report(
+    "supervision_unusual_access", "Unusual access to the agency's cases",
+    "Users reading many cases they never acted on, reads outside 07:00–18:00 Monday–Friday (Viet Nam; public "
+    "holidays count as outside), and break-glass uses.",
+    400, 403,
+)
 class UnusualAccessApi(SupervisionApiView):
     class FilterSerializer(PeriodFilterSerializer):
         since = serializers.DateField(required=False, help_text="Default: 29 days before `until`.")
         until = serializers.DateField(required=False, help_text="Default: today (Viet Nam).")
         min_cases = serializers.IntegerField(required=False, min_value=1, max_value=10000, default=10)
 
-        class Meta:
-            ref_name = "UnusualAccessFilter"
-
     class OutputSerializer(serializers.Serializer):
-        class ReaderSerializer(serializers.Serializer):
-            actor = serializers.CharField(source="actor_username")
-            cases = serializers.IntegerField()
-            reads = serializers.IntegerField()
-            last = DateTimeField()
-
-            class Meta:
-                ref_name = "UnusualReader"
-
-        class ReadSerializer(serializers.Serializer):
-            seq = serializers.IntegerField(help_text="The audit event's number, to cite in a breach record.")
-            breaches = serializers.ListField(source="breach_ids", child=serializers.IntegerField(),
-                                             help_text="Ids of recorded breaches that cite this read.")
-            at = DateTimeField()
-            actor = serializers.CharField(source="actor_username")
-            case_id = serializers.IntegerField()
-            case_number = serializers.CharField()
-            categories = serializers.ListField(child=serializers.CharField())
-
-            class Meta:
-                ref_name = "OffHoursRead"
-
-        class BreakGlassSerializer(serializers.Serializer):
-            id = serializers.IntegerField()
-            case_number = serializers.CharField(source="case.number")
-            user = serializers.CharField(source="user.username")
-            started_at = DateTimeField()
-            ends_at = DateTimeField()
-            categories = serializers.ListField(child=serializers.CharField())
-            reason = serializers.CharField()
-
-            class Meta:
-                ref_name = "UnusualBreakGlass"
-
         since = DateTimeField()
         until = DateTimeField()
         min_cases = serializers.IntegerField()
-        heavy_readers = ReaderSerializer(many=True, help_text="Read at least `min_cases` cases they never acted on.")
-        off_hours_readers = ReaderSerializer(many=True)
-        class BreachSerializer(serializers.Serializer):
-            id = serializers.IntegerField()
-            status = serializers.CharField()
-            discovered_at = DateTimeField()
-            due_at = DateTimeField()
-            access_events = serializers.ListField(source="access_event_seqs", child=serializers.IntegerField())
-
-            class Meta:
-                ref_name = "UnusualAccessBreach"
-
-        off_hours_reads = ReadSerializer(many=True, help_text="The latest 100.")
-        break_glass = BreakGlassSerializer(many=True)
-        breaches = BreachSerializer(many=True, help_text="Personal-data breaches recorded for the agency (GET "
-                                    "/api/breaches/<id>/ for the record).")
+        heavy_readers = UnusualReaderSerializer(many=True,
+                                                help_text="Read at least `min_cases` cases they never acted on.")
+        off_hours_readers = UnusualReaderSerializer(many=True)
+        off_hours_reads = OffHoursReadSerializer(many=True, help_text="The latest 100.")
+        break_glass = UnusualBreakGlassSerializer(many=True)
+        breaches = UnusualAccessBreachSerializer(many=True, help_text="Personal-data breaches recorded for the agency "
+                                                 "(GET /api/breaches/<id>/ for the record).")
 
         class Meta:
             ref_name = "UnusualAccessReport"
 
-    @extend_schema(
-        operation_id="supervision_unusual_access", summary="Unusual access to the agency's cases",
-        description="Users reading many cases they never acted on, reads outside 07:00–18:00 Monday–Friday (Viet "
-        "Nam; public holidays count as outside), and break-glass uses.",
-        parameters=[FilterSerializer], responses=_responses(200, OutputSerializer, 400, 403), tags=TAGS,
-    )
     def get(self, request):
-        data, agency = self.filtered(request, UnusualAccessApi.FilterSerializer)
+        data, agency = self.filtered(request)
         report = access_review.unusual_access_report(agency=agency, since=data.get("since"), until=data.get("until"),
                                                      min_cases=data["min_cases"])
         return Response(UnusualAccessApi.OutputSerializer(report).data)
@@ -602,94 +560,92 @@ class UnusualAccessApi(SupervisionApiView):
 # --- Dashboard ---------------------------------------------------------------------------------------
 
 
+class ComplianceWeekSerializer(serializers.Serializer):
+    iso_year = serializers.IntegerField()
+    week = serializers.IntegerField()
+    monday = serializers.DateField()
+    met = serializers.IntegerField()
+    missed = serializers.IntegerField()
+    open = serializers.IntegerField()
+
+
+class AgencyComplianceSerializer(serializers.Serializer):
+    agency_id = serializers.IntegerField()
+    agency_name = serializers.CharField()
+    met = serializers.IntegerField()
+    missed = serializers.IntegerField()
+    open = serializers.IntegerField()
+    weeks = ComplianceWeekSerializer(many=True)
+
+
+class OverdueDeadlineSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    case_number = serializers.CharField()
+    link = serializers.CharField()
+    owner_agency = SupervisionAgencyRefSerializer()
+    due_at = DateTimeField()
+    stage = serializers.CharField()
+
+
+class HighRiskWithoutMeetingSerializer(CaseRiskRowSerializer):
+    high_since = DateTimeField()
+
+
+class PlanItemsOverdueByAgencySerializer(serializers.Serializer):
+    agency_id = serializers.IntegerField()
+    agency_name = serializers.CharField()
+    overdue = serializers.IntegerField()
+
+
+@_report(
+    "supervision_dashboard", "Deadline compliance, overdue deadlines, pending reviews",
+    "Deadlines owned by the agency and by the agencies it handed cases to, met / missed / open per owner agency "
+    "and ISO week of the due time (Viet Nam).",
+    400, 403,
+)
 class DashboardApi(SupervisionApiView):
-    class FilterSerializer(AgencyFilterSerializer):
+    class FilterSerializer(SupervisionAgencyFilterSerializer):
         weeks = serializers.IntegerField(required=False, min_value=1, max_value=MAX_WEEKS, default=12)
 
         class Meta:
             ref_name = "SupervisionDashboardFilter"
 
     class OutputSerializer(serializers.Serializer):
-        class AgencyWeeksSerializer(serializers.Serializer):
-            class WeekSerializer(serializers.Serializer):
-                iso_year = serializers.IntegerField()
-                week = serializers.IntegerField()
-                monday = serializers.DateField()
-                met = serializers.IntegerField()
-                missed = serializers.IntegerField()
-                open = serializers.IntegerField()
-
-                class Meta:
-                    ref_name = "ComplianceWeek"
-
-            agency_id = serializers.IntegerField()
-            agency_name = serializers.CharField()
-            met = serializers.IntegerField()
-            missed = serializers.IntegerField()
-            open = serializers.IntegerField()
-            weeks = WeekSerializer(many=True)
-
-            class Meta:
-                ref_name = "AgencyCompliance"
-
-        class DeadlineSerializer(serializers.Serializer):
-            id = serializers.IntegerField()
-            kind = serializers.CharField()
-            case_number = serializers.CharField()
-            link = serializers.CharField()
-            owner_agency = AgencyRefSerializer()
-            due_at = DateTimeField()
-            stage = serializers.CharField()
-
-            class Meta:
-                ref_name = "OverdueDeadline"
-
-        class HighRiskCaseSerializer(CaseRiskRowSerializer):
-            high_since = DateTimeField()
-
-            class Meta:
-                ref_name = "HighRiskWithoutMeeting"
-
-        class PlanItemsOverdueSerializer(serializers.Serializer):
-            agency_id = serializers.IntegerField()
-            agency_name = serializers.CharField()
-            overdue = serializers.IntegerField()
-
-            class Meta:
-                ref_name = "PlanItemsOverdueByAgency"
-
-        compliance = AgencyWeeksSerializer(many=True)
-        overdue = DeadlineSerializer(many=True, help_text="The 50 longest overdue.")
+        compliance = AgencyComplianceSerializer(many=True)
+        overdue = OverdueDeadlineSerializer(many=True, help_text="The 50 longest overdue.")
         overdue_count = serializers.IntegerField()
         pending_reviews = serializers.DictField(child=serializers.IntegerField())
-        high_risk_without_meeting = HighRiskCaseSerializer(
+        high_risk_without_meeting = HighRiskWithoutMeetingSerializer(
             many=True, help_text="Open high-risk cases the agency leads with no case meeting held within "
             "meeting_within_days of their becoming high risk; the 50 longest waiting.")
         high_risk_without_meeting_count = serializers.IntegerField()
         meeting_within_days = serializers.IntegerField()
-        plan_items_overdue = PlanItemsOverdueSerializer(
+        plan_items_overdue = PlanItemsOverdueByAgencySerializer(
             many=True, help_text="Open action plan items past due, by owner agency: the agency's own and those "
             "of the meetings it coordinated.")
 
         class Meta:
             ref_name = "SupervisionDashboard"
 
-    @extend_schema(
-        operation_id="supervision_dashboard", summary="Deadline compliance, overdue deadlines, pending reviews",
-        description="Deadlines owned by the agency and by the agencies it handed cases to, met / missed / open per "
-        "owner agency and ISO week of the due time (Viet Nam).",
-        parameters=[FilterSerializer], responses=_responses(200, OutputSerializer, 400, 403), tags=TAGS,
-    )
     def get(self, request):
-        data, agency = self.filtered(request, DashboardApi.FilterSerializer)
+        data, agency = self.filtered(request)
         return Response(DashboardApi.OutputSerializer(dashboard(agency=agency, weeks=data["weeks"])).data)
 
 
 # --- Break-glass ---------------------------------------------------------------------------------------
 
 
+@_action(
+    "break_glass_open", "Break-glass: open a case not shared with you",
+    "Needs the permission permissions.break_glass; never for analysts. Refused (400) for a case you can already "
+    "open. Grants view access and the chosen categories for BREAK_GLASS_HOURS (4 by default), then ends by itself. "
+    "Audited; the supervisors of the case's lead agency and of your agencies are told at once.",
+    400, 403,
+)
 class BreakGlassOpenApi(ApiView):
     InputSerializer = BreakGlassInputSerializer
+    success_status = status.HTTP_201_CREATED
 
     class OutputSerializer(cases_serializers.CaseRecordSerializer):
         categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices))
@@ -699,14 +655,7 @@ class BreakGlassOpenApi(ApiView):
         class Meta:
             ref_name = "BreakGlassUse"
 
-    @extend_schema(
-        operation_id="break_glass_open", summary="Break-glass: open a case not shared with you",
-        description="Needs the permission permissions.break_glass; never for analysts. Refused (400) for a case you "
-        "can already open. Grants view access and the chosen categories for BREAK_GLASS_HOURS (4 by default), then "
-        "ends by itself. Audited; the supervisors of the case's lead agency and of your agencies are told at once.",
-        request=InputSerializer, responses=_responses(201, OutputSerializer, 400, 403), tags=TAGS,
-    )
     def post(self, request):
-        data = self.validated_input(BreakGlassOpenApi.InputSerializer)
+        data = self.validated_input(self.InputSerializer)
         use = break_glass_open(user=request.user, **data)
-        return Response(BreakGlassOpenApi.OutputSerializer(use).data, status=status.HTTP_201_CREATED)
+        return Response(self.OutputSerializer(use).data, status=self.success_status)

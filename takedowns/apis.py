@@ -6,14 +6,11 @@ through takedowns.services.
 """
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.response import Response
 
-from cases.api import CaseActionApi
-from cases.serializers import AgencyRefSerializer, _text, not_in_future
-from cases.services import case_view
-from config.api import ApiView, DateTimeField, StrictInputSerializer, TextField, action_schema, responses
+from cases.api import CaseActionApi, CaseRecordListApi
+from cases.serializers import CaseAgencyRefSerializer, _text, not_in_future
+from config.api import DateTimeField, StrictInputSerializer, TextField, action_schema, list_schema
 from permissions.categories import ACTION_CATEGORY_CHOICES
 from takedowns.models import TakedownOutcome, TakedownPlatform
 
@@ -21,10 +18,10 @@ from .selectors import takedown_actions, takedown_list_for_case
 from .services import REFERENCE_LIMIT, takedown_outcome_record, takedown_request_record
 
 
-class TakedownSerializer(serializers.Serializer):
+class TakedownRequestSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     action_id = serializers.IntegerField()
-    agency = AgencyRefSerializer(source="action.agency")
+    agency = CaseAgencyRefSerializer(source="action.agency")
     platform = serializers.ChoiceField(choices=TakedownPlatform.choices)
     content_reference_hash = serializers.CharField(
         help_text="Keyed SHA-256 of the content reference: equal for requests about the same content."
@@ -36,25 +33,20 @@ class TakedownSerializer(serializers.Serializer):
         help_text="The outcomes you may record now (each action is named after its outcome), as the case page "
         "offers them.")
 
-    class Meta:
-        ref_name = "TakedownRequest"
-
     def get_allowed_actions(self, takedown) -> list[str]:
         return takedown_actions(access=self.context["access"], takedown=takedown)
 
 
-class TakedownListApi(ApiView):
-    @extend_schema(
-        operation_id="cases_takedowns_list",
-        summary="Content takedown requests of a case",
-        description="Requests whose action is in a data category you may see, newest first. Audited.",
-        responses=responses(200, TakedownSerializer(many=True), 403, 404),
-        tags=["actions"],
-    )
-    def get(self, request, case_id: int):
-        access = case_view(user=request.user, case_id=case_id)
-        return Response(TakedownSerializer(takedown_list_for_case(access=access), many=True,
-                                          context={"access": access}).data)
+@list_schema(
+    "cases_takedowns_list", "Content takedown requests of a case",
+    "Requests whose action is in a data category you may see, newest first. Audited.",
+    403, 404, tags=["actions"],
+)
+class TakedownListApi(CaseRecordListApi):
+    ItemSerializer = TakedownRequestSerializer
+
+    def items(self, access):
+        return takedown_list_for_case(access=access)
 
 
 @action_schema(
@@ -63,7 +55,7 @@ class TakedownListApi(ApiView):
     400, 403, 404, tags=["actions"],
 )
 class TakedownRecordApi(CaseActionApi):
-    OutputSerializer = TakedownSerializer
+    OutputSerializer = TakedownRequestSerializer
     success_status = status.HTTP_201_CREATED
 
     class InputSerializer(StrictInputSerializer):
@@ -78,9 +70,6 @@ class TakedownRecordApi(CaseActionApi):
         category = serializers.ChoiceField(choices=ACTION_CATEGORY_CHOICES, required=False,
                                            help_text="Of the action; defaults to police and legal.")
         text = _text("text")
-
-        class Meta:
-            ref_name = "TakedownRecordInput"
 
     def act(self, access, data: dict, **ids):
         return takedown_request_record(access=access, actor=self.request.user, data=data)
@@ -97,7 +86,7 @@ class TakedownCollectionApi(TakedownListApi, TakedownRecordApi):
     400, 403, 404, 409, tags=["actions"],
 )
 class TakedownOutcomeApi(CaseActionApi):
-    OutputSerializer = TakedownSerializer
+    OutputSerializer = TakedownRequestSerializer
 
     class InputSerializer(StrictInputSerializer):
         outcome = serializers.ChoiceField(choices=TakedownOutcome.choices)
@@ -105,9 +94,6 @@ class TakedownOutcomeApi(CaseActionApi):
             required=False, allow_null=True, help_text="When the outcome became known; defaults to now. None "
             "for pending.", validators=[not_in_future],
         )
-
-        class Meta:
-            ref_name = "TakedownOutcomeInput"
 
         def validate(self, attrs):
             if attrs["outcome"] == TakedownOutcome.PENDING and attrs.get("resolved_at") is not None:
