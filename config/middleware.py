@@ -1,5 +1,11 @@
 """Response headers every page and API answer carries (issue 11, ASVS V14.4)."""
 
+from http import HTTPStatus
+
+from csp import middleware as csp_middleware
+from csp.constants import HEADER as CSP_HEADER
+from csp.constants import HEADER_REPORT_ONLY as CSP_HEADER_REPORT_ONLY
+from csp.utils import build_policy as csp_build_policy
 from django.conf import settings
 from django.utils.cache import add_never_cache_headers
 
@@ -22,4 +28,48 @@ class SecurityHeadersMiddleware:
         add_never_cache_headers(response)
         if settings.PERMISSIONS_POLICY:
             response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
+
+
+class CSPMiddleware(csp_middleware.CSPMiddleware):
+    """django-csp's middleware, with the header of the plain policy built once.
+
+    django-csp builds both headers from the settings on every response (build_policy: a copy of the
+    directives, a dataclass turned into a dict, the string joined again), the same string each time
+    for every response that no view decorated (`csp_update` and the like) and that no template asked a
+    nonce for. That string is kept per process for each pair of settings dicts (built again when
+    CONTENT_SECURITY_POLICY or its report-only twin is replaced, as tests do); everything else goes
+    through django-csp unchanged.
+    """
+
+    _ATTRIBUTES = ("_csp_config", "_csp_update", "_csp_replace", "_csp_config_ro", "_csp_update_ro",
+                   "_csp_replace_ro")
+    _built: tuple[object, object, str, str] | None = None
+
+    @classmethod
+    def _plain_policies(cls) -> tuple[str, str]:
+        enforced = getattr(settings, "CONTENT_SECURITY_POLICY", None)
+        report_only = getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None)
+        built = cls._built
+        if built is None or built[0] is not enforced or built[1] is not report_only:
+            built = cls._built = (enforced, report_only, csp_build_policy(), csp_build_policy(report_only=True))
+        return built[2], built[3]
+
+    def process_response(self, request, response):
+        if getattr(request, "_csp_nonce", None) is not None or any(
+                getattr(response, name, None) is not None for name in self._ATTRIBUTES):
+            return super().process_response(request, response)
+        # What django-csp's process_response does when no part is given (the same order and tests).
+        if response.status_code in (HTTPStatus.INTERNAL_SERVER_ERROR, HTTPStatus.NOT_FOUND) and settings.DEBUG:
+            return response
+        enforced, report_only = self._plain_policies()
+        for header, policy, exempt, setting in (
+                (CSP_HEADER, enforced, "_csp_exempt", "CONTENT_SECURITY_POLICY"),
+                (CSP_HEADER_REPORT_ONLY, report_only, "_csp_exempt_ro", "CONTENT_SECURITY_POLICY_REPORT_ONLY")):
+            if not policy or getattr(response, exempt, False) is not False or header in response:
+                continue
+            prefixes = (getattr(settings, setting, None) or {}).get("EXCLUDE_URL_PREFIXES", None) or ()
+            if not request.path_info.startswith(tuple(prefixes)):
+                response[header] = policy
+        request.csp_nonce = csp_middleware.CheckableLazyObject(self._csp_nonce_post_response)
         return response

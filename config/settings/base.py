@@ -71,7 +71,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After whitenoise: static files keep their long cache lifetime; everything else is no-store.
     "config.middleware.SecurityHeadersMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "config.middleware.CSPMiddleware",
     # Django's, except that a passive poll (X-HopLuc-Passive) does not renew the idle timeout.
     "accounts.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
