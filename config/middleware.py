@@ -1,5 +1,6 @@
 """Response headers every page and API answer carries (issue 11, ASVS V14.4)."""
 
+import time
 from http import HTTPStatus
 
 from csp import middleware as csp_middleware
@@ -7,7 +8,12 @@ from csp.constants import HEADER as CSP_HEADER
 from csp.constants import HEADER_REPORT_ONLY as CSP_HEADER_REPORT_ONLY
 from csp.utils import build_policy as csp_build_policy
 from django.conf import settings
+from django.contrib.messages.middleware import MessageMiddleware as DjangoMessageMiddleware
+from django.contrib.messages.storage import default_storage
+from django.http import HttpResponse
 from django.utils.cache import add_never_cache_headers
+from django.utils.functional import SimpleLazyObject, empty
+from django.utils.http import http_date
 
 
 class SecurityHeadersMiddleware:
@@ -23,9 +29,27 @@ class SecurityHeadersMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
+    _never_cache: str | None = None
+
+    @classmethod
+    def never_cache_control(cls) -> str:
+        """The Cache-Control that add_never_cache_headers gives a response that has none (Django's own
+        answer, asked once per process)."""
+        if cls._never_cache is None:
+            probe = HttpResponse()
+            add_never_cache_headers(probe)
+            cls._never_cache = probe.headers["Cache-Control"]
+        return cls._never_cache
+
     def __call__(self, request):
         response = self.get_response(request)
-        add_never_cache_headers(response)
+        headers = response.headers
+        if "Cache-Control" in headers or "Expires" in headers:
+            add_never_cache_headers(response)
+        else:
+            # What add_never_cache_headers writes here, without parsing and rebuilding Cache-Control twice.
+            headers["Expires"] = http_date(time.time())
+            headers["Cache-Control"] = self.never_cache_control()
         if settings.PERMISSIONS_POLICY:
             response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
@@ -73,3 +97,23 @@ class CSPMiddleware(csp_middleware.CSPMiddleware):
                 response[header] = policy
         request.csp_nonce = csp_middleware.CheckableLazyObject(self._csp_nonce_post_response)
         return response
+
+
+class MessageMiddleware(DjangoMessageMiddleware):
+    """Django's, with the message storage made when something first reads or adds a message.
+
+    Django builds the storage (its class looked up by name, a cookie and a session storage) on every
+    request, and after the view asks it to store what changed. Most API calls never touch it, and an
+    untouched storage has nothing to store: its `update` writes nothing. So the storage is made lazily,
+    and one that was never made is skipped at the response. Anything that reads or adds messages gets
+    Django's storage as before.
+    """
+
+    def process_request(self, request):
+        request._messages = SimpleLazyObject(lambda: default_storage(request))
+
+    def process_response(self, request, response):
+        messages = getattr(request, "_messages", None)
+        if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:
+            return response
+        return super().process_response(request, response)

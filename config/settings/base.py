@@ -79,7 +79,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     # Django's, moving sessions signed in through Django's ModelBackend to accounts.backends'.
     "accounts.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.MessageMiddleware",
     # Under DEBUG only: the friendly 404/403 page instead of Django's technical one (config.errors).
     "config.errors.DebugFriendlyErrorsMiddleware",
     # A domain NotFound from a service or selector (config.exceptions) answers 404, as Http404 does.
