@@ -25,6 +25,9 @@ MODEL_BACKEND = "accounts.backends.ModelBackend"
 # MFA_FACTS_ATTRIBUTE, and the gate sends no query of its own.
 MFA_FACTS_WANTED: contextvars.ContextVar[bool] = contextvars.ContextVar("hopluc_mfa_facts_wanted", default=False)
 MFA_FACTS_ATTRIBUTE = "_hopluc_mfa_facts"
+# Set while the request's user is read: what the session store read with the session row (its
+# `person_read`: user id, that user or None, the facts or None), used when the session names that user.
+PERSON_READ: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("hopluc_person_read", default=None)
 
 
 def user_by_pk(user_id):
@@ -34,7 +37,14 @@ def user_by_pk(user_id):
 
 class ModelBackend(DjangoModelBackend):
     def get_user(self, user_id):
-        if MFA_FACTS_WANTED.get():
+        read = PERSON_READ.get()
+        wanted = MFA_FACTS_WANTED.get()
+        if read is not None and read[0] == user_id and (not wanted or read[2] is not None):
+            # The same row, read by the session's own statement an instant ago (accounts.session_store).
+            user = read[1]
+            if user is not None and wanted:
+                setattr(user, MFA_FACTS_ATTRIBUTE, read[2])
+        elif wanted:
             from .mfa import user_with_mfa_facts
 
             user, facts = user_with_mfa_facts(user_id)

@@ -103,6 +103,11 @@ def _mfa_facts(user) -> tuple[bool, bool]:
     return (bool(row[0]), bool(row[1])) if row else (False, False)
 
 
+def mfa_facts_extra() -> tuple[str, list]:
+    """`_mfa_facts` as extra columns over a user row aliased `u` (config.rows), with their parameters."""
+    return _mfa_facts_columns(connection.vendor), _mfa_facts_params()
+
+
 def user_with_mfa_facts(user_id):
     """The user with this primary key (as `User.objects.get(pk=...)` gives it, None if there is none)
     and `_mfa_facts` of that user, read in one statement: the user row the request reads anyway

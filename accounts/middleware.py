@@ -24,9 +24,10 @@ from agencies.acting import (
     acting_agency_reset,
 )
 
-from .backends import LEGACY_MODEL_BACKEND, MFA_FACTS_ATTRIBUTE, MFA_FACTS_WANTED, MODEL_BACKEND
+from .backends import LEGACY_MODEL_BACKEND, MFA_FACTS_ATTRIBUTE, MFA_FACTS_WANTED, MODEL_BACKEND, PERSON_READ
 from .passwords import CHANGE_REQUIRED_MESSAGE, EXPIRED_MESSAGE, SESSION_PASSWORD_CHANGE_DUE
 from .services import signin_session_follow_key
+from .session_store import session_person_remember
 from .sessions import SESSION_SIGNED_IN_AT
 
 
@@ -276,8 +277,15 @@ def _request_user(request):
             and LEGACY_MODEL_BACKEND not in settings.AUTHENTICATION_BACKENDS):
         session[BACKEND_SESSION_KEY] = MODEL_BACKEND
     # A session without a second factor: the second-factor gate's facts come with the user row.
-    token = MFA_FACTS_WANTED.set(not session_is_verified(request))
+    facts = not session_is_verified(request)
+    token = MFA_FACTS_WANTED.set(facts)
+    # The user row the session store read with the session's (accounts.session_store), if it did.
+    read = PERSON_READ.set(getattr(session, "person_read", None))
     try:
-        return django_auth_middleware.get_user(request)
+        user = django_auth_middleware.get_user(request)
     finally:
         MFA_FACTS_WANTED.reset(token)
+        PERSON_READ.reset(read)
+    if user.is_authenticated:
+        session_person_remember(session.session_key, user.pk, facts=facts)
+    return user

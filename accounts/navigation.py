@@ -20,6 +20,7 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Role
@@ -132,6 +133,29 @@ def nav_menu(links: list[tuple[str, str, bool]]) -> str:
     )
 
 
+@functools.lru_cache(maxsize=256)
+def _nav_urls(roles: tuple[str, ...], prefix: str, urlconf) -> tuple[str, ...]:
+    """The URLs of the roles' pages, as nav_links lists them."""
+    return tuple(url for _title, url, _current in nav_links(roles=roles, path=""))
+
+
+@functools.lru_cache(maxsize=1024)
+def _nav_menu_drawn(roles: tuple[str, ...], current: str, language: str | None, prefix: str, urlconf) -> str:
+    """nav_menu of the roles' links with `current` marked, in `language`: the same for everyone holding
+    these roles on a page under that link, so drawn once per process (a few hundred variants at most)."""
+    return nav_menu(nav_links(roles=roles, path=current))
+
+
+def nav_menu_for(*, roles, path: str) -> str:
+    """nav_menu(nav_links(roles=roles, path=path)), drawn once per roles, current link and language."""
+    roles, prefix, urlconf = tuple(roles), get_script_prefix(), get_urlconf()
+    # The current link, as nav_links picks it: the longest URL the path is or starts with.
+    urls = _nav_urls(roles, prefix, urlconf)
+    matching = [url for url in urls if path == url or (url != "/" and path.startswith(url))]
+    current = max(matching, key=len) if matching else ""
+    return _nav_menu_drawn(roles, current, get_language(), prefix, urlconf)
+
+
 def navigation(request) -> dict:
     """Context processor: `nav_menu` (the bar's links, nav_menu()) for signed-in people, drawn lazily."""
     user = getattr(request, "user", None)
@@ -139,6 +163,6 @@ def navigation(request) -> dict:
         return {}
 
     def menu():
-        return nav_menu(nav_links(roles=nav_roles_current(session=request.session, user=user), path=request.path))
+        return nav_menu_for(roles=nav_roles_current(session=request.session, user=user), path=request.path)
 
     return {"nav_menu": SimpleLazyObject(menu)}

@@ -27,11 +27,32 @@ from django.contrib.sessions.backends.base import UpdateError
 from django.db import DatabaseError, connections, router
 from django.utils import timezone
 
-from config.rows import row_get
+from config.rows import row_get, row_get_with
+
+# The person each session key was last found signed in as, and whether that session had given no
+# second factor (this process's guess, at most _PERSONS_KEPT sessions): with it the session row and the
+# person's row (with the second-factor facts when the session had none) are read by one statement
+# (config.rows.row_get_with). The row read is used only when the session, decoded, names that person
+# (accounts.backends); a wrong or missing guess costs the second statement, as before.
+_PERSON_OF_SESSION: dict[str, tuple[object, bool]] = {}
+_PERSONS_KEPT = 20000
+
+
+def session_person_remember(session_key: str | None, user_id, *, facts: bool) -> None:
+    """Remember who the session with this key was found signed in as (accounts.middleware)."""
+    if not session_key:
+        return
+    if _PERSON_OF_SESSION.get(session_key) == (user_id, facts):
+        return
+    if len(_PERSON_OF_SESSION) >= _PERSONS_KEPT:
+        _PERSON_OF_SESSION.clear()
+    _PERSON_OF_SESSION[session_key] = (user_id, facts)
 
 
 class SessionStore(db.SessionStore):
     _stored_expiry: datetime.datetime | None = None
+    # (user id, that user or None, second-factor facts or None): the person read with the session row.
+    person_read: tuple[object, object, tuple[bool, bool] | None] | None = None
 
     def _get_session_from_db(self):
         row = self._session_row()
@@ -43,9 +64,28 @@ class SessionStore(db.SessionStore):
         statement written once (config.rows)."""
         session_key = self.session_key
         # No key (no cookie, or one Django's key validation refused): the ORM looks up NULL and finds nothing.
-        row = row_get(self.model, session_key=session_key, expire_date__gt=timezone.now()) if session_key else None
+        if not session_key:
+            row = None
+        elif (guess := _PERSON_OF_SESSION.get(session_key)) is None:
+            row = row_get(self.model, session_key=session_key, expire_date__gt=timezone.now())
+        else:
+            row = self._session_row_with_person(session_key, *guess)
         if row is None:
             self._session_key = None
+        return row
+
+    def _session_row_with_person(self, session_key, user_id, facts: bool):
+        from django.contrib.auth import get_user_model
+
+        from .mfa import mfa_facts_extra
+
+        found = row_get_with(self.model, get_user_model(), user_id, other_alias="u",
+                             other_extra=mfa_facts_extra() if facts else None,
+                             session_key=session_key, expire_date__gt=timezone.now())
+        if found is None:
+            return None
+        row, user, extra = found
+        self.person_read = (user_id, user, (bool(extra[0]), bool(extra[1])) if facts else None)
         return row
 
     def _renewal_due(self) -> bool:

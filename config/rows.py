@@ -66,3 +66,64 @@ def row_get(model, *, extra: tuple[str, list] | None = None, table_alias: str = 
             values[index] = converter(values[index], column, connection)
     instance = model.from_db(db_alias, attnames, values)
     return (instance, extra_values) if extra else instance
+
+
+@functools.cache
+def _joined(model, other, alias: str, conditions: tuple[tuple[str, str], ...], other_alias: str,
+            extra: str) -> tuple[str, list[str], list, list[str], list, list]:
+    """`_select` of `model` with the row of `other` whose key is a parameter LEFT JOINed (as
+    `other_alias`), and `extra` columns after both; made once per process."""
+    quote = connections[alias].ops.quote_name
+    sql, attnames, columns, where_fields = _select(model, alias, conditions, "", "")
+    fields = other._meta.concrete_fields
+    other_columns = ", ".join(f"{other_alias}.{quote(field.column)}" for field in fields)
+    select, where = sql.split(" FROM ", 1)
+    table, where = where.split(" WHERE ", 1)
+    joined = f"{other_alias}.{quote(other._meta.pk.column)} = %s"
+    # Only quoted names (and the caller's fixed extra columns) are formatted in; every value is a parameter.
+    sql = (f"{select}, {other_columns}{', ' + extra if extra else ''} FROM {table} "  # noqa: S608
+           f"LEFT JOIN {quote(other._meta.db_table)} {other_alias} ON {joined} WHERE {where}")
+    return (sql, attnames, columns, where_fields, [field.attname for field in fields],
+            [field.get_col(other._meta.db_table) for field in fields])
+
+
+def _converted(connection, columns, values) -> list:
+    for index, column in enumerate(columns):
+        for converter in (*connection.ops.get_db_converters(column), *column.get_db_converters(connection)):
+            values[index] = converter(values[index], column, connection)
+    return values
+
+
+def row_get_with(model, other, other_pk, *, other_alias: str, other_extra: tuple[str, list] | None = None,
+                 **conditions):
+    """row_get(model, **conditions) and, in the same statement, row_get(other, pk=other_pk) with the
+    `other_extra` columns over it (written by the caller as fixed SQL over the row named `other_alias`):
+    (instance, other instance or None, the extra values) or None when `model` has no such row.
+
+    For two reads every request makes one after the other when the second's key can be known first
+    (accounts.session_store: the session and its person): one round trip and one statement instead of two,
+    each row as row_get reads it."""
+    db_alias = router.db_for_read(model)
+    if router.db_for_read(other) != db_alias:
+        raise ValueError("row_get_with reads both rows on one database")
+    connection = connections[db_alias]
+    parsed = tuple((name.split("__")[0], name.split("__")[1] if "__" in name else "exact") for name in conditions)
+    extra_sql, extra_params = other_extra if other_extra else ("", [])
+    sql, attnames, columns, where_fields, other_attnames, other_columns = _joined(
+        model, other, db_alias, parsed, other_alias, extra_sql)
+    pk = other._meta.pk
+    params = [*extra_params, pk.get_db_prep_value(pk.get_prep_value(other_pk), connection),
+              *(field.get_db_prep_value(field.get_prep_value(value), connection)
+                for field, value in zip(where_fields, conditions.values(), strict=True))]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    first, second = len(columns), len(columns) + len(other_columns)
+    instance = model.from_db(db_alias, attnames, _converted(connection, columns, list(row[:first])))
+    other_values = list(row[first:second])
+    other_pk_index = other_attnames.index(pk.attname)
+    other_instance = None if other_values[other_pk_index] is None else other.from_db(
+        db_alias, other_attnames, _converted(connection, other_columns, other_values))
+    return instance, other_instance, tuple(row[second:])

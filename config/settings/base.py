@@ -71,7 +71,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After whitenoise: static files keep their long cache lifetime; everything else is no-store.
     "config.middleware.SecurityHeadersMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "config.middleware.CSPMiddleware",
     # Django's, except that a passive poll (X-HopLuc-Passive) does not renew the idle timeout.
     "accounts.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -79,7 +79,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     # Django's, moving sessions signed in through Django's ModelBackend to accounts.backends'.
     "accounts.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.MessageMiddleware",
     # Under DEBUG only: the friendly 404/403 page instead of Django's technical one (config.errors).
     "config.errors.DebugFriendlyErrorsMiddleware",
     # A domain NotFound from a service or selector (config.exceptions) answers 404, as Http404 does.
@@ -126,6 +126,11 @@ DATABASES = {
     "default": env.db_url_config(env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'hopluc.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Django's PostgreSQL backend whose health check (CONN_HEALTH_CHECKS below) asks the socket before it
+# sends `SELECT 1` (config/postgresql/base.py).
+POSTGRESQL_ENGINE = "config.postgresql"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = POSTGRESQL_ENGINE
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file-backed test database lets a real Celery worker process open the same data.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-hopluc.sqlite3")}
@@ -161,6 +166,8 @@ DATABASE_REPLICA_READS = bool(REPLICA_DATABASE_URL)
 DATABASE_ROUTERS: list[str] = []
 if REPLICA_DATABASE_URL:
     DATABASES["replica"] = env.db_url_config(REPLICA_DATABASE_URL)
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["replica"]["ENGINE"] = POSTGRESQL_ENGINE
     for key in ("ATOMIC_REQUESTS", "CONN_MAX_AGE", "CONN_HEALTH_CHECKS"):
         if key in DATABASES["default"]:
             DATABASES["replica"][key] = DATABASES["default"][key]

@@ -15,6 +15,7 @@ from .base import (
     DEV_FIELD_ENCRYPTION_KEY,
     DEV_SEARCH_HASH_KEY,
     FIELD_ENCRYPTION_KEYS,
+    POSTGRESQL_ENGINE,
     REDIS_URL,
     SEARCH_HASH_KEY,
     SECRET_KEY,
@@ -60,7 +61,7 @@ if not AUDIT_ANCHOR_KEYS or DEV_AUDIT_ANCHOR_KEY in AUDIT_ANCHOR_KEYS or any(len
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("Set ALLOWED_HOSTS to the host names HopLuc is served under (comma-separated).")
-if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+if DATABASES["default"]["ENGINE"] != POSTGRESQL_ENGINE:
     raise ImproperlyConfigured("Set DATABASE_URL to a PostgreSQL database (postgres://user:password@host:5432/name).")
 # Notification links point here; the development default (http://127.0.0.1) would send people nowhere.
 SITE_URL = env.str("SITE_URL", default="")

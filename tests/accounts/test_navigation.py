@@ -121,3 +121,30 @@ def test_another_persons_role_change_does_not_reread_my_roles(client, world):
     settled = count()
     membership_add(user=world.receiving_responder, agency=world.police, role="responder")
     assert count() == settled
+
+
+def test_the_bar_is_drawn_once_per_roles_page_and_language_and_as_before():
+    """accounts.navigation.nav_menu_for: the drawn bar is kept per roles, current link and language,
+    and is exactly what nav_menu(nav_links(...)) draws for the page's own path."""
+    from django.utils import translation
+
+    from accounts.navigation import NAV_BY_ROLE, _nav_menu_drawn, nav_links, nav_menu, nav_menu_for
+
+    every_role = list(NAV_BY_ROLE)
+    paths = ["/cases/", "/cases/12/", "/cases/12/actions/new/", "/handoffs/incoming/", "/work/", "/elsewhere/", "/"]
+    for language in ("vi", "en"):
+        with translation.override(language):
+            for roles in (every_role[:1], every_role[1:2], every_role, every_role[::-1]):
+                for path in paths:
+                    assert nav_menu_for(roles=roles, path=path) == nav_menu(nav_links(roles=roles, path=path))
+    with translation.override("en"):
+        english = nav_menu_for(roles=every_role[:1], path="/cases/12/")
+    with translation.override("vi"):
+        vietnamese = nav_menu_for(roles=every_role[:1], path="/cases/12/")
+    assert english != vietnamese and 'aria-current="page">Cases<' in english
+    before = _nav_menu_drawn.cache_info()
+    with translation.override("en"):
+        for case_id in range(50):
+            assert nav_menu_for(roles=every_role[:1], path=f"/cases/{case_id}/") == english
+    after = _nav_menu_drawn.cache_info()
+    assert after.misses == before.misses and after.hits == before.hits + 50

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.views import APIView
 
-from accounts.throttles import AnonymousRateThrottle, AuthTokenRateThrottle, UserRateThrottle
+from accounts.throttles import WINDOW_KEY_SUFFIX, AnonymousRateThrottle, AuthTokenRateThrottle, UserRateThrottle
 from tests.conftest import PASSWORD
 
 
@@ -133,3 +133,105 @@ def test_production_rates_are_set(scope):
     from config.settings import base
 
     assert base.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope]
+
+
+# --- One round trip on Redis (accounts.throttles._SLIDING_WINDOW) ----------------------------------
+
+redis_only = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="the one-round-trip window needs Redis")
+
+
+class _Person:
+    is_authenticated = True
+
+    def __init__(self, pk):
+        self.pk = pk
+
+
+def _throttle_call(clock, user_id=7):
+    """A UserRateThrottle's decision for one request at `clock[0]` (seconds): (allowed, throttle)."""
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/api/me/", REMOTE_ADDR="198.51.100.7")
+    request.user = _Person(user_id)
+    throttle = UserRateThrottle()
+    throttle.timer = lambda: clock[0]
+    return throttle.allow_request(request, None), throttle
+
+
+@pytest.fixture
+def redis_commands(monkeypatch):
+    """The commands the default cache's Redis client sends (counted, then sent as they would be)."""
+    from django.core.cache import caches
+
+    client = caches["default"]._cache.get_client(write=True)
+    sent = []
+    execute = client.execute_command
+
+    def counting(*args, **options):
+        sent.append(args[0])
+        return execute(*args, **options)
+
+    monkeypatch.setattr(client, "execute_command", counting)
+    return sent
+
+
+@redis_only
+def test_limit_holds_at_the_limit_with_one_round_trip_a_request(settings, redis_commands):
+    rates(settings, user="3/min")
+    _throttle_call([999_000.0], user_id=6)  # the server learns the script (once per server)
+    clock = [1_000_000.0]
+    decisions = []
+    for second in (0, 10, 20, 30):
+        clock[0] = 1_000_000.0 + second
+        del redis_commands[:]
+        allowed, throttle = _throttle_call(clock)
+        decisions.append(allowed)
+        assert redis_commands == ["EVALSHA"]
+    assert decisions == [True, True, True, False]
+    # DRF's Retry-After: until the oldest request (second 0) leaves the minute, for the one request left.
+    assert throttle.wait() == pytest.approx(30.0)
+
+
+@redis_only
+def test_window_slides_as_drfs_does(settings):
+    rates(settings, user="3/min")
+    start = 2_000_000.0
+    clock = [start]
+    for second in (0, 10, 20):
+        clock[0] = start + second
+        assert _throttle_call(clock)[0]
+    clock[0] = start + 59.9
+    allowed, throttle = _throttle_call(clock)
+    assert not allowed and throttle.wait() == pytest.approx(0.1)
+    # The request of second 0 is out at exactly one minute (DRF drops times <= now - duration).
+    clock[0] = start + 60.0
+    assert _throttle_call(clock)[0]
+    assert not _throttle_call(clock)[0]
+    # Someone else has their own window.
+    assert _throttle_call(clock, user_id=8)[0]
+
+
+@redis_only
+def test_window_key_ends_with_the_window(settings):
+    from django.core.cache import caches
+
+    rates(settings, user="5/min")
+    clock = [3_000_000.0]
+    _allowed, throttle = _throttle_call(clock)
+    backend = caches["default"]
+    client = backend._cache.get_client(write=True)
+    key = backend.make_and_validate_key(throttle.key + WINDOW_KEY_SUFFIX)
+    assert client.llen(key) == 1
+    assert 0 < client.pttl(key) <= 60_000
+
+
+@redis_only
+def test_simultaneous_requests_never_pass_the_limit(settings):
+    """DRF's read-then-write let two requests of one caller both pass at the limit; the script cannot."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rates(settings, user="10/min")
+    clock = [4_000_000.0]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        decisions = list(pool.map(lambda _i: _throttle_call(clock)[0], range(40)))
+    assert decisions.count(True) == 10

@@ -95,6 +95,8 @@ def test_pages_cost_the_same_whatever_the_number_of_cases_and_actions(world, cli
     case = case_build(world)
     action_log(access=case_get_for_user(user=world.lead_responder, case_id=case.pk), actor=world.lead_responder,
                data={"type": "contact", "text": "Lần đầu"})
+    # A session's first request reads its person apart, the next ones with the session (accounts.session_store).
+    client.get("/cases/")
     list_small, _ = measure(client, "/cases/", PAGE_LIST_BUDGET, transactions=LIST_TRANSACTIONS)
     detail_small, _ = measure(client, f"/cases/{case.pk}/", PAGE_DETAIL_BUDGET, transactions=DETAIL_TRANSACTIONS)
     for day in range(25):
