@@ -196,7 +196,7 @@ def test_the_queue_first_handoffs_are_the_querysets_first_rows(world, register, 
         expected = list(queue_handoffs(agency=agency, now=register.now).values_list(*columns))
         assert _HANDOFF_ROWS.rows(model=Handoff, agency_id=agency.pk, now=register.now) == expected[:50]
         for limit in (1, 2, 3):
-            assert list(_first_handoffs(agency_id=agency.pk, now=register.now, limit=limit).values_list(
-                *columns)) == expected[:limit]
+            assert list(_first_handoffs(agency_id=agency.pk, now=register.now, limit=limit,
+                                        columns=columns)) == expected[:limit]
     assert len(expected := list(queue_handoffs(agency=world.police, now=register.now))) == 5
     assert expected[0].emergency_override
