@@ -130,6 +130,12 @@ class Handoff(models.Model):
             models.Index(fields=["to_agency", "status", "-sent_at", "-id"], name="handoff_incoming_status_order"),
             models.Index(fields=["from_agency", "-sent_at", "-id"], name="handoff_outgoing_order"),
             models.Index(fields=["from_agency", "status", "-sent_at", "-id"], name="handoff_outgoing_status_order"),
+            # The supervisor's review queue lists emergency overrides first: the few of an agency read
+            # off these, the others off the orders above (supervision.queue._first_handoffs).
+            models.Index(fields=["to_agency", "-sent_at", "-id"], name="handoff_incoming_override",
+                         condition=Q(emergency_override=True)),
+            models.Index(fields=["from_agency", "-sent_at", "-id"], name="handoff_outgoing_override",
+                         condition=Q(emergency_override=True)),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(from_agency=models.F("to_agency")), name="handoff_not_to_itself"),

@@ -7,12 +7,13 @@ review pointing at something that exists; the fields they share live in `Review`
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
-from cases.models import Consent
+from cases.models import Case, Consent
 from encryption.fields import EncryptedTextField
 from handoffs.models import Handoff
 from notifications.models import Deadline
@@ -104,3 +105,41 @@ class BreakGlassReview(Review):
         verbose_name = _("break-glass review")
         verbose_name_plural = _("break-glass reviews")
         indexes = [models.Index(fields=["use", "agency"])]
+
+
+class CaseActivity(models.Model):
+    """The idle clock of one open case for one agency working on it (it leads the case, or holds an
+    accepted handoff of it): the agency's last action on the case, its last acceptance of a handoff
+    of it, and the opening of the case. `activity_at` is the later of (last action, or else the
+    opening) and (acceptance, or else the opening): the supervisor's "cases without action" list is
+    this table's index read in order (supervision.selectors.cases_without_action).
+
+    Written by database triggers on cases_case, cases_action and cases_handoff (migration 0004), in
+    the transaction of whatever writes those rows: the services, bulk loads (seed_scale's COPY) and
+    queryset updates alike. A row exists exactly while its agency works on the open case; closing the
+    case, completing or losing the accepted handoff removes it. Not foreign keys to the case and
+    agency: the triggers delete a deleted case's rows after its actions and handoffs have gone."""
+
+    case = models.ForeignKey(Case, on_delete=models.DO_NOTHING, db_constraint=False, related_name="activity",
+                             db_index=False)
+    agency = models.ForeignKey(Agency, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+                               db_index=False)
+    case_created_at = models.DateTimeField()
+    last_action_at = models.DateTimeField(null=True, blank=True)
+    joined_at = models.DateTimeField(null=True, blank=True)
+    activity_at = models.GeneratedField(
+        expression=Greatest(Coalesce(F("last_action_at"), F("case_created_at")),
+                            Coalesce(F("joined_at"), F("case_created_at"))),
+        output_field=models.DateTimeField(), db_persist=True)
+
+    class Meta:
+        verbose_name = _("case activity")
+        verbose_name_plural = _("case activity")
+        constraints = [models.UniqueConstraint(fields=["case", "agency"], name="case_activity_one_per_agency")]
+        indexes = [
+            # The idle list: an agency's cases longest quiet first, read in index order and stopped at LIMIT.
+            models.Index(fields=["agency", "activity_at", "case"], name="case_activity_idle_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"agency {self.agency_id} on case {self.case_id}: {self.activity_at}"

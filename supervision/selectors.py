@@ -33,7 +33,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from agencies.models import Agency
@@ -464,37 +464,16 @@ def cases_without_action(*, agency: Agency, days: int = DEFAULT_IDLE_DAYS,
 
 
 def _cases_quiet_since(*, agency: Agency, since: datetime.datetime) -> QuerySet[CaseModel]:
-    accepted = Handoff.objects.filter(case_id=OuterRef("pk"), to_agency=agency, status=HandoffStatus.ACCEPTED)
-    last_action = (
-        Action.objects.filter(case_id=OuterRef("pk"), agency=agency).order_by("-occurred_at")
-        .values("occurred_at")[:1]
-    )
-    joined = accepted.filter(responded_at__isnull=False).order_by("-responded_at").values("responded_at")[:1]
-    # The agency's cases as a UNION of two index reads (its led open cases, its accepted handoffs), not
-    # "lead OR EXISTS" over every case of the country: that scanned the case table, and its estimated
-    # cost at 20,000 cases already set off JIT compilation (1.4 s of a 70 ms query).
-    led = CaseModel.objects.filter(lead_agency=agency).exclude(status=CaseStatus.CLOSED).order_by().values("pk")
-    taken_on = Handoff.objects.filter(to_agency=agency, status=HandoffStatus.ACCEPTED).order_by().values("case_id")
-    # "last_activity_at < since" spelt without the annotation, so the two subqueries are not run twice
-    # for every candidate (once in WHERE, once for the sort): Greatest(Coalesce(A, opened),
-    # Coalesce(J, opened)) < since holds exactly when no action or acceptance is at or after `since`,
-    # and the case was opened before it unless both an action and an acceptance stand in for the opening.
-    actions = Action.objects.filter(case_id=OuterRef("pk"), agency=agency)
-    acceptances = accepted.filter(responded_at__isnull=False)
-    quiet = (
-        ~Exists(actions.filter(occurred_at__gte=since)) & ~Exists(acceptances.filter(responded_at__gte=since))
-        & (Q(created_at__lt=since) | (Exists(actions) & Exists(acceptances)))
-    )
+    # The agency's rows of supervision.models.CaseActivity (kept by triggers: one per open case it leads
+    # or holds an accepted handoff of, with the later of its last action or acceptance and the opening)
+    # read in the order of their index (agency, activity_at, case) and stopped at the page's LIMIT: the
+    # cost of the rows shown, where reading every candidate case's actions and handoffs (3,700 cases of
+    # a busy agency at a million cases) cost 0.4 s. The case's status is checked again on the case row
+    # read for its number: a row of a case closed concurrently with a handoff's change is never shown.
     return (
-        CaseModel.objects.filter(pk__in=led.union(taken_on)).exclude(status=CaseStatus.CLOSED)
-        .filter(quiet)
-        .annotate(
-            last_action_at=Subquery(last_action, output_field=DateTimeField()),
-            last_activity_at=Greatest(
-                Coalesce(Subquery(last_action, output_field=DateTimeField()), F("created_at")),
-                Coalesce(Subquery(joined, output_field=DateTimeField()), F("created_at")),
-            ),
-        )
+        CaseModel.objects.filter(activity__agency=agency, activity__activity_at__lt=since)
+        .exclude(status=CaseStatus.CLOSED)
+        .annotate(last_activity_at=F("activity__activity_at"), last_action_at=F("activity__last_action_at"))
         .select_related("lead_agency")
         .order_by("last_activity_at", "id")
     )

@@ -205,3 +205,25 @@ def test_the_preloaded_calendar_counts_working_days_as_the_database_does(db):
         moment = start + datetime.timedelta(days=day)
         assert working_time_add(moment, amount=5, unit="working_days", days_off=days_off) == working_time_add(
             moment, amount=5, unit="working_days")
+
+
+def test_the_idle_clocks_are_those_of_the_seeded_actions_and_handoffs(small_world):
+    """seed_scale's COPY goes through the triggers that keep supervision.CaseActivity: one row for exactly
+    each open case and agency working on it, with the clocks the supervisor's former scan computes, and
+    every agency's idle list the same as that scan's."""
+    from supervision.models import CaseActivity
+    from supervision.selectors import cases_without_action
+    from tests.supervision.test_case_activity import FAR, scanned
+
+    rows = {(case_id, agency_id): at for case_id, agency_id, at in CaseActivity.objects.values_list(
+        "case_id", "agency_id", "activity_at")}
+    expected = {(c.pk, agency.pk): c.last_activity_at for agency in Agency.objects.all()
+                for c in scanned(agency=agency, since=NOW + FAR)}
+    assert rows == expected
+    # Handed-on cases have rows of agencies other than the lead; closed cases have none.
+    assert any(Case.objects.get(pk=case_id).lead_agency_id != agency_id for case_id, agency_id in rows)
+    assert not CaseActivity.objects.filter(case__status="closed").exists()
+    for agency in Agency.objects.filter(pk__in={agency_id for _case, agency_id in rows}):
+        for days in (1, 14, 90):
+            assert [(c.pk, c.last_activity_at) for c in cases_without_action(agency=agency, days=days, now=NOW)] == [
+                (c.pk, c.last_activity_at) for c in scanned(agency=agency, since=NOW - datetime.timedelta(days=days))]

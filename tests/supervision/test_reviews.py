@@ -183,3 +183,20 @@ def test_the_review_pages_sign_off(world, register, break_glass_use, consent_ove
     assert response.status_code == 302 and ConsentOverrideReview.objects.get().follow_up is not None
     assert web(world.receiving_supervisor).post(f"/supervision/consent-overrides/{consent_override.pk}/",
                                                 {"verdict": "fine"}).status_code == 404
+
+
+def test_the_queue_first_handoffs_are_the_querysets_first_rows(world, register, break_glass_use, consent_override):
+    """The handoff section's lean rows (ids chosen on the handoff table, then joined) are queue_handoffs'
+    first rows in its order, for a page cut anywhere."""
+    from handoffs.models import Handoff
+    from supervision.queue import _HANDOFF_ROWS, _first_handoffs, queue_handoffs
+
+    columns = ("id", "case__number", "from_agency__name", "to_agency__name", "status", "emergency_override")
+    for agency in (world.police, world.health, world.school):
+        expected = list(queue_handoffs(agency=agency, now=register.now).values_list(*columns))
+        assert _HANDOFF_ROWS.rows(model=Handoff, agency_id=agency.pk, now=register.now) == expected[:50]
+        for limit in (1, 2, 3):
+            assert list(_first_handoffs(agency_id=agency.pk, now=register.now, limit=limit,
+                                        columns=columns)) == expected[:limit]
+    assert len(expected := list(queue_handoffs(agency=world.police, now=register.now))) == 5
+    assert expected[0].emergency_override
