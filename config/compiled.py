@@ -141,6 +141,7 @@ class CompiledModels(CompiledQuery):
                 get_related_populators(klass_info, select, using),
                 tuple((compiler.annotation_col_map or {}).items()),
                 tuple(compiler.get_converters([column[0] for column in select[:compiler.col_count]]).items()),
+                compiler.col_count,
             )
         return reader
 
@@ -151,10 +152,23 @@ class CompiledModels(CompiledQuery):
             if set(values) != set(self._kinds):
                 raise TypeError(f"values for {sorted(self._kinds)} expected, got {sorted(values)}")
             return list(self._build(**values).using(using))
-        model_cls, start, end, init_list, populators, annotations, converters = self._reader(using)
+        return self._instances(using, self.rows(model=model, **values))
+
+    def objects_and_columns(self, *, wrap: str, extra: tuple = (), model=None, **values) -> list[tuple[Any, tuple]]:
+        """PostgreSQL only: the instances of the query run inside `wrap` (as in `rows`), each with the
+        columns `wrap` selects after the query's own ("SELECT q.*, more FROM (%s) q ..."), as read."""
+        using = router.db_for_read(model) if model is not None else "default"
+        if connections[using].vendor != "postgresql":
+            raise ValueError("objects_and_columns reads PostgreSQL only")
+        rows = self.rows(wrap=wrap, extra=extra, model=model, **values)
+        width = self._reader(using)[-1]
+        return list(zip(self._instances(using, rows), (tuple(row[width:]) for row in rows), strict=True))
+
+    def _instances(self, using: str, rows: list[tuple]) -> list:
+        model_cls, start, end, init_list, populators, annotations, converters, _width = self._reader(using)
         connection = connections[using]
         instances = []
-        for row in self.rows(model=model, **values):
+        for row in rows:
             if converters:
                 row = list(row)
                 for position, (functions, expression) in converters:

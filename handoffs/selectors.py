@@ -11,7 +11,8 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connections, router
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -58,11 +59,12 @@ class HandoffAccess:
         return self.is_sender or self.handoff.status in HANDOFF_OPEN_STATUSES
 
 
+def _case_agencies_of(user_id: int) -> QuerySet[Membership]:
+    return Membership.objects.filter(user_id=user_id, role__in=CASE_ROLES, agency__active=True)
+
+
 # The agencies whose handoffs a user handles: one compiled query (config.compiled) per request.
-_CASE_AGENCY_IDS = CompiledQuery(
-    lambda user_id: Membership.objects.filter(user_id=user_id, role__in=CASE_ROLES, agency__active=True)
-    .values_list("agency_id"),
-    user_id="int")
+_CASE_AGENCY_IDS = CompiledQuery(lambda user_id: _case_agencies_of(user_id).values_list("agency_id"), user_id="int")
 
 
 def _case_agency_ids(user: User) -> set[int]:
@@ -213,20 +215,74 @@ _READ_RELATED = ("case", "case__data_key", "from_agency", "to_agency", "sent_by"
 _LOCKED_RELATED = (*_READ_RELATED, "case__lead_agency", "responded_by", "closed_by")
 
 
+def _handoff_of_member(handoff_id: int, user_id: int) -> QuerySet[Handoff]:
+    agencies = _case_agencies_of(user_id).order_by().values("agency_id")
+    return (Handoff.objects.select_related(*_READ_RELATED)
+            .filter(Q(to_agency_id__in=agencies) | Q(from_agency_id__in=agencies), pk=handoff_id).order_by())
+
+
+# An unlocked read of a handoff in one compiled statement (config.compiled): the handoff with its joins,
+# found only through an agency of the reader's, followed by those agencies (to know the reader's side).
+# The ORM built and compiled the six joins anew at every read, and the agencies were a statement more.
+_HANDOFF_OF_MEMBER = CompiledModels(_handoff_of_member, handoff_id="int", user_id="int")
+
+
+@functools.cache
+def _with_agencies(using: str) -> str:
+    """The wrap that puts the user's case agencies (an array) after the handoff's columns."""
+    sql, slots = _CASE_AGENCY_IDS.sql(using)
+    if [name for name, _constant in slots if name] != ["user_id"]:
+        raise ValueError("the agencies' query takes the user once")
+    # SQL the ORM compiled, every value a parameter; its slots go after the handoff's (CompiledQuery.rows).
+    return "SELECT h.*, m.ids FROM (%s) h, (SELECT ARRAY(" + sql.replace("%", "%%") + ") ids) m"
+
+
+def _handoff_and_agencies(user: User, handoff_id) -> tuple[Handoff, set[int]]:
+    """The handoff, unlocked, and the user's case agencies (_case_agency_ids), or NotFound: one
+    statement on PostgreSQL, two elsewhere."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        raise NotFound
+    try:
+        handoff_id = int(handoff_id)
+    except (ValueError, TypeError):
+        raise NotFound from None
+    if not 0 < handoff_id < 2**63:
+        raise NotFound  # no such id (the ORM finds nothing for it; a bigint parameter cannot hold it)
+    using = router.db_for_read(Handoff)
+    if connections[using].vendor != "postgresql":
+        found = _HANDOFF_OF_MEMBER.objects(handoff_id=handoff_id, user_id=user.pk, model=Handoff)
+        if not found:
+            raise NotFound
+        return found[0], _case_agency_ids(user)
+    _sql, slots = _CASE_AGENCY_IDS.sql(using)
+    extra = tuple(user.pk if name else constant for name, constant in slots)
+    found = _HANDOFF_OF_MEMBER.objects_and_columns(wrap=_with_agencies(using), extra=extra, model=Handoff,
+                                                   handoff_id=handoff_id, user_id=user.pk)
+    if not found:
+        raise NotFound
+    handoff, (agency_ids,) = found[0]
+    return handoff, set(agency_ids)
+
+
 def handoff_get_for_user(*, user: User, handoff_id: int, lock: bool = False, lock_case: bool = False) -> HandoffAccess:
     """The handoff with the user's side of it, or NotFound for anyone in neither agency. `lock`: the
     handoff row locked (select_for_update) in the caller's transaction; `lock_case`: its case row too,
-    in the same statement (the handoff's row first, as the services lock them)."""
+    in the same statement (the handoff's row first, as the services lock them). Unlocked, one compiled
+    statement reads the handoff and the user's agencies (_HANDOFF_OF_MEMBER)."""
+    if not (lock or lock_case):
+        handoff, agency_ids = _handoff_and_agencies(user, handoff_id)
+        return _handoff_access(handoff, agency_ids)
     agency_ids = _case_agency_ids(user)
-    if lock or lock_case:
-        qs = Handoff.objects.select_related(*_LOCKED_RELATED).select_for_update(
-            of=("self", "case") if lock_case else ("self",))
-    else:
-        qs = Handoff.objects.select_related(*_READ_RELATED)
+    qs = Handoff.objects.select_related(*_LOCKED_RELATED).select_for_update(
+        of=("self", "case") if lock_case else ("self",))
     try:
         handoff = qs.get(Q(to_agency_id__in=agency_ids) | Q(from_agency_id__in=agency_ids), pk=handoff_id)
     except (Handoff.DoesNotExist, ValueError, TypeError):
         raise NotFound from None
+    return _handoff_access(handoff, agency_ids)
+
+
+def _handoff_access(handoff: Handoff, agency_ids: set[int]) -> HandoffAccess:
     acting_id = acting_agency_pick(member_agency_ids=agency_ids)
     if handoff.from_agency_id in agency_ids and (
         acting_id == handoff.from_agency_id or handoff.to_agency_id not in agency_ids
@@ -315,17 +371,30 @@ _EVENT_DETAILS = {
 }
 
 
+def _handoff_events(case_id: int, handoff_id: int) -> QuerySet[CaseEvent]:
+    events = CaseEvent.objects.filter(case_id=case_id)
+    if connections[router.db_for_read(CaseEvent)].vendor == "postgresql":
+        # The ORM's data__handoff_id passes the id as JSON, which a compiled query cannot take: the same
+        # comparison with the id as a parameter.
+        column = f'"{CaseEvent._meta.db_table}"."data"'
+        events = events.filter(RawSQL(f"({column} -> 'handoff_id') = to_jsonb(%s::bigint)", (handoff_id,),
+                                      output_field=BooleanField()))
+    else:
+        events = events.filter(data__handoff_id=handoff_id)
+    return events.select_related("agency", "actor").order_by("at", "id")
+
+
+# Compiled once (config.compiled): the handoff page read its timeline through the ORM at every view.
+_HANDOFF_EVENTS = CompiledModels(_handoff_events, case_id="int", handoff_id="int")
+
+
 def handoff_timeline(*, access: HandoffAccess) -> list[TimelineEntry]:
     """The handoff's story, oldest first: its case events (sent, answered, lead moved, withdrawn,
     completed) with the reasons and the outcome, and the receiving agency's first look, which is a
     field of the handoff rather than an event. One query. Both sides read all of it: none of it is
     survivor data."""
     handoff = access.handoff
-    events = list(
-        CaseEvent.objects.filter(case_id=handoff.case_id, data__handoff_id=handoff.pk)
-        .select_related("agency", "actor")
-        .order_by("at", "id")
-    )
+    events = _HANDOFF_EVENTS.objects(case_id=handoff.case_id, handoff_id=handoff.pk, model=CaseEvent)
     entries = []
     for event in events:
         agency = event.agency.name if event.agency else _("The system")
