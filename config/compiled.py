@@ -87,6 +87,13 @@ class CompiledQuery:
                 raise ValueError(f"{name} went into the compiled query other than as a parameter")
         return wrap % sql, tuple(slots)
 
+    def params(self, using: str, **values) -> list:
+        """The parameters of the compiled SQL on `using` (PostgreSQL) with these values: what `rows` sends,
+        for SQL that puts this query inside another (as `extra` of the other's `rows`)."""
+        _sql, slots = self.sql(using)
+        return [(values[name] if constant is None else constant(values[name])) if name is not None else constant
+                for name, constant in slots]
+
     def rows(self, *, wrap: str = "%s", extra: tuple = (), model=None, **values) -> list[tuple]:
         """The rows of the query with these values. `wrap` puts the query inside other SQL (its "%s"),
         e.g. "SELECT COUNT(*) FROM (%s) counted" or "%s LIMIT %%s", whose own parameters are `extra`;
@@ -103,9 +110,8 @@ class CompiledQuery:
             with connection.cursor() as cursor:
                 cursor.execute(wrap % sql, [*params, *extra])
                 return cursor.fetchall()
-        sql, slots = self.sql(using, wrap)
-        params = [*((values[name] if constant is None else constant(values[name])) if name is not None else constant
-                    for name, constant in slots), *extra]
+        sql, _slots = self.sql(using, wrap)
+        params = [*self.params(using, **values), *extra]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()

@@ -248,16 +248,16 @@ def _handoff_and_agencies(user: User, handoff_id) -> tuple[Handoff, set[int]]:
         raise NotFound from None
     if not 0 < handoff_id < 2**63:
         raise NotFound  # no such id (the ORM finds nothing for it; a bigint parameter cannot hold it)
-    using = router.db_for_read(Handoff)
+    using = router.db_for_read(Membership)
     if connections[using].vendor != "postgresql":
         found = _HANDOFF_OF_MEMBER.objects(handoff_id=handoff_id, user_id=user.pk, model=Handoff)
         if not found:
             raise NotFound
         return found[0], _case_agency_ids(user)
-    _sql, slots = _CASE_AGENCY_IDS.sql(using)
-    extra = tuple(user.pk if name else constant for name, constant in slots)
-    found = _HANDOFF_OF_MEMBER.objects_and_columns(wrap=_with_agencies(using), extra=extra, model=Handoff,
-                                                   handoff_id=handoff_id, user_id=user.pk)
+    # Read where memberships are read (the primary: config.db_router), as the agencies come with it.
+    found = _HANDOFF_OF_MEMBER.objects_and_columns(
+        wrap=_with_agencies(using), extra=tuple(_CASE_AGENCY_IDS.params(using, user_id=user.pk)), model=Membership,
+        handoff_id=handoff_id, user_id=user.pk)
     if not found:
         raise NotFound
     handoff, (agency_ids,) = found[0]
