@@ -25,6 +25,7 @@ from django.db.models import (
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.encoding import force_str
+from django.utils.translation import get_language
 
 from agencies.acting import ActingAgencyRequired, acting_agency_pick
 from agencies.models import Agency, Membership
@@ -238,10 +239,18 @@ class CaseListRow:
         self.lead_agency = SimpleNamespace(pk=agency_id, id=agency_id, name=agency_name, sector=agency_sector)
 
     def get_status_display(self) -> str:
-        return force_str(_STATUS_LABELS.get(self.status, self.status), strings_only=True)
+        return _list_labels(get_language())[0].get(self.status, self.status)
 
     def get_risk_level_display(self) -> str:
-        return force_str(_RISK_LABELS.get(self.risk_level, self.risk_level), strings_only=True)
+        return _list_labels(get_language())[1].get(self.risk_level, self.risk_level)
+
+
+@functools.cache
+def _list_labels(language: str | None) -> tuple[dict, dict]:
+    """The status and risk labels in `language`, the active one: translated once per process, not twice
+    for every row of every page."""
+    return ({value: force_str(label) for value, label in _STATUS_LABELS.items()},
+            {value: force_str(label) for value, label in _RISK_LABELS.items()})
 
 
 _LIST_COLUMNS = ("id", "number", "status", "risk_level", "created_at", "updated_at", "sort_at", "province__code",

@@ -87,12 +87,36 @@ class CompiledQuery:
                 raise ValueError(f"{name} went into the compiled query other than as a parameter")
         return wrap % sql, tuple(slots)
 
+    def sql_with(self, using: str, **expressions: str) -> tuple[str, tuple[tuple[str | None, Any], ...]]:
+        """The compiled SQL on `using` (PostgreSQL) with the named values taken from SQL expressions of
+        the statement it is put in (e.g. a column of a LATERAL join's outer side) instead of parameters;
+        and the slots of the parameters that remain (for `params_of`)."""
+        sql, slots = self.sql(using)
+        pieces = sql.split("%s")
+        if "%%" in sql or len(pieces) != len(slots) + 1:
+            raise ValueError("the compiled SQL has placeholders other than its parameters'")
+        if not set(expressions) <= {name for name, _constant in slots}:
+            raise ValueError(f"{sorted(expressions)} are not all values of the compiled query")
+        written, kept = [pieces[0]], []
+        for (name, constant), piece in zip(slots, pieces[1:], strict=True):
+            if name in expressions:
+                written.append(expressions[name])
+            else:
+                written.append("%s")
+                kept.append((name, constant))
+            written.append(piece)
+        return "".join(written), tuple(kept)
+
+    @staticmethod
+    def params_of(slots: tuple[tuple[str | None, Any], ...], **values) -> list:
+        """The parameters of these slots (as `sql` or `sql_with` give them) with these values."""
+        return [(values[name] if constant is None else constant(values[name])) if name is not None else constant
+                for name, constant in slots]
+
     def params(self, using: str, **values) -> list:
         """The parameters of the compiled SQL on `using` (PostgreSQL) with these values: what `rows` sends,
         for SQL that puts this query inside another (as `extra` of the other's `rows`)."""
-        _sql, slots = self.sql(using)
-        return [(values[name] if constant is None else constant(values[name])) if name is not None else constant
-                for name, constant in slots]
+        return self.params_of(self.sql(using)[1], **values)
 
     def rows(self, *, wrap: str = "%s", extra: tuple = (), model=None, **values) -> list[tuple]:
         """The rows of the query with these values. `wrap` puts the query inside other SQL (its "%s"),

@@ -145,13 +145,16 @@ class HandoffCards:
 
     ordered = True
 
-    def __init__(self, *, agency_ids: set[int], direction: str, status: str | None = None):
+    def __init__(self, *, agency_ids: set[int], direction: str, status: str | None = None,
+                 read: tuple[int, int, list[tuple]] | None = None):
+        """`read`: (count, offset, rows) of this list, already read together (handoff_cards_for_user)."""
         self._list = (agency_ids, direction, status)
         self._compiled = connections[router.db_for_read(Handoff)].vendor == "postgresql"
         self._values: dict[str, Any] = {
             f"agency_{index}": agency_id for index, agency_id in enumerate(sorted(agency_ids))}
         if status is not None:
             self._values["status"] = status
+        self._read = read
 
     def of_status(self, status: str) -> "HandoffCards":
         agency_ids, direction, _status = self._list
@@ -166,6 +169,8 @@ class HandoffCards:
         return _handoffs_of(agency_ids, direction=direction, status=status)
 
     def count(self) -> int:
+        if self._read is not None:
+            return self._read[0]
         if not self._compiled:
             return self._handoffs().count()
         ((count,),) = self._queries()[1].rows(wrap="SELECT COUNT(*) FROM (%s) counted", model=Handoff, **self._values)
@@ -175,7 +180,9 @@ class HandoffCards:
         start, stop = index.start or 0, index.stop
         if stop <= start:
             return []
-        if self._compiled:
+        if self._read is not None and start == self._read[1] and stop - start <= PAGE_READ_AHEAD:
+            rows = self._read[2][:stop - start]
+        elif self._compiled:
             rows = self._queries()[0].rows(wrap="%s LIMIT %%s OFFSET %%s", extra=(stop - start, start), model=Handoff,
                                            **self._values)
         else:
@@ -194,11 +201,57 @@ def _page_path(script_prefix: str, urlconf) -> str:
     return reverse("handoffs:detail", kwargs={"handoff_id": 0}, urlconf=urlconf).removesuffix("0/")
 
 
-def handoff_cards_for_user(*, user: User, direction: str) -> HandoffCards | None:
+# The most cards a page reads (handoffs.views.PER_PAGE): what handoff_cards_for_user reads ahead.
+PAGE_READ_AHEAD = 20
+
+
+def handoff_cards_for_user(*, user: User, direction: str, offset: int | None = None) -> HandoffCards | None:
     """The incoming or outgoing page's list (handoff_list_for_user's, read as HandoffCards), or None
-    for a user who has no handoff lists (handoff_user_may_handle)."""
+    for a user who has no handoff lists (handoff_user_may_handle).
+
+    `offset`: where the page the caller will read starts (up to PAGE_READ_AHEAD cards). On PostgreSQL the
+    user's agencies, the list's count and those cards are then one statement when the user has one
+    agency (almost everyone: otherwise the cards are read as without it)."""
+    if offset is not None and offset >= 0 and connections[router.db_for_read(Membership)].vendor == "postgresql":
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return None
+        agency_ids, read = _agencies_and_first_page(user, direction, offset)
+        return HandoffCards(agency_ids=agency_ids, direction=direction, read=read) if agency_ids else None
     agency_ids = _case_agency_ids(user)
     return HandoffCards(agency_ids=agency_ids, direction=direction) if agency_ids else None
+
+
+@functools.cache
+def _one_agency_page_sql(using: str, direction: str) -> tuple[str, tuple, tuple, tuple]:
+    """The statement of _agencies_and_first_page and the slots of its three parts' parameters."""
+    agencies, agencies_slots = _CASE_AGENCY_IDS.sql(using)
+    rows_query, ids_query = _card_queries(direction, 1, False)
+    # The list of one agency with its agency taken from the user's agencies read in the same statement.
+    rows, rows_slots = rows_query.sql_with(using, agency_0="m.ids[1]")
+    ids, ids_slots = ids_query.sql_with(using, agency_0="m.ids[1]")
+    # SQL the ORM compiled; every value is a parameter. One agency or nothing is read: the lateral parts
+    # run only under their one-time condition.
+    sql = (f"SELECT m.ids, c.n, l.* FROM (SELECT ARRAY({agencies}) ids OFFSET 0) m "  # noqa: S608
+           f"LEFT JOIN LATERAL (SELECT COUNT(*) n FROM ({ids}) x WHERE cardinality(m.ids) = 1) c ON true "
+           f"LEFT JOIN LATERAL (SELECT * FROM ({rows} LIMIT %s OFFSET %s) r "
+           f"WHERE cardinality(m.ids) = 1) l ON true")
+    return sql, agencies_slots, ids_slots, rows_slots
+
+
+def _agencies_and_first_page(user: User, direction: str, offset: int) -> tuple[set[int], tuple | None]:
+    """The user's case agencies and, when there is one, (count, offset, rows) of its list in `direction`
+    from `offset` (PAGE_READ_AHEAD rows at most): one statement."""
+    using = router.db_for_read(Membership)
+    sql, agencies_slots, ids_slots, rows_slots = _one_agency_page_sql(using, direction)
+    params = [*CompiledQuery.params_of(agencies_slots, user_id=user.pk), *CompiledQuery.params_of(ids_slots),
+              *CompiledQuery.params_of(rows_slots), PAGE_READ_AHEAD, offset]
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    agency_ids = set(found[0][0])
+    if len(agency_ids) != 1:
+        return agency_ids, None
+    return agency_ids, (found[0][1], offset, [row[2:] for row in found if row[2] is not None])
 
 
 def handoff_user_may_handle(*, user: User) -> bool:
