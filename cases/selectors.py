@@ -283,9 +283,12 @@ class CaseList:
 
     ordered = True
 
-    def __init__(self, *, user: User, criteria: dict | None = None, counted: bool = False):
+    def __init__(self, *, user: User, criteria: dict | None = None, counted: bool = False,
+                 read_ahead: tuple[int, int] | None = None):
         """`counted`: the list's pager will ask how many cases the reader sees (visible_count), so the
-        lean path reads it with the holders, in the same statement."""
+        lean path reads it with the holders, in the same statement. `read_ahead` (offset, limit): the
+        slice the caller will read first, read in that statement too for a reader of one agency (the
+        page the list page shows, the API's first page); any other slice is read when asked for."""
         self.user = user
         self.criteria = dict(criteria or {})
         self._compiled = None
@@ -293,10 +296,18 @@ class CaseList:
         self._queryset: QuerySet[Case] | None = None
         self._holders: tuple[set[int], datetime.datetime] | None = None
         self._count: int | None = None
+        self._read: tuple[int, int, list[tuple]] | None = None
         lean = connections[router.db_for_read(CaseAccessRow)].vendor == "postgresql"
         if lean and not self.criteria and user_may_be_case_reader(user):
             now = timezone.now()
-            if counted:
+            if read_ahead is not None and read_ahead[0] >= 0 and read_ahead[1] > 0:
+                holders, count, rows = _holders_and_page(user, now, counted=counted, offset=read_ahead[0],
+                                                         limit=read_ahead[1])
+                if counted:
+                    self._count = count
+                if rows is not None:
+                    self._read = (*read_ahead, rows)
+            elif counted:
                 holders, self._count = _holders_and_count(user, now)
             else:
                 holders = _holders(user, now)
@@ -353,6 +364,8 @@ class CaseList:
             if start >= 0 and stop is not None and stop >= start:
                 if stop == start:
                     return []  # as the ORM answers an empty slice: no query (an empty list's page)
+                if self._read is not None and start == self._read[0] and stop - start <= self._read[1]:
+                    return [CaseListRow(row) for row in self._read[2][:stop - start]]
                 query, values = self._compiled
                 rows = query.rows(wrap="%s LIMIT %%s OFFSET %%s", model=CaseAccessRow, extra=(stop - start, start),
                                   **values)
@@ -406,6 +419,42 @@ def _holders_and_count(user: User, now) -> tuple[set[int], int]:
                        params)
         rows = cursor.fetchall()
     return {holder for holder, _count in rows}, (rows[0][1] if rows else 0)
+
+
+@functools.cache
+def _holders_and_page_sql(using: str, counted: bool) -> tuple[str, tuple, tuple, tuple]:
+    """The statement of _holders_and_page, and the slots of its parts' parameters."""
+    holders, holders_slots = _HOLDERS.sql(using)
+    counted_sql, counted_slots = _VISIBLE_CASE_IDS.sql(using) if counted else ("", ())
+    # The list of one agency, its agency the reader's one holder read in the same statement.
+    page, page_slots = _LIST_OF_AGENCY.sql_with(using, agency_id="h.holders[1]")
+    count = f"(SELECT COUNT(*) FROM ({counted_sql}) counted)" if counted else "NULL::bigint"
+    # SQL the ORM compiled; every value is a parameter. OFFSET 0: the holders are read once, not
+    # copied into each place that names them.
+    sql = (f"SELECT h.holders, h.n, l.* FROM (SELECT ARRAY({holders}) holders, {count} n OFFSET 0) h "  # noqa: S608
+           f"LEFT JOIN LATERAL ({page} LIMIT %s OFFSET %s) l ON cardinality(h.holders) = 1 AND h.holders[1] <> "
+           f"{_OWN_ROWS}")
+    return sql, holders_slots, counted_slots, page_slots
+
+
+def _holders_and_page(user: User, now, *, counted: bool, offset: int,
+                      limit: int) -> tuple[set[int], int | None, list[tuple] | None]:
+    """_holders (and, when `counted`, case_count_visible_to), and for a reader of one agency the rows
+    of its list from `offset` (`limit` at most) as _LIST_OF_AGENCY reads them: one statement
+    (PostgreSQL). The rows are None for any other reader."""
+    using = router.db_for_read(CaseAccessRow)
+    sql, holders_slots, counted_slots, page_slots = _holders_and_page_sql(using, counted)
+    values = {"user_id": user.pk, "now": now}
+    params = [*CompiledQuery.params_of(holders_slots, **values), *CompiledQuery.params_of(counted_slots, **values),
+              *CompiledQuery.params_of(page_slots, now=now), limit, offset]
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    holders = set(found[0][0])
+    count = found[0][1] if counted else None
+    if len(holders) != 1 or _OWN_ROWS in holders:
+        return holders, count, None
+    return holders, count, [row[2:] for row in found if row[2] is not None]
 
 
 def case_filter_list(
