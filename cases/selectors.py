@@ -428,7 +428,7 @@ def _holders_and_page_sql(using: str, counted: bool) -> tuple[str, tuple, tuple,
     counted_sql, counted_slots = _VISIBLE_CASE_IDS.sql(using) if counted else ("", ())
     # The list of one agency, its agency the reader's one holder read in the same statement.
     page, page_slots = _LIST_OF_AGENCY.sql_with(using, agency_id="h.holders[1]")
-    count = f"(SELECT COUNT(*) FROM ({counted_sql}) counted)" if counted else "NULL::bigint"
+    count = f"(SELECT COUNT(*) FROM ({counted_sql}) counted)" if counted else "NULL::bigint"  # noqa: S608
     # SQL the ORM compiled; every value is a parameter. OFFSET 0: the holders are read once, not
     # copied into each place that names them.
     sql = (f"SELECT h.holders, h.n, l.* FROM (SELECT ARRAY({holders}) holders, {count} n OFFSET 0) h "  # noqa: S608
@@ -523,7 +523,7 @@ def _with_access_rows(using: str) -> str:
     reads in one statement. Its parameters are _ACCESS_ROWS's, after the case's (CompiledQuery.rows)."""
     sql, _slots = _ACCESS_ROWS.sql(using)
     # SQL the ORM compiled; every value is a parameter.
-    return ("SELECT c.*, a.rights, a.categories, a.agency_ids FROM (%s) c, (SELECT array_agg(u.rights) rights, "
+    return ("SELECT c.*, a.rights, a.categories, a.agency_ids FROM (%s) c, (SELECT array_agg(u.rights) rights, "  # noqa: S608
             "array_agg(u.categories) categories, array_agg(u.agency_id) agency_ids FROM ("
             + sql.replace("%", "%%") + ") u) a")
 

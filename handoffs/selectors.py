@@ -16,6 +16,7 @@ from django.db.models.expressions import RawSQL
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg.types.numeric import Int8
 
 from agencies.acting import acting_agency_pick
 from agencies.models import Agency, Membership
@@ -287,7 +288,7 @@ def _with_agencies(using: str) -> str:
     if [name for name, _constant in slots if name] != ["user_id"]:
         raise ValueError("the agencies' query takes the user once")
     # SQL the ORM compiled, every value a parameter; its slots go after the handoff's (CompiledQuery.rows).
-    return "SELECT h.*, m.ids FROM (%s) h, (SELECT ARRAY(" + sql.replace("%", "%%") + ") ids) m"
+    return "SELECT h.*, m.ids FROM (%s) h, (SELECT ARRAY(" + sql.replace("%", "%%") + ") ids) m"  # noqa: S608
 
 
 def _handoff_and_agencies(user: User, handoff_id) -> tuple[Handoff, set[int]]:
@@ -429,8 +430,9 @@ def _handoff_events(case_id: int, handoff_id: int) -> QuerySet[CaseEvent]:
     if connections[router.db_for_read(CaseEvent)].vendor == "postgresql":
         # The ORM's data__handoff_id passes the id as JSON, which a compiled query cannot take: the same
         # comparison with the id as a parameter.
+        # Int8: one prepared statement whatever the id's size (psycopg types a bare int by its value).
         column = f'"{CaseEvent._meta.db_table}"."data"'
-        events = events.filter(RawSQL(f"({column} -> 'handoff_id') = to_jsonb(%s::bigint)", (handoff_id,),
+        events = events.filter(RawSQL(f"({column} -> 'handoff_id') = to_jsonb(%s::bigint)", (Int8(handoff_id),),  # noqa: S611
                                       output_field=BooleanField()))
     else:
         events = events.filter(data__handoff_id=handoff_id)

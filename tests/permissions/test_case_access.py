@@ -3,9 +3,9 @@
 import datetime
 
 import pytest
-from django.db import connection
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.utils import timezone
 
 from agencies.acting import acting_for
