@@ -177,14 +177,14 @@ def test_the_page_asked_for_is_read_with_the_holders_and_the_count(listed, djang
                 with django_assert_num_queries(1):
                     cases = CaseList(user=user, counted=counted, read_ahead=(offset, limit))
                 with django_assert_num_queries(0 if read_ahead else 1):
-                    rows = cases.order_by("-sort_at", "-id")[offset:offset + limit]
+                    rows = list(cases.order_by("-sort_at", "-id")[offset:offset + limit])
                 assert [_shown(row) for row in rows] == [_shown(case) for case in expected[offset:offset + limit]], (
                     name, offset)
                 with django_assert_num_queries(0 if read_ahead else 1):
-                    shorter = cases[offset:offset + limit - 1]
+                    shorter = list(cases[offset:offset + limit - 1])
                 assert [row.pk for row in shorter] == [case.pk for case in expected[offset:offset + limit - 1]]
                 with django_assert_num_queries(1):
-                    other = cases[offset + 1:offset + 2]
+                    other = list(cases[offset + 1:offset + 2])
                 assert [row.pk for row in other] == [case.pk for case in expected[offset + 1:offset + 2]]
                 with django_assert_num_queries(0 if counted else 1):
                     assert cases.visible_count() == len(expected)
