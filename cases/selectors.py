@@ -4,6 +4,7 @@ so that access is decided in one place."""
 import copy
 import datetime
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -550,7 +551,7 @@ def case_get_for_user(*, user: User, case_id: int, require: str = CaseRight.VIEW
         if not found:
             raise NotFound
         case, (all_rights, all_categories, agency_ids) = found[0]
-        access_rows = zip(all_rights or (), all_categories or (), agency_ids or (), strict=True)
+        access_rows: Iterable[tuple] = zip(all_rights or (), all_categories or (), agency_ids or (), strict=True)
     else:
         found = _CASE.objects(case_id=case_id, model=Case)
         if not found:
