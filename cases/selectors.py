@@ -405,21 +405,22 @@ _VISIBLE_CASE_IDS = CompiledQuery(lambda user_id, now: _visible_case_ids(User(pk
 
 def _holders_and_count(user: User, now) -> tuple[set[int], int]:
     """_holders and case_count_visible_to in one statement (PostgreSQL: both compiled), as the list's
-    page needs both: each holder's row carries the count. No holder, no row: then nothing is visible
-    either (case_count_visible_to reads the rows of the same memberships and the user's own rows)."""
-    using = router.db_for_read(CaseAccessRow)
-    parts, params = [], []
-    for query in (_VISIBLE_CASE_IDS, _HOLDERS):
-        sql, slots = query.sql(using)
-        parts.append(sql)
-        params += [{"user_id": user.pk, "now": now}[name] if name else constant for name, constant in slots]
-    counted, holders = parts
-    with connections[using].cursor() as cursor:
-        # Both parts are SQL the ORM compiled; every value is a parameter.
-        cursor.execute(f"SELECT holders.*, (SELECT COUNT(*) FROM ({counted}) counted) FROM ({holders}) holders",  # noqa: S608
-                       params)
-        rows = cursor.fetchall()
-    return {holder for holder, _count in rows}, (rows[0][1] if rows else 0)
+    page needs both (_holders_and_page without a page)."""
+    holders, count, _rows = _holders_and_page(user, now, counted=True, offset=0, limit=0)
+    return holders, count or 0
+
+
+@functools.cache
+def _rows_of_visible_cases(counted: str) -> str:
+    """_VISIBLE_CASE_IDS's SQL with its two branches' rows kept, not made a set (UNION ALL). A reader of
+    one holder (one agency, or their own rows alone) has one row per case in force at any instant
+    (permissions.access), so the rows are the cases: counting them skips the set of every visible case id
+    the UNION builds, most of the count at a busy agency (at a million cases, 26,744 cases: PostgreSQL's
+    CPU 11 ms -> 4 ms)."""
+    rows = counted.replace(") UNION (", ") UNION ALL (")
+    if rows.count(" UNION ALL ") != 1 or counted.count(" UNION ") != 1:
+        raise ValueError("the visible cases' query is no longer a UNION of two branches")
+    return rows
 
 
 @functools.cache
@@ -429,13 +430,19 @@ def _holders_and_page_sql(using: str, counted: bool) -> tuple[str, tuple, tuple,
     counted_sql, counted_slots = _VISIBLE_CASE_IDS.sql(using) if counted else ("", ())
     # The list of one agency, its agency the reader's one holder read in the same statement.
     page, page_slots = _LIST_OF_AGENCY.sql_with(using, agency_id="h.holders[1]")
-    count = f"(SELECT COUNT(*) FROM ({counted_sql}) counted)" if counted else "NULL::bigint"  # noqa: S608
+    # The count of a reader of one holder is its rows' (_rows_of_visible_cases); of several, their cases'.
+    # PostgreSQL runs only the branch of the CASE that is taken.
+    rows_counted = _rows_of_visible_cases(counted_sql) if counted else ""
+    count = (f"CASE WHEN cardinality(hh.holders) <= 1 THEN (SELECT COUNT(*) FROM ({rows_counted}) counted) "  # noqa: S608
+             f"ELSE (SELECT COUNT(*) FROM ({counted_sql}) counted) END" if counted else "NULL::bigint")
     # SQL the ORM compiled; every value is a parameter. OFFSET 0: the holders are read once, not
     # copied into each place that names them.
-    sql = (f"SELECT h.holders, h.n, l.* FROM (SELECT ARRAY({holders}) holders, {count} n OFFSET 0) h "  # noqa: S608
+    sql = (f"SELECT h.holders, h.n, l.* FROM (SELECT hh.holders, {count} n FROM "  # noqa: S608
+           f"(SELECT ARRAY({holders}) holders OFFSET 0) hh) h "
            f"LEFT JOIN LATERAL ({page} LIMIT %s OFFSET %s) l ON cardinality(h.holders) = 1 AND h.holders[1] <> "
            f"{_OWN_ROWS}")
-    return sql, holders_slots, counted_slots, page_slots
+    # The count's two branches take the same values.
+    return sql, holders_slots, counted_slots * 2, page_slots
 
 
 def _holders_and_page(user: User, now, *, counted: bool, offset: int,
@@ -446,7 +453,8 @@ def _holders_and_page(user: User, now, *, counted: bool, offset: int,
     using = router.db_for_read(CaseAccessRow)
     sql, holders_slots, counted_slots, page_slots = _holders_and_page_sql(using, counted)
     values = {"user_id": user.pk, "now": now}
-    params = [*CompiledQuery.params_of(holders_slots, **values), *CompiledQuery.params_of(counted_slots, **values),
+    # In the order of the statement's text: the count's two branches, the holders, the page.
+    params = [*CompiledQuery.params_of(counted_slots, **values), *CompiledQuery.params_of(holders_slots, **values),
               *CompiledQuery.params_of(page_slots, now=now), limit, offset]
     with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
