@@ -126,7 +126,10 @@ class CaseListApi(CaseApiView):
         criteria = self.validated_query(self.FilterSerializer)
         if "province" in criteria:
             criteria["province_code"] = criteria.pop("province")
-        page = self.paginate(CaseList(user=request.user, criteria=criteria))
+        # The first page (no cursor) is read with the reader's holders: DRF's cursor pagination reads the
+        # page and one case more.
+        read_ahead = None if "cursor" in request.query_params else (0, CursorPage().get_page_size(request) + 1)
+        page = self.paginate(CaseList(user=request.user, criteria=criteria, read_ahead=read_ahead))
         case_list_audit(user=request.user, case_ids=[case.pk for case in page])
         return self.page_response(self.OutputSerializer(page, many=True).data)
 

@@ -63,7 +63,11 @@ def my_cases_page(request, *, data=None, per_page: int = CASES_PER_PAGE):
     and the responder home page."""
     form = CaseFilterForm(data or None)
     criteria = form.criteria() if form.is_bound and form.is_valid() else {}
-    cases = CaseList(user=request.user, criteria=criteria, counted=not criteria)
+    # The page asked for is read with the holders and the count (CaseList); a page beyond the last is
+    # read as the Paginator finds it.
+    number = str((data or {}).get("page") or "1")
+    offset = (int(number) - 1) * per_page if number.isascii() and number.isdigit() and 0 < int(number) < 10**6 else 0
+    cases = CaseList(user=request.user, criteria=criteria, counted=not criteria, read_ahead=(offset, per_page))
     paginator = Paginator(cases, per_page)
     if not criteria:
         # The pager counts the user's cases from their access rows, not the filtered join over the

@@ -21,6 +21,19 @@ from django.db import connections, router
 from django.db.models import QuerySet
 from django.db.models.query import get_related_populators
 
+try:
+    from psycopg import _queries as _psycopg_queries
+except ImportError:  # pragma: no cover - PostgreSQL's driver is in every installation's requirements
+    _psycopg_queries = None
+
+# psycopg converts a statement's placeholders once and keeps the result for statements of at most 4096
+# bytes and 50 parameters: a longer one, such as the case read's statement of the case with the reader's
+# access rows (4.3 kB), was converted anew at every execution (44 µs of CPU). Its cache (128 statements)
+# keeps the longer ones too.
+if _psycopg_queries is not None:
+    _psycopg_queries.MAX_CACHED_STATEMENT_LENGTH = max(_psycopg_queries.MAX_CACHED_STATEMENT_LENGTH, 16384)
+    _psycopg_queries.MAX_CACHED_STATEMENT_PARAMS = max(_psycopg_queries.MAX_CACHED_STATEMENT_PARAMS, 128)
+
 # Values no real row carries: ids beyond any sequence a deployment reaches, a datetime of 1901. An
 # "int32" is compared with a 32-bit integer (a COUNT, an integer column): beyond that range the ORM
 # knows the comparison's answer and writes no parameter, so its stand-in is within it.
@@ -87,6 +100,37 @@ class CompiledQuery:
                 raise ValueError(f"{name} went into the compiled query other than as a parameter")
         return wrap % sql, tuple(slots)
 
+    def sql_with(self, using: str, **expressions: str) -> tuple[str, tuple[tuple[str | None, Any], ...]]:
+        """The compiled SQL on `using` (PostgreSQL) with the named values taken from SQL expressions of
+        the statement it is put in (e.g. a column of a LATERAL join's outer side) instead of parameters;
+        and the slots of the parameters that remain (for `params_of`)."""
+        sql, slots = self.sql(using)
+        pieces = sql.split("%s")
+        if "%%" in sql or len(pieces) != len(slots) + 1:
+            raise ValueError("the compiled SQL has placeholders other than its parameters'")
+        if not set(expressions) <= {name for name, _constant in slots}:
+            raise ValueError(f"{sorted(expressions)} are not all values of the compiled query")
+        written, kept = [pieces[0]], []
+        for (name, constant), piece in zip(slots, pieces[1:], strict=True):
+            if name in expressions:
+                written.append(expressions[name])
+            else:
+                written.append("%s")
+                kept.append((name, constant))
+            written.append(piece)
+        return "".join(written), tuple(kept)
+
+    @staticmethod
+    def params_of(slots: tuple[tuple[str | None, Any], ...], **values) -> list:
+        """The parameters of these slots (as `sql` or `sql_with` give them) with these values."""
+        return [(values[name] if constant is None else constant(values[name])) if name is not None else constant
+                for name, constant in slots]
+
+    def params(self, using: str, **values) -> list:
+        """The parameters of the compiled SQL on `using` (PostgreSQL) with these values: what `rows` sends,
+        for SQL that puts this query inside another (as `extra` of the other's `rows`)."""
+        return self.params_of(self.sql(using)[1], **values)
+
     def rows(self, *, wrap: str = "%s", extra: tuple = (), model=None, **values) -> list[tuple]:
         """The rows of the query with these values. `wrap` puts the query inside other SQL (its "%s"),
         e.g. "SELECT COUNT(*) FROM (%s) counted" or "%s LIMIT %%s", whose own parameters are `extra`;
@@ -103,9 +147,8 @@ class CompiledQuery:
             with connection.cursor() as cursor:
                 cursor.execute(wrap % sql, [*params, *extra])
                 return cursor.fetchall()
-        sql, slots = self.sql(using, wrap)
-        params = [*((values[name] if constant is None else constant(values[name])) if name is not None else constant
-                    for name, constant in slots), *extra]
+        sql, _slots = self.sql(using, wrap)
+        params = [*self.params(using, **values), *extra]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
@@ -141,6 +184,7 @@ class CompiledModels(CompiledQuery):
                 get_related_populators(klass_info, select, using),
                 tuple((compiler.annotation_col_map or {}).items()),
                 tuple(compiler.get_converters([column[0] for column in select[:compiler.col_count]]).items()),
+                compiler.col_count,
             )
         return reader
 
@@ -151,10 +195,23 @@ class CompiledModels(CompiledQuery):
             if set(values) != set(self._kinds):
                 raise TypeError(f"values for {sorted(self._kinds)} expected, got {sorted(values)}")
             return list(self._build(**values).using(using))
-        model_cls, start, end, init_list, populators, annotations, converters = self._reader(using)
+        return self._instances(using, self.rows(model=model, **values))
+
+    def objects_and_columns(self, *, wrap: str, extra: tuple = (), model=None, **values) -> list[tuple[Any, tuple]]:
+        """PostgreSQL only: the instances of the query run inside `wrap` (as in `rows`), each with the
+        columns `wrap` selects after the query's own ("SELECT q.*, more FROM (%s) q ..."), as read."""
+        using = router.db_for_read(model) if model is not None else "default"
+        if connections[using].vendor != "postgresql":
+            raise ValueError("objects_and_columns reads PostgreSQL only")
+        rows = self.rows(wrap=wrap, extra=extra, model=model, **values)
+        width = self._reader(using)[-1]
+        return list(zip(self._instances(using, rows), (tuple(row[width:]) for row in rows), strict=True))
+
+    def _instances(self, using: str, rows: list[tuple]) -> list:
+        model_cls, start, end, init_list, populators, annotations, converters, _width = self._reader(using)
         connection = connections[using]
         instances = []
-        for row in self.rows(model=model, **values):
+        for row in rows:
             if converters:
                 row = list(row)
                 for position, (functions, expression) in converters:

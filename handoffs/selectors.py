@@ -11,10 +11,12 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connections, router
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg.types.numeric import Int8
 
 from agencies.acting import acting_agency_pick
 from agencies.models import Agency, Membership
@@ -58,11 +60,12 @@ class HandoffAccess:
         return self.is_sender or self.handoff.status in HANDOFF_OPEN_STATUSES
 
 
+def _case_agencies_of(user_id: int) -> QuerySet[Membership]:
+    return Membership.objects.filter(user_id=user_id, role__in=CASE_ROLES, agency__active=True)
+
+
 # The agencies whose handoffs a user handles: one compiled query (config.compiled) per request.
-_CASE_AGENCY_IDS = CompiledQuery(
-    lambda user_id: Membership.objects.filter(user_id=user_id, role__in=CASE_ROLES, agency__active=True)
-    .values_list("agency_id"),
-    user_id="int")
+_CASE_AGENCY_IDS = CompiledQuery(lambda user_id: _case_agencies_of(user_id).values_list("agency_id"), user_id="int")
 
 
 def _case_agency_ids(user: User) -> set[int]:
@@ -143,13 +146,16 @@ class HandoffCards:
 
     ordered = True
 
-    def __init__(self, *, agency_ids: set[int], direction: str, status: str | None = None):
+    def __init__(self, *, agency_ids: set[int], direction: str, status: str | None = None,
+                 read: tuple[int, int, list[tuple]] | None = None):
+        """`read`: (count, offset, rows) of this list, already read together (handoff_cards_for_user)."""
         self._list = (agency_ids, direction, status)
         self._compiled = connections[router.db_for_read(Handoff)].vendor == "postgresql"
         self._values: dict[str, Any] = {
             f"agency_{index}": agency_id for index, agency_id in enumerate(sorted(agency_ids))}
         if status is not None:
             self._values["status"] = status
+        self._read = read
 
     def of_status(self, status: str) -> "HandoffCards":
         agency_ids, direction, _status = self._list
@@ -164,6 +170,8 @@ class HandoffCards:
         return _handoffs_of(agency_ids, direction=direction, status=status)
 
     def count(self) -> int:
+        if self._read is not None:
+            return self._read[0]
         if not self._compiled:
             return self._handoffs().count()
         ((count,),) = self._queries()[1].rows(wrap="SELECT COUNT(*) FROM (%s) counted", model=Handoff, **self._values)
@@ -173,7 +181,9 @@ class HandoffCards:
         start, stop = index.start or 0, index.stop
         if stop <= start:
             return []
-        if self._compiled:
+        if self._read is not None and start == self._read[1] and stop - start <= PAGE_READ_AHEAD:
+            rows = self._read[2][:stop - start]
+        elif self._compiled:
             rows = self._queries()[0].rows(wrap="%s LIMIT %%s OFFSET %%s", extra=(stop - start, start), model=Handoff,
                                            **self._values)
         else:
@@ -192,11 +202,57 @@ def _page_path(script_prefix: str, urlconf) -> str:
     return reverse("handoffs:detail", kwargs={"handoff_id": 0}, urlconf=urlconf).removesuffix("0/")
 
 
-def handoff_cards_for_user(*, user: User, direction: str) -> HandoffCards | None:
+# The most cards a page reads (handoffs.views.PER_PAGE): what handoff_cards_for_user reads ahead.
+PAGE_READ_AHEAD = 20
+
+
+def handoff_cards_for_user(*, user: User, direction: str, offset: int | None = None) -> HandoffCards | None:
     """The incoming or outgoing page's list (handoff_list_for_user's, read as HandoffCards), or None
-    for a user who has no handoff lists (handoff_user_may_handle)."""
+    for a user who has no handoff lists (handoff_user_may_handle).
+
+    `offset`: where the page the caller will read starts (up to PAGE_READ_AHEAD cards). On PostgreSQL the
+    user's agencies, the list's count and those cards are then one statement when the user has one
+    agency (almost everyone: otherwise the cards are read as without it)."""
+    if offset is not None and offset >= 0 and connections[router.db_for_read(Membership)].vendor == "postgresql":
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return None
+        agency_ids, read = _agencies_and_first_page(user, direction, offset)
+        return HandoffCards(agency_ids=agency_ids, direction=direction, read=read) if agency_ids else None
     agency_ids = _case_agency_ids(user)
     return HandoffCards(agency_ids=agency_ids, direction=direction) if agency_ids else None
+
+
+@functools.cache
+def _one_agency_page_sql(using: str, direction: str) -> tuple[str, tuple, tuple, tuple]:
+    """The statement of _agencies_and_first_page and the slots of its three parts' parameters."""
+    agencies, agencies_slots = _CASE_AGENCY_IDS.sql(using)
+    rows_query, ids_query = _card_queries(direction, 1, False)
+    # The list of one agency with its agency taken from the user's agencies read in the same statement.
+    rows, rows_slots = rows_query.sql_with(using, agency_0="m.ids[1]")
+    ids, ids_slots = ids_query.sql_with(using, agency_0="m.ids[1]")
+    # SQL the ORM compiled; every value is a parameter. One agency or nothing is read: the lateral parts
+    # run only under their one-time condition.
+    sql = (f"SELECT m.ids, c.n, l.* FROM (SELECT ARRAY({agencies}) ids OFFSET 0) m "  # noqa: S608
+           f"LEFT JOIN LATERAL (SELECT COUNT(*) n FROM ({ids}) x WHERE cardinality(m.ids) = 1) c ON true "
+           f"LEFT JOIN LATERAL (SELECT * FROM ({rows} LIMIT %s OFFSET %s) r "
+           f"WHERE cardinality(m.ids) = 1) l ON true")
+    return sql, agencies_slots, ids_slots, rows_slots
+
+
+def _agencies_and_first_page(user: User, direction: str, offset: int) -> tuple[set[int], tuple | None]:
+    """The user's case agencies and, when there is one, (count, offset, rows) of its list in `direction`
+    from `offset` (PAGE_READ_AHEAD rows at most): one statement."""
+    using = router.db_for_read(Membership)
+    sql, agencies_slots, ids_slots, rows_slots = _one_agency_page_sql(using, direction)
+    params = [*CompiledQuery.params_of(agencies_slots, user_id=user.pk), *CompiledQuery.params_of(ids_slots),
+              *CompiledQuery.params_of(rows_slots), PAGE_READ_AHEAD, offset]
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    agency_ids = set(found[0][0])
+    if len(agency_ids) != 1:
+        return agency_ids, None
+    return agency_ids, (found[0][1], offset, [row[2:] for row in found if row[2] is not None])
 
 
 def handoff_user_may_handle(*, user: User) -> bool:
@@ -213,20 +269,74 @@ _READ_RELATED = ("case", "case__data_key", "from_agency", "to_agency", "sent_by"
 _LOCKED_RELATED = (*_READ_RELATED, "case__lead_agency", "responded_by", "closed_by")
 
 
+def _handoff_of_member(handoff_id: int, user_id: int) -> QuerySet[Handoff]:
+    agencies = _case_agencies_of(user_id).order_by().values("agency_id")
+    return (Handoff.objects.select_related(*_READ_RELATED)
+            .filter(Q(to_agency_id__in=agencies) | Q(from_agency_id__in=agencies), pk=handoff_id).order_by())
+
+
+# An unlocked read of a handoff in one compiled statement (config.compiled): the handoff with its joins,
+# found only through an agency of the reader's, followed by those agencies (to know the reader's side).
+# The ORM built and compiled the six joins anew at every read, and the agencies were a statement more.
+_HANDOFF_OF_MEMBER = CompiledModels(_handoff_of_member, handoff_id="int", user_id="int")
+
+
+@functools.cache
+def _with_agencies(using: str) -> str:
+    """The wrap that puts the user's case agencies (an array) after the handoff's columns."""
+    sql, slots = _CASE_AGENCY_IDS.sql(using)
+    if [name for name, _constant in slots if name] != ["user_id"]:
+        raise ValueError("the agencies' query takes the user once")
+    # SQL the ORM compiled, every value a parameter; its slots go after the handoff's (CompiledQuery.rows).
+    return "SELECT h.*, m.ids FROM (%s) h, (SELECT ARRAY(" + sql.replace("%", "%%") + ") ids) m"  # noqa: S608
+
+
+def _handoff_and_agencies(user: User, handoff_id) -> tuple[Handoff, set[int]]:
+    """The handoff, unlocked, and the user's case agencies (_case_agency_ids), or NotFound: one
+    statement on PostgreSQL, two elsewhere."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        raise NotFound
+    try:
+        handoff_id = int(handoff_id)
+    except (ValueError, TypeError):
+        raise NotFound from None
+    if not 0 < handoff_id < 2**63:
+        raise NotFound  # no such id (the ORM finds nothing for it; a bigint parameter cannot hold it)
+    using = router.db_for_read(Membership)
+    if connections[using].vendor != "postgresql":
+        found = _HANDOFF_OF_MEMBER.objects(handoff_id=handoff_id, user_id=user.pk, model=Handoff)
+        if not found:
+            raise NotFound
+        return found[0], _case_agency_ids(user)
+    # Read where memberships are read (the primary: config.db_router), as the agencies come with it.
+    found = _HANDOFF_OF_MEMBER.objects_and_columns(
+        wrap=_with_agencies(using), extra=tuple(_CASE_AGENCY_IDS.params(using, user_id=user.pk)), model=Membership,
+        handoff_id=handoff_id, user_id=user.pk)
+    if not found:
+        raise NotFound
+    handoff, (agency_ids,) = found[0]
+    return handoff, set(agency_ids)
+
+
 def handoff_get_for_user(*, user: User, handoff_id: int, lock: bool = False, lock_case: bool = False) -> HandoffAccess:
     """The handoff with the user's side of it, or NotFound for anyone in neither agency. `lock`: the
     handoff row locked (select_for_update) in the caller's transaction; `lock_case`: its case row too,
-    in the same statement (the handoff's row first, as the services lock them)."""
+    in the same statement (the handoff's row first, as the services lock them). Unlocked, one compiled
+    statement reads the handoff and the user's agencies (_HANDOFF_OF_MEMBER)."""
+    if not (lock or lock_case):
+        handoff, agency_ids = _handoff_and_agencies(user, handoff_id)
+        return _handoff_access(handoff, agency_ids)
     agency_ids = _case_agency_ids(user)
-    if lock or lock_case:
-        qs = Handoff.objects.select_related(*_LOCKED_RELATED).select_for_update(
-            of=("self", "case") if lock_case else ("self",))
-    else:
-        qs = Handoff.objects.select_related(*_READ_RELATED)
+    qs = Handoff.objects.select_related(*_LOCKED_RELATED).select_for_update(
+        of=("self", "case") if lock_case else ("self",))
     try:
         handoff = qs.get(Q(to_agency_id__in=agency_ids) | Q(from_agency_id__in=agency_ids), pk=handoff_id)
     except (Handoff.DoesNotExist, ValueError, TypeError):
         raise NotFound from None
+    return _handoff_access(handoff, agency_ids)
+
+
+def _handoff_access(handoff: Handoff, agency_ids: set[int]) -> HandoffAccess:
     acting_id = acting_agency_pick(member_agency_ids=agency_ids)
     if handoff.from_agency_id in agency_ids and (
         acting_id == handoff.from_agency_id or handoff.to_agency_id not in agency_ids
@@ -315,17 +425,31 @@ _EVENT_DETAILS = {
 }
 
 
+def _handoff_events(case_id: int, handoff_id: int) -> QuerySet[CaseEvent]:
+    events = CaseEvent.objects.filter(case_id=case_id)
+    if connections[router.db_for_read(CaseEvent)].vendor == "postgresql":
+        # The ORM's data__handoff_id passes the id as JSON, which a compiled query cannot take: the same
+        # comparison with the id as a parameter.
+        # Int8: one prepared statement whatever the id's size (psycopg types a bare int by its value).
+        column = f'"{CaseEvent._meta.db_table}"."data"'
+        events = events.filter(RawSQL(f"({column} -> 'handoff_id') = to_jsonb(%s::bigint)", (Int8(handoff_id),),  # noqa: S611
+                                      output_field=BooleanField()))
+    else:
+        events = events.filter(data__handoff_id=handoff_id)
+    return events.select_related("agency", "actor").order_by("at", "id")
+
+
+# Compiled once (config.compiled): the handoff page read its timeline through the ORM at every view.
+_HANDOFF_EVENTS = CompiledModels(_handoff_events, case_id="int", handoff_id="int")
+
+
 def handoff_timeline(*, access: HandoffAccess) -> list[TimelineEntry]:
     """The handoff's story, oldest first: its case events (sent, answered, lead moved, withdrawn,
     completed) with the reasons and the outcome, and the receiving agency's first look, which is a
     field of the handoff rather than an event. One query. Both sides read all of it: none of it is
     survivor data."""
     handoff = access.handoff
-    events = list(
-        CaseEvent.objects.filter(case_id=handoff.case_id, data__handoff_id=handoff.pk)
-        .select_related("agency", "actor")
-        .order_by("at", "id")
-    )
+    events = _HANDOFF_EVENTS.objects(case_id=handoff.case_id, handoff_id=handoff.pk, model=CaseEvent)
     entries = []
     for event in events:
         agency = event.agency.name if event.agency else _("The system")

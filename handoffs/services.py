@@ -172,17 +172,25 @@ def handoff_send(*, access: CaseAccess, actor, data: dict) -> Handoff:
 
 
 def handoff_view(*, user: User, handoff_id: int) -> HandoffAccess:
-    """The handoff for its sender or receiver; the receiving agency's first look is recorded."""
-    with transaction.atomic():
-        access = handoff_get_for_user(user=user, handoff_id=handoff_id)
-        handoff = access.handoff
-        if access.is_receiver and handoff.viewed_at is None:
+    """The handoff for its sender or receiver; the receiving agency's first look is recorded, in one
+    transaction with the audit event. Any other view writes the event alone: outside a transaction,
+    one INSERT committed on its own (no BEGIN and COMMIT around a read, as cases.services.case_view)."""
+    access = handoff_get_for_user(user=user, handoff_id=handoff_id)
+    handoff = access.handoff
+    if access.is_receiver and handoff.viewed_at is None:
+        with transaction.atomic():
             now = timezone.now()
             if Handoff.objects.filter(pk=handoff.pk, viewed_at__isnull=True).update(viewed_at=now, viewed_by=user):
                 handoff.viewed_at, handoff.viewed_by = now, user
-        audit_record(actor=user, action=AuditAction.VIEW, case_id=handoff.case_id, agency_id=access.agency.pk,
-                     target=f"handoff:{handoff.pk}")
+            _view_audit(user, access)
+    else:
+        _view_audit(user, access)
     return access
+
+
+def _view_audit(user: User, access: HandoffAccess) -> None:
+    audit_record(actor=user, action=AuditAction.VIEW, case_id=access.handoff.case_id, agency_id=access.agency.pk,
+                 target=f"handoff:{access.handoff.pk}")
 
 
 def _transition(*, user: User, handoff_id: int, action: str, lock_case: bool = False,

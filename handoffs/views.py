@@ -73,8 +73,17 @@ def _category_labels(values) -> list[str]:
 # --- Lists ---------------------------------------------------------------------------------------
 
 
+def _page_offset(request) -> int | None:
+    """Where the page asked for starts, when the list is not filtered: its cards are read with the list's
+    count (handoff_cards_for_user). None otherwise (the Paginator decides, as it always does)."""
+    if request.GET.get("status"):
+        return None
+    number = request.GET.get("page") or "1"
+    return (int(number) - 1) * PER_PAGE if number.isascii() and number.isdigit() and 0 < int(number) < 10**6 else None
+
+
 def _handoff_list(request, *, direction: str):
-    handoffs = handoff_cards_for_user(user=request.user, direction=direction)
+    handoffs = handoff_cards_for_user(user=request.user, direction=direction, offset=_page_offset(request))
     if handoffs is None:
         raise PermissionDenied
     form = HandoffFilterForm(request.GET or None)

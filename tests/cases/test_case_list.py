@@ -160,3 +160,33 @@ def test_a_compiled_query_refuses_a_value_it_could_not_put_back(listed):
     assert numbers.rows(low=low) == [(pk, pk * 2) for pk in Case.objects.filter(id__gte=low).order_by("id")
                                      .values_list("id", flat=True)]
     assert numbers.rows(low=low + 1) == numbers.rows(low=low)[1:]
+
+
+@postgresql_only
+def test_the_page_asked_for_is_read_with_the_holders_and_the_count(listed, django_assert_num_queries):
+    """read_ahead: for a reader of one agency, the slice asked for comes in the holders' statement (with
+    the count when `counted`), and is the slice the lean query and the ORM give; any other slice, and any
+    other reader, is read as without it."""
+    for name in ("lead", "receiving", "outsider", "several", "own_rows_only"):
+        user = listed[name]
+        expected = list(case_list_visible_to(user=user))
+        assert expected
+        read_ahead = name in {"lead", "receiving", "outsider"}
+        for offset, limit in ((0, 3), (2, 5), (5, 20), (40, 20)):
+            for counted in (True, False):
+                with django_assert_num_queries(1):
+                    cases = CaseList(user=user, counted=counted, read_ahead=(offset, limit))
+                with django_assert_num_queries(0 if read_ahead else 1):
+                    rows = list(cases.order_by("-sort_at", "-id")[offset:offset + limit])
+                assert [_shown(row) for row in rows] == [_shown(case) for case in expected[offset:offset + limit]], (
+                    name, offset)
+                with django_assert_num_queries(0 if read_ahead else 1):
+                    shorter = list(cases[offset:offset + limit - 1])
+                assert [row.pk for row in shorter] == [case.pk for case in expected[offset:offset + limit - 1]]
+                with django_assert_num_queries(1):
+                    other = list(cases[offset + 1:offset + 2])
+                assert [row.pk for row in other] == [case.pk for case in expected[offset + 1:offset + 2]]
+                with django_assert_num_queries(0 if counted else 1):
+                    assert cases.visible_count() == len(expected)
+    for name in ("analyst", "admin", "sysadmin"):
+        assert list(CaseList(user=listed[name], counted=True, read_ahead=(0, 20))[0:20]) == []

@@ -60,3 +60,29 @@ def test_a_prefetching_queryset_is_refused(world):
                               case_id="int")
     with pytest.raises(ValueError, match="prefetch"):
         compiled.objects(case_id=case.pk, model=Case)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the compiled path is PostgreSQL's")
+def test_a_compiled_query_inside_another_statement(world):
+    """objects_and_columns: the instances of a query put inside other SQL, with that SQL's own columns
+    after theirs; sql_with: a value taken from the outer statement instead of a parameter."""
+    cases = [case_build(world) for _ in range(3)]
+    access = case_get_for_user(user=world.lead_responder, case_id=cases[1].pk)
+    action_log(access=access, actor=world.lead_responder, data={"type": "contact", "text": "Gọi lại"})
+    compiled = CompiledModels(_actions, case_id="int")
+    # The wrap's own parameters follow the query's (CompiledQuery.rows).
+    found = compiled.objects_and_columns(wrap="SELECT q.*, x.n, x.m FROM (%s) q, (SELECT %%s::int * 3 AS n, 5 AS m) x",
+                                         extra=(7,), model=Action, case_id=cases[1].pk)
+    expected = list(_actions(cases[1].pk))
+    assert [_fields(action) for action, _columns in found] == [_fields(action) for action in expected]
+    assert [columns for _action, columns in found] == [(21, 5) for _action in expected] != []
+    assert [action.text for action, _columns in found] == ["Gọi lại"]
+    # The case id taken from the outer statement: the same rows, no parameter of its own.
+    sql, slots = compiled.sql_with("default", case_id="o.id")
+    assert all(name != "case_id" for name, _constant in slots)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT inner_rows.* FROM (SELECT %s::bigint AS id) o, LATERAL ({sql}) inner_rows",  # noqa: S608
+                       [cases[1].pk, *compiled.params_of(slots)])
+        assert [row[0] for row in cursor.fetchall()] == [action.pk for action in expected]
+    with pytest.raises(ValueError):
+        compiled.sql_with("default", unknown="o.id")
