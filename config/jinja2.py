@@ -53,7 +53,7 @@ def _included(template_name: str, tag, takes_context: bool = False):
         for name in ("csrf_input", "csrf_token"):
             if name in context:
                 values[name] = context[name]
-        return mark_safe(loader.get_template(template_name).render(values))  # noqa: S308 (escaped by the template)
+        return loader.get_template(template_name).render(values)
 
     return jinja2.pass_context(render)
 
@@ -186,9 +186,19 @@ def environment(**options) -> jinja2.Environment:
     return env
 
 
+def _test_instrumented() -> bool:
+    """Whether Django's test instrumentation is on (setup_test_environment: the test runner, pytest-django),
+    which makes the Django template language send template_rendered; not in a benchmark's test Client."""
+    from django.template.base import Template as DjangoTemplate
+    from django.test.utils import instrumented_test_render
+
+    return DjangoTemplate._render is instrumented_test_render
+
+
 class Template(jinja2_backend.Template):
-    """Django's Jinja2 template that also tells the test client what it rendered, with which context
-    (the template_rendered signal the Django template language sends), when anything listens."""
+    """Django's Jinja2 template, whose render() is safe text as the Django template language's is, and that
+    also tells the test client what it rendered, with which context (the template_rendered signal the
+    Django template language sends under test instrumentation), when anything listens."""
 
     @property
     def name(self) -> str | None:
@@ -203,10 +213,11 @@ class Template(jinja2_backend.Template):
             context["csrf_token"] = csrf_token_lazy(request)
             for context_processor in self.backend.template_context_processors:
                 context.update(context_processor(request))
-        if template_rendered.receivers:
+        if template_rendered.receivers and _test_instrumented():
             template_rendered.send(sender=self, template=self, context=context)
         try:
-            return self.template.render(context)
+            # Safe, as the Django template language's render() is: a view may pass it into another page.
+            return mark_safe(self.template.render(context))  # noqa: S308
         except jinja2.TemplateSyntaxError as exc:
             new = TemplateSyntaxError(exc.args)
             new.template_debug = jinja2_backend.get_exception_info(exc)
