@@ -102,7 +102,7 @@ def _source_msgids() -> dict[str, str]:
         code = "\n".join(line.lstrip() for line in templatize(path.read_text(encoding="utf-8"),
                                                                origin=str(path)).splitlines())
         _collect(found, path, code.encode("utf-8"))
-    for path in (BASE / "jinja2_templates").rglob("*.html"):
+    for path in [*(BASE / "jinja2_templates").rglob("*.html"), *(BASE / "jinja2_templates").rglob("*.txt")]:
         with path.open("rb") as template:
             _collect_jinja2(found, str(path.relative_to(BASE)), template)
     return found
