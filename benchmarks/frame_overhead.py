@@ -37,7 +37,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from scale_mixed import pick_sessions
 
-_PROBE_TEMPLATE = engines["django"].from_string('{% extends "base.html" %}{% block content %}{% endblock %}')
+_PROBE_TEMPLATE = engines["jinja2"].from_string('{% extends "base.html" %}{% block content %}{% endblock %}')
 
 
 @login_required

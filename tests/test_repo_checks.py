@@ -87,3 +87,15 @@ def test_delivery_sends_the_task_by_its_registered_name():
     from notifications.tasks import deliver_outbox_message
 
     assert deliver_outbox_message.name == DELIVER_TASK
+
+
+def test_each_template_is_written_in_one_template_language():
+    """The pages are Jinja2 (jinja2_templates/, the first engine); templates/ keeps only what must stay in
+    Django's language (pages that extend a library's template). One name in both would be two copies of a
+    page, the second never rendered."""
+    jinja2_names = {str(path.relative_to(ROOT / "jinja2_templates")) for path in (ROOT / "jinja2_templates").rglob("*")
+                    if path.is_file()}
+    django_names = {str(path.relative_to(ROOT / "templates")) for path in (ROOT / "templates").rglob("*")
+                    if path.is_file()}
+    assert len(jinja2_names) > 100
+    assert not jinja2_names & django_names

@@ -100,24 +100,36 @@ MIDDLEWARE = [
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
+TEMPLATE_CONTEXT_PROCESSORS = [
+    "django.template.context_processors.request",
+    "django.template.context_processors.i18n",
+    "django.contrib.auth.context_processors.auth",
+    "django.contrib.messages.context_processors.messages",
+    "notifications.context_processors.unread_notifications",
+    "accounts.navigation.navigation",
+    "accounts.context_processors.page_frame",
+    "accounts.context_processors.session_timeout",
+    "cases.context_processors.intake_resume",
+]
 TEMPLATES = [
+    # The pages (jinja2_templates/): Jinja2 through Django's backend, first so that its templates win.
+    # config/jinja2.py says what their environment has.
+    {
+        "NAME": "jinja2",
+        "BACKEND": "config.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "jinja2_templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "config.jinja2.environment",
+            "context_processors": TEMPLATE_CONTEXT_PROCESSORS,
+        },
+    },
+    # Django's template language: the admin, the form widgets and the API docs' pages.
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
-        "OPTIONS": {
-            "context_processors": [
-                "django.template.context_processors.request",
-                "django.template.context_processors.i18n",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
-                "notifications.context_processors.unread_notifications",
-                "accounts.navigation.navigation",
-                "accounts.context_processors.page_frame",
-                "accounts.context_processors.session_timeout",
-                "cases.context_processors.intake_resume",
-            ],
-        },
+        "OPTIONS": {"context_processors": TEMPLATE_CONTEXT_PROCESSORS},
     },
 ]
 

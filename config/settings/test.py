@@ -10,6 +10,8 @@ from .base import INSTALLED_APPS
 INSTALLED_APPS = [*INSTALLED_APPS, "config.testing"]
 
 DEBUG = False
+# A method a Jinja2 template reads and forgets to call fails the test (config/jinja2.py).
+TEMPLATE_STRICT_CALLS = True
 # Tests start from an empty calendar and load the years they count on (tests/notifications).
 CALENDAR_PRELOAD_YEARS = ""
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

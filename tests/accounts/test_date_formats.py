@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.template import Context, Template
+from django.template import Context, Template, engines
 from django.utils import timezone, translation
 
 from config.formats import datetime_text
@@ -26,18 +26,27 @@ def test_every_way_a_template_or_python_writes_a_moment_gives_the_one_format(lan
         '{{ m }}|{{ m|date:"DATETIME_FORMAT" }}|{{ m|date:"SHORT_DATETIME_FORMAT" }}|{{ m|date:"SHORT_DATE_FORMAT" }}'
         '|{{ m|date:"DATE_FORMAT" }}'
     )
+    # The pages' engine (Jinja2, config/jinja2.py): the same value, the same filters with Django's meaning.
+    page_template = engines["jinja2"].from_string(
+        '{{ m }}|{{ m|date("DATETIME_FORMAT") }}|{{ m|date("SHORT_DATETIME_FORMAT") }}'
+        '|{{ m|date("SHORT_DATE_FORMAT") }}|{{ m|date("DATE_FORMAT") }}'
+    )
     with translation.override(language), timezone.override("Asia/Ho_Chi_Minh"):
         rendered = template.render(Context({"m": MOMENT})).split("|")
+        page_rendered = page_template.render({"m": MOMENT}).split("|")
         assert datetime_text(MOMENT) == EXPECTED[language]
-    assert rendered[:3] == [EXPECTED[language]] * 3
-    assert rendered[3] == rendered[4] == {"vi": "05/12/2026", "en": "5 Dec 2026"}[language]
+    for result in (rendered, page_rendered):
+        assert result[:3] == [EXPECTED[language]] * 3
+        assert result[3] == result[4] == {"vi": "05/12/2026", "en": "5 Dec 2026"}[language]
 
 
 def test_templates_name_a_format_rather_than_write_one():
     """A literal format ("H:i d/m/Y") would be the same in both languages: English pages mixed them."""
     named = "DATETIME_FORMAT|SHORT_DATETIME_FORMAT|DATE_FORMAT|SHORT_DATE_FORMAT|TIME_FORMAT|YEAR_MONTH_FORMAT"
-    literal = re.compile(r"""\|(date|time):["'](?!(""" + named + r"""|MONTH_DAY_FORMAT|c|D|Y-m|Y-m-d|U)["'])""")
-    found = [f"{path}: {match.group(0)}" for path in Path(settings.BASE_DIR, "templates").rglob("*.html")
+    # |date:"…" (Django's template language) and |date("…") (Jinja2's).
+    literal = re.compile(r"""\|(date|time)(:|\(\s*)["'](?!(""" + named + r"""|MONTH_DAY_FORMAT|c|D|Y-m|Y-m-d|U)["'])""")
+    found = [f"{path}: {match.group(0)}" for folder in ("templates", "jinja2_templates")
+             for path in Path(settings.BASE_DIR, folder).rglob("*.html")
              for match in literal.finditer(path.read_text())]
     assert not found
 

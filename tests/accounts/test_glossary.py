@@ -11,6 +11,7 @@ from babel.messages.extract import extract_python
 from babel.messages.pofile import read_po
 from django.conf import settings
 from django.utils.translation.template import templatize
+from jinja2.ext import babel_extract
 
 BASE = Path(settings.BASE_DIR)
 GLOSSARY = yaml.safe_load((BASE / "docs" / "glossary.yaml").read_text(encoding="utf-8"))
@@ -69,6 +70,25 @@ def _collect(found: dict, path: Path, code: bytes) -> None:
             found.setdefault(text, str(path.relative_to(BASE)))
 
 
+def _collect_jinja2(found: dict, where: str, template) -> None:
+    """The msgids of a Jinja2 template (`_()`, `gettext()`, `{% trans %}` blocks), as Babel's Jinja2 extractor
+    reads them with the pages' environment's settings (newstyle gettext: "%(name)s" as blocktranslate)."""
+    options = {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}
+    for _line, function, message, _comments in babel_extract(template, KEYWORDS, [], options):
+        texts = message if isinstance(message, tuple) else (message,)
+        text = texts[1] if function.startswith(("pgettext", "npgettext")) and len(texts) > 1 else texts[0]
+        if text:
+            found.setdefault(text, where)
+
+
+def test_the_jinja2_extraction_finds_calls_and_trans_blocks():
+    found: dict = {}
+    _collect_jinja2(found, "sample", io.BytesIO(
+        b'{{ _("Sign in") }} <b title="{{ gettext(\'Open\') }}">{% trans n=count %}{{ n }} case{% pluralize %}'
+        b'{{ n }} cases{% endtrans %}</b>{% trans agency=a.name %}Sent to {{ agency }}{% endtrans %}'))
+    assert set(found) == {"Sign in", "Open", "%(n)s case", "Sent to %(agency)s"}
+
+
 def _source_msgids() -> dict[str, str]:
     """Every msgid the Python code and the templates pass to gettext, as makemessages would find them."""
     found = {}
@@ -82,6 +102,9 @@ def _source_msgids() -> dict[str, str]:
         code = "\n".join(line.lstrip() for line in templatize(path.read_text(encoding="utf-8"),
                                                                origin=str(path)).splitlines())
         _collect(found, path, code.encode("utf-8"))
+    for path in [*(BASE / "jinja2_templates").rglob("*.html"), *(BASE / "jinja2_templates").rglob("*.txt")]:
+        with path.open("rb") as template:
+            _collect_jinja2(found, str(path.relative_to(BASE)), template)
     return found
 
 
