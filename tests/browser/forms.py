@@ -2,7 +2,7 @@
 
 # The POST forms of the page that Enter in a text field would submit: two fields or more (radio
 # buttons of one name count once), one of them a text-like input (what triggers HTML's implicit
-# submission), and a first submit button that is not disabled (templates/_enter_trap.html). The
+# submission), and a first submit button that is not disabled (jinja2_templates/_enter_trap.html). The
 # sign-in form is left out on purpose (data-enter-submits): Enter there is expected and creates
 # nothing.
 FORMS_SUBMITTING_ON_ENTER_JS = """

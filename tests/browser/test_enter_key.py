@@ -2,7 +2,7 @@
 responder and a supervisor use (the handoff with consent recorded inside it, the consent form, closing
 a case, logging an action, a takedown request, a deadline, the password change, break-glass, the
 sign-off), Enter neither posts nor navigates, and nothing is created; every POST form of several
-fields on those pages starts with the shared disabled button (templates/_enter_trap.html).
+fields on those pages starts with the shared disabled button (jinja2_templates/_enter_trap.html).
 The axe walk of every page of every role (test_accessibility.py) runs the same form check."""
 
 import pytest
