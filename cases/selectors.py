@@ -31,7 +31,7 @@ from django.utils.translation import get_language
 from agencies.acting import ActingAgencyRequired, acting_agency_pick
 from agencies.models import Agency, Membership
 from config.compiled import CompiledModels, CompiledQuery
-from config.exceptions import NotFound
+from config.exceptions import NotFound, row_id_or_not_found
 from encryption import crypto
 from permissions.access import VIEW_BIT, codenames_from_masks
 from permissions.categories import GENERAL, CaseRight, categories_from_codenames
@@ -543,12 +543,7 @@ def case_get_for_user(*, user: User, case_id: int, require: str = CaseRight.VIEW
     the case but lacks `require`."""
     if not user_may_be_case_reader(user):
         raise NotFound
-    try:
-        case_id = int(case_id)
-    except (ValueError, TypeError):
-        raise NotFound from None
-    if not 0 < case_id < 2**63:
-        raise NotFound  # no such id (the ORM finds nothing for it; a bigint parameter cannot hold it)
+    case_id = row_id_or_not_found(case_id)
     now = timezone.now()
     using = router.db_for_read(CaseAccessRow)
     if connections[using].vendor == "postgresql":

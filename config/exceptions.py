@@ -12,6 +12,19 @@ class NotFound(Exception):
     same answer for both, so that nobody learns whether something they may not see exists."""
 
 
+def row_id_or_not_found(value) -> int:
+    """An id as a path or a caller gave it, as an int a bigint key can hold, or NotFound: the ORM finds
+    nothing for such a value, so neither does a hand-written statement (whose bigint parameter could
+    not hold it)."""
+    try:
+        row_id = int(value)
+    except (ValueError, TypeError):
+        raise NotFound from None
+    if not 0 < row_id < 2**63:
+        raise NotFound
+    return row_id
+
+
 class StateConflict(ValidationError):
     """The object's state does not allow the action now (cases.transitions.TransitionNotAllowed, a
     uniqueness rule lost in a race). A ValidationError, so pages show its messages by field like any

@@ -49,23 +49,31 @@ def row_get(model, *, extra: tuple[str, list] | None = None, table_alias: str = 
     (instance, their values as read) or None."""
     db_alias = router.db_for_read(model)
     connection = connections[db_alias]
-    parsed = tuple((name.split("__")[0], name.split("__")[1] if "__" in name else "exact") for name in conditions)
     extra_sql, extra_params = extra if extra else ("", [])
-    sql, attnames, columns, where_fields = _select(model, db_alias, parsed, table_alias, extra_sql)
-    # As the ORM's lookups prepare them: a value a field cannot take raises as it does there.
-    params = [*extra_params, *(field.get_db_prep_value(field.get_prep_value(value), connection)
-                               for field, value in zip(where_fields, conditions.values(), strict=True))]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    sql, attnames, columns, where_fields = _select(model, db_alias, _parsed(conditions), table_alias, extra_sql)
+    row = _fetch_one(connection, sql, [*extra_params, *_prepared(connection, where_fields, conditions)])
     if row is None:
         return None
     values, extra_values = list(row[:len(columns)]), tuple(row[len(columns):])
-    for index, column in enumerate(columns):
-        for converter in (*connection.ops.get_db_converters(column), *column.get_db_converters(connection)):
-            values[index] = converter(values[index], column, connection)
-    instance = model.from_db(db_alias, attnames, values)
+    instance = model.from_db(db_alias, attnames, _converted(connection, columns, values))
     return (instance, extra_values) if extra else instance
+
+
+def _parsed(conditions: dict) -> tuple[tuple[str, str], ...]:
+    return tuple((name.split("__")[0], name.split("__")[1] if "__" in name else "exact") for name in conditions)
+
+
+def _prepared(connection, where_fields, conditions: dict) -> list:
+    """The conditions' values as the ORM's lookups prepare them: a value a field cannot take raises as it
+    does there."""
+    return [field.get_db_prep_value(field.get_prep_value(value), connection)
+            for field, value in zip(where_fields, conditions.values(), strict=True)]
+
+
+def _fetch_one(connection, sql: str, params: list):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 @functools.cache
@@ -107,17 +115,12 @@ def row_get_with(model, other, other_pk, *, other_alias: str, other_extra: tuple
     if router.db_for_read(other) != db_alias:
         raise ValueError("row_get_with reads both rows on one database")
     connection = connections[db_alias]
-    parsed = tuple((name.split("__")[0], name.split("__")[1] if "__" in name else "exact") for name in conditions)
     extra_sql, extra_params = other_extra if other_extra else ("", [])
     sql, attnames, columns, where_fields, other_attnames, other_columns = _joined(
-        model, other, db_alias, parsed, other_alias, extra_sql)
+        model, other, db_alias, _parsed(conditions), other_alias, extra_sql)
     pk = other._meta.pk
-    params = [*extra_params, pk.get_db_prep_value(pk.get_prep_value(other_pk), connection),
-              *(field.get_db_prep_value(field.get_prep_value(value), connection)
-                for field, value in zip(where_fields, conditions.values(), strict=True))]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    row = _fetch_one(connection, sql, [*extra_params, pk.get_db_prep_value(pk.get_prep_value(other_pk), connection),
+                                       *_prepared(connection, where_fields, conditions)])
     if row is None:
         return None
     first, second = len(columns), len(columns) + len(other_columns)

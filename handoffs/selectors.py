@@ -23,7 +23,7 @@ from agencies.models import Agency, Membership
 from cases.models import Case, CaseEvent, CaseEventType, Consent, Incident, TechForm
 from cases.timeline import RENDERERS, TimelineEntry
 from config.compiled import CompiledModels, CompiledQuery
-from config.exceptions import NotFound
+from config.exceptions import NotFound, row_id_or_not_found
 from handoffs.models import HANDOFF_MACHINE, HANDOFF_OPEN_STATUSES, Handoff, HandoffStatus, Urgency
 from handoffs.sharing import handoff_acceptance_opens_case
 from permissions.categories import GENERAL
@@ -296,12 +296,7 @@ def _handoff_and_agencies(user: User, handoff_id) -> tuple[Handoff, set[int]]:
     statement on PostgreSQL, two elsewhere."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         raise NotFound
-    try:
-        handoff_id = int(handoff_id)
-    except (ValueError, TypeError):
-        raise NotFound from None
-    if not 0 < handoff_id < 2**63:
-        raise NotFound  # no such id (the ORM finds nothing for it; a bigint parameter cannot hold it)
+    handoff_id = row_id_or_not_found(handoff_id)
     using = router.db_for_read(Membership)
     if connections[using].vendor != "postgresql":
         found = _HANDOFF_OF_MEMBER.objects(handoff_id=handoff_id, user_id=user.pk, model=Handoff)
