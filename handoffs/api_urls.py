@@ -1,6 +1,8 @@
 """Mounted under /api/: handoffs (with the deadlines API beside them in this namespace, config.urls)."""
 
-from django.urls import include, path
+from django.urls import path
+
+from config.routes import member_routes
 
 from . import apis
 
@@ -9,11 +11,11 @@ app_name = "handoffs-api"
 urlpatterns = [
     path("handoffs/", apis.HandoffListApi.as_view(), name="handoffs"),
     path("cases/<int:case_id>/handoffs/", apis.HandoffSendApi.as_view(), name="send"),
-    path("handoffs/<int:handoff_id>/", include([
-        path("", apis.HandoffDetailApi.as_view(), name="handoff"),
-        path("accept/", apis.HandoffAcceptApi.as_view(), name="accept"),
-        path("decline/", apis.HandoffDeclineApi.as_view(), name="decline"),
-        path("withdraw/", apis.HandoffWithdrawApi.as_view(), name="withdraw"),
-        path("complete/", apis.HandoffCompleteApi.as_view(), name="complete"),
-    ])),
+    path("handoffs/<int:handoff_id>/", member_routes(
+        apis.HandoffDetailApi.as_view(), "handoff",
+        accept=apis.HandoffAcceptApi.as_view(),
+        decline=apis.HandoffDeclineApi.as_view(),
+        withdraw=apis.HandoffWithdrawApi.as_view(),
+        complete=apis.HandoffCompleteApi.as_view(),
+    )),
 ]

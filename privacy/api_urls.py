@@ -1,5 +1,7 @@
 from django.urls import include, path
 
+from config.routes import member_routes
+
 from . import api
 
 app_name = "privacy-api"
@@ -7,12 +9,12 @@ app_name = "privacy-api"
 urlpatterns = [
     path("privacy/", include([
         path("requests/", api.RequestListApi.as_view(), name="requests"),
-        path("requests/<int:request_id>/", include([
-            path("", api.RequestDetailApi.as_view(), name="request"),
-            path("acknowledge/", api.RequestAcknowledgeApi.as_view(), name="acknowledge"),
-            path("decide/", api.RequestDecideApi.as_view(), name="decide"),
-            path("package/", api.PackageDownloadApi.as_view(), name="package"),
-        ])),
+        path("requests/<int:request_id>/", member_routes(
+            api.RequestDetailApi.as_view(), "request",
+            acknowledge=api.RequestAcknowledgeApi.as_view(),
+            decide=api.RequestDecideApi.as_view(),
+            package=api.PackageDownloadApi.as_view(),
+        )),
         path("holds/<int:hold_id>/release/", api.HoldReleaseApi.as_view(), name="hold-release"),
     ])),
     path("cases/<int:case_id>/", include([

@@ -1,17 +1,19 @@
 from django.urls import include, path
 
+from config.routes import member_routes
+
 from . import views
 
 app_name = "privacy"
 
 urlpatterns = [
     path("requests/", views.request_list_page, name="requests"),
-    path("requests/<int:request_id>/", include([
-        path("", views.request_detail_page, name="request"),
-        path("acknowledge/", views.request_acknowledge_page, name="acknowledge"),
-        path("decide/", views.request_decide_page, name="decide"),
-        path("package/", views.package_download_page, name="package"),
-    ])),
+    path("requests/<int:request_id>/", member_routes(
+        views.request_detail_page, "request",
+        acknowledge=views.request_acknowledge_page,
+        decide=views.request_decide_page,
+        package=views.package_download_page,
+    )),
     path("cases/<int:case_id>/", include([
         path("requests/new/", views.request_record_page, name="record"),
         path("holds/", views.case_holds_page, name="case-holds"),
