@@ -15,6 +15,7 @@ help:
 	@echo "make run    start HopLuc (web + Celery worker + beat) on http://$(HOST):$(PORT)/"
 	@echo "make test   run the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)"
 	@echo "            COVERAGE=1 also measures coverage and checks the per-file floors"
+	@echo "            TEST_WORKERS=N runs N pytest-xdist processes (default 2)"
 	@echo "make lint   ruff, makemigrations --check, lint-imports (import contracts), mypy"
 	@echo "make bench  scale benchmarks on PostgreSQL (DATABASE_URL; BENCH_CASES cases, default 100000)"
 
@@ -64,9 +65,12 @@ processes:
 	@SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}" exec $(BIN)/honcho -e /dev/null -f $(PROCFILE) start
 
 # COVERAGE=1 measures coverage (pytest-cov) and checks the per-file floors (.ci/coverage_floors.json).
+# TEST_WORKERS: pytest-xdist processes. Each creates its own test database (the migrations) and collects
+# the suite; more processes than cores can still gain where tests wait on workers, servers or the clock.
 COVERAGE ?=
+TEST_WORKERS ?= 2
 test: install-dev messages
-	$(BIN)/python -m pytest -n 2 $(if $(COVERAGE),--cov --cov-report=json:coverage.json) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(if $(COVERAGE),--cov --cov-report=json:coverage.json) $(PYTEST_ARGS)
 	$(if $(COVERAGE),$(BIN)/python .ci/coverage_floor.py coverage.json)
 
 # The checks that keep the layout (CI runs them before the suites): style, migrations in step with the

@@ -1,0 +1,39 @@
+"""`manage.py seed_scale` on an empty database: bad arguments are refused before anything is written,
+and the calendar it preloads counts working days as the database does. (The tests of a seeded world
+are in test_seed_scale.py, which seeds one world for all of them.)"""
+
+import datetime
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from cases.models import Case
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--cases", "0"], "--cases"),
+    (["--cases", "10", "--provinces", "35"], "--provinces"),
+    (["--cases", "10", "--agencies-per-province", "1"], "--agencies-per-province"),
+])
+def test_bad_arguments_are_refused(db, args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("seed_scale", *args)
+    assert not Case.objects.exists()
+
+
+def test_the_preloaded_calendar_counts_working_days_as_the_database_does(db):
+    from notifications.calendar import days_off_preloaded, working_time_add
+    from notifications.models import PublicHoliday, WeekendWorkday
+
+    for day in range(16, 21):  # Tết 2026
+        PublicHoliday.objects.create(date=datetime.date(2026, 2, day), name="Tết")
+    PublicHoliday.objects.create(date=datetime.date(2026, 9, 2), name="Quốc khánh")
+    WeekendWorkday.objects.create(date=datetime.date(2026, 2, 28), name="Làm bù")
+    days_off = days_off_preloaded()
+    start = datetime.datetime(2026, 1, 1, 2, 30, tzinfo=datetime.UTC)
+    for day in range(0, 366, 3):
+        moment = start + datetime.timedelta(days=day)
+        assert working_time_add(moment, amount=5, unit="working_days", days_off=days_off) == working_time_add(
+            moment, amount=5, unit="working_days")
