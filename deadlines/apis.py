@@ -70,6 +70,7 @@ class CaseDeadlineListApi(ApiView):
 class CaseDeadlineSetApi(CaseActionApi):
     OutputSerializer = CaseDeadlineSerializer
     success_status = status.HTTP_201_CREATED
+    service = staticmethod(case_deadline_set)
 
     class InputSerializer(StrictInputSerializer):
         kind = serializers.ChoiceField(choices=[(k.value, k.label) for k in RESPONDER_KINDS])
@@ -86,9 +87,6 @@ class CaseDeadlineSetApi(CaseActionApi):
             if value > now + MAX_AHEAD:
                 raise serializers.ValidationError(_("Choose a time within the next year."))
             return value
-
-    def act(self, access, data: dict, **ids):
-        return case_deadline_set(access=access, actor=self.request.user, data=data)
 
 
 @action_schema(

@@ -68,9 +68,7 @@ class RiskAssessmentSerializer(RiskAssessmentSummarySerializer):
 )
 class AssessmentListApi(CaseRecordListApi):
     ItemSerializer = RiskAssessmentSummarySerializer
-
-    def items(self, access):
-        return assessment_list_for_case(access=access)
+    selector = staticmethod(assessment_list_for_case)
 
 
 @action_schema(

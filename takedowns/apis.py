@@ -44,9 +44,7 @@ class TakedownRequestSerializer(serializers.Serializer):
 )
 class TakedownListApi(CaseRecordListApi):
     ItemSerializer = TakedownRequestSerializer
-
-    def items(self, access):
-        return takedown_list_for_case(access=access)
+    selector = staticmethod(takedown_list_for_case)
 
 
 @action_schema(
@@ -57,6 +55,7 @@ class TakedownListApi(CaseRecordListApi):
 class TakedownRecordApi(CaseActionApi):
     OutputSerializer = TakedownRequestSerializer
     success_status = status.HTTP_201_CREATED
+    service = staticmethod(takedown_request_record)
 
     class InputSerializer(StrictInputSerializer):
         platform = serializers.ChoiceField(choices=TakedownPlatform.choices)
@@ -70,9 +69,6 @@ class TakedownRecordApi(CaseActionApi):
         category = serializers.ChoiceField(choices=ACTION_CATEGORY_CHOICES, required=False,
                                            help_text="Of the action; defaults to police and legal.")
         text = _text("text")
-
-    def act(self, access, data: dict, **ids):
-        return takedown_request_record(access=access, actor=self.request.user, data=data)
 
 
 class TakedownCollectionApi(TakedownListApi, TakedownRecordApi):

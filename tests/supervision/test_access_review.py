@@ -91,6 +91,17 @@ def test_heavy_readers_are_those_reading_cases_they_never_acted_on(world, regist
     assert unusual_access_report(agency=world.police, min_cases=5).heavy_readers == []
 
 
+def test_the_unusual_access_page_has_a_row_for_each_heavy_reader_or_no_table(client, world, reads):
+    client.force_login(world.lead_supervisor)
+    page = client.get("/supervision/unusual-access/?min_cases=2").content.decode()
+    table = page[page.index('data-testid="heavy-readers"'):]
+    table = table[:table.index("</table>")]
+    assert table.count("<tr><td>") == 2
+    assert "<tr><td>curious</td><td>4</td><td>8</td>" in table
+    assert "<tr><td>lead_responder</td><td>2</td><td>2</td>" in table
+    assert 'data-testid="heavy-readers"' not in client.get("/supervision/unusual-access/?min_cases=5").content.decode()
+
+
 def test_reads_outside_working_hours_in_viet_nam(world, register, staff, reads):
     report = unusual_access_report(agency=world.police)
     expected = sorted(at for at, off in reads.values() if off)
