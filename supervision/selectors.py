@@ -560,20 +560,24 @@ _QUIET_ROWS = CompiledQuery(
     agency_id="int", since="datetime")
 
 
-def _distinct_probes(name: str, column: str, other: str) -> str:
-    """A recursive query of the distinct values of `other` among the handoffs whose `column` is the agency
-    (the first parameter): each the least one past the last, one probe of the (column, other) index each."""
-    least = f"SELECT MIN(h.{other}) FROM cases_handoff h WHERE h.{column} = %s"
-    return (f"{name}(id) AS ({least} UNION ALL SELECT ({least} AND h.{other} > {name}.id) FROM {name} "
-            f"WHERE {name}.id IS NOT NULL)")
-
-
-_COUNTERPARTS_SQL = (
-    f"WITH RECURSIVE {_distinct_probes('sent', 'from_agency_id', 'to_agency_id')}, "
-    f"{_distinct_probes('received', 'to_agency_id', 'from_agency_id')} "
-    "SELECT a.id, a.name FROM agencies_agency a WHERE a.id IN (SELECT id FROM sent UNION SELECT id FROM received) "
-    "ORDER BY a.name, a.id"
-)
+# The agencies one sent handoffs to (`sent`) and received them from (`received`): each the least one past the
+# last found, one probe of the handoff table's (agency, counterpart) index each. Parameters: the agency id, 4 times.
+_COUNTERPARTS_SQL = """
+WITH RECURSIVE
+sent(id) AS (
+    SELECT MIN(h.to_agency_id) FROM cases_handoff h WHERE h.from_agency_id = %s
+    UNION ALL
+    SELECT (SELECT MIN(h.to_agency_id) FROM cases_handoff h WHERE h.from_agency_id = %s AND h.to_agency_id > sent.id)
+    FROM sent WHERE sent.id IS NOT NULL),
+received(id) AS (
+    SELECT MIN(h.from_agency_id) FROM cases_handoff h WHERE h.to_agency_id = %s
+    UNION ALL
+    SELECT (SELECT MIN(h.from_agency_id) FROM cases_handoff h WHERE h.to_agency_id = %s
+                                                               AND h.from_agency_id > received.id)
+    FROM received WHERE received.id IS NOT NULL)
+SELECT a.id, a.name FROM agencies_agency a WHERE a.id IN (SELECT id FROM sent UNION SELECT id FROM received)
+ORDER BY a.name, a.id
+"""
 
 
 def cases_handed_on_rows(*, agency: Agency, more_than: int = DEFAULT_HANDED_ON_MORE_THAN) -> list[tuple]:

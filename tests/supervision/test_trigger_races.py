@@ -29,8 +29,9 @@ def _copy_sql(model, **values) -> tuple[str, list]:
     columns = [f.column for f in model._meta.concrete_fields if not f.primary_key]
     chosen = [("%s" if c in values else f'"{c}"') for c in columns]
     table = model._meta.db_table
-    sql = (f'INSERT INTO "{table}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) '
-           f'SELECT {", ".join(chosen)} FROM "{table}" WHERE id = %s')
+    names = ", ".join(f'"{c}"' for c in columns)
+    # The table's and columns' names are the model's, the values parameters.
+    sql = f'INSERT INTO "{table}" ({names}) SELECT {", ".join(chosen)} FROM "{table}" WHERE id = %s'  # noqa: S608
     return sql, [values[c] for c in columns if c in values]
 
 
