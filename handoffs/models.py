@@ -136,6 +136,10 @@ class Handoff(models.Model):
                          condition=Q(emergency_override=True)),
             models.Index(fields=["from_agency", "-sent_at", "-id"], name="handoff_outgoing_override",
                          condition=Q(emergency_override=True)),
+            # The agencies one sent handoffs to and received them from (the register's counterpart
+            # filter): each found by one probe past the last (supervision.selectors.counterpart_agencies).
+            models.Index(fields=["from_agency", "to_agency"], name="handoff_outgoing_counterparts"),
+            models.Index(fields=["to_agency", "from_agency"], name="handoff_incoming_counterparts"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(from_agency=models.F("to_agency")), name="handoff_not_to_itself"),

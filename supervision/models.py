@@ -143,3 +143,32 @@ class CaseActivity(models.Model):
 
     def __str__(self) -> str:
         return f"agency {self.agency_id} on case {self.case_id}: {self.activity_at}"
+
+
+class CaseHandoffs(models.Model):
+    """How often a case was handed on (its handoffs not withdrawn, of every agency), one row for each agency
+    that sent or received a handoff of it, withdrawn or not: the supervisor's "cases handed on more than N
+    times" list is this table's index read in order (supervision.selectors.cases_handed_on), not every
+    case of a busy agency's handoffs counted on each visit.
+
+    Written by database triggers on cases_handoff and cases_case (migration 0005), in the transaction of
+    whatever writes those rows, like CaseActivity; each refresh of a case locks its row first, so two
+    transactions changing handoffs of one case count each other's. Not foreign keys, as CaseActivity."""
+
+    case = models.ForeignKey(Case, on_delete=models.DO_NOTHING, db_constraint=False, related_name="handoff_tally",
+                             db_index=False)
+    agency = models.ForeignKey(Agency, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+                               db_index=False)
+    handoffs = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("case handoffs")
+        verbose_name_plural = _("case handoffs")
+        constraints = [models.UniqueConstraint(fields=["case", "agency"], name="case_handoffs_one_per_agency")]
+        indexes = [
+            # The handed-on list: an agency's cases most handed on first, read in index order.
+            models.Index(fields=["agency", "-handoffs", "case"], name="case_handoffs_often_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"agency {self.agency_id} on case {self.case_id}: {self.handoffs} handoffs"

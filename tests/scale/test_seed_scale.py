@@ -217,3 +217,12 @@ def test_the_idle_clocks_are_those_of_the_seeded_actions_and_handoffs(small_worl
         for days in (1, 14, 90):
             assert [(c.pk, c.last_activity_at) for c in cases_without_action(agency=agency, days=days, now=NOW)] == [
                 (c.pk, c.last_activity_at) for c in scanned(agency=agency, since=NOW - datetime.timedelta(days=days))]
+
+
+def test_the_handed_on_counts_are_those_of_the_seeded_handoffs(small_world):
+    """seed_scale's COPY goes through the triggers that keep supervision.CaseHandoffs: one row for exactly
+    each case and agency that sent or received a handoff of it, with the case's handoffs not withdrawn, and
+    every agency's handed-on list the same as the former count's."""
+    from tests.supervision.test_case_handoffs import assert_same
+
+    assert assert_same() > 0
