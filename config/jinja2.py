@@ -11,24 +11,50 @@ What a template of jinja2/ has, beyond Jinja2's own:
 - every `{{ value }}` as Django showed it: a date, time, float or Decimal localized (`_finalize`).
 A missing variable, or an attribute of one, is empty (ChainableUndefined), as in Django's templates.
 Django calls a method it finds in a template; Jinja2 does not: write `get_full_name()`.
+
+Speed (issue 15), with the same output as the plain calls:
+- a template file is compiled once per process and language, its static text translated then: `_("…")`
+  of a literal and `{% trans %}` without a plural are constants of that language's compiled template (a
+  `{% trans %}` with values is the translation `%` its escaped values, as Jinja2's newstyle gettext does);
+  `Template.render` takes the variant of the language active when it renders;
+- `date`, `{{ a_date }}`: the formats of this project's languages (day, month, year, hour, minute, second,
+  the month's short name) are written by code compiled once per format and language (`_date_writer`);
+- `url()` with ids: the path reversed once per route, process and URLconf, the ids put into it;
+- a model's `get_<field>_display()` (on the pages and elsewhere): the field's labels translated once per
+  language and process (`_choice_display`), not hashed lazily at each call as Django's does.
 """
 
+import contextvars
 import datetime
 import decimal
+import weakref
+from collections.abc import Callable
+from functools import partialmethod
 
 import jinja2
+from django.apps import apps
 from django.conf import settings
-from django.template import TemplateSyntaxError, defaultfilters, loader
+from django.core.signals import setting_changed
+from django.db.models import Model
+from django.middleware.csrf import get_token
+from django.template import TemplateDoesNotExist, TemplateSyntaxError, defaultfilters, loader
 from django.template.backends import jinja2 as jinja2_backend
-from django.template.backends.utils import csrf_input_lazy, csrf_token_lazy
+from django.template.backends.utils import csrf_input
 from django.templatetags.static import static
 from django.templatetags.tz import localtime
 from django.test.signals import template_rendered
-from django.urls import reverse
-from django.utils import translation
-from django.utils.formats import localize
-from django.utils.safestring import mark_safe
-from django.utils.timezone import template_localtime
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils import dateformat, translation
+from django.utils.autoreload import file_changed
+from django.utils.dates import MONTHS_3
+from django.utils.encoding import force_str
+from django.utils.formats import get_format, localize
+from django.utils.functional import lazy
+from django.utils.hashable import make_hashable
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import get_current_timezone, template_localtime
+from jinja2 import nodes
+from jinja2.visitor import NodeTransformer
 
 from accounts.templatetags import lockout_tags
 from cases.templatetags import case_tags, form_tags, table_tags
@@ -41,7 +67,45 @@ from takedowns.templatetags import takedown_tags
 
 
 def url(name: str, *args, **kwargs) -> str:
+    """reverse(); a route whose values are all ids (ints ≥ 0) is reversed once per process, URLconf and
+    script prefix, and the ids put in the path it gave (`_url_pieces`)."""
+    values = args or tuple(kwargs.values())
+    if values and all(type(value) is int and value >= 0 for value in values):
+        key = (name, len(args), tuple(kwargs), get_urlconf(), get_script_prefix())
+        pieces = _URL_PIECES.get(key, False)
+        if pieces is False:
+            pieces = _URL_PIECES[key] = _url_pieces(name, len(args), tuple(kwargs))
+        if pieces is not None:
+            first, rest = pieces
+            return first + "".join(str(values[index]) + text for index, text in rest)
     return reverse(name, args=args or None, kwargs=kwargs or None)
+
+
+_URL_PIECES: dict[tuple, tuple[str, tuple[tuple[int, str], ...]] | None] = {}
+
+
+def _url_pieces(name: str, positional: int, keywords: tuple[str, ...]):
+    """The path of route `name` as its text before the first value and, for each value in the order the
+    path shows them, (its index, the text after it); None when the route does not take any id as it is
+    (reversed with two sets of markers of different lengths, which must give the same pieces)."""
+    found = []
+    for base in (9876543210, 1357913579135):
+        markers = [base + index for index in range(positional or len(keywords))]
+        try:
+            path = reverse(name, args=markers if positional else None,
+                           kwargs=dict(zip(keywords, markers, strict=True)) if keywords else None)
+        except Exception:  # noqa: BLE001 - NoReverseMatch or a converter's refusal: reverse() decides each time
+            return None
+        places = sorted((path.find(str(marker)), index) for index, marker in enumerate(markers))
+        if any(place < 0 or path.count(str(markers[index])) != 1 for place, index in places):
+            return None
+        ends = [place + len(str(markers[index])) for place, index in places]
+        starts = [place for place, _index in places[1:]] + [len(path)]
+        if any(end > start for end, start in zip(ends, starts, strict=True)):
+            return None
+        found.append((path[:places[0][0]], tuple((index, path[end:start]) for (_place, index), end, start
+                                                 in zip(places, ends, starts, strict=True))))
+    return found[0] if found[0] == found[1] else None
 
 
 def _included(template_name: str, tag, takes_context: bool = False):
@@ -67,10 +131,102 @@ def _default_if_none(value, arg):
     return arg if value is None or isinstance(value, jinja2.Undefined) else value
 
 
+# The date format characters `_date_writer` writes itself: (its %-format, the value it shows, whether it
+# is a time of day), each as Django's DateFormat writes it.
+_DATE_PARTS: dict[str, tuple[str, Callable, bool]] = {
+    "d": ("%02d", lambda value: value.day, False),
+    "j": ("%d", lambda value: value.day, False),
+    "m": ("%02d", lambda value: value.month, False),
+    "n": ("%d", lambda value: value.month, False),
+    "Y": ("%04d", lambda value: value.year, False),
+    "y": ("%02d", lambda value: value.year % 100, False),
+    "H": ("%02d", lambda value: value.hour, True),
+    "G": ("%d", lambda value: value.hour, True),
+    "i": ("%02d", lambda value: value.minute, True),
+    "s": ("%02d", lambda value: value.second, True),
+    "c": ("%s", lambda value: value.isoformat(), False),
+}
+
+
+class _DateWriter:
+    """A date format of the active language written as Django's dateformat.format writes it, compiled
+    once: its text with a %-placeholder per format character, and what fills each."""
+
+    __slots__ = ("_parts", "_pattern", "times")
+
+    def __init__(self, pattern: str, parts: tuple[Callable, ...], times: bool):
+        self._pattern, self._parts, self.times = pattern, parts, times
+
+    def __call__(self, value) -> str:
+        return self._pattern % tuple(part(value) for part in self._parts)
+
+
+# The language and time zone of the page being rendered (Template.render), read by the filters at each date
+# instead of asking Django's thread-and-task locals each time; None outside a render.
+_RENDERING: contextvars.ContextVar[tuple[str | None, datetime.tzinfo] | None] = contextvars.ContextVar(
+    "hopluc_rendering", default=None)
+
+
+def _language_and_zone() -> tuple[str | None, datetime.tzinfo]:
+    return _RENDERING.get() or (translation.get_language(), get_current_timezone())
+
+
+def _local(value, zone: datetime.tzinfo):
+    """template_localtime(value) in `zone`, the current time zone."""
+    if (isinstance(value, datetime.datetime) and settings.USE_TZ and value.utcoffset() is not None
+            and getattr(value, "convert_to_local_time", True)):
+        return value.astimezone(zone)
+    return value
+
+
+def _date_writer(format_name: str | None, language: str | None) -> _DateWriter | None:
+    """The writer of the date format named `format_name` (DATE_FORMAT when None, or a format string
+    itself) in `language`, the active one; None when it has a character _DATE_PARTS does not write
+    (Django's dateformat writes it)."""
+    key = (language, format_name)
+    try:
+        return _DATE_WRITERS[key]
+    except KeyError:
+        pass
+    pattern, parts, times = [], [], False
+    months = {number: name.title() for number, name in MONTHS_3.items()}
+    for index, piece in enumerate(dateformat.re_formatchars.split(str(get_format(format_name or "DATE_FORMAT")))):
+        if index % 2 == 0:
+            pattern.append(dateformat.re_escaped.sub(r"\1", piece).replace("%", "%%"))
+        elif piece == "M":
+            pattern.append("%s")
+            parts.append(lambda value, months=months: months[value.month])
+        elif piece in _DATE_PARTS:
+            placeholder, part, time_of_day = _DATE_PARTS[piece]
+            pattern.append(placeholder)
+            parts.append(part)
+            times = times or time_of_day
+        else:
+            _DATE_WRITERS[key] = None
+            return None
+    writer = _DATE_WRITERS[key] = _DateWriter("".join(pattern), tuple(parts), times)
+    return writer
+
+
+_DATE_WRITERS: dict[tuple[str | None, str | None], _DateWriter | None] = {}
+
+
+def _format_date(value, format_name: str | None, language: str | None) -> str:
+    """defaultfilters.date(value, format_name) of a date or datetime already in local time."""
+    writer = _date_writer(format_name, language)
+    if writer is None or (writer.times and not isinstance(value, datetime.datetime)):
+        return defaultfilters.date(value, format_name)
+    return writer(value)
+
+
 def _date(value, arg=None):
     if value is None or value == "" or isinstance(value, jinja2.Undefined):
         return ""
-    return defaultfilters.date(template_localtime(value), arg)
+    language, zone = _language_and_zone()
+    value = _local(value, zone)
+    if isinstance(value, datetime.date):
+        return _format_date(value, arg, language)
+    return defaultfilters.date(value, arg)
 
 
 def _time(value, arg=None):
@@ -86,6 +242,11 @@ def _finalize(value):
     """What Django's template showed for `{{ value }}`: dates and numbers in the reader's format (an int
     is shown as it is: no thousands separator in this project's settings)."""
     if isinstance(value, _LOCALIZED):
+        if isinstance(value, datetime.date):
+            language, zone = _language_and_zone()
+            value = _local(value, zone)
+            return _format_date(value, "DATETIME_FORMAT" if isinstance(value, datetime.datetime) else "DATE_FORMAT",
+                                language)
         return localize(template_localtime(value))
     return value
 
@@ -156,7 +317,59 @@ class _Uncalled:
     __hash__ = None  # type: ignore[assignment]
 
 
-class _StrictCallsEnvironment(jinja2.Environment):
+class _StaticTranslations(NodeTransformer):
+    """Puts the translation in `language` (the active one) of each `_("literal")` and `{% trans %}` without
+    a plural into a parsed template, as constants (see _Environment). A template that names `_` or `gettext`
+    itself (a variable, parameter, macro or import) keeps that name's calls as they are."""
+
+    def __init__(self, tree: nodes.Template):
+        named = {node.name for node in tree.find_all(nodes.Name) if node.ctx != "load"}
+        named |= {node.name for node in tree.find_all(nodes.Macro)}
+        named |= {node.target for node in tree.find_all(nodes.Import)}
+        named |= {alias if isinstance(alias, str) else alias[-1]
+                  for node in tree.find_all(nodes.FromImport) for alias in node.names}
+        self._folded = {"_", "gettext"} - named
+
+    def visit_Call(self, node: nodes.Call) -> nodes.Node:
+        node = self.generic_visit(node)
+        if not (isinstance(node.node, nodes.Name) and node.node.name in self._folded and len(node.args) == 1
+                and isinstance(node.args[0], nodes.Const) and type(node.args[0].value) is str
+                and node.dyn_args is None and node.dyn_kwargs is None):
+            return node
+        text = translation.gettext(node.args[0].value)
+        folded: nodes.Expr
+        if node.node.name == "_":
+            if node.kwargs:
+                return node
+            folded = nodes.Const(text)
+        else:
+            # Jinja2's newstyle gettext: the translation as markup when autoescaping, `%` its values.
+            folded = nodes.Mod(nodes.MarkSafeIfAutoescape(nodes.Const(text)), nodes.Dict(
+                [nodes.Pair(nodes.Const(keyword.key), keyword.value) for keyword in node.kwargs]))
+        folded.set_lineno(node.lineno)
+        folded.set_environment(node.environment)
+        return folded
+
+
+_NO_LANGUAGE = object()
+
+
+class _Environment(jinja2.Environment):
+    """The pages' environment. Its variant for a language (Jinja2.env_for, an overlay) translates the static
+    text of each template it compiles into that language (_StaticTranslations); the environment itself
+    (from_string) translates at render time."""
+
+    static_language: object = _NO_LANGUAGE
+
+    def _parse(self, source, name, filename):
+        tree = super()._parse(source, name, filename)
+        if self.static_language is _NO_LANGUAGE:
+            return tree
+        with translation.override(self.static_language):  # type: ignore[arg-type]
+            return _StaticTranslations(tree).visit(tree)
+
+
+class _StrictCallsEnvironment(_Environment):
     """The environment of the tests and development (TEMPLATE_STRICT_CALLS): a method, or any callable
     Django's templates would have called, read with `a.b` and not called fails loudly instead of being a
     true value or showing as "<bound method …>"."""
@@ -172,7 +385,7 @@ class _StrictCallsEnvironment(jinja2.Environment):
 def environment(**options) -> jinja2.Environment:
     options["undefined"] = jinja2.ChainableUndefined
     strict = getattr(settings, "TEMPLATE_STRICT_CALLS", False)
-    env = (_StrictCallsEnvironment if strict else jinja2.Environment)(
+    env = (_StrictCallsEnvironment if strict else _Environment)(
         extensions=["jinja2.ext.i18n"], finalize=_finalize, **options)
     env.install_gettext_callables(  # type: ignore[attr-defined]
         translation.gettext, translation.ngettext, newstyle=True,
@@ -195,6 +408,24 @@ def _test_instrumented() -> bool:
     return DjangoTemplate._render is instrumented_test_render
 
 
+class _Once:
+    """func(request), called the first time it is asked for."""
+
+    __slots__ = ("_func", "_request", "_value")
+
+    def __init__(self, func, request):
+        self._func, self._request, self._value = func, request, None
+
+    def __call__(self) -> str:
+        if self._value is None:
+            self._value = self._func(self._request)
+        return self._value
+
+
+_memo_safe = lazy(lambda once: once(), SafeString)
+_memo_str = lazy(lambda once: once(), str)
+
+
 class Template(jinja2_backend.Template):
     """Django's Jinja2 template, whose render() is safe text as the Django template language's is, and that
     also tells the test client what it rendered, with which context (the template_rendered signal the
@@ -205,29 +436,115 @@ class Template(jinja2_backend.Template):
         return self.template.name
 
     def render(self, context=None, request=None):
+        template = self.template
+        language = translation.get_language()
+        static_language = getattr(template.environment, "static_language", _NO_LANGUAGE)
+        if static_language is not _NO_LANGUAGE and static_language != language:
+            # Fetched in another language than the one it is shown in: that language's variant.
+            template = self.backend.env_for(language).get_template(template.name)
         if context is None:
             context = {}
         if request is not None:
             context["request"] = request
-            context["csrf_input"] = csrf_input_lazy(request)
-            context["csrf_token"] = csrf_token_lazy(request)
+            # One masked token per page, not one per form (the mask is random per response).
+            context["csrf_input"] = _memo_safe(_Once(csrf_input, request))
+            context["csrf_token"] = _memo_str(_Once(get_token, request))
             for context_processor in self.backend.template_context_processors:
                 context.update(context_processor(request))
         if template_rendered.receivers and _test_instrumented():
             template_rendered.send(sender=self, template=self, context=context)
+        rendering = _RENDERING.set((language, get_current_timezone()))
         try:
             # Safe, as the Django template language's render() is: a view may pass it into another page.
-            return mark_safe(self.template.render(context))  # noqa: S308
+            return mark_safe(template.render(context))  # noqa: S308
+        except jinja2.TemplateSyntaxError as exc:
+            new = TemplateSyntaxError(exc.args)
+            new.template_debug = jinja2_backend.get_exception_info(exc)
+            raise new from exc
+        finally:
+            _RENDERING.reset(rendering)
+
+
+class Jinja2(jinja2_backend.Jinja2):
+    """Django's Jinja2 backend whose template files are compiled once per language (env_for)."""
+
+    def __init__(self, params):
+        super().__init__(params)
+        self._by_language: dict[str | None, jinja2.Environment] = {}
+        _BACKENDS.add(self)
+        _install_choice_displays()
+
+    def env_for(self, language: str | None) -> jinja2.Environment:
+        """The environment whose templates have their static text in `language` (the active one)."""
+        env = self._by_language.get(language)
+        if env is None:
+            cache = self.env.cache
+            size = 0 if cache is None else -1 if isinstance(cache, dict) else cache.capacity
+            env = self.env.overlay(cache_size=size)
+            env.static_language = language  # type: ignore[attr-defined]
+            self._by_language[language] = env
+        return env
+
+    def forget_translations(self) -> None:
+        self._by_language.clear()
+
+    def from_string(self, template_code):
+        return Template(self.env.from_string(template_code), self)
+
+    def get_template(self, template_name):
+        try:
+            return Template(self.env_for(translation.get_language()).get_template(template_name), self)
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateDoesNotExist(exc.name, backend=self) from exc
         except jinja2.TemplateSyntaxError as exc:
             new = TemplateSyntaxError(exc.args)
             new.template_debug = jinja2_backend.get_exception_info(exc)
             raise new from exc
 
 
-class Jinja2(jinja2_backend.Jinja2):
-    def from_string(self, template_code):
-        return Template(self.env.from_string(template_code), self)
+_BACKENDS: "weakref.WeakSet[Jinja2]" = weakref.WeakSet()
 
-    def get_template(self, template_name):
-        return Template(super().get_template(template_name).template, self)
+
+def _choice_display(self, field):
+    """Model._get_FIELD_display: the label of the field's value in the active language, with the labels of
+    the field's (fixed) choices translated once per language and process."""
+    value = getattr(self, field.attname)
+    state = _RENDERING.get()
+    key = (field, state[0] if state else translation.get_language())
+    labels = _CHOICE_LABELS.get(key)
+    if labels is None:
+        labels = _CHOICE_LABELS[key] = {choice: force_str(label, strings_only=True)
+                                        for choice, label in make_hashable(field.flatchoices)}
+    try:
+        return labels[value]
+    except (KeyError, TypeError):  # a value not among the choices, or not hashable as it is
+        return Model._get_FIELD_display(self, field)
+
+
+_CHOICE_LABELS: dict[tuple, dict] = {}
+
+
+def _install_choice_displays() -> None:
+    """Each model's get_<field>_display() that Django made, of a field with fixed choices (a list, not a
+    callable's), is _choice_display."""
+    for model in apps.get_models(include_auto_created=True):
+        for name, method in list(vars(model).items()):
+            if (isinstance(method, partialmethod) and method.func is Model._get_FIELD_display
+                    and isinstance(method.keywords.get("field") and method.keywords["field"].choices, (list, tuple))):
+                setattr(model, name, partialmethod(_choice_display, **method.keywords))
+
+
+def _forget(**kwargs) -> None:
+    """Compiled templates and date writers hold translations and formats: forgotten when a test changes a
+    setting, and when a catalog (.mo) changes under the development server."""
+    if kwargs.get("setting") is not None or str(kwargs.get("file_path", "")).endswith(".mo"):
+        _DATE_WRITERS.clear()
+        _URL_PIECES.clear()
+        _CHOICE_LABELS.clear()
+        for backend in list(_BACKENDS):
+            backend.forget_translations()
+
+
+setting_changed.connect(_forget, dispatch_uid="config.jinja2.forget")
+file_changed.connect(_forget, dispatch_uid="config.jinja2.forget")
 
