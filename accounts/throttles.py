@@ -65,12 +65,13 @@ class _AddressAndSettings:
     def allow_request(self, request, view):
         if self.rate is None:
             return True
-        backend, script = _sliding_window_script(self.cache)
-        if script is None:
-            return super().allow_request(request, view)
+        # The key first, as DRF's allow_request: none (a signed-in caller of the anonymous throttle) is a pass.
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
+        backend, script = _sliding_window_script(self.cache)
+        if script is None:
+            return super().allow_request(request, view)
         self.now = self.timer()
         allowed, count, oldest = script(
             keys=[backend.make_and_validate_key(self.key + WINDOW_KEY_SUFFIX)],

@@ -217,8 +217,10 @@ class CaseAccessSerializer(serializers.Serializer):
     categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices))
 
     def to_representation(self, access):
+        # The agency written out as DRF's walk writes it (_agency_ref): making a CaseAgencyRefSerializer
+        # for it deep-copied its fields at every read of a case.
         return {
-            "agency": CaseAgencyRefSerializer(access.agency).data if access.agency else None,
+            "agency": _agency_ref(access.agency) if access.agency else None,
             "rights": sorted(access.rights),
             "categories": sorted(access.categories),
         }
@@ -241,20 +243,33 @@ class CaseSummarySerializer(_CaseSummaryFields):
     # the fields cost more than the rest of the list's serializing). The declared fields remain the
     # schema; tests/cases/test_api.py checks the output against DRF's own walk.
 
+    # The time zone is read once for the page (the one serializer writes every row of it) and each choice
+    # is looked up as ChoiceField.to_representation looks it up (_choice), without a call through the field.
+    _zone: datetime.tzinfo | None = None
+
     def to_representation(self, case):
-        fields, province, agency = self._declared_fields, case.province, case.lead_agency
-        zone = timezone.get_current_timezone()
+        province, agency = case.province, case.lead_agency
+        zone = self._zone
+        if zone is None:
+            zone = self._zone = timezone.get_current_timezone()
         return {
             "id": int(case.pk),
             "number": str(case.number),
-            "status": fields["status"].to_representation(case.status),
-            "risk_level": fields["risk_level"].to_representation(case.risk_level),
+            "status": _choice(_STATUS_VALUES, case.status),
+            "risk_level": _choice(_RISK_LEVEL_VALUES, case.risk_level),
             "province": {"code": str(province.code), "name": str(province.name)},
             "lead_agency": {"id": int(agency.pk), "name": str(agency.name),
-                            "sector": _AGENCY_SECTOR.to_representation(agency.sector)},
+                            "sector": _choice(_SECTOR_VALUES, agency.sector)},
             "created_at": _iso_datetime(case.created_at, zone),
             "updated_at": _iso_datetime(case.updated_at, zone),
         }
+
+
+def _choice(values: dict, value):
+    """What DRF's ChoiceField.to_representation writes for `value`, given its choice_strings_to_values."""
+    if value in ("", None):
+        return value
+    return values.get(str(value), value)
 
 
 def _iso_datetime(value: datetime.datetime, zone) -> str:
@@ -265,6 +280,9 @@ def _iso_datetime(value: datetime.datetime, zone) -> str:
 
 
 _AGENCY_SECTOR = CaseAgencyRefSerializer._declared_fields["sector"]
+_SECTOR_VALUES = _AGENCY_SECTOR.choice_strings_to_values
+_STATUS_VALUES = _CaseSummaryFields._declared_fields["status"].choice_strings_to_values
+_RISK_LEVEL_VALUES = _CaseSummaryFields._declared_fields["risk_level"].choice_strings_to_values
 
 
 def _written_out(serializer_class: type[serializers.Serializer], instance, nested: Mapping) -> dict:
@@ -335,7 +353,7 @@ class CaseDetailSerializer(_CaseSummaryFields):
 
     @extend_schema_field(CaseAccessSerializer)
     def get_access(self, case):
-        return CaseAccessSerializer(_access(self)).data
+        return CaseAccessSerializer().to_representation(_access(self))
 
 
 # --- Input ---------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ Errors have two shapes, both JSON objects:
 the message came from an input serializer or from a service (Django's ValidationError).
 """
 
+import copy
 from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -20,6 +21,8 @@ from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers
 from rest_framework.exceptions import ValidationError
+from rest_framework.fields import empty
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -143,6 +146,46 @@ class CursorPage(CursorPagination):
 # --- Views ---------------------------------------------------------------------------------------
 
 
+class JsonFirstNegotiation(DefaultContentNegotiation):
+    """DRF's negotiation, answered without parsing anything when the request leaves the choice to the view
+    (no Accept header, `*/*` or `application/json`, and no format asked for by suffix or query) and the view's
+    first renderer is JSON: what DRF's walk over the Accept list answers then, the first renderer with its own
+    media type. Every other request goes through DRF's walk."""
+
+    LEFT_TO_THE_VIEW = frozenset({None, "*/*", "application/json"})
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        override = self.settings.URL_FORMAT_OVERRIDE
+        if (not format_suffix and renderers and renderers[0].media_type == "application/json"
+                and request.META.get("HTTP_ACCEPT") in self.LEFT_TO_THE_VIEW
+                and not (override and request.query_params.get(override))):
+            return renderers[0], renderers[0].media_type
+        return super().select_renderer(request, renderers, format_suffix)
+
+
+# Whether an empty query string validates to nothing, by filter serializer class (validated_query).
+_EMPTY_QUERY_IS_NOTHING: dict[type, bool] = {}
+
+
+def _empty_query_is_nothing(serializer_class: type[serializers.Serializer]) -> bool:
+    """Whether DRF's validation of an empty query by this serializer is certain to give `{}`: every field
+    optional without a default (each is skipped) and nothing of DRF's validation replaced by the class
+    (no validate(), no validators of its own, fields as declared)."""
+    known = _EMPTY_QUERY_IS_NOTHING.get(serializer_class)
+    if known is None:
+        base = serializers.Serializer
+        meta = getattr(serializer_class, "Meta", None)
+        known = _EMPTY_QUERY_IS_NOTHING[serializer_class] = (
+            all(not field.required and field.default is empty
+                for field in serializer_class._declared_fields.values())
+            and all(getattr(serializer_class, name) is getattr(base, name) for name in (
+                "__init__", "get_fields", "run_validation", "validate_empty_values", "to_internal_value",
+                "run_validators", "get_validators", "validate"))
+            and not getattr(meta, "validators", None)
+        )
+    return known
+
+
 class ApiView(APIView):
     """Base of the API's views: JSON only (bounded, config.parsers). A person of several agencies
     names the one they act for in the `X-Acting-Agency` header (agencies.acting); a header that is
@@ -154,6 +197,7 @@ class ApiView(APIView):
     `page = self.paginate(queryset)` and answers `self.page_response(serialized page)`."""
 
     parser_classes = [BoundedJSONParser]
+    content_negotiation_class = JsonFirstNegotiation
     # Whether the operation acts for an agency: the header is checked here and documented by
     # config.schema. Off for the views of one's own things (notifications, reports, the profile).
     acting_agency_header = True
@@ -174,7 +218,10 @@ class ApiView(APIView):
         return dict(serializer.validated_data)
 
     def validated_query(self, serializer_class: type[serializers.Serializer]) -> dict:
-        """The query string checked by the operation's filter serializer, as validated_input the body."""
+        """The query string checked by the operation's filter serializer, as validated_input the body. An
+        empty query string with a filter serializer of optional fields only is `{}` without making it."""
+        if not self.request.query_params and _empty_query_is_nothing(serializer_class):
+            return {}
         serializer = serializer_class(data=self.request.query_params)
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
@@ -273,9 +320,36 @@ class OwnApiView(ApiView):
 # --- Input ---------------------------------------------------------------------------------------
 
 
+def _flat_field(field: serializers.Field) -> bool:
+    """Whether a copy of the declared field's own attributes is as good as DRF's deep copy of it: a field
+    with no field or serializer inside it (which would stay bound to the declared one) and no default that
+    could be changed in place (DRF hands the default itself to validated_data)."""
+    if isinstance(field, (serializers.BaseSerializer, serializers.ListField, serializers.DictField,
+                          serializers.ManyRelatedField, serializers.RelatedField)) or hasattr(field, "child"):
+        return False
+    default = field.default
+    return default is empty or callable(default) or isinstance(default, (str, int, float, bool, type(None)))
+
+
+# By input serializer class: each declared field's name, the field, and whether it is flat (_flat_field).
+_DECLARED_INPUT_FIELDS: dict[type, tuple[tuple[str, serializers.Field, bool], ...]] = {}
+
+
 class StrictInputSerializer(serializers.Serializer):
     """Unknown keys are refused, not dropped, as the services refuse them: a client that expects
-    a field to change is told that it cannot."""
+    a field to change is told that it cannot.
+
+    Each serializer made copies its declared fields (DRF's get_fields deep-copies them, which builds
+    every field anew from its arguments: most of the CPU of checking a small body). A flat field is
+    copied attribute by attribute instead (copy.copy: the same arguments, choices, validators and
+    messages, bound afresh to this serializer by DRF); any other is deep-copied as DRF does."""
+
+    def get_fields(self):
+        declared = _DECLARED_INPUT_FIELDS.get(type(self))
+        if declared is None:
+            declared = _DECLARED_INPUT_FIELDS[type(self)] = tuple(
+                (name, field, _flat_field(field)) for name, field in self._declared_fields.items())
+        return {name: copy.copy(field) if flat else copy.deepcopy(field) for name, field, flat in declared}
 
     def to_internal_value(self, data):
         unknown = sorted(set(data) - set(self.fields), key=str) if isinstance(data, Mapping) else []

@@ -13,6 +13,7 @@ from takedowns import api_urls as takedown_api_urls
 from takedowns import urls as takedown_urls
 
 from . import views
+from .resolving import RememberingResolver
 
 # Vietnamese and English error pages with a way home; JSON under /api/ (config.errors).
 handler403 = "config.errors.permission_denied"
@@ -25,7 +26,7 @@ def app_urls(prefix: str, app: str) -> list:
     return [path(prefix, include(f"{app}.urls")), path("api/", include(f"{app}.api_urls"))]
 
 
-urlpatterns = [
+_patterns = [
     path("healthz", views.healthz, name="healthz"),
     path("healthz/detail", views.healthz_detail, name="healthz-detail"),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -63,4 +64,7 @@ urlpatterns = [
 if settings.DEBUG:  # pragma: no cover
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 
-    urlpatterns += staticfiles_urlpatterns()
+    _patterns += staticfiles_urlpatterns()
+
+# Every path of the site behind one resolver that remembers what each path resolved to (config.resolving).
+urlpatterns = [RememberingResolver(_patterns)]
