@@ -147,8 +147,9 @@ class HandoffCards:
     ordered = True
 
     def __init__(self, *, agency_ids: set[int], direction: str, status: str | None = None,
-                 read: tuple[int, int, list[tuple]] | None = None):
-        """`read`: (count, offset, rows) of this list, already read together (handoff_cards_for_user)."""
+                 read: tuple[int, int, list[tuple]] | None = None, count_up_to: int | None = None):
+        """`read`: (count, offset, rows) of this list, already read together (handoff_cards_for_user),
+        the count up to `count_up_to` handoffs when it is given (config.pages.BoundedPaginator's bound)."""
         self._list = (agency_ids, direction, status)
         self._compiled = connections[router.db_for_read(Handoff)].vendor == "postgresql"
         self._values: dict[str, Any] = {
@@ -156,6 +157,7 @@ class HandoffCards:
         if status is not None:
             self._values["status"] = status
         self._read = read
+        self._read_count_up_to = count_up_to
 
     def of_status(self, status: str) -> "HandoffCards":
         agency_ids, direction, _status = self._list
@@ -170,11 +172,17 @@ class HandoffCards:
         return _handoffs_of(agency_ids, direction=direction, status=status)
 
     def count(self) -> int:
-        if self._read is not None:
+        return self.count_up_to(None)
+
+    def count_up_to(self, bound: int | None) -> int:
+        """How many handoffs the list has, `bound` at most (None: all); config.pages.BoundedPaginator's count."""
+        if self._read is not None and self._read_count_up_to == bound:
             return self._read[0]
         if not self._compiled:
-            return self._handoffs().count()
-        ((count,),) = self._queries()[1].rows(wrap="SELECT COUNT(*) FROM (%s) counted", model=Handoff, **self._values)
+            handoffs = self._handoffs()
+            return (handoffs if bound is None else handoffs[:bound]).count()
+        ((count,),) = self._queries()[1].rows(wrap="SELECT COUNT(*) FROM (%s LIMIT %%s) counted", extra=(bound,),
+                                              model=Handoff, **self._values)
         return count
 
     def __getitem__(self, index: slice) -> list[HandoffCard]:
@@ -206,18 +214,21 @@ def _page_path(script_prefix: str, urlconf) -> str:
 PAGE_READ_AHEAD = 20
 
 
-def handoff_cards_for_user(*, user: User, direction: str, offset: int | None = None) -> HandoffCards | None:
+def handoff_cards_for_user(*, user: User, direction: str, offset: int | None = None,
+                           count_up_to: int | None = None) -> HandoffCards | None:
     """The incoming or outgoing page's list (handoff_list_for_user's, read as HandoffCards), or None
     for a user who has no handoff lists (handoff_user_may_handle).
 
     `offset`: where the page the caller will read starts (up to PAGE_READ_AHEAD cards). On PostgreSQL the
-    user's agencies, the list's count and those cards are then one statement when the user has one
-    agency (almost everyone: otherwise the cards are read as without it)."""
+    user's agencies, the list's count (up to `count_up_to` handoffs when it is given) and those cards are
+    then one statement when the user has one agency (almost everyone: otherwise the cards are read as
+    without it)."""
     if offset is not None and offset >= 0 and connections[router.db_for_read(Membership)].vendor == "postgresql":
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return None
-        agency_ids, read = _agencies_and_first_page(user, direction, offset)
-        return HandoffCards(agency_ids=agency_ids, direction=direction, read=read) if agency_ids else None
+        agency_ids, read = _agencies_and_first_page(user, direction, offset, count_up_to)
+        return (HandoffCards(agency_ids=agency_ids, direction=direction, read=read, count_up_to=count_up_to)
+                if agency_ids else None)
     agency_ids = _case_agency_ids(user)
     return HandoffCards(agency_ids=agency_ids, direction=direction) if agency_ids else None
 
@@ -231,21 +242,22 @@ def _one_agency_page_sql(using: str, direction: str) -> tuple[str, tuple, tuple,
     rows, rows_slots = rows_query.sql_with(using, agency_0="m.ids[1]")
     ids, ids_slots = ids_query.sql_with(using, agency_0="m.ids[1]")
     # SQL the ORM compiled; every value is a parameter. One agency or nothing is read: the lateral parts
-    # run only under their one-time condition.
+    # run only under their one-time condition. The count stops at its LIMIT (the pager's bound; NULL: none).
     sql = (f"SELECT m.ids, c.n, l.* FROM (SELECT ARRAY({agencies}) ids OFFSET 0) m "  # noqa: S608
-           f"LEFT JOIN LATERAL (SELECT COUNT(*) n FROM ({ids}) x WHERE cardinality(m.ids) = 1) c ON true "
+           f"LEFT JOIN LATERAL (SELECT COUNT(*) n FROM ({ids} LIMIT %s) x WHERE cardinality(m.ids) = 1) c ON true "
            f"LEFT JOIN LATERAL (SELECT * FROM ({rows} LIMIT %s OFFSET %s) r "
            f"WHERE cardinality(m.ids) = 1) l ON true")
     return sql, agencies_slots, ids_slots, rows_slots
 
 
-def _agencies_and_first_page(user: User, direction: str, offset: int) -> tuple[set[int], tuple | None]:
-    """The user's case agencies and, when there is one, (count, offset, rows) of its list in `direction`
-    from `offset` (PAGE_READ_AHEAD rows at most): one statement."""
+def _agencies_and_first_page(user: User, direction: str, offset: int,
+                             count_up_to: int | None = None) -> tuple[set[int], tuple | None]:
+    """The user's case agencies and, when there is one, (count up to `count_up_to`, offset, rows) of its
+    list in `direction` from `offset` (PAGE_READ_AHEAD rows at most): one statement."""
     using = router.db_for_read(Membership)
     sql, agencies_slots, ids_slots, rows_slots = _one_agency_page_sql(using, direction)
     params = [*CompiledQuery.params_of(agencies_slots, user_id=user.pk), *CompiledQuery.params_of(ids_slots),
-              *CompiledQuery.params_of(rows_slots), PAGE_READ_AHEAD, offset]
+              count_up_to, *CompiledQuery.params_of(rows_slots), PAGE_READ_AHEAD, offset]
     with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
