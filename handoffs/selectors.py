@@ -127,16 +127,36 @@ _CARD_COLUMNS = ("id", "case__number", "status", "urgency", "from_agency__name",
 
 @functools.cache
 def _card_queries(direction: str, agencies: int, by_status: bool) -> tuple[CompiledQuery, CompiledQuery]:
-    """(rows, ids) of the list of `agencies` agencies in one direction, of one status when
-    `by_status`: compiled once per process for each shape (config.compiled)."""
+    """(ids in the list's order, ids) of the list of `agencies` agencies in one direction, of one status
+    when `by_status`: compiled once per process for each shape (config.compiled)."""
     names = [f"agency_{index}" for index in range(agencies)]
     kinds = {**dict.fromkeys(names, "int"), **({"status": "str"} if by_status else {})}
 
     def handoffs(values) -> QuerySet[Handoff]:
         return _handoffs_of([values[name] for name in names], direction=direction, status=values.get("status"))
 
-    return (CompiledQuery(lambda **values: handoffs(values).values_list(*_CARD_COLUMNS), **kinds),
+    return (CompiledQuery(lambda **values: handoffs(values).values_list("id"), **kinds),
             CompiledQuery(lambda **values: handoffs(values).order_by().values_list("id"), **kinds))
+
+
+# One handoff's card columns, for the handoffs of a page once its ids are known (_page_of_cards).
+_CARD_OF = CompiledQuery(
+    lambda handoff_id: Handoff.objects.filter(pk=handoff_id).order_by().values_list(*_CARD_COLUMNS), handoff_id="int")
+
+
+@functools.cache
+def _page_of_cards(using: str) -> str:
+    """SQL that reads a page of cards from the SQL of the list's ids in order (its "%s"): the page's ids
+    first, from the list's index (LIMIT and OFFSET are its two parameters after the list's), then the
+    columns of those handoffs alone. Written as one query, PostgreSQL may join the case and both agencies
+    to every handoff of the agency before sorting them (its estimate of an agency's handoffs is an average
+    one: a busy agency has hundreds of times more)."""
+    card, slots = _CARD_OF.sql_with(using, handoff_id="p.id")
+    if slots:
+        raise ValueError("a card's query has parameters other than its handoff")
+    # SQL the ORM compiled; the handoff is the page's id, every value a parameter.
+    return (f"SELECT r.* FROM (%s LIMIT %%s OFFSET %%s) p CROSS JOIN LATERAL ({card.replace('%', '%%')}) r "  # noqa: S608
+            f"ORDER BY r.sent_at DESC, r.id DESC")
 
 
 class HandoffCards:
@@ -192,8 +212,8 @@ class HandoffCards:
         if self._read is not None and start == self._read[1] and stop - start <= PAGE_READ_AHEAD:
             rows = self._read[2][:stop - start]
         elif self._compiled:
-            rows = self._queries()[0].rows(wrap="%s LIMIT %%s OFFSET %%s", extra=(stop - start, start), model=Handoff,
-                                           **self._values)
+            wrap = _page_of_cards(router.db_for_read(Handoff))
+            rows = self._queries()[0].rows(wrap=wrap, extra=(stop - start, start), model=Handoff, **self._values)
         else:
             rows = list(self._handoffs().values_list(*_CARD_COLUMNS)[start:stop])
         # Each label translated once for the page, not once a card.
@@ -237,15 +257,16 @@ def handoff_cards_for_user(*, user: User, direction: str, offset: int | None = N
 def _one_agency_page_sql(using: str, direction: str) -> tuple[str, tuple, tuple, tuple]:
     """The statement of _agencies_and_first_page and the slots of its three parts' parameters."""
     agencies, agencies_slots = _CASE_AGENCY_IDS.sql(using)
-    rows_query, ids_query = _card_queries(direction, 1, False)
+    ordered_query, ids_query = _card_queries(direction, 1, False)
     # The list of one agency with its agency taken from the user's agencies read in the same statement.
-    rows, rows_slots = rows_query.sql_with(using, agency_0="m.ids[1]")
+    ordered, rows_slots = ordered_query.sql_with(using, agency_0="m.ids[1]")
+    rows = _page_of_cards(using) % ordered
     ids, ids_slots = ids_query.sql_with(using, agency_0="m.ids[1]")
     # SQL the ORM compiled; every value is a parameter. One agency or nothing is read: the lateral parts
     # run only under their one-time condition. The count stops at its LIMIT (the pager's bound; NULL: none).
     sql = (f"SELECT m.ids, c.n, l.* FROM (SELECT ARRAY({agencies}) ids OFFSET 0) m "  # noqa: S608
            f"LEFT JOIN LATERAL (SELECT COUNT(*) n FROM ({ids} LIMIT %s) x WHERE cardinality(m.ids) = 1) c ON true "
-           f"LEFT JOIN LATERAL (SELECT * FROM ({rows} LIMIT %s OFFSET %s) r "
+           f"LEFT JOIN LATERAL (SELECT * FROM ({rows}) r "
            f"WHERE cardinality(m.ids) = 1) l ON true")
     return sql, agencies_slots, ids_slots, rows_slots
 
