@@ -285,9 +285,10 @@ class CaseList:
     ordered = True
 
     def __init__(self, *, user: User, criteria: dict | None = None, counted: bool = False,
-                 read_ahead: tuple[int, int] | None = None):
+                 count_up_to: int | None = None, read_ahead: tuple[int, int] | None = None):
         """`counted`: the list's pager will ask how many cases the reader sees (visible_count), so the
-        lean path reads it with the holders, in the same statement. `read_ahead` (offset, limit): the
+        lean path reads it with the holders, in the same statement; up to `count_up_to` cases when it is
+        given (the pager's bound, config.pages.BoundedPaginator). `read_ahead` (offset, limit): the
         slice the caller will read first, read in that statement too for a reader of one agency (the
         page the list page shows, the API's first page); any other slice is read when asked for."""
         self.user = user
@@ -297,19 +298,20 @@ class CaseList:
         self._queryset: QuerySet[Case] | None = None
         self._holders: tuple[set[int], datetime.datetime] | None = None
         self._count: int | None = None
+        self._count_up_to = count_up_to
         self._read: tuple[int, int, list[tuple]] | None = None
         lean = connections[router.db_for_read(CaseAccessRow)].vendor == "postgresql"
         if lean and not self.criteria and user_may_be_case_reader(user):
             now = timezone.now()
             if read_ahead is not None and read_ahead[0] >= 0 and read_ahead[1] > 0:
                 holders, count, rows = _holders_and_page(user, now, counted=counted, offset=read_ahead[0],
-                                                         limit=read_ahead[1])
+                                                         limit=read_ahead[1], count_up_to=count_up_to)
                 if counted:
                     self._count = count
                 if rows is not None:
                     self._read = (*read_ahead, rows)
             elif counted:
-                holders, self._count = _holders_and_count(user, now)
+                holders, self._count = _holders_and_count(user, now, count_up_to=count_up_to)
             else:
                 holders = _holders(user, now)
             # Kept: a later page (a cursor's position) is the ORM's queryset of the same holders, no query more.
@@ -319,12 +321,22 @@ class CaseList:
                 self._compiled = ((_LIST_OF_OWN_ROWS, {"user_id": user.pk, "now": now}) if holder == _OWN_ROWS
                                   else (_LIST_OF_AGENCY, {"agency_id": holder, "now": now}))
 
-    def visible_count(self) -> int:
-        """How many cases the reader sees, unfiltered (case_count_visible_to): read with the holders when
-        the list was made `counted` on the lean path, else one query."""
-        if self._count is not None:
+    def visible_count(self, up_to: int | None = None) -> int:
+        """How many cases the reader sees, unfiltered (case_count_visible_to), `up_to` that many at most:
+        read with the holders when the list was made `counted` (with `count_up_to` the same) on the lean
+        path, else one query."""
+        if self._count is not None and self._count_up_to == up_to:
             return self._count
-        return case_count_visible_to(user=self.user)
+        return case_count_visible_to(user=self.user, up_to=up_to)
+
+    def count_up_to(self, bound: int | None) -> int:
+        """How many cases the list has, `bound` at most (None: all; config.pages.BoundedPaginator's count):
+        the reader's visible count when nothing narrows the list, else the count of its queryset's first
+        `bound` cases (`SELECT COUNT(*) FROM (... LIMIT bound)`)."""
+        if not self.criteria and not self._operations:
+            return self.visible_count(up_to=bound)
+        queryset = self.queryset()
+        return (queryset if bound is None else queryset[:bound]).count()
 
     def reads_through_an_agency(self) -> bool:
         """Whether the list was found, without a query more, to come through an agency of the reader's
@@ -380,13 +392,18 @@ class CaseList:
         return self.queryset().count()
 
 
-def case_count_visible_to(*, user: User) -> int:
-    """How many cases the user sees (what the list's pager counts): the user's access rows in
-    force, never the country's cases. One query, read from the access rows' list indexes alone."""
+def case_count_visible_to(*, user: User, up_to: int | None = None) -> int:
+    """How many cases the user sees (what the list's pager counts), `up_to` that many at most: the
+    user's access rows in force, never the country's cases. One query, read from the access rows' list
+    indexes alone, stopped at `up_to`."""
     if not user_may_be_case_reader(user):
         return 0
-    ((count,),) = _VISIBLE_CASE_IDS.rows(wrap="SELECT COUNT(*) FROM (%s) counted", model=CaseAccessRow,
-                                         user_id=user.pk, now=timezone.now())
+    if up_to is None:
+        ((count,),) = _VISIBLE_CASE_IDS.rows(wrap="SELECT COUNT(*) FROM (%s) counted", model=CaseAccessRow,
+                                             user_id=user.pk, now=timezone.now())
+    else:
+        ((count,),) = _VISIBLE_CASE_IDS.rows(wrap="SELECT COUNT(*) FROM (%s LIMIT %%s) counted", extra=(up_to,),
+                                             model=CaseAccessRow, user_id=user.pk, now=timezone.now())
     return count
 
 
@@ -403,10 +420,10 @@ _VISIBLE_CASE_IDS = CompiledQuery(lambda user_id, now: _visible_case_ids(User(pk
                                   user_id="int", now="datetime")
 
 
-def _holders_and_count(user: User, now) -> tuple[set[int], int]:
-    """_holders and case_count_visible_to in one statement (PostgreSQL: both compiled), as the list's
-    page needs both (_holders_and_page without a page)."""
-    holders, count, _rows = _holders_and_page(user, now, counted=True, offset=0, limit=0)
+def _holders_and_count(user: User, now, *, count_up_to: int | None = None) -> tuple[set[int], int]:
+    """_holders and case_count_visible_to (up to `count_up_to`) in one statement (PostgreSQL: both
+    compiled), as the list's page needs both (_holders_and_page without a page)."""
+    holders, count, _rows = _holders_and_page(user, now, counted=True, offset=0, limit=0, count_up_to=count_up_to)
     return holders, count or 0
 
 
@@ -431,30 +448,32 @@ def _holders_and_page_sql(using: str, counted: bool) -> tuple[str, tuple, tuple,
     # The list of one agency, its agency the reader's one holder read in the same statement.
     page, page_slots = _LIST_OF_AGENCY.sql_with(using, agency_id="h.holders[1]")
     # The count of a reader of one holder is its rows' (_rows_of_visible_cases); of several, their cases'.
-    # PostgreSQL runs only the branch of the CASE that is taken.
+    # PostgreSQL runs only the branch of the CASE that is taken. Each stops at its LIMIT (the pager's
+    # bound; NULL: none), so a busy agency's count reads a thousand index entries, not all of them.
     rows_counted = _rows_of_visible_cases(counted_sql) if counted else ""
-    count = (f"CASE WHEN cardinality(hh.holders) <= 1 THEN (SELECT COUNT(*) FROM ({rows_counted}) counted) "  # noqa: S608
-             f"ELSE (SELECT COUNT(*) FROM ({counted_sql}) counted) END" if counted else "NULL::bigint")
+    count = (f"CASE WHEN cardinality(hh.holders) <= 1 THEN (SELECT COUNT(*) FROM ({rows_counted} LIMIT %s) counted) "  # noqa: S608
+             f"ELSE (SELECT COUNT(*) FROM ({counted_sql} LIMIT %s) counted) END" if counted else "NULL::bigint")
     # SQL the ORM compiled; every value is a parameter. OFFSET 0: the holders are read once, not
     # copied into each place that names them.
     sql = (f"SELECT h.holders, h.n, l.* FROM (SELECT hh.holders, {count} n FROM "  # noqa: S608
            f"(SELECT ARRAY({holders}) holders OFFSET 0) hh) h "
            f"LEFT JOIN LATERAL ({page} LIMIT %s OFFSET %s) l ON cardinality(h.holders) = 1 AND h.holders[1] <> "
            f"{_OWN_ROWS}")
-    # The count's two branches take the same values.
-    return sql, holders_slots, counted_slots * 2, page_slots
+    # The count's two branches take the same values, each followed by its LIMIT.
+    return sql, holders_slots, counted_slots, page_slots
 
 
-def _holders_and_page(user: User, now, *, counted: bool, offset: int,
-                      limit: int) -> tuple[set[int], int | None, list[tuple] | None]:
-    """_holders (and, when `counted`, case_count_visible_to), and for a reader of one agency the rows
-    of its list from `offset` (`limit` at most) as _LIST_OF_AGENCY reads them: one statement
-    (PostgreSQL). The rows are None for any other reader."""
+def _holders_and_page(user: User, now, *, counted: bool, offset: int, limit: int,
+                      count_up_to: int | None = None) -> tuple[set[int], int | None, list[tuple] | None]:
+    """_holders (and, when `counted`, case_count_visible_to up to `count_up_to`), and for a reader of one
+    agency the rows of its list from `offset` (`limit` at most) as _LIST_OF_AGENCY reads them: one
+    statement (PostgreSQL). The rows are None for any other reader."""
     using = router.db_for_read(CaseAccessRow)
     sql, holders_slots, counted_slots, page_slots = _holders_and_page_sql(using, counted)
     values = {"user_id": user.pk, "now": now}
+    branch = [*CompiledQuery.params_of(counted_slots, **values), count_up_to] if counted else []
     # In the order of the statement's text: the count's two branches, the holders, the page.
-    params = [*CompiledQuery.params_of(counted_slots, **values), *CompiledQuery.params_of(holders_slots, **values),
+    params = [*branch, *branch, *CompiledQuery.params_of(holders_slots, **values),
               *CompiledQuery.params_of(page_slots, now=now), limit, offset]
     with connections[using].cursor() as cursor:
         cursor.execute(sql, params)

@@ -10,7 +10,6 @@ import functools
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Choices
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from agencies.models import Role
 from agencies.selectors import user_agencies
+from config.pages import BoundedPaginator, count_bound
 from permissions.categories import CaseRight, DataCategory
 
 from .forms import (
@@ -58,22 +58,23 @@ CASES_PER_PAGE = 20
 OPENING_ROLES = (Role.RESPONDER, Role.SUPERVISOR)
 
 
-def my_cases_page(request, *, data=None, per_page: int = CASES_PER_PAGE):
+def my_cases_page(request, *, data=None, per_page: int | None = None, count_least: int | None = None):
     """One page of the cases the user sees, filtered, with its audit event. Shared by the list page
-    and the responder home page."""
+    and the responder home page. The pager counts the cases up to a bound (config.pages.count_bound,
+    at least `count_least`, by default config.pages.COUNT_BOUND): past it, "more than"."""
+    per_page = per_page or CASES_PER_PAGE
     form = CaseFilterForm(data or None)
     criteria = form.criteria() if form.is_bound and form.is_valid() else {}
     # The page asked for is read with the holders and the count (CaseList); a page beyond the last is
     # read as the Paginator finds it.
     number = str((data or {}).get("page") or "1")
     offset = (int(number) - 1) * per_page if number.isascii() and number.isdigit() and 0 < int(number) < 10**6 else 0
-    cases = CaseList(user=request.user, criteria=criteria, counted=not criteria, read_ahead=(offset, per_page))
-    paginator = Paginator(cases, per_page)
-    if not criteria:
-        # The pager counts the user's cases from their access rows, not the filtered join over the
-        # country's cases (filters narrow the count themselves).
-        paginator.count = cases.visible_count()
-    page = paginator.get_page((data or {}).get("page"))
+    bound = count_bound(offset, per_page, count_least)
+    # Unfiltered, the pager counts the user's cases from their access rows (read with the holders and the
+    # page), not the join over the country's cases; filters narrow the count themselves.
+    cases = CaseList(user=request.user, criteria=criteria, counted=not criteria, count_up_to=bound,
+                     read_ahead=(offset, per_page))
+    page = BoundedPaginator(cases, per_page, bound=bound).get_page((data or {}).get("page"))
     case_list_audit(user=request.user, case_ids=[case.pk for case in page])
     return form, page
 

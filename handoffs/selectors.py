@@ -127,16 +127,36 @@ _CARD_COLUMNS = ("id", "case__number", "status", "urgency", "from_agency__name",
 
 @functools.cache
 def _card_queries(direction: str, agencies: int, by_status: bool) -> tuple[CompiledQuery, CompiledQuery]:
-    """(rows, ids) of the list of `agencies` agencies in one direction, of one status when
-    `by_status`: compiled once per process for each shape (config.compiled)."""
+    """(ids in the list's order, ids) of the list of `agencies` agencies in one direction, of one status
+    when `by_status`: compiled once per process for each shape (config.compiled)."""
     names = [f"agency_{index}" for index in range(agencies)]
     kinds = {**dict.fromkeys(names, "int"), **({"status": "str"} if by_status else {})}
 
     def handoffs(values) -> QuerySet[Handoff]:
         return _handoffs_of([values[name] for name in names], direction=direction, status=values.get("status"))
 
-    return (CompiledQuery(lambda **values: handoffs(values).values_list(*_CARD_COLUMNS), **kinds),
+    return (CompiledQuery(lambda **values: handoffs(values).values_list("id"), **kinds),
             CompiledQuery(lambda **values: handoffs(values).order_by().values_list("id"), **kinds))
+
+
+# One handoff's card columns, for the handoffs of a page once its ids are known (_page_of_cards).
+_CARD_OF = CompiledQuery(
+    lambda handoff_id: Handoff.objects.filter(pk=handoff_id).order_by().values_list(*_CARD_COLUMNS), handoff_id="int")
+
+
+@functools.cache
+def _page_of_cards(using: str) -> str:
+    """SQL that reads a page of cards from the SQL of the list's ids in order (its "%s"): the page's ids
+    first, from the list's index (LIMIT and OFFSET are its two parameters after the list's), then the
+    columns of those handoffs alone. Written as one query, PostgreSQL may join the case and both agencies
+    to every handoff of the agency before sorting them (its estimate of an agency's handoffs is an average
+    one: a busy agency has hundreds of times more)."""
+    card, slots = _CARD_OF.sql_with(using, handoff_id="p.id")
+    if slots:
+        raise ValueError("a card's query has parameters other than its handoff")
+    # SQL the ORM compiled; the handoff is the page's id, every value a parameter.
+    return (f"SELECT r.* FROM (%s LIMIT %%s OFFSET %%s) p CROSS JOIN LATERAL ({card.replace('%', '%%')}) r "  # noqa: S608
+            f"ORDER BY r.sent_at DESC, r.id DESC")
 
 
 class HandoffCards:
@@ -147,8 +167,9 @@ class HandoffCards:
     ordered = True
 
     def __init__(self, *, agency_ids: set[int], direction: str, status: str | None = None,
-                 read: tuple[int, int, list[tuple]] | None = None):
-        """`read`: (count, offset, rows) of this list, already read together (handoff_cards_for_user)."""
+                 read: tuple[int, int, list[tuple]] | None = None, count_up_to: int | None = None):
+        """`read`: (count, offset, rows) of this list, already read together (handoff_cards_for_user),
+        the count up to `count_up_to` handoffs when it is given (config.pages.BoundedPaginator's bound)."""
         self._list = (agency_ids, direction, status)
         self._compiled = connections[router.db_for_read(Handoff)].vendor == "postgresql"
         self._values: dict[str, Any] = {
@@ -156,6 +177,7 @@ class HandoffCards:
         if status is not None:
             self._values["status"] = status
         self._read = read
+        self._read_count_up_to = count_up_to
 
     def of_status(self, status: str) -> "HandoffCards":
         agency_ids, direction, _status = self._list
@@ -170,11 +192,17 @@ class HandoffCards:
         return _handoffs_of(agency_ids, direction=direction, status=status)
 
     def count(self) -> int:
-        if self._read is not None:
+        return self.count_up_to(None)
+
+    def count_up_to(self, bound: int | None) -> int:
+        """How many handoffs the list has, `bound` at most (None: all); config.pages.BoundedPaginator's count."""
+        if self._read is not None and self._read_count_up_to == bound:
             return self._read[0]
         if not self._compiled:
-            return self._handoffs().count()
-        ((count,),) = self._queries()[1].rows(wrap="SELECT COUNT(*) FROM (%s) counted", model=Handoff, **self._values)
+            handoffs = self._handoffs()
+            return (handoffs if bound is None else handoffs[:bound]).count()
+        ((count,),) = self._queries()[1].rows(wrap="SELECT COUNT(*) FROM (%s LIMIT %%s) counted", extra=(bound,),
+                                              model=Handoff, **self._values)
         return count
 
     def __getitem__(self, index: slice) -> list[HandoffCard]:
@@ -184,8 +212,8 @@ class HandoffCards:
         if self._read is not None and start == self._read[1] and stop - start <= PAGE_READ_AHEAD:
             rows = self._read[2][:stop - start]
         elif self._compiled:
-            rows = self._queries()[0].rows(wrap="%s LIMIT %%s OFFSET %%s", extra=(stop - start, start), model=Handoff,
-                                           **self._values)
+            wrap = _page_of_cards(router.db_for_read(Handoff))
+            rows = self._queries()[0].rows(wrap=wrap, extra=(stop - start, start), model=Handoff, **self._values)
         else:
             rows = list(self._handoffs().values_list(*_CARD_COLUMNS)[start:stop])
         # Each label translated once for the page, not once a card.
@@ -206,18 +234,21 @@ def _page_path(script_prefix: str, urlconf) -> str:
 PAGE_READ_AHEAD = 20
 
 
-def handoff_cards_for_user(*, user: User, direction: str, offset: int | None = None) -> HandoffCards | None:
+def handoff_cards_for_user(*, user: User, direction: str, offset: int | None = None,
+                           count_up_to: int | None = None) -> HandoffCards | None:
     """The incoming or outgoing page's list (handoff_list_for_user's, read as HandoffCards), or None
     for a user who has no handoff lists (handoff_user_may_handle).
 
     `offset`: where the page the caller will read starts (up to PAGE_READ_AHEAD cards). On PostgreSQL the
-    user's agencies, the list's count and those cards are then one statement when the user has one
-    agency (almost everyone: otherwise the cards are read as without it)."""
+    user's agencies, the list's count (up to `count_up_to` handoffs when it is given) and those cards are
+    then one statement when the user has one agency (almost everyone: otherwise the cards are read as
+    without it)."""
     if offset is not None and offset >= 0 and connections[router.db_for_read(Membership)].vendor == "postgresql":
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return None
-        agency_ids, read = _agencies_and_first_page(user, direction, offset)
-        return HandoffCards(agency_ids=agency_ids, direction=direction, read=read) if agency_ids else None
+        agency_ids, read = _agencies_and_first_page(user, direction, offset, count_up_to)
+        return (HandoffCards(agency_ids=agency_ids, direction=direction, read=read, count_up_to=count_up_to)
+                if agency_ids else None)
     agency_ids = _case_agency_ids(user)
     return HandoffCards(agency_ids=agency_ids, direction=direction) if agency_ids else None
 
@@ -226,26 +257,28 @@ def handoff_cards_for_user(*, user: User, direction: str, offset: int | None = N
 def _one_agency_page_sql(using: str, direction: str) -> tuple[str, tuple, tuple, tuple]:
     """The statement of _agencies_and_first_page and the slots of its three parts' parameters."""
     agencies, agencies_slots = _CASE_AGENCY_IDS.sql(using)
-    rows_query, ids_query = _card_queries(direction, 1, False)
+    ordered_query, ids_query = _card_queries(direction, 1, False)
     # The list of one agency with its agency taken from the user's agencies read in the same statement.
-    rows, rows_slots = rows_query.sql_with(using, agency_0="m.ids[1]")
+    ordered, rows_slots = ordered_query.sql_with(using, agency_0="m.ids[1]")
+    rows = _page_of_cards(using) % ordered
     ids, ids_slots = ids_query.sql_with(using, agency_0="m.ids[1]")
     # SQL the ORM compiled; every value is a parameter. One agency or nothing is read: the lateral parts
-    # run only under their one-time condition.
+    # run only under their one-time condition. The count stops at its LIMIT (the pager's bound; NULL: none).
     sql = (f"SELECT m.ids, c.n, l.* FROM (SELECT ARRAY({agencies}) ids OFFSET 0) m "  # noqa: S608
-           f"LEFT JOIN LATERAL (SELECT COUNT(*) n FROM ({ids}) x WHERE cardinality(m.ids) = 1) c ON true "
-           f"LEFT JOIN LATERAL (SELECT * FROM ({rows} LIMIT %s OFFSET %s) r "
+           f"LEFT JOIN LATERAL (SELECT COUNT(*) n FROM ({ids} LIMIT %s) x WHERE cardinality(m.ids) = 1) c ON true "
+           f"LEFT JOIN LATERAL (SELECT * FROM ({rows}) r "
            f"WHERE cardinality(m.ids) = 1) l ON true")
     return sql, agencies_slots, ids_slots, rows_slots
 
 
-def _agencies_and_first_page(user: User, direction: str, offset: int) -> tuple[set[int], tuple | None]:
-    """The user's case agencies and, when there is one, (count, offset, rows) of its list in `direction`
-    from `offset` (PAGE_READ_AHEAD rows at most): one statement."""
+def _agencies_and_first_page(user: User, direction: str, offset: int,
+                             count_up_to: int | None = None) -> tuple[set[int], tuple | None]:
+    """The user's case agencies and, when there is one, (count up to `count_up_to`, offset, rows) of its
+    list in `direction` from `offset` (PAGE_READ_AHEAD rows at most): one statement."""
     using = router.db_for_read(Membership)
     sql, agencies_slots, ids_slots, rows_slots = _one_agency_page_sql(using, direction)
     params = [*CompiledQuery.params_of(agencies_slots, user_id=user.pk), *CompiledQuery.params_of(ids_slots),
-              *CompiledQuery.params_of(rows_slots), PAGE_READ_AHEAD, offset]
+              count_up_to, *CompiledQuery.params_of(rows_slots), PAGE_READ_AHEAD, offset]
     with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()

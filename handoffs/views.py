@@ -12,7 +12,6 @@ import functools
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -25,7 +24,7 @@ from agencies.models import Agency
 from cases.selectors import case_get_for_user
 from cases.services import consent_record_many
 from config.formats import datetime_text
-from config.pages import flash_outcome
+from config.pages import BoundedPaginator, count_bound, flash_outcome
 from handoffs.models import Handoff, HandoffService, HandoffStatus
 from permissions.categories import CaseRight, DataCategory
 
@@ -74,22 +73,25 @@ def _category_labels(values) -> list[str]:
 
 
 def _page_offset(request) -> int | None:
-    """Where the page asked for starts, when the list is not filtered: its cards are read with the list's
-    count (handoff_cards_for_user). None otherwise (the Paginator decides, as it always does)."""
-    if request.GET.get("status"):
-        return None
+    """Where the page asked for starts (None: a page number that is none, which the Paginator reads as
+    the first)."""
     number = request.GET.get("page") or "1"
     return (int(number) - 1) * PER_PAGE if number.isascii() and number.isdigit() and 0 < int(number) < 10**6 else None
 
 
 def _handoff_list(request, *, direction: str):
-    handoffs = handoff_cards_for_user(user=request.user, direction=direction, offset=_page_offset(request))
+    offset = _page_offset(request)
+    # The pager counts up to a bound (config.pages.count_bound). Unfiltered, the page's cards are read with
+    # the list's count (handoff_cards_for_user); filtered, the Paginator reads them as it always does.
+    bound = count_bound(offset, PER_PAGE)
+    handoffs = handoff_cards_for_user(user=request.user, direction=direction,
+                                      offset=None if request.GET.get("status") else offset, count_up_to=bound)
     if handoffs is None:
         raise PermissionDenied
     form = HandoffFilterForm(request.GET or None)
     if form.is_bound and form.is_valid() and form.cleaned_data["status"]:
         handoffs = handoffs.of_status(form.cleaned_data["status"])
-    page = Paginator(handoffs, PER_PAGE).get_page(request.GET.get("page"))
+    page = BoundedPaginator(handoffs, PER_PAGE, bound=bound).get_page(request.GET.get("page"))
     now = timezone.now()
     for handoff in page:
         handoff.overdue = handoff_is_overdue(handoff, now=now)

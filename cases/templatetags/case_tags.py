@@ -12,5 +12,6 @@ HOME_CASES = 5
 
 @register.inclusion_tag("cases/_my_cases_summary.html", takes_context=True)
 def my_cases(context, limit: int = HOME_CASES):
-    _form, page = my_cases_page(context["request"], per_page=limit)
+    # The block shows no count: the smallest bound that knows the page.
+    _form, page = my_cases_page(context["request"], per_page=limit, count_least=0)
     return {"cases": page.object_list}

@@ -190,3 +190,62 @@ def test_the_page_asked_for_is_read_with_the_holders_and_the_count(listed, djang
                     assert cases.visible_count() == len(expected)
     for name in ("analyst", "admin", "sysadmin"):
         assert list(CaseList(user=listed[name], counted=True, read_ahead=(0, 20))[0:20]) == []
+
+
+@pytest.mark.parametrize("criteria", ["", "risk_level=high&"])
+def test_the_pager_counts_up_to_a_bound_and_says_more_than(listed, web, world, monkeypatch, criteria):
+    """The list page counts the reader's cases up to config.pages.count_bound: past it the pager says
+    "more than" the pages it knows and links the page after, whose own count reaches further; a page
+    within the bound is counted exactly. The cards are those of the whole list's pages."""
+    monkeypatch.setattr("config.pages.COUNT_BOUND", 2)
+    monkeypatch.setattr("cases.views.CASES_PER_PAGE", 2)
+    for _ in range(3):
+        case_build(world, risk_level="high")
+    client = web(world.lead_responder)
+    expected = [case.number for case in case_list_visible_to(user=world.lead_responder)
+                if not criteria or case.risk_level == "high"]
+    assert len(expected) >= 6
+
+    def page(number: int):
+        response = client.get(f"/cases/?{criteria}page={number}", HTTP_ACCEPT_LANGUAGE="en")
+        html = response.content.decode()
+        return response.context["page"], re.findall(r'<nav class="pager".*?</nav>', html, re.S)[0]
+
+    first, pager = page(1)
+    # Bound 3 (two cases, and one more): more than one page.
+    assert first.paginator.count == 3 and first.paginator.more
+    assert "Page 1 of more than 1" in pager and "page=2" in pager
+    shown = [case.number for case in first.object_list]
+    last_number = (len(expected) + 1) // 2
+    for number in range(2, last_number + 1):
+        current, pager = page(number)
+        shown += [case.number for case in current.object_list]
+        if number < last_number - 1:
+            assert current.paginator.more and f"Page {number} of more than {number}" in pager
+            assert f"page={number + 1}" in pager
+        elif number == last_number:
+            assert not current.paginator.more and current.paginator.count == len(expected)
+            assert f"Page {number} of {last_number}" in pager and 'rel="next"' not in pager
+    assert shown == expected
+    # Past the end: the last page, counted exactly.
+    beyond, pager = page(last_number + 5)
+    assert beyond.number == last_number and f"Page {last_number} of {last_number}" in pager
+
+
+@pytest.mark.parametrize("up_to", [None, 1, 2, 100])
+def test_the_visible_count_stops_at_its_bound(listed, up_to, django_assert_num_queries):
+    from cases.selectors import case_count_visible_to
+
+    for name, user in listed.items():
+        everything = len(case_list_visible_to(user=user))
+        bounded = everything if up_to is None else min(everything, up_to)
+        assert case_count_visible_to(user=user, up_to=up_to) == bounded, name
+        cases = CaseList(user=user, counted=True, count_up_to=up_to, read_ahead=(0, 20))
+        if everything:
+            # Read with the holders and the page (PostgreSQL), as the list page reads it.
+            with django_assert_num_queries(0 if connection.vendor == "postgresql" else 1):
+                assert cases.count_up_to(up_to) == bounded, name
+        assert cases.count_up_to(up_to) == bounded, name
+        high = len([case for case in case_list_visible_to(user=user) if case.risk_level == "high"])
+        assert CaseList(user=user, criteria={"risk_level": "high"}).count_up_to(up_to) == (
+            high if up_to is None else min(up_to, high)), name

@@ -398,3 +398,25 @@ def test_the_handoff_page_keeps_its_budget_however_long_its_story(world, web):
     handoff_accept(user=world.receiving_responder, handoff_id=second.pk)
     assert get_within_budget(sender, url, budget, transactions)[0] == before == budget
     assert get_within_budget(receiver, url, budget, 1)[0] == budget
+
+
+@pytest.mark.parametrize("status", ["", "status=sent&"])
+def test_the_lists_pager_counts_up_to_a_bound_and_says_more_than(world, web, monkeypatch, status):
+    """The handoff lists count up to config.pages.count_bound: past it the pager says "more than" the pages
+    it knows and links the page after; the last page is counted exactly; the cards are the whole list's."""
+    monkeypatch.setattr("config.pages.COUNT_BOUND", 0)
+    monkeypatch.setattr("handoffs.views.PER_PAGE", 1)
+    sent = [send(world, consented_case(world), message=f"Lần {number}") for number in range(3)]
+    client = web(world.receiving_responder)
+
+    def page(number: int) -> tuple[list[str], str]:
+        html = client.get(f"/handoffs/incoming/?{status}page={number}").content.decode()
+        return (re.findall(r'data-testid="handoff-link-(\d+)"', html),
+                re.findall(r'<nav class="pager".*?</nav>', html, re.S)[0])
+
+    pages = [page(number) for number in (1, 2, 3)]
+    assert [links for links, _pager in pages] == [[str(handoff.pk)] for handoff in reversed(sent)]
+    # Bound: the page's cards and one more.
+    assert "Trang 1/hơn 1" in pages[0][1] and "page=2" in pages[0][1]
+    assert "Trang 2/hơn 2" in pages[1][1] and "page=3" in pages[1][1]
+    assert "Trang 3/3" in pages[2][1] and 'rel="next"' not in pages[2][1]
