@@ -126,9 +126,11 @@ class Handoff(models.Model):
             # the index, not sorted out of every handoff the agency ever received or sent. The
             # supervisor's register reads its first page off the two orders of every status too
             # (supervision.selectors: the agency's newest sent and newest received).
-            models.Index(fields=["to_agency", "-sent_at", "-id"], name="handoff_incoming_order"),
+            models.Index(fields=["to_agency", "-sent_at", "-id"], name="handoff_incoming_order",
+                         include=["status", "emergency_override", "due_at"]),
             models.Index(fields=["to_agency", "status", "-sent_at", "-id"], name="handoff_incoming_status_order"),
-            models.Index(fields=["from_agency", "-sent_at", "-id"], name="handoff_outgoing_order"),
+            models.Index(fields=["from_agency", "-sent_at", "-id"], name="handoff_outgoing_order",
+                         include=["status", "emergency_override", "due_at"]),
             models.Index(fields=["from_agency", "status", "-sent_at", "-id"], name="handoff_outgoing_status_order"),
             # The supervisor's review queue lists emergency overrides first: the few of an agency read
             # off these, the others off the orders above (supervision.queue._first_handoffs).

@@ -80,7 +80,12 @@ class HandoffReview(Review):
     class Meta(Review.Meta):
         verbose_name = _("handoff review")
         verbose_name_plural = _("handoff reviews")
-        indexes = [models.Index(fields=["handoff", "agency"])]
+        indexes = [
+            models.Index(fields=["handoff", "agency"]),
+            # The review queue leaves out what the agency reviewed: its reviews' handoff ids, read off this
+            # index alone (supervision.queue).
+            models.Index(fields=["agency", "handoff"], name="handoff_review_agency_handoff"),
+        ]
 
 
 class ConsentOverrideReview(Review):

@@ -19,6 +19,7 @@ from types import SimpleNamespace
 
 from django.db import connections, router
 from django.db.models import Exists, F, Func, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from agencies.models import Agency, Membership
@@ -78,6 +79,22 @@ def queue_break_glass(*, agency: Agency) -> QuerySet[BreakGlassUse]:
     return break_glass_uses_for_agency(agency=agency).exclude(Exists(reviewed))
 
 
+def _risk_lowered_latest(*, agency_id: int) -> QuerySet[RiskAssessment]:
+    """The latest completed assessment of each open case the agency leads, where an earlier completed one
+    had a higher level: one row for each case queue_risk_lowered lists. Read from the completed assessments
+    joined to their case, so the database starts from whichever is fewer (an agency's open cases, or the
+    completed assessments), not from every open case of a busy agency looked up one by one."""
+    completed = RiskAssessment.objects.filter(status=AssessmentStatus.COMPLETED)
+    # Latest as queue_risk_lowered orders them: completed_at, then id.
+    later = completed.filter(Q(completed_at__gt=OuterRef("completed_at"))
+                             | Q(completed_at=OuterRef("completed_at"), id__gt=OuterRef("id")),
+                             case_id=OuterRef("case_id"))
+    higher_before = completed.filter(case_id=OuterRef("case_id"), completed_at__lt=OuterRef("completed_at"),
+                                     level_rank__gt=OuterRef("level_rank"))
+    return (completed.filter(case__lead_agency_id=agency_id).exclude(case__status=CaseStatus.CLOSED)
+            .exclude(Exists(later)).filter(Exists(higher_before)))
+
+
 def queue_risk_lowered(*, agency: Agency) -> QuerySet[Case]:
     """Open cases the agency leads whose latest completed assessment has a lower level than an
     earlier one; each row carries `latest_level`, `latest_at` and `highest_rank` (the earlier peak)."""
@@ -87,6 +104,8 @@ def queue_risk_lowered(*, agency: Agency) -> QuerySet[Case]:
                     .values("case_id").annotate(peak=Max("level_rank")).values("peak"))
     return (
         Case.objects.filter(lead_agency=agency).exclude(status=CaseStatus.CLOSED)
+        # Only the cases _risk_lowered_latest finds: the others' levels are not looked up one case at a time.
+        .filter(pk__in=_risk_lowered_latest(agency_id=agency.pk).values("case_id"))
         .annotate(latest_at=Subquery(latest.values("completed_at")[:1]),
                   latest_rank=Subquery(latest.values("level_rank")[:1]),
                   latest_level=Subquery(latest.values("level")[:1]))
@@ -206,10 +225,43 @@ def _row_count(qs: QuerySet) -> Subquery:
     return Subquery(qs.order_by().annotate(n=Func(template="COUNT(*)", output_field=IntegerField())).values("n"))
 
 
+def _handoff_count(*, agency_id: int, now: datetime.datetime) -> Subquery | RawSQL:
+    """How many handoffs queue_handoffs lists. On PostgreSQL, the handoffs sent and those received (no
+    handoff is both, constraint handoff_not_to_itself) are each read off their order's index alone
+    (handoff_outgoing_order and handoff_incoming_order carry status, override and due time), and what the
+    agency reviewed off handoff_review_agency_handoff, once for both: not every handoff of the agency
+    read from the table, which at a million cases is a page read for nearly each one."""
+    agency = Agency(pk=agency_id)
+    if connections[router.db_for_read(Handoff)].vendor != "postgresql":
+        return _row_count(queue_handoffs(agency=agency, now=now))
+    waiting_in_time = Q(status=HandoffStatus.SENT, due_at__gte=now, emergency_override=False)
+    sent, received = (Handoff.objects.filter(**{side: agency_id}).exclude(waiting_in_time).order_by().values("id")
+                      for side in ("from_agency_id", "to_agency_id"))
+    sql, params = sent.union(received, all=True).query.sql_with_params()
+    # No input in the text: the ORM's SQL of the two reads (values as parameters) and names from the models.
+    review = HandoffReview._meta
+    return RawSQL(  # noqa: S611
+        f"SELECT COUNT(*) FROM ({sql}) handoff WHERE NOT EXISTS (SELECT 1 FROM {review.db_table} review "  # noqa: S608
+        f"WHERE review.{review.get_field('agency').column} = %s "
+        f"AND review.{review.get_field('handoff').column} = handoff.id)",
+        (*params, agency_id), output_field=IntegerField())
+
+
+def _count_expressions(*, agency_id: int, now: datetime.datetime) -> dict:
+    """Each section's count as an expression of one row. The handoffs and the risk-lowered cases are
+    counted off shapes of their own (_handoff_count, _risk_lowered_latest): the same rows as the sections'
+    querysets, which tests/supervision/test_queue_counts.py compares on a changing world."""
+    own = {"handoff": lambda: _handoff_count(agency_id=agency_id, now=now),
+           "risk_lowered": lambda: _row_count(_risk_lowered_latest(agency_id=agency_id))}
+    return {key: own[key]() if key in own else _row_count(qs)
+            for key, qs in _sections(Agency(pk=agency_id), now).items()}
+
+
 def _counts_query(*, agency_id: int, now: datetime.datetime) -> QuerySet:
-    sections = _sections(Agency(pk=agency_id), now)
-    return (Agency.objects.filter(pk=agency_id)
-            .annotate(**{f"queue_{key}": _row_count(sections[key]) for key in SECTIONS})
+    expressions = _count_expressions(agency_id=agency_id, now=now)
+    # order_by(): not the agencies' order, which joins their province for a query of one row.
+    return (Agency.objects.filter(pk=agency_id).order_by()
+            .annotate(**{f"queue_{key}": expressions[key] for key in SECTIONS})
             .values_list(*(f"queue_{key}" for key in SECTIONS)))
 
 

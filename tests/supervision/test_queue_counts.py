@@ -1,0 +1,123 @@
+"""The review queue's counts and rows, read off their own shapes since issue 15 (the handoffs counted off
+their order indexes, minus the agency's reviews; the lowered risk levels found from the completed
+assessments joined to their case), are exactly what the sections' querysets as they were give
+(`before` below, written as they were): for every agency, on a world changed step by step (reviews by
+either side, a handoff waiting within its deadline and then past it, an override, assessments lowered,
+raised again, tied in time, a case closed, a lead agency changed)."""
+
+import datetime
+
+import pytest
+from django.db.models import F, Max, OuterRef, Subquery
+
+from agencies.models import Agency
+from cases.models import Case, CaseStatus
+from handoffs.models import Handoff
+from risk.models import AssessmentStatus, RiskAssessment
+from supervision.models import HandoffReview
+from supervision.queue import SECTIONS, _sections, queue_handoffs, review_queue, review_queue_counts
+from tests.cases.services_helpers import consent_data, open_case
+from tests.conferences.rows import assess
+from tests.reports.conftest import make_case
+from tests.supervision.conftest import send, set_times
+
+pytestmark = pytest.mark.django_db
+
+DAY = datetime.timedelta(days=1)
+
+
+def risk_lowered_before(*, agency: Agency):
+    """supervision.queue.queue_risk_lowered before issue 15's queue step: every open case of the agency,
+    each with its latest and earlier levels looked up."""
+    completed = RiskAssessment.objects.filter(case_id=OuterRef("pk"), status=AssessmentStatus.COMPLETED)
+    latest = completed.order_by("-completed_at", "-id")
+    earlier_peak = (completed.filter(completed_at__lt=OuterRef("latest_at")).order_by()
+                    .values("case_id").annotate(peak=Max("level_rank")).values("peak"))
+    return (
+        Case.objects.filter(lead_agency=agency).exclude(status=CaseStatus.CLOSED)
+        .annotate(latest_at=Subquery(latest.values("completed_at")[:1]),
+                  latest_rank=Subquery(latest.values("level_rank")[:1]),
+                  latest_level=Subquery(latest.values("level")[:1]))
+        .annotate(highest_rank=Subquery(earlier_peak[:1]))
+        .filter(highest_rank__gt=F("latest_rank"))
+        .order_by("-latest_at", "-id")
+    )
+
+
+def before(agency: Agency, now: datetime.datetime) -> dict[str, int]:
+    sections = _sections(agency, now)
+    sections["risk_lowered"] = risk_lowered_before(agency=agency)
+    return {key: sections[key].count() for key in SECTIONS}
+
+
+def _risk_rows(cases) -> list[tuple]:
+    return [(c.pk, c.number, c.latest_at, c.latest_level, c.latest_rank, c.highest_rank) for c in cases]
+
+
+def assert_same(now: datetime.datetime) -> int:
+    """Every agency's counts and first rows equal the former querysets'; returns how many items were seen."""
+    seen = 0
+    for agency in Agency.objects.order_by("pk"):
+        expected = before(agency, now)
+        assert review_queue_counts(agency=agency, now=now) == expected, agency
+        queue = review_queue(agency=agency, now=now)
+        assert [h.pk for h in queue.handoffs] == [h.pk for h in queue_handoffs(agency=agency, now=now)[:50]]
+        assert _risk_rows(queue.risk_lowered) == _risk_rows(risk_lowered_before(agency=agency)[:50]), agency
+        seen += sum(expected.values())
+    return seen
+
+
+def review(handoff: Handoff, agency: Agency, reviewer) -> HandoffReview:
+    return HandoffReview.objects.create(handoff=handoff, agency=agency, reviewer=reviewer, verdict="fine")
+
+
+def test_counts_and_rows_equal_the_former_queries_on_a_changing_world(world, register):
+    r, now = register, register.now
+    seen = [assert_same(now)]
+
+    # Reviews: police signs H1 off and H4 twice (health has not), health signs H2 off, social H3.
+    review(r.h1, world.police, world.lead_supervisor)
+    review(r.h2, world.health, world.receiving_supervisor)
+    review(r.h4, world.police, world.lead_supervisor)
+    review(r.h4, world.police, world.lead_supervisor)
+    review(r.h3, r.social, r.social_supervisor)
+    seen.append(assert_same(now))
+
+    # A handoff waiting within its deadline is left out; past it, or as an override, it is listed.
+    case = open_case(world, consent=consent_data(world, granted_categories=["medical"]))
+    waiting = send(world, case, urgency="standard")
+    waiting = set_times(waiting, sent_at=now - DAY, due_at=now + DAY)
+    seen.append(assert_same(now))
+    assert_same(now + 2 * DAY)
+    Handoff.objects.filter(pk=waiting.pk).update(emergency_override=True, override_reason="Nguy hiểm.")
+    seen.append(assert_same(now))
+    Handoff.objects.filter(pk=waiting.pk).update(emergency_override=False, due_at=now - DAY / 2)
+    seen.append(assert_same(now))
+
+    # Risk levels: A lowered, B raised again after a lowering, C lowered but closed, D two assessments at
+    # the same time (the later id is the latest), E lowered and then led by health, F one assessment only.
+    c = {k: make_case(world, created_at=now - 90 * DAY, province=world.hue) for k in "ABCDEF"}
+    assess(world, c["A"], level="high", at=now - 40 * DAY)
+    assess(world, c["A"], level="medium", at=now - 2 * DAY)
+    assess(world, c["B"], level="severe", at=now - 60 * DAY)
+    assess(world, c["B"], level="low", at=now - 50 * DAY)
+    assess(world, c["C"], level="high", at=now - 40 * DAY)
+    assess(world, c["C"], level="low", at=now - 30 * DAY)
+    assess(world, c["D"], level="high", at=now - 40 * DAY)
+    assess(world, c["D"], level="low", at=now - 10 * DAY)
+    assess(world, c["D"], level="severe", at=now - 10 * DAY)
+    assess(world, c["E"], level="severe", at=now - 40 * DAY)
+    assess(world, c["E"], level="medium", at=now - 4 * DAY)
+    assess(world, c["F"], level="high", at=now - 4 * DAY)
+    seen.append(assert_same(now))
+    assess(world, c["B"], level="severe", at=now - DAY)  # B: no longer lower than its peak
+    Case.objects.filter(pk=c["C"].pk).update(status=CaseStatus.CLOSED, closed_at=now)
+    Case.objects.filter(pk=c["E"].pk).update(lead_agency=world.health)
+    seen.append(assert_same(now))
+    # D's tie the other way round: the lower one now has the later id.
+    assess(world, c["D"], level="high", at=now - 40 * DAY)
+    RiskAssessment.objects.filter(case=c["D"], level="severe").delete()
+    seen.append(assert_same(now))
+    # The world did change, and the queue showed some of it at each step.
+    assert len(set(seen)) > 3 and min(seen) > 0
+    assert review_queue_counts(agency=world.health, now=now)["risk_lowered"] == 1
