@@ -79,22 +79,6 @@ def queue_break_glass(*, agency: Agency) -> QuerySet[BreakGlassUse]:
     return break_glass_uses_for_agency(agency=agency).exclude(Exists(reviewed))
 
 
-def _risk_lowered_latest(*, agency_id: int) -> QuerySet[RiskAssessment]:
-    """The latest completed assessment of each open case the agency leads, where an earlier completed one
-    had a higher level: one row for each case queue_risk_lowered lists. Read from the completed assessments
-    joined to their case, so the database starts from whichever is fewer (an agency's open cases, or the
-    completed assessments), not from every open case of a busy agency looked up one by one."""
-    completed = RiskAssessment.objects.filter(status=AssessmentStatus.COMPLETED)
-    # Latest as queue_risk_lowered orders them: completed_at, then id.
-    later = completed.filter(Q(completed_at__gt=OuterRef("completed_at"))
-                             | Q(completed_at=OuterRef("completed_at"), id__gt=OuterRef("id")),
-                             case_id=OuterRef("case_id"))
-    higher_before = completed.filter(case_id=OuterRef("case_id"), completed_at__lt=OuterRef("completed_at"),
-                                     level_rank__gt=OuterRef("level_rank"))
-    return (completed.filter(case__lead_agency_id=agency_id).exclude(case__status=CaseStatus.CLOSED)
-            .exclude(Exists(later)).filter(Exists(higher_before)))
-
-
 def queue_risk_lowered(*, agency: Agency) -> QuerySet[Case]:
     """Open cases the agency leads whose latest completed assessment has a lower level than an
     earlier one; each row carries `latest_level`, `latest_at` and `highest_rank` (the earlier peak)."""
@@ -104,8 +88,6 @@ def queue_risk_lowered(*, agency: Agency) -> QuerySet[Case]:
                     .values("case_id").annotate(peak=Max("level_rank")).values("peak"))
     return (
         Case.objects.filter(lead_agency=agency).exclude(status=CaseStatus.CLOSED)
-        # Only the cases _risk_lowered_latest finds: the others' levels are not looked up one case at a time.
-        .filter(pk__in=_risk_lowered_latest(agency_id=agency.pk).values("case_id"))
         .annotate(latest_at=Subquery(latest.values("completed_at")[:1]),
                   latest_rank=Subquery(latest.values("level_rank")[:1]),
                   latest_level=Subquery(latest.values("level")[:1]))
@@ -248,13 +230,12 @@ def _handoff_count(*, agency_id: int, now: datetime.datetime) -> Subquery | RawS
 
 
 def _count_expressions(*, agency_id: int, now: datetime.datetime) -> dict:
-    """Each section's count as an expression of one row. The handoffs and the risk-lowered cases are
-    counted off shapes of their own (_handoff_count, _risk_lowered_latest): the same rows as the sections'
-    querysets, which tests/supervision/test_queue_counts.py compares on a changing world."""
-    own = {"handoff": lambda: _handoff_count(agency_id=agency_id, now=now),
-           "risk_lowered": lambda: _row_count(_risk_lowered_latest(agency_id=agency_id))}
-    return {key: own[key]() if key in own else _row_count(qs)
-            for key, qs in _sections(Agency(pk=agency_id), now).items()}
+    """Each section's count as an expression of one row; the handoffs counted off a shape of their own
+    (_handoff_count): the same rows as queue_handoffs, which tests/supervision/test_queue_counts.py compares
+    on a changing world."""
+    sections = _sections(Agency(pk=agency_id), now)
+    return {key: _handoff_count(agency_id=agency_id, now=now) if key == "handoff" else _row_count(qs)
+            for key, qs in sections.items()}
 
 
 def _counts_query(*, agency_id: int, now: datetime.datetime) -> QuerySet:
