@@ -1,9 +1,9 @@
-"""The review queue's counts and rows, read off their own shapes since issue 15 (the handoffs counted off
-their order indexes, minus the agency's reviews; the lowered risk levels found from the completed
-assessments joined to their case), are exactly what the sections' querysets as they were give
-(`before` below, written as they were): for every agency, on a world changed step by step (reviews by
-either side, a handoff waiting within its deadline and then past it, an override, assessments lowered,
-raised again, tied in time, a case closed, a lead agency changed)."""
+"""The review queue's counts and rows (since issue 15 the handoffs are counted off their order indexes, minus
+the agency's reviews, in a shape of their own) are exactly what the sections' querysets as they were give
+(`before` below; the lowered risk levels written out as they were, for a later change of their shape): for
+every agency, on a world changed step by step (reviews by either side, a handoff waiting within its
+deadline and then past it, an override, assessments lowered, raised again, tied in time, a case closed, a
+lead agency changed)."""
 
 import datetime
 
