@@ -68,6 +68,43 @@ def sign_in(client, username: str, password: str = PASSWORD, **extra):
     return response
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_use_migrations, django_db_keepdb,
+                    django_db_createdb, django_db_modify_db_settings):
+    """pytest-django's, except under pytest-xdist: there each worker runs on its own copy of one test
+    database migrated once for the run (tests/support/template_db.py) instead of migrating its own."""
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _get_databases_for_setup
+
+    from tests.support.template_db import setup_cloned_databases, teardown_cloned_databases
+
+    workerinput = getattr(request.config, "workerinput", None)
+    verbosity = request.config.option.verbose
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    if workerinput is None or django_db_keepdb or not django_db_use_migrations or not aliases:
+        # pytest-django's own (django_db_setup in pytest_django/fixtures.py), for the options it takes.
+        if not django_db_use_migrations:
+            from pytest_django.fixtures import _disable_migrations
+
+            _disable_migrations()
+        keepdb = django_db_keepdb and not django_db_createdb
+        with django_db_blocker.unblock():
+            db_cfg = setup_databases(verbosity=verbosity, interactive=False, aliases=aliases,
+                                     serialized_aliases=serialized_aliases, keepdb=keepdb)
+        yield
+        if not django_db_keepdb:
+            with django_db_blocker.unblock():
+                teardown_databases(db_cfg, verbosity=verbosity)
+        return
+    run_id = workerinput["testrunuid"]
+    with django_db_blocker.unblock():
+        old_config = setup_cloned_databases(run_id=run_id, worker_id=workerinput["workerid"], aliases=aliases,
+                                            serialized_aliases=serialized_aliases, verbosity=verbosity)
+    yield
+    with django_db_blocker.unblock():
+        teardown_cloned_databases(run_id=run_id, old_config=old_config, verbosity=verbosity)
+
+
 @pytest.fixture
 def english():
     """English as the active language, for a module that asserts messages in English whatever
