@@ -65,8 +65,9 @@ processes:
 	@SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}" exec $(BIN)/honcho -e /dev/null -f $(PROCFILE) start
 
 # COVERAGE=1 measures coverage (pytest-cov) and checks the per-file floors (.ci/coverage_floors.json).
-# TEST_WORKERS: pytest-xdist processes. Each creates its own test database (the migrations) and collects
-# the suite; more processes than cores can still gain where tests wait on workers, servers or the clock.
+# TEST_WORKERS: pytest-xdist processes. Each collects the suite and runs on its own copy of one test
+# database migrated once per run (tests/support/template_db.py); more processes than cores can still gain
+# where tests wait on workers, servers or the clock.
 COVERAGE ?=
 TEST_WORKERS ?= 2
 test: install-dev messages

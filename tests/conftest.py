@@ -12,14 +12,16 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone, translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from agencies.models import AnalystScope, Province, Sector
-from agencies.services import agency_create, membership_add
+from agencies.models import Agency, AgencyGroup, AnalystScope, Membership, Province, Role, Sector
+from agencies.services import agency_create, agency_group_name, membership_add
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -64,6 +66,43 @@ def sign_in(client, username: str, password: str = PASSWORD, **extra):
         next_path = response.context["next"] if response.context and "next" in response.context else ""
         response = client.post("/login/code/", {"code": current_code(device), "next": next_path}, follow=True)
     return response
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_use_migrations, django_db_keepdb,
+                    django_db_createdb, django_db_modify_db_settings):
+    """pytest-django's, except under pytest-xdist: there each worker runs on its own copy of one test
+    database migrated once for the run (tests/support/template_db.py) instead of migrating its own."""
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _get_databases_for_setup
+
+    from tests.support.template_db import setup_cloned_databases, teardown_cloned_databases
+
+    workerinput = getattr(request.config, "workerinput", None)
+    verbosity = request.config.option.verbose
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    if workerinput is None or django_db_keepdb or not django_db_use_migrations or not aliases:
+        # pytest-django's own (django_db_setup in pytest_django/fixtures.py), for the options it takes.
+        if not django_db_use_migrations:
+            from pytest_django.fixtures import _disable_migrations
+
+            _disable_migrations()
+        keepdb = django_db_keepdb and not django_db_createdb
+        with django_db_blocker.unblock():
+            db_cfg = setup_databases(verbosity=verbosity, interactive=False, aliases=aliases,
+                                     serialized_aliases=serialized_aliases, keepdb=keepdb)
+        yield
+        if not django_db_keepdb:
+            with django_db_blocker.unblock():
+                teardown_databases(db_cfg, verbosity=verbosity)
+        return
+    run_id = workerinput["testrunuid"]
+    with django_db_blocker.unblock():
+        old_config = setup_cloned_databases(run_id=run_id, worker_id=workerinput["workerid"], aliases=aliases,
+                                            serialized_aliases=serialized_aliases, verbosity=verbosity)
+    yield
+    with django_db_blocker.unblock():
+        teardown_cloned_databases(run_id=run_id, old_config=old_config, verbosity=verbosity)
 
 
 @pytest.fixture
@@ -152,38 +191,110 @@ def make_user(username: str, **extra):
     return User.objects.create_user(username=username, password=PASSWORD, **extra)
 
 
-@pytest.fixture
-def world(db) -> World:
-    hanoi = Province.objects.create(
+# The people of the world: username, agency (World field), role.
+WORLD_MEMBERS = [
+    ("lead_responder", "police", "responder"),
+    ("lead_supervisor", "police", "supervisor"),
+    ("lead_admin", "police", "agency_admin"),
+    ("receiving_responder", "health", "responder"),
+    ("receiving_supervisor", "health", "supervisor"),
+    ("outsider_responder", "school", "responder"),
+    ("outsider_supervisor", "school", "supervisor"),
+]
+
+
+def _world_provinces() -> tuple[Province, Province]:
+    hanoi = Province(
         code="01", name="Hà Nội", name_ascii="Ha Noi", abbreviation="HN", type="city", valid_from="2025-07-01"
     )
-    hue = Province.objects.create(
-        code="46", name="Huế", name_ascii="Hue", abbreviation="HUE", type="city", valid_from="2025-07-01"
-    )
-    police = agency_create(name="Công an phường Ba Đình", sector=Sector.POLICE, province=hanoi)
-    health = agency_create(name="Bệnh viện Đa khoa Hà Nội", sector=Sector.HEALTH, province=hanoi)
-    school = agency_create(name="Trường THCS Thuận Hóa", sector=Sector.EDUCATION, province=hue)
+    hue = Province(code="46", name="Huế", name_ascii="Hue", abbreviation="HUE", type="city", valid_from="2025-07-01")
+    return hanoi, hue
+
+
+def _world_agencies(hanoi: Province, hue: Province) -> dict[str, Agency]:
+    return {
+        "police": Agency(name="Công an phường Ba Đình", sector=Sector.POLICE, province=hanoi),
+        "health": Agency(name="Bệnh viện Đa khoa Hà Nội", sector=Sector.HEALTH, province=hanoi),
+        "school": Agency(name="Trường THCS Thuận Hóa", sector=Sector.EDUCATION, province=hue),
+    }
+
+
+def world_through_services() -> World:
+    """The world built one row at a time through the services, as an agency admin would build it.
+    `world` writes the same rows in a few statements (tests/agencies/test_world_fixture.py compares)."""
+    hanoi, hue = _world_provinces()
+    hanoi.save()
+    hue.save()
+    agencies = {}
+    for field, agency in _world_agencies(hanoi, hue).items():
+        agencies[field] = agency_create(name=agency.name, sector=agency.sector, province=agency.province)
     users = {}
-    for name, agency, role in [
-        ("lead_responder", police, "responder"),
-        ("lead_supervisor", police, "supervisor"),
-        ("lead_admin", police, "agency_admin"),
-        ("receiving_responder", health, "responder"),
-        ("receiving_supervisor", health, "supervisor"),
-        ("outsider_responder", school, "responder"),
-        ("outsider_supervisor", school, "supervisor"),
-    ]:
+    for name, field, role in WORLD_MEMBERS:
         users[name] = make_user(name)
-        membership_add(user=users[name], agency=agency, role=role)
+        membership_add(user=users[name], agency=agencies[field], role=role)
     analyst = make_user("analyst")
     AnalystScope.objects.create(user=analyst, province=None)
     province_analyst = make_user("province_analyst")
     AnalystScope.objects.create(user=province_analyst, province=hanoi)
     sysadmin = get_user_model().objects.create_superuser(username="sysadmin", password=PASSWORD)
     return World(
-        hanoi=hanoi, hue=hue, police=police, health=health, school=school, analyst=analyst,
-        province_analyst=province_analyst, sysadmin=sysadmin, **users,
+        hanoi=hanoi, hue=hue, analyst=analyst, province_analyst=province_analyst, sysadmin=sysadmin,
+        **agencies, **users,
     )
+
+
+def world_in_bulk() -> World:
+    """The rows of world_through_services(), one INSERT per table: the fixture runs before some 2,000
+    tests, and building it row by row through the services (about 160 statements) was the largest
+    single cost of the suite. The inputs are fixed, so the services' checks (full_clean, the role
+    checks) have nothing to refuse; the database's own checks (constraints, triggers) still run on
+    every row. What the services' signals do beyond the rows is done here too: the navigation bar's
+    role version of each person given a role (accounts.navigation)."""
+    from accounts.navigation import nav_roles_changed
+
+    User = get_user_model()
+    hanoi, hue = Province.objects.bulk_create(_world_provinces())
+    agencies = _world_agencies(hanoi, hue)
+    Agency.objects.bulk_create(agencies.values())
+    groups = Group.objects.bulk_create(
+        Group(name=agency_group_name(agency=agency, role=role)) for agency in agencies.values() for role in Role.values
+    )
+    groups_iter = iter(groups)
+    group_of = {}
+    agency_groups = []
+    for field, agency in agencies.items():
+        for role in Role.values:
+            group_of[field, role] = group = next(groups_iter)
+            agency_groups.append(AgencyGroup(agency=agency, role=role, group=group))
+    AgencyGroup.objects.bulk_create(agency_groups)
+
+    def person(username: str, **extra):
+        return User(username=User.normalize_username(username), email="", password=make_password(PASSWORD), **extra)
+
+    users = {name: person(name) for name, _field, _role in WORLD_MEMBERS}
+    analyst, province_analyst = person("analyst"), person("province_analyst")
+    sysadmin = person("sysadmin", is_staff=True, is_superuser=True)
+    User.objects.bulk_create([*users.values(), analyst, province_analyst, sysadmin])
+    Membership.objects.bulk_create(
+        Membership(user=users[name], agency=agencies[field], role=role) for name, field, role in WORLD_MEMBERS
+    )
+    User.groups.through.objects.bulk_create(
+        User.groups.through(user=users[name], group=group_of[field, role]) for name, field, role in WORLD_MEMBERS
+    )
+    AnalystScope.objects.bulk_create(
+        [AnalystScope(user=analyst, province=None), AnalystScope(user=province_analyst, province=hanoi)]
+    )
+    for user in [*users.values(), analyst, province_analyst]:
+        nav_roles_changed(user_id=user.pk)
+    return World(
+        hanoi=hanoi, hue=hue, analyst=analyst, province_analyst=province_analyst, sysadmin=sysadmin,
+        **agencies, **users,
+    )
+
+
+@pytest.fixture
+def world(db) -> World:
+    return world_in_bulk()
 
 
 @pytest.fixture
