@@ -75,6 +75,10 @@ class HandoffService(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+# Waiting for an answer: neither answered nor withdrawn (or still marked sent).
+WAITING = Q(status="sent") | Q(responded_at__isnull=True, withdrawn_at__isnull=True)
+
+
 class Handoff(models.Model):
     """A case moving between agencies. Acceptance shares exactly the consented categories among
     `categories`; decline and withdrawal share nothing; completion reduces access to the case facts."""
@@ -142,6 +146,13 @@ class Handoff(models.Model):
             # filter): each found by one probe past the last (supervision.selectors.counterpart_agencies).
             models.Index(fields=["from_agency", "to_agency"], name="handoff_outgoing_counterparts"),
             models.Index(fields=["to_agency", "from_agency"], name="handoff_incoming_counterparts"),
+            # The handoffs waiting for an answer (and any still marked sent), few of each agency whatever its
+            # history: the register's figures that depend on the time of reading (open, missed while
+            # waiting, overdue) are counted off these (supervision.selectors.handoff_register_summary).
+            models.Index(fields=["from_agency", "due_at"], name="handoff_outgoing_waiting", condition=WAITING,
+                         include=["status", "responded_at", "withdrawn_at"]),
+            models.Index(fields=["to_agency", "due_at"], name="handoff_incoming_waiting", condition=WAITING,
+                         include=["status", "responded_at", "withdrawn_at"]),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(from_agency=models.F("to_agency")), name="handoff_not_to_itself"),

@@ -5,6 +5,8 @@ break-glass uses. Each has its own table with a real foreign key, so the databas
 review pointing at something that exists; the fields they share live in `Review`.
 """
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -177,3 +179,67 @@ class CaseHandoffs(models.Model):
 
     def __str__(self) -> str:
         return f"agency {self.agency_id} on case {self.case_id}: {self.handoffs} handoffs"
+
+
+class AgencyHandoffFigures(models.Model):
+    """The unfiltered register's figures of one agency over every handoff it sent or received, less what
+    depends on the time of reading: how many, by status, by deadline state once it is settled (met, missed
+    when answered late or withdrawn after the due time, void), and the sum, count and longest of each
+    duration. The rest (handoffs still waiting: open or missed, and overdue) is read at each view from
+    the handoffs waiting for an answer (index handoff_*_waiting), few whatever the agency's history
+    (selectors.handoff_register_summary).
+
+    Written by PostgreSQL triggers on cases_handoff and cases_action (migration 0006), in the transaction
+    of whatever writes those rows, each change added and its former value taken away; the longest
+    duration, which cannot be taken away, is read again from the handoffs when the longest one shrinks
+    or goes. On SQLite (development, tests) there are no triggers and the summary is the live query.
+    Not a foreign key to the agency, as CaseActivity."""
+
+    agency = models.OneToOneField(Agency, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+                                  primary_key=True)
+    total = models.BigIntegerField(db_default=0)
+    deadline_met = models.BigIntegerField(db_default=0)
+    deadline_missed = models.BigIntegerField(db_default=0)  # answered late, or withdrawn after the due time
+    deadline_void = models.BigIntegerField(db_default=0)
+    status_sent = models.BigIntegerField(db_default=0)
+    status_accepted = models.BigIntegerField(db_default=0)
+    status_declined = models.BigIntegerField(db_default=0)
+    status_withdrawn = models.BigIntegerField(db_default=0)
+    status_completed = models.BigIntegerField(db_default=0)
+    to_view_sum = models.DurationField(db_default=datetime.timedelta(0))
+    to_view_count = models.BigIntegerField(db_default=0)
+    to_view_max = models.DurationField(null=True, blank=True)
+    to_answer_sum = models.DurationField(db_default=datetime.timedelta(0))
+    to_answer_count = models.BigIntegerField(db_default=0)
+    to_answer_max = models.DurationField(null=True, blank=True)
+    to_first_action_sum = models.DurationField(db_default=datetime.timedelta(0))
+    to_first_action_count = models.BigIntegerField(db_default=0)
+    to_first_action_max = models.DurationField(null=True, blank=True)
+    to_completion_sum = models.DurationField(db_default=datetime.timedelta(0))
+    to_completion_count = models.BigIntegerField(db_default=0)
+    to_completion_max = models.DurationField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("agency handoff figures")
+        verbose_name_plural = _("agency handoff figures")
+
+    def __str__(self) -> str:
+        return f"agency {self.agency_id}: {self.total} handoffs"
+
+
+class HandoffFirstAction(models.Model):
+    """The receiving agency's first action on the case at or after it accepted a handoff (the register's
+    first_action_at), for each handoff answered, not declined, with such an action: what the triggers of
+    AgencyHandoffFigures take away when it changes (an action added, moved or deleted, the handoff
+    changed or deleted). Kept by the same triggers; PostgreSQL only."""
+
+    handoff = models.OneToOneField(Handoff, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+                                   primary_key=True)
+    first_action_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("handoff first action")
+        verbose_name_plural = _("handoff first actions")
+
+    def __str__(self) -> str:
+        return f"handoff {self.handoff_id}: {self.first_action_at}"

@@ -226,3 +226,13 @@ def test_the_handed_on_counts_are_those_of_the_seeded_handoffs(small_world):
     from tests.supervision.test_case_handoffs import assert_same
 
     assert assert_same() > 0
+
+
+def test_the_register_figures_are_those_of_the_seeded_handoffs(small_world):
+    """seed_scale's COPY goes through the triggers that keep supervision.AgencyHandoffFigures and
+    HandoffFirstAction (one statement per batch): every agency's unfiltered register figures equal the live
+    aggregate's, now and a month later."""
+    from tests.supervision.test_register_figures import assert_same
+
+    assert assert_same(now=NOW) > 0
+    assert assert_same(now=NOW + datetime.timedelta(days=30)) > 0
