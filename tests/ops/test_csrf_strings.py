@@ -48,4 +48,5 @@ def test_a_form_posted_with_the_page_token_is_accepted(world):
     assert response.status_code == 302
     refused = Client(enforce_csrf_checks=True)
     refused.get("/login/")
-    assert refused.post("/login/", {"csrfmiddlewaretoken": "x" * 64, "username": "a", "password": "b"}).status_code == 403
+    forged = {"csrfmiddlewaretoken": "x" * 64, "username": "a", "password": "b"}
+    assert refused.post("/login/", forged).status_code == 403
