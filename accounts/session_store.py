@@ -61,6 +61,11 @@ class SessionStore(db.SessionStore):
     _stored_expiry: datetime.datetime | None = None
     # (user id, that user or None, second-factor facts or None): the person read with the session row.
     person_read: tuple[object, object, tuple[bool, bool] | None] | None = None
+    # Set by the session middleware on a page's GET: read the person's unread notification count with the
+    # session's row (the header shows it: notifications.context_processors), left in
+    # `notification_unread_prefetched` when it was.
+    unread_wanted = False
+    notification_unread_prefetched: tuple | None = None
 
     def decode(self, session_data):
         """Django's decode, remembered per process: the same signed text under the same salt and keys always
@@ -104,15 +109,26 @@ class SessionStore(db.SessionStore):
     def _session_row_with_person(self, session_key, user_id, facts: bool):
         from django.contrib.auth import get_user_model
 
+        from notifications.selectors import notification_unread_extra, notification_unread_prefetched
+
         from .mfa import mfa_facts_extra
 
+        alias = router.db_for_read(self.model)
+        extras = [mfa_facts_extra()] if facts else []
+        unread = notification_unread_extra(using=alias, user_alias="u") if self.unread_wanted else None
+        if unread is not None:
+            extras.append(unread)
         found = row_get_with(self.model, get_user_model(), user_id, other_alias="u",
-                             other_extra=mfa_facts_extra() if facts else None,
+                             other_extra=(", ".join(sql for sql, _params in extras),
+                                          [param for _sql, params in extras for param in params]) if extras else None,
                              session_key=session_key, expire_date__gt=timezone.now())
         if found is None:
             return None
         row, user, extra = found
         self.person_read = (user_id, user, (bool(extra[0]), bool(extra[1])) if facts else None)
+        if unread is not None and user is not None:
+            self.notification_unread_prefetched = notification_unread_prefetched(
+                using=alias, user_id=user_id, count=extra[-1])
         return row
 
     def _renewal_due(self) -> bool:

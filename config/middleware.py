@@ -15,6 +15,11 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.functional import SimpleLazyObject, empty
 from django.utils.http import http_date
 
+from config import csrf
+
+# The CSRF masks every page draws, with one read of the system's randomness (config.csrf).
+csrf.install()
+
 
 class SecurityHeadersMiddleware:
     """`Cache-Control: no-store` (with private, no-cache, max-age=0) on every response Django renders,

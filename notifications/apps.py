@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -31,3 +32,8 @@ class NotificationsConfig(AppConfig):
 
         # After migrate and after flush (which sends post_migrate too), like content types.
         post_migrate.connect(_ensure_time_limits, sender=self, dispatch_uid="notifications_time_limits")
+        # The header's count read early in a request is kept only while nothing names its table since
+        # (selectors.notification_unread_count).
+        from .selectors import notification_table_watch
+
+        connection_created.connect(notification_table_watch, dispatch_uid="notifications_table_watch")

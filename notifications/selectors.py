@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.db import connections, router
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
@@ -32,16 +33,73 @@ def notification_list_for_user(*, user: User) -> QuerySet[Notification]:
 
 
 # The header's count on every page (notifications.context_processors): compiled once per process
-# (config.compiled), the ORM's COUNT of the same rows.
+# (config.compiled), the ORM's COUNT of the same rows (unordered: the model's ordering would sort them
+# for nothing).
 _UNREAD = CompiledQuery(
     lambda user_id: Notification.objects.filter(recipient_id=user_id, in_app=True, read_at__isnull=True)
-    .values_list("pk"),
+    .order_by().values_list("pk"),
     user_id="int",
 )
 
 
-def notification_unread_count(*, user: User) -> int:
+def notification_unread_count(*, user: User, prefetched: tuple | None = None) -> int:
+    """The user's unread in-app notifications. `prefetched`: what `notification_unread_prefetched` made of a
+    count read earlier in this request with another statement (the session's: accounts.session_store); it
+    is the answer when it is this user's and no statement on the connection has named the notification table
+    since (nothing this request did since can have changed it); else the count is read now."""
+    if prefetched is not None:
+        user_id, count, alias, mark = prefetched
+        if user_id == user.pk and _table_mentions(connections[alias]) == mark:
+            return count
     return _UNREAD.rows(wrap="SELECT COUNT(*) FROM (%s) unread", user_id=user.pk)[0][0]
+
+
+# Reading the header's count with a statement a request sends anyway (issue 15: one statement less on
+# every page). The count is read at the start of the request instead of when the page is drawn: what
+# other requests write meanwhile may be missed, as it could be a moment later; what this request writes
+# may not, so any statement on the connection that names the notification table (a write, a read, a
+# trigger's DDL: anything) since the count was read makes the count be read again (`_table_mentions`).
+_NOTIFICATION_TABLE = Notification._meta.db_table
+_MENTIONS_ATTRIBUTE = "_hopluc_notification_mentions"
+
+
+def _table_mentions(connection) -> int:
+    """How many statements on this connection have named the notification table (or were not plain text,
+    so could have), since this process opened it, as `notification_table_watch` counts them."""
+    return getattr(connection, _MENTIONS_ATTRIBUTE, 0)
+
+
+def _watch(execute, sql, params, many, context):
+    connection = context["connection"]
+    if not isinstance(sql, str) or _NOTIFICATION_TABLE in sql:
+        setattr(connection, _MENTIONS_ATTRIBUTE, _table_mentions(connection) + 1)
+    return execute(sql, params, many, context)
+
+
+def notification_table_watch(sender, connection, **kwargs) -> None:
+    """connection_created: count the statements that name the notification table on this connection
+    (notifications.apps). Counted before each is sent, so a statement that fails counts too."""
+    if _watch not in connection.execute_wrappers:
+        connection.execute_wrappers.insert(0, _watch)
+
+
+def notification_unread_extra(*, using: str, user_alias: str) -> tuple[str, list] | None:
+    """The user's unread count (as notification_unread_count reads it) as an extra column over a user row
+    aliased `user_alias` (config.rows), with its parameters; None but on PostgreSQL, and None on a
+    connection whose statements are not watched (the count is then read on its own)."""
+    connection = connections[using]
+    if (connection.vendor != "postgresql" or _watch not in connection.execute_wrappers
+            or router.db_for_read(Notification) != using):
+        return None
+    sql, slots = _UNREAD.sql_with(using, user_id=f"{user_alias}.id")
+    # The ORM's compiled SQL and a column name the caller wrote; every value is a parameter.
+    return f"(SELECT COUNT(*) FROM ({sql}) unread)", CompiledQuery.params_of(slots)  # noqa: S608
+
+
+def notification_unread_prefetched(*, using: str, user_id, count) -> tuple:
+    """The `prefetched` argument of notification_unread_count for the count of user `user_id` just read on
+    `using` (by notification_unread_extra's column)."""
+    return (user_id, count, using, _table_mentions(connections[using]))
 
 
 def notification_get_for_user(*, user: User, notification_id: int) -> Notification | None:

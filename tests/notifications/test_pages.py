@@ -74,6 +74,60 @@ def test_header_count_on_another_page_costs_one_query(client, world):
     assert len(counts) == 1 and "COUNT" in counts[0]
 
 
+def test_header_count_comes_with_the_session_row_once_the_person_is_known(client, world):
+    """On PostgreSQL a page's GET reads the count in the session's statement (no statement of its own);
+    each request reads it anew, so a change made between two requests shows on the next."""
+    [first, _second, _third] = tell(world.lead_responder, n=3)
+    client.force_login(world.lead_responder)
+    client.get("/work/")  # from now on the session's person is known before the session is read
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/work/")
+    assert b'data-testid="unread-count">3<' in response.content
+    named = [q["sql"] for q in queries.captured_queries if "notifications_notification" in q["sql"]]
+    assert len(named) == 1
+    assert ("django_session" in named[0]) == (connection.vendor == "postgresql")
+    Notification.objects.filter(pk=first.pk).update(read_at=timezone.now())
+    assert b'data-testid="unread-count">2<' in client.get("/work/").content
+    # The API reads no count.
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/me/").status_code == 200
+    assert not [q for q in queries.captured_queries if "notifications_notification" in q["sql"]]
+
+
+def test_count_read_early_is_read_again_once_the_table_is_named(world):
+    """What this request changes after the count was read is never missed: any statement naming the table
+    since makes notification_unread_count read it again; another person's count is never used."""
+    from django.contrib.auth.models import User
+
+    from notifications.selectors import (
+        notification_unread_count,
+        notification_unread_extra,
+        notification_unread_prefetched,
+    )
+    from notifications.services import notification_mark_read
+
+    user = world.lead_responder
+    [first, _second] = tell(user, n=2)
+    connection.ensure_connection()
+    extra = notification_unread_extra(using=connection.alias, user_alias="u")
+    if connection.vendor != "postgresql":
+        assert extra is None
+        return
+    columns, params = extra
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {User._meta.db_table} u WHERE u.id = %s", [*params, user.pk])  # noqa: S608
+        [(count,)] = cursor.fetchall()
+    assert count == 2
+    prefetched = notification_unread_prefetched(using=connection.alias, user_id=user.pk, count=count)
+    with CaptureQueriesContext(connection) as queries:
+        assert notification_unread_count(user=user, prefetched=prefetched) == 2
+    assert not queries.captured_queries
+    other = make_user("someone-else")
+    assert notification_unread_count(user=other, prefetched=prefetched) == 0
+    notification_mark_read(notification=first)
+    assert notification_unread_count(user=user, prefetched=prefetched) == 1
+
+
 def test_mark_one_read_and_open_it(client, world):
     [first, second] = tell(world.lead_responder, n=2)
     client.force_login(world.lead_responder)
