@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('agencies', '0004_membership_triggers'),
         ('cases', '0017_guardian_case_rows_delete'),
-        ('handoffs', '0005_counterpart_indexes'),
+        ('handoffs', '0006_review_queue_covering_orders'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

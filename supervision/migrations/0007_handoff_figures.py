@@ -209,8 +209,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('agencies', '0004_membership_triggers'),
-        ('handoffs', '0006_waiting_indexes'),
-        ('supervision', '0005_case_handoffs'),
+        ('handoffs', '0007_waiting_indexes'),
+        ('supervision', '0006_review_queue_review_index'),
     ]
 
     operations = [
