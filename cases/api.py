@@ -93,6 +93,13 @@ class CaseActionApi(ActionApi):
         return self.service(access=access, actor=self.request.user, data=data)
 
 
+class CaseRecordCreateApi(CaseActionApi):
+    """A CaseActionApi that records a new thing of the case (an incident, an action, a consent, a deadline, a
+    takedown request, a risk assessment or review): it answers 201 Created."""
+
+    success_status = status.HTTP_201_CREATED
+
+
 class CaseRecordListApi(ApiView):
     """A GET of the records of a case (its actions, consents, takedown requests...): the case is read as
     an audited view (404 for a case not shared with you), then `items(access)` are each shown by
@@ -260,11 +267,10 @@ class CaseItemApi(CaseDetailApi, CaseUpdateApi):
     "Needs change_case. The GBVIMS type is derived from the answers.",
     400, 403, 404, tags=["incidents"],
 )
-class IncidentRecordApi(CaseActionApi):
+class IncidentRecordApi(CaseRecordCreateApi):
     required_right = CaseRight.CHANGE
     InputSerializer = IncidentInputSerializer
     OutputSerializer = CaseIncidentSerializer
-    success_status = status.HTTP_201_CREATED
     service = staticmethod(incident_record)
 
 
@@ -282,10 +288,9 @@ class ActionListApi(CaseRecordListApi):
 
 
 @action_schema("cases_actions_log", "Log an action", "Needs log_action.", 400, 403, 404, tags=["actions"])
-class ActionLogApi(CaseActionApi):
+class ActionLogApi(CaseRecordCreateApi):
     InputSerializer = ActionLogInputSerializer
     OutputSerializer = ActionSerializer
-    success_status = status.HTTP_201_CREATED
     service = staticmethod(action_log)
 
 
@@ -313,11 +318,10 @@ class ConsentListApi(CaseRecordListApi):
     "reason and is flagged for supervisor review. Takes effect at once.",
     400, 403, 404, tags=["consents"],
 )
-class ConsentRecordApi(CaseActionApi):
+class ConsentRecordApi(CaseRecordCreateApi):
     required_right = CaseRight.MANAGE_SHARING
     InputSerializer = ConsentInputSerializer
     OutputSerializer = CaseConsentSerializer
-    success_status = status.HTTP_201_CREATED
     service = staticmethod(consent_record)
 
 

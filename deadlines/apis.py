@@ -5,10 +5,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.response import Response
 
-from cases.api import CaseActionApi
+from cases.api import CaseActionApi, CaseRecordCreateApi
 from cases.selectors import case_get_for_user
 from cases.serializers import CaseAgencyRefSerializer, CaseUserRefSerializer
 from config.api import ApiView, DateTimeField, StrictInputSerializer, action_schema, responses
@@ -67,9 +67,8 @@ class CaseDeadlineListApi(ApiView):
     "passes, then the lead agency's supervisors (or the province's coordinators).",
     400, 403, 404, tags=["deadlines"],
 )
-class CaseDeadlineSetApi(CaseActionApi):
+class CaseDeadlineSetApi(CaseRecordCreateApi):
     OutputSerializer = CaseDeadlineSerializer
-    success_status = status.HTTP_201_CREATED
     service = staticmethod(case_deadline_set)
 
     class InputSerializer(StrictInputSerializer):

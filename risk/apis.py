@@ -8,10 +8,10 @@ through risk.services; reads through risk.selectors.
 
 from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.response import Response
 
-from cases.api import CaseActionApi, CaseRecordListApi
+from cases.api import CaseRecordCreateApi, CaseRecordListApi
 from cases.selectors import case_get_for_user, case_list_visible_to
 from cases.serializers import CaseAgencyRefSerializer, CaseUserRefSerializer
 from config.api import ApiView, DateTimeField, OwnApiView, action_schema, list_schema, responses
@@ -78,10 +78,9 @@ class AssessmentListApi(CaseRecordListApi):
     "(Decree 56 Art. 26).",
     400, 403, 404, tags=["risk"],
 )
-class AssessmentRecordApi(CaseActionApi):
+class AssessmentRecordApi(CaseRecordCreateApi):
     InputSerializer = AssessmentInputSerializer
     OutputSerializer = RiskAssessmentSerializer
-    success_status = status.HTTP_201_CREATED
 
     def input_context(self, access) -> dict:
         assessment_writer_check(access)  # a 403 before any message about the answers
@@ -120,10 +119,9 @@ class RiskReviewSerializer(serializers.Serializer):
     "Needs log_action. Answers the case's open risk review when there is one already.",
     400, 403, 404, tags=["risk"],
 )
-class ReviewRequestApi(CaseActionApi):
+class ReviewRequestApi(CaseRecordCreateApi):
     InputSerializer = ReviewRequestInputSerializer
     OutputSerializer = RiskReviewSerializer
-    success_status = status.HTTP_201_CREATED
 
     def act(self, access, data: dict, **ids):
         return risk_review_request(access=access, actor=self.request.user, trigger=data["trigger"])

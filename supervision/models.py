@@ -114,6 +114,14 @@ class BreakGlassReview(Review):
         indexes = [models.Index(fields=["use", "agency"])]
 
 
+def _trigger_kept_key(model: type[models.Model], related_name: str = "+") -> models.ForeignKey:
+    """The case or the agency of a row that database triggers keep (CaseActivity, CaseHandoffs): a key,
+    not a foreign key in the database, since the triggers delete a deleted case's rows after its actions
+    and handoffs have gone; not indexed alone, the table's unique (case, agency) and its list index serve."""
+    return models.ForeignKey(model, on_delete=models.DO_NOTHING, db_constraint=False, related_name=related_name,
+                             db_index=False)
+
+
 class CaseActivity(models.Model):
     """The idle clock of one open case for one agency working on it (it leads the case, or holds an
     accepted handoff of it): the agency's last action on the case, its last acceptance of a handoff
@@ -125,12 +133,10 @@ class CaseActivity(models.Model):
     the transaction of whatever writes those rows: the services, bulk loads (seed_scale's COPY) and
     queryset updates alike. A row exists exactly while its agency works on the open case; closing the
     case, completing or losing the accepted handoff removes it. Not foreign keys to the case and
-    agency: the triggers delete a deleted case's rows after its actions and handoffs have gone."""
+    agency (_trigger_kept_key)."""
 
-    case = models.ForeignKey(Case, on_delete=models.DO_NOTHING, db_constraint=False, related_name="activity",
-                             db_index=False)
-    agency = models.ForeignKey(Agency, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
-                               db_index=False)
+    case = _trigger_kept_key(Case, related_name="activity")
+    agency = _trigger_kept_key(Agency)
     case_created_at = models.DateTimeField()
     last_action_at = models.DateTimeField(null=True, blank=True)
     joined_at = models.DateTimeField(null=True, blank=True)
@@ -162,10 +168,8 @@ class CaseHandoffs(models.Model):
     whatever writes those rows, like CaseActivity; each refresh of a case locks its row first, so two
     transactions changing handoffs of one case count each other's. Not foreign keys, as CaseActivity."""
 
-    case = models.ForeignKey(Case, on_delete=models.DO_NOTHING, db_constraint=False, related_name="handoff_tally",
-                             db_index=False)
-    agency = models.ForeignKey(Agency, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
-                               db_index=False)
+    case = _trigger_kept_key(Case, related_name="handoff_tally")
+    agency = _trigger_kept_key(Agency)
     handoffs = models.IntegerField()
 
     class Meta:

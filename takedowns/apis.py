@@ -6,9 +6,9 @@ through takedowns.services.
 """
 
 from django.utils.translation import gettext as _
-from rest_framework import serializers, status
+from rest_framework import serializers
 
-from cases.api import CaseActionApi, CaseRecordListApi
+from cases.api import CaseActionApi, CaseRecordCreateApi, CaseRecordListApi
 from cases.serializers import CaseAgencyRefSerializer, _text, not_in_future
 from config.api import DateTimeField, StrictInputSerializer, TextField, action_schema, list_schema
 from permissions.categories import ACTION_CATEGORY_CHOICES
@@ -52,9 +52,8 @@ class TakedownListApi(CaseRecordListApi):
     "Needs log_action. Logs a takedown_requested action with the request beside it (outcome pending).",
     400, 403, 404, tags=["actions"],
 )
-class TakedownRecordApi(CaseActionApi):
+class TakedownRecordApi(CaseRecordCreateApi):
     OutputSerializer = TakedownRequestSerializer
-    success_status = status.HTTP_201_CREATED
     service = staticmethod(takedown_request_record)
 
     class InputSerializer(StrictInputSerializer):
