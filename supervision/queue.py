@@ -36,11 +36,15 @@ from .models import BreakGlassReview, HandoffReview
 QUEUE_SECTION_LIMIT = 50
 
 
+def _waiting_in_time(now: datetime.datetime) -> Q:
+    """Handoffs not yet for review: still waiting within their deadline, no emergency override."""
+    return Q(status=HandoffStatus.SENT, due_at__gte=now, emergency_override=False)
+
+
 def _for_review(qs: QuerySet[Handoff], *, agency: Agency, now: datetime.datetime) -> QuerySet[Handoff]:
     """The handoffs of `qs` the agency has to review: not reviewed by it, not waiting within their deadline."""
     reviewed = HandoffReview.objects.filter(handoff=OuterRef("pk"), agency=agency)
-    waiting_in_time = Q(status=HandoffStatus.SENT, due_at__gte=now, emergency_override=False)
-    return qs.exclude(waiting_in_time).exclude(Exists(reviewed))
+    return qs.exclude(_waiting_in_time(now)).exclude(Exists(reviewed))
 
 
 def queue_handoffs(*, agency: Agency, now: datetime.datetime | None = None) -> QuerySet[Handoff]:
@@ -216,8 +220,7 @@ def _handoff_count(*, agency_id: int, now: datetime.datetime) -> Subquery | RawS
     agency = Agency(pk=agency_id)
     if connections[router.db_for_read(Handoff)].vendor != "postgresql":
         return _row_count(queue_handoffs(agency=agency, now=now))
-    waiting_in_time = Q(status=HandoffStatus.SENT, due_at__gte=now, emergency_override=False)
-    sent, received = (Handoff.objects.filter(**{side: agency_id}).exclude(waiting_in_time).order_by().values("id")
+    sent, received = (Handoff.objects.filter(**{side: agency_id}).exclude(_waiting_in_time(now)).order_by().values("id")
                       for side in ("from_agency_id", "to_agency_id"))
     sql, params = sent.union(received, all=True).query.sql_with_params()
     # No input in the text: the ORM's SQL of the two reads (values as parameters) and names from the models.
