@@ -555,7 +555,8 @@ class ScaleWorld:
                       categories=categories, emergency_override=override, sent_at=sent_at)
             responded_at = self._when(sent_at, max(0.2, min(age_hours, 96))) if status != HandoffStatus.SENT else None
             row = dict(viewed_at=None, viewed_by=None, responded_at=None, responded_by=None, decline_reason="",
-                       decline_reason_key=None, completed_at=None, outcome="", closed_by=None, withdrawn_at=None, withdraw_reason="")
+                       decline_reason_key=None, completed_at=None, outcome="", closed_by=None, withdrawn_at=None,
+                       withdraw_reason="")
             services = [rng.choice(_VALUES[HandoffService])]
             self._event(t, case_id, CaseEventType.HANDOFF_SENT, sent_at, sender[0], current_lead.id,
                         {"handoff_id": handoff_id, "kind": kind, "to_agency": to.name, "urgency": urgency,
@@ -609,8 +610,8 @@ class ScaleWorld:
                 _json(categories), seal("Đề nghị hỗ trợ"), override,
                 seal("Nguy hiểm đến tính mạng") if override else "",
                 status, None, sender[0], sent_at, due, row["viewed_at"], row["viewed_by"], row["responded_at"],
-                row["responded_by"], row["decline_reason"], row["decline_reason_key"], row["completed_at"], row["outcome"], row["closed_by"],
-                row["withdrawn_at"], row["withdraw_reason"],
+                row["responded_by"], row["decline_reason"], row["decline_reason_key"], row["completed_at"],
+                row["outcome"], row["closed_by"], row["withdrawn_at"], row["withdraw_reason"],
             ))
             deadline_closed_at = responded_at if closed_reason else None
             t[Deadline].append(self._deadline_row(

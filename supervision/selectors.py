@@ -387,7 +387,8 @@ def decline_reasons(*, agency: Agency, filters: RegisterFilters | None = None,
             cursor.execute(_DECLINE_REASONS_SQL, [agency.pk] * 4 + [limit])
             rows = _reasons_as_read(cursor.fetchall(), 0, using)
     else:
-        rows = [(r["reason"], r["count"], r["last"]) for r in _decline_groups(agency=agency, filters=filters, now=now)[:limit]]
+        groups = _decline_groups(agency=agency, filters=filters, now=now)[:limit]
+        rows = [(group["reason"], group["count"], group["last"]) for group in groups]
     reasons = []
     for sealed, count, last in rows:
         reason = _opened(sealed)
@@ -419,9 +420,10 @@ def _decline_groups(*, agency: Agency, filters: RegisterFilters, now: datetime.d
 
 
 def _decline_reasons_sql() -> str:
-    """decline_reasons of one agency's unfiltered register (parameters: the agency id 4 times, the limit): its sent and its received declined handoffs counted by reason key off indexes
-    handoff_outgoing_declined and handoff_incoming_declined alone (their condition is the one below), and
-    the sealed reason of each group's newest handoff (one probe of each index), in _decline_groups' order."""
+    """decline_reasons of one agency's unfiltered register (parameters: the agency id 4 times, the limit): its
+    sent and its received declined handoffs counted by reason key off indexes handoff_outgoing_declined and
+    handoff_incoming_declined alone (their condition is the one below), and the sealed reason of each group's
+    newest handoff (one probe of each index), in _decline_groups' order."""
     declined = f"h.status = '{HandoffStatus.DECLINED}' AND h.decline_reason_key IS NOT NULL"
     side = (f"SELECT h.decline_reason_key AS k, h.responded_at FROM cases_handoff h "  # noqa: S608
             f"WHERE h.{{side}} = %s AND {declined}")

@@ -8,9 +8,10 @@ is not written or not blanked; only the reasons shown are opened."""
 
 import datetime
 import hashlib
+import io
 import unicodedata
-from types import SimpleNamespace
 from collections import defaultdict
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
@@ -220,3 +221,19 @@ def test_the_migration_writes_the_keys_of_the_reasons_already_given(world, regis
     Handoff.objects.update(decline_reason_key=None)
     migration.reason_keys_write(apps, SimpleNamespace(connection=connection))
     assert dict(Handoff.objects.values_list("pk", "decline_reason_key")) == before
+
+
+def test_the_keys_are_written_again_under_a_new_search_hash_key(world, register, settings):
+    from django.core.management import call_command
+
+    case = open_case(world, consent=consent_data(world, granted_categories=["medical"]))
+    decline(world, case, "Không đủ giường bệnh.")
+    settings.SEARCH_HASH_KEY = "another-installation-search-hash-key"
+    decline(world, case, "Không đủ giường bệnh.")
+    # Until written again, the same words under two keys are counted apart.
+    with pytest.raises(AssertionError):
+        assert_same()
+    call_command("rewrite_decline_reason_keys", batch_size=2, stdout=io.StringIO())
+    assert set(Handoff.objects.filter(status=HandoffStatus.DECLINED).values_list("decline_reason_key", flat=True)) == {
+        crypto.reason_key("Không đủ giường bệnh.")}
+    assert assert_same() == 6
