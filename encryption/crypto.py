@@ -67,7 +67,6 @@ def phone_search_hash(phone: str) -> str:
     return hmac.new(key, normalized.encode(), hashlib.sha256).hexdigest()
 
 
-
 def normalize_reason(reason: str) -> str:
     """A reason as it is grouped: the same words whatever the Unicode form they were typed in (NFC: a
     Vietnamese letter typed as one code point or as a letter and its marks), without surrounding space."""
@@ -93,6 +92,7 @@ def reason_key(reason: str) -> uuid.UUID | None:
         return None
     digest = hmac.new(_reason_key_key(settings.SEARCH_HASH_KEY), normalized.encode(), hashlib.sha256).digest()
     return uuid.UUID(bytes=digest[:16])
+
 
 # --- Per-case data keys (envelope encryption, crypto-shredding) --------------------------------
 #
