@@ -58,6 +58,7 @@ from cases.models import (  # noqa: E402
     TechForm,
 )
 from config.formats import VIETNAM  # noqa: E402
+from encryption.crypto import reason_key  # noqa: E402
 from handoffs.models import Handoff, Urgency  # noqa: E402
 from notifications.models import Deadline  # noqa: E402
 from reports.coordination import month_statistics  # noqa: E402
@@ -222,6 +223,7 @@ def seed_coordination() -> None:
                     urgency=urgency, status=status, sent_by=user, sent_at=sent, due_at=due, responded_at=answered,
                     responded_by=user if answered else None,
                     decline_reason="Không đủ điều kiện" if status == "declined" else "",
+                    decline_reason_key=reason_key("Không đủ điều kiện") if status == "declined" else None,
                 ))
                 deadlines.append(Deadline(
                     kind=Deadline.Kind.HANDOFF_RESPONSE, subject=f"bench-handoff:{pk}", case_id=pk, case_number=number,

@@ -39,7 +39,9 @@ def case_is_anonymised(case) -> bool:
 
 def _blank_case_text(case: Case) -> None:
     """Blank every sealed field of the case's rows. A field whose CHECK constraint needs a value (a
-    decline reason of a declined handoff...) keeps its sealed value, which has no key any more."""
+    decline reason of a declined handoff...) keeps its sealed value, which has no key any more. The keyed
+    digests of the case's text that a model names in `sealed_text_keys` (a decline reason's key) are set to
+    NULL: the text is neither readable nor countable as itself any more."""
     from django.apps import apps
 
     for spec in current_specs():
@@ -55,6 +57,8 @@ def _blank_case_text(case: Case) -> None:
                     rows.exclude(**{name: ""}).update(**{name: ""})
             except IntegrityError:
                 pass
+        for name in getattr(model, "sealed_text_keys", ()):
+            rows.exclude(**{f"{name}__isnull": True}).update(**{name: None})
 
 
 # Sent inside anonymise_case's transaction, after the key is destroyed: apps that keep text about the

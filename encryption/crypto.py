@@ -1,4 +1,4 @@
-"""Encryption at rest for identifying survivor fields, and keyed hashes for exact-match search.
+"""Encryption at rest for identifying survivor fields, and keyed hashes for exact-match search and grouping.
 
 Keys come from the environment (FIELD_ENCRYPTION_KEYS, comma-separated Fernet keys, newest first;
 SEARCH_HASH_KEY). Decryption tries every listed key, encryption uses the first, so rotating is: put
@@ -12,6 +12,8 @@ import re
 import secrets
 import threading
 import time
+import unicodedata
+import uuid
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -63,6 +65,33 @@ def phone_search_hash(phone: str) -> str:
         return ""
     key = settings.SEARCH_HASH_KEY.encode()
     return hmac.new(key, normalized.encode(), hashlib.sha256).hexdigest()
+
+
+def normalize_reason(reason: str) -> str:
+    """A reason as it is grouped: the same words whatever the Unicode form they were typed in (NFC: a
+    Vietnamese letter typed as one code point or as a letter and its marks), without surrounding space."""
+    return unicodedata.normalize("NFC", reason or "").strip()
+
+
+@functools.cache
+def _reason_key_key(key: str) -> bytes:
+    # Its own key, derived from SEARCH_HASH_KEY: a reason key is never equal to another keyed hash of the
+    # same text (a phone number, a content reference).
+    return hmac.new(key.encode(), b"hopluc/decline-reason/v1", hashlib.sha256).digest()
+
+
+def reason_key(reason: str) -> uuid.UUID | None:
+    """Keyed digest of a normalized reason (HMAC-SHA-256 under a key derived from SEARCH_HASH_KEY, its first
+    128 bits), None for no reason: equal reasons have equal keys, so they are grouped and counted in SQL
+    without opening them. The reason is free text that may name a person: without the key (it is not in
+    the database) it cannot be read back nor confirmed by hashing a guess; whoever reads the database still
+    sees which handoffs gave the same reason, so the key is blanked with the case's text when the case is
+    anonymised (cases.erasure)."""
+    normalized = normalize_reason(reason)
+    if not normalized:
+        return None
+    digest = hmac.new(_reason_key_key(settings.SEARCH_HASH_KEY), normalized.encode(), hashlib.sha256).digest()
+    return uuid.UUID(bytes=digest[:16])
 
 
 # --- Per-case data keys (envelope encryption, crypto-shredding) --------------------------------
@@ -184,8 +213,11 @@ def key_from_raw(kid: str, raw: str) -> Fernet | None:
 def unseal(value: str) -> str:
     """The plaintext of a sealed value; "" when its case key was destroyed (the case is anonymised)."""
     key = case_key(sealed_kid(value))
-    if key is None:
-        return ""
+    return "" if key is None else unseal_with(value, key)
+
+
+def unseal_with(value: str, key: Fernet) -> str:
+    """The plaintext of a sealed value opened with its case key `key` (unwrapped by the caller)."""
     try:
         return key.decrypt(value[len(SEALED_PREFIX) + KID_LENGTH + 1:].encode()).decode()
     except InvalidToken as exc:

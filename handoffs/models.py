@@ -77,6 +77,8 @@ class HandoffService(models.TextChoices):
 
 # Waiting for an answer: neither answered nor withdrawn (or still marked sent).
 WAITING = Q(status="sent") | Q(responded_at__isnull=True, withdrawn_at__isnull=True)
+# Declined, with the key of a reason that can still be read (not that of an anonymised case).
+DECLINED_WITH_KEY = Q(status="declined", decline_reason_key__isnull=False)
 
 
 class Handoff(models.Model):
@@ -84,6 +86,8 @@ class Handoff(models.Model):
     `categories`; decline and withdrawal share nothing; completion reduces access to the case facts."""
 
     data_key_via = "case"
+    # Keyed digests of the sealed text, set to NULL with it when the case is anonymised (cases.erasure).
+    sealed_text_keys = ("decline_reason_key",)
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="handoffs")
     kind = models.CharField(_("kind"), max_length=10, choices=HandoffKind.choices)
@@ -111,6 +115,9 @@ class Handoff(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decline_reason = EncryptedTextField(_("reason for declining"), blank=True)
+    # encryption.crypto.reason_key of the reason, written with it (handoff_decline): the supervisor's register
+    # groups and counts the reasons by it in SQL. Blanked when the case is anonymised (cases.erasure).
+    decline_reason_key = models.UUIDField(null=True, blank=True, editable=False)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     outcome = EncryptedTextField(_("outcome"), blank=True)
     closed_by = models.ForeignKey(
@@ -153,6 +160,12 @@ class Handoff(models.Model):
                          include=["status", "responded_at", "withdrawn_at"]),
             models.Index(fields=["to_agency", "due_at"], name="handoff_incoming_waiting", condition=WAITING,
                          include=["status", "responded_at", "withdrawn_at"]),
+            # The declined handoffs of an agency by reason key (supervision.selectors.decline_reasons): each
+            # reason's count and latest answer read off the index alone, and its newest handoff first.
+            models.Index(fields=["from_agency", "decline_reason_key", "-responded_at", "-id"],
+                         name="handoff_outgoing_declined", condition=DECLINED_WITH_KEY),
+            models.Index(fields=["to_agency", "decline_reason_key", "-responded_at", "-id"],
+                         name="handoff_incoming_declined", condition=DECLINED_WITH_KEY),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(from_agency=models.F("to_agency")), name="handoff_not_to_itself"),

@@ -23,6 +23,7 @@ from cases.models import Case, Consent
 from cases.selectors import CaseAccess
 from cases.sharing import case_permissions_sync
 from cases.transitions import TransitionNotAllowed
+from encryption.crypto import reason_key
 from handoffs.models import HANDOFF_MACHINE, HANDOFF_OPEN_STATUSES, Handoff, HandoffKind, HandoffStatus, Urgency
 from notifications.models import Deadline, NotificationKind
 from notifications.services import (
@@ -258,10 +259,11 @@ def handoff_decline(*, user: User, handoff_id: int, reason: str) -> Handoff:
     access = _transition(user=user, handoff_id=handoff_id, action=DECLINE)
     handoff, now = access.handoff, timezone.now()
     handoff.status, handoff.responded_at, handoff.responded_by = HandoffStatus.DECLINED, now, user
-    handoff.decline_reason = reason
+    handoff.decline_reason, handoff.decline_reason_key = reason, reason_key(reason)
     handoff.viewed_at = handoff.viewed_at or now
     handoff.viewed_by = handoff.viewed_by or user
-    handoff.save(update_fields=["status", "responded_at", "responded_by", "decline_reason", "viewed_at", "viewed_by"])
+    handoff.save(update_fields=["status", "responded_at", "responded_by", "decline_reason", "decline_reason_key",
+                                "viewed_at", "viewed_by"])
     deadline_close(subject=f"handoff:{handoff.pk}", reason="declined")
     notifications_answered(link=handoff_path(handoff.pk))
     events.handoff_declined(handoff=handoff, actor=user, at=now)

@@ -19,6 +19,7 @@ import datetime
 import json
 import random
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -77,6 +78,7 @@ SECTORS = list(Sector.values)
 LEADING_SECTORS = (Sector.POLICE, Sector.HEALTH, Sector.SOCIAL_WORK, Sector.HOTLINE, Sector.WOMENS_UNION,
                    Sector.EDUCATION)
 CATEGORIES = list(DataCategory.values)
+DECLINE_REASON = "Ngoài phạm vi dịch vụ"  # every seeded decline's
 ACTION_CATEGORY = {
     ActionType.MEDICAL_CARE: DataCategory.MEDICAL, ActionType.FORENSIC_EXAM: DataCategory.MEDICAL,
     ActionType.STATEMENT_TAKEN: DataCategory.POLICE_LEGAL, ActionType.PROTECTION_ORDER: DataCategory.POLICE_LEGAL,
@@ -142,6 +144,8 @@ class _Ids:
 
 
 def _sqlite_value(value):
+    if isinstance(value, uuid.UUID):
+        return value.hex  # as Django's UUIDField keeps it on SQLite
     if isinstance(value, datetime.datetime):
         return connection.ops.adapt_datetimefield_value(value)
     if isinstance(value, datetime.date):
@@ -327,7 +331,7 @@ COLUMNS = {
     Handoff: ["id", "case_id", "kind", "from_agency_id", "to_agency_id", "services", "urgency", "categories",
               "message", "emergency_override", "override_reason", "status", "forwarded_from_id", "sent_by_id",
               "sent_at", "due_at", "viewed_at", "viewed_by_id", "responded_at", "responded_by_id", "decline_reason",
-              "completed_at", "outcome", "closed_by_id", "withdrawn_at", "withdraw_reason"],
+              "decline_reason_key", "completed_at", "outcome", "closed_by_id", "withdrawn_at", "withdraw_reason"],
     Deadline: ["id", "kind", "subject", "case_id", "case_number", "link", "owner_agency_id", "owner_user_id",
                "escalate_agency_id", "rule_id", "created_at", "due_at", "remind_at", "escalate_at", "stage",
                "next_fire_at", "closed_at", "closed_reason"],
@@ -551,7 +555,8 @@ class ScaleWorld:
                       categories=categories, emergency_override=override, sent_at=sent_at)
             responded_at = self._when(sent_at, max(0.2, min(age_hours, 96))) if status != HandoffStatus.SENT else None
             row = dict(viewed_at=None, viewed_by=None, responded_at=None, responded_by=None, decline_reason="",
-                       completed_at=None, outcome="", closed_by=None, withdrawn_at=None, withdraw_reason="")
+                       decline_reason_key=None, completed_at=None, outcome="", closed_by=None, withdrawn_at=None,
+                       withdraw_reason="")
             services = [rng.choice(_VALUES[HandoffService])]
             self._event(t, case_id, CaseEventType.HANDOFF_SENT, sent_at, sender[0], current_lead.id,
                         {"handoff_id": handoff_id, "kind": kind, "to_agency": to.name, "urgency": urgency,
@@ -568,7 +573,8 @@ class ScaleWorld:
                 row.update(viewed_at=responded_at, viewed_by=answered_by[0], responded_at=responded_at,
                            responded_by=answered_by[0])
                 if status == HandoffStatus.DECLINED:
-                    row["decline_reason"] = seal("Ngoài phạm vi dịch vụ")
+                    row["decline_reason"] = seal(DECLINE_REASON)
+                    row["decline_reason_key"] = crypto.reason_key(DECLINE_REASON)  # as handoff_decline writes it
                     closed_reason = "declined"
                     self._event(t, case_id, CaseEventType.HANDOFF_DECLINED, responded_at, answered_by[0], to.id,
                                 {"handoff_id": handoff_id, "kind": kind})
@@ -604,8 +610,8 @@ class ScaleWorld:
                 _json(categories), seal("Đề nghị hỗ trợ"), override,
                 seal("Nguy hiểm đến tính mạng") if override else "",
                 status, None, sender[0], sent_at, due, row["viewed_at"], row["viewed_by"], row["responded_at"],
-                row["responded_by"], row["decline_reason"], row["completed_at"], row["outcome"], row["closed_by"],
-                row["withdrawn_at"], row["withdraw_reason"],
+                row["responded_by"], row["decline_reason"], row["decline_reason_key"], row["completed_at"],
+                row["outcome"], row["closed_by"], row["withdrawn_at"], row["withdraw_reason"],
             ))
             deadline_closed_at = responded_at if closed_reason else None
             t[Deadline].append(self._deadline_row(

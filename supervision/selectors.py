@@ -43,7 +43,7 @@ from cases.models import Case as CaseModel
 from config.compiled import CompiledQuery
 from config.exceptions import NotFound
 from encryption import crypto
-from handoffs.models import Handoff, HandoffStatus
+from handoffs.models import DECLINED_WITH_KEY, Handoff, HandoffStatus
 from notifications.calendar import VIETNAM
 
 from .models import AgencyHandoffFigures, DeadlineState, HandoffReview
@@ -375,38 +375,72 @@ _SUMMARY_SQL = _summary_sql()
 
 def decline_reasons(*, agency: Agency, filters: RegisterFilters | None = None,
                     now: datetime.datetime | None = None, limit: int = 20) -> list[dict]:
-    """Decline reasons among the filtered handoffs, the most frequent first (the same words count
-    together)."""
+    """Decline reasons among the filtered handoffs, the most frequent first, then the most recently given
+    (the same words count together): each with its count and latest answer, grouped and counted in SQL by
+    the reason's key (handoffs.models.Handoff.decline_reason_key, encryption.crypto.reason_key), and shown
+    with the words of its most recently declined handoff: only those `limit` reasons are opened. The reasons
+    of anonymised cases have no key: they are not counted (nor could they be read)."""
     now, filters = now or timezone.now(), filters or RegisterFilters()
     using = router.db_for_read(Handoff)
     if filters == RegisterFilters() and connections[using].vendor == "postgresql":
-        rows = _reasons_as_read(_DECLINED.rows(model=Handoff, agency_id=agency.pk), 0, using)
+        with connections[using].cursor() as cursor:
+            cursor.execute(_DECLINE_REASONS_SQL, [agency.pk] * 4 + [limit])
+            rows = _reasons_as_read(cursor.fetchall(), 0, using)
     else:
-        rows = list(_declined(agency=agency, filters=filters, now=now))
-    # The reasons are sealed with each case's key (random per value): they are grouped here, not in SQL.
-    grouped: dict[str, dict] = {}
-    for sealed, responded_at in rows:
+        groups = _decline_groups(agency=agency, filters=filters, now=now)[:limit]
+        rows = [(group["reason"], group["count"], group["last"]) for group in groups]
+    reasons = []
+    for sealed, count, last in rows:
         reason = _opened(sealed)
-        if not reason:
-            continue  # the case was anonymised
-        row = grouped.setdefault(reason, {"decline_reason": reason, "count": 0, "last": None})
-        row["count"] += 1
-        if responded_at and (row["last"] is None or responded_at > row["last"]):
-            row["last"] = responded_at
-    epoch = datetime.datetime.min.replace(tzinfo=datetime.UTC)
-    return sorted(grouped.values(), key=lambda r: (-r["count"], -(r["last"] or epoch).timestamp()))[:limit]
+        if reason:  # "": a key left on a handoff of a case anonymised since
+            reasons.append({"decline_reason": reason, "count": count, "last": last})
+    return reasons
 
 
 def _declined(*, agency: Agency, filters: RegisterFilters, now: datetime.datetime) -> QuerySet:
-    """(decline reason, answered at) of the declined handoffs among the filtered ones."""
+    """The declined handoffs with a reason key among the filtered ones."""
     qs = handoff_register_filter(handoff_register_base(agency=agency), agency=agency, filters=filters, now=now)
-    return qs.filter(status=HandoffStatus.DECLINED).order_by().values_list("decline_reason", "responded_at")
+    return qs.filter(DECLINED_WITH_KEY)
 
 
-# The unfiltered register's filters use no instant.
-_DECLINED = CompiledQuery(
-    lambda agency_id: _declined(agency=Agency(pk=agency_id), filters=RegisterFilters(), now=timezone.now()),
-    agency_id="int")
+# A group's handoffs, its newest first (the order of indexes handoff_outgoing_declined and _incoming_declined).
+_NEWEST_DECLINED = (F("responded_at").desc(nulls_first=True), F("id").desc())
+
+
+def _decline_groups(*, agency: Agency, filters: RegisterFilters, now: datetime.datetime) -> QuerySet:
+    """(key, count, last answer, reason of the newest handoff) of each reason among the filtered declined
+    handoffs, in decline_reasons' order (ties by key)."""
+    declined = _declined(agency=agency, filters=filters, now=now)
+    newest = declined.filter(decline_reason_key=OuterRef("decline_reason_key")).order_by(*_NEWEST_DECLINED)
+    return (
+        declined.order_by().values("decline_reason_key")
+        .annotate(count=Count("id"), last=Max("responded_at"), reason=Subquery(newest.values("decline_reason")[:1]))
+        .order_by("-count", F("last").desc(nulls_last=True), "decline_reason_key")
+    )
+
+
+def _decline_reasons_sql() -> str:
+    """decline_reasons of one agency's unfiltered register (parameters: the agency id 4 times, the limit): its
+    sent and its received declined handoffs counted by reason key off indexes handoff_outgoing_declined and
+    handoff_incoming_declined alone (their condition is the one below), and the sealed reason of each group's
+    newest handoff (one probe of each index), in _decline_groups' order."""
+    declined = f"h.status = '{HandoffStatus.DECLINED}' AND h.decline_reason_key IS NOT NULL"
+    side = (f"SELECT h.decline_reason_key AS k, h.responded_at FROM cases_handoff h "  # noqa: S608
+            f"WHERE h.{{side}} = %s AND {declined}")
+    newest = (f"(SELECT h.decline_reason, h.responded_at, h.id FROM cases_handoff h "  # noqa: S608
+              f"WHERE h.{{side}} = %s AND {declined} AND h.decline_reason_key = g.k "
+              f"ORDER BY h.responded_at DESC NULLS FIRST, h.id DESC LIMIT 1)")
+    order = "n DESC, last DESC NULLS LAST, k"
+    return (
+        f"SELECT (SELECT r.decline_reason FROM ({newest.format(side='from_agency_id')} UNION ALL "  # noqa: S608
+        f"{newest.format(side='to_agency_id')}) r ORDER BY r.responded_at DESC NULLS FIRST, r.id DESC LIMIT 1), "
+        f"g.n, g.last FROM (SELECT d.k, COUNT(*) AS n, MAX(d.responded_at) AS last "
+        f"FROM ({side.format(side='from_agency_id')} UNION ALL {side.format(side='to_agency_id')}) d "
+        f"GROUP BY d.k ORDER BY {order} LIMIT %s) g ORDER BY {order}"
+    )
+
+
+_DECLINE_REASONS_SQL = _decline_reasons_sql()
 
 
 def _reasons_as_read(rows: list[tuple], index: int, using: str) -> list[tuple]:

@@ -236,3 +236,16 @@ def test_the_register_figures_are_those_of_the_seeded_handoffs(small_world):
 
     assert assert_same(now=NOW) > 0
     assert assert_same(now=NOW + datetime.timedelta(days=30)) > 0
+
+
+def test_the_decline_reason_keys_are_those_the_decline_service_writes(small_world):
+    """Every seeded handoff's reason key is the key of its reason (none without one), as handoff_decline writes
+    it, and every agency's decline reasons, counted by the keys, are those read from the reasons."""
+    from encryption.crypto import reason_key
+    from tests.supervision.test_decline_reasons import assert_same
+
+    handoffs = list(Handoff.objects.select_related("case__data_key"))
+    assert all(h.decline_reason_key == reason_key(h.decline_reason) for h in handoffs)
+    assert sum(1 for h in handoffs if h.decline_reason_key) == Handoff.objects.filter(
+        status=HandoffStatus.DECLINED).count() > 0
+    assert assert_same(now=NOW) > 0
