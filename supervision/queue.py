@@ -11,6 +11,13 @@
   list when a new assessment is not lower, or when it is closed;
 - case meetings the agency coordinated that were held and have no signed minutes yet; a meeting
   leaves the list when its chair signs a version of the minutes.
+
+On PostgreSQL the handoffs and the lowered risk levels are read from tables that triggers keep (migration
+supervision 0008): each agency's handoffs awaiting its review (QueueHandoff, with their count in
+AgencyReviewQueue) and the open cases whose risk was lowered (QueueRiskLowered), so that the queue costs
+what the backlog holds, not the agency's history; what depends on the time of reading (a deadline passing)
+is read at each view from the rows still waiting. SQLite reads the same items live; both give the same
+rows (tests/supervision/test_queue_backlog.py, test_queue_counts.py).
 """
 
 import datetime
