@@ -247,3 +247,74 @@ class HandoffFirstAction(models.Model):
 
     def __str__(self) -> str:
         return f"handoff {self.handoff_id}: {self.first_action_at}"
+
+
+class QueueHandoff(models.Model):
+    """A handoff not yet reviewed by one of its two agencies (one row for each agency that has not): the
+    handoff section of that agency's review queue (supervision.queue) once its deadline is taken into
+    account. `waiting_until` is the handoff's due time while it waits for an answer (sent, no emergency
+    override), and the queue leaves it out until then: the one part that changes with the time of reading,
+    read off the small partial index queue_handoff_waiting.
+
+    Written by PostgreSQL triggers on cases_handoff and supervision_handoffreview (migration 0008), with
+    the agency's count in AgencyReviewQueue; on SQLite (development, tests) there are no triggers and the
+    queue is the live query. Not foreign keys, as CaseActivity."""
+
+    pk = models.CompositePrimaryKey("handoff", "agency")
+    handoff = _trigger_kept_key(Handoff)
+    agency = _trigger_kept_key(Agency)
+    emergency_override = models.BooleanField()
+    sent_at = models.DateTimeField()
+    waiting_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("handoff awaiting review")
+        verbose_name_plural = _("handoffs awaiting review")
+        indexes = [
+            # The section's rows: the queue's order, read from the first and stopped at its LIMIT.
+            models.Index(fields=["agency", "-emergency_override", "-sent_at", "-handoff"], name="queue_handoff_order",
+                         include=["waiting_until"]),
+            # Those still waiting for an answer: left out of the count while their due time has not passed.
+            models.Index(fields=["agency", "waiting_until"], name="queue_handoff_waiting",
+                         condition=Q(waiting_until__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"handoff {self.handoff_id} for agency {self.agency_id}"
+
+
+class AgencyReviewQueue(models.Model):
+    """How many rows of QueueHandoff an agency has (its handoffs not reviewed, waiting or not): the review
+    queue's handoff count without reading them (less those still waiting within their deadline, read at
+    each view). Kept by the triggers of QueueHandoff (migration 0008). PostgreSQL only."""
+
+    agency = models.OneToOneField(Agency, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+                                  primary_key=True)
+    handoffs = models.BigIntegerField(db_default=0)
+
+    class Meta:
+        verbose_name = _("agency review queue")
+        verbose_name_plural = _("agency review queues")
+
+    def __str__(self) -> str:
+        return f"agency {self.agency_id}: {self.handoffs} handoffs awaiting review"
+
+
+class QueueRiskLowered(models.Model):
+    """An open case whose latest completed risk assessment has a lower level than an earlier one (the review
+    queue's "risk lowered" section, supervision.queue.queue_risk_lowered), with its lead agency: the section
+    reads these few cases, not every open case of the agency. Kept by PostgreSQL triggers on
+    risk_riskassessment and cases_case (migration 0008); on SQLite the section is the live query."""
+
+    case = models.OneToOneField(Case, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+                                primary_key=True)
+    agency = models.ForeignKey(Agency, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+                               db_index=False)
+
+    class Meta:
+        verbose_name = _("case with risk lowered")
+        verbose_name_plural = _("cases with risk lowered")
+        indexes = [models.Index(fields=["agency", "case"], name="queue_risk_lowered_agency")]
+
+    def __str__(self) -> str:
+        return f"case {self.case_id} of agency {self.agency_id}"

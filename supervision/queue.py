@@ -11,6 +11,13 @@
   list when a new assessment is not lower, or when it is closed;
 - case meetings the agency coordinated that were held and have no signed minutes yet; a meeting
   leaves the list when its chair signs a version of the minutes.
+
+On PostgreSQL the handoffs and the lowered risk levels are read from tables that triggers keep (migration
+supervision 0008): each agency's handoffs awaiting its review (QueueHandoff, with their count in
+AgencyReviewQueue) and the open cases whose risk was lowered (QueueRiskLowered), so that the queue costs
+what the backlog holds, not the agency's history; what depends on the time of reading (a deadline passing)
+is read at each view from the rows still waiting. SQLite reads the same items live; both give the same
+rows (tests/supervision/test_queue_backlog.py, test_queue_counts.py).
 """
 
 import datetime
@@ -18,8 +25,9 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from django.db import connections, router
-from django.db.models import Exists, F, Func, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
-from django.db.models.expressions import RawSQL
+from django.db.models import Exists, F, Func, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from agencies.models import Agency, Membership
@@ -31,9 +39,14 @@ from permissions.models import BreakGlassUse
 from permissions.policy import CASE_ROLES
 from risk.models import AssessmentStatus, RiskAssessment
 
-from .models import BreakGlassReview, HandoffReview
+from .models import AgencyReviewQueue, BreakGlassReview, HandoffReview, QueueHandoff, QueueRiskLowered
 
 QUEUE_SECTION_LIMIT = 50
+
+
+def _on_postgresql() -> bool:
+    """Whether the queue's backlog tables are kept (PostgreSQL's triggers, migration supervision 0008)."""
+    return connections[router.db_for_read(Handoff)].vendor == "postgresql"
 
 
 def _waiting_in_time(now: datetime.datetime) -> Q:
@@ -90,8 +103,12 @@ def queue_risk_lowered(*, agency: Agency) -> QuerySet[Case]:
     latest = completed.order_by("-completed_at", "-id")
     earlier_peak = (completed.filter(completed_at__lt=OuterRef("latest_at")).order_by()
                     .values("case_id").annotate(peak=Max("level_rank")).values("peak"))
+    cases = Case.objects.filter(lead_agency=agency).exclude(status=CaseStatus.CLOSED)
+    if _on_postgresql():
+        # The few open cases whose risk was lowered (QueueRiskLowered), each checked as below: not every open case.
+        cases = cases.filter(pk__in=QueueRiskLowered.objects.filter(agency=agency).values("case_id"))
     return (
-        Case.objects.filter(lead_agency=agency).exclude(status=CaseStatus.CLOSED)
+        cases
         .annotate(latest_at=Subquery(latest.values("completed_at")[:1]),
                   latest_rank=Subquery(latest.values("level_rank")[:1]),
                   latest_level=Subquery(latest.values("level")[:1]))
@@ -159,24 +176,20 @@ class QueueHandoffRow:
         return str(_HANDOFF_STATUS_LABELS.get(self.status, self.status))
 
 
+def _listed(agency_id: int, now: datetime.datetime) -> QuerySet[QueueHandoff]:
+    """The agency's rows of QueueHandoff that queue_handoffs lists: not waiting within their deadline."""
+    return QueueHandoff.objects.filter(Q(waiting_until__isnull=True) | Q(waiting_until__lt=now), agency_id=agency_id)
+
+
 def _first_handoffs(*, agency_id: int, now: datetime.datetime, limit: int, columns: tuple[str, ...]) -> QuerySet:
-    """The first `limit` of queue_handoffs as values_list(*columns). Their ids are chosen among the first
-    `limit` of four index reads, each newest first and stopped at `limit` (emergency overrides and the
-    others, sent and received: no handoff is both, constraint handoff_not_to_itself), and only those rows
-    are joined to their case and agencies: sorting every handoff of a busy agency (thousands at a million
-    cases) joined to its case first cost 130 ms."""
-    agency = Agency(pk=agency_id)
-    if connections[router.db_for_read(Handoff)].vendor != "postgresql":
-        # SQLite takes no LIMIT in the parts of a UNION: the queryset's first rows as they are.
-        return queue_handoffs(agency=agency, now=now).values_list(*columns)[:limit]
-    newest = ("-sent_at", "-id")
-    firsts = [
-        _for_review(Handoff.objects.filter(**{side: agency_id}, emergency_override=override), agency=agency, now=now)
-        .order_by(*newest).values("id")[:limit]
-        for override in (True, False) for side in ("from_agency_id", "to_agency_id")
-    ]
-    order = ("-emergency_override", *newest)
-    first = Handoff.objects.filter(pk__in=firsts[0].union(*firsts[1:], all=True)).order_by(*order).values("id")
+    """The first `limit` of queue_handoffs as values_list(*columns). On PostgreSQL their ids are the first
+    `limit` of the agency's handoffs awaiting its review (QueueHandoff, read in the queue's order off
+    queue_handoff_order and stopped at `limit`), and only those rows are joined to their case and agencies:
+    what the agency reviewed long ago is not read again."""
+    if not _on_postgresql():
+        return queue_handoffs(agency=Agency(pk=agency_id), now=now).values_list(*columns)[:limit]
+    order = ("-emergency_override", "-sent_at", "-id")
+    first = _listed(agency_id, now).order_by("-emergency_override", "-sent_at", "-handoff_id").values("handoff_id")
     return Handoff.objects.filter(pk__in=first[:limit]).order_by(*order).values_list(*columns)
 
 
@@ -211,25 +224,15 @@ def _row_count(qs: QuerySet) -> Subquery:
     return Subquery(qs.order_by().annotate(n=Func(template="COUNT(*)", output_field=IntegerField())).values("n"))
 
 
-def _handoff_count(*, agency_id: int, now: datetime.datetime) -> Subquery | RawSQL:
-    """How many handoffs queue_handoffs lists. On PostgreSQL, the handoffs sent and those received (no
-    handoff is both, constraint handoff_not_to_itself) are each read off their order's index alone
-    (handoff_outgoing_order and handoff_incoming_order carry status, override and due time), and what the
-    agency reviewed off handoff_review_agency_handoff, once for both: not every handoff of the agency
-    read from the table, which at a million cases is a page read for nearly each one."""
-    agency = Agency(pk=agency_id)
-    if connections[router.db_for_read(Handoff)].vendor != "postgresql":
-        return _row_count(queue_handoffs(agency=agency, now=now))
-    sent, received = (Handoff.objects.filter(**{side: agency_id}).exclude(_waiting_in_time(now)).order_by().values("id")
-                      for side in ("from_agency_id", "to_agency_id"))
-    sql, params = sent.union(received, all=True).query.sql_with_params()
-    # No input in the text: the ORM's SQL of the two reads (values as parameters) and names from the models.
-    review = HandoffReview._meta
-    return RawSQL(  # noqa: S611
-        f"SELECT COUNT(*) FROM ({sql}) handoff WHERE NOT EXISTS (SELECT 1 FROM {review.db_table} review "  # noqa: S608
-        f"WHERE review.{review.get_field('agency').column} = %s "
-        f"AND review.{review.get_field('handoff').column} = handoff.id)",
-        (*params, agency_id), output_field=IntegerField())
+def _handoff_count(*, agency_id: int, now: datetime.datetime) -> Subquery | CombinedExpression:
+    """How many handoffs queue_handoffs lists. On PostgreSQL, the agency's count of handoffs awaiting its
+    review (AgencyReviewQueue) less those of them still waiting within their deadline (off the partial index
+    queue_handoff_waiting): two rows and a few, whatever the agency's history and backlog."""
+    if not _on_postgresql():
+        return _row_count(queue_handoffs(agency=Agency(pk=agency_id), now=now))
+    kept = Subquery(AgencyReviewQueue.objects.filter(agency_id=agency_id).values("handoffs"))
+    waiting = QueueHandoff.objects.filter(agency_id=agency_id, waiting_until__gte=now)
+    return Coalesce(kept, Value(0), output_field=IntegerField()) - _row_count(waiting)
 
 
 def _count_expressions(*, agency_id: int, now: datetime.datetime) -> dict:
