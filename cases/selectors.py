@@ -652,7 +652,10 @@ def case_prefetch_for_detail(case: Case) -> None:
     """Incidents with everything the detail shows, technology-facilitated forms included, in one
     compiled query, as `case.incidents.all()` (sets `tech_forms`, a sorted list of values, on each
     incident)."""
-    incidents = _INCIDENTS.objects(case_id=case.pk, model=Incident)
+    _prefetched_incidents(case, _INCIDENTS.objects(case_id=case.pk, model=Incident))
+
+
+def _prefetched_incidents(case: Case, incidents: list[Incident]) -> None:
     for incident in incidents:
         incident.case = case
         incident.tech_forms = sorted(filter(None, (incident.tech_forms_joined or "").split(",")))
@@ -660,6 +663,68 @@ def case_prefetch_for_detail(case: Case) -> None:
     prefetched = case.incidents.get_queryset()
     prefetched._result_cache, prefetched._prefetch_done = incidents, True
     case._prefetched_objects_cache = {**getattr(case, "_prefetched_objects_cache", {}), "incidents": prefetched}
+
+
+# The case page's panels drawn by apps built on the case (risk assessments, the action plan, takedowns)
+# each read the case's rows of theirs with a statement of their own, which for most cases finds none.
+# Each such app registers here (AppConfig.ready) the rows of a case its panel reads from, or more: the
+# page asks whether any exists with its incidents, in the same statement (an EXISTS each), and a panel
+# whose rows do not exist reads nothing (case_page_has_none). cases imports none of these apps.
+_PAGE_PROBES: dict[str, CompiledQuery] = {}
+
+
+def case_page_probe_register(name: str, rows_of) -> None:
+    """Register the panel `name`'s rows: `rows_of(case_id)`, a queryset of every row of the case the
+    panel may read (a superset is safe: the panel then reads as before)."""
+    if name in _PAGE_PROBES:
+        raise RuntimeError(f"two case page probes named {name!r}")
+    _PAGE_PROBES[name] = CompiledQuery(lambda case_id: rows_of(case_id).order_by().values("pk"), case_id="int")
+
+
+# The incidents' statement with the probes' EXISTS after their columns, by database alias.
+_INCIDENTS_AND_PROBES: dict[str, tuple[tuple[str, ...], str]] = {}
+
+
+def _incidents_and_probes(using: str) -> tuple[tuple[str, ...], str]:
+    found = _INCIDENTS_AND_PROBES.get(using)
+    if found is None:
+        names = tuple(sorted(_PAGE_PROBES))
+        exists = []
+        for name in names:
+            sql, _slots = _PAGE_PROBES[name].sql(using)
+            # Within the wrap its own placeholders and percent signs are kept as they are (wrap % sql).
+            exists.append(f"EXISTS({sql.replace('%', '%%')})")
+        # The probes' SQL is the ORM's, compiled from the registered querysets; no value goes into it.
+        wrap = f"SELECT q.*, {', '.join(exists)} FROM (%s) q" if names else "%s"  # noqa: S608
+        found = _INCIDENTS_AND_PROBES[using] = (names, wrap)
+    return found
+
+
+def case_prefetch_for_page(access: CaseAccess) -> None:
+    """case_prefetch_for_detail for the case page: on PostgreSQL the same statement also tells which
+    registered panels (case_page_probe_register) have no row on the case, remembered for this access
+    (case_page_has_none). A case without incidents, or another database: the panels read as before."""
+    case = access.case
+    using = router.db_for_read(Incident)
+    names = tuple(sorted(_PAGE_PROBES))
+    if connections[using].vendor != "postgresql" or not names:
+        case_prefetch_for_detail(case)
+        return
+    names, wrap = _incidents_and_probes(using)
+    extra = tuple(param for name in names for param in _PAGE_PROBES[name].params(using, case_id=case.pk))
+    found = _INCIDENTS.objects_and_columns(wrap=wrap, extra=extra, model=Incident, case_id=case.pk)
+    # In the statement's order, which is the inner query's; sorted again as it orders them, to be sure.
+    found.sort(key=lambda pair: (pair[0].occurred_on is None, pair[0].occurred_on or datetime.date.min, pair[0].pk))
+    _prefetched_incidents(case, [incident for incident, _flags in found])
+    if found:
+        access.shared_reads["none_of"] = frozenset(
+            name for name, exists in zip(names, found[0][1], strict=True) if not exists)
+
+
+def case_page_has_none(access: CaseAccess, name: str) -> bool:
+    """Whether the case page's statement found that the case has no row of the panel `name` (False when
+    it was not asked: the panel reads)."""
+    return name in access.shared_reads.get("none_of", ())
 
 
 def action_list_visible(*, access) -> QuerySet[Action]:

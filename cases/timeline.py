@@ -22,7 +22,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from agencies.models import Sector
-from config.compiled import CompiledModelsByShape
+from config.compiled import CompiledValuesByShape
 from encryption import crypto
 from encryption.fields import EncryptedTextField
 from notifications.models import Deadline
@@ -294,18 +294,39 @@ def _hidden(event: CaseEvent, agency: str) -> str:
     return _("%(agency)s updated details you cannot see.") % {"agency": agency}
 
 
+# The columns of an event the timeline reads (_TimelineEvent's, then the agency's name, the actor's names
+# and the action's text): no model instance per event, agency and actor.
+_EVENT_COLUMNS = ("id", "type", "at", "category", "data", "action_id", "agency__name",
+                  "actor_id", "actor__first_name", "actor__last_name", "actor__username")
+
+
+class _TimelineEvent:
+    """What a renderer reads of a CaseEvent (its id, type, time, category, data and action), read as
+    values rather than as a model instance."""
+
+    __slots__ = ("action_id", "at", "category", "data", "id", "type")
+
+    def __init__(self, id, type, at, category, data, action_id):  # noqa: A002 - a CaseEvent's names
+        self.id, self.type, self.at, self.category, self.data, self.action_id = id, type, at, category, data, action_id
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
 def _events_query(seen: tuple[str, ...], case_id: int):
     return (
-        CaseEvent.objects.filter(case_id=case_id).select_related("agency", "actor")
+        CaseEvent.objects.filter(case_id=case_id)
         .annotate(action_text=DbCase(When(action__isnull=False, category__in=seen, then=F("action__text")),
                                      default=Value(""), output_field=EncryptedTextField()))
         .order_by("-at", "-id")
+        .values_list(*_EVENT_COLUMNS, "action_text")
     )
 
 
 # Compiled once for each set of categories a reader sees: building and compiling it cost the case page
 # about a millisecond of CPU every time.
-_EVENTS = CompiledModelsByShape(_events_query, case_id="int")
+_EVENTS = CompiledValuesByShape(_events_query, case_id="int")
 
 
 def case_timeline(*, access: CaseAccess) -> list[TimelineEntry]:
@@ -313,22 +334,29 @@ def case_timeline(*, access: CaseAccess) -> list[TimelineEntry]:
     action's text comes with its event, and only when the viewer sees the event's category (the
     database leaves the others' sealed text where it is)."""
     seen = (GENERAL, *sorted(c for c in access.categories if access.sees(c)))
-    events = _EVENTS.objects(seen, case_id=access.case.pk, model=CaseEvent)
+    rows = _EVENTS.values(seen, case_id=access.case.pk, model=CaseEvent)
     # Opened here, as the field opens it (encryption.fields): the case's key came with the case.
-    texts = {e.action_id: crypto.unseal(e.action_text) if isinstance(e.action_text, crypto.Sealed) else e.action_text
-             for e in events if e.action_id and e.action_text}
+    texts = {row[5]: crypto.unseal(row[-1]) if isinstance(row[-1], crypto.Sealed) else row[-1]
+             for row in rows if row[5] and row[-1]}
+    system = None
     entries = []
-    for event in events:
-        agency = event.agency.name if event.agency else _("The system")
-        actor = (event.actor.get_full_name() or event.actor.get_username()) if event.actor else ""
-        visible = event.category == GENERAL or access.sees(event.category)
+    for (event_id, event_type, at, category, data, action_id, agency_name,
+         actor_id, first_name, last_name, username, _action_text) in rows:
+        if agency_name is None:
+            agency = system = system or _("The system")
+        else:
+            agency = agency_name
+        # As User.get_full_name() or get_username().
+        actor = (f"{first_name} {last_name}".strip() or username) if actor_id is not None else ""
+        event = _TimelineEvent(event_id, event_type, at, category, data, action_id)
+        visible = category == GENERAL or access.sees(category)
         sentence = event_sentence(event, agency) if visible else _hidden(event, agency)
         # A hidden line names no type but "an action logged" or "updated": a takedown's outcome in a
         # category the viewer lacks must not say that it is one.
-        shown_type = event.type if visible or event.type == CaseEventType.ACTION_LOGGED else CaseEventType.UPDATED
+        shown_type = event_type if visible or event_type == CaseEventType.ACTION_LOGGED else CaseEventType.UPDATED
         entries.append(TimelineEntry(
-            at=event.at, type=shown_type, category=event.category, agency=agency, actor=actor, sentence=sentence,
-            details=texts.get(event.action_id, "") if visible else "", hidden=not visible,
-            action_id=event.action_id if visible else None,
+            at=at, type=shown_type, category=category, agency=agency, actor=actor, sentence=sentence,
+            details=texts.get(action_id, "") if visible else "", hidden=not visible,
+            action_id=action_id if visible else None,
         ))
     return entries

@@ -20,3 +20,10 @@ class ConferencesConfig(AppConfig):
         from .demo import seed_demo_conferences_step
 
         demo_step_register(seed_demo_conferences_step)
+
+        # The case page's plan panel reads nothing for a case without plan items (cases.selectors).
+        from cases.selectors import case_page_probe_register
+
+        from .models import PLAN_PANEL, ActionPlanItem
+
+        case_page_probe_register(PLAN_PANEL, lambda case_id: ActionPlanItem.objects.filter(case_id=case_id))

@@ -191,6 +191,10 @@ class PlanItemStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# The case page's probe of its plan panel's rows (cases.selectors.case_page_probe_register, conferences.apps).
+PLAN_PANEL = "plan_items"
+
+
 class ActionPlanItem(models.Model):
     """One task of a case's action plan agreed at a meeting: what, which agency, which person, by
     when. Its Deadline (kind action_plan, subject "plan_item:<id>") reminds the owner and escalates to

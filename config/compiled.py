@@ -244,3 +244,70 @@ class CompiledModelsByShape:
         if compiled is None:
             compiled = self._shapes[key] = CompiledModels(lambda **given: self._build(key, **given), **self._kinds)
         return compiled.objects(model=model, **values)
+
+
+class CompiledValues(CompiledQuery):
+    """As CompiledQuery, for a `values_list` queryset: `values(**values)` returns the tuples
+    `list(build(**values))` gives, with the fields' own conversions from the database (sealed text left
+    sealed until opened, JSON decoded) applied as the ORM applies them, and no model instance built.
+    The queryset must select its columns in the order it names them (its annotations last)."""
+
+    def __init__(self, build: Callable[..., QuerySet], **kinds: str):
+        super().__init__(build, **kinds)
+        self._converters: dict[str, tuple] = {}
+
+    def _converters_of(self, using: str) -> tuple:
+        converters = self._converters.get(using)
+        if converters is None:
+            sql, _slots = self.sql(using)
+            sentinels = {name: _sentinel(kind, index) for index, (name, kind) in enumerate(self._kinds.items())}
+            queryset = self._build(**sentinels)
+            query = queryset.query
+            named = [*query.extra_select, *query.values_select, *query.annotation_select]
+            if not queryset._fields or list(queryset._fields) != named or queryset._prefetch_related_lookups:
+                raise ValueError("a compiled values query names its columns in the order it selects them, "
+                                 "annotations last, and does not prefetch")
+            compiler = query.get_compiler(using)
+            if compiler.as_sql()[0] != sql:
+                raise ValueError("the values query compiles to other SQL the second time")
+            converters = self._converters[using] = tuple(
+                compiler.get_converters([column[0] for column in compiler.select[:compiler.col_count]]).items())
+        return converters
+
+    def values(self, *, model=None, **values) -> list[tuple]:
+        """The tuples of the query with these values (`model` chooses the database, as in `rows`)."""
+        using = router.db_for_read(model) if model is not None else "default"
+        if connections[using].vendor != "postgresql":
+            if set(values) != set(self._kinds):
+                raise TypeError(f"values for {sorted(self._kinds)} expected, got {sorted(values)}")
+            return [tuple(row) for row in self._build(**values).using(using)]
+        rows = self.rows(model=model, **values)
+        converters = self._converters_of(using)
+        if not converters:
+            return rows
+        connection = connections[using]
+        converted = []
+        for row in rows:
+            row = list(row)
+            for position, (functions, expression) in converters:
+                value = row[position]
+                for convert in functions:
+                    value = convert(value, expression, connection)
+                row[position] = value
+            converted.append(tuple(row))
+        return converted
+
+
+class CompiledValuesByShape:
+    """CompiledValues for each value of a key that changes the SQL itself (as CompiledModelsByShape)."""
+
+    def __init__(self, build: Callable[..., QuerySet], **kinds: str):
+        self._build = build
+        self._kinds = kinds
+        self._shapes: dict[Any, CompiledValues] = {}
+
+    def values(self, key, *, model=None, **values) -> list[tuple]:
+        compiled = self._shapes.get(key)
+        if compiled is None:
+            compiled = self._shapes[key] = CompiledValues(lambda **given: self._build(key, **given), **self._kinds)
+        return compiled.values(model=model, **values)

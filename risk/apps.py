@@ -22,5 +22,11 @@ class RiskConfig(AppConfig):
         from .services import risk_review_after_incident
 
         risk_floor_provider_set(latest_assessed_level)
+        # The case page's risk panel reads nothing for a case never assessed (cases.selectors).
+        from cases.selectors import case_page_probe_register
+
+        from .models import RISK_PANEL, RiskAssessment
+
+        case_page_probe_register(RISK_PANEL, lambda case_id: RiskAssessment.objects.filter(case_id=case_id))
         incident_recorded.connect(risk_review_after_incident, dispatch_uid="risk.review_after_incident")
         demo_step_register(seed_demo_risk_step)

@@ -15,6 +15,8 @@ from encryption.fields import EncryptedTextField
 
 # The data category of an assessment's answers and judgement reason (README, "Risk that drives the response").
 ASSESSMENT_CATEGORY = "psychosocial"
+# The case page's probe of the risk panel's rows (cases.selectors.case_page_probe_register, risk.apps).
+RISK_PANEL = "risk_assessments"
 
 
 class AssessmentVariant(models.TextChoices):

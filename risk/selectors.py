@@ -18,14 +18,14 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cases.models import Case, CaseStatus, Incident, RiskLevel
-from cases.selectors import CaseAccess
+from cases.selectors import CaseAccess, case_page_has_none
 from config.compiled import CompiledModelsByShape
 from config.exceptions import NotFound
 from notifications.models import Deadline
 
 from .hooks import LastMeetingProvider, last_meeting_dates
 from .instrument import level_rank
-from .models import ASSESSMENT_CATEGORY, AssessmentStatus, RiskAssessment
+from .models import ASSESSMENT_CATEGORY, RISK_PANEL, AssessmentStatus, RiskAssessment
 
 
 def assessment_list_for_case(*, access: CaseAccess) -> QuerySet[RiskAssessment]:
@@ -47,6 +47,8 @@ def assessment_history_and_draft(*, access: CaseAccess, user, limit: int = 20
                                  ) -> tuple[list[RiskAssessment], RiskAssessment | None]:
     """The case page's panel in one query (compiled once): the newest `limit` completed assessments,
     and the user's own draft (None when they have none)."""
+    if case_page_has_none(access, RISK_PANEL):
+        return [], None  # the case page's statement found that the case has no assessment at all
     rows = _HISTORY_AND_DRAFT.objects(limit, case_id=access.case.pk, user_id=user.pk, model=RiskAssessment)
     drafts = [row for row in rows if row.status == AssessmentStatus.DRAFT]
     history = [row for row in rows if row.status == AssessmentStatus.COMPLETED][:limit]

@@ -8,5 +8,11 @@ class TakedownsConfig(AppConfig):
     name = "takedowns"
 
     def ready(self) -> None:
+        # The case page's takedown block reads nothing for a case without requests (cases.selectors).
+        from cases.selectors import case_page_probe_register
+
         # Registers this app's timeline writers and renderers with cases (cases.events, cases.timeline).
         from . import events  # noqa: F401
+        from .models import TAKEDOWN_PANEL, TakedownRequest
+
+        case_page_probe_register(TAKEDOWN_PANEL, lambda case_id: TakedownRequest.objects.filter(case_id=case_id))

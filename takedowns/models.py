@@ -25,6 +25,10 @@ class TakedownOutcome(models.TextChoices):
     NO_RESPONSE = "no_response", _("No response")
 
 
+# The case page's probe of its takedown block's rows (cases.selectors.case_page_probe_register, takedowns.apps).
+TAKEDOWN_PANEL = "takedowns"
+
+
 class TakedownRequest(models.Model):
     """A request to a platform to take content down, and what came of it. The content is never
     stored, nor its address: only a keyed hash of the reference the responder gave (an address, the

@@ -4,11 +4,11 @@ with one (TAKEDOWN_MACHINE, the table the services check too). Writes: takedowns
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from cases.selectors import CaseAccess
+from cases.selectors import CaseAccess, case_page_has_none
 from cases.transitions import StateMachine, transition
 from config.compiled import CompiledModelsByShape
 from permissions.categories import GENERAL, CaseRight
-from takedowns.models import TakedownOutcome, TakedownRequest
+from takedowns.models import TAKEDOWN_PANEL, TakedownOutcome, TakedownRequest
 
 # The outcome of a request (cases.transitions): each action records the outcome it is named after.
 # A later outcome replaces an earlier one (the same one again corrects its time); a request goes back
@@ -47,7 +47,10 @@ _TAKEDOWNS = CompiledModelsByShape(_takedowns_of, case_id="int")
 
 
 def takedowns_for_case_page(*, access: CaseAccess) -> list[TakedownRequest]:
-    """takedown_list_for_case's requests, read by a query compiled once (the case page's block)."""
+    """takedown_list_for_case's requests, read by a query compiled once (the case page's block); none
+    read when the case page's statement found that the case has none (cases.selectors.case_page_has_none)."""
+    if case_page_has_none(access, TAKEDOWN_PANEL):
+        return []
     return _TAKEDOWNS.objects(_visible(access), case_id=access.case.pk, model=TakedownRequest)
 
 

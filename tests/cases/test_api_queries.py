@@ -45,8 +45,11 @@ PAGE_LIST_BUDGET = 5 if connection.vendor == "postgresql" else 11
 # Issue 15: set to what the requests measure on PostgreSQL (API 10 -> 6; page 19 -> 14: the open risk
 # review found among the deadlines the page reads anyway, the timeline's action texts with its events).
 # Neither opens a transaction on PostgreSQL any more (case_view: DETAIL_TRANSACTIONS). Then the case with
-# the reader's access rows in one statement (14 -> 13).
-PAGE_DETAIL_BUDGET = 13 if connection.vendor == "postgresql" else 16
+# the reader's access rows in one statement (14 -> 13). Then whether the case has any risk assessment, plan
+# item or takedown request asked with its incidents: a panel with none reads nothing (13 -> 10; each panel
+# with rows reads them with a statement of its own: PAGE_PANEL_READ each, tests/conferences/test_case_page_panels.py).
+PAGE_DETAIL_BUDGET = 10 if connection.vendor == "postgresql" else 16
+PAGE_PANEL_READ = 1 if connection.vendor == "postgresql" else 0
 
 
 _token_client = token_client

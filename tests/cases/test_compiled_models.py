@@ -5,12 +5,15 @@ page's panels read through it (tests/cases/test_api_queries.py counts their quer
 
 import pytest
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 
 from cases.models import Action, Case, CaseEvent
 from cases.selectors import case_get_for_user
 from cases.services import action_log
-from config.compiled import CompiledModels, CompiledModelsByShape
+from config.compiled import CompiledModels, CompiledModelsByShape, CompiledValues, CompiledValuesByShape
+from encryption import crypto
+from encryption.fields import EncryptedTextField
 from tests.cases.conftest import case_build
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +54,43 @@ def test_json_is_decoded_and_shapes_compile_apart(world):
     assert isinstance(opened[0].data, dict) and opened[0].data["number"] == case.number
     both = by_type.objects(("opened", "incident_recorded"), case_id=case.pk, model=CaseEvent)
     assert len(both) == CaseEvent.objects.filter(case_id=case.pk, type__in=("opened", "incident_recorded")).count() > 1
+
+
+def _event_values(case_id: int, *names: str):
+    return (CaseEvent.objects.filter(case_id=case_id).annotate(text=Coalesce(F("action__text"), Value(""),
+                                                                            output_field=EncryptedTextField()))
+            .order_by("-id").values_list(*names))
+
+
+def test_values_are_the_orms_with_json_decoded_and_sealed_text(world):
+    """CompiledValues: the tuples of a values_list as the ORM gives them, the fields' conversions applied
+    (JSON decoded, an action's text sealed with the case's key until opened), for each call's values."""
+    cases = [case_build(world) for _ in range(2)]
+    for number, case in enumerate(cases):
+        access = case_get_for_user(user=world.lead_responder, case_id=case.pk)
+        for day in range(1 + number):
+            action_log(access=access, actor=world.lead_responder, data={"type": "contact", "text": f"Ngày {day}"})
+    names = ("id", "type", "data", "agency__name", "actor__username", "text")
+    compiled = CompiledValues(lambda case_id: _event_values(case_id, *names), case_id="int")
+    by_shape = CompiledValuesByShape(lambda names, case_id: _event_values(case_id, *names), case_id="int")
+    for case in cases:
+        read, expected = compiled.values(case_id=case.pk, model=CaseEvent), list(_event_values(case.pk, *names))
+        assert read == [tuple(row) for row in expected] != []
+        assert by_shape.values(names, case_id=case.pk, model=CaseEvent) == read
+        assert all(isinstance(row[2], dict) for row in read)
+        texts = [crypto.unseal(row[5]) if isinstance(row[5], crypto.Sealed) else row[5] for row in read]
+        assert [t for t in texts if t] == [f"Ngày {day}" for day in reversed(range(1 + cases.index(case)))]
+    assert compiled.values(case_id=max(c.pk for c in cases) + 1000, model=CaseEvent) == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the compiled path is PostgreSQL's")
+def test_values_not_in_the_order_selected_are_refused(world):
+    """values_list puts a field named after an annotation before it in the SQL: its rows would not be in
+    the order asked, so such a query is refused rather than read with the wrong conversions."""
+    case = case_build(world)
+    compiled = CompiledValues(lambda case_id: _event_values(case_id, "text", "id", "data"), case_id="int")
+    with pytest.raises(ValueError, match="order"):
+        compiled.values(case_id=case.pk, model=CaseEvent)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the compiled path is PostgreSQL's")
