@@ -24,7 +24,6 @@ Speed (issue 15), with the same output as the plain calls:
   language and process (`_choice_display`), not hashed lazily at each call as Django's does.
 """
 
-import contextvars
 import datetime
 import decimal
 import weakref
@@ -59,6 +58,7 @@ from jinja2.visitor import NodeTransformer
 from accounts.templatetags import lockout_tags
 from cases.templatetags import case_tags, form_tags, table_tags
 from conferences.templatetags import conference_tags
+from config.rendering import RENDERING, language_and_zone
 from handoffs.templatetags import handoff_tags
 from reports.templatetags import report_tags
 from risk.templatetags import risk_tags
@@ -162,18 +162,18 @@ class _DateWriter:
 
 
 # The language and time zone of the page being rendered (Template.render), read by the filters at each date
-# instead of asking Django's thread-and-task locals each time; None outside a render.
-_RENDERING: contextvars.ContextVar[tuple[str | None, datetime.tzinfo] | None] = contextvars.ContextVar(
-    "hopluc_rendering", default=None)
+# instead of asking Django's thread-and-task locals each time; None outside a render (config.rendering).
+_RENDERING = RENDERING
+_language_and_zone = language_and_zone
 
-
-def _language_and_zone() -> tuple[str | None, datetime.tzinfo]:
-    return _RENDERING.get() or (translation.get_language(), get_current_timezone())
+# settings.USE_TZ, read once per process (and again when a test changes it: _forget), not at each date a
+# page shows: a read of django.conf.settings is a Python call of its own.
+_USE_TZ: list[bool] = [settings.USE_TZ]
 
 
 def _local(value, zone: datetime.tzinfo):
     """template_localtime(value) in `zone`, the current time zone."""
-    if (isinstance(value, datetime.datetime) and settings.USE_TZ and value.utcoffset() is not None
+    if (isinstance(value, datetime.datetime) and _USE_TZ[0] and value.utcoffset() is not None
             and getattr(value, "convert_to_local_time", True)):
         return value.astimezone(zone)
     return value
@@ -281,6 +281,8 @@ GLOBALS = {
     "lockout_of": lockout_tags.lockout_of,
     "id_url_prefix": supervision_tags.id_url_prefix,
     "register_rows": supervision_tags.register_rows,
+    "case_card_items": case_tags.case_card_items,
+    "handoff_card_items": handoff_tags.handoff_card_items,
     "my_cases": _included("cases/_my_cases_summary.html", case_tags.my_cases, takes_context=True),
     "column_heads": _included("_column_heads.html", table_tags.column_heads),
     "plan_panel": _included("conferences/_plan_panel.html", conference_tags.plan_panel),
@@ -538,6 +540,7 @@ def _forget(**kwargs) -> None:
     """Compiled templates and date writers hold translations and formats: forgotten when a test changes a
     setting, and when a catalog (.mo) changes under the development server."""
     if kwargs.get("setting") is not None or str(kwargs.get("file_path", "")).endswith(".mo"):
+        _USE_TZ[0] = settings.USE_TZ
         _DATE_WRITERS.clear()
         _URL_PIECES.clear()
         _CHOICE_LABELS.clear()
