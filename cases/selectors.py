@@ -26,12 +26,12 @@ from django.db.models import (
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.encoding import force_str
-from django.utils.translation import get_language
 
 from agencies.acting import ActingAgencyRequired, acting_agency_pick
 from agencies.models import Agency, Membership
 from config.compiled import CompiledModels, CompiledQuery
 from config.exceptions import NotFound, row_id_or_not_found
+from config.rendering import active_language
 from encryption import crypto
 from permissions.access import VIEW_BIT, codenames_from_masks
 from permissions.categories import GENERAL, CaseRight, categories_from_codenames
@@ -239,11 +239,13 @@ class CaseListRow:
         self.province = SimpleNamespace(code=province_code, name=province_name)
         self.lead_agency = SimpleNamespace(pk=agency_id, id=agency_id, name=agency_name, sector=agency_sector)
 
+    # The active language as the page being rendered knows it (config.rendering): not asked of Django's
+    # thread-and-task locals twice for every row.
     def get_status_display(self) -> str:
-        return _list_labels(get_language())[0].get(self.status, self.status)
+        return _list_labels(active_language())[0].get(self.status, self.status)
 
     def get_risk_level_display(self) -> str:
-        return _list_labels(get_language())[1].get(self.risk_level, self.risk_level)
+        return _list_labels(active_language())[1].get(self.risk_level, self.risk_level)
 
 
 @functools.cache

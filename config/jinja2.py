@@ -24,11 +24,9 @@ Speed (issue 15), with the same output as the plain calls:
   language and process (`_choice_display`), not hashed lazily at each call as Django's does.
 """
 
-import contextvars
 import datetime
 import decimal
 import weakref
-from collections.abc import Callable
 from functools import partialmethod
 
 import jinja2
@@ -59,6 +57,7 @@ from jinja2.visitor import NodeTransformer
 from accounts.templatetags import lockout_tags
 from cases.templatetags import case_tags, form_tags, table_tags
 from conferences.templatetags import conference_tags
+from config.rendering import RENDERING, language_and_zone
 from handoffs.templatetags import handoff_tags
 from reports.templatetags import report_tags
 from risk.templatetags import risk_tags
@@ -131,49 +130,55 @@ def _default_if_none(value, arg):
     return arg if value is None or isinstance(value, jinja2.Undefined) else value
 
 
-# The date format characters `_date_writer` writes itself: (its %-format, the value it shows, whether it
-# is a time of day), each as Django's DateFormat writes it.
-_DATE_PARTS: dict[str, tuple[str, Callable, bool]] = {
-    "d": ("%02d", lambda value: value.day, False),
-    "j": ("%d", lambda value: value.day, False),
-    "m": ("%02d", lambda value: value.month, False),
-    "n": ("%d", lambda value: value.month, False),
-    "Y": ("%04d", lambda value: value.year, False),
-    "y": ("%02d", lambda value: value.year % 100, False),
-    "H": ("%02d", lambda value: value.hour, True),
-    "G": ("%d", lambda value: value.hour, True),
-    "i": ("%02d", lambda value: value.minute, True),
-    "s": ("%02d", lambda value: value.second, True),
-    "c": ("%s", lambda value: value.isoformat(), False),
+# The date format characters `_date_writer` writes itself: (its %-format, the Python expression of the value
+# it shows, of `value`, whether it is a time of day), each as Django's DateFormat writes it.
+_DATE_PARTS: dict[str, tuple[str, str, bool]] = {
+    "d": ("%02d", "value.day", False),
+    "j": ("%d", "value.day", False),
+    "m": ("%02d", "value.month", False),
+    "n": ("%d", "value.month", False),
+    "Y": ("%04d", "value.year", False),
+    "y": ("%02d", "value.year % 100", False),
+    "H": ("%02d", "value.hour", True),
+    "G": ("%d", "value.hour", True),
+    "i": ("%02d", "value.minute", True),
+    "s": ("%02d", "value.second", True),
+    "c": ("%s", "value.isoformat()", False),
+    # The month's short name in the active language (`months`: _date_writer's).
+    "M": ("%s", "months[value.month]", False),
 }
 
 
 class _DateWriter:
     """A date format of the active language written as Django's dateformat.format writes it, compiled
-    once: its text with a %-placeholder per format character, and what fills each."""
+    once: its text with a %-placeholder per format character, filled by one function of the date whose
+    expressions are those of _DATE_PARTS (one call a date, not one per format character)."""
 
-    __slots__ = ("_parts", "_pattern", "times")
+    __slots__ = ("_write", "times")
 
-    def __init__(self, pattern: str, parts: tuple[Callable, ...], times: bool):
-        self._pattern, self._parts, self.times = pattern, parts, times
+    def __init__(self, pattern: str, parts: tuple[str, ...], months: dict[int, str], times: bool):
+        # Only _DATE_PARTS' fixed expressions are compiled; the pattern and the month names are values.
+        source = f"lambda value: pattern % ({''.join(part + ', ' for part in parts)})"
+        self._write = eval(source, {"pattern": pattern, "months": months})  # noqa: S307
+        self.times = times
 
     def __call__(self, value) -> str:
-        return self._pattern % tuple(part(value) for part in self._parts)
+        return self._write(value)
 
 
 # The language and time zone of the page being rendered (Template.render), read by the filters at each date
-# instead of asking Django's thread-and-task locals each time; None outside a render.
-_RENDERING: contextvars.ContextVar[tuple[str | None, datetime.tzinfo] | None] = contextvars.ContextVar(
-    "hopluc_rendering", default=None)
+# instead of asking Django's thread-and-task locals each time; None outside a render (config.rendering).
+_RENDERING = RENDERING
+_language_and_zone = language_and_zone
 
-
-def _language_and_zone() -> tuple[str | None, datetime.tzinfo]:
-    return _RENDERING.get() or (translation.get_language(), get_current_timezone())
+# settings.USE_TZ, read once per process (and again when a test changes it: _forget), not at each date a
+# page shows: a read of django.conf.settings is a Python call of its own.
+_USE_TZ: list[bool] = [settings.USE_TZ]
 
 
 def _local(value, zone: datetime.tzinfo):
     """template_localtime(value) in `zone`, the current time zone."""
-    if (isinstance(value, datetime.datetime) and settings.USE_TZ and value.utcoffset() is not None
+    if (isinstance(value, datetime.datetime) and _USE_TZ[0] and value.utcoffset() is not None
             and getattr(value, "convert_to_local_time", True)):
         return value.astimezone(zone)
     return value
@@ -193,9 +198,6 @@ def _date_writer(format_name: str | None, language: str | None) -> _DateWriter |
     for index, piece in enumerate(dateformat.re_formatchars.split(str(get_format(format_name or "DATE_FORMAT")))):
         if index % 2 == 0:
             pattern.append(dateformat.re_escaped.sub(r"\1", piece).replace("%", "%%"))
-        elif piece == "M":
-            pattern.append("%s")
-            parts.append(lambda value, months=months: months[value.month])
         elif piece in _DATE_PARTS:
             placeholder, part, time_of_day = _DATE_PARTS[piece]
             pattern.append(placeholder)
@@ -204,7 +206,7 @@ def _date_writer(format_name: str | None, language: str | None) -> _DateWriter |
         else:
             _DATE_WRITERS[key] = None
             return None
-    writer = _DATE_WRITERS[key] = _DateWriter("".join(pattern), tuple(parts), times)
+    writer = _DATE_WRITERS[key] = _DateWriter("".join(pattern), tuple(parts), months, times)
     return writer
 
 
@@ -281,6 +283,8 @@ GLOBALS = {
     "lockout_of": lockout_tags.lockout_of,
     "id_url_prefix": supervision_tags.id_url_prefix,
     "register_rows": supervision_tags.register_rows,
+    "case_card_items": case_tags.case_card_items,
+    "handoff_card_items": handoff_tags.handoff_card_items,
     "my_cases": _included("cases/_my_cases_summary.html", case_tags.my_cases, takes_context=True),
     "column_heads": _included("_column_heads.html", table_tags.column_heads),
     "plan_panel": _included("conferences/_plan_panel.html", conference_tags.plan_panel),
@@ -538,6 +542,7 @@ def _forget(**kwargs) -> None:
     """Compiled templates and date writers hold translations and formats: forgotten when a test changes a
     setting, and when a catalog (.mo) changes under the development server."""
     if kwargs.get("setting") is not None or str(kwargs.get("file_path", "")).endswith(".mo"):
+        _USE_TZ[0] = settings.USE_TZ
         _DATE_WRITERS.clear()
         _URL_PIECES.clear()
         _CHOICE_LABELS.clear()

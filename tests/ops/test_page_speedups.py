@@ -136,3 +136,15 @@ def test_choice_labels_are_djangos(language):
             case = Case(status=value)
             assert case.get_status_display() == Model._get_FIELD_display(case, field), value
         assert Case(status=CaseStatus.OPEN).get_status_display() == str(CaseStatus.OPEN.label)
+
+
+def test_dates_follow_a_change_of_use_tz():
+    """The date filters read USE_TZ once per process (config.jinja2._USE_TZ): a test's change of it is
+    followed, as Django's template_localtime follows it."""
+    moment = datetime.datetime(2026, 1, 1, 23, 30, tzinfo=datetime.UTC)
+    assert pages._local(moment, ZONE) == moment and pages._local(moment, ZONE).tzinfo is ZONE
+    with override_settings(USE_TZ=False):
+        assert pages._local(moment, ZONE).tzinfo is datetime.UTC
+        with timezone.override(ZONE):
+            assert pages._local(moment, ZONE) == timezone.template_localtime(moment)
+    assert pages._local(moment, ZONE).tzinfo is ZONE
