@@ -27,6 +27,7 @@ Speed (issue 15), with the same output as the plain calls:
 import datetime
 import decimal
 import weakref
+from collections.abc import Callable
 from functools import partialmethod
 
 import jinja2
@@ -130,40 +131,34 @@ def _default_if_none(value, arg):
     return arg if value is None or isinstance(value, jinja2.Undefined) else value
 
 
-# The date format characters `_date_writer` writes itself: (its %-format, the Python expression of the value
-# it shows, of `value`, whether it is a time of day), each as Django's DateFormat writes it.
-_DATE_PARTS: dict[str, tuple[str, str, bool]] = {
-    "d": ("%02d", "value.day", False),
-    "j": ("%d", "value.day", False),
-    "m": ("%02d", "value.month", False),
-    "n": ("%d", "value.month", False),
-    "Y": ("%04d", "value.year", False),
-    "y": ("%02d", "value.year % 100", False),
-    "H": ("%02d", "value.hour", True),
-    "G": ("%d", "value.hour", True),
-    "i": ("%02d", "value.minute", True),
-    "s": ("%02d", "value.second", True),
-    "c": ("%s", "value.isoformat()", False),
-    # The month's short name in the active language (`months`: _date_writer's).
-    "M": ("%s", "months[value.month]", False),
+# The date format characters `_date_writer` writes itself: (its %-format, the value it shows, whether it
+# is a time of day), each as Django's DateFormat writes it.
+_DATE_PARTS: dict[str, tuple[str, Callable, bool]] = {
+    "d": ("%02d", lambda value: value.day, False),
+    "j": ("%d", lambda value: value.day, False),
+    "m": ("%02d", lambda value: value.month, False),
+    "n": ("%d", lambda value: value.month, False),
+    "Y": ("%04d", lambda value: value.year, False),
+    "y": ("%02d", lambda value: value.year % 100, False),
+    "H": ("%02d", lambda value: value.hour, True),
+    "G": ("%d", lambda value: value.hour, True),
+    "i": ("%02d", lambda value: value.minute, True),
+    "s": ("%02d", lambda value: value.second, True),
+    "c": ("%s", lambda value: value.isoformat(), False),
 }
 
 
 class _DateWriter:
     """A date format of the active language written as Django's dateformat.format writes it, compiled
-    once: its text with a %-placeholder per format character, filled by one function of the date whose
-    expressions are those of _DATE_PARTS (one call a date, not one per format character)."""
+    once: its text with a %-placeholder per format character, and what fills each."""
 
-    __slots__ = ("_write", "times")
+    __slots__ = ("_parts", "_pattern", "times")
 
-    def __init__(self, pattern: str, parts: tuple[str, ...], months: dict[int, str], times: bool):
-        # Only _DATE_PARTS' fixed expressions are compiled; the pattern and the month names are values.
-        source = f"lambda value: pattern % ({''.join(part + ', ' for part in parts)})"
-        self._write = eval(source, {"pattern": pattern, "months": months})  # noqa: S307
-        self.times = times
+    def __init__(self, pattern: str, parts: tuple[Callable, ...], times: bool):
+        self._pattern, self._parts, self.times = pattern, parts, times
 
     def __call__(self, value) -> str:
-        return self._write(value)
+        return self._pattern % tuple(part(value) for part in self._parts)
 
 
 # The language and time zone of the page being rendered (Template.render), read by the filters at each date
@@ -198,6 +193,9 @@ def _date_writer(format_name: str | None, language: str | None) -> _DateWriter |
     for index, piece in enumerate(dateformat.re_formatchars.split(str(get_format(format_name or "DATE_FORMAT")))):
         if index % 2 == 0:
             pattern.append(dateformat.re_escaped.sub(r"\1", piece).replace("%", "%%"))
+        elif piece == "M":
+            pattern.append("%s")
+            parts.append(lambda value, months=months: months[value.month])
         elif piece in _DATE_PARTS:
             placeholder, part, time_of_day = _DATE_PARTS[piece]
             pattern.append(placeholder)
@@ -206,7 +204,7 @@ def _date_writer(format_name: str | None, language: str | None) -> _DateWriter |
         else:
             _DATE_WRITERS[key] = None
             return None
-    writer = _DATE_WRITERS[key] = _DateWriter("".join(pattern), tuple(parts), months, times)
+    writer = _DATE_WRITERS[key] = _DateWriter("".join(pattern), tuple(parts), times)
     return writer
 
 
