@@ -36,7 +36,8 @@ def _rows_by_table() -> dict[str, int]:
     from django.db import connection
 
     quote = connection.ops.quote_name
-    tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+    tables = set(connection.introspection.django_table_names(only_existing=True, include_views=False))
+    tables |= set(connection.introspection.table_names()) - {"django_migrations"}  # and those kept by triggers
     with connection.cursor() as cursor:
         counts = {}
         for table in tables:
