@@ -15,7 +15,7 @@ help:
 	@echo "make run    start HopLuc (web + Celery worker + beat) on http://$(HOST):$(PORT)/"
 	@echo "make test   run the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)"
 	@echo "            COVERAGE=1 also measures coverage and checks the per-file floors"
-	@echo "            TEST_WORKERS=N runs N pytest-xdist processes (default 2)"
+	@echo "            TEST_WORKERS=N runs N pytest-xdist processes (default 3)"
 	@echo "make lint   ruff, makemigrations --check, lint-imports (import contracts), mypy"
 	@echo "make bench  scale benchmarks on PostgreSQL (DATABASE_URL; BENCH_CASES cases, default 100000)"
 
@@ -66,12 +66,14 @@ processes:
 
 # COVERAGE=1 measures coverage (pytest-cov) and checks the per-file floors (.ci/coverage_floors.json).
 # TEST_WORKERS: pytest-xdist processes. Each collects the suite and runs on its own copy of one test
-# database migrated once per run (tests/support/template_db.py); more processes than cores can still gain
-# where tests wait on workers, servers or the clock.
+# database migrated once per run (tests/support/template_db.py). Three on two cores: some 40 tests mostly
+# wait (browsers, real workers, the clock), spread over the first half of the run (tests/conftest.py), and
+# while one process waits the other two keep the cores busy. --maxschedchunk=1 hands the tests out one at a
+# time, in that order, to whichever process is free, so no process is left at the end with a queue of its own.
 COVERAGE ?=
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 test: install-dev messages
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(if $(COVERAGE),--cov --cov-report=json:coverage.json) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --maxschedchunk=1 $(if $(COVERAGE),--cov --cov-report=json:coverage.json) $(PYTEST_ARGS)
 	$(if $(COVERAGE),$(BIN)/python .ci/coverage_floor.py coverage.json)
 
 # The checks that keep the layout (CI runs them before the suites): style, migrations in step with the

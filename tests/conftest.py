@@ -91,6 +91,8 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
         with django_db_blocker.unblock():
             db_cfg = setup_databases(verbosity=verbosity, interactive=False, aliases=aliases,
                                      serialized_aliases=serialized_aliases, keepdb=keepdb)
+            if not keepdb:
+                _note_migrated_state()
         yield
         if not django_db_keepdb:
             with django_db_blocker.unblock():
@@ -100,9 +102,24 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
     with django_db_blocker.unblock():
         old_config = setup_cloned_databases(run_id=run_id, worker_id=workerinput["workerid"], aliases=aliases,
                                             serialized_aliases=serialized_aliases, verbosity=verbosity)
+        _note_migrated_state()
     yield
     with django_db_blocker.unblock():
         teardown_cloned_databases(run_id=run_id, old_config=old_config, verbosity=verbosity)
+
+
+# The tables that hold rows in the freshly migrated test database (None: not known, as with --reuse-db).
+MIGRATED_TABLES_WITH_ROWS: set[str] | None = None
+
+
+def _note_migrated_state() -> None:
+    global MIGRATED_TABLES_WITH_ROWS
+    from django.db import connection
+
+    from config.testing.management.commands.flush import tables_with_rows
+
+    tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+    MIGRATED_TABLES_WITH_ROWS = set(tables_with_rows(connection, sorted(tables)))
 
 
 @pytest.fixture
@@ -346,3 +363,35 @@ def seed_demo_small(monkeypatch, one_month_of_demo_reports):
              for step in demo._registered_steps]
     assert steps != demo._registered_steps, "the cases' demo step is no longer registered"
     monkeypatch.setattr(demo, "_registered_steps", steps)
+
+
+# Tests that mostly wait (a browser, real worker processes, servers, the clock): tens of seconds each
+# at a few percent of a core. pytest-django sorts them, being transactional, to the end of the run, where
+# a few of them made a long tail with one process busy and the cores idle.
+WAITING_MARKERS = ("browser", "worker")
+
+
+def _waits(item) -> bool:
+    return any(item.get_closest_marker(name) for name in WAITING_MARKERS)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Spread the waiting tests evenly over the first half of the run, one every `step` tests, so that under
+    pytest-xdist (`make test` hands out one test at a time: --maxschedchunk=1) about one process at a time
+    waits while the others keep the cores busy, and none of them is left for the end.
+
+    Any order is safe: a transactional test's flush leaves the migrated state (config.testing's flush:
+    content types, permissions and the legal time limits; no migration loads other rows here), which
+    tests/ops/test_flush_only_in_tests.py checks."""
+    waiting = [item for item in items if _waits(item)]
+    if not waiting or len(waiting) == len(items):
+        return
+    rest = [item for item in items if not _waits(item)]
+    step = max(1, len(rest) // (2 * len(waiting)))
+    ordered = []
+    for index, item in enumerate(rest):
+        if index % step == 0 and waiting:
+            ordered.append(waiting.pop(0))
+        ordered.append(item)
+    items[:] = ordered + waiting
