@@ -154,36 +154,6 @@ class CompiledQuery:
             return cursor.fetchall()
 
 
-def _recompiled(compiled: CompiledQuery, using: str) -> tuple[QuerySet, Any]:
-    """The queryset built again with the sentinels and its compiler, checked to write the SQL `compiled` ran:
-    what reads its rows back (model readers, converters) is taken off this compiler."""
-    sql, _slots = compiled.sql(using)
-    sentinels = {name: _sentinel(kind, index) for index, (name, kind) in enumerate(compiled._kinds.items())}
-    queryset = compiled._build(**sentinels)
-    compiler = queryset.query.get_compiler(using)
-    if compiler.as_sql()[0] != sql:
-        raise ValueError("the query compiles to other SQL the second time")
-    return queryset, compiler
-
-
-def _built_for(compiled: CompiledQuery, using: str, values: dict) -> QuerySet:
-    """The plain queryset with these values, as run where nothing is compiled (SQLite)."""
-    if set(values) != set(compiled._kinds):
-        raise TypeError(f"values for {sorted(compiled._kinds)} expected, got {sorted(values)}")
-    return compiled._build(**values).using(using)
-
-
-def _converted(row, converters: tuple, connection) -> list:
-    """A row with the fields' conversions from the database applied, as the ORM's compiler applies them."""
-    row = list(row)
-    for position, (functions, expression) in converters:
-        value = row[position]
-        for convert in functions:
-            value = convert(value, expression, connection)
-        row[position] = value
-    return row
-
-
 class CompiledModels(CompiledQuery):
     """As CompiledQuery, for a queryset of model instances (with its select_related and annotations):
     `objects(**values)` returns the instances `list(build(**values))` gives, with the fields' own
@@ -198,9 +168,14 @@ class CompiledModels(CompiledQuery):
         """What turns a row into instances, as ModelIterable reads it off the compiler that wrote the SQL."""
         reader = self._readers.get(using)
         if reader is None:
-            queryset, compiler = _recompiled(self, using)
+            sql, _slots = self.sql(using)
+            sentinels = {name: _sentinel(kind, index) for index, (name, kind) in enumerate(self._kinds.items())}
+            queryset = self._build(**sentinels)
             if queryset._prefetch_related_lookups:
                 raise ValueError("a compiled model query cannot prefetch")
+            compiler = queryset.query.get_compiler(using)
+            if compiler.as_sql()[0] != sql:
+                raise ValueError("the model query compiles to other SQL the second time")
             select, klass_info = compiler.select, compiler.klass_info
             start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
             reader = self._readers[using] = (
@@ -217,7 +192,9 @@ class CompiledModels(CompiledQuery):
         """The instances of the query with these values (`model` chooses the database, as in `rows`)."""
         using = router.db_for_read(model) if model is not None else "default"
         if connections[using].vendor != "postgresql":
-            return list(_built_for(self, using, values))
+            if set(values) != set(self._kinds):
+                raise TypeError(f"values for {sorted(self._kinds)} expected, got {sorted(values)}")
+            return list(self._build(**values).using(using))
         return self._instances(using, self.rows(model=model, **values))
 
     def objects_and_columns(self, *, wrap: str, extra: tuple = (), model=None, **values) -> list[tuple[Any, tuple]]:
@@ -236,7 +213,12 @@ class CompiledModels(CompiledQuery):
         instances = []
         for row in rows:
             if converters:
-                row = _converted(row, converters, connection)
+                row = list(row)
+                for position, (functions, expression) in converters:
+                    value = row[position]
+                    for convert in functions:
+                        value = convert(value, expression, connection)
+                    row[position] = value
             instance = model_cls.from_db(using, init_list, row[start:end])
             for populator in populators:
                 populator.populate(row, instance)
@@ -246,33 +228,22 @@ class CompiledModels(CompiledQuery):
         return instances
 
 
-class _ByShape:
-    """A compiled query (of `compiled_class`) for each value of a key that changes the SQL itself, not only
-    its values: a list of constants whose length varies (e.g. the data categories a reader sees, a few dozen
-    sets at most). `build(key, **values)`. The key must be hashable and come from a small set: each one
-    compiles once per process."""
-
-    compiled_class: type[CompiledQuery]
+class CompiledModelsByShape:
+    """CompiledModels for each value of a key that changes the SQL itself, not only its values: a
+    list of constants whose length varies (e.g. the data categories a reader sees, a few dozen sets at
+    most). `build(key, **values)`; `objects(key, **values)`. The key must be hashable and come from a
+    small set: each one compiles once per process."""
 
     def __init__(self, build: Callable[..., QuerySet], **kinds: str):
         self._build = build
         self._kinds = kinds
-        self._shapes: dict[Any, Any] = {}
-
-    def _for(self, key) -> Any:
-        compiled = self._shapes.get(key)
-        if compiled is None:
-            compiled = self._shapes[key] = self.compiled_class(lambda **given: self._build(key, **given), **self._kinds)
-        return compiled
-
-
-class CompiledModelsByShape(_ByShape):
-    """CompiledModels by shape (_ByShape): `objects(key, **values)`."""
-
-    compiled_class = CompiledModels
+        self._shapes: dict[Any, CompiledModels] = {}
 
     def objects(self, key, *, model=None, **values) -> list:
-        return self._for(key).objects(model=model, **values)
+        compiled = self._shapes.get(key)
+        if compiled is None:
+            compiled = self._shapes[key] = CompiledModels(lambda **given: self._build(key, **given), **self._kinds)
+        return compiled.objects(model=model, **values)
 
 
 class CompiledValues(CompiledQuery):
@@ -288,12 +259,17 @@ class CompiledValues(CompiledQuery):
     def _converters_of(self, using: str) -> tuple:
         converters = self._converters.get(using)
         if converters is None:
-            queryset, compiler = _recompiled(self, using)
+            sql, _slots = self.sql(using)
+            sentinels = {name: _sentinel(kind, index) for index, (name, kind) in enumerate(self._kinds.items())}
+            queryset = self._build(**sentinels)
             query = queryset.query
             named = [*query.extra_select, *query.values_select, *query.annotation_select]
             if not queryset._fields or list(queryset._fields) != named or queryset._prefetch_related_lookups:
                 raise ValueError("a compiled values query names its columns in the order it selects them, "
                                  "annotations last, and does not prefetch")
+            compiler = query.get_compiler(using)
+            if compiler.as_sql()[0] != sql:
+                raise ValueError("the values query compiles to other SQL the second time")
             converters = self._converters[using] = tuple(
                 compiler.get_converters([column[0] for column in compiler.select[:compiler.col_count]]).items())
         return converters
@@ -302,19 +278,36 @@ class CompiledValues(CompiledQuery):
         """The tuples of the query with these values (`model` chooses the database, as in `rows`)."""
         using = router.db_for_read(model) if model is not None else "default"
         if connections[using].vendor != "postgresql":
-            return [tuple(row) for row in _built_for(self, using, values)]
+            if set(values) != set(self._kinds):
+                raise TypeError(f"values for {sorted(self._kinds)} expected, got {sorted(values)}")
+            return [tuple(row) for row in self._build(**values).using(using)]
         rows = self.rows(model=model, **values)
         converters = self._converters_of(using)
         if not converters:
             return rows
         connection = connections[using]
-        return [tuple(_converted(row, converters, connection)) for row in rows]
+        converted = []
+        for row in rows:
+            row = list(row)
+            for position, (functions, expression) in converters:
+                value = row[position]
+                for convert in functions:
+                    value = convert(value, expression, connection)
+                row[position] = value
+            converted.append(tuple(row))
+        return converted
 
 
-class CompiledValuesByShape(_ByShape):
-    """CompiledValues by shape (_ByShape): `values(key, **values)`."""
+class CompiledValuesByShape:
+    """CompiledValues for each value of a key that changes the SQL itself (as CompiledModelsByShape)."""
 
-    compiled_class = CompiledValues
+    def __init__(self, build: Callable[..., QuerySet], **kinds: str):
+        self._build = build
+        self._kinds = kinds
+        self._shapes: dict[Any, CompiledValues] = {}
 
     def values(self, key, *, model=None, **values) -> list[tuple]:
-        return self._for(key).values(model=model, **values)
+        compiled = self._shapes.get(key)
+        if compiled is None:
+            compiled = self._shapes[key] = CompiledValues(lambda **given: self._build(key, **given), **self._kinds)
+        return compiled.values(model=model, **values)
