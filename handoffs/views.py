@@ -99,15 +99,16 @@ def _handoff_list(request, *, direction: str):
     query.pop("page", None)
     return render(request, "handoffs/list.html", {
         "direction": direction, "form": form, "page": page, "query": query.urlencode(), "now": now,
-        "blank_filter": None if form.is_bound else _blank_filter(get_language()),
+        "blank_filter": None if form.is_bound else _blank_field(HandoffFilterForm, None, "status", get_language()),
     }, status=400 if form.is_bound and form.errors else 200)
 
 
-@functools.lru_cache(maxsize=8)
-def _blank_filter(language: str) -> str:
-    """The status filter of a list opened without one: the same for every reader, drawn once per
-    language and process (the form's widget templates cost a list a millisecond a request)."""
-    return render_to_string("cases/_field.html", {"field": HandoffFilterForm()["status"]})
+@functools.lru_cache(maxsize=32)
+def _blank_field(form_class, prefix: str | None, name: str, language: str) -> str:
+    """cases/_field.html of the field `name` of a blank `form_class(prefix=prefix)`: a form that takes
+    nothing of the request or the reader draws the same for everyone, so it is drawn once per language and
+    process (the form's widget templates cost a page a millisecond a request)."""
+    return render_to_string("cases/_field.html", {"field": form_class(prefix=prefix)[name]})
 
 
 @login_required
@@ -125,6 +126,10 @@ def handoff_outgoing(request):
 # --- One handoff ---------------------------------------------------------------------------------
 
 
+# The one text field of each answer's form.
+_TEXT_FIELD = {DECLINE: "reason", WITHDRAW: "reason", COMPLETE: "outcome"}
+
+
 def _render_detail(request, access: HandoffAccess, *, bound: dict | None = None):
     """The handoff page; `bound` holds a posted form with errors, shown in place of its blank one."""
     handoff = access.handoff
@@ -135,10 +140,16 @@ def _render_detail(request, access: HandoffAccess, *, bound: dict | None = None)
         COMPLETE: OutcomeForm(prefix=COMPLETE) if COMPLETE in actions else None,
     }
     forms.update(bound or {})
+    language = get_language()
+    # The blank forms' fields, drawn once per language (_blank_field); a posted form with errors is drawn.
+    blanks = {key: _blank_field(type(form), key, _TEXT_FIELD[key], language)
+              for key, form in forms.items() if form is not None and not form.is_bound}
     return render(request, "handoffs/detail.html", {
         "access": access, "handoff": handoff, "case": handoff.case, "actions": actions,
         "can_accept": ACCEPT in actions, "can_send_on": SEND_ON in actions,
         "decline_form": forms[DECLINE], "withdraw_form": forms[WITHDRAW], "complete_form": forms[COMPLETE],
+        "decline_blank": blanks.get(DECLINE), "withdraw_blank": blanks.get(WITHDRAW),
+        "complete_blank": blanks.get(COMPLETE),
         "overdue": handoff_is_overdue(handoff), "timeline": handoff_timeline(access=access),
         "triage": handoff_triage(access=access),
         "categories": _category_labels(handoff.categories),
