@@ -249,13 +249,15 @@ class SessionMiddleware(DjangoSessionMiddleware):
     """Django's session middleware, except that a passive request (`X-HopLuc-Passive: 1` on a GET)
     neither saves the session nor renews its cookie: the idle timeout (SESSION_IDLE_MINUTES) counts
     from the last real request. Whatever such a request changed in the session is not kept.
-    A page's GET asks the store to read the person's unread notification count with the session's row
-    (the header shows it): one statement less per page."""
+    A page's GET asks the store to read the person's unread notification count and navigation roles version
+    with the session's row (the header shows the one and follows the other): one statement and one cache
+    read less per page."""
 
     def process_request(self, request):
         super().process_request(request)
         if request.method == "GET" and not request.path.startswith("/api/"):
             request.session.unread_wanted = True
+            request.session.nav_version_wanted = True
 
     def process_response(self, request, response):
         if hasattr(request, "session") and request_is_passive(request):

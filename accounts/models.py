@@ -25,3 +25,21 @@ class SignInSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class NavRolesVersion(models.Model):
+    """The version of a person's roles that the navigation bar was drawn from (accounts.navigation): a new
+    value each time a role of theirs changes, written in the change's own transaction. Read with the
+    session's row on every page, so that the bar follows a change on the next request without a read of
+    its own. No row: the person's roles never changed since this table exists (the version is None)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+                                related_name="+", verbose_name=_("user"))
+    version = models.CharField(_("version"), max_length=32)
+
+    class Meta:
+        verbose_name = _("navigation roles version")
+        verbose_name_plural = _("navigation roles versions")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.version}"

@@ -5,17 +5,16 @@ the bar costs no query; each page still checks the person's rights itself. A ses
 this bar existed gets its roles on its next page, once.
 
 A change of roles (a membership added, changed or removed, an analyst scope, `is_staff`) takes
-effect on the person's next request: the change stores a new *roles version* for the person in the
-cache (accounts.receivers), the session remembers the version its roles were read at, and a page
-whose session holds another version reads the roles again. That costs a cache read per page, no
-database query; a lost cache entry only means one more read of the roles.
+effect on the person's next request: the change writes a new *roles version* for the person
+(accounts.models.NavRolesVersion) in its own transaction (accounts.receivers), the session remembers
+the version its roles were read at, and a page whose session holds another version reads the roles
+again. A page's version is read with its session's row (accounts.session_store), in the same
+statement, so the bar costs no query and no cache read of its own; elsewhere it is one small query.
 """
 
 import functools
 import uuid
 
-from django.core.cache import cache
-from django.db import transaction
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.html import format_html_join
@@ -25,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Role
 
+from .models import NavRolesVersion
 from .selectors import ANALYST, user_roles
 
 NAV_ROLES_SESSION_KEY = "nav_roles"
@@ -59,34 +59,32 @@ def nav_roles_for(user) -> list[str]:
     return [role for role in NAV_BY_ROLE if role in roles]
 
 
-def _version_key(user_id) -> str:
-    return f"nav-roles-version:{user_id}"
-
-
-def nav_roles_version(*, user_id) -> str:
-    """The person's current roles version (made when there is none)."""
-    key = _version_key(user_id)
-    version = cache.get(key)
-    if version is None:
-        cache.add(key, uuid.uuid4().hex, timeout=None)
-        version = cache.get(key)
-    return version
+def nav_roles_version(*, user_id) -> str | None:
+    """The person's current roles version (None while none was ever written)."""
+    return NavRolesVersion.objects.filter(user_id=user_id).values_list("version", flat=True).first()
 
 
 def nav_roles_changed(*, user_id) -> None:
-    """A role of the person changed: their next request reads the roles again. Done now and once
-    more after the commit, so that a page read between the two cannot keep the old roles."""
-
-    def bump():
-        cache.set(_version_key(user_id), uuid.uuid4().hex, timeout=None)
-
-    bump()
-    transaction.on_commit(bump)
+    """A role of the person changed: their next request reads the roles again (a new version, written in
+    the transaction of the change, so that it takes effect exactly when the change does)."""
+    nav_roles_changed_many(user_ids=[user_id])
 
 
-def nav_roles_remember(*, session, user) -> list[str]:
-    """Read the person's roles into the session, with the version they were read at."""
-    version = nav_roles_version(user_id=user.pk)
+def nav_roles_changed_many(*, user_ids) -> None:
+    """nav_roles_changed of each of these people, in one statement."""
+    NavRolesVersion.objects.bulk_create(
+        [NavRolesVersion(user_id=user_id, version=uuid.uuid4().hex) for user_id in dict.fromkeys(user_ids)],
+        update_conflicts=True, unique_fields=["user"], update_fields=["version"])
+
+
+_UNREAD = object()
+
+
+def nav_roles_remember(*, session, user, version=_UNREAD) -> list[str]:
+    """Read the person's roles into the session, with the version they were read at (`version`, read
+    before the roles, else read now)."""
+    if version is _UNREAD:
+        version = nav_roles_version(user_id=user.pk)
     roles = nav_roles_for(user)
     session[NAV_ROLES_SESSION_KEY] = roles
     session[NAV_ROLES_VERSION_SESSION_KEY] = version
@@ -94,10 +92,14 @@ def nav_roles_remember(*, session, user) -> list[str]:
 
 
 def nav_roles_current(*, session, user) -> list[str]:
-    """The roles kept in the session, read again when missing or older than the last role change."""
+    """The roles kept in the session, read again when missing or older than the last role change. The
+    version is the one read with the session's row (`nav_roles_version_read` of the session store: the
+    user's id and the version) when it was read for this user, else read now."""
     roles = session.get(NAV_ROLES_SESSION_KEY)
-    if roles is None or session.get(NAV_ROLES_VERSION_SESSION_KEY) != nav_roles_version(user_id=user.pk):
-        roles = nav_roles_remember(session=session, user=user)
+    read = getattr(session, "nav_roles_version_read", None)
+    version = read[1] if read is not None and read[0] == user.pk else nav_roles_version(user_id=user.pk)
+    if roles is None or NAV_ROLES_VERSION_SESSION_KEY not in session or session[NAV_ROLES_VERSION_SESSION_KEY] != version:
+        roles = nav_roles_remember(session=session, user=user, version=version)
     return roles
 
 

@@ -57,6 +57,22 @@ _DECODED: dict[tuple, str] = {}
 _DECODED_KEPT = 4096
 
 
+def _nav_version_extra(alias: str) -> tuple[str, list]:
+    """The person's navigation roles version (accounts.navigation.nav_roles_version) as an extra column over
+    the user row aliased `u` (config.rows)."""
+    from django.contrib.auth import get_user_model
+
+    from .models import NavRolesVersion
+
+    quote = connections[alias].ops.quote_name
+    table = NavRolesVersion._meta.db_table
+    user_column = NavRolesVersion._meta.get_field("user").column
+    version_column = NavRolesVersion._meta.get_field("version").column
+    # Quoted names only; no value.
+    return (f"(SELECT v.{quote(version_column)} FROM {quote(table)} v "  # noqa: S608
+            f"WHERE v.{quote(user_column)} = u.{quote(get_user_model()._meta.pk.column)})"), []
+
+
 class SessionStore(db.SessionStore):
     _stored_expiry: datetime.datetime | None = None
     # (user id, that user or None, second-factor facts or None): the person read with the session row.
@@ -66,6 +82,11 @@ class SessionStore(db.SessionStore):
     # `notification_unread_prefetched` when it was.
     unread_wanted = False
     notification_unread_prefetched: tuple | None = None
+    # Set by the session middleware on a page's GET: read the person's navigation roles version with the
+    # session's row (the header's bar follows it: accounts.navigation), left in `nav_roles_version_read` as
+    # (user id, version) when it was.
+    nav_version_wanted = False
+    nav_roles_version_read: tuple[object, str | None] | None = None
 
     def decode(self, session_data):
         """Django's decode, remembered per process: the same signed text under the same salt and keys always
@@ -112,9 +133,13 @@ class SessionStore(db.SessionStore):
         from notifications.selectors import notification_unread_extra, notification_unread_prefetched
 
         from .mfa import mfa_facts_extra
+        from .models import NavRolesVersion
 
         alias = router.db_for_read(self.model)
         extras = [mfa_facts_extra()] if facts else []
+        nav_version = self.nav_version_wanted and router.db_for_read(NavRolesVersion) == alias
+        if nav_version:
+            extras.append(_nav_version_extra(alias))
         unread = notification_unread_extra(using=alias, user_alias="u") if self.unread_wanted else None
         if unread is not None:
             extras.append(unread)
@@ -126,6 +151,8 @@ class SessionStore(db.SessionStore):
             return None
         row, user, extra = found
         self.person_read = (user_id, user, (bool(extra[0]), bool(extra[1])) if facts else None)
+        if nav_version and user is not None:
+            self.nav_roles_version_read = (user_id, extra[2 if facts else 0])
         if unread is not None and user is not None:
             self.notification_unread_prefetched = notification_unread_prefetched(
                 using=alias, user_id=user_id, count=extra[-1])

@@ -267,7 +267,7 @@ def world_in_bulk() -> World:
     checks) have nothing to refuse; the database's own checks (constraints, triggers) still run on
     every row. What the services' signals do beyond the rows is done here too: the navigation bar's
     role version of each person given a role (accounts.navigation)."""
-    from accounts.navigation import nav_roles_changed
+    from accounts.navigation import nav_roles_changed_many
 
     User = get_user_model()
     hanoi, hue = Province.objects.bulk_create(_world_provinces())
@@ -301,8 +301,7 @@ def world_in_bulk() -> World:
     AnalystScope.objects.bulk_create(
         [AnalystScope(user=analyst, province=None), AnalystScope(user=province_analyst, province=hanoi)]
     )
-    for user in [*users.values(), analyst, province_analyst]:
-        nav_roles_changed(user_id=user.pk)
+    nav_roles_changed_many(user_ids=[user.pk for user in [*users.values(), analyst, province_analyst]])
     return World(
         hanoi=hanoi, hue=hue, analyst=analyst, province_analyst=province_analyst, sysadmin=sysadmin,
         **agencies, **users,

@@ -60,9 +60,9 @@ def _build(builder, monkeypatch):
     from accounts import navigation
 
     bumped = []
-    original = navigation.nav_roles_changed
-    monkeypatch.setattr(navigation, "nav_roles_changed", lambda *, user_id: (bumped.append(user_id),
-                                                                           original(user_id=user_id)))
+    original = navigation.nav_roles_changed_many
+    monkeypatch.setattr(navigation, "nav_roles_changed_many", lambda *, user_ids: (bumped.extend(set(user_ids)),
+                                                                                 original(user_ids=user_ids)))
     with transaction.atomic():
         world = builder()
         usernames = dict(apps.get_model("auth", "User").objects.values_list("pk", "username"))
