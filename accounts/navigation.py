@@ -98,7 +98,9 @@ def nav_roles_current(*, session, user) -> list[str]:
     roles = session.get(NAV_ROLES_SESSION_KEY)
     read = getattr(session, "nav_roles_version_read", None)
     version = read[1] if read is not None and read[0] == user.pk else nav_roles_version(user_id=user.pk)
-    if roles is None or NAV_ROLES_VERSION_SESSION_KEY not in session or session[NAV_ROLES_VERSION_SESSION_KEY] != version:
+    # A session that kept roles without a version (from before the versions) reads them again too.
+    stale = NAV_ROLES_VERSION_SESSION_KEY not in session or session[NAV_ROLES_VERSION_SESSION_KEY] != version
+    if roles is None or stale:
         roles = nav_roles_remember(session=session, user=user, version=version)
     return roles
 
