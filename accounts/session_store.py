@@ -19,6 +19,7 @@ ending a session elsewhere work as before. Same table, same data.
 """
 
 import datetime
+import functools
 import json
 import math
 
@@ -57,6 +58,13 @@ _DECODED: dict[tuple, str] = {}
 _DECODED_KEPT = 4096
 
 
+def _nav_version_readable(alias: str) -> bool:
+    from .models import NavRolesVersion
+
+    return router.db_for_read(NavRolesVersion) == alias
+
+
+@functools.cache
 def _nav_version_extra(alias: str) -> tuple[str, list]:
     """The person's navigation roles version (accounts.navigation.nav_roles_version) as an extra column over
     the user row aliased `u` (config.rows)."""
@@ -133,11 +141,10 @@ class SessionStore(db.SessionStore):
         from notifications.selectors import notification_unread_extra, notification_unread_prefetched
 
         from .mfa import mfa_facts_extra
-        from .models import NavRolesVersion
 
         alias = router.db_for_read(self.model)
         extras = [mfa_facts_extra()] if facts else []
-        nav_version = self.nav_version_wanted and router.db_for_read(NavRolesVersion) == alias
+        nav_version = self.nav_version_wanted and _nav_version_readable(alias)
         if nav_version:
             extras.append(_nav_version_extra(alias))
         unread = notification_unread_extra(using=alias, user_alias="u") if self.unread_wanted else None
