@@ -20,6 +20,7 @@ Speed (issue 15), with the same output as the plain calls:
 - `date`, `{{ a_date }}`: the formats of this project's languages (day, month, year, hour, minute, second,
   the month's short name) are written by code compiled once per format and language (`_date_writer`);
 - `url()` with ids: the path reversed once per route, process and URLconf, the ids put into it;
+- `static(path)`: the URL asked of the storage once per path and process (`_static`);
 - a model's `get_<field>_display()` (on the pages and elsewhere): the field's labels translated once per
   language and process (`_choice_display`), not hashed lazily at each call as Django's does.
 """
@@ -106,6 +107,23 @@ def _url_pieces(name: str, positional: int, keywords: tuple[str, ...]):
         found.append((path[:places[0][0]], tuple((index, path[end:start]) for (_place, index), end, start
                                                  in zip(places, ends, starts, strict=True))))
     return found[0] if found[0] == found[1] else None
+
+
+def _static(path: str) -> str:
+    """static(path), asked once per process and path: the static files storage gives a path the same URL
+    for as long as it lives (it is made anew when a test changes its settings, and this is forgotten then:
+    _forget). A path it refuses (a manifest without it) raises each time, as before."""
+    if type(path) is not str:
+        return static(path)
+    url = _STATIC_URLS.get(path)
+    if url is None:
+        url = static(path)
+        if len(_STATIC_URLS) < 256:
+            _STATIC_URLS[path] = url
+    return url
+
+
+_STATIC_URLS: dict[str, str] = {}
 
 
 def _included(template_name: str, tag, takes_context: bool = False):
@@ -274,7 +292,7 @@ FILTERS = {
 
 GLOBALS = {
     "url": url,
-    "static": static,
+    "static": _static,
     "language_code": translation.get_language,
     # The project's template tags.
     "staff_lockouts": lockout_tags.staff_lockouts,
@@ -543,6 +561,7 @@ def _forget(**kwargs) -> None:
         _USE_TZ[0] = settings.USE_TZ
         _DATE_WRITERS.clear()
         _URL_PIECES.clear()
+        _STATIC_URLS.clear()
         _CHOICE_LABELS.clear()
         for backend in list(_BACKENDS):
             backend.forget_translations()

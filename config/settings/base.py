@@ -111,6 +111,12 @@ TEMPLATE_CONTEXT_PROCESSORS = [
     "accounts.context_processors.session_timeout",
     "cases.context_processors.intake_resume",
 ]
+# The pages' (Jinja2) templates read none of what Django's `request` (render() puts the request in their
+# context itself) and `i18n` (they call language_code()) processors give: two calls of get_language() a page.
+JINJA2_CONTEXT_PROCESSORS = [
+    name for name in TEMPLATE_CONTEXT_PROCESSORS
+    if name not in ("django.template.context_processors.request", "django.template.context_processors.i18n")
+]
 TEMPLATES = [
     # The pages (jinja2_templates/): Jinja2 through Django's backend, first so that its templates win.
     # config/jinja2.py says what their environment has.
@@ -121,7 +127,7 @@ TEMPLATES = [
         "APP_DIRS": False,
         "OPTIONS": {
             "environment": "config.jinja2.environment",
-            "context_processors": TEMPLATE_CONTEXT_PROCESSORS,
+            "context_processors": JINJA2_CONTEXT_PROCESSORS,
         },
     },
     # Django's template language: the admin, the form widgets and the API docs' pages.
