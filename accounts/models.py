@@ -31,10 +31,13 @@ class NavRolesVersion(models.Model):
     """The version of a person's roles that the navigation bar was drawn from (accounts.navigation): a new
     value each time a role of theirs changes, written in the change's own transaction. Read with the
     session's row on every page, so that the bar follows a change on the next request without a read of
-    its own. No row: the person's roles never changed since this table exists (the version is None)."""
+    its own. No row: the person's roles never changed since this table exists (the version is None).
+
+    Without a database constraint on `user`: deleting a person deletes their memberships first, whose
+    receivers write a new version in that transaction; the row left behind names nobody and is harmless."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
-                                related_name="+", verbose_name=_("user"))
+                                db_constraint=False, related_name="+", verbose_name=_("user"))
     version = models.CharField(_("version"), max_length=32)
 
     class Meta:

@@ -148,3 +148,20 @@ def test_the_bar_is_drawn_once_per_roles_page_and_language_and_as_before():
             assert nav_menu_for(roles=every_role[:1], path=f"/cases/{case_id}/") == english
     after = _nav_menu_drawn.cache_info()
     assert after.misses == before.misses and after.hits == before.hits + 50
+
+
+def test_a_person_with_a_role_can_be_deleted(world):
+    """Deleting a person deletes their memberships first, whose receivers write a new roles version for
+    them in that transaction: the version's row must not keep the person's deletion from committing."""
+    from django.contrib.auth import get_user_model
+
+    from agencies.services import membership_add
+
+    person = get_user_model().objects.create_user("leaving", password="x")  # noqa: S106
+    membership_add(user=person, agency=world.police, role="responder")
+    person.delete()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # The deferred foreign keys are checked now, as the commit would check them.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    assert not get_user_model().objects.filter(username="leaving").exists()
