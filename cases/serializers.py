@@ -285,18 +285,28 @@ _STATUS_VALUES = _CaseSummaryFields._declared_fields["status"].choice_strings_to
 _RISK_LEVEL_VALUES = _CaseSummaryFields._declared_fields["risk_level"].choice_strings_to_values
 
 
-def _written_out(serializer_class: type[serializers.Serializer], instance, nested: Mapping) -> dict:
+def _written_out(serializer_class: type[serializers.Serializer], instance, nested: Mapping,
+                 left_out: frozenset[str] = frozenset()) -> dict:
     """What DRF's walk over `serializer_class`'s declared fields makes of `instance`, in their order,
     without copying and binding the fields for each object: each plain field's own to_representation
-    (None stays None, as DRF leaves it); `nested` gives the value of the others, by name."""
+    (None stays None, as DRF leaves it); `nested` gives the value of the others, by name. The fields
+    `left_out` are neither read nor written."""
     data = {}
     for name, field in serializer_class._declared_fields.items():
+        if name in left_out:
+            continue
         if name in nested:
             data[name] = nested[name](instance)
         else:
             value = getattr(instance, name)
             data[name] = None if value is None else field.to_representation(value)
     return data
+
+
+def _survivor_fields_hidden(access) -> frozenset[str]:
+    """The survivor fields of the categories `access` does not see (SURVIVOR_FIELDS_BY_CATEGORY)."""
+    return frozenset(field for category, fields in SURVIVOR_FIELDS_BY_CATEGORY.items() if not access.sees(category)
+                     for field in fields)
 
 
 def _code_name(place) -> dict | None:
@@ -328,11 +338,8 @@ class CaseDetailSerializer(_CaseSummaryFields):
 
     def to_representation(self, case):
         access = _access(self)
-        survivor = _written_out(SurvivorSerializer, case.survivor, {})
-        for category, fields in SURVIVOR_FIELDS_BY_CATEGORY.items():
-            if not access.sees(category):
-                for field in fields:
-                    survivor.pop(field, None)
+        # The fields of a category the reader does not hold are left out, and so never opened.
+        survivor = _written_out(SurvivorSerializer, case.survivor, {}, _survivor_fields_hidden(access))
         incident_nested = {"province": lambda i: _code_name(i.province), "commune": lambda i: _code_name(i.commune),
                            "recorded_by_agency": lambda i: _agency_ref(i.recorded_by_agency),
                            "tech_forms": _incident_tech_forms}

@@ -59,12 +59,15 @@ OPENING_ROLES = (Role.RESPONDER, Role.SUPERVISOR)
 
 
 def my_cases_page(request, *, data=None, per_page: int | None = None, count_least: int | None = None):
-    """One page of the cases the user sees, filtered, with its audit event. Shared by the list page
-    and the responder home page. The pager counts the cases up to a bound (config.pages.count_bound,
-    at least `count_least`, by default config.pages.COUNT_BOUND): past it, "more than"."""
+    """One page of the cases the user sees, filtered, with its audit event: (the filter form, or None when
+    nothing was asked of the list, the page). Shared by the list page and the responder home page. The
+    pager counts the cases up to a bound (config.pages.count_bound, at least `count_least`, by default
+    config.pages.COUNT_BOUND): past it, "more than"."""
     per_page = per_page or CASES_PER_PAGE
-    form = CaseFilterForm(data or None)
-    criteria = form.criteria() if form.is_bound and form.is_valid() else {}
+    # Without a query the form would be unbound, with no value and no error: not made (copying its fields
+    # was a tenth of the list's own work), its fields drawn once per language (case_list_filter_fields).
+    form = CaseFilterForm(data) if data else None
+    criteria = form.criteria() if form is not None and form.is_valid() else {}
     # The page asked for is read with the holders and the count (CaseList); a page beyond the last is
     # read as the Paginator finds it.
     number = str((data or {}).get("page") or "1")
@@ -84,24 +87,30 @@ def my_cases_page(request, *, data=None, per_page: int | None = None, count_leas
 _BLANK_FILTER_FIELDS: dict[str, str] = {}
 
 
-def case_list_filter_fields(form: CaseFilterForm) -> str:
-    """The list's filter fields as HTML; an unbound form's rendered once per process and language."""
-    if form.is_bound:
+def case_list_filter_fields(form: CaseFilterForm | None) -> str:
+    """The list's filter fields as HTML: a bound form's; an unbound one's (None) rendered once per
+    process and language."""
+    if form is not None and form.is_bound:
         return render_to_string("cases/_case_list_filters.html", {"form": form})
     language = get_language()
     fields = _BLANK_FILTER_FIELDS.get(language)
     if fields is None:
-        fields = _BLANK_FILTER_FIELDS[language] = render_to_string("cases/_case_list_filters.html", {"form": form})
+        fields = _BLANK_FILTER_FIELDS[language] = render_to_string("cases/_case_list_filters.html",
+                                                                   {"form": CaseFilterForm()})
     return fields
 
 
 @login_required
 def case_list(request):
     form, page = my_cases_page(request, data=request.GET)
-    query = request.GET.copy()
-    query.pop("page", None)
+    # The filters to keep in the pager's links: the query without its page (none without a query).
+    query = ""
+    if request.GET:
+        kept = request.GET.copy()
+        kept.pop("page", None)
+        query = kept.urlencode()
     return render(request, "cases/case_list.html", {
-        "form": form, "filter_fields": case_list_filter_fields(form), "page": page, "query": query.urlencode(),
+        "form": form, "filter_fields": case_list_filter_fields(form), "page": page, "query": query,
         # A list read through an agency of the reader's is read through a responder's or supervisor's
         # membership of an active agency (CASE_ROLES, which are OPENING_ROLES): no query to know.
         "can_open": (page.paginator.object_list.reads_through_an_agency()

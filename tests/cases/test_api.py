@@ -220,7 +220,8 @@ def test_the_detail_is_what_the_declared_fields_make_of_the_case(world, reader):
 
     from cases.api import _access_context
     from cases.selectors import case_prefetch_for_detail
-    from cases.serializers import CaseDetailSerializer, SurvivorSerializer
+    from cases.serializers import SURVIVOR_FIELDS_BY_CATEGORY, CaseDetailSerializer, SurvivorSerializer
+    from encryption import crypto
 
     case = case_build(world)
     lead = case_get_for_user(user=world.lead_responder, case_id=case.pk)
@@ -234,6 +235,11 @@ def test_the_detail_is_what_the_declared_fields_make_of_the_case(world, reader):
     case_prefetch_for_detail(access.case)
     context = _access_context(access)
     fast = CaseDetailSerializer(access.case, context=context).data
+    # A survivor field of a category the reader does not hold is not even opened: still sealed after the write-out.
+    hidden = {field: access.case.survivor.__dict__[field] for category, fields in SURVIVOR_FIELDS_BY_CATEGORY.items()
+              if not access.sees(category) for field in fields}
+    assert all(isinstance(value, crypto.Sealed) for value in hidden.values() if value)
+    assert (reader == "receiving_responder") == any(hidden.values())
     walked = serializers.Serializer.to_representation(CaseDetailSerializer(access.case, context=context), access.case)
     walked_survivor = SurvivorSerializer(access.case.survivor, context=context).data
     assert walked["survivor"] == walked_survivor

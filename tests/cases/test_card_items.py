@@ -8,6 +8,8 @@ from types import SimpleNamespace
 import pytest
 from django.template import engines
 from django.utils import translation
+from django.utils.translation import gettext_lazy
+from markupsafe import Markup, escape
 
 # The loops as cases/_case_cards.html and handoffs/_handoff_cards.html wrote them before the cards were
 # written in Python.
@@ -60,6 +62,10 @@ def _cases():
              risk_label=HOSTILE, lead_agency=SimpleNamespace(name=HOSTILE), updated_at=WHEN),
         _Row(pk=12345, number="<x>", status="a&b", status_label="Closed", risk_level="low", risk_label="Low",
              lead_agency=SimpleNamespace(name="Sở LĐTBXH Hà Nội"), updated_at=WHEN.replace(month=12, hour=23)),
+        # Values that are not plain str or int: markup kept as it is, a lazy label, a float, a date.
+        _Row(pk=True, number=Markup("<i>HL</i> & co"), status=1.5, status_label=gettext_lazy("Open"),
+             risk_level=datetime.date(2026, 1, 2), risk_label=Markup("<b>high</b>"),
+             lead_agency=SimpleNamespace(name=7), updated_at=WHEN.replace(year=2025)),
     ]
 
 
@@ -98,3 +104,12 @@ def test_handoff_cards_as_the_loop_wrote_them(language, direction):
             "{{ handoff_card_items(handoffs, direction, overdue, answer_due, sent, other_side) }}").render(values)
     assert 'class="overdue"' in looped and "&lt;Urgent&gt;" in looped
     assert written == looped
+
+
+@pytest.mark.parametrize("text", ["", "plain", HOSTILE, "&&<<>>\"\"''", "Sở LĐTBXH Hà Nội & <Đà Nẵng>", "&amp; already",
+                                  "\x00\n\t<\u00b7>", "x" * 300 + "'"])
+def test_a_plain_str_is_escaped_as_markupsafe_escapes_it(text):
+    from cases.templatetags.case_tags import _escaped
+
+    assert _escaped(text) == str(escape(text))
+    assert type(_escaped(text)) is str
