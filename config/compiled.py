@@ -15,7 +15,7 @@ datetimes to text on SQLite) nothing is remembered: each call builds the queryse
 
 import datetime
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.db import connections, router
 from django.db.models import QuerySet
@@ -58,6 +58,31 @@ def _sentinel(kind: str, index: int):
     raise ValueError(f"unknown kind {kind!r}: one of {KINDS}")
 
 
+def _alias(model) -> str:
+    """The database a query of `model` reads, as the router chooses it (`default` without a model)."""
+    return router.db_for_read(model) if model is not None else "default"
+
+
+def _converted(rows: list[tuple], converters: tuple, connection) -> list[list]:
+    """The rows as lists, with the fields' conversions from the database applied as the ORM's compiler applies
+    them: `converters` are (position, (functions, expression)) pairs, as `_row_converters` gives them."""
+    converted = []
+    for row in rows:
+        values = list(row)
+        for position, (functions, expression) in converters:
+            value = values[position]
+            for convert in functions:
+                value = convert(value, expression, connection)
+            values[position] = value
+        converted.append(values)
+    return converted
+
+
+def _row_converters(compiler) -> tuple:
+    """The conversions the compiler applies to the columns of its rows (for _converted)."""
+    return tuple(compiler.get_converters([column[0] for column in compiler.select[:compiler.col_count]]).items())
+
+
 class CompiledQuery:
     """`build(**values)` returns the queryset (a values_list or union of them, or any queryset whose
     rows are read as tuples); `values` names each changing value with its kind (one of KINDS).
@@ -70,6 +95,17 @@ class CompiledQuery:
         self._kinds = kinds
         self._compiled: dict[str, tuple[str, tuple[tuple[str | None, Any], ...]]] = {}
 
+    # What the query is, in the error _recompiled raises.
+    _noun = "compiled"
+
+    def _sentinels(self) -> dict[str, Any]:
+        """Each value's stand-in, by name: what the query is built with to be compiled."""
+        return {name: _sentinel(kind, index) for index, (name, kind) in enumerate(self._kinds.items())}
+
+    def _check_values(self, values: dict) -> None:
+        if set(values) != set(self._kinds):
+            raise TypeError(f"values for {sorted(self._kinds)} expected, got {sorted(values)}")
+
     def sql(self, using: str, wrap: str = "%s") -> tuple[str, tuple[tuple[str | None, Any], ...]]:
         """The SQL (inside `wrap`) and, for each parameter, the name of the value it takes with the type to
         wrap it in (None: as given), or (None, constant)."""
@@ -80,7 +116,7 @@ class CompiledQuery:
         return compiled
 
     def _compile(self, using: str, wrap: str):
-        sentinels = {name: _sentinel(kind, index) for index, (name, kind) in enumerate(self._kinds.items())}
+        sentinels = self._sentinels()
         queryset = self._build(**sentinels)
         sql, params = queryset.query.get_compiler(using).as_sql()
         slots: list[tuple[str | None, Any]] = []
@@ -135,9 +171,8 @@ class CompiledQuery:
         """The rows of the query with these values. `wrap` puts the query inside other SQL (its "%s"),
         e.g. "SELECT COUNT(*) FROM (%s) counted" or "%s LIMIT %%s", whose own parameters are `extra`;
         `model` chooses the database as the router reads it."""
-        if set(values) != set(self._kinds):
-            raise TypeError(f"values for {sorted(self._kinds)} expected, got {sorted(values)}")
-        using = router.db_for_read(model) if model is not None else "default"
+        self._check_values(values)
+        using = _alias(model)
         connection = connections[using]
         if connection.vendor != "postgresql":
             queryset = self._build(**values)
@@ -153,6 +188,28 @@ class CompiledQuery:
             cursor.execute(sql, params)
             return cursor.fetchall()
 
+    def _built(self, using: str, values: dict) -> QuerySet:
+        """The queryset with these values on `using`: what runs where nothing is compiled (not PostgreSQL)."""
+        self._check_values(values)
+        return self._build(**values).using(using)
+
+    def _refusal(self, queryset: QuerySet) -> str | None:
+        """Why a query built like this one cannot have its rows read back from the compiled SQL (None: it can)."""
+        return None
+
+    def _recompiled(self, using: str):
+        """The compiler of the query built again with the stand-ins, checked to write the SQL that `sql` gave (and
+        that `rows` runs): what reads its rows back (model readers, conversions) is taken off this compiler."""
+        sql, _slots = self.sql(using)
+        queryset = self._build(**self._sentinels())
+        refusal = self._refusal(queryset)
+        if refusal is not None:
+            raise ValueError(refusal)
+        compiler = queryset.query.get_compiler(using)
+        if compiler.as_sql()[0] != sql:
+            raise ValueError(f"the {self._noun} query compiles to other SQL the second time")
+        return compiler
+
 
 class CompiledModels(CompiledQuery):
     """As CompiledQuery, for a queryset of model instances (with its select_related and annotations):
@@ -160,22 +217,20 @@ class CompiledModels(CompiledQuery):
     conversions from the database (encrypted text, JSON) applied as the ORM applies them. Not for a
     queryset with prefetch_related (refused when compiled)."""
 
+    _noun = "model"
+
     def __init__(self, build: Callable[..., QuerySet], **kinds: str):
         super().__init__(build, **kinds)
         self._readers: dict[str, tuple] = {}
+
+    def _refusal(self, queryset: QuerySet) -> str | None:
+        return "a compiled model query cannot prefetch" if queryset._prefetch_related_lookups else None
 
     def _reader(self, using: str) -> tuple:
         """What turns a row into instances, as ModelIterable reads it off the compiler that wrote the SQL."""
         reader = self._readers.get(using)
         if reader is None:
-            sql, _slots = self.sql(using)
-            sentinels = {name: _sentinel(kind, index) for index, (name, kind) in enumerate(self._kinds.items())}
-            queryset = self._build(**sentinels)
-            if queryset._prefetch_related_lookups:
-                raise ValueError("a compiled model query cannot prefetch")
-            compiler = queryset.query.get_compiler(using)
-            if compiler.as_sql()[0] != sql:
-                raise ValueError("the model query compiles to other SQL the second time")
+            compiler = self._recompiled(using)
             select, klass_info = compiler.select, compiler.klass_info
             start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
             reader = self._readers[using] = (
@@ -183,24 +238,22 @@ class CompiledModels(CompiledQuery):
                 [column[0].target.attname for column in select[start:end]],
                 get_related_populators(klass_info, select, using),
                 tuple((compiler.annotation_col_map or {}).items()),
-                tuple(compiler.get_converters([column[0] for column in select[:compiler.col_count]]).items()),
+                _row_converters(compiler),
                 compiler.col_count,
             )
         return reader
 
     def objects(self, *, model=None, **values) -> list:
         """The instances of the query with these values (`model` chooses the database, as in `rows`)."""
-        using = router.db_for_read(model) if model is not None else "default"
+        using = _alias(model)
         if connections[using].vendor != "postgresql":
-            if set(values) != set(self._kinds):
-                raise TypeError(f"values for {sorted(self._kinds)} expected, got {sorted(values)}")
-            return list(self._build(**values).using(using))
+            return list(self._built(using, values))
         return self._instances(using, self.rows(model=model, **values))
 
     def objects_and_columns(self, *, wrap: str, extra: tuple = (), model=None, **values) -> list[tuple[Any, tuple]]:
         """PostgreSQL only: the instances of the query run inside `wrap` (as in `rows`), each with the
         columns `wrap` selects after the query's own ("SELECT q.*, more FROM (%s) q ..."), as read."""
-        using = router.db_for_read(model) if model is not None else "default"
+        using = _alias(model)
         if connections[using].vendor != "postgresql":
             raise ValueError("objects_and_columns reads PostgreSQL only")
         rows = self.rows(wrap=wrap, extra=extra, model=model, **values)
@@ -211,14 +264,7 @@ class CompiledModels(CompiledQuery):
         model_cls, start, end, init_list, populators, annotations, converters, _width = self._reader(using)
         connection = connections[using]
         instances = []
-        for row in rows:
-            if converters:
-                row = list(row)
-                for position, (functions, expression) in converters:
-                    value = row[position]
-                    for convert in functions:
-                        value = convert(value, expression, connection)
-                    row[position] = value
+        for row in _converted(rows, converters, connection) if converters else rows:
             instance = model_cls.from_db(using, init_list, row[start:end])
             for populator in populators:
                 populator.populate(row, instance)
@@ -228,22 +274,36 @@ class CompiledModels(CompiledQuery):
         return instances
 
 
-class CompiledModelsByShape:
-    """CompiledModels for each value of a key that changes the SQL itself, not only its values: a
-    list of constants whose length varies (e.g. the data categories a reader sees, a few dozen sets at
-    most). `build(key, **values)`; `objects(key, **values)`. The key must be hashable and come from a
-    small set: each one compiles once per process."""
+_Compiled = TypeVar("_Compiled", bound=CompiledQuery)
+
+
+class _ByShape(Generic[_Compiled]):
+    """A compiled query (of `compiled_class`) for each value of a key that changes the SQL itself, not only
+    its values: a list of constants whose length varies (e.g. the data categories a reader sees, a few dozen
+    sets at most). `build(key, **values)`. The key must be hashable and come from a small set: each one
+    compiles once per process."""
+
+    compiled_class: type[_Compiled]
 
     def __init__(self, build: Callable[..., QuerySet], **kinds: str):
         self._build = build
         self._kinds = kinds
-        self._shapes: dict[Any, CompiledModels] = {}
+        self._shapes: dict[Any, _Compiled] = {}
 
-    def objects(self, key, *, model=None, **values) -> list:
+    def _shape(self, key) -> _Compiled:
         compiled = self._shapes.get(key)
         if compiled is None:
-            compiled = self._shapes[key] = CompiledModels(lambda **given: self._build(key, **given), **self._kinds)
-        return compiled.objects(model=model, **values)
+            compiled = self._shapes[key] = self.compiled_class(lambda **given: self._build(key, **given), **self._kinds)
+        return compiled
+
+
+class CompiledModelsByShape(_ByShape[CompiledModels]):
+    """CompiledModels for each shape of the SQL (_ByShape): `objects(key, **values)`."""
+
+    compiled_class = CompiledModels
+
+    def objects(self, key, *, model=None, **values) -> list:
+        return self._shape(key).objects(model=model, **values)
 
 
 class CompiledValues(CompiledQuery):
@@ -252,62 +312,43 @@ class CompiledValues(CompiledQuery):
     sealed until opened, JSON decoded) applied as the ORM applies them, and no model instance built.
     The queryset must select its columns in the order it names them (its annotations last)."""
 
+    _noun = "values"
+
     def __init__(self, build: Callable[..., QuerySet], **kinds: str):
         super().__init__(build, **kinds)
         self._converters: dict[str, tuple] = {}
 
+    def _refusal(self, queryset: QuerySet) -> str | None:
+        query = queryset.query
+        named = [*query.extra_select, *query.values_select, *query.annotation_select]
+        if not queryset._fields or list(queryset._fields) != named or queryset._prefetch_related_lookups:
+            return ("a compiled values query names its columns in the order it selects them, annotations last, "
+                    "and does not prefetch")
+        return None
+
     def _converters_of(self, using: str) -> tuple:
         converters = self._converters.get(using)
         if converters is None:
-            sql, _slots = self.sql(using)
-            sentinels = {name: _sentinel(kind, index) for index, (name, kind) in enumerate(self._kinds.items())}
-            queryset = self._build(**sentinels)
-            query = queryset.query
-            named = [*query.extra_select, *query.values_select, *query.annotation_select]
-            if not queryset._fields or list(queryset._fields) != named or queryset._prefetch_related_lookups:
-                raise ValueError("a compiled values query names its columns in the order it selects them, "
-                                 "annotations last, and does not prefetch")
-            compiler = query.get_compiler(using)
-            if compiler.as_sql()[0] != sql:
-                raise ValueError("the values query compiles to other SQL the second time")
-            converters = self._converters[using] = tuple(
-                compiler.get_converters([column[0] for column in compiler.select[:compiler.col_count]]).items())
+            converters = self._converters[using] = _row_converters(self._recompiled(using))
         return converters
 
     def values(self, *, model=None, **values) -> list[tuple]:
         """The tuples of the query with these values (`model` chooses the database, as in `rows`)."""
-        using = router.db_for_read(model) if model is not None else "default"
+        using = _alias(model)
         if connections[using].vendor != "postgresql":
-            if set(values) != set(self._kinds):
-                raise TypeError(f"values for {sorted(self._kinds)} expected, got {sorted(values)}")
-            return [tuple(row) for row in self._build(**values).using(using)]
+            return [tuple(row) for row in self._built(using, values)]
         rows = self.rows(model=model, **values)
         converters = self._converters_of(using)
         if not converters:
             return rows
         connection = connections[using]
-        converted = []
-        for row in rows:
-            row = list(row)
-            for position, (functions, expression) in converters:
-                value = row[position]
-                for convert in functions:
-                    value = convert(value, expression, connection)
-                row[position] = value
-            converted.append(tuple(row))
-        return converted
+        return [tuple(row) for row in _converted(rows, converters, connection)]
 
 
-class CompiledValuesByShape:
-    """CompiledValues for each value of a key that changes the SQL itself (as CompiledModelsByShape)."""
+class CompiledValuesByShape(_ByShape[CompiledValues]):
+    """CompiledValues for each shape of the SQL (_ByShape): `values(key, **values)`."""
 
-    def __init__(self, build: Callable[..., QuerySet], **kinds: str):
-        self._build = build
-        self._kinds = kinds
-        self._shapes: dict[Any, CompiledValues] = {}
+    compiled_class = CompiledValues
 
     def values(self, key, *, model=None, **values) -> list[tuple]:
-        compiled = self._shapes.get(key)
-        if compiled is None:
-            compiled = self._shapes[key] = CompiledValues(lambda **given: self._build(key, **given), **self._kinds)
-        return compiled.values(model=model, **values)
+        return self._shape(key).values(model=model, **values)

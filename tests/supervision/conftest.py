@@ -77,6 +77,33 @@ def set_times(handoff: Handoff, **times) -> Handoff:
     return handoff
 
 
+# An emergency override's fields for `send` (the social agency takes no medical data without one).
+OVERRIDE = {"emergency_override": True, "override_reason": "Nguy hiểm đến tính mạng, cần nơi tạm lánh ngay."}
+
+
+def declined_then_sent_again(world, check) -> tuple[Case, Handoff, Handoff]:
+    """A new case (medical data shared) sent to the health agency, viewed and declined there, then sent to it
+    again, with `check()` after the first sending and after the decline: (case, declined, sent again)."""
+    case = open_case(world, consent=consent_data(world, granted_categories=["medical"]))
+    first = send(world, case)
+    check()
+    handoff_view(user=world.receiving_responder, handoff_id=first.pk)
+    handoff_decline(user=world.receiving_responder, handoff_id=first.pk, reason="Không đủ giường bệnh.")
+    check()
+    return case, first, send(world, case)
+
+
+def copied_then_deleted(copied: Handoff, deleted: Handoff, check) -> None:
+    """Behind the services' back: `copied` written again as a new row, then `deleted` deleted, with `check()`
+    after each."""
+    copy = Handoff.objects.get(pk=copied.pk)
+    copy.pk = None
+    copy.save()
+    check()
+    Handoff.objects.filter(pk=deleted.pk).delete()
+    check()
+
+
 @pytest.fixture
 def social(world):
     agency = agency_create(name="Trung tâm Công tác xã hội Hà Nội", sector="social_work", province=world.hanoi)

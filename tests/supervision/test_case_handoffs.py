@@ -12,15 +12,12 @@ from django.test.utils import CaptureQueriesContext
 from agencies.models import Agency
 from cases.models import Case
 from handoffs.models import Handoff, HandoffStatus
-from handoffs.services import handoff_accept, handoff_complete, handoff_decline, handoff_view, handoff_withdraw
+from handoffs.services import handoff_accept, handoff_complete, handoff_withdraw
 from supervision.models import CaseHandoffs
 from supervision.selectors import cases_handed_on, cases_handed_on_rows
-from tests.cases.services_helpers import consent_data, open_case
-from tests.supervision.conftest import send
+from tests.supervision.conftest import OVERRIDE, copied_then_deleted, declined_then_sent_again, send
 
 pytestmark = pytest.mark.django_db
-
-OVERRIDE = {"emergency_override": True, "override_reason": "Nguy hiểm đến tính mạng, cần nơi tạm lánh ngay."}
 
 
 def counted(*, agency: Agency, more_than: int):
@@ -72,13 +69,7 @@ def test_the_rows_give_what_the_count_gave_as_the_world_changes(world, register,
     assert assert_same() > 0
 
     # One case handed on again and again: sent, declined, sent on, viewed, accepted, completed.
-    case = open_case(world, consent=consent_data(world, granted_categories=["medical"]))
-    first = send(world, case)
-    assert_same()
-    handoff_view(user=world.receiving_responder, handoff_id=first.pk)
-    handoff_decline(user=world.receiving_responder, handoff_id=first.pk, reason="Không đủ giường bệnh.")
-    assert_same()
-    second = send(world, case)
+    case, first, second = declined_then_sent_again(world, assert_same)
     third = send(world, case, to_agency=social_agency, categories=["contact"], **OVERRIDE)
     assert_same()
     handoff_accept(user=world.receiving_responder, handoff_id=second.pk)
@@ -104,12 +95,7 @@ def test_the_rows_give_what_the_count_gave_as_the_world_changes(world, register,
     assert_same()
     Handoff.objects.filter(pk=r.h4.pk).update(from_agency=social_agency, to_agency=world.health)
     assert_same()
-    copy = Handoff.objects.get(pk=first.pk)
-    copy.pk = None
-    copy.save()
-    assert_same()
-    Handoff.objects.filter(pk=third.pk).delete()
-    assert_same()
+    copied_then_deleted(first, third, assert_same)
     deleted = r.h2.case_id
     Case.objects.filter(pk=deleted).delete()
     assert not CaseHandoffs.objects.filter(case_id=deleted).exists()

@@ -18,7 +18,7 @@ from agencies.models import Agency
 from cases.erasure import anonymise_case
 from cases.models import Action, Case
 from handoffs.models import Handoff, HandoffStatus
-from handoffs.services import handoff_accept, handoff_complete, handoff_decline, handoff_view, handoff_withdraw
+from handoffs.services import handoff_accept, handoff_complete, handoff_withdraw
 from supervision.models import AgencyHandoffFigures, HandoffFirstAction
 from supervision.selectors import (
     RegisterFilters,
@@ -27,12 +27,10 @@ from supervision.selectors import (
     handoff_register,
     handoff_register_summary,
 )
-from tests.cases.services_helpers import consent_data, open_case
-from tests.supervision.conftest import DAY, HOUR, act, send
+from tests.supervision.conftest import DAY, HOUR, OVERRIDE, act, copied_then_deleted, declined_then_sent_again, send
 
 pytestmark = pytest.mark.django_db
 POSTGRESQL = connection.vendor == "postgresql"
-OVERRIDE = {"emergency_override": True, "override_reason": "Nguy hiểm đến tính mạng, cần nơi tạm lánh ngay."}
 
 
 def counted(*, agency: Agency, now: datetime.datetime) -> dict:
@@ -65,13 +63,7 @@ def test_the_kept_figures_give_what_the_aggregate_gave_as_the_world_changes(worl
     assert assert_same() == 10  # five handoffs, each counted by its two agencies
 
     # Through the services: sent, viewed, declined, sent again, accepted, acted on, withdrawn, completed.
-    case = open_case(world, consent=consent_data(world, granted_categories=["medical"]))
-    first = send(world, case)
-    assert_same()
-    handoff_view(user=world.receiving_responder, handoff_id=first.pk)
-    handoff_decline(user=world.receiving_responder, handoff_id=first.pk, reason="Không đủ giường bệnh.")
-    assert_same()
-    second = send(world, case)
+    case, first, second = declined_then_sent_again(world, assert_same)
     handoff_accept(user=world.receiving_responder, handoff_id=second.pk)
     assert_same()
     later = act(world.receiving_responder, case, at=timezone.now() + HOUR)
@@ -109,12 +101,7 @@ def test_the_kept_figures_give_what_the_aggregate_gave_as_the_world_changes(worl
     assert_same()
     Handoff.objects.filter(pk__in=[r.h1.pk, r.h2.pk, fourth.pk]).update(sent_at=r.t0 - DAY)
     assert_same()
-    copy = Handoff.objects.get(pk=first.pk)
-    copy.pk = None
-    copy.save()
-    assert_same()
-    Handoff.objects.filter(pk=third.pk).delete()
-    assert_same()
+    copied_then_deleted(first, third, assert_same)
 
     # Time passes: what was open falls due and is overdue; then a case is anonymised and another deleted.
     with time_machine.travel(timezone.now() + 3 * DAY, tick=False):
