@@ -313,6 +313,30 @@ def world(db) -> World:
     return world_in_bulk()
 
 
+@pytest.fixture(scope="module")
+def module_transaction(django_db_setup, django_db_blocker):
+    """One transaction around the tests of a module, rolled back after its last test: rows that a
+    module-scoped fixture writes inside it are there for every test of the module, and each test's own
+    writes are still rolled back after it (its `db` is a savepoint inside this transaction), as with
+    Django's TestCase.setUpTestData. For rows that take seconds to write and that the module's tests
+    read; a function-scoped fixture over it must hand each test a copy of the Python objects
+    (copy.deepcopy), which a test may change. The module-scoped fixture writes with the database
+    unblocked (`with django_db_blocker.unblock():`). Not for a module with transactional tests."""
+    from django.db import connection, transaction
+
+    with django_db_blocker.unblock():
+        if connection.in_atomic_block:
+            raise RuntimeError("module_transaction must begin before the test's own transaction")
+        atomic = transaction.atomic()
+        atomic.__enter__()
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
 @pytest.fixture
 def silent_port():
     """A port on loopback that accepts TCP connections and never says a word, like a hung server."""

@@ -1,6 +1,7 @@
 """Rows for the report tests, created straight from the models: these tests are about counting
 what is stored, not about opening cases. Synthetic data only."""
 
+import copy
 import datetime
 import itertools
 from dataclasses import dataclass, field
@@ -12,7 +13,9 @@ from cases.models import Action, Case, Incident, IncidentTechForm, Survivor
 from config.formats import VIETNAM
 from handoffs.models import Handoff
 from notifications.models import Deadline
+from reports.services import monthly_reports_build
 from takedowns.models import TakedownRequest
+from tests.conftest import World, world_in_bulk
 
 OCTOBER = datetime.date(2026, 10, 1)
 TODAY = datetime.date(2026, 11, 29)
@@ -79,6 +82,10 @@ class October:
 
 @pytest.fixture
 def october(world) -> October:
+    return october_build(world)
+
+
+def october_build(world) -> October:
     w = world
     d = datetime.date
     ba_dinh = Commune.objects.create(code="00004", name="Phường Ba Đình", province=w.hanoi, valid_from="2025-07-01")
@@ -233,3 +240,31 @@ def busy_october(october):
     """October plus 150 more cases, 110 of them in Hà Nội."""
     seed_busy_month(october.world, OCTOBER)
     return october
+
+
+@dataclass
+class Published:
+    """busy_october's world and the reports published for it, by scope (None: national; a province code)."""
+
+    world: World
+    reports: dict
+
+
+@pytest.fixture(scope="module")
+def _published_once(module_transaction, django_db_blocker) -> Published:
+    with django_db_blocker.unblock():
+        world = world_in_bulk()
+        october_build(world)
+        seed_busy_month(world, OCTOBER)
+        outcome = monthly_reports_build(period=OCTOBER, today=TODAY)
+        reports = {(r.province.code if r.province_id else None): r for r in outcome.created}
+    return Published(world=world, reports=reports)
+
+
+@pytest.fixture
+def published(db, _published_once) -> Published:
+    """busy_october with its month published, written once for the module (some 5 s of CPU a time; a
+    module's tests of reading, downloading and pushing the reports used to write it each) and rolled back
+    after its last test (module_transaction); each test gets its own copy of the objects, and its own
+    writes are rolled back after it. A module that uses it takes `world` from it too."""
+    return copy.deepcopy(_published_once)

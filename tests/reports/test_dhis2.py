@@ -28,9 +28,7 @@ from reports.dhis2 import (
 )
 from reports.disclosure import COMPLEMENTARY_MARK
 from reports.models import MonthlyReport
-from reports.services import content_hash, monthly_reports_build
-
-from .conftest import OCTOBER, TODAY
+from reports.services import content_hash
 
 USER, PASSWORD = "hopluc", "s3cret"
 
@@ -141,9 +139,13 @@ def dhis2_server(settings, real_mapping):
 
 
 @pytest.fixture
-def reports(busy_october):
-    outcome = monthly_reports_build(period=OCTOBER, today=TODAY)
-    return {(r.province.code if r.province_id else None): r for r in outcome.created}
+def world(published):
+    return published.world
+
+
+@pytest.fixture
+def reports(published):
+    return published.reports
 
 
 def _published(report) -> dict[tuple[str, str], str]:

@@ -12,15 +12,16 @@ from openpyxl import load_workbook
 from reports.dhis2 import Dhis2Error, dhis2_mapping_load, report_data_value_set
 from reports.disclosure import COMPLEMENTARY_MARK
 from reports.downloads import report_file
-from reports.services import monthly_reports_build
-
-from .conftest import OCTOBER, TODAY
 
 
 @pytest.fixture
-def reports(busy_october):
-    outcome = monthly_reports_build(period=OCTOBER, today=TODAY)
-    return {(r.province.code if r.province_id else None): r for r in outcome.created}
+def world(published):
+    return published.world
+
+
+@pytest.fixture
+def reports(published):
+    return published.reports
 
 
 def _published_values(report):

@@ -11,10 +11,7 @@ from openpyxl import load_workbook
 from reports.charts import Text, figures_within, text_width
 from reports.downloads import report_file
 from reports.periods import published_at_label
-from reports.services import monthly_reports_build
 from reports.summary import Chart, Series, charts
-
-from .conftest import OCTOBER, TODAY
 
 # 20:30 UTC on 31 October is 03:30 on 1 November in Hà Nội: a UTC time would show the wrong day.
 LATE = datetime.datetime(2026, 10, 31, 20, 30, tzinfo=datetime.UTC)
@@ -30,9 +27,8 @@ def test_the_publication_time_is_on_viet_nam_clock_in_the_language_format(langua
 
 
 @pytest.fixture
-def report(busy_october):
-    outcome = monthly_reports_build(period=OCTOBER, today=TODAY)
-    return next(r for r in outcome.created if r.province_id is None)
+def report(published):
+    return published.reports[None]
 
 
 @pytest.mark.parametrize("language", ["vi", "en"])

@@ -248,3 +248,10 @@ def test_the_service_module_writes_only_its_own_table():
         source = file.read()
     for model in ("Case", "Incident", "Action", "Survivor", "Agency"):
         assert f"{model}.objects" not in source
+
+
+def test_analyst_home_without_reports_says_so(client, world):
+    """(Beside test_access.py's test_analyst_home_lists_the_reports_in_scope, whose module has every test's
+    world published.)"""
+    client.force_login(world.analyst)
+    assert 'data-testid="report-list"' not in client.get("/reports/").content.decode()
