@@ -14,6 +14,9 @@ HOSTILE = "<b>A & B's \"agency\"</b>"
 WHEN = datetime.datetime(2026, 3, 9, 17, 5, 3, tzinfo=datetime.UTC)
 
 
+WRITTEN = '<ol class="timeline" data-testid="timeline">\n    {{ timeline_items(timeline) }}\n  </ol>'
+
+
 def _timeline() -> list[TimelineEntry]:
     return [
         TimelineEntry(at=WHEN, type="action_logged", category="medical", agency=HOSTILE, actor=HOSTILE,
@@ -31,8 +34,7 @@ def test_timeline_items_as_the_template_loop_wrote_them(language):
     values = {"timeline": _timeline()}
     with translation.override(language):
         looped = env.from_string('{% include "cases/_timeline.html" %}').render(values)
-        written = env.from_string(
-            '<ol class="timeline" data-testid="timeline">\n    {{ timeline_items(timeline) }}\n  </ol>').render(values)
+        written = env.from_string(WRITTEN).render(values)
     assert "&lt;b&gt;A &amp; B&#39;s &#34;agency&#34;&lt;/b&gt;" in looped and "<br>" in looped
     assert 'class="hidden-entry"' in looped and looped.count("<li") == 3
     assert written == looped
@@ -41,6 +43,5 @@ def test_timeline_items_as_the_template_loop_wrote_them(language):
 def test_no_entries_as_the_loop_wrote_none():
     env = engines["jinja2"]
     looped = env.from_string('{% include "cases/_timeline.html" %}').render({"timeline": []})
-    written = env.from_string(
-        '<ol class="timeline" data-testid="timeline">\n    {{ timeline_items(timeline) }}\n  </ol>').render({"timeline": []})
+    written = env.from_string(WRITTEN).render({"timeline": []})
     assert written == looped
