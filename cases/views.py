@@ -137,12 +137,20 @@ def _consent_rows(consents) -> list[tuple]:
     return [(c, _category_labels(c.granted_categories), _category_labels(c.refused_categories)) for c in consents]
 
 
+@functools.cache
+def _survivor_label_in(language: str | None, field: str) -> str:
+    """The survivor field's label as the case page shows it, in `language`, the active one: once per process."""
+    return str(capfirst(Survivor._meta.get_field(field).verbose_name))
+
+
 def _survivor_rows(survivor: Survivor, access) -> list[tuple[str, object]]:
     """(label, value) of each survivor field the viewer may see, general ones first."""
     hidden = {field for category, fields in SURVIVOR_FIELDS_BY_CATEGORY.items() if not access.sees(category)
               for field in fields}
+    language = get_language()
+
     def label(field: str) -> str:
-        return capfirst(Survivor._meta.get_field(field).verbose_name)
+        return _survivor_label_in(language, field)
 
     # Outside the f-string: gettext called inside one is invisible to message extraction.
     estimated = _("estimated")

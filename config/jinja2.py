@@ -57,7 +57,7 @@ from jinja2 import nodes
 from jinja2.visitor import NodeTransformer
 
 from accounts.templatetags import lockout_tags
-from cases.templatetags import case_tags, form_tags, table_tags
+from cases.templatetags import case_tags, form_tags, table_tags, timeline_tags
 from conferences.templatetags import conference_tags
 from config.rendering import RENDERING, language_and_zone
 from handoffs.templatetags import handoff_tags
@@ -301,6 +301,7 @@ GLOBALS = {
     "register_rows": supervision_tags.register_rows,
     "case_card_items": case_tags.case_card_items,
     "handoff_card_items": handoff_tags.handoff_card_items,
+    "timeline_items": timeline_tags.timeline_items,
     "my_cases": _included("cases/_my_cases_summary.html", case_tags.my_cases, takes_context=True),
     "column_heads": _included("_column_heads.html", table_tags.column_heads),
     "plan_panel": _included("conferences/_plan_panel.html", conference_tags.plan_panel),

@@ -21,3 +21,9 @@ class DeadlinesConfig(AppConfig):
         case_signals.action_logged.connect(receivers.action_logged, dispatch_uid="deadlines.action_logged")
         case_signals.case_closed.connect(receivers.case_closed, dispatch_uid="deadlines.case_closed")
         deadline_stage_reached.connect(deadline_stage_timeline, dispatch_uid="deadlines.deadline_stage_timeline")
+        # The case page reads no deadline for a case without an open one (cases.selectors).
+        from cases.selectors import case_page_probe_register
+
+        from .selectors import DEADLINES_PANEL, case_open_deadlines
+
+        case_page_probe_register(DEADLINES_PANEL, case_open_deadlines)

@@ -6,7 +6,7 @@ from django.db.models import BigIntegerField, CharField, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext as _
 
-from cases.selectors import CaseAccess
+from cases.selectors import CaseAccess, case_page_has_none
 from cases.transitions import StateMachine, transition
 from config.compiled import CompiledModels
 from notifications.models import Deadline
@@ -52,6 +52,15 @@ def case_deadline_list(*, access: CaseAccess) -> QuerySet[Deadline]:
 
 
 _CASE_DEADLINES = CompiledModels(_case_deadlines, case_id="int")
+# The case page's probe of the open deadlines it shows (cases.selectors.case_page_probe_register, deadlines.apps):
+# every open deadline of the case, a superset of case_deadline_list's for any viewer.
+DEADLINES_PANEL = "open_deadlines"
+
+
+def case_open_deadlines(case_id: int) -> QuerySet[Deadline]:
+    return Deadline.objects.filter(case_id=case_id, closed_at__isnull=True)
+
+
 _CASE_DEADLINES_OF_AGENCY = CompiledModels(_case_deadlines, case_id="int", agency_id="int")
 
 
@@ -60,7 +69,10 @@ def case_deadlines_shown(*, access: CaseAccess) -> list[Deadline]:
     coordination panel lists them and its risk panel finds the open risk review among them (a case
     deadline: case_risk_review)."""
     if "deadlines" not in access.shared_reads:
-        if access.agency is None:
+        if case_page_has_none(access, DEADLINES_PANEL):
+            # The case page's statement found no open deadline on the case (cases.selectors): none read.
+            rows = []
+        elif access.agency is None:
             rows = _CASE_DEADLINES.objects(case_id=access.case.pk, model=Deadline)
         else:
             rows = _CASE_DEADLINES_OF_AGENCY.objects(case_id=access.case.pk, agency_id=access.agency.pk,

@@ -19,5 +19,11 @@ class HandoffsConfig(AppConfig):
 
         # A case's rights follow its accepted and completed handoffs (cases.sharing).
         share_source_register(handoff_case_shares)
+        # The case page's coordination panel reads no handoff for a case without any (cases.selectors).
+        from cases.selectors import case_page_probe_register
+
+        from .models import HANDOFF_PANEL, Handoff
+
+        case_page_probe_register(HANDOFF_PANEL, lambda case_id: Handoff.objects.filter(case_id=case_id))
         # The demo cases' stories send their referrals through this app (cases.demo).
         demo_referral_sender_register(seed_demo_referral)

@@ -81,6 +81,11 @@ WAITING = Q(status="sent") | Q(responded_at__isnull=True, withdrawn_at__isnull=T
 DECLINED_WITH_KEY = Q(status="declined", decline_reason_key__isnull=False)
 
 
+# The case page's probe of its coordination panel's handoffs (cases.selectors.case_page_probe_register,
+# handoffs.apps): every handoff of the case, a superset of those the panel lists.
+HANDOFF_PANEL = "handoffs"
+
+
 class Handoff(models.Model):
     """A case moving between agencies. Acceptance shares exactly the consented categories among
     `categories`; decline and withdrawal share nothing; completion reduces access to the case facts."""

@@ -7,8 +7,9 @@ from django import template
 from django.utils import timezone
 from markupsafe import Markup, escape
 
+from cases.selectors import case_page_has_none
 from deadlines.selectors import DONE, case_deadline_actions, case_deadlines_shown
-from handoffs.models import HandoffStatus
+from handoffs.models import HANDOFF_PANEL, HandoffStatus
 from permissions.categories import CaseRight
 
 from ..selectors import handoff_is_overdue, handoff_list_for_user, handoffs_for_case_page
@@ -21,7 +22,9 @@ def case_coordination(context):
     access = context["access"]
     case = access.case
     now = timezone.now()
-    handoffs = handoffs_for_case_page(case=case, agency=access.agency)
+    # None read when the case page's statement found that the case has no handoff (cases.selectors).
+    handoffs = [] if case_page_has_none(access, HANDOFF_PANEL) else handoffs_for_case_page(case=case,
+                                                                                           agency=access.agency)
     for handoff in handoffs:
         handoff.overdue = handoff_is_overdue(handoff, now=now)
     deadlines = case_deadlines_shown(access=access)
