@@ -37,33 +37,64 @@ def case_is_anonymised(case) -> bool:
     return case.anonymised_at is not None
 
 
+# Sent inside the erasure's transaction (anonymise_case, and anonymised_reapply after a restore), after the
+# key is destroyed: apps that keep text about the case under the key ring (privacy's requests) blank it
+# here, whoever anonymised the case.
+case_anonymised = Signal()
+
+
+def _case_rows(model, case: Case):
+    """The rows of `model` that belong to `case`, along the model's `data_key_via`."""
+    via = [name for name in model.data_key_via.split(".") if name]
+    if not via:
+        return model.objects.filter(pk=case.survivor_id if model is Survivor else case.pk)
+    return model.objects.filter(**{"__".join(via): case})
+
+
 def _blank_case_text(case: Case) -> None:
     """Blank every sealed field of the case's rows. A field whose CHECK constraint needs a value (a
     decline reason of a declined handoff...) keeps its sealed value, which has no key any more. The keyed
-    digests of the case's text that a model names in `sealed_text_keys` (a decline reason's key) are set to
-    NULL: the text is neither readable nor countable as itself any more."""
+    digests of the case's text or identity that a model names in `sealed_text_keys` (a decline reason's
+    key, the phone's search hash, a takedown's content reference hash) are blanked too (NULL, or "" where
+    the column takes no NULL): the text is neither readable nor findable nor countable as itself any more."""
     from django.apps import apps
 
-    for spec in current_specs():
-        model = apps.get_model(spec.model)
-        via = [name for name in spec.via.split(".") if name]
-        rows = model.objects.filter(pk=case.survivor_id) if model is Survivor and not via else (
-            model.objects.filter(pk=case.pk) if model is Case and not via
-            else model.objects.filter(**{"__".join(via): case}))
-        for column in spec.columns:
+    specs = {spec.model: spec.columns for spec in current_specs()}
+    for model in apps.get_models():
+        keys = getattr(model, "sealed_text_keys", ())
+        if model._meta.label not in specs and not keys:
+            continue
+        rows = _case_rows(model, case)
+        for column in specs.get(model._meta.label, ()):
             name = next(f.name for f in model._meta.concrete_fields if f.column == column)
             try:
                 with transaction.atomic():
                     rows.exclude(**{name: ""}).update(**{name: ""})
             except IntegrityError:
                 pass
-        for name in getattr(model, "sealed_text_keys", ()):
-            rows.exclude(**{f"{name}__isnull": True}).update(**{name: None})
+        for name in keys:
+            if model._meta.get_field(name).null:
+                rows.exclude(**{f"{name}__isnull": True}).update(**{name: None})
+            else:
+                rows.exclude(**{name: ""}).update(**{name: ""})
 
 
-# Sent inside anonymise_case's transaction, after the key is destroyed: apps that keep text about the
-# case under the key ring (privacy's requests) blank it here, whoever anonymised the case.
-case_anonymised = Signal()
+def _erase(case: Case, now) -> tuple[list[str], int]:
+    """What erasing `case` does to the database, the first time (anonymise_case) and again after a backup
+    taken before it was restored (anonymised_reapply), so that both blank exactly the same: its text and
+    digests blanked, its data keys destroyed (and forgotten by this process), `anonymised_at` set, and
+    the other apps told (case_anonymised). `case` comes with its survivor. Returns the kids of its keys and
+    how many of them it destroyed (not destroyed already)."""
+    key_ids = {case.data_key_id, case.survivor.data_key_id} - {None}
+    kids = sorted(CaseKey.objects.filter(pk__in=key_ids).values_list("kid", flat=True))
+    _blank_case_text(case)
+    destroyed = CaseKey.objects.filter(pk__in=key_ids, destroyed_at__isnull=True).update(wrapped_key="",
+                                                                                       destroyed_at=now)
+    for kid in kids:
+        crypto.key_cache_forget(kid)
+    Case.objects.filter(pk=case.pk).update(anonymised_at=now, updated_at=now)
+    case_anonymised.send(sender=Case, case_id=case.pk)
+    return kids, destroyed
 
 
 @transaction.atomic
@@ -81,19 +112,11 @@ def anonymise_case(case, *, actor, reason: str) -> None:
     if case.anonymised_at is not None:
         return
     now = timezone.now()
-    key_ids = {case.data_key_id, case.survivor.data_key_id} - {None}
-    kids = list(CaseKey.objects.filter(pk__in=key_ids).values_list("kid", flat=True))
-    _blank_case_text(case)
-    Survivor.objects.filter(pk=case.survivor_id).update(phone_hash="")
-    CaseKey.objects.filter(pk__in=key_ids).update(wrapped_key="", destroyed_at=now)
-    for kid in kids:
-        crypto.key_cache_forget(kid)
-    Case.objects.filter(pk=case.pk).update(anonymised_at=now, updated_at=now)
-    case_anonymised.send(sender=Case, case_id=case.pk)
+    kids, _destroyed = _erase(case, now)
     audit_record(actor=actor, action=AuditAction.CASE_ANONYMISED, case_id=case.pk, agency_id=case.lead_agency_id,
                  categories=[c.value for c in DataCategory], target=f"case:{case.pk}",
-                 details={"reason": reason, "data_keys": sorted(kids)})
-    line = {"case_id": case.pk, "data_keys": sorted(kids), "at": now.isoformat()}
+                 details={"reason": reason, "data_keys": kids})
+    line = {"case_id": case.pk, "data_keys": kids, "at": now.isoformat()}
     transaction.on_commit(lambda: _ledger_append(line))
 
 
@@ -150,9 +173,9 @@ def anonymised_reapply() -> int:
     with transaction.atomic():
         destroyed = CaseKey.objects.filter(kid__in=kids, destroyed_at__isnull=True).update(wrapped_key="",
                                                                                           destroyed_at=now)
-        for case in Case.objects.filter(pk__in=case_ids - {None}, anonymised_at__isnull=True):
-            _blank_case_text(case)
-            Case.objects.filter(pk=case.pk).update(anonymised_at=now)
+        restored = Case.objects.filter(pk__in=case_ids - {None}, anonymised_at__isnull=True)
+        for case in restored.select_related("survivor"):
+            destroyed += _erase(case, now)[1]
     for kid in kids:
         crypto.key_cache_forget(kid)
     return destroyed

@@ -66,6 +66,8 @@ class Survivor(models.Model):
     category."""
 
     data_key_via = ""  # the survivor holds the data key (fields.data_key_holder)
+    # Keyed digests of the sealed identity, blanked with it when the case is anonymised (cases.erasure).
+    sealed_text_keys = ("phone_hash",)
 
     data_key = models.ForeignKey(CaseKey, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                  editable=False)

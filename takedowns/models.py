@@ -36,6 +36,11 @@ class TakedownRequest(models.Model):
     requests are about the same content. Logged as an Action of type takedown_requested, whose data
     category decides who reads it. Services: takedowns.services."""
 
+    # No sealed text, but a keyed digest of what the case is about: blanked when the case is anonymised
+    # (cases.erasure), which finds the case's rows through data_key_via.
+    data_key_via = "case"
+    sealed_text_keys = ("content_reference_hash",)
+
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="takedown_requests")
     action = models.OneToOneField(Action, on_delete=models.CASCADE, related_name="takedown_request")
     platform = models.CharField(_("platform"), max_length=10, choices=TakedownPlatform.choices)

@@ -59,13 +59,13 @@ def _longest_function() -> str:
 _ROW = "r.status, r.due_at, r.responded_at, r.withdrawn_at, r.from_agency_id, r.to_agency_id, r.sent_at, r.viewed_at, r.completed_at"
 
 
-def _apply(before: str, after: str) -> str:
-    """One statement that moves the figures from the rows `before` to the rows `after` (CTE bodies giving
-    the handoff's columns and its first action as `fa`), keeps their first actions, and gives in `shrunk`
-    the agencies whose longest duration went and must be read again."""
+def signed_figures() -> tuple[dict[str, str], list[str], str]:
+    """Over signed rows `d` (d.sign -1 for a row gone, 1 for a row come): each figure's change (the longest
+    durations: the longest come), the longest durations gone (`<duration>_gone`), and the SET list that
+    adds the changes to a stored row `t` (`excluded`: the changes)."""
     figures = {"total": "SUM(d.sign)"}
     figures.update({name: f"SUM(CASE WHEN {c.format(r='d')} THEN d.sign ELSE 0 END)" for name, c in COUNTED.items()})
-    removed, added, shrunk = [], [], []
+    removed = []
     for name in DURATIONS:
         value = duration(name, "d", "d.fa")
         figures[f"{name}_sum"] = (f"COALESCE(SUM{value} FILTER (WHERE d.sign > 0), interval '0') "
@@ -73,25 +73,44 @@ def _apply(before: str, after: str) -> str:
         figures[f"{name}_count"] = f"SUM(CASE WHEN {value} IS NOT NULL THEN d.sign ELSE 0 END)"
         figures[f"{name}_max"] = f"MAX{value} FILTER (WHERE d.sign > 0)"
         removed.append(f"MAX{value} FILTER (WHERE d.sign < 0) AS {name}_gone")
-        shrunk.append(f"(g.{name}_gone >= u.{name}_max AND (g.{name}_max IS NULL OR g.{name}_max < g.{name}_gone))")
     update = ", ".join(f"{name} = GREATEST(t.{name}, excluded.{name})" if name.endswith("_max")
                        else f"{name} = t.{name} + excluded.{name}" for name in figures)
+    return figures, removed, update
+
+
+def _apply(before: str, after: str) -> str:
+    """One statement that moves the figures from the rows `before` to the rows `after` (CTE bodies giving
+    the handoff's columns and its first action as `fa`), keeps their first actions, and gives in `shrunk`
+    the agencies whose longest duration went and must be read again."""
+    figures, removed, update = signed_figures()
+    shrunk = [f"(g.{name}_gone >= u.{name}_max AND (g.{name}_max IS NULL OR g.{name}_max < g.{name}_gone))"
+              for name in DURATIONS]
     return f"""
         WITH o AS ({before}), n AS ({after}),
         gone AS (DELETE FROM {FIRST} WHERE handoff_id IN (SELECT id FROM o WHERE fa IS NOT NULL)
                  AND handoff_id NOT IN (SELECT id FROM n WHERE fa IS NOT NULL)),
-        kept AS (INSERT INTO {FIRST} (handoff_id, first_action_at) SELECT id, fa FROM n WHERE fa IS NOT NULL
-                 ON CONFLICT (handoff_id) DO UPDATE SET first_action_at = excluded.first_action_at),
-        c AS (SELECT -1 AS sign, {_ROW}, r.fa FROM o r UNION ALL SELECT 1, {_ROW}, r.fa FROM n r),
+        kept AS ({KEEP_FIRST}),
+        {moved_figures(figures, removed, update)}
+        SELECT array_agg(g.agency_id) INTO shrunk FROM g JOIN u ON u.agency_id = g.agency_id WHERE {" OR ".join(shrunk)}
+        """
+
+
+# The first actions of the rows `n` (CTE) written.
+KEEP_FIRST = (f"INSERT INTO {FIRST} (handoff_id, first_action_at) SELECT id, fa FROM n WHERE fa IS NOT NULL\n"
+              "                 ON CONFLICT (handoff_id) DO UPDATE SET first_action_at = excluded.first_action_at")
+
+
+def moved_figures(figures: dict[str, str], removed: list[str], update: str) -> str:
+    """The CTEs from the rows gone `o` to the rows come `n`: each agency's changes `g` (signed_figures) and
+    its stored row `u` after them."""
+    return f"""c AS (SELECT -1 AS sign, {_ROW}, r.fa FROM o r UNION ALL SELECT 1, {_ROW}, r.fa FROM n r),
         d AS (SELECT s.agency_id, c.* FROM c CROSS JOIN LATERAL (VALUES (c.from_agency_id), (c.to_agency_id)) s(agency_id)),
         g AS (SELECT d.agency_id, {", ".join(f"{e} AS {name}" for name, e in figures.items())}, {", ".join(removed)}
               FROM d GROUP BY d.agency_id),
         u AS (INSERT INTO {TABLE} AS t (agency_id, {", ".join(figures)})
               SELECT agency_id, {", ".join(figures)} FROM g ORDER BY agency_id
               ON CONFLICT (agency_id) DO UPDATE SET {update}
-              RETURNING t.agency_id, {", ".join(f"t.{name}_max" for name in DURATIONS)})
-        SELECT array_agg(g.agency_id) INTO shrunk FROM g JOIN u ON u.agency_id = g.agency_id WHERE {" OR ".join(shrunk)}
-        """
+              RETURNING t.agency_id, {", ".join(f"t.{name}_max" for name in DURATIONS)})"""
 
 
 def _function(name: str, body: str) -> str:

@@ -172,6 +172,75 @@ def test_a_backup_restored_after_an_erasure_is_shredded_again(world, time_limits
     assert Case.objects.get(pk=case.pk).anonymised_at is not None
 
 
+def _database_rows() -> dict[tuple[str, str, object], dict[str, object]]:
+    """Every row of every table with a one-column primary key, as a backup holds it (not the append-only
+    audit trail, which a restore cannot rewrite here), without generated columns."""
+    from django.apps import apps
+    from django.db.models import GeneratedField
+
+    rows = {}
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for model in apps.get_models(include_auto_created=True):
+            meta = model._meta
+            if not meta.managed or meta.proxy or getattr(meta.pk, "column", None) is None \
+                    or meta.db_table.startswith("audit_"):
+                continue
+            generated = {f.column for f in meta.concrete_fields if isinstance(f, GeneratedField)}
+            cursor.execute(f"SELECT * FROM {quote(meta.db_table)}")  # noqa: S608
+            columns = [c[0] for c in cursor.description]
+            for row in cursor.fetchall():
+                values = {c: v for c, v in zip(columns, row, strict=True) if c not in generated}
+                rows[(meta.db_table, meta.pk.column, values[meta.pk.column])] = values
+    return rows
+
+
+def _restore(rows: dict[tuple[str, str, object], dict[str, object]]) -> None:
+    """Put back every value of `rows` that changed since (what restoring the backup does to them)."""
+    quote = connection.ops.quote_name
+    now = _database_rows()
+    with connection.cursor() as cursor:
+        for (table, pk, key), values in rows.items():
+            changed = {c: v for c, v in values.items() if now[(table, pk, key)][c] != v}
+            if changed:
+                cursor.execute(f"UPDATE {quote(table)} SET {', '.join(f'{quote(c)} = %s' for c in changed)} "  # noqa: S608
+                               f"WHERE {quote(pk)} = %s", [*changed.values(), key])
+
+
+# Columns that hold when the erasure ran: set again when it runs again.
+_ERASED_AT = {"anonymised_at", "updated_at", "destroyed_at", "case_updated_at"}
+
+
+def test_a_restored_backup_is_erased_again_exactly_as_the_erasure_did(everything_written, world):  # noqa: F811
+    """After the restore of a backup taken before an erasure, reapply_erasures leaves the rows as the erasure
+    left them: no sealed text, no phone search hash, no decline reason key, no content hash, no key."""
+    case = everything_written
+    backup = _database_rows()
+    anonymise_case(case, actor=None, reason="retention")
+    erased = _database_rows()
+    survivor = Survivor.objects.get(pk=case.survivor_id)
+    assert backup[("cases_survivor", "id", survivor.pk)]["phone_hash"] and survivor.phone_hash == ""
+    assert Handoff.objects.filter(case=case, status="declined").exclude(decline_reason_key=None).count() == 0
+    assert backup != erased
+
+    _restore(backup)
+    crypto.key_cache_clear()
+    assert Survivor.objects.get(pk=case.survivor_id).full_name  # the restore brought the identity back
+    call_command("reapply_erasures")
+    crypto.key_cache_clear()
+
+    again = _database_rows()
+    assert again.keys() == erased.keys()
+    differ = {(table, column) for row, values in erased.items() for column, value in values.items()
+              if again[row][column] != value and column not in _ERASED_AT for table in [row[0]]}
+    assert differ == set()
+    survivor = Survivor.objects.get(pk=case.survivor_id)
+    assert (survivor.full_name, survivor.phone, survivor.address, survivor.phone_hash) == ("", "", "", "")
+    assert not Handoff.objects.filter(case=case).exclude(decline_reason_key=None).exists()
+    assert set(case.takedown_requests.values_list("content_reference_hash", flat=True)) == {""}
+    assert not CaseKey.objects.filter(pk=case.data_key_id).exclude(wrapped_key="").exists()
+
+
 def test_a_list_opens_every_case_key_in_one_query(world, time_limits, django_assert_num_queries):
     for _ in range(5):
         case_build(world)
