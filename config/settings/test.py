@@ -29,6 +29,11 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"anon": "100000/min", "user": "100000/min", "auth_token": "100000/min"},
 }
 CACHES["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"  # noqa: F405
+# The file cache (no REDIS_URL) is shared by the test processes and by earlier runs' files: with Django's
+# 300 entries it deletes a random third of them whenever it is full, so an entry a test wrote (a lockout
+# count, a throttle) could vanish under it. Tests never fill it that far on purpose: no culling.
+if CACHES["default"]["BACKEND"].endswith("FileBasedCache"):  # noqa: F405
+    CACHES["default"]["OPTIONS"] = {**CACHES["default"].get("OPTIONS", {}), "MAX_ENTRIES": 10_000_000}  # noqa: F405
 
 # The test client's login() calls authenticate() without a request, which axes refuses; this backend
 # lets that one call through. Every request-borne sign-in still goes through axes' own checks.
