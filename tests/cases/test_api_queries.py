@@ -154,7 +154,10 @@ def test_case_detail_api_of_every_reader_stays_within_budget(world, role, measur
 def test_case_list_page_of_every_responder_stays_within_budget(world, role, client, measure):
     _shared_case(world)
     client.force_login(getattr(world, role))
-    _count, response = measure(client, "/cases/", PAGE_LIST_BUDGET, transactions=LIST_TRANSACTIONS)
+    # A session's first page in a process: its person is not yet known to the session store, so the person's
+    # navigation roles version (accounts.navigation) is read with a statement of its own, as the unread count
+    # is; later pages read both with the session's row (tests/accounts/test_session_person_read.py).
+    _count, response = measure(client, "/cases/", PAGE_LIST_BUDGET + 1, transactions=LIST_TRANSACTIONS)
     shown = response.content.decode().count('data-testid="case-link"')
     assert shown == {"lead_responder": 1, "receiving_responder": 1}.get(role, 0)
 
