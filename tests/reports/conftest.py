@@ -268,3 +268,9 @@ def published(db, _published_once) -> Published:
     after its last test (module_transaction); each test gets its own copy of the objects, and its own
     writes are rolled back after it. A module that uses it takes `world` from it too."""
     return copy.deepcopy(_published_once)
+
+
+@pytest.fixture
+def reports(published) -> dict:
+    """The published reports by scope (None: national; a province code)."""
+    return published.reports

@@ -14,11 +14,6 @@ def world(published):
     return published.world
 
 
-@pytest.fixture
-def reports(published):
-    return published.reports
-
-
 def _urls(report):
     return [
         f"/reports/{report.pk}/",

@@ -143,11 +143,6 @@ def world(published):
     return published.world
 
 
-@pytest.fixture
-def reports(published):
-    return published.reports
-
-
 def _published(report) -> dict[tuple[str, str], str]:
     return {(v["dataElement"], v["categoryOptionCombo"]): v["value"]
             for v in report_data_value_set(report)["dataValues"]}

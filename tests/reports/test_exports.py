@@ -19,11 +19,6 @@ def world(published):
     return published.world
 
 
-@pytest.fixture
-def reports(published):
-    return published.reports
-
-
 def _published_values(report):
     for table in report.data["tables"]:
         for row in table["cells"]:
