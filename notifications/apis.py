@@ -2,12 +2,12 @@
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from config.api import CursorPage, OwnApiView
+from config.api import CursorPage, OwnApiView, read_schema
 
 from .models import Channel, Deadline, NotificationKind
 from .selectors import (
@@ -37,28 +37,26 @@ class NotificationOutputSerializer(serializers.Serializer):
         return notification_url(link=notification.link)
 
 
+@read_schema(
+    "notifications_list", "My notifications",
+    "The signed-in user's in-app notifications, newest first (cursor pagination).",
+    tags=["notifications"],
+)
 class NotificationListApi(OwnApiView):
+    OutputSerializer = NotificationOutputSerializer
     pagination_class = CursorPage
     ordering = ("-created_at", "-id")
 
     class FilterSerializer(serializers.Serializer):
-        unread = serializers.BooleanField(required=False, default=False)
+        unread = serializers.BooleanField(required=False, default=False, help_text="Only unread notifications.")
 
-    @extend_schema(
-        operation_id="notifications_list",
-        summary="My notifications",
-        description="The signed-in user's in-app notifications, newest first (cursor pagination).",
-        parameters=[OpenApiParameter("unread", bool, description="Only unread notifications.")],
-        responses={200: NotificationOutputSerializer(many=True)},
-        tags=["notifications"],
-    )
     def get(self, request):
         filters = self.validated_query(self.FilterSerializer)
         qs = notification_list_for_user(user=request.user)
         if filters["unread"]:
             qs = qs.filter(read_at__isnull=True)
         page = self.paginate(qs)
-        return self.page_response(NotificationOutputSerializer(page, many=True).data)
+        return self.page_response(self.OutputSerializer(page, many=True).data)
 
 
 class NotificationReadApi(OwnApiView):
@@ -148,6 +146,12 @@ class NotificationPreferencesApi(OwnApiView):
         return self._matrix(request.user)
 
 
+@read_schema(
+    "deadlines_list", "My deadlines",
+    "Open deadlines I answer for: mine, my agency's unassigned ones, and for supervisors all of their agency's and "
+    "those escalated to it. `state`: due_soon (within DEADLINE_DUE_SOON_HOURS) or overdue.",
+    tags=["deadlines"],
+)
 class DeadlineListApi(OwnApiView):
     pagination_class = CursorPage
     ordering = ("due_at", "id")
@@ -169,16 +173,6 @@ class DeadlineListApi(OwnApiView):
         remind_at = serializers.DateTimeField()
         escalate_at = serializers.DateTimeField()
 
-    @extend_schema(
-        operation_id="deadlines_list",
-        summary="My deadlines",
-        description="Open deadlines I answer for: mine, my agency's unassigned ones, and for supervisors all "
-        "of their agency's and those escalated to it. `state`: due_soon (within DEADLINE_DUE_SOON_HOURS) "
-        "or overdue.",
-        parameters=[OpenApiParameter("state", str, enum=list(DEADLINE_STATES))],
-        responses={200: OutputSerializer(many=True)},
-        tags=["deadlines"],
-    )
     def get(self, request):
         if not user_has_deadline_role(user=request.user):
             raise PermissionDenied
