@@ -115,28 +115,53 @@ class BreakGlassReview(Review):
 
 
 def _trigger_kept_key(model: type[models.Model], related_name: str = "+") -> models.ForeignKey:
-    """The case or the agency of a row that database triggers keep (CaseActivity, CaseHandoffs): a key,
-    not a foreign key in the database, since the triggers delete a deleted case's rows after its actions
-    and handoffs have gone; not indexed alone, the table's unique (case, agency) and its list index serve."""
+    """The case or the agency of a row that database triggers keep (CaseAgencyFigure, QueueHandoff,
+    QueueRiskLowered): a key, not a foreign key in the database, since the triggers delete a deleted case's
+    rows after its actions and handoffs have gone; not indexed alone, the table's unique key and its list
+    index serve."""
     return models.ForeignKey(model, on_delete=models.DO_NOTHING, db_constraint=False, related_name=related_name,
                              db_index=False)
 
 
-class CaseActivity(models.Model):
+class CaseAgencyFigure(models.Model):
+    """One figure of a case for one agency, kept by database triggers in the transaction of whatever writes
+    the rows it is made of (the services, bulk loads such as seed_scale's COPY, and queryset updates alike):
+    at most one row for each (case, agency), and a supervisor's list of cases is the table's index on
+    (agency, figure, case) read in order and stopped at its LIMIT. Not foreign keys to the case and agency
+    (_trigger_kept_key).
+
+    Each table declares its `case` key, whose related name its list's query joins through, and names its
+    unique (case, agency) with `one_per_agency`."""
+
+    case_id: int  # each table's own `case` key
+    agency = _trigger_kept_key(Agency)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"agency {self.agency_id} on case {self.case_id}: {self.figure_text()}"
+
+    @staticmethod
+    def one_per_agency(name: str) -> models.UniqueConstraint:
+        return models.UniqueConstraint(fields=["case", "agency"], name=name)
+
+    def figure_text(self) -> str:
+        raise NotImplementedError
+
+
+class CaseActivity(CaseAgencyFigure):
     """The idle clock of one open case for one agency working on it (it leads the case, or holds an
     accepted handoff of it): the agency's last action on the case, its last acceptance of a handoff
     of it, and the opening of the case. `activity_at` is the later of (last action, or else the
     opening) and (acceptance, or else the opening): the supervisor's "cases without action" list is
     this table's index read in order (supervision.selectors.cases_without_action).
 
-    Written by database triggers on cases_case, cases_action and cases_handoff (migration 0004), in
-    the transaction of whatever writes those rows: the services, bulk loads (seed_scale's COPY) and
-    queryset updates alike. A row exists exactly while its agency works on the open case; closing the
-    case, completing or losing the accepted handoff removes it. Not foreign keys to the case and
-    agency (_trigger_kept_key)."""
+    Written by triggers on cases_case, cases_action and cases_handoff (migration 0004). A row exists
+    exactly while its agency works on the open case; closing the case, completing or losing the accepted
+    handoff removes it."""
 
     case = _trigger_kept_key(Case, related_name="activity")
-    agency = _trigger_kept_key(Agency)
     case_created_at = models.DateTimeField()
     last_action_at = models.DateTimeField(null=True, blank=True)
     joined_at = models.DateTimeField(null=True, blank=True)
@@ -148,41 +173,39 @@ class CaseActivity(models.Model):
     class Meta:
         verbose_name = _("case activity")
         verbose_name_plural = _("case activity")
-        constraints = [models.UniqueConstraint(fields=["case", "agency"], name="case_activity_one_per_agency")]
+        constraints = [CaseAgencyFigure.one_per_agency("case_activity_one_per_agency")]
         indexes = [
             # The idle list: an agency's cases longest quiet first, read in index order and stopped at LIMIT.
             models.Index(fields=["agency", "activity_at", "case"], name="case_activity_idle_order"),
         ]
 
-    def __str__(self) -> str:
-        return f"agency {self.agency_id} on case {self.case_id}: {self.activity_at}"
+    def figure_text(self) -> str:
+        return f"{self.activity_at}"
 
 
-class CaseHandoffs(models.Model):
+class CaseHandoffs(CaseAgencyFigure):
     """How often a case was handed on (its handoffs not withdrawn, of every agency), one row for each agency
     that sent or received a handoff of it, withdrawn or not: the supervisor's "cases handed on more than N
     times" list is this table's index read in order (supervision.selectors.cases_handed_on), not every
     case of a busy agency's handoffs counted on each visit.
 
-    Written by database triggers on cases_handoff and cases_case (migration 0005), in the transaction of
-    whatever writes those rows, like CaseActivity; each refresh of a case locks its row first, so two
-    transactions changing handoffs of one case count each other's. Not foreign keys, as CaseActivity."""
+    Written by triggers on cases_handoff and cases_case (migration 0005); each refresh of a case locks its
+    row first, so two transactions changing handoffs of one case count each other's."""
 
     case = _trigger_kept_key(Case, related_name="handoff_tally")
-    agency = _trigger_kept_key(Agency)
     handoffs = models.IntegerField()
 
     class Meta:
         verbose_name = _("case handoffs")
         verbose_name_plural = _("case handoffs")
-        constraints = [models.UniqueConstraint(fields=["case", "agency"], name="case_handoffs_one_per_agency")]
+        constraints = [CaseAgencyFigure.one_per_agency("case_handoffs_one_per_agency")]
         indexes = [
             # The handed-on list: an agency's cases most handed on first, read in index order.
             models.Index(fields=["agency", "-handoffs", "case"], name="case_handoffs_often_order"),
         ]
 
-    def __str__(self) -> str:
-        return f"agency {self.agency_id} on case {self.case_id}: {self.handoffs} handoffs"
+    def figure_text(self) -> str:
+        return f"{self.handoffs} handoffs"
 
 
 class AgencyHandoffFigures(models.Model):
@@ -258,7 +281,7 @@ class QueueHandoff(models.Model):
 
     Written by PostgreSQL triggers on cases_handoff and supervision_handoffreview (migration 0008), with
     the agency's count in AgencyReviewQueue; on SQLite (development, tests) there are no triggers and the
-    queue is the live query. Not foreign keys, as CaseActivity."""
+    queue is the live query. Not foreign keys, as CaseAgencyFigure."""
 
     pk = models.CompositePrimaryKey("handoff", "agency")
     handoff = _trigger_kept_key(Handoff)
@@ -308,8 +331,7 @@ class QueueRiskLowered(models.Model):
 
     case = models.OneToOneField(Case, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
                                 primary_key=True)
-    agency = models.ForeignKey(Agency, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
-                               db_index=False)
+    agency = _trigger_kept_key(Agency)
 
     class Meta:
         verbose_name = _("case with risk lowered")
