@@ -20,6 +20,7 @@ cases); it never seeds.
 
 import argparse
 import cProfile
+import itertools
 import os
 import pstats
 import random
@@ -125,14 +126,19 @@ def _explained_generic(cursor, sql: str, params) -> dict:
     query = PostgresQuery(Transformer(raw))
     query.convert(sql, params)  # the statement with $1, $2... as psycopg prepares it
     values = ClientCursor(raw).mogrify(", ".join(["%s"] * len(params)), params) if params else ""
+    # A name of its own each time: one left behind by an EXPLAIN that failed (its transaction aborted, so
+    # not deallocated) is never asked for again.
+    name = f"hopluc_explained_{next(_EXPLAINED)}"
     cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-    cursor.execute(f"PREPARE hopluc_explained AS {query.query.decode()}")
-    try:
-        arguments = f"({values})" if values else ""
-        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, SETTINGS, FORMAT JSON) EXECUTE hopluc_explained{arguments}")
-        return cursor.fetchone()[0][0]
-    finally:
-        cursor.execute("DEALLOCATE hopluc_explained")
+    cursor.execute(f"PREPARE {name} AS {query.query.decode()}")
+    arguments = f"({values})" if values else ""
+    cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, SETTINGS, FORMAT JSON) EXECUTE {name}{arguments}")
+    plan = cursor.fetchone()[0][0]
+    cursor.execute(f"DEALLOCATE {name}")
+    return plan
+
+
+_EXPLAINED = itertools.count(1)
 
 
 def explain(captured, *, generic: bool = False) -> None:
