@@ -93,6 +93,7 @@ print(json.dumps({
     "acks_late": c.task_acks_late, "prefetch": c.worker_prefetch_multiplier,
     "eager": c.task_always_eager, "time_limit": c.task_time_limit, "soft_time_limit": c.task_soft_time_limit,
     "timezone": c.timezone, "beat_schedule": sorted(c.beat_schedule),
+    "transport": type(app.connection_for_write().transport).__module__,
 }))
 """
 
@@ -118,6 +119,8 @@ def test_celery_on_redis_uses_one_visibility_timeout_for_broker_and_results(tmp_
 def test_celery_embedded_default_keeps_every_broker_folder_in_the_var_dir(tmp_path):
     conf = celery_conf(process_env(tmp_path, REDIS_URL=None))
     assert conf["broker_url"].startswith("filesystem://")
+    # kombu's filesystem transport with whole-written messages (test_worker.py).
+    assert conf["transport"] == "config.filesystem_broker"
     assert conf["result_backend"] == f"file://{tmp_path / 'broker' / 'results'}"
     for key in ("data_folder_in", "data_folder_out", "control_folder", "processed_folder"):
         assert conf["broker_transport_options"][key].startswith(str(tmp_path / "broker")), key
