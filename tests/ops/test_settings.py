@@ -12,7 +12,7 @@ from django.test import Client
 
 from config.celery import app as celery_app
 
-from .conftest import BASE_DIR, manage, process_env
+from .conftest import BASE_DIR, manage, process_env, settings_of
 
 PRODUCTION = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
@@ -166,22 +166,8 @@ def test_each_vocabulary_of_our_apps_names_one_openapi_enum():
                for v in names.values())
 
 
-DATABASE_OPTIONS = """
-import json
-import django
-django.setup()
-from django.conf import settings
-print(json.dumps({alias: db.get("OPTIONS", {}) for alias, db in settings.DATABASES.items()}))
-"""
-
-
 def database_options(env) -> dict:
-    import subprocess
-
-    result = subprocess.run([sys.executable, "-c", DATABASE_OPTIONS], cwd=BASE_DIR, env=env, capture_output=True,
-                            text=True)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.splitlines()[-1])
+    return {alias: db.get("OPTIONS", {}) for alias, db in settings_of(env, "DATABASES")["DATABASES"].items()}
 
 
 def test_prepared_statements_are_on_by_default_on_postgresql(tmp_path):
