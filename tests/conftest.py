@@ -328,6 +328,9 @@ def module_transaction(django_db_setup, django_db_blocker):
         if connection.in_atomic_block:
             raise RuntimeError("module_transaction must begin before the test's own transaction")
         atomic = transaction.atomic()
+        # As Django's TestCase marks its class-wide atomic: the services' durable atomic blocks
+        # (atomic(durable=True)) may run inside it, as they run inside each test's.
+        atomic._from_testcase = True
         atomic.__enter__()
     try:
         yield

@@ -484,6 +484,9 @@ else:
     # the current directory.
     # The host part is ignored by the transport; naming it silences kombu's "no hostname" warning.
     CELERY_BROKER_URL = "filesystem://localhost/"
+    # kombu's filesystem transport, with each message written whole before a consumer can see it
+    # (config/filesystem_broker.py: kombu's own loses messages to a consumer polling mid-write).
+    CELERY_BROKER_TRANSPORT = "config.filesystem_broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # The transport polls its folder; kombu's 1 s default caps a worker at a few tasks a second.
         "polling_interval": 0.2,

@@ -1,5 +1,6 @@
 """Helpers that start real HopLuc processes (Celery workers, manage.py) for the ops tests."""
 
+import json
 import os
 import signal
 import subprocess
@@ -89,3 +90,20 @@ def celery_worker(*, queue: str, env: dict[str, str], log_path: Path, pool: str 
 
 def worker_log(log_path: Path) -> str:
     return log_path.read_text(errors="replace")[-4000:]
+
+
+SETTINGS_OF = """
+import json, sys
+from django.conf import settings
+print(json.dumps({name: getattr(settings, name) for name in sys.argv[1:]}, default=str))
+"""
+
+
+def settings_of(env: dict[str, str], *names: str) -> dict:
+    """The settings `names` as a process started with `env` has them: its DJANGO_SETTINGS_MODULE imported
+    by django.conf.settings, as every process does first. Without django.setup(): loading the apps
+    (some 1.7 s of CPU a process, ten times the settings' import) changes no setting."""
+    result = subprocess.run([sys.executable, "-c", SETTINGS_OF, *names], cwd=BASE_DIR, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])

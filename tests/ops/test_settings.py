@@ -12,7 +12,7 @@ from django.test import Client
 
 from config.celery import app as celery_app
 
-from .conftest import BASE_DIR, manage, process_env
+from .conftest import BASE_DIR, manage, process_env, settings_of
 
 PRODUCTION = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
@@ -93,6 +93,7 @@ print(json.dumps({
     "acks_late": c.task_acks_late, "prefetch": c.worker_prefetch_multiplier,
     "eager": c.task_always_eager, "time_limit": c.task_time_limit, "soft_time_limit": c.task_soft_time_limit,
     "timezone": c.timezone, "beat_schedule": sorted(c.beat_schedule),
+    "transport": type(app.connection_for_write().transport).__module__,
 }))
 """
 
@@ -118,6 +119,8 @@ def test_celery_on_redis_uses_one_visibility_timeout_for_broker_and_results(tmp_
 def test_celery_embedded_default_keeps_every_broker_folder_in_the_var_dir(tmp_path):
     conf = celery_conf(process_env(tmp_path, REDIS_URL=None))
     assert conf["broker_url"].startswith("filesystem://")
+    # kombu's filesystem transport with whole-written messages (test_worker.py).
+    assert conf["transport"] == "config.filesystem_broker"
     assert conf["result_backend"] == f"file://{tmp_path / 'broker' / 'results'}"
     for key in ("data_folder_in", "data_folder_out", "control_folder", "processed_folder"):
         assert conf["broker_transport_options"][key].startswith(str(tmp_path / "broker")), key
@@ -163,22 +166,8 @@ def test_each_vocabulary_of_our_apps_names_one_openapi_enum():
                for v in names.values())
 
 
-DATABASE_OPTIONS = """
-import json
-import django
-django.setup()
-from django.conf import settings
-print(json.dumps({alias: db.get("OPTIONS", {}) for alias, db in settings.DATABASES.items()}))
-"""
-
-
 def database_options(env) -> dict:
-    import subprocess
-
-    result = subprocess.run([sys.executable, "-c", DATABASE_OPTIONS], cwd=BASE_DIR, env=env, capture_output=True,
-                            text=True)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.splitlines()[-1])
+    return {alias: db.get("OPTIONS", {}) for alias, db in settings_of(env, "DATABASES")["DATABASES"].items()}
 
 
 def test_prepared_statements_are_on_by_default_on_postgresql(tmp_path):

@@ -15,6 +15,7 @@ in Viet Nam:
 Synthetic data only.
 """
 
+import copy
 import datetime
 from dataclasses import dataclass
 
@@ -34,7 +35,7 @@ from handoffs.services import (
 )
 from notifications.calendar import VIETNAM
 from tests.cases.services_helpers import access_for, consent_data, handoff_send_through_edge, open_case, referral_data
-from tests.conftest import make_user
+from tests.conftest import World, make_user, world_in_bulk
 
 HOUR = datetime.timedelta(hours=1)
 DAY = datetime.timedelta(days=1)
@@ -104,8 +105,7 @@ def copied_then_deleted(copied: Handoff, deleted: Handoff, check) -> None:
     check()
 
 
-@pytest.fixture
-def social(world):
+def social_build(world):
     agency = agency_create(name="Trung tâm Công tác xã hội Hà Nội", sector="social_work", province=world.hanoi)
     responder, supervisor = make_user("social_responder"), make_user("social_supervisor")
     membership_add(user=responder, agency=agency, role="responder")
@@ -113,8 +113,49 @@ def social(world):
     return agency, responder, supervisor
 
 
+@dataclass
+class Shared:
+    world: World
+    social: tuple
+    register: Register
+
+
+# A module whose tests only read the register (no transactional test) writes it once:
+# `pytestmark = [..., pytest.mark.usefixtures("register_once")]`. Its `world`, `social` and `register`
+# are then copies of the module's, and each test's own writes are rolled back after it.
+@pytest.fixture(scope="module")
+def register_once(module_transaction, django_db_blocker) -> Shared:
+    """world, social and register written once for the module, inside module_transaction (some 3 s of CPU
+    a time, which each of the module's tests paid), rolled back after its last test."""
+    with django_db_blocker.unblock():
+        world = world_in_bulk()
+        social = social_build(world)
+        return Shared(world=world, social=social, register=register_build(world, social))
+
+
 @pytest.fixture
-def register(world, social) -> Register:
+def _shared_copy(request) -> Shared | None:
+    if "register_once" not in request.fixturenames:
+        return None
+    return copy.deepcopy(request.getfixturevalue("register_once"))
+
+
+@pytest.fixture
+def world(db, _shared_copy) -> World:
+    return _shared_copy.world if _shared_copy else world_in_bulk()
+
+
+@pytest.fixture
+def social(world, _shared_copy):
+    return _shared_copy.social if _shared_copy else social_build(world)
+
+
+@pytest.fixture
+def register(world, social, _shared_copy) -> Register:
+    return _shared_copy.register if _shared_copy else register_build(world, social)
+
+
+def register_build(world, social) -> Register:
     social_agency, social_responder, social_supervisor = social
     now = timezone.now()
     t0 = t0_of(now)

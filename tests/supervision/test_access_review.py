@@ -23,6 +23,9 @@ from supervision.access_review import AccessFilters, access_log, csv_safe, unusu
 from tests.conftest import make_user
 from tests.supervision.conftest import grant_break_glass
 
+# The register is written once for the module (conftest.register_once).
+pytestmark = pytest.mark.usefixtures("register_once")
+
 DAY = datetime.timedelta(days=1)
 
 

@@ -11,6 +11,9 @@ from audit.models import AuditEvent
 from supervision.models import BreakGlassReview, HandoffReview
 from tests.supervision.conftest import DAY, HOUR
 
+# The register is written once for the module (conftest.register_once).
+pytestmark = pytest.mark.usefixtures("register_once")
+
 GETS = [
     "/api/supervision/handoffs/",
     "/api/supervision/handoffs/summary/",

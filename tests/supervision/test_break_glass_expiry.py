@@ -13,6 +13,9 @@ from cases.breakglass import break_glass_open
 from cases.models import CaseAccessRow
 from tests.supervision.conftest import REASON, grant_break_glass
 
+# The register is written once for the module (conftest.register_once).
+pytestmark = pytest.mark.usefixtures("register_once")
+
 API_READS = [
     "/api/cases/{id}/",
     "/api/cases/{id}/timeline/",

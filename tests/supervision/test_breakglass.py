@@ -26,6 +26,9 @@ from tests.cases.services_helpers import through_edge
 from tests.conftest import make_user
 from tests.supervision.conftest import REASON, grant_break_glass
 
+# The register is written once for the module (conftest.register_once).
+pytestmark = pytest.mark.usefixtures("register_once")
+
 HOURS = datetime.timedelta(hours=4)
 
 

@@ -8,6 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from tests.supervision.test_api import GETS
 from tests.supervision.test_pages import pages
 
+# The register is written once for the module (conftest.register_once).
+pytestmark = pytest.mark.usefixtures("register_once")
+
 # Page or endpoint: the most queries one request may make (measured at issue 15, not to rise).
 PAGE_BUDGETS = {
     # The home, the review queue and the dashboard: 15, 18 and 17 before their reads were compiled and

@@ -22,7 +22,8 @@ from supervision.selectors import cases_without_action, cases_without_action_row
 from tests.cases.services_helpers import access_for, consent_data, open_case
 from tests.supervision.conftest import DAY, HOUR, act, send, set_times
 
-pytestmark = pytest.mark.django_db
+# The register is written once for the module (conftest.register_once).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("register_once")]
 
 FAR = datetime.timedelta(days=3650)
 

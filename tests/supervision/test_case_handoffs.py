@@ -17,7 +17,8 @@ from supervision.models import CaseHandoffs
 from supervision.selectors import cases_handed_on, cases_handed_on_rows
 from tests.supervision.conftest import OVERRIDE, copied_then_deleted, declined_then_sent_again, send
 
-pytestmark = pytest.mark.django_db
+# The register is written once for the module (conftest.register_once).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("register_once")]
 
 
 def counted(*, agency: Agency, more_than: int):

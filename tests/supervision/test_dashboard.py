@@ -12,6 +12,9 @@ from supervision.charts import horizontal_bars_svg, stacked_bars_svg
 from supervision.dashboard import dashboard, deadline_compliance
 from tests.supervision.conftest import DAY, HOUR
 
+# The register is written once for the module (conftest.register_once).
+pytestmark = pytest.mark.usefixtures("register_once")
+
 
 def place(handoff, *, due, closed=None):
     """Move the handoff's response deadline to exact times (the services used the real clock)."""

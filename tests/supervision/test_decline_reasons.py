@@ -34,7 +34,8 @@ from supervision.selectors import (
 from tests.cases.services_helpers import consent_data, open_case
 from tests.supervision.conftest import DAY, send
 
-pytestmark = pytest.mark.django_db
+# The register is written once for the module (conftest.register_once).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("register_once")]
 POSTGRESQL = connection.vendor == "postgresql"
 ORM = RegisterFilters(extra={"orm": True})  # unfiltered, but not the unfiltered statement: the ORM's grouping
 FILTERS = (RegisterFilters(), ORM, RegisterFilters(direction="received"), RegisterFilters(direction="sent"),

@@ -9,6 +9,9 @@ from handoffs.services import handoff_decline
 from tests.cases.services_helpers import consent_data, open_case
 from tests.supervision.conftest import DAY, send
 
+# The register is written once for the module (conftest.register_once).
+pytestmark = pytest.mark.usefixtures("register_once")
+
 REFUSED = ["lead_responder", "receiving_responder", "lead_admin", "analyst", "province_analyst", "sysadmin"]
 
 

@@ -21,7 +21,8 @@ from tests.conferences.rows import assess
 from tests.reports.conftest import make_case
 from tests.supervision.conftest import send, set_times
 
-pytestmark = pytest.mark.django_db
+# The register is written once for the module (conftest.register_once).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("register_once")]
 
 DAY = datetime.timedelta(days=1)
 

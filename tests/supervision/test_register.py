@@ -24,6 +24,9 @@ from supervision.selectors import (
 )
 from tests.supervision.conftest import DAY, HOUR, act, send
 
+# The register is written once for the module (conftest.register_once).
+pytestmark = pytest.mark.usefixtures("register_once")
+
 MINUTE = datetime.timedelta(minutes=1)
 
 

@@ -30,7 +30,8 @@ from supervision.selectors import (
 )
 from tests.supervision.conftest import DAY, HOUR, OVERRIDE, act, copied_then_deleted, declined_then_sent_again, send
 
-pytestmark = pytest.mark.django_db
+# The register is written once for the module (conftest.register_once).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("register_once")]
 POSTGRESQL = connection.vendor == "postgresql"
 
 

@@ -22,6 +22,9 @@ from supervision.services import (
 from tests.cases.services_helpers import consent_data, open_case, through_edge
 from tests.supervision.conftest import send
 
+# The register is written once for the module (conftest.register_once).
+pytestmark = pytest.mark.usefixtures("register_once")
+
 TOMORROW = datetime.timedelta(days=1)
 
 
