@@ -25,6 +25,7 @@ from encryption.crypto import phone_search_hash
 from permissions.categories import GENERAL, CaseRight, DataCategory
 
 from . import events, signals
+from .combined_writes import action_with_line_write
 from .models import (
     CASE_STATUS_MACHINE,
     CHILD_AGE,
@@ -452,11 +453,14 @@ def action_log(*, access: CaseAccess, actor, data: dict) -> Action:
     category = data.get("category") or ACTION_DEFAULT_CATEGORY.get(data["type"], GENERAL)
     if not access.writes(category):
         raise ValidationError({"category": [_("Your agency cannot see this data category, so it cannot log in it.")]})
-    action = Action.objects.create(case=access.case, actor=actor, agency=agency, created_at=now, type=data["type"],
-                                   category=category, occurred_at=data.get("occurred_at") or now,
-                                   text=data.get("text", ""))
-    events.action_logged(action=action)
-    _touch(access.case, now)
+    action = Action(case=access.case, actor=actor, agency=agency, created_at=now, type=data["type"],
+                    category=category, occurred_at=data.get("occurred_at") or now, text=data.get("text", ""))
+    # The action, its timeline line and the case's updated_at: one statement where it can be.
+    if not action_with_line_write(action=action, line=events.action_logged_unsaved(action=action),
+                                  case=access.case, now=now):
+        action.save(force_insert=True)
+        events.action_logged(action=action)
+        _touch(access.case, now)
     signals.action_logged.send(sender=Case, case=access.case, action=action)
     audit_record(actor=actor, action=AuditAction.CREATE, case_id=access.case.pk, agency_id=agency.pk,
                  categories=_sensitive([action.category]), target=f"action:{action.pk}",
