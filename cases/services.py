@@ -42,7 +42,7 @@ from .models import (
     Survivor,
 )
 from .risk_floor import risk_level_below, risk_level_floor
-from .selectors import CaseAccess, case_get_for_user, case_list_visible_to
+from .selectors import CaseAccess, case_get_for_page, case_get_for_user, case_list_visible_to
 from .serializers import ACTION_DEFAULT_CATEGORY, SURVIVOR_FIELDS_BY_CATEGORY
 from .sharing import case_permissions_sync
 
@@ -274,12 +274,13 @@ def case_open(
     return case
 
 
-def case_view(*, user: User, case_id: int) -> CaseAccess:
-    """The case for `user` (as case_get_for_user), with one audit event naming the categories shown.
+def case_view(*, user: User, case_id: int, page: bool = False) -> CaseAccess:
+    """The case for `user` (as case_get_for_user; with `page`, as case_get_for_page: with what the case
+    page reads of it), with one audit event naming the categories shown.
     The event commits before the caller renders anything, so a later failure cannot erase it: outside
     a transaction it is one INSERT committed on its own (no BEGIN and COMMIT around reads that write
     nothing: two round trips less on every case read); inside the caller's, it commits with it."""
-    access = case_get_for_user(user=user, case_id=case_id)
+    access = (case_get_for_page if page else case_get_for_user)(user=user, case_id=case_id)
     audit_record(actor=user, action=AuditAction.VIEW, case_id=access.case.pk,
                  agency_id=access.agency.pk if access.agency else None,
                  categories=_sensitive(access.categories), target=f"case:{access.case.pk}")
