@@ -816,7 +816,15 @@ _CONSENTS_SHOWN = CompiledModels(lambda case_id: _consents_of(case_id).select_re
                                  case_id="int")
 
 
+# The case page's probe of its consent card's rows (case_page_probe_register, cases.apps): every consent of
+# the case, which the card lists.
+CONSENTS_PANEL = "consents"
+
+
 def consents_for_case_page(*, access) -> list[Consent]:
-    """consent_list_for_case's records with their receiving agency only (a query compiled once)."""
+    """consent_list_for_case's records with their receiving agency only (a query compiled once); none read
+    when the case page's statement found that the case has none (case_page_has_none)."""
+    if case_page_has_none(access, CONSENTS_PANEL):
+        return []
     return _CONSENTS_SHOWN.objects(case_id=access.case.pk, model=Consent)
 
