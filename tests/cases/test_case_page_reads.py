@@ -2,8 +2,6 @@
 own statement (cases.selectors.case_get_for_page), and its consent card reads nothing for a case without any
 consent. What the page reads, refuses and shows is what the separate reads gave."""
 
-import re
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -18,6 +16,9 @@ from cases.selectors import (
 from config.exceptions import NotFound
 from tests.cases.conftest import case_build
 from tests.cases.services_helpers import access_for, consent_data, consent_record_through_edge
+
+# The page's statements but transaction control, and its HTML.
+from tests.conferences.test_case_page_panels import _page
 
 pytestmark = pytest.mark.django_db
 POSTGRESQL = connection.vendor == "postgresql"
@@ -53,15 +54,6 @@ def test_the_page_read_gives_what_the_case_read_and_the_prefetch_gave(world):
         case_get_for_page(user=world.outsider_responder, case_id=case.pk)
     with pytest.raises(NotFound):
         case_get_for_page(user=world.lead_responder, case_id=case.pk + 1000)
-
-
-def _page(client, case) -> tuple[int, str]:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(f"/cases/{case.pk}/")
-    assert response.status_code == 200
-    statements = [q["sql"] for q in queries.captured_queries
-                  if not re.match(r"(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT|BEGIN|COMMIT)", q["sql"])]
-    return len(statements), response.content.decode()
 
 
 def test_the_consent_card_reads_only_when_the_case_has_consent(world, client):
