@@ -20,5 +20,10 @@ class CasesConfig(AppConfig):
 
         for signal in (request_started, request_finished, task_prerun, task_postrun):
             signal.connect(key_cache_clear, dispatch_uid=f"cases.key_cache_clear.{id(signal)}")
+        # The case page's consent card reads no consent for a case without any (a third of cases).
+        from .models import Consent
+        from .selectors import CONSENTS_PANEL, case_page_probe_register
+
+        case_page_probe_register(CONSENTS_PANEL, lambda case_id: Consent.objects.filter(case_id=case_id))
         # Connects the sign-in receiver that offers unfinished intake drafts again.
         from . import intake  # noqa: F401

@@ -129,12 +129,22 @@ def incident_recorded(*, incident: Incident, actor: User | None, agency: Agency,
                                         "tech_forms": list(tech_forms)})
 
 
+def _action_logged_values(action: Action) -> dict[str, Any]:
+    return {"case_id": action.case_id, "type": CaseEventType.ACTION_LOGGED, "at": action.created_at,
+            "actor": action.actor, "agency": action.agency, "category": action.category, "action": action,
+            "data": {"action_type": action.type}}
+
+
 @writes(CaseEventType.ACTION_LOGGED)
 def action_logged(*, action: Action) -> CaseEvent:
     """The action's line, in the action's category; its text is read from the action row."""
-    return event_create(case_id=action.case_id, type=CaseEventType.ACTION_LOGGED, at=action.created_at,
-                        actor=action.actor, agency=action.agency, category=action.category, action=action,
-                        data={"action_type": action.type})
+    return event_create(**_action_logged_values(action))
+
+
+def action_logged_unsaved(*, action: Action) -> CaseEvent:
+    """action_logged's line, not yet written: for the service that writes it in one statement with its
+    action, which has no id yet (cases.combined_writes)."""
+    return CaseEvent(**_action_logged_values(action))
 
 
 # --- Consent -------------------------------------------------------------------------------------

@@ -562,20 +562,62 @@ def case_get_for_user(*, user: User, case_id: int, require: str = CaseRight.VIEW
     """The case with the user's rights and categories, or NotFound when the user may not see it:
     an unshared case is indistinguishable from a missing one. PermissionDenied when the user sees
     the case but lacks `require`."""
+    return _case_read(user, case_id, require, for_page=False)
+
+
+def case_get_for_page(*, user: User, case_id: int) -> CaseAccess:
+    """case_get_for_user (the right to view) followed by case_prefetch_for_page, for the case page: on
+    PostgreSQL the incidents and the panels' probes come in the case read's own statement (a statement
+    fewer on every case page), and are made into instances only once the user is known to see the case."""
+    return _case_read(user, case_id, CaseRight.VIEW, for_page=True)
+
+
+@functools.cache
+def _with_access_rows_and_incidents(using: str) -> str:
+    """_with_access_rows with case_prefetch_for_page's statement (the incidents, each followed by the
+    probes' EXISTS) LEFT JOINed after the access rows: a row per incident, one with NULLs for a case
+    without any. Its parameters are _ACCESS_ROWS's, then the probes' and the incidents' (_page_params)."""
+    _names, wrap = _incidents_and_probes(using)
+    incidents, _slots = _INCIDENTS.sql(using, wrap)
+    select = "SELECT c.*, a.rights, a.categories, a.agency_ids FROM "
+    with_access = _with_access_rows(using)
+    if not with_access.startswith(select):
+        raise ValueError("the case read's statement is not the one this extends")
+    # SQL the ORM compiled (and the probes' registered querysets); every value is a parameter.
+    return ("SELECT c.*, a.rights, a.categories, a.agency_ids, i.* FROM " + with_access[len(select):]  # noqa: S608
+            + " LEFT JOIN (" + incidents.replace("%", "%%") + ") i ON true")
+
+
+def _page_params(using: str, case_id: int) -> tuple:
+    """The parameters of case_prefetch_for_page's statement in the order its SQL shows them: the probes'
+    EXISTS come before the incidents' query (SELECT q.*, EXISTS(...) FROM (incidents) q)."""
+    names, _wrap = _incidents_and_probes(using)
+    return (*(param for name in names for param in _PAGE_PROBES[name].params(using, case_id=case_id)),
+            *_INCIDENTS.params(using, case_id=case_id))
+
+
+def _case_read(user: User, case_id: int, require: str, *, for_page: bool) -> CaseAccess:
     if not user_may_be_case_reader(user):
         raise NotFound
     case_id = row_id_or_not_found(case_id)
     now = timezone.now()
     using = router.db_for_read(CaseAccessRow)
+    page_rows: list[tuple] | None = None
     if connections[using].vendor == "postgresql":
-        # One statement: the case and the user's rows on it (the primary's, where access is read).
+        # One statement: the case and the user's rows on it (the primary's, where access is read), and for
+        # the page its incidents and probes (read where incidents are read: the same database, checked).
+        access_params = tuple(_ACCESS_ROWS.params(using, user_id=user.pk, case_id=case_id, now=now))
+        with_page = for_page and bool(_PAGE_PROBES) and router.db_for_read(Incident) == using
         found = _CASE.objects_and_columns(
-            wrap=_with_access_rows(using), model=CaseAccessRow, case_id=case_id,
-            extra=tuple(_ACCESS_ROWS.params(using, user_id=user.pk, case_id=case_id, now=now)))
+            wrap=_with_access_rows_and_incidents(using) if with_page else _with_access_rows(using),
+            model=CaseAccessRow, case_id=case_id,
+            extra=(*access_params, *_page_params(using, case_id)) if with_page else access_params)
         if not found:
             raise NotFound
-        case, (all_rights, all_categories, agency_ids) = found[0]
+        case, (all_rights, all_categories, agency_ids, *_page) = found[0]
         access_rows: Iterable[tuple] = zip(all_rights or (), all_categories or (), agency_ids or (), strict=True)
+        if with_page:
+            page_rows = [columns[3:] for _case, columns in found if columns[3] is not None]
     else:
         found = _CASE.objects(case_id=case_id, model=Case)
         if not found:
@@ -596,6 +638,11 @@ def case_get_for_user(*, user: User, case_id: int, require: str = CaseRight.VIEW
     access = _case_access(case, rows)
     if not access.can(require):
         raise PermissionDenied
+    if for_page:
+        if page_rows is None:
+            case_prefetch_for_page(access)
+        else:
+            _page_prefetched(access, page_rows, using)
     return access
 
 
@@ -715,9 +762,24 @@ def case_prefetch_for_page(access: CaseAccess) -> None:
     names, wrap = _incidents_and_probes(using)
     extra = tuple(param for name in names for param in _PAGE_PROBES[name].params(using, case_id=case.pk))
     found = _INCIDENTS.objects_and_columns(wrap=wrap, extra=extra, model=Incident, case_id=case.pk)
+    _page_incidents(access, names, found)
+
+
+def _page_prefetched(access: CaseAccess, rows: list[tuple], using: str) -> None:
+    """case_prefetch_for_page from the rows of its statement as the case page's read brought them (each
+    an incident's columns, then its probes')."""
+    names, _wrap = _incidents_and_probes(using)
+    incidents = _INCIDENTS._instances(using, rows)  # noqa: SLF001 - rows of _INCIDENTS's own SQL, read with it
+    _page_incidents(access, names, [(incident, tuple(row[-len(names):]))
+                                    for incident, row in zip(incidents, rows, strict=True)])
+
+
+def _page_incidents(access: CaseAccess, names: tuple[str, ...], found: list) -> None:
+    """The incidents of the case page's statement ((incident, its probes' answers) pairs) set on the case,
+    and the panels found to have no row remembered for this access."""
     # In the statement's order, which is the inner query's; sorted again as it orders them, to be sure.
     found.sort(key=lambda pair: (pair[0].occurred_on is None, pair[0].occurred_on or datetime.date.min, pair[0].pk))
-    _prefetched_incidents(case, [incident for incident, _flags in found])
+    _prefetched_incidents(access.case, [incident for incident, _flags in found])
     if found:
         access.shared_reads["none_of"] = frozenset(
             name for name, exists in zip(names, found[0][1], strict=True) if not exists)
@@ -754,7 +816,15 @@ _CONSENTS_SHOWN = CompiledModels(lambda case_id: _consents_of(case_id).select_re
                                  case_id="int")
 
 
+# The case page's probe of its consent card's rows (case_page_probe_register, cases.apps): every consent of
+# the case, which the card lists.
+CONSENTS_PANEL = "consents"
+
+
 def consents_for_case_page(*, access) -> list[Consent]:
-    """consent_list_for_case's records with their receiving agency only (a query compiled once)."""
+    """consent_list_for_case's records with their receiving agency only (a query compiled once); none read
+    when the case page's statement found that the case has none (case_page_has_none)."""
+    if case_page_has_none(access, CONSENTS_PANEL):
+        return []
     return _CONSENTS_SHOWN.objects(case_id=access.case.pk, model=Consent)
 

@@ -25,6 +25,7 @@ from encryption.crypto import phone_search_hash
 from permissions.categories import GENERAL, CaseRight, DataCategory
 
 from . import events, signals
+from .combined_writes import action_with_line_write
 from .models import (
     CASE_STATUS_MACHINE,
     CHILD_AGE,
@@ -41,7 +42,7 @@ from .models import (
     Survivor,
 )
 from .risk_floor import risk_level_below, risk_level_floor
-from .selectors import CaseAccess, case_get_for_user, case_list_visible_to
+from .selectors import CaseAccess, case_get_for_page, case_get_for_user, case_list_visible_to
 from .serializers import ACTION_DEFAULT_CATEGORY, SURVIVOR_FIELDS_BY_CATEGORY
 from .sharing import case_permissions_sync
 
@@ -273,12 +274,13 @@ def case_open(
     return case
 
 
-def case_view(*, user: User, case_id: int) -> CaseAccess:
-    """The case for `user` (as case_get_for_user), with one audit event naming the categories shown.
+def case_view(*, user: User, case_id: int, page: bool = False) -> CaseAccess:
+    """The case for `user` (as case_get_for_user; with `page`, as case_get_for_page: with what the case
+    page reads of it), with one audit event naming the categories shown.
     The event commits before the caller renders anything, so a later failure cannot erase it: outside
     a transaction it is one INSERT committed on its own (no BEGIN and COMMIT around reads that write
     nothing: two round trips less on every case read); inside the caller's, it commits with it."""
-    access = case_get_for_user(user=user, case_id=case_id)
+    access = (case_get_for_page if page else case_get_for_user)(user=user, case_id=case_id)
     audit_record(actor=user, action=AuditAction.VIEW, case_id=access.case.pk,
                  agency_id=access.agency.pk if access.agency else None,
                  categories=_sensitive(access.categories), target=f"case:{access.case.pk}")
@@ -452,11 +454,14 @@ def action_log(*, access: CaseAccess, actor, data: dict) -> Action:
     category = data.get("category") or ACTION_DEFAULT_CATEGORY.get(data["type"], GENERAL)
     if not access.writes(category):
         raise ValidationError({"category": [_("Your agency cannot see this data category, so it cannot log in it.")]})
-    action = Action.objects.create(case=access.case, actor=actor, agency=agency, created_at=now, type=data["type"],
-                                   category=category, occurred_at=data.get("occurred_at") or now,
-                                   text=data.get("text", ""))
-    events.action_logged(action=action)
-    _touch(access.case, now)
+    action = Action(case=access.case, actor=actor, agency=agency, created_at=now, type=data["type"],
+                    category=category, occurred_at=data.get("occurred_at") or now, text=data.get("text", ""))
+    # The action, its timeline line and the case's updated_at: one statement where it can be.
+    if not action_with_line_write(action=action, line=events.action_logged_unsaved(action=action),
+                                  case=access.case, now=now):
+        action.save(force_insert=True)
+        events.action_logged(action=action)
+        _touch(access.case, now)
     signals.action_logged.send(sender=Case, case=access.case, action=action)
     audit_record(actor=actor, action=AuditAction.CREATE, case_id=access.case.pk, agency_id=agency.pk,
                  categories=_sensitive([action.category]), target=f"action:{action.pk}",

@@ -38,7 +38,6 @@ from .pages import case_change_posted, case_form_page, case_service_form_page
 from .selectors import (
     CaseList,
     case_get_for_user,
-    case_prefetch_for_page,
     consent_list_for_case,
     consents_for_case_page,
 )
@@ -173,10 +172,9 @@ def _survivor_rows(survivor: Survivor, access) -> list[tuple[str, object]]:
 
 @login_required
 def case_detail(request, case_id: int):
-    access = case_view(user=request.user, case_id=case_id)
+    # With the case, its incidents and which of the panels of other apps have nothing to read.
+    access = case_view(user=request.user, case_id=case_id, page=True)
     case = access.case
-    # The incidents, and which of the panels of other apps have nothing to read, in one statement.
-    case_prefetch_for_page(access)
     tech_forms = dict(_labels(TechForm))
     for incident in case.incidents.all():
         incident.tech_form_labels = [tech_forms[value] for value in incident.tech_forms]

@@ -49,8 +49,9 @@ PAGE_LIST_BUDGET = 5 if connection.vendor == "postgresql" else 11
 # item or takedown request asked with its incidents: a panel with none reads nothing (13 -> 10; each panel
 # with rows reads them with a statement of its own: PAGE_PANEL_READ each, tests/conferences/test_case_page_panels.py).
 # Then whether it has any handoff and any open deadline, asked alike: the coordination panel reads none for a
-# case without (10 -> 8).
-PAGE_DETAIL_BUDGET = 8 if connection.vendor == "postgresql" else 16
+# case without (10 -> 8). Then the incidents and those probes in the case read's own statement
+# (cases.selectors.case_get_for_page: 8 -> 7).
+PAGE_DETAIL_BUDGET = 7 if connection.vendor == "postgresql" else 16
 PAGE_PANEL_READ = 1 if connection.vendor == "postgresql" else 0
 
 
