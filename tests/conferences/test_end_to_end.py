@@ -9,6 +9,7 @@ through a real worker is tests/conferences/test_worker.py's. Synthetic data only
 
 import datetime
 
+import pytest
 import time_machine
 
 from agencies.models import Agency
@@ -37,11 +38,17 @@ from tests.cases.conftest import case_build, medical_consent, referral_accepted
 from tests.cases.services_helpers import consent_record_through_edge
 from tests.reports.conftest import draft_cells, draft_get
 from tests.risk.conftest import answers_with, assess
-from tests.supervision.conftest import social  # noqa: F401 (fixture)
+from tests.supervision.conftest import social_build
 
 OCTOBER = datetime.date(2026, 10, 1)
 T0 = datetime.datetime(2026, 10, 6, 9, 0, tzinfo=VIETNAM)
 MINUTE = datetime.timedelta(minutes=1)
+
+
+@pytest.fixture
+def social(world):
+    """A social-work centre in Hà Nội with a responder and a supervisor (as in tests/supervision)."""
+    return social_build(world)
 
 
 def _access(user, meeting):
@@ -53,7 +60,7 @@ def _recipients(deadline: Deadline, stage: str) -> list[str]:
                   .values_list("recipient__username", flat=True))
 
 
-def test_a_high_assessment_leads_to_a_meeting_a_plan_and_the_months_report(world, time_limits, social,  # noqa: F811
+def test_a_high_assessment_leads_to_a_meeting_a_plan_and_the_months_report(world, time_limits, social,
                                                                             settings):
     settings.MEETING_WITHIN_DAYS = 30
     social_agency, social_responder, social_supervisor = social

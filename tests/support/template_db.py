@@ -92,6 +92,10 @@ def teardown_cloned_databases(*, run_id: str, old_config, verbosity: int) -> Non
     from django.db import connections
     from django.test.utils import teardown_databases
 
+    # Every alias first, not only those teardown_databases drops: a mirror's connection (the test
+    # settings' `replica` on PostgreSQL, which the replica tests open and CONN_MAX_AGE keeps) is a
+    # session on this worker's copy, and PostgreSQL refuses to drop a database anyone is connected to.
+    connections.close_all()
     teardown_databases(old_config, verbosity=verbosity)
     with _locked(_state_path(run_id)) as state:
         state["users"] = state.get("users", 1) - 1
