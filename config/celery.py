@@ -5,8 +5,14 @@ from pathlib import Path
 
 from celery import Celery
 from celery.signals import worker_process_init
+from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+
+# Every filesystem:// URL (the embedded broker's) in every process that loads this app (web, worker, beat,
+# commands) goes through the transport that writes each message whole (config/filesystem_broker.py);
+# set before any connection is made, as kombu resolves the name when it first builds one.
+TRANSPORT_ALIASES["filesystem"] = "config.filesystem_broker:Transport"
 
 app = Celery("hopluc")
 app.config_from_object("django.conf:settings", namespace="CELERY")

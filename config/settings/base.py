@@ -484,9 +484,10 @@ else:
     # the current directory.
     # The host part is ignored by the transport; naming it silences kombu's "no hostname" warning.
     CELERY_BROKER_URL = "filesystem://localhost/"
-    # kombu's filesystem transport, with each message written whole before a consumer can see it
-    # (config/filesystem_broker.py: kombu's own loses messages to a consumer polling mid-write).
-    CELERY_BROKER_TRANSPORT = "config.filesystem_broker:Transport"
+    # filesystem:// is kombu's filesystem transport with each message written whole before a consumer
+    # can see it (config/filesystem_broker.py, registered under kombu's name for it by config.celery:
+    # kombu's own loses messages to a consumer polling mid-write). Not CELERY_BROKER_TRANSPORT, which
+    # would also take over every other URL, a redis:// one of a drill or a test included.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # The transport polls its folder; kombu's 1 s default caps a worker at a few tasks a second.
         "polling_interval": 0.2,

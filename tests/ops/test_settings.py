@@ -94,6 +94,8 @@ print(json.dumps({
     "eager": c.task_always_eager, "time_limit": c.task_time_limit, "soft_time_limit": c.task_soft_time_limit,
     "timezone": c.timezone, "beat_schedule": sorted(c.beat_schedule),
     "transport": type(app.connection_for_write().transport).__module__,
+    # Another broker's URL (a drill's, a test's) keeps its own transport whatever the settings' broker.
+    "redis_url_transport": type(app.connection_for_write("redis://127.0.0.1:1/0").transport).__module__,
 }))
 """
 
@@ -114,6 +116,7 @@ def test_celery_on_redis_uses_one_visibility_timeout_for_broker_and_results(tmp_
     assert conf["soft_time_limit"] < conf["time_limit"] < 7200
     assert conf["acks_late"] is True and conf["prefetch"] == 1 and conf["eager"] is False
     assert conf["timezone"] == "Asia/Ho_Chi_Minh"
+    assert conf["transport"] == conf["redis_url_transport"] == "kombu.transport.redis"
 
 
 def test_celery_embedded_default_keeps_every_broker_folder_in_the_var_dir(tmp_path):
@@ -121,6 +124,7 @@ def test_celery_embedded_default_keeps_every_broker_folder_in_the_var_dir(tmp_pa
     assert conf["broker_url"].startswith("filesystem://")
     # kombu's filesystem transport with whole-written messages (test_worker.py).
     assert conf["transport"] == "config.filesystem_broker"
+    assert conf["redis_url_transport"] == "kombu.transport.redis"
     assert conf["result_backend"] == f"file://{tmp_path / 'broker' / 'results'}"
     for key in ("data_folder_in", "data_folder_out", "control_folder", "processed_folder"):
         assert conf["broker_transport_options"][key].startswith(str(tmp_path / "broker")), key
