@@ -12,6 +12,8 @@ template behind, and the next run replaces it.
 import fcntl
 import json
 import tempfile
+import time
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -96,6 +98,9 @@ def teardown_cloned_databases(*, run_id: str, old_config, verbosity: int) -> Non
     # settings' `replica` on PostgreSQL, which the replica tests open and CONN_MAX_AGE keeps) is a
     # session on this worker's copy, and PostgreSQL refuses to drop a database anyone is connected to.
     connections.close_all()
+    for connection, _old_name, destroy in old_config:
+        if destroy and connection.vendor == "postgresql":
+            _end_other_sessions(connection)
     teardown_databases(old_config, verbosity=verbosity)
     with _locked(_state_path(run_id)) as state:
         state["users"] = state.get("users", 1) - 1
@@ -106,6 +111,28 @@ def teardown_cloned_databases(*, run_id: str, old_config, verbosity: int) -> Non
             connection.close()
             connection.creation._destroy_test_db(template, verbosity)
     _state_path(run_id).unlink(missing_ok=True)
+
+
+def _end_other_sessions(connection, wait: float = 10.0) -> None:
+    """Let other sessions on this worker's copy end (a worker process a test started may still be
+    stopping), for `wait` seconds at most; then name them in a warning and end them, so that the copy
+    can be dropped: the tests have run, and a session left behind is a leak to find, not a reason to
+    leave a database behind and fail the run."""
+    name = connection.settings_dict["NAME"]
+    query = ("SELECT pid, application_name, backend_start, state, left(query, 200) FROM pg_stat_activity "
+             "WHERE datname = %s AND pid <> pg_backend_pid()")
+    deadline = time.monotonic() + wait
+    with connection.creation._nodb_cursor() as cursor:
+        while True:
+            cursor.execute(query, [name])
+            others = cursor.fetchall()
+            if not others or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        if others:
+            warnings.warn(f"sessions still on {name} after the tests, ended: {others}", stacklevel=1)
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = %s AND pid <> pg_backend_pid()", [name])
 
 
 def _with_suffix(test_name: str, vendor: str) -> str:
