@@ -19,20 +19,15 @@ from django.db import connections, router
 from django.db.models import Model
 from django.db.models.signals import post_save, pre_save
 
+from config.inserts import insert_params, inserted_fields
+
 from .models import Action, Case, CaseEvent
-
-
-def _inserted_fields(model: type[Model]) -> tuple:
-    """The fields the ORM's INSERT of a new `model` row names: its concrete fields but the automatic key."""
-    meta = model._meta
-    return tuple(field for field in meta.local_concrete_fields
-                 if field is not meta.auto_field and not getattr(field, "generated", False))
 
 
 @functools.cache
 def _statement(alias: str) -> str:
     quote = connections[alias].ops.quote_name
-    action_fields, line_fields = _inserted_fields(Action), _inserted_fields(CaseEvent)
+    action_fields, line_fields = inserted_fields(Action), inserted_fields(CaseEvent)
     action_pk, line_pk = quote(Action._meta.pk.column), quote(CaseEvent._meta.pk.column)
     # The line's action is the action's new id; every other value is a parameter.
     line_values = ", ".join(f"a.{action_pk}" if field.name == "action" else "%s" for field in line_fields)
@@ -63,10 +58,9 @@ def action_with_line_write(*, action: Action, line: CaseEvent, case: Case, now) 
     if (connection.vendor != "postgresql" or router.db_for_write(CaseEvent) != alias
             or router.db_for_write(Case) != alias or _listened(Action) or _listened(CaseEvent)):
         return False
-    params = [field.get_db_prep_save(field.pre_save(action, True), connection)
-              for field in _inserted_fields(Action)]
-    params += [field.get_db_prep_save(field.pre_save(line, True), connection)
-               for field in _inserted_fields(CaseEvent) if field.name != "action"]
+    params = insert_params(action, inserted_fields(Action), connection)
+    params += insert_params(line, [field for field in inserted_fields(CaseEvent) if field.name != "action"],
+                            connection)
     params += [Case._meta.get_field("updated_at").get_db_prep_save(now, connection),
                Case._meta.pk.get_db_prep_save(case.pk, connection)]
     with connection.cursor() as cursor:
