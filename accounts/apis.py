@@ -12,7 +12,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from agencies.models import Role, Sector
-from config.api import error_response
+from config.api import action_schema, error_response
 
 from .passwords import (
     CHANGE_REQUIRED_MESSAGE,
@@ -102,21 +102,20 @@ class AuthTokenObtainApi(APIView):
         return Response(self.OutputSerializer({"token": token, "expiry": instance.expiry}).data)
 
 
+@action_schema(
+    "auth_logout", "Sign out", "Ends the API token this request was made with (or the web session it came with).",
+    tags=["auth"],
+)
 class AuthLogoutApi(APIView):
-    @extend_schema(
-        operation_id="auth_logout",
-        summary="Sign out",
-        description="Ends the API token this request was made with (or the web session it came with).",
-        request=None,
-        responses={204: None},
-        tags=["auth"],
-    )
+    OutputSerializer = None
+    success_status = status.HTTP_204_NO_CONTENT
+
     def post(self, request):
         if isinstance(request.auth, AuthToken):
             api_token_revoke(user=request.user, token_key=request.auth.token_key)
         else:
             logout(request._request)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(status=self.success_status)
 
 
 class ApiTokenListApi(APIView):

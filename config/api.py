@@ -277,14 +277,15 @@ def _view_schema(method: str, operation_id: str, summary: str, description: str 
     return decorate
 
 
-def action_schema(operation_id: str, summary: str, description: str, *codes: int, tags: list[str],
+def action_schema(operation_id: str, summary: str, description: str | None, *codes: int, tags: list[str],
                   **descriptions: str):
     """extend_schema for an ActionApi's POST (or any view's POST that names them), from the view itself: its
-    InputSerializer is the request, its OutputSerializer with its success_status the answer, beside the error
-    statuses `codes`, described as `responses` does."""
+    InputSerializer is the request (a view without one takes no body), its OutputSerializer with its
+    success_status (200 where it names none) the answer, beside the error statuses `codes`, described as
+    `responses` does. A POST that answers no body names `OutputSerializer = None`."""
     return _view_schema("post", operation_id, summary, description, tags, lambda view: {
-        "request": view.InputSerializer,
-        "responses": responses(view.success_status, view.OutputSerializer, *codes, **descriptions),
+        "request": getattr(view, "InputSerializer", None),
+        "responses": responses(getattr(view, "success_status", 200), view.OutputSerializer, *codes, **descriptions),
     })
 
 

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from config.api import CursorPage, OwnApiView, read_schema
+from config.api import CursorPage, OwnApiView, action_schema, read_schema
 
 from .models import Channel, Deadline, NotificationKind
 from .selectors import (
@@ -59,33 +59,23 @@ class NotificationListApi(OwnApiView):
         return self.page_response(self.OutputSerializer(page, many=True).data)
 
 
+@action_schema("notifications_read", "Mark one notification read", None, tags=["notifications"])
 class NotificationReadApi(OwnApiView):
-    @extend_schema(
-        operation_id="notifications_read",
-        summary="Mark one notification read",
-        request=None,
-        responses={200: NotificationOutputSerializer},
-        tags=["notifications"],
-    )
+    OutputSerializer = NotificationOutputSerializer
+
     def post(self, request, notification_id: int):
         notification = notification_get_for_user(user=request.user, notification_id=notification_id)
         if notification is None:
             raise Http404
         notification_mark_read(notification=notification)
-        return Response(NotificationOutputSerializer(notification).data)
+        return Response(self.OutputSerializer(notification).data)
 
 
+@action_schema("notifications_read_all", "Mark all my notifications read", None, tags=["notifications"])
 class NotificationReadAllApi(OwnApiView):
     class OutputSerializer(serializers.Serializer):
         marked = serializers.IntegerField()
 
-    @extend_schema(
-        operation_id="notifications_read_all",
-        summary="Mark all my notifications read",
-        request=None,
-        responses={200: OutputSerializer},
-        tags=["notifications"],
-    )
     def post(self, request):
         return Response({"marked": notification_mark_all_read(user=request.user)})
 
