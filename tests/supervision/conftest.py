@@ -121,8 +121,11 @@ class Shared:
 
 
 # A module whose tests only read the register (no transactional test) writes it once:
-# `pytestmark = [..., pytest.mark.usefixtures("register_once")]`. Its `world`, `social` and `register`
-# are then copies of the module's, and each test's own writes are rolled back after it.
+# `pytestmark = REGISTER_ONCE`. Its `world`, `social` and `register` are then copies of the module's,
+# and each test's own writes are rolled back after it.
+REGISTER_ONCE = [pytest.mark.django_db, pytest.mark.usefixtures("register_once")]
+
+
 @pytest.fixture(scope="module")
 def register_once(module_transaction, django_db_blocker) -> Shared:
     """world, social and register written once for the module, inside module_transaction (some 3 s of CPU

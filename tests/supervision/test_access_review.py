@@ -21,10 +21,9 @@ from notifications.calendar import VIETNAM
 from notifications.models import PublicHoliday
 from supervision.access_review import AccessFilters, access_log, csv_safe, unusual_access_report
 from tests.conftest import make_user
-from tests.supervision.conftest import grant_break_glass
+from tests.supervision.conftest import REGISTER_ONCE, grant_break_glass
 
-# The register is written once for the module (conftest.register_once).
-pytestmark = pytest.mark.usefixtures("register_once")
+pytestmark = REGISTER_ONCE
 
 DAY = datetime.timedelta(days=1)
 

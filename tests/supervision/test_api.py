@@ -9,10 +9,9 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from supervision.models import BreakGlassReview, HandoffReview
-from tests.supervision.conftest import DAY, HOUR
+from tests.supervision.conftest import DAY, HOUR, REGISTER_ONCE
 
-# The register is written once for the module (conftest.register_once).
-pytestmark = pytest.mark.usefixtures("register_once")
+pytestmark = REGISTER_ONCE
 
 GETS = [
     "/api/supervision/handoffs/",

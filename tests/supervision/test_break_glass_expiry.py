@@ -11,10 +11,9 @@ from django.utils import timezone
 
 from cases.breakglass import break_glass_open
 from cases.models import CaseAccessRow
-from tests.supervision.conftest import REASON, grant_break_glass
+from tests.supervision.conftest import REASON, REGISTER_ONCE, grant_break_glass
 
-# The register is written once for the module (conftest.register_once).
-pytestmark = pytest.mark.usefixtures("register_once")
+pytestmark = REGISTER_ONCE
 
 API_READS = [
     "/api/cases/{id}/",

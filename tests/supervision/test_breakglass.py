@@ -24,10 +24,9 @@ from permissions.models import BreakGlassUse
 from supervision.serializers import BreakGlassInputSerializer
 from tests.cases.services_helpers import through_edge
 from tests.conftest import make_user
-from tests.supervision.conftest import REASON, grant_break_glass
+from tests.supervision.conftest import REASON, REGISTER_ONCE, grant_break_glass
 
-# The register is written once for the module (conftest.register_once).
-pytestmark = pytest.mark.usefixtures("register_once")
+pytestmark = REGISTER_ONCE
 
 HOURS = datetime.timedelta(hours=4)
 

@@ -5,11 +5,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tests.supervision.conftest import REGISTER_ONCE
 from tests.supervision.test_api import GETS
 from tests.supervision.test_pages import pages
 
-# The register is written once for the module (conftest.register_once).
-pytestmark = pytest.mark.usefixtures("register_once")
+pytestmark = REGISTER_ONCE
 
 # Page or endpoint: the most queries one request may make (measured at issue 15, not to rise).
 PAGE_BUDGETS = {

@@ -6,7 +6,6 @@ and for windows on both sides of each clock."""
 
 import datetime
 
-import pytest
 from django.db import connection
 from django.db.models import DateTimeField, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
@@ -20,10 +19,9 @@ from handoffs.services import handoff_accept, handoff_complete
 from supervision.models import CaseActivity
 from supervision.selectors import cases_without_action, cases_without_action_rows
 from tests.cases.services_helpers import access_for, consent_data, open_case
-from tests.supervision.conftest import DAY, HOUR, act, send, set_times
+from tests.supervision.conftest import DAY, HOUR, REGISTER_ONCE, act, send, set_times
 
-# The register is written once for the module (conftest.register_once).
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("register_once")]
+pytestmark = REGISTER_ONCE
 
 FAR = datetime.timedelta(days=3650)
 

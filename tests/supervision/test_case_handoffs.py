@@ -4,7 +4,6 @@ themselves (`counted` below, that query as it was): on a world changed step by s
 (send, view, accept, decline, withdraw, complete, send on) and behind their back (queryset updates, rows
 written and deleted directly, a case deleted), for every agency and every threshold that shows a row."""
 
-import pytest
 from django.db import connection
 from django.db.models import Count, Q
 from django.test.utils import CaptureQueriesContext
@@ -15,10 +14,9 @@ from handoffs.models import Handoff, HandoffStatus
 from handoffs.services import handoff_accept, handoff_complete, handoff_withdraw
 from supervision.models import CaseHandoffs
 from supervision.selectors import cases_handed_on, cases_handed_on_rows
-from tests.supervision.conftest import OVERRIDE, copied_then_deleted, declined_then_sent_again, send
+from tests.supervision.conftest import OVERRIDE, REGISTER_ONCE, copied_then_deleted, declined_then_sent_again, send
 
-# The register is written once for the module (conftest.register_once).
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("register_once")]
+pytestmark = REGISTER_ONCE
 
 
 def counted(*, agency: Agency, more_than: int):

@@ -10,10 +10,9 @@ from notifications.models import Deadline
 from notifications.services import deadline_create
 from supervision.charts import horizontal_bars_svg, stacked_bars_svg
 from supervision.dashboard import dashboard, deadline_compliance
-from tests.supervision.conftest import DAY, HOUR
+from tests.supervision.conftest import DAY, HOUR, REGISTER_ONCE
 
-# The register is written once for the module (conftest.register_once).
-pytestmark = pytest.mark.usefixtures("register_once")
+pytestmark = REGISTER_ONCE
 
 
 def place(handoff, *, due, closed=None):

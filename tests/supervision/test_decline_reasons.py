@@ -32,10 +32,9 @@ from supervision.selectors import (
     handoff_register_filter,
 )
 from tests.cases.services_helpers import consent_data, open_case
-from tests.supervision.conftest import DAY, send
+from tests.supervision.conftest import DAY, REGISTER_ONCE, send
 
-# The register is written once for the module (conftest.register_once).
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("register_once")]
+pytestmark = REGISTER_ONCE
 POSTGRESQL = connection.vendor == "postgresql"
 ORM = RegisterFilters(extra={"orm": True})  # unfiltered, but not the unfiltered statement: the ORM's grouping
 FILTERS = (RegisterFilters(), ORM, RegisterFilters(direction="received"), RegisterFilters(direction="sent"),

@@ -7,10 +7,9 @@ from django.test.utils import CaptureQueriesContext
 from audit.models import AuditEvent
 from handoffs.services import handoff_decline
 from tests.cases.services_helpers import consent_data, open_case
-from tests.supervision.conftest import DAY, send
+from tests.supervision.conftest import DAY, REGISTER_ONCE, send
 
-# The register is written once for the module (conftest.register_once).
-pytestmark = pytest.mark.usefixtures("register_once")
+pytestmark = REGISTER_ONCE
 
 REFUSED = ["lead_responder", "receiving_responder", "lead_admin", "analyst", "province_analyst", "sysadmin"]
 

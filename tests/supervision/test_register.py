@@ -22,10 +22,9 @@ from supervision.selectors import (
     handoff_register,
     handoff_register_summary,
 )
-from tests.supervision.conftest import DAY, HOUR, act, send
+from tests.supervision.conftest import DAY, HOUR, REGISTER_ONCE, act, send
 
-# The register is written once for the module (conftest.register_once).
-pytestmark = pytest.mark.usefixtures("register_once")
+pytestmark = REGISTER_ONCE
 
 MINUTE = datetime.timedelta(minutes=1)
 

@@ -28,10 +28,18 @@ from supervision.selectors import (
     handoff_register,
     handoff_register_summary,
 )
-from tests.supervision.conftest import DAY, HOUR, OVERRIDE, act, copied_then_deleted, declined_then_sent_again, send
+from tests.supervision.conftest import (
+    DAY,
+    HOUR,
+    OVERRIDE,
+    REGISTER_ONCE,
+    act,
+    copied_then_deleted,
+    declined_then_sent_again,
+    send,
+)
 
-# The register is written once for the module (conftest.register_once).
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("register_once")]
+pytestmark = REGISTER_ONCE
 POSTGRESQL = connection.vendor == "postgresql"
 
 

@@ -20,10 +20,9 @@ from supervision.services import (
     review_create,
 )
 from tests.cases.services_helpers import consent_data, open_case, through_edge
-from tests.supervision.conftest import send
+from tests.supervision.conftest import REGISTER_ONCE, send
 
-# The register is written once for the module (conftest.register_once).
-pytestmark = pytest.mark.usefixtures("register_once")
+pytestmark = REGISTER_ONCE
 
 TOMORROW = datetime.timedelta(days=1)
 
