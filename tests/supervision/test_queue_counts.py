@@ -7,7 +7,6 @@ lead agency changed)."""
 
 import datetime
 
-import pytest
 from django.db.models import F, Max, OuterRef, Subquery
 
 from agencies.models import Agency
@@ -19,10 +18,9 @@ from supervision.queue import SECTIONS, _sections, queue_handoffs, review_queue,
 from tests.cases.services_helpers import consent_data, open_case
 from tests.conferences.rows import assess
 from tests.reports.conftest import make_case
-from tests.supervision.conftest import send, set_times
+from tests.supervision.conftest import REGISTER_ONCE, send, set_times
 
-# The register is written once for the module (conftest.register_once).
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("register_once")]
+pytestmark = REGISTER_ONCE
 
 DAY = datetime.timedelta(days=1)
 
@@ -98,18 +96,17 @@ def test_counts_and_rows_equal_the_former_queries_on_a_changing_world(world, reg
     # Risk levels: A lowered, B raised again after a lowering, C lowered but closed, D two assessments at
     # the same time (the later id is the latest), E lowered and then led by health, F one assessment only.
     c = {k: make_case(world, created_at=now - 90 * DAY, province=world.hue) for k in "ABCDEF"}
-    assess(world, c["A"], level="high", at=now - 40 * DAY)
-    assess(world, c["A"], level="medium", at=now - 2 * DAY)
-    assess(world, c["B"], level="severe", at=now - 60 * DAY)
-    assess(world, c["B"], level="low", at=now - 50 * DAY)
-    assess(world, c["C"], level="high", at=now - 40 * DAY)
-    assess(world, c["C"], level="low", at=now - 30 * DAY)
-    assess(world, c["D"], level="high", at=now - 40 * DAY)
-    assess(world, c["D"], level="low", at=now - 10 * DAY)
-    assess(world, c["D"], level="severe", at=now - 10 * DAY)
-    assess(world, c["E"], level="severe", at=now - 40 * DAY)
-    assess(world, c["E"], level="medium", at=now - 4 * DAY)
-    assess(world, c["F"], level="high", at=now - 4 * DAY)
+    assessments = {  # each case's, in the order they are made: (level, days ago)
+        "A": [("high", 40), ("medium", 2)],
+        "B": [("severe", 60), ("low", 50)],
+        "C": [("high", 40), ("low", 30)],
+        "D": [("high", 40), ("low", 10), ("severe", 10)],
+        "E": [("severe", 40), ("medium", 4)],
+        "F": [("high", 4)],
+    }
+    for key, made in assessments.items():
+        for level, days_ago in made:
+            assess(world, c[key], level=level, at=now - days_ago * DAY)
     seen.append(assert_same(now))
     assess(world, c["B"], level="severe", at=now - DAY)  # B: no longer lower than its peak
     Case.objects.filter(pk=c["C"].pk).update(status=CaseStatus.CLOSED, closed_at=now)
