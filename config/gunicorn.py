@@ -18,13 +18,22 @@ What it adds: Python's cyclic garbage collector tuned once per worker (README, "
 `post_worker_init` runs in each worker after it loaded the application, with or without `--preload`; with
 `--preload` the master also freezes what it loaded before it forks (`when_ready`), so that the workers'
 collections leave the pages they share with it alone (copy-on-write).
+
+Also: each worker's heartbeat file (touched by the worker at every pass of its loop, read by the master to find
+hung workers) lives in /dev/shm, a memory filesystem, where there is one (Linux, containers): in a container's
+/tmp, an overlay over disk, that touch can block the worker (gunicorn's documentation, "Blocking OS calls").
 """
 
 import gc
+import os
 
 # Young generation: net new tracked objects between two collections (Python's default 700); the middle and old
 # generations keep Python's defaults (10 collections of the one below).
 GC_THRESHOLDS = (10_000, 10, 10)
+
+# gunicorn makes its files there with tempfile.mkstemp (private, unlinked at once): not a guessable path.
+SHARED_MEMORY = "/dev/shm"  # noqa: S108
+worker_tmp_dir = SHARED_MEMORY if os.path.isdir(SHARED_MEMORY) else None
 
 
 def freeze_loaded_objects() -> None:
