@@ -33,4 +33,4 @@ RUN pybabel -q compile -d locale -D django \
 USER hopluc
 EXPOSE 8000
 # Compose and other orchestrators pass the Procfile's commands; this default is the web process.
-CMD ["sh", "-c", "exec gunicorn config.wsgi:application --bind 0.0.0.0:${PORT:-8000} --workers ${WEB_CONCURRENCY:-3} --access-logfile -"]
+CMD ["sh", "-c", "exec gunicorn --config config/gunicorn.py config.wsgi:application --bind 0.0.0.0:${PORT:-8000} --workers ${WEB_CONCURRENCY:-3} --access-logfile -"]

@@ -1,11 +1,12 @@
 """What one request of the mixed load costs, in process: queries and CPU per kind, and where the time goes.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hopluc_bench .venv/bin/python benchmarks/request_overhead.py \\
-        [--runs 30] [--sql] [--profile KIND|all] [--who responder|supervisor] [--top 40]
+        [--runs 30] [--sql] [--profile KIND|all] [--who responder|supervisor] [--top 40] [--python-gc]
 
 Signs in one responder and one supervisor of the seeded world through the forms, as scale_mixed.py does
 (the supervisor with the code of an enrolled authenticator), with CSRF checks on, and runs each kind of
-scale_mixed.py's MIX under the same settings the web workers use (config.settings.dev, DEBUG=0). For
+scale_mixed.py's MIX under the same settings the web workers use (config.settings.dev, DEBUG=0), with the
+garbage collector tuned after the sign-ins as config/gunicorn.py tunes a worker's (--python-gc: Python's default). For
 each kind it prints the queries of one request, the median wall and CPU time of this process over --runs
 requests, and the mean CPU the PostgreSQL backend serving this process spent per request ("PG ms": the
 backend's on-CPU nanoseconds from /proc/<pid>/schedstat before and after each request, pid from
@@ -45,6 +46,7 @@ from django.test import Client  # noqa: E402
 from django_otp.oath import TOTP  # noqa: E402
 from scale_mixed import _CSRF_INPUT, MIX, Person, pick_sessions  # noqa: E402
 
+from config.gunicorn import freeze_loaded_objects  # noqa: E402
 from scale.seed import SCALE_PASSWORD  # noqa: E402
 
 
@@ -177,6 +179,9 @@ def main(argv=None) -> int:
                              "run once a statement is prepared, instead of a fresh plan for the values")
     parser.add_argument("--profile", default="")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--python-gc", action="store_true",
+                        help="leave Python's garbage collector as it is by default, instead of tuning it after the "
+                             "sign-ins as config/gunicorn.py tunes it in a web worker (gc.freeze, young threshold)")
     parser.add_argument("--who", choices=("responder", "supervisor"), default="",
                         help="whose requests --profile runs (default: the responder; the supervisor for "
                              "their home and review queue)")
@@ -187,9 +192,12 @@ def main(argv=None) -> int:
     clients = {responder.username: sign_in(responder)}
     if supervisor:
         clients[supervisor.username] = sign_in(supervisor)
+    if not args.python_gc:
+        freeze_loaded_objects()
     rng = random.Random(1)
     print(f"{'kind':<24} {'who':<10} {'queries':>7} {'wall ms':>8} {'CPU ms':>7} {'PG ms':>6}   "
           f"(median of {args.runs}, PG ms their mean, load {os.getloadavg()[0]:.1f})")
+    every_cpu = []  # each timed request's CPU, of every kind: their mean counts the rare slow one (a collection)
     for kind, for_responder, for_supervisor in MIX:
         for person, weight in ((responder, for_responder), (supervisor, for_supervisor)):
             if person is None or not weight:
@@ -219,6 +227,7 @@ def main(argv=None) -> int:
                 after = _backend_cpu_ns(pid) if _backend_pid() == pid else None
                 if backend is not None and after is not None:
                     pg.append((after - backend) / 1e6)
+            every_cpu += cpus
             who = "supervisor" if person.supervisor else "responder"
             pg_ms = f"{statistics.mean(pg):>6.2f}" if pg else f"{'-':>6}"
             print(f"{kind:<24} {who:<10} {len(captured):>7} {statistics.median(walls):>8.1f} "
@@ -228,6 +237,9 @@ def main(argv=None) -> int:
                     print(f"      {seconds * 1000:6.2f} ms  {' '.join(sql.split())[:200]}")
             if args.explain:
                 explain(captured, generic=args.generic)
+    print(f"{'every kind, mean CPU':<35} {statistics.mean(every_cpu):>17.2f}   ({len(every_cpu)} requests, "
+          f"garbage collector {'Python default' if args.python_gc else 'as in a web worker'}, "
+          f"load {os.getloadavg()[0]:.1f})")
     if args.profile:
         kinds = [kind for kind, _r, _s in MIX] if args.profile == "all" else [args.profile]
         # By default the responder, unless the kind is the supervisor's alone (their home and queue).

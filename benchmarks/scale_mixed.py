@@ -6,9 +6,10 @@ peak memory, with the load average, over a seeded national world.
 
 `make bench` runs it after the in-process benchmarks (scale_bench.py). The database DATABASE_URL
 names is migrated and grown with `seed_scale` to --cases when it holds fewer. Then:
-- gunicorn starts with --workers sync workers on 127.0.0.1 (config.settings.dev with DEBUG=0: no
-  debug toolbar or query log; the API's per-user throttle is lifted, since each session below is a
-  closed loop without think time and would meet it, which is not what is measured);
+- gunicorn starts with --workers sync workers on 127.0.0.1 and production's configuration file,
+  config/gunicorn.py (config.settings.dev with DEBUG=0: no debug toolbar or query log; the API's
+  per-user throttle is lifted, since each session below is a closed loop without think time and would
+  meet it, which is not what is measured; `--gunicorn "--config other.py"` replaces the file);
 - --sessions people sign in through the sign-in form as a browser would (password, then the code of
   their authenticator where the app asks for one: every 8th session is the agency's supervisor, who
   must give a second factor; an authenticator is enrolled for them first). Responders are single-agency
@@ -168,7 +169,10 @@ def pick_sessions(count: int) -> list[Person]:
 def start_gunicorn(workers: int, port: int, extra: list[str] | None = None) -> subprocess.Popen:
     env = {**os.environ, "API_THROTTLE_USER": "1000000/min", "DEBUG": "0"}
     process = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi:application", "--workers", str(workers),
+        # Production's configuration file (config/gunicorn.py: the workers' garbage collector); a later --config
+        # in --gunicorn replaces it.
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", str(ROOT / "config" / "gunicorn.py"),
+         "config.wsgi:application", "--workers", str(workers),
          "--bind", f"127.0.0.1:{port}", "--timeout", "120", "--log-level", "warning", *(extra or [])],
         cwd=ROOT, env=env, start_new_session=True,
     )
