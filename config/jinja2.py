@@ -420,6 +420,14 @@ class _Environment(jinja2.Environment):
 
     static_language: object = _NO_LANGUAGE
 
+    def make_globals(self, d):
+        """A template's globals as one dict, the environment's and its own (`d`), not Jinja2's ChainMap of
+        the two: each render, include and import copies them into a context, and the ChainMap's Python
+        methods were called for every name at each (a score of contexts a case page). The environment's
+        globals are all set when it is made (environment()), before any template is loaded; a change of
+        a template's globals still changes only that template's."""
+        return {**self.globals, **(d or {})}
+
     def _parse(self, source, name, filename):
         tree = super()._parse(source, name, filename)
         if self.static_language is _NO_LANGUAGE:

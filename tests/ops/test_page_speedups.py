@@ -216,3 +216,14 @@ def test_an_included_panel_is_the_same_outside_the_test_instrumentation(language
 
 def _case_heading():
     return translation.gettext("Case")
+
+
+def test_a_templates_globals_are_the_environments_and_its_own():
+    """config.jinja2._Environment.make_globals: one dict, not Jinja2's ChainMap; a template's own globals
+    (from_string(globals=…)) are its alone."""
+    env = engines["jinja2"].env
+    own = env.from_string("{{ url('cases:list') }}|{{ extra }}", globals={"extra": "mine"})
+    other = env.from_string("{{ extra }}")
+    assert type(own.globals) is dict and own.globals["url"] is env.globals["url"]
+    assert own.render() == f"{reverse('cases:list')}|mine" and other.render() == ""
+    assert "extra" not in env.globals
