@@ -27,6 +27,8 @@ Speed (issue 15), with the same output as the plain calls:
   rendered in the page's render, not through Django's loader and a render of its own (under test
   instrumentation it still is, so that the test client sees it);
 - `static(path)`: the URL asked of the storage once per path and process (`_static`);
+- a template's globals: one dict (`_Environment.make_globals`), not Jinja2's ChainMap, which each render,
+  include and import copied name by name through Python methods;
 - a model's `get_<field>_display()` (on the pages and elsewhere): the field's labels translated once per
   language and process (`_choice_display`), not hashed lazily at each call as Django's does.
 """
