@@ -18,13 +18,22 @@ Speed (issue 15), with the same output as the plain calls:
   `{% trans %}` with values is the translation `%` its escaped values, as Jinja2's newstyle gettext does);
   `Template.render` takes the variant of the language active when it renders;
 - `date`, `{{ a_date }}`: the formats of this project's languages (day, month, year, hour, minute, second,
-  the month's short name) are written by code compiled once per format and language (`_date_writer`);
-- `url()` with ids: the path reversed once per route, process and URLconf, the ids put into it;
+  the month's short name) are written by one function compiled once per format and language
+  (`_date_writer`); during a render, a datetime in a format compiled already is written without asking
+  Django's locals for the language and time zone (those the render started with);
+- `url()` with ids, or without values: the path reversed once per route, process, URLconf and script
+  prefix, the ids put into it; during a render the URLconf and prefix are the ones it started with;
+- a panel (`_included`) inside a page: its template taken from the page's environment (its language) and
+  rendered in the page's render, not through Django's loader and a render of its own (under test
+  instrumentation it still is, so that the test client sees it);
 - `static(path)`: the URL asked of the storage once per path and process (`_static`);
+- a template's globals: one dict (`_Environment.make_globals`), not Jinja2's ChainMap, which each render,
+  include and import copied name by name through Python methods;
 - a model's `get_<field>_display()` (on the pages and elsewhere): the field's labels translated once per
   language and process (`_choice_display`), not hashed lazily at each call as Django's does.
 """
 
+import contextvars
 import datetime
 import decimal
 import weakref
@@ -55,6 +64,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import get_current_timezone, template_localtime
 from jinja2 import nodes
 from jinja2.visitor import NodeTransformer
+from markupsafe import Markup
 
 from accounts.templatetags import lockout_tags
 from cases.templatetags import case_tags, form_tags, table_tags, timeline_tags
@@ -68,27 +78,38 @@ from takedowns.templatetags import takedown_tags
 
 
 def url(name: str, *args, **kwargs) -> str:
-    """reverse(); a route whose values are all ids (ints ≥ 0) is reversed once per process, URLconf and
-    script prefix, and the ids put in the path it gave (`_url_pieces`)."""
+    """reverse(); a route whose values are all ids (ints ≥ 0), or that takes none, is reversed once per
+    process, URLconf and script prefix, and the ids put in the path it gave (`_url_pieces`). During a render
+    the URLconf and script prefix are the ones the render started with (_URL_STATE), not asked of Django's
+    thread-and-task locals at each link."""
     values = args or tuple(kwargs.values())
-    if values and all(type(value) is int and value >= 0 for value in values):
-        key = (name, len(args), tuple(kwargs), get_urlconf(), get_script_prefix())
+    if all(type(value) is int and value >= 0 for value in values):
+        key = (name, len(args), tuple(kwargs), *(_URL_STATE.get() or (get_urlconf(), get_script_prefix())))
         pieces = _URL_PIECES.get(key, False)
         if pieces is False:
             pieces = _URL_PIECES[key] = _url_pieces(name, len(args), tuple(kwargs))
         if pieces is not None:
             first, rest = pieces
-            return first + "".join(str(values[index]) + text for index, text in rest)
+            return first + "".join(str(values[index]) + text for index, text in rest) if rest else first
     return reverse(name, args=args or None, kwargs=kwargs or None)
 
 
+# (URLconf, script prefix) during a render (Template.render); None outside one.
+_URL_STATE: contextvars.ContextVar[tuple[object, str] | None] = contextvars.ContextVar("hopluc_url_state",
+                                                                                      default=None)
 _URL_PIECES: dict[tuple, tuple[str, tuple[tuple[int, str], ...]] | None] = {}
 
 
 def _url_pieces(name: str, positional: int, keywords: tuple[str, ...]):
     """The path of route `name` as its text before the first value and, for each value in the order the
     path shows them, (its index, the text after it); None when the route does not take any id as it is
-    (reversed with two sets of markers of different lengths, which must give the same pieces)."""
+    (reversed with two sets of markers of different lengths, which must give the same pieces). A route
+    without values: its path and no pieces."""
+    if not positional and not keywords:
+        try:
+            return reverse(name), ()
+        except Exception:  # noqa: BLE001 - NoReverseMatch: reverse() raises it each time
+            return None
     found = []
     for base in (9876543210, 1357913579135):
         markers = [base + index for index in range(positional or len(keywords))]
@@ -135,7 +156,12 @@ def _included(template_name: str, tag, takes_context: bool = False):
         for name in ("csrf_input", "csrf_token"):
             if name in context:
                 values[name] = context[name]
-        return loader.get_template(template_name).render(values)
+        if template_rendered.receivers and _test_instrumented():
+            # Under test, through Django's loader and Template.render, which tell the test client.
+            return loader.get_template(template_name).render(values)
+        # Inside the page's render: the template of the page's environment (its language), in the page's
+        # language, time zone and URLconf (set by Template.render), safe as Template.render's is.
+        return Markup(context.environment.get_template(template_name).render(values))  # noqa: S704
 
     return jinja2.pass_context(render)
 
@@ -149,34 +175,39 @@ def _default_if_none(value, arg):
     return arg if value is None or isinstance(value, jinja2.Undefined) else value
 
 
-# The date format characters `_date_writer` writes itself: (its %-format, the value it shows, whether it
-# is a time of day), each as Django's DateFormat writes it.
-_DATE_PARTS: dict[str, tuple[str, Callable, bool]] = {
-    "d": ("%02d", lambda value: value.day, False),
-    "j": ("%d", lambda value: value.day, False),
-    "m": ("%02d", lambda value: value.month, False),
-    "n": ("%d", lambda value: value.month, False),
-    "Y": ("%04d", lambda value: value.year, False),
-    "y": ("%02d", lambda value: value.year % 100, False),
-    "H": ("%02d", lambda value: value.hour, True),
-    "G": ("%d", lambda value: value.hour, True),
-    "i": ("%02d", lambda value: value.minute, True),
-    "s": ("%02d", lambda value: value.second, True),
-    "c": ("%s", lambda value: value.isoformat(), False),
+# The date format characters `_date_writer` writes itself: (its %-format, the expression of the value it shows,
+# whether it is a time of day), each as Django's DateFormat writes it.
+_DATE_PARTS: dict[str, tuple[str, str, bool]] = {
+    "d": ("%02d", "value.day", False),
+    "j": ("%d", "value.day", False),
+    "m": ("%02d", "value.month", False),
+    "n": ("%d", "value.month", False),
+    "Y": ("%04d", "value.year", False),
+    "y": ("%02d", "value.year % 100", False),
+    "H": ("%02d", "value.hour", True),
+    "G": ("%d", "value.hour", True),
+    "i": ("%02d", "value.minute", True),
+    "s": ("%02d", "value.second", True),
+    "c": ("%s", "value.isoformat()", False),
+    "M": ("%s", "months[value.month]", False),
 }
 
 
 class _DateWriter:
     """A date format of the active language written as Django's dateformat.format writes it, compiled
-    once: its text with a %-placeholder per format character, and what fills each."""
+    once into one function: its text with a %-placeholder per format character `%` the tuple of what fills
+    each (`write`), and whether it shows a time of day (`times`)."""
 
-    __slots__ = ("_parts", "_pattern", "times")
+    __slots__ = ("times", "write")
 
-    def __init__(self, pattern: str, parts: tuple[Callable, ...], times: bool):
-        self._pattern, self._parts, self.times = pattern, parts, times
+    def __init__(self, pattern: str, parts: tuple[str, ...], times: bool, months: dict[int, str]):
+        # The source is this table's expressions and the format's text as a literal (repr).
+        source = f"lambda value: {pattern!r} % ({''.join(part + ', ' for part in parts)})"
+        self.write: Callable[[object], str] = eval(source, {"__builtins__": {}, "months": months})  # noqa: S307
+        self.times = times
 
     def __call__(self, value) -> str:
-        return self._pattern % tuple(part(value) for part in self._parts)
+        return self.write(value)
 
 
 # The language and time zone of the page being rendered (Template.render), read by the filters at each date
@@ -207,13 +238,10 @@ def _date_writer(format_name: str | None, language: str | None) -> _DateWriter |
     except KeyError:
         pass
     pattern, parts, times = [], [], False
-    months = {number: name.title() for number, name in MONTHS_3.items()}
+    months = {number: str(name).title() for number, name in MONTHS_3.items()}
     for index, piece in enumerate(dateformat.re_formatchars.split(str(get_format(format_name or "DATE_FORMAT")))):
         if index % 2 == 0:
             pattern.append(dateformat.re_escaped.sub(r"\1", piece).replace("%", "%%"))
-        elif piece == "M":
-            pattern.append("%s")
-            parts.append(lambda value, months=months: months[value.month])
         elif piece in _DATE_PARTS:
             placeholder, part, time_of_day = _DATE_PARTS[piece]
             pattern.append(placeholder)
@@ -222,7 +250,7 @@ def _date_writer(format_name: str | None, language: str | None) -> _DateWriter |
         else:
             _DATE_WRITERS[key] = None
             return None
-    writer = _DATE_WRITERS[key] = _DateWriter("".join(pattern), tuple(parts), times)
+    writer = _DATE_WRITERS[key] = _DateWriter("".join(pattern), tuple(parts), times, months)
     return writer
 
 
@@ -234,10 +262,20 @@ def _format_date(value, format_name: str | None, language: str | None) -> str:
     writer = _date_writer(format_name, language)
     if writer is None or (writer.times and not isinstance(value, datetime.datetime)):
         return defaultfilters.date(value, format_name)
-    return writer(value)
+    return writer.write(value)
 
 
 def _date(value, arg=None):
+    if type(value) is datetime.datetime:
+        # The dates of a page: an aware datetime (no subclass, so no convert_to_local_time) during a render,
+        # in a format of the language compiled already: written at once, as below.
+        state = _RENDERING.get()
+        if state is not None:
+            writer = _DATE_WRITERS.get((state[0], arg))
+            if writer is not None:
+                if _USE_TZ[0] and value.utcoffset() is not None:
+                    value = value.astimezone(state[1])
+                return writer.write(value)
     if value is None or value == "" or isinstance(value, jinja2.Undefined):
         return ""
     language, zone = _language_and_zone()
@@ -260,6 +298,8 @@ def _finalize(value):
     """What Django's template showed for `{{ value }}`: dates and numbers in the reader's format (an int
     is shown as it is: no thousands separator in this project's settings)."""
     if isinstance(value, _LOCALIZED):
+        if type(value) is datetime.datetime:
+            return _date(value, "DATETIME_FORMAT")
         if isinstance(value, datetime.date):
             language, zone = _language_and_zone()
             value = _local(value, zone)
@@ -382,6 +422,14 @@ class _Environment(jinja2.Environment):
 
     static_language: object = _NO_LANGUAGE
 
+    def make_globals(self, d):
+        """A template's globals as one dict, the environment's and its own (`d`), not Jinja2's ChainMap of
+        the two: each render, include and import copies them into a context, and the ChainMap's Python
+        methods were called for every name at each (a score of contexts a case page). The environment's
+        globals are all set when it is made (environment()), before any template is loaded; a change of
+        a template's globals still changes only that template's."""
+        return {**self.globals, **(d or {})}
+
     def _parse(self, source, name, filename):
         tree = super()._parse(source, name, filename)
         if self.static_language is _NO_LANGUAGE:
@@ -475,6 +523,9 @@ class Template(jinja2_backend.Template):
         if template_rendered.receivers and _test_instrumented():
             template_rendered.send(sender=self, template=self, context=context)
         rendering = _RENDERING.set((language, get_current_timezone()))
+        # The links of a page, and of the templates it renders inside it, with the URLconf and script prefix
+        # the outermost render started with.
+        urls = None if _URL_STATE.get() is not None else _URL_STATE.set((get_urlconf(), get_script_prefix()))
         try:
             # Safe, as the Django template language's render() is: a view may pass it into another page.
             return mark_safe(template.render(context))  # noqa: S308
@@ -484,6 +535,8 @@ class Template(jinja2_backend.Template):
             raise new from exc
         finally:
             _RENDERING.reset(rendering)
+            if urls is not None:
+                _URL_STATE.reset(urls)
 
 
 class Jinja2(jinja2_backend.Jinja2):

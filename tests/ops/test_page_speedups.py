@@ -148,3 +148,82 @@ def test_dates_follow_a_change_of_use_tz():
         with timezone.override(ZONE):
             assert pages._local(moment, ZONE) == timezone.template_localtime(moment)
     assert pages._local(moment, ZONE).tzinfo is ZONE
+
+
+@pytest.mark.parametrize("language", ["vi", "en", None])
+def test_dates_inside_a_render_are_written_as_django_writes_them(language):
+    """Inside a render, a datetime in a format compiled already is written at once (config.jinja2._date):
+    the same text as Django's, the first time (the format compiled then) and after."""
+    source = "|".join(f'{{{{ m|date({name!r}) }}}}' if name else "{{ m|date }}" for name in FORMATS) + "|{{ m }}"
+    template = engines["jinja2"].from_string(source)
+    with translation.override(language), timezone.override(ZONE):
+        for value in MOMENTS:
+            if not isinstance(value, datetime.datetime):
+                continue
+            expected = [str(_django_date(value, name)) for name in FORMATS]
+            expected.append(localize(timezone.template_localtime(value)))
+            for _time in range(2):
+                assert template.render({"m": value}).split("|") == expected, value
+
+
+def test_url_of_a_route_without_values_not_found_raises_each_time():
+    from django.urls import NoReverseMatch
+
+    for _time in range(2):
+        with pytest.raises(NoReverseMatch):
+            pages.url("cases:no-such-route")
+
+
+def test_url_inside_a_render_is_under_the_script_prefix_it_started_with():
+    from django.urls import get_script_prefix, set_script_prefix
+
+    template = engines["jinja2"].from_string("{{ url('cases:list') }}|{{ url('cases:detail', case_id=3) }}")
+    before = get_script_prefix()
+    try:
+        for prefix in ("/", "/hopluc/", "/"):
+            set_script_prefix(prefix)
+            assert template.render({}) == f"{prefix}cases/|{prefix}cases/3/"
+    finally:
+        set_script_prefix(before)
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_an_included_panel_is_the_same_outside_the_test_instrumentation(language):
+    """A panel (config.jinja2._included) rendered inside the page, as outside tests, writes what Django's
+    loader and Template.render write (as under test instrumentation)."""
+    from django.test.signals import template_rendered
+
+    rendered = []
+
+    def listen(sender, template, **kwargs):
+        rendered.append(template.name)
+
+    with translation.override(language):
+        # The environment of the language's pages (their static text translated when compiled).
+        page = engines["jinja2"].get_template("cases/case_detail.html").template.environment.from_string(
+            '<p>{{ column_heads(_("Case"), "<b>&</b>") }}</p>')
+        template_rendered.connect(listen)
+        try:
+            instrumented = page.render({})
+        finally:
+            template_rendered.disconnect(listen)
+        assert rendered == ["_column_heads.html"]
+        direct = page.render({})
+        assert rendered == ["_column_heads.html"]  # not through Django's loader
+        assert direct == instrumented
+        assert "<thead>" in direct and "&lt;b&gt;&amp;&lt;/b&gt;" in direct and str(_case_heading()) in direct
+
+
+def _case_heading():
+    return translation.gettext("Case")
+
+
+def test_a_templates_globals_are_the_environments_and_its_own():
+    """config.jinja2._Environment.make_globals: one dict, not Jinja2's ChainMap; a template's own globals
+    (from_string(globals=…)) are its alone."""
+    env = engines["jinja2"].env
+    own = env.from_string("{{ url('cases:list') }}|{{ extra }}", globals={"extra": "mine"})
+    other = env.from_string("{{ extra }}")
+    assert type(own.globals) is dict and own.globals["url"] is env.globals["url"]
+    assert own.render() == f"{reverse('cases:list')}|mine" and other.render() == ""
+    assert "extra" not in env.globals
