@@ -117,6 +117,11 @@ def time_limits(db):
 def shared_case(world, time_limits) -> SharedCase:
     """Led by the police; referred to the health agency, which holds a consent for medical data
     only (identity refused)."""
+    return shared_case_build(world)
+
+
+def shared_case_build(world) -> SharedCase:
+    """shared_case's rows (the legal time limits loaded)."""
     case = case_build(world)
     lead = case_get_for_user(user=world.lead_responder, case_id=case.pk)
     consent = consent_record_through_edge(access=lead, actor=world.lead_responder, data=medical_consent(world))

@@ -5,8 +5,13 @@ agency for medical data only (identity refused), with one action in every catego
 Outcomes: an HTTP status; LISTED / HIDDEN for lists (200 either way: is the case on it?); DONE for
 a page form that saved and redirected back to the case (POST-redirect-GET); LOGIN for a redirect
 to the sign-in page.
+
+Every test of the module reads the same rows: the world, the shared case and the two handoff stories are
+written once for the module (inside module_transaction, as Django's setUpTestData) and each test gets its
+own copy of them; what a test writes is rolled back after it.
 """
 
+import copy
 import datetime
 from dataclasses import dataclass
 
@@ -19,18 +24,23 @@ from cases import intake
 from cases.selectors import case_get_for_user
 from deadlines.services import case_deadline_set
 from handoffs.services import handoff_accept
+from notifications.loaders import time_limit_load_reference
+from notifications.models import LegalTimeLimit
 from permissions.categories import GENERAL, DataCategory
 from takedowns.services import takedown_request_record
 from tests.cases.conftest import (
     ACTIONS,
     ALL_CATEGORIES,
     SURVIVOR_VALUES,
+    SharedCase,
     case_build,
     incident_payload,
     medical_consent,
     open_payload,
+    shared_case_build,
 )
 from tests.cases.services_helpers import consent_record_through_edge, handoff_send_through_edge
+from tests.conftest import World, world_in_bulk
 
 LISTED, HIDDEN, DONE, LOGIN = "listed", "hidden", "done", "login"
 ROLES = ("lead_responder", "lead_supervisor", "receiving_responder", "outsider_responder", "analyst", "anonymous")
@@ -343,13 +353,12 @@ class HandoffCase:
     third_agency: object
 
 
-def _handoff_case(world, state: str) -> HandoffCase:
+def _handoff_case(world, state: str, social) -> HandoffCase:
     """The police case, referred to the health agency (consent: medical) and left `state`; a
-    follow-up the lead responder set; a social-work agency with consent, for sending another."""
+    follow-up the lead responder set; a consent for the social-work agency `social`, for sending another."""
     case = case_build(world)
     lead = case_get_for_user(user=world.lead_responder, case_id=case.pk)
     consent_record_through_edge(access=lead, actor=world.lead_responder, data=medical_consent(world))
-    social = agency_create(name="Trung tâm Công tác xã hội Hà Nội", sector=Sector.SOCIAL_WORK, province=world.hanoi)
     consent_record_through_edge(access=lead, actor=world.lead_responder, data={
         "receiving_agency": social.pk, "granted_categories": ["psychosocial"], "purpose": "Tư vấn tâm lý",
         "given_by": "survivor"})
@@ -363,6 +372,44 @@ def _handoff_case(world, state: str) -> HandoffCase:
                                  actor=world.lead_responder,
                                  data={"kind": "follow_up", "due_at": timezone.now() + datetime.timedelta(days=2)})
     return HandoffCase(case=case, handoff=handoff, deadline=deadline, third_agency=social)
+
+
+@dataclass
+class Built:
+    world: World
+    shared_case: SharedCase
+    stories: dict[str, HandoffCase]
+
+
+@pytest.fixture(scope="module")
+def _built_once(module_transaction, django_db_blocker) -> Built:
+    """The world, shared_case and a handoff story in each state (one social-work agency for both),
+    written once for the module: some 400 tests each wrote their world and case before (most of the
+    module's time). Rolled back after the module's last test (module_transaction)."""
+    with django_db_blocker.unblock():
+        if not LegalTimeLimit.objects.exists():
+            time_limit_load_reference()
+        world = world_in_bulk()
+        shared = shared_case_build(world)
+        social = agency_create(name="Trung tâm Công tác xã hội Hà Nội", sector=Sector.SOCIAL_WORK, province=world.hanoi)
+        stories = {state: _handoff_case(world, state, social) for state in ("sent", "accepted")}
+    return Built(world=world, shared_case=shared, stories=stories)
+
+
+@pytest.fixture
+def _built(db, _built_once) -> Built:
+    """A copy of the module's rows for one test (its own writes are rolled back after it)."""
+    return copy.deepcopy(_built_once)
+
+
+@pytest.fixture
+def world(_built) -> World:
+    return _built.world
+
+
+@pytest.fixture
+def shared_case(_built) -> SharedCase:
+    return _built.shared_case
 
 
 def _due() -> str:
@@ -398,10 +445,10 @@ def _handoff_bodies(story: HandoffCase) -> dict[str, dict]:
 @pytest.mark.parametrize("role_index", range(len(HANDOFF_ROLES)), ids=HANDOFF_ROLES)
 @pytest.mark.parametrize("row", HANDOFF_MATRIX,
                          ids=[row[0].split(maxsplit=1)[0] + " " + row[0].split()[1] for row in HANDOFF_MATRIX])
-def test_handoff_permission_matrix(row, role_index, world, time_limits, api, web):
+def test_handoff_permission_matrix(row, role_index, world, _built, api, web):
     endpoint, state, expected = row[0], row[1], row[2 + role_index]
     role = HANDOFF_ROLES[role_index]
-    story = _handoff_case(world, state)
+    story = _built.stories[state]
     method, template = endpoint.split()
     path = template.format(case=story.case.pk, handoff=story.handoff.pk, deadline=story.deadline.pk)
     is_api = path.startswith("/api/")

@@ -1,8 +1,13 @@
 """Every (state, action) pair of every state machine (cases.transitions): an action the table allows
 succeeds through its service, any other is refused with the domain error (TransitionNotAllowed, a
 ValidationError) and never a 500; the pages and the API offer exactly what the table allows. The
-expected pairs are written out here as well, so that a change to a table is a change to this test."""
+expected pairs are written out here as well, so that a change to a table is a change to this test.
 
+Every test starts from the same world and case: they are written once for the module (inside
+module_transaction, as Django's setUpTestData) and each test gets its own copy; what a test writes is
+rolled back after it."""
+
+import copy
 import datetime
 import itertools
 
@@ -32,6 +37,7 @@ from privacy.services import (
 from takedowns.selectors import TAKEDOWN_MACHINE, takedown_actions
 from takedowns.services import takedown_outcome_record, takedown_request_record
 from tests.cases.services_helpers import access_for, consent_data, handoff_send_through_edge, open_case, referral_data
+from tests.conftest import World, world_in_bulk
 
 pytestmark = pytest.mark.django_db
 
@@ -57,9 +63,29 @@ HANDOFF_ALLOWED = {
 }
 
 
+@pytest.fixture(scope="module")
+def _world_and_case_once(module_transaction, django_db_blocker) -> tuple[World, Case]:
+    """The world and the police's case (consent: medical and psychosocial for the health agency), written
+    once for the module: each of its 150-odd tests wrote them before (most of the module's time)."""
+    with django_db_blocker.unblock():
+        world = world_in_bulk()
+        return world, open_case(world, consent=consent_data(world, granted_categories=["medical", "psychosocial"]))
+
+
 @pytest.fixture
-def case(world):
-    return open_case(world, consent=consent_data(world, granted_categories=["medical", "psychosocial"]))
+def _world_and_case(db, _world_and_case_once) -> tuple[World, Case]:
+    """A copy of the module's world and case for one test (its own writes are rolled back after it)."""
+    return copy.deepcopy(_world_and_case_once)
+
+
+@pytest.fixture
+def world(_world_and_case) -> World:
+    return _world_and_case[0]
+
+
+@pytest.fixture
+def case(_world_and_case) -> Case:
+    return _world_and_case[1]
 
 
 def _handoff_in(world, case, kind: str, state: str) -> Handoff:
