@@ -161,6 +161,11 @@ def test_enter_submits_nothing_and_the_error_summary_takes_focus(live_server, ph
 def test_the_idle_warning_stays_signed_in_and_a_timeout_keeps_the_draft(live_server, phone_page, demo, settings):
     settings.SESSION_COOKIE_AGE = 12
     settings.SESSION_WARNING_SECONDS = 8
+    # Every request writes the session's expiry, so the countdown a page shows starts at that page's request.
+    # With the default (60 s, more than this test's whole session) no request after the sign-in would be far
+    # enough behind to write it, and the step loaded below would count down from the sign-in: its warning came
+    # 3.4 s after the click once, when the test's typing took a second under three processes.
+    settings.SESSION_RENEW_SECONDS = 0
     page = phone_page
     _sign_in(page, live_server.url, "/cases/intake/")
     page.locator("[name=full_name]").fill("Vũ Thị Hạnh")
