@@ -52,7 +52,7 @@ from django.template.backends.utils import csrf_input
 from django.templatetags.static import static
 from django.templatetags.tz import localtime
 from django.test.signals import template_rendered
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import dateformat, translation
 from django.utils.autoreload import file_changed
 from django.utils.dates import MONTHS_3
@@ -108,7 +108,7 @@ def _url_pieces(name: str, positional: int, keywords: tuple[str, ...]):
     if not positional and not keywords:
         try:
             return reverse(name), ()
-        except Exception:  # noqa: BLE001 - NoReverseMatch: reverse() raises it each time
+        except NoReverseMatch:  # reverse() raises it each time
             return None
     found = []
     for base in (9876543210, 1357913579135):
@@ -206,9 +206,6 @@ class _DateWriter:
         self.write: Callable[[object], str] = eval(source, {"__builtins__": {}, "months": months})  # noqa: S307
         self.times = times
 
-    def __call__(self, value) -> str:
-        return self.write(value)
-
 
 # The language and time zone of the page being rendered (Template.render), read by the filters at each date
 # instead of asking Django's thread-and-task locals each time; None outside a render (config.rendering).
@@ -267,15 +264,13 @@ def _format_date(value, format_name: str | None, language: str | None) -> str:
 
 def _date(value, arg=None):
     if type(value) is datetime.datetime:
-        # The dates of a page: an aware datetime (no subclass, so no convert_to_local_time) during a render,
+        # The dates of a page: a datetime (no subclass) during a render,
         # in a format of the language compiled already: written at once, as below.
         state = _RENDERING.get()
         if state is not None:
             writer = _DATE_WRITERS.get((state[0], arg))
             if writer is not None:
-                if _USE_TZ[0] and value.utcoffset() is not None:
-                    value = value.astimezone(state[1])
-                return writer.write(value)
+                return writer.write(_local(value, state[1]))
     if value is None or value == "" or isinstance(value, jinja2.Undefined):
         return ""
     language, zone = _language_and_zone()
