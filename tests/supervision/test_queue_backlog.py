@@ -70,8 +70,8 @@ def assert_kept(now: datetime.datetime) -> int:
         live = before_rows(agency, now)
         assert [h.pk for h in queue.handoffs] == live["handoffs"], agency
         assert [c.pk for c in queue.risk_lowered] == live["risk_lowered"], agency
-        assert set(QueueRiskLowered.objects.filter(agency=agency).values_list("case_id", flat=True)) == set(
-            risk_lowered_before(agency=agency).values_list("pk", flat=True)), agency
+        assert set(QueueRiskLowered.objects.filter(agency=agency).values_list("case_id", flat=True)) == {
+            row.pk for row in risk_lowered_before(agency=agency)}, agency
         seen += sum(expected.values())
     return seen
 
@@ -80,7 +80,7 @@ def before_rows(agency: Agency, now: datetime.datetime) -> dict[str, list[int]]:
     from supervision.queue import queue_handoffs  # the live query on either database
 
     return {"handoffs": list(queue_handoffs(agency=agency, now=now).values_list("pk", flat=True)[:50]),
-            "risk_lowered": [c.pk for c in risk_lowered_before(agency=agency)[:50]]}
+            "risk_lowered": [row.pk for row in risk_lowered_before(agency=agency)[:50]]}
 
 
 @pytest.mark.django_db

@@ -1,13 +1,13 @@
 """The review queue's counts and rows (since issue 15 the handoffs are counted off their order indexes, minus
 the agency's reviews, in a shape of their own) are exactly what the sections' querysets as they were give
-(`before` below; the lowered risk levels written out as they were, for a later change of their shape): for
+(`before` below; the lowered risk levels worked out in Python from the assessments, apart from the queue's
+SQL and the triggers' table, so that a later change of either is checked against the rule itself): for
 every agency, on a world changed step by step (reviews by either side, a handoff waiting within its
 deadline and then past it, an override, assessments lowered, raised again, tied in time, a case closed, a
 lead agency changed)."""
 
 import datetime
-
-from django.db.models import F, Max, OuterRef, Subquery
+from typing import NamedTuple
 
 from agencies.models import Agency
 from cases.models import Case, CaseStatus
@@ -25,32 +25,41 @@ pytestmark = REGISTER_ONCE
 DAY = datetime.timedelta(days=1)
 
 
-def risk_lowered_before(*, agency: Agency):
-    """supervision.queue.queue_risk_lowered before issue 15's queue step: every open case of the agency,
-    each with its latest and earlier levels looked up."""
-    completed = RiskAssessment.objects.filter(case_id=OuterRef("pk"), status=AssessmentStatus.COMPLETED)
-    latest = completed.order_by("-completed_at", "-id")
-    earlier_peak = (completed.filter(completed_at__lt=OuterRef("latest_at")).order_by()
-                    .values("case_id").annotate(peak=Max("level_rank")).values("peak"))
-    return (
-        Case.objects.filter(lead_agency=agency).exclude(status=CaseStatus.CLOSED)
-        .annotate(latest_at=Subquery(latest.values("completed_at")[:1]),
-                  latest_rank=Subquery(latest.values("level_rank")[:1]),
-                  latest_level=Subquery(latest.values("level")[:1]))
-        .annotate(highest_rank=Subquery(earlier_peak[:1]))
-        .filter(highest_rank__gt=F("latest_rank"))
-        .order_by("-latest_at", "-id")
-    )
+class RiskRow(NamedTuple):
+    pk: int
+    number: str
+    latest_at: datetime.datetime
+    latest_level: str
+    latest_rank: int
+    highest_rank: int
+
+
+def risk_lowered_before(*, agency: Agency) -> list[RiskRow]:
+    """supervision.queue.queue_risk_lowered's rows as `_risk_rows` reads them, from every open case of the
+    agency: its latest completed assessment (by completion time, then id) when an earlier one (completed
+    before it) had a higher level, most recently assessed first."""
+    rows = []
+    for case in Case.objects.filter(lead_agency=agency).exclude(status=CaseStatus.CLOSED):
+        completed = sorted(RiskAssessment.objects.filter(case=case, status=AssessmentStatus.COMPLETED),
+                           key=lambda a: (a.completed_at, a.pk))
+        if not completed:
+            continue
+        latest = completed[-1]
+        earlier_peak = max((a.level_rank for a in completed if a.completed_at < latest.completed_at), default=None)
+        if earlier_peak is not None and earlier_peak > latest.level_rank:
+            rows.append(RiskRow(case.pk, case.number, latest.completed_at, latest.level, latest.level_rank,
+                                earlier_peak))
+    return sorted(rows, key=lambda row: (row.latest_at, row.pk), reverse=True)
 
 
 def before(agency: Agency, now: datetime.datetime) -> dict[str, int]:
     sections = _sections(agency, now)
-    sections["risk_lowered"] = risk_lowered_before(agency=agency)
-    return {key: sections[key].count() for key in SECTIONS}
+    counts = {key: sections[key].count() for key in SECTIONS if key != "risk_lowered"}
+    return {**counts, "risk_lowered": len(risk_lowered_before(agency=agency))}
 
 
-def _risk_rows(cases) -> list[tuple]:
-    return [(c.pk, c.number, c.latest_at, c.latest_level, c.latest_rank, c.highest_rank) for c in cases]
+def _risk_rows(cases) -> list[RiskRow]:
+    return [RiskRow(c.pk, c.number, c.latest_at, c.latest_level, c.latest_rank, c.highest_rank) for c in cases]
 
 
 def assert_same(now: datetime.datetime) -> int:
@@ -61,7 +70,7 @@ def assert_same(now: datetime.datetime) -> int:
         assert review_queue_counts(agency=agency, now=now) == expected, agency
         queue = review_queue(agency=agency, now=now)
         assert [h.pk for h in queue.handoffs] == [h.pk for h in queue_handoffs(agency=agency, now=now)[:50]]
-        assert _risk_rows(queue.risk_lowered) == _risk_rows(risk_lowered_before(agency=agency)[:50]), agency
+        assert _risk_rows(queue.risk_lowered) == risk_lowered_before(agency=agency)[:50], agency
         seen += sum(expected.values())
     return seen
 
