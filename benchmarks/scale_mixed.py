@@ -18,21 +18,25 @@ names is migrated and grown with `seed_scale` to --cases when it holds fewer. Th
   random by weight (MIX): the case list page and API, case detail page and API, logging an action (API
   POST, CSRF as a browser sends it), the incoming handoffs page and a handoff's page; supervisors do
   the same without logging actions, and open their home (the handoff register) and their review queue.
-  Requests during the --warmup seconds are not counted. The measured requests are sent with http.client
-  (LeanSession: the signed-in cookies, one connection per request), not `requests`, whose CPU per
-  request (about three times http.client's) is taken from the two CPUs the server runs on;
+  Requests during the --warmup seconds are not counted. The load generator (http_load.py) takes its
+  CPU from the two CPUs the server runs on, so it is as cheap as it can be: one thread drives every
+  session over raw sockets (epoll; one connection per request, as a browser's to a sync worker, read
+  until the server closes it; only the status line and Set-Cookie headers parsed; the signed-in
+  cookies kept as the server sets them). About 0.15 ms of CPU a request at ~300 requests/s, where the
+  thread per session on http.client that preceded it spent about 0.35 ms and `requests` about 1.5 ms
+  (README, "Mixed HTTP load"). A request's time runs from before its connection is opened to the end of
+  the answer (the server's close), as before;
 - the table gives, per kind and in all, requests, requests/s, p50 and p95 in ms, and errors (any
-  status but the expected one, or no answer within 30 s); then each worker's peak resident memory
-  (VmHWM from /proc; psutil is not needed), the CPU this process spent per request, and the load
-  average before, during (highest) and after.
+  status but the expected one, an answer cut short, or no whole answer within 30 s); then each worker's
+  peak resident memory (VmHWM from /proc; psutil is not needed), the CPU this process spent per request
+  (the once-a-second sampling of the CPU times among it), and the load average before, during (highest)
+  and after.
 
 The machine may be shared: read the numbers with the load average printed beside them.
 """
 
 import argparse
-import collections
-import http.client
-import http.cookies
+import itertools
 import json
 import os
 import random
@@ -41,9 +45,8 @@ import signal
 import statistics
 import subprocess
 import sys
-import threading
 import time
-import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,6 +66,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django_otp.oath import TOTP  # noqa: E402
 from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
+from http_load import TIMEOUT, RawSession, Request, Tally, drive  # noqa: E402
 from scale_benchmarks import (  # noqa: E402
     _single_agency_responder,
     _visible_by_agency,
@@ -90,7 +94,6 @@ MIX = [
     ("supervision queue", 0, 5),
 ]
 SUPERVISOR_EVERY = 8
-TIMEOUT = 30
 _CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -102,21 +105,6 @@ class Person:
     cases: list[int]
     handoffs: list[int]
     totp: tuple | None = None  # (bin_key, step, t0, digits, drift) of an enrolled authenticator
-
-
-@dataclass
-class Tally:
-    times: dict = field(default_factory=lambda: collections.defaultdict(list))
-    errors: collections.Counter = field(default_factory=collections.Counter)
-    examples: dict = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, kind: str, ms: float, error: str | None) -> None:
-        with self.lock:
-            self.times[kind].append(ms)
-            if error:
-                self.errors[kind] += 1
-                self.examples.setdefault(kind, error)
 
 
 def _password_current(user) -> None:
@@ -304,85 +292,70 @@ def sign_in(base: str, person: Person) -> requests.Session:
     return session
 
 
-class LeanSession:
-    """The measured requests' client: http.client with the cookies of a signed-in `requests` session.
-
-    It shares the two CPUs with the server, so it should cost them little: `requests` spends about
-    1.5 ms of CPU a request (its adapters, cookie jar and header handling; measured on this machine
-    against a gunicorn sync worker), http.client about 0.5 ms. The server gets what `requests` sent
-    it: the same method, path, cookies (kept up to date from each answer's Set-Cookie, as a browser
-    and `requests` keep them), CSRF header, Referer and body; redirects are not followed (nor were
-    they). One connection per request, as with `requests`: gunicorn's sync workers close each one.
-    """
-
-    def __init__(self, base: str, signed_in: requests.Session):
-        parts = urllib.parse.urlsplit(base)
-        self.host, self.port, self.base = parts.hostname, parts.port, base
-        self.cookies = {cookie.name: cookie.value for cookie in signed_in.cookies}
-
-    def request(self, method: str, path: str, *, body: bytes | None = None,
-                headers: dict[str, str] | None = None) -> int:
-        """Send one request and read the whole answer: its status."""
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=TIMEOUT)
-        try:
-            connection.request(method, path, body=body, headers={
-                "Accept": "*/*", "User-Agent": "hopluc-scale-mixed",
-                "Cookie": "; ".join(f"{name}={value}" for name, value in self.cookies.items()),
-                **(headers or {}),
-            })
-            response = connection.getresponse()
-            response.read()
-            for header in response.headers.get_all("Set-Cookie") or ():
-                for name, morsel in http.cookies.SimpleCookie(header).items():
-                    if morsel["max-age"] == "0" or not morsel.value:
-                        self.cookies.pop(name, None)  # Django deletes a cookie with Max-Age=0 and no value
-                    else:
-                        self.cookies[name] = morsel.value
-            return response.status
-        finally:
-            connection.close()
-
-    def get(self, path: str) -> int:
-        return self.request("GET", path)
-
-    def post_json(self, path: str, data: dict) -> int:
-        return self.request("POST", path, body=json.dumps(data).encode(), headers={
-            "Content-Type": "application/json", "X-CSRFToken": self.cookies.get("csrftoken", ""),
-            "Referer": f"{self.base}/"})
+_ACTION = json.dumps({"type": "contact", "text": "Gọi điện hỏi thăm"}).encode()
+# The path of each kind of GET, formatted with the case drawn (a path without a {} ignores it).
+_PATHS = {"list page": "/cases/", "list API": "/api/cases/", "detail page": "/cases/{}/",
+          "detail API": "/api/cases/{}/", "handoffs incoming page": "/handoffs/incoming/",
+          "supervision home": "/supervision/", "supervision queue": "/supervision/reviews/"}
 
 
-def _request(session: LeanSession, person: Person, kind: str, rng: random.Random) -> tuple[str, str, int, int]:
-    """One request of `kind`: (method, path, status, expected status)."""
-    case_id = rng.choice(person.cases)
-    if kind == "log action API":
-        path = f"/api/cases/{case_id}/actions/"
-        return "POST", path, session.post_json(path, {"type": "contact", "text": "Gọi điện hỏi thăm"}), 201
-    if kind == "handoff page":
-        path = f"/handoffs/{rng.choice(person.handoffs)}/" if person.handoffs else "/handoffs/incoming/"
-    else:
-        path = {"list page": "/cases/", "list API": "/api/cases/", "detail page": f"/cases/{case_id}/",
-                "detail API": f"/api/cases/{case_id}/", "handoffs incoming page": "/handoffs/incoming/",
-                "supervision home": "/supervision/", "supervision queue": "/supervision/reviews/"}[kind]
-    return "GET", path, session.get(path), 200
-
-
-def drive(person: Person, session: LeanSession, tally: Tally, start_counting: float, stop: float, seed: int) -> None:
-    rng = random.Random(seed)
+def requests_of(person: Person, rng: random.Random) -> Callable[[], Request]:
+    """The person's next request, drawn by MIX's weights: (kind, method, path, body, expected status)."""
     kinds = [kind for kind, _r, _s in MIX]
-    weights = [supervisor if person.supervisor else responder for _k, responder, supervisor in MIX]
-    while (now := time.monotonic()) < stop:
-        kind = rng.choices(kinds, weights)[0]
-        error = None
-        started = time.perf_counter()
-        try:
-            method, path, status, expected = _request(session, person, kind, rng)
-            if status != expected:
-                error = f"{status} {method} {path}"
-        except (OSError, http.client.HTTPException) as exc:
-            error = f"{type(exc).__name__}: {exc}"
-        elapsed = (time.perf_counter() - started) * 1000
-        if now >= start_counting:
-            tally.add(kind, elapsed, error)
+    # rng.choices(kinds, weights) sums the weights on every call; the draws are the same.
+    cumulative = list(itertools.accumulate(supervisor if person.supervisor else responder
+                                           for _k, responder, supervisor in MIX))
+
+    def next_request() -> Request:
+        kind = rng.choices(kinds, cum_weights=cumulative)[0]
+        case_id = rng.choice(person.cases)
+        if kind == "log action API":
+            return kind, "POST", f"/api/cases/{case_id}/actions/", _ACTION, 201
+        if kind == "handoff page":
+            path = f"/handoffs/{rng.choice(person.handoffs)}/" if person.handoffs else "/handoffs/incoming/"
+        else:
+            path = _PATHS[kind].format(case_id)
+        return kind, "GET", path, None, 200
+
+    return next_request
+
+
+@dataclass
+class Monitor:
+    """What is sampled while the load runs, from the load generator's thread (`tick`, about once a
+    second): the highest load average, and from the start of counting until its end the CPU time of the
+    web workers, of PostgreSQL's backends for the database and of this process (the sampling's own share
+    kept apart)."""
+
+    workers: list[int]
+    database: str
+    start_counting: float
+    stop: float
+    load_peak: float = 0.0
+    web_cpu: CpuMeter = field(default_factory=CpuMeter)
+    database_cpu: CpuMeter = field(default_factory=CpuMeter)
+    client_cpu: list = field(default_factory=lambda: [0.0, 0.0])  # this process's CPU seconds: start, last sample
+    sampling_cpu: float = 0.0  # of which the samples themselves
+    counting: bool = False
+
+    def tick(self, now: float) -> float:
+        began = time.process_time()
+        self.load_peak = max(self.load_peak, os.getloadavg()[0])
+        if not self.counting and now >= self.start_counting:
+            self.counting = True
+            self.web_cpu.start(self.workers)
+            self.database_cpu.start(database_backends(self.database))
+            self.client_cpu = [began] * 2
+        elif self.counting and now <= self.stop:
+            self.sample()
+        if self.counting:
+            self.sampling_cpu += time.process_time() - began
+        return now + 1 if self.counting else min(now + 1, self.start_counting)
+
+    def sample(self) -> None:
+        self.web_cpu.sample(self.workers)
+        self.database_cpu.sample(database_backends(self.database))
+        self.client_cpu[1] = time.process_time()
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -418,7 +391,8 @@ def main(argv=None) -> int:
     base = f"http://127.0.0.1:{args.port}"
     try:
         started = time.monotonic()
-        sessions = [LeanSession(base, sign_in(base, person)) for person in people]
+        sessions = [RawSession("127.0.0.1", args.port, {cookie.name: cookie.value for cookie in
+                                                         sign_in(base, person).cookies}) for person in people]
         print(f"Signed in through the forms in {time.monotonic() - started:.1f} s "
               f"(password hashing included; not counted below)", flush=True)
         workers = worker_pids(server.pid)
@@ -426,32 +400,11 @@ def main(argv=None) -> int:
         tally = Tally()
         start_counting = time.monotonic() + args.warmup
         stop = start_counting + args.seconds
-        threads = [threading.Thread(target=drive, args=(person, session, tally, start_counting, stop,
-                                                        args.seed * 1000 + index))
-                   for index, (person, session) in enumerate(zip(people, sessions, strict=True))]
-        for thread in threads:
-            thread.start()
-        load_peak = load_before
-        web_cpu, database_cpu = CpuMeter(), CpuMeter()
-        client_cpu = [0.0, 0.0]  # this process's CPU seconds when counting starts and at its last sample
-        counting = False
-        while any(thread.is_alive() for thread in threads):
-            load_peak = max(load_peak, os.getloadavg()[0])
-            if not counting and time.monotonic() >= start_counting:
-                counting = True
-                web_cpu.start(workers)
-                database_cpu.start(database_backends(database))
-                client_cpu = [time.process_time()] * 2
-            elif counting and time.monotonic() <= stop:
-                web_cpu.sample(workers)
-                database_cpu.sample(database_backends(database))
-                client_cpu[1] = time.process_time()
-            time.sleep(min(1.0, max(0.05, start_counting - time.monotonic())) if not counting else 1)
-        web_cpu.sample(workers)
-        database_cpu.sample(database_backends(database))
-        client_cpu[1] = time.process_time()
-        for thread in threads:
-            thread.join()
+        monitor = Monitor(workers, database, start_counting, stop, load_peak=load_before)
+        drive([(session, requests_of(person, random.Random(args.seed * 1000 + index)))
+               for index, (person, session) in enumerate(zip(people, sessions, strict=True))],
+              tally, start_counting, stop, monitor.tick)
+        monitor.sample()
         memory = {pid: memory_mb(pid) for pid in workers if Path(f"/proc/{pid}").exists()}
         load_after = os.getloadavg()[0]
     finally:
@@ -470,26 +423,29 @@ def main(argv=None) -> int:
         times = tally.times.get(kind)
         if times:
             print(f"| {kind} | {len(times)} | {len(times) / args.seconds:.1f} | {statistics.median(times):.0f} | "
-                  f"{_percentile(times, 0.95):.0f} | {tally.errors[kind]} |")
+                  f"{_percentile(times, 0.95):.0f} | {tally.errors.get(kind, 0)} |")
     if all_times:
         print(f"| **all** | {len(all_times)} | **{len(all_times) / args.seconds:.1f}** | "
               f"{statistics.median(all_times):.0f} | **{_percentile(all_times, 0.95):.0f}** | {total_errors} |")
     if all_times:
         count = len(all_times)
-        web_ms, database_ms = web_cpu.seconds * 1000 / count, database_cpu.seconds * 1000 / count
+        web_ms, database_ms = monitor.web_cpu.seconds * 1000 / count, monitor.database_cpu.seconds * 1000 / count
         print()
         print(f"CPU per request (user + system): web workers {web_ms:.1f} ms, PostgreSQL {database_ms:.1f} ms, "
               f"together {web_ms + database_ms:.1f} ms: {os.cpu_count()} CPUs serve at most "
               f"{os.cpu_count() * 1000 / (web_ms + database_ms):.0f} requests/s")
-        client_ms = (client_cpu[1] - client_cpu[0]) * 1000 / count
-        print(f"The load generator (this process, on the same CPUs) used {client_ms:.1f} ms of CPU per request")
+        client_ms = (monitor.client_cpu[1] - monitor.client_cpu[0]) * 1000 / count
+        sampling_ms = monitor.sampling_cpu * 1000 / count
+        print(f"The load generator (this process, on the same CPUs) used {client_ms:.3f} ms of CPU per request "
+              f"(of which {sampling_ms:.3f} ms sampling the CPU times above)")
     print()
     print("| web worker (pid) | peak RSS MB (VmHWM) | RSS MB at the end |")
     print("|---|---:|---:|")
     for pid, values in memory.items():
         print(f"| {pid} | {values.get('VmHWM', 0):.0f} | {values.get('VmRSS', 0):.0f} |")
     print()
-    print(f"Load average (1 min): {load_before:.1f} before, {load_peak:.1f} at most during, {load_after:.1f} after")
+    print(f"Load average (1 min): {load_before:.1f} before, {monitor.load_peak:.1f} at most during, "
+          f"{load_after:.1f} after")
     for kind, example in tally.examples.items():
         print(f"First error of {kind}: {example}")
     return 0 if all_times else 1
