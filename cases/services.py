@@ -291,7 +291,9 @@ def case_view(*, user: User, case_id: int, page: bool = False) -> CaseAccess:
 
 def case_list_audit(*, user: User, case_ids: list[int]) -> None:
     """One event for one page of a case list, naming the cases shown (committed on its own when the
-    caller is in no transaction: one INSERT)."""
+    caller is in no transaction: one INSERT). Not sent with a later SELECT as a case read's is
+    (audit.carried): the list runs none after its page, and which of the page query's rows are shown (the
+    pager's bounds, the cursor's extra row and reversed pages) is decided in Python after it."""
     ids = list(case_ids)
     if any(isinstance(i, bool) or not isinstance(i, int) for i in ids):
         raise ValueError("case_ids must be integers")
