@@ -1,6 +1,7 @@
 import re
 import uuid
 
+from .carried import audit_reads_carried
 from .context import audit_context_reset, audit_context_set, request_audit_context
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -26,7 +27,9 @@ class RequestIdMiddleware:
 
 class AuditContextMiddleware:
     """Sets the audit context for the request and resets it after the response (after
-    RequestIdMiddleware, which gives the request its id)."""
+    RequestIdMiddleware, which gives the request its id). The request is the scope of its reads' audit
+    events (audit.carried): one that no later statement carried is written before the response leaves,
+    and a failure to write it is the request's (500)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -34,6 +37,7 @@ class AuditContextMiddleware:
     def __call__(self, request):
         token = audit_context_set(request_audit_context(request))
         try:
-            return self.get_response(request)
+            with audit_reads_carried():
+                return self.get_response(request)
         finally:
             audit_context_reset(token)

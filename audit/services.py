@@ -59,6 +59,14 @@ def audit_record(
     The request id and client address come from the audit context (audit.context), which the edge
     sets: the web request's, a task's or a command's.
     """
+    values = _event_values(actor=actor, action=action, case_id=case_id, agency_id=agency_id, categories=categories,
+                           reason=reason, target=target, details=details)
+    return _event_write(router.db_for_write(AuditEvent), values)
+
+
+def _event_values(*, actor, action: str, case_id: int | None, agency_id: int | None, categories: Iterable[str],
+                  reason: str, target: str, details: dict | None) -> dict:
+    """The columns of audit_record's event but its time and the chain's: checked (ValueError) and as stored."""
     action = AuditAction(action).value
     if reason and case_id is not None:
         # The trail is append-only: text typed about a case could never be redacted or shredded.
@@ -81,17 +89,22 @@ def audit_record(
     }
     if not isinstance(values["details"], dict):
         raise ValueError("details must be a dict")
-    alias = router.db_for_write(AuditEvent)
+    return values
+
+
+def _event_write(alias: str, values: dict) -> AuditEvent:
+    """Write the event of `values` (_event_values; its time now unless `values` has one) as audit_record
+    describes, and return it."""
     connection = connections[alias]
     if connection.vendor == "postgresql" and not connection.in_atomic_block and connection.get_autocommit():
         # Called outside a transaction: the one INSERT commits on its own (no BEGIN and COMMIT around it),
         # and the worker is signalled at once (audit_chain_soon).
-        values["at"] = timezone.now()
+        values.setdefault("at", timezone.now())
         event = _event_insert(alias, values)
         _chain_on_commit(connection, alias)
         return event
     with transaction.atomic(using=alias, savepoint=False):
-        values["at"] = timezone.now()
+        values.setdefault("at", timezone.now())
         # Unchained: seq comes from the table's sequence, so concurrent writers do not wait for each other.
         event = _event_insert(alias, values)
         if connection.vendor == "postgresql":
@@ -114,7 +127,7 @@ _INSERTED_FIELDS = inserted_fields(AuditEvent)
 # A concrete field always has its column.
 _INSERTED_COLUMNS = tuple(field.column for field in _INSERTED_FIELDS if field.column)
 _SEQ_COLUMN = AuditEvent._meta.pk.column or "seq"
-_INSERT_SQL: dict[str, str] = {}
+_INSERT_SQL: dict[tuple[str, int], str] = {}
 
 
 def _event_insert(alias: str, values: dict) -> AuditEvent:
@@ -125,20 +138,31 @@ def _event_insert(alias: str, values: dict) -> AuditEvent:
     connection = connections[alias]
     if connection.vendor != "postgresql":
         return AuditEvent.objects.using(alias).create(**values)
-    sql = _INSERT_SQL.get(alias)
-    if sql is None:
-        quote = connection.ops.quote_name
-        table, columns = quote(AuditEvent._meta.db_table), ", ".join(quote(column) for column in _INSERTED_COLUMNS)
-        slots, seq = ", ".join(["%s"] * len(_INSERTED_COLUMNS)), quote(_SEQ_COLUMN)
-        # Names from the model only; every value is a parameter.
-        sql = _INSERT_SQL[alias] = f"INSERT INTO {table} ({columns}) VALUES ({slots}) RETURNING {seq}"  # noqa: S608
     event = AuditEvent(**values)
-    params = insert_params(event, _INSERTED_FIELDS, connection)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(event_insert_sql(alias), insert_params(event, _INSERTED_FIELDS, connection))
         (event.seq,) = cursor.fetchone()
     event._state.adding, event._state.db = False, alias
     return event
+
+
+def event_insert_sql(alias: str, rows: int = 1) -> str:
+    """PostgreSQL's INSERT of `rows` events (event_insert_params of each, in order), returning their seq:
+    written once per process and number of rows."""
+    sql = _INSERT_SQL.get((alias, rows))
+    if sql is None:
+        quote = connections[alias].ops.quote_name
+        table, columns = quote(AuditEvent._meta.db_table), ", ".join(quote(column) for column in _INSERTED_COLUMNS)
+        slots, seq = ", ".join([f"({', '.join(['%s'] * len(_INSERTED_COLUMNS))})"] * rows), quote(_SEQ_COLUMN)
+        # Names from the model only; every value is a parameter.
+        sql = _INSERT_SQL[alias, rows] = f"INSERT INTO {table} ({columns}) VALUES {slots} RETURNING {seq}"  # noqa: S608
+    return sql
+
+
+def event_insert_params(alias: str, values: dict) -> list:
+    """The parameters of one event (_event_values with its time) in event_insert_sql, prepared as the
+    ORM's INSERT prepares them."""
+    return insert_params(AuditEvent(**values), _INSERTED_FIELDS, connections[alias])
 
 
 def audit_chain_pending(

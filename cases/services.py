@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import CASE_ROLES, Agency, Membership, Role, Sector
+from audit.carried import audit_record_read
 from audit.models import AuditAction
 from audit.services import audit_record
 from config.exceptions import NotFound
@@ -277,19 +278,22 @@ def case_open(
 def case_view(*, user: User, case_id: int, page: bool = False) -> CaseAccess:
     """The case for `user` (as case_get_for_user; with `page`, as case_get_for_page: with what the case
     page reads of it), with one audit event naming the categories shown.
-    The event commits before the caller renders anything, so a later failure cannot erase it: outside
-    a transaction it is one INSERT committed on its own (no BEGIN and COMMIT around reads that write
-    nothing: two round trips less on every case read); inside the caller's, it commits with it."""
+    The event commits before the caller renders anything, so a later failure cannot erase it: in a web
+    request outside a transaction it goes with the request's next SELECT (the incidents, the timeline:
+    audit.carried), else it is one INSERT committed on its own (no BEGIN and COMMIT around reads that write
+    nothing); inside the caller's transaction, it commits with it."""
     access = (case_get_for_page if page else case_get_for_user)(user=user, case_id=case_id)
-    audit_record(actor=user, action=AuditAction.VIEW, case_id=access.case.pk,
-                 agency_id=access.agency.pk if access.agency else None,
-                 categories=_sensitive(access.categories), target=f"case:{access.case.pk}")
+    audit_record_read(actor=user, action=AuditAction.VIEW, case_id=access.case.pk,
+                      agency_id=access.agency.pk if access.agency else None,
+                      categories=_sensitive(access.categories), target=f"case:{access.case.pk}")
     return access
 
 
 def case_list_audit(*, user: User, case_ids: list[int]) -> None:
     """One event for one page of a case list, naming the cases shown (committed on its own when the
-    caller is in no transaction: one INSERT)."""
+    caller is in no transaction: one INSERT). Not sent with a later SELECT as a case read's is
+    (audit.carried): the list runs none after its page, and which of the page query's rows are shown (the
+    pager's bounds, the cursor's extra row and reversed pages) is decided in Python after it."""
     ids = list(case_ids)
     if any(isinstance(i, bool) or not isinstance(i, int) for i in ids):
         raise ValueError("case_ids must be integers")

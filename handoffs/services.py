@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from agencies.acting import ActingAgencyRequired
 from agencies.models import Agency, Membership
+from audit.carried import audit_record_read
 from audit.models import AuditAction
 from audit.services import audit_record
 from cases.models import Case, Consent
@@ -174,8 +175,8 @@ def handoff_send(*, access: CaseAccess, actor, data: dict) -> Handoff:
 
 def handoff_view(*, user: User, handoff_id: int) -> HandoffAccess:
     """The handoff for its sender or receiver; the receiving agency's first look is recorded, in one
-    transaction with the audit event. Any other view writes the event alone: outside a transaction,
-    one INSERT committed on its own (no BEGIN and COMMIT around a read, as cases.services.case_view)."""
+    transaction with the audit event. Any other view's event goes with the request's next SELECT (the
+    handoff's timeline lines), or alone where it cannot, as cases.services.case_view's."""
     access = handoff_get_for_user(user=user, handoff_id=handoff_id)
     handoff = access.handoff
     if access.is_receiver and handoff.viewed_at is None:
@@ -190,8 +191,8 @@ def handoff_view(*, user: User, handoff_id: int) -> HandoffAccess:
 
 
 def _view_audit(user: User, access: HandoffAccess) -> None:
-    audit_record(actor=user, action=AuditAction.VIEW, case_id=access.handoff.case_id, agency_id=access.agency.pk,
-                 target=f"handoff:{access.handoff.pk}")
+    audit_record_read(actor=user, action=AuditAction.VIEW, case_id=access.handoff.case_id,
+                      agency_id=access.agency.pk, target=f"handoff:{access.handoff.pk}")
 
 
 def _transition(*, user: User, handoff_id: int, action: str, lock_case: bool = False,
