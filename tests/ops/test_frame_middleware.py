@@ -2,6 +2,7 @@
 directly when a response has none, and message storage made only when something uses it."""
 
 import pytest
+from django.conf import settings
 from django.http import HttpResponse
 from django.test import RequestFactory
 from django.utils.cache import add_never_cache_headers
@@ -40,3 +41,21 @@ def test_an_api_call_makes_no_message_storage(client, world):
     stored = response.wsgi_request._messages
     assert isinstance(stored, SimpleLazyObject) and stored._wrapped is empty
     assert "messages" not in response.cookies
+
+
+@pytest.mark.django_db
+def test_a_page_reads_the_frames_headers_from_the_environ(client, world):
+    """The frame's header reads (request id, passive poll, acting agency) go to request.META: a page builds
+    no `request.headers` mapping, and each header still does what it did."""
+    client.force_login(world.lead_responder)
+    renewed = client.get("/cases/", headers={"X-Request-ID": "page-1234.abc"})
+    assert renewed.status_code == 200 and renewed["X-Request-ID"] == "page-1234.abc"
+    assert settings.SESSION_COOKIE_NAME in renewed.cookies
+    assert "headers" not in renewed.wsgi_request.__dict__
+    passive = client.get("/cases/", headers={"X-HopLuc-Passive": "1", "X-Acting-Agency": "x"})
+    assert passive.status_code == 200 and len(passive["X-Request-ID"]) == 36
+    # A passive request neither saves the session nor renews its cookie (accounts.middleware).
+    assert settings.SESSION_COOKIE_NAME not in passive.cookies
+    assert "headers" not in passive.wsgi_request.__dict__
+    # An API call with a malformed acting agency is refused by the case API, as before.
+    assert client.get("/api/cases/", headers={"X-Acting-Agency": "x"}).status_code == 400
