@@ -10,6 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
+from django.http.request import HttpHeaders
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import patch_vary_headers
@@ -220,7 +221,7 @@ class ActingAgencyMiddleware:
 
     def __call__(self, request):
         requested = None
-        header = request.headers.get(ACTING_AGENCY_HEADER)
+        header = request.META.get(_ACTING_AGENCY_META)
         if header is not None and request.path.startswith("/api/"):
             try:
                 requested = acting_agency_parse(header)
@@ -239,10 +240,14 @@ class ActingAgencyMiddleware:
 # A request that only looks for news (the review queue's poll) sends this header: it must not count
 # as activity, or a supervisor who left the queue open would never reach the idle timeout.
 PASSIVE_REQUEST_HEADER = "X-HopLuc-Passive"
+# The frame reads its headers from the WSGI environ, as audit.middleware's request id: `request.headers`
+# would build a mapping of every header on each request for these two reads.
+_PASSIVE_REQUEST_META = HttpHeaders.to_wsgi_name(PASSIVE_REQUEST_HEADER)
+_ACTING_AGENCY_META = HttpHeaders.to_wsgi_name(ACTING_AGENCY_HEADER)
 
 
 def request_is_passive(request) -> bool:
-    return request.method in ("GET", "HEAD") and request.headers.get(PASSIVE_REQUEST_HEADER) == "1"
+    return request.method in ("GET", "HEAD") and request.META.get(_PASSIVE_REQUEST_META) == "1"
 
 
 class SessionMiddleware(DjangoSessionMiddleware):

@@ -8,17 +8,22 @@ from csp.constants import HEADER as CSP_HEADER
 from csp.constants import HEADER_REPORT_ONLY as CSP_HEADER_REPORT_ONLY
 from csp.utils import build_policy as csp_build_policy
 from django.conf import settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.contrib.messages.middleware import MessageMiddleware as DjangoMessageMiddleware
 from django.contrib.messages.storage import default_storage
 from django.http import HttpResponse
-from django.utils.cache import add_never_cache_headers
+from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
+from django.utils import translation
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.functional import SimpleLazyObject, empty
 from django.utils.http import http_date
 
-from config import csrf
+from config import csrf, fastlocals
 
 # The CSRF masks every page draws, with one read of the system's randomness (config.csrf).
 csrf.install()
+# Django's language, time zone, URLconf, script prefix and caches read without asgiref's slow path (config.fastlocals).
+fastlocals.install()
 
 
 class SecurityHeadersMiddleware:
@@ -122,3 +127,29 @@ class MessageMiddleware(DjangoMessageMiddleware):
         if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:
             return response
         return super().process_response(request, response)
+
+
+class LocaleMiddleware(DjangoLocaleMiddleware):
+    """Django's, without looking for a language at the start of the path when the URLconf has no
+    `i18n_patterns` (HopLuc's has none).
+
+    Django's reads the path's first segment as a language code twice a request (request and response), and
+    uses what it finds only together with `i18n_patterns`. A segment that is no language (`cases`, `api`) is
+    a LookupError that Django's cache of language variants does not keep, so the whole search runs each
+    time. Without `i18n_patterns` this does exactly what Django's does with what it found; with them (a
+    test's URLconf, `request.urlconf`), it is Django's.
+    """
+
+    def process_request(self, request):
+        if is_language_prefix_patterns_used(getattr(request, "urlconf", settings.ROOT_URLCONF))[0]:
+            return super().process_request(request)
+        translation.activate(translation.get_language_from_request(request, check_path=False))
+        request.LANGUAGE_CODE = translation.get_language()
+        return None
+
+    def process_response(self, request, response):
+        if is_language_prefix_patterns_used(getattr(request, "urlconf", settings.ROOT_URLCONF))[0]:
+            return super().process_response(request, response)
+        patch_vary_headers(response, ("Accept-Language",))
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response

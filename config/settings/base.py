@@ -74,7 +74,8 @@ MIDDLEWARE = [
     "config.middleware.CSPMiddleware",
     # Django's, except that a passive poll (X-HopLuc-Passive) does not renew the idle timeout.
     "accounts.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's, without reading the path for a language when no i18n_patterns are used (config.middleware).
+    "config.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     # Django's, moving sessions signed in through Django's ModelBackend to accounts.backends'.
