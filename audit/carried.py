@@ -28,15 +28,23 @@ it was written at once. Elsewhere (a task, a command, a test calling a service),
 transaction, audit_record_read is audit_record.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Unpack
 
 from django.db import connections, router
 from django.utils import timezone
 
 from .models import AuditEvent
-from .services import _chain_on_commit, _event_values, _event_write, event_insert_params, event_insert_sql
+from .services import (
+    ReadEventFields,
+    _chain_on_commit,
+    _event_values,
+    _event_write,
+    event_insert_params,
+    event_insert_sql,
+)
 
 # The name of the WITH query; the SELECT that carries the event never reads it.
 _WITH_NAME = "audit_event"
@@ -111,22 +119,12 @@ def audit_reads_carried() -> Iterator[None]:
             carrier.write_alone()
 
 
-def audit_record_read(
-    *,
-    actor,
-    action: str,
-    case_id: int | None = None,
-    agency_id: int | None = None,
-    categories: Iterable[str] = (),
-    target: str = "",
-    details: dict | None = None,
-) -> None:
+def audit_record_read(*, actor, action: str, **fields: Unpack[ReadEventFields]) -> None:
     """audit_record's event for a read (its arguments, checked the same way, but no reason), sent with the
     next SELECT the request runs where it can (the module says when and why). Call it once the read
     is allowed and before anything of it is shown; it returns nothing, since the event may not be
     written yet."""
-    values = _event_values(actor=actor, action=action, case_id=case_id, agency_id=agency_id,
-                           categories=categories, reason="", target=target, details=details)
+    values = _event_values(actor=actor, action=action, **fields)
     alias = router.db_for_write(AuditEvent)
     connection = connections[alias]
     carriers = _carriers.get()

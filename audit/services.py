@@ -5,6 +5,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
+from typing import TypedDict
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -64,8 +65,20 @@ def audit_record(
     return _event_write(router.db_for_write(AuditEvent), values)
 
 
-def _event_values(*, actor, action: str, case_id: int | None, agency_id: int | None, categories: Iterable[str],
-                  reason: str, target: str, details: dict | None) -> dict:
+class ReadEventFields(TypedDict, total=False):
+    """What an event of a read names besides who read and how (audit_record's other keywords but `reason`):
+    audit.carried.audit_record_read takes these."""
+
+    case_id: int | None
+    agency_id: int | None
+    categories: Iterable[str]
+    target: str
+    details: dict | None
+
+
+def _event_values(*, actor, action: str, case_id: int | None = None, agency_id: int | None = None,
+                  categories: Iterable[str] = (), reason: str = "", target: str = "",
+                  details: dict | None = None) -> dict:
     """The columns of audit_record's event but its time and the chain's: checked (ValueError) and as stored."""
     action = AuditAction(action).value
     if reason and case_id is not None:
