@@ -15,7 +15,7 @@ from config.api import ApiView, DateTimeField, StrictInputSerializer, action_sch
 from deadlines.services import MAX_AHEAD
 from notifications.models import Deadline
 
-from .selectors import CASE_DEADLINE_MACHINE, case_deadline_actions, case_deadline_list
+from .selectors import CASE_DEADLINE_MACHINE, case_deadline_actions, case_deadline_list, deadline_is_overdue
 from .services import RESPONDER_KINDS, case_deadline_done, case_deadline_set
 
 
@@ -40,7 +40,7 @@ class CaseDeadlineSerializer(serializers.Serializer):
                                                         "offers it: " + ", ".join(CASE_DEADLINE_MACHINE.actions) + ".")
 
     def get_overdue(self, deadline) -> bool:
-        return deadline.closed_at is None and deadline.due_at <= timezone.now()
+        return deadline_is_overdue(deadline)
 
     def get_allowed_actions(self, deadline) -> list[str]:
         return case_deadline_actions(access=self.context["access"], deadline=deadline)

@@ -1,9 +1,11 @@
 """A case's deadlines, read: the open ones the viewer sees on the case, and what they may do with
 one (CASE_DEADLINE_MACHINE, the table the services check too). Writes: deadlines.services."""
 
+import datetime
 
 from django.db.models import BigIntegerField, CharField, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.selectors import CaseAccess, case_page_has_none
@@ -24,6 +26,12 @@ CASE_DEADLINE_MACHINE = StateMachine(
     ),
     wrong_state=lambda deadline: _("This deadline is closed already."), error_key="deadline",
 )
+
+
+def deadline_is_overdue(deadline: Deadline, *, now: datetime.datetime | None = None) -> bool:
+    """Whether a deadline is past its time and still open: the case page's mark and the API's `overdue`
+    (a handoff's own response deadline: handoffs.selectors.handoff_is_overdue)."""
+    return deadline.closed_at is None and deadline.due_at <= (now or timezone.now())
 
 
 def case_deadline_prefix(case_id: int) -> str:

@@ -8,7 +8,7 @@ from django.utils import timezone
 from markupsafe import Markup, escape
 
 from cases.selectors import case_page_has_none
-from deadlines.selectors import DONE, case_deadline_actions, case_deadlines_shown
+from deadlines.selectors import DONE, case_deadline_actions, case_deadlines_shown, deadline_is_overdue
 from handoffs.models import HANDOFF_PANEL, HandoffStatus
 from permissions.categories import CaseRight
 
@@ -30,7 +30,7 @@ def case_coordination(context):
     deadlines = case_deadlines_shown(access=access)
     can_log = access.can(CaseRight.LOG_ACTION)
     for deadline in deadlines:
-        deadline.overdue = deadline.due_at <= now
+        deadline.overdue = deadline_is_overdue(deadline, now=now)
         deadline.may_close = DONE in case_deadline_actions(access=access, deadline=deadline)
     return {
         "case": case, "handoffs": handoffs, "deadlines": deadlines, "request": context.get("request"),

@@ -4,6 +4,7 @@ the follow-ups and action plans responders set (service, sweep recipients, API).
 import datetime
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
@@ -11,6 +12,7 @@ from audit.models import AuditEvent
 from cases.services import action_log, case_change_status
 from config.exceptions import NotFound
 from deadlines.apis import CaseDeadlineSetApi
+from deadlines.selectors import deadline_is_overdue
 from deadlines.services import case_deadline_done, case_deadline_set
 from notifications.calendar import VIETNAM
 from notifications.models import Deadline, Notification
@@ -219,3 +221,20 @@ def test_the_deadline_api_lists_sets_and_closes(world, api):
                        format="json").status_code == 404
     # The hospital does not yet work on the case: it is not shown the case's deadlines.
     assert api(world.receiving_responder).get(f"/api/cases/{case.pk}/deadlines/").status_code == 404
+
+
+def test_a_deadline_past_its_time_is_overdue_on_the_case_page_and_in_the_api_until_it_is_closed(world, api, web):
+    case = open_case(world, survivor=child(), risk_level="severe", consent=child_consent(world))
+    limits = legal(case)
+    soon, later = limits["child_serious_risk_intervention"], limits["child_support_plan"]
+    second = datetime.timedelta(seconds=1)
+    assert deadline_is_overdue(soon, now=soon.due_at) and not deadline_is_overdue(soon, now=soon.due_at - second)
+    with time_machine.travel(soon.due_at + datetime.timedelta(minutes=1), tick=False):
+        listed = api(world.lead_responder).get(f"/api/cases/{case.pk}/deadlines/").json()
+        assert {d["id"]: d["overdue"] for d in listed} == {soon.pk: True, later.pk: False}
+        page = web(world.lead_responder).get(f"/cases/{case.pk}/").content.decode()
+        assert f'<li class="overdue" data-testid="deadline-{soon.pk}">' in page
+        assert f'<li data-testid="deadline-{later.pk}">' in page
+        # Closed, it is no longer overdue, though its time has passed.
+        soon.closed_at = timezone.now()
+        assert not deadline_is_overdue(soon)
