@@ -130,8 +130,8 @@ class CaseAgencyFigure(models.Model):
     (agency, figure, case) read in order and stopped at its LIMIT. Not foreign keys to the case and agency
     (_trigger_kept_key).
 
-    Each table declares its `case` key, whose related name its list's query joins through, and names its
-    unique (case, agency) with `one_per_agency`."""
+    Each table declares its `case` key, whose related name its list's query joins through, names its
+    unique (case, agency) with `one_per_agency` and declares its list's index with `list_index`."""
 
     case_id: int  # each table's own `case` key
     agency = _trigger_kept_key(Agency)
@@ -145,6 +145,12 @@ class CaseAgencyFigure(models.Model):
     @staticmethod
     def one_per_agency(name: str) -> models.UniqueConstraint:
         return models.UniqueConstraint(fields=["case", "agency"], name=name)
+
+    @staticmethod
+    def list_index(figure: str, name: str) -> models.Index:
+        """The supervisor's list: an agency's cases in the order of the figure (`-figure` for the largest
+        first), then of the case."""
+        return models.Index(fields=["agency", figure, "case"], name=name)
 
     def figure_text(self) -> str:
         raise NotImplementedError
@@ -174,10 +180,8 @@ class CaseActivity(CaseAgencyFigure):
         verbose_name = _("case activity")
         verbose_name_plural = _("case activity")
         constraints = [CaseAgencyFigure.one_per_agency("case_activity_one_per_agency")]
-        indexes = [
-            # The idle list: an agency's cases longest quiet first, read in index order and stopped at LIMIT.
-            models.Index(fields=["agency", "activity_at", "case"], name="case_activity_idle_order"),
-        ]
+        # The idle list: an agency's cases longest quiet first, read in index order and stopped at LIMIT.
+        indexes = [CaseAgencyFigure.list_index("activity_at", "case_activity_idle_order")]
 
     def figure_text(self) -> str:
         return f"{self.activity_at}"
@@ -199,10 +203,8 @@ class CaseHandoffs(CaseAgencyFigure):
         verbose_name = _("case handoffs")
         verbose_name_plural = _("case handoffs")
         constraints = [CaseAgencyFigure.one_per_agency("case_handoffs_one_per_agency")]
-        indexes = [
-            # The handed-on list: an agency's cases most handed on first, read in index order.
-            models.Index(fields=["agency", "-handoffs", "case"], name="case_handoffs_often_order"),
-        ]
+        # The handed-on list: an agency's cases most handed on first, read in index order.
+        indexes = [CaseAgencyFigure.list_index("-handoffs", "case_handoffs_often_order")]
 
     def figure_text(self) -> str:
         return f"{self.handoffs} handoffs"
