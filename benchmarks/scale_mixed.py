@@ -1,8 +1,11 @@
 """Mixed HTTP load on gunicorn (issue 15, part 6): requests/s, p50/p95, errors and each web worker's
 peak memory, with the load average, over a seeded national world.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hopluc_bench .venv/bin/python benchmarks/scale_mixed.py \\
-        [--cases 20000] [--sessions 16] [--seconds 60] [--warmup 10] [--workers 4]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hopluc_bench REDIS_URL=redis://127.0.0.1:6379/1 \\
+        .venv/bin/python benchmarks/scale_mixed.py [--cases 20000] [--sessions 16] [--seconds 60] [--warmup 10] \\
+        [--workers 4]
+
+REDIS_URL as in a deployment: without it the web workers' cache is files (the header says so).
 
 `make bench` runs it after the in-process benchmarks (scale_bench.py). The database DATABASE_URL
 names is migrated and grown with `seed_scale` to --cases when it holds fewer. Then:
@@ -358,6 +361,19 @@ class Monitor:
         self.client_cpu[1] = time.process_time()
 
 
+def cache_in_force() -> str:
+    """The cache the web workers use, for the header: a deployment's is Redis (REDIS_URL), which holds the
+    API's per-user throttle windows and the menus; without REDIS_URL it is files under HOPLUC_VAR_DIR, a
+    temporary file written and renamed on every API request, which a deployment never pays."""
+    from django.conf import settings
+
+    backend = settings.CACHES["default"]["BACKEND"]
+    if "Redis" in backend:
+        return f"Cache: Redis ({backend}), as deployed"
+    return (f"Cache: {backend}, NOT a deployment's: set REDIS_URL to measure what production runs "
+            "(the API throttle's window and the menus are then in Redis)")
+
+
 def _percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -380,6 +396,7 @@ def main(argv=None) -> int:
         return 2
     call_command("migrate", verbosity=0)
     print("PostgreSQL settings in force: " + ", ".join(postgres_settings_apply()), flush=True)
+    print(cache_in_force(), flush=True)
     cases = seed_up_to(args.cases, args.seed)
     people = pick_sessions(args.sessions)
     print(f"{len(people)} sessions: {sum(not p.supervisor for p in people)} responders and "

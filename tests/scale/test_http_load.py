@@ -193,3 +193,12 @@ def test_the_sessions_draw_the_mix_as_before(supervisor):
         else:
             expected = (kind, "GET", paths[kind].format(case_id), None, 200)
         assert drawn() == expected
+
+
+def test_the_mixed_load_says_whether_its_cache_is_a_deployments(settings):
+    settings.CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": "redis://127.0.0.1:6379/9"}}
+    assert scale_mixed.cache_in_force().startswith("Cache: Redis")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                                   "LOCATION": "/tmp/unused"}}  # noqa: S108
+    said = scale_mixed.cache_in_force()
+    assert "NOT a deployment's" in said and "REDIS_URL" in said
