@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from agencies.acting import acting_for
 from agencies.services import agency_create, membership_add
 from audit.models import AuditEvent
-from cases.models import Action, Case, CaseEvent, Consent, Incident
+from cases.models import Action, Case, CaseEvent, Incident
 from cases.selectors import case_get_for_user
 from cases.serializers import IncidentInputSerializer
 from cases.services import case_change_status, incident_record
@@ -364,25 +364,6 @@ def test_patch_is_all_or_nothing(world, shared_case, api):
     assert CaseEvent.objects.count() == events
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({}, "non_field_errors"),
-    ({"risk_level": 3}, "risk_level"),
-    ({"status": "archived"}, "status"),
-    ({"responsible": "someone"}, "responsible"),
-    ({"statistics_consent": "perhaps"}, "statistics_consent"),
-])
-def test_patch_with_bad_input_is_a_400(world, shared_case, api, body, field):
-    response = api(world.lead_responder).patch(f"/api/cases/{shared_case.case.pk}/", body, format="json")
-    assert response.status_code == 400 and field in response.json(), response.json()
-
-
-def test_patch_refuses_a_responsible_person_outside_the_lead_agency(world, shared_case, api):
-    response = api(world.lead_responder).patch(
-        f"/api/cases/{shared_case.case.pk}/", {"responsible": world.receiving_responder.pk}, format="json",
-    )
-    assert response.status_code == 400 and "responsible" in response.json()
-
-
 # --- Incidents, actions --------------------------------------------------------------------------
 
 
@@ -395,18 +376,6 @@ def test_record_an_incident(world, shared_case, api):
     assert Incident.objects.filter(case=shared_case.case).count() == 2
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"province": "01"}, "answers"),
-    (incident_payload(answers={"penetration": None}), "answers.penetration"),
-    (incident_payload(province=""), "province"),
-    (incident_payload(perpetrator_relationship="alien"), "perpetrator_relationship"),
-    (incident_payload(reported_on="tomorrow"), "reported_on"),
-])
-def test_record_an_incident_with_bad_input_is_a_400(world, shared_case, api, body, field):
-    response = api(world.lead_responder).post(f"/api/cases/{shared_case.case.pk}/incidents/", body, format="json")
-    assert response.status_code == 400 and field in response.json(), response.json()
-
-
 def test_log_an_action_with_the_category_of_its_type(world, shared_case, api):
     response = api(world.receiving_responder).post(
         f"/api/cases/{shared_case.case.pk}/actions/", {"type": "forensic_exam", "text": "Khám trong 72 giờ."},
@@ -416,23 +385,6 @@ def test_log_an_action_with_the_category_of_its_type(world, shared_case, api):
     body = response.json()
     assert body["category"] == "medical" and body["agency"]["id"] == world.health.pk
     assert Action.objects.get(pk=body["id"]).text == "Khám trong 72 giờ."
-
-
-@pytest.mark.parametrize(("body", "field"), [
-    ({"type": "statement_taken", "text": "..."}, "category"),  # police/legal: not shared with health
-    ({"type": "note", "category": "identity"}, "category"),
-    ({"type": "dance"}, "type"),
-    ({"text": "no type"}, "type"),
-    ({"type": "note", "text": "x" * 10001}, "text"),
-    ({"type": "note", "occurred_at": "soon"}, "occurred_at"),
-    ({"type": "note", "occurred_at": (timezone.now() + datetime.timedelta(days=1)).isoformat()}, "occurred_at"),
-])
-def test_log_an_action_with_bad_input_is_a_400(world, shared_case, api, body, field):
-    actions = Action.objects.count()
-    response = api(world.receiving_responder).post(f"/api/cases/{shared_case.case.pk}/actions/", body,
-                                                   format="json")
-    assert response.status_code == 400 and field in response.json(), response.json()
-    assert Action.objects.count() == actions
 
 
 # --- Consent -------------------------------------------------------------------------------------
@@ -465,20 +417,6 @@ def test_withdrawing_twice_or_someone_elses_consent_is_refused(world, shared_cas
                        format="json").status_code == 404
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"reason": 5}, "reason"),
-    ({"reason": "x" * 301}, "reason"),
-    ({"reason": "\x00"}, "reason"),
-    ({"why": "no"}, "why"),
-])
-def test_withdraw_with_bad_input_is_a_400(world, shared_case, api, body, field):
-    url = f"/api/cases/{shared_case.case.pk}/consents/{shared_case.consent.pk}/withdraw/"
-    response = api(world.lead_responder).post(url, body, format="json")
-    assert response.status_code == 400 and field in response.json(), response.json()
-    shared_case.consent.refresh_from_db()
-    assert shared_case.consent.withdrawn_at is None
-
-
 def test_record_consent_and_list_consents(world, shared_case, api):
     client = api(world.lead_supervisor)
     response = client.post(f"/api/cases/{shared_case.case.pk}/consents/", {
@@ -489,27 +427,6 @@ def test_record_consent_and_list_consents(world, shared_case, api):
     assert response.json()["receiving_sector"] == "education" and response.json()["receiving_agency"] is None
     listed = client.get(f"/api/cases/{shared_case.case.pk}/consents/").json()
     assert [c["id"] for c in listed] == [response.json()["id"], shared_case.consent.pk]
-
-
-@pytest.mark.parametrize(("change", "field"), [
-    # refused to health by the record in force
-    ({"granted_categories": ["identity"], "refused_categories": []}, "granted_categories"),
-    ({"granted_categories": ["medical"], "refused_categories": ["medical"]}, "refused_categories"),
-    ({"granted_categories": ["x-ray"]}, "granted_categories.0"),
-    ({"granted_categories": "medical"}, "granted_categories"),
-    ({"receiving_agency": "health"}, "receiving_agency"),
-    ({"receiving_sector": "police"}, "receiving_agency"),
-    ({"purpose": ""}, "purpose"),
-    ({"emergency_override": True}, "override_reason"),
-    ({"override_reason": "no override"}, "override_reason"),
-    ({"expires_at": "2000-01-01T00:00:00Z"}, "expires_at"),
-])
-def test_record_consent_with_bad_input_is_a_400(world, shared_case, api, change, field):
-    consents = Consent.objects.count()
-    body = {**medical_consent(world), **change}
-    response = api(world.lead_responder).post(f"/api/cases/{shared_case.case.pk}/consents/", body, format="json")
-    assert response.status_code == 400 and field in response.json(), response.json()
-    assert Consent.objects.count() == consents
 
 
 def test_an_emergency_override_is_recorded_for_review(world, shared_case, api):
@@ -530,50 +447,6 @@ def test_timeline_hides_what_the_reader_may_not_see_but_says_that_it_happened(wo
     assert hidden and all(e["details"] == "" and e["action_id"] is None for e in hidden)
     assert {e["category"] for e in hidden} == {"identity", "contact", "police_legal", "education", "psychosocial"}
     assert entries[-1]["type"] == "opened"
-
-
-# --- Malformed requests never reach a 500 --------------------------------------------------------
-
-POSTS = [
-    "/api/cases/",
-    "/api/cases/{case}/incidents/",
-    "/api/cases/{case}/actions/",
-    "/api/cases/{case}/consents/",
-    "/api/cases/{case}/consents/{consent}/withdraw/",
-]
-MALFORMED = [
-    ("application/json", b"{not json"),
-    ("application/json", b"[1, 2, 3]"),
-    ("application/json", b'"just a string"'),
-    ("application/json", b"null"),
-    ("application/json", b'{"type": {"nested": ["deep"]}, "survivor": [], "incident": 7, "reason": 5}'),
-    ("application/json", b'{"text": "\\u0000", "purpose": "\\u0000", "reason": "\\u0000"}'),
-    ("application/json", ('{"text": "' + "x" * 200_000 + '", "reason": "' + "y" * 200_000 + '"}').encode()),
-    ("application/json", b"\xff\xfe\x00garbage"),
-    ("application/json", b'{"risk_level": NaN, "reason": Infinity, "text": -Infinity}'),
-]
-
-
-@pytest.mark.parametrize("path", POSTS)
-@pytest.mark.parametrize(("content_type", "body"), MALFORMED, ids=range(len(MALFORMED)))
-def test_malformed_bodies_are_400s(world, shared_case, api, path, content_type, body):
-    url = path.format(case=shared_case.case.pk, consent=shared_case.consent.pk)
-    response = api(world.lead_responder).generic("POST", url, body, content_type=content_type)
-    assert response.status_code == 400, (response.status_code, response.content[:300])
-    assert isinstance(response.json(), dict) and response.json()
-
-
-@pytest.mark.parametrize("method", ["post", "patch"])
-def test_a_body_that_is_not_json_is_refused_as_unsupported(world, shared_case, api, method):
-    url = "/api/cases/" if method == "post" else f"/api/cases/{shared_case.case.pk}/"
-    response = getattr(api(world.lead_responder), method)(url, "risk_level=high", content_type="text/plain")
-    assert response.status_code == 415
-
-
-def test_patch_with_malformed_json_is_a_400(world, shared_case, api):
-    response = api(world.lead_responder).generic("PATCH", f"/api/cases/{shared_case.case.pk}/", b"{oops",
-                                                 content_type="application/json")
-    assert response.status_code == 400
 
 
 # --- Schema --------------------------------------------------------------------------------------

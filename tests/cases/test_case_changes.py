@@ -1,6 +1,14 @@
-"""Changes to an open case: update, status, survivor, incidents, actions; audited reads."""
+"""Changes to an open case: update, status, survivor, incidents, actions; audited reads.
 
+Every test but one changes the same case (opened with a consent and referred to health): the world and
+the case are written once for the module (inside module_transaction, as Django's setUpTestData) and
+each test gets its own copy of them; what a test writes is rolled back after it. Opening and referring
+the case for each of the module's ~70 tests was most of its time.
+"""
+
+import copy
 import datetime
+from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -41,14 +49,38 @@ from tests.cases.services_helpers import (
     row_counts,
     through_edge,
 )
-from tests.conftest import make_user
+from tests.conftest import World, make_user, world_in_bulk
+
+
+@dataclass
+class Built:
+    world: World
+    case: Case
+
+
+@pytest.fixture(scope="module")
+def _built_once(module_transaction, django_db_blocker) -> Built:
+    with django_db_blocker.unblock():
+        world = world_in_bulk()
+        case = open_case(world, consent=consent_data(world))
+        refer(world, case)
+        return Built(world=world, case=case)
 
 
 @pytest.fixture
-def case(world):
-    case = open_case(world, consent=consent_data(world))
-    refer(world, case)
-    return case
+def _built(db, _built_once) -> Built:
+    """A copy of the module's rows for one test (its own writes are rolled back after it)."""
+    return copy.deepcopy(_built_once)
+
+
+@pytest.fixture
+def world(_built) -> World:
+    return _built.world
+
+
+@pytest.fixture
+def case(_built) -> Case:
+    return _built.case
 
 
 def lead(world, case):
