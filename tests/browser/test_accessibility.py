@@ -29,6 +29,7 @@ from reports.models import MonthlyReport
 from reports.periods import last_complete_month, local_today
 from reports.services import monthly_reports_build
 from takedowns.models import TakedownRequest
+from tests.browser.conftest import ACTION_TIMEOUT_MS
 from tests.browser.forms import forms_submitting_on_enter
 from tests.conftest import mark_session_second_factor_verified
 from tests.supervision.conftest import grant_break_glass
@@ -120,7 +121,7 @@ def demo_pages(transactional_db):
 def _context_for(browser, live_server, client):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
                                   locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
     if client is not None:
         context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
                               "url": live_server.url}])

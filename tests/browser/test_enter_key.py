@@ -15,7 +15,7 @@ from cases.models import Case, Consent
 from handoffs.models import Handoff
 from notifications.models import Deadline
 from takedowns.models import TakedownRequest
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import ACTION_TIMEOUT_MS, PHONE
 from tests.browser.forms import forms_submitting_on_enter
 from tests.cases.services_helpers import case_open_through_edge
 from tests.conftest import mark_session_second_factor_verified
@@ -45,7 +45,7 @@ def _context(browser, live_server, username):
     mark_session_second_factor_verified(client)
     context = browser.new_context(viewport=PHONE, screen=PHONE, is_mobile=True, has_touch=True, locale="vi-VN",
                                   timezone_id="Asia/Ho_Chi_Minh")
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
     return context
 

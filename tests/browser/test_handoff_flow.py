@@ -13,6 +13,7 @@ from cases.selectors import case_get_for_user
 from cases.services import action_log
 from handoffs.models import Handoff
 from tests.browser.conftest import (
+    ACTION_TIMEOUT_MS,
     PHONE,
     consent_record_medical,
     demo_world_with_time_limits,
@@ -98,7 +99,7 @@ def test_a_police_responder_refers_a_case_that_a_hospital_responder_accepts_on_p
     # The hospital's responder, on another phone, follows the notification to the handoff.
     other = browser.new_context(viewport=PHONE, screen=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2,
                                 locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
-    other.set_default_timeout(10_000)
+    other.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
         receiver = other.new_page()
         _sign_in(receiver, live_server.url, RECEIVER, "/handoffs/incoming/")

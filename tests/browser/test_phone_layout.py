@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from cases.selectors import case_get_for_user
 from handoffs.services import handoff_decline
-from tests.browser.conftest import CHROMIUM, PHONE, demo_world_with_time_limits, sign_in_as
+from tests.browser.conftest import ACTION_TIMEOUT_MS, CHROMIUM, PHONE, demo_world_with_time_limits, sign_in_as
 from tests.cases.services_helpers import case_open_through_edge, handoff_send_through_edge
 
 pytestmark = pytest.mark.browser
@@ -76,7 +76,7 @@ def _pages(demo) -> dict[str, list[str]]:
 def _context(browser):
     context = browser.new_context(viewport=PHONE, screen=PHONE, device_scale_factor=2, is_mobile=True,
                                   has_touch=True, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
     return context
 
 

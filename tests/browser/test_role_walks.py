@@ -31,7 +31,7 @@ from handoffs.models import Handoff
 from notifications.demo import seed_demo_holidays_step
 from reports.periods import last_complete_month, local_today
 from reports.services import monthly_reports_build
-from tests.browser.conftest import PHONE, demo_world_with_time_limits, give_second_factor
+from tests.browser.conftest import ACTION_TIMEOUT_MS, PHONE, demo_world_with_time_limits, give_second_factor
 from tests.browser.forms import forms_submitting_on_enter
 from tests.cases.services_helpers import case_open_through_edge, handoff_send_through_edge
 
@@ -130,7 +130,7 @@ class Walk:
         self.base, self.username, self.axe, self.problems = live_server.url, username, axe, problems
         self.context = browser.new_context(viewport=PHONE, screen=PHONE, device_scale_factor=2, is_mobile=True,
                                            has_touch=True, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
-        self.context.set_default_timeout(15_000)
+        self.context.set_default_timeout(ACTION_TIMEOUT_MS)
         self.page = self.context.new_page()
         self.steps = 0
         self.measures = MEASURES
