@@ -341,6 +341,27 @@ def module_transaction(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
+def module_built(db, built_once):
+    """For one test, a copy (copy.deepcopy) of what its module wrote once: the module's own module-scoped
+    `built_once` fixture, which writes inside module_transaction and returns the objects its tests use.
+    The test's writes are rolled back after it, and the copy keeps its changes to those objects from the
+    next test. The module names the parts its tests take with module_built_part."""
+    import copy
+
+    return copy.deepcopy(built_once)
+
+
+def module_built_part(name: str):
+    """A fixture `name` that gives module_built's attribute `name` (`world = module_built_part("world")`)."""
+
+    @pytest.fixture(name=name)
+    def part(module_built):
+        return getattr(module_built, name)
+
+    return part
+
+
+@pytest.fixture
 def silent_port():
     """A port on loopback that accepts TCP connections and never says a word, like a hung server."""
     server = socket.socket()

@@ -8,7 +8,6 @@ after it. These ~100 tests each wrote their world and shared case before, most o
 API's successful writes are tested in tests/cases/test_api.py.
 """
 
-import copy
 import datetime
 from dataclasses import dataclass
 
@@ -19,7 +18,7 @@ from cases.models import Action, Consent
 from notifications.loaders import time_limit_load_reference
 from notifications.models import LegalTimeLimit
 from tests.cases.conftest import SharedCase, incident_payload, medical_consent, shared_case_build
-from tests.conftest import World, world_in_bulk
+from tests.conftest import World, module_built_part, world_in_bulk
 
 
 @dataclass
@@ -29,7 +28,7 @@ class Built:
 
 
 @pytest.fixture(scope="module")
-def _built_once(module_transaction, django_db_blocker) -> Built:
+def built_once(module_transaction, django_db_blocker) -> Built:
     with django_db_blocker.unblock():
         if not LegalTimeLimit.objects.exists():
             time_limit_load_reference()
@@ -37,20 +36,8 @@ def _built_once(module_transaction, django_db_blocker) -> Built:
         return Built(world=world, shared_case=shared_case_build(world))
 
 
-@pytest.fixture
-def _built(db, _built_once) -> Built:
-    """A copy of the module's rows for one test (its own writes are rolled back after it)."""
-    return copy.deepcopy(_built_once)
-
-
-@pytest.fixture
-def world(_built) -> World:
-    return _built.world
-
-
-@pytest.fixture
-def shared_case(_built) -> SharedCase:
-    return _built.shared_case
+world = module_built_part("world")
+shared_case = module_built_part("shared_case")
 
 
 # --- Case changes ---------------------------------------------------------------------------------

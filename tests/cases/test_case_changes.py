@@ -6,7 +6,6 @@ each test gets its own copy of them; what a test writes is rolled back after it.
 the case for each of the module's ~70 tests was most of its time.
 """
 
-import copy
 import datetime
 from dataclasses import dataclass
 
@@ -49,7 +48,7 @@ from tests.cases.services_helpers import (
     row_counts,
     through_edge,
 )
-from tests.conftest import World, make_user, world_in_bulk
+from tests.conftest import World, make_user, module_built_part, world_in_bulk
 
 
 @dataclass
@@ -59,7 +58,7 @@ class Built:
 
 
 @pytest.fixture(scope="module")
-def _built_once(module_transaction, django_db_blocker) -> Built:
+def built_once(module_transaction, django_db_blocker) -> Built:
     with django_db_blocker.unblock():
         world = world_in_bulk()
         case = open_case(world, consent=consent_data(world))
@@ -67,20 +66,8 @@ def _built_once(module_transaction, django_db_blocker) -> Built:
         return Built(world=world, case=case)
 
 
-@pytest.fixture
-def _built(db, _built_once) -> Built:
-    """A copy of the module's rows for one test (its own writes are rolled back after it)."""
-    return copy.deepcopy(_built_once)
-
-
-@pytest.fixture
-def world(_built) -> World:
-    return _built.world
-
-
-@pytest.fixture
-def case(_built) -> Case:
-    return _built.case
+world = module_built_part("world")
+case = module_built_part("case")
 
 
 def lead(world, case):

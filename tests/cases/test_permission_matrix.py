@@ -11,7 +11,6 @@ written once for the module (inside module_transaction, as Django's setUpTestDat
 own copy of them; what a test writes is rolled back after it.
 """
 
-import copy
 import datetime
 from dataclasses import dataclass
 
@@ -40,7 +39,7 @@ from tests.cases.conftest import (
     shared_case_build,
 )
 from tests.cases.services_helpers import consent_record_through_edge, handoff_send_through_edge
-from tests.conftest import World, world_in_bulk
+from tests.conftest import World, module_built_part, world_in_bulk
 
 LISTED, HIDDEN, DONE, LOGIN = "listed", "hidden", "done", "login"
 ROLES = ("lead_responder", "lead_supervisor", "receiving_responder", "outsider_responder", "analyst", "anonymous")
@@ -382,7 +381,7 @@ class Built:
 
 
 @pytest.fixture(scope="module")
-def _built_once(module_transaction, django_db_blocker) -> Built:
+def built_once(module_transaction, django_db_blocker) -> Built:
     """The world, shared_case and a handoff story in each state (one social-work agency for both),
     written once for the module: some 400 tests each wrote their world and case before (most of the
     module's time). Rolled back after the module's last test (module_transaction)."""
@@ -396,20 +395,8 @@ def _built_once(module_transaction, django_db_blocker) -> Built:
     return Built(world=world, shared_case=shared, stories=stories)
 
 
-@pytest.fixture
-def _built(db, _built_once) -> Built:
-    """A copy of the module's rows for one test (its own writes are rolled back after it)."""
-    return copy.deepcopy(_built_once)
-
-
-@pytest.fixture
-def world(_built) -> World:
-    return _built.world
-
-
-@pytest.fixture
-def shared_case(_built) -> SharedCase:
-    return _built.shared_case
+world = module_built_part("world")
+shared_case = module_built_part("shared_case")
 
 
 def _due() -> str:
@@ -445,10 +432,10 @@ def _handoff_bodies(story: HandoffCase) -> dict[str, dict]:
 @pytest.mark.parametrize("role_index", range(len(HANDOFF_ROLES)), ids=HANDOFF_ROLES)
 @pytest.mark.parametrize("row", HANDOFF_MATRIX,
                          ids=[row[0].split(maxsplit=1)[0] + " " + row[0].split()[1] for row in HANDOFF_MATRIX])
-def test_handoff_permission_matrix(row, role_index, world, _built, api, web):
+def test_handoff_permission_matrix(row, role_index, world, module_built, api, web):
     endpoint, state, expected = row[0], row[1], row[2 + role_index]
     role = HANDOFF_ROLES[role_index]
-    story = _built.stories[state]
+    story = module_built.stories[state]
     method, template = endpoint.split()
     path = template.format(case=story.case.pk, handoff=story.handoff.pk, deadline=story.deadline.pk)
     is_api = path.startswith("/api/")
