@@ -4,6 +4,7 @@
 agency (education, other province), and users in every role, through the real services.
 """
 
+import copy
 import datetime
 import socket
 import threading
@@ -340,14 +341,22 @@ def module_transaction(django_db_setup, django_db_blocker):
             atomic.__exit__(None, None, None)
 
 
+def time_limits_ensure() -> None:
+    """Load the legal time limits (handoffs and case deadlines are counted by them) when they are missing:
+    the data migration writes them, and the flush after a transactional test removes them."""
+    from notifications.loaders import time_limit_load_reference
+    from notifications.models import LegalTimeLimit
+
+    if not LegalTimeLimit.objects.exists():
+        time_limit_load_reference()
+
+
 @pytest.fixture
 def module_built(db, built_once):
     """For one test, a copy (copy.deepcopy) of what its module wrote once: the module's own module-scoped
     `built_once` fixture, which writes inside module_transaction and returns the objects its tests use.
     The test's writes are rolled back after it, and the copy keeps its changes to those objects from the
     next test. The module names the parts its tests take with module_built_part."""
-    import copy
-
     return copy.deepcopy(built_once)
 
 

@@ -131,10 +131,8 @@ def demo_world_with_time_limits(steps=None):
     """The demo world (the built-in steps unless told) and the legal time limits its handoffs need
     (a transactional test's flush empties the rows the data migration loaded)."""
     from agencies.demo import BUILT_IN_STEPS, seed_demo_world
-    from notifications.loaders import time_limit_load_reference
-    from notifications.models import LegalTimeLimit
+    from tests.conftest import time_limits_ensure
 
     world = seed_demo_world(steps=BUILT_IN_STEPS if steps is None else steps)
-    if not LegalTimeLimit.objects.exists():
-        time_limit_load_reference()
+    time_limits_ensure()
     return world

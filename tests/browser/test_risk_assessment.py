@@ -8,12 +8,9 @@ Uses the browser fixtures of tests/browser/conftest.py (system Chromium) and the
 import pytest
 from playwright.sync_api import expect
 
-from agencies.demo import BUILT_IN_STEPS, seed_demo_world
-from notifications.loaders import time_limit_load_reference
-from notifications.models import LegalTimeLimit
 from risk.instrument import instrument_current
 from risk.models import RiskAssessment
-from tests.browser.conftest import PHONE, sign_in_as
+from tests.browser.conftest import PHONE, demo_world_with_time_limits, sign_in_as
 from tests.cases.services_helpers import case_open_through_edge
 
 pytestmark = pytest.mark.browser
@@ -23,9 +20,7 @@ RESPONDER = "hn.police.responder"
 
 @pytest.fixture
 def demo(transactional_db):
-    world = seed_demo_world(steps=BUILT_IN_STEPS)
-    if not LegalTimeLimit.objects.exists():
-        time_limit_load_reference()
+    world = demo_world_with_time_limits()
     police = world.agencies[("hn", "police")]
     answers = {"penetration": False, "sexual_contact": False, "physical_assault": True, "forced_marriage": False,
                "denial_of_resources": False, "psychological_abuse": False}

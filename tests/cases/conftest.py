@@ -17,10 +17,9 @@ from cases.services import action_log
 from handoffs.models import Handoff, HandoffKind, Urgency
 from handoffs.selectors import consented_categories
 from handoffs.services import handoff_accept
-from notifications.loaders import time_limit_load_reference
-from notifications.models import LegalTimeLimit
 from permissions.categories import GENERAL, DataCategory
 from tests.cases.services_helpers import case_open_through_edge, consent_record_through_edge, handoff_send_through_edge
+from tests.conftest import World, time_limits_ensure, world_in_bulk
 
 ALL_CATEGORIES = (GENERAL, *DataCategory.values)
 
@@ -107,10 +106,8 @@ class SharedCase:
 
 @pytest.fixture
 def time_limits(db):
-    """The legal time limits handoffs and case deadlines are counted by. The data migration writes
-    them; the flush after a transactional test removes them, so they are loaded again when missing."""
-    if not LegalTimeLimit.objects.exists():
-        time_limit_load_reference()
+    """The legal time limits handoffs and case deadlines are counted by (tests.conftest.time_limits_ensure)."""
+    time_limits_ensure()
 
 
 @pytest.fixture
@@ -118,6 +115,21 @@ def shared_case(world, time_limits) -> SharedCase:
     """Led by the police; referred to the health agency, which holds a consent for medical data
     only (identity refused)."""
     return shared_case_build(world)
+
+
+@dataclass
+class SharedWorld:
+    """A world and its shared case, as a module writes them once (its built_once; tests.conftest.module_built)."""
+
+    world: World
+    shared_case: SharedCase
+
+
+def shared_world_build() -> SharedWorld:
+    """A world in bulk and shared_case's rows, the legal time limits loaded."""
+    time_limits_ensure()
+    world = world_in_bulk()
+    return SharedWorld(world=world, shared_case=shared_case_build(world))
 
 
 def shared_case_build(world) -> SharedCase:

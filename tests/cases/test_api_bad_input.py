@@ -9,31 +9,19 @@ API's successful writes are tested in tests/cases/test_api.py.
 """
 
 import datetime
-from dataclasses import dataclass
 
 import pytest
 from django.utils import timezone
 
 from cases.models import Action, Consent
-from notifications.loaders import time_limit_load_reference
-from notifications.models import LegalTimeLimit
-from tests.cases.conftest import SharedCase, incident_payload, medical_consent, shared_case_build
-from tests.conftest import World, module_built_part, world_in_bulk
-
-
-@dataclass
-class Built:
-    world: World
-    shared_case: SharedCase
+from tests.cases.conftest import SharedWorld, incident_payload, medical_consent, shared_world_build
+from tests.conftest import module_built_part
 
 
 @pytest.fixture(scope="module")
-def built_once(module_transaction, django_db_blocker) -> Built:
+def built_once(module_transaction, django_db_blocker) -> SharedWorld:
     with django_db_blocker.unblock():
-        if not LegalTimeLimit.objects.exists():
-            time_limit_load_reference()
-        world = world_in_bulk()
-        return Built(world=world, shared_case=shared_case_build(world))
+        return shared_world_build()
 
 
 world = module_built_part("world")

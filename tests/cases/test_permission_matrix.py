@@ -23,23 +23,21 @@ from cases import intake
 from cases.selectors import case_get_for_user
 from deadlines.services import case_deadline_set
 from handoffs.services import handoff_accept
-from notifications.loaders import time_limit_load_reference
-from notifications.models import LegalTimeLimit
 from permissions.categories import GENERAL, DataCategory
 from takedowns.services import takedown_request_record
 from tests.cases.conftest import (
     ACTIONS,
     ALL_CATEGORIES,
     SURVIVOR_VALUES,
-    SharedCase,
+    SharedWorld,
     case_build,
     incident_payload,
     medical_consent,
     open_payload,
-    shared_case_build,
+    shared_world_build,
 )
 from tests.cases.services_helpers import consent_record_through_edge, handoff_send_through_edge
-from tests.conftest import World, module_built_part, world_in_bulk
+from tests.conftest import module_built_part
 
 LISTED, HIDDEN, DONE, LOGIN = "listed", "hidden", "done", "login"
 ROLES = ("lead_responder", "lead_supervisor", "receiving_responder", "outsider_responder", "analyst", "anonymous")
@@ -374,9 +372,7 @@ def _handoff_case(world, state: str, social) -> HandoffCase:
 
 
 @dataclass
-class Built:
-    world: World
-    shared_case: SharedCase
+class Built(SharedWorld):
     stories: dict[str, HandoffCase]
 
 
@@ -386,13 +382,11 @@ def built_once(module_transaction, django_db_blocker) -> Built:
     written once for the module: some 400 tests each wrote their world and case before (most of the
     module's time). Rolled back after the module's last test (module_transaction)."""
     with django_db_blocker.unblock():
-        if not LegalTimeLimit.objects.exists():
-            time_limit_load_reference()
-        world = world_in_bulk()
-        shared = shared_case_build(world)
+        shared = shared_world_build()
+        world = shared.world
         social = agency_create(name="Trung tâm Công tác xã hội Hà Nội", sector=Sector.SOCIAL_WORK, province=world.hanoi)
         stories = {state: _handoff_case(world, state, social) for state in ("sent", "accepted")}
-    return Built(world=world, shared_case=shared, stories=stories)
+    return Built(world=world, shared_case=shared.shared_case, stories=stories)
 
 
 world = module_built_part("world")

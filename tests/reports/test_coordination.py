@@ -21,8 +21,7 @@ from cases.services import action_log
 from cases.sharing import case_permissions_sync
 from handoffs.models import Handoff
 from handoffs.services import handoff_accept, handoff_complete, handoff_decline, handoff_withdraw
-from notifications.loaders import time_limit_load_reference
-from notifications.models import Deadline, LegalTimeLimit
+from notifications.models import Deadline
 from notifications.services import deadline_create
 from reports import coordination
 from reports.coordination import URGENCIES, StatisticDraft, grouped_medians, month_statistics
@@ -30,7 +29,7 @@ from reports.indicators import INDICATORS, Month, month_drafts, month_scope_prov
 from reports.publication import month_publishable, statistic_data
 from takedowns.services import takedown_outcome_record, takedown_request_record
 from tests.cases.services_helpers import consent_record_through_edge, handoff_send_through_edge
-from tests.conftest import make_user
+from tests.conftest import make_user, time_limits_ensure
 
 from .conftest import OCTOBER, draft_cells, draft_get, local, make_case
 
@@ -41,8 +40,7 @@ HOUR = datetime.timedelta(hours=1)
 
 @pytest.fixture
 def time_limits(db):
-    if not LegalTimeLimit.objects.exists():
-        time_limit_load_reference()
+    time_limits_ensure()
 
 
 def shared_case(world, *, lead, province=None, created_at=None, consent=True) -> Case:
