@@ -44,6 +44,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django_otp.oath import TOTP  # noqa: E402
+from scale_benchmarks import interpreter_in_force  # noqa: E402
 from scale_mixed import _CSRF_INPUT, MIX, Person, pick_sessions  # noqa: E402
 
 from config.gunicorn import freeze_loaded_objects  # noqa: E402
@@ -195,6 +196,7 @@ def main(argv=None) -> int:
     if not args.python_gc:
         freeze_loaded_objects()
     rng = random.Random(1)
+    print(interpreter_in_force(), flush=True)
     print(f"{'kind':<24} {'who':<10} {'queries':>7} {'wall ms':>8} {'CPU ms':>7} {'PG ms':>6}   "
           f"(median of {args.runs}, PG ms their mean, load {os.getloadavg()[0]:.1f})")
     every_cpu = []  # each timed request's CPU, of every kind: their mean counts the rare slow one (a collection)

@@ -44,6 +44,7 @@ from scale_benchmarks import (  # noqa: E402
     BENCHMARKS,
     Bench,
     guardian_generic_fill,
+    interpreter_in_force,
     pick_people,
     postgres_settings_apply,
     seed_up_to,
@@ -64,6 +65,7 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     pg_settings = postgres_settings_apply()
     print("PostgreSQL settings in force: " + ", ".join(pg_settings), flush=True)
+    print(interpreter_in_force(), flush=True)
     seed_up_to(args.cases, args.seed)
     only = [name for name in args.only.split(",") if name]
     chosen = [(name, function) for name, function in BENCHMARKS

@@ -3,11 +3,15 @@ benchmark (BENCHMARKS). Imported after django.setup() by the runner."""
 
 import itertools
 import os
+import platform
 import statistics
+import sys
+import sysconfig
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
@@ -97,6 +101,28 @@ def seed_up_to(cases: int, seed: int) -> int:
         print(f"Seeded {report.cases} cases in {report.seconds:.0f} s: {report.cases_per_second:.0f} cases/s "
               f"(load average {os.getloadavg()[0]:.1f})", flush=True)
     return max(have, cases)
+
+
+def interpreter_in_force() -> str:
+    """The Python that runs the benchmark (and, for scale_mixed.py, gunicorn: the same environment's), for the
+    header. CPU per request depends on how that interpreter was built: the production image's (Dockerfile,
+    python:3.11-slim) is built with profile-guided and link-time optimisation, a Python built from source
+    as pyenv builds it by default is not, and here the second spent more CPU on the same requests (README,
+    "Which Python the benchmarks run on"). Whether a build used PGO cannot be read back from every
+    distribution's Python (Debian's configure line does not show it), so the line gives what can be read:
+    version, executable, the optimisation flags of its configure line, and whether libpython is a shared
+    library loaded at run time."""
+    flags = sysconfig.get_config_var("CONFIG_ARGS") or ""
+    optimised = [flag for flag in ("--enable-optimizations", "--with-lto") if flag in flags]
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        shared = "unknown"
+    else:
+        shared = "yes" if f"libpython{sys.version_info.major}.{sys.version_info.minor}" in maps else "no"
+    return (f"Python {platform.python_version()} ({sys.executable}, base {sys.base_prefix}): configure "
+            f"{' '.join(optimised) or 'without --enable-optimizations/--with-lto'}, libpython loaded as a shared "
+            f"library: {shared}")
 
 
 def postgres_settings_apply() -> list[str]:

@@ -73,6 +73,7 @@ from http_load import TIMEOUT, RawSession, Request, Tally, drive  # noqa: E402
 from scale_benchmarks import (  # noqa: E402
     _single_agency_responder,
     _visible_by_agency,
+    interpreter_in_force,
     postgres_settings_apply,
     seed_up_to,
 )
@@ -160,9 +161,10 @@ def pick_sessions(count: int) -> list[Person]:
 def start_gunicorn(workers: int, port: int, extra: list[str] | None = None) -> subprocess.Popen:
     env = {**os.environ, "API_THROTTLE_USER": "1000000/min", "DEBUG": "0"}
     process = subprocess.Popen(
-        # Production's configuration file (config/gunicorn.py: the workers' garbage collector); a later --config
-        # in --gunicorn replaces it.
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", str(ROOT / "config" / "gunicorn.py"),
+        # The gunicorn of this interpreter's environment (the header's Python: `make bench VENV=...` measures
+        # another build). Production's configuration file (config/gunicorn.py: the workers' garbage
+        # collector); a later --config in --gunicorn replaces it.
+        [str(Path(sys.executable).parent / "gunicorn"), "--config", str(ROOT / "config" / "gunicorn.py"),
          "config.wsgi:application", "--workers", str(workers),
          "--bind", f"127.0.0.1:{port}", "--timeout", "120", "--log-level", "warning", *(extra or [])],
         cwd=ROOT, env=env, start_new_session=True,
@@ -397,6 +399,7 @@ def main(argv=None) -> int:
     call_command("migrate", verbosity=0)
     print("PostgreSQL settings in force: " + ", ".join(postgres_settings_apply()), flush=True)
     print(cache_in_force(), flush=True)
+    print(interpreter_in_force(), flush=True)
     cases = seed_up_to(args.cases, args.seed)
     people = pick_sessions(args.sessions)
     print(f"{len(people)} sessions: {sum(not p.supervisor for p in people)} responders and "

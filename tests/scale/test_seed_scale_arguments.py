@@ -37,3 +37,27 @@ def test_the_preloaded_calendar_counts_working_days_as_the_database_does(db):
         moment = start + datetime.timedelta(days=day)
         assert working_time_add(moment, amount=5, unit="working_days", days_off=days_off) == working_time_add(
             moment, amount=5, unit="working_days")
+
+
+def test_the_statistics_are_refreshed_each_time_the_seeded_cases_double(db, monkeypatch):
+    """On PostgreSQL the seeder ANALYZEs during the load (at ANALYZE_FIRST cases, then at each doubling) and
+    once at the end, so that the supervision triggers' plans do not stay those of empty tables; on SQLite
+    it sends none."""
+    from django.db import connection
+
+    from scale import seed
+
+    monkeypatch.setattr(seed, "CHUNK", 20)
+    monkeypatch.setattr(seed, "ANALYZE_FIRST", 20)
+    sent = []
+
+    def watch(execute, sql, params, many, context):
+        if isinstance(sql, str) and sql.strip().upper().startswith("ANALYZE"):
+            sent.append(Case.objects.count())
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch):
+        seed.seed_scale(cases=100, provinces=1, agencies_per_province=6, responders_per_agency=1, seed=3)
+    assert Case.objects.count() == 100
+    # At 20, 40 and 80 cases during the load (doubling), then at the end.
+    assert sent == ([20, 40, 80, 100] if connection.vendor == "postgresql" else [])
