@@ -202,3 +202,33 @@ def test_the_mixed_load_says_whether_its_cache_is_a_deployments(settings):
                                    "LOCATION": "/tmp/unused"}}  # noqa: S108
     said = scale_mixed.cache_in_force()
     assert "NOT a deployment's" in said and "REDIS_URL" in said
+
+
+def test_the_benchmarks_name_their_python_and_the_mixed_load_starts_that_environments_gunicorn(monkeypatch, tmp_path):
+    """The header names the interpreter (its build decides the CPU a request costs: README, "Which Python
+    the benchmarks run on"), and the web server the mixed load starts is the gunicorn beside that
+    interpreter, so that a benchmark run with another virtualenv's Python measures that build throughout."""
+    import platform
+
+    import scale_benchmarks
+
+    said = scale_benchmarks.interpreter_in_force()
+    assert said.startswith(f"Python {platform.python_version()} ({sys.executable}, base {sys.base_prefix})")
+    linked = f"libpython{sys.version_info.major}.{sys.version_info.minor}" in Path("/proc/self/maps").read_text()
+    assert said.endswith(f"shared library: {'yes' if linked else 'no'}")
+
+    started = []
+
+    class _Started(Exception):
+        pass
+
+    def popen(args, **kwargs):
+        started.append(args)
+        raise _Started
+
+    other = tmp_path / "other-venv" / "bin"
+    monkeypatch.setattr(scale_mixed.sys, "executable", str(other / "python"))
+    monkeypatch.setattr(scale_mixed.subprocess, "Popen", popen)
+    with pytest.raises(_Started):
+        scale_mixed.start_gunicorn(2, 8799)
+    assert started[0][0] == str(other / "gunicorn")
