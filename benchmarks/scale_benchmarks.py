@@ -107,8 +107,9 @@ def interpreter_in_force() -> str:
     """The Python that runs the benchmark (and, for scale_mixed.py, gunicorn: the same environment's), for the
     header. CPU per request depends on how that interpreter was built: the production image's (Dockerfile,
     python:3.11-slim) is built with profile-guided and link-time optimisation, a Python built from source
-    as pyenv builds it by default is not, and here the second spent more CPU on the same requests (README,
-    "Which Python the benchmarks run on"). Whether a build used PGO cannot be read back from every
+    as pyenv builds it by default is not; in process the second spent more CPU on the same requests here,
+    under gunicorn the difference was lost in this machine's spread (README, "Which Python the benchmarks
+    run on"). Whether a build used PGO cannot be read back from every
     distribution's Python (Debian's configure line does not show it), so the line gives what can be read:
     version, executable, the optimisation flags of its configure line, and whether libpython is a shared
     library loaded at run time."""

@@ -821,8 +821,9 @@ def _statistics_refresh() -> None:
     """ANALYZE on PostgreSQL. Also during the load, each time the seeded cases double: the
     supervision triggers' statement-level queries join each chunk's handoffs against tables that grow
     with the world, and plans made on the statistics of an empty table read the whole table again
-    for every chunk (the suspected cause of a 1M-case seed slowing to 40-110 cases/s past 950,000,
-    with its backend busy in the handoffs' COPY).
+    for every chunk. Without these refreshes a 1M-case seed slowed to 40-110 cases/s past 950,000, its
+    backend busy in the handoffs' COPY; with them one ran at 590 cases/s from 880,000 to 1,000,000
+    (README, "What changed on 7 December, 06:00-09:00 UTC"; two machines, so not a clean A/B).
     Doubling keeps the statistics within a factor of two of the tables for about twice the cost of
     the final ANALYZE."""
     if connection.vendor == "postgresql":
