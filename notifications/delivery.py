@@ -49,6 +49,8 @@ INFRA_RETRY_CAP_SECONDS = 10
 # How long a worker that has sent a message keeps trying to record it while the database is away,
 # before leaving it to a retry of the task (and, failing that, to the lease: a repeat).
 RECORD_SENT_SECONDS = 20
+# What _record_sent leaves of the task's soft time limit: a last attempt and the retry's scheduling.
+RECORD_SENT_MARGIN_SECONDS = 2
 
 
 class PermanentDeliveryError(Exception):
@@ -257,10 +259,14 @@ def _send(message: OutboxMessage) -> None:
         raise PermanentDeliveryError(f"unknown channel {message.channel!r}")
 
 
-def _record_sent(*, message_id: int, lease_until: datetime.datetime) -> bool:
+def _record_sent(*, message_id: int, lease_until: datetime.datetime, task_started: float) -> bool:
     """Record the send under our lease, trying again for a while if the database is away: every
-    second spent here is a second less in which the row could be sent twice."""
-    give_up = time.monotonic() + RECORD_SENT_SECONDS
+    second spent here is a second less in which the row could be sent twice. For RECORD_SENT_SECONDS
+    at most, and never into the task's soft time limit (counted from `task_started`, time.monotonic()):
+    a task ended there schedules no retry, and its row would wait for its lease and then be sent again
+    by the relay sweep. Giving up in time lets the task's retry record the send instead."""
+    give_up = min(time.monotonic() + RECORD_SENT_SECONDS,
+                  task_started + settings.NOTIFICATIONS_DELIVERY_SOFT_TIME_LIMIT - RECORD_SENT_MARGIN_SECONDS)
     while True:
         try:
             OutboxMessage.objects.filter(
@@ -269,10 +275,11 @@ def _record_sent(*, message_id: int, lease_until: datetime.datetime) -> bool:
             return True
         except DatabaseError as exc:
             connection.close()
-            if time.monotonic() >= give_up:
+            left = give_up - time.monotonic()
+            if left <= 0:
                 logger.error("Outbox message %s was sent but could not be recorded: %s", message_id, exc)
                 return False
-            time.sleep(1)
+            time.sleep(min(1.0, left))
 
 
 def _give_up(message: OutboxMessage, *, now: datetime.datetime) -> bool:
@@ -286,11 +293,12 @@ def outbox_deliver(*, message_id: int, lease: str | None = None, sent: bool = Fa
     `lease` and `sent` come from an earlier run of the same task that the database interrupted:
     the row it left in "sending" under that lease is taken back at once instead of after the lease
     (nothing went out), or only recorded as sent (it did)."""
+    started = time.monotonic()
     if lease is not None:
         held = datetime.datetime.fromisoformat(lease)
         if sent:
             try:
-                recorded = _record_sent(message_id=message_id, lease_until=held)
+                recorded = _record_sent(message_id=message_id, lease_until=held, task_started=started)
             except Exception:
                 recorded = False
             if not recorded:
@@ -346,6 +354,6 @@ def outbox_deliver(*, message_id: int, lease: str | None = None, sent: bool = Fa
             "Outbox message %s attempt %s failed, retry in %ss: %s", message_id, message.attempts, delay, error
         )
         return DeliveryOutcome(status="retry", retry_in=delay)
-    if not _record_sent(message_id=message_id, lease_until=lease_until):
+    if not _record_sent(message_id=message_id, lease_until=lease_until, task_started=started):
         return DeliveryOutcome(status="retry", retry_in=None, lease=lease_until.isoformat(), sent=True)
     return DeliveryOutcome(status="sent")
