@@ -232,3 +232,42 @@ def test_the_benchmarks_name_their_python_and_the_mixed_load_starts_that_environ
     with pytest.raises(_Started):
         scale_mixed.start_gunicorn(2, 8799)
     assert started[0][0] == str(other / "gunicorn")
+
+
+def test_the_actions_a_run_logged_are_removed_after_it_and_nothing_else(world):
+    """Each run must read the world it was given: what its responders logged since it started goes, with the
+    timeline lines of those actions; an action logged before, or by a person who is not one of its responders,
+    stays."""
+    import datetime
+
+    import time_machine
+    from django.utils import timezone
+
+    from cases.models import Action, CaseEvent, CaseEventType
+    from cases.selectors import case_get_for_user
+    from cases.services import action_log
+    from tests.cases.services_helpers import open_case
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        case = open_case(world)
+
+    def logged(person, minutes: int, text: str) -> Action:
+        with time_machine.travel(start + datetime.timedelta(minutes=minutes), tick=False):
+            return action_log(access=case_get_for_user(user=person, case_id=case.pk), actor=person,
+                              data={"type": "contact", "text": text})
+
+    before = logged(world.lead_responder, 1, "trước")
+    by_supervisor = logged(world.lead_supervisor, 3, "giám sát")
+    during = [logged(world.lead_responder, 3, "trong"), logged(world.lead_responder, 4, "trong")]
+    people = [scale_mixed.Person(username=world.lead_responder.username, agency_id=world.police.pk,
+                                 supervisor=False, cases=[case.pk], handoffs=[]),
+              scale_mixed.Person(username=world.lead_supervisor.username, agency_id=world.police.pk,
+                                 supervisor=True, cases=[case.pk], handoffs=[])]
+
+    assert scale_mixed.logged_actions_remove(people, start + datetime.timedelta(minutes=2)) == 2
+
+    assert set(Action.objects.filter(case=case)) == {before, by_supervisor}
+    lines = CaseEvent.objects.filter(case=case, type=CaseEventType.ACTION_LOGGED)
+    assert {line.action_id for line in lines} == {before.pk, by_supervisor.pk}
+    assert not CaseEvent.objects.filter(action_id__in=[action.pk for action in during]).exists()
