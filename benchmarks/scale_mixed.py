@@ -374,10 +374,8 @@ def logged_actions_remove(people: list[Person], since) -> int:
     rendered 35 timeline lines instead of about 8. Their audit events stay (the trail is append-only); no page
     of the mix reads them."""
     usernames = [person.username for person in people if not person.supervisor]
-    actions = Action.objects.filter(actor__username__in=usernames, created_at__gte=since)
-    removed = actions.count()
-    actions.delete()
-    return removed
+    _total, removed = Action.objects.filter(actor__username__in=usernames, created_at__gte=since).delete()
+    return removed.get(Action._meta.label, 0)
 
 
 def cache_in_force() -> str:

@@ -3,6 +3,7 @@ HTTP server, the requests it sends must be those a browser sends (cookies kept a
 on the POST), and its tally must count what was asked of it (a status other than the expected one, a cut
 answer, no answer in time are errors); scale_mixed's draws must stay MIX's."""
 
+import datetime
 import itertools
 import json
 import os
@@ -14,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import time_machine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import http_load  # noqa: E402
@@ -24,6 +26,13 @@ import scale_mixed  # noqa: E402
 # Its defaults for the web workers it starts (DEBUG=0) are not this process's.
 os.environ.clear()
 os.environ.update(_environ)
+
+from django.utils import timezone  # noqa: E402
+
+from cases.models import Action, CaseEvent, CaseEventType  # noqa: E402
+from cases.selectors import case_get_for_user  # noqa: E402
+from cases.services import action_log  # noqa: E402
+from tests.cases.services_helpers import open_case  # noqa: E402
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -238,16 +247,6 @@ def test_the_actions_a_run_logged_are_removed_after_it_and_nothing_else(world):
     """Each run must read the world it was given: what its responders logged since it started goes, with the
     timeline lines of those actions; an action logged before, or by a person who is not one of its responders,
     stays."""
-    import datetime
-
-    import time_machine
-    from django.utils import timezone
-
-    from cases.models import Action, CaseEvent, CaseEventType
-    from cases.selectors import case_get_for_user
-    from cases.services import action_log
-    from tests.cases.services_helpers import open_case
-
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         case = open_case(world)
