@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from cases.api import CaseRecordListApi
+from cases.apis import CaseRecordListApi
 from cases.serializers import CaseAgencyRefSerializer, CaseRecordSerializer, CaseUserRefSerializer
 from config.api import ApiView, DateTimeField, list_schema, responses
 from permissions.categories import ACTION_CATEGORY_CHOICES

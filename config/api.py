@@ -305,7 +305,7 @@ def read_schema(operation_id: str, summary: str, description: str | None, *codes
 
 def list_schema(operation_id: str, summary: str, description: str, *codes: int, tags: list[str]):
     """extend_schema for the GET of a view that answers a list of its ItemSerializer (a
-    cases.api.CaseRecordListApi), beside the error statuses `codes`."""
+    cases.apis.CaseRecordListApi), beside the error statuses `codes`."""
     return _view_schema("get", operation_id, summary, description, tags, lambda view: {
         "responses": responses(200, view.ItemSerializer(many=True), *codes),
     })

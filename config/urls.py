@@ -54,8 +54,8 @@ _patterns = [
     *app_urls("supervision/", "supervision"),
     path("break-glass/", include("supervision.breakglass_urls")),
     # The personal-data breach register (privacy) keeps the paths and names it had under audit.
-    path("audit/", include("privacy.breach_urls")),
-    path("api/", include("privacy.breach_api_urls")),
+    path("audit/", include("privacy.breaches.urls")),
+    path("api/", include("privacy.breaches.api_urls")),
     *app_urls("privacy/", "privacy"),
     *app_urls("cases/", "risk"),
     *app_urls("meetings/", "conferences"),

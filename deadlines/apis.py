@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from cases.api import CaseActionApi, CaseRecordCreateApi
+from cases.apis import CaseActionApi, CaseRecordCreateApi
 from cases.selectors import case_get_for_user
 from cases.serializers import CaseAgencyRefSerializer, CaseUserRefSerializer
 from config.api import ApiView, DateTimeField, StrictInputSerializer, action_schema, responses

@@ -1,4 +1,4 @@
-"""Input of the privacy operations, one declaration for the API (privacy.api) and the pages
+"""Input of the privacy operations, one declaration for the API (privacy.apis) and the pages
 (privacy.forms validate with it too, config.api.input_validate). What depends on the request or the
 case (who may ask for an adult, what a grant must say) is the services' to check."""
 

@@ -17,22 +17,24 @@ from permissions.categories import CaseRight
 
 from .forms import DecisionForm, ReasonForm, RequestRecordForm
 from .models import RetentionNotice
-from .services import (
-    PackageGone,
-    _member_agency_ids,
-    access_package_download,
+from .selectors import (
     lead_member_require,
-    legal_hold_place,
-    legal_hold_release,
     legal_holds_of_case,
-    privacy_request_acknowledge,
+    member_agency_ids,
     privacy_request_actions,
-    privacy_request_decide,
     privacy_request_get,
-    privacy_request_record,
     privacy_requests_visible_to,
     request_deadlines,
     user_supervises,
+)
+from .services import (
+    PackageGone,
+    access_package_download,
+    legal_hold_place,
+    legal_hold_release,
+    privacy_request_acknowledge,
+    privacy_request_decide,
+    privacy_request_record,
 )
 
 
@@ -157,7 +159,7 @@ def hold_release_page(request, hold_id: int):
 @require_GET
 def retention_page(request):
     """Coming anonymisations of the cases the user's agency leads (supervisors only)."""
-    agency_ids = _member_agency_ids(request.user, roles=(Role.SUPERVISOR,))
+    agency_ids = member_agency_ids(request.user, roles=(Role.SUPERVISOR,))
     notices = list(
         RetentionNotice.objects.filter(status=RetentionNotice.Status.PENDING, case__lead_agency_id__in=agency_ids)
         .select_related("case")[:500]

@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from cases.api import CaseRecordCreateApi, CaseRecordListApi
+from cases.apis import CaseRecordCreateApi, CaseRecordListApi
 from cases.selectors import case_get_for_user, case_list_visible_to
 from cases.serializers import CaseAgencyRefSerializer, CaseUserRefSerializer
 from config.api import ApiView, DateTimeField, OwnApiView, action_schema, list_schema, responses

@@ -22,7 +22,7 @@ from cases.models import Case as CaseModel
 from notifications.calendar import VIETNAM
 from notifications.models import PublicHoliday
 from permissions.models import BreakGlassUse
-from privacy.breaches import breach_events_linked
+from privacy.breaches.selectors import breach_events_linked
 from privacy.models import Breach
 
 from .queue import break_glass_uses_for_agency

@@ -35,7 +35,7 @@ from notifications.calendar import VIETNAM
 from permissions.breakglass import break_glass_allowed
 from permissions.categories import DataCategory
 from permissions.models import BreakGlassUse
-from privacy.breaches import is_breach_admin
+from privacy.breaches.selectors import is_breach_admin
 
 from . import access_review, charts
 from .dashboard import dashboard

@@ -8,7 +8,7 @@ through takedowns.services.
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from cases.api import CaseActionApi, CaseRecordCreateApi, CaseRecordListApi
+from cases.apis import CaseActionApi, CaseRecordCreateApi, CaseRecordListApi
 from cases.serializers import CaseAgencyRefSerializer, _text, not_in_future
 from config.api import DateTimeField, StrictInputSerializer, TextField, action_schema, list_schema
 from permissions.categories import ACTION_CATEGORY_CHOICES

@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
 from cases.selectors import case_get_for_user
 from config.api import input_validate
 from notifications.models import Deadline, Notification
-from privacy.breaches import breach_record
+from privacy.breaches.services import breach_record
 from privacy.services import legal_hold_place, privacy_request_record
 from reports.services import monthly_reports_build
 from risk.serializers import AssessmentInputSerializer, assessment_input_context

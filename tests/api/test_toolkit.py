@@ -8,11 +8,11 @@ import pytest
 from rest_framework.permissions import BasePermission
 from rest_framework.throttling import BaseThrottle
 
-from cases.api import CaseCollectionApi, CaseItemApi
+from cases.apis import CaseCollectionApi, CaseItemApi
 from config.api import flatten_errors
 from deadlines.apis import CaseDeadlineCollectionApi
-from privacy.api import CaseHoldCollectionApi
-from privacy.breach_apis import BreachesApi
+from privacy.apis import CaseHoldCollectionApi
+from privacy.breaches.apis import BreachesApi
 from takedowns.apis import TakedownCollectionApi
 from tests.cases.conftest import open_payload
 

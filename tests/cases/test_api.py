@@ -218,7 +218,7 @@ def test_the_detail_is_what_the_declared_fields_make_of_the_case(world, reader):
     incident (an undated one, one without a commune), the statuses and the access."""
     from rest_framework import serializers
 
-    from cases.api import _access_context
+    from cases.apis import _access_context
     from cases.selectors import case_prefetch_for_detail
     from cases.serializers import SURVIVOR_FIELDS_BY_CATEGORY, CaseDetailSerializer, SurvivorSerializer
     from encryption import crypto

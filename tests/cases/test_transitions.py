@@ -26,11 +26,11 @@ from handoffs.selectors import handoff_actions_for, handoff_get_for_user
 from handoffs.services import handoff_accept, handoff_complete, handoff_decline, handoff_withdraw
 from notifications.models import Deadline
 from privacy.models import REQUEST_MACHINE, AccessPackage, DataSubjectRequest
+from privacy.selectors import privacy_request_actions
 from privacy.services import (
     PackageGone,
     access_package_download,
     privacy_request_acknowledge,
-    privacy_request_actions,
     privacy_request_decide,
     privacy_request_record,
 )

@@ -2,6 +2,7 @@
 the affected agencies are told, and nobody else sees it."""
 
 import datetime
+import html
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -10,7 +11,7 @@ from django.test import Client
 from audit.models import AuditEvent
 from audit.services import audit_record
 from notifications.models import Deadline, Notification
-from privacy.breaches import breach_record
+from privacy.breaches.services import breach_record
 from privacy.models import Breach
 
 DISCOVERED = datetime.datetime(2026, 11, 2, 9, 0, tzinfo=datetime.UTC)
@@ -211,3 +212,30 @@ def test_the_deadline_sweep_reminds_the_recorder_then_tells_supervisors_when_ove
     overdue = Notification.objects.filter(kind="deadline_overdue")
     assert set(overdue.values_list("recipient__username", flat=True)) == {"lead_supervisor"}
     assert {n.link for n in overdue} == {f"/audit/breaches/{breach.pk}/"}
+
+
+@pytest.mark.parametrize(("field", "api_value", "page_value"), [
+    ("discovered_at", "2099-01-01T00:00:00Z", "2099-01-01T00:00"),  # the declaration's rule
+    ("occurred_at", "2026-11-03T09:00:00Z", "2026-11-03T09:00"),  # the service's: after the discovery
+])
+def test_the_page_and_the_api_refuse_the_same_input_with_the_same_message(world, field, api_value, page_value):
+    client = client_for(world.sysadmin)
+    api = client.post("/api/breaches/", {"discovered_at": "2026-11-02T09:00:00Z", "description": "x",
+                                         "contact_point": "y", field: api_value}, content_type="application/json")
+    assert api.status_code == 400, api.content
+    message = api.json()[field][0]
+    page = client.post("/audit/breaches/new/", form_data(world, **{field: page_value}))
+    assert page.status_code == 400
+    assert html.escape(message).encode() in page.content
+    assert not Breach.objects.exists()
+
+
+def test_a_field_emptied_on_the_page_is_emptied(breach, world):
+    client = client_for(world.sysadmin)
+    client.post(f"/audit/breaches/{breach.pk}/", form_data(world, consequences="Exposure", subjects_approx="12"))
+    breach.refresh_from_db()
+    assert (breach.consequences, breach.subjects_approx) == ("Exposure", 12)
+    response = client.post(f"/audit/breaches/{breach.pk}/", form_data(world, consequences="", subjects_approx=""))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    breach.refresh_from_db()
+    assert (breach.consequences, breach.subjects_approx) == ("", None)

@@ -190,7 +190,7 @@ def test_csv_export_is_audited_and_formula_safe(world, register, web):
 
 
 def test_a_flagged_read_links_to_the_breach_that_cites_it(world, register, staff, reads, api, web):
-    from privacy.breaches import breach_record
+    from privacy.breaches.services import breach_record
 
     report = unusual_access_report(agency=world.police)
     flagged = next(e for e in report.off_hours_reads if e.actor_username == "night_owl")

@@ -2,19 +2,17 @@
 (GET/PATCH /api/breaches/<id>/). System administrators do everything; supervisors of an affected
 agency read; everyone else gets 403 (404 for a breach of no agency they supervise)."""
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from agencies.models import Agency
-from config.api import ApiView, CursorPage, DateTimeField, StrictInputSerializer, responses
-from permissions.categories import DataCategory
+from config.api import ApiView, CursorPage, responses
 
-from .breaches import breach_get_for_user, breach_list_for_user, breach_record, breach_update, is_breach_admin
-from .models import Breach, BreachStatus
+from ..models import Breach
+from .selectors import breach_get_for_user, breach_list_for_user, is_breach_admin
+from .serializers import BreachInputSerializer
+from .services import breach_record, breach_update
 
 TAGS = ["breaches"]
 REFUSALS = {
@@ -44,39 +42,9 @@ class BreachOutputSerializer(serializers.ModelSerializer):
         return sorted(a.pk for a in breach.affected_agencies.all())
 
 
-class BreachInputSerializer(StrictInputSerializer):
-    status = serializers.ChoiceField(choices=BreachStatus.choices, required=False)
-    discovered_at = DateTimeField()
-    occurred_at = DateTimeField(required=False, allow_null=True)
-    description = serializers.CharField(max_length=10000)
-    categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices), required=False,
-                                       max_length=len(DataCategory.values))
-    subjects_approx = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    records_approx = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    consequences = serializers.CharField(max_length=10000, required=False, allow_blank=True)
-    measures_taken = serializers.CharField(max_length=10000, required=False, allow_blank=True)
-    measures_proposed = serializers.CharField(max_length=10000, required=False, allow_blank=True)
-    contact_point = serializers.CharField(max_length=200)
-    notified_at = DateTimeField(required=False, allow_null=True)
-    delay_reason = serializers.CharField(max_length=10000, required=False, allow_blank=True)
-    affected_agencies = serializers.PrimaryKeyRelatedField(
-        queryset=Agency.objects.filter(active=True), many=True, required=False,
-    )
-    access_events = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=500)
-
-
 def _admin_only(request) -> None:
     if not is_breach_admin(request.user):
         raise PermissionDenied
-
-
-def _service(call, **kwargs):
-    try:
-        return call(**kwargs)
-    except DjangoValidationError as exc:
-        raise serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from exc
-    except DjangoPermissionDenied as exc:
-        raise PermissionDenied from exc
 
 
 class BreachListApi(ApiView):
@@ -86,11 +54,7 @@ class BreachListApi(ApiView):
     @extend_schema(tags=TAGS, operation_id="breaches_list",
                    responses=responses(200, BreachOutputSerializer(many=True), 403, **REFUSALS))
     def get(self, request):
-        try:
-            qs = breach_list_for_user(user=request.user)
-        except DjangoPermissionDenied as exc:
-            raise PermissionDenied from exc
-        page = self.paginate(qs)
+        page = self.paginate(breach_list_for_user(user=request.user))
         return self.page_response(BreachOutputSerializer(page, many=True).data)
 
 
@@ -100,8 +64,8 @@ class BreachRecordApi(ApiView):
     def post(self, request):
         _admin_only(request)
         values = self.validated_input(BreachInputSerializer)
-        breach = _service(
-            breach_record, actor=request.user,
+        breach = breach_record(
+            actor=request.user,
             affected_agencies=values.pop("affected_agencies", []), access_events=values.pop("access_events", []),
             **values,
         )
@@ -112,20 +76,11 @@ class BreachesApi(BreachListApi, BreachRecordApi):
     """Personal-data breaches: GET lists, POST records one."""
 
 
-def _get(request, breach_id: int) -> Breach:
-    try:
-        return breach_get_for_user(user=request.user, breach_id=breach_id)
-    except DjangoPermissionDenied as exc:
-        raise PermissionDenied from exc
-    except Breach.DoesNotExist as exc:
-        raise NotFound from exc
-
-
 class BreachDetailApi(ApiView):
     @extend_schema(tags=TAGS, operation_id="breaches_retrieve",
                    responses=responses(200, BreachOutputSerializer, 403, 404, **REFUSALS))
     def get(self, request, breach_id: int):
-        return Response(BreachOutputSerializer(_get(request, breach_id)).data)
+        return Response(BreachOutputSerializer(breach_get_for_user(user=request.user, breach_id=breach_id)).data)
 
 
 class BreachChangeApi(ApiView):
@@ -133,14 +88,14 @@ class BreachChangeApi(ApiView):
                    responses=responses(200, BreachOutputSerializer, 400, 403, 404, **REFUSALS))
     def patch(self, request, breach_id: int):
         _admin_only(request)
-        breach = _get(request, breach_id)
+        breach = breach_get_for_user(user=request.user, breach_id=breach_id)
         values = self.validated_input(BreachInputSerializer, partial=True)
-        breach = _service(
-            breach_update, actor=request.user, breach=breach,
+        breach = breach_update(
+            actor=request.user, breach=breach,
             affected_agencies=values.pop("affected_agencies", None), access_events=values.pop("access_events", None),
             **values,
         )
-        return Response(BreachOutputSerializer(_get(request, breach.pk)).data)
+        return Response(BreachOutputSerializer(breach_get_for_user(user=request.user, breach_id=breach.pk)).data)
 
 
 class BreachApi(BreachDetailApi, BreachChangeApi):

@@ -6,27 +6,25 @@ import functools
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from agencies.models import Agency
+from cases.forms import ServiceErrorsMixin
+from config.api import input_validate
 from permissions.categories import DataCategory
 
-from .breaches import (
-    breach_get_for_user,
-    breach_list_for_user,
-    breach_record,
-    breach_update,
-    is_breach_admin,
-)
-from .models import Breach, BreachStatus
+from ..models import BreachStatus
+from .selectors import breach_get_for_user, breach_list_for_user, is_breach_admin
+from .serializers import BreachInputSerializer
+from .services import breach_record, breach_update
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class BreachForm(forms.Form):
+class BreachForm(ServiceErrorsMixin, forms.Form):
     status = forms.ChoiceField(label=_("status"), choices=BreachStatus.choices, initial=BreachStatus.SUSPECTED)
     discovered_at = forms.DateTimeField(label=_("time of discovery"), widget=DATETIME_WIDGET)
     occurred_at = forms.DateTimeField(label=_("time it happened (if known)"), widget=DATETIME_WIDGET, required=False)
@@ -62,27 +60,25 @@ class BreachForm(forms.Form):
             raise forms.ValidationError(_("Give audit event numbers separated by commas."))
         return seqs
 
-
-def _form_values(form: BreachForm) -> tuple[dict, list, list]:
-    values = dict(form.cleaned_data)
-    return values, list(values.pop("affected_agencies")), values.pop("access_events")
-
-
-def _apply_service_errors(form: BreachForm, exc: ValidationError) -> None:
-    for field, messages in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages)
+    def service_data(self) -> dict:
+        """Every field of the form (a field left empty empties it), checked by the API's declaration
+        (BreachInputSerializer), the agencies given by their ids."""
+        values = dict(self.cleaned_data)
+        values["affected_agencies"] = [agency.pk for agency in values["affected_agencies"]]
+        return input_validate(BreachInputSerializer, values)
 
 
 def _breach_post(request, save) -> tuple[BreachForm, HttpResponse | None]:
     """The posted form handed to save (breach_record, or breach_update bound to a breach): a redirect
-    to the breach once saved, else None and the form with the service's errors on its fields."""
+    to the breach once saved, else None and the form with the errors on its fields."""
     form = BreachForm(request.POST)
     if form.is_valid():
-        values, agencies, seqs = _form_values(form)
         try:
-            breach = save(actor=request.user, affected_agencies=agencies, access_events=seqs, **values)
+            values = form.service_data()
+            breach = save(actor=request.user, affected_agencies=values.pop("affected_agencies"),
+                          access_events=values.pop("access_events"), **values)
         except ValidationError as exc:
-            _apply_service_errors(form, exc)
+            form.add_service_errors(exc)
         else:
             return form, redirect("audit:breach", breach.pk)
     return form, None
@@ -119,10 +115,7 @@ def breach_new_page(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def breach_detail_page(request, breach_id: int):
-    try:
-        breach = breach_get_for_user(user=request.user, breach_id=breach_id)
-    except Breach.DoesNotExist:
-        raise Http404 from None
+    breach = breach_get_for_user(user=request.user, breach_id=breach_id)
     admin = is_breach_admin(request.user)
     form, status = None, 200
     if request.method == "POST":

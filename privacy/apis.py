@@ -13,7 +13,7 @@ from cases.serializers import CaseAgencyRefSerializer, CaseRecordSerializer, Cas
 from config.api import ApiView, DateTimeField, StrictInputSerializer, responses
 from permissions.categories import CaseRight
 
-from . import services
+from . import selectors, services
 from .models import REQUEST_MACHINE, RefusalGround, Requester, RequestKind, RequestStatus
 from .serializers import ReasonInputSerializer, RequestDecisionInputSerializer, RequestRecordInputSerializer
 
@@ -48,7 +48,7 @@ class DataSubjectRequestSerializer(DataSubjectRequestSummarySerializer):
         + ", ".join(REQUEST_MACHINE.actions) + ".")
 
     def get_allowed_actions(self, dsr) -> list[str]:
-        return services.privacy_request_actions(user=self.context["request"].user, dsr=dsr)
+        return selectors.privacy_request_actions(user=self.context["request"].user, dsr=dsr)
 
     def get_package_status(self, dsr) -> str | None:
         package = getattr(dsr, "package", None)
@@ -56,7 +56,7 @@ class DataSubjectRequestSerializer(DataSubjectRequestSummarySerializer):
 
     @extend_schema_field(PrivacyDeadlineSerializer(many=True))
     def get_deadlines(self, dsr) -> list:
-        return PrivacyDeadlineSerializer(services.request_deadlines(dsr), many=True).data
+        return PrivacyDeadlineSerializer(selectors.request_deadlines(dsr), many=True).data
 
 
 class PrivacyApiView(ApiView):
@@ -68,7 +68,7 @@ class RequestListApi(PrivacyApiView):
                    description="Requests about cases your agency leads; newest first.",
                    responses=responses(200, DataSubjectRequestSummarySerializer(many=True), 403), tags=["privacy"])
     def get(self, request):
-        rows = services.privacy_requests_visible_to(user=request.user)[:200]
+        rows = selectors.privacy_requests_visible_to(user=request.user)[:200]
         return Response(DataSubjectRequestSummarySerializer(rows, many=True).data)
 
 
@@ -77,8 +77,8 @@ class CaseRequestListApi(PrivacyApiView):
                    responses=responses(200, DataSubjectRequestSummarySerializer(many=True), 403, 404), tags=["privacy"])
     def get(self, request, case_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id)
-        services.lead_member_require(user=request.user, case=access.case)
-        rows = services.privacy_requests_visible_to(user=request.user).filter(case=access.case)
+        selectors.lead_member_require(user=request.user, case=access.case)
+        rows = selectors.privacy_requests_visible_to(user=request.user).filter(case=access.case)
         return Response(DataSubjectRequestSummarySerializer(rows, many=True).data)
 
 
@@ -94,7 +94,7 @@ class CaseRequestRecordApi(PrivacyApiView):
         access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
         payload = self.validated_input(CaseRequestRecordApi.InputSerializer)
         dsr = services.privacy_request_record(access=access, actor=request.user, data=payload)
-        dsr = services.privacy_request_get(user=request.user, request_id=dsr.pk)
+        dsr = selectors.privacy_request_get(user=request.user, request_id=dsr.pk)
         return Response(DataSubjectRequestSerializer(dsr, context={"request": request}).data,
                         status=status.HTTP_201_CREATED)
 
@@ -103,7 +103,7 @@ class RequestDetailApi(PrivacyApiView):
     @extend_schema(operation_id="privacy_requests_detail", summary="One data-subject request",
                    responses=responses(200, DataSubjectRequestSerializer, 403, 404), tags=["privacy"])
     def get(self, request, request_id: int):
-        dsr = services.privacy_request_get(user=request.user, request_id=request_id)
+        dsr = selectors.privacy_request_get(user=request.user, request_id=request_id)
         return Response(DataSubjectRequestSerializer(dsr, context={"request": request}).data)
 
 
@@ -133,7 +133,7 @@ class RequestDecideApi(PrivacyApiView):
     def post(self, request, request_id: int):
         payload = self.validated_input(RequestDecideApi.InputSerializer)
         services.privacy_request_decide(user=request.user, request_id=request_id, data=payload)
-        dsr = services.privacy_request_get(user=request.user, request_id=request_id)
+        dsr = selectors.privacy_request_get(user=request.user, request_id=request_id)
         return Response(DataSubjectRequestSerializer(dsr, context={"request": request}).data)
 
 
@@ -170,7 +170,7 @@ class CaseHoldListApi(PrivacyApiView):
                    responses=responses(200, LegalHoldSerializer(many=True), 403, 404), tags=["privacy"])
     def get(self, request, case_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id)
-        holds = services.legal_holds_of_case(user=request.user, case=access.case)
+        holds = selectors.legal_holds_of_case(user=request.user, case=access.case)
         return Response(LegalHoldSerializer(holds, many=True).data)
 
 
