@@ -10,7 +10,6 @@ SQLite has no triggers: its queue is the live query (tests/supervision/test_queu
 
 import datetime
 import threading
-import time
 
 import pytest
 from django.db import connection, connections, transaction
@@ -33,6 +32,7 @@ from tests.risk.conftest import assess as assess_through_service
 from tests.supervision.conftest import send, set_times
 from tests.supervision.test_queue_counts import before, review, risk_lowered_before
 from tests.supervision.test_trigger_races import _copy_sql
+from tests.support.sql import other_waits_or_ends
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql",
                                 reason="the backlog tables are kept by PostgreSQL's triggers; SQLite reads live")
@@ -228,8 +228,8 @@ def test_a_dropped_trigger_is_seen(world, register, trigger):
 
 def _at_once(first: list[tuple[str, list]], second: list[tuple[str, list]]) -> None:
     """`first` in a transaction left open on this connection; `second` on another thread's connection, started
-    while the first is open (it waits where it must); the first committed after a pause, then the second.
-    Either side's error (a deadlock) fails the test."""
+    while the first is open (it waits where it must); the first committed once the second waits for it (or
+    has ended), then the second. Either side's error (a deadlock) fails the test."""
     errors = []
     with transaction.atomic(), connection.cursor() as cursor:
         for sql, params in first:
@@ -247,7 +247,7 @@ def _at_once(first: list[tuple[str, list]], second: list[tuple[str, list]]) -> N
 
         thread = threading.Thread(target=run)
         thread.start()
-        time.sleep(0.5)
+        other_waits_or_ends(thread)
     thread.join(30)
     assert not thread.is_alive()
     assert errors == []

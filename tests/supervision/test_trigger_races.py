@@ -6,7 +6,6 @@ FOR KEY SHARE). Two connections, the second in a thread; the later one waits for
 
 import datetime
 import threading
-import time
 
 import pytest
 from django.db import connection, connections, transaction
@@ -17,6 +16,7 @@ from handoffs.models import Handoff, HandoffStatus
 from supervision.models import CaseActivity, CaseHandoffs
 from tests.cases.services_helpers import consent_data, open_case
 from tests.supervision.conftest import send
+from tests.support.sql import other_waits_or_ends
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql",
                                 reason="row locks are PostgreSQL's; SQLite serializes writes")
@@ -49,7 +49,8 @@ def _in_thread(work) -> threading.Thread:
 
 def _second_waits_for_first(first_sql: list[tuple[str, list]], second_sql: list[tuple[str, list]]) -> None:
     """`first_sql` in a transaction left open on this thread's connection; `second_sql` in a transaction
-    on another thread's; the first committed after a pause, then the second."""
+    on another thread's, which must wait for the first's lock; the first committed once it does, then the
+    second."""
     with transaction.atomic(), connection.cursor() as cursor:
         for sql, params in first_sql:
             cursor.execute(sql, params)
@@ -60,7 +61,7 @@ def _second_waits_for_first(first_sql: list[tuple[str, list]], second_sql: list[
                     other.execute(sql, params)
 
         thread = _in_thread(second)
-        time.sleep(0.5)
+        assert other_waits_or_ends(thread), "the second transaction did not wait for the first's lock"
     thread.join(30)
     assert not thread.is_alive()
 

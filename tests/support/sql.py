@@ -1,5 +1,7 @@
 """Raw SQL on the test database, for tests that work below the ORM (roles, triggers)."""
 
+import time
+
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
@@ -42,3 +44,21 @@ def tables_as_of(migration: tuple[str, str], *model_names: str) -> None:
     with connection.schema_editor() as editor:
         for name in model_names:
             editor.create_model(state.apps.get_model(migration[0], name))
+
+
+def other_waits_or_ends(thread, *, seconds: float = 10.0) -> bool:
+    """Poll, from inside this connection's open transaction, until the transaction `thread` runs on its own
+    connection either waits for a lock this one holds (True) or has ended without waiting (False): the
+    moment at which committing this one tests the order of the two. PostgreSQL's pg_blocking_pids."""
+    end = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while time.monotonic() < end:
+            if not thread.is_alive():
+                return False
+            # pg_locks, not pg_stat_activity: that one is read once a transaction and kept.
+            cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_locks "
+                           "WHERE NOT granted AND pg_backend_pid() = ANY (pg_blocking_pids(pid)))")
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.01)
+    raise AssertionError(f"the other transaction neither waited for this one nor ended in {seconds} s")
