@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from axes.handlers.database import AxesDatabaseHandler
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max, Sum
 from django.http import JsonResponse
@@ -85,7 +86,7 @@ def lockouts_for_usernames(*, usernames) -> dict[str, datetime]:
 
 @transaction.atomic(durable=True)
 def lockout_lift(
-    *, actor, user=None, username: str = "", ip_address: str = "", agency_id: int | None = None
+    *, actor: User, user: User | None=None, username: str = "", ip_address: str = "", agency_id: int | None = None
 ) -> int:
     """Clear the failed sign-ins of a person (every address) or of an address (every username), audited.
 

@@ -16,7 +16,7 @@ import re
 import segno
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import AnonymousUser, Permission, User
 from django.db import connection, transaction
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
@@ -92,7 +92,7 @@ def _mfa_facts_sql(vendor: str) -> str:
     return f"SELECT {_mfa_facts_columns(vendor)} FROM {users} u WHERE u.id = %s"  # noqa: S608
 
 
-def _mfa_facts(user) -> tuple[bool, bool]:
+def _mfa_facts(user: User) -> tuple[bool, bool]:
     """(required by a membership, analyst scope or the break-glass right; enrolled), in one query.
     The staff/superuser rule needs none: mfa_required_for reads it from the user first. The break-glass
     right counts as ModelBackend.has_perm reads it for an active user: the user's own permissions and
@@ -123,34 +123,34 @@ def user_with_mfa_facts(user_id):
     return user, (bool(required), bool(enrolled))
 
 
-def mfa_required_for(user) -> bool:
+def mfa_required_for(user: User | AnonymousUser) -> bool:
     """Whether the user must use a second factor: system administrators (staff, superusers),
     supervisors, agency admins, analysts, holders of the break-glass right, and every member of an
     agency whose admin requires it."""
-    if not getattr(user, "is_authenticated", False):
+    if isinstance(user, AnonymousUser) or not user.is_authenticated:
         return False
     if user.is_staff or user.is_superuser:
         return True
     return _mfa_facts(user)[0]
 
 
-def mfa_enrolled(user) -> bool:
+def mfa_enrolled(user: User) -> bool:
     """Whether the user has a confirmed authenticator."""
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
-def mfa_status(user, *, facts: tuple[bool, bool] | None = None) -> tuple[bool, bool]:
+def mfa_status(user: User | AnonymousUser, *, facts: tuple[bool, bool] | None = None) -> tuple[bool, bool]:
     """(needed, enrolled) in at most one query: what the gate asks on every request of a session
     that gave no code, read fresh each time (a new role, an agency's new requirement, the
     break-glass right or an enrolment take effect on the next request). `facts`: `_mfa_facts` as
     read with this request's user row (`user_with_mfa_facts`), which saves the query."""
-    if not getattr(user, "is_authenticated", False):
+    if isinstance(user, AnonymousUser) or not user.is_authenticated:
         return False, False
     required, enrolled = facts if facts is not None else _mfa_facts(user)
     return (user.is_staff or user.is_superuser or required or enrolled), enrolled
 
 
-def mfa_needed_for(user) -> bool:
+def mfa_needed_for(user: User | AnonymousUser) -> bool:
     """Whether a sign-in of this user must give a code: required, or enrolled of their own accord."""
     return mfa_status(user)[0]
 
@@ -164,7 +164,7 @@ def _normalize(code: str) -> str:
     return _SEPARATORS.sub("", str(code or "")).lower()
 
 
-def verify_code(user, code: str):
+def verify_code(user: User, code: str):
     """Check a code from the user's authenticator or one of their recovery codes.
 
     Returns the device that accepted it (truthy) or None. A TOTP code is accepted once (django-otp
@@ -195,7 +195,7 @@ def session_verify(request, device) -> None:
 # --- Enrolment -------------------------------------------------------------------------------------
 
 
-def totp_device_pending(*, user) -> TOTPDevice:
+def totp_device_pending(*, user: User) -> TOTPDevice:
     """The unconfirmed authenticator being enrolled (created on first call, the same one on reload)."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
     if device is None:
@@ -214,7 +214,7 @@ def totp_qr_svg(device: TOTPDevice) -> str:
     return segno.make(device.config_url, error="m").svg_inline(scale=5, border=2, title="QR")
 
 
-def _recovery_codes_replace(*, user) -> list[str]:
+def _recovery_codes_replace(*, user: User) -> list[str]:
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
     codes = [StaticToken.random_token() for _ in range(settings.MFA_RECOVERY_CODES)]
@@ -223,7 +223,7 @@ def _recovery_codes_replace(*, user) -> list[str]:
 
 
 @transaction.atomic(durable=True)
-def mfa_enrol_confirm(*, user, device: TOTPDevice, code: str) -> list[str] | None:
+def mfa_enrol_confirm(*, user: User, device: TOTPDevice, code: str) -> list[str] | None:
     """Confirm a pending authenticator with a code from it; returns the new recovery codes, or None
     when the code is wrong. Any earlier authenticator and recovery codes are replaced."""
     device = TOTPDevice.objects.select_for_update().filter(pk=device.pk, user=user, confirmed=False).first()
@@ -242,7 +242,7 @@ def mfa_enrol_confirm(*, user, device: TOTPDevice, code: str) -> list[str] | Non
 
 
 @transaction.atomic(durable=True)
-def mfa_recovery_codes_regenerate(*, user) -> list[str]:
+def mfa_recovery_codes_regenerate(*, user: User) -> list[str]:
     if not mfa_enrolled(user):
         raise SecondFactorError("not enrolled")
     codes = _recovery_codes_replace(user=user)
@@ -251,7 +251,7 @@ def mfa_recovery_codes_regenerate(*, user) -> list[str]:
     return codes
 
 
-def recovery_codes_left(*, user) -> int:
+def recovery_codes_left(*, user: User) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
@@ -262,7 +262,7 @@ def recovery_codes_left(*, user) -> int:
 DEMO_TOTP_SECRET = "HOPLUCDEMOSECRETKEYFORTOTPLOGINS"  # noqa: S105 - published on purpose: demo only
 
 
-def demo_totp_device_ensure(*, user) -> TOTPDevice | None:
+def demo_totp_device_ensure(*, user: User) -> TOTPDevice | None:
     """Enrol the demo secret for a user who needs a second factor and has none (demo and tests only)."""
     if not settings.DEMO_SECOND_FACTOR or not mfa_required_for(user) or mfa_enrolled(user):
         return None

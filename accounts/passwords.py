@@ -9,6 +9,7 @@ and kept in the session (the moment the initial password expires), so the gate c
 import datetime
 
 from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
 from django.dispatch import receiver
@@ -38,12 +39,12 @@ class PasswordChangeRequired(Exception):
     """The password is an initial one, still valid, that must be changed before anything else."""
 
 
-def initial_password_expires_at(*, user) -> datetime.datetime | None:
+def initial_password_expires_at(*, user: User) -> datetime.datetime | None:
     """When the user's initial password expires, or None when they chose their own password."""
     return InitialPassword.objects.filter(user=user).values_list("expires_at", flat=True).first()
 
 
-def initial_password_check(*, user, allow_pending: bool) -> datetime.datetime | None:
+def initial_password_check(*, user: User, allow_pending: bool) -> datetime.datetime | None:
     """Raise InitialPasswordExpired for an expired initial password; PasswordChangeRequired for a
     valid one unless `allow_pending` (the web sign-in lets it through, to the change form).
     Returns the expiry of a pending initial password, else None."""
@@ -58,7 +59,7 @@ def initial_password_check(*, user, allow_pending: bool) -> datetime.datetime | 
 
 
 @transaction.atomic(durable=True)
-def password_changed(*, user) -> None:
+def password_changed(*, user: User) -> None:
     """Record that the user chose a new password: an initial password stops being one."""
     cleared, _detail = InitialPassword.objects.filter(user=user).delete()
     audit_record(actor=user, action=AuditAction.CHANGE, target=f"user:{user.pk}",
@@ -66,7 +67,7 @@ def password_changed(*, user) -> None:
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.passwords.remember_initial_password")
-def remember_initial_password(sender, request, user, **kwargs) -> None:
+def remember_initial_password(sender, request, user: User, **kwargs) -> None:
     # Only a session sign-in (login() put the user in the session); the token API sends the same
     # signal without one.
     if request is None or not hasattr(request, "session") or request.session.get(SESSION_KEY) != str(user.pk):

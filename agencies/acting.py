@@ -15,6 +15,7 @@ from collections.abc import Collection
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -66,7 +67,7 @@ def acting_agency_pick(*, member_agency_ids: Collection[int]) -> int | None:
     return requested if requested in ids else None
 
 
-def case_membership_agencies(*, user):
+def case_membership_agencies(*, user: User):
     """The active agencies where the user holds a case role (responder or supervisor)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Agency.objects.none()
@@ -86,7 +87,7 @@ def acting_agency_parse(value) -> int:
     return agency_id
 
 
-def acting_agency_validate(*, user, agency_id: int) -> Agency:
+def acting_agency_validate(*, user: User, agency_id: int) -> Agency:
     """The agency, if the user holds a case role in it; ValidationError otherwise."""
     agency = case_membership_agencies(user=user).filter(pk=agency_id).first()
     if agency is None:
@@ -94,7 +95,7 @@ def acting_agency_validate(*, user, agency_id: int) -> Agency:
     return agency
 
 
-def acting_agency_current(*, user) -> Agency | None:
+def acting_agency_current(*, user: User) -> Agency | None:
     """The acting agency of this request (None when the person must still choose or has no case role)."""
     agencies = list(case_membership_agencies(user=user))
     agency_id = acting_agency_pick(member_agency_ids=[a.pk for a in agencies])

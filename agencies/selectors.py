@@ -39,7 +39,7 @@ def user_primary_role(*, user: User | AnonymousUser) -> str | None:
     return None
 
 
-def active_non_analyst(*, user) -> bool:
+def active_non_analyst(*, user: User | AnonymousUser) -> bool:
     """Signed in, active, and no analyst: analysts never see anything about cases, whatever
     memberships they might hold."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:

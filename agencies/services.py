@@ -172,7 +172,7 @@ def initial_password_issue(*, user: User, password: str, issued_by=None) -> Init
 
 @transaction.atomic(durable=True)
 def staff_create_person(*, agency: Agency, username: str, full_name: str, email: str, role: str,
-                        actor=None):
+                        actor: User | None=None):
     """Create a new user with a generated one-time password and give them the role; returns
     (membership, password). The password expires after INITIAL_PASSWORD_HOURS."""
     password = password_generate()
@@ -185,7 +185,7 @@ def staff_create_person(*, agency: Agency, username: str, full_name: str, email:
 
 
 @transaction.atomic(durable=True)
-def staff_initial_password_reissue(*, membership: Membership, actor=None) -> str:
+def staff_initial_password_reissue(*, membership: Membership, actor: User | None=None) -> str:
     """A new one-time password for a colleague whose first one was never changed (typically: it
     expired). Only for someone who works in this agency alone, so that no agency admin can take over
     an account that other agencies rely on. Returns the password."""
@@ -210,7 +210,7 @@ class NotAttachable(Exception):
 
 
 @transaction.atomic(durable=True)
-def staff_attach(*, user: User, agency: Agency, role: str, actor=None) -> Membership:
+def staff_attach(*, user: User, agency: Agency, role: str, actor: User | None=None) -> Membership:
     """Attach an existing account to the agency (agencies.selectors.account_attachable decides
     which), using up the system administrator's release if there was one."""
     # The user row lock makes two agencies that race for the same free account take turns.
@@ -227,7 +227,7 @@ def staff_attach(*, user: User, agency: Agency, role: str, actor=None) -> Member
 
 
 @transaction.atomic
-def account_release(*, user: User, agency: Agency, reason: str, actor) -> AccountRelease:
+def account_release(*, user: User, agency: Agency, reason: str, actor: User) -> AccountRelease:
     """A system administrator lets `agency` attach an account that works elsewhere."""
     if user.is_superuser or user.is_staff:
         raise ValidationError(_("Superusers and staff accounts cannot be released to an agency."))
@@ -240,7 +240,7 @@ def account_release(*, user: User, agency: Agency, reason: str, actor) -> Accoun
 
 
 @transaction.atomic
-def account_release_withdraw(*, release: AccountRelease, actor) -> None:
+def account_release_withdraw(*, release: AccountRelease, actor: User) -> None:
     audit_record(actor=actor, action=AuditAction.REVOKE, agency_id=release.agency_id,
                  target=f"user:{release.user_id}", details={"account_release": release.pk})
     release.delete()
@@ -251,7 +251,7 @@ def _break_glass_permission() -> Permission:
 
 
 @transaction.atomic(durable=True)
-def staff_break_glass_set(*, membership: Membership, granted: bool, actor) -> bool:
+def staff_break_glass_set(*, membership: Membership, granted: bool, actor: User) -> bool:
     """Give or take the break-glass right (in person, not through a group) of a colleague working on
     cases in the agency. Returns whether anything changed; every change is audited."""
     user = membership.user
@@ -271,7 +271,7 @@ def staff_break_glass_set(*, membership: Membership, granted: bool, actor) -> bo
     return True
 
 
-def _break_glass_drop_without_case_role(*, user: User, agency: Agency, actor) -> None:
+def _break_glass_drop_without_case_role(*, user: User, agency: Agency, actor: User | None) -> None:
     """Someone who no longer works on cases anywhere loses the right an agency admin gave them."""
     if Membership.objects.filter(user=user, role__in=CASE_ROLES).exists():
         return
@@ -283,7 +283,7 @@ def _break_glass_drop_without_case_role(*, user: User, agency: Agency, actor) ->
 
 
 @transaction.atomic(durable=True)
-def agency_mfa_requirement_set(*, agency: Agency, required: bool, actor) -> bool:
+def agency_mfa_requirement_set(*, agency: Agency, required: bool, actor: User) -> bool:
     """Require (or stop requiring) a second factor from every member of the agency; audited.
     Returns whether anything changed. Supervisors and admins need one whatever this says."""
     changed = Agency.objects.filter(pk=agency.pk).exclude(mfa_required=required).update(mfa_required=required)
@@ -295,7 +295,7 @@ def agency_mfa_requirement_set(*, agency: Agency, required: bool, actor) -> bool
 
 
 @transaction.atomic
-def mfa_reset(*, user, actor, agency_id: int | None = None, reason: str = "") -> int:
+def mfa_reset(*, user: User, actor: User | None, agency_id: int | None = None, reason: str = "") -> int:
     """Remove every second-factor device of `user` (accounts.mfa enrols them): they enrol again at
     their next sign-in. Here, beside the other staff services, because the agency admin's staff page
     calls it (agencies sits below accounts).
@@ -330,7 +330,7 @@ def _refuse_to_remove_last_admin(*, membership: Membership) -> None:
 
 
 @transaction.atomic(durable=True)
-def staff_change_role(*, membership: Membership, role: str, actor=None) -> Membership:
+def staff_change_role(*, membership: Membership, role: str, actor: User | None=None) -> Membership:
     if role != Role.AGENCY_ADMIN:
         _refuse_to_remove_last_admin(membership=membership)
     changed = membership_change_role(membership=membership, role=role)
@@ -339,7 +339,7 @@ def staff_change_role(*, membership: Membership, role: str, actor=None) -> Membe
 
 
 @transaction.atomic(durable=True)
-def staff_remove(*, membership: Membership, actor=None) -> None:
+def staff_remove(*, membership: Membership, actor: User | None=None) -> None:
     _refuse_to_remove_last_admin(membership=membership)
     membership_remove(user=membership.user, agency=membership.agency)
     _break_glass_drop_without_case_role(user=membership.user, agency=membership.agency, actor=actor)

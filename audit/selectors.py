@@ -3,6 +3,7 @@ or an agency is decided by the caller (the permissions app): this app knows no c
 
 from datetime import datetime
 
+from django.contrib.auth.models import User
 from django.db import connections, router
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -20,7 +21,7 @@ def audit_event_list(
     *,
     case_id: int | None = None,
     agency_id: int | None = None,
-    actor=None,
+    actor: User | None=None,
     actions: list[str] | None = None,
     categories: list[str] | None = None,
     since: datetime | None = None,

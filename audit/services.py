@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import TypedDict
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, router, transaction
 from django.db.models import Count, Min
@@ -33,7 +34,7 @@ REQUEST_ID_MAX = AuditEvent._meta.get_field("request_id").max_length
 
 def audit_record(
     *,
-    actor,
+    actor: User | AnonymousUser | None,
     action: str,
     case_id: int | None = None,
     agency_id: int | None = None,
@@ -76,8 +77,8 @@ class ReadEventFields(TypedDict, total=False):
     details: dict | None
 
 
-def _event_values(*, actor, action: str, case_id: int | None = None, agency_id: int | None = None,
-                  categories: Iterable[str] = (), reason: str = "", target: str = "",
+def _event_values(*, actor: User | AnonymousUser | None, action: str, case_id: int | None = None,
+                  agency_id: int | None = None, categories: Iterable[str] = (), reason: str = "", target: str = "",
                   details: dict | None = None) -> dict:
     """The columns of audit_record's event but its time and the chain's: checked (ValueError) and as stored."""
     action = AuditAction(action).value
@@ -384,7 +385,7 @@ def audit_checkpoint_write_safely(*, why: str) -> dict | None:
         return None
 
 
-def _actor_snapshot(actor) -> tuple[int | None, str]:
+def _actor_snapshot(actor: User | AnonymousUser | None) -> tuple[int | None, str]:
     if actor is None or not getattr(actor, "is_authenticated", False):
         return None, ""
     return actor.pk, actor.get_username()

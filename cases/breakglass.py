@@ -6,6 +6,7 @@ tells the supervisors at once (notifications), so the service lives here, above 
 import datetime
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -30,7 +31,7 @@ from .selectors import case_get_for_user
 from .sharing import break_glass_refused, case_permissions_sync
 
 
-def break_glass_open(*, user, case_number: str, reason: str, categories: list[str]) -> BreakGlassUse:
+def break_glass_open(*, user: User, case_number: str, reason: str, categories: list[str]) -> BreakGlassUse:
     """Open the case for `user` for BREAK_GLASS_HOURS with the chosen categories (the input validated by
     supervision.serializers.BreakGlassInputSerializer). PermissionDenied without the right;
     ValidationError for an unknown case number or a case the user can already open."""

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 from django.utils import timezone
@@ -98,7 +99,7 @@ def _erase(case: Case, now) -> tuple[list[str], int]:
 
 
 @transaction.atomic
-def anonymise_case(case, *, actor, reason: str) -> None:
+def anonymise_case(case, *, actor: User | None, reason: str) -> None:
     """Crypto-shred `case`: destroy its data key, blank its identity and free text, keep its
     structured facts, set `anonymised_at` and record a `case.anonymised` audit event.
 

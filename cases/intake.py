@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -330,7 +331,7 @@ def _expiry(now: datetime.datetime) -> datetime.datetime:
     return now + datetime.timedelta(hours=settings.INTAKE_DRAFT_HOURS)
 
 
-def draft_create(*, user, agency: Agency, values: dict[str, list[str]], step: str) -> IntakeDraft:
+def draft_create(*, user: User, agency: Agency, values: dict[str, list[str]], step: str) -> IntakeDraft:
     now = timezone.now()
     # Expired drafts are never shown; they are deleted here, at the next start of anyone's intake.
     IntakeDraft.objects.filter(expires_at__lte=now).delete()
@@ -350,21 +351,21 @@ def draft_merge(draft_values_: dict[str, list[str]], step: Step, posted) -> dict
     return values
 
 
-def drafts_of(*, user, agency_id: int | None):
+def drafts_of(*, user: User, agency_id: int | None):
     """The person's unexpired drafts for the agency they act for: nobody else's, ever."""
     if agency_id is None or not getattr(user, "is_authenticated", False):
         return IntakeDraft.objects.none()
     return IntakeDraft.objects.filter(user=user, agency_id=agency_id, expires_at__gt=timezone.now())
 
 
-def draft_get(*, user, agency_id: int | None, draft_id: int) -> IntakeDraft:
+def draft_get(*, user: User, agency_id: int | None, draft_id: int) -> IntakeDraft:
     draft = drafts_of(user=user, agency_id=agency_id).filter(pk=draft_id).first()
     if draft is None:
         raise NotFound
     return draft
 
 
-def opening_agencies(*, user) -> list[Agency]:
+def opening_agencies(*, user: User) -> list[Agency]:
     if not getattr(user, "is_authenticated", False):
         return []
     return list(Agency.objects.filter(
@@ -372,14 +373,14 @@ def opening_agencies(*, user) -> list[Agency]:
     ).select_related("province").distinct().order_by("name", "pk"))
 
 
-def acting_opening_agency(*, user) -> tuple[list[Agency], Agency | None]:
+def acting_opening_agency(*, user: User) -> tuple[list[Agency], Agency | None]:
     agencies = opening_agencies(user=user)
     acting_id = acting_agency_pick(member_agency_ids=[a.pk for a in agencies])
     return agencies, next((a for a in agencies if a.pk == acting_id), None)
 
 
 @receiver(user_logged_in, dispatch_uid="cases.intake.offer_unfinished_drafts")
-def offer_unfinished_drafts(sender, request, user, **kwargs) -> None:
+def offer_unfinished_drafts(sender, request, user: User, **kwargs) -> None:
     """After signing in (also after a timeout), the next page offers the unfinished cases."""
     if request is None or not hasattr(request, "session") or request.path.startswith("/api/"):
         return

@@ -160,7 +160,7 @@ def case_number_next(*, province, year: int) -> str:
     return f"{province.abbreviation}-{year}-{sequence.last:06d}"
 
 
-def _incident_create(*, case: Case, values: dict, actor, agency: Agency, now) -> Incident:
+def _incident_create(*, case: Case, values: dict, actor: User, agency: Agency, now) -> Incident:
     values = dict(values)
     tech_forms = values.pop("tech_forms", [])
     incident = Incident.objects.create(case=case, recorded_by=actor, recorded_by_agency=agency, created_at=now,
@@ -188,7 +188,7 @@ def _consent_conflicts(*, case: Case, values: dict, now: datetime.datetime) -> l
     return sorted(granted & refused)
 
 
-def _consent_create(*, case: Case, values: dict, actor, agency: Agency, now) -> Consent:
+def _consent_create(*, case: Case, values: dict, actor: User, agency: Agency, now) -> Consent:
     # An emergency override shares without consent: a supervisor reviews it.
     consent = Consent.objects.create(case=case, recorded_by=actor, recorded_by_agency=agency, recorded_at=now,
                                      needs_review=bool(values.get("emergency_override")), **values)
@@ -196,7 +196,7 @@ def _consent_create(*, case: Case, values: dict, actor, agency: Agency, now) -> 
     return consent
 
 
-def _consent_audit(*, consent: Consent, actor, agency: Agency) -> None:
+def _consent_audit(*, consent: Consent, actor: User, agency: Agency) -> None:
     override = consent.emergency_override
     audit_record(
         actor=actor, action=AuditAction.CONSENT_OVERRIDE if override else AuditAction.SHARE,
@@ -213,7 +213,7 @@ def _consent_audit(*, consent: Consent, actor, agency: Agency) -> None:
 @transaction.atomic
 def case_open(
     *,
-    actor,
+    actor: User,
     agency: Agency,
     survivor: dict,
     incident: dict,
@@ -301,7 +301,7 @@ def case_list_audit(*, user: User, case_ids: list[int]) -> None:
 
 
 @transaction.atomic
-def case_update(*, access: CaseAccess, actor, data: dict) -> Case:
+def case_update(*, access: CaseAccess, actor: User, data: dict) -> Case:
     """Risk level, responsible person (a user) and statistics consent, as validated by
     cases.serializers.CaseUpdateInputSerializer. Only what changes is written."""
     _require(access, CaseRight.CHANGE)
@@ -346,7 +346,7 @@ def case_update(*, access: CaseAccess, actor, data: dict) -> Case:
 
 
 @transaction.atomic
-def case_change_status(*, access: CaseAccess, actor, status: str, close_reason: str | None = None) -> Case:
+def case_change_status(*, access: CaseAccess, actor: User, status: str, close_reason: str | None = None) -> Case:
     """Move the case along CASE_STATUS_MACHINE; closing and reopening need close_case. Closing needs a
     written reason, kept (encrypted) on the case until it is reopened and closed again."""
     _require(access, CaseRight.CHANGE)
@@ -385,7 +385,7 @@ def case_change_status(*, access: CaseAccess, actor, status: str, close_reason: 
 
 
 @transaction.atomic(durable=True)
-def survivor_update(*, access: CaseAccess, actor, data: dict) -> Survivor:
+def survivor_update(*, access: CaseAccess, actor: User, data: dict) -> Survivor:
     """Change survivor fields (the validated values of cases.serializers.SurvivorInputSerializer with
     partial=True). Identity fields need the identity category and contact fields the contact
     category: nobody overwrites what they may not read."""
@@ -430,7 +430,7 @@ def survivor_update(*, access: CaseAccess, actor, data: dict) -> Survivor:
 
 
 @transaction.atomic(durable=True)
-def incident_record(*, access: CaseAccess, actor, data: dict) -> Incident:
+def incident_record(*, access: CaseAccess, actor: User, data: dict) -> Incident:
     """Another incident of the same survivor: the validated values of
     cases.serializers.IncidentInputSerializer, classified there by the GBVIMS questions."""
     _require(access, CaseRight.CHANGE)
@@ -449,7 +449,7 @@ def incident_record(*, access: CaseAccess, actor, data: dict) -> Incident:
 
 
 @transaction.atomic
-def action_log(*, access: CaseAccess, actor, data: dict) -> Action:
+def action_log(*, access: CaseAccess, actor: User, data: dict) -> Action:
     """Record what a responder did (the validated values of cases.serializers.ActionLogInputSerializer).
     The category defaults by type and the time to now; nobody writes into a category they cannot read."""
     _require(access, CaseRight.LOG_ACTION)
@@ -477,7 +477,7 @@ def action_log(*, access: CaseAccess, actor, data: dict) -> Action:
 
 
 @transaction.atomic
-def consent_record(*, access: CaseAccess, actor, data: dict) -> Consent:
+def consent_record(*, access: CaseAccess, actor: User, data: dict) -> Consent:
     """Record the survivor's decision about sharing with an agency or a sector (the validated values of
     cases.serializers.ConsentInputSerializer), and apply it."""
     _require(access, CaseRight.MANAGE_SHARING)
@@ -504,7 +504,7 @@ def consent_record(*, access: CaseAccess, actor, data: dict) -> Consent:
 
 
 @transaction.atomic(durable=True)
-def consent_record_many(*, access: CaseAccess, actor, recipients: list, data: dict) -> list[Consent]:
+def consent_record_many(*, access: CaseAccess, actor: User, recipients: list, data: dict) -> list[Consent]:
     """One decision of the survivor for several recipients at once, as in the referral form: the
     same categories shared and refused, purpose and giver (`data`, validated by
     cases.serializers.ConsentManyInputSerializer) for each agency and each whole sector (a sector
@@ -542,7 +542,7 @@ def consent_record_many(*, access: CaseAccess, actor, recipients: list, data: di
 
 
 @transaction.atomic
-def consent_withdraw(*, access: CaseAccess, actor, consent_id: int, reason: str) -> Consent:
+def consent_withdraw(*, access: CaseAccess, actor: User, consent_id: int, reason: str) -> Consent:
     """Withdraw a consent; the rights it gave end in this transaction. The survivor owes no reason,
     so `reason` may be empty."""
     _require(access, CaseRight.MANAGE_SHARING)

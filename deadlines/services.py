@@ -27,6 +27,7 @@ action, marked done, or ended with the case), and, from the sweep, overdue and e
 import datetime
 import secrets
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
@@ -97,7 +98,7 @@ def case_legal_deadlines_start(*, case: Case, opened_at: datetime.datetime) -> l
     return deadlines
 
 
-def _close(deadline: Deadline, *, code: str, reason: DeadlineClosure, actor, agency: Agency | None,
+def _close(deadline: Deadline, *, code: str, reason: DeadlineClosure, actor: User | None, agency: Agency | None,
            at: datetime.datetime, action: Action | None = None) -> int:
     """Close one case deadline and tell it on the timeline; 0 when it was closed meanwhile."""
     closed = deadline_close(subject=deadline.subject, reason=code)
@@ -133,7 +134,7 @@ def case_deadlines_after_action(*, case: Case, action: Action) -> int:
     )
 
 
-def case_deadlines_after_close(*, case: Case, actor=None, agency: Agency | None = None,
+def case_deadlines_after_close(*, case: Case, actor: User | None=None, agency: Agency | None = None,
                                at: datetime.datetime | None = None) -> int:
     """A closed case has nothing left due: its legal limits, follow-ups and action plans close.
     (Handoff response deadlines follow their handoff.) Runs in case_change_status's transaction."""
@@ -145,7 +146,7 @@ def case_deadlines_after_close(*, case: Case, actor=None, agency: Agency | None 
 
 
 @transaction.atomic(durable=True)
-def case_deadline_set(*, access: CaseAccess, actor, data: dict) -> Deadline:
+def case_deadline_set(*, access: CaseAccess, actor: User, data: dict) -> Deadline:
     """A responder sets a follow-up or an action plan on a case they work on. It is theirs and their
     agency's: the reminder goes to them, overdue to their agency's supervisors, and the escalation
     to the lead agency's supervisors when another agency set it (to the province's coordinators
@@ -170,7 +171,7 @@ def case_deadline_set(*, access: CaseAccess, actor, data: dict) -> Deadline:
 
 
 @transaction.atomic(durable=True)
-def case_deadline_done(*, access: CaseAccess, actor, deadline_id: int) -> Deadline:
+def case_deadline_done(*, access: CaseAccess, actor: User, deadline_id: int) -> Deadline:
     """Mark one of the case's own deadlines done (a legal limit, a follow-up, an action plan); only
     its owner agency's responders and supervisors may. A handoff's deadline closes with its answer."""
     if not access.can(CASE_DEADLINE_MACHINE[DONE].right):

@@ -137,7 +137,7 @@ def _create_unique(**fields) -> Handoff:
 
 
 @transaction.atomic
-def handoff_send(*, access: CaseAccess, actor, data: dict) -> Handoff:
+def handoff_send(*, access: CaseAccess, actor: User, data: dict) -> Handoff:
     """Refer or transfer the case to another agency (`data` validated by handoffs.apis.HandoffSendApi's
     InputSerializer). Needs manage_sharing (the lead agency)."""
     if not access.can(CaseRight.MANAGE_SHARING):

@@ -21,6 +21,7 @@ cases.breakglass.break_glass_open, which reads and shares the case and so lives 
 """
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser, User
 
 from agencies.models import Membership, Role
 from permissions.policy import CASE_ROLES
@@ -36,21 +37,21 @@ def break_glass_path(use_id: int) -> str:
     return f"/supervision/break-glass/{use_id}/"
 
 
-def break_glass_allowed(*, user) -> bool:
+def break_glass_allowed(*, user: User | AnonymousUser) -> bool:
     """Whether the user holds the right. Nobody who never reads cases does, superusers included."""
     if not user_is_case_reader(user):
         return False
     return user.has_perm(BREAK_GLASS_PERMISSION)
 
 
-def break_glass_user_agency_ids(user) -> list[int]:
+def break_glass_user_agency_ids(user: User) -> list[int]:
     return list(
         Membership.objects.filter(user=user, role__in=CASE_ROLES, agency__active=True)
         .order_by("agency_id").values_list("agency_id", flat=True)
     )
 
 
-def break_glass_supervisors(*, lead_agency_id: int, user) -> list[int]:
+def break_glass_supervisors(*, lead_agency_id: int, user: User) -> list[int]:
     """Supervisors of the case's lead agency and of the user's own agencies, the user excepted."""
     agency_ids = {lead_agency_id, *break_glass_user_agency_ids(user)}
     return sorted(

@@ -5,23 +5,24 @@ is_staff) administer: none of them reads a case. A case reader is an active acco
 these; only then do the rows of their memberships' groups, or their break-glass rows, count.
 """
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Exists, Q
 
 from agencies.models import AnalystScope, Membership, Role
 
 
-def user_is_system_administrator(user) -> bool:
+def user_is_system_administrator(user: User | AnonymousUser) -> bool:
     return bool(getattr(user, "is_superuser", False) or getattr(user, "is_staff", False))
 
 
-def user_may_be_case_reader(user) -> bool:
+def user_may_be_case_reader(user: User | AnonymousUser) -> bool:
     """The part of the rule decided by the account itself, without a query."""
     return bool(
         getattr(user, "is_authenticated", False) and user.is_active and not user_is_system_administrator(user)
     )
 
 
-def case_reader_condition(user) -> Q:
+def case_reader_condition(user: User) -> Q:
     """The part decided by other tables, as a condition to put into the query that reads the rows
     (no query of its own): no analyst scope and no agency-admin membership."""
     return ~Q(Exists(AnalystScope.objects.filter(user=user))) & ~Q(
@@ -29,9 +30,9 @@ def case_reader_condition(user) -> Q:
     )
 
 
-def user_is_case_reader(user) -> bool:
+def user_is_case_reader(user: User | AnonymousUser) -> bool:
     """The whole rule, for services (one query)."""
-    if not user_may_be_case_reader(user):
+    if isinstance(user, AnonymousUser) or not user_may_be_case_reader(user):
         return False
     return not (
         AnalystScope.objects.filter(user=user).exists()

@@ -80,7 +80,7 @@ def _record_values(data, *, case: Case, now: datetime.datetime) -> dict:
 
 
 @transaction.atomic
-def privacy_request_record(*, access: CaseAccess, actor, data: dict) -> DataSubjectRequest:
+def privacy_request_record(*, access: CaseAccess, actor: User, data: dict) -> DataSubjectRequest:
     """Record a request; the legal deadlines start (acknowledge in 2 working days, complete in 15
     days, notifications/data/time_limits.yaml) and the lead's supervisors are told."""
     if not access.can(CaseRight.LOG_ACTION):
@@ -108,7 +108,7 @@ def privacy_request_record(*, access: CaseAccess, actor, data: dict) -> DataSubj
     return dsr
 
 
-def _acknowledge(dsr: DataSubjectRequest, *, actor, now) -> None:
+def _acknowledge(dsr: DataSubjectRequest, *, actor: User, now) -> None:
     dsr.status, dsr.acknowledged_at, dsr.acknowledged_by = RequestStatus.ACKNOWLEDGED, now, actor
     deadline_close(subject=_subject(dsr.pk, ACKNOWLEDGE_RULE), reason=f"acknowledged:{actor.pk}")
 

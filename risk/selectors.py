@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -43,7 +44,7 @@ def _history_and_draft(limit: int, case_id: int, user_id: int) -> QuerySet[RiskA
 _HISTORY_AND_DRAFT = CompiledModelsByShape(_history_and_draft, case_id="int", user_id="int")
 
 
-def assessment_history_and_draft(*, access: CaseAccess, user, limit: int = 20
+def assessment_history_and_draft(*, access: CaseAccess, user: User, limit: int = 20
                                  ) -> tuple[list[RiskAssessment], RiskAssessment | None]:
     """The case page's panel in one query (compiled once): the newest `limit` completed assessments,
     and the user's own draft (None when they have none)."""
@@ -55,7 +56,7 @@ def assessment_history_and_draft(*, access: CaseAccess, user, limit: int = 20
     return history, (drafts[0] if drafts else None)
 
 
-def assessment_draft_for(*, access: CaseAccess, user) -> RiskAssessment | None:
+def assessment_draft_for(*, access: CaseAccess, user: User) -> RiskAssessment | None:
     """The user's own unfinished assessment of the case, if any."""
     return (RiskAssessment.objects.select_related("case", "case__data_key")
             .filter(case_id=access.case.pk, assessor=user, status=AssessmentStatus.DRAFT).first())

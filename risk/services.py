@@ -21,6 +21,7 @@ import json
 import secrets
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -87,8 +88,8 @@ def _judged_level(*, computed: str, raised: str, reason: str) -> str:
 
 
 @transaction.atomic
-def assessment_save(*, access: CaseAccess, actor, variant: Variant, answers: dict[str, str], raised_level: str = "",
-                    judgement_reason: str = "", complete: bool) -> RiskAssessment:
+def assessment_save(*, access: CaseAccess, actor: User, variant: Variant, answers: dict[str, str],
+                    raised_level: str = "", judgement_reason: str = "", complete: bool) -> RiskAssessment:
     """Save the actor's assessment of the case: their draft (created on first save, continued after)
     with the answers given so far, and with `complete` the result: every item answered, the level
     computed by the instrument's rules and, where judgement raises it, the reason. The values are
@@ -146,7 +147,7 @@ def assessment_save(*, access: CaseAccess, actor, variant: Variant, answers: dic
     return assessment
 
 
-def _reviews_met(*, case: Case, actor, agency: Agency, at: datetime.datetime, assessment: RiskAssessment) -> None:
+def _reviews_met(*, case: Case, actor: User, agency: Agency, at: datetime.datetime, assessment: RiskAssessment) -> None:
     open_reviews = Deadline.objects.filter(case_id=case.pk, subject__startswith=review_subject_prefix(case.pk),
                                            closed_at__isnull=True).select_related("owner_agency", "rule")
     for deadline in open_reviews:
@@ -167,7 +168,7 @@ def _time_limit_start(*, case: Case, code: str, at: datetime.datetime) -> None:
     events.deadline_started(deadline=deadline, actor=None, agency=case.lead_agency, at=at)
 
 
-def _review_due(*, case: Case, trigger: str, actor, agency: Agency | None, at: datetime.datetime) -> Deadline:
+def _review_due(*, case: Case, trigger: str, actor: User, agency: Agency | None, at: datetime.datetime) -> Deadline:
     """The case's open risk review, or a new one due RISK_REVIEW_HOURS from now."""
     existing = (Deadline.objects.filter(case_id=case.pk, subject__startswith=review_subject_prefix(case.pk),
                                         closed_at__isnull=True).order_by("due_at").first())
@@ -184,7 +185,7 @@ def _review_due(*, case: Case, trigger: str, actor, agency: Agency | None, at: d
 
 
 @transaction.atomic
-def risk_review_request(*, access: CaseAccess, actor, trigger: str) -> Deadline:
+def risk_review_request(*, access: CaseAccess, actor: User, trigger: str) -> Deadline:
     """A responder reports a separation or a breach of an order (`trigger`, checked by
     risk.serializers.ReviewRequestInputSerializer): a new assessment becomes due (the open review,
     when there is one). Needs log_action; no category: the fact is a coordination one."""
@@ -200,7 +201,7 @@ def risk_review_request(*, access: CaseAccess, actor, trigger: str) -> Deadline:
     return deadline
 
 
-def risk_review_after_incident(sender, *, incident: Incident, actor, agency: Agency, at: datetime.datetime,
+def risk_review_after_incident(sender, *, incident: Incident, actor: User, agency: Agency, at: datetime.datetime,
                                **kwargs) -> None:
     """Receiver of cases.signals.incident_recorded (connected in RiskConfig.ready): a new incident
     of a case that has been assessed makes a new assessment due, in the incident's transaction."""
@@ -210,7 +211,7 @@ def risk_review_after_incident(sender, *, incident: Incident, actor, agency: Age
     _review_due(case=case, trigger="new_incident", actor=actor, agency=agency, at=at)
 
 
-def assessment_view(*, access: CaseAccess, actor, assessment_id: int) -> RiskAssessment:
+def assessment_view(*, access: CaseAccess, actor: User, assessment_id: int) -> RiskAssessment:
     """One assessment with its answers for a viewer who may read psychosocial data on the case
     (risk.selectors.assessment_get), with its audit event, committed before anything is shown."""
     from .selectors import assessment_get

@@ -13,6 +13,7 @@ import hmac
 from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -56,7 +57,7 @@ def _sensitive(category: str) -> list[str]:
 
 
 @transaction.atomic(durable=True)
-def takedown_request_record(*, access: CaseAccess, actor, data: dict) -> TakedownRequest:
+def takedown_request_record(*, access: CaseAccess, actor: User, data: dict) -> TakedownRequest:
     """Record a request to a platform to take content down: the action, and the request with the
     hash of the content reference (validated by takedowns.apis.TakedownRecordApi.InputSerializer).
     Needs log_action, like any action."""
@@ -89,7 +90,7 @@ def _outcome_time(data, *, takedown: TakedownRequest, now: datetime.datetime) ->
 
 
 @transaction.atomic(durable=True)
-def takedown_outcome_record(*, access: CaseAccess, actor, takedown_id: int, data: dict) -> TakedownRequest:
+def takedown_outcome_record(*, access: CaseAccess, actor: User, takedown_id: int, data: dict) -> TakedownRequest:
     """Record what the platform did (removed, refused, no response) or set the request back to
     pending (validated by takedowns.apis.TakedownOutcomeApi.InputSerializer); `resolved_at` defaults to
     now. A later outcome replaces an earlier one; each is audited."""
