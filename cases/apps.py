@@ -26,4 +26,4 @@ class CasesConfig(AppConfig):
 
         case_page_probe_register(CONSENTS_PANEL, lambda case_id: Consent.objects.filter(case_id=case_id))
         # Connects the sign-in receiver that offers unfinished intake drafts again.
-        from . import intake  # noqa: F401
+        from .intake import receivers  # noqa: F401

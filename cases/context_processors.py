@@ -4,7 +4,8 @@ from django.utils.functional import SimpleLazyObject
 def intake_resume(request):
     """After signing in, the first page offers the person's unfinished cases (cases.intake). Costs
     no query unless the sign-in found drafts."""
-    from .intake import RESUME_SESSION_KEY, acting_opening_agency, drafts_of
+    from .intake.receivers import RESUME_SESSION_KEY
+    from .intake.selectors import acting_opening_agency, drafts_of
 
     session = getattr(request, "session", None)
     user = getattr(request, "user", None)

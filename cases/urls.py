@@ -1,6 +1,7 @@
 from django.urls import include, path
 
-from . import intake_views, views
+from . import views
+from .intake import views as intake_views
 
 app_name = "cases"
 

@@ -13,7 +13,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from cases import intake
+from cases.intake import forms as intake_forms
+from cases.intake import services as intake_services
+from cases.intake import steps as intake_steps
 from handoffs.services import handoff_view
 from notifications.models import LegalTimeLimit
 from notifications.reference_data import TIME_LIMITS_FILE
@@ -166,8 +168,8 @@ def test_pages_in_vietnamese_show_no_english_catalog_text(world, sent_referral):
     case_id, handoff_id = sent_referral.case_id, sent_referral.pk
     grant_break_glass(world.outsider_responder)
     responder, receiver, supervisor = world.lead_responder, world.receiving_responder, world.lead_supervisor
-    draft = intake.draft_create(user=responder, agency=world.police, step="check", values={
-        **intake.draft_defaults(agency=world.police), "full_name": ["Lê Thị Lan"], "age": ["12"],
+    draft = intake_services.draft_create(user=responder, agency=world.police, step="check", values={
+        **intake_forms.draft_defaults(agency=world.police), "full_name": ["Lê Thị Lan"], "age": ["12"],
         "what_happened": ["physical_assault"], "share": ["yes"], "consent_receiving_sector": ["health"],
         "consent_granted_categories": ["medical"], "consent_given_by": ["survivor_and_guardian"],
     })
@@ -176,7 +178,7 @@ def test_pages_in_vietnamese_show_no_english_catalog_text(world, sent_referral):
         *_pages(responder, "accounts:responder_home", "cases:list", "cases:open", "cases:intake", "handoffs:outgoing",
                 "notifications:centre", "notifications:preferences", "notifications:deadlines",
                 "accounts:password_change", "accounts:mfa_setup", "accounts:signins"),
-        *[(responder, reverse("cases:intake-step", args=[draft.pk, step])) for step in intake.STEP_KEYS],
+        *[(responder, reverse("cases:intake-step", args=[draft.pk, step])) for step in intake_steps.STEP_KEYS],
         *_pages(responder, "cases:detail", "cases:action-log", "cases:consent-record", "cases:takedown-request",
                 "case-deadlines:set", "handoffs:send", args=[case_id]),
         (responder, reverse("handoffs:send", args=[case_id]) + f"?to_agency={world.school.pk}"),

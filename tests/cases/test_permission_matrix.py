@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from agencies.models import Sector
 from agencies.services import agency_create
-from cases import intake
+from cases.intake import forms as intake_forms
+from cases.intake import services as intake_services
 from cases.selectors import case_get_for_user
 from deadlines.services import case_deadline_set
 from handoffs.services import handoff_accept
@@ -168,8 +169,8 @@ def _takedown(world, case):
 
 def _draft(world):
     """An unfinished intake of the lead responder, acting for the police."""
-    return intake.draft_create(user=world.lead_responder, agency=world.police, step="what",
-                               values={**intake.draft_defaults(agency=world.police), "full_name": ["Lê Thị Lan"]})
+    return intake_services.draft_create(user=world.lead_responder, agency=world.police, step="what",
+                               values={**intake_forms.draft_defaults(agency=world.police), "full_name": ["Lê Thị Lan"]})
 
 
 def _call(endpoint: str, role: str, world, shared_case, api, web):

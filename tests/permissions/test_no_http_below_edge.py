@@ -20,7 +20,8 @@ APPS = ("accounts", "agencies", "audit", "cases", "conferences", "deadlines", "h
 # Modules that hold services or selectors beside the apps' services.py and selectors.py.
 MORE_SERVICE_MODULES = (
     "accounts/mfa.py", "accounts/passwords.py", "privacy/breaches/services.py", "privacy/breaches/selectors.py",
-    "cases/erasure.py", "cases/intake.py", "cases/sharing.py", "cases/breakglass.py", "permissions/breakglass.py",
+    "cases/erasure.py", "cases/intake/services.py", "cases/intake/selectors.py", "cases/sharing.py",
+    "cases/breakglass.py", "permissions/breakglass.py",
 )
 # Functions there that take a request because the request itself is their subject.
 REQUEST_ALLOWED = {
@@ -31,9 +32,8 @@ REQUEST_ALLOWED = {
     ("accounts/services.py", "signin_session_follow_key"),
     ("accounts/mfa.py", "session_is_verified"),
     ("accounts/mfa.py", "session_verify"),
-    # user_logged_in receivers: they mark the session.
+    # A user_logged_in receiver: it marks the session.
     ("accounts/passwords.py", "remember_initial_password"),
-    ("cases/intake.py", "offer_unfinished_drafts"),
 }
 
 # Service entry points that own their transaction: transaction.atomic(durable=True).

@@ -1,97 +1,33 @@
-"""The guided intake: opening a case in a few short steps on a phone.
+"""The intake's form and the check of one step: the one-page form's fields (cases.forms.CaseOpenForm)
+with three that make the steps shorter, the draft's answers as that form's data, and a step checked
+with the same input serializers and domain rules as opening the case."""
 
-Who, what happened, risk and safety, consent and sharing, then "check your answers". What was
-typed is saved on the server at each step in an IntakeDraft (encrypted, owned by one person acting
-for one agency, gone INTAKE_DRAFT_HOURS after its last save), so a timeout or a dropped connection
-loses nothing. The steps add nothing to the rules: each step is checked with the same form
-(cases.forms.CaseOpenForm), the same input serializers (cases.serializers) and the same domain rules
-(cases.services) as the one-page form, and the last step calls cases.services.case_open, so every
-domain rule still applies there.
-"""
-
-import datetime
-import json
-from dataclasses import dataclass
 
 from django import forms
-from django.conf import settings
-from django.contrib.auth.models import User
-from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError
-from django.db.models import Q
-from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from agencies.acting import acting_agency_pick
-from agencies.models import Agency, Commune, Role
+from agencies.models import Agency
 from config.api import input_validate
-from config.exceptions import NotFound
 
-from .classification import GBVIMS_QUESTIONS
-from .forms import ANSWER_PREFIX, CONSENT_PREFIX, CaseOpenForm, _consent_data
-from .models import (
+from ..classification import GBVIMS_QUESTIONS
+from ..forms import ANSWER_PREFIX, CONSENT_PREFIX, CaseOpenForm, _consent_data
+from ..models import (
     CHILD_AGE,
     ConsentGiver,
     Disability,
     GbvType,
-    IntakeDraft,
     PerpetratorRelationship,
     RiskLevel,
     Sex,
     Survivor,
 )
-from .serializers import ConsentInputSerializer, IncidentInputSerializer, SurvivorInputSerializer
-from .services import allowed_givers, consent_rules_check, incident_rules_check
-
-OPENING_ROLES = (Role.RESPONDER, Role.SUPERVISOR)
-# Session key: set at sign-in when the person has unfinished drafts, so that the next page offers them.
-RESUME_SESSION_KEY = "intake_resume_offer"
-NONE_OF_THESE = "none"
-
-
-@dataclass(frozen=True)
-class Step:
-    key: str
-    title: Promise
-    fields: tuple[str, ...]
-
-
-STEPS: tuple[Step, ...] = (
-    Step("who", _("Survivor"), (
-        "full_name", "sex", "age", "birth_year", "phone", "guardian_name", "guardian_phone", "disability",
-        "ethnicity", "address",
-    )),
-    Step("what", _("What happened"), (
-        "what_happened", "tech_forms", "perpetrator_relationship", "occurred_on", "reported_on", "province",
-        "commune_name",
-    )),
-    Step("risk", _("Risk and safety"), ("risk_level", "statistics_consent")),
-    Step("consent", _("Consent and sharing"), (
-        "share", *(CONSENT_PREFIX + name for name in (
-            "receiving_agency", "receiving_sector", "granted_categories", "refused_categories", "purpose",
-            "given_by", "guardian_relationship", "expires_at", "emergency_override", "override_reason",
-        )),
-    )),
-    Step("check", _("Check your answers"), ()),
-)
-STEP_KEYS = tuple(step.key for step in STEPS)
-STEP_BY_KEY = {step.key: step for step in STEPS}
-STEP_OF_FIELD = {name: step.key for step in STEPS for name in step.fields}
-
-
-def step_next(key: str) -> str:
-    return STEP_KEYS[min(STEP_KEYS.index(key) + 1, len(STEP_KEYS) - 1)]
-
-
-def step_previous(key: str) -> str | None:
-    index = STEP_KEYS.index(key)
-    return STEP_KEYS[index - 1] if index else None
-
-
-# --- The form ------------------------------------------------------------------------------------
+from ..serializers import ConsentInputSerializer, IncidentInputSerializer, SurvivorInputSerializer
+from ..services import allowed_givers, consent_rules_check, incident_rules_check
+from .selectors import commune_find
+from .steps import NONE_OF_THESE, Step
 
 
 class IntakeForm(CaseOpenForm):
@@ -152,9 +88,6 @@ def what_happened_label(value: str) -> str:
     return str(GbvType.NON_GBV.label) if value == NONE_OF_THESE else value
 
 
-# --- Draft data ----------------------------------------------------------------------------------
-
-
 def draft_defaults(*, agency: Agency) -> dict[str, list[str]]:
     """Sensible starting answers: what most cases are, changed with one tap when they are not."""
     return {
@@ -163,27 +96,6 @@ def draft_defaults(*, agency: Agency) -> dict[str, list[str]]:
         "perpetrator_relationship": [PerpetratorRelationship.UNKNOWN], "risk_level": [RiskLevel.MEDIUM],
         "statistics_consent": ["on"], "share": ["no"],
     }
-
-
-def draft_values(draft: IntakeDraft) -> dict[str, list[str]]:
-    try:
-        data = json.loads(draft.data or "{}")
-    except ValueError:
-        return {}
-    return {str(k): [str(v) for v in values] for k, values in data.items() if isinstance(values, list)}
-
-
-# Checkboxes: absent from a posted step means unticked. Any other field absent keeps its answer.
-CHECKBOX_FIELDS = frozenset({
-    "tech_forms", "statistics_consent", CONSENT_PREFIX + "granted_categories", CONSENT_PREFIX + "refused_categories",
-    CONSENT_PREFIX + "emergency_override",
-})
-
-
-def _step_values(step: Step, posted) -> dict[str, list[str]]:
-    """The posted answers of one step (and only those), as lists."""
-    return {name: [v for v in posted.getlist(name) if v != ""] for name in step.fields
-            if name in posted or name in CHECKBOX_FIELDS}
 
 
 def _survivor_age(values: dict[str, list[str]]) -> int | None:
@@ -210,29 +122,6 @@ def consent_giver_default(values: dict[str, list[str]]) -> str:
     if len(givers) == 1:
         return next(iter(givers))
     return ConsentGiver.SURVIVOR
-
-
-def commune_find(*, province_code: str, name: str) -> Commune | None:
-    """The commune in force today in the province, by its name (any case: compared in Python, since
-    SQLite folds the case of ASCII letters only) or by its code."""
-    wanted = " ".join(name.split()).casefold()
-    if not wanted:
-        return None
-    today = timezone.localdate()
-    in_force = Q(valid_from__lte=today) & (Q(valid_to__isnull=True) | Q(valid_to__gt=today))
-    candidates = list(Commune.objects.filter(in_force, province__code=province_code))
-    matches = [c for c in candidates if c.name.casefold() == wanted]
-    if len(matches) == 1:
-        return matches[0]
-    return next((c for c in candidates if c.code == name.strip()), None)
-
-
-def communes_in_force(*, province_code: str) -> list[tuple[str, str]]:
-    today = timezone.localdate()
-    return list(
-        Commune.objects.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=today), valid_from__lte=today,
-                               province__code=province_code).order_by("name").values_list("code", "name")
-    )
 
 
 def form_data(values: dict[str, list[str]]) -> MultiValueDict:
@@ -268,9 +157,6 @@ def intake_form(values: dict[str, list[str]], *, agency: Agency, bound: bool = T
     initial["statistics_consent"] = bool(values.get("statistics_consent"))
     initial[CONSENT_PREFIX + "emergency_override"] = bool(values.get(CONSENT_PREFIX + "emergency_override"))
     return IntakeForm(initial=initial, agencies=[agency])
-
-
-# --- Checking a step -----------------------------------------------------------------------------
 
 
 def _prefixed(part: str, messages: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -322,67 +208,3 @@ def step_check(step: Step, values: dict[str, list[str]], *, agency: Agency) -> I
                 if name in step.fields and name not in form.errors:
                     form.add_error(name, messages)
     return form
-
-
-# --- Drafts --------------------------------------------------------------------------------------
-
-
-def _expiry(now: datetime.datetime) -> datetime.datetime:
-    return now + datetime.timedelta(hours=settings.INTAKE_DRAFT_HOURS)
-
-
-def draft_create(*, user: User, agency: Agency, values: dict[str, list[str]], step: str) -> IntakeDraft:
-    now = timezone.now()
-    # Expired drafts are never shown; they are deleted here, at the next start of anyone's intake.
-    IntakeDraft.objects.filter(expires_at__lte=now).delete()
-    return IntakeDraft.objects.create(user=user, agency=agency, data=json.dumps(values), step=step,
-                                      created_at=now, updated_at=now, expires_at=_expiry(now))
-
-
-def draft_save(*, draft: IntakeDraft, values: dict[str, list[str]], step: str) -> None:
-    now = timezone.now()
-    draft.data, draft.step, draft.updated_at, draft.expires_at = json.dumps(values), step, now, _expiry(now)
-    draft.save(update_fields=["data", "step", "updated_at", "expires_at"])
-
-
-def draft_merge(draft_values_: dict[str, list[str]], step: Step, posted) -> dict[str, list[str]]:
-    values = dict(draft_values_)
-    values.update(_step_values(step, posted))
-    return values
-
-
-def drafts_of(*, user: User, agency_id: int | None):
-    """The person's unexpired drafts for the agency they act for: nobody else's, ever."""
-    if agency_id is None or not getattr(user, "is_authenticated", False):
-        return IntakeDraft.objects.none()
-    return IntakeDraft.objects.filter(user=user, agency_id=agency_id, expires_at__gt=timezone.now())
-
-
-def draft_get(*, user: User, agency_id: int | None, draft_id: int) -> IntakeDraft:
-    draft = drafts_of(user=user, agency_id=agency_id).filter(pk=draft_id).first()
-    if draft is None:
-        raise NotFound
-    return draft
-
-
-def opening_agencies(*, user: User) -> list[Agency]:
-    if not getattr(user, "is_authenticated", False):
-        return []
-    return list(Agency.objects.filter(
-        active=True, memberships__user=user, memberships__role__in=OPENING_ROLES,
-    ).select_related("province").distinct().order_by("name", "pk"))
-
-
-def acting_opening_agency(*, user: User) -> tuple[list[Agency], Agency | None]:
-    agencies = opening_agencies(user=user)
-    acting_id = acting_agency_pick(member_agency_ids=[a.pk for a in agencies])
-    return agencies, next((a for a in agencies if a.pk == acting_id), None)
-
-
-@receiver(user_logged_in, dispatch_uid="cases.intake.offer_unfinished_drafts")
-def offer_unfinished_drafts(sender, request, user: User, **kwargs) -> None:
-    """After signing in (also after a timeout), the next page offers the unfinished cases."""
-    if request is None or not hasattr(request, "session") or request.path.startswith("/api/"):
-        return
-    if IntakeDraft.objects.filter(user=user, expires_at__gt=timezone.now()).exists():
-        request.session[RESUME_SESSION_KEY] = True

@@ -1,6 +1,6 @@
 """Pages of the guided intake (cases.intake): start, one page per step, check your answers.
 
-Every page finds the draft through `cases.intake.draft_get`, which knows only the signed-in
+Every page finds the draft through `cases.intake.selectors.draft_get`, which knows only the signed-in
 person's own drafts for the agency they act for: anyone else gets 404, whoever they are.
 """
 
@@ -12,12 +12,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import intake
-from .services import case_open
+from ..forms import CONSENT_PREFIX
+from ..services import case_open
+from . import forms as intake_forms
+from . import selectors, services, steps
 
 
 def _agency_or_refuse(request):
-    agencies, agency = intake.acting_opening_agency(user=request.user)
+    agencies, agency = selectors.acting_opening_agency(user=request.user)
     if not agencies:
         raise PermissionDenied
     return agency
@@ -37,12 +39,12 @@ def _error_summary(form, *, step_urls: dict[str, str] | None = None) -> list[dic
     items = []
     for message in form.non_field_errors():
         items.append({"message": message, "href": ""})
-    order = [name for step in intake.STEPS for name in step.fields]
+    order = [name for step in steps.STEPS for name in step.fields]
     for name in sorted((n for n in form.errors if n != "__all__"), key=lambda n: order.index(n) if n in order else 99):
         if name not in form.fields:
             continue
         anchor = "#" + _field_target(form, name)
-        url = (step_urls or {}).get(intake.STEP_OF_FIELD.get(name, ""), "")
+        url = (step_urls or {}).get(steps.STEP_OF_FIELD.get(name, ""), "")
         label = form[name].label
         for message in form.errors[name]:
             items.append({"message": f"{label}: {message}" if step_urls else message, "href": url + anchor})
@@ -50,19 +52,19 @@ def _error_summary(form, *, step_urls: dict[str, str] | None = None) -> list[dic
 
 
 def _step_urls(draft) -> dict[str, str]:
-    return {step.key: reverse("cases:intake-step", args=[draft.pk, step.key]) for step in intake.STEPS}
+    return {step.key: reverse("cases:intake-step", args=[draft.pk, step.key]) for step in steps.STEPS}
 
 
 def _render_step(request, *, step, form, draft, values, errors=None, status=200):
     province = (values.get("province") or [""])[0]
     return render(request, "cases/intake_step.html", {
-        "step": step, "steps": intake.STEPS, "step_number": intake.STEP_KEYS.index(step.key) + 1,
-        "step_count": len(intake.STEPS), "form": form, "draft": draft, "error_summary": errors or [],
+        "step": step, "steps": steps.STEPS, "step_number": steps.STEP_KEYS.index(step.key) + 1,
+        "step_count": len(steps.STEPS), "form": form, "draft": draft, "error_summary": errors or [],
         "fields": {name: form[name] for name in step.fields},
         "answer_values": values,
-        "communes": intake.communes_in_force(province_code=province) if step.key == "what" else [],
-        "child": intake.is_child(values),
-        "previous": intake.step_previous(step.key),
+        "communes": selectors.communes_in_force(province_code=province) if step.key == "what" else [],
+        "child": intake_forms.is_child(values),
+        "previous": steps.step_previous(step.key),
         "return_to_check": request.GET.get("return") == "check" or request.POST.get("return") == "check",
     }, status=status)
 
@@ -74,75 +76,75 @@ def intake_start(request):
     agency = _agency_or_refuse(request)
     if agency is None:
         return _choose_agency(request)
-    step = intake.STEP_BY_KEY["who"]
-    values = intake.draft_defaults(agency=agency)
+    step = steps.STEP_BY_KEY["who"]
+    values = intake_forms.draft_defaults(agency=agency)
     if request.method == "GET":
-        drafts = list(intake.drafts_of(user=request.user, agency_id=agency.pk))
+        drafts = list(selectors.drafts_of(user=request.user, agency_id=agency.pk))
         if drafts and request.GET.get("new") != "1":
             return render(request, "cases/intake_start.html", {"drafts": drafts})
-        form = intake.intake_form(values, agency=agency, bound=False)
+        form = intake_forms.intake_form(values, agency=agency, bound=False)
         return _render_step(request, step=step, form=form, draft=None, values=values)
-    values = intake.draft_merge(values, step, request.POST)
-    form = intake.step_check(step, values, agency=agency)
+    values = steps.draft_merge(values, step, request.POST)
+    form = intake_forms.step_check(step, values, agency=agency)
     # The draft is kept even when the step has errors: what was typed is never lost.
-    draft = intake.draft_create(user=request.user, agency=agency, values=values,
-                                step=step.key if form.errors else intake.step_next(step.key))
+    draft = services.draft_create(user=request.user, agency=agency, values=values,
+                                step=step.key if form.errors else steps.step_next(step.key))
     if form.errors:
         return _render_step(request, step=step, form=form, draft=draft, values=values,
                             errors=_error_summary(form), status=400)
-    return redirect("cases:intake-step", draft_id=draft.pk, step=intake.step_next(step.key))
+    return redirect("cases:intake-step", draft_id=draft.pk, step=steps.step_next(step.key))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def intake_step(request, draft_id: int, step: str):
     agency = _agency_or_refuse(request)
-    draft = intake.draft_get(user=request.user, agency_id=agency.pk if agency else None, draft_id=draft_id)
-    if step not in intake.STEP_BY_KEY:
+    draft = selectors.draft_get(user=request.user, agency_id=agency.pk if agency else None, draft_id=draft_id)
+    if step not in steps.STEP_BY_KEY:
         return redirect("cases:intake-step", draft_id=draft.pk, step="who")
-    step = intake.STEP_BY_KEY[step]
-    values = intake.draft_values(draft)
+    step = steps.STEP_BY_KEY[step]
+    values = selectors.draft_values(draft)
     if step.key == "check":
         return _check(request, draft=draft, values=values, agency=agency)
     if request.method == "GET":
-        form = intake.intake_form(values, agency=agency, bound=False)
+        form = intake_forms.intake_form(values, agency=agency, bound=False)
         return _render_step(request, step=step, form=form, draft=draft, values=values)
 
-    values = intake.draft_merge(values, step, request.POST)
+    values = steps.draft_merge(values, step, request.POST)
     going_back = request.POST.get("go") == "back"
     if going_back:
         # Back saves what was typed without checking it: it is checked when the person continues.
-        target = intake.step_previous(step.key) or step.key
-        intake.draft_save(draft=draft, values=values, step=target)
+        target = steps.step_previous(step.key) or step.key
+        services.draft_save(draft=draft, values=values, step=target)
         return redirect("cases:intake-step", draft_id=draft.pk, step=target)
-    form = intake.step_check(step, values, agency=agency)
+    form = intake_forms.step_check(step, values, agency=agency)
     if form.errors:
-        intake.draft_save(draft=draft, values=values, step=step.key)
+        services.draft_save(draft=draft, values=values, step=step.key)
         return _render_step(request, step=step, form=form, draft=draft, values=values,
                             errors=_error_summary(form), status=400)
-    target = "check" if request.POST.get("return") == "check" else intake.step_next(step.key)
-    intake.draft_save(draft=draft, values=values, step=target)
+    target = "check" if request.POST.get("return") == "check" else steps.step_next(step.key)
+    services.draft_save(draft=draft, values=values, step=target)
     return redirect("cases:intake-step", draft_id=draft.pk, step=target)
 
 
 def _answer_groups(values, *, agency, step_urls: dict[str, str]) -> list[dict]:
     """Check your answers: each step's answers as label and text, with a link to change them."""
-    form = intake.intake_form(values, agency=agency, bound=False)
+    form = intake_forms.intake_form(values, agency=agency, bound=False)
     sharing = (values.get("share") or ["no"])[0] == "yes"
     groups = []
-    for step in intake.STEPS[:-1]:
+    for step in steps.STEPS[:-1]:
         rows = []
         for name in step.fields:
             raw = values.get(name) or []
-            if not raw or (name.startswith(intake.CONSENT_PREFIX) and not sharing):
+            if not raw or (name.startswith(CONSENT_PREFIX) and not sharing):
                 continue
             field = form.fields[name]
             if name == "statistics_consent" or name.endswith("emergency_override"):
                 text = _("Yes")
             elif name == "what_happened":
-                text = intake.what_happened_label(raw[0])
+                text = intake_forms.what_happened_label(raw[0])
             elif name == "commune_name":
-                commune = intake.commune_find(province_code=(values.get("province") or [""])[0], name=raw[0])
+                commune = selectors.commune_find(province_code=(values.get("province") or [""])[0], name=raw[0])
                 text = commune.name if commune else raw[0]
             elif name.endswith("receiving_agency"):
                 text = ", ".join(str(a) for a in field.queryset.filter(pk__in=[v for v in raw if v.isdigit()]))
@@ -158,7 +160,7 @@ def _answer_groups(values, *, agency, step_urls: dict[str, str]) -> list[dict]:
 
 
 def _check(request, *, draft, values, agency):
-    form = intake.intake_form(values, agency=agency)
+    form = intake_forms.intake_form(values, agency=agency)
     errors = []
     if request.method == "POST":
         if form.is_valid():
@@ -172,8 +174,8 @@ def _check(request, *, draft, values, agency):
                 return redirect("cases:detail", case_id=case.pk)
         errors = _error_summary(form, step_urls={k: u + "?return=check" for k, u in _step_urls(draft).items()})
     return render(request, "cases/intake_check.html", {
-        "draft": draft, "steps": intake.STEPS, "step": intake.STEP_BY_KEY["check"],
-        "step_number": len(intake.STEPS), "step_count": len(intake.STEPS),
+        "draft": draft, "steps": steps.STEPS, "step": steps.STEP_BY_KEY["check"],
+        "step_number": len(steps.STEPS), "step_count": len(steps.STEPS),
         "groups": _answer_groups(values, agency=agency, step_urls=_step_urls(draft)), "error_summary": errors,
     }, status=400 if errors else 200)
 
@@ -182,7 +184,7 @@ def _check(request, *, draft, values, agency):
 @require_POST
 def intake_discard(request, draft_id: int):
     agency = _agency_or_refuse(request)
-    draft = intake.draft_get(user=request.user, agency_id=agency.pk if agency else None, draft_id=draft_id)
+    draft = selectors.draft_get(user=request.user, agency_id=agency.pk if agency else None, draft_id=draft_id)
     draft.delete()
     messages.success(request, _("The unfinished case was discarded."))
     return redirect("cases:intake")
@@ -193,7 +195,7 @@ def intake_communes(request):
     """The communes in force in a province, for the commune list when the province changes."""
     from django.http import JsonResponse
 
-    if not intake.opening_agencies(user=request.user):
+    if not selectors.opening_agencies(user=request.user):
         raise PermissionDenied
     code = request.GET.get("province", "")[:8]
-    return JsonResponse({"communes": [name for _code, name in intake.communes_in_force(province_code=code)]})
+    return JsonResponse({"communes": [name for _code, name in selectors.communes_in_force(province_code=code)]})

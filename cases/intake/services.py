@@ -1,0 +1,33 @@
+"""Writes of the intake: a draft created and saved step by step, kept INTAKE_DRAFT_HOURS after its
+last save."""
+
+import datetime
+import json
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from agencies.models import Agency
+
+from ..models import (
+    IntakeDraft,
+)
+
+
+def _expiry(now: datetime.datetime) -> datetime.datetime:
+    return now + datetime.timedelta(hours=settings.INTAKE_DRAFT_HOURS)
+
+
+def draft_create(*, user: User, agency: Agency, values: dict[str, list[str]], step: str) -> IntakeDraft:
+    now = timezone.now()
+    # Expired drafts are never shown; they are deleted here, at the next start of anyone's intake.
+    IntakeDraft.objects.filter(expires_at__lte=now).delete()
+    return IntakeDraft.objects.create(user=user, agency=agency, data=json.dumps(values), step=step,
+                                      created_at=now, updated_at=now, expires_at=_expiry(now))
+
+
+def draft_save(*, draft: IntakeDraft, values: dict[str, list[str]], step: str) -> None:
+    now = timezone.now()
+    draft.data, draft.step, draft.updated_at, draft.expires_at = json.dumps(values), step, now, _expiry(now)
+    draft.save(update_fields=["data", "step", "updated_at", "expires_at"])
