@@ -92,6 +92,10 @@ def _runner_check(access: MeetingAccess) -> Agency:
 
 
 def _open_check(meeting: CaseMeeting, *, held_ok: bool = True) -> None:
+    """ValidationError unless the meeting is still open (scheduled, or also held when `held_ok`). The
+    meeting's row is locked first and its status read again, so that two writes of one meeting (two
+    coordinators, or one double tap) run one after the other and the second sees what the first did."""
+    meeting.status = CaseMeeting.objects.select_for_update().values_list("status", flat=True).get(pk=meeting.pk)
     if meeting.status == MeetingStatus.CANCELLED or (not held_ok and meeting.status != MeetingStatus.SCHEDULED):
         raise ValidationError({"meeting": [_("This meeting is cancelled or already held.")]})
 
