@@ -7,6 +7,8 @@ Access first, input second (as the handoff API): a meeting the caller's agencies
 through conferences.services, reads through conferences.selectors.
 """
 
+from collections.abc import Callable
+
 from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -14,7 +16,7 @@ from rest_framework.response import Response
 
 from cases.apis import CaseRecordListApi
 from cases.serializers import CaseAgencyRefSerializer, CaseRecordSerializer, CaseUserRefSerializer
-from config.api import ApiView, DateTimeField, list_schema, responses
+from config.api import ActionApi, ApiView, DateTimeField, action_schema, list_schema, responses
 from permissions.categories import ACTION_CATEGORY_CHOICES
 from risk.selectors import EligibilityReason
 
@@ -197,53 +199,104 @@ class MeetingItemApi(ApiView):
         return Response(CaseMeetingDetailSerializer(meeting_detail_data(access), context={"access": access}).data)
 
 
-def _write_api(name: str, input_class, service, summary: str, description: str, ok_status=201):
-    """One POST view per operation on a meeting: access, input, service, the meeting as it is now."""
+class MeetingWriteApi(ActionApi):
+    """A POST on one meeting (the toolkit's ActionApi): the meeting as the user may see it (404 for an agency
+    not invited), 403 unless they run it (the chair or the coordinator) where `runners_only`, the body by
+    the operation's InputSerializer, its `service`, then the meeting as it is now."""
 
-    class WriteApi(ApiView):
-        InputSerializer = input_class
+    OutputSerializer = CaseMeetingDetailSerializer
+    success_status = status.HTTP_201_CREATED
+    runners_only = True
+    service: Callable[..., object]
 
-        @extend_schema(operation_id=f"meetings_{name}", summary=summary, description=description,
-                       request=input_class, responses=responses(ok_status, CaseMeetingDetailSerializer, 400, 403, 404),
-                       tags=TAGS)
-        def post(self, request, meeting_id: int):
-            access = meeting_get_for_user(user=request.user, meeting_id=meeting_id)
-            if not access.may_run and name not in ("contribute",):
-                raise PermissionDenied
-            payload = self.InputSerializer(data=request.data)
-            payload.is_valid(raise_exception=True)
-            service(access=access, actor=request.user, **payload.validated_data)
-            return _detail(access, request, ok_status)
+    def access(self, *, meeting_id: int) -> MeetingAccess:
+        access = meeting_get_for_user(user=self.request.user, meeting_id=meeting_id)
+        if self.runners_only and not access.may_run:
+            raise PermissionDenied
+        return access
 
-    WriteApi.__name__ = WriteApi.__qualname__ = f"Meeting{name.title().replace('_', '')}Api"
-    return WriteApi
+    def act(self, access: MeetingAccess, data: dict, **ids) -> MeetingAccess:
+        type(self).service(access=access, actor=self.request.user, **data)
+        return access
+
+    def respond(self, access: MeetingAccess, result) -> Response:
+        return _detail(access, self.request, self.success_status)
 
 
-MeetingAgendaApi = _write_api("agenda_add", inputs.MeetingCaseAddInputSerializer, services.meeting_case_add,
-                              "Put a case on the agenda", "Coordinator only; a case your agency sees.")
-MeetingInviteApi = _write_api("invite", inputs.MeetingInviteInputSerializer, services.meeting_invite,
-                              "Invite an agency", "Coordinator only: an agency an agenda case was handed to, or "
-                              "that a consent in force covers (see the invitable list). Its staff are told.")
-MeetingCancelApi = _write_api("cancel", inputs.MeetingCancelInputSerializer, services.meeting_cancel,
-                              "Cancel the meeting", "Coordinator only.", ok_status=200)
-MeetingAttendanceApi = _write_api("attendance", inputs.AttendanceInputSerializer, services.attendance_record,
-                                  "Record who attended", "The chair or the coordinator.", ok_status=200)
-MeetingContributeApi = _write_api("contribute", inputs.ContributionInputSerializer, services.contribution_add,
-                                  "Add what your agency knows of an agenda case",
-                                  "In one category your agency may see of the case; the chair may type it for an "
-                                  "invited agency, in a category both may see.")
-MeetingHoldApi = _write_api("hold", inputs.MeetingHoldInputSerializer, services.meeting_hold,
-                            "Record the meeting as held", "The chair or the coordinator; starts the draft minutes.",
-                            ok_status=200)
-MeetingDecisionApi = _write_api("decide", inputs.DecisionInputSerializer, services.decision_record,
-                                "Record the decisions about an agenda case", "In the draft minutes.", ok_status=200)
-MeetingSignApi = _write_api("sign", inputs.MinutesSignInputSerializer, services.minutes_sign,
-                            "Sign the minutes", "The chair only; signed minutes never change.", ok_status=200)
-MeetingCorrectApi = _write_api("correct", inputs.MinutesCorrectInputSerializer, services.minutes_correct,
-                               "Correct signed minutes", "A new draft version with the reason.")
-MeetingPlanItemApi = _write_api("plan_add", inputs.PlanItemInputSerializer, services.plan_item_add,
-                                "Add an action plan item", "Its deadline reminds the owner and escalates to the "
-                                "coordinating agency.")
+@action_schema("meetings_agenda_add", "Put a case on the agenda", "Coordinator only; a case your agency sees.",
+               400, 403, 404, tags=TAGS)
+class MeetingAgendaApi(MeetingWriteApi):
+    InputSerializer = inputs.MeetingCaseAddInputSerializer
+    service = services.meeting_case_add
+
+
+@action_schema("meetings_invite", "Invite an agency", "Coordinator only: an agency an agenda case was handed to, or "
+               "that a consent in force covers (see the invitable list). Its staff are told.", 400, 403, 404, tags=TAGS)
+class MeetingInviteApi(MeetingWriteApi):
+    InputSerializer = inputs.MeetingInviteInputSerializer
+    service = services.meeting_invite
+
+
+@action_schema("meetings_cancel", "Cancel the meeting", "Coordinator only.", 400, 403, 404, tags=TAGS)
+class MeetingCancelApi(MeetingWriteApi):
+    InputSerializer = inputs.MeetingCancelInputSerializer
+    service = services.meeting_cancel
+    success_status = status.HTTP_200_OK
+
+
+@action_schema("meetings_attendance", "Record who attended", "The chair or the coordinator.", 400, 403, 404,
+               tags=TAGS)
+class MeetingAttendanceApi(MeetingWriteApi):
+    InputSerializer = inputs.AttendanceInputSerializer
+    service = services.attendance_record
+    success_status = status.HTTP_200_OK
+
+
+@action_schema("meetings_contribute", "Add what your agency knows of an agenda case",
+               "In one category your agency may see of the case; the chair may type it for an invited agency, in a "
+               "category both may see.", 400, 403, 404, tags=TAGS)
+class MeetingContributeApi(MeetingWriteApi):
+    InputSerializer = inputs.ContributionInputSerializer
+    service = services.contribution_add
+    runners_only = False  # every agency taking part contributes
+
+
+@action_schema("meetings_hold", "Record the meeting as held",
+               "The chair or the coordinator; starts the draft minutes.", 400, 403, 404, tags=TAGS)
+class MeetingHoldApi(MeetingWriteApi):
+    InputSerializer = inputs.MeetingHoldInputSerializer
+    service = services.meeting_hold
+    success_status = status.HTTP_200_OK
+
+
+@action_schema("meetings_decide", "Record the decisions about an agenda case", "In the draft minutes.",
+               400, 403, 404, tags=TAGS)
+class MeetingDecisionApi(MeetingWriteApi):
+    InputSerializer = inputs.DecisionInputSerializer
+    service = services.decision_record
+    success_status = status.HTTP_200_OK
+
+
+@action_schema("meetings_sign", "Sign the minutes", "The chair only; signed minutes never change.",
+               400, 403, 404, tags=TAGS)
+class MeetingSignApi(MeetingWriteApi):
+    InputSerializer = inputs.MinutesSignInputSerializer
+    service = services.minutes_sign
+    success_status = status.HTTP_200_OK
+
+
+@action_schema("meetings_correct", "Correct signed minutes", "A new draft version with the reason.",
+               400, 403, 404, tags=TAGS)
+class MeetingCorrectApi(MeetingWriteApi):
+    InputSerializer = inputs.MinutesCorrectInputSerializer
+    service = services.minutes_correct
+
+
+@action_schema("meetings_plan_add", "Add an action plan item",
+               "Its deadline reminds the owner and escalates to the coordinating agency.", 400, 403, 404, tags=TAGS)
+class MeetingPlanItemApi(MeetingWriteApi):
+    InputSerializer = inputs.PlanItemInputSerializer
+    service = services.plan_item_add
 
 
 class MeetingInvitableAgencySerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ mypy; this test runs lint-imports itself (about a second) and checks that mypy's
 floors' configuration name files that exist. mypy itself runs only in `make lint` (tens of seconds).
 """
 
+import ast
 import fnmatch
 import json
 import subprocess
@@ -99,3 +100,34 @@ def test_each_template_is_written_in_one_template_language():
                     if path.is_file()}
     assert len(jinja2_names) > 100
     assert not jinja2_names & django_names
+
+
+def _class_factories(tree: ast.AST) -> list[str]:
+    """Classes made by a function (a class statement inside a def, or type() with three arguments)."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found += [f"line {inner.lineno}: {node.name}() defines class {inner.name}"
+                      for inner in ast.walk(node) if isinstance(inner, ast.ClassDef)]
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "type" and len(
+                node.args) == 3:
+            found.append(f"line {node.lineno}: type() makes a class")
+    return found
+
+
+def test_no_class_factories():
+    """Views, serializers and forms are declared as classes one can read (issue 14, part 6), not made by a
+    function; migrations aside."""
+    found = {
+        path.relative_to(ROOT).as_posix(): problems
+        for app in sorted(APPS | {"config", "encryption"}) for path in sorted((ROOT / app).rglob("*.py"))
+        if "migrations" not in path.parts
+        and (problems := _class_factories(ast.parse(path.read_text(encoding="utf-8"))))
+    }
+    assert found == {}
+
+
+def test_the_class_factory_check_finds_one():
+    made = ast.parse("def make(base):\n    class Made(base):\n        pass\n    return Made\n"
+                     "Other = type('Other', (object,), {})\n")
+    assert _class_factories(made) == ["line 2: make() defines class Made", "line 5: type() makes a class"]
