@@ -22,7 +22,7 @@ from risk.selectors import EligibilityReason
 
 from . import serializers as inputs
 from . import services
-from .models import MeetingMode, MeetingStatus, MinutesStatus, PlanItemStatus
+from .models import MEETING_MACHINE, MeetingMode, MeetingStatus, MinutesStatus, PlanItemStatus
 from .selectors import (
     MeetingAccess,
     agencies_invitable,
@@ -130,6 +130,10 @@ class CaseMeetingDetailSerializer(CaseMeetingSerializer):
     plan_items = ActionPlanItemSerializer(many=True)
     may_run = serializers.BooleanField()
     is_chair = serializers.BooleanField()
+    allowed_actions = serializers.ListField(
+        child=serializers.ChoiceField(choices=MEETING_MACHINE.actions),
+        help_text="What you may do with the meeting now (its state and your part in it), as the meeting page offers "
+        "it.")
 
 
 def meeting_detail_data(access: MeetingAccess) -> dict:
@@ -144,7 +148,7 @@ def meeting_detail_data(access: MeetingAccess) -> dict:
         "minutes": versions,
         "decisions": decisions_visible(access=access, minutes=versions[-1] if versions else None),
         "plan_items": plan_items_visible(access=access),
-        "may_run": access.may_run, "is_chair": access.is_chair,
+        "may_run": access.may_run, "is_chair": access.is_chair, "allowed_actions": access.actions,
     }
 
 
@@ -224,27 +228,28 @@ class MeetingWriteApi(ActionApi):
 
 
 @action_schema("meetings_agenda_add", "Put a case on the agenda", "Coordinator only; a case your agency sees.",
-               400, 403, 404, tags=TAGS)
+               400, 403, 404, 409, tags=TAGS)
 class MeetingAgendaApi(MeetingWriteApi):
     InputSerializer = inputs.MeetingCaseAddInputSerializer
     service = services.meeting_case_add
 
 
 @action_schema("meetings_invite", "Invite an agency", "Coordinator only: an agency an agenda case was handed to, or "
-               "that a consent in force covers (see the invitable list). Its staff are told.", 400, 403, 404, tags=TAGS)
+               "that a consent in force covers (see the invitable list). Its staff are told.", 400, 403, 404, 409,
+               tags=TAGS)
 class MeetingInviteApi(MeetingWriteApi):
     InputSerializer = inputs.MeetingInviteInputSerializer
     service = services.meeting_invite
 
 
-@action_schema("meetings_cancel", "Cancel the meeting", "Coordinator only.", 400, 403, 404, tags=TAGS)
+@action_schema("meetings_cancel", "Cancel the meeting", "Coordinator only.", 400, 403, 404, 409, tags=TAGS)
 class MeetingCancelApi(MeetingWriteApi):
     InputSerializer = inputs.MeetingCancelInputSerializer
     service = services.meeting_cancel
     success_status = status.HTTP_200_OK
 
 
-@action_schema("meetings_attendance", "Record who attended", "The chair or the coordinator.", 400, 403, 404,
+@action_schema("meetings_attendance", "Record who attended", "The chair or the coordinator.", 400, 403, 404, 409,
                tags=TAGS)
 class MeetingAttendanceApi(MeetingWriteApi):
     InputSerializer = inputs.AttendanceInputSerializer
@@ -254,7 +259,7 @@ class MeetingAttendanceApi(MeetingWriteApi):
 
 @action_schema("meetings_contribute", "Add what your agency knows of an agenda case",
                "In one category your agency may see of the case; the chair may type it for an invited agency, in a "
-               "category both may see.", 400, 403, 404, tags=TAGS)
+               "category both may see.", 400, 403, 404, 409, tags=TAGS)
 class MeetingContributeApi(MeetingWriteApi):
     InputSerializer = inputs.ContributionInputSerializer
     service = services.contribution_add
@@ -262,7 +267,7 @@ class MeetingContributeApi(MeetingWriteApi):
 
 
 @action_schema("meetings_hold", "Record the meeting as held",
-               "The chair or the coordinator; starts the draft minutes.", 400, 403, 404, tags=TAGS)
+               "The chair or the coordinator; starts the draft minutes.", 400, 403, 404, 409, tags=TAGS)
 class MeetingHoldApi(MeetingWriteApi):
     InputSerializer = inputs.MeetingHoldInputSerializer
     service = services.meeting_hold
@@ -270,7 +275,7 @@ class MeetingHoldApi(MeetingWriteApi):
 
 
 @action_schema("meetings_decide", "Record the decisions about an agenda case", "In the draft minutes.",
-               400, 403, 404, tags=TAGS)
+               400, 403, 404, 409, tags=TAGS)
 class MeetingDecisionApi(MeetingWriteApi):
     InputSerializer = inputs.DecisionInputSerializer
     service = services.decision_record
@@ -293,7 +298,8 @@ class MeetingCorrectApi(MeetingWriteApi):
 
 
 @action_schema("meetings_plan_add", "Add an action plan item",
-               "Its deadline reminds the owner and escalates to the coordinating agency.", 400, 403, 404, tags=TAGS)
+               "Its deadline reminds the owner and escalates to the coordinating agency.", 400, 403, 404, 409,
+               tags=TAGS)
 class MeetingPlanItemApi(MeetingWriteApi):
     InputSerializer = inputs.PlanItemInputSerializer
     service = services.plan_item_add

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
 from cases.models import Case
+from cases.transitions import StateMachine, transition
 from encryption.fields import EncryptedTextField
 from permissions.categories import ACTION_CATEGORY_CHOICES, GENERAL
 
@@ -28,6 +29,29 @@ class MeetingStatus(models.TextChoices):
     SCHEDULED = "scheduled", _("Scheduled")
     HELD = "held", _("Held")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+# The meeting machine (cases.transitions): the services of conferences.services check it, the meeting
+# page shows its buttons and the API lists its allowed_actions. Who may take an action
+# (conferences.selectors.MeetingAccess.may): a supervisor of the coordinating agency, whoever runs the
+# meeting (the chair or the coordinator), or any agency taking part. Actions with no target keep the state.
+COORDINATOR, RUNNER, TAKING_PART = "coordinator", "runner", "taking_part"
+_SCHEDULED, _NOT_CANCELLED = [MeetingStatus.SCHEDULED], [MeetingStatus.SCHEDULED, MeetingStatus.HELD]
+MEETING_MACHINE = StateMachine(
+    field="status", states=tuple(MeetingStatus.values), error_key="meeting",
+    wrong_state=lambda meeting: str(_("This meeting is cancelled or already held.")),
+    transitions=(
+        transition("agenda_add", _SCHEDULED, (), COORDINATOR),
+        transition("invite", _SCHEDULED, (), COORDINATOR),
+        transition("cancel", _SCHEDULED, MeetingStatus.CANCELLED, COORDINATOR),
+        transition("hold", _SCHEDULED, MeetingStatus.HELD, RUNNER),
+        transition("attendance", _NOT_CANCELLED, (), RUNNER),
+        transition("contribute", _NOT_CANCELLED, (), TAKING_PART),
+        transition("plan_add", _NOT_CANCELLED, (), RUNNER),
+        transition("decide", [MeetingStatus.HELD], (), RUNNER,
+                   wrong_state=lambda: str(_("Record the meeting as held first."))),
+    ),
+)
 
 
 class MeetingMode(models.TextChoices):

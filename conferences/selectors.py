@@ -38,6 +38,10 @@ from permissions.readers import user_is_case_reader, user_may_be_case_reader
 from risk.selectors import MeetingEligibility, cases_eligible_for_meeting
 
 from .models import (
+    COORDINATOR,
+    MEETING_MACHINE,
+    RUNNER,
+    TAKING_PART,
     ActionPlanItem,
     CaseMeeting,
     Contribution,
@@ -170,6 +174,15 @@ class MeetingAccess:
     def may_run(self) -> bool:
         """The chair, or a supervisor of the coordinating agency acting for it."""
         return self.is_chair or self.is_coordinator
+
+    def may(self, right: str) -> bool:
+        """Whether the user holds a right of the meeting machine (conferences.models.MEETING_MACHINE)."""
+        return {COORDINATOR: self.is_coordinator, RUNNER: self.may_run, TAKING_PART: True}[right]
+
+    @property
+    def actions(self) -> list[str]:
+        """What the user may do with the meeting now: the page's buttons, the API's allowed_actions."""
+        return MEETING_MACHINE.available(self.meeting, may=self.may)
 
     def sees(self, case_id: int, category: str = GENERAL) -> bool:
         return category in self.visible.get(case_id, frozenset())

@@ -42,6 +42,7 @@ from permissions.policy import CASE_ROLES
 from risk.selectors import cases_eligible_for_meeting
 
 from .models import (
+    MEETING_MACHINE,
     ActionPlanItem,
     CaseMeeting,
     Contribution,
@@ -91,13 +92,12 @@ def _runner_check(access: MeetingAccess) -> Agency:
     return access.acting or access.meeting.coordinator_agency
 
 
-def _open_check(meeting: CaseMeeting, *, held_ok: bool = True) -> None:
-    """ValidationError unless the meeting is still open (scheduled, or also held when `held_ok`). The
-    meeting's row is locked first and its status read again, so that two writes of one meeting (two
-    coordinators, or one double tap) run one after the other and the second sees what the first did."""
+def _state_check(meeting: CaseMeeting, action: str) -> None:
+    """TransitionNotAllowed unless the meeting's state allows the action (MEETING_MACHINE). The meeting's
+    row is locked first and its status read again, so that two writes of one meeting (two coordinators,
+    or one double tap) run one after the other and the second sees what the first did."""
     meeting.status = CaseMeeting.objects.select_for_update().values_list("status", flat=True).get(pk=meeting.pk)
-    if meeting.status == MeetingStatus.CANCELLED or (not held_ok and meeting.status != MeetingStatus.SCHEDULED):
-        raise ValidationError({"meeting": [_("This meeting is cancelled or already held.")]})
+    MEETING_MACHINE.check(action, meeting)
 
 
 def _meeting_case(access: MeetingAccess, meeting_case_id: int) -> MeetingCase:
@@ -144,7 +144,7 @@ def meeting_case_add(*, access: MeetingAccess, actor: User, case_id: int) -> Mee
     (risk.selectors; none when the coordinator judges a meeting needed without one)."""
     agency = _coordinator_check(access)
     meeting = access.meeting
-    _open_check(meeting, held_ok=False)
+    _state_check(meeting, "agenda_add")
     if not agency_case_categories(case_ids=[case_id], agency_ids=[agency.pk]):
         raise ValidationError({"case": [_("Your agency does not see this case.")]})
     if MeetingCase.objects.filter(meeting=meeting, case_id=case_id).exists():
@@ -168,7 +168,7 @@ def meeting_invite(*, access: MeetingAccess, actor: User, agency_id: int) -> Mee
     supervisors and responders are told."""
     coordinator = _coordinator_check(access)
     meeting = access.meeting
-    _open_check(meeting, held_ok=False)
+    _state_check(meeting, "invite")
     allowed = {row.agency.pk: row.agency for row in agencies_invitable(meeting=meeting)}
     if agency_id not in allowed:
         raise ValidationError({"agency": [_("No case on the agenda was handed to this agency, and no consent "
@@ -186,7 +186,7 @@ def meeting_invite(*, access: MeetingAccess, actor: User, agency_id: int) -> Mee
 def meeting_cancel(*, access: MeetingAccess, actor: User, reason: str) -> CaseMeeting:
     agency = _coordinator_check(access)
     meeting = access.meeting
-    _open_check(meeting, held_ok=False)
+    _state_check(meeting, "cancel")
     meeting.status, meeting.cancelled_reason = MeetingStatus.CANCELLED, reason
     meeting.save(update_fields=["status", "cancelled_reason"])
     audit_record(actor=actor, action=AuditAction.CHANGE, agency_id=agency.pk, target=f"case_meeting:{meeting.pk}",
@@ -201,7 +201,7 @@ def meeting_cancel(*, access: MeetingAccess, actor: User, reason: str) -> CaseMe
 def attendance_record(*, access: MeetingAccess, actor: User, attended: dict[int, bool]) -> int:
     """Who came: {invited agency id: attended}. Returns how many invitations changed."""
     agency = _runner_check(access)
-    _open_check(access.meeting)
+    _state_check(access.meeting, "attendance")
     invited = set(MeetingInvitation.objects.filter(meeting=access.meeting).values_list("agency_id", flat=True))
     unknown = set(attended) - invited
     if unknown:
@@ -223,7 +223,7 @@ def contribution_add(*, access: MeetingAccess, actor: User, meeting_case_id: int
     Typed by a member acting for their agency, or by the chair or coordinator for an invited agency
     (then the category must be one the typist's agencies see too)."""
     meeting = access.meeting
-    _open_check(meeting)
+    _state_check(meeting, "contribute")
     row = _meeting_case(access, meeting_case_id)
     if agency_id is None or (access.acting is not None and agency_id == access.acting.pk):
         if access.acting is None:
@@ -265,7 +265,7 @@ def meeting_hold(*, access: MeetingAccess, actor: User, held_on: datetime.date) 
     """The meeting took place on `held_on`: it counts as the cases' last meeting from now on."""
     agency = _runner_check(access)
     meeting = access.meeting
-    _open_check(meeting, held_ok=False)
+    _state_check(meeting, "hold")
     if held_on > timezone.localdate():
         raise ValidationError({"held_on": [_("A meeting cannot be held in the future.")]})
     meeting.status, meeting.held_on = MeetingStatus.HELD, held_on
@@ -285,8 +285,7 @@ def decision_record(*, access: MeetingAccess, actor: User, meeting_case_id: int,
     """The decisions about one agenda case in the draft minutes (replacing what the draft said)."""
     agency = _runner_check(access)
     meeting = access.meeting
-    if meeting.status != MeetingStatus.HELD:
-        raise ValidationError({"meeting": [_("Record the meeting as held first.")]})
+    _state_check(meeting, "decide")
     row = _meeting_case(access, meeting_case_id)
     minutes = _draft(meeting, actor)
     decision = MinutesDecision.objects.filter(minutes=minutes, case_id=row.case_id).first()
@@ -350,7 +349,7 @@ def plan_item_add(*, access: MeetingAccess, actor: User, meeting_case_id: int, a
     escalates to the coordinating agency's supervisors after, like a handoff's."""
     agency = _runner_check(access)
     meeting = access.meeting
-    _open_check(meeting)
+    _state_check(meeting, "plan_add")
     row = _meeting_case(access, meeting_case_id)
     owner = Agency.objects.filter(pk=owner_agency_id, active=True).first()
     taking_part = owner is not None and (owner.pk == meeting.coordinator_agency_id or MeetingInvitation.objects.filter(

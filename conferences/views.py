@@ -92,7 +92,8 @@ def meeting_detail_page(request, meeting_id: int):
         by_case[item.case_id]["plan"].append(item)
     awaiting = cases_awaiting_meeting(user=request.user) if access.is_coordinator else []
     return render(request, "conferences/detail.html", {
-        "access": access, "meeting": access.meeting, **data, "cases": list(by_case.values()),
+        "access": access, "meeting": access.meeting, **data, "actions": data["allowed_actions"],
+        "cases": list(by_case.values()),
         "invitable": [row for row in invitable if row.agency.pk not in invited_ids],
         "owners": owners, "categories": ACTION_CATEGORY_CHOICES, "awaiting": awaiting,
         "latest_minutes": data["minutes"][-1] if data["minutes"] else None,

@@ -1,6 +1,6 @@
 """Two writes of one meeting at the same moment (two coordinators, or one double tap on a phone): adding
 the same case to the agenda, inviting the same agency, recording the meeting as held. Each write locks the
-meeting's row first (conferences.services._open_check), so the second runs after the first, sees what it
+meeting's row first (conferences.services._state_check), so the second runs after the first, sees what it
 did and is refused with the message a later request gets: never a 500 from the unique constraints, never
 a meeting held twice. PostgreSQL only: SQLite serializes writes, so its second writer never overlaps."""
 
@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from cases.models import CaseEvent, CaseEventType
+from cases.transitions import TransitionNotAllowed
 from conferences.models import MeetingCase, MeetingInvitation, MeetingMinutes
 from conferences.selectors import meeting_get_for_user
 from conferences.services import meeting_case_add, meeting_hold, meeting_invite
@@ -61,8 +62,8 @@ def empty_meeting(transactional_db, world, shared_case):
     return built
 
 
-def _refused(errors: list[Exception], field: str, message: str) -> None:
-    assert len(errors) == 1 and type(errors[0]) is ValidationError, errors
+def _refused(errors: list[Exception], field: str, message: str, kind: type[ValidationError] = ValidationError) -> None:
+    assert len(errors) == 1 and type(errors[0]) is kind, errors
     assert errors[0].message_dict == {field: [gettext(message)]}
 
 
@@ -85,6 +86,6 @@ def test_a_meeting_recorded_as_held_twice_at_once_is_held_once(world, empty_meet
     meeting = empty_meeting.meeting
     _as_coordinator(world, meeting, meeting_case_add, case_id=empty_meeting.case.pk)()
     errors = _twice_at_once(_as_coordinator(world, meeting, meeting_hold, held_on=timezone.localdate()))
-    _refused(errors, "meeting", "This meeting is cancelled or already held.")
+    _refused(errors, "meeting", "This meeting is cancelled or already held.", TransitionNotAllowed)
     assert MeetingMinutes.objects.filter(meeting=meeting).count() == 1
     assert CaseEvent.objects.filter(case=empty_meeting.case, type=CaseEventType.MEETING_HELD).count() == 1
