@@ -35,6 +35,7 @@ from .selectors import (
     meeting_invitations,
     meeting_list_for_user,
     minutes_versions,
+    plan_item_get_for_user,
     plan_item_overdue,
     plan_items_for_case,
     plan_items_for_user,
@@ -337,11 +338,9 @@ class PlanItemFinishApi(ApiView):
 
     @extend_schema(operation_id="plan_items_finish", summary="Mark a plan item done (or cancel it)",
                    description="Done by the owner agency, cancelled by the coordinator; closes its deadline.",
-                   request=InputSerializer, responses=responses(200, ActionPlanItemSerializer, 400, 403, 404),
+                   request=InputSerializer, responses=responses(200, ActionPlanItemSerializer, 400, 403, 404, 409),
                    tags=TAGS)
     def post(self, request, item_id: int):
-        from .selectors import plan_item_get_for_user
-
         plan_item_get_for_user(user=request.user, item_id=item_id)
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)

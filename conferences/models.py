@@ -215,6 +215,21 @@ class PlanItemStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# The plan item machine (cases.transitions): conferences.services.plan_item_finish checks it and the plan
+# item's page shows its buttons (conferences.selectors.plan_item_actions). The action is named after the
+# status it leads to. Marking done: a member of the owner agency, or a supervisor of the coordinating agency;
+# cancelling: that supervisor only.
+OWNER, OWNER_OR_COORDINATOR = "owner", "owner_or_coordinator"
+PLAN_ITEM_MACHINE = StateMachine(
+    field="status", states=tuple(PlanItemStatus.values), error_key="status",
+    wrong_state=lambda item: str(_("This plan item is already finished.")),
+    transitions=(
+        transition("done", [PlanItemStatus.OPEN], PlanItemStatus.DONE, OWNER_OR_COORDINATOR),
+        transition("cancelled", [PlanItemStatus.OPEN], PlanItemStatus.CANCELLED, COORDINATOR),
+    ),
+)
+
+
 # The case page's probe of its plan panel's rows (cases.selectors.case_page_probe_register, conferences.apps).
 PLAN_PANEL = "plan_items"
 

@@ -40,6 +40,9 @@ from risk.selectors import MeetingEligibility, cases_eligible_for_meeting
 from .models import (
     COORDINATOR,
     MEETING_MACHINE,
+    OWNER,
+    OWNER_OR_COORDINATOR,
+    PLAN_ITEM_MACHINE,
     RUNNER,
     TAKING_PART,
     ActionPlanItem,
@@ -366,6 +369,25 @@ def plan_item_get_for_user(*, user: User, item_id: int, lock: bool = False) -> A
     if item is None:
         raise NotFound
     return item
+
+
+def plan_item_rights(*, user: User, item: ActionPlanItem) -> dict[str, bool]:
+    """The user's rights of the plan item machine: a member (responder, supervisor) of the owner agency,
+    a supervisor of the meeting's coordinating agency. One query."""
+    coordinator_id = item.meeting_case.meeting.coordinator_agency_id
+    roles = set(Membership.objects.filter(
+        user=user, user__is_active=True, agency__active=True, agency_id__in={item.owner_agency_id, coordinator_id},
+        role__in=CASE_ROLES,
+    ).values_list("agency_id", "role"))
+    coordinator = (coordinator_id, Role.SUPERVISOR) in roles
+    owner = any(agency_id == item.owner_agency_id for agency_id, _role in roles)
+    return {OWNER: owner, COORDINATOR: coordinator, OWNER_OR_COORDINATOR: owner or coordinator}
+
+
+def plan_item_actions(*, user: User, item: ActionPlanItem) -> list[str]:
+    """What the user may do with the plan item now: the buttons of its page."""
+    rights = plan_item_rights(user=user, item=item)
+    return PLAN_ITEM_MACHINE.available(item, may=lambda right: rights[right])
 
 
 def plan_item_overdue(item: ActionPlanItem, now: datetime.datetime | None = None) -> bool:

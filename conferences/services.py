@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.models import Agency, Membership, Role
+from agencies.models import Agency, Membership
 from audit.models import AuditAction
 from audit.services import audit_record
 from cases import events
@@ -43,6 +43,8 @@ from risk.selectors import cases_eligible_for_meeting
 
 from .models import (
     MEETING_MACHINE,
+    OWNER,
+    PLAN_ITEM_MACHINE,
     ActionPlanItem,
     CaseMeeting,
     Contribution,
@@ -62,6 +64,7 @@ from .selectors import (
     meeting_get_for_user,
     meeting_path,
     plan_item_get_for_user,
+    plan_item_rights,
     plan_item_subject,
 )
 
@@ -378,19 +381,17 @@ def plan_item_finish(*, actor: User, item_id: int, status: str) -> ActionPlanIte
     """Done or cancelled, by a member of the owner agency (done) or a supervisor of the
     coordinating agency (either); closes its deadline."""
     item = plan_item_get_for_user(user=actor, item_id=item_id, lock=True)
-    if status not in (PlanItemStatus.DONE, PlanItemStatus.CANCELLED):
+    if status not in PLAN_ITEM_MACHINE.actions:
         raise ValidationError({"status": [_("Choose done or cancelled.")]})
-    if item.status != PlanItemStatus.OPEN:
-        raise ValidationError({"status": [_("This plan item is already finished.")]})
-    coordinator = item.meeting_case.meeting.coordinator_agency
-    is_coordinator = Membership.objects.filter(user=actor, agency=coordinator, role=Role.SUPERVISOR).exists()
-    is_owner = _is_member(actor, item.owner_agency_id)
-    if not (is_coordinator or (is_owner and status == PlanItemStatus.DONE)):
+    transition = PLAN_ITEM_MACHINE.check(status, item)
+    rights = plan_item_rights(user=actor, item=item)
+    if not rights[transition.right]:
         raise PermissionDenied(_("Only the owner agency marks a plan item done; only the coordinator cancels it."))
+    coordinator = item.meeting_case.meeting.coordinator_agency
     now = timezone.now()
     item.status, item.finished_at, item.finished_by = status, now, actor
     item.save(update_fields=["status", "finished_at", "finished_by"])
-    agency = item.owner_agency if is_owner else coordinator
+    agency = item.owner_agency if rights[OWNER] else coordinator
     subject = plan_item_subject(item.pk)
     deadline = Deadline.objects.select_related("owner_agency", "rule").filter(
         subject=subject, kind=Deadline.Kind.ACTION_PLAN, closed_at__isnull=True).first()

@@ -29,6 +29,7 @@ from .selectors import (
     coordinator_agency_for,
     meeting_get_for_user,
     meeting_list_for_user,
+    plan_item_actions,
     plan_item_get_for_user,
     plan_item_overdue,
     plan_items_for_user,
@@ -146,7 +147,9 @@ def meeting_operation_page(request, meeting_id: int, operation: str):
 @require_GET
 def plan_item_page(request, item_id: int):
     item = plan_item_get_for_user(user=request.user, item_id=item_id)
-    return render(request, "conferences/plan_item.html", {"item": item, "overdue": plan_item_overdue(item)})
+    return render(request, "conferences/plan_item.html", {
+        "item": item, "overdue": plan_item_overdue(item), "actions": plan_item_actions(user=request.user, item=item),
+    })
 
 
 @login_required

@@ -1,17 +1,19 @@
-"""Every (state, action) pair of the meeting machine (conferences.models.MEETING_MACHINE): an action the
-table allows succeeds through its service, any other is refused with TransitionNotAllowed (409 on the
-API), and the page's buttons and the API's allowed_actions are what the table allows for the viewer. The
+"""Every (state, action) pair of the meeting machine (conferences.models.MEETING_MACHINE) and the plan item
+machine (PLAN_ITEM_MACHINE): an action the table allows succeeds through its service, any other is refused
+with TransitionNotAllowed (409 on the API), and the pages' buttons (and for a meeting the API's
+allowed_actions) are what the table allows for the viewer. The
 expected pairs are written out here as well, so that a change to the table is a change to this test."""
 
 import datetime
 import itertools
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from cases.transitions import TransitionNotAllowed
-from conferences.models import MEETING_MACHINE, MeetingCase
+from conferences.models import MEETING_MACHINE, PLAN_ITEM_MACHINE, MeetingCase
 from conferences.services import (
     attendance_record,
     contribution_add,
@@ -21,6 +23,7 @@ from conferences.services import (
     meeting_hold,
     meeting_invite,
     plan_item_add,
+    plan_item_finish,
 )
 
 from .conftest import access_of, meeting_build
@@ -114,3 +117,50 @@ def test_the_api_answers_409_when_the_state_refuses(world, met_in):
     response = api.post(f"/api/meetings/{met.meeting.pk}/held/", {"held_on": timezone.localdate().isoformat()},
                         format="json")
     assert response.status_code == 409 and set(response.json()) == {"meeting"}, response.content
+
+
+# --- Plan items ----------------------------------------------------------------------------------
+
+PLAN_ALLOWED = {"open": {"done", "cancelled"}, "done": set(), "cancelled": set()}
+
+
+@pytest.fixture
+def item_in(world, shared_case):
+    def build(state: str):
+        met = meeting_build(world, shared_case.case)  # health invited: it may own an item
+        chair = access_of(world.lead_supervisor, met.meeting)
+        item = plan_item_add(access=chair, actor=world.lead_supervisor, meeting_case_id=met.row.pk,
+                             action="Khám lại vết thương.", owner_agency_id=world.health.pk,
+                             owner_user=world.receiving_responder, due_at=timezone.now() + datetime.timedelta(days=3))
+        if state != "open":
+            plan_item_finish(actor=world.lead_supervisor, item_id=item.pk, status=state)
+        item.refresh_from_db()
+        assert item.status == state
+        return item
+    return build
+
+
+@pytest.mark.parametrize(("state", "action"), list(itertools.product(PLAN_ALLOWED, PLAN_ITEM_MACHINE.actions)))
+def test_every_plan_item_pair(world, item_in, state, action):
+    item = item_in(state)
+    if action in PLAN_ALLOWED[state]:
+        assert plan_item_finish(actor=world.lead_supervisor, item_id=item.pk, status=action).status == action
+    else:
+        with pytest.raises(TransitionNotAllowed) as refused:
+            plan_item_finish(actor=world.lead_supervisor, item_id=item.pk, status=action)
+        assert set(refused.value.message_dict) == {"status"}
+
+
+def test_the_owner_is_offered_done_only_and_may_not_cancel(world, item_in, client):
+    item = item_in("open")
+    client.force_login(world.receiving_responder)
+    page = client.get(f"/meetings/plan/{item.pk}/").content.decode()
+    assert 'data-testid="plan-done"' in page and 'value="cancelled"' not in page  # the coordinator's alone
+    with pytest.raises(PermissionDenied):
+        plan_item_finish(actor=world.receiving_responder, item_id=item.pk, status="cancelled")
+    client.force_login(world.lead_supervisor)
+    page = client.get(f"/meetings/plan/{item.pk}/").content.decode()
+    assert 'data-testid="plan-done"' in page and 'data-testid="plan-cancel"' in page
+    assert plan_item_finish(actor=world.receiving_responder, item_id=item.pk, status="done").status == "done"
+    client.force_login(world.receiving_responder)
+    assert 'data-testid="plan-done"' not in client.get(f"/meetings/plan/{item.pk}/").content.decode()
