@@ -14,16 +14,7 @@ from config.api import input_validate
 
 from ..classification import GBVIMS_QUESTIONS
 from ..forms import ANSWER_PREFIX, CONSENT_PREFIX, CaseOpenForm, _consent_data
-from ..models import (
-    CHILD_AGE,
-    ConsentGiver,
-    Disability,
-    GbvType,
-    PerpetratorRelationship,
-    RiskLevel,
-    Sex,
-    Survivor,
-)
+from ..models import CHILD_AGE, ConsentGiver, Disability, GbvType, PerpetratorRelationship, RiskLevel, Sex, Survivor
 from ..serializers import ConsentInputSerializer, IncidentInputSerializer, SurvivorInputSerializer
 from ..services import allowed_givers, consent_rules_check, incident_rules_check
 from .selectors import commune_find

@@ -7,9 +7,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.utils import timezone
 
-from ..models import (
-    IntakeDraft,
-)
+from ..models import IntakeDraft
 
 # Session key: set at sign-in when the person has unfinished drafts, so that the next page offers them.
 RESUME_SESSION_KEY = "intake_resume_offer"

@@ -11,9 +11,7 @@ from agencies.acting import acting_agency_pick
 from agencies.models import Agency, Commune, Role
 from config.exceptions import NotFound
 
-from ..models import (
-    IntakeDraft,
-)
+from ..models import IntakeDraft
 
 OPENING_ROLES = (Role.RESPONDER, Role.SUPERVISOR)
 

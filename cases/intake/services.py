@@ -1,18 +1,24 @@
 """Writes of the intake: a draft created and saved step by step, kept INTAKE_DRAFT_HOURS after its
-last save."""
+last save, and the case opened from it once."""
 
 import datetime
 import json
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agencies.models import Agency
+from config.exceptions import StateConflict
 
-from ..models import (
-    IntakeDraft,
-)
+from ..models import Case, IntakeDraft
+from ..services import case_open
+
+
+class DraftAlreadyOpened(StateConflict):
+    """The draft's case was opened by an earlier request (a double tap on "Open the case", a resent form)."""
 
 
 def _expiry(now: datetime.datetime) -> datetime.datetime:
@@ -31,3 +37,16 @@ def draft_save(*, draft: IntakeDraft, values: dict[str, list[str]], step: str) -
     now = timezone.now()
     draft.data, draft.step, draft.updated_at, draft.expires_at = json.dumps(values), step, now, _expiry(now)
     draft.save(update_fields=["data", "step", "updated_at", "expires_at"])
+
+
+@transaction.atomic
+def draft_case_open(*, draft: IntakeDraft, actor: User, arguments: dict) -> Case:
+    """Open the case the draft holds (cases.services.case_open, with the form's service arguments) and
+    delete the draft, once. The draft's row is locked first: a second request for the same draft, sent
+    before the first has answered (a double tap on a slow connection), waits for it, then finds the
+    draft gone and gets DraftAlreadyOpened instead of opening the case a second time."""
+    if IntakeDraft.objects.select_for_update().filter(pk=draft.pk).values_list("pk", flat=True).first() is None:
+        raise DraftAlreadyOpened({"draft": [_("This case has already been opened.")]})
+    case = case_open(actor=actor, **arguments)
+    IntakeDraft.objects.filter(pk=draft.pk).delete()
+    return case

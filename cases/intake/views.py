@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ..forms import CONSENT_PREFIX
-from ..services import case_open
 from . import forms as intake_forms
 from . import selectors, services, steps
 
@@ -165,11 +164,14 @@ def _check(request, *, draft, values, agency):
     if request.method == "POST":
         if form.is_valid():
             try:
-                case = case_open(actor=request.user, **form.service_arguments())
+                case = services.draft_case_open(draft=draft, actor=request.user, arguments=form.service_arguments())
+            except services.DraftAlreadyOpened:
+                # A second "Open the case" for a draft the first one opened: the case is at the top of the list.
+                messages.info(request, _("This case has already been opened: it is at the top of your list."))
+                return redirect("cases:list")
             except ValidationError as exc:
                 form.add_service_errors(exc)
             else:
-                draft.delete()
                 messages.success(request, _("Case %(number)s opened.") % {"number": case.number})
                 return redirect("cases:detail", case_id=case.pk)
         errors = _error_summary(form, step_urls={k: u + "?return=check" for k, u in _step_urls(draft).items()})
