@@ -6,6 +6,7 @@ shows case data) and every change goes through a service; POST-redirect-GET with
 """
 
 import functools
+import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -43,10 +44,11 @@ from .selectors import (
 )
 from .serializers import SURVIVOR_FIELDS_BY_CATEGORY
 from .services import (
+    CaseAlreadyOpened,
     action_log,
     case_change_status,
     case_list_audit,
-    case_open,
+    case_open_once,
     case_timeline,
     case_view,
     consent_record,
@@ -198,15 +200,31 @@ def case_open_page(request):
     if not agencies:
         raise PermissionDenied
     form = CaseOpenForm(request.POST or None, agencies=agencies)
+    # The rendered form's token: the form opens one case however often it is sent (case_open_once).
+    token = _open_token(request.POST.get("open_token")) if request.method == "POST" else uuid.uuid4()
     if request.method == "POST" and form.is_valid():
         try:
-            case = case_open(actor=request.user, **form.service_arguments())
+            case = case_open_once(token=token, actor=request.user, **form.service_arguments())
+        except CaseAlreadyOpened as exc:
+            if exc.case_id is None:
+                return redirect("cases:list")
+            messages.info(request, _("This case has already been opened."))
+            return redirect("cases:detail", case_id=exc.case_id)
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
             messages.success(request, _("Case %(number)s opened.") % {"number": case.number})
             return redirect("cases:detail", case_id=case.pk)
-    return render(request, "cases/case_open.html", {"form": form})
+    return render(request, "cases/case_open.html", {"form": form, "open_token": token})
+
+
+def _open_token(posted: str | None) -> uuid.UUID:
+    """The token the form was rendered with; a form without one (or with a malformed one) gets a new one,
+    and is then not protected from being sent twice."""
+    try:
+        return uuid.UUID(posted or "")
+    except ValueError:
+        return uuid.uuid4()
 
 
 @login_required
