@@ -5,6 +5,9 @@
   takes the case, the actor and the form's data (case_service_form_page).
 - A change posted from the case page: a bad choice or a refusal is flashed as an error, what was
   done as a success; either way back to the case page.
+
+And where a form that opens a case (the one-page form, the intake's last step) lands when it was sent
+before (case_already_opened_page).
 """
 
 from collections.abc import Callable
@@ -15,10 +18,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from config.pages import flash_outcome
 
 from .selectors import CaseAccess, case_get_for_user
+from .services import CaseAlreadyOpened
 
 
 def case_form_page(request: HttpRequest, *, access: CaseAccess, form: Any, template: str,
@@ -60,3 +65,12 @@ def case_change_posted(request: HttpRequest, *, access: CaseAccess, save: Callab
         return redirect("cases:detail", case_id=access.case.pk)
     flash_outcome(request, save, success)
     return redirect("cases:detail", case_id=access.case.pk)
+
+
+def case_already_opened_page(request: HttpRequest, refusal: CaseAlreadyOpened) -> HttpResponse:
+    """A form that opens a case sent again (a double tap, cases.services.case_open_once): the case the
+    first sending opened, or the case list for a token that is not the user's."""
+    if refusal.case_id is None:
+        return redirect("cases:list")
+    messages.info(request, _("This case has already been opened."))
+    return redirect("cases:detail", case_id=refusal.case_id)

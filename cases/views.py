@@ -35,7 +35,7 @@ from .forms import (
     ConsentWithdrawForm,
 )
 from .models import CASE_STATUS_MACHINE, ActionType, CaseStatus, Survivor, TechForm
-from .pages import case_change_posted, case_form_page, case_service_form_page
+from .pages import case_already_opened_page, case_change_posted, case_form_page, case_service_form_page
 from .selectors import (
     CaseList,
     case_get_for_user,
@@ -205,11 +205,8 @@ def case_open_page(request):
     if request.method == "POST" and form.is_valid():
         try:
             case = case_open_once(token=token, actor=request.user, **form.service_arguments())
-        except CaseAlreadyOpened as exc:
-            if exc.case_id is None:
-                return redirect("cases:list")
-            messages.info(request, _("This case has already been opened."))
-            return redirect("cases:detail", case_id=exc.case_id)
+        except CaseAlreadyOpened as refusal:
+            return case_already_opened_page(request, refusal)
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:

@@ -221,7 +221,7 @@ class MeetingWriteApi(ActionApi):
         return access
 
     def act(self, access: MeetingAccess, data: dict, **ids) -> MeetingAccess:
-        type(self).service(access=access, actor=self.request.user, **data)
+        self.service(access=access, actor=self.request.user, **data)
         return access
 
     def respond(self, access: MeetingAccess, result) -> Response:
@@ -232,7 +232,7 @@ class MeetingWriteApi(ActionApi):
                400, 403, 404, 409, tags=TAGS)
 class MeetingAgendaApi(MeetingWriteApi):
     InputSerializer = inputs.MeetingCaseAddInputSerializer
-    service = services.meeting_case_add
+    service = staticmethod(services.meeting_case_add)
 
 
 @action_schema("meetings_invite", "Invite an agency", "Coordinator only: an agency an agenda case was handed to, or "
@@ -240,13 +240,13 @@ class MeetingAgendaApi(MeetingWriteApi):
                tags=TAGS)
 class MeetingInviteApi(MeetingWriteApi):
     InputSerializer = inputs.MeetingInviteInputSerializer
-    service = services.meeting_invite
+    service = staticmethod(services.meeting_invite)
 
 
 @action_schema("meetings_cancel", "Cancel the meeting", "Coordinator only.", 400, 403, 404, 409, tags=TAGS)
 class MeetingCancelApi(MeetingWriteApi):
     InputSerializer = inputs.MeetingCancelInputSerializer
-    service = services.meeting_cancel
+    service = staticmethod(services.meeting_cancel)
     success_status = status.HTTP_200_OK
 
 
@@ -254,7 +254,7 @@ class MeetingCancelApi(MeetingWriteApi):
                tags=TAGS)
 class MeetingAttendanceApi(MeetingWriteApi):
     InputSerializer = inputs.AttendanceInputSerializer
-    service = services.attendance_record
+    service = staticmethod(services.attendance_record)
     success_status = status.HTTP_200_OK
 
 
@@ -263,7 +263,7 @@ class MeetingAttendanceApi(MeetingWriteApi):
                "category both may see.", 400, 403, 404, 409, tags=TAGS)
 class MeetingContributeApi(MeetingWriteApi):
     InputSerializer = inputs.ContributionInputSerializer
-    service = services.contribution_add
+    service = staticmethod(services.contribution_add)
     runners_only = False  # every agency taking part contributes
 
 
@@ -271,7 +271,7 @@ class MeetingContributeApi(MeetingWriteApi):
                "The chair or the coordinator; starts the draft minutes.", 400, 403, 404, 409, tags=TAGS)
 class MeetingHoldApi(MeetingWriteApi):
     InputSerializer = inputs.MeetingHoldInputSerializer
-    service = services.meeting_hold
+    service = staticmethod(services.meeting_hold)
     success_status = status.HTTP_200_OK
 
 
@@ -279,7 +279,7 @@ class MeetingHoldApi(MeetingWriteApi):
                400, 403, 404, 409, tags=TAGS)
 class MeetingDecisionApi(MeetingWriteApi):
     InputSerializer = inputs.DecisionInputSerializer
-    service = services.decision_record
+    service = staticmethod(services.decision_record)
     success_status = status.HTTP_200_OK
 
 
@@ -287,7 +287,7 @@ class MeetingDecisionApi(MeetingWriteApi):
                400, 403, 404, tags=TAGS)
 class MeetingSignApi(MeetingWriteApi):
     InputSerializer = inputs.MinutesSignInputSerializer
-    service = services.minutes_sign
+    service = staticmethod(services.minutes_sign)
     success_status = status.HTTP_200_OK
 
 
@@ -295,7 +295,7 @@ class MeetingSignApi(MeetingWriteApi):
                400, 403, 404, tags=TAGS)
 class MeetingCorrectApi(MeetingWriteApi):
     InputSerializer = inputs.MinutesCorrectInputSerializer
-    service = services.minutes_correct
+    service = staticmethod(services.minutes_correct)
 
 
 @action_schema("meetings_plan_add", "Add an action plan item",
@@ -303,7 +303,7 @@ class MeetingCorrectApi(MeetingWriteApi):
                tags=TAGS)
 class MeetingPlanItemApi(MeetingWriteApi):
     InputSerializer = inputs.PlanItemInputSerializer
-    service = services.plan_item_add
+    service = staticmethod(services.plan_item_add)
 
 
 class MeetingInvitableAgencySerializer(serializers.Serializer):

@@ -3,22 +3,17 @@ last save, and the case opened from it once."""
 
 import datetime
 import json
+import uuid
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from agencies.models import Agency
-from config.exceptions import StateConflict
 
 from ..models import Case, IntakeDraft
-from ..services import case_open
-
-
-class DraftAlreadyOpened(StateConflict):
-    """The draft's case was opened by an earlier request (a double tap on "Open the case", a resent form)."""
+from ..services import case_open_once
 
 
 def _expiry(now: datetime.datetime) -> datetime.datetime:
@@ -39,14 +34,17 @@ def draft_save(*, draft: IntakeDraft, values: dict[str, list[str]], step: str) -
     draft.save(update_fields=["data", "step", "updated_at", "expires_at"])
 
 
+def _draft_token(draft: IntakeDraft) -> uuid.UUID:
+    """The draft's token for case_open_once: its id and creation time (SQLite may give a deleted draft's
+    id to a new one)."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"hopluc:intake-draft:{draft.pk}:{draft.created_at.isoformat()}")
+
+
 @transaction.atomic
 def draft_case_open(*, draft: IntakeDraft, actor: User, arguments: dict) -> Case:
-    """Open the case the draft holds (cases.services.case_open, with the form's service arguments) and
-    delete the draft, once. The draft's row is locked first: a second request for the same draft, sent
-    before the first has answered (a double tap on a slow connection), waits for it, then finds the
-    draft gone and gets DraftAlreadyOpened instead of opening the case a second time."""
-    if IntakeDraft.objects.select_for_update().filter(pk=draft.pk).values_list("pk", flat=True).first() is None:
-        raise DraftAlreadyOpened({"draft": [_("This case has already been opened.")]})
-    case = case_open(actor=actor, **arguments)
+    """Open the case the draft holds and delete the draft, once: through case_open_once with the draft's
+    token, so a second "Open the case" sent before the first has answered (a double tap on a slow
+    connection) waits for it and gets CaseAlreadyOpened with the first one's case."""
+    case = case_open_once(token=_draft_token(draft), actor=actor, **arguments)
     IntakeDraft.objects.filter(pk=draft.pk).delete()
     return case

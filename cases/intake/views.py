@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ..forms import CONSENT_PREFIX
+from ..pages import case_already_opened_page
+from ..services import CaseAlreadyOpened
 from . import forms as intake_forms
 from . import selectors, services, steps
 
@@ -165,10 +167,8 @@ def _check(request, *, draft, values, agency):
         if form.is_valid():
             try:
                 case = services.draft_case_open(draft=draft, actor=request.user, arguments=form.service_arguments())
-            except services.DraftAlreadyOpened:
-                # A second "Open the case" for a draft the first one opened: the case is at the top of the list.
-                messages.info(request, _("This case has already been opened: it is at the top of your list."))
-                return redirect("cases:list")
+            except CaseAlreadyOpened as refusal:
+                return case_already_opened_page(request, refusal)
             except ValidationError as exc:
                 form.add_service_errors(exc)
             else:

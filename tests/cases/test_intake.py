@@ -6,10 +6,9 @@ summary's focus, the timeout warning, the tap count) is in tests/browser/test_in
 import datetime
 import json
 import re
-import threading
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection
 from django.test import Client
 from django.utils import timezone, translation
 
@@ -21,7 +20,7 @@ from cases.intake.selectors import draft_values
 from cases.intake.services import draft_case_open
 from cases.models import Case, Consent, IntakeDraft
 from tests.conftest import PASSWORD
-from tests.support.sql import other_waits_or_ends
+from tests.support.sql import second_waits_for_first
 
 
 def vi(message: str) -> str:
@@ -353,28 +352,17 @@ def test_query_budgets_of_the_intake_pages(world, web, commune, django_assert_ma
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's; SQLite serializes writes")
 def test_open_the_case_sent_twice_at_once_opens_it_once(transactional_db, world, web, commune):
-    """A double tap on "Open the case" on a slow connection: the second request waits for the first's lock
-    on the draft, finds the draft gone and lands on the case list, told the case is already open."""
+    """A double tap on "Open the case" on a slow connection: the second request waits for the first and is
+    shown the case it opened."""
     client = web(world.lead_responder)
     draft_id = _walk_to_check(client)
     draft = IntakeDraft.objects.get(pk=draft_id)
     form = intake_form(draft_values(draft), agency=world.police)
     assert form.is_valid(), form.errors
-    second = {}
-
-    def tap_again():
-        try:
-            second["response"] = web(world.lead_responder).post(f"/cases/intake/{draft_id}/check/")
-        finally:
-            connections.close_all()
-
-    with transaction.atomic():
-        first = draft_case_open(draft=draft, actor=world.lead_responder, arguments=form.service_arguments())
-        thread = threading.Thread(target=tap_again)
-        thread.start()
-        assert other_waits_or_ends(thread), "the second request did not wait for the first"
-    thread.join(30)
-    assert not thread.is_alive()
-    assert second["response"].status_code == 302 and second["response"]["Location"] == "/cases/"
+    first, second = second_waits_for_first(
+        lambda: draft_case_open(draft=draft, actor=world.lead_responder, arguments=form.service_arguments()),
+        lambda: web(world.lead_responder).post(f"/cases/intake/{draft_id}/check/"),
+    )
+    assert second.status_code == 302 and second["Location"] == f"/cases/{first.pk}/"
     assert list(Case.objects.values_list("pk", flat=True)) == [first.pk]
     assert not IntakeDraft.objects.exists()

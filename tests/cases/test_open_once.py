@@ -3,16 +3,15 @@ carries a token (cases.models.CaseOpening), and a second request with it, a doub
 or the form sent again, is shown the case the first opened (cases.services.case_open_once)."""
 
 import re
-import threading
 import uuid
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection
 
 from cases.forms import CaseOpenForm
 from cases.models import Case, CaseOpening
 from cases.services import case_open_once
-from tests.support.sql import other_waits_or_ends
+from tests.support.sql import second_waits_for_first
 
 from .test_pages import _open_form
 
@@ -63,20 +62,9 @@ def test_the_form_sent_twice_at_once_opens_one_case(transactional_db, world, web
     token = uuid.uuid4()
     form = CaseOpenForm(_open_form(), agencies=[world.police])
     assert form.is_valid(), form.errors
-    second = {}
-
-    def tap_again():
-        try:
-            second["response"] = web(world.lead_responder).post("/cases/new/", _open_form(open_token=str(token)))
-        finally:
-            connections.close_all()
-
-    with transaction.atomic():
-        first = case_open_once(token=token, actor=world.lead_responder, **form.service_arguments())
-        thread = threading.Thread(target=tap_again)
-        thread.start()
-        assert other_waits_or_ends(thread), "the second request did not wait for the first"
-    thread.join(30)
-    assert not thread.is_alive()
-    assert second["response"].status_code == 302 and second["response"]["Location"] == f"/cases/{first.pk}/"
+    first, second = second_waits_for_first(
+        lambda: case_open_once(token=token, actor=world.lead_responder, **form.service_arguments()),
+        lambda: web(world.lead_responder).post("/cases/new/", _open_form(open_token=str(token))),
+    )
+    assert second.status_code == 302 and second["Location"] == f"/cases/{first.pk}/"
     assert list(Case.objects.values_list("pk", flat=True)) == [first.pk]

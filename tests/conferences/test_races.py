@@ -4,11 +4,10 @@ meeting's row first (conferences.services._state_check), so the second runs afte
 did and is refused with the message a later request gets: never a 500 from the unique constraints, never
 a meeting held twice. PostgreSQL only: SQLite serializes writes, so its second writer never overlaps."""
 
-import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections, transaction
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -17,7 +16,7 @@ from cases.transitions import TransitionNotAllowed
 from conferences.models import MeetingCase, MeetingInvitation, MeetingMinutes
 from conferences.selectors import meeting_get_for_user
 from conferences.services import meeting_case_add, meeting_hold, meeting_invite
-from tests.support.sql import other_waits_or_ends
+from tests.support.sql import second_waits_for_first
 
 from .conftest import meeting_build
 
@@ -26,26 +25,10 @@ pytestmark = pytest.mark.skipif(connection.vendor != "postgresql",
 
 
 def _twice_at_once(write) -> list[Exception]:
-    """`write()` in a transaction left open on this connection, and again on another thread's, which must
-    wait for this one; this one commits once it waits. What the second raised."""
-    errors: list[Exception] = []
-
-    def second():
-        try:
-            write()
-        except Exception as error:  # noqa: BLE001 - the test looks at it
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    with transaction.atomic():
-        write()
-        thread = threading.Thread(target=second)
-        thread.start()
-        assert other_waits_or_ends(thread), "the second write did not wait for the first"
-    thread.join(30)
-    assert not thread.is_alive()
-    return errors
+    """`write()` twice, the second while the first's transaction is open (it must wait): what the second
+    raised."""
+    _first, second = second_waits_for_first(write, write)
+    return [second] if isinstance(second, Exception) else []
 
 
 def _as_coordinator(world, meeting, service, **arguments):

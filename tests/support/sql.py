@@ -1,8 +1,9 @@
 """Raw SQL on the test database, for tests that work below the ORM (roles, triggers)."""
 
+import threading
 import time
 
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.db.migrations.loader import MigrationLoader
 
 
@@ -62,3 +63,27 @@ def other_waits_or_ends(thread, *, seconds: float = 10.0) -> bool:
                 return True
             time.sleep(0.01)
     raise AssertionError(f"the other transaction neither waited for this one nor ended in {seconds} s")
+
+
+def second_waits_for_first(first, second) -> tuple:
+    """`first()` in a transaction left open on this connection, then `second()` on a thread (its own
+    connection), which must wait for a lock the first holds; the first commits once it waits. Returns
+    (what first returned, what second returned or the exception it raised)."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["second"] = second()
+        except Exception as error:  # noqa: BLE001 - handed to the test
+            outcome["second"] = error
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        result = first()
+        thread = threading.Thread(target=run)
+        thread.start()
+        assert other_waits_or_ends(thread), "the second did not wait for the first"
+    thread.join(30)
+    assert not thread.is_alive()
+    return result, outcome["second"]
