@@ -6,8 +6,7 @@
 - A change posted from the case page: a bad choice or a refusal is flashed as an error, what was
   done as a success; either way back to the case page.
 
-And where a form that opens a case (the one-page form, the intake's last step) lands when it was sent
-before (case_already_opened_page).
+And a form that opens a case, the one-page form or the intake's last step (case_open_posted).
 """
 
 from collections.abc import Callable
@@ -67,10 +66,20 @@ def case_change_posted(request: HttpRequest, *, access: CaseAccess, save: Callab
     return redirect("cases:detail", case_id=access.case.pk)
 
 
-def case_already_opened_page(request: HttpRequest, refusal: CaseAlreadyOpened) -> HttpResponse:
-    """A form that opens a case sent again (a double tap, cases.services.case_open_once): the case the
-    first sending opened, or the case list for a token that is not the user's."""
-    if refusal.case_id is None:
-        return redirect("cases:list")
-    messages.info(request, _("This case has already been opened."))
-    return redirect("cases:detail", case_id=refusal.case_id)
+def case_open_posted(request: HttpRequest, form: Any, open_case: Callable[[], Any]) -> HttpResponse | None:
+    """A valid form that opens a case (the one-page form, the intake's last step): open_case() runs
+    cases.services.case_open_once; the new case's page with its number flashed, or the case the form
+    opened when it was sent before (a double tap; the case list for a token that is not the user's), or
+    None with the service's refusal on the form."""
+    try:
+        case = open_case()
+    except CaseAlreadyOpened as refusal:
+        if refusal.case_id is None:
+            return redirect("cases:list")
+        messages.info(request, _("This case has already been opened."))
+        return redirect("cases:detail", case_id=refusal.case_id)
+    except ValidationError as exc:
+        form.add_service_errors(exc)
+        return None
+    messages.success(request, _("Case %(number)s opened.") % {"number": case.number})
+    return redirect("cases:detail", case_id=case.pk)

@@ -10,7 +10,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Choices
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -35,7 +35,7 @@ from .forms import (
     ConsentWithdrawForm,
 )
 from .models import CASE_STATUS_MACHINE, ActionType, CaseStatus, Survivor, TechForm
-from .pages import case_already_opened_page, case_change_posted, case_form_page, case_service_form_page
+from .pages import case_change_posted, case_form_page, case_open_posted, case_service_form_page
 from .selectors import (
     CaseList,
     case_get_for_user,
@@ -44,7 +44,6 @@ from .selectors import (
 )
 from .serializers import SURVIVOR_FIELDS_BY_CATEGORY
 from .services import (
-    CaseAlreadyOpened,
     action_log,
     case_change_status,
     case_list_audit,
@@ -203,15 +202,10 @@ def case_open_page(request):
     # The rendered form's token: the form opens one case however often it is sent (case_open_once).
     token = _open_token(request.POST.get("open_token")) if request.method == "POST" else uuid.uuid4()
     if request.method == "POST" and form.is_valid():
-        try:
-            case = case_open_once(token=token, actor=request.user, **form.service_arguments())
-        except CaseAlreadyOpened as refusal:
-            return case_already_opened_page(request, refusal)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, _("Case %(number)s opened.") % {"number": case.number})
-            return redirect("cases:detail", case_id=case.pk)
+        opened = case_open_posted(request, form, lambda: case_open_once(
+            token=token, actor=request.user, **form.service_arguments()))
+        if opened is not None:
+            return opened
     return render(request, "cases/case_open.html", {"form": form, "open_token": token})
 
 

@@ -6,15 +6,14 @@ person's own drafts for the agency they act for: anyone else gets 404, whoever t
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ..forms import CONSENT_PREFIX
-from ..pages import case_already_opened_page
-from ..services import CaseAlreadyOpened
+from ..pages import case_open_posted
 from . import forms as intake_forms
 from . import selectors, services, steps
 
@@ -165,15 +164,10 @@ def _check(request, *, draft, values, agency):
     errors = []
     if request.method == "POST":
         if form.is_valid():
-            try:
-                case = services.draft_case_open(draft=draft, actor=request.user, arguments=form.service_arguments())
-            except CaseAlreadyOpened as refusal:
-                return case_already_opened_page(request, refusal)
-            except ValidationError as exc:
-                form.add_service_errors(exc)
-            else:
-                messages.success(request, _("Case %(number)s opened.") % {"number": case.number})
-                return redirect("cases:detail", case_id=case.pk)
+            opened = case_open_posted(request, form, lambda: services.draft_case_open(
+                draft=draft, actor=request.user, arguments=form.service_arguments()))
+            if opened is not None:
+                return opened
         errors = _error_summary(form, step_urls={k: u + "?return=check" for k, u in _step_urls(draft).items()})
     return render(request, "cases/intake_check.html", {
         "draft": draft, "steps": steps.STEPS, "step": steps.STEP_BY_KEY["check"],
