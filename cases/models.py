@@ -613,3 +613,23 @@ class CaseOpening(models.Model):
 
     def __str__(self) -> str:
         return f"{self.token} -> {self.case_id}"
+
+
+class FormSending(models.Model):
+    """The token of one rendered form that writes on a case (log an action, record or withdraw consent,
+    a takedown request, a deadline, closing) and where its first sending led, so that the form writes
+    once however often it is sent: a double tap, or the form sent again after the connection dropped
+    (cases.sending.sent_once). `location` is empty while the first sending runs. A token is kept a day.
+    It holds no personal data: a path such as /cases/12/."""
+
+    token = models.UUIDField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    location = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("form sending")
+        verbose_name_plural = _("form sendings")
+
+    def __str__(self) -> str:
+        return f"{self.token} -> {self.location or '…'}"

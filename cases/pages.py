@@ -1,7 +1,8 @@
 """The two shapes the case pages share, for the cases, deadlines, takedowns and risk views.
 
-- A form page: GET shows the form; a valid POST runs the service, whose refusal comes back as the
-  form's errors, then flashes what was done and returns to the case page. Most run a service that
+- A form page: GET shows the form; a valid POST runs the service, once however often the form is sent
+  (cases.sending), whose refusal comes back as the form's errors, then flashes what was done and returns
+  to the case page. Most run a service that
   takes the case, the actor and the form's data (case_service_form_page).
 - A change posted from the case page: a bad choice or a refusal is flashed as an error, what was
   done as a success; either way back to the case page.
@@ -9,7 +10,9 @@
 And a form that opens a case, the one-page form or the intake's last step (case_open_posted).
 """
 
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -17,29 +20,71 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from config.pages import flash_outcome
 
 from .selectors import CaseAccess, case_get_for_user
+from .sending import SendingUnsettled, sending_token, sent_once
 from .services import CaseAlreadyOpened
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What became of a valid form sent once (posted_once)."""
+
+    # Where the sending led (its first sending's page when it was sent before); None when it was refused.
+    response: HttpResponse | None
+    # The token to show the form again with, and the status: 409 when an earlier sending of it cannot be
+    # settled (then a new token, so that sending it again is the worker's own choice).
+    token: uuid.UUID
+    status: int = 200
+
+
+def form_token(request: HttpRequest) -> uuid.UUID:
+    """The token of the form being sent (cases.sending.sending_token), or a new one for a form shown."""
+    return sending_token(request.POST.get("sending_token")) if request.method == "POST" else uuid.uuid4()
+
+
+def posted_once(request: HttpRequest, form: Any, token: uuid.UUID, send: Callable[[], str | None]) -> Posted:
+    """send() once for the form's token, however often the form is sent (cases.sending): it writes, flashes
+    what was done and returns the page to go to, or puts the service's refusal on the form and returns None."""
+    try:
+        sent = sent_once(token=token, user=request.user, send=send)
+    except SendingUnsettled as exc:
+        form.add_service_errors(exc)
+        return Posted(response=None, token=uuid.uuid4(), status=409)
+    if sent.again:
+        messages.info(request, _("This form had already been sent: it was saved once."))
+    return Posted(response=None if sent.location is None else redirect(sent.location), token=token)
 
 
 def case_form_page(request: HttpRequest, *, access: CaseAccess, form: Any, template: str,
                    save: Callable[[], Any], success: Callable[[Any], str], context: dict | None = None,
-                   invalid_status: int = 200) -> HttpResponse:
-    """save() runs only on a valid POST; success(its result) is the message flashed on the case page.
-    The form is shown with {"case", "form"} and context, with invalid_status when it has errors."""
+                   invalid_status: int = 200, next_page: Callable[[Any], str] | None = None) -> HttpResponse:
+    """save() runs only on a valid POST, once for the rendered form however often it is sent
+    (posted_once); success(its result) is the message flashed on the case page (or on next_page(its
+    result)). The form is shown with {"case", "form", "sending_token"} and context, with invalid_status
+    when it has errors (409 when an earlier sending of it cannot be settled)."""
+    token, status = form_token(request), 200
     if request.method == "POST" and form.is_valid():
-        try:
-            result = save()
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
+
+        def send() -> str | None:
+            try:
+                result = save()
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+                return None
             messages.success(request, success(result))
-            return redirect("cases:detail", case_id=access.case.pk)
-    return render(request, template, {"case": access.case, "form": form, **(context or {})},
-                  status=invalid_status if form.errors else 200)
+            return next_page(result) if next_page else reverse("cases:detail", kwargs={"case_id": access.case.pk})
+
+        posted = posted_once(request, form, token, send)
+        if posted.response is not None:
+            return posted.response
+        token, status = posted.token, posted.status
+    return render(request, template, {"case": access.case, "form": form, "sending_token": token, **(context or {})},
+                  status=status if status != 200 else invalid_status if form.errors else 200)
 
 
 def case_service_form_page(request: HttpRequest, *, case_id: int, require: str, form: Callable[[CaseAccess], Any],

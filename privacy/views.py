@@ -7,10 +7,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from agencies.models import Role
+from cases.pages import case_form_page
 from cases.selectors import case_get_for_user
 from config.pages import flash_outcome
 from permissions.categories import CaseRight
@@ -61,17 +63,12 @@ def request_record_page(request, case_id: int):
     access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.LOG_ACTION)
     lead_member_require(user=request.user, case=access.case)
     form = RequestRecordForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            dsr = privacy_request_record(access=access, actor=request.user, data=form.service_data())
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, _("Request recorded. The lead agency's supervisors were told; it must be "
-                                        "acknowledged within 2 working days and completed within 15 days."))
-            return redirect("privacy:request", request_id=dsr.pk)
-    return render(request, "privacy/request_record.html", {"case": access.case, "form": form},
-                  status=400 if form.errors else 200)
+    return case_form_page(
+        request, access=access, form=form, template="privacy/request_record.html", invalid_status=400,
+        save=lambda: privacy_request_record(access=access, actor=request.user, data=form.service_data()),
+        success=lambda _dsr: _("Request recorded. The lead agency's supervisors were told; it must be "
+                               "acknowledged within 2 working days and completed within 15 days."),
+        next_page=lambda dsr: reverse("privacy:request", kwargs={"request_id": dsr.pk}))
 
 
 @login_required

@@ -7,12 +7,13 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases.models import RiskLevel
-from cases.pages import case_change_posted
+from cases.pages import case_change_posted, form_token, posted_once
 from cases.selectors import case_get_for_user
 from permissions.categories import CaseRight
 
@@ -36,25 +37,34 @@ def assessment_page(request, case_id: int):
     if draft is not None:
         initial = {item_field_name(c): v for c, v in json.loads(draft.answers or "{}").items()}
     form = AssessmentForm(request.POST or None, initial=initial, variant=variant)
+    token, status = form_token(request), 200
     if request.method == "POST" and form.is_valid():
         complete = "complete" in request.POST
         context = {"draft_variant": draft.variant if draft else None, "default_variant": variant_default(access.case)}
-        try:
-            assessment = assessment_save(access=access, actor=request.user,
-                                         **form.service_data(complete=complete, **context))
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
+
+        def send() -> str | None:
+            try:
+                assessment = assessment_save(access=access, actor=request.user,
+                                             **form.service_data(complete=complete, **context))
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+                return None
             if not complete:
                 messages.success(request, _("Your answers are saved. You can finish the assessment later."))
-                return redirect("risk:assess", case_id=access.case.pk)
+                return reverse("risk:assess", kwargs={"case_id": access.case.pk})
             messages.success(request, _("Risk assessed: %(level)s.") % {"level": RiskLevel(assessment.level).label})
-            return redirect("cases:detail", case_id=access.case.pk)
+            return reverse("cases:detail", kwargs={"case_id": access.case.pk})
+
+        # Once per rendered form: a double tap on "Complete" completes one assessment, not a second one.
+        posted = posted_once(request, form, token, send)
+        if posted.response is not None:
+            return posted.response
+        token, status = posted.token, posted.status
     other = [v for v in instrument.variants.values() if v.code != variant.code]
     return render(request, "risk/assess.html", {
         "case": access.case, "form": form, "variant": variant, "instrument": instrument, "draft": draft,
-        "other_variant": None if draft else (other[0] if other else None),
-    })
+        "other_variant": None if draft else (other[0] if other else None), "sending_token": token,
+    }, status=status)
 
 
 @login_required

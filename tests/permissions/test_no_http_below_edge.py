@@ -21,7 +21,7 @@ APPS = ("accounts", "agencies", "audit", "cases", "conferences", "deadlines", "h
 MORE_SERVICE_MODULES = (
     "accounts/mfa.py", "accounts/passwords.py", "privacy/breaches/services.py", "privacy/breaches/selectors.py",
     "cases/erasure.py", "cases/intake/services.py", "cases/intake/selectors.py", "cases/sharing.py",
-    "cases/breakglass.py", "permissions/breakglass.py",
+    "cases/breakglass.py", "cases/sending.py", "permissions/breakglass.py",
 )
 # Functions there that take a request because the request itself is their subject.
 REQUEST_ALLOWED = {

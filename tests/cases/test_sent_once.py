@@ -1,0 +1,171 @@
+"""A form that writes on a case writes once however often it is sent (cases.sending): a double tap on a
+slow connection, or Save tapped again after the first answer never came."""
+
+import datetime
+import re
+import threading
+import uuid
+
+import pytest
+from django.contrib.messages import get_messages
+from django.db import connection, connections, transaction
+from django.utils import timezone
+
+from cases import sending
+from cases.models import Action, Case, Consent, FormSending
+from tests.conftest import time_limits_ensure
+from tests.support.sql import other_waits_or_ends
+
+from .conftest import shared_case_build
+
+NOTE = {"type": "note", "category": "general", "text": "Gọi điện hỏi thăm."}
+
+
+def _token(client, url: str) -> str:
+    return re.search(r'name="sending_token" value="([0-9a-f-]{36})"', client.get(url).content.decode()).group(1)
+
+
+def _consent_form(world, token: str) -> dict:
+    return {"receiving_agency": str(world.school.pk), "granted_categories": ["education"], "purpose": "Hỗ trợ ở trường",
+            "given_by": "survivor", "sending_token": token,
+            "expires_at": (timezone.localtime() + datetime.timedelta(days=90)).strftime("%Y-%m-%dT%H:%M")}
+
+
+def test_each_rendered_form_has_its_own_token(world, shared_case, web):
+    client = web(world.lead_responder)
+    url = f"/cases/{shared_case.case.pk}/actions/new/"
+    assert _token(client, url) != _token(client, url)
+
+
+def test_an_action_sent_twice_is_logged_once_and_both_land_on_the_case(world, shared_case, web):
+    client = web(world.lead_responder)
+    url = f"/cases/{shared_case.case.pk}/actions/new/"
+    data = {**NOTE, "sending_token": _token(client, url)}
+    before = Action.objects.count()
+    first = client.post(url, data)
+    again = client.post(url, data, HTTP_ACCEPT_LANGUAGE="en")
+    assert first.status_code == again.status_code == 302
+    assert first["Location"] == again["Location"] == f"/cases/{shared_case.case.pk}/"
+    assert Action.objects.count() == before + 1
+    assert "already been sent" in " ".join(str(m) for m in get_messages(again.wsgi_request))
+
+
+def test_consent_sent_twice_is_recorded_once(world, shared_case, web):
+    client = web(world.lead_responder)
+    url = f"/cases/{shared_case.case.pk}/consents/new/"
+    data = _consent_form(world, _token(client, url))
+    before = Consent.objects.count()
+    assert client.post(url, data).status_code == client.post(url, data).status_code == 302
+    assert Consent.objects.count() == before + 1
+
+
+def test_a_form_refused_then_corrected_keeps_its_token_and_is_saved(world, shared_case, web):
+    """The refusal (here the service's: health cannot write police data) writes nothing and frees the token."""
+    client = web(world.receiving_responder)
+    url = f"/cases/{shared_case.case.pk}/actions/new/"
+    token = _token(client, url)
+    before = Action.objects.count()
+    refused = client.post(url, {**NOTE, "category": "police_legal", "sending_token": token})
+    assert refused.status_code == 200 and f'value="{token}"' in refused.content.decode()
+    assert not FormSending.objects.filter(token=token).exists()
+    assert client.post(url, {**NOTE, "sending_token": token}).status_code == 302
+    assert Action.objects.count() == before + 1
+    assert FormSending.objects.get(token=token).location == f"/cases/{shared_case.case.pk}/"
+
+
+def test_someone_elses_token_writes_nothing_and_shows_nothing(world, shared_case, web):
+    url = f"/cases/{shared_case.case.pk}/actions/new/"
+    owner = web(world.lead_responder)
+    token = _token(owner, url)
+    owner.post(url, {**NOTE, "sending_token": token})
+    before = Action.objects.count()
+    other = web(world.lead_supervisor).post(url, {**NOTE, "sending_token": token}, HTTP_ACCEPT_LANGUAGE="en")
+    assert other.status_code == 409 and "can no longer be sent" in other.content.decode()
+    assert token not in other.content.decode()
+    assert Action.objects.count() == before
+
+
+def test_a_sending_whose_answer_never_came_is_not_written_again_blindly(world, shared_case, web):
+    """The first sending's worker was killed after it began, long ago: nobody knows whether it saved. The
+    form comes back, with its values, a message and a new token; nothing is written."""
+    client = web(world.lead_responder)
+    url = f"/cases/{shared_case.case.pk}/actions/new/"
+    token = uuid.uuid4()
+    FormSending.objects.create(token=token, user=world.lead_responder,
+                               created_at=timezone.now() - sending.SENDING_WAIT - datetime.timedelta(seconds=1))
+    before = Action.objects.count()
+    response = client.post(url, {**NOTE, "sending_token": str(token)}, HTTP_ACCEPT_LANGUAGE="en")
+    page = response.content.decode()
+    assert response.status_code == 409 and "may have been saved" in page and "Gọi điện hỏi thăm." in page
+    assert str(token) not in page and re.search(r'name="sending_token" value="[0-9a-f-]{36}"', page)
+    assert Action.objects.count() == before
+
+
+def test_tokens_are_kept_a_day(world, shared_case, web):
+    old = FormSending.objects.create(token=uuid.uuid4(), user=world.lead_responder, location="/cases/1/",
+                                     created_at=timezone.now() - sending.SENDING_KEPT - datetime.timedelta(minutes=1))
+    client = web(world.lead_responder)
+    url = f"/cases/{shared_case.case.pk}/actions/new/"
+    client.post(url, {**NOTE, "sending_token": _token(client, url)})
+    assert not FormSending.objects.filter(pk=old.pk).exists() and FormSending.objects.count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's; SQLite serializes writes")
+def test_two_sendings_at_once_write_once(transactional_db, world, web, monkeypatch):
+    """The double tap itself: the first sending is held inside its service (consent takes the case's row
+    lock, held here); the second arrives, waits for the first, then lands where it did."""
+    time_limits_ensure()
+    case = shared_case_build(world).case
+    url = f"/cases/{case.pk}/consents/new/"
+    first_client, second_client = web(world.lead_responder), web(world.lead_responder)
+    data = _consent_form(world, _token(first_client, url))
+    before = Consent.objects.count()
+    waiting, pause = threading.Event(), sending.sending_wait
+    monkeypatch.setattr(sending, "sending_wait", lambda: (waiting.set(), pause()))
+    answers = {}
+
+    def post(name, client):
+        try:
+            answers[name] = client.post(url, data)
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        Case.objects.select_for_update().get(pk=case.pk)
+        first = threading.Thread(target=post, args=("first", first_client))
+        first.start()
+        assert other_waits_or_ends(first), "the first sending did not reach the case's lock"
+        second = threading.Thread(target=post, args=("second", second_client))
+        second.start()
+        assert waiting.wait(10), "the second sending did not wait for the first"
+    first.join(30)
+    second.join(30)
+    assert answers["first"].status_code == answers["second"].status_code == 302
+    assert answers["first"]["Location"] == answers["second"]["Location"] == f"/cases/{case.pk}/"
+    assert Consent.objects.count() == before + 1
+
+
+def test_a_risk_assessment_completed_twice_is_one_assessment(world, shared_case, web):
+    """The second "Complete" found no draft (the first had completed it) and completed a second one."""
+    from risk.models import RiskAssessment
+    from tests.risk.conftest import answers_with
+
+    client = web(world.lead_responder)
+    url = f"/cases/{shared_case.case.pk}/risk/assess/"
+    data = {**{f"item_{code}": value for code, value in answers_with(3).items()}, "complete": "1",
+            "sending_token": _token(client, url)}
+    first, again = client.post(url, data), client.post(url, data)
+    assert first.status_code == again.status_code == 302 and first["Location"] == again["Location"]
+    assert RiskAssessment.objects.filter(case=shared_case.case).count() == 1
+
+
+def test_a_data_subject_request_sent_twice_is_recorded_once(world, shared_case, web):
+    from privacy.models import DataSubjectRequest
+
+    client = web(world.lead_responder)
+    url = f"/privacy/cases/{shared_case.case.pk}/requests/new/"
+    data = {"kind": "objection", "requester": "survivor", "details": "Phản đối", "sending_token": _token(client, url)}
+    first, again = client.post(url, data), client.post(url, data)
+    assert first.status_code == again.status_code == 302 and "/privacy/requests/" in first["Location"]
+    assert again["Location"] == first["Location"]
+    assert DataSubjectRequest.objects.filter(case=shared_case.case).count() == 1
