@@ -596,28 +596,9 @@ class IntakeDraft(models.Model):
         return f"intake draft {self.pk}"
 
 
-class CaseOpening(models.Model):
-    """The token of one rendered one-page "open a case" form (cases/new/) and the case it opened, so that
-    the form opens one case however often it is sent: a second request with the token (a double tap on a
-    slow connection, a form sent again) waits for the first and is shown its case
-    (cases.services.case_open_once). A token is kept a day. It holds no personal data."""
-
-    token = models.UUIDField(primary_key=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, null=True, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        verbose_name = _("case opening")
-        verbose_name_plural = _("case openings")
-
-    def __str__(self) -> str:
-        return f"{self.token} -> {self.case_id}"
-
-
 class FormSending(models.Model):
-    """The token of one rendered form that writes on a case (log an action, record or withdraw consent,
-    a takedown request, a deadline, closing) and where its first sending led, so that the form writes
+    """The token of one rendered form that writes on a case (open it, log an action, record or withdraw
+    consent, a takedown request, a deadline, closing, ...) and where its first sending led, so that the form writes
     once however often it is sent: a double tap, or the form sent again after the connection dropped
     (cases.sending.sent_once). `location` is empty while the first sending runs. A token is kept a day.
     It holds no personal data: a path such as /cases/12/."""

@@ -7,7 +7,7 @@
 - A change posted from the case page: a bad choice or a refusal is flashed as an error, what was
   done as a success; either way back to the case page.
 
-And a form that opens a case, the one-page form or the intake's last step (case_open_posted).
+And a form that opens a case, the one-page form or the intake's last step (case_open_posted), also once.
 """
 
 import uuid
@@ -27,7 +27,6 @@ from config.pages import flash_outcome
 
 from .selectors import CaseAccess, case_get_for_user
 from .sending import SendingUnsettled, sending_token, sent_once
-from .services import CaseAlreadyOpened
 
 
 @dataclass(frozen=True)
@@ -47,16 +46,18 @@ def form_token(request: HttpRequest) -> uuid.UUID:
     return sending_token(request.POST.get("sending_token")) if request.method == "POST" else uuid.uuid4()
 
 
-def posted_once(request: HttpRequest, form: Any, token: uuid.UUID, send: Callable[[], str | None]) -> Posted:
+def posted_once(request: HttpRequest, form: Any, token: uuid.UUID, send: Callable[[], str | None], *,
+                again: str = "") -> Posted:
     """send() once for the form's token, however often the form is sent (cases.sending): it writes, flashes
-    what was done and returns the page to go to, or puts the service's refusal on the form and returns None."""
+    what was done and returns the page to go to, or puts the service's refusal on the form and returns None.
+    A form sent again is led where the first went, with the message `again`."""
     try:
         sent = sent_once(token=token, user=request.user, send=send)
     except SendingUnsettled as exc:
         form.add_service_errors(exc)
         return Posted(response=None, token=uuid.uuid4(), status=409)
     if sent.again:
-        messages.info(request, _("This form had already been sent: it was saved once."))
+        messages.info(request, again or _("This form had already been sent: it was saved once."))
     return Posted(response=None if sent.location is None else redirect(sent.location), token=token)
 
 
@@ -111,20 +112,18 @@ def case_change_posted(request: HttpRequest, *, access: CaseAccess, save: Callab
     return redirect("cases:detail", case_id=access.case.pk)
 
 
-def case_open_posted(request: HttpRequest, form: Any, open_case: Callable[[], Any]) -> HttpResponse | None:
-    """A valid form that opens a case (the one-page form, the intake's last step): open_case() runs
-    cases.services.case_open_once; the new case's page with its number flashed, or the case the form
-    opened when it was sent before (a double tap; the case list for a token that is not the user's), or
-    None with the service's refusal on the form."""
-    try:
-        case = open_case()
-    except CaseAlreadyOpened as refusal:
-        if refusal.case_id is None:
-            return redirect("cases:list")
-        messages.info(request, _("This case has already been opened."))
-        return redirect("cases:detail", case_id=refusal.case_id)
-    except ValidationError as exc:
-        form.add_service_errors(exc)
-        return None
-    messages.success(request, _("Case %(number)s opened.") % {"number": case.number})
-    return redirect("cases:detail", case_id=case.pk)
+def case_open_posted(request: HttpRequest, form: Any, token: uuid.UUID, open_case: Callable[[], Any]) -> Posted:
+    """A valid form that opens a case (the one-page form, the intake's last step), once for its token
+    (posted_once): open_case() opens it; the new case's page with its number flashed, or the case the
+    form opened when it was sent before (a double tap), or no page with the service's refusal on the form."""
+
+    def send() -> str | None:
+        try:
+            case = open_case()
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+            return None
+        messages.success(request, _("Case %(number)s opened.") % {"number": case.number})
+        return reverse("cases:detail", kwargs={"case_id": case.pk})
+
+    return posted_once(request, form, token, send, again=_("This case has already been opened."))

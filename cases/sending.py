@@ -13,9 +13,6 @@ Where the first began more than SENDING_WAIT ago and never finished (its worker 
 service's commit and the row's), nobody can tell whether it saved: the second is refused with a message
 that says so, and the form comes back with a new token, so that the worker looks at the case before
 sending it again. It is never saved twice and never silently dropped.
-
-The forms that open a case have a variant of their own that needs no waiting loop
-(cases.services.case_open_once): opening a case is one transaction the token's row can join.
 """
 
 import datetime

@@ -8,12 +8,11 @@ Audit events are written last: on PostgreSQL audit_record holds the chain lock u
 
 import datetime
 import secrets
-import uuid
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,7 +21,7 @@ from agencies.models import CASE_ROLES, Agency, Membership, Role, Sector
 from audit.carried import audit_record_read
 from audit.models import AuditAction
 from audit.services import audit_record
-from config.exceptions import NotFound, StateConflict
+from config.exceptions import NotFound
 from encryption.crypto import phone_search_hash
 from permissions.categories import GENERAL, CaseRight, DataCategory
 
@@ -35,7 +34,6 @@ from .models import (
     Action,
     Case,
     CaseNumberSequence,
-    CaseOpening,
     CaseStatus,
     Consent,
     ConsentGiver,
@@ -275,38 +273,6 @@ def case_open(
     if consent_row is not None:
         _consent_audit(consent=consent_row, actor=actor, agency=agency)
     return case
-
-# How long a one-page form's token (CaseOpening) is kept: longer than anyone keeps a form open.
-OPENING_KEPT = datetime.timedelta(days=1)
-
-
-class CaseAlreadyOpened(StateConflict):
-    """The one-page form with this token was sent before; `case_id` is the case it opened (None when the
-    token is someone else's)."""
-
-    def __init__(self, case_id: int | None):
-        super().__init__({"open_token": [_("This case has already been opened.")]})
-        self.case_id = case_id
-
-
-@transaction.atomic
-def case_open_once(*, token: uuid.UUID, actor: User, **arguments: Any) -> Case:
-    """case_open, once per token of a rendered form: the token's row (CaseOpening) is written first, so a
-    second request with it waits for the first one's transaction, then meets the key and gets
-    CaseAlreadyOpened with the case the first opened, instead of opening another."""
-    now = timezone.now()
-    CaseOpening.objects.filter(created_at__lt=now - OPENING_KEPT).delete()
-    try:
-        with transaction.atomic():
-            CaseOpening.objects.create(token=token, user=actor, created_at=now)
-    except IntegrityError:
-        raise CaseAlreadyOpened(
-            CaseOpening.objects.filter(token=token, user=actor).values_list("case_id", flat=True).first()
-        ) from None
-    case = case_open(actor=actor, **arguments)
-    CaseOpening.objects.filter(token=token).update(case=case)
-    return case
-
 
 def case_view(*, user: User, case_id: int, page: bool = False) -> CaseAccess:
     """The case for `user` (as case_get_for_user; with `page`, as case_get_for_page: with what the case

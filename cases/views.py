@@ -6,7 +6,6 @@ shows case data) and every change goes through a service; POST-redirect-GET with
 """
 
 import functools
-import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -35,7 +34,7 @@ from .forms import (
     ConsentWithdrawForm,
 )
 from .models import CASE_STATUS_MACHINE, ActionType, CaseStatus, Survivor, TechForm
-from .pages import case_change_posted, case_form_page, case_open_posted, case_service_form_page
+from .pages import case_change_posted, case_form_page, case_open_posted, case_service_form_page, form_token
 from .selectors import (
     CaseList,
     case_get_for_user,
@@ -47,7 +46,7 @@ from .services import (
     action_log,
     case_change_status,
     case_list_audit,
-    case_open_once,
+    case_open,
     case_timeline,
     case_view,
     consent_record,
@@ -199,23 +198,15 @@ def case_open_page(request):
     if not agencies:
         raise PermissionDenied
     form = CaseOpenForm(request.POST or None, agencies=agencies)
-    # The rendered form's token: the form opens one case however often it is sent (case_open_once).
-    token = _open_token(request.POST.get("open_token")) if request.method == "POST" else uuid.uuid4()
+    # The rendered form's token: the form opens one case however often it is sent.
+    token, status = form_token(request), 200
     if request.method == "POST" and form.is_valid():
-        opened = case_open_posted(request, form, lambda: case_open_once(
-            token=token, actor=request.user, **form.service_arguments()))
-        if opened is not None:
-            return opened
-    return render(request, "cases/case_open.html", {"form": form, "open_token": token})
-
-
-def _open_token(posted: str | None) -> uuid.UUID:
-    """The token the form was rendered with; a form without one (or with a malformed one) gets a new one,
-    and is then not protected from being sent twice."""
-    try:
-        return uuid.UUID(posted or "")
-    except ValueError:
-        return uuid.uuid4()
+        posted = case_open_posted(request, form, token, lambda: case_open(actor=request.user,
+                                                                          **form.service_arguments()))
+        if posted.response is not None:
+            return posted.response
+        token, status = posted.token, posted.status
+    return render(request, "cases/case_open.html", {"form": form, "sending_token": token}, status=status)
 
 
 @login_required

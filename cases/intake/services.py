@@ -3,7 +3,6 @@ last save, and the case opened from it once."""
 
 import datetime
 import json
-import uuid
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -13,7 +12,7 @@ from django.utils import timezone
 from agencies.models import Agency
 
 from ..models import Case, IntakeDraft
-from ..services import case_open_once
+from ..services import case_open
 
 
 def _expiry(now: datetime.datetime) -> datetime.datetime:
@@ -34,17 +33,10 @@ def draft_save(*, draft: IntakeDraft, values: dict[str, list[str]], step: str) -
     draft.save(update_fields=["data", "step", "updated_at", "expires_at"])
 
 
-def _draft_token(draft: IntakeDraft) -> uuid.UUID:
-    """The draft's token for case_open_once: its id and creation time (SQLite may give a deleted draft's
-    id to a new one)."""
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"hopluc:intake-draft:{draft.pk}:{draft.created_at.isoformat()}")
-
-
 @transaction.atomic
 def draft_case_open(*, draft: IntakeDraft, actor: User, arguments: dict) -> Case:
-    """Open the case the draft holds and delete the draft, once: through case_open_once with the draft's
-    token, so a second "Open the case" sent before the first has answered (a double tap on a slow
-    connection) waits for it and gets CaseAlreadyOpened with the first one's case."""
-    case = case_open_once(token=_draft_token(draft), actor=actor, **arguments)
+    """Open the case the draft holds and delete the draft (once however often the page is sent: the view
+    runs it through cases.pages.case_open_posted)."""
+    case = case_open(actor=actor, **arguments)
     IntakeDraft.objects.filter(pk=draft.pk).delete()
     return case

@@ -15,12 +15,9 @@ from django.utils import timezone, translation
 from agencies.models import Commune
 from agencies.services import membership_add
 from audit.models import AuditEvent
-from cases.intake.forms import intake_form
-from cases.intake.selectors import draft_values
-from cases.intake.services import draft_case_open
-from cases.models import Case, Consent, IntakeDraft
+from cases.models import Case, CaseNumberSequence, Consent, IntakeDraft
 from tests.conftest import PASSWORD
-from tests.support.sql import second_waits_for_first
+from tests.support.sql import two_sendings_at_once
 
 
 def vi(message: str) -> str:
@@ -351,18 +348,20 @@ def test_query_budgets_of_the_intake_pages(world, web, commune, django_assert_ma
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's; SQLite serializes writes")
-def test_open_the_case_sent_twice_at_once_opens_it_once(transactional_db, world, web, commune):
-    """A double tap on "Open the case" on a slow connection: the second request waits for the first and is
-    shown the case it opened."""
-    client = web(world.lead_responder)
-    draft_id = _walk_to_check(client)
-    draft = IntakeDraft.objects.get(pk=draft_id)
-    form = intake_form(draft_values(draft), agency=world.police)
-    assert form.is_valid(), form.errors
-    first, second = second_waits_for_first(
-        lambda: draft_case_open(draft=draft, actor=world.lead_responder, arguments=form.service_arguments()),
-        lambda: web(world.lead_responder).post(f"/cases/intake/{draft_id}/check/"),
-    )
-    assert second.status_code == 302 and second["Location"] == f"/cases/{first.pk}/"
-    assert list(Case.objects.values_list("pk", flat=True)) == [first.pk]
+def test_open_the_case_sent_twice_at_once_opens_it_once(transactional_db, world, web, commune, monkeypatch):
+    """A double tap on "Open the case" on a slow connection: the first is held inside case_open (the case
+    number's row lock, held here); the second waits for it and is shown the case it opened."""
+    first_client, second_client = web(world.lead_responder), web(world.lead_responder)
+    draft_id = _walk_to_check(first_client)
+    url = f"/cases/intake/{draft_id}/check/"
+    token = re.search(r'name="sending_token" value="([0-9a-f-]{36})"', first_client.get(url).content.decode()).group(1)
+    sequence, _created = CaseNumberSequence.objects.get_or_create(province=world.police.province,
+                                                                  year=timezone.localdate().year)
+    first, second = two_sendings_at_once(
+        lambda: CaseNumberSequence.objects.select_for_update().get(pk=sequence.pk),
+        lambda: first_client.post(url, {"sending_token": token}),
+        lambda: second_client.post(url, {"sending_token": token}), monkeypatch)
+    case = Case.objects.get()
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"] == f"/cases/{case.pk}/"
     assert not IntakeDraft.objects.exists()

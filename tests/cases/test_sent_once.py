@@ -3,18 +3,17 @@ slow connection, or Save tapped again after the first answer never came."""
 
 import datetime
 import re
-import threading
 import uuid
 
 import pytest
 from django.contrib.messages import get_messages
-from django.db import connection, connections, transaction
+from django.db import connection
 from django.utils import timezone
 
 from cases import sending
 from cases.models import Action, Case, Consent, FormSending
 from tests.conftest import time_limits_ensure
-from tests.support.sql import other_waits_or_ends
+from tests.support.sql import two_sendings_at_once
 
 from .conftest import shared_case_build
 
@@ -120,28 +119,11 @@ def test_two_sendings_at_once_write_once(transactional_db, world, web, monkeypat
     first_client, second_client = web(world.lead_responder), web(world.lead_responder)
     data = _consent_form(world, _token(first_client, url))
     before = Consent.objects.count()
-    waiting, pause = threading.Event(), sending.sending_wait
-    monkeypatch.setattr(sending, "sending_wait", lambda: (waiting.set(), pause()))
-    answers = {}
-
-    def post(name, client):
-        try:
-            answers[name] = client.post(url, data)
-        finally:
-            connections.close_all()
-
-    with transaction.atomic():
-        Case.objects.select_for_update().get(pk=case.pk)
-        first = threading.Thread(target=post, args=("first", first_client))
-        first.start()
-        assert other_waits_or_ends(first), "the first sending did not reach the case's lock"
-        second = threading.Thread(target=post, args=("second", second_client))
-        second.start()
-        assert waiting.wait(10), "the second sending did not wait for the first"
-    first.join(30)
-    second.join(30)
-    assert answers["first"].status_code == answers["second"].status_code == 302
-    assert answers["first"]["Location"] == answers["second"]["Location"] == f"/cases/{case.pk}/"
+    first, second = two_sendings_at_once(
+        lambda: Case.objects.select_for_update().get(pk=case.pk),
+        lambda: first_client.post(url, data), lambda: second_client.post(url, data), monkeypatch)
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"] == f"/cases/{case.pk}/"
     assert Consent.objects.count() == before + 1
 
 

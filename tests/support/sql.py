@@ -87,3 +87,33 @@ def second_waits_for_first(first, second) -> tuple:
     thread.join(30)
     assert not thread.is_alive()
     return result, outcome["second"]
+
+
+def two_sendings_at_once(lock, first, second, monkeypatch) -> tuple:
+    """The double tap of a form that writes once (cases.sending): lock() takes a row lock in a transaction
+    left open on this connection; first() runs on a thread and must wait for that lock inside its service,
+    after claiming the form's token; second() runs on another thread and must wait for the first sending
+    (cases.sending.sending_wait, watched here); then the lock is released. Returns both answers."""
+    from cases import sending
+
+    waiting, pause, answers = threading.Event(), sending.sending_wait, {}
+    monkeypatch.setattr(sending, "sending_wait", lambda: (waiting.set(), pause()))
+
+    def run(name, call):
+        try:
+            answers[name] = call()
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        lock()
+        one = threading.Thread(target=run, args=("first", first))
+        one.start()
+        assert other_waits_or_ends(one), "the first sending did not reach the lock"
+        two = threading.Thread(target=run, args=("second", second))
+        two.start()
+        assert waiting.wait(10), "the second sending did not wait for the first"
+    one.join(30)
+    two.join(30)
+    assert not one.is_alive() and not two.is_alive()
+    return answers["first"], answers["second"]
