@@ -2,8 +2,8 @@
 
 - A form page: GET shows the form; a valid POST runs the service, once however often the form is sent
   (cases.sending), whose refusal comes back as the form's errors, then flashes what was done and returns
-  to the case page. Most run a service that
-  takes the case, the actor and the form's data (case_service_form_page).
+  to the case page. Most run a service that takes the case, the actor and the form's data
+  (case_service_form_page).
 - A change posted from the case page: a bad choice or a refusal is flashed as an error, what was
   done as a success; either way back to the case page.
 
@@ -46,6 +46,23 @@ def form_token(request: HttpRequest) -> uuid.UUID:
     return sending_token(request.POST.get("sending_token")) if request.method == "POST" else uuid.uuid4()
 
 
+def form_sender(request: HttpRequest, form: Any, save: Callable[[], Any], success: Callable[[Any], str],
+                next_page: Callable[[Any], str]) -> Callable[[], str | None]:
+    """The send() of posted_once for a form written by save(): the service's refusal put on the form (None),
+    or success(its result) flashed and the page next_page(its result)."""
+
+    def send() -> str | None:
+        try:
+            result = save()
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+            return None
+        messages.success(request, success(result))
+        return next_page(result)
+
+    return send
+
+
 def posted_once(request: HttpRequest, form: Any, token: uuid.UUID, send: Callable[[], str | None], *,
                 again: str = "") -> Posted:
     """send() once for the form's token, however often the form is sent (cases.sending): it writes, flashes
@@ -70,17 +87,9 @@ def case_form_page(request: HttpRequest, *, access: CaseAccess, form: Any, templ
     when it has errors (409 when an earlier sending of it cannot be settled)."""
     token, status = form_token(request), 200
     if request.method == "POST" and form.is_valid():
-
-        def send() -> str | None:
-            try:
-                result = save()
-            except ValidationError as exc:
-                form.add_service_errors(exc)
-                return None
-            messages.success(request, success(result))
-            return next_page(result) if next_page else reverse("cases:detail", kwargs={"case_id": access.case.pk})
-
-        posted = posted_once(request, form, token, send)
+        case_page = reverse("cases:detail", kwargs={"case_id": access.case.pk})
+        posted = posted_once(request, form, token,
+                             form_sender(request, form, save, success, next_page or (lambda _result: case_page)))
         if posted.response is not None:
             return posted.response
         token, status = posted.token, posted.status
@@ -116,14 +125,6 @@ def case_open_posted(request: HttpRequest, form: Any, token: uuid.UUID, open_cas
     """A valid form that opens a case (the one-page form, the intake's last step), once for its token
     (posted_once): open_case() opens it; the new case's page with its number flashed, or the case the
     form opened when it was sent before (a double tap), or no page with the service's refusal on the form."""
-
-    def send() -> str | None:
-        try:
-            case = open_case()
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-            return None
-        messages.success(request, _("Case %(number)s opened.") % {"number": case.number})
-        return reverse("cases:detail", kwargs={"case_id": case.pk})
-
+    send = form_sender(request, form, open_case, lambda case: _("Case %(number)s opened.") % {"number": case.number},
+                       lambda case: reverse("cases:detail", kwargs={"case_id": case.pk}))
     return posted_once(request, form, token, send, again=_("This case has already been opened."))

@@ -4,16 +4,14 @@ through risk.services, POST-redirect-GET with a message."""
 
 import json
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases.models import RiskLevel
-from cases.pages import case_change_posted, form_token, posted_once
+from cases.pages import case_change_posted, form_sender, form_token, posted_once
 from cases.selectors import case_get_for_user
 from permissions.categories import CaseRight
 
@@ -42,19 +40,15 @@ def assessment_page(request, case_id: int):
         complete = "complete" in request.POST
         context = {"draft_variant": draft.variant if draft else None, "default_variant": variant_default(access.case)}
 
-        def send() -> str | None:
-            try:
-                assessment = assessment_save(access=access, actor=request.user,
-                                             **form.service_data(complete=complete, **context))
-            except ValidationError as exc:
-                form.add_service_errors(exc)
-                return None
+        def saved(assessment) -> str:
             if not complete:
-                messages.success(request, _("Your answers are saved. You can finish the assessment later."))
-                return reverse("risk:assess", kwargs={"case_id": access.case.pk})
-            messages.success(request, _("Risk assessed: %(level)s.") % {"level": RiskLevel(assessment.level).label})
-            return reverse("cases:detail", kwargs={"case_id": access.case.pk})
+                return _("Your answers are saved. You can finish the assessment later.")
+            return _("Risk assessed: %(level)s.") % {"level": RiskLevel(assessment.level).label}
 
+        send = form_sender(request, form, lambda: assessment_save(
+            access=access, actor=request.user, **form.service_data(complete=complete, **context)), saved,
+            lambda _assessment: reverse("cases:detail" if complete else "risk:assess",
+                                        kwargs={"case_id": access.case.pk}))
         # Once per rendered form: a double tap on "Complete" completes one assessment, not a second one.
         posted = posted_once(request, form, token, send)
         if posted.response is not None:
