@@ -6,11 +6,15 @@ client: a 400 body maps dotted field paths ("survivor.birth_year") to lists of m
 message came from an input serializer here or from a service.
 """
 
+import json
+import uuid
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -41,6 +45,7 @@ from .selectors import (
     case_prefetch_for_detail,
     consent_list_for_case,
 )
+from .sending import sending_record, sending_record_get, sent_once
 from .serializers import (
     ActionLogInputSerializer,
     ActionSerializer,
@@ -93,9 +98,54 @@ class CaseActionApi(ActionApi):
         return self.service(access=access, actor=self.request.user, data=data)
 
 
-class CaseRecordCreateApi(CaseActionApi):
+IDEMPOTENCY_KEY = "Idempotency-Key"
+
+
+def once_per_key(request, create: Callable[[], Any], respond: Callable[[Any], Response]) -> Response:
+    """create() (a service that creates or changes one record, and returns it) answered by respond(the
+    record), once per Idempotency-Key when the request has one (cases.sending): a request sent again with
+    the key, after a dropped connection, writes nothing and is answered with the record the first wrote,
+    read again, with `Idempotent-Replayed: true`; while the first runs it waits for it. The key sent again
+    with another body is refused with 422, one that is not a UUID with 400."""
+    header = request.headers.get(IDEMPOTENCY_KEY)
+    if header is None:
+        return respond(create())
+    try:
+        key = uuid.UUID(header)
+    except ValueError:
+        raise DjangoValidationError({IDEMPOTENCY_KEY: [_("Send a UUID.")]}) from None
+    created = []
+
+    def send() -> str:
+        created.append(create())
+        return sending_record(created[0])
+
+    # A keyed hash of what was asked (the path and the body as read), never the body itself.
+    asked = json.dumps([request.path, request.data], sort_keys=True, default=str)
+    sent = sent_once(token=key, user=request.user, send=send, field=IDEMPOTENCY_KEY,
+                     fingerprint=salted_hmac("hopluc.sending", asked, algorithm="sha256").hexdigest())
+    if not sent.again:
+        return respond(created[0])
+    response = respond(sending_record_get(sent.location))
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+class OncePerKeyApi(ActionApi):
+    """An ActionApi whose POST writes a record, once per Idempotency-Key (once_per_key): act() returns the
+    record, and respond() answers with it, or with it read again for a request sent again."""
+
+    idempotency_key = True
+
+    def post(self, request, **ids):
+        access = self.access(**ids)
+        data = self.validated_input(self.InputSerializer, **self.input_context(access))
+        return once_per_key(request, lambda: self.act(access, data, **ids), lambda record: self.respond(access, record))
+
+
+class CaseRecordCreateApi(OncePerKeyApi, CaseActionApi):
     """A CaseActionApi that records a new thing of the case (an incident, an action, a consent, a deadline, a
-    takedown request, a risk assessment or review): it answers 201 Created."""
+    takedown request, a risk assessment or review): it answers 201 Created, once per Idempotency-Key."""
 
     success_status = status.HTTP_201_CREATED
 
@@ -154,6 +204,7 @@ class CaseListApi(CaseApiView):
 
 class CaseOpenApi(CaseApiView):
     InputSerializer = CaseOpenInputSerializer
+    idempotency_key = True
 
     @extend_schema(
         operation_id="cases_open",
@@ -166,17 +217,19 @@ class CaseOpenApi(CaseApiView):
     )
     def post(self, request):
         data = self.validated_input(CaseOpenApi.InputSerializer)
-        case = case_open(
+        return once_per_key(request, lambda: case_open(
             actor=request.user,
-            agency=_opening_agency(user=request.user, agency_id=data.pop("agency", None)),
+            agency=_opening_agency(user=request.user, agency_id=data.get("agency")),
             survivor=dict(data["survivor"]),
             incident=data["incident"],
             consent=data.get("consent"),
             risk_level=data["risk_level"],
             statistics_consent=data["statistics_consent"],
-        )
+        ), self.opened)
+
+    def opened(self, case) -> Response:
         # The opener has just entered all of it; the create event in the audit trail covers this echo.
-        access = case_get_for_user(user=request.user, case_id=case.pk)
+        access = case_get_for_user(user=self.request.user, case_id=case.pk)
         case_prefetch_for_detail(access.case)
         return Response(CaseDetailSerializer(access.case, context=_access_context(access)).data,
                         status=status.HTTP_201_CREATED)

@@ -600,12 +600,16 @@ class FormSending(models.Model):
     """The token of one rendered form that writes on a case (open it, log an action, record or withdraw
     consent, a takedown request, a deadline, closing, ...) and where its first sending led, so that the form writes
     once however often it is sent: a double tap, or the form sent again after the connection dropped
-    (cases.sending.sent_once). `location` is empty while the first sending runs. A token is kept a day.
-    It holds no personal data: a path such as /cases/12/."""
+    (cases.sending.sent_once); on the API, a POST that creates a record, once per Idempotency-Key.
+    `location` is empty while the first sending runs. A token is kept a day. It holds no personal data:
+    a path such as /cases/12/, or on the API the record created ("cases.action:81")."""
 
     token = models.UUIDField(primary_key=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     location = models.CharField(max_length=200, blank=True, default="")
+    # The API's: a keyed hash of the request's path and body, so that a key sent again with another body
+    # is refused (cases.apis.once_per_key). Empty for the pages' forms.
+    fingerprint = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

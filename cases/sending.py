@@ -13,6 +13,10 @@ Where the first began more than SENDING_WAIT ago and never finished (its worker 
 service's commit and the row's), nobody can tell whether it saved: the second is refused with a message
 that says so, and the form comes back with a new token, so that the worker looks at the case before
 sending it again. It is never saved twice and never silently dropped.
+
+The API's POSTs that create a record take the same token as an `Idempotency-Key` header
+(cases.apis.once_per_key): the row keeps the record created, which a request sent again is answered
+with, and a fingerprint of the request, so that the key sent again with another body is refused.
 """
 
 import datetime
@@ -21,12 +25,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.exceptions import StateConflict
+from config.exceptions import NotFound, StateConflict, Unprocessable
 
 from .models import FormSending
 
@@ -42,6 +47,10 @@ class SendingUnsettled(StateConflict):
     user's: the form is shown again, with a new token, and nothing is written."""
 
 
+class SendingMismatch(Unprocessable):
+    """The token was sent before with another request (on the API: the same Idempotency-Key, another body)."""
+
+
 @dataclass(frozen=True)
 class Sent:
     # Where the sending led (the case page); None when the form was refused.
@@ -50,11 +59,13 @@ class Sent:
     again: bool = False
 
 
-def sent_once(*, token: uuid.UUID, user: User, send: Callable[[], str | None]) -> Sent:
+def sent_once(*, token: uuid.UUID, user: User, send: Callable[[], str | None], fingerprint: str = "",
+              field: str = "sending_token") -> Sent:
     """send() (which writes, then returns where to go next, or None when the form is refused) once for
-    this token. SendingUnsettled when the token cannot be settled (above)."""
+    this token. SendingUnsettled when the token cannot be settled (above); SendingMismatch when it was
+    sent with another fingerprint; their messages are on `field`, the token's name where it was sent."""
     while True:
-        earlier = _claim(token=token, user=user)
+        earlier = _claim(token=token, user=user, fingerprint=fingerprint)
         if earlier is None:
             try:
                 location = send()
@@ -67,11 +78,13 @@ def sent_once(*, token: uuid.UUID, user: User, send: Callable[[], str | None]) -
                 FormSending.objects.filter(token=token).update(location=location)
             return Sent(location=location)
         if earlier.user_id != user.pk:
-            raise SendingUnsettled({"sending_token": [_("This form can no longer be sent: send it again.")]})
+            raise SendingUnsettled({field: [_("This form can no longer be sent: send it again.")]})
+        if earlier.fingerprint != fingerprint:
+            raise SendingMismatch({field: [_("This key was sent before with another request.")]})
         if earlier.location:
             return Sent(location=earlier.location, again=True)
         if timezone.now() >= earlier.created_at + SENDING_WAIT:
-            raise SendingUnsettled({"sending_token": [_(
+            raise SendingUnsettled({field: [_(
                 "This form was sent before and its answer never came: it may have been saved. Look at the case "
                 "before you send it again.")]})
         sending_wait()
@@ -82,18 +95,32 @@ def sending_wait() -> None:
     time.sleep(POLL_SECONDS)
 
 
-def _claim(*, token: uuid.UUID, user: User) -> FormSending | None:
+def _claim(*, token: uuid.UUID, user: User, fingerprint: str) -> FormSending | None:
     """None when this sending now holds the token (its row committed); else the earlier sending's row.
     A row gone between the two queries (its sending refused) is claimed at the next try."""
     now = timezone.now()
     try:
         with transaction.atomic(durable=True):
             FormSending.objects.filter(created_at__lt=now - SENDING_KEPT).delete()
-            FormSending.objects.create(token=token, user=user, created_at=now)
+            FormSending.objects.create(token=token, user=user, fingerprint=fingerprint, created_at=now)
     except IntegrityError:
         earlier = FormSending.objects.filter(token=token).first()
-        return earlier or FormSending(token=token, user=user, created_at=now)
+        return earlier or FormSending(token=token, user=user, fingerprint=fingerprint, created_at=now)
     return None
+
+
+def sending_record(record) -> str:
+    """How a sending keeps the record it created: "cases.action:81"."""
+    return f"{record._meta.label_lower}:{record.pk}"
+
+
+def sending_record_get(location: str):
+    """The record a sending created (sending_record), read again; NotFound when it is gone since."""
+    label, _sep, pk = location.rpartition(":")
+    record = apps.get_model(label)._default_manager.filter(pk=pk).first()
+    if record is None:
+        raise NotFound
+    return record
 
 
 def _release(token: uuid.UUID) -> None:

@@ -14,15 +14,15 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from cases.apis import CaseRecordListApi
+from cases.apis import CaseRecordListApi, OncePerKeyApi
 from cases.serializers import CaseAgencyRefSerializer, CaseRecordSerializer, CaseUserRefSerializer
-from config.api import ActionApi, ApiView, DateTimeField, action_schema, list_schema, responses
+from config.api import ApiView, DateTimeField, action_schema, list_schema, responses
 from permissions.categories import ACTION_CATEGORY_CHOICES
 from risk.selectors import EligibilityReason
 
 from . import serializers as inputs
 from . import services
-from .models import MEETING_MACHINE, MeetingMode, MeetingStatus, MinutesStatus, PlanItemStatus
+from .models import MEETING_MACHINE, CaseMeeting, MeetingMode, MeetingStatus, MinutesStatus, PlanItemStatus
 from .selectors import (
     MeetingAccess,
     agencies_invitable,
@@ -204,10 +204,11 @@ class MeetingItemApi(ApiView):
         return Response(CaseMeetingDetailSerializer(meeting_detail_data(access), context={"access": access}).data)
 
 
-class MeetingWriteApi(ActionApi):
+class MeetingWriteApi(OncePerKeyApi):
     """A POST on one meeting (the toolkit's ActionApi): the meeting as the user may see it (404 for an agency
     not invited), 403 unless they run it (the chair or the coordinator) where `runners_only`, the body by
-    the operation's InputSerializer, its `service`, then the meeting as it is now."""
+    the operation's InputSerializer, its `service`, then the meeting as it is now; once per Idempotency-Key
+    (a request sent again with it is answered with the meeting as it is then)."""
 
     OutputSerializer = CaseMeetingDetailSerializer
     success_status = status.HTTP_201_CREATED
@@ -220,9 +221,9 @@ class MeetingWriteApi(ActionApi):
             raise PermissionDenied
         return access
 
-    def act(self, access: MeetingAccess, data: dict, **ids) -> MeetingAccess:
+    def act(self, access: MeetingAccess, data: dict, **ids) -> CaseMeeting:
         self.service(access=access, actor=self.request.user, **data)
-        return access
+        return access.meeting
 
     def respond(self, access: MeetingAccess, result) -> Response:
         return _detail(access, self.request, self.success_status)

@@ -5,7 +5,8 @@ in the same shape and documents them the same way.
 Errors have two shapes, both JSON objects:
 - bad input (400): messages by dotted field path, `{"survivor.birth_year": ["Enter a whole number."]}`,
   or `{"detail": "..."}` for a body that cannot be read at all (not JSON, too deep, too large);
-- a state that does not allow the action (409): messages by field too, `{"status": ["..."]}`;
+- a state that does not allow the action (409), or a request that cannot be carried out as sent (422):
+  messages by field too, `{"status": ["..."]}`;
 - every other refusal (403, 404, 410, 429): `{"detail": "...", "code": "..."}`, `code` optional.
 
 `api_exception_handler` (REST_FRAMEWORK["EXCEPTION_HANDLER"]) makes them so for every API view, whether
@@ -30,7 +31,7 @@ from rest_framework.views import APIView, exception_handler
 
 from agencies.acting import ACTING_AGENCY_HEADER, acting_agency_parse, acting_agency_validate
 
-from .exceptions import NotFound, StateConflict
+from .exceptions import NotFound, StateConflict, Unprocessable
 from .parsers import BoundedJSONParser
 
 # --- Errors --------------------------------------------------------------------------------------
@@ -59,19 +60,20 @@ def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
 def api_exception_handler(exc, context):
     """DRF's handler, plus a 400 for Django's ValidationError (what the services raise on bad
     input), with field errors flattened to dotted paths, and a 409 with the same field messages for a
-    StateConflict (the object's state does not allow the action now). A domain NotFound is answered
-    as DRF answers Http404; Http404 and PermissionDenied are mapped by DRF itself to {"detail": ...}."""
+    StateConflict (the object's state does not allow the action now), a 422 for an Unprocessable (a
+    request that cannot be carried out as sent). A domain NotFound is answered as DRF answers Http404;
+    Http404 and PermissionDenied are mapped by DRF itself to {"detail": ...}."""
     if isinstance(exc, NotFound):
         exc = exceptions.NotFound()
-    conflict = isinstance(exc, StateConflict)
+    status = 409 if isinstance(exc, StateConflict) else 422 if isinstance(exc, Unprocessable) else None
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
         exc = ValidationError(detail)
     if isinstance(exc, ValidationError):
         exc = ValidationError(flatten_errors(exc.detail))
     response = exception_handler(exc, context)
-    if conflict and response is not None:
-        response.status_code = 409
+    if status is not None and response is not None:
+        response.status_code = status
     return response
 
 
@@ -98,13 +100,14 @@ ERROR_DESCRIPTIONS = {
     404: "Nothing of this id that you may see (missing and not shared look alike).",
     409: "Its state does not allow this now (cases.transitions): messages by field.",
     410: "Gone: it was there and is no more.",
+    422: "The Idempotency-Key was sent before with another body: messages by field.",
     429: "Too many requests; see Retry-After.",
 }
 
 
 def error_response(code: int, description: str | None = None) -> OpenApiResponse:
     """The documented body of an error status, with its description (or the usual one)."""
-    body = FIELD_ERRORS_BODY if code in (400, 409) else ErrorDetailSerializer
+    body = FIELD_ERRORS_BODY if code in (400, 409, 422) else ErrorDetailSerializer
     return OpenApiResponse(body, description=description or ERROR_DESCRIPTIONS[code])
 
 

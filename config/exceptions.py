@@ -25,6 +25,11 @@ def row_id_or_not_found(value) -> int:
     return row_id
 
 
+class Unprocessable(ValidationError):
+    """The request cannot be carried out as sent, although each field is well formed (an idempotency key
+    sent again with another body). A ValidationError; the API answers 422 with the field messages."""
+
+
 class StateConflict(ValidationError):
     """The object's state does not allow the action now (cases.transitions.TransitionNotAllowed, a
     uniqueness rule lost in a race). A ValidationError, so pages show its messages by field like any

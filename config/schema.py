@@ -20,6 +20,16 @@ ACTING_AGENCY_PARAMETER = OpenApiParameter(
 )
 
 
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key", OpenApiTypes.UUID, OpenApiParameter.HEADER, required=False,
+    description="A UUID of your own for this request, new for each record you mean to create. Sent again with "
+    "the same key (after a dropped connection, say), the request creates nothing: it is answered with the "
+    "record the first one created, with `Idempotent-Replayed: true`, or waits while the first still runs. "
+    "409 when the first began more than 10 s ago and never finished (look before you send it again, with a "
+    "new key) or the key is someone else's; 422 when the key was sent with another body. Kept a day.",
+)
+
+
 class HopLucAutoSchema(AutoSchema):
     """Names nested serializers after their API view, and documents what every operation may answer.
 
@@ -33,13 +43,15 @@ class HopLucAutoSchema(AutoSchema):
     them itself, in the shapes of config.api: 400 wherever there is input (a body, a query or the
     acting-agency header), 403 wherever one must be signed in, 404 wherever the path names an id,
     and 429 everywhere (the throttles). A list's cursor that
-    is not (or no longer) valid is a 404 too.
+    is not (or no longer) valid is a 404 too. A POST that takes an Idempotency-Key may answer 409 and 422.
     """
 
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
         if getattr(self.view, "acting_agency_header", False):
             parameters.append(ACTING_AGENCY_PARAMETER)
+        if getattr(self.view, "idempotency_key", False) and self.method == "POST":
+            parameters.append(IDEMPOTENCY_KEY_PARAMETER)
         return parameters
 
     def get_serializer_name(self, serializer, direction):
@@ -61,6 +73,8 @@ class HopLucAutoSchema(AutoSchema):
             codes.append(403)
         if "{" in self.path or self._get_paginator() is not None:  # a path id, or a cursor that is no more
             codes.append(404)
+        if getattr(self.view, "idempotency_key", False) and self.method == "POST":
+            codes += [409, 422]
         return sorted(codes)
 
     def _get_response_bodies(self, direction="response"):

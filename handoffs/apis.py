@@ -13,6 +13,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from agencies.models import Agency
+from cases.apis import once_per_key
 from cases.selectors import case_get_for_user
 from cases.serializers import TEXT_LIMITS, CaseAgencyRefSerializer, CaseUserRefSerializer, chosen, in_vocabulary_order
 from config.api import (
@@ -152,6 +153,8 @@ class HandoffListApi(ApiView):
 
 
 class HandoffSendApi(ApiView):
+    idempotency_key = True
+
     class InputSerializer(StrictInputSerializer):
         kind = serializers.ChoiceField(choices=HandoffKind.choices)
         to_agency = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="Agency id.")
@@ -199,10 +202,11 @@ class HandoffSendApi(ApiView):
     def post(self, request, case_id: int):
         access = case_get_for_user(user=request.user, case_id=case_id, require=CaseRight.MANAGE_SHARING)
         payload = self.validated_input(HandoffSendApi.InputSerializer)
-        handoff = services.handoff_send(access=access, actor=request.user, data=payload)
         # The sender's side of the handoff the service just saved: the service sent it for the agency the
-        # person acts for, so no second read of it (issue 15).
-        return _detail(HandoffAccess(handoff, "sender", access.agency, True), code=status.HTTP_201_CREATED)
+        # person acts for, so no second read of it (issue 15). Once per Idempotency-Key.
+        return once_per_key(request, lambda: services.handoff_send(access=access, actor=request.user, data=payload),
+                            lambda handoff: _detail(HandoffAccess(handoff, "sender", access.agency, True),
+                                                    code=status.HTTP_201_CREATED))
 
 
 # --- One handoff ---------------------------------------------------------------------------------

@@ -10,8 +10,6 @@ successful answers are checked and not only 404s.
 """
 
 import datetime
-import functools
-import json
 from collections import Counter
 
 import pytest
@@ -20,8 +18,6 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.utils import timezone
-from drf_spectacular.generators import SchemaGenerator
-from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -45,15 +41,10 @@ from tests.cases.conftest import medical_consent
 from tests.cases.services_helpers import consent_record_through_edge
 from tests.risk.conftest import answers_with
 from tests.support.api_tokens import api_token_for
+from tests.support.schema import openapi_document
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 MAX_EXAMPLES = 5
-
-
-@functools.cache
-def openapi_document() -> dict:
-    schema = SchemaGenerator().get_schema(request=None, public=True)
-    return json.loads(OpenApiJsonRenderer().render(schema, renderer_context={}))
 
 
 @pytest.fixture

@@ -105,15 +105,18 @@ def two_sendings_at_once(lock, first, second, monkeypatch) -> tuple:
         finally:
             connections.close_all()
 
-    with transaction.atomic():
-        lock()
-        one = threading.Thread(target=run, args=("first", first))
-        one.start()
-        assert other_waits_or_ends(one), "the first sending did not reach the lock"
-        two = threading.Thread(target=run, args=("second", second))
-        two.start()
-        assert waiting.wait(10), "the second sending did not wait for the first"
-    one.join(30)
-    two.join(30)
-    assert not one.is_alive() and not two.is_alive()
+    threads = [threading.Thread(target=run, args=(name, call)) for name, call in (("first", first), ("second", second))]
+    try:
+        with transaction.atomic():
+            lock()
+            threads[0].start()
+            assert other_waits_or_ends(threads[0]), "the first sending did not reach the lock"
+            threads[1].start()
+            assert waiting.wait(10), "the second sending did not wait for the first"
+    finally:
+        # Also when a check failed: the threads end before the test's teardown empties the tables.
+        for thread in threads:
+            if thread.ident is not None:
+                thread.join(30)
+    assert not any(thread.is_alive() for thread in threads)
     return answers["first"], answers["second"]
