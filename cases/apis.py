@@ -165,7 +165,8 @@ class CaseRecordListApi(ApiView):
 
     def get(self, request, case_id: int):
         access = case_view(user=request.user, case_id=case_id)
-        return Response(self.ItemSerializer(self.items(access), many=True, context=_access_context(access)).data)
+        return Response(self.ItemSerializer(self.items(access), many=True,
+                                            context={**_access_context(access), "user": request.user}).data)
 
 
 # --- Cases ---------------------------------------------------------------------------------------

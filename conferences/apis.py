@@ -35,8 +35,10 @@ from .selectors import (
     meeting_invitations,
     meeting_list_for_user,
     minutes_versions,
+    plan_item_actions,
     plan_item_get_for_user,
     plan_item_overdue,
+    plan_item_roles,
     plan_items_for_case,
     plan_items_for_user,
     plan_items_visible,
@@ -117,9 +119,18 @@ class ActionPlanItemSerializer(CaseRecordSerializer):
     status = serializers.ChoiceField(choices=PlanItemStatus.choices)
     overdue = serializers.SerializerMethodField()
     finished_at = DateTimeField(allow_null=True)
+    allowed_actions = serializers.SerializerMethodField(
+        help_text="What you may do with the item now (conferences.models.PLAN_ITEM_MACHINE): `done` (its owner "
+        "agency or the coordinator), `cancelled` (the coordinator); none once it is finished.")
 
     def get_overdue(self, item) -> bool:
         return plan_item_overdue(item)
+
+    def get_allowed_actions(self, item) -> list[str]:
+        # The user's roles are read once for all the items shown (the context is the answer's).
+        if "plan_item_roles" not in self.context:
+            self.context["plan_item_roles"] = plan_item_roles(user=self.context["user"])
+        return plan_item_actions(user=self.context["user"], item=item, roles=self.context["plan_item_roles"])
 
 
 class CaseMeetingDetailSerializer(CaseMeetingSerializer):
@@ -156,7 +167,8 @@ def meeting_detail_data(access: MeetingAccess) -> dict:
 def _detail(access: MeetingAccess, request, code=status.HTTP_200_OK) -> Response:
     access = meeting_get_for_user(user=request.user, meeting_id=access.meeting.pk)
     data = meeting_detail_data(access)
-    return Response(CaseMeetingDetailSerializer(data, context={"access": access}).data, status=code)
+    return Response(CaseMeetingDetailSerializer(data, context={"access": access, "user": request.user}).data,
+                    status=code)
 
 
 class AwaitingApi(ApiView):
@@ -201,7 +213,8 @@ class MeetingItemApi(ApiView):
                    responses=responses(200, CaseMeetingDetailSerializer, 404), tags=TAGS)
     def get(self, request, meeting_id: int):
         access = services.meeting_view(user=request.user, meeting_id=meeting_id)
-        return Response(CaseMeetingDetailSerializer(meeting_detail_data(access), context={"access": access}).data)
+        return Response(CaseMeetingDetailSerializer(meeting_detail_data(access),
+                                                    context={"access": access, "user": request.user}).data)
 
 
 class MeetingWriteApi(OncePerKeyApi):
@@ -331,7 +344,8 @@ class MyPlanItemsApi(ApiView):
     @extend_schema(operation_id="plan_items_mine", summary="Open action plan items of your agencies",
                    responses=responses(200, ActionPlanItemSerializer(many=True), 403), tags=TAGS)
     def get(self, request):
-        return Response(ActionPlanItemSerializer(plan_items_for_user(user=request.user)[:200], many=True).data)
+        return Response(ActionPlanItemSerializer(plan_items_for_user(user=request.user)[:200], many=True,
+                                                 context={"user": request.user}).data)
 
 
 class PlanItemFinishApi(ApiView):
@@ -346,7 +360,7 @@ class PlanItemFinishApi(ApiView):
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         item = services.plan_item_finish(actor=request.user, item_id=item_id, **payload.validated_data)
-        return Response(ActionPlanItemSerializer(item).data)
+        return Response(ActionPlanItemSerializer(item, context={"user": request.user}).data)
 
 
 @list_schema("plan_items_of_case", "A case's action plan",

@@ -215,10 +215,10 @@ class PlanItemStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-# The plan item machine (cases.transitions): conferences.services.plan_item_finish checks it and the plan
-# item's page shows its buttons (conferences.selectors.plan_item_actions). The action is named after the
-# status it leads to. Marking done: a member of the owner agency, or a supervisor of the coordinating agency;
-# cancelling: that supervisor only.
+# The plan item machine (cases.transitions): conferences.services.plan_item_finish checks it, the plan
+# item's page shows its buttons and the API lists its allowed_actions (conferences.selectors.plan_item_actions).
+# The action is named after the status it leads to. Marking done: a member of the owner agency, or a
+# supervisor of the coordinating agency; cancelling: that supervisor only.
 OWNER, OWNER_OR_COORDINATOR = "owner", "owner_or_coordinator"
 PLAN_ITEM_MACHINE = StateMachine(
     field="status", states=tuple(PlanItemStatus.values), error_key="status",

@@ -259,7 +259,7 @@ def decisions_visible(*, access: MeetingAccess, minutes: MeetingMinutes | None) 
 
 def plan_items_visible(*, access: MeetingAccess) -> list[ActionPlanItem]:
     return list(ActionPlanItem.objects.filter(meeting_case__meeting=access.meeting, case_id__in=list(access.visible))
-                .select_related("owner_agency", "owner_user", "case", "case__data_key")
+                .select_related("owner_agency", "owner_user", "case", "case__data_key", "meeting_case__meeting")
                 .order_by("due_at", "id"))
 
 
@@ -371,22 +371,28 @@ def plan_item_get_for_user(*, user: User, item_id: int, lock: bool = False) -> A
     return item
 
 
-def plan_item_rights(*, user: User, item: ActionPlanItem) -> dict[str, bool]:
+def plan_item_roles(*, user: User) -> frozenset[tuple[int, str]]:
+    """The (agency id, role) pairs of the user's case roles in active agencies, which the plan item
+    machine's rights are read from (plan_item_rights): one query for any number of items."""
+    return frozenset(Membership.objects.filter(user=user, user__is_active=True, agency__active=True,
+                                               role__in=CASE_ROLES).values_list("agency_id", "role"))
+
+
+def plan_item_rights(*, user: User, item: ActionPlanItem,
+                     roles: frozenset[tuple[int, str]] | None = None) -> dict[str, bool]:
     """The user's rights of the plan item machine: a member (responder, supervisor) of the owner agency,
-    a supervisor of the meeting's coordinating agency. One query."""
+    a supervisor of the meeting's coordinating agency. One query, none with the user's `roles`."""
     coordinator_id = item.meeting_case.meeting.coordinator_agency_id
-    roles = set(Membership.objects.filter(
-        user=user, user__is_active=True, agency__active=True, agency_id__in={item.owner_agency_id, coordinator_id},
-        role__in=CASE_ROLES,
-    ).values_list("agency_id", "role"))
+    roles = plan_item_roles(user=user) if roles is None else roles
     coordinator = (coordinator_id, Role.SUPERVISOR) in roles
     owner = any(agency_id == item.owner_agency_id for agency_id, _role in roles)
     return {OWNER: owner, COORDINATOR: coordinator, OWNER_OR_COORDINATOR: owner or coordinator}
 
 
-def plan_item_actions(*, user: User, item: ActionPlanItem) -> list[str]:
-    """What the user may do with the plan item now: the buttons of its page."""
-    rights = plan_item_rights(user=user, item=item)
+def plan_item_actions(*, user: User, item: ActionPlanItem,
+                      roles: frozenset[tuple[int, str]] | None = None) -> list[str]:
+    """What the user may do with the plan item now: the buttons of its page, the API's allowed_actions."""
+    rights = plan_item_rights(user=user, item=item, roles=roles)
     return PLAN_ITEM_MACHINE.available(item, may=lambda right: rights[right])
 
 

@@ -164,3 +164,26 @@ def test_the_owner_is_offered_done_only_and_may_not_cancel(world, item_in, clien
     assert plan_item_finish(actor=world.receiving_responder, item_id=item.pk, status="done").status == "done"
     client.force_login(world.receiving_responder)
     assert 'data-testid="plan-done"' not in client.get(f"/meetings/plan/{item.pk}/").content.decode()
+
+
+@pytest.mark.parametrize("state", list(PLAN_ALLOWED))
+def test_the_api_lists_the_plan_item_actions_the_table_allows(world, item_in, api, state):
+    """Every answer that shows a plan item (the case's plan, the agency's open items, the meeting, the finish
+    answer) lists what this user may do with it: the coordinator both, the owner agency `done` alone."""
+    item = item_in(state)
+    meeting_id = item.meeting_case.meeting_id
+    for user, may in ((world.lead_supervisor, PLAN_ALLOWED[state]), (world.receiving_responder,
+                                                                     PLAN_ALLOWED[state] & {"done"})):
+        client = api(user)
+        plan = client.get(f"/api/cases/{item.case_id}/plan-items/").json()
+        assert [set(i["allowed_actions"]) for i in plan if i["id"] == item.pk] == [may]
+        meeting = client.get(f"/api/meetings/{meeting_id}/")
+        if meeting.status_code == 200:
+            assert [set(i["allowed_actions"]) for i in meeting.json()["plan_items"] if i["id"] == item.pk] == [may]
+        # The open items of one's own agencies: the owner's (health's) list alone holds it, while it is open.
+        mine = [set(i["allowed_actions"]) for i in client.get("/api/plan-items/").json() if i["id"] == item.pk]
+        assert mine == ([may] if state == "open" and user == world.receiving_responder else [])
+    if state == "open":
+        done = api(world.receiving_responder).post(f"/api/plan-items/{item.pk}/finish/", {"status": "done"},
+                                                   format="json")
+        assert done.status_code == 200 and done.json()["allowed_actions"] == []
