@@ -1,17 +1,17 @@
 """State machines declared once.
 
 Each machine (handoff, case status, case deadline, takedown outcome, data-subject request, case
-meeting, action plan item) is one table of actions next to its model: the states an action starts
+meeting, meeting minutes, action plan item) is one table of actions next to its model: the states an action starts
 from, the state it leads to and who may take it (a case right, the side of a handoff, a part in a
 meeting). The services check an action with `machine.check`, the pages show the buttons of
 `machine.available` and the API lists the same `allowed_actions`; tests/cases/test_transitions.py
-walks every (state, action) pair of every machine (the meeting's and the plan item's:
+walks every (state, action) pair of every machine (the meeting's, the minutes' and the plan item's:
 tests/conferences/test_transitions.py).
 
 The tables: handoffs.models.HANDOFF_MACHINE (services in handoffs.services) and CASE_STATUS_MACHINE
 (cases.services.case_change_status), deadlines.selectors.CASE_DEADLINE_MACHINE,
 takedowns.selectors.TAKEDOWN_MACHINE, privacy.models.REQUEST_MACHINE (privacy.services),
-conferences.models.MEETING_MACHINE and PLAN_ITEM_MACHINE (conferences.services).
+conferences.models.MEETING_MACHINE, MINUTES_MACHINE and PLAN_ITEM_MACHINE (conferences.services).
 
 Refusals are `TransitionNotAllowed`: a ValidationError (the pages show its message as they show any
 other), which the API answers with 409 Conflict.

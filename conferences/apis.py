@@ -30,6 +30,7 @@ from .selectors import (
     contributions_visible,
     coordinator_agency_for,
     decisions_visible,
+    meeting_actions,
     meeting_agenda_visible,
     meeting_get_for_user,
     meeting_invitations,
@@ -143,9 +144,9 @@ class CaseMeetingDetailSerializer(CaseMeetingSerializer):
     may_run = serializers.BooleanField()
     is_chair = serializers.BooleanField()
     allowed_actions = serializers.ListField(
-        child=serializers.ChoiceField(choices=MEETING_MACHINE.actions),
-        help_text="What you may do with the meeting now (its state and your part in it), as the meeting page offers "
-        "it.")
+        child=serializers.ChoiceField(choices=MEETING_MACHINE.actions + ("sign", "correct")),
+        help_text="What you may do with the meeting now (its state, its minutes' and your part in it), as the meeting "
+        "page offers it: conferences.models.MEETING_MACHINE and MINUTES_MACHINE.")
 
 
 def meeting_detail_data(access: MeetingAccess) -> dict:
@@ -160,7 +161,8 @@ def meeting_detail_data(access: MeetingAccess) -> dict:
         "minutes": versions,
         "decisions": decisions_visible(access=access, minutes=versions[-1] if versions else None),
         "plan_items": plan_items_visible(access=access),
-        "may_run": access.may_run, "is_chair": access.is_chair, "allowed_actions": access.actions,
+        "may_run": access.may_run, "is_chair": access.is_chair,
+        "allowed_actions": meeting_actions(access=access, latest=versions[-1] if versions else None),
     }
 
 
@@ -297,16 +299,16 @@ class MeetingDecisionApi(MeetingWriteApi):
     success_status = status.HTTP_200_OK
 
 
-@action_schema("meetings_sign", "Sign the minutes", "The chair only; signed minutes never change.",
-               400, 403, 404, tags=TAGS)
+@action_schema("meetings_sign", "Sign the minutes", "The chair only; signed minutes never change (409 when there "
+               "is no draft).", 400, 403, 404, 409, tags=TAGS)
 class MeetingSignApi(MeetingWriteApi):
     InputSerializer = inputs.MinutesSignInputSerializer
     service = staticmethod(services.minutes_sign)
     success_status = status.HTTP_200_OK
 
 
-@action_schema("meetings_correct", "Correct signed minutes", "A new draft version with the reason.",
-               400, 403, 404, tags=TAGS)
+@action_schema("meetings_correct", "Correct signed minutes", "A new draft version with the reason (409 while the "
+               "latest version is a draft).", 400, 403, 404, 409, tags=TAGS)
 class MeetingCorrectApi(MeetingWriteApi):
     InputSerializer = inputs.MinutesCorrectInputSerializer
     service = staticmethod(services.minutes_correct)

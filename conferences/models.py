@@ -161,6 +161,25 @@ class MinutesStatus(models.TextChoices):
     SIGNED = "signed", _("Signed")
 
 
+# The minutes machine (cases.transitions), on the meeting's latest version of its minutes: the services of
+# conferences.services check it, and with the meeting machine it makes the meeting page's buttons and the
+# API's allowed_actions (conferences.selectors.meeting_actions). A draft takes decisions (by whoever runs the
+# meeting, once it is held: the meeting machine's "decide") and is signed by the chair; a signed version
+# never changes, and is corrected by a new draft version (it keeps its state).
+CHAIR = "chair"
+MINUTES_MACHINE = StateMachine(
+    field="status", states=tuple(MinutesStatus.values), error_key="minutes",
+    transitions=(
+        transition("decide", [MinutesStatus.DRAFT], (), RUNNER,
+                   wrong_state=lambda: str(_("The minutes are signed: start a correction to change them."))),
+        transition("sign", [MinutesStatus.DRAFT], MinutesStatus.SIGNED, CHAIR,
+                   wrong_state=lambda: str(_("There is no draft to sign."))),
+        transition("correct", [MinutesStatus.SIGNED], (), RUNNER,
+                   wrong_state=lambda: str(_("Only signed minutes are corrected; change the draft instead."))),
+    ),
+)
+
+
 class MeetingMinutes(models.Model):
     """One version of a meeting's minutes. Version 1 is written at the meeting; once the chair signs
     it nothing of it changes, and a correction is a new version (with the reason) signed again."""

@@ -38,8 +38,10 @@ from permissions.readers import user_is_case_reader, user_may_be_case_reader
 from risk.selectors import MeetingEligibility, cases_eligible_for_meeting
 
 from .models import (
+    CHAIR,
     COORDINATOR,
     MEETING_MACHINE,
+    MINUTES_MACHINE,
     OWNER,
     OWNER_OR_COORDINATOR,
     PLAN_ITEM_MACHINE,
@@ -179,16 +181,22 @@ class MeetingAccess:
         return self.is_chair or self.is_coordinator
 
     def may(self, right: str) -> bool:
-        """Whether the user holds a right of the meeting machine (conferences.models.MEETING_MACHINE)."""
-        return {COORDINATOR: self.is_coordinator, RUNNER: self.may_run, TAKING_PART: True}[right]
-
-    @property
-    def actions(self) -> list[str]:
-        """What the user may do with the meeting now: the page's buttons, the API's allowed_actions."""
-        return MEETING_MACHINE.available(self.meeting, may=self.may)
+        """Whether the user holds a right of the meeting machine or the minutes machine
+        (conferences.models.MEETING_MACHINE, MINUTES_MACHINE)."""
+        return {COORDINATOR: self.is_coordinator, RUNNER: self.may_run, TAKING_PART: True, CHAIR: self.is_chair}[right]
 
     def sees(self, case_id: int, category: str = GENERAL) -> bool:
         return category in self.visible.get(case_id, frozenset())
+
+
+def meeting_actions(*, access: MeetingAccess, latest: MeetingMinutes | None) -> list[str]:
+    """What the user may do with the meeting now, given the latest version of its minutes (None before it
+    is held): the meeting machine's actions and the minutes machine's; "decide" needs both. The page's
+    buttons, the API's allowed_actions."""
+    minutes = MINUTES_MACHINE.available(latest, may=access.may) if latest is not None else []
+    meeting = [action for action in MEETING_MACHINE.available(access.meeting, may=access.may)
+               if action != "decide" or action in minutes]
+    return meeting + [action for action in minutes if action not in meeting and action != "decide"]
 
 
 def meeting_get_for_user(*, user: User, meeting_id: int, lock: bool = False) -> MeetingAccess:

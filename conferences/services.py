@@ -43,6 +43,7 @@ from risk.selectors import cases_eligible_for_meeting
 
 from .models import (
     MEETING_MACHINE,
+    MINUTES_MACHINE,
     OWNER,
     PLAN_ITEM_MACHINE,
     ActionPlanItem,
@@ -252,15 +253,22 @@ def contribution_add(*, access: MeetingAccess, actor: User, meeting_case_id: int
     return contribution
 
 
-def _draft(meeting: CaseMeeting, actor: User) -> MeetingMinutes:
-    """The meeting's draft minutes (version 1 when there is none yet); ValidationError when the
-    latest version is signed (a correction starts a new draft)."""
+def _latest_minutes(meeting: CaseMeeting, action: str) -> MeetingMinutes:
+    """The latest version of the meeting's minutes, locked, if MINUTES_MACHINE lets `action` start from it;
+    TransitionNotAllowed otherwise, or when there are no minutes yet."""
     latest = MeetingMinutes.objects.select_for_update().filter(meeting=meeting).order_by("-version").first()
-    if latest is None:
-        return MeetingMinutes.objects.create(meeting=meeting, version=1, written_by=actor)
-    if latest.status == MinutesStatus.SIGNED:
-        raise ValidationError({"minutes": [_("The minutes are signed: start a correction to change them.")]})
+    # No minutes yet is a state no action starts from: the machine refuses it with the action's message.
+    MINUTES_MACHINE.check(action, latest or MeetingMinutes(meeting=meeting, status=""))
+    assert latest is not None
     return latest
+
+
+def _draft(meeting: CaseMeeting, actor: User) -> MeetingMinutes:
+    """The meeting's draft minutes (version 1 when there is none yet); TransitionNotAllowed when the
+    latest version is signed (a correction starts a new draft)."""
+    if not MeetingMinutes.objects.filter(meeting=meeting).exists():
+        return MeetingMinutes.objects.create(meeting=meeting, version=1, written_by=actor)
+    return _latest_minutes(meeting, "decide")
 
 
 @transaction.atomic
@@ -308,9 +316,7 @@ def minutes_sign(*, access: MeetingAccess, actor: User) -> MeetingMinutes:
     if not access.is_chair:
         raise PermissionDenied(_("Only the chair signs the minutes."))
     meeting = access.meeting
-    minutes = MeetingMinutes.objects.select_for_update().filter(meeting=meeting, status=MinutesStatus.DRAFT).first()
-    if minutes is None:
-        raise ValidationError({"minutes": [_("There is no draft to sign.")]})
+    minutes = _latest_minutes(meeting, "sign")
     now = timezone.now()
     minutes.status, minutes.signed_by, minutes.signed_at = MinutesStatus.SIGNED, actor, now
     minutes.save(update_fields=["status", "signed_by", "signed_at"])
@@ -328,9 +334,7 @@ def minutes_correct(*, access: MeetingAccess, actor: User, reason: str) -> Meeti
     """A new draft version of signed minutes, with the reason, its decisions copied to be changed."""
     agency = _runner_check(access)
     meeting = access.meeting
-    latest = MeetingMinutes.objects.select_for_update().filter(meeting=meeting).order_by("-version").first()
-    if latest is None or latest.status != MinutesStatus.SIGNED:
-        raise ValidationError({"minutes": [_("Only signed minutes are corrected; change the draft instead.")]})
+    latest = _latest_minutes(meeting, "correct")
     if not reason.strip():
         raise ValidationError({"reason": [_("Write why the minutes are corrected.")]})
     draft = MeetingMinutes.objects.create(meeting=meeting, version=latest.version + 1, correction_reason=reason,

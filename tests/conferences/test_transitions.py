@@ -1,7 +1,7 @@
-"""Every (state, action) pair of the meeting machine (conferences.models.MEETING_MACHINE) and the plan item
-machine (PLAN_ITEM_MACHINE): an action the table allows succeeds through its service, any other is refused
-with TransitionNotAllowed (409 on the API), and the pages' buttons (and for a meeting the API's
-allowed_actions) are what the table allows for the viewer. The
+"""Every (state, action) pair of the meeting machine (conferences.models.MEETING_MACHINE), the minutes
+machine (MINUTES_MACHINE) and the plan item machine (PLAN_ITEM_MACHINE): an action the table allows
+succeeds through its service, any other is refused with TransitionNotAllowed (409 on the API), and the
+pages' buttons and the API's allowed_actions are what the table allows for the viewer. The
 expected pairs are written out here as well, so that a change to the table is a change to this test."""
 
 import datetime
@@ -13,7 +13,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from cases.transitions import TransitionNotAllowed
-from conferences.models import MEETING_MACHINE, PLAN_ITEM_MACHINE, MeetingCase
+from conferences.models import MEETING_MACHINE, MINUTES_MACHINE, PLAN_ITEM_MACHINE, MeetingCase, MeetingMinutes
 from conferences.services import (
     attendance_record,
     contribution_add,
@@ -22,6 +22,8 @@ from conferences.services import (
     meeting_case_add,
     meeting_hold,
     meeting_invite,
+    minutes_correct,
+    minutes_sign,
     plan_item_add,
     plan_item_finish,
 )
@@ -30,7 +32,7 @@ from .conftest import access_of, meeting_build
 
 # The meeting page's form (or button) of each action it offers there.
 BUTTONS = {"hold": "hold-submit", "attendance": "attendance-submit", "contribute": "contribution-form",
-           "plan_add": "plan-form", "decide": "decision-form"}
+           "plan_add": "plan-form", "decide": "decision-form", "sign": "sign-submit", "correct": "correct-submit"}
 ALLOWED = {
     "scheduled": {"agenda_add", "invite", "cancel", "hold", "attendance", "contribute", "plan_add"},
     "held": {"attendance", "contribute", "plan_add", "decide"},
@@ -102,6 +104,8 @@ def test_the_page_and_the_api_offer_what_the_table_allows(world, met_in, client,
                          (world.lead_responder, {"taking_part"})):
         expected = [a for a in MEETING_MACHINE.actions
                     if a in ALLOWED[state] and MEETING_MACHINE[a].right in rights]
+        if state == "held" and user == world.lead_supervisor:  # the chair, and the minutes are a draft
+            expected.append("sign")
         api.force_authenticate(user)
         assert api.get(f"/api/meetings/{met.meeting.pk}/").json()["allowed_actions"] == expected
         client.force_login(user)
@@ -187,3 +191,69 @@ def test_the_api_lists_the_plan_item_actions_the_table_allows(world, item_in, ap
         done = api(world.receiving_responder).post(f"/api/plan-items/{item.pk}/finish/", {"status": "done"},
                                                    format="json")
         assert done.status_code == 200 and done.json()["allowed_actions"] == []
+
+
+# --- Minutes -------------------------------------------------------------------------------------
+
+MINUTES_ALLOWED = {"draft": {"decide", "sign"}, "signed": {"correct"}}
+
+
+@pytest.fixture
+def minutes_in(world, met_in):
+    """A held meeting whose latest minutes are a draft (version 1) or signed."""
+    def build(state: str):
+        met = met_in("held")
+        if state == "signed":
+            minutes_sign(access=access_of(world.lead_supervisor, met.meeting), actor=world.lead_supervisor)
+        assert MeetingMinutes.objects.filter(meeting=met.meeting).latest("version").status == state
+        return met
+    return build
+
+
+def _minutes_do(world, met, action: str):
+    chair = access_of(world.lead_supervisor, met.meeting)
+    if action == "decide":
+        return decision_record(access=chair, actor=world.lead_supervisor, meeting_case_id=met.row.pk, text="Lập hồ sơ.")
+    if action == "sign":
+        return minutes_sign(access=chair, actor=world.lead_supervisor)
+    assert action == "correct"
+    return minutes_correct(access=chair, actor=world.lead_supervisor, reason="Sai ngày.")
+
+
+def test_the_expected_minutes_pairs_are_the_table():
+    for state, actions in MINUTES_ALLOWED.items():
+        assert {a for a in MINUTES_MACHINE.actions if state in MINUTES_MACHINE[a].sources} == actions
+
+
+@pytest.mark.parametrize(("state", "action"), list(itertools.product(MINUTES_ALLOWED, MINUTES_MACHINE.actions)))
+def test_every_minutes_pair(world, minutes_in, state, action):
+    met = minutes_in(state)
+    if action in MINUTES_ALLOWED[state]:
+        _minutes_do(world, met, action)
+    else:
+        with pytest.raises(TransitionNotAllowed) as refused:
+            _minutes_do(world, met, action)
+        assert set(refused.value.message_dict) == {"minutes"}
+
+
+@pytest.mark.parametrize("state", list(MINUTES_ALLOWED))
+def test_the_page_and_the_api_offer_the_minutes_actions_of_the_table(world, minutes_in, client, state):
+    """The chair signs; whoever runs the meeting decides and corrects; a responder taking part does none."""
+    met = minutes_in(state)
+    api = APIClient()
+    for user, may in ((world.lead_supervisor, MINUTES_ALLOWED[state]), (world.lead_responder, set())):
+        api.force_authenticate(user)
+        offered = set(api.get(f"/api/meetings/{met.meeting.pk}/").json()["allowed_actions"])
+        assert offered & set(MINUTES_MACHINE.actions) == may
+        client.force_login(user)
+        page = client.get(f"/meetings/{met.meeting.pk}/").content.decode()
+        for action in MINUTES_MACHINE.actions:
+            assert (f'data-testid="{BUTTONS[action]}"' in page) == (action in may), (user.username, state, action)
+
+
+def test_signing_without_a_draft_is_409_on_the_api(world, minutes_in):
+    met = minutes_in("signed")
+    api = APIClient()
+    api.force_authenticate(world.lead_supervisor)
+    response = api.post(f"/api/meetings/{met.meeting.pk}/minutes/sign/", {}, format="json")
+    assert response.status_code == 409 and set(response.json()) == {"minutes"}
