@@ -109,6 +109,12 @@ def _claim(*, token: uuid.UUID, user: User, fingerprint: str) -> FormSending | N
     return None
 
 
+def sending_location(*, token: uuid.UUID, user: User) -> str | None:
+    """Where this user's finished sending with the token led, if there is one."""
+    return FormSending.objects.filter(token=token, user=user).exclude(location="").values_list(
+        "location", flat=True).first()
+
+
 def sending_record(record) -> str:
     """How a sending keeps the record it created: "cases.action:81"."""
     return f"{record._meta.label_lower}:{record.pk}"

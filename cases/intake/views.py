@@ -12,8 +12,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.exceptions import NotFound
+
 from ..forms import CONSENT_PREFIX
 from ..pages import case_open_posted, form_token
+from ..sending import sending_location
 from . import forms as intake_forms
 from . import selectors, services, steps
 
@@ -99,7 +102,16 @@ def intake_start(request):
 @require_http_methods(["GET", "POST"])
 def intake_step(request, draft_id: int, step: str):
     agency = _agency_or_refuse(request)
-    draft = selectors.draft_get(user=request.user, agency_id=agency.pk if agency else None, draft_id=draft_id)
+    try:
+        draft = selectors.draft_get(user=request.user, agency_id=agency.pk if agency else None, draft_id=draft_id)
+    except NotFound:
+        # "Open the case" sent again after the first sending opened it (and deleted the draft): its case.
+        opened = (sending_location(token=form_token(request), user=request.user)
+                  if request.method == "POST" and step == "check" else None)
+        if opened is None:
+            raise
+        messages.info(request, _("This case has already been opened."))
+        return redirect(opened)
     if step not in steps.STEP_BY_KEY:
         return redirect("cases:intake-step", draft_id=draft.pk, step="who")
     step = steps.STEP_BY_KEY[step]

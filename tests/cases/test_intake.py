@@ -347,6 +347,21 @@ def test_query_budgets_of_the_intake_pages(world, web, commune, django_assert_ma
         assert client.get(f"/cases/intake/{draft_id}/check/").status_code == 200
 
 
+def test_open_the_case_sent_again_after_it_opened_lands_on_the_case(world, web, commune):
+    """The first answer never came, the draft is gone: the page sent again is shown the case it opened, not
+    a 404; someone else sending that token, or the page sent without it, is still a 404."""
+    client = web(world.lead_responder)
+    draft_id = _walk_to_check(client)
+    url = f"/cases/intake/{draft_id}/check/"
+    token = re.search(r'name="sending_token" value="([0-9a-f-]{36})"', client.get(url).content.decode()).group(1)
+    first = client.post(url, {"sending_token": token})
+    again = client.post(url, {"sending_token": token})
+    assert first.status_code == again.status_code == 302 and again["Location"] == first["Location"]
+    assert Case.objects.count() == 1
+    assert client.post(url).status_code == 404
+    assert web(world.lead_supervisor).post(url, {"sending_token": token}).status_code == 404
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's; SQLite serializes writes")
 def test_open_the_case_sent_twice_at_once_opens_it_once(transactional_db, world, web, commune, monkeypatch):
     """A double tap on "Open the case" on a slow connection: the first is held inside case_open (the case
