@@ -153,7 +153,8 @@ class JsonFirstNegotiation(DefaultContentNegotiation):
     """DRF's negotiation, answered without parsing anything when the request leaves the choice to the view
     (no Accept header, `*/*` or `application/json`, and no format asked for by suffix or query) and the view's
     first renderer is JSON: what DRF's walk over the Accept list answers then, the first renderer with its own
-    media type. Every other request goes through DRF's walk."""
+    media type. Every other request goes through DRF's walk, and one that it finds nothing for is answered
+    by the first renderer, never 406."""
 
     LEFT_TO_THE_VIEW = frozenset({None, "*/*", "application/json"})
 
@@ -163,7 +164,13 @@ class JsonFirstNegotiation(DefaultContentNegotiation):
                 and request.META.get("HTTP_ACCEPT") in self.LEFT_TO_THE_VIEW
                 and not (override and request.query_params.get(override))):
             return renderers[0], renderers[0].media_type
-        return super().select_renderer(request, renderers, format_suffix)
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except exceptions.NotAcceptable:
+            # An Accept header that none of the view's renderers satisfies (text/csv on a JSON list, say) is
+            # answered in the view's first one, as RFC 9110 (12.5.1) allows, rather than with a 406 that no
+            # operation documents; the Content-Type says what it is.
+            return renderers[0], renderers[0].media_type
 
 
 # Whether an empty query string validates to nothing, by filter serializer class (validated_query).

@@ -107,7 +107,8 @@ def conformance_failures(user, known: dict, *, max_examples: int = MAX_EXAMPLES)
             except FailureGroup as group:  # every failure is counted, not only the first
                 for failure in group.exceptions:
                     failures.append(f"{case.operation.label} [{response.status_code}]: {failure.title}")
-                    details.setdefault(failures[-1], str(failure.message)[:600])
+                    # The request too (without the token), so that a failure seen in CI can be replayed.
+                    details.setdefault(failures[-1], f"{str(failure.message)[:600]}\n{case.as_curl_command(base_url='http://testserver')[:600]}")
 
         run()
     for line, message in details.items():

@@ -75,3 +75,13 @@ def test_a_bad_cursor_is_a_404_in_the_detail_shape(world, api):
     response = api(world.lead_responder).get("/api/cases/", {"cursor": "not-a-cursor"})
 
     assert response.status_code == 404 and set(response.json()) == {"detail"}
+
+
+@pytest.mark.parametrize("accept", ["text/csv", "application/xml", "image/png;q=0.9"])
+def test_an_accept_header_no_renderer_satisfies_is_answered_in_json_not_406(world, api, accept):
+    """406 is documented nowhere: a list asked for as CSV or XML answers as it would have, in JSON (RFC 9110
+    lets a server disregard Accept), with its own status: here the analyst's 403 and the supervisor's 200."""
+    refused = api(world.analyst).get("/api/breaches/", HTTP_ACCEPT=accept)
+    assert refused.status_code == 403 and refused["Content-Type"] == "application/json"
+    listed = api(world.lead_supervisor).get("/api/supervision/access/", HTTP_ACCEPT=accept)
+    assert listed.status_code == 200 and "results" in listed.json()
