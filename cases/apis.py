@@ -32,6 +32,7 @@ from config.api import (
     read_schema,
     responses,
 )
+from config.exceptions import NotFound
 from permissions.categories import ACTION_CATEGORY_CHOICES, CaseRight
 
 from .models import (
@@ -101,12 +102,13 @@ class CaseActionApi(ActionApi):
 IDEMPOTENCY_KEY = "Idempotency-Key"
 
 
-def once_per_key(request, create: Callable[[], Any], respond: Callable[[Any], Response]) -> Response:
+def once_per_key(request, create: Callable[[], Any], respond: Callable[[Any], Response],
+                 replay: Callable[[Any], Response] | None = None) -> Response:
     """create() (a service that creates or changes one record, and returns it) answered by respond(the
     record), once per Idempotency-Key when the request has one (cases.sending): a request sent again with
-    the key, after a dropped connection, writes nothing and is answered with the record the first wrote,
-    read again, with `Idempotent-Replayed: true`; while the first runs it waits for it. The key sent again
-    with another body is refused with 422, one that is not a UUID with 400."""
+    the key, after a dropped connection, writes nothing and is answered by replay(the record the first
+    wrote, read again; respond by default), with `Idempotent-Replayed: true`; while the first runs it
+    waits for it. The key sent again with another body is refused with 422, one that is not a UUID with 400."""
     header = request.headers.get(IDEMPOTENCY_KEY)
     if header is None:
         return respond(create())
@@ -126,21 +128,25 @@ def once_per_key(request, create: Callable[[], Any], respond: Callable[[Any], Re
                      fingerprint=salted_hmac("hopluc.sending", asked, algorithm="sha256").hexdigest())
     if not sent.again:
         return respond(created[0])
-    response = respond(sending_record_get(sent.location))
+    response = (replay or respond)(sending_record_get(sent.location))
     response["Idempotent-Replayed"] = "true"
     return response
 
 
 class OncePerKeyApi(ActionApi):
     """An ActionApi whose POST writes a record, once per Idempotency-Key (once_per_key): act() returns the
-    record, and respond() answers with it, or with it read again for a request sent again."""
+    record, and respond() answers with it; replay() answers a request sent again, with it read again."""
 
     idempotency_key = True
 
     def post(self, request, **ids):
         access = self.access(**ids)
         data = self.validated_input(self.InputSerializer, **self.input_context(access))
-        return once_per_key(request, lambda: self.act(access, data, **ids), lambda record: self.respond(access, record))
+        return once_per_key(request, lambda: self.act(access, data, **ids), lambda record: self.respond(access, record),
+                            lambda record: self.replay(access, record))
+
+    def replay(self, access, record) -> Response:
+        return self.respond(access, record)
 
 
 class CaseRecordCreateApi(OncePerKeyApi, CaseActionApi):
@@ -148,6 +154,15 @@ class CaseRecordCreateApi(OncePerKeyApi, CaseActionApi):
     takedown request, a risk assessment or review): it answers 201 Created, once per Idempotency-Key."""
 
     success_status = status.HTTP_201_CREATED
+
+    def replay(self, access, record) -> Response:
+        """A request sent again is a read of what it wrote: where its URL also lists these records (a
+        collection, GET and POST), only while that list shows it to the reader now (an action of a category
+        no longer shared is a 404, as reading it is)."""
+        items = getattr(self, "items", None)
+        if items is not None and record.pk not in {row.pk for row in items(access)}:
+            raise NotFound
+        return self.respond(access, record)
 
 
 class CaseRecordListApi(ApiView):

@@ -31,14 +31,18 @@ from .sending import SendingUnsettled, sending_token, sent_once
 
 @dataclass(frozen=True)
 class Posted:
-    """What became of a valid form sent once (posted_once)."""
+    """What became of a page's form (posted_once)."""
 
-    # Where the sending led (its first sending's page when it was sent before); None when it was refused.
+    # Where the sending led (its first sending's page when it was sent before); None when the form is shown.
     response: HttpResponse | None
-    # The token to show the form again with, and the status: 409 when an earlier sending of it cannot be
-    # settled (then a new token, so that sending it again is the worker's own choice).
+    # The token to show the form with; 409 when an earlier sending of it cannot be settled (then a new
+    # token, so that sending it again is the worker's own choice).
     token: uuid.UUID
-    status: int = 200
+    conflict: bool = False
+
+    def status(self, form: Any, invalid_status: int = 400) -> int:
+        """The status to show the form with: 409, invalid_status when it has errors, else 200."""
+        return 409 if self.conflict else invalid_status if form.errors else 200
 
 
 def form_token(request: HttpRequest) -> uuid.UUID:
@@ -63,16 +67,19 @@ def form_sender(request: HttpRequest, form: Any, save: Callable[[], Any], succes
     return send
 
 
-def posted_once(request: HttpRequest, form: Any, token: uuid.UUID, send: Callable[[], str | None], *,
-                again: str = "") -> Posted:
-    """send() once for the form's token, however often the form is sent (cases.sending): it writes, flashes
-    what was done and returns the page to go to, or puts the service's refusal on the form and returns None.
-    A form sent again is led where the first went, with the message `again`."""
+def posted_once(request: HttpRequest, form: Any, send: Callable[[], str | None], *, again: str = "") -> Posted:
+    """For a page with one form: on a valid POST, send() once for the form's token however often the form
+    is sent (cases.sending); it writes, flashes what was done and returns the page to go to, or puts the
+    service's refusal on the form and returns None. A form sent again is led where the first went, with
+    the message `again`. A GET or an invalid form sends nothing."""
+    token = form_token(request)
+    if request.method != "POST" or not form.is_valid():
+        return Posted(response=None, token=token)
     try:
         sent = sent_once(token=token, user=request.user, send=send)
     except SendingUnsettled as exc:
         form.add_service_errors(exc)
-        return Posted(response=None, token=uuid.uuid4(), status=409)
+        return Posted(response=None, token=uuid.uuid4(), conflict=True)
     if sent.again:
         messages.info(request, again or _("This form had already been sent: it was saved once."))
     return Posted(response=None if sent.location is None else redirect(sent.location), token=token)
@@ -85,16 +92,13 @@ def case_form_page(request: HttpRequest, *, access: CaseAccess, form: Any, templ
     (posted_once); success(its result) is the message flashed on the case page (or on next_page(its
     result)). The form is shown with {"case", "form", "sending_token"} and context, with invalid_status
     when it has errors (409 when an earlier sending of it cannot be settled)."""
-    token, status = form_token(request), 200
-    if request.method == "POST" and form.is_valid():
-        case_page = reverse("cases:detail", kwargs={"case_id": access.case.pk})
-        posted = posted_once(request, form, token,
-                             form_sender(request, form, save, success, next_page or (lambda _result: case_page)))
-        if posted.response is not None:
-            return posted.response
-        token, status = posted.token, posted.status
-    return render(request, template, {"case": access.case, "form": form, "sending_token": token, **(context or {})},
-                  status=status if status != 200 else invalid_status if form.errors else 200)
+    posted = posted_once(request, form, form_sender(
+        request, form, save, success,
+        next_page or (lambda _result: reverse("cases:detail", kwargs={"case_id": access.case.pk}))))
+    if posted.response is not None:
+        return posted.response
+    return render(request, template, {"case": access.case, "form": form, "sending_token": posted.token,
+                                      **(context or {})}, status=posted.status(form, invalid_status))
 
 
 def case_service_form_page(request: HttpRequest, *, case_id: int, require: str, form: Callable[[CaseAccess], Any],
@@ -121,10 +125,10 @@ def case_change_posted(request: HttpRequest, *, access: CaseAccess, save: Callab
     return redirect("cases:detail", case_id=access.case.pk)
 
 
-def case_open_posted(request: HttpRequest, form: Any, token: uuid.UUID, open_case: Callable[[], Any]) -> Posted:
-    """A valid form that opens a case (the one-page form, the intake's last step), once for its token
+def case_open_posted(request: HttpRequest, form: Any, open_case: Callable[[], Any]) -> Posted:
+    """A form that opens a case (the one-page form, the intake's last step), once for its token
     (posted_once): open_case() opens it; the new case's page with its number flashed, or the case the
     form opened when it was sent before (a double tap), or no page with the service's refusal on the form."""
     send = form_sender(request, form, open_case, lambda case: _("Case %(number)s opened.") % {"number": case.number},
                        lambda case: reverse("cases:detail", kwargs={"case_id": case.pk}))
-    return posted_once(request, form, token, send, again=_("This case has already been opened."))
+    return posted_once(request, form, send, again=_("This case has already been opened."))

@@ -274,6 +274,7 @@ def case_open(
         _consent_audit(consent=consent_row, actor=actor, agency=agency)
     return case
 
+
 def case_view(*, user: User, case_id: int, page: bool = False) -> CaseAccess:
     """The case for `user` (as case_get_for_user; with `page`, as case_get_for_page: with what the case
     page reads of it), with one audit event naming the categories shown.

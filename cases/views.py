@@ -34,7 +34,7 @@ from .forms import (
     ConsentWithdrawForm,
 )
 from .models import CASE_STATUS_MACHINE, ActionType, CaseStatus, Survivor, TechForm
-from .pages import case_change_posted, case_form_page, case_open_posted, case_service_form_page, form_token
+from .pages import case_change_posted, case_form_page, case_open_posted, case_service_form_page
 from .selectors import (
     CaseList,
     case_get_for_user,
@@ -198,15 +198,12 @@ def case_open_page(request):
     if not agencies:
         raise PermissionDenied
     form = CaseOpenForm(request.POST or None, agencies=agencies)
-    # The rendered form's token: the form opens one case however often it is sent.
-    token, status = form_token(request), 200
-    if request.method == "POST" and form.is_valid():
-        posted = case_open_posted(request, form, token, lambda: case_open(actor=request.user,
-                                                                          **form.service_arguments()))
-        if posted.response is not None:
-            return posted.response
-        token, status = posted.token, posted.status
-    return render(request, "cases/case_open.html", {"form": form, "sending_token": token}, status=status)
+    # The form opens one case however often it is sent.
+    posted = case_open_posted(request, form, lambda: case_open(actor=request.user, **form.service_arguments()))
+    if posted.response is not None:
+        return posted.response
+    return render(request, "cases/case_open.html", {"form": form, "sending_token": posted.token},
+                  status=posted.status(form, invalid_status=200))
 
 
 @login_required

@@ -22,7 +22,15 @@ from risk.selectors import EligibilityReason
 
 from . import serializers as inputs
 from . import services
-from .models import MEETING_MACHINE, CaseMeeting, MeetingMode, MeetingStatus, MinutesStatus, PlanItemStatus
+from .models import (
+    MEETING_MACHINE,
+    MINUTES_MACHINE,
+    CaseMeeting,
+    MeetingMode,
+    MeetingStatus,
+    MinutesStatus,
+    PlanItemStatus,
+)
 from .selectors import (
     MeetingAccess,
     agencies_invitable,
@@ -144,7 +152,7 @@ class CaseMeetingDetailSerializer(CaseMeetingSerializer):
     may_run = serializers.BooleanField()
     is_chair = serializers.BooleanField()
     allowed_actions = serializers.ListField(
-        child=serializers.ChoiceField(choices=MEETING_MACHINE.actions + ("sign", "correct")),
+        child=serializers.ChoiceField(choices=tuple(dict.fromkeys(MEETING_MACHINE.actions + MINUTES_MACHINE.actions))),
         help_text="What you may do with the meeting now (its state, its minutes' and your part in it), as the meeting "
         "page offers it: conferences.models.MEETING_MACHINE and MINUTES_MACHINE.")
 

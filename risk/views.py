@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases.models import RiskLevel
-from cases.pages import case_change_posted, form_sender, form_token, posted_once
+from cases.pages import case_change_posted, form_sender, posted_once
 from cases.selectors import case_get_for_user
 from permissions.categories import CaseRight
 
@@ -35,30 +35,26 @@ def assessment_page(request, case_id: int):
     if draft is not None:
         initial = {item_field_name(c): v for c, v in json.loads(draft.answers or "{}").items()}
     form = AssessmentForm(request.POST or None, initial=initial, variant=variant)
-    token, status = form_token(request), 200
-    if request.method == "POST" and form.is_valid():
-        complete = "complete" in request.POST
-        context = {"draft_variant": draft.variant if draft else None, "default_variant": variant_default(access.case)}
+    complete = "complete" in request.POST
 
-        def saved(assessment) -> str:
-            if not complete:
-                return _("Your answers are saved. You can finish the assessment later.")
-            return _("Risk assessed: %(level)s.") % {"level": RiskLevel(assessment.level).label}
+    def saved(assessment) -> str:
+        if not complete:
+            return _("Your answers are saved. You can finish the assessment later.")
+        return _("Risk assessed: %(level)s.") % {"level": RiskLevel(assessment.level).label}
 
-        send = form_sender(request, form, lambda: assessment_save(
-            access=access, actor=request.user, **form.service_data(complete=complete, **context)), saved,
-            lambda _assessment: reverse("cases:detail" if complete else "risk:assess",
-                                        kwargs={"case_id": access.case.pk}))
-        # Once per rendered form: a double tap on "Complete" completes one assessment, not a second one.
-        posted = posted_once(request, form, token, send)
-        if posted.response is not None:
-            return posted.response
-        token, status = posted.token, posted.status
+    # Once per rendered form: a double tap on "Complete" completes one assessment, not a second one.
+    posted = posted_once(request, form, form_sender(request, form, lambda: assessment_save(
+        access=access, actor=request.user, **form.service_data(
+            complete=complete, draft_variant=draft.variant if draft else None,
+            default_variant=variant_default(access.case))), saved,
+        lambda _assessment: reverse("cases:detail" if complete else "risk:assess", kwargs={"case_id": access.case.pk})))
+    if posted.response is not None:
+        return posted.response
     other = [v for v in instrument.variants.values() if v.code != variant.code]
     return render(request, "risk/assess.html", {
         "case": access.case, "form": form, "variant": variant, "instrument": instrument, "draft": draft,
-        "other_variant": None if draft else (other[0] if other else None), "sending_token": token,
-    }, status=status)
+        "other_variant": None if draft else (other[0] if other else None), "sending_token": posted.token,
+    }, status=posted.status(form, invalid_status=200))
 
 
 @login_required

@@ -174,22 +174,19 @@ def _answer_groups(values, *, agency, step_urls: dict[str, str]) -> list[dict]:
 def _check(request, *, draft, values, agency):
     form = intake_forms.intake_form(values, agency=agency)
     errors = []
-    # The rendered page's token: "Open the case" opens one case however often it is sent.
-    token, status = form_token(request), 200
+    # "Open the case" opens one case however often it is sent.
+    posted = case_open_posted(request, form, lambda: services.draft_case_open(
+        draft=draft, actor=request.user, arguments=form.service_arguments()))
+    if posted.response is not None:
+        return posted.response
     if request.method == "POST":
-        if form.is_valid():
-            posted = case_open_posted(request, form, token, lambda: services.draft_case_open(
-                draft=draft, actor=request.user, arguments=form.service_arguments()))
-            if posted.response is not None:
-                return posted.response
-            token, status = posted.token, posted.status
         errors = _error_summary(form, step_urls={k: u + "?return=check" for k, u in _step_urls(draft).items()})
     return render(request, "cases/intake_check.html", {
         "draft": draft, "steps": steps.STEPS, "step": steps.STEP_BY_KEY["check"],
         "step_number": len(steps.STEPS), "step_count": len(steps.STEPS),
         "groups": _answer_groups(values, agency=agency, step_urls=_step_urls(draft)), "error_summary": errors,
-        "sending_token": token,
-    }, status=status if status != 200 else 400 if errors else 200)
+        "sending_token": posted.token,
+    }, status=posted.status(form) if request.method == "POST" else 200)
 
 
 @login_required

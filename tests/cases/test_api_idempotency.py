@@ -170,3 +170,18 @@ def test_a_plan_item_sent_twice_with_its_key_is_one_item(world, shared_case, api
     assert first.status_code == again.status_code == 201, first.json()
     assert first.json()["id"] == again.json()["id"] == met.meeting.pk and again["Idempotent-Replayed"] == "true"
     assert ActionPlanItem.objects.filter(meeting_case=met.row).count() == 1
+
+
+def test_a_request_sent_again_shows_only_what_the_reader_may_see_now(world, shared_case, api):
+    """A replay is a read: once the action is of a category health may not see (here its category is
+    changed under it, as a consent ended would), the request sent again is a 404 with nothing of the
+    action, as reading it is; not its text, and not a 500."""
+    client, url, key = api(world.receiving_responder), f"/api/cases/{shared_case.case.pk}/actions/", uuid.uuid4()
+    body = {"type": "medical_care", "category": "medical", "text": "Khám và điều trị vết thương."}
+    before = Action.objects.count()
+    first = _post(client, url, body, key)
+    assert first.status_code == 201
+    Action.objects.filter(pk=first.json()["id"]).update(category="police_legal")
+    again = _post(client, url, body, key)
+    assert again.status_code == 404 and "Khám" not in again.content.decode()
+    assert Action.objects.count() == before + 1
