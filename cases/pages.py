@@ -4,8 +4,8 @@
   (cases.sending), whose refusal comes back as the form's errors, then flashes what was done and returns
   to the case page. Most run a service that takes the case, the actor and the form's data
   (case_service_form_page).
-- A change posted from the case page: a bad choice or a refusal is flashed as an error, what was
-  done as a success; either way back to the case page.
+- A change posted from a page (the case page's, change_posted_once): a bad choice or a refusal is flashed
+  as an error, what was done as a success, once however often it is sent; back to the page.
 
 And a form that opens a case, the one-page form or the intake's last step (case_open_posted), also once.
 """
@@ -23,7 +23,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from config.pages import flash_outcome
+from config.pages import flash_refusal
 
 from .selectors import CaseAccess, case_get_for_user
 from .sending import SendingUnsettled, sending_token, sent_once
@@ -51,9 +51,9 @@ def form_token(request: HttpRequest) -> uuid.UUID:
 
 
 def form_sender(request: HttpRequest, form: Any, save: Callable[[], Any], success: Callable[[Any], str],
-                next_page: Callable[[Any], str]) -> Callable[[], str | None]:
+                next_page: Callable[[Any], str], level: int = messages.SUCCESS) -> Callable[[], str | None]:
     """The send() of posted_once for a form written by save(): the service's refusal put on the form (None),
-    or success(its result) flashed and the page next_page(its result)."""
+    or success(its result) flashed (at `level`) and the page next_page(its result)."""
 
     def send() -> str | None:
         try:
@@ -61,7 +61,7 @@ def form_sender(request: HttpRequest, form: Any, save: Callable[[], Any], succes
         except ValidationError as exc:
             form.add_service_errors(exc)
             return None
-        messages.success(request, success(result))
+        messages.add_message(request, level, success(result))
         return next_page(result)
 
     return send
@@ -113,16 +113,43 @@ def case_service_form_page(request: HttpRequest, *, case_id: int, require: str, 
         save=lambda: service(access=access, actor=request.user, data=bound.service_data()))
 
 
+def change_posted_once(request: HttpRequest, save: Callable[[], Any], success: str | Callable[[Any], str], *,
+                       back: str, page: Callable[[Any], str] | None = None, fields: bool = False) -> HttpResponse:
+    """A change posted from a page that shows no form again (POST, redirect, GET), saved once for the
+    form's token however often it is sent (cases.sending): save() runs and `success` (a text, or a function
+    of its result) is flashed, then the page is page(its result), or `back`. Its refusal (ValidationError)
+    is flashed (config.pages.flash_refusal) and frees the token, and the page is `back`. Sent again, it is
+    led where the first went and told so; a sending that cannot be settled is flashed, and nothing written."""
+
+    def send() -> str | None:
+        try:
+            result = save()
+        except ValidationError as exc:
+            flash_refusal(request, exc, fields=fields)
+            return None
+        messages.success(request, success(result) if callable(success) else success)
+        return back if page is None else page(result)
+
+    try:
+        sent = sent_once(token=form_token(request), user=request.user, send=send)
+    except SendingUnsettled as exc:
+        flash_refusal(request, exc)
+        return redirect(back)
+    if sent.again:
+        messages.info(request, _("This form had already been sent: it was saved once."))
+    return redirect(sent.location or back)
+
+
 def case_change_posted(request: HttpRequest, *, access: CaseAccess, save: Callable[[], Any],
                        success: Callable[[Any], str], form: forms.Form | None = None,
                        invalid: str = "") -> HttpResponse:
-    """An invalid form flashes invalid; else save() runs, each message of its refusal is flashed, or
-    success(its result)."""
+    """An invalid form flashes invalid; else the change is saved once (change_posted_once): each message of
+    its refusal is flashed, or success(its result). Back to the case page."""
+    case_page = reverse("cases:detail", kwargs={"case_id": access.case.pk})
     if form is not None and not form.is_valid():
         messages.error(request, invalid)
-        return redirect("cases:detail", case_id=access.case.pk)
-    flash_outcome(request, save, success)
-    return redirect("cases:detail", case_id=access.case.pk)
+        return redirect(case_page)
+    return change_posted_once(request, save, success, back=case_page)
 
 
 def case_open_posted(request: HttpRequest, form: Any, open_case: Callable[[], Any]) -> Posted:

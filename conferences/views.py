@@ -1,20 +1,22 @@
 """Case-meeting pages: the meetings of one's agencies with the coordinator's list and the schedule
 form; the meeting screen for the chair (desktop) with a form per operation; the responder's plan
 items (phone). Thin: access through conferences.selectors, input through the API's serializers
-(config.api.input_validate), writes through conferences.services, POST-redirect-GET with a message."""
+(config.api.input_validate), writes through conferences.services, POST-redirect-GET with a message, each
+form written once however often it is sent (cases.pages.change_posted_once)."""
 
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from cases.pages import change_posted_once
 from config.api import input_validate
 from permissions.categories import ACTION_CATEGORY_CHOICES
 
@@ -34,12 +36,6 @@ from .selectors import (
     plan_item_overdue,
     plan_items_for_user,
 )
-
-
-def _errors_to_messages(request, exc: ValidationError) -> None:
-    for field, texts in getattr(exc, "message_dict", {"": exc.messages}).items():
-        for text in texts:
-            messages.error(request, f"{field}: {text}" if field and field != "__all__" else text)
 
 
 @login_required
@@ -63,16 +59,15 @@ def meeting_schedule_page(request):
     agency = coordinator_agency_for(request.user)
     if agency is None:
         raise PermissionDenied
-    try:
-        values = input_validate(inputs.MeetingScheduleInputSerializer, {
-            "scheduled_for": request.POST.get("scheduled_for", ""), "mode": request.POST.get("mode", ""),
-            "place": request.POST.get("place", ""), "chair": request.POST.get("chair") or None}, agency=agency)
-        meeting = services.meeting_schedule(actor=request.user, **values)
-    except ValidationError as exc:
-        _errors_to_messages(request, exc)
-        return redirect("conferences:list")
-    messages.success(request, _("The meeting is scheduled. Put cases on its agenda, then invite agencies."))
-    return redirect("conferences:detail", meeting_id=meeting.pk)
+    return change_posted_once(
+        request, lambda: services.meeting_schedule(actor=request.user, **input_validate(
+            inputs.MeetingScheduleInputSerializer, {
+                "scheduled_for": request.POST.get("scheduled_for", ""), "mode": request.POST.get("mode", ""),
+                "place": request.POST.get("place", ""), "chair": request.POST.get("chair") or None},
+            agency=agency)),
+        _("The meeting is scheduled. Put cases on its agenda, then invite agencies."),
+        back=reverse("conferences:list"), fields=True,
+        page=lambda meeting: reverse("conferences:detail", kwargs={"meeting_id": meeting.pk}))
 
 
 @login_required
@@ -134,13 +129,9 @@ def meeting_operation_page(request, meeting_id: int, operation: str):
     access = meeting_get_for_user(user=request.user, meeting_id=meeting_id)
     data = fields(request.POST) if callable(fields) else {
         name: request.POST.get(name) or None for name in fields if request.POST.get(name) not in (None, "")}
-    try:
-        service(access=access, actor=request.user, **input_validate(serializer, data))
-    except ValidationError as exc:
-        _errors_to_messages(request, exc)
-    else:
-        messages.success(request, _("Saved."))
-    return redirect("conferences:detail", meeting_id=meeting_id)
+    return change_posted_once(
+        request, lambda: service(access=access, actor=request.user, **input_validate(serializer, data)),
+        _("Saved."), back=reverse("conferences:detail", kwargs={"meeting_id": meeting_id}), fields=True)
 
 
 @login_required
@@ -156,11 +147,12 @@ def plan_item_page(request, item_id: int):
 @require_POST
 def plan_item_finish_page(request, item_id: int):
     plan_item_get_for_user(user=request.user, item_id=item_id)
-    try:
+
+    def finish() -> str:
         values = input_validate(inputs.PlanItemFinishInputSerializer, {"status": request.POST.get("status", "")})
         services.plan_item_finish(actor=request.user, item_id=item_id, **values)
-    except ValidationError as exc:
-        _errors_to_messages(request, exc)
-    else:
-        messages.success(request, _("Done.") if values["status"] == PlanItemStatus.DONE else _("Cancelled."))
-    return redirect("conferences:plan-item", item_id=item_id)
+        return values["status"]
+
+    return change_posted_once(
+        request, finish, lambda status: _("Done.") if status == PlanItemStatus.DONE else _("Cancelled."),
+        back=reverse("conferences:plan-item", kwargs={"item_id": item_id}), fields=True)

@@ -36,6 +36,7 @@ Speed (issue 15), with the same output as the plain calls:
 import contextvars
 import datetime
 import decimal
+import uuid
 import weakref
 from collections.abc import Callable
 from functools import partialmethod
@@ -329,6 +330,9 @@ GLOBALS = {
     "url": url,
     "static": _static,
     "language_code": translation.get_language,
+    # The token of a form that writes once however often it is sent (cases.sending), for a form whose
+    # view gives none: each form drawn gets its own (_sending_token.html).
+    "new_sending_token": uuid.uuid4,
     # The project's template tags.
     "staff_lockouts": lockout_tags.staff_lockouts,
     "lockout_of": lockout_tags.lockout_of,

@@ -1,26 +1,19 @@
 """What the HTML pages of every app share."""
 
-from collections.abc import Callable
 from functools import cached_property
-from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest
 
 
-def flash_outcome(request: HttpRequest, save: Callable[[], Any], success: str | Callable[[Any], str]) -> bool:
-    """Run save() for a posted change: each message of its refusal (ValidationError) is flashed as an
-    error; otherwise `success` (a text, or a function of save's result) as a success. True when saved."""
-    try:
-        result = save()
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-        return False
-    messages.success(request, success(result) if callable(success) else success)
-    return True
+def flash_refusal(request: HttpRequest, exc: ValidationError, *, fields: bool = False) -> None:
+    """Each message of a service's refusal flashed as an error; with fields, after the name of the field
+    it is about (a page whose posted form has several fields and is not shown again)."""
+    for field, texts in getattr(exc, "message_dict", {"": exc.messages}).items():
+        for text in texts:
+            messages.error(request, f"{field}: {text}" if fields and field and field != NON_FIELD_ERRORS else text)
 
 
 # How many items a long list's pager counts before it says "more than": counting every case a busy

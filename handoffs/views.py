@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
@@ -21,10 +22,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from agencies.acting import ActingAgencyRequired
 from agencies.models import Agency
+from cases.pages import change_posted_once
 from cases.selectors import case_get_for_user
 from cases.services import consent_record_many
 from config.formats import datetime_text
-from config.pages import BoundedPaginator, count_bound, flash_outcome
+from config.pages import BoundedPaginator, count_bound
 from handoffs.models import Handoff, HandoffService, HandoffStatus
 from permissions.categories import CaseRight, DataCategory
 
@@ -176,8 +178,8 @@ def _side(request, handoff_id: int, side: str) -> HandoffAccess:
 
 
 def _after(request, handoff_id: int, success: str, call) -> object:
-    flash_outcome(request, call, success)
-    return redirect("handoffs:detail", handoff_id=handoff_id)
+    return change_posted_once(request, call, success,
+                              back=reverse("handoffs:detail", kwargs={"handoff_id": handoff_id}))
 
 
 @login_required

@@ -12,9 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from agencies.models import Role
-from cases.pages import case_form_page
+from cases.pages import case_form_page, change_posted_once, form_sender, posted_once
 from cases.selectors import case_get_for_user
-from config.pages import flash_outcome
 from permissions.categories import CaseRight
 
 from .forms import DecisionForm, ReasonForm, RequestRecordForm
@@ -74,9 +73,9 @@ def request_record_page(request, case_id: int):
 @login_required
 @require_POST
 def request_acknowledge_page(request, request_id: int):
-    flash_outcome(request, lambda: privacy_request_acknowledge(user=request.user, request_id=request_id),
-                  _("Request acknowledged."))
-    return redirect("privacy:request", request_id=request_id)
+    return change_posted_once(
+        request, lambda: privacy_request_acknowledge(user=request.user, request_id=request_id),
+        _("Request acknowledged."), back=reverse("privacy:request", kwargs={"request_id": request_id}))
 
 
 @login_required
@@ -117,18 +116,16 @@ def case_holds_page(request, case_id: int):
     access = case_get_for_user(user=request.user, case_id=case_id)
     holds = legal_holds_of_case(user=request.user, case=access.case)
     form = ReasonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            legal_hold_place(user=request.user, case=access.case, data=form.service_data())
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, _("Legal hold placed: retention and erasure are suspended."))
-            return redirect("privacy:case-holds", case_id=case_id)
+    posted = posted_once(request, form, form_sender(
+        request, form, lambda: legal_hold_place(user=request.user, case=access.case, data=form.service_data()),
+        lambda _hold: _("Legal hold placed: retention and erasure are suspended."),
+        lambda _hold: reverse("privacy:case-holds", kwargs={"case_id": case_id})))
+    if posted.response is not None:
+        return posted.response
     return render(request, "privacy/case_holds.html", {
-        "case": access.case, "holds": list(holds), "form": form,
+        "case": access.case, "holds": list(holds), "form": form, "sending_token": posted.token,
         "may_hold": user_supervises(request.user, access.case.lead_agency_id),
-    }, status=400 if form.errors else 200)
+    }, status=posted.status(form, 400))
 
 
 @login_required

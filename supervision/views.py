@@ -14,10 +14,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from agencies.models import Agency
 from cases.breakglass import break_glass_open
 from cases.models import Consent
+from cases.pages import Posted, form_sender, posted_once
 from config.api import input_validate
 from config.db_router import replica_reads
 from config.formats import datetime_text
@@ -156,18 +157,13 @@ def handoff_register_page(request):
     return render(request, "supervision/register.html", context)
 
 
-def _review_post(request, form: ReviewForm, create, **kwargs) -> bool:
-    """Run the review service with the form's input; False (with the messages on the form) on bad input."""
-    if not form.is_valid():
-        return False
-    try:
-        create(user=request.user, **kwargs, **form.service_arguments())
-    except ValidationError as exc:
-        form.add_service_errors(exc)
-        return False
-    verdict = Verdict(form.cleaned_data["verdict"]).label
-    messages.success(request, _("Review saved: %(verdict)s.") % {"verdict": verdict})
-    return True
+def _review_posted(request, form: ReviewForm, create, *, back: str, **kwargs) -> Posted:
+    """The review form, saved once by the review service however often it is sent (cases.pages.posted_once):
+    on to `back`, or the form with the service's refusal on it."""
+    return posted_once(request, form, form_sender(
+        request, form, lambda: create(user=request.user, **kwargs, **form.service_arguments()),
+        lambda _review: _("Review saved: %(verdict)s.") % {"verdict": Verdict(form.cleaned_data["verdict"]).label},
+        lambda _review: back))
 
 
 @login_required
@@ -178,16 +174,18 @@ def handoff_review_page(request, handoff_id: int):
                                                  agencies=context["agencies"], agency_id=_agency_param(request))
     context.update(agency=agency, section="register")
     form = ReviewForm(request.POST or None)
-    if request.method == "POST" and _review_post(request, form, handoff_review_create, handoff_id=handoff.pk,
-                                                  agency_id=agency.pk):
-        return redirect(_with_agency(reverse("supervision:handoff", args=[handoff.pk]), context))
+    posted = _review_posted(request, form, handoff_review_create, handoff_id=handoff.pk, agency_id=agency.pk,
+                            back=_with_agency(reverse("supervision:handoff", args=[handoff.pk]), context))
+    if posted.response is not None:
+        return posted.response
     lead = handoff.case.lead_agency_id == agency.pk
     context.update(
         handoff=handoff, form=form, milestones=handoff_milestones(handoff=handoff),
         readers=case_readers(case_id=handoff.case_id, agency=agency, lead=lead), lead=lead,
         counterpart=handoff.to_agency if handoff.direction == "sent" else handoff.from_agency,
+        sending_token=posted.token,
     )
-    return render(request, "supervision/handoff.html", context, status=400 if form.errors else 200)
+    return render(request, "supervision/handoff.html", context, status=posted.status(form))
 
 
 def _with_agency(url: str, context: dict) -> str:
@@ -217,15 +215,17 @@ def consent_override_review_page(request, consent_id: int):
     agency = next(a for a in context["agencies"] if a.pk == consent.case.lead_agency_id)
     context.update(agency=agency, section="queue")
     form = ReviewForm(request.POST or None)
-    if request.method == "POST" and _review_post(request, form, consent_override_review_create,
-                                                  consent_id=consent.pk, agency_id=agency.pk):
-        return redirect(_with_agency(reverse("supervision:queue"), context))
+    posted = _review_posted(request, form, consent_override_review_create, consent_id=consent.pk,
+                            agency_id=agency.pk, back=_with_agency(reverse("supervision:queue"), context))
+    if posted.response is not None:
+        return posted.response
     context.update(
         consent=consent, form=form,
         granted=[label for value, label in DataCategory.choices if value in consent.granted_categories],
         reviews=ConsentOverrideReview.objects.filter(consent=consent).select_related("reviewer", "agency"),
+        sending_token=posted.token,
     )
-    return render(request, "supervision/consent_override.html", context, status=400 if form.errors else 200)
+    return render(request, "supervision/consent_override.html", context, status=posted.status(form))
 
 
 @login_required
@@ -240,15 +240,17 @@ def break_glass_review_page(request, use_id: int):
     agency = next(a for a in context["agencies"] if a.pk == (wanted if wanted in sides else sides[0]))
     context.update(agency=agency, section="queue")
     form = ReviewForm(request.POST or None)
-    if request.method == "POST" and _review_post(request, form, break_glass_review_create, use_id=use.pk,
-                                                  agency_id=agency.pk):
-        return redirect(_with_agency(reverse("supervision:queue"), context))
+    posted = _review_posted(request, form, break_glass_review_create, use_id=use.pk, agency_id=agency.pk,
+                            back=_with_agency(reverse("supervision:queue"), context))
+    if posted.response is not None:
+        return posted.response
     context.update(
         use=use, form=form, active=use.ends_at > timezone.now(),
         categories=[label for value, label in DataCategory.choices if value in use.categories],
         reviews=BreakGlassReview.objects.filter(use=use).select_related("reviewer", "agency"),
+        sending_token=posted.token,
     )
-    return render(request, "supervision/break_glass_review.html", context, status=400 if form.errors else 200)
+    return render(request, "supervision/break_glass_review.html", context, status=posted.status(form))
 
 
 def _access_form(request, agency: Agency) -> AccessLogFilterForm:
@@ -359,17 +361,14 @@ def break_glass_page(request):
     if not break_glass_allowed(user=request.user):
         raise PermissionDenied
     form = BreakGlassForm(request.POST or None, initial={"case_number": request.GET.get("case", "")[:20]})
-    if request.method == "POST" and form.is_valid():
-        try:
-            use = break_glass_open(user=request.user, **input_validate(BreakGlassInputSerializer, form.cleaned_data))
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.warning(request, _("Break-glass access to %(number)s until %(time)s. Your supervisors and the "
-                                        "case's lead agency have been told.") % {
-                "number": use.case.number,
-                "time": datetime_text(use.ends_at)})
-            return redirect("cases:detail", case_id=use.case_id)
+    posted = posted_once(request, form, form_sender(
+        request, form, lambda: break_glass_open(
+            user=request.user, **input_validate(BreakGlassInputSerializer, form.cleaned_data)),
+        lambda use: _("Break-glass access to %(number)s until %(time)s. Your supervisors and the case's lead "
+                      "agency have been told.") % {"number": use.case.number, "time": datetime_text(use.ends_at)},
+        lambda use: reverse("cases:detail", kwargs={"case_id": use.case_id}), level=messages.WARNING))
+    if posted.response is not None:
+        return posted.response
     return render(request, "supervision/break_glass.html", {
-        "form": form, "hours": settings.BREAK_GLASS_HOURS,
-    }, status=400 if form.errors else 200)
+        "form": form, "hours": settings.BREAK_GLASS_HOURS, "sending_token": posted.token,
+    }, status=posted.status(form))

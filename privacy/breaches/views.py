@@ -5,14 +5,15 @@ import functools
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from agencies.models import Agency
 from cases.forms import ServiceErrorsMixin
+from cases.pages import Posted, form_sender, posted_once
 from config.api import input_validate
 from permissions.categories import DataCategory
 
@@ -68,20 +69,17 @@ class BreachForm(ServiceErrorsMixin, forms.Form):
         return input_validate(BreachInputSerializer, values)
 
 
-def _breach_post(request, save) -> tuple[BreachForm, HttpResponse | None]:
-    """The posted form handed to save (breach_record, or breach_update bound to a breach): a redirect
-    to the breach once saved, else None and the form with the errors on its fields."""
-    form = BreachForm(request.POST)
-    if form.is_valid():
-        try:
-            values = form.service_data()
-            breach = save(actor=request.user, affected_agencies=values.pop("affected_agencies"),
-                          access_events=values.pop("access_events"), **values)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            return form, redirect("audit:breach", breach.pk)
-    return form, None
+def _breach_posted(request, form: BreachForm, save, success) -> Posted:
+    """The form handed to save (breach_record, or breach_update bound to a breach) once however often it is
+    sent (cases.pages.posted_once): on to the breach with `success` flashed, or the form with the errors."""
+
+    def write():
+        values = form.service_data()
+        return save(actor=request.user, affected_agencies=values.pop("affected_agencies"),
+                    access_events=values.pop("access_events"), **values)
+
+    return posted_once(request, form, form_sender(
+        request, form, write, lambda _breach: str(success), lambda breach: reverse("audit:breach", args=[breach.pk])))
 
 
 @login_required
@@ -99,17 +97,18 @@ def breach_new_page(request):
     if not is_breach_admin(request.user):
         raise PermissionDenied
     if request.method == "POST":
-        form, saved = _breach_post(request, breach_record)
-        if saved:
-            return saved
-        status = 400
+        form = BreachForm(request.POST)
     else:
         initial = {"access_events": ", ".join(s for s in request.GET.get("events", "").split(",") if s.isdigit())}
         agency_ids = [a for a in request.GET.get("agencies", "").split(",") if a.isdigit()]
         if agency_ids:
             initial["affected_agencies"] = Agency.objects.filter(pk__in=agency_ids, active=True)
-        form, status = BreachForm(initial=initial), 200
-    return render(request, "privacy/breach_form.html", {"form": form, "breach": None}, status=status)
+        form = BreachForm(initial=initial)
+    posted = _breach_posted(request, form, breach_record, _("Breach recorded."))
+    if posted.response is not None:
+        return posted.response
+    return render(request, "privacy/breach_form.html", {"form": form, "breach": None, "sending_token": posted.token},
+                  status=posted.status(form))
 
 
 @login_required
@@ -117,20 +116,22 @@ def breach_new_page(request):
 def breach_detail_page(request, breach_id: int):
     breach = breach_get_for_user(user=request.user, breach_id=breach_id)
     admin = is_breach_admin(request.user)
-    form, status = None, 200
+    form, posted = None, None
     if request.method == "POST":
         if not admin:
             raise PermissionDenied
-        form, saved = _breach_post(request, functools.partial(breach_update, breach=breach))
-        if saved:
-            return saved
-        status = 400
+        form = BreachForm(request.POST)
     elif admin:
         initial = {name: getattr(breach, name) for name in BreachForm.base_fields if hasattr(breach, name)}
         initial["affected_agencies"] = list(breach.affected_agencies.all())
         initial["access_events"] = ", ".join(map(str, breach.access_event_seqs))
         form = BreachForm(initial=initial)
+    if form is not None:
+        posted = _breach_posted(request, form, functools.partial(breach_update, breach=breach), _("Saved."))
+        if posted.response is not None:
+            return posted.response
     return render(request, "privacy/breach_detail.html", {
         "breach": breach, "form": form, "agencies": list(breach.affected_agencies.all()),
         "categories": [DataCategory(c).label for c in breach.categories if c in DataCategory.values],
-    }, status=status)
+        "sending_token": posted and posted.token,
+    }, status=posted.status(form) if posted else 200)

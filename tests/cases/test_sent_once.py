@@ -6,13 +6,15 @@ import re
 import uuid
 
 import pytest
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.db import connection
 from django.utils import timezone
 
 from cases import sending
-from cases.models import Action, Case, Consent, FormSending
+from cases.models import Action, Case, CaseEvent, Consent, FormSending
 from tests.conftest import time_limits_ensure
+from tests.support.pages import form_tokens, sent_twice
 from tests.support.sql import two_sendings_at_once
 
 from .conftest import shared_case_build
@@ -151,3 +153,54 @@ def test_a_data_subject_request_sent_twice_is_recorded_once(world, shared_case, 
     assert first.status_code == again.status_code == 302 and "/privacy/requests/" in first["Location"]
     assert again["Location"] == first["Location"]
     assert DataSubjectRequest.objects.filter(case=shared_case.case).count() == 1
+
+
+def test_a_change_posted_from_the_case_page_twice_is_made_once_and_not_refused(world, shared_case, web):
+    """The status buttons (cases.pages.case_change_posted): the second sending is told the first was saved,
+    not refused because the case has moved on."""
+    client = web(world.lead_responder)
+    case_url = f"/cases/{shared_case.case.pk}/"
+    token = form_tokens(client.get(case_url).content.decode())[f"{case_url}status/"]
+    first, again = sent_twice(client, CaseEvent, f"{case_url}status/", {"status": "active", "sending_token": token},
+                              written=1)
+    assert first["Location"] == case_url and Case.objects.get(pk=shared_case.case.pk).status == "active"
+    told = {m.level_tag: str(m) for m in get_messages(again.wsgi_request)}  # the first's message not yet shown
+    assert "error" not in told and "already been sent" in told["info"]
+
+
+# The forms that write and carry no token, by template: (how many, why sending one twice is harmless).
+# Every other form that posts carries one (_sending_token.html) and its view writes it once.
+WITHOUT_TOKEN = {
+    "base.html": (3, "the language, the acting agency, signing out: the same again"),
+    "accounts/_code_form.html": (1, "a second-factor code is used once by django-otp"),
+    "accounts/login.html": (1, "signing in"),
+    "accounts/mfa_status.html": (1, "the person's own second factor"),
+    "accounts/password_change.html": (1, "the person's own password"),
+    "accounts/signins.html": (2, "ending a session or a token: ended already"),
+    "agencies/_staff_form.html": (1, "a username is unique; the one-time password is never kept to show again"),
+    "agencies/staff_list.html": (6, "setting a role, a lockout, a right or a setting: the same again; a reissued "
+                                    "password is never kept to show again"),
+    "agencies/staff_remove.html": (1, "removed already"),
+    "cases/_intake_draft_choice.html": (1, "discarding a draft: gone already"),
+    "cases/intake_check.html": (1, "discarding the draft: gone already"),
+    "cases/intake_step.html": (1, "a draft's step is saved over itself; the drafts are offered to go on or discard"),
+    "handoffs/_reason_form.html": (1, "declined, withdrawn or completed already (the handoff's state)"),
+    "handoffs/detail.html": (1, "completed already (the handoff's state)"),
+    "handoffs/send.html": (1, "one open handoff per agency is a database constraint"),
+    "notifications/centre.html": (2, "read already"),
+    "notifications/preferences.html": (1, "the same preferences again"),
+    "privacy/case_holds.html": (1, "released already (the hold's state)"),
+    "privacy/request_detail.html": (2, "decided already (the request's state); the package is downloaded once"),
+}
+
+
+def test_every_form_that_writes_carries_a_token_but_those_listed():
+    root = settings.BASE_DIR / "jinja2_templates"
+    without = {}
+    for path in sorted(root.rglob("*.html")):
+        forms = re.findall(r"<form\b([^>]*)>(.*?)</form>", path.read_text(), re.S)
+        bare = [body for attributes, body in forms
+                if 'method="post"' in attributes.lower() and "_sending_token.html" not in body]
+        if bare:
+            without[str(path.relative_to(root))] = len(bare)
+    assert without == {template: count for template, (count, _why) in WITHOUT_TOKEN.items()}

@@ -13,6 +13,7 @@ from audit.services import audit_record
 from notifications.models import Deadline, Notification
 from privacy.breaches.services import breach_record
 from privacy.models import Breach
+from tests.support.pages import form_tokens, sent_twice
 
 DISCOVERED = datetime.datetime(2026, 11, 2, 9, 0, tzinfo=datetime.UTC)
 
@@ -239,3 +240,11 @@ def test_a_field_emptied_on_the_page_is_emptied(breach, world):
     assert response.status_code == 302, response.content.decode()[:2000]
     breach.refresh_from_db()
     assert (breach.consequences, breach.subjects_approx) == ("", None)
+
+
+def test_a_breach_sent_twice_is_recorded_once(world):
+    client = client_for(world.sysadmin)
+    token = form_tokens(client.get("/audit/breaches/new/").content.decode())[""]
+    first, _again = sent_twice(client, Breach, "/audit/breaches/new/", {**form_data(world), "sending_token": token},
+                               written=1)
+    assert first["Location"] == f"/audit/breaches/{Breach.objects.get().pk}/"

@@ -14,6 +14,7 @@ from privacy.models import LegalHold, RetentionNotice
 from privacy.retention import CHOSEN, retention_apply, retention_end, retention_schedule, retention_schedule_parse
 from privacy.services import legal_hold_place, legal_hold_release
 from reports.indicators import month_drafts
+from tests.support.pages import form_tokens, sent_twice
 
 from .conftest import SURVIVOR, at, close_case, open_case
 
@@ -157,3 +158,10 @@ def test_open_cases_are_never_touched(world):
         case = open_case(world)
     assert _run(OPENED + datetime.timedelta(days=365 * 30)).notified == 0
     assert Case.objects.get(pk=case.pk).anonymised_at is None
+
+
+def test_a_hold_sent_twice_is_placed_once(world, shared_case, web):
+    client = web(world.lead_supervisor)
+    url = f"/privacy/cases/{shared_case.case.pk}/holds/"
+    token = form_tokens(client.get(url).content.decode())[""]
+    sent_twice(client, LegalHold, url, {"reason": "Vụ án hình sự đang điều tra", "sending_token": token}, written=1)

@@ -25,6 +25,7 @@ from supervision.serializers import BreakGlassInputSerializer
 from tests.cases.services_helpers import through_edge
 from tests.conftest import make_user
 from tests.supervision.conftest import REASON, REGISTER_ONCE, grant_break_glass
+from tests.support.pages import form_tokens, sent_twice
 
 pytestmark = REGISTER_ONCE
 
@@ -209,3 +210,12 @@ def test_the_page_and_api_refuse_those_without_the_right(world, register, web, a
                               format="json")
     assert response.status_code == 403
     assert not BreakGlassUse.objects.exists()
+
+
+def test_the_page_sent_twice_opens_the_case_once_and_both_land_on_it(world, register, doctor, web):
+    client = web(doctor)
+    token = form_tokens(client.get("/break-glass/").content.decode())[""]
+    first, _again = sent_twice(client, BreakGlassUse, "/break-glass/", {
+        "case_number": register.h1.case.number, "reason": REASON, "categories": ["medical"], "sending_token": token},
+        written=1)
+    assert first["Location"] == f"/cases/{register.h1.case_id}/"

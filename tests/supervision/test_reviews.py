@@ -21,6 +21,7 @@ from supervision.services import (
 )
 from tests.cases.services_helpers import consent_data, open_case, through_edge
 from tests.supervision.conftest import REGISTER_ONCE, send
+from tests.support.pages import form_tokens, sent_twice
 
 pytestmark = REGISTER_ONCE
 
@@ -202,3 +203,11 @@ def test_the_queue_first_handoffs_are_the_querysets_first_rows(world, register, 
                                         columns=columns)) == expected[:limit]
     assert len(expected := list(queue_handoffs(agency=world.police, now=register.now))) == 5
     assert expected[0].emergency_override
+
+
+def test_a_review_sent_twice_is_saved_once(world, register, web):
+    client = web(world.lead_supervisor)
+    url = f"/supervision/handoffs/{register.h2.pk}/"
+    token = form_tokens(client.get(url).content.decode())[""]
+    sent_twice(client, HandoffReview, url, {"verdict": "concern", "comment": "Quá hạn trả lời.",
+                                            "sending_token": token}, written=1)
