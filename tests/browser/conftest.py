@@ -127,6 +127,20 @@ def consent_record_medical(page, receiving_agency) -> None:
     page.get_by_test_id("save-consent").click()
 
 
+def demo_case_open(world, *, name: str, birth_year: int, risk_level: str, tech_forms=(), consent=None):
+    """A case of the demo world's Hà Nội police, opened through the edge by its responder for a woman or
+    girl physically assaulted, with the consent given (None: none yet)."""
+    from tests.cases.services_helpers import case_open_through_edge
+
+    police = world.agencies[("hn", "police")]
+    answers = {"penetration": False, "sexual_contact": False, "physical_assault": True, "forced_marriage": False,
+               "denial_of_resources": False, "psychological_abuse": False}
+    return case_open_through_edge(
+        actor=world.users["hn.police.responder"], agency=police, risk_level=risk_level,
+        survivor={"full_name": name, "sex": "female", "birth_year": birth_year},
+        incident={"province": police.province, "answers": answers, "tech_forms": list(tech_forms)}, consent=consent)
+
+
 def demo_world_with_time_limits(steps=None):
     """The demo world (the built-in steps unless told) and the legal time limits its handoffs need
     (a transactional test's flush empties the rows the data migration loaded)."""

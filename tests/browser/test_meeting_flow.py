@@ -15,8 +15,7 @@ from conferences.models import ActionPlanItem, MeetingMinutes
 from conferences.selectors import meeting_get_for_user
 from conferences.services import meeting_case_add, meeting_schedule
 from notifications.models import Deadline
-from tests.browser.conftest import demo_world_with_time_limits, sign_in_as
-from tests.cases.services_helpers import case_open_through_edge
+from tests.browser.conftest import demo_case_open, demo_world_with_time_limits, sign_in_as
 
 pytestmark = pytest.mark.browser
 
@@ -27,13 +26,7 @@ DESKTOP = {"width": 1366, "height": 900}
 @pytest.fixture
 def meeting(transactional_db):
     world = demo_world_with_time_limits()
-    police = world.agencies[("hn", "police")]
-    answers = {"penetration": False, "sexual_contact": False, "physical_assault": True, "forced_marriage": False,
-               "denial_of_resources": False, "psychological_abuse": False}
-    case = case_open_through_edge(
-        actor=world.users["hn.police.responder"], agency=police, risk_level="high",
-        survivor={"full_name": "Lê Thị Hoa", "sex": "female", "birth_year": 1990},
-        incident={"province": police.province, "answers": answers, "tech_forms": []}, consent=None)
+    case = demo_case_open(world, name="Lê Thị Hoa", birth_year=1990, risk_level="high")
     chair = world.users[CHAIR]
     meeting = meeting_schedule(actor=chair, scheduled_for=timezone.now() - datetime.timedelta(hours=1),
                                mode="in_person", place="Phòng họp số 2", chair=chair)

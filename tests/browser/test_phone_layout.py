@@ -14,8 +14,15 @@ from playwright.sync_api import expect
 
 from cases.selectors import case_get_for_user
 from handoffs.services import handoff_decline
-from tests.browser.conftest import ACTION_TIMEOUT_MS, CHROMIUM, PHONE, demo_world_with_time_limits, sign_in_as
-from tests.cases.services_helpers import case_open_through_edge, handoff_send_through_edge
+from tests.browser.conftest import (
+    ACTION_TIMEOUT_MS,
+    CHROMIUM,
+    PHONE,
+    demo_case_open,
+    demo_world_with_time_limits,
+    sign_in_as,
+)
+from tests.cases.services_helpers import handoff_send_through_edge
 
 pytestmark = pytest.mark.browser
 
@@ -25,17 +32,12 @@ DOCTOR = "hcm.health.responder"
 @pytest.fixture
 def demo(transactional_db):
     world = demo_world_with_time_limits()
-    police, health = world.agencies[("hn", "police")], world.agencies[("hn", "health")]
+    health = world.agencies[("hn", "health")]
     responder = world.users["hn.police.responder"]
-    answers = {"penetration": False, "sexual_contact": False, "physical_assault": True, "forced_marriage": False,
-               "denial_of_resources": False, "psychological_abuse": False}
-    case = case_open_through_edge(
-        actor=responder, agency=police, risk_level="severe",
-        survivor={"full_name": "Trần Thị Mai", "sex": "female", "birth_year": 2015},
-        incident={"province": police.province, "answers": answers, "tech_forms": ["sextortion"]},
-        consent={"receiving_agency": health, "granted_categories": ["medical"], "purpose": "Khám và điều trị",
-                 "given_by": "survivor_and_guardian", "guardian_relationship": "Mẹ"},
-    )
+    case = demo_case_open(world, name="Trần Thị Mai", birth_year=2015, risk_level="severe", tech_forms=["sextortion"],
+                          consent={"receiving_agency": health, "granted_categories": ["medical"],
+                                   "purpose": "Khám và điều trị", "given_by": "survivor_and_guardian",
+                                   "guardian_relationship": "Mẹ"})
     lead = case_get_for_user(user=responder, case_id=case.pk, require="manage_sharing")
     waiting = handoff_send_through_edge(access=lead, actor=responder, data={
         "kind": "referral", "to_agency": health, "services": ["medical_care"], "urgency": "emergency",

@@ -10,8 +10,7 @@ from playwright.sync_api import expect
 
 from risk.instrument import instrument_current
 from risk.models import RiskAssessment
-from tests.browser.conftest import PHONE, demo_world_with_time_limits, sign_in_as
-from tests.cases.services_helpers import case_open_through_edge
+from tests.browser.conftest import PHONE, demo_case_open, demo_world_with_time_limits, sign_in_as
 
 pytestmark = pytest.mark.browser
 
@@ -21,15 +20,8 @@ RESPONDER = "hn.police.responder"
 @pytest.fixture
 def demo(transactional_db):
     world = demo_world_with_time_limits()
-    police = world.agencies[("hn", "police")]
-    answers = {"penetration": False, "sexual_contact": False, "physical_assault": True, "forced_marriage": False,
-               "denial_of_resources": False, "psychological_abuse": False}
-    world.case = case_open_through_edge(
-        actor=world.users[RESPONDER], agency=police, risk_level="medium",
-        survivor={"full_name": "Phạm Thị Thu", "sex": "female", "birth_year": 1992},
-        incident={"province": police.province, "answers": answers, "tech_forms": ["cyberstalking"]},
-        consent=None,
-    )
+    world.case = demo_case_open(world, name="Phạm Thị Thu", birth_year=1992, risk_level="medium",
+                                tech_forms=["cyberstalking"])
     return world
 
 

@@ -21,8 +21,8 @@ from cases.services import case_view
 from handoffs.models import Handoff
 from handoffs.services import handoff_decline, handoff_view
 from supervision.models import HandoffReview
-from tests.browser.conftest import fits_the_screen, sign_in_as
-from tests.cases.services_helpers import case_open_through_edge, handoff_send_through_edge
+from tests.browser.conftest import demo_case_open, fits_the_screen, sign_in_as
+from tests.cases.services_helpers import handoff_send_through_edge
 
 pytestmark = pytest.mark.browser
 
@@ -32,17 +32,9 @@ DAY, HOUR = datetime.timedelta(days=1), datetime.timedelta(hours=1)
 
 
 def _open_case(world, name: str) -> Case:
-    police, health = world.agencies[("hn", "police")], world.agencies[("hn", "health")]
-    answers = {"penetration": False, "sexual_contact": False, "physical_assault": True, "forced_marriage": False,
-               "denial_of_resources": False, "psychological_abuse": False}
-    return case_open_through_edge(
-        actor=world.users["hn.police.responder"], agency=police,
-        survivor={"full_name": name, "sex": "female", "birth_year": 1996},
-        incident={"province": police.province, "answers": answers},
-        consent={"receiving_agency": health, "granted_categories": ["medical"], "purpose": "Khám và điều trị",
-                 "given_by": "survivor"},
-        risk_level="high",
-    )
+    return demo_case_open(world, name=name, birth_year=1996, risk_level="high", consent={
+        "receiving_agency": world.agencies[("hn", "health")], "granted_categories": ["medical"],
+        "purpose": "Khám và điều trị", "given_by": "survivor"})
 
 
 def _send(world, case: Case, **times) -> Handoff:
