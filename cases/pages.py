@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from config.pages import flash_refusal
 
 from .selectors import CaseAccess, case_get_for_user
-from .sending import SendingUnsettled, sending_token, sent_once
+from .sending import SendingUnsettled, Sent, sending_token, sent_once
 
 
 @dataclass(frozen=True)
@@ -50,21 +50,38 @@ def form_token(request: HttpRequest) -> uuid.UUID:
     return sending_token(request.POST.get("sending_token")) if request.method == "POST" else uuid.uuid4()
 
 
-def form_sender(request: HttpRequest, form: Any, save: Callable[[], Any], success: Callable[[Any], str],
-                next_page: Callable[[Any], str], level: int = messages.SUCCESS) -> Callable[[], str | None]:
-    """The send() of posted_once for a form written by save(): the service's refusal put on the form (None),
-    or success(its result) flashed (at `level`) and the page next_page(its result)."""
+def _sender(request: HttpRequest, save: Callable[[], Any], success: str | Callable[[Any], str],
+            page: Callable[[Any], str], refused: Callable[[ValidationError], None],
+            level: int = messages.SUCCESS) -> Callable[[], str | None]:
+    """A send() for sent_once: save() writes; its refusal goes to refused() and sends nowhere (None), else
+    `success` (a text, or a function of save's result) is flashed at `level` and the page is page(its result)."""
 
     def send() -> str | None:
         try:
             result = save()
         except ValidationError as exc:
-            form.add_service_errors(exc)
+            refused(exc)
             return None
-        messages.add_message(request, level, success(result))
-        return next_page(result)
+        messages.add_message(request, level, success(result) if callable(success) else success)
+        return page(result)
 
     return send
+
+
+def form_sender(request: HttpRequest, form: Any, save: Callable[[], Any], success: Callable[[Any], str],
+                next_page: Callable[[Any], str], level: int = messages.SUCCESS) -> Callable[[], str | None]:
+    """The send() of posted_once for a form written by save(): the service's refusal put on the form (None),
+    or success(its result) flashed (at `level`) and the page next_page(its result)."""
+    return _sender(request, save, success, next_page, form.add_service_errors, level)
+
+
+def _sent_once(request: HttpRequest, token: uuid.UUID, send: Callable[[], str | None], again: str) -> Sent:
+    """send() once for the token (cases.sending.sent_once); sent before, the message `again` is flashed.
+    SendingUnsettled when the token cannot be settled."""
+    sent = sent_once(token=token, user=request.user, send=send)
+    if sent.again:
+        messages.info(request, again or _("This form had already been sent: it was saved once."))
+    return sent
 
 
 def posted_once(request: HttpRequest, form: Any, send: Callable[[], str | None], *, again: str = "") -> Posted:
@@ -76,12 +93,10 @@ def posted_once(request: HttpRequest, form: Any, send: Callable[[], str | None],
     if request.method != "POST" or not form.is_valid():
         return Posted(response=None, token=token)
     try:
-        sent = sent_once(token=token, user=request.user, send=send)
+        sent = _sent_once(request, token, send, again)
     except SendingUnsettled as exc:
         form.add_service_errors(exc)
         return Posted(response=None, token=uuid.uuid4(), conflict=True)
-    if sent.again:
-        messages.info(request, again or _("This form had already been sent: it was saved once."))
     return Posted(response=None if sent.location is None else redirect(sent.location), token=token)
 
 
@@ -120,23 +135,13 @@ def change_posted_once(request: HttpRequest, save: Callable[[], Any], success: s
     of its result) is flashed, then the page is page(its result), or `back`. Its refusal (ValidationError)
     is flashed (config.pages.flash_refusal) and frees the token, and the page is `back`. Sent again, it is
     led where the first went and told so; a sending that cannot be settled is flashed, and nothing written."""
-
-    def send() -> str | None:
-        try:
-            result = save()
-        except ValidationError as exc:
-            flash_refusal(request, exc, fields=fields)
-            return None
-        messages.success(request, success(result) if callable(success) else success)
-        return back if page is None else page(result)
-
+    send = _sender(request, save, success, page or (lambda _result: back),
+                   lambda exc: flash_refusal(request, exc, fields=fields))
     try:
-        sent = sent_once(token=form_token(request), user=request.user, send=send)
+        sent = _sent_once(request, form_token(request), send, "")
     except SendingUnsettled as exc:
         flash_refusal(request, exc)
         return redirect(back)
-    if sent.again:
-        messages.info(request, _("This form had already been sent: it was saved once."))
     return redirect(sent.location or back)
 
 
