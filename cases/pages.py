@@ -75,7 +75,7 @@ def form_sender(request: HttpRequest, form: Any, save: Callable[[], Any], succes
     return _sender(request, save, success, next_page, form.add_service_errors, level)
 
 
-def _sent_once(request: HttpRequest, token: uuid.UUID, send: Callable[[], str | None], again: str) -> Sent:
+def page_sent_once(request: HttpRequest, token: uuid.UUID, send: Callable[[], str | None], again: str) -> Sent:
     """send() once for the token (cases.sending.sent_once); sent before, the message `again` is flashed.
     SendingUnsettled when the token cannot be settled."""
     sent = sent_once(token=token, user=request.user, send=send)
@@ -93,7 +93,7 @@ def posted_once(request: HttpRequest, form: Any, send: Callable[[], str | None],
     if request.method != "POST" or not form.is_valid():
         return Posted(response=None, token=token)
     try:
-        sent = _sent_once(request, token, send, again)
+        sent = page_sent_once(request, token, send, again)
     except SendingUnsettled as exc:
         form.add_service_errors(exc)
         return Posted(response=None, token=uuid.uuid4(), conflict=True)
@@ -138,7 +138,7 @@ def change_posted_once(request: HttpRequest, save: Callable[[], Any], success: s
     send = _sender(request, save, success, page or (lambda _result: back),
                    lambda exc: flash_refusal(request, exc, fields=fields))
     try:
-        sent = _sent_once(request, form_token(request), send, "")
+        sent = page_sent_once(request, form_token(request), send, "")
     except SendingUnsettled as exc:
         flash_refusal(request, exc)
         return redirect(back)

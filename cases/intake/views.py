@@ -13,10 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from config.exceptions import NotFound
+from config.pages import flash_refusal
 
 from ..forms import CONSENT_PREFIX
-from ..pages import case_open_posted, form_token
-from ..sending import sending_location
+from ..pages import case_open_posted, form_token, page_sent_once
+from ..sending import SendingUnsettled, sending_location
 from . import forms as intake_forms
 from . import selectors, services, steps
 
@@ -89,13 +90,25 @@ def intake_start(request):
         return _render_step(request, step=step, form=form, draft=None, values=values)
     values = steps.draft_merge(values, step, request.POST)
     form = intake_forms.step_check(step, values, agency=agency)
-    # The draft is kept even when the step has errors: what was typed is never lost.
-    draft = services.draft_create(user=request.user, agency=agency, values=values,
-                                step=step.key if form.errors else steps.step_next(step.key))
-    if form.errors:
-        return _render_step(request, step=step, form=form, draft=draft, values=values,
-                            errors=_error_summary(form), status=400)
-    return redirect("cases:intake-step", draft_id=draft.pk, step=steps.step_next(step.key))
+    shown = {}
+
+    def start() -> str:
+        # The draft is kept even when the step has errors: what was typed is never lost.
+        draft = services.draft_create(user=request.user, agency=agency, values=values,
+                                      step=step.key if form.errors else steps.step_next(step.key))
+        if form.errors:
+            shown["errors"] = _render_step(request, step=step, form=form, draft=draft, values=values,
+                                           errors=_error_summary(form), status=400)
+        return reverse("cases:intake-step", kwargs={"draft_id": draft.pk, "step": draft.step})
+
+    # One draft however often the first step is sent (a double tap): sent again, it goes on with that draft.
+    try:
+        sent = page_sent_once(request, form_token(request), start, _("This step had already been sent: it was "
+                                                                       "saved once, in this draft."))
+    except SendingUnsettled as exc:
+        flash_refusal(request, exc)
+        return redirect("cases:intake")
+    return shown["errors"] if "errors" in shown else redirect(sent.location)
 
 
 @login_required

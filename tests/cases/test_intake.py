@@ -17,6 +17,7 @@ from agencies.services import membership_add
 from audit.models import AuditEvent
 from cases.models import Case, CaseNumberSequence, Consent, IntakeDraft
 from tests.conftest import PASSWORD
+from tests.support.pages import form_tokens, sent_twice
 from tests.support.sql import two_sendings_at_once
 
 
@@ -102,6 +103,23 @@ def test_the_draft_is_encrypted_at_rest(world, web, commune):
         stored = cursor.fetchone()[0]
     assert "Lê Thị Mai" not in stored and "0934" not in stored
     assert json.loads(IntakeDraft.objects.get().data)["full_name"] == ["Lê Thị Mai"]
+
+
+def test_the_first_step_sent_twice_makes_one_draft_and_both_go_on_with_it(world, web):
+    """The first step makes the draft, with the survivor's name in it: a double tap makes one, not two."""
+    client = web(world.lead_responder)
+    token = form_tokens(client.get("/cases/intake/").content.decode())["/cases/intake/"]
+    first, _again = sent_twice(client, IntakeDraft, "/cases/intake/", {**WHO_ADULT, "sending_token": token},
+                               written=1)
+    assert first["Location"] == f"/cases/intake/{IntakeDraft.objects.get().pk}/what/"
+    # With errors, the first shows them (the draft kept); the second goes on to that draft's step.
+    token = form_tokens(client.get("/cases/intake/?new=1").content.decode())["/cases/intake/"]
+    bad = {**WHO_ADULT, "phone": "abc", "sending_token": token}
+    assert client.post("/cases/intake/", bad).status_code == 400
+    again = client.post("/cases/intake/", bad)
+    draft = IntakeDraft.objects.latest("pk")
+    assert again.status_code == 302 and again["Location"] == f"/cases/intake/{draft.pk}/who/"
+    assert IntakeDraft.objects.count() == 2
 
 
 def test_a_step_with_errors_shows_them_all_at_once_and_keeps_what_was_typed(world, web):

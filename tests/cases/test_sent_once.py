@@ -183,7 +183,6 @@ WITHOUT_TOKEN = {
     "agencies/staff_remove.html": (1, "removed already"),
     "cases/_intake_draft_choice.html": (1, "discarding a draft: gone already"),
     "cases/intake_check.html": (1, "discarding the draft: gone already"),
-    "cases/intake_step.html": (1, "a draft's step is saved over itself; the drafts are offered to go on or discard"),
     "handoffs/_reason_form.html": (1, "declined, withdrawn or completed already (the handoff's state)"),
     "handoffs/detail.html": (1, "completed already (the handoff's state)"),
     "handoffs/send.html": (1, "one open handoff per agency is a database constraint"),
