@@ -8,6 +8,7 @@ POST-redirect-GET with a message; a form with errors is shown again, with a 400.
 """
 
 import functools
+import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from agencies.acting import ActingAgencyRequired
 from agencies.models import Agency
-from cases.pages import change_posted_once
+from cases.pages import change_posted_once, form_sender, form_token, posted_once
 from cases.selectors import case_get_for_user
 from cases.services import consent_record_many
 from config.formats import datetime_text
@@ -271,22 +272,25 @@ def handoff_send_page(request, case_id: int):
         initial.update(forwarded_from=declined.pk, kind=declined.kind, services=declined.services,
                        urgency=declined.urgency, message=declined.message)
     consent_form = None
+    # The form's token: both of its sendings (the consent recorded inside it, then the handoff) write once
+    # however often each is sent (cases.pages.posted_once); a recorded consent spends it, so the form comes
+    # back with a new one for the handoff.
+    token, conflict = form_token(request), False
     recording_consent = request.method == "POST" and request.POST.get("step") == "consent"
     if recording_consent:
         # Consent recorded inside the send form: what was typed for the handoff is kept, not checked.
         consent_form = HandoffConsentForm(request.POST, to_agency=to_agency)
-        if consent_form.is_valid():
-            try:
-                consents = consent_record_many(access=access, actor=request.user,
-                                               **consent_form.service_arguments())
-            except ValidationError as exc:
-                consent_form.add_service_errors(exc)
-            else:
-                messages.success(request, ngettext(
-                    "Consent recorded. Check what may now be shared and send the handoff.",
-                    "%(count)d consent records recorded. Check what may now be shared and send the handoff.",
-                    len(consents)) % {"count": len(consents)})
-                consent_form = None
+        posted = posted_once(request, consent_form, form_sender(
+            request, consent_form,
+            lambda: consent_record_many(access=access, actor=request.user, **consent_form.service_arguments()),
+            lambda consents: ngettext(
+                "Consent recorded. Check what may now be shared and send the handoff.",
+                "%(count)d consent records recorded. Check what may now be shared and send the handoff.",
+                len(consents)) % {"count": len(consents)},
+            lambda _consents: request.path), again=_("This consent had already been recorded: it was recorded once."))
+        token, conflict = posted.token, posted.conflict
+        if not consent_form.errors:
+            consent_form, token = None, uuid.uuid4()
         initial.update(_typed(request.POST))
     shareable, refused = consented_categories(case=case, agency=to_agency)
     if recording_consent and consent_form is None:
@@ -295,15 +299,15 @@ def handoff_send_page(request, case_id: int):
         initial["categories"] = sorted((before & shareable) | (shareable - allowed_before))
     bound = request.method == "POST" and not recording_consent
     form = HandoffSendForm(request.POST if bound else None, initial=initial, shareable=shareable, refused=refused)
-    if bound and form.is_valid():
-        try:
-            handoff = handoff_send(access=access, actor=request.user, data=form.service_data())
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, _("Handoff sent to %(agency)s. It must be answered by %(due)s.") % {
-                "agency": to_agency.name, "due": datetime_text(handoff.due_at)})
-            return redirect("handoffs:detail", handoff_id=handoff.pk)
+    if bound:
+        posted = posted_once(request, form, form_sender(
+            request, form, lambda: handoff_send(access=access, actor=request.user, data=form.service_data()),
+            lambda handoff: _("Handoff sent to %(agency)s. It must be answered by %(due)s.") % {
+                "agency": to_agency.name, "due": datetime_text(handoff.due_at)},
+            lambda handoff: reverse("handoffs:detail", kwargs={"handoff_id": handoff.pk})))
+        if posted.response is not None:
+            return posted.response
+        token, conflict = posted.token, posted.conflict
     not_covered = set(DataCategory.values) - shareable - refused
     if consent_form is None and not_covered:
         consent_form = HandoffConsentForm(to_agency=to_agency)
@@ -313,7 +317,8 @@ def handoff_send_page(request, case_id: int):
         "not_covered": _category_labels(not_covered), "has_consent": bool(shareable or refused),
         "consent_form": consent_form,
         "consent_open": bool(consent_form is not None and (consent_form.errors or not shareable)),
-    }, status=400 if form.errors or (consent_form is not None and consent_form.errors) else 200)
+        "sending_token": token,
+    }, status=409 if conflict else 400 if form.errors or (consent_form is not None and consent_form.errors) else 200)
 
 
 _TYPED_LISTS = ("services", "categories", "override_categories")

@@ -185,7 +185,6 @@ WITHOUT_TOKEN = {
     "cases/intake_check.html": (1, "discarding the draft: gone already"),
     "handoffs/_reason_form.html": (1, "declined, withdrawn or completed already (the handoff's state)"),
     "handoffs/detail.html": (1, "completed already (the handoff's state)"),
-    "handoffs/send.html": (1, "one open handoff per agency is a database constraint"),
     "notifications/centre.html": (2, "read already"),
     "notifications/preferences.html": (1, "the same preferences again"),
     "privacy/case_holds.html": (1, "released already (the hold's state)"),

@@ -20,6 +20,7 @@ from handoffs.services import handoff_accept, handoff_decline, handoff_withdraw
 from notifications.models import Notification
 from tests.cases.conftest import case_build
 from tests.cases.services_helpers import consent_record_through_edge, handoff_send_through_edge, through_edge
+from tests.support.pages import TOKEN
 
 pytestmark = pytest.mark.usefixtures("time_limits")
 
@@ -81,6 +82,27 @@ def test_the_send_form_says_what_consent_allows_for_each_agency(world, web):
             "override"} <= _testids(html)
     # With no consent at all the recording part is open at once.
     assert re.search(r'<details class="consent-inline" open', html)
+
+
+def test_the_send_form_sent_twice_records_consent_once_then_sends_one_handoff(world, web):
+    """A double tap on each of the form's buttons: the consent recorded inside it once, the handoff sent
+    once; the consent spends the form's token, so the handoff goes with the new one the form comes back with."""
+    case = case_build(world)
+    client = web(world.lead_responder)
+    url = f"/handoffs/new/{case.pk}/"
+    token = TOKEN.search(client.get(f"{url}?to_agency={world.health.pk}").content.decode()).group(1)
+    consent = {**_typed(world), **_consent_part(world), "sending_token": token}
+    before = Consent.objects.count()
+    first, again = client.post(url, consent), client.post(url, consent, HTTP_ACCEPT_LANGUAGE="en")
+    assert first.status_code == again.status_code == 200 and Consent.objects.count() == before + 2
+    assert "already been recorded" in again.content.decode()
+    token_after = TOKEN.search(again.content.decode()).group(1)
+    assert token_after != token and TOKEN.search(first.content.decode()).group(1) != token
+    handoff = {**_typed(world), "categories": ["medical"], "sending_token": token_after}
+    first, again = client.post(url, handoff), client.post(url, handoff)
+    sent = Handoff.objects.get(case=case)
+    assert first.status_code == again.status_code == 302 and first["Location"] == again["Location"] == (
+        f"/handoffs/{sent.pk}/")
 
 
 def test_consent_is_recorded_in_the_send_form_for_several_recipients_and_what_was_typed_is_kept(world, web):
