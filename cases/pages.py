@@ -69,10 +69,12 @@ def _sender(request: HttpRequest, save: Callable[[], Any], success: str | Callab
 
 
 def form_sender(request: HttpRequest, form: Any, save: Callable[[], Any], success: Callable[[Any], str],
-                next_page: Callable[[Any], str], level: int = messages.SUCCESS) -> Callable[[], str | None]:
-    """The send() of posted_once for a form written by save(): the service's refusal put on the form (None),
-    or success(its result) flashed (at `level`) and the page next_page(its result)."""
-    return _sender(request, save, success, next_page, form.add_service_errors, level)
+                next_page: Callable[[Any], str], level: int = messages.SUCCESS,
+                refused: Callable[[ValidationError], None] | None = None) -> Callable[[], str | None]:
+    """The send() of posted_once for a form written by save(): the service's refusal put on the form (or
+    given to refused()) and None, or success(its result) flashed (at `level`) and the page next_page(its
+    result)."""
+    return _sender(request, save, success, next_page, refused or form.add_service_errors, level)
 
 
 def page_sent_once(request: HttpRequest, token: uuid.UUID, send: Callable[[], str | None], again: str) -> Sent:

@@ -27,7 +27,7 @@ from cases.pages import change_posted_once, form_sender, form_token, posted_once
 from cases.selectors import case_get_for_user
 from cases.services import consent_record_many
 from config.formats import datetime_text
-from config.pages import BoundedPaginator, count_bound
+from config.pages import BoundedPaginator, count_bound, flash_refusal
 from handoffs.models import Handoff, HandoffService, HandoffStatus
 from permissions.categories import CaseRight, DataCategory
 
@@ -133,8 +133,9 @@ def handoff_outgoing(request):
 _TEXT_FIELD = {DECLINE: "reason", WITHDRAW: "reason", COMPLETE: "outcome"}
 
 
-def _render_detail(request, access: HandoffAccess, *, bound: dict | None = None):
-    """The handoff page; `bound` holds a posted form with errors, shown in place of its blank one."""
+def _render_detail(request, access: HandoffAccess, *, bound: dict | None = None, token=None, status: int = 200):
+    """The handoff page; `bound` holds a posted form with errors, shown in place of its blank one with its
+    sending token (cases.pages.posted_once); each other form is drawn with a new token."""
     handoff = access.handoff
     actions = handoff_actions_for(access=access)
     forms = {
@@ -159,7 +160,8 @@ def _render_detail(request, access: HandoffAccess, *, bound: dict | None = None)
         "services": [str(label) for value, label in HandoffService.choices if value in handoff.services],
         # The receiver reaches the case once it has accepted; the sender while it may still see it.
         "case_open_to_viewer": access.is_sender or handoff.status in (HandoffStatus.ACCEPTED, HandoffStatus.COMPLETED),
-    }, status=400 if bound else 200)
+        "form_tokens": {key: token for key in bound or {}},
+    }, status=status)
 
 
 @login_required
@@ -192,24 +194,30 @@ def handoff_accept_page(request, handoff_id: int):
 
 
 def _with_text(request, handoff_id: int, *, side: str, key: str, field: str, form_class, service, success: str):
-    """A decline, withdrawal or completion: its one text field (`field`) goes to the service."""
+    """A decline, withdrawal or completion: its one text field (`field`) goes to the service, once however
+    often the form is sent (cases.pages.posted_once)."""
     _side(request, handoff_id, side)
     form = form_class(request.POST, prefix=key)
-    if form.is_valid():
-        try:
-            service(user=request.user, handoff_id=handoff_id, **{field: form.cleaned_data[field]})
-        except ValidationError as exc:
-            if "status" not in getattr(exc, "error_dict", {}):
-                form.add_service_errors(exc)
-            else:
-                for message in exc.messages:
-                    messages.error(request, message)
-                return redirect("handoffs:detail", handoff_id=handoff_id)
+    detail = reverse("handoffs:detail", kwargs={"handoff_id": handoff_id})
+    answered = []
+
+    def refused(exc: ValidationError) -> None:
+        # Refused by the handoff's state (answered meanwhile): flashed over the page; any other, on the form.
+        if "status" in getattr(exc, "error_dict", {}):
+            flash_refusal(request, exc)
+            answered.append(exc)
         else:
-            messages.success(request, success)
-            return redirect("handoffs:detail", handoff_id=handoff_id)
+            form.add_service_errors(exc)
+
+    posted = posted_once(request, form, form_sender(
+        request, form, lambda: service(user=request.user, handoff_id=handoff_id, **{field: form.cleaned_data[field]}),
+        lambda _handoff: success, lambda _handoff: detail, refused=refused))
+    if posted.response is not None:
+        return posted.response
+    if answered:
+        return redirect(detail)
     access = handoff_view(user=request.user, handoff_id=handoff_id)
-    return _render_detail(request, access, bound={key: form})
+    return _render_detail(request, access, bound={key: form}, token=posted.token, status=posted.status(form))
 
 
 @login_required

@@ -183,8 +183,6 @@ WITHOUT_TOKEN = {
     "agencies/staff_remove.html": (1, "removed already"),
     "cases/_intake_draft_choice.html": (1, "discarding a draft: gone already"),
     "cases/intake_check.html": (1, "discarding the draft: gone already"),
-    "handoffs/_reason_form.html": (1, "declined, withdrawn or completed already (the handoff's state)"),
-    "handoffs/detail.html": (1, "completed already (the handoff's state)"),
     "notifications/centre.html": (2, "read already"),
     "notifications/preferences.html": (1, "the same preferences again"),
     "privacy/case_holds.html": (1, "released already (the hold's state)"),

@@ -6,6 +6,7 @@ import datetime
 import re
 
 import pytest
+from django.contrib import messages
 from django.contrib.messages import get_messages
 from django.db import connection
 from django.utils import timezone
@@ -21,6 +22,7 @@ from notifications.models import Deadline
 from tests.cases.services_helpers import handoff_send_through_edge
 from tests.handoffs.conftest import consented_case
 from tests.support.chain_cost import get_within_budget
+from tests.support.pages import form_tokens
 
 pytestmark = pytest.mark.usefixtures("time_limits")
 
@@ -155,6 +157,25 @@ def test_declining_needs_a_reason_shown_inline_and_then_the_sender_may_send_on(w
     sender_page = web(world.lead_responder).get(f"/handoffs/{handoff.pk}/").content.decode()
     assert "send-on" in _testids(sender_page) and "Hết giường bệnh" in sender_page
     assert "send-on" not in _testids(client.get(f"/handoffs/{handoff.pk}/").content.decode())
+
+
+def test_a_decline_shown_again_with_its_errors_keeps_its_token_and_sent_twice_declines_once(world, case, web):
+    """The decline form shown again with its errors keeps its token (the page's other forms get new ones);
+    the corrected form sent twice declines once, and the second is told so, not refused by the state."""
+    handoff = send(world, case)
+    client = web(world.receiving_responder)
+    url = f"/handoffs/{handoff.pk}/decline/"
+    token = form_tokens(client.get(f"/handoffs/{handoff.pk}/").content.decode())[url]
+    shown = client.post(url, {"decline-reason": "   ", "sending_token": token})
+    assert shown.status_code == 400 and form_tokens(shown.content.decode())[url] == token
+    data = {"decline-reason": "Hết giường bệnh", "sending_token": token}
+    first = client.post(url, data)
+    written = AuditEvent.objects.count()
+    again = client.post(url, data, HTTP_ACCEPT_LANGUAGE="en")
+    assert first.status_code == again.status_code == 302 and first["Location"] == again["Location"]
+    assert AuditEvent.objects.count() == written and Handoff.objects.get(pk=handoff.pk).status == "declined"
+    told = {m.level: str(m) for m in get_messages(again.wsgi_request)}
+    assert messages.ERROR not in told and "already been sent" in told[messages.INFO]
 
 
 def test_withdrawing_and_completing_from_the_pages(world, case, web):
