@@ -4,7 +4,6 @@ Thin: access and writes through privacy.services, POST-redirect-GET with a messa
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -83,18 +82,17 @@ def request_acknowledge_page(request, request_id: int):
 def request_decide_page(request, request_id: int):
     dsr = privacy_request_get(user=request.user, request_id=request_id, supervisor=True)
     form = DecisionForm(request.POST)
-    if form.is_valid():
-        try:
-            dsr = privacy_request_decide(user=request.user, request_id=request_id, data=form.service_data())
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, _("Decision recorded: %(status)s.") % {"status": dsr.get_status_display()})
-            return redirect("privacy:request", request_id=request_id)
+    posted = posted_once(request, form, form_sender(
+        request, form, lambda: privacy_request_decide(user=request.user, request_id=request_id,
+                                                      data=form.service_data()),
+        lambda decided: _("Decision recorded: %(status)s.") % {"status": decided.get_status_display()},
+        lambda _decided: reverse("privacy:request", kwargs={"request_id": request_id})))
+    if posted.response is not None:
+        return posted.response
     return render(request, "privacy/request_detail.html", {
         "dsr": dsr, "deadlines": request_deadlines(dsr), "package": getattr(dsr, "package", None),
-        "actions": privacy_request_actions(user=request.user, dsr=dsr), "form": form,
-    }, status=400)
+        "actions": privacy_request_actions(user=request.user, dsr=dsr), "form": form, "decide_token": posted.token,
+    }, status=posted.status(form))
 
 
 @login_required
@@ -134,19 +132,11 @@ def hold_release_page(request, hold_id: int):
     form = ReasonForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give the reason for the release."))
-        hold = None
-    else:
-        try:
-            hold = legal_hold_release(user=request.user, hold_id=hold_id, data=form.service_data())
-        except ValidationError as exc:
-            hold = None
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("Legal hold released."))
-    if hold is None:
         return redirect("privacy:requests")
-    return redirect("privacy:case-holds", case_id=hold.case_id)
+    return change_posted_once(
+        request, lambda: legal_hold_release(user=request.user, hold_id=hold_id, data=form.service_data()),
+        _("Legal hold released."), back=reverse("privacy:requests"),
+        page=lambda hold: reverse("privacy:case-holds", kwargs={"case_id": hold.case_id}))
 
 
 @login_required

@@ -185,8 +185,7 @@ WITHOUT_TOKEN = {
     "cases/intake_check.html": (1, "discarding the draft: gone already"),
     "notifications/centre.html": (2, "read already"),
     "notifications/preferences.html": (1, "the same preferences again"),
-    "privacy/case_holds.html": (1, "released already (the hold's state)"),
-    "privacy/request_detail.html": (2, "decided already (the request's state); the package is downloaded once"),
+    "privacy/request_detail.html": (1, "the package is downloaded once, and destroyed as it is handed over"),
 }
 
 

@@ -3,9 +3,13 @@ for identity (the health agency of tests.cases' shared case), a ministry analyst
 the lead's responder where a supervisor is needed. And the query budgets of lists and details."""
 
 import pytest
+from django.contrib import messages
+from django.contrib.messages import get_messages
 
+from audit.models import AuditEvent
 from privacy.models import AccessPackage
 from privacy.services import access_package_build, legal_hold_place, privacy_request_decide, privacy_request_record
+from tests.support.pages import form_tokens
 
 pytestmark = pytest.mark.django_db
 
@@ -200,3 +204,24 @@ def test_case_page_offers_privacy_links_to_the_lead_only(world, objects, web):
     saved = web(world.lead_responder).post(f"/privacy/cases/{objects['case']}/requests/new/",
                                            {"kind": "objection", "requester": "survivor", "details": "Phản đối"})
     assert saved.status_code == 302 and "/privacy/requests/" in saved["Location"]
+
+
+def test_a_decision_and_a_release_sent_twice_are_made_once_and_the_second_is_told_so(world, objects, web):
+    """The decision shown again with its errors keeps its token (the page's other forms get new ones); each
+    sent twice is made once, and the second is told it was saved, not refused by the state."""
+    client = web(world.lead_supervisor)
+    decide = f"/privacy/requests/{objects['dsr']}/decide/"
+    token = form_tokens(client.get(f"/privacy/requests/{objects['dsr']}/").content.decode())[decide]
+    shown = client.post(decide, {"decision": "refuse", "sending_token": token})
+    assert shown.status_code == 400 and form_tokens(shown.content.decode())[decide] == token
+    release = f"/privacy/holds/{objects['hold']}/release/"
+    holds_page = client.get(f"/privacy/cases/{objects['case']}/holds/").content.decode()
+    for url, data in ((decide, {"decision": "grant", "outcome": "Cung cấp bản sao", "sending_token": token}),
+                      (release, {"reason": "Đã xét xử xong", "sending_token": form_tokens(holds_page)[release]})):
+        first = client.post(url, data)
+        audited = AuditEvent.objects.count()
+        again = client.post(url, data, HTTP_ACCEPT_LANGUAGE="en")
+        assert first.status_code == again.status_code == 302 and first["Location"] == again["Location"]
+        assert AuditEvent.objects.count() == audited
+        told = {m.level: str(m) for m in get_messages(again.wsgi_request)}
+        assert messages.ERROR not in told and "already been sent" in told[messages.INFO], url
