@@ -102,8 +102,10 @@ def staff_add_existing(request, agency_id: int):
         membership = staff_attach(user=form.user, agency=agency, role=form.cleaned_data["role"],
                                   actor=request.user)
     except NotAttachable:
-        # Someone else took the account between the form's check and now.
+        # Someone else took the account between the form's check and now (another admin, or this form
+        # sent twice at once).
         form.add_error("username", NOT_ATTACHABLE_MESSAGE)
+        return _render_staff(request, agency, status=400, existing_form=form)
     except ValidationError as exc:
         # The person holds a role that never reads cases (permissions/README.md): said on the role.
         form.add_error("role", exc)

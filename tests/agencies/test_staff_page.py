@@ -176,6 +176,26 @@ def test_add_existing_form_errors(admin_client, world, data, field, message):
     assert_nothing_changed(world)
 
 
+def test_an_account_taken_between_the_check_and_the_attach_is_a_form_error(admin_client, world, monkeypatch):
+    """Two sendings at once (a double tap, or two admins): both forms pass their check, the second finds
+    the account attached by the first. It was a 500 (the view went on to a membership it never got)."""
+    from agencies import views
+    from agencies.services import account_release, staff_attach
+
+    account_release(user=world.outsider_responder, agency=world.police, reason="Điều chuyển công tác",
+                    actor=world.sysadmin)
+
+    def the_other_sending_first(**kwargs):
+        staff_attach(**kwargs)
+        return staff_attach(**kwargs)
+
+    monkeypatch.setattr(views, "staff_attach", the_other_sending_first)
+    response = admin_client.post(reverse("agencies:staff_add_existing", args=[world.police.pk]),
+                                 {"existing-username": "outsider_responder", "existing-role": "responder"})
+    assert response.status_code == 400 and response.context["existing_form"].errors["username"]
+    assert Membership.objects.filter(user=world.outsider_responder, agency=world.police).count() == 1
+
+
 def test_add_an_inactive_user_is_refused(admin_client, world):
     world.outsider_responder.is_active = False
     world.outsider_responder.save()
