@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission, User
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -152,7 +152,12 @@ def user_create(*, username: str, full_name: str, email: str, password: str | No
     else:
         user.set_password(password)
     user.full_clean()
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        # The username was taken between the check and now: another admin, or the form sent twice at once.
+        raise ValidationError({"username": [User._meta.get_field("username").error_messages["unique"]]}) from None
     return user
 
 

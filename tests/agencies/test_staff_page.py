@@ -196,6 +196,26 @@ def test_an_account_taken_between_the_check_and_the_attach_is_a_form_error(admin
     assert Membership.objects.filter(user=world.outsider_responder, agency=world.police).count() == 1
 
 
+def test_a_username_taken_between_the_check_and_the_save_is_a_form_error(admin_client, world, monkeypatch):
+    """Two sendings at once: both pass the username check, the second's save meets the first's row. It was
+    a 500 (the database's IntegrityError)."""
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    checked = User.full_clean
+
+    def the_other_sending_saves_first(user, *args, **kwargs):
+        checked(user, *args, **kwargs)
+        User.objects.create_user(username=user.username)
+
+    monkeypatch.setattr(User, "full_clean", the_other_sending_saves_first)
+    response = admin_client.post(reverse("agencies:staff_create", args=[world.police.pk]), {
+        "new-username": "le.thi.hoa", "new-full_name": "Lê Thị Hoa", "new-email": "hoa@example.invalid",
+        "new-role": "responder"})
+    assert response.status_code == 400 and response.context["new_form"].errors["username"]
+    assert not Membership.objects.filter(user__username="le.thi.hoa").exists()
+
+
 def test_add_an_inactive_user_is_refused(admin_client, world):
     world.outsider_responder.is_active = False
     world.outsider_responder.save()
