@@ -160,7 +160,7 @@ class CaseRecordCreateApi(OncePerKeyApi, CaseActionApi):
         collection, GET and POST), only while that list shows it to the reader now (an action of a category
         no longer shared is a 404, as reading it is)."""
         items = getattr(self, "items", None)
-        if items is not None and record.pk not in {row.pk for row in items(access)}:
+        if items is not None and not items(access).filter(pk=record.pk).exists():
             raise NotFound
         return self.respond(access, record)
 

@@ -121,7 +121,7 @@ def case_holds_page(request, case_id: int):
     if posted.response is not None:
         return posted.response
     return render(request, "privacy/case_holds.html", {
-        "case": access.case, "holds": list(holds), "form": form, "sending_token": posted.token,
+        "case": access.case, "holds": list(holds), "form": form, "hold_token": posted.token,
         "may_hold": user_supervises(request.user, access.case.lead_agency_id),
     }, status=posted.status(form, 400))
 

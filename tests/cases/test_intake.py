@@ -17,7 +17,7 @@ from agencies.services import membership_add
 from audit.models import AuditEvent
 from cases.models import Case, CaseNumberSequence, Consent, IntakeDraft
 from tests.conftest import PASSWORD
-from tests.support.pages import form_tokens, sent_twice
+from tests.support.pages import form_tokens, page_token, sent_twice
 from tests.support.sql import two_sendings_at_once
 
 
@@ -371,7 +371,7 @@ def test_open_the_case_sent_again_after_it_opened_lands_on_the_case(world, web, 
     client = web(world.lead_responder)
     draft_id = _walk_to_check(client)
     url = f"/cases/intake/{draft_id}/check/"
-    token = re.search(r'name="sending_token" value="([0-9a-f-]{36})"', client.get(url).content.decode()).group(1)
+    token = page_token(client.get(url).content.decode())
     first = client.post(url, {"sending_token": token})
     again = client.post(url, {"sending_token": token})
     assert first.status_code == again.status_code == 302 and again["Location"] == first["Location"]
@@ -387,7 +387,7 @@ def test_open_the_case_sent_twice_at_once_opens_it_once(transactional_db, world,
     first_client, second_client = web(world.lead_responder), web(world.lead_responder)
     draft_id = _walk_to_check(first_client)
     url = f"/cases/intake/{draft_id}/check/"
-    token = re.search(r'name="sending_token" value="([0-9a-f-]{36})"', first_client.get(url).content.decode()).group(1)
+    token = page_token(first_client.get(url).content.decode())
     sequence, _created = CaseNumberSequence.objects.get_or_create(province=world.police.province,
                                                                   year=timezone.localdate().year)
     first, second = two_sendings_at_once(

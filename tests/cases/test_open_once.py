@@ -2,13 +2,13 @@
 carries a token (cases.models.FormSending), and a second request with it, a double tap on a slow connection
 or the form sent again, is shown the case the first opened (cases.sending, cases.pages.case_open_posted)."""
 
-import re
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 
 from cases.models import Case, CaseNumberSequence, FormSending
+from tests.support.pages import page_token
 from tests.support.sql import two_sendings_at_once
 
 from .test_pages import _open_form
@@ -16,7 +16,7 @@ from .test_pages import _open_form
 
 def _token(client) -> str:
     page = client.get("/cases/new/").content.decode()
-    return re.search(r'name="sending_token" value="([0-9a-f-]{36})"', page).group(1)
+    return page_token(page)
 
 
 def test_each_rendered_form_has_its_own_token(world, web):

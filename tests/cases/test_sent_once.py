@@ -2,7 +2,6 @@
 slow connection, or Save tapped again after the first answer never came."""
 
 import datetime
-import re
 import uuid
 
 import pytest
@@ -14,7 +13,7 @@ from django.utils import timezone
 from cases import sending
 from cases.models import Action, Case, CaseEvent, Consent, FormSending
 from tests.conftest import time_limits_ensure
-from tests.support.pages import form_tokens, sent_twice
+from tests.support.pages import FORM, TOKEN, form_tokens, page_token, sent_twice
 from tests.support.sql import two_sendings_at_once
 
 from .conftest import shared_case_build
@@ -23,7 +22,7 @@ NOTE = {"type": "note", "category": "general", "text": "Gọi điện hỏi thă
 
 
 def _token(client, url: str) -> str:
-    return re.search(r'name="sending_token" value="([0-9a-f-]{36})"', client.get(url).content.decode()).group(1)
+    return page_token(client.get(url).content.decode())
 
 
 def _consent_form(world, token: str) -> dict:
@@ -98,7 +97,7 @@ def test_a_sending_whose_answer_never_came_is_not_written_again_blindly(world, s
     response = client.post(url, {**NOTE, "sending_token": str(token)}, HTTP_ACCEPT_LANGUAGE="en")
     page = response.content.decode()
     assert response.status_code == 409 and "may have been saved" in page and "Gọi điện hỏi thăm." in page
-    assert str(token) not in page and re.search(r'name="sending_token" value="[0-9a-f-]{36}"', page)
+    assert str(token) not in page and TOKEN.search(page)
     assert Action.objects.count() == before
 
 
@@ -193,8 +192,7 @@ def test_every_form_that_writes_carries_a_token_but_those_listed():
     root = settings.BASE_DIR / "jinja2_templates"
     without = {}
     for path in sorted(root.rglob("*.html")):
-        forms = re.findall(r"<form\b([^>]*)>(.*?)</form>", path.read_text(), re.S)
-        bare = [body for attributes, body in forms
+        bare = [body for attributes, body in FORM.findall(path.read_text())
                 if 'method="post"' in attributes.lower() and "_sending_token.html" not in body]
         if bare:
             without[str(path.relative_to(root))] = len(bare)

@@ -8,6 +8,11 @@ ACTION = re.compile(r'\baction="([^"]*)"')
 TOKEN = re.compile(r'name="sending_token" value="([0-9a-f-]{36})"')
 
 
+def page_token(page: str) -> str:
+    """The sending token of the page's first form that carries one."""
+    return TOKEN.search(page).group(1)
+
+
 def form_tokens(page: str) -> dict[str, str]:
     """The sending token of each form of a page that carries one, by the form's action ("" for a form
     sent to the page itself)."""
