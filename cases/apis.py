@@ -6,15 +6,14 @@ client: a 400 body maps dotted field paths ("survivor.birth_year") to lists of m
 message came from an input serializer here or from a service.
 """
 
-import json
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -46,7 +45,7 @@ from .selectors import (
     case_prefetch_for_detail,
     consent_list_for_case,
 )
-from .sending import sending_record, sending_record_get, sent_once
+from .sending import sending_fingerprint, sending_record, sending_record_get, sent_once
 from .serializers import (
     ActionLogInputSerializer,
     ActionSerializer,
@@ -122,10 +121,8 @@ def once_per_key(request, create: Callable[[], Any], respond: Callable[[Any], Re
         created.append(create())
         return sending_record(created[0])
 
-    # A keyed hash of what was asked (the path and the body as read), never the body itself.
-    asked = json.dumps([request.path, request.data], sort_keys=True, default=str)
     sent = sent_once(token=key, user=request.user, send=send, field=IDEMPOTENCY_KEY,
-                     fingerprint=salted_hmac("hopluc.sending", asked, algorithm="sha256").hexdigest())
+                     fingerprint=sending_fingerprint([request.path, request.data]))
     if not sent.again:
         return respond(created[0])
     response = (replay or respond)(sending_record_get(sent.location))
@@ -251,7 +248,7 @@ class CaseOpenApi(CaseApiView):
                         status=status.HTTP_201_CREATED)
 
 
-def _opening_agency(*, user, agency_id: int | None) -> Agency:
+def _opening_agency(*, user: User, agency_id: int | None) -> Agency:
     """Which agency opens the case. Whether the user may open cases for it is case_open's decision."""
     if agency_id is not None:
         agency = Agency.objects.filter(pk=agency_id).first()

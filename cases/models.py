@@ -607,8 +607,8 @@ class FormSending(models.Model):
     token = models.UUIDField(primary_key=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     location = models.CharField(max_length=200, blank=True, default="")
-    # The API's: a keyed hash of the request's path and body, so that a key sent again with another body
-    # is refused (cases.apis.once_per_key). Empty for the pages' forms.
+    # A keyed hash of what the first sending asked (its path and what it sent), so that the token sent again
+    # with something else is refused (cases.sending.sending_fingerprint).
     fingerprint = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 

@@ -26,7 +26,10 @@ from django.utils.translation import gettext as _
 from config.pages import flash_refusal
 
 from .selectors import CaseAccess, case_get_for_user
-from .sending import SendingUnsettled, Sent, sending_token, sent_once
+from .sending import SendingMismatch, SendingUnsettled, Sent, sending_fingerprint, sending_token, sent_once
+
+# What a form sends besides what was filled in: each drawing of a form has its own, one sending the same.
+NOT_FILLED_IN = frozenset({"csrfmiddlewaretoken", "sending_token"})
 
 
 @dataclass(frozen=True)
@@ -77,10 +80,27 @@ def form_sender(request: HttpRequest, form: Any, save: Callable[[], Any], succes
     return _sender(request, save, success, next_page, refused or form.add_service_errors, level)
 
 
+def posted_fingerprint(request: HttpRequest) -> str:
+    """What the page's form sent (cases.sending.sending_fingerprint): its address and what was filled
+    in, files by name and size. The same for a double tap; another for the form shown again from the
+    browser's history (Back) and changed, which the browser sends with the token it was drawn with."""
+    filled = sorted((name, value) for name, values in request.POST.lists() if name not in NOT_FILLED_IN
+                    for value in values)
+    files = sorted((name, upload.name, upload.size) for name, uploads in request.FILES.lists() for upload in uploads)
+    return sending_fingerprint([request.path, filled, files])
+
+
 def page_sent_once(request: HttpRequest, token: uuid.UUID, send: Callable[[], str | None], again: str) -> Sent:
     """send() once for the token (cases.sending.sent_once); sent before, the message `again` is flashed.
-    SendingUnsettled when the token cannot be settled."""
-    sent = sent_once(token=token, user=request.user, send=send)
+    SendingUnsettled when the token cannot be settled, or when it was sent before with other values: the
+    form was drawn once, sent, then shown again from the browser's history and changed. What was sent
+    now is not taken for the first sending (and silently dropped): it is refused, to be sent again."""
+    try:
+        sent = sent_once(token=token, user=request.user, send=send, fingerprint=posted_fingerprint(request))
+    except SendingMismatch:
+        raise SendingUnsettled({"sending_token": [_(
+            "This form had already been sent with other values. What you sent now was not saved: check it "
+            "and send it again.")]}) from None
     if sent.again:
         messages.info(request, again or _("This form had already been sent: it was saved once."))
     return sent

@@ -14,12 +14,15 @@ service's commit and the row's), nobody can tell whether it saved: the second is
 that says so, and the form comes back with a new token, so that the worker looks at the case before
 sending it again. It is never saved twice and never silently dropped.
 
-The API's POSTs that create a record take the same token as an `Idempotency-Key` header
-(cases.apis.once_per_key): the row keeps the record created, which a request sent again is answered
-with, and a fingerprint of the request, so that the key sent again with another body is refused.
+The row also keeps a fingerprint of what the first sending asked (sending_fingerprint), so that the token
+sent again with something else is refused instead of being taken for the first: on a page, a form shown
+again from the browser's history and changed (cases.pages.page_sent_once); on the API, the key sent again
+with another body. The API's POSTs that create a record take the token as an `Idempotency-Key` header
+(cases.apis.once_per_key): the row keeps the record created, which a request sent again is answered with.
 """
 
 import datetime
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -29,6 +32,7 @@ from django.apps import apps
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from config.exceptions import NotFound, StateConflict, Unprocessable
@@ -88,6 +92,12 @@ def sent_once(*, token: uuid.UUID, user: User, send: Callable[[], str | None], f
                 "This form was sent before and its answer never came: it may have been saved. Look at the case "
                 "before you send it again.")]})
         sending_wait()
+
+
+def sending_fingerprint(asked: object) -> str:
+    """A keyed hash of what a sending asked (its path and what it sent), never what it sent itself."""
+    return salted_hmac("hopluc.sending", json.dumps(asked, sort_keys=True, default=str),
+                       algorithm="sha256").hexdigest()
 
 
 def sending_wait() -> None:

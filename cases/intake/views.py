@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from config.exceptions import NotFound
-from config.pages import flash_refusal
 
 from ..forms import CONSENT_PREFIX
 from ..pages import case_open_posted, form_token, page_sent_once
@@ -106,8 +105,9 @@ def intake_start(request):
         sent = page_sent_once(request, form_token(request), start, _("This step had already been sent: it was "
                                                                        "saved once, in this draft."))
     except SendingUnsettled as exc:
-        flash_refusal(request, exc)
-        return redirect("cases:intake")
+        # Nothing was saved now: what was typed is shown again, with a new token, to be sent again or not.
+        errors = [{"message": message, "href": ""} for message in exc.messages] + _error_summary(form)
+        return _render_step(request, step=step, form=form, draft=None, values=values, errors=errors, status=409)
     return shown["errors"] if "errors" in shown else redirect(sent.location)
 
 

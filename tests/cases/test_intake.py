@@ -122,6 +122,24 @@ def test_the_first_step_sent_twice_makes_one_draft_and_both_go_on_with_it(world,
     assert IntakeDraft.objects.count() == 2
 
 
+def test_the_first_step_sent_again_with_other_values_keeps_them_and_makes_no_draft(world, web):
+    """Sent, then shown again from the browser's history and changed (another survivor): the second is not
+    taken for the first, which would go on with the first draft and drop the name typed; it comes back with
+    what was typed and a new token, and nothing is saved."""
+    client = web(world.lead_responder)
+    token = form_tokens(client.get("/cases/intake/").content.decode())["/cases/intake/"]
+    assert client.post("/cases/intake/", {**WHO_ADULT, "sending_token": token}).status_code == 302
+    other = {**WHO_ADULT, "full_name": "Phạm Thị Hoa", "sending_token": token}
+    response = client.post("/cases/intake/", other)
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert vi("This form had already been sent with other values. What you sent now was not saved: check it and "
+              "send it again.") in page
+    assert "Phạm Thị Hoa" in page and token not in page and IntakeDraft.objects.count() == 1
+    sent = client.post("/cases/intake/", {**other, "sending_token": page_token(page)})
+    assert sent.status_code == 302 and IntakeDraft.objects.count() == 2
+
+
 def test_a_step_with_errors_shows_them_all_at_once_and_keeps_what_was_typed(world, web):
     client = web(world.lead_responder)
     response = client.post("/cases/intake/", {

@@ -8,10 +8,12 @@ import pytest
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.db import connection
+from django.test import RequestFactory
 from django.utils import timezone
 
 from cases import sending
 from cases.models import Action, Case, CaseEvent, Consent, FormSending
+from cases.pages import posted_fingerprint
 from tests.conftest import time_limits_ensure
 from tests.support.pages import FORM, TOKEN, form_tokens, page_token, sent_twice
 from tests.support.sql import two_sendings_at_once
@@ -91,14 +93,50 @@ def test_a_sending_whose_answer_never_came_is_not_written_again_blindly(world, s
     client = web(world.lead_responder)
     url = f"/cases/{shared_case.case.pk}/actions/new/"
     token = uuid.uuid4()
+    data = {**NOTE, "sending_token": str(token)}
     FormSending.objects.create(token=token, user=world.lead_responder,
+                               fingerprint=posted_fingerprint(RequestFactory().post(url, data)),
                                created_at=timezone.now() - sending.SENDING_WAIT - datetime.timedelta(seconds=1))
     before = Action.objects.count()
-    response = client.post(url, {**NOTE, "sending_token": str(token)}, HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(url, data, HTTP_ACCEPT_LANGUAGE="en")
     page = response.content.decode()
     assert response.status_code == 409 and "may have been saved" in page and "Gọi điện hỏi thăm." in page
     assert str(token) not in page and TOKEN.search(page)
     assert Action.objects.count() == before
+
+
+def test_a_form_sent_again_with_other_values_is_not_taken_for_the_first(world, shared_case, web):
+    """The form was sent, then shown again from the browser's history (Back) with the token it was drawn
+    with, and changed: what was typed the second time is shown again to be sent, not dropped as if it were
+    the first sending (cases.pages.posted_fingerprint)."""
+    client = web(world.lead_responder)
+    url = f"/cases/{shared_case.case.pk}/actions/new/"
+    token = _token(client, url)
+    assert client.post(url, {**NOTE, "sending_token": token}).status_code == 302
+    before = Action.objects.count()
+    changed = {**NOTE, "text": "Đã hẹn gặp lại vào thứ Hai.", "sending_token": token}
+    response = client.post(url, changed, HTTP_ACCEPT_LANGUAGE="en")
+    page = response.content.decode()
+    assert response.status_code == 409 and "already been sent with other values" in page
+    assert "Đã hẹn gặp lại vào thứ Hai." in page and token not in page
+    assert Action.objects.count() == before
+    assert client.post(url, {**changed, "sending_token": page_token(page)}).status_code == 302
+    assert Action.objects.count() == before + 1
+
+
+def test_a_change_sent_again_with_another_choice_is_refused_and_told(world, shared_case, web):
+    """A status button drawn once, sent, and sent again from the browser's history with another status: the
+    second is not taken for the first (nothing said) nor made blindly on a page that has moved on."""
+    client = web(world.lead_responder)
+    case_url = f"/cases/{shared_case.case.pk}/"
+    token = form_tokens(client.get(case_url).content.decode())[f"{case_url}status/"]
+    client.post(f"{case_url}status/", {"status": "active", "sending_token": token})
+    events = CaseEvent.objects.count()
+    again = client.post(f"{case_url}status/", {"status": "closed", "sending_token": token}, HTTP_ACCEPT_LANGUAGE="en")
+    assert again.status_code == 302 and again["Location"] == case_url
+    told = {m.level_tag: str(m) for m in get_messages(again.wsgi_request)}
+    assert "already been sent with other values" in told["error"]
+    assert Case.objects.get(pk=shared_case.case.pk).status == "active" and CaseEvent.objects.count() == events
 
 
 def test_tokens_are_kept_a_day(world, shared_case, web):
