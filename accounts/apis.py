@@ -1,6 +1,7 @@
 """API endpoints for signing in and for the signed-in user's own profile."""
 
 from django.contrib.auth import logout
+from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view
 from knox.models import AuthToken
@@ -147,7 +148,7 @@ class ApiTokenListApi(APIView):
 # the path: 204, or 404 when none of theirs has that id. Its schema comes from `_end_schema`. (A comment,
 # not a docstring: the schema would show it.)
 class _EndOwnApi(APIView):
-    def end(self, *, user, key) -> bool:
+    def end(self, *, user: User, key: str) -> bool:
         raise NotImplementedError
 
     def delete(self, request, **path):
@@ -166,7 +167,7 @@ def _end_schema(operation_id: str, summary: str, description: str | None, not_fo
 
 @_end_schema("auth_tokens_revoke", "Revoke one of my API tokens", None, "No token of yours has this id.")
 class ApiTokenRevokeApi(_EndOwnApi):
-    def end(self, *, user, key) -> bool:
+    def end(self, *, user: User, key: str) -> bool:
         return api_token_revoke(user=user, token_key=key)
 
 
@@ -199,7 +200,7 @@ class SignInSessionListApi(APIView):
 @_end_schema("auth_sessions_end", "End one of my web sessions", "Signs that browser out.",
              "No session of yours has this id.")
 class SignInSessionEndApi(_EndOwnApi):
-    def end(self, *, user, key) -> bool:
+    def end(self, *, user: User, key: str) -> bool:
         return signin_session_end(user=user, record_id=key)
 
 

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -16,7 +17,7 @@ class SignInForm(AuthenticationForm):
         "initial_password_expired": EXPIRED_MESSAGE,
     }
 
-    def confirm_login_allowed(self, user):
+    def confirm_login_allowed(self, user: User) -> None:
         super().confirm_login_allowed(user)
         # Said only to someone who typed the right password, so it tells a stranger nothing.
         try:

@@ -47,7 +47,7 @@ class LockoutHandler(AxesDatabaseHandler):
         username_limit, address_limit = settings.LOGIN_LOCKOUT_USERNAME_FAILURES, settings.LOGIN_LOCKOUT_IP_FAILURES
         return max(by_username, by_address * username_limit // address_limit)
 
-    def user_logged_in(self, sender, request, user, **kwargs):
+    def user_logged_in(self, sender, request, user: User, **kwargs) -> None:
         super().user_logged_in(sender, request, user, **kwargs)
         # A person who mistyped and then got in starts afresh from where they are; failures for their
         # username from other addresses, and this address's failures for other usernames, still count.

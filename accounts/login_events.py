@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import Signal, receiver
 from django.utils import timezone
@@ -47,7 +48,7 @@ def _request_details(request) -> tuple[str | None, str, str]:
     return ip, user_agent, path
 
 
-def login_event_record(*, kind: str, request, username: str, user=None) -> LoginEvent:
+def login_event_record(*, kind: str, request, username: str, user: User | None = None) -> LoginEvent:
     ip, user_agent, path = _request_details(request)
     event = LoginEvent(
         kind=kind,
@@ -64,12 +65,12 @@ def login_event_record(*, kind: str, request, username: str, user=None) -> Login
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.login_events.logged_in")
-def _on_logged_in(sender, request, user, **kwargs) -> None:
+def _on_logged_in(sender, request, user: User, **kwargs) -> None:
     login_event_record(kind="login", request=request, username=user.get_username(), user=user)
 
 
 @receiver(user_logged_out, dispatch_uid="accounts.login_events.logged_out")
-def _on_logged_out(sender, request, user, **kwargs) -> None:
+def _on_logged_out(sender, request, user: User | None, **kwargs) -> None:
     if user is None:
         return
     login_event_record(kind="logout", request=request, username=user.get_username(), user=user)

@@ -15,6 +15,7 @@ statement, so the bar costs no query and no cache read of its own; elsewhere it 
 import functools
 import uuid
 
+from django.contrib.auth.models import User
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.html import format_html_join
@@ -52,7 +53,7 @@ NAV_BY_ROLE = {
 }
 
 
-def nav_roles_for(user) -> list[str]:
+def nav_roles_for(user: User) -> list[str]:
     roles = user_roles(user=user)
     if user.is_staff or user.is_superuser:
         roles.add(STAFF)
@@ -80,7 +81,7 @@ def nav_roles_changed_many(*, user_ids) -> None:
 _UNREAD = object()
 
 
-def nav_roles_remember(*, session, user, version=_UNREAD) -> list[str]:
+def nav_roles_remember(*, session, user: User, version=_UNREAD) -> list[str]:
     """Read the person's roles into the session, with the version they were read at (`version`, read
     before the roles, else read now)."""
     if version is _UNREAD:
@@ -91,7 +92,7 @@ def nav_roles_remember(*, session, user, version=_UNREAD) -> list[str]:
     return roles
 
 
-def nav_roles_current(*, session, user) -> list[str]:
+def nav_roles_current(*, session, user: User) -> list[str]:
     """The roles kept in the session, read again when missing or older than the last role change. The
     version is the one read with the session's row (`nav_roles_version_read` of the session store: the
     user's id and the version) when it was read for this user, else read now."""

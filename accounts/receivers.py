@@ -6,6 +6,7 @@ apps: the rule has to hold whichever path made the change.
 """
 
 from django.contrib.auth import SESSION_KEY, get_user_model
+from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
@@ -17,7 +18,7 @@ from .services import api_tokens_revoke_all, signin_session_forget, signin_sessi
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.receivers.signin_session")
-def _record_signin_session(sender, request, user, **kwargs) -> None:
+def _record_signin_session(sender, request, user: User, **kwargs) -> None:
     # Only a web sign-in (django.contrib.auth.login) puts the user in the session; the API token
     # endpoint sends the same signal without doing so.
     session = getattr(request, "session", None)
@@ -26,7 +27,7 @@ def _record_signin_session(sender, request, user, **kwargs) -> None:
 
 
 @receiver(user_logged_out, dispatch_uid="accounts.receivers.signin_session_end")
-def _forget_signin_session(sender, request, user, **kwargs) -> None:
+def _forget_signin_session(sender, request, user: User | None, **kwargs) -> None:
     session = getattr(request, "session", None)
     if session is not None:
         signin_session_forget(session_key=session.session_key)
@@ -68,7 +69,7 @@ def _revoke_on_role_removal(sender, instance, **kwargs) -> None:
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.remember_acting_agency_choices")
-def remember_acting_agency_choices(sender, request, user, **kwargs):
+def remember_acting_agency_choices(sender, request, user: User, **kwargs) -> None:
     """The header's agency switcher, for people who work on cases for several agencies, drawn
     without a query on every page. Nobody is acting for anyone at sign-in: the person chooses.
     The choice itself is checked against their memberships on every request."""
@@ -83,7 +84,7 @@ def remember_acting_agency_choices(sender, request, user, **kwargs):
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.remember_nav_roles")
-def remember_nav_roles(sender, request, user, **kwargs):
+def remember_nav_roles(sender, request, user: User, **kwargs) -> None:
     """The roles of the navigation bar (accounts.navigation), read once per sign-in."""
     if request is None or not hasattr(request, "session"):
         return

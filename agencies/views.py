@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -53,7 +54,7 @@ def _get_staff_row(request, agency_id: int, membership_id: int) -> tuple[Agency,
     return agency, _get_membership(agency, membership_id)
 
 
-def _person(user) -> str:
+def _person(user: User) -> str:
     return user.get_full_name() or user.username
 
 

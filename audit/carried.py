@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Unpack
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import connections, router
 from django.utils import timezone
 
@@ -119,7 +120,7 @@ def audit_reads_carried() -> Iterator[None]:
             carrier.write_alone()
 
 
-def audit_record_read(*, actor, action: str, **fields: Unpack[ReadEventFields]) -> None:
+def audit_record_read(*, actor: User | AnonymousUser | None, action: str, **fields: Unpack[ReadEventFields]) -> None:
     """audit_record's event for a read (its arguments, checked the same way, but no reason), sent with the
     next SELECT the request runs where it can (the module says when and why). Call it once the read
     is allowed and before anything of it is shown; it returns nothing, since the event may not be

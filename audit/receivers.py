@@ -1,6 +1,7 @@
 """Sign-ins, failed sign-ins and sign-outs become audit events. Connected in AuditConfig.ready()."""
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 
 from .models import AuditAction
 from .services import audit_record
@@ -8,11 +9,11 @@ from .services import audit_record
 USERNAME_MAX = 150
 
 
-def on_user_logged_in(sender, request, user, **kwargs) -> None:
+def on_user_logged_in(sender, request, user: User, **kwargs) -> None:
     audit_record(actor=user, action=AuditAction.LOGIN, target=f"user:{user.pk}")
 
 
-def on_user_logged_out(sender, request, user, **kwargs) -> None:
+def on_user_logged_out(sender, request, user: User | None, **kwargs) -> None:
     # Django sends this for anonymous visitors of the logout view too; nobody signed out then.
     if user is None:
         return

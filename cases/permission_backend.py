@@ -14,6 +14,7 @@ asking any backend (PermissionsMixin): nothing in HopLuc asks has_perm about a c
 """
 
 from django.contrib.auth.backends import BaseBackend
+from django.contrib.auth.models import User
 
 from .models import Case
 from .selectors import case_codenames_for
@@ -21,7 +22,7 @@ from .selectors import case_codenames_for
 _APP_LABEL = Case._meta.app_label
 
 
-def _case_perms(user, case: Case) -> set[str]:
+def _case_perms(user: User, case: Case) -> set[str]:
     codenames = case_codenames_for(user=user, case_ids=[case.pk]).get(case.pk, frozenset())
     return {f"{_APP_LABEL}.{codename}" for codename in codenames}
 
@@ -46,7 +47,7 @@ class CaseAccessChecker:
     per case, or one for many after `prefetch_perms(cases)`. Codenames without the app label, as
     guardian's get_perms returns them; `has_perm` takes either form."""
 
-    def __init__(self, user):
+    def __init__(self, user: User) -> None:
         self.user = user
         self._cache: dict[int, frozenset[str]] = {}
 

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.utils import timezone
@@ -77,11 +78,11 @@ class CaseUserRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.SerializerMethodField()
 
-    def get_name(self, user) -> str:
+    def get_name(self, user: User) -> str:
         return _user_name(user)
 
 
-def _user_name(user) -> str:
+def _user_name(user: User) -> str:
     return user.get_full_name() or user.get_username()
 
 
@@ -317,7 +318,7 @@ def _agency_ref(agency) -> dict | None:
     return None if agency is None else _written_out(CaseAgencyRefSerializer, agency, {})
 
 
-def _user_ref(user) -> dict | None:
+def _user_ref(user: User | None) -> dict | None:
     return None if user is None else {"id": int(user.pk), "name": user.get_full_name() or user.get_username()}
 
 

@@ -9,6 +9,7 @@ built after every other step, then count both in last month's report, as the iss
 
 import datetime
 
+from django.contrib.auth.models import User
 from django.db.models import Count
 from django.utils import timezone
 
@@ -63,7 +64,7 @@ def _moved_to(meeting: CaseMeeting, assessment: RiskAssessment, when: datetime.d
     MeetingInvitation.objects.filter(meeting=meeting).update(invited_at=assessed)
 
 
-def _meeting(actor, *, when: datetime.datetime, case_ids: list[int], place: str):
+def _meeting(actor: User, *, when: datetime.datetime, case_ids: list[int], place: str):
     values = input_validate(inputs.MeetingScheduleInputSerializer, {
         "scheduled_for": when.isoformat(), "mode": "in_person", "place": place, "chair": actor.pk},
         agency=Membership.objects.get(user=actor, role=Role.SUPERVISOR).agency)
@@ -77,7 +78,7 @@ def _meeting(actor, *, when: datetime.datetime, case_ids: list[int], place: str)
     return meeting
 
 
-def _plan(actor, meeting: CaseMeeting, row, *, action: str, owner_agency_id: int, days: int):
+def _plan(actor: User, meeting: CaseMeeting, row, *, action: str, owner_agency_id: int, days: int):
     access = meeting_get_for_user(user=actor, meeting_id=meeting.pk)
     values = input_validate(inputs.PlanItemInputSerializer, {
         "meeting_case_id": row.pk, "action": action, "owner_agency_id": owner_agency_id,

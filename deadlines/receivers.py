@@ -3,6 +3,9 @@ runs in the sender's transaction."""
 
 import datetime
 
+from django.contrib.auth.models import User
+
+from agencies.models import Agency
 from cases.models import Action, Case
 
 from .services import (
@@ -20,6 +23,7 @@ def action_logged(sender, *, case: Case, action: Action, **kwargs) -> None:
     case_deadlines_after_action(case=case, action=action)
 
 
-def case_closed(sender, *, case: Case, actor, agency, at: datetime.datetime, **kwargs) -> None:
+def case_closed(sender, *, case: Case, actor: User | None, agency: Agency | None, at: datetime.datetime,
+                **kwargs) -> None:
     case_deadlines_after_close(case=case, actor=actor, agency=agency, at=at)
 

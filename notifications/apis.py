@@ -1,5 +1,6 @@
 """API: the signed-in user's notifications, preferences and deadlines. Nobody sees anyone else's."""
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
@@ -99,7 +100,7 @@ class NotificationPreferencesApi(OwnApiView):
     class OutputSerializer(serializers.Serializer):
         preferences = PreferenceRowSerializer(many=True)
 
-    def _matrix(self, user):
+    def _matrix(self, user: User):
         rows = preference_matrix_for_user(user=user)
         data = [
             {"kind": r.kind, "label": r.label, "channels": r.channels, "locked": sorted(r.locked)} for r in rows

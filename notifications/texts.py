@@ -8,6 +8,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext
@@ -25,7 +26,7 @@ class Texts:
     sms: str
 
 
-def notification_language(*, user) -> str:
+def notification_language(*, user: User) -> str:
     contact = getattr(user, "contact", None)
     return contact.language if contact is not None and contact.language else settings.LANGUAGE_CODE
 

@@ -9,6 +9,7 @@ survivor's age (the default), so the edge gives the serializer both in its conte
 
 from collections.abc import Mapping
 
+from django.contrib.auth.models import User
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from rest_framework import serializers
@@ -26,7 +27,7 @@ from .services import REASON_LIMIT, RISK_REVIEW_TRIGGERS, variant_default
 REVIEW_TRIGGERS = tuple(t for t in RISK_REVIEW_TRIGGERS if t != "new_incident")
 
 
-def assessment_input_context(*, access: CaseAccess, user) -> dict:
+def assessment_input_context(*, access: CaseAccess, user: User) -> dict:
     """What AssessmentInputSerializer needs to know of the case: the variant of the user's draft, if
     they have one, and the default variant for the survivor."""
     draft = assessment_draft_for(access=access, user=user)

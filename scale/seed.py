@@ -401,8 +401,9 @@ class ScaleWorld:
         self.sequences[(province_id, year)] = last
         return f"{self.abbreviations[province_id]}-{year}-{last:06d}"
 
-    def _event(self, t: _Tables, case_id, type_, at, actor, agency, data, category=GENERAL, action_id=None):
-        t[CaseEvent].append((case_id, type_, at, actor, agency, category, action_id, _json(data)))
+    def _event(self, t: _Tables, case_id: int, type_: str, at: datetime.datetime, actor_id: int, agency_id: int,
+               data: dict, category: str = GENERAL, action_id: int | None = None) -> None:
+        t[CaseEvent].append((case_id, type_, at, actor_id, agency_id, category, action_id, _json(data)))
 
     def _audit(self, t: _Tables, at, actor: tuple[int, str], agency_id, action, case_id, categories, target,
                details):
