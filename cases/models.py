@@ -601,7 +601,7 @@ class FormSending(models.Model):
     consent, a takedown request, a deadline, closing, ...) and where its first sending led, so that the form writes
     once however often it is sent: a double tap, or the form sent again after the connection dropped
     (cases.sending.sent_once); on the API, a POST that creates a record, once per Idempotency-Key.
-    `location` is empty while the first sending runs. A token is kept a day. It holds no personal data:
+    `location` is empty while the first sending runs. A token is kept a day (cases.tasks). It holds no personal data:
     a path such as /cases/12/, or on the API the record created ("cases.action:81")."""
 
     token = models.UUIDField(primary_key=True)

@@ -39,7 +39,8 @@ from config.exceptions import NotFound, StateConflict, Unprocessable
 
 from .models import FormSending
 
-# How long a token is kept: longer than anyone keeps a form open.
+# How long a token is kept at least (cases.tasks.delete_expired_forms deletes it within the hour after):
+# longer than anyone keeps a form open.
 SENDING_KEPT = datetime.timedelta(days=1)
 # How long after the first sending began a second one waits for it; longer than a service takes.
 SENDING_WAIT = datetime.timedelta(seconds=10)
@@ -111,12 +112,17 @@ def _claim(*, token: uuid.UUID, user: User, fingerprint: str) -> FormSending | N
     now = timezone.now()
     try:
         with transaction.atomic(durable=True):
-            FormSending.objects.filter(created_at__lt=now - SENDING_KEPT).delete()
             FormSending.objects.create(token=token, user=user, fingerprint=fingerprint, created_at=now)
     except IntegrityError:
         earlier = FormSending.objects.filter(token=token).first()
         return earlier or FormSending(token=token, user=user, fingerprint=fingerprint, created_at=now)
     return None
+
+
+def sendings_expired_delete() -> int:
+    """Delete the tokens kept longer than SENDING_KEPT (beat: cases.tasks.delete_expired_forms); how many."""
+    deleted, _by_model = FormSending.objects.filter(created_at__lt=timezone.now() - SENDING_KEPT).delete()
+    return deleted
 
 
 def sending_location(*, token: uuid.UUID, user: User) -> str | None:

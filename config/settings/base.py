@@ -644,6 +644,8 @@ CELERY_BEAT_SCHEDULE = {
     "monthly-reports": {
         "task": "reports.tasks.build_due_monthly_reports", "schedule": crontab(day_of_month=1, hour=2, minute=0),
     },
+    # Intake drafts past INTAKE_DRAFT_HOURS, and form tokens kept a day (cases.sending), deleted.
+    "expired-forms": {"task": "cases.tasks.delete_expired_forms", "schedule": crontab(minute=20)},
     # Retention of closed cases (privacy/data/retention.yaml): notices, then anonymisation. 03:10 local.
     "retention": {"task": "privacy.tasks.apply_retention", "schedule": crontab(hour=3, minute=10)},
     "audit-checkpoint": {"task": "audit.tasks.checkpoint_chain", "schedule": float(AUDIT_ANCHOR_INTERVAL_SECONDS)},

@@ -6,6 +6,7 @@ summary's focus, the timeout warning, the tap count) is in tests/browser/test_in
 import datetime
 import json
 import re
+import uuid
 
 import pytest
 from django.db import connection
@@ -310,9 +311,27 @@ def test_the_draft_expires(world, web, draft_id, settings):
     IntakeDraft.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
     assert client.get(f"/cases/intake/{draft_id}/what/").status_code == 404
     assert "Lê Thị Mai" not in client.get("/cases/intake/").content.decode()
-    # The next start deletes the expired drafts for good.
-    _start(web(world.lead_supervisor))
-    assert not IntakeDraft.objects.filter(pk=draft_id).exists()
+
+
+def test_expired_drafts_and_tokens_are_deleted_by_the_beat_whether_or_not_anyone_comes_back(world, web, draft_id,
+                                                                                             settings):
+    """An expired draft (the survivor's name and phone in it) was deleted only when someone next started an
+    intake: at an office where nobody did, it stayed. The hourly task deletes it, and the old form tokens."""
+    from cases import sending
+    from cases.models import FormSending
+    from cases.tasks import delete_expired_forms
+
+    entry = settings.CELERY_BEAT_SCHEDULE["expired-forms"]
+    assert entry["task"] == "cases.tasks.delete_expired_forms" and entry["schedule"].minute == {20}
+    fresh = _start(web(world.lead_supervisor))
+    IntakeDraft.objects.filter(pk=draft_id).update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    now = timezone.now()
+    old, new = (FormSending.objects.create(token=uuid.uuid4(), user=world.lead_responder, location="/cases/1/",
+                                           created_at=at)
+                for at in (now - sending.SENDING_KEPT - datetime.timedelta(minutes=1), now))
+    assert delete_expired_forms.apply().get() == {"drafts": 1, "sendings": 1}
+    assert list(IntakeDraft.objects.values_list("pk", flat=True)) == [fresh]
+    assert not FormSending.objects.filter(pk=old.pk).exists() and FormSending.objects.filter(pk=new.pk).exists()
 
 
 # --- Session: the draft offered again after signing in, staying signed in -------------------------

@@ -139,15 +139,6 @@ def test_a_change_sent_again_with_another_choice_is_refused_and_told(world, shar
     assert Case.objects.get(pk=shared_case.case.pk).status == "active" and CaseEvent.objects.count() == events
 
 
-def test_tokens_are_kept_a_day(world, shared_case, web):
-    old = FormSending.objects.create(token=uuid.uuid4(), user=world.lead_responder, location="/cases/1/",
-                                     created_at=timezone.now() - sending.SENDING_KEPT - datetime.timedelta(minutes=1))
-    client = web(world.lead_responder)
-    url = f"/cases/{shared_case.case.pk}/actions/new/"
-    client.post(url, {**NOTE, "sending_token": _token(client, url)})
-    assert not FormSending.objects.filter(pk=old.pk).exists() and FormSending.objects.count() == 1
-
-
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's; SQLite serializes writes")
 def test_two_sendings_at_once_write_once(transactional_db, world, web, monkeypatch):
     """The double tap itself: the first sending is held inside its service (consent takes the case's row
