@@ -9,9 +9,13 @@ not schedule.
 
 What an agency may see of a case on an agenda (`agency_case_categories`): nothing unless it may
 see the case, through its access rows in force (permissions: the lead agency, an accepted
-handoff) or a consent in force that covers it (by name or by sector); then the general category
-and the data categories those rows and consents give, minus every category the survivor refused.
-A user sees, of a meeting they may see, the union over their agencies that take part in it.
+handoff), or a consent in force that covers it (by name, or by its sector within the case's
+province) and grants it a category the survivor did not refuse (a consent that only refuses opens
+nothing); then the general category and the data categories those rows and consents give, minus
+every category the survivor refused. A user sees, of a meeting they may see, the union over their
+agencies that take part in it. Only an agency invited to the meeting takes part: a consent lets the
+coordinator invite it, never lets it reach a case on its own. The coordinator puts on the agenda only
+a case its own access rows give it (`agency_case_rows`), as its case pages would.
 """
 
 import datetime
@@ -91,14 +95,11 @@ def coordinator_agency_for(user: User) -> Agency | None:
 # --- What each agency may see of a case -----------------------------------------------------------
 
 
-def agency_case_categories(*, case_ids, agency_ids, now: datetime.datetime | None = None
-                           ) -> dict[tuple[int, int], frozenset[str]]:
-    """{(case id, agency id): the categories the agency may see of the case, GENERAL included} for
-    the pairs where the agency may see the case at all (module docstring). Two queries."""
+def agency_case_rows(*, case_ids, agency_ids, now: datetime.datetime | None = None
+                     ) -> dict[tuple[int, int], set[str]]:
+    """{(case id, agency id): GENERAL and the categories the agency's access rows in force give} for the
+    pairs where those rows let the agency view the case (the lead agency, an accepted handoff). One query."""
     now = now or timezone.now()
-    case_ids, agency_ids = list(case_ids), list(agency_ids)
-    if not case_ids or not agency_ids:
-        return {}
     result: dict[tuple[int, int], set[str]] = {}
     rows = (CaseAccessRow.objects.filter(
         Q(valid_from__isnull=True) | Q(valid_from__lte=now), Q(valid_until__isnull=True) | Q(valid_until__gt=now),
@@ -107,18 +108,36 @@ def agency_case_categories(*, case_ids, agency_ids, now: datetime.datetime | Non
     for case_id, agency_id, rights, categories in rows:
         result.setdefault((case_id, agency_id), {GENERAL}).update(
             categories_from_codenames(codenames_from_masks(rights, categories)))
-    agencies = {a.pk: a for a in Agency.objects.filter(pk__in=agency_ids).only("pk", "sector")}
+    return result
+
+
+def agency_case_categories(*, case_ids, agency_ids, now: datetime.datetime | None = None
+                           ) -> dict[tuple[int, int], frozenset[str]]:
+    """{(case id, agency id): the categories the agency may see of the case, GENERAL included} for
+    the pairs where the agency may see the case at all (module docstring). Three queries."""
+    now = now or timezone.now()
+    case_ids, agency_ids = list(case_ids), list(agency_ids)
+    if not case_ids or not agency_ids:
+        return {}
+    result = agency_case_rows(case_ids=case_ids, agency_ids=agency_ids, now=now)
+    agencies = {a.pk: a for a in Agency.objects.filter(pk__in=agency_ids).only("pk", "sector", "province_id")}
     refused: dict[tuple[int, int], set[str]] = defaultdict(set)
+    granted_by: dict[tuple[int, int], set[str]] = defaultdict(set)
     consents = (Consent.objects.in_force(now).filter(case_id__in=case_ids)
                 .filter(Q(receiving_agency_id__in=agency_ids)
                         | Q(receiving_sector__in={a.sector for a in agencies.values()}))
-                .order_by().values_list("case_id", "receiving_agency_id", "receiving_sector", "granted_categories",
-                                        "refused_categories"))
-    for case_id, agency_id, sector, granted, refuses in consents:
-        covered = [agency_id] if agency_id else [a.pk for a in agencies.values() if a.sector == sector]
+                .order_by().values_list("case_id", "case__province_id", "receiving_agency_id", "receiving_sector",
+                                        "granted_categories", "refused_categories"))
+    for case_id, province_id, agency_id, sector, granted, refuses in consents:
+        covered = [agency_id] if agency_id else [a.pk for a in agencies.values()
+                                                 if a.sector == sector and a.province_id == province_id]
         for covered_id in covered:
-            result.setdefault((case_id, covered_id), {GENERAL}).update(granted or ())
+            granted_by[(case_id, covered_id)].update(granted or ())
             refused[(case_id, covered_id)].update(refuses or ())
+    for key, granted in granted_by.items():
+        # A consent opens the case only where it grants something not refused.
+        if key in result or granted - refused[key]:
+            result.setdefault(key, {GENERAL}).update(granted)
     return {key: frozenset(cats - refused[key]) for key, cats in result.items()}
 
 
@@ -295,9 +314,13 @@ def agencies_invitable(*, meeting: CaseMeeting) -> list[InvitableAgency]:
         return []
     why: dict[int, set[str]] = defaultdict(set)
     handed = (HandoffStatus.SENT, HandoffStatus.ACCEPTED, HandoffStatus.COMPLETED)
-    for agency_id in Handoff.objects.filter(case_id__in=case_ids, status__in=handed).values_list("to_agency_id",
-                                                                                                   flat=True):
-        why[agency_id].add("handoff")
+    # Only the coordinating agency's own handoffs, sent or received: another agency's referral of the same
+    # case is not its business (handoffs.selectors.handoff_list_for_case).
+    coordinator = meeting.coordinator_agency_id
+    for from_id, to_id in (Handoff.objects.filter(case_id__in=case_ids, status__in=handed)
+                           .filter(Q(from_agency_id=coordinator) | Q(to_agency_id=coordinator))
+                           .values_list("from_agency_id", "to_agency_id")):
+        why[to_id if from_id == coordinator else from_id].add("handoff")
     consents = Consent.objects.in_force().filter(case_id__in=case_ids).values_list(
         "case__province_id", "receiving_agency_id", "receiving_sector")
     sectors: set[tuple[int, str]] = set()

@@ -61,6 +61,7 @@ from .selectors import (
     MeetingAccess,
     agencies_invitable,
     agency_case_categories,
+    agency_case_rows,
     coordinator_agency_for,
     meeting_get_for_user,
     meeting_path,
@@ -149,7 +150,8 @@ def meeting_case_add(*, access: MeetingAccess, actor: User, case_id: int) -> Mee
     agency = _coordinator_check(access)
     meeting = access.meeting
     _state_check(meeting, "agenda_add")
-    if not agency_case_categories(case_ids=[case_id], agency_ids=[agency.pk]):
+    # Its own access rows, as its case pages: a consent lets an agency be invited, never reach a case.
+    if not agency_case_rows(case_ids=[case_id], agency_ids=[agency.pk]):
         raise ValidationError({"case": [_("Your agency does not see this case.")]})
     if MeetingCase.objects.filter(meeting=meeting, case_id=case_id).exists():
         raise ValidationError({"case": [_("This case is already on the agenda.")]})
