@@ -144,6 +144,12 @@ def _in_force(now: datetime.datetime, prefix: str = "") -> Q:
     )
 
 
+def viewing_rows(*, now: datetime.datetime | None = None) -> QuerySet[CaseAccessRow]:
+    """The access rows in force with the view right: a holder (an agency, or a user by break-glass) sees a
+    case now through one of them; the caller filters by case and holder."""
+    return CaseAccessRow.objects.filter(_in_force(now or timezone.now()), GreaterThan(F("rights").bitand(VIEW_BIT), 0))
+
+
 def _case_agency_ids(user: User):
     """The agencies whose rows count for the user: memberships are the source (a responder or
     supervisor membership of an active agency), never the auth groups."""

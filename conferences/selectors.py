@@ -24,18 +24,17 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import User
 from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
-from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from agencies.acting import acting_agency_pick
 from agencies.models import Agency, Membership, Role
-from cases.models import CaseAccessRow, Consent
-from cases.selectors import case_list_visible_to
+from cases.models import Consent
+from cases.selectors import case_list_visible_to, viewing_rows
 from config.compiled import CompiledModels
 from config.exceptions import NotFound
 from handoffs.models import Handoff, HandoffStatus
 from notifications.models import Deadline
-from permissions.access import VIEW_BIT, codenames_from_masks
+from permissions.access import codenames_from_masks
 from permissions.categories import GENERAL, categories_from_codenames
 from permissions.policy import CASE_ROLES
 from permissions.readers import user_is_case_reader, user_may_be_case_reader
@@ -99,12 +98,9 @@ def agency_case_rows(*, case_ids, agency_ids, now: datetime.datetime | None = No
                      ) -> dict[tuple[int, int], set[str]]:
     """{(case id, agency id): GENERAL and the categories the agency's access rows in force give} for the
     pairs where those rows let the agency view the case (the lead agency, an accepted handoff). One query."""
-    now = now or timezone.now()
     result: dict[tuple[int, int], set[str]] = {}
-    rows = (CaseAccessRow.objects.filter(
-        Q(valid_from__isnull=True) | Q(valid_from__lte=now), Q(valid_until__isnull=True) | Q(valid_until__gt=now),
-        GreaterThan(F("rights").bitand(VIEW_BIT), 0), case_id__in=case_ids, agency_id__in=agency_ids,
-    ).order_by().values_list("case_id", "agency_id", "rights", "categories"))
+    rows = (viewing_rows(now=now).filter(case_id__in=case_ids, agency_id__in=agency_ids)
+            .order_by().values_list("case_id", "agency_id", "rights", "categories"))
     for case_id, agency_id, rights, categories in rows:
         result.setdefault((case_id, agency_id), {GENERAL}).update(
             categories_from_codenames(codenames_from_masks(rights, categories)))
@@ -367,10 +363,7 @@ def _case_seen_by(agency_ids: set[int]) -> Exists:
     """The plan item's case is one these agencies may see now (an access row in force with the view
     right): an agency that lost the case (consent withdrawn, a handoff ended, the lead moved) no
     longer sees its plan items either, whose action is case content."""
-    now = timezone.now()
-    return Exists(CaseAccessRow.objects.filter(
-        Q(valid_from__isnull=True) | Q(valid_from__lte=now), Q(valid_until__isnull=True) | Q(valid_until__gt=now),
-        GreaterThan(F("rights").bitand(VIEW_BIT), 0), case_id=OuterRef("case_id"), agency_id__in=agency_ids))
+    return Exists(viewing_rows().filter(case_id=OuterRef("case_id"), agency_id__in=agency_ids))
 
 
 def plan_items_for_user(*, user: User) -> QuerySet[ActionPlanItem]:

@@ -21,10 +21,11 @@ from psycopg.types.numeric import Int8
 from agencies.acting import acting_agency_pick
 from agencies.models import Agency, Membership
 from cases.models import Case, CaseEvent, CaseEventType, Consent, Incident, TechForm
+from cases.selectors import viewing_rows
 from cases.timeline import RENDERERS, TimelineEntry
 from config.compiled import CompiledModels, CompiledQuery
 from config.exceptions import NotFound, row_id_or_not_found
-from handoffs.models import HANDOFF_MACHINE, HANDOFF_OPEN_STATUSES, Handoff, HandoffStatus, Urgency
+from handoffs.models import HANDOFF_MACHINE, Handoff, HandoffStatus, Urgency
 from handoffs.sharing import handoff_acceptance_opens_case
 from permissions.categories import GENERAL
 from permissions.policy import CASE_ROLES
@@ -53,11 +54,21 @@ class HandoffAccess:
     def is_sender(self) -> bool:
         return self.side == "sender"
 
-    @property
+    @functools.cached_property
     def sees_message(self) -> bool:
-        """The sender's message may carry case details: the receiver reads it while the handoff is
-        waiting or accepted, not after a decline, a withdrawal or the completion."""
-        return self.is_sender or self.handoff.status in HANDOFF_OPEN_STATUSES
+        """The sender's message may carry case details. The sender reads it. The receiver reads it only
+        while the handoff lets it see the case: waiting, while accepting would open the case to it (the
+        triage preview's rule, handoff_acceptance_opens_case); accepted, while an access row in force lets
+        its agency see the case (a consent withdrawn takes it away at once, as it takes the case); never
+        after a decline, a withdrawal or the completion."""
+        handoff = self.handoff
+        if self.is_sender:
+            return True
+        if handoff.status == HandoffStatus.SENT:
+            return handoff_acceptance_opens_case(handoff=handoff)
+        if handoff.status == HandoffStatus.ACCEPTED:
+            return viewing_rows().filter(case_id=handoff.case_id, agency_id=handoff.to_agency_id).exists()
+        return False
 
 
 def _case_agencies_of(user_id: int) -> QuerySet[Membership]:

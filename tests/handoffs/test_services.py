@@ -233,3 +233,28 @@ def test_the_receiver_no_longer_reads_the_message_once_the_handoff_is_over(world
             handoff_complete(user=world.receiving_responder, handoff_id=handoff.pk, outcome="Đã khám")
     assert not handoff_view(user=world.receiving_responder, handoff_id=handoff.pk).sees_message
     assert handoff_view(user=world.lead_responder, handoff_id=handoff.pk).sees_message
+
+
+@pytest.mark.parametrize("accepted", [True, False], ids=["accepted", "waiting"])
+def test_the_receiver_no_longer_reads_the_message_once_the_consent_is_withdrawn(world, time_limits, api, web,
+                                                                                accepted):
+    """The withdrawal takes the case from the hospital at once (DESIGN: "withdrawal takes effect at once"); the
+    sender's message, typed about her, went on being shown to it on the handoff's page and API."""
+    from cases.models import Consent
+    from cases.services import consent_withdraw
+    from tests.cases.services_helpers import consent_data, handoff_send_through_edge, open_case, referral_data
+
+    secret = "Chị Mai đang ở nhà mẹ đẻ, số 7 ngõ 12"
+    case = open_case(world, consent=consent_data(world, granted_categories=["medical"]))
+    handoff = handoff_send_through_edge(access=access_for(world.lead_responder, case, "manage_sharing"),
+                                        actor=world.lead_responder, data=referral_data(world, message=secret))
+    if accepted:
+        handoff_accept(user=world.receiving_responder, handoff_id=handoff.pk)
+    assert api(world.receiving_responder).get(f"/api/handoffs/{handoff.pk}/").json()["message"] == secret
+    consent_withdraw(access=access_for(world.lead_responder, case, "manage_sharing"), actor=world.lead_responder,
+                     consent_id=Consent.objects.get(case=case, receiving_agency=world.health).pk, reason="")
+    assert api(world.receiving_responder).get(f"/api/cases/{case.pk}/").status_code in (403, 404)
+    assert api(world.receiving_responder).get(f"/api/handoffs/{handoff.pk}/").json()["message"] == ""
+    page = web(world.receiving_responder).get(f"/handoffs/{handoff.pk}/")
+    assert page.status_code == 200 and secret not in page.content.decode()
+    assert api(world.lead_responder).get(f"/api/handoffs/{handoff.pk}/").json()["message"] == secret
