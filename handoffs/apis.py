@@ -82,8 +82,10 @@ class HandoffDetailSerializer(HandoffSummarySerializer):
     services = serializers.ListField(child=serializers.ChoiceField(choices=HandoffService.choices))
     categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices),
                                        help_text="Shared on acceptance, within the consent in force.")
-    message = serializers.SerializerMethodField(help_text="Empty for the receiver once the handoff is declined, "
-                                                "withdrawn or completed.")
+    message = serializers.SerializerMethodField(help_text="Empty for the receiver unless the handoff lets it see "
+                                                "the case: waiting, while accepting would open the case to it; "
+                                                "accepted, while its agency sees the case (not after the consent "
+                                                "is withdrawn); never once declined, withdrawn or completed.")
     emergency_override = serializers.BooleanField()
     override_reason = serializers.CharField(allow_blank=True)
     forwarded_from = serializers.IntegerField(source="forwarded_from_id", allow_null=True,
