@@ -60,6 +60,8 @@ def api_token_obtain(*, request, username: str, password: str, otp: str = "") ->
 @transaction.atomic(durable=True)
 def api_token_revoke(*, user: User, token_key: str) -> bool:
     """End one of the user's own API tokens; False when they have none with that key."""
+    if "\x00" in token_key:  # never a key, and PostgreSQL refuses it in text
+        return False
     deleted, _by_model = AuthToken.objects.filter(user=user, token_key=token_key).delete()
     if deleted:
         audit_record(

@@ -25,6 +25,16 @@ def row_id_or_not_found(value) -> int:
     return row_id
 
 
+def row_id_or_none(value: object) -> int | None:
+    """An id as a query string or a form gave it (ASCII digits, within a bigint key's range), or None.
+    str.isdigit() is no test: "²" is a digit to it, and int() refuses it."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()):
+        return None
+    row_id = int(text)
+    return row_id if 0 < row_id < 2**63 else None
+
+
 class Unprocessable(ValidationError):
     """The request cannot be carried out as sent, although each field is well formed (an idempotency key
     sent again with another body). A ValidationError; the API answers 422 with the field messages."""

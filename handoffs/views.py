@@ -26,6 +26,7 @@ from agencies.models import Agency
 from cases.pages import change_posted_once, form_sender, form_token, posted_once
 from cases.selectors import case_get_for_user
 from cases.services import consent_record_many
+from config.exceptions import row_id_or_none
 from config.formats import datetime_text
 from config.pages import BoundedPaginator, count_bound, flash_refusal
 from handoffs.models import Handoff, HandoffService, HandoffStatus
@@ -247,9 +248,10 @@ def handoff_complete_page(request, handoff_id: int):
 def _declined_from(access, value) -> Handoff | None:
     """The declined handoff this one sends on, when `value` names one of this case sent by the
     user's agency; anything else is ignored (the service checks it again)."""
-    if not value or not str(value).isdigit():
+    handoff_id = row_id_or_none(value) if value else None
+    if handoff_id is None:
         return None
-    return Handoff.objects.filter(pk=int(value), case=access.case, from_agency=access.agency,
+    return Handoff.objects.filter(pk=handoff_id, case=access.case, from_agency=access.agency,
                                   status=HandoffStatus.DECLINED).select_related("to_agency").first()
 
 

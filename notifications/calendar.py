@@ -42,7 +42,9 @@ OVERRIDE_UNITS = (*TimeUnit.values, *DRILL_UNITS)
 def limit_parse(text: str) -> Limit:
     """Parse an override such as "2 hours", "5 working_days" or, for drills, "3 minutes"."""
     parts = text.split()
-    if len(parts) != 2 or not parts[0].isdigit() or int(parts[0]) <= 0 or parts[1] not in OVERRIDE_UNITS:
+    amount = parts[0] if len(parts) == 2 else ""
+    # "²" passes str.isdigit() and not int().
+    if not (amount.isascii() and amount.isdigit()) or int(amount) <= 0 or parts[1] not in OVERRIDE_UNITS:
         raise ValueError(f"{text!r} is not '<positive whole number> <{'|'.join(OVERRIDE_UNITS)}>'")
     return Limit(amount=int(parts[0]), unit=parts[1])
 

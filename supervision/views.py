@@ -31,6 +31,7 @@ from cases.models import Consent
 from cases.pages import Posted, form_sender, posted_once
 from config.api import input_validate
 from config.db_router import replica_reads
+from config.exceptions import row_id_or_none
 from config.formats import datetime_text
 from notifications.calendar import VIETNAM
 from permissions.breakglass import break_glass_allowed
@@ -79,9 +80,10 @@ def _agency_param(request) -> int | None:
     value = request.GET.get("agency", "")
     if value == "":
         return None
-    if not value.isdigit():
+    agency_id = row_id_or_none(value)
+    if agency_id is None:
         raise BadRequest("agency must be an agency id")
-    return int(value)
+    return agency_id
 
 
 def supervision_context(request, *, agency_id: int | None = None) -> tuple[Agency, dict]:

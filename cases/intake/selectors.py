@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agencies.acting import acting_agency_pick
-from agencies.models import Agency, Commune, Role
+from agencies.models import Agency, Commune, Province, Role
 from config.exceptions import NotFound
 
 from ..models import IntakeDraft
@@ -24,11 +24,17 @@ def draft_values(draft: IntakeDraft) -> dict[str, list[str]]:
     return {str(k): [str(v) for v in values] for k, values in data.items() if isinstance(values, list)}
 
 
+def _plausible_province_code(code: str) -> bool:
+    """A province code is ASCII digits ("01", "46"); anything else, from a draft or a query string, finds
+    no commune without asking the database (which refuses a NUL byte in text on PostgreSQL)."""
+    return code.isascii() and code.isdigit() and len(code) <= (Province._meta.get_field("code").max_length or 0)
+
+
 def commune_find(*, province_code: str, name: str) -> Commune | None:
     """The commune in force today in the province, by its name (any case: compared in Python, since
     SQLite folds the case of ASCII letters only) or by its code."""
     wanted = " ".join(name.split()).casefold()
-    if not wanted:
+    if not wanted or not _plausible_province_code(province_code):
         return None
     today = timezone.localdate()
     in_force = Q(valid_from__lte=today) & (Q(valid_to__isnull=True) | Q(valid_to__gt=today))
@@ -40,6 +46,8 @@ def commune_find(*, province_code: str, name: str) -> Commune | None:
 
 
 def communes_in_force(*, province_code: str) -> list[tuple[str, str]]:
+    if not _plausible_province_code(province_code):
+        return []
     today = timezone.localdate()
     return list(
         Commune.objects.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=today), valid_from__lte=today,

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from config.exceptions import NotFound
+from config.exceptions import NotFound, row_id_or_none
 
 from ..forms import CONSENT_PREFIX
 from ..pages import case_open_posted, form_token, page_sent_once
@@ -172,7 +172,7 @@ def _answer_groups(values, *, agency, step_urls: dict[str, str]) -> list[dict]:
                 commune = selectors.commune_find(province_code=(values.get("province") or [""])[0], name=raw[0])
                 text = commune.name if commune else raw[0]
             elif name.endswith("receiving_agency"):
-                text = ", ".join(str(a) for a in field.queryset.filter(pk__in=[v for v in raw if v.isdigit()]))
+                text = ", ".join(str(a) for a in field.queryset.filter(pk__in=[v for v in raw if row_id_or_none(v)]))
             else:
                 choices = {str(k): v for k, v in getattr(field, "choices", []) if k not in ("", None)}
                 text = ", ".join(str(choices.get(v, v)) for v in raw)

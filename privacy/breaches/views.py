@@ -15,6 +15,7 @@ from agencies.models import Agency
 from cases.forms import ServiceErrorsMixin
 from cases.pages import Posted, form_sender, posted_once
 from config.api import input_validate
+from config.exceptions import row_id_or_none
 from permissions.categories import DataCategory
 
 from ..models import BreachStatus
@@ -99,8 +100,9 @@ def breach_new_page(request):
     if request.method == "POST":
         form = BreachForm(request.POST)
     else:
-        initial = {"access_events": ", ".join(s for s in request.GET.get("events", "").split(",") if s.isdigit())}
-        agency_ids = [a for a in request.GET.get("agencies", "").split(",") if a.isdigit()]
+        event_ids = (row_id_or_none(s) for s in request.GET.get("events", "").split(","))
+        initial = {"access_events": ", ".join(str(seq) for seq in event_ids if seq is not None)}
+        agency_ids = [a for a in (row_id_or_none(s) for s in request.GET.get("agencies", "").split(",")) if a]
         if agency_ids:
             initial["affected_agencies"] = Agency.objects.filter(pk__in=agency_ids, active=True)
         form = BreachForm(initial=initial)

@@ -70,6 +70,13 @@ def test_expired_tokens_are_not_listed_and_are_cleared_at_the_next_sign_in(world
     assert not AuthToken.objects.filter(token_key=old[:15]).exists()
 
 
+def test_revoking_a_token_that_is_not_a_key_answers_not_found(world, web, api):
+    """A NUL byte in the path's key reached the database, which PostgreSQL refuses in text: a 500."""
+    assert api(world.lead_responder).delete("/api/auth/tokens/ab%00cd/").status_code == 404
+    response = web(world.lead_responder).post("/account/tokens/ab%00cd/revoke/")
+    assert response.status_code < 500
+
+
 def test_password_change_on_the_page_revokes_every_token(world):
     tokens = [obtain("lead_responder"), obtain("lead_responder")]
     other = obtain("lead_supervisor")

@@ -141,6 +141,23 @@ def test_the_first_step_sent_again_with_other_values_keeps_them_and_makes_no_dra
     assert sent.status_code == 302 and IntakeDraft.objects.count() == 2
 
 
+def test_odd_values_saved_by_back_leave_every_page_of_the_draft_working(world, web):
+    """Back saves a step without checking it, so the draft holds what was typed, however odd: an agency id
+    "²" (a digit to str.isdigit(), not to int()) broke the check page for good; a province code with a NUL
+    byte (which PostgreSQL refuses in text) broke the communes list and the "what happened" step."""
+    client = web(world.lead_responder)
+    draft_id = _start(client)
+    assert _step(client, draft_id, "consent", {"share": "yes", "consent_receiving_agency": "²",
+                                               "go": "back"}).status_code == 302
+    assert client.get(f"/cases/intake/{draft_id}/check/").status_code == 200
+    assert _step(client, draft_id, "what", {"province": "0\x001", "commune_name": "Ba\x00Đình",
+                                            "go": "back"}).status_code == 302
+    assert client.get(f"/cases/intake/{draft_id}/what/").status_code == 200
+    assert client.get(f"/cases/intake/{draft_id}/check/").status_code == 200
+    assert client.get("/cases/intake/communes/", {"province": "0\x001"}).status_code == 200
+    assert _step(client, draft_id, "what", {"province": "0\x001", "go": "next"}).status_code == 400
+
+
 def test_a_step_with_errors_shows_them_all_at_once_and_keeps_what_was_typed(world, web):
     client = web(world.lead_responder)
     response = client.post("/cases/intake/", {

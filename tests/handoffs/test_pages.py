@@ -280,6 +280,10 @@ def test_sending_on_after_a_decline_fills_in_what_was_asked(world, case, web):
     assert f'name="forwarded_from" value="{declined.pk}"' in form
     assert set(re.findall(r'name="services" value="(\w+)"[^>]*checked', form)) == {"medical_care", "counselling"}
     assert "Cần tư vấn tâm lý." in form
+    # Something that is not an id is ignored, as a handoff that is not a declined one of this case (a 500 for "²").
+    for odd in ("²", "abc", "99999999999999999999"):
+        page = web(world.lead_responder).get(f"/handoffs/new/{case.pk}/?forwarded_from={odd}")
+        assert page.status_code == 200 and 'name="forwarded_from"' not in _form(page.content.decode(), "agency-form")
     response = web(world.lead_responder).post(f"/handoffs/new/{case.pk}/", {
         "to_agency": str(world.school.pk), "forwarded_from": str(declined.pk), "kind": "referral",
         "services": ["counselling"], "urgency": "urgent", "categories": ["education"]})

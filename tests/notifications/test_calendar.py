@@ -12,6 +12,7 @@ from notifications.calendar import (
     VIETNAM,
     calendar_years_missing,
     is_working_day,
+    limit_parse,
     working_time_add,
     working_time_add_checked,
 )
@@ -104,6 +105,13 @@ def test_bad_arguments_are_refused(db):
         working_time_add(vn(2026, 1, 9, 19, 0), amount=-1, unit="hours")
     with pytest.raises(ValueError):
         working_time_add(vn(2026, 1, 9, 19, 0), amount=1, unit="fortnights")
+
+
+@pytest.mark.parametrize("override", ["² hours", "0 hours", "-1 hours", "2", "2 fortnights", "2 hours extra"])
+def test_a_time_limit_override_that_is_not_a_positive_whole_number_and_a_unit_is_refused(override):
+    """The override comes from settings; "²" passed str.isdigit() and failed in int() with another error."""
+    with pytest.raises(ValueError, match="is not '<positive whole number>"):
+        limit_parse(override)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -165,6 +165,9 @@ def test_pages_record_show_and_change(world, django_assert_max_num_queries):
     client = client_for(world.sysadmin)
     page = client.get(f"/audit/breaches/new/?events={event.seq}&agencies={world.police.pk}")
     assert page.status_code == 200 and f'value="{event.seq}"'.encode() in page.content
+    # Ids that are not ids are left out of the form (a 500 for "²" before).
+    odd = client.get(f"/audit/breaches/new/?events={event.seq},²,-1&agencies=²,{world.police.pk}")
+    assert odd.status_code == 200 and f'value="{event.seq}"'.encode() in odd.content
     response = client.post("/audit/breaches/new/", form_data(world, access_events=str(event.seq)))
     assert response.status_code == 302, response.content.decode()[:2000]
     breach = Breach.objects.get()

@@ -85,6 +85,9 @@ def test_bad_filters_are_form_errors_not_500(world, web, register):
                  "/supervision/access/export.csv?category=secret"]:
         assert client.get(path).status_code == 400, path
     assert client.get("/supervision/?agency=abc").status_code == 400
+    # "²" is a digit to str.isdigit(), not to int(): every supervision page answered 500.
+    assert client.get("/supervision/?agency=²").status_code == 400
+    assert client.get("/supervision/access/?agency=99999999999999999999").status_code == 400
 
 
 def _queries(client, path) -> int:
