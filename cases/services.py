@@ -376,6 +376,8 @@ def case_change_status(*, access: CaseAccess, actor: User, status: str, close_re
     events.status_changed(case=case, actor=actor, agency=agency, at=now, old=old, new=status)
     if status == CaseStatus.CLOSED:
         signals.case_closed.send(sender=Case, case=case, actor=actor, agency=agency, at=now)
+    elif old == CaseStatus.CLOSED:
+        signals.case_reopened.send(sender=Case, case=case, actor=actor, agency=agency, at=now)
     audit_record(actor=actor, action=AuditAction.CHANGE, case_id=case.pk, agency_id=agency.pk,
                  target=f"case:{case.pk}", details={"status": [old, status]})
     return case

@@ -7,7 +7,9 @@ anonymised and not under a legal hold:
   notification to the lead's supervisors, an audit event) naming the day it will be anonymised: the
   end of retention, or RETENTION_NOTICE_DAYS after the notice when the notice comes late;
 - once that day has passed, the case is anonymised (cases.erasure.anonymise_case) and audited.
-A legal hold or a reopening cancels a pending notice; the count starts again with a new notice.
+A legal hold or a reopening cancels a pending notice at once (privacy.receivers.case_reopened); the count
+starts again with a new notice. A notice given before the case's current closing is never acted on:
+the run cancels it and counts from the new closing.
 """
 
 import datetime
@@ -18,6 +20,7 @@ from pathlib import Path
 import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
@@ -161,11 +164,24 @@ class RetentionRun:
     held: int = 0
 
 
-def retention_notice_cancel(*, case_id: int, reason: str) -> int:
-    """Cancel the case's pending notice (a hold, a reopening); the next run starts the count again."""
-    return RetentionNotice.objects.filter(case_id=case_id, status=RetentionNotice.Status.PENDING).update(
+def retention_notice_cancel(*, case: Case, reason: str, actor: User | None = None,
+                            agency_id: int | None = None) -> int:
+    """Cancel the case's pending notice (a hold, a reopening, a closing after the notice); the next run
+    starts the count again. `reason` is a code, kept on the notice and in the audit event, which names
+    the notice as its other steps do (`actor` None: the daily run; the event is the lead agency's
+    unless `agency_id` says who acted). Returns how many were cancelled (0 or 1)."""
+    notice = RetentionNotice.objects.filter(case_id=case.pk, status=RetentionNotice.Status.PENDING).first()
+    if notice is None:
+        return 0
+    # Conditional on still pending: of two cancellations racing, one cancels and audits.
+    cancelled = RetentionNotice.objects.filter(pk=notice.pk, status=RetentionNotice.Status.PENDING).update(
         status=RetentionNotice.Status.CANCELLED, cancelled_reason=reason[:30], resolved_at=timezone.now()
     )
+    if cancelled:
+        audit_record(actor=actor, action=AuditAction.CHANGE, case_id=case.pk,
+                     agency_id=agency_id or case.lead_agency_id, target=f"retention_notice:{notice.pk}",
+                     details={"retention": "cancelled", "cancelled_reason": reason[:30]})
+    return cancelled
 
 
 def _notice_give(*, case: Case, kind: str, end: datetime.datetime, now: datetime.datetime) -> RetentionNotice:
@@ -192,13 +208,19 @@ def _case_step(case_id: int, *, now: datetime.datetime, schedule, run: Retention
         pending = RetentionNotice.objects.filter(case_id=case.pk, status=RetentionNotice.Status.PENDING).first()
         if case.anonymised_at is not None or case.status != CaseStatus.CLOSED or case.closed_at is None:
             if pending is not None:
-                run.cancelled += retention_notice_cancel(case_id=case.pk, reason="reopened")
+                run.cancelled += retention_notice_cancel(case=case, reason="reopened")
             return
         if case_on_hold(case.pk):
             run.held += 1
             if pending is not None:
-                run.cancelled += retention_notice_cancel(case_id=case.pk, reason="legal hold")
+                run.cancelled += retention_notice_cancel(case=case, reason="legal hold")
             return
+        if pending is not None and pending.notified_at < case.closed_at:
+            # Given for an earlier closing: the case was reopened and closed again after it (a reopening
+            # cancels the notice at once, cases.signals.case_reopened; this is the backstop for a notice
+            # that outlived one). Its day counts from the old closing: never anonymise on it.
+            run.cancelled += retention_notice_cancel(case=case, reason="closed again")
+            pending = None
         notice_days = datetime.timedelta(days=settings.RETENTION_NOTICE_DAYS)
         if pending is None:
             end = retention_end(case, schedule=schedule)

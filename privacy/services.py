@@ -244,7 +244,7 @@ def legal_hold_place(*, user: User, case: Case, data: dict) -> LegalHold:
     if case.anonymised_at is not None:
         raise ValidationError({"reason": [_("This case has been anonymised already.")]})
     hold = LegalHold.objects.create(case=case, reason=reason, placed_by=user, placed_by_agency=case.lead_agency)
-    retention_notice_cancel(case_id=case.pk, reason="legal hold")
+    retention_notice_cancel(case=case, reason="legal hold", actor=user)
     audit_record(actor=user, action=AuditAction.CREATE, case_id=case.pk, agency_id=case.lead_agency_id,
                  target=f"legal_hold:{hold.pk}", details={"legal_hold": "placed"})
     return hold

@@ -126,7 +126,9 @@ def test_legal_hold_suspends_retention_until_released(world):
     assert RetentionNotice.objects.filter(case=case, status="pending").exists()
     with time_machine.travel(ADULT_END - datetime.timedelta(days=5), tick=False):
         hold = legal_hold_place(user=world.lead_supervisor, case=case, data={"reason": "Vụ án hình sự đang điều tra"})
-    assert RetentionNotice.objects.get(case=case).status == RetentionNotice.Status.CANCELLED
+    notice = RetentionNotice.objects.get(case=case)
+    assert notice.status == RetentionNotice.Status.CANCELLED
+    assert _cancelled_audited(notice, "legal hold") == 1
     run = _run(ADULT_END + datetime.timedelta(days=400))
     assert (run.held, run.anonymised, run.notified) == (1, 0, 0)
     assert Case.objects.get(pk=case.pk).anonymised_at is None
@@ -148,9 +150,70 @@ def test_reopening_cancels_the_notice(world, lead_access):
     _run(ADULT_END - datetime.timedelta(days=10))
     with time_machine.travel(ADULT_END - datetime.timedelta(days=9), tick=False):
         case_change_status(access=lead_access(case), actor=world.lead_responder, status="reopened")
+    # At once, in the reopening's transaction: the next run finds nothing left to cancel.
+    assert RetentionNotice.objects.get(case=case).status == RetentionNotice.Status.CANCELLED
     run = _run(ADULT_END + datetime.timedelta(days=1))
-    assert (run.cancelled, run.anonymised) == (1, 0)
+    assert (run.cancelled, run.anonymised) == (0, 0)
     assert Case.objects.get(pk=case.pk).anonymised_at is None
+
+
+def _cancelled_audited(notice, reason):
+    return AuditEvent.objects.filter(target=f"retention_notice:{notice.pk}", details__retention="cancelled",
+                                     details__cancelled_reason=reason).count()
+
+
+def test_a_case_reopened_and_closed_again_between_two_runs_counts_from_its_new_closing(world, lead_access):
+    """README: "Reopening a case cancels its notice too; closing it again starts the count again." The
+    reopening cancels the notice at once, in its own transaction: closing the case again before the next
+    daily run does not leave the old notice standing, to anonymise her on its day, years early."""
+    from cases.services import case_change_status
+
+    case = _closed_adult_case(world)
+    _run(ADULT_END - datetime.timedelta(days=10))
+    notice = RetentionNotice.objects.get(case=case, status=RetentionNotice.Status.PENDING)
+    # Nine days before the end, a new incident: her case is reopened, worked on and closed again that day.
+    with time_machine.travel(ADULT_END - datetime.timedelta(days=9, hours=2), tick=False):
+        case_change_status(access=lead_access(case), actor=world.lead_responder, status="reopened")
+    notice.refresh_from_db()
+    assert (notice.status, notice.cancelled_reason) == (RetentionNotice.Status.CANCELLED, "reopened")
+    event = AuditEvent.objects.get(target=f"retention_notice:{notice.pk}", details__retention="cancelled")
+    assert (event.actor_id, event.case_id, event.details["cancelled_reason"]) == (
+        world.lead_responder.pk, case.pk, "reopened")
+    with time_machine.travel(ADULT_END - datetime.timedelta(days=9), tick=False):
+        close_case(world, case)
+    reclosed = ADULT_END - datetime.timedelta(days=9)
+
+    run = _run(ADULT_END + datetime.timedelta(days=21))  # past the old notice's day (notice + 30 days)
+    assert (run.anonymised, run.notified, run.cancelled) == (0, 0, 0)
+    assert Case.objects.get(pk=case.pk).anonymised_at is None
+    # The count starts again: a new notice 30 days before five years after the new closing.
+    new_end = reclosed.replace(year=reclosed.year + 5)
+    assert _run(new_end - datetime.timedelta(days=30)).notified == 1
+    assert RetentionNotice.objects.get(case=case, status=RetentionNotice.Status.PENDING).anonymise_after == new_end
+    assert _cancelled_audited(notice, "reopened") == 1
+
+
+def test_the_run_never_anonymises_on_a_notice_given_before_the_case_was_closed_again(world):
+    """The backstop, for a notice that outlived a reopening (a row written before reopenings cancelled
+    notices, a reopening made outside case_change_status): the run cancels a notice older than the case's
+    current closing, audits it, and counts from the new closing."""
+    case = _closed_adult_case(world)
+    _run(ADULT_END - datetime.timedelta(days=10))
+    notice = RetentionNotice.objects.get(case=case, status=RetentionNotice.Status.PENDING)
+    reclosed = ADULT_END - datetime.timedelta(days=9)
+    # Closed again after the notice, the notice left pending (as the old code left it).
+    Case.objects.filter(pk=case.pk).update(closed_at=reclosed)
+
+    run = _run(ADULT_END + datetime.timedelta(days=21))
+    assert (run.anonymised, run.cancelled, run.notified) == (0, 1, 0)
+    assert Case.objects.get(pk=case.pk).anonymised_at is None
+    notice.refresh_from_db()
+    assert (notice.status, notice.cancelled_reason) == (RetentionNotice.Status.CANCELLED, "closed again")
+    event = AuditEvent.objects.get(target=f"retention_notice:{notice.pk}", details__retention="cancelled")
+    assert (event.actor_id, event.case_id, event.agency_id) == (None, case.pk, case.lead_agency_id)
+    new_end = reclosed.replace(year=reclosed.year + 5)
+    assert _run(new_end - datetime.timedelta(days=31)).notified == 0
+    assert _run(new_end - datetime.timedelta(days=30)).notified == 1
 
 
 def test_open_cases_are_never_touched(world):
