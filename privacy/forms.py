@@ -8,7 +8,7 @@ from config.api import input_validate
 
 from .models import RefusalGround, Requester, RequestKind
 from .serializers import ReasonInputSerializer, RequestDecisionInputSerializer, RequestRecordInputSerializer
-from .services import TEXT_MAX
+from .services import ERASURE_OUTCOME_FIXED, TEXT_MAX
 
 
 class RequestRecordForm(ServiceErrorsMixin, forms.Form):
@@ -27,7 +27,8 @@ class DecisionForm(ServiceErrorsMixin, forms.Form):
     refusal_ground = forms.ChoiceField(label=_("Ground for refusal"), required=False,
                                        choices=[("", "—"), *RefusalGround.choices])
     outcome = forms.CharField(label=_("Outcome (what was done, or why it is refused)"), max_length=TEXT_MAX,
-                              required=False, widget=forms.Textarea(attrs={"rows": 3}))
+                              required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                              help_text=ERASURE_OUTCOME_FIXED)
 
     def service_data(self) -> dict:
         return input_validate(RequestDecisionInputSerializer,

@@ -36,7 +36,9 @@ class RequestDecisionInputSerializer(StrictInputSerializer):
     refusal_ground = serializers.ChoiceField(choices=RefusalGround.choices, required=False, allow_blank=True,
                                              default="")
     outcome = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True, default="",
-                                    help_text="What was done, or why it is refused (what she is told).")
+                                    help_text="What was done, or why it is refused (what she is told). "
+                                              "Not given when granting an erasure (400 if it is): a fixed "
+                                              "sentence is recorded, so that no typed text outlives it.")
 
     class Meta:
         ref_name = "DataSubjectRequestDecisionInput"

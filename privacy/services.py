@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.models import AuditAction
 from audit.services import audit_record
@@ -44,6 +45,9 @@ from .selectors import erasure_blockers, lead_supervisor_require, privacy_reques
 ACKNOWLEDGE_RULE = "data_subject_request_acknowledge"
 COMPLETE_RULE = "data_subject_request_complete"
 TEXT_MAX = 2000
+# Why a grant of erasure takes no typed outcome: the service's refusal and the page's help text.
+ERASURE_OUTCOME_FIXED = gettext_lazy("Leave the outcome empty when granting an erasure: a fixed sentence is "
+                                     "recorded, so that nothing typed about her outlives the erasure.")
 # A request written down late (taken on paper in the field) may be dated back this far.
 RECEIVED_BACK_MAX = datetime.timedelta(days=15)
 
@@ -60,7 +64,7 @@ def privacy_text_shred(*, case_id: int, keep_request_id: int | None = None) -> N
     """Blank this app's free text about an anonymised case: what was asked, outcomes, hold reasons,
     an unread access package. Called beside anonymise_case by retention and erasure (the case key
     of cases.erasure does not reach rows of this app). The outcome of `keep_request_id` (the erasure
-    request being completed, a fixed sentence) stays."""
+    request being completed: a fixed sentence, never typed text, _decision_values) stays."""
     DataSubjectRequest.objects.filter(case_id=case_id).update(details="")
     DataSubjectRequest.objects.filter(case_id=case_id).exclude(pk=keep_request_id).update(outcome="")
     LegalHold.objects.filter(case_id=case_id).update(reason="", release_reason="")
@@ -129,10 +133,14 @@ DECISIONS = ("grant", "refuse")
 
 def _decision_values(data, *, dsr: DataSubjectRequest) -> dict:
     """The decision (validated by privacy.serializers.RequestDecisionInputSerializer); a grant of what
-    is neither access nor erasure says what was done."""
+    is neither access nor erasure says what was done. A grant of erasure takes no typed outcome: its
+    outcome is a fixed sentence, which outlives the erasure as the record of it (privacy_text_shred
+    keeps it), so nothing typed about her (her name, her phone) may be in it."""
     decision, outcome = data["decision"], data.get("outcome", "")
     if decision == "grant" and dsr.kind not in (RequestKind.ACCESS, RequestKind.ERASURE) and not outcome:
         raise ValidationError({"outcome": [_("Say what was done.")]})
+    if decision == "grant" and dsr.kind == RequestKind.ERASURE and outcome:
+        raise ValidationError({"outcome": [str(ERASURE_OUTCOME_FIXED)]})
     return {"decision": decision, "refusal_ground": data.get("refusal_ground", ""), "outcome": outcome}
 
 
@@ -167,15 +175,14 @@ def privacy_request_decide(*, user: User, request_id: int, data: dict) -> DataSu
         blockers = erasure_blockers(case)
         if blockers:
             dsr.refusal_ground = blockers[0]
-            dsr.outcome = values["outcome"] or _(
-                "Erasure refused: the law requires the case to be kept (%(ground)s).") % {
+            dsr.outcome = _("Erasure refused: the law requires the case to be kept (%(ground)s).") % {
                 "ground": RefusalGround(blockers[0]).label}
             _finish(dsr, status=RequestStatus.REFUSED, now=now, reason="refused: law keeps the case")
         else:
             anonymise_case(case, actor=user, reason=f"subject_request:{dsr.pk}")
             privacy_text_shred(case_id=case.pk, keep_request_id=dsr.pk)
             dsr.details = ""
-            dsr.outcome = values["outcome"] or _("The case was anonymised: her identity and every text were erased.")
+            dsr.outcome = _("The case was anonymised: her identity and every text were erased.")
             _finish(dsr, status=RequestStatus.COMPLETED, now=now, reason="erased")
     elif dsr.kind == RequestKind.ACCESS:
         dsr.status = RequestStatus.GRANTED

@@ -4,6 +4,7 @@ built, holding what each agency holds and nothing about anyone else, handed over
 
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -26,6 +27,7 @@ from privacy.services import (
 )
 from tests.cases.conftest import ACTIONS
 from tests.cases.services_helpers import handoff_send_through_edge, through_edge
+from tests.support.pages import form_tokens
 
 from .conftest import OTHER_SURVIVOR, SURVIVOR, at, open_case
 
@@ -131,6 +133,59 @@ def test_erasure_where_the_law_allows_it_anonymises_the_case(world, time_limits,
     assert dsr.details == "" and DataSubjectRequest.objects.get(pk=dsr.pk).details == ""
     with pytest.raises(ValidationError):  # nothing more can be asked about an anonymised case
         _record(world, case, lead_access, "access")
+
+
+ERASED = "The case was anonymised: her identity and every text were erased."
+TYPED = f"Đã xóa hồ sơ của chị {SURVIVOR['full_name']} (SĐT {SURVIVOR['phone']}) theo yêu cầu ngày 5/12"
+
+
+def test_a_granted_erasure_takes_no_typed_outcome_on_the_api(world, time_limits, lead_access, api):
+    """The outcome of a granted erasure outlives it as its record (sealed under the key ring, not the
+    destroyed case key): typed text there (her name, her phone) would be readable after her erasure.
+    It is refused with a field error; granted without it, the outcome is the fixed sentence."""
+    case = open_case(world)
+    dsr = _record(world, case, lead_access, "erasure")
+    client = api(world.lead_supervisor)
+    url = f"/api/privacy/requests/{dsr.pk}/decide/"
+    refused = client.post(url, {"decision": "grant", "outcome": TYPED}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 400 and "granting an erasure" in refused.json()["outcome"][0]
+    assert Case.objects.get(pk=case.pk).anonymised_at is None
+    assert DataSubjectRequest.objects.get(pk=dsr.pk).status == RequestStatus.RECEIVED
+
+    assert client.post(url, {"decision": "grant"}, format="json", HTTP_ACCEPT_LANGUAGE="en").status_code == 200
+    assert Case.objects.get(pk=case.pk).anonymised_at is not None
+    shown = client.get(f"/api/privacy/requests/{dsr.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert shown.json()["outcome"] == ERASED
+    assert DataSubjectRequest.objects.get(pk=dsr.pk).outcome == ERASED
+    assert not any(SURVIVOR[field] in value for field in ("full_name", "phone")
+                   for value in DataSubjectRequest.objects.values_list("outcome", flat=True))
+
+
+def test_a_granted_erasure_takes_no_typed_outcome_on_the_page(world, time_limits, lead_access, web):
+    """The page says so beside the field, shows the refusal on the field and keeps the request
+    undecided; sent again without the text, the case is erased with the fixed sentence."""
+    case = open_case(world)
+    dsr = _record(world, case, lead_access, "erasure")
+    client = web(world.lead_supervisor)
+    page, decide = f"/privacy/requests/{dsr.pk}/", f"/privacy/requests/{dsr.pk}/decide/"
+    shown = client.get(page, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Leave the outcome empty when granting an erasure" in shown
+    token = form_tokens(shown)[decide]
+    refused = client.post(decide, {"decision": "grant", "outcome": TYPED, "sending_token": token},
+                          HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 400
+    field = re.search(r'<div class="field has-error" data-field="outcome">(.*?)</textarea>',
+                      refused.content.decode(), re.S)
+    assert field and "granting an erasure" in field.group(1)
+    assert Case.objects.get(pk=case.pk).anonymised_at is None
+    assert DataSubjectRequest.objects.get(pk=dsr.pk).status == RequestStatus.RECEIVED
+
+    granted = client.post(decide, {"decision": "grant", "outcome": "", "sending_token": token},
+                          HTTP_ACCEPT_LANGUAGE="en")
+    assert granted.status_code == 302
+    assert Case.objects.get(pk=case.pk).anonymised_at is not None
+    assert DataSubjectRequest.objects.get(pk=dsr.pk).outcome == ERASED
+    assert SURVIVOR["full_name"] not in client.get(page).content.decode()
 
 
 def test_erasure_refused_under_a_legal_hold_with_its_ground(world, time_limits, lead_access):
