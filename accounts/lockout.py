@@ -10,12 +10,13 @@ staff from the staff page, the system administrator from Django admin; both are 
 from datetime import datetime, timedelta
 
 from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_cool_off
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max, Sum
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -64,6 +65,7 @@ def lockout_message() -> str:
 def lockout_response(request, original_response=None, credentials=None):
     """What a refused sign-in gets during a lockout: 429 with Retry-After, JSON on the API."""
     retry_after = str(settings.LOGIN_LOCKOUT_MINUTES * 60)
+    response: HttpResponse
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": lockout_message(), "code": "locked_out"}, status=429)
     else:
@@ -82,6 +84,22 @@ def lockouts_for_usernames(*, usernames) -> dict[str, datetime]:
     )
     limit = settings.LOGIN_LOCKOUT_USERNAME_FAILURES
     return {row["username"]: row["last"] + cool_off() for row in rows if row["failures"] >= limit}
+
+
+def lockout_attempts_expired_delete() -> int:
+    """Delete the failed sign-ins (the username typed, the client address) whose last failure is older
+    than the cool-off (AXES_COOLOFF_TIME, read through axes: LOGIN_LOCKOUT_MINUTES). Returns how many.
+
+    axes deletes these itself only at a later sign-in, failed or not, so the last ones stayed for good;
+    beat runs this hourly (accounts.tasks.delete_ended_sessions). It lifts no pause early: a lockout is
+    counted (LockoutHandler, through axes) and shown (lockouts_for_usernames) from the attempts whose
+    last failure is within the cool-off only, and an attempt's time is that of its last failure."""
+    cool_off_time = get_cool_off()
+    if cool_off_time is None:  # no cool-off configured: a lockout lasts until lifted, every attempt counts
+        return 0
+    threshold = timezone.now() - cool_off_time
+    deleted, _by_model = AccessAttempt.objects.filter(attempt_time__lt=threshold).delete()
+    return deleted
 
 
 @transaction.atomic(durable=True)

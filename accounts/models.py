@@ -8,7 +8,8 @@ class SignInSession(models.Model):
 
     Django's session rows carry no user; this records the session key at sign-in (and follows it when
     the key is cycled, see accounts.middleware.SignInSessionMiddleware). The session itself stays in the
-    session engine: a record whose session is gone is stale and is dropped when listed."""
+    session engine: a record whose session has ended is left out when listed, and deleted within the hour
+    by beat (accounts.services.sessions_ended_delete)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="signin_sessions", verbose_name=_("user")

@@ -1,9 +1,14 @@
 """Writes for signing in: API tokens and the record of web sign-in sessions."""
 
-from django.contrib.auth import authenticate
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY, authenticate
 from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.contrib.sessions.backends import db as db_sessions
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from knox.models import AuthToken
 
@@ -106,20 +111,51 @@ def signin_session_record(*, request, user: User) -> None:
 
 
 def signin_session_follow_key(*, request) -> None:
-    """Keep the record in step when the session key was cycled (password change, second factor)."""
+    """Keep the record in step when the session key was cycled (password change)."""
     session = request.session
     if session.session_key is None:  # no session at all: nothing read, nothing written
         return
     record_id = session.get(SIGNIN_ID)
     if record_id is None or session.get(SIGNIN_KEY) == session.session_key:
         return
-    SignInSession.objects.filter(pk=record_id).update(session_key=session.session_key)
-    session[SIGNIN_KEY] = session.session_key
+    if SignInSession.objects.filter(pk=record_id).update(session_key=session.session_key):
+        session[SIGNIN_KEY] = session.session_key
+        return
+    # The record is gone. Between the key's change (the old session row deleted, the new one written) and
+    # this follow, the hourly clean-up (sessions_ended_delete) may have taken it for the record of
+    # an ended session: record this live session again so that its owner can still see and end it.
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and session.get(SESSION_KEY) == user._meta.pk.value_to_string(user):
+        signin_session_record(request=request, user=user)
 
 
 def signin_session_forget(*, session_key: str | None) -> None:
     if session_key:
         SignInSession.objects.filter(session_key=session_key).delete()
+
+
+def sessions_ended_delete() -> int:
+    """Delete the sessions past their expiry (the session store's own clear_expired), then the sign-in
+    records (address and browser) of sessions that have ended: no live session behind them any more, or
+    signed in SESSION_ABSOLUTE_HOURS ago or more, after which the session no longer signs anyone in
+    (accounts.middleware.SessionLifetimeMiddleware). Returns how many records were deleted.
+
+    Beat runs it hourly (accounts.tasks.delete_ended_sessions): without it these rows were only filtered
+    out when read, and the records dropped only if their owner happened to look at their sessions."""
+    store_class = session_store_class()
+    store_class.clear_expired()
+    now = timezone.now()
+    past_lifetime = Q(started_at__lte=now - timedelta(hours=settings.SESSION_ABSOLUTE_HOURS))
+    if issubclass(store_class, db_sessions.SessionStore):  # the database engines: one statement
+        live = store_class.get_model_class().objects.filter(session_key=OuterRef("session_key"), expire_date__gt=now)
+        ended = SignInSession.objects.filter(past_lifetime | ~Exists(live))
+    else:
+        ended = SignInSession.objects.filter(past_lifetime | Q(pk__in=[
+            record.pk for record in SignInSession.objects.only("session_key")
+            if not store_class().exists(record.session_key)
+        ]))
+    deleted, _by_model = ended.delete()
+    return deleted
 
 
 @transaction.atomic(durable=True)

@@ -646,6 +646,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Intake drafts past INTAKE_DRAFT_HOURS, and form tokens kept a day (cases.sending), deleted.
     "expired-forms": {"task": "cases.tasks.delete_expired_forms", "schedule": crontab(minute=20)},
+    # Expired sessions, the sign-in records of ended ones and failed sign-ins past the lockout, deleted.
+    "ended-sessions": {"task": "accounts.tasks.delete_ended_sessions", "schedule": crontab(minute=25)},
     # Retention of closed cases (privacy/data/retention.yaml): notices, then anonymisation. 03:10 local.
     "retention": {"task": "privacy.tasks.apply_retention", "schedule": crontab(hour=3, minute=10)},
     "audit-checkpoint": {"task": "audit.tasks.checkpoint_chain", "schedule": float(AUDIT_ANCHOR_INTERVAL_SECONDS)},
