@@ -35,7 +35,9 @@ class Disability(models.TextChoices):
 class CaseKey(models.Model):
     """The data key of one case (envelope encryption): a Fernet key, stored wrapped by the key ring
     (FIELD_ENCRYPTION_KEYS), that seals every free-text and identity field of the case. Erasure
-    (cases.erasure) blanks `wrapped_key`: every copy of the case's text then has no key."""
+    (cases.erasure) blanks `wrapped_key`: every copy of the case's text then has no key. A case meeting
+    keeps the reasons typed about it under a key of this table too (conferences.keys), destroyed with the
+    key of any case on its agenda."""
 
     kid = models.CharField(max_length=crypto.KID_LENGTH, unique=True, editable=False)
     # The unwrapped key in Python, a token under the key ring in the database.

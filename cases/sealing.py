@@ -24,8 +24,21 @@ class SealSpec:
     columns: tuple[str, ...]
 
 
+# The models whose data key is a case's: the case's own, shared by its survivor.
+CASE_KEY_HOLDERS = ("cases.Case", "cases.Survivor")
+
+
+def _key_holder_label(model, via: str) -> str:
+    """The label of the model at the end of `via` from `model` (the model holding the data key)."""
+    for name in filter(None, via.split(".")):
+        model = model._meta.get_field(name).related_model
+    return model._meta.label
+
+
 def current_specs() -> list[SealSpec]:
-    """Every model of the running code whose encrypted fields are sealed with a case key."""
+    """Every model of the running code whose encrypted fields are sealed with a case key. A model sealed
+    with another holder's key (a case meeting's reasons, under the meeting's key: conferences.keys) is
+    not: its rows are not one case's, and erasing a case must not blank them by the case's id."""
     from django.apps import apps
 
     from encryption.fields import EncryptedTextField
@@ -34,7 +47,8 @@ def current_specs() -> list[SealSpec]:
     for model in apps.get_models():
         via = getattr(model, "data_key_via", None)
         fields = [f.column for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
-        if via is not None and fields and model._meta.managed and not model._meta.proxy:
+        if via is not None and fields and model._meta.managed and not model._meta.proxy \
+                and _key_holder_label(model, via) in CASE_KEY_HOLDERS:
             specs.append(SealSpec(model._meta.label, via, tuple(fields)))
     return specs
 

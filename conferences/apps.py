@@ -27,3 +27,11 @@ class ConferencesConfig(AppConfig):
         from .models import PLAN_PANEL, ActionPlanItem
 
         case_page_probe_register(PLAN_PANEL, lambda case_id: ActionPlanItem.objects.filter(case_id=case_id))
+
+        # Erasing a case on a meeting's agenda destroys the meeting's key, which seals the reasons typed
+        # about the meeting (conferences.keys), whoever erases (retention, a request, reapply_erasures).
+        from cases.erasure import case_anonymised
+
+        from .keys import case_anonymised_meeting_keys
+
+        case_anonymised.connect(case_anonymised_meeting_keys, dispatch_uid="conferences.case_anonymised_meeting_keys")

@@ -10,7 +10,13 @@ Who may see what: a meeting is visible to the coordinator's agency and to the in
 case on its agenda, a contribution, a decision or a plan item only to an invited agency that may see
 that case (and the contribution's category) under the consent in force. Contributions, decisions and
 plan actions are case content, sealed with the case key (`data_key_via`). Minutes are versions:
-a signed version never changes (corrections are a new version)."""
+a signed version never changes (corrections are a new version).
+
+The reasons typed about the meeting as a whole (why it was cancelled, why its minutes were corrected)
+may name a survivor of any case on its agenda, so no one case's key fits them: they are sealed with
+the meeting's own data key (`CaseMeeting.data_key`, a `cases.CaseKey` row), which is destroyed when any
+case on the agenda is anonymised (conferences.keys). A signed version of the minutes is never rewritten
+for it: its reason stays sealed under a key that no longer exists, like its decisions."""
 
 from django.conf import settings
 from django.db import models
@@ -19,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
-from cases.models import Case
+from cases.models import Case, CaseKey
 from cases.transitions import StateMachine, transition
 from encryption.fields import EncryptedTextField
 from permissions.categories import ACTION_CATEGORY_CHOICES, GENERAL
@@ -61,7 +67,13 @@ class MeetingMode(models.TextChoices):
 
 class CaseMeeting(models.Model):
     """One meeting, which may discuss several cases. `coordinator_agency` is the commune's or the
-    district's lead agency whose supervisor scheduled it; the report counts it in that agency's province."""
+    district's lead agency whose supervisor scheduled it; the report counts it in that agency's province.
+
+    Its typed reasons are sealed with its own data key (`data_key`, made when the first reason is
+    written: conferences.keys.meeting_key_ensure), destroyed with the key of any case on its agenda."""
+
+    # The meeting is the holder of the key that seals its reasons (encryption.fields.data_key_holder).
+    data_key_via = ""
 
     coordinator_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+",
                                            verbose_name=_("coordinating agency"))
@@ -75,7 +87,11 @@ class CaseMeeting(models.Model):
                               default=MeetingStatus.SCHEDULED)
     # The day it was held (set when the chair records it as held).
     held_on = models.DateField(_("held on"), null=True, blank=True)
-    cancelled_reason = models.CharField(_("reason for cancelling"), max_length=200, blank=True)
+    # Typed by the coordinator (the input allows 200 characters), sealed with the meeting's key.
+    cancelled_reason = EncryptedTextField(_("reason for cancelling"), blank=True)
+    # None until a reason is written; destroyed (wrapped_key "") when a case on the agenda is anonymised.
+    data_key = models.ForeignKey(CaseKey, on_delete=models.PROTECT, null=True, blank=True, editable=False,
+                                 related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -182,12 +198,16 @@ MINUTES_MACHINE = StateMachine(
 
 class MeetingMinutes(models.Model):
     """One version of a meeting's minutes. Version 1 is written at the meeting; once the chair signs
-    it nothing of it changes, and a correction is a new version (with the reason) signed again."""
+    it nothing of it changes, and a correction is a new version (with the reason) signed again.
+    The reason is sealed with the meeting's key (see CaseMeeting)."""
+
+    data_key_via = "meeting"
 
     meeting = models.ForeignKey(CaseMeeting, on_delete=models.CASCADE, related_name="minutes")
     version = models.PositiveSmallIntegerField(_("version"))
     status = models.CharField(_("status"), max_length=10, choices=MinutesStatus.choices, default=MinutesStatus.DRAFT)
-    correction_reason = models.CharField(_("reason for the correction"), max_length=300, blank=True)
+    # Typed by whoever runs the meeting (the input allows 300 characters), sealed with the meeting's key.
+    correction_reason = EncryptedTextField(_("reason for the correction"), blank=True)
     written_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,

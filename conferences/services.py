@@ -17,6 +17,9 @@ Rules (README, "Case meetings"):
   chair for another agency, that the chair's agencies may see too).
 - Signed minutes never change (and the database refuses it: conferences.triggers); a correction is
   a new draft version with a reason, which the chair signs again.
+- The reasons typed about the meeting (cancelling, correcting) are sealed with the meeting's own key
+  (conferences.keys), destroyed when any case on the agenda is anonymised; the audit events say what
+  was done, never why.
 - A plan item is a Deadline (kind action_plan, subject plan_item:<id>) owned by its owner agency and
   person, escalating to the coordinating agency; done or cancelled closes it.
 """
@@ -41,6 +44,7 @@ from permissions.categories import GENERAL
 from permissions.policy import CASE_ROLES
 from risk.selectors import cases_eligible_for_meeting
 
+from .keys import meeting_key_ensure
 from .models import (
     MEETING_MACHINE,
     MINUTES_MACHINE,
@@ -193,6 +197,7 @@ def meeting_cancel(*, access: MeetingAccess, actor: User, reason: str) -> CaseMe
     agency = _coordinator_check(access)
     meeting = access.meeting
     _state_check(meeting, "cancel")
+    meeting_key_ensure(meeting)  # the reason may name a survivor: sealed with the meeting's key
     meeting.status, meeting.cancelled_reason = MeetingStatus.CANCELLED, reason
     meeting.save(update_fields=["status", "cancelled_reason"])
     audit_record(actor=actor, action=AuditAction.CHANGE, agency_id=agency.pk, target=f"case_meeting:{meeting.pk}",
@@ -339,12 +344,15 @@ def minutes_correct(*, access: MeetingAccess, actor: User, reason: str) -> Meeti
     latest = _latest_minutes(meeting, "correct")
     if not reason.strip():
         raise ValidationError({"reason": [_("Write why the minutes are corrected.")]})
+    meeting_key_ensure(meeting)  # the reason may name a survivor: sealed with the meeting's key
     draft = MeetingMinutes.objects.create(meeting=meeting, version=latest.version + 1, correction_reason=reason,
                                           written_by=actor)
     old = MinutesDecision.objects.filter(minutes=latest).select_related("case", "case__data_key")
     MinutesDecision.objects.bulk_create([MinutesDecision(minutes=draft, case=d.case, text=d.text) for d in old])
+    # That the minutes were corrected, and which version, never why: the trail is append-only and the
+    # reason is text typed about the cases (it is read from the sealed row the event points at).
     audit_record(actor=actor, action=AuditAction.CREATE, agency_id=agency.pk, target=f"meeting_minutes:{draft.pk}",
-                 reason=reason, details={"version": draft.version, "corrects": latest.version})
+                 details={"version": draft.version, "corrects": latest.version})
     return draft
 
 

@@ -69,6 +69,19 @@ def minutes_lock_install(connection) -> None:
     execute_all(connection, _statements(connection.vendor, install=True))
 
 
+class LiftMinutesLock(VendorTriggers):
+    """Migration operation, the inverse of InstallMinutesLock: remove the triggers for the operations that
+    follow it in one migration, which InstallMinutesLock puts back. The one use: conferences 0003 seals the
+    correction reasons that signed minutes already held in plaintext (and, on SQLite, rebuilds the table,
+    which would drop its triggers anyway). Nothing else writes to signed minutes."""
+
+    model = ("conferences", "MeetingMinutes")
+    description = "Remove the triggers that refuse changes to signed minutes, until they are installed again"
+
+    def statements(self, vendor: str, *, install: bool) -> list[str]:
+        return _statements(vendor, install=not install)
+
+
 class InstallMinutesLock(VendorTriggers):
     """Migration operation: the triggers for whichever backend the migration runs on."""
 

@@ -23,7 +23,8 @@ class SealedAttribute(DeferredAttribute):
 
 
 def data_key_holder(instance):
-    """The Case or Survivor whose data key seals `instance`'s text, or None (the key ring seals it).
+    """The Case or Survivor whose data key seals `instance`'s text (or the CaseMeeting, whose own key
+    seals the reasons typed about a meeting of several cases), or None (the key ring seals it).
 
     A model names the way there with `data_key_via`: "" for the holder itself, or a dotted path of
     relations ("case", "handoff.case")."""

@@ -22,6 +22,7 @@ from cases.breakglass import break_glass_open
 from cases.models import Action, Case, Consent, Survivor
 from cases.selectors import case_get_for_user
 from cases.services import consent_withdraw, survivor_update
+from conferences.models import CaseMeeting, MeetingMinutes
 from encryption.fields import EncryptedTextField
 from handoffs.models import Handoff
 from handoffs.services import handoff_accept, handoff_complete, handoff_decline, handoff_withdraw
@@ -38,8 +39,9 @@ from .conftest import incident_payload
 
 PREFIX = "QZMARK"
 
-# Models about a case: the case, its survivor, and every model reaching a case through relations.
-CASE_ROOTS = (Case, Survivor)
+# Models about a case: the case, its survivor, a case meeting (about every case on its agenda, which
+# points at it), and every model reaching one of them through relations.
+CASE_ROOTS = (Case, Survivor, CaseMeeting)
 
 # Text columns of case models that hold no typed text, and why.
 # Case text sealed under the key ring rather than the case key, and why.
@@ -75,6 +77,7 @@ ALLOW_LIST = {
     "notifications.OutboxMessage.event_key": "built from ids by the services",
     "notifications.OutboxMessage.last_error": "the SMTP server's or SMS gateway's error",
     "conferences.MeetingCase.reasons": "eligibility reason codes written by the services (risk.selectors)",
+    "conferences.CaseMeeting.place": "a meeting room or how to join the call, shown to every invited agency",
     "risk.RiskAssessment.instrument_code": "the code of the instrument file (risk/instruments)",
     "risk.RiskAssessment.instrument_version": "the version of the instrument file",
 }
@@ -99,7 +102,7 @@ def _case_models() -> list[type[models.Model]]:
                     if field.is_relation and field.related_model not in seen and field.related_model is not None \
                             and field.related_model._meta.app_label in (
                                 "cases", "handoffs", "takedowns", "permissions", "supervision",
-                                "notifications"):
+                                "notifications", "conferences"):
                         seen.add(field.related_model)
                         nxt.append(field.related_model)
             frontier = nxt
@@ -117,10 +120,10 @@ def _typed_text_fields(model) -> list[models.Field]:
 def test_every_text_field_of_a_case_model_is_sealed_or_allow_listed(db):
     case_models = _case_models()
     assert {Case, Survivor, Action, Consent, Handoff, BreakGlassUse, HandoffReview, ConsentOverrideReview,
-            BreakGlassReview} <= set(case_models)
+            BreakGlassReview, CaseMeeting, MeetingMinutes} <= set(case_models)
     plaintext = [f"{m._meta.label}.{f.name}" for m in case_models for f in _typed_text_fields(m)]
     assert plaintext == [], f"free text stored in plaintext (seal it, or allow-list it with a reason): {plaintext}"
-    # Every sealed field of a case model knows its case key.
+    # Every sealed field of a case model knows its key: its case's, or its meeting's (conferences.keys).
     for model in case_models:
         if model._meta.label in RING_SEALED:
             continue
@@ -274,14 +277,18 @@ def everything_written(world, time_limits, api, caplog, settings, tmp_path):
         "raised_level": "high", "judgement_reason": _marker("risk_judgement_reason")},
         **assessment_input_context(access=lead(), user=world.lead_responder)))
 
-    # A case meeting about the case: a contribution, the minutes' decision and an action-plan item.
+    # A case meeting about the case: a contribution, the minutes' decision (signed, then corrected with a
+    # reason) and an action-plan item; another meeting about it, cancelled with a reason.
     from conferences.selectors import meeting_get_for_user
     from conferences.services import (
         contribution_add,
         decision_record,
+        meeting_cancel,
         meeting_case_add,
         meeting_hold,
         meeting_schedule,
+        minutes_correct,
+        minutes_sign,
         plan_item_add,
     )
 
@@ -300,6 +307,13 @@ def everything_written(world, time_limits, api, caplog, settings, tmp_path):
     plan_item_add(access=runner(), actor=chair, meeting_case_id=row.pk, action=_marker("plan_action"),
                   owner_agency_id=case.lead_agency_id, owner_user=world.lead_responder,
                   due_at=timezone.now() + datetime.timedelta(days=2))
+    minutes_sign(access=runner(), actor=chair)
+    minutes_correct(access=runner(), actor=chair, reason=_marker("minutes_correction_reason"))
+    cancelled = meeting_schedule(actor=chair, scheduled_for=timezone.now() + datetime.timedelta(days=1),
+                                 mode="call", place="Zalo", chair=chair)
+    meeting_case_add(access=meeting_get_for_user(user=chair, meeting_id=cancelled.pk), actor=chair, case_id=case.pk)
+    meeting_cancel(access=meeting_get_for_user(user=chair, meeting_id=cancelled.pk), actor=chair,
+                   reason=_marker("meeting_cancelled_reason"))
 
     from cases.services import case_change_status
 
