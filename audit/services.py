@@ -31,6 +31,14 @@ TARGET_MAX = AuditEvent._meta.get_field("target").max_length
 CATEGORY_MAX = 50
 REQUEST_ID_MAX = AuditEvent._meta.get_field("request_id").max_length
 
+# The kinds of `target` ("user:12" is of kind "user") whose events may carry a typed reason: staff-side
+# decisions about accounts (an account released to an agency, a second factor reset) and the agencies'
+# set-up (the groups repaired). Every other event carries none, whether or not it names a case: a
+# reason typed about a meeting or its minutes names survivors as surely as one typed about a case, and
+# the trail is append-only, so it could never be shredded. A new kind is added here only for text that
+# is never about a survivor.
+REASON_TARGET_KINDS = frozenset({"user", "agency_groups"})
+
 
 def audit_record(
     *,
@@ -52,8 +60,10 @@ def audit_record(
     returned event has no chain fields yet. On SQLite, where
     the transaction holds the only write lock anyway, it is chained at once.
 
-    `reason` is for events about accounts and agencies only: an event about a case (`case_id`) records
-    what, who, when, which object and which categories, never text typed about the case.
+    `reason` is for events about accounts and the agencies' set-up only (a `target` of a kind in
+    REASON_TARGET_KINDS, and no `case_id`): an event about a case, or about anything that holds text typed
+    about cases (a meeting, its minutes), records what, who, when, which object and which categories,
+    never text typed about the case.
 
     `actor` is a user, an AnonymousUser (a failed sign-in) or None (the system). Bad arguments raise
     ValueError: they are programming errors, not user input.
@@ -85,6 +95,9 @@ def _event_values(*, actor: User | AnonymousUser | None, action: str, case_id: i
     if reason and case_id is not None:
         # The trail is append-only: text typed about a case could never be redacted or shredded.
         raise ValueError("an event about a case carries no free-text reason; point `target` at the sealed row")
+    if reason and (target.partition(":")[0] if isinstance(target, str) else None) not in REASON_TARGET_KINDS:
+        raise ValueError(f"an event about {target or 'nothing named'} carries no free-text reason "
+                         f"(only {sorted(REASON_TARGET_KINDS)}); point `target` at the sealed row")
     actor_id, actor_username = _actor_snapshot(actor)
     context = current_audit_context()
     values = {

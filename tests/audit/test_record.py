@@ -54,6 +54,20 @@ def test_an_event_about_a_case_carries_no_free_text(db, world):
     assert audit_record(actor=None, action="revoke", target="user:3", reason="Mất điện thoại").reason
 
 
+@pytest.mark.parametrize("target", ["meeting_minutes:7", "case_meeting:3", "plan_item:2", ""])
+def test_an_event_about_case_content_without_a_case_id_carries_no_free_text(db, target):
+    # A meeting's minutes name no case in the event, but what is typed about them names survivors (F2).
+    with pytest.raises(ValueError, match="free-text"):
+        audit_record(actor=None, action="create", target=target, reason="Ghi nhầm tên chị Hoa")
+    assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.parametrize("target", ["user:3", "agency_groups"])
+def test_staff_side_reasons_are_still_recorded(db, target):
+    # An account released to an agency, a second factor reset, the agency groups repaired.
+    assert audit_record(actor=None, action="change", target=target, reason="Mất điện thoại").reason
+
+
 def test_actor_snapshots(db, world):
     user_event = audit_record(actor=world.lead_supervisor, action="view")
     anonymous_event = audit_record(actor=AnonymousUser(), action="login_failed")
