@@ -5,7 +5,8 @@
   to the case page. Most run a service that takes the case, the actor and the form's data
   (case_service_form_page).
 - A change posted from a page (the case page's, change_posted_once): a bad choice or a refusal is flashed
-  as an error, what was done as a success, once however often it is sent; back to the page.
+  as an error, what was done as a success, once however often it is sent; back to the page. A page whose
+  form holds typed text (the meeting page's) draws itself again instead on a refusal, with what was typed.
 
 And a form that opens a case, the one-page form or the intake's last step (case_open_posted), also once.
 """
@@ -151,19 +152,38 @@ def case_service_form_page(request: HttpRequest, *, case_id: int, require: str, 
 
 
 def change_posted_once(request: HttpRequest, save: Callable[[], Any], success: str | Callable[[Any], str], *,
-                       back: str, page: Callable[[Any], str] | None = None, fields: bool = False) -> HttpResponse:
+                       back: str, page: Callable[[Any], str] | None = None, fields: bool = False,
+                       shown_again: Callable[[ValidationError, uuid.UUID, int], HttpResponse] | None = None,
+                       ) -> HttpResponse:
     """A change posted from a page that shows no form again (POST, redirect, GET), saved once for the
     form's token however often it is sent (cases.sending): save() runs and `success` (a text, or a function
     of its result) is flashed, then the page is page(its result), or `back`. Its refusal (ValidationError)
     is flashed (config.pages.flash_refusal) and frees the token, and the page is `back`. Sent again, it is
-    led where the first went and told so; a sending that cannot be settled is flashed, and nothing written."""
-    send = _sender(request, save, success, page or (lambda _result: back),
-                   lambda exc: flash_refusal(request, exc, fields=fields))
+    led where the first went and told so; a sending that cannot be settled is flashed, and nothing written.
+
+    A page whose form holds what was typed gives shown_again(error, token, status), which draws the page
+    again with the posted form, its values and the error: then a refusal is answered by it with the form's
+    own token (freed, so the corrected form is sent with it) and 400, and a sending that cannot be settled
+    with a new token and 409 (posted_once's answers), instead of a flash over an emptied form."""
+    refusals: list[ValidationError] = []
+
+    def refused(exc: ValidationError) -> None:
+        if shown_again is None:
+            flash_refusal(request, exc, fields=fields)
+        else:
+            refusals.append(exc)
+
+    send = _sender(request, save, success, page or (lambda _result: back), refused)
+    token = form_token(request)
     try:
-        sent = page_sent_once(request, form_token(request), send, "")
+        sent = page_sent_once(request, token, send, "")
     except SendingUnsettled as exc:
+        if shown_again is not None:
+            return shown_again(exc, uuid.uuid4(), 409)
         flash_refusal(request, exc)
         return redirect(back)
+    if refusals and shown_again is not None:
+        return shown_again(refusals[0], token, 400)
     return redirect(sent.location or back)
 
 

@@ -2,21 +2,25 @@
 form; the meeting screen for the chair (desktop) with a form per operation; the responder's plan
 items (phone). Thin: access through conferences.selectors, input through the API's serializers
 (config.api.input_validate), writes through conferences.services, POST-redirect-GET with a message, each
-form written once however often it is sent (cases.pages.change_posted_once)."""
+form written once however often it is sent (cases.pages.change_posted_once). A refused form that holds
+typed text (a contribution, a decision, a plan item, the held date, a correction's reason) is not
+emptied: the meeting page is drawn again with it, its errors beside it, and a 400."""
 
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from cases.pages import change_posted_once
+from cases.pages import NOT_FILLED_IN, change_posted_once
 from config.api import input_validate
 from permissions.categories import ACTION_CATEGORY_CHOICES
 
@@ -36,6 +40,7 @@ from .selectors import (
     plan_item_overdue,
     plan_items_for_user,
 )
+from .services import REASON_LIMIT, TEXT_LIMIT
 
 
 @login_required
@@ -70,10 +75,23 @@ def meeting_schedule_page(request):
         page=lambda meeting: reverse("conferences:detail", kwargs={"meeting_id": meeting.pk}))
 
 
-@login_required
-@require_GET
-def meeting_detail_page(request, meeting_id: int):
-    access = services.meeting_view(user=request.user, meeting_id=meeting_id)
+@dataclass(frozen=True)
+class RefusedForm:
+    """A form of the meeting page the server refused, drawn again in place of its blank one: what was
+    sent, the errors by field it draws ("" for the others, shown above it), the token to send it with."""
+
+    operation: str
+    row: int | None  # the agenda row (MeetingCase) of a case's form; None for the meeting's own forms
+    values: dict[str, str]
+    errors: dict[str, list[str]]
+    token: uuid.UUID
+    # False when the page no longer draws that form (the meeting or minutes moved on, the case left the
+    # page): the errors and what was typed are then shown at the top of the page, to be copied.
+    placed: bool = True
+    typed: list[str] = field(default_factory=list)
+
+
+def _meeting_page(request, access, *, refused: RefusedForm | None = None, status: int = 200) -> HttpResponse:
     data = meeting_detail_data(access)
     invitable = agencies_invitable(meeting=access.meeting) if access.is_coordinator else []
     invited_ids = {inv.agency_id for inv in data["invitations"]}
@@ -87,14 +105,22 @@ def meeting_detail_page(request, meeting_id: int):
     for item in data["plan_items"]:
         by_case[item.case_id]["plan"].append(item)
     awaiting = cases_awaiting_meeting(user=request.user) if access.is_coordinator else []
+    if refused is not None and not _drawn(refused, data["allowed_actions"], {row.pk for row in data["agenda"]}):
+        refused = replace(refused, placed=False)
     return render(request, "conferences/detail.html", {
         "access": access, "meeting": access.meeting, **data, "actions": data["allowed_actions"],
         "cases": list(by_case.values()),
         "invitable": [row for row in invitable if row.agency.pk not in invited_ids],
         "owners": owners, "categories": ACTION_CATEGORY_CHOICES, "awaiting": awaiting,
         "latest_minutes": data["minutes"][-1] if data["minutes"] else None,
-        "today": timezone.localdate(),
-    })
+        "today": timezone.localdate(), "refused": refused, "text_limit": TEXT_LIMIT, "reason_limit": REASON_LIMIT,
+    }, status=status)
+
+
+@login_required
+@require_GET
+def meeting_detail_page(request, meeting_id: int):
+    return _meeting_page(request, services.meeting_view(user=request.user, meeting_id=meeting_id))
 
 
 def _attendance(post) -> dict:
@@ -120,6 +146,35 @@ OPERATIONS: dict[str, tuple[Any, Callable[..., Any], Any]] = {
 }
 
 
+# The operations whose form holds what was typed, with the meeting's action that draws it (meeting_actions):
+# refused, the page is drawn again with the form as sent (RefusedForm). The others (buttons, choices of a
+# list) are flashed over the page as before.
+TYPED = {"contribute": "contribute", "decide": "decide", "plan": "plan_add", "hold": "hold", "correct": "correct"}
+# Their free text, shown at the top of the page when the form is no longer drawn.
+TYPED_TEXT = ("text", "action", "reason")
+# The form's field a service's refusal is about, where the service names it otherwise (as on the API).
+ERROR_FIELD = {"agency": "agency_id", "owner_agency": "owner_agency_id"}
+
+
+def _drawn(refused: RefusedForm, actions: list[str], rows: set[int]) -> bool:
+    """Whether the page draws the refused form: its action allowed, and its case's row on the page."""
+    per_case = "meeting_case_id" in OPERATIONS[refused.operation][2]
+    return TYPED[refused.operation] in actions and (not per_case or refused.row in rows)
+
+
+def _refused_form(request, operation: str, exc: ValidationError, token: uuid.UUID) -> RefusedForm:
+    drawn = set(OPERATIONS[operation][2]) - {"meeting_case_id"}
+    errors: dict[str, list[str]] = {}
+    for name, texts in (exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}).items():
+        name = ERROR_FIELD.get(name, name)
+        errors.setdefault(name if name in drawn else "", []).extend(texts)
+    values = {name: request.POST.get(name, "") for name in request.POST if name not in NOT_FILLED_IN}
+    row = values.get("meeting_case_id", "")
+    return RefusedForm(operation=operation, row=int(row) if row.isascii() and row.isdigit() else None,
+                       values=values, errors=errors, token=token,
+                       typed=[values[name] for name in TYPED_TEXT if values.get(name, "").strip()])
+
+
 @login_required
 @require_POST
 def meeting_operation_page(request, meeting_id: int, operation: str):
@@ -129,9 +184,15 @@ def meeting_operation_page(request, meeting_id: int, operation: str):
     access = meeting_get_for_user(user=request.user, meeting_id=meeting_id)
     data = fields(request.POST) if callable(fields) else {
         name: request.POST.get(name) or None for name in fields if request.POST.get(name) not in (None, "")}
+
+    def shown_again(exc: ValidationError, token: uuid.UUID, status: int) -> HttpResponse:
+        return _meeting_page(request, services.meeting_view(user=request.user, meeting_id=meeting_id),
+                             refused=_refused_form(request, operation, exc, token), status=status)
+
     return change_posted_once(
         request, lambda: service(access=access, actor=request.user, **input_validate(serializer, data)),
-        _("Saved."), back=reverse("conferences:detail", kwargs={"meeting_id": meeting_id}), fields=True)
+        _("Saved."), back=reverse("conferences:detail", kwargs={"meeting_id": meeting_id}), fields=True,
+        shown_again=shown_again if operation in TYPED else None)
 
 
 @login_required
