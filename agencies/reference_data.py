@@ -23,6 +23,14 @@ COMMUNE_OPTIONAL_COLUMNS = ("valid_to",)
 ABBREVIATION_RE = re.compile(r"^[A-Z]{2,4}$")
 # Enough to fix a file in a few passes without flooding a terminal with thousands of lines.
 MAX_REPORTED_ERRORS = 50
+# PostgreSQL's text columns cannot hold it, and Python's csv and json modules read it as any other
+# character: a file that has one is refused at its line, not by the database in the middle of the write.
+NUL = "\x00"
+
+
+def nul_columns(values: dict[str, object]) -> list[str]:
+    """The columns whose text holds a NUL character (a loader's row check refuses the row)."""
+    return [column for column, value in values.items() if isinstance(value, str) and NUL in value]
 
 
 class ReferenceDataError(Exception):
@@ -79,6 +87,12 @@ def province_records_read(*, path: Path = PROVINCES_FILE) -> list[ProvinceRecord
             )
         except (KeyError, TypeError) as exc:
             errors.append(_("unit %(index)d: missing %(field)s.") % {"index": index, "field": exc})
+            continue
+        texts = {name: getattr(record, name) for name in ("code", "name", "name_ascii", "abbreviation", "type")}
+        not_text = [name for name, value in texts.items() if not isinstance(value, str) or not value.strip()]
+        if not_text or nul_columns(texts):
+            errors.append(_("unit %(index)d: %(fields)s must be text, not empty, with no NUL character.")
+                          % {"index": index, "fields": ", ".join(not_text + nul_columns(texts))})
             continue
         if record.code in seen_codes:
             errors.append(_("unit %(index)d: code %(code)s appears twice.") % {"index": index, "code": record.code})
@@ -175,6 +189,10 @@ def commune_records_parse(*, text: str, province_codes: set[str]) -> list[Commun
 
 def _commune_row_check(*, values, line, province_codes, errors, code_length, name_length) -> CommuneRecord | None:
     row_errors: list[str] = []
+    if nul_columns(values):
+        errors.append(_("line %(line)d: %(columns)s holds a NUL character (0x00); remove it.")
+                      % {"line": line, "columns": ", ".join(nul_columns(values))})
+        return None
     code, name, province_code = values["code"], values["name"], values["province_code"]
     if not code:
         row_errors.append(_("line %(line)d: code is empty.") % {"line": line})

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 from django.utils.translation import gettext as _
 
-from agencies.reference_data import ReferenceDataError
+from agencies.reference_data import ReferenceDataError, nul_columns
 
 TIME_LIMITS_FILE = Path(__file__).resolve().parent / "data" / "time_limits.yaml"
 TIME_LIMIT_FIELDS = ("code", "description", "limit_type", "amount", "unit", "source")
@@ -79,17 +79,40 @@ def time_limit_records_read(*, path: Path = TIME_LIMITS_FILE) -> list[TimeLimitR
 
 
 def calendar_records_parse(*, text: str) -> list[CalendarRecord]:
-    """Parse a CSV of official calendar decisions: columns date (YYYY-MM-DD), type, name."""
+    """Parse a CSV of official calendar decisions: columns date (YYYY-MM-DD), type, name. A file the csv
+    module cannot read (a field over its size limit) is refused at the line where it stopped."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    missing = [column for column in CALENDAR_COLUMNS if column not in (reader.fieldnames or [])]
+    try:
+        fieldnames = reader.fieldnames or []
+    except csv.Error as exc:
+        raise ReferenceDataError([_("Line 1: unreadable CSV (%(error)s).") % {"error": exc}]) from None
+    missing = [column for column in CALENDAR_COLUMNS if column not in fieldnames]
     if missing:
         raise ReferenceDataError([_("Missing columns: %(columns)s.") % {"columns": ", ".join(missing)}])
     errors: list[str] = []
     records: list[CalendarRecord] = []
+    try:
+        _calendar_rows_check(reader, records, errors)
+    except csv.Error as exc:
+        # The csv reader's own count: the DictReader's is set only once a row was read.
+        errors.append(_("Line %(line)d: unreadable CSV (%(error)s).") % {"line": reader.reader.line_num, "error": exc})
+    if errors:
+        raise ReferenceDataError(errors)
+    return records
+
+
+def _calendar_rows_check(reader: csv.DictReader, records: list[CalendarRecord], errors: list[str]) -> None:
+    """Each good row of the reader appended to `records` as it is read, each bad row's problem to `errors`
+    (the csv module's own error, a row it cannot read, is the caller's)."""
     lines_by_date: dict[datetime.date, int] = {}
     for row in reader:
         line = reader.line_num
         raw_date, kind, name = ((row.get(column) or "").strip() for column in CALENDAR_COLUMNS)
+        nul = nul_columns(dict(zip(CALENDAR_COLUMNS, (raw_date, kind, name), strict=True)))
+        if nul:
+            errors.append(_("Line %(line)d: %(columns)s holds a NUL character (0x00); remove it.")
+                          % {"line": line, "columns": ", ".join(nul)})
+            continue
         try:
             day = datetime.date.fromisoformat(raw_date)
         except ValueError:
@@ -108,6 +131,3 @@ def calendar_records_parse(*, text: str) -> list[CalendarRecord]:
             continue
         lines_by_date[day] = line
         records.append(CalendarRecord(line=line, date=day, type=kind, name=name))
-    if errors:
-        raise ReferenceDataError(errors)
-    return records

@@ -105,6 +105,19 @@ def test_load_provinces_refuses_an_abbreviation_held_by_a_stored_province(db):
     assert Province.objects.count() == 1
 
 
+def test_load_provinces_refuses_a_nul_or_a_name_that_is_not_text(db, tmp_path):
+    document = json.loads(PROVINCES_FILE.read_text(encoding="utf-8"))
+    document["units"][0]["name"] = "Hà\x00Nội"
+    document["units"][1]["abbreviation"] = 12
+    path = tmp_path / "provinces.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(CommandError) as excinfo:
+        call_command("load_provinces", "--file", str(path), stdout=StringIO())
+    assert "unit 1: name must be text, not empty, with no NUL character" in str(excinfo.value)
+    assert "unit 2: abbreviation must be text" in str(excinfo.value)
+    assert Province.objects.count() == 0
+
+
 def test_load_provinces_reports_an_unreadable_file(db, tmp_path):
     path = tmp_path / "provinces.json"
     path.write_text("{not json", encoding="utf-8")
@@ -195,6 +208,15 @@ BAD_FILES = {
         ],
     ),
     "wrong number of fields": (HEADER + "00004,Ba Đình,01\n", ["line 2: 3 fields, expected 5"]),
+    # Python's csv module reads a NUL as any other character; PostgreSQL's text columns refuse it.
+    "NUL in a name or a code": (
+        HEADER + "00004,Ba\x00Dinh,01,2025-07-01,\n00\x0005,Ngọc Hà,01,2025-07-01,\n",
+        ["line 2: name holds a NUL character (0x00); remove it", "line 3: code holds a NUL character"],
+    ),
+    "field beyond the csv limit": (
+        HEADER + "00004,Ba Đình,01,2025-07-01,\n00005,\"" + "x" * 200_000 + "\",01,2025-07-01,\n",
+        ["line 3: unreadable CSV (field larger than field limit"],
+    ),
     "header only": (HEADER, ["the file has a header but no communes"]),
 }
 

@@ -1,6 +1,7 @@
 """The Vietnamese working-day calendar: loading it, correcting it, and counting on it."""
 
 import datetime
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -224,3 +225,28 @@ def test_calendar_csv_unreadable_file_is_a_command_error(db, tmp_path):
     latin.write_bytes("date,type,name\n2027-01-02,holiday,T\xe9t\n".encode("latin-1"))
     with pytest.raises(CommandError):
         call_command("import_calendar", str(latin))
+
+
+@pytest.mark.parametrize(
+    "rows, message",
+    [
+        ('2027-01-02,holiday,"' + "x" * 200_000 + '"\n', "Line 3: unreadable CSV (field larger than field limit"),
+        ("2027-01-02,holiday,Qu\x00oc khanh\n", "Line 3: name holds a NUL character"),
+    ],
+    ids=["field beyond the csv limit", "NUL in the name"],
+)
+def test_calendar_csv_a_file_the_database_or_csv_cannot_take_is_refused_at_its_line(db, tmp_path, rows, message):
+    # Not a traceback in the middle of the write (csv.Error, or PostgreSQL's DataError on a NUL): the
+    # command's "nothing written" with the line, and a non-zero exit.
+    path = tmp_path / "bad.csv"
+    path.write_text("date,type,name\n2027-06-01,holiday,Good row\n" + rows, encoding="utf-8")
+    with translation.override("en"), pytest.raises(CommandError, match=re.escape(message)):
+        call_command("import_calendar", str(path))
+    assert not PublicHoliday.objects.exists()
+
+
+def test_calendar_csv_a_header_beyond_the_csv_limit_is_refused(db, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text('"' + "d" * 200_000 + '",type,name\n', encoding="utf-8")
+    with translation.override("en"), pytest.raises(CommandError, match="Line 1: unreadable CSV"):
+        call_command("import_calendar", str(path))
