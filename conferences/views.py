@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cases.pages import NOT_FILLED_IN, change_posted_once
 from config.api import input_validate
+from config.exceptions import row_id_or_none
 from permissions.categories import ACTION_CATEGORY_CHOICES
 
 from . import serializers as inputs
@@ -169,8 +170,7 @@ def _refused_form(request, operation: str, exc: ValidationError, token: uuid.UUI
         name = ERROR_FIELD.get(name, name)
         errors.setdefault(name if name in drawn else "", []).extend(texts)
     values = {name: request.POST.get(name, "") for name in request.POST if name not in NOT_FILLED_IN}
-    row = values.get("meeting_case_id", "")
-    return RefusedForm(operation=operation, row=int(row) if row.isascii() and row.isdigit() else None,
+    return RefusedForm(operation=operation, row=row_id_or_none(values.get("meeting_case_id", "")),
                        values=values, errors=errors, token=token,
                        typed=[values[name] for name in TYPED_TEXT if values.get(name, "").strip()])
 
