@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connections, router
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from agencies.models import Membership, Role
@@ -249,10 +249,15 @@ def supervised_agency_ids(*, user: User) -> list[int]:
 
 def failed_outbox_for_supervisor(*, agency_ids: list[int]) -> QuerySet[OutboxMessage]:
     """Messages marked failed whose recipient works for one of the agencies: the supervisor's staff
-    who never got an email or SMS (they still have the notice in the app)."""
+    who never got an email or SMS (they still have the notice in the app). `works_elsewhere`: the
+    recipient also works for an agency the supervisor does not supervise. A notification names no
+    agency, so one of theirs may be about that agency's case: the page then shows neither its event nor
+    its case number (someone seconded to the school is not the hospital's supervisor's business there)."""
     staff = Membership.objects.filter(agency_id__in=agency_ids).order_by().values("user_id")
+    elsewhere = Membership.objects.filter(user_id=OuterRef("recipient_id")).exclude(agency_id__in=agency_ids)
     return (
         OutboxMessage.objects.filter(status="failed", recipient_id__in=staff)
+        .annotate(works_elsewhere=Exists(elsewhere))
         .select_related("notification", "recipient")
         .order_by("-created_at", "-id")
     )

@@ -41,6 +41,26 @@ def test_a_supervisor_sees_the_failures_of_their_own_staff_only(client, world, f
     assert f'data-testid="failed-{failures["police"].pk}"' not in page
 
 
+def test_a_failure_of_someone_who_also_works_elsewhere_shows_neither_event_nor_case(client, world, failures):
+    """Someone seconded to the hospital and the school: the school's emergency notice to her failed. A
+    notification names no agency, so the hospital's supervisor saw the school's case number and event."""
+    from agencies.services import membership_add
+    from tests.conftest import make_user
+
+    shared = make_user("shared_responder")
+    membership_add(user=shared, agency=world.health, role="responder")
+    membership_add(user=shared, agency=world.school, role="responder")
+    message = failed(shared, key="handoff:9:sent", case_number="HUE-2026-000999")
+    client.force_login(world.receiving_supervisor)
+    page = client.get(URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    row = page[page.index(f'data-testid="failed-{message.pk}"'):]
+    row = row[:row.index("</tr>")]
+    assert "HUE-2026-000999" not in page and "emergency" not in row.lower()
+    assert "another agency" in row and "SMTPServerDisconnected" in row
+    # Her colleagues who work for the hospital alone are shown in full.
+    assert "HN-2026-000111" in page
+
+
 def test_messages_still_being_tried_or_sent_are_not_listed(client, world, failures):
     OutboxMessage.objects.filter(pk=failures["health"].pk).update(status="retrying")
     client.force_login(world.receiving_supervisor)
