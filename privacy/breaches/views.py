@@ -26,6 +26,18 @@ from .services import breach_record, breach_update
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
+class AgencyIdsField(forms.ModelMultipleChoiceField):
+    """Agencies chosen by id. A value that is no id ("²", a number beyond a bigint) is an invalid choice
+    before any query: on SQLite Django's own field let OverflowError out of the query (a 500)."""
+
+    def clean(self, value):
+        for pk in value if isinstance(value, (list, tuple)) else ():
+            if row_id_or_none(pk) is None:
+                raise forms.ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value",
+                                      params={"pk": pk})
+        return super().clean(value)
+
+
 class BreachForm(ServiceErrorsMixin, forms.Form):
     status = forms.ChoiceField(label=_("status"), choices=BreachStatus.choices, initial=BreachStatus.SUSPECTED)
     discovered_at = forms.DateTimeField(label=_("time of discovery"), widget=DATETIME_WIDGET)
@@ -42,7 +54,7 @@ class BreachForm(ServiceErrorsMixin, forms.Form):
                                         max_length=10000)
     contact_point = forms.CharField(label=_("contact point"), max_length=200, help_text=_(
         "The person or office the authority may contact about this breach (role, phone, email)."))
-    affected_agencies = forms.ModelMultipleChoiceField(
+    affected_agencies = AgencyIdsField(
         label=_("affected agencies"), queryset=Agency.objects.filter(active=True).order_by("name"), required=False,
         widget=forms.CheckboxSelectMultiple,
     )

@@ -168,6 +168,11 @@ def test_pages_record_show_and_change(world, django_assert_max_num_queries):
     # Ids that are not ids are left out of the form (a 500 for "²" before).
     odd = client.get(f"/audit/breaches/new/?events={event.seq},²,-1&agencies=²,{world.police.pk}")
     assert odd.status_code == 200 and f'value="{event.seq}"'.encode() in odd.content
+    # Posted, an agency "id" beyond a bigint is the field's error (SQLite's OverflowError was a 500).
+    for odd_id in ("99999999999999999999", "²"):
+        refused = client.post("/audit/breaches/new/", form_data(world, affected_agencies=[odd_id]))
+        assert refused.status_code == 400 and b"Laptop with an export lost" in refused.content
+    assert not Breach.objects.exists()
     response = client.post("/audit/breaches/new/", form_data(world, access_events=str(event.seq)))
     assert response.status_code == 302, response.content.decode()[:2000]
     breach = Breach.objects.get()
