@@ -27,8 +27,12 @@ class DecisionForm(ServiceErrorsMixin, forms.Form):
     refusal_ground = forms.ChoiceField(label=_("Ground for refusal"), required=False,
                                        choices=[("", "—"), *RefusalGround.choices])
     outcome = forms.CharField(label=_("Outcome (what was done, or why it is refused)"), max_length=TEXT_MAX,
-                              required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                              help_text=ERASURE_OUTCOME_FIXED)
+                              required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, kind: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if kind == RequestKind.ERASURE:
+            self.fields["outcome"].help_text = ERASURE_OUTCOME_FIXED
 
     def service_data(self) -> dict:
         return input_validate(RequestDecisionInputSerializer,

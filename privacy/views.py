@@ -51,7 +51,7 @@ def request_detail_page(request, request_id: int):
     dsr = privacy_request_get(user=request.user, request_id=request_id)
     return render(request, "privacy/request_detail.html", {
         "dsr": dsr, "deadlines": request_deadlines(dsr), "package": getattr(dsr, "package", None),
-        "actions": privacy_request_actions(user=request.user, dsr=dsr), "form": DecisionForm(),
+        "actions": privacy_request_actions(user=request.user, dsr=dsr), "form": DecisionForm(kind=dsr.kind),
     })
 
 
@@ -81,7 +81,7 @@ def request_acknowledge_page(request, request_id: int):
 @require_POST
 def request_decide_page(request, request_id: int):
     dsr = privacy_request_get(user=request.user, request_id=request_id, supervisor=True)
-    form = DecisionForm(request.POST)
+    form = DecisionForm(request.POST, kind=dsr.kind)
     posted = posted_once(request, form, form_sender(
         request, form, lambda: privacy_request_decide(user=request.user, request_id=request_id,
                                                       data=form.service_data()),

@@ -188,6 +188,14 @@ def test_a_granted_erasure_takes_no_typed_outcome_on_the_page(world, time_limits
     assert SURVIVOR["full_name"] not in client.get(page).content.decode()
 
 
+def test_only_an_erasure_request_says_its_outcome_is_left_empty(world, time_limits, lead_access, web):
+    """The help text belongs to an erasure's decision; an objection's outcome is to be typed."""
+    case = open_case(world)
+    dsr = _record(world, case, lead_access, "objection")
+    shown = web(world.lead_supervisor).get(f"/privacy/requests/{dsr.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert shown.status_code == 200 and "Leave the outcome empty" not in shown.content.decode()
+
+
 def test_erasure_refused_under_a_legal_hold_with_its_ground(world, time_limits, lead_access):
     case = open_case(world)
     legal_hold_place(user=world.lead_supervisor, case=case, data={"reason": "Lệnh của tòa án"})
