@@ -91,6 +91,11 @@ class RefusedForm:
     placed: bool = True
     typed: list[str] = field(default_factory=list)
 
+    def on(self, operation: str, row: int | None = None) -> "RefusedForm | None":
+        """Itself when it is the form of `operation` (on agenda row `row`) and drawn in place; else None
+        (the template draws that form blank)."""
+        return self if self.placed and self.operation == operation and self.row == row else None
+
 
 def _meeting_page(request, access, *, refused: RefusedForm | None = None, status: int = 200) -> HttpResponse:
     data = meeting_detail_data(access)

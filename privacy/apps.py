@@ -17,10 +17,9 @@ class PrivacyConfig(AppConfig):
         from cases.erasure import case_anonymised
         from cases.signals import case_reopened
 
-        from .receivers import case_anonymised_shred
-        from .receivers import case_reopened as case_reopened_cancel_notice
+        from .receivers import case_anonymised_shred, case_reopened_notice_cancel
 
         case_anonymised.connect(case_anonymised_shred, dispatch_uid="privacy.case_anonymised_shred")
         # A reopened case's retention notice is cancelled in the reopening's transaction (cases does not
         # import this app).
-        case_reopened.connect(case_reopened_cancel_notice, dispatch_uid="privacy.case_reopened")
+        case_reopened.connect(case_reopened_notice_cancel, dispatch_uid="privacy.case_reopened")

@@ -18,7 +18,7 @@ def case_anonymised_shred(sender, *, case_id: int, **kwargs) -> None:
     privacy_text_shred(case_id=case_id)
 
 
-def case_reopened(sender, *, case: Case, actor: User | None, agency: Agency | None, at: datetime.datetime,
+def case_reopened_notice_cancel(sender, *, case: Case, actor: User | None, agency: Agency | None, at: datetime.datetime,
                   **kwargs) -> None:
     """Receiver of cases.signals.case_reopened, in the reopening's transaction (the case locked): its
     pending retention notice is cancelled now, not at the next daily run, so closing it again before

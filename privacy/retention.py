@@ -7,7 +7,7 @@ anonymised and not under a legal hold:
   notification to the lead's supervisors, an audit event) naming the day it will be anonymised: the
   end of retention, or RETENTION_NOTICE_DAYS after the notice when the notice comes late;
 - once that day has passed, the case is anonymised (cases.erasure.anonymise_case) and audited.
-A legal hold or a reopening cancels a pending notice at once (privacy.receivers.case_reopened); the count
+A legal hold or a reopening cancels a pending notice at once (privacy.receivers.case_reopened_notice_cancel); the count
 starts again with a new notice. A notice given before the case's current closing is never acted on:
 the run cancels it and counts from the new closing.
 """
