@@ -5,6 +5,7 @@ import time
 
 from django.db import connection, connections, transaction
 from django.db.migrations.loader import MigrationLoader
+from django.utils import translation
 
 
 def execute(*statements: str) -> None:
@@ -68,12 +69,16 @@ def other_waits_or_ends(thread, *, seconds: float = 10.0) -> bool:
 def second_waits_for_first(first, second) -> tuple:
     """`first()` in a transaction left open on this connection, then `second()` on a thread (its own
     connection), which must wait for a lock the first holds; the first commits once it waits. Returns
-    (what first returned, what second returned or the exception it raised)."""
+    (what first returned, what second returned or the exception it raised). The thread speaks this
+    thread's language (a new thread has none active and falls back to LANGUAGE_CODE), so that its messages
+    compare with the test's gettext whichever language an earlier test left active here."""
     outcome = {}
+    language = translation.get_language()
 
     def run():
         try:
-            outcome["second"] = second()
+            with translation.override(language):
+                outcome["second"] = second()
         except Exception as error:  # noqa: BLE001 - handed to the test
             outcome["second"] = error
         finally:
