@@ -11,7 +11,7 @@ from permissions.categories import ACTION_CATEGORY_CHOICES
 from permissions.policy import CASE_ROLES
 
 from .models import MeetingMode, PlanItemStatus
-from .services import REASON_LIMIT, TEXT_LIMIT
+from .services import CANCEL_REASON_LIMIT, REASON_LIMIT, TEXT_LIMIT
 
 
 class MeetingScheduleInputSerializer(StrictInputSerializer):
@@ -39,7 +39,7 @@ class MeetingInviteInputSerializer(StrictInputSerializer):
 
 
 class MeetingCancelInputSerializer(StrictInputSerializer):
-    reason = TextField(max_length=200)
+    reason = TextField(max_length=CANCEL_REASON_LIMIT)
 
 
 class AttendanceInputSerializer(StrictInputSerializer):

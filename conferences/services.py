@@ -75,7 +75,8 @@ from .selectors import (
 )
 
 TEXT_LIMIT = 4000
-REASON_LIMIT = 300
+REASON_LIMIT = 300  # why the minutes were corrected
+CANCEL_REASON_LIMIT = 200  # why the meeting was cancelled
 
 
 def _staff(agency_id: int) -> list[int]:

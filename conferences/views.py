@@ -41,7 +41,7 @@ from .selectors import (
     plan_item_overdue,
     plan_items_for_user,
 )
-from .services import REASON_LIMIT, TEXT_LIMIT
+from .services import CANCEL_REASON_LIMIT, REASON_LIMIT, TEXT_LIMIT
 
 
 @login_required
@@ -120,6 +120,7 @@ def _meeting_page(request, access, *, refused: RefusedForm | None = None, status
         "owners": owners, "categories": ACTION_CATEGORY_CHOICES, "awaiting": awaiting,
         "latest_minutes": data["minutes"][-1] if data["minutes"] else None,
         "today": timezone.localdate(), "refused": refused, "text_limit": TEXT_LIMIT, "reason_limit": REASON_LIMIT,
+        "cancel_reason_limit": CANCEL_REASON_LIMIT,
     }, status=status)
 
 
@@ -155,7 +156,8 @@ OPERATIONS: dict[str, tuple[Any, Callable[..., Any], Any]] = {
 # The operations whose form holds what was typed, with the meeting's action that draws it (meeting_actions):
 # refused, the page is drawn again with the form as sent (RefusedForm). The others (buttons, choices of a
 # list) are flashed over the page as before.
-TYPED = {"contribute": "contribute", "decide": "decide", "plan": "plan_add", "hold": "hold", "correct": "correct"}
+TYPED = {"contribute": "contribute", "decide": "decide", "plan": "plan_add", "hold": "hold", "correct": "correct",
+         "cancel": "cancel"}
 # Their free text, shown at the top of the page when the form is no longer drawn.
 TYPED_TEXT = ("text", "action", "reason")
 # The form's field a service's refusal is about, where the service names it otherwise (as on the API).
