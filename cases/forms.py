@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.acting import acting_agency_pick
 from agencies.models import Agency, Province, Sector
 from config.api import input_validate
+from config.forms import TypedTextField
 from permissions.categories import ACTION_CATEGORY_CHOICES, DataCategory
 
 from .classification import GBVIMS_QUESTIONS
@@ -99,7 +100,7 @@ def _consent_fields(prefix: str = "", *, required: bool) -> dict[str, forms.Fiel
         f"{prefix}emergency_override": forms.BooleanField(
             label=_("Emergency override: share without consent because of danger to life"), required=False,
         ),
-        f"{prefix}override_reason": forms.CharField(
+        f"{prefix}override_reason": TypedTextField(
             label=_("Reason for the override"), max_length=TEXT_LIMITS["override_reason"], required=False,
             widget=forms.Textarea(attrs={"rows": 3}),
         ),
@@ -244,7 +245,7 @@ class CaseOpenForm(ServiceErrorsMixin, forms.Form):
 class ActionLogForm(ServiceErrorsMixin, forms.Form):
     type = forms.ChoiceField(label=_("What was done"), choices=ActionType.choices, widget=forms.RadioSelect)
     category = forms.ChoiceField(label=_("Who may read it (data category)"))
-    text = forms.CharField(label=_("Details"), max_length=TEXT_LIMITS["text"], required=False,
+    text = TypedTextField(label=_("Details"), max_length=TEXT_LIMITS["text"], required=False,
                            widget=forms.Textarea(attrs={"rows": 4}))
 
     def __init__(self, *args, access, action_type: str | None = None, **kwargs):
@@ -276,7 +277,7 @@ class ConsentRecordForm(ServiceErrorsMixin, forms.Form):
 
 
 class ConsentWithdrawForm(ServiceErrorsMixin, forms.Form):
-    reason = forms.CharField(
+    reason = TypedTextField(
         label=_("Reason (optional: the survivor owes no reason)"), max_length=TEXT_LIMITS["withdrawal_reason"],
         required=False, widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -286,7 +287,7 @@ class ConsentWithdrawForm(ServiceErrorsMixin, forms.Form):
 
 
 class CaseCloseForm(ServiceErrorsMixin, forms.Form):
-    close_reason = forms.CharField(
+    close_reason = TypedTextField(
         label=_("Why is the case closed?"), max_length=TEXT_LIMITS["close_reason"],
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Recorded with the case. For example: the survivor is safe and the support plan is done."),

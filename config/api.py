@@ -32,6 +32,7 @@ from rest_framework.views import APIView, exception_handler
 from agencies.acting import ACTING_AGENCY_HEADER, acting_agency_parse, acting_agency_validate
 
 from .exceptions import NotFound, StateConflict, Unprocessable
+from .forms import line_breaks_joined
 from .parsers import BoundedJSONParser
 
 # --- Errors --------------------------------------------------------------------------------------
@@ -399,12 +400,13 @@ class BooleanField(serializers.BooleanField):
 
 
 class TextField(serializers.CharField):
-    """Text only: DRF's CharField would turn 5 into "5"."""
+    """Text only: DRF's CharField would turn 5 into "5". Its line breaks are counted as one character each,
+    as a page's text box counts them (config.forms.line_breaks_joined)."""
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
-        return super().to_internal_value(data)
+        return super().to_internal_value(line_breaks_joined(data))
 
 
 def input_validate(serializer_class: type[serializers.Serializer], data, *, partial: bool = False, **context) -> dict:

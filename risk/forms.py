@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.forms import ServiceErrorsMixin
 from cases.models import RiskLevel
 from config.api import input_validate
+from config.forms import TypedTextField
 
 from .instrument import Variant
 from .serializers import AssessmentInputSerializer, ReviewRequestInputSerializer
@@ -28,7 +29,7 @@ class AssessmentForm(ServiceErrorsMixin, forms.Form):
         choices=[("", _("Keep the level the checklist gives"))] + RiskLevel.choices,
         help_text=_("You may raise the level, never lower it. Write why."),
     )
-    judgement_reason = forms.CharField(label=_("Why you raise the level"), max_length=REASON_LIMIT, required=False,
+    judgement_reason = TypedTextField(label=_("Why you raise the level"), max_length=REASON_LIMIT, required=False,
                                        widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, variant: Variant, **kwargs):

@@ -9,6 +9,7 @@ from agencies.models import Agency, Sector
 from audit.models import AuditAction
 from cases.models import Case
 from config.api import input_validate
+from config.forms import TypedTextField
 from handoffs.models import HandoffKind, HandoffStatus, Urgency
 from permissions.categories import DataCategory
 
@@ -88,7 +89,7 @@ class RegisterFilterForm(PeriodMixin, forms.Form):
 
 class ReviewForm(ServiceErrorsMixin, forms.Form):
     verdict = forms.ChoiceField(label=_("Verdict"), choices=Verdict.choices, widget=forms.RadioSelect)
-    comment = forms.CharField(label=_("Comment"), required=False, max_length=COMMENT_MAX_LENGTH,
+    comment = TypedTextField(label=_("Comment"), required=False, max_length=COMMENT_MAX_LENGTH,
                               help_text=_("Required with a concern."), widget=forms.Textarea(attrs={"rows": 3}))
     follow_up_due = forms.DateTimeField(
         label=_("Follow-up due"), required=False, help_text=_("Required when a follow-up is needed."),
@@ -157,7 +158,7 @@ class DashboardForm(forms.Form):
 
 class BreakGlassForm(ServiceErrorsMixin, forms.Form):
     case_number = forms.CharField(label=_("Case number"), max_length=20)
-    reason = forms.CharField(label=_("Why you must open this case now"), widget=forms.Textarea(attrs={"rows": 4}),
+    reason = TypedTextField(label=_("Why you must open this case now"), widget=forms.Textarea(attrs={"rows": 4}),
                              max_length=2000)
     categories = forms.MultipleChoiceField(
         label=_("Data categories you need"), choices=DataCategory.choices, required=False,
