@@ -25,5 +25,12 @@ class CasesConfig(AppConfig):
         from .selectors import CONSENTS_PANEL, case_page_probe_register
 
         case_page_probe_register(CONSENTS_PANEL, lambda case_id: Consent.objects.filter(case_id=case_id))
+        # Deadlines about a case are shown and told only to agencies that see it (notifications.sight);
+        # notifications imports no case code.
+        from notifications.sight import deadline_case_sight_register
+
+        from .selectors import case_seen_by_agency
+
+        deadline_case_sight_register(case_seen_by_agency)
         # Connects the sign-in receiver that offers unfinished intake drafts again.
         from .intake import receivers  # noqa: F401

@@ -150,6 +150,14 @@ def viewing_rows(*, now: datetime.datetime | None = None) -> QuerySet[CaseAccess
     return CaseAccessRow.objects.filter(_in_force(now or timezone.now()), GreaterThan(F("rights").bitand(VIEW_BIT), 0))
 
 
+def case_seen_by_agency(*, case_id, agency_id, now: datetime.datetime | None = None) -> Exists:
+    """EXISTS: the agency sees the case at `now` (an access row in force with the view right; a user's
+    break-glass row is no agency's). The case and the agency are values or expressions of the query it is
+    put in (OuterRef): the condition that rows about a case shown to an agency carry (notifications.sight,
+    registered in cases.apps)."""
+    return Exists(viewing_rows(now=now).filter(case_id=case_id, agency_id=agency_id))
+
+
 def _case_agency_ids(user: User):
     """The agencies whose rows count for the user: memberships are the source (a responder or
     supervisor membership of an active agency), never the auth groups."""

@@ -21,7 +21,8 @@ Rules (README, "Case meetings"):
   (conferences.keys), destroyed when any case on the agenda is anonymised; the audit events say what
   was done, never why.
 - A plan item is a Deadline (kind action_plan, subject plan_item:<id>) owned by its owner agency and
-  person, escalating to the coordinating agency; done or cancelled closes it.
+  person, escalating to the coordinating agency; done or cancelled closes it. While the owner agency
+  cannot see the case, the coordinating agency answers for the deadline (notifications.sight).
 """
 
 import datetime

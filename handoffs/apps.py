@@ -27,3 +27,10 @@ class HandoffsConfig(AppConfig):
         case_page_probe_register(HANDOFF_PANEL, lambda case_id: Handoff.objects.filter(case_id=case_id))
         # The demo cases' stories send their referrals through this app (cases.demo).
         demo_referral_sender_register(seed_demo_referral)
+        # A handoff's response deadline is the receiving agency's answer to a handoff it reads before it
+        # sees the case: listed and told by the handoff's access, not the case's (notifications.sight).
+        from notifications.sight import deadline_own_access_register
+
+        from .selectors import HANDOFF_SUBJECT_PREFIX
+
+        deadline_own_access_register(HANDOFF_SUBJECT_PREFIX)

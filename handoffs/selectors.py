@@ -30,6 +30,13 @@ from handoffs.sharing import handoff_acceptance_opens_case
 from permissions.categories import GENERAL
 from permissions.policy import CASE_ROLES
 
+# The subject of a handoff's response deadline ("handoff:<id>"): it closes with the handoff's answer.
+HANDOFF_SUBJECT_PREFIX = "handoff:"
+
+
+def handoff_deadline_subject(handoff_id: int) -> str:
+    return f"{HANDOFF_SUBJECT_PREFIX}{handoff_id}"
+
 
 def handoff_path(handoff_id: int) -> str:
     """Where a handoff is read: notifications carry this path, never case content."""

@@ -39,7 +39,7 @@ from permissions.categories import CaseRight, DataCategory
 from permissions.policy import CASE_ROLES
 
 from . import events
-from .selectors import HandoffAccess, consented_categories, handoff_get_for_user, handoff_path
+from .selectors import HandoffAccess, consented_categories, handoff_deadline_subject, handoff_get_for_user, handoff_path
 
 MESSAGE_LIMIT = 2000
 
@@ -155,8 +155,8 @@ def handoff_send(*, access: CaseAccess, actor: User, data: dict) -> Handoff:
     handoff = _create_unique(case=case, from_agency=access.agency, sent_by=actor, sent_at=now, due_at=rule_due[1],
                              **values)
     deadline_create(
-        kind=Deadline.Kind.HANDOFF_RESPONSE, subject=f"handoff:{handoff.pk}", owner_agency=handoff.to_agency,
-        escalate_agency=handoff.from_agency, rule_due=rule_due, start=now,
+        kind=Deadline.Kind.HANDOFF_RESPONSE, subject=handoff_deadline_subject(handoff.pk),
+        owner_agency=handoff.to_agency, escalate_agency=handoff.from_agency, rule_due=rule_due, start=now,
         case_id=case.pk, case_number=case.number, link=handoff_path(handoff.pk),
     )
     Case.objects.filter(pk=case.pk).update(updated_at=now)
@@ -235,7 +235,7 @@ def handoff_accept(*, user: User, handoff_id: int, checked: Callable[[HandoffAcc
         events.lead_transferred(handoff=handoff, actor=user, at=now)
     case.save(update_fields=fields)
     case_permissions_sync(case=case)
-    deadline_close(subject=f"handoff:{handoff.pk}", reason="accepted")
+    deadline_close(subject=handoff_deadline_subject(handoff.pk), reason="accepted")
     notifications_answered(link=handoff_path(handoff.pk))
     events.handoff_accepted(handoff=handoff, actor=user, at=now)
     _notify(handoff, kind=NotificationKind.HANDOFF_ACCEPTED, agency_id=handoff.from_agency_id, stage="accepted")
@@ -265,7 +265,7 @@ def handoff_decline(*, user: User, handoff_id: int, reason: str) -> Handoff:
     handoff.viewed_by = handoff.viewed_by or user
     handoff.save(update_fields=["status", "responded_at", "responded_by", "decline_reason", "decline_reason_key",
                                 "viewed_at", "viewed_by"])
-    deadline_close(subject=f"handoff:{handoff.pk}", reason="declined")
+    deadline_close(subject=handoff_deadline_subject(handoff.pk), reason="declined")
     notifications_answered(link=handoff_path(handoff.pk))
     events.handoff_declined(handoff=handoff, actor=user, at=now)
     _notify(handoff, kind=NotificationKind.HANDOFF_DECLINED, agency_id=handoff.from_agency_id, stage="declined")
@@ -287,7 +287,7 @@ def handoff_withdraw(*, user: User, handoff_id: int, reason: str) -> Handoff:
     handoff.save(update_fields=["status", "withdrawn_at", "withdraw_reason", "closed_by"])
     case = handoff.case  # locked with the handoff
     case_permissions_sync(case=case)
-    deadline_close(subject=f"handoff:{handoff.pk}", reason="withdrawn")
+    deadline_close(subject=handoff_deadline_subject(handoff.pk), reason="withdrawn")
     notifications_answered(link=handoff_path(handoff.pk))
     events.handoff_withdrawn(handoff=handoff, actor=user, at=now)
     _notify(handoff, kind=NotificationKind.HANDOFF_WITHDRAWN, agency_id=handoff.to_agency_id, stage="withdrawn")

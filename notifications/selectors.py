@@ -24,6 +24,7 @@ from .models import (
     NotificationPreference,
     OutboxMessage,
 )
+from .sight import deadline_seen
 
 # --- Notifications -------------------------------------------------------------------------------
 
@@ -183,17 +184,23 @@ def deadline_list_for_user(
     *, user: User, state: str | None = None, now: datetime.datetime | None = None
 ) -> QuerySet[Deadline]:
     """Open deadlines the user answers for: their own; their agency's unassigned ones (responders);
-    all of their agency's (supervisors); and those escalated to their agency (supervisors)."""
+    all of their agency's (supervisors); and those escalated to their agency (supervisors). A deadline
+    about a case only through an agency that sees the case now (notifications.sight): one whose owner
+    agency lost the case is listed for the supervisors of the agency it escalates to instead, before it
+    escalates."""
+    now = now or timezone.now()
     memberships = Membership.objects.filter(user=user, agency__active=True)
     responder_agencies = memberships.filter(role=Role.RESPONDER).values("agency_id")
     supervisor_agencies = memberships.filter(role=Role.SUPERVISOR).values("agency_id")
-    qs = Deadline.objects.filter(closed_at__isnull=True).filter(
-        Q(owner_user=user)
-        | Q(owner_user__isnull=True, owner_agency__in=responder_agencies)
-        | Q(owner_agency__in=supervisor_agencies)
-        | Q(stage=Deadline.Stage.ESCALATED, escalate_agency__in=supervisor_agencies)
-    )
-    now = now or timezone.now()
+    owner_sees = deadline_seen(agency=OuterRef("owner_agency_id"), now=now)
+    escalation_sees = deadline_seen(agency=OuterRef("escalate_agency_id"), now=now)
+    answered_by_owner = (Q(owner_user=user)
+                         | Q(owner_user__isnull=True, owner_agency__in=responder_agencies)
+                         | Q(owner_agency__in=supervisor_agencies)) & owner_sees
+    # Escalated; or, while its owner agency cannot see the case, answered by the agency it escalates to.
+    answered_by_escalation = (Q(escalate_agency__in=supervisor_agencies) & escalation_sees
+                              & (Q(stage=Deadline.Stage.ESCALATED) | ~owner_sees))
+    qs = Deadline.objects.filter(closed_at__isnull=True).filter(answered_by_owner | answered_by_escalation)
     if state == OVERDUE:
         qs = qs.filter(due_at__lte=now)
     elif state == DUE_SOON:

@@ -40,6 +40,7 @@ from .models import (
 )
 from .partitions import notification_recipients_claim
 from .selectors import preference_default, preference_locked, preferences_for_event
+from .sight import deadline_answering_agency_id, deadline_escalation_sees, deadline_sight_annotations
 from .signals import deadline_stage_reached
 
 logger = logging.getLogger(__name__)
@@ -176,22 +177,43 @@ def _agency_members(*, agency_id: int, role: str):
     )
 
 
+def _stage_audience(deadline: Deadline, stage: str) -> tuple[int | None, str | None]:
+    """Whom a stage of the deadline tells, as (agency id, role), from its sight annotations
+    (notifications.sight): the role None with the owner agency's id means the owner person, or the owner
+    agency's responders when it has none. Reminder: the owner, or the owner agency's responders; overdue:
+    the owner agency's supervisors; while the owner agency cannot see the case, both go to the supervisors
+    of the agency it escalates to, when that one sees it (no agency otherwise). Escalated: the escalation
+    agency's supervisors while it sees the case (the province coordinators besides, always)."""
+    if stage == Deadline.Stage.ESCALATED:
+        if deadline_escalation_sees(deadline):
+            return deadline.escalate_agency_id, Role.SUPERVISOR
+        return None, None
+    answering = deadline_answering_agency_id(deadline)
+    if answering is None:
+        return None, None
+    if answering == deadline.owner_agency_id and stage == Deadline.Stage.REMINDED:
+        return answering, None
+    return answering, Role.SUPERVISOR
+
+
 def deadline_stage_recipients(*, deadline: Deadline, stage: str) -> list:
-    """Reminder: the owner, or the owner agency's responders; overdue: the owner agency's
-    supervisors; escalated: the escalation agency's supervisors and the province coordinators."""
-    if stage == Deadline.Stage.REMINDED:
+    """The people a stage of the deadline tells (_stage_audience), for one deadline of a sweep's batch."""
+    agency_id, role = _stage_audience(deadline, stage)
+    if stage == Deadline.Stage.ESCALATED:
+        coordinators = get_user_model().objects.filter(
+            coordinated_provinces__province_id=deadline.owner_agency.province_id, is_active=True
+        )
+        if agency_id is None:
+            return list(coordinators)
+        supervisors = _agency_members(agency_id=agency_id, role=Role.SUPERVISOR)
+        return list((supervisors | coordinators).distinct())
+    if agency_id is None:
+        return []
+    if role is None:
         if deadline.owner_user_id is not None and deadline.owner_user.is_active:
             return [deadline.owner_user]
-        return list(_agency_members(agency_id=deadline.owner_agency_id, role=Role.RESPONDER))
-    if stage == Deadline.Stage.OVERDUE:
-        return list(_agency_members(agency_id=deadline.owner_agency_id, role=Role.SUPERVISOR))
-    coordinators = get_user_model().objects.filter(
-        coordinated_provinces__province_id=deadline.owner_agency.province_id, is_active=True
-    )
-    if deadline.escalate_agency_id is None:
-        return list(coordinators)
-    supervisors = _agency_members(agency_id=deadline.escalate_agency_id, role=Role.SUPERVISOR)
-    return list((supervisors | coordinators).distinct())
+        role = Role.RESPONDER
+    return list(_agency_members(agency_id=agency_id, role=role))
 
 
 def _deadline_fire_stage(*, deadline: Deadline, stage: str) -> bool:
@@ -236,14 +258,9 @@ def _deadline_stages_due(deadline: Deadline, *, now: datetime.datetime) -> list[
 
 def _stage_recipients_many(fired: list[tuple[Deadline, str]]) -> dict[tuple[int, str], list[int]]:
     """deadline_stage_recipients for a whole batch, in two queries: (deadline id, stage) -> user ids."""
-    agency_ids, province_ids = set(), set()
-    for deadline, stage in fired:
-        if stage == Deadline.Stage.ESCALATED:
-            province_ids.add(deadline.owner_agency.province_id)
-            if deadline.escalate_agency_id is not None:
-                agency_ids.add(deadline.escalate_agency_id)
-        else:
-            agency_ids.add(deadline.owner_agency_id)
+    audiences = {(deadline.pk, stage): _stage_audience(deadline, stage) for deadline, stage in fired}
+    agency_ids = {agency_id for agency_id, _role in audiences.values() if agency_id is not None}
+    province_ids = {deadline.owner_agency.province_id for deadline, stage in fired if stage == Deadline.Stage.ESCALATED}
     members: dict[tuple[int, str], list[int]] = {}
     if agency_ids:
         for agency_id, role, user_id in Membership.objects.filter(
@@ -259,17 +276,15 @@ def _stage_recipients_many(fired: list[tuple[Deadline, str]]) -> dict[tuple[int,
             coordinators.setdefault(province_id, []).append(user_id)
     found = {}
     for deadline, stage in fired:
-        if stage == Deadline.Stage.REMINDED:
+        audience, audience_role = audiences[(deadline.pk, stage)]
+        users = coordinators.get(deadline.owner_agency.province_id, []) if stage == Deadline.Stage.ESCALATED else []
+        if audience is not None and audience_role is None:
             if deadline.owner_user_id is not None and deadline.owner_user.is_active:
                 users = [deadline.owner_user_id]
             else:
-                users = members.get((deadline.owner_agency_id, Role.RESPONDER), [])
-        elif stage == Deadline.Stage.OVERDUE:
-            users = members.get((deadline.owner_agency_id, Role.SUPERVISOR), [])
-        else:
-            users = coordinators.get(deadline.owner_agency.province_id, []) + members.get(
-                (deadline.escalate_agency_id, Role.SUPERVISOR), []
-            )
+                users = members.get((audience, Role.RESPONDER), [])
+        elif audience is not None and audience_role is not None:
+            users = users + members.get((audience, audience_role), [])
         found[(deadline.pk, stage)] = sorted(set(users))
     return found
 
@@ -388,6 +403,8 @@ def _deadline_sweep_batch(*, now: datetime.datetime, after_pk: int, size: int) -
             Deadline.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(closed_at__isnull=True, next_fire_at__lte=now, pk__gt=after_pk)
             .select_related("owner_user", "owner_agency", "rule")
+            # Who may be told, as of the sweep's `now` (notifications.sight): in the claim's statement.
+            .annotate(**deadline_sight_annotations(now=now))
             .order_by("pk")[:size]
         )
         if not rows:

@@ -21,8 +21,10 @@ from django.utils import timezone
 from agencies.models import Agency
 from cases.models import Case, CaseStatus, RiskLevel
 from conferences.models import ActionPlanItem, MeetingCase, MeetingStatus, PlanItemStatus
+from config.db_router import PRIMARY
 from notifications.calendar import VIETNAM
 from notifications.models import Deadline
+from notifications.sight import deadline_seen
 from risk.instrument import level_rank
 from risk.models import AssessmentStatus, RiskAssessment
 
@@ -114,8 +116,13 @@ def deadline_compliance(*, agency: Agency, weeks: int = DEFAULT_WEEKS,
 
 
 def overdue_deadlines(*, agency: Agency, now: datetime.datetime | None = None) -> QuerySet[Deadline]:
+    """The open deadlines of dashboard_deadlines past their time, each with its case number and link: those
+    about a case only while the agency sees the case (notifications.sight). Read on the primary, even in the
+    dashboard's replica block: whether the agency sees a case is read from its access rows, which a lagging
+    replica could still hold after a withdrawal (config.db_router)."""
     now = now or timezone.now()
-    return (dashboard_deadlines(agency=agency).filter(closed_at__isnull=True, due_at__lt=now)
+    return (dashboard_deadlines(agency=agency).using(PRIMARY)
+            .filter(deadline_seen(agency=agency.pk, now=now), closed_at__isnull=True, due_at__lt=now)
             .select_related("owner_agency", "owner_user").order_by("due_at", "id"))
 
 

@@ -30,6 +30,9 @@ from permissions.policy import CASE_ROLES
 from .models import BreakGlassReview, ConsentOverrideReview, HandoffReview, Review, Verdict
 
 SUPERSEDED = "superseded"
+# The subject of a review's follow-up ("review:<kind>:<subject id>:<agency id>"): about the handoff, override or
+# break-glass use the supervisor reviewed, which their agency reads whether or not it sees the case now.
+REVIEW_SUBJECT_PREFIX = "review:"
 
 
 def _review_subject(*, user: User, queryset, pk: int):
@@ -52,7 +55,7 @@ def _review_write(
     agency = Agency.objects.get(pk=side)
     case_id, case_number = subject.case_id, subject.case.number
     now = timezone.now()
-    deadline_subject = f"review:{kind}:{subject.pk}:{agency.pk}"
+    deadline_subject = f"{REVIEW_SUBJECT_PREFIX}{kind}:{subject.pk}:{agency.pk}"
     # The newest review speaks for the agency: an earlier follow-up it asked for is no longer due.
     deadline_close(subject=deadline_subject, reason=SUPERSEDED, kind=Deadline.Kind.FOLLOW_UP)
     follow_up = None
