@@ -90,8 +90,9 @@ class CaseDeadlineSetApi(CaseRecordCreateApi):
 
 @action_schema(
     "cases_deadlines_done", "Mark a case deadline done",
-    "Its owner agency's responders and supervisors. A handoff's deadline closes with its answer instead (404 "
-    "here).",
+    "Its owner agency's responders and supervisors; while the owner agency cannot see the case (its consent "
+    "withdrawn or expired), those of the agency it escalates to. A handoff's deadline closes with its answer "
+    "instead (404 here).",
     400, 403, 404, 409, tags=["deadlines"],
 )
 class CaseDeadlineDoneApi(CaseActionApi):

@@ -12,6 +12,7 @@ from cases.selectors import CaseAccess, case_page_has_none
 from cases.transitions import StateMachine, transition
 from config.compiled import CompiledModels
 from notifications.models import Deadline
+from notifications.sight import deadline_answering_agency_id, deadline_sight_annotations
 from permissions.categories import CaseRight
 
 # What a person does with a case deadline (cases.transitions): mark it done while it is open. The
@@ -38,7 +39,7 @@ def case_deadline_prefix(case_id: int) -> str:
     return f"case:{case_id}:"
 
 
-def _case_deadlines(case_id: int, agency_id: int | None = None) -> QuerySet[Deadline]:
+def _case_deadlines(case_id: int, now: datetime.datetime, agency_id: int | None = None) -> QuerySet[Deadline]:
     # The case's own deadlines are those whose subject starts "case:<id>:" (case_deadline_prefix), the
     # prefix written from the id in SQL: the id stays a parameter of a query compiled once.
     id_text = Cast(Value(case_id, output_field=BigIntegerField()), CharField())
@@ -48,6 +49,8 @@ def _case_deadlines(case_id: int, agency_id: int | None = None) -> QuerySet[Dead
     return (
         Deadline.objects.filter(own, case_id=case_id, closed_at__isnull=True)
         .select_related("owner_agency", "owner_user", "rule")
+        # Who answers for each now (case_deadline_actions): its owner, or the agency it escalates to.
+        .annotate(**deadline_sight_annotations(now=now))
         .order_by("due_at", "pk")
     )
 
@@ -56,10 +59,10 @@ def case_deadline_list(*, access: CaseAccess) -> QuerySet[Deadline]:
     """Open deadlines shown on the case: its own (legal limits, follow-ups, action plans) and the
     response deadlines of handoffs the viewer's agency answers or sent. Another agency's handoffs
     are not the viewer's business."""
-    return _case_deadlines(access.case.pk, access.agency.pk if access.agency is not None else None)
+    return _case_deadlines(access.case.pk, timezone.now(), access.agency.pk if access.agency is not None else None)
 
 
-_CASE_DEADLINES = CompiledModels(_case_deadlines, case_id="int")
+_CASE_DEADLINES = CompiledModels(_case_deadlines, case_id="int", now="datetime")
 # The case page's probe of the open deadlines it shows (cases.selectors.case_page_probe_register, deadlines.apps):
 # every open deadline of the case, a superset of case_deadline_list's for any viewer.
 DEADLINES_PANEL = "open_deadlines"
@@ -69,7 +72,7 @@ def case_open_deadlines(case_id: int) -> QuerySet[Deadline]:
     return Deadline.objects.filter(case_id=case_id, closed_at__isnull=True)
 
 
-_CASE_DEADLINES_OF_AGENCY = CompiledModels(_case_deadlines, case_id="int", agency_id="int")
+_CASE_DEADLINES_OF_AGENCY = CompiledModels(_case_deadlines, case_id="int", now="datetime", agency_id="int")
 
 
 def case_deadlines_shown(*, access: CaseAccess) -> list[Deadline]:
@@ -81,10 +84,10 @@ def case_deadlines_shown(*, access: CaseAccess) -> list[Deadline]:
             # The case page's statement found no open deadline on the case (cases.selectors): none read.
             rows = []
         elif access.agency is None:
-            rows = _CASE_DEADLINES.objects(case_id=access.case.pk, model=Deadline)
+            rows = _CASE_DEADLINES.objects(case_id=access.case.pk, now=timezone.now(), model=Deadline)
         else:
-            rows = _CASE_DEADLINES_OF_AGENCY.objects(case_id=access.case.pk, agency_id=access.agency.pk,
-                                                     model=Deadline)
+            rows = _CASE_DEADLINES_OF_AGENCY.objects(case_id=access.case.pk, now=timezone.now(),
+                                                     agency_id=access.agency.pk, model=Deadline)
         access.shared_reads["deadlines"] = rows
     return access.shared_reads["deadlines"]
 
@@ -99,8 +102,8 @@ def case_risk_review(*, access: CaseAccess) -> Deadline | None:
 
 def case_deadline_actions(*, access: CaseAccess, deadline: Deadline) -> list[str]:
     """What the viewer may do with one of the case's deadlines now (CASE_DEADLINE_MACHINE): the
-    case page's buttons and the API's allowed_actions. Only a case deadline of the agency they act
-    for; a handoff's deadline closes with its answer."""
+    case page's buttons and the API's allowed_actions. Only a case deadline the agency they act for
+    answers for; a handoff's deadline closes with its answer."""
     if access.agency is None or not case_deadline_may_close(
             deadline=deadline, user_agency_ids={access.agency.pk}, case_id=access.case.pk):
         return []
@@ -108,5 +111,10 @@ def case_deadline_actions(*, access: CaseAccess, deadline: Deadline) -> list[str
 
 
 def case_deadline_may_close(*, deadline: Deadline, user_agency_ids: set[int], case_id: int) -> bool:
-    """Whether the deadline is a case deadline of one of the user's agencies."""
-    return deadline.subject.startswith(case_deadline_prefix(case_id)) and deadline.owner_agency_id in user_agency_ids
+    """Whether the deadline is a case deadline one of the user's agencies answers for now
+    (notifications.sight, from the deadline's sight annotations: _case_deadlines): its owner agency, or,
+    while the owner cannot see the case (a referral's consent withdrawn or expired), the agency it
+    escalates to (the lead, for a follow-up another agency set). A deadline read without them, the one
+    case_deadline_set has just written for the agency acting on the case, is its owner's."""
+    answering = deadline_answering_agency_id(deadline) if hasattr(deadline, "owner_sees") else deadline.owner_agency_id
+    return deadline.subject.startswith(case_deadline_prefix(case_id)) and answering in user_agency_ids

@@ -43,9 +43,10 @@ from cases.selectors import CaseAccess
 from config.exceptions import NotFound
 from notifications.models import Deadline
 from notifications.services import deadline_close, deadline_create
+from notifications.sight import deadline_sight_annotations
 from permissions.categories import CaseRight
 
-from .selectors import CASE_DEADLINE_MACHINE, DONE, case_deadline_prefix
+from .selectors import CASE_DEADLINE_MACHINE, DONE, case_deadline_may_close, case_deadline_prefix
 
 SERIOUS_RISK_LEVELS = (RiskLevel.HIGH, RiskLevel.SEVERE)
 
@@ -173,24 +174,28 @@ def case_deadline_set(*, access: CaseAccess, actor: User, data: dict) -> Deadlin
 @transaction.atomic(durable=True)
 def case_deadline_done(*, access: CaseAccess, actor: User, deadline_id: int) -> Deadline:
     """Mark one of the case's own deadlines done (a legal limit, a follow-up, an action plan); only
-    its owner agency's responders and supervisors may. A handoff's deadline closes with its answer."""
+    the responders and supervisors of the agency that answers for it may: its owner agency, or, while
+    the owner cannot see the case, the agency it escalates to (notifications.sight). A handoff's
+    deadline closes with its answer."""
     if not access.can(CASE_DEADLINE_MACHINE[DONE].right):
         raise PermissionDenied
     case = access.case
+    now = timezone.now()
     try:
-        deadline = Deadline.objects.select_for_update().get(
-            pk=deadline_id, case_id=case.pk, subject__startswith=case_deadline_prefix(case.pk)
-        )
+        deadline = Deadline.objects.select_for_update(of=("self",)).annotate(
+            **deadline_sight_annotations(now=now)
+        ).get(pk=deadline_id, case_id=case.pk, subject__startswith=case_deadline_prefix(case.pk))
     except (Deadline.DoesNotExist, ValueError, TypeError):
         raise NotFound from None
-    # As the case page offers it (case_deadline_actions): while acting for the owner agency.
-    if deadline.owner_agency_id != access.acting_agency().pk:
+    # As the case page offers it (case_deadline_actions): while acting for the agency that answers for it, its
+    # owner or, while the owner cannot see the case, the agency it escalates to.
+    agency = access.acting_agency()
+    if not case_deadline_may_close(deadline=deadline, user_agency_ids={agency.pk}, case_id=case.pk):
         raise PermissionDenied
     CASE_DEADLINE_MACHINE.check(DONE, deadline)
-    _close(deadline, code=f"done:{actor.pk}", reason=DeadlineClosure.MARKED_DONE, actor=actor,
-           agency=deadline.owner_agency, at=timezone.now())
+    _close(deadline, code=f"done:{actor.pk}", reason=DeadlineClosure.MARKED_DONE, actor=actor, agency=agency, at=now)
     deadline.refresh_from_db()
-    audit_record(actor=actor, action=AuditAction.CHANGE, case_id=case.pk, agency_id=deadline.owner_agency_id,
+    audit_record(actor=actor, action=AuditAction.CHANGE, case_id=case.pk, agency_id=agency.pk,
                  target=f"deadline:{deadline.pk}", details={"closed": deadline.closed_reason})
     return deadline
 
