@@ -128,7 +128,8 @@ class RequestDecideApi(PrivacyApiView):
     @extend_schema(operation_id="privacy_requests_decide", summary="Decide a request",
                    description="The lead agency's supervisors. Access: a worker builds the package. Erasure: the "
                    "case is anonymised unless a legal hold or an open investigation keeps it (then refused with "
-                   "that ground).", request=InputSerializer,
+                   "that ground). Withdrawal of consent: the consents named in `consent_ids` are withdrawn at "
+                   "once, as on the case page, and the outcome names them.", request=InputSerializer,
                    responses=responses(200, DataSubjectRequestSerializer, 400, 403, 404, 409), tags=["privacy"])
     def post(self, request, request_id: int):
         payload = self.validated_input(RequestDecideApi.InputSerializer)

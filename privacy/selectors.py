@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
 from agencies.models import Membership, Role
-from cases.models import Case
+from cases.models import Case, Consent
 from config.exceptions import NotFound
 from handoffs.models import HANDOFF_OPEN_STATUSES, HandoffService
 from notifications.models import Deadline
@@ -82,6 +82,14 @@ def legal_holds_of_case(*, user: User, case: Case) -> QuerySet[LegalHold]:
 def request_deadlines(dsr: DataSubjectRequest) -> list[Deadline]:
     return list(Deadline.objects.filter(subject__startswith=f"dsr:{dsr.pk}:").select_related("rule")
                 .order_by("due_at", "pk"))
+
+
+def consents_withdrawable(*, case_id: int) -> list[Consent]:
+    """The consents a granted request to withdraw consent may end: those of the case in force that share
+    something, newest first, with their receiving agency. A record that only refuses is not among them:
+    withdrawing it would end the refusal and share more, not less."""
+    in_force = Consent.objects.in_force().filter(case_id=case_id).select_related("receiving_agency")
+    return [consent for consent in in_force.order_by("-recorded_at", "-id") if consent.granted_categories]
 
 
 def erasure_blockers(case: Case) -> list[str]:

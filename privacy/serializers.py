@@ -11,6 +11,10 @@ from config.api import DateTimeField, StrictInputSerializer
 from .models import RefusalGround, Requester, RequestKind
 from .services import DECISIONS, RECEIVED_BACK_MAX, TEXT_MAX
 
+# The largest id a bigint key holds: a larger number is refused here, as a field error.
+ROW_ID_MAX = 2**63 - 1
+CONSENTS_CHOSEN_MAX = 100
+
 
 class RequestRecordInputSerializer(StrictInputSerializer):
     kind = serializers.ChoiceField(choices=RequestKind.choices)
@@ -37,8 +41,15 @@ class RequestDecisionInputSerializer(StrictInputSerializer):
                                              default="")
     outcome = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True, default="",
                                     help_text="What was done, or why it is refused (what she is told). "
-                                              "Not given when granting an erasure (400 if it is): a fixed "
-                                              "sentence is recorded, so that no typed text outlives it.")
+                                              "Not given when granting an erasure or a withdrawal of consent "
+                                              "(400 if it is): a fixed sentence is recorded, so that no typed "
+                                              "text outlives it.")
+    consent_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=ROW_ID_MAX), required=False, default=list,
+        max_length=CONSENTS_CHOSEN_MAX,
+        help_text="Only when granting a withdrawal of consent: the ids of the case's consents in force that she "
+                  "withdraws (at least one while any consent that shares something is in force; none when none "
+                  "is). They are withdrawn at once, as on the case page. Other decisions: 400 if given.")
 
     class Meta:
         ref_name = "DataSubjectRequestDecisionInput"

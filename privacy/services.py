@@ -16,18 +16,21 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.models import AuditAction
 from audit.services import audit_record
 from cases.erasure import anonymise_case
-from cases.models import Case
-from cases.selectors import CaseAccess
+from cases.models import Case, Consent
+from cases.selectors import CaseAccess, case_get_for_user
+from cases.services import consent_withdraw
+from cases.timeline import choice_label
 from config.exceptions import NotFound
 from notifications.models import Deadline, NotificationKind
 from notifications.services import deadline_close, deadline_create, notify
-from permissions.categories import CaseRight
+from permissions.categories import CaseRight, DataCategory
 
 from .models import (
     REQUEST_MACHINE,
@@ -40,7 +43,7 @@ from .models import (
     RequestStatus,
 )
 from .retention import lead_supervisors, retention_notice_cancel
-from .selectors import erasure_blockers, lead_supervisor_require, privacy_request_get
+from .selectors import consents_withdrawable, erasure_blockers, lead_supervisor_require, privacy_request_get
 
 ACKNOWLEDGE_RULE = "data_subject_request_acknowledge"
 COMPLETE_RULE = "data_subject_request_complete"
@@ -48,6 +51,11 @@ TEXT_MAX = 2000
 # Why a grant of erasure takes no typed outcome: the service's refusal and the page's help text.
 ERASURE_OUTCOME_FIXED = gettext_lazy("Leave the outcome empty when granting an erasure: a fixed sentence is "
                                      "recorded, so that nothing typed about her outlives the erasure.")
+WITHDRAWAL_OUTCOME_FIXED = gettext_lazy("Leave the outcome empty when granting a withdrawal of consent: a fixed "
+                                        "sentence says which consents were withdrawn.")
+# The kinds whose grant records a fixed outcome instead of a typed one (_decision_values), and why.
+FIXED_OUTCOMES: dict[str, Promise] = {RequestKind.ERASURE: ERASURE_OUTCOME_FIXED,
+                                      RequestKind.WITHDRAW_CONSENT: WITHDRAWAL_OUTCOME_FIXED}
 # A request written down late (taken on paper in the field) may be dated back this far.
 RECEIVED_BACK_MAX = datetime.timedelta(days=15)
 
@@ -132,16 +140,70 @@ DECISIONS = ("grant", "refuse")
 
 
 def _decision_values(data, *, dsr: DataSubjectRequest) -> dict:
-    """The decision (validated by privacy.serializers.RequestDecisionInputSerializer); a grant of what
-    is neither access nor erasure says what was done. A grant of erasure takes no typed outcome: its
-    outcome is a fixed sentence, which outlives the erasure as the record of it (privacy_text_shred
-    keeps it), so nothing typed about her (her name, her phone) may be in it."""
+    """The decision (validated by privacy.serializers.RequestDecisionInputSerializer); a grant of a
+    correction, an objection or a restriction says what was done. A grant of erasure or of withdrawal
+    of consent takes no typed outcome (FIXED_OUTCOMES): an erasure's is a fixed sentence, which outlives
+    the erasure as the record of it (privacy_text_shred keeps it), so nothing typed about her (her name,
+    her phone) may be in it; a withdrawal's names the consents withdrawn. Consents are chosen only when
+    granting a withdrawal of consent."""
     decision, outcome = data["decision"], data.get("outcome", "")
-    if decision == "grant" and dsr.kind not in (RequestKind.ACCESS, RequestKind.ERASURE) and not outcome:
-        raise ValidationError({"outcome": [_("Say what was done.")]})
-    if decision == "grant" and dsr.kind == RequestKind.ERASURE and outcome:
-        raise ValidationError({"outcome": [str(ERASURE_OUTCOME_FIXED)]})
-    return {"decision": decision, "refusal_ground": data.get("refusal_ground", ""), "outcome": outcome}
+    consent_ids = list(dict.fromkeys(data.get("consent_ids") or []))
+    errors: dict[str, list[str]] = {}
+    granted = decision == "grant"
+    if granted and dsr.kind in FIXED_OUTCOMES and outcome:
+        errors["outcome"] = [str(FIXED_OUTCOMES[dsr.kind])]
+    elif granted and dsr.kind not in (RequestKind.ACCESS, *FIXED_OUTCOMES) and not outcome:
+        errors["outcome"] = [_("Say what was done.")]
+    if consent_ids and not (granted and dsr.kind == RequestKind.WITHDRAW_CONSENT):
+        errors["consent_ids"] = [_("Choose consents only when granting a request to withdraw consent.")]
+    if errors:
+        raise ValidationError(errors)
+    return {"decision": decision, "refusal_ground": data.get("refusal_ground", ""), "outcome": outcome,
+            "consent_ids": consent_ids}
+
+
+def consent_recipient_label(consent: Consent) -> str:
+    """Whom a consent shares with, in words: the agency's name or the whole sector."""
+    if consent.receiving_agency is not None:
+        return consent.receiving_agency.name
+    return _("Every agency of the sector %(sector)s") % {"sector": consent.get_receiving_sector_display()}
+
+
+def consent_categories_label(categories) -> str:
+    return ", ".join(choice_label(DataCategory, category) for category in categories)
+
+
+def _consents_chosen(*, case: Case, consent_ids: list[int]) -> list[Consent]:
+    """The consents chosen for withdrawal, each one the request may end (selectors.consents_withdrawable),
+    read with the case locked as consent changes lock it, so that none is withdrawn or recorded in
+    between. While any is in force at least one is chosen; when none is, none can be."""
+    Case.objects.select_for_update(of=("self",)).filter(pk=case.pk).values_list("pk", flat=True).get()
+    withdrawable = {consent.pk: consent for consent in consents_withdrawable(case_id=case.pk)}
+    unknown = [consent_id for consent_id in consent_ids if consent_id not in withdrawable]
+    if unknown:
+        raise ValidationError({"consent_ids": [
+            _("Not a consent of this case in force that shares something: %(ids)s.")
+            % {"ids": ", ".join(str(consent_id) for consent_id in unknown)}]})
+    if withdrawable and not consent_ids:
+        raise ValidationError({"consent_ids": [_("Choose the consents she withdraws.")]})
+    return [consent for consent in withdrawable.values() if consent.pk in consent_ids]
+
+
+def _consents_withdraw(*, user: User, dsr: DataSubjectRequest, consent_ids: list[int]) -> tuple[list[Consent], str]:
+    """Withdraw the chosen consents through cases.services.consent_withdraw, as the case page does (its
+    rules, the rights they gave ending at once, the case's timeline line and the audit event of each),
+    each with a fixed reason pointing at the request. Returns them and the request's fixed outcome."""
+    chosen = _consents_chosen(case=dsr.case, consent_ids=consent_ids)
+    if not chosen:
+        return [], _("No consent of hers that shares anything was in force: there was nothing to withdraw.")
+    access = case_get_for_user(user=user, case_id=dsr.case_id, require=CaseRight.MANAGE_SHARING)
+    reason = _("Withdrawn at her data-subject request no. %(id)s.") % {"id": dsr.pk}
+    for consent in chosen:
+        consent_withdraw(access=access, actor=user, consent_id=consent.pk, reason=reason)
+    named = "; ".join(_("no. %(id)s, %(recipient)s (%(categories)s)") % {
+        "id": consent.pk, "recipient": consent_recipient_label(consent),
+        "categories": consent_categories_label(consent.granted_categories)} for consent in chosen)
+    return chosen, _("Consent withdrawn; what it shared ended at once: %(consents)s.") % {"consents": named}
 
 
 def _finish(dsr: DataSubjectRequest, *, status: str, now, reason: str) -> None:
@@ -157,8 +219,10 @@ def privacy_request_decide(*, user: User, request_id: int, data: dict) -> DataSu
     - grant access: a worker builds the package, downloadable once (access_package_download ends it);
     - grant erasure: the case is anonymised, unless the law keeps it (legal hold, open investigation):
       then the request is refused on that ground, which is recorded;
-    - grant correction, objection, restriction, withdrawal of consent: what was done, in `outcome`
-      (the change itself is made on the case pages, where its own rules and audit apply)."""
+    - grant withdrawal of consent: the chosen consents (`consent_ids`) are withdrawn in this
+      transaction, as on the case page; the outcome names them;
+    - grant correction, objection, restriction: what was done, in `outcome` (the change itself is
+      made on the case pages, where its own rules and audit apply)."""
     dsr = privacy_request_get(user=user, request_id=request_id, supervisor=True, lock=True)
     REQUEST_MACHINE.check("decide", dsr)
     values = _decision_values(data, dsr=dsr)
@@ -168,6 +232,7 @@ def privacy_request_decide(*, user: User, request_id: int, data: dict) -> DataSu
     dsr.decided_at, dsr.decided_by, dsr.outcome = now, user, values["outcome"]
     case = dsr.case
     enqueue = False
+    withdrawn: list[Consent] | None = None
     if values["decision"] == "refuse":
         dsr.refusal_ground = values["refusal_ground"]
         _finish(dsr, status=RequestStatus.REFUSED, now=now, reason="refused")
@@ -188,12 +253,17 @@ def privacy_request_decide(*, user: User, request_id: int, data: dict) -> DataSu
         dsr.status = RequestStatus.GRANTED
         AccessPackage.objects.create(request=dsr)
         enqueue = True
+    elif dsr.kind == RequestKind.WITHDRAW_CONSENT:
+        withdrawn, dsr.outcome = _consents_withdraw(user=user, dsr=dsr, consent_ids=values["consent_ids"])
+        _finish(dsr, status=RequestStatus.COMPLETED, now=now, reason="granted")
     else:
         _finish(dsr, status=RequestStatus.COMPLETED, now=now, reason="granted")
     dsr.save()
+    details = {"decision": values["decision"], "status": dsr.status, "ground": dsr.refusal_ground}
+    if withdrawn is not None:
+        details["consents_withdrawn"] = [consent.pk for consent in withdrawn]
     audit_record(actor=user, action=AuditAction.CHANGE, case_id=case.pk, agency_id=case.lead_agency_id,
-                 target=f"dsr:{dsr.pk}",
-                 details={"decision": values["decision"], "status": dsr.status, "ground": dsr.refusal_ground})
+                 target=f"dsr:{dsr.pk}", details=details)
     if enqueue:
         from .tasks import build_access_package
 

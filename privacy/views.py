@@ -16,8 +16,9 @@ from cases.selectors import case_get_for_user
 from permissions.categories import CaseRight
 
 from .forms import DecisionForm, ReasonForm, RequestRecordForm
-from .models import RetentionNotice
+from .models import DataSubjectRequest, RequestKind, RetentionNotice
 from .selectors import (
+    consents_withdrawable,
     lead_member_require,
     legal_holds_of_case,
     member_agency_ids,
@@ -45,14 +46,24 @@ def request_list_page(request):
     return render(request, "privacy/request_list.html", {"requests": rows})
 
 
+def _decision_form(dsr: DataSubjectRequest, data=None) -> DecisionForm:
+    """The decision form; on a request to withdraw consent, with the consents it may end as choices."""
+    consents = consents_withdrawable(case_id=dsr.case_id) if dsr.kind == RequestKind.WITHDRAW_CONSENT else []
+    return DecisionForm(data, kind=dsr.kind, consents=consents)
+
+
+def _request_page(request, dsr: DataSubjectRequest, form: DecisionForm, *, status: int = 200, **context):
+    return render(request, "privacy/request_detail.html", {
+        "dsr": dsr, "deadlines": request_deadlines(dsr), "package": getattr(dsr, "package", None),
+        "actions": privacy_request_actions(user=request.user, dsr=dsr), "form": form, **context,
+    }, status=status)
+
+
 @login_required
 @require_GET
 def request_detail_page(request, request_id: int):
     dsr = privacy_request_get(user=request.user, request_id=request_id)
-    return render(request, "privacy/request_detail.html", {
-        "dsr": dsr, "deadlines": request_deadlines(dsr), "package": getattr(dsr, "package", None),
-        "actions": privacy_request_actions(user=request.user, dsr=dsr), "form": DecisionForm(kind=dsr.kind),
-    })
+    return _request_page(request, dsr, _decision_form(dsr))
 
 
 @login_required
@@ -81,7 +92,7 @@ def request_acknowledge_page(request, request_id: int):
 @require_POST
 def request_decide_page(request, request_id: int):
     dsr = privacy_request_get(user=request.user, request_id=request_id, supervisor=True)
-    form = DecisionForm(request.POST, kind=dsr.kind)
+    form = _decision_form(dsr, request.POST)
     posted = posted_once(request, form, form_sender(
         request, form, lambda: privacy_request_decide(user=request.user, request_id=request_id,
                                                       data=form.service_data()),
@@ -89,10 +100,7 @@ def request_decide_page(request, request_id: int):
         lambda _decided: reverse("privacy:request", kwargs={"request_id": request_id})))
     if posted.response is not None:
         return posted.response
-    return render(request, "privacy/request_detail.html", {
-        "dsr": dsr, "deadlines": request_deadlines(dsr), "package": getattr(dsr, "package", None),
-        "actions": privacy_request_actions(user=request.user, dsr=dsr), "form": form, "decide_token": posted.token,
-    }, status=posted.status(form))
+    return _request_page(request, dsr, form, status=posted.status(form), decide_token=posted.token)
 
 
 @login_required

@@ -57,7 +57,7 @@ def test_recording_starts_both_legal_deadlines_in_working_days(world, time_limit
     assert "Sửa năm sinh" not in json.dumps(event.details, ensure_ascii=False) + event.reason
 
 
-@pytest.mark.parametrize("kind", ["correction", "objection", "restriction", "withdraw_consent"])
+@pytest.mark.parametrize("kind", ["correction", "objection", "restriction"])
 def test_each_kind_granted_ends_in_a_documented_outcome(world, time_limits, lead_access, kind):
     case = open_case(world)
     dsr = _record(world, case, lead_access, kind)
