@@ -192,12 +192,14 @@ def _consents_chosen(*, case: Case, consent_ids: list[int]) -> list[Consent]:
 def _consents_withdraw(*, user: User, dsr: DataSubjectRequest, consent_ids: list[int]) -> tuple[list[Consent], str]:
     """Withdraw the chosen consents through cases.services.consent_withdraw, as the case page does (its
     rules, the rights they gave ending at once, the case's timeline line and the audit event of each),
-    each with a fixed reason pointing at the request. Returns them and the request's fixed outcome."""
+    each with the same fixed reason. Returns them and the request's fixed outcome."""
     chosen = _consents_chosen(case=dsr.case, consent_ids=consent_ids)
     if not chosen:
         return [], _("No consent of hers that shares anything was in force: there was nothing to withdraw.")
     access = case_get_for_user(user=user, case_id=dsr.case_id, require=CaseRight.MANAGE_SHARING)
-    reason = _("Withdrawn at her data-subject request no. %(id)s.") % {"id": dsr.pk}
+    # Every agency on the case reads a consent's withdrawal reason, and only the lead sees requests: the
+    # reason says it was at her request, not which request.
+    reason = _("Withdrawn at her request, recorded by the lead agency.")
     for consent in chosen:
         consent_withdraw(access=access, actor=user, consent_id=consent.pk, reason=reason)
     named = "; ".join(_("no. %(id)s, %(recipient)s (%(categories)s)") % {

@@ -27,7 +27,7 @@ from .conftest import open_case
 
 pytestmark = pytest.mark.django_db
 
-REASON = "Withdrawn at her data-subject request no. {}."
+REASON = "Withdrawn at her request, recorded by the lead agency."
 
 
 def _request(world, case, kind="withdraw_consent"):
@@ -72,7 +72,7 @@ def test_a_granted_withdrawal_of_consent_request_takes_the_case_from_the_agency(
 
     consent.refresh_from_db()
     assert consent.withdrawn_by == world.lead_supervisor
-    assert consent.withdrawal_reason == REASON.format(dsr.pk)
+    assert consent.withdrawal_reason == REASON
     assert CaseEvent.objects.filter(case=case, type="consent_withdrawn").count() == 1
     revoke = AuditEvent.objects.get(case_id=case.pk, action="revoke")
     assert (revoke.target, revoke.actor, revoke.agency_id) == (f"consent:{consent.pk}", world.lead_supervisor,
@@ -117,7 +117,7 @@ def test_several_consents_at_once_and_the_outcome_names_each(world, shared_case,
     outcome = answer.json()["outcome"]
     assert f"no. {medical.pk}, {world.health.name} (Medical)" in outcome
     assert f"no. {sector.pk}, Every agency of the sector Health (Contact and address)" in outcome
-    assert Consent.objects.get(pk=sector.pk).withdrawal_reason == REASON.format(dsr.pk)
+    assert Consent.objects.get(pk=sector.pk).withdrawal_reason == REASON
 
 
 @pytest.mark.parametrize("bad", ["other_case", "withdrawn", "refusal_only", "abc", 2**63, 2**62, 0, -1, True])
