@@ -87,7 +87,9 @@ class HandoffDetailSerializer(HandoffSummarySerializer):
                                                 "accepted, while its agency sees the case (not after the consent "
                                                 "is withdrawn); never once declined, withdrawn or completed.")
     emergency_override = serializers.BooleanField()
-    override_reason = serializers.CharField(allow_blank=True)
+    override_reason = serializers.SerializerMethodField(help_text="The emergency override's written reason: as "
+                                                        "`message`, empty for the receiver unless the handoff lets "
+                                                        "it see the case.")
     forwarded_from = serializers.IntegerField(source="forwarded_from_id", allow_null=True,
                                               help_text="The declined handoff this one sends on.")
     sent_by = CaseUserRefSerializer()
@@ -106,7 +108,10 @@ class HandoffDetailSerializer(HandoffSummarySerializer):
         return self.context["access"]
 
     def get_message(self, handoff) -> str:
-        return handoff.message if self._access().sees_message else ""
+        return self._access().message
+
+    def get_override_reason(self, handoff) -> str:
+        return self._access().override_reason
 
     def get_side(self, handoff) -> str:
         return self._access().side

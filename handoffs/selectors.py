@@ -63,7 +63,8 @@ class HandoffAccess:
 
     @functools.cached_property
     def sees_message(self) -> bool:
-        """The sender's message may carry case details. The sender reads it. The receiver reads it only
+        """The sender's words, its message and an emergency override's written reason (the danger the
+        survivor is in), may carry case details. The sender reads them. The receiver reads them only
         while the handoff lets it see the case: waiting, while accepting would open the case to it (the
         triage preview's rule, handoff_acceptance_opens_case); accepted, while an access row in force lets
         its agency see the case (a consent withdrawn takes it away at once, as it takes the case); never
@@ -76,6 +77,24 @@ class HandoffAccess:
         if handoff.status == HandoffStatus.ACCEPTED:
             return viewing_rows().filter(case_id=handoff.case_id, agency_id=handoff.to_agency_id).exists()
         return False
+
+    @property
+    def message(self) -> str:
+        """The sender's message as this side may read it (sees_message): empty when withheld."""
+        return self.handoff.message if self.sees_message else ""
+
+    @property
+    def override_reason(self) -> str:
+        """The emergency override's written reason as this side may read it (sees_message): empty when
+        withheld, as for a handoff sent without an override."""
+        return self.handoff.override_reason if self.sees_message else ""
+
+
+def handoff_read_by_agency(*, handoff: Handoff, agency: Agency) -> HandoffAccess:
+    """The handoff as the agency on one of its sides reads it (a supervisor's pages read it for the agency
+    they supervise): its side, and no action, since reading for an agency is not acting for it."""
+    side = "sender" if handoff.from_agency_id == agency.pk else "receiver"
+    return HandoffAccess(handoff, side, agency, acting=False)
 
 
 def _case_agencies_of(user_id: int) -> QuerySet[Membership]:
@@ -437,7 +456,7 @@ def handoff_triage(*, access: HandoffAccess) -> HandoffTriage | None:
     handoff = access.handoff
     if not access.is_receiver or handoff.status != HandoffStatus.SENT:
         return None
-    if not handoff_acceptance_opens_case(handoff=handoff):
+    if not access.sees_message:  # for a waiting handoff's receiver: whether accepting would open the case
         return None
     case = Case.objects.select_related("survivor").get(pk=handoff.case_id)
     types: list[str] = []

@@ -33,6 +33,7 @@ from config.api import input_validate
 from config.db_router import replica_reads
 from config.exceptions import row_id_or_none
 from config.formats import datetime_text
+from handoffs.selectors import handoff_read_by_agency
 from notifications.calendar import VIETNAM
 from permissions.breakglass import break_glass_allowed
 from permissions.categories import DataCategory
@@ -182,7 +183,8 @@ def handoff_review_page(request, handoff_id: int):
         return posted.response
     lead = handoff.case.lead_agency_id == agency.pk
     context.update(
-        handoff=handoff, form=form, milestones=handoff_milestones(handoff=handoff),
+        handoff=handoff, handoff_access=handoff_read_by_agency(handoff=handoff, agency=agency), form=form,
+        milestones=handoff_milestones(handoff=handoff),
         readers=case_readers(case_id=handoff.case_id, agency=agency, lead=lead), lead=lead,
         counterpart=handoff.to_agency if handoff.direction == "sent" else handoff.from_agency,
         sending_token=posted.token,
