@@ -115,9 +115,15 @@ class MeetingMinutesSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     version = serializers.IntegerField()
     status = serializers.ChoiceField(choices=MinutesStatus.choices)
-    correction_reason = serializers.CharField()
+    correction_reason = serializers.SerializerMethodField(
+        help_text="Why this version corrects the one before: empty on version 1, and for anyone who does not run "
+        "the meeting (the chair, the coordinating agency's supervisors), since it may name any agenda case's "
+        "survivor.")
     signed_by = CaseUserRefSerializer(allow_null=True)
     signed_at = DateTimeField(allow_null=True)
+
+    def get_correction_reason(self, minutes) -> str:
+        return minutes.correction_reason if self.context["access"].reads_reasons else ""
 
 
 class ActionPlanItemSerializer(CaseRecordSerializer):

@@ -195,6 +195,15 @@ class MeetingAccess:
         """The chair, or a supervisor of the coordinating agency acting for it."""
         return self.is_chair or self.is_coordinator
 
+    @property
+    def reads_reasons(self) -> bool:
+        """Whether the user reads the reasons typed about the meeting (why it was cancelled, why its minutes
+        were corrected): those who run it only. A reason may name the survivor of any agenda case, so it
+        fits no one case's sight; those who run the meeting are the people who typed it (the coordinating
+        agency's supervisors and its chair), so it tells them nothing new, while an invited agency that lost
+        a case would read what was typed about it afterwards."""
+        return self.may_run
+
     def may(self, right: str) -> bool:
         """Whether the user holds a right of the meeting machine or the minutes machine
         (conferences.models.MEETING_MACHINE, MINUTES_MACHINE)."""
