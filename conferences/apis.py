@@ -265,9 +265,9 @@ class MeetingAgendaApi(MeetingWriteApi):
     service = staticmethod(services.meeting_case_add)
 
 
-@action_schema("meetings_invite", "Invite an agency", "Coordinator only: an agency an agenda case was handed to, or "
-               "that a consent in force covers (see the invitable list). Its staff are told.", 400, 403, 404, 409,
-               tags=TAGS)
+@action_schema("meetings_invite", "Invite an agency", "Coordinator only: an agency an agenda case you see was "
+               "handed to, or that a consent in force covers (see the invitable list). Its staff are told.", 400, 403,
+               404, 409, tags=TAGS)
 class MeetingInviteApi(MeetingWriteApi):
     InputSerializer = inputs.MeetingInviteInputSerializer
     service = staticmethod(services.meeting_invite)
@@ -347,13 +347,14 @@ class MeetingInvitableAgencySerializer(serializers.Serializer):
 
 class MeetingInvitableApi(ApiView):
     @extend_schema(operation_id="meetings_invitable", summary="Agencies that may be invited, with what each may see",
-                   description="Coordinator only.",
+                   description="Coordinator only. Of the agenda cases you see now: a case your agency lost names "
+                   "no agency.",
                    responses=responses(200, MeetingInvitableAgencySerializer(many=True), 403, 404), tags=TAGS)
     def get(self, request, meeting_id: int):
         access = meeting_get_for_user(user=request.user, meeting_id=meeting_id)
         if not access.is_coordinator:
             raise PermissionDenied
-        return Response(MeetingInvitableAgencySerializer(agencies_invitable(meeting=access.meeting), many=True).data)
+        return Response(MeetingInvitableAgencySerializer(agencies_invitable(access=access), many=True).data)
 
 
 class MyPlanItemsApi(ApiView):

@@ -72,7 +72,7 @@ def _meeting(actor: User, *, when: datetime.datetime, case_ids: list[int], place
     for case_id in case_ids:
         services.meeting_case_add(access=meeting_get_for_user(user=actor, meeting_id=meeting.pk), actor=actor,
                                   case_id=case_id)
-    for row in agencies_invitable(meeting=meeting):
+    for row in agencies_invitable(access=meeting_get_for_user(user=actor, meeting_id=meeting.pk)):
         services.meeting_invite(access=meeting_get_for_user(user=actor, meeting_id=meeting.pk), actor=actor,
                                 agency_id=row.agency.pk)
     return meeting

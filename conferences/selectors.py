@@ -310,11 +310,14 @@ class InvitableAgency:
     categories: dict[int, frozenset[str]]
 
 
-def agencies_invitable(*, meeting: CaseMeeting) -> list[InvitableAgency]:
+def agencies_invitable(*, access: MeetingAccess) -> list[InvitableAgency]:
     """The agencies the agenda's cases were handed to (sent or accepted) or that a consent in force
-    covers (by name, or by sector within the case's province), with what each may see of each case."""
-    agenda = list(MeetingCase.objects.filter(meeting=meeting).select_related("case"))
-    case_ids = [row.case_id for row in agenda]
+    covers (by name, or by sector within the case's province), with what each may see of each case:
+    of the agenda's cases the user sees now (`access.visible`, read when the access was), so a case the
+    coordinator lost (its consent withdrawn or ended, its handoff over) tells it nothing of whom it was
+    handed to or whose consent covers it, and lets it invite no one."""
+    meeting = access.meeting
+    case_ids = sorted(access.visible)
     if not case_ids:
         return []
     why: dict[int, set[str]] = defaultdict(set)

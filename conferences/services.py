@@ -181,7 +181,7 @@ def meeting_invite(*, access: MeetingAccess, actor: User, agency_id: int) -> Mee
     coordinator = _coordinator_check(access)
     meeting = access.meeting
     _state_check(meeting, "invite")
-    allowed = {row.agency.pk: row.agency for row in agencies_invitable(meeting=meeting)}
+    allowed = {row.agency.pk: row.agency for row in agencies_invitable(access=access)}
     if agency_id not in allowed:
         raise ValidationError({"agency": [_("No case on the agenda was handed to this agency, and no consent "
                                             "in force lets it take part.")]})

@@ -99,7 +99,7 @@ class RefusedForm:
 
 def _meeting_page(request, access, *, refused: RefusedForm | None = None, status: int = 200) -> HttpResponse:
     data = meeting_detail_data(access)
-    invitable = agencies_invitable(meeting=access.meeting) if access.is_coordinator else []
+    invitable = agencies_invitable(access=access) if access.is_coordinator else []
     invited_ids = {inv.agency_id for inv in data["invitations"]}
     owners = {inv.agency_id: list(agency_members(agency_id=inv.agency_id)) for inv in data["invitations"]} \
         if access.may_run else {}

@@ -70,6 +70,7 @@ def test_a_coordinator_who_is_not_the_lead_does_not_learn_the_leads_other_referr
     meeting = _meeting(world, world.receiving_supervisor)
     meeting_case_add(access=access_of(world.receiving_supervisor, meeting), actor=world.receiving_supervisor,
                      case_id=case.pk)
-    invitable = {row.agency.pk: row.why for row in agencies_invitable(meeting=meeting)}
+    coordinator = access_of(world.receiving_supervisor, meeting)
+    invitable = {row.agency.pk: row.why for row in agencies_invitable(access=coordinator)}
     # The police handed the case to the hospital: the hospital may invite them.
     assert invitable == {world.police.pk: ("handoff",)}

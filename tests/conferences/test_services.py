@@ -68,7 +68,8 @@ def test_invited_agencies_staff_are_told(world, met):
 
 
 def test_only_handed_or_consented_agencies_are_invitable(world, met):
-    invitable = {row.agency.pk: row for row in agencies_invitable(meeting=met.meeting)}
+    coordinator = access_of(world.lead_supervisor, met.meeting)
+    invitable = {row.agency.pk: row for row in agencies_invitable(access=coordinator)}
     assert set(invitable) == {world.health.pk}
     assert invitable[world.health.pk].categories[met.case.pk] == {"general", "medical"}
     with pytest.raises(ValidationError):
