@@ -7,6 +7,7 @@ one they do not supervise); errors have the case API's shape (dotted field paths
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -153,7 +154,9 @@ class HandoffRegisterRowSerializer(cases_serializers.CaseRecordSerializer):
     deadline_state = serializers.ChoiceField(choices=DeadlineState.choices)
     overdue = serializers.BooleanField()
     decline_reason = serializers.CharField(allow_blank=True)
-    case_handoffs = serializers.IntegerField(help_text="Handoffs of the case in all, withdrawn ones not counted.")
+    case_handoffs = serializers.IntegerField(
+        help_text="Handoffs of the case in all, withdrawn ones not counted; once your agency no longer sees the case "
+                  "(consent withdrawn or expired, handoff ended), only your agency's own handoffs of it.")
     review_verdict = serializers.ChoiceField(choices=Verdict.choices, allow_null=True)
     reviewed_at = DateTimeField(allow_null=True)
 
@@ -204,7 +207,8 @@ class SupervisionHandedOnCaseSerializer(SupervisionCaseRefSerializer):
 @_report(
     "supervision_handoffs_summary", "Handoff register figures",
     "Counts by status and deadline state, mean and longest durations, decline reasons (for the filtered "
-    "handoffs), cases handed on more than `more_than` times and cases with no action for `idle_days`.",
+    "handoffs), cases handed on more than `more_than` times and cases with no action for `idle_days` (of the "
+    "cases your agency sees now).",
     400, 403,
 )
 class HandoffSummaryApi(SupervisionApiView):
@@ -232,8 +236,8 @@ class HandoffSummaryApi(SupervisionApiView):
 
     def get(self, request):
         data, agency = self.filtered(request)
-        filters = _register_filters(data)
-        s = selectors.handoff_register_summary(agency=agency, filters=filters)
+        filters, now = _register_filters(data), timezone.now()
+        s = selectors.handoff_register_summary(agency=agency, filters=filters, now=now)
 
         def seconds(value):
             return None if value is None else int(value.total_seconds())
@@ -248,8 +252,9 @@ class HandoffSummaryApi(SupervisionApiView):
                for name in ("to_view", "to_answer", "to_first_action", "to_completion")},
             "decline_reasons": [{"reason": r["decline_reason"], "count": r["count"]}
                                 for r in selectors.decline_reasons(agency=agency, filters=filters)],
-            "cases_handed_on": selectors.cases_handed_on(agency=agency, more_than=data["more_than"])[:200],
-            "cases_without_action": selectors.cases_without_action(agency=agency, days=data["idle_days"])[:200],
+            "cases_handed_on": selectors.cases_handed_on(agency=agency, more_than=data["more_than"], now=now)[:200],
+            "cases_without_action": selectors.cases_without_action(agency=agency, days=data["idle_days"],
+                                                                   now=now)[:200],
         }
         return Response(HandoffSummaryApi.OutputSerializer(body).data)
 

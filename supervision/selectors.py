@@ -40,6 +40,7 @@ from agencies.selectors import supervised_agencies
 from audit.models import AuditAction, AuditEvent
 from cases.models import Action, CaseStatus
 from cases.models import Case as CaseModel
+from cases.selectors import case_seen_by_agency
 from config.compiled import CompiledQuery
 from config.exceptions import NotFound
 from encryption import crypto
@@ -173,16 +174,28 @@ def _first_action_at() -> Case:
     )
 
 
-def handoff_register_annotate(qs: QuerySet[Handoff], *, agency: Agency, now: datetime.datetime) -> QuerySet[Handoff]:
-    """Each handoff with its direction, durations, deadline state, how often its case was handed on,
-    and the agency's latest review verdict."""
+def _handoffs_of_case(*, agency: Agency) -> Case:
+    """How often the handoff's case was handed on (withdrawn handoffs not counted): by every agency while
+    `agency` sees the case (`case_seen`), by `agency` alone (sent or received) once it does not: an agency
+    that lost the case (consent withdrawn or expired, referral declined or ended) learns nothing more of who
+    else it goes to."""
     handed = (
         Handoff.objects.filter(case_id=OuterRef("case_id")).exclude(status=HandoffStatus.WITHDRAWN)
         .order_by().values("case_id").annotate(n=Count("id")).values("n")
     )
+    own = handed.filter(Q(from_agency=agency) | Q(to_agency=agency))
+    return Case(When(case_seen=True, then=Coalesce(Subquery(handed), 0)), default=Coalesce(Subquery(own), 0))
+
+
+def handoff_register_annotate(qs: QuerySet[Handoff], *, agency: Agency, now: datetime.datetime) -> QuerySet[Handoff]:
+    """Each handoff with its direction, durations, deadline state, whether the agency sees its case at `now`
+    (`case_seen`), how often its case was handed on (_handoffs_of_case), and the agency's latest review
+    verdict."""
     latest_review = HandoffReview.objects.filter(handoff=OuterRef("pk"), agency=agency).order_by("-at", "-id")
     # case__data_key: the reasons are opened with the case keys that come in this query.
     return qs.select_related("case", "case__data_key", "from_agency", "to_agency").annotate(
+        case_seen=case_seen_by_agency(case_id=OuterRef("case_id"), agency_id=agency.pk, now=now),
+    ).annotate(
         direction=Case(When(from_agency=agency, then=Value("sent")), default=Value("received"),
                        output_field=CharField()),
         first_action_at=_first_action_at(),
@@ -195,7 +208,7 @@ def handoff_register_annotate(qs: QuerySet[Handoff], *, agency: Agency, now: dat
             default=Value("open"), output_field=CharField(),
         ),
         overdue=Case(When(overdue_q(now=now), then=Value(True)), default=Value(False), output_field=BooleanField()),
-        case_handoffs=Coalesce(Subquery(handed), 0),
+        case_handoffs=_handoffs_of_case(agency=agency),
         review_verdict=Subquery(latest_review.values("verdict")[:1]),
         reviewed_at=Subquery(latest_review.values("at")[:1]),
     )
@@ -456,15 +469,20 @@ def _opened(value):
     return crypto.unseal(value) if isinstance(value, crypto.Sealed) else value
 
 
-def cases_handed_on(*, agency: Agency, more_than: int = DEFAULT_HANDED_ON_MORE_THAN) -> QuerySet[CaseModel]:
-    """Cases the agency sent or received a handoff of, handed on more than `more_than` times in all
-    (withdrawn handoffs not counted)."""
+def cases_handed_on(*, agency: Agency, more_than: int = DEFAULT_HANDED_ON_MORE_THAN,
+                    now: datetime.datetime | None = None) -> QuerySet[CaseModel]:
+    """Cases the agency sent or received a handoff of and sees at `now`, handed on more than `more_than`
+    times in all (withdrawn handoffs not counted)."""
     # The agency's rows of supervision.models.CaseHandoffs (kept by triggers: one per case it sent or
     # received a handoff of, with the case's handoffs not withdrawn) read from their index (agency,
     # handoffs) from the most handed on down to `more_than`: the cost of the rows shown, where counting
     # the handoffs of every case of a busy agency's handoffs (21,000 cases at a million) cost 0.1 s.
+    # The rows follow the handoffs only: whether the agency still sees the case (a consent withdrawn or
+    # expired takes it away and leaves the handoff accepted) is asked of its access rows at the read, so
+    # an agency that lost a case learns nothing more of it here (how often it moves on, who leads it).
     return (
-        CaseModel.objects.filter(handoff_tally__agency=agency, handoff_tally__handoffs__gt=more_than)
+        CaseModel.objects.filter(case_seen_by_agency(case_id=OuterRef("pk"), agency_id=agency.pk, now=now),
+                                 handoff_tally__agency=agency, handoff_tally__handoffs__gt=more_than)
         .annotate(handoff_count=F("handoff_tally__handoffs"))
         .select_related("lead_agency")
         .order_by("-handoff_count", "number")
@@ -476,18 +494,23 @@ def cases_without_action(*, agency: Agency, days: int = DEFAULT_IDLE_DAYS,
     """Open cases the agency works on (it leads them, or holds an accepted handoff of them) where
     the agency has logged no action for `days` days. The clock starts when the case was opened or
     the agency took it on, whichever is later."""
-    return _cases_quiet_since(agency=agency, since=(now or timezone.now()) - datetime.timedelta(days=days))
+    now = now or timezone.now()
+    return _cases_quiet_since(agency=agency, since=now - datetime.timedelta(days=days), now=now)
 
 
-def _cases_quiet_since(*, agency: Agency, since: datetime.datetime) -> QuerySet[CaseModel]:
+def _cases_quiet_since(*, agency: Agency, since: datetime.datetime, now: datetime.datetime) -> QuerySet[CaseModel]:
     # The agency's rows of supervision.models.CaseActivity (kept by triggers: one per open case it leads
     # or holds an accepted handoff of, with the later of its last action or acceptance and the opening)
     # read in the order of their index (agency, activity_at, case) and stopped at the page's LIMIT: the
     # cost of the rows shown, where reading every candidate case's actions and handoffs (3,700 cases of
     # a busy agency at a million cases) cost 0.4 s. The case's status is checked again on the case row
     # read for its number: a row of a case closed concurrently with a handoff's change is never shown.
+    # The rows follow the handoffs only (an accepted handoff keeps its row when the consent it relied on is
+    # withdrawn or expires): only cases the agency sees at `now` are listed (its access rows, read here), so
+    # a case it lost neither stays on the list nor leaves it when the lead closes it.
     return (
-        CaseModel.objects.filter(activity__agency=agency, activity__activity_at__lt=since)
+        CaseModel.objects.filter(case_seen_by_agency(case_id=OuterRef("pk"), agency_id=agency.pk, now=now),
+                                 activity__agency=agency, activity__activity_at__lt=since)
         .exclude(status=CaseStatus.CLOSED)
         .annotate(last_activity_at=F("activity__activity_at"), last_action_at=F("activity__last_action_at"))
         .select_related("lead_agency")
@@ -581,13 +604,13 @@ LIST_LIMIT = 50
 _HANDED_ON_COLUMNS = ("id", "number", "handoff_count", "lead_agency__name")
 _QUIET_COLUMNS = ("id", "number", "last_activity_at")
 _HANDED_ON_ROWS = CompiledQuery(
-    lambda agency_id, more_than: cases_handed_on(agency=Agency(pk=agency_id), more_than=more_than)
+    lambda agency_id, more_than, now: cases_handed_on(agency=Agency(pk=agency_id), more_than=more_than, now=now)
     .values_list(*_HANDED_ON_COLUMNS)[:LIST_LIMIT],
-    agency_id="int", more_than="int32")
+    agency_id="int", more_than="int32", now="datetime")
 _QUIET_ROWS = CompiledQuery(
-    lambda agency_id, since: _cases_quiet_since(agency=Agency(pk=agency_id), since=since)
+    lambda agency_id, since, now: _cases_quiet_since(agency=Agency(pk=agency_id), since=since, now=now)
     .values_list(*_QUIET_COLUMNS)[:LIST_LIMIT],
-    agency_id="int", since="datetime")
+    agency_id="int", since="datetime", now="datetime")
 
 
 # The agencies one sent handoffs to (`sent`) and received them from (`received`): each the least one past the
@@ -610,16 +633,18 @@ ORDER BY a.name, a.id
 """
 
 
-def cases_handed_on_rows(*, agency: Agency, more_than: int = DEFAULT_HANDED_ON_MORE_THAN) -> list[tuple]:
+def cases_handed_on_rows(*, agency: Agency, more_than: int = DEFAULT_HANDED_ON_MORE_THAN,
+                         now: datetime.datetime | None = None) -> list[tuple]:
     """The first LIST_LIMIT of cases_handed_on as (id, number, handoff count, lead agency's name)."""
-    return _HANDED_ON_ROWS.rows(model=CaseModel, agency_id=agency.pk, more_than=more_than)
+    return _HANDED_ON_ROWS.rows(model=CaseModel, agency_id=agency.pk, more_than=more_than,
+                                now=now or timezone.now())
 
 
 def cases_without_action_rows(*, agency: Agency, days: int = DEFAULT_IDLE_DAYS,
                               now: datetime.datetime | None = None) -> list[tuple]:
     """The first LIST_LIMIT of cases_without_action as (id, number, last activity)."""
-    since = (now or timezone.now()) - datetime.timedelta(days=days)
-    return _QUIET_ROWS.rows(model=CaseModel, agency_id=agency.pk, since=since)
+    now = now or timezone.now()
+    return _QUIET_ROWS.rows(model=CaseModel, agency_id=agency.pk, since=now - datetime.timedelta(days=days), now=now)
 
 
 def counterpart_agencies(*, agency: Agency) -> list[tuple[int, str]]:

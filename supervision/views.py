@@ -154,7 +154,7 @@ def handoff_register_page(request):
         # The summary's total is the filtered register's length: the pager counts nothing more.
         page=_paginate(request, RegisterRows(agency=agency, filters=filters, now=now, count=summary["total"])),
         decline_reasons=decline_reasons(agency=agency, filters=filters, now=now),
-        handed_on=cases_handed_on_rows(agency=agency, more_than=more_than),
+        handed_on=cases_handed_on_rows(agency=agency, more_than=more_than, now=now),
         idle=cases_without_action_rows(agency=agency, days=idle_days, now=now),
     )
     return render(request, "supervision/register.html", context)

@@ -203,7 +203,7 @@ def test_the_idle_clocks_are_those_of_the_seeded_actions_and_handoffs(small_worl
     every agency's idle list the same as that scan's."""
     from supervision.models import CaseActivity
     from supervision.selectors import cases_without_action
-    from tests.supervision.test_case_activity import FAR, scanned
+    from tests.supervision.test_case_activity import FAR, scanned, seen
 
     rows = {(case_id, agency_id): at for case_id, agency_id, at in CaseActivity.objects.values_list(
         "case_id", "agency_id", "activity_at")}
@@ -216,7 +216,8 @@ def test_the_idle_clocks_are_those_of_the_seeded_actions_and_handoffs(small_worl
     for agency in Agency.objects.filter(pk__in={agency_id for _case, agency_id in rows}):
         for days in (1, 14, 90):
             assert [(c.pk, c.last_activity_at) for c in cases_without_action(agency=agency, days=days, now=NOW)] == [
-                (c.pk, c.last_activity_at) for c in scanned(agency=agency, since=NOW - datetime.timedelta(days=days))]
+                (c.pk, c.last_activity_at)
+                for c in seen(scanned(agency=agency, since=NOW - datetime.timedelta(days=days)), agency=agency, at=NOW)]
 
 
 def test_the_handed_on_counts_are_those_of_the_seeded_handoffs(small_world):

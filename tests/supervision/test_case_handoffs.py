@@ -5,11 +5,12 @@ themselves (`counted` below, that query as it was): on a world changed step by s
 written and deleted directly, a case deleted), for every agency and every threshold that shows a row."""
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q
 from django.test.utils import CaptureQueriesContext
 
 from agencies.models import Agency
 from cases.models import Case
+from cases.selectors import case_seen_by_agency
 from handoffs.models import Handoff, HandoffStatus
 from handoffs.services import handoff_accept, handoff_complete, handoff_withdraw
 from supervision.models import CaseHandoffs
@@ -42,14 +43,17 @@ def _listed(qs) -> list[tuple]:
 
 
 def assert_same() -> int:
-    """Every agency's list, for every threshold up to the most handed-on case, equals the counted answer;
-    the table holds a row for exactly the (case, agency that sent or received a handoff of it) pairs with
-    the case's handoffs not withdrawn. Returns how many rows were compared."""
+    """Every agency's list, for every threshold up to the most handed-on case, equals the counted answer
+    among the cases the agency sees now (the list asks the access rows at its read: an agency that lost a
+    case no longer finds it there); the table holds a row for exactly the (case, agency that sent or
+    received a handoff of it) pairs with the case's handoffs not withdrawn. Returns how many rows were
+    compared."""
     compared = 0
     most = max([0, *(c.handoff_count for a in Agency.objects.all() for c in counted(agency=a, more_than=-1))])
     for agency in Agency.objects.order_by("pk"):
         for more_than in range(0, most + 2):
-            expected = _listed(counted(agency=agency, more_than=more_than))
+            expected = _listed(counted(agency=agency, more_than=more_than).filter(
+                case_seen_by_agency(case_id=OuterRef("pk"), agency_id=agency.pk)))
             assert _listed(cases_handed_on(agency=agency, more_than=more_than)) == expected, (agency, more_than)
             assert cases_handed_on_rows(agency=agency, more_than=more_than) == [
                 (pk, number, n, lead) for pk, number, n, lead in expected]
