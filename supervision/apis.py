@@ -265,7 +265,9 @@ class HandoffMilestoneSerializer(serializers.Serializer):
                                 "withdrawn, review_<verdict>")
     who = serializers.CharField()
     agency = serializers.CharField()
-    note = serializers.CharField(allow_blank=True)
+    note = serializers.CharField(
+        allow_blank=True, help_text="The decline or withdrawal reason, the first action's kind, a review's comment "
+        "(the other agency's only while your agency sees the case).")
 
 
 class CaseReaderSerializer(serializers.Serializer):
@@ -294,7 +296,8 @@ class HandoffDetailApi(SupervisionApiView):
         handoff, agency = selectors.handoff_get_for_supervisor(user=request.user, handoff_id=handoff_id,
                                                                agencies=self.agencies, agency_id=self.agency_id)
         body = {
-            "handoff": handoff, "agency": agency, "milestones": selectors.handoff_milestones(handoff=handoff),
+            "handoff": handoff, "agency": agency,
+            "milestones": selectors.handoff_milestones(handoff=handoff, agency=agency),
             "readers": selectors.case_readers(case_id=handoff.case_id, agency=agency,
                                               lead=handoff.case.lead_agency_id == agency.pk),
         }

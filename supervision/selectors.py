@@ -553,9 +553,23 @@ def _person(user: User | None) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def handoff_milestones(*, handoff: Handoff) -> list[Milestone]:
-    """The handoff's own timeline from its timestamps, the receiver's first action and the reviews,
-    oldest first. `handoff` comes from handoff_register (it carries first_action_at)."""
+def reviews_shown_to(reviews: QuerySet, *, agency: Agency, case_id: int,
+                     now: datetime.datetime | None = None) -> QuerySet:
+    """Reviews of a subject about case `case_id` as the supervisors of `agency` read them, each with
+    `comment_shown`: the agency's own reviews' comments always, the other side's (the other agency of a
+    handoff, the lead or another agency of a break-glass user) only while the agency sees the case at `now`.
+    A comment is sealed case text, typed by someone who reads the case, possibly after the agency lost it
+    (consent withdrawn or expired, handoff ended); verdict, reviewer and time stay shown. No query of its
+    own: one EXISTS in the reviews' query."""
+    sees = case_seen_by_agency(case_id=case_id, agency_id=agency.pk, now=now)
+    return reviews.annotate(comment_shown=ExpressionWrapper(Q(agency_id=agency.pk) | Q(sees),
+                                                            output_field=BooleanField()))
+
+
+def handoff_milestones(*, handoff: Handoff, agency: Agency, now: datetime.datetime | None = None) -> list[Milestone]:
+    """The handoff's own timeline from its timestamps, the receiver's first action and the reviews (the
+    other side's comments as reviews_shown_to lets `agency` read them), oldest first. `handoff` comes from
+    handoff_register (it carries first_action_at)."""
     sender, receiver = handoff.from_agency.name, handoff.to_agency.name
     people = {u.pk: u for u in get_user_model().objects.filter(
         pk__in=[i for i in (handoff.sent_by_id, handoff.viewed_by_id, handoff.responded_by_id, handoff.closed_by_id)
@@ -577,9 +591,11 @@ def handoff_milestones(*, handoff: Handoff) -> list[Milestone]:
     if handoff.withdrawn_at:
         rows.append(Milestone(handoff.withdrawn_at, "withdrawn", _person(people.get(handoff.closed_by_id)), sender,
                               handoff.withdraw_reason))
-    for review in HandoffReview.objects.filter(handoff=handoff).select_related("reviewer", "agency"):
+    reviews = reviews_shown_to(HandoffReview.objects.filter(handoff=handoff), agency=agency, case_id=handoff.case_id,
+                               now=now)
+    for review in reviews.select_related("reviewer", "agency"):
         rows.append(Milestone(review.at, f"review_{review.verdict}", _person(review.reviewer), review.agency.name,
-                              review.comment))
+                              review.comment if review.comment_shown else ""))
     return sorted(rows, key=lambda m: m.at)
 
 

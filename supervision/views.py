@@ -62,6 +62,7 @@ from .selectors import (
     handoff_get_for_supervisor,
     handoff_milestones,
     handoff_register_summary,
+    reviews_shown_to,
     supervised_agencies,
     supervised_agency_get,
 )
@@ -184,7 +185,7 @@ def handoff_review_page(request, handoff_id: int):
     lead = handoff.case.lead_agency_id == agency.pk
     context.update(
         handoff=handoff, handoff_access=handoff_read_by_agency(handoff=handoff, agency=agency), form=form,
-        milestones=handoff_milestones(handoff=handoff),
+        milestones=handoff_milestones(handoff=handoff, agency=agency),
         readers=case_readers(case_id=handoff.case_id, agency=agency, lead=lead), lead=lead,
         counterpart=handoff.to_agency if handoff.direction == "sent" else handoff.from_agency,
         sending_token=posted.token,
@@ -226,7 +227,8 @@ def consent_override_review_page(request, consent_id: int):
     context.update(
         consent=consent, form=form,
         granted=[label for value, label in DataCategory.choices if value in consent.granted_categories],
-        reviews=ConsentOverrideReview.objects.filter(consent=consent).select_related("reviewer", "agency"),
+        reviews=reviews_shown_to(ConsentOverrideReview.objects.filter(consent=consent), agency=agency,
+                                 case_id=consent.case_id).select_related("reviewer", "agency"),
         sending_token=posted.token,
     )
     return render(request, "supervision/consent_override.html", context, status=posted.status(form))
@@ -251,7 +253,8 @@ def break_glass_review_page(request, use_id: int):
     context.update(
         use=use, form=form, active=use.ends_at > timezone.now(),
         categories=[label for value, label in DataCategory.choices if value in use.categories],
-        reviews=BreakGlassReview.objects.filter(use=use).select_related("reviewer", "agency"),
+        reviews=reviews_shown_to(BreakGlassReview.objects.filter(use=use), agency=agency,
+                                 case_id=use.case_id).select_related("reviewer", "agency"),
         sending_token=posted.token,
     )
     return render(request, "supervision/break_glass_review.html", context, status=posted.status(form))

@@ -15,9 +15,10 @@ import time_machine
 from django.utils import timezone
 
 from handoffs.services import handoff_accept
+from supervision.services import break_glass_review_create, handoff_review_create
 from tests.cases.conftest import time_limits  # noqa: F401 (fixture)
 from tests.cases.services_helpers import consent_data, open_case
-from tests.supervision.conftest import OVERRIDE, send, social_build
+from tests.supervision.conftest import OVERRIDE, REASON, send, social_build
 from tests.support.withdraw import hospital_consent_withdrawn
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("time_limits")]
@@ -76,3 +77,54 @@ def test_a_register_row_counts_every_agencys_handoffs_while_the_case_is_seen_the
     # The police, who lead the case, still count both.
     rows = api(world.lead_supervisor).get("/api/supervision/handoffs/").json()["results"]
     assert {row["case_handoffs"] for row in rows if row["case_number"] == case.number} == {2}
+
+
+def test_the_other_sides_comment_is_shown_while_the_case_is_seen_and_the_agencys_own_always(world, api, web):
+    """W7: the police's review comment is read by the hospital's supervisor while the hospital sees the case,
+    and no longer once it lost it (API and page); the hospital's own comment, and the police's verdict, stay."""
+    case, handoff = _accepted_by_health(world)
+    theirs = "POLICE-COMMENT: đã hẹn lấy lời khai tại nhà."
+    own = "HEALTH-COMMENT: trả lời đúng hạn."
+    handoff_review_create(user=world.lead_supervisor, handoff_id=handoff.pk, verdict="concern", comment=theirs)
+    handoff_review_create(user=world.receiving_supervisor, handoff_id=handoff.pk, verdict="concern", comment=own)
+
+    def read() -> tuple[dict, str]:
+        body = api(world.receiving_supervisor).get(f"/api/supervision/handoffs/{handoff.pk}/").json()
+        page = web(world.receiving_supervisor).get(f"/supervision/handoffs/{handoff.pk}/").content.decode()
+        return {m["agency"]: m["note"] for m in body["milestones"] if m["key"] == "review_concern"}, page
+
+    notes, page = read()
+    assert notes == {world.police.name: theirs, world.health.name: own}
+    assert theirs in page and own in page
+    hospital_consent_withdrawn(world, case)
+    notes, page = read()
+    assert notes == {world.police.name: "", world.health.name: own}
+    assert theirs not in page and own in page
+    # The police, who see the case, read both.
+    body = api(world.lead_supervisor).get(f"/api/supervision/handoffs/{handoff.pk}/").json()
+    assert {m["note"] for m in body["milestones"] if m["key"] == "review_concern"} == {theirs, own}
+
+
+def test_the_break_glass_page_shows_the_lead_comment_only_to_agencies_that_see_the_case(
+        world, register, break_glass_use, web):
+    """W7 on the break-glass review page: the school's responder opened a police case; the police supervisor's
+    comment (case text) is not shown to the school's supervisor, whose agency does not see the case, while the
+    school's own comment is; the police read both. The use's reason is the user's own account of why, the very
+    thing the user's agencies review: it stays shown to them."""
+    theirs = "POLICE-COMMENT: nạn nhân đã chuyển nơi ở, không cần mở hồ sơ."
+    own = "SCHOOL-COMMENT: đã nhắc nhở cô giáo."
+    break_glass_review_create(user=world.lead_supervisor, use_id=break_glass_use.pk, verdict="concern",
+                              comment=theirs)
+    break_glass_review_create(user=world.outsider_supervisor, use_id=break_glass_use.pk, verdict="concern",
+                              comment=own)
+    path = f"/supervision/break-glass/{break_glass_use.pk}/"
+    school = web(world.outsider_supervisor).get(path)
+    assert school.status_code == 200
+    shown = _shown(school.content.decode(), "reviews")
+    assert own in shown and theirs not in shown and world.police.name in shown
+    assert REASON in school.content.decode()
+    police = _shown(web(world.lead_supervisor).get(path).content.decode(), "reviews")
+    assert own in police and theirs in police
+    # Neither agency's people in the wrong place read it.
+    assert web(world.receiving_supervisor).get(path).status_code == 404
+    assert web(world.outsider_responder).get(path).status_code == 403
