@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from agencies.models import Agency
 from cases.models import Case, CaseStatus, RiskLevel
+from cases.selectors import case_seen_by_agency
 from conferences.models import ActionPlanItem, MeetingCase, MeetingStatus, PlanItemStatus
 from config.db_router import PRIMARY
 from notifications.calendar import VIETNAM
@@ -171,11 +172,18 @@ class OverduePlanItems:
 
 def plan_items_overdue_by_agency(*, agency: Agency, now: datetime.datetime | None = None) -> list[OverduePlanItems]:
     """Open action plan items past their due time, counted by owner agency: those the agency owns and
-    those agreed at the meetings it coordinated. The agency itself first. One GROUP BY query."""
+    those agreed at the meetings it coordinated, of cases both the agency and the owner agency see at `now`
+    (an agency that lost a case learns nothing more of its plan, and an owner that cannot see the case is
+    not counted as late with it: the coordinator answers for it, notifications.sight). The agency itself
+    first. One GROUP BY query, on the primary even in the dashboard's replica block: who sees a case is
+    read from the access rows (as overdue_deadlines)."""
     now = now or timezone.now()
     rows = (
-        ActionPlanItem.objects.filter(Q(owner_agency=agency) | Q(meeting_case__meeting__coordinator_agency=agency),
-                                      status=PlanItemStatus.OPEN, due_at__lt=now)
+        ActionPlanItem.objects.using(PRIMARY)
+        .filter(Q(owner_agency=agency) | Q(meeting_case__meeting__coordinator_agency=agency),
+                case_seen_by_agency(case_id=OuterRef("case_id"), agency_id=agency.pk, now=now),
+                case_seen_by_agency(case_id=OuterRef("case_id"), agency_id=OuterRef("owner_agency_id"), now=now),
+                status=PlanItemStatus.OPEN, due_at__lt=now)
         .values("owner_agency_id", "owner_agency__name").annotate(n=Count("id")).order_by()
     )
     result = [OverduePlanItems(r["owner_agency_id"], r["owner_agency__name"], r["n"]) for r in rows]

@@ -14,10 +14,13 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from conferences.models import ActionPlanItem
 from handoffs.services import handoff_accept
+from supervision.dashboard import plan_items_overdue_by_agency
 from supervision.services import break_glass_review_create, handoff_review_create
-from tests.cases.conftest import time_limits  # noqa: F401 (fixture)
+from tests.cases.conftest import shared_case, time_limits  # noqa: F401 (fixtures)
 from tests.cases.services_helpers import consent_data, open_case
+from tests.conferences.rows import meeting, plan_item
 from tests.supervision.conftest import OVERRIDE, REASON, send, social_build
 from tests.support.withdraw import hospital_consent_withdrawn
 
@@ -128,3 +131,21 @@ def test_the_break_glass_page_shows_the_lead_comment_only_to_agencies_that_see_t
     # Neither agency's people in the wrong place read it.
     assert web(world.receiving_supervisor).get(path).status_code == 404
     assert web(world.outsider_responder).get(path).status_code == 403
+
+
+def test_the_coordinator_that_lost_the_case_counts_none_of_its_plan_items(world, shared_case):  # noqa: F811 (fixture)
+    """W8 (the other way round): the hospital coordinated a meeting on a police case it was referred, where the
+    police took on an item; once the hospital lost the case its dashboard no longer counts that item, nor does
+    the count change when the item is finished. The police, owner and lead, still count it."""
+    today = timezone.localdate()
+    _meeting, (entry,) = meeting(world, agency=world.health, held_on=today - 2 * DAY, cases=(shared_case.case,),
+                                 chair=world.receiving_supervisor)
+    now = timezone.now()
+    item = plan_item(world, entry, owner=world.police, due=now - DAY)
+    by_police = [(world.police.pk, 1)]
+    assert [(r.agency_id, r.overdue) for r in plan_items_overdue_by_agency(agency=world.health)] == by_police
+    hospital_consent_withdrawn(world, shared_case.case)
+    assert plan_items_overdue_by_agency(agency=world.health) == []
+    assert [(r.agency_id, r.overdue) for r in plan_items_overdue_by_agency(agency=world.police)] == by_police
+    ActionPlanItem.objects.filter(pk=item.pk).update(status="cancelled", finished_at=now)
+    assert plan_items_overdue_by_agency(agency=world.health) == []

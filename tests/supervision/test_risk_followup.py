@@ -9,9 +9,11 @@ import pytest
 from django.utils import timezone
 
 from cases.models import Case
+from cases.sharing import case_permissions_sync
 from supervision.dashboard import dashboard, high_risk_without_meeting, plan_items_overdue_by_agency
 from supervision.queue import queue_meetings_without_minutes, queue_risk_lowered, review_queue
 from tests.conferences.rows import assess, meeting, plan_item
+from tests.permissions.conftest import share
 from tests.reports.conftest import make_case
 
 DAY = datetime.timedelta(days=1)
@@ -33,7 +35,10 @@ def followup(world, settings):
     Meetings: M1 police, held, no minutes; M2 police, held, signed; M3 police, held, draft only;
     M4 health, held, no minutes; M5 police, scheduled.
     Plan items, open and past due unless said: police owns 1 (M1), health 2 (M1) and 1 more not yet
-    due, 1 done late (not open); the school owns 1 of M4 (health's meeting, not police's)."""
+    due, 1 done late (not open); the school owns 1 of M4 (health's meeting, not police's).
+    Every agency sees the cases it has plan items of, as in life (an agency is given a plan item of a case
+    shared with it): each lead sees its cases, health holds a consent and an accepted referral of B, the
+    school of I (the dashboard counts only items of cases the agencies see)."""
     settings.MEETING_WITHIN_DAYS = 30
     w = world
     now = timezone.now()
@@ -41,6 +46,10 @@ def followup(world, settings):
     c["G"] = make_case(w, created_at=ago(now, 90), closed_at=ago(now, 1))
     c["I"] = make_case(w, created_at=ago(now, 90), lead=w.health)
     c["J"] = make_case(w, created_at=ago(now, 90), lead=w.health)
+    for case in c.values():
+        case_permissions_sync(case=case)
+    share(w, c["B"], agency=w.health, granted=["medical"])
+    share(w, c["I"], agency=w.school, granted=["education"])
     for k in "ABGIJ":
         assess(w, c[k], level="high", at=ago(now, 40))
     assess(w, c["C"], level="high", at=ago(now, 5))
