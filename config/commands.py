@@ -5,9 +5,30 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+
+
+PRODUCTION_SETTINGS = "config.settings.production"
+
+
+def allow_production_argument(parser) -> None:
+    parser.add_argument(
+        "--allow-production", action="store_true",
+        help="Seed even under production settings (creates accounts with a published password).",
+    )
+
+
+def synthetic_world_refuse_in_production(*, allow_production: bool) -> None:
+    """Refuse, under production settings, a command that builds synthetic people with a published password
+    (seed_demo, seed_scale), unless --allow-production says the installation is a demo."""
+    if settings.SETTINGS_MODULE == PRODUCTION_SETTINGS and not allow_production:
+        raise CommandError(_(
+            "Refusing to create demo accounts with a published password under production settings; "
+            "pass --allow-production if this really is a demo installation."
+        ))
 
 
 def text_file_read(path: str) -> str:

@@ -3,8 +3,10 @@ and the calendar it preloads counts working days as the database does. (The test
 are in test_seed_scale.py, which seeds one world for all of them.)"""
 
 import datetime
+from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from cases.models import Case
@@ -21,6 +23,18 @@ def test_bad_arguments_are_refused(db, args, message):
     with pytest.raises(CommandError, match=message):
         call_command("seed_scale", *args)
     assert not Case.objects.exists()
+
+
+def test_seed_scale_refuses_production_settings_unless_told(db, settings):
+    """The scale world's accounts share a published password, and its cases are fake: never in a
+    production database by mistake (the same guard as seed_demo's)."""
+    settings.SETTINGS_MODULE = "config.settings.production"
+    args = ["--cases", "1", "--provinces", "1", "--agencies-per-province", "2", "--responders", "1"]
+    with pytest.raises(CommandError, match="production"):
+        call_command("seed_scale", *args, stdout=StringIO())
+    assert not get_user_model().objects.exists() and not Case.objects.exists()
+    call_command("seed_scale", *args, "--allow-production", stdout=StringIO())
+    assert Case.objects.count() == 1
 
 
 def test_the_preloaded_calendar_counts_working_days_as_the_database_does(db):

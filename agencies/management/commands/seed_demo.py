@@ -1,26 +1,19 @@
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from agencies.demo import DEMO_PASSWORD, seed_demo_world
 from agencies.models import Role
+from config.commands import allow_production_argument, synthetic_world_refuse_in_production
 
 
 class Command(BaseCommand):
     help = "Build the synthetic demo world (idempotent) and print the demo logins."
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--allow-production", action="store_true",
-            help="Seed even under production settings (creates accounts with a published password).",
-        )
+        allow_production_argument(parser)
 
     def handle(self, *args, allow_production: bool, **options):
-        if settings.SETTINGS_MODULE == "config.settings.production" and not allow_production:
-            raise CommandError(_(
-                "Refusing to create demo accounts with a published password under production settings; "
-                "pass --allow-production if this really is a demo installation."
-            ))
+        synthetic_world_refuse_in_production(allow_production=allow_production)
         world = seed_demo_world()
         roles = dict(Role.choices) | {"analyst": _("Analyst"), "superuser": _("System admin (Django admin)")}
         rows = [(_("Username"), _("Role"), _("Agency"))]

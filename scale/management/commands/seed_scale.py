@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from config.commands import allow_production_argument, synthetic_world_refuse_in_production
 from scale.seed import SeedScaleError, seed_scale
 
 
@@ -17,8 +18,10 @@ class Command(BaseCommand):
         parser.add_argument("--agencies-per-province", type=int, default=60)
         parser.add_argument("--responders", type=int, default=4, help="responders per agency (default 4)")
         parser.add_argument("--months", type=int, default=24, help="the cases are opened over this many months")
+        allow_production_argument(parser)
 
     def handle(self, *args, **options):
+        synthetic_world_refuse_in_production(allow_production=options["allow_production"])
         try:
             report = seed_scale(
                 cases=options["cases"], provinces=options["provinces"], seed=options["seed"],
