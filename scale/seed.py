@@ -803,14 +803,14 @@ def seed_scale(*, cases: int, provinces: int = 34, seed: int = 1, agencies_per_p
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL synchronous_commit TO OFF")
             _write(tables, report)
+            # With the chunk's cases: a run cut short leaves no case numbered past its sequence.
+            _sequences_save(world)
         done += n
         if done >= analyze_at and done < cases:
             _statistics_refresh()
             analyze_at *= 2
         elapsed = time.monotonic() - cases_started
         say(f"{done}/{cases} cases, {done / elapsed:.0f} cases/s")
-    with transaction.atomic():
-        _sequences_save(world)
     report.cases = cases
     report.case_seconds = time.monotonic() - cases_started
     report.seconds = time.monotonic() - started

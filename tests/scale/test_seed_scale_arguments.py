@@ -75,3 +75,36 @@ def test_the_statistics_are_refreshed_each_time_the_seeded_cases_double(db, monk
     assert Case.objects.count() == 100
     # At 20, 40 and 80 cases during the load (doubling), then at the end.
     assert sent == ([20, 40, 80, 100] if connection.vendor == "postgresql" else [])
+
+
+def test_a_seed_cut_short_leaves_case_numbers_that_a_new_run_continues(db, monkeypatch):
+    """Each chunk of cases commits on its own: a run killed after some chunks keeps them, and the case
+    number sequences must have moved with them, or the next run (and the next case opened by a
+    responder) draws numbers those cases already hold."""
+    from cases.models import CaseNumberSequence
+    from scale import seed
+
+    monkeypatch.setattr(seed, "CHUNK", 20)
+    real_write = seed._write
+    written = []
+
+    def write_then_die(tables, report):
+        if len(written) == 2:
+            raise KeyboardInterrupt  # the third chunk: the operator's Ctrl-C, or the machine going down
+        real_write(tables, report)
+        written.append(len(tables[Case]))
+
+    monkeypatch.setattr(seed, "_write", write_then_die)
+    arguments = {"provinces": 1, "agencies_per_province": 6, "responders_per_agency": 1, "seed": 3}
+    with pytest.raises(KeyboardInterrupt):
+        seed.seed_scale(cases=100, **arguments)
+    assert Case.objects.count() == 40
+    monkeypatch.setattr(seed, "_write", real_write)
+    seed.seed_scale(cases=30, **arguments)
+    assert Case.objects.count() == 70
+    numbers = list(Case.objects.values_list("number", flat=True))
+    assert len(set(numbers)) == 70
+    last = {(s.province.abbreviation, s.year): s.last for s in CaseNumberSequence.objects.select_related("province")}
+    for number in numbers:
+        abbreviation, year, serial = number.rsplit("-", 2)
+        assert int(serial) <= last[(abbreviation, int(year))], number
