@@ -90,6 +90,9 @@ _VALUES = {enum: list(enum.values) for enum in (GbvType, TechForm, PerpetratorRe
                                                 HandoffService, HandoffStatus, Urgency)}
 _BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 CHUNK = 5000
+# Cases are opened over at most twenty years: far more history than any benchmark needs, and far from
+# the ends of the calendar (a million months back is before year 1).
+MONTHS_MAX = 240
 # The first ANALYZE during a seed; then each time the seeded cases double (_statistics_refresh).
 ANALYZE_FIRST = 20_000
 
@@ -779,8 +782,8 @@ def seed_scale(*, cases: int, provinces: int = 34, seed: int = 1, agencies_per_p
         raise SeedScaleError("--agencies-per-province must be at least 2 (handoffs need a second agency).")
     if responders_per_agency < 1:
         raise SeedScaleError("--responders must be at least 1.")
-    if months < 1:
-        raise SeedScaleError("--months must be at least 1.")
+    if not 1 <= months <= MONTHS_MAX:
+        raise SeedScaleError(f"--months must be between 1 and {MONTHS_MAX}.")
     started = time.monotonic()
     report = ScaleReport()
     say = progress or (lambda _text: None)

@@ -18,6 +18,12 @@ pytestmark = pytest.mark.django_db
     (["--cases", "0"], "--cases"),
     (["--cases", "10", "--provinces", "35"], "--provinces"),
     (["--cases", "10", "--agencies-per-province", "1"], "--agencies-per-province"),
+    (["--cases", "10", "--months", "0"], "--months"),
+    # Beyond the calendar (timedelta's and datetime's range): refused, not an OverflowError's traceback.
+    (["--cases", "10", "--months", "100000"], "--months"),
+    (["--cases", "10", "--months", "99999999999"], "--months"),
+    (["--cases", "10", "--responders", "0"], "--responders"),
+    (["--cases", "ten"], "--cases"),
 ])
 def test_bad_arguments_are_refused(db, args, message):
     with pytest.raises(CommandError, match=message):
