@@ -17,7 +17,8 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
         parser.add_argument("--agencies-per-province", type=int, default=60)
         parser.add_argument("--responders", type=int, default=4, help="responders per agency (default 4)")
-        parser.add_argument("--months", type=int, default=24, help="the cases are opened over this many months (1-240, default 24)")
+        parser.add_argument("--months", type=int, default=24,
+                            help="the cases are opened over this many months (1-240, default 24)")
         allow_production_argument(parser)
 
     def handle(self, *args, **options):
