@@ -1,6 +1,7 @@
 """What the management commands that load an operator's file share: reading it, and saying what
 was written. Importable by every app (a shared helper in the import-linter layers)."""
 
+import argparse
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -9,7 +10,6 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-
 
 PRODUCTION_SETTINGS = "config.settings.production"
 
@@ -29,6 +29,29 @@ def synthetic_world_refuse_in_production(*, allow_production: bool) -> None:
             "Refusing to create demo accounts with a published password under production settings; "
             "pass --allow-production if this really is a demo installation."
         ))
+
+
+# Rows per transaction of a command that works through a whole table: enough to go fast, far below
+# what a LIMIT can take on either database.
+BATCH_SIZE_MAX = 100_000
+
+
+def _batch_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= BATCH_SIZE_MAX:
+        raise argparse.ArgumentTypeError(
+            _("a number of rows from 1 to %(max)d, not %(value)r") % {"max": BATCH_SIZE_MAX, "value": text}
+        )
+    return value
+
+
+def batch_size_argument(parser, *, default: int = 500) -> None:
+    """--batch-size of a command that works through a table in batches, each its own transaction."""
+    parser.add_argument("--batch-size", type=_batch_size, default=default,
+                        help=f"rows per transaction (1 to {BATCH_SIZE_MAX}, default {default})")
 
 
 def text_file_read(path: str) -> str:

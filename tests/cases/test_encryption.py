@@ -150,6 +150,15 @@ def test_rotation_refuses_a_bad_batch_size_or_key(world):
         _rotate()
 
 
+@pytest.mark.parametrize("command", ["rotate_encryption_keys", "seal_case_data"])
+@pytest.mark.parametrize("size", ["0", "-5", "9223372036854775808", "99999999999999999999"])
+def test_a_batch_size_out_of_range_is_refused_before_anything_is_read(world, command, size, django_assert_num_queries):
+    """Not silently taken as 1 (seal_case_data did), nor sent to the database as a LIMIT beyond its integers
+    (an OverflowError or a DataError's traceback)."""
+    with django_assert_num_queries(0), pytest.raises(CommandError, match="--batch-size"):
+        call_command(command, "--batch-size", size, stdout=io.StringIO())
+
+
 def test_rotation_leaves_a_value_changed_meanwhile_alone(world, monkeypatch):
     with override_settings(FIELD_ENCRYPTION_KEYS=[OLD_KEY]):
         case = open_case(world)

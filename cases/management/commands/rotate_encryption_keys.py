@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from audit.context import command_audit_context_handle
 from cases.key_rotation import KeyRotationError, encrypted_values_rotate
+from config.commands import batch_size_argument
 
 
 class Command(BaseCommand):
@@ -11,7 +12,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--batch-size", type=int, default=500)
+        batch_size_argument(parser)
         parser.add_argument(
             "--check", action="store_true",
             help="Change nothing; exit with an error when some value is not under the newest key.",

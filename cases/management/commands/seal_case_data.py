@@ -8,17 +8,18 @@ from django.core.management.base import BaseCommand
 
 from audit.context import command_audit_context_handle
 from cases.sealing import current_specs, seal_case_data
+from config.commands import batch_size_argument
 
 
 class Command(BaseCommand):
     help = "Give every case a data key and seal its identity and free text with it."
 
     def add_arguments(self, parser):
-        parser.add_argument("--batch-size", type=int, default=500)
+        batch_size_argument(parser)
 
     @command_audit_context_handle
     def handle(self, *args, batch_size, **options):
-        counts = seal_case_data(apps, current_specs(), batch_size=max(1, batch_size))
+        counts = seal_case_data(apps, current_specs(), batch_size=batch_size)
         sealed = sum(counts.values())
         for label, count in sorted(counts.items()):
             if count:
