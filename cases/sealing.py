@@ -3,7 +3,8 @@
 Before issue 12 the identity fields were Fernet tokens under the key ring and the free text of a
 case (reasons, purposes, outcomes, review comments) was stored in plaintext. `seal_case_data` gives
 every case a data key (cases.CaseKey) and re-writes each such value sealed with it. Values already
-sealed are left alone, so it runs again safely; migrations call it with the models of their time
+sealed, and values changed since they were read, are left alone, so it runs again safely (and beside
+the running application); migrations call it with the models of their time
 (cases 0008, supervision 0002), and `manage.py seal_case_data` with the current ones.
 
 Values are read and written with plain SQL: through the ORM the field would open and seal them.
@@ -124,9 +125,13 @@ def seal_case_data(apps, specs: list[SealSpec], *, batch_size: int = 500) -> dic
                         if not value or crypto.is_sealed(value):
                             continue
                         sealed = crypto.seal(_open_legacy(value), kid=kid, key=key) if key else ""
-                        cursor.execute(f"UPDATE {table} SET {column} = %s WHERE {pk} = %s",  # noqa: S608
-                                       [sealed, row[0]])
-                        counts[f"{spec.model}.{name}"] += 1
+                        # Only if the value is still the one read: one the application wrote meanwhile
+                        # is newer, and sealed already.
+                        cursor.execute(
+                            f"UPDATE {table} SET {column} = %s WHERE {pk} = %s AND {column} = %s",  # noqa: S608
+                            [sealed, row[0], value],
+                        )
+                        counts[f"{spec.model}.{name}"] += cursor.rowcount
             if len(rows) < batch_size:
                 break
             last = rows[-1][0]

@@ -4,6 +4,7 @@ the structured facts keep every monthly report count."""
 
 
 import contextlib
+import io
 
 import pytest
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -242,6 +243,29 @@ def test_a_restored_backup_is_erased_again_exactly_as_the_erasure_did(everything
     assert not Handoff.objects.filter(case=case).exclude(decline_reason_key=None).exists()
     assert set(case.takedown_requests.values_list("content_reference_hash", flat=True)) == {""}
     assert not CaseKey.objects.filter(pk=case.data_key_id).exclude(wrapped_key="").exists()
+
+
+def test_sealing_leaves_a_value_changed_meanwhile_alone(world, time_limits, monkeypatch):
+    """The command runs on a live installation: a name a responder corrects between the command's read and
+    its write is kept, not overwritten by the old name sealed."""
+    from cases import sealing
+
+    case = case_build(world)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE cases_survivor SET full_name = %s WHERE id = %s",
+                       [crypto.encrypt("Trần Thị Cũ"), case.survivor_id])
+    real_open = sealing._open_legacy
+
+    def open_while_the_name_is_corrected(value):
+        survivor = Survivor.objects.get(pk=case.survivor_id)
+        survivor.full_name = "Trần Thị Mới"
+        survivor.save(update_fields=["full_name"])
+        return real_open(value)
+
+    monkeypatch.setattr(sealing, "_open_legacy", open_while_the_name_is_corrected)
+    call_command("seal_case_data", stdout=io.StringIO())
+    crypto.key_cache_clear()
+    assert Survivor.objects.get(pk=case.survivor_id).full_name == "Trần Thị Mới"
 
 
 def test_a_list_opens_every_case_key_in_one_query(world, time_limits, django_assert_num_queries):
