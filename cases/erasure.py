@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -142,30 +143,57 @@ def _ledger_append(line: dict) -> None:
     logger.info("case %s anonymised; data keys %s destroyed", line["case_id"], ",".join(line["data_keys"]))
 
 
-def _ledger_read() -> list[dict]:
+def _ledger_record(raw: str) -> dict | None:
+    """The erasure a ledger line records, or None. A line cut short by a crash (its start, or NULs, is all
+    that reached the disk) has the next erasure's line written straight after it: that record is the
+    line's end, from one of its "{" on."""
+    decoder = json.JSONDecoder()
+    for start in (i for i, char in enumerate(raw) if char == "{"):
+        try:
+            record, end = decoder.raw_decode(raw, start)
+        except ValueError:
+            continue
+        if raw[end:].strip() or not isinstance(record, dict):
+            continue
+        case_id, kids = record.get("case_id"), record.get("data_keys")
+        if isinstance(case_id, int) and isinstance(kids, list) and all(isinstance(k, str) for k in kids):
+            return record
+    return None
+
+
+def _ledger_read() -> tuple[list[dict], int]:
+    """The ledger's erasures, and how many of its lines record none (torn by a crash)."""
     path = _ledger_path()
     if not path.exists():
-        return []
-    lines = []
-    for raw in path.read_text().splitlines():
-        try:
-            lines.append(json.loads(raw))
-        except ValueError:
-            continue  # a torn last line
-    return lines
+        return [], 0
+    records, unreadable = [], 0
+    for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        record = _ledger_record(raw)
+        if record is not None:
+            records.append(record)
+        elif raw.strip("\x00 \t"):
+            unreadable += 1
+    return records, unreadable
 
 
-def anonymised_reapply() -> int:
+@dataclass(frozen=True)
+class Reapplied:
+    destroyed: int  # data keys destroyed again
+    ledger_unreadable: int  # ledger lines that record no erasure (torn by a crash)
+
+
+def anonymised_reapply() -> Reapplied:
     """Destroy again the keys of cases anonymised according to the erasure ledger (outside the
     database) or the audit trail: after restoring a backup taken before an erasure, run
-    `manage.py reapply_erasures` before opening the service. Returns how many keys it destroyed."""
+    `manage.py reapply_erasures` before opening the service."""
     from audit.models import AuditEvent
 
     kids: set[str] = set()
     case_ids: set[int] = set()
-    for line in _ledger_read():
-        kids.update(line.get("data_keys", []))
-        case_ids.add(line.get("case_id"))
+    records, unreadable = _ledger_read()
+    for line in records:
+        kids.update(line["data_keys"])
+        case_ids.add(line["case_id"])
     for case_id, details in AuditEvent.objects.filter(action=AuditAction.CASE_ANONYMISED).values_list(
             "case_id", "details"):
         kids.update(details.get("data_keys", []))
@@ -179,4 +207,4 @@ def anonymised_reapply() -> int:
             destroyed += _erase(case, now)[1]
     for kid in kids:
         crypto.key_cache_forget(kid)
-    return destroyed
+    return Reapplied(destroyed=destroyed, ledger_unreadable=unreadable)

@@ -176,6 +176,41 @@ def test_a_backup_restored_after_an_erasure_is_shredded_again(world, time_limits
     assert Case.objects.get(pk=case.pk).anonymised_at is not None
 
 
+@pytest.mark.parametrize("torn", ['{"at": "2026-12-01T02:0', "\x00" * 37])
+def test_an_erasure_written_after_a_torn_ledger_line_is_applied_again(world, time_limits, torn):
+    """The machine went down in the middle of writing a ledger line (its start, or a block of NULs, is all
+    that reached the disk); the next erasure's line is written after it. After restoring a backup taken
+    before that next erasure (so the audit trail does not hold it either), the ledger still says it."""
+    from cases.erasure import _ledger_append
+
+    case = case_build(world)
+    kid = CaseKey.objects.get(pk=case.data_key_id).kid
+    with open(settings.ERASURE_LEDGER_FILE, "w", encoding="utf-8") as ledger:
+        ledger.write(torn)
+    # The erasure of `case` as the ledger keeps it; the restored database has not seen it.
+    _ledger_append({"case_id": case.pk, "data_keys": [kid], "at": timezone.now().isoformat()})
+    call_command("reapply_erasures", stdout=io.StringIO(), stderr=io.StringIO())
+    crypto.key_cache_clear()
+    assert CaseKey.objects.get(pk=case.data_key_id).wrapped_key == ""
+    assert case_is_anonymised(Case.objects.get(pk=case.pk))
+    assert Survivor.objects.get(pk=case.survivor_id).full_name == ""
+
+
+def test_ledger_lines_that_record_no_erasure_are_counted_and_the_others_applied(world, time_limits):
+    from cases.erasure import _ledger_append
+
+    case = case_build(world)
+    kid = CaseKey.objects.get(pk=case.data_key_id).kid
+    with open(settings.ERASURE_LEDGER_FILE, "w", encoding="utf-8") as ledger:
+        ledger.write('[1, 2]\n{"case_id": "x", "data_keys": "abc"}\n{"case_id": 1\n\n')
+    _ledger_append({"case_id": case.pk, "data_keys": [kid], "at": timezone.now().isoformat()})
+    out, err = io.StringIO(), io.StringIO()
+    call_command("reapply_erasures", stdout=out, stderr=err)
+    assert "3 line(s) of the erasure ledger record no erasure" in err.getvalue()
+    assert out.getvalue().startswith("1 case data key(s) destroyed again")
+    assert CaseKey.objects.get(pk=case.data_key_id).wrapped_key == ""
+
+
 def _database_rows() -> dict[tuple[str, str, object], dict[str, object]]:
     """Every row of every table with a one-column primary key, as a backup holds it (not the append-only
     audit trail, which a restore cannot rewrite here), without generated columns."""

@@ -11,5 +11,8 @@ class Command(BaseCommand):
 
     @command_audit_context_handle
     def handle(self, *args, **options):
-        destroyed = anonymised_reapply()
-        self.stdout.write(f"{destroyed} case data key(s) destroyed again.")
+        reapplied = anonymised_reapply()
+        if reapplied.ledger_unreadable:
+            self.stderr.write(f"{reapplied.ledger_unreadable} line(s) of the erasure ledger record no erasure "
+                              "(cut short by a crash); the audit trail and the other lines were applied.")
+        self.stdout.write(f"{reapplied.destroyed} case data key(s) destroyed again.")
