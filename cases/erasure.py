@@ -161,13 +161,21 @@ def _ledger_record(raw: str) -> dict | None:
     return None
 
 
+class ErasureLedgerUnreadable(Exception):
+    """The erasure ledger exists but cannot be read: reapplying the audit trail alone could miss erasures."""
+
+
 def _ledger_read() -> tuple[list[dict], int]:
     """The ledger's erasures, and how many of its lines record none (torn by a crash)."""
     path = _ledger_path()
     if not path.exists():
         return [], 0
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise ErasureLedgerUnreadable(f"{path}: {exc.strerror or exc}") from exc
     records, unreadable = [], 0
-    for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    for raw in text.splitlines():
         record = _ledger_record(raw)
         if record is not None:
             records.append(record)
@@ -185,7 +193,8 @@ class Reapplied:
 def anonymised_reapply() -> Reapplied:
     """Destroy again the keys of cases anonymised according to the erasure ledger (outside the
     database) or the audit trail: after restoring a backup taken before an erasure, run
-    `manage.py reapply_erasures` before opening the service."""
+    `manage.py reapply_erasures` before opening the service. ErasureLedgerUnreadable, before anything
+    changes, when the ledger exists but cannot be read."""
     from audit.models import AuditEvent
 
     kids: set[str] = set()

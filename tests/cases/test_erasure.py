@@ -11,7 +11,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.models import AuditEvent
 from cases.erasure import anonymise_case, case_is_anonymised
@@ -205,10 +205,24 @@ def test_ledger_lines_that_record_no_erasure_are_counted_and_the_others_applied(
         ledger.write('[1, 2]\n{"case_id": "x", "data_keys": "abc"}\n{"case_id": 1\n\n')
     _ledger_append({"case_id": case.pk, "data_keys": [kid], "at": timezone.now().isoformat()})
     out, err = io.StringIO(), io.StringIO()
-    call_command("reapply_erasures", stdout=out, stderr=err)
+    with translation.override("en"):
+        call_command("reapply_erasures", stdout=out, stderr=err)
     assert "3 line(s) of the erasure ledger record no erasure" in err.getvalue()
     assert out.getvalue().startswith("1 case data key(s) destroyed again")
     assert CaseKey.objects.get(pk=case.data_key_id).wrapped_key == ""
+
+
+def test_a_ledger_that_cannot_be_read_stops_the_command_before_it_changes_anything(world, time_limits, settings,
+                                                                                   tmp_path):
+    from django.core.management import CommandError
+
+    case = case_build(world)
+    anonymise_case(case, actor=None, reason="retention")
+    CaseKey.objects.filter(pk=case.data_key_id).update(destroyed_at=None)  # restored: the audit trail says erased
+    settings.ERASURE_LEDGER_FILE = tmp_path  # a directory: the operator's wrong path
+    with pytest.raises(CommandError, match="erasure ledger cannot be read"), translation.override("en"):
+        call_command("reapply_erasures", stdout=io.StringIO())
+    assert CaseKey.objects.get(pk=case.data_key_id).destroyed_at is None
 
 
 def _database_rows() -> dict[tuple[str, str, object], dict[str, object]]:

@@ -1,9 +1,10 @@
 """After restoring a backup: destroy again the data keys of every case the audit trail says was anonymised."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from audit.context import command_audit_context_handle
-from cases.erasure import anonymised_reapply
+from cases.erasure import ErasureLedgerUnreadable, anonymised_reapply
 
 
 class Command(BaseCommand):
@@ -11,8 +12,16 @@ class Command(BaseCommand):
 
     @command_audit_context_handle
     def handle(self, *args, **options):
-        reapplied = anonymised_reapply()
+        try:
+            reapplied = anonymised_reapply()
+        except ErasureLedgerUnreadable as exc:
+            raise CommandError(_(
+                "The erasure ledger cannot be read (%(error)s); nothing was changed. Make ERASURE_LEDGER_FILE "
+                "name the ledger and run the command again."
+            ) % {"error": exc}) from exc
         if reapplied.ledger_unreadable:
-            self.stderr.write(f"{reapplied.ledger_unreadable} line(s) of the erasure ledger record no erasure "
-                              "(cut short by a crash); the audit trail and the other lines were applied.")
-        self.stdout.write(f"{reapplied.destroyed} case data key(s) destroyed again.")
+            self.stderr.write(_(
+                "%(count)d line(s) of the erasure ledger record no erasure (cut short by a crash); the audit "
+                "trail and the other lines were applied."
+            ) % {"count": reapplied.ledger_unreadable})
+        self.stdout.write(_("%(count)d case data key(s) destroyed again.") % {"count": reapplied.destroyed})
