@@ -33,6 +33,8 @@ logger = logging.getLogger("hopluc.erasure")
 # The reason is a code ("retention", "subject_request:12"), never text typed about the case: it is
 # kept in the audit trail, which is append-only and outlives the case's key.
 REASON_RE = re.compile(r"^[A-Za-z0-9_.:/-]{1,100}$")
+# The reason of the erasure done again on a case that a restored backup brought back (anonymised_reapply).
+RESTORED_REASON = "backup_restored"
 
 
 def case_is_anonymised(case) -> bool:
@@ -213,7 +215,13 @@ def anonymised_reapply() -> Reapplied:
                                                                                           destroyed_at=now)
         restored = Case.objects.filter(pk__in=case_ids - {None}, anonymised_at__isnull=True)
         for case in restored.select_related("survivor"):
-            destroyed += _erase(case, now)[1]
+            case_kids, case_destroyed = _erase(case, now)
+            destroyed += case_destroyed
+            # Its text blanked and its keys destroyed once more: a change of case data, audited as the
+            # erasure was (whose own event the restored audit trail may not hold).
+            audit_record(actor=None, action=AuditAction.CASE_ANONYMISED, case_id=case.pk,
+                         agency_id=case.lead_agency_id, categories=[c.value for c in DataCategory],
+                         target=f"case:{case.pk}", details={"reason": RESTORED_REASON, "data_keys": case_kids})
     for kid in kids:
         crypto.key_cache_forget(kid)
     return Reapplied(destroyed=destroyed, ledger_unreadable=unreadable)

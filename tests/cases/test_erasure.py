@@ -170,10 +170,19 @@ def test_a_backup_restored_after_an_erasure_is_shredded_again(world, time_limits
                        [wrapped, row.pk])
     Case.objects.filter(pk=case.pk).update(anonymised_at=None)
     crypto.key_cache_clear()
+    erasures = AuditEvent.objects.filter(action="case.anonymised", case_id=case.pk)
+    assert erasures.count() == 1
     call_command("reapply_erasures")
     crypto.key_cache_clear()
     assert CaseKey.objects.get(pk=row.pk).wrapped_key == ""
     assert Case.objects.get(pk=case.pk).anonymised_at is not None
+    # The restored case's text was blanked and its key destroyed again: a change of case data, audited.
+    again = erasures.order_by("-seq").first()
+    assert erasures.count() == 2 and again.actor_id is None
+    assert again.details == {"reason": "backup_restored", "data_keys": [row.kid]}
+    assert again.request_id.startswith("command:reapply_erasures:")
+    call_command("reapply_erasures")
+    assert erasures.count() == 2  # nothing restored any more: nothing changed, nothing recorded
 
 
 @pytest.mark.parametrize("torn", ['{"at": "2026-12-01T02:0', "\x00" * 37])
