@@ -150,6 +150,38 @@ def test_rotation_refuses_a_bad_batch_size_or_key(world):
         _rotate()
 
 
+def test_a_rotation_cut_short_loses_nothing_and_a_second_run_finishes_it(world, monkeypatch):
+    """Each batch commits on its own. Killed half-way, every value still opens with the key ring as it is
+    (new key first, old key kept), --check says what is left, and running it again finishes."""
+    with override_settings(FIELD_ENCRYPTION_KEYS=[OLD_KEY]):
+        cases = [open_case(world) for _ in range(4)]
+    real_rotate = key_rotation.crypto.rotate
+    rotated = []
+
+    def rotate_then_die(token):
+        if len(rotated) == 2:
+            raise KeyboardInterrupt
+        rotated.append(token)
+        return real_rotate(token)
+
+    with override_settings(FIELD_ENCRYPTION_KEYS=[NEW_KEY, OLD_KEY]):
+        monkeypatch.setattr(key_rotation.crypto, "rotate", rotate_then_die)
+        with pytest.raises(KeyboardInterrupt):
+            _rotate("--batch-size", "1")
+        monkeypatch.setattr(key_rotation.crypto, "rotate", real_rotate)
+        wrapped = [_raw_row("cases_casekey", c.data_key_id, ("wrapped_key",))["wrapped_key"] for c in cases]
+        assert [_token_keys(w) for w in wrapped] == [{"new"}, {"new"}, {"old"}, {"old"}]
+        crypto.key_cache_clear()
+        assert all(Survivor.objects.get(pk=c.survivor_id).full_name == "Trần Thị Mai" for c in cases)
+        with pytest.raises(CommandError, match="2 values are still encrypted under an older key"):
+            _rotate("--check")
+        assert "cases.CaseKey.wrapped_key: 2 rotated, 2 already under the newest key" in _rotate("--batch-size", "1")
+        _rotate("--check")
+    crypto.key_cache_clear()
+    with override_settings(FIELD_ENCRYPTION_KEYS=[NEW_KEY]):
+        assert all(Survivor.objects.get(pk=c.survivor_id).full_name == "Trần Thị Mai" for c in cases)
+
+
 @pytest.mark.parametrize("command", ["rotate_encryption_keys", "seal_case_data"])
 @pytest.mark.parametrize("size", ["0", "-5", "9223372036854775808", "99999999999999999999"])
 def test_a_batch_size_out_of_range_is_refused_before_anything_is_read(world, command, size, django_assert_num_queries):

@@ -221,6 +221,41 @@ def test_ledger_lines_that_record_no_erasure_are_counted_and_the_others_applied(
     assert CaseKey.objects.get(pk=case.data_key_id).wrapped_key == ""
 
 
+def test_reapplying_cut_short_changes_nothing_and_a_second_run_finishes(world, time_limits, monkeypatch):
+    from cases import erasure
+
+    cases = [case_build(world) for _ in range(3)]
+    wrapped = {}
+    for case in cases:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT wrapped_key FROM cases_casekey WHERE id = %s", [case.data_key_id])
+            wrapped[case.pk] = cursor.fetchone()[0]
+        anonymise_case(case, actor=None, reason="retention")
+    for case in cases:  # the restore of a backup taken before the three erasures
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE cases_casekey SET wrapped_key = %s, destroyed_at = NULL WHERE id = %s",
+                           [wrapped[case.pk], case.data_key_id])
+    Case.objects.filter(pk__in=[c.pk for c in cases]).update(anonymised_at=None)
+    real_erase, erased = erasure._erase, []
+
+    def erase_then_die(case, now):
+        if len(erased) == 2:
+            raise KeyboardInterrupt
+        erased.append(case.pk)
+        return real_erase(case, now)
+
+    monkeypatch.setattr(erasure, "_erase", erase_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        call_command("reapply_erasures", stdout=io.StringIO())
+    assert not Case.objects.filter(pk__in=[c.pk for c in cases], anonymised_at__isnull=False).exists()
+    assert not CaseKey.objects.filter(pk__in=[c.data_key_id for c in cases], destroyed_at__isnull=False).exists()
+    monkeypatch.setattr(erasure, "_erase", real_erase)
+    call_command("reapply_erasures", stdout=io.StringIO())
+    assert Case.objects.filter(pk__in=[c.pk for c in cases], anonymised_at__isnull=False).count() == 3
+    assert set(CaseKey.objects.filter(pk__in=[c.data_key_id for c in cases]).values_list("wrapped_key", flat=True)) \
+        == {""}
+
+
 def test_a_ledger_that_cannot_be_read_stops_the_command_before_it_changes_anything(world, time_limits, settings,
                                                                                    tmp_path):
     from django.core.management import CommandError
@@ -324,6 +359,36 @@ def test_sealing_leaves_a_value_changed_meanwhile_alone(world, time_limits, monk
     call_command("seal_case_data", stdout=io.StringIO())
     crypto.key_cache_clear()
     assert Survivor.objects.get(pk=case.survivor_id).full_name == "Trần Thị Mới"
+
+
+def test_sealing_cut_short_loses_nothing_and_a_second_run_finishes(world, time_limits, monkeypatch):
+    from cases import sealing
+
+    cases = [case_build(world) for _ in range(4)]
+    for n, case in enumerate(cases):
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE cases_survivor SET full_name = %s WHERE id = %s",
+                           [crypto.encrypt(f"Tên cũ {n}"), case.survivor_id])
+    real_open, opened = sealing._open_legacy, []
+
+    def open_then_die(value):
+        if len(opened) == 2:
+            raise KeyboardInterrupt
+        opened.append(value)
+        return real_open(value)
+
+    monkeypatch.setattr(sealing, "_open_legacy", open_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        call_command("seal_case_data", "--batch-size", "1", stdout=io.StringIO())
+    monkeypatch.setattr(sealing, "_open_legacy", real_open)
+    crypto.key_cache_clear()
+    names = [Survivor.objects.get(pk=c.survivor_id).full_name for c in cases]
+    assert names == [f"Tên cũ {n}" for n in range(4)]  # sealed or not yet, every name opens
+    out = io.StringIO()
+    call_command("seal_case_data", stdout=out)
+    assert "cases.Survivor.full_name: 2 sealed" in out.getvalue()
+    crypto.key_cache_clear()
+    assert [Survivor.objects.get(pk=c.survivor_id).full_name for c in cases] == names
 
 
 def test_a_list_opens_every_case_key_in_one_query(world, time_limits, django_assert_num_queries):
