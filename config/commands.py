@@ -48,6 +48,14 @@ def _batch_size(text: str) -> int:
     return value
 
 
+def text_argument(text: str) -> str:
+    """A command's text argument (argparse `type`): PostgreSQL's text takes no NUL character, and one
+    pasted at a shell is refused here rather than by the database in the middle of the work."""
+    if "\x00" in text:
+        raise argparse.ArgumentTypeError(_("%(value)r holds a NUL character (0x00)") % {"value": text})
+    return text
+
+
 def batch_size_argument(parser, *, default: int = 500) -> None:
     """--batch-size of a command that works through a table in batches, each its own transaction."""
     parser.add_argument("--batch-size", type=_batch_size, default=default,

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from reports.dhis2 import (
     Dhis2Error,
@@ -303,6 +304,14 @@ def test_push_command(reports, dhis2_server):
         call_command("push_monthly_report_to_dhis2", "--month", "2026-09", "--scope", "national", stdout=StringIO())
     with pytest.raises(CommandError):
         call_command("push_monthly_report_to_dhis2", "--month", "2026/10", "--scope", "national", stdout=StringIO())
+
+
+@pytest.mark.parametrize("args", [["--month", "2026-10", "--scope", "province:0\x001"],
+                                  ["--month", "2026-1\x000", "--scope", "national"]])
+def test_push_command_refuses_a_nul_character(reports, dhis2_server, args):
+    with pytest.raises(CommandError, match="NUL"), translation.override("en"):
+        call_command("push_monthly_report_to_dhis2", *args, stdout=StringIO())
+    assert dhis2_server.requests == []
 
 
 def test_the_task_pushes_the_newest_version(reports, dhis2_server):

@@ -220,6 +220,23 @@ def test_command_builds_once_and_reports_bad_input(october):
             call_command("build_monthly_report", *args, stdout=StringIO())
 
 
+@pytest.mark.parametrize("args", [
+    ["--month", "2026-10\x00"],
+    ["--month", "2026-10", "--scope", "province:0\x001"],
+    ["--month", "2026-10", "--scope", "province:46", "--correct", "Late\x00entries"],
+    ["--month", "2026-10", "--scope", "province:46", "--correct", "Late entries", "--requested-by", "ad\x00min"],
+])
+def test_command_refuses_a_nul_character_in_any_argument(october, world, args):
+    """Typed or pasted at a shell: refused with a message, never a database error's traceback (PostgreSQL's
+    text takes no NUL), and never kept in a published reason."""
+    call_command("build_monthly_report", "--month", "2026-10", stdout=StringIO())
+    for _ in range(5):
+        make_case(world, created_at=local(2026, 10, 3), province=world.hue, lead=world.school)
+    with pytest.raises(CommandError, match="NUL"), translation.override("en"):
+        call_command("build_monthly_report", *args, stdout=StringIO())
+    assert MonthlyReport.objects.count() == 3
+
+
 def test_command_publishes_a_correction(october, world):
     call_command("build_monthly_report", "--month", "2026-10", stdout=StringIO())
     for _ in range(5):

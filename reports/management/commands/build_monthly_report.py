@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Province
 from audit.context import command_audit_context_handle
+from config.commands import text_argument
 from reports.periods import PeriodError, local_today, month_check_complete, month_parse
 from reports.services import CorrectionHeld, ReportScopeError, monthly_report_correct, monthly_reports_build
 
@@ -29,10 +30,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--month", required=True, help="YYYY-MM")
-        parser.add_argument("--scope", help="national | province:CODE (default: every scope)")
-        parser.add_argument("--correct", metavar="REASON", help=_("Publish a correction with this reason"))
-        parser.add_argument("--requested-by", metavar="USERNAME",
+        parser.add_argument("--month", required=True, type=text_argument, help="YYYY-MM")
+        parser.add_argument("--scope", type=text_argument, help="national | province:CODE (default: every scope)")
+        parser.add_argument("--correct", metavar="REASON", type=text_argument,
+                            help=_("Publish a correction with this reason"))
+        parser.add_argument("--requested-by", metavar="USERNAME", type=text_argument,
                             help=_("Who asked for the correction: told if it is held"))
 
     @command_audit_context_handle

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from config.commands import text_argument
 from reports.dhis2 import Dhis2Error, report_dhis2_push
 from reports.management.commands.build_monthly_report import scope_parse
 from reports.periods import PeriodError, month_parse
@@ -11,8 +12,8 @@ class Command(BaseCommand):
     help = _("Send the newest version of a published monthly report to DHIS2 (a dry run first).")
 
     def add_arguments(self, parser):
-        parser.add_argument("--month", required=True, help="YYYY-MM")
-        parser.add_argument("--scope", required=True, help="national | province:CODE")
+        parser.add_argument("--month", required=True, type=text_argument, help="YYYY-MM")
+        parser.add_argument("--scope", required=True, type=text_argument, help="national | province:CODE")
         parser.add_argument("--dry-run", action="store_true", help=_("Only ask DHIS2 for a dry run"))
 
     def handle(self, *args, month: str, scope: str, dry_run: bool, **options):
