@@ -17,6 +17,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
+from http.client import HTTPException
 from pathlib import Path
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode
@@ -214,17 +215,22 @@ def _parse(body: bytes, *, dry_run: bool, strategy: str) -> Dhis2Response:
         document = json.loads(body or b"{}")
     except ValueError as error:
         raise Dhis2Error(f"DHIS2 answered with something that is not JSON: {body[:200]!r}") from error
+    not_a_summary = Dhis2Error(f"DHIS2 answered with something that is not an import summary: {body[:200]!r}")
     if not isinstance(document, dict):
-        raise Dhis2Error(f"DHIS2 answered with something that is not an import summary: {body[:200]!r}")
+        raise not_a_summary
     # DHIS2 2.38+ wraps the import summary in {"response": ...}.
     summary = document.get("response", document)
     summary = summary if isinstance(summary, dict) else {}
-    counts = summary.get("importCount", {})
+    counts = summary.get("importCount") or {}
+    conflicts = summary.get("conflicts") or []
+    if not isinstance(counts, dict) or not isinstance(conflicts, list):
+        raise not_a_summary
+    numbers = {name: counts.get(name, 0) for name in ("imported", "updated", "ignored", "deleted")}
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in numbers.values()):
+        raise not_a_summary
     return Dhis2Response(
         dry_run=dry_run, status=str(summary.get("status", document.get("status", "UNKNOWN"))),
-        imported=int(counts.get("imported", 0)), updated=int(counts.get("updated", 0)),
-        ignored=int(counts.get("ignored", 0)), conflicts=list(summary.get("conflicts", [])),
-        deleted=int(counts.get("deleted", 0)), strategy=strategy,
+        conflicts=conflicts, strategy=strategy, **numbers,
     )
 
 
@@ -255,6 +261,9 @@ def _post(payload: dict, *, dry_run: bool, strategy: str = "CREATE_AND_UPDATE") 
     except (URLError, OSError) as error:
         logger.error("DHIS2 could not be reached: %s", error)
         raise Dhis2Error(f"DHIS2 could not be reached: {error}") from error
+    except HTTPException as error:  # a status line that is not HTTP, a body cut short
+        logger.error("DHIS2 %s: the answer is not HTTP: %r", kind, error)
+        raise Dhis2Error(f"DHIS2 answered with something that is not an HTTP answer ({error!r:.200})") from error
     result = _parse(body, dry_run=dry_run, strategy=strategy)
     logger.info(
         "DHIS2 %s: status %s, imported %d, updated %d, deleted %d, ignored %d, %d conflict(s)",

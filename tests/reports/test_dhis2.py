@@ -46,6 +46,9 @@ class FakeDhis2(ThreadingHTTPServer):
         self.store: dict[tuple[str, str, str, str], str] = {}
         self.requests: list[dict] = []
         self.answers: list[tuple[int, dict]] = []
+        # Raw bytes to answer instead of HTTP (None: never answer), for the next requests.
+        self.raw_answers: list[bytes | None] = []
+        self.released = threading.Event()
         self.lock = threading.Lock()
 
     @property
@@ -100,6 +103,15 @@ class _Handler(BaseHTTPRequestHandler):
         with self.server.lock:
             self.server.requests.append({"path": parts.path, "query": query, "payload": payload,
                                          "authorization": self.headers.get("Authorization")})
+            raw = self.server.raw_answers.pop(0) if self.server.raw_answers else False
+        if raw is not False:
+            self.close_connection = True
+            if raw is None:
+                self.server.released.wait(timeout=10)  # until the test is over: the client times out
+            else:
+                self.wfile.write(raw)
+            return
+        with self.server.lock:
             if self.server.answers:
                 status, document = self.server.answers.pop(0)
             elif self.headers.get("Authorization") != expected:
@@ -134,6 +146,7 @@ def dhis2_server(settings, real_mapping):
     settings.DHIS2_USER, settings.DHIS2_PASSWORD = USER, PASSWORD
     settings.DHIS2_MAPPING_FILE = real_mapping
     yield server
+    server.released.set()
     server.shutdown()
     server.server_close()
     thread.join(timeout=5)
@@ -260,6 +273,52 @@ def test_http_and_network_errors_are_reported(reports, dhis2_server, settings):
     with pytest.raises(Dhis2Error, match="reached"):
         report_dhis2_push(report=reports[None])
     assert dhis2_server.store == {}
+
+
+@pytest.mark.parametrize("summary", [
+    {"status": "SUCCESS", "importCount": "all of them"},
+    {"status": "SUCCESS", "importCount": {"imported": "many"}},
+    {"status": "SUCCESS", "importCount": {"imported": None}},
+    {"status": "SUCCESS", "importCount": {"imported": 1e400}},
+    {"status": "SUCCESS", "importCount": {"imported": 1}, "conflicts": 5},
+])
+def test_an_answer_that_is_not_an_import_summary_stops_the_push(reports, dhis2_server, summary):
+    """JSON, but not what DHIS2 answers: a message and a non-zero exit, not a TypeError's traceback, and
+    nothing imported."""
+    dhis2_server.answers.append((200, {"httpStatus": "OK", "response": summary}))
+    with pytest.raises(CommandError, match="not an import summary"):
+        call_command("push_monthly_report_to_dhis2", "--month", "2026-10", "--scope", "national", stdout=StringIO())
+    assert len(dhis2_server.requests) == 1 and dhis2_server.store == {}
+
+
+@pytest.mark.parametrize("raw, message", [
+    (b"garbage\r\n\r\n", "not an HTTP answer"),
+    (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 900\r\n\r\n{\"response\"",
+     "not an HTTP answer"),
+    (None, "timed out"),
+])
+def test_an_answer_that_is_not_http_or_never_comes_stops_the_push(reports, dhis2_server, settings, raw, message):
+    settings.DHIS2_TIMEOUT = 0.5
+    dhis2_server.raw_answers.append(raw)
+    with pytest.raises(CommandError, match=message):
+        call_command("push_monthly_report_to_dhis2", "--month", "2026-10", "--scope", "national", stdout=StringIO())
+    assert len(dhis2_server.requests) == 1 and dhis2_server.store == {}
+
+
+def test_a_push_that_fails_half_way_is_finished_by_pushing_again(reports, dhis2_server):
+    """The dry runs were clean, the deletions went in, then DHIS2 failed on the values: the command fails,
+    and pushing again leaves DHIS2 holding exactly what the report publishes."""
+    report = reports[None]
+    report_dhis2_push(report=report)
+    dhis2_server.requests.clear()
+    ok = (200, {"httpStatus": "OK", "response": {"status": "SUCCESS", "importCount": {}, "conflicts": []}})
+    dhis2_server.answers += [ok, ok, ok, (503, {"httpStatus": "Service Unavailable", "status": "ERROR"})]
+    dhis2_server.store.clear()
+    with pytest.raises(CommandError, match="503"):
+        call_command("push_monthly_report_to_dhis2", "--month", "2026-10", "--scope", "national", stdout=StringIO())
+    assert dhis2_server.values("202610", "VN") == {}
+    call_command("push_monthly_report_to_dhis2", "--month", "2026-10", "--scope", "national", stdout=StringIO())
+    assert dhis2_server.values("202610", "VN") == _published(report)
 
 
 def test_push_is_off_without_a_server(reports, settings):
