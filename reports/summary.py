@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
+from .disclosure import COMPLEMENTARY_MARK
 from .indicators import AGE_BANDS, SEXES
 from .labels import value_label
 
@@ -47,12 +48,27 @@ def _share(part: Published, whole: Published) -> float | None:
     return None
 
 
-def published_sum(values: list[Published]) -> Published:
-    """The sum of published values, or the first marker when one of them is hidden."""
-    for value in values:
-        if not isinstance(value, int):
-            return value
-    return sum(values)
+def _floor(marker: str, threshold: int) -> int:
+    """The smallest count a marker stands for: "<t" 1; "x" the threshold (a complementary cell is never
+    a small count)."""
+    return 1 if marker.startswith("<") else threshold
+
+
+def published_sum(values: list[Published], *, threshold: int) -> Published:
+    """The sum of published values; with a hidden part, only what the parts say of it: the part's own
+    marker when the other parts are all 0, "x" when the parts add up to `threshold` at least (the sum is
+    no small count), else None (not shown). A withheld part (None) leaves the sum unknown. The first
+    part's marker was shown before: "<5" for a sum of 20, 14, 33, 43 and three "<5"."""
+    if any(value is None for value in values):
+        return None
+    hidden = [value for value in values if isinstance(value, str)]
+    published = [value for value in values if isinstance(value, int | float)]
+    if not hidden:
+        return sum(published)
+    if len(hidden) == 1 and not any(published):
+        return hidden[0]
+    floor = sum(published) + sum(_floor(marker, threshold) for marker in hidden)
+    return COMPLEMENTARY_MARK if floor >= threshold else None
 
 
 @dataclass(frozen=True)
@@ -64,6 +80,7 @@ class Headline:
 
 
 def headlines(data: dict) -> list[Headline]:
+    threshold = data["thresholds"]["default"]
     incidents = table_by_key(data, "incidents_by_type_sex_age")
     children = table_by_key(data, "child_cases")
     rape = table_by_key(data, "rape_within_72h")
@@ -82,7 +99,7 @@ def headlines(data: dict) -> list[Headline]:
         Headline("incidents", str(_("Incidents")), _total(incidents)),
         Headline("children", str(_("New cases of children (under 16)")), _row_total(children, "under_16")),
         Headline("minors", str(_("New cases of minors (under 18)")), published_sum(
-            [_row_total(children, "under_16"), _row_total(children, "16_17")]
+            [_row_total(children, "under_16"), _row_total(children, "16_17")], threshold=threshold,
         )),
         Headline("rape_within_72h", str(_("Rape reported within 72 hours")), within),
         Headline(
@@ -140,11 +157,12 @@ def _bar_from_rows(key: str, title: str, table: dict | None) -> Chart | None:
     )
 
 
-def _by_column_part(table: dict | None, *, part: int, values: tuple[str, ...]) -> list[Published]:
+def _by_column_part(table: dict | None, *, part: int, values: tuple[str, ...], threshold: int) -> list[Published]:
     if table is None or table["withheld"]:
         return [None] * len(values)
     return [
-        published_sum([t for c, t in zip(table["columns"], table["column_totals"], strict=True) if c[part] == value])
+        published_sum([t for c, t in zip(table["columns"], table["column_totals"], strict=True) if c[part] == value],
+                      threshold=threshold)
         for value in values
     ]
 
@@ -152,6 +170,7 @@ def _by_column_part(table: dict | None, *, part: int, values: tuple[str, ...]) -
 def charts(data: dict, trend: list[tuple[str, dict]]) -> list[Chart]:
     """The report's charts: the 12-month trend, then breakdowns by type, sex, age, sector and place."""
     incidents = table_by_key(data, "incidents_by_type_sex_age")
+    threshold = data["thresholds"]["default"]
     result: list[Chart | None] = [
         Chart(
             key="trend", title=str(_("Last 12 months")), kind="line", categories=[label for label, _d in trend],
@@ -164,12 +183,14 @@ def charts(data: dict, trend: list[tuple[str, dict]]) -> list[Chart]:
         Chart(
             key="by_sex", title=str(_("Incidents by sex")), kind="bar",
             categories=[value_label("sex", s) for s in SEXES],
-            series=[Series(str(_("Incidents")), _by_column_part(incidents, part=0, values=SEXES))],
+            series=[Series(str(_("Incidents")),
+                           _by_column_part(incidents, part=0, values=SEXES, threshold=threshold))],
         ),
         Chart(
             key="by_age", title=str(_("Incidents by age at report")), kind="bar",
             categories=[value_label("age_band", b) for b in AGE_BANDS],
-            series=[Series(str(_("Incidents")), _by_column_part(incidents, part=1, values=AGE_BANDS))],
+            series=[Series(str(_("Incidents")),
+                           _by_column_part(incidents, part=1, values=AGE_BANDS, threshold=threshold))],
         ),
     ]
     new_cases, actions = table_by_key(data, "new_cases"), table_by_key(data, "actions_by_sector")

@@ -1,17 +1,24 @@
 """The downloads open and hold exactly the published tables; DHIS2 gets numbers only where the
 report publishes numbers (the push itself: test_dhis2.py)."""
 
+import copy
 import csv
 import io
 import json
+import math
 import re
 
 import pytest
+from django.utils import translation
 from openpyxl import load_workbook
+from reportlab.pdfgen.textobject import PDFTextObject
 
 from reports.dhis2 import Dhis2Error, dhis2_mapping_load, report_data_value_set
 from reports.disclosure import COMPLEMENTARY_MARK
 from reports.downloads import report_file
+from reports.indicators import AGE_BANDS, SEXES
+from reports.labels import value_label
+from reports.summary import headlines
 
 
 @pytest.fixture
@@ -85,6 +92,78 @@ def test_pdf_has_pages_with_charts_and_the_vietnamese_font(reports):
     assert file.content.rstrip().endswith(b"%%EOF")
     assert _pdf_page_count(file.content) >= 3
     assert b"DejaVu" in file.content or b"Liberation" in file.content
+
+
+def _pdf_text(report, monkeypatch) -> list[str]:
+    """Every string the PDF draws, in drawing order: reportlab's text operator is where paragraphs, table
+    cells and the charts' labels all go (the page streams are compressed and the font subset re-encoded)."""
+    drawn = []
+    real = PDFTextObject._formatText
+
+    def record(self, text):
+        drawn.append(str(text))
+        return real(self, text)
+
+    with monkeypatch.context() as patch, translation.override("en"):
+        patch.setattr(PDFTextObject, "_formatText", record)
+        report_file(report, "pdf")
+    return drawn
+
+
+def _range(value, threshold: int) -> tuple[float, float]:
+    """What a published value says of its count: exact, "<t" (1 … t−1), "x" (at least `threshold`: a
+    complementary cell is never small)."""
+    if isinstance(value, int):
+        return value, value
+    if value.startswith("<"):
+        return 1, int(value[1:]) - 1
+    return threshold, math.inf
+
+
+def test_the_pdf_charts_by_sex_and_age_say_only_what_the_tables_publish(reports, monkeypatch):
+    """A bar adds up the published column totals of the sex (or age band). With a hidden part it showed the
+    first part's marker: nationally "Female <5", a count of 1 to 4, where the same report publishes 20, 14,
+    33 and 43 among the parts. What the chart shows must be true of every count the tables allow."""
+    for report in reports.values():
+        drawn = _pdf_text(report, monkeypatch)
+        table = next(t for t in report.data["tables"] if t["key"] == "incidents_by_type_sex_age")
+        if table["withheld"]:
+            continue
+        threshold = report.data["thresholds"]["default"]
+        for title, part, values in (("Incidents by sex", 0, SEXES), ("Incidents by age at report", 1, AGE_BANDS)):
+            start = drawn.index(title)
+            for value in values:
+                with translation.override("en"):
+                    label = value_label("sex" if part == 0 else "age_band", value)
+                shown = drawn[drawn.index(label, start) + 1]
+                parts = [_range(t, threshold) for c, t in zip(table["columns"], table["column_totals"], strict=True)
+                         if c[part] == value]
+                low, high = sum(p[0] for p in parts), sum(p[1] for p in parts)
+                where = (report.data["scope"], title, label, shown, low, high)
+                if shown.isdigit():
+                    assert low == high == int(shown), where
+                elif shown.startswith("<"):
+                    assert high < int(shown[1:]), where
+                elif shown == COMPLEMENTARY_MARK:
+                    assert low >= threshold, where
+                else:
+                    assert shown == "—", where
+
+
+@pytest.mark.parametrize("under_16, aged_16_17, minors", [
+    ("<10", 30, COMPLEMENTARY_MARK),  # 31 at least: not "<10"
+    ("<10", 0, "<10"),
+    ("<10", "<10", None),  # 2 … 18: neither small nor not
+    (COMPLEMENTARY_MARK, "<10", COMPLEMENTARY_MARK),
+    (12, None, None),  # a withheld part: unknown
+    (12, 30, 42),
+])
+def test_the_minors_headline_says_only_what_its_two_rows_publish(reports, under_16, aged_16_17, minors):
+    data = copy.deepcopy(reports[None].data)
+    table = next(t for t in data["tables"] if t["key"] == "child_cases")
+    table["row_totals"][table["rows"].index("under_16")] = under_16
+    table["row_totals"][table["rows"].index("16_17")] = aged_16_17
+    assert next(h for h in headlines(data) if h.key == "minors").value == minors
 
 
 def test_dhis2_json_has_the_documented_shape(reports):
