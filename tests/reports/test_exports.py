@@ -18,7 +18,7 @@ from reports.disclosure import COMPLEMENTARY_MARK
 from reports.downloads import report_file
 from reports.indicators import AGE_BANDS, SEXES
 from reports.labels import value_label
-from reports.summary import headlines
+from reports.summary import display, headlines
 
 
 @pytest.fixture
@@ -94,20 +94,78 @@ def test_pdf_has_pages_with_charts_and_the_vietnamese_font(reports):
     assert b"DejaVu" in file.content or b"Liberation" in file.content
 
 
-def _pdf_text(report, monkeypatch) -> list[str]:
-    """Every string the PDF draws, in drawing order: reportlab's text operator is where paragraphs, table
-    cells and the charts' labels all go (the page streams are compressed and the font subset re-encoded)."""
-    drawn = []
-    real = PDFTextObject._formatText
+def _pdf_drawn(report, monkeypatch) -> tuple[list[str], list[list]]:
+    """Every string the PDF draws, in drawing order (reportlab's text operator, where paragraphs, table
+    cells and the charts' labels all go: the page streams are compressed and the font subset re-encoded),
+    and the rows of every grid it lays out (reports.pdf's Table), in order."""
+    from reports import pdf
+
+    drawn, grids = [], []
+    real_text, real_table = PDFTextObject._formatText, pdf.Table
 
     def record(self, text):
         drawn.append(str(text))
-        return real(self, text)
+        return real_text(self, text)
+
+    def table(rows, *args, **kwargs):
+        grids.append(rows)
+        return real_table(rows, *args, **kwargs)
 
     with monkeypatch.context() as patch, translation.override("en"):
         patch.setattr(PDFTextObject, "_formatText", record)
+        patch.setattr(pdf, "Table", table)
         report_file(report, "pdf")
-    return drawn
+    return drawn, grids
+
+
+def _table_entries(table: dict) -> list:
+    """Every value a table publishes as its PDF grid shows it: cells, row totals and the grand total (of a
+    table of several columns), column totals."""
+    multi = len(table["columns"]) > 1
+    values = [value for row in table["cells"] for value in row] + list(table["column_totals"])
+    if multi:
+        values += list(table["row_totals"]) + [table["total"]]
+    return values
+
+
+def test_the_pdf_draws_the_published_report_and_nothing_about_a_case(reports, monkeypatch):
+    """The PDF's grids hold exactly the entries the JSON (and CSV) publish, markers included (a hidden
+    count or total is hidden in the PDF too), its headlines are the page's, and no case number, pseudonym,
+    agency, account or survivor's name is drawn."""
+    from collections import Counter
+
+    from django.contrib.auth import get_user_model
+
+    from agencies.models import Agency
+    from cases.models import Case, Survivor
+
+    identifiers = (
+        set(Case.objects.values_list("number", flat=True)) | set(Survivor.objects.values_list("pseudonym", flat=True))
+        | set(Agency.objects.values_list("name", flat=True))
+        | {name for name in get_user_model().objects.values_list("username", flat=True) if len(name) > 3}
+        | {s.full_name for s in Survivor.objects.all() if s.full_name}
+    )
+    assert len(identifiers) > 100
+    for report in reports.values():
+        drawn, grids = _pdf_drawn(report, monkeypatch)
+        text = "\n".join(drawn)
+        assert not [name for name in identifiers if name in text]
+
+        data = report.data
+        with translation.override("en"):
+            expected_headlines = [display(h.value) if h.share is None else f"{display(h.value)} ({h.share}%)"
+                                  for h in headlines(data)]
+        assert [row[1] for row in grids[0]] == expected_headlines
+        published = [t for t in data["tables"] if not t["withheld"]]
+        table_grids = grids[1:len(grids) - len(data.get("statistics", []))]
+        shown = Counter(value for grid in table_grids for row in grid[1:] for value in row[1:])
+        assert shown == Counter(display(v) for table in published for v in _table_entries(table))
+        for grid, statistic in zip(grids[len(grids) - len(data.get("statistics", [])):], data.get("statistics", []),
+                                   strict=True):
+            assert [row[1] for row in grid] == [display(v) for v in statistic["values"]]
+        for table in data["tables"]:
+            if table["withheld"]:
+                assert "Withheld: too few cases to publish this table without identifying someone." in text
 
 
 def _range(value, threshold: int) -> tuple[float, float]:
@@ -125,7 +183,7 @@ def test_the_pdf_charts_by_sex_and_age_say_only_what_the_tables_publish(reports,
     first part's marker: nationally "Female <5", a count of 1 to 4, where the same report publishes 20, 14,
     33 and 43 among the parts. What the chart shows must be true of every count the tables allow."""
     for report in reports.values():
-        drawn = _pdf_text(report, monkeypatch)
+        drawn, _grids = _pdf_drawn(report, monkeypatch)
         table = next(t for t in report.data["tables"] if t["key"] == "incidents_by_type_sex_age")
         if table["withheld"]:
             continue
