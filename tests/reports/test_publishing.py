@@ -237,6 +237,26 @@ def test_command_refuses_a_nul_character_in_any_argument(october, world, args):
     assert MonthlyReport.objects.count() == 3
 
 
+def test_a_build_cut_short_publishes_nothing_and_running_it_again_publishes_every_scope(october, monkeypatch):
+    """The month's scopes are published in one transaction: killed after the first report is written,
+    none of them stands (nor is anyone told), and the next run publishes them all."""
+    real_hash, hashed = services.content_hash, []
+
+    def hash_then_die(data):
+        if len(hashed) == 1:
+            raise KeyboardInterrupt
+        hashed.append(data)
+        return real_hash(data)
+
+    monkeypatch.setattr(services, "content_hash", hash_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        call_command("build_monthly_report", "--month", "2026-10", stdout=StringIO())
+    assert not MonthlyReport.objects.exists()
+    monkeypatch.setattr(services, "content_hash", real_hash)
+    call_command("build_monthly_report", "--month", "2026-10", stdout=StringIO())
+    assert MonthlyReport.objects.count() == 3
+
+
 def test_command_publishes_a_correction(october, world):
     call_command("build_monthly_report", "--month", "2026-10", stdout=StringIO())
     for _ in range(5):
