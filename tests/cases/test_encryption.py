@@ -17,6 +17,7 @@ from cases.serializers import PhoneSearchInputSerializer
 from cases.services import action_log, survivor_find_by_phone
 from encryption import crypto
 from tests.cases.services_helpers import access_for, consent_data, open_case, refer, survivor_data, through_edge
+from tests.support.killed import Killed, killed_at_call
 
 OLD_KEY = Fernet.generate_key().decode()
 NEW_KEY = Fernet.generate_key().decode()
@@ -155,20 +156,9 @@ def test_a_rotation_cut_short_loses_nothing_and_a_second_run_finishes_it(world, 
     (new key first, old key kept), --check says what is left, and running it again finishes."""
     with override_settings(FIELD_ENCRYPTION_KEYS=[OLD_KEY]):
         cases = [open_case(world) for _ in range(4)]
-    real_rotate = key_rotation.crypto.rotate
-    rotated = []
-
-    def rotate_then_die(token):
-        if len(rotated) == 2:
-            raise KeyboardInterrupt
-        rotated.append(token)
-        return real_rotate(token)
-
     with override_settings(FIELD_ENCRYPTION_KEYS=[NEW_KEY, OLD_KEY]):
-        monkeypatch.setattr(key_rotation.crypto, "rotate", rotate_then_die)
-        with pytest.raises(KeyboardInterrupt):
+        with killed_at_call(monkeypatch, key_rotation.crypto, "rotate", calls=2), pytest.raises(Killed):
             _rotate("--batch-size", "1")
-        monkeypatch.setattr(key_rotation.crypto, "rotate", real_rotate)
         wrapped = [_raw_row("cases_casekey", c.data_key_id, ("wrapped_key",))["wrapped_key"] for c in cases]
         assert [_token_keys(w) for w in wrapped] == [{"new"}, {"new"}, {"old"}, {"old"}]
         crypto.key_cache_clear()

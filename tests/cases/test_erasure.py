@@ -19,6 +19,7 @@ from cases.models import Case, CaseKey, Survivor
 from encryption import crypto
 from handoffs.models import Handoff
 from reports.indicators import month_drafts
+from tests.support.killed import Killed, killed_at_call
 
 from .conftest import SURVIVOR, case_build
 from .test_no_plaintext import PREFIX, _all_text_in_database, everything_written  # noqa: F401
@@ -236,20 +237,10 @@ def test_reapplying_cut_short_changes_nothing_and_a_second_run_finishes(world, t
             cursor.execute("UPDATE cases_casekey SET wrapped_key = %s, destroyed_at = NULL WHERE id = %s",
                            [wrapped[case.pk], case.data_key_id])
     Case.objects.filter(pk__in=[c.pk for c in cases]).update(anonymised_at=None)
-    real_erase, erased = erasure._erase, []
-
-    def erase_then_die(case, now):
-        if len(erased) == 2:
-            raise KeyboardInterrupt
-        erased.append(case.pk)
-        return real_erase(case, now)
-
-    monkeypatch.setattr(erasure, "_erase", erase_then_die)
-    with pytest.raises(KeyboardInterrupt):
+    with killed_at_call(monkeypatch, erasure, "_erase", calls=2), pytest.raises(Killed):
         call_command("reapply_erasures", stdout=io.StringIO())
     assert not Case.objects.filter(pk__in=[c.pk for c in cases], anonymised_at__isnull=False).exists()
     assert not CaseKey.objects.filter(pk__in=[c.data_key_id for c in cases], destroyed_at__isnull=False).exists()
-    monkeypatch.setattr(erasure, "_erase", real_erase)
     call_command("reapply_erasures", stdout=io.StringIO())
     assert Case.objects.filter(pk__in=[c.pk for c in cases], anonymised_at__isnull=False).count() == 3
     assert set(CaseKey.objects.filter(pk__in=[c.data_key_id for c in cases]).values_list("wrapped_key", flat=True)) \
@@ -369,18 +360,8 @@ def test_sealing_cut_short_loses_nothing_and_a_second_run_finishes(world, time_l
         with connection.cursor() as cursor:
             cursor.execute("UPDATE cases_survivor SET full_name = %s WHERE id = %s",
                            [crypto.encrypt(f"Tên cũ {n}"), case.survivor_id])
-    real_open, opened = sealing._open_legacy, []
-
-    def open_then_die(value):
-        if len(opened) == 2:
-            raise KeyboardInterrupt
-        opened.append(value)
-        return real_open(value)
-
-    monkeypatch.setattr(sealing, "_open_legacy", open_then_die)
-    with pytest.raises(KeyboardInterrupt):
+    with killed_at_call(monkeypatch, sealing, "_open_legacy", calls=2), pytest.raises(Killed):
         call_command("seal_case_data", "--batch-size", "1", stdout=io.StringIO())
-    monkeypatch.setattr(sealing, "_open_legacy", real_open)
     crypto.key_cache_clear()
     names = [Survivor.objects.get(pk=c.survivor_id).full_name for c in cases]
     assert names == [f"Tên cũ {n}" for n in range(4)]  # sealed or not yet, every name opens

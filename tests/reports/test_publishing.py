@@ -27,6 +27,7 @@ from reports.services import (
     monthly_reports_due,
 )
 from reports.tasks import build_due_monthly_reports
+from tests.support.killed import Killed, killed_at_call
 
 from .conftest import OCTOBER, TODAY, local, make_case, make_incident
 
@@ -240,19 +241,9 @@ def test_command_refuses_a_nul_character_in_any_argument(october, world, args):
 def test_a_build_cut_short_publishes_nothing_and_running_it_again_publishes_every_scope(october, monkeypatch):
     """The month's scopes are published in one transaction: killed after the first report is written,
     none of them stands (nor is anyone told), and the next run publishes them all."""
-    real_hash, hashed = services.content_hash, []
-
-    def hash_then_die(data):
-        if len(hashed) == 1:
-            raise KeyboardInterrupt
-        hashed.append(data)
-        return real_hash(data)
-
-    monkeypatch.setattr(services, "content_hash", hash_then_die)
-    with pytest.raises(KeyboardInterrupt):
+    with killed_at_call(monkeypatch, services, "content_hash", calls=1), pytest.raises(Killed):
         call_command("build_monthly_report", "--month", "2026-10", stdout=StringIO())
     assert not MonthlyReport.objects.exists()
-    monkeypatch.setattr(services, "content_hash", real_hash)
     call_command("build_monthly_report", "--month", "2026-10", stdout=StringIO())
     assert MonthlyReport.objects.count() == 3
 

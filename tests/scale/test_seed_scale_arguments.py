@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from cases.models import Case
+from tests.support.killed import Killed, killed_at_call
 
 pytestmark = pytest.mark.django_db
 
@@ -91,21 +92,10 @@ def test_a_seed_cut_short_leaves_case_numbers_that_a_new_run_continues(db, monke
     from scale import seed
 
     monkeypatch.setattr(seed, "CHUNK", 20)
-    real_write = seed._write
-    written = []
-
-    def write_then_die(tables, report):
-        if len(written) == 2:
-            raise KeyboardInterrupt  # the third chunk: the operator's Ctrl-C, or the machine going down
-        real_write(tables, report)
-        written.append(len(tables[Case]))
-
-    monkeypatch.setattr(seed, "_write", write_then_die)
     arguments = {"provinces": 1, "agencies_per_province": 6, "responders_per_agency": 1, "seed": 3}
-    with pytest.raises(KeyboardInterrupt):
+    with killed_at_call(monkeypatch, seed, "_write", calls=2), pytest.raises(Killed):  # in the third chunk
         seed.seed_scale(cases=100, **arguments)
     assert Case.objects.count() == 40
-    monkeypatch.setattr(seed, "_write", real_write)
     seed.seed_scale(cases=30, **arguments)
     assert Case.objects.count() == 70
     numbers = list(Case.objects.values_list("number", flat=True))
