@@ -71,7 +71,8 @@ def dhis2_mapping_load(path: Path | None = None) -> dict:
     problems = []
     if not mapping.get("data_set"):
         problems.append('"data_set" is required: the UID of the DHIS2 data set the values belong to')
-    if not isinstance(mapping.get("org_units"), dict) or not {"national", "province"} <= set(mapping["org_units"]):
+    if not isinstance(mapping.get("org_units"), dict) or not {"national", "province"} <= set(mapping["org_units"]) \
+            or not _org_unit_formats(mapping["org_units"]):
         problems.append('"org_units" needs "national" and "province" (a format with {code})')
     if "default" not in mapping.get("category_option_combos", {}):
         problems.append('"category_option_combos" needs a "default" combo')
@@ -88,6 +89,18 @@ def dhis2_mapping_load(path: Path | None = None) -> dict:
     if problems:
         raise Dhis2Error(f"DHIS2 mapping {path}: " + "; ".join(problems))
     return mapping
+
+
+def _org_unit_formats(org_units: dict) -> bool:
+    """Whether the national org unit is a code and the province's a format of {code} only."""
+    national, province = org_units["national"], org_units["province"]
+    if not isinstance(national, str) or not isinstance(province, str):
+        return False
+    try:
+        province.format(code="01")
+    except (KeyError, IndexError, ValueError):
+        return False
+    return True
 
 
 def dhis2_mapping_placeholders(mapping: dict) -> list[str]:

@@ -347,6 +347,12 @@ def test_the_mapping_requires_a_data_set_and_real_uids(real_mapping):
         ({**mapping, "data_set": "not-a-uid"}, "not a DHIS2 UID"),
         ({**mapping, "category_option_combos": {**mapping["category_option_combos"], "male|0-11": "1abc"}},
          "male|0-11"),
+        # A province's org unit code is made with str.format: a placeholder other than {code} failed at the push
+        # (KeyError, IndexError, ValueError tracebacks), after the mapping had been accepted.
+        ({**mapping, "org_units": {"national": "VN", "province": "VN{province}"}}, '"org_units"'),
+        ({**mapping, "org_units": {"national": "VN", "province": "VN{0}"}}, '"org_units"'),
+        ({**mapping, "org_units": {"national": "VN", "province": "VN{code"}}, '"org_units"'),
+        ({**mapping, "org_units": {"national": 7, "province": "VN{code}"}}, '"org_units"'),
     ):
         real_mapping.write_text(json.dumps(broken), encoding="utf-8")
         with pytest.raises(Dhis2Error, match=message):
