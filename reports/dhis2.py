@@ -74,15 +74,25 @@ def dhis2_mapping_load(path: Path | None = None) -> dict:
     if not isinstance(mapping.get("org_units"), dict) or not {"national", "province"} <= set(mapping["org_units"]) \
             or not _org_unit_formats(mapping["org_units"]):
         problems.append('"org_units" needs "national" and "province" (a format with {code})')
+    # Read as objects everywhere below: anything else is refused here, before it is read.
+    shapes = [f'"{name}" must be an object' for name in ("category_option_combos", "data_elements", "statistics")
+              if not isinstance(mapping.get(name, {}), dict)]
+    if shapes:
+        raise Dhis2Error(f"DHIS2 mapping {path}: " + "; ".join(problems + shapes))
     if "default" not in mapping.get("category_option_combos", {}):
         problems.append('"category_option_combos" needs a "default" combo')
     for key, rule in mapping.get("data_elements", {}).items():
         for one in _rules(rule):
             if not isinstance(one, dict) or one.get("by") not in MODES:
                 problems.append(f'data element rule "{key}": "by" must be one of {", ".join(MODES)}')
+                continue
+            shapes += [f'data element rule "{key}": "{part}" must be an object' for part in ("rows", "columns", "cells")
+                       if not isinstance(one.get(part, {}), dict)]
     for key, rule in mapping.get("statistics", {}).items():
         if not isinstance(rule, dict) or not isinstance(rule.get("rows"), dict):
             problems.append(f'statistic rule "{key}" needs "rows": a data element per row')
+    if shapes:
+        raise Dhis2Error(f"DHIS2 mapping {path}: " + "; ".join(problems + shapes))
     for where, uid in _mapping_uids(mapping):
         if uid and not (isinstance(uid, str) and UID_PATTERN.fullmatch(uid)):
             problems.append(f"{where}: {uid!r} is not a DHIS2 UID (11 letters and digits, the first a letter)")

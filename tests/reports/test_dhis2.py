@@ -353,6 +353,14 @@ def test_the_mapping_requires_a_data_set_and_real_uids(real_mapping):
         ({**mapping, "org_units": {"national": "VN", "province": "VN{0}"}}, '"org_units"'),
         ({**mapping, "org_units": {"national": "VN", "province": "VN{code"}}, '"org_units"'),
         ({**mapping, "org_units": {"national": 7, "province": "VN{code}"}}, '"org_units"'),
+        # Lists where objects are read: AttributeError tracebacks, at the load or at the push.
+        ({**mapping, "category_option_combos": []}, '"category_option_combos" must be an object'),
+        ({**mapping, "data_elements": []}, '"data_elements" must be an object'),
+        ({**mapping, "statistics": []}, '"statistics" must be an object'),
+        ({**mapping, "data_elements": {"incidents_by_type_sex_age": {"by": "columns", "rows": []}}},
+         '"rows" must be an object'),
+        ({**mapping, "data_elements": {"incidents_by_type_sex_age": {"by": "cells", "cells": "x"}}},
+         '"cells" must be an object'),
     ):
         real_mapping.write_text(json.dumps(broken), encoding="utf-8")
         with pytest.raises(Dhis2Error, match=message):
