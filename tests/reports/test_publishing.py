@@ -216,6 +216,8 @@ def test_command_builds_once_and_reports_bad_input(october):
         (["--month", "2026-10", "--scope", "province:99"], "99"),
         (["--month", "2026-10", "--scope", "commune:01"], "--scope"),
         (["--month", "2026-10", "--correct", "typo"], "one --scope"),
+        # Not silently ignored: whoever asked would wait for a notice that never comes.
+        (["--month", "2026-10", "--scope", "national", "--requested-by", "analyst"], "--requested-by"),
     ]:
         with pytest.raises(CommandError, match=message), translation.override("en"):
             call_command("build_monthly_report", *args, stdout=StringIO())

@@ -40,6 +40,8 @@ class Command(BaseCommand):
     @command_audit_context_handle
     def handle(self, *args, month: str, scope: str | None, correct: str | None, requested_by: str | None = None,
                **options):
+        if requested_by is not None and correct is None:
+            raise CommandError(_("--requested-by names who asked for a correction: it goes with --correct"))
         try:
             period = month_parse(month)
             month_check_complete(period, today=local_today())
