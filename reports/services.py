@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Province
 from audit.services import audit_checkpoint_write_safely
+from cases.identifiers import text_names_a_case_or_phone
 from config.db_router import replica_reads
 from notifications.models import NotificationKind
 from notifications.services import notify
@@ -180,6 +181,9 @@ def monthly_report_correct(
     reason = (reason or "").strip()
     if not reason:
         raise ValueError(_("A correction needs a reason"))
+    if text_names_a_case_or_phone(reason):
+        raise ValueError(_("A correction's reason is published with the report for good: it must not hold a case "
+                           "number or a phone number"))
     period = month_start(period)
     month_check_complete(period, today=today or local_today())
     latest = monthly_report_latest(period=period, scope=scope)

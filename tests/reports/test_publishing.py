@@ -262,6 +262,27 @@ def test_command_publishes_a_correction(october, world):
     assert report.reason == "Late entries"
 
 
+@pytest.mark.parametrize("reason", [
+    "Late entries of HN-2026-000123", "late entries of hue-2026-000004", "Mother called from 0912 345 678",
+    "Số điện thoại +84 912.345.678 đã gọi",
+])
+def test_a_correction_reason_naming_a_case_or_a_phone_is_refused(october, world, reason):
+    """The reason is published with the report, in every format (the PDF prints it under the title), to
+    every analyst of the scope, and a published report never changes: a case number or a phone number
+    typed into it would be there for good."""
+    call_command("build_monthly_report", "--month", "2026-10", stdout=StringIO())
+    for _ in range(5):
+        make_case(world, created_at=local(2026, 10, 3), province=world.hue, lead=world.school)
+    with pytest.raises(CommandError, match="case number or a phone number"), translation.override("en"):
+        call_command("build_monthly_report", "--month", "2026-10", "--scope", "province:46", "--correct", reason,
+                     stdout=StringIO())
+    assert MonthlyReport.objects.count() == 3
+    # A month, a date or a count is not taken for one.
+    call_command("build_monthly_report", "--month", "2026-10", "--scope", "province:46", "--correct",
+                 "Late entries of 2026-10-31: 5 cases", stdout=StringIO())
+    assert MonthlyReport.objects.count() == 4
+
+
 def test_a_province_no_longer_in_force_still_gets_a_report_when_it_has_data(world):
     old = Province.objects.create(code="99", name="Tỉnh cũ", name_ascii="Tinh cu", abbreviation="OLD", type="province",
                                   valid_from="2000-01-01", valid_to="2025-06-30")
