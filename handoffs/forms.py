@@ -9,6 +9,7 @@ from agencies.models import Sector
 from cases.forms import ServiceErrorsMixin, _consent_fields
 from cases.serializers import TEXT_LIMITS, ConsentManyInputSerializer
 from config.api import input_validate
+from config.forms import TypedTextField
 from handoffs.apis import HandoffSendApi
 from handoffs.models import HandoffKind, HandoffService, HandoffStatus, Urgency
 from permissions.categories import DataCategory
@@ -78,14 +79,14 @@ class HandoffSendForm(ServiceErrorsMixin, forms.Form):
                                 help_text=_("The urgency sets the receiving agency's response deadline."))
     categories = forms.MultipleChoiceField(label=_("Data to share (within the survivor's consent)"), required=False,
                                            widget=forms.CheckboxSelectMultiple)
-    message = forms.CharField(label=_("Message to the receiving agency"), required=False, max_length=MESSAGE_LIMIT,
+    message = TypedTextField(label=_("Message to the receiving agency"), required=False, max_length=MESSAGE_LIMIT,
                               widget=forms.Textarea(attrs={"rows": 4}))
     emergency_override = forms.BooleanField(
         label=_("Emergency override: danger to life, share without consent"), required=False)
     override_categories = forms.MultipleChoiceField(
         label=_("Also share, only with the emergency override"), required=False,
         widget=forms.CheckboxSelectMultiple)
-    override_reason = forms.CharField(
+    override_reason = TypedTextField(
         label=_("Reason for the override"), required=False, max_length=TEXT_LIMITS["override_reason"],
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required with the override. A supervisor reviews every override."))
@@ -160,11 +161,11 @@ class HandoffConsentForm(ServiceErrorsMixin, forms.Form):
 
 
 class ReasonForm(ServiceErrorsMixin, forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=REASON_LIMIT, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = TypedTextField(label=_("Reason"), max_length=REASON_LIMIT, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class OutcomeForm(ServiceErrorsMixin, forms.Form):
-    outcome = forms.CharField(label=_("What your agency did"), max_length=MESSAGE_LIMIT,
+    outcome = TypedTextField(label=_("What your agency did"), max_length=MESSAGE_LIMIT,
                               widget=forms.Textarea(attrs={"rows": 3}))
 
 

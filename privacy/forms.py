@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.forms import ServiceErrorsMixin
 from cases.models import Consent
 from config.api import input_validate
+from config.forms import TypedTextField
 
 from .models import RefusalGround, Requester, RequestKind
 from .serializers import ReasonInputSerializer, RequestDecisionInputSerializer, RequestRecordInputSerializer
@@ -19,7 +20,7 @@ from .services import FIXED_OUTCOMES, TEXT_MAX, consent_categories_label, consen
 class RequestRecordForm(ServiceErrorsMixin, forms.Form):
     kind = forms.ChoiceField(label=_("What she asks"), choices=RequestKind.choices)
     requester = forms.ChoiceField(label=_("Made by"), choices=Requester.choices)
-    details = forms.CharField(label=_("Details of the request"), max_length=TEXT_MAX, required=False,
+    details = TypedTextField(label=_("Details of the request"), max_length=TEXT_MAX, required=False,
                               widget=forms.Textarea(attrs={"rows": 3}))
 
     def service_data(self) -> dict:
@@ -39,7 +40,7 @@ class DecisionForm(ServiceErrorsMixin, forms.Form):
     decision = forms.ChoiceField(label=_("Decision"), choices=[("grant", _("Grant")), ("refuse", _("Refuse"))])
     refusal_ground = forms.ChoiceField(label=_("Ground for refusal"), required=False,
                                        choices=[("", "—"), *RefusalGround.choices])
-    outcome = forms.CharField(label=_("Outcome (what was done, or why it is refused)"), max_length=TEXT_MAX,
+    outcome = TypedTextField(label=_("Outcome (what was done, or why it is refused)"), max_length=TEXT_MAX,
                               required=False, widget=forms.Textarea(attrs={"rows": 3}))
     consent_ids = forms.TypedMultipleChoiceField(
         label=_("Consents she withdraws"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple,
@@ -66,7 +67,7 @@ class DecisionForm(ServiceErrorsMixin, forms.Form):
 
 
 class ReasonForm(ServiceErrorsMixin, forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = TypedTextField(label=_("Reason"), max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 2}))
 
     def service_data(self) -> dict:
         return input_validate(ReasonInputSerializer, {"reason": self.cleaned_data["reason"]})

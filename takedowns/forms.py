@@ -9,6 +9,7 @@ from cases.forms import ServiceErrorsMixin
 from cases.models import ActionType
 from cases.serializers import ACTION_DEFAULT_CATEGORY, TEXT_LIMITS
 from config.api import input_validate
+from config.forms import TypedTextField
 from permissions.categories import ACTION_CATEGORY_CHOICES
 from takedowns.apis import TakedownOutcomeApi, TakedownRecordApi
 from takedowns.models import TakedownOutcome, TakedownPlatform
@@ -25,7 +26,7 @@ class TakedownRequestForm(ServiceErrorsMixin, forms.Form):
                     "or paste the image itself."),
     )
     category = forms.ChoiceField(label=_("Who may read it (data category)"))
-    text = forms.CharField(label=_("Details"), max_length=TEXT_LIMITS["text"], required=False,
+    text = TypedTextField(label=_("Details"), max_length=TEXT_LIMITS["text"], required=False,
                            widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, access, **kwargs):

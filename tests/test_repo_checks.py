@@ -131,3 +131,29 @@ def test_the_class_factory_check_finds_one():
     made = ast.parse("def make(base):\n    class Made(base):\n        pass\n    return Made\n"
                      "Other = type('Other', (object,), {})\n")
     assert _class_factories(made) == ["line 2: make() defines class Made", "line 5: type() makes a class"]
+
+
+def _text_boxes_counting_twice(tree: ast.AST) -> list[str]:
+    """Django CharFields drawn as a text box (a Textarea widget): their max_length would count each line break
+    twice, as the browser sends it (CR LF), where the box's maxlength counted it once."""
+    return [f"line {node.lineno}" for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "CharField"
+            and any(keyword.arg == "widget" and "Textarea" in ast.unparse(keyword.value) for keyword in node.keywords)]
+
+
+def test_every_text_box_counts_a_line_break_once():
+    """A form's text box is a config.forms.TypedTextField, which counts a line break once, as the browser's
+    maxlength does (tests/cases/test_line_breaks.py)."""
+    found = {
+        path.relative_to(ROOT).as_posix(): problems
+        for app in sorted(APPS | {"config", "encryption"}) for path in sorted((ROOT / app).rglob("*.py"))
+        if "migrations" not in path.parts
+        and (problems := _text_boxes_counting_twice(ast.parse(path.read_text(encoding="utf-8"))))
+    }
+    assert found == {}
+
+
+def test_the_text_box_check_finds_one():
+    made = ast.parse("note = forms.CharField(max_length=10, widget=forms.Textarea(attrs={'rows': 2}))\n"
+                     "name = forms.CharField(max_length=10)\n")
+    assert _text_boxes_counting_twice(made) == ["line 1"]

@@ -16,6 +16,7 @@ from cases.forms import ServiceErrorsMixin
 from cases.pages import Posted, form_sender, posted_once
 from config.api import input_validate
 from config.exceptions import row_id_or_none
+from config.forms import TypedTextField
 from permissions.categories import DataCategory
 
 from ..models import BreachStatus
@@ -42,15 +43,15 @@ class BreachForm(ServiceErrorsMixin, forms.Form):
     status = forms.ChoiceField(label=_("status"), choices=BreachStatus.choices, initial=BreachStatus.SUSPECTED)
     discovered_at = forms.DateTimeField(label=_("time of discovery"), widget=DATETIME_WIDGET)
     occurred_at = forms.DateTimeField(label=_("time it happened (if known)"), widget=DATETIME_WIDGET, required=False)
-    description = forms.CharField(label=_("description of the breach"), widget=forms.Textarea, max_length=10000)
+    description = TypedTextField(label=_("description of the breach"), max_length=10000)
     categories = forms.MultipleChoiceField(label=_("categories of personal data"), choices=DataCategory.choices,
                                            widget=forms.CheckboxSelectMultiple, required=False)
     subjects_approx = forms.IntegerField(label=_("approximate number of data subjects"), min_value=0, required=False)
     records_approx = forms.IntegerField(label=_("approximate number of records"), min_value=0, required=False)
-    consequences = forms.CharField(label=_("likely consequences"), widget=forms.Textarea, required=False,
+    consequences = TypedTextField(label=_("likely consequences"), required=False,
                                    max_length=10000)
-    measures_taken = forms.CharField(label=_("measures taken"), widget=forms.Textarea, required=False, max_length=10000)
-    measures_proposed = forms.CharField(label=_("measures proposed"), widget=forms.Textarea, required=False,
+    measures_taken = TypedTextField(label=_("measures taken"), required=False, max_length=10000)
+    measures_proposed = TypedTextField(label=_("measures proposed"), required=False,
                                         max_length=10000)
     contact_point = forms.CharField(label=_("contact point"), max_length=200, help_text=_(
         "The person or office the authority may contact about this breach (role, phone, email)."))
@@ -61,7 +62,7 @@ class BreachForm(ServiceErrorsMixin, forms.Form):
     access_events = forms.CharField(label=_("linked access records"), required=False, help_text=_(
         "Numbers (#) of audit events, separated by commas, e.g. from the unusual-access report."))
     notified_at = forms.DateTimeField(label=_("time of notification"), widget=DATETIME_WIDGET, required=False)
-    delay_reason = forms.CharField(label=_("reason for notifying late"), widget=forms.Textarea, required=False,
+    delay_reason = TypedTextField(label=_("reason for notifying late"), required=False,
                                    max_length=10000)
 
     def clean_access_events(self) -> list[int]:
