@@ -54,6 +54,12 @@ def _floor(marker: str, threshold: int) -> int:
     return 1 if marker.startswith("<") else threshold
 
 
+def _sum_threshold(data: dict) -> int:
+    """The count a sum shown as "x" is at least: the largest threshold of the report, since a sum may take
+    in child cells, which keep the child threshold."""
+    return max(data["thresholds"].values())
+
+
 def published_sum(values: list[Published], *, threshold: int) -> Published:
     """The sum of published values; with a hidden part, only what the parts say of it: the part's own
     marker when the other parts are all 0, "x" when the parts add up to `threshold` at least (the sum is
@@ -80,7 +86,7 @@ class Headline:
 
 
 def headlines(data: dict) -> list[Headline]:
-    threshold = data["thresholds"]["default"]
+    threshold = _sum_threshold(data)
     incidents = table_by_key(data, "incidents_by_type_sex_age")
     children = table_by_key(data, "child_cases")
     rape = table_by_key(data, "rape_within_72h")
@@ -170,7 +176,7 @@ def _by_column_part(table: dict | None, *, part: int, values: tuple[str, ...], t
 def charts(data: dict, trend: list[tuple[str, dict]]) -> list[Chart]:
     """The report's charts: the 12-month trend, then breakdowns by type, sex, age, sector and place."""
     incidents = table_by_key(data, "incidents_by_type_sex_age")
-    threshold = data["thresholds"]["default"]
+    threshold = _sum_threshold(data)
     result: list[Chart | None] = [
         Chart(
             key="trend", title=str(_("Last 12 months")), kind="line", categories=[label for label, _d in trend],
