@@ -313,18 +313,20 @@ class InvitableAgency:
 def agencies_invitable(*, access: MeetingAccess) -> list[InvitableAgency]:
     """The agencies the agenda's cases were handed to (sent or accepted) or that a consent in force
     covers (by name, or by sector within the case's province), with what each may see of each case:
-    of the agenda's cases the user sees now (`access.visible`, read when the access was), so a case the
-    coordinator lost (its consent withdrawn or ended, its handoff over) tells it nothing of whom it was
-    handed to or whose consent covers it, and lets it invite no one."""
+    of the agenda's cases the coordinating agency's own access rows let it see now (as for adding a case to
+    the agenda), so a case the coordinator lost (its consent withdrawn or ended, its handoff over) tells it
+    nothing of whom it was handed to or whose consent covers it, and lets it invite no one; not even
+    through another agency the person also works for (`access.visible` is the person's). One query more."""
     meeting = access.meeting
-    case_ids = sorted(access.visible)
+    coordinator = meeting.coordinator_agency_id
+    case_ids = sorted(case_id for case_id, _agency_id in agency_case_rows(case_ids=sorted(access.visible),
+                                                                         agency_ids=[coordinator]))
     if not case_ids:
         return []
     why: dict[int, set[str]] = defaultdict(set)
     handed = (HandoffStatus.SENT, HandoffStatus.ACCEPTED, HandoffStatus.COMPLETED)
     # Only the coordinating agency's own handoffs, sent or received: another agency's referral of the same
     # case is not its business (handoffs.selectors.handoff_list_for_case).
-    coordinator = meeting.coordinator_agency_id
     for from_id, to_id in (Handoff.objects.filter(case_id__in=case_ids, status__in=handed)
                            .filter(Q(from_agency_id=coordinator) | Q(to_agency_id=coordinator))
                            .values_list("from_agency_id", "to_agency_id")):

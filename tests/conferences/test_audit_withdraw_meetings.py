@@ -193,3 +193,29 @@ def test_a_coordinator_that_lost_the_case_invites_no_one_through_it(world, share
                                                         {"agency_id": agency.pk}, format="json")
         assert response.status_code == 400 and "agency" in response.json(), response.content
     assert MeetingInvitation.objects.filter(meeting=meeting).count() == 1  # the hospital itself
+
+
+def test_invitable_list_reads_the_coordinating_agencys_own_sight_of_a_case(world, shared_case, api):
+    """W4 for a person of two agencies: the hospital's supervisor also works for the invited school, which still
+    sees the case. Acting for the hospital, which lost it, the list names no one through that case: what the
+    school sees is not the coordinating agency's, and inviting through it would be the hospital's act."""
+    from agencies.services import membership_add
+    from conferences.services import meeting_invite
+
+    case = shared_case.case
+    meeting = _hospital_coordinates(world, case)
+    consent_record_through_edge(access=access_for(world.lead_responder, case, "manage_sharing"),
+                                actor=world.lead_responder,
+                                data=consent_data(world, receiving_agency=world.school,
+                                                  granted_categories=["education"], refused_categories=[],
+                                                  purpose="An toàn ở trường"))
+    meeting_invite(access=access_of(world.receiving_supervisor, meeting), actor=world.receiving_supervisor,
+                   agency_id=world.school.pk)
+    membership_add(user=world.receiving_supervisor, agency=world.school, role="responder")
+    hospital_consent_withdrawn(world, case)
+    as_hospital = {"HTTP_X_ACTING_AGENCY": str(world.health.pk)}
+    detail = api(world.receiving_supervisor).get(f"/api/meetings/{meeting.pk}/", **as_hospital)
+    assert [row["case_id"] for row in detail.json()["agenda"]] == [case.pk]  # the person sees it, by the school
+    response = api(world.receiving_supervisor).get(f"/api/meetings/{meeting.pk}/invitable/", **as_hospital)
+    assert response.status_code == 200, response.content
+    assert response.json() == [], "the coordinating agency's list reads a case through the person's other agency"
