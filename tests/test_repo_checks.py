@@ -115,16 +115,18 @@ def _class_factories(tree: ast.AST) -> list[str]:
     return found
 
 
+def _project_code_found(check) -> dict[str, list[str]]:
+    """{file: what `check` finds in its syntax tree} for the project's own modules, migrations aside."""
+    return {
+        path.relative_to(ROOT).as_posix(): problems
+        for app in sorted(APPS | {"config", "encryption"}) for path in sorted((ROOT / app).rglob("*.py"))
+        if "migrations" not in path.parts and (problems := check(ast.parse(path.read_text(encoding="utf-8"))))
+    }
+
 def test_no_class_factories():
     """Views, serializers and forms are declared as classes one can read (issue 14, part 6), not made by a
     function; migrations aside."""
-    found = {
-        path.relative_to(ROOT).as_posix(): problems
-        for app in sorted(APPS | {"config", "encryption"}) for path in sorted((ROOT / app).rglob("*.py"))
-        if "migrations" not in path.parts
-        and (problems := _class_factories(ast.parse(path.read_text(encoding="utf-8"))))
-    }
-    assert found == {}
+    assert _project_code_found(_class_factories) == {}
 
 
 def test_the_class_factory_check_finds_one():
@@ -144,13 +146,7 @@ def _text_boxes_counting_twice(tree: ast.AST) -> list[str]:
 def test_every_text_box_counts_a_line_break_once():
     """A form's text box is a config.forms.TypedTextField, which counts a line break once, as the browser's
     maxlength does (tests/cases/test_line_breaks.py)."""
-    found = {
-        path.relative_to(ROOT).as_posix(): problems
-        for app in sorted(APPS | {"config", "encryption"}) for path in sorted((ROOT / app).rglob("*.py"))
-        if "migrations" not in path.parts
-        and (problems := _text_boxes_counting_twice(ast.parse(path.read_text(encoding="utf-8"))))
-    }
-    assert found == {}
+    assert _project_code_found(_text_boxes_counting_twice) == {}
 
 
 def test_the_text_box_check_finds_one():

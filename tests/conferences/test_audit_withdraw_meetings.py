@@ -125,6 +125,15 @@ def _hospital_coordinates(world, case):
     return meeting
 
 
+def _school_consent_recorded(world, case) -> None:
+    """The police record her consent for the school (education), which then may be invited."""
+    consent_record_through_edge(access=access_for(world.lead_responder, case, "manage_sharing"),
+                                actor=world.lead_responder,
+                                data=consent_data(world, receiving_agency=world.school,
+                                                  granted_categories=["education"], refused_categories=[],
+                                                  purpose="An toàn ở trường"))
+
+
 def test_invitable_list_says_nothing_of_a_case_the_coordinator_lost(world, shared_case, api):
     """W4: the hospital coordinates a meeting with the police's case on its agenda. The survivor withdraws the
     hospital's consent, and later the police record her consent for the school. The hospital's invitable
@@ -133,11 +142,7 @@ def test_invitable_list_says_nothing_of_a_case_the_coordinator_lost(world, share
     case = shared_case.case
     meeting = _hospital_coordinates(world, case)
     hospital_consent_withdrawn(world, case)
-    consent_record_through_edge(access=access_for(world.lead_responder, case, "manage_sharing"),
-                                actor=world.lead_responder,
-                                data=consent_data(world, receiving_agency=world.school,
-                                                  granted_categories=["education"], refused_categories=[],
-                                                  purpose="An toàn ở trường"))
+    _school_consent_recorded(world, case)
     response = api(world.receiving_supervisor).get(f"/api/meetings/{meeting.pk}/invitable/")
     assert response.status_code == 200, response.content
     named = {row["agency"]["id"]: row for row in response.json()}
@@ -176,11 +181,7 @@ def test_a_coordinator_that_lost_the_case_invites_no_one_through_it(world, share
     agency is refused as for an agency no agenda case links to, so the answer tells nothing either."""
     case = shared_case.case
     meeting = _hospital_coordinates(world, case)
-    consent_record_through_edge(access=access_for(world.lead_responder, case, "manage_sharing"),
-                                actor=world.lead_responder,
-                                data=consent_data(world, receiving_agency=world.school,
-                                                  granted_categories=["education"], refused_categories=[],
-                                                  purpose="An toàn ở trường"))
+    _school_consent_recorded(world, case)
     url = f"/api/meetings/{meeting.pk}/invitable/"
     before = {row["agency"]["id"] for row in api(world.receiving_supervisor).get(url).json()}
     assert {world.police.pk, world.school.pk} <= before
@@ -204,11 +205,7 @@ def test_invitable_list_reads_the_coordinating_agencys_own_sight_of_a_case(world
 
     case = shared_case.case
     meeting = _hospital_coordinates(world, case)
-    consent_record_through_edge(access=access_for(world.lead_responder, case, "manage_sharing"),
-                                actor=world.lead_responder,
-                                data=consent_data(world, receiving_agency=world.school,
-                                                  granted_categories=["education"], refused_categories=[],
-                                                  purpose="An toàn ở trường"))
+    _school_consent_recorded(world, case)
     meeting_invite(access=access_of(world.receiving_supervisor, meeting), actor=world.receiving_supervisor,
                    agency_id=world.school.pk)
     membership_add(user=world.receiving_supervisor, agency=world.school, role="responder")
